@@ -1,0 +1,80 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Upcoming features every target builds with (see `../shared/STYLE.md`, section 6).
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+]
+
+let package = Package(
+    name: "SendWatch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sendwatch", targets: ["sendwatch"]),
+        .library(name: "SendWatchCore", targets: ["SendWatchCore"]),
+        .library(name: "SendWatchIngest", targets: ["SendWatchIngest"]),
+        .library(name: "SendWatchFormats", targets: ["SendWatchFormats"]),
+        .library(name: "SendWatchPipeline", targets: ["SendWatchPipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(name: "SendWatchCore", swiftSettings: strictSettings),
+        .target(
+            name: "SendWatchIngest",
+            dependencies: ["SendWatchCore", "CZstd", "CZlib"],
+            swiftSettings: strictSettings
+        ),
+        .target(name: "SendWatchFormats", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
+        .target(
+            name: "SendWatchPipeline",
+            dependencies: [
+                "SendWatchCore", "SendWatchIngest", "SendWatchFormats",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "sendwatch",
+            dependencies: [
+                "SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "SendWatchCoreTests", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "SendWatchIngestTests",
+            dependencies: ["SendWatchIngest", "SendWatchCore"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SendWatchFormatsTests",
+            dependencies: ["SendWatchFormats", "SendWatchCore"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SendWatchPipelineTests",
+            dependencies: ["SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,25 @@
+extension SendEvent {
+    /// Writes the event as one `sendwatch events` JSON line, keys in this fixed order: `time`, `host`,
+    /// `account`, `account_source`, `sender`, `recipient`, `subject`, `template`, `message_id`, `queue_id`,
+    /// `client_ip`, `status`, and `account_created` when known.
+    public func writeJSONLine(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("time"); writer.time(time)
+        writer.key("host"); writer.string(host)
+        writer.key("account"); writer.string(account)
+        writer.key("account_source"); writer.string(accountSource.rawValue)
+        writer.key("sender"); writer.string(sender)
+        writer.key("recipient"); writer.string(recipient)
+        writer.key("subject"); writer.string(subject)
+        writer.key("template"); writer.string(template)
+        writer.key("message_id"); writer.string(messageID)
+        writer.key("queue_id"); writer.string(queueID)
+        writer.key("client_ip"); writer.string(clientIP)
+        writer.key("status"); writer.string(status.rawValue)
+        if let accountCreated {
+            writer.key("account_created"); writer.time(accountCreated)
+        }
+        writer.endObject()
+        writer.newline()
+    }
+}

@@ -1,0 +1,76 @@
+/// One attempt to deliver one message to one recipient: the unit every later stage counts.
+///
+/// A message with five recipients yields five events. Retries of a recipient after a `deferred` status are
+/// not new events: the event records the first attempt's status.
+public struct SendEvent: Hashable, Sendable {
+    /// The log time of the first delivery attempt to this recipient (for JSON-lines input: the send time).
+    public var time: EventTime
+    /// The host that wrote the log line (syslog host field), when the format has one.
+    public var host: String?
+    /// The resolved account: account header, else authenticated user, else envelope sender.
+    public var account: String
+    /// Where ``account`` came from.
+    public var accountSource: AccountSource
+    /// The account's creation time, when the log carries one (JSON `account_created`).
+    public var accountCreated: EventTime?
+    /// The envelope sender (`from=<...>`, `<=` address); empty for the null sender.
+    public var sender: String
+    /// The recipient address as logged (`to=<...>`).
+    public var recipient: String
+    /// The decoded subject, or `nil` when the log does not carry one.
+    public var subject: String?
+    /// The explicit template id (template header or JSON `template_id`), or `nil`.
+    public var template: String?
+    /// The `Message-ID`, without angle brackets, or `nil`.
+    public var messageID: String?
+    /// The MTA's queue id (Postfix queue id, Exim message id), or `nil` for JSON-lines input.
+    public var queueID: String?
+    /// The submitting client's IP address, or `nil` (local submission, not logged).
+    public var clientIP: String?
+    /// The status of the first attempt.
+    public var status: DeliveryStatus
+
+    public init(
+        time: EventTime, host: String? = nil, account: String, accountSource: AccountSource, accountCreated: EventTime? = nil,
+        sender: String, recipient: String, subject: String? = nil, template: String? = nil, messageID: String? = nil,
+        queueID: String? = nil, clientIP: String? = nil, status: DeliveryStatus
+    ) {
+        self.time = time
+        self.host = host
+        self.account = account
+        self.accountSource = accountSource
+        self.accountCreated = accountCreated
+        self.sender = sender
+        self.recipient = recipient
+        self.subject = subject
+        self.template = template
+        self.messageID = messageID
+        self.queueID = queueID
+        self.clientIP = clientIP
+        self.status = status
+    }
+}
+
+/// Where an event's account id came from, in order of preference.
+public enum AccountSource: String, Hashable, Sendable, CaseIterable {
+    /// A configured account header (default `X-Account-Id`), or the JSON `account` field.
+    case header
+    /// The SASL / authenticated user (`sasl_username=`, Exim `A=authenticator:id`).
+    case authenticated
+    /// The local submitter (`pickup` uid, Exim `U=`) when nothing better is known.
+    case localUser = "local_user"
+    /// The envelope sender.
+    case sender
+}
+
+/// The outcome of a delivery attempt, as the MTA logged it.
+public enum DeliveryStatus: String, Hashable, Sendable, CaseIterable {
+    case sent
+    case deferred
+    case bounced
+    case expired
+    /// Accepted and thrown away (Postfix `discard`, Exim `:blackhole:`).
+    case discarded
+    /// A JSON-lines send record without a status: the service accepted it for sending.
+    case accepted
+}

@@ -1,0 +1,89 @@
+public import SendWatchCore
+
+/// The parsed prefix of a syslog line: `TIMESTAMP HOST PROGRAM[PID]: MESSAGE`.
+///
+/// Byte ranges index into the line passed to ``SyslogHeaderReader/read(_:)``.
+public struct SyslogHeader: Sendable {
+    /// The line's time, UTC.
+    public var time: EventTime
+    /// The host field.
+    public var host: Range<Int>
+    /// The program name without pid, e.g. `postfix/submission/smtpd` or `exim`.
+    public var program: Range<Int>
+    /// The index of the first byte of the message (after `": "`).
+    public var messageStart: Int
+}
+
+/// Reads syslog line prefixes in the layouts mail servers' logs use: classic RFC 3164 (`Nov 29 05:13:14`, no
+/// year), RFC 3339 with fractions and offset (rsyslog's `RSYSLOG_FileFormat`), and either with an optional
+/// `<PRI>` in front.
+public struct SyslogHeaderReader: Sendable {
+    /// The zone of timestamps that carry none.
+    public var zone: LocalTimeZone
+    /// The year source for classic timestamps; reset per input.
+    public var years: YearResolver
+
+    public init(zone: LocalTimeZone = .utc, yearHint: YearHint = .none) {
+        self.zone = zone
+        self.years = YearResolver(hint: yearHint)
+    }
+
+    /// Starts a new input with its own year hint.
+    public mutating func beginInput(yearHint: YearHint) {
+        years = YearResolver(hint: yearHint)
+    }
+
+    /// Parses the header of `p`.
+    ///
+    /// - Returns: the header, or the reason the line is not a usable syslog line.
+    /// - Complexity: O(length of the header); no allocation.
+    public mutating func read(_ p: UnsafeRawBufferPointer) -> Result<SyslogHeader, RejectReason> {
+        var i = 0
+        let n = p.count
+        if n > 0 && p[0] == UInt8(ascii: "<") {
+            var j = 1
+            while j < n && j < 5 && Timestamps.isDigit(p[j]) { j += 1 }
+            if j < n && j > 1 && p[j] == UInt8(ascii: ">") { i = j + 1 }
+        }
+        guard i < n else { return .failure(.badTimestamp) }
+        let time: EventTime
+        if Timestamps.isDigit(p[i]) {
+            guard let (t, end) = Timestamps.readDateTime(p, at: i, zone: &zone) else {
+                return .failure(.badTimestamp)
+            }
+            time = t
+            i = end
+        } else {
+            guard let (month, day, sod, end) = Timestamps.readClassicSyslog(p, at: i) else {
+                return .failure(.badTimestamp)
+            }
+            guard let year = years.year(forMonth: month) else { return .failure(.badTimestamp) }
+            let date = CivilDate(year: year, month: month, day: day)
+            // Feb 29 in a year without one: the year guess was wrong or the line is broken.
+            guard date.isValid else { return .failure(.badTimestamp) }
+            let utc = zone.utcSeconds(fromLocal: date.daysSinceEpoch * 86_400 + Int64(sod))
+            time = EventTime(seconds: utc)
+            i = end
+        }
+        guard i < n, p[i] == 0x20 else { return .failure(.notSyslog) }
+        i += 1
+        let hostStart = i
+        while i < n && p[i] != 0x20 { i += 1 }
+        guard i < n, i > hostStart else { return .failure(.notSyslog) }
+        let host = hostStart..<i
+        i += 1
+        let progStart = i
+        while i < n && p[i] != UInt8(ascii: "[") && p[i] != UInt8(ascii: ":") && p[i] != 0x20 { i += 1 }
+        guard i < n, i > progStart else { return .failure(.notSyslog) }
+        let program = progStart..<i
+        if p[i] == UInt8(ascii: "[") {
+            while i < n && p[i] != UInt8(ascii: "]") { i += 1 }
+            guard i < n else { return .failure(.notSyslog) }
+            i += 1
+        }
+        guard i < n, p[i] == UInt8(ascii: ":") else { return .failure(.notSyslog) }
+        i += 1
+        if i < n && p[i] == 0x20 { i += 1 }
+        return .success(SyslogHeader(time: time, host: host, program: program, messageStart: i))
+    }
+}
