@@ -1,0 +1,45 @@
+public import SendWatchCore
+
+/// Writes each event as one JSON line (`sendwatch events`).
+public struct JSONLinesEventSink: EventSink {
+    private var writer = JSONWriter(capacity: 64 * 1024)
+    private let output: OutputWriter
+
+    public init(output: OutputWriter) { self.output = output }
+
+    public mutating func accept(_ batch: borrowing EventBatch) {
+        for event in batch {
+            event.writeJSONLine(to: &writer)
+        }
+        if writer.bytes.count >= 32 * 1024 { drain() }
+    }
+
+    public mutating func flush() {
+        drain()
+        output.flush()
+    }
+
+    private mutating func drain() {
+        output.buffer.append(contentsOf: writer.bytes)
+        writer.reset()
+        output.flushIfFull()
+    }
+}
+
+/// Counts events and drops them (`sendwatch events --count-only`).
+public struct CountingEventSink: EventSink {
+    /// Events seen.
+    public private(set) var count = 0
+    public init() {}
+    public mutating func accept(_ batch: borrowing EventBatch) { count += batch.count }
+    public mutating func flush() {}
+}
+
+/// Keeps every event in memory; for tests and small inputs.
+public struct CollectingEventSink: EventSink {
+    /// The events, in order.
+    public private(set) var events: [SendEvent] = []
+    public init() {}
+    public mutating func accept(_ batch: borrowing EventBatch) { events.append(contentsOf: batch) }
+    public mutating func flush() {}
+}

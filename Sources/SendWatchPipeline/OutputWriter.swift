@@ -1,0 +1,80 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes bytes to a file descriptor in large batches, retrying short writes and `EINTR`.
+///
+/// Memory: one buffer that is flushed when it passes ``flushThreshold`` bytes, so it never holds much more
+/// than that plus one record. A class, because one writer is shared by the stages that write to it.
+public final class OutputWriter {
+    /// Bytes at which ``flushIfFull()`` writes the buffer out. Default 256 KiB.
+    public var flushThreshold: Int
+    private let fd: Int32
+    private let ownsDescriptor: Bool
+    /// The pending bytes.
+    public var buffer: [UInt8]
+    /// The first write error, as an errno value; once set, further writes are dropped.
+    public private(set) var writeErrno: Int32?
+    /// What the descriptor is, for messages.
+    public let name: String
+
+    /// Writes to standard output.
+    public static func standardOutput() -> OutputWriter { OutputWriter(fd: 1, owns: false, name: "<stdout>") }
+
+    /// Opens `path` for appending (created with mode 0644 if missing).
+    public static func appending(path: String) -> Result<OutputWriter, OutputError> {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return .failure(OutputError(path: path, errno: errno)) }
+        return .success(OutputWriter(fd: fd, owns: true, name: path))
+    }
+
+    private init(fd: Int32, owns: Bool, name: String) {
+        self.fd = fd
+        self.ownsDescriptor = owns
+        self.name = name
+        self.flushThreshold = 256 * 1024
+        self.buffer = []
+        buffer.reserveCapacity(flushThreshold + 4096)
+    }
+
+    deinit {
+        if ownsDescriptor { _ = close(fd) }
+    }
+
+    /// Flushes when the buffer has passed the threshold.
+    @inline(__always)
+    public func flushIfFull() {
+        if buffer.count >= flushThreshold { flush() }
+    }
+
+    /// Writes everything pending. Errors are kept in ``writeErrno``.
+    public func flush() {
+        guard !buffer.isEmpty else { return }
+        defer { buffer.removeAll(keepingCapacity: true) }
+        guard writeErrno == nil else { return }
+        buffer.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                // Safe: base address is non-nil for a non-empty buffer, and offset < count.
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    writeErrno = errno
+                    return
+                }
+                offset += n
+            }
+        }
+    }
+}
+
+/// An output that could not be opened or written.
+public struct OutputError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var errno: Int32
+    public var description: String { "cannot write \(path): \(String(cString: strerror(errno)))" }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import SendWatchPipeline
+
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Print the default configuration or check a configuration file.",
+        subcommands: [Defaults.self, Check.self]
+    )
+
+    struct Defaults: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the full default configuration, documented.")
+        func run() { print(Configuration.defaultsYAML, terminator: "") }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check a configuration file; print every problem.")
+        @Argument(help: "The YAML file.") var file: String
+        func run() throws {
+            let text: String
+            do {
+                text = try String(contentsOfFile: file, encoding: .utf8)
+            } catch {
+                throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+            }
+            do {
+                _ = try Configuration.load(yaml: text)
+                print("\(file): ok")
+            } catch {
+                for p in error.problems { printError("\(file): \(p)") }
+                throw ExitCode(1)
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import SendWatchCore
+import SendWatchPipeline
+
+struct EventsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events",
+        abstract: "Print one JSON object per message-recipient send event.",
+        discussion: """
+            Each event is written the first time that recipient of that message is attempted; retries after \
+            'deferred' are not new events. A summary goes to stderr at the end. Exit status: 0 when every input \
+            was read, 1 when an input could not be opened or was damaged (the others are still read).
+            """
+    )
+
+    @OptionGroup var input: InputOptions
+
+    @Flag(name: .long, help: "Parse and join everything but print only the summary.")
+    var countOnly = false
+
+    @Option(name: .long, help: "Append events to this file instead of standard output.")
+    var output: String?
+
+    func run() throws {
+        let configuration = try input.loadConfiguration()
+        let run = EventsRun(configuration: configuration, fallbackYearHint: input.fallbackYearHint(configuration))
+        let summary: RunSummary
+        if countOnly {
+            var sink = CountingEventSink()
+            summary = run.run(paths: input.paths, sink: &sink, diagnose: printError)
+        } else {
+            let writer: OutputWriter
+            if let output {
+                switch OutputWriter.appending(path: output) {
+                case .success(let w): writer = w
+                case .failure(let e): throw ValidationError("\(e)")
+                }
+            } else {
+                writer = OutputWriter.standardOutput()
+            }
+            var sink = JSONLinesEventSink(output: writer)
+            summary = run.run(paths: input.paths, sink: &sink, diagnose: printError)
+            if let errno = writer.writeErrno {
+                printError("sendwatch: \(OutputError(path: writer.name, errno: errno))")
+                printError(summary.text)
+                throw ExitCode(2)
+            }
+        }
+        printError(summary.text)
+        if !summary.failures.isEmpty { throw ExitCode(1) }
+    }
+}

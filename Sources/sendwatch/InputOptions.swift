@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import SendWatchCore
+import SendWatchFormats
+import SendWatchPipeline
+
+/// Options every reading subcommand shares: the config file and the input flags that override it.
+struct InputOptions: ParsableArguments {
+    @Option(name: .long, help: "YAML configuration file (see 'sendwatch config defaults').")
+    var config: String?
+
+    @Option(name: .long, help: "Input format: auto, postfix, exim or jsonl (default: input.format, auto).")
+    var format: String?
+
+    @Option(name: .long, help: "Year of year-less syslog timestamps (default: each file's modification time).")
+    var year: Int?
+
+    @Option(name: .long, help: "Zone of timestamps without an offset: UTC, +01:00 or an IANA name (default UTC).")
+    var timezone: String?
+
+    @Option(name: .long, help: "Longest line kept, in bytes; longer lines are skipped and counted.")
+    var maxLineBytes: Int?
+
+    @Argument(help: "Log files, read in the order given; '-' reads standard input. Default: standard input.")
+    var inputs: [String] = []
+
+    /// The configuration file with the flags applied on top.
+    func loadConfiguration() throws -> Configuration {
+        var configuration = Configuration()
+        if let path = config {
+            let text: String
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw ValidationError("cannot read configuration file \(path): \(error.localizedDescription)")
+            }
+            do {
+                configuration = try Configuration.load(yaml: text)
+            } catch {
+                throw ValidationError("\(path): \(error.problems.joined(separator: "\n  "))")
+            }
+        }
+        if let format {
+            if format == "auto" {
+                configuration.format = nil
+            } else if let f = LogFormat(rawValue: format) {
+                configuration.format = f
+            } else {
+                throw ValidationError("--format must be auto, postfix, exim or jsonl, not '\(format)'")
+            }
+        }
+        if let year {
+            guard Timestamps.plausibleYears.contains(year) else {
+                throw ValidationError("--year \(year) is outside \(Timestamps.plausibleYears)")
+            }
+            configuration.year = year
+        }
+        if let timezone {
+            guard LocalTimeZone(parsing: timezone) != nil else {
+                throw ValidationError("--timezone '\(timezone)' is not UTC, an offset like +01:00, or a known zone name")
+            }
+            configuration.timezone = timezone
+        }
+        if let maxLineBytes {
+            guard maxLineBytes > 0, maxLineBytes <= 64 * 1024 * 1024 else {
+                throw ValidationError("--max-line-bytes must be from 1 to 67108864")
+            }
+            configuration.maxLineBytes = maxLineBytes
+        }
+        return configuration
+    }
+
+    /// The inputs, with stdin when none are given.
+    var paths: [String] { inputs.isEmpty ? ["-"] : inputs }
+
+    /// The year hint for inputs without a modification time: the current date, announced on stderr, unless
+    /// the year is configured or the input is JSON lines (which always carries full dates).
+    func fallbackYearHint(_ configuration: Configuration) -> YearHint {
+        guard configuration.year == nil, paths.contains("-"), configuration.format != .jsonl else { return .none }
+        let now = Date().timeIntervalSince1970
+        printError(
+            "sendwatch: standard input has no modification time; year-less timestamps get the current year "
+                + "(give --year to set it)")
+        return .modified(EventTime(seconds: Int64(now)))
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
