@@ -222,7 +222,7 @@ public struct EximParser: EventParser, Sendable {
         let n = p.count
         guard hostStart < n, p[hostStart] != UInt8(ascii: "["),
             let hostEnd = Bytes.find(0x20, in: p, from: hostStart), hostEnd > hostStart,
-            Bytes.hasPrefix("exim", in: p, at: hostEnd + 1)
+            Bytes.hasPrefix("exim", in: p, at: hostEnd + 1), !EximMessageID.isMessageID(p, hostStart..<hostEnd)
         else { return false }
         var k = hostEnd + 5
         while k < n {
