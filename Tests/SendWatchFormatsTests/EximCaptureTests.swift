@@ -68,8 +68,7 @@ import Testing
         return logged == trimmed
     }
 
-    @Test("Real Exim 4.96 capture: recipients, account, subject, message id and status per accepted message",
-          .tags(.parsing, .corpus))
+    @Test("Real Exim 4.96 capture: recipients, account, subject, message id and status per accepted message")
     func realCapture() throws {
         let (parser, events) = Self.parseAll(try Self.fixture("mainlog"))
         let records = try String(decoding: Self.fixture("sent.jsonl"), as: UTF8.self)
@@ -150,8 +149,7 @@ import Testing
         #expect(c.nonDeliveryNotices == bounces)
     }
 
-    @Test("Real capture with a table bound of 2 messages and a 1-second timeout: no crash, counts add up",
-          .tags(.parsing, .corpus))
+    @Test("Real capture with a table bound of 2 messages and a 1-second timeout: no crash, counts add up")
     func realCaptureTightBounds() throws {
         let config = FormatConfiguration(maxOpenMessages: 2, openMessageTimeoutSeconds: 1)
         let (parser, events) = Self.parseAll(try Self.fixture("mainlog"), configuration: config)
@@ -161,9 +159,4 @@ import Testing
         #expect(c.evictedMessages <= c.incompleteMessages)
         #expect(events.count > 1000)
     }
-}
-
-extension Tag {
-    @Tag static var parsing: Self
-    @Tag static var corpus: Self
 }
