@@ -1,0 +1,96 @@
+/// Reads Exim's quoted log values (`T="..."`, `C="..."`, `DN="..."`) and undoes Exim's escaping.
+///
+/// Exim prints a header value with `string_printing()`: `"` and `\` become `\"` and `\\`; a line break of a
+/// folded header becomes `\n` (and CR `\r`); BS, VT, FF become `\b`, `\v`, `\f`; every other byte outside
+/// printable ASCII, including each byte of a UTF-8 sequence, becomes a three-digit octal escape (`\303\274`).
+/// A TAB is written raw in `T=` (and may be written `\t` elsewhere; both are accepted).
+///
+/// Decoding rules (the subject is stored as a `String`):
+/// - octal escapes become bytes, and the byte string is decoded as UTF-8; invalid UTF-8 (a Latin-1 subject
+///   that was never RFC 2047-encoded) turns into U+FFFD replacement characters;
+/// - `\n` and `\r` are **removed**: that is RFC 5322 unfolding (the whitespace that follows is kept), and it
+///   gives the same string a mail reader shows, e.g. `"and\n going"` → `"and going"`;
+/// - an unknown escape (`\q`) is kept as written, backslash included.
+///
+/// Exim has already RFC 2047-decoded `T=` and trims trailing whitespace from it; a very long subject may be cut
+/// by Exim itself. Those are properties of the log, not of this decoder.
+enum EximQuotedText {
+    /// The index of the quote that closes a value whose opening quote is at `open`, or `nil` when the line
+    /// ends first (a line cut short).
+    ///
+    /// A `"` is closing when it is preceded by an even number of backslashes (`\\` is an escaped backslash).
+    ///
+    /// - Complexity: O(length of the value); `memchr` jumps from quote to quote.
+    static func closingQuote(_ p: UnsafeRawBufferPointer, open: Int, end: Int) -> Int? {
+        var from = open + 1
+        while let q = Bytes.find(UInt8(ascii: "\""), in: p, from: from, to: end) {
+            var backslashes = 0
+            var k = q - 1
+            while k > open && p[k] == UInt8(ascii: "\\") {
+                backslashes += 1
+                k -= 1
+            }
+            if backslashes & 1 == 0 { return q }
+            from = q + 1
+        }
+        return nil
+    }
+
+    /// Decodes the escaped text `p[range]` (without the quotes) into a `String`.
+    ///
+    /// - Parameter scratch: a reusable buffer, so that decoding an escaped value does not allocate per line
+    ///   beyond the resulting `String`.
+    /// - Complexity: O(length of the value).
+    static func decode(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, scratch: inout [UInt8]) -> String {
+        guard let firstEscape = Bytes.find(UInt8(ascii: "\\"), in: p, from: range.lowerBound, to: range.upperBound)
+        else {
+            return Bytes.string(p, range)
+        }
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[range.lowerBound..<firstEscape]))
+        var i = firstEscape
+        let end = range.upperBound
+        while i < end {
+            let b = p[i]
+            guard b == UInt8(ascii: "\\"), i + 1 < end else {
+                scratch.append(b)
+                i += 1
+                continue
+            }
+            let c = p[i + 1]
+            switch c {
+            case UInt8(ascii: "\\"), UInt8(ascii: "\""):
+                scratch.append(c)
+                i += 2
+            case UInt8(ascii: "n"), UInt8(ascii: "r"):
+                // Unfold: drop the line break, keep the whitespace after it.
+                i += 2
+            case UInt8(ascii: "t"):
+                scratch.append(0x09)
+                i += 2
+            case UInt8(ascii: "b"):
+                scratch.append(0x08)
+                i += 2
+            case UInt8(ascii: "v"):
+                scratch.append(0x0B)
+                i += 2
+            case UInt8(ascii: "f"):
+                scratch.append(0x0C)
+                i += 2
+            default:
+                if i + 3 < end, isOctal(c), isOctal(p[i + 2]), isOctal(p[i + 3]) {
+                    let v = (UInt32(c &- 0x30) << 6) | (UInt32(p[i + 2] &- 0x30) << 3) | UInt32(p[i + 3] &- 0x30)
+                    scratch.append(UInt8(truncatingIfNeeded: v))
+                    i += 4
+                } else {
+                    scratch.append(b)
+                    i += 1
+                }
+            }
+        }
+        return String(decoding: scratch, as: UTF8.self)
+    }
+
+    @inline(__always)
+    private static func isOctal(_ b: UInt8) -> Bool { (b &- 0x30) < 8 }
+}

@@ -1,0 +1,76 @@
+@testable import SendWatchFormats
+import Testing
+
+@Suite struct EximMessageTableTests {
+    /// A deterministic generator, so a failure replays.
+    struct SplitMix {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static func key(_ k: Int) -> EximMessageKey {
+        let text = Array("1xXXZj-0000c0-\(k < 10 ? "0" : "")\(k)".utf8)
+        return text.withUnsafeBytes { EximMessageKey($0, 0..<$0.count) }
+    }
+
+    @Test("Random inserts, touches and removes agree with a simple model, also with colliding hashes",
+          arguments: [UInt64(7), 1 << 40])
+    func modelBased(hashModulus: UInt64) {
+        var rng = SplitMix(state: hashModulus)
+        var table = EximMessageTable(capacity: 40)
+        var model: [Int: Int32] = [:]  // key -> entry index
+        var order: [Int] = []  // least recently touched first
+        for step in 0..<20_000 {
+            let k = Int(rng.next() % 60)
+            let hash = UInt64(k) % hashModulus
+            let found = table.find(Self.key(k), hash: hash)
+            #expect(found == model[k], "step \(step)")
+            switch rng.next() % 3 {
+            case 0:
+                if let f = found {
+                    table.touch(f, seconds: Int64(step))
+                    order.removeAll { $0 == k }
+                    order.append(k)
+                } else if !table.isFull {
+                    let s = EximMessageState(phase: .arrived, queueID: "\(k)")
+                    model[k] = table.insert(Self.key(k), hash: hash, seconds: Int64(step), state: s)
+                    order.append(k)
+                }
+            case 1:
+                if let f = found {
+                    #expect(table.remove(f).queueID == "\(k)")
+                    model[k] = nil
+                    order.removeAll { $0 == k }
+                }
+            default:
+                if table.head >= 0, let oldest = order.first {
+                    #expect(table[table.head].queueID == "\(oldest)")
+                }
+            }
+            #expect(table.count == model.count)
+        }
+        var drained: [String] = []
+        table.removeAll { drained.append($0.queueID) }
+        #expect(drained == order.map { "\($0)" })
+        #expect(table.count == 0)
+    }
+
+    @Test("Recipient deduplication switches to a set past 32 recipients without losing any")
+    func attempted() {
+        var s = EximMessageState(phase: .arrived, queueID: "x")
+        for h in 0..<UInt64(100) {
+            let inserted = s.insertAttempted(h &* 0x9E37_79B9)
+            #expect(inserted)
+        }
+        for h in 0..<UInt64(100) {
+            let inserted = s.insertAttempted(h &* 0x9E37_79B9)
+            #expect(!inserted)
+        }
+    }
+}
