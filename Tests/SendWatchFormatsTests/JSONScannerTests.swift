@@ -136,6 +136,23 @@ private func scan(_ text: String, paths: [[String]] = [["a"]], maxDepth: Int = 6
         }
     }
 
+    @Test("Many repeats of an array key next to a large recorded array stay linear")
+    func repeatedArrayKeysAreLinear() {
+        let big = "[" + Array(repeating: "1", count: 60_000).joined(separator: ",") + "]"
+        let doc = Array(("{\"s\":" + big + String(repeating: ",\"to\":[\"a\"]", count: 60_000) + ",\"to\":[\"b\"]}").utf8)
+        var scanner = JSONScanner(paths: [["s"], ["to"]])
+        let clock = ContinuousClock()
+        let elapsed = clock.measure {
+            doc.withUnsafeBytes { p in
+                #expect(scanner.scan(p) == .object)
+                #expect(scanner.elements(ofPath: 0).count == 60_000)
+                #expect(scanner.elements(ofPath: 1).map { JSONScanner.decodeString(p, $0) } == ["b"])
+            }
+        }
+        // Quadratic behaviour would take minutes; linear takes milliseconds even in a debug build.
+        #expect(elapsed < .seconds(10))
+    }
+
     @Test("Keys with escapes match their unescaped path")
     func escapedKeys() {
         let (outcome, values) = scan(#"{"t\u006f":"x","a\"b":"y","\u00e9":"z"}"#, paths: [["to"], ["a\"b"], ["é"]])

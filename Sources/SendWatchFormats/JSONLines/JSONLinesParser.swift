@@ -8,10 +8,14 @@ public import SendWatchCore
 /// strict JSON in one pass by a byte scanner that follows only the mapped paths; nothing else is materialised.
 ///
 /// How a record becomes events:
-/// - **time** (required): see ``JSONTimestamp`` for the forms: RFC 3339 (offset-less times are in
-///   ``FormatConfiguration/zone``), or epoch seconds/milliseconds as a number or numeric string (magnitude
-///   above 1e11 means milliseconds). Missing or `null` → `missing_field`; unreadable → `bad_timestamp`; outside
-///   ``Timestamps/plausibleYears`` or overflowing → `timestamp_out_of_range`.
+/// - **time** (required): an RFC 3339 string read by ``Timestamps/readDateTime(_:at:zone:)`` that must be
+///   consumed whole (fraction optional; offset-less times are in ``FormatConfiguration/zone``), or epoch time
+///   as a number or as a string in JSON number syntax (`1772442904`, `"1772442904.25"`, `1.772442904e9`):
+///   **seconds** when the magnitude is at most 1e11, **milliseconds** above (1e11 s is the year 5138 and 1e11 ms
+///   is 1973, so a plausible time is never read in the wrong unit); fractions are kept to the microsecond and
+///   truncated below. Missing or `null` → `missing_field`; any other form → `bad_timestamp`; outside
+///   ``Timestamps/plausibleYears`` (by UTC year) or too large for microseconds in an `Int64` (`1e999`) →
+///   `timestamp_out_of_range`.
 /// - **recipients** (required): a string (one recipient; commas are *not* split, since a quoted local part or
 ///   display name may contain one) or an array whose string elements are recipients (other elements are
 ///   ignored). Surrounding ASCII whitespace is trimmed, empty strings skipped, exact repeats within one record
@@ -253,23 +257,4 @@ public struct JSONLinesParser: EventParser, Sendable {
         guard u.count >= 2, u.first == UInt8(ascii: "<"), u.last == UInt8(ascii: ">") else { return t }
         return trimmed(String(t.dropFirst().dropLast()))
     }
-}
-
-/// Counters ``JSONLinesParser`` keeps beyond ``ParseCounters``: things it repaired or bounded without
-/// rejecting the record.
-public struct JSONLinesCounters: Hashable, Sendable {
-    /// Records whose status was present but not one of the known values (read as `accepted`).
-    public var unknownStatus = 0
-    /// Records whose `account_created` was present but unreadable or implausible (dropped).
-    public var badAccountCreated = 0
-    /// Records with more recipients than ``JSONLinesParser/maxRecipientsPerRecord`` (or more `to` array
-    /// elements than the scanner records).
-    public var recordsOverRecipientCap = 0
-    /// Recipients not turned into events because of the cap (at least 1 per record over the scanner's bound,
-    /// whose excess elements are not counted one by one).
-    public var droppedRecipients = 0
-    /// Repeated recipients within one record, dropped.
-    public var duplicateRecipients = 0
-
-    public init() {}
 }

@@ -39,8 +39,9 @@ import Darwin
 /// }
 /// ```
 ///
-/// Memory: fixed after `init` apart from the element list, which is bounded by ``maxElementsPerArray`` per
-/// path, and the scratch buffer for keys with escapes (bounded by the longest such key seen).
+/// Memory: fixed after `init` apart from the element lists, bounded by ``maxElementsPerArray`` values
+/// (32 bytes each) per path, and the scratch buffer for keys with escapes (bounded by the longest such key
+/// seen). Lists keep their capacity between scans.
 package struct JSONScanner: Sendable {
     /// How a scan ended.
     package enum Outcome: Hashable, Sendable {
@@ -106,9 +107,11 @@ package struct JSONScanner: Sendable {
     private var nodes: [Node]
     private var slotOfPath: [Int32]
     private var values: [Value?]
-    private var elementCounts: [Int]
     private var truncated: [Bool]
-    private var elementList: [(slot: Int32, value: Value)] = []
+    /// Per slot: the direct elements of an array recorded there. One list per slot, so that replacing a
+    /// repeated key's elements costs only what was recorded for it (a shared list would make a record that
+    /// repeats a key many times quadratic).
+    private var elementLists: [[Value]]
     private var frames: [Frame]
     private var scratch: [UInt8] = []
 
@@ -157,7 +160,7 @@ package struct JSONScanner: Sendable {
         self.nodes = nodes
         self.slotOfPath = slotOfPath
         self.values = Array(repeating: nil, count: Int(slotCount))
-        self.elementCounts = Array(repeating: 0, count: Int(slotCount))
+        self.elementLists = Array(repeating: [], count: Int(slotCount))
         self.truncated = Array(repeating: false, count: Int(slotCount))
         self.frames = Array(repeating: Frame(), count: self.maxDepth)
     }
@@ -182,15 +185,11 @@ package struct JSONScanner: Sendable {
     /// The direct elements of the array at `paths[index]`, in document order (empty when the value is not an
     /// array). Element containers are reported with kind `.object`/`.array` and only their opening bracket.
     ///
-    /// - Complexity: O(number of recorded elements of all paths).
+    /// - Complexity: O(1); the array is shared until the next scan.
     package func elements(ofPath index: Int) -> [Value] {
         guard index >= 0, index < slotOfPath.count else { return [] }
-        let slot = slotOfPath[index]
-        guard slot >= 0, elementCounts[Int(slot)] > 0 else { return [] }
-        var result: [Value] = []
-        result.reserveCapacity(elementCounts[Int(slot)])
-        for e in elementList where e.slot == slot { result.append(e.value) }
-        return result
+        let slot = Int(slotOfPath[index])
+        return slot >= 0 ? elementLists[slot] : []
     }
 
     /// Whether the array at `paths[index]` had more than ``maxElementsPerArray`` elements.
@@ -212,12 +211,11 @@ package struct JSONScanner: Sendable {
     /// - Complexity: O(`p.count`) with a constant per byte (8 bytes at a time inside strings); no allocation
     ///   once the element list and scratch buffer have grown to the input's needs.
     package mutating func scan(_ p: UnsafeRawBufferPointer) -> Outcome {
-        for s in values.indices { values[s] = nil }
-        for s in elementCounts.indices {
-            elementCounts[s] = 0
+        for s in values.indices {
+            values[s] = nil
             truncated[s] = false
+            if !elementLists[s].isEmpty { elementLists[s].removeAll(keepingCapacity: true) }
         }
-        elementList.removeAll(keepingCapacity: true)
 
         let n = p.count
         var i = JSONScanner.skipWhitespace(p, 0)
@@ -328,13 +326,12 @@ package struct JSONScanner: Sendable {
     private mutating func note(_ value: Value, slot: Int32, depth: Int) {
         if slot >= 0 { values[Int(slot)] = value }
         guard depth > 0, frames[depth - 1].isArray, frames[depth - 1].node >= 0 else { return }
-        let parentSlot = nodes[Int(frames[depth - 1].node)].slot
+        let parentSlot = Int(nodes[Int(frames[depth - 1].node)].slot)
         guard parentSlot >= 0 else { return }
-        if elementCounts[Int(parentSlot)] < maxElementsPerArray {
-            elementCounts[Int(parentSlot)] += 1
-            elementList.append((parentSlot, value))
+        if elementLists[parentSlot].count < maxElementsPerArray {
+            elementLists[parentSlot].append(value)
         } else {
-            truncated[Int(parentSlot)] = true
+            truncated[parentSlot] = true
         }
     }
 
@@ -353,10 +350,7 @@ package struct JSONScanner: Sendable {
             let s = Int(slot)
             values[s] = nil
             truncated[s] = false
-            if elementCounts[s] > 0 {
-                elementCounts[s] = 0
-                elementList.removeAll { $0.slot == slot }
-            }
+            if !elementLists[s].isEmpty { elementLists[s].removeAll(keepingCapacity: true) }
         }
     }
 
