@@ -18,7 +18,7 @@ public import SendWatchCore
 /// | `sender non-delivery notification: NEWID` (any `... notification: NEWID`) | bounce | NEWID is a notice |
 /// | `removed` | qmgr | message complete |
 ///
-/// Decisions (see also the article on Postfix joining in the DocC catalog, when it exists):
+/// Decisions:
 /// - **One event per message and recipient**, at its first delivery attempt, with that attempt's time and
 ///   status; later attempts after `deferred` only touch the message. The recipient is `orig_to` when logged
 ///   (the address the sender used, before alias or `virtual` rewriting), else `to`; recipients are
