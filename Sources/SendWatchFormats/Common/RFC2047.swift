@@ -1,0 +1,284 @@
+/// Decodes RFC 2047 encoded words (`=?utf-8?q?Gr=C3=BC=C3=9Fe?=`, `=?UTF-8?B?w5xiZXJzaWNodA==?=`) in raw header
+/// text, as mail logs print it (Postfix `header_checks` WARN/INFO lines log the header undecoded).
+///
+/// Supported: the `Q` and `B` encodings (either case), and the charsets UTF-8, US-ASCII, ISO-8859-1 (Latin-1),
+/// ISO-8859-15 and Windows-1252, matched case-insensitively, with an optional RFC 2231 language suffix
+/// (`utf-8*en`). Whitespace between two adjacent encoded words is dropped, as RFC 2047 section 6.2 says.
+///
+/// Deliberately left out, and why:
+/// - Other charsets (`koi8-r`, `shift_jis`, `gb2312`, ...): converting them needs tables or Foundation; their
+///   words are kept literally (raw `=?...?=` text), so the output is still deterministic.
+/// - Folding: logs print a folded header's line break as `?`; the decoder does not guess which `?` was a line
+///   break, so such text passes through unchanged.
+///
+/// Invalid input is never an error: a word that is malformed (bad base64 or `=XX` escape, no closing `?=`,
+/// whitespace inside, unknown encoding, longer than ``maxEncodedWordBytes``) is kept literally. Bytes that
+/// are not valid UTF-8 (raw 8-bit text, a header cut mid-character, a `utf-8` word holding Latin-1) become
+/// U+FFFD.
+///
+/// Usage:
+/// ```swift
+/// let subject = RFC2047.decode(Array("Re: =?iso-8859-1?q?K=F6ln?= plain".utf8))  // "Re: Köln plain"
+/// ```
+public enum RFC2047 {
+    /// The longest encoded word (from `=?` to `?=`) the decoder tries to read. RFC 2047 allows 75 bytes; real
+    /// mailers exceed that, so the bound is generous, but it keeps the work per `=?` bounded.
+    public static let maxEncodedWordBytes = 1024
+
+    /// Decodes the encoded words in `bytes` and returns the text as a `String`.
+    ///
+    /// - Complexity: O(n × min(n, ``maxEncodedWordBytes``)) in the worst case of many unterminated `=?`,
+    ///   O(n) for ordinary text; text without `=?` costs one `memchr` pass and one `String` creation.
+    public static func decode(_ bytes: UnsafeRawBufferPointer) -> String {
+        let n = bytes.count
+        guard let first = Bytes.find(UInt8(ascii: "="), in: bytes, from: 0), hasEncodedWordStart(bytes, from: first)
+        else {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(n + n / 2)
+        var i = first
+        var literalStart = 0
+        // Whether an encoded word was decoded before `literalStart`: whitespace between it and the next word
+        // is dropped.
+        var afterWord = false
+        while let eq = Bytes.find(UInt8(ascii: "="), in: bytes, from: i) {
+            guard eq + 1 < n, bytes[eq + 1] == UInt8(ascii: "?") else {
+                i = eq + 1
+                continue
+            }
+            let mark = out.count
+            guard let end = decodeWord(bytes, at: eq, into: &out) else {
+                // Not a word: the "=?" stays literal text (copied with the next literal run).
+                i = eq + 2
+                continue
+            }
+            // Insert the literal run before the decoded word unless it only separates two encoded words.
+            // The run is consumed here, so the insertions cost O(n) in total.
+            let between = UnsafeRawBufferPointer(rebasing: bytes[literalStart..<eq])
+            if !between.isEmpty && !(afterWord && isAllWhitespace(between)) {
+                out.insert(contentsOf: between, at: mark)
+            }
+            afterWord = true
+            i = end
+            literalStart = end
+        }
+        if literalStart < n {
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[literalStart..<n]))
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes the encoded words in `bytes` and returns the text as a `String`.
+    public static func decode(_ bytes: [UInt8]) -> String {
+        bytes.withUnsafeBytes { decode($0) }
+    }
+
+    // MARK: - Internals
+
+    /// Whether an encoded word could start at or after the `=` at `from` (a cheap pre-check for the fast path).
+    private static func hasEncodedWordStart(_ p: UnsafeRawBufferPointer, from: Int) -> Bool {
+        var i = from
+        while let eq = Bytes.find(UInt8(ascii: "="), in: p, from: i) {
+            if eq + 1 < p.count && p[eq + 1] == UInt8(ascii: "?") { return true }
+            i = eq + 1
+        }
+        return false
+    }
+
+    private static func isAllWhitespace(_ p: UnsafeRawBufferPointer) -> Bool {
+        for b in p where !(b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A) { return false }
+        return true
+    }
+
+    private enum Charset {
+        case utf8, ascii, latin1, latin9, windows1252
+    }
+
+    /// Reads one encoded word starting at the `=?` at `start`; on success appends its UTF-8 text to `out`
+    /// and returns the index after `?=`. On failure `out` is unchanged and the result is `nil`.
+    private static func decodeWord(_ p: UnsafeRawBufferPointer, at start: Int, into out: inout [UInt8]) -> Int? {
+        let n = p.count
+        let limit = min(n, start + maxEncodedWordBytes)
+        // charset
+        let csStart = start + 2
+        var i = csStart
+        while i < limit && p[i] != UInt8(ascii: "?") {
+            if isSpaceOrControl(p[i]) { return nil }
+            i += 1
+        }
+        guard i < limit, i > csStart else { return nil }
+        var csEnd = i
+        if let star = Bytes.find(UInt8(ascii: "*"), in: p, from: csStart, to: csEnd) { csEnd = star }
+        guard let charset = charset(p, csStart..<csEnd) else { return nil }
+        // encoding
+        i += 1
+        guard i + 1 < limit, p[i + 1] == UInt8(ascii: "?") else { return nil }
+        let enc = p[i] | 0x20
+        guard enc == UInt8(ascii: "q") || enc == UInt8(ascii: "b") else { return nil }
+        i += 2
+        // text, up to "?="
+        let textStart = i
+        while i < limit && p[i] != UInt8(ascii: "?") {
+            if isSpaceOrControl(p[i]) { return nil }
+            i += 1
+        }
+        guard i + 1 < limit, p[i + 1] == UInt8(ascii: "=") else { return nil }
+        let text = textStart..<i
+        let mark = out.count
+        let ok: Bool
+        if enc == UInt8(ascii: "q") {
+            ok = decodeQ(p, text, charset: charset, into: &out)
+        } else {
+            ok = decodeB(p, text, charset: charset, into: &out)
+        }
+        guard ok else {
+            out.removeSubrange(mark...)
+            return nil
+        }
+        return i + 2
+    }
+
+    @inline(__always)
+    private static func isSpaceOrControl(_ b: UInt8) -> Bool { b <= 0x20 || b == 0x7F }
+
+    private static func charset(_ p: UnsafeRawBufferPointer, _ r: Range<Int>) -> Charset? {
+        func named(_ names: String...) -> Bool {
+            names.contains { Bytes.equalsIgnoringCase($0, in: p, r) }
+        }
+        if named("utf-8", "utf8") { return .utf8 }
+        if named("us-ascii", "ascii") { return .ascii }
+        if named("iso-8859-1", "iso_8859-1", "iso8859-1", "latin1") { return .latin1 }
+        if named("iso-8859-15", "iso_8859-15", "iso8859-15", "latin9") { return .latin9 }
+        if named("windows-1252", "cp1252") { return .windows1252 }
+        return nil
+    }
+
+    private static func hexValue(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 0x30...0x39: return b - 0x30
+        case 0x41...0x46: return b - 0x41 + 10
+        case 0x61...0x66: return b - 0x61 + 10
+        default: return nil
+        }
+    }
+
+    private static func decodeQ(
+        _ p: UnsafeRawBufferPointer, _ r: Range<Int>, charset: Charset, into out: inout [UInt8]
+    ) -> Bool {
+        var i = r.lowerBound
+        while i < r.upperBound {
+            let b = p[i]
+            if b == UInt8(ascii: "_") {
+                out.append(0x20)
+                i += 1
+            } else if b == UInt8(ascii: "=") {
+                guard i + 2 < r.upperBound, let h = hexValue(p[i + 1]), let l = hexValue(p[i + 2]) else {
+                    return false
+                }
+                appendByte(h << 4 | l, charset: charset, into: &out)
+                i += 3
+            } else {
+                appendByte(b, charset: charset, into: &out)
+                i += 1
+            }
+        }
+        return true
+    }
+
+    private static func base64Value(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 0x41...0x5A: return b - 0x41
+        case 0x61...0x7A: return b - 0x61 + 26
+        case 0x30...0x39: return b - 0x30 + 52
+        case UInt8(ascii: "+"): return 62
+        case UInt8(ascii: "/"): return 63
+        default: return nil
+        }
+    }
+
+    private static func decodeB(
+        _ p: UnsafeRawBufferPointer, _ r: Range<Int>, charset: Charset, into out: inout [UInt8]
+    ) -> Bool {
+        var acc: UInt32 = 0
+        var bits = 0
+        var i = r.lowerBound
+        var padding = false
+        while i < r.upperBound {
+            let b = p[i]
+            i += 1
+            if b == UInt8(ascii: "=") {
+                padding = true
+                continue
+            }
+            // Data after padding is invalid.
+            guard !padding, let v = base64Value(b) else { return false }
+            acc = (acc << 6) | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                appendByte(UInt8(truncatingIfNeeded: acc >> UInt32(bits)), charset: charset, into: &out)
+                acc &= (1 << UInt32(bits)) - 1
+            }
+        }
+        // 6 leftover bits cannot come from a valid encoding (one base64 character alone).
+        return bits < 6
+    }
+
+    /// Windows-1252 code points for bytes 0x80–0x9F (0 = undefined, kept as U+FFFD).
+    private static let cp1252High: [UInt16] = [
+        0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,
+        0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A,
+        0x0153, 0, 0x017E, 0x0178,
+    ]
+
+    @inline(__always)
+    private static func appendByte(_ b: UInt8, charset: Charset, into out: inout [UInt8]) {
+        if b < 0x80 {
+            out.append(b)
+            return
+        }
+        switch charset {
+        case .utf8, .ascii:
+            // Raw bytes; the final UTF-8 decode turns invalid sequences (and 8-bit "US-ASCII") into U+FFFD.
+            out.append(b)
+        case .latin1:
+            appendScalar(UInt32(b), into: &out)
+        case .latin9:
+            let mapped: UInt32
+            switch b {
+            case 0xA4: mapped = 0x20AC
+            case 0xA6: mapped = 0x0160
+            case 0xA8: mapped = 0x0161
+            case 0xB4: mapped = 0x017D
+            case 0xB8: mapped = 0x017E
+            case 0xBC: mapped = 0x0152
+            case 0xBD: mapped = 0x0153
+            case 0xBE: mapped = 0x0178
+            default: mapped = UInt32(b)
+            }
+            appendScalar(mapped, into: &out)
+        case .windows1252:
+            if b <= 0x9F {
+                let cp = cp1252High[Int(b - 0x80)]
+                appendScalar(cp == 0 ? 0xFFFD : UInt32(cp), into: &out)
+            } else {
+                appendScalar(UInt32(b), into: &out)
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func appendScalar(_ v: UInt32, into out: inout [UInt8]) {
+        if v < 0x80 {
+            out.append(UInt8(v))
+        } else if v < 0x800 {
+            out.append(UInt8(0xC0 | (v >> 6)))
+            out.append(UInt8(0x80 | (v & 0x3F)))
+        } else {
+            out.append(UInt8(0xE0 | (v >> 12)))
+            out.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
+            out.append(UInt8(0x80 | (v & 0x3F)))
+        }
+    }
+}

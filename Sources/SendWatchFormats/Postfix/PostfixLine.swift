@@ -1,0 +1,157 @@
+/// Byte-level readers for the pieces of a Postfix log message: queue ids, `<address>` fields, `HOST[IP]`
+/// clients and the end of a logged header value. They return ranges into the line and never allocate.
+enum PostfixLine {
+    /// The shortest and longest queue id accepted. Short ids are 5–12 hex digits in practice (one test case
+    /// of postfix-grok-patterns has 21), long ids (`enable_long_queue_ids`) 10–20 characters.
+    static let queueIDLengths = 5...24
+
+    /// Reads a queue id followed by `": "` at `start`.
+    ///
+    /// A short id is upper-case hex; a long id is `[0-9A-Za-z]` without vowels and with at least one `z`
+    /// (Postfix encodes the time and inode in base 52 without vowels and separates them with `z`). This tells
+    /// a queue id from words such as `warning`, `NOQUEUE`, `statistics` or `error` at the same place.
+    ///
+    /// - Returns: the id's range and the index after `": "`, or `nil`.
+    /// - Complexity: O(length of the id).
+    static func readQueueID(_ p: UnsafeRawBufferPointer, at start: Int) -> (id: Range<Int>, rest: Int)? {
+        let n = p.count
+        let limit = min(n, start + queueIDLengths.upperBound + 1)
+        var i = start
+        while i < limit && isAlphanumeric(p[i]) { i += 1 }
+        guard i + 1 < n, p[i] == UInt8(ascii: ":"), p[i + 1] == 0x20, isQueueID(p, start..<i) else { return nil }
+        return (start..<i, i + 2)
+    }
+
+    @inline(__always)
+    static func isAlphanumeric(_ b: UInt8) -> Bool {
+        (b &- 0x30) < 10 || ((b | 0x20) &- 0x61) < 26
+    }
+
+    /// Whether `p[range]` has the shape of a queue id (see ``readQueueID(_:at:)``).
+    static func isQueueID(_ p: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        guard queueIDLengths.contains(range.count) else { return false }
+        var hex = true
+        var vowel = false
+        var z = false
+        for i in range {
+            let b = p[i]
+            switch b {
+            case 0x30...0x39: break
+            case 0x41...0x46:
+                if b == UInt8(ascii: "A") || b == UInt8(ascii: "E") { vowel = true }
+            case 0x47...0x5A:
+                hex = false
+                if b == UInt8(ascii: "I") || b == UInt8(ascii: "O") || b == UInt8(ascii: "U") { vowel = true }
+            case 0x61...0x7A:
+                hex = false
+                if b == UInt8(ascii: "a") || b == UInt8(ascii: "e") || b == UInt8(ascii: "i") || b == UInt8(ascii: "o")
+                    || b == UInt8(ascii: "u")
+                {
+                    vowel = true
+                }
+                if b == UInt8(ascii: "z") { z = true }
+            default:
+                return false
+            }
+        }
+        return hex || (!vowel && z && range.count >= 10)
+    }
+
+    /// Reads an address value at `start` (just after `to=`, `orig_to=` or `from=`): `<addr>` ending at the
+    /// first `>` that is followed by `,` or the end of the line, or a bare `addr` ending at `,` or the end
+    /// (old Postfix `local` lines write `to=user@host,`).
+    ///
+    /// - Returns: the address range (without brackets) and the index after it (at the `,` or the end).
+    /// - Complexity: O(length of the address), `memchr`-based.
+    static func readAddress(_ p: UnsafeRawBufferPointer, at start: Int) -> (Range<Int>, Int)? {
+        let n = p.count
+        guard start < n else { return nil }
+        if p[start] == UInt8(ascii: "<") {
+            var i = start + 1
+            while let gt = Bytes.find(UInt8(ascii: ">"), in: p, from: i) {
+                if gt + 1 == n || p[gt + 1] == UInt8(ascii: ",") { return (start + 1..<gt, gt + 1) }
+                i = gt + 1
+            }
+            return nil
+        }
+        let end = Bytes.find(UInt8(ascii: ","), in: p, from: start) ?? n
+        return (start..<end, end)
+    }
+
+    /// Reads `HOST[IP]` at `start` and returns the IP range: the text between the first `[` and the next `]`,
+    /// without an `IPv6:` prefix. `nil` when the brackets are missing or the host holds a space.
+    ///
+    /// - Complexity: O(length of host and address).
+    static func readClientIP(_ p: UnsafeRawBufferPointer, at start: Int) -> Range<Int>? {
+        let n = p.count
+        guard let lb = Bytes.find(UInt8(ascii: "["), in: p, from: start, to: min(n, start + 300)),
+            Bytes.find(0x20, in: p, from: start, to: lb) == nil,
+            let rb = Bytes.find(UInt8(ascii: "]"), in: p, from: lb + 1, to: min(n, lb + 80))
+        else { return nil }
+        var ipStart = lb + 1
+        if rb - ipStart > 5 && Bytes.equalsIgnoringCase("ipv6:", in: p, ipStart..<ipStart + 5) { ipStart += 5 }
+        return ipStart..<rb
+    }
+
+    /// The end of `key`'s value that starts at `start`: the next `", "` or the end of the line.
+    static func valueEnd(_ p: UnsafeRawBufferPointer, from start: Int) -> Int {
+        Bytes.find(", ", in: p, from: start) ?? p.count
+    }
+
+    /// Finds where a logged header's text ends in a cleanup `header_checks` WARN/INFO line:
+    /// `HEADER-TEXT from HOST[IP]; from=<...> ...` or `HEADER-TEXT from local; from=<...> ...`.
+    ///
+    /// The header text is client-controlled and may itself contain ` from `, `from=<x> to=<y>` or a whole fake
+    /// ` from host[ip]; from=<`; Postfix prints it with `%.200s`, so the real separator is the **last**
+    /// ` from CLIENT; from=<` that starts at most 200 bytes after the header name (`headerStart`). When no
+    /// candidate lies inside that bound (another Postfix version, a longer cut), the last candidate in the
+    /// line is used. A HELO name that imitates the separator inside the bound can still move the end later
+    /// (the value then contains the real client text, so it can never equal a clean value).
+    ///
+    /// - Parameters:
+    ///   - from: the first index where the separator may start (the byte after the header name's colon,
+    ///     so that an empty value `Subject: from ...` yields an empty range).
+    /// - Returns: the index of the space that starts ` from `, or `nil`.
+    /// - Complexity: O(n) with `memchr` over `;`; each candidate checks at most ~350 bytes backwards.
+    static func headerValueEnd(_ p: UnsafeRawBufferPointer, from: Int, headerStart: Int) -> Int? {
+        let bound = headerStart + 200
+        var best: Int?
+        var bestAnywhere: Int?
+        var i = from
+        while let semi = Bytes.find("; from=<", in: p, from: i) {
+            i = semi + 1
+            guard let cand = separatorStart(p, semicolon: semi), cand >= from else { continue }
+            bestAnywhere = cand
+            if cand <= bound { best = cand }
+        }
+        return best ?? bestAnywhere
+    }
+
+    /// For a `; from=<` at `semicolon`, the index of the space of the ` from CLIENT` before it, or `nil`.
+    private static func separatorStart(_ p: UnsafeRawBufferPointer, semicolon: Int) -> Int? {
+        let hostStart: Int
+        if semicolon >= 5 && Bytes.equals("local", in: p, semicolon - 5..<semicolon) {
+            hostStart = semicolon - 5
+        } else {
+            guard semicolon >= 1, p[semicolon - 1] == UInt8(ascii: "]") else { return nil }
+            // Back to '[' (the address: at most an IPv6 literal with a prefix).
+            var j = semicolon - 2
+            let lowAddr = max(0, semicolon - 80)
+            while j >= lowAddr && p[j] != UInt8(ascii: "[") {
+                if p[j] == 0x20 { return nil }
+                j -= 1
+            }
+            guard j >= lowAddr, p[j] == UInt8(ascii: "[") else { return nil }
+            // Back over the host name (no spaces, at most 255 bytes).
+            var k = j - 1
+            let lowHost = max(0, j - 256)
+            while k >= lowHost && p[k] != 0x20 { k -= 1 }
+            guard k >= lowHost else { return nil }
+            hostStart = k + 1
+            guard hostStart < j else { return nil }
+        }
+        let s = hostStart - 6
+        guard s >= 0, Bytes.equals(" from ", in: p, s..<hostStart) else { return nil }
+        return s
+    }
+}

@@ -1,0 +1,495 @@
+public import SendWatchCore
+
+/// Parses Postfix syslog lines and joins each message's lines by queue id into one ``SendEvent`` per
+/// message and recipient.
+///
+/// Postfix logs a message over many lines from different daemons; this parser keeps a bounded table of open
+/// messages and fills it as the lines come:
+///
+/// | line (after `QUEUEID: `) | daemon | what it gives |
+/// |---|---|---|
+/// | `client=HOST[IP]`, `, sasl_username=U`, `, orig_client=`, `, orig_queue_id=` | smtpd (any `syslog_name`) | client IP, SASL user |
+/// | `uid=N from=<S>` | pickup | local submitter |
+/// | `message-id=<ID>` | cleanup | Message-ID |
+/// | `warning: header NAME: TEXT from CLIENT; from=<..> ...` (also `info:`) | cleanup | Subject, account and template header |
+/// | `reject:` / `discard:` / `milter-reject:` / `milter-discard:` | cleanup (smtpd: `END-OF-MESSAGE`/`DATA`) | message dropped |
+/// | `from=<S>, size=N, nrcpt=N (queue active)` / `from=<S>, status=expired, ...` | qmgr | envelope sender |
+/// | `to=<R>, [orig_to=<O>,] relay=..., status=S ...` | any delivery agent | **the event** (first attempt per recipient) |
+/// | `sender non-delivery notification: NEWID` (any `... notification: NEWID`) | bounce | NEWID is a notice |
+/// | `removed` | qmgr | message complete |
+///
+/// Decisions:
+/// - **One event per message and recipient**, at its first delivery attempt, with that attempt's time and
+///   status; later attempts after `deferred` only touch the message. The recipient is `orig_to` when logged
+///   (the address the sender used, before alias or `virtual` rewriting), else `to`; recipients are
+///   remembered by the hash of their bytes (at most ``maxRememberedRecipients`` per message: beyond that,
+///   retries of further recipients are emitted again).
+/// - **Status**: `sent`, `deferred` (and `SOFTBOUNCE`), `bounced`, `expired` map to ``DeliveryStatus``; the
+///   `discard` daemon's `status=sent` is ``DeliveryStatus/discarded``. Address-verification probe results
+///   (`deliverable`, `undeliverable`, ...) are not sends: the line is ignored. Any other status is
+///   `malformed`.
+/// - **Account**: the configured account header's value (``FormatConfiguration/accountHeader``; the first
+///   of several such header lines wins), else the SASL user (`.authenticated`), else the `pickup` submitter
+///   (`.localUser`; pickup logs the sender `sendmail` ran with), else the envelope sender (`.sender`, `<>` for
+///   the null sender). A delivery for a message about which none of these is known is rejected
+///   `unknown_queue_id`.
+/// - **Notices**: a queue id named by a `... notification: ID` line (non-delivery, delivery-status and
+///   delay notices Postfix generates) and a null-sender message without smtpd client, SASL user or pickup
+///   submitter is a notice: its deliveries produce no events and it is counted once in
+///   ``ParseCounters/nonDeliveryNotices``. A null-sender message received from a client (a remote bounce
+///   relayed through this server) is not a notice of this server and yields events.
+/// - **Rejected messages**: `reject:`/`discard:` (header/body checks) and `milter-reject:`/`milter-discard:`
+///   from cleanup, or from smtpd at `END-OF-MESSAGE`/`DATA`, mean the message never entered the queue: its
+///   state is dropped at once (not counted incomplete) and no events follow. An smtpd `reject: RCPT` for a
+///   queue id only refuses that recipient and is ignored.
+/// - **Content filters**: an smtpd line with `orig_queue_id=OLD` (re-injection after an after-queue filter)
+///   copies what the new message lacks from OLD (SASL user, submitter, client, headers, notice flag) and
+///   marks OLD as a filter hop, whose delivery to the filter is not a send. `orig_client=` wins over
+///   `client=` for the client IP.
+/// - **Incomplete** (``ParseCounters/incompleteMessages``): a message whose state is dropped without its
+///   `removed` line: at ``finish(into:)``, by expiry (no line for it for
+///   ``FormatConfiguration/openMessageTimeoutSeconds`` of event time) or by eviction. That includes SMTP
+///   transactions the client aborted after a queue id was assigned. A `status=expired, returned to sender`
+///   message is complete once `removed` follows; recipients that were never attempted are never logged by
+///   Postfix, so they cannot become events.
+/// - **Bound**: at most ``FormatConfiguration/maxOpenMessages`` messages are open; when full, the least
+///   recently touched one is evicted (counted in ``ParseCounters/evictedMessages`` and
+///   ``ParseCounters/incompleteMessages``). Memory is about 300 bytes plus the stored strings per message.
+///
+/// Lines of other programs are ignored (the program's first path component must contain `postfix`, e.g.
+/// `postfix/submission/smtpd` or `postfix-out/smtp`; the daemon is the last component), as are Postfix lines
+/// without a queue id (`connect from`, `NOQUEUE: reject:`, SASL failures, `statistics:`, anvil, scache,
+/// master) and queue-id lines of other kinds.
+///
+/// Usage:
+/// ```swift
+/// var parser = PostfixParser()
+/// parser.beginInput(yearHint: .year(2026))
+/// var events: EventBatch = []
+/// line.withUnsafeBytes { _ = parser.parse(line: $0, into: &events) }
+/// parser.finish(into: &events)
+/// ```
+public struct PostfixParser: EventParser, Sendable {
+    /// The most recipient hashes remembered per message for deduplication.
+    public static let maxRememberedRecipients = 4096
+
+    public private(set) var counters = ParseCounters()
+
+    private let configuration: FormatConfiguration
+    private var headerReader: SyslogHeaderReader
+    private var table: PostfixMessageTable
+    private let accountHeaderName: [UInt8]
+    private let templateHeaderName: [UInt8]
+    private let timeoutMicroseconds: Int64
+    /// The last host field seen and its `String`, so events of one host share one string.
+    private var lastHostBytes: [UInt8] = []
+    private var lastHost = ""
+
+    public init(configuration: FormatConfiguration = .init()) {
+        self.configuration = configuration
+        self.headerReader = SyslogHeaderReader(zone: configuration.zone)
+        self.table = PostfixMessageTable(capacity: configuration.maxOpenMessages)
+        self.accountHeaderName = Array(configuration.accountHeader.utf8)
+        self.templateHeaderName = Array(configuration.templateHeader.utf8)
+        let (micros, overflow) = max(0, configuration.openMessageTimeoutSeconds).multipliedReportingOverflow(
+            by: 1_000_000)
+        self.timeoutMicroseconds = overflow ? .max : micros
+    }
+
+    /// The number of messages currently open.
+    public var openMessages: Int { table.count }
+
+    public mutating func beginInput(yearHint: YearHint) {
+        headerReader.beginInput(yearHint: yearHint)
+    }
+
+    /// Parses one line; appends an event when the line is the first delivery attempt of a recipient.
+    ///
+    /// - Complexity: O(line length) with `memchr` scans; O(1) amortised table work (lookup, touch, lazy
+    ///   expiry, eviction). Allocates only for values stored into the message state and for emitted events.
+    public mutating func parse(line: UnsafeRawBufferPointer, into events: inout EventBatch) -> LineOutcome {
+        counters.lines += 1
+        let outcome = classify(line, into: &events)
+        switch outcome {
+        case .used: break
+        case .ignored: counters.ignored += 1
+        case .rejected(let reason): counters.reject(reason)
+        }
+        return outcome
+    }
+
+    /// Drops every open message, counting each as incomplete. Emits nothing: events are created at delivery
+    /// lines, so nothing is pending.
+    public mutating func finish(into events: inout EventBatch) {
+        counters.incompleteMessages += table.count
+        table.removeAll()
+    }
+
+    // MARK: - Line dispatch
+
+    private enum Daemon {
+        case cleanup, smtpd, discard, other
+    }
+
+    private mutating func classify(_ p: UnsafeRawBufferPointer, into events: inout EventBatch) -> LineOutcome {
+        if Bytes.find(0, in: p, from: 0) != nil { return .rejected(.nulByte) }
+        let header: SyslogHeader
+        switch headerReader.read(p) {
+        case .success(let h): header = h
+        case .failure(let reason): return .rejected(reason)
+        }
+        guard let daemon = Self.postfixDaemon(p, header.program) else { return .ignored }
+        expireIdle(now: header.time)
+        guard let (qid, rest) = PostfixLine.readQueueID(p, at: header.messageStart) else { return .ignored }
+        let time = header.time
+        if Bytes.hasPrefix("to=", in: p, at: rest) {
+            return delivery(p, qid: qid, at: rest + 3, daemon: daemon, header: header, into: &events)
+        }
+        if Bytes.hasPrefix("client=", in: p, at: rest) { return client(p, qid: qid, at: rest + 7, time: time) }
+        if Bytes.hasPrefix("message-id=", in: p, at: rest) {
+            return messageID(p, qid: qid, at: rest + 11, time: time)
+        }
+        if Bytes.hasPrefix("from=", in: p, at: rest) { return queueManager(p, qid: qid, at: rest + 5, time: time) }
+        if Bytes.equals("removed", in: p, rest..<p.count) { return removed(p, qid: qid) }
+        if Bytes.hasPrefix("uid=", in: p, at: rest) { return pickup(p, qid: qid, at: rest + 4, time: time) }
+        if Bytes.hasPrefix("warning: header ", in: p, at: rest) {
+            return headerLine(p, qid: qid, at: rest + 16, time: time)
+        }
+        if Bytes.hasPrefix("info: header ", in: p, at: rest) {
+            return headerLine(p, qid: qid, at: rest + 13, time: time)
+        }
+        if Bytes.hasPrefix("reject: ", in: p, at: rest) {
+            return dropRejected(p, qid: qid, stage: rest + 8, daemon: daemon)
+        }
+        if Bytes.hasPrefix("discard: ", in: p, at: rest) {
+            return dropRejected(p, qid: qid, stage: rest + 9, daemon: daemon)
+        }
+        if Bytes.hasPrefix("milter-reject: ", in: p, at: rest) {
+            return dropRejected(p, qid: qid, stage: rest + 15, daemon: daemon)
+        }
+        if Bytes.hasPrefix("milter-discard: ", in: p, at: rest) {
+            return dropRejected(p, qid: qid, stage: rest + 16, daemon: daemon)
+        }
+        if let note = Bytes.find(" notification: ", in: p, from: rest) {
+            return notice(p, qid: qid, newID: note + 15, time: time)
+        }
+        return .ignored
+    }
+
+    /// The daemon of a Postfix program name (`postfix/smtpd`, `postfix/submission/smtpd`, `postfix-out/smtp`),
+    /// or `nil` for other programs.
+    private static func postfixDaemon(_ p: UnsafeRawBufferPointer, _ program: Range<Int>) -> Daemon? {
+        let firstEnd = Bytes.find(UInt8(ascii: "/"), in: p, from: program.lowerBound, to: program.upperBound)
+            ?? program.upperBound
+        guard Bytes.find("postfix", in: p, from: program.lowerBound, to: firstEnd) != nil else { return nil }
+        var last = program.upperBound
+        while last > program.lowerBound && p[last - 1] != UInt8(ascii: "/") { last -= 1 }
+        let name = last..<program.upperBound
+        if Bytes.equals("cleanup", in: p, name) { return .cleanup }
+        if Bytes.equals("smtpd", in: p, name) { return .smtpd }
+        if Bytes.equals("discard", in: p, name) { return .discard }
+        return .other
+    }
+
+    // MARK: - Table helpers
+
+    /// The open message for `qid`, or `nil`; touches it.
+    private mutating func existing(_ p: UnsafeRawBufferPointer, _ qid: Range<Int>, time: EventTime) -> Int32? {
+        let key = Bytes.hash(p, qid)
+        guard let slot = table.find(key: key, p, qid) else { return nil }
+        table.touch(slot, at: time)
+        return slot
+    }
+
+    /// The open message for `qid`, created when new (evicting the least recently touched one when full).
+    private mutating func openMessage(_ p: UnsafeRawBufferPointer, _ qid: Range<Int>, time: EventTime) -> Int32 {
+        let key = Bytes.hash(p, qid)
+        if let slot = table.find(key: key, p, qid) {
+            table.touch(slot, at: time)
+            return slot
+        }
+        if let other = table.collides(key: key, p, qid) {
+            table.remove(other)
+            counters.incompleteMessages += 1
+        }
+        while table.isFull, let victim = table.oldestSlot {
+            table.remove(victim)
+            counters.incompleteMessages += 1
+            counters.evictedMessages += 1
+        }
+        return table.insert(PostfixMessage(queueID: Bytes.string(p, qid), key: key, time: time))
+    }
+
+    /// Drops messages idle for longer than the timeout, oldest first.
+    ///
+    /// - Complexity: O(1) amortised: each message is dropped once.
+    private mutating func expireIdle(now: EventTime) {
+        while let slot = table.oldestSlot {
+            let idle = now.microseconds &- table[slot].lastTouched.microseconds
+            guard idle > timeoutMicroseconds else { return }
+            table.remove(slot)
+            counters.incompleteMessages += 1
+        }
+    }
+
+    // MARK: - Line kinds
+
+    private mutating func client(
+        _ p: UnsafeRawBufferPointer, qid: Range<Int>, at start: Int, time: EventTime
+    ) -> LineOutcome {
+        guard let ip = PostfixLine.readClientIP(p, at: start) else { return .rejected(.malformed) }
+        var sasl: Range<Int>?
+        if let k = Bytes.find(", sasl_username=", in: p, from: ip.upperBound) {
+            let v = k + 16
+            let end = PostfixLine.valueEnd(p, from: v)
+            if end > v { sasl = v..<end }
+        }
+        var originalIP: Range<Int>?
+        if let k = Bytes.find(", orig_client=", in: p, from: ip.upperBound) {
+            originalIP = PostfixLine.readClientIP(p, at: k + 14)
+        }
+        var originalID: Range<Int>?
+        if let k = Bytes.find(", orig_queue_id=", in: p, from: ip.upperBound) {
+            let v = k + 16
+            let end = PostfixLine.valueEnd(p, from: v)
+            if PostfixLine.isQueueID(p, v..<end) { originalID = v..<end }
+        }
+        let slot = openMessage(p, qid, time: time)
+        table[slot].clientIP = Bytes.string(p, originalIP ?? ip)
+        if let sasl { table[slot].saslUser = Bytes.string(p, sasl) }
+        if let originalID, let old = existing(p, originalID, time: time), old != slot {
+            let o = table[old]
+            table[old].isFilterHop = true
+            var m = table[slot]
+            if m.saslUser == nil { m.saslUser = o.saslUser }
+            if m.localUser == nil { m.localUser = o.localUser }
+            if originalIP == nil, let ip = o.clientIP { m.clientIP = ip }
+            if m.messageID == nil { m.messageID = o.messageID }
+            if m.subject == nil { m.subject = o.subject }
+            if m.account == nil { m.account = o.account }
+            if m.template == nil { m.template = o.template }
+            if o.isNotice { m.isNotice = true }
+            table[slot] = m
+        }
+        return .used
+    }
+
+    private mutating func messageID(
+        _ p: UnsafeRawBufferPointer, qid: Range<Int>, at start: Int, time: EventTime
+    ) -> LineOutcome {
+        var value = start..<p.count
+        if start < p.count && p[start] == UInt8(ascii: "<") {
+            let end = Bytes.find(UInt8(ascii: ">"), in: p, from: start + 1) ?? p.count
+            value = start + 1..<end
+        }
+        while value.upperBound > value.lowerBound && p[value.upperBound - 1] == 0x20 {
+            value = value.lowerBound..<value.upperBound - 1
+        }
+        let slot = openMessage(p, qid, time: time)
+        if !value.isEmpty && table[slot].messageID == nil { table[slot].messageID = Bytes.string(p, value) }
+        return .used
+    }
+
+    private mutating func pickup(
+        _ p: UnsafeRawBufferPointer, qid: Range<Int>, at start: Int, time: EventTime
+    ) -> LineOutcome {
+        guard let f = Bytes.find(" from=", in: p, from: start), let (sender, _) = PostfixLine.readAddress(
+            p, at: f + 6)
+        else { return .rejected(.malformed) }
+        let slot = openMessage(p, qid, time: time)
+        let s = Bytes.string(p, sender)
+        // The null sender says nothing about who ran sendmail; the uid does.
+        table[slot].localUser = s.isEmpty ? Bytes.string(p, start - 4..<f) : s
+        if !table[slot].senderFromQueueManager { table[slot].sender = s }
+        return .used
+    }
+
+    private mutating func queueManager(
+        _ p: UnsafeRawBufferPointer, qid: Range<Int>, at start: Int, time: EventTime
+    ) -> LineOutcome {
+        guard let (sender, after) = PostfixLine.readAddress(p, at: start) else { return .rejected(.malformed) }
+        let queued = Bytes.hasPrefix(", size=", in: p, at: after)
+        if !queued {
+            // `from=<s>, status=expired, returned to sender` and other qmgr notes about a known message.
+            guard let slot = existing(p, qid, time: time) else { return .ignored }
+            if table[slot].sender == nil { table[slot].sender = Bytes.string(p, sender) }
+            return .used
+        }
+        let slot = openMessage(p, qid, time: time)
+        if !table[slot].senderFromQueueManager {
+            table[slot].sender = Bytes.string(p, sender)
+            table[slot].senderFromQueueManager = true
+        }
+        let m = table[slot]
+        if sender.isEmpty && !m.isNotice && m.clientIP == nil && m.saslUser == nil && m.localUser == nil {
+            table[slot].isNotice = true
+            counters.nonDeliveryNotices += 1
+        }
+        return .used
+    }
+
+    private mutating func removed(_ p: UnsafeRawBufferPointer, qid: Range<Int>) -> LineOutcome {
+        let key = Bytes.hash(p, qid)
+        guard let slot = table.find(key: key, p, qid) else { return .ignored }
+        table.remove(slot)
+        return .used
+    }
+
+    private mutating func notice(
+        _ p: UnsafeRawBufferPointer, qid: Range<Int>, newID start: Int, time: EventTime
+    ) -> LineOutcome {
+        var end = p.count
+        while end > start && p[end - 1] == 0x20 { end -= 1 }
+        guard PostfixLine.isQueueID(p, start..<end) else { return .rejected(.malformed) }
+        _ = existing(p, qid, time: time)
+        let slot = openMessage(p, start..<end, time: time)
+        if !table[slot].isNotice {
+            table[slot].isNotice = true
+            counters.nonDeliveryNotices += 1
+        }
+        return .used
+    }
+
+    private mutating func dropRejected(
+        _ p: UnsafeRawBufferPointer, qid: Range<Int>, stage: Int, daemon: Daemon
+    ) -> LineOutcome {
+        let wholeMessage =
+            daemon == .cleanup || Bytes.hasPrefix("END-OF-MESSAGE", in: p, at: stage)
+            || Bytes.hasPrefix("DATA ", in: p, at: stage) || Bytes.hasPrefix("header ", in: p, at: stage)
+            || Bytes.hasPrefix("body ", in: p, at: stage)
+        guard wholeMessage else { return .ignored }
+        let key = Bytes.hash(p, qid)
+        guard let slot = table.find(key: key, p, qid) else { return .ignored }
+        table.remove(slot)
+        return .used
+    }
+
+    private enum HeaderKind { case subject, account, template }
+
+    private mutating func headerLine(
+        _ p: UnsafeRawBufferPointer, qid: Range<Int>, at nameStart: Int, time: EventTime
+    ) -> LineOutcome {
+        guard let colon = Bytes.find(UInt8(ascii: ":"), in: p, from: nameStart, to: min(p.count, nameStart + 200)),
+            colon > nameStart, Bytes.find(0x20, in: p, from: nameStart, to: colon) == nil
+        else { return .rejected(.malformed) }
+        let name = nameStart..<colon
+        let kind: HeaderKind
+        if Bytes.equalsIgnoringCase("subject", in: p, name) {
+            kind = .subject
+        } else if Self.equalsIgnoringCase(accountHeaderName, p, name) {
+            kind = .account
+        } else if Self.equalsIgnoringCase(templateHeaderName, p, name) {
+            kind = .template
+        } else {
+            return .ignored
+        }
+        guard let end = PostfixLine.headerValueEnd(p, from: colon + 1, headerStart: nameStart) else {
+            return .rejected(.malformed)
+        }
+        var start = colon + 1
+        while start < end && (p[start] == 0x20 || p[start] == 0x09) { start += 1 }
+        let slot = openMessage(p, qid, time: time)
+        let value = UnsafeRawBufferPointer(rebasing: p[start..<end])
+        switch kind {
+        case .subject:
+            if table[slot].subject == nil { table[slot].subject = RFC2047.decode(value) }
+        case .account:
+            if table[slot].account == nil, let v = Self.trimmedValue(value) { table[slot].account = v }
+        case .template:
+            if table[slot].template == nil, let v = Self.trimmedValue(value) { table[slot].template = v }
+        }
+        return .used
+    }
+
+    private static func trimmedValue(_ value: UnsafeRawBufferPointer) -> String? {
+        var end = value.count
+        while end > 0 && (value[end - 1] == 0x20 || value[end - 1] == 0x09) { end -= 1 }
+        guard end > 0 else { return nil }
+        return RFC2047.decode(UnsafeRawBufferPointer(rebasing: value[0..<end]))
+    }
+
+    private static func equalsIgnoringCase(_ name: [UInt8], _ p: UnsafeRawBufferPointer, _ r: Range<Int>) -> Bool {
+        guard name.count == r.count else { return false }
+        var i = r.lowerBound
+        for c in name {
+            let a = p[i]
+            let la = (a &- 0x41) < 26 ? a | 0x20 : a
+            let lc = (c &- 0x41) < 26 ? c | 0x20 : c
+            if la != lc { return false }
+            i += 1
+        }
+        return true
+    }
+
+    private enum StatusWord {
+        case status(DeliveryStatus)
+        case probe
+    }
+
+    private static func readStatus(_ p: UnsafeRawBufferPointer, _ r: Range<Int>, daemon: Daemon) -> StatusWord? {
+        if Bytes.equals("sent", in: p, r) { return .status(daemon == .discard ? .discarded : .sent) }
+        if Bytes.equals("deferred", in: p, r) || Bytes.equals("SOFTBOUNCE", in: p, r) { return .status(.deferred) }
+        if Bytes.equals("bounced", in: p, r) { return .status(.bounced) }
+        if Bytes.equals("expired", in: p, r) { return .status(.expired) }
+        if Bytes.equals("deliverable", in: p, r) || Bytes.hasPrefix("undeliverable", in: p, at: r.lowerBound) {
+            return .probe
+        }
+        return nil
+    }
+
+    private mutating func delivery(
+        _ p: UnsafeRawBufferPointer, qid: Range<Int>, at start: Int, daemon: Daemon, header: SyslogHeader,
+        into events: inout EventBatch
+    ) -> LineOutcome {
+        guard let (to, afterTo) = PostfixLine.readAddress(p, at: start) else { return .rejected(.malformed) }
+        var recipient = to
+        var pos = afterTo
+        if Bytes.hasPrefix(", orig_to=", in: p, at: pos) {
+            guard let (orig, afterOrig) = PostfixLine.readAddress(p, at: pos + 10) else {
+                return .rejected(.malformed)
+            }
+            if !orig.isEmpty { recipient = orig }
+            pos = afterOrig
+        }
+        guard let s = Bytes.find(", status=", in: p, from: pos) else { return .rejected(.malformed) }
+        var e = s + 9
+        while e < p.count && p[e] != 0x20 && p[e] != UInt8(ascii: ",") && p[e] != UInt8(ascii: "(") { e += 1 }
+        guard let word = Self.readStatus(p, s + 9..<e, daemon: daemon) else { return .rejected(.malformed) }
+        let time = header.time
+        guard let slot = existing(p, qid, time: time) else { return .rejected(.unknownQueueID) }
+        guard case .status(let status) = word else { return .ignored }
+        if table[slot].isNotice || table[slot].isFilterHop { return .used }
+        let rkey = Bytes.hash(p, recipient)
+        if table[slot].attempted.contains(rkey) { return .used }
+        guard let (account, source) = Self.resolveAccount(table[slot]) else { return .rejected(.unknownQueueID) }
+        // No copy of the message is alive here, so the append does not copy the array.
+        if table[slot].attempted.count < Self.maxRememberedRecipients { table[slot].attempted.append(rkey) }
+        let hostName = host(p, header.host)
+        events.append(
+            SendEvent(
+                time: time, host: hostName, account: account, accountSource: source,
+                sender: table[slot].sender ?? "", recipient: Bytes.string(p, recipient), subject: table[slot].subject,
+                template: table[slot].template, messageID: table[slot].messageID, queueID: table[slot].queueID,
+                clientIP: table[slot].clientIP, status: status))
+        counters.events += 1
+        return .used
+    }
+
+    /// The account of a message: account header, else SASL user, else pickup submitter, else envelope sender.
+    private static func resolveAccount(_ m: PostfixMessage) -> (String, AccountSource)? {
+        if let a = m.account { return (a, .header) }
+        if let u = m.saslUser { return (u, .authenticated) }
+        if let l = m.localUser { return (l, .localUser) }
+        if let s = m.sender { return (s.isEmpty ? "<>" : s, .sender) }
+        return nil
+    }
+
+    /// The host field as a `String`, reusing the previous one when the bytes are the same.
+    private mutating func host(_ p: UnsafeRawBufferPointer, _ r: Range<Int>) -> String {
+        let bytes = UnsafeRawBufferPointer(rebasing: p[r])
+        if lastHostBytes.count == bytes.count && lastHostBytes.elementsEqual(bytes) { return lastHost }
+        lastHostBytes = Array(bytes)
+        lastHost = Bytes.string(p, r)
+        return lastHost
+    }
+}
