@@ -132,7 +132,7 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             fd = STDIN_FILENO
         } else {
             var opened: Int32
-            repeat { opened = Glibc.open(path, O_RDONLY | O_CLOEXEC) } while opened < 0 && errno == EINTR
+            repeat { opened = systemOpen(path, O_RDONLY | O_CLOEXEC) } while opened < 0 && errno == EINTR
             guard opened >= 0 else {
                 throw IngestError(
                     code: .openFailed, message: "cannot open the file", path: path, underlyingErrno: errno)
@@ -148,8 +148,7 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
         let kind = info.st_mode & S_IFMT
         var modificationTime: EventTime?
         if kind == S_IFREG && !isStandardInput {
-            modificationTime = EventTime(
-                microseconds: Int64(info.st_mtim.tv_sec) &* 1_000_000 &+ Int64(info.st_mtim.tv_nsec) / 1000)
+            modificationTime = modificationTimeOf(info)
         } else if kind == S_IFDIR || (kind != S_IFIFO && kind != S_IFREG && !isStandardInput) {
             if !isStandardInput { _ = close(fd) }
             let what = kind == S_IFDIR ? "is a directory" : "is neither a regular file nor a FIFO"
@@ -196,7 +195,7 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
     /// `read(2)` into `destination`, retrying `EINTR` (and waiting on `EAGAIN` for a non-blocking stdin).
     private mutating func readRaw(into destination: UnsafeMutableRawPointer, count: Int) throws(IngestError) -> Int {
         while true {
-            let n = Glibc.read(fd, destination, count)
+            let n = systemRead(fd, destination, count)
             if n >= 0 {
                 rawBytesRead += Int64(n)
                 return n
@@ -382,4 +381,23 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
         failure = error
         return error
     }
+}
+
+// Free functions, because inside `InputSource` the names `open` and `read` mean its own methods.
+
+private func systemOpen(_ path: String, _ flags: Int32) -> Int32 {
+    open(path, flags)
+}
+
+private func systemRead(_ fd: Int32, _ destination: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    read(fd, destination, count)
+}
+
+private func modificationTimeOf(_ info: stat) -> EventTime {
+    #if canImport(Darwin)
+    let time = info.st_mtimespec
+    #else
+    let time = info.st_mtim
+    #endif
+    return EventTime(microseconds: Int64(time.tv_sec) &* 1_000_000 &+ Int64(time.tv_nsec) / 1000)
 }

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 import SendWatchIngest
 import Testing
@@ -253,12 +255,12 @@ struct InputSourceTests {
     }
 
     @Test("A pipe opened through /dev/fd is read and its compression detected", arguments: [false, true])
-    func pipe(compressed: Bool) throws {
+    func pipeThroughDevFd(compressed: Bool) throws {
         let text = sampleText(lines: 100)
         let payload = compressed ? Compress.zstdFrame(text) : text
         try #require(payload.count < 60_000)  // fits the pipe buffer, so no writer thread is needed
         var ends: [Int32] = [-1, -1]
-        try #require(Glibc.pipe(&ends) == 0)
+        try #require(pipe(&ends) == 0)
         defer { close(ends[0]) }
         payload.withUnsafeBytes { raw in
             var offset = 0
