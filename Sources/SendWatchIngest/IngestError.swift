@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An operational failure while opening or reading an input: the file could not be opened or read, or its
+/// compressed data is damaged.
+///
+/// Bad *lines* are never errors (the framer and the parsers count them); an `IngestError` means the input
+/// itself cannot be read any further. Every error names the file, the byte offset in the raw (still
+/// compressed) file where the problem was found when there is one, the `errno` when the system reported
+/// one, and what to do about it.
+///
+/// New codes may be added in later versions, so switch over ``code`` with a `default` branch.
+public struct IngestError: Error, CustomStringConvertible, Sendable {
+    /// What kind of failure this is. An open set: compare with the static members, e.g. `.corruptCompressedData`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Value: String, Hashable, Sendable {
+            case openFailed = "open_failed"
+            case readFailed = "read_failed"
+            case notARegularFile = "not_a_regular_file"
+            case corruptCompressedData = "corrupt_compressed_data"
+            case truncatedCompressedData = "truncated_compressed_data"
+            case decoderUnavailable = "decoder_unavailable"
+        }
+
+        private var value: Value
+
+        private init(_ value: Value) { self.value = value }
+
+        /// The file could not be opened (missing, no permission, too many open files, ...).
+        public static var openFailed: Code { Code(.openFailed) }
+        /// A `read(2)` failed with an error other than `EINTR`.
+        public static var readFailed: Code { Code(.readFailed) }
+        /// The path names something that is neither a regular file nor a FIFO (a directory, a device, ...).
+        public static var notARegularFile: Code { Code(.notARegularFile) }
+        /// The compressed data is damaged: the decoder rejected it at ``IngestError/byteOffset``.
+        public static var corruptCompressedData: Code { Code(.corruptCompressedData) }
+        /// The input ended in the middle of a compressed frame or gzip member.
+        public static var truncatedCompressedData: Code { Code(.truncatedCompressedData) }
+        /// The zstd or zlib decoder could not be created (out of memory).
+        public static var decoderUnavailable: Code { Code(.decoderUnavailable) }
+
+        /// The bounded snake_case code, e.g. `corrupt_compressed_data`, for counters and logs.
+        public var description: String { value.rawValue }
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// What failed, in words (without the path, which ``description`` adds).
+    public var message: String
+    /// The path as given to ``InputSource/open(path:)`` (`-` for standard input).
+    public var path: String
+    /// The offset in the raw file (the compressed bytes, for a compressed file) where the problem was found,
+    /// or `nil` when the failure is not tied to a position (e.g. opening).
+    public var byteOffset: Int64?
+    /// The `errno` value the system reported, if any.
+    public var underlyingErrno: Int32?
+
+    /// Creates an error. Normally only ``InputSource`` creates these.
+    public init(code: Code, message: String, path: String, byteOffset: Int64? = nil, underlyingErrno: Int32? = nil) {
+        self.code = code
+        self.message = message
+        self.path = path
+        self.byteOffset = byteOffset
+        self.underlyingErrno = underlyingErrno
+    }
+
+    /// One line: the file, the offset, what failed, the system's reason, and what to do.
+    ///
+    /// For example: `ingest error (corrupt_compressed_data): /var/log/mail.log.1.zst at byte 1048576: zstd
+    /// rejected the data (Data corruption detected). Lines before this offset were read; the rest of the file
+    /// is damaged - restore it from a backup or skip it.`
+    public var description: String {
+        var text = "ingest error (\(code)): \(path == "-" ? "<stdin>" : path)"
+        if let byteOffset { text += " at byte \(byteOffset)" }
+        text += ": \(message)"
+        if let underlyingErrno { text += " (\(Self.errnoText(underlyingErrno)))" }
+        text += ". " + advice
+        return text
+    }
+
+    private var advice: String {
+        switch code {
+        case .openFailed: return "Check that the file exists and is readable by this user."
+        case .readFailed: return "Check the disk and the file system; the file could not be read from this point."
+        case .notARegularFile: return "Pass a regular file, a FIFO, or - for standard input."
+        case .corruptCompressedData:
+            return "Lines before this offset were read; the rest of the file is damaged - restore it from a backup "
+                + "or skip it (zstd -t / gzip -t show the damage)."
+        case .truncatedCompressedData:
+            return "Lines before this offset were read; the file was cut off or is still being written - "
+                + "read it again once it is complete."
+        case .decoderUnavailable: return "The system is probably out of memory; retry with fewer inputs at once."
+        default: return "See the message for details."
+        }
+    }
+
+    private static func errnoText(_ code: Int32) -> String {
+        guard let text = strerror(code) else { return "errno \(code)" }
+        return "\(String(cString: text)), errno \(code)"
+    }
+}

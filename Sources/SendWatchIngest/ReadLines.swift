@@ -1,0 +1,45 @@
+/// Reads `source` to its end and frames it into lines for `consumer`, with one reused chunk buffer.
+///
+/// Loops ``InputSource/read(into:)`` → ``LineFramer/push(_:to:)`` and calls ``LineFramer/finish(to:)`` at the
+/// end of the input. When the input turns out to be damaged (corrupt or truncated compressed data, or a read
+/// error), every complete line decoded before the damage has been passed on; the unfinished line at the damage
+/// point is dropped (``LineFramer/reset()``, counted in ``LineFramer/partialLinesDropped``) and the error is
+/// rethrown.
+///
+/// Usage:
+/// ```swift
+/// var source = try InputSource.open(path: path)
+/// var framer = LineFramer()
+/// try readLines(from: &source, framer: &framer, into: &parser)
+/// ```
+///
+/// - Parameters:
+///   - source: the input, read to its end (or to the error).
+///   - framer: frames the bytes; its counters keep counting across calls.
+///   - consumer: receives every line.
+///   - chunkBytes: size of the decompressed chunk buffer, allocated once per call (default 256 KiB).
+/// - Throws: the ``IngestError`` from `source`.
+/// - Complexity: O(n) in the decompressed size; memory is `chunkBytes` plus the source's and framer's bounds.
+public func readLines<C: LineConsumer>(
+    from source: inout InputSource,
+    framer: inout LineFramer,
+    into consumer: inout C,
+    chunkBytes: Int = 256 * 1024
+) throws(IngestError) {
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(chunkBytes, 1), alignment: 16)
+    defer { buffer.deallocate() }
+    while true {
+        let count: Int
+        do {
+            count = try source.read(into: buffer)
+        } catch {
+            framer.reset()
+            throw error
+        }
+        if count == 0 {
+            framer.finish(to: &consumer)
+            return
+        }
+        framer.push(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), to: &consumer)
+    }
+}
