@@ -74,7 +74,8 @@ public struct Configuration: Sendable {
             "",
             "jsonl:",
             "  # Dotted paths of the fields in JSON-lines input; a numeric component indexes an array",
-            "  # (mail.destination.0). Example for other names: subject: mail.commonHeaders.subject",
+            "  # (mail.destination.0); null leaves an optional field unmapped. For Amazon SES records, e.g.:",
+            "  # ts: mail.timestamp, to: mail.destination, subject: mail.commonHeaders.subject, sender: mail.source",
             "  fields:",
         ]
         for (name, path) in jsonFieldDefaults {
@@ -184,6 +185,14 @@ private struct NodeReader {
                         let name = "jsonl.fields.\(fk)"
                         guard known.contains(fk) else {
                             unknown(name)
+                            continue
+                        }
+                        if isNull(fv) || fv.string == "" {
+                            if fk == "ts" || fk == "to" {
+                                problems.append("\(name): a send needs a time and recipients; this field cannot be unmapped")
+                            } else {
+                                config.jsonFields[fk] = ""
+                            }
                             continue
                         }
                         guard let s = scalar(fv, at: name) else { continue }

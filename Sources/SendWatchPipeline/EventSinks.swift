@@ -7,7 +7,7 @@ public struct JSONLinesEventSink: EventSink {
 
     public init(output: OutputWriter) { self.output = output }
 
-    public mutating func accept(_ batch: borrowing EventBatch) {
+    public mutating func accept(_ batch: EventBatch) {
         for event in batch {
             event.writeJSONLine(to: &writer)
         }
@@ -31,7 +31,7 @@ public struct CountingEventSink: EventSink {
     /// Events seen.
     public private(set) var count = 0
     public init() {}
-    public mutating func accept(_ batch: borrowing EventBatch) { count += batch.count }
+    public mutating func accept(_ batch: EventBatch) { count += batch.count }
     public mutating func flush() {}
 }
 
@@ -40,6 +40,6 @@ public struct CollectingEventSink: EventSink {
     /// The events, in order.
     public private(set) var events: [SendEvent] = []
     public init() {}
-    public mutating func accept(_ batch: borrowing EventBatch) { events.append(contentsOf: batch) }
+    public mutating func accept(_ batch: EventBatch) { events.append(contentsOf: batch) }
     public mutating func flush() {}
 }

@@ -1,6 +1,6 @@
 public import SendWatchCore
 public import SendWatchFormats
-public import SendWatchIngest
+import SendWatchIngest
 
 /// What `sendwatch events` (and later `replay`) counted over a run.
 public struct RunSummary: Sendable {
@@ -50,7 +50,7 @@ public struct RunSummary: Sendable {
 /// Receives the events of a run, one parsed line's worth at a time.
 public protocol EventSink {
     /// Takes the events in `batch` (the caller clears it afterwards).
-    mutating func accept(_ batch: borrowing EventBatch)
+    mutating func accept(_ batch: EventBatch)
     /// Called at the end of each input and of the run.
     mutating func flush()
 }
@@ -287,6 +287,13 @@ public struct EventsRun {
 extension Configuration {
     /// The JSON-lines field mapping from `jsonl.fields`.
     public var jsonFieldMapping: JSONFieldMapping {
-        JSONFieldMapping(fieldPaths: jsonFields)
+        func path(_ name: String) -> [String] {
+            // An empty path leaves an optional field unmapped.
+            JSONFieldMapping.path(jsonFields[name] ?? name)
+        }
+        return JSONFieldMapping(
+            time: path("ts"), account: path("account"), accountCreated: path("account_created"),
+            sender: path("sender"), recipients: path("to"), subject: path("subject"), template: path("template_id"),
+            messageID: path("message_id"), clientIP: path("client_ip"), host: path("host"), status: path("status"))
     }
 }

@@ -76,5 +76,9 @@ public final class OutputWriter {
 public struct OutputError: Error, CustomStringConvertible, Sendable {
     public var path: String
     public var errno: Int32
+    public init(path: String, errno: Int32) {
+        self.path = path
+        self.errno = errno
+    }
     public var description: String { "cannot write \(path): \(String(cString: strerror(errno)))" }
 }
