@@ -86,6 +86,22 @@ struct InputSourceTests {
         #expect(error == nil)
     }
 
+    @Test(
+        "A compressed input cut inside its header is truncated, not empty",
+        arguments: [
+            [0x28, 0xB5, 0x2F, 0xFD], [0x28, 0xB5, 0x2F, 0xFD, 0x24], [0x50, 0x2A, 0x4D, 0x18, 0x08],
+            [0x1F, 0x8B], [0x1F, 0x8B, 0x08, 0x00, 0x00],
+        ] as [[UInt8]]
+    )
+    func cutInHeader(bytes: [UInt8]) throws {
+        var source = try open(directory.write("header-only", bytes))
+        #expect(source.compression != .none)
+        let (read, error) = readAll(&source)
+        #expect(read.isEmpty)
+        #expect(error?.code == .truncatedCompressedData)
+        #expect(error?.byteOffset == Int64(bytes.count))
+    }
+
     @Test("zstd: frames, skippable frames in front, between and after, read with buffers of 1...64 bytes")
     func zstdFramesSmallReads() throws {
         let a = Array("Nov 29 first frame line\nsecond line\n".utf8)
