@@ -73,7 +73,6 @@ let package = Package(
         .testTarget(
             name: "SendWatchPipelineTests",
             dependencies: ["SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats"],
-            resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
     ]

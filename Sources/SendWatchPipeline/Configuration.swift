@@ -221,17 +221,12 @@ private struct NodeReader {
             return nil
         }
         var out: [(String, Node)] = []
-        var seen = Set<String>()
         for (k, v) in m {
             guard let ks = k.string else {
                 problems.append("\(name): a key that is not a string")
                 continue
             }
-            let full = name.isEmpty ? ks : "\(name).\(ks)"
-            if !seen.insert(ks).inserted {
-                problems.append("\(full): given twice")
-                continue
-            }
+            // Yams itself rejects a key given twice in one mapping ("duplicated key").
             out.append((ks, v))
         }
         return out

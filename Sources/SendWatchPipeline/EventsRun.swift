@@ -20,6 +20,8 @@ public struct RunSummary: Sendable {
     public var failures: [String] = []
     /// Decompressed bytes read.
     public var bytes: Int64 = 0
+    /// Each input opened, with the format it was read as (`nil`: no line of a known format).
+    public var inputFormats: [(name: String, format: LogFormat?)] = []
 
     public init() {}
 
@@ -263,8 +265,8 @@ public struct EventsRun {
                 diagnose("sendwatch: \(error); the events before this point were written, the rest of this input is skipped")
                 summary.failures.append("\(error)")
             }
-            summary.bytes += framer.bytes
             consumer.endInput()
+            summary.inputFormats.append((source.name, consumer.format))
         }
         var tail: EventBatch = []
         let counters = consumer.parsers.finish(into: &tail)
@@ -272,7 +274,7 @@ public struct EventsRun {
         consumer.sink.flush()
         sink = consumer.sink
         summary.parse = counters
-        summary.parse.lines += 0
+        summary.bytes = framer.bytes
         if consumer.unknownFormatLines > 0 {
             summary.parse.rejected[.unknownFormat, default: 0] += consumer.unknownFormatLines
         }
