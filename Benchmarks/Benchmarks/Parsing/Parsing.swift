@@ -1,0 +1,206 @@
+import Benchmark
+import Foundation
+import SendWatchCore
+import SendWatchFormats
+import SendWatchIngest
+import SendWatchPipeline
+
+// Inputs are the bundled real-format datasets, decompressed once and repeated, so every run measures the same
+// bytes. Each benchmark iteration processes the whole input once; throughput is reported per line (scaled by
+// the line count) so results compare across inputs.
+
+/// The repository root, found from this file's path.
+let repositoryRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func datasetPath(_ name: String) -> String {
+    repositoryRoot.appendingPathComponent("datasets").appendingPathComponent(name).path
+}
+
+/// Lines stored back to back in one buffer, with their end offsets.
+struct LineSet {
+    var bytes: [UInt8] = []
+    var ends: [Int] = []
+
+    var count: Int { ends.count }
+
+    /// Calls `body` with each line, as the framer would.
+    @inline(__always)
+    func forEach(_ body: (UnsafeRawBufferPointer) -> Void) {
+        bytes.withUnsafeBytes { raw in
+            var start = 0
+            for end in ends {
+                body(UnsafeRawBufferPointer(rebasing: raw[start..<end]))
+                start = end
+            }
+        }
+    }
+
+    /// The lines joined by newlines: a plain log.
+    var text: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + ends.count)
+        var start = 0
+        for end in ends {
+            out.append(contentsOf: bytes[start..<end])
+            out.append(0x0A)
+            start = end
+        }
+        return out
+    }
+}
+
+struct Collector: LineConsumer {
+    var set = LineSet()
+    mutating func consume(line: UnsafeRawBufferPointer) {
+        set.bytes.append(contentsOf: line)
+        set.ends.append(set.bytes.count)
+    }
+}
+
+/// Reads a dataset and repeats its lines until there are at least `minLines`.
+func loadLines(_ name: String, minLines: Int) -> LineSet {
+    var collector = Collector()
+    do {
+        var source = try InputSource.open(path: datasetPath(name))
+        var framer = LineFramer()
+        try readLines(from: &source, framer: &framer, into: &collector)
+    } catch {
+        fatalError("benchmark input \(name): \(error)")
+    }
+    let once = collector.set
+    var set = once
+    while set.count < minLines {
+        let base = set.bytes.count
+        set.bytes.append(contentsOf: once.bytes)
+        set.ends.append(contentsOf: once.ends.map { $0 + base })
+    }
+    return set
+}
+
+/// A temporary file holding the dataset's compressed bytes `copies` times: a multi-frame zstd file.
+func repeatedZstdFile(_ name: String, copies: Int) -> String {
+    let data = (try? Data(contentsOf: URL(fileURLWithPath: datasetPath(name)))) ?? Data()
+    var all = Data()
+    for _ in 0..<copies { all.append(data) }
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("sendwatch-bench-\(name)-\(copies)").path
+    _ = FileManager.default.createFile(atPath: path, contents: all)
+    return path
+}
+
+struct CountingConsumer: LineConsumer {
+    var lines = 0
+    var bytes = 0
+    mutating func consume(line: UnsafeRawBufferPointer) {
+        lines += 1
+        bytes &+= line.count
+    }
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .mallocCountTotal, .peakMemoryResident],
+        timeUnits: .milliseconds,
+        warmupIterations: 1,
+        maxDuration: .seconds(3),
+        maxIterations: 30
+    )
+
+    let postfix = loadLines("real-postfix-3.7.postfix.log.zst", minLines: 200_000)
+    let exim = loadLines("real-exim-4.96.exim.log.zst", minLines: 200_000)
+    let jsonl = loadLines("notify-sample.jsonl.log.zst", minLines: 100_000)
+    let postfixText = postfix.text
+
+    Benchmark("Framing: LineFramer over a plain Postfix log in 256 KiB chunks") { benchmark in
+        var framer = LineFramer()
+        var consumer = CountingConsumer()
+        postfixText.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let end = min(raw.count, offset + 256 * 1024)
+                framer.push(UnsafeRawBufferPointer(rebasing: raw[offset..<end]), to: &consumer)
+                offset = end
+            }
+        }
+        framer.finish(to: &consumer)
+        blackHole(consumer.lines)
+    }
+
+    Benchmark("Postfix: parse and join by queue id") { benchmark in
+        var parser = PostfixParser()
+        parser.beginInput(yearHint: .year(2026))
+        var batch: EventBatch = []
+        batch.reserveCapacity(16)
+        benchmark.startMeasurement()
+        postfix.forEach { line in
+            _ = parser.parse(line: line, into: &batch)
+            batch.removeAll(keepingCapacity: true)
+        }
+        benchmark.stopMeasurement()
+        blackHole(parser.counters.events)
+    }
+
+    Benchmark("Exim: parse and join by message id") { benchmark in
+        var parser = EximParser()
+        var batch: EventBatch = []
+        batch.reserveCapacity(16)
+        benchmark.startMeasurement()
+        exim.forEach { line in
+            _ = parser.parse(line: line, into: &batch)
+            batch.removeAll(keepingCapacity: true)
+        }
+        benchmark.stopMeasurement()
+        blackHole(parser.counters.events)
+    }
+
+    Benchmark("JSON lines: scan and map") { benchmark in
+        var parser = JSONLinesParser()
+        var batch: EventBatch = []
+        batch.reserveCapacity(16)
+        benchmark.startMeasurement()
+        jsonl.forEach { line in
+            _ = parser.parse(line: line, into: &batch)
+            batch.removeAll(keepingCapacity: true)
+        }
+        benchmark.stopMeasurement()
+        blackHole(parser.counters.events)
+    }
+
+    Benchmark("Events: JSON-lines encoding of Postfix events") { benchmark in
+        var parser = PostfixParser()
+        parser.beginInput(yearHint: .year(2026))
+        var events: EventBatch = []
+        postfix.forEach { line in _ = parser.parse(line: line, into: &events) }
+        var writer = JSONWriter(capacity: 1 << 20)
+        benchmark.startMeasurement()
+        for event in events {
+            event.writeJSONLine(to: &writer)
+            if writer.bytes.count > 1 << 20 { writer.reset() }
+        }
+        benchmark.stopMeasurement()
+        blackHole(writer.bytes.count)
+    }
+
+    let zstdFile = repeatedZstdFile("real-postfix-3.7.postfix.log.zst", copies: 50)
+
+    Benchmark("Ingest: zstd decompress and frame (multi-frame file)") { benchmark in
+        var consumer = CountingConsumer()
+        do {
+            var source = try InputSource.open(path: zstdFile)
+            var framer = LineFramer()
+            try readLines(from: &source, framer: &framer, into: &consumer)
+        } catch {
+            fatalError("\(error)")
+        }
+        blackHole(consumer.lines)
+    }
+
+    Benchmark("End to end: events --count-only on a zstd Postfix log") { benchmark in
+        var configuration = Configuration()
+        configuration.year = 2026
+        let run = EventsRun(configuration: configuration)
+        var sink = CountingEventSink()
+        let summary = run.run(paths: [zstdFile], sink: &sink) { _ in }
+        blackHole(summary.events)
+    }
+}

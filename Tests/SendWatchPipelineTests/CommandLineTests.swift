@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+/// Runs the built `sendwatch` executable, which SwiftPM puts beside the test bundle.
+struct CommandLine {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static var executable: URL? {
+        var dir = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("sendwatch")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    static func run(_ arguments: [String], stdin: Data? = nil) throws -> Result {
+        let exe = try #require(executable, "the sendwatch executable is built beside the tests")
+        let process = Process()
+        process.executableURL = exe
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let input = Pipe()
+        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
+        try process.run()
+        if let stdin {
+            input.fileHandleForWriting.write(stdin)
+            try input.fileHandleForWriting.close()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+@Suite struct CommandLineTests {
+    @Test("events writes one line per event and a summary on stderr, exit 0")
+    func events() throws {
+        let r = try CommandLine.run(["events", TestPaths.dataset("real-exim-4.96.exim.log.zst")])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count > 500)
+        #expect(r.stderr.contains("sendwatch: 1 input, 2692 lines, \(lines.count) events"))
+    }
+
+    @Test("A zstd stream on stdin is read like a file")
+    func standardInput() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.dataset("notify-sample.jsonl.log.zst")))
+        let viaStdin = try CommandLine.run(["events", "-"], stdin: data)
+        let viaFile = try CommandLine.run(["events", TestPaths.dataset("notify-sample.jsonl.log.zst")])
+        #expect(viaStdin.status == 0)
+        #expect(!viaStdin.stdout.isEmpty)
+        #expect(viaStdin.stdout == viaFile.stdout)
+    }
+
+    @Test("--count-only prints nothing on stdout")
+    func countOnly() throws {
+        let r = try CommandLine.run(["events", "--count-only", "--year", "2026", TestPaths.dataset("real-postfix-3.7.postfix.log.zst")])
+        #expect(r.status == 0)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains("events"))
+    }
+
+    @Test("A damaged input gives exit 1 and names the file; the other inputs are still read")
+    func damaged() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.dataset("real-exim-4.96.exim.log.zst")))
+        let cut = dir.appendingPathComponent("cut.zst")
+        try data.prefix(data.count / 3).write(to: cut)
+        let r = try CommandLine.run(["events", cut.path, TestPaths.dataset("notify-sample.jsonl.log.zst")])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains(cut.path))
+        #expect(r.stdout.contains("\"account\":\"t-4821\""))
+    }
+
+    @Test("Bad flags and bad configuration files are usage errors that name the problem")
+    func usageErrors() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bogus = try CommandLine.run(["events", "--format", "sendmail", "-"])
+        #expect(bogus.status == 64)
+        #expect(bogus.stderr.contains("--format"))
+        let config = dir.appendingPathComponent("bad.yaml")
+        try Data("input:\n  colour: blue\n".utf8).write(to: config)
+        let bad = try CommandLine.run(["events", "--config", config.path, "-"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("input.colour: unknown key"))
+        let check = try CommandLine.run(["config", "check", config.path])
+        #expect(check.status == 1)
+        #expect(check.stderr.contains("input.colour: unknown key"))
+    }
+
+    @Test("config defaults prints a file that config check accepts")
+    func defaults() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try CommandLine.run(["config", "defaults"])
+        #expect(r.status == 0)
+        let file = dir.appendingPathComponent("defaults.yaml")
+        try Data(r.stdout.utf8).write(to: file)
+        let check = try CommandLine.run(["config", "check", file.path])
+        #expect(check.status == 0)
+    }
+}
