@@ -17,6 +17,9 @@ let package = Package(
         .library(name: "SendWatchCore", targets: ["SendWatchCore"]),
         .library(name: "SendWatchIngest", targets: ["SendWatchIngest"]),
         .library(name: "SendWatchFormats", targets: ["SendWatchFormats"]),
+        .library(name: "SendWatchWindows", targets: ["SendWatchWindows"]),
+        .library(name: "SendWatchTemplates", targets: ["SendWatchTemplates"]),
+        .library(name: "SendWatchSimulation", targets: ["SendWatchSimulation"]),
         .library(name: "SendWatchPipeline", targets: ["SendWatchPipeline"]),
     ],
     dependencies: [
@@ -41,6 +44,9 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "SendWatchFormats", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
+        .target(name: "SendWatchWindows", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
+        .target(name: "SendWatchTemplates", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
+        .target(name: "SendWatchSimulation", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .target(
             name: "SendWatchPipeline",
             dependencies: [
@@ -52,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "sendwatch",
             dependencies: [
-                "SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats",
+                "SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats", "SendWatchSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -68,6 +74,13 @@ let package = Package(
             name: "SendWatchFormatsTests",
             dependencies: ["SendWatchFormats", "SendWatchCore"],
             resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "SendWatchWindowsTests", dependencies: ["SendWatchWindows", "SendWatchCore"], swiftSettings: strictSettings),
+        .testTarget(name: "SendWatchTemplatesTests", dependencies: ["SendWatchTemplates", "SendWatchCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "SendWatchSimulationTests",
+            dependencies: ["SendWatchSimulation", "SendWatchCore", "SendWatchFormats", "SendWatchPipeline"],
             swiftSettings: strictSettings
         ),
         .testTarget(
