@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "SendWatchWindows", targets: ["SendWatchWindows"]),
         .library(name: "SendWatchTemplates", targets: ["SendWatchTemplates"]),
         .library(name: "SendWatchSimulation", targets: ["SendWatchSimulation"]),
+        .library(name: "SendWatchDetect", targets: ["SendWatchDetect"]),
         .library(name: "SendWatchPipeline", targets: ["SendWatchPipeline"]),
     ],
     dependencies: [
@@ -47,6 +48,11 @@ let package = Package(
         .target(name: "SendWatchWindows", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .target(name: "SendWatchTemplates", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .target(name: "SendWatchSimulation", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
+        .target(
+            name: "SendWatchDetect",
+            dependencies: ["SendWatchCore", "SendWatchWindows", "SendWatchTemplates"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "SendWatchPipeline",
             dependencies: [
@@ -78,6 +84,11 @@ let package = Package(
         ),
         .testTarget(name: "SendWatchWindowsTests", dependencies: ["SendWatchWindows", "SendWatchCore"], swiftSettings: strictSettings),
         .testTarget(name: "SendWatchTemplatesTests", dependencies: ["SendWatchTemplates", "SendWatchCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "SendWatchDetectTests",
+            dependencies: ["SendWatchDetect", "SendWatchCore", "SendWatchWindows", "SendWatchTemplates"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "SendWatchSimulationTests",
             dependencies: ["SendWatchSimulation", "SendWatchCore", "SendWatchFormats", "SendWatchPipeline"],

@@ -1,0 +1,176 @@
+/// One alert record: what a detector found, with the evidence that explains it.
+///
+/// Alerts have a lifecycle: `create` when a detector first fires for a subject (a template, an account, a
+/// recipient), `update` when the alert grows (more accounts, more messages, higher severity), `close` when the
+/// subject has been quiet for the detector's cooldown. All records of one alert share its ``id``.
+public struct Alert: Sendable, Equatable {
+    /// The alert's id: the same input and configuration always give the same id.
+    public var id: String
+    /// What this record says about the alert.
+    public var action: AlertAction
+    /// The detector that fired, e.g. `template_swarm`.
+    public var kind: String
+    public var severity: Severity
+    /// A detector-defined score, larger is more certain; comparable within one kind.
+    public var score: Double
+    /// The log time at which the alert fired or changed.
+    public var eventTime: EventTime
+    /// The log time of the first event that contributed to the alert.
+    public var firstEventTime: EventTime
+    /// The implicated accounts, sorted, at most the documented cap.
+    public var accounts: [String]
+    /// The number of implicated accounts, which may exceed `accounts.count`.
+    public var accountsTotal: Int
+    /// The template involved, if any.
+    public var template: AlertTemplate?
+    /// Observed counts, thresholds and baselines, windows, samples: an ordered JSON object.
+    public var evidence: [(String, JSONValue)]
+    /// Short human sentences explaining why the alert fired.
+    public var reasons: [String]
+
+    public init(
+        id: String, action: AlertAction, kind: String, severity: Severity, score: Double, eventTime: EventTime,
+        firstEventTime: EventTime, accounts: [String], accountsTotal: Int, template: AlertTemplate?,
+        evidence: [(String, JSONValue)], reasons: [String]
+    ) {
+        self.id = id
+        self.action = action
+        self.kind = kind
+        self.severity = severity
+        self.score = score
+        self.eventTime = eventTime
+        self.firstEventTime = firstEventTime
+        self.accounts = accounts
+        self.accountsTotal = accountsTotal
+        self.template = template
+        self.evidence = evidence
+        self.reasons = reasons
+    }
+
+    public static func == (lhs: Alert, rhs: Alert) -> Bool {
+        lhs.id == rhs.id && lhs.action == rhs.action && lhs.kind == rhs.kind && lhs.severity == rhs.severity
+            && lhs.score == rhs.score && lhs.eventTime == rhs.eventTime && lhs.firstEventTime == rhs.firstEventTime
+            && lhs.accounts == rhs.accounts && lhs.accountsTotal == rhs.accountsTotal && lhs.template == rhs.template
+            && lhs.reasons == rhs.reasons && lhs.evidence.map(\.0) == rhs.evidence.map(\.0)
+            && lhs.evidence.map(\.1) == rhs.evidence.map(\.1)
+    }
+}
+
+/// What an alert record says: the alert is new, has grown, or has ended.
+public enum AlertAction: String, Sendable, Hashable, CaseIterable {
+    case create, update, close
+}
+
+/// How bad an alert is, in increasing order.
+public enum Severity: String, Sendable, Hashable, CaseIterable, Comparable {
+    case low, medium, high, critical
+
+    private var rank: Int {
+        switch self {
+        case .low: 0
+        case .medium: 1
+        case .high: 2
+        case .critical: 3
+        }
+    }
+
+    public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
+}
+
+/// The template an alert is about.
+public struct AlertTemplate: Sendable, Hashable {
+    /// The template id (16 hex digits for mined templates, or the logged explicit id).
+    public var id: String
+    /// The template text with `<*>` for slots.
+    public var text: String
+
+    public init(id: String, text: String) {
+        self.id = id
+        self.text = text
+    }
+}
+
+/// A JSON value for alert evidence, kept in the order it was built so that output is byte-for-byte stable.
+public indirect enum JSONValue: Sendable, Equatable {
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case bool(Bool)
+    case null
+    case array([JSONValue])
+    case object([(String, JSONValue)])
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.int(let a), .int(let b)): return a == b
+        case (.double(let a), .double(let b)): return a == b || (a.isNaN && b.isNaN)
+        case (.string(let a), .string(let b)): return a == b
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.null, .null): return true
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: return false
+        }
+    }
+}
+
+extension JSONWriter {
+    /// Writes a ``JSONValue``.
+    public mutating func value(_ v: JSONValue) {
+        switch v {
+        case .int(let i): int(i)
+        case .double(let d): double(d)
+        case .string(let s): string(s)
+        case .bool(let b): bool(b)
+        case .null: null()
+        case .array(let items):
+            beginArray()
+            for item in items { value(item) }
+            endArray()
+        case .object(let pairs):
+            beginObject()
+            for (k, item) in pairs {
+                key(dynamic: k)
+                value(item)
+            }
+            endObject()
+        }
+    }
+}
+
+extension Alert {
+    /// Writes the alert as one line of SendWatch's alert schema version 1, keys in this fixed order: `v`, `id`,
+    /// `action`, `kind`, `severity`, `score`, `event_time`, `first_event_time`, `accounts`, `accounts_total`,
+    /// `template`, `evidence`, `reasons`.
+    public func writeJSONLine(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("v"); w.int(1)
+        w.key("id"); w.string(id)
+        w.key("action"); w.string(action.rawValue)
+        w.key("kind"); w.string(kind)
+        w.key("severity"); w.string(severity.rawValue)
+        w.key("score"); w.double(score, decimals: 3)
+        w.key("event_time"); w.time(eventTime)
+        w.key("first_event_time"); w.time(firstEventTime)
+        w.key("accounts"); w.beginArray()
+        for a in accounts { w.string(a) }
+        w.endArray()
+        w.key("accounts_total"); w.int(accountsTotal)
+        w.key("template")
+        if let template {
+            w.beginObject()
+            w.key("id"); w.string(template.id)
+            w.key("text"); w.string(template.text)
+            w.endObject()
+        } else {
+            w.null()
+        }
+        w.key("evidence"); w.value(.object(evidence))
+        w.key("reasons"); w.beginArray()
+        for r in reasons { w.string(r) }
+        w.endArray()
+        w.endObject()
+        w.newline()
+    }
+}

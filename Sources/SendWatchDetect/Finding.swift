@@ -1,0 +1,41 @@
+public import SendWatchCore
+
+/// What a detector reports each time its condition holds for a subject: the input to ``AlertLifecycle``,
+/// which turns a stream of findings into `create`, `update` and `close` alert records.
+public struct Finding: Sendable {
+    /// The detector, e.g. `template_swarm`.
+    public var kind: String
+    /// The subject within the detector: a template id, an account, a recipient domain. One open alert per
+    /// (kind, key).
+    public var key: String
+    public var severity: Severity
+    public var score: Double
+    /// The log time of the first event of the evidence.
+    public var firstEventTime: EventTime
+    /// The implicated accounts, sorted, capped by the detector.
+    public var accounts: [String]
+    public var accountsTotal: Int
+    /// The messages (or recipients) counted in the evidence; growth of this drives updates.
+    public var volume: Int
+    public var template: AlertTemplate?
+    public var evidence: [(String, JSONValue)]
+    public var reasons: [String]
+
+    public init(
+        kind: String, key: String, severity: Severity, score: Double, firstEventTime: EventTime,
+        accounts: [String], accountsTotal: Int, volume: Int, template: AlertTemplate?,
+        evidence: [(String, JSONValue)], reasons: [String]
+    ) {
+        self.kind = kind
+        self.key = key
+        self.severity = severity
+        self.score = score
+        self.firstEventTime = firstEventTime
+        self.accounts = accounts
+        self.accountsTotal = accountsTotal
+        self.volume = volume
+        self.template = template
+        self.evidence = evidence
+        self.reasons = reasons
+    }
+}

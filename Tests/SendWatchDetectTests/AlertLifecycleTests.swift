@@ -1,0 +1,94 @@
+import SendWatchCore
+import SendWatchDetect
+import Testing
+
+func finding(_ key: String, accounts: Int, volume: Int, severity: Severity = .medium, first: Int64 = 0) -> Finding {
+    Finding(
+        kind: "template_swarm", key: key, severity: severity, score: Double(accounts),
+        firstEventTime: EventTime(seconds: first), accounts: (0..<min(accounts, 3)).map { "a\($0)" },
+        accountsTotal: accounts, volume: volume, template: nil, evidence: [("n", .int(accounts))], reasons: ["r"])
+}
+
+func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
+
+@Suite struct AlertLifecycleTests {
+    @Test("A finding creates an alert; small growth within the interval is held; big growth updates at once")
+    func createAndUpdate() {
+        var l = AlertLifecycle()
+        let created = l.take(finding("t1", accounts: 10, volume: 80), at: at(100))
+        #expect(created.map(\.action) == [.create])
+        #expect(l.take(finding("t1", accounts: 11, volume: 90), at: at(160)).isEmpty)
+        let grown = l.take(finding("t1", accounts: 20, volume: 170), at: at(200))
+        #expect(grown.map(\.action) == [.update])
+        #expect(grown.first?.id == created.first?.id)
+        #expect(grown.first?.accountsTotal == 20)
+        // Smaller change, but after the minimum update interval.
+        let later = l.take(finding("t1", accounts: 21, volume: 175), at: at(200 + 600))
+        #expect(later.map(\.action) == [.update])
+        // Nothing new: no record.
+        #expect(l.take(finding("t1", accounts: 21, volume: 175), at: at(200 + 1300)).isEmpty)
+    }
+
+    @Test("Severity only rises, and a rise is an update")
+    func severity() {
+        var l = AlertLifecycle()
+        _ = l.take(finding("t", accounts: 10, volume: 10, severity: .high), at: at(0))
+        let up = l.take(finding("t", accounts: 10, volume: 10, severity: .critical), at: at(1))
+        #expect(up.first?.severity == .critical)
+        let down = l.take(finding("t", accounts: 30, volume: 30, severity: .low), at: at(2))
+        #expect(down.first?.severity == .critical)
+    }
+
+    @Test("Quiet for the cooldown closes with the final figures; a later finding is a new alert")
+    func closeAndReopen() {
+        var l = AlertLifecycle()
+        let a = l.take(finding("t", accounts: 10, volume: 10), at: at(0))
+        _ = l.take(finding("t", accounts: 12, volume: 12), at: at(60))
+        #expect(l.advance(to: at(60 + 1799)).isEmpty)
+        let closed = l.advance(to: at(60 + 1800))
+        #expect(closed.map(\.action) == [.close])
+        #expect(closed.first?.id == a.first?.id)
+        #expect(closed.first?.accountsTotal == 12)
+        #expect(closed.first?.eventTime == at(60 + 1800))
+        let b = l.take(finding("t", accounts: 10, volume: 10, first: 5000), at: at(5000))
+        #expect(b.map(\.action) == [.create])
+        #expect(b.first?.id != a.first?.id)
+    }
+
+    @Test("Ids are deterministic and differ by kind, key and first event time")
+    func ids() {
+        var l1 = AlertLifecycle()
+        var l2 = AlertLifecycle()
+        let x = l1.take(finding("k", accounts: 1, volume: 1), at: at(0)).first?.id
+        let y = l2.take(finding("k", accounts: 1, volume: 1), at: at(0)).first?.id
+        #expect(x == y)
+        #expect(x?.hasPrefix("sw-") == true && x?.count == 19)
+        let z = l2.take(finding("k2", accounts: 1, volume: 1), at: at(0)).first?.id
+        #expect(z != x)
+    }
+
+    @Test("At the open-alert bound the quietest alert is closed to make room")
+    func bound() {
+        var l = AlertLifecycle(configuration: .init(maxOpenAlerts: 2))
+        _ = l.take(finding("a", accounts: 1, volume: 1), at: at(0))
+        _ = l.take(finding("b", accounts: 1, volume: 1), at: at(10))
+        let out = l.take(finding("c", accounts: 1, volume: 1), at: at(20))
+        #expect(out.map(\.action) == [.close, .create])
+        #expect(l.openCount == 2)
+        #expect(l.closedEarly == 1)
+    }
+
+    @Test("Alert JSON has schema version 1 with the documented key order")
+    func json() {
+        var l = AlertLifecycle()
+        var f = finding("t", accounts: 2, volume: 3)
+        f.template = AlertTemplate(id: "00000000000000ff", text: "<*> sent you a private message")
+        f.evidence = [("young_accounts", .int(2)), ("window", .string("1h")), ("ratio", .double(2.5)),
+                      ("samples", .array([.string("m1"), .null])), ("nested", .object([("x", .bool(true))]))]
+        let a = l.take(f, at: at(1_795_929_194))[0]
+        var w = JSONWriter()
+        a.writeJSONLine(to: &w)
+        let text = String(decoding: w.bytes, as: UTF8.self)
+        #expect(text == #"{"v":1,"id":"\#(a.id)","action":"create","kind":"template_swarm","severity":"medium","score":2,"event_time":"2026-11-29T05:13:14Z","first_event_time":"1970-01-01T00:00:00Z","accounts":["a0","a1"],"accounts_total":2,"template":{"id":"00000000000000ff","text":"<*> sent you a private message"},"evidence":{"young_accounts":2,"window":"1h","ratio":2.5,"samples":["m1",null],"nested":{"x":true}},"reasons":["r"]}"# + "\n")
+    }
+}
