@@ -153,7 +153,7 @@ struct TrafficModel {
             accounts.append(
                 SimAccount(
                     kind: .person, id: address, saslUser: address, sender: address, header: nil,
-                    created: EventTime(microseconds: start - Int64(rng.int(in: 30...1500)) * 86_400_000_000),
+                    created: EventTime(microseconds: start - Int64(rng.int(in: 30 * 86_400...1500 * 86_400)) * 1_000_000),
                     clientIP: ip, helo: helo, domain: domain, displayName: TrafficModel.capitalized(first), rate: rate,
                     audience: rng.int(in: 5...60), key: h, group: -1, port: h % 5 == 0 ? 25 : 587, bounceRate: 0.015))
         }
@@ -199,7 +199,7 @@ struct TrafficModel {
             kind: .tenant, id: id, saslUser: TrafficModel.platformSASL, sender: TrafficModel.platformSender,
             header: id,
             created: EventTime(
-                microseconds: configuration.start.microseconds - Int64(rng.int(in: 60...900)) * 86_400_000_000),
+                microseconds: configuration.start.microseconds - Int64(rng.int(in: 60 * 86_400...900 * 86_400)) * 1_000_000),
             clientIP: "192.0.2.\(20 + worker)", helo: "app-worker-\(worker).\(TrafficModel.platformDomain)",
             domain: stem + (established ? "" : String(h % 1000)) + ".example.com", displayName: name, rate: 0,
             audience: Int(min(5000, rng.pareto(minimum: 20, alpha: 0.9))), key: h, group: label, port: 25,
@@ -237,8 +237,8 @@ struct TrafficModel {
                         SimAccount(
                             kind: .person, id: address, saslUser: address, sender: address, header: nil,
                             created: EventTime(
-                                microseconds: configuration.start.microseconds - Int64(rng.int(in: 400...2000))
-                                    * 86_400_000_000),
+                                microseconds: configuration.start.microseconds
+                                    - Int64(rng.int(in: 400 * 86_400...2000 * 86_400)) * 1_000_000),
                             clientIP: ipv4(hash(41, UInt64(a))), helo: "newsletter.\(domain)", domain: domain,
                             displayName: "News", rate: 0.3, audience: 100_000, key: hash(42, UInt64(a)),
                             group: groupIndex, port: 587, bounceRate: 0.03))
@@ -265,7 +265,9 @@ struct TrafficModel {
                         t.bounceRate = 0.02
                     }
                     let minutesBefore: ClosedRange<Int> = plan.kind == .tenantOnboarding ? 1...120 : 2...180
-                    t.created = EventTime(microseconds: firstSend - Int64(rng.int(in: minutesBefore)) * 60_000_000)
+                    t.created = EventTime(
+                        microseconds: firstSend - Int64(rng.int(in: minutesBefore)) * 60_000_000
+                            - Int64(rng.int(in: 0...59_999_999)))
                     accounts.append(t)
                 case .youngBurst:
                     index = accounts.count
@@ -274,7 +276,7 @@ struct TrafficModel {
                     accounts.append(
                         SimAccount(
                             kind: .person, id: address, saslUser: address, sender: address, header: nil,
-                            created: EventTime(microseconds: firstSend - Int64(rng.int(in: 3...90)) * 60_000_000),
+                            created: EventTime(microseconds: firstSend - Int64(rng.int(in: 180...5_400)) * 1_000_000),
                             clientIP: ip, helo: "[\(ip)]", domain: TrafficModel.hostedDomain, displayName: "Signup",
                             rate: 0, audience: 0, key: hash(53, UInt64(a)), group: groupIndex, port: 587,
                             bounceRate: 0.15))
@@ -293,7 +295,7 @@ struct TrafficModel {
                     accounts.append(
                         SimAccount(
                             kind: .person, id: address, saslUser: address, sender: address, header: nil,
-                            created: EventTime(microseconds: firstSend - Int64(rng.int(in: 30...1440)) * 60_000_000),
+                            created: EventTime(microseconds: firstSend - Int64(rng.int(in: 1_800...86_400)) * 1_000_000),
                             clientIP: ip, helo: "\(first)-laptop.\(domain)", domain: domain,
                             displayName: TrafficModel.capitalized(first), rate: 0, audience: 25, key: h,
                             group: groupIndex, port: 587, bounceRate: 0.01))
