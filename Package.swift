@@ -81,6 +81,7 @@ let package = Package(
         .testTarget(
             name: "SendWatchSimulationTests",
             dependencies: ["SendWatchSimulation", "SendWatchCore", "SendWatchFormats", "SendWatchPipeline"],
+            resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
         .testTarget(
