@@ -11,7 +11,7 @@ public import SendWatchCore
 /// `NEWID <= <> R=ID U=Debian-exim P=local ... T="Mail delivery failed: returning message to sender"` with its
 /// own delivery; `ID Completed`. The subject is escaped like Exim's `string_printing`: `\"`, `\\`, and
 /// non-ASCII bytes in octal.
-public struct EximLogWriter: LogWriter {
+public struct EximLogWriter: LogWriter, Sendable {
     private var rng: SimulationRandom
     private var time = TimestampRenderer()
     private var pid: Int

@@ -6,7 +6,7 @@ public import SendWatchCore
 ///
 /// A notification service's send log records the accepted send, not the delivery, so there are no
 /// deferrals or bounces in this format.
-public struct JSONLinesLogWriter: LogWriter {
+public struct JSONLinesLogWriter: LogWriter, Sendable {
     private var writer = JSONWriter(capacity: 1024)
 
     public init() {}

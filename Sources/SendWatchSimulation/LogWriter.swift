@@ -27,7 +27,7 @@ func fnv1a(_ s: String) -> UInt64 {
 }
 
 /// The receiving mail exchanger of a recipient domain: `mx1.DOMAIN` at a documentation-range address.
-struct MailExchanger {
+struct MailExchanger: Sendable {
     var name: String
     var ip: String
 

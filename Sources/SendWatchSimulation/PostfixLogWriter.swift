@@ -10,7 +10,7 @@ public import SendWatchCore
 /// status=` line per recipient (recipients of one domain in one delivery); greylisted recipients `deferred`
 /// and retried by `qmgr` later; bounces followed by the non-delivery notice's own lines (`cleanup`
 /// message-id, `bounce` `sender non-delivery notification: NEWID`, `qmgr`, `smtp`, `removed`); `qmgr removed`.
-public struct PostfixLogWriter: LogWriter {
+public struct PostfixLogWriter: LogWriter, Sendable {
     private let host: String
     private let myHostname: String
     private var rng: SimulationRandom

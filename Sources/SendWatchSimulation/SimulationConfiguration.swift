@@ -82,8 +82,8 @@ public struct SimulationConfiguration: Hashable, Sendable {
         if warmupSeconds < 3_600 { problems.append("the warm-up must be at least 1 h (got \(warmupSeconds) s)") }
         if durationSeconds < minimumDurationSeconds {
             problems.append(
-                "scenario '\(scenario.name)' needs a duration of at least \(minimumDurationSeconds) s "
-                    + "(got \(durationSeconds) s)")
+                "scenario '\(scenario.name)' needs a duration of at least \(hoursMinutes(minimumDurationSeconds)) "
+                    + "(got \(hoursMinutes(durationSeconds)))")
         }
         if durationSeconds > 366 * 86_400 { problems.append("duration must be at most 366 days") }
         let year = CivilDate(daysSinceEpoch: start.seconds / 86_400).year
@@ -107,4 +107,13 @@ public struct SimulationError: Error, Hashable, Sendable, CustomStringConvertibl
     public var problems: [String]
     public init(problems: [String]) { self.problems = problems }
     public var description: String { problems.joined(separator: "; ") }
+}
+
+/// `8h30m`, `2h`, `45m` or `90s`: a duration for messages.
+func hoursMinutes(_ seconds: Int64) -> String {
+    if seconds % 60 != 0 || seconds < 60 { return "\(seconds)s" }
+    let h = seconds / 3600
+    let m = seconds % 3600 / 60
+    if h == 0 { return "\(m)m" }
+    return m == 0 ? "\(h)h" : "\(h)h\(m)m"
 }

@@ -35,7 +35,7 @@ public struct SimulationSummary: Hashable, Sendable {
 /// while let line = simulator.nextLine() { output.append(contentsOf: line.bytes); output.append(10) }
 /// let labels = simulator.labels()
 /// ```
-public struct Simulator {
+public struct Simulator: Sendable {
     /// The run's configuration.
     public let configuration: SimulationConfiguration
     private var model: TrafficModel
@@ -48,7 +48,7 @@ public struct Simulator {
     /// Counts so far.
     public private(set) var summary = SimulationSummary()
 
-    private enum FormatWriter {
+    private enum FormatWriter: Sendable {
         case postfix(PostfixLogWriter)
         case exim(EximLogWriter)
         case jsonl(JSONLinesLogWriter)
@@ -140,10 +140,10 @@ public struct Simulator {
             var seen = Set<String>()
             pairs = pairs.filter { seen.insert($0.0).inserted }
             guard !pairs.isEmpty else { continue }
+            // Safe to force unwrap: `pairs` is not empty.
             let group = SimulationLabels.Group(
                 id: g.id, kind: g.kind, accounts: pairs.map(\.0), firstSend: pairs.map(\.1),
                 start: pairs.map(\.1).min()!, end: pairs.map(\.2).max()!)
-            // Safe to force unwrap: `pairs` is not empty.
             if g.kind.isAttack {
                 incidents.append(group)
                 abusive.append(contentsOf: group.accounts)

@@ -98,7 +98,7 @@ enum TextBytes {
 }
 
 /// Renders timestamps, caching the calendar work for the last day seen.
-struct TimestampRenderer {
+struct TimestampRenderer: Sendable {
     private var cachedDay: Int64 = .min
     private var date = CivilDate(year: 1970, month: 1, day: 1)
 

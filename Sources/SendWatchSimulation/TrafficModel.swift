@@ -2,7 +2,7 @@ import SendWatchCore
 
 /// A sending account of the simulation. Accounts are created once at the start; nothing about them grows
 /// with the length of the run.
-struct SimAccount {
+struct SimAccount: Sendable {
     enum Kind: UInt8 { case person, tenant }
     var kind: Kind
     /// The id SendWatch resolves (`X-Account-Id` value, else SASL user).
@@ -31,7 +31,7 @@ struct SimAccount {
 }
 
 /// A stream of messages of one account: its background traffic or its part in a burst.
-struct Source: Comparable {
+struct Source: Comparable, Sendable {
     /// Microseconds of the next submission.
     var next: Int64
     /// Unique; breaks ties.
@@ -51,7 +51,7 @@ struct Source: Comparable {
 }
 
 /// A labelled group of accounts: an incident or a look-alike.
-struct LabelGroup {
+struct LabelGroup: Sendable {
     var id: String
     var kind: BurstKind
     var accounts: [Int32]
@@ -62,7 +62,7 @@ struct LabelGroup {
 ///
 /// Memory: O(accounts) for the account table and one ``Source`` per account and burst participant; nothing
 /// grows with the duration of the run.
-struct TrafficModel {
+struct TrafficModel: Sendable {
     let configuration: SimulationConfiguration
     private(set) var accounts: [SimAccount] = []
     private(set) var groups: [LabelGroup] = []
