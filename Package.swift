@@ -92,6 +92,7 @@ let package = Package(
         .testTarget(
             name: "SendWatchSimulationTests",
             dependencies: ["SendWatchSimulation", "SendWatchCore", "SendWatchFormats", "SendWatchPipeline"],
+            resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
         .testTarget(

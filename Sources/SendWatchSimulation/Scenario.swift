@@ -1,0 +1,171 @@
+import SendWatchCore
+
+/// What a burst of traffic is: an attack (an incident, its accounts are abusive) or a legitimate look-alike
+/// (a hard negative that a detector must not flag).
+public enum BurstKind: String, Hashable, Sendable, CaseIterable {
+    /// Many young tenants of the notification platform, a few messages each, scam text in a template slot.
+    case tenantSwarm = "tenant-swarm"
+    /// Trial tenants each sending dozens of welcome mails whose tenant-name slot carries a phishing link.
+    case trialWelcome = "trial-welcome"
+    /// One young SASL account sending hundreds of messages within minutes.
+    case youngBurst = "young-burst"
+    /// A tenant swarm spread thinly over many hours.
+    case lowAndSlow = "low-and-slow"
+    /// An old ordinary account's large newsletter (look-alike).
+    case newsletter
+    /// An established tenant's password-reset storm (look-alike).
+    case passwordResetStorm = "password-reset-storm"
+    /// New tenants onboarding: a welcome, then invitations to colleagues on their own domain (look-alike).
+    case tenantOnboarding = "tenant-onboarding"
+    /// New SASL accounts of an existing company domain with a busy first day (look-alike).
+    case newEmployees = "new-employees"
+
+    /// Whether the burst's accounts are abusive (an incident) rather than a look-alike.
+    public var isAttack: Bool {
+        switch self {
+        case .tenantSwarm, .trialWelcome, .youngBurst, .lowAndSlow: return true
+        case .newsletter, .passwordResetStorm, .tenantOnboarding, .newEmployees: return false
+        }
+    }
+}
+
+/// The shape of one burst: how many accounts, how many messages each, and when.
+///
+/// Account `i`'s first message is sent at `warmup end + startAfterWarmupSeconds + spread_i`, with the
+/// `spread_i` drawn uniformly in `0..<spreadSeconds`; each following message comes `gap` later, the gap drawn
+/// uniformly in `[0.5, 1.5] × gapSeconds`. So the last message of the burst is sent at most
+/// ``latestSendAfterWarmupSeconds`` after the warm-up ends. Messages that would fall after the end of the
+/// run are not sent (their accounts are left out of the labels when they sent nothing).
+public struct BurstPlan: Hashable, Sendable {
+    /// What the burst is.
+    public var kind: BurstKind
+    /// Accounts taking part. Attacks and look-alikes other than the newsletter and the reset storm create new
+    /// (young) accounts; those two use one established account.
+    public var accounts: Int
+    /// Messages each account sends in the burst.
+    public var messagesPerAccount: Int
+    /// Seconds after the warm-up end at which the burst starts.
+    public var startAfterWarmupSeconds: Int64
+    /// Seconds over which the accounts' first messages are spread.
+    public var spreadSeconds: Int64
+    /// Mean seconds between two messages of one account.
+    public var gapSeconds: Double
+
+    public init(
+        kind: BurstKind, accounts: Int, messagesPerAccount: Int, startAfterWarmupSeconds: Int64,
+        spreadSeconds: Int64, gapSeconds: Double
+    ) {
+        self.kind = kind
+        self.accounts = accounts
+        self.messagesPerAccount = messagesPerAccount
+        self.startAfterWarmupSeconds = startAfterWarmupSeconds
+        self.spreadSeconds = spreadSeconds
+        self.gapSeconds = gapSeconds
+    }
+
+    /// The latest send time of the burst, in seconds after the warm-up end.
+    public var latestSendAfterWarmupSeconds: Int64 {
+        startAfterWarmupSeconds + spreadSeconds
+            + Int64((1.5 * gapSeconds * Double(max(0, messagesPerAccount - 1))).rounded(.up))
+    }
+}
+
+/// A named traffic scenario: the attacks it contains. Every scenario also has background traffic and the
+/// look-alikes (see ``lookAlikes(scale:)``).
+///
+/// | name | incidents (defaults) | default duration |
+/// |---|---|---|
+/// | `baseline` | none | 6 h |
+/// | `tenant-swarm` | 250 young tenants × 8 messages, starting 20 min after warm-up, spread 40 min, gap 3 min | 6 h |
+/// | `trial-welcome` | 58 trial tenants × 29 welcome mails, +30 min, spread 90 min, gap 2 min | 6 h |
+/// | `young-burst` | 1 young SASL account × 400 messages, +45 min, gap 1.2 s | 6 h |
+/// | `low-and-slow` | 120 young tenants × 6 messages, +30 min, spread 4 h, gap 20 min | 9 h |
+/// | `mixed` | all four: swarm +20 min, young burst +2 h, trial welcome +3 h, low-and-slow +30 min | 9 h |
+public struct Scenario: Hashable, Sendable {
+    /// The scenario's name (`baseline`, `tenant-swarm`, ...).
+    public var name: String
+    /// The attacks, in the order their incident ids are numbered.
+    public var incidents: [BurstPlan]
+    /// The length of a run when no duration is given, in seconds.
+    public var defaultDurationSeconds: Int64
+
+    public init(name: String, incidents: [BurstPlan], defaultDurationSeconds: Int64) {
+        self.name = name
+        self.incidents = incidents
+        self.defaultDurationSeconds = defaultDurationSeconds
+    }
+
+    /// The names ``named(_:)`` knows.
+    public static let names = ["baseline", "tenant-swarm", "trial-welcome", "young-burst", "low-and-slow", "mixed"]
+
+    /// The default swarm of young tenants.
+    public static let tenantSwarmPlan = BurstPlan(
+        kind: .tenantSwarm, accounts: 250, messagesPerAccount: 8, startAfterWarmupSeconds: 20 * 60,
+        spreadSeconds: 40 * 60, gapSeconds: 180)
+    /// The default trial-welcome wave.
+    public static let trialWelcomePlan = BurstPlan(
+        kind: .trialWelcome, accounts: 58, messagesPerAccount: 29, startAfterWarmupSeconds: 30 * 60,
+        spreadSeconds: 90 * 60, gapSeconds: 120)
+    /// The default single young account's burst.
+    public static let youngBurstPlan = BurstPlan(
+        kind: .youngBurst, accounts: 1, messagesPerAccount: 400, startAfterWarmupSeconds: 45 * 60,
+        spreadSeconds: 0, gapSeconds: 1.2)
+    /// The default low-and-slow swarm.
+    public static let lowAndSlowPlan = BurstPlan(
+        kind: .lowAndSlow, accounts: 120, messagesPerAccount: 6, startAfterWarmupSeconds: 30 * 60,
+        spreadSeconds: 4 * 3600, gapSeconds: 20 * 60)
+
+    /// The scenario called `name`, or `nil`.
+    public static func named(_ name: String) -> Scenario? {
+        let sixHours: Int64 = 6 * 3600
+        switch name {
+        case "baseline": return Scenario(name: name, incidents: [], defaultDurationSeconds: sixHours)
+        case "tenant-swarm":
+            return Scenario(name: name, incidents: [tenantSwarmPlan], defaultDurationSeconds: sixHours)
+        case "trial-welcome":
+            return Scenario(name: name, incidents: [trialWelcomePlan], defaultDurationSeconds: sixHours)
+        case "young-burst":
+            return Scenario(name: name, incidents: [youngBurstPlan], defaultDurationSeconds: sixHours)
+        case "low-and-slow":
+            return Scenario(name: name, incidents: [lowAndSlowPlan], defaultDurationSeconds: 9 * 3600)
+        case "mixed":
+            var burst = youngBurstPlan
+            burst.startAfterWarmupSeconds = 2 * 3600
+            var trial = trialWelcomePlan
+            trial.startAfterWarmupSeconds = 3 * 3600
+            return Scenario(
+                name: name, incidents: [tenantSwarmPlan, burst, trial, lowAndSlowPlan],
+                defaultDurationSeconds: 9 * 3600)
+        default: return nil
+        }
+    }
+
+    /// The legitimate look-alikes every scenario contains, sized by `scale`:
+    /// - `newsletter`: one old account sends `2500 × scale` one-recipient messages in 45 min, 40 min after
+    ///   the warm-up;
+    /// - `password-reset-storm`: one established tenant sends `400 × scale` password resets in 25 min, 100 min
+    ///   after the warm-up;
+    /// - `tenant-onboarding`: `12 × scale` new tenants, first sends spread over 3 h from 10 min after the
+    ///   warm-up, each a welcome and 9 invitations to its own domain, 5 min apart;
+    /// - `new-employees`: `5 × scale` new SASL accounts of existing company domains, first sends spread over
+    ///   1 h from 5 min after the warm-up, 30 messages each, 7 min apart.
+    public static func lookAlikes(scale: Double) -> [BurstPlan] {
+        func scaled(_ n: Double, minimum: Int) -> Int { max(minimum, Int((n * scale).rounded())) }
+        let letters = scaled(2500, minimum: 20)
+        let resets = scaled(400, minimum: 10)
+        return [
+            BurstPlan(
+                kind: .newsletter, accounts: 1, messagesPerAccount: letters, startAfterWarmupSeconds: 40 * 60,
+                spreadSeconds: 0, gapSeconds: 2700 / Double(letters)),
+            BurstPlan(
+                kind: .passwordResetStorm, accounts: 1, messagesPerAccount: resets,
+                startAfterWarmupSeconds: 100 * 60, spreadSeconds: 0, gapSeconds: 1500 / Double(resets)),
+            BurstPlan(
+                kind: .tenantOnboarding, accounts: scaled(12, minimum: 1), messagesPerAccount: 10,
+                startAfterWarmupSeconds: 10 * 60, spreadSeconds: 3 * 3600, gapSeconds: 300),
+            BurstPlan(
+                kind: .newEmployees, accounts: scaled(5, minimum: 1), messagesPerAccount: 30,
+                startAfterWarmupSeconds: 5 * 60, spreadSeconds: 3600, gapSeconds: 420),
+        ]
+    }
+}

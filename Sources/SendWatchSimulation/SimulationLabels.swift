@@ -1,0 +1,101 @@
+public import SendWatchCore
+
+/// The ground truth of a run: when the warm-up ends, which accounts are abusive (grouped into incidents)
+/// and which are legitimate look-alikes, written as one JSON object.
+///
+/// Schema (times RFC 3339 UTC; accounts as SendWatch resolves them: the `X-Account-Id` value when present,
+/// else the SASL user; lists sorted):
+/// ```json
+/// {"warmup_end": T,
+///  "incidents": [{"id": "tenant-swarm-1", "kind": "tenant-swarm", "accounts": [...], "start": T, "end": T,
+///                 "first_send": {"account": T, ...}}],
+///  "hard_negatives": [{"id": "newsletter-1", "kind": "newsletter", "accounts": [...]}],
+///  "abusive_accounts": [...],
+///  "scenario": "tenant-swarm", "seed": 7, "format": "postfix", "start": T, "end": T}
+/// ```
+/// An incident's `start` is its earliest `first_send`, its `end` the time of its last event; `first_send` is
+/// the time of the account's first event as SendWatch reads it (first delivery attempt for Postfix and Exim,
+/// `ts` for JSON lines, at the log's precision). Accounts whose burst fell after the end of the run sent
+/// nothing and are left out; so is an incident with no account left.
+public struct SimulationLabels: Sendable {
+    /// One labelled group.
+    public struct Group: Sendable {
+        public var id: String
+        public var kind: BurstKind
+        /// Accounts that sent, sorted.
+        public var accounts: [String]
+        /// First event per account (same order as ``accounts``).
+        public var firstSend: [EventTime]
+        /// The group's first and last event.
+        public var start: EventTime
+        public var end: EventTime
+    }
+
+    /// The end of the background-only warm-up.
+    public var warmupEnd: EventTime
+    /// Attack groups.
+    public var incidents: [Group]
+    /// Look-alike groups.
+    public var hardNegatives: [Group]
+    /// Every incident account, sorted.
+    public var abusiveAccounts: [String]
+    /// Run metadata.
+    public var scenario: String
+    public var seed: UInt64
+    public var format: SimulationFormat
+    public var start: EventTime
+    public var end: EventTime
+
+    /// The labels as one JSON object followed by a newline.
+    public func jsonBytes() -> [UInt8] {
+        var w = JSONWriter(capacity: 64 * 1024)
+        w.beginObject()
+        w.key("warmup_end"); w.time(warmupEnd)
+        w.key("incidents")
+        w.beginArray()
+        for g in incidents {
+            w.beginObject()
+            w.key("id"); w.string(g.id)
+            w.key("kind"); w.string(g.kind.rawValue)
+            w.key("accounts")
+            w.beginArray()
+            for a in g.accounts { w.string(a) }
+            w.endArray()
+            w.key("start"); w.time(g.start)
+            w.key("end"); w.time(g.end)
+            w.key("first_send")
+            w.beginObject()
+            for (a, t) in zip(g.accounts, g.firstSend) {
+                w.key(dynamic: a); w.time(t)
+            }
+            w.endObject()
+            w.endObject()
+        }
+        w.endArray()
+        w.key("hard_negatives")
+        w.beginArray()
+        for g in hardNegatives {
+            w.beginObject()
+            w.key("id"); w.string(g.id)
+            w.key("kind"); w.string(g.kind.rawValue)
+            w.key("accounts")
+            w.beginArray()
+            for a in g.accounts { w.string(a) }
+            w.endArray()
+            w.endObject()
+        }
+        w.endArray()
+        w.key("abusive_accounts")
+        w.beginArray()
+        for a in abusiveAccounts { w.string(a) }
+        w.endArray()
+        w.key("scenario"); w.string(scenario)
+        w.key("seed"); w.int64(Int64(bitPattern: seed))
+        w.key("format"); w.string(format.rawValue)
+        w.key("start"); w.time(start)
+        w.key("end"); w.time(end)
+        w.endObject()
+        w.newline()
+        return w.bytes
+    }
+}

@@ -1,0 +1,90 @@
+/// Word lists the simulated traffic is built from. All addresses use reserved example domains (`.example`,
+/// `.test`, `example.com/net/org`) and all IPs documentation ranges, so nothing generated points at a real
+/// mailbox or host.
+enum Vocabulary {
+    static let firstNames: [String] = [
+        "anna", "ben", "chloe", "dmitri", "elif", "fatima", "gustavo", "hiro", "ines", "jamal", "kasia", "liam",
+        "mei", "noor", "oscar", "priya", "quentin", "rosa", "sven", "tariq", "ulla", "vikram", "wen", "ximena",
+        "yusuf", "zoe", "maria", "lukas", "sofia", "jonas", "emma", "noah", "lea", "felix", "clara", "david",
+        "nina", "paul", "sara", "tom",
+    ]
+    static let lastNames: [String] = [
+        "keller", "novak", "silva", "okafor", "tanaka", "larsen", "moreau", "rossi", "kowalski", "haddad",
+        "nguyen", "schmidt", "garcia", "petrov", "jensen", "fischer", "costa", "dubois", "ahmed", "yilmaz",
+        "murphy", "weber", "berg", "lopez", "meyer", "ivanova", "singh", "kim", "fernandes", "braun", "vogel",
+        "martin", "bauer", "lind", "hansen", "romano", "ortiz", "hoffmann", "sato", "walker",
+    ]
+    /// Company domains of ordinary accounts (SASL users) and of tenants' customers.
+    static let companyStems: [String] = [
+        "northwind", "contoso", "fabrikam", "tailspin", "wingtip", "adatum", "litware", "proseware", "fourthcoffee",
+        "lucerne", "margie", "treyresearch", "alpineski", "blueyonder", "cohowinery", "graphicdesign", "humongous",
+        "wideworld", "woodgrove", "southridge", "bellows", "relecloud", "lamna", "vanarsdel", "nod", "tailwind",
+        "datum", "fincher", "boxwood", "cedarline", "harbor", "ironbark", "juniper", "kestrel", "larkspur",
+        "meridian", "nimbus", "orchard", "pinecrest", "quarry",
+    ]
+    static let companySuffixes: [String] = [".example", ".example.com", ".example.net", ".example.org", ".test"]
+    /// Consumer mailbox domains (recipients of notifications, newsletters and attacks).
+    static let consumerDomains: [String] = [
+        "webmail.example", "inbox.example.com", "mailbox.test", "post.test", "uni.example.edu",
+        "customers.example.org", "corp.example.net", "freemail.example", "mail.example.net", "home.example.org",
+    ]
+    /// Tenant names of the notification platform's established and onboarding tenants.
+    static let tenantNames: [String] = [
+        "Tallyboard", "Plantly", "Shiftwise", "Kitepay", "Roomly", "Quillo", "Brightdesk", "Cartwheel", "Dockyard",
+        "Evenfield", "Fernhill", "Gatherly", "Hivemind", "Inkwell", "Joblane", "Kudoboard", "Lumen", "Mosaic",
+        "Nestify", "Orbitly", "Pebble", "Quorum", "Ridgeway", "Sprout", "Trellis", "Umbra", "Vantage", "Waypoint",
+        "Yardstick", "Zenith",
+    ]
+    static let tenantNameSuffixes: [String] = ["", " HQ", " Cloud", " Studio", " Labs", " App", " Team", " Works"]
+
+    /// Subjects of ordinary person-to-person mail; some carry non-ASCII text (RFC 2047 in Postfix logs,
+    /// octal escapes in Exim logs).
+    static let ordinarySubjects: [String] = [
+        "Re: Quarterly report draft", "Meeting notes", "Status update", "Fwd: Lunch on Friday?", "Re: budget 2027",
+        "Photos from the weekend", "Invoice INV-2026-0042", "Re: Re: contract review", "Travel plans",
+        "Agenda for Monday", "Re: quick question", "Slides for tomorrow", "Fwd: shipping confirmation",
+        "Re: Project timeline", "Thanks!", "Call tomorrow?", "Updated proposal", "Re: Team offsite",
+        "Grüße aus München", "Meeting notes – 29 Nov", "Re: Preisliste 2027", "Reminder: timesheets due",
+    ]
+    /// Subjects of a new employee's first day.
+    static let firstDaySubjects: [String] = [
+        "Hello from your new colleague", "Re: onboarding checklist", "Quick intro", "Re: laptop setup",
+        "Access request: shared drive", "Re: Welcome to the team!", "Lunch today?", "Re: first week plan",
+    ]
+
+    /// The notification platform's fixed templates: (template id, text with `{tenant}`, `{name}`,
+    /// `{inviter}`, `{n}` slots, relative weight in background traffic).
+    static let templates: [(id: String, text: String, weight: Int)] = [
+        ("private-message", "{tenant} sent you a private message", 4),
+        ("invite-team", "{inviter} invited you to join {tenant}", 2),
+        ("welcome", "Welcome to {tenant}, {name}!", 2),
+        ("password-reset", "Password reset for {name}", 2),
+        ("invoice-ready", "Your invoice {n} from {tenant} is ready", 3),
+    ]
+
+    /// Scam texts a swarm of young tenants puts into the `{tenant}` slot.
+    static let scamSlots: [String] = [
+        "Your payment of $499 is pending. Call +1 (888) 555-0134",
+        "Claim your refund at hxxps://refund-portal.example/claim",
+        "Account suspended - verify at hxxps://secure-verify.example/login",
+        "You won a $1000 gift card. Call +1 (888) 555-0178",
+        "Tax refund approved: hxxps://tax-refund.example/form",
+        "Crypto bonus waiting at hxxps://coin-bonus.example/r",
+    ]
+    /// Phishing "brands" of trial accounts' welcome mails (the tenant name slot).
+    static let phishingBrands: [String] = [
+        "DocuVault. Confirm your mailbox at hxxps://docuvault-login.example/confirm",
+        "PayFlow. Verify your card at hxxps://payflow-verify.example/card",
+        "CloudDrive. Storage full, upgrade at hxxps://clouddrive-upgrade.example/now",
+        "BankSecure. Unlock your account at hxxps://banksecure-unlock.example/id",
+    ]
+    /// Subjects of a single young account's burst.
+    static let burstSubjects: [String] = [
+        "Your parcel is on hold - pay the customs fee at hxxps://parcel-fee.example/pay",
+        "Urgent: confirm your delivery address hxxps://parcel-fee.example/addr",
+    ]
+    /// Newsletter subjects of the old account.
+    static let newsletterSubjects: [String] = [
+        "Weekly deals: autumn collection inside", "Our November newsletter", "Last chance: 20% off this weekend",
+    ]
+}

@@ -1,0 +1,194 @@
+import Foundation
+import SendWatchCore
+import SendWatchFormats
+import SendWatchPipeline
+import SendWatchSimulation
+import Testing
+
+@Suite struct SimulatorTests {
+    @Test("The same seed gives identical bytes and labels; another seed gives different ones",
+          arguments: SimulationFormat.allCases)
+    func determinism(format: SimulationFormat) throws {
+        let a = try simulate(smallConfiguration(seed: 11, format: format))
+        let b = try simulate(smallConfiguration(seed: 11, format: format))
+        let c = try simulate(smallConfiguration(seed: 12, format: format))
+        #expect(a.bytes.count > 10_000)
+        #expect(a.bytes == b.bytes)
+        #expect(a.labels.jsonBytes() == b.labels.jsonBytes())
+        #expect(a.bytes != c.bytes)
+    }
+
+    @Test("Our parsers read every format with zero skipped lines and no incomplete message",
+          arguments: SimulationFormat.allCases)
+    func parsedWithoutSkips(format: SimulationFormat) throws {
+        let run = try simulate(smallConfiguration(format: format))
+        let (summary, events) = try readEvents(run.bytes, name: "zero-skips.\(format.rawValue).log")
+        #expect(summary.failures.isEmpty)
+        #expect(summary.inputFormats.map { $0.format?.rawValue } == [format.rawValue])
+        #expect(summary.skipped.isEmpty)
+        #expect(summary.parse.rejected[.unknownQueueID] == nil)
+        #expect(summary.parse.incompleteMessages == 0)
+        #expect(summary.lines == run.summary.lines)
+        #expect(events.count > 500)
+    }
+
+    @Test("All formats describe the same traffic: the same events per account")
+    func formatsAgree() throws {
+        var counts: [[String: Int]] = []
+        for format in SimulationFormat.allCases {
+            let run = try simulate(smallConfiguration(seed: 5, format: format))
+            let (_, events) = try readEvents(run.bytes, name: "agree.\(format.rawValue).log")
+            counts.append(Dictionary(events.map { ($0.account, 1) }, uniquingKeysWith: +))
+        }
+        #expect(counts[0] == counts[1])
+        #expect(counts[0] == counts[2])
+    }
+
+    @Test("Labelled accounts appear with first sends equal to first_send; young accounts only after the warm-up",
+          arguments: SimulationFormat.allCases)
+    func labelsMatchEvents(format: SimulationFormat) throws {
+        let config = smallConfiguration(format: format)
+        let run = try simulate(config)
+        let (_, events) = try readEvents(run.bytes, name: "labels.\(format.rawValue).log")
+        var first: [String: EventTime] = [:]
+        for e in events where first[e.account].map({ e.time < $0 }) ?? true { first[e.account] = e.time }
+
+        let labels = run.labels
+        #expect(labels.incidents.map(\.kind) == [.tenantSwarm, .youngBurst, .trialWelcome, .lowAndSlow])
+        #expect(Set(labels.hardNegatives.map(\.kind)) == Set(BurstKind.allCases.filter { !$0.isAttack }))
+        var young = Set<String>()
+        for incident in labels.incidents {
+            #expect(!incident.accounts.isEmpty)
+            for (account, t) in zip(incident.accounts, incident.firstSend) {
+                #expect(first[account] == t, "first send of \(account)")
+                young.insert(account)
+            }
+            #expect(incident.start == incident.firstSend.min())
+            #expect(incident.start <= incident.end)
+        }
+        #expect(labels.abusiveAccounts == Array(young).sorted())
+        for negative in labels.hardNegatives where negative.kind == .tenantOnboarding || negative.kind == .newEmployees {
+            young.formUnion(negative.accounts)
+        }
+        for account in young {
+            let t = try #require(first[account])
+            #expect(t >= labels.warmupEnd, "\(account) sent before the warm-up ended")
+        }
+        // Everyone else is established: first seen within SendWatch's default 1 h warm-up.
+        let warmupLimit = EventTime(seconds: config.start.seconds + 3_600)
+        for (account, t) in first where !young.contains(account) {
+            #expect(t < warmupLimit, "established account \(account) first sends at \(t)")
+        }
+        // Look-alikes that use established accounts are established too.
+        for negative in labels.hardNegatives where negative.kind == .newsletter || negative.kind == .passwordResetStorm {
+            for account in negative.accounts { #expect((first[account] ?? warmupLimit) < warmupLimit) }
+        }
+    }
+
+    @Test("JSON lines carry account_created months back for established and minutes to hours for young accounts")
+    func accountCreated() throws {
+        let run = try simulate(smallConfiguration(format: .jsonl))
+        let (_, events) = try readEvents(run.bytes, name: "created.jsonl")
+        let abusive = Set(run.labels.abusiveAccounts)
+        for e in events {
+            let created = try #require(e.accountCreated)
+            let age = e.time.seconds - created.seconds
+            if abusive.contains(e.account) {
+                #expect(age > 0 && age < 86_400, "\(e.account) is \(age) s old")
+            }
+            if e.time < run.labels.warmupEnd { #expect(age > 20 * 86_400) }
+        }
+    }
+
+    @Test("A Postfix run started on 31 December reads back across the New Year with a 2026 year hint")
+    func newYear() throws {
+        var start: EventTime { EventTime(seconds: CivilDate(year: 2026, month: 12, day: 31).daysSinceEpoch * 86_400 + 22 * 3_600) }
+        let config = smallConfiguration("young-burst", format: .postfix, start: start, durationSeconds: 4 * 3_600)
+        let run = try simulate(config)
+        let text = String(decoding: run.bytes, as: UTF8.self)
+        #expect(text.hasPrefix("Dec 31 22:"))
+        #expect(text.contains("\nJan  1 00:"))
+        let (summary, events) = try readEvents(run.bytes, year: 2026, name: "newyear.log")
+        #expect(summary.skipped.isEmpty)
+        let years = Set(events.map { CivilDate(daysSinceEpoch: $0.time.seconds / 86_400).year })
+        #expect(years == [2026, 2027])
+        #expect(events.allSatisfy { $0.time >= config.start && $0.time.seconds < config.end.seconds + 7_200 })
+        let burst = try #require(run.labels.incidents.first)
+        #expect(CivilDate(daysSinceEpoch: burst.start.seconds / 86_400).year == 2027)
+    }
+
+    @Test("Memory does not grow with duration: lines held for messages in flight stay bounded")
+    func constantMemory() throws {
+        var short = smallConfiguration("baseline", format: .postfix, durationSeconds: 3 * 3_600)
+        short.scale = 0.3
+        var long = short
+        long.durationSeconds = 24 * 3_600
+        long.lookAlikes = Scenario.lookAlikes(scale: 0.3)
+        var a = try Simulator(configuration: short)
+        var b = try Simulator(configuration: long)
+        var sinkA = CountingSink()
+        var sinkB = CountingSink()
+        let sa = a.run(into: &sinkA)
+        let sb = b.run(into: &sinkB)
+        #expect(sb.lines > 5 * sa.lines / 2)
+        // Held lines depend on the message rate and the retry window, not on the length of the run.
+        #expect(sa.maxPendingLines < 2_000)
+        #expect(sb.maxPendingLines < 2_000)
+        #expect(sb.maxPendingLines < 3 * max(sa.maxPendingLines, 100))
+        #expect(sb.lines == sinkB.lines)
+    }
+
+    @Test("The labels file has the documented schema")
+    func labelsSchema() throws {
+        let run = try simulate(smallConfiguration(format: .exim))
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(run.labels.jsonBytes())) as? [String: Any])
+        #expect(Set(json.keys) == [
+            "warmup_end", "incidents", "hard_negatives", "abusive_accounts", "scenario", "seed", "format", "start", "end",
+        ])
+        func isTime(_ v: Any?) -> Bool {
+            guard let s = v as? String else { return false }
+            return s.count >= 20 && s.hasSuffix("Z") && s.dropFirst(10).first == "T"
+        }
+        #expect(isTime(json["warmup_end"]))
+        let incidents = try #require(json["incidents"] as? [[String: Any]])
+        #expect(incidents.count == 4)
+        var union = Set<String>()
+        for i in incidents {
+            #expect(Set(i.keys) == ["id", "kind", "accounts", "start", "end", "first_send"])
+            let accounts = try #require(i["accounts"] as? [String])
+            let firstSend = try #require(i["first_send"] as? [String: String])
+            #expect(Set(firstSend.keys) == Set(accounts))
+            #expect(firstSend.values.allSatisfy { isTime($0) })
+            #expect(isTime(i["start"]) && isTime(i["end"]))
+            union.formUnion(accounts)
+        }
+        let negatives = try #require(json["hard_negatives"] as? [[String: Any]])
+        #expect(negatives.count == 4)
+        for n in negatives { #expect(Set(n.keys) == ["id", "kind", "accounts"]) }
+        #expect(Set(try #require(json["abusive_accounts"] as? [String])) == union)
+        #expect(json["format"] as? String == "exim")
+    }
+
+    @Test("Every named scenario validates with its defaults; a too short duration is refused",
+          arguments: Scenario.names)
+    func scenarios(name: String) throws {
+        let scenario = try #require(Scenario.named(name))
+        let config = SimulationConfiguration(scenario: scenario, seed: 1)
+        try config.validate()
+        #expect(config.minimumDurationSeconds <= config.durationSeconds)
+        if !scenario.incidents.isEmpty {
+            var short = config
+            short.durationSeconds = config.minimumDurationSeconds - 60
+            #expect(throws: SimulationError.self) { try short.validate() }
+        }
+    }
+
+    @Test("The default incidents have the documented sizes")
+    func defaultSizes() {
+        #expect(Scenario.tenantSwarmPlan.accounts == 250 && Scenario.tenantSwarmPlan.messagesPerAccount == 8)
+        #expect(Scenario.trialWelcomePlan.accounts * Scenario.trialWelcomePlan.messagesPerAccount == 1_682)
+        #expect(Scenario.named("mixed")?.incidents.count == 4)
+        #expect(Scenario.named("nonsense") == nil)
+    }
+}
