@@ -79,8 +79,15 @@ struct SimulateCommand: ParsableCommand {
         let summary = simulator.run(into: &sink)
         try sink.close()
         let labelBytes = simulator.labels().jsonBytes()
-        guard FileManager.default.createFile(atPath: labels, contents: Data(labelBytes)) else {
+        guard let labelsHandle = openForWriting(labels) else {
             printError("sendwatch: cannot write labels file \(labels)")
+            throw ExitCode(2)
+        }
+        do {
+            try labelsHandle.write(contentsOf: Data(labelBytes))
+            try labelsHandle.close()
+        } catch {
+            printError("sendwatch: cannot write labels file \(labels): \(error.localizedDescription)")
             throw ExitCode(2)
         }
         printError(
@@ -117,9 +124,7 @@ struct FileLineSink: SimulationSink {
             process = p
             handle = pipe.fileHandleForWriting
         } else {
-            guard FileManager.default.createFile(atPath: path, contents: nil),
-                let h = FileHandle(forWritingAtPath: path)
-            else {
+            guard let h = openForWriting(path) else {
                 throw ValidationError("--out \(path): cannot create the file")
             }
             process = nil
@@ -169,4 +174,14 @@ struct FileLineSink: SimulationSink {
             throw ExitCode(2)
         }
     }
+}
+
+/// Opens `path` for writing, created (0644) or truncated in place.
+///
+/// Not `FileManager.createFile`: it writes a temporary file and renames it over the target, which would
+/// replace a device such as `/dev/null` or a FIFO with a regular file.
+func openForWriting(_ path: String) -> FileHandle? {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { return nil }
+    return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
 }
