@@ -1,3 +1,4 @@
+import SendWatchCore
 public import SendWatchFormats
 import Yams
 
