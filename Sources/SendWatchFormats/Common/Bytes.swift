@@ -159,4 +159,42 @@ public enum Bytes {
         }
         return (h ^ (h >> 32)) &* 0xBF58_476D_1CE4_E5B9
     }
+
+    /// The index of the first byte of `p[from..<to]` equal to `a`, `b` or `c`, or `to` when there is none.
+    ///
+    /// An inline scan, eight bytes per step (SWAR), for the short fields of a syslog header where a `memchr`
+    /// call costs more than the scan.
+    ///
+    /// - Complexity: O(`to - from`).
+    @inline(__always)
+    public static func scan(
+        to a: UInt8, _ b: UInt8, _ c: UInt8, in p: UnsafeRawBufferPointer, from: Int, to: Int
+    ) -> Int {
+        guard let base = p.baseAddress, from >= 0, to <= p.count else { return max(from, to) }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let ra = ones &* UInt64(a)
+        let rb = ones &* UInt64(b)
+        let rc = ones &* UInt64(c)
+        var i = from
+        // Safe: each load reads base + i ..< base + i + 8 with i + 8 <= to <= p.count.
+        while i + 8 <= to {
+            let w = UInt64(littleEndian: (base + i).loadUnaligned(as: UInt64.self))
+            let m = zeroBytes(w ^ ra) | zeroBytes(w ^ rb) | zeroBytes(w ^ rc)
+            if m != 0 { return i + m.trailingZeroBitCount >> 3 }
+            i += 8
+        }
+        while i < to {
+            let x = p[i]
+            if x == a || x == b || x == c { return i }
+            i += 1
+        }
+        return to
+    }
+
+    /// 0x80 in each byte of `x` that is zero, 0 in every other byte (exact: no false positives).
+    @inline(__always)
+    static func zeroBytes(_ x: UInt64) -> UInt64 {
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        return ~(((x & low7) &+ low7) | x | low7)
+    }
 }

@@ -199,9 +199,12 @@ public struct PostfixParser: EventParser, Sendable {
     /// The daemon of a Postfix program name (`postfix/smtpd`, `postfix/submission/smtpd`, `postfix-out/smtp`),
     /// or `nil` for other programs.
     private static func postfixDaemon(_ p: UnsafeRawBufferPointer, _ program: Range<Int>) -> Daemon? {
-        let firstEnd = Bytes.find(UInt8(ascii: "/"), in: p, from: program.lowerBound, to: program.upperBound)
-            ?? program.upperBound
-        guard Bytes.find("postfix", in: p, from: program.lowerBound, to: firstEnd) != nil else { return nil }
+        // Fast path: a first component that starts with `postfix/` contains `postfix`.
+        if !Bytes.hasPrefix("postfix/", in: p, at: program.lowerBound) || program.count < 8 {
+            let firstEnd = Bytes.find(UInt8(ascii: "/"), in: p, from: program.lowerBound, to: program.upperBound)
+                ?? program.upperBound
+            guard Bytes.find("postfix", in: p, from: program.lowerBound, to: firstEnd) != nil else { return nil }
+        }
         var last = program.upperBound
         while last > program.lowerBound && p[last - 1] != UInt8(ascii: "/") { last -= 1 }
         let name = last..<program.upperBound
