@@ -21,10 +21,27 @@ struct PostfixQueueID: Equatable, Sendable {
         let n = min(range.count, Self.capacity)
         count = n
         guard n > 0, let base = p.baseAddress else { return }
+        #if _endian(little)
+        if range.lowerBound + Self.capacity <= p.count {
+            // Safe: the three loads read base + lowerBound ..< base + lowerBound + 24, inside `p`. Bytes past
+            // the id are masked off (byte k of the id is bits 8k... of word k / 8 on little-endian).
+            let at = base + range.lowerBound
+            w0 = at.loadUnaligned(as: UInt64.self) & Self.lowMask(n)
+            w1 = n > 8 ? (at + 8).loadUnaligned(as: UInt64.self) & Self.lowMask(n - 8) : 0
+            w2 = n > 16 ? (at + 16).loadUnaligned(as: UInt64.self) & Self.lowMask(n - 16) : 0
+            return
+        }
+        #endif
         // Safe: the source range lies inside `p` and the destination is a local of 24 bytes.
         var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
         withUnsafeMutableBytes(of: &words) { $0.baseAddress!.copyMemory(from: base + range.lowerBound, byteCount: n) }
         (w0, w1, w2) = words
+    }
+
+    /// A mask of the low `bytes` bytes of a word (all of it from 8 on).
+    @inline(__always)
+    private static func lowMask(_ bytes: Int) -> UInt64 {
+        bytes >= 8 ? ~0 : (1 << UInt64(bytes &* 8)) &- 1
     }
 
     /// A 64-bit hash of the id (fixed, not seeded per process).

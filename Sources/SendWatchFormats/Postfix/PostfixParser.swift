@@ -80,6 +80,7 @@ public struct PostfixParser: EventParser, Sendable {
     private var table: PostfixMessageTable
     private let accountHeaderName: [UInt8]
     private let templateHeaderName: [UInt8]
+    private let subjectHeaderName: [UInt8] = Array("subject".utf8)
     private let timeoutMicroseconds: Int64
     /// The last host field seen and its `String`, so events of one host share one string.
     private var lastHostBytes: [UInt8] = []
@@ -408,7 +409,7 @@ public struct PostfixParser: EventParser, Sendable {
         else { return .rejected(.malformed) }
         let name = nameStart..<colon
         let kind: HeaderKind
-        if Bytes.equalsIgnoringCase("subject", in: p, name) {
+        if Self.equalsIgnoringCase(subjectHeaderName, p, name) {
             kind = .subject
         } else if Self.equalsIgnoringCase(accountHeaderName, p, name) {
             kind = .account
