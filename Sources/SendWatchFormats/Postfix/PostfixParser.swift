@@ -54,7 +54,9 @@ public import SendWatchCore
 ///   Postfix, so they cannot become events.
 /// - **Bound**: at most ``FormatConfiguration/maxOpenMessages`` messages are open; when full, the least
 ///   recently touched one is evicted (counted in ``ParseCounters/evictedMessages`` and
-///   ``ParseCounters/incompleteMessages``). Memory is about 300 bytes plus the stored strings per message.
+///   ``ParseCounters/incompleteMessages``). Memory is about 300 bytes plus the stored strings per message,
+///   plus a fixed ``ByteStringCache`` of 16,384 entries (24 bytes each plus the cached strings) that lets
+///   repeated senders, SASL users and header values share one `String`.
 ///
 /// Lines of other programs are ignored (the program's first path component must contain `postfix`, e.g.
 /// `postfix/submission/smtpd` or `postfix-out/smtp`; the daemon is the last component), as are Postfix lines
