@@ -19,9 +19,21 @@ public struct SyslogHeader: Sendable {
 /// `<PRI>` in front.
 public struct SyslogHeaderReader: Sendable {
     /// The zone of timestamps that carry none.
-    public var zone: LocalTimeZone
+    public var zone: LocalTimeZone {
+        didSet { cachedTimestampValid = false }
+    }
     /// The year source for classic timestamps; reset per input.
-    public var years: YearResolver
+    public var years: YearResolver {
+        didSet { cachedTimestampValid = false }
+    }
+    /// The 15 bytes of the last classic timestamp read at the start of a line (as two overlapping words: bytes
+    /// 0..<8 and 7..<15) and its time. Lines of one second share it; reading the same month again does not
+    /// change the ``YearResolver``, and the zone conversion is a function of its input, so reusing the time
+    /// gives the same result as parsing again.
+    private var cachedTimestamp0: UInt64 = 0
+    private var cachedTimestamp1: UInt64 = 0
+    private var cachedTime = EventTime(microseconds: 0)
+    private var cachedTimestampValid = false
 
     public init(zone: LocalTimeZone = .utc, yearHint: YearHint = .none) {
         self.zone = zone
@@ -31,12 +43,14 @@ public struct SyslogHeaderReader: Sendable {
     /// Starts a new input with its own year hint.
     public mutating func beginInput(yearHint: YearHint) {
         years = YearResolver(hint: yearHint)
+        cachedTimestampValid = false
     }
 
     /// Parses the header of `p`.
     ///
     /// - Returns: the header, or the reason the line is not a usable syslog line.
-    /// - Complexity: O(length of the header); no allocation.
+    /// - Complexity: O(length of the header), eight bytes per step for host and program; the timestamp is
+    ///   parsed once per second of log (the last one is cached); no allocation.
     public mutating func read(_ p: UnsafeRawBufferPointer) -> Result<SyslogHeader, RejectReason> {
         var i = 0
         let n = p.count
@@ -47,7 +61,17 @@ public struct SyslogHeaderReader: Sendable {
         }
         guard i < n else { return .failure(.badTimestamp) }
         let time: EventTime
-        if Timestamps.isDigit(p[i]) {
+        var word0: UInt64 = 0
+        var word1: UInt64 = 0
+        if i == 0 && n >= 16, let base = p.baseAddress {
+            // Safe: both loads lie inside the first 15 bytes of `p` (n >= 16).
+            word0 = base.loadUnaligned(as: UInt64.self)
+            word1 = (base + 7).loadUnaligned(as: UInt64.self)
+        }
+        if cachedTimestampValid && i == 0 && n >= 16 && word0 == cachedTimestamp0 && word1 == cachedTimestamp1 {
+            time = cachedTime
+            i = 15
+        } else if Timestamps.isDigit(p[i]) {
             guard let (t, end) = Timestamps.readDateTime(p, at: i, zone: &zone) else {
                 return .failure(.badTimestamp)
             }
@@ -63,21 +87,27 @@ public struct SyslogHeaderReader: Sendable {
             guard date.isValid else { return .failure(.badTimestamp) }
             let utc = zone.utcSeconds(fromLocal: date.daysSinceEpoch * 86_400 + Int64(sod))
             time = EventTime(seconds: utc)
+            if i == 0 && end == 15 && n >= 16 {
+                cachedTimestamp0 = word0
+                cachedTimestamp1 = word1
+                cachedTime = time
+                cachedTimestampValid = true
+            }
             i = end
         }
         guard i < n, p[i] == 0x20 else { return .failure(.notSyslog) }
         i += 1
         let hostStart = i
-        while i < n && p[i] != 0x20 { i += 1 }
+        i = Bytes.scan(to: 0x20, 0x20, 0x20, in: p, from: i, to: n)
         guard i < n, i > hostStart else { return .failure(.notSyslog) }
         let host = hostStart..<i
         i += 1
         let progStart = i
-        while i < n && p[i] != UInt8(ascii: "[") && p[i] != UInt8(ascii: ":") && p[i] != 0x20 { i += 1 }
+        i = Bytes.scan(to: UInt8(ascii: "["), UInt8(ascii: ":"), 0x20, in: p, from: i, to: n)
         guard i < n, i > progStart else { return .failure(.notSyslog) }
         let program = progStart..<i
         if p[i] == UInt8(ascii: "[") {
-            while i < n && p[i] != UInt8(ascii: "]") { i += 1 }
+            i = Bytes.scan(to: UInt8(ascii: "]"), UInt8(ascii: "]"), UInt8(ascii: "]"), in: p, from: i, to: n)
             guard i < n else { return .failure(.notSyslog) }
             i += 1
         }

@@ -12,15 +12,40 @@ enum PostfixLine {
     /// a queue id from words such as `warning`, `NOQUEUE`, `statistics` or `error` at the same place.
     ///
     /// - Returns: the id's range and the index after `": "`, or `nil`.
-    /// - Complexity: O(length of the id).
+    /// - Complexity: O(length of the id), one pass.
     static func readQueueID(_ p: UnsafeRawBufferPointer, at start: Int) -> (id: Range<Int>, rest: Int)? {
         let n = p.count
         let limit = min(n, start + queueIDLengths.upperBound + 1)
-        var i = start
-        while i < limit && isAlphanumeric(p[i]) { i += 1 }
-        guard i + 1 < n, p[i] == UInt8(ascii: ":"), p[i + 1] == 0x20, isQueueID(p, start..<i) else { return nil }
+        var i = max(0, start)
+        var hex = true
+        var vowel = false
+        var z = false
+        // The alphanumeric run and its shape in one pass (the same rules as ``isQueueID(_:_:)``).
+        while i < limit {
+            let b = p[i]
+            if b &- 0x30 < 10 {
+                i += 1
+                continue
+            }
+            let letter = (b | 0x20) &- 0x61
+            guard letter < 26 else { break }
+            if (vowelBits >> UInt32(letter)) & 1 != 0 { vowel = true }
+            if b >= 0x61 {
+                hex = false
+                if letter == 25 { z = true }
+            } else if letter > 5 {
+                hex = false
+            }
+            i += 1
+        }
+        guard start >= 0, i + 1 < n, p[i] == UInt8(ascii: ":"), p[i + 1] == 0x20 else { return nil }
+        let count = i - start
+        guard queueIDLengths.contains(count), hex || (!vowel && z && count >= 10) else { return nil }
         return (start..<i, i + 2)
     }
+
+    /// Bit `k` is set when the `k`-th letter of the alphabet is a vowel (a, e, i, o, u).
+    private static let vowelBits: UInt32 = 1 << 0 | 1 << 4 | 1 << 8 | 1 << 14 | 1 << 20
 
     @inline(__always)
     static func isAlphanumeric(_ b: UInt8) -> Bool {

@@ -1,16 +1,76 @@
 import SendWatchCore
 
+/// A Postfix queue id held inline as bytes (at most 24, ``PostfixLine/queueIDLengths``), so that looking a
+/// message up needs no `String` and no allocation.
+struct PostfixQueueID: Equatable, Sendable {
+    private var w0: UInt64 = 0
+    private var w1: UInt64 = 0
+    private var w2: UInt64 = 0
+    private(set) var count: Int = 0
+
+    /// The most bytes an id can hold.
+    static let capacity = 24
+
+    /// The empty id.
+    init() {}
+
+    /// The id `p[range]`; `range` must lie inside `p` and hold at most ``capacity`` bytes (``PostfixLine``
+    /// only returns such ranges). A longer range keeps its first ``capacity`` bytes.
+    @inline(__always)
+    init(_ p: UnsafeRawBufferPointer, _ range: Range<Int>) {
+        let n = min(range.count, Self.capacity)
+        count = n
+        guard n > 0, let base = p.baseAddress else { return }
+        #if _endian(little)
+        if range.lowerBound + Self.capacity <= p.count {
+            // Safe: the three loads read base + lowerBound ..< base + lowerBound + 24, inside `p`. Bytes past
+            // the id are masked off (byte k of the id is bits 8k... of word k / 8 on little-endian).
+            let at = base + range.lowerBound
+            w0 = at.loadUnaligned(as: UInt64.self) & Self.lowMask(n)
+            w1 = n > 8 ? (at + 8).loadUnaligned(as: UInt64.self) & Self.lowMask(n - 8) : 0
+            w2 = n > 16 ? (at + 16).loadUnaligned(as: UInt64.self) & Self.lowMask(n - 16) : 0
+            return
+        }
+        #endif
+        // Safe: the source range lies inside `p` and the destination is a local of 24 bytes.
+        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &words) { $0.baseAddress!.copyMemory(from: base + range.lowerBound, byteCount: n) }
+        (w0, w1, w2) = words
+    }
+
+    /// A mask of the low `bytes` bytes of a word (all of it from 8 on).
+    @inline(__always)
+    private static func lowMask(_ bytes: Int) -> UInt64 {
+        bytes >= 8 ? ~0 : (1 << UInt64(bytes &* 8)) &- 1
+    }
+
+    /// A 64-bit hash of the id (fixed, not seeded per process).
+    @inline(__always)
+    var hash: UInt64 {
+        var h = (w0 ^ 0x9E37_79B9_7F4A_7C15) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ (h >> 31) ^ w1) &* 0x94D0_49BB_1331_11EB
+        h = (h ^ (h >> 29) ^ w2 ^ UInt64(count)) &* 0xBF58_476D_1CE4_E5B9
+        return h ^ (h >> 32)
+    }
+
+    /// The id as text (ids are ASCII; made once per message, when its first event is emitted).
+    var text: String {
+        var words = (w0, w1, w2)
+        let n = count
+        return withUnsafeBytes(of: &words) { String(decoding: UnsafeRawBufferPointer(rebasing: $0[0..<n]), as: UTF8.self) }
+    }
+}
+
 /// What the Postfix parser knows about one open (queued, not yet `removed`) message.
 ///
-/// Strings here are made once, when the line that carries them is read, and survive until the message's
-/// state is dropped; every event of the message shares them.
+/// Strings here are made once, when the line that carries them is read (values that repeat across messages
+/// come from the parser's ``ByteStringCache``), and survive until the message's state is dropped; every event
+/// of the message shares them.
 struct PostfixMessage: Sendable {
-    /// The queue id as logged.
-    var queueID: String
-    /// The 64-bit hash of the queue id bytes (the table key).
-    var key: UInt64
-    /// The event time of the first line seen for the message.
-    var firstSeen: EventTime
+    /// The queue id (the table key).
+    var id: PostfixQueueID
+    /// The queue id as a `String`, made when the first event of the message is emitted.
+    var queueIDText: String?
     /// The event time of the latest line seen for the message (drives expiry).
     var lastTouched: EventTime
     /// The submitting client's IP (smtpd `client=`, or `orig_client=` behind a content filter).
@@ -37,70 +97,88 @@ struct PostfixMessage: Sendable {
     /// The message was handed to an after-queue content filter that re-injected it under another queue id
     /// (`orig_queue_id=` names this one): its delivery to the filter is not a send.
     var isFilterHop = false
-    /// Hashes of the recipients already attempted (first attempt emitted the event), in attempt order.
-    var attempted: [UInt64] = []
+    /// Hashes of the recipients already attempted (first attempt emitted the event), in attempt order. The
+    /// first ``inlineRecipients`` live inline (no allocation for most messages), the rest in ``moreAttempted``.
+    var attempted0: UInt64 = 0
+    var attempted1: UInt64 = 0
+    var attemptedCount = 0
+    var moreAttempted: [UInt64] = []
     /// LRU links (slot indices, -1 = none).
     var older: Int32 = -1
     var newer: Int32 = -1
     var inUse = true
 
-    init(queueID: String, key: UInt64, time: EventTime) {
-        self.queueID = queueID
-        self.key = key
-        self.firstSeen = time
+    static let inlineRecipients = 2
+
+    init(id: PostfixQueueID, time: EventTime) {
+        self.id = id
         self.lastTouched = time
+    }
+
+    /// Whether the recipient hash `key` was attempted before.
+    func hasAttempted(_ key: UInt64) -> Bool {
+        if attemptedCount > 0 && attempted0 == key { return true }
+        if attemptedCount > 1 && attempted1 == key { return true }
+        return attemptedCount > Self.inlineRecipients && moreAttempted.contains(key)
+    }
+
+    /// Remembers the recipient hash `key`.
+    mutating func addAttempted(_ key: UInt64) {
+        switch attemptedCount {
+        case 0: attempted0 = key
+        case 1: attempted1 = key
+        default: moreAttempted.append(key)
+        }
+        attemptedCount += 1
     }
 }
 
-/// The bounded table of open Postfix messages, keyed by the hash of the queue id bytes, with exact
+/// The bounded table of open Postfix messages, keyed by the queue id bytes, with exact
 /// least-recently-touched order.
 ///
 /// Slots live in one array and are reused through a free list; an intrusive doubly linked list through the
 /// slots keeps them in touch order, so eviction (oldest touched) and expiry (idle longer than the timeout,
-/// checked at the old end) are O(1) each.
-///
-/// Key collisions: two different queue ids with the same 64-bit FNV-1a hash are treated as one key; the
-/// lookup compares the stored id bytes and, on a mismatch, the older message is dropped (counted incomplete)
-/// and the slot starts over for the new id. Queue ids are written by Postfix, so this needs a 64-bit
-/// collision between live ids and is a documented corner, not a crash.
+/// checked at the old end) are O(1) each. The index is an open-addressing hash table of slot numbers
+/// (power-of-two size, linear probing on ``PostfixQueueID/hash``, deletion by backward shift so no tombstones
+/// build up), at most half full; it grows by doubling, to at most 4 × ``capacity`` buckets of 4 bytes. Lookups compare the
+/// whole id, so two ids with the same hash are still two messages.
 struct PostfixMessageTable: Sendable {
     private(set) var slots: [PostfixMessage] = []
-    private var index: [UInt64: Int32] = [:]
+    /// Slot numbers by hash position; -1 is empty.
+    private var buckets: [Int32]
+    private var mask: Int
     private var free: [Int32] = []
     /// Least recently touched slot, or -1.
     private var oldest: Int32 = -1
     /// Most recently touched slot, or -1.
     private var newest: Int32 = -1
+    /// The number of open messages.
+    private(set) var count = 0
     let capacity: Int
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
+        let initial = 1024
+        buckets = Array(repeating: -1, count: initial)
+        mask = initial - 1
     }
 
-    /// The number of open messages.
-    var count: Int { index.count }
-
-    /// The slot of the message with queue id `p[range]` and hash `key`, or `nil`.
+    /// The slot of the message with queue id `id`, or `nil`.
     ///
-    /// - Complexity: O(1) expected; compares the id bytes once.
-    func find(key: UInt64, _ p: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int32? {
-        guard let slot = index[key] else { return nil }
-        guard sameID(slots[Int(slot)].queueID, p, range) else { return nil }
-        return slot
+    /// - Complexity: O(1) expected.
+    @inline(__always)
+    func find(_ id: PostfixQueueID) -> Int32? {
+        var i = Int(truncatingIfNeeded: id.hash) & mask
+        while true {
+            let s = buckets[i]
+            if s < 0 { return nil }
+            if slots[Int(s)].id == id { return s }
+            i = (i + 1) & mask
+        }
     }
 
-    /// Whether the table holds `key` for a different id (a hash collision).
-    func collides(key: UInt64, _ p: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int32? {
-        guard let slot = index[key], !sameID(slots[Int(slot)].queueID, p, range) else { return nil }
-        return slot
-    }
-
-    private func sameID(_ id: String, _ p: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        let bytes = UnsafeRawBufferPointer(rebasing: p[range])
-        return id.utf8.count == bytes.count && id.utf8.elementsEqual(bytes)
-    }
-
-    /// Inserts a new message as the most recently touched; the caller makes room first (``isFull``).
+    /// Inserts a new message (whose id is not in the table) as the most recently touched; the caller makes
+    /// room first (``isFull``).
     ///
     /// - Complexity: O(1) amortised.
     mutating func insert(_ message: PostfixMessage) -> Int32 {
@@ -112,12 +190,27 @@ struct PostfixMessageTable: Sendable {
             slot = Int32(slots.count)
             slots.append(message)
         }
-        index[message.key] = slot
+        if (count + 1) * 2 > buckets.count { grow() }
+        var i = Int(truncatingIfNeeded: message.id.hash) & mask
+        while buckets[i] >= 0 { i = (i + 1) & mask }
+        buckets[i] = slot
+        count += 1
         linkNewest(slot)
         return slot
     }
 
-    var isFull: Bool { index.count >= capacity }
+    private mutating func grow() {
+        let newCount = buckets.count * 2
+        buckets = Array(repeating: -1, count: newCount)
+        mask = newCount - 1
+        for s in slots.indices where slots[s].inUse {
+            var i = Int(truncatingIfNeeded: slots[s].id.hash) & mask
+            while buckets[i] >= 0 { i = (i + 1) & mask }
+            buckets[i] = Int32(s)
+        }
+    }
+
+    var isFull: Bool { count >= capacity }
 
     /// The least recently touched slot, or `nil` when empty.
     var oldestSlot: Int32? { oldest >= 0 ? oldest : nil }
@@ -134,28 +227,55 @@ struct PostfixMessageTable: Sendable {
 
     /// Drops `slot`'s message and frees the slot.
     ///
-    /// - Complexity: O(1) amortised.
+    /// - Complexity: O(1) expected.
     mutating func remove(_ slot: Int32) {
         guard slots[Int(slot)].inUse else { return }
         unlink(slot)
-        index.removeValue(forKey: slots[Int(slot)].key)
+        removeFromIndex(slot)
+        count -= 1
         // Release the strings now rather than when the slot is reused.
-        slots[Int(slot)] = PostfixMessage(queueID: "", key: 0, time: EventTime(microseconds: 0))
+        slots[Int(slot)] = PostfixMessage(id: PostfixQueueID(), time: EventTime(microseconds: 0))
         slots[Int(slot)].inUse = false
         free.append(slot)
+    }
+
+    /// Removes `slot` from the index and shifts the following entries of its probe run back.
+    private mutating func removeFromIndex(_ slot: Int32) {
+        var i = Int(truncatingIfNeeded: slots[Int(slot)].id.hash) & mask
+        while buckets[i] != slot {
+            if buckets[i] < 0 { return }
+            i = (i + 1) & mask
+        }
+        var hole = i
+        var j = i
+        while true {
+            j = (j + 1) & mask
+            let s = buckets[j]
+            if s < 0 { break }
+            let home = Int(truncatingIfNeeded: slots[Int(s)].id.hash) & mask
+            // Move `s` into the hole unless its home lies cyclically in (hole, j].
+            let distanceToJ = (j &- home) & mask
+            let distanceHoleToJ = (j &- hole) & mask
+            if distanceToJ >= distanceHoleToJ {
+                buckets[hole] = s
+                hole = j
+            }
+        }
+        buckets[hole] = -1
     }
 
     /// Drops everything.
     mutating func removeAll() {
         slots.removeAll()
-        index.removeAll()
+        for i in buckets.indices { buckets[i] = -1 }
         free.removeAll()
+        count = 0
         oldest = -1
         newest = -1
     }
 
     subscript(slot: Int32) -> PostfixMessage {
-        get { slots[Int(slot)] }
+        _read { yield slots[Int(slot)] }
         _modify { yield &slots[Int(slot)] }
     }
 

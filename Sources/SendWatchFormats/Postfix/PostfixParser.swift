@@ -54,7 +54,9 @@ public import SendWatchCore
 ///   Postfix, so they cannot become events.
 /// - **Bound**: at most ``FormatConfiguration/maxOpenMessages`` messages are open; when full, the least
 ///   recently touched one is evicted (counted in ``ParseCounters/evictedMessages`` and
-///   ``ParseCounters/incompleteMessages``). Memory is about 300 bytes plus the stored strings per message.
+///   ``ParseCounters/incompleteMessages``). Memory is about 300 bytes plus the stored strings per message,
+///   plus a fixed ``ByteStringCache`` of 16,384 entries (24 bytes each plus the cached strings) that lets
+///   repeated senders, SASL users and header values share one `String`.
 ///
 /// Lines of other programs are ignored (the program's first path component must contain `postfix`, e.g.
 /// `postfix/submission/smtpd` or `postfix-out/smtp`; the daemon is the last component), as are Postfix lines
@@ -80,10 +82,13 @@ public struct PostfixParser: EventParser, Sendable {
     private var table: PostfixMessageTable
     private let accountHeaderName: [UInt8]
     private let templateHeaderName: [UInt8]
+    private let subjectHeaderName: [UInt8] = Array("subject".utf8)
     private let timeoutMicroseconds: Int64
     /// The last host field seen and its `String`, so events of one host share one string.
     private var lastHostBytes: [UInt8] = []
     private var lastHost = ""
+    /// Strings of values that repeat across messages (senders, SASL users, header values).
+    private var strings = ByteStringCache()
 
     public init(configuration: FormatConfiguration = .init()) {
         self.configuration = configuration
@@ -142,33 +147,51 @@ public struct PostfixParser: EventParser, Sendable {
         expireIdle(now: header.time)
         guard let (qid, rest) = PostfixLine.readQueueID(p, at: header.messageStart) else { return .ignored }
         let time = header.time
-        if Bytes.hasPrefix("to=", in: p, at: rest) {
-            return delivery(p, qid: qid, at: rest + 3, daemon: daemon, header: header, into: &events)
-        }
-        if Bytes.hasPrefix("client=", in: p, at: rest) { return client(p, qid: qid, at: rest + 7, time: time) }
-        if Bytes.hasPrefix("message-id=", in: p, at: rest) {
-            return messageID(p, qid: qid, at: rest + 11, time: time)
-        }
-        if Bytes.hasPrefix("from=", in: p, at: rest) { return queueManager(p, qid: qid, at: rest + 5, time: time) }
-        if Bytes.equals("removed", in: p, rest..<p.count) { return removed(p, qid: qid) }
-        if Bytes.hasPrefix("uid=", in: p, at: rest) { return pickup(p, qid: qid, at: rest + 4, time: time) }
-        if Bytes.hasPrefix("warning: header ", in: p, at: rest) {
-            return headerLine(p, qid: qid, at: rest + 16, time: time)
-        }
-        if Bytes.hasPrefix("info: header ", in: p, at: rest) {
-            return headerLine(p, qid: qid, at: rest + 13, time: time)
-        }
-        if Bytes.hasPrefix("reject: ", in: p, at: rest) {
-            return dropRejected(p, qid: qid, stage: rest + 8, daemon: daemon)
-        }
-        if Bytes.hasPrefix("discard: ", in: p, at: rest) {
-            return dropRejected(p, qid: qid, stage: rest + 9, daemon: daemon)
-        }
-        if Bytes.hasPrefix("milter-reject: ", in: p, at: rest) {
-            return dropRejected(p, qid: qid, stage: rest + 15, daemon: daemon)
-        }
-        if Bytes.hasPrefix("milter-discard: ", in: p, at: rest) {
-            return dropRejected(p, qid: qid, stage: rest + 16, daemon: daemon)
+        // Dispatch on the first byte of the text after the queue id; no two kinds share one.
+        if rest < p.count {
+            switch p[rest] {
+            case UInt8(ascii: "t"):
+                if Bytes.hasPrefix("to=", in: p, at: rest) {
+                    return delivery(p, qid: qid, at: rest + 3, daemon: daemon, header: header, into: &events)
+                }
+            case UInt8(ascii: "c"):
+                if Bytes.hasPrefix("client=", in: p, at: rest) { return client(p, qid: qid, at: rest + 7, time: time) }
+            case UInt8(ascii: "m"):
+                if Bytes.hasPrefix("message-id=", in: p, at: rest) {
+                    return messageID(p, qid: qid, at: rest + 11, time: time)
+                }
+                if Bytes.hasPrefix("milter-reject: ", in: p, at: rest) {
+                    return dropRejected(p, qid: qid, stage: rest + 15, daemon: daemon)
+                }
+                if Bytes.hasPrefix("milter-discard: ", in: p, at: rest) {
+                    return dropRejected(p, qid: qid, stage: rest + 16, daemon: daemon)
+                }
+            case UInt8(ascii: "f"):
+                if Bytes.hasPrefix("from=", in: p, at: rest) {
+                    return queueManager(p, qid: qid, at: rest + 5, time: time)
+                }
+            case UInt8(ascii: "r"):
+                if Bytes.equals("removed", in: p, rest..<p.count) { return removed(p, qid: qid) }
+                if Bytes.hasPrefix("reject: ", in: p, at: rest) {
+                    return dropRejected(p, qid: qid, stage: rest + 8, daemon: daemon)
+                }
+            case UInt8(ascii: "u"):
+                if Bytes.hasPrefix("uid=", in: p, at: rest) { return pickup(p, qid: qid, at: rest + 4, time: time) }
+            case UInt8(ascii: "w"):
+                if Bytes.hasPrefix("warning: header ", in: p, at: rest) {
+                    return headerLine(p, qid: qid, at: rest + 16, time: time)
+                }
+            case UInt8(ascii: "i"):
+                if Bytes.hasPrefix("info: header ", in: p, at: rest) {
+                    return headerLine(p, qid: qid, at: rest + 13, time: time)
+                }
+            case UInt8(ascii: "d"):
+                if Bytes.hasPrefix("discard: ", in: p, at: rest) {
+                    return dropRejected(p, qid: qid, stage: rest + 9, daemon: daemon)
+                }
+            default:
+                break
+            }
         }
         if let note = Bytes.find(" notification: ", in: p, from: rest) {
             return notice(p, qid: qid, newID: note + 15, time: time)
@@ -179,9 +202,12 @@ public struct PostfixParser: EventParser, Sendable {
     /// The daemon of a Postfix program name (`postfix/smtpd`, `postfix/submission/smtpd`, `postfix-out/smtp`),
     /// or `nil` for other programs.
     private static func postfixDaemon(_ p: UnsafeRawBufferPointer, _ program: Range<Int>) -> Daemon? {
-        let firstEnd = Bytes.find(UInt8(ascii: "/"), in: p, from: program.lowerBound, to: program.upperBound)
-            ?? program.upperBound
-        guard Bytes.find("postfix", in: p, from: program.lowerBound, to: firstEnd) != nil else { return nil }
+        // Fast path: a first component that starts with `postfix/` contains `postfix`.
+        if !Bytes.hasPrefix("postfix/", in: p, at: program.lowerBound) || program.count < 8 {
+            let firstEnd = Bytes.find(UInt8(ascii: "/"), in: p, from: program.lowerBound, to: program.upperBound)
+                ?? program.upperBound
+            guard Bytes.find("postfix", in: p, from: program.lowerBound, to: firstEnd) != nil else { return nil }
+        }
         var last = program.upperBound
         while last > program.lowerBound && p[last - 1] != UInt8(ascii: "/") { last -= 1 }
         let name = last..<program.upperBound
@@ -195,29 +221,24 @@ public struct PostfixParser: EventParser, Sendable {
 
     /// The open message for `qid`, or `nil`; touches it.
     private mutating func existing(_ p: UnsafeRawBufferPointer, _ qid: Range<Int>, time: EventTime) -> Int32? {
-        let key = Bytes.hash(p, qid)
-        guard let slot = table.find(key: key, p, qid) else { return nil }
+        guard let slot = table.find(PostfixQueueID(p, qid)) else { return nil }
         table.touch(slot, at: time)
         return slot
     }
 
     /// The open message for `qid`, created when new (evicting the least recently touched one when full).
     private mutating func openMessage(_ p: UnsafeRawBufferPointer, _ qid: Range<Int>, time: EventTime) -> Int32 {
-        let key = Bytes.hash(p, qid)
-        if let slot = table.find(key: key, p, qid) {
+        let id = PostfixQueueID(p, qid)
+        if let slot = table.find(id) {
             table.touch(slot, at: time)
             return slot
-        }
-        if let other = table.collides(key: key, p, qid) {
-            table.remove(other)
-            counters.incompleteMessages += 1
         }
         while table.isFull, let victim = table.oldestSlot {
             table.remove(victim)
             counters.incompleteMessages += 1
             counters.evictedMessages += 1
         }
-        return table.insert(PostfixMessage(queueID: Bytes.string(p, qid), key: key, time: time))
+        return table.insert(PostfixMessage(id: id, time: time))
     }
 
     /// Drops messages idle for longer than the timeout, oldest first.
@@ -238,38 +259,55 @@ public struct PostfixParser: EventParser, Sendable {
         _ p: UnsafeRawBufferPointer, qid: Range<Int>, at start: Int, time: EventTime
     ) -> LineOutcome {
         guard let ip = PostfixLine.readClientIP(p, at: start) else { return .rejected(.malformed) }
+        // One pass over the ", " separators after the client finds the first ", KEY=" of each key.
+        var saslKey: Int?
+        var originalIPKey: Int?
+        var originalIDKey: Int?
+        var i = ip.upperBound
+        while let comma = Bytes.find(UInt8(ascii: ","), in: p, from: i) {
+            i = comma + 1
+            guard i < p.count, p[i] == 0x20, i + 1 < p.count else { continue }
+            switch p[i + 1] {
+            case UInt8(ascii: "s"):
+                if saslKey == nil && Bytes.hasPrefix("sasl_username=", in: p, at: i + 1) { saslKey = comma }
+            case UInt8(ascii: "o"):
+                if originalIPKey == nil && Bytes.hasPrefix("orig_client=", in: p, at: i + 1) { originalIPKey = comma }
+                if originalIDKey == nil && Bytes.hasPrefix("orig_queue_id=", in: p, at: i + 1) { originalIDKey = comma }
+            default:
+                break
+            }
+        }
         var sasl: Range<Int>?
-        if let k = Bytes.find(", sasl_username=", in: p, from: ip.upperBound) {
+        if let k = saslKey {
             let v = k + 16
             let end = PostfixLine.valueEnd(p, from: v)
             if end > v { sasl = v..<end }
         }
         var originalIP: Range<Int>?
-        if let k = Bytes.find(", orig_client=", in: p, from: ip.upperBound) {
+        if let k = originalIPKey {
             originalIP = PostfixLine.readClientIP(p, at: k + 14)
         }
         var originalID: Range<Int>?
-        if let k = Bytes.find(", orig_queue_id=", in: p, from: ip.upperBound) {
+        if let k = originalIDKey {
             let v = k + 16
             let end = PostfixLine.valueEnd(p, from: v)
             if PostfixLine.isQueueID(p, v..<end) { originalID = v..<end }
         }
         let slot = openMessage(p, qid, time: time)
-        table[slot].clientIP = Bytes.string(p, originalIP ?? ip)
-        if let sasl { table[slot].saslUser = Bytes.string(p, sasl) }
+        table[slot].clientIP = strings.string(p, originalIP ?? ip)
+        if let sasl { table[slot].saslUser = strings.string(p, sasl) }
         if let originalID, let old = existing(p, originalID, time: time), old != slot {
+            // Rare (content filter re-injection): copying the old message is fine here.
             let o = table[old]
             table[old].isFilterHop = true
-            var m = table[slot]
-            if m.saslUser == nil { m.saslUser = o.saslUser }
-            if m.localUser == nil { m.localUser = o.localUser }
-            if originalIP == nil, let ip = o.clientIP { m.clientIP = ip }
-            if m.messageID == nil { m.messageID = o.messageID }
-            if m.subject == nil { m.subject = o.subject }
-            if m.account == nil { m.account = o.account }
-            if m.template == nil { m.template = o.template }
-            if o.isNotice { m.isNotice = true }
-            table[slot] = m
+            if table[slot].saslUser == nil { table[slot].saslUser = o.saslUser }
+            if table[slot].localUser == nil { table[slot].localUser = o.localUser }
+            if originalIP == nil, let ip = o.clientIP { table[slot].clientIP = ip }
+            if table[slot].messageID == nil { table[slot].messageID = o.messageID }
+            if table[slot].subject == nil { table[slot].subject = o.subject }
+            if table[slot].account == nil { table[slot].account = o.account }
+            if table[slot].template == nil { table[slot].template = o.template }
+            if o.isNotice { table[slot].isNotice = true }
         }
         return .used
     }
@@ -297,7 +335,7 @@ public struct PostfixParser: EventParser, Sendable {
             p, at: f + 6)
         else { return .rejected(.malformed) }
         let slot = openMessage(p, qid, time: time)
-        let s = Bytes.string(p, sender)
+        let s = strings.string(p, sender)
         // The null sender says nothing about who ran sendmail; the uid does.
         table[slot].localUser = s.isEmpty ? Bytes.string(p, start - 4..<f) : s
         if !table[slot].senderFromQueueManager { table[slot].sender = s }
@@ -312,16 +350,17 @@ public struct PostfixParser: EventParser, Sendable {
         if !queued {
             // `from=<s>, status=expired, returned to sender` and other qmgr notes about a known message.
             guard let slot = existing(p, qid, time: time) else { return .ignored }
-            if table[slot].sender == nil { table[slot].sender = Bytes.string(p, sender) }
+            if table[slot].sender == nil { table[slot].sender = strings.string(p, sender) }
             return .used
         }
         let slot = openMessage(p, qid, time: time)
         if !table[slot].senderFromQueueManager {
-            table[slot].sender = Bytes.string(p, sender)
+            table[slot].sender = strings.string(p, sender)
             table[slot].senderFromQueueManager = true
         }
-        let m = table[slot]
-        if sender.isEmpty && !m.isNotice && m.clientIP == nil && m.saslUser == nil && m.localUser == nil {
+        if sender.isEmpty && !table[slot].isNotice && table[slot].clientIP == nil && table[slot].saslUser == nil
+            && table[slot].localUser == nil
+        {
             table[slot].isNotice = true
             counters.nonDeliveryNotices += 1
         }
@@ -329,8 +368,7 @@ public struct PostfixParser: EventParser, Sendable {
     }
 
     private mutating func removed(_ p: UnsafeRawBufferPointer, qid: Range<Int>) -> LineOutcome {
-        let key = Bytes.hash(p, qid)
-        guard let slot = table.find(key: key, p, qid) else { return .ignored }
+        guard let slot = table.find(PostfixQueueID(p, qid)) else { return .ignored }
         table.remove(slot)
         return .used
     }
@@ -358,8 +396,7 @@ public struct PostfixParser: EventParser, Sendable {
             || Bytes.hasPrefix("DATA ", in: p, at: stage) || Bytes.hasPrefix("header ", in: p, at: stage)
             || Bytes.hasPrefix("body ", in: p, at: stage)
         guard wholeMessage else { return .ignored }
-        let key = Bytes.hash(p, qid)
-        guard let slot = table.find(key: key, p, qid) else { return .ignored }
+        guard let slot = table.find(PostfixQueueID(p, qid)) else { return .ignored }
         table.remove(slot)
         return .used
     }
@@ -374,7 +411,7 @@ public struct PostfixParser: EventParser, Sendable {
         else { return .rejected(.malformed) }
         let name = nameStart..<colon
         let kind: HeaderKind
-        if Bytes.equalsIgnoringCase("subject", in: p, name) {
+        if Self.equalsIgnoringCase(subjectHeaderName, p, name) {
             kind = .subject
         } else if Self.equalsIgnoringCase(accountHeaderName, p, name) {
             kind = .account
@@ -392,20 +429,27 @@ public struct PostfixParser: EventParser, Sendable {
         let value = UnsafeRawBufferPointer(rebasing: p[start..<end])
         switch kind {
         case .subject:
-            if table[slot].subject == nil { table[slot].subject = RFC2047.decode(value) }
+            if table[slot].subject == nil { table[slot].subject = decodeHeader(value) }
         case .account:
-            if table[slot].account == nil, let v = Self.trimmedValue(value) { table[slot].account = v }
+            if table[slot].account == nil, let v = trimmedValue(value) { table[slot].account = v }
         case .template:
-            if table[slot].template == nil, let v = Self.trimmedValue(value) { table[slot].template = v }
+            if table[slot].template == nil, let v = trimmedValue(value) { table[slot].template = v }
         }
         return .used
     }
 
-    private static func trimmedValue(_ value: UnsafeRawBufferPointer) -> String? {
+    private mutating func trimmedValue(_ value: UnsafeRawBufferPointer) -> String? {
         var end = value.count
         while end > 0 && (value[end - 1] == 0x20 || value[end - 1] == 0x09) { end -= 1 }
         guard end > 0 else { return nil }
-        return RFC2047.decode(UnsafeRawBufferPointer(rebasing: value[0..<end]))
+        return decodeHeader(UnsafeRawBufferPointer(rebasing: value[0..<end]))
+    }
+
+    /// ``RFC2047/decode(_:)-(UnsafeRawBufferPointer)``, through the string cache when the text holds no
+    /// `=?` (then decoding is the plain UTF-8 conversion).
+    private mutating func decodeHeader(_ value: UnsafeRawBufferPointer) -> String {
+        if Bytes.find("=?", in: value, from: 0) == nil { return strings.string(value, 0..<value.count) }
+        return RFC2047.decode(value)
     }
 
     private static func equalsIgnoringCase(_ name: [UInt8], _ p: UnsafeRawBufferPointer, _ r: Range<Int>) -> Bool {
@@ -459,24 +503,30 @@ public struct PostfixParser: EventParser, Sendable {
         guard let slot = existing(p, qid, time: time) else { return .rejected(.unknownQueueID) }
         guard case .status(let status) = word else { return .ignored }
         if table[slot].isNotice || table[slot].isFilterHop { return .used }
-        let rkey = Bytes.hash(p, recipient)
-        if table[slot].attempted.contains(rkey) { return .used }
+        let rkey = Bytes.wordHash(p, recipient)
+        if table[slot].hasAttempted(rkey) { return .used }
         guard let (account, source) = Self.resolveAccount(table[slot]) else { return .rejected(.unknownQueueID) }
-        // No copy of the message is alive here, so the append does not copy the array.
-        if table[slot].attempted.count < Self.maxRememberedRecipients { table[slot].attempted.append(rkey) }
+        if table[slot].attemptedCount < Self.maxRememberedRecipients { table[slot].addAttempted(rkey) }
         let hostName = host(p, header.host)
+        let queueID: String
+        if let text = table[slot].queueIDText {
+            queueID = text
+        } else {
+            queueID = table[slot].id.text
+            table[slot].queueIDText = queueID
+        }
         events.append(
             SendEvent(
                 time: time, host: hostName, account: account, accountSource: source,
                 sender: table[slot].sender ?? "", recipient: Bytes.string(p, recipient), subject: table[slot].subject,
-                template: table[slot].template, messageID: table[slot].messageID, queueID: table[slot].queueID,
+                template: table[slot].template, messageID: table[slot].messageID, queueID: queueID,
                 clientIP: table[slot].clientIP, status: status))
         counters.events += 1
         return .used
     }
 
     /// The account of a message: account header, else SASL user, else pickup submitter, else envelope sender.
-    private static func resolveAccount(_ m: PostfixMessage) -> (String, AccountSource)? {
+    private static func resolveAccount(_ m: borrowing PostfixMessage) -> (String, AccountSource)? {
         if let a = m.account { return (a, .header) }
         if let u = m.saslUser { return (u, .authenticated) }
         if let l = m.localUser { return (l, .localUser) }

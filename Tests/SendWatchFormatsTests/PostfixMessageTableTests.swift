@@ -1,0 +1,50 @@
+import SendWatchCore
+@testable import SendWatchFormats
+import Testing
+
+@Suite("Postfix message table")
+struct PostfixMessageTableTests {
+    private static func id(_ text: String) -> PostfixQueueID {
+        Array(text.utf8).withUnsafeBytes { PostfixQueueID($0, 0..<$0.count) }
+    }
+
+    @Test("Queue ids compare and print by their bytes", arguments: ["ABCDE", "0123456789AB", "4Q3wXz1bcdfghjklmnpq", String(repeating: "Z", count: 24)])
+    func queueIDRoundTrip(_ text: String) {
+        // In a longer buffer (the masked-load path) and alone (the copy path).
+        let padded = Array((text + ": removed and more bytes after the id").utf8)
+        let inLine = padded.withUnsafeBytes { PostfixQueueID($0, 0..<text.utf8.count) }
+        #expect(inLine == Self.id(text))
+        #expect(inLine.text == text)
+        #expect(inLine.hash == Self.id(text).hash)
+        #expect(Self.id(text) != Self.id(String(text.dropLast()) + "1"))
+    }
+
+    @Test("Random inserts and removes agree with a dictionary (backward-shift deletion)", arguments: [1, 2, 3])
+    func randomAgainstReference(_ seed: UInt64) {
+        var table = PostfixMessageTable(capacity: 5000)
+        var reference: [String: Int32] = [:]
+        var state = seed &* 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return state
+        }
+        for step in 0..<40_000 {
+            let key = "A0" + String(next() % 3000 + 0x1000, radix: 16, uppercase: true)
+            let qid = Self.id(key)
+            let found = table.find(qid)
+            #expect(found == reference[key], "step \(step) key \(key)")
+            if let slot = found {
+                if next() % 2 == 0 {
+                    table.remove(slot)
+                    reference[key] = nil
+                }
+            } else if !table.isFull {
+                reference[key] = table.insert(PostfixMessage(id: qid, time: EventTime(microseconds: Int64(step))))
+            }
+            #expect(table.count == reference.count)
+        }
+        for (key, slot) in reference { #expect(table.find(Self.id(key)) == slot) }
+    }
+}
