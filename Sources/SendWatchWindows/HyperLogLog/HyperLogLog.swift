@@ -105,8 +105,8 @@ public struct HyperLogLog: Sendable, Hashable {
     ///
     /// - Complexity: O(m) to histogram the registers, plus O(64) for the estimate. No allocation.
     public var estimate: Double {
-        var histogram = RankHistogram()
-        for r in _registers { histogram.add(r) }
+        var histogram = InlineCounts()
+        for r in _registers { histogram.increment(Int(r)) }
         return histogram.estimate(precision: Int(_precision))
     }
 

@@ -6,17 +6,13 @@ import Darwin
 
 /// How many HyperLogLog registers hold each rank, and the estimate computed from that histogram.
 ///
-/// Kept separate from ``HyperLogLog`` so ``SlidingDistinct`` can estimate from a union of sub-sketches without
-/// materialising the union's registers.
-struct RankHistogram {
-    /// Register counts by rank 0 ... 65 (ranks never exceed 65 - 4 = 61), inline so estimating never allocates.
-    var histogram = InlineCounts()
-
-    @inline(__always)
-    mutating func add(_ rank: UInt8) { histogram.increment(Int(rank)) }
-
-    /// Ertl (2017), algorithm 6: the improved raw estimator, with α∞ = 1 / (2 ln 2).
+/// Kept separate from ``HyperLogLog`` so ``SlidingDistinct`` can keep the histogram of its union up to date
+/// incrementally and estimate from a union of sub-sketches without materialising it.
+extension InlineCounts {
+    /// Ertl (2017), algorithm 6: the improved raw estimator, with α∞ = 1 / (2 ln 2), from a histogram of
+    /// register ranks.
     func estimate(precision p: Int) -> Double {
+        let histogram = self
         let m = Double(1 << p)
         let q = 64 - p
         // C[q + 1] registers are saturated; C[0] are empty.
@@ -33,8 +29,8 @@ struct RankHistogram {
     }
 }
 
-/// 66 counters (ranks 0 ... 65) stored inline so histograms never allocate.
-struct InlineCounts {
+/// 66 counters (ranks 0 ... 65; ranks never exceed 65 - 4 = 61) stored inline so histograms never allocate.
+struct InlineCounts: Sendable {
     var words: (
         UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
         UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
@@ -55,6 +51,16 @@ struct InlineCounts {
             // and the tuple holds 66 UInt32 values.
             let p = raw.baseAddress!.assumingMemoryBound(to: UInt32.self)
             p[i] &+= 1
+        }
+    }
+
+    @inline(__always)
+    mutating func decrement(_ index: Int) {
+        let i = min(index, 65)
+        withUnsafeMutableBytes(of: &words) { raw in
+            // Safe to force unwrap: as in `increment`.
+            let p = raw.baseAddress!.assumingMemoryBound(to: UInt32.self)
+            p[i] &-= 1
         }
     }
 
