@@ -70,7 +70,7 @@ private struct ModelTable {
 @Suite("BoundedKeyTable")
 struct BoundedKeyTableTests {
     @Test("Evicts the least recently updated entry first when full")
-    func evictionOrder() {
+    func evictionOrder() throws {
         var table = BoundedKeyTable<TestValue>(maxEntries: 3, maxBytes: 1 << 20)
         var clock = ManualEventTime()
         for k: UInt64 in 1...3 {
@@ -78,21 +78,21 @@ struct BoundedKeyTableTests {
             clock.advance(seconds: 1)
         }
         // Touch 1: now 2 is the least recently updated.
-        let one = try! #require(table.find(1))
+        let one = try #require(table.find(1))
         table.touch(one, at: clock.now)
         table[one].payload += 10
         table.insert(key: 4, name: "k4", value: TestValue(payload: 4, heap: 0), at: clock.now)
         #expect(table.keysByRecency() == [3, 1, 4])
         #expect(table.find(2) == nil)
         #expect(table.evictedForCount == 1)
-        #expect(table[table.find(1)!].payload == 11)
+        #expect(table[try #require(table.find(1))].payload == 11)
         let sorted = table.entries(sortedBy: { $0.value.payload > $1.value.payload }).map(\.name)
         #expect(sorted == ["k1", "k4", "k3"])
         table._checkInvariants()
     }
 
     @Test("Keeps the byte budget, re-accounting values that grow, and counts byte evictions")
-    func byteBudget() {
+    func byteBudget() throws {
         let overhead = BoundedKeyTable<TestValue>.perEntryOverheadBytes
         var table = BoundedKeyTable<TestValue>(maxEntries: 100, maxBytes: 10 * (overhead + 100))
         let clock = ManualEventTime()
@@ -102,7 +102,7 @@ struct BoundedKeyTableTests {
         #expect(table.approximateBytes == 10 * (overhead + 100))
         #expect(table.evictions == 0)
         // Growing one value puts the table over budget; enforceBudget evicts from the oldest end.
-        let s = table.find(9)!
+        let s = try #require(table.find(9))
         table[s].heap = 350
         #expect(table.approximateBytes == 10 * (overhead + 100) + 250)
         table.enforceBudget()

@@ -26,7 +26,7 @@ public import SendWatchCore
 /// (at most one interval) behind the newest event is still counted in its own interval; an event in an
 /// already folded interval is dropped and counted in ``droppedLate``.
 ///
-/// Memory: 80 bytes inline, no heap. Counts per interval saturate at `UInt32.max`.
+/// Memory: 96 bytes inline (stride), no heap. Counts per interval saturate at `UInt32.max`.
 ///
 /// Usage:
 /// ```swift

@@ -15,7 +15,7 @@ public import SendWatchCore
 /// counted in every ring that still holds its bucket; it is counted in ``droppedLate`` only when no ring does
 /// (older than the longest horizon).
 ///
-/// Memory: inline 32 bytes plus one array of Σ bucketCount `UInt32`: with ``Layout/standard`` (6 + 10 + 12 +
+/// Memory: inline 29 bytes (stride 32) plus one array of Σ bucketCount `UInt32`: with ``Layout/standard`` (6 + 10 + 12 +
 /// 24 = 52 buckets) that is 32 + 208 bytes on the heap, 272 bytes per key in all.
 ///
 /// At the bounds: buckets saturate at `UInt32.max`; sums are `UInt64`.
@@ -31,7 +31,11 @@ public struct MultiHorizonCount: Sendable {
         var rings: [Ring]
 
         /// The total number of buckets across horizons.
-        public let totalBuckets: Int
+        public var totalBuckets: Int {
+            // Safe to force unwrap: `init` requires at least one horizon.
+            let last = rings.last!
+            return last.offset + Int(last.count)
+        }
 
         /// Creates a layout from `(horizonMicroseconds, bucketCount)` pairs, one per horizon.
         ///
@@ -46,7 +50,6 @@ public struct MultiHorizonCount: Sendable {
                 offset += n
             }
             self.rings = rings
-            self.totalBuckets = offset
         }
 
         /// 1 min in 6 × 10 s, 10 min in 10 × 1 min, 1 h in 12 × 5 min and 24 h in 24 × 1 h (52 buckets).

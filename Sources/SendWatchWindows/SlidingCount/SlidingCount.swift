@@ -18,8 +18,8 @@ public import SendWatchCore
 /// head moves the ring forward, zeroing the buckets it reuses (at most `bucketCount` of them, so a jump of days
 /// costs the same as a jump of one horizon).
 ///
-/// Memory: `MemoryLayout<SlidingCount>.size` (48 bytes) inline plus one array of `bucketCount` `UInt32`
-/// (32 + 4 × `bucketCount` bytes), fixed for the life of the instance: 320 bytes in total for 60 buckets.
+/// Memory: 40 bytes inline (`MemoryLayout<SlidingCount>.stride`) plus one array of `bucketCount` `UInt32`
+/// (32 + 4 × `bucketCount` bytes), fixed for the life of the instance: 312 bytes in total for 60 buckets.
 ///
 /// At the bounds: a bucket saturates at `UInt32.max` (4 294 967 295 events in one bucket) and the overflow is
 /// counted in ``saturatedAdds``; sums are `UInt64` and cannot overflow.

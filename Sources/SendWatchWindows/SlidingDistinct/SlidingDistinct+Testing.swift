@@ -15,7 +15,7 @@ extension SlidingDistinct {
             }
             for r in 0..<66 { precondition(UInt32(histogram[r]) == sketch.unionHistogram[r], "SlidingDistinct: histogram") }
         } else {
-            precondition(_entries.count <= _configuration.exactCapacity, "SlidingDistinct: too many pairs")
+            precondition(_entries.count <= Int(_exactCapacity), "SlidingDistinct: too many pairs")
             let items = _entries.map(\.item).sorted()
             for i in items.indices.dropFirst() { precondition(items[i] != items[i - 1], "SlidingDistinct: duplicate") }
         }

@@ -31,9 +31,10 @@ public import SendWatchCore
 /// Late events: an event older than the horizon (exact mode) or than the oldest held sub-bucket (sketch mode)
 /// can no longer affect an answer at or after the newest event; it is dropped and counted in ``droppedLate``.
 ///
-/// Memory, per instance: 48 bytes inline; exact mode 32 + 16 × items bytes (≤ 2 080 at 128 items; the array
-/// grows by doubling); sketch mode 32 + (subBucketCount + 1) × 2^precision bytes plus ~310 bytes of histogram
-/// and bookkeeping (9 558 bytes at precision 10 with 8 sub-buckets). ``approximateHeapBytes`` reports it.
+/// Memory, per instance: 48 bytes inline; exact mode 32 + 16 × capacity of the pair array (≤ 2 080 bytes at
+/// 128 items; the array grows by doubling); sketch mode 32 + (subBucketCount + 1) × 2^precision bytes of
+/// registers plus a ~330-byte box with the union histogram and bookkeeping (9 577 bytes at precision 10 with
+/// 8 sub-buckets). ``approximateHeapBytes`` reports it.
 ///
 /// Usage:
 /// ```swift
@@ -73,7 +74,11 @@ public struct SlidingDistinct: Sendable {
         var lastSeen: Int64
     }
 
-    let _configuration: Configuration
+    // The configuration, stored compactly so an exact-mode instance stays at 48 bytes inline.
+    let _horizon: Int64
+    let _exactCapacity: UInt16
+    let _subBucketCount: UInt8
+    let _precision: UInt8
     var _entries: [Entry]
     var _sketch: SketchBox?
     var _head: Int64
@@ -86,7 +91,10 @@ public struct SlidingDistinct: Sendable {
     /// - Precondition: `configuration.isValid` (configuration, never input).
     public init(configuration: Configuration) {
         precondition(configuration.isValid, "invalid SlidingDistinct configuration")
-        _configuration = configuration
+        _horizon = configuration.horizonMicroseconds
+        _exactCapacity = UInt16(configuration.exactCapacity)
+        _subBucketCount = UInt8(configuration.subBucketCount)
+        _precision = UInt8(configuration.precision)
         _entries = []
         _sketch = nil
         _head = 0
@@ -96,7 +104,10 @@ public struct SlidingDistinct: Sendable {
     }
 
     /// The configuration this counter was made with.
-    public var configuration: Configuration { _configuration }
+    public var configuration: Configuration {
+        Configuration(horizonMicroseconds: _horizon, exactCapacity: Int(_exactCapacity),
+                      subBucketCount: Int(_subBucketCount), precision: Int(_precision))
+    }
 
     /// Whether the counter is exact (not yet switched to the sketch, or back after an empty horizon).
     public var isExact: Bool { _sketch == nil }
@@ -122,7 +133,7 @@ public struct SlidingDistinct: Sendable {
             insertSketch(item, at: t)
             return
         }
-        let horizon = _configuration.horizonMicroseconds
+        let horizon = _horizon
         if t > _head { _head = t }
         if let d = WindowMath.distance(from: t, to: _head), d >= horizon {
             bumpDropped()
@@ -132,9 +143,9 @@ public struct SlidingDistinct: Sendable {
             if _entries[i].lastSeen < t { _entries[i].lastSeen = t }
             return
         }
-        if _entries.count >= _configuration.exactCapacity {
+        if _entries.count >= Int(_exactCapacity) {
             removeExpired()
-            if _entries.count >= _configuration.exactCapacity {
+            if _entries.count >= Int(_exactCapacity) {
                 switchToSketch()
                 insertSketch(item, at: t)
                 return
@@ -149,7 +160,7 @@ public struct SlidingDistinct: Sendable {
 
     /// Drops pairs whose last sighting is a full horizon or more before the newest event.
     private mutating func removeExpired() {
-        let cutoff = _head - _configuration.horizonMicroseconds
+        let cutoff = _head - _horizon
         var kept = 0
         for i in _entries.indices where _entries[i].lastSeen > cutoff {
             _entries[kept] = _entries[i]
@@ -159,9 +170,9 @@ public struct SlidingDistinct: Sendable {
     }
 
     private mutating func switchToSketch() {
-        let c = _configuration
-        let width = c.horizonMicroseconds / Int64(c.subBucketCount)
-        var sketch = SubBucketSketch(precision: c.precision, subBucketCount: c.subBucketCount, subBucketWidth: width,
+        let width = _horizon / Int64(_subBucketCount)
+        var sketch = SubBucketSketch(precision: Int(_precision), subBucketCount: Int(_subBucketCount),
+                                     subBucketWidth: width,
                                      head: WindowMath.floorDiv(_head, width))
         for e in _entries { _ = sketch.insert(e.item, at: e.lastSeen) }
         sketch.refreshCache()
@@ -202,7 +213,7 @@ public struct SlidingDistinct: Sendable {
             let rse = 1.04 / Double(sketch.m).squareRoot()
             return DistinctCount(value: UInt64(max(0, e).rounded()), isExact: false, relativeStandardError: rse)
         }
-        let cutoff = t - _configuration.horizonMicroseconds
+        let cutoff = t - _horizon
         var n: UInt64 = 0
         for e in _entries where e.lastSeen > cutoff && e.lastSeen <= t { n += 1 }
         return DistinctCount(value: n, isExact: true, relativeStandardError: 0)
@@ -216,7 +227,7 @@ public struct SlidingDistinct: Sendable {
     public func sampleItems(limit: Int, at now: EventTime) -> [UInt64] {
         guard _sketch == nil, limit > 0 else { return [] }
         let t = now.microseconds
-        let cutoff = t - _configuration.horizonMicroseconds
+        let cutoff = t - _horizon
         let live = _entries.filter { $0.lastSeen > cutoff && $0.lastSeen <= t }
         let sorted = live.sorted { $0.lastSeen != $1.lastSeen ? $0.lastSeen > $1.lastSeen : $0.item < $1.item }
         return sorted.prefix(limit).map(\.item)
@@ -227,7 +238,7 @@ public struct SlidingDistinct: Sendable {
     /// - Complexity: O(items held) in exact mode, O(1) in sketch mode.
     public var isEmpty: Bool {
         if let box = _sketch { return box.sketch.isEmpty }
-        let cutoff = _head - _configuration.horizonMicroseconds
+        let cutoff = _head - _horizon
         return !_entries.contains { $0.lastSeen > cutoff }
     }
 }
