@@ -116,4 +116,17 @@ struct SlidingDistinctTests {
         #expect(distinct.approximateHeapBytes < 100)
         distinct._checkInvariants()
     }
+
+    @Test("Copies are independent values, also in sketch mode")
+    func valueSemantics() {
+        var distinct = SlidingDistinct(configuration: .init(horizonMicroseconds: 800_000_000, exactCapacity: 4))
+        let t = EventTime(seconds: 1_800_000_000)
+        for i: UInt64 in 0..<100 { distinct.insert(i, at: t) }
+        let copy = distinct
+        for i: UInt64 in 100..<200 { distinct.insert(i, at: t) }
+        #expect(abs(Double(copy.value(at: t).value) - 100) <= 10)
+        #expect(abs(Double(distinct.value(at: t).value) - 200) <= 20)
+        copy._checkInvariants()
+        distinct._checkInvariants()
+    }
 }

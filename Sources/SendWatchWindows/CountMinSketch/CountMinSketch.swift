@@ -44,7 +44,8 @@ public struct CountMinSketch: Sendable {
     ///
     /// - Precondition: `1 <= depth <= 16`, `1 <= width <= 2^24`, `epochMicroseconds > 0` (configuration).
     public init(width: Int, depth: Int, epochMicroseconds: Int64) {
-        precondition((1...16).contains(depth) && (1...(1 << 24)).contains(width) && epochMicroseconds > 0,
+        precondition((1...16).contains(depth) && (1...(1 << 24)).contains(width) && epochMicroseconds > 0
+                        && epochMicroseconds <= WindowMath.maxSpanMicroseconds,
                      "invalid CountMinSketch size")
         var w = 1
         while w < width { w <<= 1 }
@@ -103,7 +104,7 @@ public struct CountMinSketch: Sendable {
     /// - Complexity: O(depth), or O(depth × width) when `time` opens a new epoch (clearing a table). No
     ///   allocation.
     public mutating func add(_ item: UInt64, count: UInt32 = 1, at time: EventTime) {
-        let epoch = WindowMath.floorDiv(time.microseconds, _epochMicroseconds)
+        let epoch = WindowMath.floorDiv(WindowMath.clamp(time.microseconds), _epochMicroseconds)
         if !_hasEvents {
             _hasEvents = true
             _epoch = epoch
@@ -157,7 +158,7 @@ public struct CountMinSketch: Sendable {
     /// - Complexity: O(depth). No allocation.
     public func estimate(_ item: UInt64, at now: EventTime) -> UInt64 {
         guard _hasEvents else { return 0 }
-        let epoch = WindowMath.floorDiv(now.microseconds, _epochMicroseconds)
+        let epoch = WindowMath.floorDiv(WindowMath.clamp(now.microseconds), _epochMicroseconds)
         let h = WindowMath.mix(item)
         let size = _width * _depth
         var total: UInt64 = 0

@@ -56,7 +56,7 @@ public struct EWMABaseline: Sendable {
 
         /// Whether every field is in range.
         public var isValid: Bool {
-            intervalMicroseconds > 0 && halfLifeIntervals > 0 && halfLifeIntervals.isFinite && warmUpIntervals >= 0
+            intervalMicroseconds > 0 && intervalMicroseconds <= WindowMath.maxSpanMicroseconds && halfLifeIntervals > 0 && halfLifeIntervals.isFinite && warmUpIntervals >= 0
                 && allowedLatenessMicroseconds >= 0 && allowedLatenessMicroseconds <= intervalMicroseconds
         }
     }
@@ -129,7 +129,7 @@ public struct EWMABaseline: Sendable {
     ///
     /// - Complexity: O(1) (gaps are folded in closed form). No allocation.
     public mutating func add(_ amount: UInt32 = 1, at time: EventTime) {
-        let t = time.microseconds
+        let t = WindowMath.clamp(time.microseconds)
         let interval = WindowMath.floorDiv(t, _configuration.intervalMicroseconds)
         if !_hasEvents {
             _hasEvents = true
@@ -209,9 +209,9 @@ public struct EWMABaseline: Sendable {
     public func snapshot(at now: EventTime) -> Snapshot {
         var copy = self
         if copy._hasEvents {
-            copy.advanceWatermark(to: max(now.microseconds, copy._head) - copy._configuration.allowedLatenessMicroseconds)
+            copy.advanceWatermark(to: max(WindowMath.clamp(now.microseconds), copy._head) - copy._configuration.allowedLatenessMicroseconds)
         }
-        let nowInterval = WindowMath.floorDiv(now.microseconds, _configuration.intervalMicroseconds)
+        let nowInterval = WindowMath.floorDiv(WindowMath.clamp(now.microseconds), _configuration.intervalMicroseconds)
         let current: UInt32
         if !copy._hasEvents {
             current = 0

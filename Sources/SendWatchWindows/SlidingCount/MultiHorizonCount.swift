@@ -45,7 +45,7 @@ public struct MultiHorizonCount: Sendable {
             var rings: [Ring] = []
             var offset = 0
             for (h, n) in horizons {
-                precondition(n >= 1 && h > 0 && h % Int64(n) == 0, "horizon must be a whole multiple of bucketCount")
+                precondition(n >= 1 && n <= 1 << 20 && h > 0 && h <= WindowMath.maxSpanMicroseconds && h % Int64(n) == 0, "horizon must be a whole multiple of bucketCount")
                 rings.append(Ring(width: h / Int64(n), count: Int64(n), offset: offset))
                 offset += n
             }
@@ -92,7 +92,7 @@ public struct MultiHorizonCount: Sendable {
     ///
     /// - Complexity: O(horizons), plus O(buckets reused) when `time` moves the rings forward. No allocation.
     public mutating func add(_ amount: UInt32 = 1, at time: EventTime) {
-        let t = time.microseconds
+        let t = WindowMath.clamp(time.microseconds)
         if !_hasEvents {
             _hasEvents = true
             _head = t
@@ -120,7 +120,7 @@ public struct MultiHorizonCount: Sendable {
     public func value(horizon index: Int, at now: EventTime) -> UInt64 {
         guard _hasEvents else { return 0 }
         let ring = _layout.rings[index]
-        let nb = WindowMath.floorDiv(now.microseconds, ring.width)
+        let nb = WindowMath.floorDiv(WindowMath.clamp(now.microseconds), ring.width)
         let hb = WindowMath.floorDiv(_head, ring.width)
         return BucketRing.sum(_buckets, offset: ring.offset, count: ring.count, head: hb, after: nb - ring.count,
                               through: nb)

@@ -47,7 +47,8 @@ public struct SlidingCount: Sendable {
     ///   `bucketCount` (configuration, never input).
     public init(horizonMicroseconds: Int64, bucketCount: Int) {
         precondition(bucketCount >= 1 && bucketCount <= 1 << 20, "bucketCount must be in 1...2^20")
-        precondition(horizonMicroseconds > 0, "horizon must be positive")
+        precondition(horizonMicroseconds > 0 && horizonMicroseconds <= WindowMath.maxSpanMicroseconds,
+                     "horizon must be in 1 µs ... 2^50 µs")
         let width = horizonMicroseconds / Int64(bucketCount)
         precondition(width >= 1 && width * Int64(bucketCount) == horizonMicroseconds,
                      "horizon must be a whole multiple of bucketCount microseconds")
@@ -91,7 +92,7 @@ public struct SlidingCount: Sendable {
     /// - Complexity: O(1), or O(min(buckets skipped, bucketCount)) when `time` moves the ring forward. No
     ///   allocation.
     public mutating func add(_ amount: UInt32 = 1, at time: EventTime) {
-        let b = WindowMath.floorDiv(time.microseconds, _bucketWidth)
+        let b = WindowMath.floorDiv(WindowMath.clamp(time.microseconds), _bucketWidth)
         let n = Int64(_buckets.count)
         if !_hasEvents {
             _hasEvents = true
@@ -117,7 +118,7 @@ public struct SlidingCount: Sendable {
     ///   bucketCount)). No allocation.
     public func value(at now: EventTime) -> UInt64 {
         guard _hasEvents else { return 0 }
-        let nb = WindowMath.floorDiv(now.microseconds, _bucketWidth)
+        let nb = WindowMath.floorDiv(WindowMath.clamp(now.microseconds), _bucketWidth)
         if nb == _head { return _total }
         let n = Int64(_buckets.count)
         if nb > _head {

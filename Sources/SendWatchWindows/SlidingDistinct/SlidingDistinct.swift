@@ -64,7 +64,7 @@ public struct SlidingDistinct: Sendable {
 
         /// Whether every field is in its valid range.
         public var isValid: Bool {
-            horizonMicroseconds > 0 && (1...4096).contains(exactCapacity) && (1...64).contains(subBucketCount)
+            horizonMicroseconds > 0 && horizonMicroseconds <= WindowMath.maxSpanMicroseconds && (1...4096).contains(exactCapacity) && (1...64).contains(subBucketCount)
                 && (4...16).contains(precision) && horizonMicroseconds % Int64(subBucketCount) == 0
         }
     }
@@ -124,7 +124,7 @@ public struct SlidingDistinct: Sendable {
     ///   allocation (the pair array grows by doubling up to its capacity, then stays). Sketch mode: O(1), or
     ///   O((subBucketCount + 1) × m) when `time` enters a new sub-bucket. Switching costs O(exactCapacity + m).
     public mutating func insert(_ item: UInt64, at time: EventTime) {
-        let t = time.microseconds
+        let t = WindowMath.clamp(time.microseconds)
         if !_hasEvents {
             _hasEvents = true
             _head = t
@@ -207,7 +207,7 @@ public struct SlidingDistinct: Sendable {
     /// - Complexity: Exact mode O(items held). Sketch mode O(1) at the newest sub-bucket, otherwise
     ///   O(subBucketCount × m). No allocation.
     public func value(at now: EventTime) -> DistinctCount {
-        let t = now.microseconds
+        let t = WindowMath.clamp(now.microseconds)
         if let sketch = _sketch?.sketch {
             let e = sketch.estimate(atSubBucket: WindowMath.floorDiv(t, sketch.subBucketWidth))
             let rse = 1.04 / Double(sketch.m).squareRoot()
@@ -226,7 +226,7 @@ public struct SlidingDistinct: Sendable {
     ///   the per-event path.
     public func sampleItems(limit: Int, at now: EventTime) -> [UInt64] {
         guard _sketch == nil, limit > 0 else { return [] }
-        let t = now.microseconds
+        let t = WindowMath.clamp(now.microseconds)
         let cutoff = t - _horizon
         let live = _entries.filter { $0.lastSeen > cutoff && $0.lastSeen <= t }
         let sorted = live.sorted { $0.lastSeen != $1.lastSeen ? $0.lastSeen > $1.lastSeen : $0.item < $1.item }

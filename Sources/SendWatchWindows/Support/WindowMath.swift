@@ -19,6 +19,17 @@ enum WindowMath {
         return Int(r < 0 ? r + count : r)
     }
 
+    /// The largest configured horizon, interval or epoch: 2^50 µs (about 35 years).
+    static let maxSpanMicroseconds: Int64 = 1 << 50
+
+    /// Event times are clamped to ±2^60 µs (about ±36 000 years) on entry, so that bucket arithmetic with
+    /// spans up to ``maxSpanMicroseconds`` can never overflow, whatever time a damaged log line carries.
+    @inline(__always)
+    static func clamp(_ t: Int64) -> Int64 {
+        let limit: Int64 = 1 << 60
+        return t < -limit ? -limit : (t > limit ? limit : t)
+    }
+
     /// `later - earlier`, or `nil` when the difference does not fit in an `Int64` (only with absurd times).
     @inline(__always)
     static func distance(from earlier: Int64, to later: Int64) -> Int64? {
