@@ -56,7 +56,8 @@ public struct EWMABaseline: Sendable {
 
         /// Whether every field is in range.
         public var isValid: Bool {
-            intervalMicroseconds > 0 && intervalMicroseconds <= WindowMath.maxSpanMicroseconds && halfLifeIntervals > 0 && halfLifeIntervals.isFinite && warmUpIntervals >= 0
+            intervalMicroseconds > 0 && intervalMicroseconds <= WindowMath.maxSpanMicroseconds
+                && halfLifeIntervals > 0 && halfLifeIntervals.isFinite && warmUpIntervals >= 0
                 && allowedLatenessMicroseconds >= 0 && allowedLatenessMicroseconds <= intervalMicroseconds
         }
     }
@@ -209,7 +210,8 @@ public struct EWMABaseline: Sendable {
     public func snapshot(at now: EventTime) -> Snapshot {
         var copy = self
         if copy._hasEvents {
-            copy.advanceWatermark(to: max(WindowMath.clamp(now.microseconds), copy._head) - copy._configuration.allowedLatenessMicroseconds)
+            let end = max(WindowMath.clamp(now.microseconds), copy._head)
+            copy.advanceWatermark(to: end - copy._configuration.allowedLatenessMicroseconds)
         }
         let nowInterval = WindowMath.floorDiv(WindowMath.clamp(now.microseconds), _configuration.intervalMicroseconds)
         let current: UInt32

@@ -11,7 +11,7 @@
 ///
 /// | State | Bytes |
 /// |---|---|
-/// | ``BoundedKeyTable`` entry overhead | 72 + stride of `Value?` (112 for `SlidingCount`), + 32 + name length when the name exceeds 15 UTF-8 bytes |
+/// | ``BoundedKeyTable`` entry | 72 + stride of `Value?` (112 for `SlidingCount`); + 32 + length for names > 15 B |
 /// | ``SlidingCount`` (n buckets) | 40 inline + 32 + 4 n heap (312 for 60 buckets) |
 /// | ``MultiHorizonCount`` (standard layout) | 32 inline + 240 heap |
 /// | ``SlidingDistinct`` exact | 48 inline + 32 + 16 × array capacity heap (≤ 2 080 at 128 items) |

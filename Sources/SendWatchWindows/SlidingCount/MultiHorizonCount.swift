@@ -15,8 +15,8 @@ public import SendWatchCore
 /// counted in every ring that still holds its bucket; it is counted in ``droppedLate`` only when no ring does
 /// (older than the longest horizon).
 ///
-/// Memory: inline 29 bytes (stride 32) plus one array of Σ bucketCount `UInt32`: with ``Layout/standard`` (6 + 10 + 12 +
-/// 24 = 52 buckets) that is 32 + 208 bytes on the heap, 272 bytes per key in all.
+/// Memory: inline 29 bytes (stride 32) plus one array of Σ bucketCount `UInt32`: with ``Layout/standard``
+/// (6 + 10 + 12 + 24 = 52 buckets) that is 32 + 208 bytes on the heap, 272 bytes per key in all.
 ///
 /// At the bounds: buckets saturate at `UInt32.max`; sums are `UInt64`.
 public struct MultiHorizonCount: Sendable {
@@ -45,7 +45,9 @@ public struct MultiHorizonCount: Sendable {
             var rings: [Ring] = []
             var offset = 0
             for (h, n) in horizons {
-                precondition(n >= 1 && n <= 1 << 20 && h > 0 && h <= WindowMath.maxSpanMicroseconds && h % Int64(n) == 0, "horizon must be a whole multiple of bucketCount")
+                precondition(
+                    n >= 1 && n <= 1 << 20 && h > 0 && h <= WindowMath.maxSpanMicroseconds && h % Int64(n) == 0,
+                    "horizon must be in 1 µs ... 2^50 µs and a whole multiple of bucketCount")
                 rings.append(Ring(width: h / Int64(n), count: Int64(n), offset: offset))
                 offset += n
             }

@@ -124,7 +124,8 @@ public struct SlidingCount: Sendable {
         if nb > _head {
             // The window (nb - n, nb] drops the oldest (nb - head) buckets held.
             guard let d = WindowMath.distance(from: _head, to: nb), d < n else { return 0 }
-            let gone = BucketRing.sum(_buckets, offset: 0, count: n, head: _head, after: _head - n, through: _head - n + d)
+            let gone = BucketRing.sum(
+                _buckets, offset: 0, count: n, head: _head, after: _head - n, through: _head - n + d)
             return _total - gone
         }
         guard let d = WindowMath.distance(from: nb, to: _head), d < n else { return 0 }

@@ -9,11 +9,15 @@ extension SlidingDistinct {
             var histogram = [Int](repeating: 0, count: 66)
             for i in 0..<sketch.m {
                 var best: UInt8 = 0
-                for j in 0..<Int(sketch.subBucketCount) { best = max(best, sketch.registers[(j << sketch.precision) + i]) }
+                for j in 0..<Int(sketch.subBucketCount) {
+                    best = max(best, sketch.registers[(j << sketch.precision) + i])
+                }
                 precondition(sketch.registers[sketch.unionOffset + i] == best, "SlidingDistinct: union register \(i)")
                 histogram[Int(best)] += 1
             }
-            for r in 0..<66 { precondition(UInt32(histogram[r]) == sketch.unionHistogram[r], "SlidingDistinct: histogram") }
+            for r in 0..<66 {
+                precondition(UInt32(histogram[r]) == sketch.unionHistogram[r], "SlidingDistinct: histogram")
+            }
         } else {
             precondition(_entries.count <= Int(_exactCapacity), "SlidingDistinct: too many pairs")
             let items = _entries.map(\.item).sorted()

@@ -55,7 +55,9 @@ public struct SlidingDistinct: Sendable {
         /// valid 4 ... 16.
         public var precision: Int
 
-        public init(horizonMicroseconds: Int64, exactCapacity: Int = 128, subBucketCount: Int = 8, precision: Int = 10) {
+        public init(
+            horizonMicroseconds: Int64, exactCapacity: Int = 128, subBucketCount: Int = 8, precision: Int = 10
+        ) {
             self.horizonMicroseconds = horizonMicroseconds
             self.exactCapacity = exactCapacity
             self.subBucketCount = subBucketCount
@@ -64,7 +66,8 @@ public struct SlidingDistinct: Sendable {
 
         /// Whether every field is in its valid range.
         public var isValid: Bool {
-            horizonMicroseconds > 0 && horizonMicroseconds <= WindowMath.maxSpanMicroseconds && (1...4096).contains(exactCapacity) && (1...64).contains(subBucketCount)
+            horizonMicroseconds > 0 && horizonMicroseconds <= WindowMath.maxSpanMicroseconds
+                && (1...4096).contains(exactCapacity) && (1...64).contains(subBucketCount)
                 && (4...16).contains(precision) && horizonMicroseconds % Int64(subBucketCount) == 0
         }
     }
