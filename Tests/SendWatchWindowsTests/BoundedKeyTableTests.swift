@@ -175,7 +175,7 @@ struct BoundedKeyTableTests {
             }
             #expect(table.keysByRecency() == model.entries.map(\.key), "step \(step)")
             #expect(table.approximateBytes == model.total)
-            if step % 50 == 0 { table._checkInvariants() }
+            if internalChecks || step % 50 == 0 { table._checkInvariants() }
         }
         let all = table.entries(sortedBy: { $0.key < $1.key })
         let expected = model.entries.sorted { $0.key < $1.key }

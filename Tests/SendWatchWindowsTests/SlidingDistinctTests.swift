@@ -31,7 +31,7 @@ struct SlidingDistinctTests {
                 #expect(value == DistinctCount(value: UInt64(seen.count), isExact: true, relativeStandardError: 0),
                         "step \(step)")
             }
-            if step % 250 == 0 { distinct._checkInvariants() }
+            if internalChecks || step % 250 == 0 { distinct._checkInvariants() }
         }
         #expect(distinct.droppedLate == dropped)
         #expect(distinct.isExact)

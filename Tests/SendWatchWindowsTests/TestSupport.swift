@@ -52,3 +52,10 @@ struct ZipfSampler {
 }
 
 func squareRoot(_ x: Double) -> Double { x.squareRoot() }
+
+/// Whether CI asked for internal invariant checks (`SENDWATCH_INTERNAL_CHECKS=1`, see `.ci/run`): the
+/// model-based tests then check invariants after every step instead of every hundredth.
+let internalChecks: Bool = {
+    guard let value = getenv("SENDWATCH_INTERNAL_CHECKS") else { return false }
+    return String(cString: value) != "0"
+}()
