@@ -1,0 +1,321 @@
+public import SendWatchCore
+
+/// Per-key state (for example one ``SlidingCount`` per account) keyed by a precomputed 64-bit key hash, bounded
+/// by an entry count and an approximate byte budget, evicting the least recently updated entry first.
+///
+/// Storage is a struct of arrays indexed by slot (key, display name, value, last update time, accounted bytes,
+/// and the `prev`/`next` links of an intrusive recency list), a free list of slots, and a `Dictionary` from key
+/// hash to slot used **only for lookup**: its iteration order is random per process, so it is never iterated.
+/// Output order comes from ``entries(sortedBy:)`` (sorted) or ``keysByRecency()`` (the list, which depends
+/// only on the input sequence).
+///
+/// Recency: ``insert(key:name:value:at:)`` and ``touch(_:at:)`` move the entry to the newest end of the list
+/// and set its last update time to the later of the old one and `time`. The oldest end is evicted first.
+///
+/// Bounds, and what happens at them:
+/// - ``maxEntries``: inserting into a full table first evicts the least recently updated entry
+///   (``evictedForCount``).
+/// - ``maxBytes``: every entry is accounted at ``perEntryOverheadBytes`` plus its name's heap bytes plus
+///   `value.approximateHeapBytes`. Inserting evicts from the oldest end until the new entry fits
+///   (``evictedForBytes``). Values that grow in place (through the subscript) are re-accounted at once, but
+///   eviction then waits for the next insert or an explicit ``enforceBudget()`` call, so slots held by the
+///   caller stay valid during an update; the overshoot is at most the growth since the last insert.
+/// - Idle entries: ``expireIdle(notUpdatedSince:limit:)`` removes entries from the oldest end while their last
+///   update is at or before a cutoff (typically `now - longest horizon`, when their windows are empty), up to
+///   `limit` per call: amortised O(1) per expired entry. Because the list is in update order, an entry touched
+///   late with an older time can shield older entries behind it until it expires itself (by at most the
+///   allowed lateness).
+///
+/// A ``Slot`` stays valid until its entry is evicted or expired (by ``insert(key:name:value:at:)``,
+/// ``enforceBudget()`` or ``expireIdle(notUpdatedSince:limit:)``); the slot of a removed entry is reused.
+///
+/// Memory: ``perEntryOverheadBytes`` (72 bytes plus the stride of `Value?`) per entry, plus the names and the
+/// values' heap, kept under ``maxBytes``; the arrays and dictionary grow by doubling to at most
+/// ``maxEntries`` and are then reused, so a full table performs no allocation per update.
+///
+/// Usage:
+/// ```swift
+/// var perAccount = BoundedKeyTable<SlidingCount>(maxEntries: 200_000, maxBytes: 64 << 20)
+/// let slot = perAccount.find(accountHash)
+///     ?? perAccount.insert(key: accountHash, name: account, value: SlidingCount(...), at: event.time)
+/// perAccount.touch(slot, at: event.time)
+/// perAccount[slot].add(at: event.time)
+/// ```
+public struct BoundedKeyTable<Value: ApproximateHeapSize> {
+    /// A position in the table, valid until its entry is removed.
+    public struct Slot: Hashable, Sendable {
+        let index: Int32
+    }
+
+    /// One entry, for reporting.
+    public struct Entry {
+        public var key: UInt64
+        public var name: String
+        public var value: Value
+        public var lastUpdate: EventTime
+    }
+
+    var _keys: [UInt64] = []
+    var _names: [String] = []
+    var _values: [Value?] = []
+    var _lastUpdate: [Int64] = []
+    var _accounted: [Int] = []
+    var _prev: [Int32] = []
+    var _next: [Int32] = []
+    var _index: [UInt64: Int32] = [:]
+    var _free: [Int32] = []
+    /// Oldest and newest ends of the recency list, or -1.
+    var _oldest: Int32 = -1
+    var _newest: Int32 = -1
+    var _bytes: Int = 0
+
+    /// The most entries kept.
+    public let maxEntries: Int
+    /// The approximate byte budget.
+    public let maxBytes: Int
+    /// Entries evicted because the table was full.
+    public private(set) var evictedForCount: UInt64 = 0
+    /// Entries evicted to stay under the byte budget.
+    public private(set) var evictedForBytes: UInt64 = 0
+    /// Entries removed by ``expireIdle(notUpdatedSince:limit:)``.
+    public private(set) var expired: UInt64 = 0
+
+    /// The bytes accounted per entry besides its name and value heap: key 8, name 16, last update 8,
+    /// accounted bytes 8, links 8, a free-list slot 4, the dictionary's ~20 bytes per entry (12 bytes of key
+    /// and value at a 0.75 maximum load, plus metadata), and the inline value `Value?`.
+    public static var perEntryOverheadBytes: Int { 72 + MemoryLayout<Value?>.stride }
+
+    /// Creates an empty table.
+    ///
+    /// - Precondition: `maxEntries >= 1`, `maxEntries < Int32.max`, `maxBytes >= 0` (configuration).
+    public init(maxEntries: Int, maxBytes: Int) {
+        precondition(maxEntries >= 1 && maxEntries < Int(Int32.max) && maxBytes >= 0, "invalid table bounds")
+        self.maxEntries = maxEntries
+        self.maxBytes = maxBytes
+    }
+
+    /// The number of entries.
+    public var count: Int { _index.count }
+    /// Whether the table is empty.
+    public var isEmpty: Bool { _index.isEmpty }
+    /// The approximate bytes accounted for every entry.
+    public var approximateBytes: Int { _bytes }
+    /// Evictions of either kind.
+    public var evictions: UInt64 { evictedForCount &+ evictedForBytes }
+
+    static func nameBytes(_ name: String) -> Int {
+        // Strings of up to 15 UTF-8 bytes are stored inline; longer ones own a heap block (32-byte header).
+        let n = name.utf8.count
+        return n <= 15 ? 0 : 32 + n
+    }
+
+    /// The slot of `key`, or `nil`.
+    ///
+    /// - Complexity: O(1) expected. No allocation.
+    public func find(_ key: UInt64) -> Slot? {
+        guard let i = _index[key] else { return nil }
+        return Slot(index: i)
+    }
+
+    /// Inserts `key` with its display `name` and initial `value`, updated at `time`, evicting the least recently
+    /// updated entries first as needed to stay within ``maxEntries`` and ``maxBytes``. If `key` is already
+    /// present, its name and value are replaced and it is touched.
+    ///
+    /// An entry larger than the whole byte budget is still inserted (after evicting everything else), so the
+    /// caller always gets a slot; it is then the first to go.
+    ///
+    /// - Complexity: O(1) expected, plus O(1) per evicted entry. Allocates only while the table grows.
+    @discardableResult
+    public mutating func insert(key: UInt64, name: String, value: Value, at time: EventTime) -> Slot {
+        let bytes = Self.perEntryOverheadBytes + Self.nameBytes(name) + value.approximateHeapBytes
+        if let i = _index[key] {
+            let s = Slot(index: i)
+            _names[Int(i)] = name
+            _values[Int(i)] = value
+            _bytes += bytes - _accounted[Int(i)]
+            _accounted[Int(i)] = bytes
+            touch(s, at: time)
+            return s
+        }
+        while _index.count >= maxEntries {
+            removeOldest()
+            evictedForCount &+= 1
+        }
+        while !_index.isEmpty && _bytes + bytes > maxBytes {
+            removeOldest()
+            evictedForBytes &+= 1
+        }
+        let i: Int32
+        if let f = _free.popLast() {
+            i = f
+            _keys[Int(i)] = key
+            _names[Int(i)] = name
+            _values[Int(i)] = value
+            _lastUpdate[Int(i)] = time.microseconds
+            _accounted[Int(i)] = bytes
+        } else {
+            i = Int32(_keys.count)
+            _keys.append(key)
+            _names.append(name)
+            _values.append(value)
+            _lastUpdate.append(time.microseconds)
+            _accounted.append(bytes)
+            _prev.append(-1)
+            _next.append(-1)
+        }
+        _index[key] = i
+        _bytes += bytes
+        linkNewest(i)
+        return Slot(index: i)
+    }
+
+    /// Marks the entry as updated at `time` (the later of its last update and `time`) and moves it to the newest
+    /// end of the recency list.
+    ///
+    /// - Complexity: O(1). No allocation.
+    public mutating func touch(_ slot: Slot, at time: EventTime) {
+        let i = slot.index
+        if _lastUpdate[Int(i)] < time.microseconds { _lastUpdate[Int(i)] = time.microseconds }
+        if _newest == i { return }
+        unlink(i)
+        linkNewest(i)
+    }
+
+    /// The value of an entry. Modifying it re-accounts the entry's bytes (see the type discussion for when
+    /// eviction follows).
+    ///
+    /// - Complexity: O(1) plus `value.approximateHeapBytes`. No allocation.
+    public subscript(slot: Slot) -> Value {
+        get {
+            // Safe to force unwrap: a valid slot always holds a value; free slots are never handed out.
+            _values[Int(slot.index)]!
+        }
+        _modify {
+            let i = Int(slot.index)
+            // Move the value out so the caller mutates it uniquely (no copy of its arrays).
+            // Safe to force unwrap: as in `get`.
+            var value = _values[i].take()!
+            defer {
+                let bytes = Self.perEntryOverheadBytes + Self.nameBytes(_names[i]) + value.approximateHeapBytes
+                _bytes += bytes - _accounted[i]
+                _accounted[i] = bytes
+                _values[i] = value
+            }
+            yield &value
+        }
+    }
+
+    /// The key hash of an entry.
+    public func key(_ slot: Slot) -> UInt64 { _keys[Int(slot.index)] }
+    /// The display name of an entry.
+    public func name(_ slot: Slot) -> String { _names[Int(slot.index)] }
+    /// The last update time of an entry.
+    public func lastUpdate(_ slot: Slot) -> EventTime { EventTime(microseconds: _lastUpdate[Int(slot.index)]) }
+
+    /// Evicts least recently updated entries until the byte total is within ``maxBytes`` (keeping at least one
+    /// entry). Call it after updates that grow values, e.g. once per batch.
+    ///
+    /// - Complexity: O(1) per evicted entry.
+    public mutating func enforceBudget() {
+        while _index.count > 1 && _bytes > maxBytes {
+            removeOldest()
+            evictedForBytes &+= 1
+        }
+    }
+
+    /// Removes entries from the oldest end of the recency list while their last update is at or before
+    /// `cutoff`, at most `limit` of them.
+    ///
+    /// - Returns: The number of entries removed.
+    /// - Complexity: O(entries removed). No allocation.
+    @discardableResult
+    public mutating func expireIdle(notUpdatedSince cutoff: EventTime, limit: Int = .max) -> Int {
+        var removed = 0
+        while removed < limit && _oldest >= 0 && _lastUpdate[Int(_oldest)] <= cutoff.microseconds {
+            removeOldest()
+            removed += 1
+        }
+        expired &+= UInt64(removed)
+        return removed
+    }
+
+    /// Removes the entry for `key`, if any.
+    ///
+    /// - Complexity: O(1) expected.
+    public mutating func remove(_ key: UInt64) {
+        guard let i = _index[key] else { return }
+        remove(slot: i)
+    }
+
+    /// Every entry, sorted by `areInIncreasingOrder` with ties broken by key hash: a deterministic order for
+    /// reports. (Closures are fine here: this runs per report, not per event.)
+    ///
+    /// - Complexity: O(n log n); allocates the result.
+    public func entries(sortedBy areInIncreasingOrder: (Entry, Entry) -> Bool) -> [Entry] {
+        var result: [Entry] = []
+        result.reserveCapacity(count)
+        var i = _oldest
+        while i >= 0 {
+            let j = Int(i)
+            // Safe to force unwrap: slots on the list hold values.
+            result.append(Entry(key: _keys[j], name: _names[j], value: _values[j]!,
+                                lastUpdate: EventTime(microseconds: _lastUpdate[j])))
+            i = _next[j]
+        }
+        return result.sorted { a, b in
+            if areInIncreasingOrder(a, b) { return true }
+            if areInIncreasingOrder(b, a) { return false }
+            return a.key < b.key
+        }
+    }
+
+    /// The key hashes from least to most recently updated.
+    ///
+    /// - Complexity: O(n); allocates the result.
+    public func keysByRecency() -> [UInt64] {
+        var result: [UInt64] = []
+        result.reserveCapacity(count)
+        var i = _oldest
+        while i >= 0 {
+            result.append(_keys[Int(i)])
+            i = _next[Int(i)]
+        }
+        return result
+    }
+
+    // MARK: - List plumbing
+
+    private mutating func linkNewest(_ i: Int32) {
+        _prev[Int(i)] = _newest
+        _next[Int(i)] = -1
+        if _newest >= 0 { _next[Int(_newest)] = i } else { _oldest = i }
+        _newest = i
+    }
+
+    private mutating func unlink(_ i: Int32) {
+        let p = _prev[Int(i)]
+        let n = _next[Int(i)]
+        if p >= 0 { _next[Int(p)] = n } else { _oldest = n }
+        if n >= 0 { _prev[Int(n)] = p } else { _newest = p }
+        _prev[Int(i)] = -1
+        _next[Int(i)] = -1
+    }
+
+    private mutating func removeOldest() {
+        guard _oldest >= 0 else { return }
+        remove(slot: _oldest)
+    }
+
+    private mutating func remove(slot i: Int32) {
+        unlink(i)
+        _index[_keys[Int(i)]] = nil
+        _bytes -= _accounted[Int(i)]
+        _accounted[Int(i)] = 0
+        _values[Int(i)] = nil
+        _names[Int(i)] = ""
+        _free.append(i)
+    }
+}
+
+extension BoundedKeyTable: Sendable where Value: Sendable {}
+extension BoundedKeyTable.Entry: Sendable where Value: Sendable {}

@@ -1,0 +1,205 @@
+public import SendWatchCore
+
+/// Approximate per-item counts for a long tail of items (Count-Min with conservative update), over a window
+/// of two rotating event-time epochs.
+///
+/// `depth` rows of `width` `UInt32` counters; an item (a 64-bit hash, mixed with a fixed finaliser) maps to one
+/// counter per row by double hashing. The estimate is the smallest of its counters. *Conservative update*
+/// raises each of the item's counters only as far as `min + count`, which leaves the bound below intact and
+/// makes estimates much tighter on skewed streams.
+///
+/// Windowing: event time is cut into epochs of ``epochMicroseconds``. Two tables are kept, the current epoch
+/// and the previous one; an estimate adds both, so it covers between one and two epochs of history (the
+/// documented approximation: the window is not sliding, it steps once per epoch). When an event opens a new
+/// epoch, the current table becomes the previous one (or both are cleared after a gap of two epochs or more).
+/// A late event for the previous epoch is added there; an older one is dropped and counted in
+/// ``droppedLate``.
+///
+/// Error bound (Cormode & Muthukrishnan): with `width = ⌈e / ε⌉` (rounded up to a power of two here) and
+/// `depth = ⌈ln(1 / δ)⌉`, for every item `true ≤ estimate ≤ true + ε × N` with probability at least
+/// `1 - δ`,
+/// where `N` is the total count in the two live epochs. Conservative update never underestimates either.
+/// Measured on a Zipf(1.1) stream of 200 000 events over 50 000 items with ε = 0.001, δ = 0.01 (width 4 096,
+/// so ε N = 133): 1 of 50 000 items over the bound (δ allows 500), mean overestimate 2.9 (see
+/// `CountMinSketchTests`).
+///
+/// Memory: `2 × depth × width × 4` bytes plus 32 bytes of header, fixed: ε = 0.001, δ = 0.01 gives
+/// width 4 096, depth 5, 160 KiB; one instance per table, not per key.
+///
+/// At the bounds: counters saturate at `UInt32.max` (the estimate then stays at the maximum, still never
+/// below the truth up to that value).
+public struct CountMinSketch: Sendable {
+    var _counters: [UInt32]
+    let _width: Int
+    let _depth: Int
+    let _epochMicroseconds: Int64
+    /// Which half of `_counters` holds the current epoch (0 or 1).
+    var _currentHalf: Int
+    var _epoch: Int64
+    var _currentTotal: UInt64
+    var _previousTotal: UInt64
+    var _droppedLate: UInt64
+    var _hasEvents: Bool
+
+    /// Creates a sketch with `width` counters per row (rounded up to a power of two) and `depth` rows.
+    ///
+    /// - Precondition: `1 <= depth <= 16`, `1 <= width <= 2^24`, `epochMicroseconds > 0` (configuration).
+    public init(width: Int, depth: Int, epochMicroseconds: Int64) {
+        precondition((1...16).contains(depth) && (1...(1 << 24)).contains(width) && epochMicroseconds > 0
+                        && epochMicroseconds <= WindowMath.maxSpanMicroseconds,
+                     "invalid CountMinSketch size")
+        var w = 1
+        while w < width { w <<= 1 }
+        _width = w
+        _depth = depth
+        _epochMicroseconds = epochMicroseconds
+        _counters = [UInt32](repeating: 0, count: 2 * w * depth)
+        _currentHalf = 0
+        _epoch = 0
+        _currentTotal = 0
+        _previousTotal = 0
+        _droppedLate = 0
+        _hasEvents = false
+    }
+
+    /// Creates a sketch whose estimates exceed the truth by at most `epsilon × N` with probability at least
+    /// `1 - delta`: `width = ⌈e / ε⌉` rounded up to a power of two, `depth = ⌈ln(1 / δ)⌉`.
+    ///
+    /// - Precondition: `0 < epsilon < 1`, `0 < delta < 1`.
+    public init(epsilon: Double, delta: Double, epochMicroseconds: Int64) {
+        precondition(epsilon > 0 && epsilon < 1 && delta > 0 && delta < 1, "epsilon and delta must be in (0, 1)")
+        let e = 2.718_281_828_459_045
+        let width = Int((e / epsilon).rounded(.up))
+        // The smallest depth with e^-depth <= delta, without libm.
+        var depth = 1
+        var p = 1 / e
+        while p > delta && depth < 16 {
+            depth += 1
+            p /= e
+        }
+        self.init(width: width, depth: depth, epochMicroseconds: epochMicroseconds)
+    }
+
+    /// Counters per row (a power of two).
+    public var width: Int { _width }
+    /// Rows.
+    public var depth: Int { _depth }
+    /// The epoch length in microseconds.
+    public var epochMicroseconds: Int64 { _epochMicroseconds }
+    /// The ε of the bound for this width: `e / width`.
+    public var epsilon: Double { 2.718_281_828_459_045 / Double(_width) }
+    /// Events older than the previous epoch, dropped.
+    public var droppedLate: UInt64 { _droppedLate }
+    /// The total count in the two live epochs (`N` of the bound).
+    public var totalCount: UInt64 { _currentTotal &+ _previousTotal }
+
+    @inline(__always)
+    func rowIndex(_ h: UInt64, row: Int) -> Int {
+        let h1 = UInt32(truncatingIfNeeded: h)
+        let h2 = UInt32(truncatingIfNeeded: h >> 32) | 1
+        let mask = UInt32(truncatingIfNeeded: _width - 1)
+        return row * _width + Int((h1 &+ UInt32(truncatingIfNeeded: row) &* h2) & mask)
+    }
+
+    /// Adds `count` occurrences of `item` at `time`.
+    ///
+    /// - Complexity: O(depth), or O(depth × width) when `time` opens a new epoch (clearing a table). No
+    ///   allocation.
+    public mutating func add(_ item: UInt64, count: UInt32 = 1, at time: EventTime) {
+        let epoch = WindowMath.floorDiv(WindowMath.clamp(time.microseconds), _epochMicroseconds)
+        if !_hasEvents {
+            _hasEvents = true
+            _epoch = epoch
+        } else if epoch > _epoch {
+            rotate(to: epoch)
+        }
+        let half: Int
+        if epoch == _epoch {
+            half = _currentHalf
+            _currentTotal &+= UInt64(count)
+        } else if epoch == _epoch - 1 {
+            half = 1 - _currentHalf
+            _previousTotal &+= UInt64(count)
+        } else {
+            _droppedLate &+= 1
+            return
+        }
+        let base = half * _width * _depth
+        let h = WindowMath.mix(item)
+        var minimum = UInt32.max
+        for row in 0..<_depth { minimum = min(minimum, _counters[base + rowIndex(h, row: row)]) }
+        let (raised, overflow) = minimum.addingReportingOverflow(count)
+        let target = overflow ? UInt32.max : raised
+        for row in 0..<_depth {
+            let i = base + rowIndex(h, row: row)
+            if _counters[i] < target { _counters[i] = target }
+        }
+    }
+
+    private mutating func rotate(to epoch: Int64) {
+        let size = _width * _depth
+        if epoch == _epoch + 1 {
+            // The previous table is reused for the new current epoch.
+            _currentHalf = 1 - _currentHalf
+            let base = _currentHalf * size
+            for i in base..<(base + size) { _counters[i] = 0 }
+            _previousTotal = _currentTotal
+        } else {
+            for i in _counters.indices { _counters[i] = 0 }
+            _previousTotal = 0
+        }
+        _currentTotal = 0
+        _epoch = epoch
+    }
+
+    /// The estimated count of `item` over the current and previous epochs as seen at `now`.
+    ///
+    /// A `now` in the epoch after the current one is answered as if the tables had rotated (previous = current);
+    /// later, 0. A `now` in the previous epoch sees only the previous table (the one before it is gone).
+    ///
+    /// - Complexity: O(depth). No allocation.
+    public func estimate(_ item: UInt64, at now: EventTime) -> UInt64 {
+        guard _hasEvents else { return 0 }
+        let epoch = WindowMath.floorDiv(WindowMath.clamp(now.microseconds), _epochMicroseconds)
+        let h = WindowMath.mix(item)
+        let size = _width * _depth
+        var total: UInt64 = 0
+        // Which tables are live for an epoch-`epoch` query: current if epoch ∈ {cur, cur + 1}, previous if
+        // epoch == cur.
+        if epoch == _epoch || epoch == _epoch + 1 {
+            total += UInt64(rowMinimum(h, base: _currentHalf * size))
+        }
+        if epoch == _epoch || epoch == _epoch - 1 {
+            total += UInt64(rowMinimum(h, base: (1 - _currentHalf) * size))
+        }
+        return total
+    }
+
+    @inline(__always)
+    private func rowMinimum(_ h: UInt64, base: Int) -> UInt32 {
+        var minimum = UInt32.max
+        for row in 0..<_depth { minimum = min(minimum, _counters[base + rowIndex(h, row: row)]) }
+        return minimum
+    }
+}
+
+extension CountMinSketch: ApproximateHeapSize {
+    /// 32 + 8 × width × depth bytes.
+    public var approximateHeapBytes: Int { arrayHeapBytes(_counters.count, of: UInt32.self) }
+}
+
+extension CountMinSketch {
+    /// Checks that each table's row sums never exceed its total (every count lands once per row, and
+    /// conservative update only ever adds less). Traps when one fails.
+    public func _checkInvariants() {
+        let size = _width * _depth
+        for half in 0..<2 {
+            let total = half == _currentHalf ? _currentTotal : _previousTotal
+            for row in 0..<_depth {
+                var sum: UInt64 = 0
+                for i in 0..<_width { sum += UInt64(_counters[half * size + row * _width + i]) }
+                precondition(sum <= total, "CountMinSketch: row \(row) sum \(sum) > total \(total)")
+            }
+        }
+    }
+}

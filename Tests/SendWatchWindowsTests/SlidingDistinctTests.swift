@@ -1,0 +1,132 @@
+import SendWatchCore
+import SendWatchWindows
+import Testing
+
+@Suite("SlidingDistinct")
+struct SlidingDistinctTests {
+    @Test("Exact mode matches a naive list of sightings, with late events within and beyond the horizon",
+          arguments: [UInt64(1), 2, 3])
+    func exactMatchesNaiveModel(seed: UInt64) {
+        let horizon: Int64 = 600_000_000
+        var distinct = SlidingDistinct(configuration: .init(horizonMicroseconds: horizon, exactCapacity: 4096))
+        var sightings: [(item: UInt64, time: Int64)] = []
+        var head: Int64? = nil
+        var dropped: UInt32 = 0
+        var rng = SplitMix64(seed: seed)
+        var clock = ManualEventTime()
+        for step in 0..<2_000 {
+            clock.advance(microseconds: Int64(rng.next() % 2_000_000))
+            if rng.next() % 200 == 0 { clock.advance(seconds: 86_400) }
+            var t = clock.now.microseconds
+            if rng.next() % 4 == 0 { t -= Int64(rng.next() % UInt64(horizon + horizon / 2)) }
+            let item = rng.next() % 300
+            distinct.insert(item, at: EventTime(microseconds: t))
+            head = max(head ?? t, t)
+            if let h = head, h - t >= horizon { dropped += 1 } else { sightings.append((item, t)) }
+            // Query at the newest event and a little after it (the exact answer for any now >= head).
+            for now in [head!, head! + Int64(rng.next() % UInt64(horizon))] {
+                var seen = Set<UInt64>()
+                for s in sightings where s.time > now - horizon && s.time <= now { seen.insert(s.item) }
+                let value = distinct.value(at: EventTime(microseconds: now))
+                #expect(value == DistinctCount(value: UInt64(seen.count), isExact: true, relativeStandardError: 0),
+                        "step \(step)")
+            }
+            if internalChecks || step % 250 == 0 { distinct._checkInvariants() }
+        }
+        #expect(distinct.droppedLate == dropped)
+        #expect(distinct.isExact)
+        distinct._checkInvariants()
+    }
+
+    @Test("Switches from exact to sketch one item past capacity, and says so")
+    func exactToSketchTransition() {
+        var distinct = SlidingDistinct(configuration: .init(horizonMicroseconds: 3_600_000_000, exactCapacity: 64))
+        let clock = ManualEventTime()
+        for i: UInt64 in 0..<64 { distinct.insert(i, at: clock.now) }
+        #expect(distinct.value(at: clock.now) == DistinctCount(value: 64, isExact: true, relativeStandardError: 0))
+        #expect(distinct.sampleItems(limit: 3, at: clock.now) == [0, 1, 2])
+        distinct.insert(64, at: clock.now)
+        let v = distinct.value(at: clock.now)
+        #expect(!v.isExact)
+        #expect(v.description.hasPrefix("≈"))
+        #expect(abs(Double(v.value) - 65) <= 3)
+        #expect(distinct.switchesToSketch == 1)
+        #expect(distinct.sampleItems(limit: 3, at: clock.now).isEmpty)
+        distinct._checkInvariants()
+    }
+
+    @Test("Expired items are purged before switching, so a stream of few live items stays exact")
+    func expiryKeepsExact() {
+        var distinct = SlidingDistinct(configuration: .init(horizonMicroseconds: 60_000_000, exactCapacity: 16))
+        var clock = ManualEventTime()
+        for i: UInt64 in 0..<1_000 {
+            distinct.insert(i, at: clock.now)
+            clock.advance(seconds: 10)  // at most 6 live at a time
+        }
+        #expect(distinct.isExact)
+        #expect(distinct.value(at: clock.now).value == 5)
+        #expect(distinct.sampleItems(limit: 2, at: clock.now) == [999, 998])
+        distinct._checkInvariants()
+    }
+
+    @Test("Sketch relative error within 3 standard errors at 10^5 and 10^6 items", arguments: [
+        (100_000, 10), (1_000_000, 12),
+    ])
+    func sketchRelativeError(n: Int, precision: Int) {
+        let horizon: Int64 = 3_600_000_000
+        var distinct = SlidingDistinct(configuration: .init(horizonMicroseconds: horizon, precision: precision))
+        var clock = ManualEventTime(seconds: 1_800_000_000 / 3600 * 3600)
+        var rng = SplitMix64(seed: UInt64(n))
+        let step = (horizon - 1) / Int64(n)  // all inside one horizon
+        for _ in 0..<n {
+            distinct.insert(rng.next(), at: clock.now)
+            clock.advance(microseconds: step)
+        }
+        let v = distinct.value(at: clock.now)
+        let err = (Double(v.value) - Double(n)) / Double(n)
+        #expect(!v.isExact)
+        #expect(abs(err) <= 3 * v.relativeStandardError, "error \(err)")
+        distinct._checkInvariants()
+    }
+
+    @Test("Sketch mode slides: old sub-buckets leave the window, and an empty horizon returns to exact mode")
+    func sketchSlides() {
+        let horizon: Int64 = 800_000_000  // 8 sub-buckets of 100 s
+        var distinct = SlidingDistinct(configuration: .init(horizonMicroseconds: horizon, exactCapacity: 32))
+        var clock = ManualEventTime(seconds: 1_800_000_000)
+        var rng = SplitMix64(seed: 77)
+        for _ in 0..<4_000 { distinct.insert(rng.next(), at: clock.now) }  // sub-bucket 0
+        clock.advance(seconds: 400)
+        for _ in 0..<1_000 { distinct.insert(rng.next(), at: clock.now) }  // sub-bucket 4
+        let both = distinct.value(at: clock.now)
+        #expect(abs(Double(both.value) / 5_000 - 1) < 0.1)
+        // Eight sub-buckets later only the second batch is in the window.
+        let later = distinct.value(at: EventTime(seconds: clock.now.seconds + 400))
+        #expect(abs(Double(later.value) / 1_000 - 1) < 0.1, "\(later)")
+        // A late event for the first sub-bucket is still counted (held), one older than the ring is dropped.
+        distinct.insert(1, at: EventTime(seconds: clock.now.seconds - 400))
+        distinct.insert(2, at: EventTime(seconds: clock.now.seconds - 900))
+        #expect(distinct.droppedLate == 1)
+        distinct._checkInvariants()
+        // After a gap longer than the horizon, the next item finds everything empty: back to exact.
+        clock.advance(seconds: 86_400)
+        distinct.insert(42, at: clock.now)
+        #expect(distinct.isExact)
+        #expect(distinct.value(at: clock.now) == DistinctCount(value: 1, isExact: true, relativeStandardError: 0))
+        #expect(distinct.approximateHeapBytes < 100)
+        distinct._checkInvariants()
+    }
+
+    @Test("Copies are independent values, also in sketch mode")
+    func valueSemantics() {
+        var distinct = SlidingDistinct(configuration: .init(horizonMicroseconds: 800_000_000, exactCapacity: 4))
+        let t = EventTime(seconds: 1_800_000_000)
+        for i: UInt64 in 0..<100 { distinct.insert(i, at: t) }
+        let copy = distinct
+        for i: UInt64 in 100..<200 { distinct.insert(i, at: t) }
+        #expect(abs(Double(copy.value(at: t).value) - 100) <= 10)
+        #expect(abs(Double(distinct.value(at: t).value) - 200) <= 20)
+        copy._checkInvariants()
+        distinct._checkInvariants()
+    }
+}
