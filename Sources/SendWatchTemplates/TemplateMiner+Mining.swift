@@ -1,0 +1,338 @@
+extension TemplateMiner {
+    /// The whole per-text flow (see the type's discussion).
+    mutating func mineBytes(_ p: UnsafeRawBufferPointer, explicitID: TemplateID?) -> TemplateMatch {
+        counters.texts += 1
+        if explicitID != nil { counters.explicitTexts += 1 }
+        let salt = explicitID.map { FNV1a.finalize($0.rawValue) } ?? 0x6D69_6E65_6421_2121
+        let key1 = FNV1a.finalize(FNV1a.hash(p, 0, p.count) ^ salt)
+        let key2 = FNV1a.wordHash(p, seed: salt &+ 0x2545_F491_4F6C_DD1D)
+
+        if configuration.cacheSize > 0, let ci = cacheMap[key1], cacheKey2[Int(ci)] == key2 {
+            let ts = cacheTemplateSlot[Int(ci)]
+            let t = templates[Int(ts)]
+            if t.isLive && t.id.rawValue == cacheTemplateID[Int(ci)] {
+                templateLRU.touch(ts)
+                cacheLRU.touch(ci)
+                if t.version == cacheVersion[Int(ci)] {
+                    counters.cacheHits += 1
+                    return makeMatch(p, templateSlot: ts, ranges: cacheRanges[Int(ci)], isNew: false)
+                }
+                // The template generalised since: re-align this text to it.
+                counters.cacheRealigned += 1
+                tokenizeAndCollect(p)
+                alignForced(templateSlot: ts, p)
+                storeCacheEntry(ci, key1: key1, key2: key2, templateSlot: ts)
+                return makeMatch(p, templateSlot: ts, ranges: slotRanges, isNew: false)
+            }
+            removeCacheEntry(ci)
+        }
+        counters.cacheMisses += 1
+        tokenizeAndCollect(p)
+
+        var ts: Int32
+        var isNew = false
+        if let e = explicitID {
+            if let s = slotByID[e.rawValue], templates[Int(s)].isExplicit {
+                ts = s
+                alignForced(templateSlot: s, p)
+            } else {
+                // A mined template whose hash equals this explicit id (2⁻⁶⁴ odds) gives way to the explicit one.
+                if let s = slotByID[e.rawValue] { evictTemplate(s) }
+                ts = createTemplate(p, explicitID: e, shapeKey: nil)
+                isNew = true
+            }
+        } else if messageWordCount == 0 {
+            // No words to look up: group by the exact shape (punctuation constants and slots).
+            let key = shapeKeyOfMessage()
+            if let s = shapeIndex[key] {
+                ts = s
+                alignForced(templateSlot: s, p)
+            } else {
+                ts = createTemplate(p, explicitID: nil, shapeKey: key)
+                isNew = true
+            }
+        } else if let s = findBestTemplate() {
+            ts = s
+            join(templateSlot: s, pairsTemplate: bestPairTemplate, pairsMessage: bestPairMessage, p)
+        } else {
+            ts = createTemplate(p, explicitID: nil, shapeKey: nil)
+            isNew = true
+        }
+        templateLRU.touch(ts)
+        insertCacheEntry(key1: key1, key2: key2, templateSlot: ts)
+        return makeMatch(p, templateSlot: ts, ranges: slotRanges, isNew: isNew)
+    }
+
+    /// Builds the returned value: the template's stored text (no copy) and one String per slot range.
+    func makeMatch(_ p: UnsafeRawBufferPointer, templateSlot ts: Int32, ranges: [Int], isNew: Bool) -> TemplateMatch {
+        let t = templates[Int(ts)]
+        var slots: [String] = []
+        slots.reserveCapacity(ranges.count / 2)
+        var i = 0
+        while i + 1 < ranges.count {
+            slots.append(String(decoding: UnsafeRawBufferPointer(rebasing: p[ranges[i]..<ranges[i + 1]]), as: UTF8.self))
+            i += 2
+        }
+        return TemplateMatch(id: t.id, text: t.text, slots: slots, isNewTemplate: isNew)
+    }
+
+    /// Tokenises `p` into `tokens` and collects the constant tokens of the text.
+    mutating func tokenizeAndCollect(_ p: UnsafeRawBufferPointer) {
+        tokens.tokenize(p, maxTokens: configuration.maxTokens)
+        if tokens.truncated { counters.truncatedTexts += 1 }
+        messageConstantHash.removeAll(keepingCapacity: true)
+        messageConstantToken.removeAll(keepingCapacity: true)
+        messageConstantIsWord.removeAll(keepingCapacity: true)
+        messageWordCount = 0
+        for i in 0..<tokens.count {
+            let f = tokens.flags[i]
+            if f & TokenFlag.masked != 0 { continue }
+            messageConstantHash.append(tokens.hash[i])
+            messageConstantToken.append(Int32(i))
+            let w = f & TokenFlag.word != 0
+            messageConstantIsWord.append(w)
+            if w { messageWordCount += 1 }
+        }
+    }
+
+    /// The shape of a text without words: its punctuation constants and collapsed slots.
+    func shapeKeyOfMessage() -> UInt64 {
+        var h = FNV1a.mix(FNV1a.offsetBasis, byte: 0x53)
+        var previousMasked = false
+        for i in 0..<tokens.count {
+            if tokens.flags[i] & TokenFlag.masked != 0 {
+                if !previousMasked { h = FNV1a.mix(h, byte: 0x2A) }
+                previousMasked = true
+            } else {
+                h = FNV1a.finalize(h ^ tokens.hash[i])
+                previousMasked = false
+            }
+        }
+        return h
+    }
+
+    // MARK: Candidates and LCS
+
+    /// Finds the best template for the collected text, leaving its LCS pairs in `bestPair*`.
+    mutating func findBestTemplate() -> Int32? {
+        touched.removeAll(keepingCapacity: true)
+        for k in 0..<messageConstantHash.count where messageConstantIsWord[k] {
+            guard let postings = wordIndex[messageConstantHash[k]] else { continue }
+            for s in postings {
+                if candidateCount[Int(s)] == 0 { touched.append(s) }
+                candidateCount[Int(s)] += 1
+            }
+        }
+        // Top candidates by shared words (ties: lower slot first), kept sorted descending in `topKeys`.
+        topKeys.removeAll(keepingCapacity: true)
+        let k = configuration.maxCandidates
+        for s in touched {
+            let key = UInt64(UInt32(candidateCount[Int(s)])) << 32 | UInt64(UInt32.max - UInt32(s))
+            candidateCount[Int(s)] = 0
+            if topKeys.count == k {
+                if key <= topKeys[k - 1] { continue }
+                topKeys.removeLast()
+            }
+            var j = topKeys.count
+            topKeys.append(key)
+            while j > 0 && topKeys[j - 1] < key {
+                topKeys[j] = topKeys[j - 1]
+                j -= 1
+            }
+            topKeys[j] = key
+        }
+
+        var best: Int32 = -1
+        var bestScore = -1.0
+        let mc = messageConstantHash.count
+        for key in topKeys {
+            let s = Int32(bitPattern: UInt32.max - UInt32(truncatingIfNeeded: key))
+            let tc = templates[Int(s)].constantHashes.count
+            if tc == 0 || mc == 0 { continue }
+            let lcs = lcsFill(templateSlot: s)
+            if lcs == 0 { continue }
+            if Double(lcs) + 1e-9 < configuration.similarity * Double(min(tc, mc)) { continue }
+            let score = Double(lcs) / Double(tc) + Double(lcs) / Double(mc)
+            if score <= bestScore { continue }
+            let words = lcsBacktrack(templateSlot: s)
+            if words < min(2, templates[Int(s)].wordCount) { continue }
+            best = s
+            bestScore = score
+            bestPairTemplate.removeAll(keepingCapacity: true)
+            bestPairMessage.removeAll(keepingCapacity: true)
+            bestPairTemplate.append(contentsOf: pairTemplate)
+            bestPairMessage.append(contentsOf: pairMessage)
+        }
+        return best >= 0 ? best : nil
+    }
+
+    /// Fills the LCS table of the text's constants against a template's constants; returns the LCS length.
+    ///
+    /// - Complexity: O(*m* · *t*), no allocation (the table is a reused scratch buffer).
+    mutating func lcsFill(templateSlot s: Int32) -> Int {
+        let m = messageConstantHash.count
+        let t = templates[Int(s)].constantHashes.count
+        let width = t + 1
+        return templates[Int(s)].constantHashes.withUnsafeBufferPointer { tpl in
+            messageConstantHash.withUnsafeBufferPointer { msg in
+                lcsTable.withUnsafeMutableBufferPointer { d in
+                    // Indices stay below (m + 1) · (t + 1) ≤ (maxTokens + 1)², the table's size.
+                    for j in 0...t { d[j] = 0 }
+                    var i = 1
+                    while i <= m {
+                        let row = i * width
+                        let up = row - width
+                        d[row] = 0
+                        let mh = msg[i - 1]
+                        for j in 1..<width {
+                            if mh == tpl[j - 1] {
+                                d[row + j] = d[up + j - 1] &+ 1
+                            } else {
+                                let a = d[up + j]
+                                let b = d[row + j - 1]
+                                d[row + j] = a >= b ? a : b
+                            }
+                        }
+                        i += 1
+                    }
+                    return Int(d[m * width + t])
+                }
+            }
+        }
+    }
+
+    /// Reads the LCS pairs out of the filled table into `pair*` (ascending); returns how many are words.
+    mutating func lcsBacktrack(templateSlot s: Int32) -> Int {
+        pairTemplate.removeAll(keepingCapacity: true)
+        pairMessage.removeAll(keepingCapacity: true)
+        let t = templates[Int(s)].constantHashes.count
+        let width = t + 1
+        var i = messageConstantHash.count
+        var j = t
+        var words = 0
+        while i > 0 && j > 0 {
+            if messageConstantHash[i - 1] == templates[Int(s)].constantHashes[j - 1]
+                && lcsTable[i * width + j] == lcsTable[(i - 1) * width + j - 1] &+ 1
+            {
+                pairTemplate.append(Int32(j - 1))
+                pairMessage.append(Int32(i - 1))
+                if messageConstantIsWord[i - 1] { words += 1 }
+                i -= 1
+                j -= 1
+            } else if lcsTable[(i - 1) * width + j] >= lcsTable[i * width + j - 1] {
+                i -= 1
+            } else {
+                j -= 1
+            }
+        }
+        pairTemplate.reverse()
+        pairMessage.reverse()
+        return words
+    }
+
+    /// Aligns the text to a given template without a similarity check (explicit ids, shape matches, cache
+    /// re-alignment), generalising it if needed.
+    mutating func alignForced(templateSlot s: Int32, _ p: UnsafeRawBufferPointer) {
+        if templates[Int(s)].constantHashes.isEmpty || messageConstantHash.isEmpty {
+            pairTemplate.removeAll(keepingCapacity: true)
+            pairMessage.removeAll(keepingCapacity: true)
+        } else {
+            _ = lcsFill(templateSlot: s)
+            _ = lcsBacktrack(templateSlot: s)
+        }
+        join(templateSlot: s, pairsTemplate: pairTemplate, pairsMessage: pairMessage, p)
+    }
+
+    // MARK: Join and slot extraction
+
+    /// Joins the text to a template given the LCS pairs: unmatched constants become slots, a slot is inserted
+    /// where the text has tokens between two matched constants, adjacent slots merge. Then computes the slot
+    /// ranges of the text into `slotRanges`.
+    mutating func join(
+        templateSlot s: Int32, pairsTemplate pt: [Int32], pairsMessage pm: [Int32], _ p: UnsafeRawBufferPointer
+    ) {
+        newElements.removeAll(keepingCapacity: true)
+        anchors.removeAll(keepingCapacity: true)
+        var changed = false
+        var constantIndex: Int32 = 0
+        var pi = 0
+        var previousToken: Int32 = -1
+        let old = templates[Int(s)].elements
+        for e in old {
+            if e.isSlot {
+                appendSlot(spaceBefore: e.spaceBefore)
+                continue
+            }
+            if pi < pt.count && pt[pi] == constantIndex {
+                let tok = messageConstantToken[Int(pm[pi])]
+                if tok > previousToken + 1 && !(newElements.last?.isSlot ?? false) {
+                    appendSlot(spaceBefore: tokens.flags[Int(previousToken + 1)] & TokenFlag.spaceBefore != 0)
+                    changed = true
+                }
+                newElements.append(e)
+                anchors.append(tok)
+                previousToken = tok
+                pi += 1
+            } else {
+                appendSlot(spaceBefore: e.spaceBefore)
+                changed = true
+            }
+            constantIndex += 1
+        }
+        if Int(previousToken) + 1 < tokens.count && !(newElements.last?.isSlot ?? false) {
+            appendSlot(spaceBefore: tokens.flags[Int(previousToken + 1)] & TokenFlag.spaceBefore != 0)
+            changed = true
+        }
+        if changed {
+            let isIndexed = !templates[Int(s)].isExplicit && templates[Int(s)].shapeKey == nil
+            if isIndexed { unindexWords(templateSlot: s) }
+            templates[Int(s)].elements = newElements
+            templates[Int(s)].version &+= 1
+            templates[Int(s)].rebuildDerived()
+            if isIndexed { indexWords(templateSlot: s) }
+            counters.templatesGeneralised += 1
+        }
+        computeSlotRanges(templateSlot: s, p)
+    }
+
+    @inline(__always)
+    mutating func appendSlot(spaceBefore: Bool) {
+        if let last = newElements.last, last.isSlot { return }
+        newElements.append(Template.Element(hash: 0, text: "", isSlot: true, isWord: false, spaceBefore: spaceBefore))
+    }
+
+    /// Slot value ranges of the current text against a template whose constants are anchored at `anchors`.
+    mutating func computeSlotRanges(templateSlot s: Int32, _ p: UnsafeRawBufferPointer) {
+        slotRanges.removeAll(keepingCapacity: true)
+        var constantIndex = 0
+        var previousToken = -1
+        let elements = templates[Int(s)].elements
+        for (i, e) in elements.enumerated() {
+            if !e.isSlot {
+                previousToken = Int(anchors[constantIndex])
+                constantIndex += 1
+                continue
+            }
+            // Slots never touch, so the next element is a constant or the end.
+            let nextToken = i + 1 < elements.count ? Int(anchors[constantIndex]) : tokens.count
+            let first = previousToken + 1
+            let last = nextToken - 1
+            if first > last {
+                let at = first < tokens.count ? tokens.start[first] : p.count
+                slotRanges.append(at)
+                slotRanges.append(at)
+                continue
+            }
+            let start = tokens.start[first]
+            var end = tokens.end[last]
+            if end - start > configuration.maxSlotBytes {
+                end = start + configuration.maxSlotBytes
+                // Back off to a UTF-8 character boundary.
+                while end > start && p[end] & 0xC0 == 0x80 { end -= 1 }
+                counters.truncatedSlots += 1
+            }
+            slotRanges.append(start)
+            slotRanges.append(end)
+        }
+    }
+}
