@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "SendWatchPipeline",
             dependencies: [
-                "SendWatchCore", "SendWatchIngest", "SendWatchFormats",
+                "SendWatchCore", "SendWatchIngest", "SendWatchFormats", "SendWatchDetect", "SendWatchTemplates",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strictSettings
@@ -65,6 +65,7 @@ let package = Package(
             name: "sendwatch",
             dependencies: [
                 "SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats", "SendWatchSimulation",
+                "SendWatchDetect", "SendWatchTemplates",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

@@ -1,5 +1,7 @@
 import SendWatchCore
+public import SendWatchDetect
 public import SendWatchFormats
+import SendWatchTemplates
 import Yams
 
 /// Everything a SendWatch configuration file can say, with every default in one place.
@@ -24,6 +26,8 @@ public struct Configuration: Sendable {
     public var formats: FormatConfiguration
     /// `jsonl.fields.<name>`: dotted paths of the JSON-lines fields, keyed by the default schema's names.
     public var jsonFields: [String: String]
+    /// `detect.*`, `alerts.*`, `templates.*`, `rules.*`: the detection stage.
+    public var detection: DetectionConfiguration
 
     /// The names `jsonl.fields` accepts, in documentation order, with their default paths.
     public static let jsonFieldDefaults: [(name: String, path: String)] = [
@@ -40,6 +44,7 @@ public struct Configuration: Sendable {
         year = nil
         formats = FormatConfiguration()
         jsonFields = Dictionary(uniqueKeysWithValues: Configuration.jsonFieldDefaults.map { ($0.name, $0.path) })
+        detection = DetectionConfiguration()
     }
 
     /// The default configuration as a commented YAML file: what `sendwatch config defaults` prints.
@@ -82,7 +87,80 @@ public struct Configuration: Sendable {
         for (name, path) in jsonFieldDefaults {
             lines.append("    \(name): \(path)")
         }
+        let d = DetectionConfiguration()
+        let m = d.miner
+        let dur = DurationText.format
+        lines += [
+            "",
+            "detect:",
+            "  # Accounts first seen within this long after the first event count as established.",
+            "  warmup: \(dur(d.ages.warmupSeconds))",
+            "  # An account younger than this (creation time, else first seen) is young.",
+            "  new_account_age: \(dur(d.ages.newAccountAgeSeconds))",
+            "  # Events further than this behind the newest event are dropped and counted (late_events).",
+            "  allowed_lateness: \(dur(d.allowedLatenessSeconds))",
+            "  # Memory for the detection tables, in MiB; at the bound the least recently updated key is evicted.",
+            "  memory_budget_mb: \(d.memoryBudgetBytes >> 20)",
+            "  # Accounts in the first-seen table; evicted established accounts are remembered in a Bloom filter.",
+            "  max_tracked_accounts: \(d.ages.maxTrackedAccounts)",
+            "  # Most accounts listed in one alert record (accounts_total has the full number).",
+            "  max_alert_accounts: \(d.maxAlertAccounts)",
+            "",
+            "alerts:",
+            "  # An alert with no new evidence for this long is closed.",
+            "  cooldown: \(dur(d.lifecycle.cooldownSeconds))",
+            "  # Least time between two updates of an alert, unless it grew by growth_factor or its severity rose.",
+            "  min_update_interval: \(dur(d.lifecycle.minUpdateIntervalSeconds))",
+            "  growth_factor: \(format(d.lifecycle.growthFactor))",
+            "  # Most alerts open at once; beyond, the quietest is closed early.",
+            "  max_open: \(d.lifecycle.maxOpenAlerts)",
+            "",
+            "templates:",
+            "  # Subject template miner (used when no template header or template_id is logged).",
+            "  max_templates: \(m.maxTemplates)",
+            "  # Share of a template's fixed words a subject must contain, in order, to join it.",
+            "  similarity: \(format(m.similarity))",
+            "  max_tokens: \(m.maxTokens)",
+            "  max_candidates: \(m.maxCandidates)",
+            "  max_postings_per_token: \(m.maxPostingsPerToken)",
+            "  cache_size: \(m.cacheSize)",
+            "  max_slot_bytes: \(m.maxSlotBytes)",
+            "",
+            "rules:",
+            "  young_account_burst:     # one young account sends to many recipients",
+            "    enabled: \(d.burst.enabled)",
+            "    window: \(dur(d.burst.windowSeconds))",
+            "    min_recipients: \(d.burst.minRecipients)",
+            "    long_window: \(dur(d.burst.longWindowSeconds))",
+            "    long_min_recipients: \(d.burst.longMinRecipients)",
+            "  template_swarm:          # many young accounts with spread recipients use one template",
+            "    enabled: \(d.swarm.enabled)",
+            "    window: \(dur(d.swarm.windowSeconds))",
+            "    min_young_accounts: \(d.swarm.minYoungAccounts)",
+            "    baseline_factor: \(format(d.swarm.baselineFactor))",
+            "    baseline_sigmas: \(format(d.swarm.baselineSigmas))",
+            "    baseline_half_life_windows: \(format(d.swarm.baselineHalfLifeWindows))",
+            "  slot_content:            # young accounts put URLs, phone numbers, money ... into a template slot",
+            "    enabled: \(d.slots.enabled)",
+            "    window: \(dur(d.slots.windowSeconds))",
+            "    min_young_accounts: \(d.slots.minYoungAccounts)",
+            "    min_score: \(format(d.slots.minScore))",
+            "  recipient_fanin:         # one recipient or domain receives from many young accounts",
+            "    enabled: \(d.fanIn.enabled)",
+            "    window: \(dur(d.fanIn.windowSeconds))",
+            "    min_young_accounts_per_recipient: \(d.fanIn.minYoungAccountsPerRecipient)",
+            "    # 0 = off; on webmail-heavy traffic legitimate new accounts alone reach any number per domain.",
+            "    min_young_accounts_per_domain: \(d.fanIn.minYoungAccountsPerDomain)",
+            "  account_rate:            # the naive per-account rate limit, for comparison",
+            "    enabled: \(d.accountRate.enabled)",
+            "    window: \(dur(d.accountRate.windowSeconds))",
+            "    limit: \(d.accountRate.limit)",
+        ]
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func format(_ d: Double) -> String {
+        d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)
     }
 
     /// The zone parsed from ``timezone``.
@@ -205,10 +283,139 @@ private struct NodeReader {
                         }
                     }
                 }
+            case "detect":
+                guard let m = mapping(value, at: "detect") else { continue }
+                for (k, v) in m {
+                    let name = "detect.\(k)"
+                    switch k {
+                    case "warmup": if let d = duration(v, at: name, allowZero: true) { config.detection.ages.warmupSeconds = d }
+                    case "new_account_age": if let d = duration(v, at: name) { config.detection.ages.newAccountAgeSeconds = d }
+                    case "allowed_lateness":
+                        if let d = duration(v, at: name, allowZero: true) { config.detection.allowedLatenessSeconds = d }
+                    case "memory_budget_mb":
+                        if let n = positiveInt(v, at: name, max: 1 << 20) { config.detection.memoryBudgetBytes = n << 20 }
+                    case "max_tracked_accounts":
+                        if let n = positiveInt(v, at: name, max: 500_000_000) { config.detection.ages.maxTrackedAccounts = n }
+                    case "max_alert_accounts":
+                        if let n = positiveInt(v, at: name, max: 1_000_000) {
+                            if n < 1000 { problems.append("\(name): at least 1000, got \(n)") } else { config.detection.maxAlertAccounts = n }
+                        }
+                    default: unknown(name)
+                    }
+                }
+            case "alerts":
+                guard let m = mapping(value, at: "alerts") else { continue }
+                for (k, v) in m {
+                    let name = "alerts.\(k)"
+                    switch k {
+                    case "cooldown": if let d = duration(v, at: name) { config.detection.lifecycle.cooldownSeconds = d }
+                    case "min_update_interval":
+                        if let d = duration(v, at: name, allowZero: true) { config.detection.lifecycle.minUpdateIntervalSeconds = d }
+                    case "growth_factor":
+                        if let x = number(v, at: name, min: 1.01, max: 1000) { config.detection.lifecycle.growthFactor = x }
+                    case "max_open": if let n = positiveInt(v, at: name, max: 10_000_000) { config.detection.lifecycle.maxOpenAlerts = n }
+                    default: unknown(name)
+                    }
+                }
+            case "templates":
+                guard let m = mapping(value, at: "templates") else { continue }
+                for (k, v) in m {
+                    let name = "templates.\(k)"
+                    switch k {
+                    case "max_templates": if let n = positiveInt(v, at: name, max: 10_000_000) { config.detection.miner.maxTemplates = n }
+                    case "similarity": if let x = number(v, at: name, min: 0.05, max: 1) { config.detection.miner.similarity = x }
+                    case "max_tokens": if let n = positiveInt(v, at: name, max: 4096) { config.detection.miner.maxTokens = n }
+                    case "max_candidates": if let n = positiveInt(v, at: name, max: 10_000) { config.detection.miner.maxCandidates = n }
+                    case "max_postings_per_token":
+                        if let n = positiveInt(v, at: name, max: 10_000_000) { config.detection.miner.maxPostingsPerToken = n }
+                    case "cache_size": if let n = positiveInt(v, at: name, max: 100_000_000) { config.detection.miner.cacheSize = n }
+                    case "max_slot_bytes": if let n = positiveInt(v, at: name, max: 1 << 20) { config.detection.miner.maxSlotBytes = n }
+                    default: unknown(name)
+                    }
+                }
+                for p in config.detection.miner.problems() { problems.append("templates: \(p)") }
+            case "rules":
+                guard let m = mapping(value, at: "rules") else { continue }
+                for (rule, body) in m {
+                    let base = "rules.\(rule)"
+                    guard let fields = mapping(body, at: base) else { continue }
+                    for (k, v) in fields {
+                        let name = "\(base).\(k)"
+                        switch (rule, k) {
+                        case ("young_account_burst", "enabled"): if let b = bool(v, at: name) { config.detection.burst.enabled = b }
+                        case ("young_account_burst", "window"): if let d = duration(v, at: name) { config.detection.burst.windowSeconds = d }
+                        case ("young_account_burst", "min_recipients"):
+                            if let n = positiveInt(v, at: name, max: 100_000_000) { config.detection.burst.minRecipients = n }
+                        case ("young_account_burst", "long_window"):
+                            if let d = duration(v, at: name) { config.detection.burst.longWindowSeconds = d }
+                        case ("young_account_burst", "long_min_recipients"):
+                            if let n = positiveInt(v, at: name, max: 100_000_000) { config.detection.burst.longMinRecipients = n }
+                        case ("template_swarm", "enabled"): if let b = bool(v, at: name) { config.detection.swarm.enabled = b }
+                        case ("template_swarm", "window"): if let d = duration(v, at: name) { config.detection.swarm.windowSeconds = d }
+                        case ("template_swarm", "min_young_accounts"):
+                            if let n = positiveInt(v, at: name, max: 10_000_000) { config.detection.swarm.minYoungAccounts = n }
+                        case ("template_swarm", "baseline_factor"):
+                            if let x = number(v, at: name, min: 0, max: 1000) { config.detection.swarm.baselineFactor = x }
+                        case ("template_swarm", "baseline_sigmas"):
+                            if let x = number(v, at: name, min: 0, max: 1000) { config.detection.swarm.baselineSigmas = x }
+                        case ("template_swarm", "baseline_half_life_windows"):
+                            if let x = number(v, at: name, min: 0.1, max: 100_000) { config.detection.swarm.baselineHalfLifeWindows = x }
+                        case ("slot_content", "enabled"): if let b = bool(v, at: name) { config.detection.slots.enabled = b }
+                        case ("slot_content", "window"): if let d = duration(v, at: name) { config.detection.slots.windowSeconds = d }
+                        case ("slot_content", "min_young_accounts"):
+                            if let n = positiveInt(v, at: name, max: 10_000_000) { config.detection.slots.minYoungAccounts = n }
+                        case ("slot_content", "min_score"):
+                            if let x = number(v, at: name, min: 0.5, max: 100) { config.detection.slots.minScore = x }
+                        case ("recipient_fanin", "enabled"): if let b = bool(v, at: name) { config.detection.fanIn.enabled = b }
+                        case ("recipient_fanin", "window"): if let d = duration(v, at: name) { config.detection.fanIn.windowSeconds = d }
+                        case ("recipient_fanin", "min_young_accounts_per_recipient"):
+                            if let n = positiveInt(v, at: name, max: 10_000_000) { config.detection.fanIn.minYoungAccountsPerRecipient = n }
+                        case ("recipient_fanin", "min_young_accounts_per_domain"):
+                            if isNull(v) || v.string == "0" {
+                                config.detection.fanIn.minYoungAccountsPerDomain = 0
+                            } else if let n = positiveInt(v, at: name, max: 10_000_000) {
+                                config.detection.fanIn.minYoungAccountsPerDomain = n
+                            }
+                        case ("account_rate", "enabled"): if let b = bool(v, at: name) { config.detection.accountRate.enabled = b }
+                        case ("account_rate", "window"): if let d = duration(v, at: name) { config.detection.accountRate.windowSeconds = d }
+                        case ("account_rate", "limit"):
+                            if let n = positiveInt(v, at: name, max: 100_000_000) { config.detection.accountRate.limit = n }
+                        case ("young_account_burst", _), ("template_swarm", _), ("slot_content", _), ("recipient_fanin", _),
+                            ("account_rate", _):
+                            unknown(name)
+                        default:
+                            unknown(base)
+                        }
+                    }
+                    if fields.isEmpty && !["young_account_burst", "template_swarm", "slot_content", "recipient_fanin",
+                                           "account_rate"].contains(rule) {
+                        unknown(base)
+                    }
+                }
             default:
                 unknown(key)
             }
         }
+    }
+
+    mutating func bool(_ node: Node, at name: String) -> Bool? {
+        guard let s = scalar(node, at: name) else { return nil }
+        switch s {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default:
+            problems.append("\(name): expected true or false, got '\(s)'")
+            return nil
+        }
+    }
+
+    mutating func number(_ node: Node, at name: String, min: Double, max: Double) -> Double? {
+        guard let s = scalar(node, at: name) else { return nil }
+        guard let x = Double(s), x.isFinite, x >= min, x <= max else {
+            problems.append("\(name): expected a number from \(min) to \(max), got '\(s)'")
+            return nil
+        }
+        return x
     }
 
     mutating func unknown(_ name: String) {
@@ -255,9 +462,9 @@ private struct NodeReader {
         return n
     }
 
-    mutating func duration(_ node: Node, at name: String) -> Int64? {
+    mutating func duration(_ node: Node, at name: String, allowZero: Bool = false) -> Int64? {
         guard let s = scalar(node, at: name) else { return nil }
-        guard let d = DurationText.seconds(s), d > 0 else {
+        guard let d = DurationText.seconds(s), d > 0 || (allowZero && d == 0), d <= 10 * 365 * 86_400 else {
             problems.append("\(name): expected a duration like 30m, 6h or 7d, got '\(s)'")
             return nil
         }

@@ -1,0 +1,479 @@
+public import SendWatchCore
+public import SendWatchTemplates
+import SendWatchWindows
+
+/// Counters of the detection stage, for the run summary and metrics.
+public struct DetectionCounters: Sendable, Equatable {
+    /// Events processed.
+    public var events = 0
+    /// Events from young accounts.
+    public var youngEvents = 0
+    /// Events older than the allowed lateness behind the newest event, dropped.
+    public var lateEvents = 0
+    /// Alert records emitted, per action.
+    public var creates = 0
+    public var updates = 0
+    public var closes = 0
+    /// Entries evicted from the bounded tables (young accounts, templates, pairs, recipients, rates).
+    public var evictions: UInt64 = 0
+    public init() {}
+}
+
+/// The detection stage: takes send events in log order, keeps bounded event-time windows per young account,
+/// template, (template, account) pair and recipient, and emits alerts through ``AlertLifecycle``.
+///
+/// Only young accounts (``AccountAges``) feed the detectors, except the naive `account_rate` rule. For each
+/// event of a young account the engine updates:
+/// - the account's recipient counts over the burst windows and the domains of its recipients
+///   (`young_account_burst`);
+/// - its template's distinct young accounts with spread recipients, the template's baseline of such accounts
+///   per window, and its young accounts with suspicious slot values (`template_swarm`, `slot_content`);
+/// - the distinct young senders of its recipient and recipient domain (`recipient_fanin`);
+/// and evaluates the rules for exactly the keys it touched, so the cost per event does not grow with the
+/// number of keys.
+///
+/// Memory: ``DetectionConfiguration/memoryBudgetBytes`` is shared out as young accounts 30 %, templates 20 %,
+/// pairs 10 %, recipients 30 %, account rates 10 % (each table also has an entry bound); at a bound the entry
+/// updated least recently is evicted and counted in ``DetectionCounters/evictions``. An evicted key starts
+/// over, so the figures in later alerts may be smaller than the truth, never larger. Distinct counts are exact
+/// up to ``DetectionConfiguration/maxAlertAccounts`` accounts per key and estimated beyond (HyperLogLog, about
+/// 3 % relative error); evidence marks estimates with `"exact": false`.
+///
+/// Determinism: every decision depends only on the events and the configuration; nothing reads the wall
+/// clock, and every list in the output is sorted.
+public struct DetectionEngine: Sendable {
+    public let configuration: DetectionConfiguration
+    public private(set) var ages: AccountAges
+    public private(set) var miner: TemplateMiner
+    private var lifecycle: AlertLifecycle
+    private var young: BoundedKeyTable<YoungAccountState>
+    private var templates: BoundedKeyTable<TemplateState>
+    private var pairs: BoundedKeyTable<PairState>
+    private var fanIn: BoundedKeyTable<FanInState>
+    private var rates: BoundedKeyTable<RateState>
+    public private(set) var counters = DetectionCounters()
+    /// The newest event time seen (the watermark).
+    public private(set) var watermark: EventTime?
+    private var lastAdvance: Int64 = .min
+
+    public init(configuration: DetectionConfiguration = .init()) {
+        self.configuration = configuration
+        ages = AccountAges(configuration: configuration.ages)
+        miner = TemplateMiner(configuration: configuration.miner)
+        lifecycle = AlertLifecycle(configuration: configuration.lifecycle)
+        let budget = max(1 << 20, configuration.memoryBudgetBytes)
+        young = BoundedKeyTable(maxEntries: 200_000, maxBytes: budget / 10 * 3)
+        templates = BoundedKeyTable(maxEntries: 50_000, maxBytes: budget / 10 * 2)
+        pairs = BoundedKeyTable(maxEntries: 1_000_000, maxBytes: budget / 10)
+        fanIn = BoundedKeyTable(maxEntries: 500_000, maxBytes: budget / 10 * 3)
+        rates = BoundedKeyTable(maxEntries: 500_000, maxBytes: budget / 10)
+    }
+
+    /// Adds a creation time from the account registry.
+    public mutating func register(account: String, created: EventTime) {
+        ages.register(account: account, created: created)
+    }
+
+    /// Approximate bytes held by the detection tables.
+    public var approximateBytes: Int {
+        young.approximateBytes + templates.approximateBytes + pairs.approximateBytes + fanIn.approximateBytes
+            + rates.approximateBytes
+    }
+
+    /// Processes one event; appends the alert records it causes to `alerts`.
+    ///
+    /// - Complexity: O(1) amortised in the number of keys; O(exact distinct capacity) when an alert is built.
+    public mutating func process(_ event: SendEvent, into alerts: inout [Alert]) {
+        let now = event.time
+        if let w = watermark {
+            if now.microseconds < w.microseconds - configuration.allowedLatenessSeconds * 1_000_000 {
+                counters.lateEvents += 1
+                return
+            }
+            if now > w { watermark = now }
+        } else {
+            watermark = now
+        }
+        counters.events += 1
+        advanceIfDue(into: &alerts)
+
+        if configuration.accountRate.enabled { rate(event, into: &alerts) }
+        let age = ages.observe(account: event.account, created: event.accountCreated, at: now)
+        let match: TemplateMatch?
+        if let subject = event.subject ?? event.template {
+            match = miner.mine(subject, explicitTemplate: event.template)
+        } else {
+            match = nil
+        }
+        guard age.isYoung else { return }
+        counters.youngEvents += 1
+
+        let accountKey = StableHash.of(event.account)
+        let domainKey = StableHash.of(String(event.recipient.addressDomain).lowercased())
+        var state: YoungAccountState
+        let slot: BoundedKeyTable<YoungAccountState>.Slot
+        if let s = young.find(accountKey) {
+            slot = s
+            young.touch(s, at: now)
+        } else {
+            slot = young.insert(
+                key: accountKey, name: event.account,
+                value: YoungAccountState(
+                    short: SlidingCount(horizonMicroseconds: configuration.burst.windowSeconds * 1_000_000, bucketCount: 60),
+                    long: SlidingCount(horizonMicroseconds: configuration.burst.longWindowSeconds * 1_000_000, bucketCount: 60),
+                    firstEvent: now, ageSeconds: age.ageSeconds, ageBasis: age.basis),
+                at: now)
+        }
+        state = young[slot]
+        state.short.add(1, at: now)
+        state.long.add(1, at: now)
+        state.domains.add(domainKey)
+        state.recipients &+= 1
+        state.ageSeconds = age.ageSeconds
+        if state.sampleMessageIDs.count < 5, let m = event.messageID ?? event.queueID,
+            !state.sampleMessageIDs.contains(m)
+        {
+            state.sampleMessageIDs.append(m)
+        }
+        young[slot] = state
+        young.enforceBudget()
+
+        if configuration.burst.enabled { burst(event, state, into: &alerts) }
+        if let match { template(event, accountKey: accountKey, spread: state.isSpread, match: match, into: &alerts) }
+        if configuration.fanIn.enabled { fanIn(event, accountKey: accountKey, domainKey: domainKey, into: &alerts) }
+    }
+
+    /// Closes alerts whose cooldown has passed at the watermark; call at the end of input.
+    public mutating func finish(into alerts: inout [Alert]) {
+        guard let w = watermark else { return }
+        emit(lifecycle.advance(to: w), into: &alerts)
+    }
+
+    /// Moves event time forward without an event (live mode's idle timer); closes what is due.
+    public mutating func advance(to time: EventTime, into alerts: inout [Alert]) {
+        if watermark == nil || time > watermark! { watermark = time }
+        emit(lifecycle.advance(to: time), into: &alerts)
+    }
+
+    private mutating func advanceIfDue(into alerts: inout [Alert]) {
+        guard let w = watermark else { return }
+        // Closing is checked once per minute of event time: cheap, and deterministic.
+        let minute = w.microseconds / 60_000_000
+        guard minute != lastAdvance else { return }
+        lastAdvance = minute
+        emit(lifecycle.advance(to: w), into: &alerts)
+    }
+
+    private mutating func emit(_ records: [Alert], into alerts: inout [Alert]) {
+        for r in records {
+            switch r.action {
+            case .create: counters.creates += 1
+            case .update: counters.updates += 1
+            case .close: counters.closes += 1
+            }
+            alerts.append(r)
+        }
+        counters.evictions = young.evictions + templates.evictions + pairs.evictions + fanIn.evictions + rates.evictions
+    }
+
+    // MARK: - Rules
+
+    private mutating func burst(_ event: SendEvent, _ state: YoungAccountState, into alerts: inout [Alert]) {
+        let rule = configuration.burst
+        let now = event.time
+        let short = Int(state.short.value(at: now))
+        let long = Int(state.long.value(at: now))
+        guard short >= rule.minRecipients || long >= rule.longMinRecipients else { return }
+        let ratio = max(Double(short) / Double(rule.minRecipients), Double(long) / Double(rule.longMinRecipients))
+        let severity: Severity = ratio >= 4 ? .critical : ratio >= 2 ? .high : .medium
+        var evidence: [(String, JSONValue)] = [
+            ("recipients_short_window", .int(short)), ("short_window", .string(DurationText.format(rule.windowSeconds))),
+            ("short_threshold", .int(rule.minRecipients)), ("recipients_long_window", .int(long)),
+            ("long_window", .string(DurationText.format(rule.longWindowSeconds))),
+            ("long_threshold", .int(rule.longMinRecipients)), ("recipient_domains", .int(state.domains.distinct)),
+        ]
+        evidence.append(("account_age_seconds", state.ageSeconds.map { .int(Int($0)) } ?? .null))
+        evidence.append(("account_age_basis", .string(state.ageBasis.rawValue)))
+        evidence.append(("sample_message_ids", .array(state.sampleMessageIDs.map { .string($0) })))
+        if let s = event.subject { evidence.append(("sample_subject", .string(s))) }
+        let finding = Finding(
+            kind: "young_account_burst", key: event.account, severity: severity, score: ratio,
+            firstEventTime: state.firstEvent, accounts: [event.account], accountsTotal: 1, volume: max(short, long),
+            template: nil, evidence: evidence,
+            reasons: [
+                "Account \(event.account) is \(ageText(state.ageSeconds)) old and sent to \(short) recipients in "
+                    + "\(DurationText.format(rule.windowSeconds)) (threshold \(rule.minRecipients)) and \(long) in "
+                    + "\(DurationText.format(rule.longWindowSeconds)) (threshold \(rule.longMinRecipients))."
+            ])
+        emit(lifecycle.take(finding, at: now), into: &alerts)
+    }
+
+    private mutating func template(
+        _ event: SendEvent, accountKey: UInt64, spread: Bool, match: TemplateMatch, into alerts: inout [Alert]
+    ) {
+        let now = event.time
+        let key = match.id.rawValue
+        let slot: BoundedKeyTable<TemplateState>.Slot
+        if let s = templates.find(key) {
+            slot = s
+            templates.touch(s, at: now)
+        } else {
+            let cap = max(16, configuration.maxAlertAccounts)
+            slot = templates.insert(
+                key: key, name: match.id.description,
+                value: TemplateState(
+                    text: match.text,
+                    spreadYoung: SlidingDistinct(configuration: .init(
+                        horizonMicroseconds: configuration.swarm.windowSeconds * 1_000_000, exactCapacity: cap)),
+                    suspiciousYoung: SlidingDistinct(configuration: .init(
+                        horizonMicroseconds: configuration.slots.windowSeconds * 1_000_000, exactCapacity: cap)),
+                    youngMessages: SlidingCount(
+                        horizonMicroseconds: configuration.swarm.windowSeconds * 1_000_000, bucketCount: 60),
+                    baseline: EWMABaseline(configuration: .init(
+                        intervalMicroseconds: configuration.swarm.windowSeconds * 1_000_000,
+                        halfLifeIntervals: configuration.swarm.baselineHalfLifeWindows))),
+                at: now)
+        }
+        var state = templates[slot]
+        state.text = match.text
+        state.youngMessages.add(1, at: now)
+        if state.sampleMessageIDs.count < 5, let m = event.messageID ?? event.queueID, !state.sampleMessageIDs.contains(m) {
+            state.sampleMessageIDs.append(m)
+        }
+        // Suspicious slot content.
+        var suspicious: SlotIndicators = []
+        var suspiciousValue: String?
+        for value in match.slots {
+            let found = SlotContent.indicators(of: value)
+            if SlotContent.score(found) >= configuration.slots.minScore {
+                suspicious.formUnion(found)
+                suspiciousValue = value
+            }
+        }
+        if let value = suspiciousValue {
+            state.suspiciousYoung.insert(accountKey, at: now)
+            if state.firstSuspiciousEvent == nil { state.firstSuspiciousEvent = now }
+            for name in suspicious.names { state.indicatorCounts[name, default: 0] += 1 }
+            if let i = state.topSlots.firstIndex(where: { $0.value == value }) {
+                state.topSlots[i].count += 1
+            } else if state.topSlots.count < 8 {
+                state.topSlots.append((value, 1, suspicious))
+            } else if let minIndex = state.topSlots.indices.min(by: { state.topSlots[$0].count < state.topSlots[$1].count }) {
+                // Space-saving replacement: the new value inherits the smallest count.
+                state.topSlots[minIndex] = (value, state.topSlots[minIndex].count + 1, suspicious)
+            }
+        }
+        if spread {
+            state.spreadYoung.insert(accountKey, at: now)
+            if state.firstYoungEvent == nil { state.firstYoungEvent = now }
+            var pairHash = StableHash()
+            pairHash.value = key
+            pairHash.combine(Int64(bitPattern: accountKey))
+            let interval = configuration.swarm.windowSeconds * 1_000_000
+            if let p = pairs.find(pairHash.value) {
+                if now.microseconds - pairs[p].lastCounted.microseconds >= interval {
+                    pairs[p] = PairState(lastCounted: now)
+                    state.baseline.add(1, at: now)
+                }
+                pairs.touch(p, at: now)
+            } else {
+                _ = pairs.insert(key: pairHash.value, name: "", value: PairState(lastCounted: now), at: now)
+                state.baseline.add(1, at: now)
+                pairs.enforceBudget()
+            }
+        }
+        templates[slot] = state
+        templates.enforceBudget()
+        let template = AlertTemplate(id: match.id.description, text: match.text)
+        if configuration.swarm.enabled && spread { swarm(event, state, template, into: &alerts) }
+        if configuration.slots.enabled && suspiciousValue != nil { slotContent(event, state, template, into: &alerts) }
+    }
+
+    private mutating func swarm(_ event: SendEvent, _ state: TemplateState, _ template: AlertTemplate, into alerts: inout [Alert]) {
+        let rule = configuration.swarm
+        let now = event.time
+        let distinct = state.spreadYoung.value(at: now)
+        let count = Int(distinct.value)
+        guard count >= rule.minYoungAccounts else { return }
+        let base = state.baseline.snapshot(at: now)
+        // The baseline counts completed windows only, so the current surge does not raise its own bar.
+        let mean = base.completedIntervals > 0 ? base.mean : 0
+        let sd = base.completedIntervals > 0 ? base.standardDeviation : 0
+        let threshold = max(Double(rule.minYoungAccounts), mean * rule.baselineFactor, mean + rule.baselineSigmas * sd)
+        guard Double(count) >= threshold else { return }
+        let accounts = accountNames(state.spreadYoung, at: now)
+        let ratio = Double(count) / threshold
+        let severity: Severity = ratio >= 5 || !state.topSlots.isEmpty ? .critical : ratio >= 2 ? .high : .medium
+        var evidence: [(String, JSONValue)] = [
+            ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),
+            ("window", .string(DurationText.format(rule.windowSeconds))),
+            ("threshold", .double(threshold, )), ("min_young_accounts", .int(rule.minYoungAccounts)),
+            ("baseline_mean", .double(mean)), ("baseline_stddev", .double(sd)),
+            ("baseline_windows", .int(Int(base.completedIntervals))),
+            ("young_messages", .int(Int(state.youngMessages.value(at: now)))),
+        ]
+        evidence.append(contentsOf: ageEvidence(accounts, at: now))
+        evidence.append(("top_suspicious_slot_values", slotEvidence(state)))
+        evidence.append(("sample_message_ids", .array(state.sampleMessageIDs.map { .string($0) })))
+        let finding = Finding(
+            kind: "template_swarm", key: template.id, severity: severity, score: ratio,
+            firstEventTime: state.firstYoungEvent ?? now, accounts: Array(accounts.prefix(configuration.maxAlertAccounts)),
+            accountsTotal: max(count, accounts.count), volume: Int(state.youngMessages.value(at: now)),
+            template: template, evidence: evidence,
+            reasons: [
+                "\(count) young accounts with recipients in several domains used the template \"\(template.text)\" in "
+                    + "\(DurationText.format(rule.windowSeconds)); its normal rate is \(format(mean)) per window "
+                    + "(threshold \(format(threshold)))."
+            ])
+        emit(lifecycle.take(finding, at: now), into: &alerts)
+    }
+
+    private mutating func slotContent(
+        _ event: SendEvent, _ state: TemplateState, _ template: AlertTemplate, into alerts: inout [Alert]
+    ) {
+        let rule = configuration.slots
+        let now = event.time
+        let distinct = state.suspiciousYoung.value(at: now)
+        let count = Int(distinct.value)
+        guard count >= rule.minYoungAccounts else { return }
+        let accounts = accountNames(state.suspiciousYoung, at: now)
+        let strongest = state.topSlots.map { SlotContent.score($0.indicators) }.max() ?? 0
+        let severity: Severity = count >= 4 * rule.minYoungAccounts ? .critical : strongest >= 4 ? .high : .medium
+        var evidence: [(String, JSONValue)] = [
+            ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),
+            ("window", .string(DurationText.format(rule.windowSeconds))), ("threshold", .int(rule.minYoungAccounts)),
+            ("min_slot_score", .double(rule.minScore)),
+            ("indicators", .object(state.indicatorCounts.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
+            ("top_suspicious_slot_values", slotEvidence(state)),
+        ]
+        evidence.append(contentsOf: ageEvidence(accounts, at: now))
+        evidence.append(("sample_message_ids", .array(state.sampleMessageIDs.map { .string($0) })))
+        let names = SlotIndicators(rawValue: state.topSlots.reduce(0) { $0 | $1.indicators.rawValue }).names
+        let finding = Finding(
+            kind: "slot_content", key: template.id, severity: severity, score: Double(count) * max(1, strongest),
+            firstEventTime: state.firstSuspiciousEvent ?? now, accounts: Array(accounts.prefix(configuration.maxAlertAccounts)),
+            accountsTotal: max(count, accounts.count), volume: count, template: template, evidence: evidence,
+            reasons: [
+                "\(count) young accounts put text with \(names.joined(separator: ", ")) into a slot of the template "
+                    + "\"\(template.text)\" in \(DurationText.format(rule.windowSeconds)) (threshold "
+                    + "\(rule.minYoungAccounts)), e.g. \"\(state.topSlots.max { $0.count < $1.count }?.value ?? "")\"."
+            ])
+        emit(lifecycle.take(finding, at: now), into: &alerts)
+    }
+
+    private mutating func fanIn(_ event: SendEvent, accountKey: UInt64, domainKey: UInt64, into alerts: inout [Alert]) {
+        let rule = configuration.fanIn
+        let now = event.time
+        let recipient = event.recipient.lowercased()
+        var targets = [("recipient:" + recipient, StableHash.of("r:" + recipient), rule.minYoungAccountsPerRecipient)]
+        if rule.minYoungAccountsPerDomain > 0 {
+            targets.append(("domain:" + String(recipient.addressDomain), domainKey ^ 0x5bd1_e995_5bd1_e995,
+                            rule.minYoungAccountsPerDomain))
+        }
+        for (name, key, minimum) in targets {
+            let slot: BoundedKeyTable<FanInState>.Slot
+            if let s = fanIn.find(key) {
+                slot = s
+                fanIn.touch(s, at: now)
+            } else {
+                slot = fanIn.insert(
+                    key: key, name: name,
+                    value: FanInState(
+                        young: SlidingDistinct(configuration: .init(
+                            horizonMicroseconds: rule.windowSeconds * 1_000_000,
+                            exactCapacity: max(16, min(configuration.maxAlertAccounts, 256)))),
+                        first: now),
+                    at: now)
+            }
+            var state = fanIn[slot]
+            state.young.insert(accountKey, at: now)
+            fanIn[slot] = state
+            let distinct = state.young.value(at: now)
+            guard Int(distinct.value) >= minimum else { continue }
+            let accounts = accountNames(state.young, at: now)
+            let evidence: [(String, JSONValue)] = [
+                ("target", .string(name)), ("young_accounts", .int(Int(distinct.value))), ("exact", .bool(distinct.isExact)),
+                ("window", .string(DurationText.format(rule.windowSeconds))), ("threshold", .int(minimum)),
+            ] + ageEvidence(accounts, at: now)
+            let finding = Finding(
+                kind: "recipient_fanin", key: name, severity: Int(distinct.value) >= 3 * minimum ? .high : .medium,
+                score: Double(distinct.value) / Double(minimum), firstEventTime: state.first,
+                accounts: Array(accounts.prefix(configuration.maxAlertAccounts)),
+                accountsTotal: max(Int(distinct.value), accounts.count), volume: Int(distinct.value), template: nil,
+                evidence: evidence,
+                reasons: [
+                    "\(name) received mail from \(distinct.value) young accounts in "
+                        + "\(DurationText.format(rule.windowSeconds)) (threshold \(minimum))."
+                ])
+            emit(lifecycle.take(finding, at: now), into: &alerts)
+        }
+        fanIn.enforceBudget()
+    }
+
+    private mutating func rate(_ event: SendEvent, into alerts: inout [Alert]) {
+        let rule = configuration.accountRate
+        let now = event.time
+        let key = StableHash.of(event.account)
+        let slot: BoundedKeyTable<RateState>.Slot
+        if let s = rates.find(key) {
+            slot = s
+            rates.touch(s, at: now)
+        } else {
+            slot = rates.insert(
+                key: key, name: event.account,
+                value: RateState(count: SlidingCount(horizonMicroseconds: rule.windowSeconds * 1_000_000, bucketCount: 60), first: now),
+                at: now)
+        }
+        var state = rates[slot]
+        state.count.add(1, at: now)
+        rates[slot] = state
+        rates.enforceBudget()
+        let n = Int(state.count.value(at: now))
+        guard n > rule.limit else { return }
+        let finding = Finding(
+            kind: "account_rate", key: event.account, severity: .medium, score: Double(n) / Double(rule.limit),
+            firstEventTime: state.first, accounts: [event.account], accountsTotal: 1, volume: n, template: nil,
+            evidence: [("recipients", .int(n)), ("window", .string(DurationText.format(rule.windowSeconds))),
+                       ("limit", .int(rule.limit))],
+            reasons: ["Account \(event.account) sent to \(n) recipients in \(DurationText.format(rule.windowSeconds)) (limit \(rule.limit))."])
+        emit(lifecycle.take(finding, at: now), into: &alerts)
+    }
+
+    // MARK: - Evidence helpers
+
+    /// The names of the accounts a distinct counter holds (while exact), sorted.
+    private func accountNames(_ distinct: SlidingDistinct, at now: EventTime) -> [String] {
+        var names: [String] = []
+        for hash in distinct.sampleItems(limit: configuration.maxAlertAccounts, at: now) {
+            if let s = young.find(hash) { names.append(young.name(s)) }
+        }
+        names.sort()
+        return names
+    }
+
+    private func ageEvidence(_ accounts: [String], at now: EventTime) -> [(String, JSONValue)] {
+        let ages = accounts.compactMap { self.ages.peek(account: $0, at: now)?.ageSeconds }.sorted()
+        guard let first = ages.first, let last = ages.last else {
+            return [("account_age_seconds", .null)]
+        }
+        return [("account_age_seconds", .object([
+            ("min", .int(Int(first))), ("median", .int(Int(ages[ages.count / 2]))), ("max", .int(Int(last))),
+        ]))]
+    }
+
+    private func slotEvidence(_ state: TemplateState) -> JSONValue {
+        let top = state.topSlots.sorted { $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value }.prefix(5)
+        return .array(top.map { .object([("value", .string($0.value)), ("count", .int($0.count)),
+                                          ("indicators", .array($0.indicators.names.map { .string($0) }))]) })
+    }
+}
+
+private func ageText(_ seconds: Int64?) -> String {
+    guard let s = seconds else { return "of unknown age, first seen" }
+    return DurationText.format(s >= 3600 ? s / 3600 * 3600 : s >= 60 ? s / 60 * 60 : s)
+}
+
+private func format(_ d: Double) -> String {
+    let r = (d * 10).rounded() / 10
+    return r == r.rounded() ? String(Int(r)) : String(r)
+}

@@ -1,0 +1,102 @@
+import SendWatchCore
+import SendWatchWindows
+
+/// The per-key state the detection engine keeps in its bounded tables.
+
+/// Up to four recipient domains with counts, and everything else in one bucket: enough to tell a sender whose
+/// recipients share one domain (a company inviting colleagues) from one whose recipients are spread.
+struct DomainSpread: Sendable {
+    var keys: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    var counts: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
+    var other: UInt32 = 0
+
+    /// Distinct domains seen (at least; more than four are reported as five).
+    var distinct: Int {
+        var n = 0
+        if counts.0 > 0 { n += 1 }
+        if counts.1 > 0 { n += 1 }
+        if counts.2 > 0 { n += 1 }
+        if counts.3 > 0 { n += 1 }
+        return n + (other > 0 ? 1 : 0)
+    }
+
+    mutating func add(_ domain: UInt64) {
+        if keys.0 == domain || counts.0 == 0 { keys.0 = domain; counts.0 &+= 1; return }
+        if keys.1 == domain || counts.1 == 0 { keys.1 = domain; counts.1 &+= 1; return }
+        if keys.2 == domain || counts.2 == 0 { keys.2 = domain; counts.2 &+= 1; return }
+        if keys.3 == domain || counts.3 == 0 { keys.3 = domain; counts.3 &+= 1; return }
+        other &+= 1
+    }
+}
+
+/// A young account's recent sending.
+struct YoungAccountState: ApproximateHeapSize, Sendable {
+    var short: SlidingCount
+    var long: SlidingCount
+    var domains = DomainSpread()
+    var recipients: UInt32 = 0
+    var firstEvent: EventTime
+    var ageSeconds: Int64?
+    var ageBasis: AccountAge.Basis
+    var sampleMessageIDs: [String] = []
+
+    /// Whether the account's recipients are spread over at least two domains.
+    var isSpread: Bool { domains.distinct >= 2 }
+
+    var approximateHeapBytes: Int {
+        short.approximateHeapBytes + long.approximateHeapBytes + sampleMessageIDs.count * 48
+    }
+}
+
+/// What the engine tracks per template.
+struct TemplateState: ApproximateHeapSize, Sendable {
+    var text: String
+    /// Young accounts with spread recipients using the template (swarm).
+    var spreadYoung: SlidingDistinct
+    /// Young accounts whose slot values are suspicious (slot content).
+    var suspiciousYoung: SlidingDistinct
+    /// Young-account messages in the swarm window.
+    var youngMessages: SlidingCount
+    /// Young spread accounts newly seen on this template, per swarm window.
+    var baseline: EWMABaseline
+    var firstYoungEvent: EventTime?
+    var firstSuspiciousEvent: EventTime?
+    /// The most frequent suspicious slot values (bounded list, least count replaced).
+    var topSlots: [(value: String, count: Int, indicators: SlotIndicators)] = []
+    var indicatorCounts: [String: Int] = [:]
+    var sampleMessageIDs: [String] = []
+
+    var approximateHeapBytes: Int {
+        spreadYoung.approximateHeapBytes + suspiciousYoung.approximateHeapBytes + youngMessages.approximateHeapBytes
+            + text.utf8.count + topSlots.reduce(0) { $0 + $1.value.utf8.count + 32 } + sampleMessageIDs.count * 48
+            + indicatorCounts.count * 48
+    }
+}
+
+/// The last time a (template, account) pair was seen, so that the baseline counts each account once per window.
+struct PairState: ApproximateHeapSize, Sendable {
+    var lastCounted: EventTime
+    var approximateHeapBytes: Int { 0 }
+}
+
+/// Young senders of one recipient or recipient domain.
+struct FanInState: ApproximateHeapSize, Sendable {
+    var young: SlidingDistinct
+    var first: EventTime
+    var approximateHeapBytes: Int { young.approximateHeapBytes }
+}
+
+/// Any account's rate, for the naive `account_rate` rule.
+struct RateState: ApproximateHeapSize, Sendable {
+    var count: SlidingCount
+    var first: EventTime
+    var approximateHeapBytes: Int { count.approximateHeapBytes }
+}
+
+extension String {
+    /// The domain part of an address (after the last `@`), lower-cased; the whole string when there is none.
+    var addressDomain: Substring {
+        if let at = lastIndex(of: "@") { return self[index(after: at)...] }
+        return self[...]
+    }
+}
