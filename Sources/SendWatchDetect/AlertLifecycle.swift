@@ -116,6 +116,28 @@ public struct AlertLifecycle: Sendable {
         return out
     }
 
+    /// Emits an `update` for every open alert whose newest evidence has not been reported yet (the end of a
+    /// replay: the last accounts and counts would otherwise only appear in a `close` record that never comes).
+    /// Stable order (first event time, id). The alerts stay open.
+    public mutating func flushPending(at now: EventTime) -> [Alert] {
+        var due: [(String, OpenAlert)] = []
+        for (k, a) in open where a.pending != nil { due.append((k, a)) }
+        guard !due.isEmpty else { return [] }
+        due.sort { ($0.1.last.firstEventTime, $0.1.last.id) < ($1.1.last.firstEventTime, $1.1.last.id) }
+        var out: [Alert] = []
+        for (k, var a) in due {
+            guard let pending = a.pending else { continue }
+            let record = makeAlert(pending, id: a.last.id, action: .update, at: max(now, a.lastFinding),
+                                   firstEventTime: a.last.firstEventTime, floor: a.last.severity)
+            a.last = record
+            a.lastVolume = pending.volume
+            a.pending = nil
+            open[k] = a
+            out.append(record)
+        }
+        return out
+    }
+
     private mutating func closeQuietest() -> [Alert] {
         guard let victim = open.min(by: { ($0.value.lastFinding, $0.value.last.id) < ($1.value.lastFinding, $1.value.last.id) })
         else { return [] }

@@ -143,10 +143,13 @@ public struct DetectionEngine: Sendable {
         if configuration.fanIn.enabled { fanIn(event, accountKey: accountKey, domainKey: domainKey, into: &alerts) }
     }
 
-    /// Closes alerts whose cooldown has passed at the watermark; call at the end of input.
+    /// Ends a replay: closes the alerts whose cooldown has passed at the watermark, and reports the evidence
+    /// that open alerts gathered since their last record in a final `update` (they stay open: the input ended,
+    /// the incident may not have).
     public mutating func finish(into alerts: inout [Alert]) {
         guard let w = watermark else { return }
         emit(lifecycle.advance(to: w), into: &alerts)
+        emit(lifecycle.flushPending(at: w), into: &alerts)
     }
 
     /// Moves event time forward without an event (live mode's idle timer); closes what is due.

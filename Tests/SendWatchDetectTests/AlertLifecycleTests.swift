@@ -67,6 +67,18 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         #expect(z != x)
     }
 
+    @Test("Flushing reports evidence held back since the last record, once")
+    func flush() {
+        var l = AlertLifecycle()
+        _ = l.take(finding("t", accounts: 10, volume: 10), at: at(0))
+        _ = l.take(finding("t", accounts: 11, volume: 11), at: at(30))
+        let flushed = l.flushPending(at: at(40))
+        #expect(flushed.map(\.action) == [.update])
+        #expect(flushed.first?.accountsTotal == 11)
+        #expect(l.flushPending(at: at(50)).isEmpty)
+        #expect(l.openCount == 1)
+    }
+
     @Test("At the open-alert bound the quietest alert is closed to make room")
     func bound() {
         var l = AlertLifecycle(configuration: .init(maxOpenAlerts: 2))
