@@ -111,9 +111,13 @@ public struct SimulationError: Error, Hashable, Sendable, CustomStringConvertibl
 
 /// `8h30m`, `2h`, `45m` or `90s`: a duration for messages.
 func hoursMinutes(_ seconds: Int64) -> String {
-    if seconds % 60 != 0 || seconds < 60 { return "\(seconds)s" }
+    guard seconds > 0 else { return "\(seconds)s" }
     let h = seconds / 3600
     let m = seconds % 3600 / 60
-    if h == 0 { return "\(m)m" }
-    return m == 0 ? "\(h)h" : "\(h)h\(m)m"
+    let s = seconds % 60
+    var out = ""
+    if h > 0 { out += "\(h)h" }
+    if m > 0 { out += "\(m)m" }
+    if s > 0 { out += "\(s)s" }
+    return out
 }
