@@ -74,6 +74,9 @@ public struct TemplateSwarmRule: Sendable, Equatable {
     public var baselineSigmas = 4.0
     /// Half-life of the baseline, in windows. Default 24.
     public var baselineHalfLifeWindows = 24.0
+    /// An account counts for a template only when at least this share of its events use the template: a
+    /// swarm account sends little else, a person who once wrote a similar subject does not count. Default ⅓.
+    public var minTemplateShare = 1.0 / 3.0
     public init() {}
 }
 

@@ -99,9 +99,10 @@ public struct DetectionEngine: Sendable {
 
         if configuration.accountRate.enabled { rate(event, into: &alerts) }
         let age = ages.observe(account: event.account, created: event.accountCreated, at: now)
+        // Replies and forwards are conversation between people, never a platform's notification template.
         let match: TemplateMatch?
-        if let subject = event.subject ?? event.template {
-            match = miner.mine(subject, explicitTemplate: event.template)
+        if event.template != nil || !(event.subject.map(Self.isConversation) ?? true) {
+            match = miner.mine(event.subject ?? event.template ?? "", explicitTemplate: event.template)
         } else {
             match = nil
         }
@@ -139,7 +140,10 @@ public struct DetectionEngine: Sendable {
         young.enforceBudget()
 
         if configuration.burst.enabled { burst(event, state, into: &alerts) }
-        if let match { template(event, accountKey: accountKey, spread: state.isSpread, match: match, into: &alerts) }
+        if let match {
+            template(event, accountKey: accountKey, accountEvents: Int(state.recipients), spread: state.isSpread,
+                     match: match, into: &alerts)
+        }
         if configuration.fanIn.enabled { fanIn(event, accountKey: accountKey, domainKey: domainKey, into: &alerts) }
     }
 
@@ -212,7 +216,8 @@ public struct DetectionEngine: Sendable {
     }
 
     private mutating func template(
-        _ event: SendEvent, accountKey: UInt64, spread: Bool, match: TemplateMatch, into alerts: inout [Alert]
+        _ event: SendEvent, accountKey: UInt64, accountEvents: Int, spread: Bool, match: TemplateMatch,
+        into alerts: inout [Alert]
     ) {
         let now = event.time
         let key = match.id.rawValue
@@ -266,25 +271,32 @@ public struct DetectionEngine: Sendable {
                 state.topSlots[minIndex] = (value, state.topSlots[minIndex].count + 1, suspicious)
             }
         }
-        if spread {
+        // The account's use of this template: how much of its sending it is, and the baseline's count.
+        var pairHash = StableHash()
+        pairHash.value = key
+        pairHash.combine(Int64(bitPattern: accountKey))
+        var pair = PairState()
+        let pairSlot: BoundedKeyTable<PairState>.Slot
+        if let p = pairs.find(pairHash.value) {
+            pairSlot = p
+            pair = pairs[p]
+            pairs.touch(p, at: now)
+        } else {
+            pairSlot = pairs.insert(key: pairHash.value, name: "", value: pair, at: now)
+        }
+        pair.events &+= 1
+        let share = Double(pair.events) / Double(max(1, accountEvents))
+        if spread && share >= configuration.swarm.minTemplateShare {
             state.spreadYoung.insert(accountKey, at: now)
             if state.firstYoungEvent == nil { state.firstYoungEvent = now }
-            var pairHash = StableHash()
-            pairHash.value = key
-            pairHash.combine(Int64(bitPattern: accountKey))
             let interval = configuration.swarm.windowSeconds * 1_000_000
-            if let p = pairs.find(pairHash.value) {
-                if now.microseconds - pairs[p].lastCounted.microseconds >= interval {
-                    pairs[p] = PairState(lastCounted: now)
-                    state.baseline.add(1, at: now)
-                }
-                pairs.touch(p, at: now)
-            } else {
-                _ = pairs.insert(key: pairHash.value, name: "", value: PairState(lastCounted: now), at: now)
+            if pair.lastCounted.map({ now.microseconds - $0.microseconds >= interval }) ?? true {
+                pair.lastCounted = now
                 state.baseline.add(1, at: now)
-                pairs.enforceBudget()
             }
         }
+        pairs[pairSlot] = pair
+        pairs.enforceBudget()
         templates[slot] = state
         templates.enforceBudget()
         let template = AlertTemplate(id: match.id.description, text: match.text)
@@ -440,6 +452,27 @@ public struct DetectionEngine: Sendable {
                        ("limit", .int(rule.limit))],
             reasons: ["Account \(event.account) sent to \(n) recipients in \(DurationText.format(rule.windowSeconds)) (limit \(rule.limit))."])
         emit(lifecycle.take(finding, at: now), into: &alerts)
+    }
+
+    /// Reply and forward markers in common mail clients' languages (English, German, Scandinavian, Finnish,
+    /// Dutch, French, Spanish/Italian/Portuguese, Polish), compared case-insensitively before the first `:`.
+    static let conversationPrefixes: Set<String> = [
+        "re", "fw", "fwd", "aw", "wg", "sv", "vs", "vl", "antw", "doorst", "tr", "rif", "ri", "enc", "odp", "pd", "r",
+    ]
+
+    /// Whether a subject starts with a reply or forward marker (`Re:`, `Fwd:`, `AW:`, `Re[2]:` ...).
+    static func isConversation(_ subject: String) -> Bool {
+        var prefix = ""
+        for ch in subject.unicodeScalars.prefix(12) {
+            if ch == ":" { break }
+            if ch == "[" || ch == "(" { break }
+            guard ch.properties.isAlphabetic else { return false }
+            prefix.unicodeScalars.append(ch)
+        }
+        guard !prefix.isEmpty, subject.unicodeScalars.contains(":") else { return false }
+        let rest = subject.drop { $0 != ":" && $0 != "[" && $0 != "(" }
+        guard rest.first == ":" || rest.contains(":") else { return false }
+        return conversationPrefixes.contains(prefix.lowercased())
     }
 
     // MARK: - Evidence helpers

@@ -73,9 +73,11 @@ struct TemplateState: ApproximateHeapSize, Sendable {
     }
 }
 
-/// The last time a (template, account) pair was seen, so that the baseline counts each account once per window.
+/// A young account's use of one template: its events with the template, and when the baseline last counted
+/// the pair (so that the baseline counts each account once per window).
 struct PairState: ApproximateHeapSize, Sendable {
-    var lastCounted: EventTime
+    var events: UInt32 = 0
+    var lastCounted: EventTime?
     var approximateHeapBytes: Int { 0 }
 }
 

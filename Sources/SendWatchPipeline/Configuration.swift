@@ -140,6 +140,8 @@ public struct Configuration: Sendable {
             "    baseline_factor: \(format(d.swarm.baselineFactor))",
             "    baseline_sigmas: \(format(d.swarm.baselineSigmas))",
             "    baseline_half_life_windows: \(format(d.swarm.baselineHalfLifeWindows))",
+            "    # An account counts for a template only when this share of its events use it.",
+            "    min_template_share: \(format((d.swarm.minTemplateShare * 1000).rounded() / 1000))",
             "  slot_content:            # young accounts put URLs, phone numbers, money ... into a template slot",
             "    enabled: \(d.slots.enabled)",
             "    window: \(dur(d.slots.windowSeconds))",
@@ -360,6 +362,8 @@ private struct NodeReader {
                             if let x = number(v, at: name, min: 0, max: 1000) { config.detection.swarm.baselineSigmas = x }
                         case ("template_swarm", "baseline_half_life_windows"):
                             if let x = number(v, at: name, min: 0.1, max: 100_000) { config.detection.swarm.baselineHalfLifeWindows = x }
+                        case ("template_swarm", "min_template_share"):
+                            if let x = number(v, at: name, min: 0, max: 1) { config.detection.swarm.minTemplateShare = x }
                         case ("slot_content", "enabled"): if let b = bool(v, at: name) { config.detection.slots.enabled = b }
                         case ("slot_content", "window"): if let d = duration(v, at: name) { config.detection.slots.windowSeconds = d }
                         case ("slot_content", "min_young_accounts"):
