@@ -84,6 +84,8 @@ extension TemplateMiner {
         public var templatesCreated = 0
         /// Templates evicted at ``Configuration/maxTemplates``.
         public var templatesEvicted = 0
+        /// Templates removed because a generalised template fully covers them (early splits of one template).
+        public var templatesMerged = 0
         /// Joins that changed a template (constants became `<*>` or a slot was inserted).
         public var templatesGeneralised = 0
         /// Texts answered from the exact-text cache with the template unchanged.
