@@ -9,21 +9,22 @@ extension TemplateMiner {
 
         if configuration.cacheSize > 0, let ci = cacheMap[key1], cacheKey2[Int(ci)] == key2 {
             let ts = cacheTemplateSlot[Int(ci)]
-            let t = templates[Int(ts)]
-            if t.isLive && t.id.rawValue == cacheTemplateID[Int(ci)] {
+            if templates[Int(ts)].isLive && templates[Int(ts)].id.rawValue == cacheTemplateID[Int(ci)] {
                 templateLRU.touch(ts)
                 cacheLRU.touch(ci)
                 templates[Int(ts)].matches &+= 1
-                if t.version == cacheVersion[Int(ci)] {
+                if templates[Int(ts)].version == cacheVersion[Int(ci)] {
                     counters.cacheHits += 1
-                    return makeMatch(p, templateSlot: ts, ranges: cacheRanges[Int(ci)], isNew: false)
+                    return TemplateMiner.makeMatch(
+            p, id: templates[Int(ts)].id, text: templates[Int(ts)].text, ranges: cacheRanges[Int(ci)], isNew: false)
                 }
                 // The template generalised since: re-align this text to it.
                 counters.cacheRealigned += 1
                 tokenizeAndCollect(p)
                 alignForced(templateSlot: ts, p)
                 storeCacheEntry(ci, key1: key1, key2: key2, templateSlot: ts)
-                return makeMatch(p, templateSlot: ts, ranges: slotRanges, isNew: false)
+                return TemplateMiner.makeMatch(
+            p, id: templates[Int(ts)].id, text: templates[Int(ts)].text, ranges: slotRanges, isNew: false)
             }
             removeCacheEntry(ci)
         }
@@ -62,12 +63,17 @@ extension TemplateMiner {
         templateLRU.touch(ts)
         templates[Int(ts)].matches &+= 1
         insertCacheEntry(key1: key1, key2: key2, templateSlot: ts)
-        return makeMatch(p, templateSlot: ts, ranges: slotRanges, isNew: isNew)
+        return TemplateMiner.makeMatch(
+            p, id: templates[Int(ts)].id, text: templates[Int(ts)].text, ranges: slotRanges, isNew: isNew)
     }
 
     /// Builds the returned value: the template's stored text (no copy) and one String per slot range.
-    func makeMatch(_ p: UnsafeRawBufferPointer, templateSlot ts: Int32, ranges: [Int], isNew: Bool) -> TemplateMatch {
-        let t = templates[Int(ts)]
+    ///
+    /// Static on purpose: a non-mutating method called from the mutating path made the compiler copy the
+    /// whole miner (measured in the profile).
+    static func makeMatch(
+        _ p: UnsafeRawBufferPointer, id: TemplateID, text: String, ranges: [Int], isNew: Bool
+    ) -> TemplateMatch {
         var slots: [String] = []
         slots.reserveCapacity(ranges.count / 2)
         var i = 0
@@ -75,7 +81,7 @@ extension TemplateMiner {
             slots.append(String(decoding: UnsafeRawBufferPointer(rebasing: p[ranges[i]..<ranges[i + 1]]), as: UTF8.self))
             i += 2
         }
-        return TemplateMatch(id: t.id, text: t.text, slots: slots, isNewTemplate: isNew)
+        return TemplateMatch(id: id, text: text, slots: slots, isNewTemplate: isNew)
     }
 
     /// Tokenises `p` into `tokens` and collects the constant tokens of the text.
@@ -194,9 +200,15 @@ extension TemplateMiner {
     ///
     /// - Complexity: O(*m* · *t*), no allocation (the table is a reused scratch buffer).
     mutating func lcsFill(templateSlot s: Int32) -> Int {
-        templates[Int(s)].constantHashes.withUnsafeBufferPointer { tpl in
+        // Move the table out while it is written so the compiler needs no copy of `self` for the overlapping
+        // accesses (measured: copying the miner struct dominated the miss path).
+        var table = lcsTable
+        lcsTable = []
+        defer { lcsTable = table }
+        let tpl = templates[Int(s)].constantHashes
+        return tpl.withUnsafeBufferPointer { tpl in
             messageConstantHash.withUnsafeBufferPointer { msg in
-                lcsTable.withUnsafeMutableBufferPointer { d in TemplateMiner.fillLCS(msg, tpl, d) }
+                table.withUnsafeMutableBufferPointer { d in TemplateMiner.fillLCS(msg, tpl, d) }
             }
         }
     }
@@ -263,11 +275,15 @@ extension TemplateMiner {
             if other.matches > templates[Int(t)].matches || other.constantHashes.count < tc { continue }
             if tw < min(2, other.wordCount) { continue }
             examined += 1
+            var table = lcsTable
+            lcsTable = []
+            let mine = templates[Int(t)].constantHashes
             let lcs = other.constantHashes.withUnsafeBufferPointer { a in
-                templates[Int(t)].constantHashes.withUnsafeBufferPointer { b in
-                    lcsTable.withUnsafeMutableBufferPointer { d in TemplateMiner.fillLCS(a, b, d) }
+                mine.withUnsafeBufferPointer { b in
+                    table.withUnsafeMutableBufferPointer { d in TemplateMiner.fillLCS(a, b, d) }
                 }
             }
+            lcsTable = table
             if lcs == tc { victims.append(s) }
         }
         for s in victims {
