@@ -94,9 +94,10 @@ extension TemplateMiner {
         public var cacheMisses = 0
         /// Cache hits whose template had generalised since; the text was re-aligned to the template.
         public var cacheRealigned = 0
-        /// Texts longer than ``Configuration/maxTokens`` tokens.
+        /// Texts longer than ``Configuration/maxTokens`` tokens (counted when tokenised: a repeated text
+        /// answered from the cache is not counted again).
         public var truncatedTexts = 0
-        /// Slot values cut at ``Configuration/maxSlotBytes``.
+        /// Slot values cut at ``Configuration/maxSlotBytes`` (counted when computed, not on cache hits).
         public var truncatedSlots = 0
         /// Inverted-index postings dropped at ``Configuration/maxPostingsPerToken``.
         public var postingsDropped = 0

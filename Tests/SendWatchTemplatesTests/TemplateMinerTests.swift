@@ -255,6 +255,19 @@ private func mineTwice(_ texts: [String], configuration: TemplateMiner.Configura
         #expect(miner.counters.truncatedTexts == 1)
     }
 
+    @Test("Slot values are cut at maxSlotBytes on a UTF-8 character boundary", arguments: [
+        ("Hello éééé there", 5, "éé"), ("Hello abcdefgh there", 5, "abcde"), ("Hello 😀😀 there", 6, "😀"),
+        ("Hello ab there", 5, "ab"),
+    ])
+    func slotCap(text: String, cap: Int, expected: String) {
+        var miner = TemplateMiner(configuration: .init(maxSlotBytes: cap))
+        _ = miner.mine("Hello friend there")
+        let m = miner.mine(text)
+        #expect(m.text == "Hello <*> there")
+        #expect(m.slots == [expected])
+        #expect(miner.counters.truncatedSlots == (expected.utf8.count < text.utf8.count - 12 ? 1 : 0))
+    }
+
     @Test("Configuration problems are reported, and the miner clamps")
     func configuration() {
         let bad = TemplateMiner.Configuration(
