@@ -84,6 +84,8 @@ extension TemplateMiner {
         public var templatesCreated = 0
         /// Templates evicted at ``Configuration/maxTemplates``.
         public var templatesEvicted = 0
+        /// Templates removed because a generalised template fully covers them (early splits of one template).
+        public var templatesMerged = 0
         /// Joins that changed a template (constants became `<*>` or a slot was inserted).
         public var templatesGeneralised = 0
         /// Texts answered from the exact-text cache with the template unchanged.
@@ -92,9 +94,10 @@ extension TemplateMiner {
         public var cacheMisses = 0
         /// Cache hits whose template had generalised since; the text was re-aligned to the template.
         public var cacheRealigned = 0
-        /// Texts longer than ``Configuration/maxTokens`` tokens.
+        /// Texts longer than ``Configuration/maxTokens`` tokens (counted when tokenised: a repeated text
+        /// answered from the cache is not counted again).
         public var truncatedTexts = 0
-        /// Slot values cut at ``Configuration/maxSlotBytes``.
+        /// Slot values cut at ``Configuration/maxSlotBytes`` (counted when computed, not on cache hits).
         public var truncatedSlots = 0
         /// Inverted-index postings dropped at ``Configuration/maxPostingsPerToken``.
         public var postingsDropped = 0

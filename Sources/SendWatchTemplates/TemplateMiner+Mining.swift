@@ -9,20 +9,22 @@ extension TemplateMiner {
 
         if configuration.cacheSize > 0, let ci = cacheMap[key1], cacheKey2[Int(ci)] == key2 {
             let ts = cacheTemplateSlot[Int(ci)]
-            let t = templates[Int(ts)]
-            if t.isLive && t.id.rawValue == cacheTemplateID[Int(ci)] {
+            if templates[Int(ts)].isLive && templates[Int(ts)].id.rawValue == cacheTemplateID[Int(ci)] {
                 templateLRU.touch(ts)
                 cacheLRU.touch(ci)
-                if t.version == cacheVersion[Int(ci)] {
+                templates[Int(ts)].matches &+= 1
+                if templates[Int(ts)].version == cacheVersion[Int(ci)] {
                     counters.cacheHits += 1
-                    return makeMatch(p, templateSlot: ts, ranges: cacheRanges[Int(ci)], isNew: false)
+                    return TemplateMiner.makeMatch(
+            p, id: templates[Int(ts)].id, text: templates[Int(ts)].text, ranges: cacheRanges[Int(ci)], isNew: false)
                 }
                 // The template generalised since: re-align this text to it.
                 counters.cacheRealigned += 1
                 tokenizeAndCollect(p)
                 alignForced(templateSlot: ts, p)
                 storeCacheEntry(ci, key1: key1, key2: key2, templateSlot: ts)
-                return makeMatch(p, templateSlot: ts, ranges: slotRanges, isNew: false)
+                return TemplateMiner.makeMatch(
+            p, id: templates[Int(ts)].id, text: templates[Int(ts)].text, ranges: slotRanges, isNew: false)
             }
             removeCacheEntry(ci)
         }
@@ -59,13 +61,19 @@ extension TemplateMiner {
             isNew = true
         }
         templateLRU.touch(ts)
+        templates[Int(ts)].matches &+= 1
         insertCacheEntry(key1: key1, key2: key2, templateSlot: ts)
-        return makeMatch(p, templateSlot: ts, ranges: slotRanges, isNew: isNew)
+        return TemplateMiner.makeMatch(
+            p, id: templates[Int(ts)].id, text: templates[Int(ts)].text, ranges: slotRanges, isNew: isNew)
     }
 
     /// Builds the returned value: the template's stored text (no copy) and one String per slot range.
-    func makeMatch(_ p: UnsafeRawBufferPointer, templateSlot ts: Int32, ranges: [Int], isNew: Bool) -> TemplateMatch {
-        let t = templates[Int(ts)]
+    ///
+    /// Static on purpose: a non-mutating method called from the mutating path made the compiler copy the
+    /// whole miner (measured in the profile).
+    static func makeMatch(
+        _ p: UnsafeRawBufferPointer, id: TemplateID, text: String, ranges: [Int], isNew: Bool
+    ) -> TemplateMatch {
         var slots: [String] = []
         slots.reserveCapacity(ranges.count / 2)
         var i = 0
@@ -73,7 +81,7 @@ extension TemplateMiner {
             slots.append(String(decoding: UnsafeRawBufferPointer(rebasing: p[ranges[i]..<ranges[i + 1]]), as: UTF8.self))
             i += 2
         }
-        return TemplateMatch(id: t.id, text: t.text, slots: slots, isNewTemplate: isNew)
+        return TemplateMatch(id: id, text: text, slots: slots, isNewTemplate: isNew)
     }
 
     /// Tokenises `p` into `tokens` and collects the constant tokens of the text.
@@ -143,7 +151,7 @@ extension TemplateMiner {
         }
 
         var best: Int32 = -1
-        var bestScore = -1.0
+        var bestScore = Score(coverage: -1, matches: 0, textShare: 0)
         let mc = messageConstantHash.count
         for key in topKeys {
             let s = Int32(bitPattern: UInt32.max - UInt32(truncatingIfNeeded: key))
@@ -152,8 +160,9 @@ extension TemplateMiner {
             let lcs = lcsFill(templateSlot: s)
             if lcs == 0 { continue }
             if Double(lcs) + 1e-9 < configuration.similarity * Double(min(tc, mc)) { continue }
-            let score = Double(lcs) / Double(tc) + Double(lcs) / Double(mc)
-            if score <= bestScore { continue }
+            let score = Score(
+                coverage: lcs * 20 / tc, matches: templates[Int(s)].matches, textShare: Double(lcs) / Double(mc))
+            if !(bestScore < score) { continue }
             let words = lcsBacktrack(templateSlot: s)
             if words < min(2, templates[Int(s)].wordCount) { continue }
             best = s
@@ -166,38 +175,121 @@ extension TemplateMiner {
         return best >= 0 ? best : nil
     }
 
+    /// How well a text fits a candidate template, compared lexicographically: the share of the template's
+    /// constants present in the text (in 5 % steps), then how many texts the template has matched, then the
+    /// share of the text's constants that the template explains.
+    ///
+    /// Coverage comes first so that a template the text fully contains beats one it only partly matches.
+    /// Popularity breaks ties because a slot value repeated verbatim across templates (one tenant name echoed
+    /// into every notification of the tenant) looks like constant text: between two templates the text fully
+    /// contains, the one confirmed by more texts is the platform's template, the other a slot value that
+    /// happened to create a template first.
+    struct Score {
+        var coverage: Int
+        var matches: UInt32
+        var textShare: Double
+
+        static func < (a: Score, b: Score) -> Bool {
+            if a.coverage != b.coverage { return a.coverage < b.coverage }
+            if a.matches != b.matches { return a.matches < b.matches }
+            return a.textShare < b.textShare
+        }
+    }
+
     /// Fills the LCS table of the text's constants against a template's constants; returns the LCS length.
     ///
     /// - Complexity: O(*m* · *t*), no allocation (the table is a reused scratch buffer).
     mutating func lcsFill(templateSlot s: Int32) -> Int {
-        let m = messageConstantHash.count
-        let t = templates[Int(s)].constantHashes.count
-        let width = t + 1
-        return templates[Int(s)].constantHashes.withUnsafeBufferPointer { tpl in
+        // Move the table out while it is written so the compiler needs no copy of `self` for the overlapping
+        // accesses (measured: copying the miner struct dominated the miss path).
+        var table = lcsTable
+        lcsTable = []
+        defer { lcsTable = table }
+        let tpl = templates[Int(s)].constantHashes
+        return tpl.withUnsafeBufferPointer { tpl in
             messageConstantHash.withUnsafeBufferPointer { msg in
-                lcsTable.withUnsafeMutableBufferPointer { d in
-                    // Indices stay below (m + 1) · (t + 1) ≤ (maxTokens + 1)², the table's size.
-                    for j in 0...t { d[j] = 0 }
-                    var i = 1
-                    while i <= m {
-                        let row = i * width
-                        let up = row - width
-                        d[row] = 0
-                        let mh = msg[i - 1]
-                        for j in 1..<width {
-                            if mh == tpl[j - 1] {
-                                d[row + j] = d[up + j - 1] &+ 1
-                            } else {
-                                let a = d[up + j]
-                                let b = d[row + j - 1]
-                                d[row + j] = a >= b ? a : b
-                            }
-                        }
-                        i += 1
-                    }
-                    return Int(d[m * width + t])
+                table.withUnsafeMutableBufferPointer { d in TemplateMiner.fillLCS(msg, tpl, d) }
+            }
+        }
+    }
+
+    /// Fills `d` (row-major, `(a.count + 1) × (b.count + 1)`) with the LCS table of `a` against `b` and returns
+    /// the LCS length. Both sides hold at most `maxTokens` hashes, so the indices stay inside the
+    /// `(maxTokens + 1)²` table.
+    static func fillLCS(
+        _ a: UnsafeBufferPointer<UInt64>, _ b: UnsafeBufferPointer<UInt64>, _ d: UnsafeMutableBufferPointer<UInt16>
+    ) -> Int {
+        let m = a.count
+        let t = b.count
+        let width = t + 1
+        for j in 0...t { d[j] = 0 }
+        var i = 1
+        while i <= m {
+            let row = i * width
+            let up = row - width
+            d[row] = 0
+            let mh = a[i - 1]
+            for j in 1..<width {
+                if mh == b[j - 1] {
+                    d[row + j] = d[up + j - 1] &+ 1
+                } else {
+                    let x = d[up + j]
+                    let y = d[row + j - 1]
+                    d[row + j] = x >= y ? x : y
                 }
             }
+            i += 1
+        }
+        return Int(d[m * width + t])
+    }
+
+    /// After template `t` generalised, removes other mined templates whose constants contain all of `t`'s
+    /// constants in order and that matched fewer texts: a text of theirs mined now would join `t` (full
+    /// coverage, more matches), so they are early splits of the same template (typically the first instance,
+    /// with long values in several slots, seen before `t` had generalised). Their cached texts are re-mined on
+    /// their next occurrence and join `t`. Counted in ``Counters/templatesMerged``.
+    ///
+    /// - Complexity: O(*w* · ``Configuration/maxPostingsPerToken`` + ``Configuration/maxCandidates`` · *t*²);
+    ///   runs only when a template changes.
+    mutating func absorbCoveredTemplates(by t: Int32) {
+        let tc = templates[Int(t)].constantHashes.count
+        let tw = templates[Int(t)].wordCount
+        guard tc > 0, tw > 0 else { return }
+        touched.removeAll(keepingCapacity: true)
+        for e in templates[Int(t)].elements where e.isWord && !e.isSlot {
+            guard let postings = wordIndex[e.hash] else { continue }
+            for s in postings where s != t {
+                if candidateCount[Int(s)] == 0 { touched.append(s) }
+                candidateCount[Int(s)] += 1
+            }
+        }
+        // Only templates sharing every word of `t` qualify; examine at most maxCandidates of them.
+        var examined = 0
+        var victims: [Int32] = []
+        for s in touched {
+            let shared = Int(candidateCount[Int(s)])
+            candidateCount[Int(s)] = 0
+            if shared < tw || examined >= configuration.maxCandidates { continue }
+            let other = templates[Int(s)]
+            // `t` has not yet counted the text being joined, so a tie means `t` has more.
+            if other.matches > templates[Int(t)].matches || other.constantHashes.count < tc { continue }
+            if tw < min(2, other.wordCount) { continue }
+            examined += 1
+            var table = lcsTable
+            lcsTable = []
+            let mine = templates[Int(t)].constantHashes
+            let lcs = other.constantHashes.withUnsafeBufferPointer { a in
+                mine.withUnsafeBufferPointer { b in
+                    table.withUnsafeMutableBufferPointer { d in TemplateMiner.fillLCS(a, b, d) }
+                }
+            }
+            lcsTable = table
+            if lcs == tc { victims.append(s) }
+        }
+        for s in victims {
+            evictTemplate(s)
+            counters.templatesEvicted -= 1
+            counters.templatesMerged += 1
         }
     }
 
@@ -291,6 +383,7 @@ extension TemplateMiner {
             templates[Int(s)].rebuildDerived()
             if isIndexed { indexWords(templateSlot: s) }
             counters.templatesGeneralised += 1
+            if isIndexed { absorbCoveredTemplates(by: s) }
         }
         computeSlotRanges(templateSlot: s, p)
     }

@@ -159,6 +159,8 @@ struct Template: Sendable {
 
     var id: TemplateID
     var version: UInt32 = 0
+    /// Texts that matched the template (saturating in practice: wraps only after 2³² texts).
+    var matches: UInt32 = 0
     var isLive = true
     var isExplicit = false
     /// Key in the shape index (templates without word constants), or nil.

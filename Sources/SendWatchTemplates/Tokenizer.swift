@@ -52,7 +52,9 @@ struct TokenBuffer: Sendable {
         var contentEnd = n
         while contentEnd > 0 && TokenBuffer.isSpace(p[contentEnd - 1]) { contentEnd -= 1 }
         var i = 0
-        var spaceBefore = false
+        // The start of the text counts as a space: if a slot is later inserted before the first token, the
+        // template text reads "<*> Your ..." rather than "<*>Your ...".
+        var spaceBefore = true
         while i < contentEnd {
             while i < contentEnd && TokenBuffer.isSpace(p[i]) {
                 i += 1
