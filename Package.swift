@@ -98,7 +98,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SendWatchPipelineTests",
-            dependencies: ["SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats"],
+            dependencies: [
+                "SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats", "SendWatchDetect",
+                "SendWatchSimulation",
+            ],
             swiftSettings: strictSettings
         ),
     ]
