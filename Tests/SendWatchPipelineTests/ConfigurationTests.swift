@@ -94,3 +94,15 @@ import Testing
         #expect(DurationText.format(seconds) == text)
     }
 }
+
+@Suite struct DocumentationTests {
+    @Test("The README's configuration block is exactly what 'config defaults' prints")
+    func readmeDefaults() throws {
+        let readme = try String(contentsOf: TestPaths.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.range(of: "## Configuration"))
+        let after = readme[section.upperBound...]
+        let open = try #require(after.range(of: "```yaml\n"))
+        let close = try #require(after[open.upperBound...].range(of: "```"))
+        #expect(String(after[open.upperBound..<close.lowerBound]) == Configuration.defaultsYAML)
+    }
+}
