@@ -1,3 +1,4 @@
+import Foundation
 import SendWatchCore
 import SendWatchFormats
 import SendWatchPipeline
