@@ -102,6 +102,8 @@ let package = Package(
                 "SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats", "SendWatchDetect",
                 "SendWatchSimulation",
             ],
+            // Read from the source tree by path (TestPaths), so that SENDWATCH_UPDATE_GOLDENS can rewrite them.
+            exclude: ["Goldens"],
             swiftSettings: strictSettings
         ),
     ]
