@@ -106,7 +106,10 @@ public struct DetectionEngine: Sendable {
         } else {
             match = nil
         }
-        guard age.isYoung else { return }
+        guard age.isYoung else {
+            if let match, configuration.swarm.enabled, age.basis == .warmup { seedBaseline(match, event, now) }
+            return
+        }
         counters.youngEvents += 1
 
         let accountKey = StableHash.of(event.account)
@@ -221,27 +224,7 @@ public struct DetectionEngine: Sendable {
     ) {
         let now = event.time
         let key = match.id.rawValue
-        let slot: BoundedKeyTable<TemplateState>.Slot
-        if let s = templates.find(key) {
-            slot = s
-            templates.touch(s, at: now)
-        } else {
-            let cap = max(16, configuration.maxAlertAccounts)
-            slot = templates.insert(
-                key: key, name: match.id.description,
-                value: TemplateState(
-                    text: match.text,
-                    spreadYoung: SlidingDistinct(configuration: .init(
-                        horizonMicroseconds: configuration.swarm.windowSeconds * 1_000_000, exactCapacity: cap)),
-                    suspiciousYoung: SlidingDistinct(configuration: .init(
-                        horizonMicroseconds: configuration.slots.windowSeconds * 1_000_000, exactCapacity: cap)),
-                    youngMessages: SlidingCount(
-                        horizonMicroseconds: configuration.swarm.windowSeconds * 1_000_000, bucketCount: 60),
-                    baseline: EWMABaseline(configuration: .init(
-                        intervalMicroseconds: configuration.swarm.windowSeconds * 1_000_000,
-                        halfLifeIntervals: configuration.swarm.baselineHalfLifeWindows))),
-                at: now)
-        }
+        let slot = templateSlot(match, at: now)
         var state = templates[slot]
         state.text = match.text
         state.youngMessages.add(1, at: now)
@@ -302,6 +285,57 @@ public struct DetectionEngine: Sendable {
         let template = AlertTemplate(id: match.id.description, text: match.text)
         if configuration.swarm.enabled && spread { swarm(event, state, template, into: &alerts) }
         if configuration.slots.enabled && suspiciousValue != nil { slotContent(event, state, template, into: &alerts) }
+    }
+
+    /// Seeds a template's baseline from the last quarter of the warm-up.
+    ///
+    /// A replay that starts cold has no history: right after the warm-up, accounts that are old but send
+    /// rarely keep appearing for the first time and count as young, at a rate that is highest just then. The
+    /// rate at which accounts newly appeared on each template in the last quarter of the warm-up, scaled to a
+    /// window, is a fair (slightly high) estimate of that trickle, so it is counted into the template's baseline
+    /// as if those accounts had been young.
+    private mutating func seedBaseline(_ match: TemplateMatch, _ event: SendEvent, _ now: EventTime) {
+        let warmup = configuration.ages.warmupSeconds * 1_000_000
+        guard warmup > 0, let start = ages.streamStart, !ages.warmupEnded(at: now) else { return }
+        let quarter = warmup / 4
+        guard now.microseconds - start.microseconds >= warmup - quarter, quarter > 0 else { return }
+        let scale = UInt32(clamping: max(1, (configuration.swarm.windowSeconds * 1_000_000 + quarter / 2) / quarter))
+        let key = match.id.rawValue
+        var pairHash = StableHash()
+        pairHash.value = key
+        pairHash.combine(Int64(bitPattern: StableHash.of(event.account)))
+        guard pairs.find(pairHash.value) == nil else { return }
+        _ = pairs.insert(key: pairHash.value, name: "", value: PairState(events: 0, lastCounted: now), at: now)
+        pairs.enforceBudget()
+        let slot = templateSlot(match, at: now)
+        var state = templates[slot]
+        state.baseline.add(scale, at: now)
+        templates[slot] = state
+        templates.enforceBudget()
+    }
+
+    /// The template's state, created when new.
+    private mutating func templateSlot(_ match: TemplateMatch, at now: EventTime) -> BoundedKeyTable<TemplateState>.Slot {
+        let key = match.id.rawValue
+        if let s = templates.find(key) {
+            templates.touch(s, at: now)
+            return s
+        }
+        let cap = max(16, configuration.maxAlertAccounts)
+        return templates.insert(
+            key: key, name: match.id.description,
+            value: TemplateState(
+                text: match.text,
+                spreadYoung: SlidingDistinct(configuration: .init(
+                    horizonMicroseconds: configuration.swarm.windowSeconds * 1_000_000, exactCapacity: cap)),
+                suspiciousYoung: SlidingDistinct(configuration: .init(
+                    horizonMicroseconds: configuration.slots.windowSeconds * 1_000_000, exactCapacity: cap)),
+                youngMessages: SlidingCount(
+                    horizonMicroseconds: configuration.swarm.windowSeconds * 1_000_000, bucketCount: 60),
+                baseline: EWMABaseline(configuration: .init(
+                    intervalMicroseconds: configuration.swarm.windowSeconds * 1_000_000,
+                    halfLifeIntervals: configuration.swarm.baselineHalfLifeWindows))),
+            at: now)
     }
 
     private mutating func swarm(_ event: SendEvent, _ state: TemplateState, _ template: AlertTemplate, into alerts: inout [Alert]) {
