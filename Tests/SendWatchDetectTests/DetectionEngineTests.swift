@@ -95,6 +95,26 @@ struct Scenario {
         #expect(s.alerts.isEmpty)
     }
 
+    @Test("Old accounts still appearing for the first time after a cold start do not look like a swarm")
+    func coldStartTrickle() {
+        func run(trickleInWarmup: Bool) -> [String] {
+            var s = Scenario()
+            s.send("filler", to: "x@y.example", subject: "Weekly report", at: 0)
+            // Accounts keep appearing at about 16 per hour, before and after the warm-up ends at 3600 s.
+            let start = trickleInWarmup ? 0 : 3600
+            for i in stride(from: start, to: 3600 + 3600, by: 225) {
+                for k in 0..<2 {
+                    s.send("acct-\(i)", to: "u\(i)\(k)@d\(k).example", subject: "Org \(i) invited you to join Team \(i)", at: Int64(i + k))
+                }
+            }
+            s.finish()
+            return s.kinds()
+        }
+        #expect(run(trickleInWarmup: true) == [])
+        // Without the same trickle during the warm-up there is no baseline, and the rule fires.
+        #expect(run(trickleInWarmup: false) == ["template_swarm"])
+    }
+
     @Test("One recipient receiving from several young accounts fires recipient_fanin")
     func fanIn() {
         var s = Scenario()
