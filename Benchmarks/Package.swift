@@ -22,6 +22,21 @@ let package = Package(
             ],
             path: "Benchmarks/Parsing",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        .executableTarget(
+            name: "Detection",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "SendWatchCore", package: "SendWatch"),
+                .product(name: "SendWatchWindows", package: "SendWatch"),
+                .product(name: "SendWatchTemplates", package: "SendWatch"),
+                .product(name: "SendWatchDetect", package: "SendWatch"),
+                .product(name: "SendWatchSimulation", package: "SendWatch"),
+                .product(name: "SendWatchFormats", package: "SendWatch"),
+                .product(name: "SendWatchPipeline", package: "SendWatch"),
+            ],
+            path: "Benchmarks/Detection",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

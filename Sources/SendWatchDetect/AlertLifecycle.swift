@@ -43,10 +43,16 @@ public struct AlertLifecycle: Sendable {
         var lastFinding: EventTime
         /// The newest finding not yet emitted (kept so that the close record carries the final figures).
         var pending: Finding?
+        /// When ``pending`` was built.
+        var pendingAt: EventTime?
     }
 
+    /// How stale held evidence may get before ``wants(kind:key:severity:accountsTotal:volume:at:)`` asks for a
+    /// fresh finding although only its volume changed: one minute of event time.
+    static let pendingRefreshMicroseconds: Int64 = 60_000_000
+
     public let configuration: Configuration
-    private var open: [String: OpenAlert] = [:]
+    private var open: [UInt64: OpenAlert] = [:]
     /// Alerts closed early because ``Configuration/maxOpenAlerts`` was reached.
     public private(set) var closedEarly = 0
 
@@ -59,7 +65,7 @@ public struct AlertLifecycle: Sendable {
     ///
     /// - Complexity: O(1) expected, plus O(open alerts) when the table is full.
     public mutating func take(_ finding: Finding, at now: EventTime) -> [Alert] {
-        let slotKey = finding.kind + "\u{0}" + finding.key
+        let slotKey = Self.slotKey(finding.kind, finding.key)
         var out: [Alert] = []
         if var current = open[slotKey] {
             current.lastFinding = now
@@ -78,9 +84,11 @@ public struct AlertLifecycle: Sendable {
                 current.last = record
                 current.lastVolume = finding.volume
                 current.pending = nil
+                current.pendingAt = nil
                 out.append(record)
             } else if changed {
                 current.pending = finding
+                current.pendingAt = now
             }
             open[slotKey] = current
             return out
@@ -94,15 +102,55 @@ public struct AlertLifecycle: Sendable {
         h.combine(finding.firstEventTime.microseconds)
         let record = makeAlert(finding, id: "sw-" + h.hex, action: .create, at: now,
                                firstEventTime: finding.firstEventTime, floor: .low)
-        open[slotKey] = OpenAlert(last: record, lastVolume: finding.volume, lastFinding: now, pending: nil)
+        open[slotKey] = OpenAlert(last: record, lastVolume: finding.volume, lastFinding: now, pending: nil, pendingAt: nil)
         out.append(record)
         return out
+    }
+
+    /// Whether a finding with these figures for (kind, key) would create or update an alert or refresh the
+    /// evidence held for its close record; when not, the caller can skip building the finding's evidence. Either
+    /// way the alert (if open) counts as having seen a finding at `now`, so it stays open.
+    ///
+    /// - Complexity: O(1) expected, no allocation.
+    /// - Parameter refreshVolume: ask for a fresh finding whenever the volume changed (cheap findings); when
+    ///   false, held evidence is refreshed for a volume change at most once a minute (account lists are always
+    ///   refreshed when the number of accounts changes).
+    public mutating func wants(
+        kind: String, key: String, severity: Severity, accountsTotal: Int, volume: Int, at now: EventTime,
+        refreshVolume: Bool = false
+    ) -> Bool {
+        let slotKey = Self.slotKey(kind, key)
+        guard var current = open[slotKey] else { return true }
+        let reference = current.pending.map { ($0.severity, $0.accountsTotal, $0.volume) }
+            ?? (current.last.severity, current.last.accountsTotal, current.lastVolume)
+        let wanted =
+            severity > reference.0 || accountsTotal != reference.1
+            || Double(volume) >= Double(max(1, current.lastVolume)) * configuration.growthFactor
+            || (volume > current.lastVolume
+                && now.microseconds - current.last.eventTime.microseconds
+                    >= configuration.minUpdateIntervalSeconds * 1_000_000)
+            || (volume != reference.2
+                && (refreshVolume
+                    || now.microseconds - (current.pendingAt ?? current.last.eventTime).microseconds
+                        >= Self.pendingRefreshMicroseconds))
+        if !wanted {
+            current.lastFinding = now
+            open[slotKey] = current
+        }
+        return wanted
+    }
+
+    static func slotKey(_ kind: String, _ key: String) -> UInt64 {
+        var h = StableHash()
+        h.combine(kind)
+        h.combine(key)
+        return h.value
     }
 
     /// Closes the alerts quiet for the cooldown at event time `now`, in a stable order (first event time, id).
     public mutating func advance(to now: EventTime) -> [Alert] {
         let limit = configuration.cooldownSeconds * 1_000_000
-        var due: [(String, OpenAlert)] = []
+        var due: [(UInt64, OpenAlert)] = []
         for (k, a) in open where now.microseconds - a.lastFinding.microseconds >= limit {
             due.append((k, a))
         }
@@ -120,7 +168,7 @@ public struct AlertLifecycle: Sendable {
     /// replay: the last accounts and counts would otherwise only appear in a `close` record that never comes).
     /// Stable order (first event time, id). The alerts stay open.
     public mutating func flushPending(at now: EventTime) -> [Alert] {
-        var due: [(String, OpenAlert)] = []
+        var due: [(UInt64, OpenAlert)] = []
         for (k, a) in open where a.pending != nil { due.append((k, a)) }
         guard !due.isEmpty else { return [] }
         due.sort { ($0.1.last.firstEventTime, $0.1.last.id) < ($1.1.last.firstEventTime, $1.1.last.id) }
@@ -132,6 +180,7 @@ public struct AlertLifecycle: Sendable {
             a.last = record
             a.lastVolume = pending.volume
             a.pending = nil
+            a.pendingAt = nil
             open[k] = a
             out.append(record)
         }

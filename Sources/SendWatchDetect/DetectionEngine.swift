@@ -99,22 +99,18 @@ public struct DetectionEngine: Sendable {
 
         if configuration.accountRate.enabled { rate(event, into: &alerts) }
         let age = ages.observe(account: event.account, created: event.accountCreated, at: now)
-        // Replies and forwards are conversation between people, never a platform's notification template.
-        let match: TemplateMatch?
-        if event.template != nil || !(event.subject.map(Self.isConversation) ?? true) {
-            match = miner.mine(event.subject ?? event.template ?? "", explicitTemplate: event.template)
-        } else {
-            match = nil
-        }
         guard age.isYoung else {
-            if let match, configuration.swarm.enabled, age.basis == .warmup { seedBaseline(match, event, now) }
+            // Old accounts only feed the baselines, and only during the warm-up.
+            if configuration.swarm.enabled, age.basis == .warmup, let match = mine(event) {
+                seedBaseline(match, event, now)
+            }
             return
         }
         counters.youngEvents += 1
+        let match = mine(event)
 
         let accountKey = StableHash.of(event.account)
-        let domainKey = StableHash.of(String(event.recipient.addressDomain).lowercased())
-        var state: YoungAccountState
+        let domainKey = Self.domainHash(event.recipient)
         let slot: BoundedKeyTable<YoungAccountState>.Slot
         if let s = young.find(accountKey) {
             slot = s
@@ -128,19 +124,9 @@ public struct DetectionEngine: Sendable {
                     firstEvent: now, ageSeconds: age.ageSeconds, ageBasis: age.basis),
                 at: now)
         }
-        state = young[slot]
-        state.short.add(1, at: now)
-        state.long.add(1, at: now)
-        state.domains.add(domainKey)
-        state.recipients &+= 1
-        state.ageSeconds = age.ageSeconds
-        if state.sampleMessageIDs.count < 5, let m = event.messageID ?? event.queueID,
-            !state.sampleMessageIDs.contains(m)
-        {
-            state.sampleMessageIDs.append(m)
-        }
-        young[slot] = state
-        young.enforceBudget()
+        // One in-place update: the table hands the value out uniquely, so its arrays are not copied.
+        young[slot].record(at: now, domain: domainKey, messageID: event.messageID ?? event.queueID, age: age)
+        let state = young[slot]
 
         if configuration.burst.enabled { burst(event, state, into: &alerts) }
         if let match {
@@ -148,6 +134,59 @@ public struct DetectionEngine: Sendable {
                      match: match, into: &alerts)
         }
         if configuration.fanIn.enabled { fanIn(event, accountKey: accountKey, domainKey: domainKey, into: &alerts) }
+        enforceBudgets()
+    }
+
+    /// Evicts from the tables that are over their byte budget. Called once per event, after every slot handed
+    /// out for the event has been used: eviction can free any slot.
+    private mutating func enforceBudgets() {
+        young.enforceBudget()
+        templates.enforceBudget()
+        pairs.enforceBudget()
+        fanIn.enforceBudget()
+        rates.enforceBudget()
+    }
+
+    /// The event's template, or `nil` when it has none: no subject or template id, or a reply or forward
+    /// (conversation between people, never a platform's notification template).
+    private mutating func mine(_ event: SendEvent) -> TemplateMatch? {
+        if let template = event.template {
+            return miner.mine(event.subject ?? template, explicitTemplate: template)
+        }
+        guard let subject = event.subject, !Self.isConversation(subject) else { return nil }
+        return miner.mine(subject, explicitTemplate: nil)
+    }
+
+    /// A fixed hash of an address's domain (after the last `@`), ASCII letters folded to lower case, without
+    /// allocating.
+    static func domainHash(_ address: String) -> UInt64 {
+        var h = StableHash()
+        var a = address
+        a.withUTF8 { utf8 in
+            var start = 0
+            for (i, b) in utf8.enumerated() where b == UInt8(ascii: "@") { start = i + 1 }
+            var v = h.value
+            for i in start..<utf8.count {
+                var b = utf8[i]
+                if b >= 0x41 && b <= 0x5A { b |= 0x20 }
+                v = (v ^ UInt64(b)) &* 0x100_0000_01b3
+            }
+            h.value = v
+        }
+        return h.value
+    }
+
+    /// A fixed hash of a whole address, ASCII letters folded to lower case, in a namespace apart from domains.
+    static func addressHash(_ address: String) -> UInt64 {
+        var v: UInt64 = 0x84222325cbf29ce4
+        var a = address
+        a.withUTF8 { utf8 in
+            for var b in utf8 {
+                if b >= 0x41 && b <= 0x5A { b |= 0x20 }
+                v = (v ^ UInt64(b)) &* 0x100_0000_01b3
+            }
+        }
+        return v
     }
 
     /// Ends a replay: closes the alerts whose cooldown has passed at the watermark, and reports the evidence
@@ -196,6 +235,8 @@ public struct DetectionEngine: Sendable {
         guard short >= rule.minRecipients || long >= rule.longMinRecipients else { return }
         let ratio = max(Double(short) / Double(rule.minRecipients), Double(long) / Double(rule.longMinRecipients))
         let severity: Severity = ratio >= 4 ? .critical : ratio >= 2 ? .high : .medium
+        guard lifecycle.wants(kind: "young_account_burst", key: event.account, severity: severity, accountsTotal: 1,
+                              volume: max(short, long), at: now, refreshVolume: true) else { return }
         var evidence: [(String, JSONValue)] = [
             ("recipients_short_window", .int(short)), ("short_window", .string(DurationText.format(rule.windowSeconds))),
             ("short_threshold", .int(rule.minRecipients)), ("recipients_long_window", .int(long)),
@@ -225,12 +266,6 @@ public struct DetectionEngine: Sendable {
         let now = event.time
         let key = match.id.rawValue
         let slot = templateSlot(match, at: now)
-        var state = templates[slot]
-        state.text = match.text
-        state.youngMessages.add(1, at: now)
-        if state.sampleMessageIDs.count < 5, let m = event.messageID ?? event.queueID, !state.sampleMessageIDs.contains(m) {
-            state.sampleMessageIDs.append(m)
-        }
         // Suspicious slot content.
         var suspicious: SlotIndicators = []
         var suspiciousValue: String?
@@ -241,47 +276,33 @@ public struct DetectionEngine: Sendable {
                 suspiciousValue = value
             }
         }
-        if let value = suspiciousValue {
-            state.suspiciousYoung.insert(accountKey, at: now)
-            if state.firstSuspiciousEvent == nil { state.firstSuspiciousEvent = now }
-            for name in suspicious.names { state.indicatorCounts[name, default: 0] += 1 }
-            if let i = state.topSlots.firstIndex(where: { $0.value == value }) {
-                state.topSlots[i].count += 1
-            } else if state.topSlots.count < 8 {
-                state.topSlots.append((value, 1, suspicious))
-            } else if let minIndex = state.topSlots.indices.min(by: { state.topSlots[$0].count < state.topSlots[$1].count }) {
-                // Space-saving replacement: the new value inherits the smallest count.
-                state.topSlots[minIndex] = (value, state.topSlots[minIndex].count + 1, suspicious)
-            }
-        }
         // The account's use of this template: how much of its sending it is, and the baseline's count.
         var pairHash = StableHash()
         pairHash.value = key
         pairHash.combine(Int64(bitPattern: accountKey))
-        var pair = PairState()
         let pairSlot: BoundedKeyTable<PairState>.Slot
         if let p = pairs.find(pairHash.value) {
             pairSlot = p
-            pair = pairs[p]
             pairs.touch(p, at: now)
         } else {
-            pairSlot = pairs.insert(key: pairHash.value, name: "", value: pair, at: now)
+            pairSlot = pairs.insert(key: pairHash.value, name: "", value: PairState(), at: now)
         }
-        pair.events &+= 1
-        let share = Double(pair.events) / Double(max(1, accountEvents))
-        if spread && share >= configuration.swarm.minTemplateShare {
-            state.spreadYoung.insert(accountKey, at: now)
-            if state.firstYoungEvent == nil { state.firstYoungEvent = now }
+        pairs[pairSlot].events &+= 1
+        let share = Double(pairs[pairSlot].events) / Double(max(1, accountEvents))
+        let counts = spread && share >= configuration.swarm.minTemplateShare
+        var countInBaseline = false
+        if counts {
             let interval = configuration.swarm.windowSeconds * 1_000_000
-            if pair.lastCounted.map({ now.microseconds - $0.microseconds >= interval }) ?? true {
-                pair.lastCounted = now
-                state.baseline.add(1, at: now)
+            if pairs[pairSlot].lastCounted.map({ now.microseconds - $0.microseconds >= interval }) ?? true {
+                pairs[pairSlot].lastCounted = now
+                countInBaseline = true
             }
         }
-        pairs[pairSlot] = pair
-        pairs.enforceBudget()
-        templates[slot] = state
-        templates.enforceBudget()
+        templates[slot].recordYoung(
+            text: match.text, account: accountKey, at: now, messageID: event.messageID ?? event.queueID,
+            suspiciousValue: suspiciousValue, indicators: suspicious, countsForSwarm: counts,
+            countInBaseline: countInBaseline)
+        let state = templates[slot]
         let template = AlertTemplate(id: match.id.description, text: match.text)
         if configuration.swarm.enabled && spread { swarm(event, state, template, into: &alerts) }
         if configuration.slots.enabled && suspiciousValue != nil { slotContent(event, state, template, into: &alerts) }
@@ -306,12 +327,8 @@ public struct DetectionEngine: Sendable {
         pairHash.combine(Int64(bitPattern: StableHash.of(event.account)))
         guard pairs.find(pairHash.value) == nil else { return }
         _ = pairs.insert(key: pairHash.value, name: "", value: PairState(events: 0, lastCounted: now), at: now)
-        pairs.enforceBudget()
         let slot = templateSlot(match, at: now)
-        var state = templates[slot]
-        state.baseline.add(scale, at: now)
-        templates[slot] = state
-        templates.enforceBudget()
+        templates[slot].baseline.add(scale, at: now)
     }
 
     /// The template's state, created when new.
@@ -350,9 +367,11 @@ public struct DetectionEngine: Sendable {
         let sd = base.completedIntervals > 0 ? base.standardDeviation : 0
         let threshold = max(Double(rule.minYoungAccounts), mean * rule.baselineFactor, mean + rule.baselineSigmas * sd)
         guard Double(count) >= threshold else { return }
-        let accounts = accountNames(state.spreadYoung, at: now)
         let ratio = Double(count) / threshold
         let severity: Severity = ratio >= 5 || !state.topSlots.isEmpty ? .critical : ratio >= 2 ? .high : .medium
+        guard lifecycle.wants(kind: "template_swarm", key: template.id, severity: severity, accountsTotal: count,
+                              volume: Int(state.youngMessages.value(at: now)), at: now) else { return }
+        let accounts = accountNames(state.spreadYoung, at: now)
         var evidence: [(String, JSONValue)] = [
             ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),
             ("window", .string(DurationText.format(rule.windowSeconds))),
@@ -385,9 +404,11 @@ public struct DetectionEngine: Sendable {
         let distinct = state.suspiciousYoung.value(at: now)
         let count = Int(distinct.value)
         guard count >= rule.minYoungAccounts else { return }
-        let accounts = accountNames(state.suspiciousYoung, at: now)
         let strongest = state.topSlots.map { SlotContent.score($0.indicators) }.max() ?? 0
         let severity: Severity = count >= 4 * rule.minYoungAccounts ? .critical : strongest >= 4 ? .high : .medium
+        guard lifecycle.wants(kind: "slot_content", key: template.id, severity: severity, accountsTotal: count,
+                              volume: count, at: now) else { return }
+        let accounts = accountNames(state.suspiciousYoung, at: now)
         var evidence: [(String, JSONValue)] = [
             ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),
             ("window", .string(DurationText.format(rule.windowSeconds))), ("threshold", .int(rule.minYoungAccounts)),
@@ -413,18 +434,20 @@ public struct DetectionEngine: Sendable {
     private mutating func fanIn(_ event: SendEvent, accountKey: UInt64, domainKey: UInt64, into alerts: inout [Alert]) {
         let rule = configuration.fanIn
         let now = event.time
-        let recipient = event.recipient.lowercased()
-        var targets = [("recipient:" + recipient, StableHash.of("r:" + recipient), rule.minYoungAccountsPerRecipient)]
-        if rule.minYoungAccountsPerDomain > 0 {
-            targets.append(("domain:" + String(recipient.addressDomain), domainKey ^ 0x5bd1_e995_5bd1_e995,
-                            rule.minYoungAccountsPerDomain))
-        }
-        for (name, key, minimum) in targets {
+        // Keys are hashed from the bytes; the display name is only made when a key is new.
+        let targets: [(domain: Bool, key: UInt64, minimum: Int)] =
+            rule.minYoungAccountsPerDomain > 0
+            ? [(false, Self.addressHash(event.recipient), rule.minYoungAccountsPerRecipient),
+               (true, domainKey ^ 0x5bd1_e995_5bd1_e995, rule.minYoungAccountsPerDomain)]
+            : [(false, Self.addressHash(event.recipient), rule.minYoungAccountsPerRecipient)]
+        for (isDomain, key, minimum) in targets {
             let slot: BoundedKeyTable<FanInState>.Slot
             if let s = fanIn.find(key) {
                 slot = s
                 fanIn.touch(s, at: now)
             } else {
+                let recipient = event.recipient.lowercased()
+                let name = isDomain ? "domain:" + String(recipient.addressDomain) : "recipient:" + recipient
                 slot = fanIn.insert(
                     key: key, name: name,
                     value: FanInState(
@@ -434,18 +457,22 @@ public struct DetectionEngine: Sendable {
                         first: now),
                     at: now)
             }
-            var state = fanIn[slot]
-            state.young.insert(accountKey, at: now)
-            fanIn[slot] = state
+            fanIn[slot].young.insert(accountKey, at: now)
+            let state = fanIn[slot]
             let distinct = state.young.value(at: now)
             guard Int(distinct.value) >= minimum else { continue }
+            let name = fanIn.name(slot)
+            let severity: Severity = Int(distinct.value) >= 3 * minimum ? .high : .medium
+            guard lifecycle.wants(kind: "recipient_fanin", key: name, severity: severity,
+                                  accountsTotal: Int(distinct.value), volume: Int(distinct.value), at: now)
+            else { continue }
             let accounts = accountNames(state.young, at: now)
             let evidence: [(String, JSONValue)] = [
                 ("target", .string(name)), ("young_accounts", .int(Int(distinct.value))), ("exact", .bool(distinct.isExact)),
                 ("window", .string(DurationText.format(rule.windowSeconds))), ("threshold", .int(minimum)),
             ] + ageEvidence(accounts, at: now)
             let finding = Finding(
-                kind: "recipient_fanin", key: name, severity: Int(distinct.value) >= 3 * minimum ? .high : .medium,
+                kind: "recipient_fanin", key: name, severity: severity,
                 score: Double(distinct.value) / Double(minimum), firstEventTime: state.first,
                 accounts: Array(accounts.prefix(configuration.maxAlertAccounts)),
                 accountsTotal: max(Int(distinct.value), accounts.count), volume: Int(distinct.value), template: nil,
@@ -456,7 +483,6 @@ public struct DetectionEngine: Sendable {
                 ])
             emit(lifecycle.take(finding, at: now), into: &alerts)
         }
-        fanIn.enforceBudget()
     }
 
     private mutating func rate(_ event: SendEvent, into alerts: inout [Alert]) {
@@ -473,10 +499,8 @@ public struct DetectionEngine: Sendable {
                 value: RateState(count: SlidingCount(horizonMicroseconds: rule.windowSeconds * 1_000_000, bucketCount: 60), first: now),
                 at: now)
         }
-        var state = rates[slot]
-        state.count.add(1, at: now)
-        rates[slot] = state
-        rates.enforceBudget()
+        rates[slot].count.add(1, at: now)
+        let state = rates[slot]
         let n = Int(state.count.value(at: now))
         guard n > rule.limit else { return }
         let finding = Finding(

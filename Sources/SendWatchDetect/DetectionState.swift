@@ -46,6 +46,15 @@ struct YoungAccountState: ApproximateHeapSize, Sendable {
     var approximateHeapBytes: Int {
         short.approximateHeapBytes + long.approximateHeapBytes + sampleMessageIDs.count * 48
     }
+
+    mutating func record(at now: EventTime, domain: UInt64, messageID: String?, age: AccountAge) {
+        short.add(1, at: now)
+        long.add(1, at: now)
+        domains.add(domain)
+        recipients &+= 1
+        ageSeconds = age.ageSeconds
+        if sampleMessageIDs.count < 5, let m = messageID, !sampleMessageIDs.contains(m) { sampleMessageIDs.append(m) }
+    }
 }
 
 /// What the engine tracks per template.
@@ -68,8 +77,40 @@ struct TemplateState: ApproximateHeapSize, Sendable {
 
     var approximateHeapBytes: Int {
         spreadYoung.approximateHeapBytes + suspiciousYoung.approximateHeapBytes + youngMessages.approximateHeapBytes
-            + text.utf8.count + topSlots.reduce(0) { $0 + $1.value.utf8.count + 32 } + sampleMessageIDs.count * 48
-            + indicatorCounts.count * 48
+            + text.utf8.count + topSlotBytes + sampleMessageIDs.count * 48 + indicatorCounts.count * 48
+    }
+
+    /// Kept up to date by ``recordYoung``, because the table asks for the size on every update.
+    var topSlotBytes = 0
+
+    /// Records one event of a young account.
+    mutating func recordYoung(
+        text newText: String, account: UInt64, at now: EventTime, messageID: String?, suspiciousValue: String?,
+        indicators: SlotIndicators, countsForSwarm: Bool, countInBaseline: Bool
+    ) {
+        if text != newText { text = newText }
+        youngMessages.add(1, at: now)
+        if sampleMessageIDs.count < 5, let m = messageID, !sampleMessageIDs.contains(m) { sampleMessageIDs.append(m) }
+        if let value = suspiciousValue {
+            suspiciousYoung.insert(account, at: now)
+            if firstSuspiciousEvent == nil { firstSuspiciousEvent = now }
+            for name in indicators.names { indicatorCounts[name, default: 0] += 1 }
+            if let i = topSlots.firstIndex(where: { $0.value == value }) {
+                topSlots[i].count += 1
+            } else if topSlots.count < 8 {
+                topSlots.append((value, 1, indicators))
+                topSlotBytes += value.utf8.count + 32
+            } else if let minIndex = topSlots.indices.min(by: { topSlots[$0].count < topSlots[$1].count }) {
+                // Space-saving replacement: the new value inherits the smallest count.
+                topSlotBytes += value.utf8.count - topSlots[minIndex].value.utf8.count
+                topSlots[minIndex] = (value, topSlots[minIndex].count + 1, indicators)
+            }
+        }
+        if countsForSwarm {
+            spreadYoung.insert(account, at: now)
+            if firstYoungEvent == nil { firstYoungEvent = now }
+            if countInBaseline { baseline.add(1, at: now) }
+        }
     }
 }
 

@@ -1,0 +1,93 @@
+import Benchmark
+import SendWatchCore
+import SendWatchDetect
+import SendWatchFormats
+import SendWatchPipeline
+import SendWatchSimulation
+import SendWatchTemplates
+import SendWatchWindows
+
+// Inputs: the send events of a simulated `mixed` log (JSON lines, seed 1, scale 0.3), parsed once at start-up,
+// so each benchmark measures only its own layer.
+
+/// The events of a simulated log.
+func simulatedEvents() -> [SendEvent] {
+    guard let scenario = Scenario.named("mixed"),
+        var simulator = try? Simulator(configuration: SimulationConfiguration(scenario: scenario, seed: 1, scale: 0.3, format: .jsonl))
+    else { fatalError("simulation failed") }
+    var parser = JSONLinesParser()
+    var events: EventBatch = []
+    while let line = simulator.nextLine() {
+        line.bytes.withUnsafeBytes { _ = parser.parse(line: $0, into: &events) }
+    }
+    return events
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .mallocCountTotal, .peakMemoryResident],
+        timeUnits: .milliseconds,
+        warmupIterations: 1,
+        maxDuration: .seconds(3),
+        maxIterations: 20
+    )
+    let events = simulatedEvents()
+    let subjects = events.compactMap(\.subject)
+
+    Benchmark("Detection: engine over simulated events (all rules)") { benchmark in
+        var engine = DetectionEngine()
+        var alerts: [Alert] = []
+        benchmark.startMeasurement()
+        for e in events { engine.process(e, into: &alerts) }
+        engine.finish(into: &alerts)
+        benchmark.stopMeasurement()
+        blackHole(alerts.count)
+    }
+
+    Benchmark("Templates: mine every subject (cold miner, then cache hits)") { benchmark in
+        var miner = TemplateMiner()
+        benchmark.startMeasurement()
+        for s in subjects { blackHole(miner.mine(s).id) }
+        benchmark.stopMeasurement()
+    }
+
+    Benchmark("Windows: SlidingCount add + value, 1 M events") { benchmark in
+        var count = SlidingCount(horizonMicroseconds: 600_000_000, bucketCount: 60)
+        var total: UInt64 = 0
+        for i in 0..<1_000_000 {
+            let t = EventTime(microseconds: 1_800_000_000_000_000 + Int64(i) * 3_000)
+            count.add(1, at: t)
+            total &+= count.value(at: t)
+        }
+        blackHole(total)
+    }
+
+    Benchmark("Windows: SlidingDistinct insert, 1 M items over 200 k keys") { benchmark in
+        var distinct = SlidingDistinct(configuration: .init(horizonMicroseconds: 3_600_000_000))
+        var h: UInt64 = 1
+        for i in 0..<1_000_000 {
+            h = h &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            distinct.insert(h % 200_000, at: EventTime(microseconds: 1_800_000_000_000_000 + Int64(i) * 3_000))
+        }
+        blackHole(distinct.value(at: EventTime(microseconds: 1_800_000_000_000_000 + 3_000_000_000)).value)
+    }
+
+    Benchmark("Alerts: JSON-lines encoding of 10,000 alert records") { benchmark in
+        var lifecycle = AlertLifecycle()
+        var records: [Alert] = []
+        for i in 0..<10_000 {
+            let f = Finding(
+                kind: "template_swarm", key: "t\(i)", severity: .high, score: 2.5,
+                firstEventTime: EventTime(seconds: 1_800_000_000), accounts: (0..<20).map { "tenant-\($0)" },
+                accountsTotal: 20, volume: 100, template: AlertTemplate(id: "00ff00ff00ff00ff", text: "<*> sent you a private message"),
+                evidence: [("young_accounts", .int(20)), ("window", .string("1h")), ("baseline_mean", .double(1.5))],
+                reasons: ["20 young accounts used the template."])
+            records.append(contentsOf: lifecycle.take(f, at: EventTime(seconds: 1_800_000_000 + Int64(i))))
+        }
+        var writer = JSONWriter(capacity: 1 << 22)
+        benchmark.startMeasurement()
+        for r in records { r.writeJSONLine(to: &writer) }
+        benchmark.stopMeasurement()
+        blackHole(writer.bytes.count)
+    }
+}
