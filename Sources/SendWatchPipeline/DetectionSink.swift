@@ -7,6 +7,14 @@ import SendWatchFormats
 /// Alerts are encoded as JSON lines (schema version 1) into the shared ``OutputWriter``, whose buffer is
 /// written out at the end of every batch of events and at ``flush()``.
 public struct DetectionSink: EventSink {
+    /// How alert records are written.
+    public enum Format: String, Sendable, CaseIterable {
+        /// SendWatch's alert schema version 1.
+        case sendwatch
+        /// OCSF Detection Finding (class 2004).
+        case ocsf
+    }
+
     /// The engine; read its counters after the run.
     public private(set) var engine: DetectionEngine
     private let output: OutputWriter
@@ -17,9 +25,14 @@ public struct DetectionSink: EventSink {
     /// Alert records per kind.
     public private(set) var alertsByKind: [String: Int] = [:]
 
-    public init(engine: DetectionEngine, output: OutputWriter) {
+    private let format: Format
+    private let productVersion: String
+
+    public init(engine: DetectionEngine, output: OutputWriter, format: Format = .sendwatch, productVersion: String = "0.1.0") {
         self.engine = engine
         self.output = output
+        self.format = format
+        self.productVersion = productVersion
     }
 
     public mutating func accept(_ batch: EventBatch) {
@@ -40,7 +53,10 @@ public struct DetectionSink: EventSink {
 
     private mutating func write() {
         for alert in pending {
-            alert.writeJSONLine(to: &writer)
+            switch format {
+            case .sendwatch: alert.writeJSONLine(to: &writer)
+            case .ocsf: alert.writeOCSFLine(to: &writer, productVersion: productVersion)
+            }
             alertsByKind[alert.kind, default: 0] += 1
         }
         alertsWritten += pending.count

@@ -32,7 +32,13 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .long, help: "Append alerts to this file instead of standard output.")
     var output: String?
 
+    @Option(name: .long, help: "Alert records: sendwatch (schema v1, default) or ocsf (OCSF Detection Finding, class 2004).")
+    var alertFormat: String = "sendwatch"
+
     func run() throws {
+        guard let format = DetectionSink.Format(rawValue: alertFormat) else {
+            throw ValidationError("--alert-format must be sendwatch or ocsf, not '\(alertFormat)'")
+        }
         var configuration = try input.loadConfiguration()
         if let warmup {
             guard let s = DurationText.seconds(warmup) else { throw ValidationError("--warmup '\(warmup)' is not a duration like 1h") }
@@ -66,7 +72,9 @@ struct ReplayCommand: ParsableCommand {
         } else {
             writer = OutputWriter.standardOutput()
         }
-        var sink = DetectionSink(engine: engine, output: writer)
+        var sink = DetectionSink(
+            engine: engine, output: writer, format: format,
+            productVersion: SendWatchCommand.configuration.version)
         let run = EventsRun(configuration: configuration, fallbackYearHint: input.fallbackYearHint(configuration))
         let summary = run.run(paths: input.paths, sink: &sink, diagnose: printError)
         sink.finish()

@@ -1,0 +1,89 @@
+extension Alert {
+    /// The OCSF schema version the Detection Finding records follow.
+    public static let ocsfVersion = "1.3.0"
+
+    /// Writes the alert as one OCSF Detection Finding (class 2004, category Findings) JSON line.
+    ///
+    /// Mapping: `activity_id` 1/2/3 = create/update/close (`type_uid` = 2004 × 100 + activity), `time` = the
+    /// record's event time in epoch milliseconds, `severity_id` 2–5 = low–critical, `status_id` 1 (New) or 4
+    /// (Resolved, for `close`), `finding_info.uid` = the SendWatch alert id, `finding_info.title` = the kind,
+    /// `finding_info.desc` = the reasons, `first_seen_time`/`last_seen_time`, `finding_info.types` = the kind,
+    /// the implicated accounts as `observables` of type User Name (4), and SendWatch's own evidence, score,
+    /// template and accounts total under `unmapped`, unchanged.
+    public func writeOCSFLine(to w: inout JSONWriter, productVersion: String) {
+        let activity: Int
+        switch action {
+        case .create: activity = 1
+        case .update: activity = 2
+        case .close: activity = 3
+        }
+        let severityID: Int
+        switch severity {
+        case .low: severityID = 2
+        case .medium: severityID = 3
+        case .high: severityID = 4
+        case .critical: severityID = 5
+        }
+        w.beginObject()
+        w.key("class_uid"); w.int(2004)
+        w.key("class_name"); w.string("Detection Finding")
+        w.key("category_uid"); w.int(2)
+        w.key("category_name"); w.string("Findings")
+        w.key("activity_id"); w.int(activity)
+        w.key("activity_name"); w.string(action == .create ? "Create" : action == .update ? "Update" : "Close")
+        w.key("type_uid"); w.int(200_400 + activity)
+        w.key("time"); w.int64(eventTime.microseconds / 1000)
+        w.key("severity_id"); w.int(severityID)
+        w.key("severity"); w.string(severity.rawValue.prefix(1).uppercased() + severity.rawValue.dropFirst())
+        w.key("status_id"); w.int(action == .close ? 4 : 1)
+        w.key("message"); w.string(reasons.first ?? kind)
+        w.key("metadata")
+        w.beginObject()
+        w.key("version"); w.string(Self.ocsfVersion)
+        w.key("product")
+        w.beginObject()
+        w.key("name"); w.string("SendWatch")
+        w.key("vendor_name"); w.string("SendWatch")
+        w.key("version"); w.string(productVersion)
+        w.endObject()
+        w.endObject()
+        w.key("finding_info")
+        w.beginObject()
+        w.key("uid"); w.string(id)
+        w.key("title"); w.string(kind)
+        w.key("desc"); w.string(reasons.joined(separator: " "))
+        w.key("types"); w.beginArray(); w.string(kind); w.endArray()
+        w.key("first_seen_time"); w.int64(firstEventTime.microseconds / 1000)
+        w.key("last_seen_time"); w.int64(eventTime.microseconds / 1000)
+        w.endObject()
+        w.key("observables")
+        w.beginArray()
+        for a in accounts {
+            w.beginObject()
+            w.key("name"); w.string("account")
+            w.key("type_id"); w.int(4)
+            w.key("type"); w.string("User Name")
+            w.key("value"); w.string(a)
+            w.endObject()
+        }
+        w.endArray()
+        w.key("unmapped")
+        w.beginObject()
+        w.key("sendwatch_schema"); w.int(1)
+        w.key("score"); w.double(score, decimals: 3)
+        w.key("accounts_total"); w.int(accountsTotal)
+        w.key("template")
+        if let template {
+            w.beginObject()
+            w.key("id"); w.string(template.id)
+            w.key("text"); w.string(template.text)
+            w.endObject()
+        } else {
+            w.null()
+        }
+        w.key("evidence"); w.value(.object(evidence))
+        w.endObject()
+        w.endObject()
+        w.newline()
+    }
+}
