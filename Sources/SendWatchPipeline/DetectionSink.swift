@@ -82,10 +82,9 @@ public enum AccountRegistry {
         var entries: [(String, EventTime)] = []
         var problems: [Problem] = []
         var number = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // `isNewline` also takes "\r\n", which Swift reads as one character.
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             number += 1
-            var line = Substring(raw)
-            if line.hasSuffix("\r") { line = line.dropLast() }
             let trimmed = line.trimmingCharacters(in: " \t")
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             guard let comma = trimmed.lastIndex(of: ",") else {

@@ -1,4 +1,6 @@
 import Foundation
+import SendWatchCore
+import SendWatchPipeline
 import Testing
 
 /// Runs the built `sendwatch` executable, which SwiftPM puts beside the test bundle.
@@ -112,5 +114,66 @@ struct CommandLine {
         try Data(r.stdout.utf8).write(to: file)
         let check = try CommandLine.run(["config", "check", file.path])
         #expect(check.status == 0)
+    }
+}
+
+@Suite struct ReplayCommandTests {
+    @Test("replay writes the same alerts twice, exits 0, and summarises on stderr")
+    func replay() throws {
+        let path = TestPaths.dataset("mixed-s13.jsonl.log.zst")
+        let a = try CommandLine.run(["replay", path])
+        let b = try CommandLine.run(["replay", path])
+        #expect(a.status == 0)
+        #expect(!a.stdout.isEmpty)
+        #expect(a.stdout == b.stdout)
+        #expect(a.stderr.contains("alert records"))
+        for line in a.stdout.split(separator: "\n") {
+            #expect(line.hasPrefix(#"{"v":1,"id":"sw-"#))
+        }
+    }
+
+    @Test("replay exits 0 when it finds nothing")
+    func nothing() throws {
+        let r = try CommandLine.run(["replay", TestPaths.dataset("real-postfix-3.7.postfix.log.zst")])
+        #expect(r.status == 0)
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test("--accounts registry: creation times make accounts young; bad lines are reported")
+    func registry() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var log = ""
+        for i in 0..<120 {
+            log += #"{"ts":"2026-11-29T05:00:\#(String(format: "%02d", i % 60))Z","account":"tenant-new","to":"v\#(i)@m\#(i % 5).example","subject":"Hello \#(i)"}"# + "\n"
+        }
+        let input = dir.appendingPathComponent("log.jsonl")
+        try Data(log.utf8).write(to: input)
+        let registry = dir.appendingPathComponent("accounts.csv")
+        try Data("account,created_at\n# comment\ntenant-new,2026-11-29T04:00:00Z\nbroken line\n".utf8).write(to: registry)
+        let without = try CommandLine.run(["replay", input.path])
+        #expect(without.stdout.isEmpty, "first seen in the warm-up: established")
+        let with = try CommandLine.run(["replay", "--accounts", registry.path, input.path])
+        #expect(with.status == 0)
+        #expect(with.stdout.contains(#""kind":"young_account_burst""#))
+        #expect(with.stderr.contains("line 4"))
+    }
+
+    @Test("Bad replay flags are usage errors")
+    func flags() throws {
+        #expect(try CommandLine.run(["replay", "--warmup", "soon", "-"]).status == 64)
+        #expect(try CommandLine.run(["replay", "--alert-format", "xml", "-"]).status == 64)
+        #expect(try CommandLine.run(["replay", "--accounts", "/nonexistent", "-"]).status == 64)
+    }
+}
+
+@Suite struct AccountRegistryTests {
+    @Test("Registry lines: header, comments, quotes, CRLF, epoch seconds; problems by line")
+    func parse() {
+        let (entries, problems) = AccountRegistry.parse(
+            "account,created_at\r\n# c\n\"a,b\",2026-01-02T03:04:05Z\nplain,1700000000\nbad,yesterday\nnocomma\n")
+        #expect(entries.map(\.0) == ["a,b", "plain"])
+        #expect(entries.map(\.1.seconds) == [1_767_323_045, 1_700_000_000])
+        #expect(problems.map(\.line) == [5, 6])
     }
 }
