@@ -159,6 +159,21 @@ struct Scenario {
         }
     }
 
+    @Test("Under a flood of distinct young accounts and recipients the tables stay within the memory budget")
+    func memoryBudget() {
+        var config = DetectionConfiguration()
+        config.memoryBudgetBytes = 4 << 20
+        var s = Scenario(config)
+        s.send("filler", to: "x@y.example", subject: "hello", at: 0)
+        for i in 0..<60_000 {
+            s.send("acct-\(i)", to: "r\(i)@d\(i % 997).example", subject: "Org \(i % 50) sent you a private message",
+                   at: 3600 + Int64(i / 20))
+            if i % 5000 == 0 { #expect(s.engine.approximateBytes <= config.memoryBudgetBytes + (256 << 10)) }
+        }
+        #expect(s.engine.approximateBytes <= config.memoryBudgetBytes + (256 << 10))
+        #expect(s.engine.counters.evictions > 0)
+    }
+
     @Test("The same events give byte-identical alerts")
     func determinism() {
         func run() -> [UInt8] {
