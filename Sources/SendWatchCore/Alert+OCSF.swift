@@ -72,15 +72,7 @@ extension Alert {
         w.key("sendwatch_schema"); w.int(1)
         w.key("score"); w.double(score, decimals: 3)
         w.key("accounts_total"); w.int(accountsTotal)
-        w.key("template")
-        if let template {
-            w.beginObject()
-            w.key("id"); w.string(template.id)
-            w.key("text"); w.string(template.text)
-            w.endObject()
-        } else {
-            w.null()
-        }
+        w.key("template"); writeTemplate(to: &w)
         w.key("evidence"); w.value(.object(evidence))
         w.endObject()
         w.endObject()

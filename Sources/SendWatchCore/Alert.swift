@@ -140,6 +140,18 @@ extension JSONWriter {
 }
 
 extension Alert {
+    /// Writes ``template`` as `{"id", "text"}`, or `null`.
+    func writeTemplate(to w: inout JSONWriter) {
+        guard let template else {
+            w.null()
+            return
+        }
+        w.beginObject()
+        w.key("id"); w.string(template.id)
+        w.key("text"); w.string(template.text)
+        w.endObject()
+    }
+
     /// Writes the alert as one line of SendWatch's alert schema version 1, keys in this fixed order: `v`, `id`,
     /// `action`, `kind`, `severity`, `score`, `event_time`, `first_event_time`, `accounts`, `accounts_total`,
     /// `template`, `evidence`, `reasons`.
@@ -157,15 +169,7 @@ extension Alert {
         for a in accounts { w.string(a) }
         w.endArray()
         w.key("accounts_total"); w.int(accountsTotal)
-        w.key("template")
-        if let template {
-            w.beginObject()
-            w.key("id"); w.string(template.id)
-            w.key("text"); w.string(template.text)
-            w.endObject()
-        } else {
-            w.null()
-        }
+        w.key("template"); writeTemplate(to: &w)
         w.key("evidence"); w.value(.object(evidence))
         w.key("reasons"); w.beginArray()
         for r in reasons { w.string(r) }

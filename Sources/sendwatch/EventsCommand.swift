@@ -29,15 +29,7 @@ struct EventsCommand: ParsableCommand {
             var sink = CountingEventSink()
             summary = run.run(paths: input.paths, sink: &sink, diagnose: printError)
         } else {
-            let writer: OutputWriter
-            if let output {
-                switch OutputWriter.appending(path: output) {
-                case .success(let w): writer = w
-                case .failure(let e): throw ValidationError("\(e)")
-                }
-            } else {
-                writer = OutputWriter.standardOutput()
-            }
+            let writer = try openOutput(output)
             var sink = JSONLinesEventSink(output: writer)
             summary = run.run(paths: input.paths, sink: &sink, diagnose: printError)
             if let errno = writer.writeErrno {

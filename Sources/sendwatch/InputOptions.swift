@@ -85,6 +85,15 @@ struct InputOptions: ParsableArguments {
     }
 }
 
+/// Standard output, or `path` opened for appending; an unusable path is a usage error.
+func openOutput(_ path: String?) throws -> OutputWriter {
+    guard let path else { return OutputWriter.standardOutput() }
+    switch OutputWriter.appending(path: path) {
+    case .success(let w): return w
+    case .failure(let e): throw ValidationError("\(e)")
+    }
+}
+
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }

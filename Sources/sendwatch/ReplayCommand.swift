@@ -63,15 +63,7 @@ struct ReplayCommand: ParsableCommand {
             if problems.count > 10 { printError("sendwatch: \(accounts): \(problems.count - 10) more bad lines") }
             for (account, created) in entries { engine.register(account: account, created: created) }
         }
-        let writer: OutputWriter
-        if let output {
-            switch OutputWriter.appending(path: output) {
-            case .success(let w): writer = w
-            case .failure(let e): throw ValidationError("\(e)")
-            }
-        } else {
-            writer = OutputWriter.standardOutput()
-        }
+        let writer = try openOutput(output)
         var sink = DetectionSink(
             engine: engine, output: writer, format: format,
             productVersion: SendWatchCommand.configuration.version)
