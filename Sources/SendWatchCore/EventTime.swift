@@ -65,30 +65,28 @@ public struct EventTime: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 }
 
+/// Appends `value` in decimal, zero-padded to `width` digits (at most 20), with a `-` for negatives.
+/// Shared with the other modules of the package that render text without Foundation.
 @inline(__always)
-private func appendDigits(_ value: Int, width: Int, to bytes: inout [UInt8]) {
-    var v = value
-    if v < 0 {
-        bytes.append(UInt8(ascii: "-"))
-        v = -v
-    }
-    var tmp: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+package func appendDigits(_ value: Int, width: Int, to bytes: inout [UInt8]) {
+    var v = value.magnitude
+    if value < 0 { bytes.append(UInt8(ascii: "-")) }
+    // 20 digits hold any 64-bit magnitude.
+    var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
     var n = 0
     withUnsafeMutableBytes(of: &tmp) { buf in
         repeat {
             buf[n] = UInt8(ascii: "0") &+ UInt8(v % 10)
             v /= 10
             n += 1
-        } while v > 0 && n < 12
-        while n < width && n < 12 {
+        } while v > 0 && n < 20
+        while n < width && n < 20 {
             buf[n] = UInt8(ascii: "0")
             n += 1
         }
-        var i = n - 1
-        while i >= 0 {
-            bytes.append(buf[i])
-            i -= 1
+        while n > 0 {
+            n -= 1
+            bytes.append(buf[n])
         }
     }
 }

@@ -10,26 +10,10 @@ enum TextBytes {
         s.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    /// Appends a non-negative integer, zero-padded to `width`.
+    /// Appends a non-negative integer, zero-padded to `width` (negative values print as 0).
+    @inline(__always)
     static func appendDigits(_ value: Int, width: Int = 1, to bytes: inout [UInt8]) {
-        var v = max(0, value)
-        var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var n = 0
-        withUnsafeMutableBytes(of: &tmp) { buf in
-            repeat {
-                buf[n] = UInt8(ascii: "0") &+ UInt8(v % 10)
-                v /= 10
-                n += 1
-            } while v > 0 && n < 24
-            while n < width && n < 24 {
-                buf[n] = UInt8(ascii: "0")
-                n += 1
-            }
-            while n > 0 {
-                n -= 1
-                bytes.append(buf[n])
-            }
-        }
+        SendWatchCore.appendDigits(max(0, value), width: width, to: &bytes)
     }
 
     private static let upperHex: [UInt8] = Array("0123456789ABCDEF".utf8)

@@ -25,3 +25,15 @@ import Testing
         }
     }
 }
+
+@Suite struct DigitsTests {
+    @Test("Decimal digits: padding, negatives, 64-bit extremes", arguments: [
+        (0, 1, "0"), (7, 3, "007"), (-42, 1, "-42"), (1_795_932_000_000, 1, "1795932000000"),
+        (Int.max, 1, "9223372036854775807"), (Int.min, 1, "-9223372036854775808"),
+    ])
+    func digits(value: Int, width: Int, expected: String) {
+        var bytes: [UInt8] = []
+        appendDigits(value, width: width, to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == expected)
+    }
+}
