@@ -39,7 +39,11 @@ indirect enum JSONNode: Decodable, Sendable {
         do {
             return .success(try JSONDecoder().decode(JSONNode.self, from: Data(bytes)))
         } catch let DecodingError.dataCorrupted(context) {
-            return .failure(JSONSyntaxError(reason: "not valid JSON (\(context.debugDescription))"))
+            let detail = context.debugDescription
+            if detail.isEmpty || detail.contains("not valid JSON") {
+                return .failure(JSONSyntaxError(reason: "not valid JSON"))
+            }
+            return .failure(JSONSyntaxError(reason: "not valid JSON (\(detail.prefix(120)))"))
         } catch let DecodingError.typeMismatch(_, context) {
             // Only reachable for values no JSON type accepts, e.g. a number beyond Double's range.
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")

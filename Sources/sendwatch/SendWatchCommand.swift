@@ -10,6 +10,6 @@ struct SendWatchCommand: ParsableCommand {
             (plain, zstd or gzip; files or stdin) and turns them into per-recipient send events.
             """,
         version: "0.1.0",
-        subcommands: [EventsCommand.self, ConfigCommand.self, SimulateCommand.self]
+        subcommands: [EventsCommand.self, ConfigCommand.self, SimulateCommand.self, EvalCommand.self]
     )
 }
