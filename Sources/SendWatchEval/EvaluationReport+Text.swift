@@ -52,10 +52,10 @@ extension EvaluationReport {
         out += "\nLook-alikes: \(lookAlikeAccountsFlagged) account(s) flagged; unlabelled: "
         out += "\(unlabelledAccountsFlagged) account(s) flagged\n"
         var groups = TextTable([
-            .init(title: "id", alignment: .left, maxWidth: 24),
+            .init(title: "id", alignment: .left, maxWidth: 22),
             .init(title: "kind", alignment: .left, maxWidth: 22),
-            .init(title: "flagged", alignment: .right, maxWidth: 15),
-            .init(title: "e.g.", alignment: .left, maxWidth: 28),
+            .init(title: "flagged", alignment: .right, maxWidth: 11),
+            .init(title: "e.g.", alignment: .left, maxWidth: 34),
         ])
         for g in lookAlikes {
             groups.add([g.id, g.kind, "\(g.flagged)/\(g.accounts)", g.flaggedSample.first ?? ""])
