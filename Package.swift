@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "SendWatchSimulation", targets: ["SendWatchSimulation"]),
         .library(name: "SendWatchDetect", targets: ["SendWatchDetect"]),
         .library(name: "SendWatchPipeline", targets: ["SendWatchPipeline"]),
+        .library(name: "SendWatchEval", targets: ["SendWatchEval"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -48,6 +49,7 @@ let package = Package(
         .target(name: "SendWatchWindows", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .target(name: "SendWatchTemplates", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .target(name: "SendWatchSimulation", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
+        .target(name: "SendWatchEval", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .target(
             name: "SendWatchDetect",
             dependencies: ["SendWatchCore", "SendWatchWindows", "SendWatchTemplates"],
@@ -65,7 +67,7 @@ let package = Package(
             name: "sendwatch",
             dependencies: [
                 "SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats", "SendWatchSimulation",
-                "SendWatchDetect", "SendWatchTemplates",
+                "SendWatchDetect", "SendWatchTemplates", "SendWatchEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -94,6 +96,11 @@ let package = Package(
             name: "SendWatchSimulationTests",
             dependencies: ["SendWatchSimulation", "SendWatchCore", "SendWatchFormats", "SendWatchPipeline"],
             resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SendWatchEvalTests",
+            dependencies: ["SendWatchEval", "SendWatchCore", "SendWatchSimulation"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,77 @@
+public import SendWatchCore
+
+/// The parts of one SendWatch alert record (schema v1, as `Alert.writeJSONLine` writes it) that scoring uses.
+///
+/// Required keys: `v` (must be 1), `id`, `action` (`create`, `update` or `close`), `kind`, `event_time`
+/// (RFC 3339) and `accounts` (array of strings). `accounts_total`, when present, must be a non-negative
+/// integer; every other key (`severity`, `score`, `first_event_time`, `template`, `evidence`, `reasons`, ...)
+/// is ignored. Only the *listed* accounts are scored: an alert capped to its first N accounts counts those N,
+/// never `accounts_total`.
+public struct AlertRecord: Sendable, Equatable {
+    public var id: String
+    public var action: AlertAction
+    public var kind: String
+    public var eventTime: EventTime
+    /// The listed accounts, as written.
+    public var accounts: [String]
+    /// The detector's total (may exceed `accounts.count`); `accounts.count` when absent.
+    public var accountsTotal: Int
+
+    public init(
+        id: String, action: AlertAction, kind: String, eventTime: EventTime, accounts: [String],
+        accountsTotal: Int? = nil
+    ) {
+        self.id = id
+        self.action = action
+        self.kind = kind
+        self.eventTime = eventTime
+        self.accounts = accounts
+        self.accountsTotal = accountsTotal ?? accounts.count
+    }
+
+    /// Why a line is not a usable alert record.
+    public enum LineProblem: Error, Sendable, Equatable {
+        /// The line is not one JSON object with the required keys and types; the text says which.
+        case malformed(String)
+        /// `v` is a number other than 1: a schema this scorer does not know. Fatal for the whole file.
+        case unsupportedVersion(String)
+    }
+
+    /// Reads one alert line (without its newline).
+    ///
+    /// - Complexity: O(n) in the line length (one JSON parse).
+    public static func parse(line: some Collection<UInt8>) -> Result<AlertRecord, LineProblem> {
+        let makeError: (String) -> EvaluationError = { EvaluationError(code: .invalidLabels, message: $0) }
+        let node: JSONNode
+        switch JSONNode.parse(line) {
+        case .success(let n): node = n
+        case .failure(let e): return .failure(.malformed(e.reason))
+        }
+        do throws(EvaluationError) {
+            let f = try JSONFields(node, path: "", makeError: makeError)
+            let v = try f.require("v")
+            guard case .int(let version) = v else {
+                return .failure(.malformed("'v' must be the number 1, not \(v.typeName)"))
+            }
+            guard version == 1 else { return .failure(.unsupportedVersion(String(version))) }
+            let actionText = try f.string("action")
+            guard let action = AlertAction(rawValue: actionText) else {
+                return .failure(.malformed("'action' must be create, update or close, not '\(actionText.prefix(40))'"))
+            }
+            var total: Int?
+            if let t = f.object["accounts_total"] {
+                guard case .int(let n) = t, n >= 0, n <= Int64(Int32.max) else {
+                    return .failure(.malformed("'accounts_total' must be a non-negative integer"))
+                }
+                total = Int(n)
+            }
+            return .success(
+                AlertRecord(
+                    id: try f.string("id"), action: action, kind: try f.string("kind"),
+                    eventTime: try f.time("event_time"), accounts: try f.stringArray("accounts"),
+                    accountsTotal: total))
+        } catch {
+            return .failure(.malformed(error.message))
+        }
+    }
+}

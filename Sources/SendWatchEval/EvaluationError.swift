@@ -1,0 +1,37 @@
+/// Why an evaluation could not be made: the labels or the alerts are unusable.
+///
+/// Bad alert *lines* are not errors: they are counted in ``EvaluationReport/badLines`` and the evaluation goes
+/// on. Only input that makes every number meaningless throws: labels that do not follow the schema, or an alert
+/// record of a schema version this scorer does not know.
+public struct EvaluationError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What kind of input failed.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Value: String, Hashable, Sendable {
+            case invalidLabels = "invalid_labels"
+            case unsupportedAlertVersion = "unsupported_alert_version"
+            case invalidRequirement = "invalid_requirement"
+        }
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+
+        /// The labels are not valid JSON or miss a required key or have a value of the wrong type.
+        public static let invalidLabels = Code(.invalidLabels)
+        /// An alert record has a `v` other than 1.
+        public static let unsupportedAlertVersion = Code(.unsupportedAlertVersion)
+        /// A `--require` expression cannot be parsed.
+        public static let invalidRequirement = Code(.invalidRequirement)
+
+        public var description: String { value.rawValue }
+    }
+
+    public var code: Code
+    /// A sentence saying what is wrong and where (the JSON path of the key, or the line number).
+    public var message: String
+
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

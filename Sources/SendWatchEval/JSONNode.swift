@@ -1,0 +1,142 @@
+internal import Foundation
+internal import SendWatchCore
+
+/// A parsed JSON value, used to read labels and alert records with precise, path-naming errors.
+///
+/// Parsing goes through Foundation's `JSONDecoder` (neither labels nor alert files are a hot path), which
+/// refuses invalid JSON, lone surrogates, numbers out of `Double` range and nesting deeper than its limit by
+/// throwing; nothing here can trap on hostile input.
+indirect enum JSONNode: Decodable, Sendable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONNode])
+    case object([String: JSONNode])
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? c.decode(Int64.self) {
+            self = .int(i)
+        } else if let d = try? c.decode(Double.self) {
+            self = .double(d)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([JSONNode].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONNode].self))
+        }
+    }
+
+    /// Parses `bytes` as one JSON value; on failure returns a short reason.
+    static func parse(_ bytes: some Collection<UInt8>) -> Result<JSONNode, JSONSyntaxError> {
+        do {
+            return .success(try JSONDecoder().decode(JSONNode.self, from: Data(bytes)))
+        } catch let DecodingError.dataCorrupted(context) {
+            let detail = context.debugDescription
+            if detail.isEmpty || detail.contains("not valid JSON") {
+                return .failure(JSONSyntaxError(reason: "not valid JSON"))
+            }
+            return .failure(JSONSyntaxError(reason: "not valid JSON (\(detail.prefix(120)))"))
+        } catch let DecodingError.typeMismatch(_, context) {
+            // Only reachable for values no JSON type accepts, e.g. a number beyond Double's range.
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return .failure(JSONSyntaxError(reason: "not valid JSON: unreadable value at '\(path)'"))
+        } catch {
+            return .failure(JSONSyntaxError(reason: "not valid JSON"))
+        }
+    }
+
+    /// The JSON type's name, for error messages.
+    var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .int, .double: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+
+    /// A short text form of a scalar for display (`string` unquoted); containers are summarised.
+    var displayText: String {
+        switch self {
+        case .null: "null"
+        case .bool(let b): b ? "true" : "false"
+        case .int(let i): String(i)
+        case .double(let d): String(d)
+        case .string(let s): s
+        case .array(let a): "[\(a.count) items]"
+        case .object(let o): "{\(o.count) keys}"
+        }
+    }
+}
+
+/// Why bytes are not one JSON value.
+struct JSONSyntaxError: Error {
+    var reason: String
+}
+
+/// Reads typed fields of a JSON object, naming the full key path in every error.
+struct JSONFields {
+    let object: [String: JSONNode]
+    /// The path of this object, e.g. `incidents[2]`; empty at the top level.
+    let path: String
+    let makeError: (String) -> EvaluationError
+
+    init(_ node: JSONNode, path: String, makeError: @escaping (String) -> EvaluationError) throws(EvaluationError) {
+        self.path = path
+        self.makeError = makeError
+        guard case .object(let o) = node else {
+            throw makeError("\(path.isEmpty ? "the top level" : "'\(path)'") must be a JSON object, not \(node.typeName)")
+        }
+        object = o
+    }
+
+    func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    func has(_ key: String) -> Bool { object[key] != nil }
+
+    func require(_ key: String) throws(EvaluationError) -> JSONNode {
+        guard let v = object[key] else { throw makeError("missing required key '\(keyPath(key))'") }
+        return v
+    }
+
+    func string(_ key: String) throws(EvaluationError) -> String {
+        let v = try require(key)
+        guard case .string(let s) = v else { throw makeError("'\(keyPath(key))' must be a string, not \(v.typeName)") }
+        return s
+    }
+
+    func time(_ key: String) throws(EvaluationError) -> EventTime {
+        let s = try string(key)
+        guard let t = RFC3339.parse(s) else {
+            throw makeError("'\(keyPath(key))' is not an RFC 3339 time like 2026-11-29T07:15:00Z: '\(s.prefix(60))'")
+        }
+        return t
+    }
+
+    func array(_ key: String) throws(EvaluationError) -> [JSONNode] {
+        let v = try require(key)
+        guard case .array(let a) = v else { throw makeError("'\(keyPath(key))' must be an array, not \(v.typeName)") }
+        return a
+    }
+
+    func stringArray(_ key: String) throws(EvaluationError) -> [String] {
+        var out: [String] = []
+        for (i, item) in try array(key).enumerated() {
+            guard case .string(let s) = item else {
+                throw makeError("'\(keyPath(key))[\(i)]' must be a string, not \(item.typeName)")
+            }
+            out.append(s)
+        }
+        return out
+    }
+}
