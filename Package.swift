@@ -107,7 +107,7 @@ let package = Package(
             name: "SendWatchPipelineTests",
             dependencies: [
                 "SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats", "SendWatchDetect",
-                "SendWatchSimulation",
+                "SendWatchSimulation", "SendWatchEval",
             ],
             // Read from the source tree by path (TestPaths), so that SENDWATCH_UPDATE_GOLDENS can rewrite them.
             exclude: ["Goldens"],
