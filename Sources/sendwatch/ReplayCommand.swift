@@ -68,7 +68,9 @@ struct ReplayCommand: ParsableCommand {
             engine: engine, output: writer, format: format,
             productVersion: SendWatchCommand.configuration.version)
         let run = EventsRun(configuration: configuration, fallbackYearHint: input.fallbackYearHint(configuration))
-        let summary = run.run(paths: input.paths, sink: &sink, diagnose: printError)
+        var progress = ProgressSink(sink)
+        let summary = run.run(paths: input.paths, sink: &progress, diagnose: printError)
+        sink = progress.inner
         sink.finish()
         let c = sink.engine.counters
         var text = summary.text
