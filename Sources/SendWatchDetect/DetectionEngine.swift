@@ -518,20 +518,41 @@ public struct DetectionEngine: Sendable {
         "re", "fw", "fwd", "aw", "wg", "sv", "vs", "vl", "antw", "doorst", "tr", "rif", "ri", "enc", "odp", "pd", "r",
     ]
 
-    /// Whether a subject starts with a reply or forward marker (`Re:`, `Fwd:`, `AW:`, `Re[2]:` ...).
-    static func isConversation(_ subject: String) -> Bool {
-        var prefix = ""
-        for ch in subject.unicodeScalars.prefix(12) {
-            if ch == ":" { break }
-            if ch == "[" || ch == "(" { break }
-            guard ch.properties.isAlphabetic else { return false }
-            prefix.unicodeScalars.append(ch)
+    /// Whether a subject starts with a reply or forward marker (`Re:`, `Fwd:`, `AW:`, `Re[2]:` ...): up to 6
+    /// ASCII letters, optionally a `[n]` or `(n)` counter, then `:`. Reads at most 16 bytes, allocates nothing.
+    package static func isConversation(_ subject: String) -> Bool {
+        var s = subject
+        return s.withUTF8 { utf8 -> Bool in
+            var word: UInt64 = 0
+            var letters = 0
+            var i = 0
+            let n = min(utf8.count, 16)
+            while i < n {
+                var b = utf8[i]
+                guard (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A else { break }
+                b |= 0x20
+                guard letters < 6 else { return false }
+                word = word << 8 | UInt64(b)
+                letters += 1
+                i += 1
+            }
+            guard letters > 0, i < n else { return false }
+            if utf8[i] == UInt8(ascii: "[") || utf8[i] == UInt8(ascii: "(") {
+                let close = utf8[i] == UInt8(ascii: "[") ? UInt8(ascii: "]") : UInt8(ascii: ")")
+                i += 1
+                while i < n && utf8[i] >= 0x30 && utf8[i] <= 0x39 { i += 1 }
+                guard i < n, utf8[i] == close else { return false }
+                i += 1
+            }
+            guard i < n, utf8[i] == UInt8(ascii: ":") else { return false }
+            return conversationPrefixWords.contains(word)
         }
-        guard !prefix.isEmpty, subject.unicodeScalars.contains(":") else { return false }
-        let rest = subject.drop { $0 != ":" && $0 != "[" && $0 != "(" }
-        guard rest.first == ":" || rest.contains(":") else { return false }
-        return conversationPrefixes.contains(prefix.lowercased())
     }
+
+    /// ``conversationPrefixes`` packed as ASCII bytes into integers, for the byte-level check.
+    static let conversationPrefixWords: Set<UInt64> = Set(conversationPrefixes.map { p in
+        p.utf8.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+    })
 
     // MARK: - Evidence helpers
 

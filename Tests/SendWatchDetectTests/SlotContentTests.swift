@@ -29,3 +29,14 @@ import Testing
         #expect(SlotContent.indicators(of: text).names == [])
     }
 }
+
+@Suite struct ConversationTests {
+    @Test("Reply and forward markers are conversation; other colons are not", arguments: [
+        ("Re: hello", true), ("RE: hello", true), ("Fwd: x", true), ("AW: Termin", true), ("Re[2]: x", true),
+        ("re(3): x", true), ("SV: x", true), ("Status: done", false), ("Welcome to Acme", false), ("Re hello", false),
+        ("", false), ("Réf: x", false), ("Invoice: 42", false), ("Re[x]: y", false),
+    ])
+    func conversation(subject: String, expected: Bool) {
+        #expect(DetectionEngine.isConversation(subject) == expected)
+    }
+}
