@@ -30,6 +30,9 @@ public struct SendEvent: Hashable, Sendable {
     /// The status of the first attempt.
     public var status: DeliveryStatus
 
+    /// Inlinable so that a parser in another module moves its strings into the event instead of copying them
+    /// (one retain per field fewer per event).
+    @inlinable
     public init(
         time: EventTime, host: String? = nil, account: String, accountSource: AccountSource, accountCreated: EventTime? = nil,
         sender: String, recipient: String, subject: String? = nil, template: String? = nil, messageID: String? = nil,

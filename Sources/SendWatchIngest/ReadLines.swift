@@ -18,13 +18,32 @@
 ///   - framer: frames the bytes; its counters keep counting across calls.
 ///   - consumer: receives every line.
 ///   - chunkBytes: size of the decompressed chunk buffer, allocated once per call (default 256 KiB).
+///   - prefetch: whether to decode on a second thread (``Prefetch``; default ``Prefetch/off``). The lines,
+///     the error and every counter are the same either way.
 /// - Throws: the ``IngestError`` from `source`.
-/// - Complexity: O(n) in the decompressed size; memory is `chunkBytes` plus the source's and framer's bounds.
+/// - Complexity: O(n) in the decompressed size; memory is `chunkBytes` (``Prefetch/chunkCount`` × `chunkBytes`
+///   with a decoder thread) plus the source's and framer's bounds.
 public func readLines<C: LineConsumer>(
     from source: inout InputSource,
     framer: inout LineFramer,
     into consumer: inout C,
-    chunkBytes: Int = 256 * 1024
+    chunkBytes: Int = 256 * 1024,
+    prefetch: Prefetch = .off
+) throws(IngestError) {
+    switch prefetch.resolved(for: source.compression) {
+    case .thread:
+        try readLinesPrefetching(from: &source, framer: &framer, into: &consumer, chunkBytes: chunkBytes)
+    case .off, .automatic:
+        try readLinesInline(from: &source, framer: &framer, into: &consumer, chunkBytes: chunkBytes)
+    }
+}
+
+/// ``readLines(from:framer:into:chunkBytes:prefetch:)`` on the calling thread.
+func readLinesInline<C: LineConsumer>(
+    from source: inout InputSource,
+    framer: inout LineFramer,
+    into consumer: inout C,
+    chunkBytes: Int
 ) throws(IngestError) {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(chunkBytes, 1), alignment: 16)
     defer { buffer.deallocate() }

@@ -1,6 +1,6 @@
 public import SendWatchCore
 public import SendWatchFormats
-import SendWatchIngest
+public import SendWatchIngest
 
 /// What `sendwatch events` (and later `replay`) counted over a run.
 public struct RunSummary: Sendable {
@@ -231,8 +231,12 @@ public struct EventsRun {
     /// An input that cannot be opened, or whose compressed data is damaged, is reported through `diagnose`
     /// and listed in ``RunSummary/failures``; the events before the damage have been handed to the sink and
     /// the next input is read.
+    ///
+    /// With `prefetch` ``Prefetch/automatic`` (the default), compressed inputs are decoded on a second thread
+    /// when the machine has at least two cores; ``Prefetch/off`` and ``Prefetch/thread`` force the choice. The
+    /// events and the summary are the same either way.
     public func run<Sink: EventSink>(
-        paths: [String], sink: inout Sink, diagnose: (String) -> Void
+        paths: [String], sink: inout Sink, prefetch: Prefetch = .automatic, diagnose: (String) -> Void
     ) -> RunSummary {
         var summary = RunSummary()
         let parsers = ParserSet(
@@ -260,7 +264,7 @@ public struct EventsRun {
             }
             consumer.beginInput(format: configuration.format, yearHint: hint)
             do {
-                try readLines(from: &source, framer: &framer, into: &consumer)
+                try readLines(from: &source, framer: &framer, into: &consumer, prefetch: prefetch)
             } catch {
                 diagnose("sendwatch: \(error); the events before this point were written, the rest of this input is skipped")
                 summary.failures.append("\(error)")

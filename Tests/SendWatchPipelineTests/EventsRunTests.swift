@@ -1,6 +1,7 @@
 import Foundation
 import SendWatchCore
 import SendWatchFormats
+import SendWatchIngest
 import SendWatchPipeline
 import Testing
 
@@ -166,5 +167,47 @@ func withYear(_ year: Int, _ configuration: Configuration = Configuration()) -> 
         #expect(events.first?.account == "t-42")
         #expect(events.first?.subject == "Welcome")
         #expect(events.first?.time.description == "2026-11-29T05:00:00.123Z")
+    }
+}
+
+@Suite("Events run with and without a decoder thread")
+struct EventsRunPrefetchTests {
+    private func run(_ paths: [String], prefetch: Prefetch) -> (RunSummary, [SendEvent], [String]) {
+        let run = EventsRun(configuration: withYear(2026), fallbackYearHint: .year(2026))
+        var sink = CollectingEventSink()
+        var diagnostics: [String] = []
+        let summary = run.run(paths: paths, sink: &sink, prefetch: prefetch) { diagnostics.append($0) }
+        return (summary, sink.events, diagnostics)
+    }
+
+    @Test("Datasets, and a damaged dataset, give the same events, summary and messages either way")
+    func sameEvents() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = TestPaths.dataset("real-postfix-3.7.postfix.log.zst")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: source))
+        let truncated = dir.appendingPathComponent("truncated.log.zst")
+        try bytes.prefix(bytes.count / 2).write(to: truncated)
+        var corruptBytes = bytes
+        corruptBytes[corruptBytes.count / 2] ^= 0xFF
+        let corrupt = dir.appendingPathComponent("corrupt.log.zst")
+        try corruptBytes.write(to: corrupt)
+        let inputs = [
+            [source], [TestPaths.dataset("real-postfix-3.7-rsyslog.postfix.log.zst")],
+            [TestPaths.dataset("real-exim-4.96.exim.log.zst")], [TestPaths.dataset("notify-sample.jsonl.log.zst")],
+            [truncated.path, TestPaths.dataset("notify-sample.jsonl.log.zst")], [corrupt.path, source],
+        ]
+        for paths in inputs {
+            let (inlineSummary, inlineEvents, inlineMessages) = run(paths, prefetch: .off)
+            let (threadSummary, threadEvents, threadMessages) = run(paths, prefetch: .thread)
+            #expect(inlineEvents.count > 10)
+            #expect(threadEvents == inlineEvents)
+            #expect(threadMessages == inlineMessages)
+            #expect(threadSummary.text == inlineSummary.text)
+            #expect(threadSummary.failures == inlineSummary.failures)
+            #expect(threadSummary.bytes == inlineSummary.bytes)
+            #expect(threadSummary.lines == inlineSummary.lines)
+            #expect(threadSummary.partialLinesDropped == inlineSummary.partialLinesDropped)
+        }
     }
 }

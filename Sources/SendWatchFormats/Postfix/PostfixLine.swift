@@ -15,33 +15,48 @@ enum PostfixLine {
     /// - Complexity: O(length of the id), one pass.
     static func readQueueID(_ p: UnsafeRawBufferPointer, at start: Int) -> (id: Range<Int>, rest: Int)? {
         let n = p.count
+        guard start >= 0, let base = p.baseAddress else { return nil }
         let limit = min(n, start + queueIDLengths.upperBound + 1)
-        var i = max(0, start)
-        var hex = true
-        var vowel = false
-        var z = false
-        // The alphanumeric run and its shape in one pass (the same rules as ``isQueueID(_:_:)``).
-        while i < limit {
-            let b = p[i]
-            if b &- 0x30 < 10 {
+        var i = start
+        var seen: UInt8 = 0
+        // The alphanumeric run and its shape in one pass (the same rules as ``isQueueID(_:_:)``): one table
+        // load per byte, the classes of the run OR-ed together.
+        queueIDClasses.withUnsafeBufferPointer { classes in
+            while i < limit {
+                // Safe: start <= i < limit <= n, and the table has 256 entries.
+                let c = classes[Int(base.load(fromByteOffset: i, as: UInt8.self))]
+                if c == 0 { break }
+                seen |= c
                 i += 1
-                continue
             }
-            let letter = (b | 0x20) &- 0x61
-            guard letter < 26 else { break }
-            if (vowelBits >> UInt32(letter)) & 1 != 0 { vowel = true }
-            if b >= 0x61 {
-                hex = false
-                if letter == 25 { z = true }
-            } else if letter > 5 {
-                hex = false
-            }
-            i += 1
         }
-        guard start >= 0, i + 1 < n, p[i] == UInt8(ascii: ":"), p[i + 1] == 0x20 else { return nil }
+        guard i + 1 < n, p[i] == UInt8(ascii: ":"), p[i + 1] == 0x20 else { return nil }
         let count = i - start
-        guard queueIDLengths.contains(count), hex || (!vowel && z && count >= 10) else { return nil }
+        guard queueIDLengths.contains(count) else { return nil }
+        let hex = seen & QueueIDClass.notHex == 0
+        let vowel = seen & QueueIDClass.vowel != 0
+        let z = seen & QueueIDClass.lowerZ != 0
+        guard hex || (!vowel && z && count >= 10) else { return nil }
         return (start..<i, i + 2)
+    }
+
+    /// Bits of ``queueIDClasses``.
+    private enum QueueIDClass {
+        static let alphanumeric: UInt8 = 1
+        static let notHex: UInt8 = 2
+        static let vowel: UInt8 = 4
+        static let lowerZ: UInt8 = 8
+    }
+
+    /// Per byte: 0 for a byte that ends a queue id run, else ``QueueIDClass`` bits.
+    private static let queueIDClasses: [UInt8] = (0..<256).map { v -> UInt8 in
+        let b = UInt8(v)
+        guard isAlphanumeric(b) else { return 0 }
+        var c = QueueIDClass.alphanumeric
+        if b >= 0x61 || b > UInt8(ascii: "F") && b >= 0x41 { c |= QueueIDClass.notHex }
+        if (b >= 0x41) && (vowelBits >> UInt32((b | 0x20) &- 0x61)) & 1 != 0 { c |= QueueIDClass.vowel }
+        if b == UInt8(ascii: "z") { c |= QueueIDClass.lowerZ }
+        return c
     }
 
     /// Bit `k` is set when the `k`-th letter of the alphabet is a vowel (a, e, i, o, u).
