@@ -27,11 +27,11 @@ struct EventsCommand: ParsableCommand {
         let summary: RunSummary
         if countOnly {
             var sink = CountingEventSink()
-            summary = run.run(paths: input.paths, sink: &sink, diagnose: printError)
+            summary = run.run(paths: input.paths, sink: &sink, prefetch: input.prefetch, diagnose: printError)
         } else {
             let writer = try openOutput(output)
             var sink = JSONLinesEventSink(output: writer)
-            summary = run.run(paths: input.paths, sink: &sink, diagnose: printError)
+            summary = run.run(paths: input.paths, sink: &sink, prefetch: input.prefetch, diagnose: printError)
             if let errno = writer.writeErrno {
                 printError("sendwatch: \(OutputError(path: writer.name, errno: errno))")
                 printError(summary.text)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SendWatchCore
 import SendWatchFormats
+import SendWatchIngest
 import SendWatchPipeline
 
 /// Options every reading subcommand shares: the config file and the input flags that override it.
@@ -20,6 +21,9 @@ struct InputOptions: ParsableArguments {
 
     @Option(name: .long, help: "Longest line kept, in bytes; longer lines are skipped and counted.")
     var maxLineBytes: Int?
+
+    @Flag(name: .long, help: "Decompress on the main thread too (default: a second thread for compressed inputs on 2+ cores).")
+    var singleThread = false
 
     @Argument(help: "Log files, read in the order given; '-' reads standard input. Default: standard input.")
     var inputs: [String] = []
@@ -69,6 +73,9 @@ struct InputOptions: ParsableArguments {
         }
         return configuration
     }
+
+    /// How compressed inputs are decoded.
+    var prefetch: Prefetch { singleThread ? .off : .automatic }
 
     /// The inputs, with stdin when none are given.
     var paths: [String] { inputs.isEmpty ? ["-"] : inputs }

@@ -69,7 +69,7 @@ struct ReplayCommand: ParsableCommand {
             productVersion: SendWatchCommand.configuration.version)
         let run = EventsRun(configuration: configuration, fallbackYearHint: input.fallbackYearHint(configuration))
         var progress = ProgressSink(sink)
-        let summary = run.run(paths: input.paths, sink: &progress, diagnose: printError)
+        let summary = run.run(paths: input.paths, sink: &progress, prefetch: input.prefetch, diagnose: printError)
         sink = progress.inner
         sink.finish()
         let c = sink.engine.counters
