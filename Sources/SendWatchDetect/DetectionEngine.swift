@@ -33,7 +33,7 @@ public struct DetectionCounters: Sendable, Equatable {
 /// number of keys.
 ///
 /// Memory: ``DetectionConfiguration/memoryBudgetBytes`` is shared out as young accounts 30 %, templates 20 %,
-/// pairs 10 %, recipients 30 %, account rates 10 % (each table also has an entry bound); at a bound the entry
+/// pairs 10 %, recipients 30 %, account rates 5 %, slot values 5 % (each table also has an entry bound); at a bound the entry
 /// updated least recently is evicted and counted in ``DetectionCounters/evictions``. An evicted key starts
 /// over, so the figures in later alerts may be smaller than the truth, never larger. Distinct counts are exact
 /// up to ``DetectionConfiguration/maxAlertAccounts`` accounts per key and estimated beyond (HyperLogLog, about
@@ -51,6 +51,8 @@ public struct DetectionEngine: Sendable {
     private var pairs: BoundedKeyTable<PairState>
     private var fanIn: BoundedKeyTable<FanInState>
     private var rates: BoundedKeyTable<RateState>
+    /// Distinct young accounts per (template, slot value), over the slot-content window.
+    private var slotValues: BoundedKeyTable<FanInState>
     public private(set) var counters = DetectionCounters()
     /// The newest event time seen (the watermark).
     public private(set) var watermark: EventTime?
@@ -66,7 +68,8 @@ public struct DetectionEngine: Sendable {
         templates = BoundedKeyTable(maxEntries: 50_000, maxBytes: budget / 10 * 2)
         pairs = BoundedKeyTable(maxEntries: 1_000_000, maxBytes: budget / 10)
         fanIn = BoundedKeyTable(maxEntries: 500_000, maxBytes: budget / 10 * 3)
-        rates = BoundedKeyTable(maxEntries: 500_000, maxBytes: budget / 10)
+        rates = BoundedKeyTable(maxEntries: 500_000, maxBytes: budget / 20)
+        slotValues = BoundedKeyTable(maxEntries: 200_000, maxBytes: budget / 20)
     }
 
     /// Adds a creation time from the account registry.
@@ -77,7 +80,7 @@ public struct DetectionEngine: Sendable {
     /// Approximate bytes held by the detection tables.
     public var approximateBytes: Int {
         young.approximateBytes + templates.approximateBytes + pairs.approximateBytes + fanIn.approximateBytes
-            + rates.approximateBytes
+            + rates.approximateBytes + slotValues.approximateBytes
     }
 
     /// Processes one event; appends the alert records it causes to `alerts`.
@@ -145,6 +148,7 @@ public struct DetectionEngine: Sendable {
         pairs.enforceBudget()
         fanIn.enforceBudget()
         rates.enforceBudget()
+        slotValues.enforceBudget()
     }
 
     /// The event's template, or `nil` when it has none: no subject or template id, or a reply or forward
@@ -223,6 +227,7 @@ public struct DetectionEngine: Sendable {
             alerts.append(r)
         }
         counters.evictions = young.evictions + templates.evictions + pairs.evictions + fanIn.evictions + rates.evictions
+            + slotValues.evictions
     }
 
     // MARK: - Rules
@@ -266,6 +271,24 @@ public struct DetectionEngine: Sendable {
         let now = event.time
         let key = match.id.rawValue
         let slot = templateSlot(match, at: now)
+        // Young accounts per slot value (the first four slots of the template).
+        for value in match.slots.prefix(4) {
+            let valueKey = Self.slotValueKey(template: key, value: value)
+            let vs: BoundedKeyTable<FanInState>.Slot
+            if let found = slotValues.find(valueKey) {
+                vs = found
+                slotValues.touch(found, at: now)
+            } else {
+                vs = slotValues.insert(
+                    key: valueKey, name: "",
+                    value: FanInState(
+                        young: SlidingDistinct(configuration: .init(
+                            horizonMicroseconds: configuration.slots.windowSeconds * 1_000_000, exactCapacity: 64)),
+                        first: now),
+                    at: now)
+            }
+            slotValues[vs].young.insert(accountKey, at: now)
+        }
         // Suspicious slot content.
         var suspicious: SlotIndicators = []
         var suspiciousValue: String?
@@ -381,7 +404,7 @@ public struct DetectionEngine: Sendable {
             ("young_messages", .int(Int(state.youngMessages.value(at: now)))),
         ]
         evidence.append(contentsOf: ageEvidence(accounts, at: now))
-        evidence.append(("top_suspicious_slot_values", slotEvidence(state)))
+        evidence.append(("top_suspicious_slot_values", slotEvidence(state, template: template, at: now)))
         evidence.append(("sample_message_ids", .array(state.sampleMessageIDs.map { .string($0) })))
         let finding = Finding(
             kind: "template_swarm", key: template.id, severity: severity, score: ratio,
@@ -414,7 +437,7 @@ public struct DetectionEngine: Sendable {
             ("window", .string(DurationText.format(rule.windowSeconds))), ("threshold", .int(rule.minYoungAccounts)),
             ("min_slot_score", .double(rule.minScore)),
             ("indicators", .object(state.indicatorCounts.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
-            ("top_suspicious_slot_values", slotEvidence(state)),
+            ("top_suspicious_slot_values", slotEvidence(state, template: template, at: now)),
         ]
         evidence.append(contentsOf: ageEvidence(accounts, at: now))
         evidence.append(("sample_message_ids", .array(state.sampleMessageIDs.map { .string($0) })))
@@ -576,10 +599,39 @@ public struct DetectionEngine: Sendable {
         ]))]
     }
 
-    private func slotEvidence(_ state: TemplateState) -> JSONValue {
+    /// The most used suspicious slot values, each with its uses and the distinct young accounts that used it in
+    /// the slot-content window (`null` when the value's counter was evicted).
+    private func slotEvidence(_ state: TemplateState, template: AlertTemplate, at now: EventTime) -> JSONValue {
         let top = state.topSlots.sorted { $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value }.prefix(5)
-        return .array(top.map { .object([("value", .string($0.value)), ("count", .int($0.count)),
-                                          ("indicators", .array($0.indicators.names.map { .string($0) }))]) })
+        let templateKey = UInt64(template.id, radix: 16) ?? StableHash.of(template.id)
+        return .array(top.map { entry in
+            let young = slotValues.find(Self.slotValueKey(template: templateKey, value: entry.value)).map {
+                JSONValue.int(Int(slotValues[$0].young.value(at: now).value))
+            } ?? .null
+            return .object([("value", .string(entry.value)), ("count", .int(entry.count)), ("young_accounts", young),
+                            ("indicators", .array(entry.indicators.names.map { .string($0) }))])
+        })
+    }
+
+    /// The key of a slot value within a template: case and surrounding spaces do not matter.
+    static func slotValueKey(template: UInt64, value: String) -> UInt64 {
+        var h = StableHash()
+        h.value ^= template
+        var v = value
+        v.withUTF8 { utf8 in
+            var start = 0
+            var end = utf8.count
+            while start < end && (utf8[start] == 0x20 || utf8[start] == 0x09) { start += 1 }
+            while end > start && (utf8[end - 1] == 0x20 || utf8[end - 1] == 0x09) { end -= 1 }
+            var x = h.value
+            for i in start..<end {
+                var b = utf8[i]
+                if b >= 0x41 && b <= 0x5A { b |= 0x20 }
+                x = (x ^ UInt64(b)) &* 0x100_0000_01b3
+            }
+            h.value = x
+        }
+        return h.value
     }
 }
 
