@@ -130,7 +130,9 @@ struct ParsingConsumer<Sink: EventSink>: LineConsumer {
     static var detectionByteLimit: Int { 1 << 20 }
 
     var parsers: ParserSet
-    var sink: Sink
+    /// The caller's sink, written through in place: holding a copy would make every array in the sink (the
+    /// detection engine's tables) copy itself on its first write, and again when the copy is handed back.
+    let sink: UnsafeMutablePointer<Sink>
     var batch: EventBatch = []
     var format: LogFormat?
     var yearHint: YearHint = .none
@@ -140,7 +142,7 @@ struct ParsingConsumer<Sink: EventSink>: LineConsumer {
     var unknownFormatLines = 0
     var lines = 0
 
-    init(parsers: ParserSet, sink: Sink) {
+    init(parsers: ParserSet, sink: UnsafeMutablePointer<Sink>) {
         self.parsers = parsers
         self.sink = sink
         batch.reserveCapacity(64)
@@ -164,7 +166,7 @@ struct ParsingConsumer<Sink: EventSink>: LineConsumer {
         }
         _ = parsers.parse(format, line, into: &batch)
         if !batch.isEmpty {
-            sink.accept(batch)
+            sink.pointee.accept(batch)
             batch.removeAll(keepingCapacity: true)
         }
     }
@@ -195,7 +197,7 @@ struct ParsingConsumer<Sink: EventSink>: LineConsumer {
                 _ = parsers.parse(decided, raw, into: &batch)
             }
             if !batch.isEmpty {
-                sink.accept(batch)
+                sink.pointee.accept(batch)
                 batch.removeAll(keepingCapacity: true)
             }
         }
@@ -204,7 +206,7 @@ struct ParsingConsumer<Sink: EventSink>: LineConsumer {
     /// Ends an input: settles a format still undecided (a short file).
     mutating func endInput() {
         if format == nil && !held.isEmpty { settle(detector.bestGuess) }
-        sink.flush()
+        sink.pointee.flush()
     }
 }
 
@@ -242,7 +244,9 @@ public struct EventsRun {
         let parsers = ParserSet(
             configuration: configuration, jsonMapping: configuration.jsonFieldMapping,
             postfix: nil, exim: nil, jsonl: nil)
-        var consumer = ParsingConsumer(parsers: parsers, sink: sink)
+        // Safe: the pointer is used only inside this closure, while `sink` is not accessed otherwise.
+        return withUnsafeMutablePointer(to: &sink) { sinkPointer in
+        var consumer = ParsingConsumer(parsers: parsers, sink: sinkPointer)
         var framer = LineFramer(maxLineBytes: configuration.maxLineBytes)
         for path in paths {
             var source: InputSource
@@ -274,9 +278,8 @@ public struct EventsRun {
         }
         var tail: EventBatch = []
         let counters = consumer.parsers.finish(into: &tail)
-        if !tail.isEmpty { consumer.sink.accept(tail) }
-        consumer.sink.flush()
-        sink = consumer.sink
+        if !tail.isEmpty { consumer.sink.pointee.accept(tail) }
+        consumer.sink.pointee.flush()
         summary.parse = counters
         summary.bytes = framer.bytes
         if consumer.unknownFormatLines > 0 {
@@ -287,6 +290,7 @@ public struct EventsRun {
         summary.partialLinesDropped = framer.partialLinesDropped
         summary.events = counters.events
         return summary
+        }
     }
 }
 

@@ -17,7 +17,7 @@ struct ProgressSink<Inner: EventSink>: EventSink {
     private var lastPrint = Date()
     private var printed = false
 
-    init(_ inner: Inner) {
+    init(_ inner: consuming Inner) {
         self.inner = inner
         self.enabled = isatty(2) == 1
     }

@@ -64,14 +64,15 @@ struct ReplayCommand: ParsableCommand {
             for (account, created) in entries { engine.register(account: account, created: created) }
         }
         let writer = try openOutput(output)
-        var sink = DetectionSink(
-            engine: engine, output: writer, format: format,
-            productVersion: SendWatchCommand.configuration.version)
+        // The engine and the sink are moved, never copied: a second reference would make the tables copy
+        // themselves on their next write.
+        var progress = ProgressSink(DetectionSink(
+            engine: consume engine, output: writer, format: format,
+            productVersion: SendWatchCommand.configuration.version))
         let run = EventsRun(configuration: configuration, fallbackYearHint: input.fallbackYearHint(configuration))
-        var progress = ProgressSink(sink)
         let summary = run.run(paths: input.paths, sink: &progress, prefetch: input.prefetch, diagnose: printError)
-        sink = progress.inner
-        sink.finish()
+        progress.inner.finish()
+        let sink = progress.inner
         let c = sink.engine.counters
         var text = summary.text
         text += "; detection: \(c.youngEvents) events of young accounts, \(c.lateEvents) late events dropped, "
