@@ -81,6 +81,7 @@ struct ReplayCommand: ParsableCommand {
             text += " by kind: " + sink.alertsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         }
         text += ", \(sink.engine.miner.templateCount) templates, \(c.evictions) table evictions"
+        text += ", detection tables ≈ \(sink.engine.approximateBytes >> 20) MiB of \(configuration.detection.memoryBudgetBytes >> 20) MiB"
         if let errno = writer.writeErrno {
             printError("sendwatch: \(OutputError(path: writer.name, errno: errno))")
             printError(text)
