@@ -104,8 +104,12 @@ public struct DetectionEngine: Sendable {
         let age = ages.observe(account: event.account, created: event.accountCreated, at: now)
         guard age.isYoung else {
             // Old accounts only feed the baselines, and only during the warm-up.
-            if configuration.swarm.enabled, age.basis == .warmup, let match = mine(event) {
-                seedBaseline(match, event, now)
+            if configuration.swarm.enabled, age.basis == .warmup, inWarmupTail(now) {
+                if let match = mine(event) { seedBaseline(match, event, now) }
+            } else if learnsFrom(event) {
+                // Established traffic teaches the miner the platform's templates, so that a young account's
+                // text lands in a slot instead of becoming a template of its own.
+                _ = mine(event)
             }
             return
         }
@@ -338,11 +342,26 @@ public struct DetectionEngine: Sendable {
     /// rate at which accounts newly appeared on each template in the last quarter of the warm-up, scaled to a
     /// window, is a fair (slightly high) estimate of that trickle, so it is counted into the template's baseline
     /// as if those accounts had been young.
+    /// Whether an established account's event is mined to learn templates: one subject in eight, chosen by a
+    /// fixed hash of the subject, so the same subjects are chosen in every run. Every template in steady use is
+    /// learned, and the miner sees an eighth of the established traffic.
+    private func learnsFrom(_ event: SendEvent) -> Bool {
+        guard configuration.swarm.enabled || configuration.slots.enabled else { return false }
+        if event.template != nil { return true }
+        guard let subject = event.subject else { return false }
+        return StableHash.of(subject) & 7 == 0
+    }
+
+    /// Whether `now` lies in the last quarter of the warm-up, when the baselines are seeded.
+    private func inWarmupTail(_ now: EventTime) -> Bool {
+        let warmup = configuration.ages.warmupSeconds * 1_000_000
+        guard warmup >= 4, let start = ages.streamStart, !ages.warmupEnded(at: now) else { return false }
+        return now.microseconds - start.microseconds >= warmup - warmup / 4
+    }
+
     private mutating func seedBaseline(_ match: TemplateMatch, _ event: SendEvent, _ now: EventTime) {
         let warmup = configuration.ages.warmupSeconds * 1_000_000
-        guard warmup > 0, let start = ages.streamStart, !ages.warmupEnded(at: now) else { return }
         let quarter = warmup / 4
-        guard now.microseconds - start.microseconds >= warmup - quarter, quarter > 0 else { return }
         let scale = UInt32(clamping: max(1, (configuration.swarm.windowSeconds * 1_000_000 + quarter / 2) / quarter))
         let key = match.id.rawValue
         var pairHash = StableHash()
