@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// Upcoming features every target builds with (see `../shared/STYLE.md`, section 6).
+/// Upcoming features every target builds with (house style, section 6: strict Swift 6 concurrency and imports).
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),

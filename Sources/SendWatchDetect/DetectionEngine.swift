@@ -118,18 +118,12 @@ public struct DetectionEngine: Sendable {
 
         let accountKey = StableHash.of(event.account)
         let domainKey = Self.domainHash(event.recipient)
-        let slot: BoundedKeyTable<YoungAccountState>.Slot
-        if let s = young.find(accountKey) {
-            slot = s
-            young.touch(s, at: now)
-        } else {
-            slot = young.insert(
-                key: accountKey, name: event.account,
-                value: YoungAccountState(
-                    short: SlidingCount(horizonMicroseconds: configuration.burst.windowSeconds * 1_000_000, bucketCount: 60),
-                    long: SlidingCount(horizonMicroseconds: configuration.burst.longWindowSeconds * 1_000_000, bucketCount: 60),
-                    firstEvent: now, ageSeconds: age.ageSeconds, ageBasis: age.basis),
-                at: now)
+        let burstRule = configuration.burst
+        let slot = young.slot(for: accountKey, at: now, name: event.account) {
+            YoungAccountState(
+                short: SlidingCount(horizonMicroseconds: burstRule.windowSeconds * 1_000_000, bucketCount: 60),
+                long: SlidingCount(horizonMicroseconds: burstRule.longWindowSeconds * 1_000_000, bucketCount: 60),
+                firstEvent: now, ageSeconds: age.ageSeconds, ageBasis: age.basis)
         }
         // One in-place update: the table hands the value out uniquely, so its arrays are not copied.
         young[slot].record(at: now, domain: domainKey, messageID: event.messageID ?? event.queueID, age: age)
@@ -278,18 +272,10 @@ public struct DetectionEngine: Sendable {
         // Young accounts per slot value (the first four slots of the template).
         for value in match.slots.prefix(4) {
             let valueKey = Self.slotValueKey(template: key, value: value)
-            let vs: BoundedKeyTable<FanInState>.Slot
-            if let found = slotValues.find(valueKey) {
-                vs = found
-                slotValues.touch(found, at: now)
-            } else {
-                vs = slotValues.insert(
-                    key: valueKey, name: "",
-                    value: FanInState(
-                        young: SlidingDistinct(configuration: .init(
-                            horizonMicroseconds: configuration.slots.windowSeconds * 1_000_000, exactCapacity: 64)),
-                        first: now),
-                    at: now)
+            let window = configuration.slots.windowSeconds * 1_000_000
+            let vs = slotValues.slot(for: valueKey, at: now, name: "") {
+                FanInState(
+                    young: SlidingDistinct(configuration: .init(horizonMicroseconds: window, exactCapacity: 64)), first: now)
             }
             slotValues[vs].young.insert(accountKey, at: now)
         }
@@ -307,13 +293,7 @@ public struct DetectionEngine: Sendable {
         var pairHash = StableHash()
         pairHash.value = key
         pairHash.combine(Int64(bitPattern: accountKey))
-        let pairSlot: BoundedKeyTable<PairState>.Slot
-        if let p = pairs.find(pairHash.value) {
-            pairSlot = p
-            pairs.touch(p, at: now)
-        } else {
-            pairSlot = pairs.insert(key: pairHash.value, name: "", value: PairState(), at: now)
-        }
+        let pairSlot = pairs.slot(for: pairHash.value, at: now, name: "") { PairState() }
         pairs[pairSlot].events &+= 1
         let share = Double(pairs[pairSlot].events) / Double(max(1, accountEvents))
         let counts = spread && share >= configuration.swarm.minTemplateShare
@@ -375,26 +355,18 @@ public struct DetectionEngine: Sendable {
 
     /// The template's state, created when new.
     private mutating func templateSlot(_ match: TemplateMatch, at now: EventTime) -> BoundedKeyTable<TemplateState>.Slot {
-        let key = match.id.rawValue
-        if let s = templates.find(key) {
-            templates.touch(s, at: now)
-            return s
-        }
         let cap = max(16, configuration.maxAlertAccounts)
-        return templates.insert(
-            key: key, name: match.id.description,
-            value: TemplateState(
+        let swarmWindow = configuration.swarm.windowSeconds * 1_000_000
+        let slotWindow = configuration.slots.windowSeconds * 1_000_000
+        let halfLife = configuration.swarm.baselineHalfLifeWindows
+        return templates.slot(for: match.id.rawValue, at: now, name: match.id.description) {
+            TemplateState(
                 text: match.text,
-                spreadYoung: SlidingDistinct(configuration: .init(
-                    horizonMicroseconds: configuration.swarm.windowSeconds * 1_000_000, exactCapacity: cap)),
-                suspiciousYoung: SlidingDistinct(configuration: .init(
-                    horizonMicroseconds: configuration.slots.windowSeconds * 1_000_000, exactCapacity: cap)),
-                youngMessages: SlidingCount(
-                    horizonMicroseconds: configuration.swarm.windowSeconds * 1_000_000, bucketCount: 60),
-                baseline: EWMABaseline(configuration: .init(
-                    intervalMicroseconds: configuration.swarm.windowSeconds * 1_000_000,
-                    halfLifeIntervals: configuration.swarm.baselineHalfLifeWindows))),
-            at: now)
+                spreadYoung: SlidingDistinct(configuration: .init(horizonMicroseconds: swarmWindow, exactCapacity: cap)),
+                suspiciousYoung: SlidingDistinct(configuration: .init(horizonMicroseconds: slotWindow, exactCapacity: cap)),
+                youngMessages: SlidingCount(horizonMicroseconds: swarmWindow, bucketCount: 60),
+                baseline: EWMABaseline(configuration: .init(intervalMicroseconds: swarmWindow, halfLifeIntervals: halfLife)))
+        }
     }
 
     private mutating func swarm(_ event: SendEvent, _ state: TemplateState, _ template: AlertTemplate, into alerts: inout [Alert]) {
@@ -483,21 +455,17 @@ public struct DetectionEngine: Sendable {
                (true, domainKey ^ 0x5bd1_e995_5bd1_e995, rule.minYoungAccountsPerDomain)]
             : [(false, Self.addressHash(event.recipient), rule.minYoungAccountsPerRecipient)]
         for (isDomain, key, minimum) in targets {
-            let slot: BoundedKeyTable<FanInState>.Slot
-            if let s = fanIn.find(key) {
-                slot = s
-                fanIn.touch(s, at: now)
-            } else {
-                let recipient = event.recipient.lowercased()
-                let name = isDomain ? "domain:" + String(recipient.addressDomain) : "recipient:" + recipient
-                slot = fanIn.insert(
-                    key: key, name: name,
-                    value: FanInState(
-                        young: SlidingDistinct(configuration: .init(
-                            horizonMicroseconds: rule.windowSeconds * 1_000_000,
-                            exactCapacity: max(16, min(configuration.maxAlertAccounts, 256)))),
-                        first: now),
-                    at: now)
+            let capacity = max(16, min(configuration.maxAlertAccounts, 256))
+            let slot = fanIn.slot(
+                for: key, at: now,
+                name: isDomain
+                    ? "domain:" + String(event.recipient.lowercased().addressDomain)
+                    : "recipient:" + event.recipient.lowercased()
+            ) {
+                FanInState(
+                    young: SlidingDistinct(configuration: .init(
+                        horizonMicroseconds: rule.windowSeconds * 1_000_000, exactCapacity: capacity)),
+                    first: now)
             }
             fanIn[slot].young.insert(accountKey, at: now)
             let state = fanIn[slot]
@@ -531,15 +499,8 @@ public struct DetectionEngine: Sendable {
         let rule = configuration.accountRate
         let now = event.time
         let key = StableHash.of(event.account)
-        let slot: BoundedKeyTable<RateState>.Slot
-        if let s = rates.find(key) {
-            slot = s
-            rates.touch(s, at: now)
-        } else {
-            slot = rates.insert(
-                key: key, name: event.account,
-                value: RateState(count: SlidingCount(horizonMicroseconds: rule.windowSeconds * 1_000_000, bucketCount: 60), first: now),
-                at: now)
+        let slot = rates.slot(for: key, at: now, name: event.account) {
+            RateState(count: SlidingCount(horizonMicroseconds: rule.windowSeconds * 1_000_000, bucketCount: 60), first: now)
         }
         rates[slot].count.add(1, at: now)
         let state = rates[slot]
@@ -662,4 +623,20 @@ private func ageText(_ seconds: Int64?) -> String {
 private func format(_ d: Double) -> String {
     let r = (d * 10).rounded() / 10
     return r == r.rounded() ? String(Int(r)) : String(r)
+}
+
+extension BoundedKeyTable {
+    /// The slot of `key`, touched at `now`; when the key is absent, a new entry whose name and value are made
+    /// only then.
+    ///
+    /// - Complexity: O(1) expected; an insert may evict (see ``BoundedKeyTable``).
+    mutating func slot(
+        for key: UInt64, at now: EventTime, name: @autoclosure () -> String, make: () -> Value
+    ) -> Slot {
+        if let s = find(key) {
+            touch(s, at: now)
+            return s
+        }
+        return insert(key: key, name: name(), value: make(), at: now)
+    }
 }
