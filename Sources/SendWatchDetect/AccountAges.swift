@@ -41,8 +41,9 @@ public struct AccountAge: Sendable, Equatable {
 /// forgotten: if it comes back it is young again, with its age measured from its return (it cannot look older
 /// than it is). ``evictions`` counts evictions.
 ///
-/// Memory: 16 bytes per table slot at a load factor of at most ½, so about 32 bytes per tracked account
-/// (32 MB for the default 1 M), plus the filter (2 MB by default) and the registry.
+/// Memory: 17 bytes per table slot (key, first-seen time, flags); the slot count is the power of two at least
+/// twice ``Configuration/maxTrackedAccounts``, so about 36 MB for the default 1 M, plus the filter (2 MB by
+/// default) and the registry.
 public struct AccountAges: Sendable {
     /// Settings; times in seconds of event time.
     public struct Configuration: Sendable, Equatable {
