@@ -53,6 +53,12 @@ public struct DetectionEngine: Sendable {
     private var rates: BoundedKeyTable<RateState>
     /// Distinct young accounts per (template, slot value), over the slot-content window.
     private var slotValues: BoundedKeyTable<FanInState>
+    /// Deliveries from established accounts per recipient domain (count-min, two rotating 12 h epochs): a
+    /// domain established senders mail often (a webmail provider, a busy company) is public; a new company's
+    /// own domain is not.
+    private var establishedDomains = CountMinSketch(width: 1 << 16, depth: 4, epochMicroseconds: 12 * 3_600_000_000)
+    /// Deliveries from established accounts that make a recipient domain public.
+    static let publicDomainMinEvents: UInt64 = 20
     public private(set) var counters = DetectionCounters()
     /// The newest event time seen (the watermark).
     public private(set) var watermark: EventTime?
@@ -103,6 +109,7 @@ public struct DetectionEngine: Sendable {
         if configuration.accountRate.enabled { rate(event, into: &alerts) }
         let age = ages.observe(account: event.account, created: event.accountCreated, at: now)
         guard age.isYoung else {
+            establishedDomains.add(Self.domainHash(event.recipient), at: now)
             // Old accounts only feed the baselines, and only during the warm-up.
             if configuration.swarm.enabled, age.basis == .warmup, inWarmupTail(now) {
                 if let match = mine(event) { seedBaseline(match, event, now) }
@@ -131,7 +138,13 @@ public struct DetectionEngine: Sendable {
 
         if configuration.burst.enabled { burst(event, state, into: &alerts) }
         if let match {
-            template(event, accountKey: accountKey, accountEvents: Int(state.recipients), spread: state.isSpread,
+            // Spread: recipients in several domains, or in one domain that established senders mail too (victims
+            // at a webmail provider). A young account whose recipients all sit in one domain no established
+            // account writes to is a new company writing to itself: onboarding, not a campaign.
+            let spread = state.isSpread
+                || (state.domains.distinct == 1
+                    && establishedDomains.estimate(domainKey, at: now) >= Self.publicDomainMinEvents)
+            template(event, accountKey: accountKey, accountEvents: Int(state.recipients), spread: spread,
                      match: match, into: &alerts)
         }
         if configuration.fanIn.enabled { fanIn(event, accountKey: accountKey, domainKey: domainKey, into: &alerts) }

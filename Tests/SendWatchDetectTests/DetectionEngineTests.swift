@@ -78,6 +78,22 @@ struct Scenario {
         #expect(s.alerts.allSatisfy { !$0.accounts.contains { $0.hasPrefix("tenant-old") } })
     }
 
+    @Test("A swarm whose victims all sit at one webmail domain still fires; the domain is public")
+    func swarmAtOneWebmailDomain() {
+        var s = Scenario()
+        // Established accounts mail the webmail provider during the warm-up.
+        for i in 0..<60 { s.send("old-\(i % 6)", to: "friend\(i)@webmail.example", subject: "Weekly report \(i)", at: Int64(i * 50)) }
+        for t in 0..<15 {
+            for k in 0..<3 {
+                s.send("trial-\(t)", to: "victim\(t * 3 + k)@webmail.example",
+                       subject: "Org \(t) Team sent you a private message", at: 4000 + Int64(t * 60 + k))
+            }
+        }
+        s.finish()
+        #expect(s.kinds() == ["template_swarm"])
+        #expect(s.flagged() == Set((0..<15).map { "trial-\($0)" }))
+    }
+
     @Test("New tenants inviting colleagues on their own domain and an established tenant's reset storm stay silent")
     func lookAlikes() {
         var s = Scenario()
