@@ -60,8 +60,9 @@ public struct YoungAccountBurstRule: Sendable, Equatable {
 /// `template_swarm`: many distinct young accounts use the same template within a window, well above that
 /// template's normal rate of young accounts.
 ///
-/// Only young accounts whose recipients are spread over at least two recipient domains count: a new tenant
-/// inviting colleagues on its own domain, or a new employee writing inside the company, does not.
+/// Only young accounts whose recipients are spread over at least two recipient domains, or sit in one domain
+/// that established senders also mail (a webmail provider), count: a new tenant inviting colleagues on its own
+/// domain, which no established account writes to, does not.
 public struct TemplateSwarmRule: Sendable, Equatable {
     public var enabled = true
     /// The window. Default 1 hour.
