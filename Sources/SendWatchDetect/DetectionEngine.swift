@@ -57,6 +57,10 @@ public struct DetectionEngine: Sendable {
     /// domain established senders mail often (a webmail provider, a busy company) is public; a new company's
     /// own domain is not.
     private var establishedDomains = CountMinSketch(width: 1 << 16, depth: 4, epochMicroseconds: 12 * 3_600_000_000)
+    /// Buckets per sliding count. 50 divides every whole number of seconds in microseconds (10⁶ = 2⁶·5⁶), so
+    /// any window the configuration accepts is a whole number of buckets.
+    static let windowBuckets = 50
+
     /// Deliveries from established accounts that make a recipient domain public.
     static let publicDomainMinEvents: UInt64 = 20
     public private(set) var counters = DetectionCounters()
@@ -128,8 +132,8 @@ public struct DetectionEngine: Sendable {
         let burstRule = configuration.burst
         let slot = young.slot(for: accountKey, at: now, name: event.account) {
             YoungAccountState(
-                short: SlidingCount(horizonMicroseconds: burstRule.windowSeconds * 1_000_000, bucketCount: 60),
-                long: SlidingCount(horizonMicroseconds: burstRule.longWindowSeconds * 1_000_000, bucketCount: 60),
+                short: SlidingCount(horizonMicroseconds: burstRule.windowSeconds * 1_000_000, bucketCount: Self.windowBuckets),
+                long: SlidingCount(horizonMicroseconds: burstRule.longWindowSeconds * 1_000_000, bucketCount: Self.windowBuckets),
                 firstEvent: now, ageSeconds: age.ageSeconds, ageBasis: age.basis)
         }
         // One in-place update: the table hands the value out uniquely, so its arrays are not copied.
@@ -377,7 +381,7 @@ public struct DetectionEngine: Sendable {
                 text: match.text,
                 spreadYoung: SlidingDistinct(configuration: .init(horizonMicroseconds: swarmWindow, exactCapacity: cap)),
                 suspiciousYoung: SlidingDistinct(configuration: .init(horizonMicroseconds: slotWindow, exactCapacity: cap)),
-                youngMessages: SlidingCount(horizonMicroseconds: swarmWindow, bucketCount: 60),
+                youngMessages: SlidingCount(horizonMicroseconds: swarmWindow, bucketCount: Self.windowBuckets),
                 baseline: EWMABaseline(configuration: .init(intervalMicroseconds: swarmWindow, halfLifeIntervals: halfLife)))
         }
     }
@@ -513,7 +517,7 @@ public struct DetectionEngine: Sendable {
         let now = event.time
         let key = StableHash.of(event.account)
         let slot = rates.slot(for: key, at: now, name: event.account) {
-            RateState(count: SlidingCount(horizonMicroseconds: rule.windowSeconds * 1_000_000, bucketCount: 60), first: now)
+            RateState(count: SlidingCount(horizonMicroseconds: rule.windowSeconds * 1_000_000, bucketCount: Self.windowBuckets), first: now)
         }
         rates[slot].count.add(1, at: now)
         let state = rates[slot]

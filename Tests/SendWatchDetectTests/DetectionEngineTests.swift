@@ -190,6 +190,25 @@ struct Scenario {
         #expect(s.engine.counters.evictions > 0)
     }
 
+    @Test("Odd window lengths from a configuration are accepted (no bucket arithmetic trap)", arguments: [
+        Int64(1), 7, 61, 601, 86_399,
+    ])
+    func oddWindows(seconds: Int64) {
+        var config = DetectionConfiguration()
+        config.burst.windowSeconds = seconds
+        config.burst.longWindowSeconds = seconds * 3
+        config.swarm.windowSeconds = seconds
+        config.slots.windowSeconds = seconds
+        config.fanIn.windowSeconds = seconds
+        config.accountRate.enabled = true
+        config.accountRate.windowSeconds = seconds
+        var s = Scenario(config)
+        for i in 0..<200 {
+            s.send("a\(i % 7)", to: "r\(i)@d\(i % 3).example", subject: "Org \(i) sent you a private message", at: 3600 + Int64(i))
+        }
+        #expect(s.engine.counters.events == 200)
+    }
+
     @Test("The same events give byte-identical alerts")
     func determinism() {
         func run() -> [UInt8] {
