@@ -326,7 +326,12 @@ private struct NodeReader {
                     switch k {
                     case "max_templates": if let n = positiveInt(v, at: name, max: 10_000_000) { config.detection.miner.maxTemplates = n }
                     case "similarity": if let x = number(v, at: name, min: 0.05, max: 1) { config.detection.miner.similarity = x }
-                    case "max_tokens": if let n = positiveInt(v, at: name, max: 4096) { config.detection.miner.maxTokens = n }
+                    case "max_tokens":
+                        if let n = positiveInt(v, at: name, max: 1024) {
+                            if n < 2 { problems.append("\(name): expected an integer from 2 to 1024, got '\(n)'") } else {
+                                config.detection.miner.maxTokens = n
+                            }
+                        }
                     case "max_candidates": if let n = positiveInt(v, at: name, max: 10_000) { config.detection.miner.maxCandidates = n }
                     case "max_postings_per_token":
                         if let n = positiveInt(v, at: name, max: 10_000_000) { config.detection.miner.maxPostingsPerToken = n }

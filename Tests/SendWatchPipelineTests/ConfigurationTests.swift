@@ -1,5 +1,6 @@
 import Foundation
 import SendWatchCore
+import SendWatchDetect
 import SendWatchFormats
 import SendWatchPipeline
 import Testing
@@ -60,6 +61,7 @@ import Testing
         ("input: {format: exim, format: postfix}", "duplicated key"),
         ("input: {format: [exim]}", "input.format: expected a single value"),
         ("{{{", "not valid YAML"),
+        ("templates: {max_tokens: 1}", "templates.max_tokens: expected an integer from 2 to 1024"),
     ])
     func rejected(yaml: String, message: String) {
         #expect {
@@ -105,5 +107,29 @@ import Testing
         let open = try #require(after.range(of: "```yaml\n"))
         let close = try #require(after[open.upperBound...].range(of: "```"))
         #expect(String(after[open.upperBound..<close.lowerBound]) == Configuration.defaultsYAML)
+    }
+}
+
+@Suite struct ExtremeConfigurationTests {
+    @Test("Every accepted extreme value runs a replay without trapping", arguments: [
+        "detect: {warmup: 0, new_account_age: 1s, allowed_lateness: 0, memory_budget_mb: 1, max_tracked_accounts: 1, max_alert_accounts: 1000}",
+        "detect: {warmup: 10w, new_account_age: 520w, allowed_lateness: 520w}",
+        "alerts: {cooldown: 1s, min_update_interval: 0, growth_factor: 1.01, max_open: 1}",
+        "templates: {max_templates: 1, similarity: 0.05, max_tokens: 1, max_candidates: 1, max_postings_per_token: 1, cache_size: 1, max_slot_bytes: 1}".replacingOccurrences(of: "max_tokens: 1,", with: "max_tokens: 2,"),
+        "templates: {similarity: 1, max_tokens: 1024, cache_size: 100000000}",
+        "messages: {max_open: 1, open_timeout: 1s}",
+        "input: {max_line_bytes: 1}",
+        "rules: {young_account_burst: {window: 1s, min_recipients: 1, long_window: 7s, long_min_recipients: 1}, template_swarm: {window: 3s, min_young_accounts: 1, baseline_factor: 0, baseline_sigmas: 0, baseline_half_life_windows: 0.1, min_template_share: 0}, slot_content: {window: 1s, min_young_accounts: 1, min_score: 0.5}, recipient_fanin: {window: 1s, min_young_accounts_per_recipient: 1, min_young_accounts_per_domain: 1}, account_rate: {enabled: true, window: 1s, limit: 1}}",
+    ])
+    func extremes(yaml: String) throws {
+        let configuration = try Configuration.load(yaml: yaml)
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let writer = try OutputWriter.appending(path: dir.appendingPathComponent("a.jsonl").path).get()
+        var sink = DetectionSink(engine: DetectionEngine(configuration: configuration.detection), output: writer)
+        let summary = EventsRun(configuration: configuration).run(
+            paths: [TestPaths.dataset("mixed-s13.jsonl.log.zst")], sink: &sink) { _ in }
+        sink.finish()
+        #expect(summary.failures.isEmpty)
     }
 }
