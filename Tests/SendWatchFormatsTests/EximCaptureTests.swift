@@ -6,24 +6,7 @@ import Testing
 /// The real Exim 4.96 capture (see `Fixtures/exim/README.md`): every accepted message of `sent.jsonl` must come
 /// out of the parser with exactly its recipients, account, subject, Message-ID and first status.
 @Suite struct EximCaptureTests {
-    /// The fields of a `sent.jsonl` record this test checks.
-    struct SentRecord: Decodable {
-        struct Result: Decodable {
-            var queue_id: String?
-        }
-        var seq: Int
-        var scenario: String
-        var method: String?
-        var client_ip: String?
-        var sasl_username: String?
-        var local_uid_user: String?
-        var envelope_from: String?
-        var account_ids: [String]?
-        var subject: String?
-        var message_id: String?
-        var expected: [String: String]?
-        var result: Result?
-    }
+    typealias SentRecord = CaptureRecord
 
     static func fixture(_ name: String) throws -> Data {
         let base = try #require(Bundle.module.resourceURL)
@@ -71,9 +54,7 @@ import Testing
     @Test("Real Exim 4.96 capture: recipients, account, subject, message id and status per accepted message")
     func realCapture() throws {
         let (parser, events) = Self.parseAll(try Self.fixture("mainlog"))
-        let records = try String(decoding: Self.fixture("sent.jsonl"), as: UTF8.self)
-            .split(separator: "\n")
-            .map { try JSONDecoder().decode(SentRecord.self, from: Data($0.utf8)) }
+        let records = try CaptureRecord.decodeLines(try Self.fixture("sent.jsonl"))
 
         var byQueue: [String: [SendEvent]] = [:]
         var byMessageID: [String: [SendEvent]] = [:]
@@ -87,9 +68,9 @@ import Testing
         var usedQueues: Set<String> = []
         for r in records {
             guard let expected = r.expected, !expected.isEmpty else { continue }
-            let messageID = r.message_id.map { String($0.dropFirst().dropLast()) }
+            let messageID = r.messageId.map { String($0.dropFirst().dropLast()) }
             let mine: [SendEvent]
-            if let q = r.result?.queue_id {
+            if let q = r.result?.queueId {
                 mine = byQueue[q] ?? []
             } else if r.method == "sendmail", let m = messageID {
                 // Local submissions print no queue id to the client: match them by Message-ID.
@@ -107,27 +88,27 @@ import Testing
 
             let account: String
             let source: AccountSource
-            if let a = r.account_ids?.first {
+            if let a = r.accountIds?.first {
                 (account, source) = (a, .header)
-            } else if let a = r.sasl_username {
+            } else if let a = r.saslUsername {
                 (account, source) = (a, .authenticated)
-            } else if let a = r.local_uid_user {
+            } else if let a = r.localUidUser {
                 (account, source) = (a, .localUser)
             } else {
-                (account, source) = (r.envelope_from ?? "", .sender)
+                (account, source) = (r.envelopeFrom ?? "", .sender)
             }
             for e in mine {
                 #expect(e.account == account && e.accountSource == source, "seq \(r.seq): account \(e.account)")
                 #expect(Self.subjectMatches(logged: e.subject, sent: r.subject, seq: r.seq),
                         "seq \(r.seq): subject \(String(describing: e.subject)) vs \(String(describing: r.subject))")
                 #expect(e.messageID == messageID, "seq \(r.seq): message id")
-                #expect(e.sender == (r.envelope_from ?? ""), "seq \(r.seq): sender")
+                #expect(e.sender == (r.envelopeFrom ?? ""), "seq \(r.seq): sender")
                 #expect(e.status == wanted[e.recipient], "seq \(r.seq): status of \(e.recipient)")
                 #expect(e.host == nil)
                 if r.method == "sendmail" {
                     #expect(e.clientIP == nil)
                 } else {
-                    #expect(e.clientIP == r.client_ip, "seq \(r.seq): client ip")
+                    #expect(e.clientIP == r.clientIp, "seq \(r.seq): client ip")
                 }
             }
             checked += 1

@@ -7,22 +7,7 @@ import Testing
 /// truth (`*-sent.jsonl`, schema in the shared corpora's SOURCES.md).
 @Suite("Postfix real capture against ground truth")
 struct PostfixCaptureTests {
-    struct SentRecord: Decodable {
-        struct Result: Decodable { var queueId: String? }
-        var seq: Int
-        var sentAt: String
-        var scenario: String
-        var clientIp: String?
-        var saslUsername: String?
-        var localUidUser: String?
-        var envelopeFrom: String?
-        var accountIds: [String]?
-        var subject: String?
-        var subjectHeaderRaw: String?
-        var messageId: String?
-        var expected: [String: String]?
-        var result: Result?
-    }
+    typealias SentRecord = CaptureRecord
 
     static func fixture(_ name: String, _ ext: String) throws -> Data {
         let url = try #require(Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures/postfix"))
@@ -30,11 +15,7 @@ struct PostfixCaptureTests {
     }
 
     static func records(_ name: String) throws -> [SentRecord] {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try fixture(name, "jsonl").split(separator: UInt8(ascii: "\n")).map {
-            try decoder.decode(SentRecord.self, from: Data($0))
-        }
+        try CaptureRecord.decodeLines(try fixture(name, "jsonl"))
     }
 
     static func parse(_ log: Data) -> (events: [SendEvent], parser: PostfixParser) {
