@@ -165,15 +165,11 @@ extension Alert {
         w.key("score"); w.double(score, decimals: 3)
         w.key("event_time"); w.time(eventTime)
         w.key("first_event_time"); w.time(firstEventTime)
-        w.key("accounts"); w.beginArray()
-        for a in accounts { w.string(a) }
-        w.endArray()
+        w.key("accounts"); w.strings(accounts)
         w.key("accounts_total"); w.int(accountsTotal)
         w.key("template"); writeTemplate(to: &w)
         w.key("evidence"); w.value(.object(evidence))
-        w.key("reasons"); w.beginArray()
-        for r in reasons { w.string(r) }
-        w.endArray()
+        w.key("reasons"); w.strings(reasons)
         w.endObject()
         w.newline()
     }

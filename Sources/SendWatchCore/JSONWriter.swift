@@ -77,6 +77,13 @@ public struct JSONWriter: Sendable {
         if let value { string(value) } else { null() }
     }
 
+    /// Writes an array of strings.
+    public mutating func strings(_ values: some Sequence<String>) {
+        beginArray()
+        for v in values { string(v) }
+        endArray()
+    }
+
     /// Writes an integer value.
     public mutating func int(_ value: Int) {
         separator()

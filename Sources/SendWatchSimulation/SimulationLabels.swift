@@ -46,6 +46,13 @@ public struct SimulationLabels: Sendable {
     public var start: EventTime
     public var end: EventTime
 
+    /// Writes the `id`, `kind` and `accounts` every labelled group has.
+    static func writeGroupFields(_ g: Group, to w: inout JSONWriter) {
+        w.key("id"); w.string(g.id)
+        w.key("kind"); w.string(g.kind.rawValue)
+        w.key("accounts"); w.strings(g.accounts)
+    }
+
     /// The labels as one JSON object followed by a newline.
     public func jsonBytes() -> [UInt8] {
         var w = JSONWriter(capacity: 64 * 1024)
@@ -55,12 +62,7 @@ public struct SimulationLabels: Sendable {
         w.beginArray()
         for g in incidents {
             w.beginObject()
-            w.key("id"); w.string(g.id)
-            w.key("kind"); w.string(g.kind.rawValue)
-            w.key("accounts")
-            w.beginArray()
-            for a in g.accounts { w.string(a) }
-            w.endArray()
+            Self.writeGroupFields(g, to: &w)
             w.key("start"); w.time(g.start)
             w.key("end"); w.time(g.end)
             w.key("first_send")
@@ -76,19 +78,11 @@ public struct SimulationLabels: Sendable {
         w.beginArray()
         for g in hardNegatives {
             w.beginObject()
-            w.key("id"); w.string(g.id)
-            w.key("kind"); w.string(g.kind.rawValue)
-            w.key("accounts")
-            w.beginArray()
-            for a in g.accounts { w.string(a) }
-            w.endArray()
+            Self.writeGroupFields(g, to: &w)
             w.endObject()
         }
         w.endArray()
-        w.key("abusive_accounts")
-        w.beginArray()
-        for a in abusiveAccounts { w.string(a) }
-        w.endArray()
+        w.key("abusive_accounts"); w.strings(abusiveAccounts)
         w.key("scenario"); w.string(scenario)
         w.key("seed"); w.int64(Int64(bitPattern: seed))
         w.key("format"); w.string(format.rawValue)
