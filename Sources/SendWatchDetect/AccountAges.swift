@@ -122,8 +122,12 @@ public struct AccountAges: Sendable {
     /// - Parameter created: the creation time carried by the event itself, if any; it wins over the registry.
     /// - Complexity: O(1) amortised (one hash, a short probe; eviction sweeps amortise to O(1)).
     public mutating func observe(account: String, created: EventTime?, at now: EventTime) -> AccountAge {
+        observe(accountHash: StableHash.of(account), created: created, at: now)
+    }
+
+    /// ``observe(account:created:at:)`` for a caller that already has the account's `StableHash`.
+    public mutating func observe(accountHash raw: UInt64, created: EventTime?, at now: EventTime) -> AccountAge {
         if streamStart == nil { streamStart = now }
-        let raw = StableHash.of(account)
         let hash = raw | 1  // 0 marks an empty slot
         if let c = created ?? (registry.isEmpty ? nil : registry[raw]) {
             let age = max(0, now.seconds - c.seconds)

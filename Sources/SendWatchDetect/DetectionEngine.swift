@@ -110,13 +110,15 @@ public struct DetectionEngine: Sendable {
         counters.events += 1
         advanceIfDue(into: &alerts)
 
-        if configuration.accountRate.enabled { rate(event, into: &alerts) }
-        let age = ages.observe(account: event.account, created: event.accountCreated, at: now)
+        // The account's hash is computed once per event and shared by every table keyed by account.
+        let accountKey = StableHash.of(event.account)
+        let age = ages.observe(accountHash: accountKey, created: event.accountCreated, at: now)
+        if configuration.accountRate.enabled { rate(event, accountKey: accountKey, into: &alerts) }
         guard age.isYoung else {
             establishedDomains.add(Self.domainHash(event.recipient), at: now)
             // Old accounts only feed the baselines, and only during the warm-up.
             if configuration.swarm.enabled, age.basis == .warmup, inWarmupTail(now) {
-                if let match = mine(event) { seedBaseline(match, event, now) }
+                if let match = mine(event) { seedBaseline(match, accountKey: accountKey, now) }
             } else if learnsFrom(event) {
                 // Established traffic teaches the miner the platform's templates, so that a young account's
                 // text lands in a slot instead of becoming a template of its own.
@@ -127,7 +129,6 @@ public struct DetectionEngine: Sendable {
         counters.youngEvents += 1
         let match = mine(event)
 
-        let accountKey = StableHash.of(event.account)
         let domainKey = Self.domainHash(event.recipient)
         let burstRule = configuration.burst
         let slot = young.slot(for: accountKey, at: now, name: event.account) {
@@ -356,14 +357,14 @@ public struct DetectionEngine: Sendable {
         return now.microseconds - start.microseconds >= warmup - warmup / 4
     }
 
-    private mutating func seedBaseline(_ match: TemplateMatch, _ event: SendEvent, _ now: EventTime) {
+    private mutating func seedBaseline(_ match: TemplateMatch, accountKey: UInt64, _ now: EventTime) {
         let warmup = configuration.ages.warmupSeconds * 1_000_000
         let quarter = warmup / 4
         let scale = UInt32(clamping: max(1, (configuration.swarm.windowSeconds * 1_000_000 + quarter / 2) / quarter))
         let key = match.id.rawValue
         var pairHash = StableHash()
         pairHash.value = key
-        pairHash.combine(Int64(bitPattern: StableHash.of(event.account)))
+        pairHash.combine(Int64(bitPattern: accountKey))
         guard pairs.find(pairHash.value) == nil else { return }
         _ = pairs.insert(key: pairHash.value, name: "", value: PairState(events: 0, lastCounted: now), at: now)
         let slot = templateSlot(match, at: now)
@@ -512,10 +513,9 @@ public struct DetectionEngine: Sendable {
         }
     }
 
-    private mutating func rate(_ event: SendEvent, into alerts: inout [Alert]) {
+    private mutating func rate(_ event: SendEvent, accountKey key: UInt64, into alerts: inout [Alert]) {
         let rule = configuration.accountRate
         let now = event.time
-        let key = StableHash.of(event.account)
         let slot = rates.slot(for: key, at: now, name: event.account) {
             RateState(count: SlidingCount(horizonMicroseconds: rule.windowSeconds * 1_000_000, bucketCount: Self.windowBuckets), first: now)
         }
