@@ -78,7 +78,7 @@ public enum Severity: String, Sendable, Hashable, CaseIterable, Comparable {
 }
 
 /// The template an alert is about.
-public struct AlertTemplate: Sendable, Hashable {
+public struct AlertTemplate: Sendable, Hashable, Codable {
     /// The template id (16 hex digits for mined templates, or the logged explicit id).
     public var id: String
     /// The template text with `<*>` for slots.
