@@ -74,11 +74,11 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     /// The approximate byte budget.
     public let maxBytes: Int
     /// Entries evicted because the table was full.
-    public private(set) var evictedForCount: UInt64 = 0
+    public internal(set) var evictedForCount: UInt64 = 0
     /// Entries evicted to stay under the byte budget.
-    public private(set) var evictedForBytes: UInt64 = 0
+    public internal(set) var evictedForBytes: UInt64 = 0
     /// Entries removed by ``expireIdle(notUpdatedSince:limit:)``.
-    public private(set) var expired: UInt64 = 0
+    public internal(set) var expired: UInt64 = 0
 
     /// The bytes accounted per entry besides its name and value heap: key 8, name 16, last update 8,
     /// accounted bytes 8, links 8, a free-list slot 4, the dictionary's ~20 bytes per entry (12 bytes of key

@@ -36,7 +36,7 @@ public import SendWatchCore
 /// ```
 public struct EWMABaseline: Sendable {
     /// Interval, half-life, warm-up and lateness of a baseline.
-    public struct Configuration: Sendable, Hashable {
+    public struct Configuration: Sendable, Hashable, Codable {
         /// The interval whose counts are averaged, in microseconds. Default 1 hour.
         public var intervalMicroseconds: Int64
         /// Intervals after which a past interval's weight halves. Default 24 (a day of hours).

@@ -44,7 +44,7 @@ public import SendWatchCore
 /// ```
 public struct SlidingDistinct: Sendable {
     /// Sizes and horizon for a ``SlidingDistinct``.
-    public struct Configuration: Sendable, Hashable {
+    public struct Configuration: Sendable, Hashable, Codable {
         /// The horizon in microseconds. Must be a positive whole multiple of `subBucketCount`. No default.
         public var horizonMicroseconds: Int64
         /// Items kept exactly before switching to the sketch. Default 128; valid 1 ... 4 096.

@@ -1,0 +1,122 @@
+extension SlidingCount: Codable {
+    enum CodingKeys: String, CodingKey {
+        case buckets, bucketWidth, head, total, droppedLate, saturatedAdds, hasEvents
+    }
+
+    /// Restores a count saved with ``encode(to:)``: the buckets, the bucket width (and so the horizon), the head,
+    /// the running total and the counters of dropped and saturated adds.
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` when the bucket count or width is outside what
+    ///   ``init(horizonMicroseconds:bucketCount:)`` accepts, the head is out of range, or the running total is
+    ///   not the sum of the buckets.
+    /// - Complexity: O(bucketCount).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let buckets = try c.decode([UInt32].self, forKey: .buckets)
+        let width = try c.decode(Int64.self, forKey: .bucketWidth)
+        let head = try c.decode(Int64.self, forKey: .head)
+        let total = try c.decode(UInt64.self, forKey: .total)
+        let hasEvents = try c.decode(Bool.self, forKey: .hasEvents)
+        try StateCheck.require(!buckets.isEmpty && buckets.count <= 1 << 20,
+                               "SlidingCount: bucket count \(buckets.count) not in 1...2^20", decoder)
+        try StateCheck.require(width >= 1 && width <= WindowMath.maxSpanMicroseconds / Int64(buckets.count),
+                               "SlidingCount: bucket width \(width) µs out of range", decoder)
+        try StateCheck.require(StateCheck.isPosition(head), "SlidingCount: head bucket \(head) out of range", decoder)
+        var sum: UInt64 = 0
+        for b in buckets { sum += UInt64(b) }
+        try StateCheck.require(sum == total && (hasEvents || total == 0),
+                               "SlidingCount: total \(total) is not the bucket sum \(sum)", decoder)
+        _buckets = buckets
+        _bucketWidth = width
+        _head = head
+        _total = total
+        _droppedLate = try c.decode(UInt32.self, forKey: .droppedLate)
+        _saturatedAdds = try c.decode(UInt16.self, forKey: .saturatedAdds)
+        _hasEvents = hasEvents
+    }
+
+    /// Saves the whole state (the configuration is the bucket count and width).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(_buckets, forKey: .buckets)
+        try c.encode(_bucketWidth, forKey: .bucketWidth)
+        try c.encode(_head, forKey: .head)
+        try c.encode(_total, forKey: .total)
+        try c.encode(_droppedLate, forKey: .droppedLate)
+        try c.encode(_saturatedAdds, forKey: .saturatedAdds)
+        try c.encode(_hasEvents, forKey: .hasEvents)
+    }
+}
+
+extension MultiHorizonCount.Layout: Codable {
+    enum CodingKeys: String, CodingKey {
+        case horizonMicroseconds, bucketCounts
+    }
+
+    /// Restores a layout from its horizons and bucket counts.
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` when there is no horizon, the arrays differ in length, or a
+    ///   horizon is not one that ``init(horizons:)`` accepts.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let horizons = try c.decode([Int64].self, forKey: .horizonMicroseconds)
+        let counts = try c.decode([Int64].self, forKey: .bucketCounts)
+        try StateCheck.require(!horizons.isEmpty && horizons.count == counts.count && horizons.count <= 64,
+                               "MultiHorizonCount.Layout: \(horizons.count) horizons, \(counts.count) counts", decoder)
+        var total = 0
+        for (h, n) in zip(horizons, counts) {
+            try StateCheck.require(
+                n >= 1 && n <= 1 << 20 && h > 0 && h <= WindowMath.maxSpanMicroseconds && h % n == 0,
+                "MultiHorizonCount.Layout: horizon \(h) µs in \(n) buckets", decoder)
+            total += Int(n)
+        }
+        try StateCheck.require(total <= 1 << 22, "MultiHorizonCount.Layout: \(total) buckets", decoder)
+        self.init(horizons: zip(horizons, counts).map { ($0, Int($1)) })
+    }
+
+    /// Saves the horizons and their bucket counts.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(rings.map { $0.width * $0.count }, forKey: .horizonMicroseconds)
+        try c.encode(rings.map(\.count), forKey: .bucketCounts)
+    }
+}
+
+extension MultiHorizonCount: Codable {
+    enum CodingKeys: String, CodingKey {
+        case layout, buckets, head, droppedLate, hasEvents
+    }
+
+    /// Restores counts saved with ``encode(to:)``, layout included.
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` when the bucket array does not match the layout, the head time is
+    ///   out of range, or there are counts without events.
+    /// - Complexity: O(total buckets).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let layout = try c.decode(Layout.self, forKey: .layout)
+        let buckets = try c.decode([UInt32].self, forKey: .buckets)
+        let head = try c.decode(Int64.self, forKey: .head)
+        let hasEvents = try c.decode(Bool.self, forKey: .hasEvents)
+        try StateCheck.require(buckets.count == layout.totalBuckets,
+                               "MultiHorizonCount: \(buckets.count) buckets, layout has \(layout.totalBuckets)", decoder)
+        try StateCheck.require(StateCheck.isPosition(head), "MultiHorizonCount: head \(head) out of range", decoder)
+        try StateCheck.require(hasEvents || buckets.allSatisfy { $0 == 0 }, "MultiHorizonCount: counts without events",
+                               decoder)
+        _layout = layout
+        _buckets = buckets
+        _head = head
+        _droppedLate = try c.decode(UInt32.self, forKey: .droppedLate)
+        _hasEvents = hasEvents
+    }
+
+    /// Saves the layout and the whole state.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(_layout, forKey: .layout)
+        try c.encode(_buckets, forKey: .buckets)
+        try c.encode(_head, forKey: .head)
+        try c.encode(_droppedLate, forKey: .droppedLate)
+        try c.encode(_hasEvents, forKey: .hasEvents)
+    }
+}
