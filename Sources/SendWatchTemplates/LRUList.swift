@@ -63,3 +63,54 @@ struct LRUList: Sendable {
         return p == tail && count == linkedCount
     }
 }
+
+extension LRUList: Codable {
+    enum CodingKeys: String, CodingKey {
+        case prev, next, head, tail
+    }
+
+    /// Restores the links; the linked count is recounted.
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` when the link arrays differ in length, a link is out of range, an
+    ///   unlinked node has only one link marker, or the list from `head` has a bad back link, a cycle, or does
+    ///   not end at `tail`.
+    /// - Complexity: O(nodes).
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let prev = try c.decode([Int32].self, forKey: .prev)
+        let next = try c.decode([Int32].self, forKey: .next)
+        let head = try c.decode(Int32.self, forKey: .head)
+        let tail = try c.decode(Int32.self, forKey: .tail)
+        func corrupt(_ message: String) -> DecodingError {
+            .dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "LRU list: " + message))
+        }
+        let n = prev.count
+        guard next.count == n, n < Int(Int32.max) else { throw corrupt("\(n) back links, \(next.count) links") }
+        var unlinked = 0
+        for i in 0..<n {
+            let p = prev[i]
+            let q = next[i]
+            guard p >= -2 && Int(p) < n && q >= -2 && Int(q) < n && (p == -2) == (q == -2) else {
+                throw corrupt("node \(i) has links \(p), \(q)")
+            }
+            if p == -2 { unlinked += 1 }
+        }
+        var count = 0
+        var previous: Int32 = -1
+        var i = head
+        while i >= 0 {
+            guard Int(i) < n, prev[Int(i)] == previous, count < n else { throw corrupt("bad link to \(i)") }
+            count += 1
+            previous = i
+            i = next[Int(i)]
+        }
+        guard i == -1, head >= -1, previous == tail, count == n - unlinked else {
+            throw corrupt("the list from the head holds \(count) of \(n - unlinked) linked nodes")
+        }
+        self.prev = prev
+        self.next = next
+        self.head = head
+        self.tail = tail
+        self.linkedCount = count
+    }
+}

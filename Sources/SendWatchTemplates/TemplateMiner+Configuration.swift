@@ -77,7 +77,7 @@ extension TemplateMiner {
     }
 
     /// What the miner did since it was created.
-    public struct Counters: Sendable, Hashable {
+    public struct Counters: Sendable, Hashable, Codable {
         /// Texts mined.
         public var texts = 0
         /// Templates created (mined and explicit).

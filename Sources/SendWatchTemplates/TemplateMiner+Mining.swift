@@ -13,7 +13,9 @@ extension TemplateMiner {
                 templateLRU.touch(ts)
                 cacheLRU.touch(ci)
                 templates[Int(ts)].matches &+= 1
-                if templates[Int(ts)].version == cacheVersion[Int(ci)] {
+                // The range check only fails for a damaged restored cache entry (legitimate ranges come from a
+                // text with the same two hashes); such an entry is re-aligned like a changed template.
+                if templates[Int(ts)].version == cacheVersion[Int(ci)], (cacheRanges[Int(ci)].last ?? 0) <= p.count {
                     counters.cacheHits += 1
                     return TemplateMiner.makeMatch(
             p, id: templates[Int(ts)].id, text: templates[Int(ts)].text, ranges: cacheRanges[Int(ci)], isNew: false)

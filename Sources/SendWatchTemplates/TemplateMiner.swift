@@ -147,7 +147,7 @@ public struct TemplateMiner: Sendable {
 
 /// One template's stored state.
 struct Template: Sendable {
-    struct Element: Sendable {
+    struct Element: Sendable, Codable {
         /// FNV-1a of the constant's bytes; 0 for a slot.
         var hash: UInt64
         /// The constant's text; empty for a slot.
