@@ -117,3 +117,17 @@ extension BoundedKeyTable: Decodable where Value: Decodable {
         self.expired = expired
     }
 }
+
+extension BoundedKeyTable {
+    /// Calls `body` with every live value, from least to most recently updated (for checks on restored state).
+    ///
+    /// - Complexity: O(n). No allocation.
+    package func forEachValue(_ body: (Value) throws -> Void) rethrows {
+        var i = _oldest
+        while i >= 0 {
+            // Safe to force unwrap: slots on the list hold values.
+            try body(_values[Int(i)]!)
+            i = _next[Int(i)]
+        }
+    }
+}

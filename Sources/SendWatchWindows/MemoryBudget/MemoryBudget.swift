@@ -14,7 +14,7 @@
 /// | ``BoundedKeyTable`` entry | 72 + stride of `Value?` (112 for `SlidingCount`); + 32 + length for names > 15 B |
 /// | ``SlidingCount`` (n buckets) | 40 inline + 32 + 4 n heap (312 for 60 buckets) |
 /// | ``MultiHorizonCount`` (standard layout) | 32 inline + 240 heap |
-/// | ``SlidingDistinct`` exact | 48 inline + 32 + 16 × array capacity heap (≤ 2 080 at 128 items) |
+/// | ``SlidingDistinct`` exact | 48 inline + 32 + 16 × pairs rounded up to a power of two (≤ 2 080 at 128 items) |
 /// | ``SlidingDistinct`` sketch (p = 10, 8 sub-buckets) | 48 inline + 9 577 heap |
 /// | ``HyperLogLog`` (precision p) | 32 + 2^p |
 /// | ``CountMinSketch`` (w × d) | 32 + 8 w d (two epochs) |

@@ -1,10 +1,9 @@
 extension SlidingDistinct: Codable {
     enum CodingKeys: String, CodingKey {
-        case configuration, items, lastSeen, itemsCapacity, sketch, head, droppedLate, switchesToSketch, hasEvents
+        case configuration, items, lastSeen, sketch, head, droppedLate, switchesToSketch, hasEvents
     }
 
-    /// Restores a counter saved with ``encode(to:)``: its configuration, the exact pairs (with the pair array's
-    /// capacity, which ``approximateHeapBytes`` reports and the key tables' byte budgets use) or the sketch, the
+    /// Restores a counter saved with ``encode(to:)``: its configuration, the exact pairs or the sketch, the
     /// newest time and the counters.
     ///
     /// - Throws: `DecodingError.dataCorrupted` when the configuration is invalid, the pair arrays differ in
@@ -17,14 +16,10 @@ extension SlidingDistinct: Codable {
         try StateCheck.require(configuration.isValid, "SlidingDistinct: invalid configuration", decoder)
         let items = try c.decode([UInt64].self, forKey: .items)
         let lastSeen = try c.decode([Int64].self, forKey: .lastSeen)
-        let capacity = try c.decode(Int.self, forKey: .itemsCapacity)
         let sketch = try c.decodeIfPresent(SubBucketSketch.self, forKey: .sketch)
         let head = try c.decode(Int64.self, forKey: .head)
         try StateCheck.require(items.count == lastSeen.count && items.count <= configuration.exactCapacity,
                                "SlidingDistinct: \(items.count) items, \(lastSeen.count) times", decoder)
-        // The array grows by doubling up to the exact capacity; anything far beyond is damage.
-        try StateCheck.require(capacity >= items.count && capacity <= 4 * configuration.exactCapacity + 64,
-                               "SlidingDistinct: pair capacity \(capacity)", decoder)
         try StateCheck.require(lastSeen.allSatisfy(StateCheck.isTime) && StateCheck.isTime(head),
                                "SlidingDistinct: time out of range", decoder)
         if let s = sketch {
@@ -35,7 +30,7 @@ extension SlidingDistinct: Codable {
                 "SlidingDistinct: sketch does not match the configuration", decoder)
         }
         var entries: [Entry] = []
-        entries.reserveCapacity(capacity)
+        entries.reserveCapacity(items.count)
         for i in items.indices { entries.append(Entry(item: items[i], lastSeen: lastSeen[i])) }
         _horizon = configuration.horizonMicroseconds
         _exactCapacity = UInt16(configuration.exactCapacity)
@@ -55,7 +50,6 @@ extension SlidingDistinct: Codable {
         try c.encode(configuration, forKey: .configuration)
         try c.encode(_entries.map(\.item), forKey: .items)
         try c.encode(_entries.map(\.lastSeen), forKey: .lastSeen)
-        try c.encode(_entries.capacity, forKey: .itemsCapacity)
         try c.encodeIfPresent(_sketch?.sketch, forKey: .sketch)
         try c.encode(_head, forKey: .head)
         try c.encode(_droppedLate, forKey: .droppedLate)

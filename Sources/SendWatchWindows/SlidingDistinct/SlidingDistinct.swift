@@ -32,7 +32,7 @@ public import SendWatchCore
 /// can no longer affect an answer at or after the newest event; it is dropped and counted in ``droppedLate``.
 ///
 /// Memory, per instance: 48 bytes inline; exact mode 32 + 16 × capacity of the pair array (≤ 2 080 bytes at
-/// 128 items; the array grows by doubling); sketch mode 32 + (subBucketCount + 1) × 2^precision bytes of
+/// 128 items; the array grows by doubling, and the estimate takes the pair count rounded up to a power of two); sketch mode 32 + (subBucketCount + 1) × 2^precision bytes of
 /// registers plus a ~330-byte box with the union histogram and bookkeeping (9 577 bytes at precision 10 with
 /// 8 sub-buckets). ``approximateHeapBytes`` reports it.
 ///
@@ -266,14 +266,21 @@ public struct DistinctCount: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension SlidingDistinct: ApproximateHeapSize {
-    /// Exact mode: 32 + 16 × capacity of the pair array. Sketch mode: the register array plus the boxed
-    /// sketch (16-byte object header, histogram and bookkeeping).
+    /// Exact mode: 32 + 16 × the pair count rounded up to a power of two (the array's capacity while it grows
+    /// by doubling). Sketch mode: the register array plus the boxed sketch (16-byte object header, histogram
+    /// and bookkeeping).
+    ///
+    /// The figure depends only on the state, never on the array's actual capacity: that capacity comes from
+    /// the allocator (`malloc_usable_size`) and varies with the heap's history, and the key tables' budget
+    /// decisions, and so the alerts, must not (nor may they change when the state is restored from a
+    /// checkpoint).
     public var approximateHeapBytes: Int {
         if let box = _sketch {
             return arrayHeapBytes(box.sketch.registers.count, of: UInt8.self) + 16
                 + MemoryLayout<SubBucketSketch>.size
         }
-        return arrayHeapBytes(_entries.capacity, of: Entry.self)
+        let n = _entries.count
+        return n == 0 ? 0 : arrayHeapBytes(n <= 1 ? 1 : 1 << (Int.bitWidth - (n - 1).leadingZeroBitCount), of: Entry.self)
     }
 }
 
