@@ -3,7 +3,7 @@ public import SendWatchCore
 /// How old an account is, and how SendWatch knows.
 public struct AccountAge: Sendable, Equatable {
     /// Where the age comes from.
-    public enum Basis: String, Sendable, Equatable {
+    public enum Basis: String, Sendable, Equatable, Codable {
         /// A creation time from the data (JSON `account_created`, or the `--accounts` registry).
         case created
         /// The account's first event in the stream.
@@ -69,22 +69,22 @@ public struct AccountAges: Sendable {
 
     public let configuration: Configuration
     /// Creation times from the `--accounts` registry, by account hash.
-    private var registry: [UInt64: EventTime] = [:]
-    private var keys: [UInt64]
-    private var firstSeen: [Int64]
-    private var flags: [UInt8]
-    private var hand = 0
-    private var mask: Int
-    private var filter: [UInt64]
-    private var filterMask: UInt64
+    var registry: [UInt64: EventTime] = [:]
+    var keys: [UInt64]
+    var firstSeen: [Int64]
+    var flags: [UInt8]
+    var hand = 0
+    var mask: Int
+    var filter: [UInt64]
+    var filterMask: UInt64
     /// The first event's time: the start of the warm-up.
-    public private(set) var streamStart: EventTime?
+    public internal(set) var streamStart: EventTime?
     /// Accounts in the table.
-    public private(set) var tracked = 0
+    public internal(set) var tracked = 0
     /// Accounts evicted from the table.
-    public private(set) var evictions = 0
+    public internal(set) var evictions = 0
 
-    private static let used: UInt8 = 1
+    static let used: UInt8 = 1
     private static let seen: UInt8 = 2
     private static let established: UInt8 = 4
 

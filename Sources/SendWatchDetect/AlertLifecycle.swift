@@ -37,7 +37,7 @@ public struct AlertLifecycle: Sendable {
         }
     }
 
-    struct OpenAlert: Sendable {
+    struct OpenAlert: Sendable, Codable {
         var last: Alert
         var lastVolume: Int
         var lastFinding: EventTime
@@ -52,9 +52,9 @@ public struct AlertLifecycle: Sendable {
     static let pendingRefreshMicroseconds: Int64 = 60_000_000
 
     public let configuration: Configuration
-    private var open: [UInt64: OpenAlert] = [:]
+    var open: [UInt64: OpenAlert] = [:]
     /// Alerts closed early because ``Configuration/maxOpenAlerts`` was reached.
-    public private(set) var closedEarly = 0
+    public internal(set) var closedEarly = 0
 
     public init(configuration: Configuration = .init()) { self.configuration = configuration }
 

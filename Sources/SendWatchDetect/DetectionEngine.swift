@@ -43,30 +43,30 @@ public struct DetectionCounters: Sendable, Equatable {
 /// clock, and every list in the output is sorted.
 public struct DetectionEngine: Sendable {
     public let configuration: DetectionConfiguration
-    public private(set) var ages: AccountAges
-    public private(set) var miner: TemplateMiner
-    private var lifecycle: AlertLifecycle
-    private var young: BoundedKeyTable<YoungAccountState>
-    private var templates: BoundedKeyTable<TemplateState>
-    private var pairs: BoundedKeyTable<PairState>
-    private var fanIn: BoundedKeyTable<FanInState>
-    private var rates: BoundedKeyTable<RateState>
+    public internal(set) var ages: AccountAges
+    public internal(set) var miner: TemplateMiner
+    var lifecycle: AlertLifecycle
+    var young: BoundedKeyTable<YoungAccountState>
+    var templates: BoundedKeyTable<TemplateState>
+    var pairs: BoundedKeyTable<PairState>
+    var fanIn: BoundedKeyTable<FanInState>
+    var rates: BoundedKeyTable<RateState>
     /// Distinct young accounts per (template, slot value), over the slot-content window.
-    private var slotValues: BoundedKeyTable<FanInState>
+    var slotValues: BoundedKeyTable<FanInState>
     /// Deliveries from established accounts per recipient domain (count-min, two rotating 12 h epochs): a
     /// domain established senders mail often (a webmail provider, a busy company) is public; a new company's
     /// own domain is not.
-    private var establishedDomains = CountMinSketch(width: 1 << 16, depth: 4, epochMicroseconds: 12 * 3_600_000_000)
+    var establishedDomains = CountMinSketch(width: 1 << 16, depth: 4, epochMicroseconds: 12 * 3_600_000_000)
     /// Buckets per sliding count. 50 divides every whole number of seconds in microseconds (10⁶ = 2⁶·5⁶), so
     /// any window the configuration accepts is a whole number of buckets.
     static let windowBuckets = 50
 
     /// Deliveries from established accounts that make a recipient domain public.
     static let publicDomainMinEvents: UInt64 = 20
-    public private(set) var counters = DetectionCounters()
+    public internal(set) var counters = DetectionCounters()
     /// The newest event time seen (the watermark).
-    public private(set) var watermark: EventTime?
-    private var lastAdvance: Int64 = .min
+    public internal(set) var watermark: EventTime?
+    var lastAdvance: Int64 = .min
 
     public init(configuration: DetectionConfiguration = .init()) {
         self.configuration = configuration

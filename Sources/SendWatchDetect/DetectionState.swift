@@ -30,7 +30,7 @@ struct DomainSpread: Sendable {
 }
 
 /// A young account's recent sending.
-struct YoungAccountState: ApproximateHeapSize, Sendable {
+struct YoungAccountState: ApproximateHeapSize, Sendable, Codable {
     var short: SlidingCount
     var long: SlidingCount
     var domains = DomainSpread()
@@ -116,21 +116,21 @@ struct TemplateState: ApproximateHeapSize, Sendable {
 
 /// A young account's use of one template: its events with the template, and when the baseline last counted
 /// the pair (so that the baseline counts each account once per window).
-struct PairState: ApproximateHeapSize, Sendable {
+struct PairState: ApproximateHeapSize, Sendable, Codable {
     var events: UInt32 = 0
     var lastCounted: EventTime?
     var approximateHeapBytes: Int { 0 }
 }
 
 /// Young senders of one recipient or recipient domain.
-struct FanInState: ApproximateHeapSize, Sendable {
+struct FanInState: ApproximateHeapSize, Sendable, Codable {
     var young: SlidingDistinct
     var first: EventTime
     var approximateHeapBytes: Int { young.approximateHeapBytes }
 }
 
 /// Any account's rate, for the naive `account_rate` rule.
-struct RateState: ApproximateHeapSize, Sendable {
+struct RateState: ApproximateHeapSize, Sendable, Codable {
     var count: SlidingCount
     var first: EventTime
     var approximateHeapBytes: Int { count.approximateHeapBytes }
