@@ -137,6 +137,29 @@ struct ParserCheckpointScenarioTests {
         #expect(restarted.checkpoint() == uninterrupted.checkpoint())
     }
 
+    @Test("Checkpoints also round-trip through JSON (readable for debugging)")
+    func jsonRoundTrip() throws {
+        let lines = LogGenerator.postfixRollover()
+        var postfix = PostfixParser()
+        postfix.beginInput(yearHint: .year(2025))
+        var events: EventBatch = []
+        for line in lines.prefix(lines.count / 2) { _ = Array(line.utf8).withUnsafeBytes { postfix.parse(line: $0, into: &events) } }
+        let p = postfix.checkpoint()
+        #expect(p.openMessages > 0)
+        #expect(try JSONDecoder().decode(PostfixParser.Checkpoint.self, from: JSONEncoder().encode(p)) == p)
+
+        let eximLines = LogGenerator.eximRollover()
+        var exim = EximParser()
+        exim.beginInput(yearHint: .year(2025))
+        for line in eximLines.prefix(eximLines.count / 2) { _ = Array(line.utf8).withUnsafeBytes { exim.parse(line: $0, into: &events) } }
+        let e = exim.checkpoint()
+        #expect(e.openMessages > 0)
+        #expect(try JSONDecoder().decode(EximParser.Checkpoint.self, from: JSONEncoder().encode(e)) == e)
+
+        let j = JSONLinesParser().checkpoint()
+        #expect(try JSONDecoder().decode(JSONLinesParser.Checkpoint.self, from: JSONEncoder().encode(j)) == j)
+    }
+
     @Test("LogFormat encodes as its name", arguments: LogFormat.allCases)
     func logFormatCodable(format: LogFormat) throws {
         #expect(try roundTrip(format) == format)
