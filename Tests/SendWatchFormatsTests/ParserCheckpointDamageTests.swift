@@ -57,7 +57,9 @@ struct ParserCheckpointDamageTests {
     }
 
     static let postfixDamages: [Damage<PostfixParser.Checkpoint>] = [
-        Damage(name: "lastTouched shorter than the ids", expected: "lastTouched has") { $0.messages.lastTouched.removeLast() },
+        Damage(name: "lastTouched shorter than the ids", expected: "lastTouched has") {
+            $0.messages.lastTouched.removeLast()
+        },
         Damage(name: "flags longer than the ids", expected: "flags has") { $0.messages.flags.append(0) },
         Damage(name: "unknown flag bit", expected: "unknown message flags") { $0.messages.flags[0] = 0x80 },
         Damage(name: "string reference past the table", expected: "sender refers to string") {
@@ -87,7 +89,9 @@ struct ParserCheckpointDamageTests {
         },
         Damage(name: "negative counter", expected: "parse counter") { $0.counters.lines = -1 },
         Damage(name: "counter that would overflow", expected: "parse counter") { $0.counters.events = .max },
-        Damage(name: "reject counts without codes", expected: "rejectedCodes has") { $0.counters.rejectedCounts.append(1) },
+        Damage(name: "reject counts without codes", expected: "rejectedCodes has") {
+            $0.counters.rejectedCounts.append(1)
+        },
         Damage(name: "unknown reject code", expected: "unknown reject reason") {
             $0.counters.rejectedCodes.append("bogus")
             $0.counters.rejectedCounts.append(1)
@@ -157,7 +161,9 @@ struct ParserCheckpointDamageTests {
     }
 
     static let jsonDamages: [Damage<JSONLinesParser.Checkpoint>] = [
-        Damage(name: "negative JSON-lines counter", expected: "JSON-lines counter") { $0.jsonCounters.unknownStatus = -5 },
+        Damage(name: "negative JSON-lines counter", expected: "JSON-lines counter") {
+            $0.jsonCounters.unknownStatus = -5
+        },
         Damage(name: "huge JSON-lines counter", expected: "JSON-lines counter") {
             $0.jsonCounters.droppedRecipients = 1 << 60
         },

@@ -13,10 +13,14 @@ private func runWithRestart<P: RestartableParser>(
     parser.beginInput(yearHint: yearHint)
     var events: EventBatch = []
     var outcomes: [LineOutcome] = []
-    for line in lines[0..<split] { outcomes.append(Array(line.utf8).withUnsafeBytes { parser.parse(line: $0, into: &events) }) }
+    for line in lines[0..<split] {
+        outcomes.append(Array(line.utf8).withUnsafeBytes { parser.parse(line: $0, into: &events) })
+    }
     let saved = try roundTrip(parser.save())
     parser = try P.restore(restoreConfiguration ?? configuration, saved)
-    for line in lines[split...] { outcomes.append(Array(line.utf8).withUnsafeBytes { parser.parse(line: $0, into: &events) }) }
+    for line in lines[split...] {
+        outcomes.append(Array(line.utf8).withUnsafeBytes { parser.parse(line: $0, into: &events) })
+    }
     parser.finish(into: &events)
     return (events, outcomes, parser, saved)
 }
@@ -69,7 +73,8 @@ struct ParserCheckpointScenarioTests {
         ]
         for split in 0...lines.count {
             let r = try runWithRestart(PostfixParser.self, lines, split: split, yearHint: .year(2025))
-            #expect(r.events.map(\.time.description) == ["2025-12-31T23:59:59Z", "2026-01-01T00:00:01Z"], "split \(split)")
+            let times = r.events.map(\.time.description)
+            #expect(times == ["2025-12-31T23:59:59Z", "2026-01-01T00:00:01Z"], "split \(split)")
             #expect(r.parser.counters.incompleteMessages == 0, "split \(split)")
         }
     }
@@ -143,7 +148,9 @@ struct ParserCheckpointScenarioTests {
         var postfix = PostfixParser()
         postfix.beginInput(yearHint: .year(2025))
         var events: EventBatch = []
-        for line in lines.prefix(lines.count / 2) { _ = Array(line.utf8).withUnsafeBytes { postfix.parse(line: $0, into: &events) } }
+        for line in lines.prefix(lines.count / 2) {
+            _ = Array(line.utf8).withUnsafeBytes { postfix.parse(line: $0, into: &events) }
+        }
         let p = postfix.checkpoint()
         #expect(p.openMessages > 0)
         #expect(try JSONDecoder().decode(PostfixParser.Checkpoint.self, from: JSONEncoder().encode(p)) == p)
@@ -151,7 +158,9 @@ struct ParserCheckpointScenarioTests {
         let eximLines = LogGenerator.eximRollover()
         var exim = EximParser()
         exim.beginInput(yearHint: .year(2025))
-        for line in eximLines.prefix(eximLines.count / 2) { _ = Array(line.utf8).withUnsafeBytes { exim.parse(line: $0, into: &events) } }
+        for line in eximLines.prefix(eximLines.count / 2) {
+            _ = Array(line.utf8).withUnsafeBytes { exim.parse(line: $0, into: &events) }
+        }
         let e = exim.checkpoint()
         #expect(e.openMessages > 0)
         #expect(try JSONDecoder().decode(EximParser.Checkpoint.self, from: JSONEncoder().encode(e)) == e)

@@ -26,7 +26,9 @@ protocol RestartableParser: EventParser {
 }
 
 extension PostfixParser: RestartableParser {
-    static func make(_ configuration: FormatConfiguration) -> PostfixParser { PostfixParser(configuration: configuration) }
+    static func make(_ configuration: FormatConfiguration) -> PostfixParser {
+        PostfixParser(configuration: configuration)
+    }
     func save() -> Checkpoint { checkpoint() }
     static func restore(_ configuration: FormatConfiguration, _ saved: Checkpoint) throws -> PostfixParser {
         try PostfixParser(configuration: configuration, restoring: saved)
@@ -73,8 +75,10 @@ struct RestartCase: Sendable, CustomTestStringConvertible {
     static let tight = FormatConfiguration(maxOpenMessages: 3, openMessageTimeoutSeconds: 20)
 
     static let all: [RestartCase] = [
-        RestartCase(name: "Postfix 3.7 rsyslog capture", format: .postfix, source: .fixture("postfix/rsyslog-mail.log")),
-        RestartCase(name: "Postfix 3.7 postlogd capture", format: .postfix, source: .fixture("postfix/postlogd-subset.log")),
+        RestartCase(
+            name: "Postfix 3.7 rsyslog capture", format: .postfix, source: .fixture("postfix/rsyslog-mail.log")),
+        RestartCase(
+            name: "Postfix 3.7 postlogd capture", format: .postfix, source: .fixture("postfix/postlogd-subset.log")),
         RestartCase(
             name: "Postfix 3.7 postlogd capture, 3 open messages, 20 s timeout", format: .postfix,
             source: .fixture("postfix/postlogd-subset.log"), configuration: tight),
@@ -104,7 +108,8 @@ struct RestartCase: Sendable, CustomTestStringConvertible {
         case .eximRollover:
             return LogGenerator.eximRollover().map { Array($0.utf8) }
         case .jsonlWithBadLines:
-            let url = try #require(Bundle.module.resourceURL).appendingPathComponent("Fixtures/jsonl/notifications.jsonl")
+            let url = try #require(Bundle.module.resourceURL)
+                .appendingPathComponent("Fixtures/jsonl/notifications.jsonl")
             var lines = try Self.split(Data(contentsOf: url))
             let extra = [
                 #"{"ts":"2026-11-29T06:00:00Z","account":"a-1","to":["x@y.test","x@y.test"],"status":"weird"}"#,
@@ -309,7 +314,8 @@ struct ParserCheckpointTests {
             }
             if k < lines.count { feed(&reference, lines[k], into: &scratch) }
         }
-        #expect(mismatches.isEmpty, "\(mismatches.count) split points whose restore differs, first: \(mismatches.prefix(10))")
+        #expect(
+            mismatches.isEmpty, "\(mismatches.count) split points whose restore differs, first: \(mismatches.prefix(10))")
         return mostOpen
     }
 

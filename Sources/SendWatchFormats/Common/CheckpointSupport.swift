@@ -214,7 +214,8 @@ extension YearResolver {
         case .year(let y): (kind, value) = (1, Int64(y))
         case .modified(let t): (kind, value) = (2, t.microseconds)
         }
-        return SavedYears(hintKind: kind, hintValue: value, year: Int64(year ?? 0), month: Int64(year == nil ? 0 : lastMonth))
+        return SavedYears(
+            hintKind: kind, hintValue: value, year: Int64(year ?? 0), month: Int64(year == nil ? 0 : lastMonth))
     }
 
     /// A resolver in a saved state (checked when decoding).

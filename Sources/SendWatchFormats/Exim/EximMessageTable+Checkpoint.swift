@@ -114,7 +114,8 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
         }
         try SavedChecks.length(sender, n, "sender", path)
         try SavedChecks.stringIndices(sender, tableCount: strings.count, "sender", allowNil: false, path)
-        try SavedChecks.counts(attemptedCounts, maxEach: Int(Int32.max), total: attempted.count, "attemptedCounts", path)
+        try SavedChecks.counts(
+            attemptedCounts, maxEach: Int(Int32.max), total: attempted.count, "attemptedCounts", path)
         for p in phases where EximMessageState.Phase(rawValue: p) == nil {
             throw checkpointCorrupted("unknown message phase \(p)", path)
         }

@@ -73,7 +73,8 @@ struct SavedJSONLinesCounters: Codable, Hashable, Sendable {
         duplicateRecipients = try c.decode(Int64.self, forKey: .duplicateRecipients)
         for v in [unknownStatus, badAccountCreated, recordsOverRecipientCap, droppedRecipients, duplicateRecipients]
         where !(0...maxRestoredCount).contains(v) {
-            throw checkpointCorrupted("a JSON-lines counter is negative or implausibly large (\(v))", decoder.codingPath)
+            throw checkpointCorrupted(
+                "a JSON-lines counter is negative or implausibly large (\(v))", decoder.codingPath)
         }
     }
 
