@@ -1,7 +1,9 @@
 import SendWatchCore
 
 /// The log formats SendWatch reads.
-public enum LogFormat: String, Hashable, Sendable, CaseIterable {
+///
+/// `Codable` as its raw value (`"postfix"`, `"exim"`, `"jsonl"`), e.g. in a checkpoint.
+public enum LogFormat: String, Hashable, Sendable, CaseIterable, Codable {
     /// Postfix via syslog or `postlogd` (`maillog_file`).
     case postfix
     /// Exim's main log, plain or wrapped in syslog.
@@ -19,8 +21,9 @@ public enum LogFormat: String, Hashable, Sendable, CaseIterable {
 public struct FormatDetector: Sendable {
     /// How many agreeing lines settle the question early.
     public var decisiveVotes: Int
-    private var votes: [LogFormat: Int] = [:]
-    private var header = SyslogHeaderReader(zone: .utc, yearHint: .year(2000))
+    // Internal (not private) for the checkpoint extension (FormatDetector+Checkpoint.swift).
+    var votes: [LogFormat: Int] = [:]
+    var header = SyslogHeaderReader(zone: .utc, yearHint: .year(2000))
 
     public init(decisiveVotes: Int = 16) { self.decisiveVotes = decisiveVotes }
 

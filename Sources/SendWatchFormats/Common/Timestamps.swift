@@ -156,9 +156,10 @@ public enum Timestamps {
 /// six above the current one (a late December line just after New Year) belongs to the previous year without
 /// moving the current year back.
 public struct YearResolver: Sendable {
-    private var year: Int?
-    private var lastMonth = 0
-    private var hint: YearHint
+    // Internal (not private) so that the checkpoint extension can save and restore them.
+    var year: Int?
+    var lastMonth = 0
+    var hint: YearHint
 
     public init(hint: YearHint) { self.hint = hint }
 

@@ -28,6 +28,9 @@ struct EximMessageState: Sendable {
     var attempted: [UInt64] = []
     var attemptedLarge: Set<UInt64>?
 
+    /// The most recipient hashes kept in ``attempted`` before switching to ``attemptedLarge``.
+    static let maxAttemptedInArray = 32
+
     init(phase: Phase, queueID: String) {
         self.phase = phase
         self.queueID = queueID
@@ -41,7 +44,7 @@ struct EximMessageState: Sendable {
             return attemptedLarge!.insert(hash).inserted  // Safe to force unwrap: checked on the line above.
         }
         if attempted.contains(hash) { return false }
-        if attempted.count < 32 {
+        if attempted.count < Self.maxAttemptedInArray {
             attempted.append(hash)
         } else {
             var set = Set(attempted)

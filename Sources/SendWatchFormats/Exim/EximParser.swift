@@ -63,12 +63,13 @@ public import SendWatchCore
 /// ```
 public struct EximParser: EventParser, Sendable {
     /// Counters so far.
-    public private(set) var counters = ParseCounters()
+    public internal(set) var counters = ParseCounters()
 
     private let configuration: FormatConfiguration
     private var zone: LocalTimeZone
-    private var syslog: SyslogHeaderReader
-    private var table: EximMessageTable
+    // Internal (not private) for the checkpoint extension (EximParser+Checkpoint.swift).
+    var syslog: SyslogHeaderReader
+    var table: EximMessageTable
     /// Reused buffer for decoding escaped subjects.
     private var scratch: [UInt8] = []
     /// The last syslog host turned into a `String`, reused while the host does not change.

@@ -54,9 +54,9 @@ public struct JSONLinesParser: EventParser, Sendable {
     /// The most distinct recipients taken from one record (default 10,000).
     public let maxRecipientsPerRecord: Int
 
-    public private(set) var counters = ParseCounters()
+    public internal(set) var counters = ParseCounters()
     /// Counters specific to this format.
-    public private(set) var jsonCounters = JSONLinesCounters()
+    public internal(set) var jsonCounters = JSONLinesCounters()
 
     private var scanner: JSONScanner
     private var zone: LocalTimeZone

@@ -75,11 +75,12 @@ public struct PostfixParser: EventParser, Sendable {
     /// The most recipient hashes remembered per message for deduplication.
     public static let maxRememberedRecipients = 4096
 
-    public private(set) var counters = ParseCounters()
+    public internal(set) var counters = ParseCounters()
 
     private let configuration: FormatConfiguration
-    private var headerReader: SyslogHeaderReader
-    private var table: PostfixMessageTable
+    // Internal (not private) for the checkpoint extension (PostfixParser+Checkpoint.swift).
+    var headerReader: SyslogHeaderReader
+    var table: PostfixMessageTable
     private let accountHeaderName: [UInt8]
     private let templateHeaderName: [UInt8]
     private let subjectHeaderName: [UInt8] = Array("subject".utf8)

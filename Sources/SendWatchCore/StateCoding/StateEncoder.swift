@@ -1,0 +1,209 @@
+/// The output buffer shared by an encoding's containers.
+final class StateEncoderStorage {
+    var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(4096) }
+
+    @inline(__always)
+    func append<T: FixedWidthInteger>(_ value: T) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    func writeCount(_ count: Int) { append(UInt64(count)) }
+
+    /// Appends elements of `width` bytes, swapping to little-endian on a big-endian machine.
+    func appendLittleEndianElements(_ raw: UnsafeRawBufferPointer, width: Int) {
+        #if _endian(big)
+        var i = 0
+        while i < raw.count {
+            bytes.append(contentsOf: raw[i..<i + width].reversed())
+            i += width
+        }
+        #else
+        bytes.append(contentsOf: raw)
+        #endif
+    }
+
+    func appendString(_ value: String) {
+        var s = value
+        s.withUTF8 { utf8 in
+            writeCount(utf8.count)
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    /// Encodes any value, taking the fast and special paths first.
+    func encodeValue<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws {
+        if let optional = value as? any StateOptional {
+            if let wrapped = optional.wrappedEncodable {
+                bytes.append(1)
+                try encodeValue(wrapped, codingPath: codingPath)
+            } else {
+                bytes.append(0)
+            }
+            return
+        }
+        if let bulk = value as? any StateBulkArray {
+            bulk.writeBulk(to: self)
+            return
+        }
+        if let dictionary = value as? any StateDictionary {
+            try dictionary.writePairs(to: self, codingPath: codingPath)
+            return
+        }
+        switch value {
+        case let v as String: appendString(v)
+        case let v as Int: append(Int64(v))
+        case let v as UInt: append(UInt64(v))
+        case let v as Int64: append(v)
+        case let v as UInt64: append(v)
+        case let v as Int32: append(v)
+        case let v as UInt32: append(v)
+        case let v as Int16: append(v)
+        case let v as UInt16: append(v)
+        case let v as Int8: append(v)
+        case let v as UInt8: append(v)
+        case let v as Bool: bytes.append(v ? 1 : 0)
+        case let v as Double: append(v.bitPattern)
+        case let v as Float: append(v.bitPattern)
+        default: try value.encode(to: StateEncoder(storage: self, codingPath: codingPath))
+        }
+    }
+}
+
+/// The `Encoder` handed to `encode(to:)`; all its containers write to one ``StateEncoderStorage``.
+struct StateEncoder: Encoder {
+    let storage: StateEncoderStorage
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        KeyedEncodingContainer(StateKeyedEncodingContainer<Key>(storage: storage, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        StateUnkeyedEncodingContainer(storage: storage, codingPath: codingPath)
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer {
+        StateSingleValueEncodingContainer(storage: storage, codingPath: codingPath)
+    }
+}
+
+/// Writes a keyed container's values in call order, without the keys.
+struct StateKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let storage: StateEncoderStorage
+    let codingPath: [any CodingKey]
+
+    mutating func encodeNil(forKey key: Key) throws { storage.bytes.append(0) }
+
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        try storage.encodeValue(value, codingPath: codingPath + [key])
+    }
+
+    // Optionals get a presence byte whether present or not, so that decoding stays positional. The standard
+    // library's default `encodeIfPresent` overloads skip nil values, so every overload is implemented here.
+    mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Float?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Int8?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Int16?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Int32?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Int64?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: UInt?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: UInt8?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: UInt16?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: UInt32?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: UInt64?, forKey key: Key) throws { try present(value, key) }
+
+    private mutating func present<T: Encodable>(_ value: T?, _ key: Key) throws {
+        if let value {
+            storage.bytes.append(1)
+            try storage.encodeValue(value, codingPath: codingPath + [key])
+        } else {
+            storage.bytes.append(0)
+        }
+    }
+
+
+    // A nested keyed container is preceded by its key's name: that is how synthesized `Codable` for enums tells
+    // the case (the decoder's `allKeys` reads it). Plain struct fields carry no key.
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy keyType: NestedKey.Type, forKey key: Key
+    ) -> KeyedEncodingContainer<NestedKey> {
+        storage.appendString(key.stringValue)
+        return KeyedEncodingContainer(StateKeyedEncodingContainer<NestedKey>(storage: storage, codingPath: codingPath + [key]))
+    }
+
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        StateUnkeyedEncodingContainer(storage: storage, codingPath: codingPath + [key])
+    }
+
+    mutating func superEncoder() -> any Encoder { StateEncoder(storage: storage, codingPath: codingPath) }
+
+    mutating func superEncoder(forKey key: Key) -> any Encoder {
+        StateEncoder(storage: storage, codingPath: codingPath + [key])
+    }
+}
+
+/// Writes an element count (patched in place as elements arrive), then the elements.
+struct StateUnkeyedEncodingContainer: UnkeyedEncodingContainer {
+    let storage: StateEncoderStorage
+    let codingPath: [any CodingKey]
+    private(set) var count = 0
+    private let countOffset: Int
+
+    init(storage: StateEncoderStorage, codingPath: [any CodingKey]) {
+        self.storage = storage
+        self.codingPath = codingPath
+        countOffset = storage.bytes.count
+        storage.writeCount(0)
+    }
+
+    private mutating func bump() {
+        count += 1
+        withUnsafeBytes(of: UInt64(count).littleEndian) { raw in
+            for i in 0..<8 { storage.bytes[countOffset + i] = raw[i] }
+        }
+    }
+
+    mutating func encodeNil() throws {
+        storage.bytes.append(0)
+        bump()
+    }
+
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        try storage.encodeValue(value, codingPath: codingPath)
+        bump()
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        bump()
+        return KeyedEncodingContainer(StateKeyedEncodingContainer<NestedKey>(storage: storage, codingPath: codingPath))
+    }
+
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+        bump()
+        return StateUnkeyedEncodingContainer(storage: storage, codingPath: codingPath)
+    }
+
+    mutating func superEncoder() -> any Encoder {
+        bump()
+        return StateEncoder(storage: storage, codingPath: codingPath)
+    }
+}
+
+/// Writes one value.
+struct StateSingleValueEncodingContainer: SingleValueEncodingContainer {
+    let storage: StateEncoderStorage
+    let codingPath: [any CodingKey]
+
+    mutating func encodeNil() throws { storage.bytes.append(0) }
+
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        try storage.encodeValue(value, codingPath: codingPath)
+    }
+}

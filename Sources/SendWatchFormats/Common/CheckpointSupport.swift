@@ -1,0 +1,233 @@
+import SendWatchCore
+
+// Pieces shared by the parsers' checkpoints (`PostfixParser.Checkpoint`, `EximParser.Checkpoint`,
+// `JSONLinesParser.Checkpoint`, `FormatDetector.Checkpoint`).
+//
+// Every saved field is a plain fixed-width integer, an array of them, a `String` or an array of `String`s, so
+// that any `Codable` coder (JSON, or a binary coder that copies integer arrays in bulk) can carry it, and a
+// decoded value is checked before a parser uses it: a damaged or hostile checkpoint throws
+// `DecodingError.dataCorrupted` instead of trapping later.
+
+/// The error every checkpoint check throws: `DecodingError.dataCorrupted` with `message` and the coding path.
+func checkpointCorrupted(_ message: String, _ codingPath: [any CodingKey] = []) -> DecodingError {
+    DecodingError.dataCorrupted(DecodingError.Context(codingPath: codingPath, debugDescription: message))
+}
+
+/// The largest value a restored counter may hold (2^56): far beyond any real count, and small enough that
+/// adding up every counter of many parsers for many years cannot overflow an `Int`.
+let maxRestoredCount: Int64 = 1 << 56
+
+/// ``ParseCounters`` as saved in a checkpoint: the totals, and the rejected lines as parallel arrays of
+/// reason codes (``RejectReason/rawValue``, sorted) and counts.
+struct SavedCounters: Codable, Hashable, Sendable {
+    var lines: Int64
+    var events: Int64
+    var ignored: Int64
+    var incompleteMessages: Int64
+    var evictedMessages: Int64
+    var nonDeliveryNotices: Int64
+    var rejectedCodes: [String]
+    var rejectedCounts: [Int64]
+
+    init(_ c: ParseCounters) {
+        lines = Int64(c.lines)
+        events = Int64(c.events)
+        ignored = Int64(c.ignored)
+        incompleteMessages = Int64(c.incompleteMessages)
+        evictedMessages = Int64(c.evictedMessages)
+        nonDeliveryNotices = Int64(c.nonDeliveryNotices)
+        let sorted = c.rejected.sorted { $0.key.rawValue < $1.key.rawValue }
+        rejectedCodes = sorted.map(\.key.rawValue)
+        rejectedCounts = sorted.map { Int64($0.value) }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case lines, events, ignored, incompleteMessages, evictedMessages, nonDeliveryNotices, rejectedCodes,
+            rejectedCounts
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lines = try c.decode(Int64.self, forKey: .lines)
+        events = try c.decode(Int64.self, forKey: .events)
+        ignored = try c.decode(Int64.self, forKey: .ignored)
+        incompleteMessages = try c.decode(Int64.self, forKey: .incompleteMessages)
+        evictedMessages = try c.decode(Int64.self, forKey: .evictedMessages)
+        nonDeliveryNotices = try c.decode(Int64.self, forKey: .nonDeliveryNotices)
+        rejectedCodes = try c.decode([String].self, forKey: .rejectedCodes)
+        rejectedCounts = try c.decode([Int64].self, forKey: .rejectedCounts)
+        let path = decoder.codingPath
+        for v in [lines, events, ignored, incompleteMessages, evictedMessages, nonDeliveryNotices] + rejectedCounts {
+            guard (0...maxRestoredCount).contains(v) else {
+                throw checkpointCorrupted("a parse counter is negative or implausibly large (\(v))", path)
+            }
+        }
+        guard rejectedCodes.count == rejectedCounts.count else {
+            throw checkpointCorrupted(
+                "rejectedCodes has \(rejectedCodes.count) entries but rejectedCounts \(rejectedCounts.count)", path)
+        }
+        var seen = Set<RejectReason>()
+        for code in rejectedCodes {
+            guard let reason = RejectReason(rawValue: code) else {
+                throw checkpointCorrupted("unknown reject reason '\(code.prefix(64))'", path)
+            }
+            guard seen.insert(reason).inserted else {
+                throw checkpointCorrupted("reject reason '\(code)' appears twice", path)
+            }
+        }
+    }
+
+    /// The counters (the codes were checked when decoding; a value made by `init(_:)` has only known codes).
+    var counters: ParseCounters {
+        var c = ParseCounters()
+        c.lines = Int(lines)
+        c.events = Int(events)
+        c.ignored = Int(ignored)
+        c.incompleteMessages = Int(incompleteMessages)
+        c.evictedMessages = Int(evictedMessages)
+        c.nonDeliveryNotices = Int(nonDeliveryNotices)
+        for (code, n) in zip(rejectedCodes, rejectedCounts) {
+            if let reason = RejectReason(rawValue: code) { c.rejected[reason] = Int(n) }
+        }
+        return c
+    }
+}
+
+/// The state of a ``YearResolver`` as saved in a checkpoint: the hint of the current input and, once the first
+/// year-less timestamp was read, the current year and month.
+struct SavedYears: Codable, Hashable, Sendable {
+    /// 0 = ``YearHint/none``, 1 = ``YearHint/year(_:)``, 2 = ``YearHint/modified(_:)``.
+    var hintKind: UInt8
+    /// The hint's year, or its modification time in microseconds; 0 for no hint.
+    var hintValue: Int64
+    /// The current year; meaningful only when ``month`` is not 0.
+    var year: Int64
+    /// The month of the last timestamp that set the year (1–12), or 0 before the first one.
+    var month: Int64
+
+    /// Years a restored state may hold: wide enough for any hint a user can give, narrow enough that the
+    /// resolver's `year ± 1` and the calendar arithmetic cannot overflow.
+    static let years: ClosedRange<Int64> = -1_000_000...1_000_000
+    /// Modification times a restored hint may hold (about ±146,000 years in microseconds).
+    static let modifiedMicroseconds: ClosedRange<Int64> = -(1 << 62)...(1 << 62)
+
+    init(hintKind: UInt8, hintValue: Int64, year: Int64, month: Int64) {
+        self.hintKind = hintKind
+        self.hintValue = hintValue
+        self.year = year
+        self.month = month
+    }
+
+    private enum CodingKeys: String, CodingKey { case hintKind, hintValue, year, month }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        hintKind = try c.decode(UInt8.self, forKey: .hintKind)
+        hintValue = try c.decode(Int64.self, forKey: .hintValue)
+        year = try c.decode(Int64.self, forKey: .year)
+        month = try c.decode(Int64.self, forKey: .month)
+        let path = decoder.codingPath
+        switch hintKind {
+        case 0:
+            guard month == 0 else { throw checkpointCorrupted("a year was resolved without a year hint", path) }
+        case 1:
+            guard Self.years.contains(hintValue) else {
+                throw checkpointCorrupted("year hint \(hintValue) out of range", path)
+            }
+        case 2:
+            guard Self.modifiedMicroseconds.contains(hintValue) else {
+                throw checkpointCorrupted("modification time hint \(hintValue) out of range", path)
+            }
+        default:
+            throw checkpointCorrupted("unknown year hint kind \(hintKind)", path)
+        }
+        guard (0...12).contains(month) else { throw checkpointCorrupted("month \(month) out of range", path) }
+        guard Self.years.contains(year) else { throw checkpointCorrupted("year \(year) out of range", path) }
+    }
+}
+
+/// Builds the shared string table of a checkpoint: each distinct string is stored once and referred to by
+/// its index (`-1` for `nil`), so values that many messages share (senders, accounts, subjects) cost one copy.
+///
+/// Indices are given in first-use order, so equal parser states give equal tables.
+struct SavedStringsBuilder {
+    private(set) var strings: [String] = []
+    private var indexOf: [String: Int32] = [:]
+
+    /// The index of `s` in the table (added when new), or -1 for `nil`.
+    mutating func index(_ s: String?) -> Int32 {
+        guard let s else { return -1 }
+        if let i = indexOf[s] { return i }
+        let i = Int32(truncatingIfNeeded: strings.count)
+        strings.append(s)
+        indexOf[s] = i
+        return i
+    }
+}
+
+/// Checks for decoded checkpoint arrays.
+enum SavedChecks {
+    /// Throws unless `array` has `count` elements.
+    static func length<T>(_ array: [T], _ count: Int, _ name: String, _ path: [any CodingKey]) throws {
+        guard array.count == count else {
+            throw checkpointCorrupted("\(name) has \(array.count) entries, expected \(count)", path)
+        }
+    }
+
+    /// Throws unless every index is -1 (`nil`) or a valid index into a table of `tableCount` strings (or, with
+    /// `allowNil` false, unless every index is valid).
+    static func stringIndices(
+        _ indices: [Int32], tableCount: Int, _ name: String, allowNil: Bool = true, _ path: [any CodingKey]
+    ) throws {
+        for i in indices {
+            guard (allowNil && i == -1) || (i >= 0 && Int(i) < tableCount) else {
+                throw checkpointCorrupted(
+                    "\(name) refers to string \(i), but the table has \(tableCount) strings", path)
+            }
+        }
+    }
+
+    /// Throws unless the per-message counts are non-negative (at most `maxEach`) and add up to `total`.
+    static func counts(_ counts: [Int32], maxEach: Int, total: Int, _ name: String, _ path: [any CodingKey]) throws {
+        var sum = 0
+        for n in counts {
+            guard n >= 0, Int(n) <= maxEach else { throw checkpointCorrupted("\(name) has a count of \(n)", path) }
+            sum += Int(n)
+        }
+        guard sum == total else {
+            throw checkpointCorrupted("\(name) add up to \(sum), but \(total) values are saved", path)
+        }
+    }
+
+    /// The string at `index` of `table`, or `nil` for -1 (indices were checked when decoding).
+    static func string(_ table: [String], _ index: Int32) -> String? {
+        index >= 0 && Int(index) < table.count ? table[Int(index)] : nil
+    }
+}
+
+extension YearResolver {
+    /// The resolver's state for a checkpoint.
+    var saved: SavedYears {
+        let (kind, value): (UInt8, Int64)
+        switch hint {
+        case .none: (kind, value) = (0, 0)
+        case .year(let y): (kind, value) = (1, Int64(y))
+        case .modified(let t): (kind, value) = (2, t.microseconds)
+        }
+        return SavedYears(
+            hintKind: kind, hintValue: value, year: Int64(year ?? 0), month: Int64(year == nil ? 0 : lastMonth))
+    }
+
+    /// A resolver in a saved state (checked when decoding).
+    init(restoring s: SavedYears) {
+        switch s.hintKind {
+        case 1: self.init(hint: .year(Int(s.hintValue)))
+        case 2: self.init(hint: .modified(EventTime(microseconds: s.hintValue)))
+        default: self.init(hint: .none)
+        }
+        if s.month != 0 {
+            year = Int(s.year)
+            lastMonth = Int(s.month)
+        }
+    }
+}
