@@ -182,19 +182,26 @@ extension Alert: Codable {
     /// - Throws: `DecodingError` for missing fields, unknown enum values, out-of-range times, or evidence that
     ///   is not an object.
     public init(from decoder: any Decoder) throws {
+        // Fields are decoded in the order `encode(to:)` writes them (positional coders rely on it).
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        let id = try c.decode(String.self, forKey: .id)
+        let action = try c.decode(AlertAction.self, forKey: .action)
+        let kind = try c.decode(String.self, forKey: .kind)
+        let severity = try c.decode(Severity.self, forKey: .severity)
+        let score = try c.decode(Double.self, forKey: .score)
+        let eventTime = try c.decode(EventTime.self, forKey: .eventTime)
+        let firstEventTime = try c.decode(EventTime.self, forKey: .firstEventTime)
+        let accounts = try c.decode([String].self, forKey: .accounts)
+        let accountsTotal = try c.decode(Int.self, forKey: .accountsTotal)
+        let template = try c.decodeIfPresent(AlertTemplate.self, forKey: .template)
         guard case .object(let evidence) = try c.decode(JSONValue.self, forKey: .evidence) else {
             throw DecodingError.dataCorruptedError(forKey: .evidence, in: c, debugDescription: "evidence is not an object")
         }
+        let reasons = try c.decode([String].self, forKey: .reasons)
         self.init(
-            id: try c.decode(String.self, forKey: .id), action: try c.decode(AlertAction.self, forKey: .action),
-            kind: try c.decode(String.self, forKey: .kind), severity: try c.decode(Severity.self, forKey: .severity),
-            score: try c.decode(Double.self, forKey: .score), eventTime: try c.decode(EventTime.self, forKey: .eventTime),
-            firstEventTime: try c.decode(EventTime.self, forKey: .firstEventTime),
-            accounts: try c.decode([String].self, forKey: .accounts),
-            accountsTotal: try c.decode(Int.self, forKey: .accountsTotal),
-            template: try c.decodeIfPresent(AlertTemplate.self, forKey: .template), evidence: evidence,
-            reasons: try c.decode([String].self, forKey: .reasons))
+            id: id, action: action, kind: kind, severity: severity, score: score, eventTime: eventTime,
+            firstEventTime: firstEventTime, accounts: accounts, accountsTotal: accountsTotal, template: template,
+            evidence: evidence, reasons: reasons)
     }
 
     /// Encodes every field; the evidence as one ``JSONValue`` object, keeping its key order.
