@@ -39,18 +39,8 @@ extension TemplateState: Codable {
     /// Restores a template's state; the top slot values come as three parallel arrays and their byte figure is
     /// recomputed (it is always the sum of the values' UTF-8 lengths plus 32 bytes each).
     init(from decoder: any Decoder) throws {
+        // Fields are decoded in the order `encode(to:)` writes them (positional coders rely on it).
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let values = try c.decode([String].self, forKey: .topSlotValues)
-        let counts = try c.decode([Int64].self, forKey: .topSlotCounts)
-        let indicators = try c.decode([SlotIndicators].self, forKey: .topSlotIndicators)
-        let names = try c.decode([String].self, forKey: .indicatorNames)
-        let nameCounts = try c.decode([Int64].self, forKey: .indicatorCounts)
-        try StateCheck.require(values.count == counts.count && values.count == indicators.count && values.count <= 8,
-                               "TemplateState: top slot arrays differ in length or exceed 8", decoder)
-        try StateCheck.require(names.count == nameCounts.count && Set(names).count == names.count,
-                               "TemplateState: indicator counts", decoder)
-        try StateCheck.require(counts.allSatisfy(StateCheck.isCount) && nameCounts.allSatisfy(StateCheck.isCount),
-                               "TemplateState: count out of range", decoder)
         text = try c.decode(String.self, forKey: .text)
         spreadYoung = try c.decode(SlidingDistinct.self, forKey: .spreadYoung)
         suspiciousYoung = try c.decode(SlidingDistinct.self, forKey: .suspiciousYoung)
@@ -58,10 +48,21 @@ extension TemplateState: Codable {
         baseline = try c.decode(EWMABaseline.self, forKey: .baseline)
         firstYoungEvent = try c.decodeIfPresent(EventTime.self, forKey: .firstYoungEvent)
         firstSuspiciousEvent = try c.decodeIfPresent(EventTime.self, forKey: .firstSuspiciousEvent)
+        let values = try c.decode([String].self, forKey: .topSlotValues)
+        let counts = try c.decode([Int64].self, forKey: .topSlotCounts)
+        let indicators = try c.decode([SlotIndicators].self, forKey: .topSlotIndicators)
+        let names = try c.decode([String].self, forKey: .indicatorNames)
+        let nameCounts = try c.decode([Int64].self, forKey: .indicatorCounts)
+        sampleMessageIDs = try c.decode([String].self, forKey: .sampleMessageIDs)
+        try StateCheck.require(values.count == counts.count && values.count == indicators.count && values.count <= 8,
+                               "TemplateState: top slot arrays differ in length or exceed 8", decoder)
+        try StateCheck.require(names.count == nameCounts.count && Set(names).count == names.count,
+                               "TemplateState: indicator counts", decoder)
+        try StateCheck.require(counts.allSatisfy(StateCheck.isCount) && nameCounts.allSatisfy(StateCheck.isCount),
+                               "TemplateState: count out of range", decoder)
         topSlots = (0..<values.count).map { (values[$0], Int(counts[$0]), indicators[$0]) }
         topSlotBytes = values.reduce(0) { $0 + $1.utf8.count + 32 }
         indicatorCounts = Dictionary(uniqueKeysWithValues: zip(names, nameCounts.map { Int($0) }))
-        sampleMessageIDs = try c.decode([String].self, forKey: .sampleMessageIDs)
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -129,18 +130,24 @@ extension Finding: Codable {
     /// - Throws: `DecodingError` for missing fields, unknown enum values, out-of-range times, or evidence that
     ///   is not an object.
     public init(from decoder: any Decoder) throws {
+        // Fields are decoded in the order `encode(to:)` writes them (positional coders rely on it).
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        let kind = try c.decode(String.self, forKey: .kind)
+        let key = try c.decode(String.self, forKey: .key)
+        let severity = try c.decode(Severity.self, forKey: .severity)
+        let score = try c.decode(Double.self, forKey: .score)
+        let firstEventTime = try c.decode(EventTime.self, forKey: .firstEventTime)
+        let accounts = try c.decode([String].self, forKey: .accounts)
+        let accountsTotal = try c.decode(Int.self, forKey: .accountsTotal)
+        let volume = try c.decode(Int.self, forKey: .volume)
+        let template = try c.decodeIfPresent(AlertTemplate.self, forKey: .template)
         guard case .object(let evidence) = try c.decode(JSONValue.self, forKey: .evidence) else {
             throw DecodingError.dataCorruptedError(forKey: .evidence, in: c, debugDescription: "evidence is not an object")
         }
+        let reasons = try c.decode([String].self, forKey: .reasons)
         self.init(
-            kind: try c.decode(String.self, forKey: .kind), key: try c.decode(String.self, forKey: .key),
-            severity: try c.decode(Severity.self, forKey: .severity), score: try c.decode(Double.self, forKey: .score),
-            firstEventTime: try c.decode(EventTime.self, forKey: .firstEventTime),
-            accounts: try c.decode([String].self, forKey: .accounts),
-            accountsTotal: try c.decode(Int.self, forKey: .accountsTotal), volume: try c.decode(Int.self, forKey: .volume),
-            template: try c.decodeIfPresent(AlertTemplate.self, forKey: .template), evidence: evidence,
-            reasons: try c.decode([String].self, forKey: .reasons))
+            kind: kind, key: key, severity: severity, score: score, firstEventTime: firstEventTime, accounts: accounts,
+            accountsTotal: accountsTotal, volume: volume, template: template, evidence: evidence, reasons: reasons)
     }
 
     /// Encodes every field; the evidence as one ``JSONValue`` object, keeping its key order.

@@ -1,18 +1,17 @@
 import Foundation
+import SendWatchCore
 
-// The one place these tests pick a coder for saved state. JSON for now; the project's binary coder
-// (`StateCoding`) replaces the bodies of `encodedState` and `decodedState` when it lands.
+// The one place these tests pick a coder for saved state: the project's binary coder (`StateCoding`), as the
+// checkpoint file uses. `decodeDamaged` below stays on JSON to edit the structure by key.
 
-/// The encoded bytes of `value` (deterministic for the same state: keys sorted).
+/// The encoded bytes of `value` (the same state always gives the same bytes).
 func encodedState<T: Encodable>(_ value: T) throws -> [UInt8] {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return Array(try encoder.encode(value))
+    try StateCoding.encode(value)
 }
 
 /// The value encoded in `bytes`.
 func decodedState<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-    try JSONDecoder().decode(type, from: Data(bytes))
+    try StateCoding.decode(type, from: bytes)
 }
 
 /// `value` encoded and decoded again.

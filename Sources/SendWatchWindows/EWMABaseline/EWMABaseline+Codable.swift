@@ -22,7 +22,11 @@ extension EWMABaseline: Codable {
         let variance = try c.decode(Double.self, forKey: .variance)
         let completed = try c.decode(UInt32.self, forKey: .completed)
         let firstOpen = try c.decode(Int64.self, forKey: .firstOpen)
+        let open0 = try c.decode(UInt32.self, forKey: .open0)
+        let open1 = try c.decode(UInt32.self, forKey: .open1)
         let head = try c.decode(Int64.self, forKey: .head)
+        let droppedLate = try c.decode(UInt32.self, forKey: .droppedLate)
+        let hasEvents = try c.decode(Bool.self, forKey: .hasEvents)
         let seeded = try c.decode(Bool.self, forKey: .seeded)
         try StateCheck.require(configuration.isValid, "EWMABaseline: invalid configuration", decoder)
         try StateCheck.require(mean.isFinite && mean >= 0 && variance.isFinite && variance >= 0,
@@ -36,11 +40,11 @@ extension EWMABaseline: Codable {
         _variance = variance
         _completed = completed
         _firstOpen = firstOpen
-        _open0 = try c.decode(UInt32.self, forKey: .open0)
-        _open1 = try c.decode(UInt32.self, forKey: .open1)
+        _open0 = open0
+        _open1 = open1
         _head = head
-        _droppedLate = try c.decode(UInt32.self, forKey: .droppedLate)
-        _hasEvents = try c.decode(Bool.self, forKey: .hasEvents)
+        _droppedLate = droppedLate
+        _hasEvents = hasEvents
         _seeded = seeded
     }
 

@@ -11,11 +11,14 @@ extension SlidingCount: Codable {
     ///   not the sum of the buckets.
     /// - Complexity: O(bucketCount).
     public init(from decoder: any Decoder) throws {
+        // Fields are decoded in the order `encode(to:)` writes them (positional coders rely on it).
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let buckets = try c.decode([UInt32].self, forKey: .buckets)
         let width = try c.decode(Int64.self, forKey: .bucketWidth)
         let head = try c.decode(Int64.self, forKey: .head)
         let total = try c.decode(UInt64.self, forKey: .total)
+        let droppedLate = try c.decode(UInt32.self, forKey: .droppedLate)
+        let saturatedAdds = try c.decode(UInt16.self, forKey: .saturatedAdds)
         let hasEvents = try c.decode(Bool.self, forKey: .hasEvents)
         try StateCheck.require(!buckets.isEmpty && buckets.count <= 1 << 20,
                                "SlidingCount: bucket count \(buckets.count) not in 1...2^20", decoder)
@@ -30,8 +33,8 @@ extension SlidingCount: Codable {
         _bucketWidth = width
         _head = head
         _total = total
-        _droppedLate = try c.decode(UInt32.self, forKey: .droppedLate)
-        _saturatedAdds = try c.decode(UInt16.self, forKey: .saturatedAdds)
+        _droppedLate = droppedLate
+        _saturatedAdds = saturatedAdds
         _hasEvents = hasEvents
     }
 
@@ -97,6 +100,7 @@ extension MultiHorizonCount: Codable {
         let layout = try c.decode(Layout.self, forKey: .layout)
         let buckets = try c.decode([UInt32].self, forKey: .buckets)
         let head = try c.decode(Int64.self, forKey: .head)
+        let droppedLate = try c.decode(UInt32.self, forKey: .droppedLate)
         let hasEvents = try c.decode(Bool.self, forKey: .hasEvents)
         try StateCheck.require(buckets.count == layout.totalBuckets,
                                "MultiHorizonCount: \(buckets.count) buckets, layout has \(layout.totalBuckets)", decoder)
@@ -106,7 +110,7 @@ extension MultiHorizonCount: Codable {
         _layout = layout
         _buckets = buckets
         _head = head
-        _droppedLate = try c.decode(UInt32.self, forKey: .droppedLate)
+        _droppedLate = droppedLate
         _hasEvents = hasEvents
     }
 

@@ -67,11 +67,11 @@ extension SubBucketSketch: Codable {
     /// rebuilt from them (they are derived state, equal to what was saved whenever the saved state was sound).
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        var registers = try c.decode([UInt8].self, forKey: .registers)
         let precision = try c.decode(Int.self, forKey: .precision)
         let count = try c.decode(Int64.self, forKey: .subBucketCount)
         let width = try c.decode(Int64.self, forKey: .subBucketWidth)
         let head = try c.decode(Int64.self, forKey: .head)
-        var registers = try c.decode([UInt8].self, forKey: .registers)
         try StateCheck.require((4...16).contains(precision) && (1...64).contains(count),
                                "SubBucketSketch: precision \(precision), \(count) sub-buckets", decoder)
         try StateCheck.require(registers.count == (Int(count) + 1) << precision,
