@@ -354,6 +354,8 @@ public final class LogFollower {
     private func openName(_ stream: FollowStream, now: Int64, report: inout PollReport) -> Bool {
         switch PathStatus.of(stream.name) {
         case .missing:
+            // A file that is not there now is new when it appears: read it from its start.
+            stream.nextStart = .offset(0)
             return false
         case .failed(let code):
             note(stream, .openFailed, path: stream.name, "cannot stat (errno \(code)); retrying", report: &report)

@@ -15,6 +15,12 @@ public struct FollowedStream: Sendable, Equatable {
     public var index: Int
     /// The followed name (a path as given, or a glob's match); the stable key for per-stream parser state.
     public var name: String
+
+    /// Creates a stream description.
+    public init(index: Int, name: String) {
+        self.index = index
+        self.name = name
+    }
 }
 
 /// How far one stream is behind its file, for metrics.
