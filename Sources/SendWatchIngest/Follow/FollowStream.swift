@@ -31,9 +31,16 @@ final class FollowStream {
     /// The file being read now: the oldest unfinished rotated file, else the live one.
     var current: TrackedFile? { backlog.first ?? live }
 
-    /// Identity and delivered offset of ``current``.
+    /// Identity and delivered offset of the file to resume in: the first rotated file of the backlog with
+    /// bytes left (a plain one read to its size is done - rotated files do not grow - and may be compressed
+    /// before a restart, when an empty one could no longer be recognised), else the live file.
     var position: FilePosition? {
-        guard let file = current else { return nil }
+        var anchor = live
+        for file in backlog where file.isCompressed || file.currentSize().map({ $0 > file.boundary }) ?? true {
+            anchor = file
+            break
+        }
+        guard let file = anchor else { return nil }
         return FilePosition(identity: file.identity, offset: file.boundary, path: file.path)
     }
 

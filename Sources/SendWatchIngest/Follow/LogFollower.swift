@@ -208,7 +208,8 @@ public final class LogFollower {
     public var state: FollowerState {
         var positions: [StreamPosition] = []
         for case let stream? in slots {
-            stream.current?.refreshFingerprint()
+            for file in stream.backlog { file.refreshFingerprint() }
+            stream.live?.refreshFingerprint()
             positions.append(StreamPosition(name: stream.name, file: stream.position))
         }
         return FollowerState(streams: positions)
@@ -432,36 +433,53 @@ public final class LogFollower {
         of name: String, identity: FileIdentity, offset: Int64, excluding: (UInt64, UInt64)?, sameInodeFirst: Bool
     ) -> (file: TrackedFile, newer: [TrackedFile], skipped: Int)? {
         let candidates = RotatedNames.candidates(of: name)
+        guard
+            let (foundIndex, rewritten) = locate(
+                identity, in: candidates, minimumSize: offset, excluding: excluding, sameInodeFirst: sameInodeFirst),
+            let file = try? TrackedFile.open(path: candidates[foundIndex], start: .offset(rewritten ? 0 : offset))
+        else { return nil }
+        let (newer, skipped) = newerRotated(than: foundIndex, in: candidates, found: file, excluding: excluding)
+        return (file, newer, skipped)
+    }
+
+    /// The index in `candidates` of the file `identity`, trying in turn:
+    /// 1. (when `sameInodeFirst`) device + inode + first bytes: the file, renamed;
+    /// 2. first (decompressed) bytes alone, with a plain file's size at least `minimumSize`: the file compressed,
+    ///    or a copytruncate copy;
+    /// 3. (when `sameInodeFirst`) device + inode alone: the same inode, truncated and written again before it
+    ///    was renamed - `rewritten` is `true` and it must be read from 0.
+    /// Files with the device and inode `excluding` are never taken.
+    private func locate(
+        _ identity: FileIdentity, in candidates: [String], minimumSize: Int64, excluding: (UInt64, UInt64)?,
+        sameInodeFirst: Bool
+    ) -> (index: Int, rewritten: Bool)? {
         func isExcluded(_ device: UInt64, _ inode: UInt64) -> Bool {
             guard let excluding else { return false }
             return excluding.0 == device && excluding.1 == inode
         }
-        var foundIndex: Int?
+        var sameInode: Int?
         if sameInodeFirst {
             for (index, path) in candidates.enumerated() {
                 guard case .regular(let device, let inode, _) = PathStatus.of(path),
-                    identity.sameInode(device, inode), !isExcluded(device, inode),
-                    let peek = peekPrefix(path: path, count: identity.fingerprintLength), !peek.compressed,
+                    identity.sameInode(device, inode), !isExcluded(device, inode)
+                else { continue }
+                if sameInode == nil { sameInode = index }
+                guard let peek = peekPrefix(path: path, count: identity.fingerprintLength), !peek.compressed,
                     peek.bytes.withUnsafeBytes({ identity.matches(prefix: $0) })
                 else { continue }
-                foundIndex = index
-                break
+                return (index, false)
             }
         }
-        if foundIndex == nil && identity.fingerprintLength > 0 {
+        if identity.fingerprintLength > 0 {
             for (index, path) in candidates.enumerated() {
                 guard let peek = peekPrefix(path: path, count: identity.fingerprintLength),
-                    !isExcluded(peek.device, peek.inode), peek.compressed || peek.size >= offset,
+                    !isExcluded(peek.device, peek.inode), peek.compressed || peek.size >= minimumSize,
                     peek.bytes.withUnsafeBytes({ identity.matches(prefix: $0) })
                 else { continue }
-                foundIndex = index
-                break
+                return (index, false)
             }
         }
-        guard let foundIndex, let file = try? TrackedFile.open(path: candidates[foundIndex], start: .offset(offset))
-        else { return nil }
-        let (newer, skipped) = newerRotated(than: foundIndex, in: candidates, found: file, excluding: excluding)
-        return (file, newer, skipped)
+        return sameInode.map { ($0, true) }
     }
 
     /// Opens the rotated files named before `index` (newer), oldest first, without repeats of the same content
@@ -548,7 +566,8 @@ public final class LogFollower {
             }
             let quiet = now - stream.lastDataMilliseconds >= Int64(configuration.partialLineFlushMilliseconds)
             switch status {
-            case .regular(_, _, let successorSize) where successorSize > 0 || quiet:
+            case .regular(let device, let inode, let successorSize)
+            where successorSize > 0 || quiet || rotatedAgain(live, name: stream.name, successor: (device, inode)):
                 switchToSuccessor(stream, from: live, lines: &lines, report: &report)
                 continue
             case .notRegular(let kind):
@@ -602,6 +621,17 @@ public final class LogFollower {
         return .budgetExhausted
     }
 
+    /// Whether the name was rotated again since `old` left it (a rotated file is newer than `old`): then the
+    /// writer has certainly moved on, and waiting for the empty successor to get data would only let rotated
+    /// files pile up.
+    private func rotatedAgain(_ old: TrackedFile, name: String, successor: (UInt64, UInt64)) -> Bool {
+        let candidates = RotatedNames.candidates(of: name)
+        guard let found = locate(
+            old.identity, in: candidates, minimumSize: old.boundary, excluding: successor, sameInodeFirst: true)
+        else { return false }
+        return found.index > 0
+    }
+
     /// Ends a file: its unfinished last line (if not overlong) is delivered; the framer is emptied.
     private func finish<C: FollowedLineConsumer>(
         _ file: TrackedFile, stream: FollowStream, lines: inout StreamLines<C>, report: inout PollReport
@@ -636,10 +666,9 @@ public final class LogFollower {
         var excluding: (UInt64, UInt64)?
         if case .regular(let device, let inode, _) = PathStatus.of(stream.name) { excluding = (device, inode) }
         let candidates = RotatedNames.candidates(of: stream.name)
-        let oldIndex = candidates.firstIndex { path in
-            guard case .regular(let device, let inode, _) = PathStatus.of(path) else { return false }
-            return old.identity.sameInode(device, inode)
-        }
+        // Where the old file is now (renamed, or compressed since), to find the rotated files newer than it.
+        let oldIndex = locate(
+            old.identity, in: candidates, minimumSize: old.boundary, excluding: excluding, sameInodeFirst: true)?.index
         if let oldIndex {
             let (newer, skipped) = newerRotated(than: oldIndex, in: candidates, found: old, excluding: excluding)
             stream.backlog += newer
@@ -656,7 +685,7 @@ public final class LogFollower {
         report.truncations += 1
         stream.framer.reset()
         var copied = false
-        if live.boundary > 0, live.identity.fingerprintLength > 0,
+        if live.identity.fingerprintLength > 0,
             let found = findRotated(
                 of: stream.name, identity: live.identity, offset: live.boundary,
                 excluding: (live.identity.device, live.identity.inode), sameInodeFirst: false)
