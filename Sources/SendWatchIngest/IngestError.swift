@@ -25,6 +25,7 @@ public struct IngestError: Error, CustomStringConvertible, Sendable {
             case corruptCompressedData = "corrupt_compressed_data"
             case truncatedCompressedData = "truncated_compressed_data"
             case decoderUnavailable = "decoder_unavailable"
+            case invalidConfiguration = "invalid_configuration"
         }
 
         private var value: Value
@@ -43,6 +44,8 @@ public struct IngestError: Error, CustomStringConvertible, Sendable {
         public static var truncatedCompressedData: Code { Code(.truncatedCompressedData) }
         /// The zstd or zlib decoder could not be created (out of memory).
         public static var decoderUnavailable: Code { Code(.decoderUnavailable) }
+        /// A configuration value is out of range (e.g. a ``FollowConfiguration`` field); nothing was opened.
+        public static var invalidConfiguration: Code { Code(.invalidConfiguration) }
 
         /// The bounded snake_case code, e.g. `corrupt_compressed_data`, for counters and logs.
         public var description: String { value.rawValue }
@@ -95,6 +98,7 @@ public struct IngestError: Error, CustomStringConvertible, Sendable {
             return "Lines before this offset were read; the file was cut off or is still being written - "
                 + "read it again once it is complete."
         case .decoderUnavailable: return "The system is probably out of memory; retry with fewer inputs at once."
+        case .invalidConfiguration: return "Fix the listed values and start again."
         default: return "See the message for details."
         }
     }

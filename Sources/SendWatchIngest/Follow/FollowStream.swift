@@ -1,0 +1,64 @@
+/// One followed name: its framer, the rotated files still to finish, and the file at (or last at) the name.
+final class FollowStream {
+    let index: Int
+    let name: String
+    /// Whether the name came from a glob (such streams retire when their file is gone and read).
+    let fromGlob: Bool
+    var framer: LineFramer
+    /// Files to read to their end before ``live``, oldest first: a rotated predecessor found on restore, a
+    /// `copytruncate` copy, rotated files newer than the one being read. At most
+    /// ``LogFollower/maxRotatedFilesPerStream`` + 1.
+    var backlog: [TrackedFile] = []
+    /// The file at the name, or the one that was there until it was renamed or deleted (``detached``).
+    var live: TrackedFile?
+    /// The name no longer points at ``live``: it is drained until a successor has data or it has been quiet.
+    var detached = false
+    /// Where the next file opened at the name starts.
+    var nextStart: TrackedFile.Start = .offset(0)
+    /// The injected clock's time of the last bytes read, for the quiet period.
+    var lastDataMilliseconds: Int64
+    /// The problem last reported for this stream, so that it is reported once per change.
+    var reported: FollowDiagnostic.Code?
+
+    init(index: Int, name: String, fromGlob: Bool, maxLineBytes: Int, now: Int64) {
+        self.index = index
+        self.name = name
+        self.fromGlob = fromGlob
+        self.framer = LineFramer(maxLineBytes: maxLineBytes)
+        self.lastDataMilliseconds = now
+    }
+
+    /// The file being read now: the oldest unfinished rotated file, else the live one.
+    var current: TrackedFile? { backlog.first ?? live }
+
+    /// Identity and delivered offset of the file to resume in: the first rotated file of the backlog with
+    /// bytes left (a plain one read to its size is done - rotated files do not grow - and may be compressed
+    /// before a restart, when an empty one could no longer be recognised), else the live file.
+    var position: FilePosition? {
+        var anchor = live
+        for file in backlog where file.isCompressed || file.currentSize().map({ $0 > file.boundary }) ?? true {
+            anchor = file
+            break
+        }
+        guard let file = anchor else { return nil }
+        return FilePosition(identity: file.identity, offset: file.boundary, path: file.path)
+    }
+
+    /// Whether an unfinished line or a detached file waits for the quiet period.
+    var waitsForQuietPeriod: Bool {
+        if detached { return true }
+        guard let file = current else { return false }
+        return file.readOffset > file.boundary
+    }
+}
+
+/// Passes a framer's lines to a ``FollowedLineConsumer`` with the stream index.
+struct StreamLines<C: FollowedLineConsumer>: LineConsumer {
+    /// Valid for the duration of one `poll`, which owns the consumer (`withUnsafeMutablePointer`).
+    let target: UnsafeMutablePointer<C>
+    let stream: Int
+
+    mutating func consume(line: UnsafeRawBufferPointer) {
+        target.pointee.consume(stream: stream, line: line)
+    }
+}

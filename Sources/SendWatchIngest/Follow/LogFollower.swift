@@ -1,0 +1,723 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Follows log files by name, like `tail -F`, through rotation, and delivers their complete lines per stream.
+///
+/// Each pattern is a path (`/var/log/mail.log`) or a glob (`/var/log/exim4/*main*log`); every name it matches
+/// is a *stream* with a small stable index (see ``streams``). The follower knows bytes, files and offsets, never
+/// a log format.
+///
+/// Usage:
+/// ```swift
+/// let follower = try LogFollower(
+///     patterns: ["/var/log/mail.log"], configuration: FollowConfiguration(), restoring: savedState)
+/// var parser = MyLineConsumer()
+/// while running {
+///     let report = follower.poll(into: &parser)          // every available line, in file order per stream
+///     checkpoint(follower.state)                          // after the lines were processed
+///     if !report.moreAvailable { follower.wait(timeoutMilliseconds: 1000) }
+/// }
+/// ```
+///
+/// ## Rotation
+/// - **rename + create** (logrotate's default): the old file stays open by descriptor, so it is read to its end
+///   before the new file, even after it was compressed and deleted. The switch to the new file happens when the
+///   new file has data, or when the old one has been quiet for ``FollowConfiguration/partialLineFlushMilliseconds``
+///   (a writer that reopens late keeps writing to the old file until then). If the name was rotated more than
+///   once between two polls, the rotated files newer than the old one are read too, in order.
+/// - **copytruncate**: the same inode becomes shorter than the offset read, or its first bytes change. The copy
+///   (`mail.log.1`, a rotated name whose first bytes match the file's fingerprint) holds what was not read yet:
+///   it is read from the delivered offset to its end, then the truncated file from 0. Lines written between
+///   logrotate's copy and its truncation are in neither file: that window is logrotate's and cannot be closed
+///   by a reader. Without a matching copy, unread bytes are reported (``FollowDiagnostic/Code/truncatedDataLost``).
+/// - **delete + recreate**: the deleted file is drained by descriptor, then the new file is read from 0.
+/// - **a file that appears later** (or a new glob match) is read from 0.
+/// - **directory, FIFO, device** at a name: a diagnostic, and the name is skipped until a regular file is there.
+///   A FIFO is never opened (it would block). Glob matches that are not regular files are skipped silently.
+///
+/// ## Restart
+/// ``state`` holds per stream the identity (``FileIdentity``) of the file being read and the offset after its
+/// last delivered line. On restore the file is looked for at the name, then among the rotated names
+/// (`name.N`, `name-DATE`, each also `.gz`/`.zst`; compressed files are fingerprinted over their decompressed
+/// bytes and resumed at the decompressed offset). It is read from the offset to its end, then any newer rotated
+/// files, then the name's file from 0. So nothing is read twice and nothing is lost, within the limits below.
+///
+/// ## Bounds (and what happens at each)
+/// - Streams: at most ``FollowConfiguration/maxStreams``; further glob matches are counted per poll in
+///   ``PollReport/streamsOverLimit`` and reported when the count changes.
+/// - Open files: one per stream, plus during a predecessor's drain up to ``maxRotatedFilesPerStream`` + 1
+///   rotated files (normally one), plus one inotify descriptor.
+/// - Memory: one 256 KiB read buffer, and per stream a framer carrying at most
+///   ``FollowConfiguration/maxLineBytes``; longer lines are skipped to their `\n` and counted.
+/// - Work per poll: at most ``FollowConfiguration/maxBytesPerStreamPerPoll`` per stream
+///   (``PollReport/moreAvailable``); one `stat` per stream and one `glob` per glob pattern; a rotated-name
+///   directory scan only when a rotation or truncation is seen.
+/// - Diagnostics: at most ``PollReport/maxDiagnostics`` per poll; each situation is reported once.
+///
+/// ## Known limits
+/// - Lines written to a renamed file after the successor got data (and after the quiet period) are not read.
+/// - copytruncate's copy-to-truncate window (above); a truncated file written again past the old offset before
+///   the next poll is recognised only by its changed first bytes.
+/// - An *empty* file at the last checkpoint that was written, rotated and compressed while stopped cannot be
+///   recognised (no content fingerprint yet); its lines are lost and ``FollowDiagnostic/Code/savedFileNotFound``
+///   is reported. The same holds for more than ``maxRotatedFilesPerStream`` rotations while stopped.
+/// - inotify sees no writes made on other hosts (NFS, CIFS): set ``FollowConfiguration/usePolling``. Only the
+///   directories of the names are watched; a name behind a symbolic link to another directory is picked up by
+///   the poll interval only when inotify sees nothing.
+/// - Partial lines: an unfinished line is delivered after the quiet period; if its rest arrives later, the rest
+///   is a line of its own.
+///
+/// Not `Sendable`: one task owns a follower (it owns descriptors and buffers).
+public final class LogFollower {
+    /// At most this many rotated files newer than the one being read are queued after it.
+    public static let maxRotatedFilesPerStream = 4
+
+    /// The validated configuration.
+    public let configuration: FollowConfiguration
+    /// The patterns as given.
+    public let patterns: [String]
+
+    private let clock: () -> Int64
+    private var slots: [FollowStream?] = []
+    private var indexByName: [String: Int] = [:]
+    private var watcher: DirectoryWatcher?
+    private var pendingDiagnostics: [FollowDiagnostic] = []
+    private var lastOverLimit = 0
+    /// One reused read buffer for every stream (256 KiB).
+    private let buffer: UnsafeMutableRawBufferPointer
+
+    /// Creates a follower, opens the files present now, and restores saved positions.
+    ///
+    /// Without `state`, each file present now starts at its end (``FollowConfiguration/startAtEnd``) or at 0.
+    /// With `state`, each saved stream resumes at its position (see "Restart"), and names without a saved
+    /// position - files that appeared while stopped - are read from 0. Saved names that no pattern matches any
+    /// more are dropped with a diagnostic. Problems with single files are diagnostics in the first
+    /// ``poll(into:)``'s report, not errors.
+    ///
+    /// - Parameters:
+    ///   - patterns: paths and globs, at least one.
+    ///   - configuration: limits and modes; validated here.
+    ///   - state: positions saved from ``state``, or `nil` for a first start.
+    ///   - clock: a monotonic clock in milliseconds, for the quiet period (tests inject one).
+    /// - Throws: ``IngestError`` `.invalidConfiguration` for a bad configuration or no patterns.
+    public init(
+        patterns: [String],
+        configuration: FollowConfiguration = FollowConfiguration(),
+        restoring state: FollowerState? = nil,
+        clock: @escaping () -> Int64 = LogFollower.monotonicMilliseconds
+    ) throws(IngestError) {
+        try configuration.validate()
+        guard !patterns.isEmpty, !patterns.contains(where: \.isEmpty) else {
+            throw IngestError(
+                code: .invalidConfiguration, message: "give at least one path or glob, none empty",
+                path: "follow patterns")
+        }
+        self.configuration = configuration
+        self.patterns = patterns
+        self.clock = clock
+        self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
+        let now = clock()
+
+        var saved: [String: FilePosition?] = [:]
+        for stream in state?.streams ?? [] where saved[stream.name] == nil {
+            saved[stream.name] = .some(stream.file)
+        }
+        // Names in pattern order: a glob's matches now plus saved names it matches (to finish their files).
+        var names: [(name: String, fromGlob: Bool)] = []
+        var seen: Set<String> = []
+        for pattern in patterns {
+            if !RotatedNames.isGlob(pattern) {
+                if seen.insert(pattern).inserted { names.append((pattern, false)) }
+                continue
+            }
+            var matches = RotatedNames.expand(pattern).filter {
+                !RotatedNames.looksRotated($0) && PathStatus.of($0).isRegular
+            }
+            matches += saved.keys.filter { RotatedNames.matches($0, pattern: pattern) }
+            for match in Set(matches).sorted() where seen.insert(match).inserted {
+                names.append((match, true))
+            }
+        }
+        for name in saved.keys.sorted() where !seen.contains(name) {
+            pendingDiagnostics.append(
+                FollowDiagnostic(
+                    code: .savedStreamDropped, stream: nil, path: name,
+                    message: "no pattern matches this saved stream any more; its position is dropped"))
+        }
+        var overLimit = 0
+        for (name, fromGlob) in names {
+            guard slots.count < configuration.maxStreams else {
+                overLimit += 1
+                continue
+            }
+            let stream = addStream(name: name, fromGlob: fromGlob, now: now)
+            var report = PollReport()
+            if let entry = saved[name] {
+                if let position = entry { restore(stream, from: position, report: &report) }
+            } else if state == nil && configuration.startAtEnd {
+                stream.nextStart = .endAtLineBoundary(maxLineBytes: configuration.maxLineBytes)
+            }
+            if stream.live == nil { _ = openName(stream, now: now, report: &report) }
+            pendingDiagnostics += report.diagnostics
+        }
+        if overLimit > 0 {
+            lastOverLimit = overLimit
+            pendingDiagnostics.append(overLimitDiagnostic(overLimit))
+        }
+        if !configuration.usePolling {
+            watcher = DirectoryWatcher()
+            if watcher == nil {
+                pendingDiagnostics.append(
+                    FollowDiagnostic(
+                        code: .watchUnavailable, stream: nil, path: patterns[0],
+                        message: "inotify is not available; polling every "
+                            + "\(configuration.pollIntervalMilliseconds) ms"))
+            }
+            updateWatches()
+        }
+    }
+
+    deinit {
+        buffer.deallocate()
+    }
+
+    /// A monotonic clock in milliseconds (`CLOCK_MONOTONIC`), the default clock.
+    public static func monotonicMilliseconds() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+    }
+
+    // MARK: - Public API
+
+    /// The followed streams, by index.
+    public var streams: [FollowedStream] {
+        slots.compactMap { $0.map { FollowedStream(index: $0.index, name: $0.name) } }
+    }
+
+    /// The positions after the last delivered line of each stream, for the checkpoint.
+    ///
+    /// Take it after the lines of the last ``poll(into:)`` were processed. Short fingerprints of growing files
+    /// are extended first (so a file that was empty at the last poll can still be recognised after rotation).
+    /// - Complexity: O(streams), plus one `pread` of at most 4 KiB per file shorter than 4 KiB at the last look.
+    public var state: FollowerState {
+        var positions: [StreamPosition] = []
+        for case let stream? in slots {
+            for file in stream.backlog { file.refreshFingerprint() }
+            stream.live?.refreshFingerprint()
+            positions.append(StreamPosition(name: stream.name, file: stream.position))
+        }
+        return FollowerState(streams: positions)
+    }
+
+    /// Per stream: the offset after the last delivered line and the bytes behind the file's current size.
+    /// - Complexity: O(streams) `fstat` calls.
+    public var lag: [FollowedStreamLag] {
+        slots.compactMap { slot in
+            guard let stream = slot else { return nil }
+            var behind: Int64 = 0
+            for file in stream.backlog + (stream.live.map { [$0] } ?? []) {
+                if let size = file.currentSize() { behind += max(0, size - file.boundary) }
+            }
+            return FollowedStreamLag(
+                stream: stream.index, name: stream.name, offset: stream.current?.boundary ?? 0, behindBytes: behind)
+        }
+    }
+
+    /// Reads what is available now from every stream and delivers complete lines, in file order per stream.
+    ///
+    /// Also notices rotation, truncation, deletion and new glob matches, and flushes partial lines that have
+    /// waited for the quiet period. Never blocks on a FIFO; never throws (problems are diagnostics).
+    ///
+    /// - Parameter consumer: receives every line with its stream index.
+    /// - Returns: counts, events and diagnostics of this poll.
+    /// - Complexity: O(bytes read) with one `memchr` pass (framer) and one `memrchr` per chunk; at most
+    ///   ``FollowConfiguration/maxBytesPerStreamPerPoll`` bytes per stream; plus a `stat` per stream and a
+    ///   `glob` per glob pattern.
+    public func poll<C: FollowedLineConsumer>(into consumer: inout C) -> PollReport {
+        var report = PollReport()
+        for diagnostic in pendingDiagnostics { report.add(diagnostic) }
+        pendingDiagnostics.removeAll()
+        let now = clock()
+        rescanGlobs(now: now, report: &report)
+        withUnsafeMutablePointer(to: &consumer) { target in
+            // Safe: `target` is used only inside this closure, while `consumer` is exclusively ours.
+            for case let stream? in slots {
+                pollStream(stream, target: target, now: now, report: &report)
+            }
+        }
+        retireGoneStreams(report: &report)
+        if watcher != nil { updateWatches() }
+        return report
+    }
+
+    /// Blocks until there may be new data, or `timeoutMilliseconds` passes.
+    ///
+    /// With inotify it returns as soon as a watched directory changes; when polling (forced, or a directory
+    /// cannot be watched yet) it returns after at most ``FollowConfiguration/pollIntervalMilliseconds``. It
+    /// also returns when a partial line's or a detached file's quiet period ends, so ``poll(into:)`` can act.
+    public func wait(timeoutMilliseconds: Int) {
+        var timeout = max(0, timeoutMilliseconds)
+        let now = clock()
+        for case let stream? in slots where stream.waitsForQuietPeriod {
+            let due = stream.lastDataMilliseconds + Int64(configuration.partialLineFlushMilliseconds) - now
+            timeout = min(timeout, Int(max(0, min(due, Int64(Int32.max)))))
+        }
+        if let watcher, !configuration.usePolling {
+            watcher.watch(watchedDirectories())
+            if !watcher.complete { timeout = min(timeout, configuration.pollIntervalMilliseconds) }
+            _ = watcher.wait(timeoutMilliseconds: timeout)
+            return
+        }
+        timeout = min(timeout, configuration.pollIntervalMilliseconds)
+        var request = timespec(tv_sec: timeout / 1000, tv_nsec: (timeout % 1000) * 1_000_000)
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+
+    // MARK: - Streams
+
+    private func addStream(name: String, fromGlob: Bool, now: Int64) -> FollowStream {
+        let index = slots.firstIndex(where: { $0 == nil }) ?? slots.count
+        let stream = FollowStream(
+            index: index, name: name, fromGlob: fromGlob, maxLineBytes: configuration.maxLineBytes, now: now)
+        if index == slots.count { slots.append(stream) } else { slots[index] = stream }
+        indexByName[name] = index
+        return stream
+    }
+
+    private var activeCount: Int { slots.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
+
+    private func rescanGlobs(now: Int64, report: inout PollReport) {
+        var overLimit = 0
+        for pattern in patterns where RotatedNames.isGlob(pattern) {
+            for match in RotatedNames.expand(pattern) where indexByName[match] == nil {
+                guard !RotatedNames.looksRotated(match), PathStatus.of(match).isRegular else { continue }
+                guard activeCount < configuration.maxStreams else {
+                    overLimit += 1
+                    continue
+                }
+                let stream = addStream(name: match, fromGlob: true, now: now)
+                report.streamsOpened.append(stream.index)
+            }
+        }
+        report.streamsOverLimit = overLimit
+        if overLimit > 0 && overLimit != lastOverLimit { report.add(overLimitDiagnostic(overLimit)) }
+        lastOverLimit = overLimit
+    }
+
+    private func overLimitDiagnostic(_ count: Int) -> FollowDiagnostic {
+        FollowDiagnostic(
+            code: .streamLimitReached, stream: nil, path: patterns.joined(separator: " "),
+            message: "\(count) matching file(s) not followed: maxStreams (\(configuration.maxStreams)) reached")
+    }
+
+    private func retireGoneStreams(report: inout PollReport) {
+        for case let stream? in slots where stream.fromGlob && stream.live == nil && stream.backlog.isEmpty {
+            guard !PathStatus.of(stream.name).isRegular else { continue }
+            slots[stream.index] = nil
+            indexByName[stream.name] = nil
+            report.streamsRetired.append(stream.index)
+        }
+        while let last = slots.last, last == nil { slots.removeLast() }
+    }
+
+    private func watchedDirectories() -> Set<String> {
+        var directories: Set<String> = []
+        for case let stream? in slots { directories.insert(RotatedNames.directory(of: stream.name)) }
+        for pattern in patterns where RotatedNames.isGlob(pattern) {
+            let directory = RotatedNames.directory(of: pattern)
+            if !RotatedNames.isGlob(directory) { directories.insert(directory) }
+        }
+        return directories
+    }
+
+    private func updateWatches() {
+        watcher?.watch(watchedDirectories())
+    }
+
+    /// Reports `code` for `stream` unless it is the problem already reported.
+    private func note(
+        _ stream: FollowStream, _ code: FollowDiagnostic.Code, path: String, _ message: String,
+        report: inout PollReport
+    ) {
+        guard stream.reported != code else { return }
+        stream.reported = code
+        report.add(FollowDiagnostic(code: code, stream: stream.index, path: path, message: message))
+    }
+
+    /// Opens the file at the stream's name as its live file, at ``FollowStream/nextStart``.
+    private func openName(_ stream: FollowStream, now: Int64, report: inout PollReport) -> Bool {
+        switch PathStatus.of(stream.name) {
+        case .missing:
+            // A file that is not there now is new when it appears: read it from its start.
+            stream.nextStart = .offset(0)
+            return false
+        case .failed(let code):
+            note(stream, .openFailed, path: stream.name, "cannot stat (errno \(code)); retrying", report: &report)
+            return false
+        case .notRegular(let kind):
+            note(
+                stream, .notARegularFile, path: stream.name,
+                "is \(kind), not a regular file; skipped until a regular file is there", report: &report)
+            stream.nextStart = .offset(0)
+            return false
+        case .regular:
+            do {
+                stream.live = try TrackedFile.open(path: stream.name, start: stream.nextStart)
+            } catch {
+                let code: FollowDiagnostic.Code = error.code == .notARegularFile ? .notARegularFile : .openFailed
+                note(stream, code, path: stream.name, "\(error.message); retrying", report: &report)
+                return false
+            }
+            stream.nextStart = .offset(0)
+            stream.reported = nil
+            stream.detached = false
+            stream.lastDataMilliseconds = now
+            return true
+        }
+    }
+
+    // MARK: - Restore
+
+    private func restore(_ stream: FollowStream, from position: FilePosition, report: inout PollReport) {
+        let status = PathStatus.of(stream.name)
+        var exclude: (UInt64, UInt64)?
+        if case .regular(let device, let inode, let size) = status {
+            exclude = (device, inode)
+            if position.identity.sameInode(device, inode), size >= position.offset,
+                let peek = peekPrefix(path: stream.name, count: position.identity.fingerprintLength), !peek.compressed,
+                peek.bytes.withUnsafeBytes({ position.identity.matches(prefix: $0) }),
+                let file = try? TrackedFile.open(path: stream.name, start: .offset(position.offset)),
+                file.identity.sameInode(device, inode)
+            {
+                stream.live = file
+                return
+            }
+        }
+        if let found = findRotated(
+            of: stream.name, identity: position.identity, offset: position.offset, excluding: exclude,
+            sameInodeFirst: true)
+        {
+            stream.backlog = [found.file] + found.newer
+            if found.skipped > 0 { noteSkipped(stream, found.skipped, report: &report) }
+        } else {
+            note(
+                stream, .savedFileNotFound, path: position.path,
+                "the saved file (\(position.identity), offset \(position.offset)) is neither at \(stream.name) nor "
+                    + "among its rotated names; reading \(stream.name) from its start - unread bytes of the saved "
+                    + "file, if any, are lost", report: &report)
+        }
+        stream.nextStart = .offset(0)
+    }
+
+    private func noteSkipped(_ stream: FollowStream, _ count: Int, report: inout PollReport) {
+        report.add(
+            FollowDiagnostic(
+                code: .rotatedFilesSkipped, stream: stream.index, path: stream.name,
+                message: "\(count) rotated file(s) between the saved position and the newest are not read "
+                    + "(more than \(Self.maxRotatedFilesPerStream))"))
+    }
+
+    /// Looks for the file `identity` among the rotated names of `name`, and the rotated files newer than it.
+    ///
+    /// First by device + inode + first bytes (a renamed plain file); then, when `identity` has a fingerprint,
+    /// by first (decompressed) bytes alone: a compressed predecessor or a copytruncate copy, whose size (plain)
+    /// must reach `offset`. Files with the device and inode `excluding` are never taken.
+    private func findRotated(
+        of name: String, identity: FileIdentity, offset: Int64, excluding: (UInt64, UInt64)?, sameInodeFirst: Bool
+    ) -> (file: TrackedFile, newer: [TrackedFile], skipped: Int)? {
+        let candidates = RotatedNames.candidates(of: name)
+        guard
+            let (foundIndex, rewritten) = locate(
+                identity, in: candidates, minimumSize: offset, excluding: excluding, sameInodeFirst: sameInodeFirst),
+            let file = try? TrackedFile.open(path: candidates[foundIndex], start: .offset(rewritten ? 0 : offset))
+        else { return nil }
+        let (newer, skipped) = newerRotated(than: foundIndex, in: candidates, found: file, excluding: excluding)
+        return (file, newer, skipped)
+    }
+
+    /// The index in `candidates` of the file `identity`, trying in turn:
+    /// 1. (when `sameInodeFirst`) device + inode + first bytes: the file, renamed;
+    /// 2. first (decompressed) bytes alone, with a plain file's size at least `minimumSize`: the file compressed,
+    ///    or a copytruncate copy;
+    /// 3. (when `sameInodeFirst`) device + inode alone: the same inode, truncated and written again before it
+    ///    was renamed - `rewritten` is `true` and it must be read from 0.
+    /// Files with the device and inode `excluding` are never taken.
+    private func locate(
+        _ identity: FileIdentity, in candidates: [String], minimumSize: Int64, excluding: (UInt64, UInt64)?,
+        sameInodeFirst: Bool
+    ) -> (index: Int, rewritten: Bool)? {
+        func isExcluded(_ device: UInt64, _ inode: UInt64) -> Bool {
+            guard let excluding else { return false }
+            return excluding.0 == device && excluding.1 == inode
+        }
+        var sameInode: Int?
+        if sameInodeFirst {
+            for (index, path) in candidates.enumerated() {
+                guard case .regular(let device, let inode, _) = PathStatus.of(path),
+                    identity.sameInode(device, inode), !isExcluded(device, inode)
+                else { continue }
+                if sameInode == nil { sameInode = index }
+                guard let peek = peekPrefix(path: path, count: identity.fingerprintLength), !peek.compressed,
+                    peek.bytes.withUnsafeBytes({ identity.matches(prefix: $0) })
+                else { continue }
+                return (index, false)
+            }
+        }
+        if identity.fingerprintLength > 0 {
+            for (index, path) in candidates.enumerated() {
+                guard let peek = peekPrefix(path: path, count: identity.fingerprintLength),
+                    !isExcluded(peek.device, peek.inode), peek.compressed || peek.size >= minimumSize,
+                    peek.bytes.withUnsafeBytes({ identity.matches(prefix: $0) })
+                else { continue }
+                return (index, false)
+            }
+        }
+        return sameInode.map { ($0, true) }
+    }
+
+    /// Opens the rotated files named before `index` (newer), oldest first, without repeats of the same content
+    /// (`x.1` and `x.1.gz` during compression) and without the live file; at most ``maxRotatedFilesPerStream``.
+    private func newerRotated(
+        than index: Int, in candidates: [String], found: TrackedFile, excluding: (UInt64, UInt64)?
+    ) -> (files: [TrackedFile], skipped: Int) {
+        guard index > 0 else { return ([], 0) }
+        var contents: Set<FileIdentity> = [Self.contentKey(found.identity)]
+        var files: [TrackedFile] = []
+        for path in candidates[0..<index] {
+            guard case .regular(let device, let inode, _) = PathStatus.of(path),
+                !(excluding.map { $0.0 == device && $0.1 == inode } ?? false),
+                !found.identity.sameInode(device, inode),
+                let file = try? TrackedFile.open(path: path, start: .offset(0)),
+                contents.insert(Self.contentKey(file.identity)).inserted
+            else { continue }
+            files.append(file)
+        }
+        let skipped = max(0, files.count - Self.maxRotatedFilesPerStream)
+        return (Array(files.prefix(Self.maxRotatedFilesPerStream).reversed()), skipped)
+    }
+
+    /// An identity reduced to its content (the same bytes under two names compare equal).
+    private static func contentKey(_ identity: FileIdentity) -> FileIdentity {
+        FileIdentity(device: 0, inode: 0, fingerprint: identity.fingerprint, fingerprintLength: identity.fingerprintLength)
+    }
+
+    // MARK: - Reading
+
+    private enum DrainResult {
+        case endOfFile
+        case budgetExhausted
+        case failed
+    }
+
+    private func pollStream<C: FollowedLineConsumer>(
+        _ stream: FollowStream, target: UnsafeMutablePointer<C>, now: Int64, report: inout PollReport
+    ) {
+        var lines = StreamLines(target: target, stream: stream.index)
+        var budget = configuration.maxBytesPerStreamPerPoll
+        // Each round switches at most one file; bounded so that a pathological directory cannot spin us.
+        for _ in 0..<(Self.maxRotatedFilesPerStream + 4) {
+            while let head = stream.backlog.first {
+                switch drain(head, stream: stream, lines: &lines, budget: &budget, now: now, report: &report) {
+                case .budgetExhausted:
+                    report.moreAvailable = true
+                    return
+                case .endOfFile, .failed:
+                    finish(head, stream: stream, lines: &lines, report: &report)
+                    stream.backlog.removeFirst()
+                }
+            }
+            guard let live = stream.live else {
+                if openName(stream, now: now, report: &report) { continue }
+                return
+            }
+            let status = PathStatus.of(stream.name)
+            var atName = false
+            if case .regular(let device, let inode, _) = status, live.identity.sameInode(device, inode) {
+                atName = true
+            }
+            if let size = live.currentSize() {
+                if size < live.readOffset || (size != live.lastSize && !live.prefixStillMatches(size: size)) {
+                    handleTruncation(stream, live, size: size, report: &report)
+                    continue
+                }
+                live.lastSize = size
+            }
+            switch drain(live, stream: stream, lines: &lines, budget: &budget, now: now, report: &report) {
+            case .budgetExhausted:
+                report.moreAvailable = true
+                return
+            case .failed:
+                return
+            case .endOfFile:
+                break
+            }
+            if atName {
+                stream.detached = false
+                if stream.reported == .notARegularFile { stream.reported = nil }
+                flushIfQuiet(live, stream: stream, lines: &lines, now: now, report: &report)
+                return
+            }
+            let quiet = now - stream.lastDataMilliseconds >= Int64(configuration.partialLineFlushMilliseconds)
+            switch status {
+            case .regular(let device, let inode, let successorSize)
+            where successorSize > 0 || quiet || rotatedAgain(live, name: stream.name, successor: (device, inode)):
+                switchToSuccessor(stream, from: live, lines: &lines, report: &report)
+                continue
+            case .notRegular(let kind):
+                note(
+                    stream, .notARegularFile, path: stream.name,
+                    "is now \(kind), not a regular file; skipped until a regular file is there", report: &report)
+            default:
+                break
+            }
+            stream.detached = !status.isRegular
+            if quiet && stream.detached {
+                // Renamed or deleted, drained and quiet: close it. The position becomes "none", so a file that
+                // appears at the name later is read from 0.
+                finish(live, stream: stream, lines: &lines, report: &report)
+                stream.live = nil
+                stream.detached = false
+            } else {
+                flushIfQuiet(live, stream: stream, lines: &lines, now: now, report: &report)
+            }
+            return
+        }
+    }
+
+    /// Reads `file` to its current end or until `budget` is spent, framing and delivering lines.
+    private func drain<C: FollowedLineConsumer>(
+        _ file: TrackedFile, stream: FollowStream, lines: inout StreamLines<C>, budget: inout Int, now: Int64,
+        report: inout PollReport
+    ) -> DrainResult {
+        while budget > 0 {
+            let start = file.readOffset
+            let count: Int
+            do {
+                count = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(buffer.count, budget)]))
+            } catch {
+                note(stream, .readFailed, path: file.path, error.description, report: &report)
+                return .failed
+            }
+            if count == 0 { return .endOfFile }
+            if stream.reported == .readFailed { stream.reported = nil }
+            budget -= count
+            report.bytesRead += Int64(count)
+            stream.lastDataMilliseconds = now
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+            let linesBefore = stream.framer.lines
+            let tooLongBefore = stream.framer.linesTooLong
+            stream.framer.push(chunk, to: &lines)
+            report.linesDelivered += stream.framer.lines - linesBefore
+            report.linesTooLong += stream.framer.linesTooLong - tooLongBefore
+            if let newline = lastNewline(in: chunk) { file.boundary = start + Int64(newline) + 1 }
+        }
+        return .budgetExhausted
+    }
+
+    /// Whether the name was rotated again since `old` left it (a rotated file is newer than `old`): then the
+    /// writer has certainly moved on, and waiting for the empty successor to get data would only let rotated
+    /// files pile up.
+    private func rotatedAgain(_ old: TrackedFile, name: String, successor: (UInt64, UInt64)) -> Bool {
+        let candidates = RotatedNames.candidates(of: name)
+        guard let found = locate(
+            old.identity, in: candidates, minimumSize: old.boundary, excluding: successor, sameInodeFirst: true)
+        else { return false }
+        return found.index > 0
+    }
+
+    /// Ends a file: its unfinished last line (if not overlong) is delivered; the framer is emptied.
+    private func finish<C: FollowedLineConsumer>(
+        _ file: TrackedFile, stream: FollowStream, lines: inout StreamLines<C>, report: inout PollReport
+    ) {
+        let linesBefore = stream.framer.lines
+        stream.framer.finish(to: &lines)
+        let flushed = stream.framer.lines - linesBefore
+        report.linesDelivered += flushed
+        report.partialLinesFlushed += flushed
+        file.boundary = file.readOffset
+    }
+
+    /// Delivers a partial last line of `file` once no data came for the quiet period. An overlong line being
+    /// skipped is left alone (its rest is skipped when it comes).
+    private func flushIfQuiet<C: FollowedLineConsumer>(
+        _ file: TrackedFile, stream: FollowStream, lines: inout StreamLines<C>, now: Int64, report: inout PollReport
+    ) {
+        let partial = file.readOffset - file.boundary
+        guard partial > 0, partial <= Int64(configuration.maxLineBytes),
+            now - stream.lastDataMilliseconds >= Int64(configuration.partialLineFlushMilliseconds)
+        else { return }
+        finish(file, stream: stream, lines: &lines, report: &report)
+    }
+
+    /// The name points at a new file with data (or the old one is quiet): finish the old file, queue rotated
+    /// files newer than it (several rotations since the last poll), and open the new file from 0.
+    private func switchToSuccessor<C: FollowedLineConsumer>(
+        _ stream: FollowStream, from old: TrackedFile, lines: inout StreamLines<C>, report: inout PollReport
+    ) {
+        report.rotations += 1
+        finish(old, stream: stream, lines: &lines, report: &report)
+        var excluding: (UInt64, UInt64)?
+        if case .regular(let device, let inode, _) = PathStatus.of(stream.name) { excluding = (device, inode) }
+        let candidates = RotatedNames.candidates(of: stream.name)
+        // Where the old file is now (renamed, or compressed since), to find the rotated files newer than it.
+        let oldIndex = locate(
+            old.identity, in: candidates, minimumSize: old.boundary, excluding: excluding, sameInodeFirst: true)?.index
+        if let oldIndex {
+            let (newer, skipped) = newerRotated(than: oldIndex, in: candidates, found: old, excluding: excluding)
+            stream.backlog += newer
+            if skipped > 0 { noteSkipped(stream, skipped, report: &report) }
+        }
+        stream.live = nil
+        stream.detached = false
+        stream.nextStart = .offset(0)
+    }
+
+    /// The live file got shorter than read, or its first bytes changed: find the copy holding the unread bytes
+    /// (copytruncate), queue it from the delivered offset, and restart the live file at 0.
+    private func handleTruncation(_ stream: FollowStream, _ live: TrackedFile, size: Int64, report: inout PollReport) {
+        report.truncations += 1
+        stream.framer.reset()
+        var copied = false
+        if live.identity.fingerprintLength > 0,
+            let found = findRotated(
+                of: stream.name, identity: live.identity, offset: live.boundary,
+                excluding: (live.identity.device, live.identity.inode), sameInodeFirst: false)
+        {
+            stream.backlog += [found.file] + found.newer
+            if found.skipped > 0 { noteSkipped(stream, found.skipped, report: &report) }
+            copied = true
+        }
+        let known = max(live.lastSize, live.readOffset)
+        if !copied && known > live.boundary {
+            report.add(
+                FollowDiagnostic(
+                    code: .truncatedDataLost, stream: stream.index, path: live.path,
+                    message: "truncated to \(size) bytes with \(known - live.boundary) bytes not yet delivered and "
+                        + "no rotated copy holding them; they are lost"))
+        }
+        live.rewind()
+    }
+}
+
+@available(*, unavailable)
+extension LogFollower: Sendable {}
+
+/// The index of the last `\n` in `chunk`, searching backwards (glibc's `memrchr` is not exposed to Swift).
+///
+/// - Complexity: O(length of the chunk's unfinished tail): log lines are short, so a few hundred bytes.
+@inline(__always)
+private func lastNewline(in chunk: UnsafeRawBufferPointer) -> Int? {
+    var index = chunk.count - 1
+    while index >= 0 {
+        if chunk[index] == 0x0A { return index }
+        index -= 1
+    }
+    return nil
+}

@@ -1,0 +1,130 @@
+/// Receives the lines a ``LogFollower`` reads, tagged with their stream.
+public protocol FollowedLineConsumer {
+    /// Handles one line of stream `stream`, without its `\n` or `\r\n`. May be empty.
+    ///
+    /// - Parameters:
+    ///   - stream: the stream's index (see ``LogFollower/streams``).
+    ///   - line: the line's bytes; valid only until this call returns.
+    mutating func consume(stream: Int, line: UnsafeRawBufferPointer)
+}
+
+/// One followed stream: its index and its name.
+public struct FollowedStream: Sendable, Equatable {
+    /// The index passed to ``FollowedLineConsumer/consume(stream:line:)``: a small integer that stays the same
+    /// while the stream is followed. A retired stream's index may later be given to a new name.
+    public var index: Int
+    /// The followed name (a path as given, or a glob's match); the stable key for per-stream parser state.
+    public var name: String
+
+    /// Creates a stream description.
+    public init(index: Int, name: String) {
+        self.index = index
+        self.name = name
+    }
+}
+
+/// How far one stream is behind its file, for metrics.
+public struct FollowedStreamLag: Sendable, Equatable {
+    /// The stream index.
+    public var stream: Int
+    /// The stream's name.
+    public var name: String
+    /// The offset after the last delivered line in the file being read (decompressed bytes).
+    public var offset: Int64
+    /// Bytes written but not yet delivered: the plain files' sizes minus the offsets (a compressed
+    /// predecessor's unread part is not known without decompressing it and is not counted).
+    public var behindBytes: Int64
+}
+
+/// Something a ``LogFollower`` wants an operator to know: a value, never printed or logged by the follower.
+public struct FollowDiagnostic: Sendable, Equatable, CustomStringConvertible {
+    /// A bounded snake_case code, for counting. An open set.
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// The name is a directory, FIFO, device or socket; it is skipped until a regular file is there.
+        public static let notARegularFile = Code(rawValue: "not_a_regular_file")
+        /// A file could not be opened (permission, too many open files, ...); retried on every poll.
+        public static let openFailed = Code(rawValue: "open_failed")
+        /// Reading a file failed (I/O error, damaged compressed predecessor); the rest of that file is skipped.
+        public static let readFailed = Code(rawValue: "read_failed")
+        /// The file of a saved position is no longer at its name nor among its rotated names: the name's
+        /// current file is read from offset 0, and unread bytes of the lost file (if any) are lost.
+        public static let savedFileNotFound = Code(rawValue: "saved_file_not_found")
+        /// A file was truncated with bytes not yet read, and no copy with those bytes was found.
+        public static let truncatedDataLost = Code(rawValue: "truncated_data_lost")
+        /// More names matched than ``FollowConfiguration/maxStreams``; the extra ones are not followed.
+        public static let streamLimitReached = Code(rawValue: "stream_limit_reached")
+        /// More rotated files than are read between a saved position and the current file; older ones skipped.
+        public static let rotatedFilesSkipped = Code(rawValue: "rotated_files_skipped")
+        /// A saved stream's name matches none of the patterns any more; its position is dropped.
+        public static let savedStreamDropped = Code(rawValue: "saved_stream_dropped")
+        /// inotify could not be set up; the follower polls.
+        public static let watchUnavailable = Code(rawValue: "watch_unavailable")
+    }
+
+    /// What happened.
+    public var code: Code
+    /// The stream concerned, if any.
+    public var stream: Int?
+    /// The path concerned.
+    public var path: String
+    /// What happened and what follows from it, in words.
+    public var message: String
+
+    /// Creates a diagnostic.
+    public init(code: Code, stream: Int?, path: String, message: String) {
+        self.code = code
+        self.stream = stream
+        self.path = path
+        self.message = message
+    }
+
+    /// `follow (code): path: message`.
+    public var description: String { "follow (\(code)): \(path): \(message)" }
+}
+
+/// What one ``LogFollower/poll(into:)`` did.
+public struct PollReport: Sendable, Equatable {
+    /// At most this many diagnostics are kept per report; more are counted in ``diagnosticsDropped``.
+    public static let maxDiagnostics = 64
+
+    /// Bytes read from files (decompressed), including skipped ones.
+    public var bytesRead: Int64 = 0
+    /// Lines delivered to the consumer.
+    public var linesDelivered: Int = 0
+    /// Lines skipped for being longer than ``FollowConfiguration/maxLineBytes``.
+    public var linesTooLong: Int = 0
+    /// Unfinished lines delivered after the quiet period, or at the end of a finished (rotated) file.
+    public var partialLinesFlushed: Int = 0
+    /// Switches to a new file at a stream's name (rename + create, delete + recreate).
+    public var rotations: Int = 0
+    /// Files found shorter than already read, or rewritten from the start (copytruncate, truncate).
+    public var truncations: Int = 0
+    /// Streams created by this poll (new glob matches).
+    public var streamsOpened: [Int] = []
+    /// Streams removed by this poll (a glob match that is gone and fully read); their indices may be reused.
+    public var streamsRetired: [Int] = []
+    /// Names that matched a pattern in this poll but are not followed because of
+    /// ``FollowConfiguration/maxStreams``.
+    public var streamsOverLimit: Int = 0
+    /// Whether some stream stopped at ``FollowConfiguration/maxBytesPerStreamPerPoll``: poll again soon.
+    public var moreAvailable: Bool = false
+    /// Diagnostics, each reported once per change of situation, at most ``maxDiagnostics``.
+    public var diagnostics: [FollowDiagnostic] = []
+    /// Diagnostics not kept because of ``maxDiagnostics``.
+    public var diagnosticsDropped: Int = 0
+
+    /// Creates an empty report.
+    public init() {}
+
+    mutating func add(_ diagnostic: FollowDiagnostic) {
+        if diagnostics.count < Self.maxDiagnostics {
+            diagnostics.append(diagnostic)
+        } else {
+            diagnosticsDropped += 1
+        }
+    }
+}
