@@ -18,7 +18,7 @@ struct SendWatchCommand: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            ReplayCommand.self, EventsCommand.self, SimulateCommand.self, EvalCommand.self, ConfigCommand.self,
+            ReplayCommand.self, TailCommand.self, EventsCommand.self, SimulateCommand.self, EvalCommand.self, ConfigCommand.self,
         ]
     )
 

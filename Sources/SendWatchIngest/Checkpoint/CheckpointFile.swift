@@ -120,7 +120,7 @@ public enum CheckpointFile {
     }
 
     /// The value of `"name":<digits>` in a one-line JSON header (the last occurrence wins).
-    static func integerField(_ name: String, in header: [UInt8]) -> UInt64? {
+    public static func integerField(_ name: String, in header: [UInt8]) -> UInt64? {
         let key = Array("\"\(name)\":".utf8)
         guard header.count >= key.count else { return nil }
         var found: UInt64?

@@ -1,0 +1,182 @@
+import SendWatchCore
+import SendWatchDetect
+import SendWatchFormats
+import SendWatchIngest
+
+/// Takes parsed events into the detection engine and keeps the alerts it emits until the run writes them.
+struct TailEventSink: EventSink {
+    var engine: DetectionEngine
+    var alerts: [Alert] = []
+
+    mutating func accept(_ batch: EventBatch) {
+        for event in batch { engine.process(event, into: &alerts) }
+    }
+
+    mutating func flush() {}
+}
+
+/// The saved state of one stream's parsing: the format it settled on, lines held while the format was still
+/// undecided, and the parsers' open messages.
+struct ParsingCheckpoint: Codable {
+    var format: LogFormat?
+    var held: [[UInt8]]
+    var detector: FormatDetector.Checkpoint
+    var lines: Int
+    var unknownFormatLines: Int
+    var postfix: PostfixParser.Checkpoint?
+    var exim: EximParser.Checkpoint?
+    var jsonl: JSONLinesParser.Checkpoint?
+}
+
+extension ParsingConsumer {
+    func checkpoint() -> ParsingCheckpoint {
+        ParsingCheckpoint(
+            format: format, held: held, detector: detector.checkpoint(), lines: lines, unknownFormatLines: unknownFormatLines,
+            postfix: parsers.postfix?.checkpoint(), exim: parsers.exim?.checkpoint(),
+            jsonl: parsers.jsonl?.checkpoint())
+    }
+
+    mutating func restore(_ c: ParsingCheckpoint) throws {
+        let f = parsers.configuration.parserConfiguration
+        format = c.format
+        held = c.held
+        heldBytes = c.held.reduce(0) { $0 + $1.count }
+        detector = try FormatDetector(restoring: c.detector)
+        lines = c.lines
+        unknownFormatLines = c.unknownFormatLines
+        parsers.postfix = try c.postfix.map { try PostfixParser(configuration: f, restoring: $0) }
+        parsers.exim = try c.exim.map { try EximParser(configuration: f, restoring: $0) }
+        parsers.jsonl = try c.jsonl.map {
+            try JSONLinesParser(configuration: f, mapping: parsers.jsonMapping, restoring: $0)
+        }
+    }
+}
+
+/// One parser chain per followed stream, all feeding one engine.
+///
+/// A class: it owns the sink's storage, to which every stream's ``ParsingConsumer`` holds a pointer.
+final class TailConsumer: FollowedLineConsumer {
+    let configuration: Configuration
+    /// Owned storage of the sink (the engine and pending alerts); stable for the consumer's lifetime.
+    let sink: UnsafeMutablePointer<TailEventSink>
+    /// Per stream index.
+    private var streams: [ParsingConsumer<TailEventSink>?] = []
+    /// Parser state restored from a checkpoint, by stream name, applied when the stream first delivers a line.
+    private var pending: [String: ParsingCheckpoint] = [:]
+    /// Names of the streams seen, by index.
+    private var names: [String?] = []
+    private var linesSinceTake = 0
+    /// The year hint for streams started in this run (the current time; year-less timestamps of live logs
+    /// are recent).
+    let yearHint: YearHint
+
+    init(configuration: Configuration, engine: consuming DetectionEngine, wallSeconds: Double) {
+        self.configuration = configuration
+        sink = .allocate(capacity: 1)
+        sink.initialize(to: TailEventSink(engine: engine))
+        if let year = configuration.year {
+            yearHint = .year(year)
+        } else {
+            yearHint = .modified(EventTime(seconds: Int64(wallSeconds)))
+        }
+    }
+
+    deinit {
+        sink.deinitialize(count: 1)
+        sink.deallocate()
+    }
+
+    func restore(_ saved: [String: ParsingCheckpoint]) { pending = saved }
+
+    /// Creates the parsing chain of stream `index` (named `name`), from saved state when there is some.
+    func open(stream index: Int, name: String) throws {
+        while streams.count <= index {
+            streams.append(nil)
+            names.append(nil)
+        }
+        guard streams[index] == nil else { return }
+        let parsers = ParserSet(
+            configuration: configuration, jsonMapping: configuration.jsonFieldMapping, postfix: nil, exim: nil,
+            jsonl: nil)
+        var c = ParsingConsumer(parsers: parsers, sink: sink)
+        c.beginInput(format: configuration.format, yearHint: yearHint)
+        if let saved = pending.removeValue(forKey: name) { try c.restore(saved) }
+        streams[index] = c
+        names[index] = name
+    }
+
+    /// The name of a stream index (set by the run from the follower).
+    var nameOf: (Int) -> String? = { _ in nil }
+    /// A restore that failed while opening a stream; the run stops with it.
+    private var failure: String?
+
+    func consume(stream: Int, line: UnsafeRawBufferPointer) {
+        linesSinceTake += 1
+        if stream >= streams.count || streams[stream] == nil {
+            let name = nameOf(stream) ?? "stream \(stream)"
+            do {
+                try open(stream: stream, name: name)
+            } catch {
+                if failure == nil { failure = "the checkpoint's parser state for \(name) cannot be restored: \(error)" }
+                return
+            }
+        }
+        // Safe to force unwrap: opened just above.
+        streams[stream]!.consume(line: line)
+    }
+
+    /// Forgets a stream the follower retired (a glob match that is gone and fully read); its index may be
+    /// reused for another file.
+    func retire(stream index: Int) {
+        guard index < streams.count else { return }
+        if let c = streams[index] {
+            if let p = c.parsers.postfix { retiredCounters.merge(p.counters) }
+            if let p = c.parsers.exim { retiredCounters.merge(p.counters) }
+            if let p = c.parsers.jsonl { retiredCounters.merge(p.counters) }
+        }
+        streams[index] = nil
+        names[index] = nil
+    }
+
+    /// Counters of retired streams (this run only).
+    private var retiredCounters = ParseCounters()
+
+    func takeFailure() -> String? {
+        defer { failure = nil }
+        return failure
+    }
+
+    /// Lines consumed since the last call.
+    func takeLines() -> Int {
+        defer { linesSinceTake = 0 }
+        return linesSinceTake
+    }
+
+    /// The alerts produced since the last call.
+    func takeAlerts() -> [Alert] {
+        defer { sink.pointee.alerts.removeAll(keepingCapacity: true) }
+        return sink.pointee.alerts
+    }
+
+    /// Every stream's parsing state by name, plus saved states of streams not seen yet in this run.
+    func checkpoint() -> [String: ParsingCheckpoint] {
+        var out = pending
+        for (i, c) in streams.enumerated() {
+            if let c, let name = names[i] { out[name] = c.checkpoint() }
+        }
+        return out
+    }
+
+    /// The parsers' counters over every stream.
+    func parseCounters() -> ParseCounters {
+        var total = retiredCounters
+        for c in streams {
+            guard let c else { continue }
+            if let p = c.parsers.postfix { total.merge(p.counters) }
+            if let p = c.parsers.exim { total.merge(p.counters) }
+            if let p = c.parsers.jsonl { total.merge(p.counters) }
+            if c.unknownFormatLines > 0 { total.rejected[.unknownFormat, default: 0] += c.unknownFormatLines }
+        }
+        return total
+    }
+}

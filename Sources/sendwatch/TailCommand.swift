@@ -1,0 +1,192 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SendWatchCore
+import SendWatchDetect
+import SendWatchIngest
+import SendWatchPipeline
+
+struct TailCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tail",
+        abstract: "Follow live logs, detect as replay does, and write alerts as JSON lines.",
+        discussion: """
+            Follows each PATH or GLOB by name as 'tail -F' does: through rotation (rename + create, \
+            copytruncate, delete + recreate, compressed predecessors) and files that appear later. With \
+            --state DIR, a checkpoint (file positions, parser and detection state, alert lifecycle) is written \
+            every --checkpoint-interval, after alerts and at SIGTERM/SIGINT; the next start resumes from it \
+            without losing or repeating alerts, also after a crash. Without --state a restart starts over. \
+            Exit status: 0 after a clean stop; 1 when it could not start (damaged or incompatible checkpoint, \
+            unusable output); 2 when the alert output could not be written.
+            """
+    )
+
+    @Option(name: .long, help: "YAML configuration file (see 'sendwatch config defaults').")
+    var config: String?
+
+    @Option(name: .long, help: "Input format: auto, postfix, exim or jsonl (default: input.format, auto).")
+    var format: String?
+
+    @Option(name: .long, help: "Year of year-less syslog timestamps (default: the current year, rolling over at New Year).")
+    var year: Int?
+
+    @Option(name: .long, help: "Zone of timestamps without an offset: UTC, +01:00 or an IANA name (default UTC).")
+    var timezone: String?
+
+    @Option(name: .long, help: "Directory for the checkpoint and the alert journal (created if missing).")
+    var state: String?
+
+    @Flag(name: .long, help: "Without a checkpoint, read existing files from their start (default: only new lines).")
+    var fromStart = false
+
+    @Option(name: .long, help: "Append alerts to this file instead of standard output.")
+    var output: String?
+
+    @Option(name: .long, help: "When to fsync the output file: checkpoint (default), batch or never.")
+    var fsync: String = "checkpoint"
+
+    @Option(name: .long, help: "Serve Prometheus metrics on HOST:PORT (e.g. 127.0.0.1:9108).")
+    var metrics: String?
+
+    @Option(name: .long, help: "Checkpoint interval while data flows (default 30s).")
+    var checkpointInterval: String = "30s"
+
+    @Option(name: .long, help: "Quiet time after which event time follows the wall clock so alerts can close (default 10s).")
+    var idleAdvance: String = "10s"
+
+    @Option(name: .long, help: "Poll interval in milliseconds when inotify is not used (default 250).")
+    var pollInterval: Int = 250
+
+    @Flag(name: .long, help: "Poll instead of using inotify (e.g. on NFS).")
+    var poll = false
+
+    @Option(name: .long, help: "Most files followed at once (glob matches); default 64.")
+    var maxFiles: Int = 64
+
+    @Option(name: .long, help: "Warm-up: accounts first seen this long after the first event are established (default 1h).")
+    var warmup: String?
+
+    @Option(name: .long, help: "Account registry file: one 'account,created_at' per line.")
+    var accounts: String?
+
+    @Option(name: .long, help: "Alert records: sendwatch (schema v1, default) or ocsf.")
+    var alertFormat: String = "sendwatch"
+
+    @Option(name: .long, help: "Log level on stderr: debug, info (default), warning or error.")
+    var logLevel: String = "info"
+
+    @Argument(help: "Files or globs to follow (quote globs so the shell does not expand them).")
+    var paths: [String]
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("give at least one PATH or GLOB to follow") }
+        if AlertDelivery.SyncPolicy(rawValue: fsync) == nil {
+            throw ValidationError("--fsync must be checkpoint, batch or never, not '\(fsync)'")
+        }
+        if !(1...60_000).contains(pollInterval) { throw ValidationError("--poll-interval must be 1 to 60000 ms") }
+        if !(1...4096).contains(maxFiles) { throw ValidationError("--max-files must be 1 to 4096") }
+        if Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
+        }
+    }
+
+    func run() throws {
+        guard let alertFormat = DetectionSink.Format(rawValue: alertFormat) else {
+            throw ValidationError("--alert-format must be sendwatch or ocsf, not '\(self.alertFormat)'")
+        }
+        var input = try InputOptions.parse(config.map { ["--config", $0] } ?? [])
+        input.format = format
+        input.year = year
+        input.timezone = timezone
+        var configuration = try input.loadConfiguration()
+        if let warmup {
+            guard let s = DurationText.seconds(warmup) else { throw ValidationError("--warmup '\(warmup)' is not a duration") }
+            configuration.detection.ages.warmupSeconds = s
+        }
+        guard let interval = DurationText.seconds(checkpointInterval), interval > 0 else {
+            throw ValidationError("--checkpoint-interval '\(checkpointInterval)' is not a duration like 30s")
+        }
+        guard let idle = DurationText.seconds(idleAdvance), idle > 0 else {
+            throw ValidationError("--idle-advance '\(idleAdvance)' is not a duration like 10s")
+        }
+        var registry: [(String, EventTime)] = []
+        if let accounts {
+            let text: String
+            do {
+                text = try String(contentsOfFile: accounts, encoding: .utf8)
+            } catch {
+                throw ValidationError("cannot read --accounts \(accounts): \(error.localizedDescription)")
+            }
+            let (entries, problems) = AccountRegistry.parse(text)
+            for p in problems.prefix(10) { printError("sendwatch: \(accounts): \(p)") }
+            registry = entries
+        }
+        var options = TailOptions(patterns: paths)
+        options.stateDirectory = state
+        options.fromStart = fromStart
+        options.outputPath = output
+        options.sync = AlertDelivery.SyncPolicy(rawValue: fsync) ?? .checkpoint
+        options.checkpointIntervalSeconds = Double(interval)
+        options.idleAdvanceSeconds = Double(idle)
+        options.follow.pollIntervalMilliseconds = pollInterval
+        options.follow.usePolling = poll
+        options.follow.maxStreams = maxFiles
+        options.follow.maxLineBytes = configuration.maxLineBytes
+        options.alertFormat = alertFormat
+        options.productVersion = SendWatchCommand.configuration.version
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        // A local logger rather than LoggingSystem.bootstrap: nothing else in the process logs.
+        let logger = Logger(label: "sendwatch") { StderrLogHandler(logLevel: level, label: $0) }
+        TailSignals.install()
+        let run: TailRun
+        do {
+            run = try TailRun(configuration: configuration, options: options, accounts: registry, logger: logger)
+        } catch {
+            logger.error("\(error)")
+            throw ExitCode(1)
+        }
+        var server: MetricsServer?
+        if let metrics {
+            do {
+                server = try MetricsServer(address: metrics, metrics: run.metrics)
+            } catch {
+                logger.error("\(error)")
+                throw ExitCode(1)
+            }
+        }
+        let started = "following \(paths.joined(separator: " "))"
+            + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
+            + (server.map { ", metrics on port \($0.port)" } ?? "")
+        logger.info("\(started)")
+        do {
+            try run.run { TailSignals.stopRequested }
+        } catch {
+            logger.error("\(error)")
+            logger.info("\(run.summaryText)")
+            throw ExitCode(2)
+        }
+        logger.info("\(run.summaryText)")
+    }
+}
+
+/// A swift-log handler for stderr: one line per record, `time level message key=value...`, written whole.
+struct StderrLogHandler: LogHandler {
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+    let label: String
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var w = JSONWriter(capacity: 64)
+        w.time(EventTime(microseconds: Int64(Date().timeIntervalSince1970 * 1_000_000)))
+        let stamp = String(decoding: w.bytes.filter { $0 != UInt8(ascii: "\"") }, as: UTF8.self)
+        var line = "\(stamp) \(event.level) \(event.message)"
+        let all = metadata.merging(event.metadata ?? [:]) { $1 }
+        for (k, v) in all.sorted(by: { $0.key < $1.key }) { line += " \(k)=\(v)" }
+        printError(line)
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import SendWatchCore
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sendwatch tail` killed with SIGKILL at random points while a writer appends and rotates.
+@Suite("Tail crash", .serialized)
+struct TailCrashTests {
+    struct Rng {
+        var state: UInt64
+        mutating func next(_ range: ClosedRange<Int>) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return range.lowerBound + Int((state >> 33) % UInt64(range.count))
+        }
+    }
+
+    func start(_ dir: URL, stderr: FileHandle) throws -> Process {
+        let exe = try #require(CommandLine.executable)
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = [
+            "tail", "--state", dir.appendingPathComponent("state").path,
+            "--output", dir.appendingPathComponent("alerts.jsonl").path, "--from-start",
+            "--checkpoint-interval", "1s", "--idle-advance", "1d", "--year", "2026", "--poll-interval", "50",
+            dir.appendingPathComponent("mail.log").path,
+        ]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = stderr
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    func sleep(milliseconds: Int) {
+        var t = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
+        _ = nanosleep(&t, nil)
+    }
+
+    @Test("SIGKILL during appends and rotations: the alerts equal replay's, none twice", .timeLimit(.minutes(5)))
+    func killAndRestart() throws {
+        let all = TailTestData.lines
+        try #require(all.count > 50_000)
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let reference = try TailTestData.replayLines(all, in: dir)
+        let log = dir.appendingPathComponent("mail.log").path
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("tail.stderr").path, contents: nil)
+        let stderr = try #require(FileHandle(forWritingAtPath: dir.appendingPathComponent("tail.stderr").path))
+        defer { try? stderr.close() }
+
+        var rng = Rng(state: 20261129)
+        var process = try start(dir, stderr: stderr)
+        var nextKill = Date().addingTimeInterval(Double(rng.next(300...1200)) / 1000)
+        var kills = 0
+        var rotations = 0
+        var written = 0
+        var sinceRotation = 0
+        let writer = try #require(FileHandle(forWritingAtPath: log))
+        var current = writer
+        while written < all.count {
+            let n = min(all.count - written, rng.next(200...900))
+            current.seekToEndOfFile()
+            current.write(Data(all[written..<written + n].joined().utf8))
+            written += n
+            sinceRotation += n
+            if sinceRotation > 14_000 {
+                // Rotation as logrotate with delaycompress does it: .1 -> .2.gz, mail.log -> .1, new mail.log.
+                try current.close()
+                let one = log + ".1"
+                if FileManager.default.fileExists(atPath: one) {
+                    _ = rename(one, log + ".2")
+                    let gz = Process()
+                    gz.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                    gz.arguments = ["gzip", "-f", log + ".2"]
+                    try gz.run()
+                    gz.waitUntilExit()
+                }
+                _ = rename(log, one)
+                _ = FileManager.default.createFile(atPath: log, contents: nil)
+                current = try #require(FileHandle(forWritingAtPath: log))
+                sinceRotation = 0
+                rotations += 1
+            }
+            sleep(milliseconds: 40)
+            if Date() >= nextKill {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                kills += 1
+                process = try start(dir, stderr: stderr)
+                nextKill = Date().addingTimeInterval(Double(rng.next(300...1200)) / 1000)
+            }
+        }
+        try current.close()
+        // Let it catch up, then a clean stop (drains and checkpoints).
+        sleep(milliseconds: 2500)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(kills >= 3)
+        #expect(rotations >= 3)
+
+        let output = try String(contentsOfFile: dir.appendingPathComponent("alerts.jsonl").path, encoding: .utf8)
+        #expect(output.isEmpty || output.hasSuffix("\n"))
+        let lines = output.split(separator: "\n").map(String.init)
+        #expect(Set(lines).count == lines.count, "no alert line twice")
+        #expect(TailTestData.ids(lines, action: "create") == TailTestData.ids(reference, action: "create"))
+        #expect(Set(lines).subtracting(reference).isEmpty)
+        #expect(lines.count == reference.count)
+        let messages = (try? String(contentsOfFile: dir.appendingPathComponent("tail.stderr").path, encoding: .utf8)) ?? ""
+        #expect(!messages.contains(" error "), "\(messages.suffix(2000))")
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import Logging
+import SendWatchCore
+import SendWatchDetect
+import SendWatchIngest
+import SendWatchPipeline
+import Testing
+
+/// The lines of a bundled labelled dataset (Postfix, 9 h, four attack waves), decompressed once.
+enum TailTestData {
+    static let lines: [String] = {
+        guard var source = try? InputSource.open(path: TestPaths.dataset("mixed-s11.postfix.log.zst")) else { return [] }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = (try? buffer.withUnsafeMutableBytes { try source.read(into: $0) }) ?? 0
+            if n == 0 { break }
+            bytes += buffer[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map { String($0) + "\n" }
+    }()
+
+    static var configuration: Configuration {
+        var c = Configuration()
+        c.year = 2026
+        return c
+    }
+
+    /// The alert lines `replay` writes for `lines` (the reference), without its end-of-input flush.
+    static func replayLines(_ lines: [String], in dir: URL) throws -> [String] {
+        let path = dir.appendingPathComponent("reference.log").path
+        try lines.joined().write(toFile: path, atomically: false, encoding: .utf8)
+        let out = dir.appendingPathComponent("reference.alerts.jsonl").path
+        guard case .success(let writer) = OutputWriter.appending(path: out) else { throw CocoaError(.fileWriteUnknown) }
+        var sink = DetectionSink(engine: DetectionEngine(configuration: configuration.detection), output: writer)
+        _ = EventsRun(configuration: configuration).run(paths: [path], sink: &sink) { _ in }
+        sink.flush()
+        return try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    static func ids(_ lines: [String], action: String) -> Set<String> {
+        Set(lines.compactMap { line -> String? in
+            guard line.contains("\"action\":\"\(action)\""), let r = line.range(of: "\"id\":\"") else { return nil }
+            return String(line[r.upperBound...].prefix(19))
+        })
+    }
+}
+
+/// A monotonic clock the test moves by hand.
+final class TestClock: @unchecked Sendable {
+    var seconds = 1000.0
+}
+
+@Suite("Tail run", .serialized)
+struct TailRunTests {
+    let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    func options(_ dir: URL, output: Bool = true) -> TailOptions {
+        var o = TailOptions(patterns: [dir.appendingPathComponent("mail.log").path])
+        o.stateDirectory = dir.appendingPathComponent("state").path
+        o.fromStart = true
+        o.outputPath = output ? dir.appendingPathComponent("alerts.jsonl").path : nil
+        o.checkpointIntervalSeconds = 5
+        o.idleAdvanceSeconds = 1e9
+        o.follow.usePolling = true
+        return o
+    }
+
+    func append(_ lines: ArraySlice<String>, to path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        }
+        let h = try #require(FileHandle(forWritingAtPath: path))
+        h.seekToEndOfFile()
+        h.write(Data(lines.joined().utf8))
+        try h.close()
+    }
+
+    /// Steps until the follower has nothing left.
+    func catchUp(_ run: TailRun, _ clock: TestClock) throws {
+        for _ in 0..<10_000 {
+            clock.seconds += 0.3
+            let s = try run.step(now: clock.seconds)
+            if s.lines == 0 && !s.more { return }
+        }
+    }
+
+    @Test("Restarts and crashes between rotations give replay's alerts, none twice")
+    func restartsAndCrashes() throws {
+        let all = TailTestData.lines
+        try #require(all.count > 50_000)
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let reference = try TailTestData.replayLines(all, in: dir)
+        try #require(!TailTestData.ids(reference, action: "create").isEmpty)
+
+        let log = dir.appendingPathComponent("mail.log").path
+        let clock = TestClock()
+        let chunks = 14
+        let size = all.count / chunks + 1
+        for i in 0..<chunks {
+            let chunk = all[min(all.count, i * size)..<min(all.count, (i + 1) * size)]
+            try append(chunk, to: log)
+            if i % 4 == 2 {
+                // logrotate's default: rename, then a new file at the name.
+                _ = rename(log, log + ".1")
+                _ = FileManager.default.createFile(atPath: log, contents: nil)
+            }
+            let run = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+            if i % 3 == 0 {
+                // A crash: some steps (with checkpoints on the way), then gone without a final checkpoint.
+                for _ in 0..<3 {
+                    clock.seconds += 2
+                    try run.step(now: clock.seconds)
+                }
+            } else {
+                try catchUp(run, clock)
+                try run.drain(now: clock.seconds)
+            }
+        }
+        let run = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+        try catchUp(run, clock)
+        try run.drain(now: clock.seconds)
+
+        let written = try String(contentsOfFile: dir.appendingPathComponent("alerts.jsonl").path, encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        #expect(Set(written).count == written.count, "no alert line twice")
+        #expect(TailTestData.ids(written, action: "create") == TailTestData.ids(reference, action: "create"))
+        // Without the idle timer, every line tail writes is one replay writes too.
+        #expect(Set(written).subtracting(reference).isEmpty)
+        #expect(written.count == reference.count)
+    }
+
+    @Test("A damaged checkpoint stops the start with a clear error and stays in place")
+    func damagedCheckpoint() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try append(TailTestData.lines[0..<100], to: dir.appendingPathComponent("mail.log").path)
+        let clock = TestClock()
+        do {
+            let run = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+            try catchUp(run, clock)
+            try run.drain(now: clock.seconds)
+        }
+        let checkpoint = dir.appendingPathComponent("state/checkpoint").path
+        var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: checkpoint)))
+        bytes[bytes.count - 3] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: checkpoint))
+        #expect {
+            _ = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+        } throws: { error in
+            "\(error)".contains("CRC") && "\(error)".contains("move the file away")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == Data(bytes))
+
+        // A checkpoint from another state format.
+        try Data("{\"state_format\":99,\"body_bytes\":0,\"body_crc32\":0}\n".utf8).write(to: URL(fileURLWithPath: checkpoint))
+        #expect {
+            _ = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+        } throws: { error in
+            "\(error)".contains("state format 99")
+        }
+    }
+
+    @Test("The idle timer closes alerts while the logs are quiet, with the close times replay gives")
+    func idleCloses() throws {
+        let all = TailTestData.lines
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // The first attack wave and a little after it.
+        let part = Array(all[0..<all.count / 3])
+        let reference: [String] = []
+        try append(part[...], to: dir.appendingPathComponent("mail.log").path)
+        var o = options(dir)
+        o.idleAdvanceSeconds = 10
+        let run = try TailRun(configuration: TailTestData.configuration, options: o, logger: logger)
+        let clock = TestClock()
+        try catchUp(run, clock)
+        let out = dir.appendingPathComponent("alerts.jsonl").path
+        let before = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map(String.init)
+        let open = TailTestData.ids(before, action: "create").subtracting(TailTestData.ids(before, action: "close"))
+        try #require(!open.isEmpty, "an alert is open at the end of the part")
+        // Two quiet hours of wall time.
+        for _ in 0..<20 {
+            clock.seconds += 360
+            try run.step(now: clock.seconds)
+        }
+        let after = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map(String.init)
+        let closes = after.dropFirst(before.count).filter { $0.contains("\"action\":\"close\"") }
+        #expect(TailTestData.ids(Array(closes), action: "close") == open)
+        // Nothing but closes: the idle timer only moves time on.
+        #expect(after.count == before.count + closes.count)
+        _ = reference
+    }
+}
