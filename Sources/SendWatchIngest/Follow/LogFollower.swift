@@ -75,7 +75,7 @@ import Darwin
 /// Not `Sendable`: one task owns a follower (it owns descriptors and buffers).
 public final class LogFollower {
     /// At most this many rotated files newer than the one being read are queued after it.
-    public static let maxRotatedFilesPerStream = 4
+    public static let maxRotatedFilesPerStream = 8
 
     /// The validated configuration.
     public let configuration: FollowConfiguration
@@ -203,15 +203,25 @@ public final class LogFollower {
     /// The positions after the last delivered line of each stream, for the checkpoint.
     ///
     /// Take it after the lines of the last ``poll(into:)`` were processed. Short fingerprints of growing files
-    /// are extended first (so a file that was empty at the last poll can still be recognised after rotation).
+    /// are extended first (so a file that was empty at the last poll can still be recognised after rotation),
+    /// and a truncation that the last poll did not see is handled as the next poll would (its diagnostics come
+    /// with the next poll's report); no line is delivered.
     /// - Complexity: O(streams), plus one `pread` of at most 4 KiB per file shorter than 4 KiB at the last look.
     public var state: FollowerState {
         var positions: [StreamPosition] = []
+        var report = PollReport()
         for case let stream? in slots {
             for file in stream.backlog { file.refreshFingerprint() }
-            stream.live?.refreshFingerprint()
+            if let live = stream.live, let size = live.currentSize() {
+                // A truncation not polled yet is handled now, as the next poll would: a position with the old
+                // fingerprint could not be found again once the rewritten file is rotated or compressed.
+                if size < live.readOffset || !live.prefixStillMatches(size: size) {
+                    handleTruncation(stream, live, size: size, report: &report)
+                }
+            }
             positions.append(StreamPosition(name: stream.name, file: stream.position))
         }
+        pendingDiagnostics += report.diagnostics
         return FollowerState(streams: positions)
     }
 
@@ -404,7 +414,7 @@ public final class LogFollower {
             of: stream.name, identity: position.identity, offset: position.offset, excluding: exclude,
             sameInodeFirst: true)
         {
-            stream.backlog = [found.file] + found.newer
+            queue([found.file] + found.newer, in: stream)
             if found.skipped > 0 { noteSkipped(stream, found.skipped, report: &report) }
         } else {
             note(
@@ -430,7 +440,8 @@ public final class LogFollower {
     /// by first (decompressed) bytes alone: a compressed predecessor or a copytruncate copy, whose size (plain)
     /// must reach `offset`. Files with the device and inode `excluding` are never taken.
     private func findRotated(
-        of name: String, identity: FileIdentity, offset: Int64, excluding: (UInt64, UInt64)?, sameInodeFirst: Bool
+        of name: String, identity: FileIdentity, offset: Int64, excluding: (UInt64, UInt64)?, sameInodeFirst: Bool,
+        alreadyQueued: [FileIdentity] = []
     ) -> (file: TrackedFile, newer: [TrackedFile], skipped: Int)? {
         let candidates = RotatedNames.candidates(of: name)
         guard
@@ -438,7 +449,8 @@ public final class LogFollower {
                 identity, in: candidates, minimumSize: offset, excluding: excluding, sameInodeFirst: sameInodeFirst),
             let file = try? TrackedFile.open(path: candidates[foundIndex], start: .offset(rewritten ? 0 : offset))
         else { return nil }
-        let (newer, skipped) = newerRotated(than: foundIndex, in: candidates, found: file, excluding: excluding)
+        let (newer, skipped) = newerRotated(
+            than: foundIndex, in: candidates, found: file, excluding: excluding, alreadyQueued: alreadyQueued)
         return (file, newer, skipped)
     }
 
@@ -485,10 +497,12 @@ public final class LogFollower {
     /// Opens the rotated files named before `index` (newer), oldest first, without repeats of the same content
     /// (`x.1` and `x.1.gz` during compression) and without the live file; at most ``maxRotatedFilesPerStream``.
     private func newerRotated(
-        than index: Int, in candidates: [String], found: TrackedFile, excluding: (UInt64, UInt64)?
+        than index: Int, in candidates: [String], found: TrackedFile, excluding: (UInt64, UInt64)?,
+        alreadyQueued: [FileIdentity]
     ) -> (files: [TrackedFile], skipped: Int) {
         guard index > 0 else { return ([], 0) }
-        var contents: Set<FileIdentity> = [Self.contentKey(found.identity)]
+        var contents = Set(alreadyQueued)
+        contents.insert(Self.contentKey(found.identity))
         var files: [TrackedFile] = []
         for path in candidates[0..<index] {
             guard case .regular(let device, let inode, _) = PathStatus.of(path),
@@ -501,6 +515,18 @@ public final class LogFollower {
         }
         let skipped = max(0, files.count - Self.maxRotatedFilesPerStream)
         return (Array(files.prefix(Self.maxRotatedFilesPerStream).reversed()), skipped)
+    }
+
+    /// Appends rotated files to the backlog and remembers their content, so that a later search (a switch
+    /// after a copytruncate, say) does not queue the same rotated file again.
+    private func queue(_ files: [TrackedFile], in stream: FollowStream) {
+        stream.backlog += files
+        for file in files {
+            stream.recentlyQueued.append(Self.contentKey(file.identity))
+        }
+        if stream.recentlyQueued.count > FollowStream.recentlyQueuedLimit {
+            stream.recentlyQueued.removeFirst(stream.recentlyQueued.count - FollowStream.recentlyQueuedLimit)
+        }
     }
 
     /// An identity reduced to its content (the same bytes under two names compare equal).
@@ -670,8 +696,10 @@ public final class LogFollower {
         let oldIndex = locate(
             old.identity, in: candidates, minimumSize: old.boundary, excluding: excluding, sameInodeFirst: true)?.index
         if let oldIndex {
-            let (newer, skipped) = newerRotated(than: oldIndex, in: candidates, found: old, excluding: excluding)
-            stream.backlog += newer
+            let (newer, skipped) = newerRotated(
+                than: oldIndex, in: candidates, found: old, excluding: excluding,
+                alreadyQueued: stream.recentlyQueued)
+            queue(newer, in: stream)
             if skipped > 0 { noteSkipped(stream, skipped, report: &report) }
         }
         stream.live = nil
@@ -688,9 +716,10 @@ public final class LogFollower {
         if live.identity.fingerprintLength > 0,
             let found = findRotated(
                 of: stream.name, identity: live.identity, offset: live.boundary,
-                excluding: (live.identity.device, live.identity.inode), sameInodeFirst: false)
+                excluding: (live.identity.device, live.identity.inode), sameInodeFirst: false,
+                alreadyQueued: stream.recentlyQueued)
         {
-            stream.backlog += [found.file] + found.newer
+            queue([found.file] + found.newer, in: stream)
             if found.skipped > 0 { noteSkipped(stream, found.skipped, report: &report) }
             copied = true
         }
