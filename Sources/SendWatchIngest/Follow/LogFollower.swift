@@ -441,7 +441,7 @@ public final class LogFollower {
     /// must reach `offset`. Files with the device and inode `excluding` are never taken.
     private func findRotated(
         of name: String, identity: FileIdentity, offset: Int64, excluding: (UInt64, UInt64)?, sameInodeFirst: Bool,
-        alreadyQueued: [FileIdentity] = []
+        alreadyQueued: [FileIdentity] = [], before live: FileIdentity? = nil
     ) -> (file: TrackedFile, newer: [TrackedFile], skipped: Int)? {
         let candidates = RotatedNames.candidates(of: name)
         guard
@@ -449,8 +449,18 @@ public final class LogFollower {
                 identity, in: candidates, minimumSize: offset, excluding: excluding, sameInodeFirst: sameInodeFirst),
             let file = try? TrackedFile.open(path: candidates[foundIndex], start: .offset(rewritten ? 0 : offset))
         else { return nil }
+        // Files newer than the live file itself (when it was renamed too) come after it, not before.
+        var newerCandidates = candidates
+        if let live,
+            let liveIndex = locate(live, in: candidates, minimumSize: 0, excluding: nil, sameInodeFirst: true)?.index,
+            liveIndex < foundIndex
+        {
+            newerCandidates = Array(candidates[(liveIndex + 1)...])
+        }
+        let shift = candidates.count - newerCandidates.count
         let (newer, skipped) = newerRotated(
-            than: foundIndex, in: candidates, found: file, excluding: excluding, alreadyQueued: alreadyQueued)
+            than: foundIndex - shift, in: newerCandidates, found: file, excluding: excluding,
+            alreadyQueued: alreadyQueued)
         return (file, newer, skipped)
     }
 
@@ -712,26 +722,28 @@ public final class LogFollower {
     private func handleTruncation(_ stream: FollowStream, _ live: TrackedFile, size: Int64, report: inout PollReport) {
         report.truncations += 1
         stream.framer.reset()
+        let old = (identity: live.identity, boundary: live.boundary, known: max(live.lastSize, live.readOffset))
+        // The file starts over; its new content (possibly already rotated and compressed under another name)
+        // is read through the descriptor, so it must not be queued as a rotated file too.
+        live.rewind()
         var copied = false
-        if live.identity.fingerprintLength > 0,
+        if old.identity.fingerprintLength > 0,
             let found = findRotated(
-                of: stream.name, identity: live.identity, offset: live.boundary,
-                excluding: (live.identity.device, live.identity.inode), sameInodeFirst: false,
-                alreadyQueued: stream.recentlyQueued)
+                of: stream.name, identity: old.identity, offset: old.boundary,
+                excluding: (old.identity.device, old.identity.inode), sameInodeFirst: false,
+                alreadyQueued: stream.recentlyQueued + [Self.contentKey(live.identity)], before: live.identity)
         {
             queue([found.file] + found.newer, in: stream)
             if found.skipped > 0 { noteSkipped(stream, found.skipped, report: &report) }
             copied = true
         }
-        let known = max(live.lastSize, live.readOffset)
-        if !copied && known > live.boundary {
+        if !copied && old.known > old.boundary {
             report.add(
                 FollowDiagnostic(
                     code: .truncatedDataLost, stream: stream.index, path: live.path,
-                    message: "truncated to \(size) bytes with \(known - live.boundary) bytes not yet delivered and "
-                        + "no rotated copy holding them; they are lost"))
+                    message: "truncated to \(size) bytes with \(old.known - old.boundary) bytes not yet delivered "
+                        + "and no rotated copy holding them; they are lost"))
         }
-        live.rewind()
     }
 }
 
