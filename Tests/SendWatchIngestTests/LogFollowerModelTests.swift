@@ -227,8 +227,10 @@ struct LogFollowerModelTests {
     @Test("Random operation sequences deliver every written line exactly once, in order",
           arguments: 0..<6)
     func randomSequences(batch: Int) throws {
-        for seed in UInt64(batch * 50)..<UInt64(batch * 50 + 50) {
-            if let only = ProcessInfo.processInfo.environment["FOLLOW_SEED"], UInt64(only) != seed { continue }
+        // SENDWATCH_FOLLOW_SEEDS raises the sequences per batch (50) for a longer local search.
+        let perBatch = ProcessInfo.processInfo.environment["SENDWATCH_FOLLOW_SEEDS"].flatMap { Int($0) } ?? 50
+        for seed in UInt64(batch * perBatch)..<UInt64(batch * perBatch + perBatch) {
+            if let only = ProcessInfo.processInfo.environment["SENDWATCH_FOLLOW_SEED"], UInt64(only) != seed { continue }
             var model = Model(seed: seed &* 0x9E37_79B9 &+ 17)
             // The file exists at the start: one that appears and is rotated away before any look is lost
             // (as with tail -F; the scenario tests cover a file appearing later).
@@ -244,7 +246,7 @@ struct LogFollowerModelTests {
                 let want: [String] = Array(model.written[first...].prefix(3))
                 let summary = "seed \(seed): delivered \(delivered.count) lines, written \(model.written.count)"
                 Issue.record("\(summary); first difference at \(first): delivered \(got), written \(want)")
-                if ProcessInfo.processInfo.environment["FOLLOW_TRACE"] != nil { print(model.trace.joined(separator: "\n")) }
+                if ProcessInfo.processInfo.environment["SENDWATCH_FOLLOW_TRACE"] != nil { print(model.trace.joined(separator: "\n")) }
             }
         }
     }

@@ -578,12 +578,16 @@ public final class LogFollower {
             if case .regular(let device, let inode, _) = status, live.identity.sameInode(device, inode) {
                 atName = true
             }
-            if let size = live.currentSize() {
-                if size < live.readOffset || (size != live.lastSize && !live.prefixStillMatches(size: size)) {
+            if let (size, modification) = live.currentSizeAndModification() {
+                // Shorter than read: truncated. Changed (size or time) with other first bytes: truncated and
+                // written again, maybe past the old size, or to the very same size.
+                let changed = size != live.lastSize || modification != live.lastModification
+                if size < live.readOffset || (changed && !live.prefixStillMatches(size: size)) {
                     handleTruncation(stream, live, size: size, report: &report)
                     continue
                 }
                 live.lastSize = size
+                live.lastModification = modification
             }
             switch drain(live, stream: stream, lines: &lines, budget: &budget, now: now, report: &report) {
             case .budgetExhausted:
