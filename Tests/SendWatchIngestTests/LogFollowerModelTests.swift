@@ -37,7 +37,9 @@ struct LogFollowerModelTests {
         /// mail.log was truncated without a copy and the follower has not polled since.
         var unseenTruncation = false
         var configuration: FollowConfiguration
+        /// Operations and polls, kept only with SENDWATCH_FOLLOW_TRACE (printed for a failing seed).
         var trace: [String] = []
+        let tracing = ProcessInfo.processInfo.environment["SENDWATCH_FOLLOW_TRACE"] != nil
 
         init(seed: UInt64) {
             rng = SplitMix(seed: seed)
@@ -71,7 +73,7 @@ struct LogFollowerModelTests {
             var rounds = 0
             while true {
                 let report = follower.poll(into: &delivered)
-                if !report.diagnostics.isEmpty || report.rotations + report.truncations > 0 {
+                if tracing && (!report.diagnostics.isEmpty || report.rotations + report.truncations > 0) {
                     trace.append("  poll: rot \(report.rotations) trunc \(report.truncations) \(report.diagnostics)")
                 }
                 if !report.moreAvailable { break }
@@ -183,10 +185,13 @@ struct LogFollowerModelTests {
             look()
             self.follower = nil
             let emptyFingerprint = state.streams.first?.file?.identity.fingerprintLength == 0
-            trace.append("  state \(state.streams.first?.file.map { "\($0.identity) @\($0.offset) \($0.path)" } ?? "nil")")
+            if tracing {
+                let position = state.streams.first?.file.map { "\($0.identity) @\($0.offset) \($0.path)" }
+                trace.append("  state \(position ?? "nil")")
+            }
             for _ in 0..<Int(rng.next() % 4) {
                 let choice = rng.next() % 5
-                trace.append("  stopped op \(choice)")
+                if tracing { trace.append("  stopped op \(choice)") }
                 switch choice {
                 case 0, 1: appendLines()
                 case 2: rotateRename()
@@ -200,9 +205,11 @@ struct LogFollowerModelTests {
 
         mutating func step() throws {
             let choice = rng.next() % 20
-            let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
-                .map { "\($0):\(dir.size($0))" }
-            trace.append("op\(choice) w\(written.count) d\(delivered.lines.count) \(files)")
+            if tracing {
+                let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
+                    .map { "\($0):\(dir.size($0))" }
+                trace.append("op\(choice) w\(written.count) d\(delivered.lines.count) \(files)")
+            }
             switch choice {
             case 0...5: appendLines()
             case 6, 7: appendPartial()
@@ -246,7 +253,7 @@ struct LogFollowerModelTests {
                 let want: [String] = Array(model.written[first...].prefix(3))
                 let summary = "seed \(seed): delivered \(delivered.count) lines, written \(model.written.count)"
                 Issue.record("\(summary); first difference at \(first): delivered \(got), written \(want)")
-                if ProcessInfo.processInfo.environment["SENDWATCH_FOLLOW_TRACE"] != nil { print(model.trace.joined(separator: "\n")) }
+                if model.tracing { print(model.trace.joined(separator: "\n")) }
             }
         }
     }

@@ -55,17 +55,27 @@ import Darwin
 /// - Memory: one 256 KiB read buffer, and per stream a framer carrying at most
 ///   ``FollowConfiguration/maxLineBytes``; longer lines are skipped to their `\n` and counted.
 /// - Work per poll: at most ``FollowConfiguration/maxBytesPerStreamPerPoll`` per stream
-///   (``PollReport/moreAvailable``); one `stat` per stream and one `glob` per glob pattern; a rotated-name
-///   directory scan only when a rotation or truncation is seen.
+///   (``PollReport/moreAvailable``); one `stat`, one `fstat` and (when the file changed) one 4 KiB `pread` per
+///   stream, one `glob` per glob pattern; a rotated-name directory scan (at most
+///   32 names) only when a rotation or truncation is seen, or while a renamed file waits for its successor.
 /// - Diagnostics: at most ``PollReport/maxDiagnostics`` per poll; each situation is reported once.
 ///
 /// ## Known limits
 /// - Lines written to a renamed file after the successor got data (and after the quiet period) are not read.
-/// - copytruncate's copy-to-truncate window (above); a truncated file written again past the old offset before
-///   the next poll is recognised only by its changed first bytes.
-/// - An *empty* file at the last checkpoint that was written, rotated and compressed while stopped cannot be
-///   recognised (no content fingerprint yet); its lines are lost and ``FollowDiagnostic/Code/savedFileNotFound``
-///   is reported. The same holds for more than ``maxRotatedFilesPerStream`` rotations while stopped.
+/// - copytruncate's copy-to-truncate window (above). A truncated file written again before the next poll is
+///   recognised by its changed first bytes when its size or modification time changed (a same-size rewrite
+///   within the file system's time granularity is not).
+/// - A file that is still *empty* at the follower's last look (poll or ``state``) has no content fingerprint:
+///   if it is then written and compressed after rotation, or copytruncated, before the follower looks again,
+///   it is not recognised and its lines are lost (``FollowDiagnostic/Code/savedFileNotFound`` on restore). An
+///   empty rotated file that is compressed is not recognised either (use logrotate's `notifempty`).
+/// - A copytruncate that follows a plain truncation the follower has not seen yet: the copy is of content the
+///   follower never fingerprinted.
+/// - A file that appears and is rotated away before any poll sees it is not read (as with `tail -F`).
+/// - More than ``maxRotatedFilesPerStream`` rotations between two looks: the oldest rotated files are skipped
+///   (``FollowDiagnostic/Code/rotatedFilesSkipped``).
+/// - Two different files with the same first 4 KiB are taken as one where only content can tell them apart
+///   (see ``FileIdentity``).
 /// - inotify sees no writes made on other hosts (NFS, CIFS): set ``FollowConfiguration/usePolling``. Only the
 ///   directories of the names are watched; a name behind a symbolic link to another directory is picked up by
 ///   the poll interval only when inotify sees nothing.
