@@ -19,6 +19,10 @@ final class FollowStream {
     var lastDataMilliseconds: Int64
     /// The problem last reported for this stream, so that it is reported once per change.
     var reported: FollowDiagnostic.Code?
+    /// Content keys (fingerprint and length) of the last rotated files queued in ``backlog``, so that two
+    /// searches in a row (a copytruncate, then a rename seen in the same poll) never queue a file twice.
+    var recentlyQueued: [FileIdentity] = []
+    static let recentlyQueuedLimit = 16
 
     init(index: Int, name: String, fromGlob: Bool, maxLineBytes: Int, now: Int64) {
         self.index = index

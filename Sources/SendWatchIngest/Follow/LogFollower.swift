@@ -55,17 +55,27 @@ import Darwin
 /// - Memory: one 256 KiB read buffer, and per stream a framer carrying at most
 ///   ``FollowConfiguration/maxLineBytes``; longer lines are skipped to their `\n` and counted.
 /// - Work per poll: at most ``FollowConfiguration/maxBytesPerStreamPerPoll`` per stream
-///   (``PollReport/moreAvailable``); one `stat` per stream and one `glob` per glob pattern; a rotated-name
-///   directory scan only when a rotation or truncation is seen.
+///   (``PollReport/moreAvailable``); one `stat`, one `fstat` and (when the file changed) one 4 KiB `pread` per
+///   stream, one `glob` per glob pattern; a rotated-name directory scan (at most
+///   32 names) only when a rotation or truncation is seen, or while a renamed file waits for its successor.
 /// - Diagnostics: at most ``PollReport/maxDiagnostics`` per poll; each situation is reported once.
 ///
 /// ## Known limits
 /// - Lines written to a renamed file after the successor got data (and after the quiet period) are not read.
-/// - copytruncate's copy-to-truncate window (above); a truncated file written again past the old offset before
-///   the next poll is recognised only by its changed first bytes.
-/// - An *empty* file at the last checkpoint that was written, rotated and compressed while stopped cannot be
-///   recognised (no content fingerprint yet); its lines are lost and ``FollowDiagnostic/Code/savedFileNotFound``
-///   is reported. The same holds for more than ``maxRotatedFilesPerStream`` rotations while stopped.
+/// - copytruncate's copy-to-truncate window (above). A truncated file written again before the next poll is
+///   recognised by its changed first bytes when its size or modification time changed (a same-size rewrite
+///   within the file system's time granularity is not).
+/// - A file that is still *empty* at the follower's last look (poll or ``state``) has no content fingerprint:
+///   if it is then written and compressed after rotation, or copytruncated, before the follower looks again,
+///   it is not recognised and its lines are lost (``FollowDiagnostic/Code/savedFileNotFound`` on restore). An
+///   empty rotated file that is compressed is not recognised either (use logrotate's `notifempty`).
+/// - A copytruncate that follows a plain truncation the follower has not seen yet: the copy is of content the
+///   follower never fingerprinted.
+/// - A file that appears and is rotated away before any poll sees it is not read (as with `tail -F`).
+/// - More than ``maxRotatedFilesPerStream`` rotations between two looks: the oldest rotated files are skipped
+///   (``FollowDiagnostic/Code/rotatedFilesSkipped``).
+/// - Two different files with the same first 4 KiB are taken as one where only content can tell them apart
+///   (see ``FileIdentity``).
 /// - inotify sees no writes made on other hosts (NFS, CIFS): set ``FollowConfiguration/usePolling``. Only the
 ///   directories of the names are watched; a name behind a symbolic link to another directory is picked up by
 ///   the poll interval only when inotify sees nothing.
@@ -75,7 +85,7 @@ import Darwin
 /// Not `Sendable`: one task owns a follower (it owns descriptors and buffers).
 public final class LogFollower {
     /// At most this many rotated files newer than the one being read are queued after it.
-    public static let maxRotatedFilesPerStream = 4
+    public static let maxRotatedFilesPerStream = 8
 
     /// The validated configuration.
     public let configuration: FollowConfiguration
@@ -203,15 +213,25 @@ public final class LogFollower {
     /// The positions after the last delivered line of each stream, for the checkpoint.
     ///
     /// Take it after the lines of the last ``poll(into:)`` were processed. Short fingerprints of growing files
-    /// are extended first (so a file that was empty at the last poll can still be recognised after rotation).
+    /// are extended first (so a file that was empty at the last poll can still be recognised after rotation),
+    /// and a truncation that the last poll did not see is handled as the next poll would (its diagnostics come
+    /// with the next poll's report); no line is delivered.
     /// - Complexity: O(streams), plus one `pread` of at most 4 KiB per file shorter than 4 KiB at the last look.
     public var state: FollowerState {
         var positions: [StreamPosition] = []
+        var report = PollReport()
         for case let stream? in slots {
             for file in stream.backlog { file.refreshFingerprint() }
-            stream.live?.refreshFingerprint()
+            if let live = stream.live, let size = live.currentSize() {
+                // A truncation not polled yet is handled now, as the next poll would: a position with the old
+                // fingerprint could not be found again once the rewritten file is rotated or compressed.
+                if size < live.readOffset || !live.prefixStillMatches(size: size) {
+                    handleTruncation(stream, live, size: size, report: &report)
+                }
+            }
             positions.append(StreamPosition(name: stream.name, file: stream.position))
         }
+        pendingDiagnostics += report.diagnostics
         return FollowerState(streams: positions)
     }
 
@@ -404,7 +424,7 @@ public final class LogFollower {
             of: stream.name, identity: position.identity, offset: position.offset, excluding: exclude,
             sameInodeFirst: true)
         {
-            stream.backlog = [found.file] + found.newer
+            queue([found.file] + found.newer, in: stream)
             if found.skipped > 0 { noteSkipped(stream, found.skipped, report: &report) }
         } else {
             note(
@@ -430,7 +450,8 @@ public final class LogFollower {
     /// by first (decompressed) bytes alone: a compressed predecessor or a copytruncate copy, whose size (plain)
     /// must reach `offset`. Files with the device and inode `excluding` are never taken.
     private func findRotated(
-        of name: String, identity: FileIdentity, offset: Int64, excluding: (UInt64, UInt64)?, sameInodeFirst: Bool
+        of name: String, identity: FileIdentity, offset: Int64, excluding: (UInt64, UInt64)?, sameInodeFirst: Bool,
+        alreadyQueued: [FileIdentity] = [], before live: FileIdentity? = nil
     ) -> (file: TrackedFile, newer: [TrackedFile], skipped: Int)? {
         let candidates = RotatedNames.candidates(of: name)
         guard
@@ -438,7 +459,18 @@ public final class LogFollower {
                 identity, in: candidates, minimumSize: offset, excluding: excluding, sameInodeFirst: sameInodeFirst),
             let file = try? TrackedFile.open(path: candidates[foundIndex], start: .offset(rewritten ? 0 : offset))
         else { return nil }
-        let (newer, skipped) = newerRotated(than: foundIndex, in: candidates, found: file, excluding: excluding)
+        // Files newer than the live file itself (when it was renamed too) come after it, not before.
+        var newerCandidates = candidates
+        if let live,
+            let liveIndex = locate(live, in: candidates, minimumSize: 0, excluding: nil, sameInodeFirst: true)?.index,
+            liveIndex < foundIndex
+        {
+            newerCandidates = Array(candidates[(liveIndex + 1)...])
+        }
+        let shift = candidates.count - newerCandidates.count
+        let (newer, skipped) = newerRotated(
+            than: foundIndex - shift, in: newerCandidates, found: file, excluding: excluding,
+            alreadyQueued: alreadyQueued)
         return (file, newer, skipped)
     }
 
@@ -485,10 +517,12 @@ public final class LogFollower {
     /// Opens the rotated files named before `index` (newer), oldest first, without repeats of the same content
     /// (`x.1` and `x.1.gz` during compression) and without the live file; at most ``maxRotatedFilesPerStream``.
     private func newerRotated(
-        than index: Int, in candidates: [String], found: TrackedFile, excluding: (UInt64, UInt64)?
+        than index: Int, in candidates: [String], found: TrackedFile, excluding: (UInt64, UInt64)?,
+        alreadyQueued: [FileIdentity]
     ) -> (files: [TrackedFile], skipped: Int) {
         guard index > 0 else { return ([], 0) }
-        var contents: Set<FileIdentity> = [Self.contentKey(found.identity)]
+        var contents = Set(alreadyQueued)
+        contents.insert(Self.contentKey(found.identity))
         var files: [TrackedFile] = []
         for path in candidates[0..<index] {
             guard case .regular(let device, let inode, _) = PathStatus.of(path),
@@ -501,6 +535,18 @@ public final class LogFollower {
         }
         let skipped = max(0, files.count - Self.maxRotatedFilesPerStream)
         return (Array(files.prefix(Self.maxRotatedFilesPerStream).reversed()), skipped)
+    }
+
+    /// Appends rotated files to the backlog and remembers their content, so that a later search (a switch
+    /// after a copytruncate, say) does not queue the same rotated file again.
+    private func queue(_ files: [TrackedFile], in stream: FollowStream) {
+        stream.backlog += files
+        for file in files {
+            stream.recentlyQueued.append(Self.contentKey(file.identity))
+        }
+        if stream.recentlyQueued.count > FollowStream.recentlyQueuedLimit {
+            stream.recentlyQueued.removeFirst(stream.recentlyQueued.count - FollowStream.recentlyQueuedLimit)
+        }
     }
 
     /// An identity reduced to its content (the same bytes under two names compare equal).
@@ -542,12 +588,16 @@ public final class LogFollower {
             if case .regular(let device, let inode, _) = status, live.identity.sameInode(device, inode) {
                 atName = true
             }
-            if let size = live.currentSize() {
-                if size < live.readOffset || (size != live.lastSize && !live.prefixStillMatches(size: size)) {
+            if let (size, modification) = live.currentSizeAndModification() {
+                // Shorter than read: truncated. Changed (size or time) with other first bytes: truncated and
+                // written again, maybe past the old size, or to the very same size.
+                let changed = size != live.lastSize || modification != live.lastModification
+                if size < live.readOffset || (changed && !live.prefixStillMatches(size: size)) {
                     handleTruncation(stream, live, size: size, report: &report)
                     continue
                 }
                 live.lastSize = size
+                live.lastModification = modification
             }
             switch drain(live, stream: stream, lines: &lines, budget: &budget, now: now, report: &report) {
             case .budgetExhausted:
@@ -670,8 +720,10 @@ public final class LogFollower {
         let oldIndex = locate(
             old.identity, in: candidates, minimumSize: old.boundary, excluding: excluding, sameInodeFirst: true)?.index
         if let oldIndex {
-            let (newer, skipped) = newerRotated(than: oldIndex, in: candidates, found: old, excluding: excluding)
-            stream.backlog += newer
+            let (newer, skipped) = newerRotated(
+                than: oldIndex, in: candidates, found: old, excluding: excluding,
+                alreadyQueued: stream.recentlyQueued)
+            queue(newer, in: stream)
             if skipped > 0 { noteSkipped(stream, skipped, report: &report) }
         }
         stream.live = nil
@@ -684,25 +736,28 @@ public final class LogFollower {
     private func handleTruncation(_ stream: FollowStream, _ live: TrackedFile, size: Int64, report: inout PollReport) {
         report.truncations += 1
         stream.framer.reset()
+        let old = (identity: live.identity, boundary: live.boundary, known: max(live.lastSize, live.readOffset))
+        // The file starts over; its new content (possibly already rotated and compressed under another name)
+        // is read through the descriptor, so it must not be queued as a rotated file too.
+        live.rewind()
         var copied = false
-        if live.identity.fingerprintLength > 0,
+        if old.identity.fingerprintLength > 0,
             let found = findRotated(
-                of: stream.name, identity: live.identity, offset: live.boundary,
-                excluding: (live.identity.device, live.identity.inode), sameInodeFirst: false)
+                of: stream.name, identity: old.identity, offset: old.boundary,
+                excluding: (old.identity.device, old.identity.inode), sameInodeFirst: false,
+                alreadyQueued: stream.recentlyQueued + [Self.contentKey(live.identity)], before: live.identity)
         {
-            stream.backlog += [found.file] + found.newer
+            queue([found.file] + found.newer, in: stream)
             if found.skipped > 0 { noteSkipped(stream, found.skipped, report: &report) }
             copied = true
         }
-        let known = max(live.lastSize, live.readOffset)
-        if !copied && known > live.boundary {
+        if !copied && old.known > old.boundary {
             report.add(
                 FollowDiagnostic(
                     code: .truncatedDataLost, stream: stream.index, path: live.path,
-                    message: "truncated to \(size) bytes with \(known - live.boundary) bytes not yet delivered and "
-                        + "no rotated copy holding them; they are lost"))
+                    message: "truncated to \(size) bytes with \(old.known - old.boundary) bytes not yet delivered "
+                        + "and no rotated copy holding them; they are lost"))
         }
-        live.rewind()
     }
 }
 

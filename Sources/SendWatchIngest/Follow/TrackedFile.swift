@@ -70,6 +70,8 @@ final class TrackedFile {
     var boundary: Int64
     /// The size seen at the last check (plain files), to notice growth and shrinking.
     var lastSize: Int64
+    /// The modification time (ns) seen at the last check, to notice a rewrite that kept the size.
+    var lastModification: Int64 = 0
 
     private let fd: Int32
     private let decoder: CompressedInput?
@@ -144,6 +146,7 @@ final class TrackedFile {
             file.readOffset = offset
             file.boundary = offset
             file.lastSize = size
+            file.lastModification = modificationNanoseconds(info)
             return file
         }
         _ = close(descriptor)
@@ -196,10 +199,15 @@ final class TrackedFile {
 
     /// The file's current size (`fstat`), or `nil` for a compressed file or when `fstat` fails.
     func currentSize() -> Int64? {
+        currentSizeAndModification()?.size
+    }
+
+    /// The file's current size and modification time in ns (`fstat`); `nil` for a compressed file.
+    func currentSizeAndModification() -> (size: Int64, modification: Int64)? {
         guard decoder == nil else { return nil }
         var info = stat()
         guard fstat(fd, &info) == 0 else { return nil }
-        return Int64(info.st_size)
+        return (Int64(info.st_size), modificationNanoseconds(info))
     }
 
     /// For a plain file: whether its first ``FileIdentity/fingerprintLength`` bytes are still the ones
@@ -339,6 +347,15 @@ func peekPrefix(path: String, count: Int) -> (device: UInt64, inode: UInt64, siz
         let decoded = try? readDecompressedPrefix(&source, count: count)
     else { return nil }
     return (device, inode, size, true, decoded)
+}
+
+private func modificationNanoseconds(_ info: stat) -> Int64 {
+    #if canImport(Darwin)
+    let time = info.st_mtimespec
+    #else
+    let time = info.st_mtim
+    #endif
+    return Int64(time.tv_sec) &* 1_000_000_000 &+ Int64(time.tv_nsec)
 }
 
 private func openFile(_ path: String, _ flags: Int32) -> Int32 {
