@@ -26,5 +26,12 @@ public enum TailSignals {
         sigaction(SIGTERM, &action, nil)
         sigaction(SIGINT, &action, nil)
         signal(SIGPIPE, SIG_IGN)
+        // A parent may have started us with signals blocked (the mask is inherited across exec): unblock the
+        // two we handle, or a stop request would wait forever.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 }
