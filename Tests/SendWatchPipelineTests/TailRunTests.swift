@@ -5,6 +5,9 @@ import SendWatchDetect
 import SendWatchIngest
 import SendWatchPipeline
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The lines of a bundled labelled dataset (Postfix, 9 h, four attack waves), decompressed once.
 enum TailTestData {
@@ -191,5 +194,65 @@ struct TailRunTests {
         // Nothing but closes: the idle timer only moves time on.
         #expect(after.count == before.count + closes.count)
         _ = reference
+    }
+}
+
+@Suite("Tail metrics")
+struct TailMetricsTests {
+    /// GET / over a raw socket; the response body.
+    func scrape(port: Int) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = UInt16(port).bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0)
+        let request = Array("GET /metrics HTTP/1.0\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            response += buffer[0..<n]
+        }
+        return String(decoding: response, as: UTF8.self)
+    }
+
+    @Test("The metrics endpoint serves the run's figures with bounded labels")
+    func endpoint() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("mail.log").path
+        try TailTestData.lines.prefix(20_000).joined().write(toFile: log, atomically: false, encoding: .utf8)
+        var o = TailOptions(patterns: [log])
+        o.fromStart = true
+        o.outputPath = dir.appendingPathComponent("alerts.jsonl").path
+        o.follow.usePolling = true
+        o.follow.pollIntervalMilliseconds = 5
+        let run = try TailRun(
+            configuration: TailTestData.configuration, options: o,
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let server = try MetricsServer(address: "127.0.0.1:0", metrics: run.metrics)
+        var polls = 0
+        try run.run(now: { Double(polls) }) {
+            polls += 1
+            return polls > 100
+        }
+        let text = try scrape(port: server.port)
+        #expect(text.hasPrefix("HTTP/1.0 200 OK"))
+        #expect(text.contains("sendwatch_input_lines_total 20000\n"))
+        #expect(text.contains("# TYPE sendwatch_alerts_total counter"))
+        #expect(text.contains("sendwatch_input_offset_bytes{path=\"\(log)\"}"))
+        #expect(text.contains("sendwatch_detect_memory_budget_bytes 536870912\n"))
+        // No label names other than the bounded ones.
+        for line in text.split(separator: "\n") where line.contains("{") && !line.hasPrefix("#") {
+            #expect(line.contains("{reason=") || line.contains("{kind=") || line.contains("{path="), "\(line)")
+        }
     }
 }
