@@ -256,3 +256,88 @@ struct TailMetricsTests {
         }
     }
 }
+
+@Suite("Tail under output and disk failures", .serialized)
+struct TailFailureTests {
+    let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    func options(_ dir: URL, output: String) -> TailOptions {
+        var o = TailOptions(patterns: [dir.appendingPathComponent("mail.log").path])
+        o.stateDirectory = dir.appendingPathComponent("state").path
+        o.fromStart = true
+        o.outputPath = output
+        o.follow.usePolling = true
+        o.idleAdvanceSeconds = 1e9
+        return o
+    }
+
+    func catchUp(_ run: TailRun) throws {
+        var t = 0.0
+        for _ in 0..<10_000 {
+            t += 0.1
+            let s = try run.step(now: t)
+            if s.lines == 0 && !s.more { return }
+        }
+    }
+
+    @Test("Alerts that cannot be written (full disk) stop the run without moving the checkpoint past them")
+    func unwritableOutput() throws {
+        guard FileManager.default.fileExists(atPath: "/dev/full") else { return }
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("mail.log").path
+        let all = TailTestData.lines
+        try all.prefix(2000).joined().write(toFile: log, atomically: false, encoding: .utf8)
+        let good = dir.appendingPathComponent("alerts.jsonl").path
+        do {
+            let run = try TailRun(configuration: TailTestData.configuration, options: options(dir, output: good), logger: logger)
+            try catchUp(run)
+            try run.drain(now: 1e6)
+        }
+        let checkpoint = dir.appendingPathComponent("state/checkpoint").path
+        let before = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
+        let h = try #require(FileHandle(forWritingAtPath: log))
+        h.seekToEndOfFile()
+        h.write(Data(all.dropFirst(2000).joined().utf8))
+        try h.close()
+
+        let run = try TailRun(configuration: TailTestData.configuration, options: options(dir, output: "/dev/full"), logger: logger)
+        run.abandonRetry = { true }
+        #expect(throws: TailError.self) { try catchUp(run) }
+        #expect(throws: TailError.self) { try run.drain(now: 2e6) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == before, "checkpoint not advanced")
+
+        // With the output back, the next start writes every alert of the second part, once.
+        let again = try TailRun(configuration: TailTestData.configuration, options: options(dir, output: good), logger: logger)
+        try catchUp(again)
+        try again.drain(now: 3e6)
+        let written = try String(contentsOfFile: good, encoding: .utf8).split(separator: "\n").map(String.init)
+        let reference = try TailTestData.replayLines(all, in: dir)
+        #expect(Set(written).count == written.count)
+        #expect(TailTestData.ids(written, action: "create") == TailTestData.ids(reference, action: "create"))
+    }
+
+    @Test("A checkpoint that cannot be written (full disk) is an error, and the previous one stays intact")
+    func fullDiskCheckpoint() throws {
+        guard FileManager.default.fileExists(atPath: "/dev/full") else { return }
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("mail.log").path
+        try TailTestData.lines.prefix(500).joined().write(toFile: log, atomically: false, encoding: .utf8)
+        let out = dir.appendingPathComponent("alerts.jsonl").path
+        let run = try TailRun(configuration: TailTestData.configuration, options: options(dir, output: out), logger: logger)
+        try catchUp(run)
+        try run.checkpoint()
+        let checkpoint = dir.appendingPathComponent("state/checkpoint").path
+        let before = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
+        // The temporary file the next checkpoint is written to lands on a full device.
+        try FileManager.default.createSymbolicLink(atPath: checkpoint + ".tmp", withDestinationPath: "/dev/full")
+        #expect {
+            try run.checkpoint()
+        } throws: { error in
+            "\(error)".contains("No space left on device")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == before)
+        #expect(!FileManager.default.fileExists(atPath: checkpoint + ".tmp"))
+    }
+}

@@ -97,6 +97,9 @@ public final class TailRun {
     public private(set) var restoredFromCheckpoint = false
     private var writer = JSONWriter(capacity: 16 * 1024)
     private let logger: Logger
+    /// Asked while a failed alert write is being retried: true gives up (the run then throws, without a
+    /// checkpoint past the unwritten alerts). Default: a stop was requested by a signal.
+    public var abandonRetry: () -> Bool = { TailSignals.stopRequested }
     /// The metrics the loop publishes after every iteration.
     public let metrics = TailMetrics()
 
@@ -307,7 +310,7 @@ public final class TailRun {
                         "cannot write alerts; not reading more input until they are written (retrying every second)",
                         metadata: ["output.path": "\(delivery.name)", "error": "\(error.message)"])
                 }
-                if TailSignals.stopRequested || error.message.contains("Broken pipe") {
+                if abandonRetry() || error.message.contains("Broken pipe") {
                     throw TailError("\(error); stopped without checkpointing past the unwritten alerts")
                 }
                 var pause = timespec(tv_sec: 1, tv_nsec: 0)
