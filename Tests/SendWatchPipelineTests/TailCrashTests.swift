@@ -114,3 +114,48 @@ struct TailCrashTests {
         #expect(!messages.contains(" error "), "\(messages.suffix(2000))")
     }
 }
+
+/// A reader of the alerts that stops reading: `tail` must block (backpressure), not queue.
+@Suite("Tail backpressure")
+struct TailBackpressureTests {
+    @Test("A stalled reader of standard output stops tail from reading further; nothing is lost when it resumes")
+    func stalledReader() throws {
+        let all = TailTestData.lines
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let reference = try TailTestData.replayLines(all, in: dir)
+        let referenceBytes = reference.reduce(0) { $0 + $1.utf8.count + 1 }
+        try #require(referenceBytes > 4 * 65_536, "more alert bytes than a pipe holds")
+        let log = dir.appendingPathComponent("mail.log").path
+        try all.joined().write(toFile: log, atomically: false, encoding: .utf8)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: log)[.size] as? Int)
+
+        let exe = try #require(CommandLine.executable)
+        let p = Process()
+        p.executableURL = exe
+        let state = dir.appendingPathComponent("state").path
+        p.arguments = ["tail", "--state", state, "--from-start", "--checkpoint-interval", "1s", "--year", "2026", log]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Nobody reads for a while.
+        var pause = timespec(tv_sec: 4, tv_nsec: 0)
+        _ = nanosleep(&pause, nil)
+        let raw = try Data(contentsOf: URL(fileURLWithPath: state + "/checkpoint"))
+        let header = String(decoding: raw.prefix { $0 != 0x0A }, as: UTF8.self)
+        let offset = header.range(of: "\"offset\":").map { Int(header[$0.upperBound...].prefix { $0.isNumber }) ?? 0 } ?? 0
+        #expect(offset < size, "tail stopped reading while its output was stalled (checkpoint at \(offset) of \(size))")
+        let rss = (try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+            .map { Int($0.split(separator: " ").dropFirst().first ?? "0") ?? 0 } ?? 0
+        #expect(rss < 400_000, "RSS \(rss) kB while stalled")
+        kill(p.processIdentifier, SIGTERM)
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(TailTestData.ids(lines, action: "create") == TailTestData.ids(reference, action: "create"))
+        #expect(Set(lines).subtracting(reference).isEmpty)
+    }
+}
