@@ -138,6 +138,17 @@ final class TailConsumer: FollowedLineConsumer {
         names[index] = nil
     }
 
+    /// Settles the format of streams still undecided (fewer lines than detection wants so far): called when
+    /// the logs are quiet, so a short file is not held back until more lines come.
+    func settleUndecided() {
+        for i in streams.indices where streams[i] != nil {
+            // Safe to force unwrap: checked in the where clause.
+            if streams[i]!.format == nil && !streams[i]!.held.isEmpty {
+                streams[i]!.settle(streams[i]!.detector.bestGuess)
+            }
+        }
+    }
+
     /// Counters of retired streams (this run only).
     private var retiredCounters = ParseCounters()
 

@@ -249,7 +249,7 @@ public final class TailRun {
                 "\(d.message)",
                 metadata: ["follow.code": "\(d.code)", "follow.path": "\(d.path)"])
         }
-        if report.linesDelivered > 0 { lastData = t }
+        if report.linesDelivered > 0 { lastData = t } else { consumer.settleUndecided() }
         var wrote = try deliver()
         if report.linesDelivered == 0, idleAllowed {
             wrote = try idle(quietSeconds: t - (lastData ?? t)) || wrote
