@@ -159,31 +159,31 @@ struct StateKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
 
     func contains(_ key: Key) -> Bool { true }
 
-    func decodeNil(forKey key: Key) throws -> Bool { try storage.readAbsent(codingPath + [key]) }
+    func decodeNil(forKey key: Key) throws -> Bool { try storage.readAbsent(codingPath) }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        try storage.decodeValue(type, codingPath: codingPath + [key])
+        try storage.decodeValue(type, codingPath: codingPath)
     }
 
     func nestedContainer<NestedKey: CodingKey>(
         keyedBy type: NestedKey.Type, forKey key: Key
     ) throws -> KeyedDecodingContainer<NestedKey> {
-        let name = try storage.readString(codingPath + [key])
+        let name = try storage.readString(codingPath)
         guard name == key.stringValue else {
-            throw storage.corrupted("expected '\(key.stringValue)', found '\(name)'", codingPath + [key])
+            throw storage.corrupted("expected '\(key.stringValue)', found '\(name)'", codingPath)
         }
         return KeyedDecodingContainer(
-            StateKeyedDecodingContainer<NestedKey>(storage: storage, codingPath: codingPath + [key]))
+            StateKeyedDecodingContainer<NestedKey>(storage: storage, codingPath: codingPath))
     }
 
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
-        try StateUnkeyedDecodingContainer(storage: storage, codingPath: codingPath + [key])
+        try StateUnkeyedDecodingContainer(storage: storage, codingPath: codingPath)
     }
 
     func superDecoder() throws -> any Decoder { StateDecoder(storage: storage, codingPath: codingPath) }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {
-        StateDecoder(storage: storage, codingPath: codingPath + [key])
+        StateDecoder(storage: storage, codingPath: codingPath)
     }
 }
 

@@ -98,7 +98,7 @@ struct StateKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoc
     mutating func encodeNil(forKey key: Key) throws { storage.bytes.append(0) }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        try storage.encodeValue(value, codingPath: codingPath + [key])
+        try storage.encodeValue(value, codingPath: codingPath)
     }
 
     // Optionals get a presence byte whether present or not, so that decoding stays positional. The standard
@@ -122,7 +122,7 @@ struct StateKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoc
     private mutating func present<T: Encodable>(_ value: T?, _ key: Key) throws {
         if let value {
             storage.bytes.append(1)
-            try storage.encodeValue(value, codingPath: codingPath + [key])
+            try storage.encodeValue(value, codingPath: codingPath)
         } else {
             storage.bytes.append(0)
         }
@@ -135,17 +135,17 @@ struct StateKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoc
         keyedBy keyType: NestedKey.Type, forKey key: Key
     ) -> KeyedEncodingContainer<NestedKey> {
         storage.appendString(key.stringValue)
-        return KeyedEncodingContainer(StateKeyedEncodingContainer<NestedKey>(storage: storage, codingPath: codingPath + [key]))
+        return KeyedEncodingContainer(StateKeyedEncodingContainer<NestedKey>(storage: storage, codingPath: codingPath))
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        StateUnkeyedEncodingContainer(storage: storage, codingPath: codingPath + [key])
+        StateUnkeyedEncodingContainer(storage: storage, codingPath: codingPath)
     }
 
     mutating func superEncoder() -> any Encoder { StateEncoder(storage: storage, codingPath: codingPath) }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
-        StateEncoder(storage: storage, codingPath: codingPath + [key])
+        StateEncoder(storage: storage, codingPath: codingPath)
     }
 }
 

@@ -22,6 +22,8 @@ public struct TailMetricsSnapshot: Sendable {
     public var memoryBudgetBytes = 0
     public var checkpoints = 0
     public var checkpointBytes = 0
+    /// How long the last checkpoint took (encode, write, fsync, rename).
+    public var checkpointSeconds: Double = 0
     public var restarts = 0
     public var outputErrors = 0
     /// Per followed file: path, offset read, bytes not read yet.
@@ -54,6 +56,8 @@ public struct TailMetricsSnapshot: Sendable {
                one(memoryBudgetBytes))
         metric("sendwatch_checkpoints_total", "counter", "Checkpoints written.", one(checkpoints))
         metric("sendwatch_checkpoint_bytes", "gauge", "Size of the last checkpoint's state.", one(checkpointBytes))
+        metric("sendwatch_checkpoint_seconds", "gauge", "How long the last checkpoint took.",
+               [("", String(format: "%.3f", checkpointSeconds))])
         metric("sendwatch_restarts_total", "counter", "Starts that resumed from a checkpoint.", one(restarts))
         metric("sendwatch_output_errors_total", "counter", "Failed writes of alert output.", one(outputErrors))
         metric("sendwatch_input_offset_bytes", "gauge", "Bytes read of each followed file.",

@@ -6,6 +6,7 @@ import Musl
 public import SendWatchCore
 import SendWatchDetect
 import SendWatchFormats
+import Foundation
 public import SendWatchIngest
 public import Logging
 
@@ -339,6 +340,7 @@ public final class TailRun {
     /// Writes the checkpoint: fsyncs the output (policy), saves, then empties the alert journal.
     public func checkpoint() throws(TailError) {
         guard let path = checkpointPath else { return }
+        let started = TailRun.monotonicSeconds()
         do {
             try delivery.syncForCheckpoint()
         } catch {
@@ -378,7 +380,14 @@ public final class TailRun {
             throw TailError("\(error)")
         }
         delivery.checkpointWritten()
-        metrics.update { $0.checkpointBytes = body.count }
+        let seconds = TailRun.monotonicSeconds() - started
+        metrics.update {
+            $0.checkpointBytes = body.count
+            $0.checkpointSeconds = seconds
+        }
+        logger.debug(
+            "checkpoint written",
+            metadata: ["checkpoint.bytes": "\(body.count)", "checkpoint.seconds": "\(String(format: "%.3f", seconds))"])
     }
 
     private func publish() {
