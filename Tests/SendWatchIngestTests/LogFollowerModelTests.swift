@@ -12,8 +12,9 @@ import Testing
 ///
 /// The model avoids the situations the follower documents as lost, and only those:
 /// - copytruncate's copy-to-truncate window: no line is written between the copy and the truncation;
-/// - a file empty at the follower's last look that is written and then copytruncated, or (while stopped)
-///   compressed, before the follower looks again (no content fingerprint to recognise it by);
+/// - a file empty at the follower's last look that is written and then copytruncated before the follower looks
+///   again (no content fingerprint to recognise the copy by; compressed while stopped is found, see
+///   ``FilePosition/predecessor``);
 /// - deleting rotated files or truncating without a copy before they were read: only when caught up;
 /// - a copytruncate after a plain truncation that the follower has not seen yet (its fingerprint is of the
 ///   content before the truncation, so the copy of the new content is not recognised);
@@ -148,6 +149,24 @@ struct LogFollowerModelTests {
             emptyAtLastLook = true
         }
 
+        /// logrotate with delaycompress: `x.1` becomes `x.2` and is compressed (gzip writes `x.2.gz`, then
+        /// removes `x.2`: sometimes the restart comes in between), older files shift, `x` becomes `x.1`.
+        mutating func rotateDelayCompress(midCompression: Bool) {
+            guard partial == nil, rotationsSinceLook < 3 else { return }
+            shift()
+            if dir.exists("mail.log.2") && dir.size("mail.log.2") > 0 {
+                if midCompression {
+                    dir.root.write("mail.log.2.gz", Compress.gzipMember(dir.read("mail.log.2")))
+                } else {
+                    dir.compress("mail.log.2", as: rng.next() % 2 == 0 ? "gz" : "zst")
+                }
+            }
+            if dir.exists("mail.log") { dir.rename("mail.log", "mail.log.1") }
+            dir.create("mail.log")
+            rotationsSinceLook += 1
+            emptyAtLastLook = true
+        }
+
         mutating func copyTruncate() {
             guard partial == nil, rotationsSinceLook < 3, dir.exists("mail.log") else { return }
             if emptyAtLastLook && dir.size("mail.log") > 0 { return }  // documented limit
@@ -179,24 +198,33 @@ struct LogFollowerModelTests {
             }
         }
 
-        mutating func restart() throws {
+        /// Restarts, then (`twice`) restarts again from the state taken right after init, before any poll.
+        mutating func restart(twice: Bool = false) throws {
+            try restartOnce()
+            if twice { try restartOnce() }
+        }
+
+        mutating func restartOnce() throws {
             guard let follower else { return }
             let state = try roundTrip(follower.state)
             look()
             self.follower = nil
-            let emptyFingerprint = state.streams.first?.file?.identity.fingerprintLength == 0
             if tracing {
-                let position = state.streams.first?.file.map { "\($0.identity) @\($0.offset) \($0.path)" }
+                let position = state.streams.first?.file.map {
+                    "\($0.identity) @\($0.offset) \($0.path) after \($0.predecessor.map { "\($0)" } ?? "none")"
+                }
                 trace.append("  state \(position ?? "nil")")
             }
-            for _ in 0..<Int(rng.next() % 4) {
-                let choice = rng.next() % 5
+            for _ in 0..<Int(rng.next() % 6) {
+                let choice = rng.next() % 7
                 if tracing { trace.append("  stopped op \(choice)") }
                 switch choice {
                 case 0, 1: appendLines()
                 case 2: rotateRename()
                 case 3: copyTruncate()
-                default: compress(allowed: !emptyFingerprint)
+                case 4: rotateDelayCompress(midCompression: false)
+                case 5: rotateDelayCompress(midCompression: rng.next() % 3 == 0)
+                default: compress(allowed: true)
                 }
             }
             try start(state)
@@ -204,11 +232,11 @@ struct LogFollowerModelTests {
         }
 
         mutating func step() throws {
-            let choice = rng.next() % 20
+            let choice = rng.next() % 23
             if tracing {
                 let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
-                    .map { "\($0):\(dir.size($0))" }
-                trace.append("op\(choice) w\(written.count) d\(delivered.lines.count) \(files)")
+                    .map { "\($0.dropFirst(8)):\(dir.size($0))#\(dir.inode($0).1 % 10000)" }
+                trace.append("op\(choice) w\(written.count) d\(delivered.lines.count) \(files.joined(separator: " "))")
             }
             switch choice {
             case 0...5: appendLines()
@@ -218,6 +246,8 @@ struct LogFollowerModelTests {
             case 11, 12: compress(allowed: true)
             case 13: try deleteOrTruncateWhenCaughtUp()
             case 14, 15: try restart()
+            case 16: try restart(twice: true)
+            case 17: rotateDelayCompress(midCompression: false)
             default: try poll()
             }
         }
@@ -243,6 +273,10 @@ struct LogFollowerModelTests {
             // (as with tail -F; the scenario tests cover a file appearing later).
             model.dir.append("mail.log", "")
             try model.start(nil)
+            // Now and then a restart from the state taken right after init, before the first poll (the tail's
+            // first checkpoint), on a file that is still empty or already has lines.
+            if seed % 3 == 0 { try model.restart(twice: seed % 2 == 0) }
+            if seed % 3 == 1 { model.appendLines() }
             for _ in 0..<40 { try model.step() }
             try model.finish()
             let delivered = model.delivered.texts

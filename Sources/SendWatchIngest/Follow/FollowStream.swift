@@ -23,6 +23,14 @@ final class FollowStream {
     /// searches in a row (a copytruncate, then a rename seen in the same poll) never queue a file twice.
     var recentlyQueued: [FileIdentity] = []
     static let recentlyQueuedLimit = 16
+    /// The predecessor of the next file opened at the name: the newest file with content this stream has read
+    /// (or queued), or `.unknown` before the first file, when the rotated names are looked at instead.
+    var nextPredecessor: Predecessor = .unknown
+
+    enum Predecessor {
+        case unknown
+        case known(FileIdentity?)
+    }
 
     init(index: Int, name: String, fromGlob: Bool, maxLineBytes: Int, now: Int64) {
         self.index = index
@@ -45,7 +53,8 @@ final class FollowStream {
             break
         }
         guard let file = anchor else { return nil }
-        return FilePosition(identity: file.identity, offset: file.boundary, path: file.path)
+        return FilePosition(
+            identity: file.identity, offset: file.boundary, path: file.path, predecessor: file.predecessor)
     }
 
     /// Whether an unfinished line or a detached file waits for the quiet period.

@@ -38,11 +38,19 @@ public struct FilePosition: Codable, Sendable, Equatable {
     public var offset: Int64
     /// The path where the file was last read (the name itself, or a rotated name); for messages only.
     public var path: String
+    /// The newest file with content that is older than this one (the file read before it, or the newest rotated
+    /// file with content when this one was opened), or `nil` when there was none.
+    ///
+    /// When the file itself cannot be found again on restore (deleted by rotation, or empty when saved and
+    /// compressed since), the rotated files newer than this predecessor are the ones newer than the saved file:
+    /// they are read from their start, so a whole newer file is never skipped.
+    public var predecessor: FileIdentity?
 
     /// Creates a file position.
-    public init(identity: FileIdentity, offset: Int64, path: String) {
+    public init(identity: FileIdentity, offset: Int64, path: String, predecessor: FileIdentity? = nil) {
         self.identity = identity
         self.offset = offset
         self.path = path
+        self.predecessor = predecessor
     }
 }

@@ -46,6 +46,10 @@ import Darwin
 /// (`name.N`, `name-DATE`, each also `.gz`/`.zst`; compressed files are fingerprinted over their decompressed
 /// bytes and resumed at the decompressed offset). It is read from the offset to its end, then any newer rotated
 /// files, then the name's file from 0. So nothing is read twice and nothing is lost, within the limits below.
+/// A saved file that is not found (rotated away and deleted) or that was empty when saved (no content to find it
+/// by, and its inode may belong to another file by now) is replaced by every rotated file newer than its
+/// ``FilePosition/predecessor``, each read from 0, then the name's file: a whole newer file is never skipped.
+/// A file found by its inode alone (other first bytes) is not taken after a restart, as inodes are reused.
 ///
 /// ## Bounds (and what happens at each)
 /// - Streams: at most ``FollowConfiguration/maxStreams``; further glob matches are counted per poll in
@@ -65,10 +69,13 @@ import Darwin
 /// - copytruncate's copy-to-truncate window (above). A truncated file written again before the next poll is
 ///   recognised by its changed first bytes when its size or modification time changed (a same-size rewrite
 ///   within the file system's time granularity is not).
-/// - A file that is still *empty* at the follower's last look (poll or ``state``) has no content fingerprint:
-///   if it is then written and compressed after rotation, or copytruncated, before the follower looks again,
-///   it is not recognised and its lines are lost (``FollowDiagnostic/Code/savedFileNotFound`` on restore). An
-///   empty rotated file that is compressed is not recognised either (use logrotate's `notifempty`).
+/// - A file that is still *empty* at the follower's last look has no content fingerprint: if it is then
+///   written and copytruncated before the follower looks again (while running), the copy is not recognised and
+///   its lines are lost. (After a restart such a file is found as newer than its predecessor, see "Restart".)
+/// - A saved file deleted by rotation before the restart: its unread lines are gone
+///   (``FollowDiagnostic/Code/savedFileNotFound``). If its predecessor was deleted too, every remaining rotated
+///   file is taken as newer (logrotate deletes the oldest first; a hand-made out-of-order deletion can make
+///   older files be read again).
 /// - A copytruncate that follows a plain truncation the follower has not seen yet: the copy is of content the
 ///   follower never fingerprinted.
 /// - A file that appears and is rotated away before any poll sees it is not read (as with `tail -F`).
@@ -388,13 +395,22 @@ public final class LogFollower {
             stream.nextStart = .offset(0)
             return false
         case .regular:
+            let file: TrackedFile
             do {
-                stream.live = try TrackedFile.open(path: stream.name, start: stream.nextStart)
+                file = try TrackedFile.open(path: stream.name, start: stream.nextStart)
             } catch {
                 let code: FollowDiagnostic.Code = error.code == .notARegularFile ? .notARegularFile : .openFailed
                 note(stream, code, path: stream.name, "\(error.message); retrying", report: &report)
                 return false
             }
+            switch stream.nextPredecessor {
+            case .known(let identity): file.predecessor = identity
+            case .unknown:
+                file.predecessor = newestRotatedWithContent(
+                    of: stream.name, excluding: (file.identity.device, file.identity.inode))
+            }
+            stream.live = file
+            stream.nextPredecessor = .unknown
             stream.nextStart = .offset(0)
             stream.reported = nil
             stream.detached = false
@@ -406,9 +422,55 @@ public final class LogFollower {
     // MARK: - Restore
 
     private func restore(_ stream: FollowStream, from position: FilePosition, report: inout PollReport) {
-        let status = PathStatus.of(stream.name)
+        stream.nextStart = .offset(0)
+        // An empty file has no content to be recognised by, and its inode may belong to another file by now
+        // (rotation deletes files, and new ones get their inodes): it is found as "newer than its predecessor"
+        // below, which reads it from 0 wherever it is now - renamed, compressed, copied, or still at the name.
+        if position.identity.fingerprintLength > 0 {
+            // Twice: a rotation by another process between the look at the name and the search of the rotated
+            // names (or a compressor deleting the file just found) moves the file out of both places once.
+            for _ in 0..<2 {
+                if restoreSavedFile(stream, from: position, report: &report) { return }
+            }
+        }
         var exclude: (UInt64, UInt64)?
-        if case .regular(let device, let inode, let size) = status {
+        if case .regular(let device, let inode, _) = PathStatus.of(stream.name) { exclude = (device, inode) }
+        let candidates = RotatedNames.candidates(of: stream.name)
+        // The saved file is gone (or was empty): every rotated file newer than its predecessor is newer than it
+        // (rotation deletes the oldest files first, so without a predecessor found all of them are).
+        var newerThan = candidates.count
+        if let predecessor = position.predecessor,
+            let found = locate(
+                predecessor, in: candidates, minimumSize: 0, excluding: exclude, sameInodeFirst: true,
+                acceptRewritten: false)
+        {
+            newerThan = found.index
+        }
+        // The predecessor by content only: its inode may belong to a newer file by now.
+        let (files, skipped) = newerRotated(
+            than: newerThan, in: candidates, found: nil, excluding: exclude,
+            alreadyQueued: position.predecessor.map { [Self.contentKey($0)] } ?? [])
+        let tail = Self.chain(files, after: position.predecessor)
+        queue(files, in: stream)
+        stream.nextPredecessor = .known(tail)
+        if skipped > 0 { noteSkipped(stream, skipped, report: &report) }
+        if position.identity.fingerprintLength > 0 {
+            let next = files.isEmpty ? "\(stream.name) from its start" : "the \(files.count) rotated file(s) newer than it"
+            note(
+                stream, .savedFileNotFound, path: position.path,
+                "the saved file (\(position.identity), offset \(position.offset)) is neither at \(stream.name) nor "
+                    + "among its rotated names (rotated away, or rewritten); reading \(next) - unread bytes of the "
+                    + "saved file, if any, are lost", report: &report)
+        }
+    }
+
+    /// Resumes the saved file with a content fingerprint where it is now: at the name, or among the rotated names
+    /// (then the rotated files newer than it follow). Returns `false` when it is not found.
+    private func restoreSavedFile(_ stream: FollowStream, from position: FilePosition, report: inout PollReport)
+        -> Bool
+    {
+        var exclude: (UInt64, UInt64)?
+        if case .regular(let device, let inode, let size) = PathStatus.of(stream.name) {
             exclude = (device, inode)
             if position.identity.sameInode(device, inode), size >= position.offset,
                 let peek = peekPrefix(path: stream.name, count: position.identity.fingerprintLength), !peek.compressed,
@@ -416,24 +478,56 @@ public final class LogFollower {
                 let file = try? TrackedFile.open(path: stream.name, start: .offset(position.offset)),
                 file.identity.sameInode(device, inode)
             {
+                file.predecessor = position.predecessor
                 stream.live = file
-                return
+                return true
             }
+            // The same inode with other first bytes: inode reuse, or the file rewritten. It is not taken by inode
+            // alone (below, nor among the rotated names): a newer file with a reused inode would skip the files
+            // between; "newer than the predecessor" reads every newer file, this one included.
         }
-        if let found = findRotated(
-            of: stream.name, identity: position.identity, offset: position.offset, excluding: exclude,
-            sameInodeFirst: true)
-        {
-            queue([found.file] + found.newer, in: stream)
-            if found.skipped > 0 { noteSkipped(stream, found.skipped, report: &report) }
-        } else {
-            note(
-                stream, .savedFileNotFound, path: position.path,
-                "the saved file (\(position.identity), offset \(position.offset)) is neither at \(stream.name) nor "
-                    + "among its rotated names; reading \(stream.name) from its start - unread bytes of the saved "
-                    + "file, if any, are lost", report: &report)
+        guard
+            let found = findRotated(
+                of: stream.name, identity: position.identity, offset: position.offset, excluding: exclude,
+                sameInodeFirst: true, acceptRewritten: false)
+        else { return false }
+        found.file.predecessor = position.predecessor
+        let files = [found.file] + found.newer
+        let tail = Self.chain(found.newer, after: Self.predecessor(after: found.file))
+        queue(files, in: stream)
+        stream.nextPredecessor = .known(tail)
+        if found.skipped > 0 { noteSkipped(stream, found.skipped, report: &report) }
+        return true
+    }
+
+    /// Sets each file's predecessor (oldest first) after `previous`.
+    /// - Returns: the predecessor of the file that comes after the last of them.
+    private static func chain(_ files: [TrackedFile], after previous: FileIdentity?) -> FileIdentity? {
+        var tail = previous
+        for file in files {
+            file.predecessor = tail
+            tail = predecessor(after: file)
         }
-        stream.nextStart = .offset(0)
+        return tail
+    }
+
+    /// The predecessor of the file read after `file`: `file` when it has content, else its own predecessor (an
+    /// empty file cannot be recognised, and no line is lost by reading it again).
+    private static func predecessor(after file: TrackedFile) -> FileIdentity? {
+        file.identity.fingerprintLength > 0 ? file.identity : file.predecessor
+    }
+
+    /// The identity of the newest rotated file of `name` with content, the predecessor of a file opened at the
+    /// name without history; `nil` when there is none.
+    /// - Complexity: one directory scan, then a 4 KiB (decompressed) peek per rotated name until one has bytes.
+    private func newestRotatedWithContent(of name: String, excluding: (UInt64, UInt64)) -> FileIdentity? {
+        for path in RotatedNames.candidates(of: name) {
+            guard let peek = peekPrefix(path: path, count: FileIdentity.maxFingerprintBytes), !peek.bytes.isEmpty,
+                !(peek.device == excluding.0 && peek.inode == excluding.1)
+            else { continue }
+            return peek.bytes.withUnsafeBytes { FileIdentity(device: peek.device, inode: peek.inode, prefix: $0) }
+        }
+        return nil
     }
 
     private func noteSkipped(_ stream: FollowStream, _ count: Int, report: inout PollReport) {
@@ -451,12 +545,13 @@ public final class LogFollower {
     /// must reach `offset`. Files with the device and inode `excluding` are never taken.
     private func findRotated(
         of name: String, identity: FileIdentity, offset: Int64, excluding: (UInt64, UInt64)?, sameInodeFirst: Bool,
-        alreadyQueued: [FileIdentity] = [], before live: FileIdentity? = nil
+        acceptRewritten: Bool = true, alreadyQueued: [FileIdentity] = [], before live: FileIdentity? = nil
     ) -> (file: TrackedFile, newer: [TrackedFile], skipped: Int)? {
         let candidates = RotatedNames.candidates(of: name)
         guard
             let (foundIndex, rewritten) = locate(
-                identity, in: candidates, minimumSize: offset, excluding: excluding, sameInodeFirst: sameInodeFirst),
+                identity, in: candidates, minimumSize: offset, excluding: excluding, sameInodeFirst: sameInodeFirst,
+                acceptRewritten: acceptRewritten),
             let file = try? TrackedFile.open(path: candidates[foundIndex], start: .offset(rewritten ? 0 : offset))
         else { return nil }
         // Files newer than the live file itself (when it was renamed too) come after it, not before.
@@ -469,7 +564,7 @@ public final class LogFollower {
         }
         let shift = candidates.count - newerCandidates.count
         let (newer, skipped) = newerRotated(
-            than: foundIndex - shift, in: newerCandidates, found: file, excluding: excluding,
+            than: foundIndex - shift, in: newerCandidates, found: file.identity, excluding: excluding,
             alreadyQueued: alreadyQueued)
         return (file, newer, skipped)
     }
@@ -479,11 +574,12 @@ public final class LogFollower {
     /// 2. first (decompressed) bytes alone, with a plain file's size at least `minimumSize`: the file compressed,
     ///    or a copytruncate copy;
     /// 3. (when `sameInodeFirst`) device + inode alone: the same inode, truncated and written again before it
-    ///    was renamed - `rewritten` is `true` and it must be read from 0.
+    ///    was renamed - `rewritten` is `true` and it must be read from 0. Only while running (`acceptRewritten`):
+    ///    the follower holds the file open, so its inode cannot have been reused; after a restart it can.
     /// Files with the device and inode `excluding` are never taken.
     private func locate(
         _ identity: FileIdentity, in candidates: [String], minimumSize: Int64, excluding: (UInt64, UInt64)?,
-        sameInodeFirst: Bool
+        sameInodeFirst: Bool, acceptRewritten: Bool = true
     ) -> (index: Int, rewritten: Bool)? {
         func isExcluded(_ device: UInt64, _ inode: UInt64) -> Bool {
             guard let excluding else { return false }
@@ -511,23 +607,32 @@ public final class LogFollower {
                 return (index, false)
             }
         }
+        guard acceptRewritten else { return nil }
         return sameInode.map { ($0, true) }
     }
 
     /// Opens the rotated files named before `index` (newer), oldest first, without repeats of the same content
     /// (`x.1` and `x.1.gz` during compression) and without the live file; at most ``maxRotatedFilesPerStream``.
     private func newerRotated(
-        than index: Int, in candidates: [String], found: TrackedFile, excluding: (UInt64, UInt64)?,
+        than index: Int, in candidates: [String], found: FileIdentity?, excluding: (UInt64, UInt64)?,
         alreadyQueued: [FileIdentity]
     ) -> (files: [TrackedFile], skipped: Int) {
         guard index > 0 else { return ([], 0) }
         var contents = Set(alreadyQueued)
-        contents.insert(Self.contentKey(found.identity))
+        if let found { contents.insert(Self.contentKey(found)) }
         var files: [TrackedFile] = []
+        let names = Set(candidates)
         for path in candidates[0..<index] {
-            guard case .regular(let device, let inode, _) = PathStatus.of(path),
+            // `x.2` and `x.2.gz` both there: the compressor is still writing `x.2.gz`; `x.2` is complete.
+            if let dot = path.utf8.lastIndex(of: UInt8(ascii: ".")), [".gz", ".zst"].contains(String(path[dot...])),
+                names.contains(String(path[..<dot]))
+            {
+                continue
+            }
+            // An empty rotated file has nothing to read (and would count against the bound).
+            guard case .regular(let device, let inode, let size) = PathStatus.of(path), size > 0,
                 !(excluding.map { $0.0 == device && $0.1 == inode } ?? false),
-                !found.identity.sameInode(device, inode),
+                !(found?.sameInode(device, inode) ?? false),
                 let file = try? TrackedFile.open(path: path, start: .offset(0)),
                 contents.insert(Self.contentKey(file.identity)).inserted
             else { continue }
@@ -632,6 +737,8 @@ public final class LogFollower {
                 // Renamed or deleted, drained and quiet: close it. The position becomes "none", so a file that
                 // appears at the name later is read from 0.
                 finish(live, stream: stream, lines: &lines, report: &report)
+                live.refreshFingerprint()
+                stream.nextPredecessor = .known(Self.predecessor(after: live))
                 stream.live = nil
                 stream.detached = false
             } else {
@@ -713,6 +820,8 @@ public final class LogFollower {
     ) {
         report.rotations += 1
         finish(old, stream: stream, lines: &lines, report: &report)
+        old.refreshFingerprint()
+        var newerFiles: [TrackedFile] = []
         var excluding: (UInt64, UInt64)?
         if case .regular(let device, let inode, _) = PathStatus.of(stream.name) { excluding = (device, inode) }
         let candidates = RotatedNames.candidates(of: stream.name)
@@ -721,11 +830,13 @@ public final class LogFollower {
             old.identity, in: candidates, minimumSize: old.boundary, excluding: excluding, sameInodeFirst: true)?.index
         if let oldIndex {
             let (newer, skipped) = newerRotated(
-                than: oldIndex, in: candidates, found: old, excluding: excluding,
+                than: oldIndex, in: candidates, found: old.identity, excluding: excluding,
                 alreadyQueued: stream.recentlyQueued)
+            newerFiles = newer
             queue(newer, in: stream)
             if skipped > 0 { noteSkipped(stream, skipped, report: &report) }
         }
+        stream.nextPredecessor = .known(Self.chain(newerFiles, after: Self.predecessor(after: old)))
         stream.live = nil
         stream.detached = false
         stream.nextStart = .offset(0)
@@ -737,6 +848,7 @@ public final class LogFollower {
         report.truncations += 1
         stream.framer.reset()
         let old = (identity: live.identity, boundary: live.boundary, known: max(live.lastSize, live.readOffset))
+        let olderThanOld = live.predecessor
         // The file starts over; its new content (possibly already rotated and compressed under another name)
         // is read through the descriptor, so it must not be queued as a rotated file too.
         live.rewind()
@@ -747,6 +859,8 @@ public final class LogFollower {
                 excluding: (old.identity.device, old.identity.inode), sameInodeFirst: false,
                 alreadyQueued: stream.recentlyQueued + [Self.contentKey(live.identity)], before: live.identity)
         {
+            // The copy holds the old content; the rewritten file comes after it and the newer rotated files.
+            live.predecessor = Self.chain([found.file] + found.newer, after: olderThanOld)
             queue([found.file] + found.newer, in: stream)
             if found.skipped > 0 { noteSkipped(stream, found.skipped, report: &report) }
             copied = true

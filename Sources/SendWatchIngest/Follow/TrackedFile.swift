@@ -72,6 +72,8 @@ final class TrackedFile {
     var lastSize: Int64
     /// The modification time (ns) seen at the last check, to notice a rewrite that kept the size.
     var lastModification: Int64 = 0
+    /// The newest file with content read (or known) before this one; see ``FilePosition/predecessor``.
+    var predecessor: FileIdentity?
 
     private let fd: Int32
     private let decoder: CompressedInput?

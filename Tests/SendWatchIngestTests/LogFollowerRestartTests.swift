@@ -1,0 +1,213 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import SendWatchIngest
+import Testing
+
+/// Restarts after logrotate-with-delaycompress rotations made while the follower was stopped (the `sendwatch
+/// tail` SIGKILL test): `mv x.1 x.2; gzip -f x.2; mv x x.1; create x`, the state taken at various points.
+@Suite("LogFollower restart after delaycompress rotations", .serialized)
+struct LogFollowerRestartTests {
+    let dir = LogDirectory()
+    let clock = ManualMilliseconds()
+
+    func follower(restoring state: FollowerState? = nil) throws -> LogFollower {
+        var configuration = FollowConfiguration()
+        configuration.startAtEnd = false
+        configuration.usePolling = true
+        return try LogFollower(
+            patterns: [dir.full("mail.log")], configuration: configuration, restoring: state, clock: clock.closure)
+    }
+
+    /// `gzip -f` with the real tool when installed (it writes a name header), else our own gzip member.
+    func gzip(_ name: String) throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gzip") else {
+            dir.compress(name, as: "gz")
+            return
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/gzip")
+        process.arguments = ["-f", dir.full(name)]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
+    /// One logrotate run with delaycompress: the older predecessor is compressed (replacing an older `.2.gz`).
+    func rotate(midCompression: Bool = false) throws {
+        if dir.exists("mail.log.1") {
+            dir.rename("mail.log.1", "mail.log.2")
+            if midCompression {
+                // gzip has written mail.log.2.gz but not yet removed mail.log.2.
+                dir.root.write("mail.log.2.gz", Compress.gzipMember(dir.read("mail.log.2")))
+            } else {
+                try gzip("mail.log.2")
+            }
+        }
+        dir.rename("mail.log", "mail.log.1")
+        dir.create("mail.log")
+    }
+
+    func lines(_ prefix: String, _ count: Int) -> [String] {
+        // Long enough that a few of them pass the 4 KiB fingerprint.
+        (1...count).map { "\(prefix)\($0) " + String(repeating: "z", count: 30) }
+    }
+
+    func drain(_ follower: LogFollower, into out: inout FollowCollector) -> [FollowDiagnostic.Code] {
+        var codes: [FollowDiagnostic.Code] = []
+        while true {
+            let report = follower.poll(into: &out)
+            codes += report.diagnostics.map(\.code)
+            if !report.moreAvailable { break }
+        }
+        return codes
+    }
+
+    /// When the saved state is taken.
+    enum StateTaken: String, CaseIterable {
+        /// Right after init, before any poll, with mail.log empty (the tail's first checkpoint).
+        case beforePollEmpty
+        /// Right after init with 100 bytes in mail.log (a fingerprint shorter than 4 KiB).
+        case beforePollShort
+        /// Right after init with more than 4 KiB in mail.log (offset 0, full fingerprint).
+        case beforePollFull
+        /// After a poll that read part of mail.log.
+        case afterPoll
+    }
+
+    @Test(
+        "Restart after 1-2 delaycompress rotations while stopped: every line once, whatever the state's moment",
+        arguments: StateTaken.allCases, [1, 2])
+    func rotationsWhileStopped(taken: StateTaken, rotations: Int) throws {
+        var written: [String] = []
+        var delivered = FollowCollector()
+        func write(_ new: [String]) {
+            written += new
+            dir.append("mail.log", new.map { $0 + "\n" }.joined())
+        }
+        dir.create("mail.log")
+        switch taken {
+        case .beforePollEmpty: break
+        case .beforePollShort: write(["s1 short", "s2 short", "s3 short"])
+        case .beforePollFull, .afterPoll: write(lines("a", 200))
+        }
+        let first = try follower()
+        if taken == .afterPoll { _ = drain(first, into: &delivered) }
+        let saved = try roundTrip(first.state)
+        if taken != .afterPoll { #expect(saved.streams[0].file?.offset == 0) }
+        write(lines("b", 200))  // written after the state: the saved file grows before its rotation
+        for round in 1...rotations {
+            try rotate()
+            write(lines("r\(round)-", 150))
+        }
+        let second = try follower(restoring: saved)
+        let codes = drain(second, into: &delivered)
+        #expect(delivered.texts == written)
+        #expect(codes.isEmpty)
+        // The state after the restart is found again too.
+        let third = try follower(restoring: try roundTrip(second.state))
+        _ = drain(third, into: &delivered)
+        #expect(delivered.texts == written)
+    }
+
+    @Test("Restart while gzip has written mail.log.2.gz but not yet removed mail.log.2: read once",
+          arguments: StateTaken.allCases)
+    func midCompression(taken: StateTaken) throws {
+        var written: [String] = []
+        var delivered = FollowCollector()
+        func write(_ new: [String]) {
+            written += new
+            dir.append("mail.log", new.map { $0 + "\n" }.joined())
+        }
+        dir.create("mail.log")
+        if taken == .beforePollShort { write(["s1 short"]) }
+        if taken == .beforePollFull || taken == .afterPoll { write(lines("a", 200)) }
+        let first = try follower()
+        if taken == .afterPoll { _ = drain(first, into: &delivered) }
+        let saved = try roundTrip(first.state)
+        write(lines("b", 200))
+        try rotate()
+        write(lines("c", 150))
+        try rotate(midCompression: true)
+        write(lines("d", 10))
+        #expect(dir.exists("mail.log.2") && dir.exists("mail.log.2.gz"))
+        _ = drain(try follower(restoring: saved), into: &delivered)
+        #expect(delivered.texts == written)
+    }
+
+    @Test("The saved file rotated away entirely: the older remaining rotated files are read, the loss reported",
+          arguments: StateTaken.allCases)
+    func savedFileDeleted(taken: StateTaken) throws {
+        var delivered = FollowCollector()
+        var lost: [String] = []
+        var kept: [String] = []
+        dir.create("mail.log")
+        var initial: [String] = []
+        if taken == .beforePollShort { initial = ["s1 short"] }
+        if taken == .beforePollFull || taken == .afterPoll { initial = lines("a", 200) }
+        dir.append("mail.log", initial.map { $0 + "\n" }.joined())
+        let first = try follower()
+        if taken == .afterPoll { _ = drain(first, into: &delivered) } else { lost += initial }
+        let saved = try roundTrip(first.state)
+        let b = lines("b", 200)
+        dir.append("mail.log", b.map { $0 + "\n" }.joined())
+        lost += b
+        // Three rotations: the third `gzip -f` replaces mail.log.2.gz, which held the saved file.
+        for round in 1...3 {
+            try rotate()
+            let new = lines("r\(round)-", 150)
+            dir.append("mail.log", new.map { $0 + "\n" }.joined())
+            if round == 1 { lost += new } else { kept += new }  // r1 is mail.log.2.gz now, r2 mail.log.1
+        }
+        // r1 (mail.log.2.gz) and r2 (mail.log.1) are newer than the saved file: read them, then mail.log.
+        _ = lost
+        let alreadyDelivered = delivered.lines.count
+        let codes = drain(try follower(restoring: saved), into: &delivered)
+        let after = Array(delivered.texts[alreadyDelivered...])
+        #expect(after == lines("r1-", 150) + kept)
+        // An empty saved file had nothing delivered and cannot be told from a file that never got data.
+        #expect(codes == (taken == .beforePollEmpty ? [] : [.savedFileNotFound]))
+    }
+
+    @Test("Inode reuse across rotations: a newer file with the saved inode does not skip the files between")
+    func inodeReuseDuringRotation() throws {
+        dir.append("mail.log", lines("a", 200).map { $0 + "\n" }.joined())
+        var delivered = FollowCollector()
+        let first = try follower()
+        _ = drain(first, into: &delivered)
+        var saved = try roundTrip(first.state)
+        try rotate()
+        dir.append("mail.log", lines("b", 150).map { $0 + "\n" }.joined())
+        try rotate()
+        dir.append("mail.log", lines("c", 150).map { $0 + "\n" }.joined())
+        try rotate()
+        dir.append("mail.log", "d1\n")
+        // The saved file (a) is gone; claim that mail.log.1 (c) reuses its inode, as the kernel did in the test.
+        let (device, inode) = dir.inode("mail.log.1")
+        saved.streams[0].file?.identity.device = device
+        saved.streams[0].file?.identity.inode = inode
+        _ = delivered.take()
+        let codes = drain(try follower(restoring: try roundTrip(saved)), into: &delivered)
+        #expect(delivered.take() == lines("b", 150) + lines("c", 150) + ["d1"])
+        #expect(codes == [.savedFileNotFound])
+    }
+
+    @Test("Without rotated files older than the saved one being found, a deleted live file leaves them unread")
+    func deleteRecreateKeepsOlderRotatedFiles() throws {
+        dir.append("mail.log.1", "old1\n")
+        dir.append("mail.log", "a1\n")
+        var delivered = FollowCollector()
+        let first = try follower()
+        _ = drain(first, into: &delivered)
+        #expect(delivered.take() == ["a1"])  // a rotated file present at start is not read: it is older
+        let saved = try roundTrip(first.state)
+        dir.remove("mail.log")
+        dir.append("mail.log", "n1\n")
+        let codes = drain(try follower(restoring: saved), into: &delivered)
+        #expect(delivered.take() == ["n1"])  // mail.log.1 is the predecessor: not read again
+        #expect(codes == [.savedFileNotFound])
+    }
+}
