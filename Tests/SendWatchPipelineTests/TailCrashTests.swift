@@ -54,7 +54,7 @@ struct TailCrashTests {
 
         var rng = Rng(state: 20261129)
         var process = try start(dir, stderr: stderr)
-        var nextKill = Date().addingTimeInterval(Double(rng.next(300...1200)) / 1000)
+        var nextKill = Date().addingTimeInterval(Double(rng.next(1500...3500)) / 1000)
         var kills = 0
         var rotations = 0
         var written = 0
@@ -68,9 +68,13 @@ struct TailCrashTests {
             written += n
             sinceRotation += n
             if sinceRotation > 14_000 {
-                // Rotation as logrotate with delaycompress does it: .1 -> .2.gz, mail.log -> .1, new mail.log.
+                // Rotation as logrotate with `rotate 5` and `delaycompress` does it: .4.gz -> .5.gz ... .2.gz ->
+                // .3.gz, .1 -> .2 then gzip, mail.log -> .1, new mail.log.
                 try current.close()
                 let one = log + ".1"
+                for n in stride(from: 4, through: 2, by: -1) where FileManager.default.fileExists(atPath: log + ".\(n).gz") {
+                    _ = rename(log + ".\(n).gz", log + ".\(n + 1).gz")
+                }
                 if FileManager.default.fileExists(atPath: one) {
                     _ = rename(one, log + ".2")
                     let gz = Process()
@@ -85,13 +89,13 @@ struct TailCrashTests {
                 sinceRotation = 0
                 rotations += 1
             }
-            sleep(milliseconds: 40)
+            sleep(milliseconds: 100)
             if Date() >= nextKill {
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
                 kills += 1
                 process = try start(dir, stderr: stderr)
-                nextKill = Date().addingTimeInterval(Double(rng.next(300...1200)) / 1000)
+                nextKill = Date().addingTimeInterval(Double(rng.next(1500...3500)) / 1000)
             }
         }
         try current.close()
@@ -100,7 +104,7 @@ struct TailCrashTests {
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
-        #expect(kills >= 3)
+        #expect(kills >= 4)
         #expect(rotations >= 3)
 
         let output = try String(contentsOfFile: dir.appendingPathComponent("alerts.jsonl").path, encoding: .utf8)

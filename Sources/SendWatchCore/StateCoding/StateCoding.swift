@@ -38,6 +38,16 @@ public enum StateCoding {
         return storage.bytes
     }
 
+    /// Encodes `value` into `buffer`, replacing its contents but keeping its capacity: a caller that encodes
+    /// a large state repeatedly (a checkpoint every few seconds) avoids growing and zeroing a new buffer each time.
+    public static func encode<T: Encodable>(_ value: T, into buffer: inout [UInt8]) throws {
+        let storage = StateEncoderStorage()
+        buffer.removeAll(keepingCapacity: true)
+        swap(&storage.bytes, &buffer)
+        defer { swap(&storage.bytes, &buffer) }
+        try storage.encodeValue(value, codingPath: [])
+    }
+
     /// Decodes a `T` that must take exactly all of `bytes`.
     ///
     /// - Throws: `DecodingError.dataCorrupted` when the bytes end early, hold an invalid value, or have bytes left

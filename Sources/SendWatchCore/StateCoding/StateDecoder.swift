@@ -82,45 +82,51 @@ final class StateDecoderStorage {
         }
     }
 
+    /// How each type is read, decided once per type (see ``StateEncoderStorage``).
+    private var kinds: [ObjectIdentifier: StateValueKind] = [:]
+
     /// Decodes any value, taking the fast and special paths first.
     func decodeValue<T: Decodable>(_ type: T.Type, codingPath: [any CodingKey]) throws -> T {
-        if let optional = T.self as? any StateOptional.Type {
-            return try optional.decodeWrapped(from: self, codingPath: codingPath) as! T
+        let id = ObjectIdentifier(T.self)
+        let kind: StateValueKind
+        if let k = kinds[id] {
+            kind = k
+        } else {
+            kind = StateValueKind.of(T.self)
+            kinds[id] = kind
         }
-        if let bulk = T.self as? any StateBulkArray.Type {
-            return try bulk.readBulk(from: self, codingPath: codingPath) as! T
-        }
-        if let dictionary = T.self as? any StateDictionary.Type {
-            return try dictionary.readPairs(from: self, codingPath: codingPath) as! T
-        }
-        // The casts below cannot fail: each branch is taken only when T is that type.
-        switch T.self {
-        case is String.Type: return try readString(codingPath) as! T
-        case is Int.Type:
+        // The casts cannot fail: the kind was decided from T itself.
+        switch kind {
+        case .optional: return try (T.self as! any StateOptional.Type).decodeWrapped(from: self, codingPath: codingPath) as! T
+        case .bulk: return try (T.self as! any StateBulkArray.Type).readBulk(from: self, codingPath: codingPath) as! T
+        case .dictionary:
+            return try (T.self as! any StateDictionary.Type).readPairs(from: self, codingPath: codingPath) as! T
+        case .string: return unsafeBitCast(try readString(codingPath), to: T.self)
+        case .int:
             let v = try read(Int64.self, codingPath)
             guard let n = Int(exactly: v) else { throw corrupted("\(v) does not fit Int", codingPath) }
-            return n as! T
-        case is UInt.Type:
+            return unsafeBitCast(n, to: T.self)
+        case .uint:
             let v = try read(UInt64.self, codingPath)
             guard let n = UInt(exactly: v) else { throw corrupted("\(v) does not fit UInt", codingPath) }
-            return n as! T
-        case is Int64.Type: return try read(Int64.self, codingPath) as! T
-        case is UInt64.Type: return try read(UInt64.self, codingPath) as! T
-        case is Int32.Type: return try read(Int32.self, codingPath) as! T
-        case is UInt32.Type: return try read(UInt32.self, codingPath) as! T
-        case is Int16.Type: return try read(Int16.self, codingPath) as! T
-        case is UInt16.Type: return try read(UInt16.self, codingPath) as! T
-        case is Int8.Type: return try read(Int8.self, codingPath) as! T
-        case is UInt8.Type: return try readByte(codingPath) as! T
-        case is Bool.Type:
+            return unsafeBitCast(n, to: T.self)
+        case .int64: return unsafeBitCast(try read(Int64.self, codingPath), to: T.self)
+        case .uint64: return unsafeBitCast(try read(UInt64.self, codingPath), to: T.self)
+        case .int32: return unsafeBitCast(try read(Int32.self, codingPath), to: T.self)
+        case .uint32: return unsafeBitCast(try read(UInt32.self, codingPath), to: T.self)
+        case .int16: return unsafeBitCast(try read(Int16.self, codingPath), to: T.self)
+        case .uint16: return unsafeBitCast(try read(UInt16.self, codingPath), to: T.self)
+        case .int8: return unsafeBitCast(try read(Int8.self, codingPath), to: T.self)
+        case .uint8: return unsafeBitCast(try readByte(codingPath), to: T.self)
+        case .bool:
             switch try readByte(codingPath) {
-            case 0: return false as! T
-            case 1: return true as! T
+            case 0: return unsafeBitCast(false, to: T.self)
+            case 1: return unsafeBitCast(true, to: T.self)
             case let b: throw corrupted("Bool byte \(b)", codingPath)
             }
-        case is Double.Type: return Double(bitPattern: try read(UInt64.self, codingPath)) as! T
-        case is Float.Type: return Float(bitPattern: try read(UInt32.self, codingPath)) as! T
-        default: return try T(from: StateDecoder(storage: self, codingPath: codingPath))
+        case .double: return unsafeBitCast(Double(bitPattern: try read(UInt64.self, codingPath)), to: T.self)
+        case .float: return unsafeBitCast(Float(bitPattern: try read(UInt32.self, codingPath)), to: T.self)
+        case .other: return try T(from: StateDecoder(storage: self, codingPath: codingPath))
         }
     }
 }
@@ -164,6 +170,21 @@ struct StateKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         try storage.decodeValue(type, codingPath: codingPath)
     }
+
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try storage.decodeValue(type, codingPath: codingPath) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try storage.decodeValue(type, codingPath: codingPath) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try storage.decodeValue(type, codingPath: codingPath) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try storage.decodeValue(type, codingPath: codingPath) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try storage.decodeValue(type, codingPath: codingPath) }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try storage.decodeValue(type, codingPath: codingPath) }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try storage.decodeValue(type, codingPath: codingPath) }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try storage.decodeValue(type, codingPath: codingPath) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try storage.decodeValue(type, codingPath: codingPath) }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try storage.decodeValue(type, codingPath: codingPath) }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try storage.decodeValue(type, codingPath: codingPath) }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try storage.decodeValue(type, codingPath: codingPath) }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try storage.decodeValue(type, codingPath: codingPath) }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try storage.decodeValue(type, codingPath: codingPath) }
 
     func nestedContainer<NestedKey: CodingKey>(
         keyedBy type: NestedKey.Type, forKey key: Key

@@ -32,41 +32,76 @@ final class StateEncoderStorage {
         }
     }
 
+    /// How each type is written, decided once per type: the dynamic casts that decide it are far slower than
+    /// a dictionary lookup, and a checkpoint encodes millions of values of a handful of types.
+    private var kinds: [ObjectIdentifier: StateValueKind] = [:]
+
     /// Encodes any value, taking the fast and special paths first.
     func encodeValue<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws {
-        if let optional = value as? any StateOptional {
+        let id = ObjectIdentifier(T.self)
+        let kind: StateValueKind
+        if let k = kinds[id] {
+            kind = k
+        } else {
+            kind = StateValueKind.of(T.self)
+            kinds[id] = kind
+        }
+        switch kind {
+        case .optional:
+            // Safe: the kind says T conforms.
+            let optional = value as! any StateOptional
             if let wrapped = optional.wrappedEncodable {
                 bytes.append(1)
                 try encodeValue(wrapped, codingPath: codingPath)
             } else {
                 bytes.append(0)
             }
-            return
+        case .bulk: (value as! any StateBulkArray).writeBulk(to: self)
+        case .dictionary: try (value as! any StateDictionary).writePairs(to: self, codingPath: codingPath)
+        case .string: appendString(unsafeBitCast(value, to: String.self))
+        case .int: append(Int64(unsafeBitCast(value, to: Int.self)))
+        case .uint: append(UInt64(unsafeBitCast(value, to: UInt.self)))
+        case .int64: append(unsafeBitCast(value, to: Int64.self))
+        case .uint64: append(unsafeBitCast(value, to: UInt64.self))
+        case .int32: append(unsafeBitCast(value, to: Int32.self))
+        case .uint32: append(unsafeBitCast(value, to: UInt32.self))
+        case .int16: append(unsafeBitCast(value, to: Int16.self))
+        case .uint16: append(unsafeBitCast(value, to: UInt16.self))
+        case .int8: append(unsafeBitCast(value, to: Int8.self))
+        case .uint8: append(unsafeBitCast(value, to: UInt8.self))
+        case .bool: bytes.append(unsafeBitCast(value, to: Bool.self) ? 1 : 0)
+        case .double: append(unsafeBitCast(value, to: Double.self).bitPattern)
+        case .float: append(unsafeBitCast(value, to: Float.self).bitPattern)
+        case .other: try value.encode(to: StateEncoder(storage: self, codingPath: codingPath))
         }
-        if let bulk = value as? any StateBulkArray {
-            bulk.writeBulk(to: self)
-            return
-        }
-        if let dictionary = value as? any StateDictionary {
-            try dictionary.writePairs(to: self, codingPath: codingPath)
-            return
-        }
-        switch value {
-        case let v as String: appendString(v)
-        case let v as Int: append(Int64(v))
-        case let v as UInt: append(UInt64(v))
-        case let v as Int64: append(v)
-        case let v as UInt64: append(v)
-        case let v as Int32: append(v)
-        case let v as UInt32: append(v)
-        case let v as Int16: append(v)
-        case let v as UInt16: append(v)
-        case let v as Int8: append(v)
-        case let v as UInt8: append(v)
-        case let v as Bool: bytes.append(v ? 1 : 0)
-        case let v as Double: append(v.bitPattern)
-        case let v as Float: append(v.bitPattern)
-        default: try value.encode(to: StateEncoder(storage: self, codingPath: codingPath))
+    }
+}
+
+/// How a type is written; see ``StateEncoderStorage/encodeValue(_:codingPath:)``.
+enum StateValueKind {
+    case optional, bulk, dictionary, string, int, uint, int64, uint64, int32, uint32, int16, uint16, int8, uint8
+    case bool, double, float, other
+
+    static func of<T>(_ type: T.Type) -> StateValueKind {
+        if type is any StateOptional.Type { return .optional }
+        if type is any StateBulkArray.Type { return .bulk }
+        if type is any StateDictionary.Type { return .dictionary }
+        switch type {
+        case is String.Type: return .string
+        case is Int.Type: return .int
+        case is UInt.Type: return .uint
+        case is Int64.Type: return .int64
+        case is UInt64.Type: return .uint64
+        case is Int32.Type: return .int32
+        case is UInt32.Type: return .uint32
+        case is Int16.Type: return .int16
+        case is UInt16.Type: return .uint16
+        case is Int8.Type: return .int8
+        case is UInt8.Type: return .uint8
+        case is Bool.Type: return .bool
+        case is Double.Type: return .double
+        case is Float.Type: return .float
+        default: return .other
         }
     }
 }
@@ -100,6 +135,23 @@ struct StateKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoc
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         try storage.encodeValue(value, codingPath: codingPath)
     }
+
+    // The concrete overloads synthesized code calls for primitive fields (the defaults would go through the
+    // generic path).
+    mutating func encode(_ value: Bool, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
+    mutating func encode(_ value: String, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
+    mutating func encode(_ value: Float, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
+    mutating func encode(_ value: Int8, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
+    mutating func encode(_ value: Int16, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
 
     // Optionals get a presence byte whether present or not, so that decoding stays positional. The standard
     // library's default `encodeIfPresent` overloads skip nil values, so every overload is implemented here.

@@ -204,6 +204,13 @@ public final class TailRun {
     private var lastCheckpoint: Double?
     private var lastData: Double?
     private var firstUncheckpointedAlert: Double?
+    /// The encoded state, kept between checkpoints for its capacity.
+    private var checkpointBuffer: [UInt8] = []
+    /// How long the last checkpoint took: the interval is stretched to at least 20 times this, so that writing
+    /// a very large state costs at most about 5 % of the time.
+    private var lastCheckpointSeconds = 0.0
+    /// Whether anything changed since the last checkpoint (an idle tail does not rewrite it).
+    private var dirty = false
 
     /// Runs until `shouldStop` returns true (checked at least every poll interval), then drains what is
     /// readable, writes its alerts and the final checkpoint.
@@ -256,7 +263,9 @@ public final class TailRun {
             wrote = try idle(quietSeconds: t - (lastData ?? t)) || wrote
         }
         if wrote, firstUncheckpointedAlert == nil { firstUncheckpointedAlert = t }
-        let due = t - (lastCheckpoint ?? t) >= options.checkpointIntervalSeconds
+        if report.linesDelivered > 0 || wrote || report.rotations > 0 || report.truncations > 0 { dirty = true }
+        let interval = max(options.checkpointIntervalSeconds, 20 * lastCheckpointSeconds)
+        let due = (dirty && t - (lastCheckpoint ?? t) >= interval)
             || (firstUncheckpointedAlert.map { t - $0 >= options.alertCheckpointDelaySeconds } ?? false)
             || delivery.journalEntries >= AlertDelivery.maxJournalEntries
         var checkpointed = false
@@ -330,6 +339,7 @@ public final class TailRun {
         // Only whole seconds, so that repeated quiet polls do not advance in tiny steps.
         guard target.microseconds - (idleAdvancedTo ?? w).microseconds >= 1_000_000 else { return false }
         idleAdvancedTo = target
+        dirty = true
         var alerts: [Alert] = []
         engine.advance(to: target, into: &alerts)
         guard !alerts.isEmpty else { return false }
@@ -350,9 +360,8 @@ public final class TailRun {
         let state = TailState(
             follower: follower.state, streams: consumer.checkpoint(), engine: engine.checkpoint(), totals: totals,
             idleAdvancedTo: idleAdvancedTo)
-        let body: [UInt8]
         do {
-            body = try StateCoding.encode(state)
+            try StateCoding.encode(state, into: &checkpointBuffer)
         } catch {
             throw TailError("cannot encode the state: \(error)")
         }
@@ -375,19 +384,21 @@ public final class TailRun {
         header.endArray()
         header.endObject()
         do {
-            try CheckpointFile.write(path: path, header: header.bytes, body: body)
+            try CheckpointFile.write(path: path, header: header.bytes, body: checkpointBuffer)
         } catch {
             throw TailError("\(error)")
         }
         delivery.checkpointWritten()
+        dirty = false
         let seconds = TailRun.monotonicSeconds() - started
+        lastCheckpointSeconds = seconds
         metrics.update {
-            $0.checkpointBytes = body.count
+            $0.checkpointBytes = checkpointBuffer.count
             $0.checkpointSeconds = seconds
         }
         logger.debug(
             "checkpoint written",
-            metadata: ["checkpoint.bytes": "\(body.count)", "checkpoint.seconds": "\(String(format: "%.3f", seconds))"])
+            metadata: ["checkpoint.bytes": "\(checkpointBuffer.count)", "checkpoint.seconds": "\(String(format: "%.3f", seconds))"])
     }
 
     private func publish() {
