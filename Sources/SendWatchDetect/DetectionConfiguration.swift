@@ -11,6 +11,10 @@ public struct DetectionConfiguration: Sendable {
     /// How far behind the newest event an event may arrive and still be counted. Older events are dropped
     /// and counted (`late_events`). Default 5 minutes.
     public var allowedLatenessSeconds: Int64
+    /// How far ahead of the newest event an event may jump without confirmation. An event further ahead is
+    /// counted as a time outlier (`time_outliers`) unless the next events agree with its time (a real gap in
+    /// the logs). Default 6 hours.
+    public var maxTimeJumpSeconds: Int64 = 6 * 3600
     /// Memory for the detection tables (young accounts, templates, pairs, recipients), in bytes; shared out as
     /// documented on ``DetectionEngine``. Default 512 MiB, which leaves room on a 2 GB box.
     public var memoryBudgetBytes: Int

@@ -31,6 +31,8 @@ extension DetectionEngine {
         var counters: DetectionCounters
         var watermark: EventTime?
         var lastAdvance: Int64
+        var jumpCandidate: EventTime?
+        var jumpVotes: Int
     }
 
     /// The whole detection state, for a checkpoint (see ``Checkpoint``).
@@ -41,7 +43,8 @@ extension DetectionEngine {
         Checkpoint(
             ages: ages.checkpoint(), miner: miner.checkpoint(), lifecycle: lifecycle.checkpoint(), young: young,
             templates: templates, pairs: pairs, fanIn: fanIn, rates: rates, slotValues: slotValues,
-            establishedDomains: establishedDomains, counters: counters, watermark: watermark, lastAdvance: lastAdvance)
+            establishedDomains: establishedDomains, counters: counters, watermark: watermark, lastAdvance: lastAdvance,
+            jumpCandidate: jumpCandidate, jumpVotes: jumpVotes)
     }
 
     /// Rebuilds the engine with `configuration` and the saved state.
@@ -97,6 +100,11 @@ extension DetectionEngine {
         counters = checkpoint.counters
         watermark = checkpoint.watermark
         lastAdvance = checkpoint.lastAdvance
+        guard (0..<Self.timeJumpConfirmations).contains(checkpoint.jumpVotes) else {
+            throw DetectionCheckpointError("time-jump votes \(checkpoint.jumpVotes) out of range")
+        }
+        jumpCandidate = checkpoint.jumpCandidate
+        jumpVotes = checkpoint.jumpVotes
     }
 
     /// `saved` when its bounds equal those of `fresh` (the table the configuration makes) and every value

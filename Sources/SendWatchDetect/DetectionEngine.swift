@@ -10,6 +10,9 @@ public struct DetectionCounters: Sendable, Equatable {
     public var youngEvents = 0
     /// Events older than the allowed lateness behind the newest event, dropped.
     public var lateEvents = 0
+    /// Events dropped because their time jumped further ahead of the newest event than
+    /// ``DetectionConfiguration/maxTimeJumpSeconds`` and no other event confirmed the jump.
+    public var timeOutliers = 0
     /// Alert records emitted, per action.
     public var creates = 0
     public var updates = 0
@@ -67,6 +70,12 @@ public struct DetectionEngine: Sendable {
     /// The newest event time seen (the watermark).
     public internal(set) var watermark: EventTime?
     var lastAdvance: Int64 = .min
+    /// A time far ahead of the watermark, and how many events in a row agreed with it (see ``process``).
+    var jumpCandidate: EventTime?
+    var jumpVotes = 0
+    /// Events in a row that must agree before event time jumps further ahead than
+    /// ``DetectionConfiguration/maxTimeJumpSeconds``.
+    static let timeJumpConfirmations = 3
 
     public init(configuration: DetectionConfiguration = .init()) {
         self.configuration = configuration
@@ -102,6 +111,28 @@ public struct DetectionEngine: Sendable {
             if now.microseconds < w.microseconds - configuration.allowedLatenessSeconds * 1_000_000 {
                 counters.lateEvents += 1
                 return
+            }
+            if now.microseconds > w.microseconds + configuration.maxTimeJumpSeconds * 1_000_000 {
+                // One line with a timestamp years ahead (a broken clock, a hostile JSON `ts`) must not move event
+                // time there: every later event would be late. A jump is taken only once
+                // `timeJumpConfirmations` events in a row agree on it (within the allowed lateness), as after a
+                // real gap in the logs; until then the events are counted as time outliers.
+                let lateness = configuration.allowedLatenessSeconds * 1_000_000
+                if let c = jumpCandidate, abs(now.microseconds - c.microseconds) <= lateness {
+                    jumpVotes += 1
+                } else {
+                    jumpCandidate = now
+                    jumpVotes = 1
+                }
+                guard jumpVotes >= Self.timeJumpConfirmations else {
+                    counters.timeOutliers += 1
+                    return
+                }
+                jumpCandidate = nil
+                jumpVotes = 0
+            } else if jumpCandidate != nil {
+                jumpCandidate = nil
+                jumpVotes = 0
             }
             if now > w { watermark = now }
         } else {

@@ -87,7 +87,7 @@ extension TemplateState: Codable {
 
 extension DetectionCounters: Codable {
     enum CodingKeys: String, CodingKey {
-        case events, youngEvents, lateEvents, creates, updates, closes, evictions
+        case events, youngEvents, lateEvents, timeOutliers, creates, updates, closes, evictions
     }
 
     /// Restores the counters.
@@ -99,12 +99,13 @@ extension DetectionCounters: Codable {
         events = try c.decode(Int.self, forKey: .events)
         youngEvents = try c.decode(Int.self, forKey: .youngEvents)
         lateEvents = try c.decode(Int.self, forKey: .lateEvents)
+        timeOutliers = try c.decode(Int.self, forKey: .timeOutliers)
         creates = try c.decode(Int.self, forKey: .creates)
         updates = try c.decode(Int.self, forKey: .updates)
         closes = try c.decode(Int.self, forKey: .closes)
         evictions = try c.decode(UInt64.self, forKey: .evictions)
         try StateCheck.require(
-            [events, youngEvents, lateEvents, creates, updates, closes].allSatisfy(StateCheck.isCount)
+            [events, youngEvents, lateEvents, timeOutliers, creates, updates, closes].allSatisfy(StateCheck.isCount)
                 && StateCheck.isCount(evictions), "DetectionCounters: counter out of range", decoder)
     }
 
@@ -113,6 +114,7 @@ extension DetectionCounters: Codable {
         try c.encode(events, forKey: .events)
         try c.encode(youngEvents, forKey: .youngEvents)
         try c.encode(lateEvents, forKey: .lateEvents)
+        try c.encode(timeOutliers, forKey: .timeOutliers)
         try c.encode(creates, forKey: .creates)
         try c.encode(updates, forKey: .updates)
         try c.encode(closes, forKey: .closes)

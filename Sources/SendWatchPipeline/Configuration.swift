@@ -99,6 +99,9 @@ public struct Configuration: Sendable {
             "  new_account_age: \(dur(d.ages.newAccountAgeSeconds))",
             "  # Events further than this behind the newest event are dropped and counted (late_events).",
             "  allowed_lateness: \(dur(d.allowedLatenessSeconds))",
+            "  # An event further ahead of the newest event than this moves event time only when the next events",
+            "  # agree (a gap in the logs); a lone one (a broken clock, a hostile timestamp) is dropped and counted.",
+            "  max_time_jump: \(dur(d.maxTimeJumpSeconds))",
             "  # Memory for the detection tables, in MiB; at the bound the least recently updated key is evicted.",
             "  memory_budget_mb: \(d.memoryBudgetBytes >> 20)",
             "  # Accounts in the first-seen table; evicted established accounts are remembered in a Bloom filter.",
@@ -294,6 +297,8 @@ private struct NodeReader {
                     case "new_account_age": if let d = duration(v, at: name) { config.detection.ages.newAccountAgeSeconds = d }
                     case "allowed_lateness":
                         if let d = duration(v, at: name, allowZero: true) { config.detection.allowedLatenessSeconds = d }
+                    case "max_time_jump":
+                        if let d = duration(v, at: name) { config.detection.maxTimeJumpSeconds = d }
                     case "memory_budget_mb":
                         if let n = positiveInt(v, at: name, max: 1 << 20) { config.detection.memoryBudgetBytes = n << 20 }
                     case "max_tracked_accounts":

@@ -75,7 +75,7 @@ struct ReplayCommand: ParsableCommand {
         let sink = progress.inner
         let c = sink.engine.counters
         var text = summary.text
-        text += "; detection: \(c.youngEvents) events of young accounts, \(c.lateEvents) late events dropped, "
+        text += "; detection: \(c.youngEvents) events of young accounts, \(c.lateEvents) late events dropped, \(c.timeOutliers) time outliers, "
         text += "\(sink.alertsWritten) alert records (\(c.creates) created, \(c.updates) updated, \(c.closes) closed)"
         if !sink.alertsByKind.isEmpty {
             text += " by kind: " + sink.alertsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")

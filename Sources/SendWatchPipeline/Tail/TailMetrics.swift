@@ -18,6 +18,7 @@ public struct TailMetricsSnapshot: Sendable {
     public var alertRecords = 0
     public var evictions: UInt64 = 0
     public var lateEvents = 0
+    public var timeOutliers = 0
     public var memoryBytes = 0
     public var memoryBudgetBytes = 0
     public var checkpoints = 0
@@ -50,6 +51,8 @@ public struct TailMetricsSnapshot: Sendable {
                one(evictions))
         metric("sendwatch_detect_late_events_total", "counter", "Events dropped as later than the allowed lateness.",
                one(lateEvents))
+        metric("sendwatch_detect_time_outliers_total", "counter",
+               "Events dropped for a time far ahead of the newest event that nothing confirmed.", one(timeOutliers))
         metric("sendwatch_detect_memory_bytes", "gauge", "Approximate bytes held by the detection tables.",
                one(memoryBytes))
         metric("sendwatch_detect_memory_budget_bytes", "gauge", "The configured detection memory budget.",

@@ -416,6 +416,7 @@ public final class TailRun {
             m.alertRecords = t.alertRecords
             m.evictions = c.evictions
             m.lateEvents = c.lateEvents
+            m.timeOutliers = c.timeOutliers
             m.memoryBytes = bytes
             m.memoryBudgetBytes = budget
             m.checkpoints = t.checkpoints
