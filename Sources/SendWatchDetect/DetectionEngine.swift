@@ -40,7 +40,9 @@ public struct DetectionCounters: Sendable, Equatable {
 /// updated least recently is evicted and counted in ``DetectionCounters/evictions``. An evicted key starts
 /// over, so the figures in later alerts may be smaller than the truth, never larger. Distinct counts are exact
 /// up to ``DetectionConfiguration/maxAlertAccounts`` accounts per key and estimated beyond (HyperLogLog, about
-/// 3 % relative error); evidence marks estimates with `"exact": false`.
+/// 3 % relative error); evidence marks estimates with `"exact": false`. Every alert's evidence ends with
+/// `"state": {"evicted_keys": N, "approximate": B}`: the table evictions so far (N > 0 means keys started
+/// over, so figures may be undercounts) and whether any figure of the alert is an estimate.
 ///
 /// Determinism: every decision depends only on the events and the configuration; nothing reads the wall
 /// clock, and every list in the output is sorted.
@@ -273,8 +275,24 @@ public struct DetectionEngine: Sendable {
             }
             alerts.append(r)
         }
-        counters.evictions = young.evictions + templates.evictions + pairs.evictions + fanIn.evictions + rates.evictions
+        counters.evictions = tableEvictions
+    }
+
+    /// Entries evicted from the bounded tables so far (the source of ``DetectionCounters/evictions``).
+    var tableEvictions: UInt64 {
+        young.evictions + templates.evictions + pairs.evictions + fanIn.evictions + rates.evictions
             + slotValues.evictions
+    }
+
+    /// The last evidence entry of every alert: `"state": {"evicted_keys": N, "approximate": B}`. N is the table
+    /// evictions so far, so an analyst sees that tables were under pressure and figures may be undercounts;
+    /// `approximate` says whether any figure of the alert is an estimate. Built only with a finding.
+    ///
+    /// - Complexity: O(1).
+    private func stateEvidence(approximate: Bool) -> (String, JSONValue) {
+        ("state", .object([
+            ("evicted_keys", .int(Int(clamping: tableEvictions))), ("approximate", .bool(approximate)),
+        ]))
     }
 
     // MARK: - Rules
@@ -299,6 +317,8 @@ public struct DetectionEngine: Sendable {
         evidence.append(("account_age_basis", .string(state.ageBasis.rawValue)))
         evidence.append(("sample_message_ids", .array(state.sampleMessageIDs.map { .string($0) })))
         if let s = event.subject { evidence.append(("sample_subject", .string(s))) }
+        // Sliding counts are exact; the domain count is a floor ("5" means five or more), not an estimate.
+        evidence.append(stateEvidence(approximate: false))
         let finding = Finding(
             kind: "young_account_burst", key: event.account, severity: severity, score: ratio,
             firstEventTime: state.firstEvent, accounts: [event.account], accountsTotal: 1, volume: max(short, long),
@@ -444,8 +464,10 @@ public struct DetectionEngine: Sendable {
             ("young_messages", .int(Int(state.youngMessages.value(at: now)))),
         ]
         evidence.append(contentsOf: ageEvidence(accounts, at: now))
-        evidence.append(("top_suspicious_slot_values", slotEvidence(state, template: template, at: now)))
+        let slots = slotEvidence(state, template: template, at: now)
+        evidence.append(("top_suspicious_slot_values", slots.value))
         evidence.append(("sample_message_ids", .array(state.sampleMessageIDs.map { .string($0) })))
+        evidence.append(stateEvidence(approximate: !distinct.isExact || slots.approximate))
         let finding = Finding(
             kind: "template_swarm", key: template.id, severity: severity, score: ratio,
             firstEventTime: state.firstYoungEvent ?? now, accounts: Array(accounts.prefix(configuration.maxAlertAccounts)),
@@ -477,10 +499,12 @@ public struct DetectionEngine: Sendable {
             ("window", .string(DurationText.format(rule.windowSeconds))), ("threshold", .int(rule.minYoungAccounts)),
             ("min_slot_score", .double(rule.minScore)),
             ("indicators", .object(state.indicatorCounts.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
-            ("top_suspicious_slot_values", slotEvidence(state, template: template, at: now)),
         ]
+        let slots = slotEvidence(state, template: template, at: now)
+        evidence.append(("top_suspicious_slot_values", slots.value))
         evidence.append(contentsOf: ageEvidence(accounts, at: now))
         evidence.append(("sample_message_ids", .array(state.sampleMessageIDs.map { .string($0) })))
+        evidence.append(stateEvidence(approximate: !distinct.isExact || slots.approximate))
         let names = SlotIndicators(rawValue: state.topSlots.reduce(0) { $0 | $1.indicators.rawValue }).names
         let finding = Finding(
             kind: "slot_content", key: template.id, severity: severity, score: Double(count) * max(1, strongest),
@@ -529,7 +553,7 @@ public struct DetectionEngine: Sendable {
             let evidence: [(String, JSONValue)] = [
                 ("target", .string(name)), ("young_accounts", .int(Int(distinct.value))), ("exact", .bool(distinct.isExact)),
                 ("window", .string(DurationText.format(rule.windowSeconds))), ("threshold", .int(minimum)),
-            ] + ageEvidence(accounts, at: now)
+            ] + ageEvidence(accounts, at: now) + [stateEvidence(approximate: !distinct.isExact)]
             let finding = Finding(
                 kind: "recipient_fanin", key: name, severity: severity,
                 score: Double(distinct.value) / Double(minimum), firstEventTime: state.first,
@@ -558,7 +582,7 @@ public struct DetectionEngine: Sendable {
             kind: "account_rate", key: event.account, severity: .medium, score: Double(n) / Double(rule.limit),
             firstEventTime: state.first, accounts: [event.account], accountsTotal: 1, volume: n, template: nil,
             evidence: [("recipients", .int(n)), ("window", .string(DurationText.format(rule.windowSeconds))),
-                       ("limit", .int(rule.limit))],
+                       ("limit", .int(rule.limit)), stateEvidence(approximate: false)],
             reasons: ["Account \(event.account) sent to \(n) recipients in \(DurationText.format(rule.windowSeconds)) (limit \(rule.limit))."])
         emit(lifecycle.take(finding, at: now), into: &alerts)
     }
@@ -628,17 +652,25 @@ public struct DetectionEngine: Sendable {
     }
 
     /// The most used suspicious slot values, each with its uses and the distinct young accounts that used it in
-    /// the slot-content window (`null` when the value's counter was evicted).
-    private func slotEvidence(_ state: TemplateState, template: AlertTemplate, at now: EventTime) -> JSONValue {
+    /// the slot-content window (`null` when the value's counter was evicted); `approximate` is true when one of
+    /// those distinct counts is an estimate.
+    private func slotEvidence(
+        _ state: TemplateState, template: AlertTemplate, at now: EventTime
+    ) -> (value: JSONValue, approximate: Bool) {
         let top = state.topSlots.sorted { $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value }.prefix(5)
         let templateKey = UInt64(template.id, radix: 16) ?? StableHash.of(template.id)
-        return .array(top.map { entry in
-            let young = slotValues.find(Self.slotValueKey(template: templateKey, value: entry.value)).map {
-                JSONValue.int(Int(slotValues[$0].young.value(at: now).value))
-            } ?? .null
+        var approximate = false
+        let values: [JSONValue] = top.map { entry in
+            var young = JSONValue.null
+            if let s = slotValues.find(Self.slotValueKey(template: templateKey, value: entry.value)) {
+                let distinct = slotValues[s].young.value(at: now)
+                if !distinct.isExact { approximate = true }
+                young = .int(Int(distinct.value))
+            }
             return .object([("value", .string(entry.value)), ("count", .int(entry.count)), ("young_accounts", young),
                             ("indicators", .array(entry.indicators.names.map { .string($0) }))])
-        })
+        }
+        return (.array(values), approximate)
     }
 
     /// The key of a slot value within a template: case and surrounding spaces do not matter.

@@ -148,7 +148,11 @@ extension TemplateMiner {
         cacheTemplateSlot[i] = ts
         cacheTemplateID[i] = templates[Int(ts)].id.rawValue
         cacheVersion[i] = templates[Int(ts)].version
-        cacheRanges[i] = slotRanges
+        // Copied into the entry's own storage: assigning the scratch array would share its buffer (sized for
+        // `maxTokens`), and the scratch's next `removeAll(keepingCapacity:)` would then allocate a fresh one, so
+        // every cache entry would keep a buffer of that full capacity.
+        cacheRanges[i].removeAll(keepingCapacity: true)
+        cacheRanges[i].append(contentsOf: slotRanges)
     }
 
     mutating func removeCacheEntry(_ ci: Int32) {
