@@ -61,6 +61,11 @@ public struct AlertLifecycle: Sendable {
     /// The number of open alerts.
     public var openCount: Int { open.count }
 
+    /// Whether an alert for (kind, key) is open.
+    ///
+    /// - Complexity: O(1) expected.
+    public func isOpen(kind: String, key: String) -> Bool { open[Self.slotKey(kind, key)] != nil }
+
     /// Takes a finding at event time `now`; returns the record to emit, if any.
     ///
     /// - Complexity: O(1) expected, plus O(open alerts) when the table is full.

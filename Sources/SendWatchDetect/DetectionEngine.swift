@@ -371,7 +371,10 @@ public struct DetectionEngine: Sendable {
             let interval = configuration.swarm.windowSeconds * 1_000_000
             if pairs[pairSlot].lastCounted.map({ now.microseconds - $0.microseconds >= interval }) ?? true {
                 pairs[pairSlot].lastCounted = now
-                countInBaseline = true
+                // The baseline does not learn from a swarm in progress: while the template's swarm alert is
+                // open, its accounts are not counted, or a campaign lasting longer than a window would raise
+                // its own bar and stop being reported after the first window.
+                countInBaseline = !lifecycle.isOpen(kind: "template_swarm", key: match.id.description)
             }
         }
         templates[slot].recordYoung(
