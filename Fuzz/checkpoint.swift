@@ -116,8 +116,26 @@ public func fuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
 
 // MARK: - Seeds
 
-/// Writes `[mode] + bytes` to `directory/name`.
+/// Writes `[mode] + bytes` to `directory/name`, after checking that the body restores (a seed that does not
+/// would only exercise the decoder's error paths).
 func writeSeed(_ directory: String, _ name: String, mode: UInt8, _ bytes: [UInt8]) {
+    do {
+        switch mode {
+        case 1:
+            _ = try DetectionEngine(
+                configuration: detectionConfiguration,
+                restoring: StateCoding.decode(DetectionEngine.Checkpoint.self, from: bytes))
+        case 2:
+            _ = try PostfixParser(
+                configuration: formatConfiguration, restoring: StateCoding.decode(PostfixParser.Checkpoint.self, from: bytes))
+        case 3:
+            _ = try EximParser(
+                configuration: formatConfiguration, restoring: StateCoding.decode(EximParser.Checkpoint.self, from: bytes))
+        default: break
+        }
+    } catch {
+        fuzzFailure("seed \(name) does not restore: \(error)")
+    }
     ([mode] + bytes).withUnsafeBytes { writeScratchFile(directory + "/" + name, $0) }
 }
 
@@ -145,6 +163,7 @@ func writeSeeds(to directory: String) throws {
     exim.beginInput(yearHint: .year(2026))
     for line in postfixLines.dropLast() { Array(line.utf8).withUnsafeBytes { _ = postfix.parse(line: $0, into: &batch) } }
     for line in eximLines.dropLast() { Array(line.utf8).withUnsafeBytes { _ = exim.parse(line: $0, into: &batch) } }
+    guard postfix.checkpoint().openMessages == 1 else { fuzzFailure("the Postfix sample left no open message") }
     let postfixBody = try StateCoding.encode(postfix.checkpoint())
     writeSeed(directory, "postfix-open", mode: 2, postfixBody)
     writeSeed(directory, "exim-open", mode: 3, try StateCoding.encode(exim.checkpoint()))
