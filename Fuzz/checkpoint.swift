@@ -4,7 +4,10 @@
 //   0  a checkpoint file → CheckpointFile.read, then its body as in 1 and 2;
 //   1  a StateCoding body of DetectionEngine.Checkpoint → restore the engine, process a few events;
 //   2  a StateCoding body of PostfixParser.Checkpoint → restore the parser, parse a few lines;
-//   3  a StateCoding body of EximParser.Checkpoint → restore the parser, parse a few lines.
+//   3  a StateCoding body of EximParser.Checkpoint → restore the parser, parse a few lines;
+//   4  as 1, but the input is the body without its last part (the 2 MiB count-min sketch of established
+//      domains and the fields after it), which is taken from an empty engine: nearly every mutation then
+//      lands in the tables, the miner and the alerts instead of the sketch's counters.
 // The CRC in a checkpoint file makes mutations of a file's body useless, so modes 1-3 fuzz the body decoding
 // directly. Set SENDWATCH_FUZZ_WRITE_SEEDS=<dir> to write real checkpoints of every kind there and exit (the
 // seeds in Fuzz/Seeds/checkpoint were made so).
@@ -17,6 +20,7 @@ import SendWatchDetect
 import SendWatchFormats
 import SendWatchIngest
 import SendWatchTemplates
+import SendWatchWindows
 
 /// A small detection configuration, so that the state (and the seeds) stay small; restoring uses the same.
 let detectionConfiguration = DetectionConfiguration(
@@ -100,7 +104,7 @@ public func fuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let data = UnsafeRawBufferPointer(start: start, count: count)
     guard let mode = data.first else { return 0 }
     let rest = UnsafeRawBufferPointer(rebasing: data[1...])
-    switch mode & 3 {
+    switch mode % 5 {
     case 0:
         writeScratchFile(scratchPath, rest)
         guard let contents = try? CheckpointFile.read(path: scratchPath, maxBytes: 1 << 20) else { return 0 }
@@ -109,9 +113,34 @@ public func fuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         fuzzPostfixBody(contents.body)
     case 1: fuzzEngineBody(Array(rest))
     case 2: fuzzPostfixBody(Array(rest))
+    case 4: fuzzEngineBody(Array(rest) + engineSuffix.bytes)
     default: fuzzEximBody(Array(rest))
     }
     return 0
+}
+
+// MARK: - The sketch part of an engine body
+
+/// The part of an empty engine's body from the count-min sketch on, and the sketch's encoded size.
+let engineSuffix: (bytes: [UInt8], sketchBytes: Int) = {
+    let sketch = CountMinSketch(width: 1 << 16, depth: 4, epochMicroseconds: 12 * 3_600_000_000)
+    guard let fresh = try? StateCoding.encode(sketch),
+        let body = try? StateCoding.encode(DetectionEngine(configuration: detectionConfiguration).checkpoint()),
+        let start = sketchStart(in: body, sketch: fresh, sameSketch: true)
+    else { fuzzFailure("cannot find the sketch in an empty engine's checkpoint (DetectionEngine changed?)") }
+    return (Array(body[start...]), fresh.count)
+}()
+
+/// Where the sketch starts in an engine body: the sketch is followed by at most 256 bytes of other fields and
+/// starts with its counter count (the first 8 bytes of `sketch`); with `sameSketch`, all of it must match.
+func sketchStart(in body: [UInt8], sketch: [UInt8], sameSketch: Bool) -> Int? {
+    for after in 0...256 {
+        let start = body.count - sketch.count - after
+        guard start >= 0 else { return nil }
+        let length = sameSketch ? sketch.count : 8
+        if body[start..<(start + length)].elementsEqual(sketch[..<length]) { return start }
+    }
+    return nil
 }
 
 // MARK: - Seeds
@@ -121,10 +150,11 @@ public func fuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
 func writeSeed(_ directory: String, _ name: String, mode: UInt8, _ bytes: [UInt8]) {
     do {
         switch mode {
-        case 1:
+        case 1, 4:
             _ = try DetectionEngine(
                 configuration: detectionConfiguration,
-                restoring: StateCoding.decode(DetectionEngine.Checkpoint.self, from: bytes))
+                restoring: StateCoding.decode(
+                    DetectionEngine.Checkpoint.self, from: mode == 4 ? bytes + engineSuffix.bytes : bytes))
         case 2:
             _ = try PostfixParser(
                 configuration: formatConfiguration, restoring: StateCoding.decode(PostfixParser.Checkpoint.self, from: bytes))
@@ -145,13 +175,23 @@ func writeSeeds(to directory: String) throws {
     var engine = DetectionEngine(configuration: detectionConfiguration)
     var alerts: [Alert] = []
     writeSeed(directory, "engine-empty", mode: 1, try StateCoding.encode(engine.checkpoint()))
+    let fresh = try StateCoding.encode(CountMinSketch(width: 1 << 16, depth: 4, epochMicroseconds: 12 * 3_600_000_000))
     let events = sampleEvents(from: 1_800_000_000, count: 400)
     for (i, event) in events.enumerated() {
         engine.process(event, into: &alerts)
-        if i == 20 { writeSeed(directory, "engine-20", mode: 1, try StateCoding.encode(engine.checkpoint())) }
+        if i == 20 {
+            let early = try StateCoding.encode(engine.checkpoint())
+            writeSeed(directory, "engine-20", mode: 1, early)
+            if let start = sketchStart(in: early, sketch: fresh, sameSketch: false) {
+                writeSeed(directory, "engine-20-tables", mode: 4, Array(early[..<start]))
+            }
+        }
     }
     let body = try StateCoding.encode(engine.checkpoint())
     writeSeed(directory, "engine-400", mode: 1, body)
+    // The same without the sketch part, for mode 4.
+    guard let start = sketchStart(in: body, sketch: fresh, sameSketch: false) else { fuzzFailure("no sketch found") }
+    writeSeed(directory, "engine-400-tables", mode: 4, Array(body[..<start]))
 
     // Parsers with open messages (the last line of each sample, which would close the message, left out).
     var postfix = PostfixParser(configuration: formatConfiguration)
