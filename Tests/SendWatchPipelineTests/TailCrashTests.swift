@@ -54,6 +54,7 @@ struct TailCrashTests {
 
         var rng = Rng(state: 20261129)
         var process = try start(dir, stderr: stderr)
+        var starts = 1
         var nextKill = Date().addingTimeInterval(Double(rng.next(1500...3500)) / 1000)
         var kills = 0
         var rotations = 0
@@ -95,12 +96,21 @@ struct TailCrashTests {
                 process.waitUntilExit()
                 kills += 1
                 process = try start(dir, stderr: stderr)
+                starts += 1
                 nextKill = Date().addingTimeInterval(Double(rng.next(1500...3500)) / 1000)
             }
         }
         try current.close()
         // Let it catch up, then a clean stop (drains and checkpoints).
-        sleep(milliseconds: 2500)
+        // Each start logs "following …" once its signal handlers are in place: wait for the last one (a SIGTERM
+        // before that would end it like a crash), then give it a moment to catch up.
+        let stderrPath = dir.appendingPathComponent("tail.stderr").path
+        for _ in 0..<300 {
+            let text = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+            if text.components(separatedBy: " following ").count - 1 >= starts { break }
+            sleep(milliseconds: 100)
+        }
+        sleep(milliseconds: 1500)
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
