@@ -2,8 +2,8 @@ import SendWatchCore
 import SendWatchWindows
 
 extension AccountAges {
-    /// Everything but the configuration (`Codable`): the registry entries, the first-seen table slot for slot
-    /// (keys, first-seen seconds, flags), the CLOCK hand, the filter of remembered accounts, the stream start
+    /// Everything but the configuration (`Codable`): the registry entries, the first-seen table's slots in use
+    /// (index, key, first-seen seconds, flags), the CLOCK hand, the filter of remembered accounts, the stream start
     /// and the counters.
     ///
     /// Decoding checks the structure and throws `DecodingError.dataCorrupted`;
@@ -12,17 +12,25 @@ extension AccountAges {
     public struct Checkpoint: Codable, Sendable {
         var registryKeys: [UInt64]
         var registryCreated: [EventTime]
-        var keys: [UInt64]
-        var firstSeen: [Int64]
-        var flags: [UInt8]
+        /// Slots in the first-seen table; only the slots in use (or with any bit set) are stored, so a table
+        /// sized for a million accounts costs nothing in the checkpoint while it is nearly empty.
+        var slotCount: Int
+        var slotIndices: [UInt32]
+        var slotKeys: [UInt64]
+        var slotFirstSeen: [Int64]
+        var slotFlags: [UInt8]
         var hand: Int
-        var filter: [UInt64]
+        /// Words in the filter of remembered accounts, and the non-zero ones.
+        var filterWords: Int
+        var filterIndices: [UInt32]
+        var filterValues: [UInt64]
         var streamStart: EventTime?
         var tracked: Int
         var evictions: Int
 
         enum CodingKeys: String, CodingKey {
-            case registryKeys, registryCreated, keys, firstSeen, flags, hand, filter, streamStart, tracked, evictions
+            case registryKeys, registryCreated, slotCount, slotIndices, slotKeys, slotFirstSeen, slotFlags, hand
+            case filterWords, filterIndices, filterValues, streamStart, tracked, evictions
         }
 
         init(_ a: AccountAges) {
@@ -30,11 +38,25 @@ extension AccountAges {
             let registry = a.registry.sorted { $0.key < $1.key }
             registryKeys = registry.map(\.key)
             registryCreated = registry.map(\.value)
-            keys = a.keys
-            firstSeen = a.firstSeen
-            flags = a.flags
+            slotCount = a.keys.count
+            slotIndices = []
+            slotKeys = []
+            slotFirstSeen = []
+            slotFlags = []
+            for i in a.keys.indices where a.flags[i] != 0 || a.keys[i] != 0 || a.firstSeen[i] != 0 {
+                slotIndices.append(UInt32(i))
+                slotKeys.append(a.keys[i])
+                slotFirstSeen.append(a.firstSeen[i])
+                slotFlags.append(a.flags[i])
+            }
             hand = a.hand
-            filter = a.filter
+            filterWords = a.filter.count
+            filterIndices = []
+            filterValues = []
+            for (i, w) in a.filter.enumerated() where w != 0 {
+                filterIndices.append(UInt32(i))
+                filterValues.append(w)
+            }
             streamStart = a.streamStart
             tracked = a.tracked
             evictions = a.evictions
@@ -42,41 +64,78 @@ extension AccountAges {
 
         /// Decodes and checks the structure.
         ///
-        /// - Throws: `DecodingError.dataCorrupted` when the table arrays differ in length or are not a power of
-        ///   two of at least 16 slots, the filter is not a power of two of words, the hand is out of range, a
-        ///   registry key repeats, the number of used slots is not `tracked` or leaves no free slot, a time or
-        ///   counter is out of range.
-        /// - Complexity: O(table slots + registry).
+        /// - Throws: `DecodingError.dataCorrupted` when the table is not a power of two of at least 16 slots (at
+        ///   most 2^31), the stored slots' arrays differ in length or their indices are not increasing and in
+        ///   range, the filter is not a power of two of words or its indices are not increasing and in range,
+        ///   the hand is out of range, a registry key repeats, the number of used slots is not `tracked` or
+        ///   leaves no free slot, a time or counter is out of range.
+        /// - Complexity: O(stored slots + registry).
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             registryKeys = try c.decode([UInt64].self, forKey: .registryKeys)
             registryCreated = try c.decode([EventTime].self, forKey: .registryCreated)
-            keys = try c.decode([UInt64].self, forKey: .keys)
-            firstSeen = try c.decode([Int64].self, forKey: .firstSeen)
-            flags = try c.decode([UInt8].self, forKey: .flags)
+            slotCount = try c.decode(Int.self, forKey: .slotCount)
+            slotIndices = try c.decode([UInt32].self, forKey: .slotIndices)
+            slotKeys = try c.decode([UInt64].self, forKey: .slotKeys)
+            slotFirstSeen = try c.decode([Int64].self, forKey: .slotFirstSeen)
+            slotFlags = try c.decode([UInt8].self, forKey: .slotFlags)
             hand = try c.decode(Int.self, forKey: .hand)
-            filter = try c.decode([UInt64].self, forKey: .filter)
+            filterWords = try c.decode(Int.self, forKey: .filterWords)
+            filterIndices = try c.decode([UInt32].self, forKey: .filterIndices)
+            filterValues = try c.decode([UInt64].self, forKey: .filterValues)
             streamStart = try c.decodeIfPresent(EventTime.self, forKey: .streamStart)
             tracked = try c.decode(Int.self, forKey: .tracked)
             evictions = try c.decode(Int.self, forKey: .evictions)
-            let n = keys.count
+            let n = slotCount
             try StateCheck.require(registryKeys.count == registryCreated.count
                                        && Set(registryKeys).count == registryKeys.count, "AccountAges: registry", decoder)
-            try StateCheck.require(n >= 16 && n & (n - 1) == 0 && firstSeen.count == n && flags.count == n,
-                                   "AccountAges: table of \(n) keys, \(firstSeen.count) times, \(flags.count) flags",
+            try StateCheck.require(n >= 16 && n <= 1 << 31 && n & (n - 1) == 0, "AccountAges: table of \(n) slots",
                                    decoder)
-            try StateCheck.require(!filter.isEmpty && filter.count & (filter.count - 1) == 0,
-                                   "AccountAges: filter of \(filter.count) words", decoder)
+            try StateCheck.require(
+                slotKeys.count == slotIndices.count && slotFirstSeen.count == slotIndices.count
+                    && slotFlags.count == slotIndices.count && Self.increasing(slotIndices, below: n),
+                "AccountAges: stored slots", decoder)
+            try StateCheck.require(filterWords > 0 && filterWords <= 1 << 31 && filterWords & (filterWords - 1) == 0
+                                       && filterValues.count == filterIndices.count
+                                       && Self.increasing(filterIndices, below: filterWords),
+                                   "AccountAges: filter of \(filterWords) words", decoder)
             try StateCheck.require(hand >= 0 && hand < n, "AccountAges: hand \(hand)", decoder)
             let maxSeconds = StateCheck.maxTime / 1_000_000
-            try StateCheck.require(firstSeen.allSatisfy { $0 >= -maxSeconds && $0 <= maxSeconds },
+            try StateCheck.require(slotFirstSeen.allSatisfy { $0 >= -maxSeconds && $0 <= maxSeconds },
                                    "AccountAges: first-seen time out of range", decoder)
             var used = 0
-            for f in flags where f & AccountAges.used != 0 { used += 1 }
+            for f in slotFlags where f & AccountAges.used != 0 { used += 1 }
             // A table with no free slot would make a probe for an absent key loop forever.
             try StateCheck.require(used == tracked && used < n, "AccountAges: \(used) used slots, tracked \(tracked)",
                                    decoder)
             try StateCheck.require(StateCheck.isCount(evictions), "AccountAges: evictions out of range", decoder)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(registryKeys, forKey: .registryKeys)
+            try c.encode(registryCreated, forKey: .registryCreated)
+            try c.encode(slotCount, forKey: .slotCount)
+            try c.encode(slotIndices, forKey: .slotIndices)
+            try c.encode(slotKeys, forKey: .slotKeys)
+            try c.encode(slotFirstSeen, forKey: .slotFirstSeen)
+            try c.encode(slotFlags, forKey: .slotFlags)
+            try c.encode(hand, forKey: .hand)
+            try c.encode(filterWords, forKey: .filterWords)
+            try c.encode(filterIndices, forKey: .filterIndices)
+            try c.encode(filterValues, forKey: .filterValues)
+            try c.encodeIfPresent(streamStart, forKey: .streamStart)
+            try c.encode(tracked, forKey: .tracked)
+            try c.encode(evictions, forKey: .evictions)
+        }
+
+        static func increasing(_ indices: [UInt32], below limit: Int) -> Bool {
+            var previous = -1
+            for i in indices {
+                guard Int(i) > previous, Int(i) < limit else { return false }
+                previous = Int(i)
+            }
+            return true
         }
     }
 
@@ -92,9 +151,9 @@ extension AccountAges {
     ///   more accounts are tracked than it allows.
     public init(configuration: Configuration, restoring checkpoint: Checkpoint) throws {
         self.init(configuration: configuration)
-        guard checkpoint.keys.count == keys.count, checkpoint.filter.count == filter.count else {
+        guard checkpoint.slotCount == keys.count, checkpoint.filterWords == filter.count else {
             throw DetectionCheckpointError(
-                "account ages: table of \(checkpoint.keys.count) slots and filter of \(checkpoint.filter.count) words, "
+                "account ages: table of \(checkpoint.slotCount) slots and filter of \(checkpoint.filterWords) words, "
                     + "the configuration makes \(keys.count) and \(filter.count)")
         }
         guard checkpoint.tracked <= configuration.maxTrackedAccounts else {
@@ -102,11 +161,14 @@ extension AccountAges {
                 "account ages: \(checkpoint.tracked) tracked, maxTrackedAccounts is \(configuration.maxTrackedAccounts)")
         }
         registry = Dictionary(uniqueKeysWithValues: zip(checkpoint.registryKeys, checkpoint.registryCreated))
-        keys = checkpoint.keys
-        firstSeen = checkpoint.firstSeen
-        flags = checkpoint.flags
+        // The arrays were made zeroed at the configured sizes (checked equal to the saved ones above).
+        for (j, i) in checkpoint.slotIndices.enumerated() {
+            keys[Int(i)] = checkpoint.slotKeys[j]
+            firstSeen[Int(i)] = checkpoint.slotFirstSeen[j]
+            flags[Int(i)] = checkpoint.slotFlags[j]
+        }
         hand = checkpoint.hand
-        filter = checkpoint.filter
+        for (j, i) in checkpoint.filterIndices.enumerated() { filter[Int(i)] = checkpoint.filterValues[j] }
         streamStart = checkpoint.streamStart
         tracked = checkpoint.tracked
         evictions = checkpoint.evictions
