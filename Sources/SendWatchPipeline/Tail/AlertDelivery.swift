@@ -97,7 +97,9 @@ public final class AlertDelivery {
     /// written after it (from the output file and from the journal) to skip them when they are produced again,
     /// and cuts off a half line a crash left at the end of the output file.
     public func resume(after checkpointPosition: Int64?) throws(Failure) {
-        if let journalPath, let bytes = Self.readAll(journalPath) {
+        for journal in journalFiles() {
+            if journal != journalPath { staleJournals.append(journal) }
+            guard let bytes = Self.readAll(journal) else { continue }
             var i = 0
             while i + 8 <= bytes.count {
                 var h: UInt64 = 0
@@ -183,15 +185,64 @@ public final class AlertDelivery {
         guard fsync(fd) == 0 else { throw Failure(path: name, message: "fsync failed: \(Self.text(errno))") }
     }
 
-    /// Empties the journal once a checkpoint covering its lines is on disk.
-    public func checkpointWritten() {
-        guard let journalPath else { return }
+    /// Moves the journal aside for the checkpoint being taken (as `alerts.journal.<sequence>`) and starts a new
+    /// one for the lines written after it; returns the moved file's path, to ``dropJournal(_:)`` once that
+    /// checkpoint is on disk. Until then a restart reads both.
+    public func rotateJournal(sequence: Int) -> String? {
+        guard let journalPath else { return nil }
         if journalFD >= 0 {
-            _ = ftruncate(journalFD, 0)
-        } else {
-            _ = truncate(journalPath, 0)
+            _ = close(journalFD)
+            journalFD = -1
         }
         journalEntries = 0
+        let moved = journalPath + ".\(sequence)"
+        let renamed = rename(journalPath, moved) == 0
+        // Lines written before a crash that this run has not produced again yet are still to be skipped after
+        // the new checkpoint: they start the new journal.
+        if !skip.isEmpty {
+            var pending: [UInt64] = []
+            for (h, n) in skip.sorted(by: { $0.key < $1.key }) {
+                for _ in 0..<n { pending.append(h) }
+            }
+            journal(pending)
+        }
+        return renamed ? moved : nil
+    }
+
+    /// Removes a journal whose lines a checkpoint on disk covers.
+    public func dropJournal(_ path: String) {
+        _ = unlink(path)
+    }
+
+    /// Moved journals found at the start (left by a crash); any checkpoint of this run covers them.
+    private var staleJournals: [String] = []
+
+    /// Removes the journals a crash left, once this run has a checkpoint on disk.
+    public func dropStaleJournals() {
+        for path in staleJournals { _ = unlink(path) }
+        staleJournals.removeAll()
+    }
+
+    /// The journal and any moved journals whose checkpoint may not have reached the disk.
+    private func journalFiles() -> [String] {
+        guard let journalPath else { return [] }
+        var out = [journalPath]
+        let slash = journalPath.lastIndex(of: "/").map { journalPath.index(after: $0) } ?? journalPath.startIndex
+        let directory = slash == journalPath.startIndex ? "." : String(journalPath[..<journalPath.index(before: slash)])
+        let base = String(journalPath[slash...]) + "."
+        if let dir = opendir(directory) {
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    // Safe: d_name is a NUL-terminated C string inside the dirent.
+                    String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+                }
+                if name.hasPrefix(base), name.dropFirst(base.count).allSatisfy(\.isNumber) {
+                    out.append(directory + "/" + name)
+                }
+            }
+            closedir(dir)
+        }
+        return out
     }
 
     private func journal(_ hashes: [UInt64]) {

@@ -204,8 +204,8 @@ public final class TailRun {
     private var lastCheckpoint: Double?
     private var lastData: Double?
     private var firstUncheckpointedAlert: Double?
-    /// The encoded state, kept between checkpoints for its capacity.
-    private var checkpointBuffer: [UInt8] = []
+    /// Encodes and writes checkpoints on its own thread.
+    private let checkpointWriter = CheckpointWriter()
     /// How long the last checkpoint took: the interval is stretched to at least 20 times this, so that writing
     /// a very large state costs at most about 5 % of the time.
     private var lastCheckpointSeconds = 0.0
@@ -269,8 +269,9 @@ public final class TailRun {
             || (firstUncheckpointedAlert.map { t - $0 >= options.alertCheckpointDelaySeconds } ?? false)
             || delivery.journalEntries >= AlertDelivery.maxJournalEntries
         var checkpointed = false
-        if due, options.stateDirectory != nil {
-            try checkpoint()
+        try finishCheckpointInFlight(wait: false)
+        if due, options.stateDirectory != nil, !checkpointWriter.isBusy {
+            try startCheckpoint()
             lastCheckpoint = t
             firstUncheckpointedAlert = nil
             checkpointed = true
@@ -347,9 +348,24 @@ public final class TailRun {
         return try deliver()
     }
 
-    /// Writes the checkpoint: fsyncs the output (policy), saves, then empties the alert journal.
+    /// Writes the checkpoint and waits until it is on disk: fsyncs the output (policy), snapshots the state,
+    /// saves it, then drops the alert journal it covers. Used at a stop and when there is no state worth a thread.
     public func checkpoint() throws(TailError) {
-        guard let path = checkpointPath else { return }
+        try finishCheckpointInFlight(wait: true)
+        guard try startCheckpoint() else { return }
+        try finishCheckpointInFlight(wait: true)
+    }
+
+    /// Waits for the checkpoint being written, if any (it may be written by a thread of its own), and reports
+    /// its failure.
+    public func settleCheckpoint() throws(TailError) {
+        try finishCheckpointInFlight(wait: true)
+    }
+
+    /// Snapshots the state and hands it to the checkpoint thread; false when there is no state directory.
+    @discardableResult
+    private func startCheckpoint() throws(TailError) -> Bool {
+        guard let path = checkpointPath else { return false }
         let started = TailRun.monotonicSeconds()
         do {
             try delivery.syncForCheckpoint()
@@ -360,11 +376,6 @@ public final class TailRun {
         let state = TailState(
             follower: follower.state, streams: consumer.checkpoint(), engine: engine.checkpoint(), totals: totals,
             idleAdvancedTo: idleAdvancedTo)
-        do {
-            try StateCoding.encode(state, into: &checkpointBuffer)
-        } catch {
-            throw TailError("cannot encode the state: \(error)")
-        }
         var header = JSONWriter(capacity: 512)
         header.beginObject()
         header.key("sendwatch_checkpoint"); header.int(1)
@@ -383,22 +394,34 @@ public final class TailRun {
         }
         header.endArray()
         header.endObject()
-        do {
-            try CheckpointFile.write(path: path, header: header.bytes, body: checkpointBuffer)
-        } catch {
-            throw TailError("\(error)")
-        }
-        delivery.checkpointWritten()
+        // Alerts written from now on belong to the next checkpoint: they go to a new journal.
+        let journal = delivery.rotateJournal(sequence: totals.checkpoints)
         dirty = false
-        let seconds = TailRun.monotonicSeconds() - started
-        lastCheckpointSeconds = seconds
+        checkpointWriter.submit(.init(state: state, header: header.bytes, path: path, journal: journal, started: started))
+        return true
+    }
+
+    /// Takes the outcome of the checkpoint in flight (waiting for it when `wait`), and throws if it failed.
+    private func finishCheckpointInFlight(wait: Bool) throws(TailError) {
+        guard let outcome = wait ? checkpointWriter.waitForResult() : checkpointWriter.takeResult() else { return }
+        if let failure = outcome.failure {
+            // The previous checkpoint stays; the rotated journal stays too, so a restart still skips its lines.
+            dirty = true
+            throw TailError("\(failure)")
+        }
+        if let journal = outcome.job.journal { delivery.dropJournal(journal) }
+        delivery.dropStaleJournals()
+        lastCheckpointSeconds = outcome.seconds
         metrics.update {
-            $0.checkpointBytes = checkpointBuffer.count
-            $0.checkpointSeconds = seconds
+            $0.checkpointBytes = outcome.bytes
+            $0.checkpointSeconds = outcome.seconds
         }
         logger.debug(
             "checkpoint written",
-            metadata: ["checkpoint.bytes": "\(checkpointBuffer.count)", "checkpoint.seconds": "\(String(format: "%.3f", seconds))"])
+            metadata: [
+                "checkpoint.bytes": "\(outcome.bytes)",
+                "checkpoint.seconds": "\(String(format: "%.3f", outcome.seconds))",
+            ])
     }
 
     private func publish() {
