@@ -77,6 +77,10 @@ public struct PostfixParser: EventParser, Sendable {
 
     public internal(set) var counters = ParseCounters()
 
+    /// Whether events are appended with their fields (the default) or only counted; see ``EventOutput``.
+    /// Set it before the first line: the strings already stored for open messages are not changed.
+    public var eventOutput: EventOutput = .events
+
     private let configuration: FormatConfiguration
     // Internal (not private) for the checkpoint extension (PostfixParser+Checkpoint.swift).
     var headerReader: SyslogHeaderReader
@@ -295,8 +299,8 @@ public struct PostfixParser: EventParser, Sendable {
             if PostfixLine.isQueueID(p, v..<end) { originalID = v..<end }
         }
         let slot = openMessage(p, qid, time: time)
-        table[slot].clientIP = strings.string(p, originalIP ?? ip)
-        if let sasl { table[slot].saslUser = strings.string(p, sasl) }
+        table[slot].clientIP = cachedField(p, originalIP ?? ip)
+        if let sasl { table[slot].saslUser = cachedField(p, sasl) }
         if let originalID, let old = existing(p, originalID, time: time), old != slot {
             // Rare (content filter re-injection): copying the old message is fine here.
             let o = table[old]
@@ -325,7 +329,7 @@ public struct PostfixParser: EventParser, Sendable {
             value = value.lowerBound..<value.upperBound - 1
         }
         let slot = openMessage(p, qid, time: time)
-        if !value.isEmpty && table[slot].messageID == nil { table[slot].messageID = Bytes.string(p, value) }
+        if !value.isEmpty && table[slot].messageID == nil { table[slot].messageID = field(p, value) }
         return .used
     }
 
@@ -336,9 +340,9 @@ public struct PostfixParser: EventParser, Sendable {
             p, at: f + 6)
         else { return .rejected(.malformed) }
         let slot = openMessage(p, qid, time: time)
-        let s = strings.string(p, sender)
+        let s = cachedField(p, sender)
         // The null sender says nothing about who ran sendmail; the uid does.
-        table[slot].localUser = s.isEmpty ? Bytes.string(p, start - 4..<f) : s
+        table[slot].localUser = s.isEmpty ? field(p, start - 4..<f) : s
         if !table[slot].senderFromQueueManager { table[slot].sender = s }
         return .used
     }
@@ -351,12 +355,12 @@ public struct PostfixParser: EventParser, Sendable {
         if !queued {
             // `from=<s>, status=expired, returned to sender` and other qmgr notes about a known message.
             guard let slot = existing(p, qid, time: time) else { return .ignored }
-            if table[slot].sender == nil { table[slot].sender = strings.string(p, sender) }
+            if table[slot].sender == nil { table[slot].sender = cachedField(p, sender) }
             return .used
         }
         let slot = openMessage(p, qid, time: time)
         if !table[slot].senderFromQueueManager {
-            table[slot].sender = strings.string(p, sender)
+            table[slot].sender = cachedField(p, sender)
             table[slot].senderFromQueueManager = true
         }
         if sender.isEmpty && !table[slot].isNotice && table[slot].clientIP == nil && table[slot].saslUser == nil
@@ -449,6 +453,8 @@ public struct PostfixParser: EventParser, Sendable {
     /// ``RFC2047/decode(_:)-(UnsafeRawBufferPointer)``, through the string cache when the text holds no
     /// `=?` (then decoding is the plain UTF-8 conversion).
     private mutating func decodeHeader(_ value: UnsafeRawBufferPointer) -> String {
+        // Only presence matters when counting (the callers decide presence from the bytes, not the text).
+        if eventOutput == .countOnly { return value.isEmpty ? "" : Self.presentField }
         if Bytes.find("=?", in: value, from: 0) == nil { return strings.string(value, 0..<value.count) }
         return RFC2047.decode(value)
     }
@@ -508,6 +514,10 @@ public struct PostfixParser: EventParser, Sendable {
         if table[slot].hasAttempted(rkey) { return .used }
         guard let (account, source) = Self.resolveAccount(table[slot]) else { return .rejected(.unknownQueueID) }
         if table[slot].attemptedCount < Self.maxRememberedRecipients { table[slot].addAttempted(rkey) }
+        if eventOutput == .countOnly {
+            counters.events += 1
+            return .used
+        }
         let hostName = host(p, header.host)
         let queueID: String
         if let text = table[slot].queueIDText {
@@ -524,6 +534,31 @@ public struct PostfixParser: EventParser, Sendable {
                 clientIP: table[slot].clientIP, status: status))
         counters.events += 1
         return .used
+    }
+
+    /// The text stored for a field that is present when ``eventOutput`` is ``EventOutput/countOnly``: a small
+    /// (inline, never allocated) non-empty string.
+    private static var presentField: String { "-" }
+
+    /// The `String` of a field value stored in the message state, through the string cache; with
+    /// ``EventOutput/countOnly``, ``presentField`` (or `""` for an empty value: an empty sender is the null
+    /// sender).
+    ///
+    /// - Complexity: O(length of the range) with ``EventOutput/events``, O(1) with ``EventOutput/countOnly``.
+    @inline(__always)
+    private mutating func cachedField(_ p: UnsafeRawBufferPointer, _ r: Range<Int>) -> String {
+        if eventOutput == .countOnly { return r.isEmpty ? "" : Self.presentField }
+        return strings.string(p, r)
+    }
+
+    /// The `String` of a field value that rarely repeats (not cached); ``presentField`` / `""` with
+    /// ``EventOutput/countOnly``.
+    ///
+    /// - Complexity: O(length of the range) with ``EventOutput/events``, O(1) with ``EventOutput/countOnly``.
+    @inline(__always)
+    private func field(_ p: UnsafeRawBufferPointer, _ r: Range<Int>) -> String {
+        if eventOutput == .countOnly { return r.isEmpty ? "" : Self.presentField }
+        return Bytes.string(p, r)
     }
 
     /// The account of a message: account header, else SASL user, else pickup submitter, else envelope sender.
