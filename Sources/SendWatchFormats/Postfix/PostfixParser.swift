@@ -213,12 +213,11 @@ public struct PostfixParser: EventParser, Sendable {
                 ?? program.upperBound
             guard Bytes.find("postfix", in: p, from: program.lowerBound, to: firstEnd) != nil else { return nil }
         }
-        var last = program.upperBound
-        while last > program.lowerBound && p[last - 1] != UInt8(ascii: "/") { last -= 1 }
-        let name = last..<program.upperBound
-        if Bytes.equals("cleanup", in: p, name) { return .cleanup }
-        if Bytes.equals("smtpd", in: p, name) { return .smtpd }
-        if Bytes.equals("discard", in: p, name) { return .discard }
+        // The last component is NAME when the program is NAME or ends with `/NAME`: suffix compares instead of
+        // a backward search for the last `/`.
+        if Bytes.hasSuffix("/cleanup", in: p, program) || Bytes.equals("cleanup", in: p, program) { return .cleanup }
+        if Bytes.hasSuffix("/smtpd", in: p, program) || Bytes.equals("smtpd", in: p, program) { return .smtpd }
+        if Bytes.hasSuffix("/discard", in: p, program) || Bytes.equals("discard", in: p, program) { return .discard }
         return .other
     }
 
