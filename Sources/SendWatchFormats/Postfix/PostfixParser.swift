@@ -85,6 +85,7 @@ public struct PostfixParser: EventParser, Sendable {
     // Internal (not private) for the checkpoint extension (PostfixParser+Checkpoint.swift).
     var headerReader: SyslogHeaderReader
     var table: PostfixMessageTable
+    /// The configured header names, ASCII letters lowered (``equalsIgnoringCase(_:_:_:)`` compares to them).
     private let accountHeaderName: [UInt8]
     private let templateHeaderName: [UInt8]
     private let subjectHeaderName: [UInt8] = Array("subject".utf8)
@@ -99,8 +100,8 @@ public struct PostfixParser: EventParser, Sendable {
         self.configuration = configuration
         self.headerReader = SyslogHeaderReader(zone: configuration.zone)
         self.table = PostfixMessageTable(capacity: configuration.maxOpenMessages)
-        self.accountHeaderName = Array(configuration.accountHeader.utf8)
-        self.templateHeaderName = Array(configuration.templateHeader.utf8)
+        self.accountHeaderName = Self.loweredASCII(configuration.accountHeader)
+        self.templateHeaderName = Self.loweredASCII(configuration.templateHeader)
         let (micros, overflow) = max(0, configuration.openMessageTimeoutSeconds).multipliedReportingOverflow(
             by: 1_000_000)
         self.timeoutMicroseconds = overflow ? .max : micros
@@ -458,17 +459,25 @@ public struct PostfixParser: EventParser, Sendable {
         return RFC2047.decode(value)
     }
 
-    private static func equalsIgnoringCase(_ name: [UInt8], _ p: UnsafeRawBufferPointer, _ r: Range<Int>) -> Bool {
-        guard name.count == r.count else { return false }
-        var i = r.lowerBound
-        for c in name {
-            let a = p[i]
-            let la = (a &- 0x41) < 26 ? a | 0x20 : a
-            let lc = (c &- 0x41) < 26 ? c | 0x20 : c
-            if la != lc { return false }
-            i += 1
+    /// The UTF-8 bytes of `text` with ASCII letters lowered.
+    private static func loweredASCII(_ text: String) -> [UInt8] {
+        text.utf8.map { c in (c &- 0x41) < 26 ? c | 0x20 : c }
+    }
+
+    /// Whether `p[r]` equals `lowered` (ASCII letters lowered) ignoring ASCII case.
+    ///
+    /// - Complexity: O(length of `r`).
+    private static func equalsIgnoringCase(_ lowered: [UInt8], _ p: UnsafeRawBufferPointer, _ r: Range<Int>) -> Bool {
+        guard lowered.count == r.count else { return false }
+        return lowered.withUnsafeBufferPointer { name in
+            var i = r.lowerBound
+            for c in name {
+                let a = p[i]
+                if ((a &- 0x41) < 26 ? a | 0x20 : a) != c { return false }
+                i += 1
+            }
+            return true
         }
-        return true
     }
 
     private enum StatusWord {
@@ -511,12 +520,15 @@ public struct PostfixParser: EventParser, Sendable {
         if table[slot].isNotice || table[slot].isFilterHop { return .used }
         let rkey = Bytes.wordHash(p, recipient)
         if table[slot].hasAttempted(rkey) { return .used }
-        guard let (account, source) = Self.resolveAccount(table[slot]) else { return .rejected(.unknownQueueID) }
-        if table[slot].attemptedCount < Self.maxRememberedRecipients { table[slot].addAttempted(rkey) }
         if eventOutput == .countOnly {
+            // The same decision as below, on presence only.
+            guard Self.hasAccount(table[slot]) else { return .rejected(.unknownQueueID) }
+            if table[slot].attemptedCount < Self.maxRememberedRecipients { table[slot].addAttempted(rkey) }
             counters.events += 1
             return .used
         }
+        guard let (account, source) = Self.resolveAccount(table[slot]) else { return .rejected(.unknownQueueID) }
+        if table[slot].attemptedCount < Self.maxRememberedRecipients { table[slot].addAttempted(rkey) }
         let hostName = host(p, header.host)
         let queueID: String
         if let text = table[slot].queueIDText {
@@ -558,6 +570,11 @@ public struct PostfixParser: EventParser, Sendable {
     private func field(_ p: UnsafeRawBufferPointer, _ r: Range<Int>) -> String {
         if eventOutput == .countOnly { return r.isEmpty ? "" : Self.presentField }
         return Bytes.string(p, r)
+    }
+
+    /// Whether ``resolveAccount(_:)`` finds an account for `m`.
+    private static func hasAccount(_ m: borrowing PostfixMessage) -> Bool {
+        m.account != nil || m.saslUser != nil || m.localUser != nil || m.sender != nil
     }
 
     /// The account of a message: account header, else SASL user, else pickup submitter, else envelope sender.
