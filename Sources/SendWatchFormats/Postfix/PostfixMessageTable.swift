@@ -67,8 +67,9 @@ struct PostfixQueueID: Equatable, Sendable {
 /// come from the parser's ``ByteStringCache``), and survive until the message's state is dropped; every event
 /// of the message shares them.
 struct PostfixMessage: Sendable {
-    // The fields every line of a message reads or writes (table lookup, touch order, expiry) come first, so
-    // that they share the slot's first cache line; the strings, written once each, come after.
+    // The fields every line of a message reads or writes (table lookup, touch order, expiry, the recipients
+    // attempted) come first, so that they share the slot's first cache lines; the strings, written once
+    // each, come after.
     /// LRU links (slot indices, -1 = none).
     var older: Int32 = -1
     var newer: Int32 = -1
@@ -84,6 +85,11 @@ struct PostfixMessage: Sendable {
     var lastTouched: EventTime
     /// The queue id (the table key).
     var id: PostfixQueueID
+    /// Hashes of the recipients already attempted (first attempt emitted the event), in attempt order. The
+    /// first ``inlineRecipients`` live inline (no allocation for most messages), the rest in ``moreAttempted``.
+    var attempted0: UInt64 = 0
+    var attempted1: UInt64 = 0
+    var attemptedCount = 0
     /// The queue id as a `String`, made when the first event of the message is emitted.
     var queueIDText: String?
     /// The submitting client's IP (smtpd `client=`, or `orig_client=` behind a content filter).
@@ -103,11 +109,6 @@ struct PostfixMessage: Sendable {
     var account: String?
     /// The configured template header's value (first wins).
     var template: String?
-    /// Hashes of the recipients already attempted (first attempt emitted the event), in attempt order. The
-    /// first ``inlineRecipients`` live inline (no allocation for most messages), the rest in ``moreAttempted``.
-    var attempted0: UInt64 = 0
-    var attempted1: UInt64 = 0
-    var attemptedCount = 0
     var moreAttempted: [UInt64] = []
 
     static let inlineRecipients = 2
