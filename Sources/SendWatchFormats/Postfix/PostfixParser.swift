@@ -144,11 +144,8 @@ public struct PostfixParser: EventParser, Sendable {
 
     private mutating func classify(_ p: UnsafeRawBufferPointer, into events: inout EventBatch) -> LineOutcome {
         if Bytes.find(0, in: p, from: 0) != nil { return .rejected(.nulByte) }
-        let header: SyslogHeader
-        switch headerReader.read(p) {
-        case .success(let h): header = h
-        case .failure(let reason): return .rejected(reason)
-        }
+        var header = SyslogHeader(time: EventTime(microseconds: 0), host: 0..<0, program: 0..<0, messageStart: 0)
+        if let reason = headerReader.read(p, into: &header) { return .rejected(reason) }
         guard let daemon = Self.postfixDaemon(p, header.program) else { return .ignored }
         expireIdle(now: header.time)
         guard let (qid, rest) = PostfixLine.readQueueID(p, at: header.messageStart) else { return .ignored }
