@@ -1,4 +1,5 @@
 public import SendWatchCore
+public import SendWatchFormats
 
 /// Writes each event as one JSON line (`sendwatch events`).
 public struct JSONLinesEventSink: EventSink {
@@ -27,8 +28,12 @@ public struct JSONLinesEventSink: EventSink {
 }
 
 /// Counts events and drops them (`sendwatch events --count-only`).
+///
+/// Its ``eventOutput`` is ``EventOutput/countOnly``: parsers that support it (Postfix) only count their events
+/// and hand none here, so the run's ``RunSummary/events`` is the total.
 public struct CountingEventSink: EventSink {
-    /// Events seen.
+    public static var eventOutput: EventOutput { .countOnly }
+    /// Events handed to the sink (by parsers without a count-only mode).
     public private(set) var count = 0
     public init() {}
     public mutating func accept(_ batch: EventBatch) { count += batch.count }

@@ -55,6 +55,14 @@ public protocol EventSink {
     mutating func accept(_ batch: EventBatch)
     /// Called at the end of each input and of the run.
     mutating func flush()
+    /// What the parsers hand this sink: ``EventOutput/events`` (the default) or, for a sink that only counts,
+    /// ``EventOutput/countOnly`` (parsers that support it then count events without making them; the run's
+    /// ``RunSummary/events`` is the same either way).
+    static var eventOutput: EventOutput { get }
+}
+
+extension EventSink {
+    public static var eventOutput: EventOutput { .events }
 }
 
 /// The parsers of a run, one per format, created when first needed and kept for the whole run so that state
@@ -68,11 +76,16 @@ struct ParserSet {
     var postfix: PostfixParser?
     var exim: EximParser?
     var jsonl: JSONLinesParser?
+    /// Set on each parser when it is created.
+    var eventOutput: EventOutput = .events
 
     mutating func begin(_ format: LogFormat, yearHint: YearHint) {
         switch format {
         case .postfix:
-            if postfix == nil { postfix = PostfixParser(configuration: configuration.parserConfiguration) }
+            if postfix == nil {
+                postfix = PostfixParser(configuration: configuration.parserConfiguration)
+                postfix?.eventOutput = eventOutput
+            }
             postfix?.beginInput(yearHint: yearHint)
         case .exim:
             if exim == nil { exim = EximParser(configuration: configuration.parserConfiguration) }
@@ -243,7 +256,7 @@ public struct EventsRun {
         var summary = RunSummary()
         let parsers = ParserSet(
             configuration: configuration, jsonMapping: configuration.jsonFieldMapping,
-            postfix: nil, exim: nil, jsonl: nil)
+            postfix: nil, exim: nil, jsonl: nil, eventOutput: Sink.eventOutput)
         // Safe: the pointer is used only inside this closure, while `sink` is not accessed otherwise.
         return withUnsafeMutablePointer(to: &sink) { sinkPointer in
         var consumer = ParsingConsumer(parsers: parsers, sink: sinkPointer)

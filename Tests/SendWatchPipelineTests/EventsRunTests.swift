@@ -211,3 +211,25 @@ struct EventsRunPrefetchTests {
         }
     }
 }
+
+@Suite("Events run counting only")
+struct EventsRunCountOnlyTests {
+    @Test("A counting sink's run gives the summary of a full run", arguments: [
+        "real-postfix-3.7.postfix.log.zst", "real-postfix-3.7-rsyslog.postfix.log.zst", "mixed-s11.postfix.log.zst",
+        "mixed-s12.exim.log.zst", "mixed-s13.jsonl.log.zst", "notify-sample.jsonl.log.zst",
+        "real-exim-4.96.exim.log.zst",
+    ])
+    func sameSummary(name: String) {
+        let run = EventsRun(configuration: withYear(2026), fallbackYearHint: .year(2026))
+        for paths in [[TestPaths.dataset(name)], [TestPaths.dataset(name), TestPaths.dataset("mixed-s11.postfix.log.zst")]] {
+            var full = CollectingEventSink()
+            var counting = CountingEventSink()
+            let fullSummary = run.run(paths: paths, sink: &full) { _ in }
+            let countSummary = run.run(paths: paths, sink: &counting) { _ in }
+            #expect(fullSummary.events > 0)
+            #expect(countSummary.text == fullSummary.text)
+            #expect(countSummary.parse == fullSummary.parse)
+            #expect(countSummary.events == full.events.count)
+        }
+    }
+}

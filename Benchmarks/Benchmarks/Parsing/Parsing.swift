@@ -145,6 +145,13 @@ let benchmarks: @Sendable () -> Void = {
         measureParsing(&parser, postfix, benchmark)
     }
 
+    Benchmark("Postfix: parse and join by queue id, counting only") { benchmark in
+        var parser = PostfixParser()
+        parser.eventOutput = .countOnly
+        parser.beginInput(yearHint: .year(2026))
+        measureParsing(&parser, postfix, benchmark)
+    }
+
     Benchmark("Exim: parse and join by message id") { benchmark in
         var parser = EximParser()
         measureParsing(&parser, exim, benchmark)

@@ -52,6 +52,16 @@ public struct SyslogHeaderReader: Sendable {
     /// - Complexity: O(length of the header), eight bytes per step for host and program; the timestamp is
     ///   parsed once per second of log (the last one is cached); no allocation.
     public mutating func read(_ p: UnsafeRawBufferPointer) -> Result<SyslogHeader, RejectReason> {
+        var header = SyslogHeader(time: EventTime(microseconds: 0), host: 0..<0, program: 0..<0, messageStart: 0)
+        if let reason = read(p, into: &header) { return .failure(reason) }
+        return .success(header)
+    }
+
+    /// ``read(_:)`` for the parsers' per-line path: fills `header` and returns `nil`, or returns the reason
+    /// (then `header` is unspecified). Writing through `inout` spares the caller reloading a returned `Result`.
+    ///
+    /// - Complexity: as ``read(_:)``.
+    package mutating func read(_ p: UnsafeRawBufferPointer, into header: inout SyslogHeader) -> RejectReason? {
         var i = 0
         let n = p.count
         if n > 0 && p[0] == UInt8(ascii: "<") {
@@ -59,7 +69,7 @@ public struct SyslogHeaderReader: Sendable {
             while j < n && j < 5 && Timestamps.isDigit(p[j]) { j += 1 }
             if j < n && j > 1 && p[j] == UInt8(ascii: ">") { i = j + 1 }
         }
-        guard i < n else { return .failure(.badTimestamp) }
+        guard i < n else { return .badTimestamp }
         let time: EventTime
         var word0: UInt64 = 0
         var word1: UInt64 = 0
@@ -73,18 +83,18 @@ public struct SyslogHeaderReader: Sendable {
             i = 15
         } else if Timestamps.isDigit(p[i]) {
             guard let (t, end) = Timestamps.readDateTime(p, at: i, zone: &zone) else {
-                return .failure(.badTimestamp)
+                return .badTimestamp
             }
             time = t
             i = end
         } else {
             guard let (month, day, sod, end) = Timestamps.readClassicSyslog(p, at: i) else {
-                return .failure(.badTimestamp)
+                return .badTimestamp
             }
-            guard let year = years.year(forMonth: month) else { return .failure(.badTimestamp) }
+            guard let year = years.year(forMonth: month) else { return .badTimestamp }
             let date = CivilDate(year: year, month: month, day: day)
             // Feb 29 in a year without one: the year guess was wrong or the line is broken.
-            guard date.isValid else { return .failure(.badTimestamp) }
+            guard date.isValid else { return .badTimestamp }
             let utc = zone.utcSeconds(fromLocal: date.daysSinceEpoch * 86_400 + Int64(sod))
             time = EventTime(seconds: utc)
             if i == 0 && end == 15 && n >= 16 {
@@ -95,25 +105,29 @@ public struct SyslogHeaderReader: Sendable {
             }
             i = end
         }
-        guard i < n, p[i] == 0x20 else { return .failure(.notSyslog) }
+        guard i < n, p[i] == 0x20 else { return .notSyslog }
         i += 1
         let hostStart = i
         i = Bytes.scan(to: 0x20, 0x20, 0x20, in: p, from: i, to: n)
-        guard i < n, i > hostStart else { return .failure(.notSyslog) }
+        guard i < n, i > hostStart else { return .notSyslog }
         let host = hostStart..<i
         i += 1
         let progStart = i
         i = Bytes.scan(to: UInt8(ascii: "["), UInt8(ascii: ":"), 0x20, in: p, from: i, to: n)
-        guard i < n, i > progStart else { return .failure(.notSyslog) }
+        guard i < n, i > progStart else { return .notSyslog }
         let program = progStart..<i
         if p[i] == UInt8(ascii: "[") {
             i = Bytes.scan(to: UInt8(ascii: "]"), UInt8(ascii: "]"), UInt8(ascii: "]"), in: p, from: i, to: n)
-            guard i < n else { return .failure(.notSyslog) }
+            guard i < n else { return .notSyslog }
             i += 1
         }
-        guard i < n, p[i] == UInt8(ascii: ":") else { return .failure(.notSyslog) }
+        guard i < n, p[i] == UInt8(ascii: ":") else { return .notSyslog }
         i += 1
         if i < n && p[i] == 0x20 { i += 1 }
-        return .success(SyslogHeader(time: time, host: host, program: program, messageStart: i))
+        header.time = time
+        header.host = host
+        header.program = program
+        header.messageStart = i
+        return nil
     }
 }

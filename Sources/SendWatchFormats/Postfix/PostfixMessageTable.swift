@@ -67,12 +67,31 @@ struct PostfixQueueID: Equatable, Sendable {
 /// come from the parser's ``ByteStringCache``), and survive until the message's state is dropped; every event
 /// of the message shares them.
 struct PostfixMessage: Sendable {
-    /// The queue id (the table key).
-    var id: PostfixQueueID
-    /// The queue id as a `String`, made when the first event of the message is emitted.
-    var queueIDText: String?
+    // The fields every line of a message reads or writes (table lookup, touch order, expiry, the recipients
+    // attempted) come first, so that they share the slot's first cache lines; the strings, written once
+    // each, come after.
+    /// LRU links (slot indices, -1 = none).
+    var older: Int32 = -1
+    var newer: Int32 = -1
+    var inUse = true
+    /// The message is a notice Postfix generated itself (bounce, DSN, delay warning): no events.
+    var isNotice = false
+    /// The message was handed to an after-queue content filter that re-injected it under another queue id
+    /// (`orig_queue_id=` names this one): its delivery to the filter is not a send.
+    var isFilterHop = false
+    /// Whether ``sender`` came from the qmgr line.
+    var senderFromQueueManager = false
     /// The event time of the latest line seen for the message (drives expiry).
     var lastTouched: EventTime
+    /// The queue id (the table key).
+    var id: PostfixQueueID
+    /// Hashes of the recipients already attempted (first attempt emitted the event), in attempt order. The
+    /// first ``inlineRecipients`` live inline (no allocation for most messages), the rest in ``moreAttempted``.
+    var attempted0: UInt64 = 0
+    var attempted1: UInt64 = 0
+    var attemptedCount = 0
+    /// The queue id as a `String`, made when the first event of the message is emitted.
+    var queueIDText: String?
     /// The submitting client's IP (smtpd `client=`, or `orig_client=` behind a content filter).
     var clientIP: String?
     /// The SASL user (smtpd `sasl_username=`).
@@ -82,8 +101,6 @@ struct PostfixMessage: Sendable {
     /// The envelope sender: qmgr `from=` (authoritative), else pickup or the header line's `from=`.
     /// `""` is the null sender.
     var sender: String?
-    /// Whether ``sender`` came from the qmgr line.
-    var senderFromQueueManager = false
     /// The Message-ID without angle brackets.
     var messageID: String?
     /// The decoded Subject (first Subject header line wins).
@@ -92,21 +109,7 @@ struct PostfixMessage: Sendable {
     var account: String?
     /// The configured template header's value (first wins).
     var template: String?
-    /// The message is a notice Postfix generated itself (bounce, DSN, delay warning): no events.
-    var isNotice = false
-    /// The message was handed to an after-queue content filter that re-injected it under another queue id
-    /// (`orig_queue_id=` names this one): its delivery to the filter is not a send.
-    var isFilterHop = false
-    /// Hashes of the recipients already attempted (first attempt emitted the event), in attempt order. The
-    /// first ``inlineRecipients`` live inline (no allocation for most messages), the rest in ``moreAttempted``.
-    var attempted0: UInt64 = 0
-    var attempted1: UInt64 = 0
-    var attemptedCount = 0
     var moreAttempted: [UInt64] = []
-    /// LRU links (slot indices, -1 = none).
-    var older: Int32 = -1
-    var newer: Int32 = -1
-    var inUse = true
 
     static let inlineRecipients = 2
 
@@ -219,10 +222,27 @@ struct PostfixMessageTable: Sendable {
     ///
     /// - Complexity: O(1).
     mutating func touch(_ slot: Int32, at time: EventTime) {
-        if time > slots[Int(slot)].lastTouched { slots[Int(slot)].lastTouched = time }
-        guard newest != slot else { return }
-        unlink(slot)
-        linkNewest(slot)
+        let newestBefore = newest
+        // One pass over the slots' storage (one uniqueness check) for the time and the up to three slots whose
+        // links change; every index is a slot of this table (the links only ever hold such indices).
+        var oldestAfter = oldest
+        slots.withUnsafeMutableBufferPointer { s in
+            let i = Int(slot)
+            if time > s[i].lastTouched { s[i].lastTouched = time }
+            guard newestBefore != slot else { return }
+            // Unlink (the slot is not the newest, so it has a newer neighbour).
+            let o = s[i].older
+            let w = s[i].newer
+            if o >= 0 { s[Int(o)].newer = w } else { oldestAfter = w }
+            if w >= 0 { s[Int(w)].older = o }
+            // Link as the newest (`newestBefore` is a different slot that stays linked).
+            s[i].older = newestBefore
+            s[i].newer = -1
+            if newestBefore >= 0 { s[Int(newestBefore)].newer = slot } else { oldestAfter = slot }
+        }
+        guard newestBefore != slot else { return }
+        oldest = oldestAfter
+        newest = slot
     }
 
     /// Drops `slot`'s message and frees the slot.

@@ -77,10 +77,15 @@ public struct PostfixParser: EventParser, Sendable {
 
     public internal(set) var counters = ParseCounters()
 
+    /// Whether events are appended with their fields (the default) or only counted; see ``EventOutput``.
+    /// Set it before the first line: the strings already stored for open messages are not changed.
+    public var eventOutput: EventOutput = .events
+
     private let configuration: FormatConfiguration
     // Internal (not private) for the checkpoint extension (PostfixParser+Checkpoint.swift).
     var headerReader: SyslogHeaderReader
     var table: PostfixMessageTable
+    /// The configured header names, ASCII letters lowered (``equalsIgnoringCase(_:_:_:)`` compares to them).
     private let accountHeaderName: [UInt8]
     private let templateHeaderName: [UInt8]
     private let subjectHeaderName: [UInt8] = Array("subject".utf8)
@@ -95,8 +100,8 @@ public struct PostfixParser: EventParser, Sendable {
         self.configuration = configuration
         self.headerReader = SyslogHeaderReader(zone: configuration.zone)
         self.table = PostfixMessageTable(capacity: configuration.maxOpenMessages)
-        self.accountHeaderName = Array(configuration.accountHeader.utf8)
-        self.templateHeaderName = Array(configuration.templateHeader.utf8)
+        self.accountHeaderName = Self.loweredASCII(configuration.accountHeader)
+        self.templateHeaderName = Self.loweredASCII(configuration.templateHeader)
         let (micros, overflow) = max(0, configuration.openMessageTimeoutSeconds).multipliedReportingOverflow(
             by: 1_000_000)
         self.timeoutMicroseconds = overflow ? .max : micros
@@ -139,11 +144,8 @@ public struct PostfixParser: EventParser, Sendable {
 
     private mutating func classify(_ p: UnsafeRawBufferPointer, into events: inout EventBatch) -> LineOutcome {
         if Bytes.find(0, in: p, from: 0) != nil { return .rejected(.nulByte) }
-        let header: SyslogHeader
-        switch headerReader.read(p) {
-        case .success(let h): header = h
-        case .failure(let reason): return .rejected(reason)
-        }
+        var header = SyslogHeader(time: EventTime(microseconds: 0), host: 0..<0, program: 0..<0, messageStart: 0)
+        if let reason = headerReader.read(p, into: &header) { return .rejected(reason) }
         guard let daemon = Self.postfixDaemon(p, header.program) else { return .ignored }
         expireIdle(now: header.time)
         guard let (qid, rest) = PostfixLine.readQueueID(p, at: header.messageStart) else { return .ignored }
@@ -209,12 +211,11 @@ public struct PostfixParser: EventParser, Sendable {
                 ?? program.upperBound
             guard Bytes.find("postfix", in: p, from: program.lowerBound, to: firstEnd) != nil else { return nil }
         }
-        var last = program.upperBound
-        while last > program.lowerBound && p[last - 1] != UInt8(ascii: "/") { last -= 1 }
-        let name = last..<program.upperBound
-        if Bytes.equals("cleanup", in: p, name) { return .cleanup }
-        if Bytes.equals("smtpd", in: p, name) { return .smtpd }
-        if Bytes.equals("discard", in: p, name) { return .discard }
+        // The last component is NAME when the program is NAME or ends with `/NAME`: suffix compares instead of
+        // a backward search for the last `/`.
+        if Bytes.hasSuffix("/cleanup", in: p, program) || Bytes.equals("cleanup", in: p, program) { return .cleanup }
+        if Bytes.hasSuffix("/smtpd", in: p, program) || Bytes.equals("smtpd", in: p, program) { return .smtpd }
+        if Bytes.hasSuffix("/discard", in: p, program) || Bytes.equals("discard", in: p, program) { return .discard }
         return .other
     }
 
@@ -295,8 +296,8 @@ public struct PostfixParser: EventParser, Sendable {
             if PostfixLine.isQueueID(p, v..<end) { originalID = v..<end }
         }
         let slot = openMessage(p, qid, time: time)
-        table[slot].clientIP = strings.string(p, originalIP ?? ip)
-        if let sasl { table[slot].saslUser = strings.string(p, sasl) }
+        table[slot].clientIP = cachedField(p, originalIP ?? ip)
+        if let sasl { table[slot].saslUser = cachedField(p, sasl) }
         if let originalID, let old = existing(p, originalID, time: time), old != slot {
             // Rare (content filter re-injection): copying the old message is fine here.
             let o = table[old]
@@ -325,7 +326,7 @@ public struct PostfixParser: EventParser, Sendable {
             value = value.lowerBound..<value.upperBound - 1
         }
         let slot = openMessage(p, qid, time: time)
-        if !value.isEmpty && table[slot].messageID == nil { table[slot].messageID = Bytes.string(p, value) }
+        if !value.isEmpty && table[slot].messageID == nil { table[slot].messageID = field(p, value) }
         return .used
     }
 
@@ -336,9 +337,9 @@ public struct PostfixParser: EventParser, Sendable {
             p, at: f + 6)
         else { return .rejected(.malformed) }
         let slot = openMessage(p, qid, time: time)
-        let s = strings.string(p, sender)
+        let s = cachedField(p, sender)
         // The null sender says nothing about who ran sendmail; the uid does.
-        table[slot].localUser = s.isEmpty ? Bytes.string(p, start - 4..<f) : s
+        table[slot].localUser = s.isEmpty ? field(p, start - 4..<f) : s
         if !table[slot].senderFromQueueManager { table[slot].sender = s }
         return .used
     }
@@ -351,12 +352,12 @@ public struct PostfixParser: EventParser, Sendable {
         if !queued {
             // `from=<s>, status=expired, returned to sender` and other qmgr notes about a known message.
             guard let slot = existing(p, qid, time: time) else { return .ignored }
-            if table[slot].sender == nil { table[slot].sender = strings.string(p, sender) }
+            if table[slot].sender == nil { table[slot].sender = cachedField(p, sender) }
             return .used
         }
         let slot = openMessage(p, qid, time: time)
         if !table[slot].senderFromQueueManager {
-            table[slot].sender = strings.string(p, sender)
+            table[slot].sender = cachedField(p, sender)
             table[slot].senderFromQueueManager = true
         }
         if sender.isEmpty && !table[slot].isNotice && table[slot].clientIP == nil && table[slot].saslUser == nil
@@ -449,21 +450,31 @@ public struct PostfixParser: EventParser, Sendable {
     /// ``RFC2047/decode(_:)-(UnsafeRawBufferPointer)``, through the string cache when the text holds no
     /// `=?` (then decoding is the plain UTF-8 conversion).
     private mutating func decodeHeader(_ value: UnsafeRawBufferPointer) -> String {
+        // Only presence matters when counting (the callers decide presence from the bytes, not the text).
+        if eventOutput == .countOnly { return value.isEmpty ? "" : Self.presentField }
         if Bytes.find("=?", in: value, from: 0) == nil { return strings.string(value, 0..<value.count) }
         return RFC2047.decode(value)
     }
 
-    private static func equalsIgnoringCase(_ name: [UInt8], _ p: UnsafeRawBufferPointer, _ r: Range<Int>) -> Bool {
-        guard name.count == r.count else { return false }
-        var i = r.lowerBound
-        for c in name {
-            let a = p[i]
-            let la = (a &- 0x41) < 26 ? a | 0x20 : a
-            let lc = (c &- 0x41) < 26 ? c | 0x20 : c
-            if la != lc { return false }
-            i += 1
+    /// The UTF-8 bytes of `text` with ASCII letters lowered.
+    private static func loweredASCII(_ text: String) -> [UInt8] {
+        text.utf8.map { c in (c &- 0x41) < 26 ? c | 0x20 : c }
+    }
+
+    /// Whether `p[r]` equals `lowered` (ASCII letters lowered) ignoring ASCII case.
+    ///
+    /// - Complexity: O(length of `r`).
+    private static func equalsIgnoringCase(_ lowered: [UInt8], _ p: UnsafeRawBufferPointer, _ r: Range<Int>) -> Bool {
+        guard lowered.count == r.count else { return false }
+        return lowered.withUnsafeBufferPointer { name in
+            var i = r.lowerBound
+            for c in name {
+                let a = p[i]
+                if ((a &- 0x41) < 26 ? a | 0x20 : a) != c { return false }
+                i += 1
+            }
+            return true
         }
-        return true
     }
 
     private enum StatusWord {
@@ -506,6 +517,13 @@ public struct PostfixParser: EventParser, Sendable {
         if table[slot].isNotice || table[slot].isFilterHop { return .used }
         let rkey = Bytes.wordHash(p, recipient)
         if table[slot].hasAttempted(rkey) { return .used }
+        if eventOutput == .countOnly {
+            // The same decision as below, on presence only.
+            guard Self.hasAccount(table[slot]) else { return .rejected(.unknownQueueID) }
+            if table[slot].attemptedCount < Self.maxRememberedRecipients { table[slot].addAttempted(rkey) }
+            counters.events += 1
+            return .used
+        }
         guard let (account, source) = Self.resolveAccount(table[slot]) else { return .rejected(.unknownQueueID) }
         if table[slot].attemptedCount < Self.maxRememberedRecipients { table[slot].addAttempted(rkey) }
         let hostName = host(p, header.host)
@@ -524,6 +542,36 @@ public struct PostfixParser: EventParser, Sendable {
                 clientIP: table[slot].clientIP, status: status))
         counters.events += 1
         return .used
+    }
+
+    /// The text stored for a field that is present when ``eventOutput`` is ``EventOutput/countOnly``: a small
+    /// (inline, never allocated) non-empty string.
+    private static var presentField: String { "-" }
+
+    /// The `String` of a field value stored in the message state, through the string cache; with
+    /// ``EventOutput/countOnly``, ``presentField`` (or `""` for an empty value: an empty sender is the null
+    /// sender).
+    ///
+    /// - Complexity: O(length of the range) with ``EventOutput/events``, O(1) with ``EventOutput/countOnly``.
+    @inline(__always)
+    private mutating func cachedField(_ p: UnsafeRawBufferPointer, _ r: Range<Int>) -> String {
+        if eventOutput == .countOnly { return r.isEmpty ? "" : Self.presentField }
+        return strings.string(p, r)
+    }
+
+    /// The `String` of a field value that rarely repeats (not cached); ``presentField`` / `""` with
+    /// ``EventOutput/countOnly``.
+    ///
+    /// - Complexity: O(length of the range) with ``EventOutput/events``, O(1) with ``EventOutput/countOnly``.
+    @inline(__always)
+    private func field(_ p: UnsafeRawBufferPointer, _ r: Range<Int>) -> String {
+        if eventOutput == .countOnly { return r.isEmpty ? "" : Self.presentField }
+        return Bytes.string(p, r)
+    }
+
+    /// Whether ``resolveAccount(_:)`` finds an account for `m`.
+    private static func hasAccount(_ m: borrowing PostfixMessage) -> Bool {
+        m.account != nil || m.saslUser != nil || m.localUser != nil || m.sender != nil
     }
 
     /// The account of a message: account header, else SASL user, else pickup submitter, else envelope sender.
