@@ -103,8 +103,5 @@ public struct IngestError: Error, CustomStringConvertible, Sendable {
         }
     }
 
-    private static func errnoText(_ code: Int32) -> String {
-        guard let text = strerror(code) else { return "errno \(code)" }
-        return "\(String(cString: text)), errno \(code)"
-    }
+    private static func errnoText(_ code: Int32) -> String { errnoDescription(code) }
 }

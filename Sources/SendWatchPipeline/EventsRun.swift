@@ -108,19 +108,18 @@ struct ParserSet {
     }
 
     mutating func finish(into batch: inout EventBatch) -> ParseCounters {
+        postfix?.finish(into: &batch)
+        exim?.finish(into: &batch)
+        jsonl?.finish(into: &batch)
+        return counters
+    }
+
+    /// The counters of every parser created so far.
+    var counters: ParseCounters {
         var total = ParseCounters()
-        if postfix != nil {
-            postfix?.finish(into: &batch)
-            if let c = postfix?.counters { total.merge(c) }
-        }
-        if exim != nil {
-            exim?.finish(into: &batch)
-            if let c = exim?.counters { total.merge(c) }
-        }
-        if jsonl != nil {
-            jsonl?.finish(into: &batch)
-            if let c = jsonl?.counters { total.merge(c) }
-        }
+        if let c = postfix?.counters { total.merge(c) }
+        if let c = exim?.counters { total.merge(c) }
+        if let c = jsonl?.counters { total.merge(c) }
         return total
     }
 }

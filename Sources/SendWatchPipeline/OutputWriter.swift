@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SendWatchIngest
 
 /// Writes bytes to a file descriptor in large batches, retrying short writes and `EINTR`.
 ///
@@ -56,19 +57,7 @@ public final class OutputWriter {
         guard !buffer.isEmpty else { return }
         defer { buffer.removeAll(keepingCapacity: true) }
         guard writeErrno == nil else { return }
-        buffer.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                // Safe: base address is non-nil for a non-empty buffer, and offset < count.
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    writeErrno = errno
-                    return
-                }
-                offset += n
-            }
-        }
+        writeErrno = buffer.withUnsafeBytes { writeFully(fd, $0).errno }
     }
 }
 
@@ -80,5 +69,5 @@ public struct OutputError: Error, CustomStringConvertible, Sendable {
         self.path = path
         self.errno = errno
     }
-    public var description: String { "cannot write \(path): \(String(cString: strerror(errno)))" }
+    public var description: String { "cannot write \(path): \(errnoDescription(errno))" }
 }

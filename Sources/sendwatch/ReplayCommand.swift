@@ -20,49 +20,17 @@ struct ReplayCommand: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
-    @Option(name: .long, help: "Warm-up: accounts first seen this long after the first event are established (default 1h).")
-    var warmup: String?
-
-    @Option(name: .long, help: "Accounts younger than this are young (default 7d).")
-    var newAccountAge: String?
-
-    @Option(name: .long, help: "Account registry file: one 'account,created_at' per line (RFC 3339 or epoch seconds).")
-    var accounts: String?
+    @OptionGroup var detection: DetectionOptions
 
     @Option(name: .long, help: "Append alerts to this file instead of standard output.")
     var output: String?
 
-    @Option(name: .long, help: "Alert records: sendwatch (schema v1, default) or ocsf (OCSF Detection Finding, class 2004).")
-    var alertFormat: String = "sendwatch"
-
     func run() throws {
-        guard let format = DetectionSink.Format(rawValue: alertFormat) else {
-            throw ValidationError("--alert-format must be sendwatch or ocsf, not '\(alertFormat)'")
-        }
+        let format = try detection.format()
         var configuration = try input.loadConfiguration()
-        if let warmup {
-            guard let s = DurationText.seconds(warmup) else { throw ValidationError("--warmup '\(warmup)' is not a duration like 1h") }
-            configuration.detection.ages.warmupSeconds = s
-        }
-        if let newAccountAge {
-            guard let s = DurationText.seconds(newAccountAge), s > 0 else {
-                throw ValidationError("--new-account-age '\(newAccountAge)' is not a duration like 7d")
-            }
-            configuration.detection.ages.newAccountAgeSeconds = s
-        }
+        try detection.apply(to: &configuration)
         var engine = DetectionEngine(configuration: configuration.detection)
-        if let accounts {
-            let text: String
-            do {
-                text = try String(contentsOfFile: accounts, encoding: .utf8)
-            } catch {
-                throw ValidationError("cannot read --accounts \(accounts): \(error.localizedDescription)")
-            }
-            let (entries, problems) = AccountRegistry.parse(text)
-            for p in problems.prefix(10) { printError("sendwatch: \(accounts): \(p)") }
-            if problems.count > 10 { printError("sendwatch: \(accounts): \(problems.count - 10) more bad lines") }
-            for (account, created) in entries { engine.register(account: account, created: created) }
-        }
+        for (account, created) in try detection.registry() { engine.register(account: account, created: created) }
         let writer = try openOutput(output)
         // The engine and the sink are moved, never copied: a second reference would make the tables copy
         // themselves on their next write.

@@ -63,14 +63,7 @@ struct TailCommand: ParsableCommand {
     @Option(name: .long, help: "Most files followed at once (glob matches); default 64.")
     var maxFiles: Int = 64
 
-    @Option(name: .long, help: "Warm-up: accounts first seen this long after the first event are established (default 1h).")
-    var warmup: String?
-
-    @Option(name: .long, help: "Account registry file: one 'account,created_at' per line.")
-    var accounts: String?
-
-    @Option(name: .long, help: "Alert records: sendwatch (schema v1, default) or ocsf.")
-    var alertFormat: String = "sendwatch"
+    @OptionGroup var detection: DetectionOptions
 
     @Option(name: .long, help: "Log level on stderr: debug, info (default), warning or error.")
     var logLevel: String = "info"
@@ -91,36 +84,20 @@ struct TailCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard let alertFormat = DetectionSink.Format(rawValue: alertFormat) else {
-            throw ValidationError("--alert-format must be sendwatch or ocsf, not '\(self.alertFormat)'")
-        }
+        let alertFormat = try detection.format()
         var input = try InputOptions.parse(config.map { ["--config", $0] } ?? [])
         input.format = format
         input.year = year
         input.timezone = timezone
         var configuration = try input.loadConfiguration()
-        if let warmup {
-            guard let s = DurationText.seconds(warmup) else { throw ValidationError("--warmup '\(warmup)' is not a duration") }
-            configuration.detection.ages.warmupSeconds = s
-        }
+        try detection.apply(to: &configuration)
         guard let interval = DurationText.seconds(checkpointInterval), interval > 0 else {
             throw ValidationError("--checkpoint-interval '\(checkpointInterval)' is not a duration like 30s")
         }
         guard let idle = DurationText.seconds(idleAdvance), idle > 0 else {
             throw ValidationError("--idle-advance '\(idleAdvance)' is not a duration like 10s")
         }
-        var registry: [(String, EventTime)] = []
-        if let accounts {
-            let text: String
-            do {
-                text = try String(contentsOfFile: accounts, encoding: .utf8)
-            } catch {
-                throw ValidationError("cannot read --accounts \(accounts): \(error.localizedDescription)")
-            }
-            let (entries, problems) = AccountRegistry.parse(text)
-            for p in problems.prefix(10) { printError("sendwatch: \(accounts): \(p)") }
-            registry = entries
-        }
+        let registry = try detection.registry()
         var options = TailOptions(patterns: paths)
         options.stateDirectory = state
         options.fromStart = fromStart

@@ -173,3 +173,34 @@ struct TailBackpressureTests {
         #expect(Set(lines).subtracting(reference).isEmpty)
     }
 }
+
+@Suite("Tail command line")
+struct TailCommandLineTests {
+    @Test("Bad tail flags are usage errors (exit 64) naming the flag", arguments: [
+        (["tail"], "<paths>"),
+        (["tail", "--fsync", "sometimes", "/tmp/x.log"], "--fsync"),
+        (["tail", "--poll-interval", "0", "/tmp/x.log"], "--poll-interval"),
+        (["tail", "--max-files", "0", "/tmp/x.log"], "--max-files"),
+        (["tail", "--checkpoint-interval", "soon", "/tmp/x.log"], "--checkpoint-interval"),
+        (["tail", "--alert-format", "xml", "/tmp/x.log"], "--alert-format"),
+        (["tail", "--log-level", "loud", "/tmp/x.log"], "--log-level"),
+    ])
+    func badFlags(arguments: [String], mention: String) throws {
+        let r = try CommandLine.run(arguments)
+        #expect(r.status == 64)
+        #expect(r.stderr.contains(mention))
+    }
+
+    @Test("A damaged checkpoint stops tail with exit 1 and a message naming the file")
+    func damagedCheckpoint() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let state = dir.appendingPathComponent("state")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        try Data("not a checkpoint".utf8).write(to: state.appendingPathComponent("checkpoint"))
+        let r = try CommandLine.run(["tail", "--state", state.path, dir.appendingPathComponent("mail.log").path])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("checkpoint"))
+        #expect(r.stderr.contains("move the file away"))
+    }
+}

@@ -50,13 +50,13 @@ public enum CheckpointFile {
         line += Array("\"body_bytes\":\(body.count),\"body_crc32\":\(crc)}\n".utf8)
         let tmp = path + ".tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw Failure(path: tmp, message: "cannot create: \(errnoText(errno))") }
+        guard fd >= 0 else { throw Failure(path: tmp, message: "cannot create: \(errnoDescription(errno))") }
         var failure: Failure?
         for part in [line, body] where failure == nil {
-            if let e = writeAll(fd, part) { failure = Failure(path: tmp, message: "cannot write: \(errnoText(e))") }
+            if let e = part.withUnsafeBytes({ writeFully(fd, $0).errno }) { failure = Failure(path: tmp, message: "cannot write: \(errnoDescription(e))") }
         }
-        if failure == nil, fsync(fd) != 0 { failure = Failure(path: tmp, message: "fsync failed: \(errnoText(errno))") }
-        if close(fd) != 0, failure == nil { failure = Failure(path: tmp, message: "close failed: \(errnoText(errno))") }
+        if failure == nil, fsync(fd) != 0 { failure = Failure(path: tmp, message: "fsync failed: \(errnoDescription(errno))") }
+        if close(fd) != 0, failure == nil { failure = Failure(path: tmp, message: "close failed: \(errnoDescription(errno))") }
         if let failure {
             _ = unlink(tmp)
             throw failure
@@ -64,7 +64,7 @@ public enum CheckpointFile {
         guard rename(tmp, path) == 0 else {
             let e = errno
             _ = unlink(tmp)
-            throw Failure(path: path, message: "cannot rename \(tmp) over it: \(errnoText(e))")
+            throw Failure(path: path, message: "cannot rename \(tmp) over it: \(errnoDescription(e))")
         }
         syncDirectory(of: path)
     }
@@ -77,11 +77,11 @@ public enum CheckpointFile {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }
-            throw Failure(path: path, message: "cannot open: \(errnoText(errno))")
+            throw Failure(path: path, message: "cannot open: \(errnoDescription(errno))")
         }
         defer { _ = close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw Failure(path: path, message: "cannot stat: \(errnoText(errno))") }
+        guard fstat(fd, &st) == 0 else { throw Failure(path: path, message: "cannot stat: \(errnoDescription(errno))") }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw Failure(path: path, message: "not a regular file") }
         let size = Int(st.st_size)
         guard size <= maxBytes else { throw Failure(path: path, message: "\(size) bytes, more than the \(maxBytes) allowed") }
@@ -94,7 +94,7 @@ public enum CheckpointFile {
             }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw Failure(path: path, message: "cannot read: \(errnoText(errno))")
+                throw Failure(path: path, message: "cannot read: \(errnoDescription(errno))")
             }
             if n == 0 { break }
             got += n
@@ -144,22 +144,6 @@ public enum CheckpointFile {
         return found
     }
 
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
-        bytes.withUnsafeBytes { raw -> Int32? in
-            var offset = 0
-            while offset < raw.count {
-                // Safe: offset < raw.count, so the buffer is non-empty.
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                offset += n
-            }
-            return nil
-        }
-    }
-
     private static func syncDirectory(of path: String) {
         let dir: String
         if let slash = path.lastIndex(of: "/") {
@@ -173,8 +157,4 @@ public enum CheckpointFile {
         _ = close(fd)
     }
 
-    static func errnoText(_ e: Int32) -> String {
-        guard let s = strerror(e) else { return "errno \(e)" }
-        return String(cString: s) + " (errno \(e))"
-    }
 }

@@ -70,11 +70,11 @@ public final class AlertDelivery {
         self.sync = sync
         if let path {
             let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw Failure(path: path, message: "cannot open for appending: \(Self.text(errno))") }
+            guard fd >= 0 else { throw Failure(path: path, message: "cannot open for appending: \(errnoDescription(errno))") }
             var st = stat()
             guard fstat(fd, &st) == 0 else {
                 _ = close(fd)
-                throw Failure(path: path, message: "cannot stat: \(Self.text(errno))")
+                throw Failure(path: path, message: "cannot stat: \(errnoDescription(errno))")
             }
             self.fd = fd
             isFile = (st.st_mode & S_IFMT) == S_IFREG
@@ -128,7 +128,7 @@ public final class AlertDelivery {
         if lineStart < bytes.count {
             // A half line from a crash inside a write: nobody can use it; the whole line comes again.
             guard ftruncate(fd, off_t(start) + off_t(lineStart)) == 0 else {
-                throw Failure(path: name, message: "cannot cut off the partial last line: \(Self.text(errno))")
+                throw Failure(path: name, message: "cannot cut off the partial last line: \(errnoDescription(errno))")
             }
             position = start + Int64(lineStart)
         }
@@ -152,24 +152,12 @@ public final class AlertDelivery {
     /// - Throws: ``Failure`` when the output cannot be written; the batch is kept, and the next call retries it.
     public func flush() throws(Failure) {
         guard !batch.isEmpty else { return }
-        var offset = 0
-        let result: Int32? = batch.withUnsafeBytes { raw -> Int32? in
-            while offset < raw.count {
-                // Safe: offset < raw.count, so the buffer is non-empty.
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                offset += n
-            }
-            return nil
-        }
+        let (offset, result) = batch.withUnsafeBytes { writeFully(fd, $0) }
         if let e = result {
             // Keep what was not written for the retry.
             batch.removeFirst(offset)
             if offset > 0 { position += Int64(offset) }
-            throw Failure(path: name, message: "cannot write: \(Self.text(e))")
+            throw Failure(path: name, message: "cannot write: \(errnoDescription(e))")
         }
         position += Int64(batch.count)
         linesWritten += batchHashes.count
@@ -182,7 +170,7 @@ public final class AlertDelivery {
     /// Makes the written alerts durable before a checkpoint (policy `checkpoint` or `batch`).
     public func syncForCheckpoint() throws(Failure) {
         guard isFile, sync != .never else { return }
-        guard fsync(fd) == 0 else { throw Failure(path: name, message: "fsync failed: \(Self.text(errno))") }
+        guard fsync(fd) == 0 else { throw Failure(path: name, message: "fsync failed: \(errnoDescription(errno))") }
     }
 
     /// Moves the journal aside for the checkpoint being taken (as `alerts.journal.<sequence>`) and starts a new
@@ -254,18 +242,8 @@ public final class AlertDelivery {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(hashes.count * 8)
         for h in hashes { withUnsafeBytes(of: h.littleEndian) { bytes.append(contentsOf: $0) } }
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                // Safe: offset < raw.count.
-                let n = write(journalFD, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += n
-            }
-        }
+        // A journal entry that cannot be written only weakens duplicate detection after a crash.
+        _ = bytes.withUnsafeBytes { writeFully(journalFD, $0) }
         journalEntries += hashes.count
     }
 
@@ -294,8 +272,4 @@ public final class AlertDelivery {
         return out
     }
 
-    static func text(_ e: Int32) -> String {
-        guard let s = strerror(e) else { return "errno \(e)" }
-        return String(cString: s) + " (errno \(e))"
-    }
 }

@@ -129,11 +129,7 @@ final class TailConsumer: FollowedLineConsumer {
     /// reused for another file.
     func retire(stream index: Int) {
         guard index < streams.count else { return }
-        if let c = streams[index] {
-            if let p = c.parsers.postfix { retiredCounters.merge(p.counters) }
-            if let p = c.parsers.exim { retiredCounters.merge(p.counters) }
-            if let p = c.parsers.jsonl { retiredCounters.merge(p.counters) }
-        }
+        if let c = streams[index] { retiredCounters.merge(c.parsers.counters) }
         streams[index] = nil
         names[index] = nil
     }
@@ -183,9 +179,7 @@ final class TailConsumer: FollowedLineConsumer {
         var total = retiredCounters
         for c in streams {
             guard let c else { continue }
-            if let p = c.parsers.postfix { total.merge(p.counters) }
-            if let p = c.parsers.exim { total.merge(p.counters) }
-            if let p = c.parsers.jsonl { total.merge(p.counters) }
+            total.merge(c.parsers.counters)
             if c.unknownFormatLines > 0 { total.rejected[.unknownFormat, default: 0] += c.unknownFormatLines }
         }
         return total

@@ -5,6 +5,7 @@ import Musl
 #endif
 import Foundation
 import Synchronization
+import SendWatchIngest
 
 /// The figures `sendwatch tail` publishes, replaced as a whole once per loop iteration.
 ///
@@ -128,7 +129,7 @@ public final class MetricsServer: Sendable {
             }
         }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw TailError("metrics: cannot create a socket: \(AlertDelivery.text(errno))") }
+        guard fd >= 0 else { throw TailError("metrics: cannot create a socket: \(errnoDescription(errno))") }
         var one: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         let bound = withUnsafePointer(to: &addr) {
@@ -137,7 +138,7 @@ public final class MetricsServer: Sendable {
         guard bound == 0, listen(fd, 16) == 0 else {
             let e = errno
             _ = close(fd)
-            throw TailError("metrics: cannot listen on \(address): \(AlertDelivery.text(e))")
+            throw TailError("metrics: cannot listen on \(address): \(errnoDescription(e))")
         }
         var actual = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)

@@ -89,7 +89,8 @@ public final class TailRun {
     private let consumer: TailConsumer
     /// The engine, kept in the consumer's sink storage.
     private var engine: DetectionEngine {
-        get { consumer.sink.pointee.engine }
+        // `_read`, not `get`: a get would copy the engine (and retain every table) on each read.
+        _read { yield consumer.sink.pointee.engine }
         _modify { yield &consumer.sink.pointee.engine }
     }
     private var totals = TailTotals()
@@ -121,7 +122,7 @@ public final class TailRun {
         self.logger = logger
         if let dir = options.stateDirectory {
             if mkdir(dir, 0o700) != 0 && errno != EEXIST {
-                throw TailError("cannot create state directory \(dir): \(AlertDelivery.text(errno))")
+                throw TailError("cannot create state directory \(dir): \(errnoDescription(errno))")
             }
         }
         do {
