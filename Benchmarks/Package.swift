@@ -18,6 +18,7 @@ let package = Package(
                 .product(name: "SendWatchCore", package: "SendWatch"),
                 .product(name: "SendWatchIngest", package: "SendWatch"),
                 .product(name: "SendWatchFormats", package: "SendWatch"),
+                .product(name: "SendWatchDetect", package: "SendWatch"),
                 .product(name: "SendWatchPipeline", package: "SendWatch"),
             ],
             path: "Benchmarks/Parsing",

@@ -17,8 +17,7 @@ public struct StableHash: Sendable {
 
     /// Mixes in a string's UTF-8 bytes, then a separator byte so that ("ab","c") and ("a","bc") differ.
     public mutating func combine(_ text: String) {
-        var t = text
-        t.withUTF8 { combine(bytes: UnsafeRawBufferPointer($0)) }
+        text.withUTF8Bytes { combine(bytes: UnsafeRawBufferPointer($0)) }
         withUnsafeBytes(of: UInt8(0xFF)) { combine(bytes: $0) }
     }
 

@@ -108,6 +108,19 @@ public struct DetectionEngine: Sendable {
     ///
     /// - Complexity: O(1) amortised in the number of keys; O(exact distinct capacity) when an alert is built.
     public mutating func process(_ event: SendEvent, into alerts: inout [Alert]) {
+        var event = event
+        process(inPlace: &event, into: &alerts)
+    }
+
+    /// Processes `events` in order: the same as ``process(_:into:)`` for each, without copying the events.
+    public mutating func process(_ events: inout EventBatch, into alerts: inout [Alert]) {
+        for i in events.indices { process(inPlace: &events[i], into: &alerts) }
+    }
+
+    /// The body of ``process(_:into:)``. `inout` only so that the caller hands over the event in place: a
+    /// borrowed array element would be copied (a retain and a release per string field) because the compiler
+    /// cannot prove that the calls made here leave the array alone. The event is not changed.
+    private mutating func process(inPlace event: inout SendEvent, into alerts: inout [Alert]) {
         let now = event.time
         if let w = watermark {
             if now.microseconds < w.microseconds - configuration.allowedLatenessSeconds * 1_000_000 {
@@ -214,8 +227,7 @@ public struct DetectionEngine: Sendable {
     /// allocating.
     static func domainHash(_ address: String) -> UInt64 {
         var h = StableHash()
-        var a = address
-        a.withUTF8 { utf8 in
+        address.withUTF8Bytes { utf8 in
             var start = 0
             for (i, b) in utf8.enumerated() where b == UInt8(ascii: "@") { start = i + 1 }
             var v = h.value
@@ -232,8 +244,7 @@ public struct DetectionEngine: Sendable {
     /// A fixed hash of a whole address, ASCII letters folded to lower case, in a namespace apart from domains.
     static func addressHash(_ address: String) -> UInt64 {
         var v: UInt64 = 0x84222325cbf29ce4
-        var a = address
-        a.withUTF8 { utf8 in
+        address.withUTF8Bytes { utf8 in
             for var b in utf8 {
                 if b >= 0x41 && b <= 0x5A { b |= 0x20 }
                 v = (v ^ UInt64(b)) &* 0x100_0000_01b3
@@ -599,8 +610,7 @@ public struct DetectionEngine: Sendable {
     /// Whether a subject starts with a reply or forward marker (`Re:`, `Fwd:`, `AW:`, `Re[2]:` ...): up to 6
     /// ASCII letters, optionally a `[n]` or `(n)` counter, then `:`. Reads at most 16 bytes, allocates nothing.
     package static func isConversation(_ subject: String) -> Bool {
-        var s = subject
-        return s.withUTF8 { utf8 -> Bool in
+        return subject.withUTF8Bytes { utf8 -> Bool in
             var word: UInt64 = 0
             var letters = 0
             var i = 0
@@ -680,8 +690,7 @@ public struct DetectionEngine: Sendable {
     static func slotValueKey(template: UInt64, value: String) -> UInt64 {
         var h = StableHash()
         h.value ^= template
-        var v = value
-        v.withUTF8 { utf8 in
+        value.withUTF8Bytes { utf8 in
             var start = 0
             var end = utf8.count
             while start < end && (utf8[start] == 0x20 || utf8[start] == 0x09) { start += 1 }

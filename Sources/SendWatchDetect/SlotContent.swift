@@ -1,3 +1,5 @@
+import SendWatchCore
+
 /// What a template slot value carries that a name field should not: the signal of scam text typed into a
 /// tenant or display name and echoed by a notification template.
 ///
@@ -49,8 +51,7 @@ public enum SlotContent {
 
     /// The indicators found in `text`.
     public static func indicators(of text: String) -> SlotIndicators {
-        var t = text
-        return t.withUTF8 { indicators(bytes: UnsafeRawBufferPointer($0)) }
+        return text.withUTF8Bytes { indicators(bytes: UnsafeRawBufferPointer($0)) }
     }
 
     /// The score of a set of indicators: strong signals (URL, e-mail, phone, wallet) 2 each, domain and money

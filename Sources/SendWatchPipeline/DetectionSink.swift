@@ -35,8 +35,8 @@ public struct DetectionSink: EventSink {
         self.productVersion = productVersion
     }
 
-    public mutating func accept(_ batch: EventBatch) {
-        for event in batch { engine.process(event, into: &pending) }
+    public mutating func accept(_ batch: inout EventBatch) {
+        engine.process(&batch, into: &pending)
         if !pending.isEmpty { write() }
     }
 

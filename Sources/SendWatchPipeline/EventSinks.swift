@@ -8,7 +8,7 @@ public struct JSONLinesEventSink: EventSink {
 
     public init(output: OutputWriter) { self.output = output }
 
-    public mutating func accept(_ batch: EventBatch) {
+    public mutating func accept(_ batch: inout EventBatch) {
         for event in batch {
             event.writeJSONLine(to: &writer)
         }
@@ -36,7 +36,7 @@ public struct CountingEventSink: EventSink {
     /// Events handed to the sink (by parsers without a count-only mode).
     public private(set) var count = 0
     public init() {}
-    public mutating func accept(_ batch: EventBatch) { count += batch.count }
+    public mutating func accept(_ batch: inout EventBatch) { count += batch.count }
     public mutating func flush() {}
 }
 
@@ -45,6 +45,6 @@ public struct CollectingEventSink: EventSink {
     /// The events, in order.
     public private(set) var events: [SendEvent] = []
     public init() {}
-    public mutating func accept(_ batch: EventBatch) { events.append(contentsOf: batch) }
+    public mutating func accept(_ batch: inout EventBatch) { events.append(contentsOf: batch) }
     public mutating func flush() {}
 }

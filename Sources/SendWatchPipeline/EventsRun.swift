@@ -51,18 +51,27 @@ public struct RunSummary: Sendable {
 
 /// Receives the events of a run, one parsed line's worth at a time.
 public protocol EventSink {
-    /// Takes the events in `batch` (the caller clears it afterwards).
-    mutating func accept(_ batch: EventBatch)
+    /// Takes the events in `batch`. The sink reads them in place or takes the whole array (leaving `batch`
+    /// empty); the caller empties `batch` afterwards either way.
+    ///
+    /// `inout` so that the events are handed over without a copy: reading a borrowed array's elements across
+    /// an opaque call copies each one (a retain and a release per string field).
+    mutating func accept(_ batch: inout EventBatch)
     /// Called at the end of each input and of the run.
     mutating func flush()
     /// What the parsers hand this sink: ``EventOutput/events`` (the default) or, for a sink that only counts,
     /// ``EventOutput/countOnly`` (parsers that support it then count events without making them; the run's
     /// ``RunSummary/events`` is the same either way).
     static var eventOutput: EventOutput { get }
+    /// How many events the parsing stage gathers before it calls ``accept(_:)`` (a batch can pass it by the
+    /// events of one line): 1 (the default) hands over each line's events at once; a sink on another thread
+    /// (``ThreadedSink``) wants large batches. Every event is handed over before ``flush()`` either way.
+    static var preferredBatchCount: Int { get }
 }
 
 extension EventSink {
     public static var eventOutput: EventOutput { .events }
+    public static var preferredBatchCount: Int { 1 }
 }
 
 /// The parsers of a run, one per format, created when first needed and kept for the whole run so that state
@@ -157,7 +166,7 @@ struct ParsingConsumer<Sink: EventSink>: LineConsumer {
     init(parsers: ParserSet, sink: UnsafeMutablePointer<Sink>) {
         self.parsers = parsers
         self.sink = sink
-        batch.reserveCapacity(64)
+        batch.reserveCapacity(max(64, Sink.preferredBatchCount))
     }
 
     mutating func beginInput(format configured: LogFormat?, yearHint: YearHint) {
@@ -177,10 +186,14 @@ struct ParsingConsumer<Sink: EventSink>: LineConsumer {
             return
         }
         _ = parsers.parse(format, line, into: &batch)
-        if !batch.isEmpty {
-            sink.pointee.accept(batch)
-            batch.removeAll(keepingCapacity: true)
-        }
+        if batch.count >= Sink.preferredBatchCount { handOver() }
+    }
+
+    /// Hands the gathered events to the sink.
+    mutating func handOver() {
+        guard !batch.isEmpty else { return }
+        sink.pointee.accept(&batch)
+        batch.removeAll(keepingCapacity: true)
     }
 
     private mutating func detect(_ line: UnsafeRawBufferPointer) {
@@ -208,16 +221,14 @@ struct ParsingConsumer<Sink: EventSink>: LineConsumer {
             line.withUnsafeBytes { raw in
                 _ = parsers.parse(decided, raw, into: &batch)
             }
-            if !batch.isEmpty {
-                sink.pointee.accept(batch)
-                batch.removeAll(keepingCapacity: true)
-            }
+            if batch.count >= Sink.preferredBatchCount { handOver() }
         }
     }
 
     /// Ends an input: settles a format still undecided (a short file).
     mutating func endInput() {
         if format == nil && !held.isEmpty { settle(detector.bestGuess) }
+        handOver()
         sink.pointee.flush()
     }
 }
@@ -288,9 +299,8 @@ public struct EventsRun {
             consumer.endInput()
             summary.inputFormats.append((source.name, consumer.format))
         }
-        var tail: EventBatch = []
-        let counters = consumer.parsers.finish(into: &tail)
-        if !tail.isEmpty { consumer.sink.pointee.accept(tail) }
+        let counters = consumer.parsers.finish(into: &consumer.batch)
+        consumer.handOver()
         consumer.sink.pointee.flush()
         summary.parse = counters
         summary.bytes = framer.bytes

@@ -1,3 +1,5 @@
+import SendWatchCore
+
 /// A streaming, bounded miner that groups subject/notification texts by the fixed template they were made from
 /// and extracts the variable parts (slots).
 ///
@@ -118,8 +120,7 @@ public struct TemplateMiner: Sendable {
     ///   text and *t* template constants.
     public mutating func mine(_ text: String, explicitTemplate: String? = nil) -> TemplateMatch {
         let explicitID = explicitTemplate.map { TemplateID(explicit: $0) }
-        var text = text
-        return text.withUTF8 { buffer in
+        return text.withUTF8Bytes { buffer in
             // The buffer is only used inside this call; slot values are copied out as Strings.
             self.mineBytes(UnsafeRawBufferPointer(buffer), explicitID: explicitID)
         }

@@ -34,13 +34,23 @@ struct ReplayCommand: ParsableCommand {
         let writer = try openOutput(output)
         // The engine and the sink are moved, never copied: a second reference would make the tables copy
         // themselves on their next write.
-        var progress = ProgressSink(DetectionSink(
+        let detectionSink = DetectionSink(
             engine: consume engine, output: writer, format: format,
-            productVersion: SendWatchCommand.configuration.version))
+            productVersion: SendWatchCommand.configuration.version)
         let run = EventsRun(configuration: configuration, fallbackYearHint: input.fallbackYearHint(configuration))
-        let summary = run.run(paths: input.paths, sink: &progress, prefetch: input.prefetch, diagnose: printError)
-        progress.inner.finish()
-        let sink = progress.inner
+        let summary: RunSummary
+        var sink: DetectionSink
+        if input.threadedDetection {
+            // Parsing here, detection on a thread of its own (and decoding on a third for compressed input).
+            var progress = ProgressSink(ThreadedSink(consume detectionSink))
+            summary = run.run(paths: input.paths, sink: &progress, prefetch: input.prefetch, diagnose: printError)
+            sink = progress.inner.finish()
+        } else {
+            var progress = ProgressSink(consume detectionSink)
+            summary = run.run(paths: input.paths, sink: &progress, prefetch: input.prefetch, diagnose: printError)
+            sink = progress.inner
+        }
+        sink.finish()
         let c = sink.engine.counters
         var text = summary.text
         text += "; detection: \(c.youngEvents) events of young accounts, \(c.lateEvents) late events dropped, \(c.timeOutliers) time outliers, "

@@ -132,6 +132,19 @@ struct CommandLine {
         }
     }
 
+    @Test("replay writes the same alerts and summary with and without --single-thread")
+    func replayThreads() throws {
+        for name in ["mixed-s11.postfix.log.zst", "mixed-s12.exim.log.zst"] {
+            let path = TestPaths.dataset(name)
+            let threaded = try CommandLine.run(["replay", path])
+            let single = try CommandLine.run(["replay", "--single-thread", path])
+            #expect(threaded.status == 0)
+            #expect(threaded.stdout.count > 1000)
+            #expect(threaded.stdout == single.stdout)
+            #expect(threaded.stderr == single.stderr)
+        }
+    }
+
     @Test("replay exits 0 when it finds nothing")
     func nothing() throws {
         let r = try CommandLine.run(["replay", TestPaths.dataset("real-postfix-3.7.postfix.log.zst")])

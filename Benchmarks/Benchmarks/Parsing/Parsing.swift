@@ -1,6 +1,7 @@
 import Benchmark
 import Foundation
 import SendWatchCore
+import SendWatchDetect
 import SendWatchFormats
 import SendWatchIngest
 import SendWatchPipeline
@@ -198,5 +199,35 @@ let benchmarks: @Sendable () -> Void = {
         var sink = CountingEventSink()
         let summary = run.run(paths: [zstdFile], sink: &sink) { _ in }
         blackHole(summary.events)
+    }
+
+    // Replay end to end (decode, parse, detect, write alerts to /dev/null) over the bundled labelled Postfix
+    // dataset, whose attacks raise alerts: on one thread, and with decoding and detection on threads of their
+    // own (`sendwatch replay` on 2+ cores). Both write the same alerts.
+    let labelled = datasetPath("mixed-s11.postfix.log.zst")
+    func replay(threads: Int) -> Int {
+        let configuration = Configuration()
+        guard case .success(let output) = OutputWriter.appending(path: "/dev/null") else { fatalError("/dev/null") }
+        let detection = DetectionSink(engine: DetectionEngine(configuration: configuration.detection), output: output)
+        let run = EventsRun(configuration: configuration)
+        var sink: DetectionSink
+        if threads == 1 {
+            sink = detection
+            _ = run.run(paths: [labelled], sink: &sink, prefetch: .off) { _ in }
+        } else {
+            var threaded = ThreadedSink(detection)
+            _ = run.run(paths: [labelled], sink: &threaded, prefetch: .thread) { _ in }
+            sink = threaded.finish()
+        }
+        sink.finish()
+        return sink.alertsWritten
+    }
+
+    Benchmark("End to end: replay of a labelled zstd Postfix log, one thread") { benchmark in
+        blackHole(replay(threads: 1))
+    }
+
+    Benchmark("End to end: replay of a labelled zstd Postfix log, three threads") { benchmark in
+        blackHole(replay(threads: 3))
     }
 }

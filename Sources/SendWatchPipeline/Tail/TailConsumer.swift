@@ -8,8 +8,8 @@ struct TailEventSink: EventSink {
     var engine: DetectionEngine
     var alerts: [Alert] = []
 
-    mutating func accept(_ batch: EventBatch) {
-        for event in batch { engine.process(event, into: &alerts) }
+    mutating func accept(_ batch: inout EventBatch) {
+        engine.process(&batch, into: &alerts)
     }
 
     mutating func flush() {}

@@ -1,0 +1,222 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import SendWatchCore
+public import SendWatchFormats
+
+/// Runs another sink on a thread of its own, so that parsing (the caller's thread) and what the sink does with
+/// the events (detection in `sendwatch replay`) overlap; with a compressed input the decoder thread makes three
+/// stages.
+///
+/// Batches of ``preferredBatchCount`` events are handed over whole (the array moves, no event is copied)
+/// through a queue of at most ``depth`` batches guarded by one mutex: one lock per batch, nothing per event.
+/// The inner sink sees the same batches in the same order and the same ``flush()`` calls as it would on the
+/// caller's thread, so its output is identical.
+///
+/// A batch the inner sink is done with goes back to the caller's thread, which destroys its events there and
+/// reuses the array: the events' strings were made on that thread and are shared with the parser's open
+/// messages, so releasing them on the other thread would bounce their reference counts between the cores and
+/// hand freed memory to the other thread's allocator arena.
+///
+/// Call ``finish()`` once, at the end, to wait for the inner sink to take everything and get it back. Without a
+/// second thread (creation failed) the inner sink runs on the caller's thread.
+///
+/// Memory: at most ``depth`` + 2 batches of events exist, in flight or emptied for reuse.
+public struct ThreadedSink<Inner: EventSink>: EventSink {
+    public static var eventOutput: EventOutput { Inner.eventOutput }
+    /// 512 events: small enough that a batch's array (about 100 KB) stays below glibc's `mmap` threshold.
+    public static var preferredBatchCount: Int { 512 }
+    /// Batches queued for the inner sink at most; the caller waits when the queue is full.
+    public static var depth: Int { 4 }
+
+    private let pipe: BatchPipe<Inner>
+    private var started: Bool
+    /// Emptied arrays ready to be filled.
+    private var spare: [EventBatch] = []
+    #if canImport(Darwin)
+    private var thread: pthread_t?
+    #else
+    private var thread = pthread_t()
+    #endif
+
+    /// Starts the thread that feeds `inner`.
+    public init(_ inner: consuming Inner) {
+        pipe = BatchPipe(inner: inner, depth: Self.depth)
+        let context = Unmanaged.passRetained(pipe as AnyBatchPipe).toOpaque()
+        if pthread_create(&thread, nil, threadedSinkMain, context) == 0 {
+            started = true
+        } else {
+            Unmanaged<AnyBatchPipe>.fromOpaque(context).release()
+            started = false
+        }
+    }
+
+    public mutating func accept(_ batch: inout EventBatch) {
+        guard started else {
+            pipe.inner.accept(&batch)
+            return
+        }
+        // Swapped, never copied: the array must be uniquely referenced when the inner sink reads it in place.
+        var item = BatchPipe<Inner>.Item()
+        swap(&item.batch, &batch)
+        var returned = pipe.push(&item)
+        // Destroy the events of the batches the inner sink is done with here, on the thread that made them, and
+        // keep the arrays for the next batches (at most depth + 2 arrays ever exist: no allocation churn).
+        for i in returned.indices {
+            returned[i].removeAll(keepingCapacity: true)
+            spare.append(EventBatch())
+            swap(&spare[spare.count - 1], &returned[i])
+        }
+        if let last = spare.indices.last {
+            swap(&batch, &spare[last])
+            spare.removeLast()
+        } else {
+            batch.reserveCapacity(Self.preferredBatchCount)
+        }
+    }
+
+    public mutating func flush() {
+        if started {
+            var item = BatchPipe<Inner>.Item(isFlush: true)
+            _ = pipe.push(&item)
+        } else {
+            pipe.inner.flush()
+        }
+    }
+
+    /// Waits until the inner sink has taken every batch and flush, stops the thread, and returns the inner sink.
+    /// Call once; the sink takes no events afterwards.
+    public mutating func finish() -> Inner {
+        if started {
+            pipe.close()
+            #if canImport(Darwin)
+            if let thread { pthread_join(thread, nil) }
+            #else
+            pthread_join(thread, nil)
+            #endif
+            started = false
+            _ = pipe.takeReturned()
+        }
+        return pipe.inner
+    }
+}
+
+/// The non-generic face of ``BatchPipe`` that the thread's C entry point can call.
+class AnyBatchPipe: @unchecked Sendable {
+    func drain() {}
+}
+
+/// The thread's entry point: `context` is a retained ``AnyBatchPipe``.
+private func threadedSinkMain(_ context: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+    guard let context else { return nil }
+    let pipe = Unmanaged<AnyBatchPipe>.fromOpaque(context).takeRetainedValue()
+    pipe.drain()
+    return nil
+}
+
+/// The queue between the caller's thread and the sink's thread (a ring of ``depth`` items), and the inner sink
+/// itself.
+///
+/// `@unchecked Sendable`: `slots`, the counters, `returned` and `closed` are accessed only under `mutex`;
+/// `inner` is used by the sink's thread from its start until it is joined, and by the caller's thread only
+/// when there is no such thread or after the join.
+final class BatchPipe<Inner: EventSink>: AnyBatchPipe, @unchecked Sendable {
+    /// One queued item: a batch, or (``isFlush``) a ``EventSink/flush()`` call. A struct taken out with
+    /// `swap`, so the batch's array moves and stays uniquely referenced (the inner sink then reads it in place).
+    struct Item {
+        var batch: EventBatch = []
+        var isFlush = false
+    }
+
+    var inner: Inner
+    private var slots: [Item]
+    private var produced = 0
+    private var consumed = 0
+    private var returned: [EventBatch] = []
+    private var closed = false
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let notEmpty: UnsafeMutablePointer<pthread_cond_t>
+    private let notFull: UnsafeMutablePointer<pthread_cond_t>
+
+    init(inner: consuming Inner, depth: Int) {
+        self.inner = inner
+        slots = Array(repeating: Item(), count: max(1, depth))
+        mutex = .allocate(capacity: 1)
+        notEmpty = .allocate(capacity: 1)
+        notFull = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(notEmpty, nil)
+        pthread_cond_init(notFull, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(notFull)
+        pthread_cond_destroy(notEmpty)
+        pthread_mutex_destroy(mutex)
+        notFull.deallocate()
+        notEmpty.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Queues `item`, waiting while the queue is full; returns the batches the sink has finished since the last
+    /// call (with their events, for the caller to destroy).
+    func push(_ item: inout Item) -> [EventBatch] {
+        pthread_mutex_lock(mutex)
+        while produced - consumed == slots.count { pthread_cond_wait(notFull, mutex) }
+        swap(&slots[produced % slots.count], &item)
+        produced += 1
+        var done: [EventBatch] = []
+        swap(&done, &returned)
+        pthread_cond_signal(notEmpty)
+        pthread_mutex_unlock(mutex)
+        return done
+    }
+
+    /// The finished batches not yet handed back.
+    func takeReturned() -> [EventBatch] {
+        pthread_mutex_lock(mutex)
+        var done: [EventBatch] = []
+        swap(&done, &returned)
+        pthread_mutex_unlock(mutex)
+        return done
+    }
+
+    /// Tells the sink's thread to stop once the queue is empty.
+    func close() {
+        pthread_mutex_lock(mutex)
+        closed = true
+        pthread_cond_signal(notEmpty)
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// The sink's thread: takes items in order until the queue is closed and empty.
+    override func drain() {
+        while true {
+            pthread_mutex_lock(mutex)
+            while consumed == produced && !closed { pthread_cond_wait(notEmpty, mutex) }
+            if consumed == produced {
+                pthread_mutex_unlock(mutex)
+                return
+            }
+            var item = Item()
+            swap(&item, &slots[consumed % slots.count])
+            consumed += 1
+            pthread_cond_signal(notFull)
+            pthread_mutex_unlock(mutex)
+
+            if item.isFlush {
+                inner.flush()
+            } else {
+                inner.accept(&item.batch)
+                pthread_mutex_lock(mutex)
+                returned.append(EventBatch())
+                swap(&returned[returned.count - 1], &item.batch)
+                pthread_mutex_unlock(mutex)
+            }
+        }
+    }
+}
