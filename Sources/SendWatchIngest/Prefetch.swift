@@ -21,7 +21,7 @@ public enum Prefetch: Hashable, Sendable {
     case automatic
 
     /// The number of chunk buffers the decoder thread cycles through: memory is `chunkCount × chunkBytes`.
-    public static let chunkCount = 3
+    public static let chunkCount = 6
 
     /// Processors online (`sysconf(_SC_NPROCESSORS_ONLN)`), at least 1.
     public static var onlineCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
@@ -40,6 +40,8 @@ public enum Prefetch: Hashable, Sendable {
 ///
 /// The producer fills chunk `produced % n` while `produced - consumed < n`; the consumer reads chunk
 /// `consumed % n` while `consumed < produced`. Counters and chunk descriptions change only under `mutex`;
+/// a producer waiting for a free chunk is woken only once half the ring is free, so that it decodes several
+/// chunks per wake-up instead of one (each wake-up of a sleeping thread costs microseconds of kernel time);
 /// a buffer's bytes are written by the producer before it publishes the chunk and read by the consumer
 /// before it releases it, so the mutex orders every access.
 final class ChunkRing: @unchecked Sendable {
@@ -60,6 +62,10 @@ final class ChunkRing: @unchecked Sendable {
     var produced = 0
     var consumed = 0
     var cancelled = false
+    /// Whether the producer waits for a free chunk (the consumer then wakes it once half the ring is free).
+    var producerWaiting = false
+    /// Whether the consumer waits for a chunk.
+    var consumerWaiting = false
     /// The source the producer reads; valid until the producer is joined (see ``readLinesPrefetching``).
     let source: UnsafeMutablePointer<InputSource>
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
@@ -96,7 +102,11 @@ final class ChunkRing: @unchecked Sendable {
         let n = buffers.count
         while true {
             pthread_mutex_lock(mutex)
-            while produced - consumed == n && !cancelled { pthread_cond_wait(emptied, mutex) }
+            while produced - consumed == n && !cancelled {
+                producerWaiting = true
+                pthread_cond_wait(emptied, mutex)
+            }
+            producerWaiting = false
             let stop = cancelled
             let index = produced % n
             pthread_mutex_unlock(mutex)
@@ -122,7 +132,7 @@ final class ChunkRing: @unchecked Sendable {
             pthread_mutex_lock(mutex)
             chunks[index] = chunk
             produced += 1
-            pthread_cond_signal(filled)
+            if consumerWaiting { pthread_cond_signal(filled) }
             pthread_mutex_unlock(mutex)
             if last { return }
         }
@@ -131,7 +141,11 @@ final class ChunkRing: @unchecked Sendable {
     /// The next chunk in order, waiting for the producer; its buffer stays valid until ``release()``.
     func next() -> (bytes: UnsafeRawBufferPointer, chunk: Chunk) {
         pthread_mutex_lock(mutex)
-        while consumed == produced { pthread_cond_wait(filled, mutex) }
+        while consumed == produced {
+            consumerWaiting = true
+            pthread_cond_wait(filled, mutex)
+        }
+        consumerWaiting = false
         let index = consumed % buffers.count
         let chunk = chunks[index]
         pthread_mutex_unlock(mutex)
@@ -142,7 +156,7 @@ final class ChunkRing: @unchecked Sendable {
     func release() {
         pthread_mutex_lock(mutex)
         consumed += 1
-        pthread_cond_signal(emptied)
+        if producerWaiting && produced - consumed <= buffers.count / 2 { pthread_cond_signal(emptied) }
         pthread_mutex_unlock(mutex)
     }
 

@@ -14,6 +14,8 @@ public import SendWatchFormats
 ///
 /// Batches of ``preferredBatchCount`` events are handed over whole (the array moves, no event is copied)
 /// through a queue of at most ``depth`` batches guarded by one mutex: one lock per batch, nothing per event.
+/// A side that waits is woken only once half the queue is ready for it (or at a flush or the end), so each
+/// wake-up, which costs microseconds of kernel time on a busy machine, serves several batches.
 /// The inner sink sees the same batches in the same order and the same ``flush()`` calls as it would on the
 /// caller's thread, so its output is identical.
 ///
@@ -31,7 +33,7 @@ public struct ThreadedSink<Inner: EventSink>: EventSink {
     /// 512 events: small enough that a batch's array (about 100 KB) stays below glibc's `mmap` threshold.
     public static var preferredBatchCount: Int { 512 }
     /// Batches queued for the inner sink at most; the caller waits when the queue is full.
-    public static var depth: Int { 4 }
+    public static var depth: Int { 8 }
 
     private let pipe: BatchPipe<Inner>
     private var started: Bool
@@ -138,6 +140,8 @@ final class BatchPipe<Inner: EventSink>: AnyBatchPipe, @unchecked Sendable {
     private var consumed = 0
     private var returned: [EventBatch] = []
     private var closed = false
+    private var consumerWaiting = false
+    private var producerWaiting = false
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let notEmpty: UnsafeMutablePointer<pthread_cond_t>
     private let notFull: UnsafeMutablePointer<pthread_cond_t>
@@ -166,12 +170,17 @@ final class BatchPipe<Inner: EventSink>: AnyBatchPipe, @unchecked Sendable {
     /// call (with their events, for the caller to destroy).
     func push(_ item: inout Item) -> [EventBatch] {
         pthread_mutex_lock(mutex)
-        while produced - consumed == slots.count { pthread_cond_wait(notFull, mutex) }
+        while produced - consumed == slots.count {
+            producerWaiting = true
+            pthread_cond_wait(notFull, mutex)
+        }
+        producerWaiting = false
+        let isFlush = item.isFlush
         swap(&slots[produced % slots.count], &item)
         produced += 1
         var done: [EventBatch] = []
         swap(&done, &returned)
-        pthread_cond_signal(notEmpty)
+        if consumerWaiting && (isFlush || produced - consumed >= slots.count / 2) { pthread_cond_signal(notEmpty) }
         pthread_mutex_unlock(mutex)
         return done
     }
@@ -197,7 +206,11 @@ final class BatchPipe<Inner: EventSink>: AnyBatchPipe, @unchecked Sendable {
     override func drain() {
         while true {
             pthread_mutex_lock(mutex)
-            while consumed == produced && !closed { pthread_cond_wait(notEmpty, mutex) }
+            while consumed == produced && !closed {
+                consumerWaiting = true
+                pthread_cond_wait(notEmpty, mutex)
+            }
+            consumerWaiting = false
             if consumed == produced {
                 pthread_mutex_unlock(mutex)
                 return
@@ -205,7 +218,7 @@ final class BatchPipe<Inner: EventSink>: AnyBatchPipe, @unchecked Sendable {
             var item = Item()
             swap(&item, &slots[consumed % slots.count])
             consumed += 1
-            pthread_cond_signal(notFull)
+            if producerWaiting && produced - consumed <= slots.count / 2 { pthread_cond_signal(notFull) }
             pthread_mutex_unlock(mutex)
 
             if item.isFlush {

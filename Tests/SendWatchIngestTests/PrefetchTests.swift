@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import SendWatchIngest
 import Testing
 
@@ -65,6 +70,19 @@ struct PrefetchTests {
         }
     }
 
+    @Test("A consumer slower than the decoder: the decoder waits for free chunks, is woken, and nothing is lost")
+    func slowConsumer() throws {
+        let text = sampleText(lines: 20_000, seed: 11)
+        let path = directory.write("slow.zst", Compress.zstdFrame(text))
+        var source = try InputSource.open(path: path)
+        var framer = LineFramer(maxLineBytes: 300)
+        var consumer = SlowConsumer()
+        try readLines(from: &source, framer: &framer, into: &consumer, chunkBytes: 1024, prefetch: .thread)
+        let expected = try readAll(path, prefetch: .off, chunkBytes: 1024)
+        #expect(consumer.inner.lines == expected.lines)
+        #expect(consumer.inner.lines.count > 19_000)
+    }
+
     @Test("Automatic prefetch: a thread only for compressed inputs on two or more cores", arguments: [
         (Compression.none, 8, Prefetch.off), (.zstd, 8, .thread), (.gzip, 2, .thread), (.zstd, 1, .off),
     ])
@@ -81,5 +99,14 @@ struct PrefetchTests {
         for _ in 0..<200 {
             #expect(try readAll(path, prefetch: .thread, chunkBytes: 512).lines == expected)
         }
+    }
+}
+
+/// Collects lines and pauses now and then, so that the decoder thread fills every chunk and waits.
+private struct SlowConsumer: LineConsumer {
+    var inner = CollectingConsumer()
+    mutating func consume(line: UnsafeRawBufferPointer) {
+        inner.consume(line: line)
+        if inner.lines.count % 500 == 0 { usleep(2_000) }
     }
 }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 import SendWatchCore
 import SendWatchDetect
@@ -89,6 +94,36 @@ struct ThreadedSinkTests {
         #expect(inner.alertsByKind == direct.alertsByKind)
     }
 
+    @Test("A slow inner sink, a slow caller, and flushes between them: every event and flush in order",
+          arguments: [InnerPace.slow, .fast])
+    fileprivate func paces(_ pace: InnerPace) {
+        var threaded = ThreadedSink(PacedSink(pace: pace))
+        var expectedFlushes: [Int] = []
+        var sent = 0
+        var next = 0
+        for round in 0..<300 {
+            var batch: EventBatch = []
+            for _ in 0..<(round % 7 == 0 ? 1 : 40) {
+                batch.append(SendEvent(
+                    time: EventTime(seconds: 1_800_000_000 + Int64(next)), account: "a\(next % 13)",
+                    accountSource: .authenticated, sender: "", recipient: "r\(next)@example.org", status: .sent))
+                next += 1
+            }
+            sent += batch.count
+            threaded.accept(&batch)
+            if round % 11 == 0 {
+                threaded.flush()
+                expectedFlushes.append(sent)
+            }
+            // The caller is the slow side now and then: the inner sink waits with less than half a queue.
+            if pace == .fast && round % 5 == 0 { usleep(300) }
+        }
+        let inner = threaded.finish()
+        #expect(inner.recording.events.count == sent)
+        #expect(inner.recording.events.map(\.recipient) == (0..<sent).map { "r\($0)@example.org" })
+        #expect(inner.recording.flushes == expectedFlushes)
+    }
+
     @Test("finish() with nothing handed over returns the inner sink untouched")
     func empty() {
         var threaded = ThreadedSink(RecordingSink())
@@ -97,4 +132,19 @@ struct ThreadedSinkTests {
         #expect(inner.events.isEmpty)
         #expect(inner.flushes == [0])
     }
+}
+
+fileprivate enum InnerPace: Sendable { case slow, fast }
+
+/// A recording sink that takes its time over each batch when `pace` is slow, so the caller fills the queue.
+private struct PacedSink: EventSink {
+    var pace: InnerPace
+    var recording = RecordingSink()
+
+    mutating func accept(_ batch: inout EventBatch) {
+        if pace == .slow { usleep(200) }
+        recording.accept(&batch)
+    }
+
+    mutating func flush() { recording.flush() }
 }
