@@ -111,13 +111,25 @@ func measureParsing<P: EventParser>(_ parser: inout P, _ lines: LineSet, _ bench
     blackHole(parser.counters.events)
 }
 
+/// How far a run's p90 may fall behind the checked-in threshold (`Thresholds/6.3`, written by `thresholds
+/// update`) before `thresholds check` fails: allocations are nearly exact; time and memory vary on a shared
+/// 2-core machine by up to a third between runs, so only larger regressions fail.
+var checkedThresholds: [BenchmarkMetric: BenchmarkThresholds] {
+    [
+        .mallocCountTotal: .init(relative: [.p90: 5.0]),
+        .wallClock: .init(relative: [.p90: 50.0]),
+        .peakMemoryResident: .init(relative: [.p90: 25.0]),
+    ]
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .mallocCountTotal, .peakMemoryResident],
         timeUnits: .milliseconds,
         warmupIterations: 1,
         maxDuration: .seconds(3),
-        maxIterations: 30
+        maxIterations: 30,
+        thresholds: checkedThresholds
     )
 
     let postfix = loadLines("real-postfix-3.7.postfix.log.zst", minLines: 200_000)
@@ -125,7 +137,8 @@ let benchmarks: @Sendable () -> Void = {
     let jsonl = loadLines("notify-sample.jsonl.log.zst", minLines: 100_000)
     let postfixText = postfix.text
 
-    Benchmark("Framing: LineFramer over a plain Postfix log in 256 KiB chunks") { benchmark in
+    // LineFramer over a plain Postfix log in 256 KiB chunks.
+    Benchmark("Framing:LineFramer-256KiB-chunks") { benchmark in
         var framer = LineFramer()
         var consumer = CountingConsumer()
         postfixText.withUnsafeBytes { raw in
@@ -140,30 +153,35 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(consumer.lines)
     }
 
-    Benchmark("Postfix: parse and join by queue id") { benchmark in
+    // Postfix parsing and the join by queue id.
+    Benchmark("Postfix:parse-and-join") { benchmark in
         var parser = PostfixParser()
         parser.beginInput(yearHint: .year(2026))
         measureParsing(&parser, postfix, benchmark)
     }
 
-    Benchmark("Postfix: parse and join by queue id, counting only") { benchmark in
+    // Postfix parsing and the join by queue id, counting only.
+    Benchmark("Postfix:parse-and-join-count-only") { benchmark in
         var parser = PostfixParser()
         parser.eventOutput = .countOnly
         parser.beginInput(yearHint: .year(2026))
         measureParsing(&parser, postfix, benchmark)
     }
 
-    Benchmark("Exim: parse and join by message id") { benchmark in
+    // Exim parsing and the join by message id.
+    Benchmark("Exim:parse-and-join") { benchmark in
         var parser = EximParser()
         measureParsing(&parser, exim, benchmark)
     }
 
-    Benchmark("JSON lines: scan and map") { benchmark in
+    // JSON-lines scanning and field mapping.
+    Benchmark("JSONLines:scan-and-map") { benchmark in
         var parser = JSONLinesParser()
         measureParsing(&parser, jsonl, benchmark)
     }
 
-    Benchmark("Events: JSON-lines encoding of Postfix events") { benchmark in
+    // JSON-lines encoding of Postfix events.
+    Benchmark("Events:JSON-lines-encoding") { benchmark in
         var parser = PostfixParser()
         parser.beginInput(yearHint: .year(2026))
         var events: EventBatch = []
@@ -180,7 +198,8 @@ let benchmarks: @Sendable () -> Void = {
 
     let zstdFile = repeatedZstdFile("real-postfix-3.7.postfix.log.zst", copies: 50)
 
-    Benchmark("Ingest: zstd decompress and frame (multi-frame file)") { benchmark in
+    // zstd decompression and framing of a multi-frame file.
+    Benchmark("Ingest:zstd-decompress-and-frame") { benchmark in
         var consumer = CountingConsumer()
         do {
             var source = try InputSource.open(path: zstdFile)
@@ -192,7 +211,8 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(consumer.lines)
     }
 
-    Benchmark("End to end: events --count-only on a zstd Postfix log") { benchmark in
+    // `events --count-only` end to end on a zstd Postfix log.
+    Benchmark("EndToEnd:events-count-only") { benchmark in
         var configuration = Configuration()
         configuration.year = 2026
         let run = EventsRun(configuration: configuration)
@@ -223,11 +243,13 @@ let benchmarks: @Sendable () -> Void = {
         return sink.alertsWritten
     }
 
-    Benchmark("End to end: replay of a labelled zstd Postfix log, one thread") { benchmark in
+    // `replay --single-thread` end to end on a labelled zstd Postfix log.
+    Benchmark("EndToEnd:replay-one-thread") { benchmark in
         blackHole(replay(threads: 1))
     }
 
-    Benchmark("End to end: replay of a labelled zstd Postfix log, three threads") { benchmark in
+    // `replay` end to end on a labelled zstd Postfix log, on three threads.
+    Benchmark("EndToEnd:replay-three-threads") { benchmark in
         blackHole(replay(threads: 3))
     }
 }
