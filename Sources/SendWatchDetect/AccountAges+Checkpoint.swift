@@ -146,22 +146,29 @@ extension AccountAges {
 
     /// Rebuilds the ages with `configuration` and the saved state.
     ///
-    /// - Throws: ``DetectionCheckpointError`` when the table or filter size differs from what `configuration`
-    ///   makes (a different ``Configuration/maxTrackedAccounts`` or ``Configuration/rememberedFilterBits``), or
-    ///   more accounts are tracked than it allows.
+    /// - Throws: ``DetectionCheckpointError`` when the table is larger than `configuration` lets it grow or the
+    ///   filter size differs from what it makes (a different ``Configuration/maxTrackedAccounts`` or
+    ///   ``Configuration/rememberedFilterBits``), or more accounts are tracked than it allows.
     public init(configuration: Configuration, restoring checkpoint: Checkpoint) throws {
         self.init(configuration: configuration)
-        guard checkpoint.slotCount == keys.count, checkpoint.filterWords == filter.count else {
+        let maximum = Self.maximumSlots(configuration)
+        guard checkpoint.slotCount <= maximum, checkpoint.filterWords == filter.count else {
             throw DetectionCheckpointError(
                 "account ages: table of \(checkpoint.slotCount) slots and filter of \(checkpoint.filterWords) words, "
-                    + "the configuration makes \(keys.count) and \(filter.count)")
+                    + "the configuration allows \(maximum) and makes \(filter.count)")
         }
         guard checkpoint.tracked <= configuration.maxTrackedAccounts else {
             throw DetectionCheckpointError(
                 "account ages: \(checkpoint.tracked) tracked, maxTrackedAccounts is \(configuration.maxTrackedAccounts)")
         }
         registry = Dictionary(uniqueKeysWithValues: zip(checkpoint.registryKeys, checkpoint.registryCreated))
-        // The arrays were made zeroed at the configured sizes (checked equal to the saved ones above).
+        // The saved table's size (a power of two, checked when decoded); zeroed, then the saved slots.
+        if checkpoint.slotCount != keys.count {
+            keys = [UInt64](repeating: 0, count: checkpoint.slotCount)
+            firstSeen = [Int64](repeating: 0, count: checkpoint.slotCount)
+            flags = [UInt8](repeating: 0, count: checkpoint.slotCount)
+            mask = checkpoint.slotCount - 1
+        }
         for (j, i) in checkpoint.slotIndices.enumerated() {
             keys[Int(i)] = checkpoint.slotKeys[j]
             firstSeen[Int(i)] = checkpoint.slotFirstSeen[j]

@@ -41,9 +41,11 @@ public struct AccountAge: Sendable, Equatable {
 /// forgotten: if it comes back it is young again, with its age measured from its return (it cannot look older
 /// than it is). ``evictions`` counts evictions.
 ///
-/// Memory: 17 bytes per table slot (key, first-seen time, flags); the slot count is the power of two at least
-/// twice ``Configuration/maxTrackedAccounts``, so about 36 MB for the default 1 M, plus the filter (2 MB by
-/// default) and the registry.
+/// Memory: 17 bytes per table slot (key, first-seen time, flags). The table starts at ``initialSlots`` slots
+/// and doubles whenever it would pass half full, up to ``maximumSlots``: the power of two at least twice
+/// ``Configuration/maxTrackedAccounts`` (about 36 MB for the default 1 M). So a deployment with 20,000 accounts
+/// uses 1 MB, which also stays in the processor's cache (a table sized for a million accounts from the start
+/// made every lookup a cache miss). Plus the filter (2 MB by default) and the registry.
 public struct AccountAges: Sendable {
     /// Settings; times in seconds of event time.
     public struct Configuration: Sendable, Equatable {
@@ -88,10 +90,20 @@ public struct AccountAges: Sendable {
     private static let seen: UInt8 = 2
     private static let established: UInt8 = 4
 
-    public init(configuration: Configuration = .init()) {
-        self.configuration = configuration
+    /// Slots the table starts with (fewer when ``maximumSlots`` is smaller).
+    static var initialSlots: Int { 1024 }
+
+    /// The most slots the table grows to: the power of two at least twice ``Configuration/maxTrackedAccounts``
+    /// (at least 16).
+    static func maximumSlots(_ configuration: Configuration) -> Int {
         var size = 16
         while size < max(1, configuration.maxTrackedAccounts) * 2 { size <<= 1 }
+        return size
+    }
+
+    public init(configuration: Configuration = .init()) {
+        self.configuration = configuration
+        let size = min(Self.initialSlots, Self.maximumSlots(configuration))
         keys = [UInt64](repeating: 0, count: size)
         firstSeen = [Int64](repeating: 0, count: size)
         flags = [UInt8](repeating: 0, count: size)
@@ -152,6 +164,10 @@ public struct AccountAges: Sendable {
             // The eviction may have moved entries: find the free slot again.
             i = Int(truncatingIfNeeded: hash >> 7) & mask
             while flags[i] & Self.used != 0 { i = (i + 1) & mask }
+        } else if (tracked + 1) * 2 > keys.count && keys.count < Self.maximumSlots(configuration) {
+            resize(to: keys.count * 2)
+            i = Int(truncatingIfNeeded: hash >> 7) & mask
+            while flags[i] & Self.used != 0 { i = (i + 1) & mask }
         }
         keys[i] = hash
         firstSeen[i] = now.seconds
@@ -179,6 +195,29 @@ public struct AccountAges: Sendable {
             i = (i + 1) & mask
         }
         return remembered(hash) ? AccountAge(isYoung: false, ageSeconds: nil, basis: .remembered) : nil
+    }
+
+    /// Moves every entry into a table of `size` slots (a power of two that holds them at most half full).
+    ///
+    /// - Complexity: O(old slots + new slots).
+    mutating func resize(to size: Int) {
+        var newKeys = [UInt64](repeating: 0, count: size)
+        var newFirstSeen = [Int64](repeating: 0, count: size)
+        var newFlags = [UInt8](repeating: 0, count: size)
+        let newMask = size - 1
+        for j in keys.indices where flags[j] & Self.used != 0 {
+            var i = Int(truncatingIfNeeded: keys[j] >> 7) & newMask
+            while newFlags[i] & Self.used != 0 { i = (i + 1) & newMask }
+            newKeys[i] = keys[j]
+            newFirstSeen[i] = firstSeen[j]
+            newFlags[i] = flags[j]
+        }
+        keys = newKeys
+        firstSeen = newFirstSeen
+        flags = newFlags
+        mask = newMask
+        // The sweep only runs at the bound, where the table no longer grows; start it over.
+        hand = 0
     }
 
     /// CLOCK sweep: clear "seen" bits until an unseen entry is found, then evict it.
@@ -257,5 +296,9 @@ public struct AccountAges: Sendable {
             }
         }
         return count == tracked && tracked <= configuration.maxTrackedAccounts
+            && (tracked * 2 <= keys.count || keys.count == Self.maximumSlots(configuration))
     }
+
+    /// The table's current slot count; for tests.
+    public var _slotCount: Int { keys.count }
 }

@@ -54,7 +54,7 @@ extension DetectionEngine {
     ///
     /// - Throws: ``DetectionCheckpointError`` when the state does not fit `configuration`: different table
     ///   bounds (the memory budget), a window, exact capacity, bucket count or baseline setting that differs
-    ///   from the one the configuration gives new entries, a different first-seen table or filter size, or more
+    ///   from the one the configuration gives new entries, a first-seen table larger than the configured bound allows or a different filter size, or more
     ///   open alerts than allowed; ``TemplateCheckpointError`` when the miner's state does not fit
     ///   ``DetectionConfiguration/miner``.
     /// - Complexity: O(state).

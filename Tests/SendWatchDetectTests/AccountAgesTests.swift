@@ -54,6 +54,38 @@ import Testing
         #expect(back.isYoung)
     }
 
+    @Test("The table starts small and doubles as accounts arrive, keeping every age, up to the bound")
+    func growth() {
+        let configuration = AccountAges.Configuration(warmupSeconds: 10, newAccountAgeSeconds: 1_000_000, maxTrackedAccounts: 10_000)
+        var ages = AccountAges(configuration: configuration)
+        let t0: Int64 = 1_000_000
+        #expect(ages._slotCount == 1024)
+        _ = ages.observe(account: "warm", created: nil, at: EventTime(seconds: t0))
+        var sizes: [Int] = []
+        for i in 0..<10_000 {
+            _ = ages.observe(account: "acct\(i)", created: nil, at: EventTime(seconds: t0 + 20 + Int64(i)))
+            if sizes.last != ages._slotCount {
+                sizes.append(ages._slotCount)
+                #expect(ages._checkInvariants())
+            }
+        }
+        // Doubled whenever it would pass half full, up to the power of two at least twice the bound.
+        #expect(sizes == [1024, 2048, 4096, 8192, 16384, 32768])
+        #expect(ages.evictions == 1 && ages.tracked == 10_000)
+        let now = EventTime(seconds: t0 + 50_000)
+        var kept = 0
+        for i in 0..<10_000 {
+            guard let a = ages.peek(account: "acct\(i)", at: now) else { continue }
+            kept += 1
+            #expect(a == AccountAge(isYoung: true, ageSeconds: 50_000 - 20 - Int64(i), basis: .firstSeen))
+        }
+        #expect(kept == 9_999)
+        // At the bound the table stays as it is and evicts.
+        for i in 0..<2_000 { _ = ages.observe(account: "more\(i)", created: nil, at: EventTime(seconds: t0 + 60_000 + Int64(i))) }
+        #expect(ages._slotCount == 32768 && ages.tracked == 10_000 && ages.evictions == 2_001)
+        #expect(ages._checkInvariants())
+    }
+
     @Test("Random operations keep the table consistent with a model")
     func model() {
         var ages = AccountAges(configuration: .init(warmupSeconds: 0, newAccountAgeSeconds: 1_000_000, maxTrackedAccounts: 200))

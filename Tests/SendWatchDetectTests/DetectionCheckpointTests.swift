@@ -177,7 +177,7 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
             { $0.swarm.windowSeconds = 7200 },
             { $0.swarm.baselineHalfLifeWindows = 12 },
             { $0.maxAlertAccounts = 500 },
-            { $0.ages.maxTrackedAccounts = 1000 },
+            { $0.ages.maxTrackedAccounts = 100 },
             { $0.ages.rememberedFilterBits = 1 << 20 },
             { $0.fanIn.windowSeconds = 7200 },
             { $0.slots.windowSeconds = 3600 },
@@ -192,6 +192,8 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
         var other = c
         other.swarm.minYoungAccounts = 5
         other.lifecycle.cooldownSeconds = 600
+        // A higher bound on tracked accounts: the saved first-seen table fits and grows from there.
+        other.ages.maxTrackedAccounts = 1000
         _ = try DetectionEngine(configuration: other, restoring: saved)
     }
 
@@ -275,6 +277,34 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
             #expect(a.observe(account: name, created: nil, at: now) == b.observe(account: name, created: nil, at: now))
         }
         #expect(try encodedState(a.checkpoint()) == encodedState(b.checkpoint()))
+    }
+
+    @Test("Account ages saved while the table is still growing continue identically; a table too large is refused")
+    func accountAgesGrowing() throws {
+        let configuration = AccountAges.Configuration(warmupSeconds: 600, maxTrackedAccounts: 20_000, rememberedFilterBits: 1 << 10)
+        var a = AccountAges(configuration: configuration)
+        var rng = Rng(state: 5)
+        var t: Int64 = 1_800_000_000
+        for _ in 0..<3000 {
+            t += Int64(rng.below(3))
+            _ = a.observe(account: "acct-\(rng.below(30_000))", created: nil, at: EventTime(seconds: t))
+        }
+        #expect(a._slotCount > 1024 && a._slotCount < 65536)
+        var b = try AccountAges(configuration: configuration, restoring: roundTrip(a.checkpoint()))
+        #expect(b._slotCount == a._slotCount && b._checkInvariants())
+        for _ in 0..<30_000 {
+            t += Int64(rng.below(3))
+            let name = "acct-\(rng.below(30_000))"
+            let now = EventTime(seconds: t)
+            #expect(a.observe(account: name, created: nil, at: now) == b.observe(account: name, created: nil, at: now))
+        }
+        #expect(a._slotCount == 65536 && a.evictions > 0)
+        #expect(try encodedState(a.checkpoint()) == encodedState(b.checkpoint()))
+        // A configuration with a smaller bound cannot hold the saved table.
+        let smaller = AccountAges.Configuration(warmupSeconds: 600, maxTrackedAccounts: 1_000, rememberedFilterBits: 1 << 10)
+        #expect(throws: DetectionCheckpointError.self) {
+            try AccountAges(configuration: smaller, restoring: roundTrip(a.checkpoint()))
+        }
     }
 
     @Test("An alert with nested evidence round-trips exactly, and deep nesting is refused")
