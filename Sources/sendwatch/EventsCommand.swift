@@ -30,8 +30,15 @@ struct EventsCommand: ParsableCommand {
             summary = run.run(paths: input.paths, sink: &sink, prefetch: input.prefetch, diagnose: printError)
         } else {
             let writer = try openOutput(output)
-            var sink = JSONLinesEventSink(output: writer)
-            summary = run.run(paths: input.paths, sink: &sink, prefetch: input.prefetch, diagnose: printError)
+            if input.threadedDetection {
+                // JSON encoding and writing on a thread of their own, as replay's detection.
+                var sink = ThreadedSink(JSONLinesEventSink(output: writer))
+                summary = run.run(paths: input.paths, sink: &sink, prefetch: input.prefetch, diagnose: printError)
+                _ = sink.finish()
+            } else {
+                var sink = JSONLinesEventSink(output: writer)
+                summary = run.run(paths: input.paths, sink: &sink, prefetch: input.prefetch, diagnose: printError)
+            }
             if let errno = writer.writeErrno {
                 printError("sendwatch: \(OutputError(path: writer.name, errno: errno))")
                 printError(summary.text)

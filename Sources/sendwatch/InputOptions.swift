@@ -22,7 +22,7 @@ struct InputOptions: ParsableArguments {
     @Option(name: .long, help: "Longest line kept, in bytes; longer lines are skipped and counted.")
     var maxLineBytes: Int?
 
-    @Flag(name: .long, help: "Do everything on one thread (default on 2+ cores: compressed inputs are decoded on a second thread, and replay detects on a third).")
+    @Flag(name: .long, help: "Do everything on one thread (default on 2+ cores: compressed inputs are decoded on a second thread; replay detects, and events encodes JSON, on a third).")
     var singleThread = false
 
     @Argument(help: "Log files, read in the order given; '-' reads standard input. Default: standard input.")
@@ -77,7 +77,8 @@ struct InputOptions: ParsableArguments {
     /// How compressed inputs are decoded.
     var prefetch: Prefetch { singleThread ? .off : .automatic }
 
-    /// Whether `replay` runs detection on a thread of its own (2+ cores, without `--single-thread`).
+    /// Whether `replay` runs detection (and `events` its JSON encoding) on a thread of its own (2+ cores, without
+    /// `--single-thread`).
     var threadedDetection: Bool { !singleThread && Prefetch.onlineCores >= 2 }
 
     /// The inputs, with stdin when none are given.

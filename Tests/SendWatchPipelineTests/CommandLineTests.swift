@@ -47,6 +47,19 @@ struct CommandLine {
 }
 
 @Suite struct CommandLineTests {
+    @Test("events writes the same lines and summary with and without --single-thread")
+    func eventsThreads() throws {
+        for name in ["mixed-s11.postfix.log.zst", "mixed-s13.jsonl.log.zst", "real-exim-4.96.exim.log.zst"] {
+            let path = TestPaths.dataset(name)
+            let threaded = try CommandLine.run(["events", "--year", "2026", path])
+            let single = try CommandLine.run(["events", "--year", "2026", "--single-thread", path])
+            #expect(threaded.status == 0)
+            #expect(threaded.stdout.count > 10_000)
+            #expect(threaded.stdout == single.stdout)
+            #expect(threaded.stderr == single.stderr)
+        }
+    }
+
     @Test("events writes one line per event and a summary on stderr, exit 0")
     func events() throws {
         let r = try CommandLine.run(["events", TestPaths.dataset("real-exim-4.96.exim.log.zst")])
