@@ -168,6 +168,44 @@ struct TailRunTests {
         }
     }
 
+    @Test("A full alert journal forces a checkpoint before any interval is due")
+    func journalBound() throws {
+        var counts: [Int] = []
+        for bound in [AlertDelivery.maxJournalEntries, 5] {
+            let dir = try TestPaths.makeTemporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let log = dir.appendingPathComponent("mail.log").path
+            try append(TailTestData.lines[0..<1], to: log)
+            var o = options(dir)
+            o.checkpointIntervalSeconds = 1e9
+            o.alertCheckpointDelaySeconds = 1e9
+            o.maxJournalEntries = bound
+            let run = try TailRun(configuration: TailTestData.configuration, options: o, logger: logger)
+            let clock = TestClock()
+            var checkpoints = 0
+            // The log arrives in 40 parts, so that alerts come in several polls (the bound is checked per poll).
+            let lines = TailTestData.lines
+            let part = lines.count / 40 + 1
+            for start in stride(from: 1, to: lines.count, by: part) {
+                try append(lines[start..<min(lines.count, start + part)], to: log)
+                for _ in 0..<10_000 {
+                    clock.seconds += 0.3
+                    let s = try run.step(now: clock.seconds)
+                    if s.checkpointed { checkpoints += 1 }
+                    if s.lines == 0 && !s.more { break }
+                }
+                // Let a checkpoint in flight finish, so that the next one can start.
+                usleep(20_000)
+            }
+            let written = try String(contentsOfFile: dir.appendingPathComponent("alerts.jsonl").path, encoding: .utf8)
+            #expect(written.split(separator: "\n").count > 50)
+            counts.append(checkpoints)
+        }
+        // Without the bound nothing is due during the run; with it, checkpoints whenever 5 alert lines are journaled.
+        #expect(counts[0] == 0)
+        #expect(counts[1] >= 3, "\(counts)")
+    }
+
     @Test("The idle timer closes alerts while the logs are quiet, with the close times replay gives")
     func idleCloses() throws {
         let all = TailTestData.lines
@@ -257,6 +295,61 @@ struct TailMetricsTests {
         for line in text.split(separator: "\n") where line.contains("{") && !line.hasPrefix("#") {
             #expect(line.contains("{reason=") || line.contains("{kind=") || line.contains("{path="), "\(line)")
         }
+    }
+}
+
+@Suite("Tail metrics bounds", .serialized)
+struct TailMetricsBoundTests {
+    /// Connects to the server; the socket.
+    func connectClient(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = UInt16(port).bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0)
+        return fd
+    }
+
+    /// Everything the server sends until it closes.
+    func readAll(_ fd: Int32) -> String {
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            response += buffer[0..<n]
+        }
+        return String(decoding: response, as: UTF8.self)
+    }
+
+    @Test("An oversized request is answered after 8 KiB; a silent client is dropped after 2 s and the next scrape is served")
+    func bounds() throws {
+        let metrics = TailMetrics()
+        let server = try MetricsServer(address: "127.0.0.1:0", metrics: metrics)
+        // 20 KB of request line without an end: the server stops reading at 8 KiB and answers.
+        let big = try connectClient(port: server.port)
+        let junk = [UInt8](repeating: UInt8(ascii: "a"), count: 20_000)
+        _ = junk.withUnsafeBytes { send(big, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        #expect(readAll(big).hasPrefix("HTTP/1.0 200 OK"))
+        close(big)
+        // A client that connects and says nothing holds the one connection for the 2 s timeout, no longer.
+        let silent = try connectClient(port: server.port)
+        defer { close(silent) }
+        let start = Date()
+        let next = try connectClient(port: server.port)
+        let request = Array("GET /metrics HTTP/1.0\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { send(next, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        let text = readAll(next)
+        close(next)
+        let waited = Date().timeIntervalSince(start)
+        #expect(text.hasPrefix("HTTP/1.0 200 OK"))
+        #expect(text.contains("sendwatch_input_lines_total 0\n"))
+        #expect(waited >= 1.5 && waited < 10, "waited \(waited) s")
     }
 }
 

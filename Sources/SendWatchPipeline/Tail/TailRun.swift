@@ -27,6 +27,10 @@ public struct TailOptions: Sendable {
     public var checkpointIntervalSeconds: Double = 30
     /// Wall-clock seconds after a batch with alerts until the checkpoint that covers it. Default 1.
     public var alertCheckpointDelaySeconds: Double = 1
+    /// Alert lines journaled since the last checkpoint at which a checkpoint is written at once, whatever the
+    /// intervals say, so that the journal (and the duplicate check of a restart) stays bounded. Default
+    /// ``AlertDelivery/maxJournalEntries`` (100,000).
+    public var maxJournalEntries = AlertDelivery.maxJournalEntries
     /// Quiet wall-clock seconds after which event time is advanced by the time that passed, so that alerts
     /// can close while the logs are silent. Default 10.
     public var idleAdvanceSeconds: Double = 10
@@ -268,7 +272,7 @@ public final class TailRun {
         let interval = max(options.checkpointIntervalSeconds, 20 * lastCheckpointSeconds)
         let due = (dirty && t - (lastCheckpoint ?? t) >= interval)
             || (firstUncheckpointedAlert.map { t - $0 >= options.alertCheckpointDelaySeconds } ?? false)
-            || delivery.journalEntries >= AlertDelivery.maxJournalEntries
+            || delivery.journalEntries >= options.maxJournalEntries
         var checkpointed = false
         try finishCheckpointInFlight(wait: false)
         if due, options.stateDirectory != nil, !checkpointWriter.isBusy {
