@@ -51,6 +51,8 @@ let package = Package(
         .target(name: "SendWatchTemplates", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .target(name: "SendWatchSimulation", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .target(name: "SendWatchEval", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
+        // Helpers shared by test targets (saved-state coding); in no product.
+        .target(name: "SendWatchTesting", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .target(
             name: "SendWatchDetect",
             dependencies: ["SendWatchCore", "SendWatchWindows", "SendWatchTemplates"],
@@ -88,11 +90,15 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "SendWatchWindowsTests", dependencies: ["SendWatchWindows", "SendWatchCore"], swiftSettings: strictSettings),
-        .testTarget(name: "SendWatchTemplatesTests", dependencies: ["SendWatchTemplates", "SendWatchCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "SendWatchWindowsTests", dependencies: ["SendWatchWindows", "SendWatchCore", "SendWatchTesting"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "SendWatchTemplatesTests", dependencies: ["SendWatchTemplates", "SendWatchCore", "SendWatchTesting"],
+            swiftSettings: strictSettings),
         .testTarget(
             name: "SendWatchDetectTests",
-            dependencies: ["SendWatchDetect", "SendWatchCore", "SendWatchWindows", "SendWatchTemplates"],
+            dependencies: ["SendWatchDetect", "SendWatchCore", "SendWatchWindows", "SendWatchTemplates", "SendWatchTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(

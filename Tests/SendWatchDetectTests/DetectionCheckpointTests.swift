@@ -1,6 +1,7 @@
 import SendWatchCore
 import SendWatchDetect
 import SendWatchTemplates
+import SendWatchTesting
 import Testing
 
 /// A deterministic generator (SplitMix64) for the event streams.

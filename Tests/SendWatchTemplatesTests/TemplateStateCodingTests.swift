@@ -1,4 +1,5 @@
 import SendWatchTemplates
+import SendWatchTesting
 import Testing
 
 /// A deterministic generator (SplitMix64) for the text streams.

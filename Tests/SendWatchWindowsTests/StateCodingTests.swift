@@ -1,5 +1,6 @@
 import SendWatchCore
 import SendWatchWindows
+import SendWatchTesting
 import Testing
 
 /// Round trips of every window structure: build a state from a seeded random operation sequence, save and
