@@ -36,17 +36,12 @@ public enum Prefetch: Hashable, Sendable {
     }
 }
 
-/// The state shared by the decoder thread and the consumer: a ring of ``Prefetch/chunkCount`` chunk buffers.
-///
-/// The producer fills chunk `produced % n` while `produced - consumed < n`; the consumer reads chunk
-/// `consumed % n` while `consumed < produced`. Counters and chunk descriptions change only under `mutex`;
-/// a producer waiting for a free chunk is woken only once half the ring is free, so that it decodes several
-/// chunks per wake-up instead of one (each wake-up of a sleeping thread costs microseconds of kernel time);
-/// a buffer's bytes are written by the producer before it publishes the chunk and read by the consumer
-/// before it releases it, so the mutex orders every access.
+/// The state shared by the decoder thread and the consumer: a ring of ``Prefetch/chunkCount`` chunk buffers
+/// handed over through a ``HandoffGate`` (the consumer is woken for every chunk; the decoder, when it waits
+/// for a free chunk, once half the ring is free).
 final class ChunkRing: @unchecked Sendable {
-    // @unchecked Sendable: every mutable field is accessed under `mutex` (see the type's comment); the
-    // buffers are handed over by those counters.
+    // @unchecked Sendable: `chunks` is accessed under the gate's lock; a buffer's bytes belong to one side at a
+    // time, as the gate hands its slot over.
 
     struct Chunk {
         var count = 0
@@ -59,18 +54,9 @@ final class ChunkRing: @unchecked Sendable {
     let chunkBytes: Int
     let buffers: [UnsafeMutableRawBufferPointer]
     var chunks: [Chunk]
-    var produced = 0
-    var consumed = 0
-    var cancelled = false
-    /// Whether the producer waits for a free chunk (the consumer then wakes it once half the ring is free).
-    var producerWaiting = false
-    /// Whether the consumer waits for a chunk.
-    var consumerWaiting = false
+    let gate: HandoffGate
     /// The source the producer reads; valid until the producer is joined (see ``readLinesPrefetching``).
     let source: UnsafeMutablePointer<InputSource>
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private let filled: UnsafeMutablePointer<pthread_cond_t>
-    private let emptied: UnsafeMutablePointer<pthread_cond_t>
 
     init(source: UnsafeMutablePointer<InputSource>, chunkBytes: Int, chunkCount: Int) {
         self.source = source
@@ -79,39 +65,16 @@ final class ChunkRing: @unchecked Sendable {
             UnsafeMutableRawBufferPointer.allocate(byteCount: chunkBytes, alignment: 16)
         }
         chunks = Array(repeating: Chunk(), count: chunkCount)
-        mutex = .allocate(capacity: 1)
-        filled = .allocate(capacity: 1)
-        emptied = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(filled, nil)
-        pthread_cond_init(emptied, nil)
+        gate = HandoffGate(capacity: chunkCount)
     }
 
     deinit {
         for b in buffers { b.deallocate() }
-        pthread_cond_destroy(emptied)
-        pthread_cond_destroy(filled)
-        pthread_mutex_destroy(mutex)
-        emptied.deallocate()
-        filled.deallocate()
-        mutex.deallocate()
     }
 
     /// The producer: decodes into free chunks until the input ends, fails, or the consumer cancels.
     func produce() {
-        let n = buffers.count
-        while true {
-            pthread_mutex_lock(mutex)
-            while produced - consumed == n && !cancelled {
-                producerWaiting = true
-                pthread_cond_wait(emptied, mutex)
-            }
-            producerWaiting = false
-            let stop = cancelled
-            let index = produced % n
-            pthread_mutex_unlock(mutex)
-            if stop { return }
-
+        while let index = gate.reserve() {
             let buffer = buffers[index]
             var chunk = Chunk()
             // Fill the whole chunk (a zstd read may return less), so handovers stay few.
@@ -128,45 +91,26 @@ final class ChunkRing: @unchecked Sendable {
                     break
                 }
             }
-            let last = chunk.isEnd || chunk.error != nil
-            pthread_mutex_lock(mutex)
-            chunks[index] = chunk
-            produced += 1
-            if consumerWaiting { pthread_cond_signal(filled) }
-            pthread_mutex_unlock(mutex)
-            if last { return }
+            // A waiting consumer has nothing else to do: wake it for every chunk.
+            gate.publish(urgent: true) { chunks[index] = chunk }
+            if chunk.isEnd || chunk.error != nil { return }
         }
     }
 
     /// The next chunk in order, waiting for the producer; its buffer stays valid until ``release()``.
     func next() -> (bytes: UnsafeRawBufferPointer, chunk: Chunk) {
-        pthread_mutex_lock(mutex)
-        while consumed == produced {
-            consumerWaiting = true
-            pthread_cond_wait(filled, mutex)
+        // Never nil: the gate is not closed, and the producer's last chunk (end or error) is the consumer's last.
+        guard let (index, chunk) = gate.next({ ($0, chunks[$0]) }) else {
+            return (UnsafeRawBufferPointer(start: nil, count: 0), Chunk(isEnd: true))
         }
-        consumerWaiting = false
-        let index = consumed % buffers.count
-        let chunk = chunks[index]
-        pthread_mutex_unlock(mutex)
         return (UnsafeRawBufferPointer(rebasing: buffers[index][0..<chunk.count]), chunk)
     }
 
     /// Gives the chunk returned by the last ``next()`` back to the producer.
-    func release() {
-        pthread_mutex_lock(mutex)
-        consumed += 1
-        if producerWaiting && produced - consumed <= buffers.count / 2 { pthread_cond_signal(emptied) }
-        pthread_mutex_unlock(mutex)
-    }
+    func release() { gate.release() }
 
     /// Tells the producer to stop at its next chunk boundary.
-    func cancel() {
-        pthread_mutex_lock(mutex)
-        cancelled = true
-        pthread_cond_signal(emptied)
-        pthread_mutex_unlock(mutex)
-    }
+    func cancel() { gate.cancel() }
 }
 
 /// The decoder thread's entry point: `context` is a retained ``ChunkRing``.

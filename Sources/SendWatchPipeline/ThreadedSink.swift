@@ -7,15 +7,16 @@ import Darwin
 #endif
 public import SendWatchCore
 public import SendWatchFormats
+import SendWatchIngest
 
 /// Runs another sink on a thread of its own, so that parsing (the caller's thread) and what the sink does with
 /// the events (detection in `sendwatch replay`) overlap; with a compressed input the decoder thread makes three
 /// stages.
 ///
 /// Batches of ``preferredBatchCount`` events are handed over whole (the array moves, no event is copied)
-/// through a queue of at most ``depth`` batches guarded by one mutex: one lock per batch, nothing per event.
-/// A side that waits is woken only once half the queue is ready for it (or at a flush or the end), so each
-/// wake-up, which costs microseconds of kernel time on a busy machine, serves several batches.
+/// through a queue of at most ``depth`` batches (a `HandoffGate`): a few lock operations per batch, nothing per
+/// event. A side that waits is woken only once half the queue is ready for it (or at a flush or the end), so
+/// each wake-up serves several batches.
 /// The inner sink sees the same batches in the same order and the same ``flush()`` calls as it would on the
 /// caller's thread, so its output is identical.
 ///
@@ -120,12 +121,12 @@ private func threadedSinkMain(_ context: UnsafeMutableRawPointer?) -> UnsafeMuta
     return nil
 }
 
-/// The queue between the caller's thread and the sink's thread (a ring of ``depth`` items), and the inner sink
-/// itself.
+/// The queue between the caller's thread and the sink's thread (a ring of ``depth`` items handed over through a
+/// ``HandoffGate``), and the inner sink itself.
 ///
-/// `@unchecked Sendable`: `slots`, the counters, `returned` and `closed` are accessed only under `mutex`;
-/// `inner` is used by the sink's thread from its start until it is joined, and by the caller's thread only
-/// when there is no such thread or after the join.
+/// `@unchecked Sendable`: `slots` and `returned` are accessed under the gate's lock; `inner` is used by the
+/// sink's thread from its start until it is joined, and by the caller's thread only when there is no such
+/// thread or after the join.
 final class BatchPipe<Inner: EventSink>: AnyBatchPipe, @unchecked Sendable {
     /// One queued item: a batch, or (``isFlush``) a ``EventSink/flush()`` call. A struct taken out with
     /// `swap`, so the batch's array moves and stays uniquely referenced (the inner sink then reads it in place).
@@ -136,99 +137,55 @@ final class BatchPipe<Inner: EventSink>: AnyBatchPipe, @unchecked Sendable {
 
     var inner: Inner
     private var slots: [Item]
-    private var produced = 0
-    private var consumed = 0
     private var returned: [EventBatch] = []
-    private var closed = false
-    private var consumerWaiting = false
-    private var producerWaiting = false
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private let notEmpty: UnsafeMutablePointer<pthread_cond_t>
-    private let notFull: UnsafeMutablePointer<pthread_cond_t>
+    private let gate: HandoffGate
 
     init(inner: consuming Inner, depth: Int) {
         self.inner = inner
-        slots = Array(repeating: Item(), count: max(1, depth))
-        mutex = .allocate(capacity: 1)
-        notEmpty = .allocate(capacity: 1)
-        notFull = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(notEmpty, nil)
-        pthread_cond_init(notFull, nil)
+        gate = HandoffGate(capacity: depth)
+        slots = Array(repeating: Item(), count: gate.capacity)
     }
 
-    deinit {
-        pthread_cond_destroy(notFull)
-        pthread_cond_destroy(notEmpty)
-        pthread_mutex_destroy(mutex)
-        notFull.deallocate()
-        notEmpty.deallocate()
-        mutex.deallocate()
-    }
-
-    /// Queues `item`, waiting while the queue is full; returns the batches the sink has finished since the last
-    /// call (with their events, for the caller to destroy).
+    /// Queues `item`, waiting while the queue is full; returns the arrays of the batches the sink has finished
+    /// since the last call (with their events, for the caller to destroy). A flush wakes the sink at once.
     func push(_ item: inout Item) -> [EventBatch] {
-        pthread_mutex_lock(mutex)
-        while produced - consumed == slots.count {
-            producerWaiting = true
-            pthread_cond_wait(notFull, mutex)
-        }
-        producerWaiting = false
+        // Never nil: this gate is never cancelled.
+        guard let index = gate.reserve() else { return [] }
         let isFlush = item.isFlush
-        swap(&slots[produced % slots.count], &item)
-        produced += 1
         var done: [EventBatch] = []
-        swap(&done, &returned)
-        if consumerWaiting && (isFlush || produced - consumed >= slots.count / 2) { pthread_cond_signal(notEmpty) }
-        pthread_mutex_unlock(mutex)
+        gate.publish(urgent: isFlush) {
+            swap(&slots[index], &item)
+            swap(&done, &returned)
+        }
         return done
     }
 
     /// The finished batches not yet handed back.
     func takeReturned() -> [EventBatch] {
-        pthread_mutex_lock(mutex)
         var done: [EventBatch] = []
-        swap(&done, &returned)
-        pthread_mutex_unlock(mutex)
+        gate.withLock { swap(&done, &returned) }
         return done
     }
 
     /// Tells the sink's thread to stop once the queue is empty.
-    func close() {
-        pthread_mutex_lock(mutex)
-        closed = true
-        pthread_cond_signal(notEmpty)
-        pthread_mutex_unlock(mutex)
-    }
+    func close() { gate.close() }
 
     /// The sink's thread: takes items in order until the queue is closed and empty.
     override func drain() {
-        while true {
-            pthread_mutex_lock(mutex)
-            while consumed == produced && !closed {
-                consumerWaiting = true
-                pthread_cond_wait(notEmpty, mutex)
-            }
-            consumerWaiting = false
-            if consumed == produced {
-                pthread_mutex_unlock(mutex)
-                return
-            }
-            var item = Item()
-            swap(&item, &slots[consumed % slots.count])
-            consumed += 1
-            if producerWaiting && produced - consumed <= slots.count / 2 { pthread_cond_signal(notFull) }
-            pthread_mutex_unlock(mutex)
-
+        while var item = gate.next({ index -> Item in
+            var taken = Item()
+            swap(&taken, &slots[index])
+            return taken
+        }) {
+            gate.release()
             if item.isFlush {
                 inner.flush()
             } else {
                 inner.accept(&item.batch)
-                pthread_mutex_lock(mutex)
-                returned.append(EventBatch())
-                swap(&returned[returned.count - 1], &item.batch)
-                pthread_mutex_unlock(mutex)
+                gate.withLock {
+                    returned.append(EventBatch())
+                    swap(&returned[returned.count - 1], &item.batch)
+                }
             }
         }
     }
