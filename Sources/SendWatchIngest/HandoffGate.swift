@@ -13,9 +13,10 @@ import Darwin
 /// Producer: ``reserve()`` waits for a free slot and returns its index; the producer fills it, then
 /// ``publish(urgent:_:)``. Consumer: ``next(_:)`` waits for a published slot and hands over its index; the
 /// consumer reads it, then ``release()``. A slot between `reserve` and `publish` belongs to the producer alone, one between
-/// `next` and `release` to the consumer alone, and the gate's mutex orders the hand-over, so slot contents need no
-/// lock of their own. Other state the two threads share is changed in `publish`'s and read in `next`'s closure
-/// (under the same lock, no extra lock operation), or under ``withLock(_:)``.
+/// `next` and `release` to the consumer alone, and the gate's mutex orders the hand-over, so slot memory of its own
+/// (raw buffers) needs no lock. A Swift array of slots, and other state the two threads share, is changed in
+/// `publish`'s and read in `next`'s closure (under the same lock, no extra lock operation), or under
+/// ``withLock(_:)``: a copy-on-write buffer must not be touched by both threads at once.
 ///
 /// Wake-ups: a thread that waits is woken only once half the ring is ready for it (or at once for an `urgent`
 /// item, a ``close()`` or a ``cancel()``), so that one wake-up, which costs microseconds of kernel time on a busy
