@@ -80,13 +80,13 @@ let package = Package(
         .testTarget(name: "SendWatchCoreTests", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "SendWatchIngestTests",
-            dependencies: ["SendWatchIngest", "SendWatchCore"],
+            dependencies: ["SendWatchIngest", "SendWatchCore", "SendWatchTesting"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SendWatchFormatsTests",
-            dependencies: ["SendWatchFormats", "SendWatchCore"],
+            dependencies: ["SendWatchFormats", "SendWatchCore", "SendWatchTesting"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),

@@ -4,24 +4,11 @@ import SendWatchTemplates
 import SendWatchTesting
 import Testing
 
-/// A deterministic generator (SplitMix64) for the event streams.
-struct Rng {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
-
 /// A generated stream that exercises every detector and bound: established background traffic through the
 /// warm-up and after, ordinary young sign-ups, a burst, a template swarm with scam text in the slot, a fan-in on
 /// one recipient, late and too-late events, registry accounts, and quiet gaps that close alerts.
 func makeStream(seed: UInt64) -> [SendEvent] {
-    var rng = Rng(state: seed)
+    var rng = SplitMix64(seed: seed)
     let t0: Int64 = 1_800_000_000
     var events: [(Int64, Int, SendEvent)] = []
     var serial = 0
@@ -263,7 +250,7 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
         let configuration = AccountAges.Configuration(warmupSeconds: 600, maxTrackedAccounts: 100, rememberedFilterBits: 1 << 10)
         var a = AccountAges(configuration: configuration)
         a.register(account: "known", created: EventTime(seconds: 1_000))
-        var rng = Rng(state: 3)
+        var rng = SplitMix64(seed: 3)
         var t: Int64 = 1_800_000_000
         for _ in 0..<3000 {
             t += Int64(rng.below(30))
@@ -284,7 +271,7 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
     func accountAgesGrowing() throws {
         let configuration = AccountAges.Configuration(warmupSeconds: 600, maxTrackedAccounts: 20_000, rememberedFilterBits: 1 << 10)
         var a = AccountAges(configuration: configuration)
-        var rng = Rng(state: 5)
+        var rng = SplitMix64(seed: 5)
         var t: Int64 = 1_800_000_000
         for _ in 0..<3000 {
             t += Int64(rng.below(3))

@@ -1,19 +1,8 @@
 @testable import SendWatchFormats
+import SendWatchTesting
 import Testing
 
 @Suite struct EximMessageTableTests {
-    /// A deterministic generator, so a failure replays.
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func key(_ k: Int) -> EximMessageKey {
         let text = Array("1xXXZj-0000c0-\(k < 10 ? "0" : "")\(k)".utf8)
         return text.withUnsafeBytes { EximMessageKey($0, 0..<$0.count) }
@@ -22,7 +11,7 @@ import Testing
     @Test("Random inserts, touches and removes agree with a simple model, also with colliding hashes",
           arguments: [UInt64(7), 1 << 40])
     func modelBased(hashModulus: UInt64) {
-        var rng = SplitMix(state: hashModulus)
+        var rng = SplitMix64(seed: hashModulus)
         var table = EximMessageTable(capacity: 40)
         var model: [Int: Int32] = [:]  // key -> entry index
         var order: [Int] = []  // least recently touched first

@@ -1,5 +1,6 @@
 import Foundation
 import SendWatchFormats
+import SendWatchTesting
 import Testing
 
 /// Scans `bytes` and returns the outcome and, per path, the decoded value (strings decoded, other kinds as
@@ -265,18 +266,6 @@ private func scan(_ text: String, paths: [[String]] = [["a"]], maxDepth: Int = 6
 
 // MARK: - Randomised tests against Foundation
 
-/// A small deterministic generator (SplitMix64), so a failure can be reproduced from its seed.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 private enum Leaf: Equatable {
     case string(String)
     case int(Int)
@@ -387,7 +376,7 @@ private func hasCommaBeforeClose(_ doc: [UInt8]) -> Bool {
     func roundTrip(seedBlock: Int) throws {
         for k in 0..<250 {
             let seed = UInt64(seedBlock * 1000 + k)
-            var gen = RandomDocument(rng: SplitMix64(state: seed))
+            var gen = RandomDocument(rng: SplitMix64(seed: seed))
             guard let doc = gen.make() else { continue }
             var leaves = gen.leaves
             leaves.shuffle(using: &gen.rng)
@@ -421,11 +410,11 @@ private func hasCommaBeforeClose(_ doc: [UInt8]) -> Bool {
 
     @Test("Random byte mutations never crash and agree with Foundation on validity", arguments: 0..<4)
     func mutations(seedBlock: Int) throws {
-        var rng = SplitMix64(state: 0xC0FFEE &+ UInt64(seedBlock))
+        var rng = SplitMix64(seed: 0xC0FFEE &+ UInt64(seedBlock))
         let interesting: [UInt8] = Array("{}[],:\"\\0123456789-+.eEtrufalsn \t\r\nu".utf8) + [0x00, 0x1F, 0x80, 0xFF]
         var disagreements: [String] = []
         for k in 0..<2_000 {
-            var gen = RandomDocument(rng: SplitMix64(state: UInt64(seedBlock * 1000 + k) &+ 77))
+            var gen = RandomDocument(rng: SplitMix64(seed: UInt64(seedBlock * 1000 + k) &+ 77))
             guard var doc = gen.make() else { continue }
             for _ in 0..<Int.random(in: 1...3, using: &rng) {
                 guard !doc.isEmpty else { break }

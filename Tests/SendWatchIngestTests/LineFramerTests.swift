@@ -1,4 +1,5 @@
 import SendWatchIngest
+import SendWatchTesting
 import Testing
 
 /// The reference: split on `\n`, a final piece without `\n` is a line if not empty, pieces longer than the
@@ -43,7 +44,7 @@ private func frame(
 }
 
 private func randomInput(seed: UInt64, length: Int, maxLineBytes: Int) -> [UInt8] {
-    var rng = SplitMix(seed: seed)
+    var rng = SplitMix64(seed: seed)
     var bytes: [UInt8] = []
     while bytes.count < length {
         // Line lengths cluster around the bound so both sides of it are hit often.

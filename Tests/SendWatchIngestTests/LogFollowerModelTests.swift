@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import SendWatchIngest
+import SendWatchTesting
 import Testing
 
 /// Random write / rotate / copytruncate / compress / delete / truncate / restart / poll sequences against a
@@ -25,7 +26,7 @@ import Testing
 struct LogFollowerModelTests {
     struct Model {
         let dir = LogDirectory()
-        var rng: SplitMix
+        var rng: SplitMix64
         var written: [String] = []
         var delivered = FollowCollector()
         var partial: String?
@@ -43,7 +44,7 @@ struct LogFollowerModelTests {
         let tracing = ProcessInfo.processInfo.environment["SENDWATCH_FOLLOW_TRACE"] != nil
 
         init(seed: UInt64) {
-            rng = SplitMix(seed: seed)
+            rng = SplitMix64(seed: seed)
             configuration = FollowConfiguration()
             configuration.startAtEnd = false
             configuration.usePolling = true

@@ -6,6 +6,7 @@ import Darwin
 import CZlib
 import CZstd
 import SendWatchIngest
+import SendWatchTesting
 
 /// Collects every line it is given, copied.
 struct CollectingConsumer: LineConsumer {
@@ -117,7 +118,7 @@ func readAll(_ source: inout InputSource, chunk: Int = 64 * 1024) -> (bytes: [UI
 
 /// Deterministic text: Postfix-like lines with varying numbers, `count` lines.
 func sampleText(lines count: Int, seed: UInt64 = 1) -> [UInt8] {
-    var rng = SplitMix(seed: seed)
+    var rng = SplitMix64(seed: seed)
     var text: [UInt8] = []
     for i in 0..<count {
         let id = rng.next() % 0xFFFFF
@@ -128,19 +129,6 @@ func sampleText(lines count: Int, seed: UInt64 = 1) -> [UInt8] {
         text.append(contentsOf: Array(line.utf8))
     }
     return text
-}
-
-/// A small deterministic pseudo-random generator for reproducible tests.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {

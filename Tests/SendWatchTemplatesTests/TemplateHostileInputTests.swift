@@ -1,4 +1,5 @@
 import SendWatchTemplates
+import SendWatchTesting
 import Testing
 
 @Suite struct TemplateHostileInputTests {

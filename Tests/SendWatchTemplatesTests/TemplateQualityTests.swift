@@ -1,4 +1,5 @@
 import SendWatchTemplates
+import SendWatchTesting
 import Testing
 
 /// A synthetic but realistic corpus: 20 notification templates × 50 instances, slot values drawn from names,

@@ -2,23 +2,10 @@ import SendWatchTemplates
 import SendWatchTesting
 import Testing
 
-/// A deterministic generator (SplitMix64) for the text streams.
-private struct Rng {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-    mutating func pick<T>(_ a: [T]) -> T { a[Int(next() % UInt64(a.count))] }
-}
-
 /// Notification-like texts: fixed templates with varying names, numbers and scam text in the slots, repeats
 /// (cache hits), explicit template ids and texts without words.
 private func makeTexts(seed: UInt64, count: Int) -> [(text: String, explicit: String?)] {
-    var rng = Rng(state: seed)
+    var rng = SplitMix64(seed: seed)
     let names = ["Acme GmbH", "Bob", "Tenant 42", "Your payment of $499 is pending. Call +1 (888) 555-0134",
                  "Org \(seed)", "Jane Doe from Sales", "verify at refund-portal.example now"]
     let shapes: [(String) -> String] = [

@@ -1,4 +1,5 @@
 import SendWatchCore
+import SendWatchTesting
 import SendWatchWindows
 import Testing
 

@@ -1,3 +1,4 @@
+import SendWatchTesting
 import SendWatchWindows
 import Testing
 
