@@ -82,21 +82,13 @@ final class StateDecoderStorage {
         }
     }
 
-    /// How each type is read, decided once per type (see ``StateEncoderStorage``).
-    private var kinds: [ObjectIdentifier: StateValueKind] = [:]
+    /// How each type is read, decided once per type.
+    private var kinds = StateValueKind.Cache()
 
     /// Decodes any value, taking the fast and special paths first.
     func decodeValue<T: Decodable>(_ type: T.Type, codingPath: [any CodingKey]) throws -> T {
-        let id = ObjectIdentifier(T.self)
-        let kind: StateValueKind
-        if let k = kinds[id] {
-            kind = k
-        } else {
-            kind = StateValueKind.of(T.self)
-            kinds[id] = kind
-        }
         // The casts cannot fail: the kind was decided from T itself.
-        switch kind {
+        switch kinds.kind(of: T.self) {
         case .optional: return try (T.self as! any StateOptional.Type).decodeWrapped(from: self, codingPath: codingPath) as! T
         case .bulk: return try (T.self as! any StateBulkArray.Type).readBulk(from: self, codingPath: codingPath) as! T
         case .dictionary:

@@ -25,28 +25,18 @@ final class StateEncoderStorage {
     }
 
     func appendString(_ value: String) {
-        var s = value
-        s.withUTF8 { utf8 in
+        value.withUTF8Bytes { utf8 in
             writeCount(utf8.count)
             bytes.append(contentsOf: utf8)
         }
     }
 
-    /// How each type is written, decided once per type: the dynamic casts that decide it are far slower than
-    /// a dictionary lookup, and a checkpoint encodes millions of values of a handful of types.
-    private var kinds: [ObjectIdentifier: StateValueKind] = [:]
+    /// How each type is written, decided once per type.
+    private var kinds = StateValueKind.Cache()
 
     /// Encodes any value, taking the fast and special paths first.
     func encodeValue<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws {
-        let id = ObjectIdentifier(T.self)
-        let kind: StateValueKind
-        if let k = kinds[id] {
-            kind = k
-        } else {
-            kind = StateValueKind.of(T.self)
-            kinds[id] = kind
-        }
-        switch kind {
+        switch kinds.kind(of: T.self) {
         case .optional:
             // Safe: the kind says T conforms.
             let optional = value as! any StateOptional
@@ -81,6 +71,20 @@ final class StateEncoderStorage {
 enum StateValueKind {
     case optional, bulk, dictionary, string, int, uint, int64, uint64, int32, uint32, int16, uint16, int8, uint8
     case bool, double, float, other
+
+    /// The kind of each type met so far: the dynamic casts that decide it are far slower than a dictionary
+    /// lookup, and a checkpoint encodes or decodes millions of values of a handful of types.
+    struct Cache {
+        private var kinds: [ObjectIdentifier: StateValueKind] = [:]
+
+        mutating func kind<T>(of type: T.Type) -> StateValueKind {
+            let id = ObjectIdentifier(type)
+            if let k = kinds[id] { return k }
+            let k = StateValueKind.of(type)
+            kinds[id] = k
+            return k
+        }
+    }
 
     static func of<T>(_ type: T.Type) -> StateValueKind {
         if type is any StateOptional.Type { return .optional }
