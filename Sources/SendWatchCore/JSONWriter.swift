@@ -200,8 +200,7 @@ public struct JSONWriter: Sendable {
     /// control characters need care here.
     private mutating func appendEscaped(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
-        var s = value
-        s.withUTF8 { utf8 in
+        value.withUTF8Bytes { utf8 in
             var runStart = 0
             var i = 0
             let n = utf8.count

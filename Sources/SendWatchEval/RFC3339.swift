@@ -12,8 +12,7 @@ public enum RFC3339 {
     ///
     /// - Complexity: O(n) in the length of `text`, no allocation.
     public static func parse(_ text: String) -> EventTime? {
-        var s = text
-        return s.withUTF8 { parse(bytes: $0) }
+        text.withUTF8Bytes { parse(bytes: $0) }
     }
 
     private static func parse(bytes b: UnsafeBufferPointer<UInt8>) -> EventTime? {

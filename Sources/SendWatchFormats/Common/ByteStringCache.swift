@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SendWatchCore
 
 /// A bounded, direct-mapped cache from byte strings to `String`s, so that values that repeat across lines
 /// (sender, SASL user, account header, host) are not allocated again each time.
@@ -37,13 +38,13 @@ package struct ByteStringCache: Sendable {
         let h = Bytes.wordHash(p, range)
         let i = Int(truncatingIfNeeded: h) & (entryCount - 1)
         if hashes[i] == h {
-            var cached = strings[i]
-            let same = cached.withUTF8 { u in
+            // Compared in place: the entry is copied (retained) only when it is the answer.
+            let same = strings[i].withUTF8Bytes { u in
                 // Safe: both ranges are inside their buffers; counts are compared first.
                 guard u.count == range.count, let ub = u.baseAddress else { return false }
                 return memcmp(ub, base + range.lowerBound, u.count) == 0
             }
-            if same { return cached }
+            if same { return strings[i] }
         }
         let s = Bytes.string(p, range)
         hashes[i] = h
