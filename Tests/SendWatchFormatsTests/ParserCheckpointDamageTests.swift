@@ -1,6 +1,7 @@
 import Foundation
 import SendWatchCore
 @testable import SendWatchFormats
+import SendWatchTesting
 import Testing
 
 /// One way to damage a checkpoint, and the words the error must contain (so that the test fails when the
@@ -23,6 +24,19 @@ private func corruptionMessage(_ body: () throws -> Void) -> String? {
     } catch {
         return "not dataCorrupted: \(error)"
     }
+}
+
+/// Applies `damage` to `checkpoint`, round-trips it through the state coder and restores it with `restore`: the
+/// damage must be refused with `dataCorrupted` and its expected words.
+private func expectRefused<C: Codable>(
+    _ checkpoint: C, _ damage: Damage<C>, sourceLocation: SourceLocation = #_sourceLocation,
+    restore: (C) throws -> Void
+) throws {
+    var damaged = checkpoint
+    damage.edit(&damaged)
+    let message = corruptionMessage { try restore(try roundTrip(damaged)) }
+    let text = try #require(message, "the damaged checkpoint was accepted", sourceLocation: sourceLocation)
+    #expect(text.contains(damage.expected), "\(text)", sourceLocation: sourceLocation)
 }
 
 @Suite("Parser checkpoints: damaged or hostile state throws instead of trapping")
@@ -113,15 +127,9 @@ struct ParserCheckpointDamageTests {
 
     @Test("Damaged Postfix checkpoints throw dataCorrupted", arguments: postfixDamages)
     func postfix(damage: Damage<PostfixParser.Checkpoint>) throws {
-        var (checkpoint, _) = Self.postfixCheckpoint()
+        let (checkpoint, _) = Self.postfixCheckpoint()
         #expect(checkpoint.openMessages >= 2)
-        damage.edit(&checkpoint)
-        let message = corruptionMessage {
-            let decoded = try roundTrip(checkpoint)
-            _ = try PostfixParser(configuration: .init(), restoring: decoded)
-        }
-        let text = try #require(message, "the damaged checkpoint was accepted")
-        #expect(text.contains(damage.expected), "\(text)")
+        try expectRefused(checkpoint, damage) { _ = try PostfixParser(configuration: .init(), restoring: $0) }
     }
 
     static let eximDamages: [Damage<EximParser.Checkpoint>] = [
@@ -149,15 +157,9 @@ struct ParserCheckpointDamageTests {
 
     @Test("Damaged Exim checkpoints throw dataCorrupted", arguments: eximDamages)
     func exim(damage: Damage<EximParser.Checkpoint>) throws {
-        var (checkpoint, _) = Self.eximCheckpoint()
+        let (checkpoint, _) = Self.eximCheckpoint()
         #expect(checkpoint.openMessages >= 2)
-        damage.edit(&checkpoint)
-        let message = corruptionMessage {
-            let decoded = try roundTrip(checkpoint)
-            _ = try EximParser(configuration: .init(), restoring: decoded)
-        }
-        let text = try #require(message, "the damaged checkpoint was accepted")
-        #expect(text.contains(damage.expected), "\(text)")
+        try expectRefused(checkpoint, damage) { _ = try EximParser(configuration: .init(), restoring: $0) }
     }
 
     static let jsonDamages: [Damage<JSONLinesParser.Checkpoint>] = [
@@ -172,14 +174,7 @@ struct ParserCheckpointDamageTests {
 
     @Test("Damaged JSON-lines checkpoints throw dataCorrupted", arguments: jsonDamages)
     func jsonLines(damage: Damage<JSONLinesParser.Checkpoint>) throws {
-        var checkpoint = JSONLinesParser().checkpoint()
-        damage.edit(&checkpoint)
-        let message = corruptionMessage {
-            let decoded = try roundTrip(checkpoint)
-            _ = try JSONLinesParser(restoring: decoded)
-        }
-        let text = try #require(message, "the damaged checkpoint was accepted")
-        #expect(text.contains(damage.expected), "\(text)")
+        try expectRefused(JSONLinesParser().checkpoint(), damage) { _ = try JSONLinesParser(restoring: $0) }
     }
 
     static let detectorDamages: [Damage<FormatDetector.Checkpoint>] = [
@@ -198,14 +193,7 @@ struct ParserCheckpointDamageTests {
         for line in LogGenerator.postfixRollover().prefix(10) {
             _ = Array(line.utf8).withUnsafeBytes { detector.observe(line: $0) }
         }
-        var checkpoint = detector.checkpoint()
-        damage.edit(&checkpoint)
-        let message = corruptionMessage {
-            let decoded = try roundTrip(checkpoint)
-            _ = try FormatDetector(decisiveVotes: 100, restoring: decoded)
-        }
-        let text = try #require(message, "the damaged checkpoint was accepted")
-        #expect(text.contains(damage.expected), "\(text)")
+        try expectRefused(detector.checkpoint(), damage) { _ = try FormatDetector(decisiveVotes: 100, restoring: $0) }
     }
 
     @Test("An unknown format name in a detector checkpoint is rejected by decoding")
@@ -228,10 +216,10 @@ struct ParserCheckpointDamageTests {
         let (bytes, rest): ([UInt8], [[UInt8]])
         if format == 0 {
             let (c, r) = Self.postfixCheckpoint()
-            (bytes, rest) = (try TestStateCoder.encode(c), r)
+            (bytes, rest) = (try encodedState(c), r)
         } else {
             let (c, r) = Self.eximCheckpoint()
-            (bytes, rest) = (try TestStateCoder.encode(c), r)
+            (bytes, rest) = (try encodedState(c), r)
         }
         var accepted = 0
         var rejected = 0
@@ -245,13 +233,13 @@ struct ParserCheckpointDamageTests {
             var events: EventBatch = []
             do {
                 if format == 0 {
-                    let c = try TestStateCoder.decode(PostfixParser.Checkpoint.self, from: altered)
+                    let c = try decodedState(PostfixParser.Checkpoint.self, from: altered)
                     var p = try PostfixParser(configuration: .init(maxOpenMessages: 8), restoring: c)
                     for line in rest { _ = line.withUnsafeBytes { p.parse(line: $0, into: &events) } }
                     p.finish(into: &events)
                     _ = p.counters.rejectedTotal
                 } else {
-                    let c = try TestStateCoder.decode(EximParser.Checkpoint.self, from: altered)
+                    let c = try decodedState(EximParser.Checkpoint.self, from: altered)
                     var p = try EximParser(configuration: .init(maxOpenMessages: 8), restoring: c)
                     for line in rest { _ = line.withUnsafeBytes { p.parse(line: $0, into: &events) } }
                     p.finish(into: &events)

@@ -1,6 +1,7 @@
 import Foundation
 import SendWatchCore
 import SendWatchFormats
+import SendWatchTesting
 import Testing
 
 /// Parses `lines[0..<split]`, restarts through an encoded checkpoint, parses the rest and finishes; returns the

@@ -1,21 +1,8 @@
 import Foundation
 import SendWatchCore
 import SendWatchFormats
+import SendWatchTesting
 import Testing
-
-/// The one place the tests choose the coder of checkpoint state: the project's binary state coder, as
-/// `sendwatch tail` writes it.
-enum TestStateCoder {
-    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] { try StateCoding.encode(value) }
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        try StateCoding.decode(type, from: bytes)
-    }
-}
-
-/// Encodes and decodes a checkpoint value with ``TestStateCoder``.
-func roundTrip<T: Codable>(_ value: T) throws -> T {
-    try TestStateCoder.decode(T.self, from: TestStateCoder.encode(value))
-}
 
 /// The three parsers behind one interface for the restart tests.
 protocol RestartableParser: EventParser {

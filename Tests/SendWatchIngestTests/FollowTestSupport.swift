@@ -94,8 +94,4 @@ func numbered(_ prefix: String, _ range: ClosedRange<Int>) -> String {
     range.map { "\(prefix)\($0)\n" }.joined()
 }
 
-func roundTrip(_ state: FollowerState) throws -> FollowerState {
-    try JSONDecoder().decode(FollowerState.self, from: JSONEncoder().encode(state))
-}
-
 private func systemRename(_ from: String, _ to: String) -> Int32 { rename(from, to) }

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import SendWatchIngest
+import SendWatchTesting
 import Testing
 
 /// Restarts after logrotate-with-delaycompress rotations made while the follower was stopped (the `sendwatch

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import SendWatchIngest
+import SendWatchTesting
 import Testing
 
 @Suite("LogFollower scenarios", .serialized)
