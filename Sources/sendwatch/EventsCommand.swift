@@ -30,7 +30,7 @@ struct EventsCommand: ParsableCommand {
             summary = run.run(paths: input.paths, sink: &sink, prefetch: input.prefetch, diagnose: printError)
         } else {
             let writer = try openOutput(output)
-            if input.threadedDetection {
+            if input.sinkThread {
                 // JSON encoding and writing on a thread of their own, as replay's detection.
                 var sink = ThreadedSink(JSONLinesEventSink(output: writer))
                 summary = run.run(paths: input.paths, sink: &sink, prefetch: input.prefetch, diagnose: printError)

@@ -77,9 +77,9 @@ struct InputOptions: ParsableArguments {
     /// How compressed inputs are decoded.
     var prefetch: Prefetch { singleThread ? .off : .automatic }
 
-    /// Whether `replay` runs detection (and `events` its JSON encoding) on a thread of its own (2+ cores, without
-    /// `--single-thread`).
-    var threadedDetection: Bool { !singleThread && Prefetch.onlineCores >= 2 }
+    /// Whether the run's sink gets a thread of its own (`ThreadedSink`: `replay`'s detection, `events`' JSON
+    /// encoding): on 2+ cores, without `--single-thread`.
+    var sinkThread: Bool { !singleThread && Prefetch.onlineCores >= 2 }
 
     /// The inputs, with stdin when none are given.
     var paths: [String] { inputs.isEmpty ? ["-"] : inputs }

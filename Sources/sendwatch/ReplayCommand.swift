@@ -40,7 +40,7 @@ struct ReplayCommand: ParsableCommand {
         let run = EventsRun(configuration: configuration, fallbackYearHint: input.fallbackYearHint(configuration))
         let summary: RunSummary
         var sink: DetectionSink
-        if input.threadedDetection {
+        if input.sinkThread {
             // Parsing here, detection on a thread of its own (and decoding on a third for compressed input).
             var progress = ProgressSink(ThreadedSink(consume detectionSink))
             summary = run.run(paths: input.paths, sink: &progress, prefetch: input.prefetch, diagnose: printError)

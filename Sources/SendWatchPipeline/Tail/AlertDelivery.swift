@@ -27,7 +27,8 @@ import SendWatchIngest
 ///
 /// Bounds: the pending batch is written before more input is read, so a slow reader of the output slows
 /// `tail` down instead of growing a queue (backpressure); the journal holds at most the lines since the last
-/// checkpoint, and `tail` checkpoints early when it passes ``maxJournalEntries``.
+/// checkpoint, and `tail` checkpoints early when it passes `TailOptions.maxJournalEntries` (by default
+/// ``maxJournalEntries``).
 public final class AlertDelivery {
     /// When the output file is fsynced.
     public enum SyncPolicy: String, Sendable, CaseIterable {
@@ -41,7 +42,7 @@ public final class AlertDelivery {
         public var description: String { "alert output \(path): \(message)" }
     }
 
-    /// Lines the journal may hold before a checkpoint is due.
+    /// Lines the journal may hold before a checkpoint is due: the default of `TailOptions.maxJournalEntries`.
     public static let maxJournalEntries = 100_000
 
     /// The output's name, for messages.
