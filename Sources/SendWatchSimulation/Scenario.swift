@@ -42,8 +42,12 @@ public struct BurstPlan: Hashable, Sendable {
     /// Accounts taking part. Attacks and look-alikes other than the newsletter and the reset storm create new
     /// (young) accounts; those two use one established account.
     public var accounts: Int
-    /// Messages each account sends in the burst.
+    /// Messages each account sends in the burst, at most ``maxMessagesPerAccount``.
     public var messagesPerAccount: Int
+    /// The largest ``messagesPerAccount`` a plan may have.
+    public static let maxMessagesPerAccount = 10_000_000
+    /// The largest ``accounts`` a plan may have.
+    public static let maxAccounts = 1_000_000
     /// Seconds after the warm-up end at which the burst starts.
     public var startAfterWarmupSeconds: Int64
     /// Seconds over which the accounts' first messages are spread.
@@ -140,6 +144,10 @@ public struct Scenario: Hashable, Sendable {
         }
     }
 
+    /// Messages of the `newsletter` look-alike at scale 1; with ``BurstPlan/maxMessagesPerAccount`` it bounds the
+    /// scale.
+    static let newsletterMessages = 2500.0
+
     /// The legitimate look-alikes every scenario contains, sized by `scale`:
     /// - `newsletter`: one old account sends `2500 × scale` one-recipient messages in 45 min, 40 min after
     ///   the warm-up;
@@ -149,9 +157,15 @@ public struct Scenario: Hashable, Sendable {
     ///   warm-up, each a welcome and 9 invitations to its own domain, 5 min apart;
     /// - `new-employees`: `5 × scale` new SASL accounts of existing company domains, first sends spread over
     ///   1 h from 5 min after the warm-up, 30 messages each, 7 min apart.
+    ///
+    /// A `scale` outside ``SimulationConfiguration/scaleRange`` (not a number, infinite, too large) gives the
+    /// plans of the nearest scale in range, so that building a configuration never traps; ``SimulationConfiguration/validate()``
+    /// reports such a scale.
     public static func lookAlikes(scale: Double) -> [BurstPlan] {
+        let range = SimulationConfiguration.scaleRange
+        let scale = scale.isNaN ? 1 : min(max(scale, range.lowerBound), range.upperBound)
         func scaled(_ n: Double, minimum: Int) -> Int { max(minimum, Int((n * scale).rounded())) }
-        let letters = scaled(2500, minimum: 20)
+        let letters = scaled(newsletterMessages, minimum: 20)
         let resets = scaled(400, minimum: 10)
         return [
             BurstPlan(

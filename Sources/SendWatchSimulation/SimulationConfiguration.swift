@@ -30,6 +30,11 @@ public struct SimulationConfiguration: Hashable, Sendable {
     /// The run's length in seconds: no message is submitted after `start + durationSeconds` (deliveries and
     /// retries of earlier messages may follow). Default: the scenario's ``Scenario/defaultDurationSeconds``.
     public var durationSeconds: Int64
+    /// The scales a run accepts: above 0 and up to the scale at which the largest look-alike (the newsletter)
+    /// reaches ``BurstPlan/maxMessagesPerAccount`` messages, 4,000.
+    public static let scaleRange: ClosedRange<Double> =
+        0.001...(Double(BurstPlan.maxMessagesPerAccount) / Scenario.newsletterMessages)
+
     /// Multiplies background volume (number of ordinary accounts and tenants) and the look-alikes' sizes;
     /// incidents keep their planned size. Default 1: 400 ordinary accounts and 150 tenants, about 1,500
     /// messages an hour.
@@ -78,7 +83,10 @@ public struct SimulationConfiguration: Hashable, Sendable {
     /// - Throws: ``SimulationError`` listing each problem.
     public func validate() throws(SimulationError) {
         var problems: [String] = []
-        if !(scale > 0 && scale <= 10_000) { problems.append("scale must be > 0 and <= 10000 (got \(scale))") }
+        if !Self.scaleRange.contains(scale) {
+            problems.append(
+                "scale must be a number from \(Self.scaleRange.lowerBound) to \(Int(Self.scaleRange.upperBound)) (got \(scale))")
+        }
         if warmupSeconds < 3_600 { problems.append("the warm-up must be at least 1 h (got \(warmupSeconds) s)") }
         if durationSeconds < minimumDurationSeconds {
             problems.append(
@@ -89,8 +97,8 @@ public struct SimulationConfiguration: Hashable, Sendable {
         let year = CivilDate(daysSinceEpoch: start.seconds / 86_400).year
         if start.microseconds < 0 || year > 2199 { problems.append("start must lie between 1970 and 2199") }
         for plan in scenario.incidents + lookAlikes {
-            if plan.accounts < 1 || plan.accounts > 1_000_000 || plan.messagesPerAccount < 1
-                || plan.messagesPerAccount > 10_000_000 || plan.spreadSeconds < 0 || plan.startAfterWarmupSeconds < 0
+            if plan.accounts < 1 || plan.accounts > BurstPlan.maxAccounts || plan.messagesPerAccount < 1
+                || plan.messagesPerAccount > BurstPlan.maxMessagesPerAccount || plan.spreadSeconds < 0 || plan.startAfterWarmupSeconds < 0
                 || !(plan.gapSeconds >= 0 && plan.gapSeconds < 1e9)
             {
                 problems.append("burst '\(plan.kind.rawValue)' has an out-of-range size or timing")

@@ -26,7 +26,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .long, help: "Length of the run, e.g. 6h or 90m (default: the scenario's, 6h or 9h).")
     var duration: String?
 
-    @Option(name: .long, help: "Multiplies background accounts and rates and the look-alikes' sizes (default 1).")
+    @Option(
+        name: .long,
+        help: "Multiplies background accounts and rates and the look-alikes' sizes: \(SimulationConfiguration.scaleRange.lowerBound) to \(Int(SimulationConfiguration.scaleRange.upperBound)) (default 1).")
     var scale: Double = 1
 
     @Option(name: .long, help: "Output format: postfix, exim or jsonl (default postfix).")

@@ -184,6 +184,28 @@ import Testing
         }
     }
 
+    @Test("A scale that is not a number, infinite, out of range or too large for the look-alikes is refused by name",
+          arguments: [Double.nan, .infinity, -.infinity, 1e308, 0, -1, 0.0001, 4000.5, 5000, 10_000])
+    func badScales(scale: Double) {
+        let config = SimulationConfiguration(scenario: Scenario.named("mixed")!, seed: 1, scale: scale)
+        #expect {
+            try config.validate()
+        } throws: { error in
+            let problems = (error as? SimulationError)?.problems ?? []
+            return problems.count == 1 && problems[0].hasPrefix("scale must be a number from 0.001 to 4000")
+        }
+    }
+
+    @Test("The ends of the scale range validate: the newsletter reaches exactly the largest burst at the top")
+    func scaleRangeEnds() throws {
+        for scale in [SimulationConfiguration.scaleRange.lowerBound, SimulationConfiguration.scaleRange.upperBound] {
+            let config = SimulationConfiguration(scenario: Scenario.named("mixed")!, seed: 1, scale: scale)
+            try config.validate()
+        }
+        let top = Scenario.lookAlikes(scale: SimulationConfiguration.scaleRange.upperBound)
+        #expect(top.map(\.messagesPerAccount).max() == BurstPlan.maxMessagesPerAccount)
+    }
+
     @Test("The default incidents have the documented sizes")
     func defaultSizes() {
         #expect(Scenario.tenantSwarmPlan.accounts == 250 && Scenario.tenantSwarmPlan.messagesPerAccount == 8)
