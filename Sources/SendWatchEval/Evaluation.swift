@@ -216,10 +216,22 @@ public struct Evaluation: Sendable {
 
     /// Ends the input (a last line without a newline is read) and computes the report.
     ///
-    /// - Throws: ``EvaluationError`` if the last line has an unsupported schema version.
+    /// Input without any line (an empty file: the detector found nothing) is scored as no detections. Input
+    /// with lines of which not one is an alert record is refused: OCSF output, another tool's JSON or a binary
+    /// file would otherwise score as "nothing detected".
+    ///
+    /// - Throws: ``EvaluationError`` if the last line has an unsupported schema version (`unsupportedAlertVersion`),
+    ///   or if there were non-blank lines and none was a record (`noUsableAlerts`, naming the first bad lines).
     /// - Complexity: O(F log F + L) for F flagged accounts and L labelled accounts.
     public mutating func finish() throws(EvaluationError) -> EvaluationReport {
         if !pending.isEmpty || discardingLongLine { try endLine() }
+        if records == 0 && badLines > 0 {
+            let examples = badLineExamples.prefix(2).map { "line \($0.line): \($0.reason)" }.joined(separator: "; ")
+            throw EvaluationError(
+                code: .noUsableAlerts,
+                message: "none of the \(badLines) non-blank lines is a SendWatch v1 alert record (\(examples)); "
+                    + "score the output of 'sendwatch replay' with the default --alert-format sendwatch")
+        }
         return makeReport()
     }
 

@@ -1,8 +1,8 @@
 /// Why an evaluation could not be made: the labels or the alerts are unusable.
 ///
 /// Bad alert *lines* are not errors: they are counted in ``EvaluationReport/badLines`` and the evaluation goes
-/// on. Only input that makes every number meaningless throws: labels that do not follow the schema, or an alert
-/// record of a schema version this scorer does not know.
+/// on. Only input that makes every number meaningless throws: labels that do not follow the schema, an alert
+/// record of a schema version this scorer does not know, or alert input none of whose lines is a record.
 public struct EvaluationError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What kind of input failed.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -10,6 +10,7 @@ public struct EvaluationError: Error, Hashable, Sendable, CustomStringConvertibl
             case invalidLabels = "invalid_labels"
             case unsupportedAlertVersion = "unsupported_alert_version"
             case invalidRequirement = "invalid_requirement"
+            case noUsableAlerts = "no_usable_alerts"
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -20,6 +21,9 @@ public struct EvaluationError: Error, Hashable, Sendable, CustomStringConvertibl
         public static let unsupportedAlertVersion = Code(.unsupportedAlertVersion)
         /// A `--require` expression cannot be parsed.
         public static let invalidRequirement = Code(.invalidRequirement)
+        /// The alert input has lines but not one of them is a SendWatch v1 alert record (OCSF output, another
+        /// tool's JSON, a binary file): scoring it would report "nothing detected" for the wrong reason.
+        public static let noUsableAlerts = Code(.noUsableAlerts)
 
         public var description: String { value.rawValue }
     }

@@ -102,6 +102,23 @@ struct JSONFields {
 
     func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
+    /// Throws for a key that is not one of `known` but looks like a misspelling of one (the same letters in
+    /// another case, or at most two edits away from a name longer than 5 letters and one from a shorter one:
+    /// `frist_send`, `hard_negative`, `Accounts`, `ends`). Other unknown keys
+    /// are allowed: labels written by hand may carry notes of their own.
+    func rejectMisspellings(of known: [String]) throws(EvaluationError) {
+        for key in object.keys.sorted() where !known.contains(key) {
+            let close = known.filter { candidate in
+                // Short names tolerate one edit: `seed` is two from `end` and is no misspelling of it.
+                let limit = candidate.count <= 5 ? 1 : 2
+                return candidate.lowercased() == key.lowercased() || editDistance(key, candidate, limit: limit) <= limit
+            }
+            if let suggestion = close.first {
+                throw makeError("'\(keyPath(key))' is not a key of the labels schema; did you mean '\(suggestion)'?")
+            }
+        }
+    }
+
     func has(_ key: String) -> Bool { object[key] != nil }
 
     func require(_ key: String) throws(EvaluationError) -> JSONNode {
@@ -139,4 +156,30 @@ struct JSONFields {
         }
         return out
     }
+}
+
+/// The number of single-character insertions, deletions, substitutions and swaps of neighbours that turn `a`
+/// into `b` (optimal string alignment), or `limit + 1` once it is known to exceed `limit`.
+///
+/// - Complexity: O(|a| × |b|); used on short key names only.
+func editDistance(_ a: String, _ b: String, limit: Int) -> Int {
+    let x = Array(a.unicodeScalars)
+    let y = Array(b.unicodeScalars)
+    guard abs(x.count - y.count) <= limit else { return limit + 1 }
+    guard !x.isEmpty, !y.isEmpty else { return max(x.count, y.count) }
+    var previous2 = [Int](repeating: 0, count: y.count + 1)
+    var previous = Array(0...y.count)
+    var current = [Int](repeating: 0, count: y.count + 1)
+    for i in 1...x.count {
+        current[0] = i
+        for j in 1...y.count {
+            let cost = x[i - 1] == y[j - 1] ? 0 : 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] {
+                current[j] = min(current[j], previous2[j - 2] + 1)
+            }
+        }
+        (previous2, previous, current) = (previous, current, previous2)
+    }
+    return min(previous[y.count], limit + 1)
 }

@@ -15,7 +15,9 @@ public import SendWatchCore
 /// Required: `warmup_end`, `incidents`, `hard_negatives`, `abusive_accounts` (the lists may be empty); per
 /// incident `id`, `kind`, `accounts` (non-empty), `start`; per look-alike `id`, `kind`, `accounts`. Optional:
 /// an incident's `end` and `first_send` (checked when present), and the top-level `end`, which sets the
-/// labelled duration for alerts per day. Any other key is allowed; top-level extra keys (`scenario`, `seed`,
+/// labelled duration for alerts per day. A key that looks like a misspelt schema key (`frist_send`,
+/// `hard_negative`, `Accounts`: at most two edits away, or another case) is an error; any other key is allowed;
+/// top-level extra keys (`scenario`, `seed`,
 /// `format`, `start`, ...) are kept as ``metadata`` and shown in the report. Times are RFC 3339 with or
 /// without a fraction, `Z` or an offset (see ``RFC3339``). Incident ids must be unique.
 ///
@@ -130,12 +132,14 @@ public struct Labels: Sendable, Equatable {
         case .failure(let e): throw makeError(e.reason)
         }
         let top = try JSONFields(root, path: "", makeError: makeError)
+        try top.rejectMisspellings(of: ["warmup_end", "incidents", "hard_negatives", "abusive_accounts", "end"])
         let warmupEnd = try top.time("warmup_end")
 
         var incidents: [Incident] = []
         var seenIDs = Set<String>()
         for (i, node) in try top.array("incidents").enumerated() {
             let f = try JSONFields(node, path: "incidents[\(i)]", makeError: makeError)
+            try f.rejectMisspellings(of: ["id", "kind", "accounts", "start", "end", "first_send"])
             let id = try f.string("id")
             guard seenIDs.insert(id).inserted else { throw makeError("'incidents[\(i)].id': duplicate id '\(id)'") }
             let accounts = try f.stringArray("accounts")
@@ -156,6 +160,7 @@ public struct Labels: Sendable, Equatable {
         var hardNegatives: [HardNegative] = []
         for (i, node) in try top.array("hard_negatives").enumerated() {
             let f = try JSONFields(node, path: "hard_negatives[\(i)]", makeError: makeError)
+            try f.rejectMisspellings(of: ["id", "kind", "accounts"])
             hardNegatives.append(
                 HardNegative(id: try f.string("id"), kind: try f.string("kind"), accounts: try f.stringArray("accounts")))
         }

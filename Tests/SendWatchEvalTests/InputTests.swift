@@ -67,6 +67,62 @@ struct InputTests {
         }
     }
 
+    @Test(
+        "A key that looks like a misspelt schema key is refused with the key and a suggestion; other keys are kept",
+        arguments: [
+            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negative":[],"abusive_accounts":[]}"#,
+             "'hard_negative' is not a key of the labels schema; did you mean 'hard_negatives'?"),
+            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[],"abusive_accounts":[],"ends":"2026-11-30T07:00:00Z"}"#,
+             "'ends' is not a key of the labels schema; did you mean 'end'?"),
+            (#"{"Warmup_End":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[],"abusive_accounts":[]}"#,
+             "did you mean 'warmup_end'?"),
+            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[{"id":"a","kind":"k","accounts":["x"],"start":"2026-11-29T08:00:00Z","frist_send":{"x":"2026-11-29T08:00:00Z"}}],"hard_negatives":[],"abusive_accounts":["x"]}"#,
+             "'incidents[0].frist_send' is not a key of the labels schema; did you mean 'first_send'?"),
+            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[{"id":"n","kind":"k","Accounts":["y"],"accounts":[]}],"abusive_accounts":[]}"#,
+             "'hard_negatives[0].Accounts' is not a key of the labels schema; did you mean 'accounts'?"),
+        ])
+    func misspeltKeys(json: String, message: String) {
+        #expect {
+            _ = try Labels.parse(Array(json.utf8))
+        } throws: { error in
+            guard let e = error as? EvaluationError else { return false }
+            return e.code == .invalidLabels && e.message.contains(message)
+        }
+    }
+
+    @Test("Extra keys far from every schema key are allowed (seed, start, notes, description)")
+    func extraKeysAllowed() throws {
+        let json = #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[{"id":"a","kind":"k","accounts":["x"],"start":"2026-11-29T08:00:00Z","description":"wave 1"}],"hard_negatives":[{"id":"n","kind":"k","accounts":["y"],"notes":"ok"}],"abusive_accounts":["x"],"seed":1,"start":"2026-11-29T06:00:00Z","format":"exim"}"#
+        let labels = try Labels.parse(Array(json.utf8))
+        #expect(labels.metadata.map(\.key) == ["format", "seed", "start"])
+    }
+
+    @Test(
+        "Alert input with lines but no SendWatch record is refused; an empty input scores as no detections",
+        arguments: [
+            (#"{"class_uid":2004,"category_uid":2,"finding_info":{"uid":"sw-1"}}"#, true),
+            ("\u{00}\u{01}\u{FF}binary\u{02}", true),
+            ("not json at all\n{\"v\":1}", true),
+            ("", false),
+            ("\n  \n", false),
+        ])
+    func noUsableAlerts(input: String, refused: Bool) throws {
+        var evaluation = Evaluation(labels: try handLabels())
+        try evaluation.consume(Array(input.utf8))
+        if refused {
+            #expect {
+                _ = try evaluation.finish()
+            } throws: { error in
+                guard let e = error as? EvaluationError else { return false }
+                return e.code == .noUsableAlerts && e.message.contains("line 1")
+            }
+        } else {
+            let report = try evaluation.finish()
+            #expect(report.records == 0)
+            #expect(report.flaggedAccounts == 0)
+        }
+    }
+
     @Test("Inconsistent labels load with warnings")
     func labelWarnings() throws {
         let json = #"""
@@ -155,7 +211,9 @@ struct InputTests {
     func badLineExamplesCapped() throws {
         var evaluation = Evaluation(labels: try handLabels(), limits: .init(maxBadLineExamples: 3))
         try evaluation.consume(Array(String(repeating: "x\n", count: 50).utf8))
+        try evaluation.consume(Array((alertLine("a1", at: "2026-11-29T08:30:00Z", accounts: ["t-1"]) + "\n").utf8))
         let report = try evaluation.finish()
+        #expect(report.records == 1)
         #expect(report.badLines == 50)
         #expect(report.badLineExamples.map(\.line) == [1, 2, 3])
         #expect(report.text().contains("... 47 more bad lines"))
