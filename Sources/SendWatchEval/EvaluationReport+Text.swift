@@ -1,7 +1,10 @@
+import SendWatchCore
+
 extension EvaluationReport {
     /// The report as a plain-text table for people: aligned columns, lines of at most 100 characters (long
     /// ids and kinds are cut with `…`), sections Accounts, Incidents, Median latency, Look-alikes,
-    /// Clean alerts, Input, Labels and Warnings.
+    /// Clean alerts, Input, Labels and Warnings. Control characters from the inputs (ANSI escapes in an
+    /// account name) are shown as escapes (``TerminalText``).
     public func text() -> String {
         var out = ""
         out += "Accounts (alert records at or after warm-up end \(warmupEnd))\n"
@@ -101,7 +104,8 @@ extension EvaluationReport {
             out += "\nWarnings:\n"
             for w in labelWarnings + warnings { out += Format.clip("  \(w)") + "\n" }
         }
-        return out
+        // Ids, kinds, account names and label values come from the alert and label files: no terminal escapes.
+        return TerminalText.escaped(out, keepingNewlines: true)
     }
 }
 

@@ -105,6 +105,9 @@ func openOutput(_ path: String?) throws -> OutputWriter {
     }
 }
 
+/// Writes `message` and a newline to stderr as one line: control characters from file names, account names or
+/// other input are shown as escapes (``TerminalText``), so a hostile name cannot rewrite the terminal or split a
+/// log line.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    FileHandle.standardError.write(Data((TerminalText.escaped(message) + "\n").utf8))
 }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import SendWatchCore
 
 #if canImport(Glibc)
 /// glibc's `mallopt(3)`, which Swift's Glibc module does not export (it lives in `<malloc.h>`).
@@ -16,7 +18,7 @@ struct SendWatchCommand: ParsableCommand {
             (plain, zstd or gzip; files or stdin), finds young accounts abusing notification templates, and \
             writes alerts as JSON lines.
             """,
-        version: "0.1.0",
+        version: "\(buildVersion) (commit \(buildCommit))",
         subcommands: [
             ReplayCommand.self, TailCommand.self, EventsCommand.self, SimulateCommand.self, EvalCommand.self, ConfigCommand.self,
         ]
@@ -32,6 +34,19 @@ struct SendWatchCommand: ParsableCommand {
         // M_MMAP_THRESHOLD is -3 in glibc's <malloc.h>; the macro is not imported into Swift.
         _ = glibcMallopt(-3, 128 * 1024)
         #endif
-        Self.main(nil)
+        // ArgumentParser's own `main` would print errors as they are; their messages quote file names and
+        // values from the command line and from input, so they go through TerminalText like every message.
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if !message.isEmpty {
+                let text = Data((TerminalText.escaped(message, keepingNewlines: true) + "\n").utf8)
+                (code == .success ? FileHandle.standardOutput : FileHandle.standardError).write(text)
+            }
+            Foundation.exit(code.rawValue)
+        }
     }
 }
