@@ -11,7 +11,6 @@ let strictSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "SendWatch",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sendwatch", targets: ["sendwatch"]),
         .library(name: "SendWatchCore", targets: ["SendWatchCore"]),
@@ -75,8 +74,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            plugins: ["BuildInfo"]
         ),
+        // Writes the version (from VERSION) and the commit into the sendwatch target at build time.
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         .testTarget(name: "SendWatchCoreTests", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "SendWatchIngestTests",

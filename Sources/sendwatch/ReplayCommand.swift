@@ -36,7 +36,7 @@ struct ReplayCommand: ParsableCommand {
         // themselves on their next write.
         let detectionSink = DetectionSink(
             engine: consume engine, output: writer, format: format,
-            productVersion: SendWatchCommand.configuration.version)
+            productVersion: buildVersion)
         let run = EventsRun(configuration: configuration, fallbackYearHint: input.fallbackYearHint(configuration))
         let summary: RunSummary
         var sink: DetectionSink

@@ -18,6 +18,8 @@ struct SendWatchCommand: ParsableCommand {
             (plain, zstd or gzip; files or stdin), finds young accounts abusing notification templates, and \
             writes alerts as JSON lines.
             """,
+        // `buildVersion` and `buildCommit` come from the BuildInfo plugin (VERSION and git). Alert output (OCSF's
+        // product version) carries `buildVersion` alone, so replay's bytes do not change with the commit.
         version: "\(buildVersion) (commit \(buildCommit))",
         subcommands: [
             ReplayCommand.self, TailCommand.self, EventsCommand.self, SimulateCommand.self, EvalCommand.self, ConfigCommand.self,

@@ -110,7 +110,7 @@ struct TailCommand: ParsableCommand {
         options.follow.maxStreams = maxFiles
         options.follow.maxLineBytes = configuration.maxLineBytes
         options.alertFormat = alertFormat
-        options.productVersion = SendWatchCommand.configuration.version
+        options.productVersion = buildVersion
         let level = Logger.Level(rawValue: logLevel) ?? .info
         // A local logger rather than LoggingSystem.bootstrap: nothing else in the process logs.
         let logger = Logger(label: "sendwatch") { StderrLogHandler(logLevel: level, label: $0) }
