@@ -39,10 +39,25 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CLzma",
+            pkgConfig: "liblzma",
+            providers: [.apt(["liblzma-dev"])]
+        ),
+        // Debian's libbz2-dev has no pkg-config file; its header and library are on the default paths.
+        .systemLibrary(
+            name: "CBzip2",
+            providers: [.apt(["libbz2-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLz4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]
+        ),
         .target(name: "SendWatchCore", swiftSettings: strictSettings),
         .target(
             name: "SendWatchIngest",
-            dependencies: ["SendWatchCore", "CZstd", "CZlib"],
+            dependencies: ["SendWatchCore", "CZstd", "CZlib", "CLzma", "CBzip2", "CLz4"],
             swiftSettings: strictSettings
         ),
         .target(name: "SendWatchFormats", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),

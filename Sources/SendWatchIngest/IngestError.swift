@@ -25,6 +25,7 @@ public struct IngestError: Error, CustomStringConvertible, Sendable {
             case corruptCompressedData = "corrupt_compressed_data"
             case truncatedCompressedData = "truncated_compressed_data"
             case decoderUnavailable = "decoder_unavailable"
+            case unsupportedCompression = "unsupported_compression"
             case invalidConfiguration = "invalid_configuration"
         }
 
@@ -42,8 +43,11 @@ public struct IngestError: Error, CustomStringConvertible, Sendable {
         public static var corruptCompressedData: Code { Code(.corruptCompressedData) }
         /// The input ended in the middle of a compressed frame or gzip member.
         public static var truncatedCompressedData: Code { Code(.truncatedCompressedData) }
-        /// The zstd or zlib decoder could not be created (out of memory).
+        /// A decoder could not be created (out of memory).
         public static var decoderUnavailable: Code { Code(.decoderUnavailable) }
+        /// The input is compressed in a format SendWatch recognises but does not read (`compress`, lzip, legacy
+        /// LZ4); see ``Compression/unsupported(name:)``.
+        public static var unsupportedCompression: Code { Code(.unsupportedCompression) }
         /// A configuration value is out of range (e.g. a ``FollowConfiguration`` field); nothing was opened.
         public static var invalidConfiguration: Code { Code(.invalidConfiguration) }
 
@@ -93,11 +97,13 @@ public struct IngestError: Error, CustomStringConvertible, Sendable {
         case .notARegularFile: return "Pass a regular file, a FIFO, or - for standard input."
         case .corruptCompressedData:
             return "Lines before this offset were read; the rest of the file is damaged - restore it from a backup "
-                + "or skip it (zstd -t / gzip -t show the damage)."
+                + "or skip it (zstd -t, gzip -t, xz -t, bzip2 -t or lz4 -t show the damage)."
         case .truncatedCompressedData:
             return "Lines before this offset were read; the file was cut off or is still being written - "
                 + "read it again once it is complete."
         case .decoderUnavailable: return "The system is probably out of memory; retry with fewer inputs at once."
+        case .unsupportedCompression:
+            return "Decompress it first and pass the result (e.g. through standard input: zcat FILE | sendwatch replay -)."
         case .invalidConfiguration: return "Fix the listed values and start again."
         default: return "See the message for details."
         }

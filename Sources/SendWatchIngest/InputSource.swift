@@ -5,6 +5,9 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CBzip2
+import CLz4
+import CLzma
 import CZlib
 import CZstd
 public import SendWatchCore
@@ -12,9 +15,10 @@ public import SendWatchCore
 /// One input opened for reading - a file, a FIFO or standard input - that yields its *decompressed* bytes.
 ///
 /// The compression is chosen by the magic bytes at the start of the input (see ``Compression/detect(magic:)``),
-/// never by the file name. zstd inputs may hold any number of frames, including skippable frames and
-/// concatenated files (`cat a.zst b.zst`); gzip inputs may hold any number of members (`gzip -c a >> b`), and
-/// zero padding after the last member is ignored.
+/// never by the file name: plain, zstd, gzip, xz, bzip2 or LZ4. Every compressed format may hold any number of
+/// concatenated units: zstd frames (with skippable frames, `cat a.zst b.zst`), gzip members (`gzip -c a >> b`;
+/// zero padding after the last is ignored), xz streams (with xz's stream padding), bzip2 streams and LZ4 frames.
+/// A recognised format that is not read (`compress`, lzip, legacy LZ4) fails at ``open(path:)`` by name.
 ///
 /// Usage:
 /// ```swift
@@ -28,12 +32,16 @@ public import SendWatchCore
 /// An input source holds one fixed input buffer of ``inputBufferBytes`` and the decoder state: for zstd the
 /// window of the frame being decoded (as large as the frame declares, 2-8 MiB for `zstd -1`...`-19`; libzstd
 /// refuses frames wanting more than 128 MiB, which only `--long`/`--ultra` produce), for gzip zlib's 32 KiB
-/// window plus about 7 KiB. Nothing grows with the size of the input: a 50 GB file needs a few MB.
+/// window plus about 7 KiB, for xz the dictionary the stream declares (8 MiB for the default `xz -6`, 64 MiB
+/// for `xz -9`; streams wanting more than ``xzMemoryLimitBytes`` are refused), for bzip2 about 3.6 MiB (`-9`),
+/// for LZ4 up to two 4 MiB blocks. Nothing grows with the size of the input: a 50 GB file needs a few MB.
 ///
 /// ## Errors
 /// Damage is reported only after everything decoded before it: a ``read(into:)`` call that meets corrupt or
 /// truncated data first returns the good bytes it already produced, and the *next* call throws. After an
-/// error every further call throws the same error.
+/// error every further call throws the same error. xz and LZ4 check a block's (or frame's) integrity at its
+/// end, so bytes decoded from the damaged block itself may be returned before the error; lines made of them are
+/// counted as bad lines by the parsers like any other garbage.
 ///
 /// ## Why `~Copyable`
 /// The value owns a file descriptor, a heap buffer and a C decoder context, which must be released exactly once.
@@ -49,6 +57,9 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
 
     /// Size of the fixed raw-input buffer: 256 KiB.
     public static let inputBufferBytes = 256 * 1024
+    /// The most memory the xz decoder may use: 256 MiB, four times what `xz -9` needs. A stream that declares a
+    /// larger dictionary is refused as corrupt (`xz` itself accepts it only with a raised memory limit).
+    public static let xzMemoryLimitBytes: UInt64 = 256 << 20
 
     /// The path as given to ``open(path:)``; `-` for standard input.
     public let path: String
@@ -79,7 +90,12 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
     /// The last zstd call filled the output, so the decoder may still hold decoded bytes to flush.
     private var zstdFlushPending: Bool
     private var zlib: UnsafeMutablePointer<z_stream>?
-    /// A zstd frame or gzip member has started and not ended.
+    private var lzma: UnsafeMutablePointer<lzma_stream>?
+    private var bzip2: UnsafeMutablePointer<bz_stream>?
+    /// Whether `bzip2` holds an initialised decoder (it is ended after each stream and started for the next).
+    private var bzip2Active: Bool
+    private var lz4: OpaquePointer?
+    /// A zstd frame, gzip member, bzip2 stream or LZ4 frame has started and not ended.
     private var unitInProgress: Bool
 
     private init(path: String, fd: Int32, ownsDescriptor: Bool, modificationTime: EventTime?) {
@@ -100,6 +116,10 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
         self.zstdHint = 0
         self.zstdFlushPending = false
         self.zlib = nil
+        self.lzma = nil
+        self.bzip2 = nil
+        self.bzip2Active = false
+        self.lz4 = nil
         self.unitInProgress = false
     }
 
@@ -110,6 +130,17 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             zlib.deinitialize(count: 1)
             zlib.deallocate()
         }
+        if let lzma {
+            lzma_end(lzma)
+            lzma.deinitialize(count: 1)
+            lzma.deallocate()
+        }
+        if let bzip2 {
+            if bzip2Active { BZ2_bzDecompressEnd(bzip2) }
+            bzip2.deinitialize(count: 1)
+            bzip2.deallocate()
+        }
+        if let lz4 { LZ4F_freeDecompressionContext(lz4) }
         input.deallocate()
         if ownsDescriptor { _ = close(fd) }
     }
@@ -180,6 +211,10 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
         case .none: produced = try readPlain(into: destination, count: buffer.count)
         case .zstd: produced = try readZstd(into: destination, count: buffer.count)
         case .gzip: produced = try readGzip(into: destination, count: buffer.count)
+        case .xz: produced = try readXz(into: destination, count: buffer.count)
+        case .bzip2: produced = try readBzip2(into: destination, count: buffer.count)
+        case .lz4: produced = try readLz4(into: destination, count: buffer.count)
+        case .unsupported: produced = 0  // `open` refuses these.
         }
         decompressedBytesRead += Int64(produced)
         return produced
@@ -251,6 +286,33 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
                 throw IngestError(code: .decoderUnavailable, message: "cannot create a zlib decoder", path: path)
             }
             zlib = stream
+        case .xz:
+            let stream = UnsafeMutablePointer<lzma_stream>.allocate(capacity: 1)
+            // LZMA_STREAM_INIT is all zeros.
+            stream.initialize(to: lzma_stream())
+            let status = lzma_stream_decoder(stream, Self.xzMemoryLimitBytes, sendwatch_lzma_concatenated)
+            guard status == LZMA_OK else {
+                stream.deinitialize(count: 1)
+                stream.deallocate()
+                throw IngestError(code: .decoderUnavailable, message: "cannot create an xz decoder", path: path)
+            }
+            lzma = stream
+        case .bzip2:
+            let stream = UnsafeMutablePointer<bz_stream>.allocate(capacity: 1)
+            stream.initialize(to: bz_stream())
+            bzip2 = stream
+        case .lz4:
+            var context: OpaquePointer?
+            guard LZ4F_isError(LZ4F_createDecompressionContext(&context, sendwatch_lz4f_version)) == 0,
+                let context
+            else {
+                throw IngestError(code: .decoderUnavailable, message: "cannot create an lz4 decoder", path: path)
+            }
+            lz4 = context
+        case .unsupported(let name):
+            throw IngestError(
+                code: .unsupportedCompression, message: "the input is compressed with \(name), which SendWatch does not read",
+                path: path)
         }
     }
 
@@ -372,6 +434,157 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             }
             if stream.pointee.avail_out == 0 { return produced }
         }
+    }
+
+    /// Decodes xz. One decoder reads every concatenated stream and the stream padding between them
+    /// (`LZMA_CONCATENATED`); at the end of the file it is told to finish, which reports a cut stream.
+    private mutating func readXz(into destination: UnsafeMutableRawPointer, count: Int) throws(IngestError) -> Int {
+        guard let stream = lzma else { return 0 }
+        stream.pointee.next_out = destination.assumingMemoryBound(to: UInt8.self)
+        stream.pointee.avail_out = count
+        while true {
+            let produced = count - stream.pointee.avail_out
+            if inputStart == inputEnd && !atEndOfFile {
+                if produced > 0 { return produced }
+                try refillInput()
+                continue
+            }
+            let available = inputEnd - inputStart
+            stream.pointee.next_in = UnsafePointer((input + inputStart).assumingMemoryBound(to: UInt8.self))
+            stream.pointee.avail_in = available
+            let status = lzma_code(stream, atEndOfFile ? LZMA_FINISH : LZMA_RUN)
+            inputStart += available - stream.pointee.avail_in
+            let now = count - stream.pointee.avail_out
+            switch status {
+            case LZMA_OK:
+                if stream.pointee.avail_out == 0 { return now }
+            case LZMA_STREAM_END:
+                // Every stream and the padding after the last were read; anything after would be garbage that
+                // LZMA_CONCATENATED already rejects.
+                lzma_end(stream)
+                stream.deinitialize(count: 1)
+                stream.deallocate()
+                lzma = nil
+                return now
+            case LZMA_BUF_ERROR where atEndOfFile:
+                let error = truncated(format: "xz stream")
+                if now > 0 { return now }
+                throw error
+            default:
+                let reason: String
+                switch status {
+                case LZMA_MEMLIMIT_ERROR: reason = "the stream needs more than \(Self.xzMemoryLimitBytes >> 20) MiB to decode"
+                case LZMA_FORMAT_ERROR: reason = "not an xz stream"
+                case LZMA_OPTIONS_ERROR: reason = "unsupported options"
+                case LZMA_MEM_ERROR: reason = "out of memory"
+                default: reason = "lzma_code returned \(status.rawValue)"
+                }
+                let error = IngestError(
+                    code: .corruptCompressedData, message: "xz data rejected (\(reason))", path: path,
+                    byteOffset: rawOffset(ofInputIndex: inputStart))
+                failure = error
+                if now > 0 { return now }
+                throw error
+            }
+        }
+    }
+
+    /// Decodes bzip2, one stream after another (`bzip2 -c a >> b`); zero padding between or after streams is
+    /// skipped, as for gzip.
+    private mutating func readBzip2(into destination: UnsafeMutableRawPointer, count: Int) throws(IngestError) -> Int {
+        guard let stream = bzip2 else { return 0 }
+        let capacity = min(count, Int(UInt32.max))
+        stream.pointee.next_out = destination.assumingMemoryBound(to: CChar.self)
+        stream.pointee.avail_out = UInt32(capacity)
+        while true {
+            let produced = capacity - Int(stream.pointee.avail_out)
+            if inputStart == inputEnd {
+                if produced > 0 { return produced }
+                if atEndOfFile {
+                    if unitInProgress { throw truncated(format: "bzip2 stream") }
+                    return 0
+                }
+                try refillInput()
+                continue
+            }
+            if !unitInProgress {
+                while inputStart < inputEnd && input.load(fromByteOffset: inputStart, as: UInt8.self) == 0 {
+                    inputStart += 1
+                }
+                if inputStart == inputEnd { continue }
+                if bzip2Active { BZ2_bzDecompressEnd(stream) }
+                stream.pointee = bz_stream()
+                stream.pointee.next_out = (destination + produced).assumingMemoryBound(to: CChar.self)
+                stream.pointee.avail_out = UInt32(capacity - produced)
+                guard BZ2_bzDecompressInit(stream, 0, 0) == BZ_OK else {
+                    bzip2Active = false
+                    let error = IngestError(code: .decoderUnavailable, message: "cannot create a bzip2 decoder", path: path)
+                    failure = error
+                    throw error
+                }
+                bzip2Active = true
+                unitInProgress = true
+            }
+            let available = min(inputEnd - inputStart, Int(UInt32.max))
+            stream.pointee.next_in = (input + inputStart).assumingMemoryBound(to: CChar.self)
+            stream.pointee.avail_in = UInt32(available)
+            let status = BZ2_bzDecompress(stream)
+            let consumed = available - Int(stream.pointee.avail_in)
+            inputStart += consumed
+            let now = capacity - Int(stream.pointee.avail_out)
+            switch status {
+            case BZ_OK:
+                if consumed == 0 && now == produced {
+                    // No progress with input available and room for output: the data is damaged.
+                    fallthrough
+                }
+            case BZ_STREAM_END:
+                unitInProgress = false
+            default:
+                let error = IngestError(
+                    code: .corruptCompressedData, message: "bzip2 data rejected (BZ2_bzDecompress returned \(status))",
+                    path: path, byteOffset: rawOffset(ofInputIndex: inputStart))
+                failure = error
+                if now > 0 { return now }
+                throw error
+            }
+            if stream.pointee.avail_out == 0 { return now }
+        }
+    }
+
+    /// Decodes LZ4 frames, one after another (the context starts the next frame by itself after one ends).
+    private mutating func readLz4(into destination: UnsafeMutableRawPointer, count: Int) throws(IngestError) -> Int {
+        guard let context = lz4 else { return 0 }
+        var produced = 0
+        while produced < count {
+            if inputStart == inputEnd {
+                if produced > 0 { return produced }
+                if atEndOfFile {
+                    if unitInProgress { throw truncated(format: "lz4 frame") }
+                    return 0
+                }
+                try refillInput()
+                continue
+            }
+            var outSize = count - produced
+            var inSize = inputEnd - inputStart
+            let offsetBefore = rawOffset(ofInputIndex: inputStart)
+            let hint = LZ4F_decompress(context, destination + produced, &outSize, input + inputStart, &inSize, nil)
+            if LZ4F_isError(hint) != 0 {
+                let reason = String(cString: LZ4F_getErrorName(hint))
+                let error = IngestError(
+                    code: .corruptCompressedData, message: "lz4 data rejected (\(reason))", path: path,
+                    byteOffset: offsetBefore)
+                failure = error
+                if produced > 0 { return produced }
+                throw error
+            }
+            inputStart += inSize
+            produced += outSize
+            unitInProgress = hint != 0
+            if inSize == 0 && outSize == 0 { break }
+        }
+        return produced
     }
 
     private mutating func truncated(format: String) -> IngestError {

@@ -46,6 +46,15 @@ struct InputSourceTests {
             ([0x28, 0xB5, 0x2F], .none),
             ([], .none),
             (Array("Nov 29 mx postfix".utf8), .none),
+            ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00, 0x00], .xz),
+            ([0xFD, 0x37, 0x7A, 0x58, 0x5A], .none),
+            (Array("BZh91AY&SY".utf8), .bzip2),
+            (Array("BZh0".utf8), .none),
+            (Array("BZhello".utf8), .none),
+            ([0x04, 0x22, 0x4D, 0x18, 0x64], .lz4),
+            ([0x02, 0x21, 0x4C, 0x18], .unsupported(name: "legacy lz4 (lz4 -l)")),
+            ([0x1F, 0x9D, 0x90], .unsupported(name: "compress (.Z)")),
+            (Array("LZIP\u{1}".utf8), .unsupported(name: "lzip")),
         ] as [([UInt8], Compression)]
     )
     func detect(magic: [UInt8], expected: Compression) {
@@ -203,6 +212,74 @@ struct InputSourceTests {
         let blocksBefore = zstdBlockHeaderOffsets(frame).filter { $0 + 3 <= damage }.count - 1
         #expect(bytes.count >= blocksBefore * 128 * 1024)
         #expect(Array(bytes.prefix(blocksBefore * 128 * 1024)) == Array(text.prefix(blocksBefore * 128 * 1024)))
+    }
+
+    /// xz, bzip2 and LZ4: each writer of the test support, with how a file of several units is made.
+    static let otherFormats: [(name: String, compression: Compression, unit: @Sendable ([UInt8]) -> [UInt8])] = [
+        ("xz", .xz, { Compress.xzStream($0) }),
+        ("bzip2", .bzip2, { Compress.bzip2Stream($0) }),
+        ("lz4", .lz4, { Compress.lz4Frame($0) }),
+    ]
+
+    @Test("xz, bzip2, lz4: several concatenated streams or frames are read whole, with any buffer size",
+          arguments: [0, 1, 2])
+    func otherFormatsConcatenated(format: Int) throws {
+        let (name, compression, unit) = Self.otherFormats[format]
+        let a = sampleText(lines: 20, seed: 1)
+        let b = sampleText(lines: 3000, seed: 2)
+        let c = Array("last unit without newline".utf8)
+        let path = directory.write("members.log.\(name)", unit(a) + unit(b) + unit(c))
+        for chunk in [1, 3, 17, 4096, 1 << 20] {
+            var source = try open(path)
+            #expect(source.compression == compression)
+            let (bytes, error) = readAll(&source, chunk: chunk)
+            #expect(error == nil, "\(name), chunk \(chunk): \(String(describing: error))")
+            #expect(bytes == a + b + c, "\(name), chunk \(chunk)")
+        }
+    }
+
+    @Test("xz, bzip2, lz4: a cut-off file returns the good bytes, then throws .truncatedCompressedData",
+          arguments: [0, 1, 2])
+    func otherFormatsTruncated(format: Int) throws {
+        let (name, _, unit) = Self.otherFormats[format]
+        let text = sampleText(lines: 20_000)
+        let whole = unit(text)
+        let cut = Array(whole[0..<(whole.count * 3 / 4)])
+        var source = try open(directory.write("cut.\(name)", cut))
+        let (bytes, error) = readAll(&source, chunk: 10_000)
+        #expect(error?.code == .truncatedCompressedData, "\(name): \(String(describing: error))")
+        #expect(bytes.count < text.count)
+        #expect(Array(text[0..<bytes.count]) == bytes, "\(name)")
+    }
+
+    @Test("xz, bzip2, lz4: damage in the middle is .corruptCompressedData, with the first half delivered intact",
+          arguments: [0, 1, 2])
+    func otherFormatsCorrupt(format: Int) throws {
+        let (name, _, unit) = Self.otherFormats[format]
+        let text = sampleText(lines: 20_000)
+        // Two units: the damage is in the second, so the first must come through whole and unchanged. (Within a
+        // damaged xz block or LZ4 frame, bytes may be delivered before the block's check fails: their checks
+        // come at the end.)
+        let first = unit(Array(text[0..<(text.count / 2)]))
+        var second = unit(Array(text[(text.count / 2)...]))
+        for i in stride(from: second.count / 2, to: second.count / 2 + 64, by: 1) { second[i] ^= 0xA5 }
+        var source = try open(directory.write("flip.\(name)", first + second))
+        let (bytes, error) = readAll(&source, chunk: 10_000)
+        #expect(error?.code == .corruptCompressedData, "\(name): \(String(describing: error))")
+        let offset = try #require(error?.byteOffset)
+        #expect(offset >= Int64(first.count), "\(name)")
+        #expect(bytes.count >= text.count / 2, "\(name)")
+        #expect(bytes.prefix(text.count / 2).elementsEqual(text.prefix(text.count / 2)), "\(name)")
+    }
+
+    @Test("Formats recognised but not read fail to open by name instead of being read as text",
+          arguments: [([0x1F, 0x9D, 0x90, 0x41], "compress (.Z)"), (Array("LZIP\u{1}abc".utf8), "lzip"),
+                      ([0x02, 0x21, 0x4C, 0x18, 0x00], "legacy lz4 (lz4 -l)")] as [([UInt8], String)])
+    func unsupportedCompression(bytes: [UInt8], name: String) throws {
+        let path = directory.write("old.log", bytes)
+        let error = #expect(throws: IngestError.self) { _ = try InputSource.open(path: path) }
+        #expect(error?.code == .unsupportedCompression)
+        #expect(error?.description.contains(name) == true)
     }
 
     @Test("gzip: multiple members (gzip a >> b) with zero padding after the last, read with small buffers")

@@ -241,7 +241,8 @@ struct LogFollowerTests {
         #expect(saved.streams[0].file?.path == dir.full("mail.log"))
     }
 
-    @Test("Restart with the command-line compressors, when installed", arguments: ["gzip", "zstd"])
+    @Test("Restart with the command-line compressors, when installed (scripts/deps test installs them)",
+          arguments: ["gzip", "zstd", "xz", "bzip2", "lz4"])
     func compressedWithTools(tool: String) throws {
         let binary = "/usr/bin/" + tool
         guard FileManager.default.isExecutableFile(atPath: binary) else { return }
@@ -255,7 +256,13 @@ struct LogFollowerTests {
         dir.append("mail.log", "c1\n")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = tool == "zstd" ? ["-q", "--rm", dir.full("mail.log.1")] : [dir.full("mail.log.1")]
+        let path = dir.full("mail.log.1")
+        switch tool {
+        case "zstd": process.arguments = ["-q", "--rm", path]
+        // lz4 writes to standard output when it is not a terminal unless the output file is named.
+        case "lz4": process.arguments = ["-q", "--rm", path, path + ".lz4"]
+        default: process.arguments = [path]
+        }
         try process.run()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)

@@ -3,6 +3,9 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CBzip2
+import CLz4
+import CLzma
 import CZlib
 import CZstd
 import SendWatchIngest
@@ -55,6 +58,52 @@ enum Compress {
             }
         }
         return Array(out[0..<produced])
+    }
+
+    /// One xz stream of `bytes` (preset 6, CRC64 check), as `xz` writes it.
+    static func xzStream(_ bytes: [UInt8], preset: UInt32 = 6) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(lzma_stream_buffer_bound(bytes.count)))
+        var position = 0
+        let status = out.withUnsafeMutableBytes { o in
+            bytes.withUnsafeBytes { i in
+                lzma_easy_buffer_encode(
+                    preset, LZMA_CHECK_CRC64, nil, i.baseAddress?.assumingMemoryBound(to: UInt8.self), i.count,
+                    o.baseAddress?.assumingMemoryBound(to: UInt8.self), &position, o.count)
+            }
+        }
+        precondition(status == LZMA_OK)
+        return Array(out[0..<position])
+    }
+
+    /// One bzip2 stream of `bytes`, as `bzip2 -9` writes it.
+    static func bzip2Stream(_ bytes: [UInt8], blockSize100k: Int32 = 9) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: bytes.count + bytes.count / 100 + 1024)
+        var size = UInt32(out.count)
+        var input = bytes
+        let status = out.withUnsafeMutableBytes { o in
+            input.withUnsafeMutableBytes { i in
+                BZ2_bzBuffToBuffCompress(
+                    o.baseAddress?.assumingMemoryBound(to: CChar.self), &size,
+                    i.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(i.count), blockSize100k, 0, 0)
+            }
+        }
+        precondition(status == BZ_OK)
+        return Array(out[0..<Int(size)])
+    }
+
+    /// One LZ4 frame of `bytes` (64 KiB blocks, so that a large input has many), as `lz4` writes it.
+    static func lz4Frame(_ bytes: [UInt8]) -> [UInt8] {
+        var preferences = LZ4F_preferences_t()
+        preferences.frameInfo.blockSizeID = LZ4F_max64KB
+        preferences.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled
+        var out = [UInt8](repeating: 0, count: LZ4F_compressFrameBound(bytes.count, &preferences))
+        let size = out.withUnsafeMutableBytes { o in
+            bytes.withUnsafeBytes { i in
+                LZ4F_compressFrame(o.baseAddress, o.count, i.baseAddress, i.count, &preferences)
+            }
+        }
+        precondition(LZ4F_isError(size) == 0)
+        return Array(out[0..<size])
     }
 }
 

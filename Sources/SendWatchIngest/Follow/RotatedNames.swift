@@ -9,9 +9,12 @@ import Darwin
 /// The names rotation gives a log file, and glob expansion.
 ///
 /// For `mail.log` the rotated names are `mail.log.N` and `mail.log-DIGITS` (logrotate's `dateext`), each
-/// optionally followed by `.gz` or `.zst`. They are ordered newest first: numbered names by N ascending (plain
-/// before `.gz` before `.zst` for the same N), then dated names by date descending.
+/// optionally followed by `.gz`, `.zst`, `.xz`, `.bz2` or `.lz4`. They are ordered newest first: numbered names by N
+/// ascending (plain before `.gz`, `.zst`, `.xz`, `.bz2`, `.lz4` for the same N), then dated names by date descending.
 enum RotatedNames {
+    /// The endings compressors give a rotated file, in the order a plain name's compressed forms are ranked.
+    static let compressedEndings: [[UInt8]] = [".gz", ".zst", ".xz", ".bz2", ".lz4"].map { Array($0.utf8) }
+
     /// At most this many rotated names are considered per search.
     static let maxCandidates = 32
 
@@ -46,12 +49,11 @@ enum RotatedNames {
             guard bytes.count > base.count + 1, bytes.starts(with: base) else { continue }
             var suffix = Array(bytes[base.count...])
             var rank = 0
-            if suffix.count > 3 && suffix.suffix(3).elementsEqual(".gz".utf8) {
-                suffix.removeLast(3)
-                rank = 1
-            } else if suffix.count > 4 && suffix.suffix(4).elementsEqual(".zst".utf8) {
-                suffix.removeLast(4)
-                rank = 2
+            for (index, ending) in compressedEndings.enumerated()
+            where suffix.count > ending.count && suffix.suffix(ending.count).elementsEqual(ending) {
+                suffix.removeLast(ending.count)
+                rank = index + 1
+                break
             }
             guard suffix.count >= 2 else { continue }
             let digits = suffix.dropFirst()
@@ -81,7 +83,7 @@ enum RotatedNames {
     /// `x.xz`, `x.bz2`), which globs do not follow as streams of their own: they are read as predecessors.
     static func looksRotated(_ path: String) -> Bool {
         let name = baseName(of: path)
-        for extensionText in [".gz", ".zst", ".xz", ".bz2", ".lz4"] where name.hasSuffix(extensionText) {
+        if compressedEndings.contains(where: { name.utf8.count > $0.count && name.utf8.suffix($0.count).elementsEqual($0) }) {
             return true
         }
         let bytes = Array(name.utf8)
