@@ -8,6 +8,7 @@ import Darwin
 public import SendWatchCore
 public import SendWatchFormats
 import SendWatchIngest
+import Synchronization
 
 /// Runs another sink on a thread of its own, so that parsing (the caller's thread) and what the sink does with
 /// the events (detection in `sendwatch replay`) overlap; with a compressed input the decoder thread makes three
@@ -28,6 +29,10 @@ import SendWatchIngest
 /// Call ``finish()`` once, at the end, to wait for the inner sink to take everything and get it back. Without a
 /// second thread (creation failed) the inner sink runs on the caller's thread.
 ///
+/// The inner sink is handed over `sending` and held in a `Mutex`, which the sink's thread holds for its whole
+/// run: the compiler checks that the two threads never share it (two lock operations per run, none per
+/// batch). The queue's slots are handed over under the ``HandoffGate``'s lock.
+///
 /// Memory: at most ``depth`` + 2 batches of events exist, in flight or emptied for reuse.
 public struct ThreadedSink<Inner: EventSink>: EventSink {
     public static var eventOutput: EventOutput { Inner.eventOutput }
@@ -47,8 +52,10 @@ public struct ThreadedSink<Inner: EventSink>: EventSink {
     #endif
 
     /// Starts the thread that feeds `inner`.
-    public init(_ inner: consuming Inner) {
+    public init(_ inner: consuming sending Inner) {
         pipe = BatchPipe(inner: inner, depth: Self.depth)
+        // A C entry point cannot capture: the pipe travels as a retained context pointer, taken back (and
+        // released) by the thread or just below when there is no thread. Once per run, not on the hot path.
         let context = Unmanaged.passRetained(pipe as AnyBatchPipe).toOpaque()
         if pthread_create(&thread, nil, threadedSinkMain, context) == 0 {
             started = true
@@ -60,7 +67,7 @@ public struct ThreadedSink<Inner: EventSink>: EventSink {
 
     public mutating func accept(_ batch: inout EventBatch) {
         guard started else {
-            pipe.inner.accept(&batch)
+            pipe.inner.withLock { $0?.accept(&batch) }
             return
         }
         // Swapped, never copied: the array must be uniquely referenced when the inner sink reads it in place.
@@ -87,13 +94,13 @@ public struct ThreadedSink<Inner: EventSink>: EventSink {
             var item = BatchPipe<Inner>.Item(isFlush: true)
             _ = pipe.push(&item)
         } else {
-            pipe.inner.flush()
+            pipe.inner.withLock { $0?.flush() }
         }
     }
 
     /// Waits until the inner sink has taken every batch and flush, stops the thread, and returns the inner sink.
     /// Call once; the sink takes no events afterwards.
-    public mutating func finish() -> Inner {
+    public mutating func finish() -> sending Inner {
         if started {
             pipe.close()
             #if canImport(Darwin)
@@ -104,7 +111,9 @@ public struct ThreadedSink<Inner: EventSink>: EventSink {
             started = false
             _ = pipe.takeReturned()
         }
-        return pipe.inner
+        // Safe to force unwrap: the sink's thread put the inner sink back before it ended (joined above), or
+        // there was no such thread; only this call takes it out, once.
+        return pipe.inner.withLock { $0.take() }!
     }
 }
 
@@ -124,9 +133,8 @@ private func threadedSinkMain(_ context: UnsafeMutableRawPointer?) -> UnsafeMuta
 /// The queue between the caller's thread and the sink's thread (a ring of ``depth`` items handed over through a
 /// ``HandoffGate``), and the inner sink itself.
 ///
-/// `@unchecked Sendable`: `slots` and `returned` are accessed under the gate's lock; `inner` is used by the
-/// sink's thread from its start until it is joined, and by the caller's thread only when there is no such
-/// thread or after the join.
+/// `@unchecked Sendable`: `slots` and `returned` are accessed under the gate's lock (the gate orders the
+/// hand-over of each slot; the compiler cannot see that). `inner` needs no such promise: it is in a `Mutex`.
 final class BatchPipe<Inner: EventSink>: AnyBatchPipe, @unchecked Sendable {
     /// One queued item: a batch, or (``isFlush``) a ``EventSink/flush()`` call. A struct taken out with
     /// `swap`, so the batch's array moves and stays uniquely referenced (the inner sink then reads it in place).
@@ -135,13 +143,14 @@ final class BatchPipe<Inner: EventSink>: AnyBatchPipe, @unchecked Sendable {
         var isFlush = false
     }
 
-    var inner: Inner
+    /// The inner sink: locked by the sink's thread for its whole run; nil once ``ThreadedSink/finish()`` took it.
+    let inner: Mutex<Inner?>
     private var slots: [Item]
     private var returned: [EventBatch] = []
     private let gate: HandoffGate
 
-    init(inner: consuming Inner, depth: Int) {
-        self.inner = inner
+    init(inner: consuming sending Inner, depth: Int) {
+        self.inner = Mutex(.some(inner))
         gate = HandoffGate(capacity: depth)
         slots = Array(repeating: Item(), count: gate.capacity)
     }
@@ -171,20 +180,27 @@ final class BatchPipe<Inner: EventSink>: AnyBatchPipe, @unchecked Sendable {
     func close() { gate.close() }
 
     /// The sink's thread: takes items in order until the queue is closed and empty.
+    ///
+    /// Holds the inner sink's mutex for its whole run (the caller's thread touches the sink only when there is
+    /// no such thread, or after joining it), so the sink is used in place, with no lock per batch.
     override func drain() {
-        while var item = gate.next({ index -> Item in
-            var taken = Item()
-            swap(&taken, &slots[index])
-            return taken
-        }) {
-            gate.release()
-            if item.isFlush {
-                inner.flush()
-            } else {
-                inner.accept(&item.batch)
-                gate.withLock {
-                    returned.append(EventBatch())
-                    swap(&returned[returned.count - 1], &item.batch)
+        inner.withLock { sink in
+            while var item = gate.next({ index -> Item in
+                var taken = Item()
+                swap(&taken, &slots[index])
+                return taken
+            }) {
+                gate.release()
+                // Safe to force unwrap: the sink is in the mutex from `init` until `finish()` takes it, after
+                // this thread has ended.
+                if item.isFlush {
+                    sink!.flush()
+                } else {
+                    sink!.accept(&item.batch)
+                    gate.withLock {
+                        returned.append(EventBatch())
+                        swap(&returned[returned.count - 1], &item.batch)
+                    }
                 }
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SendWatchAlerts
 import SendWatchCore
 import SendWatchDetect
 import SendWatchIngest
@@ -171,7 +172,7 @@ struct TailRunTests {
     @Test("A full alert journal forces a checkpoint before any interval is due")
     func journalBound() throws {
         var counts: [Int] = []
-        for bound in [AlertDelivery.maxJournalEntries, 5] {
+        for bound in [ExactlyOnceSink.maxJournalEntries, 5] {
             let dir = try TestPaths.makeTemporaryDirectory()
             defer { try? FileManager.default.removeItem(at: dir) }
             let log = dir.appendingPathComponent("mail.log").path
@@ -391,6 +392,30 @@ struct TailFailureTests {
         let reference = try TailTestData.replayLines(all, in: dir)
         #expect(Set(written).count == written.count)
         #expect(TailTestData.ids(written, action: "create") == TailTestData.ids(reference, action: "create"))
+    }
+
+    @Test("A reader that went away (EPIPE) stops the run at once, with the output's code and errno, unretried")
+    func brokenPipe() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("mail.log").path
+        try TailTestData.lines.joined().write(toFile: log, atomically: false, encoding: .utf8)
+        let sink = MemoryAlertSink()
+        sink.failing = EPIPE
+        let run = try TailRun(
+            configuration: TailTestData.configuration, options: options(dir, output: "unused"), output: sink,
+            logger: logger)
+        var asked = false
+        run.abandonRetry = {
+            asked = true
+            return true
+        }
+        let error = try #require(throws: TailError.self) { try catchUp(run) }
+        #expect(error.code == .outputFailed)
+        #expect(error.underlyingErrno == EPIPE)
+        #expect(error.path == "memory")
+        #expect(!asked, "a closed pipe is not retried")
+        #expect(sink.delivered.isEmpty)
     }
 
     @Test("A checkpoint that cannot be written (full disk) is an error, and the previous one stays intact")

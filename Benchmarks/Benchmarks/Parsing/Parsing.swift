@@ -1,5 +1,6 @@
 import Benchmark
 import Foundation
+import SendWatchAlerts
 import SendWatchCore
 import SendWatchDetect
 import SendWatchFormats
