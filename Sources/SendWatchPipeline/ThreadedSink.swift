@@ -111,8 +111,8 @@ public struct ThreadedSink<Inner: EventSink>: EventSink {
             started = false
             _ = pipe.takeReturned()
         }
-        // Safe to force unwrap: the sink's thread put the inner sink back before it ended (joined above), or
-        // there was no such thread; only this call takes it out, once.
+        // Safe to force unwrap: the inner sink is in the mutex from `init` until this call takes it, once; the
+        // sink's thread, which held the mutex while it ran, was joined above (or never existed).
         return pipe.inner.withLock { $0.take() }!
     }
 }
