@@ -156,7 +156,8 @@ struct TailRunTests {
         #expect {
             _ = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
         } throws: { error in
-            "\(error)".contains("CRC") && "\(error)".contains("move the file away")
+            (error as? TailError)?.code == .checkpointDamaged
+                && "\(error)".contains("CRC") && "\(error)".contains("move the file away")
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == Data(bytes))
 
@@ -165,7 +166,7 @@ struct TailRunTests {
         #expect {
             _ = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
         } throws: { error in
-            "\(error)".contains("state format 99")
+            (error as? TailError)?.code == .checkpointIncompatible && "\(error)".contains("state format 99")
         }
     }
 
@@ -380,7 +381,10 @@ struct TailFailureTests {
 
         let run = try TailRun(configuration: TailTestData.configuration, options: options(dir, output: "/dev/full"), logger: logger)
         run.abandonRetry = { true }
-        #expect(throws: TailError.self) { try catchUp(run) }
+        let failure = try #require(throws: TailError.self) { try catchUp(run) }
+        #expect(failure.code == .outputFailed)
+        #expect(failure.underlyingErrno == ENOSPC)
+        #expect(failure.path == "/dev/full")
         #expect(throws: TailError.self) { try run.drain(now: 2e6) }
         #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == before, "checkpoint not advanced")
 
@@ -436,7 +440,7 @@ struct TailFailureTests {
         #expect {
             try run.checkpoint()
         } throws: { error in
-            "\(error)".contains("No space left on device")
+            (error as? TailError)?.code == .checkpointFailed && "\(error)".contains("No space left on device")
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == before)
         #expect(!FileManager.default.fileExists(atPath: checkpoint + ".tmp"))
@@ -503,7 +507,8 @@ struct TailStreamTests {
         #expect {
             _ = try TailRun(configuration: changed, options: o, logger: logger)
         } throws: { error in
-            "\(error)".contains("does not fit the configuration")
+            (error as? TailError)?.code == .checkpointIncompatible
+                && "\(error)".contains("does not fit the configuration")
         }
         // The unchanged configuration still resumes.
         _ = try TailRun(configuration: TailTestData.configuration, options: o, logger: logger)
