@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "SendWatchTemplates", targets: ["SendWatchTemplates"]),
         .library(name: "SendWatchSimulation", targets: ["SendWatchSimulation"]),
         .library(name: "SendWatchDetect", targets: ["SendWatchDetect"]),
+        .library(name: "SendWatchAlerts", targets: ["SendWatchAlerts"]),
         .library(name: "SendWatchPipeline", targets: ["SendWatchPipeline"]),
         .library(name: "SendWatchEval", targets: ["SendWatchEval"]),
     ],
@@ -58,10 +59,18 @@ let package = Package(
             dependencies: ["SendWatchCore", "SendWatchWindows", "SendWatchTemplates"],
             swiftSettings: strictSettings
         ),
+        // Alert encoders (schema v1, OCSF), sinks (standard output, file) and exactly-once delivery. Depends on
+        // SendWatchIngest only for its write loop and errno text.
+        .target(
+            name: "SendWatchAlerts",
+            dependencies: ["SendWatchCore", "SendWatchIngest"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "SendWatchPipeline",
             dependencies: [
                 "SendWatchCore", "SendWatchIngest", "SendWatchFormats", "SendWatchDetect", "SendWatchTemplates",
+                "SendWatchAlerts",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -71,7 +80,7 @@ let package = Package(
             name: "sendwatch",
             dependencies: [
                 "SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats", "SendWatchSimulation",
-                "SendWatchDetect", "SendWatchTemplates", "SendWatchEval",
+                "SendWatchDetect", "SendWatchTemplates", "SendWatchEval", "SendWatchAlerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -116,7 +125,7 @@ let package = Package(
             name: "SendWatchPipelineTests",
             dependencies: [
                 "SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats", "SendWatchDetect",
-                "SendWatchSimulation", "SendWatchEval",
+                "SendWatchSimulation", "SendWatchEval", "SendWatchAlerts",
             ],
             // Read from the source tree by path (TestPaths), so that SENDWATCH_UPDATE_GOLDENS can rewrite them.
             exclude: ["Goldens"],

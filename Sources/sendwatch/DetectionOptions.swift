@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SendWatchAlerts
 import SendWatchCore
 import SendWatchDetect
 import SendWatchPipeline
@@ -19,8 +20,8 @@ struct DetectionOptions: ParsableArguments {
     var alertFormat: String = "sendwatch"
 
     /// The alert record format.
-    func format() throws -> DetectionSink.Format {
-        guard let format = DetectionSink.Format(rawValue: alertFormat) else {
+    func format() throws -> AlertFormat {
+        guard let format = AlertFormat(rawValue: alertFormat) else {
             throw ValidationError("--alert-format must be sendwatch or ocsf, not '\(alertFormat)'")
         }
         return format

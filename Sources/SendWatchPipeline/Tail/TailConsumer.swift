@@ -58,6 +58,10 @@ extension ParsingConsumer {
 final class TailConsumer: FollowedLineConsumer {
     let configuration: Configuration
     /// Owned storage of the sink (the engine and pending alerts); stable for the consumer's lifetime.
+    ///
+    /// A pointer, not a stored value, because every stream's `ParsingConsumer` writes through one (it takes
+    /// its sink as a pointer, so that the engine's tables are never copied); all of them run on the tail
+    /// loop's thread, one call at a time. It goes when `ParsingConsumer` takes its sink another way.
     let sink: UnsafeMutablePointer<TailEventSink>
     /// Per stream index.
     private var streams: [ParsingConsumer<TailEventSink>?] = []
