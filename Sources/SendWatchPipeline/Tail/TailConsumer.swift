@@ -16,51 +16,117 @@ struct TailEventSink: EventSink {
 }
 
 /// The saved state of one stream's parsing: the format it settled on, lines held while the format was still
-/// undecided, and the parsers' open messages.
+/// undecided, and the parsers' state, keyed by format (``SavedParsers``).
 struct ParsingCheckpoint: Codable {
     var format: LogFormat?
     var held: [[UInt8]]
     var detector: FormatDetector.Checkpoint
     var lines: Int
     var unknownFormatLines: Int
-    var postfix: PostfixParser.Checkpoint?
-    var exim: EximParser.Checkpoint?
-    var jsonl: JSONLinesParser.Checkpoint?
+    var parsers: SavedParsers
 }
 
-extension ParsingConsumer {
+/// The parsing of one followed stream: recognises its format from the first lines (``FormatDetection``), then
+/// parses each line with the parser of that format.
+///
+/// Lines of different streams arrive interleaved, one at a time, so the parser is picked per line by the
+/// format's index in ``RegisteredFormats`` (a compare per registered format, generated from the registry, with
+/// a direct call to the parser); ``EventsRun`` instead picks it once per input.
+struct StreamParsing {
+    let settings: FormatSettings
+    let yearHint: YearHint
+    var parsers = RegisteredFormats.noParsers
+    var format: LogFormat?
+    /// ``format``'s index in ``RegisteredFormats``.
+    private var formatIndex: Int?
+    var detection = FormatDetection()
+    var batch: EventBatch = []
+    var lines = 0
+
+    init(settings: FormatSettings, format configured: LogFormat?, yearHint: YearHint) {
+        self.settings = settings
+        self.yearHint = yearHint
+        batch.reserveCapacity(64)
+        if let configured { begin(configured) }
+    }
+
+    private mutating func begin(_ decided: LogFormat) {
+        format = decided
+        formatIndex = decided.registryIndex
+        RegisteredFormats.beginInput(
+            at: decided.registryIndex, in: &parsers, settings: settings, yearHint: yearHint)
+    }
+
+    @inline(__always)
+    mutating func consume(line: UnsafeRawBufferPointer, sink: inout TailEventSink) {
+        lines += 1
+        guard let formatIndex else {
+            if let decided = detection.hold(line) { settle(decided, sink: &sink) }
+            return
+        }
+        _ = RegisteredFormats.parse(at: formatIndex, line, in: &parsers, into: &batch)
+        if batch.count >= TailEventSink.preferredBatchCount { handOver(to: &sink) }
+    }
+
+    private mutating func handOver(to sink: inout TailEventSink) {
+        guard !batch.isEmpty else { return }
+        sink.accept(&batch)
+        batch.removeAll(keepingCapacity: true)
+    }
+
+    /// Chooses the format (`nil`: none) and parses the held lines with it.
+    mutating func settle(_ decided: LogFormat?, sink: inout TailEventSink) {
+        guard let decided else { return }
+        let pending = detection.takeHeld()
+        begin(decided)
+        for line in pending {
+            line.withUnsafeBytes { raw in
+                _ = RegisteredFormats.parse(at: decided.registryIndex, raw, in: &parsers, into: &batch)
+            }
+            if batch.count >= TailEventSink.preferredBatchCount { handOver(to: &sink) }
+        }
+    }
+
+    /// Settles a format still undecided (fewer lines than detection wants so far) with the best guess.
+    mutating func settleUndecided(sink: inout TailEventSink) {
+        guard format == nil && !detection.held.isEmpty else { return }
+        settle(detection.settle(), sink: &sink)
+    }
+
+    /// The parsers' counters, with the lines of no known format.
+    var counters: ParseCounters {
+        var total = ParseCounters()
+        RegisteredFormats.addCounters(of: parsers, to: &total)
+        return total
+    }
+
     func checkpoint() -> ParsingCheckpoint {
         ParsingCheckpoint(
-            format: format, held: held, detector: detector.checkpoint(), lines: lines, unknownFormatLines: unknownFormatLines,
-            postfix: parsers.postfix?.checkpoint(), exim: parsers.exim?.checkpoint(),
-            jsonl: parsers.jsonl?.checkpoint())
+            format: format, held: detection.held, detector: detection.detector.checkpoint(), lines: lines,
+            unknownFormatLines: detection.unknownFormatLines, parsers: SavedParsers(parsers))
     }
 
     mutating func restore(_ c: ParsingCheckpoint) throws {
-        let f = parsers.configuration.parserConfiguration
         format = c.format
-        held = c.held
-        heldBytes = c.held.reduce(0) { $0 + $1.count }
-        detector = try FormatDetector(restoring: c.detector)
+        formatIndex = c.format?.registryIndex
+        detection.held = c.held
+        detection.heldBytes = c.held.reduce(0) { $0 + $1.count }
+        detection.detector = try FormatDetector(restoring: c.detector)
+        detection.unknownFormatLines = c.unknownFormatLines
         lines = c.lines
-        unknownFormatLines = c.unknownFormatLines
-        parsers.postfix = try c.postfix.map { try PostfixParser(configuration: f, restoring: $0) }
-        parsers.exim = try c.exim.map { try EximParser(configuration: f, restoring: $0) }
-        parsers.jsonl = try c.jsonl.map {
-            try JSONLinesParser(configuration: f, mapping: parsers.jsonMapping, restoring: $0)
-        }
+        parsers = try c.parsers.restore(settings: settings)
     }
 }
 
 /// One parser chain per followed stream, all feeding one engine.
 ///
-/// A class: it owns the sink's storage, to which every stream's ``ParsingConsumer`` holds a pointer.
+/// A class: it owns the sink's storage, which every stream's ``StreamParsing`` writes to in turn.
 final class TailConsumer: FollowedLineConsumer {
     let configuration: Configuration
     /// Owned storage of the sink (the engine and pending alerts); stable for the consumer's lifetime.
     let sink: UnsafeMutablePointer<TailEventSink>
     /// Per stream index.
-    private var streams: [ParsingConsumer<TailEventSink>?] = []
+    private var streams: [StreamParsing?] = []
     /// Parser state restored from a checkpoint, by stream name, applied when the stream first delivers a line.
     private var pending: [String: ParsingCheckpoint] = [:]
     /// Names of the streams seen, by index.
@@ -95,11 +161,8 @@ final class TailConsumer: FollowedLineConsumer {
             names.append(nil)
         }
         guard streams[index] == nil else { return }
-        let parsers = ParserSet(
-            configuration: configuration, jsonMapping: configuration.jsonFieldMapping, postfix: nil, exim: nil,
-            jsonl: nil)
-        var c = ParsingConsumer(parsers: parsers, sink: sink)
-        c.beginInput(format: configuration.format, yearHint: yearHint)
+        var c = StreamParsing(
+            settings: configuration.formatSettings(), format: configuration.format, yearHint: yearHint)
         if let saved = pending.removeValue(forKey: name) { try c.restore(saved) }
         streams[index] = c
         names[index] = name
@@ -122,14 +185,14 @@ final class TailConsumer: FollowedLineConsumer {
             }
         }
         // Safe to force unwrap: opened just above.
-        streams[stream]!.consume(line: line)
+        streams[stream]!.consume(line: line, sink: &sink.pointee)
     }
 
     /// Forgets a stream the follower retired (a glob match that is gone and fully read); its index may be
     /// reused for another file.
     func retire(stream index: Int) {
         guard index < streams.count else { return }
-        if let c = streams[index] { retiredCounters.merge(c.parsers.counters) }
+        if let c = streams[index] { retiredCounters.merge(c.counters) }
         streams[index] = nil
         names[index] = nil
     }
@@ -139,9 +202,7 @@ final class TailConsumer: FollowedLineConsumer {
     func settleUndecided() {
         for i in streams.indices where streams[i] != nil {
             // Safe to force unwrap: checked in the where clause.
-            if streams[i]!.format == nil && !streams[i]!.held.isEmpty {
-                streams[i]!.settle(streams[i]!.detector.bestGuess)
-            }
+            streams[i]!.settleUndecided(sink: &sink.pointee)
         }
     }
 
@@ -179,8 +240,9 @@ final class TailConsumer: FollowedLineConsumer {
         var total = retiredCounters
         for c in streams {
             guard let c else { continue }
-            total.merge(c.parsers.counters)
-            if c.unknownFormatLines > 0 { total.rejected[.unknownFormat, default: 0] += c.unknownFormatLines }
+            total.merge(c.counters)
+            let unknown = c.detection.unknownFormatLines
+            if unknown > 0 { total.rejected[.unknownFormat, default: 0] += unknown }
         }
         return total
     }
