@@ -45,13 +45,9 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
         lastSeenSeconds.reserveCapacity(n)
         phases.reserveCapacity(n)
         attemptedCounts.reserveCapacity(n)
-        var index = table.head
-        // The list holds `count` entries; the bound only guards against a loop should the links ever be wrong.
-        var left = n
-        while index >= 0 && left > 0, Int(index) < table.entries.count, let entry = table.entries[Int(index)] {
-            let s = entry.state
+        table.forEachOldestFirst { s in
             messageIDs.append(s.queueID)
-            lastSeenSeconds.append(entry.lastSeenSeconds)
+            lastSeenSeconds.append(s.lastTouched)
             phases.append(s.phase.rawValue)
             accountHeader.append(strings.index(s.accountHeader))
             template.append(strings.index(s.template))
@@ -68,8 +64,6 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
                 attemptedCounts.append(Int32(clamping: s.attempted.count))
                 attempted.append(contentsOf: s.attempted)
             }
-            index = entry.next
-            left -= 1
         }
         self.strings = strings.strings
     }
@@ -125,18 +119,18 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
         }
     }
 
-    /// The messages in saved order as (key, hash, last seen, state). The arrays were checked when decoding (a
-    /// value made by `init(_:)` is consistent by construction).
-    func forEachMessage(
-        _ body: (EximMessageKey, UInt64, Int64, EximMessageState) throws -> Void
-    ) rethrows {
+    /// The messages in saved order. The arrays were checked when decoding (a value made by `init(_:)` is
+    /// consistent by construction).
+    func forEachMessage(_ body: (EximMessageState) throws -> Void) rethrows {
         var next = 0
         for k in 0..<count {
             let id = messageIDs[k]
             let (key, hash) = Array(id.utf8).withUnsafeBytes { p in
                 (EximMessageKey(p, 0..<p.count), Bytes.hash(p, 0..<p.count))
             }
-            var s = EximMessageState(phase: EximMessageState.Phase(rawValue: phases[k]) ?? .pending, queueID: id)
+            var s = EximMessageState(
+                key: key, hash: hash, seconds: lastSeenSeconds[k],
+                phase: EximMessageState.Phase(rawValue: phases[k]) ?? .pending, queueID: id)
             s.accountHeader = SavedChecks.string(strings, accountHeader[k])
             s.template = SavedChecks.string(strings, template[k])
             s.authenticated = SavedChecks.string(strings, authenticated[k])
@@ -154,7 +148,7 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
             } else {
                 s.attempted = Array(hashes)
             }
-            try body(key, hash, lastSeenSeconds[k], s)
+            try body(s)
         }
     }
 }

@@ -113,9 +113,10 @@ public struct EximParser: EventParser, Sendable {
     /// at delivery lines only.
     public mutating func finish(into events: inout EventBatch) {
         var incomplete = 0
-        table.removeAll { state in
+        table.forEachOldestFirst { state in
             if state.countsAsIncomplete { incomplete += 1 }
         }
+        table.removeAll()
         counters.incompleteMessages += incomplete
     }
 
@@ -261,8 +262,8 @@ public struct EximParser: EventParser, Sendable {
     private mutating func expire(nowSeconds: Int64) {
         let (limit, overflow) = nowSeconds.subtractingReportingOverflow(configuration.openMessageTimeoutSeconds)
         guard !overflow else { return }
-        while table.head >= 0, table.lastSeenSeconds(table.head) < limit {
-            if table.remove(table.head).countsAsIncomplete { counters.incompleteMessages += 1 }
+        while let oldest = table.oldestSlot, table[oldest].lastTouched < limit {
+            if table.remove(oldest).countsAsIncomplete { counters.incompleteMessages += 1 }
         }
     }
 
@@ -271,14 +272,14 @@ public struct EximParser: EventParser, Sendable {
         _ p: UnsafeRawBufferPointer, id: Range<Int>, key: EximMessageKey, hash: UInt64, phase: EximMessageState.Phase,
         seconds: Int64
     ) -> Int32 {
-        if table.isFull, table.head >= 0 {
-            if table.remove(table.head).countsAsIncomplete {
+        if table.isFull, let oldest = table.oldestSlot {
+            if table.remove(oldest).countsAsIncomplete {
                 counters.incompleteMessages += 1
                 counters.evictedMessages += 1
             }
         }
-        let state = EximMessageState(phase: phase, queueID: Bytes.string(p, id))
-        return table.insert(key, hash: hash, seconds: seconds, state: state)
+        return table.insert(
+            EximMessageState(key: key, hash: hash, seconds: seconds, phase: phase, queueID: Bytes.string(p, id)))
     }
 
     // MARK: - Arrival
@@ -303,7 +304,7 @@ public struct EximParser: EventParser, Sendable {
             index = nil
         }
         let idx = index ?? insert(p, id: id, key: key, hash: hash, phase: .pending, seconds: seconds)
-        table.touch(idx, seconds: seconds)
+        table.touch(idx, at: seconds)
 
         if Bytes.equals("<>", in: p, senderRange) || fields.hasReference {
             table[idx].phase = .notice
@@ -344,7 +345,7 @@ public struct EximParser: EventParser, Sendable {
         let idx: Int32
         if let found = table.find(key, hash: hash) {
             idx = found
-            table.touch(idx, seconds: seconds)
+            table.touch(idx, at: seconds)
             switch table[idx].phase {
             case .notice:
                 return .ignored
@@ -443,7 +444,7 @@ public struct EximParser: EventParser, Sendable {
                 } else {
                     idx = insert(p, id: id, key: key, hash: hash, phase: .pending, seconds: seconds)
                 }
-                table.touch(idx, seconds: seconds)
+                table.touch(idx, at: seconds)
                 if isAccount {
                     if table[idx].accountHeader == nil { table[idx].accountHeader = Bytes.string(p, value) }
                 } else if table[idx].template == nil {
@@ -453,7 +454,7 @@ public struct EximParser: EventParser, Sendable {
             }
         }
         // cancelled by, Frozen, Message is frozen, host errors, ...: the message is still open.
-        if let idx = found { table.touch(idx, seconds: seconds) }
+        if let idx = found { table.touch(idx, at: seconds) }
         return .ignored
     }
 

@@ -52,11 +52,7 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
         lastTouched.reserveCapacity(n)
         flags.reserveCapacity(n)
         attemptedCounts.reserveCapacity(n)
-        var slot = table.oldestSlot ?? -1
-        // The list holds `count` slots; the bound only guards against a loop should the links ever be wrong.
-        var left = n
-        while slot >= 0 && left > 0 {
-            let m = table[slot]
+        table.forEachOldestFirst { m in
             queueIDs.append(m.id.text)
             lastTouched.append(m.lastTouched.microseconds)
             var f: UInt8 = 0
@@ -79,8 +75,6 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
             if remembered > PostfixMessage.inlineRecipients {
                 attempted.append(contentsOf: m.moreAttempted.prefix(remembered - PostfixMessage.inlineRecipients))
             }
-            slot = m.newer
-            left -= 1
         }
         self.strings = strings.strings
     }
