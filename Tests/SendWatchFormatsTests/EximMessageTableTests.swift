@@ -33,7 +33,8 @@ import Testing
                 }
             case 1:
                 if let f = found {
-                    #expect(table.remove(f).queueID == "\(k)")
+                    #expect(table[f].queueID == "\(k)")
+                    table.remove(f)
                     model[k] = nil
                     order.removeAll { $0 == k }
                 }

@@ -5,7 +5,7 @@ protocol RecencySlot: Sendable {
     associatedtype Key: Equatable
     /// The time of the last touch, in the owner's unit.
     associatedtype Stamp: Comparable
-    /// A freed slot: holds no strings, so that removing a message releases them at once.
+    /// A freed slot (not in use): holds no strings, so that removing a message releases them at once.
     static var vacant: Self { get }
     var key: Key { get }
     /// The key's 64-bit hash, fixed (not seeded per process); stored or computed from ``key``.
@@ -14,7 +14,7 @@ protocol RecencySlot: Sendable {
     /// Recency links (slot numbers, -1 = none); owned by the table.
     var older: Int32 { get set }
     var newer: Int32 { get set }
-    /// Whether the slot holds a message; owned by the table.
+    /// Whether the slot holds a message: `true` for a new message, `false` for ``vacant``.
     var inUse: Bool { get set }
 }
 
@@ -72,13 +72,12 @@ struct RecencyTable<Slot: RecencySlot>: Sendable {
         }
     }
 
-    /// Inserts a new message (whose key is not in the table) as the most recently touched; the caller makes
-    /// room first (``isFull``).
+    /// Inserts a new message (whose key is not in the table, and which is in use) as the most recently touched;
+    /// the caller makes room first (``isFull``).
     ///
     /// - Complexity: O(1) amortised.
-    mutating func insert(_ message: Slot) -> Int32 {
-        var message = message
-        message.inUse = true
+    mutating func insert(_ message: consuming Slot) -> Int32 {
+        let hash = message.hash
         let slot: Int32
         if let s = free.popLast() {
             slot = s
@@ -88,7 +87,7 @@ struct RecencyTable<Slot: RecencySlot>: Sendable {
             slots.append(message)
         }
         if (count + 1) * 2 > buckets.count { grow() }
-        place(slot, hash: message.hash)
+        place(slot, hash: hash)
         count += 1
         linkNewest(slot)
         return slot
@@ -122,22 +121,17 @@ struct RecencyTable<Slot: RecencySlot>: Sendable {
         newest = slot
     }
 
-    /// Removes `slot`'s message, frees the slot and returns the message (``RecencySlot/vacant`` for a slot
-    /// not in use).
+    /// Removes `slot`'s message (releasing its strings now rather than when the slot is reused) and frees the
+    /// slot; a slot not in use is left alone.
     ///
     /// - Complexity: O(1) expected (backward-shift deletion moves at most the entries of one probe run).
-    @discardableResult
-    mutating func remove(_ slot: Int32) -> Slot {
-        guard slots[Int(slot)].inUse else { return .vacant }
+    mutating func remove(_ slot: Int32) {
+        guard slots[Int(slot)].inUse else { return }
         unlink(slot)
         removeFromIndex(slot)
         count -= 1
-        var removed = Slot.vacant
-        // Swapped out rather than copied, so the caller holds the only reference to the message's strings.
-        swap(&removed, &slots[Int(slot)])
-        slots[Int(slot)].inUse = false
+        slots[Int(slot)] = .vacant
         free.append(slot)
-        return removed
     }
 
     /// Calls `body` with every message, least recently touched first.

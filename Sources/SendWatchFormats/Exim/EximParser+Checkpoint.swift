@@ -68,7 +68,7 @@ extension EximParser {
             guard table.find(state.key, hash: state.hash) == nil else {
                 throw checkpointCorrupted("message id \(state.queueID) is saved twice")
             }
-            if table.isFull, let oldest = table.oldestSlot, table.remove(oldest).countsAsIncomplete {
+            if table.isFull, let oldest = table.oldestSlot, drop(oldest) {
                 counters.incompleteMessages += 1
                 counters.evictedMessages += 1
             }

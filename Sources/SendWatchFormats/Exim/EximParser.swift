@@ -263,8 +263,14 @@ public struct EximParser: EventParser, Sendable {
         let (limit, overflow) = nowSeconds.subtractingReportingOverflow(configuration.openMessageTimeoutSeconds)
         guard !overflow else { return }
         while let oldest = table.oldestSlot, table[oldest].lastTouched < limit {
-            if table.remove(oldest).countsAsIncomplete { counters.incompleteMessages += 1 }
+            if drop(oldest) { counters.incompleteMessages += 1 }
         }
+    }
+
+    /// Removes a message; returns whether it counts as incomplete (it had arrived).
+    mutating func drop(_ slot: Int32) -> Bool {
+        defer { table.remove(slot) }
+        return table[slot].countsAsIncomplete
     }
 
     /// Inserts a new message, evicting the least recently touched one when the table is full.
@@ -273,7 +279,7 @@ public struct EximParser: EventParser, Sendable {
         seconds: Int64
     ) -> Int32 {
         if table.isFull, let oldest = table.oldestSlot {
-            if table.remove(oldest).countsAsIncomplete {
+            if drop(oldest) {
                 counters.incompleteMessages += 1
                 counters.evictedMessages += 1
             }
@@ -300,7 +306,7 @@ public struct EximParser: EventParser, Sendable {
         var index = table.find(key, hash: hash)
         if let existing = index, table[existing].phase != .pending {
             // The id arrives again (a replayed log, or ids reused after a long time): start over.
-            if table.remove(existing).countsAsIncomplete { counters.incompleteMessages += 1 }
+            if drop(existing) { counters.incompleteMessages += 1 }
             index = nil
         }
         let idx = index ?? insert(p, id: id, key: key, hash: hash, phase: .pending, seconds: seconds)
@@ -421,7 +427,7 @@ public struct EximParser: EventParser, Sendable {
         }
         if Bytes.hasPrefix("removed by ", in: p, at: start) {
             guard let idx = found else { return .ignored }
-            if table.remove(idx).countsAsIncomplete { counters.incompleteMessages += 1 }
+            if drop(idx) { counters.incompleteMessages += 1 }
             return .used
         }
         // `Header-Name: value` from an ACL logwrite.
@@ -438,7 +444,7 @@ public struct EximParser: EventParser, Sendable {
                     idx = f
                     if table[f].phase != .pending {
                         // A header line always precedes its arrival: this one starts a new message.
-                        if table.remove(f).countsAsIncomplete { counters.incompleteMessages += 1 }
+                        if drop(f) { counters.incompleteMessages += 1 }
                         idx = insert(p, id: id, key: key, hash: hash, phase: .pending, seconds: seconds)
                     }
                 } else {
