@@ -97,15 +97,11 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
         try SavedChecks.length(lastSeenSeconds, n, "lastSeenSeconds", path)
         try SavedChecks.length(phases, n, "phases", path)
         try SavedChecks.length(attemptedCounts, n, "attemptedCounts", path)
-        let fields: [(String, [Int32])] = [
-            ("accountHeader", accountHeader), ("template", template), ("authenticated", authenticated),
-            ("localUser", localUser), ("subject", subject), ("messageIDHeader", messageIDHeader),
-            ("clientIP", clientIP),
-        ]
-        for (name, indices) in fields {
-            try SavedChecks.length(indices, n, name, path)
-            try SavedChecks.stringIndices(indices, tableCount: strings.count, name, path)
-        }
+        try SavedChecks.stringColumns(
+            [
+                "accountHeader": accountHeader, "template": template, "authenticated": authenticated,
+                "localUser": localUser, "subject": subject, "messageIDHeader": messageIDHeader, "clientIP": clientIP,
+            ], count: n, tableCount: strings.count, path)
         try SavedChecks.length(sender, n, "sender", path)
         try SavedChecks.stringIndices(sender, tableCount: strings.count, "sender", allowNil: false, path)
         try SavedChecks.counts(
@@ -113,16 +109,13 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
         for p in phases where EximMessageState.Phase(rawValue: p) == nil {
             throw checkpointCorrupted("unknown message phase \(p)", path)
         }
-        for id in messageIDs {
-            let valid = Array(id.utf8).withUnsafeBytes { EximMessageID.isMessageID($0, 0..<$0.count) }
-            guard valid else { throw checkpointCorrupted("'\(id.prefix(64))' is not an Exim message id", path) }
-        }
+        try SavedChecks.ids(messageIDs, "an Exim message id", path, isValid: EximMessageID.isMessageID)
     }
 
     /// The messages in saved order. The arrays were checked when decoding (a value made by `init(_:)` is
     /// consistent by construction).
     func forEachMessage(_ body: (EximMessageState) throws -> Void) rethrows {
-        var next = 0
+        var lists = SavedListCursor()
         for k in 0..<count {
             let id = messageIDs[k]
             let (key, hash) = Array(id.utf8).withUnsafeBytes { p in
@@ -139,9 +132,7 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
             s.subject = SavedChecks.string(strings, subject[k])
             s.messageID = SavedChecks.string(strings, messageIDHeader[k])
             s.clientIP = SavedChecks.string(strings, clientIP[k])
-            let end = min(attempted.count, next + Int(max(0, attemptedCounts[k])))
-            let hashes = attempted[next..<end]
-            next = end
+            let hashes = lists.take(attemptedCounts[k], of: attempted)
             // The table switches to a set after 32 recipients; the same bound decides the form here.
             if hashes.count > EximMessageState.maxAttemptedInArray {
                 s.attemptedLarge = Set(hashes)
