@@ -39,7 +39,7 @@ extension FormatDetector {
 
     /// The detector's state, for ``init(decisiveVotes:restoring:)``.
     ///
-    /// - Complexity: O(1) (three formats).
+    /// - Complexity: O(registered formats).
     public func checkpoint() -> Checkpoint {
         let sorted = LogFormat.allCases.compactMap { f in votes[f].map { (f, Int64($0)) } }
         return Checkpoint(formats: sorted.map(\.0), votes: sorted.map(\.1), years: header.years.saved)

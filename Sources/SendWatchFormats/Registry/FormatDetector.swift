@@ -1,23 +1,12 @@
 import SendWatchCore
 
-/// The log formats SendWatch reads.
-///
-/// `Codable` as its raw value (`"postfix"`, `"exim"`, `"jsonl"`), e.g. in a checkpoint.
-public enum LogFormat: String, Hashable, Sendable, CaseIterable, Codable {
-    /// Postfix via syslog or `postlogd` (`maillog_file`).
-    case postfix
-    /// Exim's main log, plain or wrapped in syslog.
-    case exim
-    /// JSON lines from a notification service, one object per send.
-    case jsonl
-}
-
 /// Recognises a log's format from its first lines (`--format auto`).
 ///
-/// Each line votes: a line starting with `{` for JSON lines; a line starting `YYYY-MM-DD HH:MM:SS` (space, not
-/// `T`) for Exim's main log; a syslog line for whichever of Postfix or Exim its program name names. Lines that
-/// match nothing do not vote. The format with the most votes wins once ``decisiveVotes`` lines agree, or at
-/// the end of the sample.
+/// Each line votes for at most one registered format (``RegisteredFormats``): first by the line's own layout
+/// (``FormatComponent/recognizesLayout(of:at:)``, e.g. `{` for JSON lines, `YYYY-MM-DD HH:MM:SS` for Exim's main
+/// log), else, for a syslog line, by its program name (``FormatComponent/syslogProgramPrefixes``: `postfix…`,
+/// `exim…`). Lines that match nothing do not vote. The format with the most votes wins once ``decisiveVotes``
+/// lines agree, or at the end of the sample; a tie goes to the name that sorts first.
 public struct FormatDetector: Sendable {
     /// How many agreeing lines settle the question early.
     public var decisiveVotes: Int
@@ -28,6 +17,8 @@ public struct FormatDetector: Sendable {
     public init(decisiveVotes: Int = 16) { self.decisiveVotes = decisiveVotes }
 
     /// Feeds one line; returns the format once a decision is reached.
+    ///
+    /// - Complexity: O(line length + registered formats); for the first lines of an input only.
     public mutating func observe(line p: UnsafeRawBufferPointer) -> LogFormat? {
         guard let vote = classify(p) else { return nil }
         votes[vote, default: 0] += 1
@@ -43,14 +34,15 @@ public struct FormatDetector: Sendable {
         var i = 0
         while i < p.count && (p[i] == 0x20 || p[i] == 0x09) { i += 1 }
         guard i < p.count else { return nil }
-        if p[i] == UInt8(ascii: "{") { return .jsonl }
-        if p.count >= i + 19 && Timestamps.isDigit(p[i]) && p[i + 10] == 0x20 {
-            var zone = LocalTimeZone.utc
-            if Timestamps.readDateTime(p, at: i, zone: &zone) != nil { return .exim }
-        }
+        let components = RegisteredFormats.components
+        for c in components where c.recognizesLayout(of: p, at: i) { return c.format }
+        // The header is read once, and only for lines no layout claimed: its year state is saved with the votes.
         guard case .success(let h) = header.read(p) else { return nil }
-        if Bytes.hasPrefix("postfix", in: p, at: h.program.lowerBound) { return .postfix }
-        if Bytes.hasPrefix("exim", in: p, at: h.program.lowerBound) { return .exim }
+        for c in components {
+            for prefix in c.syslogProgramPrefixes where Bytes.hasPrefix(prefix, in: p, at: h.program.lowerBound) {
+                return c.format
+            }
+        }
         return nil
     }
 }
