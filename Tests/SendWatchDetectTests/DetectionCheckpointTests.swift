@@ -205,9 +205,9 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
             o[first] = inner
         }
         let edits: [(inout [String: Any]) -> Void] = [
-            { o in nested(["young"], &o) { $0["next"] = ($0["next"] as! [Int]).map { _ in 12345 } } },
-            { o in nested(["templates"], &o) { $0["keys"] = [UInt64(1)] } },
-            { o in nested(["pairs"], &o) { $0["free"] = [Int32(-5)] } },
+            { o in nested(["tables", "young"], &o) { $0["next"] = ($0["next"] as! [Int]).map { _ in 12345 } } },
+            { o in nested(["tables", "templates"], &o) { $0["keys"] = [UInt64(1)] } },
+            { o in nested(["tables", "pairs"], &o) { $0["free"] = [Int32(-5)] } },
             { o in nested(["ages"], &o) { $0["slotFlags"] = [UInt8](repeating: 1, count: 16) } },
             { o in nested(["ages"], &o) { $0["slotIndices"] = [UInt32(5), UInt32(3)] } },
             { o in nested(["ages"], &o) { $0["slotCount"] = 1 << 40 } },
@@ -230,14 +230,16 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
                 o["lifecycle"] = lifecycle
             },
             { o in
-                var templates = o["templates"] as! [String: Any]
+                var tables = o["tables"] as! [String: Any]
+                var templates = tables["templates"] as! [String: Any]
                 var values = templates["values"] as! [Any]
                 let index = values.firstIndex { $0 is [String: Any] }!
                 var value = values[index] as! [String: Any]
                 value["topSlotCounts"] = [Int64(1), 2, 3, 4, 5, 6, 7, 8, 9]
                 values[index] = value
                 templates["values"] = values
-                o["templates"] = templates
+                tables["templates"] = templates
+                o["tables"] = tables
             },
         ]
         for (i, edit) in edits.enumerated() {

@@ -109,7 +109,7 @@ public final class TailRun {
     /// The metrics the loop publishes after every iteration.
     public let metrics = TailMetrics()
 
-    static let stateFormat = 1
+    static let stateFormat = 2
     var checkpointPath: String? { options.stateDirectory.map { $0 + "/checkpoint" } }
 
     /// Opens the output, loads the checkpoint (if any) and opens the followed files.

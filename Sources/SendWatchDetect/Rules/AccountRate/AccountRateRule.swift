@@ -1,0 +1,94 @@
+public import SendWatchCore
+import SendWatchWindows
+
+/// `account_rate`: the naive per-account rate limit that the other rules are compared with (off by default).
+/// Any account, old or young, with more than ``Configuration/limit`` recipients in the window.
+///
+/// Memory: its table of accounts takes 5 % of the detection memory budget (at most 500,000 entries); at a
+/// bound the account updated least recently is evicted and starts over.
+public struct AccountRateRule: Sendable {
+    /// The settings of `rules.account_rate`.
+    public struct Configuration: RuleConfiguration, Equatable {
+        public var enabled = false
+        /// The window. Default 1 hour.
+        public var windowSeconds: Int64 = 3600
+        /// Recipients per window above which it fires. Default 100.
+        public var limit = 100
+        public init() {}
+    }
+
+    /// One account's recipients in the window.
+    struct State: ApproximateHeapSize, Sendable, Codable {
+        var count: SlidingCount
+        var first: EventTime
+        var approximateHeapBytes: Int { count.approximateHeapBytes }
+    }
+
+    /// The rule's name.
+    public static let name = RuleName("account_rate")
+    let configuration: Configuration
+    var rates: RuleTable<State>
+}
+
+extension DetectionConfiguration {
+    /// `rules.account_rate`.
+    public var accountRate: AccountRateRule.Configuration {
+        get { rules[AccountRateRule.Configuration.self] }
+        set { rules[AccountRateRule.Configuration.self] = newValue }
+    }
+}
+
+extension AccountRateRule: DetectionRule {
+    static let summary = "the naive per-account rate limit, for comparison"
+    static let keys: [ConfigKey<Configuration>] = [
+        .bool("enabled", \.enabled, doc: "Whether the rule runs."),
+        .duration("window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
+                  doc: "The window."),
+        .integer("limit", \.limit, in: 1...100_000_000,
+                 doc: "Recipients of one account, old or young, per window above which it fires."),
+    ]
+    static var trigger: RuleTrigger { .everyEvent }
+    static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
+
+    init(configuration: Configuration, limits: RuleLimits) {
+        self.configuration = configuration
+        rates = RuleTable(BoundedKeyTable(maxEntries: 500_000, maxBytes: limits.maxBytes))
+    }
+
+    init(configuration: Configuration, limits: RuleLimits, restoring saved: BoundedKeyTable<State>) throws(DetectionCheckpointError) {
+        self.init(configuration: configuration, limits: limits)
+        let window = configuration.windowSeconds * 1_000_000
+        rates = RuleTable(try saved.fitting(like: rates.table, "account rates") {
+            $0.count.horizonMicroseconds == window && $0.count.bucketCount == DetectionEngine.windowBuckets
+        })
+    }
+
+    func checkpoint() -> BoundedKeyTable<State> { rates.table }
+
+    var approximateBytes: Int { rates.table.approximateBytes }
+    var evictions: UInt64 { rates.table.evictions }
+    mutating func enforceBudget(_ context: inout DetectionContext) { rates.enforceBudget(&context) }
+
+    mutating func observe(
+        _ event: SendEvent, _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert]
+    ) {
+        let rule = configuration
+        let now = event.time
+        let slot = rates.table.slot(for: facts.accountKey, at: now, name: event.account) {
+            State(count: SlidingCount(horizonMicroseconds: rule.windowSeconds * 1_000_000,
+                                      bucketCount: DetectionEngine.windowBuckets), first: now)
+        }
+        rates.report(to: &context)
+        rates.table[slot].count.add(1, at: now)
+        let state = rates.table[slot]
+        let n = Int(state.count.value(at: now))
+        guard n > rule.limit else { return }
+        let finding = Finding(
+            kind: Self.name, key: event.account, severity: .medium, score: Double(n) / Double(rule.limit),
+            firstEventTime: state.first, accounts: [event.account], accountsTotal: 1, volume: n, template: nil,
+            evidence: [("recipients", .int(n)), ("window", .string(DurationText.format(rule.windowSeconds))),
+                       ("limit", .int(rule.limit)), context.stateEvidence(approximate: false)],
+            reasons: ["Account \(event.account) sent to \(n) recipients in \(DurationText.format(rule.windowSeconds)) (limit \(rule.limit))."])
+        context.take(finding, at: now, into: &alerts)
+    }
+}
