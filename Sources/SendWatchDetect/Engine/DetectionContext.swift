@@ -24,6 +24,8 @@ struct TemplateUse {
     var spread: Bool
     /// Whether one of the event's slot values is suspicious.
     var suspicious: Bool
+    /// The event's slot values (each at most `templates.max_slot_bytes` long).
+    var slots: [String]
 }
 
 /// The tables of the engine's shared features, each with its share of the memory budget.

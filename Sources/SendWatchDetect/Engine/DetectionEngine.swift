@@ -386,7 +386,7 @@ public struct DetectionEngine: Sendable {
             countInBaseline: countInBaseline)
         return TemplateUse(
             slot: slot, template: AlertTemplate(id: match.id.description, text: match.text), spread: spread,
-            suspicious: suspiciousValue != nil)
+            suspicious: suspiciousValue != nil, slots: match.slots)
     }
 
     /// Whether an established account's event is mined to learn templates: one subject in eight, chosen by a
