@@ -7,5 +7,6 @@ enum RuleRegistry {
         SlotContentRule.self,
         RecipientFanInRule.self,
         AccountRateRule.self,
+        SharedArtefactRule.self,
     ]
 }
