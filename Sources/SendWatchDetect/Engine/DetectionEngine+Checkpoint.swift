@@ -48,7 +48,8 @@ extension DetectionEngine {
     /// The configuration is not part of the checkpoint: every component is built from `configuration`, then
     /// given its saved state, which must have the shape `configuration` gives it. Each enabled rule checks its
     /// own saved state; a rule enabled since the checkpoint starts empty, and the state of a rule disabled
-    /// since is dropped.
+    /// since is dropped. Turning on or off a rule with a budget share that takes the shares past the whole
+    /// changes every table's bound, which is refused like any other budget change.
     ///
     /// - Throws: ``DetectionCheckpointError`` when the state does not fit `configuration`: different table
     ///   bounds (the memory budget), a window, exact capacity, bucket count or baseline setting that differs

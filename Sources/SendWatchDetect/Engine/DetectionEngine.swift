@@ -227,11 +227,12 @@ public struct DetectionEngine: Sendable {
         let match = mine(event)
 
         let domainKey = Self.domainHash(event.recipient)
-        let features = context.features
+        let shortWindow = context.features.recentWindowSeconds * 1_000_000
+        let longWindow = context.features.longRecentWindowSeconds * 1_000_000
         let slot = context.tables.young.slot(for: accountKey, at: now, name: event.account) {
             YoungAccountState(
-                short: SlidingCount(horizonMicroseconds: features.recentWindowSeconds * 1_000_000, bucketCount: Self.windowBuckets),
-                long: SlidingCount(horizonMicroseconds: features.longRecentWindowSeconds * 1_000_000, bucketCount: Self.windowBuckets),
+                short: SlidingCount(horizonMicroseconds: shortWindow, bucketCount: Self.windowBuckets),
+                long: SlidingCount(horizonMicroseconds: longWindow, bucketCount: Self.windowBuckets),
                 firstEvent: now, ageSeconds: age.ageSeconds, ageBasis: age.basis)
         }
         // One in-place update: the table hands the value out uniquely, so its arrays are not copied.
@@ -337,12 +338,11 @@ public struct DetectionEngine: Sendable {
     ) -> TemplateUse {
         let now = event.time
         let key = match.id.rawValue
-        let features = context.features
         let slot = templateSlot(match, at: now)
         // Young accounts per slot value (the first four slots of the template).
         for value in match.slots.prefix(4) {
             let valueKey = Self.slotValueKey(template: key, value: value)
-            let window = features.suspiciousWindowSeconds * 1_000_000
+            let window = context.features.suspiciousWindowSeconds * 1_000_000
             let vs = context.tables.slotValues.slot(for: valueKey, at: now, name: "") {
                 YoungSenders(
                     young: SlidingDistinct(configuration: .init(horizonMicroseconds: window, exactCapacity: 64)), first: now)
@@ -354,7 +354,7 @@ public struct DetectionEngine: Sendable {
         var suspiciousValue: String?
         for value in match.slots {
             let found = SlotContent.indicators(of: value)
-            if SlotContent.score(found) >= features.minSlotScore {
+            if SlotContent.score(found) >= context.features.minSlotScore {
                 suspicious.formUnion(found)
                 suspiciousValue = value
             }
@@ -366,16 +366,16 @@ public struct DetectionEngine: Sendable {
         let pairSlot = context.tables.pairs.slot(for: pairHash.value, at: now, name: "") { PairState() }
         context.tables.pairs[pairSlot].events &+= 1
         let share = Double(context.tables.pairs[pairSlot].events) / Double(max(1, accountEvents))
-        let counts = spread && share >= features.minTemplateShare
+        let counts = spread && share >= context.features.minTemplateShare
         var countInBaseline = false
         if counts {
-            let interval = features.spreadWindowSeconds * 1_000_000
+            let interval = context.features.spreadWindowSeconds * 1_000_000
             if context.tables.pairs[pairSlot].lastCounted.map({ now.microseconds - $0.microseconds >= interval }) ?? true {
                 context.tables.pairs[pairSlot].lastCounted = now
                 // The baseline does not learn from a swarm in progress: while the template's swarm alert is
                 // open, its accounts are not counted, or a campaign lasting longer than a window would raise
                 // its own bar and stop being reported after the first window.
-                countInBaseline = features.baselinePausedBy.map {
+                countInBaseline = context.features.baselinePausedBy.map {
                     !context.lifecycle.isOpen(kind: $0, key: match.id.description)
                 } ?? true
             }
