@@ -98,27 +98,49 @@ extension DetectionRule where Checkpoint == NoRuleState {
 }
 
 /// A rule's bounded table, with the evictions already reported to the context's total (the `evicted_keys`
-/// figure of every alert's evidence).
-struct RuleTable<Value: ApproximateHeapSize & Sendable>: Sendable {
-    var table: BoundedKeyTable<Value>
-    /// Evictions of ``table`` included in ``DetectionContext/ruleEvictions``.
+/// figure of every alert).
+struct RuleTable<Value: ApproximateHeapSize & Sendable & Codable>: Sendable {
+    var entries: BoundedKeyTable<Value>
+    /// Evictions of ``entries`` included in ``DetectionContext/ruleEvictions``.
     private var reported: UInt64
 
-    init(_ table: BoundedKeyTable<Value>) {
-        self.table = table
-        reported = table.evictions
+    init(_ entries: BoundedKeyTable<Value>) {
+        self.entries = entries
+        reported = entries.evictions
     }
 
     /// Adds the evictions since the last report to the context's total; call after any insert or budget check.
     mutating func report(to context: inout DetectionContext) {
-        let now = table.evictions
+        let now = entries.evictions
         context.ruleEvictions &+= now &- reported
         reported = now
     }
+}
 
-    /// Evicts while over the byte bound, and reports.
+/// A rule that keeps its state in one bounded table: its checkpoint is the table, and the table's bytes,
+/// evictions and budget are the rule's.
+protocol TableRule: DetectionRule where Checkpoint == BoundedKeyTable<Entry> {
+    associatedtype Entry: ApproximateHeapSize & Sendable & Codable
+    /// The table's name in messages, e.g. `recipients`.
+    static var tableName: String { get }
+    var table: RuleTable<Entry> { get set }
+    /// Whether a saved entry has the shape this rule's settings give new entries (windows, capacities).
+    func fits(_ entry: Entry) -> Bool
+}
+
+extension TableRule {
+    init(configuration: Configuration, limits: RuleLimits, restoring saved: BoundedKeyTable<Entry>) throws(DetectionCheckpointError) {
+        self.init(configuration: configuration, limits: limits)
+        let fitted = try saved.fitting(like: table.entries, Self.tableName) { fits($0) }
+        table = RuleTable(fitted)
+    }
+
+    func checkpoint() -> BoundedKeyTable<Entry> { table.entries }
+    var approximateBytes: Int { table.entries.approximateBytes }
+    var evictions: UInt64 { table.entries.evictions }
+
     mutating func enforceBudget(_ context: inout DetectionContext) {
-        table.enforceBudget()
-        report(to: &context)
+        table.entries.enforceBudget()
+        table.report(to: &context)
     }
 }

@@ -27,7 +27,7 @@ public struct AccountRateRule: Sendable {
     /// The rule's name.
     public static let name = RuleName("account_rate")
     let configuration: Configuration
-    var rates: RuleTable<State>
+    var table: RuleTable<State>
 }
 
 extension DetectionConfiguration {
@@ -38,7 +38,7 @@ extension DetectionConfiguration {
     }
 }
 
-extension AccountRateRule: DetectionRule {
+extension AccountRateRule: TableRule {
     static let summary = "the naive per-account rate limit, for comparison"
     static let keys: [ConfigKey<Configuration>] = [
         .bool("enabled", \.enabled, doc: "Whether the rule runs."),
@@ -49,38 +49,30 @@ extension AccountRateRule: DetectionRule {
     ]
     static var trigger: RuleTrigger { .everyEvent }
     static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
+    static var tableName: String { "account rates" }
 
     init(configuration: Configuration, limits: RuleLimits) {
         self.configuration = configuration
-        rates = RuleTable(BoundedKeyTable(maxEntries: 500_000, maxBytes: limits.maxBytes))
+        table = RuleTable(BoundedKeyTable(maxEntries: 500_000, maxBytes: limits.maxBytes))
     }
 
-    init(configuration: Configuration, limits: RuleLimits, restoring saved: BoundedKeyTable<State>) throws(DetectionCheckpointError) {
-        self.init(configuration: configuration, limits: limits)
-        let window = configuration.windowSeconds * 1_000_000
-        rates = RuleTable(try saved.fitting(like: rates.table, "account rates") {
-            $0.count.horizonMicroseconds == window && $0.count.bucketCount == DetectionEngine.windowBuckets
-        })
+    func fits(_ entry: State) -> Bool {
+        entry.count.horizonMicroseconds == configuration.windowSeconds * 1_000_000
+            && entry.count.bucketCount == DetectionEngine.windowBuckets
     }
-
-    func checkpoint() -> BoundedKeyTable<State> { rates.table }
-
-    var approximateBytes: Int { rates.table.approximateBytes }
-    var evictions: UInt64 { rates.table.evictions }
-    mutating func enforceBudget(_ context: inout DetectionContext) { rates.enforceBudget(&context) }
 
     mutating func observe(
         _ event: SendEvent, _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert]
     ) {
         let rule = configuration
         let now = event.time
-        let slot = rates.table.slot(for: facts.accountKey, at: now, name: event.account) {
+        let slot = table.entries.slot(for: facts.accountKey, at: now, name: event.account) {
             State(count: SlidingCount(horizonMicroseconds: rule.windowSeconds * 1_000_000,
                                       bucketCount: DetectionEngine.windowBuckets), first: now)
         }
-        rates.report(to: &context)
-        rates.table[slot].count.add(1, at: now)
-        let state = rates.table[slot]
+        table.report(to: &context)
+        table.entries[slot].count.add(1, at: now)
+        let state = table.entries[slot]
         let n = Int(state.count.value(at: now))
         guard n > rule.limit else { return }
         let finding = Finding(

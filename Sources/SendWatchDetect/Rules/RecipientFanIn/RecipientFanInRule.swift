@@ -25,7 +25,7 @@ public struct RecipientFanInRule: Sendable {
     public static let name = RuleName("recipient_fanin")
     let configuration: Configuration
     /// Young senders per recipient (`recipient:` names) and recipient domain (`domain:` names).
-    var recipients: RuleTable<YoungSenders>
+    var table: RuleTable<YoungSenders>
     /// Exact capacity of each recipient's distinct count.
     let capacity: Int
 }
@@ -38,7 +38,7 @@ extension DetectionConfiguration {
     }
 }
 
-extension RecipientFanInRule: DetectionRule {
+extension RecipientFanInRule: TableRule {
     static let summary = "one recipient or domain receives from many young accounts"
     static let keys: [ConfigKey<Configuration>] = [
         .bool("enabled", \.enabled, doc: "Whether the rule runs."),
@@ -51,29 +51,17 @@ extension RecipientFanInRule: DetectionRule {
                  "alone reach any number per domain."),
     ]
     static var budgetShare: BudgetShare? { BudgetShare(3, of: 10) }
+    static var tableName: String { "recipients" }
 
     init(configuration: Configuration, limits: RuleLimits) {
         self.configuration = configuration
-        recipients = RuleTable(BoundedKeyTable(maxEntries: 500_000, maxBytes: limits.maxBytes))
+        table = RuleTable(BoundedKeyTable(maxEntries: 500_000, maxBytes: limits.maxBytes))
         capacity = max(16, min(limits.maxAlertAccounts, 256))
     }
 
-    init(
-        configuration: Configuration, limits: RuleLimits, restoring saved: BoundedKeyTable<YoungSenders>
-    ) throws(DetectionCheckpointError) {
-        self.init(configuration: configuration, limits: limits)
-        let window = configuration.windowSeconds * 1_000_000
-        let capacity = capacity
-        recipients = RuleTable(try saved.fitting(like: recipients.table, "recipients") {
-            $0.young.configuration == .init(horizonMicroseconds: window, exactCapacity: capacity)
-        })
+    func fits(_ entry: YoungSenders) -> Bool {
+        entry.young.configuration == .init(horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
     }
-
-    func checkpoint() -> BoundedKeyTable<YoungSenders> { recipients.table }
-
-    var approximateBytes: Int { recipients.table.approximateBytes }
-    var evictions: UInt64 { recipients.table.evictions }
-    mutating func enforceBudget(_ context: inout DetectionContext) { recipients.enforceBudget(&context) }
 
     mutating func observe(
         _ event: SendEvent, _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert]
@@ -88,7 +76,7 @@ extension RecipientFanInRule: DetectionRule {
             : [(false, DetectionEngine.addressHash(event.recipient), rule.minYoungAccountsPerRecipient)]
         for (isDomain, key, minimum) in targets {
             let capacity = capacity
-            let slot = recipients.table.slot(
+            let slot = table.entries.slot(
                 for: key, at: now,
                 name: isDomain
                     ? "domain:" + String(event.recipient.lowercased().addressDomain)
@@ -99,12 +87,12 @@ extension RecipientFanInRule: DetectionRule {
                         horizonMicroseconds: rule.windowSeconds * 1_000_000, exactCapacity: capacity)),
                     first: now)
             }
-            recipients.report(to: &context)
-            recipients.table[slot].young.insert(facts.accountKey, at: now)
-            let state = recipients.table[slot]
+            table.report(to: &context)
+            table.entries[slot].young.insert(facts.accountKey, at: now)
+            let state = table.entries[slot]
             let distinct = state.young.value(at: now)
             guard Int(distinct.value) >= minimum else { continue }
-            let name = recipients.table.name(slot)
+            let name = table.entries.name(slot)
             let severity: Severity = Int(distinct.value) >= 3 * minimum ? .high : .medium
             guard context.wants(Self.name, key: name, severity: severity,
                                 accountsTotal: Int(distinct.value), volume: Int(distinct.value), at: now)

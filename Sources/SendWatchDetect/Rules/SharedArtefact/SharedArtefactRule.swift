@@ -39,7 +39,7 @@ public struct SharedArtefactRule: Sendable {
     /// Templates listed per artefact.
     static let maxTemplates = 8
     let configuration: Configuration
-    var artefacts: RuleTable<State>
+    var table: RuleTable<State>
     let capacity: Int
 }
 
@@ -51,7 +51,7 @@ extension DetectionConfiguration {
     }
 }
 
-extension SharedArtefactRule: DetectionRule {
+extension SharedArtefactRule: TableRule {
     static let summary = "young accounts put the same phone number or domain into the slots of any template"
     static let keys: [ConfigKey<Configuration>] = [
         .bool("enabled", \.enabled, doc: "Whether the rule runs."),
@@ -61,28 +61,18 @@ extension SharedArtefactRule: DetectionRule {
     ]
     static var trigger: RuleTrigger { .templateUse }
     static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
+    static var tableName: String { "artefacts" }
 
     init(configuration: Configuration, limits: RuleLimits) {
         self.configuration = configuration
-        artefacts = RuleTable(BoundedKeyTable(maxEntries: 200_000, maxBytes: limits.maxBytes))
+        table = RuleTable(BoundedKeyTable(maxEntries: 200_000, maxBytes: limits.maxBytes))
         capacity = max(16, min(limits.maxAlertAccounts, 256))
     }
 
-    init(configuration: Configuration, limits: RuleLimits, restoring saved: BoundedKeyTable<State>) throws(DetectionCheckpointError) {
-        self.init(configuration: configuration, limits: limits)
-        let window = configuration.windowSeconds * 1_000_000
-        let capacity = capacity
-        artefacts = RuleTable(try saved.fitting(like: artefacts.table, "artefacts") {
-            $0.young.configuration == .init(horizonMicroseconds: window, exactCapacity: capacity)
-                && $0.templates.count <= Self.maxTemplates
-        })
+    func fits(_ entry: State) -> Bool {
+        entry.young.configuration == .init(horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
+            && entry.templates.count <= Self.maxTemplates
     }
-
-    func checkpoint() -> BoundedKeyTable<State> { artefacts.table }
-
-    var approximateBytes: Int { artefacts.table.approximateBytes }
-    var evictions: UInt64 { artefacts.table.evictions }
-    mutating func enforceBudget(_ context: inout DetectionContext) { artefacts.enforceBudget(&context) }
 
     mutating func observe(
         _ event: SendEvent, _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert]
@@ -104,18 +94,18 @@ extension SharedArtefactRule: DetectionRule {
         let rule = configuration
         let now = event.time
         let capacity = capacity
-        let slot = artefacts.table.slot(for: StableHash.of(artefact), at: now, name: artefact) {
+        let slot = table.entries.slot(for: StableHash.of(artefact), at: now, name: artefact) {
             State(young: SlidingDistinct(configuration: .init(
                 horizonMicroseconds: rule.windowSeconds * 1_000_000, exactCapacity: capacity)), first: now)
         }
-        artefacts.report(to: &context)
-        artefacts.table[slot].young.insert(facts.accountKey, at: now)
-        if artefacts.table[slot].templates.count < Self.maxTemplates,
-            !artefacts.table[slot].templates.contains(where: { $0.id == template.id })
+        table.report(to: &context)
+        table.entries[slot].young.insert(facts.accountKey, at: now)
+        if table.entries[slot].templates.count < Self.maxTemplates,
+            !table.entries[slot].templates.contains(where: { $0.id == template.id })
         {
-            artefacts.table[slot].templates.append(template)
+            table.entries[slot].templates.append(template)
         }
-        let state = artefacts.table[slot]
+        let state = table.entries[slot]
         let distinct = state.young.value(at: now)
         let count = Int(distinct.value)
         guard count >= rule.minYoungAccounts else { return }
