@@ -4,7 +4,7 @@ import SendWatchWindows
 
 extension DetectionEngine {
     /// Everything but the configuration (`Codable`): the account ages (with the registry entries), the template
-    /// miner, the open alerts, the shared tables slot for slot (``SharedTables``), the sketch of established
+    /// miner, the open alerts, the shared tables slot for slot (`SharedTables`), the sketch of established
     /// recipient domains, the counters, the watermark, the minute of the last close check, and each enabled
     /// rule's own state under its name (``RuleStates``).
     ///

@@ -23,19 +23,19 @@ public struct DetectionCounters: Sendable, Equatable {
 }
 
 /// The detection stage: takes send events in log order, keeps bounded event-time windows per young account
-/// and template, runs the registered rules (``RuleRegistry``), and emits alerts through ``AlertLifecycle``.
+/// and template, runs the registered rules (`RuleRegistry`), and emits alerts through ``AlertLifecycle``.
 ///
-/// The engine computes what several rules read once per event (``DetectionContext``): the account's age; for
+/// The engine computes what several rules read once per event (`DetectionContext`): the account's age; for
 /// a young account (``AccountAges``) its recipient counts over the recent windows and the domains of its
 /// recipients; the event's template and the template's features (distinct young accounts with spread
 /// recipients and their baseline per window, young accounts with suspicious slot values and the top values).
-/// Then it hands the event to the enabled rules of each ``RuleTrigger``; each rule keeps its own tables and
+/// Then it hands the event to the enabled rules of each trigger (`RuleTrigger`); each rule keeps its own tables and
 /// builds its own findings. Only young accounts' events reach the rules, except those of
-/// ``RuleTrigger/everyEvent`` (the naive `account_rate`). Every rule works on exactly the keys the event
+/// the `everyEvent` trigger (the naive `account_rate`). Every rule works on exactly the keys the event
 /// touched, so the cost per event does not grow with the number of keys.
 ///
 /// Memory: ``DetectionConfiguration/memoryBudgetBytes`` is shared out by the tables' declared shares: young
-/// accounts 30 %, templates 20 %, pairs 10 %, slot values 5 % (``SharedTables``), recipients 30 %
+/// accounts 30 %, templates 20 %, pairs 10 %, slot values 5 % (`SharedTables`), recipients 30 %
 /// (`recipient_fanin`), account rates 5 % (`account_rate`); when the enabled rules' shares add up to more
 /// than the whole, every share is scaled down in proportion. Each table also has an entry bound; at a bound
 /// the entry updated least recently is evicted and counted in ``DetectionCounters/evictions``. An evicted key starts

@@ -6,8 +6,8 @@ import SendWatchWindows
 ///
 /// It links a campaign that rotates its templates, which `template_swarm` and `slot_content` count one
 /// template at a time: the scam's phone number or domain stays the same. Artefacts are read from the
-/// event's slot values by ``LureArtefact`` (bytes, bounded). Evidence lists the artefact, the templates it
-/// was seen in (at most ``maxTemplates``) and the accounts. Off by default.
+/// event's slot values by `LureArtefact` (bytes, bounded). Evidence lists the artefact, the templates it
+/// was seen in (at most eight) and the accounts. Off by default.
 ///
 /// Memory: its table of artefacts takes 5 % of the detection memory budget (at most 200,000 entries; with
 /// the rule on, every table's share is scaled down so that they add up to the budget); at a bound the

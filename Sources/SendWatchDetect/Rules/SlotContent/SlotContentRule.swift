@@ -5,7 +5,7 @@ import SendWatchWindows
 ///
 /// What counts as suspicious is ``SlotContent``'s classification at this rule's `min_score`; the template's
 /// young accounts with suspicious values, its top values and their indicators are the template's shared
-/// features (``TemplateState``), which `template_swarm` reads too. The rule keeps no table of its own.
+/// features (`TemplateState`), which `template_swarm` reads too. The rule keeps no table of its own.
 public struct SlotContentRule: Sendable {
     /// The settings of `rules.slot_content`.
     public struct Configuration: RuleConfiguration, Equatable {

@@ -7,7 +7,7 @@ import SendWatchWindows
 /// Only young accounts whose recipients are spread over at least two recipient domains, or sit in one domain
 /// that established senders also mail (a webmail provider), count: a new tenant inviting colleagues on its own
 /// domain, which no established account writes to, does not. The counts and the baseline are the template's
-/// shared features (``TemplateState``), kept with the windows this rule's settings give them; the rule keeps
+/// shared features (`TemplateState`), kept with the windows this rule's settings give them; the rule keeps
 /// no table of its own. Its evidence lists the template's top suspicious slot values and its severity rises
 /// when there are any: both read from the same shared features.
 public struct TemplateSwarmRule: Sendable {
