@@ -173,3 +173,26 @@ import Testing
         sink.finish()
     }
 }
+
+/// `config check` and start-up read a file through the same declarations, so they accept the same files.
+@Suite struct ConfigurationAgreementTests {
+    @Test("A value out of range is refused by config check and by replay alike; every key at its maximum runs the CLI")
+    func agree() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bad = dir.appendingPathComponent("bad.yaml")
+        try Data("detect: {max_alert_accounts: 5000}\n".utf8).write(to: bad)
+        let check = try CommandLine.run(["config", "check", bad.path])
+        #expect(check.status == 1)
+        #expect(check.stderr.contains("detect.max_alert_accounts: expected an integer from 1 to 4096"))
+        let replay = try CommandLine.run(["replay", "--config", bad.path, TestPaths.dataset("notify-sample.jsonl.log.zst")])
+        #expect(replay.status == 64)
+        #expect(replay.stderr.contains("detect.max_alert_accounts"))
+
+        let max = dir.appendingPathComponent("max.yaml")
+        try Data(ExtremeConfigurationTests.yaml(.maximum).utf8).write(to: max)
+        #expect(try CommandLine.run(["config", "check", max.path]).status == 0)
+        let run = try CommandLine.run(["replay", "--config", max.path, TestPaths.dataset("real-exim-4.96.exim.log.zst")])
+        #expect(run.status == 0, "\(run.stderr)")
+    }
+}
