@@ -6,7 +6,10 @@ import SendWatchPipeline
 
 /// The detection flags `replay` and `tail` share: warm-up, new-account age, the account registry, alert format.
 struct DetectionOptions: ParsableArguments {
-    @Option(name: .long, help: "Warm-up: accounts first seen this long after the first event are established (detect.warmup, default 1h).")
+    @Option(
+        name: .long,
+        help:
+            "Warm-up: accounts first seen this long after the first event are established (detect.warmup, default 1h).")
     var warmup: String?
 
     @Option(name: .long, help: "Accounts younger than this are young (detect.new_account_age, default 7d).")
@@ -15,7 +18,9 @@ struct DetectionOptions: ParsableArguments {
     @Option(name: .long, help: "Account registry file: one 'account,created_at' per line (RFC 3339 or epoch seconds).")
     var accounts: String?
 
-    @Option(name: .long, help: "Alert records: sendwatch (schema v1, default) or ocsf (OCSF Detection Finding, class 2004).")
+    @Option(
+        name: .long, help: "Alert records: sendwatch (schema v1, default) or ocsf (OCSF Detection Finding, class 2004)."
+    )
     var alertFormat: String = "sendwatch"
 
     /// The alert record format.
@@ -29,7 +34,9 @@ struct DetectionOptions: ParsableArguments {
     /// Applies --warmup and --new-account-age to `configuration`, through the declarations of `detect.warmup`
     /// and `detect.new_account_age`: a flag accepts exactly what the file accepts.
     func apply(to configuration: inout Configuration) throws {
-        for (flag, key, value) in [("--warmup", "detect.warmup", warmup), ("--new-account-age", "detect.new_account_age", newAccountAge)] {
+        for (flag, key, value) in [
+            ("--warmup", "detect.warmup", warmup), ("--new-account-age", "detect.new_account_age", newAccountAge),
+        ] {
             guard let value else { continue }
             if let problem = configuration.set(key, to: value) { throw ValidationError("\(flag): \(problem)") }
         }

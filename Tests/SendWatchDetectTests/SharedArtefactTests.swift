@@ -1,19 +1,22 @@
-@testable import SendWatchDetect
 import SendWatchCore
 import Testing
 
+@testable import SendWatchDetect
+
 @Suite struct SharedArtefactTests {
-    @Test("Lure artefacts are normalised: a phone number to its digits, a URL or address to its host", arguments: [
-        ("Call +1 (888) 555-0110 now", ["phone:18885550110"]),
-        ("call 1-888-555-0110", ["phone:18885550110"]),
-        ("Visit https://WWW.Paypa1-Secure.com/login?x=1", ["domain:paypa1-secure.com"]),
-        ("write to help@refund-desk.example.", ["domain:refund-desk.example"]),
-        ("paypa1-secure.com/verify or 0044 20 7946 0958", ["domain:paypa1-secure.com", "phone:00442079460958"]),
-        ("Acme GmbH", []),
-        ("Order 12345678", []),
-        ("2026-12-04 10:30", []),
-        ("version 1.2.3", []),
-    ])
+    @Test(
+        "Lure artefacts are normalised: a phone number to its digits, a URL or address to its host",
+        arguments: [
+            ("Call +1 (888) 555-0110 now", ["phone:18885550110"]),
+            ("call 1-888-555-0110", ["phone:18885550110"]),
+            ("Visit https://WWW.Paypa1-Secure.com/login?x=1", ["domain:paypa1-secure.com"]),
+            ("write to help@refund-desk.example.", ["domain:refund-desk.example"]),
+            ("paypa1-secure.com/verify or 0044 20 7946 0958", ["domain:paypa1-secure.com", "phone:00442079460958"]),
+            ("Acme GmbH", []),
+            ("Order 12345678", []),
+            ("2026-12-04 10:30", []),
+            ("version 1.2.3", []),
+        ])
     func extraction(value: String, expected: [String]) {
         #expect(LureArtefact.extract(from: value) == expected)
     }
@@ -34,13 +37,15 @@ import Testing
         let templates = ["invite", "document", "message"]
         s.warmUp(accounts: (0..<9).map { "old-\($0)" })
         for i in 0..<9 {
-            s.send("old-\(i)", to: "u\(i)@corp\(i).example", subject: "Org \(i) GmbH sent you an update",
-                   at: 100 + Int64(i), template: templates[i % 3])
+            s.send(
+                "old-\(i)", to: "u\(i)@corp\(i).example", subject: "Org \(i) GmbH sent you an update",
+                at: 100 + Int64(i), template: templates[i % 3])
         }
         for t in 0..<accounts {
-            s.send("trial-\(t)", to: "victim\(t)@webmail\(t % 3).example",
-                   subject: "Refund pending, call \(phone(t)) sent you an update", at: 4000 + Int64(t * 60),
-                   template: templates[t % 3])
+            s.send(
+                "trial-\(t)", to: "victim\(t)@webmail\(t % 3).example",
+                subject: "Refund pending, call \(phone(t)) sent you an update", at: 4000 + Int64(t * 60),
+                template: templates[t % 3])
         }
         s.finish()
         return s

@@ -142,7 +142,8 @@ extension ConfigKey {
 
     /// A duration (`45s`, `10m`, `1h30m`, `7d`, or a number of seconds) within `range`, held in seconds.
     public static func duration(
-        _ name: String, _ path: any WritableKeyPath<Root, Int64> & Sendable, in range: ClosedRange<Int64>, doc: String...
+        _ name: String, _ path: any WritableKeyPath<Root, Int64> & Sendable, in range: ClosedRange<Int64>,
+        doc: String...
     ) -> ConfigKey {
         let low = DurationText.format(range.lowerBound)
         let high = DurationText.format(range.upperBound)
@@ -179,7 +180,9 @@ extension ConfigKey {
     }
 
     /// `true` or `false` (also `yes`/`no`, `on`/`off`).
-    public static func bool(_ name: String, _ path: any WritableKeyPath<Root, Bool> & Sendable, doc: String...) -> ConfigKey {
+    public static func bool(_ name: String, _ path: any WritableKeyPath<Root, Bool> & Sendable, doc: String...)
+        -> ConfigKey
+    {
         ConfigKey(
             name, doc: doc, accepted: "true or false", extremes: ["false", "true"],
             render: { "\($0[keyPath: path])" },

@@ -129,7 +129,9 @@ public struct ConfigSchema<Root>: Sendable {
                     continue
                 }
                 if let problem = key.apply(value, to: &root) { problems.append("\(name): \(problem)") }
-            } else if sections.contains(where: { $0.path.count > path.count && Array($0.path.prefix(path.count + 1)) == path + [k] }) {
+            } else if sections.contains(where: {
+                $0.path.count > path.count && Array($0.path.prefix(path.count + 1)) == path + [k]
+            }) {
                 walk(v, at: path + [k], into: &root, problems: &problems)
             } else {
                 problems.append("\(name): unknown key")

@@ -126,8 +126,9 @@ struct DetectionContext: Sendable {
         _ kind: RuleName, key: String, severity: Severity, accountsTotal: Int, volume: Int, at now: EventTime,
         refreshVolume: Bool = false
     ) -> Bool {
-        lifecycle.wants(kind: kind, key: key, severity: severity, accountsTotal: accountsTotal, volume: volume,
-                        at: now, refreshVolume: refreshVolume)
+        lifecycle.wants(
+            kind: kind, key: key, severity: severity, accountsTotal: accountsTotal, volume: volume,
+            at: now, refreshVolume: refreshVolume)
     }
 
     /// Hands `finding` to the lifecycle; appends the records it makes to `alerts`.
@@ -154,9 +155,12 @@ struct DetectionContext: Sendable {
     /// evictions so far, so an analyst sees that tables were under pressure and figures may be undercounts;
     /// `approximate` says whether any figure of the alert is an estimate. Built only with a finding.
     func stateEvidence(approximate: Bool) -> (String, JSONValue) {
-        ("state", .object([
-            ("evicted_keys", .int(Int(clamping: evictions))), ("approximate", .bool(approximate)),
-        ]))
+        (
+            "state",
+            .object([
+                ("evicted_keys", .int(Int(clamping: evictions))), ("approximate", .bool(approximate)),
+            ])
+        )
     }
 
     /// The names of the accounts a distinct counter holds (while exact), sorted.
@@ -175,15 +179,22 @@ struct DetectionContext: Sendable {
         guard let first = ages.first, let last = ages.last else {
             return [("account_age_seconds", .null)]
         }
-        return [("account_age_seconds", .object([
-            ("min", .int(Int(first))), ("median", .int(Int(ages[ages.count / 2]))), ("max", .int(Int(last))),
-        ]))]
+        return [
+            (
+                "account_age_seconds",
+                .object([
+                    ("min", .int(Int(first))), ("median", .int(Int(ages[ages.count / 2]))), ("max", .int(Int(last))),
+                ])
+            )
+        ]
     }
 
     /// The most used suspicious slot values of a template, each with its uses and the distinct young accounts
     /// that used it in the slot-content window (`null` when the value's counter was evicted); `approximate` is
     /// true when one of those distinct counts is an estimate.
-    func slotEvidence(_ state: TemplateState, template: AlertTemplate, at now: EventTime) -> (value: JSONValue, approximate: Bool) {
+    func slotEvidence(_ state: TemplateState, template: AlertTemplate, at now: EventTime) -> (
+        value: JSONValue, approximate: Bool
+    ) {
         let top = state.topSlots.sorted { $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value }.prefix(5)
         let templateKey = UInt64(template.id, radix: 16) ?? StableHash.of(template.id)
         var approximate = false
@@ -194,8 +205,10 @@ struct DetectionContext: Sendable {
                 if !distinct.isExact { approximate = true }
                 young = .int(Int(distinct.value))
             }
-            return .object([("value", .string(entry.value)), ("count", .int(entry.count)), ("young_accounts", young),
-                            ("indicators", .array(entry.indicators.names.map { .string($0) }))])
+            return .object([
+                ("value", .string(entry.value)), ("count", .int(entry.count)), ("young_accounts", young),
+                ("indicators", .array(entry.indicators.names.map { .string($0) })),
+            ])
         }
         return (.array(values), approximate)
     }

@@ -37,7 +37,8 @@ extension DetectionEngine {
     ///   copy-on-write until the engine next changes them.
     public func checkpoint() -> Checkpoint {
         Checkpoint(
-            ages: context.ages.checkpoint(), miner: context.miner.checkpoint(), lifecycle: context.lifecycle.checkpoint(),
+            ages: context.ages.checkpoint(), miner: context.miner.checkpoint(),
+            lifecycle: context.lifecycle.checkpoint(),
             tables: context.tables, establishedDomains: context.establishedDomains, counters: context.counters,
             watermark: watermark, lastAdvance: lastAdvance, jumpCandidate: jumpCandidate, jumpVotes: jumpVotes,
             rules: RuleStates(states: rules.map { (type(of: $0).name, $0.savedState()) }))
@@ -63,8 +64,9 @@ extension DetectionEngine {
         context.ages = try AccountAges(configuration: c.ages, restoring: checkpoint.ages)
         context.miner = try TemplateMiner(configuration: c.miner, restoring: checkpoint.miner)
         context.lifecycle = try AlertLifecycle(configuration: c.lifecycle, restoring: checkpoint.lifecycle)
-        context.tables = try Self.fitting(checkpoint.tables, like: context.tables, features: context.features,
-                                          maxAlertAccounts: c.maxAlertAccounts)
+        context.tables = try Self.fitting(
+            checkpoint.tables, like: context.tables, features: context.features,
+            maxAlertAccounts: c.maxAlertAccounts)
         let d = checkpoint.establishedDomains
         let fresh = context.establishedDomains
         guard d.width == fresh.width && d.depth == fresh.depth && d.epochMicroseconds == fresh.epochMicroseconds
@@ -153,9 +155,12 @@ extension DetectionRule {
     func restored(
         _ configuration: DetectionConfiguration, budget: Int, from saved: any Codable & Sendable
     ) throws(DetectionCheckpointError) -> any DetectionRule {
-        guard let state = saved as? Checkpoint else { throw DetectionCheckpointError("\(Self.name): state of another type") }
-        return try Self(configuration: configuration.rules[Configuration.self],
-                        limits: DetectionEngine.limits(Self.self, configuration, budget: budget), restoring: state)
+        guard let state = saved as? Checkpoint else {
+            throw DetectionCheckpointError("\(Self.name): state of another type")
+        }
+        return try Self(
+            configuration: configuration.rules[Configuration.self],
+            limits: DetectionEngine.limits(Self.self, configuration, budget: budget), restoring: state)
     }
 }
 

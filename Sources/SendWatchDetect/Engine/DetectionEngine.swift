@@ -86,7 +86,8 @@ public struct DetectionEngine: Sendable {
         let budget = Self.scaledBudget(max(1 << 20, configuration.memoryBudgetBytes), shares: shares)
         context = DetectionContext(
             maxAlertAccounts: configuration.maxAlertAccounts, features: features,
-            ages: AccountAges(configuration: configuration.ages), miner: TemplateMiner(configuration: configuration.miner),
+            ages: AccountAges(configuration: configuration.ages),
+            miner: TemplateMiner(configuration: configuration.miner),
             lifecycle: AlertLifecycle(configuration: configuration.lifecycle), tables: SharedTables(budget: budget))
         ruleBudget = budget
         let rules = RuleRegistry.rules.compactMap { Self.make($0, configuration, budget: budget) }
@@ -111,7 +112,9 @@ public struct DetectionEngine: Sendable {
     }
 
     /// The limits a rule is built with.
-    static func limits<R: DetectionRule>(_ rule: R.Type, _ configuration: DetectionConfiguration, budget: Int) -> RuleLimits {
+    static func limits<R: DetectionRule>(_ rule: R.Type, _ configuration: DetectionConfiguration, budget: Int)
+        -> RuleLimits
+    {
         RuleLimits(maxBytes: R.budgetShare?.bytes(of: budget) ?? 0, maxAlertAccounts: configuration.maxAlertAccounts)
     }
 
@@ -236,7 +239,8 @@ public struct DetectionEngine: Sendable {
                 firstEvent: now, ageSeconds: age.ageSeconds, ageBasis: age.basis)
         }
         // One in-place update: the table hands the value out uniquely, so its arrays are not copied.
-        context.tables.young[slot].record(at: now, domain: domainKey, messageID: event.messageID ?? event.queueID, age: age)
+        context.tables.young[slot].record(
+            at: now, domain: domainKey, messageID: event.messageID ?? event.queueID, age: age)
         facts.domainKey = domainKey
         facts.young = slot
         for i in accountRules { rules[i].observe(event, facts, &context, into: &alerts) }
@@ -246,7 +250,8 @@ public struct DetectionEngine: Sendable {
             // Spread: recipients in several domains, or in one domain that established senders mail too (victims
             // at a webmail provider). A young account whose recipients all sit in one domain no established
             // account writes to is a new company writing to itself: onboarding, not a campaign.
-            let spread = state.isSpread
+            let spread =
+                state.isSpread
                 || (state.domains.distinct == 1
                     && context.establishedDomains.estimate(domainKey, at: now) >= Self.publicDomainMinEvents)
             facts.template = updateTemplate(
@@ -345,7 +350,8 @@ public struct DetectionEngine: Sendable {
             let window = context.features.suspiciousWindowSeconds * 1_000_000
             let vs = context.tables.slotValues.slot(for: valueKey, at: now, name: "") {
                 YoungSenders(
-                    young: SlidingDistinct(configuration: .init(horizonMicroseconds: window, exactCapacity: 64)), first: now)
+                    young: SlidingDistinct(configuration: .init(horizonMicroseconds: window, exactCapacity: 64)),
+                    first: now)
             }
             context.tables.slotValues[vs].young.insert(accountKey, at: now)
         }
@@ -370,14 +376,17 @@ public struct DetectionEngine: Sendable {
         var countInBaseline = false
         if counts {
             let interval = context.features.spreadWindowSeconds * 1_000_000
-            if context.tables.pairs[pairSlot].lastCounted.map({ now.microseconds - $0.microseconds >= interval }) ?? true {
+            if context.tables.pairs[pairSlot].lastCounted.map({ now.microseconds - $0.microseconds >= interval })
+                ?? true
+            {
                 context.tables.pairs[pairSlot].lastCounted = now
                 // The baseline does not learn from a swarm in progress: while the template's swarm alert is
                 // open, its accounts are not counted, or a campaign lasting longer than a window would raise
                 // its own bar and stop being reported after the first window.
-                countInBaseline = context.features.baselinePausedBy.map {
-                    !context.lifecycle.isOpen(kind: $0, key: match.id.description)
-                } ?? true
+                countInBaseline =
+                    context.features.baselinePausedBy.map {
+                        !context.lifecycle.isOpen(kind: $0, key: match.id.description)
+                    } ?? true
             }
         }
         context.tables.templates[slot].recordYoung(
@@ -402,7 +411,9 @@ public struct DetectionEngine: Sendable {
     /// Whether `now` lies in the last quarter of the warm-up, when the baselines are seeded.
     private func inWarmupTail(_ now: EventTime) -> Bool {
         let warmup = configuration.ages.warmupSeconds * 1_000_000
-        guard warmup >= 4, let start = context.ages.streamStart, !context.ages.warmupEnded(at: now) else { return false }
+        guard warmup >= 4, let start = context.ages.streamStart, !context.ages.warmupEnded(at: now) else {
+            return false
+        }
         return now.microseconds - start.microseconds >= warmup - warmup / 4
     }
 
@@ -422,13 +433,15 @@ public struct DetectionEngine: Sendable {
         pairHash.value = key
         pairHash.combine(Int64(bitPattern: accountKey))
         guard context.tables.pairs.find(pairHash.value) == nil else { return }
-        _ = context.tables.pairs.insert(key: pairHash.value, name: "", value: PairState(events: 0, lastCounted: now), at: now)
+        _ = context.tables.pairs.insert(
+            key: pairHash.value, name: "", value: PairState(events: 0, lastCounted: now), at: now)
         let slot = templateSlot(match, at: now)
         context.tables.templates[slot].baseline.add(scale, at: now)
     }
 
     /// The template's state, created when new.
-    private mutating func templateSlot(_ match: TemplateMatch, at now: EventTime) -> BoundedKeyTable<TemplateState>.Slot {
+    private mutating func templateSlot(_ match: TemplateMatch, at now: EventTime) -> BoundedKeyTable<TemplateState>.Slot
+    {
         let cap = max(16, configuration.maxAlertAccounts)
         let swarmWindow = context.features.spreadWindowSeconds * 1_000_000
         let slotWindow = context.features.suspiciousWindowSeconds * 1_000_000
@@ -436,10 +449,13 @@ public struct DetectionEngine: Sendable {
         return context.tables.templates.slot(for: match.id.rawValue, at: now, name: match.id.description) {
             TemplateState(
                 text: match.text,
-                spreadYoung: SlidingDistinct(configuration: .init(horizonMicroseconds: swarmWindow, exactCapacity: cap)),
-                suspiciousYoung: SlidingDistinct(configuration: .init(horizonMicroseconds: slotWindow, exactCapacity: cap)),
+                spreadYoung: SlidingDistinct(
+                    configuration: .init(horizonMicroseconds: swarmWindow, exactCapacity: cap)),
+                suspiciousYoung: SlidingDistinct(
+                    configuration: .init(horizonMicroseconds: slotWindow, exactCapacity: cap)),
                 youngMessages: SlidingCount(horizonMicroseconds: swarmWindow, bucketCount: Self.windowBuckets),
-                baseline: EWMABaseline(configuration: .init(intervalMicroseconds: swarmWindow, halfLifeIntervals: halfLife)))
+                baseline: EWMABaseline(
+                    configuration: .init(intervalMicroseconds: swarmWindow, halfLifeIntervals: halfLife)))
         }
     }
 
@@ -480,9 +496,10 @@ public struct DetectionEngine: Sendable {
     }
 
     /// ``conversationPrefixes`` packed as ASCII bytes into integers, for the byte-level check.
-    static let conversationPrefixWords: Set<UInt64> = Set(conversationPrefixes.map { p in
-        p.utf8.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-    })
+    static let conversationPrefixWords: Set<UInt64> = Set(
+        conversationPrefixes.map { p in
+            p.utf8.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        })
 
     /// The key of a slot value within a template: case and surrounding spaces do not matter.
     static func slotValueKey(template: UInt64, value: String) -> UInt64 {

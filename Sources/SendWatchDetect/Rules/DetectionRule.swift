@@ -129,7 +129,9 @@ protocol TableRule: DetectionRule where Checkpoint == BoundedKeyTable<Entry> {
 }
 
 extension TableRule {
-    init(configuration: Configuration, limits: RuleLimits, restoring saved: BoundedKeyTable<Entry>) throws(DetectionCheckpointError) {
+    init(configuration: Configuration, limits: RuleLimits, restoring saved: BoundedKeyTable<Entry>)
+        throws(DetectionCheckpointError)
+    {
         self.init(configuration: configuration, limits: limits)
         let fitted = try saved.fitting(like: table.entries, Self.tableName) { fits($0) }
         table = RuleTable(fitted)

@@ -42,10 +42,12 @@ extension AccountRateRule: TableRule {
     static let summary = "the naive per-account rate limit, for comparison"
     static let keys: [ConfigKey<Configuration>] = [
         .bool("enabled", \.enabled, doc: "Whether the rule runs."),
-        .duration("window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
-                  doc: "The window."),
-        .integer("limit", \.limit, in: 1...100_000_000,
-                 doc: "Recipients of one account, old or young, per window above which it fires."),
+        .duration(
+            "window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
+            doc: "The window."),
+        .integer(
+            "limit", \.limit, in: 1...100_000_000,
+            doc: "Recipients of one account, old or young, per window above which it fires."),
     ]
     static var trigger: RuleTrigger { .everyEvent }
     static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
@@ -67,8 +69,10 @@ extension AccountRateRule: TableRule {
         let rule = configuration
         let now = event.time
         let slot = table.entries.slot(for: facts.accountKey, at: now, name: event.account) {
-            State(count: SlidingCount(horizonMicroseconds: rule.windowSeconds * 1_000_000,
-                                      bucketCount: DetectionEngine.windowBuckets), first: now)
+            State(
+                count: SlidingCount(
+                    horizonMicroseconds: rule.windowSeconds * 1_000_000,
+                    bucketCount: DetectionEngine.windowBuckets), first: now)
         }
         table.report(to: &context)
         table.entries[slot].count.add(1, at: now)
@@ -78,9 +82,14 @@ extension AccountRateRule: TableRule {
         let finding = Finding(
             kind: Self.name, key: event.account, severity: .medium, score: Double(n) / Double(rule.limit),
             firstEventTime: state.first, accounts: [event.account], accountsTotal: 1, volume: n, template: nil,
-            evidence: [("recipients", .int(n)), ("window", .string(DurationText.format(rule.windowSeconds))),
-                       ("limit", .int(rule.limit)), context.stateEvidence(approximate: false)],
-            reasons: ["Account \(event.account) sent to \(n) recipients in \(DurationText.format(rule.windowSeconds)) (limit \(rule.limit))."])
+            evidence: [
+                ("recipients", .int(n)), ("window", .string(DurationText.format(rule.windowSeconds))),
+                ("limit", .int(rule.limit)), context.stateEvidence(approximate: false),
+            ],
+            reasons: [
+                "Account \(event.account) sent to \(n) recipients in \(DurationText.format(rule.windowSeconds)) "
+                    + "(limit \(rule.limit))."
+            ])
         context.take(finding, at: now, into: &alerts)
     }
 }

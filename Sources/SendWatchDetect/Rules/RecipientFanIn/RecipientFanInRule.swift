@@ -42,13 +42,16 @@ extension RecipientFanInRule: TableRule {
     static let summary = "one recipient or domain receives from many young accounts"
     static let keys: [ConfigKey<Configuration>] = [
         .bool("enabled", \.enabled, doc: "Whether the rule runs."),
-        .duration("window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
-                  doc: "The window."),
-        .integer("min_young_accounts_per_recipient", \.minYoungAccountsPerRecipient, in: 1...10_000_000,
-                 doc: "Distinct young accounts sending to one recipient in the window that fire."),
-        .integer("min_young_accounts_per_domain", \.minYoungAccountsPerDomain, in: 0...10_000_000, null: 0,
-                 doc: "The same per recipient domain; 0 = off. On webmail-heavy traffic legitimate new accounts",
-                 "alone reach any number per domain."),
+        .duration(
+            "window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
+            doc: "The window."),
+        .integer(
+            "min_young_accounts_per_recipient", \.minYoungAccountsPerRecipient, in: 1...10_000_000,
+            doc: "Distinct young accounts sending to one recipient in the window that fire."),
+        .integer(
+            "min_young_accounts_per_domain", \.minYoungAccountsPerDomain, in: 0...10_000_000, null: 0,
+            doc: "The same per recipient domain; 0 = off. On webmail-heavy traffic legitimate new accounts",
+            "alone reach any number per domain."),
     ]
     static var budgetShare: BudgetShare? { BudgetShare(3, of: 10) }
     static var tableName: String { "recipients" }
@@ -60,7 +63,8 @@ extension RecipientFanInRule: TableRule {
     }
 
     func fits(_ entry: YoungSenders) -> Bool {
-        entry.young.configuration == .init(horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
+        entry.young.configuration
+            == .init(horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
     }
 
     mutating func observe(
@@ -71,8 +75,10 @@ extension RecipientFanInRule: TableRule {
         // Keys are hashed from the bytes; the display name is only made when a key is new.
         let targets: [(domain: Bool, key: UInt64, minimum: Int)] =
             rule.minYoungAccountsPerDomain > 0
-            ? [(false, DetectionEngine.addressHash(event.recipient), rule.minYoungAccountsPerRecipient),
-               (true, facts.domainKey ^ 0x5bd1_e995_5bd1_e995, rule.minYoungAccountsPerDomain)]
+            ? [
+                (false, DetectionEngine.addressHash(event.recipient), rule.minYoungAccountsPerRecipient),
+                (true, facts.domainKey ^ 0x5bd1_e995_5bd1_e995, rule.minYoungAccountsPerDomain),
+            ]
             : [(false, DetectionEngine.addressHash(event.recipient), rule.minYoungAccountsPerRecipient)]
         for (isDomain, key, minimum) in targets {
             let capacity = capacity
@@ -83,8 +89,9 @@ extension RecipientFanInRule: TableRule {
                     : "recipient:" + event.recipient.lowercased()
             ) {
                 YoungSenders(
-                    young: SlidingDistinct(configuration: .init(
-                        horizonMicroseconds: rule.windowSeconds * 1_000_000, exactCapacity: capacity)),
+                    young: SlidingDistinct(
+                        configuration: .init(
+                            horizonMicroseconds: rule.windowSeconds * 1_000_000, exactCapacity: capacity)),
                     first: now)
             }
             table.report(to: &context)
@@ -94,14 +101,18 @@ extension RecipientFanInRule: TableRule {
             guard Int(distinct.value) >= minimum else { continue }
             let name = table.entries.name(slot)
             let severity: Severity = Int(distinct.value) >= 3 * minimum ? .high : .medium
-            guard context.wants(Self.name, key: name, severity: severity,
-                                accountsTotal: Int(distinct.value), volume: Int(distinct.value), at: now)
+            guard
+                context.wants(
+                    Self.name, key: name, severity: severity,
+                    accountsTotal: Int(distinct.value), volume: Int(distinct.value), at: now)
             else { continue }
             let accounts = context.accountNames(state.young, at: now)
-            let evidence: [(String, JSONValue)] = [
-                ("target", .string(name)), ("young_accounts", .int(Int(distinct.value))), ("exact", .bool(distinct.isExact)),
-                ("window", .string(DurationText.format(rule.windowSeconds))), ("threshold", .int(minimum)),
-            ] + context.ageEvidence(accounts, at: now) + [context.stateEvidence(approximate: !distinct.isExact)]
+            let evidence: [(String, JSONValue)] =
+                [
+                    ("target", .string(name)), ("young_accounts", .int(Int(distinct.value))),
+                    ("exact", .bool(distinct.isExact)),
+                    ("window", .string(DurationText.format(rule.windowSeconds))), ("threshold", .int(minimum)),
+                ] + context.ageEvidence(accounts, at: now) + [context.stateEvidence(approximate: !distinct.isExact)]
             let finding = Finding(
                 kind: Self.name, key: name, severity: severity,
                 score: Double(distinct.value) / Double(minimum), firstEventTime: state.first,

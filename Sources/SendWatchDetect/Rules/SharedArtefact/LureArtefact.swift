@@ -40,7 +40,8 @@ enum LureArtefact {
             // Phone numbers span spaces and brackets, so they are read over the whole value.
             i = 0
             while i < bytes.count && found.count < maxPerValue {
-                guard isDigit(bytes[i]) || (bytes[i] == UInt8(ascii: "+") && i + 1 < bytes.count && isDigit(bytes[i + 1]))
+                guard
+                    isDigit(bytes[i]) || (bytes[i] == UInt8(ascii: "+") && i + 1 < bytes.count && isDigit(bytes[i + 1]))
                 else {
                     i += 1
                     continue
@@ -48,7 +49,9 @@ enum LureArtefact {
                 var digits: [UInt8] = []
                 var j = i
                 var afterDigit = i
-                while j < bytes.count && (isDigit(bytes[j]) || isPhoneSeparator(bytes[j])) && digits.count <= phoneDigits.upperBound {
+                while j < bytes.count && (isDigit(bytes[j]) || isPhoneSeparator(bytes[j]))
+                    && digits.count <= phoneDigits.upperBound
+                {
                     if isDigit(bytes[j]) {
                         digits.append(bytes[j])
                         afterDigit = j + 1
@@ -58,10 +61,13 @@ enum LureArtefact {
                 // A digit run glued to letters or to a host is part of a word or a domain, and one that runs into
                 // a `:` is a date and time, not a number.
                 let k = afterDigit
-                let glued = k < bytes.count
+                let glued =
+                    k < bytes.count
                     && (isLetter(bytes[k]) || bytes[k] == UInt8(ascii: ":")
                         || (bytes[k] == UInt8(ascii: ".") && k + 1 < bytes.count && isLetter(bytes[k + 1])))
-                if phoneDigits.contains(digits.count) && !glued { add("phone:" + String(decoding: digits, as: UTF8.self)) }
+                if phoneDigits.contains(digits.count) && !glued {
+                    add("phone:" + String(decoding: digits, as: UTF8.self))
+                }
                 i = max(j, i + 1)
             }
             return found

@@ -56,8 +56,9 @@ extension SharedArtefactRule: TableRule {
     static let keys: [ConfigKey<Configuration>] = [
         .bool("enabled", \.enabled, doc: "Whether the rule runs."),
         .duration("window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds, doc: "The window."),
-        .integer("min_young_accounts", \.minYoungAccounts, in: 1...10_000_000,
-                 doc: "Distinct young accounts with the same artefact in the window that fire."),
+        .integer(
+            "min_young_accounts", \.minYoungAccounts, in: 1...10_000_000,
+            doc: "Distinct young accounts with the same artefact in the window that fire."),
     ]
     static var trigger: RuleTrigger { .templateUse }
     static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
@@ -70,7 +71,8 @@ extension SharedArtefactRule: TableRule {
     }
 
     func fits(_ entry: State) -> Bool {
-        entry.young.configuration == .init(horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
+        entry.young.configuration
+            == .init(horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
             && entry.templates.count <= Self.maxTemplates
     }
 
@@ -95,8 +97,10 @@ extension SharedArtefactRule: TableRule {
         let now = event.time
         let capacity = capacity
         let slot = table.entries.slot(for: StableHash.of(artefact), at: now, name: artefact) {
-            State(young: SlidingDistinct(configuration: .init(
-                horizonMicroseconds: rule.windowSeconds * 1_000_000, exactCapacity: capacity)), first: now)
+            State(
+                young: SlidingDistinct(
+                    configuration: .init(
+                        horizonMicroseconds: rule.windowSeconds * 1_000_000, exactCapacity: capacity)), first: now)
         }
         table.report(to: &context)
         table.entries[slot].young.insert(facts.accountKey, at: now)
@@ -115,11 +119,13 @@ extension SharedArtefactRule: TableRule {
         else { return }
         let accounts = context.accountNames(state.young, at: now)
         let templates = state.templates.sorted { $0.id < $1.id }
-        let evidence: [(String, JSONValue)] = [
-            ("artefact", .string(artefact)), ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),
-            ("window", .string(DurationText.format(rule.windowSeconds))), ("threshold", .int(rule.minYoungAccounts)),
-            ("templates", .array(templates.map { .object([("id", .string($0.id)), ("text", .string($0.text))]) })),
-        ] + context.ageEvidence(accounts, at: now) + [context.stateEvidence(approximate: !distinct.isExact)]
+        let evidence: [(String, JSONValue)] =
+            [
+                ("artefact", .string(artefact)), ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),
+                ("window", .string(DurationText.format(rule.windowSeconds))),
+                ("threshold", .int(rule.minYoungAccounts)),
+                ("templates", .array(templates.map { .object([("id", .string($0.id)), ("text", .string($0.text))]) })),
+            ] + context.ageEvidence(accounts, at: now) + [context.stateEvidence(approximate: !distinct.isExact)]
         let finding = Finding(
             kind: Self.name, key: artefact, severity: severity, score: Double(count) / Double(rule.minYoungAccounts),
             firstEventTime: state.first, accounts: Array(accounts.prefix(context.maxAlertAccounts)),

@@ -37,12 +37,15 @@ extension SlotContentRule: DetectionRule {
     static let summary = "young accounts put URLs, phone numbers, money ... into a template slot"
     static let keys: [ConfigKey<Configuration>] = [
         .bool("enabled", \.enabled, doc: "Whether the rule runs."),
-        .duration("window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
-                  doc: "The window of the young accounts with suspicious slot values."),
-        .integer("min_young_accounts", \.minYoungAccounts, in: 1...10_000_000,
-                 doc: "Distinct young accounts with suspicious slot values on one template in the window that fire."),
-        .number("min_score", \.minScore, in: 0.5...100,
-                doc: "The least indicator score of a suspicious slot value (a URL or a phone number scores 2)."),
+        .duration(
+            "window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
+            doc: "The window of the young accounts with suspicious slot values."),
+        .integer(
+            "min_young_accounts", \.minYoungAccounts, in: 1...10_000_000,
+            doc: "Distinct young accounts with suspicious slot values on one template in the window that fire."),
+        .number(
+            "min_score", \.minScore, in: 0.5...100,
+            doc: "The least indicator score of a suspicious slot value (a URL or a phone number scores 2)."),
     ]
     static var trigger: RuleTrigger { .templateUse }
 
@@ -67,8 +70,11 @@ extension SlotContentRule: DetectionRule {
         guard count >= rule.minYoungAccounts else { return }
         let strongest = state.topSlots.map { SlotContent.score($0.indicators) }.max() ?? 0
         let severity: Severity = count >= 4 * rule.minYoungAccounts ? .critical : strongest >= 4 ? .high : .medium
-        guard context.wants(Self.name, key: template.id, severity: severity, accountsTotal: count,
-                            volume: count, at: now) else { return }
+        guard
+            context.wants(
+                Self.name, key: template.id, severity: severity, accountsTotal: count,
+                volume: count, at: now)
+        else { return }
         let accounts = context.accountNames(state.suspiciousYoung, at: now)
         var evidence: [(String, JSONValue)] = [
             ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),

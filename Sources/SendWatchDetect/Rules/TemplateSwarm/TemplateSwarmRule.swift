@@ -47,18 +47,24 @@ extension TemplateSwarmRule: DetectionRule {
     static let summary = "many young accounts with spread recipients use one template"
     static let keys: [ConfigKey<Configuration>] = [
         .bool("enabled", \.enabled, doc: "Whether the rule runs."),
-        .duration("window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
-                  doc: "The window, and the interval of the template's baseline."),
-        .integer("min_young_accounts", \.minYoungAccounts, in: 1...10_000_000,
-                 doc: "Distinct young accounts on the template in the window that fire at least."),
-        .number("baseline_factor", \.baselineFactor, in: 0...1000,
-                doc: "And at least this many times the template's baseline (young accounts per window)."),
-        .number("baseline_sigmas", \.baselineSigmas, in: 0...1000,
-                doc: "And at least the baseline plus this many standard deviations."),
-        .number("baseline_half_life_windows", \.baselineHalfLifeWindows, in: 0.1...100_000,
-                doc: "Half-life of the baseline, in windows."),
-        .number("min_template_share", \.minTemplateShare, in: 0...1, rendered: { ($0 * 1000).rounded() / 1000 },
-                doc: "An account counts for a template only when this share of its events use it."),
+        .duration(
+            "window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
+            doc: "The window, and the interval of the template's baseline."),
+        .integer(
+            "min_young_accounts", \.minYoungAccounts, in: 1...10_000_000,
+            doc: "Distinct young accounts on the template in the window that fire at least."),
+        .number(
+            "baseline_factor", \.baselineFactor, in: 0...1000,
+            doc: "And at least this many times the template's baseline (young accounts per window)."),
+        .number(
+            "baseline_sigmas", \.baselineSigmas, in: 0...1000,
+            doc: "And at least the baseline plus this many standard deviations."),
+        .number(
+            "baseline_half_life_windows", \.baselineHalfLifeWindows, in: 0.1...100_000,
+            doc: "Half-life of the baseline, in windows."),
+        .number(
+            "min_template_share", \.minTemplateShare, in: 0...1, rendered: { ($0 * 1000).rounded() / 1000 },
+            doc: "An account counts for a template only when this share of its events use it."),
     ]
     static var trigger: RuleTrigger { .templateUse }
 
@@ -94,8 +100,11 @@ extension TemplateSwarmRule: DetectionRule {
         guard Double(count) >= threshold else { return }
         let ratio = Double(count) / threshold
         let severity: Severity = ratio >= 5 || !state.topSlots.isEmpty ? .critical : ratio >= 2 ? .high : .medium
-        guard context.wants(Self.name, key: template.id, severity: severity, accountsTotal: count,
-                            volume: Int(state.youngMessages.value(at: now)), at: now) else { return }
+        guard
+            context.wants(
+                Self.name, key: template.id, severity: severity, accountsTotal: count,
+                volume: Int(state.youngMessages.value(at: now)), at: now)
+        else { return }
         let accounts = context.accountNames(state.spreadYoung, at: now)
         var evidence: [(String, JSONValue)] = [
             ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),

@@ -37,14 +37,18 @@ extension YoungAccountBurstRule: DetectionRule {
     static let summary = "one young account sends to many recipients"
     static let keys: [ConfigKey<Configuration>] = [
         .bool("enabled", \.enabled, doc: "Whether the rule runs."),
-        .duration("window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
-                  doc: "The short window."),
-        .integer("min_recipients", \.minRecipients, in: 1...100_000_000,
-                 doc: "Recipients of one young account in the short window that fire."),
-        .duration("long_window", \.longWindowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
-                  doc: "The long window."),
-        .integer("long_min_recipients", \.longMinRecipients, in: 1...100_000_000,
-                 doc: "Recipients of one young account in the long window that fire."),
+        .duration(
+            "window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
+            doc: "The short window."),
+        .integer(
+            "min_recipients", \.minRecipients, in: 1...100_000_000,
+            doc: "Recipients of one young account in the short window that fire."),
+        .duration(
+            "long_window", \.longWindowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
+            doc: "The long window."),
+        .integer(
+            "long_min_recipients", \.longMinRecipients, in: 1...100_000_000,
+            doc: "Recipients of one young account in the long window that fire."),
     ]
     static var trigger: RuleTrigger { .youngAccount }
 
@@ -67,10 +71,14 @@ extension YoungAccountBurstRule: DetectionRule {
         guard short >= rule.minRecipients || long >= rule.longMinRecipients else { return }
         let ratio = max(Double(short) / Double(rule.minRecipients), Double(long) / Double(rule.longMinRecipients))
         let severity: Severity = ratio >= 4 ? .critical : ratio >= 2 ? .high : .medium
-        guard context.wants(Self.name, key: event.account, severity: severity, accountsTotal: 1,
-                            volume: max(short, long), at: now, refreshVolume: true) else { return }
+        guard
+            context.wants(
+                Self.name, key: event.account, severity: severity, accountsTotal: 1,
+                volume: max(short, long), at: now, refreshVolume: true)
+        else { return }
         var evidence: [(String, JSONValue)] = [
-            ("recipients_short_window", .int(short)), ("short_window", .string(DurationText.format(rule.windowSeconds))),
+            ("recipients_short_window", .int(short)),
+            ("short_window", .string(DurationText.format(rule.windowSeconds))),
             ("short_threshold", .int(rule.minRecipients)), ("recipients_long_window", .int(long)),
             ("long_window", .string(DurationText.format(rule.longWindowSeconds))),
             ("long_threshold", .int(rule.longMinRecipients)), ("recipient_domains", .int(state.domains.distinct)),
