@@ -45,7 +45,7 @@ protocol DetectionRule: Sendable {
     static var name: RuleName { get }
     /// One line on what the rule finds, printed above its configuration section.
     static var summary: String { get }
-    /// The keys of `rules.<name>`, in documentation order; `enabled` first.
+    /// The keys of `rules.<name>` besides `enabled` (which every rule has), in documentation order.
     static var keys: [ConfigKey<Configuration>] { get }
     /// When the rule sees events.
     static var trigger: RuleTrigger { get }

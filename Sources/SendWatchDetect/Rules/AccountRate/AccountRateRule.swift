@@ -41,7 +41,6 @@ extension DetectionConfiguration {
 extension AccountRateRule: TableRule {
     static let summary = "the naive per-account rate limit, for comparison"
     static let keys: [ConfigKey<Configuration>] = [
-        .bool("enabled", \.enabled, doc: "Whether the rule runs."),
         .duration(
             "window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
             doc: "The window."),

@@ -41,7 +41,6 @@ extension DetectionConfiguration {
 extension RecipientFanInRule: TableRule {
     static let summary = "one recipient or domain receives from many young accounts"
     static let keys: [ConfigKey<Configuration>] = [
-        .bool("enabled", \.enabled, doc: "Whether the rule runs."),
         .duration(
             "window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
             doc: "The window."),

@@ -54,7 +54,6 @@ extension DetectionConfiguration {
 extension SharedArtefactRule: TableRule {
     static let summary = "young accounts put the same phone number or domain into the slots of any template"
     static let keys: [ConfigKey<Configuration>] = [
-        .bool("enabled", \.enabled, doc: "Whether the rule runs."),
         .duration("window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds, doc: "The window."),
         .integer(
             "min_young_accounts", \.minYoungAccounts, in: 1...10_000_000,

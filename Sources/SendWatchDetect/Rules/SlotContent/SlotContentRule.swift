@@ -36,7 +36,6 @@ extension DetectionConfiguration {
 extension SlotContentRule: DetectionRule {
     static let summary = "young accounts put URLs, phone numbers, money ... into a template slot"
     static let keys: [ConfigKey<Configuration>] = [
-        .bool("enabled", \.enabled, doc: "Whether the rule runs."),
         .duration(
             "window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
             doc: "The window of the young accounts with suspicious slot values."),

@@ -46,7 +46,6 @@ extension DetectionConfiguration {
 extension TemplateSwarmRule: DetectionRule {
     static let summary = "many young accounts with spread recipients use one template"
     static let keys: [ConfigKey<Configuration>] = [
-        .bool("enabled", \.enabled, doc: "Whether the rule runs."),
         .duration(
             "window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
             doc: "The window, and the interval of the template's baseline."),

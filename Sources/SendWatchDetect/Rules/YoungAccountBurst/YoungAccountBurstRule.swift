@@ -36,7 +36,6 @@ extension DetectionConfiguration {
 extension YoungAccountBurstRule: DetectionRule {
     static let summary = "one young account sends to many recipients"
     static let keys: [ConfigKey<Configuration>] = [
-        .bool("enabled", \.enabled, doc: "Whether the rule runs."),
         .duration(
             "window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
             doc: "The short window."),
