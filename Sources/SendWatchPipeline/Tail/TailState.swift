@@ -27,7 +27,8 @@ public struct TailTotals: Codable, Sendable, Equatable {
 /// lifecycle agree with each other).
 struct TailState: Codable {
     /// The version in the checkpoint header (`state_format`); a checkpoint of another version is refused.
-    static let format = 1
+    /// 2: the detection state saves each rule's state under its name.
+    static let format = 2
 
     var follower: FollowerState
     /// Per stream name: its parser state.

@@ -57,7 +57,8 @@ struct YoungAccountState: ApproximateHeapSize, Sendable, Codable {
     }
 }
 
-/// What the engine tracks per template.
+/// The shared per-template features: what the engine tracks per template for the rules about templates. Both
+/// `template_swarm` and `slot_content` read the top suspicious slot values; each rule reads the rest it needs.
 struct TemplateState: ApproximateHeapSize, Sendable {
     var text: String
     /// Young accounts with spread recipients using the template (swarm).
@@ -122,18 +123,11 @@ struct PairState: ApproximateHeapSize, Sendable, Codable {
     var approximateHeapBytes: Int { 0 }
 }
 
-/// Young senders of one recipient or recipient domain.
-struct FanInState: ApproximateHeapSize, Sendable, Codable {
+/// Distinct young senders of one key (a recipient, a recipient domain, a slot value of a template).
+struct YoungSenders: ApproximateHeapSize, Sendable, Codable {
     var young: SlidingDistinct
     var first: EventTime
     var approximateHeapBytes: Int { young.approximateHeapBytes }
-}
-
-/// Any account's rate, for the naive `account_rate` rule.
-struct RateState: ApproximateHeapSize, Sendable, Codable {
-    var count: SlidingCount
-    var first: EventTime
-    var approximateHeapBytes: Int { count.approximateHeapBytes }
 }
 
 extension String {

@@ -1,8 +1,8 @@
 import SendWatchCore
 import SendWatchWindows
 
-// Codable state of the engine's tables. The simple per-key states (YoungAccountState, PairState, FanInState,
-// RateState) use synthesized conformances; the ones holding tuples are written out here.
+// Codable state of the shared tables. The simple per-key states (YoungAccountState, PairState, YoungSenders)
+// use synthesized conformances; the ones holding tuples are written out here.
 
 /// Encoded as its raw bits.
 extension SlotIndicators: Codable {}
@@ -134,7 +134,7 @@ extension Finding: Codable {
     public init(from decoder: any Decoder) throws {
         // Fields are decoded in the order `encode(to:)` writes them (positional coders rely on it).
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let kind = try c.decode(String.self, forKey: .kind)
+        let kind = RuleName(try c.decode(String.self, forKey: .kind))
         let key = try c.decode(String.self, forKey: .key)
         let severity = try c.decode(Severity.self, forKey: .severity)
         let score = try c.decode(Double.self, forKey: .score)
@@ -155,7 +155,7 @@ extension Finding: Codable {
     /// Encodes every field; the evidence as one ``JSONValue`` object, keeping its key order.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(kind, forKey: .kind)
+        try c.encode(kind.rawValue, forKey: .kind)
         try c.encode(key, forKey: .key)
         try c.encode(severity, forKey: .severity)
         try c.encode(score, forKey: .score)
