@@ -6,7 +6,7 @@
 /// subject; drawn dashed, because the alert does not say which account sent which value).
 ///
 /// The layout is deterministic and needs no physics: connected components are stacked top to bottom, largest
-/// first; inside one, artefacts are ordered by how many accounts share them and accounts by the mean position
+/// first, each into the currently shortest of a few side-by-side lanes; inside one, artefacts are ordered by how many accounts share them and accounts by the mean position
 /// of their artefacts (the barycentre heuristic of layered graph drawing), so most edges run nearly level.
 struct ArtefactGraph {
     /// One link before selection.
@@ -25,12 +25,12 @@ struct ArtefactGraph {
         var fromEvents: Bool
     }
 
-    /// The accounts drawn, top to bottom, with their row.
-    private(set) var accounts: [(name: String, row: Double)] = []
-    /// The artefacts drawn, top to bottom, with their row and the number of drawn accounts they join.
-    private(set) var artefacts: [(artefact: Indicators.Artefact, row: Double, accounts: Int)] = []
+    /// The accounts drawn, lane by lane and top to bottom, with their lane and row.
+    private(set) var accounts: [(name: String, lane: Int, row: Double)] = []
+    /// The artefacts drawn, in the same order, with their lane, row and the number of drawn accounts they join.
+    private(set) var artefacts: [(artefact: Indicators.Artefact, lane: Int, row: Double, accounts: Int)] = []
     private(set) var edges: [Edge] = []
-    /// Rows of the layout (the taller column of every component, plus gaps).
+    /// Rows of the layout: the tallest lane (the taller column of each of its components, plus gaps).
     private(set) var rows = 0.0
     /// Artefacts with at least one link, before the cap.
     private(set) var artefactsTotal = 0
@@ -42,7 +42,7 @@ struct ArtefactGraph {
     /// Selects and lays out the graph from `links` (several links of one pair add up).
     ///
     /// - Complexity: O(l log l) in the number of links.
-    init(links: [Link], maxArtefacts: Int, maxAccounts: Int) {
+    init(links: [Link], maxArtefacts: Int, maxAccounts: Int, lanes: Int = 1) {
         // Merge links of one pair; an exact (events) link wins over an inferred one.
         var pairs: [Indicators.Artefact: [String: (weight: Int, fromEvents: Bool)]] = [:]
         for l in links {
@@ -137,7 +137,9 @@ struct ArtefactGraph {
         var accountRow = [Double](repeating: 0, count: accountList.count)
         var artefactsOfAccount = [[Int]](repeating: [], count: accountList.count)
         for e in rawEdges { artefactsOfAccount[e.account].append(e.artefact) }
-        var top = 0.0
+        var laneTop = [Double](repeating: 0, count: max(1, lanes))
+        var artefactLane = [Int](repeating: 0, count: artefactList.count)
+        var accountLane = [Int](repeating: 0, count: accountList.count)
         for component in ordered {
             // Artefacts in rank order (the chosen list is ranked already), accounts by barycentre.
             let arts = component.artefacts.sorted()
@@ -153,21 +155,32 @@ struct ArtefactGraph {
             let height = Double(max(arts.count, accs.count))
             let artOffset = (height - Double(arts.count)) / 2
             let accOffset = (height - Double(accs.count)) / 2
-            for (k, ai) in arts.enumerated() { artefactRow[ai] = top + artOffset + Double(k) }
-            for (k, ci) in accs.enumerated() { accountRow[ci] = top + accOffset + Double(k) }
-            top += height + 0.6
+            // The shortest lane so far (the first of equals).
+            let lane = laneTop.indices.min { laneTop[$0] < laneTop[$1] } ?? 0
+            let top = laneTop[lane]
+            for (k, ai) in arts.enumerated() {
+                artefactRow[ai] = top + artOffset + Double(k)
+                artefactLane[ai] = lane
+            }
+            for (k, ci) in accs.enumerated() {
+                accountRow[ci] = top + accOffset + Double(k)
+                accountLane[ci] = lane
+            }
+            laneTop[lane] += height + 0.6
         }
-        rows = max(0, top - 0.6)
+        rows = max(0, (laneTop.max() ?? 0) - 0.6)
 
         // Renumber nodes top to bottom so the output reads in drawing order.
-        let artefactOrder = artefactList.indices.sorted { artefactRow[$0] < artefactRow[$1] }
-        let accountOrder = accountList.indices.sorted { accountRow[$0] < accountRow[$1] }
+        let artefactOrder = artefactList.indices.sorted {
+            (artefactLane[$0], artefactRow[$0]) < (artefactLane[$1], artefactRow[$1])
+        }
+        let accountOrder = accountList.indices.sorted { (accountLane[$0], accountRow[$0]) < (accountLane[$1], accountRow[$1]) }
         var newArtefact = [Int](repeating: 0, count: artefactList.count)
         var newAccount = [Int](repeating: 0, count: accountList.count)
         for (k, old) in artefactOrder.enumerated() { newArtefact[old] = k }
         for (k, old) in accountOrder.enumerated() { newAccount[old] = k }
-        artefacts = artefactOrder.map { (artefactList[$0], artefactRow[$0], degree[$0]) }
-        accounts = accountOrder.map { (accountList[$0], accountRow[$0]) }
+        artefacts = artefactOrder.map { (artefactList[$0], artefactLane[$0], artefactRow[$0], degree[$0]) }
+        accounts = accountOrder.map { (accountList[$0], accountLane[$0], accountRow[$0]) }
         edges = rawEdges.map {
             Edge(account: newAccount[$0.account], artefact: newArtefact[$0.artefact], weight: $0.weight, fromEvents: $0.fromEvents)
         }.sorted { ($0.artefact, $0.account) < ($1.artefact, $1.account) }

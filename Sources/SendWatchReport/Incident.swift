@@ -5,7 +5,7 @@ internal import SendWatchCore
 /// Records of one alert are cumulative (an update lists all accounts so far, the latest top slot values), so
 /// the latest record's lists replace the earlier ones where the rule sends a full list, and accounts and message
 /// ids are merged, each up to its cap in ``ReportLimits``.
-struct Incident {
+struct Incident: Sendable {
     let id: String
     /// The order in which the id first appeared: the final tie-break of every sort, so output is deterministic.
     let order: Int
@@ -44,7 +44,11 @@ struct Incident {
     }
 
     /// Folds one more record of this alert in.
-    mutating func add(_ alert: ReportAlert, limits: ReportLimits) {
+    ///
+    /// - Returns: how many accounts were added to ``accounts`` (they are its last ones).
+    @discardableResult
+    mutating func add(_ alert: ReportAlert, limits: ReportLimits) -> Int {
+        let before = accounts.count
         records += 1
         severity = max(severity, alert.severity)
         score = alert.score
@@ -64,6 +68,7 @@ struct Incident {
         if let s = alert.sampleSubject { sampleSubject = s }
         if let n = alert.recipientDomainCount { recipientDomainCount = n }
         if !alert.reasons.isEmpty { reasons = alert.reasons }
+        return accounts.count - before
     }
 
     /// The order incidents are chosen in for the timeline and the detail sections: most severe, then most
@@ -92,7 +97,7 @@ struct Incident {
 }
 
 /// What the events say about one account named in an alert.
-struct AccountActivity {
+struct AccountActivity: Sendable {
     var firstSend: EventTime?
     var lastSend: EventTime?
     /// Send events (one per message and recipient).

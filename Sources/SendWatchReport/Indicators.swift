@@ -24,6 +24,7 @@ public enum Indicators {
     public enum Kind: String, Sendable, Hashable, CaseIterable, Comparable {
         case phone, url, domain, money
 
+        /// Text order of the kinds: phone, url, domain, money.
         public static func < (a: Kind, b: Kind) -> Bool { a.rank < b.rank }
 
         private var rank: Int {
@@ -38,6 +39,7 @@ public enum Indicators {
 
     /// One indicator found in a text.
     public struct Match: Sendable, Hashable {
+        /// What was found.
         public var kind: Kind
         /// Where it is, in Unicode scalars from the start of the text.
         public var range: Range<Int>
@@ -47,18 +49,23 @@ public enum Indicators {
 
     /// What accounts are linked by: a phone number (digits) or a host.
     public struct Artefact: Sendable, Hashable, Comparable {
+        /// A phone number or a host (from a URL or a bare domain: the two are one artefact).
         public enum Kind: String, Sendable, Hashable {
             case phone, domain
         }
 
+        /// What the artefact is.
         public var kind: Kind
+        /// The digits of a phone number, or the lower-cased host.
         public var value: String
 
+        /// Makes an artefact from an already normalised value.
         public init(kind: Kind, value: String) {
             self.kind = kind
             self.value = value
         }
 
+        /// Hosts before phone numbers, then by value.
         public static func < (a: Artefact, b: Artefact) -> Bool {
             a.kind.rawValue != b.kind.rawValue ? a.kind.rawValue < b.kind.rawValue : a.value < b.value
         }

@@ -18,17 +18,24 @@ public struct ReportAlert: Sendable, Equatable {
     /// The most items kept from any list in a record (accounts, slot values, message ids, reasons).
     public static let maxListItems = 200
 
+    /// The alert id (`id`); all records of one alert share it.
     public var id: String
+    /// `create`, `update` or `close`.
     public var action: AlertAction
+    /// The rule that fired (`kind`).
     public var kind: String
     public var severity: Severity
+    /// The rule's score (0 when absent).
     public var score: Double
+    /// When the record was written, in event time.
     public var eventTime: EventTime
+    /// The first event that contributed (`first_event_time`), never after ``eventTime``.
     public var firstEventTime: EventTime
     /// The listed accounts (at most ``maxListItems``).
     public var accounts: [String]
     /// The rule's total, at least `accounts.count`.
     public var accountsTotal: Int
+    /// The template involved, if any.
     public var template: AlertTemplate?
     /// `evidence.top_suspicious_slot_values`, in record order.
     public var slotValues: [SlotValue]
@@ -40,6 +47,7 @@ public struct ReportAlert: Sendable, Equatable {
     public var sampleSubject: String?
     /// `evidence.recipient_domains` when it is a count.
     public var recipientDomainCount: Int?
+    /// The rule's sentences explaining why it fired.
     public var reasons: [String]
 
     /// Makes a record; `firstEventTime` defaults to `eventTime`, `accountsTotal` to the accounts listed.
@@ -70,12 +78,14 @@ public struct ReportAlert: Sendable, Equatable {
 
     /// A suspicious value seen in a template slot, as the evidence lists it.
     public struct SlotValue: Sendable, Equatable {
+        /// The slot text as logged.
         public var value: String
         /// Messages that carried the value.
         public var count: Int
         /// Indicator names the rule found (`phone`, `url`, `money`, ...).
         public var indicators: [String]
 
+        /// Makes a slot value.
         public init(value: String, count: Int, indicators: [String]) {
             self.value = value
             self.count = count
@@ -85,7 +95,9 @@ public struct ReportAlert: Sendable, Equatable {
 
     /// An account age from the evidence: one account's, or the spread over the alert's accounts.
     public enum AccountAge: Sendable, Equatable {
+        /// One account's age in seconds.
         case single(seconds: Int)
+        /// The spread over the alert's accounts, in seconds.
         case spread(min: Int, median: Int, max: Int)
     }
 

@@ -34,7 +34,9 @@ enum ReportAssets {
         th[data-sort]{cursor:pointer}
         th[data-sort]:after{content:" \\2195";color:#adb5bd}
         td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-        .wrap{word-break:break-all}
+        .wrap{overflow-wrap:anywhere}
+        .nowrap{white-space:nowrap}
+        .scroll{max-height:420px;overflow:auto}
         .chip{display:inline-block;padding:0 7px;border-radius:10px;color:#fff;font-size:12px;font-weight:600}
         .sev{display:inline-block;padding:0 7px;border-radius:3px;font-size:12px;font-weight:700;color:#fff}
         .sev-low{background:var(--low)}.sev-medium{background:var(--medium)}
@@ -69,8 +71,7 @@ enum ReportAssets {
         svg.focus .ge.hl{stroke:#1864ab;stroke-opacity:1}
         svg.focus .gn.hl{opacity:1}
         svg.focus .gn.hl text{font-weight:700}
-        #controls{position:sticky;top:0;z-index:2;background:#fff;border-bottom:1px solid var(--line);padding:8px 0;\
-        display:flex;flex-wrap:wrap;gap:10px;align-items:center}
+        #controls{position:sticky;top:0;z-index:2;background:#fff;border-bottom:1px solid var(--line);padding:8px 0}
         #controls[hidden]{display:none}
         #controls input[type=search]{width:280px;padding:4px 6px}
         #controls .count{color:var(--muted);font-size:13px}

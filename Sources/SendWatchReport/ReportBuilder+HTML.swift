@@ -186,7 +186,7 @@ extension ReportBuilder {
             h += "\(HTML.time(incident.start)) → \(HTML.time(incident.end))\n\(HTML.plural(incident.accountsTotal, "account"))"
             h += "\n\(HTML.escape(incidentLabel(incident)))</title>"
             h += "<rect class=\"bg\" x=\"0\" y=\"\(fmt(y))\" width=\"\(fmt(width))\" height=\"\(fmt(rowHeight))\" fill=\"transparent\"/>"
-            h += "<text x=\"\(fmt(labelWidth - 8))\" y=\"\(fmt(y + 11.5))\" text-anchor=\"end\">\(HTML.escape(label, max: 46))</text>"
+            h += "<text x=\"\(fmt(labelWidth - 8))\" y=\"\(fmt(y + 11.5))\" text-anchor=\"end\">\(HTML.escape(label, max: 42))</text>"
             var cls = "bar"
             if incident.severity == .critical { cls += " critical" }
             if !incident.closed { cls += " open" }
@@ -210,7 +210,7 @@ extension ReportBuilder {
     /// What the filter box searches for an incident: id, kind, template, subject, accounts, slot values.
     private func searchText(_ i: Incident) -> String {
         var parts = [i.id, i.kind, i.template?.text ?? "", i.sampleSubject ?? ""]
-        parts += i.accounts.prefix(limits.maxAccountsShown)
+        parts += i.accounts.prefix(20)
         parts += i.slotValues.map(\.value)
         for a in i.artefacts { parts.append(a.label) }
         return parts.joined(separator: " ").lowercased()
@@ -238,7 +238,8 @@ extension ReportBuilder {
                 for a in artefacts { add(.init(account: account, artefact: a, weight: 1, fromEvents: false)) }
             }
         }
-        let graph = ArtefactGraph(links: links, maxArtefacts: limits.maxGraphArtefacts, maxAccounts: limits.maxGraphAccounts)
+        let graph = ArtefactGraph(
+            links: links, maxArtefacts: limits.maxGraphArtefacts, maxAccounts: limits.maxGraphAccounts, lanes: 2)
         h += "<p class=\"note\">Phone numbers (as digits) and hosts found in the incidents' slot values and subjects, "
         h += "joined to the accounts that used them. "
         h += hasEvents
@@ -256,33 +257,40 @@ extension ReportBuilder {
             h += "<p class=\"note\" id=\"graph-empty\">No phone numbers or hosts in the alerts' slot values or subjects.</p>\n</section>\n"
             return
         }
-        let width = 1200.0, accountX = 430.0, artefactX = 770.0, top = 20.0, rowHeight = 18.0
+        // Two lanes side by side, each an accounts column and an artefacts column.
+        let width = 1200.0, laneWidth = 600.0, top = 24.0, rowHeight = 15.0
+        func accountX(_ lane: Int) -> Double { Double(lane) * laneWidth + 235 }
+        func artefactX(_ lane: Int) -> Double { Double(lane) * laneWidth + 385 }
         let height = top * 2 + graph.rows * rowHeight
         func y(_ row: Double) -> Double { top + row * rowHeight + rowHeight / 2 }
         h += "<svg id=\"graph-svg\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" "
         h += "width=\"\(fmt(width))\" height=\"\(fmt(height))\" role=\"img\" aria-label=\"Accounts linked to shared artefacts\">\n"
-        h += "<text class=\"tick\" x=\"\(fmt(accountX))\" y=\"13\" text-anchor=\"end\">ACCOUNTS</text>"
-        h += "<text class=\"tick\" x=\"\(fmt(artefactX))\" y=\"13\">PHONE NUMBERS AND HOSTS</text>\n"
+        for lane in 0..<2 {
+            h += "<text class=\"tick\" x=\"\(fmt(accountX(lane)))\" y=\"14\" text-anchor=\"end\">ACCOUNTS</text>"
+            h += "<text class=\"tick\" x=\"\(fmt(artefactX(lane)))\" y=\"14\">PHONE NUMBERS AND HOSTS</text>\n"
+        }
         for e in graph.edges {
-            let y1 = y(graph.accounts[e.account].row), y2 = y(graph.artefacts[e.artefact].row)
-            let mid = (accountX + artefactX) / 2
+            let account = graph.accounts[e.account], artefact = graph.artefacts[e.artefact]
+            let x1 = accountX(account.lane), x2 = artefactX(artefact.lane)
+            let y1 = y(account.row), y2 = y(artefact.row)
+            let mid = (x1 + x2) / 2
             let w = min(4.0, 0.7 + Double(e.weight).squareRoot() / 3)
             h += "<path class=\"ge\(e.fromEvents ? "" : " inferred")\" data-a=\"a\(e.account)\" data-t=\"t\(e.artefact)\" "
-            h += "stroke-width=\"\(fmt(w))\" d=\"M\(fmt(accountX)) \(fmt(y1))C\(fmt(mid)) \(fmt(y1)) \(fmt(mid)) \(fmt(y2)) \(fmt(artefactX)) \(fmt(y2))\">"
+            h += "stroke-width=\"\(fmt(w))\" d=\"M\(fmt(x1)) \(fmt(y1))C\(fmt(mid)) \(fmt(y1)) \(fmt(mid)) \(fmt(y2)) \(fmt(x2)) \(fmt(y2))\">"
             h += "<title>\(e.fromEvents ? HTML.plural(e.weight, "message") : "from an alert")</title></path>\n"
         }
         for (k, a) in graph.accounts.enumerated() {
             let sev = accountSeverity[a.name].map { " sev-\($0.rawValue)" } ?? ""
             h += "<g class=\"gn account\(sev)\" data-n=\"a\(k)\"><title>\(HTML.escape(a.name))</title>"
-            h += "<circle cx=\"\(fmt(accountX))\" cy=\"\(fmt(y(a.row)))\" r=\"5\"/>"
-            h += "<text x=\"\(fmt(accountX - 10))\" y=\"\(fmt(y(a.row) + 4))\" text-anchor=\"end\">\(HTML.escape(a.name, max: 56))</text></g>\n"
+            h += "<circle cx=\"\(fmt(accountX(a.lane)))\" cy=\"\(fmt(y(a.row)))\" r=\"5\"/>"
+            h += "<text x=\"\(fmt(accountX(a.lane) - 10))\" y=\"\(fmt(y(a.row) + 4))\" text-anchor=\"end\">\(HTML.escape(a.name, max: 36))</text></g>\n"
         }
         for (k, a) in graph.artefacts.enumerated() {
             let r = a.accounts >= 2 ? min(9.0, 4.0 + Double(a.accounts).squareRoot()) : 5.0
             h += "<g class=\"gn \(a.artefact.kind.rawValue)\" data-n=\"t\(k)\"><title>\(a.artefact.kind.rawValue): "
             h += "\(HTML.escape(a.artefact.label)), \(HTML.plural(a.accounts, "account"))</title>"
-            h += "<circle cx=\"\(fmt(artefactX))\" cy=\"\(fmt(y(a.row)))\" r=\"\(fmt(r))\"/>"
-            h += "<text x=\"\(fmt(artefactX + 14))\" y=\"\(fmt(y(a.row) + 4))\">\(HTML.escape(a.artefact.label, max: 60))"
+            h += "<circle cx=\"\(fmt(artefactX(a.lane)))\" cy=\"\(fmt(y(a.row)))\" r=\"\(fmt(r))\"/>"
+            h += "<text x=\"\(fmt(artefactX(a.lane) + 12))\" y=\"\(fmt(y(a.row) + 4))\">\(HTML.escape(a.artefact.label, max: 30))"
             h += " (\(a.accounts))</text></g>\n"
         }
         h += "</svg>\n<div class=\"legend\"><span><i style=\"background:#e03131\"></i>phone number</span>"
@@ -334,9 +342,9 @@ extension ReportBuilder {
             h += "<td class=\"num\" data-v=\"\(i.records)\">\(i.records)</td><td>\(i.closed ? "closed" : "open")</td>"
             h += "<td>\(HTML.escape(incidentLabel(i), max: 90))</td>"
             if detailed.contains(i.order) {
-                h += "<td class=\"mono\"><a href=\"#i\(i.order)\">\(HTML.escape(i.id, max: 40))</a></td></tr>\n"
+                h += "<td class=\"mono nowrap\"><a href=\"#i\(i.order)\">\(HTML.escape(i.id, max: 40))</a></td></tr>\n"
             } else {
-                h += "<td class=\"mono\">\(HTML.escape(i.id, max: 40))</td></tr>\n"
+                h += "<td class=\"mono nowrap\">\(HTML.escape(i.id, max: 40))</td></tr>\n"
             }
         }
         h += "</tbody></table></div>\n</section>\n"
@@ -402,21 +410,25 @@ extension ReportBuilder {
 
     private func writeAccounts(_ h: inout String, _ i: Incident) {
         let shown = i.accounts.prefix(limits.maxAccountsShown)
+        // An age per account: the alert's own for a one-account alert, else the age at first send when the log
+        // carries creation times. The column is left out when no account has one.
+        let ages: [String?] = shown.map { account in
+            if case .single(let s)? = i.accountAge, i.accounts.count == 1 {
+                return HTML.duration(seconds: Int64(s)) + " at the alert"
+            }
+            return activity[account]?.ageAtFirstSend.map { HTML.duration(seconds: $0.components.seconds) + " at first send" }
+        }
+        let hasAges = ages.contains { $0 != nil }
         h += "<h4>Accounts (\(shown.count < i.accountsTotal ? "\(HTML.count(shown.count)) of " : "")\(HTML.count(i.accountsTotal)))</h4>"
-        h += "<table class=\"accounts\"><thead><tr><th>Account</th><th class=\"num\">Age</th>"
+        h += "<div class=\"scroll\"><table class=\"accounts\"><thead><tr><th>Account</th>"
+        if hasAges { h += "<th class=\"num\">Age</th>" }
         if hasEvents { h += "<th>First send</th><th>Last send</th><th class=\"num\">Events</th>" }
         h += "</tr></thead><tbody>\n"
-        for account in shown {
-            let a = activity[account]
-            var age = "—"
-            if case .single(let s)? = i.accountAge, i.accounts.count == 1 {
-                age = HTML.duration(seconds: Int64(s)) + " at the alert"
-            } else if let d = a?.ageAtFirstSend {
-                age = HTML.duration(seconds: d.components.seconds) + " at first send"
-            }
-            h += "<tr><td class=\"mono wrap\">\(HTML.escape(account, max: 100))</td><td class=\"num\">\(age)</td>"
+        for (account, age) in zip(shown, ages) {
+            h += "<tr><td class=\"mono wrap\">\(HTML.escape(account, max: 100))</td>"
+            if hasAges { h += "<td class=\"num\">\(age ?? "—")</td>" }
             if hasEvents {
-                if let a, let first = a.firstSend, let last = a.lastSend {
+                if let a = activity[account], let first = a.firstSend, let last = a.lastSend {
                     h += "<td class=\"mono\">\(HTML.time(first))</td><td class=\"mono\">\(HTML.shortTime(last, reference: first))</td>"
                     h += "<td class=\"num\">\(HTML.count(a.events))</td>"
                 } else {
@@ -425,10 +437,14 @@ extension ReportBuilder {
             }
             h += "</tr>\n"
         }
-        h += "</tbody></table>\n"
+        h += "</tbody></table></div>\n"
         if shown.count < i.accountsTotal {
             h += "<div class=\"note\">\(HTML.count(i.accountsTotal - shown.count)) more not listed"
-            h += i.accounts.count < i.accountsTotal ? " (the alert lists at most \(HTML.count(i.accounts.count)))" : ""
+            if i.accounts.count >= limits.maxAccountsPerIncident {
+                h += " (the report keeps the first \(HTML.count(limits.maxAccountsPerIncident)) accounts of an incident)"
+            } else if i.accounts.count < i.accountsTotal {
+                h += " (the alerts list only \(HTML.count(i.accounts.count)))"
+            }
             h += ".</div>\n"
         }
     }

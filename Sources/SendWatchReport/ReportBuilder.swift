@@ -18,7 +18,8 @@ internal import SendWatchEval
 /// var html = ""
 /// builder.render(into: &html, source: ReportSource(alerts: "alerts.jsonl"))
 /// ```
-public struct ReportBuilder {
+public struct ReportBuilder: Sendable {
+    /// The bounds this report keeps to.
     public let limits: ReportLimits
 
     var incidents: [Incident] = []
@@ -41,13 +42,15 @@ public struct ReportBuilder {
     public private(set) var events = 0
     /// Events of accounts named in an alert (and tracked).
     public private(set) var eventsOfAlertedAccounts = 0
-    /// Accounts named in alerts but not tracked for events (beyond ``ReportLimits/maxAccounts``).
+    /// Times an account named in an alert was not tracked for events (beyond ``ReportLimits/maxAccounts``);
+    /// an account in several incidents counts once per incident.
     public private(set) var accountsNotTracked = 0
     /// Artefact links not kept because an account or the whole report hit its artefact cap.
     public private(set) var artefactLinksNotKept = 0
     /// Whether events were given at all (``add(event:)`` called or ``noteEventsRead()``).
     public private(set) var hasEvents = false
 
+    /// Makes an empty report with `limits`.
     public init(limits: ReportLimits = ReportLimits()) {
         self.limits = limits
     }
@@ -94,8 +97,8 @@ public struct ReportBuilder {
             incidentIndex[alert.id] = i
             incidents.append(Incident(first: alert, order: i))
         }
-        incidents[i].add(alert, limits: limits)
-        for account in incidents[i].accounts where activity[account] == nil {
+        let added = incidents[i].add(alert, limits: limits)
+        for account in incidents[i].accounts.suffix(added) where activity[account] == nil {
             if activity.count < limits.maxAccounts {
                 activity[account] = AccountActivity()
             } else {
@@ -159,6 +162,7 @@ public struct ReportSource: Sendable, Equatable {
     /// The log files given with `--events`, in order.
     public var events: [String]
 
+    /// Names the inputs.
     public init(alerts: String, events: [String] = []) {
         self.alerts = alerts
         self.events = events
@@ -181,10 +185,12 @@ public struct ReportError: Error, Sendable, Hashable, CustomStringConvertible {
         public var description: String { value.rawValue }
     }
 
+    /// What kind of problem it is.
     public var code: Code
     /// A sentence saying what is wrong and where.
     public var message: String
 
+    /// Makes an error.
     public init(code: Code, message: String) {
         self.code = code
         self.message = message
