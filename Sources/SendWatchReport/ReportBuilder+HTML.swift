@@ -166,7 +166,8 @@ extension ReportBuilder {
         let spanSeconds = Int64(span / 1_000_000)
         let step = steps.first { spanSeconds / $0 <= 8 } ?? (spanSeconds / 8 + 1)
         var tick = (t0.seconds / step + 1) * step
-        while tick < t1.seconds {
+        // Ticks stop short of the right edge, where a centred label would be cut.
+        while tick < t1.seconds, x(EventTime(seconds: tick)) < width - right - 30 {
             let tx = x(EventTime(seconds: tick))
             let label = HTML.time(EventTime(seconds: tick))
             let text = step >= 86_400 ? String(label.prefix(10)) : (tick % 86_400 == 0 ? String(label.prefix(16)) : String(label.dropFirst(11).prefix(5)))
