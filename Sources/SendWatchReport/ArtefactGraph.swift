@@ -38,11 +38,14 @@ struct ArtefactGraph {
     private(set) var sharedArtefactsTotal = 0
     /// Accounts linked to a drawn artefact, before the account cap.
     private(set) var candidateAccounts = 0
+    /// Links between drawn nodes left out by the per-account cap.
+    private(set) var linksNotDrawn = 0
 
-    /// Selects and lays out the graph from `links` (several links of one pair add up).
+    /// Selects and lays out the graph from `links` (several links of one pair add up): at most `maxArtefacts`
+    /// artefacts, `maxAccounts` accounts and `maxLinksPerAccount` links per account, in `lanes` lanes.
     ///
     /// - Complexity: O(l log l) in the number of links.
-    init(links: [Link], maxArtefacts: Int, maxAccounts: Int, lanes: Int = 1) {
+    init(links: [Link], maxArtefacts: Int, maxAccounts: Int, maxLinksPerAccount: Int, lanes: Int = 1) {
         // Merge links of one pair; an exact (events) link wins over an inferred one.
         var pairs: [Indicators.Artefact: [String: (weight: Int, fromEvents: Bool)]] = [:]
         for l in links {
@@ -98,8 +101,28 @@ struct ArtefactGraph {
             }
         }
 
+        // The links drawn: between chosen nodes, at most `maxLinksPerAccount` per account, the strongest first
+        // (exact before inferred, then by weight, then by the artefact's rank), so that a dense graph stays legible.
+        let artefactRank = Dictionary(uniqueKeysWithValues: chosenArtefacts.enumerated().map { ($1, $0) })
+        var linksOfAccount: [String: [(artefact: Indicators.Artefact, weight: Int, fromEvents: Bool)]] = [:]
+        for a in chosenArtefacts {
+            for (account, link) in pairs[a] ?? [:] where chosenAccounts.contains(account) {
+                linksOfAccount[account, default: []].append((a, link.weight, link.fromEvents))
+            }
+        }
+        var kept: [Indicators.Artefact: [String: (weight: Int, fromEvents: Bool)]] = [:]
+        for (account, links) in linksOfAccount {
+            let strongest = links.sorted { x, y in
+                if x.fromEvents != y.fromEvents { return x.fromEvents }
+                if x.weight != y.weight { return x.weight > y.weight }
+                return (artefactRank[x.artefact] ?? 0) < (artefactRank[y.artefact] ?? 0)
+            }
+            for l in strongest.prefix(maxLinksPerAccount) { kept[l.artefact, default: [:]][account] = (l.weight, l.fromEvents) }
+            linksNotDrawn += max(0, strongest.count - maxLinksPerAccount)
+        }
+
         // Edges of the chosen nodes, and connected components (union-find over artefact and account indices).
-        let artefactList = chosenArtefacts.filter { a in pairs[a]?.keys.contains(where: chosenAccounts.contains) == true }
+        let artefactList = chosenArtefacts.filter { kept[$0] != nil }
         let accountList = chosenAccounts.sorted()
         let accountIndex = Dictionary(uniqueKeysWithValues: accountList.enumerated().map { ($1, $0) })
         var parent = Array(0..<(artefactList.count + accountList.count))
@@ -113,7 +136,7 @@ struct ArtefactGraph {
         }
         var rawEdges: [Edge] = []
         for (ai, a) in artefactList.enumerated() {
-            for (account, link) in (pairs[a] ?? [:]).sorted(by: { $0.key < $1.key }) {
+            for (account, link) in (kept[a] ?? [:]).sorted(by: { $0.key < $1.key }) {
                 guard let ci = accountIndex[account] else { continue }
                 rawEdges.append(Edge(account: ci, artefact: ai, weight: link.weight, fromEvents: link.fromEvents))
                 let r1 = find(ai)

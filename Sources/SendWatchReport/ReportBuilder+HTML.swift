@@ -240,7 +240,8 @@ extension ReportBuilder {
             }
         }
         let graph = ArtefactGraph(
-            links: links, maxArtefacts: limits.maxGraphArtefacts, maxAccounts: limits.maxGraphAccounts, lanes: 2)
+            links: links, maxArtefacts: limits.maxGraphArtefacts, maxAccounts: limits.maxGraphAccounts,
+            maxLinksPerAccount: limits.maxGraphLinksPerAccount, lanes: 2)
         h += "<p class=\"note\">Phone numbers (as digits) and hosts found in the incidents' slot values and subjects, "
         h += "joined to the accounts that used them. "
         h += hasEvents
@@ -252,6 +253,10 @@ extension ReportBuilder {
             h += "\(HTML.count(graph.accounts.count)) of their \(HTML.count(graph.candidateAccounts)) accounts</strong>"
             if linksDropped > 0 { h += " (\(HTML.count(linksDropped)) links beyond \(HTML.count(Self.maxGraphLinks)) not considered)" }
             h += ". "
+        }
+        if graph.linksNotDrawn > 0 {
+            h += "<strong>\(HTML.plural(graph.linksNotDrawn, "weaker link")) not drawn</strong> (at most "
+            h += "\(limits.maxGraphLinksPerAccount) per account, the strongest first). "
         }
         h += "Hover a node to highlight its links.</p>\n"
         guard !graph.artefacts.isEmpty else {

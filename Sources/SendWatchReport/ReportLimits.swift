@@ -43,6 +43,9 @@ public struct ReportLimits: Sendable, Equatable {
     public var maxGraphArtefacts: Int
     /// Account nodes in the graph, the most linked first. Default 120.
     public var maxGraphAccounts: Int
+    /// Links drawn per account in the graph, the strongest first (exact before inferred, then by messages).
+    /// Default 4.
+    public var maxGraphLinksPerAccount: Int
 
     /// The defaults documented on each property.
     public init(
@@ -50,7 +53,8 @@ public struct ReportLimits: Sendable, Equatable {
         maxMessageIDsPerIncident: Int = 10, maxAccounts: Int = 100_000, maxDomainsPerAccount: Int = 20,
         maxArtefactsPerAccount: Int = 20, maxArtefacts: Int = 10_000, maxCachedSubjects: Int = 10_000,
         maxTimelineRows: Int = 150, maxDetailedIncidents: Int = 100, maxIndexRows: Int = 2_000,
-        maxAccountsShown: Int = 50, maxGraphArtefacts: Int = 60, maxGraphAccounts: Int = 120
+        maxAccountsShown: Int = 50, maxGraphArtefacts: Int = 60, maxGraphAccounts: Int = 120,
+        maxGraphLinksPerAccount: Int = 4
     ) {
         self.maxIncidents = maxIncidents
         self.maxAccountsPerIncident = maxAccountsPerIncident
@@ -67,5 +71,6 @@ public struct ReportLimits: Sendable, Equatable {
         self.maxAccountsShown = maxAccountsShown
         self.maxGraphArtefacts = maxGraphArtefacts
         self.maxGraphAccounts = maxGraphAccounts
+        self.maxGraphLinksPerAccount = maxGraphLinksPerAccount
     }
 }

@@ -118,6 +118,22 @@ import Testing
         #expect(count("data-sev=\"critical\" data-search", in: html) == 10)
     }
 
+    @Test("The graph draws at most the capped number of links per account, the strongest first")
+    func linkCap() throws {
+        let lures = (0..<6).map { "Visit hxxps://lure\($0).example now" }
+        let lines = [
+            AlertLines.alert(id: "sw-1", accounts: ["a", "b"], slotValues: lures),
+            // lure0 and lure1 are in a second alert too: their links from a and b weigh 2.
+            AlertLines.alert(id: "sw-2", at: 60, accounts: ["a", "b"], slotValues: Array(lures.prefix(2))),
+        ]
+        let html = try AlertLines.render(lines, limits: ReportLimits(maxGraphLinksPerAccount: 2))
+        #expect(count("class=\"ge inferred\"", in: html) == 4)
+        #expect(html.contains("8 weaker links not drawn</strong> (at most 2 per account, the strongest first)"))
+        #expect(html.contains(">lure0.example (2)</text>"))
+        #expect(html.contains(">lure1.example (2)</text>"))
+        #expect(!html.contains(">lure2.example ("))
+    }
+
     @Test("Bad lines are counted and shown; an unknown schema version stops the report")
     func badInput() throws {
         var builder = ReportBuilder()
