@@ -88,8 +88,9 @@ extension ReportBuilder {
         card(HTML.count(incidents.count), "incidents (alert ids)", id: "sum-incidents")
         var kinds: [String: Int] = [:]
         for i in incidents { kinds[i.kind, default: 0] += 1 }
-        for (kind, n) in kinds.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }).prefix(6) {
-            card(HTML.count(n), HTML.escape(kind, max: 40), id: "sum-kind-\(HTML.colour(kind: kind).dropFirst())")
+        let byCount = kinds.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        for (k, (kind, n)) in byCount.prefix(6).enumerated() {
+            card(HTML.count(n), HTML.escape(kind, max: 40), id: "sum-kind-\(k)")
         }
         let accounts = Set(incidents.lazy.flatMap(\.accounts)).count
         let capped = incidents.contains { $0.accountsTotal > $0.accounts.count }
