@@ -64,10 +64,10 @@ struct ArtefactGraph {
             (artefact: entry.key, accounts: entry.value.count, weight: entry.value.values.reduce(0) { $0 + $1.weight })
         }
         .sorted {
-                if $0.accounts != $1.accounts { return $0.accounts > $1.accounts }
-                if $0.weight != $1.weight { return $0.weight > $1.weight }
-                return $0.artefact < $1.artefact
-            }
+            if $0.accounts != $1.accounts { return $0.accounts > $1.accounts }
+            if $0.weight != $1.weight { return $0.weight > $1.weight }
+            return $0.artefact < $1.artefact
+        }
         let chosenArtefacts = rankedArtefacts.prefix(maxArtefacts).map(\.artefact)
         // Accounts by how many chosen artefacts they link to, then by weight, then by name; shared out over the
         // artefacts in turns (each artefact's best account not yet taken), so that every drawn artefact shows
@@ -81,7 +81,8 @@ struct ArtefactGraph {
         }
         candidateAccounts = accountScore.count
         func better(_ x: String, _ y: String) -> Bool {
-            let sx = accountScore[x] ?? (0, 0), sy = accountScore[y] ?? (0, 0)
+            let sx = accountScore[x] ?? (0, 0)
+            let sy = accountScore[y] ?? (0, 0)
             if sx.links != sy.links { return sx.links > sy.links }
             if sx.weight != sy.weight { return sx.weight > sy.weight }
             return x < y
@@ -117,7 +118,9 @@ struct ArtefactGraph {
                 if x.weight != y.weight { return x.weight > y.weight }
                 return (artefactRank[x.artefact] ?? 0) < (artefactRank[y.artefact] ?? 0)
             }
-            for l in strongest.prefix(maxLinksPerAccount) { kept[l.artefact, default: [:]][account] = (l.weight, l.fromEvents) }
+            for l in strongest.prefix(maxLinksPerAccount) {
+                kept[l.artefact, default: [:]][account] = (l.weight, l.fromEvents)
+            }
             linksNotDrawn += max(0, strongest.count - maxLinksPerAccount)
         }
 
@@ -146,7 +149,9 @@ struct ArtefactGraph {
         }
         var components: [Int: (artefacts: [Int], accounts: [Int])] = [:]
         for ai in artefactList.indices { components[find(ai), default: ([], [])].artefacts.append(ai) }
-        for ci in accountList.indices { components[find(artefactList.count + ci), default: ([], [])].accounts.append(ci) }
+        for ci in accountList.indices {
+            components[find(artefactList.count + ci), default: ([], [])].accounts.append(ci)
+        }
         let ordered = components.values.sorted {
             if $0.accounts.count != $1.accounts.count { return $0.accounts.count > $1.accounts.count }
             if $0.artefacts.count != $1.artefacts.count { return $0.artefacts.count > $1.artefacts.count }
@@ -197,7 +202,9 @@ struct ArtefactGraph {
         let artefactOrder = artefactList.indices.sorted {
             (artefactLane[$0], artefactRow[$0]) < (artefactLane[$1], artefactRow[$1])
         }
-        let accountOrder = accountList.indices.sorted { (accountLane[$0], accountRow[$0]) < (accountLane[$1], accountRow[$1]) }
+        let accountOrder = accountList.indices.sorted {
+            (accountLane[$0], accountRow[$0]) < (accountLane[$1], accountRow[$1])
+        }
         var newArtefact = [Int](repeating: 0, count: artefactList.count)
         var newAccount = [Int](repeating: 0, count: accountList.count)
         for (k, old) in artefactOrder.enumerated() { newArtefact[old] = k }
@@ -205,7 +212,9 @@ struct ArtefactGraph {
         artefacts = artefactOrder.map { (artefactList[$0], artefactLane[$0], artefactRow[$0], degree[$0]) }
         accounts = accountOrder.map { (accountList[$0], accountLane[$0], accountRow[$0]) }
         edges = rawEdges.map {
-            Edge(account: newAccount[$0.account], artefact: newArtefact[$0.artefact], weight: $0.weight, fromEvents: $0.fromEvents)
+            Edge(
+                account: newAccount[$0.account], artefact: newArtefact[$0.artefact], weight: $0.weight,
+                fromEvents: $0.fromEvents)
         }.sorted { ($0.artefact, $0.account) < ($1.artefact, $1.account) }
     }
 }

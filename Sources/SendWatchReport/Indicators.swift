@@ -257,7 +257,7 @@ public enum Indicators {
         while k < s.count {
             if isDigit(s[k]) {
                 k += 1
-            } else if (s[k] == "," || s[k] == "."), k + 1 < s.count, isDigit(s[k + 1]) {
+            } else if s[k] == "," || s[k] == ".", k + 1 < s.count, isDigit(s[k + 1]) {
                 k += 1
             } else {
                 break

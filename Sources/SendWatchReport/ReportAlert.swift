@@ -129,9 +129,13 @@ public struct ReportAlert: Sendable, Equatable {
             return .failure(.malformed("'accounts' must be an array of strings"))
         }
         var first = eventTime
-        if case .string(let t)? = object["first_event_time"], let parsed = RFC3339.parse(t) { first = min(parsed, eventTime) }
+        if case .string(let t)? = object["first_event_time"], let parsed = RFC3339.parse(t) {
+            first = min(parsed, eventTime)
+        }
         var template: AlertTemplate?
-        if case .object(let t)? = object["template"], case .string(let tid)? = t["id"], case .string(let text)? = t["text"] {
+        if case .object(let t)? = object["template"], case .string(let tid)? = t["id"],
+            case .string(let text)? = t["text"]
+        {
             template = AlertTemplate(id: clip(tid), text: clip(text))
         }
         let evidence: [String: JSONNode]

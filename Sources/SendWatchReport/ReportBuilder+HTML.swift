@@ -37,9 +37,11 @@ extension ReportBuilder {
         let detailed = byImportance.prefix(limits.maxDetailedIncidents)
         h += "<p class=\"note\">The \(HTML.plural(detailed.count, "incident")) shown in full, most severe first"
         if detailed.count < incidents.count {
-            h += " (the \(HTML.count(detailed.count)) most severe of \(HTML.count(incidents.count)); the others are in the index above)"
+            h +=
+                " (the \(HTML.count(detailed.count)) most severe of \(HTML.count(incidents.count)); the others are in the index above)"
         }
-        h += ". Indicators are marked: <mark class=\"ind ind-phone\">phone</mark> <mark class=\"ind ind-url\">URL</mark> "
+        h +=
+            ". Indicators are marked: <mark class=\"ind ind-phone\">phone</mark> <mark class=\"ind ind-url\">URL</mark> "
         h += "<mark class=\"ind ind-domain\">domain</mark> <mark class=\"ind ind-money\">money</mark>.</p>\n"
         out.write(h)
         for (k, incident) in detailed.enumerated() {
@@ -106,7 +108,9 @@ extension ReportBuilder {
         let others = [Severity.high, .medium, .low].compactMap { s in severities[s].map { "\($0) \(s.rawValue)" } }
         card(HTML.count(critical), (["critical"] + others).joined(separator: ", "), id: "sum-severity")
         if hasEvents {
-            card(HTML.count(events), "send events read, \(HTML.count(eventsOfAlertedAccounts)) by alerted accounts", id: "sum-events")
+            card(
+                HTML.count(events), "send events read, \(HTML.count(eventsOfAlertedAccounts)) by alerted accounts",
+                id: "sum-events")
         }
         h += "</div>\n"
         var problems: [String] = []
@@ -116,25 +120,33 @@ extension ReportBuilder {
         }
         if recordsNotKept > 0 {
             problems.append(
-                "\(HTML.plural(recordsNotKept, "record")) of alert ids beyond the first \(HTML.count(limits.maxIncidents)) not shown")
+                "\(HTML.plural(recordsNotKept, "record")) of alert ids beyond the first \(HTML.count(limits.maxIncidents)) not shown"
+            )
         }
         if accountsNotTracked > 0 {
-            problems.append("events of \(HTML.plural(accountsNotTracked, "account")) not tracked (beyond \(HTML.count(limits.maxAccounts)))")
+            problems.append(
+                "events of \(HTML.plural(accountsNotTracked, "account")) not tracked (beyond \(HTML.count(limits.maxAccounts)))"
+            )
         }
-        if !problems.isEmpty { h += "<p class=\"src\" id=\"input-problems\">\(problems.joined(separator: " · "))</p>\n" }
+        if !problems.isEmpty {
+            h += "<p class=\"src\" id=\"input-problems\">\(problems.joined(separator: " · "))</p>\n"
+        }
         h += "</div></header>\n"
     }
 
     private func writeControls(_ h: inout String) {
         let kinds = Set(incidents.map(\.kind)).sorted()
-        h += "<nav id=\"controls\" hidden><div style=\"max-width:1240px;margin:0 auto;padding:0 20px;display:flex;gap:10px;flex-wrap:wrap;align-items:center\">\n"
-        h += "<input type=\"search\" id=\"f-text\" placeholder=\"Filter: account, template, phone, domain…\" aria-label=\"Filter\">\n"
+        h +=
+            "<nav id=\"controls\" hidden><div style=\"max-width:1240px;margin:0 auto;padding:0 20px;display:flex;gap:10px;flex-wrap:wrap;align-items:center\">\n"
+        h +=
+            "<input type=\"search\" id=\"f-text\" placeholder=\"Filter: account, template, phone, domain…\" aria-label=\"Filter\">\n"
         h += "<select id=\"f-kind\" aria-label=\"Kind\"><option value=\"\">all kinds</option>"
         for k in kinds { h += "<option value=\"\(HTML.escape(k))\">\(HTML.escape(k, max: 40))</option>" }
         h += "</select>\n<select id=\"f-sev\" aria-label=\"Severity\"><option value=\"low\">any severity</option>"
         h += "<option value=\"medium\">medium and up</option><option value=\"high\">high and up</option>"
         h += "<option value=\"critical\">critical</option></select>\n"
-        h += "<button type=\"button\" id=\"expand-all\">Expand all</button><button type=\"button\" id=\"collapse-all\">Collapse all</button>\n"
+        h +=
+            "<button type=\"button\" id=\"expand-all\">Expand all</button><button type=\"button\" id=\"collapse-all\">Collapse all</button>\n"
         h += "<span class=\"count\" id=\"f-count\"></span>\n</div></nav>\n"
     }
 
@@ -150,20 +162,28 @@ extension ReportBuilder {
         h += "<p class=\"note\">One row per incident, from its first event to its last record; colour is the kind, "
         h += "strength the severity; a dashed outline means still open at the end of the file. "
         if rows.count < incidents.count {
-            h += "<strong>Showing the \(HTML.count(rows.count)) most severe of \(HTML.plural(incidents.count, "incident"))</strong> "
+            h +=
+                "<strong>Showing the \(HTML.count(rows.count)) most severe of \(HTML.plural(incidents.count, "incident"))</strong> "
             h += "(\(HTML.count(incidents.count - rows.count)) more in the index below). "
         }
         h += "Click a row for its details.</p>\n"
         let t1 = max(t1Raw, EventTime(microseconds: t0.microseconds + 60_000_000))
-        let width = 1200.0, labelWidth = 300.0, right = 16.0, top = 26.0, rowHeight = 16.0
+        let width = 1200.0
+        let labelWidth = 300.0
+        let right = 16.0
+        let top = 26.0
+        let rowHeight = 16.0
         let plot = width - labelWidth - right
         let span = Double(t1.microseconds - t0.microseconds)
         func x(_ t: EventTime) -> Double { labelWidth + Double(t.microseconds - t0.microseconds) / span * plot }
         let height = top + Double(rows.count) * rowHeight + 8
-        h += "<svg id=\"timeline-svg\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" "
+        h +=
+            "<svg id=\"timeline-svg\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" "
         h += "width=\"\(fmt(width))\" height=\"\(fmt(height))\" role=\"img\" aria-label=\"Timeline of incidents\">\n"
         // Axis: a tick step from a fixed ladder so that there are at most 8 ticks, aligned to UTC.
-        let steps: [Int64] = [60, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800, 2_592_000]
+        let steps: [Int64] = [
+            60, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800, 2_592_000,
+        ]
         let spanSeconds = Int64(span / 1_000_000)
         let step = steps.first { spanSeconds / $0 <= 8 } ?? (spanSeconds / 8 + 1)
         var tick = (t0.seconds / step + 1) * step
@@ -171,28 +191,39 @@ extension ReportBuilder {
         while tick < t1.seconds, x(EventTime(seconds: tick)) < width - right - 30 {
             let tx = x(EventTime(seconds: tick))
             let label = HTML.time(EventTime(seconds: tick))
-            let text = step >= 86_400 ? String(label.prefix(10)) : (tick % 86_400 == 0 ? String(label.prefix(16)) : String(label.dropFirst(11).prefix(5)))
-            h += "<line class=\"axis\" x1=\"\(fmt(tx))\" y1=\"\(fmt(top - 6))\" x2=\"\(fmt(tx))\" y2=\"\(fmt(height - 4))\"/>"
+            let text =
+                step >= 86_400
+                ? String(label.prefix(10))
+                : (tick % 86_400 == 0 ? String(label.prefix(16)) : String(label.dropFirst(11).prefix(5)))
+            h +=
+                "<line class=\"axis\" x1=\"\(fmt(tx))\" y1=\"\(fmt(top - 6))\" x2=\"\(fmt(tx))\" y2=\"\(fmt(height - 4))\"/>"
             h += "<text class=\"tick\" x=\"\(fmt(tx))\" y=\"\(fmt(top - 10))\" text-anchor=\"middle\">\(text)</text>\n"
             tick += step
         }
-        h += "<text class=\"tick\" x=\"8\" y=\"\(fmt(top - 10))\">\(HTML.time(t0)) → \(HTML.shortTime(t1, reference: t0))</text>\n"
+        h +=
+            "<text class=\"tick\" x=\"8\" y=\"\(fmt(top - 10))\">\(HTML.time(t0)) → \(HTML.shortTime(t1, reference: t0))</text>\n"
         for (r, incident) in rows.enumerated() {
             let y = top + Double(r) * rowHeight
-            let x1 = x(incident.start), x2 = max(x(incident.end), x1 + 3)
-            let opacity = ["low": "0.35", "medium": "0.55", "high": "0.8", "critical": "1"][incident.severity.rawValue] ?? "1"
+            let x1 = x(incident.start)
+            let x2 = max(x(incident.end), x1 + 3)
+            let opacity =
+                ["low": "0.35", "medium": "0.55", "high": "0.8", "critical": "1"][incident.severity.rawValue] ?? "1"
             let label = incident.kind + " · " + incidentLabel(incident)
             h += "<a href=\"#i\(incident.order)\" class=\"tl-row\" data-kind=\"\(HTML.escape(incident.kind))\" "
             h += "data-sev=\"\(incident.severity.rawValue)\" data-search=\"\(HTML.escape(searchText(incident)))\">"
             h += "<title>\(HTML.escape(incident.kind)) (\(incident.severity.rawValue)) \(HTML.escape(incident.id))\n"
-            h += "\(HTML.time(incident.start)) → \(HTML.time(incident.end))\n\(HTML.plural(incident.accountsTotal, "account"))"
+            h +=
+                "\(HTML.time(incident.start)) → \(HTML.time(incident.end))\n\(HTML.plural(incident.accountsTotal, "account"))"
             h += "\n\(HTML.escape(incidentLabel(incident)))</title>"
-            h += "<rect class=\"bg\" x=\"0\" y=\"\(fmt(y))\" width=\"\(fmt(width))\" height=\"\(fmt(rowHeight))\" fill=\"transparent\"/>"
-            h += "<text x=\"\(fmt(labelWidth - 8))\" y=\"\(fmt(y + 11.5))\" text-anchor=\"end\">\(HTML.escape(label, max: 42))</text>"
+            h +=
+                "<rect class=\"bg\" x=\"0\" y=\"\(fmt(y))\" width=\"\(fmt(width))\" height=\"\(fmt(rowHeight))\" fill=\"transparent\"/>"
+            h +=
+                "<text x=\"\(fmt(labelWidth - 8))\" y=\"\(fmt(y + 11.5))\" text-anchor=\"end\">\(HTML.escape(label, max: 42))</text>"
             var cls = "bar"
             if incident.severity == .critical { cls += " critical" }
             if !incident.closed { cls += " open" }
-            h += "<rect class=\"\(cls)\" x=\"\(fmt(x1))\" y=\"\(fmt(y + 3))\" width=\"\(fmt(x2 - x1))\" height=\"\(fmt(rowHeight - 6))\" "
+            h +=
+                "<rect class=\"\(cls)\" x=\"\(fmt(x1))\" y=\"\(fmt(y + 3))\" width=\"\(fmt(x2 - x1))\" height=\"\(fmt(rowHeight - 6))\" "
             h += "rx=\"2\" fill=\"\(HTML.colour(kind: incident.kind))\" fill-opacity=\"\(opacity)\"/></a>\n"
         }
         h += "</svg>\n<div class=\"legend\">"
@@ -245,14 +276,20 @@ extension ReportBuilder {
             maxLinksPerAccount: limits.maxGraphLinksPerAccount, lanes: 2)
         h += "<p class=\"note\">Phone numbers (as digits) and hosts found in the incidents' slot values and subjects, "
         h += "joined to the accounts that used them. "
-        h += hasEvents
+        h +=
+            hasEvents
             ? "Solid lines come from the accounts' own messages (--events); dashed ones from an alert that lists the account and the artefact, for accounts without events. "
             : "Lines are dashed: they come from the alerts (an alert's accounts joined to its artefacts); give --events for the exact links per account. "
-        h += "\(HTML.plural(graph.artefactsTotal, "artefact")), \(HTML.count(graph.sharedArtefactsTotal)) shared by two or more accounts. "
-        if graph.artefacts.count < graph.artefactsTotal || graph.accounts.count < graph.candidateAccounts || linksDropped > 0 {
+        h +=
+            "\(HTML.plural(graph.artefactsTotal, "artefact")), \(HTML.count(graph.sharedArtefactsTotal)) shared by two or more accounts. "
+        if graph.artefacts.count < graph.artefactsTotal || graph.accounts.count < graph.candidateAccounts
+            || linksDropped > 0
+        {
             h += "<strong>Showing the \(HTML.count(graph.artefacts.count)) most shared artefacts and "
             h += "\(HTML.count(graph.accounts.count)) of their \(HTML.count(graph.candidateAccounts)) accounts</strong>"
-            if linksDropped > 0 { h += " (\(HTML.count(linksDropped)) links beyond \(HTML.count(Self.maxGraphLinks)) not considered)" }
+            if linksDropped > 0 {
+                h += " (\(HTML.count(linksDropped)) links beyond \(HTML.count(Self.maxGraphLinks)) not considered)"
+            }
             h += ". "
         }
         if graph.linksNotDrawn > 0 {
@@ -261,51 +298,66 @@ extension ReportBuilder {
         }
         h += "Hover a node to highlight its links.</p>\n"
         guard !graph.artefacts.isEmpty else {
-            h += "<p class=\"note\" id=\"graph-empty\">No phone numbers or hosts in the alerts' slot values or subjects.</p>\n</section>\n"
+            h +=
+                "<p class=\"note\" id=\"graph-empty\">No phone numbers or hosts in the alerts' slot values or subjects.</p>\n</section>\n"
             return
         }
         // Two lanes side by side, each an accounts column and an artefacts column.
-        let width = 1200.0, laneWidth = 600.0, top = 24.0, rowHeight = 15.0
+        let width = 1200.0
+        let laneWidth = 600.0
+        let top = 24.0
+        let rowHeight = 15.0
         func accountX(_ lane: Int) -> Double { Double(lane) * laneWidth + 235 }
         func artefactX(_ lane: Int) -> Double { Double(lane) * laneWidth + 385 }
         let height = top * 2 + graph.rows * rowHeight
         func y(_ row: Double) -> Double { top + row * rowHeight + rowHeight / 2 }
         h += "<svg id=\"graph-svg\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" "
-        h += "width=\"\(fmt(width))\" height=\"\(fmt(height))\" role=\"img\" aria-label=\"Accounts linked to shared artefacts\">\n"
+        h +=
+            "width=\"\(fmt(width))\" height=\"\(fmt(height))\" role=\"img\" aria-label=\"Accounts linked to shared artefacts\">\n"
         for lane in 0..<2 {
             h += "<text class=\"tick\" x=\"\(fmt(accountX(lane)))\" y=\"14\" text-anchor=\"end\">ACCOUNTS</text>"
             h += "<text class=\"tick\" x=\"\(fmt(artefactX(lane)))\" y=\"14\">PHONE NUMBERS AND HOSTS</text>\n"
         }
         for e in graph.edges {
-            let account = graph.accounts[e.account], artefact = graph.artefacts[e.artefact]
-            let x1 = accountX(account.lane), x2 = artefactX(artefact.lane)
-            let y1 = y(account.row), y2 = y(artefact.row)
+            let account = graph.accounts[e.account]
+            let artefact = graph.artefacts[e.artefact]
+            let x1 = accountX(account.lane)
+            let x2 = artefactX(artefact.lane)
+            let y1 = y(account.row)
+            let y2 = y(artefact.row)
             let mid = (x1 + x2) / 2
             let w = min(4.0, 0.7 + Double(e.weight).squareRoot() / 3)
-            h += "<path class=\"ge\(e.fromEvents ? "" : " inferred")\" data-a=\"a\(e.account)\" data-t=\"t\(e.artefact)\" "
-            h += "stroke-width=\"\(fmt(w))\" d=\"M\(fmt(x1)) \(fmt(y1))C\(fmt(mid)) \(fmt(y1)) \(fmt(mid)) \(fmt(y2)) \(fmt(x2)) \(fmt(y2))\">"
+            h +=
+                "<path class=\"ge\(e.fromEvents ? "" : " inferred")\" data-a=\"a\(e.account)\" data-t=\"t\(e.artefact)\" "
+            h +=
+                "stroke-width=\"\(fmt(w))\" d=\"M\(fmt(x1)) \(fmt(y1))C\(fmt(mid)) \(fmt(y1)) \(fmt(mid)) \(fmt(y2)) \(fmt(x2)) \(fmt(y2))\">"
             h += "<title>\(e.fromEvents ? HTML.plural(e.weight, "message") : "from an alert")</title></path>\n"
         }
         for (k, a) in graph.accounts.enumerated() {
             let sev = accountSeverity[a.name].map { " sev-\($0.rawValue)" } ?? ""
             h += "<g class=\"gn account\(sev)\" data-n=\"a\(k)\"><title>\(HTML.escape(a.name))</title>"
             h += "<circle cx=\"\(fmt(accountX(a.lane)))\" cy=\"\(fmt(y(a.row)))\" r=\"5\"/>"
-            h += "<text x=\"\(fmt(accountX(a.lane) - 10))\" y=\"\(fmt(y(a.row) + 4))\" text-anchor=\"end\">\(HTML.escape(a.name, max: 36))</text></g>\n"
+            h +=
+                "<text x=\"\(fmt(accountX(a.lane) - 10))\" y=\"\(fmt(y(a.row) + 4))\" text-anchor=\"end\">\(HTML.escape(a.name, max: 36))</text></g>\n"
         }
         for (k, a) in graph.artefacts.enumerated() {
             let r = a.accounts >= 2 ? min(9.0, 4.0 + Double(a.accounts).squareRoot()) : 5.0
             h += "<g class=\"gn \(a.artefact.kind.rawValue)\" data-n=\"t\(k)\"><title>\(a.artefact.kind.rawValue): "
             h += "\(HTML.escape(a.artefact.label)), \(HTML.plural(a.accounts, "account"))</title>"
             h += "<circle cx=\"\(fmt(artefactX(a.lane)))\" cy=\"\(fmt(y(a.row)))\" r=\"\(fmt(r))\"/>"
-            h += "<text x=\"\(fmt(artefactX(a.lane) + 12))\" y=\"\(fmt(y(a.row) + 4))\">\(HTML.escape(a.artefact.label, max: 30))"
+            h +=
+                "<text x=\"\(fmt(artefactX(a.lane) + 12))\" y=\"\(fmt(y(a.row) + 4))\">\(HTML.escape(a.artefact.label, max: 30))"
             h += " (\(a.accounts))</text></g>\n"
         }
         h += "</svg>\n<div class=\"legend\"><span><i style=\"background:#e03131\"></i>phone number</span>"
-        h += "<span><i style=\"background:#2f9e44\"></i>host or domain</span><span><i style=\"background:#1c7ed6\"></i>account "
-        h += "(ringed <i style=\"background:var(--high)\"></i>in a high, <i style=\"background:var(--critical)\"></i>in a critical incident)</span></div>\n"
+        h +=
+            "<span><i style=\"background:#2f9e44\"></i>host or domain</span><span><i style=\"background:#1c7ed6\"></i>account "
+        h +=
+            "(ringed <i style=\"background:var(--high)\"></i>in a high, <i style=\"background:var(--critical)\"></i>in a critical incident)</span></div>\n"
         // The same facts as a table: readable without SVG, searchable, and copyable.
         h += "<details><summary>The shared artefacts as a table</summary>\n<table id=\"artefact-table\"><thead><tr>"
-        h += "<th>Artefact</th><th>Kind</th><th class=\"num\">Accounts</th><th>Accounts (drawn)</th></tr></thead><tbody>\n"
+        h +=
+            "<th>Artefact</th><th>Kind</th><th class=\"num\">Accounts</th><th>Accounts (drawn)</th></tr></thead><tbody>\n"
         var accountsOf = [[String]](repeating: [], count: graph.artefacts.count)
         for e in graph.edges { accountsOf[e.artefact].append(graph.accounts[e.account].name) }
         for (k, a) in graph.artefacts.enumerated() {
@@ -326,16 +378,19 @@ extension ReportBuilder {
         let detailed = Set(byImportance.prefix(limits.maxDetailedIncidents).map(\.order))
         h += "<section id=\"index\">\n<h2>All incidents</h2>\n<p class=\"note\">"
         if rows.count < incidents.count {
-            h += "<strong>The \(HTML.count(rows.count)) most severe of \(HTML.plural(incidents.count, "incident"))</strong>, "
+            h +=
+                "<strong>The \(HTML.count(rows.count)) most severe of \(HTML.plural(incidents.count, "incident"))</strong>, "
         } else {
             h += "\(HTML.plural(incidents.count, "incident")), "
         }
         h += "in order of their first event; click a column to sort. Linked ids have a detail section below.</p>\n"
         h += "<div style=\"max-height:480px;overflow:auto;border:1px solid var(--line);border-radius:6px\">\n"
         h += "<table class=\"sortable\" id=\"index-table\"><thead><tr><th data-sort=\"num\">Start</th>"
-        h += "<th data-sort=\"num\" class=\"num\">Duration</th><th data-sort=\"text\">Kind</th><th data-sort=\"num\">Severity</th>"
+        h +=
+            "<th data-sort=\"num\" class=\"num\">Duration</th><th data-sort=\"text\">Kind</th><th data-sort=\"num\">Severity</th>"
         h += "<th data-sort=\"num\" class=\"num\">Accounts</th><th data-sort=\"num\" class=\"num\">Records</th>"
-        h += "<th data-sort=\"text\">State</th><th data-sort=\"text\">Template or subject</th><th data-sort=\"text\">Alert id</th>"
+        h +=
+            "<th data-sort=\"text\">State</th><th data-sort=\"text\">Template or subject</th><th data-sort=\"text\">Alert id</th>"
         h += "</tr></thead><tbody>\n"
         let sevRank: [Severity: Int] = [.low: 0, .medium: 1, .high: 2, .critical: 3]
         for i in rows {
@@ -343,8 +398,10 @@ extension ReportBuilder {
             h += "<tr data-kind=\"\(HTML.escape(i.kind))\" data-sev=\"\(i.severity.rawValue)\">"
             h += "<td data-v=\"\(i.start.microseconds)\" class=\"mono\">\(HTML.time(i.start))</td>"
             h += "<td data-v=\"\(seconds)\" class=\"num\">\(HTML.duration(seconds: seconds))</td>"
-            h += "<td><span class=\"chip\" style=\"background:\(HTML.colour(kind: i.kind))\">\(HTML.escape(i.kind, max: 40))</span></td>"
-            h += "<td data-v=\"\(sevRank[i.severity] ?? 0)\"><span class=\"sev sev-\(i.severity.rawValue)\">\(i.severity.rawValue)</span></td>"
+            h +=
+                "<td><span class=\"chip\" style=\"background:\(HTML.colour(kind: i.kind))\">\(HTML.escape(i.kind, max: 40))</span></td>"
+            h +=
+                "<td data-v=\"\(sevRank[i.severity] ?? 0)\"><span class=\"sev sev-\(i.severity.rawValue)\">\(i.severity.rawValue)</span></td>"
             h += "<td class=\"num\" data-v=\"\(i.accountsTotal)\">\(HTML.count(i.accountsTotal))</td>"
             h += "<td class=\"num\" data-v=\"\(i.records)\">\(i.records)</td><td>\(i.closed ? "closed" : "open")</td>"
             h += "<td>\(HTML.escape(incidentLabel(i), max: 90))</td>"
@@ -361,8 +418,10 @@ extension ReportBuilder {
 
     private func writeIncident(_ h: inout String, _ i: Incident, open: Bool) {
         let sev = i.severity.rawValue
-        h += "<article class=\"incident sev-\(sev)\" id=\"i\(i.order)\" data-kind=\"\(HTML.escape(i.kind))\" data-sev=\"\(sev)\">\n"
-        h += "<details\(open ? " open" : "")><summary><span class=\"chip\" style=\"background:\(HTML.colour(kind: i.kind))\">"
+        h +=
+            "<article class=\"incident sev-\(sev)\" id=\"i\(i.order)\" data-kind=\"\(HTML.escape(i.kind))\" data-sev=\"\(sev)\">\n"
+        h +=
+            "<details\(open ? " open" : "")><summary><span class=\"chip\" style=\"background:\(HTML.colour(kind: i.kind))\">"
         h += "\(HTML.escape(i.kind, max: 40))</span> <span class=\"sev sev-\(sev)\">\(sev)</span>"
         h += "<span class=\"title\">\(HTML.escape(incidentLabel(i), max: 120))</span>"
         let seconds = (i.end.microseconds - i.start.microseconds) / 1_000_000
@@ -384,7 +443,8 @@ extension ReportBuilder {
             h += "<div class=\"note\">id <span class=\"mono\">\(HTML.escape(t.id))</span></div>\n"
         }
         if !i.slotValues.isEmpty {
-            h += "<h4>Suspicious slot values</h4><table class=\"slots\"><thead><tr><th>Value</th><th class=\"num\">Messages</th>"
+            h +=
+                "<h4>Suspicious slot values</h4><table class=\"slots\"><thead><tr><th>Value</th><th class=\"num\">Messages</th>"
             h += "<th>Indicators</th></tr></thead><tbody>\n"
             for v in i.slotValues {
                 h += "<tr><td class=\"wrap\">\(HTML.marked(v.value))</td><td class=\"num\">\(HTML.count(v.count))</td>"
@@ -398,8 +458,10 @@ extension ReportBuilder {
         let artefacts = i.artefacts
         if !artefacts.isEmpty {
             h += "<h4>Artefacts</h4><p class=\"mono wrap\">"
-            h += artefacts.map { "<mark class=\"ind ind-\($0.kind == .phone ? "phone" : "domain")\">\(HTML.escape($0.label))</mark>" }
-                .joined(separator: " ")
+            h += artefacts.map {
+                "<mark class=\"ind ind-\($0.kind == .phone ? "phone" : "domain")\">\(HTML.escape($0.label))</mark>"
+            }
+            .joined(separator: " ")
             h += "</p>\n"
         }
         h += "<h4>Reasons</h4><ul class=\"plain\">"
@@ -423,10 +485,13 @@ extension ReportBuilder {
             if case .single(let s)? = i.accountAge, i.accounts.count == 1 {
                 return HTML.duration(seconds: Int64(s)) + " at the alert"
             }
-            return activity[account]?.ageAtFirstSend.map { HTML.duration(seconds: $0.components.seconds) + " at first send" }
+            return activity[account]?.ageAtFirstSend.map {
+                HTML.duration(seconds: $0.components.seconds) + " at first send"
+            }
         }
         let hasAges = ages.contains { $0 != nil }
-        h += "<h4>Accounts (\(shown.count < i.accountsTotal ? "\(HTML.count(shown.count)) of " : "")\(HTML.count(i.accountsTotal)))</h4>"
+        h +=
+            "<h4>Accounts (\(shown.count < i.accountsTotal ? "\(HTML.count(shown.count)) of " : "")\(HTML.count(i.accountsTotal)))</h4>"
         h += "<div class=\"scroll\"><table class=\"accounts\"><thead><tr><th>Account</th>"
         if hasAges { h += "<th class=\"num\">Age</th>" }
         if hasEvents { h += "<th>First send</th><th>Last send</th><th class=\"num\">Events</th>" }
@@ -436,7 +501,8 @@ extension ReportBuilder {
             if hasAges { h += "<td class=\"num\">\(age ?? "—")</td>" }
             if hasEvents {
                 if let a = activity[account], let first = a.firstSend, let last = a.lastSend {
-                    h += "<td class=\"mono\">\(HTML.time(first))</td><td class=\"mono\">\(HTML.shortTime(last, reference: first))</td>"
+                    h +=
+                        "<td class=\"mono\">\(HTML.time(first))</td><td class=\"mono\">\(HTML.shortTime(last, reference: first))</td>"
                     h += "<td class=\"num\">\(HTML.count(a.events))</td>"
                 } else {
                     h += "<td colspan=\"3\" class=\"note\">no events</td>"
@@ -448,7 +514,8 @@ extension ReportBuilder {
         if shown.count < i.accountsTotal {
             h += "<div class=\"note\">\(HTML.count(i.accountsTotal - shown.count)) more not listed"
             if i.accounts.count >= limits.maxAccountsPerIncident {
-                h += " (the report keeps the first \(HTML.count(limits.maxAccountsPerIncident)) accounts of an incident)"
+                h +=
+                    " (the report keeps the first \(HTML.count(limits.maxAccountsPerIncident)) accounts of an incident)"
             } else if i.accounts.count < i.accountsTotal {
                 h += " (the alerts list only \(HTML.count(i.accounts.count)))"
             }
@@ -467,19 +534,26 @@ extension ReportBuilder {
         if !domains.isEmpty {
             let top = domains.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             h += "<h4>Recipient domains (\(HTML.count(domains.count)))</h4><ul class=\"plain mono\">"
-            for (d, n) in top.prefix(12) { h += "<li>\(HTML.escape(d, max: 80)) <span class=\"note\">\(HTML.plural(n, "event"))</span></li>" }
+            for (d, n) in top.prefix(12) {
+                h += "<li>\(HTML.escape(d, max: 80)) <span class=\"note\">\(HTML.plural(n, "event"))</span></li>"
+            }
             if top.count > 12 { h += "<li class=\"note\">\(top.count - 12) more</li>" }
-            if other > 0 { h += "<li class=\"note\">\(HTML.plural(other, "event")) to domains beyond the per-account cap</li>" }
+            if other > 0 {
+                h += "<li class=\"note\">\(HTML.plural(other, "event")) to domains beyond the per-account cap</li>"
+            }
             h += "</ul>\n"
         } else if let n = i.recipientDomainCount {
-            h += "<h4>Recipient domains</h4><p class=\"note\">\(HTML.count(n)) (count from the alert; give --events for the names)</p>\n"
+            h +=
+                "<h4>Recipient domains</h4><p class=\"note\">\(HTML.count(n)) (count from the alert; give --events for the names)</p>\n"
         }
     }
 
     private func writeFooter(_ h: inout String) {
         h += "<footer>Made by <code>sendwatch report</code> from SendWatch v1 alert records. Drawing caps: timeline "
-        h += "\(limits.maxTimelineRows) rows, \(limits.maxDetailedIncidents) detailed incidents, index \(HTML.count(limits.maxIndexRows)) rows, "
-        h += "graph \(limits.maxGraphArtefacts) artefacts and \(limits.maxGraphAccounts) accounts, \(limits.maxAccountsShown) accounts per incident. "
+        h +=
+            "\(limits.maxTimelineRows) rows, \(limits.maxDetailedIncidents) detailed incidents, index \(HTML.count(limits.maxIndexRows)) rows, "
+        h +=
+            "graph \(limits.maxGraphArtefacts) artefacts and \(limits.maxGraphAccounts) accounts, \(limits.maxAccountsShown) accounts per incident. "
         h += "Everything from the input is shown as text; the page loads nothing from the network.</footer>\n"
     }
 }

@@ -44,7 +44,8 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: "Format of the --events logs: auto, postfix, exim or jsonl (default auto).")
     var format: String?
 
-    @Option(name: .long, help: "Year of year-less syslog timestamps in --events (default: each file's modification time).")
+    @Option(
+        name: .long, help: "Year of year-less syslog timestamps in --events (default: each file's modification time).")
     var year: Int?
 
     @Option(name: .long, help: "Zone of --events timestamps without an offset: UTC, +01:00 or an IANA name.")

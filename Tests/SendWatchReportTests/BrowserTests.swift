@@ -28,10 +28,11 @@ enum Chromium {
         let profile = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: profile) }
         let seconds = String(timeout.components.seconds)
-        let arguments = [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-extensions", "--no-first-run",
-            "--user-data-dir=\(profile.path)", "--window-size=\(windowSize)", "--hide-scrollbars",
-        ] + mode + [url.absoluteString]
+        let arguments =
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-extensions", "--no-first-run",
+                "--user-data-dir=\(profile.path)", "--window-size=\(windowSize)", "--hide-scrollbars",
+            ] + mode + [url.absoluteString]
         let timeoutTool = "/usr/bin/timeout"
         let r: ProgramRun
         if FileManager.default.isExecutableFile(atPath: timeoutTool) {
@@ -66,7 +67,9 @@ struct BrowserTests {
     /// Replays a bundled dataset with the built CLI and writes its report (with `--events`).
     func makeReport(_ dataset: String, in dir: URL, events: Bool = true) throws -> URL {
         let alerts = dir.appendingPathComponent("\(dataset).alerts.jsonl")
-        let replay = try SendWatchCLI.run(["replay", "--year", "2026", "--output", alerts.path, TestPaths.dataset(dataset)])
+        let replay = try SendWatchCLI.run([
+            "replay", "--year", "2026", "--output", alerts.path, TestPaths.dataset(dataset),
+        ])
         #expect(replay.status == 0, "\(replay.stderr)")
         let page = dir.appendingPathComponent("\(dataset).html")
         var arguments = ["report", alerts.path, "--output", page.path]
@@ -116,11 +119,14 @@ struct BrowserTests {
     func hostileInBrowser() throws {
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let attack = "<script>document.body.setAttribute('data-pwned','1')</script><img src=x onerror=\"document.body.setAttribute('data-pwned','2')\">"
+        let attack =
+            "<script>document.body.setAttribute('data-pwned','1')</script><img src=x onerror=\"document.body.setAttribute('data-pwned','2')\">"
         let lines = [
-            AlertLines.alert(id: "sw-1", kind: "young_account_burst", accounts: [attack], subject: attack + " +1 (888) 555-0178"),
-            AlertLines.alert(id: attack, at: 30, accounts: ["b", attack], template: .init(id: attack, text: attack + " <*>"),
-                             slotValues: [attack]),
+            AlertLines.alert(
+                id: "sw-1", kind: "young_account_burst", accounts: [attack], subject: attack + " +1 (888) 555-0178"),
+            AlertLines.alert(
+                id: attack, at: 30, accounts: ["b", attack], template: .init(id: attack, text: attack + " <*>"),
+                slotValues: [attack]),
         ]
         let alerts = dir.appendingPathComponent("hostile.jsonl")
         try (lines.joined(separator: "\n") + "\n").write(to: alerts, atomically: true, encoding: .utf8)

@@ -10,27 +10,43 @@ import Testing
     }
 
     static let cases: [Case] = [
-        Case(text: "You won a $1000 gift card. Call +1 (888) 555-0178", expected: [
-            (.money, "$1000", "$1000"), (.phone, "+1 (888) 555-0178", "18885550178"),
-        ]),
-        Case(text: "Crypto bonus waiting at hxxps://coin-bonus.example/r", expected: [
-            (.url, "hxxps://coin-bonus.example/r", "coin-bonus.example"),
-        ]),
-        Case(text: "Verify at https://WWW.Secure-Verify.example/login?x=1.", expected: [
-            (.url, "https://WWW.Secure-Verify.example/login?x=1", "secure-verify.example"),
-        ]),
-        Case(text: "defanged evil[.]example[.]com and www.shop.example.", expected: [
-            (.domain, "evil[.]example[.]com", "evil.example.com"), (.url, "www.shop.example", "shop.example"),
-        ]),
-        Case(text: "write to help@refund-portal.example today", expected: [
-            (.domain, "refund-portal.example", "refund-portal.example"),
-        ]),
-        Case(text: "Pay 250 USD or EUR 99.50 now", expected: [(.money, "250 USD", "250 USD"), (.money, "EUR 99.50", "EUR 99.50")]),
-        Case(text: "call 555-123-4567 or (020) 7946 0958", expected: [
-            (.phone, "555-123-4567", "5551234567"), (.phone, "(020) 7946 0958", "02079460958"),
-        ]),
+        Case(
+            text: "You won a $1000 gift card. Call +1 (888) 555-0178",
+            expected: [
+                (.money, "$1000", "$1000"), (.phone, "+1 (888) 555-0178", "18885550178"),
+            ]),
+        Case(
+            text: "Crypto bonus waiting at hxxps://coin-bonus.example/r",
+            expected: [
+                (.url, "hxxps://coin-bonus.example/r", "coin-bonus.example")
+            ]),
+        Case(
+            text: "Verify at https://WWW.Secure-Verify.example/login?x=1.",
+            expected: [
+                (.url, "https://WWW.Secure-Verify.example/login?x=1", "secure-verify.example")
+            ]),
+        Case(
+            text: "defanged evil[.]example[.]com and www.shop.example.",
+            expected: [
+                (.domain, "evil[.]example[.]com", "evil.example.com"), (.url, "www.shop.example", "shop.example"),
+            ]),
+        Case(
+            text: "write to help@refund-portal.example today",
+            expected: [
+                (.domain, "refund-portal.example", "refund-portal.example")
+            ]),
+        Case(
+            text: "Pay 250 USD or EUR 99.50 now",
+            expected: [(.money, "250 USD", "250 USD"), (.money, "EUR 99.50", "EUR 99.50")]),
+        Case(
+            text: "call 555-123-4567 or (020) 7946 0958",
+            expected: [
+                (.phone, "555-123-4567", "5551234567"), (.phone, "(020) 7946 0958", "02079460958"),
+            ]),
         // Not indicators: dates, short numbers, ids inside words, file names, abbreviations, version numbers.
-        Case(text: "On 2026-11-29 order 12345678 ref abc5551234567 see invoice.pdf e.g. v1.2 PayFlow. Verify", expected: []),
+        Case(
+            text: "On 2026-11-29 order 12345678 ref abc5551234567 see invoice.pdf e.g. v1.2 PayFlow. Verify",
+            expected: []),
         Case(text: "Your invoice INV-2026-0042 from Acme is ready", expected: []),
     ]
 

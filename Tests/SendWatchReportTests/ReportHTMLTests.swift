@@ -18,7 +18,8 @@ import Testing
                 subject: "Pay at hxxps://evil.example/<svg onload=alert(2)> \"quoted\" & 'single'",
                 reasons: ["</li><script>alert(3)</script>"]),
             AlertLines.alert(
-                id: "sw-2", at: 60, accounts: ["a&b", "x\"y"], template: AlertTemplate(id: "t<1>", text: "Hi <*> </title><script>"),
+                id: "sw-2", at: 60, accounts: ["a&b", "x\"y"],
+                template: AlertTemplate(id: "t<1>", text: "Hi <*> </title><script>"),
                 slotValues: ["<iframe src=//evil.example> call +1 (888) 555-0178"]),
         ]
         let html = try AlertLines.render(lines)
@@ -27,7 +28,8 @@ import Testing
         for injected in ["<img", "<svg onload", "<iframe", "burst<b>", "</title><script", "data-pwned','1')</script>"] {
             #expect(!html.contains(injected), "\(injected) must be escaped")
         }
-        #expect(html.contains("&lt;script&gt;document.body.setAttribute(&#39;data-pwned&#39;,&#39;1&#39;)&lt;/script&gt;"))
+        #expect(
+            html.contains("&lt;script&gt;document.body.setAttribute(&#39;data-pwned&#39;,&#39;1&#39;)&lt;/script&gt;"))
         #expect(html.contains("sw-&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"))
         #expect(html.contains("a&amp;b"))
         #expect(html.contains("young_account_burst&lt;b&gt;"))
@@ -42,21 +44,33 @@ import Testing
     func marking() throws {
         let html = try AlertLines.render([
             AlertLines.alert(
-                id: "sw-1", accounts: ["t-1", "t-2"], template: AlertTemplate(id: "x", text: "Your invoice <*> from <*> is ready"),
-                slotValues: ["You won a $1000 gift card. Call +1 (888) 555-0178", "Crypto bonus at hxxps://coin-bonus.example/r"]),
+                id: "sw-1", accounts: ["t-1", "t-2"],
+                template: AlertTemplate(id: "x", text: "Your invoice <*> from <*> is ready"),
+                slotValues: [
+                    "You won a $1000 gift card. Call +1 (888) 555-0178", "Crypto bonus at hxxps://coin-bonus.example/r",
+                ])
         ])
         #expect(html.contains("<mark class=\"ind ind-money\" title=\"money: $1000\">$1000</mark>"))
         #expect(html.contains("<mark class=\"ind ind-phone\" title=\"phone: 18885550178\">+1 (888) 555-0178</mark>"))
-        #expect(html.contains("<mark class=\"ind ind-url\" title=\"url: coin-bonus.example\">hxxps://coin-bonus.example/r</mark>"))
-        #expect(html.contains("Your invoice <span class=\"slot\">&lt;*&gt;</span> from <span class=\"slot\">&lt;*&gt;</span> is ready"))
+        #expect(
+            html.contains(
+                "<mark class=\"ind ind-url\" title=\"url: coin-bonus.example\">hxxps://coin-bonus.example/r</mark>"))
+        #expect(
+            html.contains(
+                "Your invoice <span class=\"slot\">&lt;*&gt;</span> from <span class=\"slot\">&lt;*&gt;</span> is ready"
+            ))
     }
 
     @Test("Two accounts sharing one phone number are joined through one graph node")
     func sharedPhone() throws {
         let html = try AlertLines.render([
-            AlertLines.alert(id: "sw-1", kind: "young_account_burst", accounts: ["alice"], subject: "Call +1 (888) 555-0178 now"),
-            AlertLines.alert(id: "sw-2", kind: "young_account_burst", at: 30, accounts: ["bob"], subject: "Ring +1-888-555-0178 today"),
-            AlertLines.alert(id: "sw-3", kind: "young_account_burst", at: 40, accounts: ["carol"], subject: "Nothing to see"),
+            AlertLines.alert(
+                id: "sw-1", kind: "young_account_burst", accounts: ["alice"], subject: "Call +1 (888) 555-0178 now"),
+            AlertLines.alert(
+                id: "sw-2", kind: "young_account_burst", at: 30, accounts: ["bob"],
+                subject: "Ring +1-888-555-0178 today"),
+            AlertLines.alert(
+                id: "sw-3", kind: "young_account_burst", at: 40, accounts: ["carol"], subject: "Nothing to see"),
         ])
         #expect(count("class=\"gn phone\"", in: html) == 1)
         #expect(count("class=\"gn account", in: html) == 2)
@@ -72,14 +86,17 @@ import Testing
         func event(_ account: String, _ seconds: Int64, _ to: String, _ subject: String) -> SendEvent {
             SendEvent(
                 time: EventTime(seconds: AlertLines.base.seconds + seconds), account: account, accountSource: .header,
-                accountCreated: AlertLines.base, sender: "n@notify.example", recipient: to, subject: subject, status: .sent)
+                accountCreated: AlertLines.base, sender: "n@notify.example", recipient: to, subject: subject,
+                status: .sent)
         }
-        let html = try AlertLines.render(lines, events: [
-            event("t-1", 10, "a@mail.example", "Call +1 (888) 555-0178"),
-            event("t-1", 70, "b@Mail.Example", "Call +1 (888) 555-0178"),
-            event("t-2", 20, "c@other.example", "Call +1 888 555 0178"),
-            event("t-9", 20, "d@x.example", "not an alerted account"),
-        ])
+        let html = try AlertLines.render(
+            lines,
+            events: [
+                event("t-1", 10, "a@mail.example", "Call +1 (888) 555-0178"),
+                event("t-1", 70, "b@Mail.Example", "Call +1 (888) 555-0178"),
+                event("t-2", 20, "c@other.example", "Call +1 888 555 0178"),
+                event("t-9", 20, "d@x.example", "not an alerted account"),
+            ])
         #expect(html.contains("<td class=\"num\">10s at first send</td>"))
         #expect(html.contains("mail.example <span class=\"note\">2 events</span>"))
         #expect(!html.contains("x.example"))
@@ -161,9 +178,11 @@ import Testing
     func deterministic() throws {
         var lines: [String] = []
         for i in 0..<60 {
-            lines.append(AlertLines.alert(
-                id: "sw-\(i % 20)", action: i < 20 ? .create : .update, at: Int64(i * 7), accounts: ["a\(i % 9)", "b\(i % 5)"],
-                subject: "Visit hxxps://lure\(i % 4).example or call +44 20 7946 09\(10 + i % 3)"))
+            lines.append(
+                AlertLines.alert(
+                    id: "sw-\(i % 20)", action: i < 20 ? .create : .update, at: Int64(i * 7),
+                    accounts: ["a\(i % 9)", "b\(i % 5)"],
+                    subject: "Visit hxxps://lure\(i % 4).example or call +44 20 7946 09\(10 + i % 3)"))
         }
         let first = try AlertLines.render(lines)
         let second = try AlertLines.render(lines)

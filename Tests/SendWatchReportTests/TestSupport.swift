@@ -32,15 +32,27 @@ enum AlertLines {
         var evidence: [(String, JSONValue)] = []
         if !slotValues.isEmpty {
             evidence.append(
-                ("top_suspicious_slot_values",
-                 .array(slotValues.map { .object([("value", .string($0)), ("count", .int(2)), ("indicators", .array([.string("phone")]))]) })))
+                (
+                    "top_suspicious_slot_values",
+                    .array(
+                        slotValues.map {
+                            .object([
+                                ("value", .string($0)), ("count", .int(2)), ("indicators", .array([.string("phone")])),
+                            ])
+                        })
+                ))
         }
-        evidence.append(("account_age_seconds", accounts.count == 1 ? .int(63) : .object([("min", .int(0)), ("median", .int(30)), ("max", .int(120))])))
+        evidence.append(
+            (
+                "account_age_seconds",
+                accounts.count == 1 ? .int(63) : .object([("min", .int(0)), ("median", .int(30)), ("max", .int(120))])
+            ))
         evidence.append(("sample_message_ids", .array([.string("m-\(id)@example.net")])))
         if let subject { evidence.append(("sample_subject", .string(subject))) }
         let a = Alert(
             id: id, action: action, kind: kind, severity: severity, score: 1,
-            eventTime: EventTime(seconds: base.seconds + offset), firstEventTime: EventTime(seconds: base.seconds + first),
+            eventTime: EventTime(seconds: base.seconds + offset),
+            firstEventTime: EventTime(seconds: base.seconds + first),
             accounts: accounts, accountsTotal: accounts.count, template: template, evidence: evidence, reasons: reasons)
         var w = JSONWriter()
         a.writeJSONLine(to: &w)
@@ -48,7 +60,9 @@ enum AlertLines {
     }
 
     /// Builds a report from `lines` and returns the page.
-    static func render(_ lines: [String], limits: ReportLimits = ReportLimits(), events: [SendEvent] = []) throws -> String {
+    static func render(_ lines: [String], limits: ReportLimits = ReportLimits(), events: [SendEvent] = []) throws
+        -> String
+    {
         var builder = ReportBuilder(limits: limits)
         for line in lines { try builder.add(line: Array(line.utf8)) }
         for e in events { builder.add(event: e) }
