@@ -18,16 +18,19 @@ package indirect enum JSONNode: Decodable, Sendable {
 
     package init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
+        // Strings first: they are most of the values in alert records (account lists), and each failed attempt
+        // costs a thrown error. The decoder converts between no two JSON types, so the order of the scalar
+        // attempts does not change the result.
         if c.decodeNil() {
             self = .null
-        } else if let b = try? c.decode(Bool.self) {
-            self = .bool(b)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
         } else if let i = try? c.decode(Int64.self) {
             self = .int(i)
         } else if let d = try? c.decode(Double.self) {
             self = .double(d)
-        } else if let s = try? c.decode(String.self) {
-            self = .string(s)
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
         } else if let a = try? c.decode([JSONNode].self) {
             self = .array(a)
         } else {
