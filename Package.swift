@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "SendWatchAlerts", targets: ["SendWatchAlerts"]),
         .library(name: "SendWatchPipeline", targets: ["SendWatchPipeline"]),
         .library(name: "SendWatchEval", targets: ["SendWatchEval"]),
+        .library(name: "SendWatchReport", targets: ["SendWatchReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,6 +53,8 @@ let package = Package(
         .target(name: "SendWatchTemplates", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .target(name: "SendWatchSimulation", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .target(name: "SendWatchEval", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
+        // The HTML report: pure (no I/O); reads alert records with SendWatchEval's JSON reader.
+        .target(name: "SendWatchReport", dependencies: ["SendWatchCore", "SendWatchEval"], swiftSettings: strictSettings),
         // Helpers shared by test targets (saved-state coding); in no product.
         .target(name: "SendWatchTesting", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .target(
@@ -80,7 +83,7 @@ let package = Package(
             name: "sendwatch",
             dependencies: [
                 "SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats", "SendWatchSimulation",
-                "SendWatchDetect", "SendWatchTemplates", "SendWatchEval", "SendWatchAlerts",
+                "SendWatchDetect", "SendWatchTemplates", "SendWatchEval", "SendWatchAlerts", "SendWatchReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -119,6 +122,11 @@ let package = Package(
         .testTarget(
             name: "SendWatchEvalTests",
             dependencies: ["SendWatchEval", "SendWatchCore", "SendWatchSimulation"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SendWatchReportTests",
+            dependencies: ["SendWatchReport", "SendWatchCore", "SendWatchEval", "SendWatchPipeline"],
             swiftSettings: strictSettings
         ),
         .testTarget(

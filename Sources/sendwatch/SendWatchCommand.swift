@@ -19,6 +19,7 @@ struct SendWatchCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             ReplayCommand.self, TailCommand.self, EventsCommand.self, SimulateCommand.self, EvalCommand.self, ConfigCommand.self,
+            ReportCommand.self,
         ]
     )
 
