@@ -20,8 +20,10 @@ let package = Package(
         .library(name: "SendWatchTemplates", targets: ["SendWatchTemplates"]),
         .library(name: "SendWatchSimulation", targets: ["SendWatchSimulation"]),
         .library(name: "SendWatchDetect", targets: ["SendWatchDetect"]),
+        .library(name: "SendWatchAlerts", targets: ["SendWatchAlerts"]),
         .library(name: "SendWatchPipeline", targets: ["SendWatchPipeline"]),
         .library(name: "SendWatchEval", targets: ["SendWatchEval"]),
+        .library(name: "SendWatchReport", targets: ["SendWatchReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -65,6 +67,8 @@ let package = Package(
         .target(name: "SendWatchTemplates", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .target(name: "SendWatchSimulation", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .target(name: "SendWatchEval", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
+        // The HTML report: pure (no I/O); reads alert records with SendWatchEval's JSON reader.
+        .target(name: "SendWatchReport", dependencies: ["SendWatchCore", "SendWatchEval"], swiftSettings: strictSettings),
         // Helpers shared by test targets (saved-state coding); in no product.
         .target(name: "SendWatchTesting", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .target(
@@ -72,10 +76,18 @@ let package = Package(
             dependencies: ["SendWatchCore", "SendWatchWindows", "SendWatchTemplates"],
             swiftSettings: strictSettings
         ),
+        // Alert encoders (schema v1, OCSF), sinks (standard output, file) and exactly-once delivery. Depends on
+        // SendWatchIngest only for its write loop and errno text.
+        .target(
+            name: "SendWatchAlerts",
+            dependencies: ["SendWatchCore", "SendWatchIngest"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "SendWatchPipeline",
             dependencies: [
                 "SendWatchCore", "SendWatchIngest", "SendWatchFormats", "SendWatchDetect", "SendWatchTemplates",
+                "SendWatchAlerts",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -85,7 +97,7 @@ let package = Package(
             name: "sendwatch",
             dependencies: [
                 "SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats", "SendWatchSimulation",
-                "SendWatchDetect", "SendWatchTemplates", "SendWatchEval",
+                "SendWatchDetect", "SendWatchTemplates", "SendWatchEval", "SendWatchAlerts", "SendWatchReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -130,10 +142,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "SendWatchReportTests",
+            dependencies: ["SendWatchReport", "SendWatchCore", "SendWatchEval", "SendWatchPipeline"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "SendWatchPipelineTests",
             dependencies: [
                 "SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats", "SendWatchDetect",
-                "SendWatchSimulation", "SendWatchEval",
+                "SendWatchSimulation", "SendWatchEval", "SendWatchAlerts",
             ],
             // Read from the source tree by path (TestPaths), so that SENDWATCH_UPDATE_GOLDENS can rewrite them.
             exclude: ["Goldens"],

@@ -20,6 +20,7 @@ let package = Package(
                 .product(name: "SendWatchFormats", package: "SendWatch"),
                 .product(name: "SendWatchDetect", package: "SendWatch"),
                 .product(name: "SendWatchPipeline", package: "SendWatch"),
+                .product(name: "SendWatchAlerts", package: "SendWatch"),
             ],
             path: "Benchmarks/Parsing",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

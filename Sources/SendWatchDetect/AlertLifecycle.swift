@@ -64,7 +64,7 @@ public struct AlertLifecycle: Sendable {
     /// Whether an alert for (kind, key) is open.
     ///
     /// - Complexity: O(1) expected.
-    public func isOpen(kind: String, key: String) -> Bool { open[Self.slotKey(kind, key)] != nil }
+    public func isOpen(kind: RuleName, key: String) -> Bool { open[Self.slotKey(kind, key)] != nil }
 
     /// Takes a finding at event time `now`; returns the record to emit, if any.
     ///
@@ -102,7 +102,7 @@ public struct AlertLifecycle: Sendable {
             out.append(contentsOf: closeQuietest())
         }
         var h = StableHash()
-        h.combine(finding.kind)
+        h.combine(finding.kind.rawValue)
         h.combine(finding.key)
         h.combine(finding.firstEventTime.microseconds)
         let record = makeAlert(finding, id: "sw-" + h.hex, action: .create, at: now,
@@ -121,7 +121,7 @@ public struct AlertLifecycle: Sendable {
     ///   false, held evidence is refreshed for a volume change at most once a minute (account lists are always
     ///   refreshed when the number of accounts changes).
     public mutating func wants(
-        kind: String, key: String, severity: Severity, accountsTotal: Int, volume: Int, at now: EventTime,
+        kind: RuleName, key: String, severity: Severity, accountsTotal: Int, volume: Int, at now: EventTime,
         refreshVolume: Bool = false
     ) -> Bool {
         let slotKey = Self.slotKey(kind, key)
@@ -145,9 +145,9 @@ public struct AlertLifecycle: Sendable {
         return wanted
     }
 
-    static func slotKey(_ kind: String, _ key: String) -> UInt64 {
+    static func slotKey(_ kind: RuleName, _ key: String) -> UInt64 {
         var h = StableHash()
-        h.combine(kind)
+        h.combine(kind.rawValue)
         h.combine(key)
         return h.value
     }
@@ -218,7 +218,7 @@ public struct AlertLifecycle: Sendable {
         _ f: Finding, id: String, action: AlertAction, at now: EventTime, firstEventTime: EventTime, floor: Severity
     ) -> Alert {
         Alert(
-            id: id, action: action, kind: f.kind, severity: max(f.severity, floor), score: f.score, eventTime: now,
+            id: id, action: action, kind: f.kind.rawValue, severity: max(f.severity, floor), score: f.score, eventTime: now,
             firstEventTime: min(firstEventTime, f.firstEventTime), accounts: f.accounts,
             accountsTotal: f.accountsTotal, template: f.template, evidence: f.evidence, reasons: f.reasons)
     }

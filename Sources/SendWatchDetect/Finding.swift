@@ -3,8 +3,8 @@ public import SendWatchCore
 /// What a detector reports each time its condition holds for a subject: the input to ``AlertLifecycle``,
 /// which turns a stream of findings into `create`, `update` and `close` alert records.
 public struct Finding: Sendable {
-    /// The detector, e.g. `template_swarm`.
-    public var kind: String
+    /// The rule, e.g. `template_swarm`.
+    public var kind: RuleName
     /// The subject within the detector: a template id, an account, a recipient domain. One open alert per
     /// (kind, key).
     public var key: String
@@ -22,7 +22,7 @@ public struct Finding: Sendable {
     public var reasons: [String]
 
     public init(
-        kind: String, key: String, severity: Severity, score: Double, firstEventTime: EventTime,
+        kind: RuleName, key: String, severity: Severity, score: Double, firstEventTime: EventTime,
         accounts: [String], accountsTotal: Int, volume: Int, template: AlertTemplate?,
         evidence: [(String, JSONValue)], reasons: [String]
     ) {

@@ -1,12 +1,13 @@
 internal import Foundation
 internal import SendWatchCore
 
-/// A parsed JSON value, used to read labels and alert records with precise, path-naming errors.
+/// A parsed JSON value, used to read labels and alert records with precise, path-naming errors (here and, through
+/// `package` access, in `SendWatchReport`).
 ///
 /// Parsing goes through Foundation's `JSONDecoder` (neither labels nor alert files are a hot path), which
 /// refuses invalid JSON, lone surrogates, numbers out of `Double` range and nesting deeper than its limit by
 /// throwing; nothing here can trap on hostile input.
-indirect enum JSONNode: Decodable, Sendable {
+package indirect enum JSONNode: Decodable, Sendable {
     case null
     case bool(Bool)
     case int(Int64)
@@ -15,18 +16,21 @@ indirect enum JSONNode: Decodable, Sendable {
     case array([JSONNode])
     case object([String: JSONNode])
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
+        // Strings first: they are most of the values in alert records (account lists), and each failed attempt
+        // costs a thrown error. The decoder converts between no two JSON types, so the order of the scalar
+        // attempts does not change the result.
         if c.decodeNil() {
             self = .null
-        } else if let b = try? c.decode(Bool.self) {
-            self = .bool(b)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
         } else if let i = try? c.decode(Int64.self) {
             self = .int(i)
         } else if let d = try? c.decode(Double.self) {
             self = .double(d)
-        } else if let s = try? c.decode(String.self) {
-            self = .string(s)
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
         } else if let a = try? c.decode([JSONNode].self) {
             self = .array(a)
         } else {
@@ -35,7 +39,7 @@ indirect enum JSONNode: Decodable, Sendable {
     }
 
     /// Parses `bytes` as one JSON value; on failure returns a short reason.
-    static func parse(_ bytes: some Collection<UInt8>) -> Result<JSONNode, JSONSyntaxError> {
+    package static func parse(_ bytes: some Collection<UInt8>) -> Result<JSONNode, JSONSyntaxError> {
         do {
             return .success(try JSONDecoder().decode(JSONNode.self, from: Data(bytes)))
         } catch let DecodingError.dataCorrupted(context) {
@@ -54,7 +58,7 @@ indirect enum JSONNode: Decodable, Sendable {
     }
 
     /// The JSON type's name, for error messages.
-    var typeName: String {
+    package var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
@@ -80,8 +84,8 @@ indirect enum JSONNode: Decodable, Sendable {
 }
 
 /// Why bytes are not one JSON value.
-struct JSONSyntaxError: Error {
-    var reason: String
+package struct JSONSyntaxError: Error {
+    package var reason: String
 }
 
 /// Reads typed fields of a JSON object, naming the full key path in every error.

@@ -1,38 +1,38 @@
+public import SendWatchAlerts
 public import SendWatchCore
 public import SendWatchDetect
 import SendWatchFormats
 
 /// Feeds events to the detection engine and writes the alerts it emits (`sendwatch replay`).
 ///
-/// Alerts are encoded as JSON lines (schema version 1) into the shared ``OutputWriter``, whose buffer is
-/// written out at the end of every batch of events and at ``flush()``.
+/// The alerts of each batch of events go through an ``AlertWriter`` (the path `tail` writes through too) into
+/// the sink; ``OutputWriter`` buffers them and writes when its buffer is full and at ``flush()``. After the
+/// first failed write no more alerts are written (they are still counted): the run goes on to its summary and
+/// the command exits 2 with ``outputFailure``.
 public struct DetectionSink: EventSink {
-    /// How alert records are written.
-    public enum Format: String, Sendable, CaseIterable {
-        /// SendWatch's alert schema version 1.
-        case sendwatch
-        /// OCSF Detection Finding (class 2004).
-        case ocsf
-    }
-
     /// The engine; read its counters after the run.
     public private(set) var engine: DetectionEngine
-    private let output: OutputWriter
-    private var writer = JSONWriter(capacity: 16 * 1024)
+    private var alerts: AlertWriter
     private var pending: [Alert] = []
     /// Alert records written.
     public private(set) var alertsWritten = 0
     /// Alert records per kind.
     public private(set) var alertsByKind: [String: Int] = [:]
+    /// The first failure of the output; nothing was written after it.
+    public private(set) var outputFailure: OutputError?
 
-    private let format: Format
-    private let productVersion: String
-
-    public init(engine: DetectionEngine, output: OutputWriter, format: Format = .sendwatch, productVersion: String = "0.1.0") {
+    /// Creates the sink.
+    ///
+    /// - Parameters:
+    ///   - output: where the alert records go.
+    ///   - format: the record format. Default ``AlertFormat/sendwatch`` (schema version 1).
+    ///   - productVersion: the SendWatch version, for formats that name the product (OCSF).
+    public init(
+        engine: DetectionEngine, output: any AlertSink, format: AlertFormat = .sendwatch,
+        productVersion: String = "0.1.0"
+    ) {
         self.engine = engine
-        self.output = output
-        self.format = format
-        self.productVersion = productVersion
+        self.alerts = AlertWriter(encoder: format.makeEncoder(productVersion: productVersion), sink: output)
     }
 
     public mutating func accept(_ batch: inout EventBatch) {
@@ -42,7 +42,12 @@ public struct DetectionSink: EventSink {
 
     public mutating func flush() {
         if !pending.isEmpty { write() }
-        output.flush()
+        guard outputFailure == nil else { return }
+        do throws(OutputError) {
+            try alerts.flush()
+        } catch {
+            outputFailure = error
+        }
     }
 
     /// Closes the alerts whose cooldown has passed at the last event's time; call once at the end of input.
@@ -52,18 +57,16 @@ public struct DetectionSink: EventSink {
     }
 
     private mutating func write() {
-        for alert in pending {
-            switch format {
-            case .sendwatch: alert.writeJSONLine(to: &writer)
-            case .ocsf: alert.writeOCSFLine(to: &writer, productVersion: productVersion)
-            }
-            alertsByKind[alert.kind, default: 0] += 1
-        }
+        for alert in pending { alertsByKind[alert.kind, default: 0] += 1 }
         alertsWritten += pending.count
+        if outputFailure == nil {
+            do throws(OutputError) {
+                try alerts.write(pending)
+            } catch {
+                outputFailure = error
+            }
+        }
         pending.removeAll(keepingCapacity: true)
-        output.buffer.append(contentsOf: writer.bytes)
-        writer.reset()
-        output.flushIfFull()
     }
 }
 

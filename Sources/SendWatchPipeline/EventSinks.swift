@@ -1,11 +1,19 @@
+public import SendWatchAlerts
 public import SendWatchCore
 public import SendWatchFormats
 
 /// Writes each event as one JSON line (`sendwatch events`).
+///
+/// Lines are gathered into 32 KiB pieces and handed to the output, which writes large batches. After the first
+/// failed write nothing more is written: the run goes on to its summary and the command exits 2 with
+/// ``outputFailure``.
 public struct JSONLinesEventSink: EventSink {
     private var writer = JSONWriter(capacity: 64 * 1024)
     private let output: OutputWriter
+    /// The first failure of the output; nothing was written after it.
+    public private(set) var outputFailure: OutputError?
 
+    /// Creates the sink.
     public init(output: OutputWriter) { self.output = output }
 
     public mutating func accept(_ batch: inout EventBatch) {
@@ -17,13 +25,20 @@ public struct JSONLinesEventSink: EventSink {
 
     public mutating func flush() {
         drain()
-        output.flush()
+        guard outputFailure == nil else { return }
+        do throws(OutputError) {
+            try output.flush()
+        } catch {
+            outputFailure = error
+        }
     }
 
     private mutating func drain() {
-        output.buffer.append(contentsOf: writer.bytes)
-        writer.reset()
-        output.flushIfFull()
+        defer { writer.reset() }
+        guard outputFailure == nil else { return }
+        let output = self.output
+        let result = writer.bytes.withUnsafeBytes { raw in Result { () throws(OutputError) in try output.write(raw) } }
+        if case .failure(let error) = result { outputFailure = error }
     }
 }
 

@@ -74,162 +74,13 @@ extension EventSink {
     public static var preferredBatchCount: Int { 1 }
 }
 
-/// The parsers of a run, one per format, created when first needed and kept for the whole run so that state
-/// (Postfix queue ids, Exim message ids) carries from one rotated file to the next.
-///
-/// Held as separate optionals rather than an enum of parsers: mutating a parser inside an enum payload would
-/// copy its tables on every line.
-struct ParserSet {
-    let configuration: Configuration
-    let jsonMapping: JSONFieldMapping
-    var postfix: PostfixParser?
-    var exim: EximParser?
-    var jsonl: JSONLinesParser?
-    /// Set on each parser when it is created.
-    var eventOutput: EventOutput = .events
-
-    mutating func begin(_ format: LogFormat, yearHint: YearHint) {
-        switch format {
-        case .postfix:
-            if postfix == nil {
-                postfix = PostfixParser(configuration: configuration.parserConfiguration)
-                postfix?.eventOutput = eventOutput
-            }
-            postfix?.beginInput(yearHint: yearHint)
-        case .exim:
-            if exim == nil { exim = EximParser(configuration: configuration.parserConfiguration) }
-            exim?.beginInput(yearHint: yearHint)
-        case .jsonl:
-            if jsonl == nil {
-                jsonl = JSONLinesParser(configuration: configuration.parserConfiguration, mapping: jsonMapping)
-            }
-            jsonl?.beginInput(yearHint: yearHint)
-        }
-    }
-
-    @inline(__always)
-    mutating func parse(_ format: LogFormat, _ line: UnsafeRawBufferPointer, into batch: inout EventBatch) -> LineOutcome {
-        switch format {
-        case .postfix: return postfix?.parse(line: line, into: &batch) ?? .rejected(.unknownFormat)
-        case .exim: return exim?.parse(line: line, into: &batch) ?? .rejected(.unknownFormat)
-        case .jsonl: return jsonl?.parse(line: line, into: &batch) ?? .rejected(.unknownFormat)
-        }
-    }
-
-    mutating func finish(into batch: inout EventBatch) -> ParseCounters {
-        postfix?.finish(into: &batch)
-        exim?.finish(into: &batch)
-        jsonl?.finish(into: &batch)
-        return counters
-    }
-
-    /// The counters of every parser created so far.
-    var counters: ParseCounters {
-        var total = ParseCounters()
-        if let c = postfix?.counters { total.merge(c) }
-        if let c = exim?.counters { total.merge(c) }
-        if let c = jsonl?.counters { total.merge(c) }
-        return total
-    }
-}
-
 extension Configuration {
     /// The settings the format parsers take, with the zone resolved (UTC if the name is unknown; `load`
     /// rejects unknown names, so that only happens for a configuration built in code).
-    var parserConfiguration: FormatConfiguration {
+    func formatSettings(eventOutput: EventOutput = .events) -> FormatSettings {
         var f = formats
         f.zone = localTimeZone ?? .utc
-        return f
-    }
-}
-
-/// Frames lines into the parser of the input's format; recognises the format from the first lines when it
-/// is not configured. Lines read before the format is known are held (at most ``detectionLineLimit`` lines
-/// and ``detectionByteLimit`` bytes) and parsed once it is.
-struct ParsingConsumer<Sink: EventSink>: LineConsumer {
-    static var detectionLineLimit: Int { 64 }
-    static var detectionByteLimit: Int { 1 << 20 }
-
-    var parsers: ParserSet
-    /// The caller's sink, written through in place: holding a copy would make every array in the sink (the
-    /// detection engine's tables) copy itself on its first write, and again when the copy is handed back.
-    let sink: UnsafeMutablePointer<Sink>
-    var batch: EventBatch = []
-    var format: LogFormat?
-    var yearHint: YearHint = .none
-    var detector = FormatDetector()
-    var held: [[UInt8]] = []
-    var heldBytes = 0
-    var unknownFormatLines = 0
-    var lines = 0
-
-    init(parsers: ParserSet, sink: UnsafeMutablePointer<Sink>) {
-        self.parsers = parsers
-        self.sink = sink
-        batch.reserveCapacity(max(64, Sink.preferredBatchCount))
-    }
-
-    mutating func beginInput(format configured: LogFormat?, yearHint: YearHint) {
-        self.yearHint = yearHint
-        detector = FormatDetector()
-        held.removeAll()
-        heldBytes = 0
-        format = configured
-        if let configured { parsers.begin(configured, yearHint: yearHint) }
-    }
-
-    @inline(__always)
-    mutating func consume(line: UnsafeRawBufferPointer) {
-        lines += 1
-        guard let format else {
-            detect(line)
-            return
-        }
-        _ = parsers.parse(format, line, into: &batch)
-        if batch.count >= Sink.preferredBatchCount { handOver() }
-    }
-
-    /// Hands the gathered events to the sink.
-    mutating func handOver() {
-        guard !batch.isEmpty else { return }
-        sink.pointee.accept(&batch)
-        batch.removeAll(keepingCapacity: true)
-    }
-
-    private mutating func detect(_ line: UnsafeRawBufferPointer) {
-        held.append(Array(line))
-        heldBytes += line.count
-        if let decided = detector.observe(line: line) {
-            settle(decided)
-        } else if held.count >= Self.detectionLineLimit || heldBytes >= Self.detectionByteLimit {
-            settle(detector.bestGuess)
-        }
-    }
-
-    /// Chooses the format (or none) and parses the held lines.
-    mutating func settle(_ decided: LogFormat?) {
-        let pending = held
-        held.removeAll()
-        heldBytes = 0
-        guard let decided else {
-            unknownFormatLines += pending.count
-            return
-        }
-        format = decided
-        parsers.begin(decided, yearHint: yearHint)
-        for line in pending {
-            line.withUnsafeBytes { raw in
-                _ = parsers.parse(decided, raw, into: &batch)
-            }
-            if batch.count >= Sink.preferredBatchCount { handOver() }
-        }
-    }
-
-    /// Ends an input: settles a format still undecided (a short file).
-    mutating func endInput() {
-        if format == nil && !held.isEmpty { settle(detector.bestGuess) }
-        handOver()
-        sink.pointee.flush()
+        return FormatSettings(configuration: f, jsonMapping: jsonFieldMapping, eventOutput: eventOutput)
     }
 }
 
@@ -264,13 +115,16 @@ public struct EventsRun {
         paths: [String], sink: inout Sink, prefetch: Prefetch = .automatic, diagnose: (String) -> Void
     ) -> RunSummary {
         var summary = RunSummary()
-        let parsers = ParserSet(
-            configuration: configuration, jsonMapping: configuration.jsonFieldMapping,
-            postfix: nil, exim: nil, jsonl: nil, eventOutput: Sink.eventOutput)
-        // Safe: the pointer is used only inside this closure, while `sink` is not accessed otherwise.
-        return withUnsafeMutablePointer(to: &sink) { sinkPointer in
-        var consumer = ParsingConsumer(parsers: parsers, sink: sinkPointer)
+        let settings = configuration.formatSettings(eventOutput: Sink.eventOutput)
+        // One parser per format for the whole run, so that state carries from one rotated file to the next.
+        var parsers = RegisteredFormats.noParsers
+        // The sink moves into each input's consumer and back (see `ParsingConsumer`); present between inputs.
+        var owned: Sink? = consume sink
+        var batch: EventBatch = []
+        batch.reserveCapacity(max(64, Sink.preferredBatchCount))
         var framer = LineFramer(maxLineBytes: configuration.maxLineBytes)
+        var detection = FormatDetection()
+        var lines = 0
         for path in paths {
             var source: InputSource
             do {
@@ -281,6 +135,7 @@ public struct EventsRun {
                 continue
             }
             summary.inputs += 1
+            let name = source.name
             let hint: YearHint
             if let year = configuration.year {
                 hint = .year(year)
@@ -289,30 +144,64 @@ public struct EventsRun {
             } else {
                 hint = fallbackYearHint
             }
-            consumer.beginInput(format: configuration.format, yearHint: hint)
-            do {
-                try readLines(from: &source, framer: &framer, into: &consumer, prefetch: prefetch)
-            } catch {
+            func damaged(_ error: IngestError) {
                 diagnose("sendwatch: \(error); the events before this point were written, the rest of this input is skipped")
                 summary.failures.append("\(error)")
             }
-            consumer.endInput()
-            summary.inputFormats.append((source.name, consumer.format))
+            var format = configuration.format
+            var ended = false
+            detection.beginInput()
+            if format == nil {
+                var detecting = DetectingConsumer(detection: consume detection)
+                do {
+                    ended = try detecting.read(&source, framer: &framer)
+                } catch {
+                    damaged(error)
+                    ended = true
+                }
+                detection = detecting.detection
+                lines += detecting.lines
+                format = detecting.decided ?? (ended ? detection.settle() : nil)
+            }
+            if let format {
+                var visit = InputVisit<Sink>(
+                    source: source, sink: owned.take(), framer: consume framer, batch: consume batch, held: detection.takeHeld(),
+                    yearHint: hint, readRest: !ended, prefetch: prefetch)
+                RegisteredFormats.withParser(at: format.registryIndex, in: &parsers, settings: settings, &visit)
+                lines += visit.lines
+                owned = visit.sink.take()
+                framer = visit.framer
+                batch = visit.batch
+                if let failure = visit.failure { damaged(failure) }
+            }
+            // Safe to force unwrap: the sink is back from the input's consumer.
+            Self.handOver(&batch, to: &owned!)
+            owned!.flush()
+            summary.inputFormats.append((name, format))
         }
-        let counters = consumer.parsers.finish(into: &consumer.batch)
-        consumer.handOver()
-        consumer.sink.pointee.flush()
+        RegisteredFormats.finish(&parsers, into: &batch)
+        // Safe to force unwrap: the sink is back from the last input's consumer.
+        Self.handOver(&batch, to: &owned!)
+        owned!.flush()
+        sink = owned.take()!
+        var counters = ParseCounters()
+        RegisteredFormats.addCounters(of: parsers, to: &counters)
         summary.parse = counters
         summary.bytes = framer.bytes
-        if consumer.unknownFormatLines > 0 {
-            summary.parse.rejected[.unknownFormat, default: 0] += consumer.unknownFormatLines
+        if detection.unknownFormatLines > 0 {
+            summary.parse.rejected[.unknownFormat, default: 0] += detection.unknownFormatLines
         }
-        summary.lines = consumer.lines
+        summary.lines = lines
         summary.linesTooLong = framer.linesTooLong
         summary.partialLinesDropped = framer.partialLinesDropped
         summary.events = counters.events
         return summary
-        }
+    }
+
+    private static func handOver<Sink: EventSink>(_ batch: inout EventBatch, to sink: inout Sink) {
+        guard !batch.isEmpty else { return }
+        sink.accept(&batch)
+        batch.removeAll(keepingCapacity: true)
     }
 }
 

@@ -8,6 +8,7 @@ import Darwin
 public import SendWatchCore
 public import SendWatchFormats
 import SendWatchIngest
+import Synchronization
 
 /// Runs another sink on a thread of its own, so that parsing (the caller's thread) and what the sink does with
 /// the events (detection in `sendwatch replay`) overlap; with a compressed input the decoder thread makes three
@@ -28,6 +29,11 @@ import SendWatchIngest
 /// Call ``finish()`` once, at the end, to wait for the inner sink to take everything and get it back. Without a
 /// second thread (creation failed) the inner sink runs on the caller's thread.
 ///
+/// The inner sink is handed over `sending` and held in a `Mutex`, which the sink's thread holds for its whole
+/// run, and the queue's slots are in a `Mutex` too: the compiler checks that the two threads share nothing
+/// unprotected (no `@unchecked Sendable`). The ``HandoffGate`` orders the hand-over of each slot and does
+/// the waiting.
+///
 /// Memory: at most ``depth`` + 2 batches of events exist, in flight or emptied for reuse.
 public struct ThreadedSink<Inner: EventSink>: EventSink {
     public static var eventOutput: EventOutput { Inner.eventOutput }
@@ -47,20 +53,23 @@ public struct ThreadedSink<Inner: EventSink>: EventSink {
     #endif
 
     /// Starts the thread that feeds `inner`.
-    public init(_ inner: consuming Inner) {
+    public init(_ inner: consuming sending Inner) {
         pipe = BatchPipe(inner: inner, depth: Self.depth)
-        let context = Unmanaged.passRetained(pipe as AnyBatchPipe).toOpaque()
+        // A C entry point cannot capture: the thread's work travels as a retained context pointer, taken back
+        // (and released) by the thread, or just below when there is no thread. Once per run.
+        let pipe = self.pipe
+        let context = Unmanaged.passRetained(ThreadBody { pipe.drain() }).toOpaque()
         if pthread_create(&thread, nil, threadedSinkMain, context) == 0 {
             started = true
         } else {
-            Unmanaged<AnyBatchPipe>.fromOpaque(context).release()
+            Unmanaged<ThreadBody>.fromOpaque(context).release()
             started = false
         }
     }
 
     public mutating func accept(_ batch: inout EventBatch) {
         guard started else {
-            pipe.inner.accept(&batch)
+            pipe.inner.withLock { $0?.accept(&batch) }
             return
         }
         // Swapped, never copied: the array must be uniquely referenced when the inner sink reads it in place.
@@ -87,13 +96,13 @@ public struct ThreadedSink<Inner: EventSink>: EventSink {
             var item = BatchPipe<Inner>.Item(isFlush: true)
             _ = pipe.push(&item)
         } else {
-            pipe.inner.flush()
+            pipe.inner.withLock { $0?.flush() }
         }
     }
 
     /// Waits until the inner sink has taken every batch and flush, stops the thread, and returns the inner sink.
     /// Call once; the sink takes no events afterwards.
-    public mutating func finish() -> Inner {
+    public mutating func finish() -> sending Inner {
         if started {
             pipe.close()
             #if canImport(Darwin)
@@ -104,30 +113,33 @@ public struct ThreadedSink<Inner: EventSink>: EventSink {
             started = false
             _ = pipe.takeReturned()
         }
-        return pipe.inner
+        // Safe to force unwrap: the inner sink is in the mutex from `init` until this call takes it, once; the
+        // sink's thread, which held the mutex while it ran, was joined above (or never existed).
+        return pipe.inner.withLock { $0.take() }!
     }
 }
 
-/// The non-generic face of ``BatchPipe`` that the thread's C entry point can call.
-class AnyBatchPipe: @unchecked Sendable {
-    func drain() {}
+/// The thread's work, boxed so that the thread's C entry point (which cannot capture) gets it as one context
+/// pointer: `Sendable`, so the compiler checks what the thread is given.
+private final class ThreadBody: Sendable {
+    let run: @Sendable () -> Void
+    init(_ run: @escaping @Sendable () -> Void) { self.run = run }
 }
 
-/// The thread's entry point: `context` is a retained ``AnyBatchPipe``.
+/// The thread's entry point: `context` is a retained ``ThreadBody``.
 private func threadedSinkMain(_ context: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
     guard let context else { return nil }
-    let pipe = Unmanaged<AnyBatchPipe>.fromOpaque(context).takeRetainedValue()
-    pipe.drain()
+    Unmanaged<ThreadBody>.fromOpaque(context).takeRetainedValue().run()
     return nil
 }
 
 /// The queue between the caller's thread and the sink's thread (a ring of ``depth`` items handed over through a
 /// ``HandoffGate``), and the inner sink itself.
 ///
-/// `@unchecked Sendable`: `slots` and `returned` are accessed under the gate's lock; `inner` is used by the
-/// sink's thread from its start until it is joined, and by the caller's thread only when there is no such
-/// thread or after the join.
-final class BatchPipe<Inner: EventSink>: AnyBatchPipe, @unchecked Sendable {
+/// Checked `Sendable`: the inner sink and the ring's slots are in `Mutex`es. The gate says which slot each side
+/// may use and when; the slot mutex is taken inside the gate's lock (never contended) or, for the finished
+/// batches, once per batch: a few uncontended lock operations per batch of 512 events, none per event.
+final class BatchPipe<Inner: EventSink>: Sendable {
     /// One queued item: a batch, or (``isFlush``) a ``EventSink/flush()`` call. A struct taken out with
     /// `swap`, so the batch's array moves and stays uniquely referenced (the inner sink then reads it in place).
     struct Item {
@@ -135,15 +147,23 @@ final class BatchPipe<Inner: EventSink>: AnyBatchPipe, @unchecked Sendable {
         var isFlush = false
     }
 
-    var inner: Inner
-    private var slots: [Item]
-    private var returned: [EventBatch] = []
+    /// What the two threads exchange besides the sink.
+    struct Ring {
+        /// The items, by slot index.
+        var slots: [Item]
+        /// Batches the sink is done with, for the caller to empty and reuse.
+        var returned: [EventBatch] = []
+    }
+
+    /// The inner sink: locked by the sink's thread for its whole run; nil once ``ThreadedSink/finish()`` took it.
+    let inner: Mutex<Inner?>
+    private let ring: Mutex<Ring>
     private let gate: HandoffGate
 
-    init(inner: consuming Inner, depth: Int) {
-        self.inner = inner
+    init(inner: consuming sending Inner, depth: Int) {
+        self.inner = Mutex(.some(inner))
         gate = HandoffGate(capacity: depth)
-        slots = Array(repeating: Item(), count: gate.capacity)
+        ring = Mutex(Ring(slots: Array(repeating: Item(), count: gate.capacity)))
     }
 
     /// Queues `item`, waiting while the queue is full; returns the arrays of the batches the sink has finished
@@ -154,8 +174,10 @@ final class BatchPipe<Inner: EventSink>: AnyBatchPipe, @unchecked Sendable {
         let isFlush = item.isFlush
         var done: [EventBatch] = []
         gate.publish(urgent: isFlush) {
-            swap(&slots[index], &item)
-            swap(&done, &returned)
+            ring.withLock { ring in
+                swap(&ring.slots[index], &item)
+                swap(&done, &ring.returned)
+            }
         }
         return done
     }
@@ -163,7 +185,7 @@ final class BatchPipe<Inner: EventSink>: AnyBatchPipe, @unchecked Sendable {
     /// The finished batches not yet handed back.
     func takeReturned() -> [EventBatch] {
         var done: [EventBatch] = []
-        gate.withLock { swap(&done, &returned) }
+        ring.withLock { swap(&done, &$0.returned) }
         return done
     }
 
@@ -171,20 +193,27 @@ final class BatchPipe<Inner: EventSink>: AnyBatchPipe, @unchecked Sendable {
     func close() { gate.close() }
 
     /// The sink's thread: takes items in order until the queue is closed and empty.
-    override func drain() {
-        while var item = gate.next({ index -> Item in
-            var taken = Item()
-            swap(&taken, &slots[index])
-            return taken
-        }) {
-            gate.release()
-            if item.isFlush {
-                inner.flush()
-            } else {
-                inner.accept(&item.batch)
-                gate.withLock {
-                    returned.append(EventBatch())
-                    swap(&returned[returned.count - 1], &item.batch)
+    ///
+    /// Holds the inner sink's mutex for its whole run (the caller's thread touches the sink only when there is
+    /// no such thread, or after joining it), so the sink is used in place, with no lock per batch.
+    func drain() {
+        inner.withLock { sink in
+            while var item = gate.next({ index -> Item in
+                var taken = Item()
+                ring.withLock { swap(&taken, &$0.slots[index]) }
+                return taken
+            }) {
+                gate.release()
+                // Safe to force unwrap: the sink is in the mutex from `init` until `finish()` takes it, after
+                // this thread has ended.
+                if item.isFlush {
+                    sink!.flush()
+                } else {
+                    sink!.accept(&item.batch)
+                    ring.withLock {
+                        $0.returned.append(EventBatch())
+                        swap(&$0.returned[$0.returned.count - 1], &item.batch)
+                    }
                 }
             }
         }

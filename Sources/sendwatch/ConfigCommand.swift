@@ -11,7 +11,9 @@ struct ConfigCommand: ParsableCommand {
 
     struct Defaults: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the full default configuration, documented.")
-        func run() { print(Configuration.defaultsYAML, terminator: "") }
+        @Flag(help: "Print it as the fenced block of docs/configuration.md (between its GENERATED CONFIG markers).")
+        var markdown = false
+        func run() { print(markdown ? Configuration.defaultsMarkdown : Configuration.defaultsYAML, terminator: "") }
     }
 
     struct Check: ParsableCommand {

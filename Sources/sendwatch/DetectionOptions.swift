@@ -1,42 +1,45 @@
 import ArgumentParser
 import Foundation
+import SendWatchAlerts
 import SendWatchCore
 import SendWatchDetect
 import SendWatchPipeline
 
 /// The detection flags `replay` and `tail` share: warm-up, new-account age, the account registry, alert format.
 struct DetectionOptions: ParsableArguments {
-    @Option(name: .long, help: "Warm-up: accounts first seen this long after the first event are established (default 1h).")
+    @Option(
+        name: .long,
+        help:
+            "Warm-up: accounts first seen this long after the first event are established (detect.warmup, default 1h).")
     var warmup: String?
 
-    @Option(name: .long, help: "Accounts younger than this are young (default 7d).")
+    @Option(name: .long, help: "Accounts younger than this are young (detect.new_account_age, default 7d).")
     var newAccountAge: String?
 
     @Option(name: .long, help: "Account registry file: one 'account,created_at' per line (RFC 3339 or epoch seconds).")
     var accounts: String?
 
-    @Option(name: .long, help: "Alert records: sendwatch (schema v1, default) or ocsf (OCSF Detection Finding, class 2004).")
+    @Option(
+        name: .long, help: "Alert records: sendwatch (schema v1, default) or ocsf (OCSF Detection Finding, class 2004)."
+    )
     var alertFormat: String = "sendwatch"
 
     /// The alert record format.
-    func format() throws -> DetectionSink.Format {
-        guard let format = DetectionSink.Format(rawValue: alertFormat) else {
+    func format() throws -> AlertFormat {
+        guard let format = AlertFormat(rawValue: alertFormat) else {
             throw ValidationError("--alert-format must be sendwatch or ocsf, not '\(alertFormat)'")
         }
         return format
     }
 
-    /// Applies --warmup and --new-account-age to `configuration`.
+    /// Applies --warmup and --new-account-age to `configuration`, through the declarations of `detect.warmup`
+    /// and `detect.new_account_age`: a flag accepts exactly what the file accepts.
     func apply(to configuration: inout Configuration) throws {
-        if let warmup {
-            guard let s = DurationText.seconds(warmup) else { throw ValidationError("--warmup '\(warmup)' is not a duration like 1h") }
-            configuration.detection.ages.warmupSeconds = s
-        }
-        if let newAccountAge {
-            guard let s = DurationText.seconds(newAccountAge), s > 0 else {
-                throw ValidationError("--new-account-age '\(newAccountAge)' is not a duration like 7d")
-            }
-            configuration.detection.ages.newAccountAgeSeconds = s
+        for (flag, key, value) in [
+            ("--warmup", "detect.warmup", warmup), ("--new-account-age", "detect.new_account_age", newAccountAge),
+        ] {
+            guard let value else { continue }
+            if let problem = configuration.set(key, to: value) { throw ValidationError("\(flag): \(problem)") }
         }
     }
 

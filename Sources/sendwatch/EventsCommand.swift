@@ -1,4 +1,5 @@
 import ArgumentParser
+import SendWatchAlerts
 import SendWatchCore
 import SendWatchPipeline
 
@@ -30,17 +31,19 @@ struct EventsCommand: ParsableCommand {
             summary = run.run(paths: input.paths, sink: &sink, prefetch: input.prefetch, diagnose: printError)
         } else {
             let writer = try openOutput(output)
+            let failure: OutputError?
             if input.sinkThread {
                 // JSON encoding and writing on a thread of their own, as replay's detection.
                 var sink = ThreadedSink(JSONLinesEventSink(output: writer))
                 summary = run.run(paths: input.paths, sink: &sink, prefetch: input.prefetch, diagnose: printError)
-                _ = sink.finish()
+                failure = sink.finish().outputFailure
             } else {
                 var sink = JSONLinesEventSink(output: writer)
                 summary = run.run(paths: input.paths, sink: &sink, prefetch: input.prefetch, diagnose: printError)
+                failure = sink.outputFailure
             }
-            if let errno = writer.writeErrno {
-                printError("sendwatch: \(OutputError(path: writer.name, errno: errno))")
+            if let failure {
+                printError("sendwatch: \(failure)")
                 printError(summary.text)
                 throw ExitCode(2)
             }

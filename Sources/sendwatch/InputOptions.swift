@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SendWatchAlerts
 import SendWatchCore
 import SendWatchFormats
 import SendWatchIngest

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SendWatchAlerts
 import SendWatchCore
 import SendWatchDetect
 import SendWatchPipeline
@@ -38,18 +39,24 @@ struct ReplayCommand: ParsableCommand {
             engine: consume engine, output: writer, format: format,
             productVersion: buildVersion)
         let run = EventsRun(configuration: configuration, fallbackYearHint: input.fallbackYearHint(configuration))
-        let summary: RunSummary
-        var sink: DetectionSink
+        // Each branch finishes on its own: the sink handed to the detection thread comes back from `finish()`,
+        // and the compiler checks that nothing else still refers to it.
         if input.sinkThread {
             // Parsing here, detection on a thread of its own (and decoding on a third for compressed input).
             var progress = ProgressSink(ThreadedSink(consume detectionSink))
-            summary = run.run(paths: input.paths, sink: &progress, prefetch: input.prefetch, diagnose: printError)
-            sink = progress.inner.finish()
+            let summary = run.run(paths: input.paths, sink: &progress, prefetch: input.prefetch, diagnose: printError)
+            var sink = progress.inner.finish()
+            try finish(&sink, summary: summary, configuration: configuration)
         } else {
             var progress = ProgressSink(consume detectionSink)
-            summary = run.run(paths: input.paths, sink: &progress, prefetch: input.prefetch, diagnose: printError)
-            sink = progress.inner
+            let summary = run.run(paths: input.paths, sink: &progress, prefetch: input.prefetch, diagnose: printError)
+            try finish(&progress.inner, summary: summary, configuration: configuration)
         }
+    }
+
+    /// Closes what the end of input closes, prints the summary, and throws the exit status: 2 when the output
+    /// failed, 1 when an input failed.
+    private func finish(_ sink: inout DetectionSink, summary: RunSummary, configuration: Configuration) throws {
         sink.finish()
         let c = sink.engine.counters
         var text = summary.text
@@ -60,8 +67,8 @@ struct ReplayCommand: ParsableCommand {
         }
         text += ", \(sink.engine.miner.templateCount) templates, \(c.evictions) table evictions"
         text += ", detection tables ≈ \(sink.engine.approximateBytes >> 20) MiB of \(configuration.detection.memoryBudgetBytes >> 20) MiB"
-        if let errno = writer.writeErrno {
-            printError("sendwatch: \(OutputError(path: writer.name, errno: errno))")
+        if let failure = sink.outputFailure {
+            printError("sendwatch: \(failure)")
             printError(text)
             throw ExitCode(2)
         }

@@ -23,6 +23,7 @@ struct SendWatchCommand: ParsableCommand {
         version: "\(buildVersion) (commit \(buildCommit))",
         subcommands: [
             ReplayCommand.self, TailCommand.self, EventsCommand.self, SimulateCommand.self, EvalCommand.self, ConfigCommand.self,
+            ReportCommand.self,
         ]
     )
 

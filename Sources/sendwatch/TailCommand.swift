@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SendWatchAlerts
 import SendWatchCore
 import SendWatchDetect
 import SendWatchIngest
@@ -73,7 +74,7 @@ struct TailCommand: ParsableCommand {
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give at least one PATH or GLOB to follow") }
-        if AlertDelivery.SyncPolicy(rawValue: fsync) == nil {
+        if ExactlyOnceSink.SyncPolicy(rawValue: fsync) == nil {
             throw ValidationError("--fsync must be checkpoint, batch or never, not '\(fsync)'")
         }
         if !(1...60_000).contains(pollInterval) { throw ValidationError("--poll-interval must be 1 to 60000 ms") }
@@ -102,7 +103,7 @@ struct TailCommand: ParsableCommand {
         options.stateDirectory = state
         options.fromStart = fromStart
         options.outputPath = output
-        options.sync = AlertDelivery.SyncPolicy(rawValue: fsync) ?? .checkpoint
+        options.sync = ExactlyOnceSink.SyncPolicy(rawValue: fsync) ?? .checkpoint
         options.checkpointIntervalSeconds = Double(interval)
         options.idleAdvanceSeconds = Double(idle)
         options.follow.pollIntervalMilliseconds = pollInterval
@@ -116,18 +117,18 @@ struct TailCommand: ParsableCommand {
         let logger = Logger(label: "sendwatch") { StderrLogHandler(logLevel: level, label: $0) }
         TailSignals.install()
         let run: TailRun
-        do {
+        do throws(TailError) {
             run = try TailRun(configuration: configuration, options: options, accounts: registry, logger: logger)
         } catch {
-            logger.error("\(error)")
+            logger.error("\(error)", metadata: ["tail.code": "\(error.code)"])
             throw ExitCode(1)
         }
         var server: MetricsServer?
         if let metrics {
-            do {
+            do throws(TailError) {
                 server = try MetricsServer(address: metrics, metrics: run.metrics)
             } catch {
-                logger.error("\(error)")
+                logger.error("\(error)", metadata: ["tail.code": "\(error.code)"])
                 throw ExitCode(1)
             }
         }
@@ -135,10 +136,10 @@ struct TailCommand: ParsableCommand {
             + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
             + (server.map { ", metrics on port \($0.port)" } ?? "")
         logger.info("\(started)")
-        do {
+        do throws(TailError) {
             try run.run { TailSignals.stopRequested }
         } catch {
-            logger.error("\(error)")
+            logger.error("\(error)", metadata: ["tail.code": "\(error.code)"])
             logger.info("\(run.summaryText)")
             throw ExitCode(2)
         }

@@ -4,7 +4,7 @@ import Testing
 
 func finding(_ key: String, accounts: Int, volume: Int, severity: Severity = .medium, first: Int64 = 0) -> Finding {
     Finding(
-        kind: "template_swarm", key: key, severity: severity, score: Double(accounts),
+        kind: TemplateSwarmRule.name, key: key, severity: severity, score: Double(accounts),
         firstEventTime: EventTime(seconds: first), accounts: (0..<min(accounts, 3)).map { "a\($0)" },
         accountsTotal: accounts, volume: volume, template: nil, evidence: [("n", .int(accounts))], reasons: ["r"])
 }

@@ -6,7 +6,7 @@ import Testing
 
 /// A generated stream that exercises every detector and bound: established background traffic through the
 /// warm-up and after, ordinary young sign-ups, a burst, a template swarm with scam text in the slot, a fan-in on
-/// one recipient, late and too-late events, registry accounts, and quiet gaps that close alerts.
+/// one recipient, a campaign sharing one phone number across templates, late and too-late events, registry accounts, and quiet gaps that close alerts.
 func makeStream(seed: UInt64) -> [SendEvent] {
     var rng = SplitMix64(seed: seed)
     let t0: Int64 = 1_800_000_000
@@ -57,6 +57,16 @@ func makeStream(seed: UInt64) -> [SendEvent] {
         add(16_000 + Int64(a * 40), "fan-\(a)", "ceo@target.example", "Invoice \(a) from Fan \(a)", template: "invoice")
         add(16_010 + Int64(a * 40), "fan-\(a)", "cfo@target.example", "Invoice \(a) from Fan \(a)", template: "invoice")
     }
+    // A campaign rotating templates: young accounts put one phone number into a mined and an explicit template.
+    for a in 0..<8 {
+        if a % 2 == 0 {
+            add(18_000 + Int64(a * 45), "rotor-\(a)", "mark\(a)@\(domains[a % 4])",
+                "Call +1 (888) 555-0199 sent you a private message")
+        } else {
+            add(18_000 + Int64(a * 45), "rotor-\(a)", "mark\(a)@\(domains[a % 4])",
+                "Invoice from Call 1-888-555-0199", template: "invoice")
+        }
+    }
     // Accounts with a creation time on the event, and late events (a few beyond the allowed lateness).
     for k in 0..<60 {
         add(20_000 + Int64(k * 20), "created-\(k % 6)", "x\(k)@\(domains[k % 4])", "Reminder \(k % 5)",
@@ -66,7 +76,7 @@ func makeStream(seed: UInt64) -> [SendEvent] {
     return events.map(\.2)
 }
 
-/// The configuration of the engine tests: every rule on (account rate too), small bounds so that the
+/// The configuration of the engine tests: every rule on (account rate and shared artefact too), small bounds so that the
 /// first-seen table, the templates and the caches evict.
 func testConfiguration() -> DetectionConfiguration {
     var c = DetectionConfiguration(
@@ -75,6 +85,7 @@ func testConfiguration() -> DetectionConfiguration {
     c.accountRate.enabled = true
     c.accountRate.limit = 60
     c.fanIn.minYoungAccountsPerDomain = 5
+    c.sharedArtefact.enabled = true
     return c
 }
 
@@ -110,7 +121,8 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
         whole.advance(to: EventTime(seconds: 1_800_000_000 + 40_000), into: &expected)
         whole.finish(into: &expected)
         let kinds = Set(expected.map(\.kind))
-        #expect(kinds == ["young_account_burst", "template_swarm", "slot_content", "recipient_fanin", "account_rate"])
+        #expect(kinds == ["young_account_burst", "template_swarm", "slot_content", "recipient_fanin", "account_rate",
+                          "shared_artefact"])
         #expect(whole.counters.lateEvents > 0 && whole.counters.evictions > 0 && whole.ages.evictions > 0)
         let swarm = try #require(swarmAt)
         let burst = try #require(burstAt)
@@ -169,6 +181,7 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
             { $0.ages.rememberedFilterBits = 1 << 20 },
             { $0.fanIn.windowSeconds = 7200 },
             { $0.slots.windowSeconds = 3600 },
+            { $0.sharedArtefact.windowSeconds = 3600 },
         ]
         changes.append { $0.miner.maxTemplates = 1 }
         for (i, change) in changes.enumerated() {
@@ -183,6 +196,17 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
         // A higher bound on tracked accounts: the saved first-seen table fits and grows from there.
         other.ages.maxTrackedAccounts = 1000
         _ = try DetectionEngine(configuration: other, restoring: saved)
+        // A rule turned off since the checkpoint is left out, and one turned on starts afresh, as long as the
+        // tables keep their bounds.
+        var fewer = c
+        fewer.swarm.enabled = false
+        let restored = try DetectionEngine(configuration: fewer, restoring: saved)
+        _ = try DetectionEngine(configuration: c, restoring: roundTrip(restored.checkpoint()))
+        // A rule with a share of the budget changes every table's bound when it is turned on or off (the shares
+        // are scaled to the budget): refused, like any other budget change.
+        fewer = c
+        fewer.sharedArtefact.enabled = false
+        #expect(throws: DetectionCheckpointError.self) { try DetectionEngine(configuration: fewer, restoring: saved) }
     }
 
     @Test("Damaged engine snapshots throw instead of trapping")
@@ -205,9 +229,9 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
             o[first] = inner
         }
         let edits: [(inout [String: Any]) -> Void] = [
-            { o in nested(["young"], &o) { $0["next"] = ($0["next"] as! [Int]).map { _ in 12345 } } },
-            { o in nested(["templates"], &o) { $0["keys"] = [UInt64(1)] } },
-            { o in nested(["pairs"], &o) { $0["free"] = [Int32(-5)] } },
+            { o in nested(["tables", "young"], &o) { $0["next"] = ($0["next"] as! [Int]).map { _ in 12345 } } },
+            { o in nested(["tables", "templates"], &o) { $0["keys"] = [UInt64(1)] } },
+            { o in nested(["tables", "pairs"], &o) { $0["free"] = [Int32(-5)] } },
             { o in nested(["ages"], &o) { $0["slotFlags"] = [UInt8](repeating: 1, count: 16) } },
             { o in nested(["ages"], &o) { $0["slotIndices"] = [UInt32(5), UInt32(3)] } },
             { o in nested(["ages"], &o) { $0["slotCount"] = 1 << 40 } },
@@ -230,14 +254,16 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
                 o["lifecycle"] = lifecycle
             },
             { o in
-                var templates = o["templates"] as! [String: Any]
+                var tables = o["tables"] as! [String: Any]
+                var templates = tables["templates"] as! [String: Any]
                 var values = templates["values"] as! [Any]
                 let index = values.firstIndex { $0 is [String: Any] }!
                 var value = values[index] as! [String: Any]
                 value["topSlotCounts"] = [Int64(1), 2, 3, 4, 5, 6, 7, 8, 9]
                 values[index] = value
                 templates["values"] = values
-                o["templates"] = templates
+                tables["templates"] = templates
+                o["tables"] = tables
             },
         ]
         for (i, edit) in edits.enumerated() {

@@ -23,36 +23,38 @@ import Testing
             switch rng.next() % 3 {
             case 0:
                 if let f = found {
-                    table.touch(f, seconds: Int64(step))
+                    table.touch(f, at: Int64(step))
                     order.removeAll { $0 == k }
                     order.append(k)
                 } else if !table.isFull {
-                    let s = EximMessageState(phase: .arrived, queueID: "\(k)")
-                    model[k] = table.insert(Self.key(k), hash: hash, seconds: Int64(step), state: s)
+                    model[k] = table.insert(
+                        EximMessageState(key: Self.key(k), hash: hash, seconds: Int64(step), phase: .arrived, queueID: "\(k)"))
                     order.append(k)
                 }
             case 1:
                 if let f = found {
-                    #expect(table.remove(f).queueID == "\(k)")
+                    #expect(table[f].queueID == "\(k)")
+                    table.remove(f)
                     model[k] = nil
                     order.removeAll { $0 == k }
                 }
             default:
-                if table.head >= 0, let oldest = order.first {
-                    #expect(table[table.head].queueID == "\(oldest)")
+                if let head = table.oldestSlot, let oldest = order.first {
+                    #expect(table[head].queueID == "\(oldest)")
                 }
             }
             #expect(table.count == model.count)
         }
         var drained: [String] = []
-        table.removeAll { drained.append($0.queueID) }
+        table.forEachOldestFirst { drained.append($0.queueID) }
+        table.removeAll()
         #expect(drained == order.map { "\($0)" })
         #expect(table.count == 0)
     }
 
     @Test("Recipient deduplication switches to a set past 32 recipients without losing any")
     func attempted() {
-        var s = EximMessageState(phase: .arrived, queueID: "x")
+        var s = EximMessageState(key: EximMessageKey(), hash: 0, seconds: 0, phase: .arrived, queueID: "x")
         for h in 0..<UInt64(100) {
             let inserted = s.insertAttempted(h &* 0x9E37_79B9)
             #expect(inserted)

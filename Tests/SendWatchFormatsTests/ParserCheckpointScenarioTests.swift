@@ -6,19 +6,19 @@ import Testing
 
 /// Parses `lines[0..<split]`, restarts through an encoded checkpoint, parses the rest and finishes; returns the
 /// events, the restored parser and the checkpoint that crossed the restart.
-private func runWithRestart<P: RestartableParser>(
-    _: P.Type, _ lines: [String], split: Int, configuration: FormatConfiguration = .init(),
+private func runWithRestart<F: FormatComponent>(
+    _: F.Type, _ lines: [String], split: Int, configuration: FormatConfiguration = .init(),
     restoreWith restoreConfiguration: FormatConfiguration? = nil, yearHint: YearHint = .year(2026)
-) throws -> (events: [SendEvent], outcomes: [LineOutcome], parser: P, saved: P.Saved) {
-    var parser = P.make(configuration)
+) throws -> (events: [SendEvent], outcomes: [LineOutcome], parser: F.Parser, saved: F.Parser.Checkpoint) {
+    var parser = F.makeParser(FormatSettings(configuration: configuration))
     parser.beginInput(yearHint: yearHint)
     var events: EventBatch = []
     var outcomes: [LineOutcome] = []
     for line in lines[0..<split] {
         outcomes.append(Array(line.utf8).withUnsafeBytes { parser.parse(line: $0, into: &events) })
     }
-    let saved = try roundTrip(parser.save())
-    parser = try P.restore(restoreConfiguration ?? configuration, saved)
+    let saved = try roundTrip(parser.checkpoint())
+    parser = try F.makeParser(FormatSettings(configuration: restoreConfiguration ?? configuration), restoring: saved)
     for line in lines[split...] {
         outcomes.append(Array(line.utf8).withUnsafeBytes { parser.parse(line: $0, into: &events) })
     }
@@ -43,7 +43,7 @@ struct ParserCheckpointScenarioTests {
     @Test("Postfix: a restart after the cleanup header warning, before any delivery, keeps subject and account",
           arguments: 1...8)
     func postfixHeaderThenRestart(split: Int) throws {
-        let r = try runWithRestart(PostfixParser.self, postfixMessage, split: split)
+        let r = try runWithRestart(PostfixFormat.self, postfixMessage, split: split)
         #expect(r.saved.openMessages == 1)
         #expect(r.outcomes.allSatisfy { $0 == .used })
         #expect(r.events.map(\.recipient) == ["yusuf4@mailbox.test", "ben@mailbox.test"])
@@ -73,7 +73,7 @@ struct ParserCheckpointScenarioTests {
             "Jan  1 00:00:02 mx1 postfix/qmgr[2]: \(qid): removed",
         ]
         for split in 0...lines.count {
-            let r = try runWithRestart(PostfixParser.self, lines, split: split, yearHint: .year(2025))
+            let r = try runWithRestart(PostfixFormat.self, lines, split: split, yearHint: .year(2025))
             let times = r.events.map(\.time.description)
             #expect(times == ["2025-12-31T23:59:59Z", "2026-01-01T00:00:01Z"], "split \(split)")
             #expect(r.parser.counters.incompleteMessages == 0, "split \(split)")
@@ -93,7 +93,7 @@ struct ParserCheckpointScenarioTests {
             "2026-11-29 05:40:47 \(id) => ben@mailbox.test F=<bob@example.net> R=smarthost T=remote_smtp H=127.0.0.1 [127.0.0.1] C=\"250 Ok\"",
             "2026-11-29 05:40:47 \(id) Completed",
         ]
-        let r = try runWithRestart(EximParser.self, lines, split: split)
+        let r = try runWithRestart(EximFormat.self, lines, split: split)
         #expect(r.saved.openMessages == 1)
         #expect(r.events.map(\.recipient) == ["ben@mailbox.test", "ximena@uni.example.edu"])
         #expect(r.events.map(\.status) == [.deferred, .sent])
@@ -117,7 +117,7 @@ struct ParserCheckpointScenarioTests {
             + ["Nov 29 05:00:04 mx1 postfix/cleanup[4]: AAAAA1: message-id=<a@x>"]
             + [delivery("AAAAA1"), delivery("BBBBB2"), delivery("CCCCC3")]
         let r = try runWithRestart(
-            PostfixParser.self, lines, split: 7, restoreWith: FormatConfiguration(maxOpenMessages: 2))
+            PostfixFormat.self, lines, split: 7, restoreWith: FormatConfiguration(maxOpenMessages: 2))
         #expect(r.saved.openMessages == 3)
         #expect(r.outcomes.suffix(3) == [.used, .rejected(.unknownQueueID), .used])
         #expect(r.events.map(\.queueID) == ["AAAAA1", "CCCCC3"])

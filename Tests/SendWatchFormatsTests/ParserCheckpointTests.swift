@@ -4,42 +4,6 @@ import SendWatchFormats
 import SendWatchTesting
 import Testing
 
-/// The three parsers behind one interface for the restart tests.
-protocol RestartableParser: EventParser {
-    associatedtype Saved: Codable & Hashable
-    static func make(_ configuration: FormatConfiguration) -> Self
-    func save() -> Saved
-    static func restore(_ configuration: FormatConfiguration, _ saved: Saved) throws -> Self
-}
-
-extension PostfixParser: RestartableParser {
-    static func make(_ configuration: FormatConfiguration) -> PostfixParser {
-        PostfixParser(configuration: configuration)
-    }
-    func save() -> Checkpoint { checkpoint() }
-    static func restore(_ configuration: FormatConfiguration, _ saved: Checkpoint) throws -> PostfixParser {
-        try PostfixParser(configuration: configuration, restoring: saved)
-    }
-}
-
-extension EximParser: RestartableParser {
-    static func make(_ configuration: FormatConfiguration) -> EximParser { EximParser(configuration: configuration) }
-    func save() -> Checkpoint { checkpoint() }
-    static func restore(_ configuration: FormatConfiguration, _ saved: Checkpoint) throws -> EximParser {
-        try EximParser(configuration: configuration, restoring: saved)
-    }
-}
-
-extension JSONLinesParser: RestartableParser {
-    static func make(_ configuration: FormatConfiguration) -> JSONLinesParser {
-        JSONLinesParser(configuration: configuration)
-    }
-    func save() -> Checkpoint { checkpoint() }
-    static func restore(_ configuration: FormatConfiguration, _ saved: Checkpoint) throws -> JSONLinesParser {
-        try JSONLinesParser(configuration: configuration, restoring: saved)
-    }
-}
-
 /// One input for the restart tests: a fixture or a generated log, with the configuration to parse it with.
 struct RestartCase: Sendable, CustomTestStringConvertible {
     enum Format: Sendable { case postfix, exim, jsonl }
@@ -244,10 +208,10 @@ struct ParserCheckpointTests {
     }
 
     /// One uninterrupted run: events, outcomes and the counters after `finish`.
-    static func uninterrupted<P: RestartableParser>(
-        _: P.Type, _ c: RestartCase, _ lines: [[UInt8]]
+    static func uninterrupted<F: FormatComponent>(
+        _: F.Type, _ c: RestartCase, _ lines: [[UInt8]]
     ) -> (RunResult, ParseCounters) {
-        var parser = P.make(c.configuration)
+        var parser = F.makeParser(FormatSettings(configuration: c.configuration))
         parser.beginInput(yearHint: c.yearHint)
         var result = RunResult()
         for line in lines { feed(&parser, line, into: &result) }
@@ -255,17 +219,17 @@ struct ParserCheckpointTests {
         return (result, parser.counters)
     }
 
-    static func restartEveryLine<P: RestartableParser>(_ type: P.Type, _ c: RestartCase) throws {
+    static func restartEveryLine<F: FormatComponent>(_ type: F.Type, _ c: RestartCase) throws {
         let lines = try c.lines()
         let (expected, expectedCounters) = uninterrupted(type, c, lines)
-        var parser = P.make(c.configuration)
+        var parser = F.makeParser(FormatSettings(configuration: c.configuration))
         parser.beginInput(yearHint: c.yearHint)
         var result = RunResult()
         for line in lines {
-            parser = try P.restore(c.configuration, roundTrip(parser.save()))
+            parser = try F.makeParser(FormatSettings(configuration: c.configuration), restoring: roundTrip(parser.checkpoint()))
             feed(&parser, line, into: &result)
         }
-        parser = try P.restore(c.configuration, roundTrip(parser.save()))
+        parser = try F.makeParser(FormatSettings(configuration: c.configuration), restoring: roundTrip(parser.checkpoint()))
         parser.finish(into: &result.events)
         #expect(!expected.events.isEmpty)
         #expect(result.firstDifference(from: expected) == nil)
@@ -275,19 +239,19 @@ struct ParserCheckpointTests {
     /// For every split point k: the parser after lines [0, k), saved, round-tripped and restored, must save the
     /// same state again and handle the next `horizon` lines exactly like a copy of the uninterrupted parser
     /// (whose caches are warm), ending in the same state. Returns the largest number of open messages saved.
-    static func everySplit<P: RestartableParser>(
-        _ type: P.Type, _ c: RestartCase, horizon: Int, openMessages: (P.Saved) -> Int
+    static func everySplit<F: FormatComponent>(
+        _ type: F.Type, _ c: RestartCase, horizon: Int, openMessages: (F.Parser.Checkpoint) -> Int
     ) throws -> Int {
         let lines = try c.lines()
-        var reference = P.make(c.configuration)
+        var reference = F.makeParser(FormatSettings(configuration: c.configuration))
         reference.beginInput(yearHint: c.yearHint)
         var mismatches: [Int] = []
         var mostOpen = 0
         var scratch = RunResult()
         for k in 0...lines.count {
-            let saved = reference.save()
+            let saved = reference.checkpoint()
             mostOpen = max(mostOpen, openMessages(saved))
-            var restored = try P.restore(c.configuration, roundTrip(saved))
+            var restored = try F.makeParser(FormatSettings(configuration: c.configuration), restoring: roundTrip(saved))
             var continued = reference
             var a = RunResult()
             var b = RunResult()
@@ -296,7 +260,7 @@ struct ParserCheckpointTests {
                 feed(&restored, line, into: &b)
             }
             let again = try roundTrip(saved)
-            if restored.save() != continued.save() || a != b || again != saved {
+            if restored.checkpoint() != continued.checkpoint() || a != b || again != saved {
                 mismatches.append(k)
             }
             if k < lines.count { feed(&reference, lines[k], into: &scratch) }
@@ -308,18 +272,18 @@ struct ParserCheckpointTests {
 
     /// Split points picked by a fixed linear congruential generator, each followed by the whole rest and
     /// `finish`.
-    static func randomSplits<P: RestartableParser>(_ type: P.Type, _ c: RestartCase, count: Int) throws {
+    static func randomSplits<F: FormatComponent>(_ type: F.Type, _ c: RestartCase, count: Int) throws {
         let lines = try c.lines()
         let (expected, expectedCounters) = uninterrupted(type, c, lines)
         var state: UInt64 = 0x5EED_0F_C4EC4
         for _ in 0..<count {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             let k = Int((state >> 33) % UInt64(lines.count + 1))
-            var parser = P.make(c.configuration)
+            var parser = F.makeParser(FormatSettings(configuration: c.configuration))
             parser.beginInput(yearHint: c.yearHint)
             var result = RunResult()
             for line in lines[0..<k] { feed(&parser, line, into: &result) }
-            parser = try P.restore(c.configuration, roundTrip(parser.save()))
+            parser = try F.makeParser(FormatSettings(configuration: c.configuration), restoring: roundTrip(parser.checkpoint()))
             for line in lines[k...] { feed(&parser, line, into: &result) }
             parser.finish(into: &result.events)
             #expect(result.firstDifference(from: expected) == nil, "split at line \(k)")
@@ -331,9 +295,9 @@ struct ParserCheckpointTests {
           arguments: RestartCase.all)
     func restartBeforeEveryLine(c: RestartCase) throws {
         switch c.format {
-        case .postfix: try Self.restartEveryLine(PostfixParser.self, c)
-        case .exim: try Self.restartEveryLine(EximParser.self, c)
-        case .jsonl: try Self.restartEveryLine(JSONLinesParser.self, c)
+        case .postfix: try Self.restartEveryLine(PostfixFormat.self, c)
+        case .exim: try Self.restartEveryLine(EximFormat.self, c)
+        case .jsonl: try Self.restartEveryLine(JSONLinesFormat.self, c)
         }
     }
 
@@ -342,22 +306,22 @@ struct ParserCheckpointTests {
     func everySplitPoint(c: RestartCase) throws {
         switch c.format {
         case .postfix:
-            let open = try Self.everySplit(PostfixParser.self, c, horizon: 48) { $0.openMessages }
+            let open = try Self.everySplit(PostfixFormat.self, c, horizon: 48) { $0.openMessages }
             #expect(open > 0, "some split point must fall inside a message")
         case .exim:
-            let open = try Self.everySplit(EximParser.self, c, horizon: 48) { $0.openMessages }
+            let open = try Self.everySplit(EximFormat.self, c, horizon: 48) { $0.openMessages }
             #expect(open > 0, "some split point must fall inside a message")
         case .jsonl:
-            _ = try Self.everySplit(JSONLinesParser.self, c, horizon: 48) { _ in 0 }
+            _ = try Self.everySplit(JSONLinesFormat.self, c, horizon: 48) { _ in 0 }
         }
     }
 
     @Test("One restart at random split points, then the rest and finish", arguments: RestartCase.all)
     func randomSplitPoints(c: RestartCase) throws {
         switch c.format {
-        case .postfix: try Self.randomSplits(PostfixParser.self, c, count: 12)
-        case .exim: try Self.randomSplits(EximParser.self, c, count: 12)
-        case .jsonl: try Self.randomSplits(JSONLinesParser.self, c, count: 12)
+        case .postfix: try Self.randomSplits(PostfixFormat.self, c, count: 12)
+        case .exim: try Self.randomSplits(EximFormat.self, c, count: 12)
+        case .jsonl: try Self.randomSplits(JSONLinesFormat.self, c, count: 12)
         }
     }
 }

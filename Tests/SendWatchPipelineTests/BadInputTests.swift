@@ -1,4 +1,5 @@
 import Foundation
+import SendWatchAlerts
 import SendWatchCore
 import SendWatchFormats
 import SendWatchPipeline
@@ -26,6 +27,8 @@ import Testing
             raw(Array(#"{"ts":"2026-11-29T05:00:00Z","account":"a","to":"r@example.org","subject":"Bad "#.utf8) + [0xFF, 0xC3] + Array(#"\u0001\"","x":1}"#.utf8))
             line(#"{"ts":"2026-11-29T05:00:00Z","account":"a","to":"r@example.org","subject":"\ud800 lone"}"#)
             line(String(repeating: "[", count: 10_000))
+        default:
+            Issue.record("no hostile lines for the format \(format)")
         }
         // Binary garbage and a 1 MB line, for every format.
         var rng = UInt64(0x9E37_79B9_7F4A_7C15)

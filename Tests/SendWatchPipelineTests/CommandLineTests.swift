@@ -145,6 +145,20 @@ struct CommandLine {
         }
     }
 
+    @Test("replay and events exit 2 naming the output and its errno when it cannot be written (full disk)")
+    func unwritableOutput() throws {
+        guard FileManager.default.fileExists(atPath: "/dev/full") else { return }
+        let path = TestPaths.dataset("mixed-s13.jsonl.log.zst")
+        for command in ["replay", "events"] {
+            for threads in [[], ["--single-thread"]] {
+                let r = try CommandLine.run([command, "--output", "/dev/full"] + threads + [path])
+                #expect(r.status == 2, "\(command) \(threads)")
+                #expect(r.stderr.contains("output /dev/full: cannot write (No space left on device, errno 28)"))
+                #expect(r.stderr.contains("events"), "the summary is still printed")
+            }
+        }
+    }
+
     @Test("replay writes the same alerts and summary with and without --single-thread")
     func replayThreads() throws {
         for name in ["mixed-s11.postfix.log.zst", "mixed-s12.exim.log.zst"] {

@@ -1,4 +1,5 @@
 import Foundation
+import SendWatchAlerts
 import SendWatchCore
 import SendWatchDetect
 import SendWatchFormats
@@ -51,7 +52,12 @@ import Testing
         ("input: {max_line_bytes: ten}", "input.max_line_bytes: expected an integer"),
         ("input: {max_line_bytes: 0}", "input.max_line_bytes: expected an integer"),
         ("input: {timezone: Mars/Olympus}", "input.timezone: 'Mars/Olympus'"),
-        ("input: {year: 1970}", "input.year: 1970 is before 1990"),
+        ("input: {year: 1970}", "input.year: expected an integer from 1990 to 2200, or null, got '1970'"),
+        ("detect: {max_alert_accounts: 4097}", "detect.max_alert_accounts: expected an integer from 1 to 4096"),
+        ("detect: {warmup: 99999999999s}", "detect.warmup: expected a duration like 30m, 6h or 7d from 0s to 3650d"),
+        ("rules: {template_swarm: {windw: 1h}}", "rules.template_swarm.windw: unknown key"),
+        ("rules: {no_such_rule: {enabled: true}}", "rules.no_such_rule: unknown key"),
+        ("rules: {slot_content: {enabled: maybe}}", "rules.slot_content.enabled: expected true or false, got 'maybe'"),
         ("messages: {open_timeout: soon}", "messages.open_timeout: expected a duration"),
         ("accounts: {account_header: 'X Account'}", "accounts.account_header: 'X Account' is not a header field name"),
         ("jsonl: {fields: {tenant: x}}", "jsonl.fields.tenant: unknown key"),
@@ -99,37 +105,95 @@ import Testing
 }
 
 @Suite struct DocumentationTests {
-    @Test("The README's configuration block is exactly what 'config defaults' prints")
-    func readmeDefaults() throws {
-        let readme = try String(contentsOf: TestPaths.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        let section = try #require(readme.range(of: "## Configuration"))
-        let after = readme[section.upperBound...]
-        let open = try #require(after.range(of: "```yaml\n"))
-        let close = try #require(after[open.upperBound...].range(of: "```"))
-        #expect(String(after[open.upperBound..<close.lowerBound]) == Configuration.defaultsYAML)
+    @Test("The configuration reference in docs/configuration.md is exactly what 'config defaults --markdown' prints")
+    func referenceDefaults() throws {
+        let url = TestPaths.repositoryRoot.appendingPathComponent("docs/configuration.md")
+        let doc = try String(contentsOf: url, encoding: .utf8)
+        let open = try #require(doc.range(of: "<!-- BEGIN GENERATED CONFIG -->\n"))
+        let close = try #require(doc[open.upperBound...].range(of: "<!-- END GENERATED CONFIG -->"))
+        #expect(String(doc[open.upperBound..<close.lowerBound]) == Configuration.defaultsMarkdown)
+    }
+
+    @Test("Every key is documented, with a default that loads back unchanged")
+    func everyKeyDeclared() throws {
+        let defaults = Configuration()
+        for (name, key) in Configuration.schema.allKeys {
+            #expect(!key.doc.isEmpty, "\(name) has no doc")
+            var c = Configuration()
+            let text = key.text(of: defaults)
+            #expect(key.apply(text == "null" ? .null : .text(text), to: &c) == nil, "\(name): default '\(text)'")
+            #expect(key.text(of: c) == text, "\(name)")
+        }
     }
 }
 
+/// A replay with every key at one end of its range, or with each rule on: no accepted value may trap.
 @Suite struct ExtremeConfigurationTests {
-    @Test("Every accepted extreme value runs a replay without trapping", arguments: [
-        "detect: {warmup: 0, new_account_age: 1s, allowed_lateness: 0, memory_budget_mb: 1, max_tracked_accounts: 1, max_alert_accounts: 1000}",
-        "detect: {warmup: 10w, new_account_age: 520w, allowed_lateness: 520w}",
-        "alerts: {cooldown: 1s, min_update_interval: 0, growth_factor: 1.01, max_open: 1}",
-        "templates: {max_templates: 1, similarity: 0.05, max_tokens: 1, max_candidates: 1, max_postings_per_token: 1, cache_size: 1, max_slot_bytes: 1}".replacingOccurrences(of: "max_tokens: 1,", with: "max_tokens: 2,"),
-        "templates: {similarity: 1, max_tokens: 1024, cache_size: 100000000}",
-        "messages: {max_open: 1, open_timeout: 1s}",
-        "input: {max_line_bytes: 1}",
-        "rules: {young_account_burst: {window: 1s, min_recipients: 1, long_window: 7s, long_min_recipients: 1}, template_swarm: {window: 3s, min_young_accounts: 1, baseline_factor: 0, baseline_sigmas: 0, baseline_half_life_windows: 0.1, min_template_share: 0}, slot_content: {window: 1s, min_young_accounts: 1, min_score: 0.5}, recipient_fanin: {window: 1s, min_young_accounts_per_recipient: 1, min_young_accounts_per_domain: 1}, account_rate: {enabled: true, window: 1s, limit: 1}}",
-    ])
-    func extremes(yaml: String) throws {
+    /// Every key at its least value; at its greatest; or at its least with every rule on and the input keys at
+    /// their defaults (at the least line length no line is kept, so the first case reaches no rule).
+    enum End: String, CaseIterable { case minimum, maximum, minimumWithRulesOn }
+
+    /// The configuration text with every key that has a range at `end`.
+    static func yaml(_ end: End) -> String {
+        var lines: [String] = []
+        var previous: [String] = []
+        for section in Configuration.schema.sections {
+            var common = 0
+            while common < min(previous.count, section.path.count) && previous[common] == section.path[common] { common += 1 }
+            for depth in common..<section.path.count {
+                lines.append(String(repeating: "  ", count: depth) + section.path[depth] + ":")
+            }
+            for key in section.keys where key.extremes.count == 2 && !(end == .minimumWithRulesOn && section.path == ["input"]) {
+                var value = key.extremes[end == .maximum ? 1 : 0]
+                if end == .minimumWithRulesOn && key.accepted == "true or false" { value = "true" }
+                lines.append(String(repeating: "  ", count: section.path.count) + key.name + ": " + value)
+            }
+            previous = section.path
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    @Test("Every key at its minimum, and separately at its maximum, runs a replay to the end", arguments: End.allCases)
+    func extremes(end: End) throws {
+        let yaml = Self.yaml(end)
         let configuration = try Configuration.load(yaml: yaml)
+        if end != .minimumWithRulesOn {
+            // Every key with a range is set.
+            let ranged = Configuration.schema.allKeys.filter { $0.key.extremes.count == 2 }
+            #expect(yaml.split(separator: "\n").count(where: { !$0.hasSuffix(":") }) == ranged.count)
+        }
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let writer = try OutputWriter.appending(path: dir.appendingPathComponent("a.jsonl").path).get()
         var sink = DetectionSink(engine: DetectionEngine(configuration: configuration.detection), output: writer)
-        let summary = EventsRun(configuration: configuration).run(
-            paths: [TestPaths.dataset("mixed-s13.jsonl.log.zst")], sink: &sink) { _ in }
+        for dataset in ["mixed-s13.jsonl.log.zst", "real-postfix-3.7.postfix.log.zst", "real-exim-4.96.exim.log.zst"] {
+            let summary = EventsRun(configuration: configuration).run(
+                paths: [TestPaths.dataset(dataset)], sink: &sink) { _ in }
+            #expect(summary.failures.isEmpty)
+        }
         sink.finish()
-        #expect(summary.failures.isEmpty)
+    }
+}
+
+/// `config check` and start-up read a file through the same declarations, so they accept the same files.
+@Suite struct ConfigurationAgreementTests {
+    @Test("A value out of range is refused by config check and by replay alike; every key at its maximum runs the CLI")
+    func agree() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bad = dir.appendingPathComponent("bad.yaml")
+        try Data("detect: {max_alert_accounts: 5000}\n".utf8).write(to: bad)
+        let check = try CommandLine.run(["config", "check", bad.path])
+        #expect(check.status == 1)
+        #expect(check.stderr.contains("detect.max_alert_accounts: expected an integer from 1 to 4096"))
+        let replay = try CommandLine.run(["replay", "--config", bad.path, TestPaths.dataset("notify-sample.jsonl.log.zst")])
+        #expect(replay.status == 64)
+        #expect(replay.stderr.contains("detect.max_alert_accounts"))
+
+        let max = dir.appendingPathComponent("max.yaml")
+        try Data(ExtremeConfigurationTests.yaml(.maximum).utf8).write(to: max)
+        #expect(try CommandLine.run(["config", "check", max.path]).status == 0)
+        let run = try CommandLine.run(["replay", "--config", max.path, TestPaths.dataset("real-exim-4.96.exim.log.zst")])
+        #expect(run.status == 0, "\(run.stderr)")
     }
 }

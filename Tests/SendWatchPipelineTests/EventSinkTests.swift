@@ -1,4 +1,5 @@
 import Foundation
+import SendWatchAlerts
 import SendWatchCore
 import SendWatchPipeline
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import SendWatchAlerts
 import SendWatchDetect
 import SendWatchEval
 import SendWatchPipeline

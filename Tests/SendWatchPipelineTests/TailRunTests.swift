@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SendWatchAlerts
 import SendWatchCore
 import SendWatchDetect
 import SendWatchIngest
@@ -155,7 +156,8 @@ struct TailRunTests {
         #expect {
             _ = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
         } throws: { error in
-            "\(error)".contains("CRC") && "\(error)".contains("move the file away")
+            (error as? TailError)?.code == .checkpointDamaged
+                && "\(error)".contains("CRC") && "\(error)".contains("move the file away")
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == Data(bytes))
 
@@ -164,14 +166,14 @@ struct TailRunTests {
         #expect {
             _ = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
         } throws: { error in
-            "\(error)".contains("state format 99")
+            (error as? TailError)?.code == .checkpointIncompatible && "\(error)".contains("state format 99")
         }
     }
 
     @Test("A full alert journal forces a checkpoint before any interval is due")
     func journalBound() throws {
         var counts: [Int] = []
-        for bound in [AlertDelivery.maxJournalEntries, 5] {
+        for bound in [ExactlyOnceSink.maxJournalEntries, 5] {
             let dir = try TestPaths.makeTemporaryDirectory()
             defer { try? FileManager.default.removeItem(at: dir) }
             let log = dir.appendingPathComponent("mail.log").path
@@ -379,7 +381,10 @@ struct TailFailureTests {
 
         let run = try TailRun(configuration: TailTestData.configuration, options: options(dir, output: "/dev/full"), logger: logger)
         run.abandonRetry = { true }
-        #expect(throws: TailError.self) { try catchUp(run) }
+        let failure = try #require(throws: TailError.self) { try catchUp(run) }
+        #expect(failure.code == .outputFailed)
+        #expect(failure.underlyingErrno == ENOSPC)
+        #expect(failure.path == "/dev/full")
         #expect(throws: TailError.self) { try run.drain(now: 2e6) }
         #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == before, "checkpoint not advanced")
 
@@ -391,6 +396,30 @@ struct TailFailureTests {
         let reference = try TailTestData.replayLines(all, in: dir)
         #expect(Set(written).count == written.count)
         #expect(TailTestData.ids(written, action: "create") == TailTestData.ids(reference, action: "create"))
+    }
+
+    @Test("A reader that went away (EPIPE) stops the run at once, with the output's code and errno, unretried")
+    func brokenPipe() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("mail.log").path
+        try TailTestData.lines.joined().write(toFile: log, atomically: false, encoding: .utf8)
+        let sink = MemoryAlertSink()
+        sink.failing = EPIPE
+        let run = try TailRun(
+            configuration: TailTestData.configuration, options: options(dir, output: "unused"), output: sink,
+            logger: logger)
+        var asked = false
+        run.abandonRetry = {
+            asked = true
+            return true
+        }
+        let error = try #require(throws: TailError.self) { try catchUp(run) }
+        #expect(error.code == .outputFailed)
+        #expect(error.underlyingErrno == EPIPE)
+        #expect(error.path == "memory")
+        #expect(!asked, "a closed pipe is not retried")
+        #expect(sink.delivered.isEmpty)
     }
 
     @Test("A checkpoint that cannot be written (full disk) is an error, and the previous one stays intact")
@@ -411,7 +440,7 @@ struct TailFailureTests {
         #expect {
             try run.checkpoint()
         } throws: { error in
-            "\(error)".contains("No space left on device")
+            (error as? TailError)?.code == .checkpointFailed && "\(error)".contains("No space left on device")
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == before)
         #expect(!FileManager.default.fileExists(atPath: checkpoint + ".tmp"))
@@ -478,7 +507,8 @@ struct TailStreamTests {
         #expect {
             _ = try TailRun(configuration: changed, options: o, logger: logger)
         } throws: { error in
-            "\(error)".contains("does not fit the configuration")
+            (error as? TailError)?.code == .checkpointIncompatible
+                && "\(error)".contains("does not fit the configuration")
         }
         // The unchanged configuration still resumes.
         _ = try TailRun(configuration: TailTestData.configuration, options: o, logger: logger)

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import SendWatchAlerts
 import SendWatchCore
 import SendWatchDetect
 import SendWatchFormats

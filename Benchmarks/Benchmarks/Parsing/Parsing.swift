@@ -1,5 +1,6 @@
 import Benchmark
 import Foundation
+import SendWatchAlerts
 import SendWatchCore
 import SendWatchDetect
 import SendWatchFormats
@@ -230,15 +231,16 @@ let benchmarks: @Sendable () -> Void = {
         guard case .success(let output) = OutputWriter.appending(path: "/dev/null") else { fatalError("/dev/null") }
         let detection = DetectionSink(engine: DetectionEngine(configuration: configuration.detection), output: output)
         let run = EventsRun(configuration: configuration)
-        var sink: DetectionSink
+        // Each branch finishes its own sink: the one handed to the detection thread comes back from `finish()`.
         if threads == 1 {
-            sink = detection
+            var sink = detection
             _ = run.run(paths: [labelled], sink: &sink, prefetch: .off) { _ in }
-        } else {
-            var threaded = ThreadedSink(detection)
-            _ = run.run(paths: [labelled], sink: &threaded, prefetch: .thread) { _ in }
-            sink = threaded.finish()
+            sink.finish()
+            return sink.alertsWritten
         }
+        var threaded = ThreadedSink(detection)
+        _ = run.run(paths: [labelled], sink: &threaded, prefetch: .thread) { _ in }
+        var sink = threaded.finish()
         sink.finish()
         return sink.alertsWritten
     }

@@ -199,9 +199,45 @@ enum SavedChecks {
         }
     }
 
+    /// Throws unless each column (a field's string indices, one per message) has `count` entries that refer into
+    /// a table of `tableCount` strings (or are -1, `nil`).
+    static func stringColumns(
+        _ columns: KeyValuePairs<String, [Int32]>, count: Int, tableCount: Int, _ path: [any CodingKey]
+    ) throws {
+        for (name, indices) in columns {
+            try length(indices, count, name, path)
+            try stringIndices(indices, tableCount: tableCount, name, path)
+        }
+    }
+
+    /// Throws unless every saved id has the shape `isValid` accepts (a `kind`, e.g. "Postfix queue id").
+    static func ids(
+        _ ids: [String], _ kind: String, _ path: [any CodingKey],
+        isValid: (UnsafeRawBufferPointer, Range<Int>) -> Bool
+    ) throws {
+        for id in ids {
+            let valid = Array(id.utf8).withUnsafeBytes { isValid($0, 0..<$0.count) }
+            guard valid else { throw checkpointCorrupted("'\(id.prefix(64))' is not \(kind)", path) }
+        }
+    }
+
     /// The string at `index` of `table`, or `nil` for -1 (indices were checked when decoding).
     static func string(_ table: [String], _ index: Int32) -> String? {
         index >= 0 && Int(index) < table.count ? table[Int(index)] : nil
+    }
+}
+
+/// Reads the per-message parts of a list saved flat (the recipient hashes of all messages, message after
+/// message, with one count per message), in message order. The counts were checked when decoding
+/// (``SavedChecks/counts(_:maxEach:total:_:_:)``); a part never reaches past the list's end.
+struct SavedListCursor {
+    private var next = 0
+
+    /// The next message's `count` values of `list`.
+    mutating func take<T>(_ count: Int32, of list: [T]) -> ArraySlice<T> {
+        let end = min(list.count, next + Int(max(0, count)))
+        defer { next = end }
+        return list[next..<end]
     }
 }
 

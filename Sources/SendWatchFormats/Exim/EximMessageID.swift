@@ -35,6 +35,9 @@ struct EximMessageKey: Hashable, Sendable {
     var w1: UInt64 = 0
     var w2: UInt64 = 0
 
+    /// The empty key (of a free table slot).
+    init() {}
+
     /// Packs `p[range]`; bytes past the 24th are ignored (ids are validated to 16 or 23 bytes before this).
     init(_ p: UnsafeRawBufferPointer, _ range: Range<Int>) {
         var k = 0

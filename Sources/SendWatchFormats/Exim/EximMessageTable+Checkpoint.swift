@@ -45,13 +45,9 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
         lastSeenSeconds.reserveCapacity(n)
         phases.reserveCapacity(n)
         attemptedCounts.reserveCapacity(n)
-        var index = table.head
-        // The list holds `count` entries; the bound only guards against a loop should the links ever be wrong.
-        var left = n
-        while index >= 0 && left > 0, Int(index) < table.entries.count, let entry = table.entries[Int(index)] {
-            let s = entry.state
+        table.forEachOldestFirst { s in
             messageIDs.append(s.queueID)
-            lastSeenSeconds.append(entry.lastSeenSeconds)
+            lastSeenSeconds.append(s.lastTouched)
             phases.append(s.phase.rawValue)
             accountHeader.append(strings.index(s.accountHeader))
             template.append(strings.index(s.template))
@@ -68,8 +64,6 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
                 attemptedCounts.append(Int32(clamping: s.attempted.count))
                 attempted.append(contentsOf: s.attempted)
             }
-            index = entry.next
-            left -= 1
         }
         self.strings = strings.strings
     }
@@ -103,15 +97,11 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
         try SavedChecks.length(lastSeenSeconds, n, "lastSeenSeconds", path)
         try SavedChecks.length(phases, n, "phases", path)
         try SavedChecks.length(attemptedCounts, n, "attemptedCounts", path)
-        let fields: [(String, [Int32])] = [
-            ("accountHeader", accountHeader), ("template", template), ("authenticated", authenticated),
-            ("localUser", localUser), ("subject", subject), ("messageIDHeader", messageIDHeader),
-            ("clientIP", clientIP),
-        ]
-        for (name, indices) in fields {
-            try SavedChecks.length(indices, n, name, path)
-            try SavedChecks.stringIndices(indices, tableCount: strings.count, name, path)
-        }
+        try SavedChecks.stringColumns(
+            [
+                "accountHeader": accountHeader, "template": template, "authenticated": authenticated,
+                "localUser": localUser, "subject": subject, "messageIDHeader": messageIDHeader, "clientIP": clientIP,
+            ], count: n, tableCount: strings.count, path)
         try SavedChecks.length(sender, n, "sender", path)
         try SavedChecks.stringIndices(sender, tableCount: strings.count, "sender", allowNil: false, path)
         try SavedChecks.counts(
@@ -119,24 +109,21 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
         for p in phases where EximMessageState.Phase(rawValue: p) == nil {
             throw checkpointCorrupted("unknown message phase \(p)", path)
         }
-        for id in messageIDs {
-            let valid = Array(id.utf8).withUnsafeBytes { EximMessageID.isMessageID($0, 0..<$0.count) }
-            guard valid else { throw checkpointCorrupted("'\(id.prefix(64))' is not an Exim message id", path) }
-        }
+        try SavedChecks.ids(messageIDs, "an Exim message id", path, isValid: EximMessageID.isMessageID)
     }
 
-    /// The messages in saved order as (key, hash, last seen, state). The arrays were checked when decoding (a
-    /// value made by `init(_:)` is consistent by construction).
-    func forEachMessage(
-        _ body: (EximMessageKey, UInt64, Int64, EximMessageState) throws -> Void
-    ) rethrows {
-        var next = 0
+    /// The messages in saved order. The arrays were checked when decoding (a value made by `init(_:)` is
+    /// consistent by construction).
+    func forEachMessage(_ body: (EximMessageState) throws -> Void) rethrows {
+        var lists = SavedListCursor()
         for k in 0..<count {
             let id = messageIDs[k]
             let (key, hash) = Array(id.utf8).withUnsafeBytes { p in
                 (EximMessageKey(p, 0..<p.count), Bytes.hash(p, 0..<p.count))
             }
-            var s = EximMessageState(phase: EximMessageState.Phase(rawValue: phases[k]) ?? .pending, queueID: id)
+            var s = EximMessageState(
+                key: key, hash: hash, seconds: lastSeenSeconds[k],
+                phase: EximMessageState.Phase(rawValue: phases[k]) ?? .pending, queueID: id)
             s.accountHeader = SavedChecks.string(strings, accountHeader[k])
             s.template = SavedChecks.string(strings, template[k])
             s.authenticated = SavedChecks.string(strings, authenticated[k])
@@ -145,16 +132,14 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
             s.subject = SavedChecks.string(strings, subject[k])
             s.messageID = SavedChecks.string(strings, messageIDHeader[k])
             s.clientIP = SavedChecks.string(strings, clientIP[k])
-            let end = min(attempted.count, next + Int(max(0, attemptedCounts[k])))
-            let hashes = attempted[next..<end]
-            next = end
+            let hashes = lists.take(attemptedCounts[k], of: attempted)
             // The table switches to a set after 32 recipients; the same bound decides the form here.
             if hashes.count > EximMessageState.maxAttemptedInArray {
                 s.attemptedLarge = Set(hashes)
             } else {
                 s.attempted = Array(hashes)
             }
-            try body(key, hash, lastSeenSeconds[k], s)
+            try body(s)
         }
     }
 }

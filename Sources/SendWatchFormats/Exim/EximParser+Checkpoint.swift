@@ -64,16 +64,16 @@ extension EximParser {
         self.init(configuration: configuration)
         counters = checkpoint.counters.counters
         syslog.years = YearResolver(restoring: checkpoint.years)
-        try checkpoint.messages.forEachMessage { key, hash, seconds, state in
-            guard table.find(key, hash: hash) == nil else {
+        try checkpoint.messages.forEachMessage { state in
+            guard table.find(state.key, hash: state.hash) == nil else {
                 throw checkpointCorrupted("message id \(state.queueID) is saved twice")
             }
-            if table.isFull, table.head >= 0, table.remove(table.head).countsAsIncomplete {
+            if table.isFull, let oldest = table.oldestSlot, drop(oldest) {
                 counters.incompleteMessages += 1
                 counters.evictedMessages += 1
             }
             // Inserting oldest first rebuilds the saved touch order.
-            _ = table.insert(key, hash: hash, seconds: seconds, state: state)
+            _ = table.insert(state)
         }
     }
 }

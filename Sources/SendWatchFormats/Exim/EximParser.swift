@@ -113,9 +113,10 @@ public struct EximParser: EventParser, Sendable {
     /// at delivery lines only.
     public mutating func finish(into events: inout EventBatch) {
         var incomplete = 0
-        table.removeAll { state in
+        table.forEachOldestFirst { state in
             if state.countsAsIncomplete { incomplete += 1 }
         }
+        table.removeAll()
         counters.incompleteMessages += incomplete
     }
 
@@ -261,9 +262,15 @@ public struct EximParser: EventParser, Sendable {
     private mutating func expire(nowSeconds: Int64) {
         let (limit, overflow) = nowSeconds.subtractingReportingOverflow(configuration.openMessageTimeoutSeconds)
         guard !overflow else { return }
-        while table.head >= 0, table.lastSeenSeconds(table.head) < limit {
-            if table.remove(table.head).countsAsIncomplete { counters.incompleteMessages += 1 }
+        while let oldest = table.oldestSlot, table[oldest].lastTouched < limit {
+            if drop(oldest) { counters.incompleteMessages += 1 }
         }
+    }
+
+    /// Removes a message; returns whether it counts as incomplete (it had arrived).
+    mutating func drop(_ slot: Int32) -> Bool {
+        defer { table.remove(slot) }
+        return table[slot].countsAsIncomplete
     }
 
     /// Inserts a new message, evicting the least recently touched one when the table is full.
@@ -271,14 +278,14 @@ public struct EximParser: EventParser, Sendable {
         _ p: UnsafeRawBufferPointer, id: Range<Int>, key: EximMessageKey, hash: UInt64, phase: EximMessageState.Phase,
         seconds: Int64
     ) -> Int32 {
-        if table.isFull, table.head >= 0 {
-            if table.remove(table.head).countsAsIncomplete {
+        if table.isFull, let oldest = table.oldestSlot {
+            if drop(oldest) {
                 counters.incompleteMessages += 1
                 counters.evictedMessages += 1
             }
         }
-        let state = EximMessageState(phase: phase, queueID: Bytes.string(p, id))
-        return table.insert(key, hash: hash, seconds: seconds, state: state)
+        return table.insert(
+            EximMessageState(key: key, hash: hash, seconds: seconds, phase: phase, queueID: Bytes.string(p, id)))
     }
 
     // MARK: - Arrival
@@ -299,11 +306,11 @@ public struct EximParser: EventParser, Sendable {
         var index = table.find(key, hash: hash)
         if let existing = index, table[existing].phase != .pending {
             // The id arrives again (a replayed log, or ids reused after a long time): start over.
-            if table.remove(existing).countsAsIncomplete { counters.incompleteMessages += 1 }
+            if drop(existing) { counters.incompleteMessages += 1 }
             index = nil
         }
         let idx = index ?? insert(p, id: id, key: key, hash: hash, phase: .pending, seconds: seconds)
-        table.touch(idx, seconds: seconds)
+        table.touch(idx, at: seconds)
 
         if Bytes.equals("<>", in: p, senderRange) || fields.hasReference {
             table[idx].phase = .notice
@@ -344,7 +351,7 @@ public struct EximParser: EventParser, Sendable {
         let idx: Int32
         if let found = table.find(key, hash: hash) {
             idx = found
-            table.touch(idx, seconds: seconds)
+            table.touch(idx, at: seconds)
             switch table[idx].phase {
             case .notice:
                 return .ignored
@@ -420,7 +427,7 @@ public struct EximParser: EventParser, Sendable {
         }
         if Bytes.hasPrefix("removed by ", in: p, at: start) {
             guard let idx = found else { return .ignored }
-            if table.remove(idx).countsAsIncomplete { counters.incompleteMessages += 1 }
+            if drop(idx) { counters.incompleteMessages += 1 }
             return .used
         }
         // `Header-Name: value` from an ACL logwrite.
@@ -437,13 +444,13 @@ public struct EximParser: EventParser, Sendable {
                     idx = f
                     if table[f].phase != .pending {
                         // A header line always precedes its arrival: this one starts a new message.
-                        if table.remove(f).countsAsIncomplete { counters.incompleteMessages += 1 }
+                        if drop(f) { counters.incompleteMessages += 1 }
                         idx = insert(p, id: id, key: key, hash: hash, phase: .pending, seconds: seconds)
                     }
                 } else {
                     idx = insert(p, id: id, key: key, hash: hash, phase: .pending, seconds: seconds)
                 }
-                table.touch(idx, seconds: seconds)
+                table.touch(idx, at: seconds)
                 if isAccount {
                     if table[idx].accountHeader == nil { table[idx].accountHeader = Bytes.string(p, value) }
                 } else if table[idx].template == nil {
@@ -453,7 +460,7 @@ public struct EximParser: EventParser, Sendable {
             }
         }
         // cancelled by, Frozen, Message is frozen, host errors, ...: the message is still open.
-        if let idx = found { table.touch(idx, seconds: seconds) }
+        if let idx = found { table.touch(idx, at: seconds) }
         return .ignored
     }
 

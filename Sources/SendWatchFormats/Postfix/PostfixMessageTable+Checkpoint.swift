@@ -52,11 +52,7 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
         lastTouched.reserveCapacity(n)
         flags.reserveCapacity(n)
         attemptedCounts.reserveCapacity(n)
-        var slot = table.oldestSlot ?? -1
-        // The list holds `count` slots; the bound only guards against a loop should the links ever be wrong.
-        var left = n
-        while slot >= 0 && left > 0 {
-            let m = table[slot]
+        table.forEachOldestFirst { m in
             queueIDs.append(m.id.text)
             lastTouched.append(m.lastTouched.microseconds)
             var f: UInt8 = 0
@@ -79,8 +75,6 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
             if remembered > PostfixMessage.inlineRecipients {
                 attempted.append(contentsOf: m.moreAttempted.prefix(remembered - PostfixMessage.inlineRecipients))
             }
-            slot = m.newer
-            left -= 1
         }
         self.strings = strings.strings
     }
@@ -114,30 +108,24 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
         try SavedChecks.length(lastTouched, n, "lastTouched", path)
         try SavedChecks.length(flags, n, "flags", path)
         try SavedChecks.length(attemptedCounts, n, "attemptedCounts", path)
-        let fields: [(String, [Int32])] = [
-            ("clientIP", clientIP), ("saslUser", saslUser), ("localUser", localUser), ("sender", sender),
-            ("messageID", messageID), ("subject", subject), ("account", account), ("template", template),
-        ]
-        for (name, indices) in fields {
-            try SavedChecks.length(indices, n, name, path)
-            try SavedChecks.stringIndices(indices, tableCount: strings.count, name, path)
-        }
+        try SavedChecks.stringColumns(
+            [
+                "clientIP": clientIP, "saslUser": saslUser, "localUser": localUser, "sender": sender,
+                "messageID": messageID, "subject": subject, "account": account, "template": template,
+            ], count: n, tableCount: strings.count, path)
         try SavedChecks.counts(
             attemptedCounts, maxEach: PostfixParser.maxRememberedRecipients, total: attempted.count,
             "attemptedCounts", path)
         for f in flags where f & ~Self.allFlags != 0 {
             throw checkpointCorrupted("unknown message flags \(f)", path)
         }
-        for id in queueIDs {
-            let valid = Array(id.utf8).withUnsafeBytes { PostfixLine.isQueueID($0, 0..<$0.count) }
-            guard valid else { throw checkpointCorrupted("'\(id.prefix(64))' is not a Postfix queue id", path) }
-        }
+        try SavedChecks.ids(queueIDs, "a Postfix queue id", path, isValid: PostfixLine.isQueueID)
     }
 
     /// The messages in saved order, each with its remembered recipients. The arrays were checked when
     /// decoding (a value made by `init(_:)` is consistent by construction).
     func forEachMessage(_ body: (PostfixMessage) throws -> Void) rethrows {
-        var next = 0
+        var hashes = SavedListCursor()
         for k in 0..<count {
             let id = Array(queueIDs[k].utf8).withUnsafeBytes { PostfixQueueID($0, 0..<$0.count) }
             var m = PostfixMessage(id: id, time: EventTime(microseconds: lastTouched[k]))
@@ -153,11 +141,7 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
             m.subject = SavedChecks.string(strings, subject[k])
             m.account = SavedChecks.string(strings, account[k])
             m.template = SavedChecks.string(strings, template[k])
-            let end = min(attempted.count, next + Int(max(0, attemptedCounts[k])))
-            while next < end {
-                m.addAttempted(attempted[next])
-                next += 1
-            }
+            for hash in hashes.take(attemptedCounts[k], of: attempted) { m.addAttempted(hash) }
             try body(m)
         }
     }

@@ -61,7 +61,8 @@ struct PostfixQueueID: Equatable, Sendable {
     }
 }
 
-/// What the Postfix parser knows about one open (queued, not yet `removed`) message.
+/// What the Postfix parser knows about one open (queued, not yet `removed`) message: a slot of the
+/// ``PostfixMessageTable``.
 ///
 /// Strings here are made once, when the line that carries them is read (values that repeat across messages
 /// come from the parser's ``ByteStringCache``), and survive until the message's state is dropped; every event
@@ -137,181 +138,27 @@ struct PostfixMessage: Sendable {
 }
 
 /// The bounded table of open Postfix messages, keyed by the queue id bytes, with exact
-/// least-recently-touched order.
-///
-/// Slots live in one array and are reused through a free list; an intrusive doubly linked list through the
-/// slots keeps them in touch order, so eviction (oldest touched) and expiry (idle longer than the timeout,
-/// checked at the old end) are O(1) each. The index is an open-addressing hash table of slot numbers
-/// (power-of-two size, linear probing on ``PostfixQueueID/hash``, deletion by backward shift so no tombstones
-/// build up), at most half full; it grows by doubling, to at most 4 × ``capacity`` buckets of 4 bytes. Lookups compare the
-/// whole id, so two ids with the same hash are still two messages.
-struct PostfixMessageTable: Sendable {
-    private(set) var slots: [PostfixMessage] = []
-    /// Slot numbers by hash position; -1 is empty.
-    private var buckets: [Int32]
-    private var mask: Int
-    private var free: [Int32] = []
-    /// Least recently touched slot, or -1.
-    private var oldest: Int32 = -1
-    /// Most recently touched slot, or -1.
-    private var newest: Int32 = -1
-    /// The number of open messages.
-    private(set) var count = 0
-    let capacity: Int
+/// least-recently-touched order (see ``RecencyTable``).
+typealias PostfixMessageTable = RecencyTable<PostfixMessage>
 
-    init(capacity: Int) {
-        self.capacity = max(1, capacity)
-        let initial = 1024
-        buckets = Array(repeating: -1, count: initial)
-        mask = initial - 1
+extension PostfixMessage: RecencySlot {
+    static var vacant: PostfixMessage {
+        var m = PostfixMessage(id: PostfixQueueID(), time: EventTime(microseconds: 0))
+        m.inUse = false
+        return m
     }
+
+    var key: PostfixQueueID { id }
+    var hash: UInt64 { id.hash }
+}
+
+extension RecencyTable where Slot == PostfixMessage {
+    /// An empty table for at most `capacity` messages.
+    init(capacity: Int) { self.init(capacity: capacity, initialBuckets: 1024) }
 
     /// The slot of the message with queue id `id`, or `nil`.
     ///
     /// - Complexity: O(1) expected.
     @inline(__always)
-    func find(_ id: PostfixQueueID) -> Int32? {
-        var i = Int(truncatingIfNeeded: id.hash) & mask
-        while true {
-            let s = buckets[i]
-            if s < 0 { return nil }
-            if slots[Int(s)].id == id { return s }
-            i = (i + 1) & mask
-        }
-    }
-
-    /// Inserts a new message (whose id is not in the table) as the most recently touched; the caller makes
-    /// room first (``isFull``).
-    ///
-    /// - Complexity: O(1) amortised.
-    mutating func insert(_ message: PostfixMessage) -> Int32 {
-        let slot: Int32
-        if let s = free.popLast() {
-            slot = s
-            slots[Int(s)] = message
-        } else {
-            slot = Int32(slots.count)
-            slots.append(message)
-        }
-        if (count + 1) * 2 > buckets.count { grow() }
-        var i = Int(truncatingIfNeeded: message.id.hash) & mask
-        while buckets[i] >= 0 { i = (i + 1) & mask }
-        buckets[i] = slot
-        count += 1
-        linkNewest(slot)
-        return slot
-    }
-
-    private mutating func grow() {
-        let newCount = buckets.count * 2
-        buckets = Array(repeating: -1, count: newCount)
-        mask = newCount - 1
-        for s in slots.indices where slots[s].inUse {
-            var i = Int(truncatingIfNeeded: slots[s].id.hash) & mask
-            while buckets[i] >= 0 { i = (i + 1) & mask }
-            buckets[i] = Int32(s)
-        }
-    }
-
-    var isFull: Bool { count >= capacity }
-
-    /// The least recently touched slot, or `nil` when empty.
-    var oldestSlot: Int32? { oldest >= 0 ? oldest : nil }
-
-    /// Marks `slot` as touched at `time` (moves it to the newest end).
-    ///
-    /// - Complexity: O(1).
-    mutating func touch(_ slot: Int32, at time: EventTime) {
-        let newestBefore = newest
-        // One pass over the slots' storage (one uniqueness check) for the time and the up to three slots whose
-        // links change; every index is a slot of this table (the links only ever hold such indices).
-        var oldestAfter = oldest
-        slots.withUnsafeMutableBufferPointer { s in
-            let i = Int(slot)
-            if time > s[i].lastTouched { s[i].lastTouched = time }
-            guard newestBefore != slot else { return }
-            // Unlink (the slot is not the newest, so it has a newer neighbour).
-            let o = s[i].older
-            let w = s[i].newer
-            if o >= 0 { s[Int(o)].newer = w } else { oldestAfter = w }
-            if w >= 0 { s[Int(w)].older = o }
-            // Link as the newest (`newestBefore` is a different slot that stays linked).
-            s[i].older = newestBefore
-            s[i].newer = -1
-            if newestBefore >= 0 { s[Int(newestBefore)].newer = slot } else { oldestAfter = slot }
-        }
-        guard newestBefore != slot else { return }
-        oldest = oldestAfter
-        newest = slot
-    }
-
-    /// Drops `slot`'s message and frees the slot.
-    ///
-    /// - Complexity: O(1) expected.
-    mutating func remove(_ slot: Int32) {
-        guard slots[Int(slot)].inUse else { return }
-        unlink(slot)
-        removeFromIndex(slot)
-        count -= 1
-        // Release the strings now rather than when the slot is reused.
-        slots[Int(slot)] = PostfixMessage(id: PostfixQueueID(), time: EventTime(microseconds: 0))
-        slots[Int(slot)].inUse = false
-        free.append(slot)
-    }
-
-    /// Removes `slot` from the index and shifts the following entries of its probe run back.
-    private mutating func removeFromIndex(_ slot: Int32) {
-        var i = Int(truncatingIfNeeded: slots[Int(slot)].id.hash) & mask
-        while buckets[i] != slot {
-            if buckets[i] < 0 { return }
-            i = (i + 1) & mask
-        }
-        var hole = i
-        var j = i
-        while true {
-            j = (j + 1) & mask
-            let s = buckets[j]
-            if s < 0 { break }
-            let home = Int(truncatingIfNeeded: slots[Int(s)].id.hash) & mask
-            // Move `s` into the hole unless its home lies cyclically in (hole, j].
-            let distanceToJ = (j &- home) & mask
-            let distanceHoleToJ = (j &- hole) & mask
-            if distanceToJ >= distanceHoleToJ {
-                buckets[hole] = s
-                hole = j
-            }
-        }
-        buckets[hole] = -1
-    }
-
-    /// Drops everything.
-    mutating func removeAll() {
-        slots.removeAll()
-        for i in buckets.indices { buckets[i] = -1 }
-        free.removeAll()
-        count = 0
-        oldest = -1
-        newest = -1
-    }
-
-    subscript(slot: Int32) -> PostfixMessage {
-        _read { yield slots[Int(slot)] }
-        _modify { yield &slots[Int(slot)] }
-    }
-
-    private mutating func unlink(_ slot: Int32) {
-        let o = slots[Int(slot)].older
-        let w = slots[Int(slot)].newer
-        if o >= 0 { slots[Int(o)].newer = w } else { oldest = w }
-        if w >= 0 { slots[Int(w)].older = o } else { newest = o }
-        slots[Int(slot)].older = -1
-        slots[Int(slot)].newer = -1
-    }
-
-    private mutating func linkNewest(_ slot: Int32) {
-        slots[Int(slot)].older = newest
-        slots[Int(slot)].newer = -1
-        if newest >= 0 { slots[Int(newest)].newer = slot } else { oldest = slot }
-        newest = slot
-    }
+    func find(_ id: PostfixQueueID) -> Int32? { find(id, hash: id.hash) }
 }

@@ -15,52 +15,19 @@ struct TailEventSink: EventSink {
     mutating func flush() {}
 }
 
-/// The saved state of one stream's parsing: the format it settled on, lines held while the format was still
-/// undecided, and the parsers' open messages.
-struct ParsingCheckpoint: Codable {
-    var format: LogFormat?
-    var held: [[UInt8]]
-    var detector: FormatDetector.Checkpoint
-    var lines: Int
-    var unknownFormatLines: Int
-    var postfix: PostfixParser.Checkpoint?
-    var exim: EximParser.Checkpoint?
-    var jsonl: JSONLinesParser.Checkpoint?
-}
-
-extension ParsingConsumer {
-    func checkpoint() -> ParsingCheckpoint {
-        ParsingCheckpoint(
-            format: format, held: held, detector: detector.checkpoint(), lines: lines, unknownFormatLines: unknownFormatLines,
-            postfix: parsers.postfix?.checkpoint(), exim: parsers.exim?.checkpoint(),
-            jsonl: parsers.jsonl?.checkpoint())
-    }
-
-    mutating func restore(_ c: ParsingCheckpoint) throws {
-        let f = parsers.configuration.parserConfiguration
-        format = c.format
-        held = c.held
-        heldBytes = c.held.reduce(0) { $0 + $1.count }
-        detector = try FormatDetector(restoring: c.detector)
-        lines = c.lines
-        unknownFormatLines = c.unknownFormatLines
-        parsers.postfix = try c.postfix.map { try PostfixParser(configuration: f, restoring: $0) }
-        parsers.exim = try c.exim.map { try EximParser(configuration: f, restoring: $0) }
-        parsers.jsonl = try c.jsonl.map {
-            try JSONLinesParser(configuration: f, mapping: parsers.jsonMapping, restoring: $0)
-        }
-    }
-}
-
 /// One parser chain per followed stream, all feeding one engine.
 ///
-/// A class: it owns the sink's storage, to which every stream's ``ParsingConsumer`` holds a pointer.
+/// A class: it owns the sink's storage, which every stream's ``StreamParsing`` writes to in turn.
 final class TailConsumer: FollowedLineConsumer {
     let configuration: Configuration
     /// Owned storage of the sink (the engine and pending alerts); stable for the consumer's lifetime.
+    ///
+    /// A pointer, not a stored value, because every stream's `ParsingConsumer` writes through one (it takes
+    /// its sink as a pointer, so that the engine's tables are never copied); all of them run on the tail
+    /// loop's thread, one call at a time. It goes when `ParsingConsumer` takes its sink another way.
     let sink: UnsafeMutablePointer<TailEventSink>
     /// Per stream index.
-    private var streams: [ParsingConsumer<TailEventSink>?] = []
+    private var streams: [StreamParsing?] = []
     /// Parser state restored from a checkpoint, by stream name, applied when the stream first delivers a line.
     private var pending: [String: ParsingCheckpoint] = [:]
     /// Names of the streams seen, by index.
@@ -95,11 +62,8 @@ final class TailConsumer: FollowedLineConsumer {
             names.append(nil)
         }
         guard streams[index] == nil else { return }
-        let parsers = ParserSet(
-            configuration: configuration, jsonMapping: configuration.jsonFieldMapping, postfix: nil, exim: nil,
-            jsonl: nil)
-        var c = ParsingConsumer(parsers: parsers, sink: sink)
-        c.beginInput(format: configuration.format, yearHint: yearHint)
+        var c = StreamParsing(
+            settings: configuration.formatSettings(), format: configuration.format, yearHint: yearHint)
         if let saved = pending.removeValue(forKey: name) { try c.restore(saved) }
         streams[index] = c
         names[index] = name
@@ -122,14 +86,14 @@ final class TailConsumer: FollowedLineConsumer {
             }
         }
         // Safe to force unwrap: opened just above.
-        streams[stream]!.consume(line: line)
+        streams[stream]!.consume(line: line, sink: &sink.pointee)
     }
 
     /// Forgets a stream the follower retired (a glob match that is gone and fully read); its index may be
     /// reused for another file.
     func retire(stream index: Int) {
         guard index < streams.count else { return }
-        if let c = streams[index] { retiredCounters.merge(c.parsers.counters) }
+        if let c = streams[index] { retiredCounters.merge(c.counters) }
         streams[index] = nil
         names[index] = nil
     }
@@ -139,9 +103,7 @@ final class TailConsumer: FollowedLineConsumer {
     func settleUndecided() {
         for i in streams.indices where streams[i] != nil {
             // Safe to force unwrap: checked in the where clause.
-            if streams[i]!.format == nil && !streams[i]!.held.isEmpty {
-                streams[i]!.settle(streams[i]!.detector.bestGuess)
-            }
+            streams[i]!.settleUndecided(sink: &sink.pointee)
         }
     }
 
@@ -179,8 +141,9 @@ final class TailConsumer: FollowedLineConsumer {
         var total = retiredCounters
         for c in streams {
             guard let c else { continue }
-            total.merge(c.parsers.counters)
-            if c.unknownFormatLines > 0 { total.rejected[.unknownFormat, default: 0] += c.unknownFormatLines }
+            total.merge(c.counters)
+            let unknown = c.detection.unknownFormatLines
+            if unknown > 0 { total.rejected[.unknownFormat, default: 0] += unknown }
         }
         return total
     }

@@ -1,0 +1,221 @@
+import SendWatchCore
+import SendWatchTemplates
+import SendWatchWindows
+
+/// What the engine knows about one event when it hands the event to the rules.
+struct EventFacts {
+    /// ``StableHash`` of the account, the key of every table keyed by account.
+    var accountKey: UInt64
+    var age: AccountAge
+    /// Hash of the recipient's domain (young events only).
+    var domainKey: UInt64 = 0
+    /// The young account's slot in ``SharedTables/young`` (young events only).
+    var young: BoundedKeyTable<YoungAccountState>.Slot?
+    /// The event's template and its features (young events with a template only).
+    var template: TemplateUse?
+}
+
+/// A young account's event with a template, after the template's features were updated.
+struct TemplateUse {
+    /// The template's slot in ``SharedTables/templates``.
+    var slot: BoundedKeyTable<TemplateState>.Slot
+    var template: AlertTemplate
+    /// Whether the account's recipients are spread (several domains, or one that established accounts mail).
+    var spread: Bool
+    /// Whether one of the event's slot values is suspicious.
+    var suspicious: Bool
+    /// The event's slot values (each at most `templates.max_slot_bytes` long).
+    var slots: [String]
+}
+
+/// The tables of the engine's shared features, each with its share of the memory budget.
+struct SharedTables: Codable, Sendable {
+    /// Young accounts' recent sending: 30 % of the budget.
+    var young: BoundedKeyTable<YoungAccountState>
+    /// Per-template features: 20 %.
+    var templates: BoundedKeyTable<TemplateState>
+    /// (template, young account) pairs, for the account's share of the template: 10 %.
+    var pairs: BoundedKeyTable<PairState>
+    /// Distinct young accounts per (template, slot value): 5 %.
+    var slotValues: BoundedKeyTable<YoungSenders>
+
+    static let youngShare = BudgetShare(3, of: 10)
+    static let templatesShare = BudgetShare(2, of: 10)
+    static let pairsShare = BudgetShare(1, of: 10)
+    static let slotValuesShare = BudgetShare(1, of: 20)
+    /// Every share, for the engine's sum of the budget shares.
+    static let shares = [youngShare, templatesShare, pairsShare, slotValuesShare]
+
+    init(budget: Int) {
+        young = BoundedKeyTable(maxEntries: 200_000, maxBytes: Self.youngShare.bytes(of: budget))
+        templates = BoundedKeyTable(maxEntries: 50_000, maxBytes: Self.templatesShare.bytes(of: budget))
+        pairs = BoundedKeyTable(maxEntries: 1_000_000, maxBytes: Self.pairsShare.bytes(of: budget))
+        slotValues = BoundedKeyTable(maxEntries: 200_000, maxBytes: Self.slotValuesShare.bytes(of: budget))
+    }
+
+    /// Calls `visitor` with each table, in declaration order: the one list of the tables besides the stored
+    /// properties, used for the bytes, the evictions and the budget.
+    mutating func visit(_ visitor: inout some SharedTableVisitor) {
+        visitor.visit(&young, "young accounts")
+        visitor.visit(&templates, "templates")
+        visitor.visit(&pairs, "pairs")
+        visitor.visit(&slotValues, "slot values")
+    }
+
+    var approximateBytes: Int {
+        var sum = Sum()
+        var copy = self
+        copy.visit(&sum)
+        return sum.bytes
+    }
+
+    var evictions: UInt64 {
+        var sum = Sum()
+        var copy = self
+        copy.visit(&sum)
+        return sum.evictions
+    }
+
+    mutating func enforceBudget() {
+        var enforce = Enforce()
+        visit(&enforce)
+    }
+
+    private struct Sum: SharedTableVisitor {
+        var bytes = 0
+        var evictions: UInt64 = 0
+        mutating func visit<Value>(_ table: inout BoundedKeyTable<Value>, _ name: String) {
+            bytes += table.approximateBytes
+            evictions &+= table.evictions
+        }
+    }
+
+    private struct Enforce: SharedTableVisitor {
+        mutating func visit<Value>(_ table: inout BoundedKeyTable<Value>, _ name: String) { table.enforceBudget() }
+    }
+}
+
+/// Something done to each of the shared tables (see ``SharedTables/visit(_:)``).
+protocol SharedTableVisitor {
+    mutating func visit<Value>(_ table: inout BoundedKeyTable<Value>, _ name: String)
+}
+
+/// The state every rule reads: account ages, the template miner, the shared tables, the sketch of established
+/// recipient domains and the alert lifecycle, with the evidence helpers the rules share.
+struct DetectionContext: Sendable {
+    /// Most accounts listed in one alert, and the exact capacity of the distinct counts.
+    let maxAlertAccounts: Int
+    let features: FeatureSettings
+    var ages: AccountAges
+    var miner: TemplateMiner
+    var lifecycle: AlertLifecycle
+    var tables: SharedTables
+    /// Deliveries from established accounts per recipient domain (count-min, two rotating 12 h epochs): a
+    /// domain established senders mail often (a webmail provider, a busy company) is public; a new company's
+    /// own domain is not.
+    var establishedDomains = CountMinSketch(width: 1 << 16, depth: 4, epochMicroseconds: 12 * 3_600_000_000)
+    var counters = DetectionCounters()
+    /// Evictions from the rules' own tables, kept current by ``RuleTable/report(to:)``.
+    var ruleEvictions: UInt64 = 0
+
+    /// Entries evicted from every bounded table so far (the source of ``DetectionCounters/evictions``).
+    var evictions: UInt64 { tables.evictions &+ ruleEvictions }
+
+    /// Whether a finding with these figures would make a record (see ``AlertLifecycle/wants``).
+    mutating func wants(
+        _ kind: RuleName, key: String, severity: Severity, accountsTotal: Int, volume: Int, at now: EventTime,
+        refreshVolume: Bool = false
+    ) -> Bool {
+        lifecycle.wants(
+            kind: kind, key: key, severity: severity, accountsTotal: accountsTotal, volume: volume,
+            at: now, refreshVolume: refreshVolume)
+    }
+
+    /// Hands `finding` to the lifecycle; appends the records it makes to `alerts`.
+    mutating func take(_ finding: Finding, at now: EventTime, into alerts: inout [Alert]) {
+        emit(lifecycle.take(finding, at: now), into: &alerts)
+    }
+
+    /// Appends `records` and counts them.
+    mutating func emit(_ records: [Alert], into alerts: inout [Alert]) {
+        for r in records {
+            switch r.action {
+            case .create: counters.creates += 1
+            case .update: counters.updates += 1
+            case .close: counters.closes += 1
+            }
+            alerts.append(r)
+        }
+        counters.evictions = evictions
+    }
+
+    // MARK: - Evidence every rule may add
+
+    /// The last evidence entry of every alert: `"state": {"evicted_keys": N, "approximate": B}`. N is the table
+    /// evictions so far, so an analyst sees that tables were under pressure and figures may be undercounts;
+    /// `approximate` says whether any figure of the alert is an estimate. Built only with a finding.
+    func stateEvidence(approximate: Bool) -> (String, JSONValue) {
+        (
+            "state",
+            .object([
+                ("evicted_keys", .int(Int(clamping: evictions))), ("approximate", .bool(approximate)),
+            ])
+        )
+    }
+
+    /// The names of the accounts a distinct counter holds (while exact), sorted.
+    func accountNames(_ distinct: SlidingDistinct, at now: EventTime) -> [String] {
+        var names: [String] = []
+        for hash in distinct.sampleItems(limit: maxAlertAccounts, at: now) {
+            if let s = tables.young.find(hash) { names.append(tables.young.name(s)) }
+        }
+        names.sort()
+        return names
+    }
+
+    /// `account_age_seconds`: the least, median and greatest age of `accounts` (`null` when none is known).
+    func ageEvidence(_ accounts: [String], at now: EventTime) -> [(String, JSONValue)] {
+        let ages = accounts.compactMap { self.ages.peek(account: $0, at: now)?.ageSeconds }.sorted()
+        guard let first = ages.first, let last = ages.last else {
+            return [("account_age_seconds", .null)]
+        }
+        return [
+            (
+                "account_age_seconds",
+                .object([
+                    ("min", .int(Int(first))), ("median", .int(Int(ages[ages.count / 2]))), ("max", .int(Int(last))),
+                ])
+            )
+        ]
+    }
+
+    /// The most used suspicious slot values of a template, each with its uses and the distinct young accounts
+    /// that used it in the slot-content window (`null` when the value's counter was evicted); `approximate` is
+    /// true when one of those distinct counts is an estimate.
+    func slotEvidence(_ state: TemplateState, template: AlertTemplate, at now: EventTime) -> (
+        value: JSONValue, approximate: Bool
+    ) {
+        let top = state.topSlots.sorted { $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value }.prefix(5)
+        let templateKey = UInt64(template.id, radix: 16) ?? StableHash.of(template.id)
+        var approximate = false
+        let values: [JSONValue] = top.map { entry in
+            var young = JSONValue.null
+            if let s = tables.slotValues.find(DetectionEngine.slotValueKey(template: templateKey, value: entry.value)) {
+                let distinct = tables.slotValues[s].young.value(at: now)
+                if !distinct.isExact { approximate = true }
+                young = .int(Int(distinct.value))
+            }
+            return .object([
+                ("value", .string(entry.value)), ("count", .int(entry.count)), ("young_accounts", young),
+                ("indicators", .array(entry.indicators.names.map { .string($0) })),
+            ])
+        }
+        return (.array(values), approximate)
+    }
+}
+
+/// A number for a reason text: one decimal, none when whole.
+func reasonNumber(_ d: Double) -> String {
+    let r = (d * 10).rounded() / 10
+    return r == r.rounded() ? String(Int(r)) : String(r)
+}

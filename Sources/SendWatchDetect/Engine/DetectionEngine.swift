@@ -1,0 +1,539 @@
+public import SendWatchCore
+public import SendWatchTemplates
+import SendWatchWindows
+
+/// Counters of the detection stage, for the run summary and metrics.
+public struct DetectionCounters: Sendable, Equatable {
+    /// Events processed.
+    public var events = 0
+    /// Events from young accounts.
+    public var youngEvents = 0
+    /// Events older than the allowed lateness behind the newest event, dropped.
+    public var lateEvents = 0
+    /// Events dropped because their time jumped further ahead of the newest event than
+    /// ``DetectionConfiguration/maxTimeJumpSeconds`` and no other event confirmed the jump.
+    public var timeOutliers = 0
+    /// Alert records emitted, per action.
+    public var creates = 0
+    public var updates = 0
+    public var closes = 0
+    /// Entries evicted from the bounded tables (young accounts, templates, pairs, recipients, rates).
+    public var evictions: UInt64 = 0
+    public init() {}
+}
+
+/// The detection stage: takes send events in log order, keeps bounded event-time windows per young account
+/// and template, runs the registered rules (`RuleRegistry`), and emits alerts through ``AlertLifecycle``.
+///
+/// The engine computes what several rules read once per event (`DetectionContext`): the account's age; for
+/// a young account (``AccountAges``) its recipient counts over the recent windows and the domains of its
+/// recipients; the event's template and the template's features (distinct young accounts with spread
+/// recipients and their baseline per window, young accounts with suspicious slot values and the top values).
+/// Then it hands the event to the enabled rules of each trigger (`RuleTrigger`); each rule keeps its own tables and
+/// builds its own findings. Only young accounts' events reach the rules, except those of
+/// the `everyEvent` trigger (the naive `account_rate`). Every rule works on exactly the keys the event
+/// touched, so the cost per event does not grow with the number of keys.
+///
+/// Memory: ``DetectionConfiguration/memoryBudgetBytes`` is shared out by the tables' declared shares: young
+/// accounts 30 %, templates 20 %, pairs 10 %, slot values 5 % (`SharedTables`), recipients 30 %
+/// (`recipient_fanin`), account rates 5 % (`account_rate`); when the enabled rules' shares add up to more
+/// than the whole, every share is scaled down in proportion. Each table also has an entry bound; at a bound
+/// the entry updated least recently is evicted and counted in ``DetectionCounters/evictions``. An evicted key starts
+/// over, so the figures in later alerts may be smaller than the truth, never larger. Distinct counts are exact
+/// up to ``DetectionConfiguration/maxAlertAccounts`` accounts per key and estimated beyond (HyperLogLog, about
+/// 3 % relative error); evidence marks estimates with `"exact": false`. Every alert's evidence ends with
+/// `"state": {"evicted_keys": N, "approximate": B}`: the table evictions so far (N > 0 means keys started
+/// over, so figures may be undercounts) and whether any figure of the alert is an estimate.
+///
+/// Determinism: every decision depends only on the events and the configuration; nothing reads the wall
+/// clock, and every list in the output is sorted.
+public struct DetectionEngine: Sendable {
+    public let configuration: DetectionConfiguration
+    var context: DetectionContext
+    /// The enabled rules, in registry order.
+    var rules: [any DetectionRule]
+    /// Indices into ``rules`` per trigger, in registry order.
+    let everyEventRules: [Int]
+    let accountRules: [Int]
+    let templateRules: [Int]
+    let youngRules: [Int]
+    /// The memory budget the rules' shares are taken from (scaled down when the shares exceed the whole).
+    let ruleBudget: Int
+    /// Buckets per sliding count. 50 divides every whole number of seconds in microseconds (10⁶ = 2⁶·5⁶), so
+    /// any window the configuration accepts is a whole number of buckets.
+    static let windowBuckets = 50
+
+    /// Deliveries from established accounts that make a recipient domain public.
+    static let publicDomainMinEvents: UInt64 = 20
+    /// The newest event time seen (the watermark).
+    public internal(set) var watermark: EventTime?
+    var lastAdvance: Int64 = .min
+    /// A time far ahead of the watermark, and how many events in a row agreed with it (see ``process``).
+    var jumpCandidate: EventTime?
+    var jumpVotes = 0
+    /// Events in a row that must agree before event time jumps further ahead than
+    /// ``DetectionConfiguration/maxTimeJumpSeconds``.
+    static let timeJumpConfirmations = 3
+
+    public init(configuration: DetectionConfiguration = .init()) {
+        self.configuration = configuration
+        var features = FeatureSettings()
+        for rule in RuleRegistry.rules { Self.contribute(rule, configuration, to: &features) }
+        var shares = SharedTables.shares
+        for rule in RuleRegistry.rules where Self.isEnabled(rule, configuration) {
+            if let share = rule.budgetShare { shares.append(share) }
+        }
+        let budget = Self.scaledBudget(max(1 << 20, configuration.memoryBudgetBytes), shares: shares)
+        context = DetectionContext(
+            maxAlertAccounts: configuration.maxAlertAccounts, features: features,
+            ages: AccountAges(configuration: configuration.ages),
+            miner: TemplateMiner(configuration: configuration.miner),
+            lifecycle: AlertLifecycle(configuration: configuration.lifecycle), tables: SharedTables(budget: budget))
+        ruleBudget = budget
+        let rules = RuleRegistry.rules.compactMap { Self.make($0, configuration, budget: budget) }
+        func indices(_ trigger: RuleTrigger) -> [Int] {
+            rules.indices.filter { type(of: rules[$0]).trigger == trigger }
+        }
+        self.rules = rules
+        everyEventRules = indices(.everyEvent)
+        accountRules = indices(.youngAccount)
+        templateRules = indices(.templateUse)
+        youngRules = indices(.youngEvent)
+    }
+
+    private static func contribute<R: DetectionRule>(
+        _ rule: R.Type, _ configuration: DetectionConfiguration, to features: inout FeatureSettings
+    ) {
+        R.contribute(configuration.rules[R.Configuration.self], to: &features)
+    }
+
+    private static func isEnabled<R: DetectionRule>(_ rule: R.Type, _ configuration: DetectionConfiguration) -> Bool {
+        configuration.rules[R.Configuration.self].enabled
+    }
+
+    /// The limits a rule is built with.
+    static func limits<R: DetectionRule>(_ rule: R.Type, _ configuration: DetectionConfiguration, budget: Int)
+        -> RuleLimits
+    {
+        RuleLimits(maxBytes: R.budgetShare?.bytes(of: budget) ?? 0, maxAlertAccounts: configuration.maxAlertAccounts)
+    }
+
+    private static func make<R: DetectionRule>(
+        _ rule: R.Type, _ configuration: DetectionConfiguration, budget: Int
+    ) -> (any DetectionRule)? {
+        let settings = configuration.rules[R.Configuration.self]
+        guard settings.enabled else { return nil }
+        return R(configuration: settings, limits: limits(R.self, configuration, budget: budget))
+    }
+
+    /// `budget`, scaled down when `shares` add up to more than the whole so that the tables together stay
+    /// within it; unchanged otherwise (the default rules' shares add up to exactly the whole).
+    static func scaledBudget(_ budget: Int, shares: [BudgetShare]) -> Int {
+        let common = shares.reduce(1) { lcm($0, $1.denominator) }
+        let total = shares.reduce(0) { $0 + $1.numerator * (common / $1.denominator) }
+        return total > common ? budget / total * common : budget
+    }
+
+    private static func lcm(_ a: Int, _ b: Int) -> Int {
+        var (x, y) = (a, b)
+        while y != 0 { (x, y) = (y, x % y) }
+        return a / x * b
+    }
+
+    /// Account ages: the first-seen table and the registry.
+    public var ages: AccountAges { context.ages }
+    /// The subject template miner.
+    public var miner: TemplateMiner { context.miner }
+    /// The counters of the stage.
+    public var counters: DetectionCounters { context.counters }
+
+    /// Adds a creation time from the account registry.
+    public mutating func register(account: String, created: EventTime) {
+        context.ages.register(account: account, created: created)
+    }
+
+    /// Approximate bytes held by the detection tables.
+    public var approximateBytes: Int {
+        rules.reduce(context.tables.approximateBytes) { $0 + $1.approximateBytes }
+    }
+
+    /// Processes one event; appends the alert records it causes to `alerts`.
+    ///
+    /// - Complexity: O(1) amortised in the number of keys; O(exact distinct capacity) when an alert is built.
+    public mutating func process(_ event: SendEvent, into alerts: inout [Alert]) {
+        var event = event
+        process(inPlace: &event, into: &alerts)
+    }
+
+    /// Processes `events` in order: the same as ``process(_:into:)`` for each, without copying the events.
+    public mutating func process(_ events: inout EventBatch, into alerts: inout [Alert]) {
+        for i in events.indices { process(inPlace: &events[i], into: &alerts) }
+    }
+
+    /// The body of ``process(_:into:)``. `inout` only so that the caller hands over the event in place: a
+    /// borrowed array element would be copied (a retain and a release per string field) because the compiler
+    /// cannot prove that the calls made here leave the array alone. The event is not changed.
+    private mutating func process(inPlace event: inout SendEvent, into alerts: inout [Alert]) {
+        let now = event.time
+        if let w = watermark {
+            if now.microseconds < w.microseconds - configuration.allowedLatenessSeconds * 1_000_000 {
+                context.counters.lateEvents += 1
+                return
+            }
+            if now.microseconds > w.microseconds + configuration.maxTimeJumpSeconds * 1_000_000 {
+                // One line with a timestamp years ahead (a broken clock, a hostile JSON `ts`) must not move event
+                // time there: every later event would be late. A jump is taken only once
+                // `timeJumpConfirmations` events in a row agree on it (within the allowed lateness), as after a
+                // real gap in the logs; until then the events are counted as time outliers.
+                let lateness = configuration.allowedLatenessSeconds * 1_000_000
+                if let c = jumpCandidate, abs(now.microseconds - c.microseconds) <= lateness {
+                    jumpVotes += 1
+                } else {
+                    jumpCandidate = now
+                    jumpVotes = 1
+                }
+                guard jumpVotes >= Self.timeJumpConfirmations else {
+                    context.counters.timeOutliers += 1
+                    return
+                }
+                jumpCandidate = nil
+                jumpVotes = 0
+            } else if jumpCandidate != nil {
+                jumpCandidate = nil
+                jumpVotes = 0
+            }
+            if now > w { watermark = now }
+        } else {
+            watermark = now
+        }
+        context.counters.events += 1
+        advanceIfDue(into: &alerts)
+
+        // The account's hash is computed once per event and shared by every table keyed by account.
+        let accountKey = StableHash.of(event.account)
+        let age = context.ages.observe(accountHash: accountKey, created: event.accountCreated, at: now)
+        var facts = EventFacts(accountKey: accountKey, age: age)
+        for i in everyEventRules { rules[i].observe(event, facts, &context, into: &alerts) }
+        guard age.isYoung else {
+            context.establishedDomains.add(Self.domainHash(event.recipient), at: now)
+            // Old accounts only feed the baselines, and only during the warm-up.
+            if context.features.seedsBaseline, age.basis == .warmup, inWarmupTail(now) {
+                if let match = mine(event) { seedBaseline(match, accountKey: accountKey, now) }
+            } else if learnsFrom(event) {
+                // Established traffic teaches the miner the platform's templates, so that a young account's
+                // text lands in a slot instead of becoming a template of its own.
+                _ = mine(event)
+            }
+            return
+        }
+        context.counters.youngEvents += 1
+        let match = mine(event)
+
+        let domainKey = Self.domainHash(event.recipient)
+        let shortWindow = context.features.recentWindowSeconds * 1_000_000
+        let longWindow = context.features.longRecentWindowSeconds * 1_000_000
+        let slot = context.tables.young.slot(for: accountKey, at: now, name: event.account) {
+            YoungAccountState(
+                short: SlidingCount(horizonMicroseconds: shortWindow, bucketCount: Self.windowBuckets),
+                long: SlidingCount(horizonMicroseconds: longWindow, bucketCount: Self.windowBuckets),
+                firstEvent: now, ageSeconds: age.ageSeconds, ageBasis: age.basis)
+        }
+        // One in-place update: the table hands the value out uniquely, so its arrays are not copied.
+        context.tables.young[slot].record(
+            at: now, domain: domainKey, messageID: event.messageID ?? event.queueID, age: age)
+        facts.domainKey = domainKey
+        facts.young = slot
+        for i in accountRules { rules[i].observe(event, facts, &context, into: &alerts) }
+
+        if let match {
+            let state = context.tables.young[slot]
+            // Spread: recipients in several domains, or in one domain that established senders mail too (victims
+            // at a webmail provider). A young account whose recipients all sit in one domain no established
+            // account writes to is a new company writing to itself: onboarding, not a campaign.
+            let spread =
+                state.isSpread
+                || (state.domains.distinct == 1
+                    && context.establishedDomains.estimate(domainKey, at: now) >= Self.publicDomainMinEvents)
+            facts.template = updateTemplate(
+                event, accountKey: accountKey, accountEvents: Int(state.recipients), spread: spread, match: match)
+            for i in templateRules { rules[i].observe(event, facts, &context, into: &alerts) }
+        }
+        for i in youngRules { rules[i].observe(event, facts, &context, into: &alerts) }
+        enforceBudgets()
+    }
+
+    /// Evicts from the tables that are over their byte budget. Called once per young event, after every slot
+    /// handed out for the event has been used: eviction can free any slot.
+    private mutating func enforceBudgets() {
+        context.tables.enforceBudget()
+        for i in rules.indices { rules[i].enforceBudget(&context) }
+    }
+
+    /// The event's template, or `nil` when it has none: no subject or template id, or a reply or forward
+    /// (conversation between people, never a platform's notification template).
+    private mutating func mine(_ event: SendEvent) -> TemplateMatch? {
+        if let template = event.template {
+            return context.miner.mine(event.subject ?? template, explicitTemplate: template)
+        }
+        guard let subject = event.subject, !Self.isConversation(subject) else { return nil }
+        return context.miner.mine(subject, explicitTemplate: nil)
+    }
+
+    /// A fixed hash of an address's domain (after the last `@`), ASCII letters folded to lower case, without
+    /// allocating.
+    static func domainHash(_ address: String) -> UInt64 {
+        var h = StableHash()
+        address.withUTF8Bytes { utf8 in
+            var start = 0
+            for (i, b) in utf8.enumerated() where b == UInt8(ascii: "@") { start = i + 1 }
+            var v = h.value
+            for i in start..<utf8.count {
+                var b = utf8[i]
+                if b >= 0x41 && b <= 0x5A { b |= 0x20 }
+                v = (v ^ UInt64(b)) &* 0x100_0000_01b3
+            }
+            h.value = v
+        }
+        return h.value
+    }
+
+    /// A fixed hash of a whole address, ASCII letters folded to lower case, in a namespace apart from domains.
+    static func addressHash(_ address: String) -> UInt64 {
+        var v: UInt64 = 0x84222325cbf29ce4
+        address.withUTF8Bytes { utf8 in
+            for var b in utf8 {
+                if b >= 0x41 && b <= 0x5A { b |= 0x20 }
+                v = (v ^ UInt64(b)) &* 0x100_0000_01b3
+            }
+        }
+        return v
+    }
+
+    /// Ends a replay: closes the alerts whose cooldown has passed at the watermark, and reports the evidence
+    /// that open alerts gathered since their last record in a final `update` (they stay open: the input ended,
+    /// the incident may not have).
+    public mutating func finish(into alerts: inout [Alert]) {
+        guard let w = watermark else { return }
+        context.emit(context.lifecycle.advance(to: w), into: &alerts)
+        context.emit(context.lifecycle.flushPending(at: w), into: &alerts)
+    }
+
+    /// Moves event time forward without an event (live mode's idle timer); closes what is due.
+    public mutating func advance(to time: EventTime, into alerts: inout [Alert]) {
+        if watermark == nil || time > watermark! { watermark = time }
+        context.emit(context.lifecycle.advance(to: time), into: &alerts)
+    }
+
+    private mutating func advanceIfDue(into alerts: inout [Alert]) {
+        guard let w = watermark else { return }
+        // Closing is checked once per minute of event time: cheap, and deterministic.
+        let minute = w.microseconds / 60_000_000
+        guard minute != lastAdvance else { return }
+        lastAdvance = minute
+        context.emit(context.lifecycle.advance(to: w), into: &alerts)
+    }
+
+    // MARK: - Template features
+
+    /// Updates the features of the event's template: young accounts per slot value, suspicious slot values, the
+    /// account's share of the template and whether it counts for the template's spread young accounts and
+    /// baseline.
+    private mutating func updateTemplate(
+        _ event: SendEvent, accountKey: UInt64, accountEvents: Int, spread: Bool, match: TemplateMatch
+    ) -> TemplateUse {
+        let now = event.time
+        let key = match.id.rawValue
+        let slot = templateSlot(match, at: now)
+        // Young accounts per slot value (the first four slots of the template).
+        for value in match.slots.prefix(4) {
+            let valueKey = Self.slotValueKey(template: key, value: value)
+            let window = context.features.suspiciousWindowSeconds * 1_000_000
+            let vs = context.tables.slotValues.slot(for: valueKey, at: now, name: "") {
+                YoungSenders(
+                    young: SlidingDistinct(configuration: .init(horizonMicroseconds: window, exactCapacity: 64)),
+                    first: now)
+            }
+            context.tables.slotValues[vs].young.insert(accountKey, at: now)
+        }
+        // Suspicious slot content.
+        var suspicious: SlotIndicators = []
+        var suspiciousValue: String?
+        for value in match.slots {
+            let found = SlotContent.indicators(of: value)
+            if SlotContent.score(found) >= context.features.minSlotScore {
+                suspicious.formUnion(found)
+                suspiciousValue = value
+            }
+        }
+        // The account's use of this template: how much of its sending it is, and the baseline's count.
+        var pairHash = StableHash()
+        pairHash.value = key
+        pairHash.combine(Int64(bitPattern: accountKey))
+        let pairSlot = context.tables.pairs.slot(for: pairHash.value, at: now, name: "") { PairState() }
+        context.tables.pairs[pairSlot].events &+= 1
+        let share = Double(context.tables.pairs[pairSlot].events) / Double(max(1, accountEvents))
+        let counts = spread && share >= context.features.minTemplateShare
+        var countInBaseline = false
+        if counts {
+            let interval = context.features.spreadWindowSeconds * 1_000_000
+            if context.tables.pairs[pairSlot].lastCounted.map({ now.microseconds - $0.microseconds >= interval })
+                ?? true
+            {
+                context.tables.pairs[pairSlot].lastCounted = now
+                // The baseline does not learn from a swarm in progress: while the template's swarm alert is
+                // open, its accounts are not counted, or a campaign lasting longer than a window would raise
+                // its own bar and stop being reported after the first window.
+                countInBaseline =
+                    context.features.baselinePausedBy.map {
+                        !context.lifecycle.isOpen(kind: $0, key: match.id.description)
+                    } ?? true
+            }
+        }
+        context.tables.templates[slot].recordYoung(
+            text: match.text, account: accountKey, at: now, messageID: event.messageID ?? event.queueID,
+            suspiciousValue: suspiciousValue, indicators: suspicious, countsForSwarm: counts,
+            countInBaseline: countInBaseline)
+        return TemplateUse(
+            slot: slot, template: AlertTemplate(id: match.id.description, text: match.text), spread: spread,
+            suspicious: suspiciousValue != nil, slots: match.slots)
+    }
+
+    /// Whether an established account's event is mined to learn templates: one subject in eight, chosen by a
+    /// fixed hash of the subject, so the same subjects are chosen in every run. Every template in steady use is
+    /// learned, and the miner sees an eighth of the established traffic.
+    private func learnsFrom(_ event: SendEvent) -> Bool {
+        guard context.features.learnsTemplates else { return false }
+        if event.template != nil { return true }
+        guard let subject = event.subject else { return false }
+        return StableHash.of(subject) & 7 == 0
+    }
+
+    /// Whether `now` lies in the last quarter of the warm-up, when the baselines are seeded.
+    private func inWarmupTail(_ now: EventTime) -> Bool {
+        let warmup = configuration.ages.warmupSeconds * 1_000_000
+        guard warmup >= 4, let start = context.ages.streamStart, !context.ages.warmupEnded(at: now) else {
+            return false
+        }
+        return now.microseconds - start.microseconds >= warmup - warmup / 4
+    }
+
+    /// Seeds a template's baseline from the last quarter of the warm-up.
+    ///
+    /// A replay that starts cold has no history: right after the warm-up, accounts that are old but send
+    /// rarely keep appearing for the first time and count as young, at a rate that is highest just then. The
+    /// rate at which accounts newly appeared on each template in the last quarter of the warm-up, scaled to a
+    /// window, is a fair (slightly high) estimate of that trickle, so it is counted into the template's baseline
+    /// as if those accounts had been young.
+    private mutating func seedBaseline(_ match: TemplateMatch, accountKey: UInt64, _ now: EventTime) {
+        let warmup = configuration.ages.warmupSeconds * 1_000_000
+        let quarter = warmup / 4
+        let scale = UInt32(clamping: max(1, (context.features.spreadWindowSeconds * 1_000_000 + quarter / 2) / quarter))
+        let key = match.id.rawValue
+        var pairHash = StableHash()
+        pairHash.value = key
+        pairHash.combine(Int64(bitPattern: accountKey))
+        guard context.tables.pairs.find(pairHash.value) == nil else { return }
+        _ = context.tables.pairs.insert(
+            key: pairHash.value, name: "", value: PairState(events: 0, lastCounted: now), at: now)
+        let slot = templateSlot(match, at: now)
+        context.tables.templates[slot].baseline.add(scale, at: now)
+    }
+
+    /// The template's state, created when new.
+    private mutating func templateSlot(_ match: TemplateMatch, at now: EventTime) -> BoundedKeyTable<TemplateState>.Slot
+    {
+        let cap = max(16, configuration.maxAlertAccounts)
+        let swarmWindow = context.features.spreadWindowSeconds * 1_000_000
+        let slotWindow = context.features.suspiciousWindowSeconds * 1_000_000
+        let halfLife = context.features.baselineHalfLifeWindows
+        return context.tables.templates.slot(for: match.id.rawValue, at: now, name: match.id.description) {
+            TemplateState(
+                text: match.text,
+                spreadYoung: SlidingDistinct(
+                    configuration: .init(horizonMicroseconds: swarmWindow, exactCapacity: cap)),
+                suspiciousYoung: SlidingDistinct(
+                    configuration: .init(horizonMicroseconds: slotWindow, exactCapacity: cap)),
+                youngMessages: SlidingCount(horizonMicroseconds: swarmWindow, bucketCount: Self.windowBuckets),
+                baseline: EWMABaseline(
+                    configuration: .init(intervalMicroseconds: swarmWindow, halfLifeIntervals: halfLife)))
+        }
+    }
+
+    /// Reply and forward markers in common mail clients' languages (English, German, Scandinavian, Finnish,
+    /// Dutch, French, Spanish/Italian/Portuguese, Polish), compared case-insensitively before the first `:`.
+    static let conversationPrefixes: Set<String> = [
+        "re", "fw", "fwd", "aw", "wg", "sv", "vs", "vl", "antw", "doorst", "tr", "rif", "ri", "enc", "odp", "pd", "r",
+    ]
+
+    /// Whether a subject starts with a reply or forward marker (`Re:`, `Fwd:`, `AW:`, `Re[2]:` ...): up to 6
+    /// ASCII letters, optionally a `[n]` or `(n)` counter, then `:`. Reads at most 16 bytes, allocates nothing.
+    package static func isConversation(_ subject: String) -> Bool {
+        return subject.withUTF8Bytes { utf8 -> Bool in
+            var word: UInt64 = 0
+            var letters = 0
+            var i = 0
+            let n = min(utf8.count, 16)
+            while i < n {
+                var b = utf8[i]
+                guard (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A else { break }
+                b |= 0x20
+                guard letters < 6 else { return false }
+                word = word << 8 | UInt64(b)
+                letters += 1
+                i += 1
+            }
+            guard letters > 0, i < n else { return false }
+            if utf8[i] == UInt8(ascii: "[") || utf8[i] == UInt8(ascii: "(") {
+                let close = utf8[i] == UInt8(ascii: "[") ? UInt8(ascii: "]") : UInt8(ascii: ")")
+                i += 1
+                while i < n && utf8[i] >= 0x30 && utf8[i] <= 0x39 { i += 1 }
+                guard i < n, utf8[i] == close else { return false }
+                i += 1
+            }
+            guard i < n, utf8[i] == UInt8(ascii: ":") else { return false }
+            return conversationPrefixWords.contains(word)
+        }
+    }
+
+    /// ``conversationPrefixes`` packed as ASCII bytes into integers, for the byte-level check.
+    static let conversationPrefixWords: Set<UInt64> = Set(
+        conversationPrefixes.map { p in
+            p.utf8.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        })
+
+    /// The key of a slot value within a template: case and surrounding spaces do not matter.
+    static func slotValueKey(template: UInt64, value: String) -> UInt64 {
+        var h = StableHash()
+        h.value ^= template
+        value.withUTF8Bytes { utf8 in
+            var start = 0
+            var end = utf8.count
+            while start < end && (utf8[start] == 0x20 || utf8[start] == 0x09) { start += 1 }
+            while end > start && (utf8[end - 1] == 0x20 || utf8[end - 1] == 0x09) { end -= 1 }
+            var x = h.value
+            for i in start..<end {
+                var b = utf8[i]
+                if b >= 0x41 && b <= 0x5A { b |= 0x20 }
+                x = (x ^ UInt64(b)) &* 0x100_0000_01b3
+            }
+            h.value = x
+        }
+        return h.value
+    }
+}
+
+extension BoundedKeyTable {
+    /// The slot of `key`, touched at `now`; when the key is absent, a new entry whose name and value are made
+    /// only then.
+    ///
+    /// - Complexity: O(1) expected; an insert may evict (see ``BoundedKeyTable``).
+    mutating func slot(
+        for key: UInt64, at now: EventTime, name: @autoclosure () -> String, make: () -> Value
+    ) -> Slot {
+        if let s = find(key) {
+            touch(s, at: now)
+            return s
+        }
+        return insert(key: key, name: name(), value: make(), at: now)
+    }
+}

@@ -1,0 +1,180 @@
+import SendWatchCore
+import SendWatchWindows
+
+// Codable state of the shared tables. The simple per-key states (YoungAccountState, PairState, YoungSenders)
+// use synthesized conformances; the ones holding tuples are written out here.
+
+/// Encoded as its raw bits.
+extension SlotIndicators: Codable {}
+
+extension DomainSpread: Codable {
+    enum CodingKeys: String, CodingKey {
+        case keys, counts, other
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let k = try c.decode([UInt64].self, forKey: .keys)
+        let n = try c.decode([UInt32].self, forKey: .counts)
+        try StateCheck.require(k.count == 4 && n.count == 4, "DomainSpread: \(k.count) keys, \(n.count) counts", decoder)
+        keys = (k[0], k[1], k[2], k[3])
+        counts = (n[0], n[1], n[2], n[3])
+        other = try c.decode(UInt32.self, forKey: .other)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode([keys.0, keys.1, keys.2, keys.3], forKey: .keys)
+        try c.encode([counts.0, counts.1, counts.2, counts.3], forKey: .counts)
+        try c.encode(other, forKey: .other)
+    }
+}
+
+extension TemplateState: Codable {
+    enum CodingKeys: String, CodingKey {
+        case text, spreadYoung, suspiciousYoung, youngMessages, baseline, firstYoungEvent, firstSuspiciousEvent
+        case topSlotValues, topSlotCounts, topSlotIndicators, indicatorNames, indicatorCounts, sampleMessageIDs
+    }
+
+    /// Restores a template's state; the top slot values come as three parallel arrays and their byte figure is
+    /// recomputed (it is always the sum of the values' UTF-8 lengths plus 32 bytes each).
+    init(from decoder: any Decoder) throws {
+        // Fields are decoded in the order `encode(to:)` writes them (positional coders rely on it).
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        text = try c.decode(String.self, forKey: .text)
+        spreadYoung = try c.decode(SlidingDistinct.self, forKey: .spreadYoung)
+        suspiciousYoung = try c.decode(SlidingDistinct.self, forKey: .suspiciousYoung)
+        youngMessages = try c.decode(SlidingCount.self, forKey: .youngMessages)
+        baseline = try c.decode(EWMABaseline.self, forKey: .baseline)
+        firstYoungEvent = try c.decodeIfPresent(EventTime.self, forKey: .firstYoungEvent)
+        firstSuspiciousEvent = try c.decodeIfPresent(EventTime.self, forKey: .firstSuspiciousEvent)
+        let values = try c.decode([String].self, forKey: .topSlotValues)
+        let counts = try c.decode([Int64].self, forKey: .topSlotCounts)
+        let indicators = try c.decode([SlotIndicators].self, forKey: .topSlotIndicators)
+        let names = try c.decode([String].self, forKey: .indicatorNames)
+        let nameCounts = try c.decode([Int64].self, forKey: .indicatorCounts)
+        sampleMessageIDs = try c.decode([String].self, forKey: .sampleMessageIDs)
+        try StateCheck.require(values.count == counts.count && values.count == indicators.count && values.count <= 8,
+                               "TemplateState: top slot arrays differ in length or exceed 8", decoder)
+        try StateCheck.require(names.count == nameCounts.count && Set(names).count == names.count,
+                               "TemplateState: indicator counts", decoder)
+        try StateCheck.require(counts.allSatisfy(StateCheck.isCount) && nameCounts.allSatisfy(StateCheck.isCount),
+                               "TemplateState: count out of range", decoder)
+        topSlots = (0..<values.count).map { (values[$0], Int(counts[$0]), indicators[$0]) }
+        topSlotBytes = values.reduce(0) { $0 + $1.utf8.count + 32 }
+        indicatorCounts = Dictionary(uniqueKeysWithValues: zip(names, nameCounts.map { Int($0) }))
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(text, forKey: .text)
+        try c.encode(spreadYoung, forKey: .spreadYoung)
+        try c.encode(suspiciousYoung, forKey: .suspiciousYoung)
+        try c.encode(youngMessages, forKey: .youngMessages)
+        try c.encode(baseline, forKey: .baseline)
+        try c.encodeIfPresent(firstYoungEvent, forKey: .firstYoungEvent)
+        try c.encodeIfPresent(firstSuspiciousEvent, forKey: .firstSuspiciousEvent)
+        try c.encode(topSlots.map(\.value), forKey: .topSlotValues)
+        try c.encode(topSlots.map { Int64($0.count) }, forKey: .topSlotCounts)
+        try c.encode(topSlots.map(\.indicators), forKey: .topSlotIndicators)
+        // Sorted by name, so that the same state always encodes to the same bytes.
+        let sorted = indicatorCounts.sorted { $0.key < $1.key }
+        try c.encode(sorted.map(\.key), forKey: .indicatorNames)
+        try c.encode(sorted.map { Int64($0.value) }, forKey: .indicatorCounts)
+        try c.encode(sampleMessageIDs, forKey: .sampleMessageIDs)
+    }
+}
+
+extension DetectionCounters: Codable {
+    enum CodingKeys: String, CodingKey {
+        case events, youngEvents, lateEvents, timeOutliers, creates, updates, closes, evictions
+    }
+
+    /// Restores the counters.
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` when a counter is negative or beyond 2^56.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        events = try c.decode(Int.self, forKey: .events)
+        youngEvents = try c.decode(Int.self, forKey: .youngEvents)
+        lateEvents = try c.decode(Int.self, forKey: .lateEvents)
+        timeOutliers = try c.decode(Int.self, forKey: .timeOutliers)
+        creates = try c.decode(Int.self, forKey: .creates)
+        updates = try c.decode(Int.self, forKey: .updates)
+        closes = try c.decode(Int.self, forKey: .closes)
+        evictions = try c.decode(UInt64.self, forKey: .evictions)
+        try StateCheck.require(
+            [events, youngEvents, lateEvents, timeOutliers, creates, updates, closes].allSatisfy(StateCheck.isCount)
+                && StateCheck.isCount(evictions), "DetectionCounters: counter out of range", decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(events, forKey: .events)
+        try c.encode(youngEvents, forKey: .youngEvents)
+        try c.encode(lateEvents, forKey: .lateEvents)
+        try c.encode(timeOutliers, forKey: .timeOutliers)
+        try c.encode(creates, forKey: .creates)
+        try c.encode(updates, forKey: .updates)
+        try c.encode(closes, forKey: .closes)
+        try c.encode(evictions, forKey: .evictions)
+    }
+}
+
+extension Finding: Codable {
+    enum CodingKeys: String, CodingKey {
+        case kind, key, severity, score, firstEventTime, accounts, accountsTotal, volume, template, evidence, reasons
+    }
+
+    /// Decodes a finding held by an open alert; the evidence must be a JSON object.
+    ///
+    /// - Throws: `DecodingError` for missing fields, unknown enum values, out-of-range times, or evidence that
+    ///   is not an object.
+    public init(from decoder: any Decoder) throws {
+        // Fields are decoded in the order `encode(to:)` writes them (positional coders rely on it).
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let kind = RuleName(try c.decode(String.self, forKey: .kind))
+        let key = try c.decode(String.self, forKey: .key)
+        let severity = try c.decode(Severity.self, forKey: .severity)
+        let score = try c.decode(Double.self, forKey: .score)
+        let firstEventTime = try c.decode(EventTime.self, forKey: .firstEventTime)
+        let accounts = try c.decode([String].self, forKey: .accounts)
+        let accountsTotal = try c.decode(Int.self, forKey: .accountsTotal)
+        let volume = try c.decode(Int.self, forKey: .volume)
+        let template = try c.decodeIfPresent(AlertTemplate.self, forKey: .template)
+        guard case .object(let evidence) = try c.decode(JSONValue.self, forKey: .evidence) else {
+            throw DecodingError.dataCorruptedError(forKey: .evidence, in: c, debugDescription: "evidence is not an object")
+        }
+        let reasons = try c.decode([String].self, forKey: .reasons)
+        self.init(
+            kind: kind, key: key, severity: severity, score: score, firstEventTime: firstEventTime, accounts: accounts,
+            accountsTotal: accountsTotal, volume: volume, template: template, evidence: evidence, reasons: reasons)
+    }
+
+    /// Encodes every field; the evidence as one ``JSONValue`` object, keeping its key order.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind.rawValue, forKey: .kind)
+        try c.encode(key, forKey: .key)
+        try c.encode(severity, forKey: .severity)
+        try c.encode(score, forKey: .score)
+        try c.encode(firstEventTime, forKey: .firstEventTime)
+        try c.encode(accounts, forKey: .accounts)
+        try c.encode(accountsTotal, forKey: .accountsTotal)
+        try c.encode(volume, forKey: .volume)
+        try c.encodeIfPresent(template, forKey: .template)
+        try c.encode(JSONValue.object(evidence), forKey: .evidence)
+        try c.encode(reasons, forKey: .reasons)
+    }
+}
+
+/// Why a saved detection state cannot be restored with the current configuration.
+public struct DetectionCheckpointError: Error, Sendable, CustomStringConvertible {
+    /// What does not fit, e.g. `"young accounts: table bounds 200000 entries / 1000 bytes"`.
+    public var message: String
+
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { "detection checkpoint does not fit the configuration: " + message }
+}

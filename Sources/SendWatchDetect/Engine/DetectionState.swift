@@ -1,0 +1,139 @@
+import SendWatchCore
+import SendWatchWindows
+
+/// The per-key state the detection engine keeps in its bounded tables.
+
+/// Up to four recipient domains with counts, and everything else in one bucket: enough to tell a sender whose
+/// recipients share one domain (a company inviting colleagues) from one whose recipients are spread.
+struct DomainSpread: Sendable {
+    var keys: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    var counts: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
+    var other: UInt32 = 0
+
+    /// Distinct domains seen (at least; more than four are reported as five).
+    var distinct: Int {
+        var n = 0
+        if counts.0 > 0 { n += 1 }
+        if counts.1 > 0 { n += 1 }
+        if counts.2 > 0 { n += 1 }
+        if counts.3 > 0 { n += 1 }
+        return n + (other > 0 ? 1 : 0)
+    }
+
+    mutating func add(_ domain: UInt64) {
+        if keys.0 == domain || counts.0 == 0 { keys.0 = domain; counts.0 &+= 1; return }
+        if keys.1 == domain || counts.1 == 0 { keys.1 = domain; counts.1 &+= 1; return }
+        if keys.2 == domain || counts.2 == 0 { keys.2 = domain; counts.2 &+= 1; return }
+        if keys.3 == domain || counts.3 == 0 { keys.3 = domain; counts.3 &+= 1; return }
+        other &+= 1
+    }
+}
+
+/// A young account's recent sending.
+struct YoungAccountState: ApproximateHeapSize, Sendable, Codable {
+    var short: SlidingCount
+    var long: SlidingCount
+    var domains = DomainSpread()
+    var recipients: UInt32 = 0
+    var firstEvent: EventTime
+    var ageSeconds: Int64?
+    var ageBasis: AccountAge.Basis
+    var sampleMessageIDs: [String] = []
+
+    /// Whether the account's recipients are spread over at least two domains.
+    var isSpread: Bool { domains.distinct >= 2 }
+
+    var approximateHeapBytes: Int {
+        short.approximateHeapBytes + long.approximateHeapBytes + sampleMessageIDs.count * 48
+    }
+
+    mutating func record(at now: EventTime, domain: UInt64, messageID: String?, age: AccountAge) {
+        short.add(1, at: now)
+        long.add(1, at: now)
+        domains.add(domain)
+        recipients &+= 1
+        ageSeconds = age.ageSeconds
+        if sampleMessageIDs.count < 5, let m = messageID, !sampleMessageIDs.contains(m) { sampleMessageIDs.append(m) }
+    }
+}
+
+/// The shared per-template features: what the engine tracks per template for the rules about templates. Both
+/// `template_swarm` and `slot_content` read the top suspicious slot values; each rule reads the rest it needs.
+struct TemplateState: ApproximateHeapSize, Sendable {
+    var text: String
+    /// Young accounts with spread recipients using the template (swarm).
+    var spreadYoung: SlidingDistinct
+    /// Young accounts whose slot values are suspicious (slot content).
+    var suspiciousYoung: SlidingDistinct
+    /// Young-account messages in the swarm window.
+    var youngMessages: SlidingCount
+    /// Young spread accounts newly seen on this template, per swarm window.
+    var baseline: EWMABaseline
+    var firstYoungEvent: EventTime?
+    var firstSuspiciousEvent: EventTime?
+    /// The most frequent suspicious slot values (bounded list, least count replaced).
+    var topSlots: [(value: String, count: Int, indicators: SlotIndicators)] = []
+    var indicatorCounts: [String: Int] = [:]
+    var sampleMessageIDs: [String] = []
+
+    var approximateHeapBytes: Int {
+        spreadYoung.approximateHeapBytes + suspiciousYoung.approximateHeapBytes + youngMessages.approximateHeapBytes
+            + text.utf8.count + topSlotBytes + sampleMessageIDs.count * 48 + indicatorCounts.count * 48
+    }
+
+    /// Kept up to date by ``recordYoung``, because the table asks for the size on every update.
+    var topSlotBytes = 0
+
+    /// Records one event of a young account.
+    mutating func recordYoung(
+        text newText: String, account: UInt64, at now: EventTime, messageID: String?, suspiciousValue: String?,
+        indicators: SlotIndicators, countsForSwarm: Bool, countInBaseline: Bool
+    ) {
+        if text != newText { text = newText }
+        youngMessages.add(1, at: now)
+        if sampleMessageIDs.count < 5, let m = messageID, !sampleMessageIDs.contains(m) { sampleMessageIDs.append(m) }
+        if let value = suspiciousValue {
+            suspiciousYoung.insert(account, at: now)
+            if firstSuspiciousEvent == nil { firstSuspiciousEvent = now }
+            for name in indicators.names { indicatorCounts[name, default: 0] += 1 }
+            if let i = topSlots.firstIndex(where: { $0.value == value }) {
+                topSlots[i].count += 1
+            } else if topSlots.count < 8 {
+                topSlots.append((value, 1, indicators))
+                topSlotBytes += value.utf8.count + 32
+            } else if let minIndex = topSlots.indices.min(by: { topSlots[$0].count < topSlots[$1].count }) {
+                // Space-saving replacement: the new value inherits the smallest count.
+                topSlotBytes += value.utf8.count - topSlots[minIndex].value.utf8.count
+                topSlots[minIndex] = (value, topSlots[minIndex].count + 1, indicators)
+            }
+        }
+        if countsForSwarm {
+            spreadYoung.insert(account, at: now)
+            if firstYoungEvent == nil { firstYoungEvent = now }
+            if countInBaseline { baseline.add(1, at: now) }
+        }
+    }
+}
+
+/// A young account's use of one template: its events with the template, and when the baseline last counted
+/// the pair (so that the baseline counts each account once per window).
+struct PairState: ApproximateHeapSize, Sendable, Codable {
+    var events: UInt32 = 0
+    var lastCounted: EventTime?
+    var approximateHeapBytes: Int { 0 }
+}
+
+/// Distinct young senders of one key (a recipient, a recipient domain, a slot value of a template).
+struct YoungSenders: ApproximateHeapSize, Sendable, Codable {
+    var young: SlidingDistinct
+    var first: EventTime
+    var approximateHeapBytes: Int { young.approximateHeapBytes }
+}
+
+extension String {
+    /// The domain part of an address (after the last `@`), lower-cased; the whole string when there is none.
+    var addressDomain: Substring {
+        if let at = lastIndex(of: "@") { return self[index(after: at)...] }
+        return self[...]
+    }
+}

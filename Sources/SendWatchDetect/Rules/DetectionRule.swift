@@ -1,0 +1,148 @@
+import SendWatchCore
+import SendWatchWindows
+
+/// When the engine hands an event to a rule.
+///
+/// Only the rules of ``everyEvent`` see an established account's event, the common case; the engine keeps the
+/// rules of each trigger in their own list, so an event costs nothing for the triggers it does not reach.
+enum RuleTrigger: Sendable {
+    /// Every event on time, before the account's age is known (`account_rate`).
+    case everyEvent
+    /// Each young account's event, once the account's recent sending (``EventFacts/young``) is updated.
+    case youngAccount
+    /// Each young account's event with a template, once the template's features (``EventFacts/template``)
+    /// are updated.
+    case templateUse
+    /// Each young account's event, after the template rules.
+    case youngEvent
+}
+
+/// What the rules of the engine's table share need to size themselves.
+struct RuleLimits: Sendable {
+    /// The rule's bytes of the memory budget (0 when the rule declares no ``DetectionRule/budgetShare``).
+    var maxBytes: Int
+    /// ``DetectionConfiguration/maxAlertAccounts``.
+    var maxAlertAccounts: Int
+}
+
+/// A detection rule: one folder under `Rules/`, registered once in ``RuleRegistry``.
+///
+/// A rule declares its name, its configuration keys (section `rules.<name>`, with defaults, ranges and docs),
+/// when it runs, its share of the memory budget and its checkpoint; it keeps its own per-key state and builds
+/// its findings' evidence and reasons. What several rules read is computed once per event by the engine and
+/// handed over as ``EventFacts`` and ``DetectionContext``: the account's age, the young account's recent
+/// sending, the template and its features, the alert lifecycle. A rule never reads another rule; a fact two
+/// rules need lives in the shared per-template features (``TemplateState``), and the settings those features
+/// take come from the rules through ``contribute(_:to:)``.
+///
+/// The engine calls rules through the existential (one dynamic call per rule and young event); the common
+/// event, an established account's, reaches only the ``RuleTrigger/everyEvent`` rules.
+protocol DetectionRule: Sendable {
+    associatedtype Configuration: RuleConfiguration
+    associatedtype Checkpoint: Codable & Sendable = NoRuleState
+
+    /// The rule's name: its configuration section, alert kind and checkpoint key.
+    static var name: RuleName { get }
+    /// One line on what the rule finds, printed above its configuration section.
+    static var summary: String { get }
+    /// The keys of `rules.<name>` besides `enabled` (which every rule has), in documentation order.
+    static var keys: [ConfigKey<Configuration>] { get }
+    /// When the rule sees events.
+    static var trigger: RuleTrigger { get }
+    /// The share of the memory budget for the rule's own table; `nil` when it keeps none.
+    static var budgetShare: BudgetShare? { get }
+    /// Sets what the shared features take from this rule's settings (windows, thresholds); called for every
+    /// registered rule, enabled or not, before the engine is built.
+    static func contribute(_ configuration: Configuration, to features: inout FeatureSettings)
+
+    /// A rule with empty state.
+    init(configuration: Configuration, limits: RuleLimits)
+    /// A rule with saved state, which must fit `configuration` and `limits`.
+    ///
+    /// - Throws: ``DetectionCheckpointError`` naming what does not fit.
+    init(configuration: Configuration, limits: RuleLimits, restoring: Checkpoint) throws(DetectionCheckpointError)
+    /// The rule's state, for the engine's checkpoint.
+    func checkpoint() -> Checkpoint
+
+    /// Approximate bytes of the rule's own tables.
+    var approximateBytes: Int { get }
+    /// Entries evicted from the rule's own tables so far.
+    var evictions: UInt64 { get }
+    /// Evicts from the rule's tables while over their byte bound; called once per young event.
+    mutating func enforceBudget(_ context: inout DetectionContext)
+
+    /// Evaluates one event; appends the alert records it causes to `alerts` (through
+    /// ``DetectionContext/take(_:at:into:)``).
+    mutating func observe(
+        _ event: SendEvent, _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert])
+}
+
+extension DetectionRule {
+    static var trigger: RuleTrigger { .youngEvent }
+    static var budgetShare: BudgetShare? { nil }
+    static func contribute(_ configuration: Configuration, to features: inout FeatureSettings) {}
+    var approximateBytes: Int { 0 }
+    var evictions: UInt64 { 0 }
+    mutating func enforceBudget(_ context: inout DetectionContext) {}
+}
+
+/// The checkpoint of a rule that keeps no state of its own.
+struct NoRuleState: Codable, Sendable {}
+
+extension DetectionRule where Checkpoint == NoRuleState {
+    init(configuration: Configuration, limits: RuleLimits, restoring: NoRuleState) throws(DetectionCheckpointError) {
+        self.init(configuration: configuration, limits: limits)
+    }
+
+    func checkpoint() -> NoRuleState { NoRuleState() }
+}
+
+/// A rule's bounded table, with the evictions already reported to the context's total (the `evicted_keys`
+/// figure of every alert).
+struct RuleTable<Value: ApproximateHeapSize & Sendable & Codable>: Sendable {
+    var entries: BoundedKeyTable<Value>
+    /// Evictions of ``entries`` included in ``DetectionContext/ruleEvictions``.
+    private var reported: UInt64
+
+    init(_ entries: BoundedKeyTable<Value>) {
+        self.entries = entries
+        reported = entries.evictions
+    }
+
+    /// Adds the evictions since the last report to the context's total; call after any insert or budget check.
+    mutating func report(to context: inout DetectionContext) {
+        let now = entries.evictions
+        context.ruleEvictions &+= now &- reported
+        reported = now
+    }
+}
+
+/// A rule that keeps its state in one bounded table: its checkpoint is the table, and the table's bytes,
+/// evictions and budget are the rule's.
+protocol TableRule: DetectionRule where Checkpoint == BoundedKeyTable<Entry> {
+    associatedtype Entry: ApproximateHeapSize & Sendable & Codable
+    /// The table's name in messages, e.g. `recipients`.
+    static var tableName: String { get }
+    var table: RuleTable<Entry> { get set }
+    /// Whether a saved entry has the shape this rule's settings give new entries (windows, capacities).
+    func fits(_ entry: Entry) -> Bool
+}
+
+extension TableRule {
+    init(configuration: Configuration, limits: RuleLimits, restoring saved: BoundedKeyTable<Entry>)
+        throws(DetectionCheckpointError)
+    {
+        self.init(configuration: configuration, limits: limits)
+        let fitted = try saved.fitting(like: table.entries, Self.tableName) { fits($0) }
+        table = RuleTable(fitted)
+    }
+
+    func checkpoint() -> BoundedKeyTable<Entry> { table.entries }
+    var approximateBytes: Int { table.entries.approximateBytes }
+    var evictions: UInt64 { table.entries.evictions }
+
+    mutating func enforceBudget(_ context: inout DetectionContext) {
+        table.entries.enforceBudget()
+        table.report(to: &context)
+    }
+}

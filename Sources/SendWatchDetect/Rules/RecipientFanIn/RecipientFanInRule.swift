@@ -1,0 +1,128 @@
+public import SendWatchCore
+import SendWatchWindows
+
+/// `recipient_fanin`: one recipient, or one recipient domain, receives from many distinct young accounts.
+///
+/// Memory: its table of recipients and recipient domains takes 30 % of the detection memory budget (at most
+/// 500,000 entries); at a bound the recipient updated least recently is evicted and starts over.
+public struct RecipientFanInRule: Sendable {
+    /// The settings of `rules.recipient_fanin`.
+    public struct Configuration: RuleConfiguration, Equatable {
+        public var enabled = true
+        /// The window. Default 1 hour.
+        public var windowSeconds: Int64 = 3600
+        /// Distinct young accounts sending to one recipient in the window that fire. Default 4.
+        public var minYoungAccountsPerRecipient = 4
+        /// Distinct young accounts sending to one recipient domain in the window that fire; 0 turns the domain
+        /// check off. Default 0 (off): on platforms whose customers mail the big webmail domains, legitimate new
+        /// accounts alone reach any fixed number there, and every young sender to the domain would be listed.
+        /// Worth turning on for business-to-business traffic with diverse recipient domains.
+        public var minYoungAccountsPerDomain = 0
+        public init() {}
+    }
+
+    /// The rule's name.
+    public static let name = RuleName("recipient_fanin")
+    let configuration: Configuration
+    /// Young senders per recipient (`recipient:` names) and recipient domain (`domain:` names).
+    var table: RuleTable<YoungSenders>
+    /// Exact capacity of each recipient's distinct count.
+    let capacity: Int
+}
+
+extension DetectionConfiguration {
+    /// `rules.recipient_fanin`.
+    public var fanIn: RecipientFanInRule.Configuration {
+        get { rules[RecipientFanInRule.Configuration.self] }
+        set { rules[RecipientFanInRule.Configuration.self] = newValue }
+    }
+}
+
+extension RecipientFanInRule: TableRule {
+    static let summary = "one recipient or domain receives from many young accounts"
+    static let keys: [ConfigKey<Configuration>] = [
+        .duration(
+            "window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
+            doc: "The window."),
+        .integer(
+            "min_young_accounts_per_recipient", \.minYoungAccountsPerRecipient, in: 1...10_000_000,
+            doc: "Distinct young accounts sending to one recipient in the window that fire."),
+        .integer(
+            "min_young_accounts_per_domain", \.minYoungAccountsPerDomain, in: 0...10_000_000, null: 0,
+            doc: "The same per recipient domain; 0 = off. On webmail-heavy traffic legitimate new accounts",
+            "alone reach any number per domain."),
+    ]
+    static var budgetShare: BudgetShare? { BudgetShare(3, of: 10) }
+    static var tableName: String { "recipients" }
+
+    init(configuration: Configuration, limits: RuleLimits) {
+        self.configuration = configuration
+        table = RuleTable(BoundedKeyTable(maxEntries: 500_000, maxBytes: limits.maxBytes))
+        capacity = max(16, min(limits.maxAlertAccounts, 256))
+    }
+
+    func fits(_ entry: YoungSenders) -> Bool {
+        entry.young.configuration
+            == .init(horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
+    }
+
+    mutating func observe(
+        _ event: SendEvent, _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert]
+    ) {
+        let rule = configuration
+        let now = event.time
+        // Keys are hashed from the bytes; the display name is only made when a key is new.
+        let targets: [(domain: Bool, key: UInt64, minimum: Int)] =
+            rule.minYoungAccountsPerDomain > 0
+            ? [
+                (false, DetectionEngine.addressHash(event.recipient), rule.minYoungAccountsPerRecipient),
+                (true, facts.domainKey ^ 0x5bd1_e995_5bd1_e995, rule.minYoungAccountsPerDomain),
+            ]
+            : [(false, DetectionEngine.addressHash(event.recipient), rule.minYoungAccountsPerRecipient)]
+        for (isDomain, key, minimum) in targets {
+            let capacity = capacity
+            let slot = table.entries.slot(
+                for: key, at: now,
+                name: isDomain
+                    ? "domain:" + String(event.recipient.lowercased().addressDomain)
+                    : "recipient:" + event.recipient.lowercased()
+            ) {
+                YoungSenders(
+                    young: SlidingDistinct(
+                        configuration: .init(
+                            horizonMicroseconds: rule.windowSeconds * 1_000_000, exactCapacity: capacity)),
+                    first: now)
+            }
+            table.report(to: &context)
+            table.entries[slot].young.insert(facts.accountKey, at: now)
+            let state = table.entries[slot]
+            let distinct = state.young.value(at: now)
+            guard Int(distinct.value) >= minimum else { continue }
+            let name = table.entries.name(slot)
+            let severity: Severity = Int(distinct.value) >= 3 * minimum ? .high : .medium
+            guard
+                context.wants(
+                    Self.name, key: name, severity: severity,
+                    accountsTotal: Int(distinct.value), volume: Int(distinct.value), at: now)
+            else { continue }
+            let accounts = context.accountNames(state.young, at: now)
+            let evidence: [(String, JSONValue)] =
+                [
+                    ("target", .string(name)), ("young_accounts", .int(Int(distinct.value))),
+                    ("exact", .bool(distinct.isExact)),
+                    ("window", .string(DurationText.format(rule.windowSeconds))), ("threshold", .int(minimum)),
+                ] + context.ageEvidence(accounts, at: now) + [context.stateEvidence(approximate: !distinct.isExact)]
+            let finding = Finding(
+                kind: Self.name, key: name, severity: severity,
+                score: Double(distinct.value) / Double(minimum), firstEventTime: state.first,
+                accounts: Array(accounts.prefix(context.maxAlertAccounts)),
+                accountsTotal: max(Int(distinct.value), accounts.count), volume: Int(distinct.value), template: nil,
+                evidence: evidence,
+                reasons: [
+                    "\(name) received mail from \(distinct.value) young accounts in "
+                        + "\(DurationText.format(rule.windowSeconds)) (threshold \(minimum))."
+                ])
+            context.take(finding, at: now, into: &alerts)
+        }
+    }
+}

@@ -1,0 +1,48 @@
+public import SendWatchCore
+
+/// The settings of one rule: its configuration section's values. Every rule's settings have `enabled`.
+public protocol RuleConfiguration: Sendable {
+    /// The defaults.
+    init()
+    /// Whether the rule runs.
+    var enabled: Bool { get set }
+}
+
+/// The settings of every registered rule, each kept by its type.
+///
+/// A rule's settings that were never set are its defaults. Each rule's folder adds a typed property on
+/// ``DetectionConfiguration`` (``DetectionConfiguration/swarm``), so this type never lists rules.
+///
+/// Usage:
+/// ```swift
+/// var configuration = DetectionConfiguration()
+/// configuration.rules[TemplateSwarmRule.Configuration.self].windowSeconds = 7200
+/// ```
+public struct RuleSettings: Sendable {
+    private var values: [ObjectIdentifier: any RuleConfiguration] = [:]
+
+    /// Every rule at its defaults.
+    public init() {}
+
+    /// The settings of the rule whose settings type is `type`.
+    public subscript<C: RuleConfiguration>(_ type: C.Type) -> C {
+        get { values[ObjectIdentifier(type)] as? C ?? C() }
+        set { values[ObjectIdentifier(type)] = newValue }
+    }
+}
+
+/// A share of ``DetectionConfiguration/memoryBudgetBytes`` for one bounded table: `budget / denominator *
+/// numerator` bytes, computed in that order so that every table gets the same bytes as it always has.
+public struct BudgetShare: Sendable, Equatable {
+    public var numerator: Int
+    public var denominator: Int
+
+    /// `numerator / denominator` of the budget, e.g. `BudgetShare(3, of: 10)` for 30 %.
+    public init(_ numerator: Int, of denominator: Int) {
+        self.numerator = numerator
+        self.denominator = denominator
+    }
+
+    /// The bytes of `budget` this share gives.
+    func bytes(of budget: Int) -> Int { budget / denominator * numerator }
+}

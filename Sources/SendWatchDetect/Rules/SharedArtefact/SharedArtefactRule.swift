@@ -1,0 +1,139 @@
+public import SendWatchCore
+import SendWatchWindows
+
+/// `shared_artefact`: distinct young accounts, across all templates, put the same lure artefact (a phone
+/// number, a URL's host, a domain) into their slot values within a window.
+///
+/// It links a campaign that rotates its templates, which `template_swarm` and `slot_content` count one
+/// template at a time: the scam's phone number or domain stays the same. Artefacts are read from the
+/// event's slot values by `LureArtefact` (bytes, bounded). Evidence lists the artefact, the templates it
+/// was seen in (at most eight) and the accounts. Off by default.
+///
+/// Memory: its table of artefacts takes 5 % of the detection memory budget (at most 200,000 entries; with
+/// the rule on, every table's share is scaled down so that they add up to the budget); at a bound the
+/// artefact updated least recently is evicted and starts over.
+public struct SharedArtefactRule: Sendable {
+    /// The settings of `rules.shared_artefact`.
+    public struct Configuration: RuleConfiguration, Equatable {
+        public var enabled = false
+        /// The window. Default 6 hours.
+        public var windowSeconds: Int64 = 6 * 3600
+        /// Distinct young accounts with the same artefact in the window that fire. Default 3.
+        public var minYoungAccounts = 3
+        public init() {}
+    }
+
+    /// One artefact's young accounts and templates.
+    struct State: ApproximateHeapSize, Sendable, Codable {
+        var young: SlidingDistinct
+        var first: EventTime
+        /// The templates the artefact was seen in, first seen first.
+        var templates: [AlertTemplate] = []
+        var approximateHeapBytes: Int {
+            young.approximateHeapBytes + templates.reduce(0) { $0 + 64 + $1.id.utf8.count + $1.text.utf8.count }
+        }
+    }
+
+    /// The rule's name.
+    public static let name = RuleName("shared_artefact")
+    /// Templates listed per artefact.
+    static let maxTemplates = 8
+    let configuration: Configuration
+    var table: RuleTable<State>
+    let capacity: Int
+}
+
+extension DetectionConfiguration {
+    /// `rules.shared_artefact`.
+    public var sharedArtefact: SharedArtefactRule.Configuration {
+        get { rules[SharedArtefactRule.Configuration.self] }
+        set { rules[SharedArtefactRule.Configuration.self] = newValue }
+    }
+}
+
+extension SharedArtefactRule: TableRule {
+    static let summary = "young accounts put the same phone number or domain into the slots of any template"
+    static let keys: [ConfigKey<Configuration>] = [
+        .duration("window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds, doc: "The window."),
+        .integer(
+            "min_young_accounts", \.minYoungAccounts, in: 1...10_000_000,
+            doc: "Distinct young accounts with the same artefact in the window that fire."),
+    ]
+    static var trigger: RuleTrigger { .templateUse }
+    static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
+    static var tableName: String { "artefacts" }
+
+    init(configuration: Configuration, limits: RuleLimits) {
+        self.configuration = configuration
+        table = RuleTable(BoundedKeyTable(maxEntries: 200_000, maxBytes: limits.maxBytes))
+        capacity = max(16, min(limits.maxAlertAccounts, 256))
+    }
+
+    func fits(_ entry: State) -> Bool {
+        entry.young.configuration
+            == .init(horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
+            && entry.templates.count <= Self.maxTemplates
+    }
+
+    mutating func observe(
+        _ event: SendEvent, _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert]
+    ) {
+        guard let use = facts.template else { return }
+        var seen: [String] = []
+        for value in use.slots.prefix(4) {
+            for artefact in LureArtefact.extract(from: value) where !seen.contains(artefact) {
+                seen.append(artefact)
+                record(artefact, use.template, event, facts, &context, into: &alerts)
+            }
+        }
+    }
+
+    private mutating func record(
+        _ artefact: String, _ template: AlertTemplate, _ event: SendEvent, _ facts: EventFacts,
+        _ context: inout DetectionContext, into alerts: inout [Alert]
+    ) {
+        let rule = configuration
+        let now = event.time
+        let capacity = capacity
+        let slot = table.entries.slot(for: StableHash.of(artefact), at: now, name: artefact) {
+            State(
+                young: SlidingDistinct(
+                    configuration: .init(
+                        horizonMicroseconds: rule.windowSeconds * 1_000_000, exactCapacity: capacity)), first: now)
+        }
+        table.report(to: &context)
+        table.entries[slot].young.insert(facts.accountKey, at: now)
+        if table.entries[slot].templates.count < Self.maxTemplates,
+            !table.entries[slot].templates.contains(where: { $0.id == template.id })
+        {
+            table.entries[slot].templates.append(template)
+        }
+        let state = table.entries[slot]
+        let distinct = state.young.value(at: now)
+        let count = Int(distinct.value)
+        guard count >= rule.minYoungAccounts else { return }
+        let severity: Severity =
+            count >= 4 * rule.minYoungAccounts ? .critical : state.templates.count >= 2 ? .high : .medium
+        guard context.wants(Self.name, key: artefact, severity: severity, accountsTotal: count, volume: count, at: now)
+        else { return }
+        let accounts = context.accountNames(state.young, at: now)
+        let templates = state.templates.sorted { $0.id < $1.id }
+        let evidence: [(String, JSONValue)] =
+            [
+                ("artefact", .string(artefact)), ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),
+                ("window", .string(DurationText.format(rule.windowSeconds))),
+                ("threshold", .int(rule.minYoungAccounts)),
+                ("templates", .array(templates.map { .object([("id", .string($0.id)), ("text", .string($0.text))]) })),
+            ] + context.ageEvidence(accounts, at: now) + [context.stateEvidence(approximate: !distinct.isExact)]
+        let finding = Finding(
+            kind: Self.name, key: artefact, severity: severity, score: Double(count) / Double(rule.minYoungAccounts),
+            firstEventTime: state.first, accounts: Array(accounts.prefix(context.maxAlertAccounts)),
+            accountsTotal: max(count, accounts.count), volume: count, template: nil, evidence: evidence,
+            reasons: [
+                "\(count) young accounts put \(artefact) into the slots of \(templates.count) "
+                    + "template\(templates.count == 1 ? "" : "s") in \(DurationText.format(rule.windowSeconds)) "
+                    + "(threshold \(rule.minYoungAccounts))."
+            ])
+        context.take(finding, at: now, into: &alerts)
+    }
+}

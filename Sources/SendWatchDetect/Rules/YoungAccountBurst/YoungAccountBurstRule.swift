@@ -1,0 +1,108 @@
+public import SendWatchCore
+import SendWatchWindows
+
+/// `young_account_burst`: one young account sends to many recipients in a short time.
+///
+/// It reads the young account's recipient counts over its two windows, which the engine keeps in the shared
+/// young-account table (its windows are this rule's); it keeps no table of its own.
+public struct YoungAccountBurstRule: Sendable {
+    /// The settings of `rules.young_account_burst`.
+    public struct Configuration: RuleConfiguration, Equatable {
+        public var enabled = true
+        /// The short window. Default 10 minutes.
+        public var windowSeconds: Int64 = 600
+        /// Recipients (message-recipient events) in the short window that fire. Default 100.
+        public var minRecipients = 100
+        /// The long window. Default 1 hour.
+        public var longWindowSeconds: Int64 = 3600
+        /// Recipients in the long window that fire. Default 250.
+        public var longMinRecipients = 250
+        public init() {}
+    }
+
+    /// The rule's name.
+    public static let name = RuleName("young_account_burst")
+    let configuration: Configuration
+}
+
+extension DetectionConfiguration {
+    /// `rules.young_account_burst`.
+    public var burst: YoungAccountBurstRule.Configuration {
+        get { rules[YoungAccountBurstRule.Configuration.self] }
+        set { rules[YoungAccountBurstRule.Configuration.self] = newValue }
+    }
+}
+
+extension YoungAccountBurstRule: DetectionRule {
+    static let summary = "one young account sends to many recipients"
+    static let keys: [ConfigKey<Configuration>] = [
+        .duration(
+            "window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
+            doc: "The short window."),
+        .integer(
+            "min_recipients", \.minRecipients, in: 1...100_000_000,
+            doc: "Recipients of one young account in the short window that fire."),
+        .duration(
+            "long_window", \.longWindowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
+            doc: "The long window."),
+        .integer(
+            "long_min_recipients", \.longMinRecipients, in: 1...100_000_000,
+            doc: "Recipients of one young account in the long window that fire."),
+    ]
+    static var trigger: RuleTrigger { .youngAccount }
+
+    static func contribute(_ configuration: Configuration, to features: inout FeatureSettings) {
+        features.recentWindowSeconds = configuration.windowSeconds
+        features.longRecentWindowSeconds = configuration.longWindowSeconds
+    }
+
+    init(configuration: Configuration, limits: RuleLimits) { self.configuration = configuration }
+
+    mutating func observe(
+        _ event: SendEvent, _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert]
+    ) {
+        guard let slot = facts.young else { return }
+        let state = context.tables.young[slot]
+        let rule = configuration
+        let now = event.time
+        let short = Int(state.short.value(at: now))
+        let long = Int(state.long.value(at: now))
+        guard short >= rule.minRecipients || long >= rule.longMinRecipients else { return }
+        let ratio = max(Double(short) / Double(rule.minRecipients), Double(long) / Double(rule.longMinRecipients))
+        let severity: Severity = ratio >= 4 ? .critical : ratio >= 2 ? .high : .medium
+        guard
+            context.wants(
+                Self.name, key: event.account, severity: severity, accountsTotal: 1,
+                volume: max(short, long), at: now, refreshVolume: true)
+        else { return }
+        var evidence: [(String, JSONValue)] = [
+            ("recipients_short_window", .int(short)),
+            ("short_window", .string(DurationText.format(rule.windowSeconds))),
+            ("short_threshold", .int(rule.minRecipients)), ("recipients_long_window", .int(long)),
+            ("long_window", .string(DurationText.format(rule.longWindowSeconds))),
+            ("long_threshold", .int(rule.longMinRecipients)), ("recipient_domains", .int(state.domains.distinct)),
+        ]
+        evidence.append(("account_age_seconds", state.ageSeconds.map { .int(Int($0)) } ?? .null))
+        evidence.append(("account_age_basis", .string(state.ageBasis.rawValue)))
+        evidence.append(("sample_message_ids", .array(state.sampleMessageIDs.map { .string($0) })))
+        if let s = event.subject { evidence.append(("sample_subject", .string(s))) }
+        // Sliding counts are exact; the domain count is a floor ("5" means five or more), not an estimate.
+        evidence.append(context.stateEvidence(approximate: false))
+        let finding = Finding(
+            kind: Self.name, key: event.account, severity: severity, score: ratio,
+            firstEventTime: state.firstEvent, accounts: [event.account], accountsTotal: 1, volume: max(short, long),
+            template: nil, evidence: evidence,
+            reasons: [
+                "Account \(event.account) is \(Self.ageText(state.ageSeconds)) old and sent to \(short) recipients in "
+                    + "\(DurationText.format(rule.windowSeconds)) (threshold \(rule.minRecipients)) and \(long) in "
+                    + "\(DurationText.format(rule.longWindowSeconds)) (threshold \(rule.longMinRecipients))."
+            ])
+        context.take(finding, at: now, into: &alerts)
+    }
+
+    /// An age for the reason text, rounded down to whole hours or minutes.
+    private static func ageText(_ seconds: Int64?) -> String {
+        guard let s = seconds else { return "of unknown age, first seen" }
+        return DurationText.format(s >= 3600 ? s / 3600 * 3600 : s >= 60 ? s / 60 * 60 : s)
+    }
+}

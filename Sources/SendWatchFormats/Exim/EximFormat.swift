@@ -1,0 +1,31 @@
+extension LogFormat {
+    /// Exim's main log, plain or wrapped in syslog.
+    public static let exim = LogFormat(declaring: "exim")
+}
+
+/// The Exim format: ``EximParser``, recognised by a main-log line's `YYYY-MM-DD HH:MM:SS` start (a space, not
+/// `T`, after the date) or by syslog program names starting with `exim`.
+public enum EximFormat: FormatComponent {
+    public static var format: LogFormat { .exim }
+    public static var syslogProgramPrefixes: [StaticString] { ["exim"] }
+
+    public static func recognizesLayout(of line: UnsafeRawBufferPointer, at start: Int) -> Bool {
+        guard line.count >= start + 19 && Timestamps.isDigit(line[start]) && line[start + 10] == 0x20 else {
+            return false
+        }
+        var zone = LocalTimeZone.utc
+        return Timestamps.readDateTime(line, at: start, zone: &zone) != nil
+    }
+
+    public static func makeParser(_ settings: FormatSettings) -> EximParser {
+        EximParser(configuration: settings.configuration)
+    }
+
+    public static func makeParser(
+        _ settings: FormatSettings, restoring checkpoint: EximParser.Checkpoint
+    ) throws -> EximParser {
+        try EximParser(configuration: settings.configuration, restoring: checkpoint)
+    }
+}
+
+extension EximParser: CheckpointingParser {}

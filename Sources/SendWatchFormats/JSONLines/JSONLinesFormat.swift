@@ -1,0 +1,26 @@
+extension LogFormat {
+    /// JSON lines from a notification service, one object per send.
+    public static let jsonl = LogFormat(declaring: "jsonl")
+}
+
+/// The JSON-lines format: ``JSONLinesParser`` with `settings.jsonMapping`, recognised by a line that starts
+/// with `{`.
+public enum JSONLinesFormat: FormatComponent {
+    public static var format: LogFormat { .jsonl }
+
+    public static func recognizesLayout(of line: UnsafeRawBufferPointer, at start: Int) -> Bool {
+        line[start] == UInt8(ascii: "{")
+    }
+
+    public static func makeParser(_ settings: FormatSettings) -> JSONLinesParser {
+        JSONLinesParser(configuration: settings.configuration, mapping: settings.jsonMapping)
+    }
+
+    public static func makeParser(
+        _ settings: FormatSettings, restoring checkpoint: JSONLinesParser.Checkpoint
+    ) throws -> JSONLinesParser {
+        try JSONLinesParser(configuration: settings.configuration, mapping: settings.jsonMapping, restoring: checkpoint)
+    }
+}
+
+extension JSONLinesParser: CheckpointingParser {}

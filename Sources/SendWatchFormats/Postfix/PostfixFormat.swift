@@ -1,0 +1,26 @@
+extension LogFormat {
+    /// Postfix via syslog or `postlogd` (`maillog_file`).
+    public static let postfix = LogFormat(declaring: "postfix")
+}
+
+/// The Postfix format: ``PostfixParser``, recognised by syslog program names starting with `postfix`
+/// (`postfix/smtpd`, `postfix-out/smtp`).
+public enum PostfixFormat: FormatComponent {
+    public static var format: LogFormat { .postfix }
+    public static var syslogProgramPrefixes: [StaticString] { ["postfix"] }
+
+    /// A parser with `settings.configuration` that makes or only counts events as `settings.eventOutput` says.
+    public static func makeParser(_ settings: FormatSettings) -> PostfixParser {
+        var parser = PostfixParser(configuration: settings.configuration)
+        parser.eventOutput = settings.eventOutput
+        return parser
+    }
+
+    public static func makeParser(
+        _ settings: FormatSettings, restoring checkpoint: PostfixParser.Checkpoint
+    ) throws -> PostfixParser {
+        try PostfixParser(configuration: settings.configuration, restoring: checkpoint)
+    }
+}
+
+extension PostfixParser: CheckpointingParser {}

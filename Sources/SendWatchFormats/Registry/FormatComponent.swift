@@ -1,0 +1,70 @@
+public import SendWatchCore
+
+/// One log format as a component: its name, how the auto-detector recognises its lines, and how its parser
+/// is made, saved and restored.
+///
+/// A format lives in one folder (`Postfix/`, `Exim/`, `JSONLines/`): its parser, its parser's checkpoint,
+/// and a caseless enum adopting this protocol (`PostfixFormat`). Listing that enum in ``RegisteredFormats``
+/// is the only edit outside the folder; the pipeline, the detector and tail's checkpoint reach the format
+/// through the registry.
+///
+/// Recognition (``FormatDetector``) has two steps, so that formats never compete for a line: first every
+/// format's ``recognizesLayout(of:at:)`` (a layout only this format writes, such as `{` or Exim's
+/// `YYYY-MM-DD HH:MM:SS`), then, for a syslog line, the program name against every format's
+/// ``syslogProgramPrefixes``.
+public protocol FormatComponent {
+    /// The parser this format reads lines with.
+    associatedtype Parser: CheckpointingParser & Sendable
+    /// The format's name (declared as a static ``LogFormat`` in the format's folder).
+    static var format: LogFormat { get }
+    /// Whether the line's own layout marks it as this format, checked before any syslog header is read.
+    ///
+    /// - Parameters:
+    ///   - line: the whole line.
+    ///   - start: the first byte after leading spaces and tabs (`start < line.count`).
+    static func recognizesLayout(of line: UnsafeRawBufferPointer, at start: Int) -> Bool
+    /// The program-name prefixes of this format's lines in a shared syslog file, e.g.
+    /// `postfix` for `postfix/smtpd`. Empty for a format that is never logged through syslog.
+    static var syslogProgramPrefixes: [StaticString] { get }
+    /// A new parser for a run.
+    static func makeParser(_ settings: FormatSettings) -> Parser
+    /// A parser rebuilt from saved state (`sendwatch tail` after a restart).
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` when the saved state is inconsistent.
+    static func makeParser(_ settings: FormatSettings, restoring checkpoint: Parser.Checkpoint) throws -> Parser
+}
+
+extension FormatComponent {
+    /// No layout of its own: the format is recognised by its syslog program name only.
+    public static func recognizesLayout(of line: UnsafeRawBufferPointer, at start: Int) -> Bool { false }
+    /// Not logged through syslog.
+    public static var syslogProgramPrefixes: [StaticString] { [] }
+}
+
+/// A parser whose state between two lines can be saved and restored: the type of that state.
+public protocol CheckpointingParser: EventParser {
+    /// Everything the parser carries from one line to the next; checked when decoded.
+    associatedtype Checkpoint: Codable, Hashable, Sendable
+    /// The parser's state between two lines.
+    func checkpoint() -> Checkpoint
+}
+
+/// Everything a format's parser is made from: the settings all formats share and those of single formats.
+public struct FormatSettings: Sendable {
+    /// Account and template headers, time zone and the bounds of the open-message tables.
+    public var configuration: FormatConfiguration
+    /// Where the fields of a JSON-lines record are (`jsonl.fields`).
+    public var jsonMapping: JSONFieldMapping
+    /// Whether events are made or only counted (``EventOutput``), for parsers that support counting.
+    public var eventOutput: EventOutput
+
+    /// Creates settings; every field has the parsers' default.
+    public init(
+        configuration: FormatConfiguration = .init(), jsonMapping: JSONFieldMapping = .init(),
+        eventOutput: EventOutput = .events
+    ) {
+        self.configuration = configuration
+        self.jsonMapping = jsonMapping
+        self.eventOutput = eventOutput
+    }
+}

@@ -1,0 +1,120 @@
+public import SendWatchCore
+import SendWatchDetect
+import SendWatchFormats
+
+extension Configuration {
+    /// Every key of the file, each declared once: `input`, `accounts`, `messages` and `jsonl.fields` here;
+    /// `detect`, `alerts`, `templates` and each rule's `rules.<name>` in `SendWatchDetect`
+    /// (``DetectionConfiguration/configurationSections``, the rules' sections in their folders).
+    public static let schema = ConfigSchema<Configuration>(
+        header: [
+            "# SendWatch configuration. Every key is optional; the values shown are the defaults.",
+            "# Durations: 45s, 10m, 1h, 7d, 1w, combinations like 1h30m, or a number of seconds.",
+        ],
+        sections: [input, accounts, messages, jsonl]
+            + DetectionConfiguration.configurationSections.map {
+                $0.scoped(get: { $0.detection }, set: { $0.detection = $1 })
+            })
+
+    private static let input = ConfigSection<Configuration>(
+        ["input"],
+        keys: [
+            ConfigKey(
+                "format", doc: ["auto: recognise each input from its first lines."],
+                accepted: "auto, postfix, exim or jsonl",
+                extremes: [], render: { $0.format?.rawValue ?? "auto" },
+                assign: { config, value in
+                    guard case .text(let s) = value, s == "auto" || LogFormat(rawValue: s) != nil else {
+                        return "expected auto, postfix, exim or jsonl, got \(value.quoted)"
+                    }
+                    config.format = LogFormat(rawValue: s)
+                    return nil
+                }),
+            .integer(
+                "max_line_bytes", \.maxLineBytes, in: 1...(64 << 20),
+                doc: "Longest line kept, in bytes. Longer lines are skipped to their newline and counted",
+                "(line_too_long)."),
+            ConfigKey(
+                "timezone", doc: ["Zone of timestamps without an offset (classic syslog, postlogd, Exim)."],
+                accepted: "UTC, an offset like +01:00, or a zone name like Europe/Berlin", extremes: [],
+                render: { $0.timezone },
+                assign: { config, value in
+                    guard case .text(let s) = value, LocalTimeZone(parsing: s) != nil else {
+                        return "\(value.quoted) is not UTC, an offset like +01:00, or a known zone name"
+                    }
+                    config.timezone = s
+                    return nil
+                }),
+            .optionalInteger(
+                "year", \.year, in: 1990...2200,
+                doc: "Year of year-less syslog timestamps. null: each file's modification time decides; for",
+                "stdin the current date is used and a warning printed."),
+        ])
+
+    private static let accounts = ConfigSection<Configuration>(
+        ["accounts"],
+        keys: [
+            header(
+                "account_header", \.formats.accountHeader,
+                doc: "Header whose value is the account id, when header_checks (Postfix) or an ACL logwrite (Exim)",
+                "logs it. Account = this header if logged, else the authenticated (SASL) user, else the envelope",
+                "sender."),
+            header("template_header", \.formats.templateHeader, doc: "Header whose value is an explicit template id."),
+        ])
+
+    private static let messages = ConfigSection<Configuration>(
+        ["messages"],
+        keys: [
+            .integer(
+                "max_open", \.formats.maxOpenMessages, in: 1...50_000_000,
+                doc: "Most messages kept open while their lines are joined (Postfix queue ids, Exim message ids).",
+                "When full, the least recently seen message is dropped and counted (evicted)."),
+            .duration(
+                "open_timeout", \.formats.openMessageTimeoutSeconds,
+                in: 1...ConfigKey<Configuration>.maxDurationSeconds,
+                doc: "A message with no line for this long (event time) is dropped and counted as incomplete."),
+        ])
+
+    private static let jsonl = ConfigSection<Configuration>(
+        ["jsonl", "fields"],
+        doc: [
+            "Dotted paths of the fields in JSON-lines input; a numeric component indexes an array",
+            "(mail.destination.0); null leaves an optional field unmapped. For Amazon SES records, e.g.:",
+            "ts: mail.timestamp, to: mail.destination, subject: mail.commonHeaders.subject, sender: mail.source",
+        ],
+        keys: jsonFieldDefaults.map { field in
+            let required = field.name == "ts" || field.name == "to"
+            return ConfigKey(
+                field.name, doc: [field.doc],
+                accepted: "a dotted path" + (required ? "" : ", or null"),
+                extremes: [],
+                render: { config in config.jsonFields[field.name].flatMap { $0.isEmpty ? nil : $0 } ?? "null" },
+                assign: { config, value in
+                    guard case .text(let s) = value, !s.isEmpty else {
+                        if required { return "a send needs a time and recipients; this field cannot be unmapped" }
+                        config.jsonFields[field.name] = ""
+                        return nil
+                    }
+                    guard !s.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) else {
+                        return "'\(s)' is not a dotted path like mail.commonHeaders.subject"
+                    }
+                    config.jsonFields[field.name] = s
+                    return nil
+                })
+        })
+
+    /// A header field name: printable ASCII without spaces or `:`.
+    private static func header(
+        _ name: String, _ path: any WritableKeyPath<Configuration, String> & Sendable, doc: String...
+    ) -> ConfigKey<Configuration> {
+        ConfigKey(
+            name, doc: doc, accepted: "a header field name", extremes: [], render: { $0[keyPath: path] },
+            assign: { config, value in
+                guard case .text(let s) = value,
+                    !s.isEmpty, s.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") })
+                else { return "\(value.quoted) is not a header field name" }
+                config[keyPath: path] = s
+                return nil
+            })
+    }
+}

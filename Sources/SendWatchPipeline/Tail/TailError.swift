@@ -1,0 +1,75 @@
+import SendWatchAlerts
+
+/// Why `tail` could not start or had to stop.
+///
+/// Shaped like `IngestError` and `OutputError`: a ``code`` from an open set to decide on (and to log), a
+/// message that says what failed, where and what to do, the path involved and the `errno` when the system
+/// gave one. New codes may be added in later versions, so switch over ``code`` with a `default` branch.
+public struct TailError: Error, CustomStringConvertible, Sendable {
+    /// What kind of failure this is. An open set: compare with the static members, e.g. `.outputFailed`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Value: String, Hashable, Sendable {
+            case stateDirectoryUnusable = "state_directory_unusable"
+            case checkpointDamaged = "checkpoint_damaged"
+            case checkpointIncompatible = "checkpoint_incompatible"
+            case checkpointFailed = "checkpoint_failed"
+            case outputUnusable = "output_unusable"
+            case outputFailed = "output_failed"
+            case followFailed = "follow_failed"
+            case metricsUnavailable = "metrics_unavailable"
+        }
+
+        private var value: Value
+
+        private init(_ value: Value) { self.value = value }
+
+        /// The state directory cannot be created or used.
+        public static var stateDirectoryUnusable: Code { Code(.stateDirectoryUnusable) }
+        /// The checkpoint file is damaged (bad checksum, cut off); it is left in place.
+        public static var checkpointDamaged: Code { Code(.checkpointDamaged) }
+        /// The checkpoint was written by another state format, or its state does not fit the configuration.
+        public static var checkpointIncompatible: Code { Code(.checkpointIncompatible) }
+        /// A checkpoint could not be written (or the output synced before it); the previous one stays.
+        public static var checkpointFailed: Code { Code(.checkpointFailed) }
+        /// The alert output cannot be opened, or a partial record cannot be cut off it.
+        public static var outputUnusable: Code { Code(.outputUnusable) }
+        /// Alerts could not be written and the run stopped, without a checkpoint past them.
+        public static var outputFailed: Code { Code(.outputFailed) }
+        /// The followed paths cannot be watched (bad configuration, inotify unavailable, ...).
+        public static var followFailed: Code { Code(.followFailed) }
+        /// The metrics address is invalid or cannot be listened on.
+        public static var metricsUnavailable: Code { Code(.metricsUnavailable) }
+
+        /// The bounded snake_case code, e.g. `output_failed`, for logs.
+        public var description: String { value.rawValue }
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// What failed, where, and what to do.
+    public var message: String
+    /// The file or address involved, if one is.
+    public var path: String?
+    /// The `errno` value the system reported, if any.
+    public var underlyingErrno: Int32?
+
+    /// Creates an error.
+    public init(code: Code, message: String, path: String? = nil, underlyingErrno: Int32? = nil) {
+        self.code = code
+        self.message = message
+        self.path = path
+        self.underlyingErrno = underlyingErrno
+    }
+
+    /// The message.
+    public var description: String { message }
+}
+
+extension TailError {
+    /// A failure of the alert output, with its path and `errno`; `consequence` says what the run did about it.
+    init(output error: OutputError, code: Code, consequence: String? = nil) {
+        self.init(
+            code: code, message: "\(error)" + (consequence.map { "; " + $0 } ?? ""), path: error.path,
+            underlyingErrno: error.underlyingErrno)
+    }
+}

@@ -1,0 +1,38 @@
+public import SendWatchAlerts
+public import SendWatchIngest
+
+/// How a `sendwatch tail` run behaves (the flags; the configuration file says what it detects).
+public struct TailOptions: Sendable {
+    /// Files or globs to follow.
+    public var patterns: [String]
+    /// Directory of the checkpoint and the alert journal; nil keeps no state (a restart starts over).
+    public var stateDirectory: String?
+    /// With no checkpoint: read existing files from their start (true) or only what is appended (false,
+    /// like `tail -F -n 0`). Default false.
+    public var fromStart = false
+    /// Alert output file (appended), used when the run is given no sink of its own; nil writes to standard
+    /// output.
+    public var outputPath: String?
+    /// When the alert output is synced. Default `.checkpoint`.
+    public var sync: ExactlyOnceSink.SyncPolicy = .checkpoint
+    /// Wall-clock seconds between checkpoints while data flows. Default 30.
+    public var checkpointIntervalSeconds: Double = 30
+    /// Wall-clock seconds after a batch with alerts until the checkpoint that covers it. Default 1.
+    public var alertCheckpointDelaySeconds: Double = 1
+    /// Alert records journaled since the last checkpoint at which a checkpoint is written at once, whatever the
+    /// intervals say, so that the journal (and the duplicate check of a restart) stays bounded. Default
+    /// ``ExactlyOnceSink/maxJournalEntries`` (100,000).
+    public var maxJournalEntries = ExactlyOnceSink.maxJournalEntries
+    /// Quiet wall-clock seconds after which event time is advanced by the time that passed, so that alerts
+    /// can close while the logs are silent. Default 10.
+    public var idleAdvanceSeconds: Double = 10
+    /// The follower's settings (polling, partial lines, bounds).
+    public var follow = FollowConfiguration()
+    /// Alert record format. Default ``AlertFormat/sendwatch``.
+    public var alertFormat: AlertFormat = .sendwatch
+    /// The product version written into OCSF records.
+    public var productVersion = "0.1.0"
+
+    /// Options that follow `patterns`, with every other setting at its default.
+    public init(patterns: [String]) { self.patterns = patterns }
+}

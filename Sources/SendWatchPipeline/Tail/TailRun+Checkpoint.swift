@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import SendWatchAlerts
+import SendWatchCore
+import SendWatchDetect
+import SendWatchIngest
+
+extension TailRun {
+    /// The checkpoint file's path; nil without a state directory.
+    var checkpointPath: String? { options.stateDirectory.map { $0 + "/checkpoint" } }
+
+    /// Reads the checkpoint of the state directory, if there is one: the saved state and the alert output's
+    /// position it recorded.
+    ///
+    /// - Throws: ``TailError`` (`checkpoint_damaged`, `checkpoint_incompatible`); the file is left in place.
+    static func loadCheckpoint(options: TailOptions) throws(TailError) -> (state: TailState, outputPosition: Int64?)? {
+        guard let path = options.stateDirectory.map({ $0 + "/checkpoint" }) else { return nil }
+        let contents: CheckpointFile.Contents?
+        do {
+            contents = try CheckpointFile.read(path: path)
+        } catch {
+            throw TailError(
+                code: .checkpointDamaged,
+                message: "\(error). The state is kept as it is; move the file away to start over (alerts of the "
+                    + "lines read since may repeat), or restore a good copy.",
+                path: path)
+        }
+        guard let contents else { return nil }
+        let version = CheckpointFile.integerField("state_format", in: contents.header)
+        guard version == UInt64(TailState.format) else {
+            throw TailError(
+                code: .checkpointIncompatible,
+                message: "checkpoint \(path) has state format \(version.map(String.init) ?? "none"); this SendWatch "
+                    + "reads format \(TailState.format). Run the version that wrote it, or move the file away "
+                    + "to start over.",
+                path: path)
+        }
+        let state: TailState
+        do {
+            state = try StateCoding.decode(TailState.self, from: contents.body)
+        } catch {
+            throw TailError(
+                code: .checkpointIncompatible,
+                message: "checkpoint \(path) cannot be decoded: \(error). Move it away to start over.", path: path)
+        }
+        let position = CheckpointFile.integerField("output_position", in: contents.header).map { Int64($0) }
+        return (state, position)
+    }
+
+    /// Takes the result of a checkpoint in flight, then starts one when it is due: data flowed for the
+    /// interval, alerts were written a moment ago, or the delivery journal reached its bound. True when one
+    /// was started.
+    func checkpointIfDue(now t: Double) throws(TailError) -> Bool {
+        let interval = max(options.checkpointIntervalSeconds, 20 * lastCheckpointSeconds)
+        let due = (dirty && t - (lastCheckpoint ?? t) >= interval)
+            || (firstUncheckpointedAlert.map { t - $0 >= options.alertCheckpointDelaySeconds } ?? false)
+            || delivery.journalEntries >= options.maxJournalEntries
+        try finishCheckpointInFlight(wait: false)
+        guard due, options.stateDirectory != nil, !checkpointWriter.isBusy else { return false }
+        try startCheckpoint()
+        lastCheckpoint = t
+        firstUncheckpointedAlert = nil
+        return true
+    }
+
+    /// Writes the checkpoint and waits until it is on disk: syncs the output (policy), snapshots the state,
+    /// saves it, then drops the alert journal it covers. Used at a stop and when there is no state worth a thread.
+    public func checkpoint() throws(TailError) {
+        try finishCheckpointInFlight(wait: true)
+        guard try startCheckpoint() else { return }
+        try finishCheckpointInFlight(wait: true)
+    }
+
+    /// Waits for the checkpoint being written, if any (it may be written by a thread of its own), and reports
+    /// its failure.
+    public func settleCheckpoint() throws(TailError) {
+        try finishCheckpointInFlight(wait: true)
+    }
+
+    /// Snapshots the state and hands it to the checkpoint thread; false when there is no state directory.
+    @discardableResult
+    private func startCheckpoint() throws(TailError) -> Bool {
+        guard let path = checkpointPath else { return false }
+        let started = TailRun.monotonicSeconds()
+        do throws(OutputError) {
+            try delivery.sync()
+        } catch {
+            throw TailError(output: error, code: .checkpointFailed, consequence: "the checkpoint was not advanced")
+        }
+        totals.checkpoints += 1
+        let state = TailState(
+            follower: follower.state, streams: consumer.checkpoint(), engine: engine.checkpoint(), totals: totals,
+            idleAdvancedTo: idleAdvancedTo)
+        var header = JSONWriter(capacity: 512)
+        header.beginObject()
+        header.key("sendwatch_checkpoint"); header.int(1)
+        header.key("state_format"); header.int(TailState.format)
+        header.key("written_at"); header.time(EventTime(microseconds: Int64(TailRun.wallSeconds() * 1_000_000)))
+        header.key("output"); header.string(delivery.name)
+        header.key("output_position"); header.int64(delivery.position ?? 0)
+        header.key("alert_records"); header.int(totals.alertRecords)
+        header.key("files")
+        header.beginArray()
+        for p in follower.lag {
+            header.beginObject()
+            header.key("path"); header.string(p.name)
+            header.key("offset"); header.int64(p.offset)
+            header.endObject()
+        }
+        header.endArray()
+        header.endObject()
+        // Alerts written from now on belong to the next checkpoint: they go to a new journal.
+        let journal = delivery.rotateJournal(sequence: totals.checkpoints)
+        dirty = false
+        checkpointWriter.submit(
+            .init(state: state, header: header.bytes, path: path, journal: journal, started: started))
+        return true
+    }
+
+    /// Takes the outcome of the checkpoint in flight (waiting for it when `wait`), and throws if it failed.
+    private func finishCheckpointInFlight(wait: Bool) throws(TailError) {
+        guard let outcome = wait ? checkpointWriter.waitForResult() : checkpointWriter.takeResult() else { return }
+        if let failure = outcome.failure {
+            // The previous checkpoint stays; the rotated journal stays too, so a restart still skips its lines.
+            dirty = true
+            throw TailError(code: .checkpointFailed, message: failure, path: outcome.job.path)
+        }
+        if let journal = outcome.job.journal { delivery.dropJournal(journal) }
+        delivery.dropStaleJournals()
+        lastCheckpointSeconds = outcome.seconds
+        metrics.update {
+            $0.checkpointBytes = outcome.bytes
+            $0.checkpointSeconds = outcome.seconds
+        }
+        logger.debug(
+            "checkpoint written",
+            metadata: [
+                "checkpoint.bytes": "\(outcome.bytes)",
+                "checkpoint.seconds": "\(String(format: "%.3f", outcome.seconds))",
+            ])
+    }
+}

@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Logging
+import SendWatchAlerts
+import SendWatchCore
+
+extension TailRun {
+    /// Writes the alerts the last poll produced through ``alerts`` (the path `replay` uses) and delivers them;
+    /// retries a failed delivery every second until it succeeds or a stop is requested (then throws, leaving
+    /// the checkpoint where it was). True when there were alerts.
+    func deliver() throws(TailError) -> Bool {
+        let produced = consumer.takeAlerts()
+        guard !produced.isEmpty else { return false }
+        for alert in produced { totals.alertsByKind[alert.kind, default: 0] += 1 }
+        totals.alertRecords += produced.count
+        do throws(OutputError) {
+            try alerts.write(produced)
+            try alerts.flush()
+        } catch {
+            try retryDelivery(after: error)
+        }
+        return true
+    }
+
+    /// Retries ``alerts``' flush every second, reading no input meanwhile (backpressure). Gives up when
+    /// ``abandonRetry`` says so or the reader has gone away (`EPIPE`: a retry cannot help).
+    private func retryDelivery(after first: OutputError) throws(TailError) {
+        var error = first
+        var attempts = 0
+        while true {
+            attempts += 1
+            metrics.update { $0.outputErrors += 1 }
+            if attempts == 1 || attempts % 60 == 0 {
+                logger.error(
+                    "cannot write alerts; not reading more input until they are written (retrying every second)",
+                    metadata: [
+                        "output.path": "\(delivery.name)", "output.code": "\(error.code)", "error": "\(error)",
+                    ])
+            }
+            if error.isBrokenPipe || abandonRetry() {
+                throw TailError(
+                    output: error, code: .outputFailed,
+                    consequence: "stopped without checkpointing past the unwritten alerts")
+            }
+            var pause = timespec(tv_sec: 1, tv_nsec: 0)
+            _ = nanosleep(&pause, nil)
+            do throws(OutputError) {
+                try alerts.flush()
+                return
+            } catch let again {
+                error = again
+            }
+        }
+    }
+}

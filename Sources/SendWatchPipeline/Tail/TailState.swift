@@ -1,0 +1,40 @@
+import SendWatchCore
+import SendWatchDetect
+import SendWatchIngest
+
+/// Counters of a tail run, kept in the checkpoint so that metrics continue across restarts.
+public struct TailTotals: Codable, Sendable, Equatable {
+    /// Lines read.
+    public var lines = 0
+    /// Events parsed.
+    public var events = 0
+    /// Lines skipped, by reason.
+    public var skipped: [String: Int] = [:]
+    /// Alert records written, by rule.
+    public var alertsByKind: [String: Int] = [:]
+    /// Alert records written.
+    public var alertRecords = 0
+    /// Checkpoints written.
+    public var checkpoints = 0
+    /// Starts that resumed from a checkpoint.
+    public var restarts = 0
+    /// All zero.
+    public init() {}
+}
+
+/// What the checkpoint's body holds: everything that decides future output, saved together at one instant
+/// between two polls (so the file positions, the parsers' open messages, the detection state and the alert
+/// lifecycle agree with each other).
+struct TailState: Codable {
+    /// The version in the checkpoint header (`state_format`); a checkpoint of another version is refused.
+    /// 2: the detection state saves each rule's state under its name.
+    static let format = 2
+
+    var follower: FollowerState
+    /// Per stream name: its parser state.
+    var streams: [String: ParsingCheckpoint]
+    var engine: DetectionEngine.Checkpoint
+    var totals: TailTotals
+    /// Event time already advanced to by the idle timer.
+    var idleAdvancedTo: EventTime?
+}

@@ -1,0 +1,200 @@
+public import SendWatchCore
+internal import SendWatchEval
+
+/// Builds the HTML report: reads alert records (and optionally send events) one at a time, then renders one
+/// self-contained page.
+///
+/// Feed every alert record first (``add(line:)`` or ``add(_:)``), then, optionally, the send events of the logs
+/// the alerts came from (``add(event:)``): only events of accounts named in an alert are kept, so the alerts must
+/// come first. Then call ``render(into:source:)``. Memory is bounded by ``ReportLimits`` whatever the input's
+/// size; output depends only on the input and the limits (no clock, no randomness), so the same input gives the
+/// same bytes.
+///
+/// Usage:
+/// ```swift
+/// var builder = ReportBuilder()
+/// for line in alertLines { try builder.add(line: line) }
+/// for event in events { builder.add(event: event) }
+/// var html = ""
+/// builder.render(into: &html, source: ReportSource(alerts: "alerts.jsonl"))
+/// ```
+public struct ReportBuilder: Sendable {
+    /// The bounds this report keeps to.
+    public let limits: ReportLimits
+
+    var incidents: [Incident] = []
+    var incidentIndex: [String: Int] = [:]
+    var activity: [String: AccountActivity] = [:]
+    var knownArtefacts: Set<Indicators.Artefact> = []
+    var subjectCache: [String: [Indicators.Artefact]] = [:]
+
+    /// Lines read by ``add(line:)``, including bad ones.
+    public private(set) var lines = 0
+    /// Alert records folded in.
+    public private(set) var records = 0
+    /// Lines that were not v1 alert records.
+    public private(set) var badLines = 0
+    /// The first few bad lines: line number and what is wrong.
+    public private(set) var badLineSamples: [(line: Int, problem: String)] = []
+    /// Records of alert ids beyond ``ReportLimits/maxIncidents``.
+    public private(set) var recordsNotKept = 0
+    /// Events passed to ``add(event:)``.
+    public private(set) var events = 0
+    /// Events of accounts named in an alert (and tracked).
+    public private(set) var eventsOfAlertedAccounts = 0
+    /// Times an account named in an alert was not tracked for events (beyond ``ReportLimits/maxAccounts``);
+    /// an account in several incidents counts once per incident.
+    public private(set) var accountsNotTracked = 0
+    /// Artefact links not kept because an account or the whole report hit its artefact cap.
+    public private(set) var artefactLinksNotKept = 0
+    /// Whether events were given at all (``add(event:)`` called or ``noteEventsRead()``).
+    public private(set) var hasEvents = false
+
+    /// Makes an empty report with `limits`.
+    public init(limits: ReportLimits = ReportLimits()) {
+        self.limits = limits
+    }
+
+    /// Reads one line of an alert file (without its newline); empty lines are skipped.
+    ///
+    /// A line that is not a v1 alert record is counted (``badLines``) and skipped.
+    ///
+    /// - Throws: ``ReportError`` when the record has a schema version other than 1: every later number would
+    ///   be meaningless.
+    /// - Complexity: O(n) in the line length.
+    public mutating func add(line: some Collection<UInt8>) throws(ReportError) {
+        lines += 1
+        if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\t") }) {
+            return
+        }
+        switch ReportAlert.parse(line: line) {
+        case .success(let alert):
+            add(alert)
+        case .failure(.unsupportedVersion(let v)):
+            throw ReportError(
+                code: .unsupportedVersion,
+                message: "line \(lines): alert schema version \(v.prefix(20)) is not supported (this report reads v 1)")
+        case .failure(.malformed(let problem)):
+            badLines += 1
+            if badLineSamples.count < 5 { badLineSamples.append((lines, String(problem.prefix(200)))) }
+        }
+    }
+
+    /// Folds one alert record in.
+    ///
+    /// - Complexity: O(a) in the record's accounts and list items, amortised.
+    public mutating func add(_ alert: ReportAlert) {
+        records += 1
+        let i: Int
+        if let known = incidentIndex[alert.id] {
+            i = known
+        } else {
+            guard incidents.count < limits.maxIncidents else {
+                recordsNotKept += 1
+                return
+            }
+            i = incidents.count
+            incidentIndex[alert.id] = i
+            incidents.append(Incident(first: alert, order: i))
+        }
+        let added = incidents[i].add(alert, limits: limits)
+        for account in incidents[i].accounts.suffix(added) where activity[account] == nil {
+            if activity.count < limits.maxAccounts {
+                activity[account] = AccountActivity()
+            } else {
+                accountsNotTracked += 1
+            }
+        }
+    }
+
+    /// Records that events were read, even if none matched (so the page says "no events" rather than nothing).
+    public mutating func noteEventsRead() { hasEvents = true }
+
+    /// Folds one send event in: first and last send, recipient domain and subject artefacts of its account, if
+    /// that account is named in an alert.
+    ///
+    /// - Complexity: O(1) for events of other accounts; O(s) in the subject length for a subject not seen
+    ///   before (later ones hit a cache of ``ReportLimits/maxCachedSubjects`` subjects).
+    public mutating func add(event: SendEvent) {
+        hasEvents = true
+        events += 1
+        guard activity[event.account] != nil else { return }
+        eventsOfAlertedAccounts += 1
+        let artefacts = event.subject.map { cachedArtefacts(in: $0) } ?? []
+        let domain = Self.domain(of: event.recipient)
+        // Optional chaining on the subscript mutates the entry in place (no copy of its tables).
+        guard
+            let recorded = activity[event.account]?.record(
+                event, domain: domain, artefacts: artefacts, limits: limits)
+        else { return }
+        var linksNotKept = recorded.notKept
+        for artefact in recorded.new where !knownArtefacts.contains(artefact) {
+            if knownArtefacts.count < limits.maxArtefacts {
+                knownArtefacts.insert(artefact)
+            } else {
+                activity[event.account]?.artefacts[artefact] = nil
+                linksNotKept += 1
+            }
+        }
+        artefactLinksNotKept += linksNotKept
+    }
+
+    private mutating func cachedArtefacts(in subject: String) -> [Indicators.Artefact] {
+        if let hit = subjectCache[subject] { return hit }
+        let found = Indicators.artefacts(in: subject)
+        if subjectCache.count < limits.maxCachedSubjects { subjectCache[subject] = found }
+        return found
+    }
+
+    /// The lower-cased domain of an address, or nil when it has no `@` or an implausible domain.
+    static func domain(of address: String) -> String? {
+        guard let at = address.lastIndex(of: "@") else { return nil }
+        let d = address[address.index(after: at)...]
+        guard !d.isEmpty, d.utf8.count <= 253 else { return nil }
+        return d.lowercased()
+    }
+}
+
+/// Where the report's input came from, printed in its header.
+public struct ReportSource: Sendable, Equatable {
+    /// The alert file's name as given.
+    public var alerts: String
+    /// The log files given with `--events`, in order.
+    public var events: [String]
+
+    /// Names the inputs.
+    public init(alerts: String, events: [String] = []) {
+        self.alerts = alerts
+        self.events = events
+    }
+}
+
+/// Why a report cannot be made.
+public struct ReportError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of problem it is.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Value: String, Hashable, Sendable {
+            case unsupportedVersion = "unsupported_version"
+        }
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+
+        /// An alert record has a `v` other than 1.
+        public static let unsupportedVersion = Code(.unsupportedVersion)
+
+        public var description: String { value.rawValue }
+    }
+
+    /// What kind of problem it is.
+    public var code: Code
+    /// A sentence saying what is wrong and where.
+    public var message: String
+
+    /// Makes an error.
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,86 @@
+import SendWatchCore
+import Testing
+
+@testable import SendWatchDetect
+
+@Suite struct SharedArtefactTests {
+    @Test(
+        "Lure artefacts are normalised: a phone number to its digits, a URL or address to its host",
+        arguments: [
+            ("Call +1 (888) 555-0110 now", ["phone:18885550110"]),
+            ("call 1-888-555-0110", ["phone:18885550110"]),
+            ("Visit https://WWW.Paypa1-Secure.com/login?x=1", ["domain:paypa1-secure.com"]),
+            ("write to help@refund-desk.example.", ["domain:refund-desk.example"]),
+            ("paypa1-secure.com/verify or 0044 20 7946 0958", ["domain:paypa1-secure.com", "phone:00442079460958"]),
+            ("Acme GmbH", []),
+            ("Order 12345678", []),
+            ("2026-12-04 10:30", []),
+            ("version 1.2.3", []),
+        ])
+    func extraction(value: String, expected: [String]) {
+        #expect(LureArtefact.extract(from: value) == expected)
+    }
+
+    @Test("Extraction is bounded: long values are read up to the limit, at most four artefacts each")
+    func bounded() {
+        let many = (0..<20).map { "x\($0).example" }.joined(separator: " ")
+        #expect(LureArtefact.extract(from: many).count == LureArtefact.maxPerValue)
+        let late = String(repeating: "a", count: 2000) + " scam.example"
+        #expect(LureArtefact.extract(from: late).isEmpty)
+    }
+
+    /// Young accounts rotating over three templates (explicit ids), each putting `phone(t)` into the slot.
+    static func rotation(accounts: Int, phone: (Int) -> String) -> Scenario {
+        var config = DetectionConfiguration()
+        config.sharedArtefact.enabled = true
+        var s = Scenario(config)
+        let templates = ["invite", "document", "message"]
+        s.warmUp(accounts: (0..<9).map { "old-\($0)" })
+        for i in 0..<9 {
+            s.send(
+                "old-\(i)", to: "u\(i)@corp\(i).example", subject: "Org \(i) GmbH sent you an update",
+                at: 100 + Int64(i), template: templates[i % 3])
+        }
+        for t in 0..<accounts {
+            s.send(
+                "trial-\(t)", to: "victim\(t)@webmail\(t % 3).example",
+                subject: "Refund pending, call \(phone(t)) sent you an update", at: 4000 + Int64(t * 60),
+                template: templates[t % 3])
+        }
+        s.finish()
+        return s
+    }
+
+    @Test("Young accounts rotating templates with one phone number fire shared_artefact, listing the templates")
+    func fires() throws {
+        let formats = ["+1 (888) 555-0110", "1-888-555-0110", "18885550110", "+1 888 555 0110"]
+        let s = Self.rotation(accounts: 4) { formats[$0 % formats.count] }
+        let alerts = s.alerts.filter { $0.kind == SharedArtefactRule.name.rawValue }
+        let first = try #require(alerts.first)
+        #expect(first.action == .create)
+        #expect(first.evidence.first { $0.0 == "artefact" }?.1 == .string("phone:18885550110"))
+        #expect(first.accounts == ["trial-0", "trial-1", "trial-2"])
+        guard case .array(let templates)? = first.evidence.first(where: { $0.0 == "templates" })?.1 else {
+            Issue.record("no templates in the evidence")
+            return
+        }
+        #expect(templates.count == 3)
+        #expect(alerts.last.map { $0.accountsTotal } == 4)
+    }
+
+    @Test("Below the threshold, or with a different number per account, shared_artefact stays quiet")
+    func quiet() {
+        let below = Self.rotation(accounts: 2) { _ in "+1 (888) 555-0110" }
+        #expect(!below.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
+        let distinct = Self.rotation(accounts: 6) { "+1 (888) 555-01\(10 + $0)" }
+        #expect(!distinct.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
+    }
+
+    @Test("Off by default: the default engine keeps no artefact table")
+    func offByDefault() {
+        let s = Self.rotation(accounts: 4) { _ in "+1 (888) 555-0110" }
+        #expect(s.engine.configuration.sharedArtefact.enabled)
+        let engine = DetectionEngine()
+        #expect(!engine.rules.contains { type(of: $0).name == SharedArtefactRule.name })
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import SendWatchCore
+import SendWatchReport
+import Testing
+
+/// Paths inside the repository, found from this file's location.
+enum TestPaths {
+    static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static func dataset(_ name: String) -> String {
+        repositoryRoot.appendingPathComponent("datasets").appendingPathComponent(name).path
+    }
+
+    /// A fresh temporary directory; the caller removes it.
+    static func makeTemporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sendwatch-report-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+/// Alert lines written by SendWatch's own encoder, so the tests read what `replay` writes.
+enum AlertLines {
+    static let base = EventTime(seconds: 1_795_938_000)  // 2026-11-29T06:20:00Z
+
+    static func alert(
+        id: String, action: AlertAction = .create, kind: String = "slot_content", severity: Severity = .high,
+        at offset: Int64 = 0, first: Int64 = 0, accounts: [String], template: AlertTemplate? = nil,
+        slotValues: [String] = [], subject: String? = nil, reasons: [String] = ["a reason"]
+    ) -> String {
+        var evidence: [(String, JSONValue)] = []
+        if !slotValues.isEmpty {
+            evidence.append(
+                (
+                    "top_suspicious_slot_values",
+                    .array(
+                        slotValues.map {
+                            .object([
+                                ("value", .string($0)), ("count", .int(2)), ("indicators", .array([.string("phone")])),
+                            ])
+                        })
+                ))
+        }
+        evidence.append(
+            (
+                "account_age_seconds",
+                accounts.count == 1 ? .int(63) : .object([("min", .int(0)), ("median", .int(30)), ("max", .int(120))])
+            ))
+        evidence.append(("sample_message_ids", .array([.string("m-\(id)@example.net")])))
+        if let subject { evidence.append(("sample_subject", .string(subject))) }
+        let a = Alert(
+            id: id, action: action, kind: kind, severity: severity, score: 1,
+            eventTime: EventTime(seconds: base.seconds + offset),
+            firstEventTime: EventTime(seconds: base.seconds + first),
+            accounts: accounts, accountsTotal: accounts.count, template: template, evidence: evidence, reasons: reasons)
+        var w = JSONWriter()
+        a.writeJSONLine(to: &w)
+        return String(decoding: w.bytes.dropLast(), as: UTF8.self)
+    }
+
+    /// Builds a report from `lines` and returns the page.
+    static func render(_ lines: [String], limits: ReportLimits = ReportLimits(), events: [SendEvent] = []) throws
+        -> String
+    {
+        var builder = ReportBuilder(limits: limits)
+        for line in lines { try builder.add(line: Array(line.utf8)) }
+        for e in events { builder.add(event: e) }
+        var html = ""
+        builder.render(into: &html, source: ReportSource(alerts: "alerts.jsonl"))
+        return html
+    }
+}
+
+/// Runs a program and waits for it at most `timeout`; kills it (SIGKILL) when the time is up.
+struct ProgramRun {
+    var status: Int32
+    var stdout: Data
+    var stderr: String
+    var timedOut: Bool
+
+    static func run(_ executable: URL, _ arguments: [String], timeout: Duration) throws -> ProgramRun {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        let done = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in done.signal() }
+        try process.run()
+        // Read both pipes on other threads, so that a full pipe cannot stall the child.
+        nonisolated(unsafe) var outData = Data()
+        nonisolated(unsafe) var errData = Data()
+        let readers = DispatchGroup()
+        DispatchQueue.global().async(group: readers) { outData = out.fileHandleForReading.readDataToEndOfFile() }
+        DispatchQueue.global().async(group: readers) { errData = err.fileHandleForReading.readDataToEndOfFile() }
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        var timedOut = false
+        if done.wait(timeout: .now() + seconds) == .timedOut {
+            timedOut = true
+            kill(process.processIdentifier, SIGKILL)
+            done.wait()
+        }
+        readers.wait()
+        return ProgramRun(
+            status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self),
+            timedOut: timedOut)
+    }
+}
+
+/// The built `sendwatch` executable, which SwiftPM puts beside the test bundle.
+enum SendWatchCLI {
+    static var executable: URL? {
+        var dir = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("sendwatch")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    /// Runs `sendwatch` with `arguments` (at most 5 minutes: a replay of a bundled dataset takes seconds).
+    static func run(_ arguments: [String]) throws -> ProgramRun {
+        let exe = try #require(executable, "the sendwatch executable is built beside the tests")
+        let r = try ProgramRun.run(exe, arguments, timeout: .seconds(300))
+        #expect(!r.timedOut)
+        return r
+    }
+}
