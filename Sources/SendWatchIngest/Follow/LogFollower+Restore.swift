@@ -204,7 +204,8 @@ extension LogFollower {
         let names = Set(candidates)
         for path in candidates[0..<index] {
             // `x.2` and `x.2.gz` both there: the compressor is still writing `x.2.gz`; `x.2` is complete.
-            if let dot = path.utf8.lastIndex(of: UInt8(ascii: ".")), [".gz", ".zst"].contains(String(path[dot...])),
+            if let dot = path.utf8.lastIndex(of: UInt8(ascii: ".")),
+                RotatedNames.compressedEndings.contains(where: { path.utf8[dot...].elementsEqual($0) }),
                 names.contains(String(path[..<dot]))
             {
                 continue

@@ -43,7 +43,7 @@ import Darwin
 /// ## Restart
 /// ``state`` holds per stream the identity (``FileIdentity``) of the file being read and the offset after its
 /// last delivered line. On restore the file is looked for at the name, then among the rotated names
-/// (`name.N`, `name-DATE`, each also `.gz`/`.zst`; compressed files are fingerprinted over their decompressed
+/// (`name.N`, `name-DATE`, each also `.gz`, `.zst`, `.xz`, `.bz2` or `.lz4`; compressed files are fingerprinted over their decompressed
 /// bytes and resumed at the decompressed offset). It is read from the offset to its end, then any newer rotated
 /// files, then the name's file from 0. So nothing is read twice and nothing is lost, within the limits below.
 /// A saved file that is not found (rotated away and deleted) or that was empty when saved (no content to find it
