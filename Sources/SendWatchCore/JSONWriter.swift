@@ -1,8 +1,9 @@
 /// Appends JSON to a byte buffer without Foundation: the one place SendWatch turns values into JSON text.
 ///
 /// Strings are escaped so that the output is always valid JSON and a hostile value stays data: `"` and `\`
-/// are escaped, every control character (U+0000–U+001F, U+007F) is written as `\uXXXX` or its short form,
-/// and invalid UTF-8 becomes U+FFFD. Keys are written in the order the caller writes them.
+/// are escaped, every control character (U+0000–U+001F, U+007F–U+009F) and the line and paragraph separators
+/// (U+2028, U+2029) are written as `\uXXXX` or its short form, so that a record is always one line for any line
+/// splitter, and invalid UTF-8 becomes U+FFFD. Keys are written in the order the caller writes them.
 public struct JSONWriter: Sendable {
     /// The bytes written so far.
     public var bytes: [UInt8]
@@ -206,8 +207,33 @@ public struct JSONWriter: Sendable {
             let n = utf8.count
             while i < n {
                 let b = utf8[i]
-                if b >= 0x20 && b != 0x22 && b != 0x5C && b != 0x7F {
+                if b >= 0x20 && b != 0x22 && b != 0x5C && b != 0x7F && b != 0xC2 && b != 0xE2 {
                     i += 1
+                    continue
+                }
+                // Line breaks that are not ASCII: the C1 controls (U+0080–U+009F, NEL among them) and the line
+                // and paragraph separators. JSON allows them raw, but common line splitters (and JavaScript
+                // before ES2019) break a line there, which would cut a record in two.
+                if b == 0xC2 || b == 0xE2 {
+                    let c1 = b == 0xC2 && i + 1 < n && utf8[i + 1] <= 0x9F
+                    let separator = b == 0xE2 && i + 2 < n && utf8[i + 1] == 0x80
+                        && (utf8[i + 2] == 0xA8 || utf8[i + 2] == 0xA9)
+                    guard c1 || separator else {
+                        i += 1
+                        continue
+                    }
+                    if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
+                    if c1 {
+                        bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                        bytes.append(JSONWriter.hex[Int(utf8[i + 1] >> 4)])
+                        bytes.append(JSONWriter.hex[Int(utf8[i + 1] & 0xF)])
+                        i += 2
+                    } else {
+                        bytes.append(contentsOf: Array("\\u202".utf8))
+                        bytes.append(utf8[i + 2] == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9"))
+                        i += 3
+                    }
+                    runStart = i
                     continue
                 }
                 if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }

@@ -98,10 +98,16 @@ struct InputOptions: ParsableArguments {
 }
 
 /// Standard output, or `path` opened for appending; an unusable path is a usage error.
-func openOutput(_ path: String?) throws -> OutputWriter {
+/// Standard output, or `path` appended to (`overwrite`: emptied first). Appending to a file that already holds
+/// something says so on stderr, so that a re-run does not double a file unnoticed.
+func openOutput(_ path: String?, overwrite: Bool = false) throws -> OutputWriter {
     guard let path else { return OutputWriter.standardOutput() }
-    switch OutputWriter.appending(path: path) {
-    case .success(let w): return w
+    switch overwrite ? OutputWriter.replacing(path: path) : OutputWriter.appending(path: path) {
+    case .success(let w):
+        if !overwrite, let size = w.position, size > 0 {
+            printError("sendwatch: appending to \(path), which already holds \(size) bytes (--overwrite replaces it)")
+        }
+        return w
     case .failure(let e): throw ValidationError("\(e)")
     }
 }

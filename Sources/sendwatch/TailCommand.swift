@@ -132,6 +132,24 @@ struct TailCommand: ParsableCommand {
                 throw ExitCode(1)
             }
         }
+        // SIGHUP: the run reopens the alert output; the configuration file is read again and checked, and what
+        // changed is named (it takes effect at the next start: windows and tables are built at start-up).
+        run.onReopen = {
+            do {
+                var reloaded = try input.loadConfiguration()
+                try detection.apply(to: &reloaded)
+                let changed = reloaded.changedKeys(comparedTo: configuration)
+                if changed.isEmpty {
+                    logger.info("SIGHUP: the configuration file is unchanged")
+                } else {
+                    logger.warning(
+                        "SIGHUP: the configuration file changed; the new values take effect when tail is restarted",
+                        metadata: ["config.changed": "\(changed.joined(separator: ","))"])
+                }
+            } catch {
+                logger.error("SIGHUP: the configuration file cannot be used; tail goes on with the one it started with: \(error)")
+            }
+        }
         let started = "following \(paths.joined(separator: " "))"
             + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
             + (server.map { ", metrics on port \($0.port)" } ?? "")

@@ -138,6 +138,54 @@ struct TailRunTests {
         #expect(written.count == reference.count)
     }
 
+    @Test("After logrotate renamed the alert file, a reopen writes on to a new file at the name: old + new equal replay's, also across a crash")
+    func reopenAfterRotation() throws {
+        let all = TailTestData.lines
+        try #require(all.count > 50_000)
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let reference = try TailTestData.replayLines(all, in: dir)
+        let log = dir.appendingPathComponent("mail.log").path
+        let alerts = dir.appendingPathComponent("alerts.jsonl").path
+        let clock = TestClock()
+        let half = all.count / 2
+        try append(all[0..<half], to: log)
+        let run = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+        try catchUp(run, clock)
+        // logrotate: rename + create, then SIGHUP (the loop calls reopenOutput for it).
+        try #require(rename(alerts, alerts + ".1") == 0)
+        _ = FileManager.default.createFile(atPath: alerts, contents: nil)
+        try run.reopenOutput()
+        try append(all[half...], to: log)
+        for _ in 0..<5 {
+            clock.seconds += 2
+            try run.step(now: clock.seconds)
+        }
+        // A crash: the next run resumes from the last checkpoint, taken after the reopen.
+        try run.settleCheckpoint()
+        let next = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+        try catchUp(next, clock)
+        try next.drain(now: clock.seconds)
+
+        func lines(_ path: String) throws -> [String] {
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        }
+        let old = try lines(alerts + ".1")
+        let new = try lines(alerts)
+        #expect(!old.isEmpty)
+        #expect(!new.isEmpty)
+        #expect(old + new == reference)
+    }
+
+    @Test("A reopen request is taken once; several before the loop looks are one")
+    func reopenRequest() {
+        _ = TailSignals.takeReopenRequest()
+        TailSignals.requestReopen()
+        TailSignals.requestReopen()
+        #expect(TailSignals.takeReopenRequest())
+        #expect(!TailSignals.takeReopenRequest())
+    }
+
     @Test("A damaged checkpoint stops the start with a clear error and stays in place")
     func damagedCheckpoint() throws {
         let dir = try TestPaths.makeTemporaryDirectory()

@@ -162,6 +162,10 @@ public final class ExactlyOnceSink: AlertSink {
     /// The inner sink's position.
     public var position: Int64? { inner.position }
 
+    /// Reopens the inner sink (see ``AlertSink/reopen()``). The run checkpoints before and after, so that no
+    /// checkpoint's output position refers to the other file.
+    public func reopen() throws(OutputError) { try inner.reopen() }
+
     /// Moves the journal aside for the checkpoint being taken (as `alerts.journal.<sequence>`) and starts a new
     /// one for the records delivered after it; returns the moved file's path, to ``dropJournal(_:)`` once that
     /// checkpoint is on disk. Until then a restart reads both.

@@ -39,6 +39,14 @@ public protocol AlertSink: AnyObject {
     /// record a crash left at the end; nil when the output cannot be read back or no longer reaches `position`
     /// (rotated or truncated by someone else).
     func recordsWritten(after position: Int64) throws(OutputError) -> [UInt8]?
+
+    /// Closes the output and opens it again by name, after everything taken was delivered: a file renamed by
+    /// logrotate is let go and a new file at the path is appended to (`tail` does this on SIGHUP). Sinks
+    /// without a name to reopen do nothing.
+    ///
+    /// - Throws: ``OutputError`` (`open_failed`) when the name cannot be opened; the sink then keeps its old
+    ///   output.
+    func reopen() throws(OutputError)
 }
 
 extension AlertSink {
@@ -50,4 +58,7 @@ extension AlertSink {
 
     /// Nil: the output cannot be read back.
     public func recordsWritten(after position: Int64) throws(OutputError) -> [UInt8]? { nil }
+
+    /// Does nothing: the output has no name to reopen.
+    public func reopen() throws(OutputError) {}
 }

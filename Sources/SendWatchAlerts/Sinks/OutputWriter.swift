@@ -30,10 +30,10 @@ import SendWatchIngest
 public final class OutputWriter: AlertSink {
     /// Bytes at which ``write(_:)`` writes the buffer out. Default 256 KiB.
     public var flushThreshold: Int
-    private let fd: Int32
+    private var fd: Int32
     private let ownsDescriptor: Bool
     /// Whether the descriptor is a regular file (which can be read back).
-    private let isFile: Bool
+    private var isFile: Bool
     /// Bytes not written yet.
     private var buffer: [UInt8]
     /// The file's size (regular files only).
@@ -48,7 +48,29 @@ public final class OutputWriter: AlertSink {
 
     /// Opens `path` for appending (created with mode 0644 if missing).
     public static func appending(path: String) -> Result<OutputWriter, OutputError> {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        open(path: path, truncating: false)
+    }
+
+    /// Opens `path` emptied (created with mode 0644 if missing): `replay --output FILE --overwrite`.
+    public static func replacing(path: String) -> Result<OutputWriter, OutputError> {
+        open(path: path, truncating: true)
+    }
+
+    private static func open(path: String, truncating: Bool) -> Result<OutputWriter, OutputError> {
+        switch openDescriptor(path, truncating: truncating) {
+        case .success(let (fd, isFile, size)):
+            return .success(OutputWriter(fd: fd, owns: true, isFile: isFile, size: size, name: path))
+        case .failure(let error):
+            return .failure(error)
+        }
+    }
+
+    /// Opens `path` for appending (or emptied), with what it is and its size.
+    private static func openDescriptor(
+        _ path: String, truncating: Bool
+    ) -> Result<(fd: Int32, isFile: Bool, size: Int64), OutputError> {
+        let flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncating ? O_TRUNC : 0)
+        let fd = openFile(path, flags, 0o644)
         guard fd >= 0 else {
             let e = errno
             return .failure(
@@ -61,8 +83,26 @@ public final class OutputWriter: AlertSink {
             return .failure(OutputError(code: .openFailed, message: "cannot stat", path: path, underlyingErrno: e))
         }
         let isFile = (st.st_mode & S_IFMT) == S_IFREG
-        let size = isFile ? Int64(st.st_size) : 0
-        return .success(OutputWriter(fd: fd, owns: true, isFile: isFile, size: size, name: path))
+        return .success((fd, isFile, isFile ? Int64(st.st_size) : 0))
+    }
+
+    /// Writes out what is buffered, closes the file and opens the same path again for appending (a new file
+    /// after logrotate renamed the old one). Standard output is left as it is.
+    ///
+    /// - Throws: ``OutputError``: `write_failed` when the buffer cannot be written out first, `open_failed`
+    ///   when the path cannot be opened (the old file stays open and in use).
+    public func reopen() throws(OutputError) {
+        guard ownsDescriptor else { return }
+        try flush()
+        switch Self.openDescriptor(name, truncating: false) {
+        case .success(let (newFD, newIsFile, newSize)):
+            _ = close(fd)
+            fd = newFD
+            isFile = newIsFile
+            size = newSize
+        case .failure(let error):
+            throw error
+        }
     }
 
     private init(fd: Int32, owns: Bool, isFile: Bool, size: Int64, name: String) {
@@ -142,3 +182,8 @@ public final class OutputWriter: AlertSink {
 
 @available(*, unavailable)
 extension OutputWriter: Sendable {}
+
+/// `open(2)`, under a name that the type's own `open(path:truncating:)` does not hide.
+private func openFile(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 {
+    open(path, flags, mode)
+}

@@ -128,3 +128,41 @@ extension ConfigNode {
         }
     }
 }
+
+extension Configuration {
+    /// The dotted names of the keys whose values differ between this configuration and `other`, in the order
+    /// the configuration file lists them (`detect.warmup`, `rules.template_swarm.window`).
+    ///
+    /// Both are rendered as the configuration file would show them (``schema``), so two values that the file
+    /// writes the same (`1h` and `3600`) are equal.
+    ///
+    /// - Complexity: O(keys).
+    public func changedKeys(comparedTo other: Configuration) -> [String] {
+        let mine = Self.keyValues(Self.schema.yaml(of: self))
+        let theirs = Dictionary(Self.keyValues(Self.schema.yaml(of: other)), uniquingKeysWith: { a, _ in a })
+        return mine.filter { theirs[$0.key] != $0.value }.map(\.key)
+    }
+
+    /// The `key: value` lines of a rendered configuration, keyed by dotted name; comments and section lines
+    /// are skipped.
+    private static func keyValues(_ yaml: String) -> [(key: String, value: String)] {
+        var path: [(indent: Int, name: String)] = []
+        var out: [(key: String, value: String)] = []
+        for line in yaml.split(separator: "\n", omittingEmptySubsequences: true) {
+            let indent = line.prefix { $0 == " " }.count
+            let text = line.dropFirst(indent)
+            guard !text.hasPrefix("#"), let colon = text.firstIndex(of: ":") else { continue }
+            while let last = path.last, last.indent >= indent { path.removeLast() }
+            let name = String(text[..<colon])
+            let rest = text[text.index(after: colon)...].drop { $0 == " " }
+            let value = String(rest.reversed().drop { $0 == " " }.reversed())
+            let dotted = (path.map(\.name) + [name]).joined(separator: ".")
+            if value.isEmpty || value.hasPrefix("#") {
+                path.append((indent, name))
+            } else {
+                out.append((dotted, value))
+            }
+        }
+        return out
+    }
+}

@@ -62,6 +62,9 @@ public final class TailRun {
     /// Asked while a failed alert write is being retried: true gives up (the run then throws, without a
     /// checkpoint past the unwritten alerts). Default: a stop was requested by a signal.
     public var abandonRetry: () -> Bool = { TailSignals.stopRequested }
+    /// Called after each reopen request was handled (SIGHUP): `sendwatch tail` re-reads its configuration file
+    /// there. Default: nothing.
+    public var onReopen: () -> Void = {}
     /// The metrics the loop publishes after every iteration.
     public let metrics = TailMetrics()
 
@@ -168,13 +171,22 @@ public final class TailRun {
     ///
     /// - Throws: ``TailError`` when the output or the checkpoint cannot be written and the run had to stop
     ///   (the last good checkpoint stays).
-    public func run(now: () -> Double = TailRun.monotonicSeconds, shouldStop: () -> Bool) throws(TailError) {
+    ///   - reopenRequested: asked once per iteration; true reopens the output (``reopenOutput()``) and calls
+    ///     ``onReopen``. Default: a SIGHUP arrived.
+    public func run(
+        now: () -> Double = TailRun.monotonicSeconds, shouldStop: () -> Bool,
+        reopenRequested: () -> Bool = { TailSignals.takeReopenRequest() }
+    ) throws(TailError) {
         if options.stateDirectory != nil, !restoredFromCheckpoint {
             // A first checkpoint before anything is read: from now on a restart always knows the starting
             // positions and the output's size.
             try checkpoint()
         }
         while !shouldStop() {
+            if reopenRequested() {
+                try reopenOutput()
+                onReopen()
+            }
             let step = try self.step(now: now())
             publish()
             if step.lines == 0 && !step.more {
@@ -182,6 +194,29 @@ public final class TailRun {
             }
         }
         try drain(now: now())
+    }
+
+    /// Delivers the alerts produced so far, then reopens the alert output by name: after logrotate renamed the
+    /// file, the records go to the new file at the path. With a state directory a checkpoint is taken before
+    /// (it covers everything written to the old file) and after (its output position is the new file's), so a
+    /// crash at any point resumes without losing or repeating a record.
+    ///
+    /// - Throws: ``TailError`` when the alerts or a checkpoint cannot be written. A path that cannot be
+    ///   opened again is logged and the old file kept (the run goes on; the next SIGHUP tries again).
+    public func reopenOutput() throws(TailError) {
+        _ = try deliver()
+        if options.stateDirectory != nil { try checkpoint() }
+        do throws(OutputError) {
+            try delivery.reopen()
+        } catch {
+            metrics.update { $0.outputErrors += 1 }
+            logger.error(
+                "cannot reopen the alert output; still writing to the file it had open",
+                metadata: ["output.path": "\(delivery.name)", "output.code": "\(error.code)", "error": "\(error)"])
+            return
+        }
+        if options.stateDirectory != nil { try checkpoint() }
+        logger.info("reopened the alert output", metadata: ["output.path": "\(delivery.name)"])
     }
 
     /// Reads until nothing is left, then writes the final checkpoint: a clean stop.
