@@ -41,6 +41,26 @@ struct LogFollowerTests {
         #expect(follower.streams == [FollowedStream(index: 0, name: dir.full("mail.log"))])
     }
 
+    @Test("A name with no file (or a link to nothing) is reported once as path_missing, counted, and read from its start when it appears")
+    func missingPath() throws {
+        symlink(dir.full("nowhere.log"), dir.full("link.log"))
+        let follower = try follower([dir.full("mail.log"), dir.full("link.log")])
+        var out = FollowCollector()
+        let first = follower.poll(into: &out)
+        #expect(first.diagnostics.map(\.code) == [.pathMissing, .pathMissing])
+        #expect(first.diagnostics.first?.message.contains("waiting for it to appear") == true)
+        #expect(follower.streamsWithoutFile == 2)
+        #expect(follower.poll(into: &out).diagnostics.isEmpty, "reported once")
+        dir.append("mail.log", numbered("a", 1...2))
+        _ = follower.poll(into: &out)
+        #expect(out.take() == ["a1", "a2"])
+        #expect(follower.streamsWithoutFile == 1)
+        // A rename leaves the name without a file until the next one: no missing report for that gap.
+        dir.rename("mail.log", "mail.log.1")
+        let gap = follower.poll(into: &out)
+        #expect(!gap.diagnostics.contains { $0.code == .pathMissing })
+    }
+
     @Test("Default start is the end of the last complete line; a partial tail is completed and delivered whole")
     func startAtEnd() throws {
         dir.append("mail.log", numbered("old", 1...3) + "part")
@@ -479,6 +499,7 @@ struct LogFollowerTests {
     @Test("A saved stream that no pattern matches is dropped with a diagnostic")
     func savedStreamDropped() throws {
         let state = FollowerState(streams: [StreamPosition(name: "/nowhere/x.log", file: nil)])
+        dir.append("mail.log", "a1\n")
         var out = FollowCollector()
         let report = try follower(restoring: state).poll(into: &out)
         #expect(report.diagnostics.map(\.code) == [.savedStreamDropped])

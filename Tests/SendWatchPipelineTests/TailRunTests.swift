@@ -352,6 +352,7 @@ struct TailMetricsTests {
         #expect(text.contains("# TYPE sendwatch_alerts_total counter"))
         #expect(text.contains("sendwatch_input_offset_bytes{path=\"\(log)\"}"))
         #expect(text.contains("sendwatch_detect_memory_budget_bytes 536870912\n"))
+        #expect(text.contains("sendwatch_input_missing_paths 0\n"))
         // No label names other than the bounded ones.
         for line in text.split(separator: "\n") where line.contains("{") && !line.hasPrefix("#") {
             #expect(line.contains("{reason=") || line.contains("{kind=") || line.contains("{path="), "\(line)")

@@ -19,6 +19,9 @@ final class FollowStream {
     var lastDataMilliseconds: Int64
     /// The problem last reported for this stream, so that it is reported once per change.
     var reported: FollowDiagnostic.Code?
+    /// Whether a file was ever opened at the name in this run (or restored): a name that never had one is
+    /// reported missing, a gap between a rename and the next file is not.
+    var hadFile = false
     /// Content keys (fingerprint and length) of the last rotated files queued in ``backlog``, so that two
     /// searches in a row (a copytruncate, then a rename seen in the same poll) never queue a file twice.
     var recentlyQueued: [FileIdentity] = []

@@ -60,6 +60,7 @@ extension LogFollower {
             {
                 file.predecessor = position.predecessor
                 stream.live = file
+                stream.hadFile = true
                 return true
             }
             // The same inode with other first bytes: inode reuse, or the file rewritten. It is not taken by inode

@@ -76,6 +76,11 @@ extension LogFollower {
         case .missing:
             // A file that is not there now is new when it appears: read it from its start.
             stream.nextStart = .offset(0)
+            if !stream.hadFile {
+                note(
+                    stream, .pathMissing, path: stream.name,
+                    "does not exist (or is a link to nothing); waiting for it to appear", report: &report)
+            }
             return false
         case .failed(let code):
             note(stream, .openFailed, path: stream.name, "cannot stat (errno \(code)); retrying", report: &report)
@@ -102,6 +107,7 @@ extension LogFollower {
                     of: stream.name, excluding: (file.identity.device, file.identity.inode))
             }
             stream.live = file
+            stream.hadFile = true
             stream.nextPredecessor = .unknown
             stream.nextStart = .offset(0)
             stream.reported = nil

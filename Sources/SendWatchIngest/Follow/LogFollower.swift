@@ -243,6 +243,12 @@ public final class LogFollower {
         return FollowerState(streams: positions)
     }
 
+    /// Followed names that have no file now (missing, or between a rename and the next file).
+    /// - Complexity: O(streams).
+    public var streamsWithoutFile: Int {
+        slots.reduce(0) { n, slot in n + (slot.map { $0.live == nil && $0.backlog.isEmpty ? 1 : 0 } ?? 0) }
+    }
+
     /// Per stream: the offset after the last delivered line and the bytes behind the file's current size.
     /// - Complexity: O(streams) `fstat` calls.
     public var lag: [FollowedStreamLag] {

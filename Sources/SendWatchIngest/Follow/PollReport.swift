@@ -61,6 +61,9 @@ public struct FollowDiagnostic: Sendable, Equatable, CustomStringConvertible {
         public static let rotatedFilesSkipped = Code(rawValue: "rotated_files_skipped")
         /// A saved stream's name matches none of the patterns any more; its position is dropped.
         public static let savedStreamDropped = Code(rawValue: "saved_stream_dropped")
+        /// A followed name has no file (it does not exist, or is a link to nothing) and never had one in this
+        /// run: the follower waits for it to appear, reading it from its start when it does. Reported once.
+        public static let pathMissing = Code(rawValue: "path_missing")
         /// inotify could not be set up; the follower polls.
         public static let watchUnavailable = Code(rawValue: "watch_unavailable")
     }

@@ -32,6 +32,8 @@ public struct TailMetricsSnapshot: Sendable {
     public var files: [(path: String, offset: Int64, behindBytes: Int64)] = []
     /// Wall clock minus the newest event time, in seconds (how far behind the logs the detection is).
     public var lagSeconds: Double = 0
+    /// Followed names with no file now: missing (waiting for it to appear) or between a rename and the next.
+    public var pathsWithoutFile = 0
     public init() {}
 
     /// The Prometheus text exposition format (version 0.0.4).
@@ -70,6 +72,9 @@ public struct TailMetricsSnapshot: Sendable {
                files.map { ("{path=\"\(Self.escape($0.path))\"}", String($0.behindBytes)) })
         metric("sendwatch_input_lag_seconds", "gauge", "Wall clock minus the newest event time.",
                [("", String(format: "%.3f", lagSeconds))])
+        metric("sendwatch_input_missing_paths", "gauge",
+               "Followed names with no file now (missing, or between a rename and the next file).",
+               one(pathsWithoutFile))
         return out
     }
 

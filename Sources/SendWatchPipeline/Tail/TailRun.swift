@@ -286,6 +286,7 @@ public final class TailRun {
     private func publish() {
         let c = engine.counters
         let lag = follower.lag
+        let missing = follower.streamsWithoutFile
         let parse = consumer.parseCounters()
         let bytes = engine.approximateBytes
         let budget = configuration.detection.memoryBudgetBytes
@@ -304,6 +305,7 @@ public final class TailRun {
             m.checkpoints = t.checkpoints
             m.restarts = t.restarts
             m.files = lag.map { ($0.name, $0.offset, $0.behindBytes) }
+            m.pathsWithoutFile = missing
             if let w = engine.watermark {
                 m.lagSeconds = max(0, TailRun.wallSeconds() - Double(w.microseconds) / 1_000_000)
             }
