@@ -88,16 +88,22 @@ struct InputOptions: ParsableArguments {
     /// The year hint for inputs without a modification time: the current date, announced on stderr, unless
     /// the year is configured or the input is JSON lines (which always carries full dates).
     func fallbackYearHint(_ configuration: Configuration) -> YearHint {
-        guard configuration.year == nil, paths.contains("-"), configuration.format != .jsonl else { return .none }
+        // Standard input, a FIFO, `<(…)`, /dev/stdin: no modification time to take the year from.
+        let streams = paths.filter { path in
+            guard path != "-" else { return true }
+            var info = stat()
+            return stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG
+        }
+        guard configuration.year == nil, let first = streams.first, configuration.format != .jsonl else { return .none }
         let now = Date().timeIntervalSince1970
+        let name = first == "-" ? "standard input" : first
         printError(
-            "sendwatch: standard input has no modification time; year-less timestamps get the current year "
-                + "(give --year to set it)")
+            "sendwatch: \(name) is not a regular file and has no modification time; year-less timestamps get the "
+                + "current year (give --year to set it)")
         return .modified(EventTime(seconds: Int64(now)))
     }
 }
 
-/// Standard output, or `path` opened for appending; an unusable path is a usage error.
 /// Standard output, or `path` appended to (`overwrite`: emptied first). Appending to a file that already holds
 /// something says so on stderr, so that a re-run does not double a file unnoticed.
 func openOutput(_ path: String?, overwrite: Bool = false) throws -> OutputWriter {
