@@ -351,12 +351,7 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
                 inputWindow = ZSTD_inBuffer(src: input + inputStart, size: 0, pos: 0)
             } else {
                 if inputStart == inputEnd {
-                    if output.pos > 0 { return output.pos }
-                    if atEndOfFile {
-                        if unitInProgress { throw truncated(format: "zstd frame") }
-                        return 0
-                    }
-                    try refillInput()
+                    if let end = try endOrRefill(produced: output.pos, unit: "zstd frame") { return end }
                     continue
                 }
                 let available = inputEnd - inputStart
@@ -367,12 +362,7 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             let result = ZSTD_decompressStream(context, &output, &inputWindow)
             if ZSTD_isError(result) != 0 {
                 let reason = String(cString: ZSTD_getErrorName(result))
-                let error = IngestError(
-                    code: .corruptCompressedData, message: "zstd rejected the data (\(reason))", path: path,
-                    byteOffset: offsetBefore)
-                failure = error
-                if output.pos > 0 { return output.pos }
-                throw error
+                return try rejected("zstd rejected the data (\(reason))", at: offsetBefore, produced: output.pos)
             }
             inputStart += inputWindow.pos
             zstdHint = result
@@ -390,20 +380,12 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
         var produced = 0
         while true {
             if inputStart == inputEnd {
-                if produced > 0 { return produced }
-                if atEndOfFile {
-                    if unitInProgress { throw truncated(format: "gzip member") }
-                    return 0
-                }
-                try refillInput()
+                if let end = try endOrRefill(produced: produced, unit: "gzip member") { return end }
                 continue
             }
             if !unitInProgress {
                 // Between members: skip zero padding (some tools pad to a block size), then start a member.
-                while inputStart < inputEnd && input.load(fromByteOffset: inputStart, as: UInt8.self) == 0 {
-                    inputStart += 1
-                }
-                if inputStart == inputEnd { continue }
+                if !skipZeroPadding() { continue }
                 inflateReset(stream)
                 unitInProgress = true
             }
@@ -425,12 +407,8 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             default:
                 // Z_DATA_ERROR, Z_NEED_DICT (not valid in gzip), Z_MEM_ERROR, or no progress at all.
                 let reason = stream.pointee.msg.map { String(cString: $0) } ?? "inflate returned \(status)"
-                let error = IngestError(
-                    code: .corruptCompressedData, message: "gzip data rejected (\(reason))", path: path,
-                    byteOffset: rawOffset(ofInputIndex: inputStart))
-                failure = error
-                if produced > 0 { return produced }
-                throw error
+                return try rejected(
+                    "gzip data rejected (\(reason))", at: rawOffset(ofInputIndex: inputStart), produced: produced)
             }
             if stream.pointee.avail_out == 0 { return produced }
         }
@@ -479,12 +457,8 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
                 case LZMA_MEM_ERROR: reason = "out of memory"
                 default: reason = "lzma_code returned \(status.rawValue)"
                 }
-                let error = IngestError(
-                    code: .corruptCompressedData, message: "xz data rejected (\(reason))", path: path,
-                    byteOffset: rawOffset(ofInputIndex: inputStart))
-                failure = error
-                if now > 0 { return now }
-                throw error
+                return try rejected(
+                    "xz data rejected (\(reason))", at: rawOffset(ofInputIndex: inputStart), produced: now)
             }
         }
     }
@@ -499,19 +473,11 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
         while true {
             let produced = capacity - Int(stream.pointee.avail_out)
             if inputStart == inputEnd {
-                if produced > 0 { return produced }
-                if atEndOfFile {
-                    if unitInProgress { throw truncated(format: "bzip2 stream") }
-                    return 0
-                }
-                try refillInput()
+                if let end = try endOrRefill(produced: produced, unit: "bzip2 stream") { return end }
                 continue
             }
             if !unitInProgress {
-                while inputStart < inputEnd && input.load(fromByteOffset: inputStart, as: UInt8.self) == 0 {
-                    inputStart += 1
-                }
-                if inputStart == inputEnd { continue }
+                if !skipZeroPadding() { continue }
                 if bzip2Active { BZ2_bzDecompressEnd(stream) }
                 stream.pointee = bz_stream()
                 stream.pointee.next_out = (destination + produced).assumingMemoryBound(to: CChar.self)
@@ -541,12 +507,9 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             case BZ_STREAM_END:
                 unitInProgress = false
             default:
-                let error = IngestError(
-                    code: .corruptCompressedData, message: "bzip2 data rejected (BZ2_bzDecompress returned \(status))",
-                    path: path, byteOffset: rawOffset(ofInputIndex: inputStart))
-                failure = error
-                if now > 0 { return now }
-                throw error
+                return try rejected(
+                    "bzip2 data rejected (BZ2_bzDecompress returned \(status))",
+                    at: rawOffset(ofInputIndex: inputStart), produced: now)
             }
             if stream.pointee.avail_out == 0 { return now }
         }
@@ -558,12 +521,7 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
         var produced = 0
         while produced < count {
             if inputStart == inputEnd {
-                if produced > 0 { return produced }
-                if atEndOfFile {
-                    if unitInProgress { throw truncated(format: "lz4 frame") }
-                    return 0
-                }
-                try refillInput()
+                if let end = try endOrRefill(produced: produced, unit: "lz4 frame") { return end }
                 continue
             }
             var outSize = count - produced
@@ -572,12 +530,7 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             let hint = LZ4F_decompress(context, destination + produced, &outSize, input + inputStart, &inSize, nil)
             if LZ4F_isError(hint) != 0 {
                 let reason = String(cString: LZ4F_getErrorName(hint))
-                let error = IngestError(
-                    code: .corruptCompressedData, message: "lz4 data rejected (\(reason))", path: path,
-                    byteOffset: offsetBefore)
-                failure = error
-                if produced > 0 { return produced }
-                throw error
+                return try rejected("lz4 data rejected (\(reason))", at: offsetBefore, produced: produced)
             }
             inputStart += inSize
             produced += outSize
@@ -585,6 +538,37 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             if inSize == 0 && outSize == 0 { break }
         }
         return produced
+    }
+
+    /// What a decoder does when its input is used up: returns what it produced so far, or at the end of the
+    /// file 0 (or throws ``truncated(format:)`` when a `unit`, a frame or member, is unfinished); otherwise it
+    /// reads more input and returns `nil`, to go on decoding.
+    private mutating func endOrRefill(produced: Int, unit: String) throws(IngestError) -> Int? {
+        if produced > 0 { return produced }
+        if atEndOfFile {
+            if unitInProgress { throw truncated(format: unit) }
+            return 0
+        }
+        try refillInput()
+        return nil
+    }
+
+    /// Skips zero bytes between compressed units (some tools pad to a block size); `false` when the input
+    /// buffer ran out while skipping.
+    private mutating func skipZeroPadding() -> Bool {
+        while inputStart < inputEnd && input.load(fromByteOffset: inputStart, as: UInt8.self) == 0 {
+            inputStart += 1
+        }
+        return inputStart < inputEnd
+    }
+
+    /// Damaged compressed data at `offset`: the error is kept for later reads; what was decoded before it is
+    /// returned first when there is any (`produced` bytes), else the error is thrown.
+    private mutating func rejected(_ message: String, at offset: Int64, produced: Int) throws(IngestError) -> Int {
+        let error = IngestError(code: .corruptCompressedData, message: message, path: path, byteOffset: offset)
+        failure = error
+        if produced > 0 { return produced }
+        throw error
     }
 
     private mutating func truncated(format: String) -> IngestError {
