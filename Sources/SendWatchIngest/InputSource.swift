@@ -259,6 +259,26 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
         inputEnd = n
     }
 
+    /// A decoder could not be created: `decoder` says which, e.g. `a zstd decoder`.
+    private func decoderUnavailable(_ decoder: String) -> IngestError {
+        IngestError(code: .decoderUnavailable, message: "cannot create \(decoder)", path: path)
+    }
+
+    /// A C decoder's stream state on the heap, set to `initial` and started by `start`; freed again when
+    /// `start` fails (the decoder named `decoder` is then unavailable).
+    private func startStream<Stream>(
+        _ initial: Stream, _ decoder: String, start: (UnsafeMutablePointer<Stream>) -> Bool
+    ) throws(IngestError) -> UnsafeMutablePointer<Stream> {
+        let stream = UnsafeMutablePointer<Stream>.allocate(capacity: 1)
+        stream.initialize(to: initial)
+        guard start(stream) else {
+            stream.deinitialize(count: 1)
+            stream.deallocate()
+            throw decoderUnavailable(decoder)
+        }
+        return stream
+    }
+
     private mutating func peekAndStartDecoder() throws(IngestError) {
         // A pipe may deliver fewer bytes than the magic per read; keep reading until we can decide.
         while inputEnd < Compression.magicByteCount && !atEndOfFile {
@@ -271,32 +291,18 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
         case .none:
             break
         case .zstd:
-            guard let context = ZSTD_createDCtx() else {
-                throw IngestError(code: .decoderUnavailable, message: "cannot create a zstd decoder", path: path)
-            }
+            guard let context = ZSTD_createDCtx() else { throw decoderUnavailable("a zstd decoder") }
             zstd = context
         case .gzip:
-            let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-            stream.initialize(to: z_stream())
             // 15 + 16: the largest window, gzip wrapper only (we detected the gzip magic).
-            let status = inflateInit2_(stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-            guard status == Z_OK else {
-                stream.deinitialize(count: 1)
-                stream.deallocate()
-                throw IngestError(code: .decoderUnavailable, message: "cannot create a zlib decoder", path: path)
+            zlib = try startStream(z_stream(), "a zlib decoder") {
+                inflateInit2_($0, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK
             }
-            zlib = stream
         case .xz:
-            let stream = UnsafeMutablePointer<lzma_stream>.allocate(capacity: 1)
             // LZMA_STREAM_INIT is all zeros.
-            stream.initialize(to: lzma_stream())
-            let status = lzma_stream_decoder(stream, Self.xzMemoryLimitBytes, sendwatch_lzma_concatenated)
-            guard status == LZMA_OK else {
-                stream.deinitialize(count: 1)
-                stream.deallocate()
-                throw IngestError(code: .decoderUnavailable, message: "cannot create an xz decoder", path: path)
+            lzma = try startStream(lzma_stream(), "an xz decoder") {
+                lzma_stream_decoder($0, Self.xzMemoryLimitBytes, sendwatch_lzma_concatenated) == LZMA_OK
             }
-            lzma = stream
         case .bzip2:
             let stream = UnsafeMutablePointer<bz_stream>.allocate(capacity: 1)
             stream.initialize(to: bz_stream())
@@ -305,9 +311,7 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             var context: OpaquePointer?
             guard LZ4F_isError(LZ4F_createDecompressionContext(&context, sendwatch_lz4f_version)) == 0,
                 let context
-            else {
-                throw IngestError(code: .decoderUnavailable, message: "cannot create an lz4 decoder", path: path)
-            }
+            else { throw decoderUnavailable("an lz4 decoder") }
             lz4 = context
         case .unsupported(let name):
             throw IngestError(
@@ -484,7 +488,7 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
                 stream.pointee.avail_out = UInt32(capacity - produced)
                 guard BZ2_bzDecompressInit(stream, 0, 0) == BZ_OK else {
                     bzip2Active = false
-                    let error = IngestError(code: .decoderUnavailable, message: "cannot create a bzip2 decoder", path: path)
+                    let error = decoderUnavailable("a bzip2 decoder")
                     failure = error
                     throw error
                 }
