@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+public import SendWatchCore
 import SendWatchIngest
 
 /// An operational failure of an output: it could not be opened, written, synced or read back.
@@ -16,30 +17,7 @@ import SendWatchIngest
 /// New codes may be added in later versions, so switch over ``code`` with a `default` branch.
 public struct OutputError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is. An open set: compare with the static members, e.g. `.writeFailed`.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Value: String, Hashable, Sendable {
-            case openFailed = "open_failed"
-            case writeFailed = "write_failed"
-            case syncFailed = "sync_failed"
-            case truncateFailed = "truncate_failed"
-        }
-
-        private var value: Value
-
-        private init(_ value: Value) { self.value = value }
-
-        /// The output could not be opened or examined (missing directory, no permission, ...).
-        public static var openFailed: Code { Code(.openFailed) }
-        /// A write failed (full disk, closed pipe, ...); the records not written are kept for a retry.
-        public static var writeFailed: Code { Code(.writeFailed) }
-        /// `fsync(2)` failed: what was written may not be on disk.
-        public static var syncFailed: Code { Code(.syncFailed) }
-        /// A partial last record left by a crash could not be cut off.
-        public static var truncateFailed: Code { Code(.truncateFailed) }
-
-        /// The bounded snake_case code, e.g. `write_failed`, for counters and logs.
-        public var description: String { value.rawValue }
-    }
+    public typealias Code = ErrorCode<OutputError>
 
     /// What kind of failure this is.
     public var code: Code
@@ -68,4 +46,15 @@ public struct OutputError: Error, CustomStringConvertible, Sendable {
         if let underlyingErrno { text += " (\(errnoDescription(underlyingErrno)))" }
         return text
     }
+}
+
+extension ErrorCode where Domain == OutputError {
+    /// The output could not be opened or examined (missing directory, no permission, ...).
+    public static var openFailed: Self { Self("open_failed") }
+    /// A write failed (full disk, closed pipe, ...); the records not written are kept for a retry.
+    public static var writeFailed: Self { Self("write_failed") }
+    /// `fsync(2)` failed: what was written may not be on disk.
+    public static var syncFailed: Self { Self("sync_failed") }
+    /// A partial last record left by a crash could not be cut off.
+    public static var truncateFailed: Self { Self("truncate_failed") }
 }

@@ -69,6 +69,17 @@ public struct ParseCounters: Hashable, Sendable {
     @inlinable
     public mutating func reject(_ reason: RejectReason) { rejected[reason, default: 0] += 1 }
 
+    /// Records what became of one line (counted in ``lines`` by the caller): an ignored line in ``ignored``, a
+    /// rejected one under its reason, a used one nowhere (its events are the count).
+    @inlinable
+    public mutating func record(_ outcome: LineOutcome) {
+        switch outcome {
+        case .used: break
+        case .ignored: ignored += 1
+        case .rejected(let reason): reject(reason)
+        }
+    }
+
     /// The total of all rejected lines.
     public var rejectedTotal: Int { rejected.values.reduce(0, +) }
 

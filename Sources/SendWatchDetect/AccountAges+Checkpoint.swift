@@ -28,6 +28,7 @@ extension AccountAges {
         var tracked: Int
         var evictions: Int
 
+        /// The saved fields, in the order the synthesized `encode(to:)` writes them and `init(from:)` reads them.
         enum CodingKeys: String, CodingKey {
             case registryKeys, registryCreated, slotCount, slotIndices, slotKeys, slotFirstSeen, slotFlags, hand
             case filterWords, filterIndices, filterValues, streamStart, tracked, evictions
@@ -111,23 +112,6 @@ extension AccountAges {
             try StateCheck.require(StateCheck.isCount(evictions), "AccountAges: evictions out of range", decoder)
         }
 
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(registryKeys, forKey: .registryKeys)
-            try c.encode(registryCreated, forKey: .registryCreated)
-            try c.encode(slotCount, forKey: .slotCount)
-            try c.encode(slotIndices, forKey: .slotIndices)
-            try c.encode(slotKeys, forKey: .slotKeys)
-            try c.encode(slotFirstSeen, forKey: .slotFirstSeen)
-            try c.encode(slotFlags, forKey: .slotFlags)
-            try c.encode(hand, forKey: .hand)
-            try c.encode(filterWords, forKey: .filterWords)
-            try c.encode(filterIndices, forKey: .filterIndices)
-            try c.encode(filterValues, forKey: .filterValues)
-            try c.encodeIfPresent(streamStart, forKey: .streamStart)
-            try c.encode(tracked, forKey: .tracked)
-            try c.encode(evictions, forKey: .evictions)
-        }
 
         static func increasing(_ indices: [UInt32], below limit: Int) -> Bool {
             var previous = -1

@@ -1,3 +1,5 @@
+public import SendWatchCore
+
 /// Why an evaluation could not be made: the labels or the alerts are unusable.
 ///
 /// Bad alert *lines* are not errors: they are counted in ``EvaluationReport/badLines`` and the evaluation goes
@@ -5,28 +7,7 @@
 /// record of a schema version this scorer does not know, or alert input none of whose lines is a record.
 public struct EvaluationError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What kind of input failed.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Value: String, Hashable, Sendable {
-            case invalidLabels = "invalid_labels"
-            case unsupportedAlertVersion = "unsupported_alert_version"
-            case invalidRequirement = "invalid_requirement"
-            case noUsableAlerts = "no_usable_alerts"
-        }
-        private let value: Value
-        private init(_ value: Value) { self.value = value }
-
-        /// The labels are not valid JSON or miss a required key or have a value of the wrong type.
-        public static let invalidLabels = Code(.invalidLabels)
-        /// An alert record has a `v` other than 1.
-        public static let unsupportedAlertVersion = Code(.unsupportedAlertVersion)
-        /// A `--require` expression cannot be parsed.
-        public static let invalidRequirement = Code(.invalidRequirement)
-        /// The alert input has lines but not one of them is a SendWatch v1 alert record (OCSF output, another
-        /// tool's JSON, a binary file): scoring it would report "nothing detected" for the wrong reason.
-        public static let noUsableAlerts = Code(.noUsableAlerts)
-
-        public var description: String { value.rawValue }
-    }
+    public typealias Code = ErrorCode<EvaluationError>
 
     public var code: Code
     /// A sentence saying what is wrong and where (the JSON path of the key, or the line number).
@@ -38,4 +19,16 @@ public struct EvaluationError: Error, Hashable, Sendable, CustomStringConvertibl
     }
 
     public var description: String { message }
+}
+
+extension ErrorCode where Domain == EvaluationError {
+    /// The labels are not valid JSON or miss a required key or have a value of the wrong type.
+    public static var invalidLabels: Self { Self("invalid_labels") }
+    /// An alert record has a `v` other than 1.
+    public static var unsupportedAlertVersion: Self { Self("unsupported_alert_version") }
+    /// A `--require` expression cannot be parsed.
+    public static var invalidRequirement: Self { Self("invalid_requirement") }
+    /// The alert input has lines but not one of them is a SendWatch v1 alert record (OCSF output, another
+    /// tool's JSON, a binary file): scoring it would report "nothing detected" for the wrong reason.
+    public static var noUsableAlerts: Self { Self("no_usable_alerts") }
 }

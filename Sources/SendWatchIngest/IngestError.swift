@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+public import SendWatchCore
 
 /// An operational failure while opening or reading an input: the file could not be opened or read, or its
 /// compressed data is damaged.
@@ -17,43 +18,7 @@ import Darwin
 /// New codes may be added in later versions, so switch over ``code`` with a `default` branch.
 public struct IngestError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is. An open set: compare with the static members, e.g. `.corruptCompressedData`.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Value: String, Hashable, Sendable {
-            case openFailed = "open_failed"
-            case readFailed = "read_failed"
-            case notARegularFile = "not_a_regular_file"
-            case corruptCompressedData = "corrupt_compressed_data"
-            case truncatedCompressedData = "truncated_compressed_data"
-            case decoderUnavailable = "decoder_unavailable"
-            case unsupportedCompression = "unsupported_compression"
-            case invalidConfiguration = "invalid_configuration"
-        }
-
-        private var value: Value
-
-        private init(_ value: Value) { self.value = value }
-
-        /// The file could not be opened (missing, no permission, too many open files, ...).
-        public static var openFailed: Code { Code(.openFailed) }
-        /// A `read(2)` failed with an error other than `EINTR`.
-        public static var readFailed: Code { Code(.readFailed) }
-        /// The path names something that is neither a regular file nor a FIFO (a directory, a device, ...).
-        public static var notARegularFile: Code { Code(.notARegularFile) }
-        /// The compressed data is damaged: the decoder rejected it at ``IngestError/byteOffset``.
-        public static var corruptCompressedData: Code { Code(.corruptCompressedData) }
-        /// The input ended in the middle of a compressed frame or gzip member.
-        public static var truncatedCompressedData: Code { Code(.truncatedCompressedData) }
-        /// A decoder could not be created (out of memory).
-        public static var decoderUnavailable: Code { Code(.decoderUnavailable) }
-        /// The input is compressed in a format SendWatch recognises but does not read (`compress`, lzip, legacy
-        /// LZ4); see ``Compression/unsupported(name:)``.
-        public static var unsupportedCompression: Code { Code(.unsupportedCompression) }
-        /// A configuration value is out of range (e.g. a ``FollowConfiguration`` field); nothing was opened.
-        public static var invalidConfiguration: Code { Code(.invalidConfiguration) }
-
-        /// The bounded snake_case code, e.g. `corrupt_compressed_data`, for counters and logs.
-        public var description: String { value.rawValue }
-    }
+    public typealias Code = ErrorCode<IngestError>
 
     /// What kind of failure this is.
     public var code: Code
@@ -110,4 +75,24 @@ public struct IngestError: Error, CustomStringConvertible, Sendable {
     }
 
     private static func errnoText(_ code: Int32) -> String { errnoDescription(code) }
+}
+
+extension ErrorCode where Domain == IngestError {
+    /// The file could not be opened (missing, no permission, too many open files, ...).
+    public static var openFailed: Self { Self("open_failed") }
+    /// A `read(2)` failed with an error other than `EINTR`.
+    public static var readFailed: Self { Self("read_failed") }
+    /// The path names something that is neither a regular file nor a FIFO (a directory, a device, ...).
+    public static var notARegularFile: Self { Self("not_a_regular_file") }
+    /// The compressed data is damaged: the decoder rejected it at ``IngestError/byteOffset``.
+    public static var corruptCompressedData: Self { Self("corrupt_compressed_data") }
+    /// The input ended in the middle of a compressed frame or gzip member.
+    public static var truncatedCompressedData: Self { Self("truncated_compressed_data") }
+    /// A decoder could not be created (out of memory).
+    public static var decoderUnavailable: Self { Self("decoder_unavailable") }
+    /// The input is compressed in a format SendWatch recognises but does not read (`compress`, lzip, legacy
+    /// LZ4); see ``Compression/unsupported(name:)``.
+    public static var unsupportedCompression: Self { Self("unsupported_compression") }
+    /// A configuration value is out of range (e.g. a ``FollowConfiguration`` field); nothing was opened.
+    public static var invalidConfiguration: Self { Self("invalid_configuration") }
 }

@@ -259,6 +259,26 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
         inputEnd = n
     }
 
+    /// A decoder could not be created: `decoder` says which, e.g. `a zstd decoder`.
+    private func decoderUnavailable(_ decoder: String) -> IngestError {
+        IngestError(code: .decoderUnavailable, message: "cannot create \(decoder)", path: path)
+    }
+
+    /// A C decoder's stream state on the heap, set to `initial` and started by `start`; freed again when
+    /// `start` fails (the decoder named `decoder` is then unavailable).
+    private func startStream<Stream>(
+        _ initial: Stream, _ decoder: String, start: (UnsafeMutablePointer<Stream>) -> Bool
+    ) throws(IngestError) -> UnsafeMutablePointer<Stream> {
+        let stream = UnsafeMutablePointer<Stream>.allocate(capacity: 1)
+        stream.initialize(to: initial)
+        guard start(stream) else {
+            stream.deinitialize(count: 1)
+            stream.deallocate()
+            throw decoderUnavailable(decoder)
+        }
+        return stream
+    }
+
     private mutating func peekAndStartDecoder() throws(IngestError) {
         // A pipe may deliver fewer bytes than the magic per read; keep reading until we can decide.
         while inputEnd < Compression.magicByteCount && !atEndOfFile {
@@ -271,32 +291,18 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
         case .none:
             break
         case .zstd:
-            guard let context = ZSTD_createDCtx() else {
-                throw IngestError(code: .decoderUnavailable, message: "cannot create a zstd decoder", path: path)
-            }
+            guard let context = ZSTD_createDCtx() else { throw decoderUnavailable("a zstd decoder") }
             zstd = context
         case .gzip:
-            let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-            stream.initialize(to: z_stream())
             // 15 + 16: the largest window, gzip wrapper only (we detected the gzip magic).
-            let status = inflateInit2_(stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-            guard status == Z_OK else {
-                stream.deinitialize(count: 1)
-                stream.deallocate()
-                throw IngestError(code: .decoderUnavailable, message: "cannot create a zlib decoder", path: path)
+            zlib = try startStream(z_stream(), "a zlib decoder") {
+                inflateInit2_($0, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK
             }
-            zlib = stream
         case .xz:
-            let stream = UnsafeMutablePointer<lzma_stream>.allocate(capacity: 1)
             // LZMA_STREAM_INIT is all zeros.
-            stream.initialize(to: lzma_stream())
-            let status = lzma_stream_decoder(stream, Self.xzMemoryLimitBytes, sendwatch_lzma_concatenated)
-            guard status == LZMA_OK else {
-                stream.deinitialize(count: 1)
-                stream.deallocate()
-                throw IngestError(code: .decoderUnavailable, message: "cannot create an xz decoder", path: path)
+            lzma = try startStream(lzma_stream(), "an xz decoder") {
+                lzma_stream_decoder($0, Self.xzMemoryLimitBytes, sendwatch_lzma_concatenated) == LZMA_OK
             }
-            lzma = stream
         case .bzip2:
             let stream = UnsafeMutablePointer<bz_stream>.allocate(capacity: 1)
             stream.initialize(to: bz_stream())
@@ -305,9 +311,7 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             var context: OpaquePointer?
             guard LZ4F_isError(LZ4F_createDecompressionContext(&context, sendwatch_lz4f_version)) == 0,
                 let context
-            else {
-                throw IngestError(code: .decoderUnavailable, message: "cannot create an lz4 decoder", path: path)
-            }
+            else { throw decoderUnavailable("an lz4 decoder") }
             lz4 = context
         case .unsupported(let name):
             throw IngestError(
@@ -351,12 +355,7 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
                 inputWindow = ZSTD_inBuffer(src: input + inputStart, size: 0, pos: 0)
             } else {
                 if inputStart == inputEnd {
-                    if output.pos > 0 { return output.pos }
-                    if atEndOfFile {
-                        if unitInProgress { throw truncated(format: "zstd frame") }
-                        return 0
-                    }
-                    try refillInput()
+                    if let end = try endOrRefill(produced: output.pos, unit: "zstd frame") { return end }
                     continue
                 }
                 let available = inputEnd - inputStart
@@ -367,12 +366,7 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             let result = ZSTD_decompressStream(context, &output, &inputWindow)
             if ZSTD_isError(result) != 0 {
                 let reason = String(cString: ZSTD_getErrorName(result))
-                let error = IngestError(
-                    code: .corruptCompressedData, message: "zstd rejected the data (\(reason))", path: path,
-                    byteOffset: offsetBefore)
-                failure = error
-                if output.pos > 0 { return output.pos }
-                throw error
+                return try rejected("zstd rejected the data (\(reason))", at: offsetBefore, produced: output.pos)
             }
             inputStart += inputWindow.pos
             zstdHint = result
@@ -390,20 +384,12 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
         var produced = 0
         while true {
             if inputStart == inputEnd {
-                if produced > 0 { return produced }
-                if atEndOfFile {
-                    if unitInProgress { throw truncated(format: "gzip member") }
-                    return 0
-                }
-                try refillInput()
+                if let end = try endOrRefill(produced: produced, unit: "gzip member") { return end }
                 continue
             }
             if !unitInProgress {
                 // Between members: skip zero padding (some tools pad to a block size), then start a member.
-                while inputStart < inputEnd && input.load(fromByteOffset: inputStart, as: UInt8.self) == 0 {
-                    inputStart += 1
-                }
-                if inputStart == inputEnd { continue }
+                if !skipZeroPadding() { continue }
                 inflateReset(stream)
                 unitInProgress = true
             }
@@ -425,12 +411,8 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             default:
                 // Z_DATA_ERROR, Z_NEED_DICT (not valid in gzip), Z_MEM_ERROR, or no progress at all.
                 let reason = stream.pointee.msg.map { String(cString: $0) } ?? "inflate returned \(status)"
-                let error = IngestError(
-                    code: .corruptCompressedData, message: "gzip data rejected (\(reason))", path: path,
-                    byteOffset: rawOffset(ofInputIndex: inputStart))
-                failure = error
-                if produced > 0 { return produced }
-                throw error
+                return try rejected(
+                    "gzip data rejected (\(reason))", at: rawOffset(ofInputIndex: inputStart), produced: produced)
             }
             if stream.pointee.avail_out == 0 { return produced }
         }
@@ -479,12 +461,8 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
                 case LZMA_MEM_ERROR: reason = "out of memory"
                 default: reason = "lzma_code returned \(status.rawValue)"
                 }
-                let error = IngestError(
-                    code: .corruptCompressedData, message: "xz data rejected (\(reason))", path: path,
-                    byteOffset: rawOffset(ofInputIndex: inputStart))
-                failure = error
-                if now > 0 { return now }
-                throw error
+                return try rejected(
+                    "xz data rejected (\(reason))", at: rawOffset(ofInputIndex: inputStart), produced: now)
             }
         }
     }
@@ -499,26 +477,18 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
         while true {
             let produced = capacity - Int(stream.pointee.avail_out)
             if inputStart == inputEnd {
-                if produced > 0 { return produced }
-                if atEndOfFile {
-                    if unitInProgress { throw truncated(format: "bzip2 stream") }
-                    return 0
-                }
-                try refillInput()
+                if let end = try endOrRefill(produced: produced, unit: "bzip2 stream") { return end }
                 continue
             }
             if !unitInProgress {
-                while inputStart < inputEnd && input.load(fromByteOffset: inputStart, as: UInt8.self) == 0 {
-                    inputStart += 1
-                }
-                if inputStart == inputEnd { continue }
+                if !skipZeroPadding() { continue }
                 if bzip2Active { BZ2_bzDecompressEnd(stream) }
                 stream.pointee = bz_stream()
                 stream.pointee.next_out = (destination + produced).assumingMemoryBound(to: CChar.self)
                 stream.pointee.avail_out = UInt32(capacity - produced)
                 guard BZ2_bzDecompressInit(stream, 0, 0) == BZ_OK else {
                     bzip2Active = false
-                    let error = IngestError(code: .decoderUnavailable, message: "cannot create a bzip2 decoder", path: path)
+                    let error = decoderUnavailable("a bzip2 decoder")
                     failure = error
                     throw error
                 }
@@ -541,12 +511,9 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             case BZ_STREAM_END:
                 unitInProgress = false
             default:
-                let error = IngestError(
-                    code: .corruptCompressedData, message: "bzip2 data rejected (BZ2_bzDecompress returned \(status))",
-                    path: path, byteOffset: rawOffset(ofInputIndex: inputStart))
-                failure = error
-                if now > 0 { return now }
-                throw error
+                return try rejected(
+                    "bzip2 data rejected (BZ2_bzDecompress returned \(status))",
+                    at: rawOffset(ofInputIndex: inputStart), produced: now)
             }
             if stream.pointee.avail_out == 0 { return now }
         }
@@ -558,12 +525,7 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
         var produced = 0
         while produced < count {
             if inputStart == inputEnd {
-                if produced > 0 { return produced }
-                if atEndOfFile {
-                    if unitInProgress { throw truncated(format: "lz4 frame") }
-                    return 0
-                }
-                try refillInput()
+                if let end = try endOrRefill(produced: produced, unit: "lz4 frame") { return end }
                 continue
             }
             var outSize = count - produced
@@ -572,12 +534,7 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             let hint = LZ4F_decompress(context, destination + produced, &outSize, input + inputStart, &inSize, nil)
             if LZ4F_isError(hint) != 0 {
                 let reason = String(cString: LZ4F_getErrorName(hint))
-                let error = IngestError(
-                    code: .corruptCompressedData, message: "lz4 data rejected (\(reason))", path: path,
-                    byteOffset: offsetBefore)
-                failure = error
-                if produced > 0 { return produced }
-                throw error
+                return try rejected("lz4 data rejected (\(reason))", at: offsetBefore, produced: produced)
             }
             inputStart += inSize
             produced += outSize
@@ -585,6 +542,37 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             if inSize == 0 && outSize == 0 { break }
         }
         return produced
+    }
+
+    /// What a decoder does when its input is used up: returns what it produced so far, or at the end of the
+    /// file 0 (or throws ``truncated(format:)`` when a `unit`, a frame or member, is unfinished); otherwise it
+    /// reads more input and returns `nil`, to go on decoding.
+    private mutating func endOrRefill(produced: Int, unit: String) throws(IngestError) -> Int? {
+        if produced > 0 { return produced }
+        if atEndOfFile {
+            if unitInProgress { throw truncated(format: unit) }
+            return 0
+        }
+        try refillInput()
+        return nil
+    }
+
+    /// Skips zero bytes between compressed units (some tools pad to a block size); `false` when the input
+    /// buffer ran out while skipping.
+    private mutating func skipZeroPadding() -> Bool {
+        while inputStart < inputEnd && input.load(fromByteOffset: inputStart, as: UInt8.self) == 0 {
+            inputStart += 1
+        }
+        return inputStart < inputEnd
+    }
+
+    /// Damaged compressed data at `offset`: the error is kept for later reads; what was decoded before it is
+    /// returned first when there is any (`produced` bytes), else the error is thrown.
+    private mutating func rejected(_ message: String, at offset: Int64, produced: Int) throws(IngestError) -> Int {
+        let error = IngestError(code: .corruptCompressedData, message: message, path: path, byteOffset: offset)
+        failure = error
+        if produced > 0 { return produced }
+        throw error
     }
 
     private mutating func truncated(format: String) -> IngestError {

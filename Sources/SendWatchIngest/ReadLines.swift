@@ -47,18 +47,30 @@ func readLinesInline<C: LineConsumer>(
 ) throws(IngestError) {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(chunkBytes, 1), alignment: 16)
     defer { buffer.deallocate() }
-    while true {
-        let count: Int
-        do {
-            count = try source.read(into: buffer)
-        } catch {
-            framer.reset()
-            throw error
-        }
-        if count == 0 {
-            framer.finish(to: &consumer)
-            return
-        }
-        framer.push(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), to: &consumer)
+    while try readChunk(from: &source, into: buffer, framer: &framer, to: &consumer) {}
+}
+
+/// Reads the next chunk of `source` into `buffer` and frames it for `consumer`; `false` when the input has
+/// ended (and the framer has finished it). The step ``readLines(from:framer:into:chunkBytes:prefetch:)``
+/// repeats, for a caller that stops early (format detection reads only until the format is decided).
+///
+/// - Throws: the damage met; the unfinished line at that point is dropped (``LineFramer/reset()``).
+@inlinable
+package func readChunk<C: LineConsumer>(
+    from source: inout InputSource, into buffer: UnsafeMutableRawBufferPointer, framer: inout LineFramer,
+    to consumer: inout C
+) throws(IngestError) -> Bool {
+    let count: Int
+    do {
+        count = try source.read(into: buffer)
+    } catch {
+        framer.reset()
+        throw error
     }
+    if count == 0 {
+        framer.finish(to: &consumer)
+        return false
+    }
+    framer.push(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), to: &consumer)
+    return true
 }

@@ -246,27 +246,26 @@ public struct PostfixLogWriter: LogWriter, Sendable {
         TextBytes.appendDelay(micros: conn, to: &b)
         b.append(UInt8(ascii: "/"))
         TextBytes.appendDelay(micros: rest - qd - conn, to: &b)
+        /// The tail of a recipient the relay refused: `, dsn=D, status=S (host MX[IP] said: REPLY D <address>:
+        /// Recipient address rejected: REASON (in reply to RCPT TO command))`.
+        func appendRefusal(dsn: String, status: String, reply: String, reason: String) {
+            TextBytes.append(", dsn=\(dsn), status=\(status) (host ", to: &b)
+            TextBytes.append(mx.name, to: &b)
+            b.append(UInt8(ascii: "["))
+            TextBytes.append(mx.ip, to: &b)
+            TextBytes.append("] said: \(reply) \(dsn) <", to: &b)
+            TextBytes.append(address, to: &b)
+            TextBytes.append(">: Recipient address rejected: \(reason) (in reply to RCPT TO command))", to: &b)
+        }
         switch status {
         case .sent:
             TextBytes.append(", dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as ", to: &b)
             TextBytes.appendHex(rng.next(), width: 11, upper: true, to: &b)
             b.append(UInt8(ascii: ")"))
         case .bounced:
-            TextBytes.append(", dsn=5.1.1, status=bounced (host ", to: &b)
-            TextBytes.append(mx.name, to: &b)
-            b.append(UInt8(ascii: "["))
-            TextBytes.append(mx.ip, to: &b)
-            TextBytes.append("] said: 550 5.1.1 <", to: &b)
-            TextBytes.append(address, to: &b)
-            TextBytes.append(">: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command))", to: &b)
+            appendRefusal(dsn: "5.1.1", status: "bounced", reply: "550", reason: "User unknown in virtual mailbox table")
         case .deferred:
-            TextBytes.append(", dsn=4.7.1, status=deferred (host ", to: &b)
-            TextBytes.append(mx.name, to: &b)
-            b.append(UInt8(ascii: "["))
-            TextBytes.append(mx.ip, to: &b)
-            TextBytes.append("] said: 451 4.7.1 <", to: &b)
-            TextBytes.append(address, to: &b)
-            TextBytes.append(">: Recipient address rejected: Greylisted, try again later (in reply to RCPT TO command))", to: &b)
+            appendRefusal(dsn: "4.7.1", status: "deferred", reply: "451", reason: "Greylisted, try again later")
         }
         lines.add(b, at: t)
     }

@@ -12,7 +12,7 @@ import Testing
 
         func run() -> Scenario {
             var config = DetectionConfiguration()
-            if self == .rate { config.accountRate.enabled = true }
+            if self == .rate { config[AccountRateRule.self].enabled = true }
             var s = Scenario(config)
             s.warmUp(accounts: ["old"])
             switch self {

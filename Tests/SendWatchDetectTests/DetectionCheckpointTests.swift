@@ -82,10 +82,10 @@ func testConfiguration() -> DetectionConfiguration {
     var c = DetectionConfiguration(
         ages: .init(maxTrackedAccounts: 150, rememberedFilterBits: 1 << 12),
         miner: .init(maxTemplates: 24, cacheSize: 32), memoryBudgetBytes: 1 << 20, maxAlertAccounts: 20)
-    c.accountRate.enabled = true
-    c.accountRate.limit = 60
-    c.fanIn.minYoungAccountsPerDomain = 5
-    c.sharedArtefact.enabled = true
+    c[AccountRateRule.self].enabled = true
+    c[AccountRateRule.self].limit = 60
+    c[RecipientFanInRule.self].minYoungAccountsPerDomain = 5
+    c[SharedArtefactRule.self].enabled = true
     return c
 }
 
@@ -173,15 +173,15 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
         _ = try DetectionEngine(configuration: c, restoring: saved)
         var changes: [(inout DetectionConfiguration) -> Void] = [
             { $0.memoryBudgetBytes = 2 << 20 },
-            { $0.burst.windowSeconds = 1200 },
-            { $0.swarm.windowSeconds = 7200 },
-            { $0.swarm.baselineHalfLifeWindows = 12 },
+            { $0[YoungAccountBurstRule.self].windowSeconds = 1200 },
+            { $0[TemplateSwarmRule.self].windowSeconds = 7200 },
+            { $0[TemplateSwarmRule.self].baselineHalfLifeWindows = 12 },
             { $0.maxAlertAccounts = 500 },
             { $0.ages.maxTrackedAccounts = 100 },
             { $0.ages.rememberedFilterBits = 1 << 20 },
-            { $0.fanIn.windowSeconds = 7200 },
-            { $0.slots.windowSeconds = 3600 },
-            { $0.sharedArtefact.windowSeconds = 3600 },
+            { $0[RecipientFanInRule.self].windowSeconds = 7200 },
+            { $0[SlotContentRule.self].windowSeconds = 3600 },
+            { $0[SharedArtefactRule.self].windowSeconds = 3600 },
         ]
         changes.append { $0.miner.maxTemplates = 1 }
         for (i, change) in changes.enumerated() {
@@ -191,7 +191,7 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
         }
         // Settings that only steer later decisions may change.
         var other = c
-        other.swarm.minYoungAccounts = 5
+        other[TemplateSwarmRule.self].minYoungAccounts = 5
         other.lifecycle.cooldownSeconds = 600
         // A higher bound on tracked accounts: the saved first-seen table fits and grows from there.
         other.ages.maxTrackedAccounts = 1000
@@ -199,13 +199,13 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
         // A rule turned off since the checkpoint is left out, and one turned on starts afresh, as long as the
         // tables keep their bounds.
         var fewer = c
-        fewer.swarm.enabled = false
+        fewer[TemplateSwarmRule.self].enabled = false
         let restored = try DetectionEngine(configuration: fewer, restoring: saved)
         _ = try DetectionEngine(configuration: c, restoring: roundTrip(restored.checkpoint()))
         // A rule with a share of the budget changes every table's bound when it is turned on or off (the shares
         // are scaled to the budget): refused, like any other budget change.
         fewer = c
-        fewer.sharedArtefact.enabled = false
+        fewer[SharedArtefactRule.self].enabled = false
         #expect(throws: DetectionCheckpointError.self) { try DetectionEngine(configuration: fewer, restoring: saved) }
     }
 

@@ -166,7 +166,7 @@ struct Scenario {
     @Test("The naive account rate is off by default and, when on, flags busy old accounts too")
     func accountRate() {
         var config = DetectionConfiguration()
-        config.accountRate.enabled = true
+        config[AccountRateRule.self].enabled = true
         for enabled in [false, true] {
             var s = Scenario(enabled ? config : .init())
             s.warmUp(accounts: ["old-newsletter"])
@@ -195,13 +195,13 @@ struct Scenario {
     ])
     func oddWindows(seconds: Int64) {
         var config = DetectionConfiguration()
-        config.burst.windowSeconds = seconds
-        config.burst.longWindowSeconds = seconds * 3
-        config.swarm.windowSeconds = seconds
-        config.slots.windowSeconds = seconds
-        config.fanIn.windowSeconds = seconds
-        config.accountRate.enabled = true
-        config.accountRate.windowSeconds = seconds
+        config[YoungAccountBurstRule.self].windowSeconds = seconds
+        config[YoungAccountBurstRule.self].longWindowSeconds = seconds * 3
+        config[TemplateSwarmRule.self].windowSeconds = seconds
+        config[SlotContentRule.self].windowSeconds = seconds
+        config[RecipientFanInRule.self].windowSeconds = seconds
+        config[AccountRateRule.self].enabled = true
+        config[AccountRateRule.self].windowSeconds = seconds
         var s = Scenario(config)
         for i in 0..<200 {
             s.send("a\(i % 7)", to: "r\(i)@d\(i % 3).example", subject: "Org \(i) sent you a private message", at: 3600 + Int64(i))

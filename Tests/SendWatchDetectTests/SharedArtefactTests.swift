@@ -32,7 +32,7 @@ import Testing
     /// Young accounts rotating over three templates (explicit ids), each putting `phone(t)` into the slot.
     static func rotation(accounts: Int, phone: (Int) -> String) -> Scenario {
         var config = DetectionConfiguration()
-        config.sharedArtefact.enabled = true
+        config[SharedArtefactRule.self].enabled = true
         var s = Scenario(config)
         let templates = ["invite", "document", "message"]
         s.warmUp(accounts: (0..<9).map { "old-\($0)" })
@@ -79,7 +79,7 @@ import Testing
     @Test("Off by default: the default engine keeps no artefact table")
     func offByDefault() {
         let s = Self.rotation(accounts: 4) { _ in "+1 (888) 555-0110" }
-        #expect(s.engine.configuration.sharedArtefact.enabled)
+        #expect(s.engine.configuration[SharedArtefactRule.self].enabled)
         let engine = DetectionEngine()
         #expect(!engine.rules.contains { type(of: $0).name == SharedArtefactRule.name })
     }

@@ -15,7 +15,7 @@ public enum ConfigScalar: Sendable, Equatable {
 /// Usage:
 /// ```swift
 /// static let keys: [ConfigKey<Configuration>] = [
-///     .duration("window", \.windowSeconds, in: 1...ConfigKey.maxDurationSeconds, doc: "The window."),
+///     .duration("window", \.windowSeconds, doc: "The window."),
 ///     .integer("limit", \.limit, in: 1...100_000_000, doc: "Recipients per window above which it fires."),
 /// ]
 /// ```
@@ -140,10 +140,11 @@ extension ConfigKey {
             })
     }
 
-    /// A duration (`45s`, `10m`, `1h30m`, `7d`, or a number of seconds) within `range`, held in seconds.
+    /// A duration (`45s`, `10m`, `1h30m`, `7d`, or a number of seconds) within `range`, held in seconds; by
+    /// default any positive duration up to ``maxDurationSeconds`` (a window, a timeout).
     public static func duration(
-        _ name: String, _ path: any WritableKeyPath<Root, Int64> & Sendable, in range: ClosedRange<Int64>,
-        doc: String...
+        _ name: String, _ path: any WritableKeyPath<Root, Int64> & Sendable,
+        in range: ClosedRange<Int64> = 1...maxDurationSeconds, doc: String...
     ) -> ConfigKey {
         let low = DurationText.format(range.lowerBound)
         let high = DurationText.format(range.upperBound)

@@ -22,7 +22,7 @@ public struct DetectionConfiguration: Sendable {
     /// also the exact capacity of each template's distinct counts of young accounts, and `SlidingDistinct`
     /// keeps at most 4,096 items exactly: hence the key's range, 1 to 4,096.
     public var maxAlertAccounts: Int
-    /// The settings of every rule (`rules.<name>.*`), each read through its rule's property (``swarm``).
+    /// The settings of every rule (`rules.<name>.*`), each read and set through ``subscript(_:)``.
     public var rules: RuleSettings
 
     public init(
@@ -37,5 +37,12 @@ public struct DetectionConfiguration: Sendable {
         self.memoryBudgetBytes = memoryBudgetBytes
         self.maxAlertAccounts = maxAlertAccounts
         self.rules = rules
+    }
+
+    /// The settings of `rule`, `rules.<name>` (its defaults until set), e.g.
+    /// `configuration[TemplateSwarmRule.self].windowSeconds = 7200`.
+    public subscript<Rule: ConfiguredRule>(_ rule: Rule.Type) -> Rule.Configuration {
+        get { rules[Rule.Configuration.self] }
+        set { rules[Rule.Configuration.self] = newValue }
     }
 }

@@ -3,7 +3,7 @@ public import SendWatchTemplates
 import SendWatchWindows
 
 /// Counters of the detection stage, for the run summary and metrics.
-public struct DetectionCounters: Sendable, Equatable {
+public struct DetectionCounters: Sendable, Equatable, Encodable {
     /// Events processed.
     public var events = 0
     /// Events from young accounts.

@@ -39,7 +39,8 @@ extension TemplateState: Codable {
     /// Restores a template's state; the top slot values come as three parallel arrays and their byte figure is
     /// recomputed (it is always the sum of the values' UTF-8 lengths plus 32 bytes each).
     init(from decoder: any Decoder) throws {
-        // Fields are decoded in the order `encode(to:)` writes them (positional coders rely on it).
+        // Fields are decoded in the order of `CodingKeys`, the order the synthesized `encode(to:)` writes them
+        // (positional coders rely on it).
         let c = try decoder.container(keyedBy: CodingKeys.self)
         text = try c.decode(String.self, forKey: .text)
         spreadYoung = try c.decode(SlidingDistinct.self, forKey: .spreadYoung)
@@ -85,7 +86,8 @@ extension TemplateState: Codable {
     }
 }
 
-extension DetectionCounters: Codable {
+extension DetectionCounters: Decodable {
+    /// The saved fields, in the order the synthesized `encode(to:)` writes them and `init(from:)` reads them.
     enum CodingKeys: String, CodingKey {
         case events, youngEvents, lateEvents, timeOutliers, creates, updates, closes, evictions
     }
@@ -108,18 +110,6 @@ extension DetectionCounters: Codable {
             [events, youngEvents, lateEvents, timeOutliers, creates, updates, closes].allSatisfy(StateCheck.isCount)
                 && StateCheck.isCount(evictions), "DetectionCounters: counter out of range", decoder)
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(events, forKey: .events)
-        try c.encode(youngEvents, forKey: .youngEvents)
-        try c.encode(lateEvents, forKey: .lateEvents)
-        try c.encode(timeOutliers, forKey: .timeOutliers)
-        try c.encode(creates, forKey: .creates)
-        try c.encode(updates, forKey: .updates)
-        try c.encode(closes, forKey: .closes)
-        try c.encode(evictions, forKey: .evictions)
-    }
 }
 
 extension Finding: Codable {
@@ -132,7 +122,8 @@ extension Finding: Codable {
     /// - Throws: `DecodingError` for missing fields, unknown enum values, out-of-range times, or evidence that
     ///   is not an object.
     public init(from decoder: any Decoder) throws {
-        // Fields are decoded in the order `encode(to:)` writes them (positional coders rely on it).
+        // Fields are decoded in the order of `CodingKeys`, the order the synthesized `encode(to:)` writes them
+        // (positional coders rely on it).
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let kind = RuleName(try c.decode(String.self, forKey: .kind))
         let key = try c.decode(String.self, forKey: .key)

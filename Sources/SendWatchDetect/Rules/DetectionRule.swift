@@ -37,8 +37,7 @@ struct RuleLimits: Sendable {
 ///
 /// The engine calls rules through the existential (one dynamic call per rule and young event); the common
 /// event, an established account's, reaches only the ``RuleTrigger/everyEvent`` rules.
-protocol DetectionRule: Sendable {
-    associatedtype Configuration: RuleConfiguration
+protocol DetectionRule: ConfiguredRule, Sendable {
     associatedtype Checkpoint: Codable & Sendable = NoRuleState
 
     /// The rule's name: its configuration section, alert kind and checkpoint key.

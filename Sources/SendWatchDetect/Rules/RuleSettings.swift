@@ -8,15 +8,21 @@ public protocol RuleConfiguration: Sendable {
     var enabled: Bool { get set }
 }
 
+/// A rule, as far as its settings go: the type ``DetectionConfiguration/subscript(_:)`` finds them by.
+public protocol ConfiguredRule {
+    /// The settings of the rule's configuration section, `rules.<name>`.
+    associatedtype Configuration: RuleConfiguration
+}
+
 /// The settings of every registered rule, each kept by its type.
 ///
-/// A rule's settings that were never set are its defaults. Each rule's folder adds a typed property on
-/// ``DetectionConfiguration`` (``DetectionConfiguration/swarm``), so this type never lists rules.
+/// A rule's settings that were never set are its defaults. They are read and set by the rule's type through
+/// ``DetectionConfiguration/subscript(_:)``, so neither this type nor ``DetectionConfiguration`` lists rules.
 ///
 /// Usage:
 /// ```swift
 /// var configuration = DetectionConfiguration()
-/// configuration.rules[TemplateSwarmRule.Configuration.self].windowSeconds = 7200
+/// configuration[TemplateSwarmRule.self].windowSeconds = 7200
 /// ```
 public struct RuleSettings: Sendable {
     private var values: [ObjectIdentifier: any RuleConfiguration] = [:]

@@ -101,11 +101,7 @@ public struct EximParser: EventParser, Sendable {
         let before = events.count
         let outcome = classify(line, into: &events)
         counters.events += events.count - before
-        switch outcome {
-        case .used: break
-        case .ignored: counters.ignored += 1
-        case .rejected(let reason): counters.reject(reason)
-        }
+        counters.record(outcome)
         return outcome
     }
 

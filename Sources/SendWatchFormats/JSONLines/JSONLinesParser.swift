@@ -100,11 +100,7 @@ public struct JSONLinesParser: EventParser, Sendable {
     public mutating func parse(line: UnsafeRawBufferPointer, into events: inout EventBatch) -> LineOutcome {
         counters.lines += 1
         let outcome = parseRecord(line, into: &events)
-        switch outcome {
-        case .used: break
-        case .ignored: counters.ignored += 1
-        case .rejected(let reason): counters.reject(reason)
-        }
+        counters.record(outcome)
         return outcome
     }
 

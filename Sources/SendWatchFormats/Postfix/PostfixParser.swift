@@ -121,11 +121,7 @@ public struct PostfixParser: EventParser, Sendable {
     public mutating func parse(line: UnsafeRawBufferPointer, into events: inout EventBatch) -> LineOutcome {
         counters.lines += 1
         let outcome = classify(line, into: &events)
-        switch outcome {
-        case .used: break
-        case .ignored: counters.ignored += 1
-        case .rejected(let reason): counters.reject(reason)
-        }
+        counters.record(outcome)
         return outcome
     }
 

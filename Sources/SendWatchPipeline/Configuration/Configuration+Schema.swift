@@ -71,7 +71,6 @@ extension Configuration {
                 "When full, the least recently seen message is dropped and counted (evicted)."),
             .duration(
                 "open_timeout", \.formats.openMessageTimeoutSeconds,
-                in: 1...ConfigKey<Configuration>.maxDurationSeconds,
                 doc: "A message with no line for this long (event time) is dropped and counted as incomplete."),
         ])
 

@@ -30,18 +30,7 @@ struct DetectingConsumer: LineConsumer {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkBytes, alignment: 16)
         defer { buffer.deallocate() }
         while decided == nil {
-            let count: Int
-            do {
-                count = try source.read(into: buffer)
-            } catch {
-                framer.reset()
-                throw error
-            }
-            if count == 0 {
-                framer.finish(to: &self)
-                return true
-            }
-            framer.push(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), to: &self)
+            guard try readChunk(from: &source, into: buffer, framer: &framer, to: &self) else { return true }
         }
         return false
     }

@@ -1,3 +1,4 @@
+public import SendWatchCore
 import SendWatchAlerts
 
 /// Why `tail` could not start or had to stop.
@@ -7,42 +8,7 @@ import SendWatchAlerts
 /// gave one. New codes may be added in later versions, so switch over ``code`` with a `default` branch.
 public struct TailError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is. An open set: compare with the static members, e.g. `.outputFailed`.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Value: String, Hashable, Sendable {
-            case stateDirectoryUnusable = "state_directory_unusable"
-            case checkpointDamaged = "checkpoint_damaged"
-            case checkpointIncompatible = "checkpoint_incompatible"
-            case checkpointFailed = "checkpoint_failed"
-            case outputUnusable = "output_unusable"
-            case outputFailed = "output_failed"
-            case followFailed = "follow_failed"
-            case metricsUnavailable = "metrics_unavailable"
-        }
-
-        private var value: Value
-
-        private init(_ value: Value) { self.value = value }
-
-        /// The state directory cannot be created or used.
-        public static var stateDirectoryUnusable: Code { Code(.stateDirectoryUnusable) }
-        /// The checkpoint file is damaged (bad checksum, cut off); it is left in place.
-        public static var checkpointDamaged: Code { Code(.checkpointDamaged) }
-        /// The checkpoint was written by another state format, or its state does not fit the configuration.
-        public static var checkpointIncompatible: Code { Code(.checkpointIncompatible) }
-        /// A checkpoint could not be written (or the output synced before it); the previous one stays.
-        public static var checkpointFailed: Code { Code(.checkpointFailed) }
-        /// The alert output cannot be opened, or a partial record cannot be cut off it.
-        public static var outputUnusable: Code { Code(.outputUnusable) }
-        /// Alerts could not be written and the run stopped, without a checkpoint past them.
-        public static var outputFailed: Code { Code(.outputFailed) }
-        /// The followed paths cannot be watched (bad configuration, inotify unavailable, ...).
-        public static var followFailed: Code { Code(.followFailed) }
-        /// The metrics address is invalid or cannot be listened on.
-        public static var metricsUnavailable: Code { Code(.metricsUnavailable) }
-
-        /// The bounded snake_case code, e.g. `output_failed`, for logs.
-        public var description: String { value.rawValue }
-    }
+    public typealias Code = ErrorCode<TailError>
 
     /// What kind of failure this is.
     public var code: Code
@@ -63,6 +29,25 @@ public struct TailError: Error, CustomStringConvertible, Sendable {
 
     /// The message.
     public var description: String { message }
+}
+
+extension ErrorCode where Domain == TailError {
+    /// The state directory cannot be created or used.
+    public static var stateDirectoryUnusable: Self { Self("state_directory_unusable") }
+    /// The checkpoint file is damaged (bad checksum, cut off); it is left in place.
+    public static var checkpointDamaged: Self { Self("checkpoint_damaged") }
+    /// The checkpoint was written by another state format, or its state does not fit the configuration.
+    public static var checkpointIncompatible: Self { Self("checkpoint_incompatible") }
+    /// A checkpoint could not be written (or the output synced before it); the previous one stays.
+    public static var checkpointFailed: Self { Self("checkpoint_failed") }
+    /// The alert output cannot be opened, or a partial record cannot be cut off it.
+    public static var outputUnusable: Self { Self("output_unusable") }
+    /// Alerts could not be written and the run stopped, without a checkpoint past them.
+    public static var outputFailed: Self { Self("output_failed") }
+    /// The followed paths cannot be watched (bad configuration, inotify unavailable, ...).
+    public static var followFailed: Self { Self("follow_failed") }
+    /// The metrics address is invalid or cannot be listened on.
+    public static var metricsUnavailable: Self { Self("metrics_unavailable") }
 }
 
 extension TailError {

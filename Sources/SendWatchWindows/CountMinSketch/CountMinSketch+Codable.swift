@@ -1,7 +1,9 @@
-extension CountMinSketch: Codable {
+extension CountMinSketch: Decodable {
+    /// The saved fields, in the order the synthesized `encode(to:)` writes them and `init(from:)` reads them.
     enum CodingKeys: String, CodingKey {
-        case counters, width, depth, epochMicroseconds, currentHalf, epoch, currentTotal, previousTotal, droppedLate
-        case hasEvents
+        case _counters = "counters", _width = "width", _depth = "depth", _epochMicroseconds = "epochMicroseconds"
+        case _currentHalf = "currentHalf", _epoch = "epoch", _currentTotal = "currentTotal"
+        case _previousTotal = "previousTotal", _droppedLate = "droppedLate", _hasEvents = "hasEvents"
     }
 
     /// Restores a sketch saved with ``encode(to:)``: both epoch tables, the size, the epoch and the totals.
@@ -11,12 +13,12 @@ extension CountMinSketch: Codable {
     ///   range, or the current half is not 0 or 1.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let counters = try c.decode([UInt32].self, forKey: .counters)
-        let width = try c.decode(Int.self, forKey: .width)
-        let depth = try c.decode(Int.self, forKey: .depth)
-        let epochMicroseconds = try c.decode(Int64.self, forKey: .epochMicroseconds)
-        let currentHalf = try c.decode(Int.self, forKey: .currentHalf)
-        let epoch = try c.decode(Int64.self, forKey: .epoch)
+        let counters = try c.decode([UInt32].self, forKey: ._counters)
+        let width = try c.decode(Int.self, forKey: ._width)
+        let depth = try c.decode(Int.self, forKey: ._depth)
+        let epochMicroseconds = try c.decode(Int64.self, forKey: ._epochMicroseconds)
+        let currentHalf = try c.decode(Int.self, forKey: ._currentHalf)
+        let epoch = try c.decode(Int64.self, forKey: ._epoch)
         try StateCheck.require(width >= 1 && width <= 1 << 24 && width & (width - 1) == 0 && (1...16).contains(depth),
                                "CountMinSketch: width \(width), depth \(depth)", decoder)
         try StateCheck.require(counters.count == 2 * width * depth,
@@ -31,24 +33,9 @@ extension CountMinSketch: Codable {
         _epochMicroseconds = epochMicroseconds
         _currentHalf = currentHalf
         _epoch = epoch
-        _currentTotal = try c.decode(UInt64.self, forKey: .currentTotal)
-        _previousTotal = try c.decode(UInt64.self, forKey: .previousTotal)
-        _droppedLate = try c.decode(UInt64.self, forKey: .droppedLate)
-        _hasEvents = try c.decode(Bool.self, forKey: .hasEvents)
-    }
-
-    /// Saves the size, both tables and the epoch state.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(_counters, forKey: .counters)
-        try c.encode(_width, forKey: .width)
-        try c.encode(_depth, forKey: .depth)
-        try c.encode(_epochMicroseconds, forKey: .epochMicroseconds)
-        try c.encode(_currentHalf, forKey: .currentHalf)
-        try c.encode(_epoch, forKey: .epoch)
-        try c.encode(_currentTotal, forKey: .currentTotal)
-        try c.encode(_previousTotal, forKey: .previousTotal)
-        try c.encode(_droppedLate, forKey: .droppedLate)
-        try c.encode(_hasEvents, forKey: .hasEvents)
+        _currentTotal = try c.decode(UInt64.self, forKey: ._currentTotal)
+        _previousTotal = try c.decode(UInt64.self, forKey: ._previousTotal)
+        _droppedLate = try c.decode(UInt64.self, forKey: ._droppedLate)
+        _hasEvents = try c.decode(Bool.self, forKey: ._hasEvents)
     }
 }

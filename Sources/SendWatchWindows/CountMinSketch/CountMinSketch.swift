@@ -28,7 +28,7 @@ public import SendWatchCore
 ///
 /// At the bounds: counters saturate at `UInt32.max` (the estimate then stays at the maximum, still never
 /// below the truth up to that value).
-public struct CountMinSketch: Sendable {
+public struct CountMinSketch: Sendable, Encodable {
     var _counters: [UInt32]
     let _width: Int
     let _depth: Int

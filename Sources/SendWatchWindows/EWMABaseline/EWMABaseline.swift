@@ -34,7 +34,7 @@ public import SendWatchCore
 /// youngPerHour.add(at: event.time)
 /// let s = youngPerHour.snapshot(at: event.time)   // "observed 42 vs baseline 1.3 ± 0.9"
 /// ```
-public struct EWMABaseline: Sendable {
+public struct EWMABaseline: Sendable, Encodable {
     /// Interval, half-life, warm-up and lateness of a baseline.
     public struct Configuration: Sendable, Hashable, Codable {
         /// The interval whose counts are averaged, in microseconds. Default 1 hour.

@@ -19,7 +19,7 @@ public import SendWatchCore
 /// (6 + 10 + 12 + 24 = 52 buckets) that is 32 + 208 bytes on the heap, 272 bytes per key in all.
 ///
 /// At the bounds: buckets saturate at `UInt32.max`; sums are `UInt64`.
-public struct MultiHorizonCount: Sendable {
+public struct MultiHorizonCount: Sendable, Encodable {
     /// The horizons and their resolutions, shared by every instance made from it.
     public struct Layout: Sendable, Equatable {
         struct Ring: Sendable, Equatable {

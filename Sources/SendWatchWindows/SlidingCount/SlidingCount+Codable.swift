@@ -1,6 +1,8 @@
-extension SlidingCount: Codable {
+extension SlidingCount: Decodable {
+    /// The saved fields, in the order the synthesized `encode(to:)` writes them and `init(from:)` reads them.
     enum CodingKeys: String, CodingKey {
-        case buckets, bucketWidth, head, total, droppedLate, saturatedAdds, hasEvents
+        case _buckets = "buckets", _bucketWidth = "bucketWidth", _head = "head", _total = "total"
+        case _droppedLate = "droppedLate", _saturatedAdds = "saturatedAdds", _hasEvents = "hasEvents"
     }
 
     /// Restores a count saved with ``encode(to:)``: the buckets, the bucket width (and so the horizon), the head,
@@ -11,15 +13,16 @@ extension SlidingCount: Codable {
     ///   not the sum of the buckets.
     /// - Complexity: O(bucketCount).
     public init(from decoder: any Decoder) throws {
-        // Fields are decoded in the order `encode(to:)` writes them (positional coders rely on it).
+        // Fields are decoded in the order of `CodingKeys`, the order the synthesized `encode(to:)` writes them
+        // (positional coders rely on it).
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let buckets = try c.decode([UInt32].self, forKey: .buckets)
-        let width = try c.decode(Int64.self, forKey: .bucketWidth)
-        let head = try c.decode(Int64.self, forKey: .head)
-        let total = try c.decode(UInt64.self, forKey: .total)
-        let droppedLate = try c.decode(UInt32.self, forKey: .droppedLate)
-        let saturatedAdds = try c.decode(UInt16.self, forKey: .saturatedAdds)
-        let hasEvents = try c.decode(Bool.self, forKey: .hasEvents)
+        let buckets = try c.decode([UInt32].self, forKey: ._buckets)
+        let width = try c.decode(Int64.self, forKey: ._bucketWidth)
+        let head = try c.decode(Int64.self, forKey: ._head)
+        let total = try c.decode(UInt64.self, forKey: ._total)
+        let droppedLate = try c.decode(UInt32.self, forKey: ._droppedLate)
+        let saturatedAdds = try c.decode(UInt16.self, forKey: ._saturatedAdds)
+        let hasEvents = try c.decode(Bool.self, forKey: ._hasEvents)
         try StateCheck.require(!buckets.isEmpty && buckets.count <= 1 << 20,
                                "SlidingCount: bucket count \(buckets.count) not in 1...2^20", decoder)
         try StateCheck.require(width >= 1 && width <= WindowMath.maxSpanMicroseconds / Int64(buckets.count),
@@ -36,18 +39,6 @@ extension SlidingCount: Codable {
         _droppedLate = droppedLate
         _saturatedAdds = saturatedAdds
         _hasEvents = hasEvents
-    }
-
-    /// Saves the whole state (the configuration is the bucket count and width).
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(_buckets, forKey: .buckets)
-        try c.encode(_bucketWidth, forKey: .bucketWidth)
-        try c.encode(_head, forKey: .head)
-        try c.encode(_total, forKey: .total)
-        try c.encode(_droppedLate, forKey: .droppedLate)
-        try c.encode(_saturatedAdds, forKey: .saturatedAdds)
-        try c.encode(_hasEvents, forKey: .hasEvents)
     }
 }
 
@@ -85,9 +76,11 @@ extension MultiHorizonCount.Layout: Codable {
     }
 }
 
-extension MultiHorizonCount: Codable {
+extension MultiHorizonCount: Decodable {
+    /// The saved fields, in the order the synthesized `encode(to:)` writes them and `init(from:)` reads them.
     enum CodingKeys: String, CodingKey {
-        case layout, buckets, head, droppedLate, hasEvents
+        case _layout = "layout", _buckets = "buckets", _head = "head", _droppedLate = "droppedLate"
+        case _hasEvents = "hasEvents"
     }
 
     /// Restores counts saved with ``encode(to:)``, layout included.
@@ -97,11 +90,11 @@ extension MultiHorizonCount: Codable {
     /// - Complexity: O(total buckets).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let layout = try c.decode(Layout.self, forKey: .layout)
-        let buckets = try c.decode([UInt32].self, forKey: .buckets)
-        let head = try c.decode(Int64.self, forKey: .head)
-        let droppedLate = try c.decode(UInt32.self, forKey: .droppedLate)
-        let hasEvents = try c.decode(Bool.self, forKey: .hasEvents)
+        let layout = try c.decode(Layout.self, forKey: ._layout)
+        let buckets = try c.decode([UInt32].self, forKey: ._buckets)
+        let head = try c.decode(Int64.self, forKey: ._head)
+        let droppedLate = try c.decode(UInt32.self, forKey: ._droppedLate)
+        let hasEvents = try c.decode(Bool.self, forKey: ._hasEvents)
         try StateCheck.require(buckets.count == layout.totalBuckets,
                                "MultiHorizonCount: \(buckets.count) buckets, layout has \(layout.totalBuckets)", decoder)
         try StateCheck.require(StateCheck.isPosition(head), "MultiHorizonCount: head \(head) out of range", decoder)
@@ -112,15 +105,5 @@ extension MultiHorizonCount: Codable {
         _head = head
         _droppedLate = droppedLate
         _hasEvents = hasEvents
-    }
-
-    /// Saves the layout and the whole state.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(_layout, forKey: .layout)
-        try c.encode(_buckets, forKey: .buckets)
-        try c.encode(_head, forKey: .head)
-        try c.encode(_droppedLate, forKey: .droppedLate)
-        try c.encode(_hasEvents, forKey: .hasEvents)
     }
 }

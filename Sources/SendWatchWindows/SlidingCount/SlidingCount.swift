@@ -30,7 +30,7 @@ public import SendWatchCore
 /// sent.add(1, at: event.time)
 /// if sent.value(at: event.time) > 500 { ... }
 /// ```
-public struct SlidingCount: Sendable {
+public struct SlidingCount: Sendable, Encodable {
     var _buckets: [UInt32]
     var _bucketWidth: Int64
     /// Bucket number of the newest bucket; meaningless while `_hasEvents` is false.

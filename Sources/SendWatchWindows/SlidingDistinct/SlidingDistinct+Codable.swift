@@ -58,7 +58,8 @@ extension SlidingDistinct: Codable {
     }
 }
 
-extension SubBucketSketch: Codable {
+extension SubBucketSketch: Decodable {
+    /// The saved fields, in the order the synthesized `encode(to:)` writes them and `init(from:)` reads them.
     enum CodingKeys: String, CodingKey {
         case registers, precision, subBucketCount, subBucketWidth, head
     }
@@ -84,14 +85,5 @@ extension SubBucketSketch: Codable {
         swap(&self.registers, &registers)
         rebuildUnion()
         refreshCache()
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(registers, forKey: .registers)
-        try c.encode(precision, forKey: .precision)
-        try c.encode(subBucketCount, forKey: .subBucketCount)
-        try c.encode(subBucketWidth, forKey: .subBucketWidth)
-        try c.encode(head, forKey: .head)
     }
 }

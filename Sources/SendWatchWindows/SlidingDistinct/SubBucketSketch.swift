@@ -7,7 +7,7 @@
 /// sub-bucket), and rebuilt from the held sub-buckets when the ring moves forward (once per sub-bucket width
 /// at most). The histogram of union ranks is kept in step so an estimate at the head costs O(64), and the
 /// last estimate is cached until a union register changes.
-struct SubBucketSketch: Sendable {
+struct SubBucketSketch: Sendable, Encodable {
     var registers: [UInt8]
     let precision: Int
     let subBucketCount: Int64

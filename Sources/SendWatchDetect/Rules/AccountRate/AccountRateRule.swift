@@ -6,7 +6,7 @@ import SendWatchWindows
 ///
 /// Memory: its table of accounts takes 5 % of the detection memory budget (at most 500,000 entries); at a
 /// bound the account updated least recently is evicted and starts over.
-public struct AccountRateRule: Sendable {
+public struct AccountRateRule: ConfiguredRule, Sendable {
     /// The settings of `rules.account_rate`.
     public struct Configuration: RuleConfiguration, Equatable {
         public var enabled = false
@@ -30,20 +30,10 @@ public struct AccountRateRule: Sendable {
     var table: RuleTable<State>
 }
 
-extension DetectionConfiguration {
-    /// `rules.account_rate`.
-    public var accountRate: AccountRateRule.Configuration {
-        get { rules[AccountRateRule.Configuration.self] }
-        set { rules[AccountRateRule.Configuration.self] = newValue }
-    }
-}
-
 extension AccountRateRule: TableRule {
     static let summary = "the naive per-account rate limit, for comparison"
     static let keys: [ConfigKey<Configuration>] = [
-        .duration(
-            "window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
-            doc: "The window."),
+        .duration("window", \.windowSeconds, doc: "The window."),
         .integer(
             "limit", \.limit, in: 1...100_000_000,
             doc: "Recipients of one account, old or young, per window above which it fires."),

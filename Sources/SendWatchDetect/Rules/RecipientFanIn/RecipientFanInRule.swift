@@ -5,7 +5,7 @@ import SendWatchWindows
 ///
 /// Memory: its table of recipients and recipient domains takes 30 % of the detection memory budget (at most
 /// 500,000 entries); at a bound the recipient updated least recently is evicted and starts over.
-public struct RecipientFanInRule: Sendable {
+public struct RecipientFanInRule: ConfiguredRule, Sendable {
     /// The settings of `rules.recipient_fanin`.
     public struct Configuration: RuleConfiguration, Equatable {
         public var enabled = true
@@ -30,20 +30,10 @@ public struct RecipientFanInRule: Sendable {
     let capacity: Int
 }
 
-extension DetectionConfiguration {
-    /// `rules.recipient_fanin`.
-    public var fanIn: RecipientFanInRule.Configuration {
-        get { rules[RecipientFanInRule.Configuration.self] }
-        set { rules[RecipientFanInRule.Configuration.self] = newValue }
-    }
-}
-
 extension RecipientFanInRule: TableRule {
     static let summary = "one recipient or domain receives from many young accounts"
     static let keys: [ConfigKey<Configuration>] = [
-        .duration(
-            "window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
-            doc: "The window."),
+        .duration("window", \.windowSeconds, doc: "The window."),
         .integer(
             "min_young_accounts_per_recipient", \.minYoungAccountsPerRecipient, in: 1...10_000_000,
             doc: "Distinct young accounts sending to one recipient in the window that fire."),

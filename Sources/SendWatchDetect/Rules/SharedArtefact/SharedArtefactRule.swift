@@ -12,7 +12,7 @@ import SendWatchWindows
 /// Memory: its table of artefacts takes 5 % of the detection memory budget (at most 200,000 entries; with
 /// the rule on, every table's share is scaled down so that they add up to the budget); at a bound the
 /// artefact updated least recently is evicted and starts over.
-public struct SharedArtefactRule: Sendable {
+public struct SharedArtefactRule: ConfiguredRule, Sendable {
     /// The settings of `rules.shared_artefact`.
     public struct Configuration: RuleConfiguration, Equatable {
         public var enabled = false
@@ -43,18 +43,10 @@ public struct SharedArtefactRule: Sendable {
     let capacity: Int
 }
 
-extension DetectionConfiguration {
-    /// `rules.shared_artefact`.
-    public var sharedArtefact: SharedArtefactRule.Configuration {
-        get { rules[SharedArtefactRule.Configuration.self] }
-        set { rules[SharedArtefactRule.Configuration.self] = newValue }
-    }
-}
-
 extension SharedArtefactRule: TableRule {
     static let summary = "young accounts put the same phone number or domain into the slots of any template"
     static let keys: [ConfigKey<Configuration>] = [
-        .duration("window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds, doc: "The window."),
+        .duration("window", \.windowSeconds, doc: "The window."),
         .integer(
             "min_young_accounts", \.minYoungAccounts, in: 1...10_000_000,
             doc: "Distinct young accounts with the same artefact in the window that fire."),

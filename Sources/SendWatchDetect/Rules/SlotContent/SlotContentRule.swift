@@ -6,7 +6,7 @@ import SendWatchWindows
 /// What counts as suspicious is ``SlotContent``'s classification at this rule's `min_score`; the template's
 /// young accounts with suspicious values, its top values and their indicators are the template's shared
 /// features (`TemplateState`), which `template_swarm` reads too. The rule keeps no table of its own.
-public struct SlotContentRule: Sendable {
+public struct SlotContentRule: ConfiguredRule, Sendable {
     /// The settings of `rules.slot_content`.
     public struct Configuration: RuleConfiguration, Equatable {
         public var enabled = true
@@ -25,20 +25,10 @@ public struct SlotContentRule: Sendable {
     let configuration: Configuration
 }
 
-extension DetectionConfiguration {
-    /// `rules.slot_content`.
-    public var slots: SlotContentRule.Configuration {
-        get { rules[SlotContentRule.Configuration.self] }
-        set { rules[SlotContentRule.Configuration.self] = newValue }
-    }
-}
-
 extension SlotContentRule: DetectionRule {
     static let summary = "young accounts put URLs, phone numbers, money ... into a template slot"
     static let keys: [ConfigKey<Configuration>] = [
-        .duration(
-            "window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
-            doc: "The window of the young accounts with suspicious slot values."),
+        .duration("window", \.windowSeconds, doc: "The window of the young accounts with suspicious slot values."),
         .integer(
             "min_young_accounts", \.minYoungAccounts, in: 1...10_000_000,
             doc: "Distinct young accounts with suspicious slot values on one template in the window that fire."),

@@ -10,7 +10,7 @@ import SendWatchWindows
 /// shared features (`TemplateState`), kept with the windows this rule's settings give them; the rule keeps
 /// no table of its own. Its evidence lists the template's top suspicious slot values and its severity rises
 /// when there are any: both read from the same shared features.
-public struct TemplateSwarmRule: Sendable {
+public struct TemplateSwarmRule: ConfiguredRule, Sendable {
     /// The settings of `rules.template_swarm`.
     public struct Configuration: RuleConfiguration, Equatable {
         public var enabled = true
@@ -35,20 +35,10 @@ public struct TemplateSwarmRule: Sendable {
     let configuration: Configuration
 }
 
-extension DetectionConfiguration {
-    /// `rules.template_swarm`.
-    public var swarm: TemplateSwarmRule.Configuration {
-        get { rules[TemplateSwarmRule.Configuration.self] }
-        set { rules[TemplateSwarmRule.Configuration.self] = newValue }
-    }
-}
-
 extension TemplateSwarmRule: DetectionRule {
     static let summary = "many young accounts with spread recipients use one template"
     static let keys: [ConfigKey<Configuration>] = [
-        .duration(
-            "window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
-            doc: "The window, and the interval of the template's baseline."),
+        .duration("window", \.windowSeconds, doc: "The window, and the interval of the template's baseline."),
         .integer(
             "min_young_accounts", \.minYoungAccounts, in: 1...10_000_000,
             doc: "Distinct young accounts on the template in the window that fire at least."),

@@ -5,7 +5,7 @@ import SendWatchWindows
 ///
 /// It reads the young account's recipient counts over its two windows, which the engine keeps in the shared
 /// young-account table (its windows are this rule's); it keeps no table of its own.
-public struct YoungAccountBurstRule: Sendable {
+public struct YoungAccountBurstRule: ConfiguredRule, Sendable {
     /// The settings of `rules.young_account_burst`.
     public struct Configuration: RuleConfiguration, Equatable {
         public var enabled = true
@@ -25,26 +25,14 @@ public struct YoungAccountBurstRule: Sendable {
     let configuration: Configuration
 }
 
-extension DetectionConfiguration {
-    /// `rules.young_account_burst`.
-    public var burst: YoungAccountBurstRule.Configuration {
-        get { rules[YoungAccountBurstRule.Configuration.self] }
-        set { rules[YoungAccountBurstRule.Configuration.self] = newValue }
-    }
-}
-
 extension YoungAccountBurstRule: DetectionRule {
     static let summary = "one young account sends to many recipients"
     static let keys: [ConfigKey<Configuration>] = [
-        .duration(
-            "window", \.windowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
-            doc: "The short window."),
+        .duration("window", \.windowSeconds, doc: "The short window."),
         .integer(
             "min_recipients", \.minRecipients, in: 1...100_000_000,
             doc: "Recipients of one young account in the short window that fire."),
-        .duration(
-            "long_window", \.longWindowSeconds, in: 1...ConfigKey<Configuration>.maxDurationSeconds,
-            doc: "The long window."),
+        .duration("long_window", \.longWindowSeconds, doc: "The long window."),
         .integer(
             "long_min_recipients", \.longMinRecipients, in: 1...100_000_000,
             doc: "Recipients of one young account in the long window that fire."),
