@@ -68,7 +68,8 @@ let package = Package(
         .target(name: "SendWatchSimulation", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .target(name: "SendWatchEval", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         // The HTML report: pure (no I/O); reads alert records with SendWatchEval's JSON reader.
-        .target(name: "SendWatchReport", dependencies: ["SendWatchCore", "SendWatchEval"], swiftSettings: strictSettings),
+        .target(
+            name: "SendWatchReport", dependencies: ["SendWatchCore", "SendWatchEval"], swiftSettings: strictSettings),
         // Helpers shared by test targets (saved-state coding); in no product.
         .target(name: "SendWatchTesting", dependencies: ["SendWatchCore"], swiftSettings: strictSettings),
         .target(
@@ -127,7 +128,9 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "SendWatchDetectTests",
-            dependencies: ["SendWatchDetect", "SendWatchCore", "SendWatchWindows", "SendWatchTemplates", "SendWatchTesting"],
+            dependencies: [
+                "SendWatchDetect", "SendWatchCore", "SendWatchWindows", "SendWatchTemplates", "SendWatchTesting",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

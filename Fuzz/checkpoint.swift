@@ -12,15 +12,16 @@
 // directly. Set SENDWATCH_FUZZ_WRITE_SEEDS=<dir> to write real checkpoints of every kind there and exit (the
 // seeds in Fuzz/Seeds/checkpoint were made so).
 
-#if canImport(Glibc)
-import Glibc
-#endif
 import SendWatchCore
 import SendWatchDetect
 import SendWatchFormats
 import SendWatchIngest
 import SendWatchTemplates
 import SendWatchWindows
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A small detection configuration, so that the state (and the seeds) stay small; restoring uses the same.
 let detectionConfiguration = DetectionConfiguration(
@@ -39,10 +40,11 @@ func sampleEvents(from t0: Int64, count: Int) -> [SendEvent] {
         let template: String? = i % 6 == 0 ? "parcel" : nil
         let subject = "Your parcel \(i % 4) is on hold, call +1 555 010\(i % 10)"
         let time = EventTime(seconds: t0 &+ Int64(i * 7))
-        events.append(SendEvent(
-            time: time, account: account, accountSource: .header, accountCreated: created,
-            sender: "no-reply@platform.example", recipient: "user\(i % 11)@mail\(i % 3).example",
-            subject: subject, template: template, messageID: "m\(i)@platform.example", status: .sent))
+        events.append(
+            SendEvent(
+                time: time, account: account, accountSource: .header, accountCreated: created,
+                sender: "no-reply@platform.example", recipient: "user\(i % 11)@mail\(i % 3).example",
+                subject: subject, template: template, messageID: "m\(i)@platform.example", status: .sent))
     }
     return events
 }
@@ -157,10 +159,12 @@ func writeSeed(_ directory: String, _ name: String, mode: UInt8, _ bytes: [UInt8
                     DetectionEngine.Checkpoint.self, from: mode == 4 ? bytes + engineSuffix.bytes : bytes))
         case 2:
             _ = try PostfixParser(
-                configuration: formatConfiguration, restoring: StateCoding.decode(PostfixParser.Checkpoint.self, from: bytes))
+                configuration: formatConfiguration,
+                restoring: StateCoding.decode(PostfixParser.Checkpoint.self, from: bytes))
         case 3:
             _ = try EximParser(
-                configuration: formatConfiguration, restoring: StateCoding.decode(EximParser.Checkpoint.self, from: bytes))
+                configuration: formatConfiguration,
+                restoring: StateCoding.decode(EximParser.Checkpoint.self, from: bytes))
         default: break
         }
     } catch {
@@ -201,7 +205,9 @@ func writeSeeds(to directory: String) throws {
     writeSeed(directory, "exim-empty", mode: 3, try StateCoding.encode(exim.checkpoint()))
     postfix.beginInput(yearHint: .year(2026))
     exim.beginInput(yearHint: .year(2026))
-    for line in postfixLines.dropLast() { Array(line.utf8).withUnsafeBytes { _ = postfix.parse(line: $0, into: &batch) } }
+    for line in postfixLines.dropLast() {
+        Array(line.utf8).withUnsafeBytes { _ = postfix.parse(line: $0, into: &batch) }
+    }
     for line in eximLines.dropLast() { Array(line.utf8).withUnsafeBytes { _ = exim.parse(line: $0, into: &batch) } }
     guard postfix.checkpoint().openMessages == 1 else { fuzzFailure("the Postfix sample left no open message") }
     let postfixBody = try StateCoding.encode(postfix.checkpoint())
@@ -220,7 +226,10 @@ func writeSeeds(to directory: String) throws {
 }
 
 @_cdecl("LLVMFuzzerInitialize")
-public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> CInt {
+public func fuzzInitialize(
+    _ argc: UnsafeMutablePointer<CInt>?,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?
+) -> CInt {
     if let directory = getenv("SENDWATCH_FUZZ_WRITE_SEEDS").map({ String(cString: $0) }) {
         do { try writeSeeds(to: directory) } catch { fuzzFailure("writing seeds: \(error)") }
         fputs("seeds written to \(directory)\n", stderr)

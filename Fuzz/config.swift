@@ -13,7 +13,8 @@ public func fuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     guard let config = try? Configuration.load(yaml: text) else { return 0 }
     var events: EventBatch = []
     var jsonl = JSONLinesParser(configuration: config.formats, mapping: config.jsonFieldMapping)
-    let record = #"{"ts":"2024-05-01T10:00:00Z","account":"a1","sender":"s@x.example","to":["r@y.example"],"subject":"Hi"}"#
+    let record =
+        #"{"ts":"2024-05-01T10:00:00Z","account":"a1","sender":"s@x.example","to":["r@y.example"],"subject":"Hi"}"#
     Array(record.utf8).withUnsafeBytes { _ = jsonl.parse(line: $0, into: &events) }
     var postfix = PostfixParser(configuration: config.formats)
     postfix.finish(into: &events)

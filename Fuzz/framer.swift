@@ -54,10 +54,14 @@ public func fuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
 
     let expected = oracleLines(stream, limit: limit)
     guard got.lines == expected.lines else {
-        fuzzFailure("limit \(limit): framed \(got.lines.count) lines, oracle \(expected.lines.count): \(got.lines) vs \(expected.lines)")
+        fuzzFailure(
+            "limit \(limit): framed \(got.lines.count) lines, oracle \(expected.lines.count): \(got.lines) vs \(expected.lines)"
+        )
     }
     guard framer.lines == expected.lines.count, framer.linesTooLong == expected.tooLong else {
-        fuzzFailure("counters: lines \(framer.lines) tooLong \(framer.linesTooLong), oracle \(expected.lines.count) / \(expected.tooLong)")
+        fuzzFailure(
+            "counters: lines \(framer.lines) tooLong \(framer.linesTooLong), oracle \(expected.lines.count) / \(expected.tooLong)"
+        )
     }
     guard framer.bytes == Int64(stream.count), !framer.hasPartialLine else {
         fuzzFailure("bytes \(framer.bytes) of \(stream.count), partial after finish: \(framer.hasPartialLine)")

@@ -86,7 +86,9 @@ func fuzzParser<P: EventParser, Saved: Codable & Equatable>(
         fuzzFailure("restart before line \(split): outcome of line \(at) differs")
     }
     guard restartedEvents == events else {
-        fuzzFailure("restart before line \(split): \(restartedEvents.count) events, uninterrupted \(events.count) (or they differ)")
+        fuzzFailure(
+            "restart before line \(split): \(restartedEvents.count) events, uninterrupted \(events.count) (or they differ)"
+        )
     }
     guard last.counters == parser.counters else {
         fuzzFailure("restart before line \(split): counters \(last.counters), uninterrupted \(parser.counters)")

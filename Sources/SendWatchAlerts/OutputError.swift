@@ -1,3 +1,6 @@
+public import SendWatchCore
+import SendWatchIngest
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,8 +8,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import SendWatchCore
-import SendWatchIngest
 
 /// An operational failure of an output: it could not be opened, written, synced or read back.
 ///

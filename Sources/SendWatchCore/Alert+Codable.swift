@@ -40,7 +40,8 @@ extension JSONValue: Codable {
     }
 
     private enum Tag: UInt8 {
-        case int = 0, double, string, bool, null, array, object
+        case int = 0
+        case double, string, bool, null, array, object
     }
 
     /// Encodes the tree flat, in pre-order: one tag per node; integers, booleans and child counts in
@@ -107,7 +108,10 @@ extension JSONValue: Codable {
             var keys: [String] = []
             var items: [JSONValue] = []
         }
-        var ti = 0, ni = 0, di = 0, si = 0
+        var ti = 0
+        var ni = 0
+        var di = 0
+        var si = 0
         var stack: [Frame] = []
         var root: JSONValue?
         while root == nil {
@@ -195,7 +199,8 @@ extension Alert: Codable {
         let accountsTotal = try c.decode(Int.self, forKey: .accountsTotal)
         let template = try c.decodeIfPresent(AlertTemplate.self, forKey: .template)
         guard case .object(let evidence) = try c.decode(JSONValue.self, forKey: .evidence) else {
-            throw DecodingError.dataCorruptedError(forKey: .evidence, in: c, debugDescription: "evidence is not an object")
+            throw DecodingError.dataCorruptedError(
+                forKey: .evidence, in: c, debugDescription: "evidence is not an object")
         }
         let reasons = try c.decode([String].self, forKey: .reasons)
         self.init(

@@ -216,7 +216,8 @@ public struct JSONWriter: Sendable {
                 // before ES2019) break a line there, which would cut a record in two.
                 if b == 0xC2 || b == 0xE2 {
                     let c1 = b == 0xC2 && i + 1 < n && utf8[i + 1] <= 0x9F
-                    let separator = b == 0xE2 && i + 2 < n && utf8[i + 1] == 0x80
+                    let separator =
+                        b == 0xE2 && i + 2 < n && utf8[i + 1] == 0x80
                         && (utf8[i + 2] == 0xA8 || utf8[i + 2] == 0xA9)
                     guard c1 || separator else {
                         i += 1

@@ -39,7 +39,8 @@ extension SendEvent {
     /// another module cannot reach the internal memberwise initializer. The stored properties are declared in
     /// another order than these parameters, so that the two initializers have different names.
     public init(
-        time: EventTime, host: String? = nil, account: String, accountSource: AccountSource, accountCreated: EventTime? = nil,
+        time: EventTime, host: String? = nil, account: String, accountSource: AccountSource,
+        accountCreated: EventTime? = nil,
         sender: String, recipient: String, subject: String? = nil, template: String? = nil, messageID: String? = nil,
         queueID: String? = nil, clientIP: String? = nil, status: DeliveryStatus
     ) {

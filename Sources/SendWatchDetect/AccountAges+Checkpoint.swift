@@ -88,30 +88,34 @@ extension AccountAges {
             tracked = try c.decode(Int.self, forKey: .tracked)
             evictions = try c.decode(Int.self, forKey: .evictions)
             let n = slotCount
-            try StateCheck.require(registryKeys.count == registryCreated.count
-                                       && Set(registryKeys).count == registryKeys.count, "AccountAges: registry", decoder)
-            try StateCheck.require(n >= 16 && n <= 1 << 31 && n & (n - 1) == 0, "AccountAges: table of \(n) slots",
-                                   decoder)
+            try StateCheck.require(
+                registryKeys.count == registryCreated.count
+                    && Set(registryKeys).count == registryKeys.count, "AccountAges: registry", decoder)
+            try StateCheck.require(
+                n >= 16 && n <= 1 << 31 && n & (n - 1) == 0, "AccountAges: table of \(n) slots",
+                decoder)
             try StateCheck.require(
                 slotKeys.count == slotIndices.count && slotFirstSeen.count == slotIndices.count
                     && slotFlags.count == slotIndices.count && Self.increasing(slotIndices, below: n),
                 "AccountAges: stored slots", decoder)
-            try StateCheck.require(filterWords > 0 && filterWords <= 1 << 31 && filterWords & (filterWords - 1) == 0
-                                       && filterValues.count == filterIndices.count
-                                       && Self.increasing(filterIndices, below: filterWords),
-                                   "AccountAges: filter of \(filterWords) words", decoder)
+            try StateCheck.require(
+                filterWords > 0 && filterWords <= 1 << 31 && filterWords & (filterWords - 1) == 0
+                    && filterValues.count == filterIndices.count
+                    && Self.increasing(filterIndices, below: filterWords),
+                "AccountAges: filter of \(filterWords) words", decoder)
             try StateCheck.require(hand >= 0 && hand < n, "AccountAges: hand \(hand)", decoder)
             let maxSeconds = StateCheck.maxTime / 1_000_000
-            try StateCheck.require(slotFirstSeen.allSatisfy { $0 >= -maxSeconds && $0 <= maxSeconds },
-                                   "AccountAges: first-seen time out of range", decoder)
+            try StateCheck.require(
+                slotFirstSeen.allSatisfy { $0 >= -maxSeconds && $0 <= maxSeconds },
+                "AccountAges: first-seen time out of range", decoder)
             var used = 0
             for f in slotFlags where f & AccountAges.used != 0 { used += 1 }
             // A table with no free slot would make a probe for an absent key loop forever.
-            try StateCheck.require(used == tracked && used < n, "AccountAges: \(used) used slots, tracked \(tracked)",
-                                   decoder)
+            try StateCheck.require(
+                used == tracked && used < n, "AccountAges: \(used) used slots, tracked \(tracked)",
+                decoder)
             try StateCheck.require(StateCheck.isCount(evictions), "AccountAges: evictions out of range", decoder)
         }
-
 
         static func increasing(_ indices: [UInt32], below limit: Int) -> Bool {
             var previous = -1
@@ -143,7 +147,8 @@ extension AccountAges {
         }
         guard checkpoint.tracked <= configuration.maxTrackedAccounts else {
             throw DetectionCheckpointError(
-                "account ages: \(checkpoint.tracked) tracked, maxTrackedAccounts is \(configuration.maxTrackedAccounts)")
+                "account ages: \(checkpoint.tracked) tracked, maxTrackedAccounts is \(configuration.maxTrackedAccounts)"
+            )
         }
         registry = Dictionary(uniqueKeysWithValues: zip(checkpoint.registryKeys, checkpoint.registryCreated))
         // The saved table's size (a power of two, checked when decoded); zeroed, then the saved slots.

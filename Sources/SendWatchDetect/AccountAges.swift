@@ -188,7 +188,9 @@ public struct AccountAges: Sendable {
         var i = Int(truncatingIfNeeded: hash >> 7) & mask
         while flags[i] & Self.used != 0 {
             if keys[i] == hash {
-                if flags[i] & Self.established != 0 { return AccountAge(isYoung: false, ageSeconds: nil, basis: .warmup) }
+                if flags[i] & Self.established != 0 {
+                    return AccountAge(isYoung: false, ageSeconds: nil, basis: .warmup)
+                }
                 let age = max(0, now.seconds - firstSeen[i])
                 return AccountAge(isYoung: age < configuration.newAccountAgeSeconds, ageSeconds: age, basis: .firstSeen)
             }
@@ -228,7 +230,8 @@ public struct AccountAges: Sendable {
                 if f & Self.seen != 0 {
                     flags[hand] = f & ~Self.seen
                 } else {
-                    let old = f & Self.established != 0
+                    let old =
+                        f & Self.established != 0
                         || now.seconds - firstSeen[hand] >= configuration.newAccountAgeSeconds
                     if old { remember(keys[hand]) }
                     remove(at: hand)

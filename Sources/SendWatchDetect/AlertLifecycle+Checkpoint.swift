@@ -34,8 +34,9 @@ extension AlertLifecycle {
             slotKeys = try c.decode([UInt64].self, forKey: .slotKeys)
             alerts = try c.decode([OpenAlert].self, forKey: .alerts)
             closedEarly = try c.decode(Int.self, forKey: .closedEarly)
-            try StateCheck.require(slotKeys.count == alerts.count && Set(slotKeys).count == slotKeys.count,
-                                   "AlertLifecycle: \(slotKeys.count) slot keys for \(alerts.count) alerts", decoder)
+            try StateCheck.require(
+                slotKeys.count == alerts.count && Set(slotKeys).count == slotKeys.count,
+                "AlertLifecycle: \(slotKeys.count) slot keys for \(alerts.count) alerts", decoder)
             try StateCheck.require(StateCheck.isCount(closedEarly), "AlertLifecycle: closedEarly out of range", decoder)
         }
     }
@@ -52,7 +53,8 @@ extension AlertLifecycle {
         self.init(configuration: configuration)
         guard checkpoint.alerts.count <= configuration.maxOpenAlerts else {
             throw DetectionCheckpointError(
-                "alert lifecycle: \(checkpoint.alerts.count) open alerts, maxOpenAlerts is \(configuration.maxOpenAlerts)")
+                "alert lifecycle: \(checkpoint.alerts.count) open alerts, maxOpenAlerts is \(configuration.maxOpenAlerts)"
+            )
         }
         open = Dictionary(uniqueKeysWithValues: zip(checkpoint.slotKeys, checkpoint.alerts))
         closedEarly = checkpoint.closedEarly

@@ -79,13 +79,16 @@ public struct AlertLifecycle: Sendable {
                 finding.severity > last.severity
                 || Double(finding.accountsTotal) >= Double(max(1, last.accountsTotal)) * configuration.growthFactor
                 || Double(finding.volume) >= Double(max(1, current.lastVolume)) * configuration.growthFactor
-            let changed = finding.accountsTotal > last.accountsTotal || finding.volume > current.lastVolume
+            let changed =
+                finding.accountsTotal > last.accountsTotal || finding.volume > current.lastVolume
                 || finding.severity > last.severity
-            let waited = now.microseconds - last.eventTime.microseconds
+            let waited =
+                now.microseconds - last.eventTime.microseconds
                 >= configuration.minUpdateIntervalSeconds * 1_000_000
             if grown || (changed && waited) {
-                let record = makeAlert(finding, id: last.id, action: .update, at: now,
-                                       firstEventTime: last.firstEventTime, floor: last.severity)
+                let record = makeAlert(
+                    finding, id: last.id, action: .update, at: now,
+                    firstEventTime: last.firstEventTime, floor: last.severity)
                 current.last = record
                 current.lastVolume = finding.volume
                 current.pending = nil
@@ -105,9 +108,11 @@ public struct AlertLifecycle: Sendable {
         h.combine(finding.kind.rawValue)
         h.combine(finding.key)
         h.combine(finding.firstEventTime.microseconds)
-        let record = makeAlert(finding, id: "sw-" + h.hex, action: .create, at: now,
-                               firstEventTime: finding.firstEventTime, floor: .low)
-        open[slotKey] = OpenAlert(last: record, lastVolume: finding.volume, lastFinding: now, pending: nil, pendingAt: nil)
+        let record = makeAlert(
+            finding, id: "sw-" + h.hex, action: .create, at: now,
+            firstEventTime: finding.firstEventTime, floor: .low)
+        open[slotKey] = OpenAlert(
+            last: record, lastVolume: finding.volume, lastFinding: now, pending: nil, pendingAt: nil)
         out.append(record)
         return out
     }
@@ -126,7 +131,8 @@ public struct AlertLifecycle: Sendable {
     ) -> Bool {
         let slotKey = Self.slotKey(kind, key)
         guard var current = open[slotKey] else { return true }
-        let reference = current.pending.map { ($0.severity, $0.accountsTotal, $0.volume) }
+        let reference =
+            current.pending.map { ($0.severity, $0.accountsTotal, $0.volume) }
             ?? (current.last.severity, current.last.accountsTotal, current.lastVolume)
         let wanted =
             severity > reference.0 || accountsTotal != reference.1
@@ -180,8 +186,9 @@ public struct AlertLifecycle: Sendable {
         var out: [Alert] = []
         for (k, var a) in due {
             guard let pending = a.pending else { continue }
-            let record = makeAlert(pending, id: a.last.id, action: .update, at: max(now, a.lastFinding),
-                                   firstEventTime: a.last.firstEventTime, floor: a.last.severity)
+            let record = makeAlert(
+                pending, id: a.last.id, action: .update, at: max(now, a.lastFinding),
+                firstEventTime: a.last.firstEventTime, floor: a.last.severity)
             a.last = record
             a.lastVolume = pending.volume
             a.pending = nil
@@ -193,7 +200,10 @@ public struct AlertLifecycle: Sendable {
     }
 
     private mutating func closeQuietest() -> [Alert] {
-        guard let victim = open.min(by: { ($0.value.lastFinding, $0.value.last.id) < ($1.value.lastFinding, $1.value.last.id) })
+        guard
+            let victim = open.min(by: {
+                ($0.value.lastFinding, $0.value.last.id) < ($1.value.lastFinding, $1.value.last.id)
+            })
         else { return [] }
         open[victim.key] = nil
         closedEarly += 1
@@ -203,8 +213,9 @@ public struct AlertLifecycle: Sendable {
     private func closeRecord(_ a: OpenAlert, at time: EventTime) -> Alert {
         var record: Alert
         if let pending = a.pending {
-            record = makeAlert(pending, id: a.last.id, action: .close, at: time,
-                               firstEventTime: a.last.firstEventTime, floor: a.last.severity)
+            record = makeAlert(
+                pending, id: a.last.id, action: .close, at: time,
+                firstEventTime: a.last.firstEventTime, floor: a.last.severity)
         } else {
             record = a.last
             record.action = .close
@@ -218,7 +229,8 @@ public struct AlertLifecycle: Sendable {
         _ f: Finding, id: String, action: AlertAction, at now: EventTime, firstEventTime: EventTime, floor: Severity
     ) -> Alert {
         Alert(
-            id: id, action: action, kind: f.kind.rawValue, severity: max(f.severity, floor), score: f.score, eventTime: now,
+            id: id, action: action, kind: f.kind.rawValue, severity: max(f.severity, floor), score: f.score,
+            eventTime: now,
             firstEventTime: min(firstEventTime, f.firstEventTime), accounts: f.accounts,
             accountsTotal: f.accountsTotal, template: f.template, evidence: f.evidence, reasons: f.reasons)
     }

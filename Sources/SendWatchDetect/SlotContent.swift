@@ -51,7 +51,7 @@ public enum SlotContent {
 
     /// The indicators found in `text`.
     public static func indicators(of text: String) -> SlotIndicators {
-        return text.withUTF8Bytes { indicators(bytes: UnsafeRawBufferPointer($0)) }
+        text.withUTF8Bytes { indicators(bytes: UnsafeRawBufferPointer($0)) }
     }
 
     /// The score of a set of indicators: strong signals (URL, e-mail, phone, wallet) 2 each, domain and money
@@ -120,7 +120,9 @@ public enum SlotContent {
         // Trim surrounding punctuation for word-level checks.
         var s = start
         var e = end
-        while s < e && !isAlnum(p[s]) && p[s] < 0x80 && p[s] != UInt8(ascii: "$") && p[s] != UInt8(ascii: "+") { s += 1 }
+        while s < e && !isAlnum(p[s]) && p[s] < 0x80 && p[s] != UInt8(ascii: "$") && p[s] != UInt8(ascii: "+") {
+            s += 1
+        }
         while e > s && !isAlnum(p[e - 1]) && p[e - 1] < 0x80 && p[e - 1] != UInt8(ascii: "/") { e -= 1 }
         guard s < e else { return }
         for k in start..<end {
@@ -201,8 +203,10 @@ public enum SlotContent {
             for k in (s + 2)..<e where !isHex(p[k]) { return false }
             return true
         }
-        if n >= 26 && n <= 35 && (p[s] == UInt8(ascii: "1") || p[s] == UInt8(ascii: "3")) && digits > 3 && letters > 10 {
-            for k in s..<e where !isAlnum(p[k]) || p[k] == UInt8(ascii: "0") || p[k] == UInt8(ascii: "O")
+        if n >= 26 && n <= 35 && (p[s] == UInt8(ascii: "1") || p[s] == UInt8(ascii: "3")) && digits > 3 && letters > 10
+        {
+            for k in s..<e
+            where !isAlnum(p[k]) || p[k] == UInt8(ascii: "0") || p[k] == UInt8(ascii: "O")
                 || p[k] == UInt8(ascii: "I") || p[k] == UInt8(ascii: "l")
             {
                 return false
@@ -242,7 +246,11 @@ public enum SlotContent {
         var digits = 0
         for k in s..<e {
             let c = p[k]
-            if c >= 0x30 && c <= 0x39 { digits += 1 } else if c != UInt8(ascii: ".") && c != UInt8(ascii: ",") { return false }
+            if c >= 0x30 && c <= 0x39 {
+                digits += 1
+            } else if c != UInt8(ascii: ".") && c != UInt8(ascii: ",") {
+                return false
+            }
         }
         return digits > 0
     }
@@ -279,7 +287,8 @@ public enum SlotContent {
             let b = p[i]
             let isDigit = b >= 0x30 && b <= 0x39
             let isLetter = (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A
-            let isJoiner = b == 0x20 || b == UInt8(ascii: "+") || b == UInt8(ascii: "-") || b == UInt8(ascii: ".")
+            let isJoiner =
+                b == 0x20 || b == UInt8(ascii: "+") || b == UInt8(ascii: "-") || b == UInt8(ascii: ".")
                 || b == UInt8(ascii: "(") || b == UInt8(ascii: ")")
             if isDigit && !inRun && ((previous | 0x20) >= 0x61 && (previous | 0x20) <= 0x7A) {
                 // Digits glued to letters (hex ids, wallet addresses) are not a phone number: skip the token.

@@ -178,7 +178,9 @@ public struct Evaluation: Sendable {
         guard record.eventTime >= labels.warmupEnd else {
             warmupRecords += 1
             if !warmupAlerts.contains(record.id) {
-                if warmupAlerts.count < limits.maxTrackedAlerts { warmupAlerts.insert(record.id) } else {
+                if warmupAlerts.count < limits.maxTrackedAlerts {
+                    warmupAlerts.insert(record.id)
+                } else {
                     untrackedAlertRecords += 1
                 }
             }

@@ -99,7 +99,8 @@ struct JSONFields {
         self.path = path
         self.makeError = makeError
         guard case .object(let o) = node else {
-            throw makeError("\(path.isEmpty ? "the top level" : "'\(path)'") must be a JSON object, not \(node.typeName)")
+            throw makeError(
+                "\(path.isEmpty ? "the top level" : "'\(path)'") must be a JSON object, not \(node.typeName)")
         }
         object = o
     }

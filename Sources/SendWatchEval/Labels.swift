@@ -147,7 +147,8 @@ public struct Labels: Sendable, Equatable {
             var incident = Incident(id: id, kind: try f.string("kind"), accounts: accounts, start: try f.time("start"))
             if f.has("end") { incident.end = try f.time("end") }
             if f.has("first_send") {
-                let fs = try JSONFields(try f.require("first_send"), path: f.keyPath("first_send"), makeError: makeError)
+                let fs = try JSONFields(
+                    try f.require("first_send"), path: f.keyPath("first_send"), makeError: makeError)
                 var pairs: [AccountTime] = []
                 for account in fs.object.keys.sorted() {
                     pairs.append(AccountTime(account: account, time: try fs.time(account)))
@@ -162,7 +163,8 @@ public struct Labels: Sendable, Equatable {
             let f = try JSONFields(node, path: "hard_negatives[\(i)]", makeError: makeError)
             try f.rejectMisspellings(of: ["id", "kind", "accounts"])
             hardNegatives.append(
-                HardNegative(id: try f.string("id"), kind: try f.string("kind"), accounts: try f.stringArray("accounts")))
+                HardNegative(
+                    id: try f.string("id"), kind: try f.string("kind"), accounts: try f.stringArray("accounts")))
         }
         let abusive = try top.stringArray("abusive_accounts")
         let end: EventTime? = top.has("end") ? try top.time("end") : nil
@@ -173,7 +175,8 @@ public struct Labels: Sendable, Equatable {
         for key in extraKeys.prefix(maxMetadataEntries) {
             // Safe to force unwrap: `key` was taken from the object's own keys.
             let text = top.object[key]!.displayText
-            let shown = text.count > maxMetadataValueLength ? String(text.prefix(maxMetadataValueLength - 1)) + "…" : text
+            let shown =
+                text.count > maxMetadataValueLength ? String(text.prefix(maxMetadataValueLength - 1)) + "…" : text
             metadata.append(MetadataEntry(key: key, value: shown))
         }
         var labels = Labels(
@@ -196,7 +199,9 @@ public struct Labels: Sendable, Equatable {
         for incident in incidents {
             let missing = incident.accounts.filter { !abusive.contains($0) }
             if !missing.isEmpty {
-                warn("incident '\(incident.id)': \(missing.count) account(s) not in abusive_accounts, e.g. '\(missing[0])'")
+                warn(
+                    "incident '\(incident.id)': \(missing.count) account(s) not in abusive_accounts, e.g. '\(missing[0])'"
+                )
             }
             for pair in incident.firstSend where !incident.accounts.contains(pair.account) {
                 warn("incident '\(incident.id)': first_send names '\(pair.account)', which is not one of its accounts")
@@ -206,7 +211,9 @@ public struct Labels: Sendable, Equatable {
         for group in hardNegatives {
             let both = group.accounts.filter { abusive.contains($0) }
             if !both.isEmpty {
-                warn("look-alike '\(group.id)': \(both.count) account(s) also abusive, e.g. '\(both[0])'; scored as abusive")
+                warn(
+                    "look-alike '\(group.id)': \(both.count) account(s) also abusive, e.g. '\(both[0])'; scored as abusive"
+                )
             }
         }
         if more > 0 { warnings.append("\(more) more label warnings") }

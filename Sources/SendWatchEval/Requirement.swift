@@ -107,15 +107,19 @@ public struct Requirement: Sendable, Equatable, CustomStringConvertible {
                 guard comparison == .equal else { throw fail("use incidents=all") }
                 return Requirement(metric: .incidentsMissed, comparison: .equal, value: 0, description: item)
             }
-            return Requirement(metric: .incidentsDetected, comparison: comparison, value: try number(), description: item)
+            return Requirement(
+                metric: .incidentsDetected, comparison: comparison, value: try number(), description: item)
         case "missed":
             return Requirement(metric: .incidentsMissed, comparison: comparison, value: try number(), description: item)
         case "lookalikes":
-            return Requirement(metric: .lookAlikeAccounts, comparison: comparison, value: try number(), description: item)
+            return Requirement(
+                metric: .lookAlikeAccounts, comparison: comparison, value: try number(), description: item)
         case "unlabelled":
-            return Requirement(metric: .unlabelledAccounts, comparison: comparison, value: try number(), description: item)
+            return Requirement(
+                metric: .unlabelledAccounts, comparison: comparison, value: try number(), description: item)
         case "clean_per_day":
-            return Requirement(metric: .cleanAlertsPerDay, comparison: comparison, value: try number(), description: item)
+            return Requirement(
+                metric: .cleanAlertsPerDay, comparison: comparison, value: try number(), description: item)
         default:
             guard name == "latency" || name.hasPrefix("latency:") else {
                 throw fail(
@@ -127,7 +131,8 @@ public struct Requirement: Sendable, Equatable, CustomStringConvertible {
             guard let seconds = durationSeconds(valueText) else {
                 throw fail("'\(valueText)' is not a duration like 600, 600s, 10m or 1h")
             }
-            return Requirement(metric: .medianLatency(kind: kind), comparison: comparison, value: seconds, description: item)
+            return Requirement(
+                metric: .medianLatency(kind: kind), comparison: comparison, value: seconds, description: item)
         }
     }
 

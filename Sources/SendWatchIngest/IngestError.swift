@@ -1,3 +1,5 @@
+public import SendWatchCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import SendWatchCore
 
 /// An operational failure while opening or reading an input: the file could not be opened or read, or its
 /// compressed data is damaged.
@@ -68,7 +69,8 @@ public struct IngestError: Error, CustomStringConvertible, Sendable {
                 + "read it again once it is complete."
         case .decoderUnavailable: return "The system is probably out of memory; retry with fewer inputs at once."
         case .unsupportedCompression:
-            return "Decompress it first and pass the result (e.g. through standard input: zcat FILE | sendwatch replay -)."
+            return
+                "Decompress it first and pass the result (e.g. through standard input: zcat FILE | sendwatch replay -)."
         case .invalidConfiguration: return "Fix the listed values and start again."
         default: return "See the message for details."
         }

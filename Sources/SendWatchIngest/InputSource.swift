@@ -1,3 +1,10 @@
+import CBzip2
+import CLz4
+import CLzma
+import CZlib
+import CZstd
+public import SendWatchCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,12 +12,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CBzip2
-import CLz4
-import CLzma
-import CZlib
-import CZstd
-public import SendWatchCore
 
 /// One input opened for reading - a file, a FIFO or standard input - that yields its *decompressed* bytes.
 ///
@@ -315,7 +316,8 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             lz4 = context
         case .unsupported(let name):
             throw IngestError(
-                code: .unsupportedCompression, message: "the input is compressed with \(name), which SendWatch does not read",
+                code: .unsupportedCompression,
+                message: "the input is compressed with \(name), which SendWatch does not read",
                 path: path)
         }
     }
@@ -455,7 +457,8 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             default:
                 let reason: String
                 switch status {
-                case LZMA_MEMLIMIT_ERROR: reason = "the stream needs more than \(Self.xzMemoryLimitBytes >> 20) MiB to decode"
+                case LZMA_MEMLIMIT_ERROR:
+                    reason = "the stream needs more than \(Self.xzMemoryLimitBytes >> 20) MiB to decode"
                 case LZMA_FORMAT_ERROR: reason = "not an xz stream"
                 case LZMA_OPTIONS_ERROR: reason = "unsupported options"
                 case LZMA_MEM_ERROR: reason = "out of memory"

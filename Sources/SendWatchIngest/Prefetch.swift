@@ -80,7 +80,8 @@ final class ChunkRing: @unchecked Sendable {
             // Fill the whole chunk (a zstd read may return less), so handovers stay few.
             while chunk.count < chunkBytes {
                 do {
-                    let got = try source.pointee.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[chunk.count...]))
+                    let got = try source.pointee.read(
+                        into: UnsafeMutableRawBufferPointer(rebasing: buffer[chunk.count...]))
                     if got == 0 {
                         chunk.isEnd = true
                         break

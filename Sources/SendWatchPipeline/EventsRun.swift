@@ -145,7 +145,8 @@ public struct EventsRun {
                 hint = fallbackYearHint
             }
             func damaged(_ error: IngestError) {
-                diagnose("sendwatch: \(error); the events before this point were written, the rest of this input is skipped")
+                diagnose(
+                    "sendwatch: \(error); the events before this point were written, the rest of this input is skipped")
                 summary.failures.append("\(error)")
             }
             var format = configuration.format
@@ -165,7 +166,8 @@ public struct EventsRun {
             }
             if let format {
                 var visit = InputVisit<Sink>(
-                    source: source, sink: owned.take(), framer: consume framer, batch: consume batch, held: detection.takeHeld(),
+                    source: source, sink: owned.take(), framer: consume framer, batch: consume batch,
+                    held: detection.takeHeld(),
                     yearHint: hint, readRest: !ended, prefetch: prefetch)
                 RegisteredFormats.withParser(at: format.registryIndex, in: &parsers, settings: settings, &visit)
                 lines += visit.lines

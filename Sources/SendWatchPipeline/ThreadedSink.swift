@@ -1,3 +1,8 @@
+public import SendWatchCore
+public import SendWatchFormats
+import SendWatchIngest
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,10 +10,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import SendWatchCore
-public import SendWatchFormats
-import SendWatchIngest
-import Synchronization
 
 /// Runs another sink on a thread of its own, so that parsing (the caller's thread) and what the sink does with
 /// the events (detection in `sendwatch replay`) overlap; with a compressed input the decoder thread makes three

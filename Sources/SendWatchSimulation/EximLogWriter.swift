@@ -105,8 +105,9 @@ public struct EximLogWriter: LogWriter, Sendable {
             var first = true
             let group = m.recipients.filter { domainOf($0.address) == d }
             for r in group where r.outcome == .sent {
-                addDelivered(m, id: id, address: r.address, arrow: first ? "=> " : "-> ", size: deliverySize,
-                             at: r.firstAttempt, to: &lines)
+                addDelivered(
+                    m, id: id, address: r.address, arrow: first ? "=> " : "-> ", size: deliverySize,
+                    at: r.firstAttempt, to: &lines)
                 first = false
             }
             for r in group where r.outcome == .bounced {
@@ -143,8 +144,9 @@ public struct EximLogWriter: LogWriter, Sendable {
             TextBytes.append(m.sender, to: &b)
             lines.add(b, at: end)
             let sentAt = plus(end, Int64(rng.int(in: 50_000...500_000)))
-            addDelivered(nil, id: ndrID, address: m.sender, arrow: "=> ", size: 2_300 + m.size % 1_000, at: sentAt,
-                         to: &lines)
+            addDelivered(
+                nil, id: ndrID, address: m.sender, arrow: "=> ", size: 2_300 + m.size % 1_000, at: sentAt,
+                to: &lines)
             b = begin(plus(sentAt, 500), ndrID)
             TextBytes.append("Completed", to: &b)
             lines.add(b, at: plus(sentAt, 500))
@@ -166,8 +168,9 @@ public struct EximLogWriter: LogWriter, Sendable {
             var first = true
             for r in m.recipients where r.outcome == .deferred {
                 if final {
-                    addDelivered(m, id: id, address: r.address, arrow: first ? "=> " : "-> ", size: deliverySize,
-                                 at: at, to: &lines)
+                    addDelivered(
+                        m, id: id, address: r.address, arrow: first ? "=> " : "-> ", size: deliverySize,
+                        at: at, to: &lines)
                     first = false
                 } else {
                     addDeferred(address: r.address, id: id, at: at, to: &lines)

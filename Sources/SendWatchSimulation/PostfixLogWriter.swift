@@ -174,8 +174,9 @@ public struct PostfixLogWriter: LogWriter, Sendable {
                 pid = rng.pick(smtpPIDs)
                 domainPIDs.append((domain, pid))
             }
-            addDelivery(m, qid: qid, address: r.address, pid: pid, at: r.firstAttempt,
-                        status: r.outcome, to: &lines)
+            addDelivery(
+                m, qid: qid, address: r.address, pid: pid, at: r.firstAttempt,
+                status: r.outcome, to: &lines)
         }
         var end = m.firstPassEnd
         let retries = m.recipients.first { !$0.retries.isEmpty }?.retries ?? []
@@ -193,8 +194,9 @@ public struct PostfixLogWriter: LogWriter, Sendable {
             let at = plus(retry, Int64(rng.int(in: 50_000...400_000)))
             let final = k == retries.count - 1
             for r in m.recipients where r.outcome == .deferred {
-                addDelivery(m, qid: qid, address: r.address, pid: rng.pick(smtpPIDs), at: at,
-                            status: final ? .sent : .deferred, to: &lines)
+                addDelivery(
+                    m, qid: qid, address: r.address, pid: rng.pick(smtpPIDs), at: at,
+                    status: final ? .sent : .deferred, to: &lines)
             }
             if final {
                 let removedAt = plus(at, Int64(rng.int(in: 200...5_000)))
@@ -263,7 +265,8 @@ public struct PostfixLogWriter: LogWriter, Sendable {
             TextBytes.appendHex(rng.next(), width: 11, upper: true, to: &b)
             b.append(UInt8(ascii: ")"))
         case .bounced:
-            appendRefusal(dsn: "5.1.1", status: "bounced", reply: "550", reason: "User unknown in virtual mailbox table")
+            appendRefusal(
+                dsn: "5.1.1", status: "bounced", reply: "550", reason: "User unknown in virtual mailbox table")
         case .deferred:
             appendRefusal(dsn: "4.7.1", status: "deferred", reply: "451", reason: "Greylisted, try again later")
         }

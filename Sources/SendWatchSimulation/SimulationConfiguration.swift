@@ -85,7 +85,8 @@ public struct SimulationConfiguration: Hashable, Sendable {
         var problems: [String] = []
         if !Self.scaleRange.contains(scale) {
             problems.append(
-                "scale must be a number from \(Self.scaleRange.lowerBound) to \(Int(Self.scaleRange.upperBound)) (got \(scale))")
+                "scale must be a number from \(Self.scaleRange.lowerBound) to \(Int(Self.scaleRange.upperBound)) (got \(scale))"
+            )
         }
         if warmupSeconds < 3_600 { problems.append("the warm-up must be at least 1 h (got \(warmupSeconds) s)") }
         if durationSeconds < minimumDurationSeconds {
@@ -98,7 +99,8 @@ public struct SimulationConfiguration: Hashable, Sendable {
         if start.microseconds < 0 || year > 2199 { problems.append("start must lie between 1970 and 2199") }
         for plan in scenario.incidents + lookAlikes {
             if plan.accounts < 1 || plan.accounts > BurstPlan.maxAccounts || plan.messagesPerAccount < 1
-                || plan.messagesPerAccount > BurstPlan.maxMessagesPerAccount || plan.spreadSeconds < 0 || plan.startAfterWarmupSeconds < 0
+                || plan.messagesPerAccount > BurstPlan.maxMessagesPerAccount || plan.spreadSeconds < 0
+                || plan.startAfterWarmupSeconds < 0
                 || !(plan.gapSeconds >= 0 && plan.gapSeconds < 1e9)
             {
                 problems.append("burst '\(plan.kind.rawValue)' has an out-of-range size or timing")

@@ -153,7 +153,8 @@ struct TrafficModel: Sendable {
             accounts.append(
                 SimAccount(
                     kind: .person, id: address, saslUser: address, sender: address, header: nil,
-                    created: EventTime(microseconds: start - Int64(rng.int(in: 30 * 86_400...1500 * 86_400)) * 1_000_000),
+                    created: EventTime(
+                        microseconds: start - Int64(rng.int(in: 30 * 86_400...1500 * 86_400)) * 1_000_000),
                     clientIP: ip, helo: helo, domain: domain, displayName: TrafficModel.capitalized(first), rate: rate,
                     audience: rng.int(in: 5...60), key: h, group: -1, port: h % 5 == 0 ? 25 : 587, bounceRate: 0.015))
         }
@@ -165,7 +166,8 @@ struct TrafficModel: Sendable {
         // Every established account sends once in the first 55 minutes, then follows its own rhythm.
         for i in accounts.indices {
             let first = start + Int64(rng.uniform(30, 55 * 60) * 1e6)
-            addSource(Source(next: first, order: 0, account: Int32(i), remaining: -1, sent: 0, gapMicros: 0, burst: nil))
+            addSource(
+                Source(next: first, order: 0, account: Int32(i), remaining: -1, sent: 0, gapMicros: 0, burst: nil))
         }
     }
 
@@ -199,7 +201,8 @@ struct TrafficModel: Sendable {
             kind: .tenant, id: id, saslUser: TrafficModel.platformSASL, sender: TrafficModel.platformSender,
             header: id,
             created: EventTime(
-                microseconds: configuration.start.microseconds - Int64(rng.int(in: 60 * 86_400...900 * 86_400)) * 1_000_000),
+                microseconds: configuration.start.microseconds - Int64(rng.int(in: 60 * 86_400...900 * 86_400))
+                    * 1_000_000),
             clientIP: "192.0.2.\(20 + worker)", helo: "app-worker-\(worker).\(TrafficModel.platformDomain)",
             domain: stem + (established ? "" : String(h % 1000)) + ".example.com", displayName: name, rate: 0,
             audience: Int(min(5000, rng.pareto(minimum: 20, alpha: 0.9))), key: h, group: label, port: 25,
@@ -271,7 +274,8 @@ struct TrafficModel: Sendable {
                     accounts.append(t)
                 case .youngBurst:
                     index = accounts.count
-                    let address = "signup-\(String(hash(51, UInt64(a)) & 0xFFFF, radix: 16))@\(TrafficModel.hostedDomain)"
+                    let address =
+                        "signup-\(String(hash(51, UInt64(a)) & 0xFFFF, radix: 16))@\(TrafficModel.hostedDomain)"
                     let ip = ipv4(hash(52, UInt64(a)))
                     accounts.append(
                         SimAccount(
@@ -295,7 +299,8 @@ struct TrafficModel: Sendable {
                     accounts.append(
                         SimAccount(
                             kind: .person, id: address, saslUser: address, sender: address, header: nil,
-                            created: EventTime(microseconds: firstSend - Int64(rng.int(in: 1_800...86_400)) * 1_000_000),
+                            created: EventTime(
+                                microseconds: firstSend - Int64(rng.int(in: 1_800...86_400)) * 1_000_000),
                             clientIP: ip, helo: "\(first)-laptop.\(domain)", domain: domain,
                             displayName: TrafficModel.capitalized(first), rate: 0, audience: 25, key: h,
                             group: groupIndex, port: 587, bounceRate: 0.01))
@@ -382,7 +387,9 @@ struct TrafficModel: Sendable {
             }
         case .newsletter:
             subject = Vocabulary.newsletterSubjects[Int(account.key % UInt64(Vocabulary.newsletterSubjects.count))]
-            addresses = [TrafficModel.personAddress(hash(71, account.key, UInt64(source.sent)), domain: consumerDomain())]
+            addresses = [
+                TrafficModel.personAddress(hash(71, account.key, UInt64(source.sent)), domain: consumerDomain())
+            ]
             size = rng.int(in: 40_000...60_000)
         case .passwordResetStorm:
             (template, subject) = tenantSubject(account, pick: 3)
@@ -440,7 +447,8 @@ struct TrafficModel: Sendable {
                 u < account.bounceRate ? .bounced : (u < account.bounceRate + 0.012 ? .deferred : .sent)
             if outcome == .deferred { deferredAny = true }
             recipients.append(
-                SimulatedRecipient(address: address, firstAttempt: EventTime(microseconds: at), outcome: outcome, retries: []))
+                SimulatedRecipient(
+                    address: address, firstAttempt: EventTime(microseconds: at), outcome: outcome, retries: []))
         }
         if deferredAny {
             let last = recipients.map(\.firstAttempt.microseconds).max() ?? queued
@@ -501,7 +509,9 @@ struct TrafficModel: Sendable {
                 domain = account.domain
             } else {
                 let d = Vocabulary.consumerDomains
-                domain = (h >> 8) % 3 == 0 ? companyDomain(Int((h >> 12) % UInt64(companyCount))) : d[Int((h >> 12) % UInt64(d.count))]
+                domain =
+                    (h >> 8) % 3 == 0
+                    ? companyDomain(Int((h >> 12) % UInt64(companyCount))) : d[Int((h >> 12) % UInt64(d.count))]
             }
             out.append(TrafficModel.personAddress(h >> 4 | h << 60, domain: domain))
         }
@@ -515,7 +525,8 @@ struct TrafficModel: Sendable {
             let j = UInt64(rng.int(below: max(1, account.audience)))
             let h = hash(82, account.key, j)
             let d = Vocabulary.consumerDomains
-            let domain = h % 4 == 0 ? companyDomain(Int((h >> 12) % UInt64(companyCount))) : d[Int((h >> 12) % UInt64(d.count))]
+            let domain =
+                h % 4 == 0 ? companyDomain(Int((h >> 12) % UInt64(companyCount))) : d[Int((h >> 12) % UInt64(d.count))]
             out.append(TrafficModel.personAddress(h >> 4 | h << 60, domain: domain))
         }
         return out

@@ -111,23 +111,29 @@ extension TemplateMiner {
             freeCacheEntries = try c.decode([Int32].self, forKey: .freeCacheEntries)
 
             let k = counters
-            let counts = [k.texts, k.templatesCreated, k.templatesEvicted, k.templatesMerged, k.templatesGeneralised,
-                          k.cacheHits, k.cacheMisses, k.cacheRealigned, k.truncatedTexts, k.truncatedSlots,
-                          k.postingsDropped, k.explicitTexts]
+            let counts = [
+                k.texts, k.templatesCreated, k.templatesEvicted, k.templatesMerged, k.templatesGeneralised,
+                k.cacheHits, k.cacheMisses, k.cacheRealigned, k.truncatedTexts, k.truncatedSlots,
+                k.postingsDropped, k.explicitTexts,
+            ]
             try require(counts.allSatisfy { $0 >= 0 && $0 <= 1 << 56 }, "counter out of range")
 
             // Templates: live ones are exactly the linked LRU nodes; free slots are the dead ones.
             let n = templates.count
-            try require(n < Int(Int32.max / 2) && templateLRU.nodeCount == n, "\(templateLRU.nodeCount) LRU nodes for \(n) templates")
+            try require(
+                n < Int(Int32.max / 2) && templateLRU.nodeCount == n,
+                "\(templateLRU.nodeCount) LRU nodes for \(n) templates")
             var isFree = [Bool](repeating: false, count: n)
             for s in freeTemplateSlots {
-                try require(s >= 0 && Int(s) < n && !isFree[Int(s)] && !templates[Int(s)].isLive, "free template slot \(s)")
+                try require(
+                    s >= 0 && Int(s) < n && !isFree[Int(s)] && !templates[Int(s)].isLive, "free template slot \(s)")
                 isFree[Int(s)] = true
             }
             var ids = Set<UInt64>()
             var shapes = Set<UInt64>()
             for (s, t) in templates.enumerated() {
-                try require(t.isLive == templateLRU.isLinked(Int32(s)) && t.isLive != isFree[s], "template slot \(s) state")
+                try require(
+                    t.isLive == templateLRU.isLinked(Int32(s)) && t.isLive != isFree[s], "template slot \(s) state")
                 guard t.isLive else { continue }
                 try require(ids.insert(t.id.rawValue).inserted, "template id live twice")
                 if let key = t.shapeKey {
@@ -136,8 +142,9 @@ extension TemplateMiner {
             }
 
             // Word index: one non-empty posting list per key, each posting a live word-indexed template.
-            try require(wordKeys.count == wordPostingCounts.count && Set(wordKeys).count == wordKeys.count,
-                        "word index keys")
+            try require(
+                wordKeys.count == wordPostingCounts.count && Set(wordKeys).count == wordKeys.count,
+                "word index keys")
             var total = 0
             for count in wordPostingCounts {
                 try require(count >= 1 && Int(count) <= wordPostings.count - total, "posting list length \(count)")
@@ -145,8 +152,9 @@ extension TemplateMiner {
             }
             try require(total == wordPostings.count, "posting lists hold \(total) of \(wordPostings.count) postings")
             for s in wordPostings {
-                try require(s >= 0 && Int(s) < n && templates[Int(s)].isLive && !templates[Int(s)].isExplicit
-                                && templates[Int(s)].shapeKey == nil, "posting to template slot \(s)")
+                try require(
+                    s >= 0 && Int(s) < n && templates[Int(s)].isLive && !templates[Int(s)].isExplicit
+                        && templates[Int(s)].shapeKey == nil, "posting to template slot \(s)")
             }
 
             // Cache: parallel arrays over the cache nodes; linked nodes hold entries, free nodes are unlinked.
@@ -155,10 +163,12 @@ extension TemplateMiner {
                 cacheKey1.count == m && cacheKey2.count == m && cacheTemplateSlot.count == m
                     && cacheTemplateID.count == m && cacheVersion.count == m && cacheRangeCounts.count == m,
                 "cache arrays differ in length")
-            try require(cacheTemplateSlot.allSatisfy { $0 >= 0 && Int($0) < n }, "cache entry for a template slot out of range")
+            try require(
+                cacheTemplateSlot.allSatisfy { $0 >= 0 && Int($0) < n }, "cache entry for a template slot out of range")
             var freeCache = [Bool](repeating: false, count: m)
             for ci in freeCacheEntries {
-                try require(ci >= 0 && Int(ci) < m && !freeCache[Int(ci)] && !cacheLRU.isLinked(ci), "free cache entry \(ci)")
+                try require(
+                    ci >= 0 && Int(ci) < m && !freeCache[Int(ci)] && !cacheLRU.isLinked(ci), "free cache entry \(ci)")
                 freeCache[Int(ci)] = true
             }
             try require(cacheLRU.linkedCount + freeCacheEntries.count == m, "cache entries neither linked nor free")
@@ -168,7 +178,9 @@ extension TemplateMiner {
             }
             var offset = 0
             for count in cacheRangeCounts {
-                try require(count >= 0 && count % 2 == 0 && Int(count) <= cacheRanges.count - offset, "slot range count \(count)")
+                try require(
+                    count >= 0 && count % 2 == 0 && Int(count) <= cacheRanges.count - offset,
+                    "slot range count \(count)")
                 var previous: Int64 = 0
                 for r in cacheRanges[offset..<(offset + Int(count))] {
                     try require(r >= previous && r <= Int64(Int32.max), "cached slot ranges not ascending")
@@ -202,10 +214,12 @@ extension TemplateMiner {
             throw TemplateCheckpointError("\(live) templates, maxTemplates is \(c.maxTemplates)")
         }
         for (s, t) in cp.templates.enumerated() where t.constantHashes.count > c.maxTokens {
-            throw TemplateCheckpointError("template \(s) has \(t.constantHashes.count) constants, maxTokens is \(c.maxTokens)")
+            throw TemplateCheckpointError(
+                "template \(s) has \(t.constantHashes.count) constants, maxTokens is \(c.maxTokens)")
         }
         if let longest = cp.wordPostingCounts.max(), Int(longest) > c.maxPostingsPerToken {
-            throw TemplateCheckpointError("a posting list holds \(longest), maxPostingsPerToken is \(c.maxPostingsPerToken)")
+            throw TemplateCheckpointError(
+                "a posting list holds \(longest), maxPostingsPerToken is \(c.maxPostingsPerToken)")
         }
         guard cp.cacheLRU.nodeCount <= c.cacheSize else {
             throw TemplateCheckpointError("\(cp.cacheLRU.nodeCount) cache entries, cacheSize is \(c.cacheSize)")
@@ -269,7 +283,8 @@ extension Template: Codable {
             previousSlot = e.isSlot
         }
         guard isLive || elements.isEmpty else {
-            throw DecodingError.dataCorruptedError(forKey: .elements, in: c, debugDescription: "evicted template with elements")
+            throw DecodingError.dataCorruptedError(
+                forKey: .elements, in: c, debugDescription: "evicted template with elements")
         }
         rebuildDerived()
     }

@@ -18,7 +18,8 @@ extension TemplateMiner {
                 if templates[Int(ts)].version == cacheVersion[Int(ci)], (cacheRanges[Int(ci)].last ?? 0) <= p.count {
                     counters.cacheHits += 1
                     return TemplateMiner.makeMatch(
-            p, id: templates[Int(ts)].id, text: templates[Int(ts)].text, ranges: cacheRanges[Int(ci)], isNew: false)
+                        p, id: templates[Int(ts)].id, text: templates[Int(ts)].text, ranges: cacheRanges[Int(ci)],
+                        isNew: false)
                 }
                 // The template generalised since: re-align this text to it.
                 counters.cacheRealigned += 1
@@ -26,7 +27,7 @@ extension TemplateMiner {
                 alignForced(templateSlot: ts, p)
                 storeCacheEntry(ci, key1: key1, key2: key2, templateSlot: ts)
                 return TemplateMiner.makeMatch(
-            p, id: templates[Int(ts)].id, text: templates[Int(ts)].text, ranges: slotRanges, isNew: false)
+                    p, id: templates[Int(ts)].id, text: templates[Int(ts)].text, ranges: slotRanges, isNew: false)
             }
             removeCacheEntry(ci)
         }
@@ -80,7 +81,8 @@ extension TemplateMiner {
         slots.reserveCapacity(ranges.count / 2)
         var i = 0
         while i + 1 < ranges.count {
-            slots.append(String(decoding: UnsafeRawBufferPointer(rebasing: p[ranges[i]..<ranges[i + 1]]), as: UTF8.self))
+            slots.append(
+                String(decoding: UnsafeRawBufferPointer(rebasing: p[ranges[i]..<ranges[i + 1]]), as: UTF8.self))
             i += 2
         }
         return TemplateMatch(id: id, text: text, slots: slots, isNewTemplate: isNew)

@@ -18,7 +18,8 @@ extension TemplateMiner {
                 appendSlot(spaceBefore: space)
                 h = FNV1a.mix(h, byte: 0x2A)
             } else {
-                let text = String(decoding: UnsafeRawBufferPointer(rebasing: p[tokens.start[i]..<tokens.end[i]]), as: UTF8.self)
+                let text = String(
+                    decoding: UnsafeRawBufferPointer(rebasing: p[tokens.start[i]..<tokens.end[i]]), as: UTF8.self)
                 newElements.append(
                     Template.Element(
                         hash: tokens.hash[i], text: text, isSlot: false, isWord: f & TokenFlag.word != 0,

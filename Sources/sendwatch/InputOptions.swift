@@ -23,7 +23,11 @@ struct InputOptions: ParsableArguments {
     @Option(name: .long, help: "Longest line kept, in bytes; longer lines are skipped and counted.")
     var maxLineBytes: Int?
 
-    @Flag(name: .long, help: "Do everything on one thread (default on 2+ cores: compressed inputs are decoded on a second thread; replay detects, and events encodes JSON, on a third).")
+    @Flag(
+        name: .long,
+        help:
+            "Do everything on one thread (default on 2+ cores: compressed inputs are decoded on a second thread; replay detects, and events encodes JSON, on a third)."
+    )
     var singleThread = false
 
     @Argument(help: "Log files, read in the order given; '-' reads standard input. Default: standard input.")
@@ -62,7 +66,8 @@ struct InputOptions: ParsableArguments {
         }
         if let timezone {
             guard LocalTimeZone(parsing: timezone) != nil else {
-                throw ValidationError("--timezone '\(timezone)' is not UTC, an offset like +01:00, or a known zone name")
+                throw ValidationError(
+                    "--timezone '\(timezone)' is not UTC, an offset like +01:00, or a known zone name")
             }
             configuration.timezone = timezone
         }

@@ -40,8 +40,9 @@ struct ProgressSink<Inner: EventSink>: EventSink {
         lastPrint = now
         printed = true
         let rate = Double(events) / max(0.001, now.timeIntervalSince(started))
-        let text = String(format: "\rsendwatch: %.1f M events, log time %@, %.0f k events/s ", Double(events) / 1e6,
-                          last.description, rate / 1000)
+        let text = String(
+            format: "\rsendwatch: %.1f M events, log time %@, %.0f k events/s ", Double(events) / 1e6,
+            last.description, rate / 1000)
         FileHandle.standardError.write(Data(text.utf8))
     }
 

@@ -67,13 +67,17 @@ struct ReplayCommand: ParsableCommand {
         sink.finish()
         let c = sink.engine.counters
         var text = summary.text
-        text += "; detection: \(c.youngEvents) events of young accounts, \(c.lateEvents) late events dropped, \(c.timeOutliers) time outliers, "
+        text +=
+            "; detection: \(c.youngEvents) events of young accounts, \(c.lateEvents) late events dropped, \(c.timeOutliers) time outliers, "
         text += "\(sink.alertsWritten) alert records (\(c.creates) created, \(c.updates) updated, \(c.closes) closed)"
         if !sink.alertsByKind.isEmpty {
-            text += " by kind: " + sink.alertsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            text +=
+                " by kind: "
+                + sink.alertsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         }
         text += ", \(sink.engine.miner.templateCount) templates, \(c.evictions) table evictions"
-        text += ", detection tables ≈ \(sink.engine.approximateBytes >> 20) MiB of \(configuration.detection.memoryBudgetBytes >> 20) MiB"
+        text +=
+            ", detection tables ≈ \(sink.engine.approximateBytes >> 20) MiB of \(configuration.detection.memoryBudgetBytes >> 20) MiB"
         if let failure = sink.outputFailure {
             printError("sendwatch: \(failure)")
             printError(text)

@@ -28,7 +28,9 @@ struct SimulateCommand: ParsableCommand {
 
     @Option(
         name: .long,
-        help: "Multiplies background accounts and rates and the look-alikes' sizes: \(SimulationConfiguration.scaleRange.lowerBound) to \(Int(SimulationConfiguration.scaleRange.upperBound)) (default 1).")
+        help:
+            "Multiplies background accounts and rates and the look-alikes' sizes: \(SimulationConfiguration.scaleRange.lowerBound) to \(Int(SimulationConfiguration.scaleRange.upperBound)) (default 1)."
+    )
     var scale: Double = 1
 
     @Option(name: .long, help: "Output format: postfix, exim or jsonl (default postfix).")
@@ -111,7 +113,9 @@ struct FileLineSink: SimulationSink {
         buffer.reserveCapacity(1 << 20 + 4096)
         if path.hasSuffix(".zst") {
             guard let zstd = FileLineSink.findExecutable("zstd") else {
-                throw ValidationError("--out \(path): writing .zst needs the 'zstd' command on PATH (apt-get install zstd), or give a plain file name")
+                throw ValidationError(
+                    "--out \(path): writing .zst needs the 'zstd' command on PATH (apt-get install zstd), or give a plain file name"
+                )
             }
             let p = Process()
             p.executableURL = URL(fileURLWithPath: zstd)

@@ -28,7 +28,8 @@ struct TailCommand: ParsableCommand {
     @Option(name: .long, help: "Input format: auto, postfix, exim or jsonl (default: input.format, auto).")
     var format: String?
 
-    @Option(name: .long, help: "Year of year-less syslog timestamps (default: the current year, rolling over at New Year).")
+    @Option(
+        name: .long, help: "Year of year-less syslog timestamps (default: the current year, rolling over at New Year).")
     var year: Int?
 
     @Option(name: .long, help: "Zone of timestamps without an offset: UTC, +01:00 or an IANA name (default UTC).")
@@ -52,7 +53,9 @@ struct TailCommand: ParsableCommand {
     @Option(name: .long, help: "Checkpoint interval while data flows (default 30s).")
     var checkpointInterval: String = "30s"
 
-    @Option(name: .long, help: "Quiet time after which event time follows the wall clock so alerts can close (default 10s).")
+    @Option(
+        name: .long, help: "Quiet time after which event time follows the wall clock so alerts can close (default 10s)."
+    )
     var idleAdvance: String = "10s"
 
     @Option(name: .long, help: "Poll interval in milliseconds when inotify is not used (default 250).")
@@ -147,10 +150,13 @@ struct TailCommand: ParsableCommand {
                         metadata: ["config.changed": "\(changed.joined(separator: ","))"])
                 }
             } catch {
-                logger.error("SIGHUP: the configuration file cannot be used; tail goes on with the one it started with: \(error)")
+                logger.error(
+                    "SIGHUP: the configuration file cannot be used; tail goes on with the one it started with: \(error)"
+                )
             }
         }
-        let started = "following \(paths.joined(separator: " "))"
+        let started =
+            "following \(paths.joined(separator: " "))"
             + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
             + (server.map { ", metrics on port \($0.port)" } ?? "")
         logger.info("\(started)")

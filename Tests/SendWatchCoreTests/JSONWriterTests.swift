@@ -18,7 +18,10 @@ import Testing
         let obj = try #require(try JSONSerialization.jsonObject(with: Data(w.bytes)) as? [String: Any])
         #expect(obj["s"] as? String == hostile)
         #expect(obj.count == 5)
-        #expect(text == #"{"s":"a\"b\\c\n\r\t\u0000\u001f\u007fé😀\", \"injected\": \"x","n":-42,"z":null,"a":[1,"two",true],"d":0.125}"#)
+        #expect(
+            text
+                == #"{"s":"a\"b\\c\n\r\t\u0000\u001f\u007fé😀\", \"injected\": \"x","n":-42,"z":null,"a":[1,"two",true],"d":0.125}"#
+        )
     }
 
     @Test(
@@ -39,9 +42,11 @@ import Testing
         #expect(!String(decoding: w.bytes, as: UTF8.self).contains { breaks.contains($0) })
     }
 
-    @Test("Doubles: rounding, negative, non-finite", arguments: [
-        (1.0, "1"), (0.5, "0.5"), (-2.25, "-2.25"), (1.0 / 3.0, "0.3333"), (Double.nan, "null"), (-0.00001, "0"),
-    ])
+    @Test(
+        "Doubles: rounding, negative, non-finite",
+        arguments: [
+            (1.0, "1"), (0.5, "0.5"), (-2.25, "-2.25"), (1.0 / 3.0, "0.3333"), (Double.nan, "null"), (-0.00001, "0"),
+        ])
     func doubles(value: Double, expected: String) {
         var w = JSONWriter()
         w.double(value)

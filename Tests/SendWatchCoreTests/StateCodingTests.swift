@@ -101,7 +101,9 @@ struct StateCodingTests {
 
     @Test("Invalid UTF-8, Bool and presence bytes are rejected")
     func invalidBytes() throws {
-        #expect(throws: DecodingError.self) { try StateCoding.decode(String.self, from: [2, 0, 0, 0, 0, 0, 0, 0, 0xC3, 0x28]) }
+        #expect(throws: DecodingError.self) {
+            try StateCoding.decode(String.self, from: [2, 0, 0, 0, 0, 0, 0, 0, 0xC3, 0x28])
+        }
         #expect(throws: DecodingError.self) { try StateCoding.decode(Bool.self, from: [2]) }
         #expect(throws: DecodingError.self) { try StateCoding.decode(Int?.self, from: [7]) }
         #expect(throws: DecodingError.self) {

@@ -36,9 +36,12 @@ import Testing
 
     @Test("At the bound, evicted established accounts are remembered and evicted young ones start over")
     func eviction() {
-        var ages = AccountAges(configuration: .init(warmupSeconds: 10, newAccountAgeSeconds: 100, maxTrackedAccounts: 64))
+        var ages = AccountAges(
+            configuration: .init(warmupSeconds: 10, newAccountAgeSeconds: 100, maxTrackedAccounts: 64))
         let t0: Int64 = 1_000_000
-        for i in 0..<32 { _ = ages.observe(account: "warm\(i)", created: nil, at: EventTime(seconds: t0 + Int64(i % 5))) }
+        for i in 0..<32 {
+            _ = ages.observe(account: "warm\(i)", created: nil, at: EventTime(seconds: t0 + Int64(i % 5)))
+        }
         for i in 0..<2000 {
             _ = ages.observe(account: "acct\(i)", created: nil, at: EventTime(seconds: t0 + 20 + Int64(i)))
             #expect(ages.tracked <= 64)
@@ -56,7 +59,8 @@ import Testing
 
     @Test("The table starts small and doubles as accounts arrive, keeping every age, up to the bound")
     func growth() {
-        let configuration = AccountAges.Configuration(warmupSeconds: 10, newAccountAgeSeconds: 1_000_000, maxTrackedAccounts: 10_000)
+        let configuration = AccountAges.Configuration(
+            warmupSeconds: 10, newAccountAgeSeconds: 1_000_000, maxTrackedAccounts: 10_000)
         var ages = AccountAges(configuration: configuration)
         let t0: Int64 = 1_000_000
         #expect(ages._slotCount == 1024)
@@ -81,14 +85,17 @@ import Testing
         }
         #expect(kept == 9_999)
         // At the bound the table stays as it is and evicts.
-        for i in 0..<2_000 { _ = ages.observe(account: "more\(i)", created: nil, at: EventTime(seconds: t0 + 60_000 + Int64(i))) }
+        for i in 0..<2_000 {
+            _ = ages.observe(account: "more\(i)", created: nil, at: EventTime(seconds: t0 + 60_000 + Int64(i)))
+        }
         #expect(ages._slotCount == 32768 && ages.tracked == 10_000 && ages.evictions == 2_001)
         #expect(ages._checkInvariants())
     }
 
     @Test("Random operations keep the table consistent with a model")
     func model() {
-        var ages = AccountAges(configuration: .init(warmupSeconds: 0, newAccountAgeSeconds: 1_000_000, maxTrackedAccounts: 200))
+        var ages = AccountAges(
+            configuration: .init(warmupSeconds: 0, newAccountAgeSeconds: 1_000_000, maxTrackedAccounts: 200))
         var rng: UInt64 = 42
         var t: Int64 = 1_000
         for _ in 0..<20_000 {

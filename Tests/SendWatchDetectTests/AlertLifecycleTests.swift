@@ -95,13 +95,18 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         var l = AlertLifecycle()
         var f = finding("t", accounts: 2, volume: 3)
         f.template = AlertTemplate(id: "00000000000000ff", text: "<*> sent you a private message")
-        f.evidence = [("young_accounts", .int(2)), ("window", .string("1h")), ("ratio", .double(2.5)),
-                      ("samples", .array([.string("m1"), .null])), ("nested", .object([("x", .bool(true))]))]
+        f.evidence = [
+            ("young_accounts", .int(2)), ("window", .string("1h")), ("ratio", .double(2.5)),
+            ("samples", .array([.string("m1"), .null])), ("nested", .object([("x", .bool(true))])),
+        ]
         let a = l.take(f, at: at(1_795_929_194))[0]
         var w = JSONWriter()
         a.writeJSONLine(to: &w)
         let text = String(decoding: w.bytes, as: UTF8.self)
-        #expect(text == #"{"v":1,"id":"\#(a.id)","action":"create","kind":"template_swarm","severity":"medium","score":2,"event_time":"2026-11-29T05:13:14Z","first_event_time":"1970-01-01T00:00:00Z","accounts":["a0","a1"],"accounts_total":2,"template":{"id":"00000000000000ff","text":"<*> sent you a private message"},"evidence":{"young_accounts":2,"window":"1h","ratio":2.5,"samples":["m1",null],"nested":{"x":true}},"reasons":["r"]}"# + "\n")
+        #expect(
+            text
+                == #"{"v":1,"id":"\#(a.id)","action":"create","kind":"template_swarm","severity":"medium","score":2,"event_time":"2026-11-29T05:13:14Z","first_event_time":"1970-01-01T00:00:00Z","accounts":["a0","a1"],"accounts_total":2,"template":{"id":"00000000000000ff","text":"<*> sent you a private message"},"evidence":{"young_accounts":2,"window":"1h","ratio":2.5,"samples":["m1",null],"nested":{"x":true}},"reasons":["r"]}"#
+                + "\n")
     }
 }
 
@@ -113,10 +118,15 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         var w = JSONWriter()
         created.writeOCSFLine(to: &w, productVersion: "9.9")
         let text = String(decoding: w.bytes, as: UTF8.self)
-        #expect(text.hasPrefix(#"{"class_uid":2004,"class_name":"Detection Finding","category_uid":2,"category_name":"Findings","activity_id":1,"activity_name":"Create","type_uid":200401,"time":1795929194000,"severity_id":5,"severity":"Critical","status_id":1,"#))
+        #expect(
+            text.hasPrefix(
+                #"{"class_uid":2004,"class_name":"Detection Finding","category_uid":2,"category_name":"Findings","activity_id":1,"activity_name":"Create","type_uid":200401,"time":1795929194000,"severity_id":5,"severity":"Critical","status_id":1,"#
+            ))
         #expect(text.contains(#""finding_info":{"uid":"\#(created.id)","title":"template_swarm""#))
         #expect(text.contains(#"{"name":"account","type_id":4,"type":"User Name","value":"a0"}"#))
-        #expect(text.contains(#""unmapped":{"sendwatch_schema":1,"score":2,"accounts_total":2,"template":null,"evidence":{"n":2}}"#))
+        #expect(
+            text.contains(
+                #""unmapped":{"sendwatch_schema":1,"score":2,"accounts_total":2,"template":null,"evidence":{"n":2}}"#))
         let closed = l.advance(to: at(1_795_929_194 + 3600))[0]
         var c = JSONWriter()
         closed.writeOCSFLine(to: &c, productVersion: "9.9")

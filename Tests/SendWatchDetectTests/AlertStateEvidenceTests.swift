@@ -6,8 +6,11 @@ import Testing
 @Suite struct AlertStateEvidenceTests {
     /// One small scenario per rule, each firing that rule with no table pressure.
     enum Rule: String, CaseIterable, CustomTestStringConvertible {
-        case burst = "young_account_burst", swarm = "template_swarm", fanIn = "recipient_fanin",
-             rate = "account_rate"
+        case burst = "young_account_burst"
+        case swarm = "template_swarm"
+        case fanIn = "recipient_fanin"
+        case
+            rate = "account_rate"
         var testDescription: String { rawValue }
 
         func run() -> Scenario {
@@ -21,13 +24,16 @@ import Testing
             case .swarm:
                 for t in 0..<12 {
                     for k in 0..<3 {
-                        s.send("trial-\(t)", to: "p\(t)-\(k)@w\(k).example",
-                               subject: "Refund of $\(100 + t) approved, call +1 888 555 01\(10 + t) sent you a document",
-                               at: 4000 + Int64(t * 60 + k))
+                        s.send(
+                            "trial-\(t)", to: "p\(t)-\(k)@w\(k).example",
+                            subject: "Refund of $\(100 + t) approved, call +1 888 555 01\(10 + t) sent you a document",
+                            at: 4000 + Int64(t * 60 + k))
                     }
                 }
             case .fanIn:
-                for a in 0..<5 { s.send("young-\(a)", to: "ceo@target.example", subject: nil, at: 4000 + Int64(a * 10)) }
+                for a in 0..<5 {
+                    s.send("young-\(a)", to: "ceo@target.example", subject: nil, at: 4000 + Int64(a * 10))
+                }
             case .rate:
                 for i in 0..<110 { s.send("old", to: "r\(i)@m.example", subject: nil, at: 4000 + Int64(i)) }
             }
@@ -38,8 +44,8 @@ import Testing
 
     static func state(_ alert: Alert) -> (evicted: Int, approximate: Bool)? {
         guard let last = alert.evidence.last, last.0 == "state", case .object(let fields) = last.1,
-              fields.count == 2, fields[0].0 == "evicted_keys", case .int(let n) = fields[0].1,
-              fields[1].0 == "approximate", case .bool(let a) = fields[1].1
+            fields.count == 2, fields[0].0 == "evicted_keys", case .int(let n) = fields[0].1,
+            fields[1].0 == "approximate", case .bool(let a) = fields[1].1
         else { return nil }
         return (n, a)
     }
@@ -74,9 +80,10 @@ import Testing
         #expect(before > 0)
         for t in 0..<12 {
             for k in 0..<3 {
-                s.send("trial-\(t)", to: "p\(t)-\(k)@w\(k).example",
-                       subject: "Your payment of $499 is pending, call +1 888 555 01\(10 + t) sent you a document",
-                       at: 5200 + Int64(t * 60 + k))
+                s.send(
+                    "trial-\(t)", to: "p\(t)-\(k)@w\(k).example",
+                    subject: "Your payment of $499 is pending, call +1 888 555 01\(10 + t) sent you a document",
+                    at: 5200 + Int64(t * 60 + k))
             }
         }
         s.finish()
@@ -104,8 +111,9 @@ import Testing
         s.warmUp(accounts: ["old"])
         for t in 0..<40 {
             for k in 0..<3 {
-                s.send("trial-\(t)", to: "p\(t)-\(k)@w\(k).example", subject: "Org \(t) GmbH sent you a document",
-                       at: 4000 + Int64(t * 30 + k))
+                s.send(
+                    "trial-\(t)", to: "p\(t)-\(k)@w\(k).example", subject: "Org \(t) GmbH sent you a document",
+                    at: 4000 + Int64(t * 30 + k))
             }
         }
         s.finish()

@@ -12,8 +12,10 @@ func makeStream(seed: UInt64) -> [SendEvent] {
     let t0: Int64 = 1_800_000_000
     var events: [(Int64, Int, SendEvent)] = []
     var serial = 0
-    func add(_ seconds: Int64, _ account: String, _ recipient: String, _ subject: String?, template: String? = nil,
-             created: Int64? = nil, late: Int64 = 0) {
+    func add(
+        _ seconds: Int64, _ account: String, _ recipient: String, _ subject: String?, template: String? = nil,
+        created: Int64? = nil, late: Int64 = 0
+    ) {
         serial += 1
         let e = SendEvent(
             time: EventTime(seconds: t0 + seconds - late), account: account, accountSource: .header,
@@ -37,7 +39,8 @@ func makeStream(seed: UInt64) -> [SendEvent] {
     for i in 0..<120 {
         let start = Int64(4000 + rng.below(24_000))
         for k in 0..<(1 + rng.below(4)) {
-            add(start + Int64(k * 30), "signup-\(i)", "friend\(k)@\(domains[rng.below(4)])",
+            add(
+                start + Int64(k * 30), "signup-\(i)", "friend\(k)@\(domains[rng.below(4)])",
                 "Welcome to Team \(i), please confirm your address")
         }
     }
@@ -48,7 +51,8 @@ func makeStream(seed: UInt64) -> [SendEvent] {
     // A swarm: 30 young accounts, scam text in the template's slot, spread recipients.
     for a in 0..<30 {
         for k in 0..<4 {
-            add(12_000 + Int64(a * 50 + k * 5), "trial-\(a)", "person\(a * 4 + k)@\(domains[k])",
+            add(
+                12_000 + Int64(a * 50 + k * 5), "trial-\(a)", "person\(a * 4 + k)@\(domains[k])",
                 "Your payment of $499 is pending. Call +1 (888) 555-0\(100 + a) sent you a private message")
         }
     }
@@ -60,16 +64,19 @@ func makeStream(seed: UInt64) -> [SendEvent] {
     // A campaign rotating templates: young accounts put one phone number into a mined and an explicit template.
     for a in 0..<8 {
         if a % 2 == 0 {
-            add(18_000 + Int64(a * 45), "rotor-\(a)", "mark\(a)@\(domains[a % 4])",
+            add(
+                18_000 + Int64(a * 45), "rotor-\(a)", "mark\(a)@\(domains[a % 4])",
                 "Call +1 (888) 555-0199 sent you a private message")
         } else {
-            add(18_000 + Int64(a * 45), "rotor-\(a)", "mark\(a)@\(domains[a % 4])",
+            add(
+                18_000 + Int64(a * 45), "rotor-\(a)", "mark\(a)@\(domains[a % 4])",
                 "Invoice from Call 1-888-555-0199", template: "invoice")
         }
     }
     // Accounts with a creation time on the event, and late events (a few beyond the allowed lateness).
     for k in 0..<60 {
-        add(20_000 + Int64(k * 20), "created-\(k % 6)", "x\(k)@\(domains[k % 4])", "Reminder \(k % 5)",
+        add(
+            20_000 + Int64(k * 20), "created-\(k % 6)", "x\(k)@\(domains[k % 4])", "Reminder \(k % 5)",
             created: 19_000 - Int64(k % 6) * 86_400, late: k % 10 == 0 ? 900 : Int64(rng.below(200)))
     }
     events.sort { ($0.0, $0.1) < ($1.0, $1.1) }
@@ -103,8 +110,9 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
 }
 
 @Suite struct DetectionCheckpointTests {
-    @Test("Checkpoint and restore at any split gives the alerts of an uninterrupted run, byte for byte",
-          arguments: [7, 8] as [UInt64])
+    @Test(
+        "Checkpoint and restore at any split gives the alerts of an uninterrupted run, byte for byte",
+        arguments: [7, 8] as [UInt64])
     func splits(seed: UInt64) throws {
         let c = testConfiguration()
         let events = makeStream(seed: seed)
@@ -121,8 +129,11 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
         whole.advance(to: EventTime(seconds: 1_800_000_000 + 40_000), into: &expected)
         whole.finish(into: &expected)
         let kinds = Set(expected.map(\.kind))
-        #expect(kinds == ["young_account_burst", "template_swarm", "slot_content", "recipient_fanin", "account_rate",
-                          "shared_artefact"])
+        #expect(
+            kinds == [
+                "young_account_burst", "template_swarm", "slot_content", "recipient_fanin", "account_rate",
+                "shared_artefact",
+            ])
         #expect(whole.counters.lateEvents > 0 && whole.counters.evictions > 0 && whole.ages.evictions > 0)
         let swarm = try #require(swarmAt)
         let burst = try #require(burstAt)
@@ -154,7 +165,9 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
         var engine = makeEngine(c)
         var alerts: [Alert] = []
         for (i, e) in events.enumerated() {
-            if i % 400 == 399 { engine = try DetectionEngine(configuration: c, restoring: roundTrip(engine.checkpoint())) }
+            if i % 400 == 399 {
+                engine = try DetectionEngine(configuration: c, restoring: roundTrip(engine.checkpoint()))
+            }
             engine.process(e, into: &alerts)
         }
         engine.finish(into: &alerts)
@@ -187,7 +200,9 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
         for (i, change) in changes.enumerated() {
             var other = c
             change(&other)
-            #expect(throws: (any Error).self, "change \(i)") { try DetectionEngine(configuration: other, restoring: saved) }
+            #expect(throws: (any Error).self, "change \(i)") {
+                try DetectionEngine(configuration: other, restoring: saved)
+            }
         }
         // Settings that only steer later decisions may change.
         var other = c
@@ -273,7 +288,8 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
 
     @Test("Account ages, registry included, continue identically after a round trip")
     func accountAges() throws {
-        let configuration = AccountAges.Configuration(warmupSeconds: 600, maxTrackedAccounts: 100, rememberedFilterBits: 1 << 10)
+        let configuration = AccountAges.Configuration(
+            warmupSeconds: 600, maxTrackedAccounts: 100, rememberedFilterBits: 1 << 10)
         var a = AccountAges(configuration: configuration)
         a.register(account: "known", created: EventTime(seconds: 1_000))
         var rng = SplitMix64(seed: 3)
@@ -295,7 +311,8 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
 
     @Test("Account ages saved while the table is still growing continue identically; a table too large is refused")
     func accountAgesGrowing() throws {
-        let configuration = AccountAges.Configuration(warmupSeconds: 600, maxTrackedAccounts: 20_000, rememberedFilterBits: 1 << 10)
+        let configuration = AccountAges.Configuration(
+            warmupSeconds: 600, maxTrackedAccounts: 20_000, rememberedFilterBits: 1 << 10)
         var a = AccountAges(configuration: configuration)
         var rng = SplitMix64(seed: 5)
         var t: Int64 = 1_800_000_000
@@ -315,7 +332,8 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
         #expect(a._slotCount == 65536 && a.evictions > 0)
         #expect(try encodedState(a.checkpoint()) == encodedState(b.checkpoint()))
         // A configuration with a smaller bound cannot hold the saved table.
-        let smaller = AccountAges.Configuration(warmupSeconds: 600, maxTrackedAccounts: 1_000, rememberedFilterBits: 1 << 10)
+        let smaller = AccountAges.Configuration(
+            warmupSeconds: 600, maxTrackedAccounts: 1_000, rememberedFilterBits: 1 << 10)
         #expect(throws: DetectionCheckpointError.self) {
             try AccountAges(configuration: smaller, restoring: roundTrip(a.checkpoint()))
         }
@@ -325,11 +343,14 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
     func alertCoding() throws {
         let alert = Alert(
             id: "sw-1", action: .update, kind: "template_swarm", severity: .critical, score: 2.5,
-            eventTime: EventTime(microseconds: 1_800_000_000_123_456), firstEventTime: EventTime(seconds: 1_799_999_000),
+            eventTime: EventTime(microseconds: 1_800_000_000_123_456),
+            firstEventTime: EventTime(seconds: 1_799_999_000),
             accounts: ["a", "b"], accountsTotal: 7, template: AlertTemplate(id: "00ff", text: "<*> sent you"),
-            evidence: [("n", .int(3)), ("x", .double(0.1)), ("ok", .bool(false)), ("none", .null),
-                       ("list", .array([.string("s"), .object([]), .array([.int(-1)])])),
-                       ("obj", .object([("k", .object([("deep", .string("v"))]))]))],
+            evidence: [
+                ("n", .int(3)), ("x", .double(0.1)), ("ok", .bool(false)), ("none", .null),
+                ("list", .array([.string("s"), .object([]), .array([.int(-1)])])),
+                ("obj", .object([("k", .object([("deep", .string("v"))]))])),
+            ],
             reasons: ["why"])
         let back = try roundTrip(alert)
         #expect(back == alert)

@@ -14,8 +14,10 @@ struct Scenario {
         engine = DetectionEngine(configuration: configuration)
     }
 
-    mutating func send(_ account: String, to recipient: String, subject: String?, at seconds: Int64,
-                       template: String? = nil, created: Int64? = nil) {
+    mutating func send(
+        _ account: String, to recipient: String, subject: String?, at seconds: Int64,
+        template: String? = nil, created: Int64? = nil
+    ) {
         serial += 1
         let e = SendEvent(
             time: EventTime(seconds: t0 + seconds), account: account, accountSource: .header,
@@ -44,8 +46,12 @@ struct Scenario {
         var s = Scenario()
         s.warmUp(accounts: ["old-newsletter"])
         for i in 0..<150 {
-            s.send("signup-1", to: "victim\(i)@mail\(i % 7).example", subject: "Your parcel is on hold", at: 4000 + Int64(i))
-            s.send("old-newsletter", to: "reader\(i)@mail\(i % 7).example", subject: "Our November news", at: 4000 + Int64(i))
+            s.send(
+                "signup-1", to: "victim\(i)@mail\(i % 7).example", subject: "Your parcel is on hold",
+                at: 4000 + Int64(i))
+            s.send(
+                "old-newsletter", to: "reader\(i)@mail\(i % 7).example", subject: "Our November news",
+                at: 4000 + Int64(i))
         }
         s.engine.advance(to: EventTime(seconds: s.t0 + 4150 + 1800), into: &s.alerts)
         #expect(s.kinds() == ["young_account_burst"])
@@ -62,12 +68,18 @@ struct Scenario {
         var s = Scenario()
         s.warmUp(accounts: (0..<20).map { "tenant-old-\($0)" })
         // Established tenants use the template during warm-up, with ordinary names.
-        for i in 0..<20 { s.send("tenant-old-\(i)", to: "u\(i)@corp\(i).example", subject: "Org \(i) GmbH sent you a private message", at: 100 + Int64(i)) }
+        for i in 0..<20 {
+            s.send(
+                "tenant-old-\(i)", to: "u\(i)@corp\(i).example", subject: "Org \(i) GmbH sent you a private message",
+                at: 100 + Int64(i))
+        }
         for t in 0..<30 {
             for k in 0..<4 {
-                s.send("trial-\(t)", to: "person\(t * 4 + k)@webmail\(k).example",
-                       subject: "Your payment of $499 is pending. Call +1 (888) 555-0\(100 + t) sent you a private message",
-                       at: 4000 + Int64(t * 60 + k))
+                s.send(
+                    "trial-\(t)", to: "person\(t * 4 + k)@webmail\(k).example",
+                    subject:
+                        "Your payment of $499 is pending. Call +1 (888) 555-0\(100 + t) sent you a private message",
+                    at: 4000 + Int64(t * 60 + k))
             }
         }
         s.finish()
@@ -82,11 +94,14 @@ struct Scenario {
     func swarmAtOneWebmailDomain() {
         var s = Scenario()
         // Established accounts mail the webmail provider during the warm-up.
-        for i in 0..<60 { s.send("old-\(i % 6)", to: "friend\(i)@webmail.example", subject: "Weekly report \(i)", at: Int64(i * 50)) }
+        for i in 0..<60 {
+            s.send("old-\(i % 6)", to: "friend\(i)@webmail.example", subject: "Weekly report \(i)", at: Int64(i * 50))
+        }
         for t in 0..<15 {
             for k in 0..<3 {
-                s.send("trial-\(t)", to: "victim\(t * 3 + k)@webmail.example",
-                       subject: "Org \(t) Team sent you a private message", at: 4000 + Int64(t * 60 + k))
+                s.send(
+                    "trial-\(t)", to: "victim\(t * 3 + k)@webmail.example",
+                    subject: "Org \(t) Team sent you a private message", at: 4000 + Int64(t * 60 + k))
             }
         }
         s.finish()
@@ -100,12 +115,16 @@ struct Scenario {
         s.warmUp(accounts: ["tenant-big"])
         for t in 0..<25 {
             for k in 0..<6 {
-                s.send("new-tenant-\(t)", to: "colleague\(k)@company\(t).example", subject: "Anna invited you to join Company \(t)",
-                       at: 4000 + Int64(t * 30 + k))
+                s.send(
+                    "new-tenant-\(t)", to: "colleague\(k)@company\(t).example",
+                    subject: "Anna invited you to join Company \(t)",
+                    at: 4000 + Int64(t * 30 + k))
             }
         }
         for i in 0..<400 {
-            s.send("tenant-big", to: "user\(i)@mail\(i % 9).example", subject: "Password reset for user\(i)", at: 5000 + Int64(i))
+            s.send(
+                "tenant-big", to: "user\(i)@mail\(i % 9).example", subject: "Password reset for user\(i)",
+                at: 5000 + Int64(i))
         }
         s.finish()
         #expect(s.alerts.isEmpty)
@@ -120,7 +139,9 @@ struct Scenario {
             let start = trickleInWarmup ? 0 : 3600
             for i in stride(from: start, to: 3600 + 3600, by: 225) {
                 for k in 0..<2 {
-                    s.send("acct-\(i)", to: "u\(i)\(k)@d\(k).example", subject: "Org \(i) invited you to join Team \(i)", at: Int64(i + k))
+                    s.send(
+                        "acct-\(i)", to: "u\(i)\(k)@d\(k).example", subject: "Org \(i) invited you to join Team \(i)",
+                        at: Int64(i + k))
                 }
             }
             s.finish()
@@ -182,17 +203,20 @@ struct Scenario {
         var s = Scenario(config)
         s.send("filler", to: "x@y.example", subject: "hello", at: 0)
         for i in 0..<60_000 {
-            s.send("acct-\(i)", to: "r\(i)@d\(i % 997).example", subject: "Org \(i % 50) sent you a private message",
-                   at: 3600 + Int64(i / 20))
+            s.send(
+                "acct-\(i)", to: "r\(i)@d\(i % 997).example", subject: "Org \(i % 50) sent you a private message",
+                at: 3600 + Int64(i / 20))
             if i % 5000 == 0 { #expect(s.engine.approximateBytes <= config.memoryBudgetBytes + (256 << 10)) }
         }
         #expect(s.engine.approximateBytes <= config.memoryBudgetBytes + (256 << 10))
         #expect(s.engine.counters.evictions > 0)
     }
 
-    @Test("Odd window lengths from a configuration are accepted (no bucket arithmetic trap)", arguments: [
-        Int64(1), 7, 61, 601, 86_399,
-    ])
+    @Test(
+        "Odd window lengths from a configuration are accepted (no bucket arithmetic trap)",
+        arguments: [
+            Int64(1), 7, 61, 601, 86_399,
+        ])
     func oddWindows(seconds: Int64) {
         var config = DetectionConfiguration()
         config[YoungAccountBurstRule.self].windowSeconds = seconds
@@ -204,7 +228,9 @@ struct Scenario {
         config[AccountRateRule.self].windowSeconds = seconds
         var s = Scenario(config)
         for i in 0..<200 {
-            s.send("a\(i % 7)", to: "r\(i)@d\(i % 3).example", subject: "Org \(i) sent you a private message", at: 3600 + Int64(i))
+            s.send(
+                "a\(i % 7)", to: "r\(i)@d\(i % 3).example", subject: "Org \(i) sent you a private message",
+                at: 3600 + Int64(i))
         }
         #expect(s.engine.counters.events == 200)
     }
@@ -216,7 +242,10 @@ struct Scenario {
             s.warmUp(accounts: (0..<5).map { "old\($0)" })
             for t in 0..<15 {
                 for k in 0..<3 {
-                    s.send("t\(t)", to: "p\(t)\(k)@w\(k).example", subject: "Claim your refund at hxxps://refund.example/\(t) sent you a private message", at: 4000 + Int64(t * 7 + k))
+                    s.send(
+                        "t\(t)", to: "p\(t)\(k)@w\(k).example",
+                        subject: "Claim your refund at hxxps://refund.example/\(t) sent you a private message",
+                        at: 4000 + Int64(t * 7 + k))
                 }
             }
             s.finish()

@@ -15,7 +15,8 @@ struct HostileAlertTests {
             n += 1
             let e = SendEvent(
                 time: EventTime(seconds: t), account: account, accountSource: .header,
-                sender: "no-reply@notify.example", recipient: "u\(n)@d\(n % 7).example", subject: subject, status: .sent)
+                sender: "no-reply@notify.example", recipient: "u\(n)@d\(n % 7).example", subject: subject, status: .sent
+            )
             engine.process(e, into: &alerts)
         }
         // Established traffic teaches the template during the warm-up.
@@ -46,7 +47,9 @@ struct HostileAlertTests {
         try #require(slot.last).writeJSONLine(to: &w)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(w.bytes)) as? [String: Any])
         let evidence = try #require(object["evidence"] as? [String: Any])
-        let values = (evidence["top_suspicious_slot_values"] as? [[String: Any]] ?? []).compactMap { $0["value"] as? String }
+        let values = (evidence["top_suspicious_slot_values"] as? [[String: Any]] ?? []).compactMap {
+            $0["value"] as? String
+        }
         #expect(!values.isEmpty)
         for v in values { #expect(hostile.contains(v), "\(v.debugDescription)") }
     }

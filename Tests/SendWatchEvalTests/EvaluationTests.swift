@@ -173,7 +173,8 @@ struct EvaluationTests {
             },
             hardNegatives: [], abusiveAccounts: ["a1", "a2", "a3", "a4"])
         let lines = [10, 20, 40, 100].enumerated().map { i, s in
-            alertLine("x\(i)", at: "2026-11-29T08:0\(s / 60):\(s % 60 < 10 ? "0" : "")\(s % 60)Z", accounts: ["a\(i + 1)"])
+            alertLine(
+                "x\(i)", at: "2026-11-29T08:0\(s / 60):\(s % 60 < 10 ? "0" : "")\(s % 60)Z", accounts: ["a\(i + 1)"])
         }
         let report = try evaluate(lines, labels: labels)
         #expect(report.incidents.compactMap(\.latencySeconds) == [10, 20, 40, 100])

@@ -10,7 +10,8 @@ struct InputTests {
         #expect(labels.warmupEnd == time("2026-11-29T07:00:00Z"))
         #expect(labels.incidents.map(\.id) == ["swarm-1", "burst-1"])
         #expect(labels.incidents[0].firstSend.map(\.account) == ["t-1", "t-2"])
-        #expect(labels.incidents[0].firstSend[1].time.microseconds == time("2026-11-29T08:05:00Z").microseconds + 500_000)
+        #expect(
+            labels.incidents[0].firstSend[1].time.microseconds == time("2026-11-29T08:05:00Z").microseconds + 500_000)
         #expect(labels.incidents[1].end == nil)
         #expect(labels.hardNegatives.map(\.accounts) == [["news@shop.example"], ["t-50", "t-51"]])
         #expect(labels.end == time("2026-11-30T07:00:00Z"))
@@ -25,38 +26,70 @@ struct InputTests {
             ("[]", "the top level must be a JSON object"),
             ("{", "not valid JSON"),
             (#"{"incidents":[],"hard_negatives":[],"abusive_accounts":[]}"#, "missing required key 'warmup_end'"),
-            (#"{"warmup_end":"2026-11-29T07:00:00Z","hard_negatives":[],"abusive_accounts":[]}"#,
-             "missing required key 'incidents'"),
-            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"abusive_accounts":[]}"#,
-             "missing required key 'hard_negatives'"),
-            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[]}"#,
-             "missing required key 'abusive_accounts'"),
-            (#"{"warmup_end":"07:00","incidents":[],"hard_negatives":[],"abusive_accounts":[]}"#,
-             "'warmup_end' is not an RFC 3339 time"),
-            (#"{"warmup_end":"2026-11-29T07:00:00","incidents":[],"hard_negatives":[],"abusive_accounts":[]}"#,
-             "'warmup_end' is not an RFC 3339 time"),
-            (#"{"warmup_end":7,"incidents":[],"hard_negatives":[],"abusive_accounts":[]}"#,
-             "'warmup_end' must be a string, not a number"),
-            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":{},"hard_negatives":[],"abusive_accounts":[]}"#,
-             "'incidents' must be an array, not an object"),
-            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[{"id":"a","kind":"k","accounts":["x"]}],"hard_negatives":[],"abusive_accounts":["x"]}"#,
-             "missing required key 'incidents[0].start'"),
-            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[{"id":"a","kind":"k","accounts":[],"start":"2026-11-29T08:00:00Z"}],"hard_negatives":[],"abusive_accounts":[]}"#,
-             "'incidents[0].accounts' is empty"),
-            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[{"id":"a","kind":"k","accounts":["x",3],"start":"2026-11-29T08:00:00Z"}],"hard_negatives":[],"abusive_accounts":[]}"#,
-             "'incidents[0].accounts[1]' must be a string, not a number"),
-            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[{"id":"a","kind":"k","accounts":["x"],"start":"2026-11-29T08:00:00Z","first_send":{"x":"soon"}}],"hard_negatives":[],"abusive_accounts":["x"]}"#,
-             "'incidents[0].first_send.x' is not an RFC 3339 time"),
-            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[{"id":"a","kind":"k","accounts":["x"],"start":"2026-11-29T08:00:00Z"},{"id":"a","kind":"k","accounts":["y"],"start":"2026-11-29T08:00:00Z"}],"hard_negatives":[],"abusive_accounts":["x","y"]}"#,
-             "duplicate id 'a'"),
-            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[{"id":"n","accounts":[]}],"abusive_accounts":[]}"#,
-             "missing required key 'hard_negatives[0].kind'"),
-            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[],"abusive_accounts":[null]}"#,
-             "'abusive_accounts[0]' must be a string, not null"),
-            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[],"abusive_accounts":[],"end":"x"}"#,
-             "'end' is not an RFC 3339 time"),
-            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[],"abusive_accounts":[],"x":1e999}"#,
-             "not valid JSON"),
+            (
+                #"{"warmup_end":"2026-11-29T07:00:00Z","hard_negatives":[],"abusive_accounts":[]}"#,
+                "missing required key 'incidents'"
+            ),
+            (
+                #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"abusive_accounts":[]}"#,
+                "missing required key 'hard_negatives'"
+            ),
+            (
+                #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[]}"#,
+                "missing required key 'abusive_accounts'"
+            ),
+            (
+                #"{"warmup_end":"07:00","incidents":[],"hard_negatives":[],"abusive_accounts":[]}"#,
+                "'warmup_end' is not an RFC 3339 time"
+            ),
+            (
+                #"{"warmup_end":"2026-11-29T07:00:00","incidents":[],"hard_negatives":[],"abusive_accounts":[]}"#,
+                "'warmup_end' is not an RFC 3339 time"
+            ),
+            (
+                #"{"warmup_end":7,"incidents":[],"hard_negatives":[],"abusive_accounts":[]}"#,
+                "'warmup_end' must be a string, not a number"
+            ),
+            (
+                #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":{},"hard_negatives":[],"abusive_accounts":[]}"#,
+                "'incidents' must be an array, not an object"
+            ),
+            (
+                #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[{"id":"a","kind":"k","accounts":["x"]}],"hard_negatives":[],"abusive_accounts":["x"]}"#,
+                "missing required key 'incidents[0].start'"
+            ),
+            (
+                #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[{"id":"a","kind":"k","accounts":[],"start":"2026-11-29T08:00:00Z"}],"hard_negatives":[],"abusive_accounts":[]}"#,
+                "'incidents[0].accounts' is empty"
+            ),
+            (
+                #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[{"id":"a","kind":"k","accounts":["x",3],"start":"2026-11-29T08:00:00Z"}],"hard_negatives":[],"abusive_accounts":[]}"#,
+                "'incidents[0].accounts[1]' must be a string, not a number"
+            ),
+            (
+                #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[{"id":"a","kind":"k","accounts":["x"],"start":"2026-11-29T08:00:00Z","first_send":{"x":"soon"}}],"hard_negatives":[],"abusive_accounts":["x"]}"#,
+                "'incidents[0].first_send.x' is not an RFC 3339 time"
+            ),
+            (
+                #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[{"id":"a","kind":"k","accounts":["x"],"start":"2026-11-29T08:00:00Z"},{"id":"a","kind":"k","accounts":["y"],"start":"2026-11-29T08:00:00Z"}],"hard_negatives":[],"abusive_accounts":["x","y"]}"#,
+                "duplicate id 'a'"
+            ),
+            (
+                #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[{"id":"n","accounts":[]}],"abusive_accounts":[]}"#,
+                "missing required key 'hard_negatives[0].kind'"
+            ),
+            (
+                #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[],"abusive_accounts":[null]}"#,
+                "'abusive_accounts[0]' must be a string, not null"
+            ),
+            (
+                #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[],"abusive_accounts":[],"end":"x"}"#,
+                "'end' is not an RFC 3339 time"
+            ),
+            (
+                #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[],"abusive_accounts":[],"x":1e999}"#,
+                "not valid JSON"
+            ),
         ])
     func badLabels(json: String, message: String) {
         #expect {
@@ -70,16 +103,26 @@ struct InputTests {
     @Test(
         "A key that looks like a misspelt schema key is refused with the key and a suggestion; other keys are kept",
         arguments: [
-            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negative":[],"abusive_accounts":[]}"#,
-             "'hard_negative' is not a key of the labels schema; did you mean 'hard_negatives'?"),
-            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[],"abusive_accounts":[],"ends":"2026-11-30T07:00:00Z"}"#,
-             "'ends' is not a key of the labels schema; did you mean 'end'?"),
-            (#"{"Warmup_End":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[],"abusive_accounts":[]}"#,
-             "did you mean 'warmup_end'?"),
-            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[{"id":"a","kind":"k","accounts":["x"],"start":"2026-11-29T08:00:00Z","frist_send":{"x":"2026-11-29T08:00:00Z"}}],"hard_negatives":[],"abusive_accounts":["x"]}"#,
-             "'incidents[0].frist_send' is not a key of the labels schema; did you mean 'first_send'?"),
-            (#"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[{"id":"n","kind":"k","Accounts":["y"],"accounts":[]}],"abusive_accounts":[]}"#,
-             "'hard_negatives[0].Accounts' is not a key of the labels schema; did you mean 'accounts'?"),
+            (
+                #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negative":[],"abusive_accounts":[]}"#,
+                "'hard_negative' is not a key of the labels schema; did you mean 'hard_negatives'?"
+            ),
+            (
+                #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[],"abusive_accounts":[],"ends":"2026-11-30T07:00:00Z"}"#,
+                "'ends' is not a key of the labels schema; did you mean 'end'?"
+            ),
+            (
+                #"{"Warmup_End":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[],"abusive_accounts":[]}"#,
+                "did you mean 'warmup_end'?"
+            ),
+            (
+                #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[{"id":"a","kind":"k","accounts":["x"],"start":"2026-11-29T08:00:00Z","frist_send":{"x":"2026-11-29T08:00:00Z"}}],"hard_negatives":[],"abusive_accounts":["x"]}"#,
+                "'incidents[0].frist_send' is not a key of the labels schema; did you mean 'first_send'?"
+            ),
+            (
+                #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[{"id":"n","kind":"k","Accounts":["y"],"accounts":[]}],"abusive_accounts":[]}"#,
+                "'hard_negatives[0].Accounts' is not a key of the labels schema; did you mean 'accounts'?"
+            ),
         ])
     func misspeltKeys(json: String, message: String) {
         #expect {
@@ -92,7 +135,8 @@ struct InputTests {
 
     @Test("Extra keys far from every schema key are allowed (seed, start, notes, description)")
     func extraKeysAllowed() throws {
-        let json = #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[{"id":"a","kind":"k","accounts":["x"],"start":"2026-11-29T08:00:00Z","description":"wave 1"}],"hard_negatives":[{"id":"n","kind":"k","accounts":["y"],"notes":"ok"}],"abusive_accounts":["x"],"seed":1,"start":"2026-11-29T06:00:00Z","format":"exim"}"#
+        let json =
+            #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[{"id":"a","kind":"k","accounts":["x"],"start":"2026-11-29T08:00:00Z","description":"wave 1"}],"hard_negatives":[{"id":"n","kind":"k","accounts":["y"],"notes":"ok"}],"abusive_accounts":["x"],"seed":1,"start":"2026-11-29T06:00:00Z","format":"exim"}"#
         let labels = try Labels.parse(Array(json.utf8))
         #expect(labels.metadata.map(\.key) == ["format", "seed", "start"])
     }
@@ -170,18 +214,30 @@ struct InputTests {
             ("[1,2]", "must be a JSON object"),
             (#"{"id":"a"}"#, "missing required key 'v'"),
             (#"{"v":"1","id":"a"}"#, "'v' must be the number 1, not a string"),
-            (#"{"v":1,"action":"create","kind":"k","event_time":"2026-11-29T08:00:00Z","accounts":[]}"#,
-             "missing required key 'id'"),
-            (#"{"v":1,"id":"a","action":"open","kind":"k","event_time":"2026-11-29T08:00:00Z","accounts":[]}"#,
-             "'action' must be create, update or close"),
-            (#"{"v":1,"id":"a","action":"create","kind":"k","event_time":"yesterday","accounts":[]}"#,
-             "'event_time' is not an RFC 3339 time"),
-            (#"{"v":1,"id":"a","action":"create","kind":"k","event_time":"2026-11-29T08:00:00Z","accounts":"t-1"}"#,
-             "'accounts' must be an array, not a string"),
-            (#"{"v":1,"id":"a","action":"create","kind":"k","event_time":"2026-11-29T08:00:00Z","accounts":[1]}"#,
-             "'accounts[0]' must be a string"),
-            (#"{"v":1,"id":"a","action":"create","kind":"k","event_time":"2026-11-29T08:00:00Z","accounts":[],"accounts_total":-1}"#,
-             "'accounts_total' must be a non-negative integer"),
+            (
+                #"{"v":1,"action":"create","kind":"k","event_time":"2026-11-29T08:00:00Z","accounts":[]}"#,
+                "missing required key 'id'"
+            ),
+            (
+                #"{"v":1,"id":"a","action":"open","kind":"k","event_time":"2026-11-29T08:00:00Z","accounts":[]}"#,
+                "'action' must be create, update or close"
+            ),
+            (
+                #"{"v":1,"id":"a","action":"create","kind":"k","event_time":"yesterday","accounts":[]}"#,
+                "'event_time' is not an RFC 3339 time"
+            ),
+            (
+                #"{"v":1,"id":"a","action":"create","kind":"k","event_time":"2026-11-29T08:00:00Z","accounts":"t-1"}"#,
+                "'accounts' must be an array, not a string"
+            ),
+            (
+                #"{"v":1,"id":"a","action":"create","kind":"k","event_time":"2026-11-29T08:00:00Z","accounts":[1]}"#,
+                "'accounts[0]' must be a string"
+            ),
+            (
+                #"{"v":1,"id":"a","action":"create","kind":"k","event_time":"2026-11-29T08:00:00Z","accounts":[],"accounts_total":-1}"#,
+                "'accounts_total' must be a non-negative integer"
+            ),
             (String(repeating: "[", count: 100_000), "not valid JSON"),
         ])
     func malformedLine(line: String, reason: String) throws {

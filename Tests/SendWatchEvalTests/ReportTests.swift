@@ -50,7 +50,8 @@ struct ReportTests {
     func requirementList() throws {
         let report = try Self.sampleReport()
         let unmet = report.unmet(
-            try Requirement.parseList("recall>=0.95,precision>=0.95,incidents=all,latency:tenant-swarm<=600,lookalikes=0"))
+            try Requirement.parseList(
+                "recall>=0.95,precision>=0.95,incidents=all,latency:tenant-swarm<=600,lookalikes=0"))
         #expect(
             unmet == [
                 "unmet: recall>=0.95 (actual 0.4000)", "unmet: precision>=0.95 (actual 0.5000)",
@@ -113,9 +114,10 @@ struct ReportTests {
                 String(repeating: "x", count: 500),
             ], labels: labels)
         let text = report.text()
-        for section in ["Accounts", "Incidents: 1 of 2 detected", "Median latency", "Look-alikes", "Clean alerts",
-            "Input:", "Labels:"]
-        {
+        for section in [
+            "Accounts", "Incidents: 1 of 2 detected", "Median latency", "Look-alikes", "Clean alerts",
+            "Input:", "Labels:",
+        ] {
             #expect(text.contains(section))
         }
         #expect(text.contains("  tenant-swarm "))

@@ -23,6 +23,8 @@ struct CaptureRecord: Decodable {
     static func decodeLines(_ data: Data) throws -> [CaptureRecord] {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try data.split(separator: UInt8(ascii: "\n")).map { try decoder.decode(CaptureRecord.self, from: Data($0)) }
+        return try data.split(separator: UInt8(ascii: "\n")).map {
+            try decoder.decode(CaptureRecord.self, from: Data($0))
+        }
     }
 }

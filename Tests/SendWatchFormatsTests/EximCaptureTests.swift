@@ -99,8 +99,9 @@ import Testing
             }
             for e in mine {
                 #expect(e.account == account && e.accountSource == source, "seq \(r.seq): account \(e.account)")
-                #expect(Self.subjectMatches(logged: e.subject, sent: r.subject, seq: r.seq),
-                        "seq \(r.seq): subject \(String(describing: e.subject)) vs \(String(describing: r.subject))")
+                #expect(
+                    Self.subjectMatches(logged: e.subject, sent: r.subject, seq: r.seq),
+                    "seq \(r.seq): subject \(String(describing: e.subject)) vs \(String(describing: r.subject))")
                 #expect(e.messageID == messageID, "seq \(r.seq): message id")
                 #expect(e.sender == (r.envelopeFrom ?? ""), "seq \(r.seq): sender")
                 #expect(e.status == wanted[e.recipient], "seq \(r.seq): status of \(e.recipient)")

@@ -1,6 +1,7 @@
-@testable import SendWatchFormats
 import SendWatchTesting
 import Testing
+
+@testable import SendWatchFormats
 
 @Suite struct EximMessageTableTests {
     static func key(_ k: Int) -> EximMessageKey {
@@ -8,8 +9,9 @@ import Testing
         return text.withUnsafeBytes { EximMessageKey($0, 0..<$0.count) }
     }
 
-    @Test("Random inserts, touches and removes agree with a simple model, also with colliding hashes",
-          arguments: [UInt64(7), 1 << 40])
+    @Test(
+        "Random inserts, touches and removes agree with a simple model, also with colliding hashes",
+        arguments: [UInt64(7), 1 << 40])
     func modelBased(hashModulus: UInt64) {
         var rng = SplitMix64(seed: hashModulus)
         var table = EximMessageTable(capacity: 40)
@@ -28,7 +30,8 @@ import Testing
                     order.append(k)
                 } else if !table.isFull {
                     model[k] = table.insert(
-                        EximMessageState(key: Self.key(k), hash: hash, seconds: Int64(step), phase: .arrived, queueID: "\(k)"))
+                        EximMessageState(
+                            key: Self.key(k), hash: hash, seconds: Int64(step), phase: .arrived, queueID: "\(k)"))
                     order.append(k)
                 }
             case 1:

@@ -32,7 +32,9 @@ private struct RecordingVisitor: ParserVisitor {
         }
         #expect(LogFormat(rawValue: "auto") == nil)
         #expect(LogFormat(rawValue: "Postfix") == nil)
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode(LogFormat.self, from: Data(#""sendmail""#.utf8)) }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(LogFormat.self, from: Data(#""sendmail""#.utf8))
+        }
     }
 
     @Test("withParser hands over the parser of the format at the index, made once and kept between visits")
@@ -43,7 +45,8 @@ private struct RecordingVisitor: ParserVisitor {
             RegisteredFormats.withParser(
                 at: LogFormat.jsonl.registryIndex, in: &parsers, settings: FormatSettings(), &visitor)
         }
-        RegisteredFormats.withParser(at: LogFormat.exim.registryIndex, in: &parsers, settings: FormatSettings(), &visitor)
+        RegisteredFormats.withParser(
+            at: LogFormat.exim.registryIndex, in: &parsers, settings: FormatSettings(), &visitor)
         #expect(visitor.visited == [.jsonl, .jsonl, .jsonl, .exim])
         #expect(visitor.events.count == 3)
         var total = ParseCounters()
@@ -85,21 +88,24 @@ private struct RecordingVisitor: ParserVisitor {
         #expect(a == b && a.lines == 1)
         // Nothing saved restores to no parser at all.
         var none = ParseCounters()
-        RegisteredFormats.addCounters(of: try roundTrip(SavedParsers(RegisteredFormats.noParsers)).restore(settings: settings), to: &none)
+        RegisteredFormats.addCounters(
+            of: try roundTrip(SavedParsers(RegisteredFormats.noParsers)).restore(settings: settings), to: &none)
         #expect(none == ParseCounters())
     }
 
-    @Test("Each line votes for the format whose layout or syslog program it has", arguments: [
-        ("{\"ts\":1}", LogFormat?.some(.jsonl)),
-        ("  {", .jsonl),
-        ("2026-11-29 05:00:00 1xXXZj-0000c0-39 <= u@example.com", .exim),
-        ("Nov 29 05:00:00 mx1 exim[12]: 1xXXZj-0000c0-39 Completed", .exim),
-        ("Nov 29 05:00:00 mx1 postfix/smtpd[1]: connect from x", .postfix),
-        ("2026-11-29T05:00:00.1+00:00 mx1 postfix-out/smtp[1]: x", .postfix),
-        ("Nov 29 05:00:00 mx1 sshd[1]: x", nil),
-        ("2026-11-29T05:00:00 no header", nil),
-        ("   ", nil),
-    ])
+    @Test(
+        "Each line votes for the format whose layout or syslog program it has",
+        arguments: [
+            ("{\"ts\":1}", LogFormat?.some(.jsonl)),
+            ("  {", .jsonl),
+            ("2026-11-29 05:00:00 1xXXZj-0000c0-39 <= u@example.com", .exim),
+            ("Nov 29 05:00:00 mx1 exim[12]: 1xXXZj-0000c0-39 Completed", .exim),
+            ("Nov 29 05:00:00 mx1 postfix/smtpd[1]: connect from x", .postfix),
+            ("2026-11-29T05:00:00.1+00:00 mx1 postfix-out/smtp[1]: x", .postfix),
+            ("Nov 29 05:00:00 mx1 sshd[1]: x", nil),
+            ("2026-11-29T05:00:00 no header", nil),
+            ("   ", nil),
+        ])
     func votes(line: String, expected: LogFormat?) {
         var detector = FormatDetector(decisiveVotes: 1)
         let vote = Array(line.utf8).withUnsafeBytes { detector.observe(line: $0) }

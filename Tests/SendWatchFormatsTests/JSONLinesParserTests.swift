@@ -23,27 +23,29 @@ private func record(ts: String) -> String {
 @Suite struct JSONLinesParserTests {
     // MARK: Time forms
 
-    @Test("Time forms: RFC 3339, epoch seconds, milliseconds, numeric strings, fractions", arguments: [
-        (#""2026-03-02T09:15:04.120+01:00""#, "2026-03-02T08:15:04.120Z"),
-        (#""2026-03-02T09:15:04Z""#, "2026-03-02T09:15:04Z"),
-        (#""2026-03-02t09:15:04.123456z""#, "2026-03-02T09:15:04.123456Z"),
-        (#""2026-03-02T09:15:04-0530""#, "2026-03-02T14:45:04Z"),
-        (#""2026-03-02T09:15:04""#, "2026-03-02T09:15:04Z"),
-        (#""2026-03-02 09:15:04""#, "2026-03-02T09:15:04Z"),
-        ("1772442904", "2026-03-02T09:15:04Z"),
-        ("1772442904.25", "2026-03-02T09:15:04.250Z"),
-        ("1772442904.1234567", "2026-03-02T09:15:04.123456Z"),
-        ("1.772442904e9", "2026-03-02T09:15:04Z"),
-        ("1772442904120", "2026-03-02T09:15:04.120Z"),
-        ("1772442904120.5", "2026-03-02T09:15:04.120500Z"),
-        ("17724429041200e-1", "2026-03-02T09:15:04.120Z"),
-        (#""1772442904""#, "2026-03-02T09:15:04Z"),
-        (#""1772442904120""#, "2026-03-02T09:15:04.120Z"),
-        (#""1772442904.5""#, "2026-03-02T09:15:04.500Z"),
-        (#""2026\u002d03-02T09:15:04Z""#, "2026-03-02T09:15:04Z"),
-        ("631152000", "1990-01-01T00:00:00Z"),
-        ("7289654399", "2200-12-31T23:59:59Z"),
-    ])
+    @Test(
+        "Time forms: RFC 3339, epoch seconds, milliseconds, numeric strings, fractions",
+        arguments: [
+            (#""2026-03-02T09:15:04.120+01:00""#, "2026-03-02T08:15:04.120Z"),
+            (#""2026-03-02T09:15:04Z""#, "2026-03-02T09:15:04Z"),
+            (#""2026-03-02t09:15:04.123456z""#, "2026-03-02T09:15:04.123456Z"),
+            (#""2026-03-02T09:15:04-0530""#, "2026-03-02T14:45:04Z"),
+            (#""2026-03-02T09:15:04""#, "2026-03-02T09:15:04Z"),
+            (#""2026-03-02 09:15:04""#, "2026-03-02T09:15:04Z"),
+            ("1772442904", "2026-03-02T09:15:04Z"),
+            ("1772442904.25", "2026-03-02T09:15:04.250Z"),
+            ("1772442904.1234567", "2026-03-02T09:15:04.123456Z"),
+            ("1.772442904e9", "2026-03-02T09:15:04Z"),
+            ("1772442904120", "2026-03-02T09:15:04.120Z"),
+            ("1772442904120.5", "2026-03-02T09:15:04.120500Z"),
+            ("17724429041200e-1", "2026-03-02T09:15:04.120Z"),
+            (#""1772442904""#, "2026-03-02T09:15:04Z"),
+            (#""1772442904120""#, "2026-03-02T09:15:04.120Z"),
+            (#""1772442904.5""#, "2026-03-02T09:15:04.500Z"),
+            (#""2026\u002d03-02T09:15:04Z""#, "2026-03-02T09:15:04Z"),
+            ("631152000", "1990-01-01T00:00:00Z"),
+            ("7289654399", "2200-12-31T23:59:59Z"),
+        ])
     func timeForms(ts: String, expected: String) throws {
         let (outcome, events) = parse(record(ts: ts))
         #expect(outcome == .used)
@@ -61,64 +63,66 @@ private func record(ts: String) -> String {
 
     // MARK: Rejections
 
-    @Test("Every reject reason the parser produces", arguments: [
-        ("{", RejectReason.badJSON),
-        (#"{"ts":1772442904,"to":"a@x","account":"t"} trailing"#, .badJSON),
-        (#"{"ts":1772442904,"to":"a@x","account":"t",}"#, .badJSON),
-        ("{\"ts\":1772442904,\"to\":\"a@x\",\"account\":\"t\tab\"}", .badJSON),
-        ("{\"ts\":1772442904,\"to\":\"a@x\",\"account\":\"t\u{0}\"}", .badJSON),
-        (#"{"ts":1772442904,"to":"a@x","account":"\x"}"#, .badJSON),
-        (#"[{"ts":1772442904,"to":"a@x","account":"t"}]"#, .jsonNotObject),
-        (#""ts""#, .jsonNotObject),
-        ("17", .jsonNotObject),
-        ("null", .jsonNotObject),
-        (String(repeating: "[", count: 10_000), .jsonTooDeep),
-        (#"{"ts":1772442904,"x":"# + String(repeating: "{\"a\":", count: 10_000), .jsonTooDeep),
-        (#"{"to":"a@x","account":"t"}"#, .missingField),
-        (#"{"ts":null,"to":"a@x","account":"t"}"#, .missingField),
-        (#"{"ts":1772442904,"account":"t"}"#, .missingField),
-        (#"{"ts":1772442904,"to":null,"account":"t"}"#, .missingField),
-        (#"{"ts":1772442904,"to":"","account":"t"}"#, .missingField),
-        (#"{"ts":1772442904,"to":"  ","account":"t"}"#, .missingField),
-        (#"{"ts":1772442904,"to":[],"account":"t"}"#, .missingField),
-        (#"{"ts":1772442904,"to":[1,null,{"a":"b@x"},["c@x"],""],"account":"t"}"#, .missingField),
-        (#"{"ts":1772442904,"to":{"addr":"a@x"},"account":"t"}"#, .missingField),
-        (#"{"ts":1772442904,"to":"a@x"}"#, .missingField),
-        (#"{"ts":1772442904,"to":"a@x","account":"","sender":""}"#, .missingField),
-        (#"{"ts":1772442904,"to":"a@x","account":null,"sender":true}"#, .missingField),
-        (record(ts: #""2026-03-02""#), .badTimestamp),
-        (record(ts: #""yesterday""#), .badTimestamp),
-        (record(ts: #""""#), .badTimestamp),
-        (record(ts: #""2026-02-30T00:00:00Z""#), .badTimestamp),
-        (record(ts: #""2026-03-02T25:00:00Z""#), .badTimestamp),
-        (record(ts: #""2026-03-02T09:15:04Z junk""#), .badTimestamp),
-        (record(ts: #""2026-03-02T09:15:04+01""#), .badTimestamp),
-        (record(ts: #"" 1772442904""#), .badTimestamp),
-        (record(ts: #""0x69a55398""#), .badTimestamp),
-        (record(ts: #""1772442904.""#), .badTimestamp),
-        (record(ts: "true"), .badTimestamp),
-        (record(ts: "[1772442904]"), .badTimestamp),
-        (record(ts: #"{"s":1772442904}"#), .badTimestamp),
-        (record(ts: #""1889-03-02T09:15:04Z""#), .timestampOutOfRange),
-        (record(ts: #""2201-01-01T00:00:00Z""#), .timestampOutOfRange),
-        (record(ts: #""9999-12-31T23:59:59.999Z""#), .timestampOutOfRange),
-        (record(ts: #""1990-01-01T00:30:00+01:00""#), .timestampOutOfRange),
-        (record(ts: "0"), .timestampOutOfRange),
-        (record(ts: "-0"), .timestampOutOfRange),
-        (record(ts: "-1772442904"), .timestampOutOfRange),
-        (record(ts: "1e999"), .timestampOutOfRange),
-        (record(ts: "-1e999"), .timestampOutOfRange),
-        (record(ts: "1e-999"), .timestampOutOfRange),
-        (record(ts: "123456789012345678901234567890"), .timestampOutOfRange),
-        (record(ts: "9223372036854775807"), .timestampOutOfRange),
-        (record(ts: "18446744073709551616"), .timestampOutOfRange),
-        (record(ts: "99999999999"), .timestampOutOfRange),
-        (record(ts: "100000000001"), .timestampOutOfRange),
-        (record(ts: #""1e999""#), .timestampOutOfRange),
-        (record(ts: "631151999"), .timestampOutOfRange),
-        (record(ts: "7289654400"), .timestampOutOfRange),
-        (record(ts: "7289654400000"), .timestampOutOfRange),
-    ])
+    @Test(
+        "Every reject reason the parser produces",
+        arguments: [
+            ("{", RejectReason.badJSON),
+            (#"{"ts":1772442904,"to":"a@x","account":"t"} trailing"#, .badJSON),
+            (#"{"ts":1772442904,"to":"a@x","account":"t",}"#, .badJSON),
+            ("{\"ts\":1772442904,\"to\":\"a@x\",\"account\":\"t\tab\"}", .badJSON),
+            ("{\"ts\":1772442904,\"to\":\"a@x\",\"account\":\"t\u{0}\"}", .badJSON),
+            (#"{"ts":1772442904,"to":"a@x","account":"\x"}"#, .badJSON),
+            (#"[{"ts":1772442904,"to":"a@x","account":"t"}]"#, .jsonNotObject),
+            (#""ts""#, .jsonNotObject),
+            ("17", .jsonNotObject),
+            ("null", .jsonNotObject),
+            (String(repeating: "[", count: 10_000), .jsonTooDeep),
+            (#"{"ts":1772442904,"x":"# + String(repeating: "{\"a\":", count: 10_000), .jsonTooDeep),
+            (#"{"to":"a@x","account":"t"}"#, .missingField),
+            (#"{"ts":null,"to":"a@x","account":"t"}"#, .missingField),
+            (#"{"ts":1772442904,"account":"t"}"#, .missingField),
+            (#"{"ts":1772442904,"to":null,"account":"t"}"#, .missingField),
+            (#"{"ts":1772442904,"to":"","account":"t"}"#, .missingField),
+            (#"{"ts":1772442904,"to":"  ","account":"t"}"#, .missingField),
+            (#"{"ts":1772442904,"to":[],"account":"t"}"#, .missingField),
+            (#"{"ts":1772442904,"to":[1,null,{"a":"b@x"},["c@x"],""],"account":"t"}"#, .missingField),
+            (#"{"ts":1772442904,"to":{"addr":"a@x"},"account":"t"}"#, .missingField),
+            (#"{"ts":1772442904,"to":"a@x"}"#, .missingField),
+            (#"{"ts":1772442904,"to":"a@x","account":"","sender":""}"#, .missingField),
+            (#"{"ts":1772442904,"to":"a@x","account":null,"sender":true}"#, .missingField),
+            (record(ts: #""2026-03-02""#), .badTimestamp),
+            (record(ts: #""yesterday""#), .badTimestamp),
+            (record(ts: #""""#), .badTimestamp),
+            (record(ts: #""2026-02-30T00:00:00Z""#), .badTimestamp),
+            (record(ts: #""2026-03-02T25:00:00Z""#), .badTimestamp),
+            (record(ts: #""2026-03-02T09:15:04Z junk""#), .badTimestamp),
+            (record(ts: #""2026-03-02T09:15:04+01""#), .badTimestamp),
+            (record(ts: #"" 1772442904""#), .badTimestamp),
+            (record(ts: #""0x69a55398""#), .badTimestamp),
+            (record(ts: #""1772442904.""#), .badTimestamp),
+            (record(ts: "true"), .badTimestamp),
+            (record(ts: "[1772442904]"), .badTimestamp),
+            (record(ts: #"{"s":1772442904}"#), .badTimestamp),
+            (record(ts: #""1889-03-02T09:15:04Z""#), .timestampOutOfRange),
+            (record(ts: #""2201-01-01T00:00:00Z""#), .timestampOutOfRange),
+            (record(ts: #""9999-12-31T23:59:59.999Z""#), .timestampOutOfRange),
+            (record(ts: #""1990-01-01T00:30:00+01:00""#), .timestampOutOfRange),
+            (record(ts: "0"), .timestampOutOfRange),
+            (record(ts: "-0"), .timestampOutOfRange),
+            (record(ts: "-1772442904"), .timestampOutOfRange),
+            (record(ts: "1e999"), .timestampOutOfRange),
+            (record(ts: "-1e999"), .timestampOutOfRange),
+            (record(ts: "1e-999"), .timestampOutOfRange),
+            (record(ts: "123456789012345678901234567890"), .timestampOutOfRange),
+            (record(ts: "9223372036854775807"), .timestampOutOfRange),
+            (record(ts: "18446744073709551616"), .timestampOutOfRange),
+            (record(ts: "99999999999"), .timestampOutOfRange),
+            (record(ts: "100000000001"), .timestampOutOfRange),
+            (record(ts: #""1e999""#), .timestampOutOfRange),
+            (record(ts: "631151999"), .timestampOutOfRange),
+            (record(ts: "7289654400"), .timestampOutOfRange),
+            (record(ts: "7289654400000"), .timestampOutOfRange),
+        ])
     func rejects(line: String, reason: RejectReason) {
         var parser = JSONLinesParser()
         let (outcome, events) = parse(Array(line.utf8), &parser)
@@ -205,15 +209,17 @@ private func record(ts: String) -> String {
         #expect(e.account == "12345" && e.accountSource == .header && e.template == "7")
     }
 
-    @Test("Recipients: string or array, trimmed, deduplicated, non-strings skipped, commas not split", arguments: [
-        (#""a@x""#, ["a@x"]),
-        (#"" a@x\t""#, ["a@x"]),
-        (#""Doe, Jane <j@x>""#, ["Doe, Jane <j@x>"]),
-        (#"["a@x"]"#, ["a@x"]),
-        (#"["a@x","b@x","a@x"," b@x ","c@x"]"#, ["a@x", "b@x", "c@x"]),
-        (#"["a@x",1,null,"",{"b":"c"},["d@x"],"e@x"]"#, ["a@x", "e@x"]),
-        (#"["A@x","a@x"]"#, ["A@x", "a@x"]),
-    ])
+    @Test(
+        "Recipients: string or array, trimmed, deduplicated, non-strings skipped, commas not split",
+        arguments: [
+            (#""a@x""#, ["a@x"]),
+            (#"" a@x\t""#, ["a@x"]),
+            (#""Doe, Jane <j@x>""#, ["Doe, Jane <j@x>"]),
+            (#"["a@x"]"#, ["a@x"]),
+            (#"["a@x","b@x","a@x"," b@x ","c@x"]"#, ["a@x", "b@x", "c@x"]),
+            (#"["a@x",1,null,"",{"b":"c"},["d@x"],"e@x"]"#, ["a@x", "e@x"]),
+            (#"["A@x","a@x"]"#, ["A@x", "a@x"]),
+        ])
     func recipients(to: String, expected: [String]) {
         var parser = JSONLinesParser()
         let (outcome, events) = parse(Array((#"{"ts":1772442904,"account":"t","to":"# + to + "}").utf8), &parser)
@@ -243,12 +249,14 @@ private func record(ts: String) -> String {
         #expect(parser.jsonCounters.droppedRecipients == 7)
     }
 
-    @Test("Status values", arguments: [
-        (#""sent""#, DeliveryStatus.sent, 0), (#""deferred""#, .deferred, 0), (#""bounced""#, .bounced, 0),
-        (#""expired""#, .expired, 0), (#""discarded""#, .discarded, 0), (#""accepted""#, .accepted, 0),
-        (#""SENT""#, .sent, 0), (#""Bounced""#, .bounced, 0), ("null", .accepted, 0),
-        (#""queued""#, .accepted, 1), (#""""#, .accepted, 1), ("250", .accepted, 1), ("true", .accepted, 1),
-    ])
+    @Test(
+        "Status values",
+        arguments: [
+            (#""sent""#, DeliveryStatus.sent, 0), (#""deferred""#, .deferred, 0), (#""bounced""#, .bounced, 0),
+            (#""expired""#, .expired, 0), (#""discarded""#, .discarded, 0), (#""accepted""#, .accepted, 0),
+            (#""SENT""#, .sent, 0), (#""Bounced""#, .bounced, 0), ("null", .accepted, 0),
+            (#""queued""#, .accepted, 1), (#""""#, .accepted, 1), ("250", .accepted, 1), ("true", .accepted, 1),
+        ])
     func status(status: String, expected: DeliveryStatus, unknown: Int) throws {
         var parser = JSONLinesParser()
         let line = #"{"ts":1772442904,"account":"t","to":"a@x","status":"# + status + "}"
@@ -258,16 +266,18 @@ private func record(ts: String) -> String {
         #expect(parser.jsonCounters.unknownStatus == unknown)
     }
 
-    @Test("account_created: same forms as ts; bad values are dropped and counted", arguments: [
-        (#""2026-03-02T08:59:10Z""#, Optional("2026-03-02T08:59:10Z"), 0),
-        ("1704067200", "2024-01-01T00:00:00Z", 0),
-        ("1704067200000", "2024-01-01T00:00:00Z", 0),
-        (#""1704067200""#, "2024-01-01T00:00:00Z", 0),
-        ("null", nil, 0),
-        (#""never""#, nil, 1),
-        ("1e999", nil, 1),
-        (#""1850-01-01T00:00:00Z""#, nil, 1),
-    ] as [(String, String?, Int)])
+    @Test(
+        "account_created: same forms as ts; bad values are dropped and counted",
+        arguments: [
+            (#""2026-03-02T08:59:10Z""#, Optional("2026-03-02T08:59:10Z"), 0),
+            ("1704067200", "2024-01-01T00:00:00Z", 0),
+            ("1704067200000", "2024-01-01T00:00:00Z", 0),
+            (#""1704067200""#, "2024-01-01T00:00:00Z", 0),
+            ("null", nil, 0),
+            (#""never""#, nil, 1),
+            ("1e999", nil, 1),
+            (#""1850-01-01T00:00:00Z""#, nil, 1),
+        ] as [(String, String?, Int)])
     func accountCreated(value: String, expected: String?, bad: Int) throws {
         var parser = JSONLinesParser()
         let line = #"{"ts":1772442904,"account":"t","to":"a@x","account_created":"# + value + "}"
@@ -277,9 +287,11 @@ private func record(ts: String) -> String {
         #expect(parser.jsonCounters.badAccountCreated == bad)
     }
 
-    @Test("Message-ID loses surrounding whitespace and one pair of angle brackets", arguments: [
-        ("<a@b>", "a@b"), ("a@b", "a@b"), (" <a@b> ", "a@b"), ("<<a@b>>", "<a@b>"), ("<a@b", "<a@b"),
-    ])
+    @Test(
+        "Message-ID loses surrounding whitespace and one pair of angle brackets",
+        arguments: [
+            ("<a@b>", "a@b"), ("a@b", "a@b"), (" <a@b> ", "a@b"), ("<<a@b>>", "<a@b>"), ("<a@b", "<a@b"),
+        ])
     func messageID(raw: String, expected: String) throws {
         let line = #"{"ts":1772442904,"account":"t","to":"a@x","message_id":""# + raw + #""}"#
         #expect(try #require(parse(line).1.first).messageID == expected)
@@ -311,13 +323,15 @@ private func record(ts: String) -> String {
         #expect(e.host == nil && e.status == .accepted && e.accountCreated == nil)
     }
 
-    @Test("Dotted config paths split on dots; the empty string is an unmapped field", arguments: [
-        ("mail.commonHeaders.subject", ["mail", "commonHeaders", "subject"]),
-        ("ts", ["ts"]),
-        ("mail.tags.account.0", ["mail", "tags", "account", "0"]),
-        ("a..b", ["a", "", "b"]),
-        ("", []),
-    ])
+    @Test(
+        "Dotted config paths split on dots; the empty string is an unmapped field",
+        arguments: [
+            ("mail.commonHeaders.subject", ["mail", "commonHeaders", "subject"]),
+            ("ts", ["ts"]),
+            ("mail.tags.account.0", ["mail", "tags", "account", "0"]),
+            ("a..b", ["a", "", "b"]),
+            ("", []),
+        ])
     func dottedPaths(dotted: String, expected: [String]) {
         #expect(JSONFieldMapping.path(dotted) == expected)
     }
@@ -347,10 +361,12 @@ private func record(ts: String) -> String {
 
     @Test("Strings with \\u0000, lone surrogates and invalid UTF-8 are kept, repaired")
     func strangeStrings() throws {
-        let e = try #require(parse(#"{"ts":1772442904,"to":"a@x","account":"t\u0000x","subject":"\ud800 and \udfff"}"#).1.first)
+        let e = try #require(
+            parse(#"{"ts":1772442904,"to":"a@x","account":"t\u0000x","subject":"\ud800 and \udfff"}"#).1.first)
         #expect(e.account == "t\u{0}x")
         #expect(e.subject == "\u{FFFD} and \u{FFFD}")
-        let bytes = Array(#"{"ts":1772442904,"to":"a@x","account":"t","subject":"bad "#.utf8) + [0xC3, 0x28, 0xFF]
+        let bytes =
+            Array(#"{"ts":1772442904,"to":"a@x","account":"t","subject":"bad "#.utf8) + [0xC3, 0x28, 0xFF]
             + Array(#" end"}"#.utf8)
         var parser = JSONLinesParser()
         let (outcome, events) = parse(bytes, &parser)
@@ -361,15 +377,18 @@ private func record(ts: String) -> String {
     @Test("A 1 MB subject is carried through")
     func megabyteSubject() throws {
         let subject = String(repeating: "Hello ", count: 174_763)
-        let e = try #require(parse(#"{"ts":1772442904,"to":"a@x","account":"t","subject":""# + subject + #""}"#).1.first)
+        let e = try #require(
+            parse(#"{"ts":1772442904,"to":"a@x","account":"t","subject":""# + subject + #""}"#).1.first)
         #expect(e.subject == subject)
     }
 
-    @Test("Whitespace variants around tokens and a trailing CR", arguments: [
-        " {\"ts\" : 1772442904 , \"to\" : [ \"a@x\" ] , \"account\" : \"t\" } ",
-        "\t{\t\"ts\"\t:\t1772442904,\"to\":\"a@x\",\"account\":\"t\"}\r",
-        "{\r\n\"ts\":1772442904,\n\"to\":\"a@x\",\n\"account\":\"t\"\n}",
-    ])
+    @Test(
+        "Whitespace variants around tokens and a trailing CR",
+        arguments: [
+            " {\"ts\" : 1772442904 , \"to\" : [ \"a@x\" ] , \"account\" : \"t\" } ",
+            "\t{\t\"ts\"\t:\t1772442904,\"to\":\"a@x\",\"account\":\"t\"}\r",
+            "{\r\n\"ts\":1772442904,\n\"to\":\"a@x\",\n\"account\":\"t\"\n}",
+        ])
     func whitespace(line: String) {
         let (outcome, events) = parse(line)
         #expect(outcome == .used)

@@ -28,33 +28,37 @@ private func scan(_ text: String, paths: [[String]] = [["a"]], maxDepth: Int = 6
 }
 
 @Suite struct JSONScannerTests {
-    @Test("Valid documents are accepted", arguments: [
-        (#"{}"#, JSONScanner.Outcome.object),
-        (#"  { }  "#, .object),
-        ("\t{\"a\" :\r\n 1 }\r", .object),
-        (#"{"a":[1,-0,0.5,1e5,1E+5,-1.25e-3,true,false,null,"",{},[]]}"#, .object),
-        (#"{"a":{"b":{"c":[[[]]]}}}"#, .object),
-        (#"{"\u00e9\ud83d\ude00":"\"\\\/\b\f\n\r\t"}"#, .object),
-        (#"[]"#, .notObject),
-        (#"[{"a":1}]"#, .notObject),
-        (#""text""#, .notObject),
-        (#"42"#, .notObject),
-        (#"-0.0e-0"#, .notObject),
-        (#"null"#, .notObject),
-        (#"true"#, .notObject),
-    ])
+    @Test(
+        "Valid documents are accepted",
+        arguments: [
+            (#"{}"#, JSONScanner.Outcome.object),
+            (#"  { }  "#, .object),
+            ("\t{\"a\" :\r\n 1 }\r", .object),
+            (#"{"a":[1,-0,0.5,1e5,1E+5,-1.25e-3,true,false,null,"",{},[]]}"#, .object),
+            (#"{"a":{"b":{"c":[[[]]]}}}"#, .object),
+            (#"{"\u00e9\ud83d\ude00":"\"\\\/\b\f\n\r\t"}"#, .object),
+            (#"[]"#, .notObject),
+            (#"[{"a":1}]"#, .notObject),
+            (#""text""#, .notObject),
+            (#"42"#, .notObject),
+            (#"-0.0e-0"#, .notObject),
+            (#"null"#, .notObject),
+            (#"true"#, .notObject),
+        ])
     func valid(text: String, expected: JSONScanner.Outcome) {
         #expect(scan(text).0 == expected)
     }
 
-    @Test("Invalid documents are rejected", arguments: [
-        "", "   ", "{", "}", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{,}", "[1,]", "[,1]", "{\"a\" 1}", "{a:1}",
-        "{'a':1}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":-}", "{\"a\":+1}", "{\"a\":1e}", "{\"a\":1e+}",
-        "{\"a\":0x10}", "{\"a\":NaN}", "{\"a\":Infinity}", "{\"a\":tru}", "{\"a\":nul}", "{\"a\":falsey}",
-        "{\"a\":\"x}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}", "{\"a\":\"\\u12G4\"}", "{\"a\":\"tab\there\"}",
-        "{\"a\":\"nl\nhere\"}", "{} x", "{}{}", "{} ,", "{\"a\":1}}", "[1]]", "{\"a\":[1}", "{\"a\":{]}",
-        "\u{FEFF}{}", "{\"a\":1\u{0}}", "\u{0}", "{\"a\":\"\\",
-    ])
+    @Test(
+        "Invalid documents are rejected",
+        arguments: [
+            "", "   ", "{", "}", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{,}", "[1,]", "[,1]", "{\"a\" 1}", "{a:1}",
+            "{'a':1}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":-}", "{\"a\":+1}", "{\"a\":1e}", "{\"a\":1e+}",
+            "{\"a\":0x10}", "{\"a\":NaN}", "{\"a\":Infinity}", "{\"a\":tru}", "{\"a\":nul}", "{\"a\":falsey}",
+            "{\"a\":\"x}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}", "{\"a\":\"\\u12G4\"}", "{\"a\":\"tab\there\"}",
+            "{\"a\":\"nl\nhere\"}", "{} x", "{}{}", "{} ,", "{\"a\":1}}", "[1]]", "{\"a\":[1}", "{\"a\":{]}",
+            "\u{FEFF}{}", "{\"a\":1\u{0}}", "\u{0}", "{\"a\":\"\\",
+        ])
     func invalid(text: String) {
         #expect(scan(text).0 == .invalid)
     }
@@ -112,15 +116,17 @@ private func scan(_ text: String, paths: [[String]] = [["a"]], maxDepth: Int = 6
         }
     }
 
-    @Test("Repeated keys: the last occurrence wins, including everything below it", arguments: [
-        (#"{"a":"1","a":"2"}"#, ["a"], "2"),
-        (#"{"a":"1","a":null}"#, ["a"], "null:null"),
-        (#"{"m":{"a":"1"},"m":{"b":"2"}}"#, ["m", "a"], nil),
-        (#"{"m":{"a":"1"},"m":{"a":"3"}}"#, ["m", "a"], "3"),
-        (#"{"m":{"a":"1","a":"2"},"x":0}"#, ["m", "a"], "2"),
-        (#"{"a":["x"],"a":"y"}"#, ["a", "0"], nil),
-        (#"{"a":"y","a":["x"]}"#, ["a", "0"], "x"),
-    ] as [(String, [String], String?)])
+    @Test(
+        "Repeated keys: the last occurrence wins, including everything below it",
+        arguments: [
+            (#"{"a":"1","a":"2"}"#, ["a"], "2"),
+            (#"{"a":"1","a":null}"#, ["a"], "null:null"),
+            (#"{"m":{"a":"1"},"m":{"b":"2"}}"#, ["m", "a"], nil),
+            (#"{"m":{"a":"1"},"m":{"a":"3"}}"#, ["m", "a"], "3"),
+            (#"{"m":{"a":"1","a":"2"},"x":0}"#, ["m", "a"], "2"),
+            (#"{"a":["x"],"a":"y"}"#, ["a", "0"], nil),
+            (#"{"a":"y","a":["x"]}"#, ["a", "0"], "x"),
+        ] as [(String, [String], String?)])
     func repeatedKeys(text: String, path: [String], expected: String?) {
         let (outcome, values) = scan(text, paths: [path])
         #expect(outcome == .object)
@@ -140,7 +146,8 @@ private func scan(_ text: String, paths: [[String]] = [["a"]], maxDepth: Int = 6
     @Test("Many repeats of an array key next to a large recorded array stay linear")
     func repeatedArrayKeysAreLinear() {
         let big = "[" + Array(repeating: "1", count: 60_000).joined(separator: ",") + "]"
-        let doc = Array(("{\"s\":" + big + String(repeating: ",\"to\":[\"a\"]", count: 60_000) + ",\"to\":[\"b\"]}").utf8)
+        let doc = Array(
+            ("{\"s\":" + big + String(repeating: ",\"to\":[\"a\"]", count: 60_000) + ",\"to\":[\"b\"]}").utf8)
         var scanner = JSONScanner(paths: [["s"], ["to"]])
         let clock = ContinuousClock()
         let elapsed = clock.measure {
@@ -168,12 +175,14 @@ private func scan(_ text: String, paths: [[String]] = [["a"]], maxDepth: Int = 6
         #expect(values == ["a", #"object:{"s":"a"}"#, "a", nil])
     }
 
-    @Test("Nesting 10,000 deep is reported as too deep, without recursion", arguments: [
-        String(repeating: "[", count: 10_000),
-        String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000),
-        "{\"a\":" + String(repeating: "{\"a\":", count: 10_000) + "1" + String(repeating: "}", count: 10_001),
-        String(repeating: "{\"a\":[", count: 5_000),
-    ])
+    @Test(
+        "Nesting 10,000 deep is reported as too deep, without recursion",
+        arguments: [
+            String(repeating: "[", count: 10_000),
+            String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000),
+            "{\"a\":" + String(repeating: "{\"a\":", count: 10_000) + "1" + String(repeating: "}", count: 10_001),
+            String(repeating: "{\"a\":[", count: 5_000),
+        ])
     func tooDeep(text: String) {
         #expect(scan(text).0 == .tooDeep)
     }
@@ -189,28 +198,32 @@ private func scan(_ text: String, paths: [[String]] = [["a"]], maxDepth: Int = 6
         #expect(scan(nested(4), maxDepth: 3).0 == .tooDeep)
     }
 
-    @Test("String decoding: escapes, NUL, surrogate pairs, lone surrogates", arguments: [
-        (#"{"a":"x\u0000y"}"#, "x\u{0}y"),
-        (#"{"a":"\ud83d\ude00"}"#, "😀"),
-        (#"{"a":"\uD83D\uDE00!"}"#, "😀!"),
-        (#"{"a":"\ud83dx"}"#, "\u{FFFD}x"),
-        (#"{"a":"\ude00"}"#, "\u{FFFD}"),
-        (#"{"a":"\ud83d\u0041"}"#, "\u{FFFD}A"),
-        (#"{"a":"\ud83d\ud83d\ude00"}"#, "\u{FFFD}😀"),
-        (#"{"a":"\u00e9\u4e2d"}"#, "é中"),
-        (#"{"a":"\/\\\"\b\f\n\r\t"}"#, "/\\\"\u{8}\u{C}\n\r\t"),
-        (#"{"a":"plain ascii longer than eight bytes"}"#, "plain ascii longer than eight bytes"),
-        (#"{"a":"éèà raw UTF-8 ✓"}"#, "éèà raw UTF-8 ✓"),
-    ])
+    @Test(
+        "String decoding: escapes, NUL, surrogate pairs, lone surrogates",
+        arguments: [
+            (#"{"a":"x\u0000y"}"#, "x\u{0}y"),
+            (#"{"a":"\ud83d\ude00"}"#, "😀"),
+            (#"{"a":"\uD83D\uDE00!"}"#, "😀!"),
+            (#"{"a":"\ud83dx"}"#, "\u{FFFD}x"),
+            (#"{"a":"\ude00"}"#, "\u{FFFD}"),
+            (#"{"a":"\ud83d\u0041"}"#, "\u{FFFD}A"),
+            (#"{"a":"\ud83d\ud83d\ude00"}"#, "\u{FFFD}😀"),
+            (#"{"a":"\u00e9\u4e2d"}"#, "é中"),
+            (#"{"a":"\/\\\"\b\f\n\r\t"}"#, "/\\\"\u{8}\u{C}\n\r\t"),
+            (#"{"a":"plain ascii longer than eight bytes"}"#, "plain ascii longer than eight bytes"),
+            (#"{"a":"éèà raw UTF-8 ✓"}"#, "éèà raw UTF-8 ✓"),
+        ])
     func stringDecoding(text: String, expected: String) {
         let (outcome, values) = scan(text)
         #expect(outcome == .object)
         #expect(values[0] == expected)
     }
 
-    @Test("Invalid UTF-8 inside a string is valid for the scanner and decodes to U+FFFD", arguments: [
-        [0xFF], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xC0, 0xAF], [0x80, 0x41],
-    ] as [[UInt8]])
+    @Test(
+        "Invalid UTF-8 inside a string is valid for the scanner and decodes to U+FFFD",
+        arguments: [
+            [0xFF], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xC0, 0xAF], [0x80, 0x41],
+        ] as [[UInt8]])
     func invalidUTF8(bad: [UInt8]) {
         let doc = Array(#"{"a":"x"#.utf8) + bad + Array(#"y"}"#.utf8)
         let (outcome, values) = scan(doc, paths: [["a"]])
@@ -223,7 +236,8 @@ private func scan(_ text: String, paths: [[String]] = [["a"]], maxDepth: Int = 6
     func rawControlCharacters() {
         for c in UInt8(0)..<0x20 {
             for pad in 0..<9 {
-                let doc = Array("{\"a\":\"".utf8) + Array(repeating: UInt8(ascii: "x"), count: pad) + [c]
+                let doc =
+                    Array("{\"a\":\"".utf8) + Array(repeating: UInt8(ascii: "x"), count: pad) + [c]
                     + Array("zzzzzzzzzz\"}".utf8)
                 #expect(scan(doc, paths: [["a"]]).0 == .invalid, "byte \(c) after \(pad)")
             }
@@ -253,10 +267,13 @@ private func scan(_ text: String, paths: [[String]] = [["a"]], maxDepth: Int = 6
         #expect(values2[0]?.utf8.count == 786_432)
     }
 
-    @Test("Numbers keep their exact text", arguments: [
-        ("-0", "number:-0"), ("1e999", "number:1e999"), ("123456789012345678901234567890", "number:123456789012345678901234567890"),
-        ("0.000001", "number:0.000001"), ("-1.5E+10", "number:-1.5E+10"),
-    ])
+    @Test(
+        "Numbers keep their exact text",
+        arguments: [
+            ("-0", "number:-0"), ("1e999", "number:1e999"),
+            ("123456789012345678901234567890", "number:123456789012345678901234567890"),
+            ("0.000001", "number:0.000001"), ("-1.5E+10", "number:-1.5E+10"),
+        ])
     func numberText(number: String, expected: String) {
         let (outcome, values) = scan("{\"a\":\(number)}")
         #expect(outcome == .object)
@@ -279,7 +296,9 @@ private struct RandomDocument {
     /// Every path in the document with what is there.
     var leaves: [([String], Leaf)] = []
 
-    private static let keyAlphabet: [String] = ["a", "b", "to", "ts", "0", "1", "é", "中", "😀", " ", "\"", "\\", "/", "\n", "\u{0}", "."]
+    private static let keyAlphabet: [String] = [
+        "a", "b", "to", "ts", "0", "1", "é", "中", "😀", " ", "\"", "\\", "/", "\n", "\u{0}", ".",
+    ]
 
     mutating func string(maxLength: Int) -> String {
         let length = Int.random(in: 0...maxLength, using: &rng)
@@ -444,10 +463,13 @@ private func hasCommaBeforeClose(_ doc: [UInt8]) -> Bool {
             guard String(validating: doc, as: UTF8.self) != nil, !doc.contains(UInt8(ascii: "u")),
                 !doc.contains(0), !hasLargeExponent(doc), !hasCommaBeforeClose(doc)
             else { continue }
-            let foundationValid = (try? JSONSerialization.jsonObject(with: Data(doc), options: [.fragmentsAllowed])) != nil
+            let foundationValid =
+                (try? JSONSerialization.jsonObject(with: Data(doc), options: [.fragmentsAllowed])) != nil
             let scannerValid = outcome == .object || outcome == .notObject
             if foundationValid != scannerValid {
-                disagreements.append("\(outcome) vs Foundation \(foundationValid): \(String(decoding: doc, as: UTF8.self).debugDescription)")
+                disagreements.append(
+                    "\(outcome) vs Foundation \(foundationValid): \(String(decoding: doc, as: UTF8.self).debugDescription)"
+                )
             }
         }
         #expect(disagreements.isEmpty, "\(disagreements.prefix(5))")

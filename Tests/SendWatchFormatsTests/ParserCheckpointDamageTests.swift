@@ -1,8 +1,9 @@
 import Foundation
 import SendWatchCore
-@testable import SendWatchFormats
 import SendWatchTesting
 import Testing
+
+@testable import SendWatchFormats
 
 /// One way to damage a checkpoint, and the words the error must contain (so that the test fails when the
 /// value is rejected for some other reason than the check it is about).

@@ -40,8 +40,9 @@ private let postfixMessage = [
 
 @Suite("Parser checkpoints: named restart scenarios")
 struct ParserCheckpointScenarioTests {
-    @Test("Postfix: a restart after the cleanup header warning, before any delivery, keeps subject and account",
-          arguments: 1...8)
+    @Test(
+        "Postfix: a restart after the cleanup header warning, before any delivery, keeps subject and account",
+        arguments: 1...8)
     func postfixHeaderThenRestart(split: Int) throws {
         let r = try runWithRestart(PostfixFormat.self, postfixMessage, split: split)
         #expect(r.saved.openMessages == 1)
@@ -80,8 +81,9 @@ struct ParserCheckpointScenarioTests {
         }
     }
 
-    @Test("Exim: a restart between <= and Completed keeps the message and its attempted recipients",
-          arguments: 1...5)
+    @Test(
+        "Exim: a restart between <= and Completed keeps the message and its attempted recipients",
+        arguments: 1...5)
     func eximOpenMessage(split: Int) throws {
         let id = "1xXXZj-0000c0-39"
         let t = "2026-11-29 05:35:47"
@@ -113,7 +115,8 @@ struct ParserCheckpointScenarioTests {
             "Nov 29 05:00:09 mx1 postfix/smtp[3]: \(qid): to=<r@x.test>, relay=r[192.0.2.1]:25, delay=1, dsn=2.0.0, status=sent (ok)"
         }
         // A, B, C arrive; A is touched again last, so B is the least recently touched.
-        let lines = arrival("AAAAA1", 1) + arrival("BBBBB2", 2) + arrival("CCCCC3", 3)
+        let lines =
+            arrival("AAAAA1", 1) + arrival("BBBBB2", 2) + arrival("CCCCC3", 3)
             + ["Nov 29 05:00:04 mx1 postfix/cleanup[4]: AAAAA1: message-id=<a@x>"]
             + [delivery("AAAAA1"), delivery("BBBBB2"), delivery("CCCCC3")]
         let r = try runWithRestart(

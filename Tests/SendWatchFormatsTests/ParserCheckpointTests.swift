@@ -114,7 +114,8 @@ enum LogGenerator {
             let sasl = i % 3 == 0 ? ", sasl_method=PLAIN, sasl_username=user\(i % 5)@example.org" : ""
             line(t0, "smtpd[100]", "client=unknown[192.0.2.\(i + 1)]\(sasl)")
             line(t0, "cleanup[101]", "message-id=<m\(i)@example.org>")
-            let trailer = "from unknown[192.0.2.\(i + 1)]; from=<\(sender)> to=<r0@example.net> proto=ESMTP helo=<c.example.org>"
+            let trailer =
+                "from unknown[192.0.2.\(i + 1)]; from=<\(sender)> to=<r0@example.net> proto=ESMTP helo=<c.example.org>"
             line(t0 + 1, "cleanup[101]", "warning: header Subject: Notice \(i % 4) \(trailer)")
             if i % 2 == 0 { line(t0 + 1, "cleanup[101]", "warning: header X-Account-Id: acct-\(i % 7) \(trailer)") }
             let n = 1 + i % 5
@@ -132,8 +133,16 @@ enum LogGenerator {
             if i == 5 {
                 let notice = "4C00005"
                 line(t0 + 50, "bounce[104]", "sender non-delivery notification: \(notice)")
-                timed.append((t0 + 51, "\(stamp(t0 + 51)) mx1 postfix/qmgr[102]: \(notice): from=<>, size=2000, nrcpt=1 (queue active)"))
-                timed.append((t0 + 52, "\(stamp(t0 + 52)) mx1 postfix/local[105]: \(notice): to=<\(sender)>, relay=local, delay=0, dsn=2.0.0, status=sent (delivered)"))
+                timed.append(
+                    (
+                        t0 + 51,
+                        "\(stamp(t0 + 51)) mx1 postfix/qmgr[102]: \(notice): from=<>, size=2000, nrcpt=1 (queue active)"
+                    ))
+                timed.append(
+                    (
+                        t0 + 52,
+                        "\(stamp(t0 + 52)) mx1 postfix/local[105]: \(notice): to=<\(sender)>, relay=local, delay=0, dsn=2.0.0, status=sent (delivered)"
+                    ))
                 timed.append((t0 + 53, "\(stamp(t0 + 53)) mx1 postfix/qmgr[102]: \(notice): removed"))
             }
             // Every ninth message is never removed: it stays open until the end or expires.
@@ -226,10 +235,12 @@ struct ParserCheckpointTests {
         parser.beginInput(yearHint: c.yearHint)
         var result = RunResult()
         for line in lines {
-            parser = try F.makeParser(FormatSettings(configuration: c.configuration), restoring: roundTrip(parser.checkpoint()))
+            parser = try F.makeParser(
+                FormatSettings(configuration: c.configuration), restoring: roundTrip(parser.checkpoint()))
             feed(&parser, line, into: &result)
         }
-        parser = try F.makeParser(FormatSettings(configuration: c.configuration), restoring: roundTrip(parser.checkpoint()))
+        parser = try F.makeParser(
+            FormatSettings(configuration: c.configuration), restoring: roundTrip(parser.checkpoint()))
         parser.finish(into: &result.events)
         #expect(!expected.events.isEmpty)
         #expect(result.firstDifference(from: expected) == nil)
@@ -266,7 +277,8 @@ struct ParserCheckpointTests {
             if k < lines.count { feed(&reference, lines[k], into: &scratch) }
         }
         #expect(
-            mismatches.isEmpty, "\(mismatches.count) split points whose restore differs, first: \(mismatches.prefix(10))")
+            mismatches.isEmpty,
+            "\(mismatches.count) split points whose restore differs, first: \(mismatches.prefix(10))")
         return mostOpen
     }
 
@@ -283,7 +295,8 @@ struct ParserCheckpointTests {
             parser.beginInput(yearHint: c.yearHint)
             var result = RunResult()
             for line in lines[0..<k] { feed(&parser, line, into: &result) }
-            parser = try F.makeParser(FormatSettings(configuration: c.configuration), restoring: roundTrip(parser.checkpoint()))
+            parser = try F.makeParser(
+                FormatSettings(configuration: c.configuration), restoring: roundTrip(parser.checkpoint()))
             for line in lines[k...] { feed(&parser, line, into: &result) }
             parser.finish(into: &result.events)
             #expect(result.firstDifference(from: expected) == nil, "split at line \(k)")
@@ -291,8 +304,9 @@ struct ParserCheckpointTests {
         }
     }
 
-    @Test("Restarting before every line gives the events, outcomes and final counters of one run",
-          arguments: RestartCase.all)
+    @Test(
+        "Restarting before every line gives the events, outcomes and final counters of one run",
+        arguments: RestartCase.all)
     func restartBeforeEveryLine(c: RestartCase) throws {
         switch c.format {
         case .postfix: try Self.restartEveryLine(PostfixFormat.self, c)
@@ -301,8 +315,9 @@ struct ParserCheckpointTests {
         }
     }
 
-    @Test("At every split point the restored parser (empty caches) continues like the running one",
-          arguments: RestartCase.all)
+    @Test(
+        "At every split point the restored parser (empty caches) continues like the running one",
+        arguments: RestartCase.all)
     func everySplitPoint(c: RestartCase) throws {
         switch c.format {
         case .postfix:

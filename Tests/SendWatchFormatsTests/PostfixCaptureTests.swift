@@ -10,7 +10,8 @@ struct PostfixCaptureTests {
     typealias SentRecord = CaptureRecord
 
     static func fixture(_ name: String, _ ext: String) throws -> Data {
-        let url = try #require(Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures/postfix"))
+        let url = try #require(
+            Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures/postfix"))
         return try Data(contentsOf: url)
     }
 

@@ -27,7 +27,8 @@ struct PostfixCountOnlyTests {
     }
 
     private static func expectSameDecisions(
-        _ lines: [[UInt8]], configuration: FormatConfiguration = .init(), sourceLocation: SourceLocation = #_sourceLocation
+        _ lines: [[UInt8]], configuration: FormatConfiguration = .init(),
+        sourceLocation: SourceLocation = #_sourceLocation
     ) {
         let full = run(lines, output: .events, configuration: configuration)
         let counted = run(lines, output: .countOnly, configuration: configuration)
@@ -47,41 +48,57 @@ struct PostfixCountOnlyTests {
         Self.expectSameDecisions(lines, configuration: FormatConfiguration(maxOpenMessages: 3))
     }
 
-    @Test("Field presence decides the same way without the field text", arguments: [
-        // Null sender from pickup: the uid is the local user, so the message is not a notice.
-        ["postfix/pickup[1]: 1A2B3C4D5E: uid=1000 from=<>",
-         "postfix/qmgr[2]: 1A2B3C4D5E: from=<>, size=1, nrcpt=1 (queue active)",
-         "postfix/local[3]: 1A2B3C4D5E: to=<a@b>, relay=local, delay=0, dsn=2.0.0, status=sent (ok)"],
-        // Null sender without client, SASL user or submitter: a notice.
-        ["postfix/cleanup[1]: 1A2B3C4D5F: message-id=<x@y>",
-         "postfix/qmgr[2]: 1A2B3C4D5F: from=<>, size=1, nrcpt=1 (queue active)",
-         "postfix/local[3]: 1A2B3C4D5F: to=<a@b>, relay=local, delay=0, dsn=2.0.0, status=sent (ok)"],
-        // Null sender from a client: not a notice, account "<>" by sender.
-        ["postfix/smtpd[1]: 1A2B3C4D60: client=x[10.0.0.1]",
-         "postfix/qmgr[2]: 1A2B3C4D60: from=<>, size=1, nrcpt=1 (queue active)",
-         "postfix/smtp[3]: 1A2B3C4D60: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=sent (ok)"],
-        // An empty account header value does not count as an account; no other source: unknown queue id.
-        ["postfix/cleanup[1]: 1A2B3C4D61: warning: header X-Account-Id:    from local; from=<u@h> to=<a@b>",
-         "postfix/cleanup[1]: 1A2B3C4D61: warning: header Subject: from local; from=<u@h> to=<a@b>",
-         "postfix/smtp[3]: 1A2B3C4D61: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=sent (ok)",
-         "postfix/smtp[3]: 1A2B3C4D61: to=<c@d>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=deferred (x)"],
-        // Header values (encoded and plain) and a retry of the same recipient.
-        ["postfix/cleanup[1]: 1A2B3C4D62: warning: header X-Account-Id: =?utf-8?q?acct?= from local; from=<u@h> to=<a@b>",
-         "postfix/smtp[3]: 1A2B3C4D62: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=4.0.0, status=deferred (x)",
-         "postfix/smtp[3]: 1A2B3C4D62: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=sent (ok)",
-         "postfix/smtp[3]: 1A2B3C4D62: to=<a@b>, orig_to=<o@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=sent (ok)",
-         "postfix/qmgr[2]: 1A2B3C4D62: removed"],
-        // Content filter re-injection copies presence from the old message; the hop is not a send.
-        ["postfix/smtpd[1]: 1A2B3C4D63: client=x[10.0.0.1], sasl_method=PLAIN, sasl_username=carol@example.org",
-         "postfix/smtpd[7]: 1A2B3C4D64: client=localhost[127.0.0.1], orig_queue_id=1A2B3C4D63, orig_client=x[10.0.0.1]",
-         "postfix/qmgr[2]: 1A2B3C4D64: from=<>, size=1, nrcpt=1 (queue active)",
-         "postfix/smtp[3]: 1A2B3C4D63: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=sent (ok)",
-         "postfix/smtp[3]: 1A2B3C4D64: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=sent (ok)"],
-        // A qmgr expiry note for a known message sets a missing sender.
-        ["postfix/cleanup[1]: 1A2B3C4D65: message-id=<x@y>",
-         "postfix/qmgr[2]: 1A2B3C4D65: from=<s@h>, status=expired, returned to sender",
-         "postfix/smtp[3]: 1A2B3C4D65: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=bounced (x)"],
-    ])
+    @Test(
+        "Field presence decides the same way without the field text",
+        arguments: [
+            // Null sender from pickup: the uid is the local user, so the message is not a notice.
+            [
+                "postfix/pickup[1]: 1A2B3C4D5E: uid=1000 from=<>",
+                "postfix/qmgr[2]: 1A2B3C4D5E: from=<>, size=1, nrcpt=1 (queue active)",
+                "postfix/local[3]: 1A2B3C4D5E: to=<a@b>, relay=local, delay=0, dsn=2.0.0, status=sent (ok)",
+            ],
+            // Null sender without client, SASL user or submitter: a notice.
+            [
+                "postfix/cleanup[1]: 1A2B3C4D5F: message-id=<x@y>",
+                "postfix/qmgr[2]: 1A2B3C4D5F: from=<>, size=1, nrcpt=1 (queue active)",
+                "postfix/local[3]: 1A2B3C4D5F: to=<a@b>, relay=local, delay=0, dsn=2.0.0, status=sent (ok)",
+            ],
+            // Null sender from a client: not a notice, account "<>" by sender.
+            [
+                "postfix/smtpd[1]: 1A2B3C4D60: client=x[10.0.0.1]",
+                "postfix/qmgr[2]: 1A2B3C4D60: from=<>, size=1, nrcpt=1 (queue active)",
+                "postfix/smtp[3]: 1A2B3C4D60: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=sent (ok)",
+            ],
+            // An empty account header value does not count as an account; no other source: unknown queue id.
+            [
+                "postfix/cleanup[1]: 1A2B3C4D61: warning: header X-Account-Id:    from local; from=<u@h> to=<a@b>",
+                "postfix/cleanup[1]: 1A2B3C4D61: warning: header Subject: from local; from=<u@h> to=<a@b>",
+                "postfix/smtp[3]: 1A2B3C4D61: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=sent (ok)",
+                "postfix/smtp[3]: 1A2B3C4D61: to=<c@d>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=deferred (x)",
+            ],
+            // Header values (encoded and plain) and a retry of the same recipient.
+            [
+                "postfix/cleanup[1]: 1A2B3C4D62: warning: header X-Account-Id: =?utf-8?q?acct?= from local; from=<u@h> to=<a@b>",
+                "postfix/smtp[3]: 1A2B3C4D62: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=4.0.0, status=deferred (x)",
+                "postfix/smtp[3]: 1A2B3C4D62: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=sent (ok)",
+                "postfix/smtp[3]: 1A2B3C4D62: to=<a@b>, orig_to=<o@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=sent (ok)",
+                "postfix/qmgr[2]: 1A2B3C4D62: removed",
+            ],
+            // Content filter re-injection copies presence from the old message; the hop is not a send.
+            [
+                "postfix/smtpd[1]: 1A2B3C4D63: client=x[10.0.0.1], sasl_method=PLAIN, sasl_username=carol@example.org",
+                "postfix/smtpd[7]: 1A2B3C4D64: client=localhost[127.0.0.1], orig_queue_id=1A2B3C4D63, orig_client=x[10.0.0.1]",
+                "postfix/qmgr[2]: 1A2B3C4D64: from=<>, size=1, nrcpt=1 (queue active)",
+                "postfix/smtp[3]: 1A2B3C4D63: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=sent (ok)",
+                "postfix/smtp[3]: 1A2B3C4D64: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=sent (ok)",
+            ],
+            // A qmgr expiry note for a known message sets a missing sender.
+            [
+                "postfix/cleanup[1]: 1A2B3C4D65: message-id=<x@y>",
+                "postfix/qmgr[2]: 1A2B3C4D65: from=<s@h>, status=expired, returned to sender",
+                "postfix/smtp[3]: 1A2B3C4D65: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=bounced (x)",
+            ],
+        ])
     func presence(lines: [String]) {
         Self.expectSameDecisions(lines.map { Array("\(Self.h) \($0)".utf8) })
     }

@@ -1,6 +1,7 @@
 import SendWatchCore
-@testable import SendWatchFormats
 import Testing
+
+@testable import SendWatchFormats
 
 @Suite("Postfix line readers")
 struct PostfixLineTests {

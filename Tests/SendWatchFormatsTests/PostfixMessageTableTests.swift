@@ -1,6 +1,7 @@
 import SendWatchCore
-@testable import SendWatchFormats
 import Testing
+
+@testable import SendWatchFormats
 
 @Suite("Postfix message table")
 struct PostfixMessageTableTests {
@@ -8,7 +9,9 @@ struct PostfixMessageTableTests {
         Array(text.utf8).withUnsafeBytes { PostfixQueueID($0, 0..<$0.count) }
     }
 
-    @Test("Queue ids compare and print by their bytes", arguments: ["ABCDE", "0123456789AB", "4Q3wXz1bcdfghjklmnpq", String(repeating: "Z", count: 24)])
+    @Test(
+        "Queue ids compare and print by their bytes",
+        arguments: ["ABCDE", "0123456789AB", "4Q3wXz1bcdfghjklmnpq", String(repeating: "Z", count: 24)])
     func queueIDRoundTrip(_ text: String) {
         // In a longer buffer (the masked-load path) and alone (the copy path).
         let padded = Array((text + ": removed and more bytes after the id").utf8)

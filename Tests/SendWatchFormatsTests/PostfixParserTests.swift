@@ -49,20 +49,38 @@ struct PostfixParserTests {
             ("\(h) dovecot[9]: imap-login: Login: user=<a>", LineOutcome.ignored),
             ("\(h) CRON[9]: (root) CMD (postfix check)", .ignored),
             ("\(h) postfix/smtpd[1]: connect from unknown[127.0.0.11]", .ignored),
-            ("\(h) postfix/smtpd[1]: disconnect from unknown[127.0.0.11] ehlo=1 auth=1 mail=1 rcpt=2 data=1 quit=1 commands=7", .ignored),
-            ("\(h) postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[127.0.0.60]: 554 5.7.1 <ulla@post.test>: Relay access denied; from=<spammer@bad.example> to=<ulla@post.test> proto=ESMTP helo=<bad>", .ignored),
-            ("\(h) postfix/smtpd[1]: warning: unknown[127.0.0.50]: SASL PLAIN authentication failed: authentication failure, sasl_username=alice@example.net", .ignored),
+            (
+                "\(h) postfix/smtpd[1]: disconnect from unknown[127.0.0.11] ehlo=1 auth=1 mail=1 rcpt=2 data=1 quit=1 commands=7",
+                .ignored
+            ),
+            (
+                "\(h) postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[127.0.0.60]: 554 5.7.1 <ulla@post.test>: Relay access denied; from=<spammer@bad.example> to=<ulla@post.test> proto=ESMTP helo=<bad>",
+                .ignored
+            ),
+            (
+                "\(h) postfix/smtpd[1]: warning: unknown[127.0.0.50]: SASL PLAIN authentication failed: authentication failure, sasl_username=alice@example.net",
+                .ignored
+            ),
             ("\(h) postfix/smtpd[1]: warning: SASL authentication failure: Password verification failed", .ignored),
-            ("\(h) postfix/anvil[4]: statistics: max connection rate 1/60s for (smtp:127.0.0.11) at Nov 29 05:29:42", .ignored),
+            (
+                "\(h) postfix/anvil[4]: statistics: max connection rate 1/60s for (smtp:127.0.0.11) at Nov 29 05:29:42",
+                .ignored
+            ),
             ("\(h) postfix/scache[5]: statistics: start interval Nov 29 05:29:42", .ignored),
             ("\(h) postfix/master[6]: daemon started -- version 3.7.11, configuration /etc/postfix", .ignored),
             ("\(h) postfix/postfix-script[7]: starting the Postfix mail system", .ignored),
             ("\(h) postfix/postsuper[8]: Deleted: 1 message", .ignored),
-            ("\(h) postfix/smtpd[1]: Anonymous TLS connection established from unknown[127.0.0.11]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)", .ignored),
+            (
+                "\(h) postfix/smtpd[1]: Anonymous TLS connection established from unknown[127.0.0.11]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+                .ignored
+            ),
             ("\(h) postfix/smtp[3]: connect to 127.0.0.1[127.0.0.1]:2599: Connection refused", .ignored),
             ("\(h) postfix/cleanup[3]: warning: 9BECF3F19D: sender_canonical_maps map lookup problem", .ignored),
             ("\(h) postfix/qmgr[2]: ED06590130AA1C9D6D862: skipped, still being delivered", .ignored),
-            ("\(h) postfix/smtp[3]: \(qid): host mx[192.0.2.1] said: 451 try later (in reply to RCPT TO command)", .ignored),
+            (
+                "\(h) postfix/smtp[3]: \(qid): host mx[192.0.2.1] said: 451 try later (in reply to RCPT TO command)",
+                .ignored
+            ),
             // Lines about an unknown message that would only end or drop it.
             ("\(h) postfix/qmgr[2]: \(qid): removed", .ignored),
             ("\(h) postfix/qmgr[2]: \(qid): from=<a@b>, status=expired, returned to sender", .ignored),
@@ -104,7 +122,10 @@ struct PostfixParserTests {
     @Test("Without a year hint classic timestamps are rejected, RFC 3339 ones are not")
     func noYearHint() {
         let (_, outcomes, _) = run(
-            ["\(h) postfix/smtpd[1]: connect from x[1.2.3.4]", "2026-11-29T05:31:11.903175+00:00 vm postfix/smtpd[1]: connect from x[1.2.3.4]"],
+            [
+                "\(h) postfix/smtpd[1]: connect from x[1.2.3.4]",
+                "2026-11-29T05:31:11.903175+00:00 vm postfix/smtpd[1]: connect from x[1.2.3.4]",
+            ],
             hint: .none)
         #expect(outcomes == [.rejected(.badTimestamp), .ignored])
     }
@@ -163,15 +184,51 @@ struct PostfixParserTests {
     @Test(
         "postfix-grok-patterns delivery lines",
         arguments: [
-            ("local", "2A22C263F6: to=user@hostname.example.com, orig_to=root@localhost, relay=local, delay=0.07, delays=0.04/0/0/0.03, dsn=2.0.0, status=sent (delivered to command: procmail -a \"$EXTENSION\")", "root@localhost", DeliveryStatus.sent),
-            ("local", "892A0205B6: to=ghdsgfhdslfh@localhost, relay=local, delay=0.05, delays=0.02/0/0/0.02, dsn=5.1.1, status=bounced (unknown user: \"ghdsgfhdslfh\")", "ghdsgfhdslfh@localhost", .bounced),
-            ("pipe", "0F5383D: to=<tom@example.com>, relay=dovecot, delay=4.3, delays=4.1/0.01/0/0.15, dsn=2.0.0, status=sent (delivered via dovecot service)", "tom@example.com", .sent),
-            ("pipe", "153053D: to=<tom@example.com>, orig_to=<admin@example.com>, relay=dovecot, delay=3.4, delays=3.3/0.03/0/0.12, dsn=2.0.0, status=sent (delivered via dovecot service)", "admin@example.com", .sent),
-            ("pipe", "95ECE24E0: to=<tom@example.com>, relay=dovecot, delay=0.12, delays=0.03/0/0/0.08, dsn=5.4.6, status=bounced (mail forwarding loop for tom@example.com)", "tom@example.com", .bounced),
-            ("virtual", "B657F2DB195D: to=<postmaster@example.com>, relay=virtual, delay=0.52, delays=0.51/0.01/0/0, dsn=2.0.0, status=sent (delivered to maildir)", "postmaster@example.com", .sent),
-            ("lmtp", "7EE668039: to=<admin@example.com>, relay=127.0.0.1[127.0.0.1]:2525, delay=3.6, delays=0.2/0.02/0.04/3.3, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 153053D)", "admin@example.com", .sent),
-            ("error", "2DC5552A34: to=<user@yahoo.com>, relay=none, delay=63495, delays=63350/144/0/0, dsn=4.4.2, status=deferred (delivery temporarily suspended: lost connection with mta7.am0.yahoodns.net[98.136.216.22] while sending RCPT TO)", "user@yahoo.com", .deferred),
-            ("discard", "25F2E5E061: to=<george.desantis@test.example.com>, relay=none, delay=0.05, delays=0.05/0/0/0, dsn=2.0.0, status=sent (test.example.com)", "george.desantis@test.example.com", .discarded),
+            (
+                "local",
+                "2A22C263F6: to=user@hostname.example.com, orig_to=root@localhost, relay=local, delay=0.07, delays=0.04/0/0/0.03, dsn=2.0.0, status=sent (delivered to command: procmail -a \"$EXTENSION\")",
+                "root@localhost", DeliveryStatus.sent
+            ),
+            (
+                "local",
+                "892A0205B6: to=ghdsgfhdslfh@localhost, relay=local, delay=0.05, delays=0.02/0/0/0.02, dsn=5.1.1, status=bounced (unknown user: \"ghdsgfhdslfh\")",
+                "ghdsgfhdslfh@localhost", .bounced
+            ),
+            (
+                "pipe",
+                "0F5383D: to=<tom@example.com>, relay=dovecot, delay=4.3, delays=4.1/0.01/0/0.15, dsn=2.0.0, status=sent (delivered via dovecot service)",
+                "tom@example.com", .sent
+            ),
+            (
+                "pipe",
+                "153053D: to=<tom@example.com>, orig_to=<admin@example.com>, relay=dovecot, delay=3.4, delays=3.3/0.03/0/0.12, dsn=2.0.0, status=sent (delivered via dovecot service)",
+                "admin@example.com", .sent
+            ),
+            (
+                "pipe",
+                "95ECE24E0: to=<tom@example.com>, relay=dovecot, delay=0.12, delays=0.03/0/0/0.08, dsn=5.4.6, status=bounced (mail forwarding loop for tom@example.com)",
+                "tom@example.com", .bounced
+            ),
+            (
+                "virtual",
+                "B657F2DB195D: to=<postmaster@example.com>, relay=virtual, delay=0.52, delays=0.51/0.01/0/0, dsn=2.0.0, status=sent (delivered to maildir)",
+                "postmaster@example.com", .sent
+            ),
+            (
+                "lmtp",
+                "7EE668039: to=<admin@example.com>, relay=127.0.0.1[127.0.0.1]:2525, delay=3.6, delays=0.2/0.02/0.04/3.3, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 153053D)",
+                "admin@example.com", .sent
+            ),
+            (
+                "error",
+                "2DC5552A34: to=<user@yahoo.com>, relay=none, delay=63495, delays=63350/144/0/0, dsn=4.4.2, status=deferred (delivery temporarily suspended: lost connection with mta7.am0.yahoodns.net[98.136.216.22] while sending RCPT TO)",
+                "user@yahoo.com", .deferred
+            ),
+            (
+                "discard",
+                "25F2E5E061: to=<george.desantis@test.example.com>, relay=none, delay=0.05, delays=0.05/0/0/0, dsn=2.0.0, status=sent (test.example.com)",
+                "george.desantis@test.example.com", .discarded
+            ),
         ])
     func grokDeliveries(daemon: String, data: String, recipient: String, status: DeliveryStatus) throws {
         let id = String(data.prefix { $0 != ":" })
@@ -209,7 +266,10 @@ struct PostfixParserTests {
             delivery("4104E3D"), delivery("ADD961003206D"),
         ])
         #expect(c.outcomes.allSatisfy { $0 == .used })
-        #expect(c.events.map(\.messageID) == [nil, "=?UTF-8?B?PDE5?=? =?UTF-8?B?MTIyMDExMjkxNjYxMUBDbGllbnQtMDQ1LnJ1YmluZXR0ZXJpZS5sb2NhbD4=?="])
+        #expect(
+            c.events.map(\.messageID) == [
+                nil, "=?UTF-8?B?PDE5?=? =?UTF-8?B?MTIyMDExMjkxNjYxMUBDbGllbnQtMDQ1LnJ1YmluZXR0ZXJpZS5sb2NhbD4=?=",
+            ])
         // bounce_0001..0004: every kind of notice marks the new queue id.
         let b = run([
             "\(h) postfix/bounce[4]: 17CCA8044: sender non-delivery notification: ADD2F8052",
@@ -248,12 +308,14 @@ struct PostfixParserTests {
         ])
         #expect(w.outcomes == [.used, .ignored])
         let ws = run(
-                [
-                    "\(h) postfix/cleanup[3]: D8B07E3DB6: warning: header Subject: https://drive.google.com/file/d/0B8wxcvprDYVdlVsdf1kzOVkdisarmed/view?usp=sharing from o1678917x173.outbound-mail.sendgrid.net[167.89.17.173]; from=<bounces+2320708-7653-frank.test=hsdjasdd.co.uk@sendgrid.net> to=<frank.test@hsdjasdd.co.uk> proto=ESMTP helo=<o1678917x173.outbound-mail.sendgrid.net>",
-                    "\(h) postfix/qmgr[2]: D8B07E3DB6: from=<bounces+2320708-7653-frank.test=hsdjasdd.co.uk@sendgrid.net>, size=1, nrcpt=1 (queue active)",
-                    delivery("D8B07E3DB6"),
-                ])
-        #expect(ws.events.first?.subject == "https://drive.google.com/file/d/0B8wxcvprDYVdlVsdf1kzOVkdisarmed/view?usp=sharing")
+            [
+                "\(h) postfix/cleanup[3]: D8B07E3DB6: warning: header Subject: https://drive.google.com/file/d/0B8wxcvprDYVdlVsdf1kzOVkdisarmed/view?usp=sharing from o1678917x173.outbound-mail.sendgrid.net[167.89.17.173]; from=<bounces+2320708-7653-frank.test=hsdjasdd.co.uk@sendgrid.net> to=<frank.test@hsdjasdd.co.uk> proto=ESMTP helo=<o1678917x173.outbound-mail.sendgrid.net>",
+                "\(h) postfix/qmgr[2]: D8B07E3DB6: from=<bounces+2320708-7653-frank.test=hsdjasdd.co.uk@sendgrid.net>, size=1, nrcpt=1 (queue active)",
+                delivery("D8B07E3DB6"),
+            ])
+        #expect(
+            ws.events.first?.subject
+                == "https://drive.google.com/file/d/0B8wxcvprDYVdlVsdf1kzOVkdisarmed/view?usp=sharing")
     }
 
     // MARK: Header lines
@@ -261,29 +323,68 @@ struct PostfixParserTests {
     @Test(
         "Subject extraction from header_checks lines",
         arguments: [
-            ("Subject: Invoice INV-2026-0042 for November from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>", "Invoice INV-2026-0042 for November"),
+            (
+                "Subject: Invoice INV-2026-0042 for November from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>",
+                "Invoice INV-2026-0042 for November"
+            ),
             // ` from ` inside the subject.
-            ("Subject: Photos from the weekend from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>", "Photos from the weekend"),
+            (
+                "Subject: Photos from the weekend from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>",
+                "Photos from the weekend"
+            ),
             // The real capture's parser-confusion subject (folding shown as `?`).
-            ("Subject: Weekly digest; from=<spoof@evil.test> to=<victim@example.com>? proto=ESMTP helo=<x> from unknown[127.0.0.11]; from=<alice@example.net> to=<zoe@mailbox.test> proto=ESMTP helo=<alice-laptop.example.net>", "Weekly digest; from=<spoof@evil.test> to=<victim@example.com>? proto=ESMTP helo=<x>"),
+            (
+                "Subject: Weekly digest; from=<spoof@evil.test> to=<victim@example.com>? proto=ESMTP helo=<x> from unknown[127.0.0.11]; from=<alice@example.net> to=<zoe@mailbox.test> proto=ESMTP helo=<alice-laptop.example.net>",
+                "Weekly digest; from=<spoof@evil.test> to=<victim@example.com>? proto=ESMTP helo=<x>"
+            ),
             // A whole fake separator inside the subject: the last one wins.
-            ("Subject: hi from evil[10.0.0.1]; from=<x@y> to=<z@w> proto=ESMTP helo=<q> from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>", "hi from evil[10.0.0.1]; from=<x@y> to=<z@w> proto=ESMTP helo=<q>"),
-            ("Subject: fake from local; from=<root> real from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>", "fake from local; from=<root> real"),
+            (
+                "Subject: hi from evil[10.0.0.1]; from=<x@y> to=<z@w> proto=ESMTP helo=<q> from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>",
+                "hi from evil[10.0.0.1]; from=<x@y> to=<z@w> proto=ESMTP helo=<q>"
+            ),
+            (
+                "Subject: fake from local; from=<root> real from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>",
+                "fake from local; from=<root> real"
+            ),
             // A queue-id look-alike in the subject.
-            ("Subject: 05E63FA1A2: to=<x@y>, status=sent from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>", "05E63FA1A2: to=<x@y>, status=sent"),
+            (
+                "Subject: 05E63FA1A2: to=<x@y>, status=sent from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>",
+                "05E63FA1A2: to=<x@y>, status=sent"
+            ),
             // Empty subject, and leading/trailing blanks.
             ("Subject: from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>", ""),
-            ("Subject:    leading and trailing spaces    from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>", "leading and trailing spaces   "),
+            (
+                "Subject:    leading and trailing spaces    from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>",
+                "leading and trailing spaces   "
+            ),
             // Local submission.
-            ("Subject: Cron <root@mx1> /usr/local/bin/backup.sh --nightly (run 1) from local; from=<root@mx1.example.test> to=<root@mx1.example.test>", "Cron <root@mx1> /usr/local/bin/backup.sh --nightly (run 1)"),
+            (
+                "Subject: Cron <root@mx1> /usr/local/bin/backup.sh --nightly (run 1) from local; from=<root@mx1.example.test> to=<root@mx1.example.test>",
+                "Cron <root@mx1> /usr/local/bin/backup.sh --nightly (run 1)"
+            ),
             // 8-bit UTF-8 and encoded words.
-            ("Subject: Raw UTF-8 subject: naïve café – 日本 from unknown[127.0.0.12]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>", "Raw UTF-8 subject: naïve café – 日本"),
-            ("Subject: Your receipt from =?utf-8?q?Caf=C3=A9?= Luna from unknown[127.0.0.20]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>", "Your receipt from Café Luna"),
-            ("SUBJECT: =?utf-8?b?8J+TpvCfmprwn5Ko?= from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>", "📦🚚💨"),
+            (
+                "Subject: Raw UTF-8 subject: naïve café – 日本 from unknown[127.0.0.12]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>",
+                "Raw UTF-8 subject: naïve café – 日本"
+            ),
+            (
+                "Subject: Your receipt from =?utf-8?q?Caf=C3=A9?= Luna from unknown[127.0.0.20]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>",
+                "Your receipt from Café Luna"
+            ),
+            (
+                "SUBJECT: =?utf-8?b?8J+TpvCfmprwn5Ko?= from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>",
+                "📦🚚💨"
+            ),
             // IPv6 client and a HELO that imitates the separator beyond the 200-byte bound.
-            ("Subject: v6 from mail.example[2001:db8::1]; from=<a@b> to=<c@d> proto=ESMTP helo=<" + String(repeating: "x", count: 200) + " from evil[1.2.3.4]; from=<x>", "v6"),
+            (
+                "Subject: v6 from mail.example[2001:db8::1]; from=<a@b> to=<c@d> proto=ESMTP helo=<"
+                    + String(repeating: "x", count: 200) + " from evil[1.2.3.4]; from=<x>", "v6"
+            ),
             // A WARN action text after the HELO.
-            ("subject: lower-case name from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>: some warning text", "lower-case name"),
+            (
+                "subject: lower-case name from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>: some warning text",
+                "lower-case name"
+            ),
         ])
     func subjects(header: String, expected: String) throws {
         let (events, outcomes, _) = run(
@@ -346,26 +447,34 @@ struct PostfixParserTests {
         "Account resolution order",
         arguments: [
             // (lines before the delivery, account, source)
-            ([
-                "\(h) postfix/smtpd[1]: \(qid): client=unknown[127.0.0.11], sasl_method=LOGIN, sasl_username=dave@example.org",
-                "\(h) postfix/qmgr[2]: \(qid): from=<bounces+x@app.example>, size=1, nrcpt=1 (queue active)",
-            ], "dave@example.org", AccountSource.authenticated),
-            ([
-                "\(h) postfix/smtpd[1]: \(qid): client=unknown[127.0.0.1]",
-                "\(h) postfix/qmgr[2]: \(qid): from=<legacy-app@example.net>, size=1, nrcpt=1 (queue active)",
-            ], "legacy-app@example.net", .sender),
-            ([
-                "\(h) postfix/pickup[1]: \(qid): uid=33 from=<www-data@mx1.example.test>",
-                "\(h) postfix/qmgr[2]: \(qid): from=<www-data@mx1.example.test>, size=1, nrcpt=1 (queue active)",
-            ], "www-data@mx1.example.test", .localUser),
+            (
+                [
+                    "\(h) postfix/smtpd[1]: \(qid): client=unknown[127.0.0.11], sasl_method=LOGIN, sasl_username=dave@example.org",
+                    "\(h) postfix/qmgr[2]: \(qid): from=<bounces+x@app.example>, size=1, nrcpt=1 (queue active)",
+                ], "dave@example.org", AccountSource.authenticated
+            ),
+            (
+                [
+                    "\(h) postfix/smtpd[1]: \(qid): client=unknown[127.0.0.1]",
+                    "\(h) postfix/qmgr[2]: \(qid): from=<legacy-app@example.net>, size=1, nrcpt=1 (queue active)",
+                ], "legacy-app@example.net", .sender
+            ),
+            (
+                [
+                    "\(h) postfix/pickup[1]: \(qid): uid=33 from=<www-data@mx1.example.test>",
+                    "\(h) postfix/qmgr[2]: \(qid): from=<www-data@mx1.example.test>, size=1, nrcpt=1 (queue active)",
+                ], "www-data@mx1.example.test", .localUser
+            ),
             (["\(h) postfix/pickup[1]: \(qid): uid=0 from=<>"], "uid=0", .localUser),
             // Log started mid-message: only the qmgr line is known.
             (["\(h) postfix/qmgr[2]: \(qid): from=<x@y>, size=1, nrcpt=1 (queue active)"], "x@y", .sender),
             // A null-sender message from a client is not this server's notice.
-            ([
-                "\(h) postfix/smtpd[1]: \(qid): client=mx.remote[192.0.2.7]",
-                "\(h) postfix/qmgr[2]: \(qid): from=<>, size=1, nrcpt=1 (queue active)",
-            ], "<>", .sender),
+            (
+                [
+                    "\(h) postfix/smtpd[1]: \(qid): client=mx.remote[192.0.2.7]",
+                    "\(h) postfix/qmgr[2]: \(qid): from=<>, size=1, nrcpt=1 (queue active)",
+                ], "<>", .sender
+            ),
         ])
     func accountResolution(lines: [String], account: String, source: AccountSource) throws {
         let (events, outcomes, parser) = run(lines + [delivery()])
@@ -513,11 +622,15 @@ struct PostfixParserTests {
         #expect(e.time == EventTime(microseconds: 1_795_930_273_964_711))
     }
 
-    @Test("Queue id shapes", arguments: [
-        ("92081FA1B1", true), ("0F5383D", true), ("ED06590130AA1C9D6D862", true), ("4jcbNd6rkhz7hqW", true),
-        ("4jcbNf1QwPz7hqX", true), ("NOQUEUE", false), ("warning", false), ("statistics", false),
-        ("ABC", false), ("4jcbNd6rkh7hqW", false) /* long without z */, ("abcdefzhijk", false) /* vowels */,
-    ])
+    @Test(
+        "Queue id shapes",
+        arguments: [
+            ("92081FA1B1", true), ("0F5383D", true), ("ED06590130AA1C9D6D862", true), ("4jcbNd6rkhz7hqW", true),
+            ("4jcbNf1QwPz7hqX", true), ("NOQUEUE", false), ("warning", false), ("statistics", false),
+            ("ABC", false),
+            ("4jcbNd6rkh7hqW", false),  // long, without z
+            ("abcdefzhijk", false),  // vowels
+        ])
     func queueIDShapes(id: String, valid: Bool) {
         let (_, outcomes, _) = run(["\(h) postfix/qmgr[2]: \(id): from=<a@b>, size=1, nrcpt=1 (queue active)"])
         #expect(outcomes == [valid ? .used : .ignored])
@@ -588,20 +701,23 @@ struct PostfixParserTests {
         #expect(events.count == 1)
     }
 
-    @Test("Hostile lines never crash", arguments: [
-        "\(h) postfix/cleanup[3]: \(qid): warning: header Subject: " + String(repeating: " from x[1]; from=<", count: 2000),
-        "\(h) postfix/cleanup[3]: \(qid): warning: header Subject: " + String(repeating: "=?utf-8?q?", count: 3000),
-        "\(h) postfix/smtp[3]: \(qid): to=<" + String(repeating: ">", count: 5000),
-        "\(h) postfix/smtpd[1]: \(qid): client=" + String(repeating: "[", count: 5000),
-        "\(h) postfix/bounce[4]: \(qid): sender non-delivery notification: ",
-        "\(h) postfix/qmgr[2]: \(qid): from=<",
-        "\(h) postfix/qmgr[2]: \(qid): ",
-        "\(h) postfix/: \(qid): to=<a>, status=sent",
-        "\(h) /smtp[3]: \(qid): to=<a>, status=sent",
-        "\(h) postfix/smtp[3]: \(qid): to=",
-        "\(h) postfix/smtp[3]: \(qid): to=<a>, orig_to=",
-        "\(h) postfix/smtp[3]: \(qid): to=<a>, status=",
-    ])
+    @Test(
+        "Hostile lines never crash",
+        arguments: [
+            "\(h) postfix/cleanup[3]: \(qid): warning: header Subject: "
+                + String(repeating: " from x[1]; from=<", count: 2000),
+            "\(h) postfix/cleanup[3]: \(qid): warning: header Subject: " + String(repeating: "=?utf-8?q?", count: 3000),
+            "\(h) postfix/smtp[3]: \(qid): to=<" + String(repeating: ">", count: 5000),
+            "\(h) postfix/smtpd[1]: \(qid): client=" + String(repeating: "[", count: 5000),
+            "\(h) postfix/bounce[4]: \(qid): sender non-delivery notification: ",
+            "\(h) postfix/qmgr[2]: \(qid): from=<",
+            "\(h) postfix/qmgr[2]: \(qid): ",
+            "\(h) postfix/: \(qid): to=<a>, status=sent",
+            "\(h) /smtp[3]: \(qid): to=<a>, status=sent",
+            "\(h) postfix/smtp[3]: \(qid): to=",
+            "\(h) postfix/smtp[3]: \(qid): to=<a>, orig_to=",
+            "\(h) postfix/smtp[3]: \(qid): to=<a>, status=",
+        ])
     func hostile(line: String) {
         let (_, outcomes, parser) = run(arrival() + [line, delivery()])
         #expect(outcomes.count == 4)

@@ -15,7 +15,10 @@ struct RFC2047Tests {
             // Mixed-case charset and encoding letters.
             ("=?Utf-8?Q?caf=c3=a9?=", "café"),
             ("=?ISO-8859-1?Q?Pr=E9sentation_des_r=E9sultats_=28T3=29?=", "Présentation des résultats (T3)"),
-            ("Re: =?UTF-8?B?w5xiZXJzaWNodA==?= und =?iso-8859-1?q?K=F6ln?= plain tail", "Re: Übersicht und Köln plain tail"),
+            (
+                "Re: =?UTF-8?B?w5xiZXJzaWNodA==?= und =?iso-8859-1?q?K=F6ln?= plain tail",
+                "Re: Übersicht und Köln plain tail"
+            ),
             // Whitespace (even folding) between adjacent encoded words is dropped; elsewhere it stays.
             ("=?utf-8?Q?Gr=C3=BC=C3=9Fe?= =?utf-8?Q?_=E2=80=92?= test", "Grüße ‒ test"),
             ("=?utf-8?q?a?=  \t =?utf-8?q?b?=", "ab"),

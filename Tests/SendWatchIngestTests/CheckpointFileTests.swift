@@ -25,7 +25,8 @@ struct CheckpointFileTests {
     func damaged() throws {
         let dir = TemporaryDirectory()
         let path = dir.path + "/checkpoint"
-        try CheckpointFile.write(path: path, header: Array(#"{"version":1}"#.utf8), body: Array(repeating: 7, count: 1000))
+        try CheckpointFile.write(
+            path: path, header: Array(#"{"version":1}"#.utf8), body: Array(repeating: 7, count: 1000))
         let good = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
         var flipped = good
         flipped[flipped.count - 10] ^= 0x40

@@ -1,10 +1,11 @@
+import Foundation
+import SendWatchIngest
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import SendWatchIngest
 
 /// Collects every followed line as (stream, text).
 struct FollowCollector: FollowedLineConsumer {

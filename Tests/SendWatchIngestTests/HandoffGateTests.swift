@@ -14,8 +14,9 @@ private final class IntRing: @unchecked Sendable {
 
 @Suite("Handoff gate")
 struct HandoffGateTests {
-    @Test("Items arrive in order and none is lost, whichever side is slower; close ends the consumer",
-          arguments: [(1, 0, 50), (4, 50, 0), (8, 0, 0), (3, 20, 20)])
+    @Test(
+        "Items arrive in order and none is lost, whichever side is slower; close ends the consumer",
+        arguments: [(1, 0, 50), (4, 50, 0), (8, 0, 0), (3, 20, 20)])
     func order(capacity: Int, producerPauseMicroseconds: Int, consumerPauseMicroseconds: Int) {
         let ring = IntRing(capacity: capacity)
         let count = 2000

@@ -1,10 +1,11 @@
+import SendWatchIngest
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import SendWatchIngest
-import Testing
 
 /// Offsets of the block headers of the zstd frame starting at `frame[0]` (parsed per RFC 8878).
 private func zstdBlockHeaderOffsets(_ frame: [UInt8]) -> [Int] {
@@ -115,7 +116,8 @@ struct InputSourceTests {
     func zstdFramesSmallReads() throws {
         let a = Array("Nov 29 first frame line\nsecond line\n".utf8)
         let b = Array("third line in frame two\r\nno newline at the end".utf8)
-        let file = Compress.zstdSkippable(Array("logrotate".utf8), variant: 0xF) + Compress.zstdFrame(a)
+        let file =
+            Compress.zstdSkippable(Array("logrotate".utf8), variant: 0xF) + Compress.zstdFrame(a)
             + Compress.zstdSkippable([], variant: 3) + Compress.zstdFrame(b) + Compress.zstdSkippable([1, 2, 3])
         let path = directory.write("frames.zst", file)
         for chunk in 1...64 {
@@ -221,8 +223,9 @@ struct InputSourceTests {
         ("lz4", .lz4, { Compress.lz4Frame($0) }),
     ]
 
-    @Test("xz, bzip2, lz4: several concatenated streams or frames are read whole, with any buffer size",
-          arguments: [0, 1, 2])
+    @Test(
+        "xz, bzip2, lz4: several concatenated streams or frames are read whole, with any buffer size",
+        arguments: [0, 1, 2])
     func otherFormatsConcatenated(format: Int) throws {
         let (name, compression, unit) = Self.otherFormats[format]
         let a = sampleText(lines: 20, seed: 1)
@@ -238,8 +241,9 @@ struct InputSourceTests {
         }
     }
 
-    @Test("xz, bzip2, lz4: a cut-off file returns the good bytes, then throws .truncatedCompressedData",
-          arguments: [0, 1, 2])
+    @Test(
+        "xz, bzip2, lz4: a cut-off file returns the good bytes, then throws .truncatedCompressedData",
+        arguments: [0, 1, 2])
     func otherFormatsTruncated(format: Int) throws {
         let (name, _, unit) = Self.otherFormats[format]
         let text = sampleText(lines: 20_000)
@@ -252,8 +256,9 @@ struct InputSourceTests {
         #expect(Array(text[0..<bytes.count]) == bytes, "\(name)")
     }
 
-    @Test("xz, bzip2, lz4: damage in the middle is .corruptCompressedData, with the first half delivered intact",
-          arguments: [0, 1, 2])
+    @Test(
+        "xz, bzip2, lz4: damage in the middle is .corruptCompressedData, with the first half delivered intact",
+        arguments: [0, 1, 2])
     func otherFormatsCorrupt(format: Int) throws {
         let (name, _, unit) = Self.otherFormats[format]
         let text = sampleText(lines: 20_000)
@@ -272,9 +277,12 @@ struct InputSourceTests {
         #expect(bytes.prefix(text.count / 2).elementsEqual(text.prefix(text.count / 2)), "\(name)")
     }
 
-    @Test("Formats recognised but not read fail to open by name instead of being read as text",
-          arguments: [([0x1F, 0x9D, 0x90, 0x41], "compress (.Z)"), (Array("LZIP\u{1}abc".utf8), "lzip"),
-                      ([0x02, 0x21, 0x4C, 0x18, 0x00], "legacy lz4 (lz4 -l)")] as [([UInt8], String)])
+    @Test(
+        "Formats recognised but not read fail to open by name instead of being read as text",
+        arguments: [
+            ([0x1F, 0x9D, 0x90, 0x41], "compress (.Z)"), (Array("LZIP\u{1}abc".utf8), "lzip"),
+            ([0x02, 0x21, 0x4C, 0x18, 0x00], "legacy lz4 (lz4 -l)"),
+        ] as [([UInt8], String)])
     func unsupportedCompression(bytes: [UInt8], name: String) throws {
         let path = directory.write("old.log", bytes)
         let error = #expect(throws: IngestError.self) { _ = try InputSource.open(path: path) }
@@ -287,7 +295,8 @@ struct InputSourceTests {
         let a = sampleText(lines: 20, seed: 1)
         let b = sampleText(lines: 3000, seed: 2)
         let c = Array("last member without newline".utf8)
-        let file = Compress.gzipMember(a) + Compress.gzipMember(b, level: 1) + Compress.gzipMember(c)
+        let file =
+            Compress.gzipMember(a) + Compress.gzipMember(b, level: 1) + Compress.gzipMember(c)
             + [UInt8](repeating: 0, count: 512)
         let path = directory.write("members.log", file)
         for chunk in [1, 3, 17, 4096, 1 << 20] {

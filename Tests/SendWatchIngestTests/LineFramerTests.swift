@@ -75,8 +75,9 @@ struct LineFramerTests {
         let input = randomInput(seed: UInt64(seed), length: 400, maxLineBytes: maxLineBytes)
         let expected = oracle(input, maxLineBytes: maxLineBytes)
         for chunkSize in 1...input.count {
-            let (lines, framer) = frame(input, chunkSize: chunkSize, maxLineBytes: maxLineBytes,
-                                        emptyEvery: 1 + seed % 4)
+            let (lines, framer) = frame(
+                input, chunkSize: chunkSize, maxLineBytes: maxLineBytes,
+                emptyEvery: 1 + seed % 4)
             #expect(lines == expected.lines, "chunk size \(chunkSize)")
             #expect(framer.linesTooLong == expected.tooLong, "chunk size \(chunkSize)")
             #expect(framer.lines == expected.lines.count)

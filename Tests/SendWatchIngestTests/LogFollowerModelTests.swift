@@ -1,12 +1,13 @@
+import Foundation
+import SendWatchIngest
+import SendWatchTesting
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import SendWatchIngest
-import SendWatchTesting
-import Testing
 
 /// Random write / rotate / copytruncate / compress / delete / truncate / restart / poll sequences against a
 /// model: the delivered lines must be exactly the written lines, in order, none lost, none twice.
@@ -262,13 +263,16 @@ struct LogFollowerModelTests {
         }
     }
 
-    @Test("Random operation sequences deliver every written line exactly once, in order",
-          arguments: 0..<6)
+    @Test(
+        "Random operation sequences deliver every written line exactly once, in order",
+        arguments: 0..<6)
     func randomSequences(batch: Int) throws {
         // SENDWATCH_FOLLOW_SEEDS raises the sequences per batch (50) for a longer local search.
         let perBatch = ProcessInfo.processInfo.environment["SENDWATCH_FOLLOW_SEEDS"].flatMap { Int($0) } ?? 50
         for seed in UInt64(batch * perBatch)..<UInt64(batch * perBatch + perBatch) {
-            if let only = ProcessInfo.processInfo.environment["SENDWATCH_FOLLOW_SEED"], UInt64(only) != seed { continue }
+            if let only = ProcessInfo.processInfo.environment["SENDWATCH_FOLLOW_SEED"], UInt64(only) != seed {
+                continue
+            }
             var model = Model(seed: seed &* 0x9E37_79B9 &+ 17)
             // The file exists at the start: one that appears and is rotated away before any look is lost
             // (as with tail -F; the scenario tests cover a file appearing later).

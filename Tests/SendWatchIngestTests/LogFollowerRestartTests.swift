@@ -1,12 +1,13 @@
+import Foundation
+import SendWatchIngest
+import SendWatchTesting
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import SendWatchIngest
-import SendWatchTesting
-import Testing
 
 /// Restarts after logrotate-with-delaycompress rotations made while the follower was stopped (the `sendwatch
 /// tail` SIGKILL test): `mv x.1 x.2; gzip -f x.2; mv x x.1; create x`, the state taken at various points.
@@ -114,8 +115,9 @@ struct LogFollowerRestartTests {
         #expect(delivered.texts == written)
     }
 
-    @Test("Restart while gzip has written mail.log.2.gz but not yet removed mail.log.2: read once",
-          arguments: StateTaken.allCases)
+    @Test(
+        "Restart while gzip has written mail.log.2.gz but not yet removed mail.log.2: read once",
+        arguments: StateTaken.allCases)
     func midCompression(taken: StateTaken) throws {
         var written: [String] = []
         var delivered = FollowCollector()
@@ -139,8 +141,9 @@ struct LogFollowerRestartTests {
         #expect(delivered.texts == written)
     }
 
-    @Test("The saved file rotated away entirely: the older remaining rotated files are read, the loss reported",
-          arguments: StateTaken.allCases)
+    @Test(
+        "The saved file rotated away entirely: the older remaining rotated files are read, the loss reported",
+        arguments: StateTaken.allCases)
     func savedFileDeleted(taken: StateTaken) throws {
         var delivered = FollowCollector()
         var lost: [String] = []

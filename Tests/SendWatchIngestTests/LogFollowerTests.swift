@@ -1,12 +1,13 @@
+import Foundation
+import SendWatchIngest
+import SendWatchTesting
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import SendWatchIngest
-import SendWatchTesting
-import Testing
 
 @Suite("LogFollower scenarios", .serialized)
 struct LogFollowerTests {
@@ -41,7 +42,9 @@ struct LogFollowerTests {
         #expect(follower.streams == [FollowedStream(index: 0, name: dir.full("mail.log"))])
     }
 
-    @Test("A name with no file (or a link to nothing) is reported once as path_missing, counted, and read from its start when it appears")
+    @Test(
+        "A name with no file (or a link to nothing) is reported once as path_missing, counted, and read from its start when it appears"
+    )
     func missingPath() throws {
         symlink(dir.full("nowhere.log"), dir.full("link.log"))
         let follower = try follower([dir.full("mail.log"), dir.full("link.log")])
@@ -236,8 +239,9 @@ struct LogFollowerTests {
         #expect(out.take() == ["a1", "a2", "a3"])
     }
 
-    @Test("Restart after rename + compress: the compressed predecessor is found by its decompressed bytes",
-          arguments: ["gz", "zst"])
+    @Test(
+        "Restart after rename + compress: the compressed predecessor is found by its decompressed bytes",
+        arguments: ["gz", "zst"])
     func compressedPredecessorRestart(kind: String) throws {
         dir.append("mail.log", numbered("a", 1...50))
         var out = FollowCollector()
@@ -261,8 +265,9 @@ struct LogFollowerTests {
         #expect(saved.streams[0].file?.path == dir.full("mail.log"))
     }
 
-    @Test("Restart with the command-line compressors, when installed (scripts/deps test installs them)",
-          arguments: ["gzip", "zstd", "xz", "bzip2", "lz4"])
+    @Test(
+        "Restart with the command-line compressors, when installed (scripts/deps test installs them)",
+        arguments: ["gzip", "zstd", "xz", "bzip2", "lz4"])
     func compressedWithTools(tool: String) throws {
         let binary = "/usr/bin/" + tool
         guard FileManager.default.isExecutableFile(atPath: binary) else { return }
@@ -480,8 +485,9 @@ struct LogFollowerTests {
         #expect(again.diagnostics.isEmpty)
     }
 
-    @Test("A directory or FIFO in place of the file: one clear diagnostic, skipped, no crash",
-          arguments: ["directory", "fifo"])
+    @Test(
+        "A directory or FIFO in place of the file: one clear diagnostic, skipped, no crash",
+        arguments: ["directory", "fifo"])
     func notARegularFile(kind: String) throws {
         if kind == "directory" { dir.makeDirectory("mail.log") } else { dir.makeFIFO("mail.log") }
         let follower = try follower()
@@ -522,7 +528,8 @@ struct LogFollowerTests {
 
     @Test("A damaged fingerprint in a saved state is a decoding error, not a crash")
     func damagedState() throws {
-        let json = #"{"streams":[{"name":"x","file":{"identity":{"device":1,"inode":2,"fingerprint":"zz","#
+        let json =
+            #"{"streams":[{"name":"x","file":{"identity":{"device":1,"inode":2,"fingerprint":"zz","#
             + #""fingerprintLength":3},"offset":0,"path":"x"}}]}"#
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(FollowerState.self, from: Data(json.utf8)) }
     }

@@ -1,10 +1,11 @@
+import SendWatchIngest
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import SendWatchIngest
-import Testing
 
 /// Reads `path` with `prefetch` and returns the lines, the error (if any) and the framer's counters.
 private func readAll(
@@ -50,8 +51,9 @@ struct PrefetchTests {
         ]
     }
 
-    @Test("A decoder thread yields the same lines, error, offset and counters as reading inline",
-          arguments: [997, 64 * 1024, 256 * 1024])
+    @Test(
+        "A decoder thread yields the same lines, error, offset and counters as reading inline",
+        arguments: [997, 64 * 1024, 256 * 1024])
     func sameAsInline(chunkBytes: Int) throws {
         for (label, path) in inputs() {
             let inline = try readAll(path, prefetch: .off, chunkBytes: chunkBytes)
@@ -83,9 +85,11 @@ struct PrefetchTests {
         #expect(consumer.inner.lines.count > 19_000)
     }
 
-    @Test("Automatic prefetch: a thread only for compressed inputs on two or more cores", arguments: [
-        (Compression.none, 8, Prefetch.off), (.zstd, 8, .thread), (.gzip, 2, .thread), (.zstd, 1, .off),
-    ])
+    @Test(
+        "Automatic prefetch: a thread only for compressed inputs on two or more cores",
+        arguments: [
+            (Compression.none, 8, Prefetch.off), (.zstd, 8, .thread), (.gzip, 2, .thread), (.zstd, 1, .off),
+        ])
     func automatic(compression: Compression, cores: Int, expected: Prefetch) {
         #expect(Prefetch.automatic.resolved(for: compression, cores: cores) == expected)
         #expect(Prefetch.off.resolved(for: compression, cores: cores) == .off)

@@ -50,7 +50,9 @@ struct ReadLinesTests {
         #expect(framer.hasPartialLine == false)
     }
 
-    @Test("Files written by the zstd and gzip CLIs decode", arguments: ["cli-two-frames.log.zst", "cli-two-members.log.gz"])
+    @Test(
+        "Files written by the zstd and gzip CLIs decode",
+        arguments: ["cli-two-frames.log.zst", "cli-two-members.log.gz"])
     func cliFixtures(name: String) throws {
         let fixtures = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
         let expected = try [UInt8](Data(contentsOf: fixtures.appendingPathComponent("cli-expected.log")))

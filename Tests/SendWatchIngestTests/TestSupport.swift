@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CBzip2
 import CLz4
 import CLzma
@@ -10,6 +5,12 @@ import CZlib
 import CZstd
 import SendWatchIngest
 import SendWatchTesting
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Collects every line it is given, copied.
 struct CollectingConsumer: LineConsumer {
@@ -35,15 +36,19 @@ enum Compress {
     /// A zstd skippable frame with `payload`.
     static func zstdSkippable(_ payload: [UInt8], variant: UInt8 = 0) -> [UInt8] {
         let n = UInt32(payload.count)
-        return [0x50 | variant, 0x2A, 0x4D, 0x18, UInt8(n & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n >> 16 & 0xFF),
-                UInt8(n >> 24)] + payload
+        return [
+            0x50 | variant, 0x2A, 0x4D, 0x18, UInt8(n & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n >> 16 & 0xFF),
+            UInt8(n >> 24),
+        ] + payload
     }
 
     /// One gzip member of `bytes`.
     static func gzipMember(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8] {
         var stream = z_stream()
-        precondition(deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
-                                   Int32(MemoryLayout<z_stream>.size)) == Z_OK)
+        precondition(
+            deflateInit2_(
+                &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
+                Int32(MemoryLayout<z_stream>.size)) == Z_OK)
         defer { deflateEnd(&stream) }
         var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(bytes.count))) + 64)
         var input = bytes
@@ -171,7 +176,8 @@ func sampleText(lines count: Int, seed: UInt64 = 1) -> [UInt8] {
     var text: [UInt8] = []
     for i in 0..<count {
         let id = rng.next() % 0xFFFFF
-        let line = "Nov 29 07:\(10 + i % 50):\(10 + i % 49) mx1 postfix/smtp[\(1000 + rng.next() % 9000)]: "
+        let line =
+            "Nov 29 07:\(10 + i % 50):\(10 + i % 49) mx1 postfix/smtp[\(1000 + rng.next() % 9000)]: "
             + "\(String(id, radix: 16, uppercase: true)): to=<user\(rng.next() % 100000)@example.org>, "
             + "relay=mx.example.org[192.0.2.\(rng.next() % 255)]:25, delay=\(rng.next() % 100).\(rng.next() % 100), "
             + "status=sent (250 2.0.0 Ok: queued as \(rng.next() % 1_000_000))\n"

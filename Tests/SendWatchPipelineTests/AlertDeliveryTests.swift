@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import SendWatchAlerts
 import SendWatchCore
 import SendWatchPipeline
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Opens `path` for appending and wraps it in exactly-once delivery.
 private func delivery(

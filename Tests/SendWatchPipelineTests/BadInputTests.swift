@@ -13,18 +13,37 @@ import Testing
         func raw(_ b: [UInt8]) { out += b + [0x0A] }
         switch format {
         case .postfix:
-            line("Nov 29 05:00:00 mx1 postfix/smtpd[1]: 0A1B2C3D4E: client=unknown[192.0.2.1], sasl_method=PLAIN, sasl_username=u@example.com")
-            raw(Array("Nov 29 05:00:00 mx1 postfix/cleanup[2]: 0A1B2C3D4E: warning: header Subject: Bad \u{1}".utf8) + [0xFF, 0xFE, 0x22, 0x5C]
-                + Array(" from unknown[192.0.2.1]; from=<u@example.com> to=<r@example.org> proto=ESMTP helo=<h>".utf8))
-            line("Nov 29 05:00:00 mx1 postfix/qmgr[3]: 0A1B2C3D4E: from=<u@example.com>, size=100, nrcpt=1 (queue active)")
-            raw(Array("Nov 29 05:00:01 mx1 postfix/smtp[4]: 0A1B2C3D4E: to=<r@exa".utf8) + [0x00] + Array("mple.org>, relay=x, status=sent".utf8))
-            line("Nov 29 05:00:01 mx1 postfix/smtp[4]: 0A1B2C3D4E: to=<r@example.org>, relay=x[192.0.2.9]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)")
+            line(
+                "Nov 29 05:00:00 mx1 postfix/smtpd[1]: 0A1B2C3D4E: client=unknown[192.0.2.1], sasl_method=PLAIN, sasl_username=u@example.com"
+            )
+            raw(
+                Array("Nov 29 05:00:00 mx1 postfix/cleanup[2]: 0A1B2C3D4E: warning: header Subject: Bad \u{1}".utf8) + [
+                    0xFF, 0xFE, 0x22, 0x5C,
+                ]
+                    + Array(
+                        " from unknown[192.0.2.1]; from=<u@example.com> to=<r@example.org> proto=ESMTP helo=<h>".utf8))
+            line(
+                "Nov 29 05:00:00 mx1 postfix/qmgr[3]: 0A1B2C3D4E: from=<u@example.com>, size=100, nrcpt=1 (queue active)"
+            )
+            raw(
+                Array("Nov 29 05:00:01 mx1 postfix/smtp[4]: 0A1B2C3D4E: to=<r@exa".utf8) + [0x00]
+                    + Array("mple.org>, relay=x, status=sent".utf8))
+            line(
+                "Nov 29 05:00:01 mx1 postfix/smtp[4]: 0A1B2C3D4E: to=<r@example.org>, relay=x[192.0.2.9]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)"
+            )
         case .exim:
-            line("2026-11-29 05:00:00 1xXXZj-0000c0-39 <= u@example.com H=(h) [192.0.2.1]:1 P=esmtpa A=plain:u S=1 id=x@y T=\"Bad \\001\\377\\\"q\\\\\" for r@example.org")
+            line(
+                "2026-11-29 05:00:00 1xXXZj-0000c0-39 <= u@example.com H=(h) [192.0.2.1]:1 P=esmtpa A=plain:u S=1 id=x@y T=\"Bad \\001\\377\\\"q\\\\\" for r@example.org"
+            )
             raw([0x32, 0x30, 0x32, 0x36, 0x00, 0xFF] + Array(" garbage".utf8))
-            line("2026-11-29 05:00:01 1xXXZj-0000c0-39 => r@example.org F=<u@example.com> R=r T=t H=h [192.0.2.9] C=\"250 ok\"")
+            line(
+                "2026-11-29 05:00:01 1xXXZj-0000c0-39 => r@example.org F=<u@example.com> R=r T=t H=h [192.0.2.9] C=\"250 ok\""
+            )
         case .jsonl:
-            raw(Array(#"{"ts":"2026-11-29T05:00:00Z","account":"a","to":"r@example.org","subject":"Bad "#.utf8) + [0xFF, 0xC3] + Array(#"\u0001\"","x":1}"#.utf8))
+            raw(
+                Array(#"{"ts":"2026-11-29T05:00:00Z","account":"a","to":"r@example.org","subject":"Bad "#.utf8) + [
+                    0xFF, 0xC3,
+                ] + Array(#"\u0001\"","x":1}"#.utf8))
             line(#"{"ts":"2026-11-29T05:00:00Z","account":"a","to":"r@example.org","subject":"\ud800 lone"}"#)
             line(String(repeating: "[", count: 10_000))
         default:
@@ -43,8 +62,9 @@ import Testing
         return out
     }
 
-    @Test("Hostile lines are counted, never fatal, and every event line is valid JSON",
-          arguments: LogFormat.allCases)
+    @Test(
+        "Hostile lines are counted, never fatal, and every event line is valid JSON",
+        arguments: LogFormat.allCases)
     func hostile(format: LogFormat) throws {
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -93,7 +113,8 @@ import Testing
 
     @Test("Without any year hint, year-less lines are skipped as bad_timestamp rather than guessed")
     func noYearHint() throws {
-        let data = "Nov 29 05:00:00 mx1 postfix/qmgr[3]: 0A0000000A: from=<u@example.com>, size=1, nrcpt=1 (queue active)\n"
+        let data =
+            "Nov 29 05:00:00 mx1 postfix/qmgr[3]: 0A0000000A: from=<u@example.com>, size=1, nrcpt=1 (queue active)\n"
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let fifo = dir.appendingPathComponent("fifo")

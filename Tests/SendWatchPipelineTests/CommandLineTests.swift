@@ -81,7 +81,9 @@ struct CommandLine {
 
     @Test("--count-only prints nothing on stdout")
     func countOnly() throws {
-        let r = try CommandLine.run(["events", "--count-only", "--year", "2026", TestPaths.dataset("real-postfix-3.7.postfix.log.zst")])
+        let r = try CommandLine.run([
+            "events", "--count-only", "--year", "2026", TestPaths.dataset("real-postfix-3.7.postfix.log.zst"),
+        ])
         #expect(r.status == 0)
         #expect(r.stdout.isEmpty)
         #expect(r.stderr.contains("events"))
@@ -185,12 +187,15 @@ struct CommandLine {
         defer { try? FileManager.default.removeItem(at: dir) }
         var log = ""
         for i in 0..<120 {
-            log += #"{"ts":"2026-11-29T05:00:\#(String(format: "%02d", i % 60))Z","account":"tenant-new","to":"v\#(i)@m\#(i % 5).example","subject":"Hello \#(i)"}"# + "\n"
+            log +=
+                #"{"ts":"2026-11-29T05:00:\#(String(format: "%02d", i % 60))Z","account":"tenant-new","to":"v\#(i)@m\#(i % 5).example","subject":"Hello \#(i)"}"#
+                + "\n"
         }
         let input = dir.appendingPathComponent("log.jsonl")
         try Data(log.utf8).write(to: input)
         let registry = dir.appendingPathComponent("accounts.csv")
-        try Data("account,created_at\n# comment\ntenant-new,2026-11-29T04:00:00Z\nbroken line\n".utf8).write(to: registry)
+        try Data("account,created_at\n# comment\ntenant-new,2026-11-29T04:00:00Z\nbroken line\n".utf8).write(
+            to: registry)
         let without = try CommandLine.run(["replay", input.path])
         #expect(without.stdout.isEmpty, "first seen in the warm-up: established")
         let with = try CommandLine.run(["replay", "--accounts", registry.path, input.path])

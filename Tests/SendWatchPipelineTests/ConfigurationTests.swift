@@ -30,11 +30,12 @@ import Testing
 
     @Test("Values are applied")
     func values() throws {
-        let c = try Configuration.load(yaml: """
-            input: {format: exim, max_line_bytes: 4096, timezone: Europe/Berlin, year: 2025}
-            accounts: {account_header: X-Tenant, template_header: X-Notification-Type}
-            messages: {max_open: 1000, open_timeout: 2h30m}
-            """)
+        let c = try Configuration.load(
+            yaml: """
+                input: {format: exim, max_line_bytes: 4096, timezone: Europe/Berlin, year: 2025}
+                accounts: {account_header: X-Tenant, template_header: X-Notification-Type}
+                messages: {max_open: 1000, open_timeout: 2h30m}
+                """)
         #expect(c.format == .exim)
         #expect(c.maxLineBytes == 4096)
         #expect(c.localTimeZone != nil)
@@ -45,30 +46,41 @@ import Testing
         #expect(c.formats.openMessageTimeoutSeconds == 9000)
     }
 
-    @Test("Unknown keys and bad values are rejected, each by its name", arguments: [
-        ("inputs: {}", "inputs: unknown key"),
-        ("input: {formt: exim}", "input.formt: unknown key"),
-        ("input: {format: sendmail}", "input.format: expected auto, postfix, exim or jsonl, got 'sendmail'"),
-        ("input: {max_line_bytes: ten}", "input.max_line_bytes: expected an integer"),
-        ("input: {max_line_bytes: 0}", "input.max_line_bytes: expected an integer"),
-        ("input: {timezone: Mars/Olympus}", "input.timezone: 'Mars/Olympus'"),
-        ("input: {year: 1970}", "input.year: expected an integer from 1990 to 2200, or null, got '1970'"),
-        ("detect: {max_alert_accounts: 4097}", "detect.max_alert_accounts: expected an integer from 1 to 4096"),
-        ("detect: {warmup: 99999999999s}", "detect.warmup: expected a duration like 30m, 6h or 7d from 0s to 3650d"),
-        ("rules: {template_swarm: {windw: 1h}}", "rules.template_swarm.windw: unknown key"),
-        ("rules: {no_such_rule: {enabled: true}}", "rules.no_such_rule: unknown key"),
-        ("rules: {slot_content: {enabled: maybe}}", "rules.slot_content.enabled: expected true or false, got 'maybe'"),
-        ("messages: {open_timeout: soon}", "messages.open_timeout: expected a duration"),
-        ("accounts: {account_header: 'X Account'}", "accounts.account_header: 'X Account' is not a header field name"),
-        ("jsonl: {fields: {tenant: x}}", "jsonl.fields.tenant: unknown key"),
-        ("jsonl: {fields: {ts: null}}", "jsonl.fields.ts: a send needs a time"),
-        ("jsonl: {fields: {subject: 'a..b'}}", "jsonl.fields.subject: 'a..b' is not a dotted path"),
-        ("input: [1, 2]", "input: expected a mapping"),
-        ("input: {format: exim, format: postfix}", "duplicated key"),
-        ("input: {format: [exim]}", "input.format: expected a single value"),
-        ("{{{", "not valid YAML"),
-        ("templates: {max_tokens: 1}", "templates.max_tokens: expected an integer from 2 to 1024"),
-    ])
+    @Test(
+        "Unknown keys and bad values are rejected, each by its name",
+        arguments: [
+            ("inputs: {}", "inputs: unknown key"),
+            ("input: {formt: exim}", "input.formt: unknown key"),
+            ("input: {format: sendmail}", "input.format: expected auto, postfix, exim or jsonl, got 'sendmail'"),
+            ("input: {max_line_bytes: ten}", "input.max_line_bytes: expected an integer"),
+            ("input: {max_line_bytes: 0}", "input.max_line_bytes: expected an integer"),
+            ("input: {timezone: Mars/Olympus}", "input.timezone: 'Mars/Olympus'"),
+            ("input: {year: 1970}", "input.year: expected an integer from 1990 to 2200, or null, got '1970'"),
+            ("detect: {max_alert_accounts: 4097}", "detect.max_alert_accounts: expected an integer from 1 to 4096"),
+            (
+                "detect: {warmup: 99999999999s}",
+                "detect.warmup: expected a duration like 30m, 6h or 7d from 0s to 3650d"
+            ),
+            ("rules: {template_swarm: {windw: 1h}}", "rules.template_swarm.windw: unknown key"),
+            ("rules: {no_such_rule: {enabled: true}}", "rules.no_such_rule: unknown key"),
+            (
+                "rules: {slot_content: {enabled: maybe}}",
+                "rules.slot_content.enabled: expected true or false, got 'maybe'"
+            ),
+            ("messages: {open_timeout: soon}", "messages.open_timeout: expected a duration"),
+            (
+                "accounts: {account_header: 'X Account'}",
+                "accounts.account_header: 'X Account' is not a header field name"
+            ),
+            ("jsonl: {fields: {tenant: x}}", "jsonl.fields.tenant: unknown key"),
+            ("jsonl: {fields: {ts: null}}", "jsonl.fields.ts: a send needs a time"),
+            ("jsonl: {fields: {subject: 'a..b'}}", "jsonl.fields.subject: 'a..b' is not a dotted path"),
+            ("input: [1, 2]", "input: expected a mapping"),
+            ("input: {format: exim, format: postfix}", "duplicated key"),
+            ("input: {format: [exim]}", "input.format: expected a single value"),
+            ("{{{", "not valid YAML"),
+            ("templates: {max_tokens: 1}", "templates.max_tokens: expected an integer from 2 to 1024"),
+        ])
     func rejected(yaml: String, message: String) {
         #expect {
             _ = try Configuration.load(yaml: yaml)
@@ -88,17 +100,21 @@ import Testing
         }
     }
 
-    @Test("Durations", arguments: [
-        ("90", Int64?(90)), ("45s", 45), ("10m", 600), ("1h30m", 5400), ("7d", 604_800), ("1w", 604_800),
-        ("", nil), ("h", nil), ("1x", nil), ("5m3", nil), ("99999999999999999999s", nil),
-    ])
+    @Test(
+        "Durations",
+        arguments: [
+            ("90", Int64?(90)), ("45s", 45), ("10m", 600), ("1h30m", 5400), ("7d", 604_800), ("1w", 604_800),
+            ("", nil), ("h", nil), ("1x", nil), ("5m3", nil), ("99999999999999999999s", nil),
+        ])
     func durations(text: String, seconds: Int64?) {
         #expect(DurationText.seconds(text) == seconds)
     }
 
-    @Test("Durations print in their largest whole unit", arguments: [
-        (Int64(0), "0s"), (90, "90s"), (600, "10m"), (3600, "1h"), (518_400, "6d"), (1_209_600, "2w"),
-    ])
+    @Test(
+        "Durations print in their largest whole unit",
+        arguments: [
+            (Int64(0), "0s"), (90, "90s"), (600, "10m"), (3600, "1h"), (518_400, "6d"), (1_209_600, "2w"),
+        ])
     func durationFormat(seconds: Int64, text: String) {
         #expect(DurationText.format(seconds) == text)
     }
@@ -139,11 +155,14 @@ import Testing
         var previous: [String] = []
         for section in Configuration.schema.sections {
             var common = 0
-            while common < min(previous.count, section.path.count) && previous[common] == section.path[common] { common += 1 }
+            while common < min(previous.count, section.path.count) && previous[common] == section.path[common] {
+                common += 1
+            }
             for depth in common..<section.path.count {
                 lines.append(String(repeating: "  ", count: depth) + section.path[depth] + ":")
             }
-            for key in section.keys where key.extremes.count == 2 && !(end == .minimumWithRulesOn && section.path == ["input"]) {
+            for key in section.keys
+            where key.extremes.count == 2 && !(end == .minimumWithRulesOn && section.path == ["input"]) {
                 var value = key.extremes[end == .maximum ? 1 : 0]
                 if end == .minimumWithRulesOn && key.accepted == "true or false" { value = "true" }
                 lines.append(String(repeating: "  ", count: section.path.count) + key.name + ": " + value)
@@ -168,7 +187,8 @@ import Testing
         var sink = DetectionSink(engine: DetectionEngine(configuration: configuration.detection), output: writer)
         for dataset in ["mixed-s13.jsonl.log.zst", "real-postfix-3.7.postfix.log.zst", "real-exim-4.96.exim.log.zst"] {
             let summary = EventsRun(configuration: configuration).run(
-                paths: [TestPaths.dataset(dataset)], sink: &sink) { _ in }
+                paths: [TestPaths.dataset(dataset)], sink: &sink
+            ) { _ in }
             #expect(summary.failures.isEmpty)
         }
         sink.finish()
@@ -186,14 +206,18 @@ import Testing
         let check = try CommandLine.run(["config", "check", bad.path])
         #expect(check.status == 1)
         #expect(check.stderr.contains("detect.max_alert_accounts: expected an integer from 1 to 4096"))
-        let replay = try CommandLine.run(["replay", "--config", bad.path, TestPaths.dataset("notify-sample.jsonl.log.zst")])
+        let replay = try CommandLine.run([
+            "replay", "--config", bad.path, TestPaths.dataset("notify-sample.jsonl.log.zst"),
+        ])
         #expect(replay.status == 64)
         #expect(replay.stderr.contains("detect.max_alert_accounts"))
 
         let max = dir.appendingPathComponent("max.yaml")
         try Data(ExtremeConfigurationTests.yaml(.maximum).utf8).write(to: max)
         #expect(try CommandLine.run(["config", "check", max.path]).status == 0)
-        let run = try CommandLine.run(["replay", "--config", max.path, TestPaths.dataset("real-exim-4.96.exim.log.zst")])
+        let run = try CommandLine.run([
+            "replay", "--config", max.path, TestPaths.dataset("real-exim-4.96.exim.log.zst"),
+        ])
         #expect(run.status == 0, "\(run.stderr)")
     }
 }

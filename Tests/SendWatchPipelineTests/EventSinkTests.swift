@@ -10,7 +10,8 @@ import Testing
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("hostile.jsonl")
-        let line = #"{"ts":1795929194,"account":"acct-\"1","to":["a@example.com"],"#
+        let line =
+            #"{"ts":1795929194,"account":"acct-\"1","to":["a@example.com"],"#
             + #""subject":"Pay \"now\"\u0000\n\u001b[31m\", \"status\": \"forged"}"# + "\n"
         try Data(line.utf8).write(to: input)
         let outPath = dir.appendingPathComponent("events.jsonl").path

@@ -23,12 +23,14 @@ func withYear(_ year: Int, _ configuration: Configuration = Configuration()) -> 
 }
 
 @Suite struct EventsRunTests {
-    @Test("Each bundled dataset is recognised and read without a skipped line", arguments: [
-        ("real-postfix-3.7.postfix.log.zst", LogFormat.postfix),
-        ("real-postfix-3.7-rsyslog.postfix.log.zst", .postfix),
-        ("real-exim-4.96.exim.log.zst", .exim),
-        ("notify-sample.jsonl.log.zst", .jsonl),
-    ])
+    @Test(
+        "Each bundled dataset is recognised and read without a skipped line",
+        arguments: [
+            ("real-postfix-3.7.postfix.log.zst", LogFormat.postfix),
+            ("real-postfix-3.7-rsyslog.postfix.log.zst", .postfix),
+            ("real-exim-4.96.exim.log.zst", .exim),
+            ("notify-sample.jsonl.log.zst", .jsonl),
+        ])
     func datasets(name: String, format: LogFormat) {
         let (summary, events, diagnostics) = runEvents([TestPaths.dataset(name)], configuration: withYear(2026))
         #expect(diagnostics.isEmpty)
@@ -62,7 +64,8 @@ func withYear(_ year: Int, _ configuration: Configuration = Configuration()) -> 
             let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             // Accepted: a queue id in the SMTP reply, or a local `sendmail` run that exited 0 (it prints none).
             guard let result = record["result"] as? [String: Any],
-                result["queue_id"] is String || (record["method"] as? String == "sendmail" && result["exit"] as? Int == 0),
+                result["queue_id"] is String
+                    || (record["method"] as? String == "sendmail" && result["exit"] as? Int == 0),
                 let outcome = record["expected"] as? [String: String]
             else { continue }
             expected += outcome.values.filter { $0 != "rejected-rcpt" }.count
@@ -92,7 +95,8 @@ func withYear(_ year: Int, _ configuration: Configuration = Configuration()) -> 
 
         let truncated = dir.appendingPathComponent("truncated.log.zst")
         try bytes.prefix(bytes.count / 2).write(to: truncated)
-        let cut = runEvents([truncated.path, TestPaths.dataset("notify-sample.jsonl.log.zst")], configuration: withYear(2026))
+        let cut = runEvents(
+            [truncated.path, TestPaths.dataset("notify-sample.jsonl.log.zst")], configuration: withYear(2026))
         #expect(cut.summary.failures.count == 1)
         #expect(cut.diagnostics.first?.contains(truncated.path) == true)
         #expect(cut.diagnostics.first?.contains("offset") == true)
@@ -130,7 +134,8 @@ func withYear(_ year: Int, _ configuration: Configuration = Configuration()) -> 
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("long.jsonl")
         let ok = #"{"ts":"2026-11-29T05:00:00Z","account":"t1","to":"a@example.com","subject":"hi"}"#
-        let long = #"{"ts":"2026-11-29T05:00:01Z","account":"t2","to":"b@example.com","subject":""#
+        let long =
+            #"{"ts":"2026-11-29T05:00:01Z","account":"t2","to":"b@example.com","subject":""#
             + String(repeating: "x", count: 5000) + "\"}"
         try Data((ok + "\n" + long + "\n" + ok + "\n").utf8).write(to: file)
         var config = Configuration()
@@ -146,22 +151,24 @@ func withYear(_ year: Int, _ configuration: Configuration = Configuration()) -> 
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("ses.jsonl")
-        let record = #"{"mail":{"timestamp":"2026-11-29T05:00:00.123Z","source":"noreply@app.example","#
+        let record =
+            #"{"mail":{"timestamp":"2026-11-29T05:00:00.123Z","source":"noreply@app.example","#
             + #""destination":["x@example.org","y@example.org"],"commonHeaders":{"subject":"Welcome"},"#
             + #""tags":{"tenant":["t-42"]}}}"#
         try Data((record + "\n").utf8).write(to: file)
-        let config = try Configuration.load(yaml: """
-            input:
-              format: jsonl
-            jsonl:
-              fields:
-                ts: mail.timestamp
-                sender: mail.source
-                to: mail.destination
-                subject: mail.commonHeaders.subject
-                account: mail.tags.tenant.0
-                message_id: null
-            """)
+        let config = try Configuration.load(
+            yaml: """
+                input:
+                  format: jsonl
+                jsonl:
+                  fields:
+                    ts: mail.timestamp
+                    sender: mail.source
+                    to: mail.destination
+                    subject: mail.commonHeaders.subject
+                    account: mail.tags.tenant.0
+                    message_id: null
+                """)
         let (_, events, _) = runEvents([file.path], configuration: config)
         #expect(events.map(\.recipient) == ["x@example.org", "y@example.org"])
         #expect(events.first?.account == "t-42")
@@ -214,14 +221,18 @@ struct EventsRunPrefetchTests {
 
 @Suite("Events run counting only")
 struct EventsRunCountOnlyTests {
-    @Test("A counting sink's run gives the summary of a full run", arguments: [
-        "real-postfix-3.7.postfix.log.zst", "real-postfix-3.7-rsyslog.postfix.log.zst", "mixed-s11.postfix.log.zst",
-        "mixed-s12.exim.log.zst", "mixed-s13.jsonl.log.zst", "notify-sample.jsonl.log.zst",
-        "real-exim-4.96.exim.log.zst",
-    ])
+    @Test(
+        "A counting sink's run gives the summary of a full run",
+        arguments: [
+            "real-postfix-3.7.postfix.log.zst", "real-postfix-3.7-rsyslog.postfix.log.zst", "mixed-s11.postfix.log.zst",
+            "mixed-s12.exim.log.zst", "mixed-s13.jsonl.log.zst", "notify-sample.jsonl.log.zst",
+            "real-exim-4.96.exim.log.zst",
+        ])
     func sameSummary(name: String) {
         let run = EventsRun(configuration: withYear(2026), fallbackYearHint: .year(2026))
-        for paths in [[TestPaths.dataset(name)], [TestPaths.dataset(name), TestPaths.dataset("mixed-s11.postfix.log.zst")]] {
+        for paths in [
+            [TestPaths.dataset(name)], [TestPaths.dataset(name), TestPaths.dataset("mixed-s11.postfix.log.zst")],
+        ] {
             var full = CollectingEventSink()
             var counting = CountingEventSink()
             let fullSummary = run.run(paths: paths, sink: &full) { _ in }

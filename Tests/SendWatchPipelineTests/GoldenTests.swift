@@ -18,22 +18,29 @@ import Testing
     }
 
     static let cases: [Case] = [
-        Case(name: "small-swarm.postfix", format: .postfix, plan: BurstPlan(
-            kind: .tenantSwarm, accounts: 14, messagesPerAccount: 4, startAfterWarmupSeconds: 600,
-            spreadSeconds: 900, gapSeconds: 120), seed: 9),
-        Case(name: "young-burst.exim", format: .exim, plan: BurstPlan(
-            kind: .youngBurst, accounts: 1, messagesPerAccount: 160, startAfterWarmupSeconds: 900,
-            spreadSeconds: 0, gapSeconds: 2), seed: 10),
-        Case(name: "trial-welcome.jsonl", format: .jsonl, plan: BurstPlan(
-            kind: .trialWelcome, accounts: 12, messagesPerAccount: 6, startAfterWarmupSeconds: 600,
-            spreadSeconds: 1200, gapSeconds: 90), seed: 11),
+        Case(
+            name: "small-swarm.postfix", format: .postfix,
+            plan: BurstPlan(
+                kind: .tenantSwarm, accounts: 14, messagesPerAccount: 4, startAfterWarmupSeconds: 600,
+                spreadSeconds: 900, gapSeconds: 120), seed: 9),
+        Case(
+            name: "young-burst.exim", format: .exim,
+            plan: BurstPlan(
+                kind: .youngBurst, accounts: 1, messagesPerAccount: 160, startAfterWarmupSeconds: 900,
+                spreadSeconds: 0, gapSeconds: 2), seed: 10),
+        Case(
+            name: "trial-welcome.jsonl", format: .jsonl,
+            plan: BurstPlan(
+                kind: .trialWelcome, accounts: 12, messagesPerAccount: 6, startAfterWarmupSeconds: 600,
+                spreadSeconds: 1200, gapSeconds: 90), seed: 11),
     ]
 
     /// Simulates the case into `dir` and replays it; returns the alert bytes and the labels.
     static func replay(_ c: Case, in dir: URL) throws -> (alerts: Data, labels: SimulationLabels) {
         let scenario = Scenario(name: c.name, incidents: [c.plan], defaultDurationSeconds: 3 * 3600)
-        var simulator = try Simulator(configuration: SimulationConfiguration(
-            scenario: scenario, seed: c.seed, scale: 0.05, format: c.format))
+        var simulator = try Simulator(
+            configuration: SimulationConfiguration(
+                scenario: scenario, seed: c.seed, scale: 0.05, format: c.format))
         var lines: [UInt8] = []
         while let line = simulator.nextLine() {
             lines.append(contentsOf: line.bytes)
@@ -69,12 +76,16 @@ import Testing
         }
         #expect(flagged == Set(labels.abusiveAccounts))
 
-        let golden = TestPaths.repositoryRoot.appendingPathComponent("Tests/SendWatchPipelineTests/Goldens/\(c.name).alerts.jsonl")
+        let golden = TestPaths.repositoryRoot.appendingPathComponent(
+            "Tests/SendWatchPipelineTests/Goldens/\(c.name).alerts.jsonl")
         if ProcessInfo.processInfo.environment["SENDWATCH_UPDATE_GOLDENS"] == "1" {
             try alerts.write(to: golden)
         }
         let expected = try Data(contentsOf: golden)
-        #expect(alerts == expected, "alerts differ from \(golden.lastPathComponent); rerun with SENDWATCH_UPDATE_GOLDENS=1 if the change is intended")
+        #expect(
+            alerts == expected,
+            "alerts differ from \(golden.lastPathComponent); rerun with SENDWATCH_UPDATE_GOLDENS=1 if the change is intended"
+        )
     }
 }
 

@@ -10,7 +10,8 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let labels = #"{"warmup_end":"2026-11-29T07:00:00Z","incidents":[],"hard_negatives":[],"abusive_accounts":[]}"#
-        let alert = #"{"v":1,"id":"sw-1","action":"create","kind":"young_account_burst","severity":"high","score":1,"event_time":"2026-11-29T08:00:00Z","first_event_time":"2026-11-29T08:00:00Z","accounts":["t-1\u001b[2J\u001b[31mFAKE"],"accounts_total":1,"evidence":{},"reasons":[]}"#
+        let alert =
+            #"{"v":1,"id":"sw-1","action":"create","kind":"young_account_burst","severity":"high","score":1,"event_time":"2026-11-29T08:00:00Z","first_event_time":"2026-11-29T08:00:00Z","accounts":["t-1\u001b[2J\u001b[31mFAKE"],"accounts_total":1,"evidence":{},"reasons":[]}"#
         try Data(labels.utf8).write(to: dir.appendingPathComponent("labels.json"))
         try Data((alert + "\n").utf8).write(to: dir.appendingPathComponent("alerts.jsonl"))
         let result = try CommandLine.run([

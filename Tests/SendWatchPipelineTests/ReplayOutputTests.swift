@@ -16,7 +16,9 @@ import Testing
 
         let again = try CommandLine.run(["replay", "--output", out, dataset])
         #expect(again.status == 0)
-        #expect(again.stderr.contains("appending to \(out), which already holds \(once.utf8.count) bytes (--overwrite replaces it)"))
+        #expect(
+            again.stderr.contains(
+                "appending to \(out), which already holds \(once.utf8.count) bytes (--overwrite replaces it)"))
         #expect(try String(contentsOfFile: out, encoding: .utf8) == once + once)
 
         let replaced = try CommandLine.run(["replay", "--output", out, "--overwrite", dataset])

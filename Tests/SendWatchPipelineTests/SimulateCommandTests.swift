@@ -2,8 +2,9 @@ import Foundation
 import Testing
 
 @Suite struct SimulateCommandTests {
-    @Test("simulate refuses a bad --scale with a message naming the range, never a trap",
-          arguments: ["nan", "inf", "-inf", "1e308", "0", "-1", "5000", "10000"])
+    @Test(
+        "simulate refuses a bad --scale with a message naming the range, never a trap",
+        arguments: ["nan", "inf", "-inf", "1e308", "0", "-1", "5000", "10000"])
     func badScale(scale: String) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sim-scale-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

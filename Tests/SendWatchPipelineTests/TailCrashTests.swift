@@ -12,7 +12,7 @@ struct TailCrashTests {
     struct Rng {
         var state: UInt64
         mutating func next(_ range: ClosedRange<Int>) -> Int {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return range.lowerBound + Int((state >> 33) % UInt64(range.count))
         }
     }
@@ -52,7 +52,7 @@ struct TailCrashTests {
         let stderr = try #require(FileHandle(forWritingAtPath: dir.appendingPathComponent("tail.stderr").path))
         defer { try? stderr.close() }
 
-        var rng = Rng(state: 20261129)
+        var rng = Rng(state: 20_261_129)
         var process = try start(dir, stderr: stderr)
         var starts = 1
         var nextKill = Date().addingTimeInterval(Double(rng.next(1500...3500)) / 1000)
@@ -73,7 +73,8 @@ struct TailCrashTests {
                 // .3.gz, .1 -> .2 then gzip, mail.log -> .1, new mail.log.
                 try current.close()
                 let one = log + ".1"
-                for n in stride(from: 4, through: 2, by: -1) where FileManager.default.fileExists(atPath: log + ".\(n).gz") {
+                for n in stride(from: 4, through: 2, by: -1)
+                where FileManager.default.fileExists(atPath: log + ".\(n).gz") {
                     _ = rename(log + ".\(n).gz", log + ".\(n + 1).gz")
                 }
                 if FileManager.default.fileExists(atPath: one) {
@@ -124,7 +125,8 @@ struct TailCrashTests {
         #expect(TailTestData.ids(lines, action: "create") == TailTestData.ids(reference, action: "create"))
         #expect(Set(lines).subtracting(reference).isEmpty)
         #expect(lines.count == reference.count)
-        let messages = (try? String(contentsOfFile: dir.appendingPathComponent("tail.stderr").path, encoding: .utf8)) ?? ""
+        let messages =
+            (try? String(contentsOfFile: dir.appendingPathComponent("tail.stderr").path, encoding: .utf8)) ?? ""
         #expect(!messages.contains(" error "), "\(messages.suffix(2000))")
     }
 }
@@ -158,9 +160,11 @@ struct TailBackpressureTests {
         _ = nanosleep(&pause, nil)
         let raw = try Data(contentsOf: URL(fileURLWithPath: state + "/checkpoint"))
         let header = String(decoding: raw.prefix { $0 != 0x0A }, as: UTF8.self)
-        let offset = header.range(of: "\"offset\":").map { Int(header[$0.upperBound...].prefix { $0.isNumber }) ?? 0 } ?? 0
+        let offset =
+            header.range(of: "\"offset\":").map { Int(header[$0.upperBound...].prefix { $0.isNumber }) ?? 0 } ?? 0
         #expect(offset < size, "tail stopped reading while its output was stalled (checkpoint at \(offset) of \(size))")
-        let rss = (try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8))?
+        let rss =
+            (try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
             .map { Int($0.split(separator: " ").dropFirst().first ?? "0") ?? 0 } ?? 0
         #expect(rss < 400_000, "RSS \(rss) kB while stalled")
@@ -176,15 +180,17 @@ struct TailBackpressureTests {
 
 @Suite("Tail command line")
 struct TailCommandLineTests {
-    @Test("Bad tail flags are usage errors (exit 64) naming the flag", arguments: [
-        (["tail"], "<paths>"),
-        (["tail", "--fsync", "sometimes", "/tmp/x.log"], "--fsync"),
-        (["tail", "--poll-interval", "0", "/tmp/x.log"], "--poll-interval"),
-        (["tail", "--max-files", "0", "/tmp/x.log"], "--max-files"),
-        (["tail", "--checkpoint-interval", "soon", "/tmp/x.log"], "--checkpoint-interval"),
-        (["tail", "--alert-format", "xml", "/tmp/x.log"], "--alert-format"),
-        (["tail", "--log-level", "loud", "/tmp/x.log"], "--log-level"),
-    ])
+    @Test(
+        "Bad tail flags are usage errors (exit 64) naming the flag",
+        arguments: [
+            (["tail"], "<paths>"),
+            (["tail", "--fsync", "sometimes", "/tmp/x.log"], "--fsync"),
+            (["tail", "--poll-interval", "0", "/tmp/x.log"], "--poll-interval"),
+            (["tail", "--max-files", "0", "/tmp/x.log"], "--max-files"),
+            (["tail", "--checkpoint-interval", "soon", "/tmp/x.log"], "--checkpoint-interval"),
+            (["tail", "--alert-format", "xml", "/tmp/x.log"], "--alert-format"),
+            (["tail", "--log-level", "loud", "/tmp/x.log"], "--log-level"),
+        ])
     func badFlags(arguments: [String], mention: String) throws {
         let r = try CommandLine.run(arguments)
         #expect(r.status == 64)

@@ -6,6 +6,7 @@ import SendWatchDetect
 import SendWatchIngest
 import SendWatchPipeline
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,7 +14,9 @@ import Glibc
 /// The lines of a bundled labelled dataset (Postfix, 9 h, four attack waves), decompressed once.
 enum TailTestData {
     static let lines: [String] = {
-        guard var source = try? InputSource.open(path: TestPaths.dataset("mixed-s11.postfix.log.zst")) else { return [] }
+        guard var source = try? InputSource.open(path: TestPaths.dataset("mixed-s11.postfix.log.zst")) else {
+            return []
+        }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
@@ -43,10 +46,11 @@ enum TailTestData {
     }
 
     static func ids(_ lines: [String], action: String) -> Set<String> {
-        Set(lines.compactMap { line -> String? in
-            guard line.contains("\"action\":\"\(action)\""), let r = line.range(of: "\"id\":\"") else { return nil }
-            return String(line[r.upperBound...].prefix(19))
-        })
+        Set(
+            lines.compactMap { line -> String? in
+                guard line.contains("\"action\":\"\(action)\""), let r = line.range(of: "\"id\":\"") else { return nil }
+                return String(line[r.upperBound...].prefix(19))
+            })
     }
 }
 
@@ -138,7 +142,9 @@ struct TailRunTests {
         #expect(written.count == reference.count)
     }
 
-    @Test("After logrotate renamed the alert file, a reopen writes on to a new file at the name: old + new equal replay's, also across a crash")
+    @Test(
+        "After logrotate renamed the alert file, a reopen writes on to a new file at the name: old + new equal replay's, also across a crash"
+    )
     func reopenAfterRotation() throws {
         let all = TailTestData.lines
         try #require(all.count > 50_000)
@@ -210,7 +216,8 @@ struct TailRunTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == Data(bytes))
 
         // A checkpoint from another state format.
-        try Data("{\"state_format\":99,\"body_bytes\":0,\"body_crc32\":0}\n".utf8).write(to: URL(fileURLWithPath: checkpoint))
+        try Data("{\"state_format\":99,\"body_bytes\":0,\"body_crc32\":0}\n".utf8).write(
+            to: URL(fileURLWithPath: checkpoint))
         #expect {
             _ = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
         } throws: { error in
@@ -297,7 +304,9 @@ func metricsClient(port: Int) throws -> Int32 {
     addr.sin_port = UInt16(port).bigEndian
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
     let connected = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     }
     try #require(connected == 0)
     return fd
@@ -342,10 +351,12 @@ struct TailMetricsTests {
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let server = try MetricsServer(address: "127.0.0.1:0", metrics: run.metrics)
         var polls = 0
-        try run.run(now: { Double(polls) }) {
-            polls += 1
-            return polls > 100
-        }
+        try run.run(
+            now: { Double(polls) },
+            shouldStop: {
+                polls += 1
+                return polls > 100
+            })
         let text = try scrape(port: server.port)
         #expect(text.hasPrefix("HTTP/1.0 200 OK"))
         #expect(text.contains("sendwatch_input_lines_total 20000\n"))
@@ -362,7 +373,9 @@ struct TailMetricsTests {
 
 @Suite("Tail metrics bounds", .serialized)
 struct TailMetricsBoundTests {
-    @Test("An oversized request is answered after 8 KiB; a silent client is dropped after 2 s and the next scrape is served")
+    @Test(
+        "An oversized request is answered after 8 KiB; a silent client is dropped after 2 s and the next scrape is served"
+    )
     func bounds() throws {
         let metrics = TailMetrics()
         let server = try MetricsServer(address: "127.0.0.1:0", metrics: metrics)
@@ -417,7 +430,8 @@ struct TailFailureTests {
         try all.prefix(2000).joined().write(toFile: log, atomically: false, encoding: .utf8)
         let good = dir.appendingPathComponent("alerts.jsonl").path
         do {
-            let run = try TailRun(configuration: TailTestData.configuration, options: options(dir, output: good), logger: logger)
+            let run = try TailRun(
+                configuration: TailTestData.configuration, options: options(dir, output: good), logger: logger)
             try catchUp(run)
             try run.drain(now: 1e6)
         }
@@ -428,7 +442,8 @@ struct TailFailureTests {
         h.write(Data(all.dropFirst(2000).joined().utf8))
         try h.close()
 
-        let run = try TailRun(configuration: TailTestData.configuration, options: options(dir, output: "/dev/full"), logger: logger)
+        let run = try TailRun(
+            configuration: TailTestData.configuration, options: options(dir, output: "/dev/full"), logger: logger)
         run.abandonRetry = { true }
         let failure = try #require(throws: TailError.self) { try catchUp(run) }
         #expect(failure.code == .outputFailed)
@@ -438,7 +453,8 @@ struct TailFailureTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == before, "checkpoint not advanced")
 
         // With the output back, the next start writes every alert of the second part, once.
-        let again = try TailRun(configuration: TailTestData.configuration, options: options(dir, output: good), logger: logger)
+        let again = try TailRun(
+            configuration: TailTestData.configuration, options: options(dir, output: good), logger: logger)
         try catchUp(again)
         try again.drain(now: 3e6)
         let written = try String(contentsOfFile: good, encoding: .utf8).split(separator: "\n").map(String.init)
@@ -479,7 +495,8 @@ struct TailFailureTests {
         let log = dir.appendingPathComponent("mail.log").path
         try TailTestData.lines.prefix(500).joined().write(toFile: log, atomically: false, encoding: .utf8)
         let out = dir.appendingPathComponent("alerts.jsonl").path
-        let run = try TailRun(configuration: TailTestData.configuration, options: options(dir, output: out), logger: logger)
+        let run = try TailRun(
+            configuration: TailTestData.configuration, options: options(dir, output: out), logger: logger)
         try catchUp(run)
         try run.checkpoint()
         let checkpoint = dir.appendingPathComponent("state/checkpoint").path

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,7 +18,9 @@ struct TailSignalTests {
         return condition()
     }
 
-    @Test("SIGHUP reopens the alert output after logrotate and re-reads the configuration; tail goes on; SIGTERM ends it with 0")
+    @Test(
+        "SIGHUP reopens the alert output after logrotate and re-reads the configuration; tail goes on; SIGTERM ends it with 0"
+    )
     func hangUp() throws {
         let executable = try #require(CommandLine.executable, "the sendwatch executable is built beside the tests")
         let dir = try TestPaths.makeTemporaryDirectory()

@@ -11,7 +11,8 @@ enum TestPaths {
     }
 
     static func formatsFixture(_ relative: String) -> String {
-        repositoryRoot.appendingPathComponent("Tests/SendWatchFormatsTests/Fixtures").appendingPathComponent(relative).path
+        repositoryRoot.appendingPathComponent("Tests/SendWatchFormatsTests/Fixtures").appendingPathComponent(relative)
+            .path
     }
 
     /// A fresh temporary directory, removed by the caller with `cleanUp`.

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import SendWatchAlerts
 import SendWatchCore
@@ -11,6 +6,12 @@ import SendWatchFormats
 import SendWatchIngest
 import SendWatchPipeline
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Records what a sink is handed: every event in order, where each flush fell, the largest batch, and whether
 /// every call came from one thread.
@@ -64,9 +65,11 @@ struct ThreadedSinkTests {
         #expect(!inner.threads.contains(RecordingSink.currentThread))
     }
 
-    @Test("Replay with detection on its own thread writes the same alerts and counts", arguments: [
-        "mixed-s11.postfix", "mixed-s12.exim", "mixed-s13.jsonl",
-    ])
+    @Test(
+        "Replay with detection on its own thread writes the same alerts and counts",
+        arguments: [
+            "mixed-s11.postfix", "mixed-s12.exim", "mixed-s13.jsonl",
+        ])
     func sameAlerts(_ name: String) throws {
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -81,9 +84,10 @@ struct ThreadedSinkTests {
         direct.finish()
 
         let threadedFile = dir.appendingPathComponent("threaded.jsonl")
-        var threaded = ThreadedSink(DetectionSink(
-            engine: DetectionEngine(configuration: configuration.detection),
-            output: try OutputWriter.appending(path: threadedFile.path).get()))
+        var threaded = ThreadedSink(
+            DetectionSink(
+                engine: DetectionEngine(configuration: configuration.detection),
+                output: try OutputWriter.appending(path: threadedFile.path).get()))
         _ = EventsRun(configuration: configuration).run(paths: paths, sink: &threaded) { _ in }
         var inner = threaded.finish()
         inner.finish()
@@ -95,8 +99,9 @@ struct ThreadedSinkTests {
         #expect(inner.alertsByKind == direct.alertsByKind)
     }
 
-    @Test("A slow inner sink, a slow caller, and flushes between them: every event and flush in order",
-          arguments: [InnerPace.slow, .fast])
+    @Test(
+        "A slow inner sink, a slow caller, and flushes between them: every event and flush in order",
+        arguments: [InnerPace.slow, .fast])
     fileprivate func paces(_ pace: InnerPace) {
         var threaded = ThreadedSink(PacedSink(pace: pace))
         var expectedFlushes: [Int] = []
@@ -105,9 +110,10 @@ struct ThreadedSinkTests {
         for round in 0..<300 {
             var batch: EventBatch = []
             for _ in 0..<(round % 7 == 0 ? 1 : 40) {
-                batch.append(SendEvent(
-                    time: EventTime(seconds: 1_800_000_000 + Int64(next)), account: "a\(next % 13)",
-                    accountSource: .authenticated, sender: "", recipient: "r\(next)@example.org", status: .sent))
+                batch.append(
+                    SendEvent(
+                        time: EventTime(seconds: 1_800_000_000 + Int64(next)), account: "a\(next % 13)",
+                        accountSource: .authenticated, sender: "", recipient: "r\(next)@example.org", status: .sent))
                 next += 1
             }
             sent += batch.count
@@ -135,7 +141,7 @@ struct ThreadedSinkTests {
     }
 }
 
-fileprivate enum InnerPace: Sendable { case slow, fast }
+private enum InnerPace: Sendable { case slow, fast }
 
 /// A recording sink that takes its time over each batch when `pace` is slow, so the caller fills the queue.
 private struct PacedSink: EventSink {

@@ -4,8 +4,10 @@ import Testing
 @Suite struct VersionTests {
     @Test("--version names the release from VERSION and the commit the binary was built from")
     func version() throws {
-        let expected = try String(contentsOf: TestPaths.repositoryRoot.appendingPathComponent("VERSION"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let expected = try String(
+            contentsOf: TestPaths.repositoryRoot.appendingPathComponent("VERSION"), encoding: .utf8
+        )
+        .trimmingCharacters(in: .whitespacesAndNewlines)
         let result = try CommandLine.run(["--version"])
         #expect(result.status == 0)
         let line = result.stdout.trimmingCharacters(in: .newlines)
@@ -24,8 +26,10 @@ import Testing
             "replay", "--alert-format", "ocsf", TestPaths.dataset("mixed-s11.postfix.log.zst"),
         ])
         #expect(result.status == 0)
-        let expected = try String(contentsOf: TestPaths.repositoryRoot.appendingPathComponent("VERSION"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let expected = try String(
+            contentsOf: TestPaths.repositoryRoot.appendingPathComponent("VERSION"), encoding: .utf8
+        )
+        .trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(result.stdout.contains(#""version":"\#(expected)""#))
         #expect(!result.stdout.contains("commit"))
     }

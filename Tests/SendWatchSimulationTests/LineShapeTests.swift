@@ -49,14 +49,21 @@ enum LineShape {
         var escaped = false
         for c in text {
             if inQuote {
-                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inQuote = false }
+                if escaped {
+                    escaped = false
+                } else if c == "\\" {
+                    escaped = true
+                } else if c == "\"" {
+                    inQuote = false
+                }
                 continue
             }
             if c == "\"" { inQuote = true }
             cleaned.append(c)
         }
         let marker = cleaned.split(separator: " ").first.map(String.init) ?? ""
-        let head = ["<=", "=>", "->", "**", "==", "Completed", "X-Account-Id:", "Start", "End"].contains(marker)
+        let head =
+            ["<=", "=>", "->", "**", "==", "Completed", "X-Account-Id:", "Start", "End"].contains(marker)
             ? marker : "other"
         let body = cleaned.split(separator: ":").first.map { Substring($0) } ?? Substring(cleaned)
         return head + " " + keys(marker == "**" || marker == "==" ? body : Substring(cleaned))

@@ -17,13 +17,16 @@ func smallConfiguration(
         p.messagesPerAccount = min(p.messagesPerAccount, 6)
         return p
     }
-    var c = SimulationConfiguration(scenario: s, seed: seed, durationSeconds: durationSeconds, scale: 0.05, format: format)
+    var c = SimulationConfiguration(
+        scenario: s, seed: seed, durationSeconds: durationSeconds, scale: 0.05, format: format)
     if let start { c.start = start }
     return c
 }
 
 /// Runs a simulation to the end and returns its output and labels.
-func simulate(_ configuration: SimulationConfiguration) throws -> (bytes: [UInt8], labels: SimulationLabels, summary: SimulationSummary) {
+func simulate(_ configuration: SimulationConfiguration) throws -> (
+    bytes: [UInt8], labels: SimulationLabels, summary: SimulationSummary
+) {
     var simulator = try Simulator(configuration: configuration)
     var sink = ByteSink()
     let summary = simulator.run(into: &sink)

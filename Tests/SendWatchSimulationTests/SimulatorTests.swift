@@ -6,8 +6,9 @@ import SendWatchSimulation
 import Testing
 
 @Suite struct SimulatorTests {
-    @Test("The same seed gives identical bytes and labels; another seed gives different ones",
-          arguments: SimulationFormat.allCases)
+    @Test(
+        "The same seed gives identical bytes and labels; another seed gives different ones",
+        arguments: SimulationFormat.allCases)
     func determinism(format: SimulationFormat) throws {
         let a = try simulate(smallConfiguration(seed: 11, format: format))
         let b = try simulate(smallConfiguration(seed: 11, format: format))
@@ -18,8 +19,9 @@ import Testing
         #expect(a.bytes != c.bytes)
     }
 
-    @Test("Our parsers read every format with zero skipped lines and no incomplete message",
-          arguments: SimulationFormat.allCases)
+    @Test(
+        "Our parsers read every format with zero skipped lines and no incomplete message",
+        arguments: SimulationFormat.allCases)
     func parsedWithoutSkips(format: SimulationFormat) throws {
         let run = try simulate(smallConfiguration(format: format))
         let (summary, events) = try readEvents(run.bytes, name: "zero-skips.\(format.rawValue).log")
@@ -44,8 +46,9 @@ import Testing
         #expect(counts[0] == counts[2])
     }
 
-    @Test("Labelled accounts appear with first sends equal to first_send; young accounts only after the warm-up",
-          arguments: SimulationFormat.allCases)
+    @Test(
+        "Labelled accounts appear with first sends equal to first_send; young accounts only after the warm-up",
+        arguments: SimulationFormat.allCases)
     func labelsMatchEvents(format: SimulationFormat) throws {
         let config = smallConfiguration(format: format)
         let run = try simulate(config)
@@ -67,7 +70,8 @@ import Testing
             #expect(incident.start <= incident.end)
         }
         #expect(labels.abusiveAccounts == Array(young).sorted())
-        for negative in labels.hardNegatives where negative.kind == .tenantOnboarding || negative.kind == .newEmployees {
+        for negative in labels.hardNegatives where negative.kind == .tenantOnboarding || negative.kind == .newEmployees
+        {
             young.formUnion(negative.accounts)
         }
         for account in young {
@@ -80,7 +84,8 @@ import Testing
             #expect(t < warmupLimit, "established account \(account) first sends at \(t)")
         }
         // Look-alikes that use established accounts are established too.
-        for negative in labels.hardNegatives where negative.kind == .newsletter || negative.kind == .passwordResetStorm {
+        for negative in labels.hardNegatives where negative.kind == .newsletter || negative.kind == .passwordResetStorm
+        {
             for account in negative.accounts { #expect((first[account] ?? warmupLimit) < warmupLimit) }
         }
     }
@@ -102,7 +107,9 @@ import Testing
 
     @Test("A Postfix run started on 31 December reads back across the New Year with a 2026 year hint")
     func newYear() throws {
-        var start: EventTime { EventTime(seconds: CivilDate(year: 2026, month: 12, day: 31).daysSinceEpoch * 86_400 + 22 * 3_600) }
+        var start: EventTime {
+            EventTime(seconds: CivilDate(year: 2026, month: 12, day: 31).daysSinceEpoch * 86_400 + 22 * 3_600)
+        }
         let config = smallConfiguration("young-burst", format: .postfix, start: start, durationSeconds: 4 * 3_600)
         let run = try simulate(config)
         let text = String(decoding: run.bytes, as: UTF8.self)
@@ -143,9 +150,11 @@ import Testing
         let run = try simulate(smallConfiguration(format: .exim))
         let json = try #require(
             try JSONSerialization.jsonObject(with: Data(run.labels.jsonBytes())) as? [String: Any])
-        #expect(Set(json.keys) == [
-            "warmup_end", "incidents", "hard_negatives", "abusive_accounts", "scenario", "seed", "format", "start", "end",
-        ])
+        #expect(
+            Set(json.keys) == [
+                "warmup_end", "incidents", "hard_negatives", "abusive_accounts", "scenario", "seed", "format", "start",
+                "end",
+            ])
         func isTime(_ v: Any?) -> Bool {
             guard let s = v as? String else { return false }
             return s.count >= 20 && s.hasSuffix("Z") && s.dropFirst(10).first == "T"
@@ -170,8 +179,9 @@ import Testing
         #expect(json["format"] as? String == "exim")
     }
 
-    @Test("Every named scenario validates with its defaults; a too short duration is refused",
-          arguments: Scenario.names)
+    @Test(
+        "Every named scenario validates with its defaults; a too short duration is refused",
+        arguments: Scenario.names)
     func scenarios(name: String) throws {
         let scenario = try #require(Scenario.named(name))
         let config = SimulationConfiguration(scenario: scenario, seed: 1)
@@ -184,8 +194,9 @@ import Testing
         }
     }
 
-    @Test("A scale that is not a number, infinite, out of range or too large for the look-alikes is refused by name",
-          arguments: [Double.nan, .infinity, -.infinity, 1e308, 0, -1, 0.0001, 4000.5, 5000, 10_000])
+    @Test(
+        "A scale that is not a number, infinite, out of range or too large for the look-alikes is refused by name",
+        arguments: [Double.nan, .infinity, -.infinity, 1e308, 0, -1, 0.0001, 4000.5, 5000, 10_000])
     func badScales(scale: Double) {
         let config = SimulationConfiguration(scenario: Scenario.named("mixed")!, seed: 1, scale: scale)
         #expect {

@@ -1,5 +1,6 @@
-@testable import SendWatchTemplates
 import Testing
+
+@testable import SendWatchTemplates
 
 @Suite struct TemplateCacheMemoryTests {
     @Test("A cache entry keeps only its own slot ranges, not a buffer the size of the scratch array")

@@ -7,12 +7,15 @@ import Testing
     static let manyTokens = (0..<10_000).map { "w\($0 % 37)x" }.joined(separator: " ")
     static let manyWords = (0..<10_000).map { _ in "spam" }.joined(separator: " ")
 
-    @Test("Hostile texts never crash and stay bounded", arguments: [
-        "", " ", "\t\n\r ", megabyte, manyTokens, manyWords,
-        "مرحبا بك في Acme GmbH، لديك رسالة جديدة", "שלום \u{202E}gnp.exe\u{202C} sent you a private message",
-        "Acme\u{200B}GmbH sent\u{200B}you a private message", "\u{FEFF}\u{200D}\u{2060}", "🔥🔥🔥 WIN 💰💰💰 NOW 🎁",
-        "((((((((((", ")))))))))", ".,;:!?", "$ € £", "@@@ :// www.", "a\u{0}b\u{0}c", String(repeating: "é", count: 5000),
-    ])
+    @Test(
+        "Hostile texts never crash and stay bounded",
+        arguments: [
+            "", " ", "\t\n\r ", megabyte, manyTokens, manyWords,
+            "مرحبا بك في Acme GmbH، لديك رسالة جديدة", "שלום \u{202E}gnp.exe\u{202C} sent you a private message",
+            "Acme\u{200B}GmbH sent\u{200B}you a private message", "\u{FEFF}\u{200D}\u{2060}", "🔥🔥🔥 WIN 💰💰💰 NOW 🎁",
+            "((((((((((", ")))))))))", ".,;:!?", "$ € £", "@@@ :// www.", "a\u{0}b\u{0}c",
+            String(repeating: "é", count: 5000),
+        ])
     func hostile(text: String) {
         var miner = TemplateMiner(configuration: .init(maxTemplates: 8, maxTokens: 32, cacheSize: 4, maxSlotBytes: 64))
         for _ in 0..<3 {
@@ -25,10 +28,12 @@ import Testing
         #expect(miner._checkInvariants() == nil)
     }
 
-    @Test("Invalid UTF-8 through the bytes entry point is repaired in the output only", arguments: [
-        [UInt8]([0xFF, 0xFE, 0x20, 0x41, 0x20, 0xC3]), [0xC3, 0x28, 0x20, 0x73, 0x65, 0x6E, 0x74], [0x80],
-        [0xE2, 0x82, 0x20, 0x34, 0x39, 0x39], [0x00, 0x00, 0x20, 0x00], [],
-    ])
+    @Test(
+        "Invalid UTF-8 through the bytes entry point is repaired in the output only",
+        arguments: [
+            [UInt8]([0xFF, 0xFE, 0x20, 0x41, 0x20, 0xC3]), [0xC3, 0x28, 0x20, 0x73, 0x65, 0x6E, 0x74], [0x80],
+            [0xE2, 0x82, 0x20, 0x34, 0x39, 0x39], [0x00, 0x00, 0x20, 0x00], [],
+        ])
     func invalidUTF8(bytes: [UInt8]) {
         var miner = TemplateMiner(configuration: .init(maxSlotBytes: 3))
         for _ in 0..<2 {

@@ -18,9 +18,11 @@ private func mineTwice(_ texts: [String], configuration: TemplateMiner.Configura
     static let legit = "Acme GmbH sent you a private message"
     static let scam = "Your payment of $499 is pending. Call +1 (888) 555-0134 sent you a private message"
 
-    @Test("Legitimate and scam tenant names share one template, in either order", arguments: [
-        [legit, scam], [scam, legit],
-    ])
+    @Test(
+        "Legitimate and scam tenant names share one template, in either order",
+        arguments: [
+            [legit, scam], [scam, legit],
+        ])
     func examplePair(order: [String]) throws {
         var miner = TemplateMiner()
         let first = miner.mine(order[0])
@@ -43,42 +45,51 @@ private func mineTwice(_ texts: [String], configuration: TemplateMiner.Configura
         var testDescription: String { template }
     }
 
-    @Test("Slots at the start, middle and end, one or several, of any length", arguments: [
-        SlotCase(
-            texts: ["Welcome to Acme GmbH, Bob!", "Welcome to Initech, Alice!", "Welcome to Umbrella Corp, Dr Jane Doe!"],
-            template: "Welcome to <*>, <*>!",
-            slots: [["Acme GmbH", "Bob"], ["Initech", "Alice"], ["Umbrella Corp", "Dr Jane Doe"]]),
-        SlotCase(
-            texts: ["Alice Smith invited you to join Acme Corp", "Bob invited you to join Initech",
-                    "WIN A FREE IPHONE at promo.example invited you to join Cheap Pills Online"],
-            template: "<*> invited you to join <*>",
-            slots: [["Alice Smith", "Acme Corp"], ["Bob", "Initech"],
-                    ["WIN A FREE IPHONE at promo.example", "Cheap Pills Online"]]),
-        SlotCase(
-            texts: ["Password reset for alice", "Password reset for bob.smith", "Password reset for Carol Jones"],
-            template: "Password reset for <*>",
-            slots: [["alice"], ["bob.smith"], ["Carol Jones"]]),
-        SlotCase(
-            texts: ["Password reset for alice@example.com", "Password reset for bob@example.org"],
-            template: "Password reset for <*>",
-            slots: [["alice@example.com"], ["bob@example.org"]]),
-        SlotCase(
-            texts: ["Invoice 123 is ready", "Invoice 456 is ready", "Invoice INV-2026-0042 is ready"],
-            template: "Invoice <*> is ready",
-            slots: [["123"], ["456"], ["INV-2026-0042"]]),
-        SlotCase(
-            texts: ["Your payment of $499 is pending", "Your payment of 499,00 € is pending"],
-            template: "Your payment of <*> is pending",
-            slots: [["$499"], ["499,00 €"]]),
-        SlotCase(
-            texts: ["Meeting on 2026-11-29 at 10:30 with Bob", "Meeting on 2026-12-01 at 9:00 with Alice"],
-            template: "Meeting on <*> at <*> with <*>",
-            slots: [["2026-11-29", "10:30", "Bob"], ["2026-12-01", "9:00", "Alice"]]),
-        SlotCase(
-            texts: ["Your code is 123456 (valid 10 minutes)", "Your code is 998877 (valid 5 minutes)"],
-            template: "Your code is <*> (valid <*> minutes)",
-            slots: [["123456", "10"], ["998877", "5"]]),
-    ])
+    @Test(
+        "Slots at the start, middle and end, one or several, of any length",
+        arguments: [
+            SlotCase(
+                texts: [
+                    "Welcome to Acme GmbH, Bob!", "Welcome to Initech, Alice!",
+                    "Welcome to Umbrella Corp, Dr Jane Doe!",
+                ],
+                template: "Welcome to <*>, <*>!",
+                slots: [["Acme GmbH", "Bob"], ["Initech", "Alice"], ["Umbrella Corp", "Dr Jane Doe"]]),
+            SlotCase(
+                texts: [
+                    "Alice Smith invited you to join Acme Corp", "Bob invited you to join Initech",
+                    "WIN A FREE IPHONE at promo.example invited you to join Cheap Pills Online",
+                ],
+                template: "<*> invited you to join <*>",
+                slots: [
+                    ["Alice Smith", "Acme Corp"], ["Bob", "Initech"],
+                    ["WIN A FREE IPHONE at promo.example", "Cheap Pills Online"],
+                ]),
+            SlotCase(
+                texts: ["Password reset for alice", "Password reset for bob.smith", "Password reset for Carol Jones"],
+                template: "Password reset for <*>",
+                slots: [["alice"], ["bob.smith"], ["Carol Jones"]]),
+            SlotCase(
+                texts: ["Password reset for alice@example.com", "Password reset for bob@example.org"],
+                template: "Password reset for <*>",
+                slots: [["alice@example.com"], ["bob@example.org"]]),
+            SlotCase(
+                texts: ["Invoice 123 is ready", "Invoice 456 is ready", "Invoice INV-2026-0042 is ready"],
+                template: "Invoice <*> is ready",
+                slots: [["123"], ["456"], ["INV-2026-0042"]]),
+            SlotCase(
+                texts: ["Your payment of $499 is pending", "Your payment of 499,00 € is pending"],
+                template: "Your payment of <*> is pending",
+                slots: [["$499"], ["499,00 €"]]),
+            SlotCase(
+                texts: ["Meeting on 2026-11-29 at 10:30 with Bob", "Meeting on 2026-12-01 at 9:00 with Alice"],
+                template: "Meeting on <*> at <*> with <*>",
+                slots: [["2026-11-29", "10:30", "Bob"], ["2026-12-01", "9:00", "Alice"]]),
+            SlotCase(
+                texts: ["Your code is 123456 (valid 10 minutes)", "Your code is 998877 (valid 5 minutes)"],
+                template: "Your code is <*> (valid <*> minutes)",
+                slots: [["123456", "10"], ["998877", "5"]]),
+        ])
     func slotPositions(c: SlotCase) {
         let (miner, second) = mineTwice(c.texts)
         #expect(Set(second.map(\.id)).count == 1)
@@ -124,22 +135,28 @@ private func mineTwice(_ texts: [String], configuration: TemplateMiner.Configura
         #expect(miner.templateCount == 6)
     }
 
-    @Test("Near templates at the similarity edge: 3 of 5 shared constants join at 0.6, not at 0.65", arguments: [
-        (0.6, true), (0.65, false),
-    ])
+    @Test(
+        "Near templates at the similarity edge: 3 of 5 shared constants join at 0.6, not at 0.65",
+        arguments: [
+            (0.6, true), (0.65, false),
+        ])
     func similarityEdge(similarity: Double, joined: Bool) {
         var miner = TemplateMiner(configuration: .init(similarity: similarity))
         let a = miner.mine("Acme GmbH sent you a private message")
         let b = miner.mine("Bob sent you a file")
         #expect((a.id == b.id) == joined)
-        #expect(miner.templateText(for: a.id) == (joined ? "<*> sent you a <*>" : "Acme GmbH sent you a private message"))
+        #expect(
+            miner.templateText(for: a.id) == (joined ? "<*> sent you a <*>" : "Acme GmbH sent you a private message"))
     }
 
     @Test("Two fresh miners fed the same sequence give the same ids and texts")
     func stableIDs() {
         let texts = (0..<200).map { i in
-            ["Alice\(i % 7) sent you a private message", "Your invoice \(i) is ready", "Welcome to Org\(i % 5), Bob!",
-             "Team \(["Red", "Blue", "Green"][i % 3]) invited you to join Project \(["X", "Y"][i % 2])"][i % 4]
+            [
+                "Alice\(i % 7) sent you a private message", "Your invoice \(i) is ready",
+                "Welcome to Org\(i % 5), Bob!",
+                "Team \(["Red", "Blue", "Green"][i % 3]) invited you to join Project \(["X", "Y"][i % 2])",
+            ][i % 4]
         }
         var a = TemplateMiner()
         var b = TemplateMiner()
@@ -150,9 +167,11 @@ private func mineTwice(_ texts: [String], configuration: TemplateMiner.Configura
         #expect(a.counters == b.counters)
     }
 
-    @Test("Grouping does not depend on order for templates whose instances share most constants", arguments: [
-        UInt64(1), 2, 3, 4, 5,
-    ])
+    @Test(
+        "Grouping does not depend on order for templates whose instances share most constants",
+        arguments: [
+            UInt64(1), 2, 3, 4, 5,
+        ])
     func orderIndependence(seed: UInt64) {
         let texts = [
             "Acme GmbH sent you a private message", TemplateMinerTests.scam, "Bob sent you a private message",
@@ -239,10 +258,12 @@ private func mineTwice(_ texts: [String], configuration: TemplateMiner.Configura
         #expect(miner._checkInvariants() == nil)
     }
 
-    @Test("Template ids print as 16 hex digits", arguments: [
-        (UInt64(0), "0000000000000000"), (UInt64(0xDEAD_BEEF), "00000000deadbeef"),
-        (UInt64.max, "ffffffffffffffff"),
-    ])
+    @Test(
+        "Template ids print as 16 hex digits",
+        arguments: [
+            (UInt64(0), "0000000000000000"), (UInt64(0xDEAD_BEEF), "00000000deadbeef"),
+            (UInt64.max, "ffffffffffffffff"),
+        ])
     func idDescription(raw: UInt64, text: String) {
         #expect(TemplateID(rawValue: raw).description == text)
     }
@@ -256,10 +277,12 @@ private func mineTwice(_ texts: [String], configuration: TemplateMiner.Configura
         #expect(miner.counters.truncatedTexts == 1)
     }
 
-    @Test("Slot values are cut at maxSlotBytes on a UTF-8 character boundary", arguments: [
-        ("Hello éééé there", 5, "éé"), ("Hello abcdefgh there", 5, "abcde"), ("Hello 😀😀 there", 6, "😀"),
-        ("Hello ab there", 5, "ab"),
-    ])
+    @Test(
+        "Slot values are cut at maxSlotBytes on a UTF-8 character boundary",
+        arguments: [
+            ("Hello éééé there", 5, "éé"), ("Hello abcdefgh there", 5, "abcde"), ("Hello 😀😀 there", 6, "😀"),
+            ("Hello ab there", 5, "ab"),
+        ])
     func slotCap(text: String, cap: Int, expected: String) {
         var miner = TemplateMiner(configuration: .init(maxSlotBytes: cap))
         _ = miner.mine("Hello friend there")
@@ -282,4 +305,3 @@ private func mineTwice(_ texts: [String], configuration: TemplateMiner.Configura
         #expect(miner._checkInvariants() == nil)
     }
 }
-

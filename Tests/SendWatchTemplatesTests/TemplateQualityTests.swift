@@ -66,13 +66,15 @@ enum SubjectCorpus {
         case "first": return firsts.randomElement(using: &rng)!
         case "org": return scam ? scams.randomElement(using: &rng)! : orgs.randomElement(using: &rng)!
         case "email":
-            return firsts.randomElement(using: &rng)!.lowercased() + "\(Int.random(in: 1..<999, using: &rng))@example.com"
+            return firsts.randomElement(using: &rng)!.lowercased()
+                + "\(Int.random(in: 1..<999, using: &rng))@example.com"
         case "num": return String(Int.random(in: 1..<100_000, using: &rng))
         case "date": return "2026-\(Int.random(in: 10...12, using: &rng))-\(Int.random(in: 10...28, using: &rng))"
         case "city": return cities.randomElement(using: &rng)!
         case "doc": return docs.randomElement(using: &rng)!
         case "event": return events.randomElement(using: &rng)!
-        case "time": return "\(Int.random(in: 8...18, using: &rng)):\(["00", "15", "30", "45"].randomElement(using: &rng)!)"
+        case "time":
+            return "\(Int.random(in: 8...18, using: &rng)):\(["00", "15", "30", "45"].randomElement(using: &rng)!)"
         default: return "?"
         }
     }

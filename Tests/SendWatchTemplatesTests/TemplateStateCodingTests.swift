@@ -6,8 +6,10 @@ import Testing
 /// (cache hits), explicit template ids and texts without words.
 private func makeTexts(seed: UInt64, count: Int) -> [(text: String, explicit: String?)] {
     var rng = SplitMix64(seed: seed)
-    let names = ["Acme GmbH", "Bob", "Tenant 42", "Your payment of $499 is pending. Call +1 (888) 555-0134",
-                 "Org \(seed)", "Jane Doe from Sales", "verify at refund-portal.example now"]
+    let names = [
+        "Acme GmbH", "Bob", "Tenant 42", "Your payment of $499 is pending. Call +1 (888) 555-0134",
+        "Org \(seed)", "Jane Doe from Sales", "verify at refund-portal.example now",
+    ]
     let shapes: [(String) -> String] = [
         { "\($0) sent you a private message" }, { "Welcome to \($0), please confirm your address" },
         { "\($0) invited you to the workspace" }, { "Invoice \($0) is ready for download" },

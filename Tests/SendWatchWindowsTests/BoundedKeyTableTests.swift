@@ -168,7 +168,8 @@ struct BoundedKeyTableTests {
             case 8:
                 let cutoff = t - Int64(rng.next() % 20_000)
                 let limit = Int(rng.next() % 4)
-                #expect(table.expireIdle(notUpdatedSince: EventTime(microseconds: cutoff), limit: limit)
+                #expect(
+                    table.expireIdle(notUpdatedSince: EventTime(microseconds: cutoff), limit: limit)
                         == model.expire(cutoff, limit))
             default:
                 table.remove(key)

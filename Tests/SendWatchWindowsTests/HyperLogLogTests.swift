@@ -4,9 +4,11 @@ import Testing
 
 @Suite("HyperLogLog")
 struct HyperLogLogTests {
-    @Test("Relative error stays within 3 standard errors across cardinalities", arguments: [
-        (10, 10), (10, 100), (10, 1_000), (10, 3_000), (10, 10_000), (10, 100_000), (12, 1_000_000), (14, 50_000),
-    ])
+    @Test(
+        "Relative error stays within 3 standard errors across cardinalities",
+        arguments: [
+            (10, 10), (10, 100), (10, 1_000), (10, 3_000), (10, 10_000), (10, 100_000), (12, 1_000_000), (14, 50_000),
+        ])
     func relativeError(precision: Int, n: Int) {
         var hll = HyperLogLog(precision: precision)
         var rng = SplitMix64(seed: UInt64(n &* 31 &+ precision))

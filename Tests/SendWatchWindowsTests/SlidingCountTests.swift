@@ -34,8 +34,9 @@ private struct NaiveSlidingCount {
 
 @Suite("SlidingCount")
 struct SlidingCountTests {
-    @Test("Matches a naive event list on random sequences with late events within and beyond the horizon",
-          arguments: [(UInt64(1), 60, Int64(10_000_000)), (2, 7, 3_000_000), (3, 1, 5_000_000), (4, 24, 1)])
+    @Test(
+        "Matches a naive event list on random sequences with late events within and beyond the horizon",
+        arguments: [(UInt64(1), 60, Int64(10_000_000)), (2, 7, 3_000_000), (3, 1, 5_000_000), (4, 24, 1)])
     func matchesNaiveModel(seed: UInt64, buckets: Int, width: Int64) {
         var rng = SplitMix64(seed: seed)
         let horizon = width * Int64(buckets)

@@ -5,8 +5,9 @@ import Testing
 
 @Suite("SlidingDistinct")
 struct SlidingDistinctTests {
-    @Test("Exact mode matches a naive list of sightings, with late events within and beyond the horizon",
-          arguments: [UInt64(1), 2, 3])
+    @Test(
+        "Exact mode matches a naive list of sightings, with late events within and beyond the horizon",
+        arguments: [UInt64(1), 2, 3])
     func exactMatchesNaiveModel(seed: UInt64) {
         let horizon: Int64 = 600_000_000
         var distinct = SlidingDistinct(configuration: .init(horizonMicroseconds: horizon, exactCapacity: 4096))
@@ -29,8 +30,9 @@ struct SlidingDistinctTests {
                 var seen = Set<UInt64>()
                 for s in sightings where s.time > now - horizon && s.time <= now { seen.insert(s.item) }
                 let value = distinct.value(at: EventTime(microseconds: now))
-                #expect(value == DistinctCount(value: UInt64(seen.count), isExact: true, relativeStandardError: 0),
-                        "step \(step)")
+                #expect(
+                    value == DistinctCount(value: UInt64(seen.count), isExact: true, relativeStandardError: 0),
+                    "step \(step)")
             }
             if internalChecks || step % 250 == 0 { distinct._checkInvariants() }
         }
@@ -70,9 +72,11 @@ struct SlidingDistinctTests {
         distinct._checkInvariants()
     }
 
-    @Test("Sketch relative error within 3 standard errors at 10^5 and 10^6 items", arguments: [
-        (100_000, 10), (1_000_000, 12),
-    ])
+    @Test(
+        "Sketch relative error within 3 standard errors at 10^5 and 10^6 items",
+        arguments: [
+            (100_000, 10), (1_000_000, 12),
+        ])
     func sketchRelativeError(n: Int, precision: Int) {
         let horizon: Int64 = 3_600_000_000
         var distinct = SlidingDistinct(configuration: .init(horizonMicroseconds: horizon, precision: precision))

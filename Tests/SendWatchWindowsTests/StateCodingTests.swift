@@ -1,6 +1,6 @@
 import SendWatchCore
-import SendWatchWindows
 import SendWatchTesting
+import SendWatchWindows
 import Testing
 
 /// Round trips of every window structure: build a state from a seeded random operation sequence, save and
@@ -56,7 +56,9 @@ import Testing
             let time = Self.nextTime(&t, &rng, step: 20_000_000)
             a.add(2, at: time)
             b.add(2, at: time)
-            for h in 0..<a.layout.horizonCount { #expect(a.value(horizon: h, at: time) == b.value(horizon: h, at: time)) }
+            for h in 0..<a.layout.horizonCount {
+                #expect(a.value(horizon: h, at: time) == b.value(horizon: h, at: time))
+            }
         }
         #expect(a.droppedLate == b.droppedLate)
         #expect(try encodedState(a) == encodedState(b))
@@ -67,8 +69,10 @@ import Testing
     func slidingDistinct(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         var t: Int64 = 1_800_000_000_000_000
-        var a = SlidingDistinct(configuration: .init(horizonMicroseconds: 3_600_000_000, exactCapacity: 24,
-                                                     subBucketCount: 8, precision: 8))
+        var a = SlidingDistinct(
+            configuration: .init(
+                horizonMicroseconds: 3_600_000_000, exactCapacity: 24,
+                subBucketCount: 8, precision: 8))
         var modes: Set<Bool> = []
         for round in 0..<12 {
             var b = try roundTrip(a)
@@ -87,7 +91,9 @@ import Testing
             }
             let q = EventTime(microseconds: t - 1_000_000_000)
             #expect(a.value(at: q) == b.value(at: q))
-            #expect(a.sampleItems(limit: 10, at: EventTime(microseconds: t)) == b.sampleItems(limit: 10, at: EventTime(microseconds: t)))
+            #expect(
+                a.sampleItems(limit: 10, at: EventTime(microseconds: t))
+                    == b.sampleItems(limit: 10, at: EventTime(microseconds: t)))
             #expect(a.droppedLate == b.droppedLate && a.switchesToSketch == b.switchesToSketch)
             #expect(try encodedState(a) == encodedState(b))
             b._checkInvariants()
@@ -170,8 +176,9 @@ import Testing
         #expect(try encodedState(a) == encodedState(b))
     }
 
-    @Test("BoundedKeyTable continues identically after a round trip: slots, recency, bytes, evictions",
-          arguments: seeds)
+    @Test(
+        "BoundedKeyTable continues identically after a round trip: slots, recency, bytes, evictions",
+        arguments: seeds)
     func boundedKeyTable(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         var t: Int64 = 1_800_000_000_000_000
@@ -179,10 +186,13 @@ import Testing
         func step(_ a: inout BoundedKeyTable<SlidingCount>, _ r: UInt64, _ key: UInt64, _ time: EventTime) -> [Int] {
             switch r % 10 {
             case 0..<5:
-                let slot = a.find(key)
-                    ?? a.insert(key: key, name: key % 3 == 0 ? "a-rather-long-account-name-\(key)" : "k\(key)",
-                                value: SlidingCount(horizonMicroseconds: 60_000_000, bucketCount: [1, 2, 4, 5, 8, 10][Int(key % 6)]),
-                                at: time)
+                let slot =
+                    a.find(key)
+                    ?? a.insert(
+                        key: key, name: key % 3 == 0 ? "a-rather-long-account-name-\(key)" : "k\(key)",
+                        value: SlidingCount(
+                            horizonMicroseconds: 60_000_000, bucketCount: [1, 2, 4, 5, 8, 10][Int(key % 6)]),
+                        at: time)
                 a.touch(slot, at: time)
                 a[slot].add(1, at: time)
                 return [Int(a[slot].value(at: time))]
@@ -190,7 +200,9 @@ import Testing
                 a.enforceBudget()
                 return [a.count]
             case 7:
-                return [a.expireIdle(notUpdatedSince: EventTime(microseconds: time.microseconds - 30_000_000), limit: 3)]
+                return [
+                    a.expireIdle(notUpdatedSince: EventTime(microseconds: time.microseconds - 30_000_000), limit: 3)
+                ]
             case 8:
                 a.remove(key)
                 return [a.count]
@@ -215,7 +227,8 @@ import Testing
         b._checkInvariants()
         #expect(a.keysByRecency() == b.keysByRecency())
         #expect(a.approximateBytes == b.approximateBytes)
-        #expect(a.evictedForCount == b.evictedForCount && a.evictedForBytes == b.evictedForBytes && a.expired == b.expired)
+        #expect(
+            a.evictedForCount == b.evictedForCount && a.evictedForBytes == b.evictedForBytes && a.expired == b.expired)
         #expect(try encodedState(a) == encodedState(b))
     }
 
@@ -246,7 +259,9 @@ import Testing
     func damagedSlidingDistinct() throws {
         var a = SlidingDistinct(configuration: .init(horizonMicroseconds: 3_600_000_000, exactCapacity: 8))
         for i in 0..<5 { a.insert(UInt64(i), at: EventTime(seconds: 1_800_000_000 + Int64(i))) }
-        #expect(throws: DecodingError.self) { try decodeDamaged(a) { $0["lastSeen"] = [Int64](repeating: 0, count: 4) } }
+        #expect(throws: DecodingError.self) {
+            try decodeDamaged(a) { $0["lastSeen"] = [Int64](repeating: 0, count: 4) }
+        }
         for i in 0..<50 { a.insert(UInt64(100 + i), at: EventTime(seconds: 1_800_000_100)) }
         #expect(!a.isExact)
         #expect(throws: DecodingError.self) {
@@ -263,24 +278,38 @@ import Testing
                 object["sketch"] = sketch
             }
         }
-        #expect(throws: DecodingError.self) { try decodeDamaged(a) { $0["items"] = [UInt64(1)]; $0["lastSeen"] = [Int64(1)] } }
+        #expect(throws: DecodingError.self) {
+            try decodeDamaged(a) {
+                $0["items"] = [UInt64(1)]; $0["lastSeen"] = [Int64(1)]
+            }
+        }
     }
 
     @Test("Damaged HyperLogLog, CountMinSketch, SpaceSaving and EWMABaseline snapshots are rejected")
     func damagedSketches() {
         var h = HyperLogLog(precision: 6)
         h.insert(42)
-        #expect(throws: DecodingError.self) { try decodeDamaged(h) { $0["registers"] = [UInt8](repeating: 0, count: 63) } }
-        #expect(throws: DecodingError.self) { try decodeDamaged(h) { $0["registers"] = [UInt8](repeating: 99, count: 64) } }
+        #expect(throws: DecodingError.self) {
+            try decodeDamaged(h) { $0["registers"] = [UInt8](repeating: 0, count: 63) }
+        }
+        #expect(throws: DecodingError.self) {
+            try decodeDamaged(h) { $0["registers"] = [UInt8](repeating: 99, count: 64) }
+        }
         var cms = CountMinSketch(width: 16, depth: 2, epochMicroseconds: 60_000_000)
         cms.add(1, at: EventTime(seconds: 1_800_000_000))
         #expect(throws: DecodingError.self) { try decodeDamaged(cms) { $0["width"] = 12 } }
-        #expect(throws: DecodingError.self) { try decodeDamaged(cms) { $0["counters"] = [UInt32](repeating: 0, count: 63) } }
+        #expect(throws: DecodingError.self) {
+            try decodeDamaged(cms) { $0["counters"] = [UInt32](repeating: 0, count: 63) }
+        }
         #expect(throws: DecodingError.self) { try decodeDamaged(cms) { $0["currentHalf"] = 2 } }
         var top = SpaceSaving(capacity: 4)
         for i in 0..<10 { top.add(UInt64(i % 6)) }
-        #expect(throws: DecodingError.self) { try decodeDamaged(top) { $0["errors"] = [UInt64](repeating: 99, count: 4) } }
-        #expect(throws: DecodingError.self) { try decodeDamaged(top) { $0["items"] = [UInt64](repeating: 7, count: 4) } }
+        #expect(throws: DecodingError.self) {
+            try decodeDamaged(top) { $0["errors"] = [UInt64](repeating: 99, count: 4) }
+        }
+        #expect(throws: DecodingError.self) {
+            try decodeDamaged(top) { $0["items"] = [UInt64](repeating: 7, count: 4) }
+        }
         #expect(throws: DecodingError.self) { try decodeDamaged(top) { $0["counts"] = [UInt64(1)] } }
         var e = EWMABaseline()
         e.add(at: EventTime(seconds: 1_800_000_000))
@@ -292,8 +321,9 @@ import Testing
     func damagedTable() throws {
         var a = BoundedKeyTable<SlidingCount>(maxEntries: 8, maxBytes: 1 << 20)
         for k in 0..<6 {
-            a.insert(key: UInt64(k), name: "k\(k)", value: SlidingCount(horizonMicroseconds: 60_000_000, bucketCount: 4),
-                     at: EventTime(seconds: 1_800_000_000 + Int64(k)))
+            a.insert(
+                key: UInt64(k), name: "k\(k)", value: SlidingCount(horizonMicroseconds: 60_000_000, bucketCount: 4),
+                at: EventTime(seconds: 1_800_000_000 + Int64(k)))
         }
         a.remove(3)
         _ = try roundTrip(a)

@@ -1,10 +1,11 @@
+import SendWatchCore
+import SendWatchTesting
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import SendWatchCore
-import SendWatchTesting
 
 /// A manual event-time clock that tests advance by hand.
 struct ManualEventTime {

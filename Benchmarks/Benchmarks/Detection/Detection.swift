@@ -13,7 +13,8 @@ import SendWatchWindows
 /// The events of a simulated log.
 func simulatedEvents() -> [SendEvent] {
     guard let scenario = Scenario.named("mixed"),
-        var simulator = try? Simulator(configuration: SimulationConfiguration(scenario: scenario, seed: 1, scale: 0.3, format: .jsonl))
+        var simulator = try? Simulator(
+            configuration: SimulationConfiguration(scenario: scenario, seed: 1, scale: 0.3, format: .jsonl))
     else { fatalError("simulation failed") }
     var parser = JSONLinesParser()
     var events: EventBatch = []
@@ -96,7 +97,8 @@ let benchmarks: @Sendable () -> Void = {
             let f = Finding(
                 kind: "template_swarm", key: "t\(i)", severity: .high, score: 2.5,
                 firstEventTime: EventTime(seconds: 1_800_000_000), accounts: (0..<20).map { "tenant-\($0)" },
-                accountsTotal: 20, volume: 100, template: AlertTemplate(id: "00ff00ff00ff00ff", text: "<*> sent you a private message"),
+                accountsTotal: 20, volume: 100,
+                template: AlertTemplate(id: "00ff00ff00ff00ff", text: "<*> sent you a private message"),
                 evidence: [("young_accounts", .int(20)), ("window", .string("1h")), ("baseline_mean", .double(1.5))],
                 reasons: ["20 young accounts used the template."])
             records.append(contentsOf: lifecycle.take(f, at: EventTime(seconds: 1_800_000_000 + Int64(i))))

@@ -1,3 +1,6 @@
+import SendWatchCore
+import SendWatchIngest
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,8 +8,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import SendWatchCore
-import SendWatchIngest
 
 /// Wraps any ``AlertSink`` so that each record is delivered exactly once across crashes and restarts, given a
 /// run that checkpoints its state and, after a crash, produces the same records again from the last checkpoint

@@ -1,3 +1,5 @@
+import SendWatchIngest
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import SendWatchIngest
 
 /// Standard output, or a file appended to: the sink of `replay` and `tail` alerts and of `sendwatch events`
 /// lines. Writes large batches, retrying short writes and `EINTR`.

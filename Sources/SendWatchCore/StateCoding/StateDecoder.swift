@@ -89,7 +89,8 @@ final class StateDecoderStorage {
     func decodeValue<T: Decodable>(_ type: T.Type, codingPath: [any CodingKey]) throws -> T {
         // The casts cannot fail: the kind was decided from T itself.
         switch kinds.kind(of: T.self) {
-        case .optional: return try (T.self as! any StateOptional.Type).decodeWrapped(from: self, codingPath: codingPath) as! T
+        case .optional:
+            return try (T.self as! any StateOptional.Type).decodeWrapped(from: self, codingPath: codingPath) as! T
         case .bulk: return try (T.self as! any StateBulkArray.Type).readBulk(from: self, codingPath: codingPath) as! T
         case .dictionary:
             return try (T.self as! any StateDictionary.Type).readPairs(from: self, codingPath: codingPath) as! T
@@ -163,20 +164,48 @@ struct StateKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
         try storage.decodeValue(type, codingPath: codingPath)
     }
 
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try storage.decodeValue(type, codingPath: codingPath) }
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { try storage.decodeValue(type, codingPath: codingPath) }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try storage.decodeValue(type, codingPath: codingPath) }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try storage.decodeValue(type, codingPath: codingPath) }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try storage.decodeValue(type, codingPath: codingPath) }
-    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try storage.decodeValue(type, codingPath: codingPath) }
-    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try storage.decodeValue(type, codingPath: codingPath) }
-    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try storage.decodeValue(type, codingPath: codingPath) }
-    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try storage.decodeValue(type, codingPath: codingPath) }
-    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try storage.decodeValue(type, codingPath: codingPath) }
-    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try storage.decodeValue(type, codingPath: codingPath) }
-    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try storage.decodeValue(type, codingPath: codingPath) }
-    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try storage.decodeValue(type, codingPath: codingPath) }
-    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try storage.decodeValue(type, codingPath: codingPath) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
+        try storage.decodeValue(type, codingPath: codingPath)
+    }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String {
+        try storage.decodeValue(type, codingPath: codingPath)
+    }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
+        try storage.decodeValue(type, codingPath: codingPath)
+    }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float {
+        try storage.decodeValue(type, codingPath: codingPath)
+    }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
+        try storage.decodeValue(type, codingPath: codingPath)
+    }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 {
+        try storage.decodeValue(type, codingPath: codingPath)
+    }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 {
+        try storage.decodeValue(type, codingPath: codingPath)
+    }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 {
+        try storage.decodeValue(type, codingPath: codingPath)
+    }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 {
+        try storage.decodeValue(type, codingPath: codingPath)
+    }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt {
+        try storage.decodeValue(type, codingPath: codingPath)
+    }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 {
+        try storage.decodeValue(type, codingPath: codingPath)
+    }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 {
+        try storage.decodeValue(type, codingPath: codingPath)
+    }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 {
+        try storage.decodeValue(type, codingPath: codingPath)
+    }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 {
+        try storage.decodeValue(type, codingPath: codingPath)
+    }
 
     func nestedContainer<NestedKey: CodingKey>(
         keyedBy type: NestedKey.Type, forKey key: Key

@@ -142,20 +142,48 @@ struct StateKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoc
 
     // The concrete overloads synthesized code calls for primitive fields (the defaults would go through the
     // generic path).
-    mutating func encode(_ value: Bool, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
-    mutating func encode(_ value: String, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
-    mutating func encode(_ value: Float, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { try storage.encodeValue(value, codingPath: codingPath) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws {
+        try storage.encodeValue(value, codingPath: codingPath)
+    }
+    mutating func encode(_ value: String, forKey key: Key) throws {
+        try storage.encodeValue(value, codingPath: codingPath)
+    }
+    mutating func encode(_ value: Double, forKey key: Key) throws {
+        try storage.encodeValue(value, codingPath: codingPath)
+    }
+    mutating func encode(_ value: Float, forKey key: Key) throws {
+        try storage.encodeValue(value, codingPath: codingPath)
+    }
+    mutating func encode(_ value: Int, forKey key: Key) throws {
+        try storage.encodeValue(value, codingPath: codingPath)
+    }
+    mutating func encode(_ value: Int8, forKey key: Key) throws {
+        try storage.encodeValue(value, codingPath: codingPath)
+    }
+    mutating func encode(_ value: Int16, forKey key: Key) throws {
+        try storage.encodeValue(value, codingPath: codingPath)
+    }
+    mutating func encode(_ value: Int32, forKey key: Key) throws {
+        try storage.encodeValue(value, codingPath: codingPath)
+    }
+    mutating func encode(_ value: Int64, forKey key: Key) throws {
+        try storage.encodeValue(value, codingPath: codingPath)
+    }
+    mutating func encode(_ value: UInt, forKey key: Key) throws {
+        try storage.encodeValue(value, codingPath: codingPath)
+    }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws {
+        try storage.encodeValue(value, codingPath: codingPath)
+    }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws {
+        try storage.encodeValue(value, codingPath: codingPath)
+    }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws {
+        try storage.encodeValue(value, codingPath: codingPath)
+    }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws {
+        try storage.encodeValue(value, codingPath: codingPath)
+    }
 
     // Optionals get a presence byte whether present or not, so that decoding stays positional. The standard
     // library's default `encodeIfPresent` overloads skip nil values, so every overload is implemented here.
@@ -183,7 +211,6 @@ struct StateKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoc
             storage.bytes.append(0)
         }
     }
-
 
     // A nested keyed container is preceded by its key's name: that is how synthesized `Codable` for enums tells
     // the case (the decoder's `allKeys` reads it). Plain struct fields carry no key.
@@ -236,7 +263,9 @@ struct StateUnkeyedEncodingContainer: UnkeyedEncodingContainer {
         bump()
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<
+        NestedKey
+    > {
         bump()
         return KeyedEncodingContainer(StateKeyedEncodingContainer<NestedKey>(storage: storage, codingPath: codingPath))
     }

@@ -299,7 +299,7 @@ public struct DetectionEngine: Sendable {
 
     /// A fixed hash of a whole address, ASCII letters folded to lower case, in a namespace apart from domains.
     static func addressHash(_ address: String) -> UInt64 {
-        var v: UInt64 = 0x84222325cbf29ce4
+        var v: UInt64 = 0x8422_2325_cbf2_9ce4
         address.withUTF8Bytes { utf8 in
             for var b in utf8 {
                 if b >= 0x41 && b <= 0x5A { b |= 0x20 }
@@ -468,7 +468,7 @@ public struct DetectionEngine: Sendable {
     /// Whether a subject starts with a reply or forward marker (`Re:`, `Fwd:`, `AW:`, `Re[2]:` ...): up to 6
     /// ASCII letters, optionally a `[n]` or `(n)` counter, then `:`. Reads at most 16 bytes, allocates nothing.
     package static func isConversation(_ subject: String) -> Bool {
-        return subject.withUTF8Bytes { utf8 -> Bool in
+        subject.withUTF8Bytes { utf8 -> Bool in
             var word: UInt64 = 0
             var letters = 0
             var i = 0

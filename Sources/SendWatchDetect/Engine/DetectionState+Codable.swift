@@ -16,7 +16,8 @@ extension DomainSpread: Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let k = try c.decode([UInt64].self, forKey: .keys)
         let n = try c.decode([UInt32].self, forKey: .counts)
-        try StateCheck.require(k.count == 4 && n.count == 4, "DomainSpread: \(k.count) keys, \(n.count) counts", decoder)
+        try StateCheck.require(
+            k.count == 4 && n.count == 4, "DomainSpread: \(k.count) keys, \(n.count) counts", decoder)
         keys = (k[0], k[1], k[2], k[3])
         counts = (n[0], n[1], n[2], n[3])
         other = try c.decode(UInt32.self, forKey: .other)
@@ -55,12 +56,15 @@ extension TemplateState: Codable {
         let names = try c.decode([String].self, forKey: .indicatorNames)
         let nameCounts = try c.decode([Int64].self, forKey: .indicatorCounts)
         sampleMessageIDs = try c.decode([String].self, forKey: .sampleMessageIDs)
-        try StateCheck.require(values.count == counts.count && values.count == indicators.count && values.count <= 8,
-                               "TemplateState: top slot arrays differ in length or exceed 8", decoder)
-        try StateCheck.require(names.count == nameCounts.count && Set(names).count == names.count,
-                               "TemplateState: indicator counts", decoder)
-        try StateCheck.require(counts.allSatisfy(StateCheck.isCount) && nameCounts.allSatisfy(StateCheck.isCount),
-                               "TemplateState: count out of range", decoder)
+        try StateCheck.require(
+            values.count == counts.count && values.count == indicators.count && values.count <= 8,
+            "TemplateState: top slot arrays differ in length or exceed 8", decoder)
+        try StateCheck.require(
+            names.count == nameCounts.count && Set(names).count == names.count,
+            "TemplateState: indicator counts", decoder)
+        try StateCheck.require(
+            counts.allSatisfy(StateCheck.isCount) && nameCounts.allSatisfy(StateCheck.isCount),
+            "TemplateState: count out of range", decoder)
         topSlots = (0..<values.count).map { (values[$0], Int(counts[$0]), indicators[$0]) }
         topSlotBytes = values.reduce(0) { $0 + $1.utf8.count + 32 }
         indicatorCounts = Dictionary(uniqueKeysWithValues: zip(names, nameCounts.map { Int($0) }))
@@ -135,7 +139,8 @@ extension Finding: Codable {
         let volume = try c.decode(Int.self, forKey: .volume)
         let template = try c.decodeIfPresent(AlertTemplate.self, forKey: .template)
         guard case .object(let evidence) = try c.decode(JSONValue.self, forKey: .evidence) else {
-            throw DecodingError.dataCorruptedError(forKey: .evidence, in: c, debugDescription: "evidence is not an object")
+            throw DecodingError.dataCorruptedError(
+                forKey: .evidence, in: c, debugDescription: "evidence is not an object")
         }
         let reasons = try c.decode([String].self, forKey: .reasons)
         self.init(

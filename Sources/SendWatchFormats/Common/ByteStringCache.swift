@@ -1,3 +1,5 @@
+import SendWatchCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import SendWatchCore
 
 /// A bounded, direct-mapped cache from byte strings to `String`s, so that values that repeat across lines
 /// (sender, SASL user, account header, host) are not allocated again each time.

@@ -61,8 +61,12 @@ public enum Bytes {
         }
         return text.withUTF8Buffer { b in
             // A scalar literal: at most 4 bytes, copied to a local so the pointer is valid inside `body`.
-            withUnsafeBytes(of: (b.count > 0 ? b[0] : 0, b.count > 1 ? b[1] : 0, b.count > 2 ? b[2] : 0,
-                                 b.count > 3 ? b[3] : 0)) { body($0.baseAddress!, b.count) }
+            withUnsafeBytes(
+                of: (
+                    b.count > 0 ? b[0] : 0, b.count > 1 ? b[1] : 0, b.count > 2 ? b[2] : 0,
+                    b.count > 3 ? b[3] : 0
+                )
+            ) { body($0.baseAddress!, b.count) }
         }
     }
 

@@ -361,7 +361,9 @@ package struct JSONScanner: Sendable {
         return -1
     }
 
-    private mutating func keyChild(of node: Int32, _ p: UnsafeRawBufferPointer, _ range: Range<Int>, escaped: Bool) -> Int32 {
+    private mutating func keyChild(of node: Int32, _ p: UnsafeRawBufferPointer, _ range: Range<Int>, escaped: Bool)
+        -> Int32
+    {
         let children = nodes[Int(node)].keyChildren
         guard !children.isEmpty else { return -1 }
         if escaped {

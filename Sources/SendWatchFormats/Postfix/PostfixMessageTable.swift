@@ -57,7 +57,9 @@ struct PostfixQueueID: Equatable, Sendable {
     var text: String {
         var words = (w0, w1, w2)
         let n = count
-        return withUnsafeBytes(of: &words) { String(decoding: UnsafeRawBufferPointer(rebasing: $0[0..<n]), as: UTF8.self) }
+        return withUnsafeBytes(of: &words) {
+            String(decoding: UnsafeRawBufferPointer(rebasing: $0[0..<n]), as: UTF8.self)
+        }
     }
 }
 

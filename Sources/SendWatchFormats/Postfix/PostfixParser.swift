@@ -203,7 +203,8 @@ public struct PostfixParser: EventParser, Sendable {
     private static func postfixDaemon(_ p: UnsafeRawBufferPointer, _ program: Range<Int>) -> Daemon? {
         // Fast path: a first component that starts with `postfix/` contains `postfix`.
         if !Bytes.hasPrefix("postfix/", in: p, at: program.lowerBound) || program.count < 8 {
-            let firstEnd = Bytes.find(UInt8(ascii: "/"), in: p, from: program.lowerBound, to: program.upperBound)
+            let firstEnd =
+                Bytes.find(UInt8(ascii: "/"), in: p, from: program.lowerBound, to: program.upperBound)
                 ?? program.upperBound
             guard Bytes.find("postfix", in: p, from: program.lowerBound, to: firstEnd) != nil else { return nil }
         }
@@ -329,8 +330,9 @@ public struct PostfixParser: EventParser, Sendable {
     private mutating func pickup(
         _ p: UnsafeRawBufferPointer, qid: Range<Int>, at start: Int, time: EventTime
     ) -> LineOutcome {
-        guard let f = Bytes.find(" from=", in: p, from: start), let (sender, _) = PostfixLine.readAddress(
-            p, at: f + 6)
+        guard let f = Bytes.find(" from=", in: p, from: start),
+            let (sender, _) = PostfixLine.readAddress(
+                p, at: f + 6)
         else { return .rejected(.malformed) }
         let slot = openMessage(p, qid, time: time)
         let s = cachedField(p, sender)

@@ -53,10 +53,16 @@ public enum CheckpointFile {
         guard fd >= 0 else { throw Failure(path: tmp, message: "cannot create: \(errnoDescription(errno))") }
         var failure: Failure?
         for part in [line, body] where failure == nil {
-            if let e = part.withUnsafeBytes({ writeFully(fd, $0).errno }) { failure = Failure(path: tmp, message: "cannot write: \(errnoDescription(e))") }
+            if let e = part.withUnsafeBytes({ writeFully(fd, $0).errno }) {
+                failure = Failure(path: tmp, message: "cannot write: \(errnoDescription(e))")
+            }
         }
-        if failure == nil, fsync(fd) != 0 { failure = Failure(path: tmp, message: "fsync failed: \(errnoDescription(errno))") }
-        if close(fd) != 0, failure == nil { failure = Failure(path: tmp, message: "close failed: \(errnoDescription(errno))") }
+        if failure == nil, fsync(fd) != 0 {
+            failure = Failure(path: tmp, message: "fsync failed: \(errnoDescription(errno))")
+        }
+        if close(fd) != 0, failure == nil {
+            failure = Failure(path: tmp, message: "close failed: \(errnoDescription(errno))")
+        }
         if let failure {
             _ = unlink(tmp)
             throw failure
@@ -84,7 +90,9 @@ public enum CheckpointFile {
         guard fstat(fd, &st) == 0 else { throw Failure(path: path, message: "cannot stat: \(errnoDescription(errno))") }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw Failure(path: path, message: "not a regular file") }
         let size = Int(st.st_size)
-        guard size <= maxBytes else { throw Failure(path: path, message: "\(size) bytes, more than the \(maxBytes) allowed") }
+        guard size <= maxBytes else {
+            throw Failure(path: path, message: "\(size) bytes, more than the \(maxBytes) allowed")
+        }
         var bytes = [UInt8](repeating: 0, count: size)
         var got = 0
         while got < size {

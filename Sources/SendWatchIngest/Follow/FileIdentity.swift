@@ -1,3 +1,5 @@
+import SendWatchCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import SendWatchCore
 
 /// What makes a followed file the same file across renames, compression and restarts: device + inode + a
 /// fingerprint of its first (decompressed) bytes.

@@ -97,7 +97,8 @@ extension LogFollower {
             let start = file.readOffset
             let count: Int
             do {
-                count = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(buffer.count, budget)]))
+                count = try file.read(
+                    into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(buffer.count, budget)]))
             } catch {
                 note(stream, .readFailed, path: file.path, error.description, report: &report)
                 return .failed
@@ -123,8 +124,9 @@ extension LogFollower {
     /// files pile up.
     private func rotatedAgain(_ old: TrackedFile, name: String, successor: (UInt64, UInt64)) -> Bool {
         let candidates = RotatedNames.candidates(of: name)
-        guard let found = locate(
-            old.identity, in: candidates, minimumSize: old.boundary, excluding: successor, sameInodeFirst: true)
+        guard
+            let found = locate(
+                old.identity, in: candidates, minimumSize: old.boundary, excluding: successor, sameInodeFirst: true)
         else { return false }
         return found.index > 0
     }

@@ -35,7 +35,8 @@ extension LogFollower {
         stream.nextPredecessor = .known(tail)
         if skipped > 0 { noteSkipped(stream, skipped, report: &report) }
         if position.identity.fingerprintLength > 0 {
-            let next = files.isEmpty ? "\(stream.name) from its start" : "the \(files.count) rotated file(s) newer than it"
+            let next =
+                files.isEmpty ? "\(stream.name) from its start" : "the \(files.count) rotated file(s) newer than it"
             note(
                 stream, .savedFileNotFound, path: position.path,
                 "the saved file (\(position.identity), offset \(position.offset)) is neither at \(stream.name) nor "
@@ -238,6 +239,7 @@ extension LogFollower {
 
     /// An identity reduced to its content (the same bytes under two names compare equal).
     static func contentKey(_ identity: FileIdentity) -> FileIdentity {
-        FileIdentity(device: 0, inode: 0, fingerprint: identity.fingerprint, fingerprintLength: identity.fingerprintLength)
+        FileIdentity(
+            device: 0, inode: 0, fingerprint: identity.fingerprint, fingerprintLength: identity.fingerprintLength)
     }
 }

@@ -83,7 +83,9 @@ enum RotatedNames {
     /// `x.xz`, `x.bz2`), which globs do not follow as streams of their own: they are read as predecessors.
     static func looksRotated(_ path: String) -> Bool {
         let name = baseName(of: path)
-        if compressedEndings.contains(where: { name.utf8.count > $0.count && name.utf8.suffix($0.count).elementsEqual($0) }) {
+        if compressedEndings.contains(where: {
+            name.utf8.count > $0.count && name.utf8.suffix($0.count).elementsEqual($0)
+        }) {
             return true
         }
         let bytes = Array(name.utf8)

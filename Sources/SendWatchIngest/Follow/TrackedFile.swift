@@ -180,7 +180,7 @@ final class TrackedFile {
                     base.copyMemory(from: ahead.baseAddress! + readAheadStart, byteCount: n)
                 }
                 readAheadStart += n
-                if readAheadStart == readAhead.count { readAhead = [] ; readAheadStart = 0 }
+                if readAheadStart == readAhead.count { readAhead = []; readAheadStart = 0 }
                 count = n
             } else {
                 count = try decoder.source.read(into: buffer)
@@ -332,7 +332,9 @@ func readDecompressedPrefix(_ source: inout InputSource, count: Int) throws(Inge
 
 /// The first (decompressed) bytes of the file at `path`, up to `count`, with its device and inode; `nil` when
 /// it cannot be read or is not a regular file.
-func peekPrefix(path: String, count: Int) -> (device: UInt64, inode: UInt64, size: Int64, compressed: Bool, bytes: [UInt8])? {
+func peekPrefix(path: String, count: Int) -> (
+    device: UInt64, inode: UInt64, size: Int64, compressed: Bool, bytes: [UInt8]
+)? {
     guard case .regular(let device, let inode, let size) = PathStatus.of(path) else { return nil }
     var descriptor: Int32
     repeat { descriptor = openFile(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) } while descriptor < 0 && errno == EINTR

@@ -1,10 +1,11 @@
+import Foundation
+import SendWatchIngest
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Foundation
-import SendWatchIngest
 
 /// A minimal HTTP/1.0 server for Prometheus scrapes: `GET /metrics` (any path) answers the metrics text.
 ///
@@ -46,7 +47,9 @@ public final class MetricsServer: Sendable {
         var one: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(fd, 16) == 0 else {
             let e = errno
@@ -86,15 +89,22 @@ public final class MetricsServer: Sendable {
                 let n = request.withUnsafeMutableBytes { recv(client, $0.baseAddress! + got, $0.count - got, 0) }
                 if n <= 0 { break }
                 got += n
-                if request[0..<got].contains(UInt8(ascii: "\n")) && request[0..<got].suffix(4).elementsEqual([13, 10, 13, 10])
-                    || request[0..<got].suffix(2).elementsEqual([10, 10]) { break }
+                if request[0..<got].contains(UInt8(ascii: "\n"))
+                    && request[0..<got].suffix(4).elementsEqual([13, 10, 13, 10])
+                    || request[0..<got].suffix(2).elementsEqual([10, 10])
+                {
+                    break
+                }
             }
             let body = Array(metrics.snapshot.prometheusText.utf8)
-            let head = "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+            let head =
+                "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
             let response = Array(head.utf8) + body
             var sent = 0
             while sent < response.count {
-                let n = response.withUnsafeBytes { send(client, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+                let n = response.withUnsafeBytes {
+                    send(client, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL))
+                }
                 if n <= 0 { break }
                 sent += n
             }

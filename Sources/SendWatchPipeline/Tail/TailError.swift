@@ -1,5 +1,5 @@
-public import SendWatchCore
 import SendWatchAlerts
+public import SendWatchCore
 
 /// Why `tail` could not start or had to stop.
 ///

@@ -52,7 +52,8 @@ extension TailRun {
     /// was started.
     func checkpointIfDue(now t: Double) throws(TailError) -> Bool {
         let interval = max(options.checkpointIntervalSeconds, 20 * lastCheckpointSeconds)
-        let due = (dirty && t - (lastCheckpoint ?? t) >= interval)
+        let due =
+            (dirty && t - (lastCheckpoint ?? t) >= interval)
             || (firstUncheckpointedAlert.map { t - $0 >= options.alertCheckpointDelaySeconds } ?? false)
             || delivery.journalEntries >= options.maxJournalEntries
         try finishCheckpointInFlight(wait: false)

@@ -1,11 +1,12 @@
+import Logging
+import SendWatchAlerts
+import SendWatchCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Logging
-import SendWatchAlerts
-import SendWatchCore
 
 extension TailRun {
     /// Writes the alerts the last poll produced through ``alerts`` (the path `replay` uses) and delivers them;

@@ -1,14 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+public import Logging
 public import SendWatchAlerts
 public import SendWatchCore
 import SendWatchDetect
 import SendWatchFormats
 public import SendWatchIngest
-public import Logging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Live mode: follows log files, detects as `replay` does, writes alerts, checkpoints, survives restarts.
 ///

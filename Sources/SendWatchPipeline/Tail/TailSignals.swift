@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Synchronization
 
 /// Signal handling for `tail`. The handlers only set flags, which the loop checks at least once per poll
 /// interval:

@@ -42,8 +42,9 @@ extension BoundedKeyTable: Decodable where Value: Decodable {
         let c = try decoder.container(keyedBy: BoundedKeyTableCodingKeys.self)
         let maxEntries = try c.decode(Int.self, forKey: .maxEntries)
         let maxBytes = try c.decode(Int.self, forKey: .maxBytes)
-        try StateCheck.require(maxEntries >= 1 && maxEntries < Int(Int32.max) && maxBytes >= 0,
-                               "BoundedKeyTable: bounds \(maxEntries) entries, \(maxBytes) bytes", decoder)
+        try StateCheck.require(
+            maxEntries >= 1 && maxEntries < Int(Int32.max) && maxBytes >= 0,
+            "BoundedKeyTable: bounds \(maxEntries) entries, \(maxBytes) bytes", decoder)
         self.init(maxEntries: maxEntries, maxBytes: maxBytes)
         let keys = try c.decode([UInt64].self, forKey: .keys)
         let names = try c.decode([String].self, forKey: .names)
@@ -62,15 +63,17 @@ extension BoundedKeyTable: Decodable where Value: Decodable {
                 && next.count == n && n < Int(Int32.max),
             "BoundedKeyTable: slot arrays differ in length", decoder)
         try StateCheck.require(lastUpdate.allSatisfy(StateCheck.isTime), "BoundedKeyTable: time out of range", decoder)
-        try StateCheck.require(accounted.allSatisfy(StateCheck.isCount) && StateCheck.isCount(bytes),
-                               "BoundedKeyTable: byte figure out of range", decoder)
+        try StateCheck.require(
+            accounted.allSatisfy(StateCheck.isCount) && StateCheck.isCount(bytes),
+            "BoundedKeyTable: byte figure out of range", decoder)
         // Free slots: in range, listed once, without a value and accounted at 0.
         var isFree = [Bool](repeating: false, count: n)
         for f in free {
             try StateCheck.require(f >= 0 && Int(f) < n && !isFree[Int(f)], "BoundedKeyTable: free slot \(f)", decoder)
             isFree[Int(f)] = true
-            try StateCheck.require(values[Int(f)] == nil && accounted[Int(f)] == 0,
-                                   "BoundedKeyTable: free slot \(f) holds an entry", decoder)
+            try StateCheck.require(
+                values[Int(f)] == nil && accounted[Int(f)] == 0,
+                "BoundedKeyTable: free slot \(f) holds an entry", decoder)
         }
         // The recency list: from `oldest` to `newest` through every live slot once, with matching back links.
         let live = n - free.count
@@ -80,26 +83,31 @@ extension BoundedKeyTable: Decodable where Value: Decodable {
         var previous: Int32 = -1
         var i = oldest
         while i != -1 {
-            try StateCheck.require(i >= 0 && Int(i) < n && !isFree[Int(i)] && index.count < live,
-                                   "BoundedKeyTable: recency link to \(i)", decoder)
+            try StateCheck.require(
+                i >= 0 && Int(i) < n && !isFree[Int(i)] && index.count < live,
+                "BoundedKeyTable: recency link to \(i)", decoder)
             let j = Int(i)
-            try StateCheck.require(prev[j] == previous && values[j] != nil,
-                                   "BoundedKeyTable: slot \(j) has a bad back link or no value", decoder)
-            try StateCheck.require(index.updateValue(i, forKey: keys[j]) == nil, "BoundedKeyTable: key live twice",
-                                   decoder)
+            try StateCheck.require(
+                prev[j] == previous && values[j] != nil,
+                "BoundedKeyTable: slot \(j) has a bad back link or no value", decoder)
+            try StateCheck.require(
+                index.updateValue(i, forKey: keys[j]) == nil, "BoundedKeyTable: key live twice",
+                decoder)
             sum += accounted[j]
             previous = i
             i = next[j]
         }
-        try StateCheck.require(previous == newest && index.count == live,
-                               "BoundedKeyTable: recency list holds \(index.count) of \(live) entries", decoder)
+        try StateCheck.require(
+            previous == newest && index.count == live,
+            "BoundedKeyTable: recency list holds \(index.count) of \(live) entries", decoder)
         try StateCheck.require(sum == bytes, "BoundedKeyTable: bytes \(bytes) != sum \(sum)", decoder)
         let evictedForCount = try c.decode(UInt64.self, forKey: .evictedForCount)
         let evictedForBytes = try c.decode(UInt64.self, forKey: .evictedForBytes)
         let expired = try c.decode(UInt64.self, forKey: .expired)
         let limit = UInt64(StateCheck.maxCount)
-        try StateCheck.require(evictedForCount <= limit && evictedForBytes <= limit && expired <= limit,
-                               "BoundedKeyTable: counter out of range", decoder)
+        try StateCheck.require(
+            evictedForCount <= limit && evictedForBytes <= limit && expired <= limit,
+            "BoundedKeyTable: counter out of range", decoder)
         _keys = keys
         _names = names
         _values = values

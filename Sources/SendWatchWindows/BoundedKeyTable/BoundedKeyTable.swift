@@ -258,8 +258,10 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
         while i >= 0 {
             let j = Int(i)
             // Safe to force unwrap: slots on the list hold values.
-            result.append(Entry(key: _keys[j], name: _names[j], value: _values[j]!,
-                                lastUpdate: EventTime(microseconds: _lastUpdate[j])))
+            result.append(
+                Entry(
+                    key: _keys[j], name: _names[j], value: _values[j]!,
+                    lastUpdate: EventTime(microseconds: _lastUpdate[j])))
             i = _next[j]
         }
         return result.sorted { a, b in

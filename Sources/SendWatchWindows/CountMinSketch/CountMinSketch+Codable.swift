@@ -1,9 +1,16 @@
 extension CountMinSketch: Decodable {
     /// The saved fields, in the order the synthesized `encode(to:)` writes them and `init(from:)` reads them.
     enum CodingKeys: String, CodingKey {
-        case _counters = "counters", _width = "width", _depth = "depth", _epochMicroseconds = "epochMicroseconds"
-        case _currentHalf = "currentHalf", _epoch = "epoch", _currentTotal = "currentTotal"
-        case _previousTotal = "previousTotal", _droppedLate = "droppedLate", _hasEvents = "hasEvents"
+        case _counters = "counters"
+        case _width = "width"
+        case _depth = "depth"
+        case _epochMicroseconds = "epochMicroseconds"
+        case _currentHalf = "currentHalf"
+        case _epoch = "epoch"
+        case _currentTotal = "currentTotal"
+        case _previousTotal = "previousTotal"
+        case _droppedLate = "droppedLate"
+        case _hasEvents = "hasEvents"
     }
 
     /// Restores a sketch saved with ``encode(to:)``: both epoch tables, the size, the epoch and the totals.
@@ -19,12 +26,15 @@ extension CountMinSketch: Decodable {
         let epochMicroseconds = try c.decode(Int64.self, forKey: ._epochMicroseconds)
         let currentHalf = try c.decode(Int.self, forKey: ._currentHalf)
         let epoch = try c.decode(Int64.self, forKey: ._epoch)
-        try StateCheck.require(width >= 1 && width <= 1 << 24 && width & (width - 1) == 0 && (1...16).contains(depth),
-                               "CountMinSketch: width \(width), depth \(depth)", decoder)
-        try StateCheck.require(counters.count == 2 * width * depth,
-                               "CountMinSketch: \(counters.count) counters for \(width) × \(depth)", decoder)
-        try StateCheck.require(epochMicroseconds > 0 && epochMicroseconds <= WindowMath.maxSpanMicroseconds,
-                               "CountMinSketch: epoch length \(epochMicroseconds) µs", decoder)
+        try StateCheck.require(
+            width >= 1 && width <= 1 << 24 && width & (width - 1) == 0 && (1...16).contains(depth),
+            "CountMinSketch: width \(width), depth \(depth)", decoder)
+        try StateCheck.require(
+            counters.count == 2 * width * depth,
+            "CountMinSketch: \(counters.count) counters for \(width) × \(depth)", decoder)
+        try StateCheck.require(
+            epochMicroseconds > 0 && epochMicroseconds <= WindowMath.maxSpanMicroseconds,
+            "CountMinSketch: epoch length \(epochMicroseconds) µs", decoder)
         try StateCheck.require(currentHalf == 0 || currentHalf == 1, "CountMinSketch: half \(currentHalf)", decoder)
         try StateCheck.require(StateCheck.isPosition(epoch), "CountMinSketch: epoch \(epoch) out of range", decoder)
         _counters = counters

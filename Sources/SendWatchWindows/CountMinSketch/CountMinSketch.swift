@@ -45,9 +45,10 @@ public struct CountMinSketch: Sendable, Encodable {
     ///
     /// - Precondition: `1 <= depth <= 16`, `1 <= width <= 2^24`, `epochMicroseconds > 0` (configuration).
     public init(width: Int, depth: Int, epochMicroseconds: Int64) {
-        precondition((1...16).contains(depth) && (1...(1 << 24)).contains(width) && epochMicroseconds > 0
-                        && epochMicroseconds <= WindowMath.maxSpanMicroseconds,
-                     "invalid CountMinSketch size")
+        precondition(
+            (1...16).contains(depth) && (1...(1 << 24)).contains(width) && epochMicroseconds > 0
+                && epochMicroseconds <= WindowMath.maxSpanMicroseconds,
+            "invalid CountMinSketch size")
         var w = 1
         while w < width { w <<= 1 }
         _width = w

@@ -7,9 +7,17 @@ import Darwin
 extension EWMABaseline: Decodable {
     /// The saved fields, in the order the synthesized `encode(to:)` writes them and `init(from:)` reads them.
     enum CodingKeys: String, CodingKey {
-        case _configuration = "configuration", _mean = "mean", _variance = "variance", _completed = "completed"
-        case _firstOpen = "firstOpen", _open0 = "open0", _open1 = "open1", _head = "head"
-        case _droppedLate = "droppedLate", _hasEvents = "hasEvents", _seeded = "seeded"
+        case _configuration = "configuration"
+        case _mean = "mean"
+        case _variance = "variance"
+        case _completed = "completed"
+        case _firstOpen = "firstOpen"
+        case _open0 = "open0"
+        case _open1 = "open1"
+        case _head = "head"
+        case _droppedLate = "droppedLate"
+        case _hasEvents = "hasEvents"
+        case _seeded = "seeded"
     }
 
     /// Restores a baseline saved with ``encode(to:)``: its configuration, statistics, open intervals and newest
@@ -32,10 +40,12 @@ extension EWMABaseline: Decodable {
         let hasEvents = try c.decode(Bool.self, forKey: ._hasEvents)
         let seeded = try c.decode(Bool.self, forKey: ._seeded)
         try StateCheck.require(configuration.isValid, "EWMABaseline: invalid configuration", decoder)
-        try StateCheck.require(mean.isFinite && mean >= 0 && variance.isFinite && variance >= 0,
-                               "EWMABaseline: mean \(mean), variance \(variance)", decoder)
-        try StateCheck.require(StateCheck.isPosition(firstOpen) && StateCheck.isPosition(head),
-                               "EWMABaseline: interval \(firstOpen) or head \(head) out of range", decoder)
+        try StateCheck.require(
+            mean.isFinite && mean >= 0 && variance.isFinite && variance >= 0,
+            "EWMABaseline: mean \(mean), variance \(variance)", decoder)
+        try StateCheck.require(
+            StateCheck.isPosition(firstOpen) && StateCheck.isPosition(head),
+            "EWMABaseline: interval \(firstOpen) or head \(head) out of range", decoder)
         try StateCheck.require(seeded || completed == 0, "EWMABaseline: completed intervals without a seed", decoder)
         _configuration = configuration
         _beta = exp2(-1 / configuration.halfLifeIntervals)

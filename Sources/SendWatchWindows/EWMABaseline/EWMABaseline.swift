@@ -1,9 +1,10 @@
+public import SendWatchCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import SendWatchCore
 
 /// An event-time baseline of a per-interval rate: the exponentially weighted mean and variance of the counts
 /// of past intervals (for example young accounts per hour for one template).
@@ -46,8 +47,10 @@ public struct EWMABaseline: Sendable, Encodable {
         /// How far behind the newest event an event may be and still count; at most one interval. Default 0.
         public var allowedLatenessMicroseconds: Int64
 
-        public init(intervalMicroseconds: Int64 = 3_600_000_000, halfLifeIntervals: Double = 24,
-                    warmUpIntervals: Int = 6, allowedLatenessMicroseconds: Int64 = 0) {
+        public init(
+            intervalMicroseconds: Int64 = 3_600_000_000, halfLifeIntervals: Double = 24,
+            warmUpIntervals: Int = 6, allowedLatenessMicroseconds: Int64 = 0
+        ) {
             self.intervalMicroseconds = intervalMicroseconds
             self.halfLifeIntervals = halfLifeIntervals
             self.warmUpIntervals = warmUpIntervals
@@ -224,9 +227,10 @@ public struct EWMABaseline: Sendable, Encodable {
         } else {
             current = 0
         }
-        return Snapshot(mean: copy._mean, variance: copy._variance, completedIntervals: copy._completed,
-                        isWarm: copy._completed >= UInt32(clamping: _configuration.warmUpIntervals),
-                        currentIntervalCount: current)
+        return Snapshot(
+            mean: copy._mean, variance: copy._variance, completedIntervals: copy._completed,
+            isWarm: copy._completed >= UInt32(clamping: _configuration.warmUpIntervals),
+            currentIntervalCount: current)
     }
 }
 

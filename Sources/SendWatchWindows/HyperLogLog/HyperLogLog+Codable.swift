@@ -12,8 +12,9 @@ extension HyperLogLog: Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let precision = try c.decode(Int.self, forKey: .precision)
         let registers = try c.decode([UInt8].self, forKey: .registers)
-        try StateCheck.require(Self.precisionRange.contains(precision) && registers.count == 1 << precision,
-                               "HyperLogLog: precision \(precision) with \(registers.count) registers", decoder)
+        try StateCheck.require(
+            Self.precisionRange.contains(precision) && registers.count == 1 << precision,
+            "HyperLogLog: precision \(precision) with \(registers.count) registers", decoder)
         let maxRank = UInt8(65 - precision)
         try StateCheck.require(registers.allSatisfy { $0 <= maxRank }, "HyperLogLog: rank above \(maxRank)", decoder)
         _precision = UInt8(precision)

@@ -12,10 +12,12 @@ extension MemoryBudget: Codable {
         let total = try c.decode(Int64.self, forKey: .totalBytes)
         let names = try c.decode([String].self, forKey: .names)
         let bytes = try c.decode([Int64].self, forKey: .bytes)
-        try StateCheck.require(names.count == bytes.count && names.count <= 4096,
-                               "MemoryBudget: \(names.count) names, \(bytes.count) figures", decoder)
-        try StateCheck.require(StateCheck.isCount(total) && bytes.allSatisfy { abs($0) <= StateCheck.maxCount / 4096 },
-                               "MemoryBudget: figure out of range", decoder)
+        try StateCheck.require(
+            names.count == bytes.count && names.count <= 4096,
+            "MemoryBudget: \(names.count) names, \(bytes.count) figures", decoder)
+        try StateCheck.require(
+            StateCheck.isCount(total) && bytes.allSatisfy { abs($0) <= StateCheck.maxCount / 4096 },
+            "MemoryBudget: figure out of range", decoder)
         self.init(totalBytes: Int(total))
         _components = zip(names, bytes).map { ($0, Int($1)) }
     }

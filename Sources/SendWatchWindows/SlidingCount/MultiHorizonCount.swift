@@ -124,8 +124,9 @@ public struct MultiHorizonCount: Sendable, Encodable {
         let ring = _layout.rings[index]
         let nb = WindowMath.floorDiv(WindowMath.clamp(now.microseconds), ring.width)
         let hb = WindowMath.floorDiv(_head, ring.width)
-        return BucketRing.sum(_buckets, offset: ring.offset, count: ring.count, head: hb, after: nb - ring.count,
-                              through: nb)
+        return BucketRing.sum(
+            _buckets, offset: ring.offset, count: ring.count, head: hb, after: nb - ring.count,
+            through: nb)
     }
 
     /// Whether every horizon is empty as of the newest event.

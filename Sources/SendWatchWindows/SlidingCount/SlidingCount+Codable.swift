@@ -1,8 +1,13 @@
 extension SlidingCount: Decodable {
     /// The saved fields, in the order the synthesized `encode(to:)` writes them and `init(from:)` reads them.
     enum CodingKeys: String, CodingKey {
-        case _buckets = "buckets", _bucketWidth = "bucketWidth", _head = "head", _total = "total"
-        case _droppedLate = "droppedLate", _saturatedAdds = "saturatedAdds", _hasEvents = "hasEvents"
+        case _buckets = "buckets"
+        case _bucketWidth = "bucketWidth"
+        case _head = "head"
+        case _total = "total"
+        case _droppedLate = "droppedLate"
+        case _saturatedAdds = "saturatedAdds"
+        case _hasEvents = "hasEvents"
     }
 
     /// Restores a count saved with ``encode(to:)``: the buckets, the bucket width (and so the horizon), the head,
@@ -23,15 +28,18 @@ extension SlidingCount: Decodable {
         let droppedLate = try c.decode(UInt32.self, forKey: ._droppedLate)
         let saturatedAdds = try c.decode(UInt16.self, forKey: ._saturatedAdds)
         let hasEvents = try c.decode(Bool.self, forKey: ._hasEvents)
-        try StateCheck.require(!buckets.isEmpty && buckets.count <= 1 << 20,
-                               "SlidingCount: bucket count \(buckets.count) not in 1...2^20", decoder)
-        try StateCheck.require(width >= 1 && width <= WindowMath.maxSpanMicroseconds / Int64(buckets.count),
-                               "SlidingCount: bucket width \(width) µs out of range", decoder)
+        try StateCheck.require(
+            !buckets.isEmpty && buckets.count <= 1 << 20,
+            "SlidingCount: bucket count \(buckets.count) not in 1...2^20", decoder)
+        try StateCheck.require(
+            width >= 1 && width <= WindowMath.maxSpanMicroseconds / Int64(buckets.count),
+            "SlidingCount: bucket width \(width) µs out of range", decoder)
         try StateCheck.require(StateCheck.isPosition(head), "SlidingCount: head bucket \(head) out of range", decoder)
         var sum: UInt64 = 0
         for b in buckets { sum += UInt64(b) }
-        try StateCheck.require(sum == total && (hasEvents || total == 0),
-                               "SlidingCount: total \(total) is not the bucket sum \(sum)", decoder)
+        try StateCheck.require(
+            sum == total && (hasEvents || total == 0),
+            "SlidingCount: total \(total) is not the bucket sum \(sum)", decoder)
         _buckets = buckets
         _bucketWidth = width
         _head = head
@@ -55,8 +63,9 @@ extension MultiHorizonCount.Layout: Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let horizons = try c.decode([Int64].self, forKey: .horizonMicroseconds)
         let counts = try c.decode([Int64].self, forKey: .bucketCounts)
-        try StateCheck.require(!horizons.isEmpty && horizons.count == counts.count && horizons.count <= 64,
-                               "MultiHorizonCount.Layout: \(horizons.count) horizons, \(counts.count) counts", decoder)
+        try StateCheck.require(
+            !horizons.isEmpty && horizons.count == counts.count && horizons.count <= 64,
+            "MultiHorizonCount.Layout: \(horizons.count) horizons, \(counts.count) counts", decoder)
         var total = 0
         for (h, n) in zip(horizons, counts) {
             try StateCheck.require(
@@ -79,7 +88,10 @@ extension MultiHorizonCount.Layout: Codable {
 extension MultiHorizonCount: Decodable {
     /// The saved fields, in the order the synthesized `encode(to:)` writes them and `init(from:)` reads them.
     enum CodingKeys: String, CodingKey {
-        case _layout = "layout", _buckets = "buckets", _head = "head", _droppedLate = "droppedLate"
+        case _layout = "layout"
+        case _buckets = "buckets"
+        case _head = "head"
+        case _droppedLate = "droppedLate"
         case _hasEvents = "hasEvents"
     }
 
@@ -95,11 +107,13 @@ extension MultiHorizonCount: Decodable {
         let head = try c.decode(Int64.self, forKey: ._head)
         let droppedLate = try c.decode(UInt32.self, forKey: ._droppedLate)
         let hasEvents = try c.decode(Bool.self, forKey: ._hasEvents)
-        try StateCheck.require(buckets.count == layout.totalBuckets,
-                               "MultiHorizonCount: \(buckets.count) buckets, layout has \(layout.totalBuckets)", decoder)
+        try StateCheck.require(
+            buckets.count == layout.totalBuckets,
+            "MultiHorizonCount: \(buckets.count) buckets, layout has \(layout.totalBuckets)", decoder)
         try StateCheck.require(StateCheck.isPosition(head), "MultiHorizonCount: head \(head) out of range", decoder)
-        try StateCheck.require(hasEvents || buckets.allSatisfy { $0 == 0 }, "MultiHorizonCount: counts without events",
-                               decoder)
+        try StateCheck.require(
+            hasEvents || buckets.allSatisfy { $0 == 0 }, "MultiHorizonCount: counts without events",
+            decoder)
         _layout = layout
         _buckets = buckets
         _head = head

@@ -47,11 +47,13 @@ public struct SlidingCount: Sendable, Encodable {
     ///   `bucketCount` (configuration, never input).
     public init(horizonMicroseconds: Int64, bucketCount: Int) {
         precondition(bucketCount >= 1 && bucketCount <= 1 << 20, "bucketCount must be in 1...2^20")
-        precondition(horizonMicroseconds > 0 && horizonMicroseconds <= WindowMath.maxSpanMicroseconds,
-                     "horizon must be in 1 µs ... 2^50 µs")
+        precondition(
+            horizonMicroseconds > 0 && horizonMicroseconds <= WindowMath.maxSpanMicroseconds,
+            "horizon must be in 1 µs ... 2^50 µs")
         let width = horizonMicroseconds / Int64(bucketCount)
-        precondition(width >= 1 && width * Int64(bucketCount) == horizonMicroseconds,
-                     "horizon must be a whole multiple of bucketCount microseconds")
+        precondition(
+            width >= 1 && width * Int64(bucketCount) == horizonMicroseconds,
+            "horizon must be a whole multiple of bucketCount microseconds")
         _buckets = [UInt32](repeating: 0, count: bucketCount)
         _bucketWidth = width
         _head = 0

@@ -18,10 +18,12 @@ extension SlidingDistinct: Codable {
         let lastSeen = try c.decode([Int64].self, forKey: .lastSeen)
         let sketch = try c.decodeIfPresent(SubBucketSketch.self, forKey: .sketch)
         let head = try c.decode(Int64.self, forKey: .head)
-        try StateCheck.require(items.count == lastSeen.count && items.count <= configuration.exactCapacity,
-                               "SlidingDistinct: \(items.count) items, \(lastSeen.count) times", decoder)
-        try StateCheck.require(lastSeen.allSatisfy(StateCheck.isTime) && StateCheck.isTime(head),
-                               "SlidingDistinct: time out of range", decoder)
+        try StateCheck.require(
+            items.count == lastSeen.count && items.count <= configuration.exactCapacity,
+            "SlidingDistinct: \(items.count) items, \(lastSeen.count) times", decoder)
+        try StateCheck.require(
+            lastSeen.allSatisfy(StateCheck.isTime) && StateCheck.isTime(head),
+            "SlidingDistinct: time out of range", decoder)
         if let s = sketch {
             try StateCheck.require(items.isEmpty, "SlidingDistinct: pairs kept in sketch mode", decoder)
             try StateCheck.require(
@@ -73,14 +75,18 @@ extension SubBucketSketch: Decodable {
         let count = try c.decode(Int64.self, forKey: .subBucketCount)
         let width = try c.decode(Int64.self, forKey: .subBucketWidth)
         let head = try c.decode(Int64.self, forKey: .head)
-        try StateCheck.require((4...16).contains(precision) && (1...64).contains(count),
-                               "SubBucketSketch: precision \(precision), \(count) sub-buckets", decoder)
-        try StateCheck.require(registers.count == (Int(count) + 1) << precision,
-                               "SubBucketSketch: \(registers.count) registers", decoder)
-        try StateCheck.require(width >= 1 && width <= WindowMath.maxSpanMicroseconds && StateCheck.isPosition(head),
-                               "SubBucketSketch: width \(width) or head \(head) out of range", decoder)
+        try StateCheck.require(
+            (4...16).contains(precision) && (1...64).contains(count),
+            "SubBucketSketch: precision \(precision), \(count) sub-buckets", decoder)
+        try StateCheck.require(
+            registers.count == (Int(count) + 1) << precision,
+            "SubBucketSketch: \(registers.count) registers", decoder)
+        try StateCheck.require(
+            width >= 1 && width <= WindowMath.maxSpanMicroseconds && StateCheck.isPosition(head),
+            "SubBucketSketch: width \(width) or head \(head) out of range", decoder)
         let maxRank = UInt8(65 - precision)
-        try StateCheck.require(registers.allSatisfy { $0 <= maxRank }, "SubBucketSketch: rank above \(maxRank)", decoder)
+        try StateCheck.require(
+            registers.allSatisfy { $0 <= maxRank }, "SubBucketSketch: rank above \(maxRank)", decoder)
         self.init(precision: precision, subBucketCount: Int(count), subBucketWidth: width, head: head)
         swap(&self.registers, &registers)
         rebuildUnion()

@@ -108,8 +108,9 @@ public struct SlidingDistinct: Sendable {
 
     /// The configuration this counter was made with.
     public var configuration: Configuration {
-        Configuration(horizonMicroseconds: _horizon, exactCapacity: Int(_exactCapacity),
-                      subBucketCount: Int(_subBucketCount), precision: Int(_precision))
+        Configuration(
+            horizonMicroseconds: _horizon, exactCapacity: Int(_exactCapacity),
+            subBucketCount: Int(_subBucketCount), precision: Int(_precision))
     }
 
     /// Whether the counter is exact (not yet switched to the sketch, or back after an empty horizon).
@@ -174,9 +175,10 @@ public struct SlidingDistinct: Sendable {
 
     private mutating func switchToSketch() {
         let width = _horizon / Int64(_subBucketCount)
-        var sketch = SubBucketSketch(precision: Int(_precision), subBucketCount: Int(_subBucketCount),
-                                     subBucketWidth: width,
-                                     head: WindowMath.floorDiv(_head, width))
+        var sketch = SubBucketSketch(
+            precision: Int(_precision), subBucketCount: Int(_subBucketCount),
+            subBucketWidth: width,
+            head: WindowMath.floorDiv(_head, width))
         for e in _entries { _ = sketch.insert(e.item, at: e.lastSeen) }
         sketch.refreshCache()
         _sketch = SketchBox(sketch)
@@ -280,7 +282,8 @@ extension SlidingDistinct: ApproximateHeapSize {
                 + MemoryLayout<SubBucketSketch>.size
         }
         let n = _entries.count
-        return n == 0 ? 0 : arrayHeapBytes(n <= 1 ? 1 : 1 << (Int.bitWidth - (n - 1).leadingZeroBitCount), of: Entry.self)
+        return n == 0
+            ? 0 : arrayHeapBytes(n <= 1 ? 1 : 1 << (Int.bitWidth - (n - 1).leadingZeroBitCount), of: Entry.self)
     }
 }
 

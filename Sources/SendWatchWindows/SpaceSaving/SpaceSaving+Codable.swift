@@ -26,10 +26,12 @@ extension SpaceSaving: Codable {
         for i in items.indices {
             let counter = Counter(item: items[i], count: counts[i], error: errors[i])
             try StateCheck.require(counter.error <= counter.count, "SpaceSaving: error above count", decoder)
-            try StateCheck.require(i == 0 || !Self.less(counter, _heap[(i - 1) / 2]),
-                                   "SpaceSaving: heap order broken at \(i)", decoder)
-            try StateCheck.require(_position.updateValue(i, forKey: counter.item) == nil,
-                                   "SpaceSaving: item listed twice", decoder)
+            try StateCheck.require(
+                i == 0 || !Self.less(counter, _heap[(i - 1) / 2]),
+                "SpaceSaving: heap order broken at \(i)", decoder)
+            try StateCheck.require(
+                _position.updateValue(i, forKey: counter.item) == nil,
+                "SpaceSaving: item listed twice", decoder)
             _heap.append(counter)
             sum &+= counter.count
         }
