@@ -6,7 +6,7 @@
 //   2  a StateCoding body of PostfixParser.Checkpoint → restore the parser, parse a few lines;
 //   3  a StateCoding body of EximParser.Checkpoint → restore the parser, parse a few lines;
 //   4  as 1, but the input is the body without its last part (the 2 MiB count-min sketch of established
-//      domains and the fields after it), which is taken from an empty engine: nearly every mutation then
+//      domains and the fields and rule states after it), which is taken from an empty engine: nearly every mutation then
 //      lands in the tables, the miner and the alerts instead of the sketch's counters.
 // The CRC in a checkpoint file makes mutations of a file's body useless, so modes 1-3 fuzz the body decoding
 // directly. Set SENDWATCH_FUZZ_WRITE_SEEDS=<dir> to write real checkpoints of every kind there and exit (the
@@ -133,14 +133,16 @@ let engineSuffix: (bytes: [UInt8], sketchBytes: Int) = {
     return (Array(body[start...]), fresh.count)
 }()
 
-/// Where the sketch starts in an engine body: the sketch is followed by at most 256 bytes of other fields and
-/// starts with its counter count (the first 8 bytes of `sketch`); with `sameSketch`, all of it must match.
+/// Where the sketch starts in an engine body: the sketch is followed by the other fields and the rules' saved
+/// states (at most `maxAfterSketch` bytes) and starts with its counter count (the first 8 bytes of `sketch`);
+/// with `sameSketch`, all of it must match.
 func sketchStart(in body: [UInt8], sketch: [UInt8], sameSketch: Bool) -> Int? {
-    for after in 0...256 {
+    let maxAfterSketch = 1 << 20
+    for after in 0...maxAfterSketch {
         let start = body.count - sketch.count - after
         guard start >= 0 else { return nil }
-        let length = sameSketch ? sketch.count : 8
-        if body[start..<(start + length)].elementsEqual(sketch[..<length]) { return start }
+        guard body[start..<(start + 8)].elementsEqual(sketch[..<8]) else { continue }
+        if !sameSketch || body[start..<(start + sketch.count)].elementsEqual(sketch) { return start }
     }
     return nil
 }
