@@ -95,7 +95,7 @@ let benchmarks: @Sendable () -> Void = {
         var records: [Alert] = []
         for i in 0..<10_000 {
             let f = Finding(
-                kind: "template_swarm", key: "t\(i)", severity: .high, score: 2.5,
+                kind: TemplateSwarmRule.name, key: "t\(i)", severity: .high, score: 2.5,
                 firstEventTime: EventTime(seconds: 1_800_000_000), accounts: (0..<20).map { "tenant-\($0)" },
                 accountsTotal: 20, volume: 100,
                 template: AlertTemplate(id: "00ff00ff00ff00ff", text: "<*> sent you a private message"),
