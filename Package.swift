@@ -146,14 +146,16 @@ let package = Package(
         ),
         .testTarget(
             name: "SendWatchReportTests",
-            dependencies: ["SendWatchReport", "SendWatchCore", "SendWatchEval", "SendWatchPipeline"],
+            dependencies: [
+                "SendWatchReport", "SendWatchCore", "SendWatchEval", "SendWatchPipeline", "SendWatchTesting",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SendWatchPipelineTests",
             dependencies: [
                 "SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats", "SendWatchDetect",
-                "SendWatchSimulation", "SendWatchEval", "SendWatchAlerts",
+                "SendWatchSimulation", "SendWatchEval", "SendWatchAlerts", "SendWatchTesting",
             ],
             // Read from the source tree by path (TestPaths), so that SENDWATCH_UPDATE_GOLDENS can rewrite them.
             exclude: ["Goldens"],

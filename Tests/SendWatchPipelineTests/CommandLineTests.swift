@@ -1,6 +1,7 @@
 import Foundation
 import SendWatchCore
 import SendWatchPipeline
+import SendWatchTesting
 import Testing
 
 /// Runs the built `sendwatch` executable, which SwiftPM puts beside the test bundle.
@@ -11,15 +12,7 @@ struct CommandLine {
         var stderr: String
     }
 
-    static var executable: URL? {
-        var dir = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("sendwatch")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
-    }
+    static var executable: URL? { sendwatchExecutable }
 
     static func run(_ arguments: [String], stdin: Data? = nil) throws -> Result {
         let exe = try #require(executable, "the sendwatch executable is built beside the tests")

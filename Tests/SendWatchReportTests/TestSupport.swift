@@ -1,6 +1,7 @@
 import Foundation
 import SendWatchCore
 import SendWatchReport
+import SendWatchTesting
 import Testing
 
 /// Paths inside the repository, found from this file's location.
@@ -113,15 +114,7 @@ struct ProgramRun {
 
 /// The built `sendwatch` executable, which SwiftPM puts beside the test bundle.
 enum SendWatchCLI {
-    static var executable: URL? {
-        var dir = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("sendwatch")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
-    }
+    static var executable: URL? { sendwatchExecutable }
 
     /// Runs `sendwatch` with `arguments` (at most 5 minutes: a replay of a bundled dataset takes seconds).
     static func run(_ arguments: [String]) throws -> ProgramRun {
