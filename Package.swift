@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "SendWatchDetect", targets: ["SendWatchDetect"]),
         .library(name: "SendWatchAlerts", targets: ["SendWatchAlerts"]),
         .library(name: "SendWatchPipeline", targets: ["SendWatchPipeline"]),
+        .library(name: "SendWatchMetrics", targets: ["SendWatchMetrics"]),
         .library(name: "SendWatchEval", targets: ["SendWatchEval"]),
         .library(name: "SendWatchReport", targets: ["SendWatchReport"]),
     ],
@@ -29,6 +30,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // The metrics endpoint (module SendWatchMetrics only): HTTP on SwiftNIO, the exposition by swift-prometheus
+        // (which brings swift-metrics' CoreMetrics and swift-atomics).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -94,10 +99,24 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The Prometheus endpoint of `tail`. Apart from SendWatchPipeline so that the library, and the fuzz targets
+        // linked from its objects, do not build SwiftNIO.
+        .target(
+            name: "SendWatchMetrics",
+            dependencies: [
+                "SendWatchPipeline",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "sendwatch",
             dependencies: [
-                "SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats", "SendWatchSimulation",
+                "SendWatchPipeline", "SendWatchMetrics", "SendWatchCore", "SendWatchIngest", "SendWatchFormats",
+                "SendWatchSimulation",
                 "SendWatchDetect", "SendWatchTemplates", "SendWatchEval", "SendWatchAlerts", "SendWatchReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -149,6 +168,11 @@ let package = Package(
             dependencies: [
                 "SendWatchReport", "SendWatchCore", "SendWatchEval", "SendWatchPipeline", "SendWatchTesting",
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SendWatchMetricsTests",
+            dependencies: ["SendWatchMetrics", "SendWatchPipeline", "SendWatchTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -5,6 +5,7 @@ import SendWatchAlerts
 import SendWatchCore
 import SendWatchDetect
 import SendWatchIngest
+import SendWatchMetrics
 import SendWatchPipeline
 
 struct TailCommand: ParsableCommand {
@@ -47,7 +48,12 @@ struct TailCommand: ParsableCommand {
     @Option(name: .long, help: "When to fsync the output file: checkpoint (default), batch or never.")
     var fsync: String = "checkpoint"
 
-    @Option(name: .long, help: "Serve Prometheus metrics on HOST:PORT (e.g. 127.0.0.1:9108).")
+    @Option(
+        name: .long,
+        help: """
+            Serve Prometheus metrics on PORT (the loopback, 127.0.0.1), IPV4:PORT or [IPV6]:PORT \
+            (0.0.0.0:9108 or [::]:9108 for every interface).
+            """)
     var metrics: String?
 
     @Option(name: .long, help: "Checkpoint interval while data flows (default 30s).")
@@ -82,6 +88,13 @@ struct TailCommand: ParsableCommand {
         }
         if !(1...60_000).contains(pollInterval) { throw ValidationError("--poll-interval must be 1 to 60000 ms") }
         if !(1...4096).contains(maxFiles) { throw ValidationError("--max-files must be 1 to 4096") }
+        if let metrics {
+            do throws(MetricsAddressError) {
+                _ = try MetricsAddress(parsing: metrics)
+            } catch {
+                throw ValidationError(error.message)
+            }
+        }
         if Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
         }
@@ -128,8 +141,14 @@ struct TailCommand: ParsableCommand {
         }
         var server: MetricsServer?
         if let metrics {
+            let address: MetricsAddress
+            do throws(MetricsAddressError) {
+                address = try MetricsAddress(parsing: metrics)
+            } catch {
+                throw ValidationError(error.message)
+            }
             do throws(TailError) {
-                server = try MetricsServer(address: metrics, metrics: run.metrics)
+                server = try MetricsServer(address: address, metrics: run.metrics)
             } catch {
                 logger.error("\(error)", metadata: ["tail.code": "\(error.code)"])
                 throw ExitCode(1)
@@ -158,7 +177,7 @@ struct TailCommand: ParsableCommand {
         let started =
             "following \(paths.joined(separator: " "))"
             + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
-            + (server.map { ", metrics on port \($0.port)" } ?? "")
+            + (server.map { ", metrics on \($0.boundAddress)" } ?? "")
         logger.info("\(started)")
         do throws(TailError) {
             try run.run { TailSignals.stopRequested }

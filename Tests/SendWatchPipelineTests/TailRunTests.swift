@@ -295,48 +295,10 @@ struct TailRunTests {
     }
 }
 
-/// A TCP connection to the metrics server on 127.0.0.1.
-func metricsClient(port: Int) throws -> Int32 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    try #require(fd >= 0)
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = UInt16(port).bigEndian
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-    }
-    try #require(connected == 0)
-    return fd
-}
-
-/// Everything the server sends on `fd` until it closes the connection.
-func readResponse(_ fd: Int32) -> String {
-    var response: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n <= 0 { break }
-        response += buffer[0..<n]
-    }
-    return String(decoding: response, as: UTF8.self)
-}
-
-/// `GET /metrics` over a raw socket; the whole response.
-func scrape(port: Int) throws -> String {
-    let fd = try metricsClient(port: port)
-    defer { close(fd) }
-    let request = Array("GET /metrics HTTP/1.0\r\n\r\n".utf8)
-    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-    return readResponse(fd)
-}
-
 @Suite("Tail metrics")
 struct TailMetricsTests {
-    @Test("The metrics endpoint serves the run's figures with bounded labels")
-    func endpoint() throws {
+    @Test("The run publishes its figures for the metrics endpoint")
+    func figures() throws {
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let log = dir.appendingPathComponent("mail.log").path
@@ -349,7 +311,6 @@ struct TailMetricsTests {
         let run = try TailRun(
             configuration: TailTestData.configuration, options: o,
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
-        let server = try MetricsServer(address: "127.0.0.1:0", metrics: run.metrics)
         var polls = 0
         try run.run(
             now: { Double(polls) },
@@ -357,43 +318,12 @@ struct TailMetricsTests {
                 polls += 1
                 return polls > 100
             })
-        let text = try scrape(port: server.port)
-        #expect(text.hasPrefix("HTTP/1.0 200 OK"))
-        #expect(text.contains("sendwatch_input_lines_total 20000\n"))
-        #expect(text.contains("# TYPE sendwatch_alerts_total counter"))
-        #expect(text.contains("sendwatch_input_offset_bytes{path=\"\(log)\"}"))
-        #expect(text.contains("sendwatch_detect_memory_budget_bytes 536870912\n"))
-        #expect(text.contains("sendwatch_input_missing_paths 0\n"))
-        // No label names other than the bounded ones.
-        for line in text.split(separator: "\n") where line.contains("{") && !line.hasPrefix("#") {
-            #expect(line.contains("{reason=") || line.contains("{kind=") || line.contains("{path="), "\(line)")
-        }
-    }
-}
-
-@Suite("Tail metrics bounds", .serialized)
-struct TailMetricsBoundTests {
-    @Test(
-        "An oversized request is answered after 8 KiB; a silent client is dropped after 2 s and the next scrape is served"
-    )
-    func bounds() throws {
-        let metrics = TailMetrics()
-        let server = try MetricsServer(address: "127.0.0.1:0", metrics: metrics)
-        // 20 KB of request line without an end: the server stops reading at 8 KiB and answers.
-        let big = try metricsClient(port: server.port)
-        let junk = [UInt8](repeating: UInt8(ascii: "a"), count: 20_000)
-        _ = junk.withUnsafeBytes { send(big, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        #expect(readResponse(big).hasPrefix("HTTP/1.0 200 OK"))
-        close(big)
-        // A client that connects and says nothing holds the one connection for the 2 s timeout, no longer.
-        let silent = try metricsClient(port: server.port)
-        defer { close(silent) }
-        let start = Date()
-        let text = try scrape(port: server.port)
-        let waited = Date().timeIntervalSince(start)
-        #expect(text.hasPrefix("HTTP/1.0 200 OK"))
-        #expect(text.contains("sendwatch_input_lines_total 0\n"))
-        #expect(waited >= 1.5 && waited < 10, "waited \(waited) s")
+        let m = run.metrics.snapshot
+        #expect(m.lines == 20_000)
+        #expect(!m.alertsByKind.isEmpty)
+        #expect(m.files.map(\.path) == [log])
+        #expect(m.memoryBudgetBytes == 536_870_912)
+        #expect(m.pathsWithoutFile == 0)
     }
 }
 

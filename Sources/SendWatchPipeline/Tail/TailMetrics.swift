@@ -1,12 +1,4 @@
-import Foundation
-import SendWatchIngest
 import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// The figures `sendwatch tail` publishes, replaced as a whole once per loop iteration.
 ///
@@ -36,77 +28,10 @@ public struct TailMetricsSnapshot: Sendable {
     /// Followed names with no file now: missing (waiting for it to appear) or between a rename and the next.
     public var pathsWithoutFile = 0
     public init() {}
-
-    /// The Prometheus text exposition format (version 0.0.4).
-    public var prometheusText: String {
-        var out = ""
-        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-            for s in samples { out += "\(name)\(s.labels) \(s.value)\n" }
-        }
-        func one(_ v: some BinaryInteger) -> [(labels: String, value: String)] { [("", String(v))] }
-        metric("sendwatch_input_lines_total", "counter", "Log lines read.", one(lines))
-        metric("sendwatch_parse_events_total", "counter", "Send events (message-recipients) parsed.", one(events))
-        metric(
-            "sendwatch_parse_skipped_lines_total", "counter", "Lines skipped, by reason.",
-            skipped.map { ("{reason=\"\(Self.escape($0.reason))\"}", String($0.count)) })
-        metric(
-            "sendwatch_alerts_total", "counter", "Alert records written, by rule.",
-            alertsByKind.map { ("{kind=\"\(Self.escape($0.kind))\"}", String($0.count)) })
-        metric(
-            "sendwatch_detect_evictions_total", "counter", "Entries evicted from the bounded detection tables.",
-            one(evictions))
-        metric(
-            "sendwatch_detect_late_events_total", "counter", "Events dropped as later than the allowed lateness.",
-            one(lateEvents))
-        metric(
-            "sendwatch_detect_time_outliers_total", "counter",
-            "Events dropped for a time far ahead of the newest event that nothing confirmed.", one(timeOutliers))
-        metric(
-            "sendwatch_detect_memory_bytes", "gauge", "Approximate bytes held by the detection tables.",
-            one(memoryBytes))
-        metric(
-            "sendwatch_detect_memory_budget_bytes", "gauge", "The configured detection memory budget.",
-            one(memoryBudgetBytes))
-        metric("sendwatch_checkpoints_total", "counter", "Checkpoints written.", one(checkpoints))
-        metric("sendwatch_checkpoint_bytes", "gauge", "Size of the last checkpoint's state.", one(checkpointBytes))
-        metric(
-            "sendwatch_checkpoint_seconds", "gauge", "How long the last checkpoint took.",
-            [("", String(format: "%.3f", checkpointSeconds))])
-        metric("sendwatch_restarts_total", "counter", "Starts that resumed from a checkpoint.", one(restarts))
-        metric("sendwatch_output_errors_total", "counter", "Failed writes of alert output.", one(outputErrors))
-        metric(
-            "sendwatch_input_offset_bytes", "gauge", "Bytes read of each followed file.",
-            files.map { ("{path=\"\(Self.escape($0.path))\"}", String($0.offset)) })
-        metric(
-            "sendwatch_input_lag_bytes", "gauge", "Bytes of each followed file not read yet.",
-            files.map { ("{path=\"\(Self.escape($0.path))\"}", String($0.behindBytes)) })
-        metric(
-            "sendwatch_input_lag_seconds", "gauge", "Wall clock minus the newest event time.",
-            [("", String(format: "%.3f", lagSeconds))])
-        metric(
-            "sendwatch_input_missing_paths", "gauge",
-            "Followed names with no file now (missing, or between a rename and the next file).",
-            one(pathsWithoutFile))
-        return out
-    }
-
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
 }
 
-/// The shared, lock-protected metrics of a tail run. The loop replaces the snapshot once per iteration; the
-/// HTTP server thread reads it per scrape.
+/// The shared, lock-protected metrics of a tail run. The loop replaces the snapshot once per iteration (never per
+/// line); the metrics endpoint (`SendWatchMetrics`) copies it per scrape and renders it.
 public final class TailMetrics: Sendable {
     private let state = Mutex(TailMetricsSnapshot())
 
