@@ -265,6 +265,22 @@ struct MetricsServerTests {
         #expect(try scrape(port: server.port)?.hasPrefix("HTTP/1.1 200 OK") == true)
     }
 
+    @Test("A client trickling bytes is closed at its deadline all the same")
+    func trickle() throws {
+        let limits = MetricsServer.Limits(connectionTimeout: .milliseconds(300))
+        let server = try MetricsServer(
+            address: MetricsAddress(parsing: "0"), limits: limits, metrics: TailMetrics())
+        defer { server.shutdown() }
+        let client = try MetricsClient(host: "127.0.0.1", port: server.port)
+        // One byte of an unfinished header every 50 ms for 1 s: an idle timeout would never fire.
+        client.send("GET /metrics HTTP/1.1\r\nX-Slow: ")
+        for _ in 0..<20 {
+            client.send("a")
+            usleep(50_000)
+        }
+        #expect(client.readToEnd() == "", "closed without an answer, before the client's 30 s")
+    }
+
     @Test("An address in use is an error naming it")
     func addressInUse() throws {
         let server = try MetricsServer(address: MetricsAddress(parsing: "0"), metrics: TailMetrics())
