@@ -81,7 +81,8 @@ struct ReportCommand: ParsableCommand {
             let run = EventsRun(configuration: configuration, fallbackYearHint: input.fallbackYearHint(configuration))
             builder.noteEventsRead()
             var sink = ReportEventSink(builder: builder)
-            let summary = run.run(paths: input.paths, sink: &sink, prefetch: input.prefetch, diagnose: printError)
+            let summary = run.run(
+                paths: input.readingOrder(), sink: &sink, prefetch: input.prefetch, diagnose: printError)
             builder = sink.builder
             printError(summary.text)
             eventsFailed = !summary.failures.isEmpty
