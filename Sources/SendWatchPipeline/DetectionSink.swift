@@ -25,7 +25,7 @@ public struct DetectionSink: EventSink {
     ///
     /// - Parameters:
     ///   - output: where the alert records go.
-    ///   - format: the record format. Default ``AlertFormat/sendwatch`` (schema version 1).
+    ///   - format: the record format. Default ``AlertFormat/sendwatch`` (schema version 2).
     ///   - productVersion: the SendWatch version, for formats that name the product (OCSF).
     public init(
         engine: DetectionEngine, output: any AlertSink, format: AlertFormat = .sendwatch,

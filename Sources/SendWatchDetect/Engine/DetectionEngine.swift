@@ -429,7 +429,8 @@ public struct DetectionEngine: Sendable {
             suspiciousValue: suspiciousValue, indicators: suspicious, countsForSwarm: counts,
             countInBaseline: countInBaseline)
         return TemplateUse(
-            slot: slot, template: AlertTemplate(id: match.id.description, text: match.text), spread: spread,
+            slot: slot, template: AlertTemplate(id: match.id.description, text: match.text, logged: event.template),
+            spread: spread,
             suspicious: suspiciousValue != nil, slots: match.slots)
     }
 
