@@ -178,7 +178,7 @@ extension JSONValue: Codable {
 extension Alert: Codable {
     private enum CodingKeys: String, CodingKey {
         case id, action, kind, severity, score, eventTime, firstEventTime, accounts, accountsTotal, template
-        case evidence, reasons
+        case evidence, reasons, addedKeys, addedValues
     }
 
     /// Decodes an alert record; the evidence must be a JSON object.
@@ -203,10 +203,20 @@ extension Alert: Codable {
                 forKey: .evidence, in: c, debugDescription: "evidence is not an object")
         }
         let reasons = try c.decode([String].self, forKey: .reasons)
+        let addedKeys = try c.decodeIfPresent([String].self, forKey: .addedKeys)
+        let addedValues = try c.decodeIfPresent([[String]].self, forKey: .addedValues)
         self.init(
             id: id, action: action, kind: kind, severity: severity, score: score, eventTime: eventTime,
             firstEventTime: firstEventTime, accounts: accounts, accountsTotal: accountsTotal, template: template,
             evidence: evidence, reasons: reasons)
+        switch (addedKeys, addedValues) {
+        case (nil, nil): added = nil
+        case (let keys?, let values?) where keys.count == values.count:
+            added = zip(keys, values).map { (key: $0, values: $1) }
+        default:
+            throw DecodingError.dataCorruptedError(
+                forKey: .addedValues, in: c, debugDescription: "added keys and values do not match")
+        }
     }
 
     /// Encodes every field; the evidence as one ``JSONValue`` object, keeping its key order.
@@ -224,5 +234,7 @@ extension Alert: Codable {
         try c.encodeIfPresent(template, forKey: .template)
         try c.encode(JSONValue.object(evidence), forKey: .evidence)
         try c.encode(reasons, forKey: .reasons)
+        try c.encodeIfPresent(added?.map(\.key), forKey: .addedKeys)
+        try c.encodeIfPresent(added?.map(\.values), forKey: .addedValues)
     }
 }

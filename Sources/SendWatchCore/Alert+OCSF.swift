@@ -9,7 +9,8 @@ extension Alert {
     /// (Resolved, for `close`), `finding_info.uid` = the SendWatch alert id, `finding_info.title` = the kind,
     /// `finding_info.desc` = the reasons, `first_seen_time`/`last_seen_time`, `finding_info.types` = the kind,
     /// the implicated accounts as `observables` of type User Name (4), and SendWatch's own evidence, score,
-    /// template and accounts total under `unmapped`, unchanged.
+    /// template (`{"id", "key", "text"}`), accounts total and, on update and close records, `added` under
+    /// `unmapped`, unchanged, with `unmapped.sendwatch_schema` = ``schemaVersion``.
     public func writeOCSFLine(to w: inout JSONWriter, productVersion: String) {
         let activity: Int
         switch action {
@@ -69,9 +70,10 @@ extension Alert {
         w.endArray()
         w.key("unmapped")
         w.beginObject()
-        w.key("sendwatch_schema"); w.int(1)
+        w.key("sendwatch_schema"); w.int(Self.schemaVersion)
         w.key("score"); w.double(score, decimals: 3)
         w.key("accounts_total"); w.int(accountsTotal)
+        writeAdded(to: &w)
         w.key("template"); writeTemplate(to: &w)
         w.key("evidence"); w.value(.object(evidence))
         w.endObject()

@@ -21,6 +21,11 @@ public struct Alert: Sendable, Equatable {
     public var accounts: [String]
     /// The number of implicated accounts, which may exceed `accounts.count`.
     public var accountsTotal: Int
+    /// What this record lists that the previous record of the same alert did not, so that a consumer need not
+    /// compare long lists: first `accounts` (always present, maybe empty), then each evidence key whose value is
+    /// a list of strings and gained values (e.g. `sample_message_ids`), in evidence order; each list sorted as
+    /// its source is. `nil` on `create` records (everything is new).
+    public var added: [(key: String, values: [String])]?
     /// The template involved, if any.
     public var template: AlertTemplate?
     /// Observed counts, thresholds and baselines, windows, samples: an ordered JSON object.
@@ -45,6 +50,7 @@ public struct Alert: Sendable, Equatable {
         self.template = template
         self.evidence = evidence
         self.reasons = reasons
+        self.added = nil
     }
 
     public static func == (lhs: Alert, rhs: Alert) -> Bool {
@@ -52,7 +58,28 @@ public struct Alert: Sendable, Equatable {
             && lhs.score == rhs.score && lhs.eventTime == rhs.eventTime && lhs.firstEventTime == rhs.firstEventTime
             && lhs.accounts == rhs.accounts && lhs.accountsTotal == rhs.accountsTotal && lhs.template == rhs.template
             && lhs.reasons == rhs.reasons && lhs.evidence.map(\.0) == rhs.evidence.map(\.0)
-            && lhs.evidence.map(\.1) == rhs.evidence.map(\.1)
+            && lhs.evidence.map(\.1) == rhs.evidence.map(\.1) && lhs.added?.map(\.key) == rhs.added?.map(\.key)
+            && lhs.added?.map(\.values) == rhs.added?.map(\.values)
+    }
+
+    /// What `self` lists that `previous` did not (see ``added``): the accounts, then every evidence key whose
+    /// value is a list of strings, compared with the same key in `previous`.
+    ///
+    /// - Complexity: O(n) in the lengths of the lists compared, with one `Set` per list of `previous`.
+    public func additions(since previous: Alert) -> [(key: String, values: [String])] {
+        func new(_ current: [String], _ before: [String]) -> [String] {
+            guard !current.isEmpty else { return [] }
+            let seen = Set(before)
+            return current.filter { !seen.contains($0) }
+        }
+        var out: [(key: String, values: [String])] = [("accounts", new(accounts, previous.accounts))]
+        for (key, value) in evidence {
+            guard let strings = value.strings else { continue }
+            let before = previous.evidence.first(where: { $0.0 == key })?.1.strings ?? []
+            let fresh = new(strings, before)
+            if !fresh.isEmpty { out.append((key, fresh)) }
+        }
+        return out
     }
 }
 
@@ -79,14 +106,20 @@ public enum Severity: String, Sendable, Hashable, CaseIterable, Comparable {
 
 /// The template an alert is about.
 public struct AlertTemplate: Sendable, Hashable, Codable {
-    /// The template id (16 hex digits for mined templates, or the logged explicit id).
+    /// The template's stable key: 16 hex digits (for an explicit id, a fixed hash of it). Alerts and the
+    /// detection tables are keyed by it; written as `template.key`.
     public var id: String
     /// The template text with `<*>` for slots.
     public var text: String
+    /// The explicit template id exactly as the log gave it (template header, JSON `template_id`), or `nil` for a
+    /// mined template. Written as `template.id` (a mined template's `id` is its key). Bounded by the line length
+    /// (`input.max_line_bytes`).
+    public var logged: String?
 
-    public init(id: String, text: String) {
+    public init(id: String, text: String, logged: String? = nil) {
         self.id = id
         self.text = text
+        self.logged = logged
     }
 }
 
@@ -115,6 +148,20 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 }
 
+extension JSONValue {
+    /// The strings of an array whose every element is a string; otherwise `nil`.
+    public var strings: [String]? {
+        guard case .array(let items) = self else { return nil }
+        var out: [String] = []
+        out.reserveCapacity(items.count)
+        for item in items {
+            guard case .string(let s) = item else { return nil }
+            out.append(s)
+        }
+        return out
+    }
+}
+
 extension JSONWriter {
     /// Writes a ``JSONValue``.
     public mutating func value(_ v: JSONValue) {
@@ -140,24 +187,42 @@ extension JSONWriter {
 }
 
 extension Alert {
-    /// Writes ``template`` as `{"id", "text"}`, or `null`.
+    /// The version of SendWatch's alert schema that ``writeJSONLine(to:)`` writes (`v`). 2: `template.id` is
+    /// the id as logged and `template.key` the stable hash (v1's `template.id`); `added` on update and close
+    /// records.
+    public static let schemaVersion = 2
+
+    /// Writes ``template`` as `{"id", "key", "text"}` (`id`: the id as logged, else the key), or `null`.
     func writeTemplate(to w: inout JSONWriter) {
         guard let template else {
             w.null()
             return
         }
         w.beginObject()
-        w.key("id"); w.string(template.id)
+        w.key("id"); w.string(template.logged ?? template.id)
+        w.key("key"); w.string(template.id)
         w.key("text"); w.string(template.text)
         w.endObject()
     }
 
-    /// Writes the alert as one line of SendWatch's alert schema version 1, keys in this fixed order: `v`, `id`,
-    /// `action`, `kind`, `severity`, `score`, `event_time`, `first_event_time`, `accounts`, `accounts_total`,
-    /// `template`, `evidence`, `reasons`.
+    /// Writes ``added`` as an object of lists, when present.
+    func writeAdded(to w: inout JSONWriter) {
+        guard let added else { return }
+        w.key("added")
+        w.beginObject()
+        for (key, values) in added {
+            w.key(dynamic: key)
+            w.strings(values)
+        }
+        w.endObject()
+    }
+
+    /// Writes the alert as one line of SendWatch's alert schema version ``schemaVersion``, keys in this fixed
+    /// order: `v`, `id`, `action`, `kind`, `severity`, `score`, `event_time`, `first_event_time`, `accounts`,
+    /// `accounts_total`, `added` (update and close records only), `template`, `evidence`, `reasons`.
     public func writeJSONLine(to w: inout JSONWriter) {
         w.beginObject()
-        w.key("v"); w.int(1)
+        w.key("v"); w.int(Self.schemaVersion)
         w.key("id"); w.string(id)
         w.key("action"); w.string(action.rawValue)
         w.key("kind"); w.string(kind)
@@ -167,6 +232,7 @@ extension Alert {
         w.key("first_event_time"); w.time(firstEventTime)
         w.key("accounts"); w.strings(accounts)
         w.key("accounts_total"); w.int(accountsTotal)
+        writeAdded(to: &w)
         w.key("template"); writeTemplate(to: &w)
         w.key("evidence"); w.value(.object(evidence))
         w.key("reasons"); w.strings(reasons)

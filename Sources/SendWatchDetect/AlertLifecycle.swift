@@ -12,6 +12,9 @@ public import SendWatchCore
 /// - An alert with no finding for ``Configuration/cooldownSeconds`` of event time is **closed** by
 ///   ``advance(to:)``; a later finding for the same key opens a new alert with a new id.
 ///
+/// Every `update` and `close` record carries ``Alert/added``: what it lists (accounts, and the evidence's lists
+/// of strings) that the previous record of the alert did not.
+///
 /// Bound: at most ``Configuration/maxOpenAlerts`` open alerts. When full, the alert quiet for the longest is
 /// closed early (its `close` record is emitted) to make room; ``closedEarly`` counts these.
 public struct AlertLifecycle: Sendable {
@@ -86,9 +89,7 @@ public struct AlertLifecycle: Sendable {
                 now.microseconds - last.eventTime.microseconds
                 >= configuration.minUpdateIntervalSeconds * 1_000_000
             if grown || (changed && waited) {
-                let record = makeAlert(
-                    finding, id: last.id, action: .update, at: now,
-                    firstEventTime: last.firstEventTime, floor: last.severity)
+                let record = makeAlert(finding, action: .update, at: now, previous: last)
                 current.last = record
                 current.lastVolume = finding.volume
                 current.pending = nil
@@ -110,7 +111,7 @@ public struct AlertLifecycle: Sendable {
         h.combine(finding.firstEventTime.microseconds)
         let record = makeAlert(
             finding, id: "sw-" + h.hex, action: .create, at: now,
-            firstEventTime: finding.firstEventTime, floor: .low)
+            firstEventTime: finding.firstEventTime, floor: .low, previous: nil)
         open[slotKey] = OpenAlert(
             last: record, lastVolume: finding.volume, lastFinding: now, pending: nil, pendingAt: nil)
         out.append(record)
@@ -186,9 +187,7 @@ public struct AlertLifecycle: Sendable {
         var out: [Alert] = []
         for (k, var a) in due {
             guard let pending = a.pending else { continue }
-            let record = makeAlert(
-                pending, id: a.last.id, action: .update, at: max(now, a.lastFinding),
-                firstEventTime: a.last.firstEventTime, floor: a.last.severity)
+            let record = makeAlert(pending, action: .update, at: max(now, a.lastFinding), previous: a.last)
             a.last = record
             a.lastVolume = pending.volume
             a.pending = nil
@@ -213,25 +212,35 @@ public struct AlertLifecycle: Sendable {
     private func closeRecord(_ a: OpenAlert, at time: EventTime) -> Alert {
         var record: Alert
         if let pending = a.pending {
-            record = makeAlert(
-                pending, id: a.last.id, action: .close, at: time,
-                firstEventTime: a.last.firstEventTime, floor: a.last.severity)
+            record = makeAlert(pending, action: .close, at: time, previous: a.last)
         } else {
             record = a.last
             record.action = .close
             record.eventTime = time
+            record.added = record.additions(since: a.last)
         }
         record.reasons.append("No new evidence for \(configuration.cooldownSeconds / 60) minutes: closed.")
         return record
     }
 
+    /// A later record of the alert whose last record is `previous`: its id, first event time and severity
+    /// floor, and what it lists that `previous` did not (``Alert/added``).
+    private func makeAlert(_ f: Finding, action: AlertAction, at now: EventTime, previous: Alert) -> Alert {
+        makeAlert(
+            f, id: previous.id, action: action, at: now, firstEventTime: previous.firstEventTime,
+            floor: previous.severity, previous: previous)
+    }
+
     private func makeAlert(
-        _ f: Finding, id: String, action: AlertAction, at now: EventTime, firstEventTime: EventTime, floor: Severity
+        _ f: Finding, id: String, action: AlertAction, at now: EventTime, firstEventTime: EventTime, floor: Severity,
+        previous: Alert?
     ) -> Alert {
-        Alert(
+        var alert = Alert(
             id: id, action: action, kind: f.kind.rawValue, severity: max(f.severity, floor), score: f.score,
             eventTime: now,
             firstEventTime: min(firstEventTime, f.firstEventTime), accounts: f.accounts,
             accountsTotal: f.accountsTotal, template: f.template, evidence: f.evidence, reasons: f.reasons)
+        alert.added = previous.map { alert.additions(since: $0) }
+        return alert
     }
 }

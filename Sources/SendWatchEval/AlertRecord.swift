@@ -51,9 +51,9 @@ public struct AlertRecord: Sendable, Equatable {
             let f = try JSONFields(node, path: "", makeError: makeError)
             let v = try f.require("v")
             guard case .int(let version) = v else {
-                return .failure(.malformed("'v' must be the number 1, not \(v.typeName)"))
+                return .failure(.malformed("'v' must be the number 1 or 2, not \(v.typeName)"))
             }
-            guard version == 1 else { return .failure(.unsupportedVersion(String(version))) }
+            guard version == 1 || version == 2 else { return .failure(.unsupportedVersion(String(version))) }
             let actionText = try f.string("action")
             guard let action = AlertAction(rawValue: actionText) else {
                 return .failure(.malformed("'action' must be create, update or close, not '\(actionText.prefix(40))'"))

@@ -158,7 +158,8 @@ public struct Evaluation: Sendable {
         case .failure(.unsupportedVersion(let v)):
             throw EvaluationError(
                 code: .unsupportedAlertVersion,
-                message: "alerts line \(lines): alert schema version \(v) is not supported (this scorer reads v 1)")
+                message:
+                    "alerts line \(lines): alert schema version \(v) is not supported (this scorer reads v 1 and 2)")
         }
     }
 
@@ -231,7 +232,8 @@ public struct Evaluation: Sendable {
             let examples = badLineExamples.prefix(2).map { "line \($0.line): \($0.reason)" }.joined(separator: "; ")
             throw EvaluationError(
                 code: .noUsableAlerts,
-                message: "none of the \(badLines) non-blank lines is a SendWatch v1 alert record (\(examples)); "
+                message:
+                    "none of the \(badLines) non-blank lines is a SendWatch alert record (v 1 or 2) (\(examples)); "
                     + "score the output of 'sendwatch replay' with the default --alert-format sendwatch")
         }
         return makeReport()

@@ -25,7 +25,7 @@ public struct DetectionSink: EventSink {
     ///
     /// - Parameters:
     ///   - output: where the alert records go.
-    ///   - format: the record format. Default ``AlertFormat/sendwatch`` (schema version 1).
+    ///   - format: the record format. Default ``AlertFormat/sendwatch`` (schema version 2).
     ///   - productVersion: the SendWatch version, for formats that name the product (OCSF).
     public init(
         engine: DetectionEngine, output: any AlertSink, format: AlertFormat = .sendwatch,
@@ -122,5 +122,47 @@ extension Substring {
         while let f = s.first, set.contains(f) { s = s.dropFirst() }
         while let l = s.last, set.contains(l) { s = s.dropLast() }
         return String(s)
+    }
+}
+
+extension DetectionCounters {
+    /// Dropped events below this share of all events that reached detection are not warned about (1 %): a
+    /// few late lines are normal (a writer that flushes late, logs merged from several files).
+    public static let droppedWarningShare = 0.01
+    /// Dropped events below this count are not warned about: 100.
+    public static let droppedWarningMinimum = 100
+
+    /// The warnings a run's end prints when a large share of its events was dropped for its time: as late, or
+    /// as time outliers. Each names the count, the share and the likely cause; empty when neither count is at
+    /// least ``droppedWarningMinimum`` and ``droppedWarningShare`` of the events that reached detection.
+    ///
+    /// - Parameter configuration: the detection settings of the run (the lateness and jump bounds named).
+    public func droppedTimeWarnings(_ configuration: DetectionConfiguration) -> [String] {
+        let total = events + lateEvents + timeOutliers
+        func large(_ n: Int) -> Bool {
+            n >= Self.droppedWarningMinimum && Double(n) >= Double(total) * Self.droppedWarningShare
+        }
+        func share(_ n: Int) -> String {
+            let percent = Double(n) * 100 / Double(max(1, total))
+            return percent >= 1 ? "\(Int(percent.rounded())) %" : "under 1 %"
+        }
+        var out: [String] = []
+        if large(lateEvents) {
+            out.append(
+                "sendwatch: warning: \(lateEvents) of \(total) events (\(share(lateEvents))) were dropped as late "
+                    + "(more than \(DurationText.format(configuration.allowedLatenessSeconds)) behind the newest "
+                    + "event), so detection did not see them. Likely cause: inputs not in time order (logs of "
+                    + "several hosts or unrelated files given one after another; rotated files of one log are "
+                    + "read oldest first whatever order they are named in), or a clock that stepped back.")
+        }
+        if large(timeOutliers) {
+            out.append(
+                "sendwatch: warning: \(timeOutliers) of \(total) events (\(share(timeOutliers))) were set aside as "
+                    + "time outliers (more than \(DurationText.format(configuration.maxTimeJumpSeconds)) ahead of "
+                    + "event time, with no sustained run of one host confirming the step), so detection did not "
+                    + "see them. Likely cause: a host whose clock is wrong, or timestamps in another time zone "
+                    + "(see --timezone).")
+        }
+        return out
     }
 }

@@ -116,7 +116,7 @@ extension ReportBuilder {
         var problems: [String] = []
         if badLines > 0 {
             let samples = badLineSamples.map { "line \($0.line): \(HTML.escape($0.problem))" }.joined(separator: "; ")
-            problems.append("\(HTML.plural(badLines, "line")) skipped, not v1 alert records (\(samples))")
+            problems.append("\(HTML.plural(badLines, "line")) skipped, not v1/v2 alert records (\(samples))")
         }
         if recordsNotKept > 0 {
             problems.append(
@@ -549,7 +549,7 @@ extension ReportBuilder {
     }
 
     private func writeFooter(_ h: inout String) {
-        h += "<footer>Made by <code>sendwatch report</code> from SendWatch v1 alert records. Drawing caps: timeline "
+        h += "<footer>Made by <code>sendwatch report</code> from SendWatch alert records. Drawing caps: timeline "
         h +=
             "\(limits.maxTimelineRows) rows, \(limits.maxDetailedIncidents) detailed incidents, index \(HTML.count(limits.maxIndexRows)) rows, "
         h +=

@@ -90,6 +90,19 @@ struct InputOptions: ParsableArguments {
     /// The inputs, with stdin when none are given.
     var paths: [String] { inputs.isEmpty ? ["-"] : inputs }
 
+    /// The inputs in the order they are read: the rotated files of each log oldest first (``InputOrder``),
+    /// announced on stderr when that differs from the order given.
+    func readingOrder() -> [String] {
+        let given = paths
+        let ordered = InputOrder.oldestFirst(given)
+        if ordered != given {
+            printError(
+                "sendwatch: reading rotated files oldest first: \(ordered.joined(separator: " ")) "
+                    + "(given as \(given.joined(separator: " ")))")
+        }
+        return ordered
+    }
+
     /// The year hint for inputs without a modification time: the current date, announced on stderr, unless
     /// the year is configured or the input is JSON lines (which always carries full dates).
     func fallbackYearHint(_ configuration: Configuration) -> YearHint {

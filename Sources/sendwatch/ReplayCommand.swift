@@ -12,7 +12,7 @@ struct ReplayCommand: ParsableCommand {
         abstract: "Run detection over historical logs and write alerts as JSON lines.",
         discussion: """
             Reads the inputs in order as fast as the machine allows, in event time (the logs' timestamps), and \
-            writes alert records (schema version 1) to standard output or --output. The same input and \
+            writes alert records (schema version 2) to standard output or --output. The same input and \
             configuration always give byte-identical alerts. A summary goes to stderr. Exit status: 0 when it \
             ran, whether or not it found anything; 1 when an input could not be opened or was damaged; 2 when \
             the output could not be written.
@@ -46,17 +46,18 @@ struct ReplayCommand: ParsableCommand {
             engine: consume engine, output: writer, format: format,
             productVersion: buildVersion)
         let run = EventsRun(configuration: configuration, fallbackYearHint: input.fallbackYearHint(configuration))
+        let paths = input.readingOrder()
         // Each branch finishes on its own: the sink handed to the detection thread comes back from `finish()`,
         // and the compiler checks that nothing else still refers to it.
         if input.sinkThread {
             // Parsing here, detection on a thread of its own (and decoding on a third for compressed input).
             var progress = ProgressSink(ThreadedSink(consume detectionSink))
-            let summary = run.run(paths: input.paths, sink: &progress, prefetch: input.prefetch, diagnose: printError)
+            let summary = run.run(paths: paths, sink: &progress, prefetch: input.prefetch, diagnose: printError)
             var sink = progress.inner.finish()
             try finish(&sink, summary: summary, configuration: configuration)
         } else {
             var progress = ProgressSink(consume detectionSink)
-            let summary = run.run(paths: input.paths, sink: &progress, prefetch: input.prefetch, diagnose: printError)
+            let summary = run.run(paths: paths, sink: &progress, prefetch: input.prefetch, diagnose: printError)
             try finish(&progress.inner, summary: summary, configuration: configuration)
         }
     }
@@ -84,6 +85,7 @@ struct ReplayCommand: ParsableCommand {
             throw ExitCode(2)
         }
         printError(text)
+        for warning in c.droppedTimeWarnings(configuration.detection) { printError(warning) }
         if !summary.failures.isEmpty { throw ExitCode(1) }
     }
 }

@@ -71,7 +71,7 @@ struct ReportCommand: ParsableCommand {
         var builder = consumer.builder
         if builder.badLines > 0 {
             let first = builder.badLineSamples.first.map { " (first: line \($0.line): \($0.problem))" } ?? ""
-            printError("sendwatch: \(alerts): \(builder.badLines) lines are not v1 alert records, skipped\(first)")
+            printError("sendwatch: \(alerts): \(builder.badLines) lines are not v1/v2 alert records, skipped\(first)")
         }
 
         var eventsFailed = false
@@ -81,7 +81,8 @@ struct ReportCommand: ParsableCommand {
             let run = EventsRun(configuration: configuration, fallbackYearHint: input.fallbackYearHint(configuration))
             builder.noteEventsRead()
             var sink = ReportEventSink(builder: builder)
-            let summary = run.run(paths: input.paths, sink: &sink, prefetch: input.prefetch, diagnose: printError)
+            let summary = run.run(
+                paths: input.readingOrder(), sink: &sink, prefetch: input.prefetch, diagnose: printError)
             builder = sink.builder
             printError(summary.text)
             eventsFailed = !summary.failures.isEmpty

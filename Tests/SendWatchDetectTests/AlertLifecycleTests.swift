@@ -90,7 +90,7 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         #expect(l.closedEarly == 1)
     }
 
-    @Test("Alert JSON has schema version 1 with the documented key order")
+    @Test("Alert JSON has schema version 2 with the documented key order")
     func json() {
         var l = AlertLifecycle()
         var f = finding("t", accounts: 2, volume: 3)
@@ -105,7 +105,7 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         let text = String(decoding: w.bytes, as: UTF8.self)
         #expect(
             text
-                == #"{"v":1,"id":"\#(a.id)","action":"create","kind":"template_swarm","severity":"medium","score":2,"event_time":"2026-11-29T05:13:14Z","first_event_time":"1970-01-01T00:00:00Z","accounts":["a0","a1"],"accounts_total":2,"template":{"id":"00000000000000ff","text":"<*> sent you a private message"},"evidence":{"young_accounts":2,"window":"1h","ratio":2.5,"samples":["m1",null],"nested":{"x":true}},"reasons":["r"]}"#
+                == #"{"v":2,"id":"\#(a.id)","action":"create","kind":"template_swarm","severity":"medium","score":2,"event_time":"2026-11-29T05:13:14Z","first_event_time":"1970-01-01T00:00:00Z","accounts":["a0","a1"],"accounts_total":2,"template":{"id":"00000000000000ff","key":"00000000000000ff","text":"<*> sent you a private message"},"evidence":{"young_accounts":2,"window":"1h","ratio":2.5,"samples":["m1",null],"nested":{"x":true}},"reasons":["r"]}"#
                 + "\n")
     }
 }
@@ -126,12 +126,75 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         #expect(text.contains(#"{"name":"account","type_id":4,"type":"User Name","value":"a0"}"#))
         #expect(
             text.contains(
-                #""unmapped":{"sendwatch_schema":1,"score":2,"accounts_total":2,"template":null,"evidence":{"n":2}}"#))
+                #""unmapped":{"sendwatch_schema":2,"score":2,"accounts_total":2,"template":null,"evidence":{"n":2}}"#))
         let closed = l.advance(to: at(1_795_929_194 + 3600))[0]
         var c = JSONWriter()
         closed.writeOCSFLine(to: &c, productVersion: "9.9")
         let ct = String(decoding: c.bytes, as: UTF8.self)
         #expect(ct.contains(#""activity_id":3,"activity_name":"Close","type_uid":200403"#))
         #expect(ct.contains(#""status_id":4"#))
+    }
+}
+
+@Suite("What a record adds to the previous one")
+struct AlertAdditionsTests {
+    func finding(_ accounts: [String], messages: [String], volume: Int) -> Finding {
+        Finding(
+            kind: TemplateSwarmRule.name, key: "t", severity: .medium, score: 1, firstEventTime: at(0),
+            accounts: accounts, accountsTotal: accounts.count, volume: volume,
+            template: AlertTemplate(id: "00000000000000aa", text: "<*> says hi", logged: "private-message"),
+            evidence: [("n", .int(accounts.count)), ("sample_message_ids", .array(messages.map(JSONValue.string)))],
+            reasons: ["r"])
+    }
+
+    @Test("Updates and closes list the accounts and evidence strings new since the previous record; creates none")
+    func added() {
+        var l = AlertLifecycle()
+        let create = l.take(finding(["a", "b"], messages: ["m1"], volume: 2), at: at(0))
+        #expect(create.first?.added == nil)
+        let update = l.take(finding(["a", "b", "c", "d"], messages: ["m1", "m2"], volume: 4), at: at(10))
+        #expect(update.map(\.action) == [.update])
+        #expect(update.first?.added?.map(\.key) == ["accounts", "sample_message_ids"])
+        #expect(update.first?.added?.map(\.values) == [["c", "d"], ["m2"]])
+        // Held (small growth), then reported by the close.
+        #expect(l.take(finding(["a", "b", "c", "d", "e"], messages: ["m1", "m2"], volume: 5), at: at(20)).isEmpty)
+        let close = l.advance(to: at(20 + 1800))
+        #expect(close.map(\.action) == [.close])
+        #expect(close.first?.added?.map(\.key) == ["accounts"])
+        #expect(close.first?.added?.map(\.values) == [["e"]])
+    }
+
+    @Test("A close with nothing new says so with an empty account list")
+    func closeWithoutNews() {
+        var l = AlertLifecycle()
+        _ = l.take(finding(["a"], messages: ["m1"], volume: 1), at: at(0))
+        let close = l.advance(to: at(1800))
+        #expect(close.first?.added?.map(\.key) == ["accounts"])
+        #expect(close.first?.added?.map(\.values) == [[]])
+    }
+
+    @Test("The record writes added after accounts_total, and the template's logged id with its key")
+    func json() throws {
+        var l = AlertLifecycle()
+        let create = l.take(finding(["a"], messages: ["m1"], volume: 1), at: at(0))
+        let update = l.take(finding(["a", "b"], messages: ["m1", "m2"], volume: 2), at: at(10))
+        var w = JSONWriter()
+        try #require(create.first).writeJSONLine(to: &w)
+        try #require(update.first).writeJSONLine(to: &w)
+        let lines = String(decoding: w.bytes, as: UTF8.self).split(separator: "\n")
+        #expect(lines[0].hasPrefix(#"{"v":2,"#))
+        #expect(!lines[0].contains(#""added""#))
+        #expect(
+            lines[0].contains(
+                #""accounts_total":1,"template":{"id":"private-message","key":"00000000000000aa","text":"<*> says hi"}"#
+            ))
+        #expect(
+            lines[1].contains(#""accounts_total":2,"added":{"accounts":["b"],"sample_message_ids":["m2"]},"template""#))
+        var ocsf = JSONWriter()
+        try #require(update.first).writeOCSFLine(to: &ocsf, productVersion: "0")
+        let o = String(decoding: ocsf.bytes, as: UTF8.self)
+        #expect(o.contains(#""unmapped":{"sendwatch_schema":2,"#))
+        #expect(
+            o.contains(#""added":{"accounts":["b"],"sample_message_ids":["m2"]},"template":{"id":"private-message""#))
     }
 }

@@ -16,7 +16,7 @@ public protocol AlertEncoder: Sendable {
 
 /// The alert record formats `replay` and `tail` offer (`--alert-format`).
 public enum AlertFormat: String, Sendable, CaseIterable {
-    /// SendWatch's alert schema version 1 (``SendWatchV1Encoder``).
+    /// SendWatch's alert schema, version ``Alert/schemaVersion`` (``SendWatchV1Encoder``).
     case sendwatch
     /// OCSF Detection Finding, class 2004 (``OCSFEncoder``).
     case ocsf

@@ -25,9 +25,9 @@ extension DetectionConfiguration {
                     doc: "Events further than this behind the newest event are dropped and counted (late_events)."),
                 .duration(
                     "max_time_jump", \.maxTimeJumpSeconds, in: 1...years,
-                    doc: "An event further ahead of the newest event than this moves event time only when the next",
-                    "events agree (a gap in the logs); a lone one (a broken clock, a hostile timestamp) is dropped",
-                    "and counted."),
+                    doc: "An event further ahead of the newest event than this moves event time only when 16",
+                    "distinct lines in a row agree (a gap in the logs); until then such events (a broken clock, a",
+                    "forged timestamp) are set aside and counted (time_outliers)."),
                 .mebibytes(
                     "memory_budget_mb", \.memoryBudgetBytes, in: 1...(1 << 20),
                     doc: "Memory for the detection tables, in MiB; at the bound the least recently updated key is",

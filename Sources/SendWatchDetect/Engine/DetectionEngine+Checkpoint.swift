@@ -28,6 +28,7 @@ extension DetectionEngine {
         var lastAdvance: Int64
         var jumpCandidate: EventTime?
         var jumpVotes: Int
+        var jumpLine: UInt64
         var rules: RuleStates
     }
 
@@ -41,6 +42,7 @@ extension DetectionEngine {
             lifecycle: context.lifecycle.checkpoint(),
             tables: context.tables, establishedDomains: context.establishedDomains, counters: context.counters,
             watermark: watermark, lastAdvance: lastAdvance, jumpCandidate: jumpCandidate, jumpVotes: jumpVotes,
+            jumpLine: jumpLine,
             rules: RuleStates(states: rules.map { (type(of: $0).name, $0.savedState()) }))
     }
 
@@ -86,6 +88,7 @@ extension DetectionEngine {
         }
         jumpCandidate = checkpoint.jumpCandidate
         jumpVotes = checkpoint.jumpVotes
+        jumpLine = checkpoint.jumpLine
     }
 
     /// The saved shared tables when each has the bounds of the fresh one and every entry the windows the

@@ -10,8 +10,9 @@ public struct DetectionCounters: Sendable, Equatable, Encodable {
     public var youngEvents = 0
     /// Events older than the allowed lateness behind the newest event, dropped.
     public var lateEvents = 0
-    /// Events dropped because their time jumped further ahead of the newest event than
-    /// ``DetectionConfiguration/maxTimeJumpSeconds`` and no other event confirmed the jump.
+    /// Events set aside because their time was further ahead of the newest event than
+    /// ``DetectionConfiguration/maxTimeJumpSeconds`` and no sustained run of lines confirmed the step (see
+    /// ``DetectionEngine``, "Time").
     public var timeOutliers = 0
     /// Alert records emitted, per action.
     public var creates = 0
@@ -45,6 +46,12 @@ public struct DetectionCounters: Sendable, Equatable, Encodable {
 /// `"state": {"evicted_keys": N, "approximate": B}`: the table evictions so far (N > 0 means keys started
 /// over, so figures may be undercounts) and whether any figure of the alert is an estimate.
 ///
+/// Time: event time is the newest accepted event's time (the watermark). An event more than
+/// ``DetectionConfiguration/allowedLatenessSeconds`` behind it is dropped and counted as late; an event more
+/// than ``DetectionConfiguration/maxTimeJumpSeconds`` ahead of it is set aside and counted as a time outlier
+/// unless it completes a run of 16 distinct lines in a row that agree on the new time (`confirmsTimeJump`).
+/// Bound: one candidate run (its newest time, its length and its last line's hash).
+///
 /// Determinism: every decision depends only on the events and the configuration; nothing reads the wall
 /// clock, and every list in the output is sorted.
 public struct DetectionEngine: Sendable {
@@ -68,12 +75,15 @@ public struct DetectionEngine: Sendable {
     /// The newest event time seen (the watermark).
     public internal(set) var watermark: EventTime?
     var lastAdvance: Int64 = .min
-    /// A time far ahead of the watermark, and how many events in a row agreed with it (see ``process``).
+    /// The newest time of a run of events far ahead of the watermark, and how many lines of that run were seen
+    /// (see ``confirmsTimeJump(_:)``).
     var jumpCandidate: EventTime?
     var jumpVotes = 0
-    /// Events in a row that must agree before event time jumps further ahead than
+    /// The hash of the run's last line (its time and message id).
+    var jumpLine: UInt64 = 0
+    /// Lines in a row that must agree before event time steps further ahead than
     /// ``DetectionConfiguration/maxTimeJumpSeconds``.
-    static let timeJumpConfirmations = 3
+    static let timeJumpConfirmations = 16
 
     public init(configuration: DetectionConfiguration = .init()) {
         self.configuration = configuration
@@ -181,23 +191,10 @@ public struct DetectionEngine: Sendable {
                 return
             }
             if now.microseconds > w.microseconds + configuration.maxTimeJumpSeconds * 1_000_000 {
-                // One line with a timestamp years ahead (a broken clock, a hostile JSON `ts`) must not move event
-                // time there: every later event would be late. A jump is taken only once
-                // `timeJumpConfirmations` events in a row agree on it (within the allowed lateness), as after a
-                // real gap in the logs; until then the events are counted as time outliers.
-                let lateness = configuration.allowedLatenessSeconds * 1_000_000
-                if let c = jumpCandidate, abs(now.microseconds - c.microseconds) <= lateness {
-                    jumpVotes += 1
-                } else {
-                    jumpCandidate = now
-                    jumpVotes = 1
-                }
-                guard jumpVotes >= Self.timeJumpConfirmations else {
+                guard confirmsTimeJump(event) else {
                     context.counters.timeOutliers += 1
                     return
                 }
-                jumpCandidate = nil
-                jumpVotes = 0
             } else if jumpCandidate != nil {
                 jumpCandidate = nil
                 jumpVotes = 0
@@ -260,6 +257,44 @@ public struct DetectionEngine: Sendable {
         }
         for i in youngRules { rules[i].observe(event, facts, &context, into: &alerts) }
         enforceBudgets()
+    }
+
+    /// Whether `event`, further ahead of the watermark than ``DetectionConfiguration/maxTimeJumpSeconds``,
+    /// completes a sustained run that confirms a step of event time.
+    ///
+    /// One line with a timestamp years ahead (a host's broken clock, a forged JSON `ts`) must not move event
+    /// time there: every later event of every host would be late. Such events are set aside (counted as time
+    /// outliers) until ``timeJumpConfirmations`` distinct lines in a row agree on the new time (each within the
+    /// allowed lateness behind the newest of the run and within the jump bound ahead of it), as after a real
+    /// gap in the logs or a clock step of the only host writing the log. A line is a (time, message id or
+    /// queue id) pair, so the recipients of one message, or one JSON line's recipients, count once. Any event at
+    /// the current event time breaks the run (see `process`): in a log several hosts write, one host's clock
+    /// moves event time for the others only if none of them writes a line for 16 lines.
+    ///
+    /// - Complexity: O(1); hashes the message id, only for events ahead of the bound.
+    private mutating func confirmsTimeJump(_ event: SendEvent) -> Bool {
+        var line = StableHash()
+        line.combine(event.time.microseconds)
+        line.combine(event.messageID ?? event.queueID ?? "")
+        let lateness = configuration.allowedLatenessSeconds * 1_000_000
+        let jump = configuration.maxTimeJumpSeconds * 1_000_000
+        if let c = jumpCandidate, event.time.microseconds >= c.microseconds - lateness,
+            event.time.microseconds <= c.microseconds + jump
+        {
+            if line.value != jumpLine {
+                jumpVotes += 1
+                jumpLine = line.value
+            }
+            if event.time > c { jumpCandidate = event.time }
+        } else {
+            jumpCandidate = event.time
+            jumpLine = line.value
+            jumpVotes = 1
+        }
+        guard jumpVotes >= Self.timeJumpConfirmations else { return false }
+        jumpCandidate = nil
+        jumpVotes = 0
+        return true
     }
 
     /// Evicts from the tables that are over their byte budget. Called once per young event, after every slot
@@ -394,7 +429,8 @@ public struct DetectionEngine: Sendable {
             suspiciousValue: suspiciousValue, indicators: suspicious, countsForSwarm: counts,
             countInBaseline: countInBaseline)
         return TemplateUse(
-            slot: slot, template: AlertTemplate(id: match.id.description, text: match.text), spread: spread,
+            slot: slot, template: AlertTemplate(id: match.id.description, text: match.text, logged: event.template),
+            spread: spread,
             suspicious: suspiciousValue != nil, slots: match.slots)
     }
 

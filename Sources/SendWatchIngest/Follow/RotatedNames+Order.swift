@@ -1,0 +1,113 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The order `replay` and `events` read their inputs in: the rotated files of one log oldest first, whatever
+/// order they were named in.
+///
+/// Parser and detector state carries from one input to the next, and detection runs on event time, so a log
+/// read newest first loses nearly everything: every event of an older file is behind the newest one already
+/// seen and is dropped as late. The shell hands over `mail.log*` as `mail.log mail.log.1 mail.log.2.gz` (newest
+/// first), and sorts `mail.log.10.gz` before `mail.log.2.gz`, so the order the inputs are named in cannot be
+/// trusted for rotated files.
+///
+/// The order is taken from the names, never from the contents (nothing is opened, so it costs one `stat` per
+/// input). A regular file's name is split into a *stem*, a rotation suffix and a compression ending
+/// (`.gz`, `.zst`, `.xz`, `.bz2`, `.lz4`):
+/// - `.N` with 1 to 6 digits: rotation number N (logrotate's default); a higher number is older;
+/// - `-D` with 6 to 14 digits, or `.D` with 7 to 14 digits: a date (logrotate's `dateext`, e.g. `-20261201`);
+///   fewer digits is older, then the smaller date; every dated name is older than every numbered one (as
+///   `tail` ranks them, see ``RotatedNames/candidates(of:)``);
+/// - no suffix: the live file, the newest.
+///
+/// Files with the same directory and stem form one log. The places the files of one log occupy in the list
+/// are filled with its files oldest first; every other input keeps its place: standard input (`-`), FIFOs,
+/// `/dev/stdin` and other non-regular files, paths that do not exist (they fail when opened, in their place),
+/// and a file that is the only one of its log. Two files with the same rank (`mail.log.1` and
+/// `mail.log.1.gz`, or a name given twice) keep the order they were named in.
+///
+/// What it deliberately leaves out: files of different logs are not interleaved by time (two hosts' logs given
+/// one after the other still overlap in time; the run's late-event warning says so), and names that carry the
+/// date elsewhere (`mail-2026-12-01.log`) are not recognised as rotations.
+public enum InputOrder {
+    /// `paths` with the rotated files of each log put oldest first (see ``InputOrder``).
+    ///
+    /// - Parameter isRegularFile: whether a path names an existing regular file; only those are reordered.
+    ///   Default: `stat(2)`.
+    /// - Complexity: O(n log n) for n paths, plus one `isRegularFile` call per path.
+    public static func oldestFirst(
+        _ paths: [String], isRegularFile: (String) -> Bool = InputOrder.isRegularFile
+    ) -> [String] {
+        var logs: [String: [(rank: Rank, index: Int)]] = [:]
+        var firstSeen: [String] = []
+        for (index, path) in paths.enumerated() where path != "-" && isRegularFile(path) {
+            let (stem, rank) = split(path)
+            if logs[stem] == nil { firstSeen.append(stem) }
+            logs[stem, default: []].append((rank, index))
+        }
+        var ordered = paths
+        for stem in firstSeen {
+            // Safe to force unwrap: every stem in `firstSeen` was added to `logs` with it.
+            let files = logs[stem]!
+            guard files.count > 1 else { continue }
+            let places = files.map(\.index)
+            let oldestFirst = files.sorted { a, b in a.rank != b.rank ? a.rank < b.rank : a.index < b.index }
+            for (place, file) in zip(places, oldestFirst) { ordered[place] = paths[file.index] }
+        }
+        return ordered
+    }
+
+    /// Whether `path` names an existing regular file (following symbolic links).
+    public static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// How old a file is within its log: smaller is older.
+    struct Rank: Comparable {
+        /// 0 dated, 1 numbered, 2 live.
+        var group: Int
+        /// Dated: the number of date digits; numbered: minus the rotation number; live: 0.
+        var major: Int
+        /// Dated: the date digits; otherwise empty.
+        var digits: [UInt8]
+
+        static func < (a: Rank, b: Rank) -> Bool {
+            if a.group != b.group { return a.group < b.group }
+            if a.major != b.major { return a.major < b.major }
+            return a.digits.lexicographicallyPrecedes(b.digits)
+        }
+    }
+
+    /// The log a path belongs to (its directory and stem) and its rank within that log.
+    static func split(_ path: String) -> (stem: String, rank: Rank) {
+        var bytes = Array(path.utf8)
+        let nameStart = (bytes.lastIndex(of: UInt8(ascii: "/")) ?? -1) + 1
+        for ending in RotatedNames.compressedEndings
+        where bytes.count - nameStart > ending.count && bytes.suffix(ending.count).elementsEqual(ending) {
+            bytes.removeLast(ending.count)
+            break
+        }
+        var first = bytes.count
+        while first > nameStart && bytes[first - 1] >= 0x30 && bytes[first - 1] <= 0x39 { first -= 1 }
+        let digits = Array(bytes[first...])
+        let live = Rank(group: 2, major: 0, digits: [])
+        // A separator, digits, and a non-empty stem before them.
+        guard !digits.isEmpty, first - 1 > nameStart else { return (String(decoding: bytes, as: UTF8.self), live) }
+        let separator = bytes[first - 1]
+        let stem = String(decoding: bytes[..<(first - 1)], as: UTF8.self)
+        if separator == UInt8(ascii: "."), digits.count <= 6 {
+            // Safe: at most 6 decimal digits.
+            let number = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            return (stem, Rank(group: 1, major: -number, digits: []))
+        }
+        if (separator == UInt8(ascii: "-") && digits.count >= 6 && digits.count <= 14)
+            || (separator == UInt8(ascii: ".") && digits.count >= 7 && digits.count <= 14)
+        {
+            return (stem, Rank(group: 0, major: digits.count, digits: digits))
+        }
+        return (String(decoding: bytes, as: UTF8.self), live)
+    }
+}
