@@ -203,7 +203,11 @@ private let arrival =
             ("T=\"Tab\tinside\"", "Tab\tinside"),
             ("T=\"Tab\\tescaped\"", "Tab\tescaped"),
             ("T=\"\"", ""),
-            ("T=\"Patrik F\\344ltstr\\366m\"", "Patrik F\u{FFFD}ltstr\u{FFFD}m"),
+            // Not UTF-8: read as Latin-1.
+            ("T=\"Patrik F\\344ltstr\\366m\"", "Patrik Fältström"),
+            ("T=\"caf\\351 \\251 2026\"", "café © 2026"),
+            // Valid UTF-8 stays UTF-8; one stray byte makes the whole value Latin-1.
+            ("T=\"M\\303\\274nchen \\351\"", "MÃ¼nchen é"),
             ("T=\"subject containing \\b\\b backspaces\"", "subject containing \u{8}\u{8} backspaces"),
             ("T=\"unknown \\q escape\"", "unknown \\q escape"),
             (

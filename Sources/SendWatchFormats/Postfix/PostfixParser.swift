@@ -427,31 +427,34 @@ public struct PostfixParser: EventParser, Sendable {
         while start < end && (p[start] == 0x20 || p[start] == 0x09) { start += 1 }
         let slot = openMessage(p, qid, time: time)
         let value = UnsafeRawBufferPointer(rebasing: p[start..<end])
+        // Postfix logs at most the first 200 bytes of a header (name included): a value that long may end
+        // inside an encoded word.
+        let ending: RFC2047.Ending = end - nameStart >= PostfixLine.maxLoggedHeaderBytes ? .cut : .whole
         switch kind {
         case .subject:
-            if table[slot].subject == nil { table[slot].subject = decodeHeader(value) }
+            if table[slot].subject == nil { table[slot].subject = decodeHeader(value, ending: ending) }
         case .account:
-            if table[slot].account == nil, let v = trimmedValue(value) { table[slot].account = v }
+            if table[slot].account == nil, let v = trimmedValue(value, ending: ending) { table[slot].account = v }
         case .template:
-            if table[slot].template == nil, let v = trimmedValue(value) { table[slot].template = v }
+            if table[slot].template == nil, let v = trimmedValue(value, ending: ending) { table[slot].template = v }
         }
         return .used
     }
 
-    private mutating func trimmedValue(_ value: UnsafeRawBufferPointer) -> String? {
+    private mutating func trimmedValue(_ value: UnsafeRawBufferPointer, ending: RFC2047.Ending) -> String? {
         var end = value.count
         while end > 0 && (value[end - 1] == 0x20 || value[end - 1] == 0x09) { end -= 1 }
         guard end > 0 else { return nil }
-        return decodeHeader(UnsafeRawBufferPointer(rebasing: value[0..<end]))
+        return decodeHeader(UnsafeRawBufferPointer(rebasing: value[0..<end]), ending: ending)
     }
 
-    /// ``RFC2047/decode(_:)-(UnsafeRawBufferPointer)``, through the string cache when the text holds no
-    /// `=?` (then decoding is the plain UTF-8 conversion).
-    private mutating func decodeHeader(_ value: UnsafeRawBufferPointer) -> String {
+    /// ``RFC2047/decode(_:ending:)-(UnsafeRawBufferPointer,_)``, through the string cache when the text holds
+    /// no `=?` (then decoding is the plain UTF-8 conversion).
+    private mutating func decodeHeader(_ value: UnsafeRawBufferPointer, ending: RFC2047.Ending) -> String {
         // Only presence matters when counting (the callers decide presence from the bytes, not the text).
         if eventOutput == .countOnly { return value.isEmpty ? "" : Self.presentField }
         if Bytes.find("=?", in: value, from: 0) == nil { return strings.string(value, 0..<value.count) }
-        return RFC2047.decode(value)
+        return RFC2047.decode(value, ending: ending)
     }
 
     /// The UTF-8 bytes of `text` with ASCII letters lowered.
