@@ -1,3 +1,4 @@
+import Foundation
 import SendWatchCore
 import SendWatchFormats
 import Testing
@@ -173,8 +174,11 @@ struct PostfixParserTests {
             ("postfix/a/b/c/smtp", true), ("smtp", false), ("sendmail/smtp", false), ("exim", false),
         ])
     func programs(program: String, isPostfix: Bool) {
+        // The arrival is logged by the same Postfix instance (the program's first component), as it is for real.
+        let instance = isPostfix ? String(program.prefix { $0 != "/" }) : "postfix"
+        let lines = arrival().map { $0.replacingOccurrences(of: " postfix/", with: " \(instance)/") }
         let (events, outcomes, _) = run(
-            arrival() + ["\(h) \(program)[3]: \(qid): to=<bob@example.org>, relay=x[1.2.3.4]:25, status=sent (ok)"])
+            lines + ["\(h) \(program)[3]: \(qid): to=<bob@example.org>, relay=x[1.2.3.4]:25, status=sent (ok)"])
         #expect(outcomes.last == (isPostfix ? .used : .ignored))
         #expect(events.count == (isPostfix ? 1 : 0))
     }

@@ -14,6 +14,8 @@ import SendWatchCore
 struct SavedPostfixMessages: Codable, Hashable, Sendable {
     /// Queue ids as text, oldest first.
     var queueIDs: [String] = []
+    /// Each queue id's scope (the hash of its host and Postfix instance, ``PostfixQueueID/scope``).
+    var scopes: [UInt64] = []
     /// ``PostfixMessage/lastTouched`` in microseconds.
     var lastTouched: [Int64] = []
     /// Bit 0 ``PostfixMessage/senderFromQueueManager``, bit 1 ``PostfixMessage/isNotice``, bit 2
@@ -54,6 +56,7 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
         attemptedCounts.reserveCapacity(n)
         table.forEachOldestFirst { m in
             queueIDs.append(m.id.text)
+            scopes.append(m.id.scope)
             lastTouched.append(m.lastTouched.microseconds)
             var f: UInt8 = 0
             if m.senderFromQueueManager { f |= Self.senderFromQueueManagerFlag }
@@ -80,7 +83,7 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case queueIDs, lastTouched, flags, strings, clientIP, saslUser, localUser, sender, messageID, subject,
+        case queueIDs, scopes, lastTouched, flags, strings, clientIP, saslUser, localUser, sender, messageID, subject,
             account, template, attemptedCounts, attempted
     }
 
@@ -89,6 +92,7 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         queueIDs = try c.decode([String].self, forKey: .queueIDs)
+        scopes = try c.decode([UInt64].self, forKey: .scopes)
         lastTouched = try c.decode([Int64].self, forKey: .lastTouched)
         flags = try c.decode([UInt8].self, forKey: .flags)
         strings = try c.decode([String].self, forKey: .strings)
@@ -105,6 +109,7 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
 
         let path = decoder.codingPath
         let n = queueIDs.count
+        try SavedChecks.length(scopes, n, "scopes", path)
         try SavedChecks.length(lastTouched, n, "lastTouched", path)
         try SavedChecks.length(flags, n, "flags", path)
         try SavedChecks.length(attemptedCounts, n, "attemptedCounts", path)
@@ -127,7 +132,7 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
     func forEachMessage(_ body: (PostfixMessage) throws -> Void) rethrows {
         var hashes = SavedListCursor()
         for k in 0..<count {
-            let id = Array(queueIDs[k].utf8).withUnsafeBytes { PostfixQueueID($0, 0..<$0.count) }
+            let id = Array(queueIDs[k].utf8).withUnsafeBytes { PostfixQueueID($0, 0..<$0.count, scope: scopes[k]) }
             var m = PostfixMessage(id: id, time: EventTime(microseconds: lastTouched[k]))
             let f = flags[k]
             m.senderFromQueueManager = f & Self.senderFromQueueManagerFlag != 0

@@ -1,7 +1,7 @@
 public import SendWatchCore
 
-/// Parses Postfix syslog lines and joins each message's lines by queue id into one ``SendEvent`` per
-/// message and recipient.
+/// Parses Postfix syslog lines and joins each message's lines by host, Postfix instance and queue id into one
+/// ``SendEvent`` per message and recipient.
 ///
 /// Postfix logs a message over many lines from different daemons; this parser keeps a bounded table of open
 /// messages and fills it as the lines come:
@@ -19,6 +19,11 @@ public import SendWatchCore
 /// | `removed` | qmgr | message complete |
 ///
 /// Decisions:
+/// - **Join key**: (syslog host, Postfix instance, queue id), where the instance is the program's first
+///   component (`postfix`, `postfix-out`; `postfix/submission/smtpd` is the instance `postfix`). A central log
+///   of several hosts, or of several instances of one host, whose queue ids collide keeps their messages
+///   apart (see ``PostfixQueueID``). An `orig_queue_id=` is looked up in the same instance, then in the other
+///   instances of the same host seen lately (at most ``maxRecentScopes``).
 /// - **One event per message and recipient**, at its first delivery attempt, with that attempt's time and
 ///   status; later attempts after `deferred` only touch the message. The recipient is `orig_to` when logged
 ///   (the address the sender used, before alias or `virtual` rewriting), else `to`; recipients are
@@ -95,6 +100,13 @@ public struct PostfixParser: EventParser, Sendable {
     private var lastHost = ""
     /// Strings of values that repeat across messages (senders, SASL users, header values).
     private var strings = ByteStringCache()
+    /// The scope (host and instance, see ``PostfixQueueID``) of the current line's queue ids.
+    private var scope: UInt64 = 0
+    /// The scopes seen most recently with their host's hash, newest last (at most ``maxRecentScopes``): where
+    /// an `orig_queue_id=` of another instance on the same host is looked for.
+    private var recentScopes: [(host: UInt64, scope: UInt64)] = []
+    /// The most scopes ``recentScopes`` remembers.
+    static let maxRecentScopes = 16
 
     public init(configuration: FormatConfiguration = .init()) {
         self.configuration = configuration
@@ -145,6 +157,7 @@ public struct PostfixParser: EventParser, Sendable {
         guard let daemon = Self.postfixDaemon(p, header.program) else { return .ignored }
         expireIdle(now: header.time)
         guard let (qid, rest) = PostfixLine.readQueueID(p, at: header.messageStart) else { return .ignored }
+        setScope(p, host: header.host, program: header.program)
         let time = header.time
         // Dispatch on the first byte of the text after the queue id; no two kinds share one.
         if rest < p.count {
@@ -218,16 +231,61 @@ public struct PostfixParser: EventParser, Sendable {
 
     // MARK: - Table helpers
 
+    /// Sets ``scope`` from the line's host field and Postfix instance (the program's first component).
+    ///
+    /// - Complexity: O(length of host and instance / 8); no allocation unless the scope is new to
+    ///   ``recentScopes``.
+    @inline(__always)
+    private mutating func setScope(_ p: UnsafeRawBufferPointer, host: Range<Int>, program: Range<Int>) {
+        let instanceEnd: Int
+        if Bytes.hasPrefix("postfix/", in: p, at: program.lowerBound) {
+            instanceEnd = program.lowerBound + 7
+        } else {
+            instanceEnd =
+                Bytes.find(UInt8(ascii: "/"), in: p, from: program.lowerBound, to: program.upperBound)
+                ?? program.upperBound
+        }
+        let hostHash = Bytes.wordHash(p, host)
+        var h = (hostHash ^ 0x2545_F491_4F6C_DD1D) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ (h >> 31) ^ Bytes.wordHash(p, program.lowerBound..<instanceEnd)) &* 0x94D0_49BB_1331_11EB
+        h ^= h >> 29
+        guard h != scope else { return }
+        scope = h
+        if let k = recentScopes.firstIndex(where: { $0.scope == h }) { recentScopes.remove(at: k) }
+        if recentScopes.count >= Self.maxRecentScopes { recentScopes.removeFirst() }
+        recentScopes.append((hostHash, h))
+    }
+
+    /// The key of queue id `p[qid]` in the current line's ``scope``.
+    @inline(__always)
+    private func queueID(_ p: UnsafeRawBufferPointer, _ qid: Range<Int>) -> PostfixQueueID {
+        PostfixQueueID(p, qid, scope: scope)
+    }
+
+    /// The open message an `orig_queue_id=` names: in the current scope, else in another instance on the same
+    /// host seen lately (a content filter that hands mail from one instance to another); touches it.
+    private mutating func original(_ p: UnsafeRawBufferPointer, _ qid: Range<Int>, time: EventTime) -> Int32? {
+        if let slot = existing(p, qid, time: time) { return slot }
+        guard let host = recentScopes.last(where: { $0.scope == scope })?.host else { return nil }
+        for entry in recentScopes.reversed() where entry.host == host && entry.scope != scope {
+            if let slot = table.find(PostfixQueueID(p, qid, scope: entry.scope)) {
+                table.touch(slot, at: time)
+                return slot
+            }
+        }
+        return nil
+    }
+
     /// The open message for `qid`, or `nil`; touches it.
     private mutating func existing(_ p: UnsafeRawBufferPointer, _ qid: Range<Int>, time: EventTime) -> Int32? {
-        guard let slot = table.find(PostfixQueueID(p, qid)) else { return nil }
+        guard let slot = table.find(queueID(p, qid)) else { return nil }
         table.touch(slot, at: time)
         return slot
     }
 
     /// The open message for `qid`, created when new (evicting the least recently touched one when full).
     private mutating func openMessage(_ p: UnsafeRawBufferPointer, _ qid: Range<Int>, time: EventTime) -> Int32 {
-        let id = PostfixQueueID(p, qid)
+        let id = queueID(p, qid)
         if let slot = table.find(id) {
             table.touch(slot, at: time)
             return slot
@@ -295,7 +353,7 @@ public struct PostfixParser: EventParser, Sendable {
         let slot = openMessage(p, qid, time: time)
         table[slot].clientIP = cachedField(p, originalIP ?? ip)
         if let sasl { table[slot].saslUser = cachedField(p, sasl) }
-        if let originalID, let old = existing(p, originalID, time: time), old != slot {
+        if let originalID, let old = original(p, originalID, time: time), old != slot {
             // Rare (content filter re-injection): copying the old message is fine here.
             let o = table[old]
             table[old].isFilterHop = true
@@ -368,7 +426,7 @@ public struct PostfixParser: EventParser, Sendable {
     }
 
     private mutating func removed(_ p: UnsafeRawBufferPointer, qid: Range<Int>) -> LineOutcome {
-        guard let slot = table.find(PostfixQueueID(p, qid)) else { return .ignored }
+        guard let slot = table.find(queueID(p, qid)) else { return .ignored }
         table.remove(slot)
         return .used
     }
@@ -396,7 +454,7 @@ public struct PostfixParser: EventParser, Sendable {
             || Bytes.hasPrefix("DATA ", in: p, at: stage) || Bytes.hasPrefix("header ", in: p, at: stage)
             || Bytes.hasPrefix("body ", in: p, at: stage)
         guard wholeMessage else { return .ignored }
-        guard let slot = table.find(PostfixQueueID(p, qid)) else { return .ignored }
+        guard let slot = table.find(queueID(p, qid)) else { return .ignored }
         table.remove(slot)
         return .used
     }
