@@ -32,7 +32,7 @@ private func postfixMessage(
     let t = "Nov 29 05:29:42 \(host) \(instance)"
     let trailer = " from unknown[127.0.0.11]; from=<\(user)> to=<\(recipients[0])> proto=ESMTP helo=<h>"
     var lines = [
-        "\(t)/smtpd[1]: \(qid): client=unknown[192.0.2.\(host.count)], sasl_method=PLAIN, sasl_username=\(user)",
+        "\(t)/smtpd[1]: \(qid): client=unknown[127.0.0.\(host.count)], sasl_method=PLAIN, sasl_username=\(user)",
         "\(t)/cleanup[2]: \(qid): message-id=<\(qid).\(host)@example.net>",
         "\(t)/cleanup[2]: \(qid): warning: header Subject: \(subject)\(trailer)",
         "\(t)/cleanup[2]: \(qid): warning: header X-Account-Id: \(account)\(trailer)",
@@ -134,7 +134,7 @@ struct CentralLogTests {
             let t = "Nov 29 05:35:47 \(host) exim[12]: 1xXXZj-0000c0-39"
             var lines = [
                 "\(t) X-Account-Id: \(account)",
-                "\(t) <= \(user) H=(h) [192.0.2.\(host.count)]:4000 P=esmtpa A=plain_server:\(user) S=900 "
+                "\(t) <= \(user) H=(h) [127.0.0.\(host.count)]:4000 P=esmtpa A=plain_server:\(user) S=900 "
                     + "id=1xXXZj-0000c0-39.\(host)@example.net T=\"\(subject)\" for \(recipients.joined(separator: " "))",
             ]
             for (k, r) in recipients.enumerated() {

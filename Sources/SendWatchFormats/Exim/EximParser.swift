@@ -33,8 +33,10 @@ public import SendWatchCore
 ///   `=> alias-target <alias@domain>` for redirects), else the delivered address. Only the first attempt of
 ///   each (message, recipient) makes an event, with that attempt's status; a later `==` or `=>` for the same
 ///   recipient does not. Addresses are compared as logged (byte for byte).
-/// - Account: the logged account header, else the authenticated id, else the local user of a local
-///   submission, else the envelope sender.
+/// - Account: the logged account header when the submitter is trusted to set it
+///   (``FormatConfiguration/believesAccountHeader(login:clientIP:isLocal:)``; otherwise its value is kept as
+///   ``SendEvent/claimedAccount``), else the authenticated id, else the local user of a local submission, else
+///   the envelope sender. The event's ``SendEvent/login`` is the authenticated id, else that local user.
 /// - `Completed` drops the message. `removed by` (`exim -Mrm`) drops it as incomplete. `cancelled by`
 ///   (`exim -Mg`), `Frozen`, `Message is frozen` and other lines with a message id only keep the message open.
 /// - A delivery line for an unknown message id still makes an event when it carries `F=<sender>`
@@ -387,10 +389,17 @@ public struct EximParser: EventParser, Sendable {
         }
 
         guard table[idx].insertAttempted(Bytes.hash(p, d.recipient)) else { return .used }
+        if table[idx].headerTrust == .undecided && table[idx].accountHeader != nil {
+            let clientIP = table[idx].clientIP
+            let believed = configuration.believesAccountHeader(
+                login: table[idx].authenticated ?? table[idx].localUser, clientIP: clientIP,
+                isLocal: clientIP == nil && table[idx].localUser != nil)
+            table[idx].headerTrust = believed ? .believed : .notBelieved
+        }
         let state = table[idx]
         let account: String
         let source: AccountSource
-        if let a = state.accountHeader {
+        if let a = state.accountHeader, state.headerTrust == .believed {
             (account, source) = (a, .header)
         } else if let a = state.authenticated {
             (account, source) = (a, .authenticated)
@@ -404,7 +413,8 @@ public struct EximParser: EventParser, Sendable {
                 time: ctx.time, host: hostString(p, ctx.host), account: account, accountSource: source,
                 sender: state.sender, recipient: Bytes.string(p, d.recipient), subject: state.subject,
                 template: state.template, messageID: state.messageID, queueID: state.queueID,
-                clientIP: state.clientIP, status: status))
+                clientIP: state.clientIP, login: state.authenticated ?? state.localUser,
+                claimedAccount: state.headerTrust == .notBelieved ? state.accountHeader : nil, status: status))
         return .used
     }
 

@@ -19,7 +19,7 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
     /// ``PostfixMessage/lastTouched`` in microseconds.
     var lastTouched: [Int64] = []
     /// Bit 0 ``PostfixMessage/senderFromQueueManager``, bit 1 ``PostfixMessage/isNotice``, bit 2
-    /// ``PostfixMessage/isFilterHop``.
+    /// ``PostfixMessage/isFilterHop``, bit 3 ``PostfixMessage/isTrustedClient``.
     var flags: [UInt8] = []
     /// The distinct strings the fields below refer to.
     var strings: [String] = []
@@ -39,7 +39,8 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
     static let senderFromQueueManagerFlag: UInt8 = 1
     static let noticeFlag: UInt8 = 2
     static let filterHopFlag: UInt8 = 4
-    static let allFlags: UInt8 = 7
+    static let trustedClientFlag: UInt8 = 8
+    static let allFlags: UInt8 = 15
 
     /// The number of saved messages.
     var count: Int { queueIDs.count }
@@ -62,6 +63,7 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
             if m.senderFromQueueManager { f |= Self.senderFromQueueManagerFlag }
             if m.isNotice { f |= Self.noticeFlag }
             if m.isFilterHop { f |= Self.filterHopFlag }
+            if m.isTrustedClient { f |= Self.trustedClientFlag }
             flags.append(f)
             clientIP.append(strings.index(m.clientIP))
             saslUser.append(strings.index(m.saslUser))
@@ -138,6 +140,7 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
             m.senderFromQueueManager = f & Self.senderFromQueueManagerFlag != 0
             m.isNotice = f & Self.noticeFlag != 0
             m.isFilterHop = f & Self.filterHopFlag != 0
+            m.isTrustedClient = f & Self.trustedClientFlag != 0
             m.clientIP = SavedChecks.string(strings, clientIP[k])
             m.saslUser = SavedChecks.string(strings, saslUser[k])
             m.localUser = SavedChecks.string(strings, localUser[k])

@@ -73,6 +73,11 @@ struct PostfixQueueID: Equatable, Sendable {
     }
 }
 
+/// Whether a message's account header is believed, once decided.
+enum HeaderTrust: UInt8, Sendable {
+    case undecided, believed, notBelieved
+}
+
 /// What the Postfix parser knows about one open (queued, not yet `removed`) message: a slot of the
 /// ``PostfixMessageTable``.
 ///
@@ -94,6 +99,13 @@ struct PostfixMessage: Sendable {
     var isFilterHop = false
     /// Whether ``sender`` came from the qmgr line.
     var senderFromQueueManager = false
+    /// Whether ``account`` is believed (``FormatConfiguration/believesAccountHeader(login:clientIP:isLocal:)``):
+    /// decided at the message's first event, from the fields known then. Not saved in checkpoints: decided
+    /// again from the same fields.
+    var headerTrust: HeaderTrust = .undecided
+    /// Whether ``clientIP`` lies in ``FormatConfiguration/accountHeaderNetworks``: decided from the bytes when
+    /// the client is read, so that counting without text (``EventOutput/countOnly``) decides alike.
+    var isTrustedClient = false
     /// The event time of the latest line seen for the message (drives expiry).
     var lastTouched: EventTime
     /// The queue id (the table key).

@@ -34,7 +34,10 @@ public import SendWatchCore
 ///   (`deliverable`, `undeliverable`, ...) are not sends: the line is ignored. Any other status is
 ///   `malformed`.
 /// - **Account**: the configured account header's value (``FormatConfiguration/accountHeader``; the first
-///   of several such header lines wins), else the SASL user (`.authenticated`), else the `pickup` submitter
+///   of several such header lines wins) when the submitter is trusted to set it
+///   (``FormatConfiguration/believesAccountHeader(login:clientIP:isLocal:)``: a configured login or client
+///   network; any sender can write the header, so it is not believed from anyone else and its value is kept as
+///   ``SendEvent/claimedAccount``), else the SASL user (`.authenticated`), else the `pickup` submitter
 ///   (`.localUser`; pickup logs the sender `sendmail` ran with), else the envelope sender (`.sender`, `<>` for
 ///   the null sender). A delivery for a message about which none of these is known is rejected
 ///   `unknown_queue_id`.
@@ -352,6 +355,7 @@ public struct PostfixParser: EventParser, Sendable {
         }
         let slot = openMessage(p, qid, time: time)
         table[slot].clientIP = cachedField(p, originalIP ?? ip)
+        table[slot].isTrustedClient = configuration.isTrustedClient(p, originalIP ?? ip)
         if let sasl { table[slot].saslUser = cachedField(p, sasl) }
         if let originalID, let old = original(p, originalID, time: time), old != slot {
             // Rare (content filter re-injection): copying the old message is fine here.
@@ -359,7 +363,10 @@ public struct PostfixParser: EventParser, Sendable {
             table[old].isFilterHop = true
             if table[slot].saslUser == nil { table[slot].saslUser = o.saslUser }
             if table[slot].localUser == nil { table[slot].localUser = o.localUser }
-            if originalIP == nil, let ip = o.clientIP { table[slot].clientIP = ip }
+            if originalIP == nil, let ip = o.clientIP {
+                table[slot].clientIP = ip
+                table[slot].isTrustedClient = o.isTrustedClient
+            }
             if table[slot].messageID == nil { table[slot].messageID = o.messageID }
             if table[slot].subject == nil { table[slot].subject = o.subject }
             if table[slot].account == nil { table[slot].account = o.account }
@@ -583,6 +590,7 @@ public struct PostfixParser: EventParser, Sendable {
             counters.events += 1
             return .used
         }
+        if table[slot].headerTrust == .undecided && table[slot].account != nil { decideHeaderTrust(slot) }
         guard let (account, source) = Self.resolveAccount(table[slot]) else { return .rejected(.unknownQueueID) }
         if table[slot].attemptedCount < Self.maxRememberedRecipients { table[slot].addAttempted(rkey) }
         let hostName = host(p, header.host)
@@ -598,9 +606,27 @@ public struct PostfixParser: EventParser, Sendable {
                 time: time, host: hostName, account: account, accountSource: source,
                 sender: table[slot].sender ?? "", recipient: Bytes.string(p, recipient), subject: table[slot].subject,
                 template: table[slot].template, messageID: table[slot].messageID, queueID: queueID,
-                clientIP: table[slot].clientIP, status: status))
+                clientIP: table[slot].clientIP, login: table[slot].saslUser ?? table[slot].localUser,
+                claimedAccount: table[slot].headerTrust == .notBelieved ? table[slot].account : nil, status: status))
         counters.events += 1
         return .used
+    }
+
+    /// Decides whether the message's account header is believed (see
+    /// ``FormatConfiguration/believesAccountHeader(login:clientIP:isLocal:)``): once per message, at its first
+    /// event, when smtpd's or pickup's line has long been read.
+    private mutating func decideHeaderTrust(_ slot: Int32) {
+        let believed: Bool
+        if let login = table[slot].saslUser ?? table[slot].localUser,
+            configuration.accountHeaderLogins.contains(login)
+        {
+            believed = true
+        } else if table[slot].clientIP != nil {
+            believed = table[slot].isTrustedClient
+        } else {
+            believed = table[slot].localUser != nil && configuration.believesLocalSubmissions
+        }
+        table[slot].headerTrust = believed ? .believed : .notBelieved
     }
 
     /// The text stored for a field that is present when ``eventOutput`` is ``EventOutput/countOnly``: a small
@@ -628,14 +654,16 @@ public struct PostfixParser: EventParser, Sendable {
         return Bytes.string(p, r)
     }
 
-    /// Whether ``resolveAccount(_:)`` finds an account for `m`.
+    /// Whether ``resolveAccount(_:)`` finds an account for `m`, on presence only: the header counts only when
+    /// nothing else does, and then there is no login, so whether it is believed rests on the client alone.
     private static func hasAccount(_ m: borrowing PostfixMessage) -> Bool {
-        m.account != nil || m.saslUser != nil || m.localUser != nil || m.sender != nil
+        m.saslUser != nil || m.localUser != nil || m.sender != nil || (m.account != nil && m.isTrustedClient)
     }
 
-    /// The account of a message: account header, else SASL user, else pickup submitter, else envelope sender.
+    /// The account of a message: the account header when believed, else SASL user, else pickup submitter, else
+    /// envelope sender.
     private static func resolveAccount(_ m: borrowing PostfixMessage) -> (String, AccountSource)? {
-        if let a = m.account { return (a, .header) }
+        if let a = m.account, m.headerTrust == .believed { return (a, .header) }
         if let u = m.saslUser { return (u, .authenticated) }
         if let l = m.localUser { return (l, .localUser) }
         if let s = m.sender { return (s.isEmpty ? "<>" : s, .sender) }
