@@ -66,9 +66,10 @@ public struct FormatConfiguration: Sendable {
 
     /// Whether the client address written in `p[range]` lies in one of ``accountHeaderNetworks``.
     ///
-    /// - Complexity: O(networks × address length).
+    /// - Complexity: O(address length + networks), no allocation.
     func isTrustedClient(_ p: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        accountHeaderNetworks.contains { $0.contains(p, range) }
+        guard !accountHeaderNetworks.isEmpty, let address = IPNetwork.parseAddress(p, range) else { return false }
+        return accountHeaderNetworks.contains { $0.contains(address) }
     }
 
     /// Whether a local submission (no client) is trusted: loopback is one of ``accountHeaderNetworks``.

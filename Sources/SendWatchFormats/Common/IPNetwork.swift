@@ -42,10 +42,15 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
     /// Whether the address written in `p[range]` (as logs print a client: dotted IPv4 or IPv6 text) lies in
     /// the network; `false` when the text is not an address.
     ///
-    /// - Complexity: O(length of the text); IPv6 text allocates one small array.
+    /// - Complexity: O(length of the text), no allocation.
     public func contains(_ p: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        guard let (h, l, _) = Self.parseAddress(p, range) else { return false }
-        let (mh, ml) = Self.masked(h, l, prefix: prefix)
+        guard let address = Self.parseAddress(p, range) else { return false }
+        return contains(address)
+    }
+
+    /// Whether a parsed address (``parseAddress(_:_:)``) lies in the network.
+    func contains(_ address: (UInt64, UInt64, Bool)) -> Bool {
+        let (mh, ml) = Self.masked(address.0, address.1, prefix: prefix)
         return mh == high && ml == low
     }
 
@@ -107,68 +112,77 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Up to eight groups of one to four hex digits, one `::` for a run of zero groups, and an IPv4 tail
-    /// (`::ffff:192.0.2.1`).
+    /// (`::ffff:192.0.2.1`). The groups are gathered in a stack buffer: no allocation.
     private static func parseIPv6(_ p: UnsafeRawBufferPointer, _ r: Range<Int>) -> (UInt64, UInt64)? {
-        var groups: [UInt16] = []
-        groups.reserveCapacity(8)
-        var gap: Int?
-        var i = r.lowerBound
-        let end = r.upperBound
-        if i + 1 < end, p[i] == UInt8(ascii: ":"), p[i + 1] == UInt8(ascii: ":") {
-            gap = 0
-            i += 2
-        } else if p[i] == UInt8(ascii: ":") {
-            return nil
-        }
-        while i < end {
-            // An IPv4 tail: the rest has a '.' before any ':'.
-            var j = i
-            while j < end && p[j] != UInt8(ascii: ":") && p[j] != UInt8(ascii: ".") { j += 1 }
-            if j < end && p[j] == UInt8(ascii: ".") {
-                guard let v4 = parseIPv4(p, i..<end), groups.count <= 6 else { return nil }
-                groups.append(UInt16(v4 >> 16))
-                groups.append(UInt16(v4 & 0xFFFF))
-                i = end
-                break
+        withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 8) { groups -> (UInt64, UInt64)? in
+            var count = 0
+            var gap: Int?
+            var i = r.lowerBound
+            let end = r.upperBound
+            if i + 1 < end, p[i] == UInt8(ascii: ":"), p[i + 1] == UInt8(ascii: ":") {
+                gap = 0
+                i += 2
+            } else if p[i] == UInt8(ascii: ":") {
+                return nil
             }
-            guard j > i, j - i <= 4 else { return nil }
-            var g: UInt16 = 0
-            for k in i..<j {
-                let b = p[k]
-                let v: UInt8
-                switch b {
-                case 0x30...0x39: v = b - 0x30
-                case 0x41...0x46: v = b - 0x41 + 10
-                case 0x61...0x66: v = b - 0x61 + 10
-                default: return nil
+            while i < end {
+                // An IPv4 tail: the rest has a '.' before any ':'.
+                var j = i
+                while j < end && p[j] != UInt8(ascii: ":") && p[j] != UInt8(ascii: ".") { j += 1 }
+                if j < end && p[j] == UInt8(ascii: ".") {
+                    guard let v4 = parseIPv4(p, i..<end), count <= 6 else { return nil }
+                    groups[count] = UInt16(v4 >> 16)
+                    groups[count + 1] = UInt16(v4 & 0xFFFF)
+                    count += 2
+                    break
                 }
-                g = g << 4 | UInt16(v)
-            }
-            groups.append(g)
-            guard groups.count <= 8 else { return nil }
-            i = j
-            if i < end {
-                // A ':' separator, or '::' (the one gap).
-                i += 1
-                if i < end && p[i] == UInt8(ascii: ":") {
-                    guard gap == nil else { return nil }
-                    gap = groups.count
+                guard j > i, j - i <= 4, count < 8 else { return nil }
+                var g: UInt16 = 0
+                for k in i..<j {
+                    let b = p[k]
+                    let v: UInt8
+                    switch b {
+                    case 0x30...0x39: v = b - 0x30
+                    case 0x41...0x46: v = b - 0x41 + 10
+                    case 0x61...0x66: v = b - 0x61 + 10
+                    default: return nil
+                    }
+                    g = g << 4 | UInt16(v)
+                }
+                groups[count] = g
+                count += 1
+                i = j
+                if i < end {
+                    // A ':' separator, or '::' (the one gap).
                     i += 1
-                } else if i == end {
-                    return nil
+                    if i < end && p[i] == UInt8(ascii: ":") {
+                        guard gap == nil else { return nil }
+                        gap = count
+                        i += 1
+                    } else if i == end {
+                        return nil
+                    }
                 }
             }
+            if let gap {
+                guard count < 8 else { return nil }
+                // Move the groups after the gap to the end and fill the gap with zeros.
+                let zeros = 8 - count
+                var k = count - 1
+                while k >= gap {
+                    groups[k + zeros] = groups[k]
+                    k -= 1
+                }
+                for z in gap..<gap + zeros { groups[z] = 0 }
+                count = 8
+            }
+            guard count == 8 else { return nil }
+            var high: UInt64 = 0
+            var low: UInt64 = 0
+            for k in 0..<4 { high = high << 16 | UInt64(groups[k]) }
+            for k in 4..<8 { low = low << 16 | UInt64(groups[k]) }
+            return (high, low)
         }
-        if let gap {
-            guard groups.count < 8 else { return nil }
-            groups.insert(contentsOf: repeatElement(0, count: 8 - groups.count), at: gap)
-        }
-        guard groups.count == 8 else { return nil }
-        var high: UInt64 = 0
-        var low: UInt64 = 0
-        for k in 0..<4 { high = high << 16 | UInt64(groups[k]) }
-        for k in 4..<8 { low = low << 16 | UInt64(groups[k]) }
-        return (high, low)
     }
 }
 
