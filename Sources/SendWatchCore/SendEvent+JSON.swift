@@ -1,7 +1,7 @@
 extension SendEvent {
     /// Writes the event as one `sendwatch events` JSON line, keys in this fixed order: `time`, `host`,
     /// `account`, `account_source`, `sender`, `recipient`, `subject`, `template`, `message_id`, `queue_id`,
-    /// `client_ip`, `status`, and `account_created` when known.
+    /// `client_ip`, `login`, `claimed_account`, `status`, and `account_created` when known.
     public func writeJSONLine(to writer: inout JSONWriter) {
         writer.beginObject()
         writer.key("time"); writer.time(time)
@@ -15,6 +15,8 @@ extension SendEvent {
         writer.key("message_id"); writer.string(messageID)
         writer.key("queue_id"); writer.string(queueID)
         writer.key("client_ip"); writer.string(clientIP)
+        writer.key("login"); writer.string(login)
+        writer.key("claimed_account"); writer.string(claimedAccount)
         writer.key("status"); writer.string(status.rawValue)
         if let accountCreated {
             writer.key("account_created"); writer.time(accountCreated)

@@ -7,7 +7,8 @@ public struct SendEvent: Hashable, Sendable {
     public var time: EventTime
     /// The host that wrote the log line (syslog host field), when the format has one.
     public var host: String?
-    /// The resolved account: account header, else authenticated user, else envelope sender.
+    /// The resolved account: the account header when the submitter is trusted to set it, else the
+    /// authenticated user, else the local submitter, else the envelope sender (see ``accountSource``).
     public var account: String
     /// The account's creation time, when the log carries one (JSON `account_created`).
     public var accountCreated: EventTime?
@@ -29,6 +30,13 @@ public struct SendEvent: Hashable, Sendable {
     public var accountSource: AccountSource
     /// The status of the first attempt.
     public var status: DeliveryStatus
+    /// The login that submitted the message: the SASL / authenticated user, else the local submitter (Postfix
+    /// `pickup`, Exim `U=` of a local submission); `nil` when the log does not say (JSON lines without a mapped
+    /// `login`).
+    public var login: String?
+    /// The account header's value when it was not believed (the submitter is not one the configuration trusts
+    /// to name accounts), kept as evidence of what the sender claimed; `nil` otherwise.
+    public var claimedAccount: String?
 }
 
 extension SendEvent {
@@ -42,18 +50,21 @@ extension SendEvent {
         time: EventTime, host: String? = nil, account: String, accountSource: AccountSource,
         accountCreated: EventTime? = nil,
         sender: String, recipient: String, subject: String? = nil, template: String? = nil, messageID: String? = nil,
-        queueID: String? = nil, clientIP: String? = nil, status: DeliveryStatus
+        queueID: String? = nil, clientIP: String? = nil, login: String? = nil, claimedAccount: String? = nil,
+        status: DeliveryStatus
     ) {
         self.init(
             time: time, host: host, account: account, accountCreated: accountCreated, sender: sender,
             recipient: recipient, subject: subject, template: template, messageID: messageID, queueID: queueID,
-            clientIP: clientIP, accountSource: accountSource, status: status)
+            clientIP: clientIP, accountSource: accountSource, status: status, login: login,
+            claimedAccount: claimedAccount)
     }
 }
 
 /// Where an event's account id came from, in order of preference.
 public enum AccountSource: String, Hashable, Sendable, CaseIterable {
-    /// A configured account header (default `X-Account-Id`), or the JSON `account` field.
+    /// A configured account header (default `X-Account-Id`) from a trusted submitter, or the JSON `account`
+    /// field.
     case header
     /// The SASL / authenticated user (`sasl_username=`, Exim `A=authenticator:id`).
     case authenticated

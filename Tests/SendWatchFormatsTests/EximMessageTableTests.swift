@@ -6,7 +6,7 @@ import Testing
 @Suite struct EximMessageTableTests {
     static func key(_ k: Int) -> EximMessageKey {
         let text = Array("1xXXZj-0000c0-\(k < 10 ? "0" : "")\(k)".utf8)
-        return text.withUnsafeBytes { EximMessageKey($0, 0..<$0.count) }
+        return text.withUnsafeBytes { EximMessageKey($0, 0..<$0.count, host: 0) }
     }
 
     @Test(

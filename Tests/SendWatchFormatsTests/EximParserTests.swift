@@ -203,7 +203,11 @@ private let arrival =
             ("T=\"Tab\tinside\"", "Tab\tinside"),
             ("T=\"Tab\\tescaped\"", "Tab\tescaped"),
             ("T=\"\"", ""),
-            ("T=\"Patrik F\\344ltstr\\366m\"", "Patrik F\u{FFFD}ltstr\u{FFFD}m"),
+            // Not UTF-8: read as Latin-1.
+            ("T=\"Patrik F\\344ltstr\\366m\"", "Patrik Fältström"),
+            ("T=\"caf\\351 \\251 2026\"", "café © 2026"),
+            // Valid UTF-8 stays UTF-8; one stray byte makes the whole value Latin-1.
+            ("T=\"M\\303\\274nchen \\351\"", "MÃ¼nchen é"),
             ("T=\"subject containing \\b\\b backspaces\"", "subject containing \u{8}\u{8} backspaces"),
             ("T=\"unknown \\q escape\"", "unknown \\q escape"),
             (
@@ -277,23 +281,52 @@ private let arrival =
     }
 
     @Test(
-        "Account resolution: header, authenticated id, local user, sender",
+        "Account resolution: header from a trusted submitter, authenticated id, local user, sender",
         arguments: [
-            ("<= s@x.test H=(h) [1.2.3.4]:1 A=plain_server:auth@x.test S=1", true, "acct-9", AccountSource.header),
-            ("<= s@x.test H=(h) [1.2.3.4]:1 A=plain_server:auth@x.test S=1", false, "auth@x.test", .authenticated),
-            ("<= s@x.test U=www-data P=local S=1", false, "www-data", .localUser),
-            ("<= s@x.test U=root P=local-esmtp S=1", false, "root", .localUser),
-            ("<= s@x.test H=(h) [1.2.3.4]:1 U=identuser P=esmtp S=1", false, "s@x.test", .sender),
-            ("<= s@x.test H=(h) [1.2.3.4]:1 A=plain S=1", false, "s@x.test", .sender),
-            ("<= s@x.test H=(h) [1.2.3.4]:1 P=esmtp S=1", false, "s@x.test", .sender),
-        ])
-    func accounts(body: String, withHeader: Bool, account: String, source: AccountSource) throws {
+            // The header is believed from a trusted network (loopback by default), a trusted login, or a local
+            // submission; from anyone else the login is the account and the header's value is only claimed.
+            ("A=plain_server:auth@x.test H=(h) [127.0.0.9]:1", true, "acct-9", AccountSource.header, "auth@x.test"),
+            (
+                "A=plain_server:notify@notify.example.net H=(h) [1.2.3.4]:1", true, "acct-9", .header,
+                "notify@notify.example.net"
+            ),
+            ("U=www-data P=local", true, "acct-9", .header, "www-data"),
+            ("A=plain_server:auth@x.test H=(h) [1.2.3.4]:1", true, "auth@x.test", .authenticated, "auth@x.test"),
+            ("H=(h) [1.2.3.4]:1 P=esmtp", true, "s@x.test", .sender, nil),
+            ("A=plain_server:auth@x.test H=(h) [1.2.3.4]:1", false, "auth@x.test", .authenticated, "auth@x.test"),
+            ("U=www-data P=local", false, "www-data", .localUser, "www-data"),
+            ("U=root P=local-esmtp", false, "root", .localUser, "root"),
+            ("H=(h) [1.2.3.4]:1 U=identuser P=esmtp", false, "s@x.test", .sender, nil),
+            ("H=(h) [1.2.3.4]:1 A=plain", false, "s@x.test", .sender, nil),
+            ("H=(h) [1.2.3.4]:1 P=esmtp", false, "s@x.test", .sender, nil),
+        ] as [(String, Bool, String, AccountSource, String?)])
+    func accounts(fields: String, withHeader: Bool, account: String, source: AccountSource, login: String?) throws {
         var lines: [String] = []
         if withHeader { lines.append("\(t) \(id) X-Account-Id: acct-9") }
-        lines += ["\(t) \(id) \(body) for z@z.test", "\(t) \(id) => z@z.test F=<s@x.test> R=r T=t"]
+        lines += ["\(t) \(id) <= s@x.test \(fields) S=1 for z@z.test", "\(t) \(id) => z@z.test F=<s@x.test> R=r T=t"]
         let e = try #require(run(lines).events.first)
         #expect(e.account == account)
         #expect(e.accountSource == source)
+        #expect(e.login == login)
+        #expect(e.claimedAccount == (withHeader && source != .header ? "acct-9" : nil))
+    }
+
+    @Test("Trusted logins and networks come from the configuration; none trusted means the header is only claimed")
+    func configuredTrust() throws {
+        let lines = [
+            "\(t) \(id) X-Account-Id: t-10001",
+            "\(t) \(id) <= s@x.test H=(h) [10.1.2.3]:1 A=plain_server:svc@platform.test S=1 for z@z.test",
+            "\(t) \(id) => z@z.test F=<s@x.test> R=r T=t",
+        ]
+        func account(_ c: FormatConfiguration) throws -> String {
+            try #require(run(lines, configuration: c).events.first).account
+        }
+        #expect(try account(FormatConfiguration()) == "svc@platform.test")
+        #expect(try account(FormatConfiguration(accountHeaderLogins: ["svc@platform.test"])) == "t-10001")
+        let network = try #require(IPNetwork(parsing: "10.0.0.0/8"))
+        #expect(try account(FormatConfiguration(accountHeaderNetworks: [network])) == "t-10001")
+        #expect(
+            try account(FormatConfiguration(accountHeaderLogins: [], accountHeaderNetworks: [])) == "svc@platform.test")
     }
 
     @Test("Account headers: first value wins, names match case-insensitively, template header is read")

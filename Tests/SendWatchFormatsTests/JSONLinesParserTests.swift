@@ -143,6 +143,23 @@ private func record(ts: String) -> String {
 
     // MARK: Default schema
 
+    @Test("The login field is the event's login; the account field is believed as written")
+    func login() throws {
+        let (outcome, events) = parse(
+            #"{"ts":1772442904,"account":"t-10001","login":"api-key-7","client_ip":"198.51.100.7","to":"a@b.test"}"#)
+        #expect(outcome == .used)
+        let e = try #require(events.first)
+        #expect(e.login == "api-key-7")
+        #expect(e.account == "t-10001")
+        #expect(e.accountSource == .header)
+        #expect(e.claimedAccount == nil)
+        #expect(parse(record(ts: "1772442904")).1.first?.login == nil)
+        let mapped = parse(
+            #"{"ts":1772442904,"account":"t-1","auth":{"user":"svc"},"to":"a@b.test"}"#,
+            mapping: JSONFieldMapping(login: ["auth", "user"]))
+        #expect(mapped.1.first?.login == "svc")
+    }
+
     @Test("A full default-schema record maps every field")
     func fullRecord() throws {
         let line = #"""

@@ -93,6 +93,7 @@ struct ParserCheckpointDamageTests {
             $0.messages.attemptedCounts[0] = 5000
             $0.messages.attempted += Array(repeating: 7, count: 5000)
         },
+        Damage(name: "a scope missing", expected: "scopes has") { $0.messages.scopes.removeLast() },
         Damage(name: "a queue id that is not one", expected: "is not a Postfix queue id") {
             $0.messages.queueIDs[0] = "not-a-queue-id"
         },
@@ -141,6 +142,7 @@ struct ParserCheckpointDamageTests {
         Damage(name: "string reference past the table", expected: "subject refers to string") {
             $0.messages.subject[0] = Int32.max
         },
+        Damage(name: "a host missing", expected: "hosts has") { $0.messages.hosts.removeLast() },
         Damage(name: "a message id that is not one", expected: "is not an Exim message id") {
             $0.messages.messageIDs[0] = "1wAAA-bad"
         },

@@ -6,7 +6,7 @@ import Testing
 @Suite("Postfix message table")
 struct PostfixMessageTableTests {
     private static func id(_ text: String) -> PostfixQueueID {
-        Array(text.utf8).withUnsafeBytes { PostfixQueueID($0, 0..<$0.count) }
+        Array(text.utf8).withUnsafeBytes { PostfixQueueID($0, 0..<$0.count, scope: 0) }
     }
 
     @Test(
@@ -15,7 +15,7 @@ struct PostfixMessageTableTests {
     func queueIDRoundTrip(_ text: String) {
         // In a longer buffer (the masked-load path) and alone (the copy path).
         let padded = Array((text + ": removed and more bytes after the id").utf8)
-        let inLine = padded.withUnsafeBytes { PostfixQueueID($0, 0..<text.utf8.count) }
+        let inLine = padded.withUnsafeBytes { PostfixQueueID($0, 0..<text.utf8.count, scope: 0) }
         #expect(inLine == Self.id(text))
         #expect(inLine.text == text)
         #expect(inLine.hash == Self.id(text).hash)

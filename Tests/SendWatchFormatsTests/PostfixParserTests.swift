@@ -1,3 +1,4 @@
+import Foundation
 import SendWatchCore
 import SendWatchFormats
 import Testing
@@ -173,8 +174,11 @@ struct PostfixParserTests {
             ("postfix/a/b/c/smtp", true), ("smtp", false), ("sendmail/smtp", false), ("exim", false),
         ])
     func programs(program: String, isPostfix: Bool) {
+        // The arrival is logged by the same Postfix instance (the program's first component), as it is for real.
+        let instance = isPostfix ? String(program.prefix { $0 != "/" }) : "postfix"
+        let lines = arrival().map { $0.replacingOccurrences(of: " postfix/", with: " \(instance)/") }
         let (events, outcomes, _) = run(
-            arrival() + ["\(h) \(program)[3]: \(qid): to=<bob@example.org>, relay=x[1.2.3.4]:25, status=sent (ok)"])
+            lines + ["\(h) \(program)[3]: \(qid): to=<bob@example.org>, relay=x[1.2.3.4]:25, status=sent (ok)"])
         #expect(outcomes.last == (isPostfix ? .used : .ignored))
         #expect(events.count == (isPostfix ? 1 : 0))
     }
@@ -483,6 +487,47 @@ struct PostfixParserTests {
         #expect(e.account == account)
         #expect(e.accountSource == source)
         #expect(parser.counters.nonDeliveryNotices == 0)
+    }
+
+    @Test(
+        "The account header is believed only from a trusted login, a trusted network or a local submission",
+        arguments: [
+            // (submission line, account, source, login, client IP)
+            (
+                "postfix/submission/smtpd[1]: \(qid): client=unknown[203.0.113.5], sasl_method=PLAIN, sasl_username=mallory@evil.test",
+                "mallory@evil.test", AccountSource.authenticated, "mallory@evil.test" as String?,
+                "203.0.113.5" as String?
+            ),
+            (
+                "postfix/smtpd[1]: \(qid): client=app-1[192.0.2.21], sasl_method=PLAIN, sasl_username=notify@notify.example.net",
+                "t-10001", .header, "notify@notify.example.net", "192.0.2.21"
+            ),
+            (
+                "postfix/smtpd[1]: \(qid): client=localhost[::1], sasl_method=PLAIN, sasl_username=alice@example.net",
+                "t-10001", .header, "alice@example.net", "::1"
+            ),
+            ("postfix/pickup[1]: \(qid): uid=33 from=<www-data@mx1>", "t-10001", .header, "www-data@mx1", nil),
+            // No SASL login, a client outside the trusted networks: the sender.
+            (
+                "postfix/smtpd[1]: \(qid): client=mx.remote[198.51.100.9]", "alice@example.net", .sender, nil,
+                "198.51.100.9"
+            ),
+        ] as [(String, String, AccountSource, String?, String?)])
+    func headerTrust(submission: String, account: String, source: AccountSource, login: String?, ip: String?) throws {
+        let lines = [
+            "\(h) \(submission)",
+            "\(h) postfix/cleanup[3]: \(qid): warning: header X-Account-Id: t-10001 from x[1.2.3.4]; from=<a@b> to=<c@d>",
+            "\(h) postfix/qmgr[2]: \(qid): from=<alice@example.net>, size=1, nrcpt=1 (queue active)",
+            delivery(),
+        ]
+        let (events, outcomes, _) = run(lines)
+        #expect(outcomes.allSatisfy { $0 == .used })
+        let e = try #require(events.first)
+        #expect(e.account == account)
+        #expect(e.accountSource == source)
+        #expect(e.login == login)
+        #expect(e.clientIP == ip)
+        #expect(e.claimedAccount == (source == .header ? nil : "t-10001"))
     }
 
     @Test("Known queue id without any account source is rejected as unknown")

@@ -23,8 +23,18 @@ struct RFC2047Tests {
             ("=?utf-8?Q?Gr=C3=BC=C3=9Fe?= =?utf-8?Q?_=E2=80=92?= test", "Grüße ‒ test"),
             ("=?utf-8?q?a?=  \t =?utf-8?q?b?=", "ab"),
             ("=?utf-8?q?a?= x =?utf-8?q?b?=", "a x b"),
-            // A `?` (how Postfix prints a fold) between words is literal text and breaks the adjacency.
-            ("=?utf-8?q?a?=?  =?utf-8?q?b?=", "a?  b"),
+            // A `?` right after a word and before a blank is how Postfix prints a fold: removed, and the words
+            // are adjacent again (the real capture's `Rücksendu?=? =?utf-8?q?ngen`).
+            ("=?utf-8?q?a?=?  =?utf-8?q?b?=", "ab"),
+            ("=?utf-8?q?R=C3=BCcksendu?=? =?utf-8?q?ngen?=", "Rücksendungen"),
+            ("=?utf-8?q?a?=?\t=?utf-8?q?b?=", "ab"),
+            // Before plain text the fold's blank stays (RFC 5322 unfolding keeps it).
+            ("=?utf-8?q?Caf=C3=A9?=? Luna", "Café Luna"),
+            // Elsewhere `?` and a blank may be a question mark: kept.
+            ("Coming? =?utf-8?q?Caf=C3=A9?=", "Coming? Café"),
+            ("keeps going and? going", "keeps going and? going"),
+            // A `?` after a word that is not followed by a blank is literal.
+            ("=?utf-8?q?a?=?b", "a?b"),
             ("=?windows-1252?q?=80_=93quoted=94?=", "€ “quoted”"),
             ("=?iso-8859-15?q?=A4?=", "€"),
             ("=?us-ascii?q?hello?=", "hello"),
@@ -56,6 +66,28 @@ struct RFC2047Tests {
             "100% =?= ?=?",
         ])
     func keepsInvalid(input: String) {
+        #expect(RFC2047.decode(Array(input.utf8)) == input)
+    }
+
+    @Test(
+        "A word cut by the log's length limit is decoded as far as it goes",
+        arguments: [
+            // The real capture's third word, cut by Postfix's 200-byte limit.
+            ("=?utf-8?q?ngen_und_Geb=C3=BChren_f=C3=BCr_", "ngen und Gebühren für "),
+            ("x =?utf-8?q?ab=C3", "x ab"),  // cut escape, and the unfinished "ü" it starts
+            ("x =?utf-8?q?ab=", "x ab"),
+            ("x =?utf-8?q?ab=C3=BC?", "x abü"),  // cut between ? and =
+            ("=?utf-8?b?R3LDtsOfZW", "Größ"),  // cut base64 group
+            ("=?utf-8?b?4oCT4oC", "–"),  // the next "–" is unfinished: dropped
+            ("=?iso-8859-1?q?K=F6l", "Köl"),
+            ("=?utf-8?q?", ""),
+            // Not a word yet (charset or encoding cut): kept.
+            ("x =?utf-8?q", "x =?utf-8?q"),
+            ("x =?utf", "x =?utf"),
+        ])
+    func cutWord(input: String, expected: String) {
+        #expect(RFC2047.decode(Array(input.utf8), ending: .cut) == expected)
+        // Whole text: an unterminated word is not a word.
         #expect(RFC2047.decode(Array(input.utf8)) == input)
     }
 

@@ -131,9 +131,55 @@ struct DetectionContext: Sendable {
             at: now, refreshVolume: refreshVolume)
     }
 
-    /// Hands `finding` to the lifecycle; appends the records it makes to `alerts`.
+    /// Hands `finding` to the lifecycle, with the ``submitterEvidence(_:accountsTotal:)`` of its accounts added
+    /// before its last entry (`state`); appends the records it makes to `alerts`.
     mutating func take(_ finding: Finding, at now: EventTime, into alerts: inout [Alert]) {
+        var finding = finding
+        let submitters = submitterEvidence(finding.accounts, accountsTotal: finding.accountsTotal)
+        if let last = finding.evidence.last, last.0 == "state" {
+            finding.evidence.insert(submitters, at: finding.evidence.count - 1)
+        } else {
+            finding.evidence.append(submitters)
+        }
         emit(lifecycle.take(finding, at: now), into: &alerts)
+    }
+
+    /// The most values listed per kind in ``submitterEvidence(_:accountsTotal:)``.
+    static let maxListedSubmitters = 10
+
+    /// `"submitters"`: who sent the alert's mail, over its listed young accounts (``SubmitterSample``):
+    /// `logins` (SASL or local logins), `client_ips`, and `claimed_accounts` (account header values that were
+    /// not believed because the submitter is not trusted to name accounts), each sorted and at most
+    /// ``maxListedSubmitters`` long, each with its `_total` of distinct values. `exact` is false when a figure
+    /// may be short: an account kept only its first ``SubmitterSample/cap`` values of a kind, or the alert
+    /// lists fewer accounts than it counts.
+    ///
+    /// - Complexity: O(listed accounts × ``SubmitterSample/cap``), plus sorting the values.
+    func submitterEvidence(_ accounts: [String], accountsTotal: Int) -> (String, JSONValue) {
+        var logins = Set<String>()
+        var clientIPs = Set<String>()
+        var claimed = Set<String>()
+        var exact = accountsTotal <= accounts.count
+        for name in accounts {
+            guard let slot = tables.young.find(StableHash.of(name)) else { continue }
+            let sample = tables.young[slot].submitters
+            logins.formUnion(sample.logins)
+            clientIPs.formUnion(sample.clientIPs)
+            claimed.formUnion(sample.claimedAccounts)
+            if sample.overflowed { exact = false }
+        }
+        func list(_ values: Set<String>) -> JSONValue {
+            .array(values.sorted().prefix(Self.maxListedSubmitters).map { .string($0) })
+        }
+        return (
+            "submitters",
+            .object([
+                ("logins", list(logins)), ("logins_total", .int(logins.count)),
+                ("client_ips", list(clientIPs)), ("client_ips_total", .int(clientIPs.count)),
+                ("claimed_accounts", list(claimed)), ("claimed_accounts_total", .int(claimed.count)),
+                ("exact", .bool(exact)),
+            ])
+        )
     }
 
     /// Appends `records` and counts them.

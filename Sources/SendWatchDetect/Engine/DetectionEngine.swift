@@ -238,6 +238,8 @@ public struct DetectionEngine: Sendable {
         // One in-place update: the table hands the value out uniquely, so its arrays are not copied.
         context.tables.young[slot].record(
             at: now, domain: domainKey, messageID: event.messageID ?? event.queueID, age: age)
+        context.tables.young[slot].submitters.add(
+            login: event.login, clientIP: event.clientIP, claimedAccount: event.claimedAccount)
         facts.domainKey = domainKey
         facts.young = slot
         for i in accountRules { rules[i].observe(event, facts, &context, into: &alerts) }

@@ -39,12 +39,15 @@ struct YoungAccountState: ApproximateHeapSize, Sendable, Codable {
     var ageSeconds: Int64?
     var ageBasis: AccountAge.Basis
     var sampleMessageIDs: [String] = []
+    /// Who submitted the account's messages: its first logins, client addresses and claimed accounts.
+    var submitters = SubmitterSample()
 
     /// Whether the account's recipients are spread over at least two domains.
     var isSpread: Bool { domains.distinct >= 2 }
 
     var approximateHeapBytes: Int {
         short.approximateHeapBytes + long.approximateHeapBytes + sampleMessageIDs.count * 48
+            + submitters.approximateHeapBytes
     }
 
     mutating func record(at now: EventTime, domain: UInt64, messageID: String?, age: AccountAge) {
@@ -54,6 +57,40 @@ struct YoungAccountState: ApproximateHeapSize, Sendable, Codable {
         recipients &+= 1
         ageSeconds = age.ageSeconds
         if sampleMessageIDs.count < 5, let m = messageID, !sampleMessageIDs.contains(m) { sampleMessageIDs.append(m) }
+    }
+}
+
+/// The first distinct logins, client addresses and claimed accounts (``SendEvent/login``,
+/// ``SendEvent/clientIP``, ``SendEvent/claimedAccount``) of a young account's events, at most ``cap`` of each;
+/// a further distinct value only sets ``overflowed``, so an account costs at most 3 × ``cap`` strings.
+struct SubmitterSample: Sendable, Codable, Equatable {
+    var logins: [String] = []
+    var clientIPs: [String] = []
+    var claimedAccounts: [String] = []
+    /// Whether a distinct value was left out because its list was full.
+    var overflowed = false
+
+    /// The most values kept per list.
+    static let cap = 4
+
+    var approximateHeapBytes: Int { (logins.count + clientIPs.count + claimedAccounts.count) * 32 }
+
+    /// Adds the event's values.
+    ///
+    /// - Complexity: O(``cap``) string comparisons per value; allocates only for a new value.
+    mutating func add(login: String?, clientIP: String?, claimedAccount: String?) {
+        if let login { Self.add(login, to: &logins, overflowed: &overflowed) }
+        if let clientIP { Self.add(clientIP, to: &clientIPs, overflowed: &overflowed) }
+        if let claimedAccount { Self.add(claimedAccount, to: &claimedAccounts, overflowed: &overflowed) }
+    }
+
+    private static func add(_ value: String, to list: inout [String], overflowed: inout Bool) {
+        guard !list.contains(value) else { return }
+        if list.count < cap {
+            list.append(value)
+        } else {
+            overflowed = true
+        }
     }
 }
 

@@ -8,8 +8,18 @@
 /// Deliberately left out, and why:
 /// - Other charsets (`koi8-r`, `shift_jis`, `gb2312`, ...): converting them needs tables or Foundation; their
 ///   words are kept literally (raw `=?...?=` text), so the output is still deterministic.
-/// - Folding: logs print a folded header's line break as `?`; the decoder does not guess which `?` was a line
-///   break, so such text passes through unchanged.
+/// Folding: logs print a folded header's line break as `?` (Postfix `header_checks` replaces the newline; the CR
+/// is gone already), so `Rücksendu?=\r\n =?utf-8?q?ngen` is logged `Rücksendu?=? =?utf-8?q?ngen`. A `?` right
+/// after an encoded word and followed by a blank is such a line break and is removed: RFC 2047 section 5 requires
+/// an encoded word to be followed by whitespace, so a literal `?` cannot stand there. What follows is then
+/// unfolded as usual (the blanks between two encoded words are dropped, so the word is whole again; before plain
+/// text they stay). Deliberately left out: a `?` and a blank elsewhere (`and? going`) is kept, because it reads
+/// the same as a literal question mark (`Coming? Reply`); guessing would damage ordinary subjects.
+///
+/// Cut text (``Ending/cut``): Postfix logs at most 200 bytes of a header, which can end inside an encoded word.
+/// With ``Ending/cut``, a last word whose charset and encoding are complete but whose `?=` is missing is decoded
+/// as far as it goes: an unfinished `=X` escape, left-over base64 bits and an unfinished UTF-8 sequence at its
+/// end are dropped.
 ///
 /// Invalid input is never an error: a word that is malformed (bad base64 or `=XX` escape, no closing `?=`,
 /// whitespace inside, unknown encoding, longer than ``maxEncodedWordBytes``) is kept literally. Bytes that
@@ -25,11 +35,21 @@ public enum RFC2047 {
     /// mailers exceed that, so the bound is generous, but it keeps the work per `=?` bounded.
     public static let maxEncodedWordBytes = 1024
 
+    /// How the text ends: as written, or cut by a length limit of the log.
+    public enum Ending: Sendable {
+        /// The whole header value: an encoded word without `?=` is kept literally.
+        case whole
+        /// The value was cut (Postfix's 200-byte limit): a last encoded word without `?=` is decoded as far
+        /// as it goes.
+        case cut
+    }
+
     /// Decodes the encoded words in `bytes` and returns the text as a `String`.
     ///
+    /// - Parameter ending: whether `bytes` may end inside an encoded word (``Ending/cut``).
     /// - Complexity: O(n × min(n, ``maxEncodedWordBytes``)) in the worst case of many unterminated `=?`,
     ///   O(n) for ordinary text; text without `=?` costs one `memchr` pass and one `String` creation.
-    public static func decode(_ bytes: UnsafeRawBufferPointer) -> String {
+    public static func decode(_ bytes: UnsafeRawBufferPointer, ending: Ending = .whole) -> String {
         let n = bytes.count
         guard let first = Bytes.find(UInt8(ascii: "="), in: bytes, from: 0), hasEncodedWordStart(bytes, from: first)
         else {
@@ -48,7 +68,7 @@ public enum RFC2047 {
                 continue
             }
             let mark = out.count
-            guard let end = decodeWord(bytes, at: eq, into: &out) else {
+            guard let end = decodeWord(bytes, at: eq, ending: ending, into: &out) else {
                 // Not a word: the "=?" stays literal text (copied with the next literal run).
                 i = eq + 2
                 continue
@@ -62,6 +82,11 @@ public enum RFC2047 {
             afterWord = true
             i = end
             literalStart = end
+            // A logged line break right after the word (see the type's discussion on folding).
+            if end + 1 < n, bytes[end] == UInt8(ascii: "?"), bytes[end + 1] == 0x20 || bytes[end + 1] == 0x09 {
+                i = end + 1
+                literalStart = end + 1
+            }
         }
         if literalStart < n {
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[literalStart..<n]))
@@ -70,8 +95,8 @@ public enum RFC2047 {
     }
 
     /// Decodes the encoded words in `bytes` and returns the text as a `String`.
-    public static func decode(_ bytes: [UInt8]) -> String {
-        bytes.withUnsafeBytes { decode($0) }
+    public static func decode(_ bytes: [UInt8], ending: Ending = .whole) -> String {
+        bytes.withUnsafeBytes { decode($0, ending: ending) }
     }
 
     // MARK: - Internals
@@ -96,8 +121,11 @@ public enum RFC2047 {
     }
 
     /// Reads one encoded word starting at the `=?` at `start`; on success appends its UTF-8 text to `out`
-    /// and returns the index after `?=`. On failure `out` is unchanged and the result is `nil`.
-    private static func decodeWord(_ p: UnsafeRawBufferPointer, at start: Int, into out: inout [UInt8]) -> Int? {
+    /// and returns the index after `?=` (or the end of `p` for a word cut there, with ``Ending/cut``). On
+    /// failure `out` is unchanged and the result is `nil`.
+    private static func decodeWord(
+        _ p: UnsafeRawBufferPointer, at start: Int, ending: Ending, into out: inout [UInt8]
+    ) -> Int? {
         let n = p.count
         let limit = min(n, start + maxEncodedWordBytes)
         // charset
@@ -123,9 +151,14 @@ public enum RFC2047 {
             if isSpaceOrControl(p[i]) { return nil }
             i += 1
         }
-        guard i + 1 < limit, p[i + 1] == UInt8(ascii: "=") else { return nil }
         let text = textStart..<i
         let mark = out.count
+        guard i + 1 < limit, p[i + 1] == UInt8(ascii: "=") else {
+            // Cut by the log's length limit (inside the text, or between its `?` and `=`): decode what is there.
+            guard ending == .cut, i >= n - 1, limit == n else { return nil }
+            decodeCut(p, text, encoding: enc, charset: charset, into: &out)
+            return n
+        }
         let ok: Bool
         if enc == UInt8(ascii: "q") {
             ok = decodeQ(p, text, charset: charset, into: &out)
@@ -141,6 +174,55 @@ public enum RFC2047 {
 
     @inline(__always)
     private static func isSpaceOrControl(_ b: UInt8) -> Bool { b <= 0x20 || b == 0x7F }
+
+    /// Decodes the text of a word cut at the end of the input: a trailing unfinished `=X` escape (Q) or
+    /// unfinished base64 group is dropped, and so is an unfinished UTF-8 sequence at the end.
+    private static func decodeCut(
+        _ p: UnsafeRawBufferPointer, _ text: Range<Int>, encoding: UInt8, charset: Charset, into out: inout [UInt8]
+    ) {
+        var r = text
+        if encoding == UInt8(ascii: "q") {
+            // An escape is `=` and two hex digits: drop a cut one.
+            if r.count >= 1 && p[r.upperBound - 1] == UInt8(ascii: "=") {
+                r = r.lowerBound..<r.upperBound - 1
+            } else if r.count >= 2 && p[r.upperBound - 2] == UInt8(ascii: "=") {
+                r = r.lowerBound..<r.upperBound - 2
+            }
+        } else {
+            // Whole base64 characters only; bits that do not make a byte are dropped.
+            r = r.lowerBound..<r.lowerBound + r.count - r.count % 4
+        }
+        let mark = out.count
+        let ok =
+            encoding == UInt8(ascii: "q")
+            ? decodeQ(p, r, charset: charset, into: &out) : decodeB(p, r, charset: charset, into: &out)
+        guard ok else {
+            out.removeSubrange(mark...)
+            return
+        }
+        if charset == .utf8 { dropUnfinishedUTF8(&out, from: mark) }
+    }
+
+    /// Removes a UTF-8 sequence at the end of `out` (after `mark`) whose last bytes are missing.
+    private static func dropUnfinishedUTF8(_ out: inout [UInt8], from mark: Int) {
+        // Back over at most 3 continuation bytes to the lead byte.
+        var k = out.count - 1
+        var continuations = 0
+        while k >= mark && continuations < 3 && out[k] & 0xC0 == 0x80 {
+            k -= 1
+            continuations += 1
+        }
+        guard k >= mark else { return }
+        let lead = out[k]
+        let length: Int
+        switch lead {
+        case 0xC0...0xDF: length = 2
+        case 0xE0...0xEF: length = 3
+        case 0xF0...0xF7: length = 4
+        default: return
+        }
+        if continuations + 1 < length { out.removeSubrange(k...) }
+    }
 
     private static func charset(_ p: UnsafeRawBufferPointer, _ r: Range<Int>) -> Charset? {
         func named(_ names: String...) -> Bool {

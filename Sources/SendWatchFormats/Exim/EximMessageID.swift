@@ -28,18 +28,25 @@ enum EximMessageID {
     }
 }
 
-/// An Exim message id packed into three words: up to 24 bytes, zero padded. The id's length is implied by its
-/// bytes (ids never contain a zero byte), so equal keys mean equal ids.
+/// An Exim message id packed into three words: up to 24 bytes, zero padded, with the host it belongs to. The
+/// id's length is implied by its bytes (ids never contain a zero byte), so equal keys mean equal ids.
+///
+/// Message ids are unique per host only: a central syslog file of several Exim hosts can hold two messages with
+/// one id. ``host`` is a 64-bit hash of the syslog host field (0 for mainlog lines, which name no host), so
+/// two messages are one only when host and id agree.
 struct EximMessageKey: Hashable, Sendable {
     var w0: UInt64 = 0
     var w1: UInt64 = 0
     var w2: UInt64 = 0
+    /// The hash of the line's syslog host (``Bytes/wordHash(_:_:)``), or 0 without one.
+    var host: UInt64 = 0
 
     /// The empty key (of a free table slot).
     init() {}
 
     /// Packs `p[range]`; bytes past the 24th are ignored (ids are validated to 16 or 23 bytes before this).
-    init(_ p: UnsafeRawBufferPointer, _ range: Range<Int>) {
+    init(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, host: UInt64) {
+        self.host = host
         var k = 0
         for i in range {
             guard k < 24 else { break }

@@ -5,13 +5,16 @@ import SendWatchCore
 ///
 /// As for Postfix (``SavedPostfixMessages``), the recency list is saved as this order and the hash index not
 /// at all: restoring inserts the messages oldest first, so no saved number is used as a table index. The
-/// table key and its hash are made again from the saved message id, which must have the shape of an Exim id.
+/// table key and its hash are made again from the saved message id, which must have the shape of an Exim id,
+/// and its host hash.
 /// Strings are saved once in ``strings`` and referred to by index (-1 = `nil`). Recipient hashes are
 /// ``Bytes/hash(_:_:)`` values (fixed FNV-1a), valid across restarts; a message's set of more than 32 of them
 /// is saved sorted, so equal states give equal checkpoints.
 struct SavedEximMessages: Codable, Hashable, Sendable {
     /// Message ids as text, oldest first.
     var messageIDs: [String] = []
+    /// Each message's host hash (``EximMessageKey/host``; 0 for mainlog lines).
+    var hosts: [UInt64] = []
     /// The event time of each message's latest line, in seconds.
     var lastSeenSeconds: [Int64] = []
     /// ``EximMessageState/Phase`` raw values.
@@ -47,6 +50,7 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
         attemptedCounts.reserveCapacity(n)
         table.forEachOldestFirst { s in
             messageIDs.append(s.queueID)
+            hosts.append(s.key.host)
             lastSeenSeconds.append(s.lastTouched)
             phases.append(s.phase.rawValue)
             accountHeader.append(strings.index(s.accountHeader))
@@ -69,7 +73,7 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case messageIDs, lastSeenSeconds, phases, strings, accountHeader, template, authenticated, localUser,
+        case messageIDs, hosts, lastSeenSeconds, phases, strings, accountHeader, template, authenticated, localUser,
             sender, subject, messageIDHeader, clientIP, attemptedCounts, attempted
     }
 
@@ -78,6 +82,7 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         messageIDs = try c.decode([String].self, forKey: .messageIDs)
+        hosts = try c.decode([UInt64].self, forKey: .hosts)
         lastSeenSeconds = try c.decode([Int64].self, forKey: .lastSeenSeconds)
         phases = try c.decode([UInt8].self, forKey: .phases)
         strings = try c.decode([String].self, forKey: .strings)
@@ -94,6 +99,7 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
 
         let path = decoder.codingPath
         let n = messageIDs.count
+        try SavedChecks.length(hosts, n, "hosts", path)
         try SavedChecks.length(lastSeenSeconds, n, "lastSeenSeconds", path)
         try SavedChecks.length(phases, n, "phases", path)
         try SavedChecks.length(attemptedCounts, n, "attemptedCounts", path)
@@ -119,7 +125,10 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
         for k in 0..<count {
             let id = messageIDs[k]
             let (key, hash) = Array(id.utf8).withUnsafeBytes { p in
-                (EximMessageKey(p, 0..<p.count), Bytes.hash(p, 0..<p.count))
+                (
+                    EximMessageKey(p, 0..<p.count, host: hosts[k]),
+                    EximParser.keyHash(idHash: Bytes.hash(p, 0..<p.count), host: hosts[k])
+                )
             }
             var s = EximMessageState(
                 key: key, hash: hash, seconds: lastSeenSeconds[k],

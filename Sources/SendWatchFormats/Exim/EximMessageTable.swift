@@ -25,6 +25,9 @@ struct EximMessageState: Sendable {
     /// The message id as text, for events.
     var queueID: String
     var accountHeader: String?
+    /// Whether ``accountHeader`` is believed; decided at the message's first event (not saved in checkpoints:
+    /// decided again from the same fields).
+    var headerTrust: HeaderTrust = .undecided
     var template: String?
     var authenticated: String?
     var localUser: String?

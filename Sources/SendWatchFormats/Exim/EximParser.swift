@@ -1,7 +1,7 @@
 public import SendWatchCore
 
-/// Parses the Exim main log (`/var/log/exim4/mainlog`), joining each message's lines by message id into one
-/// ``SendEvent`` per recipient.
+/// Parses the Exim main log (`/var/log/exim4/mainlog`), joining each message's lines by host and message id
+/// into one ``SendEvent`` per recipient.
 ///
 /// Accepted line layouts:
 /// - `YYYY-MM-DD HH:MM:SS[.fff] [+ZZZZ] [[pid]] MSGID ...` (mainlog; `+pid` and `log_timezone` variants);
@@ -9,7 +9,8 @@ public import SendWatchCore
 ///   `2026-11-29T05:31:11.903175+00:00 vm exim4[12]: ...`, for Exim logging to syslog (any program name that
 ///   starts with `exim`). If Exim's own timestamp follows the header (`syslog_timestamp`), it is skipped and the
 ///   header time is used. Lines of other programs in a shared syslog file are `.ignored`. The event `host` is
-///   the syslog host; mainlog lines have none.
+///   the syslog host; mainlog lines have none. Lines are joined by (syslog host, message id), so a central log
+///   of several Exim hosts whose ids collide keeps their messages apart (see ``EximMessageKey``).
 ///
 /// How lines become events:
 /// - `MSGID <Header>: value` (an ACL `logwrite` of the configured account or template header, matched
@@ -32,8 +33,10 @@ public import SendWatchCore
 ///   `=> alias-target <alias@domain>` for redirects), else the delivered address. Only the first attempt of
 ///   each (message, recipient) makes an event, with that attempt's status; a later `==` or `=>` for the same
 ///   recipient does not. Addresses are compared as logged (byte for byte).
-/// - Account: the logged account header, else the authenticated id, else the local user of a local
-///   submission, else the envelope sender.
+/// - Account: the logged account header when the submitter is trusted to set it
+///   (``FormatConfiguration/believesAccountHeader(login:clientIP:isLocal:)``; otherwise its value is kept as
+///   ``SendEvent/claimedAccount``), else the authenticated id, else the local user of a local submission, else
+///   the envelope sender. The event's ``SendEvent/login`` is the authenticated id, else that local user.
 /// - `Completed` drops the message. `removed by` (`exim -Mrm`) drops it as incomplete. `cancelled by`
 ///   (`exim -Mg`), `Frozen`, `Message is frozen` and other lines with a message id only keep the message open.
 /// - A delivery line for an unknown message id still makes an event when it carries `F=<sender>`
@@ -252,6 +255,20 @@ public struct EximParser: EventParser, Sendable {
 
     // MARK: - Message table
 
+    /// The table key of message id `p[id]` on the line's host, and its hash.
+    @inline(__always)
+    private func messageKey(_ p: UnsafeRawBufferPointer, _ id: Range<Int>, _ ctx: LineContext) -> (
+        EximMessageKey, UInt64
+    ) {
+        let host = ctx.host.map { Bytes.wordHash(p, $0) } ?? 0
+        return (EximMessageKey(p, id, host: host), Self.keyHash(idHash: Bytes.hash(p, id), host: host))
+    }
+
+    /// The table hash of a message id whose bytes hash to `idHash`, on the host whose hash is `host`.
+    static func keyHash(idHash: UInt64, host: UInt64) -> UInt64 {
+        host == 0 ? idHash : (idHash ^ host) &* 0x9E37_79B9_7F4A_7C15
+    }
+
     /// Drops messages idle for longer than the timeout, least recently touched first.
     ///
     /// - Complexity: amortised O(1) per line: each message is dropped once.
@@ -296,8 +313,7 @@ public struct EximParser: EventParser, Sendable {
         var fields = EximArrivalFields()
         fields.read(p, from: senderEnd)
 
-        let key = EximMessageKey(p, id)
-        let hash = Bytes.hash(p, id)
+        let (key, hash) = messageKey(p, id, ctx)
         let seconds = ctx.time.seconds
         var index = table.find(key, hash: hash)
         if let existing = index, table[existing].phase != .pending {
@@ -341,8 +357,7 @@ public struct EximParser: EventParser, Sendable {
         var status = status
         if Bytes.equals(":blackhole:", in: p, d.address) { status = .discarded }
 
-        let key = EximMessageKey(p, id)
-        let hash = Bytes.hash(p, id)
+        let (key, hash) = messageKey(p, id, ctx)
         let seconds = ctx.time.seconds
         let idx: Int32
         if let found = table.find(key, hash: hash) {
@@ -374,10 +389,17 @@ public struct EximParser: EventParser, Sendable {
         }
 
         guard table[idx].insertAttempted(Bytes.hash(p, d.recipient)) else { return .used }
+        if table[idx].headerTrust == .undecided && table[idx].accountHeader != nil {
+            let clientIP = table[idx].clientIP
+            let believed = configuration.believesAccountHeader(
+                login: table[idx].authenticated ?? table[idx].localUser, clientIP: clientIP,
+                isLocal: clientIP == nil && table[idx].localUser != nil)
+            table[idx].headerTrust = believed ? .believed : .notBelieved
+        }
         let state = table[idx]
         let account: String
         let source: AccountSource
-        if let a = state.accountHeader {
+        if let a = state.accountHeader, state.headerTrust == .believed {
             (account, source) = (a, .header)
         } else if let a = state.authenticated {
             (account, source) = (a, .authenticated)
@@ -391,7 +413,8 @@ public struct EximParser: EventParser, Sendable {
                 time: ctx.time, host: hostString(p, ctx.host), account: account, accountSource: source,
                 sender: state.sender, recipient: Bytes.string(p, d.recipient), subject: state.subject,
                 template: state.template, messageID: state.messageID, queueID: state.queueID,
-                clientIP: state.clientIP, status: status))
+                clientIP: state.clientIP, login: state.authenticated ?? state.localUser,
+                claimedAccount: state.headerTrust == .notBelieved ? state.accountHeader : nil, status: status))
         return .used
     }
 
@@ -411,8 +434,7 @@ public struct EximParser: EventParser, Sendable {
         _ p: UnsafeRawBufferPointer, id: Range<Int>, from start: Int, ctx: LineContext
     ) -> LineOutcome {
         let n = p.count
-        let key = EximMessageKey(p, id)
-        let hash = Bytes.hash(p, id)
+        let (key, hash) = messageKey(p, id, ctx)
         let seconds = ctx.time.seconds
         let found = table.find(key, hash: hash)
 

@@ -6,8 +6,12 @@
 /// A TAB is written raw in `T=` (and may be written `\t` elsewhere; both are accepted).
 ///
 /// Decoding rules (the subject is stored as a `String`):
-/// - octal escapes become bytes, and the byte string is decoded as UTF-8; invalid UTF-8 (a Latin-1 subject
-///   that was never RFC 2047-encoded) turns into U+FFFD replacement characters;
+/// - octal escapes become bytes, and the byte string is decoded as UTF-8; when it is not valid UTF-8 (an 8-bit
+///   Latin-1 subject that was never RFC 2047-encoded, `caf\351`), it is read as ISO-8859-1 instead, byte for
+///   character, so `café` is kept rather than turned into U+FFFD. Latin-1 is the 8-bit charset mail software
+///   most often sends raw, and every byte string is valid Latin-1, so the fallback never fails; a
+///   Windows-1252 or Latin-9 subject shows its few differing characters (`€` is 0x80 resp. 0xA4) as the Latin-1
+///   ones;
 /// - `\n` and `\r` are **removed**: that is RFC 5322 unfolding (the whitespace that follows is kept), and it
 ///   gives the same string a mail reader shows, e.g. `"and\n going"` → `"and going"`;
 /// - an unknown escape (`\q`) is kept as written, backslash included.
@@ -88,7 +92,25 @@ enum EximQuotedText {
                 }
             }
         }
-        return String(decoding: scratch, as: UTF8.self)
+        if let text = String(validating: scratch, as: UTF8.self) { return text }
+        return latin1(scratch)
+    }
+
+    /// `bytes` read as ISO-8859-1: each byte is the code point of the same value.
+    ///
+    /// - Complexity: O(n); one array of at most 2 n bytes and the `String`.
+    static func latin1(_ bytes: [UInt8]) -> String {
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            if b < 0x80 {
+                utf8.append(b)
+            } else {
+                utf8.append(0xC0 | (b >> 6))
+                utf8.append(0x80 | (b & 0x3F))
+            }
+        }
+        return String(decoding: utf8, as: UTF8.self)
     }
 
     @inline(__always)

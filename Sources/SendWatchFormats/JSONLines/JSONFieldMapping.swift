@@ -27,6 +27,7 @@
 /// | ``messageID`` | `message_id` | no | string, `<...>` removed |
 /// | ``clientIP`` | `client_ip` | no | string |
 /// | ``host`` | `host` | no | string |
+/// | ``login`` | `login` | no | string |
 /// | ``status`` | `status` | no | `sent`, `deferred`, `bounced`, `expired`, `discarded`, `accepted` |
 ///
 /// See ``JSONLinesParser`` for how each form is read.
@@ -73,6 +74,9 @@ public struct JSONFieldMapping: Sendable, Hashable {
     public var host: [String]
     /// The delivery status. Default `status`.
     public var status: [String]
+    /// The login that submitted the send (API key owner, SMTP user), for the events' `login` and the alerts'
+    /// submitters. Default `login`. The `account` field is believed as it is: the service wrote the record.
+    public var login: [String]
 
     public init(
         time: [String] = ["ts"],
@@ -85,7 +89,8 @@ public struct JSONFieldMapping: Sendable, Hashable {
         messageID: [String] = ["message_id"],
         clientIP: [String] = ["client_ip"],
         host: [String] = ["host"],
-        status: [String] = ["status"]
+        status: [String] = ["status"],
+        login: [String] = ["login"]
     ) {
         self.time = time
         self.account = account
@@ -98,6 +103,7 @@ public struct JSONFieldMapping: Sendable, Hashable {
         self.clientIP = clientIP
         self.host = host
         self.status = status
+        self.login = login
     }
 
     /// Splits a dotted config string into path components: `"mail.commonHeaders.subject"` →
@@ -122,16 +128,21 @@ public struct JSONFieldMapping: Sendable, Hashable {
         messageID: path("mail.messageId"),
         clientIP: path("mail.sourceIp"),
         host: [],
-        status: []
+        status: [],
+        login: []
     )
 
     /// The paths in a fixed order; ``JSONLinesParser`` indexes the scanner's results by ``Field``.
     var paths: [[String]] {
-        [time, account, accountCreated, sender, recipients, subject, template, messageID, clientIP, host, status]
+        [
+            time, account, accountCreated, sender, recipients, subject, template, messageID, clientIP, host, status,
+            login,
+        ]
     }
 
     /// Indexes into ``paths``.
     enum Field: Int {
         case time, account, accountCreated, sender, recipients, subject, template, messageID, clientIP, host, status
+        case login
     }
 }

@@ -152,6 +152,7 @@ public struct JSONLinesParser: EventParser, Sendable {
         let messageID = nonEmpty(text(p, .messageID).map(JSONLinesParser.stripMessageID))
         let clientIP = nonEmpty(text(p, .clientIP))
         let host = nonEmpty(text(p, .host))
+        let login = nonEmpty(text(p, .login))
         let status = readStatus(p)
 
         for recipient in recipients {
@@ -159,7 +160,8 @@ public struct JSONLinesParser: EventParser, Sendable {
                 SendEvent(
                     time: time, host: host, account: account, accountSource: accountSource,
                     accountCreated: accountCreated, sender: sender, recipient: recipient, subject: subject,
-                    template: template, messageID: messageID, queueID: nil, clientIP: clientIP, status: status
+                    template: template, messageID: messageID, queueID: nil, clientIP: clientIP, login: login,
+                    status: status
                 )
             )
         }

@@ -138,6 +138,10 @@ enum PostfixLine {
         Bytes.find(", ", in: p, from: start) ?? p.count
     }
 
+    /// The most bytes of a header (name, colon and value) Postfix's `header_checks` WARN/INFO line logs
+    /// (`%.200s`).
+    static let maxLoggedHeaderBytes = 200
+
     /// Finds where a logged header's text ends in a cleanup `header_checks` WARN/INFO line:
     /// `HEADER-TEXT from HOST[IP]; from=<...> ...` or `HEADER-TEXT from local; from=<...> ...`.
     ///
@@ -154,7 +158,7 @@ enum PostfixLine {
     /// - Returns: the index of the space that starts ` from `, or `nil`.
     /// - Complexity: O(n) with `memchr` over `;`; each candidate checks at most ~350 bytes backwards.
     static func headerValueEnd(_ p: UnsafeRawBufferPointer, from: Int, headerStart: Int) -> Int? {
-        let bound = headerStart + 200
+        let bound = headerStart + maxLoggedHeaderBytes
         var best: Int?
         var bestAnywhere: Int?
         var i = from

@@ -14,10 +14,12 @@ import SendWatchCore
 struct SavedPostfixMessages: Codable, Hashable, Sendable {
     /// Queue ids as text, oldest first.
     var queueIDs: [String] = []
+    /// Each queue id's scope (the hash of its host and Postfix instance, ``PostfixQueueID/scope``).
+    var scopes: [UInt64] = []
     /// ``PostfixMessage/lastTouched`` in microseconds.
     var lastTouched: [Int64] = []
     /// Bit 0 ``PostfixMessage/senderFromQueueManager``, bit 1 ``PostfixMessage/isNotice``, bit 2
-    /// ``PostfixMessage/isFilterHop``.
+    /// ``PostfixMessage/isFilterHop``, bit 3 ``PostfixMessage/isTrustedClient``.
     var flags: [UInt8] = []
     /// The distinct strings the fields below refer to.
     var strings: [String] = []
@@ -37,7 +39,8 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
     static let senderFromQueueManagerFlag: UInt8 = 1
     static let noticeFlag: UInt8 = 2
     static let filterHopFlag: UInt8 = 4
-    static let allFlags: UInt8 = 7
+    static let trustedClientFlag: UInt8 = 8
+    static let allFlags: UInt8 = 15
 
     /// The number of saved messages.
     var count: Int { queueIDs.count }
@@ -54,11 +57,13 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
         attemptedCounts.reserveCapacity(n)
         table.forEachOldestFirst { m in
             queueIDs.append(m.id.text)
+            scopes.append(m.id.scope)
             lastTouched.append(m.lastTouched.microseconds)
             var f: UInt8 = 0
             if m.senderFromQueueManager { f |= Self.senderFromQueueManagerFlag }
             if m.isNotice { f |= Self.noticeFlag }
             if m.isFilterHop { f |= Self.filterHopFlag }
+            if m.isTrustedClient { f |= Self.trustedClientFlag }
             flags.append(f)
             clientIP.append(strings.index(m.clientIP))
             saslUser.append(strings.index(m.saslUser))
@@ -80,7 +85,7 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case queueIDs, lastTouched, flags, strings, clientIP, saslUser, localUser, sender, messageID, subject,
+        case queueIDs, scopes, lastTouched, flags, strings, clientIP, saslUser, localUser, sender, messageID, subject,
             account, template, attemptedCounts, attempted
     }
 
@@ -89,6 +94,7 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         queueIDs = try c.decode([String].self, forKey: .queueIDs)
+        scopes = try c.decode([UInt64].self, forKey: .scopes)
         lastTouched = try c.decode([Int64].self, forKey: .lastTouched)
         flags = try c.decode([UInt8].self, forKey: .flags)
         strings = try c.decode([String].self, forKey: .strings)
@@ -105,6 +111,7 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
 
         let path = decoder.codingPath
         let n = queueIDs.count
+        try SavedChecks.length(scopes, n, "scopes", path)
         try SavedChecks.length(lastTouched, n, "lastTouched", path)
         try SavedChecks.length(flags, n, "flags", path)
         try SavedChecks.length(attemptedCounts, n, "attemptedCounts", path)
@@ -127,12 +134,13 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
     func forEachMessage(_ body: (PostfixMessage) throws -> Void) rethrows {
         var hashes = SavedListCursor()
         for k in 0..<count {
-            let id = Array(queueIDs[k].utf8).withUnsafeBytes { PostfixQueueID($0, 0..<$0.count) }
+            let id = Array(queueIDs[k].utf8).withUnsafeBytes { PostfixQueueID($0, 0..<$0.count, scope: scopes[k]) }
             var m = PostfixMessage(id: id, time: EventTime(microseconds: lastTouched[k]))
             let f = flags[k]
             m.senderFromQueueManager = f & Self.senderFromQueueManagerFlag != 0
             m.isNotice = f & Self.noticeFlag != 0
             m.isFilterHop = f & Self.filterHopFlag != 0
+            m.isTrustedClient = f & Self.trustedClientFlag != 0
             m.clientIP = SavedChecks.string(strings, clientIP[k])
             m.saslUser = SavedChecks.string(strings, saslUser[k])
             m.localUser = SavedChecks.string(strings, localUser[k])

@@ -1,12 +1,20 @@
 import SendWatchCore
 
-/// A Postfix queue id held inline as bytes (at most 24, ``PostfixLine/queueIDLengths``), so that looking a
-/// message up needs no `String` and no allocation.
+/// A Postfix queue id held inline as bytes (at most 24, ``PostfixLine/queueIDLengths``) with the scope it is
+/// unique in, so that looking a message up needs no `String` and no allocation.
+///
+/// Queue ids are unique only within one Postfix instance on one host: a central syslog file holds the lines of
+/// many hosts (and a host may run several instances, `postfix-out/smtp`), whose ids can collide. The
+/// ``scope`` is a 64-bit hash of the syslog host field and the instance (the first component of the program
+/// name, `postfix` or `postfix-out`), so two messages are one only when host, instance and id all agree. Two
+/// different (host, instance) pairs would have to share a 64-bit hash to be confused.
 struct PostfixQueueID: Equatable, Sendable {
     private var w0: UInt64 = 0
     private var w1: UInt64 = 0
     private var w2: UInt64 = 0
     private(set) var count: Int = 0
+    /// The hash of the host and instance the id belongs to (``PostfixParser`` computes it per line).
+    private(set) var scope: UInt64 = 0
 
     /// The most bytes an id can hold.
     static let capacity = 24
@@ -17,9 +25,10 @@ struct PostfixQueueID: Equatable, Sendable {
     /// The id `p[range]`; `range` must lie inside `p` and hold at most ``capacity`` bytes (``PostfixLine``
     /// only returns such ranges). A longer range keeps its first ``capacity`` bytes.
     @inline(__always)
-    init(_ p: UnsafeRawBufferPointer, _ range: Range<Int>) {
+    init(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, scope: UInt64) {
         let n = min(range.count, Self.capacity)
         count = n
+        self.scope = scope
         guard n > 0, let base = p.baseAddress else { return }
         #if _endian(little)
         if range.lowerBound + Self.capacity <= p.count {
@@ -50,7 +59,8 @@ struct PostfixQueueID: Equatable, Sendable {
         var h = (w0 ^ 0x9E37_79B9_7F4A_7C15) &* 0xBF58_476D_1CE4_E5B9
         h = (h ^ (h >> 31) ^ w1) &* 0x94D0_49BB_1331_11EB
         h = (h ^ (h >> 29) ^ w2 ^ UInt64(count)) &* 0xBF58_476D_1CE4_E5B9
-        return h ^ (h >> 32)
+        h = (h ^ (h >> 32) ^ scope) &* 0x94D0_49BB_1331_11EB
+        return h ^ (h >> 29)
     }
 
     /// The id as text (ids are ASCII; made once per message, when its first event is emitted).
@@ -61,6 +71,11 @@ struct PostfixQueueID: Equatable, Sendable {
             String(decoding: UnsafeRawBufferPointer(rebasing: $0[0..<n]), as: UTF8.self)
         }
     }
+}
+
+/// Whether a message's account header is believed, once decided.
+enum HeaderTrust: UInt8, Sendable {
+    case undecided, believed, notBelieved
 }
 
 /// What the Postfix parser knows about one open (queued, not yet `removed`) message: a slot of the
@@ -84,6 +99,13 @@ struct PostfixMessage: Sendable {
     var isFilterHop = false
     /// Whether ``sender`` came from the qmgr line.
     var senderFromQueueManager = false
+    /// Whether ``account`` is believed (``FormatConfiguration/believesAccountHeader(login:clientIP:isLocal:)``):
+    /// decided at the message's first event, from the fields known then. Not saved in checkpoints: decided
+    /// again from the same fields.
+    var headerTrust: HeaderTrust = .undecided
+    /// Whether ``clientIP`` lies in ``FormatConfiguration/accountHeaderNetworks``: decided from the bytes when
+    /// the client is read, so that counting without text (``EventOutput/countOnly``) decides alike.
+    var isTrustedClient = false
     /// The event time of the latest line seen for the message (drives expiry).
     var lastTouched: EventTime
     /// The queue id (the table key).
@@ -139,7 +161,7 @@ struct PostfixMessage: Sendable {
     }
 }
 
-/// The bounded table of open Postfix messages, keyed by the queue id bytes, with exact
+/// The bounded table of open Postfix messages, keyed by the queue id bytes and their scope, with exact
 /// least-recently-touched order (see ``RecencyTable``).
 typealias PostfixMessageTable = RecencyTable<PostfixMessage>
 

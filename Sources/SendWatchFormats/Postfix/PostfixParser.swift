@@ -1,7 +1,7 @@
 public import SendWatchCore
 
-/// Parses Postfix syslog lines and joins each message's lines by queue id into one ``SendEvent`` per
-/// message and recipient.
+/// Parses Postfix syslog lines and joins each message's lines by host, Postfix instance and queue id into one
+/// ``SendEvent`` per message and recipient.
 ///
 /// Postfix logs a message over many lines from different daemons; this parser keeps a bounded table of open
 /// messages and fills it as the lines come:
@@ -19,6 +19,11 @@ public import SendWatchCore
 /// | `removed` | qmgr | message complete |
 ///
 /// Decisions:
+/// - **Join key**: (syslog host, Postfix instance, queue id), where the instance is the program's first
+///   component (`postfix`, `postfix-out`; `postfix/submission/smtpd` is the instance `postfix`). A central log
+///   of several hosts, or of several instances of one host, whose queue ids collide keeps their messages
+///   apart (see ``PostfixQueueID``). An `orig_queue_id=` is looked up in the same instance, then in the other
+///   instances of the same host seen lately (at most ``maxRecentScopes``).
 /// - **One event per message and recipient**, at its first delivery attempt, with that attempt's time and
 ///   status; later attempts after `deferred` only touch the message. The recipient is `orig_to` when logged
 ///   (the address the sender used, before alias or `virtual` rewriting), else `to`; recipients are
@@ -29,7 +34,10 @@ public import SendWatchCore
 ///   (`deliverable`, `undeliverable`, ...) are not sends: the line is ignored. Any other status is
 ///   `malformed`.
 /// - **Account**: the configured account header's value (``FormatConfiguration/accountHeader``; the first
-///   of several such header lines wins), else the SASL user (`.authenticated`), else the `pickup` submitter
+///   of several such header lines wins) when the submitter is trusted to set it
+///   (``FormatConfiguration/believesAccountHeader(login:clientIP:isLocal:)``: a configured login or client
+///   network; any sender can write the header, so it is not believed from anyone else and its value is kept as
+///   ``SendEvent/claimedAccount``), else the SASL user (`.authenticated`), else the `pickup` submitter
 ///   (`.localUser`; pickup logs the sender `sendmail` ran with), else the envelope sender (`.sender`, `<>` for
 ///   the null sender). A delivery for a message about which none of these is known is rejected
 ///   `unknown_queue_id`.
@@ -95,6 +103,13 @@ public struct PostfixParser: EventParser, Sendable {
     private var lastHost = ""
     /// Strings of values that repeat across messages (senders, SASL users, header values).
     private var strings = ByteStringCache()
+    /// The scope (host and instance, see ``PostfixQueueID``) of the current line's queue ids.
+    private var scope: UInt64 = 0
+    /// The scopes seen most recently with their host's hash, newest last (at most ``maxRecentScopes``): where
+    /// an `orig_queue_id=` of another instance on the same host is looked for.
+    private var recentScopes: [(host: UInt64, scope: UInt64)] = []
+    /// The most scopes ``recentScopes`` remembers.
+    static let maxRecentScopes = 16
 
     public init(configuration: FormatConfiguration = .init()) {
         self.configuration = configuration
@@ -145,6 +160,7 @@ public struct PostfixParser: EventParser, Sendable {
         guard let daemon = Self.postfixDaemon(p, header.program) else { return .ignored }
         expireIdle(now: header.time)
         guard let (qid, rest) = PostfixLine.readQueueID(p, at: header.messageStart) else { return .ignored }
+        setScope(p, host: header.host, program: header.program)
         let time = header.time
         // Dispatch on the first byte of the text after the queue id; no two kinds share one.
         if rest < p.count {
@@ -218,16 +234,61 @@ public struct PostfixParser: EventParser, Sendable {
 
     // MARK: - Table helpers
 
+    /// Sets ``scope`` from the line's host field and Postfix instance (the program's first component).
+    ///
+    /// - Complexity: O(length of host and instance / 8); no allocation unless the scope is new to
+    ///   ``recentScopes``.
+    @inline(__always)
+    private mutating func setScope(_ p: UnsafeRawBufferPointer, host: Range<Int>, program: Range<Int>) {
+        let instanceEnd: Int
+        if Bytes.hasPrefix("postfix/", in: p, at: program.lowerBound) {
+            instanceEnd = program.lowerBound + 7
+        } else {
+            instanceEnd =
+                Bytes.find(UInt8(ascii: "/"), in: p, from: program.lowerBound, to: program.upperBound)
+                ?? program.upperBound
+        }
+        let hostHash = Bytes.wordHash(p, host)
+        var h = (hostHash ^ 0x2545_F491_4F6C_DD1D) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ (h >> 31) ^ Bytes.wordHash(p, program.lowerBound..<instanceEnd)) &* 0x94D0_49BB_1331_11EB
+        h ^= h >> 29
+        guard h != scope else { return }
+        scope = h
+        if let k = recentScopes.firstIndex(where: { $0.scope == h }) { recentScopes.remove(at: k) }
+        if recentScopes.count >= Self.maxRecentScopes { recentScopes.removeFirst() }
+        recentScopes.append((hostHash, h))
+    }
+
+    /// The key of queue id `p[qid]` in the current line's ``scope``.
+    @inline(__always)
+    private func queueID(_ p: UnsafeRawBufferPointer, _ qid: Range<Int>) -> PostfixQueueID {
+        PostfixQueueID(p, qid, scope: scope)
+    }
+
+    /// The open message an `orig_queue_id=` names: in the current scope, else in another instance on the same
+    /// host seen lately (a content filter that hands mail from one instance to another); touches it.
+    private mutating func original(_ p: UnsafeRawBufferPointer, _ qid: Range<Int>, time: EventTime) -> Int32? {
+        if let slot = existing(p, qid, time: time) { return slot }
+        guard let host = recentScopes.last(where: { $0.scope == scope })?.host else { return nil }
+        for entry in recentScopes.reversed() where entry.host == host && entry.scope != scope {
+            if let slot = table.find(PostfixQueueID(p, qid, scope: entry.scope)) {
+                table.touch(slot, at: time)
+                return slot
+            }
+        }
+        return nil
+    }
+
     /// The open message for `qid`, or `nil`; touches it.
     private mutating func existing(_ p: UnsafeRawBufferPointer, _ qid: Range<Int>, time: EventTime) -> Int32? {
-        guard let slot = table.find(PostfixQueueID(p, qid)) else { return nil }
+        guard let slot = table.find(queueID(p, qid)) else { return nil }
         table.touch(slot, at: time)
         return slot
     }
 
     /// The open message for `qid`, created when new (evicting the least recently touched one when full).
     private mutating func openMessage(_ p: UnsafeRawBufferPointer, _ qid: Range<Int>, time: EventTime) -> Int32 {
-        let id = PostfixQueueID(p, qid)
+        let id = queueID(p, qid)
         if let slot = table.find(id) {
             table.touch(slot, at: time)
             return slot
@@ -294,14 +355,18 @@ public struct PostfixParser: EventParser, Sendable {
         }
         let slot = openMessage(p, qid, time: time)
         table[slot].clientIP = cachedField(p, originalIP ?? ip)
+        table[slot].isTrustedClient = configuration.isTrustedClient(p, originalIP ?? ip)
         if let sasl { table[slot].saslUser = cachedField(p, sasl) }
-        if let originalID, let old = existing(p, originalID, time: time), old != slot {
+        if let originalID, let old = original(p, originalID, time: time), old != slot {
             // Rare (content filter re-injection): copying the old message is fine here.
             let o = table[old]
             table[old].isFilterHop = true
             if table[slot].saslUser == nil { table[slot].saslUser = o.saslUser }
             if table[slot].localUser == nil { table[slot].localUser = o.localUser }
-            if originalIP == nil, let ip = o.clientIP { table[slot].clientIP = ip }
+            if originalIP == nil, let ip = o.clientIP {
+                table[slot].clientIP = ip
+                table[slot].isTrustedClient = o.isTrustedClient
+            }
             if table[slot].messageID == nil { table[slot].messageID = o.messageID }
             if table[slot].subject == nil { table[slot].subject = o.subject }
             if table[slot].account == nil { table[slot].account = o.account }
@@ -368,7 +433,7 @@ public struct PostfixParser: EventParser, Sendable {
     }
 
     private mutating func removed(_ p: UnsafeRawBufferPointer, qid: Range<Int>) -> LineOutcome {
-        guard let slot = table.find(PostfixQueueID(p, qid)) else { return .ignored }
+        guard let slot = table.find(queueID(p, qid)) else { return .ignored }
         table.remove(slot)
         return .used
     }
@@ -396,7 +461,7 @@ public struct PostfixParser: EventParser, Sendable {
             || Bytes.hasPrefix("DATA ", in: p, at: stage) || Bytes.hasPrefix("header ", in: p, at: stage)
             || Bytes.hasPrefix("body ", in: p, at: stage)
         guard wholeMessage else { return .ignored }
-        guard let slot = table.find(PostfixQueueID(p, qid)) else { return .ignored }
+        guard let slot = table.find(queueID(p, qid)) else { return .ignored }
         table.remove(slot)
         return .used
     }
@@ -427,31 +492,34 @@ public struct PostfixParser: EventParser, Sendable {
         while start < end && (p[start] == 0x20 || p[start] == 0x09) { start += 1 }
         let slot = openMessage(p, qid, time: time)
         let value = UnsafeRawBufferPointer(rebasing: p[start..<end])
+        // Postfix logs at most the first 200 bytes of a header (name included): a value that long may end
+        // inside an encoded word.
+        let ending: RFC2047.Ending = end - nameStart >= PostfixLine.maxLoggedHeaderBytes ? .cut : .whole
         switch kind {
         case .subject:
-            if table[slot].subject == nil { table[slot].subject = decodeHeader(value) }
+            if table[slot].subject == nil { table[slot].subject = decodeHeader(value, ending: ending) }
         case .account:
-            if table[slot].account == nil, let v = trimmedValue(value) { table[slot].account = v }
+            if table[slot].account == nil, let v = trimmedValue(value, ending: ending) { table[slot].account = v }
         case .template:
-            if table[slot].template == nil, let v = trimmedValue(value) { table[slot].template = v }
+            if table[slot].template == nil, let v = trimmedValue(value, ending: ending) { table[slot].template = v }
         }
         return .used
     }
 
-    private mutating func trimmedValue(_ value: UnsafeRawBufferPointer) -> String? {
+    private mutating func trimmedValue(_ value: UnsafeRawBufferPointer, ending: RFC2047.Ending) -> String? {
         var end = value.count
         while end > 0 && (value[end - 1] == 0x20 || value[end - 1] == 0x09) { end -= 1 }
         guard end > 0 else { return nil }
-        return decodeHeader(UnsafeRawBufferPointer(rebasing: value[0..<end]))
+        return decodeHeader(UnsafeRawBufferPointer(rebasing: value[0..<end]), ending: ending)
     }
 
-    /// ``RFC2047/decode(_:)-(UnsafeRawBufferPointer)``, through the string cache when the text holds no
-    /// `=?` (then decoding is the plain UTF-8 conversion).
-    private mutating func decodeHeader(_ value: UnsafeRawBufferPointer) -> String {
+    /// ``RFC2047/decode(_:ending:)-(UnsafeRawBufferPointer,_)``, through the string cache when the text holds
+    /// no `=?` (then decoding is the plain UTF-8 conversion).
+    private mutating func decodeHeader(_ value: UnsafeRawBufferPointer, ending: RFC2047.Ending) -> String {
         // Only presence matters when counting (the callers decide presence from the bytes, not the text).
         if eventOutput == .countOnly { return value.isEmpty ? "" : Self.presentField }
         if Bytes.find("=?", in: value, from: 0) == nil { return strings.string(value, 0..<value.count) }
-        return RFC2047.decode(value)
+        return RFC2047.decode(value, ending: ending)
     }
 
     /// The UTF-8 bytes of `text` with ASCII letters lowered.
@@ -522,6 +590,7 @@ public struct PostfixParser: EventParser, Sendable {
             counters.events += 1
             return .used
         }
+        if table[slot].headerTrust == .undecided && table[slot].account != nil { decideHeaderTrust(slot) }
         guard let (account, source) = Self.resolveAccount(table[slot]) else { return .rejected(.unknownQueueID) }
         if table[slot].attemptedCount < Self.maxRememberedRecipients { table[slot].addAttempted(rkey) }
         let hostName = host(p, header.host)
@@ -537,9 +606,27 @@ public struct PostfixParser: EventParser, Sendable {
                 time: time, host: hostName, account: account, accountSource: source,
                 sender: table[slot].sender ?? "", recipient: Bytes.string(p, recipient), subject: table[slot].subject,
                 template: table[slot].template, messageID: table[slot].messageID, queueID: queueID,
-                clientIP: table[slot].clientIP, status: status))
+                clientIP: table[slot].clientIP, login: table[slot].saslUser ?? table[slot].localUser,
+                claimedAccount: table[slot].headerTrust == .notBelieved ? table[slot].account : nil, status: status))
         counters.events += 1
         return .used
+    }
+
+    /// Decides whether the message's account header is believed (see
+    /// ``FormatConfiguration/believesAccountHeader(login:clientIP:isLocal:)``): once per message, at its first
+    /// event, when smtpd's or pickup's line has long been read.
+    private mutating func decideHeaderTrust(_ slot: Int32) {
+        let believed: Bool
+        if let login = table[slot].saslUser ?? table[slot].localUser,
+            configuration.accountHeaderLogins.contains(login)
+        {
+            believed = true
+        } else if table[slot].clientIP != nil {
+            believed = table[slot].isTrustedClient
+        } else {
+            believed = table[slot].localUser != nil && configuration.believesLocalSubmissions
+        }
+        table[slot].headerTrust = believed ? .believed : .notBelieved
     }
 
     /// The text stored for a field that is present when ``eventOutput`` is ``EventOutput/countOnly``: a small
@@ -567,14 +654,16 @@ public struct PostfixParser: EventParser, Sendable {
         return Bytes.string(p, r)
     }
 
-    /// Whether ``resolveAccount(_:)`` finds an account for `m`.
+    /// Whether ``resolveAccount(_:)`` finds an account for `m`, on presence only: the header counts only when
+    /// nothing else does, and then there is no login, so whether it is believed rests on the client alone.
     private static func hasAccount(_ m: borrowing PostfixMessage) -> Bool {
-        m.account != nil || m.saslUser != nil || m.localUser != nil || m.sender != nil
+        m.saslUser != nil || m.localUser != nil || m.sender != nil || (m.account != nil && m.isTrustedClient)
     }
 
-    /// The account of a message: account header, else SASL user, else pickup submitter, else envelope sender.
+    /// The account of a message: the account header when believed, else SASL user, else pickup submitter, else
+    /// envelope sender.
     private static func resolveAccount(_ m: borrowing PostfixMessage) -> (String, AccountSource)? {
-        if let a = m.account { return (a, .header) }
+        if let a = m.account, m.headerTrust == .believed { return (a, .header) }
         if let u = m.saslUser { return (u, .authenticated) }
         if let l = m.localUser { return (l, .localUser) }
         if let s = m.sender { return (s.isEmpty ? "<>" : s, .sender) }

@@ -1,3 +1,4 @@
+import Foundation
 public import SendWatchCore
 import SendWatchDetect
 import SendWatchFormats
@@ -57,8 +58,64 @@ extension Configuration {
             header(
                 "account_header", \.formats.accountHeader,
                 doc: "Header whose value is the account id, when header_checks (Postfix) or an ACL logwrite (Exim)",
-                "logs it. Account = this header if logged, else the authenticated (SASL) user, else the envelope",
-                "sender."),
+                "logs it. Account = this header if logged by a trusted submitter (the next two keys), else the",
+                "authenticated (SASL) user, else the local submitter, else the envelope sender."),
+            ConfigKey(
+                "account_header_logins",
+                doc: [
+                    "Logins trusted to name the account in account_header: your platform's service logins (SASL",
+                    "user, or local user of a sendmail submission). Any sender can write the header, so from anyone",
+                    "else it is not believed: the account is the login, and the header's value is kept as the",
+                    "event's claimed_account. Comma-separated; null for none. The default is the service login of",
+                    "the bundled simulated datasets (example.net is reserved: no real server has it); set yours.",
+                ],
+                accepted: "comma-separated logins, or null", extremes: [],
+                render: { config in
+                    let logins = config.formats.accountHeaderLogins.sorted()
+                    return logins.isEmpty ? "null" : logins.joined(separator: ", ")
+                },
+                assign: { config, value in
+                    guard case .text(let s) = value else {
+                        config.formats.accountHeaderLogins = []
+                        return nil
+                    }
+                    let logins = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                    guard !logins.contains(where: { $0.isEmpty || $0.contains(" ") }) else {
+                        return "\(value.quoted) is not a comma-separated list of logins"
+                    }
+                    config.formats.accountHeaderLogins = Set(logins)
+                    return nil
+                }),
+            ConfigKey(
+                "account_header_networks",
+                doc: [
+                    "Client networks trusted to name the account in account_header (CIDR, IPv4 or IPv6): where",
+                    "your platform's own senders submit from. A local submission (sendmail, no client) counts as",
+                    "loopback. Default loopback: the platform's application on the mail host. Leave loopback out",
+                    "when untrusted users submit through it (webmail, shared hosting). Comma-separated; null for",
+                    "none.",
+                ],
+                accepted: "comma-separated networks like 10.0.0.0/8, 2001:db8::/32, or null", extremes: [],
+                render: { config in
+                    let networks = config.formats.accountHeaderNetworks.map(\.description)
+                    return networks.isEmpty ? "null" : networks.joined(separator: ", ")
+                },
+                assign: { config, value in
+                    guard case .text(let s) = value else {
+                        config.formats.accountHeaderNetworks = []
+                        return nil
+                    }
+                    var networks: [IPNetwork] = []
+                    for part in s.split(separator: ",", omittingEmptySubsequences: false) {
+                        guard let network = IPNetwork(parsing: String(part)) else {
+                            return "'\(part.trimmingCharacters(in: .whitespaces))' is not a network like 10.0.0.0/8 "
+                                + "or 2001:db8::/32"
+                        }
+                        networks.append(network)
+                    }
+                    config.formats.accountHeaderNetworks = networks
+                    return nil
+                }),
             header("template_header", \.formats.templateHeader, doc: "Header whose value is an explicit template id."),
         ])
 

@@ -43,6 +43,7 @@ public struct Configuration: Sendable {
         ("client_ip", "client_ip", "The submitting client's address."),
         ("host", "host", "The mail server."),
         ("status", "status", "The delivery status."),
+        ("login", "login", "The login that submitted the send (events' login, alerts' submitters)."),
     ]
 
     /// The defaults.

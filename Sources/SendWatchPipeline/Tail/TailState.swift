@@ -28,7 +28,9 @@ public struct TailTotals: Codable, Sendable, Equatable {
 struct TailState: Codable {
     /// The version in the checkpoint header (`state_format`); a checkpoint of another version is refused.
     /// 2: the detection state saves each rule's state under its name. 3: the time-jump run's last line; open
-    /// alerts' records carry the accounts added and the template's logged id.
+    /// alerts' records carry the accounts added and the template's logged id; the Postfix and Exim parsers key open
+    /// messages by host (and Postfix instance) too, and each young account of the detection state keeps its
+    /// submitters (logins, client IPs, claimed accounts).
     static let format = 3
 
     var follower: FollowerState
