@@ -28,7 +28,8 @@ public struct TailTotals: Codable, Sendable, Equatable {
 struct TailState: Codable {
     /// The version in the checkpoint header (`state_format`); a checkpoint of another version is refused.
     /// 2: the detection state saves each rule's state under its name.
-    static let format = 2
+    /// 3: the parsers' counters save the lines of other programs; the Exim parser saves unjoined split lines.
+    static let format = 3
 
     var follower: FollowerState
     /// Per stream name: its parser state.
