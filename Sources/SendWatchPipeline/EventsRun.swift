@@ -38,8 +38,7 @@ public struct RunSummary: Sendable {
     /// The lines that were not recognised: other programs' lines, skipped lines and overlong ones.
     public var linesNotRecognised: Int { parse.otherPrograms + skipped.reduce(0) { $0 + $1.1 } }
 
-    /// The one-paragraph summary printed on stderr, followed by ``warning`` on a line of its own when there is
-    /// one.
+    /// The one-paragraph summary printed on stderr (the commands print ``warning`` after it).
     ///
     /// Lines are split three ways: *understood* (they made or contributed to an event), *irrelevant* (lines of
     /// the format read that carry nothing for send events: connects, statistics, daemon chatter, blank lines)
@@ -59,7 +58,6 @@ public struct RunSummary: Sendable {
         s += ", \(parse.nonDeliveryNotices) non-delivery notices"
         if partialLinesDropped > 0 { s += ", \(partialLinesDropped) partial lines dropped at damage" }
         if !failures.isEmpty { s += ", \(failures.count) input\(failures.count == 1 ? "" : "s") failed" }
-        if let warning { s += "\n" + warning }
         return s
     }
 

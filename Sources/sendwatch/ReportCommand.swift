@@ -84,6 +84,7 @@ struct ReportCommand: ParsableCommand {
             let summary = run.run(paths: input.paths, sink: &sink, prefetch: input.prefetch, diagnose: printError)
             builder = sink.builder
             printError(summary.text)
+            if let warning = summary.warning { printError(warning) }
             eventsFailed = !summary.failures.isEmpty
         }
 

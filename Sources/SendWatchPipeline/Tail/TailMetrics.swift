@@ -16,6 +16,8 @@ public struct TailMetricsSnapshot: Sendable {
     public var lines = 0
     public var events = 0
     public var skipped: [(reason: String, count: Int)] = []
+    /// Parsed lines by class: `understood`, `irrelevant`, `not_recognised` (other programs' and skipped lines).
+    public var linesByClass: [(class: String, count: Int)] = []
     public var alertsByKind: [(kind: String, count: Int)] = []
     public var alertRecords = 0
     public var evictions: UInt64 = 0
@@ -50,6 +52,10 @@ public struct TailMetricsSnapshot: Sendable {
         metric(
             "sendwatch_parse_skipped_lines_total", "counter", "Lines skipped, by reason.",
             skipped.map { ("{reason=\"\(Self.escape($0.reason))\"}", String($0.count)) })
+        metric(
+            "sendwatch_parse_lines_total", "counter",
+            "Lines parsed, by class: understood (made or joined an event), irrelevant, not_recognised.",
+            linesByClass.map { ("{class=\"\($0.class)\"}", String($0.count)) })
         metric(
             "sendwatch_alerts_total", "counter", "Alert records written, by rule.",
             alertsByKind.map { ("{kind=\"\(Self.escape($0.kind))\"}", String($0.count)) })
