@@ -364,9 +364,12 @@ struct TailMetricsTests {
         #expect(text.contains("sendwatch_input_offset_bytes{path=\"\(log)\"}"))
         #expect(text.contains("sendwatch_detect_memory_budget_bytes 536870912\n"))
         #expect(text.contains("sendwatch_input_missing_paths 0\n"))
-        // No label names other than the bounded ones.
+        #expect(text.contains("sendwatch_parse_lines_total{class=\"understood\"}"))
+        // No label names other than the bounded ones (`class` has three values).
         for line in text.split(separator: "\n") where line.contains("{") && !line.hasPrefix("#") {
-            #expect(line.contains("{reason=") || line.contains("{kind=") || line.contains("{path="), "\(line)")
+            #expect(
+                line.contains("{reason=") || line.contains("{kind=") || line.contains("{path=")
+                    || line.contains("{class="), "\(line)")
         }
     }
 }

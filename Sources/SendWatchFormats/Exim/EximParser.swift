@@ -8,8 +8,12 @@ public import SendWatchCore
 /// - the same body behind a syslog header, `Jun 29 16:04:19 server exim[1234]: ...` or
 ///   `2026-11-29T05:31:11.903175+00:00 vm exim4[12]: ...`, for Exim logging to syslog (any program name that
 ///   starts with `exim`). If Exim's own timestamp follows the header (`syslog_timestamp`), it is skipped and the
-///   header time is used. Lines of other programs in a shared syslog file are `.ignored`. The event `host` is
-///   the syslog host; mainlog lines have none.
+///   header time is used. Every header layout ``SyslogHeaderReader`` reads is accepted (RFC 5424,
+///   `journalctl` shapes, a `<mail.info>` tag). Lines of other programs in a shared syslog file are `.ignored`
+///   and counted in ``ParseCounters/otherPrograms``. The event `host` is the syslog host; mainlog lines have
+///   none. Long lines that syslog carried in numbered parts (`[1/3] …`) are joined first
+///   (``EximSplitLines``: the parts before the last are `.used`, the last gets the joined line's outcome);
+/// - either of the above inside a journal or Docker JSON record (``JSONEnvelope``).
 ///
 /// How lines become events:
 /// - `MSGID <Header>: value` (an ACL `logwrite` of the configured account or template header, matched
@@ -41,7 +45,8 @@ public import SendWatchCore
 ///   remembered so later lines of that message are deduplicated. `F=<>` means a notice (no event). Without
 ///   `F=` the line is rejected with ``RejectReason/unknownQueueID``.
 /// - Lines without a message id (daemon start, queue runs, `rejected RCPT`, `authenticator failed`,
-///   `SMTP connection from`, TLS errors) are `.ignored`; so are lines with an id but no meaning for events.
+///   `SMTP connection from`, TLS errors) are `.ignored`; so are lines with an id but no meaning for events,
+///   and blank lines.
 ///   A line that does not start with a timestamp or a syslog header is rejected (`bad_timestamp`,
 ///   `timestamp_out_of_range`, `not_syslog`); a NUL byte gives `nul_byte`; a delivery line without an address
 ///   gives `malformed`.

@@ -58,7 +58,9 @@ public import SendWatchCore
 ///   plus a fixed ``ByteStringCache`` of 16,384 entries (24 bytes each plus the cached strings) that lets
 ///   repeated senders, SASL users and header values share one `String`.
 ///
-/// Lines of other programs are ignored (the program's first path component must contain `postfix`, e.g.
+/// Lines are read in every header layout ``SyslogHeaderReader`` reads, and inside journal and Docker JSON
+/// records (``JSONEnvelope``). Blank lines are ignored. Lines of other programs are ignored and counted in
+/// ``ParseCounters/otherPrograms`` (the program's first path component must contain `postfix`, e.g.
 /// `postfix/submission/smtpd` or `postfix-out/smtp`; the daemon is the last component), as are Postfix lines
 /// without a queue id (`connect from`, `NOQUEUE: reject:`, SASL failures, `statistics:`, anvil, scache,
 /// master) and queue-id lines of other kinds.
