@@ -39,6 +39,13 @@ public enum RejectReason: String, Hashable, Sendable, CaseIterable, Error {
     case nulByte = "nul_byte"
     /// A line of no supported format (`--format auto` could not place it).
     case unknownFormat = "unknown_format"
+    /// A `journalctl -o short-full` time whose zone abbreviation (`CET`, `EST`) has no fixed offset; only
+    /// `UTC`, `GMT` and numeric zones are read.
+    case unknownTimeZone = "unknown_time_zone"
+    /// A part of a long Exim line that syslog carried in pieces (`[1/3]`, `[2/3]`, …) whose line could not be
+    /// joined: a part missing or out of order, the joined line over its bound, or the input ended before the
+    /// last part. Counted once per part given up.
+    case splitLineIncomplete = "split_line_incomplete"
 }
 
 /// A reusable batch of events. Parsers append; the consumer drains and calls `removeAll(keepingCapacity:)`.
@@ -50,8 +57,14 @@ public struct ParseCounters: Hashable, Sendable {
     public var lines: Int = 0
     /// Events emitted.
     public var events: Int = 0
-    /// Lines classified as irrelevant.
+    /// Lines classified as ``LineOutcome/ignored``: irrelevant lines of the parser's own format (connects,
+    /// statistics, daemon chatter, blank lines) and, counted again in ``otherPrograms``, lines of other
+    /// programs in a shared syslog file.
     public var ignored: Int = 0
+    /// The subset of ``ignored`` that are syslog lines of programs other than the parser's MTA (a shared
+    /// `/var/log/syslog`, or a log of another MTA read with the wrong `--format`): not recognised, rather than
+    /// irrelevant.
+    public var otherPrograms: Int = 0
     /// Lines skipped, per reason (indexed like `RejectReason.allCases`).
     public var rejected: [RejectReason: Int] = [:]
     /// Messages that were still open (arrived, not all recipients attempted) when their state was dropped:
@@ -83,11 +96,22 @@ public struct ParseCounters: Hashable, Sendable {
     /// The total of all rejected lines.
     public var rejectedTotal: Int { rejected.values.reduce(0, +) }
 
+    /// Lines that produced or contributed to an event (arrivals, headers, deliveries, `removed`): every line
+    /// neither ignored nor rejected.
+    public var understood: Int { max(0, lines - ignored - rejectedTotal) }
+    /// Lines of the parser's own format that carry nothing for send events (``ignored`` less
+    /// ``otherPrograms``).
+    public var irrelevant: Int { max(0, ignored - otherPrograms) }
+    /// Lines that were not recognised: other programs' lines (``otherPrograms``) and every skipped line
+    /// (``rejected``).
+    public var notRecognised: Int { otherPrograms + rejectedTotal }
+
     /// Adds `other` into `self`.
     public mutating func merge(_ other: ParseCounters) {
         lines += other.lines
         events += other.events
         ignored += other.ignored
+        otherPrograms += other.otherPrograms
         for (k, v) in other.rejected { rejected[k, default: 0] += v }
         incompleteMessages += other.incompleteMessages
         evictedMessages += other.evictedMessages

@@ -16,6 +16,7 @@ public import SendWatchPipeline
 /// | `sendwatch_input_lines_total` | counter | |
 /// | `sendwatch_parse_events_total` | counter | |
 /// | `sendwatch_parse_skipped_lines_total` | counter | `reason` |
+/// | `sendwatch_parse_lines_total` | counter | `class` |
 /// | `sendwatch_alerts_total` | counter | `kind` |
 /// | `sendwatch_detect_evictions_total` | counter | |
 /// | `sendwatch_detect_late_events_total` | counter | |
@@ -70,6 +71,10 @@ public enum MetricsExposition {
         counter(
             "sendwatch_parse_skipped_lines_total", "Lines skipped, by reason.",
             s.skipped.map { ([("reason", $0.reason)], Int64(clamping: $0.count)) })
+        counter(
+            "sendwatch_parse_lines_total",
+            "Lines parsed, by class: understood (made or joined an event), irrelevant, not_recognised.",
+            s.linesByClass.map { ([("class", $0.class)], Int64(clamping: $0.count)) })
         counter(
             "sendwatch_alerts_total", "Alert records written, by rule.",
             s.alertsByKind.map { ([("kind", $0.kind)], Int64(clamping: $0.count)) })

@@ -22,6 +22,9 @@ public struct RunSummary: Sendable {
     public var bytes: Int64 = 0
     /// Each input opened, with the format it was read as (`nil`: no line of a known format).
     public var inputFormats: [(name: String, format: LogFormat?)] = []
+    /// Inputs whose first lines were recognised as a known other MTA's log (``ForeignFormat``), with `--format
+    /// auto` (with a format given, the lines are not looked at for this).
+    public var foreignFormats: [(name: String, format: ForeignFormat)] = []
 
     public init() {}
 
@@ -32,19 +35,52 @@ public struct RunSummary: Sendable {
         return RejectReason.allCases.compactMap { r in all[r].map { (r, $0) } }
     }
 
-    /// The one-paragraph summary printed on stderr.
+    /// The lines that were not recognised: other programs' lines, skipped lines and overlong ones.
+    public var linesNotRecognised: Int { parse.otherPrograms + skipped.reduce(0) { $0 + $1.1 } }
+
+    /// The one-paragraph summary printed on stderr (the commands print ``warning`` after it).
+    ///
+    /// Lines are split three ways: *understood* (they made or contributed to an event), *irrelevant* (lines of
+    /// the format read that carry nothing for send events: connects, statistics, daemon chatter, blank lines)
+    /// and *not recognised* (other programs' lines, and skipped lines by reason).
     public var text: String {
         let skippedTotal = skipped.reduce(0) { $0 + $1.1 }
         var s = "sendwatch: \(inputs) input\(inputs == 1 ? "" : "s"), \(lines + linesTooLong) lines, \(events) events, "
-        s += "\(parse.ignored) lines ignored, \(skippedTotal) skipped"
+        s +=
+            "\(parse.understood) lines understood, \(parse.irrelevant) irrelevant, \(linesNotRecognised) not recognised"
+        s += " (\(parse.otherPrograms) of other programs, \(skippedTotal) skipped"
         if skippedTotal > 0 {
-            s += " (" + skipped.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + ")"
+            s += ": " + skipped.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")
         }
+        s += ")"
         s += ", \(parse.incompleteMessages) incomplete messages"
         if parse.evictedMessages > 0 { s += " (\(parse.evictedMessages) evicted at messages.max_open)" }
         s += ", \(parse.nonDeliveryNotices) non-delivery notices"
         if partialLinesDropped > 0 { s += ", \(partialLinesDropped) partial lines dropped at damage" }
         if !failures.isEmpty { s += ", \(failures.count) input\(failures.count == 1 ? "" : "s") failed" }
+        return s
+    }
+
+    /// A warning when lines were read but no event came of them, naming the other MTA the input looks like
+    /// when it was recognised as one; `nil` otherwise.
+    public var warning: String? {
+        let total = lines + linesTooLong
+        guard total > 0, events == 0 else { return nil }
+        var s = "sendwatch: warning: \(total) line\(total == 1 ? "" : "s") read and no send event found"
+        if let (name, foreign) = foreignFormats.first {
+            s +=
+                ": \(TerminalText.escaped(name)) looks like a \(foreign.displayName) log, which SendWatch does not read"
+            s += " (it reads Postfix, Exim and JSON lines)"
+        } else if parse.understood == 0 && parse.irrelevant == 0 {
+            s += ": no line was recognised as Postfix, Exim or JSON lines"
+            if parse.otherPrograms > 0 { s += " (\(parse.otherPrograms) are other programs' syslog lines)" }
+            s += "; check --format and the input"
+        } else if parse.understood == 0 {
+            s +=
+                ": the lines recognised carry no sends (connects, statistics); is this the log of the submission server?"
+        } else {
+            s += ": messages were seen but none was delivered in this input"
+        }
         return s
     }
 }
@@ -163,6 +199,7 @@ public struct EventsRun {
                 detection = detecting.detection
                 lines += detecting.lines
                 format = detecting.decided ?? (ended ? detection.settle() : nil)
+                if let foreign = detection.detector.foreignGuess { summary.foreignFormats.append((name, foreign)) }
             }
             if let format {
                 var visit = InputVisit<Sink>(

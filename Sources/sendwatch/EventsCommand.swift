@@ -53,10 +53,12 @@ struct EventsCommand: ParsableCommand {
             if let failure {
                 printError("sendwatch: \(failure)")
                 printError(summary.text)
+                if let warning = summary.warning { printError(warning) }
                 throw ExitCode(2)
             }
         }
         printError(summary.text)
+        if let warning = summary.warning { printError(warning) }
         if !summary.failures.isEmpty { throw ExitCode(1) }
     }
 }

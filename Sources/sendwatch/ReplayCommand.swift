@@ -79,6 +79,7 @@ struct ReplayCommand: ParsableCommand {
         text += ", \(sink.engine.miner.templateCount) templates, \(c.evictions) table evictions"
         text +=
             ", detection tables ≈ \(sink.engine.approximateBytes >> 20) MiB of \(configuration.detection.memoryBudgetBytes >> 20) MiB"
+        if let warning = summary.warning { text += "\n" + warning }
         if let failure = sink.outputFailure {
             printError("sendwatch: \(failure)")
             printError(text)

@@ -85,6 +85,7 @@ struct ReportCommand: ParsableCommand {
                 paths: input.readingOrder(), sink: &sink, prefetch: input.prefetch, diagnose: printError)
             builder = sink.builder
             printError(summary.text)
+            if let warning = summary.warning { printError(warning) }
             eventsFailed = !summary.failures.isEmpty
         }
 

@@ -54,7 +54,8 @@ private let arrival =
             ("\(t) \(id) X-Account-Id: acct-1002", .used),
             ("\(t) \(id) X-Unrelated: value", .ignored),
             ("\(t)", .ignored),
-            ("", .rejected(.badTimestamp)),
+            // A blank line is irrelevant, not a broken timestamp (issue 14).
+            ("", .ignored),
             ("******** SERVER ********", .rejected(.badTimestamp)),
             ("2026-13-29 05:35:47 \(id) Completed", .rejected(.badTimestamp)),
             ("2026-11-29 05:35 \(id) Completed", .rejected(.badTimestamp)),

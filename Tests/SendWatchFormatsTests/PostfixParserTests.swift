@@ -90,7 +90,8 @@ struct PostfixParserTests {
             ("\(h) postfix/qmgr[2]: \(qid): from=<a@b>, size=1, nrcpt=1 (queue active)", .used),
             // Rejections.
             ("garbage", .rejected(.badTimestamp)),
-            ("", .rejected(.badTimestamp)),
+            // A blank line is irrelevant, not a broken timestamp (issue 14).
+            ("", .ignored),
             ("Nox 29 05:29:42 mx1 postfix/smtp[1]: x", .rejected(.badTimestamp)),
             ("2026-13-29T05:31:11.903175+00:00 vm postfix/smtp[1]: x", .rejected(.badTimestamp)),
             ("Nov 29 05:29:42", .rejected(.notSyslog)),

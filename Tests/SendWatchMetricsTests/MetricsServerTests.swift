@@ -80,6 +80,7 @@ func sampleSnapshot() -> TailMetricsSnapshot {
     s.lines = 20_000
     s.events = 1234
     s.skipped = [("bad_timestamp", 3), ("oversize_line", 1)]
+    s.linesByClass = [("understood", 19_000), ("irrelevant", 996), ("not_recognised", 4)]
     s.alertsByKind = [("template_echo", 5), ("burst", 2)]
     s.alertRecords = 7
     s.evictions = 9
@@ -142,7 +143,8 @@ struct MetricsExpositionTests {
         let text = String(decoding: MetricsExposition.render(sampleSnapshot()), as: UTF8.self)
         let expected: [(String, String)] = [
             ("sendwatch_input_lines_total", "counter"), ("sendwatch_parse_events_total", "counter"),
-            ("sendwatch_parse_skipped_lines_total", "counter"), ("sendwatch_alerts_total", "counter"),
+            ("sendwatch_parse_skipped_lines_total", "counter"), ("sendwatch_parse_lines_total", "counter"),
+            ("sendwatch_alerts_total", "counter"),
             ("sendwatch_detect_evictions_total", "counter"), ("sendwatch_detect_late_events_total", "counter"),
             ("sendwatch_detect_time_outliers_total", "counter"), ("sendwatch_detect_memory_bytes", "gauge"),
             ("sendwatch_detect_memory_budget_bytes", "gauge"), ("sendwatch_checkpoints_total", "counter"),

@@ -324,6 +324,9 @@ struct TailMetricsTests {
         #expect(m.files.map(\.path) == [log])
         #expect(m.memoryBudgetBytes == 536_870_912)
         #expect(m.pathsWithoutFile == 0)
+        #expect(m.linesByClass.contains { $0.class == "understood" && $0.count > 0 })
+        // The class label is bounded: three values.
+        #expect(Set(m.linesByClass.map(\.class)).isSubset(of: ["understood", "irrelevant", "not_recognised"]))
     }
 }
 

@@ -99,6 +99,14 @@ public enum Bytes {
         return memcmp(base + at, bytes, count) == 0
     }
 
+    /// Whether `p` holds only spaces, tabs and carriage returns (or nothing).
+    ///
+    /// - Complexity: O(length), for lines already found unusable.
+    public static func isBlank(_ p: UnsafeRawBufferPointer) -> Bool {
+        for c in p where c != 0x20 && c != 0x09 && c != 0x0D { return false }
+        return true
+    }
+
     /// Makes a `String` from `p[range]`, replacing invalid UTF-8 with U+FFFD.
     public static func string(_ p: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: p[range]), as: UTF8.self)

@@ -23,6 +23,8 @@ struct SavedCounters: Codable, Hashable, Sendable {
     var lines: Int64
     var events: Int64
     var ignored: Int64
+    /// Always written; absent (read as 0) in checkpoints written before it was counted.
+    var otherPrograms: Int64?
     var incompleteMessages: Int64
     var evictedMessages: Int64
     var nonDeliveryNotices: Int64
@@ -33,6 +35,7 @@ struct SavedCounters: Codable, Hashable, Sendable {
         lines = Int64(c.lines)
         events = Int64(c.events)
         ignored = Int64(c.ignored)
+        otherPrograms = Int64(c.otherPrograms)
         incompleteMessages = Int64(c.incompleteMessages)
         evictedMessages = Int64(c.evictedMessages)
         nonDeliveryNotices = Int64(c.nonDeliveryNotices)
@@ -42,7 +45,8 @@ struct SavedCounters: Codable, Hashable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case lines, events, ignored, incompleteMessages, evictedMessages, nonDeliveryNotices, rejectedCodes,
+        case lines, events, ignored, otherPrograms, incompleteMessages, evictedMessages, nonDeliveryNotices,
+            rejectedCodes,
             rejectedCounts
     }
 
@@ -51,13 +55,16 @@ struct SavedCounters: Codable, Hashable, Sendable {
         lines = try c.decode(Int64.self, forKey: .lines)
         events = try c.decode(Int64.self, forKey: .events)
         ignored = try c.decode(Int64.self, forKey: .ignored)
+        otherPrograms = try c.decodeIfPresent(Int64.self, forKey: .otherPrograms) ?? 0
         incompleteMessages = try c.decode(Int64.self, forKey: .incompleteMessages)
         evictedMessages = try c.decode(Int64.self, forKey: .evictedMessages)
         nonDeliveryNotices = try c.decode(Int64.self, forKey: .nonDeliveryNotices)
         rejectedCodes = try c.decode([String].self, forKey: .rejectedCodes)
         rejectedCounts = try c.decode([Int64].self, forKey: .rejectedCounts)
         let path = decoder.codingPath
-        for v in [lines, events, ignored, incompleteMessages, evictedMessages, nonDeliveryNotices] + rejectedCounts {
+        for v in [lines, events, ignored, otherPrograms ?? 0, incompleteMessages, evictedMessages, nonDeliveryNotices]
+            + rejectedCounts
+        {
             guard (0...maxRestoredCount).contains(v) else {
                 throw checkpointCorrupted("a parse counter is negative or implausibly large (\(v))", path)
             }
@@ -83,6 +90,7 @@ struct SavedCounters: Codable, Hashable, Sendable {
         c.lines = Int(lines)
         c.events = Int(events)
         c.ignored = Int(ignored)
+        c.otherPrograms = Int(otherPrograms ?? 0)
         c.incompleteMessages = Int(incompleteMessages)
         c.evictedMessages = Int(evictedMessages)
         c.nonDeliveryNotices = Int(nonDeliveryNotices)

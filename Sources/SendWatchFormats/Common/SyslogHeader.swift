@@ -14,9 +14,19 @@ public struct SyslogHeader: Sendable {
     public var messageStart: Int
 }
 
-/// Reads syslog line prefixes in the layouts mail servers' logs use: classic RFC 3164 (`Nov 29 05:13:14`, no
-/// year), RFC 3339 with fractions and offset (rsyslog's `RSYSLOG_FileFormat`), and either with an optional
-/// `<PRI>` in front.
+/// Reads syslog line prefixes in the layouts mail servers' logs are written in:
+///
+/// - classic RFC 3164 `Nov 29 05:13:14` (no year), the day padded with a space, a zero or nothing (`Nov 1`),
+///   the seconds optionally with a fraction (`journalctl -o short-precise`: `Dec 05 10:00:01.123456`);
+/// - a date and time `2026-11-29T05:31:11.903175+00:00` (RFC 3339, rsyslog's `RSYSLOG_FileFormat`,
+///   `journalctl -o short-iso`) or `2026-11-29 05:31:11` (a space instead of `T`);
+/// - `journalctl -o short-full`, `Sat 2026-12-05 10:00:01 UTC`: a weekday, then a date and time and a zone
+///   that is `UTC`, `GMT`, `Z` or numeric (`+03`, `+0530`); any other abbreviation (`CET`) has no fixed
+///   offset and the line is skipped `unknown_time_zone`;
+/// - RFC 5424, `<22>1 2026-12-05T10:00:01.123456+01:00 HOST APP PROCID MSGID SD MESSAGE`: the program is
+///   APP-NAME, the structured data (`-` or `[…]` elements) and a UTF-8 byte order mark are skipped;
+/// - any of the first three with an optional `<PRI>` in front, and with an optional `<facility.level>` tag
+///   between the time and the host (`Dec  5 10:00:01 <mail.info> host postfix/smtp[1]: …`).
 public struct SyslogHeaderReader: Sendable {
     /// The zone of timestamps that carry none.
     public var zone: LocalTimeZone {
@@ -64,10 +74,18 @@ public struct SyslogHeaderReader: Sendable {
     package mutating func read(_ p: UnsafeRawBufferPointer, into header: inout SyslogHeader) -> RejectReason? {
         var i = 0
         let n = p.count
+        var rfc5424 = false
         if n > 0 && p[0] == UInt8(ascii: "<") {
             var j = 1
             while j < n && j < 5 && Timestamps.isDigit(p[j]) { j += 1 }
-            if j < n && j > 1 && p[j] == UInt8(ascii: ">") { i = j + 1 }
+            if j < n && j > 1 && p[j] == UInt8(ascii: ">") {
+                i = j + 1
+                // RFC 5424: `<PRI>1 ` (version 1, the only one defined).
+                if i + 1 < n && p[i] == UInt8(ascii: "1") && p[i + 1] == 0x20 {
+                    rfc5424 = true
+                    i += 2
+                }
+            }
         }
         guard i < n else { return .badTimestamp }
         let time: EventTime
@@ -78,7 +96,10 @@ public struct SyslogHeaderReader: Sendable {
             word0 = base.loadUnaligned(as: UInt64.self)
             word1 = (base + 7).loadUnaligned(as: UInt64.self)
         }
-        if cachedTimestampValid && i == 0 && n >= 16 && word0 == cachedTimestamp0 && word1 == cachedTimestamp1 {
+        // The cache holds 15-byte timestamps only, so a hit must be followed by the space, not a fraction.
+        if cachedTimestampValid && i == 0 && n >= 16 && word0 == cachedTimestamp0 && word1 == cachedTimestamp1
+            && p[15] == 0x20
+        {
             time = cachedTime
             i = 15
         } else if Timestamps.isDigit(p[i]) {
@@ -87,8 +108,18 @@ public struct SyslogHeaderReader: Sendable {
             }
             time = t
             i = end
+        } else if rfc5424 {
+            // The NILVALUE `-`: a line without a time cannot be placed in event time.
+            return .badTimestamp
+        } else if let weekday = Self.weekdayEnd(p, at: i) {
+            switch Self.readShortFull(p, at: weekday) {
+            case .failure(let reason): return reason
+            case .success(let (t, end)):
+                time = t
+                i = end
+            }
         } else {
-            guard let (month, day, sod, end) = Timestamps.readClassicSyslog(p, at: i) else {
+            guard let (month, day, sod, micros, end) = Timestamps.readClassicSyslog(p, at: i) else {
                 return .badTimestamp
             }
             guard let year = years.year(forMonth: month) else { return .badTimestamp }
@@ -96,7 +127,7 @@ public struct SyslogHeaderReader: Sendable {
             // Feb 29 in a year without one: the year guess was wrong or the line is broken.
             guard date.isValid else { return .badTimestamp }
             let utc = zone.utcSeconds(fromLocal: date.daysSinceEpoch * 86_400 + Int64(sod))
-            time = EventTime(seconds: utc)
+            time = EventTime(microseconds: utc * 1_000_000 + micros)
             if i == 0 && end == 15 && n >= 16 {
                 cachedTimestamp0 = word0
                 cachedTimestamp1 = word1
@@ -107,6 +138,8 @@ public struct SyslogHeaderReader: Sendable {
         }
         guard i < n, p[i] == 0x20 else { return .notSyslog }
         i += 1
+        if rfc5424 { return readRFC5424Fields(p, from: i, time: time, into: &header) }
+        i = Self.skipFacilityTag(p, at: i)
         let hostStart = i
         i = Bytes.scan(to: 0x20, 0x20, 0x20, in: p, from: i, to: n)
         guard i < n, i > hostStart else { return .notSyslog }
@@ -129,5 +162,109 @@ public struct SyslogHeaderReader: Sendable {
         header.program = program
         header.messageStart = i
         return nil
+    }
+
+    /// The fields of an RFC 5424 line after its timestamp: `HOST APP-NAME PROCID MSGID STRUCTURED-DATA [MSG]`.
+    private func readRFC5424Fields(
+        _ p: UnsafeRawBufferPointer, from start: Int, time: EventTime, into header: inout SyslogHeader
+    ) -> RejectReason? {
+        let n = p.count
+        var fields: (Range<Int>, Range<Int>) = (0..<0, 0..<0)
+        var i = start
+        // HOST, APP-NAME, PROCID, MSGID: each a non-empty token ended by one space.
+        for k in 0..<4 {
+            let s = i
+            i = Bytes.scan(to: 0x20, 0x20, 0x20, in: p, from: i, to: n)
+            guard i < n, i > s else { return .notSyslog }
+            if k == 0 { fields.0 = s..<i }
+            if k == 1 { fields.1 = s..<i }
+            i += 1
+        }
+        // The NILVALUE as APP-NAME: no program to attribute the line to.
+        guard !Bytes.equals("-", in: p, fields.1), i < n else { return .notSyslog }
+        if p[i] == UInt8(ascii: "-") {
+            i += 1
+        } else {
+            // SD-ELEMENTs `[id k="v" …]…`; inside a value `\]` does not close the element.
+            while i < n && p[i] == UInt8(ascii: "[") {
+                i += 1
+                while i < n && p[i] != UInt8(ascii: "]") { i += p[i] == UInt8(ascii: "\\") ? 2 : 1 }
+                guard i < n else { return .notSyslog }
+                i += 1
+            }
+            guard i > start, p[i - 1] == UInt8(ascii: "]") else { return .notSyslog }
+        }
+        if i < n {
+            guard p[i] == 0x20 else { return .notSyslog }
+            i += 1
+        }
+        if i + 3 <= n && p[i] == 0xEF && p[i + 1] == 0xBB && p[i + 2] == 0xBF { i += 3 }
+        header.time = time
+        header.host = fields.0
+        header.program = fields.1
+        header.messageStart = min(i, n)
+        return nil
+    }
+
+    /// The index after an optional `<facility.level> ` tag at `i` (letters, digits, `.` and `_`, at most 32
+    /// bytes between the brackets), or `i` when there is none.
+    package static func skipFacilityTag(_ p: UnsafeRawBufferPointer, at i: Int) -> Int {
+        guard i < p.count && p[i] == UInt8(ascii: "<") else { return i }
+        var j = i + 1
+        let limit = min(p.count, i + 34)
+        while j < limit {
+            let c = p[j]
+            if c == UInt8(ascii: ">") { break }
+            let letter = (c | 0x20) &- 0x61 < 26
+            guard letter || Timestamps.isDigit(c) || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") else {
+                return i
+            }
+            j += 1
+        }
+        guard j < limit, j > i + 1, j + 1 < p.count, p[j + 1] == 0x20 else { return i }
+        return j + 2
+    }
+
+    /// The index after `Www ` (an English weekday abbreviation and a space) followed by a digit at `i`, or
+    /// `nil`.
+    private static func weekdayEnd(_ p: UnsafeRawBufferPointer, at i: Int) -> Int? {
+        guard i + 5 <= p.count, p[i + 3] == 0x20, Timestamps.isDigit(p[i + 4]) else { return nil }
+        let key = (UInt32(p[i] | 0x20) << 16) | (UInt32(p[i + 1] | 0x20) << 8) | UInt32(p[i + 2] | 0x20)
+        switch key {
+        case 0x6D_6F_6E, 0x74_75_65, 0x77_65_64, 0x74_68_75, 0x66_72_69, 0x73_61_74, 0x73_75_6E:
+            // mon tue wed thu fri sat sun
+            return i + 4
+        default:
+            return nil
+        }
+    }
+
+    /// Reads `YYYY-MM-DD HH:MM:SS[.fraction] ZONE` (`journalctl -o short-full`) at `start`, where ZONE is
+    /// `UTC`, `GMT`, `Z`, or numeric (`+03`, `+0530`, `+05:30`).
+    private static func readShortFull(
+        _ p: UnsafeRawBufferPointer, at start: Int
+    ) -> Result<(EventTime, Int), RejectReason> {
+        var utc = LocalTimeZone.utc
+        guard let (t, end) = Timestamps.readDateTime(p, at: start, zone: &utc) else { return .failure(.badTimestamp) }
+        // `readDateTime` reads a 4-digit numeric zone itself; then `end` is past it.
+        guard let (_, timeEnd) = Timestamps.readFraction(p, at: start + 19), end == timeEnd else {
+            return .success((t, end))
+        }
+        guard end + 1 < p.count, p[end] == 0x20 else { return .failure(.badTimestamp) }
+        let z = end + 1
+        let zoneEnd = Bytes.scan(to: 0x20, 0x20, 0x20, in: p, from: z, to: p.count)
+        let token = z..<zoneEnd
+        if Bytes.equals("UTC", in: p, token) || Bytes.equals("GMT", in: p, token) || Bytes.equals("Z", in: p, token) {
+            return .success((t, zoneEnd))
+        }
+        // `+HH` / `-HH`: glibc's name for a zone without an abbreviation.
+        if token.count == 3, p[z] == UInt8(ascii: "+") || p[z] == UInt8(ascii: "-"),
+            let h = Timestamps.twoDigits(p, z + 1), h <= 23
+        {
+            let offset = Int64(h) * 3600 * 1_000_000
+            let corrected = p[z] == UInt8(ascii: "+") ? t.microseconds - offset : t.microseconds + offset
+            return .success((EventTime(microseconds: corrected), zoneEnd))
+        }
+        return .failure(.unknownTimeZone)
     }
 }

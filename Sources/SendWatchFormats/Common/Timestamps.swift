@@ -7,30 +7,64 @@ public enum Timestamps {
     /// timestamp cannot move event time by centuries.
     public static let plausibleYears = 1990...2200
 
-    /// Reads a classic syslog timestamp `Mmm dd HH:MM:SS` (day padded with a space or a zero) at `start`.
+    /// Reads a classic syslog timestamp `Mmm dd HH:MM:SS` at `start`: the day padded with a space or a zero
+    /// (`Dec  5`, `Dec 05`) or not padded at all (`Dec 5`, as some syslog daemons write it), and the seconds
+    /// optionally followed by a fraction (`10:00:01.123456`, `journalctl -o short-precise`; digits beyond the
+    /// sixth are read and dropped).
     ///
-    /// - Returns: month (1–12), day, second of day, and the index after the seconds; `nil` if malformed.
+    /// - Returns: month (1–12), day, second of day, the fraction in microseconds, and the index after the
+    ///   last byte read; `nil` if malformed.
     @inlinable
     public static func readClassicSyslog(
         _ p: UnsafeRawBufferPointer, at start: Int
-    ) -> (month: Int, day: Int, secondOfDay: Int, end: Int)? {
-        guard start + 15 <= p.count else { return nil }
+    ) -> (month: Int, day: Int, secondOfDay: Int, microseconds: Int64, end: Int)? {
+        guard start + 14 <= p.count else { return nil }
         let m = month(p[start], p[start + 1], p[start + 2])
         guard m > 0, p[start + 3] == 0x20 else { return nil }
         let d1 = p[start + 4]
         let d2 = p[start + 5]
-        guard isDigit(d2) else { return nil }
         let day: Int
-        if d1 == 0x20 {
+        var clock = start + 7
+        if isDigit(d1) && d2 == 0x20 {
+            // `Dec 5 10:00:01`: one digit, one space.
+            day = Int(d1 &- 0x30)
+            clock = start + 6
+        } else if d1 == 0x20 && isDigit(d2) {
             day = Int(d2 &- 0x30)
-        } else if isDigit(d1) {
+        } else if isDigit(d1) && isDigit(d2) {
             day = Int(d1 &- 0x30) * 10 + Int(d2 &- 0x30)
         } else {
             return nil
         }
-        guard day >= 1, day <= 31, p[start + 6] == 0x20 else { return nil }
-        guard let sod = readClock(p, at: start + 7) else { return nil }
-        return (m, day, sod, start + 15)
+        guard day >= 1, day <= 31, p[clock - 1] == 0x20 else { return nil }
+        guard let sod = readClock(p, at: clock) else { return nil }
+        guard let (micros, end) = readFraction(p, at: clock + 8) else { return nil }
+        return (m, day, sod, micros, end)
+    }
+
+    /// Reads an optional fraction of a second (`.123456` or `,123456`) at `start`: its value in microseconds
+    /// (digits beyond the sixth are read and dropped) and the index after it; `(0, start)` when there is none.
+    /// `nil` for a separator without digits.
+    @inlinable
+    public static func readFraction(_ p: UnsafeRawBufferPointer, at start: Int) -> (Int64, Int)? {
+        var i = start
+        guard i < p.count && (p[i] == 0x2E || p[i] == 0x2C) else { return (0, start) }
+        i += 1
+        var micros: Int64 = 0
+        var digits = 0
+        while i < p.count && isDigit(p[i]) {
+            if digits < 6 {
+                micros = micros * 10 + Int64(p[i] &- 0x30)
+                digits += 1
+            }
+            i += 1
+        }
+        guard digits > 0 else { return nil }
+        while digits < 6 {
+            micros *= 10
+            digits += 1
+        }
+        return (micros, i)
     }
 
     /// Reads `HH:MM:SS` at `start` and returns the second of day.
@@ -64,24 +98,7 @@ public enum Timestamps {
         let year = y1 * 100 + y2
         let date = CivilDate(year: year, month: mo, day: d)
         guard plausibleYears.contains(year), date.isValid else { return nil }
-        var i = start + 19
-        var micros: Int64 = 0
-        if i < p.count && (p[i] == 0x2E || p[i] == 0x2C) {
-            i += 1
-            var digits = 0
-            while i < p.count && isDigit(p[i]) {
-                if digits < 6 {
-                    micros = micros * 10 + Int64(p[i] &- 0x30)
-                    digits += 1
-                }
-                i += 1
-            }
-            guard digits > 0 else { return nil }
-            while digits < 6 {
-                micros *= 10
-                digits += 1
-            }
-        }
+        guard let (micros, i) = readFraction(p, at: start + 19) else { return nil }
         let local = date.daysSinceEpoch * 86_400 + Int64(sod)
         // Zone directly after the time (RFC 3339) or after one space (Exim's log_timezone).
         var j = i

@@ -11,7 +11,9 @@ extension EximParser {
     ///   in least-recently-touched order, so eviction and expiry drop the same messages;
     /// - ``ParseCounters``;
     /// - the year state of year-less syslog timestamps (Exim logging to syslog): the input's ``YearHint`` and
-    ///   the year and month last resolved.
+    ///   the year and month last resolved;
+    /// - the parts of long lines syslog carried in pieces that are not joined yet (absent in checkpoints
+    ///   written before they were joined: read as none).
     ///
     /// Not saved, because it only saves work and is rebuilt empty: the subject-decoding scratch buffer, the
     /// last syslog host and timestamp, the zone's offset cache, and the table's hash index and free slots.
@@ -25,6 +27,7 @@ extension EximParser {
         var counters: SavedCounters
         var years: SavedYears
         var messages: SavedEximMessages
+        var splitLines: SavedSplitLines?
 
         /// The number of open messages saved.
         public var openMessages: Int { messages.count }
@@ -44,7 +47,8 @@ extension EximParser {
     ///   of the checkpoint. Meant for a checkpoint every few seconds, not per line.
     public func checkpoint() -> Checkpoint {
         Checkpoint(
-            counters: SavedCounters(counters), years: syslog.years.saved, messages: SavedEximMessages(table))
+            counters: SavedCounters(counters), years: syslog.years.saved, messages: SavedEximMessages(table),
+            splitLines: splitLines.pending.isEmpty ? nil : SavedSplitLines(splitLines))
     }
 
     /// Rebuilds a parser for `configuration` with the saved state, ready for the line after the one the
@@ -64,6 +68,7 @@ extension EximParser {
         self.init(configuration: configuration)
         counters = checkpoint.counters.counters
         syslog.years = YearResolver(restoring: checkpoint.years)
+        if let saved = checkpoint.splitLines { splitLines = saved.lines }
         try checkpoint.messages.forEachMessage { state in
             guard table.find(state.key, hash: state.hash) == nil else {
                 throw checkpointCorrupted("message id \(state.queueID) is saved twice")
@@ -75,5 +80,66 @@ extension EximParser {
             // Inserting oldest first rebuilds the saved touch order.
             _ = table.insert(state)
         }
+    }
+}
+
+/// The unjoined parts of split Exim lines (``EximSplitLines``) as saved in a checkpoint: per line, in waiting
+/// order, its key, three numbers (next part, part count, whether it ends at a newline) and its bytes, all
+/// lines' bytes in one array.
+struct SavedSplitLines: Codable, Hashable, Sendable {
+    var keys: [UInt64]
+    var numbers: [Int64]
+    var lengths: [Int64]
+    var bytes: [UInt8]
+
+    init(_ lines: EximSplitLines) {
+        keys = lines.pending.map(\.key)
+        numbers = lines.pending.flatMap { [Int64($0.nextPart), Int64($0.total), $0.endsAtNewline ? 1 : 0] }
+        lengths = lines.pending.map { Int64($0.line.count) }
+        bytes = lines.pending.flatMap(\.line)
+    }
+
+    private enum CodingKeys: String, CodingKey { case keys, numbers, lengths, bytes }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        keys = try c.decode([UInt64].self, forKey: .keys)
+        numbers = try c.decode([Int64].self, forKey: .numbers)
+        lengths = try c.decode([Int64].self, forKey: .lengths)
+        bytes = try c.decode([UInt8].self, forKey: .bytes)
+        let path = decoder.codingPath
+        guard keys.count <= EximSplitLines.maxPending, Set(keys).count == keys.count else {
+            throw checkpointCorrupted("more than \(EximSplitLines.maxPending) split lines, or one saved twice", path)
+        }
+        try SavedChecks.length(numbers, keys.count * 3, "numbers", path)
+        try SavedChecks.length(lengths, keys.count, "lengths", path)
+        for k in keys.indices {
+            let next = numbers[3 * k]
+            let total = numbers[3 * k + 1]
+            guard (2...Int64(EximSplitLines.maxParts)).contains(total), (2...total).contains(next),
+                (0...1).contains(numbers[3 * k + 2])
+            else { throw checkpointCorrupted("split line part numbers out of range", path) }
+            guard (1...Int64(EximSplitLines.maxLineBytes)).contains(lengths[k]) else {
+                throw checkpointCorrupted("split line length \(lengths[k]) out of range", path)
+            }
+        }
+        guard lengths.reduce(0, +) == Int64(bytes.count) else {
+            throw checkpointCorrupted("split line lengths do not add up to the saved bytes", path)
+        }
+    }
+
+    /// The lines (checked when decoded).
+    var lines: EximSplitLines {
+        var result = EximSplitLines()
+        var offset = 0
+        for k in keys.indices {
+            let end = offset + Int(lengths[k])
+            result.pending.append(
+                EximSplitLines.Pending(
+                    key: keys[k], line: Array(bytes[offset..<end]), nextPart: Int(numbers[3 * k]),
+                    total: Int(numbers[3 * k + 1]), endsAtNewline: numbers[3 * k + 2] == 1))
+            offset = end
+        }
+        return result
     }
 }

@@ -8,9 +8,14 @@ public import SendWatchCore
 /// - the same body behind a syslog header, `Jun 29 16:04:19 server exim[1234]: ...` or
 ///   `2026-11-29T05:31:11.903175+00:00 vm exim4[12]: ...`, for Exim logging to syslog (any program name that
 ///   starts with `exim`). If Exim's own timestamp follows the header (`syslog_timestamp`), it is skipped and the
-///   header time is used. Lines of other programs in a shared syslog file are `.ignored`. The event `host` is
-///   the syslog host; mainlog lines have none. Lines are joined by (syslog host, message id), so a central log
-///   of several Exim hosts whose ids collide keeps their messages apart (see ``EximMessageKey``).
+///   header time is used. Lines of other programs in a shared syslog file are `.ignored`. Every header layout
+///   ``SyslogHeaderReader`` reads is accepted (RFC 5424, `journalctl` shapes, a `<mail.info>` tag), and other
+///   programs' lines are counted in ``ParseCounters/otherPrograms``. The event `host` is the syslog host; mainlog
+///   lines have none. Long lines that syslog carried in numbered parts (`[1/3] …`) are joined first
+///   (``EximSplitLines``: the parts before the last are `.used`, the last gets the joined line's outcome). Lines
+///   are joined by (syslog host, message id), so a central log of several Exim hosts whose ids collide keeps their
+///   messages apart (see ``EximMessageKey``).
+/// - either of the above inside a journal or Docker JSON record (``JSONEnvelope``).
 ///
 /// How lines become events:
 /// - `MSGID <Header>: value` (an ACL `logwrite` of the configured account or template header, matched
@@ -44,7 +49,8 @@ public import SendWatchCore
 ///   remembered so later lines of that message are deduplicated. `F=<>` means a notice (no event). Without
 ///   `F=` the line is rejected with ``RejectReason/unknownQueueID``.
 /// - Lines without a message id (daemon start, queue runs, `rejected RCPT`, `authenticator failed`,
-///   `SMTP connection from`, TLS errors) are `.ignored`; so are lines with an id but no meaning for events.
+///   `SMTP connection from`, TLS errors) are `.ignored`; so are lines with an id but no meaning for events,
+///   and blank lines.
 ///   A line that does not start with a timestamp or a syslog header is rejected (`bad_timestamp`,
 ///   `timestamp_out_of_range`, `not_syslog`); a NUL byte gives `nul_byte`; a delivery line without an address
 ///   gives `malformed`.
@@ -77,6 +83,14 @@ public struct EximParser: EventParser, Sendable {
     private var scratch: [UInt8] = []
     /// The last syslog host turned into a `String`, reused while the host does not change.
     private var cachedHost: String?
+    /// Journal and Docker JSON records: the line inside is parsed (``JSONEnvelope``).
+    private var envelope = JSONEnvelope()
+    /// The unwrapped line of the current JSON record; keeps its capacity.
+    private var envelopeLine: [UInt8] = []
+    // Internal (not private) for the checkpoint extension: long lines syslog carried in parts.
+    var splitLines = EximSplitLines()
+    /// Whether a joined line is being read (its text is not searched for a split tag again).
+    private var readingJoinedLine = false
 
     /// Creates a parser.
     ///
@@ -102,7 +116,8 @@ public struct EximParser: EventParser, Sendable {
     public mutating func parse(line: UnsafeRawBufferPointer, into events: inout EventBatch) -> LineOutcome {
         counters.lines += 1
         let before = events.count
-        let outcome = classify(line, into: &events)
+        let outcome =
+            JSONEnvelope.mayWrap(line) ? classifyEnveloped(line, into: &events) : classify(line, into: &events)
         counters.events += events.count - before
         counters.record(outcome)
         return outcome
@@ -117,6 +132,53 @@ public struct EximParser: EventParser, Sendable {
         }
         table.removeAll()
         counters.incompleteMessages += incomplete
+        giveUpSplitParts(splitLines.removeAll())
+    }
+
+    /// A journal or Docker JSON record: the Exim line inside it; any other line as it is.
+    private mutating func classifyEnveloped(
+        _ p: UnsafeRawBufferPointer, into events: inout EventBatch
+    ) -> LineOutcome {
+        // Swapped out so that the line can be read while `self` changes; swapped back (capacity kept) after.
+        var inner: [UInt8] = []
+        swap(&inner, &envelopeLine)
+        defer { swap(&inner, &envelopeLine) }
+        switch envelope.unwrap(p, into: &inner) {
+        case .notEnvelope: return classify(p, into: &events)
+        case .rejected(let reason): return .rejected(reason)
+        case .unwrapped: return inner.withUnsafeBytes { classify($0, into: &events) }
+        }
+    }
+
+    /// One part of a long line syslog carried in parts (``EximSplitLines``): `.used` while the line is not
+    /// complete, the joined line's outcome for the last part.
+    private mutating func joinSplitPart(
+        _ p: UnsafeRawBufferPointer, host: Range<Int>, headerEnd: Int,
+        tag: (part: Int, total: Int, newline: Bool, text: Int), into events: inout EventBatch
+    ) -> LineOutcome {
+        var joined: [UInt8] = []
+        switch splitLines.accept(
+            p, key: Bytes.hash(p, host.lowerBound..<headerEnd), header: 0..<headerEnd, tag: tag,
+            into: &joined)
+        {
+        case .kept(let givenUp):
+            giveUpSplitParts(givenUp)
+            return .used
+        case .refused(let givenUp):
+            giveUpSplitParts(givenUp - 1)
+            return .rejected(.splitLineIncomplete)
+        case .joined(let givenUp):
+            giveUpSplitParts(givenUp)
+            readingJoinedLine = true
+            defer { readingJoinedLine = false }
+            return joined.withUnsafeBytes { classify($0, into: &events) }
+        }
+    }
+
+    /// Counts parts of split lines given up. They were counted as used when they came; counting them as
+    /// rejected now moves them out of ``ParseCounters/understood``.
+    private mutating func giveUpSplitParts(_ parts: Int) {
+        if parts > 0 { counters.rejected[.splitLineIncomplete, default: 0] += parts }
     }
 
     // MARK: - Line layout
@@ -129,7 +191,8 @@ public struct EximParser: EventParser, Sendable {
 
     private mutating func classify(_ p: UnsafeRawBufferPointer, into events: inout EventBatch) -> LineOutcome {
         let n = p.count
-        guard n > 0 else { return .rejected(.badTimestamp) }
+        // A blank line carries nothing, and is no broken timestamp.
+        guard n > 0, p[0] > 0x20 || !Bytes.isBlank(p) else { return .ignored }
         if Bytes.find(0, in: p, from: 0) != nil { return .rejected(.nulByte) }
 
         var ctx: LineContext
@@ -158,6 +221,9 @@ public struct EximParser: EventParser, Sendable {
             }
         }
 
+        if !readingJoinedLine, let host = ctx.host, let tag = EximSplitLines.readTag(p, at: i) {
+            return joinSplitPart(p, host: host, headerEnd: i, tag: tag, into: &events)
+        }
         expire(nowSeconds: ctx.time.seconds)
 
         // `+pid`: `[1234] ` between the time and the rest.
@@ -206,7 +272,10 @@ public struct EximParser: EventParser, Sendable {
         case .failure(let reason): return .failure(reason)
         case .success(let h): header = h
         }
-        guard Bytes.hasPrefix("exim", in: p, at: header.program.lowerBound) else { return .success(nil) }
+        guard Bytes.hasPrefix("exim", in: p, at: header.program.lowerBound) else {
+            counters.otherPrograms += 1
+            return .success(nil)
+        }
         var i = header.messageStart
         // Exim's own timestamp inside the message (`syslog_timestamp = true`): skip it.
         if i < p.count, Timestamps.isDigit(p[i]), let (_, end) = Timestamps.readDateTime(p, at: i, zone: &zone),
@@ -217,22 +286,28 @@ public struct EximParser: EventParser, Sendable {
         return .success((LineContext(time: header.time, host: header.host), i))
     }
 
-    /// Whether the bytes after a leading date-time are `HOST exim...[pid]: ` (a syslog line with an RFC 3339
-    /// or space-separated time) rather than a mainlog body.
-    private static func looksLikeSyslogProgram(_ p: UnsafeRawBufferPointer, hostStart: Int) -> Bool {
+    /// Whether the bytes after a leading date-time are a syslog header rather than a main-log body: `HOST
+    /// exim…[pid]: ` or `HOST exim…: ` (an optional `<facility.level>` tag first), or another program's
+    /// `HOST PROGRAM[PID]: ` (that program's line in a shared syslog file; the pid is required, so that a
+    /// main-log line such as `Start queue run: pid=1` is not taken for one).
+    private static func looksLikeSyslogProgram(_ p: UnsafeRawBufferPointer, hostStart tagStart: Int) -> Bool {
         let n = p.count
+        let hostStart = SyslogHeaderReader.skipFacilityTag(p, at: tagStart)
         guard hostStart < n, p[hostStart] != UInt8(ascii: "["),
-            let hostEnd = Bytes.find(0x20, in: p, from: hostStart), hostEnd > hostStart,
-            Bytes.hasPrefix("exim", in: p, at: hostEnd + 1), !EximMessageID.isMessageID(p, hostStart..<hostEnd)
+            let hostEnd = Bytes.find(0x20, in: p, from: hostStart), hostEnd > hostStart, hostEnd + 1 < n,
+            p[hostEnd + 1] != 0x20, !EximMessageID.isMessageID(p, hostStart..<hostEnd)
         else { return false }
-        var k = hostEnd + 5
+        let isExim = Bytes.hasPrefix("exim", in: p, at: hostEnd + 1)
+        var k = hostEnd + 1
         while k < n {
             switch p[k] {
             case UInt8(ascii: ":"):
-                return true
+                return isExim
             case UInt8(ascii: "["):
-                guard let close = Bytes.find(UInt8(ascii: "]"), in: p, from: k) else { return false }
-                return close + 1 < n && p[close + 1] == UInt8(ascii: ":")
+                guard k > hostEnd + 1, let close = Bytes.find(UInt8(ascii: "]"), in: p, from: k),
+                    close + 1 < n && p[close + 1] == UInt8(ascii: ":")
+                else { return false }
+                return isExim || (close > k + 1 && (k + 1..<close).allSatisfy { Timestamps.isDigit(p[$0]) })
             case 0x20:
                 return false
             default:

@@ -66,7 +66,9 @@ public import SendWatchCore
 ///   plus a fixed ``ByteStringCache`` of 16,384 entries (24 bytes each plus the cached strings) that lets
 ///   repeated senders, SASL users and header values share one `String`.
 ///
-/// Lines of other programs are ignored (the program's first path component must contain `postfix`, e.g.
+/// Lines are read in every header layout ``SyslogHeaderReader`` reads, and inside journal and Docker JSON
+/// records (``JSONEnvelope``). Blank lines are ignored. Lines of other programs are ignored and counted in
+/// ``ParseCounters/otherPrograms`` (the program's first path component must contain `postfix`, e.g.
 /// `postfix/submission/smtpd` or `postfix-out/smtp`; the daemon is the last component), as are Postfix lines
 /// without a queue id (`connect from`, `NOQUEUE: reject:`, SASL failures, `statistics:`, anvil, scache,
 /// master) and queue-id lines of other kinds.
@@ -110,6 +112,10 @@ public struct PostfixParser: EventParser, Sendable {
     private var recentScopes: [(host: UInt64, scope: UInt64)] = []
     /// The most scopes ``recentScopes`` remembers.
     static let maxRecentScopes = 16
+    /// Journal and Docker JSON records: the line inside is parsed (``JSONEnvelope``).
+    private var envelope = JSONEnvelope()
+    /// The unwrapped line of the current JSON record; keeps its capacity.
+    private var envelopeLine: [UInt8] = []
 
     public init(configuration: FormatConfiguration = .init()) {
         self.configuration = configuration
@@ -135,9 +141,25 @@ public struct PostfixParser: EventParser, Sendable {
     ///   expiry, eviction). Allocates only for values stored into the message state and for emitted events.
     public mutating func parse(line: UnsafeRawBufferPointer, into events: inout EventBatch) -> LineOutcome {
         counters.lines += 1
-        let outcome = classify(line, into: &events)
+        let outcome =
+            JSONEnvelope.mayWrap(line) ? classifyEnveloped(line, into: &events) : classify(line, into: &events)
         counters.record(outcome)
         return outcome
+    }
+
+    /// A journal or Docker JSON record: the Postfix line inside it; any other line as it is.
+    private mutating func classifyEnveloped(
+        _ p: UnsafeRawBufferPointer, into events: inout EventBatch
+    ) -> LineOutcome {
+        // Swapped out so that the line can be read while `self` changes; swapped back (capacity kept) after.
+        var inner: [UInt8] = []
+        swap(&inner, &envelopeLine)
+        defer { swap(&inner, &envelopeLine) }
+        switch envelope.unwrap(p, into: &inner) {
+        case .notEnvelope: return classify(p, into: &events)
+        case .rejected(let reason): return .rejected(reason)
+        case .unwrapped: return inner.withUnsafeBytes { classify($0, into: &events) }
+        }
     }
 
     /// Drops every open message, counting each as incomplete. Emits nothing: events are created at delivery
@@ -156,8 +178,14 @@ public struct PostfixParser: EventParser, Sendable {
     private mutating func classify(_ p: UnsafeRawBufferPointer, into events: inout EventBatch) -> LineOutcome {
         if Bytes.find(0, in: p, from: 0) != nil { return .rejected(.nulByte) }
         var header = SyslogHeader(time: EventTime(microseconds: 0), host: 0..<0, program: 0..<0, messageStart: 0)
-        if let reason = headerReader.read(p, into: &header) { return .rejected(reason) }
-        guard let daemon = Self.postfixDaemon(p, header.program) else { return .ignored }
+        if let reason = headerReader.read(p, into: &header) {
+            // A blank line carries nothing, and is no broken timestamp.
+            return Bytes.isBlank(p) ? .ignored : .rejected(reason)
+        }
+        guard let daemon = Self.postfixDaemon(p, header.program) else {
+            counters.otherPrograms += 1
+            return .ignored
+        }
         expireIdle(now: header.time)
         guard let (qid, rest) = PostfixLine.readQueueID(p, at: header.messageStart) else { return .ignored }
         setScope(p, host: header.host, program: header.program)

@@ -8,6 +8,8 @@ public struct TailMetricsSnapshot: Sendable {
     public var lines = 0
     public var events = 0
     public var skipped: [(reason: String, count: Int)] = []
+    /// Parsed lines by class: `understood`, `irrelevant`, `not_recognised` (other programs' and skipped lines).
+    public var linesByClass: [(class: String, count: Int)] = []
     public var alertsByKind: [(kind: String, count: Int)] = []
     public var alertRecords = 0
     public var evictions: UInt64 = 0

@@ -296,6 +296,10 @@ public final class TailRun {
             m.lines = t.lines
             m.events = c.events
             m.skipped = parse.rejected.map { ($0.key.rawValue, $0.value) }.sorted { $0.0 < $1.0 }
+            m.linesByClass = [
+                ("understood", parse.understood), ("irrelevant", parse.irrelevant),
+                ("not_recognised", parse.notRecognised),
+            ]
             m.alertsByKind = t.alertsByKind.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
             m.alertRecords = t.alertRecords
             m.evictions = c.evictions
@@ -330,7 +334,10 @@ public final class TailRun {
     /// Summary for stderr at the end.
     public var summaryText: String {
         let c = engine.counters
-        var s = "sendwatch tail: \(totals.lines) lines, \(consumer.parseCounters().events) events, "
+        let parse = consumer.parseCounters()
+        var s = "sendwatch tail: \(totals.lines) lines, \(parse.events) events, "
+        s += "\(parse.understood) lines understood, \(parse.irrelevant) irrelevant, "
+        s += "\(parse.notRecognised) not recognised (\(parse.otherPrograms) of other programs), "
         s += "\(totals.alertRecords) alert records (\(c.creates) created, \(c.updates) updated, \(c.closes) closed), "
         s += "\(delivery.linesSkipped) already written before a restart, \(totals.checkpoints) checkpoints"
         return s

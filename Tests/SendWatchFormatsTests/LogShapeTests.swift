@@ -1,0 +1,275 @@
+import Foundation
+import SendWatchCore
+import SendWatchFormats
+import Testing
+
+/// The same Postfix and Exim messages in every line shape real systems write (`Fixtures/shapes/`): each shape
+/// must be recognised by content and give the events of the classic shape.
+@Suite struct LogShapeTests {
+    static func lines(_ name: String) throws -> [[UInt8]] {
+        let url = try #require(
+            Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures/shapes"))
+        let data = try Data(contentsOf: url)
+        return data.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().map { Array($0) }
+    }
+
+    /// The format `--format auto` picks for the lines.
+    static func detect(_ lines: [[UInt8]]) -> LogFormat? {
+        var detector = FormatDetector()
+        for line in lines {
+            if let decided = line.withUnsafeBytes({ detector.observe(line: $0) }) { return decided }
+        }
+        return detector.bestGuess
+    }
+
+    static func parse<P: EventParser>(_ parser: inout P, _ lines: [[UInt8]]) -> (
+        events: [SendEvent], outcomes: [LineOutcome]
+    ) {
+        parser.beginInput(yearHint: .year(2026))
+        var events: EventBatch = []
+        var outcomes: [LineOutcome] = []
+        for line in lines { outcomes.append(line.withUnsafeBytes { parser.parse(line: $0, into: &events) }) }
+        parser.finish(into: &events)
+        return (events, outcomes)
+    }
+
+    /// Events with their times cut to whole seconds (shapes with fractions carry them; the classic one has none).
+    static func seconds(_ events: [SendEvent]) -> [SendEvent] {
+        events.map { e in
+            var e = e
+            e.time = EventTime(seconds: e.time.seconds)
+            return e
+        }
+    }
+
+    static let postfixShapes = [
+        "postfix-single-space-day.log", "postfix-iso-space.log", "postfix-rfc3339.log", "postfix-rfc5424.log",
+        "postfix-journal-short-precise.log", "postfix-journal-short-full.log", "postfix-journal-short-iso.log",
+        "postfix-journal.json", "postfix-docker.json", "postfix-facility-tag.log",
+    ]
+
+    @Test(
+        "Each Postfix line shape is detected as Postfix and gives the classic shape's events", arguments: postfixShapes)
+    func postfixShape(_ name: String) throws {
+        var classicParser = PostfixParser()
+        let classic = Self.parse(&classicParser, try Self.lines("postfix-classic.log"))
+        #expect(classic.events.count == 2)
+        let lines = try Self.lines(name)
+        #expect(Self.detect(lines) == .postfix)
+        var parser = PostfixParser()
+        let shaped = Self.parse(&parser, lines)
+        #expect(Self.seconds(shaped.events) == classic.events)
+        #expect(shaped.outcomes == classic.outcomes)
+        #expect(parser.counters.otherPrograms == 1)
+        #expect(parser.counters.understood == 7 && parser.counters.irrelevant == 1)
+    }
+
+    static let eximShapes = [
+        "exim-single-space-day.log", "exim-iso-space.log", "exim-rfc3339.log", "exim-rfc5424.log",
+        "exim-journal-short-precise.log", "exim-journal-short-full.log", "exim-journal-short-iso.log",
+        "exim-journal.json", "exim-docker.json", "exim-facility-tag.log", "exim-own-time.log",
+        "exim-iso-own-time.log",
+    ]
+
+    @Test(
+        "Each Exim line shape through syslog is detected as Exim and gives the classic shape's events",
+        arguments: eximShapes)
+    func eximShape(_ name: String) throws {
+        var classicParser = EximParser()
+        let classic = Self.parse(&classicParser, try Self.lines("exim-classic.log"))
+        #expect(classic.events.count == 2)
+        let lines = try Self.lines(name)
+        #expect(Self.detect(lines) == .exim)
+        var parser = EximParser()
+        let shaped = Self.parse(&parser, lines)
+        #expect(Self.seconds(shaped.events) == classic.events)
+        #expect(shaped.outcomes == classic.outcomes)
+        #expect(parser.counters.otherPrograms == 1)
+    }
+
+    @Test("Exim's main log inside Docker's json-file lines gives the main log's events")
+    func eximMainlogInDocker() throws {
+        var plainParser = EximParser()
+        let plain = Self.parse(&plainParser, try Self.lines("exim-mainlog.log"))
+        let lines = try Self.lines("exim-mainlog-docker.json")
+        #expect(Self.detect(lines) == .exim)
+        var parser = EximParser()
+        let docker = Self.parse(&parser, lines)
+        #expect(docker.events.count == 2)
+        #expect(docker.events == plain.events)
+    }
+
+    @Test("Fractions of a second are kept from the shapes that write them")
+    func fractionsKept() throws {
+        var parser = PostfixParser()
+        let precise = Self.parse(&parser, try Self.lines("postfix-journal-short-precise.log"))
+        #expect(precise.events.map { $0.time.microseconds % 1_000_000 } == [300_001, 400_001])
+        var journalParser = PostfixParser()
+        let journal = Self.parse(&journalParser, try Self.lines("postfix-journal.json"))
+        #expect(journal.events.map { $0.time.microseconds % 1_000_000 } == [3, 4])
+    }
+
+    @Test("Exim's [1/3] [2\\3] [3/3] parts through syslog are joined; an unfinished line is counted at the end")
+    func eximSplitLines() throws {
+        var classicParser = EximParser()
+        let classic = Self.parse(&classicParser, try Self.lines("exim-classic.log"))
+        let lines = try Self.lines("exim-split.log")
+        #expect(Self.detect(lines) == .exim)
+        var parser = EximParser()
+        let joined = Self.parse(&parser, lines)
+        #expect(joined.events == classic.events)
+        // Parts before the last are used; the other process's [1/2] never finishes and is given up at the end.
+        #expect(Array(joined.outcomes[2...5]) == [.used, .used, .used, .used])
+        #expect(parser.counters.rejected == [.splitLineIncomplete: 1])
+        #expect(parser.counters.understood == 6)
+    }
+
+    static let splitHeader = "Dec  1 10:00:01 mx1 exim[77]: "
+
+    @Test("A split part out of order, or announcing another count, gives up its line and is counted")
+    func eximSplitOutOfOrder() {
+        let first = "\(Self.splitHeader)[1/3] 2026-12-01 10:00:01 1vABCD-000123-AB <= a@example.net"
+        let cases: [[String]] = [
+            [first, "\(Self.splitHeader)[3/3] for b@example.org"],
+            [first, "\(Self.splitHeader)[2/4] for b@example.org"],
+            ["\(Self.splitHeader)[2/3] for b@example.org"],
+        ]
+        for lines in cases {
+            var parser = EximParser()
+            let r = Self.parse(&parser, lines.map { Array($0.utf8) })
+            #expect(r.outcomes.last == .rejected(.splitLineIncomplete))
+            #expect(parser.counters.rejected[.splitLineIncomplete] == lines.count)
+            #expect(parser.counters.understood == 0)
+        }
+    }
+
+    @Test("At most 8 split lines are joined at a time: a ninth gives up the one waiting longest")
+    func eximSplitBound() {
+        var lines: [[UInt8]] = []
+        for pid in 0..<9 {
+            lines.append(Array("Dec  1 10:00:01 mx1 exim[\(pid)]: [1/2] 1vABCD-00012\(pid)-AB <= a@example.net".utf8))
+        }
+        lines.append(Array("Dec  1 10:00:01 mx1 exim[0]: [2/2]  for b@example.org".utf8))
+        var parser = EximParser()
+        let r = Self.parse(&parser, lines)
+        #expect(r.outcomes.last == .rejected(.splitLineIncomplete))
+        // pid 0's first part (given up at the ninth), its second part, and the 8 others at the end.
+        #expect(parser.counters.rejected[.splitLineIncomplete] == 10)
+    }
+
+    @Test("A joined line longer than the bound is given up and counted")
+    func eximSplitTooLong() {
+        let part = String(repeating: "x", count: 30_000)
+        let lines = [
+            "\(Self.splitHeader)[1/2] 2026-12-01 10:00:01 1vABCD-000123-AB <= a@example.net \(part)",
+            "\(Self.splitHeader)[2/2] \(part)",
+        ].map { Array($0.utf8) }
+        var parser = EximParser()
+        let r = Self.parse(&parser, lines)
+        #expect(r.outcomes == [.used, .rejected(.splitLineIncomplete)])
+        #expect(parser.counters.rejected[.splitLineIncomplete] == 2)
+    }
+
+    @Test("A checkpoint between two parts of a split line restores them: the same events follow")
+    func eximSplitCheckpoint() throws {
+        let lines = try Self.lines("exim-split.log")
+        var whole = EximParser()
+        let expected = Self.parse(&whole, lines)
+        var first = EximParser()
+        first.beginInput(yearHint: .year(2026))
+        var events: EventBatch = []
+        for line in lines.prefix(3) { _ = line.withUnsafeBytes { first.parse(line: $0, into: &events) } }
+        let saved = try JSONDecoder().decode(
+            EximParser.Checkpoint.self, from: try JSONEncoder().encode(first.checkpoint()))
+        var second = try EximParser(configuration: .init(), restoring: saved)
+        for line in lines.dropFirst(3) { _ = line.withUnsafeBytes { second.parse(line: $0, into: &events) } }
+        second.finish(into: &events)
+        #expect(events == expected.events)
+        #expect(second.counters == whole.counters)
+    }
+
+    @Test(
+        "Time zones of journalctl -o short-full: UTC, GMT and numeric are read; an abbreviation is a counted skip",
+        arguments: [
+            ("Tue 2026-12-01 10:00:01 GMT", LineOutcome.ignored),
+            ("Tue 2026-12-01 10:00:01 UTC", .ignored),
+            ("Tue 2026-12-01 11:00:01 +0100", .ignored),
+            ("Tue 2026-12-01 11:00:01 +01", .ignored),
+            ("Tue 2026-12-01 11:00:01 CET", .rejected(.unknownTimeZone)),
+            // No zone at all: the host is read where the zone belongs.
+            ("Tue 2026-12-01 11:00:01", .rejected(.unknownTimeZone)),
+        ])
+    func shortFullZones(_ prefix: String, _ outcome: LineOutcome) {
+        var parser = PostfixParser()
+        let r = Self.parse(&parser, [Array("\(prefix) mx1 postfix/smtpd[1]: connect from x[192.0.2.1]".utf8)])
+        #expect(r.outcomes == [outcome])
+    }
+
+    @Test(
+        "RFC 5424 lines without a time, program or structured data are skipped, not misread",
+        arguments: [
+            ("<22>1 - mx1 postfix/smtpd 1 - - connect from x[192.0.2.1]", RejectReason.badTimestamp),
+            ("<22>1 2026-12-01T10:00:01Z mx1 - 1 - - connect from x[192.0.2.1]", .notSyslog),
+            ("<22>1 2026-12-01T10:00:01Z mx1 postfix/smtpd 1 - [unclosed connect", .notSyslog),
+            ("<22>1 2026-12-01T10:00:01Z mx1 postfix/smtpd 1 -", .notSyslog),
+        ])
+    func rfc5424Broken(_ line: String, _ reason: RejectReason) {
+        var parser = PostfixParser()
+        let r = Self.parse(&parser, [Array(line.utf8)])
+        #expect(r.outcomes == [.rejected(reason)])
+    }
+
+    @Test("A journal record without MESSAGE text or identifier is malformed; other JSON is read as before")
+    func journalMalformed() {
+        let lines = [
+            #"{"__REALTIME_TIMESTAMP":"1796119201000000","SYSLOG_IDENTIFIER":"postfix/smtpd","MESSAGE":[1,2]}"#,
+            #"{"__REALTIME_TIMESTAMP":"1796119201000000","MESSAGE":"connect from x[192.0.2.1]"}"#,
+            #"{"__REALTIME_TIMESTAMP":"99","SYSLOG_IDENTIFIER":"postfix/smtpd","MESSAGE":"connect"}"#,
+            #"{"ts":"2026-12-01T10:00:01Z","to":"a@example.org"}"#,
+        ].map { Array($0.utf8) }
+        var parser = PostfixParser()
+        let r = Self.parse(&parser, lines)
+        #expect(
+            r.outcomes == [
+                .rejected(.malformed), .rejected(.malformed), .rejected(.timestampOutOfRange),
+                .rejected(.badTimestamp),
+            ])
+    }
+
+    @Test("Blank lines are irrelevant, not bad_timestamp, for Postfix and Exim")
+    func blankLines() {
+        let lines = ["", "   ", "\t\r"].map { Array($0.utf8) }
+        var postfix = PostfixParser()
+        #expect(Self.parse(&postfix, lines).outcomes == [.ignored, .ignored, .ignored])
+        #expect(postfix.counters.rejected.isEmpty && postfix.counters.irrelevant == 3)
+        var exim = EximParser()
+        #expect(Self.parse(&exim, lines).outcomes == [.ignored, .ignored, .ignored])
+        #expect(exim.counters.rejected.isEmpty && exim.counters.irrelevant == 3)
+    }
+
+    @Test("An ISO-prefixed shared syslog file votes Postfix, not Exim, whatever its other programs")
+    func isoSharedSyslog() {
+        var lines: [[UInt8]] = []
+        for k in 0..<20 { lines.append(Array("2026-12-01 10:00:0\(k % 10) mx1 CRON[\(k)]: (root) CMD (true)".utf8)) }
+        lines.append(Array("2026-12-01 10:00:09 mx1 postfix/smtpd[1]: connect from x[192.0.2.1]".utf8))
+        #expect(Self.detect(lines) == .postfix)
+    }
+
+    @Test(
+        "Logs of other MTAs are recognised by name, and vote for no format",
+        arguments: [
+            (
+                "Dec  1 10:00:01 mx1 sendmail[812]: 4B1AbC12345: from=<a@example.net>, size=12, class=0, nrcpts=1",
+                ForeignFormat.sendmail
+            ),
+            ("Dec  1 10:00:01 mx1 sm-mta[812]: 4B1AbC12345: to=<b@example.org>, delay=00:00:01, stat=Sent", .sendmail),
+            ("#Software: Microsoft Exchange Server", .exchangeMessageTracking),
+            ("#Fields: date-time,client-ip,client-hostname,server-ip", .exchangeMessageTracking),
+        ])
+    func foreignFormats(_ line: String, _ foreign: ForeignFormat) {
+        var detector = FormatDetector()
+        #expect(Array(line.utf8).withUnsafeBytes { detector.observe(line: $0) } == nil)
+        #expect(detector.bestGuess == nil)
+        #expect(detector.foreignGuess == foreign)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import SendWatchCore
+import SendWatchFormats
+import SendWatchPipeline
+import Testing
+
+/// The run summary splits lines into understood, irrelevant and not recognised, and warns when a non-empty
+/// input gives no events (issue 14, item 6).
+@Suite struct RunSummaryTests {
+    static func write(_ text: String, name: String, in dir: URL) throws -> String {
+        let url = dir.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url)
+        return url.path
+    }
+
+    @Test("The classic Postfix fixture: 7 lines understood, 1 irrelevant, 1 of another program; no warning")
+    func split() throws {
+        let (summary, events, _) = runEvents([TestPaths.formatsFixture("shapes/postfix-classic.log")])
+        #expect(events.count == 2)
+        #expect(summary.parse.understood == 7)
+        #expect(summary.parse.irrelevant == 1)
+        #expect(summary.linesNotRecognised == 1)
+        #expect(
+            summary.text.contains("7 lines understood, 1 irrelevant, 1 not recognised (1 of other programs, 0 skipped)")
+        )
+        #expect(summary.warning == nil)
+    }
+
+    @Test("An ISO-prefixed Postfix log is read as Postfix, and --format still overrides detection")
+    func isoPostfix() throws {
+        let path = TestPaths.formatsFixture("shapes/postfix-iso-space.log")
+        let auto = runEvents([path])
+        #expect(auto.summary.inputFormats.map(\.format) == [.postfix])
+        #expect(auto.events.count == 2)
+        var configuration = Configuration()
+        configuration.format = .exim
+        let forced = runEvents([path], configuration: configuration)
+        #expect(forced.summary.inputFormats.map(\.format) == [.exim])
+        #expect(forced.events.isEmpty)
+        #expect(forced.summary.warning != nil)
+    }
+
+    @Test("A Sendmail log: no events, and the warning names Sendmail")
+    func sendmail() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try Self.write(
+            """
+            Dec  1 10:00:01 mx1 sendmail[812]: 4B1AbC12345: from=<a@example.net>, size=120, class=0, nrcpts=1, msgid=<x@example.net>, proto=ESMTP, daemon=MTA, relay=client [192.0.2.10]
+            Dec  1 10:00:02 mx1 sendmail[813]: 4B1AbC12345: to=<b@example.org>, delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=120120, relay=mx.example.org. [198.51.100.7], dsn=2.0.0, stat=Sent (OK)
+
+            """, name: "maillog", in: dir)
+        let (summary, events, _) = runEvents([path])
+        #expect(events.isEmpty)
+        #expect(summary.foreignFormats.map(\.format) == [.sendmail])
+        let warning = try #require(summary.warning)
+        #expect(warning.contains("Sendmail"))
+        #expect(warning.contains("no send event"))
+    }
+
+    @Test("An Exchange message tracking log: the warning names Exchange")
+    func exchange() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try Self.write(
+            """
+            #Software: Microsoft Exchange Server
+            #Version: 15.02.1118.007
+            #Log-type: Message Tracking Log
+            #Date: 2026-12-01T10:00:00.000Z
+            #Fields: date-time,client-ip,client-hostname,server-ip,server-hostname,source-context,connector-id,source,event-id
+            2026-12-01T10:00:01.123Z,192.0.2.10,client,198.51.100.7,mx1,,Default,SMTP,RECEIVE
+
+            """, name: "MSGTRK20261201-1.LOG", in: dir)
+        let (summary, events, _) = runEvents([path])
+        #expect(events.isEmpty)
+        let warning = try #require(summary.warning)
+        #expect(warning.contains("Microsoft Exchange message tracking"))
+    }
+
+    @Test("Only connects and other programs: a warning that says nothing carried a send; blank lines are irrelevant")
+    func nothingUseful() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var text = ""
+        for k in 0..<20 {
+            text += "Dec  1 10:00:\(10 + k) mx1 postfix/smtpd[1]: connect from unknown[192.0.2.\(k)]\n\n"
+        }
+        text += "Dec  1 10:01:00 mx1 CRON[99]: (root) CMD (true)\n"
+        let path = try Self.write(text, name: "mail.log", in: dir)
+        let (summary, events, _) = runEvents([path])
+        #expect(events.isEmpty)
+        #expect(summary.skipped.isEmpty)
+        #expect(summary.parse.irrelevant == 40)
+        #expect(summary.parse.otherPrograms == 1)
+        let warning = try #require(summary.warning)
+        #expect(warning.contains("carry no sends"))
+    }
+
+    @Test("Lines of no known format: the warning says none was recognised")
+    func nothingRecognised() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try Self.write("hello\nworld\n", name: "noise.txt", in: dir)
+        let (summary, _, _) = runEvents([path])
+        let warning = try #require(summary.warning)
+        #expect(warning.contains("no line was recognised"))
+    }
+
+    @Test("The command prints the warning on stderr after the summary")
+    func commandWarns() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try Self.write(
+            "Dec  1 10:00:01 mx1 sendmail[812]: 4B1AbC12345: from=<a@example.net>, size=1, nrcpts=1\n",
+            name: "maillog", in: dir)
+        let r = try CommandLine.run(["events", "--year", "2026", path])
+        #expect(r.status == 0)
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.last?.hasPrefix("sendwatch: warning: 1 line read and no send event found") == true)
+        #expect(lines.last?.contains("Sendmail") == true)
+    }
+}
