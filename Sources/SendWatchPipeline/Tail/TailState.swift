@@ -27,8 +27,9 @@ public struct TailTotals: Codable, Sendable, Equatable {
 /// lifecycle agree with each other).
 struct TailState: Codable {
     /// The version in the checkpoint header (`state_format`); a checkpoint of another version is refused.
-    /// 2: the detection state saves each rule's state under its name.
-    static let format = 2
+    /// 2: the detection state saves each rule's state under its name. 3: a template's state saves how many
+    /// young accounts entered its suspicious-slot window (`slot_content` updates for a changing campaign).
+    static let format = 3
 
     var follower: FollowerState
     /// Per stream name: its parser state.
