@@ -9,7 +9,7 @@ public import SendWatchCore
 ///   least ``Configuration/growthFactor`` times the accounts or the volume of the last record; or anything
 ///   larger after ``Configuration/minUpdateIntervalSeconds`` of event time since the last record. Otherwise they
 ///   only keep the alert open.
-/// - A finding held back because it came too soon is emitted as an **update** by ``advance(to:)`` once
+/// - A finding held back because it came too soon is emitted as an **update** by ``emitHeld(at:)`` once
 ///   ``Configuration/minUpdateIntervalSeconds`` have passed since the last record, even if no further finding
 ///   comes.
 /// - An alert with no finding for ``Configuration/cooldownSeconds`` of event time is **closed** by
@@ -161,37 +161,43 @@ public struct AlertLifecycle: Sendable {
         return h.value
     }
 
-    /// Closes the alerts quiet for the cooldown at event time `now`, and emits the held evidence of alerts
-    /// whose last record is at least ``Configuration/minUpdateIntervalSeconds`` old as an `update`, each in a
-    /// stable order (first event time, id).
-    ///
-    /// The second half keeps the promise of an update within the interval of anything new: a finding that
-    /// came too soon after the last record is held, and without it an alert whose rule sees no further
-    /// event (a campaign's next account may be the last for a while) would report it only when it closes.
-    ///
-    /// - Complexity: O(open alerts), plus O(d log d) for the d records emitted.
+    /// Closes the alerts quiet for the cooldown at event time `now`, in a stable order (first event time, id).
     public mutating func advance(to now: EventTime) -> [Alert] {
         let limit = configuration.cooldownSeconds * 1_000_000
-        let interval = configuration.minUpdateIntervalSeconds * 1_000_000
         var due: [(UInt64, OpenAlert)] = []
-        var held: [(UInt64, OpenAlert)] = []
-        for (k, a) in open {
-            if now.microseconds - a.lastFinding.microseconds >= limit {
-                due.append((k, a))
-            } else if a.pending != nil && now.microseconds - a.last.eventTime.microseconds >= interval {
-                held.append((k, a))
-            }
+        for (k, a) in open where now.microseconds - a.lastFinding.microseconds >= limit {
+            due.append((k, a))
         }
-        guard !due.isEmpty || !held.isEmpty else { return [] }
-        var out: [Alert] = []
+        guard !due.isEmpty else { return [] }
         due.sort { ($0.1.last.firstEventTime, $0.1.last.id) < ($1.1.last.firstEventTime, $1.1.last.id) }
+        var out: [Alert] = []
         for (k, a) in due {
             open[k] = nil
             out.append(closeRecord(a, at: EventTime(microseconds: a.lastFinding.microseconds + limit)))
         }
-        held.sort { ($0.1.last.firstEventTime, $0.1.last.id) < ($1.1.last.firstEventTime, $1.1.last.id) }
-        for (k, a) in held { out.append(emitPending(k, a, at: now)) }
         return out
+    }
+
+    /// Emits the held finding of every open alert whose last record is at least
+    /// ``Configuration/minUpdateIntervalSeconds`` old as an `update` at `now`, in a stable order (first event
+    /// time, id); the alerts stay open.
+    ///
+    /// This keeps the promise of an update within the interval of anything new: a finding that came too soon
+    /// after the last record is held, and without this an alert whose rule sees no further event (a campaign's
+    /// next account may be the last on its template for a while) would report it only when it closes. The
+    /// engine calls it as event time passes with the events (once a minute of event time), never from a quiet
+    /// log's idle timer, so `tail` writes the records `replay` writes.
+    ///
+    /// - Complexity: O(open alerts), plus O(d log d) for the d records emitted.
+    public mutating func emitHeld(at now: EventTime) -> [Alert] {
+        let interval = configuration.minUpdateIntervalSeconds * 1_000_000
+        var held: [(UInt64, OpenAlert)] = []
+        for (k, a) in open where a.pending != nil && now.microseconds - a.last.eventTime.microseconds >= interval {
+            held.append((k, a))
+        }
+        guard !held.isEmpty else { return [] }
+        held.sort { ($0.1.last.firstEventTime, $0.1.last.id) < ($1.1.last.firstEventTime, $1.1.last.id) }
+        return held.map { emitPending($0.0, $0.1, at: now) }
     }
 
     /// Emits `a`'s held finding as an `update` at `now` (or its last finding, if later) and keeps it open.

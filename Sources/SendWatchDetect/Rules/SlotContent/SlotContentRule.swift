@@ -12,7 +12,7 @@ import SendWatchWindows
 /// even while the windowed count stays flat (old accounts leave as new ones come). So the alert lifecycle
 /// sends an update, listing the window's accounts, at most every `min_update_interval` (10 minutes) while new
 /// accounts arrive. The finding is rebuilt at each new account (arrivals are rare next to sends, so this is
-/// cheap), and a finding held back by the interval is emitted when it ends (``AlertLifecycle/advance(to:)``),
+/// cheap), and a finding held back by the interval is emitted when it ends (``AlertLifecycle/emitHeld(at:)``),
 /// so each account of the campaign reaches an alert within the interval plus a minute of its first suspicious
 /// send. Bound: the accounts are listed while the window holds at most `max_alert_accounts` of them (the
 /// distinct counter is exact up to there; beyond, alerts carry the estimated count and no names).
