@@ -9,6 +9,9 @@ public import SendWatchCore
 ///   least ``Configuration/growthFactor`` times the accounts or the volume of the last record; or anything
 ///   larger after ``Configuration/minUpdateIntervalSeconds`` of event time since the last record. Otherwise they
 ///   only keep the alert open.
+/// - A finding held back because it came too soon is emitted as an **update** by ``emitHeld(at:)`` once
+///   ``Configuration/minUpdateIntervalSeconds`` have passed since the last record, even if no further finding
+///   comes.
 /// - An alert with no finding for ``Configuration/cooldownSeconds`` of event time is **closed** by
 ///   ``advance(to:)``; a later finding for the same key opens a new alert with a new id.
 ///
@@ -176,6 +179,42 @@ public struct AlertLifecycle: Sendable {
         return out
     }
 
+    /// Emits the held finding of every open alert whose last record is at least
+    /// ``Configuration/minUpdateIntervalSeconds`` old as an `update` at `now`, in a stable order (first event
+    /// time, id); the alerts stay open.
+    ///
+    /// This keeps the promise of an update within the interval of anything new: a finding that came too soon
+    /// after the last record is held, and without this an alert whose rule sees no further event (a campaign's
+    /// next account may be the last on its template for a while) would report it only when it closes. The
+    /// engine calls it as event time passes with the events (once a minute of event time), never from a quiet
+    /// log's idle timer, so `tail` writes the records `replay` writes.
+    ///
+    /// - Complexity: O(open alerts), plus O(d log d) for the d records emitted.
+    public mutating func emitHeld(at now: EventTime) -> [Alert] {
+        let interval = configuration.minUpdateIntervalSeconds * 1_000_000
+        var held: [(UInt64, OpenAlert)] = []
+        for (k, a) in open where a.pending != nil && now.microseconds - a.last.eventTime.microseconds >= interval {
+            held.append((k, a))
+        }
+        guard !held.isEmpty else { return [] }
+        held.sort { ($0.1.last.firstEventTime, $0.1.last.id) < ($1.1.last.firstEventTime, $1.1.last.id) }
+        return held.map { emitPending($0.0, $0.1, at: now) }
+    }
+
+    /// Emits `a`'s held finding as an `update` at `now` (or its last finding, if later) and keeps it open.
+    private mutating func emitPending(_ k: UInt64, _ alert: OpenAlert, at now: EventTime) -> Alert {
+        var a = alert
+        // Safe to force unwrap: callers pass only alerts with a held finding.
+        let pending = a.pending!
+        let record = makeAlert(pending, action: .update, at: max(now, a.lastFinding), previous: a.last)
+        a.last = record
+        a.lastVolume = pending.volume
+        a.pending = nil
+        a.pendingAt = nil
+        open[k] = a
+        return record
+    }
+
     /// Emits an `update` for every open alert whose newest evidence has not been reported yet (the end of a
     /// replay: the last accounts and counts would otherwise only appear in a `close` record that never comes).
     /// Stable order (first event time, id). The alerts stay open.
@@ -184,18 +223,7 @@ public struct AlertLifecycle: Sendable {
         for (k, a) in open where a.pending != nil { due.append((k, a)) }
         guard !due.isEmpty else { return [] }
         due.sort { ($0.1.last.firstEventTime, $0.1.last.id) < ($1.1.last.firstEventTime, $1.1.last.id) }
-        var out: [Alert] = []
-        for (k, var a) in due {
-            guard let pending = a.pending else { continue }
-            let record = makeAlert(pending, action: .update, at: max(now, a.lastFinding), previous: a.last)
-            a.last = record
-            a.lastVolume = pending.volume
-            a.pending = nil
-            a.pendingAt = nil
-            open[k] = a
-            out.append(record)
-        }
-        return out
+        return due.map { emitPending($0.0, $0.1, at: now) }
     }
 
     private mutating func closeQuietest() -> [Alert] {

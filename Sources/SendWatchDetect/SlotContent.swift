@@ -49,9 +49,15 @@ public enum SlotContent {
         "cancel", "dispute", "paypal", "bank",
     ].map { Array($0.utf8) }
 
-    /// The indicators found in `text`.
+    /// The indicators found in `text` or in its ``LureText`` normalisation (full-width and look-alike
+    /// characters, invisible characters, defanged links and disguised digit groups undone).
+    ///
+    /// Most text needs no normalising, which one byte pass tells; disguised text is scanned twice, as written
+    /// and normalised, and gets the indicators of both.
     public static func indicators(of text: String) -> SlotIndicators {
-        text.withUTF8Bytes { indicators(bytes: UnsafeRawBufferPointer($0)) }
+        let found = text.withUTF8Bytes { indicators(bytes: UnsafeRawBufferPointer($0)) }
+        guard let normalized = LureText.normalize(text) else { return found }
+        return found.union(normalized.text.withUTF8Bytes { indicators(bytes: UnsafeRawBufferPointer($0)) })
     }
 
     /// The score of a set of indicators: strong signals (URL, e-mail, phone, wallet) 2 each, domain and money
@@ -234,9 +240,13 @@ public enum SlotContent {
             if c == 0xC2 && k + 1 < e && (p[k + 1] == 0xA3 || p[k + 1] == 0xA5) { return true }
             if c == 0xE2 && k + 2 < e && p[k + 1] == 0x82 && p[k + 2] == 0xAC { return true }
         }
-        for code: StaticString in ["usd", "eur", "gbp", "btc", "usdt"] where hasPrefixLower(p, s, e, code) {
+        for code: StaticString in ["usd", "eur", "gbp", "btc", "usdt"] {
             let len = code.utf8CodeUnitCount
-            if s + len < e && p[s + len] >= 0x30 && p[s + len] <= 0x39 { return true }
+            if hasPrefixLower(p, s, e, code) && s + len < e && p[s + len] >= 0x30 && p[s + len] <= 0x39 { return true }
+            // `374USD`: the code right after the number.
+            if e - s > len && p[e - len - 1] >= 0x30 && p[e - len - 1] <= 0x39 && hasPrefixLower(p, e - len, e, code) {
+                return true
+            }
         }
         return false
     }
@@ -255,17 +265,30 @@ public enum SlotContent {
         return digits > 0
     }
 
-    /// `$`, `€`, `£`, `¥` or a currency code, alone.
+    /// `$`, `€`, `£`, `¥`, a currency code or a currency word, alone, trailing `.`, `,`, `:` or `;` ignored
+    /// (`USD`, `US$`, `U.S.`, `dollars`, `euros`).
     static func isCurrency(_ p: UnsafeRawBufferPointer, _ s: Int, _ e: Int) -> Bool {
+        var e = e
+        while e - s > 1, p[e - 1] == UInt8(ascii: ",") || p[e - 1] == UInt8(ascii: ":") || p[e - 1] == UInt8(ascii: ";")
+        {
+            e -= 1
+        }
         let n = e - s
         if n == 1 { return p[s] == UInt8(ascii: "$") }
         if n == 2 { return p[s] == 0xC2 && (p[s + 1] == 0xA3 || p[s + 1] == 0xA5) }
         if n == 3 && p[s] == 0xE2 && p[s + 1] == 0x82 && p[s + 2] == 0xAC { return true }
-        for code: StaticString in ["usd", "eur", "gbp", "btc", "usdt"] where code.utf8CodeUnitCount == n {
-            if hasPrefixLower(p, s, e, code) { return true }
+        for code in currencyWords where code.count == n || (code.count == n - 1 && p[e - 1] == UInt8(ascii: ".")) {
+            var k = 0
+            while k < code.count && lower(p[s + k]) == code[k] { k += 1 }
+            if k == code.count { return true }
         }
         return false
     }
+
+    /// Currency codes and words, lower case.
+    static let currencyWords: [[UInt8]] = [
+        "usd", "eur", "gbp", "btc", "usdt", "us$", "u.s.", "dollar", "dollars", "euro", "euros",
+    ].map { Array($0.utf8) }
 
     static func isUrgencyWord(_ p: UnsafeRawBufferPointer, _ s: Int, _ e: Int) -> Bool {
         let n = e - s
@@ -278,6 +301,8 @@ public enum SlotContent {
     }
 
     /// At least 9 digits in a run of digits, spaces, `+`, `-`, `.`, `(`, `)`, starting with a digit, `+` or `(`.
+    /// The run may be followed by more words (`call 1-866-555-0197 immediately`), but digits glued to letters
+    /// (`0197immediately`, a hex id) are not a phone number.
     static func hasPhone(_ p: UnsafeRawBufferPointer) -> Bool {
         var digits = 0
         var inRun = false
@@ -303,7 +328,8 @@ public enum SlotContent {
             } else if isJoiner && (inRun || b == UInt8(ascii: "+") || b == UInt8(ascii: "(")) {
                 inRun = true
             } else {
-                if inRun && digits >= 9 && !isLetter { return true }
+                let glued = previous >= 0x30 && previous <= 0x39
+                if inRun && digits >= 9 && !(isLetter && glued) { return true }
                 digits = 0
                 inRun = false
                 if isLetter {

@@ -1,3 +1,5 @@
+import SendWatchCore
+
 /// Finds the lure indicators in a piece of attacker-written text: phone numbers, URLs, domains, money amounts.
 ///
 /// The report marks them in template slot values and subjects, and links accounts to the phone numbers and
@@ -16,6 +18,10 @@
 /// - **Money**: a currency sign (`$ € £ ¥ ₹`) before a number, or a number followed or preceded by a currency
 ///   code (`USD`, `EUR`, `GBP`, `BTC`) or word (`dollars`, `euros`). Marked, but not an artefact: amounts are
 ///   not specific enough to link accounts by.
+///
+/// Disguised text (full-width or look-alike letters, invisible characters, defanged `example[.]com` or
+/// `example(dot)com`, `O` for `0` in a phone number) is scanned in its `LureText` normalisation, the one the
+/// detector scores, and the marks are placed on the characters as written.
 ///
 /// Deliberately left out: internationalised domain names in other scripts than Latin (marked only if they are
 /// written in punycode), IP-address URLs without dots in the host, and phone numbers written in words.
@@ -78,7 +84,19 @@ public enum Indicators {
     ///
     /// - Complexity: O(n) in the number of Unicode scalars of `text`.
     public static func scan(_ text: String) -> [Match] {
-        let s = Array(text.unicodeScalars)
+        // A disguised lure is scanned in its normalised form (the detector's `LureText`), and each match's
+        // range is mapped back to the scalars of the text as written, so the report marks what the detector
+        // found.
+        guard let normalized = LureText.normalize(text) else { return scan(scalars: Array(text.unicodeScalars)) }
+        let origins = normalized.origins
+        return scan(scalars: Array(normalized.text.unicodeScalars)).map { m in
+            var mapped = m
+            mapped.range = origins[m.range.lowerBound]..<(origins[m.range.upperBound - 1] + 1)
+            return mapped
+        }
+    }
+
+    private static func scan(scalars s: [Unicode.Scalar]) -> [Match] {
         var out: [Match] = []
         var i = 0
         while i < s.count {
@@ -222,7 +240,9 @@ public enum Indicators {
         return groups.starts(with: [4, 2, 2]) || groups.starts(with: [2, 2, 4])
     }
 
-    private static let currencyWords = ["usd", "eur", "gbp", "btc", "dollars", "euros", "pounds"]
+    private static let currencyWords = [
+        "u.s. dollars", "us$", "u.s.", "usd", "eur", "gbp", "btc", "dollars", "euros", "pounds",
+    ]
 
     private static func money(_ s: [Unicode.Scalar], at i: Int) -> Match? {
         let c = s[i]

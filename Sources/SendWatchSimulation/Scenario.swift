@@ -19,12 +19,20 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
     case tenantOnboarding = "tenant-onboarding"
     /// New SASL accounts of an existing company domain with a busy first day (look-alike).
     case newEmployees = "new-employees"
+    /// A tenant swarm whose scam text is disguised: full-width and look-alike letters, invisible characters in
+    /// digit groups, letters for digits, defanged links, spelled-out currencies.
+    case hiddenLures = "hidden-lures"
+    /// The same scam-in-a-slot campaign at a few new tenants an hour for a day, so that no hour looks unusual.
+    case rateShapedSwarm = "rate-shaped-swarm"
+    /// New tenants onboarding whose names look like lures but are brands (`1-800-Flowers Team`, `Acme.io`,
+    /// `24/7 Plumbing Ltd`, `Route 66 Diner`): a welcome, then invitations to their own domain (look-alike).
+    case brandNames = "brand-names"
 
     /// Whether the burst's accounts are abusive (an incident) rather than a look-alike.
     public var isAttack: Bool {
         switch self {
-        case .tenantSwarm, .trialWelcome, .youngBurst, .lowAndSlow: return true
-        case .newsletter, .passwordResetStorm, .tenantOnboarding, .newEmployees: return false
+        case .tenantSwarm, .trialWelcome, .youngBurst, .lowAndSlow, .hiddenLures, .rateShapedSwarm: return true
+        case .newsletter, .passwordResetStorm, .tenantOnboarding, .newEmployees, .brandNames: return false
         }
     }
 }
@@ -85,6 +93,8 @@ public struct BurstPlan: Hashable, Sendable {
 /// | `young-burst` | 1 young SASL account × 400 messages, +45 min, gap 1.2 s | 6 h |
 /// | `low-and-slow` | 120 young tenants × 6 messages, +30 min, spread 4 h, gap 20 min | 9 h |
 /// | `mixed` | all four: swarm +20 min, young burst +2 h, trial welcome +3 h, low-and-slow +30 min | 9 h |
+/// | `hidden-lures` | 40 young tenants × 6 messages with disguised scam text, +20 min, spread 2 h, gap 8 min; plus the `brand-names` look-alike | 6 h |
+/// | `rate-shaped-swarm` | 100 young tenants × 4 messages, +30 min, spread 24 h (about 4 an hour), gap 15 min; plus the `brand-names` look-alike | 28 h |
 public struct Scenario: Hashable, Sendable {
     /// The scenario's name (`baseline`, `tenant-swarm`, ...).
     public var name: String
@@ -92,15 +102,36 @@ public struct Scenario: Hashable, Sendable {
     public var incidents: [BurstPlan]
     /// The length of a run when no duration is given, in seconds.
     public var defaultDurationSeconds: Int64
+    /// Look-alikes of this scenario, besides the ones every scenario has (``lookAlikes(scale:)``).
+    public var lookAlikes: [BurstPlan]
 
-    public init(name: String, incidents: [BurstPlan], defaultDurationSeconds: Int64) {
+    public init(name: String, incidents: [BurstPlan], defaultDurationSeconds: Int64, lookAlikes: [BurstPlan] = []) {
         self.name = name
         self.incidents = incidents
         self.defaultDurationSeconds = defaultDurationSeconds
+        self.lookAlikes = lookAlikes
     }
 
     /// The names ``named(_:)`` knows.
-    public static let names = ["baseline", "tenant-swarm", "trial-welcome", "young-burst", "low-and-slow", "mixed"]
+    public static let names = [
+        "baseline", "tenant-swarm", "trial-welcome", "young-burst", "low-and-slow", "mixed", "hidden-lures",
+        "rate-shaped-swarm",
+    ]
+
+    /// The default swarm with disguised lures: few enough accounts an hour that only the slot text gives
+    /// it away.
+    public static let hiddenLuresPlan = BurstPlan(
+        kind: .hiddenLures, accounts: 40, messagesPerAccount: 6, startAfterWarmupSeconds: 20 * 60,
+        spreadSeconds: 2 * 3600, gapSeconds: 480)
+    /// The default day-long rate-shaped swarm: about four new tenants an hour for 24 hours.
+    public static let rateShapedSwarmPlan = BurstPlan(
+        kind: .rateShapedSwarm, accounts: 100, messagesPerAccount: 4, startAfterWarmupSeconds: 30 * 60,
+        spreadSeconds: 24 * 3600, gapSeconds: 900)
+    /// The brand-name look-alike: 12 new tenants whose names look like lures, first sends spread over 3 h from
+    /// 15 min after the warm-up, each a welcome and 9 invitations to its own domain, 5 min apart.
+    public static let brandNamesPlan = BurstPlan(
+        kind: .brandNames, accounts: 12, messagesPerAccount: 10, startAfterWarmupSeconds: 15 * 60,
+        spreadSeconds: 3 * 3600, gapSeconds: 300)
 
     /// The default swarm of young tenants.
     public static let tenantSwarmPlan = BurstPlan(
@@ -140,6 +171,14 @@ public struct Scenario: Hashable, Sendable {
             return Scenario(
                 name: name, incidents: [tenantSwarmPlan, burst, trial, lowAndSlowPlan],
                 defaultDurationSeconds: 9 * 3600)
+        case "hidden-lures":
+            return Scenario(
+                name: name, incidents: [hiddenLuresPlan], defaultDurationSeconds: sixHours,
+                lookAlikes: [brandNamesPlan])
+        case "rate-shaped-swarm":
+            return Scenario(
+                name: name, incidents: [rateShapedSwarmPlan], defaultDurationSeconds: 28 * 3600,
+                lookAlikes: [brandNamesPlan])
         default: return nil
         }
     }

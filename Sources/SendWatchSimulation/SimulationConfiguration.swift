@@ -44,7 +44,8 @@ public struct SimulationConfiguration: Hashable, Sendable {
     /// Seconds of background-only traffic at the start; every established account sends in its first
     /// 55 minutes. Default 4,500 (1 h 15 min), past SendWatch's default 1 h warm-up.
     public var warmupSeconds: Int64
-    /// The look-alikes (hard negatives). Default ``Scenario/lookAlikes(scale:)`` of ``scale``.
+    /// The look-alikes (hard negatives). Default ``Scenario/lookAlikes(scale:)`` of ``scale`` followed by the
+    /// scenario's own ``Scenario/lookAlikes``.
     public var lookAlikes: [BurstPlan]
     /// The Postfix host name field. Default `mx1`.
     public var host: String
@@ -61,7 +62,7 @@ public struct SimulationConfiguration: Hashable, Sendable {
         self.scale = scale
         self.format = format
         self.warmupSeconds = warmupSeconds
-        self.lookAlikes = lookAlikes ?? Scenario.lookAlikes(scale: scale)
+        self.lookAlikes = lookAlikes ?? (Scenario.lookAlikes(scale: scale) + scenario.lookAlikes)
         self.host = host
     }
 

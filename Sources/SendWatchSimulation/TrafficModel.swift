@@ -218,7 +218,9 @@ struct TrafficModel: Sendable {
 
     private mutating func buildBursts() {
         var perKind: [BurstKind: Int] = [:]
-        let tenantKinds: [BurstKind] = [.tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding]
+        let tenantKinds: [BurstKind] = [
+            .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm, .brandNames,
+        ]
         youngTenantTotal = (configuration.scenario.incidents + configuration.lookAlikes)
             .filter { tenantKinds.contains($0.kind) }.reduce(0) { $0 + $1.accounts }
         let warmupEnd = configuration.warmupEnd.microseconds
@@ -254,20 +256,29 @@ struct TrafficModel: Sendable {
                     // An established tenant (the first ones are the busiest names).
                     index = accounts.firstIndex { $0.kind == .tenant } ?? 0
                     accounts[index].group = groupIndex
-                case .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding:
+                case .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm,
+                    .brandNames:
                     index = accounts.count
                     var t = makeTenant(index: accounts.count, established: false, label: groupIndex)
                     switch plan.kind {
-                    case .tenantSwarm, .lowAndSlow:
+                    case .tenantSwarm, .lowAndSlow, .rateShapedSwarm:
                         t.displayName = Vocabulary.scamSlots[rng.int(below: Vocabulary.scamSlots.count)]
                         t.bounceRate = 0.12
+                    case .hiddenLures:
+                        t.displayName = Vocabulary.hiddenLureSlots[rng.int(below: Vocabulary.hiddenLureSlots.count)]
+                        t.bounceRate = 0.12
+                    case .brandNames:
+                        // Each brand once while there are enough, so every name is tried.
+                        t.displayName = Vocabulary.brandNames[a % Vocabulary.brandNames.count]
+                        t.bounceRate = 0.02
                     case .trialWelcome:
                         t.displayName = Vocabulary.phishingBrands[rng.int(below: Vocabulary.phishingBrands.count)]
                         t.bounceRate = 0.1
                     default:
                         t.bounceRate = 0.02
                     }
-                    let minutesBefore: ClosedRange<Int> = plan.kind == .tenantOnboarding ? 1...120 : 2...180
+                    let minutesBefore: ClosedRange<Int> =
+                        plan.kind == .tenantOnboarding || plan.kind == .brandNames ? 1...120 : 2...180
                     t.created = EventTime(
                         microseconds: firstSend - Int64(rng.int(in: minutesBefore)) * 60_000_000
                             - Int64(rng.int(in: 0...59_999_999)))
@@ -394,7 +405,7 @@ struct TrafficModel: Sendable {
         case .passwordResetStorm:
             (template, subject) = tenantSubject(account, pick: 3)
             addresses = tenantRecipients(account, count: 1)
-        case .tenantOnboarding:
+        case .tenantOnboarding, .brandNames:
             let inviter = TrafficModel.personAddress(hash(72, account.key), domain: account.domain)
             let inviterName = TrafficModel.capitalized(String(inviter.prefix { $0.isLetter }))
             if source.sent == 0 {
@@ -414,7 +425,7 @@ struct TrafficModel: Sendable {
         case .newEmployees:
             subject = rng.pick(Vocabulary.firstDaySubjects)
             addresses = contacts(account, count: rng.chance(0.7) ? 1 : rng.int(in: 2...4))
-        case .tenantSwarm, .lowAndSlow:
+        case .tenantSwarm, .lowAndSlow, .hiddenLures, .rateShapedSwarm:
             (template, subject) = tenantSubject(account, pick: rng.chance(0.6) ? 0 : 4)
             addresses = attackRecipients(count: rng.int(in: 1...3))
         case .trialWelcome:

@@ -71,6 +71,27 @@ enum Vocabulary {
         "Tax refund approved: hxxps://tax-refund.example/form",
         "Crypto bonus waiting at hxxps://coin-bonus.example/r",
     ]
+    /// The scam texts of ``scamSlots`` disguised so that byte patterns miss them (the `hidden-lures`
+    /// swarm): letters for digits and a tilde in a phone number, full-width characters, defanged domains,
+    /// Cyrillic look-alike letters, zero-width spaces inside a digit group, a full-width dot, spelled-out
+    /// currencies, and phone numbers followed by more words. The full-width one is short: Postfix logs a
+    /// header with `%.200s`, and a longer Q-encoded subject is cut inside its encoded word.
+    static let hiddenLureSlots: [String] = [
+        "Your payment of US$ 499 is pending. Call +1 (8OO) 555~0134 now",
+        "\u{FF23}\u{FF41}\u{FF4C}\u{FF4C} \u{FF11}-\u{FF18}\u{FF18}\u{FF18}-\u{FF15}\u{FF15}\u{FF15}-\u{FF10}\u{FF11}\u{FF16}\u{FF12}",
+        "Refund approved: visit refund-portal[.]example/claim",
+        "Account suspended, verify at secure-verify(dot)example",
+        "P\u{0430}yp\u{0430}l billing: call 1.888.555.0145 immediately",
+        "You won 1000 U.S. dollars, call 888\u{200B}555\u{200B}0191",
+        "Crypto bonus waiting at coin-bonus . example / r",
+        "Tax refund approved at tax-refund\u{FF0E}example",
+    ]
+    /// Names of real-looking brands that carry a number, a dot or a slash: legitimate tenants that must not be
+    /// taken for lures (the `brand-names` look-alike).
+    static let brandNames: [String] = [
+        "1-800-Flowers Team", "Acme.io", "24/7 Plumbing Ltd", "Route 66 Diner", "Studio 54 Events",
+        "Bitcoin Caf\u{E9} Berlin",
+    ]
     /// Phishing "brands" of trial accounts' welcome mails (the tenant name slot).
     static let phishingBrands: [String] = [
         "DocuVault. Confirm your mailbox at hxxps://docuvault-login.example/confirm",

@@ -55,6 +55,21 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         #expect(b.first?.id != a.first?.id)
     }
 
+    @Test("A finding held back by the update interval is emitted when the interval ends, without a new finding")
+    func heldFindingEmittedAfterInterval() {
+        var l = AlertLifecycle()
+        _ = l.take(finding("t", accounts: 10, volume: 10), at: at(0))
+        #expect(l.take(finding("t", accounts: 11, volume: 11), at: at(120)).isEmpty)
+        #expect(l.emitHeld(at: at(599)).isEmpty)
+        #expect(l.advance(to: at(600)).isEmpty)
+        let update = l.emitHeld(at: at(600))
+        #expect(update.map(\.action) == [.update])
+        #expect(update.first?.accountsTotal == 11)
+        #expect(update.first?.eventTime == at(600))
+        #expect(l.emitHeld(at: at(660)).isEmpty)
+        #expect(l.isOpen(kind: TemplateSwarmRule.name, key: "t"))
+    }
+
     @Test("Ids are deterministic and differ by kind, key and first event time")
     func ids() {
         var l1 = AlertLifecycle()

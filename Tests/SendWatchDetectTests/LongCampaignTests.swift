@@ -37,4 +37,45 @@ struct LongCampaignTests {
         engine.advance(to: EventTime(seconds: campaign + 6 * 3600), into: &closing)
         #expect(closing.contains { $0.kind == "template_swarm" && $0.action == .close })
     }
+
+    @Test("A day-long slot-content campaign lists every new account within 15 minutes, long after its window filled")
+    func rateShapedSlotCampaign() {
+        var s = Scenario()
+        s.warmUp(accounts: (0..<20).map { "tenant-old-\($0)" })
+        for i in 0..<20 {
+            s.send(
+                "tenant-old-\(i)", to: "u\(i)@corp\(i).example", subject: "Org \(i) GmbH sent you a private message",
+                at: 100 + Int64(i))
+        }
+        // 24 hours, a new tenant every 15 minutes, three messages each 5 minutes apart, each to one mailbox
+        // domain (no swarm of spread senders: only the slot text gives the campaign away). The 6-hour window
+        // holds a steady 24 accounts after its first 6 hours.
+        var firstSend: [String: Int64] = [:]
+        let start: Int64 = 4000
+        for t in 0..<96 {
+            let account = "slow-\(t)"
+            firstSend[account] = start + Int64(t) * 900
+            for k in 0..<3 {
+                s.send(
+                    account, to: "person\(t * 3 + k)@mail\(t % 5).example",
+                    subject: "Call +1 (888) 555-0134 now sent you a private message",
+                    at: start + Int64(t) * 900 + Int64(k) * 300)
+            }
+        }
+        s.finish()
+        let slot = s.alerts.filter { $0.kind == "slot_content" }
+        var listed: [String: Int64] = [:]
+        for a in slot {
+            for account in a.accounts where listed[account] == nil { listed[account] = a.eventTime.seconds - s.t0 }
+        }
+        // Accounts that sent before the alert existed are listed by its first record (the detection latency
+        // of the campaign); every later one within 15 minutes of its first send.
+        let created = slot.first.map { $0.eventTime.seconds - s.t0 } ?? .max
+        let late = firstSend.filter { account, first in
+            (listed[account] ?? .max) > max(first, created) + 15 * 60
+        }.keys.sorted()
+        #expect(created <= start + 45 * 60)
+        #expect(late.isEmpty, "\(late.count) of 96 accounts listed late or never: \(late.prefix(8))")
+        #expect(Set(slot.map(\.id)).count == 1)
+    }
 }

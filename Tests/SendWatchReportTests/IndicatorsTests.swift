@@ -36,6 +36,26 @@ import Testing
                 (.domain, "refund-portal.example", "refund-portal.example")
             ]),
         Case(
+            text: "Call +1 (8OO) 555~0134 now or visit refund[.]example",
+            expected: [
+                (.phone, "+1 (8OO) 555~0134", "18005550134"), (.domain, "refund[.]example", "refund.example"),
+            ]),
+        Case(
+            text: "P\u{0430}yp\u{0430}l: call 888\u{200B}555\u{200B}0191 immediately, US$ 374",
+            expected: [
+                (.phone, "888\u{200B}555\u{200B}0191", "8885550191"), (.money, "US$ 374", "US$ 374"),
+            ]),
+        Case(
+            text: "\u{FF11}-\u{FF18}\u{FF18}\u{FF18}-\u{FF15}\u{FF15}\u{FF15}-\u{FF10}\u{FF11}\u{FF16}\u{FF12}",
+            expected: [
+                (
+                    .phone,
+                    "\u{FF11}-\u{FF18}\u{FF18}\u{FF18}-\u{FF15}\u{FF15}\u{FF15}-\u{FF10}\u{FF11}\u{FF16}\u{FF12}",
+                    "18885550162"
+                )
+            ]),
+        Case(text: "1-800-Flowers Team, Acme.io, 24/7 Plumbing Ltd", expected: [(.domain, "Acme.io", "acme.io")]),
+        Case(
             text: "Pay 250 USD or EUR 99.50 now",
             expected: [(.money, "250 USD", "250 USD"), (.money, "EUR 99.50", "EUR 99.50")]),
         Case(

@@ -58,7 +58,8 @@ import Testing
 
         let labels = run.labels
         #expect(labels.incidents.map(\.kind) == [.tenantSwarm, .youngBurst, .trialWelcome, .lowAndSlow])
-        #expect(Set(labels.hardNegatives.map(\.kind)) == Set(BurstKind.allCases.filter { !$0.isAttack }))
+        // Every scenario has the common look-alikes; `mixed` has no look-alikes of its own.
+        #expect(Set(labels.hardNegatives.map(\.kind)) == Set(Scenario.lookAlikes(scale: 1).map(\.kind)))
         var young = Set<String>()
         for incident in labels.incidents {
             #expect(!incident.accounts.isEmpty)
@@ -223,5 +224,18 @@ import Testing
         #expect(Scenario.trialWelcomePlan.accounts * Scenario.trialWelcomePlan.messagesPerAccount == 1_682)
         #expect(Scenario.named("mixed")?.incidents.count == 4)
         #expect(Scenario.named("nonsense") == nil)
+    }
+
+    @Test(
+        "The adversarial scenarios label their swarm and the brand-name look-alikes, whose names are the brands",
+        arguments: ["hidden-lures", "rate-shaped-swarm"])
+    func adversarialScenarios(name: String) throws {
+        let config = smallConfiguration(name, durationSeconds: name == "rate-shaped-swarm" ? 28 * 3600 : nil)
+        let run = try simulate(config)
+        #expect(run.labels.incidents.map(\.kind.rawValue) == [name])
+        let brands = try #require(run.labels.hardNegatives.first { $0.kind == .brandNames })
+        #expect(brands.accounts.count == Scenario.brandNamesPlan.accounts)
+        let text = String(decoding: run.bytes, as: UTF8.self)
+        #expect(text.contains("Acme.io") && text.contains("Route 66 Diner"))
     }
 }

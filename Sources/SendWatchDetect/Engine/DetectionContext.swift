@@ -236,8 +236,9 @@ struct DetectionContext: Sendable {
     }
 
     /// The most used suspicious slot values of a template, each with its uses and the distinct young accounts
-    /// that used it in the slot-content window (`null` when the value's counter was evicted); `approximate` is
-    /// true when one of those distinct counts is an estimate.
+    /// that used it in the slot-content window (`null` when the value's counter was evicted), and for a value
+    /// that ``LureText`` rewrites, its `normalized` form; `approximate` is true when one of those distinct
+    /// counts is an estimate.
     func slotEvidence(_ state: TemplateState, template: AlertTemplate, at now: EventTime) -> (
         value: JSONValue, approximate: Bool
     ) {
@@ -251,10 +252,16 @@ struct DetectionContext: Sendable {
                 if !distinct.isExact { approximate = true }
                 young = .int(Int(distinct.value))
             }
-            return .object([
+            var fields: [(String, JSONValue)] = [
                 ("value", .string(entry.value)), ("count", .int(entry.count)), ("young_accounts", young),
                 ("indicators", .array(entry.indicators.names.map { .string($0) })),
-            ])
+            ]
+            // A disguised lure (look-alike letters, invisible characters, defanged links) also shows the text
+            // the indicators were found in.
+            if let normalized = LureText.normalize(entry.value) {
+                fields.append(("normalized", .string(normalized.text)))
+            }
+            return .object(fields)
         }
         return (.array(values), approximate)
     }

@@ -368,6 +368,9 @@ public struct DetectionEngine: Sendable {
         guard minute != lastAdvance else { return }
         lastAdvance = minute
         context.emit(context.lifecycle.advance(to: w), into: &alerts)
+        // Held updates only here, with the events: the idle timer of a quiet `tail` only closes alerts, so
+        // that `tail` and `replay` of the same lines write the same records.
+        context.emit(context.lifecycle.emitHeld(at: w), into: &alerts)
     }
 
     // MARK: - Template features

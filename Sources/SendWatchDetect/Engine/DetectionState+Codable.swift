@@ -35,6 +35,7 @@ extension TemplateState: Codable {
     enum CodingKeys: String, CodingKey {
         case text, spreadYoung, suspiciousYoung, youngMessages, baseline, firstYoungEvent, firstSuspiciousEvent
         case topSlotValues, topSlotCounts, topSlotIndicators, indicatorNames, indicatorCounts, sampleMessageIDs
+        case suspiciousArrivals
     }
 
     /// Restores a template's state; the top slot values come as three parallel arrays and their byte figure is
@@ -56,6 +57,7 @@ extension TemplateState: Codable {
         let names = try c.decode([String].self, forKey: .indicatorNames)
         let nameCounts = try c.decode([Int64].self, forKey: .indicatorCounts)
         sampleMessageIDs = try c.decode([String].self, forKey: .sampleMessageIDs)
+        let arrivals = try c.decode(Int64.self, forKey: .suspiciousArrivals)
         try StateCheck.require(
             values.count == counts.count && values.count == indicators.count && values.count <= 8,
             "TemplateState: top slot arrays differ in length or exceed 8", decoder)
@@ -63,8 +65,10 @@ extension TemplateState: Codable {
             names.count == nameCounts.count && Set(names).count == names.count,
             "TemplateState: indicator counts", decoder)
         try StateCheck.require(
-            counts.allSatisfy(StateCheck.isCount) && nameCounts.allSatisfy(StateCheck.isCount),
+            counts.allSatisfy(StateCheck.isCount) && nameCounts.allSatisfy(StateCheck.isCount)
+                && StateCheck.isCount(arrivals),
             "TemplateState: count out of range", decoder)
+        suspiciousArrivals = Int(arrivals)
         topSlots = (0..<values.count).map { (values[$0], Int(counts[$0]), indicators[$0]) }
         topSlotBytes = values.reduce(0) { $0 + $1.utf8.count + 32 }
         indicatorCounts = Dictionary(uniqueKeysWithValues: zip(names, nameCounts.map { Int($0) }))
@@ -87,6 +91,7 @@ extension TemplateState: Codable {
         try c.encode(sorted.map(\.key), forKey: .indicatorNames)
         try c.encode(sorted.map { Int64($0.value) }, forKey: .indicatorCounts)
         try c.encode(sampleMessageIDs, forKey: .sampleMessageIDs)
+        try c.encode(Int64(suspiciousArrivals), forKey: .suspiciousArrivals)
     }
 }
 

@@ -112,6 +112,11 @@ struct TemplateState: ApproximateHeapSize, Sendable {
     var topSlots: [(value: String, count: Int, indicators: SlotIndicators)] = []
     var indicatorCounts: [String: Int] = [:]
     var sampleMessageIDs: [String] = []
+    /// Young accounts that entered ``suspiciousYoung`` so far (a new account, or one back after a full
+    /// window): never decreases, so a campaign whose windowed count stays flat while its accounts change
+    /// still shows as growing (the `slot_content` alert's volume). Counts only while ``suspiciousYoung`` is
+    /// exact; in sketch mode its accounts cannot be listed anyway.
+    var suspiciousArrivals = 0
 
     var approximateHeapBytes: Int {
         spreadYoung.approximateHeapBytes + suspiciousYoung.approximateHeapBytes + youngMessages.approximateHeapBytes
@@ -130,7 +135,7 @@ struct TemplateState: ApproximateHeapSize, Sendable {
         youngMessages.add(1, at: now)
         if sampleMessageIDs.count < 5, let m = messageID, !sampleMessageIDs.contains(m) { sampleMessageIDs.append(m) }
         if let value = suspiciousValue {
-            suspiciousYoung.insert(account, at: now)
+            if suspiciousYoung.insert(account, at: now) { suspiciousArrivals += 1 }
             if firstSuspiciousEvent == nil { firstSuspiciousEvent = now }
             for name in indicators.names { indicatorCounts[name, default: 0] += 1 }
             if let i = topSlots.firstIndex(where: { $0.value == value }) {

@@ -30,8 +30,9 @@ struct TailState: Codable {
     /// 2: the detection state saves each rule's state under its name. 3: the time-jump run's last line; open
     /// alerts' records carry the accounts added and the template's logged id; the Postfix and Exim parsers key open
     /// messages by host (and Postfix instance) too, and each young account of the detection state keeps its
-    /// submitters (logins, client IPs, claimed accounts); the
-    /// parsers' counters save the lines of other programs; the Exim parser saves unjoined split lines.
+    /// submitters (logins, client IPs, claimed accounts); the parsers' counters save the lines of other programs;
+    /// the Exim parser saves unjoined split lines; a template's state saves how many young accounts entered its
+    /// suspicious-slot window (`slot_content` updates for a changing campaign).
     static let format = 3
 
     var follower: FollowerState

@@ -122,12 +122,15 @@ public struct SlidingDistinct: Sendable {
     /// How many times this counter switched from exact to sketch (saturates at `UInt16.max`).
     public var switchesToSketch: UInt16 { _switchesToSketch }
 
-    /// Records that `item` was seen at `time`.
+    /// Records that `item` was seen at `time`; returns whether the item is new to the window: in exact mode,
+    /// not held or last seen a full horizon or more before the newest event. Sketch mode cannot tell and
+    /// returns `false`, as does an event dropped as late.
     ///
     /// - Complexity: Exact mode: O(items held) (a linear scan of at most `exactCapacity` pairs), amortised no
     ///   allocation (the pair array grows by doubling up to its capacity, then stays). Sketch mode: O(1), or
     ///   O((subBucketCount + 1) × m) when `time` enters a new sub-bucket. Switching costs O(exactCapacity + m).
-    public mutating func insert(_ item: UInt64, at time: EventTime) {
+    @discardableResult
+    public mutating func insert(_ item: UInt64, at time: EventTime) -> Bool {
         let t = WindowMath.clamp(time.microseconds)
         if !_hasEvents {
             _hasEvents = true
@@ -135,27 +138,29 @@ public struct SlidingDistinct: Sendable {
         }
         if _sketch != nil {
             insertSketch(item, at: t)
-            return
+            return false
         }
         let horizon = _horizon
         if t > _head { _head = t }
         if let d = WindowMath.distance(from: t, to: _head), d >= horizon {
             bumpDropped()
-            return
+            return false
         }
         for i in _entries.indices where _entries[i].item == item {
+            let expired = _entries[i].lastSeen <= _head - horizon
             if _entries[i].lastSeen < t { _entries[i].lastSeen = t }
-            return
+            return expired
         }
         if _entries.count >= Int(_exactCapacity) {
             removeExpired()
             if _entries.count >= Int(_exactCapacity) {
                 switchToSketch()
                 insertSketch(item, at: t)
-                return
+                return false
             }
         }
         _entries.append(Entry(item: item, lastSeen: t))
+        return true
     }
 
     private mutating func bumpDropped() {

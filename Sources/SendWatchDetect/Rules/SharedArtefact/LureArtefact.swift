@@ -7,7 +7,9 @@ import SendWatchCore
 ///
 /// Extraction reads bytes, at most ``maxScannedBytes`` of a value, and returns at most ``maxPerValue``
 /// artefacts; it allocates only the strings it returns. It leaves out what a name field legitimately holds
-/// (short numbers, words without a dot) and does not resolve look-alike characters.
+/// (short numbers, words without a dot). A disguised value (look-alike or full-width characters, invisible
+/// characters, defanged links, `O` for `0` in a phone number) is read in its ``LureText`` normalisation, so
+/// the same artefact disguised differently is still one key.
 enum LureArtefact {
     /// Bytes of a slot value scanned.
     static let maxScannedBytes = 512
@@ -20,7 +22,7 @@ enum LureArtefact {
     ///
     /// - Complexity: O(min(bytes, ``maxScannedBytes``)).
     static func extract(from value: String) -> [String] {
-        value.withUTF8Bytes { all in
+        (LureText.normalize(value)?.text ?? value).withUTF8Bytes { all in
             let bytes = UnsafeBufferPointer(rebasing: all.prefix(maxScannedBytes))
             var found: [String] = []
             func add(_ artefact: String) {

@@ -6,6 +6,16 @@ import SendWatchWindows
 /// What counts as suspicious is ``SlotContent``'s classification at this rule's `min_score`; the template's
 /// young accounts with suspicious values, its top values and their indicators are the template's shared
 /// features (`TemplateState`), which `template_swarm` reads too. The rule keeps no table of its own.
+///
+/// A campaign that runs longer than the window keeps its alert current: the finding's volume is the number
+/// of young accounts that ever entered the template's suspicious window, which grows with every new account
+/// even while the windowed count stays flat (old accounts leave as new ones come). So the alert lifecycle
+/// sends an update, listing the window's accounts, at most every `min_update_interval` (10 minutes) while new
+/// accounts arrive. The finding is rebuilt at each new account (arrivals are rare next to sends, so this is
+/// cheap), and a finding held back by the interval is emitted when it ends (``AlertLifecycle/emitHeld(at:)``),
+/// so each account of the campaign reaches an alert within the interval plus a minute of its first suspicious
+/// send. Bound: the accounts are listed while the window holds at most `max_alert_accounts` of them (the
+/// distinct counter is exact up to there; beyond, alerts carry the estimated count and no names).
 public struct SlotContentRule: ConfiguredRule, Sendable {
     /// The settings of `rules.slot_content`.
     public struct Configuration: RuleConfiguration, Equatable {
@@ -59,10 +69,11 @@ extension SlotContentRule: DetectionRule {
         guard count >= rule.minYoungAccounts else { return }
         let strongest = state.topSlots.map { SlotContent.score($0.indicators) }.max() ?? 0
         let severity: Severity = count >= 4 * rule.minYoungAccounts ? .critical : strongest >= 4 ? .high : .medium
+        let arrivals = state.suspiciousArrivals
         guard
             context.wants(
                 Self.name, key: template.id, severity: severity, accountsTotal: count,
-                volume: count, at: now)
+                volume: arrivals, at: now, refreshVolume: true)
         else { return }
         let accounts = context.accountNames(state.suspiciousYoung, at: now)
         var evidence: [(String, JSONValue)] = [
@@ -81,7 +92,7 @@ extension SlotContentRule: DetectionRule {
             kind: Self.name, key: template.id, severity: severity, score: Double(count) * max(1, strongest),
             firstEventTime: state.firstSuspiciousEvent ?? now,
             accounts: Array(accounts.prefix(context.maxAlertAccounts)),
-            accountsTotal: max(count, accounts.count), volume: count, template: template, evidence: evidence,
+            accountsTotal: max(count, accounts.count), volume: arrivals, template: template, evidence: evidence,
             reasons: [
                 "\(count) young accounts put text with \(names.joined(separator: ", ")) into a slot of the template "
                     + "\"\(template.text)\" in \(DurationText.format(rule.windowSeconds)) (threshold "
