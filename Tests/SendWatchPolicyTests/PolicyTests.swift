@@ -128,7 +128,7 @@ struct PolicyDecisionTests {
         #expect(set.policy.text == "5.7.1 it's suspended")
         #expect(set.policy.neverHold == ["svc@example.org", "b"])
         #expect(set.policy.expirySeconds == 7200)
-        // The rendered defaults load back to the same values (the text and the list are quoted).
+        // The configuration as rendered loads back to the same values.
         #expect(try Configuration.load(yaml: Configuration.schema.yaml(of: set)).policy == set.policy)
         for bad in [
             "action: HOLDX", "text: ''", "text: \"a\\nb\"", "never_hold: 'a,,b'", "never_hold: 'a b'",

@@ -44,7 +44,7 @@ extension Configuration {
                     "The alert's id is appended in brackets.",
                 ],
                 accepted: "1 to \(PolicyConfiguration.maxTextLength) printable ASCII characters", extremes: [],
-                render: { "'" + $0.policy.text.replacing("'", with: "''") + "'" },
+                render: { $0.policy.text },
                 assign: { config, value in
                     guard case .text(let s) = value, PolicyConfiguration.isValidText(s) else {
                         return "\(value.quoted) is not 1 to \(PolicyConfiguration.maxTextLength) printable ASCII "
@@ -59,9 +59,9 @@ extension Configuration {
                     "Logins never held, separated by commas, compared without regard to case: the platform's own",
                     "service logins (which send for every tenant: suspend the tenant instead), monitoring, VIPs.",
                 ],
-                accepted: "logins separated by commas (at most \(PolicyConfiguration.maxNeverHold)), or ''",
+                accepted: "logins separated by commas (at most \(PolicyConfiguration.maxNeverHold)), or nothing",
                 extremes: [],
-                render: { "'" + $0.policy.neverHold.sorted().joined(separator: ", ").replacing("'", with: "''") + "'" },
+                render: { $0.policy.neverHold.sorted().joined(separator: ", ") },
                 assign: { config, value in
                     guard case .text(let s) = value else {
                         config.policy.neverHold = []
