@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "SendWatchAlerts", targets: ["SendWatchAlerts"]),
         .library(name: "SendWatchPipeline", targets: ["SendWatchPipeline"]),
         .library(name: "SendWatchMetrics", targets: ["SendWatchMetrics"]),
+        .library(name: "SendWatchPolicy", targets: ["SendWatchPolicy"]),
         .library(name: "SendWatchEval", targets: ["SendWatchEval"]),
         .library(name: "SendWatchReport", targets: ["SendWatchReport"]),
     ],
@@ -30,7 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        // The metrics endpoint (module SendWatchMetrics only): HTTP on SwiftNIO, the exposition by swift-prometheus
+        // The metrics endpoint and the policy service (modules SendWatchMetrics and SendWatchPolicy only): HTTP on SwiftNIO, the exposition by swift-prometheus
         // (which brings swift-metrics' CoreMetrics and swift-atomics).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -112,10 +113,22 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The Postfix policy service of `tail`. Uses SendWatchMetrics' address parser (one set of rules for
+        // both listening flags); apart from SendWatchPipeline for the same reason as SendWatchMetrics.
+        .target(
+            name: "SendWatchPolicy",
+            dependencies: [
+                "SendWatchPipeline", "SendWatchMetrics",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "sendwatch",
             dependencies: [
-                "SendWatchPipeline", "SendWatchMetrics", "SendWatchCore", "SendWatchIngest", "SendWatchFormats",
+                "SendWatchPipeline", "SendWatchMetrics", "SendWatchPolicy", "SendWatchCore", "SendWatchIngest",
+                "SendWatchFormats",
                 "SendWatchSimulation",
                 "SendWatchDetect", "SendWatchTemplates", "SendWatchEval", "SendWatchAlerts", "SendWatchReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -173,6 +186,14 @@ let package = Package(
         .testTarget(
             name: "SendWatchMetricsTests",
             dependencies: ["SendWatchMetrics", "SendWatchPipeline", "SendWatchTesting"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SendWatchPolicyTests",
+            dependencies: [
+                "SendWatchPolicy", "SendWatchMetrics", "SendWatchPipeline", "SendWatchCore", "SendWatchSimulation",
+                "SendWatchTesting",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -33,13 +33,17 @@ public struct MetricsAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `--metrics` text: `PORT`, `IPV4:PORT`, `[IPV6]:PORT` or `localhost:PORT`.
     ///
-    /// - Parameter text: The flag's value.
+    /// - Parameters:
+    ///   - text: The flag's value.
+    ///   - flag: The flag named in messages (`--policy` parses its TCP addresses here too).
+    ///   - examplePort: The port of the examples in messages.
     /// - Throws: ``MetricsAddressError`` with a message that names the accepted forms.
-    public init(parsing text: String) throws(MetricsAddressError) {
+    public init(parsing text: String, flag: String = "--metrics", examplePort: Int = 9108) throws(MetricsAddressError) {
+        let p = examplePort
         func fail(_ why: String) -> MetricsAddressError {
             MetricsAddressError(
-                message: "--metrics '\(text)' \(why); write PORT (loopback), IPV4:PORT or [IPV6]:PORT, "
-                    + "e.g. 9108, 127.0.0.1:9108, [::1]:9108, or 0.0.0.0:9108 for every interface")
+                message: "\(flag) '\(text)' \(why); write PORT (loopback), IPV4:PORT or [IPV6]:PORT, "
+                    + "e.g. \(p), 127.0.0.1:\(p), [::1]:\(p), or 0.0.0.0:\(p) for every interface")
         }
         func parsePort(_ digits: Substring) throws(MetricsAddressError) -> Int {
             guard !digits.isEmpty, digits.count <= 5, digits.utf8.allSatisfy({ (48...57).contains($0) }),
@@ -68,7 +72,7 @@ public struct MetricsAddress: Sendable, Hashable, CustomStringConvertible {
             portText = text[text.index(after: colon)...]
             if host.isEmpty || host == "*" {
                 throw MetricsAddressError(
-                    message: "--metrics '\(text)' does not say which interface to listen on; write \(portText) "
+                    message: "\(flag) '\(text)' does not say which interface to listen on; write \(portText) "
                         + "or 127.0.0.1:\(portText) for this host only, or 0.0.0.0:\(portText) (or [::]:\(portText)) "
                         + "for every interface")
             }
@@ -90,6 +94,10 @@ public struct MetricsAddress: Sendable, Hashable, CustomStringConvertible {
 public struct MetricsAddressError: Error, Sendable, CustomStringConvertible {
     /// What is wrong and which forms are accepted.
     public var message: String
+
+    /// An error with its message (`--policy` reports its unix-socket forms this way too).
+    public init(message: String) { self.message = message }
+
     /// The message.
     public var description: String { message }
 }

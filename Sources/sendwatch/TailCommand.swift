@@ -7,6 +7,7 @@ import SendWatchDetect
 import SendWatchIngest
 import SendWatchMetrics
 import SendWatchPipeline
+import SendWatchPolicy
 
 struct TailCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -56,6 +57,14 @@ struct TailCommand: ParsableCommand {
             """)
     var metrics: String?
 
+    @Option(
+        name: .long,
+        help: """
+            Answer Postfix's check_policy_service on unix:/PATH, PORT (the loopback), IPV4:PORT or [IPV6]:PORT: \
+            the policy.action for a login of an open alert, DUNNO otherwise (docs/operations.md).
+            """)
+    var policy: String?
+
     @Option(name: .long, help: "Checkpoint interval while data flows (default 30s).")
     var checkpointInterval: String = "30s"
 
@@ -91,6 +100,13 @@ struct TailCommand: ParsableCommand {
         if let metrics {
             do throws(MetricsAddressError) {
                 _ = try MetricsAddress(parsing: metrics)
+            } catch {
+                throw ValidationError(error.message)
+            }
+        }
+        if let policy {
+            do throws(MetricsAddressError) {
+                _ = try PolicyAddress(parsing: policy)
             } catch {
                 throw ValidationError(error.message)
             }
@@ -154,6 +170,24 @@ struct TailCommand: ParsableCommand {
                 throw ExitCode(1)
             }
         }
+        var policyServer: PolicyServer?
+        if let policy {
+            let address: PolicyAddress
+            do throws(MetricsAddressError) {
+                address = try PolicyAddress(parsing: policy)
+            } catch {
+                throw ValidationError(error.message)
+            }
+            do throws(TailError) {
+                policyServer = try PolicyServer(
+                    address: address, configuration: configuration.policy, board: run.openAlerts)
+            } catch {
+                logger.error("\(error)", metadata: ["tail.code": "\(error.code)"])
+                throw ExitCode(1)
+            }
+            run.publishesOpenAlerts = true
+        }
+        defer { policyServer?.shutdown() }
         // SIGHUP: the run reopens the alert output; the configuration file is read again and checked, and what
         // changed is named (it takes effect at the next start: windows and tables are built at start-up).
         run.onReopen = {
@@ -178,6 +212,7 @@ struct TailCommand: ParsableCommand {
             "following \(paths.joined(separator: " "))"
             + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
             + (server.map { ", metrics on \($0.boundAddress)" } ?? "")
+            + (policyServer.map { ", policy service on \($0.boundAddress)" } ?? "")
         logger.info("\(started)")
         do throws(TailError) {
             try run.run { TailSignals.stopRequested }

@@ -4,7 +4,7 @@ import SendWatchDetect
 import SendWatchFormats
 
 extension Configuration {
-    /// Every key of the file, each declared once: `input`, `accounts`, `messages` and `jsonl.fields` here;
+    /// Every key of the file, each declared once: `input`, `accounts`, `messages`, `jsonl.fields` and `policy` here;
     /// `detect`, `alerts`, `templates` and each rule's `rules.<name>` in `SendWatchDetect`
     /// (``DetectionConfiguration/configurationSections``, the rules' sections in their folders).
     public static let schema = ConfigSchema<Configuration>(
@@ -15,7 +15,71 @@ extension Configuration {
         sections: [input, accounts, messages, jsonl]
             + DetectionConfiguration.configurationSections.map {
                 $0.scoped(get: { $0.detection }, set: { $0.detection = $1 })
-            })
+            } + [policy])
+
+    private static let policy = ConfigSection<Configuration>(
+        ["policy"],
+        doc: [
+            "The Postfix policy service of 'tail --policy' (docs/operations.md): a request whose sasl_username is",
+            "an account of an open alert is answered with the action; any other request, and any problem, DUNNO.",
+        ],
+        keys: [
+            ConfigKey(
+                "action",
+                doc: [
+                    "HOLD: accepted, kept on the hold queue for an operator (postsuper -H releases it);",
+                    "DEFER_IF_PERMIT: refused for now (4xx); REJECT: refused (5xx).",
+                ],
+                accepted: "HOLD, DEFER_IF_PERMIT or REJECT", extremes: [], render: { $0.policy.action.rawValue },
+                assign: { config, value in
+                    guard case .text(let s) = value, let action = PolicyAction(rawValue: s) else {
+                        return "expected HOLD, DEFER_IF_PERMIT or REJECT, got \(value.quoted)"
+                    }
+                    config.policy.action = action
+                    return nil
+                }),
+            ConfigKey(
+                "text",
+                doc: [
+                    "Text after the action: Postfix logs it; REJECT and DEFER_IF_PERMIT also send it to the client.",
+                    "The alert's id is appended in brackets.",
+                ],
+                accepted: "1 to \(PolicyConfiguration.maxTextLength) printable ASCII characters", extremes: [],
+                render: { $0.policy.text },
+                assign: { config, value in
+                    guard case .text(let s) = value, PolicyConfiguration.isValidText(s) else {
+                        return "\(value.quoted) is not 1 to \(PolicyConfiguration.maxTextLength) printable ASCII "
+                            + "characters"
+                    }
+                    config.policy.text = s
+                    return nil
+                }),
+            ConfigKey(
+                "never_hold",
+                doc: [
+                    "Logins never held, separated by commas, compared without regard to case: the platform's own",
+                    "service logins (which send for every tenant: suspend the tenant instead), monitoring, VIPs.",
+                ],
+                accepted: "logins separated by commas (at most \(PolicyConfiguration.maxNeverHold)), or nothing",
+                extremes: [],
+                render: { $0.policy.neverHold.sorted().joined(separator: ", ") },
+                assign: { config, value in
+                    guard case .text(let s) = value else {
+                        config.policy.neverHold = []
+                        return nil
+                    }
+                    guard let logins = PolicyConfiguration.parseNeverHold(s) else {
+                        return "\(value.quoted) is not a list of logins (printable ASCII without spaces) separated "
+                            + "by commas, at most \(PolicyConfiguration.maxNeverHold)"
+                    }
+                    config.policy.neverHold = logins
+                    return nil
+                }),
+            .duration(
+                "expiry", \.policy.expirySeconds,
+                doc: "An alert no longer holds this long (wall clock) after tail delivered its create record, even",
+                "if it is still open."),
+        ])
 
     private static let input = ConfigSection<Configuration>(
         ["input"],

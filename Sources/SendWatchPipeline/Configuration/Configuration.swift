@@ -29,6 +29,8 @@ public struct Configuration: Sendable {
     public var jsonFields: [String: String]
     /// `detect.*`, `alerts.*`, `templates.*`, `rules.*`: the detection stage.
     public var detection: DetectionConfiguration
+    /// `policy.*`: what the Postfix policy service of `tail --policy` answers.
+    public var policy: PolicyConfiguration
 
     /// The names `jsonl.fields` accepts, in documentation order, with their default paths and docs.
     public static let jsonFieldDefaults: [(name: String, path: String, doc: String)] = [
@@ -55,6 +57,7 @@ public struct Configuration: Sendable {
         formats = FormatConfiguration()
         jsonFields = Dictionary(uniqueKeysWithValues: Configuration.jsonFieldDefaults.map { ($0.name, $0.path) })
         detection = DetectionConfiguration()
+        policy = PolicyConfiguration()
     }
 
     /// The default configuration as a commented YAML file: what `sendwatch config defaults` prints.

@@ -48,6 +48,8 @@ extension ErrorCode where Domain == TailError {
     public static var followFailed: Self { Self("follow_failed") }
     /// The metrics address is invalid or cannot be listened on.
     public static var metricsUnavailable: Self { Self("metrics_unavailable") }
+    /// The policy service's address cannot be listened on (`tail --policy`).
+    public static var policyUnavailable: Self { Self("policy_unavailable") }
 }
 
 extension TailError {

@@ -15,6 +15,10 @@ extension TailRun {
     func deliver() throws(TailError) -> Bool {
         let produced = consumer.takeAlerts()
         guard !produced.isEmpty else { return false }
+        // Before the write: a hold must not wait for an output that is being retried.
+        if publishesOpenAlerts, openAlertTracker.take(produced, now: TailRun.wallSeconds()) {
+            openAlerts.publish(openAlertTracker.accounts())
+        }
         for alert in produced { totals.alertsByKind[alert.kind, default: 0] += 1 }
         totals.alertRecords += produced.count
         do throws(OutputError) {

@@ -68,6 +68,13 @@ public final class TailRun {
     public var onReopen: () -> Void = {}
     /// The metrics the loop publishes after every iteration.
     public let metrics = TailMetrics()
+    /// The accounts of the open alerts, for the policy service; kept only when ``publishesOpenAlerts``.
+    public let openAlerts = OpenAlertBoard()
+    /// Whether each delivery that opens, grows or closes an alert publishes ``openAlerts`` (`tail --policy`).
+    /// Default false: without a reader the run does not keep them.
+    public var publishesOpenAlerts = false
+    /// The open alerts behind ``openAlerts``.
+    var openAlertTracker = OpenAlertTracker()
 
     var lastCheckpoint: Double?
     private var lastData: Double?
