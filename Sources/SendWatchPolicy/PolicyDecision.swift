@@ -6,6 +6,7 @@ public import SendWatchPipeline
 /// |---|---|
 /// | malformed, oversize, not authenticated | `DUNNO` |
 /// | login in `policy.never_hold` | `DUNNO` |
+/// | a service login (`accounts.account_header_logins`) | `DUNNO` |
 /// | login not an account of an open alert | `DUNNO` |
 /// | login flagged by an alert older than `policy.expiry` | `DUNNO` |
 /// | login flagged by an open alert | `policy.action policy.text [alert id]` |
@@ -25,6 +26,9 @@ public struct PolicyDecision: Sendable, Equatable {
         case notAuthenticated = "not_authenticated"
         /// The login is in `policy.never_hold`.
         case neverHold = "never_hold"
+        /// The login is one of the platform's service logins (`accounts.account_header_logins`): holding it would
+        /// hold every tenant behind it.
+        case serviceLogin = "service_login"
         /// No open alert lists the login.
         case notFlagged = "not_flagged"
         /// The alert that lists the login is older than `policy.expiry`.
@@ -53,6 +57,8 @@ public struct PolicyDecision: Sendable, Equatable {
             }
             if configuration.neverHold.contains(login.lowercased()) {
                 self = dunno(.neverHold)
+            } else if configuration.serviceLogins.contains(login) {
+                self = dunno(.serviceLogin)
             } else if let flag = accounts.flag(of: login) {
                 if now - flag.openedAt > Double(configuration.expirySeconds) {
                     self = dunno(.expired)

@@ -178,9 +178,11 @@ struct TailCommand: ParsableCommand {
             } catch {
                 throw ValidationError(error.message)
             }
+            var policyConfiguration = configuration.policy
+            policyConfiguration.serviceLogins = configuration.formats.accountHeaderLogins
             do throws(TailError) {
                 policyServer = try PolicyServer(
-                    address: address, configuration: configuration.policy, board: run.openAlerts)
+                    address: address, configuration: policyConfiguration, board: run.openAlerts)
             } catch {
                 logger.error("\(error)", metadata: ["tail.code": "\(error.code)"])
                 throw ExitCode(1)

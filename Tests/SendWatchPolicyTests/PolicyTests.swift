@@ -57,12 +57,14 @@ struct PolicyDecisionTests {
     static let accounts = OpenAlertAccounts(flags: [
         "flagged@example.org": .init(alertID: "sw-0000000000000001", openedAt: 1000),
         "Ops@Example.org": .init(alertID: "sw-0000000000000002", openedAt: 1000),
+        "notify@platform.example": .init(alertID: "sw-0000000000000003", openedAt: 1000),
     ])
 
     static var configuration: PolicyConfiguration {
         var c = PolicyConfiguration()
         c.neverHold = ["ops@example.org"]
         c.expirySeconds = 3600
+        c.serviceLogins = ["notify@platform.example"]
         return c
     }
 
@@ -75,6 +77,7 @@ struct PolicyDecisionTests {
             (.access(saslUsername: "FLAGGED@example.org"), 1000, .notFlagged),
             (.access(saslUsername: "other@example.org"), 1000, .notFlagged),
             (.access(saslUsername: "Ops@Example.org"), 1000, .neverHold),
+            (.access(saslUsername: "notify@platform.example"), 1000, .serviceLogin),
             (.access(saslUsername: nil), 1000, .notAuthenticated),
             (.malformed, 1000, .malformed),
             (.oversize, 1000, .malformed),

@@ -2,7 +2,7 @@
 /// `policy.*` section of the configuration file.
 ///
 /// The service answers ``action`` with ``text`` for a request whose `sasl_username` is an account of an open
-/// alert, unless the login is in ``neverHold`` or the alert is older than ``expirySeconds``; every other request
+/// alert, unless the login is in ``neverHold`` or ``serviceLogins``, or the alert is older than ``expirySeconds``; every other request
 /// is answered `DUNNO` (Postfix goes on with its other restrictions).
 public struct PolicyConfiguration: Sendable, Equatable {
     /// `policy.action`: what Postfix is told to do with a flagged login's mail. Default ``PolicyAction/hold``.
@@ -17,6 +17,10 @@ public struct PolicyConfiguration: Sendable, Equatable {
     /// `policy.expiry`: seconds (wall clock) after the run first delivered an alert's `create` record after which
     /// the alert no longer holds, although it may still be open. Default 12 hours.
     public var expirySeconds: Int64
+    /// The platform's own service logins (`accounts.account_header_logins`, compared exactly): never held, since
+    /// holding one would hold every tenant that sends through it. Their tenants are suspended by the platform from
+    /// the alert stream instead. Set by `tail` from the accounts section; default none.
+    public var serviceLogins: Set<String>
 
     /// The most logins ``neverHold`` takes.
     public static let maxNeverHold = 10_000
@@ -29,6 +33,7 @@ public struct PolicyConfiguration: Sendable, Equatable {
         text = "SendWatch open alert, held for review"
         neverHold = []
         expirySeconds = 12 * 3600
+        serviceLogins = []
     }
 
     /// Whether `text` may follow an action on Postfix's `action=` line: 1 to ``maxTextLength`` printable ASCII
