@@ -18,7 +18,8 @@ struct TailCommand: ParsableCommand {
             every --checkpoint-interval, after alerts and at SIGTERM/SIGINT; the next start resumes from it \
             without losing or repeating alerts, also after a crash. Without --state a restart starts over. \
             Exit status: 0 after a clean stop; 1 when it could not start (damaged or incompatible checkpoint, \
-            unusable output); 2 when the alert output could not be written.
+            unusable output); 2 when the alert output could not be written; 75 when another 'sendwatch tail' \
+            holds the --state directory (a lock in it, released when that process ends, even by SIGKILL).
             """
     )
 
@@ -124,7 +125,8 @@ struct TailCommand: ParsableCommand {
             run = try TailRun(configuration: configuration, options: options, accounts: registry, logger: logger)
         } catch {
             logger.error("\(error)", metadata: ["tail.code": "\(error.code)"])
-            throw ExitCode(1)
+            // EX_TEMPFAIL: another run holds the state directory; starting again later can succeed.
+            throw ExitCode(error.code == .stateDirectoryLocked ? 75 : 1)
         }
         var server: MetricsServer?
         if let metrics {

@@ -93,6 +93,40 @@ struct TailRunTests {
         }
     }
 
+    @Test(
+        "A resumed run checkpoints as soon as it has read lines, one short poll at a time: a run killed early still advances"
+    )
+    func earlyProgressCheckpoint() throws {
+        let all = TailTestData.lines
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("mail.log").path
+        try append(all[0..<1000], to: log)
+        let clock = TestClock()
+        var o = options(dir)
+        o.checkpointIntervalSeconds = 1e6
+        do {
+            let run = try TailRun(configuration: TailTestData.configuration, options: o, logger: logger)
+            try catchUp(run, clock)
+            try run.drain(now: clock.seconds)
+        }
+        // A backlog of several MiB, then a run that lives for one poll.
+        try append(all[1000...], to: log)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: log)[.size] as? Int)
+        try #require(size > 4 << 20)
+        let before = try Data(contentsOf: URL(fileURLWithPath: o.stateDirectory! + "/checkpoint"))
+        do {
+            let run = try TailRun(configuration: TailTestData.configuration, options: o, logger: logger)
+            clock.seconds += 0.1
+            let step = try run.step(now: clock.seconds)
+            #expect(step.more, "one poll reads at most 1 MiB of the backlog")
+            #expect(step.checkpointed, "the first lines read are checkpointed without waiting for the interval")
+            try run.settleCheckpoint()
+        }
+        let after = try Data(contentsOf: URL(fileURLWithPath: o.stateDirectory! + "/checkpoint"))
+        #expect(after != before)
+    }
+
     @Test("Restarts and crashes between rotations give replay's alerts, none twice")
     func restartsAndCrashes() throws {
         let all = TailTestData.lines
@@ -156,19 +190,21 @@ struct TailRunTests {
         let clock = TestClock()
         let half = all.count / 2
         try append(all[0..<half], to: log)
-        let run = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
-        try catchUp(run, clock)
-        // logrotate: rename + create, then SIGHUP (the loop calls reopenOutput for it).
-        try #require(rename(alerts, alerts + ".1") == 0)
-        _ = FileManager.default.createFile(atPath: alerts, contents: nil)
-        try run.reopenOutput()
-        try append(all[half...], to: log)
-        for _ in 0..<5 {
-            clock.seconds += 2
-            try run.step(now: clock.seconds)
+        do {
+            let run = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+            try catchUp(run, clock)
+            // logrotate: rename + create, then SIGHUP (the loop calls reopenOutput for it).
+            try #require(rename(alerts, alerts + ".1") == 0)
+            _ = FileManager.default.createFile(atPath: alerts, contents: nil)
+            try run.reopenOutput()
+            try append(all[half...], to: log)
+            for _ in 0..<5 {
+                clock.seconds += 2
+                try run.step(now: clock.seconds)
+            }
+            // A crash: the next run resumes from the last checkpoint, taken after the reopen.
+            try run.settleCheckpoint()
         }
-        // A crash: the next run resumes from the last checkpoint, taken after the reopen.
-        try run.settleCheckpoint()
         let next = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
         try catchUp(next, clock)
         try next.drain(now: clock.seconds)
@@ -258,8 +294,9 @@ struct TailRunTests {
             #expect(written.split(separator: "\n").count > 50)
             counts.append(checkpoints)
         }
-        // Without the bound nothing is due during the run; with it, checkpoints whenever 5 alert lines are journaled.
-        #expect(counts[0] == 0)
+        // Without the bound only the checkpoint of the first lines read is due during the run; with it, checkpoints
+        // whenever 5 alert lines are journaled.
+        #expect(counts[0] == 1)
         #expect(counts[1] >= 3, "\(counts)")
     }
 
@@ -442,15 +479,17 @@ struct TailFailureTests {
         h.write(Data(all.dropFirst(2000).joined().utf8))
         try h.close()
 
-        let run = try TailRun(
-            configuration: TailTestData.configuration, options: options(dir, output: "/dev/full"), logger: logger)
-        run.abandonRetry = { true }
-        let failure = try #require(throws: TailError.self) { try catchUp(run) }
-        #expect(failure.code == .outputFailed)
-        #expect(failure.underlyingErrno == ENOSPC)
-        #expect(failure.path == "/dev/full")
-        #expect(throws: TailError.self) { try run.drain(now: 2e6) }
-        #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == before, "checkpoint not advanced")
+        do {
+            let run = try TailRun(
+                configuration: TailTestData.configuration, options: options(dir, output: "/dev/full"), logger: logger)
+            run.abandonRetry = { true }
+            let failure = try #require(throws: TailError.self) { try catchUp(run) }
+            #expect(failure.code == .outputFailed)
+            #expect(failure.underlyingErrno == ENOSPC)
+            #expect(failure.path == "/dev/full")
+            #expect(throws: TailError.self) { try run.drain(now: 2e6) }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == before, "checkpoint not advanced")
+        }
 
         // With the output back, the next start writes every alert of the second part, once.
         let again = try TailRun(

@@ -47,7 +47,8 @@ public final class TailRun {
     let delivery: ExactlyOnceSink
     /// Encodes alerts into ``delivery``.
     var alerts: AlertWriter
-    var follower: LogFollower
+    /// The followed files, or standard input (`-`).
+    var follower: TailInput
     let consumer: TailConsumer
     /// The engine, kept in the consumer's sink storage.
     var engine: DetectionEngine {
@@ -79,6 +80,13 @@ public final class TailRun {
     var lastCheckpointSeconds = 0.0
     /// Whether anything changed since the last checkpoint (an idle tail does not rewrite it).
     var dirty = false
+    /// Whether this run has yet to checkpoint the first lines it read. Each run writes one as soon as it has
+    /// read any (not only after the interval): otherwise a run killed sooner than the checkpoint interval (a crash
+    /// loop, a slow start on a loaded machine) would start over from the same position every time, fall behind
+    /// while the writer goes on, and lose the lines of files that log rotation deletes meanwhile.
+    var firstProgressUncheckpointed = true
+    /// The state directory's lock, held for the run's lifetime (nil without a state directory).
+    private let lock: StateDirectoryLock?
 
     /// Loads the checkpoint (if any), wraps the output in exactly-once delivery and opens the followed files.
     ///
@@ -87,7 +95,8 @@ public final class TailRun {
     ///     ``AlertSink`` works: the run wraps it in an ``ExactlyOnceSink`` with the state directory's journal.
     ///   - accounts: account registry entries to (re-)register after a restore.
     /// - Throws: ``TailError`` for a damaged or incompatible checkpoint (left in place), an output or state
-    ///   directory that cannot be used, or a follower that cannot start.
+    ///   directory that cannot be used, a state directory another run holds (`state_directory_locked`), or a
+    ///   follower that cannot start.
     public init(
         configuration: Configuration, options: TailOptions, output: (any AlertSink)? = nil,
         accounts: [(String, EventTime)] = [], logger: Logger
@@ -103,6 +112,10 @@ public final class TailRun {
                     message: "cannot create state directory \(dir): \(errnoDescription(e))", path: dir,
                     underlyingErrno: e)
             }
+            // Before anything in the directory is read or written: a second run on it stops here.
+            lock = try StateDirectoryLock(directory: dir)
+        } else {
+            lock = nil
         }
         let sink: any AlertSink
         if let output {
@@ -137,7 +150,19 @@ public final class TailRun {
         var follow = options.follow
         follow.startAtEnd = !options.fromStart
         do throws(IngestError) {
-            follower = try LogFollower(patterns: options.patterns, configuration: follow, restoring: restored?.follower)
+            if options.patterns == [TailInput.standardInputName] {
+                follower = .pipe(
+                    try PipeFollower(descriptor: STDIN_FILENO, name: TailInput.standardInputName, configuration: follow)
+                )
+            } else if options.patterns.contains(TailInput.standardInputName) {
+                throw IngestError(
+                    code: .invalidConfiguration,
+                    message: "'-' (standard input) cannot be followed together with files; run one tail for each",
+                    path: "follow patterns")
+            } else {
+                follower = .files(
+                    try LogFollower(patterns: options.patterns, configuration: follow, restoring: restored?.follower))
+            }
         } catch {
             throw TailError(code: .followFailed, message: "\(error)", underlyingErrno: error.underlyingErrno)
         }
@@ -167,8 +192,8 @@ public final class TailRun {
         public var checkpointed: Bool
     }
 
-    /// Runs until `shouldStop` returns true (checked at least every poll interval), then drains what is
-    /// readable, writes its alerts and the final checkpoint.
+    /// Runs until `shouldStop` returns true (checked at least every poll interval) or standard input (`-`)
+    /// ends, then drains what is readable, writes its alerts and the final checkpoint.
     ///
     /// - Throws: ``TailError`` when the output or the checkpoint cannot be written and the run had to stop
     ///   (the last good checkpoint stays).
@@ -183,7 +208,7 @@ public final class TailRun {
             // positions and the output's size.
             try checkpoint()
         }
-        while !shouldStop() {
+        while !shouldStop() && !follower.ended {
             if reopenRequested() {
                 try reopenOutput()
                 onReopen()
