@@ -27,7 +27,7 @@ extension TailRun {
         }
         guard let contents else { return nil }
         let version = CheckpointFile.integerField("state_format", in: contents.header)
-        guard version == UInt64(TailState.format) else {
+        guard version == UInt64(TailState.format) || version == 2 else {
             throw TailError(
                 code: .checkpointIncompatible,
                 message: "checkpoint \(path) has state format \(version.map(String.init) ?? "none"); this SendWatch "
@@ -37,7 +37,11 @@ extension TailRun {
         }
         let state: TailState
         do {
-            state = try StateCoding.decode(TailState.self, from: contents.body)
+            if version == 2 {
+                state = TailState(try StateCoding.decode(TailState.Format2.self, from: contents.body))
+            } else {
+                state = try StateCoding.decode(TailState.self, from: contents.body)
+            }
         } catch {
             throw TailError(
                 code: .checkpointIncompatible,
@@ -92,7 +96,7 @@ extension TailRun {
         totals.checkpoints += 1
         let state = TailState(
             follower: follower.state, streams: consumer.checkpoint(), engine: engine.checkpoint(), totals: totals,
-            idleAdvancedTo: idleAdvancedTo)
+            idleAdvancedTo: idleAdvancedTo, configuration: configurationText)
         var header = JSONWriter(capacity: 512)
         header.beginObject()
         header.key("sendwatch_checkpoint"); header.int(1)

@@ -60,6 +60,15 @@ public final class TailRun {
     var idleAdvancedTo: EventTime?
     /// Whether this run resumed from a checkpoint.
     public private(set) var restoredFromCheckpoint = false
+    /// The configuration keys that differ from those the checkpoint was written with (dotted names, in the
+    /// configuration file's order); empty on a first start, when nothing changed, or when the checkpoint (format
+    /// 2) does not say.
+    public private(set) var changedKeys: [String] = []
+    /// The parts of the detection state started empty because the saved ones do not fit the configuration
+    /// (see ``DetectionEngine/init(configuration:restoringWhatFits:reset:)``); everything else was kept.
+    public private(set) var resetState: [String] = []
+    /// ``configuration`` as the configuration file would show it, saved in each checkpoint.
+    let configurationText: String
     let logger: Logger
     /// Asked while a failed alert write is being retried: true gives up (the run then throws, without a
     /// checkpoint past the unwritten alerts). Default: a stop was requested by a signal.
@@ -131,19 +140,43 @@ public final class TailRun {
         delivery = ExactlyOnceSink(wrapping: sink, stateDirectory: options.stateDirectory, sync: options.sync)
         alerts = AlertWriter(
             encoder: options.alertFormat.makeEncoder(productVersion: options.productVersion), sink: delivery)
+        configurationText = Configuration.schema.yaml(of: configuration)
         let saved = try Self.loadCheckpoint(options: options)
         let restored = saved?.state
         var engine: DetectionEngine
-        do {
-            if let restored {
-                engine = try DetectionEngine(configuration: configuration.detection, restoring: restored.engine)
-            } else {
-                engine = DetectionEngine(configuration: configuration.detection)
+        if let restored {
+            if let text = restored.configuration, let previous = try? Configuration.load(yaml: text) {
+                changedKeys = configuration.changedKeys(comparedTo: previous)
             }
-        } catch {
-            throw TailError(
-                code: .checkpointIncompatible,
-                message: "the checkpoint's detection state does not fit the configuration: \(error)")
+            do {
+                engine = try DetectionEngine(configuration: configuration.detection, restoring: restored.engine)
+            } catch {
+                // A changed window, bound or rule setting: keep what still fits (account ages above all), start
+                // the rest empty, and say which keys changed and what was reset.
+                var reset: [String] = []
+                engine = DetectionEngine(
+                    configuration: configuration.detection, restoringWhatFits: restored.engine, reset: &reset)
+                resetState = reset
+            }
+            if !changedKeys.isEmpty || !resetState.isEmpty {
+                let changed =
+                    restored.configuration == nil
+                    ? "unknown (the checkpoint predates format 3)"
+                    : changedKeys.joined(separator: ",")
+                let message =
+                    resetState.isEmpty
+                    ? "the configuration changed since the checkpoint; the saved state fits it and is kept"
+                    : "the configuration changed since the checkpoint; the state that depends on it starts empty, "
+                        + "the rest (file positions, parsers, account ages unless named) is kept"
+                logger.log(
+                    level: resetState.isEmpty ? .info : .warning, "\(message)",
+                    metadata: [
+                        "config.changed": "\(changed)",
+                        "state.reset": "\(resetState.isEmpty ? "none" : resetState.joined(separator: ","))",
+                    ])
+            }
+        } else {
+            engine = DetectionEngine(configuration: configuration.detection)
         }
         for (account, created) in accounts { engine.register(account: account, created: created) }
         consumer = TailConsumer(configuration: configuration, engine: engine, wallSeconds: TailRun.wallSeconds())
