@@ -640,6 +640,41 @@ struct TailStreamTests {
         #expect(run.engine.counters.events > 0, "the event counters were kept")
     }
 
+    @Test("A format 2 checkpoint (no saved configuration) is still resumed, with its positions")
+    func format2Checkpoint() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("mail.log").path
+        try TailTestData.lines.prefix(3000).joined().write(toFile: log, atomically: false, encoding: .utf8)
+        var o = TailOptions(patterns: [log])
+        o.fromStart = true
+        o.stateDirectory = dir.appendingPathComponent("state").path
+        o.outputPath = dir.appendingPathComponent("alerts.jsonl").path
+        o.follow.usePolling = true
+        do {
+            let run = try TailRun(configuration: TailTestData.configuration, options: o, logger: logger)
+            try run.drain(now: 1)
+        }
+        // Rewrite the checkpoint as format 2 wrote it: the same state without the configuration.
+        let path = o.stateDirectory! + "/checkpoint"
+        let contents = try #require(try CheckpointFile.read(path: path))
+        let state = try StateCoding.decode(TailState.self, from: contents.body)
+        let old = TailState.Format2(
+            follower: state.follower, streams: state.streams, engine: state.engine, totals: state.totals,
+            idleAdvancedTo: state.idleAdvancedTo)
+        let header = String(decoding: contents.header, as: UTF8.self)
+            .replacingOccurrences(of: "\"state_format\":\(TailState.format)", with: "\"state_format\":2")
+        try CheckpointFile.write(path: path, header: Array(header.utf8), body: try StateCoding.encode(old))
+
+        var changed = TailTestData.configuration
+        #expect(changed.set("rules.slot_content.window", to: "2h") == nil)
+        let run = try TailRun(configuration: changed, options: o, logger: logger)
+        #expect(run.restoredFromCheckpoint)
+        #expect(run.changedKeys.isEmpty, "a format 2 checkpoint does not say its configuration")
+        #expect(!run.resetState.contains("account_ages"))
+        #expect(try run.step(now: 2).lines == 0, "the positions were kept")
+    }
+
     /// Sending accounts (the account header) that first appear in the last quarter of `lines`.
     static func lateAccounts(_ lines: ArraySlice<String>) -> [String] {
         func login(_ line: String) -> String? {
