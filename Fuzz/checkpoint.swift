@@ -2,7 +2,8 @@
 //
 // The first byte picks what the rest is (mod 4):
 //   0  a checkpoint file → CheckpointFile.read, then its body as in 1 and 2;
-//   1  a StateCoding body of DetectionEngine.Checkpoint → restore the engine, process a few events;
+//   1  a StateCoding body of DetectionEngine.Checkpoint → restore the engine, process a few events; restore it
+//      again keeping only what fits a changed configuration (as tail does after one), process a few events;
 //   2  a StateCoding body of PostfixParser.Checkpoint → restore the parser, parse a few lines;
 //   3  a StateCoding body of EximParser.Checkpoint → restore the parser, parse a few lines;
 //   4  as 1, but the input is the body without its last part (the 2 MiB count-min sketch of established
@@ -76,10 +77,26 @@ func parse<P: EventParser>(_ parser: inout P, _ lines: [String]) {
     parser.finish(into: &events)
 }
 
+/// ``detectionConfiguration`` with fewer accounts per alert: every shared table's distinct counts change shape, so
+/// restoring a state saved under ``detectionConfiguration`` with it keeps some parts and resets others.
+let changedDetectionConfiguration = DetectionConfiguration(
+    ages: .init(warmupSeconds: 600, maxTrackedAccounts: 256, rememberedFilterBits: 1024),
+    miner: .init(maxTemplates: 64, cacheSize: 64),
+    memoryBudgetBytes: 1 << 20, maxAlertAccounts: 8)
+
 func fuzzEngineBody(_ body: [UInt8]) {
-    guard let saved = try? StateCoding.decode(DetectionEngine.Checkpoint.self, from: body),
-        var engine = try? DetectionEngine(configuration: detectionConfiguration, restoring: saved)
-    else { return }
+    guard let saved = try? StateCoding.decode(DetectionEngine.Checkpoint.self, from: body) else { return }
+    if var engine = try? DetectionEngine(configuration: detectionConfiguration, restoring: saved) {
+        runEngine(&engine)
+    }
+    // What `tail` does after a configuration change: keep the parts that fit, start the others empty.
+    var reset: [String] = []
+    var partial = DetectionEngine(configuration: changedDetectionConfiguration, restoringWhatFits: saved, reset: &reset)
+    runEngine(&partial)
+}
+
+/// Processes a few events after the engine's watermark, finishes, and checkpoints again.
+func runEngine(_ engine: inout DetectionEngine) {
     var alerts: [Alert] = []
     let t0 = engine.watermark?.seconds ?? 1_800_000_000
     for event in sampleEvents(from: t0 &+ 1, count: 24) { engine.process(event, into: &alerts) }

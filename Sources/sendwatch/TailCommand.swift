@@ -18,9 +18,12 @@ struct TailCommand: ParsableCommand {
             copytruncate, delete + recreate, compressed predecessors) and files that appear later. With \
             --state DIR, a checkpoint (file positions, parser and detection state, alert lifecycle) is written \
             every --checkpoint-interval, after alerts and at SIGTERM/SIGINT; the next start resumes from it \
-            without losing or repeating alerts, also after a crash. Without --state a restart starts over. \
+            without losing or repeating alerts, also after a crash; after a configuration change it keeps what \
+            still fits (account ages, positions) and names the changed keys. Without --state a restart starts \
+            over. With '-' it reads standard input until it ends (a pipe has no position to resume from). \
             Exit status: 0 after a clean stop; 1 when it could not start (damaged or incompatible checkpoint, \
-            unusable output); 2 when the alert output could not be written.
+            unusable output); 2 when the alert output could not be written; 75 when another 'sendwatch tail' \
+            holds the --state directory (a lock in it, released when that process ends, even by SIGKILL).
             """
     )
 
@@ -87,7 +90,8 @@ struct TailCommand: ParsableCommand {
     @Option(name: .long, help: "Log level on stderr: debug, info (default), warning or error.")
     var logLevel: String = "info"
 
-    @Argument(help: "Files or globs to follow (quote globs so the shell does not expand them).")
+    @Argument(
+        help: "Files or globs to follow (quote globs so the shell does not expand them), or - for standard input.")
     var paths: [String]
 
     func validate() throws {
@@ -153,7 +157,8 @@ struct TailCommand: ParsableCommand {
             run = try TailRun(configuration: configuration, options: options, accounts: registry, logger: logger)
         } catch {
             logger.error("\(error)", metadata: ["tail.code": "\(error.code)"])
-            throw ExitCode(1)
+            // EX_TEMPFAIL: another run holds the state directory; starting again later can succeed.
+            throw ExitCode(error.code == .stateDirectoryLocked ? 75 : 1)
         }
         var server: MetricsServer?
         if let metrics {

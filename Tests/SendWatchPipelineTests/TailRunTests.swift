@@ -4,8 +4,9 @@ import SendWatchAlerts
 import SendWatchCore
 import SendWatchDetect
 import SendWatchIngest
-import SendWatchPipeline
 import Testing
+
+@testable import SendWatchPipeline
 
 #if canImport(Glibc)
 import Glibc
@@ -93,6 +94,40 @@ struct TailRunTests {
         }
     }
 
+    @Test(
+        "A resumed run checkpoints as soon as it has read lines, one short poll at a time: a run killed early still advances"
+    )
+    func earlyProgressCheckpoint() throws {
+        let all = TailTestData.lines
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("mail.log").path
+        try append(all[0..<1000], to: log)
+        let clock = TestClock()
+        var o = options(dir)
+        o.checkpointIntervalSeconds = 1e6
+        do {
+            let run = try TailRun(configuration: TailTestData.configuration, options: o, logger: logger)
+            try catchUp(run, clock)
+            try run.drain(now: clock.seconds)
+        }
+        // A backlog of several MiB, then a run that lives for one poll.
+        try append(all[1000...], to: log)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: log)[.size] as? Int)
+        try #require(size > 4 << 20)
+        let before = try Data(contentsOf: URL(fileURLWithPath: o.stateDirectory! + "/checkpoint"))
+        do {
+            let run = try TailRun(configuration: TailTestData.configuration, options: o, logger: logger)
+            clock.seconds += 0.1
+            let step = try run.step(now: clock.seconds)
+            #expect(step.more, "one poll reads at most 1 MiB of the backlog")
+            #expect(step.checkpointed, "the first lines read are checkpointed without waiting for the interval")
+            try run.settleCheckpoint()
+        }
+        let after = try Data(contentsOf: URL(fileURLWithPath: o.stateDirectory! + "/checkpoint"))
+        #expect(after != before)
+    }
+
     @Test("Restarts and crashes between rotations give replay's alerts, none twice")
     func restartsAndCrashes() throws {
         let all = TailTestData.lines
@@ -156,19 +191,21 @@ struct TailRunTests {
         let clock = TestClock()
         let half = all.count / 2
         try append(all[0..<half], to: log)
-        let run = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
-        try catchUp(run, clock)
-        // logrotate: rename + create, then SIGHUP (the loop calls reopenOutput for it).
-        try #require(rename(alerts, alerts + ".1") == 0)
-        _ = FileManager.default.createFile(atPath: alerts, contents: nil)
-        try run.reopenOutput()
-        try append(all[half...], to: log)
-        for _ in 0..<5 {
-            clock.seconds += 2
-            try run.step(now: clock.seconds)
+        do {
+            let run = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+            try catchUp(run, clock)
+            // logrotate: rename + create, then SIGHUP (the loop calls reopenOutput for it).
+            try #require(rename(alerts, alerts + ".1") == 0)
+            _ = FileManager.default.createFile(atPath: alerts, contents: nil)
+            try run.reopenOutput()
+            try append(all[half...], to: log)
+            for _ in 0..<5 {
+                clock.seconds += 2
+                try run.step(now: clock.seconds)
+            }
+            // A crash: the next run resumes from the last checkpoint, taken after the reopen.
+            try run.settleCheckpoint()
         }
-        // A crash: the next run resumes from the last checkpoint, taken after the reopen.
-        try run.settleCheckpoint()
         let next = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
         try catchUp(next, clock)
         try next.drain(now: clock.seconds)
@@ -258,8 +295,9 @@ struct TailRunTests {
             #expect(written.split(separator: "\n").count > 50)
             counts.append(checkpoints)
         }
-        // Without the bound nothing is due during the run; with it, checkpoints whenever 5 alert lines are journaled.
-        #expect(counts[0] == 0)
+        // Without the bound only the checkpoint of the first lines read is due during the run; with it, checkpoints
+        // whenever 5 alert lines are journaled.
+        #expect(counts[0] == 1)
         #expect(counts[1] >= 3, "\(counts)")
     }
 
@@ -375,15 +413,17 @@ struct TailFailureTests {
         h.write(Data(all.dropFirst(2000).joined().utf8))
         try h.close()
 
-        let run = try TailRun(
-            configuration: TailTestData.configuration, options: options(dir, output: "/dev/full"), logger: logger)
-        run.abandonRetry = { true }
-        let failure = try #require(throws: TailError.self) { try catchUp(run) }
-        #expect(failure.code == .outputFailed)
-        #expect(failure.underlyingErrno == ENOSPC)
-        #expect(failure.path == "/dev/full")
-        #expect(throws: TailError.self) { try run.drain(now: 2e6) }
-        #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == before, "checkpoint not advanced")
+        do {
+            let run = try TailRun(
+                configuration: TailTestData.configuration, options: options(dir, output: "/dev/full"), logger: logger)
+            run.abandonRetry = { true }
+            let failure = try #require(throws: TailError.self) { try catchUp(run) }
+            #expect(failure.code == .outputFailed)
+            #expect(failure.underlyingErrno == ENOSPC)
+            #expect(failure.path == "/dev/full")
+            #expect(throws: TailError.self) { try run.drain(now: 2e6) }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == before, "checkpoint not advanced")
+        }
 
         // With the output back, the next start writes every alert of the second part, once.
         let again = try TailRun(
@@ -486,30 +526,89 @@ struct TailStreamTests {
         #expect(try events(of: [dir.path + "/*.log"]) == postfix + jsonl)
     }
 
-    @Test("A checkpoint whose state does not fit a changed configuration stops the start and names the problem")
+    @Test(
+        "A changed window keeps account ages, parser and follower state, starts only what depends on it empty, and names the key"
+    )
     func changedConfiguration() throws {
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let log = dir.appendingPathComponent("mail.log").path
-        try TailTestData.lines.prefix(5000).joined().write(toFile: log, atomically: false, encoding: .utf8)
+        try TailTestData.lines.prefix(20_000).joined().write(toFile: log, atomically: false, encoding: .utf8)
         var o = TailOptions(patterns: [log])
         o.fromStart = true
         o.stateDirectory = dir.appendingPathComponent("state").path
         o.outputPath = dir.appendingPathComponent("alerts.jsonl").path
         o.follow.usePolling = true
+        // Accounts seen early (established in the warm-up) and late (young when first seen).
+        let accounts = ["sven.keller@southridge.example.org"] + Self.lateAccounts(TailTestData.lines.prefix(20_000))
+        try #require(accounts.count > 1)
+        let before: [AccountAge?]
+        let watermark: EventTime
         do {
             let run = try TailRun(configuration: TailTestData.configuration, options: o, logger: logger)
             try run.drain(now: 1)
+            watermark = try #require(run.engine.watermark)
+            before = accounts.map { run.engine.ages.peek(account: $0, at: watermark) }
         }
+        #expect(before.allSatisfy { $0 != nil })
+
         var changed = TailTestData.configuration
-        changed.detection.memoryBudgetBytes = 64 << 20
-        #expect {
-            _ = try TailRun(configuration: changed, options: o, logger: logger)
-        } throws: { error in
-            (error as? TailError)?.code == .checkpointIncompatible
-                && "\(error)".contains("does not fit the configuration")
+        #expect(changed.set("rules.slot_content.window", to: "2h") == nil)
+        let records = LogRecords()
+        let logging = Logger(label: "test") { _ in records }
+        let run = try TailRun(configuration: changed, options: o, logger: logging)
+        #expect(run.restoredFromCheckpoint)
+        #expect(run.changedKeys == ["rules.slot_content.window"])
+        #expect(!run.resetState.isEmpty)
+        #expect(!run.resetState.contains("account_ages"))
+        let warning = try #require(records.lines.first { $0.contains("configuration changed") })
+        #expect(warning.contains("config.changed=rules.slot_content.window"), "\(warning)")
+        #expect(warning.contains("state.reset="), "\(warning)")
+        // Account ages survive: an account seen before is not new (young from 0) again.
+        #expect(accounts.map { run.engine.ages.peek(account: $0, at: watermark) } == before)
+        // The follower resumes where it was: nothing is read again.
+        let step = try run.step(now: 2)
+        #expect(step.lines == 0)
+        try run.drain(now: 3)
+        #expect(run.engine.counters.events > 0, "the event counters were kept")
+    }
+
+    /// Sending accounts (the account header) that first appear in the last quarter of `lines`.
+    static func lateAccounts(_ lines: ArraySlice<String>) -> [String] {
+        func login(_ line: String) -> String? {
+            guard let r = line.range(of: "X-Account-Id: ") else { return nil }
+            return String(line[r.upperBound...].prefix { $0 != " " && $0 != "\n" })
         }
-        // The unchanged configuration still resumes.
-        _ = try TailRun(configuration: TailTestData.configuration, options: o, logger: logger)
+        let cut = lines.startIndex + lines.count * 3 / 4
+        let early = Set(lines[..<cut].compactMap(login))
+        return Array(Set(lines[cut...].compactMap(login)).subtracting(early).sorted().prefix(5))
+    }
+}
+
+/// A log handler that keeps each record as a `message key=value…` line, for tests that check what was logged.
+final class LogRecords: LogHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var line = "\(event.message)"
+        for (k, v) in (event.metadata ?? [:]).sorted(by: { $0.key < $1.key }) { line += " \(k)=\(v)" }
+        lock.lock()
+        stored.append(line)
+        lock.unlock()
+    }
+
+    /// The lines logged so far.
+    var lines: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
     }
 }

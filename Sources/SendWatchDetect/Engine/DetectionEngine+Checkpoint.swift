@@ -93,7 +93,7 @@ extension DetectionEngine {
 
     /// The saved shared tables when each has the bounds of the fresh one and every entry the windows the
     /// features give new entries.
-    private static func fitting(
+    static func fitting(
         _ saved: SharedTables, like fresh: SharedTables, features f: FeatureSettings, maxAlertAccounts: Int
     ) throws(DetectionCheckpointError) -> SharedTables {
         func count(_ s: SlidingCount, seconds: Int64) -> Bool {

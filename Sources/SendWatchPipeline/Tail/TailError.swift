@@ -34,6 +34,8 @@ public struct TailError: Error, CustomStringConvertible, Sendable {
 extension ErrorCode where Domain == TailError {
     /// The state directory cannot be created or used.
     public static var stateDirectoryUnusable: Self { Self("state_directory_unusable") }
+    /// Another run holds the state directory's lock (two runs on one directory would write alerts twice).
+    public static var stateDirectoryLocked: Self { Self("state_directory_locked") }
     /// The checkpoint file is damaged (bad checksum, cut off); it is left in place.
     public static var checkpointDamaged: Self { Self("checkpoint_damaged") }
     /// The checkpoint was written by another state format, or its state does not fit the configuration.

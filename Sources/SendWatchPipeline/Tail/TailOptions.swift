@@ -26,8 +26,12 @@ public struct TailOptions: Sendable {
     /// Quiet wall-clock seconds after which event time is advanced by the time that passed, so that alerts
     /// can close while the logs are silent. Default 10.
     public var idleAdvanceSeconds: Double = 10
-    /// The follower's settings (polling, partial lines, bounds).
-    public var follow = FollowConfiguration()
+    /// The follower's settings (polling, partial lines, bounds). Reads at most 1 MiB per file per poll (the
+    /// follower's own default is 8 MiB): a checkpoint can only be taken between two polls, so while `tail`
+    /// catches up on a backlog (after a restart, or on a slow or loaded machine) each poll stays short and the
+    /// checkpoints keep their pace; a run that is stopped or killed soon after it started still records its
+    /// progress.
+    public var follow = FollowConfiguration(maxBytesPerStreamPerPoll: 1024 * 1024)
     /// Alert record format. Default ``AlertFormat/sendwatch``.
     public var alertFormat: AlertFormat = .sendwatch
     /// The product version written into OCSF records.

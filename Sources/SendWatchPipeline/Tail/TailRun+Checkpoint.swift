@@ -48,12 +48,12 @@ extension TailRun {
     }
 
     /// Takes the result of a checkpoint in flight, then starts one when it is due: data flowed for the
-    /// interval, alerts were written a moment ago, or the delivery journal reached its bound. True when one
-    /// was started.
+    /// interval, this run read its first lines (``firstProgressUncheckpointed``), alerts were written a moment
+    /// ago, or the delivery journal reached its bound. True when one was started.
     func checkpointIfDue(now t: Double) throws(TailError) -> Bool {
         let interval = max(options.checkpointIntervalSeconds, 20 * lastCheckpointSeconds)
         let due =
-            (dirty && t - (lastCheckpoint ?? t) >= interval)
+            (dirty && (firstProgressUncheckpointed || t - (lastCheckpoint ?? t) >= interval))
             || (firstUncheckpointedAlert.map { t - $0 >= options.alertCheckpointDelaySeconds } ?? false)
             || delivery.journalEntries >= options.maxJournalEntries
         try finishCheckpointInFlight(wait: false)
@@ -61,6 +61,7 @@ extension TailRun {
         try startCheckpoint()
         lastCheckpoint = t
         firstUncheckpointedAlert = nil
+        firstProgressUncheckpointed = false
         return true
     }
 
@@ -91,7 +92,7 @@ extension TailRun {
         totals.checkpoints += 1
         let state = TailState(
             follower: follower.state, streams: consumer.checkpoint(), engine: engine.checkpoint(), totals: totals,
-            idleAdvancedTo: idleAdvancedTo)
+            idleAdvancedTo: idleAdvancedTo, configuration: configurationText)
         var header = JSONWriter(capacity: 512)
         header.beginObject()
         header.key("sendwatch_checkpoint"); header.int(1)

@@ -47,7 +47,8 @@ public final class TailRun {
     let delivery: ExactlyOnceSink
     /// Encodes alerts into ``delivery``.
     var alerts: AlertWriter
-    var follower: LogFollower
+    /// The followed files, or standard input (`-`).
+    var follower: TailInput
     let consumer: TailConsumer
     /// The engine, kept in the consumer's sink storage.
     var engine: DetectionEngine {
@@ -59,6 +60,15 @@ public final class TailRun {
     var idleAdvancedTo: EventTime?
     /// Whether this run resumed from a checkpoint.
     public private(set) var restoredFromCheckpoint = false
+    /// The configuration keys that differ from those the checkpoint was written with (dotted names, in the
+    /// configuration file's order); empty on a first start, when nothing changed, or when the checkpoint (format
+    /// 2) does not say.
+    public private(set) var changedKeys: [String] = []
+    /// The parts of the detection state started empty because the saved ones do not fit the configuration
+    /// (see ``DetectionEngine/init(configuration:restoringWhatFits:reset:)``); everything else was kept.
+    public private(set) var resetState: [String] = []
+    /// ``configuration`` as the configuration file would show it, saved in each checkpoint.
+    let configurationText: String
     let logger: Logger
     /// Asked while a failed alert write is being retried: true gives up (the run then throws, without a
     /// checkpoint past the unwritten alerts). Default: a stop was requested by a signal.
@@ -86,6 +96,13 @@ public final class TailRun {
     var lastCheckpointSeconds = 0.0
     /// Whether anything changed since the last checkpoint (an idle tail does not rewrite it).
     var dirty = false
+    /// Whether this run has yet to checkpoint the first lines it read. Each run writes one as soon as it has
+    /// read any (not only after the interval): otherwise a run killed sooner than the checkpoint interval (a crash
+    /// loop, a slow start on a loaded machine) would start over from the same position every time, fall behind
+    /// while the writer goes on, and lose the lines of files that log rotation deletes meanwhile.
+    var firstProgressUncheckpointed = true
+    /// The state directory's lock, held for the run's lifetime (nil without a state directory).
+    private let lock: StateDirectoryLock?
 
     /// Loads the checkpoint (if any), wraps the output in exactly-once delivery and opens the followed files.
     ///
@@ -94,7 +111,8 @@ public final class TailRun {
     ///     ``AlertSink`` works: the run wraps it in an ``ExactlyOnceSink`` with the state directory's journal.
     ///   - accounts: account registry entries to (re-)register after a restore.
     /// - Throws: ``TailError`` for a damaged or incompatible checkpoint (left in place), an output or state
-    ///   directory that cannot be used, or a follower that cannot start.
+    ///   directory that cannot be used, a state directory another run holds (`state_directory_locked`), or a
+    ///   follower that cannot start.
     public init(
         configuration: Configuration, options: TailOptions, output: (any AlertSink)? = nil,
         accounts: [(String, EventTime)] = [], logger: Logger
@@ -110,6 +128,10 @@ public final class TailRun {
                     message: "cannot create state directory \(dir): \(errnoDescription(e))", path: dir,
                     underlyingErrno: e)
             }
+            // Before anything in the directory is read or written: a second run on it stops here.
+            lock = try StateDirectoryLock(directory: dir)
+        } else {
+            lock = nil
         }
         let sink: any AlertSink
         if let output {
@@ -125,26 +147,61 @@ public final class TailRun {
         delivery = ExactlyOnceSink(wrapping: sink, stateDirectory: options.stateDirectory, sync: options.sync)
         alerts = AlertWriter(
             encoder: options.alertFormat.makeEncoder(productVersion: options.productVersion), sink: delivery)
+        configurationText = Configuration.schema.yaml(of: configuration)
         let saved = try Self.loadCheckpoint(options: options)
         let restored = saved?.state
         var engine: DetectionEngine
-        do {
-            if let restored {
+        if let restored {
+            let previous = try? Configuration.load(yaml: restored.configuration)
+            if let previous { changedKeys = configuration.changedKeys(comparedTo: previous) }
+            do {
                 engine = try DetectionEngine(configuration: configuration.detection, restoring: restored.engine)
-            } else {
-                engine = DetectionEngine(configuration: configuration.detection)
+            } catch {
+                // A changed window, bound or rule setting: keep what still fits (account ages above all), start
+                // the rest empty, and say which keys changed and what was reset.
+                var reset: [String] = []
+                engine = DetectionEngine(
+                    configuration: configuration.detection, restoringWhatFits: restored.engine, reset: &reset)
+                resetState = reset
             }
-        } catch {
-            throw TailError(
-                code: .checkpointIncompatible,
-                message: "the checkpoint's detection state does not fit the configuration: \(error)")
+            if !changedKeys.isEmpty || !resetState.isEmpty {
+                let changed =
+                    previous == nil
+                    ? "unknown (the saved configuration cannot be read)"
+                    : changedKeys.joined(separator: ",")
+                let message =
+                    resetState.isEmpty
+                    ? "the configuration changed since the checkpoint; the saved state fits it and is kept"
+                    : "the configuration changed since the checkpoint; the state that depends on it starts empty, "
+                        + "the rest (file positions, parsers, account ages unless named) is kept"
+                logger.log(
+                    level: resetState.isEmpty ? .info : .warning, "\(message)",
+                    metadata: [
+                        "config.changed": "\(changed)",
+                        "state.reset": "\(resetState.isEmpty ? "none" : resetState.joined(separator: ","))",
+                    ])
+            }
+        } else {
+            engine = DetectionEngine(configuration: configuration.detection)
         }
         for (account, created) in accounts { engine.register(account: account, created: created) }
         consumer = TailConsumer(configuration: configuration, engine: engine, wallSeconds: TailRun.wallSeconds())
         var follow = options.follow
         follow.startAtEnd = !options.fromStart
         do throws(IngestError) {
-            follower = try LogFollower(patterns: options.patterns, configuration: follow, restoring: restored?.follower)
+            if options.patterns == [TailInput.standardInputName] {
+                follower = .pipe(
+                    try PipeFollower(descriptor: STDIN_FILENO, name: TailInput.standardInputName, configuration: follow)
+                )
+            } else if options.patterns.contains(TailInput.standardInputName) {
+                throw IngestError(
+                    code: .invalidConfiguration,
+                    message: "'-' (standard input) cannot be followed together with files; run one tail for each",
+                    path: "follow patterns")
+            } else {
+                follower = .files(
+                    try LogFollower(patterns: options.patterns, configuration: follow, restoring: restored?.follower))
+            }
         } catch {
             throw TailError(code: .followFailed, message: "\(error)", underlyingErrno: error.underlyingErrno)
         }
@@ -174,8 +231,8 @@ public final class TailRun {
         public var checkpointed: Bool
     }
 
-    /// Runs until `shouldStop` returns true (checked at least every poll interval), then drains what is
-    /// readable, writes its alerts and the final checkpoint.
+    /// Runs until `shouldStop` returns true (checked at least every poll interval) or standard input (`-`)
+    /// ends, then drains what is readable, writes its alerts and the final checkpoint.
     ///
     /// - Throws: ``TailError`` when the output or the checkpoint cannot be written and the run had to stop
     ///   (the last good checkpoint stays).
@@ -190,7 +247,7 @@ public final class TailRun {
             // positions and the output's size.
             try checkpoint()
         }
-        while !shouldStop() {
+        while !shouldStop() && !follower.ended {
             if reopenRequested() {
                 try reopenOutput()
                 onReopen()

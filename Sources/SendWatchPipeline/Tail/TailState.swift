@@ -32,7 +32,8 @@ struct TailState: Codable {
     /// messages by host (and Postfix instance) too, and each young account of the detection state keeps its
     /// submitters (logins, client IPs, claimed accounts); the parsers' counters save the lines of other programs;
     /// the Exim parser saves unjoined split lines; a template's state saves how many young accounts entered its
-    /// suspicious-slot window (`slot_content` updates for a changing campaign).
+    /// suspicious-slot window (`slot_content` updates for a changing campaign); the
+    /// configuration the state was built with (so that a restart names the changed keys).
     static let format = 3
 
     var follower: FollowerState
@@ -42,4 +43,7 @@ struct TailState: Codable {
     var totals: TailTotals
     /// Event time already advanced to by the idle timer.
     var idleAdvancedTo: EventTime?
+    /// The configuration the state was built with, as `sendwatch config defaults` would print it (a few KiB),
+    /// so that a restart can name the keys changed since.
+    var configuration: String
 }
