@@ -4,6 +4,7 @@ import Logging
 import SendWatchAlerts
 import SendWatchCore
 import SendWatchDetect
+import SendWatchFormats
 import SendWatchIngest
 import SendWatchMetrics
 import SendWatchPipeline
