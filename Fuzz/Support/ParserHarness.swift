@@ -5,7 +5,7 @@ import SendWatchCore
 /// The keys of a `sendwatch events` line, in order (`account_created` only when known).
 let eventKeys = [
     "time", "host", "account", "account_source", "sender", "recipient", "subject", "template", "message_id",
-    "queue_id", "client_ip", "status",
+    "queue_id", "client_ip", "login", "claimed_account", "status",
 ]
 
 /// Writes every event as a JSON line and checks that the line is one JSON object with exactly the event keys.
