@@ -1,4 +1,5 @@
 public import SendWatchCore
+import SendWatchTemplates
 
 extension DetectionConfiguration {
     /// The configuration sections of the detection stage, each key declared once with its default (this
