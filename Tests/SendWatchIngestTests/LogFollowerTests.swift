@@ -222,10 +222,20 @@ struct LogFollowerTests {
         _ = follower.poll(into: &out)
         clock.now += 5000
         _ = follower.poll(into: &out)
-        #expect(follower.state.streams[0].file == nil)
+        // The closed file at its end stays the position (a restart reads rotated files newer than it first).
+        let closed = try roundTrip(follower.state)
+        #expect(closed.streams[0].file?.offset == 3)
         dir.append("mail.log", "b1\n")
         _ = follower.poll(into: &out)
         #expect(out.take() == ["a1", "b1"])
+        // Restarted from that state: the deleted file is not found (reported), the new one is read from 0.
+        var again = FollowCollector()
+        let restarted = try LogFollower(
+            patterns: [dir.full("mail.log")], configuration: follower.configuration, restoring: closed,
+            clock: clock.closure)
+        let report = restarted.poll(into: &again)
+        #expect(again.take() == ["b1"])
+        #expect(report.diagnostics.map(\.code) == [.savedFileNotFound])
     }
 
     @Test("A file that appears later is read from 0, even when starting at the end")

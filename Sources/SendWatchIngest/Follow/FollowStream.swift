@@ -29,6 +29,11 @@ final class FollowStream {
     /// The predecessor of the next file opened at the name: the newest file with content this stream has read
     /// (or queued), or `.unknown` before the first file, when the rotated names are looked at instead.
     var nextPredecessor: Predecessor = .unknown
+    /// The last file read to its end and dropped (a finished rotated file, or a renamed or deleted live file),
+    /// at its end: the position while no file is open. Without it a restart in that gap (the name missing
+    /// between logrotate's rename and create) would read only the file at the name, and a file written and
+    /// rotated before the restart would be skipped whole.
+    var finished: FilePosition?
 
     enum Predecessor {
         case unknown
@@ -48,16 +53,28 @@ final class FollowStream {
 
     /// Identity and delivered offset of the file to resume in: the first rotated file of the backlog with
     /// bytes left (a plain one read to its size is done - rotated files do not grow - and may be compressed
-    /// before a restart, when an empty one could no longer be recognised), else the live file.
+    /// before a restart, when an empty one could no longer be recognised), else the live file. With no file
+    /// open: the newest file read to its end (a done backlog file, else ``finished``), so that a restart reads
+    /// the rotated files newer than it before the file at the name; `nil` only when no file was ever read.
     var position: FilePosition? {
         var anchor = live
         for file in backlog where file.isCompressed || file.currentSize().map({ $0 > file.boundary }) ?? true {
             anchor = file
             break
         }
-        guard let file = anchor else { return nil }
-        return FilePosition(
-            identity: file.identity, offset: file.boundary, path: file.path, predecessor: file.predecessor)
+        guard let file = anchor ?? backlog.last else { return finished }
+        return Self.position(of: file)
+    }
+
+    /// `file` at its delivered offset.
+    static func position(of file: TrackedFile) -> FilePosition {
+        FilePosition(identity: file.identity, offset: file.boundary, path: file.path, predecessor: file.predecessor)
+    }
+
+    /// Remembers `file`, read to its end and dropped, as ``finished`` (its fingerprint extended first).
+    func dropped(_ file: TrackedFile) {
+        file.refreshFingerprint()
+        finished = Self.position(of: file)
     }
 
     /// Whether an unfinished line or a detached file waits for the quiet period.

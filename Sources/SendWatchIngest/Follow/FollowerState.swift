@@ -18,8 +18,10 @@ public struct FollowerState: Codable, Sendable, Equatable {
 public struct StreamPosition: Codable, Sendable, Equatable {
     /// The followed name (a path as given, or a glob's match); the stable key of the stream.
     public var name: String
-    /// The file being read and its offset, or `nil` when no file is open (the name did not exist, or its last
-    /// file was read to the end and closed): on restore the name's file, when it exists, is read from offset 0.
+    /// The file being read and its offset. With no file open (the name missing between a rename and its
+    /// successor's creation, or deleted) it is the last file read, at its end, so that a restart reads the
+    /// rotated files newer than it before the name's file; `nil` only when no file was ever read (the name's
+    /// file, when it exists, is then read from offset 0).
     public var file: FilePosition?
 
     /// Creates a stream position.

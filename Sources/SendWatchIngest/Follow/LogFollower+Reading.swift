@@ -21,6 +21,7 @@ extension LogFollower {
                     return
                 case .endOfFile, .failed:
                     finish(head, stream: stream, lines: &lines, report: &report)
+                    stream.dropped(head)
                     stream.backlog.removeFirst()
                 }
             }
@@ -74,10 +75,10 @@ extension LogFollower {
             }
             stream.detached = !status.isRegular
             if quiet && stream.detached {
-                // Renamed or deleted, drained and quiet: close it. The position becomes "none", so a file that
-                // appears at the name later is read from 0.
+                // Renamed or deleted, drained and quiet: close it. The position becomes its end (``finished``):
+                // a file that appears at the name later is read from 0, after any rotated files newer than it.
                 finish(live, stream: stream, lines: &lines, report: &report)
-                live.refreshFingerprint()
+                stream.dropped(live)
                 stream.nextPredecessor = .known(Self.predecessor(after: live))
                 stream.live = nil
                 stream.detached = false
@@ -162,7 +163,7 @@ extension LogFollower {
     ) {
         report.rotations += 1
         finish(old, stream: stream, lines: &lines, report: &report)
-        old.refreshFingerprint()
+        stream.dropped(old)
         var newerFiles: [TrackedFile] = []
         var excluding: (UInt64, UInt64)?
         if case .regular(let device, let inode, _) = PathStatus.of(stream.name) { excluding = (device, inode) }

@@ -42,7 +42,9 @@ import Darwin
 ///
 /// ## Restart
 /// ``state`` holds per stream the identity (``FileIdentity``) of the file being read and the offset after its
-/// last delivered line. On restore the file is looked for at the name, then among the rotated names
+/// last delivered line; while no file is open (the name missing between logrotate's rename and create, or
+/// deleted) it holds the last file read, at its end, so a restart in that gap still reads a file that was then
+/// written at the name and rotated away. On restore the file is looked for at the name, then among the rotated names
 /// (`name.N`, `name-DATE`, each also `.gz`, `.zst`, `.xz`, `.bz2` or `.lz4`; compressed files are fingerprinted over their decompressed
 /// bytes and resumed at the decompressed offset). It is read from the offset to its end, then any newer rotated
 /// files, then the name's file from 0. So nothing is read twice and nothing is lost, within the limits below.
@@ -72,6 +74,8 @@ import Darwin
 /// - A file that is still *empty* at the follower's last look has no content fingerprint: if it is then
 ///   written and copytruncated before the follower looks again (while running), the copy is not recognised and
 ///   its lines are lost. (After a restart such a file is found as newer than its predecessor, see "Restart".)
+/// - A file closed after it was deleted (no file at the name) is the saved position at its end; a restart reports
+///   it not found (``FollowDiagnostic/Code/savedFileNotFound``) although nothing of it was left unread.
 /// - A saved file deleted by rotation before the restart: its unread lines are gone
 ///   (``FollowDiagnostic/Code/savedFileNotFound``). If its predecessor was deleted too, every remaining rotated
 ///   file is taken as newer (logrotate deletes the oldest first; a hand-made out-of-order deletion can make
