@@ -156,3 +156,31 @@ struct CentralLogTests {
         }
     }
 }
+
+@Suite("Postfix account-header trust across a restart")
+struct PostfixHeaderTrustRestartTests {
+    @Test("The trust decided at a message's first delivery survives a checkpoint, whatever later lines add")
+    func trustSurvivesRestart() throws {
+        // The first delivery comes from an untrusted client with no login, so the header is not believed; a
+        // `client=` line naming the trusted service login arrives only after it (found by the postfix fuzz target).
+        let t = "Nov 29 05:29:42 mx1 postfix"
+        let q = "58A2BFA244"
+        let lines = [
+            "\(t)/cleanup[2]: \(q): warning: header X-Account-Id: acct-9 from unknown[192.0.2.50]; from=<a@x.test> "
+                + "to=<r1@y.test> proto=ESMTP helo=<h>",
+            "\(t)/qmgr[3]: \(q): from=<a@x.test>, size=900, nrcpt=2 (queue active)",
+            "\(t)/smtp[4]: \(q): to=<r1@y.test>, relay=mx.test[192.0.2.9]:25, delay=1, dsn=2.0.0, status=sent (ok)",
+            "\(t)/smtpd[1]: \(q): client=unknown[192.0.2.50], sasl_method=PLAIN, "
+                + "sasl_username=\(FormatConfiguration.defaultAccountHeaderLogins.sorted()[0])",
+            "\(t)/smtp[4]: \(q): to=<r2@y.test>, relay=mx.test[192.0.2.9]:25, delay=1, dsn=2.0.0, status=sent (ok)",
+            "\(t)/qmgr[3]: \(q): removed",
+        ]
+        let whole = try parse(PostfixFormat.self, lines)
+        #expect(whole.events.count == 2)
+        #expect(whole.events.allSatisfy { $0.claimedAccount == "acct-9" }, "not believed, kept as a claim")
+        for k in 1..<lines.count {
+            let restarted = try parse(PostfixFormat.self, lines, restartAt: k)
+            #expect(restarted.events == whole.events, "restart before line \(k)")
+        }
+    }
+}

@@ -40,7 +40,11 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
     static let noticeFlag: UInt8 = 2
     static let filterHopFlag: UInt8 = 4
     static let trustedClientFlag: UInt8 = 8
-    static let allFlags: UInt8 = 15
+    /// The account header's trust, once decided at the message's first event (it must not be decided again
+    /// after a restart from fields that arrived later, e.g. a `client=` line logged after the first delivery).
+    static let headerBelievedFlag: UInt8 = 16
+    static let headerNotBelievedFlag: UInt8 = 32
+    static let allFlags: UInt8 = 63
 
     /// The number of saved messages.
     var count: Int { queueIDs.count }
@@ -64,6 +68,11 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
             if m.isNotice { f |= Self.noticeFlag }
             if m.isFilterHop { f |= Self.filterHopFlag }
             if m.isTrustedClient { f |= Self.trustedClientFlag }
+            switch m.headerTrust {
+            case .undecided: break
+            case .believed: f |= Self.headerBelievedFlag
+            case .notBelieved: f |= Self.headerNotBelievedFlag
+            }
             flags.append(f)
             clientIP.append(strings.index(m.clientIP))
             saslUser.append(strings.index(m.saslUser))
@@ -123,7 +132,11 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
         try SavedChecks.counts(
             attemptedCounts, maxEach: PostfixParser.maxRememberedRecipients, total: attempted.count,
             "attemptedCounts", path)
-        for f in flags where f & ~Self.allFlags != 0 {
+        for f in flags
+        where f & ~Self.allFlags != 0
+            || f & (Self.headerBelievedFlag | Self.headerNotBelievedFlag)
+                == Self.headerBelievedFlag | Self.headerNotBelievedFlag
+        {
             throw checkpointCorrupted("unknown message flags \(f)", path)
         }
         try SavedChecks.ids(queueIDs, "a Postfix queue id", path, isValid: PostfixLine.isQueueID)
@@ -141,6 +154,9 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
             m.isNotice = f & Self.noticeFlag != 0
             m.isFilterHop = f & Self.filterHopFlag != 0
             m.isTrustedClient = f & Self.trustedClientFlag != 0
+            m.headerTrust =
+                f & Self.headerBelievedFlag != 0
+                ? .believed : f & Self.headerNotBelievedFlag != 0 ? .notBelieved : .undecided
             m.clientIP = SavedChecks.string(strings, clientIP[k])
             m.saslUser = SavedChecks.string(strings, saslUser[k])
             m.localUser = SavedChecks.string(strings, localUser[k])

@@ -100,8 +100,8 @@ struct PostfixMessage: Sendable {
     /// Whether ``sender`` came from the qmgr line.
     var senderFromQueueManager = false
     /// Whether ``account`` is believed (``FormatConfiguration/believesAccountHeader(login:clientIP:isLocal:)``):
-    /// decided at the message's first event, from the fields known then. Not saved in checkpoints: decided
-    /// again from the same fields.
+    /// decided at the message's first event, from the fields known then, and saved in checkpoints (fields that
+    /// arrive later must not change it after a restart).
     var headerTrust: HeaderTrust = .undecided
     /// Whether ``clientIP`` lies in ``FormatConfiguration/accountHeaderNetworks``: decided from the bytes when
     /// the client is read, so that counting without text (``EventOutput/countOnly``) decides alike.
