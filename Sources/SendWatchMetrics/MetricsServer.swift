@@ -2,7 +2,6 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 public import SendWatchPipeline
-import Synchronization
 
 /// The Prometheus endpoint of `sendwatch tail`: an HTTP/1.1 server on SwiftNIO that answers `GET` (and `HEAD`)
 /// on any path with ``MetricsExposition`` of the run's latest snapshot, then closes the connection.
@@ -18,7 +17,7 @@ import Synchronization
 ///
 /// Usage:
 /// ```swift
-/// let server = try MetricsServer(address: MetricsAddress(parsing: "9108"), metrics: run.metrics)
+/// let server = try MetricsServer(address: ListenAddress(parsing: "9108"), metrics: run.metrics)
 /// defer { server.shutdown() }
 /// ```
 public final class MetricsServer: Sendable {
@@ -40,82 +39,45 @@ public final class MetricsServer: Sendable {
     }
 
     /// The address bound (with the port the system chose when asked for port 0).
-    public let boundAddress: MetricsAddress
+    public let boundAddress: ListenAddress
     /// The port bound.
     public var port: Int { boundAddress.port }
 
-    private let group: MultiThreadedEventLoopGroup
-    private let channel: any Channel
+    private let listener: ConnectionListener
 
     /// Binds `address` and starts serving `metrics`.
     ///
     /// - Parameters:
-    ///   - address: Where to listen (``MetricsAddress/init(parsing:)`` checks the flag's text).
+    ///   - address: Where to listen (``ListenAddress/init(parsing:)`` checks the flag's text).
     ///   - limits: The per-connection bounds.
     ///   - metrics: The run's figures, read once per scrape.
     /// - Throws: `TailError` with code `metricsUnavailable` when the address cannot be bound (in use, not an
     ///   address of this host, no permission).
-    public init(address: MetricsAddress, limits: Limits = Limits(), metrics: TailMetrics) throws(TailError) {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let slots = ConnectionSlots(max: limits.maxConnections)
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.backlog, value: 64)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            // A client that half-closes after its request still gets the answer.
-            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            .childChannelInitializer { channel in
-                guard slots.acquire() else {
-                    return channel.eventLoop.makeFailedFuture(ConnectionLimitReached())
-                }
-                channel.closeFuture.whenComplete { _ in slots.release() }
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ConnectionGuard(limits: limits))
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(MetricsResponder(metrics: metrics))
-                }
-            }
-        let channel: any Channel
+    public init(address: ListenAddress, limits: Limits = Limits(), metrics: TailMetrics) throws(TailError) {
         do {
-            channel = try bootstrap.bind(to: SocketAddress(ipAddress: address.host, port: address.port)).wait()
+            listener = try ConnectionListener(
+                backlog: 64, maxConnections: limits.maxConnections,
+                // A client that half-closes after its request still gets the answer.
+                childOptions: { $0.childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true) },
+                handlers: { pipeline in
+                    try pipeline.addHandler(ConnectionGuard(limits: limits))
+                    try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+                    try pipeline.addHandler(MetricsResponder(metrics: metrics))
+                },
+                bind: { try $0.bind(to: SocketAddress(ipAddress: address.host, port: address.port)) })
         } catch {
-            try? group.syncShutdownGracefully()
-            let errno = (error as? IOError)?.errnoCode
             throw TailError(
                 code: .metricsUnavailable, message: "metrics: cannot listen on \(address): \(error)",
-                path: "\(address)", underlyingErrno: errno)
+                path: "\(address)", underlyingErrno: (error as? IOError)?.errnoCode)
         }
-        self.group = group
-        self.channel = channel
-        self.boundAddress = MetricsAddress(
-            host: channel.localAddress?.ipAddress ?? address.host, port: channel.localAddress?.port ?? address.port)
+        self.boundAddress = listener.boundAddress(requested: address)
     }
 
     /// Stops listening, closes open connections and ends the server's thread. Call it off the server's thread.
     public func shutdown() {
-        try? channel.close().wait()
-        try? group.syncShutdownGracefully()
+        listener.shutdown()
     }
 }
-
-/// The count of open connections, against its bound.
-private final class ConnectionSlots: Sendable {
-    private let taken = Atomic<Int>(0)
-    private let max: Int
-
-    init(max: Int) { self.max = max }
-
-    /// Takes a slot; false when all are taken.
-    func acquire() -> Bool {
-        if taken.add(1, ordering: .relaxed).newValue <= max { return true }
-        taken.subtract(1, ordering: .relaxed)
-        return false
-    }
-
-    func release() { taken.subtract(1, ordering: .relaxed) }
-}
-
-/// Why an accepted connection was closed at once: ``MetricsServer/Limits/maxConnections`` were open.
-private struct ConnectionLimitReached: Error {}
 
 /// First in each connection's pipeline: closes the connection at its deadline, and answers 431 and closes once
 /// the client has sent more than the byte bound.

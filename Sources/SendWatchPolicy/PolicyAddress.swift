@@ -1,7 +1,7 @@
 public import SendWatchMetrics
 
 /// Where the policy service listens, parsed from `--policy`: a unix socket, or TCP by the rules of
-/// ``MetricsAddress`` (a bare port is the IPv4 loopback; `[::1]:PORT` for IPv6; `:PORT` and host names refused).
+/// ``ListenAddress`` (a bare port is the IPv4 loopback; `[::1]:PORT` for IPv6; `:PORT` and host names refused).
 ///
 /// Usage:
 /// ```swift
@@ -9,7 +9,7 @@ public import SendWatchMetrics
 /// ```
 public enum PolicyAddress: Sendable, Hashable, CustomStringConvertible {
     /// TCP on an IP address and port.
-    case tcp(MetricsAddress)
+    case tcp(ListenAddress)
     /// A unix (stream) socket at an absolute path.
     case unix(path: String)
 
@@ -18,19 +18,19 @@ public enum PolicyAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `--policy` text: `unix:/ABSOLUTE/PATH`, `PORT`, `IPV4:PORT`, `[IPV6]:PORT` or `localhost:PORT`.
     ///
-    /// - Throws: ``MetricsAddressError`` with a message that names the accepted forms.
-    public init(parsing text: String) throws(MetricsAddressError) {
+    /// - Throws: ``ListenAddressError`` with a message that names the accepted forms.
+    public init(parsing text: String) throws(ListenAddressError) {
         if text.hasPrefix("unix:") {
             let path = String(text.dropFirst(5))
             guard path.hasPrefix("/"), path.utf8.count <= Self.maxUnixPathBytes, !path.utf8.contains(0) else {
-                throw MetricsAddressError(
+                throw ListenAddressError(
                     message: "--policy '\(text)' needs an absolute socket path of at most \(Self.maxUnixPathBytes) "
                         + "bytes after 'unix:', e.g. unix:/var/spool/postfix/private/sendwatch-policy")
             }
             self = .unix(path: path)
             return
         }
-        self = .tcp(try MetricsAddress(parsing: text, flag: "--policy", examplePort: 10040))
+        self = .tcp(try ListenAddress(parsing: text, flag: "--policy", examplePort: 10040))
     }
 
     /// `unix:PATH`, or `HOST:PORT` with an IPv6 host in brackets.

@@ -2,7 +2,6 @@ import NIOCore
 import NIOPosix
 import SendWatchMetrics
 public import SendWatchPipeline
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -55,8 +54,7 @@ public final class PolicyServer: Sendable {
     /// The address bound (with the port the system chose when asked for port 0).
     public let boundAddress: PolicyAddress
 
-    private let group: MultiThreadedEventLoopGroup
-    private let channel: any Channel
+    private let listener: ConnectionListener
 
     /// Binds `address` and starts answering.
     ///
@@ -73,47 +71,33 @@ public final class PolicyServer: Sendable {
         address: PolicyAddress, limits: Limits = Limits(), configuration: PolicyConfiguration, board: OpenAlertBoard,
         clock: @escaping @Sendable () -> Double = { TailRun.wallSeconds() }
     ) throws(TailError) {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let slots = PolicyConnectionSlots(max: limits.maxConnections)
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.backlog, value: 256)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                guard slots.acquire() else {
-                    return channel.eventLoop.makeFailedFuture(PolicyConnectionLimitReached())
-                }
-                channel.closeFuture.whenComplete { _ in slots.release() }
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        IdleStateHandler(readTimeout: TimeAmount(limits.idleTimeout)))
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(PolicyRequestDecoder(maxRequestBytes: limits.maxRequestBytes)))
-                    try channel.pipeline.syncOperations.addHandler(
-                        PolicyResponder(configuration: configuration, board: board, clock: clock))
-                }
-            }
-        let channel: any Channel
         do {
-            switch address {
-            case .tcp(let tcp):
-                channel = try bootstrap.bind(to: SocketAddress(ipAddress: tcp.host, port: tcp.port)).wait()
-            case .unix(let path):
-                channel = try bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).wait()
-            }
+            listener = try ConnectionListener(
+                backlog: 256, maxConnections: limits.maxConnections,
+                childOptions: { $0.childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1) },
+                handlers: { pipeline in
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(limits.idleTimeout)))
+                    try pipeline.addHandler(
+                        ByteToMessageHandler(PolicyRequestDecoder(maxRequestBytes: limits.maxRequestBytes)))
+                    try pipeline.addHandler(
+                        PolicyResponder(configuration: configuration, board: board, clock: clock))
+                },
+                bind: { bootstrap in
+                    switch address {
+                    case .tcp(let tcp):
+                        try bootstrap.bind(to: SocketAddress(ipAddress: tcp.host, port: tcp.port))
+                    case .unix(let path):
+                        bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)
+                    }
+                })
         } catch {
-            try? group.syncShutdownGracefully()
             throw TailError(
                 code: .policyUnavailable, message: "policy: cannot listen on \(address): \(error)",
                 path: "\(address)", underlyingErrno: (error as? IOError)?.errnoCode)
         }
-        self.group = group
-        self.channel = channel
         switch address {
         case .tcp(let tcp):
-            self.boundAddress = .tcp(
-                MetricsAddress(
-                    host: channel.localAddress?.ipAddress ?? tcp.host, port: channel.localAddress?.port ?? tcp.port))
+            self.boundAddress = .tcp(listener.boundAddress(requested: tcp))
         case .unix:
             self.boundAddress = address
         }
@@ -122,31 +106,10 @@ public final class PolicyServer: Sendable {
     /// Stops listening, closes open connections, removes a unix socket and ends the server's thread. Call it off
     /// the server's thread.
     public func shutdown() {
-        try? channel.close().wait()
-        try? group.syncShutdownGracefully()
+        listener.shutdown()
         if case .unix(let path) = boundAddress { unlink(path) }
     }
 }
-
-/// The count of open connections, against its bound.
-private final class PolicyConnectionSlots: Sendable {
-    private let taken = Atomic<Int>(0)
-    private let max: Int
-
-    init(max: Int) { self.max = max }
-
-    /// Takes a slot; false when all are taken.
-    func acquire() -> Bool {
-        if taken.add(1, ordering: .relaxed).newValue <= max { return true }
-        taken.subtract(1, ordering: .relaxed)
-        return false
-    }
-
-    func release() { taken.subtract(1, ordering: .relaxed) }
-}
-
-/// Why an accepted connection was closed at once: ``PolicyServer/Limits/maxConnections`` were open.
-private struct PolicyConnectionLimitReached: Error {}
 
 /// Answers each decoded request in order; closes the connection after an oversize request, when idle for the
 /// bound, and on any error.

@@ -103,14 +103,14 @@ struct TailCommand: ParsableCommand {
         if !(1...60_000).contains(pollInterval) { throw ValidationError("--poll-interval must be 1 to 60000 ms") }
         if !(1...4096).contains(maxFiles) { throw ValidationError("--max-files must be 1 to 4096") }
         if let metrics {
-            do throws(MetricsAddressError) {
-                _ = try MetricsAddress(parsing: metrics)
+            do throws(ListenAddressError) {
+                _ = try ListenAddress(parsing: metrics)
             } catch {
                 throw ValidationError(error.message)
             }
         }
         if let policy {
-            do throws(MetricsAddressError) {
+            do throws(ListenAddressError) {
                 _ = try PolicyAddress(parsing: policy)
             } catch {
                 throw ValidationError(error.message)
@@ -163,9 +163,9 @@ struct TailCommand: ParsableCommand {
         }
         var server: MetricsServer?
         if let metrics {
-            let address: MetricsAddress
-            do throws(MetricsAddressError) {
-                address = try MetricsAddress(parsing: metrics)
+            let address: ListenAddress
+            do throws(ListenAddressError) {
+                address = try ListenAddress(parsing: metrics)
             } catch {
                 throw ValidationError(error.message)
             }
@@ -179,7 +179,7 @@ struct TailCommand: ParsableCommand {
         var policyServer: PolicyServer?
         if let policy {
             let address: PolicyAddress
-            do throws(MetricsAddressError) {
+            do throws(ListenAddressError) {
                 address = try PolicyAddress(parsing: policy)
             } catch {
                 throw ValidationError(error.message)

@@ -100,7 +100,7 @@ func sampleSnapshot() -> TailMetricsSnapshot {
 }
 
 @Suite("Metrics address")
-struct MetricsAddressTests {
+struct ListenAddressTests {
     @Test(
         "Accepted --metrics values and where they listen",
         arguments: [
@@ -114,7 +114,7 @@ struct MetricsAddressTests {
             ("10.1.2.3:80", "10.1.2.3:80"),
         ])
     func accepted(text: String, expected: String) throws {
-        #expect(try MetricsAddress(parsing: text).description == expected)
+        #expect(try ListenAddress(parsing: text).description == expected)
     }
 
     @Test(
@@ -125,12 +125,12 @@ struct MetricsAddressTests {
             "127.0.0.1:-1", "127.0.0.1:+80",
         ])
     func refused(text: String) {
-        #expect(throws: MetricsAddressError.self) { try MetricsAddress(parsing: text) }
+        #expect(throws: ListenAddressError.self) { try ListenAddress(parsing: text) }
     }
 
     @Test("':PORT' names both ways of saying what was meant")
     func emptyHost() {
-        let error = #expect(throws: MetricsAddressError.self) { try MetricsAddress(parsing: ":9108") }
+        let error = #expect(throws: ListenAddressError.self) { try ListenAddress(parsing: ":9108") }
         let message = error?.message ?? ""
         #expect(message.contains("127.0.0.1:9108") && message.contains("0.0.0.0:9108"), "\(message)")
     }
@@ -191,7 +191,7 @@ struct MetricsExpositionTests {
 struct MetricsServerTests {
     @Test("A bare port listens on the IPv4 loopback")
     func barePortIsLoopback() throws {
-        let server = try MetricsServer(address: MetricsAddress(parsing: "0"), metrics: TailMetrics())
+        let server = try MetricsServer(address: ListenAddress(parsing: "0"), metrics: TailMetrics())
         defer { server.shutdown() }
         #expect(server.boundAddress.host == "127.0.0.1")
         #expect(server.port > 0)
@@ -202,7 +202,7 @@ struct MetricsServerTests {
     func idleConnections() throws {
         let metrics = TailMetrics()
         metrics.update { $0 = sampleSnapshot() }
-        let server = try MetricsServer(address: MetricsAddress(parsing: "127.0.0.1:0"), metrics: metrics)
+        let server = try MetricsServer(address: ListenAddress(parsing: "127.0.0.1:0"), metrics: metrics)
         defer { server.shutdown() }
         // Ten clients that connect and say nothing (the old one-at-a-time server waited 2 s for each).
         var idle: [MetricsClient] = []
@@ -222,7 +222,7 @@ struct MetricsServerTests {
 
     @Test("The IPv6 loopback is served")
     func ipv6() throws {
-        let server = try MetricsServer(address: MetricsAddress(parsing: "[::1]:0"), metrics: TailMetrics())
+        let server = try MetricsServer(address: ListenAddress(parsing: "[::1]:0"), metrics: TailMetrics())
         defer { server.shutdown() }
         #expect(server.boundAddress.host == "::1")
         let text = try #require(try scrape(host: "::1", port: server.port))
@@ -232,7 +232,7 @@ struct MetricsServerTests {
 
     @Test("Only GET and HEAD are answered with the metrics")
     func methods() throws {
-        let server = try MetricsServer(address: MetricsAddress(parsing: "0"), metrics: TailMetrics())
+        let server = try MetricsServer(address: ListenAddress(parsing: "0"), metrics: TailMetrics())
         defer { server.shutdown() }
         #expect(try scrape(port: server.port, method: "POST")?.hasPrefix("HTTP/1.1 405 Method Not Allowed") == true)
         let head = try #require(try scrape(port: server.port, method: "HEAD"))
@@ -242,7 +242,7 @@ struct MetricsServerTests {
 
     @Test("A request over the byte bound is answered 431 and closed")
     func oversizedRequest() throws {
-        let server = try MetricsServer(address: MetricsAddress(parsing: "0"), metrics: TailMetrics())
+        let server = try MetricsServer(address: ListenAddress(parsing: "0"), metrics: TailMetrics())
         defer { server.shutdown() }
         let client = try MetricsClient(host: "127.0.0.1", port: server.port)
         client.send("GET /" + String(repeating: "a", count: 20_000))
@@ -254,7 +254,7 @@ struct MetricsServerTests {
     func deadlineAndConnectionBound() throws {
         let limits = MetricsServer.Limits(maxConnections: 2, connectionTimeout: .milliseconds(300))
         let server = try MetricsServer(
-            address: MetricsAddress(parsing: "0"), limits: limits, metrics: TailMetrics())
+            address: ListenAddress(parsing: "0"), limits: limits, metrics: TailMetrics())
         defer { server.shutdown() }
         let first = try MetricsClient(host: "127.0.0.1", port: server.port)
         let second = try MetricsClient(host: "127.0.0.1", port: server.port)
@@ -271,7 +271,7 @@ struct MetricsServerTests {
     func trickle() throws {
         let limits = MetricsServer.Limits(connectionTimeout: .milliseconds(300))
         let server = try MetricsServer(
-            address: MetricsAddress(parsing: "0"), limits: limits, metrics: TailMetrics())
+            address: ListenAddress(parsing: "0"), limits: limits, metrics: TailMetrics())
         defer { server.shutdown() }
         let client = try MetricsClient(host: "127.0.0.1", port: server.port)
         // One byte of an unfinished header every 50 ms for 1 s: an idle timeout would never fire.
@@ -285,10 +285,10 @@ struct MetricsServerTests {
 
     @Test("An address in use is an error naming it")
     func addressInUse() throws {
-        let server = try MetricsServer(address: MetricsAddress(parsing: "0"), metrics: TailMetrics())
+        let server = try MetricsServer(address: ListenAddress(parsing: "0"), metrics: TailMetrics())
         defer { server.shutdown() }
         let error = #expect(throws: TailError.self) {
-            try MetricsServer(address: MetricsAddress(host: "127.0.0.1", port: server.port), metrics: TailMetrics())
+            try MetricsServer(address: ListenAddress(host: "127.0.0.1", port: server.port), metrics: TailMetrics())
         }
         #expect(error?.message.contains("127.0.0.1:\(server.port)") == true, "\(String(describing: error))")
     }

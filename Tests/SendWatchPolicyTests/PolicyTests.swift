@@ -47,7 +47,7 @@ struct PolicyAddressTests {
             "unix:/" + String(repeating: "a", count: 107), "70000",
         ])
     func refused(text: String) {
-        let error = #expect(throws: MetricsAddressError.self) { try PolicyAddress(parsing: text) }
+        let error = #expect(throws: ListenAddressError.self) { try PolicyAddress(parsing: text) }
         #expect(error?.message.hasPrefix("--policy '\(text)'") == true, "\(String(describing: error))")
     }
 }

@@ -1,8 +1,10 @@
 import NIOCore
 
-/// Where the metrics endpoint listens: an IP literal and a port, parsed from `--metrics`.
+/// Where a TCP listener of `sendwatch tail` listens: an IP literal and a port, parsed from `--metrics` (the
+/// metrics endpoint) or from the TCP forms of `--policy` (the policy service), so that both flags keep one set of
+/// rules.
 ///
-/// Accepted forms, so that the endpoint is never exposed by accident:
+/// Accepted forms, so that a listener is never exposed by accident:
 /// - `9108`: a bare port, on the IPv4 loopback (`127.0.0.1:9108`);
 /// - `127.0.0.1:9108`, `0.0.0.0:9108`: an IPv4 address and a port;
 /// - `[::1]:9108`, `[::]:9108`: an IPv6 address in brackets and a port (`[::]` also takes IPv4 on Linux,
@@ -16,10 +18,10 @@ import NIOCore
 ///
 /// Usage:
 /// ```swift
-/// let address = try MetricsAddress(parsing: "[::1]:9108")
+/// let address = try ListenAddress(parsing: "[::1]:9108")
 /// print(address)  // [::1]:9108
 /// ```
-public struct MetricsAddress: Sendable, Hashable, CustomStringConvertible {
+public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     /// The IP address as text, without brackets (`127.0.0.1`, `::1`).
     public var host: String
     /// The TCP port, 0...65535 (0: any free port).
@@ -31,21 +33,21 @@ public struct MetricsAddress: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    /// Parses `--metrics` text: `PORT`, `IPV4:PORT`, `[IPV6]:PORT` or `localhost:PORT`.
+    /// Parses a listening flag's text: `PORT`, `IPV4:PORT`, `[IPV6]:PORT` or `localhost:PORT`.
     ///
     /// - Parameters:
     ///   - text: The flag's value.
     ///   - flag: The flag named in messages (`--policy` parses its TCP addresses here too).
     ///   - examplePort: The port of the examples in messages.
-    /// - Throws: ``MetricsAddressError`` with a message that names the accepted forms.
-    public init(parsing text: String, flag: String = "--metrics", examplePort: Int = 9108) throws(MetricsAddressError) {
+    /// - Throws: ``ListenAddressError`` with a message that names the accepted forms.
+    public init(parsing text: String, flag: String = "--metrics", examplePort: Int = 9108) throws(ListenAddressError) {
         let p = examplePort
-        func fail(_ why: String) -> MetricsAddressError {
-            MetricsAddressError(
+        func fail(_ why: String) -> ListenAddressError {
+            ListenAddressError(
                 message: "\(flag) '\(text)' \(why); write PORT (loopback), IPV4:PORT or [IPV6]:PORT, "
                     + "e.g. \(p), 127.0.0.1:\(p), [::1]:\(p), or 0.0.0.0:\(p) for every interface")
         }
-        func parsePort(_ digits: Substring) throws(MetricsAddressError) -> Int {
+        func parsePort(_ digits: Substring) throws(ListenAddressError) -> Int {
             guard !digits.isEmpty, digits.count <= 5, digits.utf8.allSatisfy({ (48...57).contains($0) }),
                 let value = Int(digits), value <= 65_535
             else { throw fail("has no port 0 to 65535") }
@@ -71,7 +73,7 @@ public struct MetricsAddress: Sendable, Hashable, CustomStringConvertible {
             host = text[..<colon]
             portText = text[text.index(after: colon)...]
             if host.isEmpty || host == "*" {
-                throw MetricsAddressError(
+                throw ListenAddressError(
                     message: "\(flag) '\(text)' does not say which interface to listen on; write \(portText) "
                         + "or 127.0.0.1:\(portText) for this host only, or 0.0.0.0:\(portText) (or [::]:\(portText)) "
                         + "for every interface")
@@ -90,8 +92,9 @@ public struct MetricsAddress: Sendable, Hashable, CustomStringConvertible {
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
-/// A `--metrics` value that is not an address the endpoint accepts; the message says what to write instead.
-public struct MetricsAddressError: Error, Sendable, CustomStringConvertible {
+/// A `--metrics` or `--policy` value that is not an address a listener accepts; the message says what to write
+/// instead.
+public struct ListenAddressError: Error, Sendable, CustomStringConvertible {
     /// What is wrong and which forms are accepted.
     public var message: String
 
