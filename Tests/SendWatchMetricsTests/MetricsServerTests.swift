@@ -8,68 +8,9 @@ import Testing
 import Glibc
 #endif
 
-/// A TCP client of the metrics server, on the IPv4 or IPv6 loopback, whose reads give up after `timeoutSeconds`
-/// (generous, so that only a server that does not answer fails, and none hangs the test).
-final class MetricsClient {
-    let fd: Int32
-
-    init(host: String, port: Int, timeoutSeconds: Int = 30) throws {
-        let v6 = host.contains(":")
-        fd = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(fd >= 0)
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var connected: Int32 = -1
-        if v6 {
-            var addr = sockaddr_in6()
-            addr.sin6_family = sa_family_t(AF_INET6)
-            addr.sin6_port = UInt16(port).bigEndian
-            _ = inet_pton(AF_INET6, host, &addr.sin6_addr)
-            connected = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
-            }
-        } else {
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = UInt16(port).bigEndian
-            _ = inet_pton(AF_INET, host, &addr.sin_addr)
-            connected = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        }
-        try #require(connected == 0, "connect to \(host):\(port): errno \(errno)")
-    }
-
-    deinit { close(fd) }
-
-    func send(_ text: String) {
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-    }
-
-    /// Everything the server sends until it closes the connection; nil when the 30 s read timeout passed first.
-    func readToEnd() -> String? {
-        var response: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n == 0 { return String(decoding: response, as: UTF8.self) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return errno == ECONNRESET ? String(decoding: response, as: UTF8.self) : nil
-            }
-            response += buffer[0..<n]
-        }
-    }
-}
-
 /// `GET /metrics` on a new connection; the whole response, or nil when none came within `timeoutSeconds`.
 func scrape(host: String = "127.0.0.1", port: Int, method: String = "GET", timeoutSeconds: Int = 30) throws -> String? {
-    let client = try MetricsClient(host: host, port: port, timeoutSeconds: timeoutSeconds)
+    let client = try SocketClient(host: host, port: port, timeoutSeconds: timeoutSeconds)
     client.send("\(method) /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
     return client.readToEnd()
 }
@@ -205,9 +146,9 @@ struct MetricsServerTests {
         let server = try MetricsServer(address: ListenAddress(parsing: "127.0.0.1:0"), metrics: metrics)
         defer { server.shutdown() }
         // Ten clients that connect and say nothing (the old one-at-a-time server waited 2 s for each).
-        var idle: [MetricsClient] = []
-        for _ in 0..<10 { idle.append(try MetricsClient(host: "127.0.0.1", port: server.port)) }
-        let half = try MetricsClient(host: "127.0.0.1", port: server.port)
+        var idle: [SocketClient] = []
+        for _ in 0..<10 { idle.append(try SocketClient(host: "127.0.0.1", port: server.port)) }
+        let half = try SocketClient(host: "127.0.0.1", port: server.port)
         half.send("GET /metrics HTTP/1.1\r\nHo")
         // Answered within Prometheus's default scrape timeout (10 s; the old server took 2 s per waiting client,
         // 22 s here). The server answers in milliseconds: the margin is for a loaded machine.
@@ -244,7 +185,7 @@ struct MetricsServerTests {
     func oversizedRequest() throws {
         let server = try MetricsServer(address: ListenAddress(parsing: "0"), metrics: TailMetrics())
         defer { server.shutdown() }
-        let client = try MetricsClient(host: "127.0.0.1", port: server.port)
+        let client = try SocketClient(host: "127.0.0.1", port: server.port)
         client.send("GET /" + String(repeating: "a", count: 20_000))
         let text = try #require(client.readToEnd())
         #expect(text.hasPrefix("HTTP/1.1 431 Request Header Fields Too Large"))
@@ -256,10 +197,10 @@ struct MetricsServerTests {
         let server = try MetricsServer(
             address: ListenAddress(parsing: "0"), limits: limits, metrics: TailMetrics())
         defer { server.shutdown() }
-        let first = try MetricsClient(host: "127.0.0.1", port: server.port)
-        let second = try MetricsClient(host: "127.0.0.1", port: server.port)
+        let first = try SocketClient(host: "127.0.0.1", port: server.port)
+        let second = try SocketClient(host: "127.0.0.1", port: server.port)
         // The third is accepted by the kernel and closed by the server without an answer.
-        let third = try MetricsClient(host: "127.0.0.1", port: server.port)
+        let third = try SocketClient(host: "127.0.0.1", port: server.port)
         #expect(third.readToEnd() == "")
         // The silent ones are closed at their deadline (an empty read, well before the client's 30 s).
         #expect(first.readToEnd() == "")
@@ -273,7 +214,7 @@ struct MetricsServerTests {
         let server = try MetricsServer(
             address: ListenAddress(parsing: "0"), limits: limits, metrics: TailMetrics())
         defer { server.shutdown() }
-        let client = try MetricsClient(host: "127.0.0.1", port: server.port)
+        let client = try SocketClient(host: "127.0.0.1", port: server.port)
         // One byte of an unfinished header every 50 ms for 1 s: an idle timeout would never fire.
         client.send("GET /metrics HTTP/1.1\r\nX-Slow: ")
         for _ in 0..<20 {
@@ -299,17 +240,9 @@ struct MetricsFlagTests {
     @Test("A malformed --metrics exits 64 (usage) with a message", arguments: [":9108", "9108x", "[::1]", "host:80"])
     func malformed(value: String) throws {
         let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
-        let process = Process()
-        process.executableURL = exe
-        process.arguments = ["tail", "--metrics", value, "/nonexistent/mail.log"]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 64, "\(text)")
+        let run = try ProgramRun.run(exe, ["tail", "--metrics", value, "/nonexistent/mail.log"], timeout: .seconds(60))
+        let text = run.stderr
+        #expect(run.status == 64, "\(text)")
         #expect(text.contains("--metrics '\(value)'"), "\(text)")
     }
 }

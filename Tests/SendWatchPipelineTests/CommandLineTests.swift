@@ -14,28 +14,12 @@ struct CommandLine {
 
     static var executable: URL? { sendwatchExecutable }
 
+    /// Runs `sendwatch` with `arguments` (at most 10 minutes: a replay of a bundled dataset takes seconds).
     static func run(_ arguments: [String], stdin: Data? = nil) throws -> Result {
         let exe = try #require(executable, "the sendwatch executable is built beside the tests")
-        let process = Process()
-        process.executableURL = exe
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let input = Pipe()
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
-        try process.run()
-        if let stdin {
-            input.fileHandleForWriting.write(stdin)
-            try input.fileHandleForWriting.close()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        let run = try ProgramRun.run(exe, arguments, stdin: stdin, timeout: .seconds(600))
+        #expect(!run.timedOut)
+        return Result(status: run.status, stdout: run.stdoutText, stderr: run.stderr)
     }
 }
 

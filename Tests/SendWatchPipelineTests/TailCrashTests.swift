@@ -1,5 +1,6 @@
 import Foundation
 import SendWatchCore
+import SendWatchTesting
 import Testing
 
 #if canImport(Glibc)
@@ -18,21 +19,14 @@ struct TailCrashTests {
     }
 
     func start(_ dir: URL, stderr: FileHandle) throws -> Process {
-        let exe = try #require(CommandLine.executable)
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = [
-            "tail", "--state", dir.appendingPathComponent("state").path,
-            "--output", dir.appendingPathComponent("alerts.jsonl").path, "--from-start",
-            "--checkpoint-interval", "1s", "--idle-advance", "1d", "--year", "2026", "--poll-interval", "50",
-            "--log-level", "debug",
-            dir.appendingPathComponent("mail.log").path,
-        ]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = stderr
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        return p
+        try launchSendwatch(
+            [
+                "tail", "--state", dir.appendingPathComponent("state").path,
+                "--output", dir.appendingPathComponent("alerts.jsonl").path, "--from-start",
+                "--checkpoint-interval", "1s", "--idle-advance", "1d", "--year", "2026", "--poll-interval", "50",
+                "--log-level", "debug",
+                dir.appendingPathComponent("mail.log").path,
+            ], stderr: stderr)
     }
 
     func sleep(milliseconds: Int) {
@@ -112,10 +106,8 @@ struct TailCrashTests {
         // Each start logs "following …" once its signal handlers are in place: wait for the last one (a SIGTERM
         // before that would end it like a crash), then give it a moment to catch up.
         let stderrPath = dir.appendingPathComponent("tail.stderr").path
-        for _ in 0..<300 {
-            let text = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
-            if text.components(separatedBy: " following ").count - 1 >= starts { break }
-            sleep(milliseconds: 100)
+        _ = waitUntil(seconds: 30) {
+            fileText(atPath: stderrPath).components(separatedBy: " following ").count - 1 >= starts
         }
         sleep(milliseconds: 1500)
         kill(process.processIdentifier, SIGTERM)

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SendWatchIngest
 import SendWatchPipeline
+import SendWatchTesting
 import Testing
 
 #if canImport(Glibc)
@@ -46,19 +47,8 @@ struct TailLockTests {
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         let stderr = try #require(FileHandle(forWritingAtPath: stderrPath))
         defer { try? stderr.close() }
-        let p = Process()
-        p.executableURL = try #require(CommandLine.executable)
-        p.arguments = arguments
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = stderr
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        for _ in 0..<1200 {
-            let text = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
-            if text.contains(" following ") { break }
-            var pause = timespec(tv_sec: 0, tv_nsec: 50_000_000)
-            _ = nanosleep(&pause, nil)
-        }
+        let p = try launchSendwatch(arguments, stderr: stderr)
+        _ = waitUntil(seconds: 60) { fileText(atPath: stderrPath).contains(" following ") }
         return p
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SendWatchTesting
 import Testing
 
 #if canImport(Glibc)
@@ -8,21 +9,10 @@ import Glibc
 /// `sendwatch tail` as a process, sent real signals.
 @Suite("Tail signals", .serialized)
 struct TailSignalTests {
-    /// Waits (bounded) until `condition` holds, checking every 50 ms.
-    func waitFor(seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(50_000)
-        }
-        return condition()
-    }
-
     @Test(
         "SIGHUP reopens the alert output after logrotate and re-reads the configuration; tail goes on; SIGTERM ends it with 0"
     )
     func hangUp() throws {
-        let executable = try #require(CommandLine.executable, "the sendwatch executable is built beside the tests")
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let log = dir.appendingPathComponent("mail.log").path
@@ -32,32 +22,30 @@ struct TailSignalTests {
         try "input:\n  year: 2026\n".write(toFile: config, atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = [
-            "tail", "--config", config, "--state", dir.appendingPathComponent("state").path, "--output", alerts,
-            "--poll", "--poll-interval", "50", log,
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        try process.run()
+        let stderr = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        defer { try? stderr.close() }
+        let process = try launchSendwatch(
+            [
+                "tail", "--config", config, "--state", dir.appendingPathComponent("state").path, "--output", alerts,
+                "--poll", "--poll-interval", "50", log,
+            ], stderr: stderr)
         defer { if process.isRunning { process.terminate() } }
-        func logText() -> String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
-        #expect(waitFor(seconds: 30) { logText().contains("following") }, "\(logText())")
+        func logText() -> String { fileText(atPath: stderrPath) }
+        #expect(waitUntil(seconds: 30) { logText().contains("following") }, "\(logText())")
 
         // logrotate: rename + create, then SIGHUP; a changed configuration is named, not applied.
         try #require(rename(alerts, alerts + ".1") == 0)
         _ = FileManager.default.createFile(atPath: alerts, contents: nil)
         try "input:\n  year: 2026\ndetect:\n  warmup: 2h\n".write(toFile: config, atomically: true, encoding: .utf8)
         kill(process.processIdentifier, SIGHUP)
-        #expect(waitFor(seconds: 30) { logText().contains("reopened the alert output") }, "\(logText())")
-        #expect(waitFor(seconds: 30) { logText().contains("config.changed=detect.warmup") }, "\(logText())")
+        #expect(waitUntil(seconds: 30) { logText().contains("reopened the alert output") }, "\(logText())")
+        #expect(waitUntil(seconds: 30) { logText().contains("config.changed=detect.warmup") }, "\(logText())")
         #expect(process.isRunning)
 
         // Alerts produced after the reopen go to the new file.
         try TailTestData.lines.joined().write(toFile: log, atomically: false, encoding: .utf8)
         let size = { (try? FileManager.default.attributesOfItem(atPath: alerts)[.size] as? Int) ?? 0 }
-        #expect(waitFor(seconds: 120) { (size() ?? 0) > 0 }, "\(logText())")
+        #expect(waitUntil(seconds: 120) { (size() ?? 0) > 0 }, "\(logText())")
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationReason == .exit)

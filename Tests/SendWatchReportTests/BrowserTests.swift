@@ -1,5 +1,6 @@
 import Foundation
 import SendWatchCore
+import SendWatchTesting
 import Testing
 
 /// Debian's `chromium`, run headless with a temporary profile and a hard time limit.

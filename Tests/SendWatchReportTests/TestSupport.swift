@@ -73,45 +73,6 @@ enum AlertLines {
     }
 }
 
-/// Runs a program and waits for it at most `timeout`; kills it (SIGKILL) when the time is up.
-struct ProgramRun {
-    var status: Int32
-    var stdout: Data
-    var stderr: String
-    var timedOut: Bool
-
-    static func run(_ executable: URL, _ arguments: [String], timeout: Duration) throws -> ProgramRun {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        let done = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in done.signal() }
-        try process.run()
-        // Read both pipes on other threads, so that a full pipe cannot stall the child.
-        nonisolated(unsafe) var outData = Data()
-        nonisolated(unsafe) var errData = Data()
-        let readers = DispatchGroup()
-        DispatchQueue.global().async(group: readers) { outData = out.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: readers) { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        var timedOut = false
-        if done.wait(timeout: .now() + seconds) == .timedOut {
-            timedOut = true
-            kill(process.processIdentifier, SIGKILL)
-            done.wait()
-        }
-        readers.wait()
-        return ProgramRun(
-            status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self),
-            timedOut: timedOut)
-    }
-}
-
 /// The built `sendwatch` executable, which SwiftPM puts beside the test bundle.
 enum SendWatchCLI {
     static var executable: URL? { sendwatchExecutable }
