@@ -23,7 +23,8 @@ struct TailCommand: ParsableCommand {
             still fits (account ages, positions) and names the changed keys. Without --state a restart starts \
             over. With '-' it reads standard input until it ends (a pipe has no position to resume from). \
             Exit status: 0 after a clean stop; 1 when it could not start (damaged or incompatible checkpoint, \
-            unusable output); 2 when the alert output could not be written; 75 when another 'sendwatch tail' \
+            unusable output, an address that cannot be bound); 2 when the alert output could not be written; 64 \
+            for bad flags or a bad configuration file; 75 when another 'sendwatch tail' \
             holds the --state directory (a lock in it, released when that process ends, even by SIGKILL).
             """
     )

@@ -214,3 +214,25 @@ struct TailCommandLineTests {
         #expect(r.stderr.contains("move the file away"))
     }
 }
+
+@Suite("Tail under systemd")
+struct TailUnitFileTests {
+    @Test("The unit stops restarting on exactly the exit statuses tail gives for what a restart cannot mend")
+    func restartPreventExitStatus() throws {
+        let unit = try String(
+            contentsOf: TestPaths.repositoryRoot.appendingPathComponent("packaging/sendwatch.service"), encoding: .utf8)
+        let line = try #require(unit.split(separator: "\n").first { $0.hasPrefix("RestartPreventExitStatus=") })
+        let prevented = Set(line.dropFirst("RestartPreventExitStatus=".count).split(separator: " ").map { Int32($0) })
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("config.yaml").path
+        try "detect:\n  no_such_key: 1\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let log = dir.appendingPathComponent("mail.log").path
+        let badConfiguration = try CommandLine.run(["tail", "--config", config, log])
+        let badFlag = try CommandLine.run(["tail", "--fsync", "sometimes", log])
+        #expect(badConfiguration.stderr.contains("no_such_key"), "\(badConfiguration.stderr)")
+        #expect(prevented == [badConfiguration.status, badFlag.status])
+        // Another run on the state directory (75) is retried until it ends: not prevented.
+        #expect(!prevented.contains(75))
+    }
+}
