@@ -61,6 +61,12 @@ struct LogFollowerRestartTests {
     /// Appends `lines` to mail.log, each with its newline.
     func append(_ lines: [String]) { dir.append("mail.log", lines.map { $0 + "\n" }.joined()) }
 
+    /// Appends `lines` to mail.log and to `written`, the lines every restart must deliver once.
+    func append(_ lines: [String], recordingIn written: inout [String]) {
+        written += lines
+        append(lines)
+    }
+
     func drain(_ follower: LogFollower, into out: inout FollowCollector) -> [FollowDiagnostic.Code] {
         var codes: [FollowDiagnostic.Code] = []
         while true {
@@ -89,24 +95,21 @@ struct LogFollowerRestartTests {
     func rotationsWhileStopped(taken: StateTaken, rotations: Int) throws {
         var written: [String] = []
         var delivered = FollowCollector()
-        func write(_ new: [String]) {
-            written += new
-            append(new)
-        }
         dir.create("mail.log")
         switch taken {
         case .beforePollEmpty: break
-        case .beforePollShort: write(["s1 short", "s2 short", "s3 short"])
-        case .beforePollFull, .afterPoll: write(lines("a", 200))
+        case .beforePollShort: append(["s1 short", "s2 short", "s3 short"], recordingIn: &written)
+        case .beforePollFull, .afterPoll: append(lines("a", 200), recordingIn: &written)
         }
         let first = try follower()
         if taken == .afterPoll { _ = drain(first, into: &delivered) }
         let saved = try roundTrip(first.state)
         if taken != .afterPoll { #expect(saved.streams[0].file?.offset == 0) }
-        write(lines("b", 200))  // written after the state: the saved file grows before its rotation
+        // Written after the state: the saved file grows before its rotation.
+        append(lines("b", 200), recordingIn: &written)
         for round in 1...rotations {
             try rotate()
-            write(lines("r\(round)-", 150))
+            append(lines("r\(round)-", 150), recordingIn: &written)
         }
         let second = try follower(restoring: saved)
         let codes = drain(second, into: &delivered)
@@ -124,21 +127,17 @@ struct LogFollowerRestartTests {
     func midCompression(taken: StateTaken) throws {
         var written: [String] = []
         var delivered = FollowCollector()
-        func write(_ new: [String]) {
-            written += new
-            append(new)
-        }
         dir.create("mail.log")
-        if taken == .beforePollShort { write(["s1 short"]) }
-        if taken == .beforePollFull || taken == .afterPoll { write(lines("a", 200)) }
+        if taken == .beforePollShort { append(["s1 short"], recordingIn: &written) }
+        if taken == .beforePollFull || taken == .afterPoll { append(lines("a", 200), recordingIn: &written) }
         let first = try follower()
         if taken == .afterPoll { _ = drain(first, into: &delivered) }
         let saved = try roundTrip(first.state)
-        write(lines("b", 200))
+        append(lines("b", 200), recordingIn: &written)
         try rotate()
-        write(lines("c", 150))
+        append(lines("c", 150), recordingIn: &written)
         try rotate(midCompression: true)
-        write(lines("d", 10))
+        append(lines("d", 10), recordingIn: &written)
         #expect(dir.exists("mail.log.2") && dir.exists("mail.log.2.gz"))
         _ = drain(try follower(restoring: saved), into: &delivered)
         #expect(delivered.texts == written)
