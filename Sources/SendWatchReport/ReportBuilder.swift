@@ -173,19 +173,8 @@ public struct ReportSource: Sendable, Equatable {
 
 /// Why a report cannot be made.
 public struct ReportError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// What kind of problem it is.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Value: String, Hashable, Sendable {
-            case unsupportedVersion = "unsupported_version"
-        }
-        private let value: Value
-        private init(_ value: Value) { self.value = value }
-
-        /// An alert record has a `v` other than 1.
-        public static let unsupportedVersion = Code(.unsupportedVersion)
-
-        public var description: String { value.rawValue }
-    }
+    /// What kind of problem it is: a bounded snake_case code, like every module's errors.
+    public typealias Code = ErrorCode<ReportError>
 
     /// What kind of problem it is.
     public var code: Code
@@ -199,4 +188,9 @@ public struct ReportError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+extension ErrorCode where Domain == ReportError {
+    /// An alert record has a `v` other than 1 or 2.
+    public static var unsupportedVersion: Self { Self("unsupported_version") }
 }
