@@ -33,6 +33,29 @@ struct PolicyEndToEndTests {
         #expect(!FileManager.default.fileExists(atPath: socket), "the socket is removed at the end")
     }
 
+    @Test("After a restart from its checkpoint, tail --policy holds the open alert's login again at once")
+    func holdsAfterRestart() throws {
+        let dir = try shortTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let log = try FlaggingLog(directory: dir)
+        let socket = dir + "/policy.sock"
+        let state = dir + "/state"
+        let first = try FlaggingTail(directory: dir, log: log, policy: "unix:" + socket, state: state)
+        #expect(first.policyAddress() == "unix:" + socket, "\(first.stderrText())")
+        let flagged = try #require(first.flaggedAccount(), "\(first.stderrText())")
+        #expect(first.stop() == 0, "\(first.stderrText())")
+
+        // The whole log was read before the stop: the restarted run delivers no record that could fill the table.
+        let restarted = try FlaggingTail(directory: dir, log: log, policy: "unix:" + socket, state: state)
+        #expect(restarted.policyAddress() == "unix:" + socket, "\(restarted.stderrText())")
+        let client = try PolicyClient(unixPath: socket)
+        client.send(PolicyClient.request(login: flagged) + PolicyClient.request(login: log.unflagged))
+        let held = client.readAnswer()
+        #expect(held?.hasPrefix("action=HOLD SendWatch open alert, held for review [sw-") == true, "\(held ?? "none")")
+        #expect(client.readAnswer() == "action=DUNNO\n\n")
+        #expect(restarted.stop() == 0, "\(restarted.stderrText())")
+    }
+
     @Test(
         "A malformed --policy exits 64 (usage) with a message",
         arguments: [":10040", "10040x", "unix:relative.sock", "host:10040"])
