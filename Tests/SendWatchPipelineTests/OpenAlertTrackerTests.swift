@@ -39,4 +39,23 @@ struct OpenAlertTrackerTests {
         _ = tracker.take([record("sw-2", .close, ["a", "c"])], now: 300)
         #expect(tracker.accounts().flags == ["a": .init(alertID: "sw-1", openedAt: 100)])
     }
+
+    @Test("A restore starts from the open alerts' last records, dated back by their age in event time")
+    func restore() {
+        var tracker = OpenAlertTracker()
+        _ = tracker.take([record("sw-old", .create, ["gone"])], now: 10)
+        var recent = record("sw-2", .update, ["a", "b"])
+        recent.firstEventTime = EventTime(microseconds: 3_600_000_000)
+        var ahead = record("sw-3", .create, ["c"])
+        ahead.firstEventTime = EventTime(microseconds: 9_000_000_000)
+        tracker.restore([recent, ahead], watermark: EventTime(microseconds: 7_200_000_000), now: 100_000)
+        #expect(
+            tracker.accounts().flags == [
+                "a": .init(alertID: "sw-2", openedAt: 96_400), "b": .init(alertID: "sw-2", openedAt: 96_400),
+                "c": .init(alertID: "sw-3", openedAt: 100_000),
+            ], "what the tracker held before is replaced; an age is never negative")
+        let changed = tracker.take([record("sw-2", .update, ["a", "b", "d"])], now: 100_500)
+        #expect(changed)
+        #expect(tracker.accounts().flags["d"] == .init(alertID: "sw-2", openedAt: 96_400), "the restored date is kept")
+    }
 }

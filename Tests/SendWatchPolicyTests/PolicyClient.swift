@@ -5,8 +5,9 @@ import Testing
 import Glibc
 #endif
 
-/// A client of the policy service over TCP (IPv4 or IPv6 loopback) or a unix socket, whose reads give up after
-/// `timeoutSeconds` (generous: only a server that does not answer fails, and none hangs the test).
+/// A client of the policy service (or, line by line, of an SMTP server) over TCP (IPv4 or IPv6 loopback) or a unix
+/// socket, whose reads give up after `timeoutSeconds` (generous: only a server that does not answer fails, and
+/// none hangs the test).
 final class PolicyClient {
     let fd: Int32
     private var pending: [UInt8] = []
@@ -103,6 +104,20 @@ final class PolicyClient {
                 let answer = String(decoding: pending[...(end + 1)], as: UTF8.self)
                 pending.removeFirst(end + 2)
                 return answer
+            }
+            if !fill() { return nil }
+        }
+    }
+
+    /// The next line without its end (CRLF or LF), or nil when the connection ended (or the timeout passed) first.
+    func readLine() -> String? {
+        while true {
+            if let end = pending.firstIndex(of: 0x0A) {
+                var line = pending[..<end]
+                if line.last == 0x0D { line = line.dropLast() }
+                let text = String(decoding: line, as: UTF8.self)
+                pending.removeFirst(end + 1)
+                return text
             }
             if !fill() { return nil }
         }

@@ -55,11 +55,24 @@ public final class OpenAlertBoard: Sendable {
 /// The open alerts a tail run has delivered, kept from their records (create, update, close): builds the
 /// ``OpenAlertAccounts`` the run publishes. Owned by the run's loop.
 ///
-/// Alerts that were open when the run resumed from a checkpoint are not known until their next record (an
-/// update or close); a restart does not recreate them. Bound: as many alerts as `alerts.max_open` (an alert
-/// closed early to make room has its `close` record delivered like any other).
+/// After a restart from a checkpoint it starts from the restored alert lifecycle's open alerts
+/// (``restore(_:watermark:now:)``), so they hold again at once. Bound: as many alerts as `alerts.max_open` (an
+/// alert closed early to make room has its `close` record delivered like any other).
 struct OpenAlertTracker {
     private var open: [String: (accounts: [String], openedAt: Double)] = [:]
+
+    /// Starts from `records`, the last records of the open alerts of a restored detection state
+    /// (`DetectionEngine.openAlertRecords`), at wall-clock time `now`. The checkpoint does not
+    /// keep when each `create` was delivered: an alert's age in event time (from its first event to the restored
+    /// `watermark`) stands for its age in wall-clock time, which dates it no later than its delivery, so
+    /// `policy.expiry` ends a restored hold no later than it would have without the restart (downtime apart).
+    mutating func restore(_ records: [Alert], watermark: EventTime?, now: Double) {
+        open.removeAll(keepingCapacity: true)
+        for record in records where record.action != .close {
+            let ageMicroseconds = watermark.map { max(0, $0.microseconds - record.firstEventTime.microseconds) } ?? 0
+            open[record.id] = (record.accounts, now - Double(ageMicroseconds) / 1_000_000)
+        }
+    }
 
     /// Takes delivered records at wall-clock time `now`; true when the open set changed.
     mutating func take(_ records: [Alert], now: Double) -> Bool {

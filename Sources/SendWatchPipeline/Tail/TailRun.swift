@@ -81,8 +81,15 @@ public final class TailRun {
     /// The accounts of the open alerts, for the policy service; kept only when ``publishesOpenAlerts``.
     public let openAlerts = OpenAlertBoard()
     /// Whether each delivery that opens, grows or closes an alert publishes ``openAlerts`` (`tail --policy`).
-    /// Default false: without a reader the run does not keep them.
-    public var publishesOpenAlerts = false
+    /// Default false: without a reader the run does not keep them. Turning it on publishes the alerts open in the
+    /// detection state at once: after a restart from a checkpoint, those it restored.
+    public var publishesOpenAlerts = false {
+        didSet {
+            guard publishesOpenAlerts, !oldValue else { return }
+            openAlertTracker.restore(engine.openAlertRecords, watermark: engine.watermark, now: TailRun.wallSeconds())
+            openAlerts.publish(openAlertTracker.accounts())
+        }
+    }
     /// The open alerts behind ``openAlerts``.
     var openAlertTracker = OpenAlertTracker()
 
