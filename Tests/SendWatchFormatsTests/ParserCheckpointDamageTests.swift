@@ -137,6 +137,7 @@ struct ParserCheckpointDamageTests {
     static let eximDamages: [Damage<EximParser.Checkpoint>] = [
         Damage(name: "unknown phase", expected: "unknown message phase") { $0.messages.phases[0] = 9 },
         Damage(name: "phases shorter than the ids", expected: "phases has") { $0.messages.phases.removeLast() },
+        Damage(name: "unknown header trust", expected: "unknown header trust") { $0.messages.phases[0] |= 3 << 4 },
         Damage(name: "no sender", expected: "sender refers to string") { $0.messages.sender[0] = -1 },
         Damage(name: "client IP list shorter", expected: "clientIP has") { $0.messages.clientIP.removeLast() },
         Damage(name: "string reference past the table", expected: "subject refers to string") {

@@ -128,6 +128,48 @@ struct ParserCheckpointScenarioTests {
         #expect(r.parser.counters.incompleteMessages == 3)
     }
 
+    @Test(
+        "A message's account-header trust, decided at its first delivery, survives a restart with other trusted logins",
+        arguments: [LogFormat.postfix, .exim])
+    func headerTrustAcrossConfigurationChange(format: LogFormat) throws {
+        // The first delivery believes the header (its login is trusted); the restart no longer trusts that login.
+        // The message's second delivery must keep the first one's account: one message, one account.
+        let lines: [String]
+        if format == .exim {
+            let t = "2026-11-29 05:29:42 1vA2Bc-000ABC-1D"
+            lines = [
+                "\(t) X-Account-Id: t-10001",
+                "\(t) <= s@x.test H=(h) [10.1.2.3]:1 A=plain_server:svc@platform.test S=1 for a@z.test b@z.test",
+                "\(t) => a@z.test F=<s@x.test> R=r T=t",
+                "\(t) => b@z.test F=<s@x.test> R=r T=t",
+                "\(t) Completed",
+            ]
+        } else {
+            let t = "Nov 29 05:29:42 mx1 postfix"
+            let q = "58A2BFA244"
+            lines = [
+                "\(t)/smtpd[1]: \(q): client=unknown[10.1.2.3], sasl_method=PLAIN, sasl_username=svc@platform.test",
+                "\(t)/cleanup[2]: \(q): warning: header X-Account-Id: t-10001 from unknown[10.1.2.3]; "
+                    + "from=<s@x.test> to=<a@z.test> proto=ESMTP helo=<h>",
+                "\(t)/qmgr[3]: \(q): from=<s@x.test>, size=900, nrcpt=2 (queue active)",
+                "\(t)/smtp[4]: \(q): to=<a@z.test>, relay=mx.test[192.0.2.9]:25, delay=1, dsn=2.0.0, status=sent (ok)",
+                "\(t)/smtp[4]: \(q): to=<b@z.test>, relay=mx.test[192.0.2.9]:25, delay=1, dsn=2.0.0, status=sent (ok)",
+                "\(t)/qmgr[3]: \(q): removed",
+            ]
+        }
+        func run<F: FormatComponent>(_: F.Type) throws -> [SendEvent] {
+            try runWithRestart(
+                F.self, lines, split: lines.count - 2,
+                configuration: FormatConfiguration(accountHeaderLogins: ["svc@platform.test"]),
+                restoreWith: FormatConfiguration(accountHeaderLogins: [])
+            ).events
+        }
+        let events = try format == .exim ? run(EximFormat.self) : run(PostfixFormat.self)
+        #expect(events.count == 2)
+        #expect(events.map(\.account) == ["t-10001", "t-10001"])
+        #expect(events.allSatisfy { $0.accountSource == .header && $0.claimedAccount == nil })
+    }
+
     @Test("The format detector keeps its votes across a restart")
     func detector() throws {
         let lines = LogGenerator.postfixRollover().prefix(20).map { Array($0.utf8) }

@@ -169,7 +169,7 @@ struct DetectionContext: Sendable {
             if sample.overflowed { exact = false }
         }
         func list(_ values: Set<String>) -> JSONValue {
-            .array(values.sorted().prefix(Self.maxListedSubmitters).map { .string($0) })
+            .array(Self.smallest(Self.maxListedSubmitters, of: values).map { .string($0) })
         }
         return (
             "submitters",
@@ -180,6 +180,31 @@ struct DetectionContext: Sendable {
                 ("exact", .bool(exact)),
             ])
         )
+    }
+
+    /// The `k` smallest of `values`, in increasing order: `values.sorted().prefix(k)` without sorting the whole
+    /// set (an alert's accounts can hold hundreds of values, and evidence is built for each event that grows it).
+    ///
+    /// - Complexity: O(n × k) comparisons at worst, about n when most values are larger than the k-th.
+    static func smallest(_ k: Int, of values: Set<String>) -> [String] {
+        guard k > 0 else { return [] }
+        var kept: [String] = []
+        kept.reserveCapacity(k + 1)
+        for v in values {
+            if kept.count == k {
+                // Safe to force unwrap: k > 0 (checked above) elements are kept here.
+                guard v < kept.last! else { continue }
+                kept.removeLast()
+            }
+            var j = kept.count
+            kept.append(v)
+            while j > 0 && v < kept[j - 1] {
+                kept[j] = kept[j - 1]
+                j -= 1
+            }
+            kept[j] = v
+        }
+        return kept
     }
 
     /// Appends `records` and counts them.

@@ -159,11 +159,26 @@ public enum Bytes {
                 // The last 8 bytes, overlapping the previous word.
                 w = (base + end - 8).loadUnaligned(as: UInt64.self)
             } else {
-                w = 0
-                var k = i
-                while k < end {
-                    w = (w << 8) | UInt64((base + k).load(as: UInt8.self))
-                    k += 1
+                // Fewer than 8 bytes, as a big-endian number (the first byte highest). Read as one word when 8
+                // bytes from the start (or up to the end) lie inside `p`, which is nearly always (a host name, a
+                // program in the middle of a line): the same value as the byte loop below, which only buffers
+                // shorter than 8 bytes take.
+                let n = end - i
+                if i + 8 <= p.count {
+                    // Safe: 8 bytes from `base + i` lie inside `p` (checked). The bytes after `end` are shifted out.
+                    let x = UInt64(littleEndian: (base + i).loadUnaligned(as: UInt64.self))
+                    w = x.byteSwapped >> UInt64(64 - 8 * n)
+                } else if end >= 8 {
+                    // Safe: the 8 bytes before `end` lie inside `p` (end <= p.count). Those before `i` are masked.
+                    let x = UInt64(littleEndian: (base + end - 8).loadUnaligned(as: UInt64.self))
+                    w = x.byteSwapped & ((1 << UInt64(8 * n)) &- 1)
+                } else {
+                    w = 0
+                    var k = i
+                    while k < end {
+                        w = (w << 8) | UInt64((base + k).load(as: UInt8.self))
+                        k += 1
+                    }
                 }
             }
             h = (h ^ w) &* 0x94D0_49BB_1331_11EB

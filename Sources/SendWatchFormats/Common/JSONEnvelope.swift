@@ -135,3 +135,37 @@ package struct JSONEnvelope: Sendable {
         return true
     }
 }
+
+/// A parser whose lines may come wrapped in a journal or Docker JSON record: ``classifyEnveloped(_:into:)``
+/// unwraps the record and classifies the line inside, written once for every such parser.
+///
+/// Generic, not an existential: each parser's call is specialised (direct calls, no closure, no boxing), so the
+/// per-line path pays nothing for sharing the code.
+protocol EnvelopedLineParser {
+    /// The reader of journal and Docker records.
+    var envelope: JSONEnvelope { get set }
+    /// The unwrapped line of the current record; keeps its capacity (bounded by `input.max_line_bytes`).
+    var envelopeLine: [UInt8] { get set }
+    /// Classifies one line as the MTA wrote it (unwrapped already).
+    mutating func classify(_ p: UnsafeRawBufferPointer, into events: inout EventBatch) -> LineOutcome
+}
+
+extension EnvelopedLineParser {
+    /// A journal or Docker JSON record: the line inside it; any other line as it is.
+    ///
+    /// - Complexity: one pass of ``JSONEnvelope/unwrap(_:into:)`` over a line that starts with `{`, then the
+    ///   parser's own classification; no allocation once ``envelopeLine`` has grown to the longest line.
+    @inline(__always)
+    mutating func classifyEnveloped(_ p: UnsafeRawBufferPointer, into events: inout EventBatch) -> LineOutcome {
+        guard JSONEnvelope.mayWrap(p) else { return classify(p, into: &events) }
+        // Swapped out so that the line can be read while `self` changes; swapped back (capacity kept) after.
+        var inner: [UInt8] = []
+        swap(&inner, &envelopeLine)
+        defer { swap(&inner, &envelopeLine) }
+        switch envelope.unwrap(p, into: &inner) {
+        case .notEnvelope: return classify(p, into: &events)
+        case .rejected(let reason): return .rejected(reason)
+        case .unwrapped: return inner.withUnsafeBytes { classify($0, into: &events) }
+        }
+    }
+}

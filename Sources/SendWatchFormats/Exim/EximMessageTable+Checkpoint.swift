@@ -17,7 +17,11 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
     var hosts: [UInt64] = []
     /// The event time of each message's latest line, in seconds.
     var lastSeenSeconds: [Int64] = []
-    /// ``EximMessageState/Phase`` raw values.
+    /// ``EximMessageState/Phase`` raw values in the low four bits; the account header's trust
+    /// (``EximMessageState/headerTrust``, a ``HeaderTrust`` raw value) in the next two. The trust is decided at
+    /// the message's first delivery and kept, so that a restart (perhaps with other trusted logins or networks)
+    /// cannot change the account of the message's later deliveries; checkpoints written before it was saved
+    /// have 0 there (undecided), so the layout did not change.
     var phases: [UInt8] = []
     /// The distinct strings the fields below refer to.
     var strings: [String] = []
@@ -34,6 +38,10 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
     var attemptedCounts: [Int32] = []
     /// The remembered recipient hashes of all messages, message after message.
     var attempted: [UInt64] = []
+
+    /// The bits of a ``phases`` entry that hold the phase, and where the header trust starts.
+    static let phaseMask: UInt8 = 0x0F
+    static let trustShift: UInt8 = 4
 
     /// The number of saved messages.
     var count: Int { messageIDs.count }
@@ -52,7 +60,7 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
             messageIDs.append(s.queueID)
             hosts.append(s.key.host)
             lastSeenSeconds.append(s.lastTouched)
-            phases.append(s.phase.rawValue)
+            phases.append(s.phase.rawValue | s.headerTrust.rawValue << Self.trustShift)
             accountHeader.append(strings.index(s.accountHeader))
             template.append(strings.index(s.template))
             authenticated.append(strings.index(s.authenticated))
@@ -73,7 +81,8 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case messageIDs, hosts, lastSeenSeconds, phases, strings, accountHeader, template, authenticated, localUser,
+        case messageIDs, hosts, lastSeenSeconds, phases, strings, accountHeader, template, authenticated,
+            localUser,
             sender, subject, messageIDHeader, clientIP, attemptedCounts, attempted
     }
 
@@ -112,8 +121,11 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
         try SavedChecks.stringIndices(sender, tableCount: strings.count, "sender", allowNil: false, path)
         try SavedChecks.counts(
             attemptedCounts, maxEach: Int(Int32.max), total: attempted.count, "attemptedCounts", path)
-        for p in phases where EximMessageState.Phase(rawValue: p) == nil {
-            throw checkpointCorrupted("unknown message phase \(p)", path)
+        for p in phases where EximMessageState.Phase(rawValue: p & Self.phaseMask) == nil {
+            throw checkpointCorrupted("unknown message phase \(p & Self.phaseMask)", path)
+        }
+        for p in phases where p >> Self.trustShift > 0 && HeaderTrust(rawValue: p >> Self.trustShift) == nil {
+            throw checkpointCorrupted("unknown header trust \(p >> Self.trustShift)", path)
         }
         try SavedChecks.ids(messageIDs, "an Exim message id", path, isValid: EximMessageID.isMessageID)
     }
@@ -132,7 +144,8 @@ struct SavedEximMessages: Codable, Hashable, Sendable {
             }
             var s = EximMessageState(
                 key: key, hash: hash, seconds: lastSeenSeconds[k],
-                phase: EximMessageState.Phase(rawValue: phases[k]) ?? .pending, queueID: id)
+                phase: EximMessageState.Phase(rawValue: phases[k] & Self.phaseMask) ?? .pending, queueID: id)
+            s.headerTrust = HeaderTrust(rawValue: phases[k] >> Self.trustShift) ?? .undecided
             s.accountHeader = SavedChecks.string(strings, accountHeader[k])
             s.template = SavedChecks.string(strings, template[k])
             s.authenticated = SavedChecks.string(strings, authenticated[k])

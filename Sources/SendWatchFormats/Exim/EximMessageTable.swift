@@ -25,8 +25,8 @@ struct EximMessageState: Sendable {
     /// The message id as text, for events.
     var queueID: String
     var accountHeader: String?
-    /// Whether ``accountHeader`` is believed; decided at the message's first event (not saved in checkpoints:
-    /// decided again from the same fields).
+    /// Whether ``accountHeader`` is believed; decided at the message's first event and saved in checkpoints (a
+    /// restart, perhaps with other trusted logins or networks, must not change it for the later deliveries).
     var headerTrust: HeaderTrust = .undecided
     var template: String?
     var authenticated: String?

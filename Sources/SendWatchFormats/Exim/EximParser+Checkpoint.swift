@@ -6,9 +6,10 @@ extension EximParser {
     /// exactly the events and counters it would have produced without stopping.
     ///
     /// Saved:
-    /// - every open message (id, last-seen time, phase, account and template headers, authenticated id,
-    ///   local user, sender, subject, Message-ID, client IP, the hashes of the recipients already attempted),
-    ///   in least-recently-touched order, so eviction and expiry drop the same messages;
+    /// - every open message (id, last-seen time, phase, account and template headers, the account header's
+    ///   trust once decided, authenticated id, local user, sender, subject, Message-ID, client IP, the hashes of
+    ///   the recipients already attempted), in least-recently-touched order, so eviction and expiry drop the
+    ///   same messages;
     /// - ``ParseCounters``;
     /// - the year state of year-less syslog timestamps (Exim logging to syslog): the input's ``YearHint`` and
     ///   the year and month last resolved;

@@ -83,10 +83,10 @@ public struct EximParser: EventParser, Sendable {
     private var scratch: [UInt8] = []
     /// The last syslog host turned into a `String`, reused while the host does not change.
     private var cachedHost: String?
-    /// Journal and Docker JSON records: the line inside is parsed (``JSONEnvelope``).
-    private var envelope = JSONEnvelope()
-    /// The unwrapped line of the current JSON record; keeps its capacity.
-    private var envelopeLine: [UInt8] = []
+    // Internal (not private) for ``EnvelopedLineParser``: journal and Docker JSON records, whose line inside is
+    // parsed, and the buffer of the current record's line.
+    var envelope = JSONEnvelope()
+    var envelopeLine: [UInt8] = []
     // Internal (not private) for the checkpoint extension: long lines syslog carried in parts.
     var splitLines = EximSplitLines()
     /// Whether a joined line is being read (its text is not searched for a split tag again).
@@ -116,8 +116,7 @@ public struct EximParser: EventParser, Sendable {
     public mutating func parse(line: UnsafeRawBufferPointer, into events: inout EventBatch) -> LineOutcome {
         counters.lines += 1
         let before = events.count
-        let outcome =
-            JSONEnvelope.mayWrap(line) ? classifyEnveloped(line, into: &events) : classify(line, into: &events)
+        let outcome = classifyEnveloped(line, into: &events)
         counters.events += events.count - before
         counters.record(outcome)
         return outcome
@@ -133,21 +132,6 @@ public struct EximParser: EventParser, Sendable {
         table.removeAll()
         counters.incompleteMessages += incomplete
         giveUpSplitParts(splitLines.removeAll())
-    }
-
-    /// A journal or Docker JSON record: the Exim line inside it; any other line as it is.
-    private mutating func classifyEnveloped(
-        _ p: UnsafeRawBufferPointer, into events: inout EventBatch
-    ) -> LineOutcome {
-        // Swapped out so that the line can be read while `self` changes; swapped back (capacity kept) after.
-        var inner: [UInt8] = []
-        swap(&inner, &envelopeLine)
-        defer { swap(&inner, &envelopeLine) }
-        switch envelope.unwrap(p, into: &inner) {
-        case .notEnvelope: return classify(p, into: &events)
-        case .rejected(let reason): return .rejected(reason)
-        case .unwrapped: return inner.withUnsafeBytes { classify($0, into: &events) }
-        }
     }
 
     /// One part of a long line syslog carried in parts (``EximSplitLines``): `.used` while the line is not
@@ -189,7 +173,8 @@ public struct EximParser: EventParser, Sendable {
         var host: Range<Int>?
     }
 
-    private mutating func classify(_ p: UnsafeRawBufferPointer, into events: inout EventBatch) -> LineOutcome {
+    /// Classifies one line as the MTA wrote it (a JSON record's line already unwrapped).
+    mutating func classify(_ p: UnsafeRawBufferPointer, into events: inout EventBatch) -> LineOutcome {
         let n = p.count
         // A blank line carries nothing, and is no broken timestamp.
         guard n > 0, p[0] > 0x20 || !Bytes.isBlank(p) else { return .ignored }
@@ -575,3 +560,5 @@ public struct EximParser: EventParser, Sendable {
         return e > s ? s..<e : nil
     }
 }
+
+extension EximParser: EnvelopedLineParser {}

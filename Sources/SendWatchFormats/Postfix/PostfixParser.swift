@@ -112,10 +112,10 @@ public struct PostfixParser: EventParser, Sendable {
     private var recentScopes: [(host: UInt64, scope: UInt64)] = []
     /// The most scopes ``recentScopes`` remembers.
     static let maxRecentScopes = 16
-    /// Journal and Docker JSON records: the line inside is parsed (``JSONEnvelope``).
-    private var envelope = JSONEnvelope()
-    /// The unwrapped line of the current JSON record; keeps its capacity.
-    private var envelopeLine: [UInt8] = []
+    // Internal (not private) for ``EnvelopedLineParser``: journal and Docker JSON records, whose line inside is
+    // parsed, and the buffer of the current record's line.
+    var envelope = JSONEnvelope()
+    var envelopeLine: [UInt8] = []
 
     public init(configuration: FormatConfiguration = .init()) {
         self.configuration = configuration
@@ -141,25 +141,9 @@ public struct PostfixParser: EventParser, Sendable {
     ///   expiry, eviction). Allocates only for values stored into the message state and for emitted events.
     public mutating func parse(line: UnsafeRawBufferPointer, into events: inout EventBatch) -> LineOutcome {
         counters.lines += 1
-        let outcome =
-            JSONEnvelope.mayWrap(line) ? classifyEnveloped(line, into: &events) : classify(line, into: &events)
+        let outcome = classifyEnveloped(line, into: &events)
         counters.record(outcome)
         return outcome
-    }
-
-    /// A journal or Docker JSON record: the Postfix line inside it; any other line as it is.
-    private mutating func classifyEnveloped(
-        _ p: UnsafeRawBufferPointer, into events: inout EventBatch
-    ) -> LineOutcome {
-        // Swapped out so that the line can be read while `self` changes; swapped back (capacity kept) after.
-        var inner: [UInt8] = []
-        swap(&inner, &envelopeLine)
-        defer { swap(&inner, &envelopeLine) }
-        switch envelope.unwrap(p, into: &inner) {
-        case .notEnvelope: return classify(p, into: &events)
-        case .rejected(let reason): return .rejected(reason)
-        case .unwrapped: return inner.withUnsafeBytes { classify($0, into: &events) }
-        }
     }
 
     /// Drops every open message, counting each as incomplete. Emits nothing: events are created at delivery
@@ -175,7 +159,8 @@ public struct PostfixParser: EventParser, Sendable {
         case cleanup, smtpd, discard, other
     }
 
-    private mutating func classify(_ p: UnsafeRawBufferPointer, into events: inout EventBatch) -> LineOutcome {
+    /// Classifies one line as the MTA wrote it (a JSON record's line already unwrapped).
+    mutating func classify(_ p: UnsafeRawBufferPointer, into events: inout EventBatch) -> LineOutcome {
         if Bytes.find(0, in: p, from: 0) != nil { return .rejected(.nulByte) }
         var header = SyslogHeader(time: EventTime(microseconds: 0), host: 0..<0, program: 0..<0, messageStart: 0)
         if let reason = headerReader.read(p, into: &header) {
@@ -707,3 +692,5 @@ public struct PostfixParser: EventParser, Sendable {
         return lastHost
     }
 }
+
+extension PostfixParser: EnvelopedLineParser {}

@@ -44,7 +44,9 @@ public import SendWatchCore
 public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     /// A position in the table, valid until its entry is removed.
     public struct Slot: Hashable, Sendable {
-        let index: Int32
+        @usableFromInline let index: Int32
+
+        @inlinable init(index: Int32) { self.index = index }
     }
 
     /// One entry, for reporting.
@@ -55,19 +57,19 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
         public var lastUpdate: EventTime
     }
 
-    var _keys: [UInt64] = []
-    var _names: [String] = []
-    var _values: [Value?] = []
-    var _lastUpdate: [Int64] = []
-    var _accounted: [Int] = []
-    var _prev: [Int32] = []
-    var _next: [Int32] = []
-    var _index: [UInt64: Int32] = [:]
-    var _free: [Int32] = []
+    @usableFromInline var _keys: [UInt64] = []
+    @usableFromInline var _names: [String] = []
+    @usableFromInline var _values: [Value?] = []
+    @usableFromInline var _lastUpdate: [Int64] = []
+    @usableFromInline var _accounted: [Int] = []
+    @usableFromInline var _prev: [Int32] = []
+    @usableFromInline var _next: [Int32] = []
+    @usableFromInline var _index: [UInt64: Int32] = [:]
+    @usableFromInline var _free: [Int32] = []
     /// Oldest and newest ends of the recency list, or -1.
-    var _oldest: Int32 = -1
-    var _newest: Int32 = -1
-    var _bytes: Int = 0
+    @usableFromInline var _oldest: Int32 = -1
+    @usableFromInline var _newest: Int32 = -1
+    @usableFromInline var _bytes: Int = 0
 
     /// The most entries kept.
     public let maxEntries: Int
@@ -83,7 +85,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     /// The bytes accounted per entry besides its name and value heap: key 8, name 16, last update 8,
     /// accounted bytes 8, links 8, a free-list slot 4, the dictionary's ~20 bytes per entry (12 bytes of key
     /// and value at a 0.75 maximum load, plus metadata), and the inline value `Value?`.
-    public static var perEntryOverheadBytes: Int { 72 + MemoryLayout<Value?>.stride }
+    @inlinable public static var perEntryOverheadBytes: Int { 72 + MemoryLayout<Value?>.stride }
 
     /// Creates an empty table.
     ///
@@ -95,14 +97,15 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     }
 
     /// The number of entries.
-    public var count: Int { _index.count }
+    @inlinable public var count: Int { _index.count }
     /// Whether the table is empty.
-    public var isEmpty: Bool { _index.isEmpty }
+    @inlinable public var isEmpty: Bool { _index.isEmpty }
     /// The approximate bytes accounted for every entry.
-    public var approximateBytes: Int { _bytes }
+    @inlinable public var approximateBytes: Int { _bytes }
     /// Evictions of either kind.
     public var evictions: UInt64 { evictedForCount &+ evictedForBytes }
 
+    @inlinable
     static func nameBytes(_ name: String) -> Int {
         // Strings of up to 15 UTF-8 bytes are stored inline; longer ones own a heap block (32-byte header).
         let n = name.utf8.count
@@ -112,6 +115,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     /// The slot of `key`, or `nil`.
     ///
     /// - Complexity: O(1) expected. No allocation.
+    @inlinable
     public func find(_ key: UInt64) -> Slot? {
         guard let i = _index[key] else { return nil }
         return Slot(index: i)
@@ -125,7 +129,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     /// caller always gets a slot; it is then the first to go.
     ///
     /// - Complexity: O(1) expected, plus O(1) per evicted entry. Allocates only while the table grows.
-    @discardableResult
+    @inlinable @discardableResult
     public mutating func insert(key: UInt64, name: String, value: Value, at time: EventTime) -> Slot {
         let bytes = Self.perEntryOverheadBytes + Self.nameBytes(name) + value.approximateHeapBytes
         if let i = _index[key] {
@@ -137,14 +141,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
             touch(s, at: time)
             return s
         }
-        while _index.count >= maxEntries {
-            removeOldest()
-            evictedForCount &+= 1
-        }
-        while !_index.isEmpty && _bytes + bytes > maxBytes {
-            removeOldest()
-            evictedForBytes &+= 1
-        }
+        if _index.count >= maxEntries || (!_index.isEmpty && _bytes + bytes > maxBytes) { makeRoom(for: bytes) }
         let i: Int32
         if let f = _free.popLast() {
             i = f
@@ -173,6 +170,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     /// end of the recency list.
     ///
     /// - Complexity: O(1). No allocation.
+    @inlinable
     public mutating func touch(_ slot: Slot, at time: EventTime) {
         let i = slot.index
         if _lastUpdate[Int(i)] < time.microseconds { _lastUpdate[Int(i)] = time.microseconds }
@@ -185,6 +183,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     /// eviction follows).
     ///
     /// - Complexity: O(1) plus `value.approximateHeapBytes`. No allocation.
+    @inlinable
     public subscript(slot: Slot) -> Value {
         get {
             // Safe to force unwrap: a valid slot always holds a value; free slots are never handed out.
@@ -206,18 +205,42 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     }
 
     /// The key hash of an entry.
-    public func key(_ slot: Slot) -> UInt64 { _keys[Int(slot.index)] }
+    @inlinable public func key(_ slot: Slot) -> UInt64 { _keys[Int(slot.index)] }
     /// The display name of an entry.
-    public func name(_ slot: Slot) -> String { _names[Int(slot.index)] }
+    @inlinable public func name(_ slot: Slot) -> String { _names[Int(slot.index)] }
     /// The last update time of an entry.
-    public func lastUpdate(_ slot: Slot) -> EventTime { EventTime(microseconds: _lastUpdate[Int(slot.index)]) }
+    @inlinable public func lastUpdate(_ slot: Slot) -> EventTime {
+        EventTime(microseconds: _lastUpdate[Int(slot.index)])
+    }
 
     /// Evicts least recently updated entries until the byte total is within ``maxBytes`` (keeping at least one
     /// entry). Call it after updates that grow values, e.g. once per batch.
     ///
     /// - Complexity: O(1) per evicted entry.
+    @inlinable
     public mutating func enforceBudget() {
+        if _index.count > 1 && _bytes > maxBytes { evictForBudget() }
+    }
+
+    /// The eviction loop of ``enforceBudget()``, out of line: inlined callers only test whether it is needed.
+    @usableFromInline
+    mutating func evictForBudget() {
         while _index.count > 1 && _bytes > maxBytes {
+            removeOldest()
+            evictedForBytes &+= 1
+        }
+    }
+
+    /// Evicts least recently updated entries until an entry of `bytes` fits within ``maxEntries`` and
+    /// ``maxBytes`` (or the table is empty); out of line, as ``insert(key:name:value:at:)`` calls it only when
+    /// the table is full.
+    @usableFromInline
+    mutating func makeRoom(for bytes: Int) {
+        while _index.count >= maxEntries {
+            removeOldest()
+            evictedForCount &+= 1
+        }
+        while !_index.isEmpty && _bytes + bytes > maxBytes {
             removeOldest()
             evictedForBytes &+= 1
         }
@@ -287,14 +310,20 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
 
     // MARK: - List plumbing
 
-    private mutating func linkNewest(_ i: Int32) {
+    // Inlinable (with the storage above usable from inline code) so that the detection tables' per-event
+    // lookups, touches and updates are specialised for their value types in the calling module: unspecialised,
+    // every call went through the generic entry points and looked up type metadata at run time.
+
+    @inlinable
+    mutating func linkNewest(_ i: Int32) {
         _prev[Int(i)] = _newest
         _next[Int(i)] = -1
         if _newest >= 0 { _next[Int(_newest)] = i } else { _oldest = i }
         _newest = i
     }
 
-    private mutating func unlink(_ i: Int32) {
+    @inlinable
+    mutating func unlink(_ i: Int32) {
         let p = _prev[Int(i)]
         let n = _next[Int(i)]
         if p >= 0 { _next[Int(p)] = n } else { _oldest = n }
@@ -303,7 +332,8 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
         _next[Int(i)] = -1
     }
 
-    private mutating func removeOldest() {
+    @usableFromInline
+    mutating func removeOldest() {
         guard _oldest >= 0 else { return }
         remove(slot: _oldest)
     }
