@@ -470,7 +470,11 @@ struct TrafficModel: Sendable {
             // One stranger per message, never the same twice, all at the account's one large provider.
             attackRecipientCounter += 1
             let provider = Vocabulary.consumerDomains[Int(account.key % UInt64(TrafficModel.largeProviders))]
-            addresses = [TrafficModel.personAddress(hash(84, attackRecipientCounter), domain: provider)]
+            // A person's name with the counter as its number (trailing digits replaced), so no address repeats.
+            let person = TrafficModel.personAddress(hash(84, attackRecipientCounter), domain: provider)
+            let local = person.prefix { $0 != "@" }
+            let name = local.prefix(local.count - local.reversed().prefix { $0.isNumber }.count)
+            addresses = ["\(name)\(attackRecipientCounter)@\(provider)"]
         case .newEmployees:
             subject = rng.pick(Vocabulary.firstDaySubjects)
             addresses = contacts(account, count: rng.chance(0.7) ? 1 : rng.int(in: 2...4))

@@ -124,7 +124,8 @@ extension ConcentratedStrangersRule: DetectionRule {
         .integer(
             "remembered_recipients", \.rememberedRecipients, in: 1...(1 << 28),
             doc: "Addresses each of the two generations of the recipient filters holds (established and",
-            "young senders' recipients; 12 bits each, so 2 × 1.5 MB per million per filter)."),
+            "young senders' recipients; 12 bits each rounded up to a power of two: 2 × 2 MiB per filter at",
+            "1,000,000)."),
     ]
     static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
 
