@@ -1,4 +1,5 @@
 import Foundation
+import SendWatchCore
 import SendWatchTesting
 import SendWatchWindows
 import Testing
@@ -52,6 +53,8 @@ struct SeenFilterTests {
         #expect(!first && second)
         let data = try JSONEncoder().encode(filter)
         #expect(try JSONDecoder().decode(SeenFilter.self, from: data) == filter)
+        // The checkpoint's positional binary encoding reads the fields in the order they are written.
+        #expect(try StateCoding.decode(SeenFilter.self, from: StateCoding.encode(filter)) == filter)
         var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         object["current"] = 2
         let damaged = try JSONSerialization.data(withJSONObject: object)

@@ -15,13 +15,14 @@ extension SeenFilter: Decodable {
     ///   one the capacity gives, the word array is not twice the word count long, the current generation is not
     ///   0 or 1, or the item count is outside 0 ... capacity.
     public init(from decoder: any Decoder) throws {
+        // In the order of the keys: the checkpoint's binary encoding is positional.
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        let words = try c.decode([UInt64].self, forKey: ._words)
+        let wordCount = try c.decode(Int.self, forKey: ._wordCount)
         let capacity = try c.decode(Int.self, forKey: ._capacity)
         try StateCheck.require((1...(1 << 28)).contains(capacity), "SeenFilter: capacity \(capacity)", decoder)
         self.init(capacity: capacity)
-        let wordCount = try c.decode(Int.self, forKey: ._wordCount)
         try StateCheck.require(wordCount == _wordCount, "SeenFilter: \(wordCount) words for \(capacity)", decoder)
-        let words = try c.decode([UInt64].self, forKey: ._words)
         try StateCheck.require(words.count == 2 * wordCount, "SeenFilter: \(words.count) words", decoder)
         let current = try c.decode(Int.self, forKey: ._current)
         try StateCheck.require(current == 0 || current == 1, "SeenFilter: generation \(current)", decoder)

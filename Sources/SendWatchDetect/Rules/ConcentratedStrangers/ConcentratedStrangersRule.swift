@@ -169,9 +169,9 @@ extension ConcentratedStrangersRule: DetectionRule {
         Checkpoint(accounts: accounts.entries, groups: groups.entries, youngRecipients: youngRecipients)
     }
 
-    var approximateBytes: Int {
-        accounts.entries.approximateBytes + groups.entries.approximateBytes + youngRecipients.approximateBytes
-    }
+    /// The tables' bytes, which the budget bounds; the recipient filter is fixed memory outside the budget (like
+    /// the engine's sketch of established domains).
+    var approximateBytes: Int { accounts.entries.approximateBytes + groups.entries.approximateBytes }
     var evictions: UInt64 { accounts.entries.evictions &+ groups.entries.evictions }
 
     mutating func enforceBudget(_ context: inout DetectionContext) {
