@@ -27,12 +27,25 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
     /// New tenants onboarding whose names look like lures but are brands (`1-800-Flowers Team`, `Acme.io`,
     /// `24/7 Plumbing Ltd`, `Route 66 Diner`): a welcome, then invitations to their own domain (look-alike).
     case brandNames = "brand-names"
+    /// Young tenants with an ordinary brand name, each inviting 3–8 strangers: addresses nobody on the platform
+    /// mailed before, all at one large consumer provider, none at a company domain; one recipient per message,
+    /// none hit twice, a few accounts an hour on the busy `invite-team` template.
+    case concentratedStrangers = "concentrated-strangers"
+    /// A product launch: hundreds of genuinely new tenants in a few hours, each a welcome to its founder and
+    /// invitations mostly to colleagues on its own domain, some to webmail (look-alike).
+    case launchDay = "launch-day"
+    /// New tenants that each copy one real shared mailbox (a partner onboarding address) once, which
+    /// established people already write to (look-alike).
+    case sharedInbox = "shared-inbox"
 
     /// Whether the burst's accounts are abusive (an incident) rather than a look-alike.
     public var isAttack: Bool {
         switch self {
-        case .tenantSwarm, .trialWelcome, .youngBurst, .lowAndSlow, .hiddenLures, .rateShapedSwarm: return true
-        case .newsletter, .passwordResetStorm, .tenantOnboarding, .newEmployees, .brandNames: return false
+        case .tenantSwarm, .trialWelcome, .youngBurst, .lowAndSlow, .hiddenLures, .rateShapedSwarm,
+            .concentratedStrangers:
+            return true
+        case .newsletter, .passwordResetStorm, .tenantOnboarding, .newEmployees, .brandNames, .launchDay, .sharedInbox:
+            return false
         }
     }
 }
@@ -95,6 +108,7 @@ public struct BurstPlan: Hashable, Sendable {
 /// | `mixed` | all four: swarm +20 min, young burst +2 h, trial welcome +3 h, low-and-slow +30 min | 9 h |
 /// | `hidden-lures` | 40 young tenants × 6 messages with disguised scam text, +20 min, spread 2 h, gap 8 min; plus the `brand-names` look-alike | 6 h |
 /// | `rate-shaped-swarm` | 100 young tenants × 4 messages, +30 min, spread 24 h (about 4 an hour), gap 15 min; plus the `brand-names` look-alike | 28 h |
+/// | `concentrated-strangers` | 60 young tenants × 3–8 one-stranger invitations, +30 min, spread 5 h, gap 6 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
 public struct Scenario: Hashable, Sendable {
     /// The scenario's name (`baseline`, `tenant-swarm`, ...).
     public var name: String
@@ -115,7 +129,7 @@ public struct Scenario: Hashable, Sendable {
     /// The names ``named(_:)`` knows.
     public static let names = [
         "baseline", "tenant-swarm", "trial-welcome", "young-burst", "low-and-slow", "mixed", "hidden-lures",
-        "rate-shaped-swarm",
+        "rate-shaped-swarm", "concentrated-strangers",
     ]
 
     /// The default swarm with disguised lures: few enough accounts an hour that only the slot text gives
@@ -132,6 +146,23 @@ public struct Scenario: Hashable, Sendable {
     public static let brandNamesPlan = BurstPlan(
         kind: .brandNames, accounts: 12, messagesPerAccount: 10, startAfterWarmupSeconds: 15 * 60,
         spreadSeconds: 3 * 3600, gapSeconds: 300)
+
+    /// The default concentrated-strangers wave: 60 young tenants over 5 hours (about 12 an hour, below the
+    /// swarm threshold), each inviting 3 to 8 strangers at one large consumer provider.
+    public static let concentratedStrangersPlan = BurstPlan(
+        kind: .concentratedStrangers, accounts: 60, messagesPerAccount: 8, startAfterWarmupSeconds: 30 * 60,
+        spreadSeconds: 5 * 3600, gapSeconds: 360)
+    /// The launch-day look-alike: 300 new tenants whose first sends are spread over 3 h from 20 min after the
+    /// warm-up, each a welcome to its founder and 4 invitations (1–2 people each, 7 in 10 on its own domain, the
+    /// rest at webmail), 4 min apart.
+    public static let launchDayPlan = BurstPlan(
+        kind: .launchDay, accounts: 300, messagesPerAccount: 5, startAfterWarmupSeconds: 20 * 60,
+        spreadSeconds: 3 * 3600, gapSeconds: 240)
+    /// The shared-inbox look-alike: 40 new tenants over 4 h from 30 min after the warm-up, each a welcome, an
+    /// invitation to a colleague that copies the shared partner mailbox, and one more invitation, 5 min apart.
+    public static let sharedInboxPlan = BurstPlan(
+        kind: .sharedInbox, accounts: 40, messagesPerAccount: 3, startAfterWarmupSeconds: 30 * 60,
+        spreadSeconds: 4 * 3600, gapSeconds: 300)
 
     /// The default swarm of young tenants.
     public static let tenantSwarmPlan = BurstPlan(
@@ -179,6 +210,10 @@ public struct Scenario: Hashable, Sendable {
             return Scenario(
                 name: name, incidents: [rateShapedSwarmPlan], defaultDurationSeconds: 28 * 3600,
                 lookAlikes: [brandNamesPlan])
+        case "concentrated-strangers":
+            return Scenario(
+                name: name, incidents: [concentratedStrangersPlan], defaultDurationSeconds: 9 * 3600,
+                lookAlikes: [launchDayPlan, sharedInboxPlan])
         default: return nil
         }
     }

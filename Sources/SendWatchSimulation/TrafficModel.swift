@@ -71,6 +71,8 @@ struct TrafficModel: Sendable {
     private var sourceOrder: UInt64 = 0
     private var messageSequence: UInt64 = 0
     private var attackRecipientCounter: UInt64 = 0
+    /// Whether the run has the `shared-inbox` look-alike: then established people write to ``sharedInbox`` too.
+    private var hasSharedInbox = false
     private let seed: UInt64
     private let endMicros: Int64
 
@@ -78,6 +80,8 @@ struct TrafficModel: Sendable {
     static let platformSender = "no-reply@notify.example.net"
     static let platformDomain = "notify.example.net"
     static let hostedDomain = "members.example.com"
+    /// The large consumer providers: the first two ``Vocabulary/consumerDomains``.
+    static let largeProviders = 2
 
     init(configuration: SimulationConfiguration) {
         self.configuration = configuration
@@ -220,7 +224,9 @@ struct TrafficModel: Sendable {
         var perKind: [BurstKind: Int] = [:]
         let tenantKinds: [BurstKind] = [
             .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm, .brandNames,
+            .concentratedStrangers, .launchDay, .sharedInbox,
         ]
+        hasSharedInbox = configuration.lookAlikes.contains { $0.kind == .sharedInbox }
         youngTenantTotal = (configuration.scenario.incidents + configuration.lookAlikes)
             .filter { tenantKinds.contains($0.kind) }.reduce(0) { $0 + $1.accounts }
         let warmupEnd = configuration.warmupEnd.microseconds
@@ -257,7 +263,7 @@ struct TrafficModel: Sendable {
                     index = accounts.firstIndex { $0.kind == .tenant } ?? 0
                     accounts[index].group = groupIndex
                 case .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm,
-                    .brandNames:
+                    .brandNames, .concentratedStrangers, .launchDay, .sharedInbox:
                     index = accounts.count
                     var t = makeTenant(index: accounts.count, established: false, label: groupIndex)
                     switch plan.kind {
@@ -274,11 +280,15 @@ struct TrafficModel: Sendable {
                     case .trialWelcome:
                         t.displayName = Vocabulary.phishingBrands[rng.int(below: Vocabulary.phishingBrands.count)]
                         t.bounceRate = 0.1
+                    case .concentratedStrangers:
+                        // An innocent brand name: nothing in the slot gives it away.
+                        t.bounceRate = 0.08
                     default:
                         t.bounceRate = 0.02
                     }
                     let minutesBefore: ClosedRange<Int> =
-                        plan.kind == .tenantOnboarding || plan.kind == .brandNames ? 1...120 : 2...180
+                        [.tenantOnboarding, .brandNames, .launchDay, .sharedInbox].contains(plan.kind)
+                        ? 1...120 : 2...180
                     t.created = EventTime(
                         microseconds: firstSend - Int64(rng.int(in: minutesBefore)) * 60_000_000
                             - Int64(rng.int(in: 0...59_999_999)))
@@ -317,9 +327,13 @@ struct TrafficModel: Sendable {
                             group: groupIndex, port: 587, bounceRate: 0.01))
                 }
                 group.accounts.append(Int32(index))
+                // A stranger-inviting account sends 3 to the plan's count of invitations.
+                let messages =
+                    plan.kind == .concentratedStrangers
+                    ? rng.int(in: min(3, plan.messagesPerAccount)...plan.messagesPerAccount) : plan.messagesPerAccount
                 addSource(
                     Source(
-                        next: firstSend, order: 0, account: Int32(index), remaining: Int32(plan.messagesPerAccount),
+                        next: firstSend, order: 0, account: Int32(index), remaining: Int32(messages),
                         sent: 0, gapMicros: plan.gapSeconds * 1e6, burst: plan.kind))
             }
             groups.append(group)
@@ -395,6 +409,11 @@ struct TrafficModel: Sendable {
                 subject = rng.pick(Vocabulary.ordinarySubjects)
                 let r = rng.unit()
                 addresses = contacts(account, count: r < 0.6 ? 1 : (r < 0.85 ? 2 : rng.int(in: 3...5)))
+                // Some established people write to the shared partner mailbox now and then (decided by a hash,
+                // so runs without the look-alike draw the same numbers as before).
+                if hasSharedInbox, hash(91, account.key) % 5 == 0, hash(92, account.key, messageSequence) % 8 == 0 {
+                    addresses.append(sharedInbox)
+                }
             }
         case .newsletter:
             subject = Vocabulary.newsletterSubjects[Int(account.key % UInt64(Vocabulary.newsletterSubjects.count))]
@@ -422,6 +441,40 @@ struct TrafficModel: Sendable {
                             hash(73, account.key, UInt64(source.sent) &* 8 &+ UInt64(k)), domain: account.domain))
                 }
             }
+        case .launchDay, .sharedInbox:
+            let inviter = TrafficModel.personAddress(hash(72, account.key), domain: account.domain)
+            let inviterName = TrafficModel.capitalized(String(inviter.prefix { $0.isLetter }))
+            if source.sent == 0 {
+                template = "welcome"
+                subject = "Welcome to \(account.displayName), \(inviterName)!"
+                addresses = [inviter]
+            } else {
+                template = "invite-team"
+                subject = "\(inviterName) invited you to join \(account.displayName)"
+                let n = source.burst == .sharedInbox ? 1 : rng.int(in: 1...2)
+                for k in 0..<n {
+                    let h = hash(74, account.key, UInt64(source.sent) &* 8 &+ UInt64(k))
+                    // Launch day: 7 in 10 invitations go to the tenant's own domain, the rest to webmail.
+                    let domain =
+                        source.burst == .launchDay && h % 10 >= 7
+                        ? Vocabulary.consumerDomains[Int((h >> 8) % UInt64(Vocabulary.consumerDomains.count))]
+                        : account.domain
+                    addresses.append(TrafficModel.personAddress(h >> 4 | h << 60, domain: domain))
+                }
+                if source.burst == .sharedInbox && source.sent == 1 { addresses.append(sharedInbox) }
+            }
+        case .concentratedStrangers:
+            template = "invite-team"
+            let inviter = TrafficModel.capitalized(rng.pick(Vocabulary.firstNames))
+            subject = "\(inviter) invited you to join \(account.displayName)"
+            // One stranger per message, never the same twice, all at the account's one large provider.
+            attackRecipientCounter += 1
+            let provider = Vocabulary.consumerDomains[Int(account.key % UInt64(TrafficModel.largeProviders))]
+            // A person's name with the counter as its number (trailing digits replaced), so no address repeats.
+            let person = TrafficModel.personAddress(hash(84, attackRecipientCounter), domain: provider)
+            let local = person.prefix { $0 != "@" }
+            let name = local.prefix(local.count - local.reversed().prefix { $0.isNumber }.count)
+            addresses = ["\(name)\(attackRecipientCounter)@\(provider)"]
         case .newEmployees:
             subject = rng.pick(Vocabulary.firstDaySubjects)
             addresses = contacts(account, count: rng.chance(0.7) ? 1 : rng.int(in: 2...4))
@@ -481,6 +534,9 @@ struct TrafficModel: Sendable {
             accountCreated: account.created, clientIP: account.clientIP, helo: account.helo, port: account.port,
             subject: subject, templateID: template, messageID: messageID, size: size, recipients: recipients)
     }
+
+    /// The shared partner mailbox of the `shared-inbox` look-alike, at an established company's domain.
+    private var sharedInbox: String { "partners@" + companyDomain(0) }
 
     private mutating func consumerDomain() -> String { rng.pick(Vocabulary.consumerDomains) }
 

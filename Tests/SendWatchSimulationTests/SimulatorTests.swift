@@ -238,4 +238,32 @@ import Testing
         let text = String(decoding: run.bytes, as: UTF8.self)
         #expect(text.contains("Acme.io") && text.contains("Route 66 Diner"))
     }
+
+    @Test("Concentrated strangers invite 3–8 new addresses at one provider; launch day and shared inbox are labelled")
+    func concentratedStrangers() throws {
+        var config = SimulationConfiguration(
+            scenario: Scenario.named("concentrated-strangers")!, seed: 3, format: .jsonl)
+        config.scale = 0.2
+        let run = try simulate(config)
+        let incident = try #require(run.labels.incidents.first)
+        #expect(incident.kind == .concentratedStrangers && incident.accounts.count == 60)
+        #expect(Set(run.labels.hardNegatives.map(\.kind)).isSuperset(of: [.launchDay, .sharedInbox]))
+        var recipients: [String: [String]] = [:]
+        var inboxFromOld = 0
+        let attackers = Set(incident.accounts)
+        for line in String(decoding: run.bytes, as: UTF8.self).split(separator: "\n") {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let account = try #require(object["account"] as? String)
+            let to = try #require(object["to"] as? [String])
+            if attackers.contains(account) { recipients[account, default: []] += to }
+            if !account.hasPrefix("t-") && to.contains(where: { $0.hasPrefix("partners@") }) { inboxFromOld += 1 }
+        }
+        let all = recipients.values.flatMap { $0 }
+        #expect(Set(all).count == all.count)
+        for list in recipients.values {
+            #expect((3...8).contains(list.count))
+            #expect(Set(list.map { $0.split(separator: "@").last! }).count == 1)
+        }
+        #expect(inboxFromOld > 0)
+    }
 }

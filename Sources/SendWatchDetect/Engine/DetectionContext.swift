@@ -9,6 +9,8 @@ struct EventFacts {
     var age: AccountAge
     /// Hash of the recipient's domain (young events only).
     var domainKey: UInt64 = 0
+    /// Hash of the recipient's whole address (``DetectionEngine/addressHash(_:)``; young events only).
+    var recipientKey: UInt64 = 0
     /// The young account's slot in ``SharedTables/young`` (young events only).
     var young: BoundedKeyTable<YoungAccountState>.Slot?
     /// The event's template and its features (young events with a template only).
@@ -114,6 +116,11 @@ struct DetectionContext: Sendable {
     /// domain established senders mail often (a webmail provider, a busy company) is public; a new company's
     /// own domain is not.
     var establishedDomains = CountMinSketch(width: 1 << 16, depth: 4, epochMicroseconds: 12 * 3_600_000_000)
+    /// The addresses established accounts mailed (``FeatureSettings/remembersEstablishedRecipients``; `nil`
+    /// when no enabled rule asks): a recipient established senders write to is a known correspondent of the
+    /// platform. A false positive (about 2 %) makes an unknown address look known, which only quiets the rules
+    /// that ask.
+    var establishedRecipients: SeenFilter?
     var counters = DetectionCounters()
     /// Evictions from the rules' own tables, kept current by ``RuleTable/report(to:)``.
     var ruleEvictions: UInt64 = 0

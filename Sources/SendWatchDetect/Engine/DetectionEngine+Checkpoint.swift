@@ -23,6 +23,8 @@ extension DetectionEngine {
         var lifecycle: AlertLifecycle.Checkpoint
         var tables: SharedTables
         var establishedDomains: CountMinSketch
+        /// Absent in a checkpoint written before the filter existed: the filter then starts empty.
+        var establishedRecipients: SeenFilter?
         var counters: DetectionCounters
         var watermark: EventTime?
         var lastAdvance: Int64
@@ -40,7 +42,8 @@ extension DetectionEngine {
         Checkpoint(
             ages: context.ages.checkpoint(), miner: context.miner.checkpoint(),
             lifecycle: context.lifecycle.checkpoint(),
-            tables: context.tables, establishedDomains: context.establishedDomains, counters: context.counters,
+            tables: context.tables, establishedDomains: context.establishedDomains,
+            establishedRecipients: context.establishedRecipients, counters: context.counters,
             watermark: watermark, lastAdvance: lastAdvance, jumpCandidate: jumpCandidate, jumpVotes: jumpVotes,
             jumpLine: jumpLine,
             rules: RuleStates(states: rules.map { (type(of: $0).name, $0.savedState()) }))
@@ -74,6 +77,14 @@ extension DetectionEngine {
         guard d.width == fresh.width && d.depth == fresh.depth && d.epochMicroseconds == fresh.epochMicroseconds
         else { throw DetectionCheckpointError("established domains: sketch size or epoch differs") }
         context.establishedDomains = d
+        if let saved = checkpoint.establishedRecipients, let fresh = context.establishedRecipients {
+            guard saved.capacity == fresh.capacity else {
+                throw DetectionCheckpointError(
+                    "established recipients: filter of \(saved.capacity) items, the configuration makes "
+                        + "\(fresh.capacity)")
+            }
+            context.establishedRecipients = saved
+        }
         context.counters = checkpoint.counters
         for i in rules.indices {
             let name = type(of: rules[i]).name

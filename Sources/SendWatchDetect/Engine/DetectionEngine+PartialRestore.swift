@@ -58,6 +58,13 @@ extension DetectionEngine {
         } else {
             reset.append("established_domains")
         }
+        if let saved = checkpoint.establishedRecipients, let fresh = context.establishedRecipients {
+            if saved.capacity == fresh.capacity {
+                context.establishedRecipients = saved
+            } else {
+                reset.append("established_recipients")
+            }
+        }
         context.counters = checkpoint.counters
         for i in rules.indices {
             let name = type(of: rules[i]).name

@@ -37,7 +37,8 @@ public struct DetectionCounters: Sendable, Equatable, Encodable {
 ///
 /// Memory: ``DetectionConfiguration/memoryBudgetBytes`` is shared out by the tables' declared shares: young
 /// accounts 30 %, templates 20 %, pairs 10 %, slot values 5 % (`SharedTables`), recipients 30 %
-/// (`recipient_fanin`), account rates 5 % (`account_rate`); when the enabled rules' shares add up to more
+/// (`recipient_fanin`), account rates 5 % (`account_rate`), stranger-mailing accounts 5 %
+/// (`concentrated_strangers`); when the enabled rules' shares add up to more
 /// than the whole, every share is scaled down in proportion. Each table also has an entry bound; at a bound
 /// the entry updated least recently is evicted and counted in ``DetectionCounters/evictions``. An evicted key starts
 /// over, so the figures in later alerts may be smaller than the truth, never larger. Distinct counts are exact
@@ -99,6 +100,9 @@ public struct DetectionEngine: Sendable {
             ages: AccountAges(configuration: configuration.ages),
             miner: TemplateMiner(configuration: configuration.miner),
             lifecycle: AlertLifecycle(configuration: configuration.lifecycle), tables: SharedTables(budget: budget))
+        if features.remembersEstablishedRecipients {
+            context.establishedRecipients = SeenFilter(capacity: max(1, features.rememberedRecipients))
+        }
         ruleBudget = budget
         let rules = RuleRegistry.rules.compactMap { Self.make($0, configuration, budget: budget) }
         func indices(_ trigger: RuleTrigger) -> [Int] {
@@ -212,7 +216,14 @@ public struct DetectionEngine: Sendable {
         var facts = EventFacts(accountKey: accountKey, age: age)
         for i in everyEventRules { rules[i].observe(event, facts, &context, into: &alerts) }
         guard age.isYoung else {
-            context.establishedDomains.add(Self.domainHash(event.recipient), at: now)
+            if context.establishedRecipients != nil {
+                // One pass over the address for both hashes: the domain's, as always, and the address's.
+                let keys = Self.recipientHashes(event.recipient)
+                context.establishedDomains.add(keys.domain, at: now)
+                context.establishedRecipients?.insert(keys.address)
+            } else {
+                context.establishedDomains.add(Self.domainHash(event.recipient), at: now)
+            }
             // Old accounts only feed the baselines, and only during the warm-up.
             if context.features.seedsBaseline, age.basis == .warmup, inWarmupTail(now) {
                 if let match = mine(event) { seedBaseline(match, accountKey: accountKey, now) }
@@ -226,7 +237,7 @@ public struct DetectionEngine: Sendable {
         context.counters.youngEvents += 1
         let match = mine(event)
 
-        let domainKey = Self.domainHash(event.recipient)
+        let (domainKey, recipientKey) = Self.recipientHashes(event.recipient)
         let shortWindow = context.features.recentWindowSeconds * 1_000_000
         let longWindow = context.features.longRecentWindowSeconds * 1_000_000
         let slot = context.tables.young.slot(for: accountKey, at: now, name: event.account) {
@@ -241,6 +252,7 @@ public struct DetectionEngine: Sendable {
         context.tables.young[slot].submitters.add(
             login: event.login, clientIP: event.clientIP, claimedAccount: event.claimedAccount)
         facts.domainKey = domainKey
+        facts.recipientKey = recipientKey
         facts.young = slot
         for i in accountRules { rules[i].observe(event, facts, &context, into: &alerts) }
 
@@ -249,16 +261,44 @@ public struct DetectionEngine: Sendable {
             // Spread: recipients in several domains, or in one domain that established senders mail too (victims
             // at a webmail provider). A young account whose recipients all sit in one domain no established
             // account writes to is a new company writing to itself: onboarding, not a campaign.
+            // Nor is an account that writes one in eight or more of its mails to colleagues (domains no established
+            // account writes to) whatever else it mails: a launch day's new tenant inviting its team and a few
+            // friends at webmail is onboarding too.
             let spread =
-                state.isSpread
-                || (state.domains.distinct == 1
-                    && context.establishedDomains.estimate(domainKey, at: now) >= Self.publicDomainMinEvents)
+                (state.isSpread
+                    || (state.domains.distinct == 1
+                        && context.establishedDomains.estimate(domainKey, at: now) >= Self.publicDomainMinEvents))
+                && !writesToColleagues(state, at: now)
             facts.template = updateTemplate(
                 event, accountKey: accountKey, accountEvents: Int(state.recipients), spread: spread, match: match)
             for i in templateRules { rules[i].observe(event, facts, &context, into: &alerts) }
         }
         for i in youngRules { rules[i].observe(event, facts, &context, into: &alerts) }
         enforceBudgets()
+    }
+
+    /// Whether a young account writes to colleagues besides the public domains it mails: at least one in eight
+    /// of its recipients sit in private domains (domains established accounts mailed fewer than
+    /// ``publicDomainMinEvents`` times in the last 12–24 h) and some in public ones. An account whose domains are
+    /// all private (on a small platform even a webmail provider may be) is judged as before, by their number.
+    /// Reads the account's four domain counts; recipients beyond four domains count as public.
+    ///
+    /// - Complexity: O(1): at most four sketch estimates.
+    func writesToColleagues(_ state: YoungAccountState, at now: EventTime) -> Bool {
+        let d = state.domains
+        var colleagues: UInt32 = 0
+        var others = d.other
+        for (key, count) in [
+            (d.keys.0, d.counts.0), (d.keys.1, d.counts.1), (d.keys.2, d.counts.2), (d.keys.3, d.counts.3),
+        ]
+        where count > 0 {
+            if context.establishedDomains.estimate(key, at: now) < Self.publicDomainMinEvents {
+                colleagues &+= count
+            } else {
+                others &+= count
+            }
+        }
+        return colleagues > 0 && others > 0 && UInt64(colleagues) * 8 >= UInt64(max(1, state.recipients))
     }
 
     /// Whether `event`, further ahead of the watermark than ``DetectionConfiguration/maxTimeJumpSeconds``,
@@ -332,6 +372,24 @@ public struct DetectionEngine: Sendable {
             h.value = v
         }
         return h.value
+    }
+
+    /// ``domainHash(_:)`` and ``addressHash(_:)`` of one address, in one pass over its bytes.
+    ///
+    /// - Complexity: O(address bytes), no allocation.
+    static func recipientHashes(_ address: String) -> (domain: UInt64, address: UInt64) {
+        let start = StableHash().value
+        var domain = start
+        var whole: UInt64 = 0x8422_2325_cbf2_9ce4
+        address.withUTF8Bytes { utf8 in
+            for var b in utf8 {
+                if b >= 0x41 && b <= 0x5A { b |= 0x20 }
+                whole = (whole ^ UInt64(b)) &* 0x100_0000_01b3
+                // The domain is what follows the last `@`: each `@` starts it over.
+                domain = b == UInt8(ascii: "@") ? start : (domain ^ UInt64(b)) &* 0x100_0000_01b3
+            }
+        }
+        return (domain, whole)
     }
 
     /// A fixed hash of a whole address, ASCII letters folded to lower case, in a namespace apart from domains.

@@ -24,4 +24,8 @@ struct FeatureSettings: Sendable {
     var minSlotScore = 0.0
     /// Whether established accounts' events teach the template miner (some enabled rule reads templates).
     var learnsTemplates = false
+    /// Whether the engine remembers the recipients established accounts mail (some enabled rule asks whether
+    /// established senders wrote to an address), in a filter of ``rememberedRecipients`` items a generation.
+    var remembersEstablishedRecipients = false
+    var rememberedRecipients = 0
 }

@@ -8,5 +8,6 @@ enum RuleRegistry {
         RecipientFanInRule.self,
         AccountRateRule.self,
         SharedArtefactRule.self,
+        ConcentratedStrangersRule.self,
     ]
 }

@@ -3,6 +3,11 @@ import SendWatchWindows
 
 /// `recipient_fanin`: one recipient, or one recipient domain, receives from many distinct young accounts.
 ///
+/// A recipient that established accounts already mail (the engine's filter of established recipients) is left
+/// out of the per-recipient check while `ignore_established_recipients` is on: a shared mailbox that new
+/// accounts copy is known to the platform. A false positive of the filter (about 2 %) leaves out an unknown
+/// recipient too.
+///
 /// Memory: its table of recipients and recipient domains takes 30 % of the detection memory budget (at most
 /// 500,000 entries); at a bound the recipient updated least recently is evicted and starts over.
 public struct RecipientFanInRule: ConfiguredRule, Sendable {
@@ -18,6 +23,11 @@ public struct RecipientFanInRule: ConfiguredRule, Sendable {
         /// accounts alone reach any fixed number there, and every young sender to the domain would be listed.
         /// Worth turning on for business-to-business traffic with diverse recipient domains.
         public var minYoungAccountsPerDomain = 0
+        /// Whether a recipient that established accounts already mail is left out of the per-recipient check.
+        /// Default true: a shared mailbox (an onboarding or partner address) that many new accounts copy once
+        /// each is a known correspondent of the platform, not a target. The memory of established recipients is
+        /// a filter sized by `rules.concentrated_strangers.remembered_recipients`.
+        public var ignoreEstablishedRecipients = true
         public init() {}
     }
 
@@ -41,7 +51,16 @@ extension RecipientFanInRule: TableRule {
             "min_young_accounts_per_domain", \.minYoungAccountsPerDomain, in: 0...10_000_000, null: 0,
             doc: "The same per recipient domain; 0 = off. On webmail-heavy traffic legitimate new accounts",
             "alone reach any number per domain."),
+        .bool(
+            "ignore_established_recipients", \.ignoreEstablishedRecipients,
+            doc: "Leave out recipients that established accounts already mail (a shared mailbox new accounts",
+            "copy); the filter's size is rules.concentrated_strangers.remembered_recipients."),
     ]
+    static func contribute(_ configuration: Configuration, to features: inout FeatureSettings) {
+        if configuration.enabled && configuration.ignoreEstablishedRecipients {
+            features.remembersEstablishedRecipients = true
+        }
+    }
     static var budgetShare: BudgetShare? { BudgetShare(3, of: 10) }
     static var tableName: String { "recipients" }
 
@@ -61,14 +80,14 @@ extension RecipientFanInRule: TableRule {
     ) {
         let rule = configuration
         let now = event.time
+        let known =
+            rule.ignoreEstablishedRecipients && context.establishedRecipients?.contains(facts.recipientKey) == true
         // Keys are hashed from the bytes; the display name is only made when a key is new.
-        let targets: [(domain: Bool, key: UInt64, minimum: Int)] =
-            rule.minYoungAccountsPerDomain > 0
-            ? [
-                (false, DetectionEngine.addressHash(event.recipient), rule.minYoungAccountsPerRecipient),
-                (true, facts.domainKey ^ 0x5bd1_e995_5bd1_e995, rule.minYoungAccountsPerDomain),
-            ]
-            : [(false, DetectionEngine.addressHash(event.recipient), rule.minYoungAccountsPerRecipient)]
+        var targets: [(domain: Bool, key: UInt64, minimum: Int)] = []
+        if !known { targets.append((false, facts.recipientKey, rule.minYoungAccountsPerRecipient)) }
+        if rule.minYoungAccountsPerDomain > 0 {
+            targets.append((true, facts.domainKey ^ 0x5bd1_e995_5bd1_e995, rule.minYoungAccountsPerDomain))
+        }
         for (isDomain, key, minimum) in targets {
             let capacity = capacity
             let slot = table.entries.slot(

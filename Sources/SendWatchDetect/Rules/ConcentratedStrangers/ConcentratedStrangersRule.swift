@@ -1,0 +1,330 @@
+public import SendWatchCore
+import SendWatchWindows
+
+/// `concentrated_strangers`: a group of young accounts, each of which mails only strangers: addresses nobody on
+/// the platform mailed before, concentrated at one large consumer provider, none at a colleague's domain.
+///
+/// The slot text of such a wave is innocent (a brand name) and no recipient is hit twice, so neither
+/// `slot_content` nor `recipient_fanin` sees it, and a few dozen accounts an hour stay below the swarm baseline
+/// of a busy template. What gives it away is who the recipients are. Per young account the rule counts, over
+/// the account's distinct recipients:
+/// - first contacts: addresses that no established account mailed (the engine's filter of established
+///   recipients) and no young account mailed before (the rule's own filter);
+/// - colleagues: recipients at the account's own domain (its sender's) or at a private domain, one that
+///   established senders do not write to (fewer than 20 deliveries in 12–24 h: a company's domain, not a
+///   webmail provider);
+/// - concentration: the share of its recipients at its most mailed domain, which must be public (a provider).
+///
+/// An account with at least `min_recipients` recipients, no colleague, at least `min_first_contact_share`
+/// first contacts and at least `min_provider_share` at one public domain is a stranger-mailer. One such account
+/// is a new user inviting friends and says nothing; the rule fires when `min_accounts_per_template` of them use
+/// one template within the window, or `min_accounts` across all templates. A launch day stays quiet because
+/// its accounts write to colleagues (a welcome to the founder, invitations on the company's own domain), and
+/// its webmail invitees are spread over providers.
+///
+/// Memory: its tables of accounts and groups take 5 % of the detection memory budget (at most 200,000 accounts
+/// and 10,000 groups; three quarters for the accounts); at a bound the entry updated least recently is evicted
+/// and starts over. The filter of young accounts' recipients is fixed: two generations of
+/// `remembered_recipients` addresses, 12 bits each (2 × 2 MiB at the default), and so is the engine's filter of
+/// established recipients. A false positive of either (about 2 % with both generations full) makes a
+/// stranger look known: it lowers an account's first-contact share, so it can only quiet the rule.
+public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
+    /// The settings of `rules.concentrated_strangers`.
+    public struct Configuration: RuleConfiguration, Equatable {
+        public var enabled = true
+        /// The window in which stranger-mailing accounts are counted. Default 2 hours.
+        public var windowSeconds: Int64 = 2 * 3600
+        /// Distinct recipients an account has before it is judged. Default 3.
+        public var minRecipients = 3
+        /// Least share of an account's recipients that are first contacts. Default 0.6 (one false positive of
+        /// the filters among three recipients is tolerated).
+        public var minFirstContactShare = 0.6
+        /// Least share of an account's recipients at its most mailed domain, a public one. Default 0.75.
+        public var minProviderShare = 0.75
+        /// Stranger-mailing accounts on one template in the window that fire. Default 6.
+        public var minAccountsPerTemplate = 6
+        /// Stranger-mailing accounts on all templates together in the window that fire. Default 12.
+        public var minAccounts = 12
+        /// Addresses each generation of the recipient filters holds. Default 1,000,000.
+        public var rememberedRecipients = 1_000_000
+        public init() {}
+    }
+
+    /// One young account's recipients so far.
+    struct Account: ApproximateHeapSize, Sendable, Codable {
+        /// Distinct recipients (a repeat among the last ``recent`` is not counted again).
+        var recipients: UInt32 = 0
+        var firstContacts: UInt32 = 0
+        var colleagues: UInt32 = 0
+        /// The account's last distinct recipients (hashes), at most ``maxRecent``: a retry or a repeat is not a
+        /// new recipient.
+        var recent: [UInt64] = []
+        /// Whether the account has been judged a stranger-mailer (it stays one while its entry lives).
+        var flagged = false
+        var approximateHeapBytes: Int { recent.count * 8 }
+    }
+
+    /// Stranger-mailing accounts of one template, or of all (``platformKey``).
+    struct Group: ApproximateHeapSize, Sendable, Codable {
+        var young: SlidingDistinct
+        var first: EventTime
+        /// Recipient domains of the group's messages with their counts, at most ``maxDomains``.
+        var domains: [String] = []
+        var domainCounts: [Int] = []
+        var sampleMessageIDs: [String] = []
+        /// Accounts that entered ``young`` so far (a new one, or one back after a full window): never
+        /// decreases, so a wave whose windowed count stays flat while its accounts change still grows (the
+        /// alert's volume, which makes the updates that list the new accounts).
+        var arrivals = 0
+        var approximateHeapBytes: Int {
+            young.approximateHeapBytes + domains.reduce(0) { $0 + 24 + $1.utf8.count } + sampleMessageIDs.count * 48
+        }
+    }
+
+    /// What the rule saves: both tables and its recipient filter.
+    struct Checkpoint: Codable, Sendable {
+        var accounts: BoundedKeyTable<Account>
+        var groups: BoundedKeyTable<Group>
+        var youngRecipients: SeenFilter
+    }
+
+    /// The rule's name.
+    public static let name = RuleName("concentrated_strangers")
+    static let maxRecent = 8
+    static let maxDomains = 8
+    /// The group of all templates.
+    static let platformKey: UInt64 = 0x5354_5241_4e47_4552
+    static let platformName = "all templates"
+    let configuration: Configuration
+    var accounts: RuleTable<Account>
+    var groups: RuleTable<Group>
+    var youngRecipients: SeenFilter
+    let capacity: Int
+}
+
+extension ConcentratedStrangersRule: DetectionRule {
+    static let summary = "many young accounts each mail only strangers at one consumer provider"
+    static let keys: [ConfigKey<Configuration>] = [
+        .duration("window", \.windowSeconds, doc: "The window in which stranger-mailing accounts are counted."),
+        .integer(
+            "min_recipients", \.minRecipients, in: 1...1_000_000,
+            doc: "Distinct recipients an account has before it is judged."),
+        .number(
+            "min_first_contact_share", \.minFirstContactShare, in: 0...1,
+            doc: "Least share of its recipients that nobody on the platform mailed before."),
+        .number(
+            "min_provider_share", \.minProviderShare, in: 0...1,
+            doc: "Least share of its recipients at its most mailed domain, a public one (a provider)."),
+        .integer(
+            "min_accounts_per_template", \.minAccountsPerTemplate, in: 1...10_000_000,
+            doc: "Stranger-mailing accounts on one template in the window that fire."),
+        .integer(
+            "min_accounts", \.minAccounts, in: 1...10_000_000,
+            doc: "Stranger-mailing accounts on all templates together in the window that fire."),
+        .integer(
+            "remembered_recipients", \.rememberedRecipients, in: 1...(1 << 28),
+            doc: "Addresses each of the two generations of the recipient filters holds (established and",
+            "young senders' recipients; 12 bits each rounded up to a power of two: 2 × 2 MiB per filter at",
+            "1,000,000)."),
+    ]
+    static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
+
+    static func contribute(_ configuration: Configuration, to features: inout FeatureSettings) {
+        features.rememberedRecipients = configuration.rememberedRecipients
+        if configuration.enabled { features.remembersEstablishedRecipients = true }
+    }
+
+    init(configuration: Configuration, limits: RuleLimits) {
+        self.configuration = configuration
+        accounts = RuleTable(BoundedKeyTable(maxEntries: 200_000, maxBytes: limits.maxBytes / 4 * 3))
+        groups = RuleTable(BoundedKeyTable(maxEntries: 10_000, maxBytes: limits.maxBytes / 4))
+        youngRecipients = SeenFilter(capacity: configuration.rememberedRecipients)
+        capacity = max(16, min(limits.maxAlertAccounts, 256))
+    }
+
+    init(configuration: Configuration, limits: RuleLimits, restoring saved: Checkpoint)
+        throws(DetectionCheckpointError)
+    {
+        self.init(configuration: configuration, limits: limits)
+        accounts = RuleTable(
+            try saved.accounts.fitting(like: accounts.entries, "stranger accounts") {
+                $0.recent.count <= Self.maxRecent
+            })
+        let window = SlidingDistinct.Configuration(
+            horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
+        groups = RuleTable(
+            try saved.groups.fitting(like: groups.entries, "stranger groups") {
+                $0.young.configuration == window && $0.domains.count == $0.domainCounts.count
+                    && $0.domains.count <= Self.maxDomains && $0.arrivals >= 0
+            })
+        guard saved.youngRecipients.capacity == youngRecipients.capacity else {
+            throw DetectionCheckpointError(
+                "\(Self.name): recipient filter of \(saved.youngRecipients.capacity) items, the configuration "
+                    + "makes \(youngRecipients.capacity)")
+        }
+        youngRecipients = saved.youngRecipients
+    }
+
+    func checkpoint() -> Checkpoint {
+        Checkpoint(accounts: accounts.entries, groups: groups.entries, youngRecipients: youngRecipients)
+    }
+
+    /// The tables' bytes, which the budget bounds; the recipient filter is fixed memory outside the budget (like
+    /// the engine's sketch of established domains).
+    var approximateBytes: Int { accounts.entries.approximateBytes + groups.entries.approximateBytes }
+    var evictions: UInt64 { accounts.entries.evictions &+ groups.entries.evictions }
+
+    mutating func enforceBudget(_ context: inout DetectionContext) {
+        accounts.entries.enforceBudget()
+        accounts.report(to: &context)
+        groups.entries.enforceBudget()
+        groups.report(to: &context)
+    }
+
+    /// Counts the event's recipient for its account and, when the account is (or becomes) a stranger-mailer,
+    /// for the groups of its template and of all templates.
+    ///
+    /// - Complexity: O(1) per event (two filter probes, a few table lookups); O(listed accounts) when a finding
+    ///   is built.
+    mutating func observe(
+        _ event: SendEvent, _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert]
+    ) {
+        guard let youngSlot = facts.young else { return }
+        let rule = configuration
+        let now = event.time
+        let recipient = facts.recipientKey
+        let slot = accounts.entries.slot(for: facts.accountKey, at: now, name: event.account) { Account() }
+        accounts.report(to: &context)
+        guard !accounts.entries[slot].recent.contains(recipient) else { return }
+        if accounts.entries[slot].recent.count >= Self.maxRecent { accounts.entries[slot].recent.removeFirst() }
+        accounts.entries[slot].recent.append(recipient)
+        // Both filters are asked (and the young one fed) before anything else, so that every young recipient
+        // is remembered whatever this account turns out to be.
+        let known = context.establishedRecipients?.contains(recipient) ?? false
+        let seenYoung = youngRecipients.insert(recipient)
+        let publicDomain =
+            context.establishedDomains.estimate(facts.domainKey, at: now) >= DetectionEngine.publicDomainMinEvents
+        let ownDomain = DetectionEngine.domainHash(event.sender) == facts.domainKey
+        accounts.entries[slot].recipients &+= 1
+        if !known && !seenYoung { accounts.entries[slot].firstContacts &+= 1 }
+        if ownDomain || !publicDomain { accounts.entries[slot].colleagues &+= 1 }
+        let account = accounts.entries[slot]
+        if !account.flagged {
+            guard isStrangerMailer(account, context.tables.young[youngSlot], context, at: now) else { return }
+            accounts.entries[slot].flagged = true
+        }
+        let domain = String(event.recipient.addressDomain).lowercased()
+        let messageID = event.messageID ?? event.queueID
+        if let use = facts.template {
+            record(
+                key: StableHash.of(use.template.id), name: use.template.id, minimum: rule.minAccountsPerTemplate,
+                template: use.template, domain: domain, messageID: messageID, facts, &context, into: &alerts, at: now)
+        }
+        record(
+            key: Self.platformKey, name: Self.platformName, minimum: rule.minAccounts, template: nil, domain: domain,
+            messageID: messageID, facts, &context, into: &alerts, at: now)
+    }
+
+    /// Whether `account` mails strangers only: enough recipients, no colleague, mostly first contacts, and
+    /// mostly at one public domain (read from the young account's shared domain counts).
+    func isStrangerMailer(
+        _ account: Account, _ young: YoungAccountState, _ context: DetectionContext, at now: EventTime
+    ) -> Bool {
+        let rule = configuration
+        guard Int(account.recipients) >= rule.minRecipients, account.colleagues == 0,
+            Double(account.firstContacts) >= rule.minFirstContactShare * Double(account.recipients)
+        else { return false }
+        let spread = young.domains
+        let top = [
+            (spread.keys.0, spread.counts.0), (spread.keys.1, spread.counts.1), (spread.keys.2, spread.counts.2),
+            (spread.keys.3, spread.counts.3),
+        ].max { $0.1 < $1.1 }
+        guard let (domain, count) = top, count > 0 else { return false }
+        return Double(count) >= rule.minProviderShare * Double(max(1, young.recipients))
+            && context.establishedDomains.estimate(domain, at: now) >= DetectionEngine.publicDomainMinEvents
+    }
+
+    private mutating func record(
+        key: UInt64, name: String, minimum: Int, template: AlertTemplate?, domain: String, messageID: String?,
+        _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert], at now: EventTime
+    ) {
+        let rule = configuration
+        let capacity = capacity
+        let slot = groups.entries.slot(for: key, at: now, name: name) {
+            Group(
+                young: SlidingDistinct(
+                    configuration: .init(horizonMicroseconds: rule.windowSeconds * 1_000_000, exactCapacity: capacity)),
+                first: now)
+        }
+        groups.report(to: &context)
+        if groups.entries[slot].young.insert(facts.accountKey, at: now) { groups.entries[slot].arrivals += 1 }
+        if let i = groups.entries[slot].domains.firstIndex(of: domain) {
+            groups.entries[slot].domainCounts[i] += 1
+        } else if groups.entries[slot].domains.count < Self.maxDomains {
+            groups.entries[slot].domains.append(domain)
+            groups.entries[slot].domainCounts.append(1)
+        }
+        if groups.entries[slot].sampleMessageIDs.count < 5, let m = messageID,
+            !groups.entries[slot].sampleMessageIDs.contains(m)
+        {
+            groups.entries[slot].sampleMessageIDs.append(m)
+        }
+        let state = groups.entries[slot]
+        let distinct = state.young.value(at: now)
+        let count = Int(distinct.value)
+        guard count >= minimum else { return }
+        let severity: Severity = count >= 3 * minimum ? .high : .medium
+        guard
+            context.wants(
+                Self.name, key: name, severity: severity, accountsTotal: count, volume: state.arrivals, at: now,
+                refreshVolume: true)
+        else { return }
+        let names = context.accountNames(state.young, at: now)
+        // The listed accounts' own figures, against the per-account thresholds.
+        var recipients = 0
+        var firstContacts = 0
+        for account in names {
+            guard let s = accounts.entries.find(StableHash.of(account)) else { continue }
+            recipients += Int(accounts.entries[s].recipients)
+            firstContacts += Int(accounts.entries[s].firstContacts)
+        }
+        let order = state.domains.indices.sorted {
+            state.domainCounts[$0] != state.domainCounts[$1]
+                ? state.domainCounts[$0] > state.domainCounts[$1] : state.domains[$0] < state.domains[$1]
+        }
+        let window = DurationText.format(rule.windowSeconds)
+        let evidence: [(String, JSONValue)] =
+            [
+                ("group", .string(name)), ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),
+                ("window", .string(window)), ("threshold", .int(minimum)),
+                ("recipients", .int(recipients)), ("first_contacts", .int(firstContacts)),
+                (
+                    "account_thresholds",
+                    .object([
+                        ("min_recipients", .int(rule.minRecipients)),
+                        ("min_first_contact_share", .double(rule.minFirstContactShare)),
+                        ("min_provider_share", .double(rule.minProviderShare)), ("colleagues", .int(0)),
+                    ])
+                ),
+                (
+                    "recipient_domains",
+                    .array(
+                        order.map {
+                            .object([("domain", .string(state.domains[$0])), ("count", .int(state.domainCounts[$0]))])
+                        })
+                ),
+                ("sample_message_ids", .array(state.sampleMessageIDs.map { .string($0) })),
+            ] + context.ageEvidence(names, at: now) + [context.stateEvidence(approximate: !distinct.isExact)]
+        let top = order.first.map { state.domains[$0] } ?? "one provider"
+        let finding = Finding(
+            kind: Self.name, key: name, severity: severity, score: Double(count) / Double(minimum),
+            firstEventTime: state.first, accounts: Array(names.prefix(context.maxAlertAccounts)),
+            accountsTotal: max(count, names.count), volume: state.arrivals, template: template, evidence: evidence,
+            reasons: [
+                "\(count) young accounts (\(name)) each mailed only strangers in \(window) (threshold \(minimum)): "
+                    + "\(firstContacts) of their \(recipients) recipients were never mailed on the platform before, "
+                    + "none at a colleague's domain, each account's mostly at one provider (most at \(top))."
+            ])
+        context.take(finding, at: now, into: &alerts)
+    }
+}

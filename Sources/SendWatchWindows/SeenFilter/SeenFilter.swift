@@ -1,0 +1,107 @@
+/// Whether an item (a 64-bit hash) was seen before, in fixed memory: a blocked Bloom filter of two rotating
+/// generations.
+///
+/// Each item sets ``bitsPerItem`` (3) bits in one 64-bit word chosen by its hash, so an insert or a query
+/// touches one word, one cache line. A generation holds at most ``capacity`` items; the insert that would
+/// exceed it makes the current generation the previous one and starts an empty one. A query asks both, so
+/// the filter remembers at least the last ``capacity`` distinct items and at most the last 2 × ``capacity``:
+/// "seen before" means "seen among about the last one to two capacities of distinct items", not ever.
+///
+/// False positives (an unseen item reported as seen): each generation has `words = 2^k ≥ capacity × 12 / 64`
+/// words, 12 bits per item. At a full generation a word holds about 4.5 items on average (13.5 of 64 bits
+/// set), and a query hits all 3 of its bits with probability about 1 %; asking two full generations, about
+/// 2 % (measured in `SeenFilterTests`: under 2.5 % with both generations full, under 1.2 % with one). There
+/// are no false negatives within the remembered span.
+///
+/// Memory: `2 × words × 8` bytes, fixed: 1,000,000 items per generation is 2 × 2 MiB.
+///
+/// Left out: deletion and counts (a counting filter would quadruple the memory, and "seen" is what the rules
+/// ask).
+public struct SeenFilter: Sendable, Encodable, Equatable {
+    var _words: [UInt64]
+    let _wordCount: Int
+    let _capacity: Int
+    /// Which half of `_words` is the current generation (0 or 1).
+    var _current: Int
+    /// Items added to the current generation (inserts that set a new bit).
+    var _items: Int
+    var _rotations: UInt64
+
+    /// Bits set per item.
+    public static let bitsPerItem = 3
+
+    /// A filter whose generations hold `capacity` items each.
+    ///
+    /// - Precondition: `1 <= capacity <= 1 << 28` (configuration).
+    public init(capacity: Int) {
+        precondition((1...(1 << 28)).contains(capacity), "invalid SeenFilter capacity")
+        var words = 1
+        while words * 64 < capacity * 12 { words <<= 1 }
+        _wordCount = words
+        _capacity = capacity
+        _words = [UInt64](repeating: 0, count: 2 * words)
+        _current = 0
+        _items = 0
+        _rotations = 0
+    }
+
+    /// Items a generation holds before the filter rotates.
+    public var capacity: Int { _capacity }
+    /// Words per generation (a power of two).
+    public var wordCount: Int { _wordCount }
+    /// Generations started after the first (each dropped the oldest items).
+    public var rotations: UInt64 { _rotations }
+    /// Bytes of the bit arrays.
+    public var approximateBytes: Int { _words.count * 8 }
+
+    /// The word index in a generation and the item's bits in it.
+    @inline(__always)
+    func position(_ item: UInt64) -> (word: Int, mask: UInt64) {
+        // A fixed finaliser (splitmix64) so that related hashes spread.
+        var h = item &+ 0x9E37_79B9_7F4A_7C15
+        h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
+        h ^= h >> 31
+        let word = Int(truncatingIfNeeded: h) & (_wordCount - 1)
+        let mask =
+            (1 as UInt64) << ((h >> 40) & 63) | (1 as UInt64) << ((h >> 46) & 63) | (1 as UInt64)
+            << ((h >> 52) & 63)
+        return (word, mask)
+    }
+
+    /// Whether `item` was inserted in the current or the previous generation (or is a false positive).
+    ///
+    /// - Complexity: O(1), two word reads, no allocation.
+    public func contains(_ item: UInt64) -> Bool {
+        let (word, mask) = position(item)
+        return _words[word] & mask == mask || _words[_wordCount + word] & mask == mask
+    }
+
+    /// Records `item`; returns whether it was already there (``contains(_:)`` before the insert).
+    ///
+    /// - Complexity: O(1), or O(words) when the insert starts a new generation (clearing it). No allocation.
+    @discardableResult
+    public mutating func insert(_ item: UInt64) -> Bool {
+        let (word, mask) = position(item)
+        let current = _current * _wordCount + word
+        let previous = (1 - _current) * _wordCount + word
+        if _words[current] & mask == mask { return true }
+        let wasInPrevious = _words[previous] & mask == mask
+        if _items >= _capacity {
+            rotate()
+            return insert(item) || wasInPrevious
+        }
+        _words[current] |= mask
+        _items += 1
+        return wasInPrevious
+    }
+
+    /// Makes the current generation the previous one and starts an empty one.
+    private mutating func rotate() {
+        _current = 1 - _current
+        let start = _current * _wordCount
+        for i in start..<(start + _wordCount) { _words[i] = 0 }
+        _items = 0
+        _rotations &+= 1
+    }
+}

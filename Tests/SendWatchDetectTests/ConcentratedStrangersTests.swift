@@ -1,0 +1,141 @@
+import Foundation
+import SendWatchCore
+import Testing
+
+@testable import SendWatchDetect
+
+@Suite struct ConcentratedStrangersTests {
+    static let kind = ConcentratedStrangersRule.name.rawValue
+
+    /// Established accounts that mail the two providers (`big.example`, `other.example`) often enough for them to
+    /// be public, and the shared mailbox `partners@corp.example`.
+    static func established(_ configuration: DetectionConfiguration = .init()) -> Scenario {
+        var s = Scenario(configuration)
+        for i in 0..<30 {
+            s.send("old-\(i % 5)", to: "friend\(i)@big.example", subject: "Hello \(i)", at: Int64(i * 10))
+            s.send("old-\(i % 5)", to: "pal\(i)@other.example", subject: "Hi \(i)", at: Int64(i * 10 + 5))
+            s.send("old-\(i % 5)", to: "partners@corp.example", subject: "Deal \(i)", at: Int64(i * 10 + 7))
+        }
+        return s
+    }
+
+    /// `accounts` young tenants each inviting `recipients` addresses: `recipient(account, k)`.
+    static func wave(
+        _ s: inout Scenario, accounts: Int, recipients: Int, start: Int64 = 4000,
+        recipient: (Int, Int) -> String = { a, k in "stranger\(a)x\(k)@big.example" }
+    ) {
+        for a in 0..<accounts {
+            for k in 0..<recipients {
+                s.send(
+                    "t-\(a)", to: recipient(a, k), subject: "Ann invited you to join Brand\(a)",
+                    at: start + Int64(a * 120 + k * 30), template: "invite-team")
+            }
+        }
+    }
+
+    @Test("A wave of young accounts each inviting strangers at one provider fires, with counts and domains")
+    func fires() throws {
+        var s = Self.established()
+        Self.wave(&s, accounts: 8, recipients: 4)
+        s.finish()
+        #expect(s.kinds() == [Self.kind])
+        let first = try #require(s.alerts.first { $0.kind == Self.kind && $0.template?.logged == "invite-team" })
+        #expect(first.accounts == (0..<6).map { "t-\($0)" })
+        #expect(first.evidence.first { $0.0 == "threshold" }?.1 == .int(6))
+        // Every recipient of the listed accounts is a first contact.
+        let recipients = first.evidence.first { $0.0 == "recipients" }?.1
+        #expect(recipients == .int(5 * 4 + 3))
+        #expect(first.evidence.first { $0.0 == "first_contacts" }?.1 == recipients)
+        guard case .array(let domains)? = first.evidence.first(where: { $0.0 == "recipient_domains" })?.1,
+            case .object(let top)? = domains.first
+        else {
+            Issue.record("no recipient_domains")
+            return
+        }
+        #expect(top.first { $0.0 == "domain" }?.1 == .string("big.example"))
+        #expect(s.flagged() == Set((0..<8).map { "t-\($0)" }))
+    }
+
+    @Test("One new user inviting three friends stays silent; so does a wave below the threshold")
+    func single() {
+        var s = Self.established()
+        Self.wave(&s, accounts: 1, recipients: 3)
+        Self.wave(&s, accounts: 5, recipients: 3, start: 6000)
+        s.finish()
+        #expect(!s.kinds().contains(Self.kind))
+    }
+
+    @Test("Recipients the platform mailed before, colleagues, or spread providers keep a wave silent")
+    func lookAlikes() {
+        // The same wave, to addresses established accounts already mail.
+        var known = Self.established()
+        Self.wave(&known, accounts: 8, recipients: 4) { _, k in "friend\(k * 7)@big.example" }
+        known.finish()
+        #expect(!known.kinds().contains(Self.kind))
+        // Each account also invites a colleague on its own (private) domain.
+        var colleagues = Self.established()
+        Self.wave(&colleagues, accounts: 8, recipients: 4) { a, k in
+            k == 0 ? "founder@brand\(a).example" : "stranger\(a)x\(k)@big.example"
+        }
+        colleagues.finish()
+        #expect(!colleagues.kinds().contains(Self.kind))
+        // Each account's strangers are split over two providers.
+        var spread = Self.established()
+        Self.wave(&spread, accounts: 8, recipients: 4) { a, k in
+            "stranger\(a)x\(k)@" + (k % 2 == 0 ? "big.example" : "other.example")
+        }
+        spread.finish()
+        #expect(!spread.kinds().contains(Self.kind))
+    }
+
+    @Test("The rule's state survives a checkpoint: a restored engine fires on the rest of the wave")
+    func checkpoint() throws {
+        var s = Self.established()
+        Self.wave(&s, accounts: 4, recipients: 4)
+        let saved = s.engine.checkpoint()
+        let data = try JSONEncoder().encode(saved)
+        var restored = s
+        restored.engine = try DetectionEngine(
+            configuration: .init(), restoring: JSONDecoder().decode(DetectionEngine.Checkpoint.self, from: data))
+        Self.wave(&restored, accounts: 8, recipients: 4, start: 4000 + 4 * 120)
+        Self.wave(&s, accounts: 8, recipients: 4, start: 4000 + 4 * 120)
+        #expect(restored.alerts.map(\.accounts) == s.alerts.map(\.accounts))
+        #expect(s.kinds() == [Self.kind])
+    }
+
+    @Test("A shared mailbox that established accounts write to does not fire recipient_fanin; an unknown one does")
+    func sharedInbox() {
+        func run(_ inbox: String, ignoreKnown: Bool = true) -> [String] {
+            var configuration = DetectionConfiguration()
+            configuration[RecipientFanInRule.self].ignoreEstablishedRecipients = ignoreKnown
+            var s = Self.established(configuration)
+            for a in 0..<6 {
+                s.send("t-\(a)", to: "founder@brand\(a).example", subject: "Welcome", at: 4000 + Int64(a * 60))
+                s.send("t-\(a)", to: inbox, subject: "Welcome", at: 4010 + Int64(a * 60))
+            }
+            s.finish()
+            return s.kinds()
+        }
+        #expect(run("partners@corp.example") == [])
+        #expect(run("partners@corp.example", ignoreKnown: false) == [RecipientFanInRule.name.rawValue])
+        #expect(run("ceo@target.example") == [RecipientFanInRule.name.rawValue])
+    }
+
+    @Test("Launch day with creation times: new tenants inviting colleagues and webmail friends are no swarm")
+    func launchDay() {
+        var s = Self.established()
+        for a in 0..<14 {
+            let t = 4000 + Int64(a * 120)
+            s.send(
+                "t-\(a)", to: "founder@brand\(a).example", subject: "Welcome to Brand\(a), Ann!", at: t,
+                template: "welcome", created: t - 600)
+            for (k, to) in ["bob@brand\(a).example", "f\(a)@big.example", "g\(a)@other.example"].enumerated() {
+                s.send(
+                    "t-\(a)", to: to, subject: "Ann invited you to join Brand\(a)", at: t + 30 + Int64(k * 20),
+                    template: "invite-team", created: t - 600)
+            }
+        }
+        s.finish()
+        #expect(s.kinds() == [])
+    }
+}
