@@ -51,7 +51,7 @@ public struct AlertRecord: Sendable, Equatable {
             let f = try JSONFields(node, path: "", makeError: makeError)
             let v = try f.require("v")
             guard case .int(let version) = v else {
-                return .failure(.malformed("'v' must be the number 1 or 2, not \(v.typeName)"))
+                return .failure(.malformed("'v' must be the number 1, 2 or 3, not \(v.typeName)"))
             }
             guard (1...3).contains(version) else { return .failure(.unsupportedVersion(String(version))) }
             let actionText = try f.string("action")

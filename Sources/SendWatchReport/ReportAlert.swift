@@ -114,7 +114,7 @@ public struct ReportAlert: Sendable, Equatable {
         case .failure(let e): return .failure(.malformed(e.reason))
         }
         guard case .int(let version)? = object["v"] else {
-            return .failure(.malformed("'v' must be the number 1 or 2"))
+            return .failure(.malformed("'v' must be the number 1, 2 or 3"))
         }
         guard (1...3).contains(version) else { return .failure(.unsupportedVersion(String(version))) }
         guard case .string(let id)? = object["id"] else { return .failure(.malformed("missing string 'id'")) }

@@ -213,7 +213,7 @@ struct InputTests {
             ("not json", "not valid JSON"),
             ("[1,2]", "must be a JSON object"),
             (#"{"id":"a"}"#, "missing required key 'v'"),
-            (#"{"v":"1","id":"a"}"#, "'v' must be the number 1 or 2, not a string"),
+            (#"{"v":"1","id":"a"}"#, "'v' must be the number 1, 2 or 3, not a string"),
             (
                 #"{"v":1,"action":"create","kind":"k","event_time":"2026-11-29T08:00:00Z","accounts":[]}"#,
                 "missing required key 'id'"
