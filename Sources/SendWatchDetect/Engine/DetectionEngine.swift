@@ -37,8 +37,8 @@ public struct DetectionCounters: Sendable, Equatable, Encodable {
 ///
 /// Memory: ``DetectionConfiguration/memoryBudgetBytes`` is shared out by the tables' declared shares: young
 /// accounts 30 %, templates 20 %, pairs 10 %, slot values 5 % (`SharedTables`), recipients 30 %
-/// (`recipient_fanin`), account rates 5 % (`account_rate`); when the enabled rules' shares add up to more
-/// than the whole, every share is scaled down in proportion. Each table also has an entry bound; at a bound
+/// (`recipient_fanin`), artefacts 5 % (`shared_artefact`), account rates 5 % (`account_rate`, off by default);
+/// when the enabled rules' shares add up to more than the whole, every share is scaled down in proportion. Each table also has an entry bound; at a bound
 /// the entry updated least recently is evicted and counted in ``DetectionCounters/evictions``. An evicted key starts
 /// over, so the figures in later alerts may be smaller than the truth, never larger. Distinct counts are exact
 /// up to ``DetectionConfiguration/maxAlertAccounts`` accounts per key and estimated beyond (HyperLogLog, about
