@@ -111,6 +111,15 @@ import Testing
         #expect(scam.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
     }
 
+    @Test("A slot value whose only host is a common one is no lure for slot_content either")
+    func commonHostIsNoLure() {
+        // Nine accounts over three templates: three per template, slot_content's threshold.
+        let help = Self.rotation(accounts: 9) { _ in "see help.platform.example/faq" }
+        #expect(!help.alerts.contains { $0.kind == SlotContentRule.name.rawValue })
+        let scam = Self.rotation(accounts: 9) { _ in "see refund-desk.example/faq" }
+        #expect(scam.alerts.contains { $0.kind == SlotContentRule.name.rawValue })
+    }
+
     @Test("A campaign longer than the window keeps reporting its new accounts while the windowed count is flat")
     func longCampaign() {
         var config = DetectionConfiguration()

@@ -399,7 +399,17 @@ public struct DetectionEngine: Sendable {
         var suspicious: SlotIndicators = []
         var suspiciousValue: String?
         for value in match.slots {
-            let found = SlotContent.indicators(of: value)
+            var found = SlotContent.indicators(of: value)
+            // A host many legitimate accounts name (the platform's help link, a webmail provider) is no lure:
+            // checked only for a value that would be suspicious with it.
+            if found.contains(.domain), SlotContent.score(found) >= context.features.minSlotScore {
+                let hosts = LureArtefact.extract(from: value).filter { $0.hasPrefix("domain:") }
+                if !hosts.isEmpty,
+                    hosts.allSatisfy({ context.isCommonArtefact($0, sender: event.sender, at: now) })
+                {
+                    found.subtract([.domain, .url, .email])
+                }
+            }
             if SlotContent.score(found) >= context.features.minSlotScore {
                 suspicious.formUnion(found)
                 suspiciousValue = value

@@ -87,31 +87,10 @@ extension SharedArtefactRule: TableRule {
         for value in use.slots.prefix(4) {
             for artefact in LureArtefact.extract(from: value) where !seen.contains(artefact) {
                 seen.append(artefact)
-                guard !Self.isCommon(artefact, sender: event.sender, context, at: event.time) else { continue }
+                guard !context.isCommonArtefact(artefact, sender: event.sender, at: event.time) else { continue }
                 record(artefact, use.template, event, facts, &context, into: &alerts)
             }
         }
-    }
-
-    /// Whether `artefact` is too common to link accounts on: a domain established accounts mail at least
-    /// ``DetectionEngine/publicDomainMinEvents`` times (a webmail provider), or the sender's own domain or a
-    /// subdomain of it (the platform's links in every tenant's mail).
-    ///
-    /// - Complexity: O(artefact length + sender length); allocates the host of a domain artefact once.
-    static func isCommon(_ artefact: String, sender: String, _ context: DetectionContext, at now: EventTime) -> Bool {
-        guard artefact.hasPrefix("domain:") else { return false }
-        let host = artefact.utf8.dropFirst(7)
-        if context.establishedDomains.estimate(DetectionEngine.domainHash(String(host) ?? ""), at: now)
-            >= DetectionEngine.publicDomainMinEvents
-        {
-            return true
-        }
-        guard let at = sender.utf8.lastIndex(of: UInt8(ascii: "@")) else { return false }
-        let own = sender.utf8[sender.utf8.index(after: at)...]
-        guard !own.isEmpty, host.count >= own.count else { return false }
-        let tail = host.suffix(own.count)
-        guard zip(tail, own).allSatisfy({ ($0 | 0x20) == ($1 | 0x20) }) else { return false }
-        return host.count == own.count || host[host.index(tail.startIndex, offsetBy: -1)] == UInt8(ascii: ".")
     }
 
     private mutating func record(
