@@ -177,7 +177,7 @@ extension JSONValue: Codable {
 
 extension Alert: Codable {
     private enum CodingKeys: String, CodingKey {
-        case id, action, kind, severity, score, eventTime, firstEventTime, accounts, accountsTotal, template
+        case id, incident, action, kind, severity, score, eventTime, firstEventTime, accounts, accountsTotal, template
         case evidence, reasons, addedKeys, addedValues
     }
 
@@ -189,6 +189,7 @@ extension Alert: Codable {
         // Fields are decoded in the order `encode(to:)` writes them (positional coders rely on it).
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let id = try c.decode(String.self, forKey: .id)
+        let incident = try c.decode(String.self, forKey: .incident)
         let action = try c.decode(AlertAction.self, forKey: .action)
         let kind = try c.decode(String.self, forKey: .kind)
         let severity = try c.decode(Severity.self, forKey: .severity)
@@ -209,6 +210,7 @@ extension Alert: Codable {
             id: id, action: action, kind: kind, severity: severity, score: score, eventTime: eventTime,
             firstEventTime: firstEventTime, accounts: accounts, accountsTotal: accountsTotal, template: template,
             evidence: evidence, reasons: reasons)
+        self.incident = incident
         switch (addedKeys, addedValues) {
         case (nil, nil): added = nil
         case (let keys?, let values?) where keys.count == values.count:
@@ -223,6 +225,7 @@ extension Alert: Codable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)
+        try c.encode(incident, forKey: .incident)
         try c.encode(action, forKey: .action)
         try c.encode(kind, forKey: .kind)
         try c.encode(severity, forKey: .severity)

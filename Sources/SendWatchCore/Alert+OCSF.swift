@@ -10,7 +10,8 @@ extension Alert {
     /// `finding_info.desc` = the reasons, `first_seen_time`/`last_seen_time`, `finding_info.types` = the kind,
     /// the implicated accounts as `observables` of type User Name (4), and SendWatch's own evidence, score,
     /// template (`{"id", "key", "text"}`), accounts total and, on update and close records, `added` under
-    /// `unmapped`, unchanged, with `unmapped.sendwatch_schema` = ``schemaVersion``.
+    /// `unmapped`, unchanged, with `unmapped.sendwatch_schema` = ``schemaVersion`` and `unmapped.incident` =
+    /// ``incident``.
     public func writeOCSFLine(to w: inout JSONWriter, productVersion: String) {
         let activity: Int
         switch action {
@@ -71,6 +72,7 @@ extension Alert {
         w.key("unmapped")
         w.beginObject()
         w.key("sendwatch_schema"); w.int(Self.schemaVersion)
+        w.key("incident"); w.string(incident)
         w.key("score"); w.double(score, decimals: 3)
         w.key("accounts_total"); w.int(accountsTotal)
         writeAdded(to: &w)

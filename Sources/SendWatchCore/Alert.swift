@@ -6,6 +6,10 @@
 public struct Alert: Sendable, Equatable {
     /// The alert's id: the same input and configuration always give the same id.
     public var id: String
+    /// The incident the alert belongs to: the ``id`` of the first alert of the campaign. Alerts of different
+    /// rules about the same accounts share it (an alert created while another open alert lists one of its
+    /// accounts takes that alert's incident); fixed for the life of the alert. Defaults to ``id``.
+    public var incident: String
     /// What this record says about the alert.
     public var action: AlertAction
     /// The detector that fired, e.g. `template_swarm`.
@@ -39,6 +43,7 @@ public struct Alert: Sendable, Equatable {
         evidence: [(String, JSONValue)], reasons: [String]
     ) {
         self.id = id
+        self.incident = id
         self.action = action
         self.kind = kind
         self.severity = severity
@@ -54,7 +59,8 @@ public struct Alert: Sendable, Equatable {
     }
 
     public static func == (lhs: Alert, rhs: Alert) -> Bool {
-        lhs.id == rhs.id && lhs.action == rhs.action && lhs.kind == rhs.kind && lhs.severity == rhs.severity
+        lhs.id == rhs.id && lhs.incident == rhs.incident && lhs.action == rhs.action && lhs.kind == rhs.kind
+            && lhs.severity == rhs.severity
             && lhs.score == rhs.score && lhs.eventTime == rhs.eventTime && lhs.firstEventTime == rhs.firstEventTime
             && lhs.accounts == rhs.accounts && lhs.accountsTotal == rhs.accountsTotal && lhs.template == rhs.template
             && lhs.reasons == rhs.reasons && lhs.evidence.map(\.0) == rhs.evidence.map(\.0)
@@ -189,8 +195,8 @@ extension JSONWriter {
 extension Alert {
     /// The version of SendWatch's alert schema that ``writeJSONLine(to:)`` writes (`v`). 2: `template.id` is
     /// the id as logged and `template.key` the stable hash (v1's `template.id`); `added` on update and close
-    /// records.
-    public static let schemaVersion = 2
+    /// records. 3: `incident` after `id`.
+    public static let schemaVersion = 3
 
     /// Writes ``template`` as `{"id", "key", "text"}` (`id`: the id as logged, else the key), or `null`.
     func writeTemplate(to w: inout JSONWriter) {
@@ -218,12 +224,13 @@ extension Alert {
     }
 
     /// Writes the alert as one line of SendWatch's alert schema version ``schemaVersion``, keys in this fixed
-    /// order: `v`, `id`, `action`, `kind`, `severity`, `score`, `event_time`, `first_event_time`, `accounts`,
+    /// order: `v`, `id`, `incident`, `action`, `kind`, `severity`, `score`, `event_time`, `first_event_time`, `accounts`,
     /// `accounts_total`, `added` (update and close records only), `template`, `evidence`, `reasons`.
     public func writeJSONLine(to w: inout JSONWriter) {
         w.beginObject()
         w.key("v"); w.int(Self.schemaVersion)
         w.key("id"); w.string(id)
+        w.key("incident"); w.string(incident)
         w.key("action"); w.string(action.rawValue)
         w.key("kind"); w.string(kind)
         w.key("severity"); w.string(severity.rawValue)

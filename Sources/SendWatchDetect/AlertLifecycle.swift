@@ -3,8 +3,12 @@ public import SendWatchCore
 /// Turns detector findings into alert records: one alert per ongoing incident, with updates as it grows and a
 /// close once it has been quiet, instead of a flood of repeats.
 ///
-/// - A finding for a (kind, key) with no open alert **creates** one. Its id is a fixed hash of kind, key and the
-///   finding's first event time, so the same input always gives the same ids.
+/// - A finding for a (kind, key) with no open alert **creates** one. Its id is a fixed hash of kind, key, the
+///   finding's first event time and the creation time, so the same input always gives the same ids and an alert
+///   that closes and opens again gets a new one.
+/// - Each alert belongs to an **incident** (``Alert/incident``), fixed when it is created: the incident of the
+///   first-created open alert that lists one of its accounts (so a `slot_content` and a `template_swarm` alert
+///   about one wave, or a `shared_artefact` alert linking its templates, share it), else its own id.
 /// - Further findings for an open alert emit an **update** only when the alert grew: a higher severity; at
 ///   least ``Configuration/growthFactor`` times the accounts or the volume of the last record; or anything
 ///   larger after ``Configuration/minUpdateIntervalSeconds`` of event time since the last record. Otherwise they
@@ -108,13 +112,17 @@ public struct AlertLifecycle: Sendable {
         if open.count >= configuration.maxOpenAlerts {
             out.append(contentsOf: closeQuietest())
         }
+        // The creation time is part of the id: a rule whose evidence keeps its first event time across a close
+        // (a template's first suspicious send) would otherwise give the reopened alert the closed one's id.
         var h = StableHash()
         h.combine(finding.kind.rawValue)
         h.combine(finding.key)
         h.combine(finding.firstEventTime.microseconds)
-        let record = makeAlert(
+        h.combine(now.microseconds)
+        var record = makeAlert(
             finding, id: "sw-" + h.hex, action: .create, at: now,
             firstEventTime: finding.firstEventTime, floor: .low, previous: nil)
+        record.incident = incident(sharingAccountsWith: finding.accounts) ?? record.id
         open[slotKey] = OpenAlert(
             last: record, lastVolume: finding.volume, lastFinding: now, pending: nil, pendingAt: nil)
         out.append(record)
@@ -226,6 +234,25 @@ public struct AlertLifecycle: Sendable {
         return due.map { emitPending($0.0, $0.1, at: now) }
     }
 
+    /// The incident of the open alert that lists one of `accounts`, the one first created (first event time,
+    /// then id) when several do; `nil` when none does.
+    ///
+    /// Called once per created alert. Only open alerts link: a campaign whose alerts all closed starts a new
+    /// incident. The choice depends only on the open alerts, which depend only on the events, so replay, tail
+    /// and a restart from a checkpoint give the same incidents.
+    ///
+    /// - Complexity: O(open alerts × listed accounts) set lookups, no allocation beyond one set of `accounts`.
+    private func incident(sharingAccountsWith accounts: [String]) -> String? {
+        guard !accounts.isEmpty else { return nil }
+        let wanted = Set(accounts)
+        var best: Alert?
+        for a in open.values where a.last.accounts.contains(where: wanted.contains) {
+            if let b = best, (b.firstEventTime, b.id) <= (a.last.firstEventTime, a.last.id) { continue }
+            best = a.last
+        }
+        return best?.incident
+    }
+
     private mutating func closeQuietest() -> [Alert] {
         guard
             let victim = open.min(by: {
@@ -254,9 +281,11 @@ public struct AlertLifecycle: Sendable {
     /// A later record of the alert whose last record is `previous`: its id, first event time and severity
     /// floor, and what it lists that `previous` did not (``Alert/added``).
     private func makeAlert(_ f: Finding, action: AlertAction, at now: EventTime, previous: Alert) -> Alert {
-        makeAlert(
+        var record = makeAlert(
             f, id: previous.id, action: action, at: now, firstEventTime: previous.firstEventTime,
             floor: previous.severity, previous: previous)
+        record.incident = previous.incident
+        return record
     }
 
     private func makeAlert(

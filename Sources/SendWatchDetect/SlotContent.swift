@@ -302,7 +302,7 @@ public enum SlotContent {
 
     /// At least 9 digits in a run of digits, spaces, `+`, `-`, `.`, `(`, `)`, starting with a digit, `+` or `(`.
     /// The run may be followed by more words (`call 1-866-555-0197 immediately`), but digits glued to letters
-    /// (`0197immediately`, a hex id) are not a phone number.
+    /// (`0197immediately`, a hex id) or to a `:` (a date and time, `2026-11-29 10:00`) are not a phone number.
     static func hasPhone(_ p: UnsafeRawBufferPointer) -> Bool {
         var digits = 0
         var inRun = false
@@ -328,8 +328,10 @@ public enum SlotContent {
             } else if isJoiner && (inRun || b == UInt8(ascii: "+") || b == UInt8(ascii: "(")) {
                 inRun = true
             } else {
+                // A run glued to letters is a word; one that runs into a `:` is a date and a time
+                // (`2026-11-29 10:00`), not a number to call.
                 let glued = previous >= 0x30 && previous <= 0x39
-                if inRun && digits >= 9 && !(isLetter && glued) { return true }
+                if inRun && digits >= 9 && !((isLetter || b == UInt8(ascii: ":")) && glued) { return true }
                 digits = 0
                 inRun = false
                 if isLetter {

@@ -1,7 +1,7 @@
 public import SendWatchCore
 public import SendWatchEval
 
-/// One SendWatch alert record (schema v 1 or 2), reduced to what the HTML report shows.
+/// One SendWatch alert record (schema v 1, 2 or 3), reduced to what the HTML report shows.
 ///
 /// Required keys are those every v1 record has: `v` (1), `id`, `action`, `kind`, `severity`, `event_time` and
 /// `accounts`. Everything else is optional and read leniently, because evidence keys belong to the rule that
@@ -114,9 +114,9 @@ public struct ReportAlert: Sendable, Equatable {
         case .failure(let e): return .failure(.malformed(e.reason))
         }
         guard case .int(let version)? = object["v"] else {
-            return .failure(.malformed("'v' must be the number 1 or 2"))
+            return .failure(.malformed("'v' must be the number 1, 2 or 3"))
         }
-        guard version == 1 || version == 2 else { return .failure(.unsupportedVersion(String(version))) }
+        guard (1...3).contains(version) else { return .failure(.unsupportedVersion(String(version))) }
         guard case .string(let id)? = object["id"] else { return .failure(.malformed("missing string 'id'")) }
         guard case .string(let actionText)? = object["action"], let action = AlertAction(rawValue: actionText) else {
             return .failure(.malformed("'action' must be create, update or close"))

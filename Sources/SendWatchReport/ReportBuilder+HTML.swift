@@ -116,7 +116,7 @@ extension ReportBuilder {
         var problems: [String] = []
         if badLines > 0 {
             let samples = badLineSamples.map { "line \($0.line): \(HTML.escape($0.problem))" }.joined(separator: "; ")
-            problems.append("\(HTML.plural(badLines, "line")) skipped, not v1/v2 alert records (\(samples))")
+            problems.append("\(HTML.plural(badLines, "line")) skipped, not v1-v3 alert records (\(samples))")
         }
         if recordsNotKept > 0 {
             problems.append(

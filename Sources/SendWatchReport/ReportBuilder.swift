@@ -32,7 +32,7 @@ public struct ReportBuilder: Sendable {
     public private(set) var lines = 0
     /// Alert records folded in.
     public private(set) var records = 0
-    /// Lines that were not alert records (v 1 or 2).
+    /// Lines that were not alert records (v 1 to 3).
     public private(set) var badLines = 0
     /// The first few bad lines: line number and what is wrong.
     public private(set) var badLineSamples: [(line: Int, problem: String)] = []
@@ -57,9 +57,9 @@ public struct ReportBuilder: Sendable {
 
     /// Reads one line of an alert file (without its newline); empty lines are skipped.
     ///
-    /// A line that is not an alert record (v 1 or 2) is counted (``badLines``) and skipped.
+    /// A line that is not an alert record (v 1 to 3) is counted (``badLines``) and skipped.
     ///
-    /// - Throws: ``ReportError`` when the record has a schema version other than 1 or 2: every later number would
+    /// - Throws: ``ReportError`` when the record has a schema version other than 1 to 3: every later number would
     ///   be meaningless.
     /// - Complexity: O(n) in the line length.
     public mutating func add(line: some Collection<UInt8>) throws(ReportError) {
@@ -74,7 +74,7 @@ public struct ReportBuilder: Sendable {
             throw ReportError(
                 code: .unsupportedVersion,
                 message:
-                    "line \(lines): alert schema version \(v.prefix(20)) is not supported (this report reads v 1 and 2)"
+                    "line \(lines): alert schema version \(v.prefix(20)) is not supported (this report reads v 1 to 3)"
             )
         case .failure(.malformed(let problem)):
             badLines += 1

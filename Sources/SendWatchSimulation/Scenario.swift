@@ -37,14 +37,23 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
     /// New tenants that each copy one real shared mailbox (a partner onboarding address) once, which
     /// established people already write to (look-alike).
     case sharedInbox = "shared-inbox"
+    /// One campaign rotating over the platform's five templates, each account on one template with the lure in
+    /// a different slot of each (tenant name, inviter, recipient name, invoice number), so that no template
+    /// sees as many accounts as a per-template threshold; every lure names the same phone number, some the
+    /// same domain.
+    case templateRotation = "template-rotation"
+    /// New tenants onboarding whose names carry a domain many accounts name innocently: the platform's own
+    /// help link or a big webmail provider (look-alike).
+    case commonArtefacts = "common-artefacts"
 
     /// Whether the burst's accounts are abusive (an incident) rather than a look-alike.
     public var isAttack: Bool {
         switch self {
         case .tenantSwarm, .trialWelcome, .youngBurst, .lowAndSlow, .hiddenLures, .rateShapedSwarm,
-            .concentratedStrangers:
+            .concentratedStrangers, .templateRotation:
             return true
-        case .newsletter, .passwordResetStorm, .tenantOnboarding, .newEmployees, .brandNames, .launchDay, .sharedInbox:
+        case .newsletter, .passwordResetStorm, .tenantOnboarding, .newEmployees, .brandNames, .launchDay, .sharedInbox,
+            .commonArtefacts:
             return false
         }
     }
@@ -109,6 +118,7 @@ public struct BurstPlan: Hashable, Sendable {
 /// | `hidden-lures` | 40 young tenants × 6 messages with disguised scam text, +20 min, spread 2 h, gap 8 min; plus the `brand-names` look-alike | 6 h |
 /// | `rate-shaped-swarm` | 100 young tenants × 4 messages, +30 min, spread 24 h (about 4 an hour), gap 15 min; plus the `brand-names` look-alike | 28 h |
 /// | `concentrated-strangers` | 60 young tenants × 3–8 one-stranger invitations, +30 min, spread 5 h, gap 6 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
+/// | `template-rotation` | 25 young tenants × 4 messages rotating over 5 templates, +30 min, one new tenant every 43 min for 18 h (each template one every 3.6 h), gap 15 min; plus the `common-artefacts` look-alike | 22 h |
 public struct Scenario: Hashable, Sendable {
     /// The scenario's name (`baseline`, `tenant-swarm`, ...).
     public var name: String
@@ -129,7 +139,7 @@ public struct Scenario: Hashable, Sendable {
     /// The names ``named(_:)`` knows.
     public static let names = [
         "baseline", "tenant-swarm", "trial-welcome", "young-burst", "low-and-slow", "mixed", "hidden-lures",
-        "rate-shaped-swarm", "concentrated-strangers",
+        "rate-shaped-swarm", "concentrated-strangers", "template-rotation",
     ]
 
     /// The default swarm with disguised lures: few enough accounts an hour that only the slot text gives
@@ -163,6 +173,17 @@ public struct Scenario: Hashable, Sendable {
     public static let sharedInboxPlan = BurstPlan(
         kind: .sharedInbox, accounts: 40, messagesPerAccount: 3, startAfterWarmupSeconds: 30 * 60,
         spreadSeconds: 4 * 3600, gapSeconds: 300)
+    /// The default template rotation: 25 tenants, one every 43 minutes for 18 hours, on the five templates in
+    /// turn (their first sends are evenly spaced, not random, so that no template gets three in its window).
+    public static let templateRotationPlan = BurstPlan(
+        kind: .templateRotation, accounts: 25, messagesPerAccount: 4, startAfterWarmupSeconds: 30 * 60,
+        spreadSeconds: 18 * 3600, gapSeconds: 900)
+    /// The common-artefacts look-alike: 12 new tenants whose names carry the platform's help link or a webmail
+    /// domain, first sends spread over 3 h from 20 min after the warm-up, each a welcome and 9 invitations to
+    /// its own domain, 5 min apart.
+    public static let commonArtefactsPlan = BurstPlan(
+        kind: .commonArtefacts, accounts: 12, messagesPerAccount: 10, startAfterWarmupSeconds: 20 * 60,
+        spreadSeconds: 3 * 3600, gapSeconds: 300)
 
     /// The default swarm of young tenants.
     public static let tenantSwarmPlan = BurstPlan(
@@ -214,6 +235,10 @@ public struct Scenario: Hashable, Sendable {
             return Scenario(
                 name: name, incidents: [concentratedStrangersPlan], defaultDurationSeconds: 9 * 3600,
                 lookAlikes: [launchDayPlan, sharedInboxPlan])
+        case "template-rotation":
+            return Scenario(
+                name: name, incidents: [templateRotationPlan], defaultDurationSeconds: 22 * 3600,
+                lookAlikes: [commonArtefactsPlan])
         default: return nil
         }
     }

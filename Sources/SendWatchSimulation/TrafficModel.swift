@@ -28,6 +28,9 @@ struct SimAccount: Sendable {
     var port: Int
     /// Probability that a recipient bounces.
     var bounceRate: Double
+    /// Template rotation: the index in ``Vocabulary/templates`` this account uses, and the lure it puts into
+    /// that template's ``Vocabulary/rotationSlots`` slot.
+    var rotation: (template: Int, lure: String)? = nil
 }
 
 /// A stream of messages of one account: its background traffic or its part in a burst.
@@ -224,7 +227,7 @@ struct TrafficModel: Sendable {
         var perKind: [BurstKind: Int] = [:]
         let tenantKinds: [BurstKind] = [
             .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm, .brandNames,
-            .concentratedStrangers, .launchDay, .sharedInbox,
+            .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation, .commonArtefacts,
         ]
         hasSharedInbox = configuration.lookAlikes.contains { $0.kind == .sharedInbox }
         youngTenantTotal = (configuration.scenario.incidents + configuration.lookAlikes)
@@ -235,9 +238,13 @@ struct TrafficModel: Sendable {
             let groupIndex = Int32(groups.count)
             var group = LabelGroup(id: "\(plan.kind.rawValue)-\(perKind[plan.kind]!)", kind: plan.kind, accounts: [])
             for a in 0..<plan.accounts {
-                let firstSend =
-                    warmupEnd + plan.startAfterWarmupSeconds * 1_000_000
-                    + Int64(rng.unit() * Double(plan.spreadSeconds) * 1e6)
+                // A rotating campaign paces its accounts evenly (up to 3 minutes early or late), so that each
+                // template stays below the per-template thresholds; other bursts start at random in the spread.
+                let offset =
+                    plan.kind == .templateRotation
+                    ? Double(plan.spreadSeconds) * Double(a) / Double(max(1, plan.accounts)) + rng.uniform(-180, 180)
+                    : rng.unit() * Double(plan.spreadSeconds)
+                let firstSend = warmupEnd + plan.startAfterWarmupSeconds * 1_000_000 + Int64(max(0, offset) * 1e6)
                 let index: Int
                 switch plan.kind {
                 case .newsletter:
@@ -263,7 +270,8 @@ struct TrafficModel: Sendable {
                     index = accounts.firstIndex { $0.kind == .tenant } ?? 0
                     accounts[index].group = groupIndex
                 case .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm,
-                    .brandNames, .concentratedStrangers, .launchDay, .sharedInbox:
+                    .brandNames, .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation,
+                    .commonArtefacts:
                     index = accounts.count
                     var t = makeTenant(index: accounts.count, established: false, label: groupIndex)
                     switch plan.kind {
@@ -283,11 +291,22 @@ struct TrafficModel: Sendable {
                     case .concentratedStrangers:
                         // An innocent brand name: nothing in the slot gives it away.
                         t.bounceRate = 0.08
+                    case .templateRotation:
+                        // The templates in turn; the lures in a seeded order.
+                        t.rotation = (
+                            a % Vocabulary.templates.count,
+                            Vocabulary.rotationLures[rng.int(below: Vocabulary.rotationLures.count)]
+                        )
+                        t.bounceRate = 0.12
+                    case .commonArtefacts:
+                        let suffix = Vocabulary.commonArtefactSuffixes[a % Vocabulary.commonArtefactSuffixes.count]
+                        t.displayName += suffix
+                        t.bounceRate = 0.02
                     default:
                         t.bounceRate = 0.02
                     }
                     let minutesBefore: ClosedRange<Int> =
-                        [.tenantOnboarding, .brandNames, .launchDay, .sharedInbox].contains(plan.kind)
+                        [.tenantOnboarding, .brandNames, .launchDay, .sharedInbox, .commonArtefacts].contains(plan.kind)
                         ? 1...120 : 2...180
                     t.created = EventTime(
                         microseconds: firstSend - Int64(rng.int(in: minutesBefore)) * 60_000_000
@@ -424,7 +443,7 @@ struct TrafficModel: Sendable {
         case .passwordResetStorm:
             (template, subject) = tenantSubject(account, pick: 3)
             addresses = tenantRecipients(account, count: 1)
-        case .tenantOnboarding, .brandNames:
+        case .tenantOnboarding, .brandNames, .commonArtefacts:
             let inviter = TrafficModel.personAddress(hash(72, account.key), domain: account.domain)
             let inviterName = TrafficModel.capitalized(String(inviter.prefix { $0.isLetter }))
             if source.sent == 0 {
@@ -480,6 +499,9 @@ struct TrafficModel: Sendable {
             addresses = contacts(account, count: rng.chance(0.7) ? 1 : rng.int(in: 2...4))
         case .tenantSwarm, .lowAndSlow, .hiddenLures, .rateShapedSwarm:
             (template, subject) = tenantSubject(account, pick: rng.chance(0.6) ? 0 : 4)
+            addresses = attackRecipients(count: rng.int(in: 1...3))
+        case .templateRotation:
+            (template, subject) = rotationSubject(account)
             addresses = attackRecipients(count: rng.int(in: 1...3))
         case .trialWelcome:
             (template, subject) = tenantSubject(account, pick: 2)
@@ -561,6 +583,21 @@ struct TrafficModel: Sendable {
         text = text.replacingSlot("{inviter}", with: inviter)
         text = text.replacingSlot("{n}", with: "INV-\(rng.int(in: 10_000...99_999))")
         return (templates[index].id, text)
+    }
+
+    /// A rotating campaign's subject: the account's template, its lure in the template's rotation slot, the
+    /// other slots filled as usual.
+    private mutating func rotationSubject(_ account: SimAccount) -> (String, String) {
+        // Safe to force unwrap: only template-rotation accounts are sent through here, and each has a rotation.
+        let (index, lure) = account.rotation!
+        let entry = Vocabulary.templates[index]
+        let slot = Vocabulary.rotationSlots[index]
+        var text = entry.text.replacingSlot(slot, with: lure)
+        text = text.replacingSlot("{tenant}", with: account.displayName)
+        text = text.replacingSlot("{name}", with: TrafficModel.capitalized(rng.pick(Vocabulary.firstNames)))
+        text = text.replacingSlot("{inviter}", with: TrafficModel.capitalized(rng.pick(Vocabulary.firstNames)))
+        text = text.replacingSlot("{n}", with: "INV-\(rng.int(in: 10_000...99_999))")
+        return (entry.id, text)
     }
 
     /// Recipients from a person's address book: colleagues and regular correspondents, the first ones most

@@ -62,6 +62,24 @@ enum Vocabulary {
         ("invoice-ready", "Your invoice {n} from {tenant} is ready", 3),
     ]
 
+    /// The slot of each of ``templates`` (same order) that a template-rotation campaign puts its lure into:
+    /// a different slot of each template where it has one.
+    static let rotationSlots: [String] = ["{tenant}", "{inviter}", "{name}", "{name}", "{n}"]
+    /// The lures of a template-rotation campaign: one phone number in every lure (written differently), and one
+    /// domain in some.
+    static let rotationLures: [String] = [
+        "Refund pending, call +1 (888) 555-0163",
+        "Billing desk 1-888-555-0163",
+        "Call 1 888 555 0163 or visit refund-desk.example",
+        "Support +1-888-555-0163 refund-desk.example/help",
+    ]
+    /// What the `common-artefacts` look-alike's tenants add to their names: the platform's own help link or a
+    /// big webmail provider's domain, which many legitimate accounts name (short enough to stay below the
+    /// slot score of a suspicious value).
+    static let commonArtefactSuffixes: [String] = [
+        " (help: notify.example.net/help)", " - bookings via webmail.example",
+    ]
+
     /// Scam texts a swarm of young tenants puts into the `{tenant}` slot.
     static let scamSlots: [String] = [
         "Your payment of $499 is pending. Call +1 (888) 555-0134",

@@ -55,6 +55,45 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         #expect(b.first?.id != a.first?.id)
     }
 
+    @Test("An alert that closes and opens again with the same first event time gets a new id, the same in every run")
+    func reopenedWithSameFirstTime() {
+        func run() -> [String] {
+            var l = AlertLifecycle()
+            let a = l.take(finding("t", accounts: 3, volume: 3, first: 10), at: at(100))
+            _ = l.advance(to: at(100 + 1800))
+            let b = l.take(finding("t", accounts: 3, volume: 3, first: 10), at: at(5000))
+            return (a + b).map(\.id)
+        }
+        let ids = run()
+        #expect(ids.count == 2)
+        #expect(ids[0] != ids[1])
+        #expect(run() == ids)
+    }
+
+    @Test("Alerts of different rules listing the same accounts share an incident; unrelated alerts do not")
+    func incidents() {
+        var l = AlertLifecycle()
+        func f(_ kind: String, _ key: String, _ accounts: [String]) -> Finding {
+            Finding(
+                kind: RuleName(kind), key: key, severity: .medium, score: 1, firstEventTime: at(0), accounts: accounts,
+                accountsTotal: accounts.count, volume: accounts.count, template: nil, evidence: [], reasons: [])
+        }
+        let slot = l.take(f("slot_content", "t1", ["a", "b", "c"]), at: at(10))[0]
+        #expect(slot.incident == slot.id)
+        let swarm = l.take(f("template_swarm", "t1", ["c", "d"]), at: at(20))[0]
+        #expect(swarm.id != slot.id)
+        #expect(swarm.incident == slot.id)
+        let other = l.take(f("template_swarm", "t2", ["x", "y"]), at: at(30))[0]
+        #expect(other.incident == other.id)
+        // Updates keep the incident fixed at creation.
+        let update = l.take(f("template_swarm", "t2", ["a", "x", "y", "z", "w"]), at: at(40))
+        #expect(update.first?.incident == other.id)
+        // Once every alert of a campaign closed, a new alert starts a new incident.
+        _ = l.advance(to: at(40 + 1800))
+        let later = l.take(f("shared_artefact", "phone:1", ["a", "b"]), at: at(4000))[0]
+        #expect(later.incident == later.id)
+    }
+
     @Test("A finding held back by the update interval is emitted when the interval ends, without a new finding")
     func heldFindingEmittedAfterInterval() {
         var l = AlertLifecycle()
@@ -105,7 +144,7 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         #expect(l.closedEarly == 1)
     }
 
-    @Test("Alert JSON has schema version 2 with the documented key order")
+    @Test("Alert JSON has schema version 3 with the documented key order")
     func json() {
         var l = AlertLifecycle()
         var f = finding("t", accounts: 2, volume: 3)
@@ -120,7 +159,7 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         let text = String(decoding: w.bytes, as: UTF8.self)
         #expect(
             text
-                == #"{"v":2,"id":"\#(a.id)","action":"create","kind":"template_swarm","severity":"medium","score":2,"event_time":"2026-11-29T05:13:14Z","first_event_time":"1970-01-01T00:00:00Z","accounts":["a0","a1"],"accounts_total":2,"template":{"id":"00000000000000ff","key":"00000000000000ff","text":"<*> sent you a private message"},"evidence":{"young_accounts":2,"window":"1h","ratio":2.5,"samples":["m1",null],"nested":{"x":true}},"reasons":["r"]}"#
+                == #"{"v":3,"id":"\#(a.id)","incident":"\#(a.id)","action":"create","kind":"template_swarm","severity":"medium","score":2,"event_time":"2026-11-29T05:13:14Z","first_event_time":"1970-01-01T00:00:00Z","accounts":["a0","a1"],"accounts_total":2,"template":{"id":"00000000000000ff","key":"00000000000000ff","text":"<*> sent you a private message"},"evidence":{"young_accounts":2,"window":"1h","ratio":2.5,"samples":["m1",null],"nested":{"x":true}},"reasons":["r"]}"#
                 + "\n")
     }
 }
@@ -141,7 +180,8 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         #expect(text.contains(#"{"name":"account","type_id":4,"type":"User Name","value":"a0"}"#))
         #expect(
             text.contains(
-                #""unmapped":{"sendwatch_schema":2,"score":2,"accounts_total":2,"template":null,"evidence":{"n":2}}"#))
+                #""unmapped":{"sendwatch_schema":3,"incident":"\#(created.id)","score":2,"accounts_total":2,"template":null,"evidence":{"n":2}}"#
+            ))
         let closed = l.advance(to: at(1_795_929_194 + 3600))[0]
         var c = JSONWriter()
         closed.writeOCSFLine(to: &c, productVersion: "9.9")
@@ -197,7 +237,7 @@ struct AlertAdditionsTests {
         try #require(create.first).writeJSONLine(to: &w)
         try #require(update.first).writeJSONLine(to: &w)
         let lines = String(decoding: w.bytes, as: UTF8.self).split(separator: "\n")
-        #expect(lines[0].hasPrefix(#"{"v":2,"#))
+        #expect(lines[0].hasPrefix(#"{"v":3,"#))
         #expect(!lines[0].contains(#""added""#))
         #expect(
             lines[0].contains(
@@ -208,7 +248,7 @@ struct AlertAdditionsTests {
         var ocsf = JSONWriter()
         try #require(update.first).writeOCSFLine(to: &ocsf, productVersion: "0")
         let o = String(decoding: ocsf.bytes, as: UTF8.self)
-        #expect(o.contains(#""unmapped":{"sendwatch_schema":2,"#))
+        #expect(o.contains(#""unmapped":{"sendwatch_schema":3,"incident":"sw-"#))
         #expect(
             o.contains(#""added":{"accounts":["b"],"sample_message_ids":["m2"]},"template":{"id":"private-message""#))
     }

@@ -15,6 +15,11 @@ import Testing
             ("Acme GmbH", []),
             ("Order 12345678", []),
             ("2026-12-04 10:30", []),
+            (
+                "Send 0.1 ETH to 0x52908400098527886E0F7030069857D2E4169EE7.",
+                ["wallet:0x52908400098527886e0f7030069857d2e4169ee7"]
+            ),
+            ("BTC: 1BoatSLRHtKNngkdXEeobR76b53LETtpyT now", ["wallet:1BoatSLRHtKNngkdXEeobR76b53LETtpyT"]),
             ("version 1.2.3", []),
         ])
     func extraction(value: String, expected: [String]) {
@@ -30,7 +35,8 @@ import Testing
     }
 
     /// Young accounts rotating over three templates (explicit ids), each putting `phone(t)` into the slot.
-    static func rotation(accounts: Int, phone: (Int) -> String) -> Scenario {
+    /// `publicDomains` are mailed 25 times each by established accounts during the warm-up.
+    static func rotation(accounts: Int, publicDomains: [String] = [], phone: (Int) -> String) -> Scenario {
         var config = DetectionConfiguration()
         config[SharedArtefactRule.self].enabled = true
         var s = Scenario(config)
@@ -40,6 +46,12 @@ import Testing
             s.send(
                 "old-\(i)", to: "u\(i)@corp\(i).example", subject: "Org \(i) GmbH sent you an update",
                 at: 100 + Int64(i), template: templates[i % 3])
+        }
+        for (d, domain) in publicDomains.enumerated() {
+            for k in 0..<25 {
+                s.send(
+                    "old-\(k % 9)", to: "reader\(k)@\(domain)", subject: "Weekly report", at: 500 + Int64(d * 30 + k))
+            }
         }
         for t in 0..<accounts {
             s.send(
@@ -76,11 +88,58 @@ import Testing
         #expect(!distinct.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
     }
 
-    @Test("Off by default: the default engine keeps no artefact table")
-    func offByDefault() {
-        let s = Self.rotation(accounts: 4) { _ in "+1 (888) 555-0110" }
-        #expect(s.engine.configuration[SharedArtefactRule.self].enabled)
-        let engine = DetectionEngine()
-        #expect(!engine.rules.contains { type(of: $0).name == SharedArtefactRule.name })
+    @Test("On by default")
+    func onByDefault() {
+        #expect(DetectionEngine().rules.contains { type(of: $0).name == SharedArtefactRule.name })
+    }
+
+    @Test("Too common to link: the sender's own domain and its subdomains, and a domain established accounts mail")
+    func commonArtefacts() {
+        // The test sender is no-reply@platform.example.
+        let own = Self.rotation(accounts: 6) { _ in "see help.platform.example/faq" }
+        #expect(!own.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
+        let exact = Self.rotation(accounts: 6) { _ in "see platform.example" }
+        #expect(!exact.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
+        let webmail = Self.rotation(accounts: 6, publicDomains: ["bigmail.example"]) { _ in
+            "bookings via bigmail.example"
+        }
+        #expect(!webmail.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
+        // A domain that merely ends like the sender's is not its subdomain; an unmailed domain links.
+        let lookalike = Self.rotation(accounts: 6) { _ in "see evilplatform.example" }
+        #expect(lookalike.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
+        let scam = Self.rotation(accounts: 6, publicDomains: ["bigmail.example"]) { _ in "visit refund-desk.example" }
+        #expect(scam.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
+    }
+
+    @Test("A slot value whose only host is a common one is no lure for slot_content either")
+    func commonHostIsNoLure() {
+        // Nine accounts over three templates: three per template, slot_content's threshold.
+        let help = Self.rotation(accounts: 9) { _ in "see help.platform.example/faq" }
+        #expect(!help.alerts.contains { $0.kind == SlotContentRule.name.rawValue })
+        let scam = Self.rotation(accounts: 9) { _ in "see refund-desk.example/faq" }
+        #expect(scam.alerts.contains { $0.kind == SlotContentRule.name.rawValue })
+    }
+
+    @Test("A campaign longer than the window keeps reporting its new accounts while the windowed count is flat")
+    func longCampaign() {
+        var config = DetectionConfiguration()
+        config[SharedArtefactRule.self].windowSeconds = 3600
+        var s = Scenario(config)
+        let templates = ["invite", "document", "message"]
+        s.warmUp(accounts: (0..<9).map { "old-\($0)" })
+        for i in 0..<9 {
+            s.send(
+                "old-\(i)", to: "u\(i)@corp\(i).example", subject: "Org \(i) GmbH sent you an update",
+                at: 100 + Int64(i), template: templates[i % 3])
+        }
+        // One new account every 20 minutes for 5 hours: at most 3 or 4 in any hour.
+        for t in 0..<15 {
+            s.send(
+                "trial-\(t)", to: "victim\(t)@webmail.example", subject: "Call +1 888 555 0110 sent you an update",
+                at: 4000 + Int64(t * 1200), template: templates[t % 3])
+        }
+        s.finish()
+        let listed = Set(s.alerts.filter { $0.kind == SharedArtefactRule.name.rawValue }.flatMap(\.accounts))
+        #expect(listed == Set((0..<15).map { "trial-\($0)" }))
     }
 }

@@ -94,6 +94,13 @@ import Testing
     }
 
     @Test(
+        "A date and a time in a slot is not a phone number",
+        arguments: ["Webinar 2026-11-29 10:00", "2026-11-29 10:00 CET", "Meet on 29.11.2026 10:30", "2026-11-29 10:00"])
+    func dateIsNotPhone(text: String) {
+        #expect(!SlotContent.indicators(of: text).contains(.phone), "\(text)")
+    }
+
+    @Test(
         "Money in codes and words", arguments: ["US$ 374", "374 USD", "374USD", "374 U.S. dollars", "dollars 374"])
     func money(text: String) {
         #expect(SlotContent.indicators(of: text).contains(.money))

@@ -43,8 +43,9 @@ import Testing
 }
 
 /// The quality gate on the adversarial scenarios of `sendwatch simulate` (issue 13): the disguised-lure swarm
-/// and the day-long rate-shaped swarm, each with the brand-name look-alikes, and the concentrated strangers with
-/// the launch-day and shared-inbox look-alikes, in every input format. Besides
+/// and the day-long rate-shaped swarm, each with the brand-name look-alikes, the concentrated strangers with
+/// the launch-day and shared-inbox look-alikes, and the template rotation with the common-artefact look-alikes,
+/// in every input format. Besides
 /// the figures of the bundled datasets, every abusive account must be listed by an alert within 15 minutes of
 /// its first send, or of the incident's first alert for the accounts that sent before it (an alert that stops
 /// reporting new accounts fails here; the incident's own latency is the `latency` requirement).
@@ -52,11 +53,14 @@ import Testing
     /// The figures per scenario. The rate-shaped swarm's incident latency is the time until `min_young_accounts`
     /// (3) of its accounts, arriving about four an hour over two templates, used one template: about 40 minutes,
     /// which no per-template count can shorten; its accounts after that are bound by the 15-minute check below.
+    /// The template rotation's is the time until 3 of its accounts, one every 43 minutes, named its phone
+    /// number: about 90 minutes.
     static let requirements = [
         "hidden-lures": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
         "rate-shaped-swarm": "recall>=0.95,precision>=0.98,incidents=all,latency<=3600,lookalikes=0,unlabelled=0",
         "concentrated-strangers":
             "recall>=0.95,precision>=0.98,incidents=all,latency<=3600,lookalikes<=5,unlabelled=0",
+        "template-rotation": "recall>=0.95,precision>=0.98,incidents=all,latency<=7200,lookalikes=0,unlabelled=0",
     ]
     /// A stranger-mailing account is judged at its third recipient (two invitations after its first, about
     /// 12 minutes at the scenario's pace), so its accounts get that much longer.
@@ -66,7 +70,8 @@ import Testing
 
     @Test(
         "Adversarial scenario meets the figures, and every abusive account is listed within 15 minutes",
-        arguments: ["hidden-lures", "rate-shaped-swarm", "concentrated-strangers"], SimulationFormat.allCases)
+        arguments: ["hidden-lures", "rate-shaped-swarm", "concentrated-strangers", "template-rotation"],
+        SimulationFormat.allCases)
     func scenario(_ name: String, format: SimulationFormat) throws {
         // Safe to force unwrap: both names are in `Scenario.names`.
         let configuration = SimulationConfiguration(scenario: Scenario.named(name)!, seed: 7, format: format)

@@ -180,10 +180,10 @@ struct BrowserTests {
     func unsupportedVersion() throws {
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let alerts = dir.appendingPathComponent("v3.jsonl")
-        try "{\"v\":3,\"id\":\"x\"}\n".write(to: alerts, atomically: true, encoding: .utf8)
+        let alerts = dir.appendingPathComponent("v4.jsonl")
+        try "{\"v\":4,\"id\":\"x\"}\n".write(to: alerts, atomically: true, encoding: .utf8)
         let r = try SendWatchCLI.run(["report", alerts.path, "--output", dir.appendingPathComponent("x.html").path])
         #expect(r.status == 2)
-        #expect(r.stderr.contains("alert schema version 3 is not supported"))
+        #expect(r.stderr.contains("alert schema version 4 is not supported"))
     }
 }

@@ -162,8 +162,8 @@ import Testing
         #expect(builder.records == 1)
         var html = ""
         builder.render(into: &html, source: ReportSource(alerts: "a.jsonl"))
-        #expect(html.contains("2 lines skipped, not v1/v2 alert records (line 1: not valid JSON"))
-        #expect(throws: ReportError.self) { try builder.add(line: Array("{\"v\":3,\"id\":\"x\"}".utf8)) }
+        #expect(html.contains("2 lines skipped, not v1-v3 alert records (line 1: not valid JSON"))
+        #expect(throws: ReportError.self) { try builder.add(line: Array("{\"v\":4,\"id\":\"x\"}".utf8)) }
     }
 
     @Test("An empty alert file still gives a complete page")

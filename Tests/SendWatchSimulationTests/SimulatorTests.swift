@@ -218,6 +218,35 @@ import Testing
         #expect(top.map(\.messagesPerAccount).max() == BurstPlan.maxMessagesPerAccount)
     }
 
+    @Test("template-rotation: one campaign over all five templates with one phone number, and the look-alike")
+    func templateRotation() throws {
+        let run = try simulate(smallConfiguration("template-rotation", format: .jsonl))
+        #expect(run.labels.incidents.map(\.kind) == [.templateRotation])
+        let campaign = Set(try #require(run.labels.incidents.first).accounts)
+        let common = try #require(run.labels.hardNegatives.first { $0.kind == .commonArtefacts })
+        #expect(common.accounts.count == Scenario.commonArtefactsPlan.accounts)
+        // The campaign's templates and the slot its lure sits in.
+        var templates: [String: Set<String>] = [:]
+        for line in run.bytes.split(separator: 0x0A) {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+            guard let account = object["account"] as? String, campaign.contains(account) else { continue }
+            let subject = try #require(object["subject"] as? String)
+            #expect(subject.contains("555") && subject.contains("0163"), "\(subject)")
+            templates[try #require(object["template_id"] as? String), default: []].insert(subject)
+        }
+        #expect(
+            Set(templates.keys) == ["private-message", "invite-team", "welcome", "password-reset", "invoice-ready"])
+        // The lure is the inviter in invitations, the invoice number in invoices.
+        #expect(
+            templates["invite-team"]?.allSatisfy {
+                $0.components(separatedBy: " invited you to join ").first?.contains("0163") == true
+            } == true)
+        #expect(
+            templates["invoice-ready"]?.allSatisfy { $0.hasPrefix("Your invoice ") && !$0.contains("INV-") } == true)
+        let text = String(decoding: run.bytes, as: UTF8.self)
+        #expect(text.contains("(help: notify.example.net/help)") && text.contains(" - bookings via webmail.example"))
+    }
+
     @Test("The default incidents have the documented sizes")
     func defaultSizes() {
         #expect(Scenario.tenantSwarmPlan.accounts == 250 && Scenario.tenantSwarmPlan.messagesPerAccount == 8)

@@ -227,6 +227,27 @@ struct DetectionContext: Sendable {
         counters.evictions = evictions
     }
 
+    /// Whether a ``LureArtefact`` is too common to link accounts on or to count as a lure: a domain established
+    /// accounts mail at least ``DetectionEngine/publicDomainMinEvents`` times in 12–24 h (a webmail provider),
+    /// or the sender's own domain or a subdomain of it (the platform's help link in every tenant's mail).
+    ///
+    /// - Complexity: O(artefact length + sender length); allocates the host of a domain artefact once.
+    func isCommonArtefact(_ artefact: String, sender: String, at now: EventTime) -> Bool {
+        guard artefact.hasPrefix("domain:") else { return false }
+        let host = artefact.utf8.dropFirst(7)
+        if establishedDomains.estimate(DetectionEngine.domainHash(String(host) ?? ""), at: now)
+            >= DetectionEngine.publicDomainMinEvents
+        {
+            return true
+        }
+        guard let at = sender.utf8.lastIndex(of: UInt8(ascii: "@")) else { return false }
+        let own = sender.utf8[sender.utf8.index(after: at)...]
+        guard !own.isEmpty, host.count >= own.count else { return false }
+        let tail = host.suffix(own.count)
+        guard zip(tail, own).allSatisfy({ ($0 | 0x20) == ($1 | 0x20) }) else { return false }
+        return host.count == own.count || host[host.index(tail.startIndex, offsetBy: -1)] == UInt8(ascii: ".")
+    }
+
     // MARK: - Evidence every rule may add
 
     /// The last evidence entry of every alert: `"state": {"evicted_keys": N, "approximate": B}`. N is the table

@@ -37,9 +37,9 @@ public struct DetectionCounters: Sendable, Equatable, Encodable {
 ///
 /// Memory: ``DetectionConfiguration/memoryBudgetBytes`` is shared out by the tables' declared shares: young
 /// accounts 30 %, templates 20 %, pairs 10 %, slot values 5 % (`SharedTables`), recipients 30 %
-/// (`recipient_fanin`), account rates 5 % (`account_rate`), stranger-mailing accounts 5 %
-/// (`concentrated_strangers`); when the enabled rules' shares add up to more
-/// than the whole, every share is scaled down in proportion. Each table also has an entry bound; at a bound
+/// (`recipient_fanin`), artefacts 5 % (`shared_artefact`), account rates 5 % (`account_rate`, off by default),
+/// stranger-mailing accounts 5 % (`concentrated_strangers`); when the enabled rules' shares add up to more than
+/// the whole, every share is scaled down in proportion. Each table also has an entry bound; at a bound
 /// the entry updated least recently is evicted and counted in ``DetectionCounters/evictions``. An evicted key starts
 /// over, so the figures in later alerts may be smaller than the truth, never larger. Distinct counts are exact
 /// up to ``DetectionConfiguration/maxAlertAccounts`` accounts per key and estimated beyond (HyperLogLog, about
@@ -457,7 +457,17 @@ public struct DetectionEngine: Sendable {
         var suspicious: SlotIndicators = []
         var suspiciousValue: String?
         for value in match.slots {
-            let found = SlotContent.indicators(of: value)
+            var found = SlotContent.indicators(of: value)
+            // A host many legitimate accounts name (the platform's help link, a webmail provider) is no lure:
+            // checked only for a value that would be suspicious with it.
+            if found.contains(.domain), SlotContent.score(found) >= context.features.minSlotScore {
+                let hosts = LureArtefact.extract(from: value).filter { $0.hasPrefix("domain:") }
+                if !hosts.isEmpty,
+                    hosts.allSatisfy({ context.isCommonArtefact($0, sender: event.sender, at: now) })
+                {
+                    found.subtract([.domain, .url, .email])
+                }
+            }
             if SlotContent.score(found) >= context.features.minSlotScore {
                 suspicious.formUnion(found)
                 suspiciousValue = value

@@ -33,8 +33,10 @@ struct TailState: Codable {
     /// submitters (logins, client IPs, claimed accounts); the parsers' counters save the lines of other programs;
     /// the Exim parser saves unjoined split lines; a template's state saves how many young accounts entered its
     /// suspicious-slot window (`slot_content` updates for a changing campaign); the
-    /// configuration the state was built with (so that a restart names the changed keys).
-    static let format = 3
+    /// configuration the state was built with (so that a restart names the changed keys). 4: open alerts'
+    /// records carry their incident; `shared_artefact`'s artefacts save how many young accounts entered their
+    /// window.
+    static let format = 4
 
     var follower: FollowerState
     /// Per stream name: its parser state.

@@ -1,9 +1,10 @@
 import SendWatchCore
 
-/// The lure artefacts in a slot value: what a victim is asked to call or visit, normalised so that the same
-/// artefact written differently is one key. A phone number is its digits (`phone:18885550110` for
+/// The lure artefacts in a slot value: what a victim is asked to call, visit or pay, normalised so that the
+/// same artefact written differently is one key. A phone number is its digits (`phone:18885550110` for
 /// `+1 (888) 555-0110`); a URL, an e-mail address or a bare domain is its host, lower-cased, without `www.`
-/// (`domain:paypa1-secure.com`).
+/// (`domain:paypa1-secure.com`); a crypto wallet address is itself (`wallet:0x…`, lower-cased where its
+/// encoding ignores case).
 ///
 /// Extraction reads bytes, at most ``maxScannedBytes`` of a value, and returns at most ``maxPerValue``
 /// artefacts; it allocates only the strings it returns. It leaves out what a name field legitimately holds
@@ -36,7 +37,12 @@ enum LureArtefact {
                 }
                 var end = i
                 while end < bytes.count && !isTokenBreak(bytes[end]) { end += 1 }
-                if let host = host(in: UnsafeBufferPointer(rebasing: bytes[i..<end])) { add("domain:" + host) }
+                let token = UnsafeBufferPointer(rebasing: bytes[i..<end])
+                if let host = host(in: token) {
+                    add("domain:" + host)
+                } else if let wallet = wallet(in: token) {
+                    add("wallet:" + wallet)
+                }
                 i = end
             }
             // Phone numbers span spaces and brackets, so they are read over the whole value.
@@ -107,6 +113,23 @@ enum LureArtefact {
         guard lastDot > 0, (2...24).contains(tld), host[(lastDot + 1)...].allSatisfy(isLetter) else { return nil }
         if host.starts(with: "www.".utf8) && host.count > 4 + 3 { host.removeFirst(4) }
         return String(decoding: host, as: UTF8.self)
+    }
+
+    /// The crypto wallet address a token is (as ``SlotContent`` recognises one: Bitcoin base58 or bech32,
+    /// Ethereum), without trailing punctuation, or `nil`. Bech32 and Ethereum addresses are case-insensitive and
+    /// lower-cased; base58 is kept as written.
+    private static func wallet(in token: UnsafeBufferPointer<UInt8>) -> String? {
+        var end = token.count
+        while end > 0 && ".,:;!?".utf8.contains(token[end - 1]) { end -= 1 }
+        guard end >= 26 else { return nil }
+        let trimmed = UnsafeBufferPointer(rebasing: token[..<end])
+        let digits = trimmed.reduce(0) { $0 + (isDigit($1) ? 1 : 0) }
+        let letters = trimmed.reduce(0) { $0 + (isLetter($1) ? 1 : 0) }
+        guard SlotContent.isWallet(UnsafeRawBufferPointer(trimmed), 0, end, digits: digits, letters: letters) else {
+            return nil
+        }
+        let caseless = trimmed[0] != UInt8(ascii: "1") && trimmed[0] != UInt8(ascii: "3")
+        return String(decoding: trimmed.map { caseless && $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
     private static func find(_ bytes: UnsafeBufferPointer<UInt8>, _ needle: StaticString) -> Int? {

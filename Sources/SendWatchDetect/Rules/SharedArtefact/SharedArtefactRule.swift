@@ -5,17 +5,26 @@ import SendWatchWindows
 /// number, a URL's host, a domain) into their slot values within a window.
 ///
 /// It links a campaign that rotates its templates, which `template_swarm` and `slot_content` count one
-/// template at a time: the scam's phone number or domain stays the same. Artefacts are read from the
-/// event's slot values by `LureArtefact` (bytes, bounded). Evidence lists the artefact, the templates it
-/// was seen in (at most eight) and the accounts. Off by default.
+/// template at a time: the scam's phone number or domain stays the same whichever slot of whichever template
+/// carries it. Artefacts are read from the event's slot values by `LureArtefact` (bytes, bounded). Evidence
+/// lists the artefact, the templates it was seen in (at most eight) and the accounts. On by default.
 ///
-/// Memory: its table of artefacts takes 5 % of the detection memory budget (at most 200,000 entries; with
-/// the rule on, every table's share is scaled down so that they add up to the budget); at a bound the
-/// artefact updated least recently is evicted and starts over.
+/// Too common to link on: a domain that established accounts mail often (a webmail provider: the same
+/// count-min sketch of established recipient domains that decides a young account's spread), and the domain
+/// of the event's sender or a subdomain of it (the platform's own help or unsubscribe links, which every
+/// tenant's notification may carry). Legitimate young accounts that name such a domain do not link.
+///
+/// A campaign that runs longer than the window keeps its alert current as `slot_content` does: the finding's
+/// volume is the number of young accounts that ever entered the artefact's window, so each new account makes
+/// an update (at most every `min_update_interval`) even while the windowed count stays flat.
+///
+/// Memory: its table of artefacts takes 5 % of the detection memory budget (at most 200,000 entries; with the
+/// default rules the shares add up to the whole budget, and turning `account_rate` on too scales every share
+/// down so that they still do); at a bound the artefact updated least recently is evicted and starts over.
 public struct SharedArtefactRule: ConfiguredRule, Sendable {
     /// The settings of `rules.shared_artefact`.
     public struct Configuration: RuleConfiguration, Equatable {
-        public var enabled = false
+        public var enabled = true
         /// The window. Default 6 hours.
         public var windowSeconds: Int64 = 6 * 3600
         /// Distinct young accounts with the same artefact in the window that fire. Default 3.
@@ -29,6 +38,9 @@ public struct SharedArtefactRule: ConfiguredRule, Sendable {
         var first: EventTime
         /// The templates the artefact was seen in, first seen first.
         var templates: [AlertTemplate] = []
+        /// Young accounts that entered the window (new to it) so far: grows with each new account of a campaign
+        /// even while the windowed count stays flat.
+        var arrivals = 0
         var approximateHeapBytes: Int {
             young.approximateHeapBytes + templates.reduce(0) { $0 + 64 + $1.id.utf8.count + $1.text.utf8.count }
         }
@@ -75,6 +87,7 @@ extension SharedArtefactRule: TableRule {
         for value in use.slots.prefix(4) {
             for artefact in LureArtefact.extract(from: value) where !seen.contains(artefact) {
                 seen.append(artefact)
+                guard !context.isCommonArtefact(artefact, sender: event.sender, at: event.time) else { continue }
                 record(artefact, use.template, event, facts, &context, into: &alerts)
             }
         }
@@ -94,7 +107,7 @@ extension SharedArtefactRule: TableRule {
                         horizonMicroseconds: rule.windowSeconds * 1_000_000, exactCapacity: capacity)), first: now)
         }
         table.report(to: &context)
-        table.entries[slot].young.insert(facts.accountKey, at: now)
+        if table.entries[slot].young.insert(facts.accountKey, at: now) { table.entries[slot].arrivals += 1 }
         if table.entries[slot].templates.count < Self.maxTemplates,
             !table.entries[slot].templates.contains(where: { $0.id == template.id })
         {
@@ -106,7 +119,10 @@ extension SharedArtefactRule: TableRule {
         guard count >= rule.minYoungAccounts else { return }
         let severity: Severity =
             count >= 4 * rule.minYoungAccounts ? .critical : state.templates.count >= 2 ? .high : .medium
-        guard context.wants(Self.name, key: artefact, severity: severity, accountsTotal: count, volume: count, at: now)
+        guard
+            context.wants(
+                Self.name, key: artefact, severity: severity, accountsTotal: count, volume: state.arrivals, at: now,
+                refreshVolume: true)
         else { return }
         let accounts = context.accountNames(state.young, at: now)
         let templates = state.templates.sorted { $0.id < $1.id }
@@ -120,7 +136,7 @@ extension SharedArtefactRule: TableRule {
         let finding = Finding(
             kind: Self.name, key: artefact, severity: severity, score: Double(count) / Double(rule.minYoungAccounts),
             firstEventTime: state.first, accounts: Array(accounts.prefix(context.maxAlertAccounts)),
-            accountsTotal: max(count, accounts.count), volume: count, template: nil, evidence: evidence,
+            accountsTotal: max(count, accounts.count), volume: state.arrivals, template: nil, evidence: evidence,
             reasons: [
                 "\(count) young accounts put \(artefact) into the slots of \(templates.count) "
                     + "template\(templates.count == 1 ? "" : "s") in \(DurationText.format(rule.windowSeconds)) "
