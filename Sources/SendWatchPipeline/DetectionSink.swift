@@ -151,9 +151,9 @@ extension DetectionCounters {
             out.append(
                 "sendwatch: warning: \(lateEvents) of \(total) events (\(share(lateEvents))) were dropped as late "
                     + "(more than \(DurationText.format(configuration.allowedLatenessSeconds)) behind the newest "
-                    + "event), so detection did not see them. Likely cause: inputs not in time order (logs of "
-                    + "several hosts or unrelated files given one after another; rotated files of one log are "
-                    + "read oldest first whatever order they are named in), or a clock that stepped back.")
+                    + "event), so detection did not see them. Likely cause: lines not in time order within one log "
+                    + "(logs of several hosts or days concatenated into one input; separate inputs are merged by "
+                    + "time, and rotated files of one log are read oldest first), or a clock that stepped back.")
         }
         if large(timeOutliers) {
             out.append(

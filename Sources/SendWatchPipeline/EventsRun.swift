@@ -22,8 +22,8 @@ public struct RunSummary: Sendable {
     public var bytes: Int64 = 0
     /// Each input opened, with the format it was read as (`nil`: no line of a known format).
     public var inputFormats: [(name: String, format: LogFormat?)] = []
-    /// Inputs whose first lines were recognised as a known other MTA's log (``ForeignFormat``), with `--format
-    /// auto` (with a format given, the lines are not looked at for this).
+    /// Inputs whose first lines were recognised as a known other MTA's log (``ForeignFormat``), whether the
+    /// format was recognised or given (`--format`).
     public var foreignFormats: [(name: String, format: ForeignFormat)] = []
 
     public init() {}
@@ -138,7 +138,96 @@ public struct EventsRun {
         self.fallbackYearHint = fallbackYearHint
     }
 
-    /// Reads every input in order and hands the events to `sink`.
+    /// The most logs ``run(logs:sink:prefetch:diagnose:)`` merges: 32. Each merged log keeps a file open, its
+    /// own decoder and parsers (see ``MergedLog``), so the bound keeps a run's memory and descriptors in
+    /// proportion; a run given more logs reads nothing and fails with a message that says so.
+    public static let maxMergedLogs = 32
+
+    /// Reads separate logs, merged by event time, and hands the events to `sink`.
+    ///
+    /// `logs` lists each log's files in reading order (``InputOrder/logs(_:isRegularFile:)``: the rotated
+    /// files of one log oldest first). One log is read exactly as ``run(paths:sink:prefetch:diagnose:)`` reads
+    /// it. Several logs (hosts' logs, or a central log and one host's) are read side by side, each with parsers
+    /// of its own (messages are joined within a log, never across logs), and their events are merged by event
+    /// time: the sink gets the earliest next event of any log, the log named first on equal times. Each log's
+    /// own order is kept (a log's events are only as ordered as its lines), so the merge adds no disorder.
+    ///
+    /// Merged logs are decoded on the reading thread (no ``Prefetch`` thread; the sink's own thread, as with
+    /// ``ThreadedSink``, still applies). More than ``maxMergedLogs`` logs: nothing is read, `diagnose` is told
+    /// why, and the summary lists the failure.
+    ///
+    /// - Complexity: O(n × k) for n events of k logs; memory: per log one open input, one chunk and the
+    ///   events parsed from it, and its parsers' tables.
+    public func run<Sink: EventSink>(
+        logs: [[String]], sink: inout Sink, prefetch: Prefetch = .automatic, diagnose: (String) -> Void
+    ) -> RunSummary {
+        guard logs.count > 1 else {
+            return run(paths: logs.first ?? [], sink: &sink, prefetch: prefetch, diagnose: diagnose)
+        }
+        var summary = RunSummary()
+        guard logs.count <= Self.maxMergedLogs else {
+            let message =
+                "sendwatch: \(logs.count) separate logs given; at most \(Self.maxMergedLogs) are merged by time "
+                + "in one run (rotated files of one log count once): merge some of them first, or run per group"
+            diagnose(message)
+            summary.failures.append(message)
+            return summary
+        }
+        let settings = configuration.formatSettings(eventOutput: Sink.eventOutput)
+        let merged = logs.map {
+            MergedLog(
+                paths: $0, configuration: configuration, settings: settings, fallbackYearHint: fallbackYearHint)
+        }
+        var batch: EventBatch = []
+        batch.reserveCapacity(max(64, Sink.preferredBatchCount))
+        for log in merged { log.fill(&summary, diagnose: diagnose) }
+        while true {
+            // The log with the earliest next event, the first named on a tie.
+            var first = -1
+            var firstTime = EventTime(microseconds: .max)
+            for (i, log) in merged.enumerated() {
+                if let t = log.headTime, first < 0 || t < firstTime {
+                    first = i
+                    firstTime = t
+                }
+            }
+            guard first >= 0 else { break }
+            // Its events go on while they stay before every other log's next event (on a tie, before those of
+            // logs named later).
+            var limit = EventTime(microseconds: .max)
+            var limitIndex = Int.max
+            for (i, log) in merged.enumerated() where i != first {
+                if let t = log.headTime, t < limit {
+                    limit = t
+                    limitIndex = i
+                }
+            }
+            let log = merged[first]
+            while let t = log.headTime, t < limit || (t == limit && first < limitIndex) {
+                log.takeHead(into: &batch)
+                if batch.count >= Sink.preferredBatchCount { Self.handOver(&batch, to: &sink) }
+                if log.headTime == nil { log.fill(&summary, diagnose: diagnose) }
+            }
+        }
+        Self.handOver(&batch, to: &sink)
+        sink.flush()
+        var counters = ParseCounters()
+        var unknownFormatLines = 0
+        for log in merged {
+            RegisteredFormats.addCounters(of: log.consumer.parsers, to: &counters)
+            unknownFormatLines += log.consumer.detection.unknownFormatLines
+            summary.lines += log.consumer.lines
+            summary.bytes += log.framer.bytes
+            summary.linesTooLong += log.framer.linesTooLong
+            summary.partialLinesDropped += log.framer.partialLinesDropped
+        }
+        summary.parse = counters
+        if unknownFormatLines > 0 { summary.parse.rejected[.unknownFormat, default: 0] += unknownFormatLines }
+        summary.events = counters.events
+        return summary
+    }
+
+    /// Reads every input in order, as one log, and hands the events to `sink`.
     ///
     /// An input that cannot be opened, or whose compressed data is damaged, is reported through `diagnose`
     /// and listed in ``RunSummary/failures``; the events before the damage have been handed to the sink and
@@ -159,7 +248,7 @@ public struct EventsRun {
         var batch: EventBatch = []
         batch.reserveCapacity(max(64, Sink.preferredBatchCount))
         var framer = LineFramer(maxLineBytes: configuration.maxLineBytes)
-        var detection = FormatDetection()
+        var detection = FormatDetection(configured: configuration.format)
         var lines = 0
         for path in paths {
             var source: InputSource
@@ -185,22 +274,21 @@ public struct EventsRun {
                     "sendwatch: \(error); the events before this point were written, the rest of this input is skipped")
                 summary.failures.append("\(error)")
             }
-            var format = configuration.format
             var ended = false
             detection.beginInput()
-            if format == nil {
-                var detecting = DetectingConsumer(detection: consume detection)
-                do {
-                    ended = try detecting.read(&source, framer: &framer)
-                } catch {
-                    damaged(error)
-                    ended = true
-                }
-                detection = detecting.detection
-                lines += detecting.lines
-                format = detecting.decided ?? (ended ? detection.settle() : nil)
-                if let foreign = detection.detector.foreignGuess { summary.foreignFormats.append((name, foreign)) }
+            // The first lines are looked at even with a configured format (which then always decides), so that
+            // a run without events can name the other MTA a log belongs to; the rest is read by the parser.
+            var detecting = DetectingConsumer(detection: consume detection)
+            do {
+                ended = try detecting.read(&source, framer: &framer)
+            } catch {
+                damaged(error)
+                ended = true
             }
+            detection = detecting.detection
+            lines += detecting.lines
+            let format = detecting.decided ?? (ended ? detection.settle() : nil)
+            if let foreign = detection.detector.foreignGuess { summary.foreignFormats.append((name, foreign)) }
             if let format {
                 var visit = InputVisit<Sink>(
                     source: source, sink: owned.take(), framer: consume framer, batch: consume batch,

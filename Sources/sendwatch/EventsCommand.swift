@@ -32,22 +32,22 @@ struct EventsCommand: ParsableCommand {
     func run() throws {
         let configuration = try input.loadConfiguration()
         let run = EventsRun(configuration: configuration, fallbackYearHint: input.fallbackYearHint(configuration))
-        let paths = input.readingOrder()
+        let logs = try input.readingOrder()
         let summary: RunSummary
         if countOnly {
             var sink = CountingEventSink()
-            summary = run.run(paths: paths, sink: &sink, prefetch: input.prefetch, diagnose: printError)
+            summary = run.run(logs: logs, sink: &sink, prefetch: input.prefetch, diagnose: printError)
         } else {
             let writer = try openOutput(output, overwrite: overwrite)
             let failure: OutputError?
             if input.sinkThread {
                 // JSON encoding and writing on a thread of their own, as replay's detection.
                 var sink = ThreadedSink(JSONLinesEventSink(output: writer))
-                summary = run.run(paths: paths, sink: &sink, prefetch: input.prefetch, diagnose: printError)
+                summary = run.run(logs: logs, sink: &sink, prefetch: input.prefetch, diagnose: printError)
                 failure = sink.finish().outputFailure
             } else {
                 var sink = JSONLinesEventSink(output: writer)
-                summary = run.run(paths: paths, sink: &sink, prefetch: input.prefetch, diagnose: printError)
+                summary = run.run(logs: logs, sink: &sink, prefetch: input.prefetch, diagnose: printError)
                 failure = sink.outputFailure
             }
             if let failure {

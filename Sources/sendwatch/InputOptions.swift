@@ -30,7 +30,10 @@ struct InputOptions: ParsableArguments {
     )
     var singleThread = false
 
-    @Argument(help: "Log files, read in the order given; '-' reads standard input. Default: standard input.")
+    @Argument(
+        help:
+            "Log files; '-' reads standard input (default). Rotated files of one log are read oldest first; separate logs are merged by event time."
+    )
     var inputs: [String] = []
 
     /// The configuration file with the flags applied on top.
@@ -90,17 +93,27 @@ struct InputOptions: ParsableArguments {
     /// The inputs, with stdin when none are given.
     var paths: [String] { inputs.isEmpty ? ["-"] : inputs }
 
-    /// The inputs in the order they are read: the rotated files of each log oldest first (``InputOrder``),
-    /// announced on stderr when that differs from the order given.
-    func readingOrder() -> [String] {
+    /// The inputs as separate logs, each log's files in the order they are read: the rotated files of each log
+    /// oldest first (``InputOrder``), announced on stderr when that differs from the order given. The logs are
+    /// merged by event time (``EventsRun/run(logs:sink:prefetch:diagnose:)``).
+    ///
+    /// - Throws: `ValidationError` (exit 64) for more than ``EventsRun/maxMergedLogs`` logs.
+    func readingOrder() throws -> [[String]] {
         let given = paths
+        let logs = InputOrder.logs(given)
+        guard logs.count <= EventsRun.maxMergedLogs else {
+            throw ValidationError(
+                "\(logs.count) separate logs given (rotated files of one log count once); at most "
+                    + "\(EventsRun.maxMergedLogs) are merged by time in one run: merge some of them first "
+                    + "(e.g. sort -m, or a central syslog file), or run once per group of hosts")
+        }
         let ordered = InputOrder.oldestFirst(given)
         if ordered != given {
             printError(
                 "sendwatch: reading rotated files oldest first: \(ordered.joined(separator: " ")) "
                     + "(given as \(given.joined(separator: " ")))")
         }
-        return ordered
+        return logs
     }
 
     /// The year hint for inputs without a modification time: the current date, announced on stderr, unless

@@ -34,6 +34,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
+        let logs = try input.readingOrder()
         let format = try detection.format()
         var configuration = try input.loadConfiguration()
         try detection.apply(to: &configuration)
@@ -46,18 +47,17 @@ struct ReplayCommand: ParsableCommand {
             engine: consume engine, output: writer, format: format,
             productVersion: buildVersion)
         let run = EventsRun(configuration: configuration, fallbackYearHint: input.fallbackYearHint(configuration))
-        let paths = input.readingOrder()
         // Each branch finishes on its own: the sink handed to the detection thread comes back from `finish()`,
         // and the compiler checks that nothing else still refers to it.
         if input.sinkThread {
             // Parsing here, detection on a thread of its own (and decoding on a third for compressed input).
             var progress = ProgressSink(ThreadedSink(consume detectionSink))
-            let summary = run.run(paths: paths, sink: &progress, prefetch: input.prefetch, diagnose: printError)
+            let summary = run.run(logs: logs, sink: &progress, prefetch: input.prefetch, diagnose: printError)
             var sink = progress.inner.finish()
             try finish(&sink, summary: summary, configuration: configuration)
         } else {
             var progress = ProgressSink(consume detectionSink)
-            let summary = run.run(paths: paths, sink: &progress, prefetch: input.prefetch, diagnose: printError)
+            let summary = run.run(logs: logs, sink: &progress, prefetch: input.prefetch, diagnose: printError)
             try finish(&progress.inner, summary: summary, configuration: configuration)
         }
     }

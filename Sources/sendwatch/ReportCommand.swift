@@ -82,7 +82,7 @@ struct ReportCommand: ParsableCommand {
             builder.noteEventsRead()
             var sink = ReportEventSink(builder: builder)
             let summary = run.run(
-                paths: input.readingOrder(), sink: &sink, prefetch: input.prefetch, diagnose: printError)
+                logs: try input.readingOrder(), sink: &sink, prefetch: input.prefetch, diagnose: printError)
             builder = sink.builder
             printError(summary.text)
             if let warning = summary.warning { printError(warning) }

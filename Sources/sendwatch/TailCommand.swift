@@ -78,6 +78,13 @@ struct TailCommand: ParsableCommand {
     )
     var idleAdvance: String = "10s"
 
+    @Option(
+        name: .long,
+        help:
+            "Events stamped more than this ahead of the wall clock are time outliers and never move event time (default 1h)."
+    )
+    var maxFuture: String = "1h"
+
     @Option(name: .long, help: "Poll interval in milliseconds when inotify is not used (default 250).")
     var pollInterval: Int = 250
 
@@ -136,6 +143,9 @@ struct TailCommand: ParsableCommand {
         guard let idle = DurationText.seconds(idleAdvance), idle > 0 else {
             throw ValidationError("--idle-advance '\(idleAdvance)' is not a duration like 10s")
         }
+        guard let future = DurationText.seconds(maxFuture), future > 0, future <= 10 * 366 * 86_400 else {
+            throw ValidationError("--max-future '\(maxFuture)' is not a duration from 1s to 10 years, like 1h")
+        }
         let registry = try detection.registry()
         var options = TailOptions(patterns: paths)
         options.stateDirectory = state
@@ -144,6 +154,7 @@ struct TailCommand: ParsableCommand {
         options.sync = ExactlyOnceSink.SyncPolicy(rawValue: fsync) ?? .checkpoint
         options.checkpointIntervalSeconds = Double(interval)
         options.idleAdvanceSeconds = Double(idle)
+        options.maxFutureSeconds = Double(future)
         options.follow.pollIntervalMilliseconds = pollInterval
         options.follow.usePolling = poll
         options.follow.maxStreams = maxFiles

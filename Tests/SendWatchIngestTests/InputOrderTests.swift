@@ -35,6 +35,19 @@ struct InputOrderTests {
         #expect(order(["x/m.log", "y/m.log.1"]) == ["x/m.log", "y/m.log.1"])
     }
 
+    @Test("Inputs group into separate logs: a log's rotated files oldest first, every other input alone")
+    func logs() {
+        let given = ["a.log", "-", "b.log.1", "a.log.1", "fifo.1", "b.log", "lonely.log.3", "-"]
+        #expect(
+            InputOrder.logs(given) { $0 != "fifo.1" } == [
+                ["a.log.1", "a.log"], ["-"], ["b.log.1", "b.log"], ["fifo.1"], ["lonely.log.3"], ["-"],
+            ])
+        // Two hosts' live logs in different directories are two logs; one log named twice stays one.
+        #expect(InputOrder.logs(["h1/mail.log", "h2/mail.log"]) { _ in true } == [["h1/mail.log"], ["h2/mail.log"]])
+        #expect(InputOrder.logs(["m.log", "m.log"]) { _ in true } == [["m.log", "m.log"]])
+        #expect(InputOrder.logs([]) { _ in true } == [])
+    }
+
     @Test("Equal ranks keep the order given; an ordered list is unchanged")
     func ties() {
         #expect(order(["m.log.1.gz", "m.log.1", "m.log"]) == ["m.log.1.gz", "m.log.1", "m.log"])

@@ -7,12 +7,17 @@ import Testing
 
 /// Runs the events stage over paths and returns what it produced.
 func runEvents(
-    _ paths: [String], configuration: Configuration = Configuration(), fallbackYearHint: YearHint = .year(2026)
+    _ paths: [String], configuration: Configuration = Configuration(), fallbackYearHint: YearHint = .year(2026),
+    logs: Bool = false
 ) -> (summary: RunSummary, events: [SendEvent], diagnostics: [String]) {
     let run = EventsRun(configuration: configuration, fallbackYearHint: fallbackYearHint)
     var sink = CollectingEventSink()
     var diagnostics: [String] = []
-    let summary = run.run(paths: paths, sink: &sink) { diagnostics.append($0) }
+    // `logs`: each path a separate log, merged by time.
+    let summary =
+        logs
+        ? run.run(logs: paths.map { [$0] }, sink: &sink) { diagnostics.append($0) }
+        : run.run(paths: paths, sink: &sink) { diagnostics.append($0) }
     return (summary, sink.events, diagnostics)
 }
 

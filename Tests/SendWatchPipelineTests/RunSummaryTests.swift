@@ -56,6 +56,17 @@ import Testing
         let warning = try #require(summary.warning)
         #expect(warning.contains("Sendmail"))
         #expect(warning.contains("no send event"))
+        // With the format given (`--format postfix`), the first lines are still looked at, and named.
+        var configuration = Configuration()
+        configuration.format = .postfix
+        let forced = runEvents([path], configuration: configuration)
+        #expect(forced.events.isEmpty)
+        #expect(forced.summary.inputFormats.map(\.format) == [.postfix])
+        #expect(forced.summary.foreignFormats.map(\.format) == [.sendmail])
+        #expect(try #require(forced.summary.warning).contains("looks like a Sendmail log"))
+        // Merged with a second log, the same.
+        let merged = runEvents([path, path + ".missing"], configuration: configuration, logs: true)
+        #expect(merged.summary.foreignFormats.map(\.format) == [.sendmail])
     }
 
     @Test("An Exchange message tracking log: the warning names Exchange")

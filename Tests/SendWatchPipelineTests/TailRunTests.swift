@@ -333,6 +333,50 @@ struct TailRunTests {
     }
 }
 
+@Suite("Tail: event times ahead of the wall clock")
+struct TailFutureTests {
+    @Test("A sustained run of lines stamped hours ahead of the wall clock never moves live event time")
+    func futureLinesSetAside() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func line(_ time: String, _ i: Int, host: String) -> String {
+            """
+            {"ts":"\(time)","account":"acct\(i % 7)","sender":"s\(i)@example.com","to":["r\(i)@example.org"],\
+            "subject":"Hello \(i)","host":"\(host)","message_id":"<m\(i)-\(host)@example.com>"}
+
+            """
+        }
+        // 12:00:00 to 12:00:39 from mx1; then 40 lines of a host whose clock is 3 h ahead (a sustained run, below
+        // detect.max_time_jump, that the engine alone would follow); then mx1 again.
+        var text = (0..<40).map { line("2026-12-01T12:00:\(String(format: "%02d", $0))Z", $0, host: "mx1") }.joined()
+        text += (0..<40).map { line("2026-12-01T15:00:\(String(format: "%02d", $0))Z", 100 + $0, host: "mx9") }.joined()
+        text += (0..<20).map { line("2026-12-01T12:01:\(String(format: "%02d", $0))Z", 200 + $0, host: "mx1") }.joined()
+        let log = dir.appendingPathComponent("mail.jsonl").path
+        try text.write(toFile: log, atomically: false, encoding: .utf8)
+        var o = TailOptions(patterns: [log])
+        o.fromStart = true
+        o.outputPath = dir.appendingPathComponent("alerts.jsonl").path
+        o.follow.usePolling = true
+        o.idleAdvanceSeconds = 1e9
+        let run = try TailRun(
+            configuration: Configuration(), options: o,
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        // The wall clock: 12:05 on that day.
+        run.wallClock = { 1_796_126_700 }
+        var seconds = 1000.0
+        for _ in 0..<100 {
+            seconds += 0.3
+            let s = try run.step(now: seconds)
+            if s.lines == 0 && !s.more { break }
+        }
+        let watermark = try #require(run.engine.watermark)
+        #expect(watermark < EventTime(seconds: 1_796_126_700), "event time stayed before the wall clock: \(watermark)")
+        #expect(run.engine.counters.lateEvents == 0)
+        #expect(run.consumer.sink.pointee.futureOutliers == 40)
+        #expect(run.summaryText.contains("0 late events dropped, 40 time outliers"))
+    }
+}
+
 @Suite("Tail metrics")
 struct TailMetricsTests {
     @Test("The run publishes its figures for the metrics endpoint")

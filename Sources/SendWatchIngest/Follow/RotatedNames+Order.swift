@@ -28,9 +28,12 @@ import Musl
 /// and a file that is the only one of its log. Two files with the same rank (`mail.log.1` and
 /// `mail.log.1.gz`, or a name given twice) keep the order they were named in.
 ///
-/// What it deliberately leaves out: files of different logs are not interleaved by time (two hosts' logs given
-/// one after the other still overlap in time; the run's late-event warning says so), and names that carry the
-/// date elsewhere (`mail-2026-12-01.log`) are not recognised as rotations.
+/// ``logs(_:isRegularFile:)`` groups the same inputs into separate logs, for a caller that merges the logs by
+/// time (`replay`: the logs of several hosts, or a central log and one host's): the files of one log oldest
+/// first as one log, every other input a log of its own.
+///
+/// What it deliberately leaves out: names that carry the date elsewhere (`mail-2026-12-01.log`) are not
+/// recognised as rotations (each such file is a log of its own).
 public enum InputOrder {
     /// `paths` with the rotated files of each log put oldest first (see ``InputOrder``).
     ///
@@ -57,6 +60,37 @@ public enum InputOrder {
             for (place, file) in zip(places, oldestFirst) { ordered[place] = paths[file.index] }
         }
         return ordered
+    }
+
+    /// `paths` grouped into separate logs: the rotated files of each log, oldest first (as
+    /// ``oldestFirst(_:isRegularFile:)`` orders them), form one log; every other input (`-`, a non-regular
+    /// file, a missing path, a file alone in its log) is a log of its own. Logs are listed in the order their
+    /// first file was named in.
+    ///
+    /// - Parameter isRegularFile: whether a path names an existing regular file; only those are grouped.
+    ///   Default: `stat(2)`.
+    /// - Complexity: O(n log n) for n paths, plus one `isRegularFile` call per path.
+    public static func logs(
+        _ paths: [String], isRegularFile: (String) -> Bool = InputOrder.isRegularFile
+    ) -> [[String]] {
+        var groupOfStem: [String: Int] = [:]
+        var groups: [[(rank: Rank, index: Int)]] = []
+        for (index, path) in paths.enumerated() {
+            guard path != "-" && isRegularFile(path) else {
+                groups.append([(Rank(group: 2, major: 0, digits: []), index)])
+                continue
+            }
+            let (stem, rank) = split(path)
+            if let g = groupOfStem[stem] {
+                groups[g].append((rank, index))
+            } else {
+                groupOfStem[stem] = groups.count
+                groups.append([(rank, index)])
+            }
+        }
+        return groups.map { files in
+            files.sorted { a, b in a.rank != b.rank ? a.rank < b.rank : a.index < b.index }.map { paths[$0.index] }
+        }
     }
 
     /// Whether `path` names an existing regular file (following symbolic links).

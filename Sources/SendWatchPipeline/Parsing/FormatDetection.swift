@@ -6,10 +6,16 @@ import SendWatchFormats
 /// Held lines are bounded by ``lineLimit`` lines and ``byteLimit`` bytes: at either bound the detector's best
 /// guess decides; when no line voted, the held lines are counted as `unknown_format` and detection goes on with
 /// the next lines (the votes so far are kept).
+///
+/// With a ``configured`` format (`--format`) the first lines are held and looked at all the same, so that a
+/// run without events can name the other MTA the log belongs to (``FormatDetector/foreignGuess``); the
+/// configured format always decides, at the first vote or at a bound, and no held line is given up.
 struct FormatDetection {
     static var lineLimit: Int { 64 }
     static var byteLimit: Int { 1 << 20 }
 
+    /// The format given by configuration or flag; `nil` recognises it.
+    var configured: LogFormat?
     var detector = FormatDetector()
     /// Lines read while the format is undecided, in order.
     var held: [[UInt8]] = []
@@ -29,14 +35,15 @@ struct FormatDetection {
     mutating func hold(_ line: UnsafeRawBufferPointer) -> LogFormat? {
         held.append(Array(line))
         heldBytes += line.count
-        if let decided = detector.observe(line: line) { return decided }
+        if let decided = detector.observe(line: line) { return configured ?? decided }
         guard held.count >= Self.lineLimit || heldBytes >= Self.byteLimit else { return nil }
         return settle()
     }
 
-    /// Decides with the best guess so far (the end of an input, or a quiet log); with no vote at all, the held
-    /// lines are counted as `unknown_format` and dropped.
+    /// Decides with the configured format or the best guess so far (the end of an input, or a quiet log); with
+    /// neither, the held lines are counted as `unknown_format` and dropped.
     mutating func settle() -> LogFormat? {
+        if let configured { return configured }
         if let guess = detector.bestGuess { return guess }
         unknownFormatLines += held.count
         held.removeAll()

@@ -4,11 +4,26 @@ import SendWatchFormats
 import SendWatchIngest
 
 /// Takes parsed events into the detection engine and keeps the alerts it emits until the run writes them.
+///
+/// Events stamped later than ``latestAccepted`` (the wall clock plus ``TailOptions/maxFutureSeconds``, set by
+/// the run before each poll) are set aside and counted in ``futureOutliers``: live logs are not written in the
+/// future, so such a line comes from a wrong clock, a wrong time zone or a forger, and must not move event
+/// time (which the checkpoint would keep across restarts).
 struct TailEventSink: EventSink {
     var engine: DetectionEngine
     var alerts: [Alert] = []
+    /// The latest event time taken; later events are time outliers. Default: no bound.
+    var latestAccepted = EventTime(microseconds: .max)
+    /// Events set aside for being later than ``latestAccepted`` (this run).
+    var futureOutliers = 0
 
     mutating func accept(_ batch: inout EventBatch) {
+        let bound = latestAccepted
+        if batch.contains(where: { $0.time > bound }) {
+            let before = batch.count
+            batch.removeAll { $0.time > bound }
+            futureOutliers += before - batch.count
+        }
         engine.process(&batch, into: &alerts)
     }
 

@@ -26,6 +26,13 @@ public struct TailOptions: Sendable {
     /// Quiet wall-clock seconds after which event time is advanced by the time that passed, so that alerts
     /// can close while the logs are silent. Default 10.
     public var idleAdvanceSeconds: Double = 10
+    /// How far ahead of the wall clock an event's time may be, in seconds; later events are set aside as time
+    /// outliers (counted with the engine's, metric `sendwatch_detect_time_outliers_total`) and never move event
+    /// time. One host's wrong clock or time zone, or a forged line, could otherwise move live event time ahead
+    /// for every host (all later events dropped as late), and the checkpoint would keep it across restarts.
+    /// Default 3600 (1 h: more than any clock drift, less than a time zone's offset, so a host logging local
+    /// time without an offset is caught, and logged, rather than moving time; `--timezone` fixes that).
+    public var maxFutureSeconds: Double = 3600
     /// The follower's settings (polling, partial lines, bounds). Reads at most 1 MiB per file per poll (the
     /// follower's own default is 8 MiB): a checkpoint can only be taken between two polls, so while `tail`
     /// catches up on a backlog (after a restart, or on a slow or loaded machine) each poll stays short and the

@@ -76,6 +76,11 @@ public final class TailRun {
     /// Called after each reopen request was handled (SIGHUP): `sendwatch tail` re-reads its configuration file
     /// there. Default: nothing.
     public var onReopen: () -> Void = {}
+    /// Seconds since the epoch; bounds event times (``TailOptions/maxFutureSeconds``), read once per poll.
+    /// Default ``wallSeconds()`` (injected for tests).
+    public var wallClock: () -> Double = TailRun.wallSeconds
+    /// Future outliers already logged (the warning is repeated each time the count doubles).
+    private var futureOutliersLogged = 0
     /// The metrics the loop publishes after every iteration.
     public let metrics = TailMetrics()
     /// The accounts of the open alerts, for the policy service; kept only when ``publishesOpenAlerts``.
@@ -329,8 +334,17 @@ public final class TailRun {
     }
 
     private func pollOnce() throws(TailError) -> PollReport {
+        let bound = (wallClock() + options.maxFutureSeconds) * 1_000_000
+        consumer.sink.pointee.latestAccepted = EventTime(microseconds: bound < 9e18 ? Int64(bound) : .max)
         var c = consumer
         let report = follower.poll(into: &c)
+        let future = consumer.sink.pointee.futureOutliers
+        if future > 0 && future >= 2 * futureOutliersLogged {
+            futureOutliersLogged = future
+            logger.warning(
+                "events stamped more than \(DurationText.format(Int64(options.maxFutureSeconds))) ahead of the wall clock were set aside as time outliers; they do not move event time. Is a host's clock or time zone wrong (see --timezone)?",
+                metadata: ["detect.future_outliers": "\(future)"])
+        }
         totals.lines += consumer.takeLines()
         for index in report.streamsRetired { consumer.retire(stream: index) }
         if let failure = consumer.takeFailure() { throw TailError(code: .checkpointIncompatible, message: failure) }
@@ -362,6 +376,7 @@ public final class TailRun {
         let parse = consumer.parseCounters()
         let bytes = engine.approximateBytes
         let budget = configuration.detection.memoryBudgetBytes
+        let future = consumer.sink.pointee.futureOutliers
         let t = totals
         metrics.update { m in
             m.lines = t.lines
@@ -375,7 +390,7 @@ public final class TailRun {
             m.alertRecords = t.alertRecords
             m.evictions = c.evictions
             m.lateEvents = c.lateEvents
-            m.timeOutliers = c.timeOutliers
+            m.timeOutliers = c.timeOutliers + future
             m.memoryBytes = bytes
             m.memoryBudgetBytes = budget
             m.checkpoints = t.checkpoints
@@ -409,6 +424,8 @@ public final class TailRun {
         var s = "sendwatch tail: \(totals.lines) lines, \(parse.events) events, "
         s += "\(parse.understood) lines understood, \(parse.irrelevant) irrelevant, "
         s += "\(parse.notRecognised) not recognised (\(parse.otherPrograms) of other programs), "
+        s += "\(c.lateEvents) late events dropped, "
+        s += "\(c.timeOutliers + consumer.sink.pointee.futureOutliers) time outliers, "
         s += "\(totals.alertRecords) alert records (\(c.creates) created, \(c.updates) updated, \(c.closes) closed), "
         s += "\(delivery.linesSkipped) already written before a restart, \(totals.checkpoints) checkpoints"
         return s
