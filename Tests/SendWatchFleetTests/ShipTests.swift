@@ -83,7 +83,10 @@ struct ShipTests {
         let reference = try referenceEvents.get()
         #expect(reference.count == 1165)
         #expect(got.count == reference.count)
-        #expect(got.map { String(decoding: $0.payload, as: UTF8.self) } == reference)
+        // Compared line by line (a failure names the first difference, not two 500 KB arrays).
+        let lines = got.map { String(decoding: $0.payload, as: UTF8.self) }
+        let firstDifference = zip(lines, reference).enumerated().first { $0.element.0 != $0.element.1 }
+        #expect(firstDifference == nil, "event \(firstDifference?.offset ?? -1) differs from sendwatch events")
         #expect(Set(got.compactMap(\.messageID)).count == reference.count)
         let partitioning = try EventPartitioning(partitions: 4, prefix: prefix)
         for m in got.prefix(50) {
@@ -143,6 +146,7 @@ struct ShipTests {
             #expect(ship.terminationStatus == 0)
             break
         }
+        print("ship was killed \(kills) times before it finished")
         #expect(kills >= 1, "ship finished before any kill: the test did not exercise a restart")
         try Self.expectExactlyOnce(try Self.readBack(url: server.url, prefix: "kill", expected: 1165), prefix: "kill")
     }
