@@ -96,6 +96,8 @@ public final class ShipRun<Publisher: ShipPublisher> {
     public var publisher: Publisher
     var follower: TailInput
     let consumer: TailConsumer<ShipSink>
+    /// Per followed name: where its message ids are counted from. Bounded by the followed streams
+    /// (`follow.maxStreams`): a checkpoint keeps only the names the follower still has.
     var anchors: [String: ShipAnchor] = [:]
     /// The run's counters (restored from the checkpoint).
     public private(set) var totals = ShipTotals()
