@@ -338,9 +338,9 @@ public final class ShipRun<Publisher: ShipPublisher> {
         }
     }
 
-    /// Summary for stderr at the end.
+    /// Summary for stderr at the end: the totals since the state directory was created (they are checkpointed).
     public var summaryText: String {
-        "sendwatch ship: \(totals.lines) lines, \(totals.published) events published, \(totals.duplicates) "
+        "sendwatch ship (totals since the state was created): \(totals.lines) lines, \(totals.published) events published, \(totals.duplicates) "
             + "already stored (repeated after a restart), \(totals.retries) retries while the broker was "
             + "unreachable, \(totals.checkpoints) checkpoints"
     }
