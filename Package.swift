@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "SendWatchPolicy", targets: ["SendWatchPolicy"]),
         .library(name: "SendWatchEval", targets: ["SendWatchEval"]),
         .library(name: "SendWatchReport", targets: ["SendWatchReport"]),
+        .library(name: "SendWatchFleet", targets: ["SendWatchFleet"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -61,6 +62,12 @@ let package = Package(
             name: "CLz4",
             pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"])]
+        ),
+        // The official NATS C client (JetStream), for the fleet (module SendWatchFleet only).
+        .systemLibrary(
+            name: "CNATS",
+            pkgConfig: "libnats",
+            providers: [.apt(["libnats-dev"])]
         ),
         .target(name: "SendWatchCore", swiftSettings: strictSettings),
         .target(
@@ -124,6 +131,14 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The fleet on NATS JetStream: a poll-style client (connect, streams, publish with a message id, pull
+        // consumers), event partitioning by account, and `ship`'s publisher. Apart from SendWatchPipeline so that
+        // the library and the fuzz targets linked from its objects do not link libnats.
+        .target(
+            name: "SendWatchFleet",
+            dependencies: ["SendWatchCore", "SendWatchPipeline", "CNATS"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "sendwatch",
             dependencies: [
@@ -131,6 +146,7 @@ let package = Package(
                 "SendWatchFormats",
                 "SendWatchSimulation",
                 "SendWatchDetect", "SendWatchTemplates", "SendWatchEval", "SendWatchAlerts", "SendWatchReport",
+                "SendWatchFleet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -194,6 +210,11 @@ let package = Package(
                 "SendWatchPolicy", "SendWatchMetrics", "SendWatchPipeline", "SendWatchCore", "SendWatchSimulation",
                 "SendWatchTesting",
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SendWatchFleetTests",
+            dependencies: ["SendWatchFleet", "SendWatchPipeline", "SendWatchCore", "SendWatchTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(

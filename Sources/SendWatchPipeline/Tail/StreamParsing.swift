@@ -43,24 +43,24 @@ struct StreamParsing {
     }
 
     @inline(__always)
-    mutating func consume(line: UnsafeRawBufferPointer, sink: inout TailEventSink) {
+    mutating func consume<S: EventSink>(line: UnsafeRawBufferPointer, sink: inout S) {
         lines += 1
         guard let formatIndex else {
             if let decided = detection.hold(line) { settle(decided, sink: &sink) }
             return
         }
         _ = RegisteredFormats.parse(at: formatIndex, line, in: &parsers, into: &batch)
-        if batch.count >= TailEventSink.preferredBatchCount { handOver(to: &sink) }
+        if batch.count >= S.preferredBatchCount { handOver(to: &sink) }
     }
 
-    private mutating func handOver(to sink: inout TailEventSink) {
+    private mutating func handOver<S: EventSink>(to sink: inout S) {
         guard !batch.isEmpty else { return }
         sink.accept(&batch)
         batch.removeAll(keepingCapacity: true)
     }
 
     /// Chooses the format (`nil`: none) and parses the held lines with it.
-    mutating func settle(_ decided: LogFormat?, sink: inout TailEventSink) {
+    mutating func settle<S: EventSink>(_ decided: LogFormat?, sink: inout S) {
         guard let decided else { return }
         let pending = detection.takeHeld()
         let index = decided.registryIndex
@@ -69,14 +69,23 @@ struct StreamParsing {
             line.withUnsafeBytes { raw in
                 _ = RegisteredFormats.parse(at: index, raw, in: &parsers, into: &batch)
             }
-            if batch.count >= TailEventSink.preferredBatchCount { handOver(to: &sink) }
+            if batch.count >= S.preferredBatchCount { handOver(to: &sink) }
         }
     }
 
     /// Settles a format still undecided (fewer lines than detection wants so far) with the best guess.
-    mutating func settleUndecided(sink: inout TailEventSink) {
+    mutating func settleUndecided<S: EventSink>(sink: inout S) {
         guard format == nil && !detection.held.isEmpty else { return }
         settle(detection.settle(), sink: &sink)
+    }
+
+    /// The end of the input (`ship --once`): settles an undecided format, then hands over the events the parsers
+    /// still hold (messages whose last line has not come), as `events` does at the end of a file.
+    mutating func finish<S: EventSink>(sink: inout S) {
+        settleUndecided(sink: &sink)
+        guard format != nil else { return }
+        RegisteredFormats.finish(&parsers, into: &batch)
+        handOver(to: &sink)
     }
 
     /// The parsers' counters, with the lines of no known format.

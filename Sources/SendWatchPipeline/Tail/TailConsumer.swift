@@ -3,13 +3,20 @@ import SendWatchDetect
 import SendWatchFormats
 import SendWatchIngest
 
+/// Where a ``TailConsumer``'s streams hand their events: told which stream the next events come from.
+protocol StreamEventSink: EventSink {
+    /// Called before stream `index` parses (a line, held lines being settled, its end): the events handed over
+    /// until the next call are that stream's, in the order its parser made them.
+    mutating func beginStream(_ index: Int)
+}
+
 /// Takes parsed events into the detection engine and keeps the alerts it emits until the run writes them.
 ///
 /// Events stamped later than ``latestAccepted`` (the wall clock plus ``TailOptions/maxFutureSeconds``, set by
 /// the run before each poll) are set aside and counted in ``futureOutliers``: live logs are not written in the
 /// future, so such a line comes from a wrong clock, a wrong time zone or a forger, and must not move event
 /// time (which the checkpoint would keep across restarts).
-struct TailEventSink: EventSink {
+struct TailEventSink: StreamEventSink {
     var engine: DetectionEngine
     var alerts: [Alert] = []
     /// The latest event time taken; later events are time outliers. Default: no bound.
@@ -28,19 +35,23 @@ struct TailEventSink: EventSink {
     }
 
     mutating func flush() {}
+
+    @inline(__always)
+    mutating func beginStream(_ index: Int) {}
 }
 
-/// One parser chain per followed stream, all feeding one engine.
+/// One parser chain per followed stream, all feeding one sink: the detection engine (`tail`) or the events to
+/// publish (`ship`).
 ///
 /// A class: it owns the sink's storage, which every stream's ``StreamParsing`` writes to in turn.
-final class TailConsumer: FollowedLineConsumer {
+final class TailConsumer<Sink: StreamEventSink>: FollowedLineConsumer {
     let configuration: Configuration
     /// Owned storage of the sink (the engine and pending alerts); stable for the consumer's lifetime.
     ///
     /// A pointer, not a stored value, because every stream's `ParsingConsumer` writes through one (it takes
     /// its sink as a pointer, so that the engine's tables are never copied); all of them run on the tail
     /// loop's thread, one call at a time. It goes when `ParsingConsumer` takes its sink another way.
-    let sink: UnsafeMutablePointer<TailEventSink>
+    let sink: UnsafeMutablePointer<Sink>
     /// Per stream index.
     private var streams: [StreamParsing?] = []
     /// Parser state restored from a checkpoint, by stream name, applied when the stream first delivers a line.
@@ -52,10 +63,10 @@ final class TailConsumer: FollowedLineConsumer {
     /// are recent).
     let yearHint: YearHint
 
-    init(configuration: Configuration, engine: consuming DetectionEngine, wallSeconds: Double) {
+    init(configuration: Configuration, sink initial: consuming Sink, wallSeconds: Double) {
         self.configuration = configuration
         sink = .allocate(capacity: 1)
-        sink.initialize(to: TailEventSink(engine: engine))
+        sink.initialize(to: initial)
         if let year = configuration.year {
             yearHint = .year(year)
         } else {
@@ -84,6 +95,9 @@ final class TailConsumer: FollowedLineConsumer {
         names[index] = name
     }
 
+    /// The name stream `index` was opened with, until it is retired.
+    func openedName(ofStream index: Int) -> String? { index < names.count ? names[index] : nil }
+
     /// The name of a stream index (set by the run from the follower).
     var nameOf: (Int) -> String? = { _ in nil }
     /// A restore that failed while opening a stream; the run stops with it.
@@ -100,6 +114,7 @@ final class TailConsumer: FollowedLineConsumer {
                 return
             }
         }
+        sink.pointee.beginStream(stream)
         // Safe to force unwrap: opened just above.
         streams[stream]!.consume(line: line, sink: &sink.pointee)
     }
@@ -117,8 +132,18 @@ final class TailConsumer: FollowedLineConsumer {
     /// the logs are quiet, so a short file is not held back until more lines come.
     func settleUndecided() {
         for i in streams.indices where streams[i] != nil {
+            sink.pointee.beginStream(i)
             // Safe to force unwrap: checked in the where clause.
             streams[i]!.settleUndecided(sink: &sink.pointee)
+        }
+    }
+
+    /// The end of the input (`ship --once`): every stream hands over the events its parsers still hold.
+    func finish() {
+        for i in streams.indices where streams[i] != nil {
+            sink.pointee.beginStream(i)
+            // Safe to force unwrap: checked in the where clause.
+            streams[i]!.finish(sink: &sink.pointee)
         }
     }
 
@@ -134,12 +159,6 @@ final class TailConsumer: FollowedLineConsumer {
     func takeLines() -> Int {
         defer { linesSinceTake = 0 }
         return linesSinceTake
-    }
-
-    /// The alerts produced since the last call.
-    func takeAlerts() -> [Alert] {
-        defer { sink.pointee.alerts.removeAll(keepingCapacity: true) }
-        return sink.pointee.alerts
     }
 
     /// Every stream's parsing state by name, plus saved states of streams not seen yet in this run.
@@ -161,5 +180,13 @@ final class TailConsumer: FollowedLineConsumer {
             if unknown > 0 { total.rejected[.unknownFormat, default: 0] += unknown }
         }
         return total
+    }
+}
+
+extension TailConsumer where Sink == TailEventSink {
+    /// The alerts produced since the last call.
+    func takeAlerts() -> [Alert] {
+        defer { sink.pointee.alerts.removeAll(keepingCapacity: true) }
+        return sink.pointee.alerts
     }
 }

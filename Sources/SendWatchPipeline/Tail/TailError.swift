@@ -50,6 +50,9 @@ extension ErrorCode where Domain == TailError {
     public static var followFailed: Self { Self("follow_failed") }
     /// The metrics address is invalid or cannot be listened on.
     public static var metricsUnavailable: Self { Self("metrics_unavailable") }
+    /// `ship`: the broker refused an event (a stream limit, no stream for the subject); the checkpoint stays
+    /// before it.
+    public static var publishRefused: Self { Self("publish_refused") }
     /// The policy service's address cannot be listened on (`tail --policy`).
     public static var policyUnavailable: Self { Self("policy_unavailable") }
 }

@@ -1,5 +1,11 @@
 import SendWatchIngest
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// What a ``TailRun`` reads: files followed by name, or one stream that can only be read forward (standard
 /// input, `sendwatch tail -`).
 ///
@@ -12,6 +18,25 @@ enum TailInput {
 
     /// The pattern that means standard input.
     static let standardInputName = "-"
+
+    /// Standard input when `patterns` is `["-"]`, else the files and globs (resuming at `saved`).
+    ///
+    /// - Throws: ``IngestError`` when the follower cannot start, or `-` is given with files.
+    static func open(
+        patterns: [String], configuration: FollowConfiguration, restoring saved: FollowerState?
+    ) throws(IngestError) -> TailInput {
+        if patterns == [standardInputName] {
+            return .pipe(
+                try PipeFollower(descriptor: STDIN_FILENO, name: standardInputName, configuration: configuration))
+        }
+        if patterns.contains(standardInputName) {
+            throw IngestError(
+                code: .invalidConfiguration,
+                message: "'-' (standard input) cannot be followed together with files; run one process for each",
+                path: "follow patterns")
+        }
+        return .files(try LogFollower(patterns: patterns, configuration: configuration, restoring: saved))
+    }
 
     /// Reads what is available now from every stream (see ``LogFollower/poll(into:)``).
     func poll<C: FollowedLineConsumer>(into consumer: inout C) -> PollReport {

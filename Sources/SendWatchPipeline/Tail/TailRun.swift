@@ -49,7 +49,7 @@ public final class TailRun {
     var alerts: AlertWriter
     /// The followed files, or standard input (`-`).
     var follower: TailInput
-    let consumer: TailConsumer
+    let consumer: TailConsumer<TailEventSink>
     /// The engine, kept in the consumer's sink storage.
     var engine: DetectionEngine {
         // `_read`, not `get`: a get would copy the engine (and retain every table) on each read.
@@ -197,23 +197,13 @@ public final class TailRun {
             engine = DetectionEngine(configuration: configuration.detection)
         }
         for (account, created) in accounts { engine.register(account: account, created: created) }
-        consumer = TailConsumer(configuration: configuration, engine: engine, wallSeconds: TailRun.wallSeconds())
+        consumer = TailConsumer(
+            configuration: configuration, sink: TailEventSink(engine: engine), wallSeconds: TailRun.wallSeconds())
         var follow = options.follow
         follow.startAtEnd = !options.fromStart
         do throws(IngestError) {
-            if options.patterns == [TailInput.standardInputName] {
-                follower = .pipe(
-                    try PipeFollower(descriptor: STDIN_FILENO, name: TailInput.standardInputName, configuration: follow)
-                )
-            } else if options.patterns.contains(TailInput.standardInputName) {
-                throw IngestError(
-                    code: .invalidConfiguration,
-                    message: "'-' (standard input) cannot be followed together with files; run one tail for each",
-                    path: "follow patterns")
-            } else {
-                follower = .files(
-                    try LogFollower(patterns: options.patterns, configuration: follow, restoring: restored?.follower))
-            }
+            follower = try TailInput.open(
+                patterns: options.patterns, configuration: follow, restoring: restored?.follower)
         } catch {
             throw TailError(code: .followFailed, message: "\(error)", underlyingErrno: error.underlyingErrno)
         }

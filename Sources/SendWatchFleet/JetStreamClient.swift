@@ -1,0 +1,215 @@
+import CNATS
+
+/// One connection to a NATS server and its JetStream context, through the official NATS C client.
+///
+/// Poll-style only: every call blocks the caller's thread until the server answers or the timeout passes, and
+/// no C-thread callback ever enters Swift (the client's own threads read the socket and reconnect). One owner
+/// at a time: the class is not `Sendable`.
+///
+/// After a lost connection the client reconnects in the background without end (every
+/// ``Settings/reconnectWaitMilliseconds``); calls made meanwhile fail with `broker_unavailable` or
+/// `timed_out` (``FleetError/isTransient``) and can simply be repeated. Messages written while reconnecting
+/// wait in the client's reconnect buffer, bounded by ``Settings/reconnectBufferBytes``.
+///
+/// Usage:
+/// ```swift
+/// let client = try JetStreamClient(url: "nats://127.0.0.1:4222")
+/// try client.ensureStream(StreamSpec(name: "SENDWATCH_EVENTS", subjects: ["sendwatch.events.*"]))
+/// let ack = try client.publish(subject: "sendwatch.events.3", payload: bytes, messageID: "h1:…")
+/// ```
+public final class JetStreamClient {
+    /// How the client connects and how long it waits.
+    public struct Settings: Sendable {
+        /// How long one connection attempt may take, in milliseconds. Default 2000.
+        public var connectTimeoutMilliseconds = 2000
+        /// How long a JetStream request (a publish's acknowledgement, a stream or consumer call) may take, in
+        /// milliseconds. Default 5000.
+        public var requestTimeoutMilliseconds = 5000
+        /// Pause between reconnection attempts, in milliseconds. Default 250.
+        public var reconnectWaitMilliseconds = 250
+        /// Bytes of outgoing messages the client keeps while reconnecting (1 to 64 MiB). Default 1 MiB.
+        public var reconnectBufferBytes = 1 << 20
+        /// The connection's name, shown by the server's monitoring. Default `sendwatch`.
+        public var name = "sendwatch"
+
+        /// The defaults above.
+        public init() {}
+    }
+
+    /// `natsConnection *`.
+    private let connection: OpaquePointer
+    /// `jsCtx *`, owned; uses ``connection``.
+    let context: OpaquePointer
+    /// The settings the client was made with.
+    public let settings: Settings
+    /// The server URL as given.
+    public let url: String
+
+    /// Connects to `url` (`nats://host:port`, several separated by commas) and opens its JetStream context.
+    ///
+    /// - Throws: ``FleetError`` `invalid_argument` for bad settings, `broker_unavailable` when no server
+    ///   answers (make a new client later: once connected, a client reconnects by itself).
+    public init(url: String, settings: Settings = Settings()) throws(FleetError) {
+        guard settings.connectTimeoutMilliseconds > 0, settings.requestTimeoutMilliseconds > 0,
+            settings.reconnectWaitMilliseconds > 0, (1...(64 << 20)).contains(settings.reconnectBufferBytes)
+        else {
+            throw FleetError(code: .invalidArgument, message: "NATS client settings out of range: \(settings)")
+        }
+        self.url = url
+        self.settings = settings
+        var options: OpaquePointer?
+        var status = natsOptions_Create(&options)
+        guard status == NATS_OK, let options else {
+            throw fleetError(status, fallback: .invalidArgument, doing: "cannot create NATS options")
+        }
+        defer { natsOptions_Destroy(options) }
+        status = url.withCString { natsOptions_SetURL(options, $0) }
+        if status == NATS_OK { status = settings.name.withCString { natsOptions_SetName(options, $0) } }
+        if status == NATS_OK { status = natsOptions_SetTimeout(options, Int64(settings.connectTimeoutMilliseconds)) }
+        if status == NATS_OK { status = natsOptions_SetMaxReconnect(options, -1) }
+        if status == NATS_OK {
+            status = natsOptions_SetReconnectWait(options, Int64(settings.reconnectWaitMilliseconds))
+        }
+        if status == NATS_OK { status = natsOptions_SetReconnectBufSize(options, Int32(settings.reconnectBufferBytes)) }
+        guard status == NATS_OK else {
+            throw fleetError(status, fallback: .invalidArgument, doing: "cannot use the NATS URL '\(url)'")
+        }
+        var nc: OpaquePointer?
+        status = natsConnection_Connect(&nc, options)
+        guard status == NATS_OK, let nc else {
+            throw fleetError(status, fallback: .brokerUnavailable, doing: "cannot connect to NATS at \(url)")
+        }
+        var jsOptions = jsOptions()
+        jsOptions_Init(&jsOptions)
+        jsOptions.Wait = Int64(settings.requestTimeoutMilliseconds)
+        var js: OpaquePointer?
+        status = natsConnection_JetStream(&js, nc, &jsOptions)
+        guard status == NATS_OK, let js else {
+            natsConnection_Destroy(nc)
+            throw fleetError(status, fallback: .jetStreamUnavailable, doing: "cannot open JetStream at \(url)")
+        }
+        connection = nc
+        context = js
+    }
+
+    deinit {
+        jsCtx_Destroy(context)
+        natsConnection_Destroy(connection)
+    }
+
+    /// Whether the connection is up now (false while it reconnects).
+    public var isConnected: Bool { natsConnection_Status(connection) == NATS_CONN_STATUS_CONNECTED }
+
+    /// Creates the stream if it is missing, or updates its settings to `spec` (subjects, duplicate window,
+    /// limits) if they differ. Idempotent: every agent and worker calls it at its start.
+    ///
+    /// - Throws: ``FleetError`` `stream_setup_failed` (e.g. the subjects overlap another stream's),
+    ///   `jetstream_unavailable`, or a transient code.
+    public func ensureStream(_ spec: StreamSpec) throws(FleetError) {
+        guard spec.isValid else {
+            throw FleetError(code: .invalidArgument, message: "stream settings out of range: \(spec)")
+        }
+        var jsError = jsErrCode(rawValue: 0)
+        let status = spec.withConfig { config in
+            var info: UnsafeMutablePointer<jsStreamInfo>?
+            var s = js_AddStream(&info, context, config, nil, &jsError)
+            if s != NATS_OK && jsError == JSStreamNameExistErr {
+                // There with other settings: bring them to ours.
+                jsError = jsErrCode(rawValue: 0)
+                s = js_UpdateStream(&info, context, config, nil, &jsError)
+            }
+            if let info { jsStreamInfo_Destroy(info) }
+            return s
+        }
+        guard status == NATS_OK else {
+            throw fleetError(
+                status, jetStream: jsError, fallback: .streamSetupFailed, doing: "cannot set up stream \(spec.name)")
+        }
+    }
+
+    /// How many messages the stream holds and its last sequence number.
+    ///
+    /// - Throws: ``FleetError`` (`stream_setup_failed` with JetStream error 10059 when there is no such stream).
+    public func streamState(_ name: String) throws(FleetError) -> StreamState {
+        var jsError = jsErrCode(rawValue: 0)
+        var info: UnsafeMutablePointer<jsStreamInfo>?
+        let status = name.withCString { js_GetStreamInfo(&info, context, $0, nil, &jsError) }
+        guard status == NATS_OK, let info else {
+            throw fleetError(
+                status, jetStream: jsError, fallback: .streamSetupFailed, doing: "cannot read stream \(name)")
+        }
+        defer { jsStreamInfo_Destroy(info) }
+        return StreamState(messages: info.pointee.State.Msgs, lastSequence: info.pointee.State.LastSeq)
+    }
+
+    /// Publishes one message with a message id (`Nats-Msg-Id`) and waits for the stream's acknowledgement.
+    ///
+    /// The server drops a message whose id it has seen within the stream's duplicate window and says so
+    /// (``PublishAck/duplicate``): repeating a publish whose outcome is unknown is safe within that window.
+    ///
+    /// - Parameters:
+    ///   - subject: a subject one stream takes.
+    ///   - payload: the message body (at most the server's `max_payload`, 1 MiB by default).
+    ///   - messageID: stable id of the message (at most ``maxMessageIDBytes`` bytes).
+    /// - Throws: ``FleetError`` `publish_failed` when the server refused it, `timed_out` or
+    ///   `broker_unavailable` when the outcome is unknown (publish again with the same id).
+    public func publish(
+        subject: String, payload: UnsafeRawBufferPointer, messageID: String
+    ) throws(FleetError) -> PublishAck {
+        guard messageID.utf8.count <= Self.maxMessageIDBytes, !messageID.isEmpty, payload.count <= Int(Int32.max) else {
+            throw FleetError(code: .invalidArgument, message: "message id '\(messageID)' or payload size out of range")
+        }
+        var jsError = jsErrCode(rawValue: 0)
+        var ack: UnsafeMutablePointer<jsPubAck>?
+        let status = subject.withCString { subjectC in
+            messageID.withCString { idC in
+                var options = jsPubOptions()
+                jsPubOptions_Init(&options)
+                options.MsgId = idC
+                options.MaxWait = Int64(settings.requestTimeoutMilliseconds)
+                return js_Publish(
+                    &ack, context, subjectC, payload.baseAddress, Int32(payload.count), &options, &jsError)
+            }
+        }
+        guard status == NATS_OK, let ack else {
+            throw fleetError(
+                status, jetStream: jsError, fallback: .publishFailed, doing: "cannot publish to \(subject)")
+        }
+        defer { jsPubAck_Destroy(ack) }
+        return PublishAck(sequence: ack.pointee.Sequence, duplicate: ack.pointee.Duplicate)
+    }
+
+    /// The longest message id ``publish(subject:payload:messageID:)`` takes, in bytes.
+    public static let maxMessageIDBytes = 256
+}
+
+@available(*, unavailable)
+extension JetStreamClient: Sendable {}
+
+/// What the stream said to a publish.
+public struct PublishAck: Sendable, Equatable {
+    /// The stream sequence of the message (of the first copy, for a duplicate).
+    public var sequence: UInt64
+    /// Whether the server had seen the message id within the duplicate window and dropped this copy.
+    public var duplicate: Bool
+
+    /// An acknowledgement.
+    public init(sequence: UInt64, duplicate: Bool) {
+        self.sequence = sequence
+        self.duplicate = duplicate
+    }
+}
+
+/// A stream's size.
+public struct StreamState: Sendable, Equatable {
+    /// Messages held.
+    public var messages: UInt64
+    /// The sequence number of the last message (0 for an empty stream).
+    public var lastSequence: UInt64
+
+    /// A stream state.
+    public init(messages: UInt64, lastSequence: UInt64) {
+        self.messages = messages
+        self.lastSequence = lastSequence
+    }
+}

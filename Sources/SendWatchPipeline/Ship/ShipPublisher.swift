@@ -1,0 +1,36 @@
+/// One send event ready to publish: its JSON line, the account it is partitioned by and its message id.
+public struct ShipMessage: Sendable, Equatable {
+    /// A stable function of the event's position in the log (see ``ShipRun``): the same when a restart
+    /// parses the event again, so the broker drops the repeated publish.
+    public var messageID: String
+    /// The event's account, which decides its partition.
+    public var account: String
+    /// The event as one `sendwatch events` JSON object, without the newline.
+    public var payload: [UInt8]
+
+    /// A message.
+    public init(messageID: String, account: String, payload: [UInt8]) {
+        self.messageID = messageID
+        self.account = account
+        self.payload = payload
+    }
+}
+
+/// What a ``ShipPublisher`` did with one message.
+public enum PublishOutcome: Sendable, Equatable {
+    /// The broker stored it (or had stored it already: `duplicate`).
+    case acknowledged(duplicate: Bool)
+    /// The broker cannot be reached or did not answer in time; the outcome is unknown, and publishing the
+    /// same message again later is safe. The text says why.
+    case unavailable(String)
+    /// The broker refused it (a stream limit, no stream for the subject, ...): publishing it again would
+    /// not help. The text says why.
+    case refused(String)
+}
+
+/// Where `sendwatch ship` publishes events: NATS JetStream (`NATSEventPublisher` of SendWatchFleet) or a
+/// test double. Called on the run's thread only, one message at a time, in log order.
+public protocol ShipPublisher {
+    /// Publishes one message and waits for the broker's answer.
+    mutating func publish(_ message: ShipMessage) -> PublishOutcome
+}

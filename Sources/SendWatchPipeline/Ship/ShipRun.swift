@@ -1,0 +1,350 @@
+public import Logging
+public import SendWatchCore
+import SendWatchFormats
+public import SendWatchIngest
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// How a ``ShipRun`` behaves.
+public struct ShipOptions: Sendable {
+    /// Files or globs to follow, or `["-"]` for standard input.
+    public var patterns: [String]
+    /// The directory of the checkpoint (`ship-checkpoint`) and its lock; nil: a restart starts over.
+    public var stateDirectory: String?
+    /// Without a checkpoint, read existing files from their start (default: only new lines).
+    public var fromStart = false
+    /// Read the files to their end, publish every event (also those of messages not finished yet, as `events`
+    /// does at the end of a file), checkpoint and return: for complete files and tests.
+    public var once = false
+    /// The name of this agent's host, part of every message id (two hosts' logs never share ids).
+    public var host: String
+    /// Seconds between checkpoints while events flow (each after everything read was acknowledged). It must be
+    /// far below the stream's duplicate window. Default 1.
+    public var checkpointIntervalSeconds: Double = 1
+    /// The longest pause between two publish attempts while the broker is unreachable (the pause doubles from
+    /// 50 ms up to this). Default 5.
+    public var maxBackoffSeconds: Double = 5
+    /// How the files are followed; its `maxBytesPerStreamPerPoll` bounds the events held in memory.
+    public var follow = FollowConfiguration(maxBytesPerStreamPerPoll: 256 * 1024)
+
+    /// Options for following `patterns` on `host`.
+    public init(patterns: [String], host: String) {
+        self.patterns = patterns
+        self.host = host
+    }
+}
+
+/// What a ship run has done, kept in its checkpoint.
+public struct ShipTotals: Codable, Sendable, Equatable {
+    /// Lines read.
+    public var lines = 0
+    /// Events the broker acknowledged as new.
+    public var published = 0
+    /// Events the broker acknowledged as already stored (repeated after a restart).
+    public var duplicates = 0
+    /// Publish attempts that failed because the broker was unreachable, and were repeated.
+    public var retries = 0
+    /// Checkpoints written.
+    public var checkpoints = 0
+    /// All zero.
+    public init() {}
+}
+
+/// Where a stream's message ids are counted from: a key derived from the host, the stream and its position at
+/// the checkpoint the count started at, and the number of events since.
+struct ShipAnchor: Codable, Equatable {
+    /// 16 hex digits: a ``StableHash`` of the host, the stream's name and its file position (device, inode,
+    /// offset), or of a run nonce for standard input (which cannot be read again).
+    var key: String
+    /// Events of the stream numbered from this anchor so far.
+    var next: Int
+}
+
+/// The body of a ship checkpoint.
+struct ShipState: Codable {
+    /// The version in the checkpoint header; a checkpoint of another version is refused.
+    static let format = 1
+    var follower: FollowerState
+    var streams: [String: ParsingCheckpoint]
+    var anchors: [String: ShipAnchor]
+    var totals: ShipTotals
+}
+
+/// The agent of a fleet (`sendwatch ship`): follows logs as `tail` does (the same follower and per-stream
+/// parsers), and publishes each send event, once, through a ``ShipPublisher``.
+///
+/// Exactly once from log line to stream:
+/// - Message ids: the events a stream parses after a checkpoint are numbered from an anchor, a hash of the
+///   host, the stream and its file position at that checkpoint. A restart resumes the files and the parsers
+///   at the checkpoint and parses the same lines into the same events in the same order, so each gets the id
+///   it had: the broker drops the repeated publishes (its duplicate window must be longer than a restart
+///   takes). A checkpoint keeps a stream's anchor and count while the stream's position did not move.
+/// - The checkpoint moves only past acknowledged publishes: each poll's events are all acknowledged before the
+///   next poll reads more, and a checkpoint is written only between polls.
+///
+/// While the broker is unreachable the run keeps its position and repeats the first unacknowledged publish,
+/// pausing 50 ms, doubling up to ``ShipOptions/maxBackoffSeconds``; it reads nothing meanwhile, so memory stays
+/// bounded by one poll's events (``ShipOptions/follow``'s bytes per stream and poll, times the streams).
+public final class ShipRun<Publisher: ShipPublisher> {
+    /// How the run behaves.
+    public let options: ShipOptions
+    /// The publisher.
+    public var publisher: Publisher
+    var follower: TailInput
+    let consumer: TailConsumer<ShipSink>
+    /// Per followed name: where its message ids are counted from. Bounded by the followed streams
+    /// (`follow.maxStreams`): a checkpoint keeps only the names the follower still has.
+    var anchors: [String: ShipAnchor] = [:]
+    /// The run's counters (restored from the checkpoint).
+    public private(set) var totals = ShipTotals()
+    /// Whether this run resumed from a checkpoint.
+    public private(set) var restoredFromCheckpoint = false
+    let logger: Logger
+    private let lock: StateDirectoryLock?
+    /// A per-run value for streams without a position (standard input).
+    private let nonce: Int64
+    private var lastCheckpoint: Double?
+    private var dirty = false
+    /// Whether the broker was reported unreachable (so the outage and its end are logged once each).
+    private var outage = false
+
+    /// The checkpoint's path; nil without a state directory.
+    var checkpointPath: String? { options.stateDirectory.map { $0 + "/ship-checkpoint" } }
+
+    /// Loads the checkpoint (if any) and opens the followed files.
+    ///
+    /// - Throws: ``TailError`` for a state directory that cannot be used or another run holds, a damaged or
+    ///   incompatible checkpoint (left in place), or a follower that cannot start.
+    public init(
+        configuration: Configuration, options: ShipOptions, publisher: Publisher, logger: Logger
+    ) throws(TailError) {
+        self.options = options
+        self.publisher = publisher
+        self.logger = logger
+        nonce = Int64(TailRun.wallSeconds() * 1e6) ^ Int64(getpid())
+        if let dir = options.stateDirectory {
+            if mkdir(dir, 0o700) != 0 && errno != EEXIST {
+                let e = errno
+                throw TailError(
+                    code: .stateDirectoryUnusable,
+                    message: "cannot create state directory \(dir): \(errnoDescription(e))", path: dir,
+                    underlyingErrno: e)
+            }
+            lock = try StateDirectoryLock(directory: dir)
+        } else {
+            lock = nil
+        }
+        let saved = try Self.load(path: options.stateDirectory.map { $0 + "/ship-checkpoint" })
+        var follow = options.follow
+        follow.startAtEnd = !options.fromStart
+        do throws(IngestError) {
+            follower = try TailInput.open(patterns: options.patterns, configuration: follow, restoring: saved?.follower)
+        } catch {
+            throw TailError(code: .followFailed, message: "\(error)", underlyingErrno: error.underlyingErrno)
+        }
+        consumer = TailConsumer(configuration: configuration, sink: ShipSink(), wallSeconds: TailRun.wallSeconds())
+        let names = follower
+        consumer.nameOf = { index in names.streams.first { $0.index == index }?.name }
+        if let saved {
+            consumer.restore(saved.streams)
+            anchors = saved.anchors
+            totals = saved.totals
+            restoredFromCheckpoint = true
+        }
+    }
+
+    /// Runs until `shouldStop` returns true, standard input ends, or (``ShipOptions/once``) the files are
+    /// read to their end; then publishes what was read and writes the final checkpoint.
+    ///
+    /// - Throws: ``TailError`` `publish_refused` when the broker refused an event (the checkpoint stays before
+    ///   it), or `checkpoint_failed`.
+    public func run(now: () -> Double = TailRun.monotonicSeconds, shouldStop: () -> Bool) throws(TailError) {
+        // A first checkpoint before anything is read: it fixes the anchors the first events are numbered from.
+        if options.stateDirectory != nil, !restoredFromCheckpoint { try checkpoint() }
+        while !shouldStop() && !follower.ended {
+            var c = consumer
+            let report = follower.poll(into: &c)
+            totals.lines += consumer.takeLines()
+            if let failure = consumer.takeFailure() { throw TailError(code: .checkpointIncompatible, message: failure) }
+            let quiet = report.linesDelivered == 0 && !report.moreAvailable
+            if quiet { consumer.settleUndecided() }
+            if quiet && options.once { consumer.finish() }
+            // Ids before retiring: a retired stream's name goes with it.
+            guard try publishPending(shouldStop: shouldStop) else { return }
+            for index in report.streamsRetired { consumer.retire(stream: index) }
+            if report.linesDelivered > 0 || report.rotations > 0 || report.truncations > 0 { dirty = true }
+            let t = now()
+            if lastCheckpoint == nil { lastCheckpoint = t }
+            if dirty, t - (lastCheckpoint ?? t) >= options.checkpointIntervalSeconds {
+                try checkpoint()
+                lastCheckpoint = t
+            }
+            if quiet {
+                if options.once { break }
+                follower.wait(timeoutMilliseconds: options.follow.pollIntervalMilliseconds)
+            }
+        }
+        if !options.once {
+            // Drain what is readable now (a clean stop), then the final checkpoint.
+            while !follower.ended {
+                var c = consumer
+                let report = follower.poll(into: &c)
+                totals.lines += consumer.takeLines()
+                guard try publishPending(shouldStop: shouldStop) else { return }
+                for index in report.streamsRetired { consumer.retire(stream: index) }
+                if report.linesDelivered == 0 && !report.moreAvailable { break }
+            }
+        }
+        try checkpoint()
+    }
+
+    /// Publishes the events of the last poll in order, repeating while the broker is unreachable. False when
+    /// a stop was requested before all were acknowledged (no checkpoint is written then: a restart repeats
+    /// them, and the broker drops those it has).
+    private func publishPending(shouldStop: () -> Bool) throws(TailError) -> Bool {
+        let pending = consumer.sink.pointee.pending
+        guard !pending.isEmpty else { return true }
+        consumer.sink.pointee.pending.removeAll(keepingCapacity: true)
+        var delay = 0.05
+        for event in pending {
+            let message = ShipMessage(
+                messageID: messageID(forStream: event.stream), account: event.account, payload: event.payload)
+            while true {
+                switch publisher.publish(message) {
+                case .acknowledged(let duplicate):
+                    if duplicate { totals.duplicates += 1 } else { totals.published += 1 }
+                    if outage {
+                        outage = false
+                        logger.info("the broker is reachable again; catching up")
+                    }
+                    delay = 0.05
+                case .unavailable(let why):
+                    totals.retries += 1
+                    if !outage {
+                        outage = true
+                        logger.warning(
+                            "the broker is unreachable; holding the position and retrying",
+                            metadata: ["ship.reason": "\(why)"])
+                    }
+                    if shouldStop() { return false }
+                    usleep(useconds_t(delay * 1_000_000))
+                    delay = min(delay * 2, options.maxBackoffSeconds)
+                    continue
+                case .refused(let why):
+                    throw TailError(
+                        code: .publishRefused,
+                        message: "the broker refused an event (\(why)); the checkpoint stays before it",
+                        path: consumer.openedName(ofStream: event.stream))
+                }
+                break
+            }
+        }
+        dirty = true
+        return true
+    }
+
+    /// The next message id of stream `index`: `sw1-<anchor key>-<count>`.
+    private func messageID(forStream index: Int) -> String {
+        let name = consumer.openedName(ofStream: index) ?? "stream \(index)"
+        var anchor = anchors[name] ?? ShipAnchor(key: anchorKey(name: name, file: nil), next: 0)
+        let id = "sw1-\(anchor.key)-\(anchor.next)"
+        anchor.next += 1
+        anchors[name] = anchor
+        return id
+    }
+
+    /// The anchor key of stream `name` at `file` (nil: no position; standard input then gets the run nonce).
+    private func anchorKey(name: String, file: FilePosition?) -> String {
+        var h = StableHash()
+        h.combine(options.host)
+        h.combine(name)
+        if let file {
+            h.combine(Int64(bitPattern: file.identity.device))
+            h.combine(Int64(bitPattern: file.identity.inode))
+            h.combine(file.offset)
+        } else if case .pipe = follower {
+            h.combine(nonce)
+        }
+        return h.hex
+    }
+
+    /// Moves each stream's anchor to its position now (keeping its count when the position did not move),
+    /// then writes the checkpoint: positions, parsers, anchors, totals.
+    public func checkpoint() throws(TailError) {
+        let positions = follower.state
+        var moved: [String: ShipAnchor] = [:]
+        for stream in positions.streams {
+            let key = anchorKey(name: stream.name, file: stream.file)
+            if let old = anchors[stream.name], old.key == key {
+                moved[stream.name] = old
+            } else {
+                moved[stream.name] = ShipAnchor(key: key, next: 0)
+            }
+        }
+        if case .pipe = follower { moved = anchors }
+        anchors = moved
+        dirty = false
+        guard let path = checkpointPath else { return }
+        totals.checkpoints += 1
+        let state = ShipState(follower: positions, streams: consumer.checkpoint(), anchors: anchors, totals: totals)
+        var header = JSONWriter(capacity: 256)
+        header.beginObject()
+        header.key("sendwatch_ship_checkpoint"); header.int(1)
+        header.key("state_format"); header.int(ShipState.format)
+        header.key("host"); header.string(options.host)
+        header.key("published"); header.int(totals.published)
+        header.endObject()
+        do {
+            let body = try StateCoding.encode(state)
+            try CheckpointFile.write(path: path, header: header.bytes, body: body)
+        } catch {
+            totals.checkpoints -= 1
+            throw TailError(code: .checkpointFailed, message: "cannot write \(path): \(error)", path: path)
+        }
+    }
+
+    /// Reads the checkpoint at `path`, if there is one.
+    static func load(path: String?) throws(TailError) -> ShipState? {
+        guard let path else { return nil }
+        let contents: CheckpointFile.Contents?
+        do {
+            contents = try CheckpointFile.read(path: path)
+        } catch {
+            throw TailError(
+                code: .checkpointDamaged,
+                message: "\(error). Move the file away to start over (the broker drops the events it has "
+                    + "within its duplicate window).",
+                path: path)
+        }
+        guard let contents else { return nil }
+        let version = CheckpointFile.integerField("state_format", in: contents.header)
+        guard version == UInt64(ShipState.format) else {
+            throw TailError(
+                code: .checkpointIncompatible,
+                message: "ship checkpoint \(path) has state format \(version.map(String.init) ?? "none"); this "
+                    + "SendWatch reads format \(ShipState.format). Move it away to start over.",
+                path: path)
+        }
+        do {
+            return try StateCoding.decode(ShipState.self, from: contents.body)
+        } catch {
+            throw TailError(
+                code: .checkpointIncompatible, message: "ship checkpoint \(path) cannot be decoded: \(error)",
+                path: path)
+        }
+    }
+
+    /// Summary for stderr at the end: the totals since the state directory was created (they are checkpointed).
+    public var summaryText: String {
+        "sendwatch ship (totals since the state was created): \(totals.lines) lines, \(totals.published) events published, \(totals.duplicates) "
+            + "already stored (repeated after a restart), \(totals.retries) retries while the broker was "
+            + "unreachable, \(totals.checkpoints) checkpoints"
+    }
+}
+
+@available(*, unavailable)
+extension ShipRun: Sendable {}

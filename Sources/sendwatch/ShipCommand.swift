@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SendWatchCore
+import SendWatchFleet
+import SendWatchIngest
+import SendWatchPipeline
+
+struct ShipCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ship",
+        abstract: "Follow logs as tail does and publish each send event to a NATS JetStream stream, once.",
+        discussion: """
+            The agent of a fleet (docs/fleet.md). Follows each PATH or GLOB as 'tail' does, parses and joins per \
+            host, and publishes each send event (the JSON object 'sendwatch events' prints) to the subject \
+            <subject-prefix>.<partition> of the stream --stream (created if missing), the partition being a \
+            stable hash of the account modulo --partitions. Each event's message id (Nats-Msg-Id) is derived \
+            from its position in the log, and the --state checkpoint moves only past acknowledged publishes, so \
+            after a crash the repeated publishes are dropped by the server (within --duplicate-window). While \
+            the broker is unreachable it holds its position, retries with backoff and then catches up. With \
+            --once it reads the files to their end (from their start without a checkpoint), publishes, and \
+            exits. Detection workers that read the stream are not built yet. Exit status: 0 after a clean stop; \
+            1 when it could not start; 2 when the broker refused an event or a checkpoint failed; 75 when \
+            another run holds the --state directory.
+            """
+    )
+
+    @Option(name: .long, help: "NATS server URL(s), e.g. nats://10.0.0.5:4222 (comma-separated for a cluster).")
+    var nats: String
+
+    @Option(name: .long, help: "Partitions the events are spread over by account (1 to 1024; default 16).")
+    var partitions = 16
+
+    @Option(name: .long, help: "JetStream stream name (default SENDWATCH_EVENTS).")
+    var stream = "SENDWATCH_EVENTS"
+
+    @Option(name: .long, help: "Subject prefix; events go to PREFIX.<partition> (default sendwatch.events).")
+    var subjectPrefix = "sendwatch.events"
+
+    @Option(
+        name: .long,
+        help: "How long the stream drops repeated message ids (default 10m); longer than a restart takes.")
+    var duplicateWindow = "10m"
+
+    @Option(name: .long, help: "This host's name in message ids (default: the system's host name).")
+    var host: String?
+
+    @Option(name: .long, help: "YAML configuration file (see 'sendwatch config defaults').")
+    var config: String?
+
+    @Option(name: .long, help: "Input format: auto, postfix, exim or jsonl (default: input.format, auto).")
+    var format: String?
+
+    @Option(
+        name: .long, help: "Year of year-less syslog timestamps (default: the current year, rolling over at New Year).")
+    var year: Int?
+
+    @Option(name: .long, help: "Zone of timestamps without an offset: UTC, +01:00 or an IANA name (default UTC).")
+    var timezone: String?
+
+    @Option(name: .long, help: "Directory for the checkpoint (created if missing); not tail's state directory.")
+    var state: String?
+
+    @Flag(name: .long, help: "Without a checkpoint, read existing files from their start (default: only new lines).")
+    var fromStart = false
+
+    @Flag(name: .long, help: "Read the files to their end, publish, checkpoint and exit (implies --from-start).")
+    var once = false
+
+    @Option(name: .long, help: "Checkpoint interval while events flow: a duration like 1s (the default) or 200ms.")
+    var checkpointInterval = "1s"
+
+    @Option(name: .long, help: "Poll interval in milliseconds when inotify is not used (default 250).")
+    var pollInterval = 250
+
+    @Flag(name: .long, help: "Poll instead of using inotify (e.g. on NFS).")
+    var poll = false
+
+    @Option(name: .long, help: "Most files followed at once (glob matches); default 64.")
+    var maxFiles = 64
+
+    @Option(name: .long, help: "Log level on stderr: debug, info (default), warning or error.")
+    var logLevel = "info"
+
+    @Argument(
+        help: "Files or globs to follow (quote globs so the shell does not expand them), or - for standard input.")
+    var paths: [String]
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("give at least one PATH or GLOB to follow") }
+        if !(1...EventPartitioning.maxPartitions).contains(partitions) {
+            throw ValidationError("--partitions must be 1 to \(EventPartitioning.maxPartitions)")
+        }
+        if !(1...60_000).contains(pollInterval) { throw ValidationError("--poll-interval must be 1 to 60000 ms") }
+        if !(1...4096).contains(maxFiles) { throw ValidationError("--max-files must be 1 to 4096") }
+        if Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
+        }
+    }
+
+    func run() throws {
+        var input = try InputOptions.parse(config.map { ["--config", $0] } ?? [])
+        input.format = format
+        input.year = year
+        input.timezone = timezone
+        let configuration = try input.loadConfiguration()
+        let intervalMilliseconds: Int64? =
+            checkpointInterval.hasSuffix("ms")
+            ? Int64(checkpointInterval.dropLast(2)) : DurationText.seconds(checkpointInterval).map { $0 * 1000 }
+        guard let intervalMilliseconds, intervalMilliseconds > 0 else {
+            throw ValidationError("--checkpoint-interval '\(checkpointInterval)' is not a duration like 1s or 200ms")
+        }
+        let interval = Double(intervalMilliseconds) / 1000
+        guard let window = DurationText.seconds(duplicateWindow), (1...86_400).contains(window) else {
+            throw ValidationError("--duplicate-window '\(duplicateWindow)' is not a duration from 1s to 1d")
+        }
+        if Double(window) <= 10 * interval {
+            throw ValidationError("--duplicate-window must be more than 10 times --checkpoint-interval")
+        }
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let logger = Logger(label: "sendwatch") { StderrLogHandler(logLevel: level, label: $0) }
+        let partitioning: EventPartitioning
+        do throws(FleetError) {
+            partitioning = try EventPartitioning(partitions: partitions, prefix: subjectPrefix)
+        } catch {
+            throw ValidationError(error.message)
+        }
+        var settings = JetStreamClient.Settings()
+        settings.name = "sendwatch ship"
+        let spec = StreamSpec(
+            name: stream, subjects: [partitioning.streamSubject], duplicateWindowSeconds: Int(window))
+        // Connects at the first publish; a broker that is down at the start is waited for as one that goes down
+        // later.
+        let publisher = NATSEventPublisher(url: nats, settings: settings, partitioning: partitioning, stream: spec)
+        var options = ShipOptions(patterns: paths, host: host ?? ProcessInfo.processInfo.hostName)
+        options.stateDirectory = state
+        options.fromStart = fromStart || once
+        options.once = once
+        options.checkpointIntervalSeconds = interval
+        options.follow.pollIntervalMilliseconds = pollInterval
+        options.follow.usePolling = poll
+        options.follow.maxStreams = maxFiles
+        options.follow.maxLineBytes = configuration.maxLineBytes
+        TailSignals.install()
+        let run: ShipRun<NATSEventPublisher>
+        do throws(TailError) {
+            run = try ShipRun(configuration: configuration, options: options, publisher: publisher, logger: logger)
+        } catch {
+            logger.error("\(error)", metadata: ["ship.code": "\(error.code)"])
+            throw ExitCode(error.code == .stateDirectoryLocked ? 75 : 1)
+        }
+        let started =
+            "shipping \(paths.joined(separator: " ")) to \(nats) stream \(stream), \(partitions) partitions"
+            + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
+        logger.info("\(started)")
+        do throws(TailError) {
+            try run.run { TailSignals.stopRequested }
+        } catch {
+            logger.error("\(error)", metadata: ["ship.code": "\(error.code)"])
+            logger.info("\(run.summaryText)")
+            throw ExitCode(2)
+        }
+        logger.info("\(run.summaryText)")
+    }
+}

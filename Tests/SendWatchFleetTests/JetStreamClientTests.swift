@@ -1,0 +1,189 @@
+import Foundation
+import SendWatchCore
+import SendWatchFleet
+import SendWatchTesting
+import Testing
+
+/// Against a real nats-server with JetStream on loopback (started once for the suite); skipped, saying why,
+/// where nats-server is not installed.
+@Suite(.serialized)
+struct JetStreamClientTests {
+    /// The suite's server, or why there is none.
+    static let shared: Result<NATSTestServer, any Error> = Result { try NATSTestServer() }
+
+    /// The shared server, or nil (after printing why) when nats-server is missing; a server that is installed
+    /// but does not start fails the test.
+    static func server() throws -> NATSTestServer? {
+        if let reason = NATSTestServer.missingReason {
+            print("skipped: \(reason)")
+            return nil
+        }
+        return try shared.get()
+    }
+
+    /// Fast timeouts so that the tests of unreachable servers take a fraction of a second.
+    static var quick: JetStreamClient.Settings {
+        var s = JetStreamClient.Settings()
+        s.connectTimeoutMilliseconds = 500
+        s.requestTimeoutMilliseconds = 500
+        s.reconnectWaitMilliseconds = 50
+        return s
+    }
+
+    /// Repeats `body` while it throws a transient error, for at most `seconds`.
+    static func retrying<T>(seconds: Double = 10, _ body: () throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            do {
+                return try body()
+            } catch {
+                guard (error as? FleetError)?.isTransient == true, Date() < deadline else { throw error }
+                usleep(50_000)
+            }
+        }
+    }
+
+    @Test func publishWithTheSameMessageIDIsStoredOnce() throws {
+        guard let server = try Self.server() else { return }
+        let client = try JetStreamClient(url: server.url, settings: Self.quick)
+        try client.ensureStream(StreamSpec(name: "DEDUPE", subjects: ["dedupe.>"]))
+        var sequences: [UInt64] = []
+        for i in 0..<3 {
+            let body = Array("event \(i)".utf8)
+            let ack = try body.withUnsafeBytes {
+                try client.publish(subject: "dedupe.a", payload: $0, messageID: "id-\(i)")
+            }
+            #expect(!ack.duplicate)
+            sequences.append(ack.sequence)
+        }
+        #expect(sequences == [1, 2, 3])
+        // The same id again, with another body: the server drops it and names the first copy.
+        let again = try Array("changed".utf8).withUnsafeBytes {
+            try client.publish(subject: "dedupe.a", payload: $0, messageID: "id-1")
+        }
+        #expect(again == PublishAck(sequence: 2, duplicate: true))
+        #expect(try client.streamState("DEDUPE") == StreamState(messages: 3, lastSequence: 3))
+
+        let consumer = try PullConsumer(client: client, subject: "dedupe.>")
+        var got: [ReceivedMessage] = []
+        while got.count < 3 {
+            let batch = try consumer.fetch(batch: 10, timeoutMilliseconds: 2000)
+            if batch.isEmpty { break }
+            got += batch
+        }
+        #expect(got.map(\.messageID) == ["id-0", "id-1", "id-2"])
+        #expect(got.map { String(decoding: $0.payload, as: UTF8.self) } == ["event 0", "event 1", "event 2"])
+        #expect(got.map(\.streamSequence) == [1, 2, 3])
+        #expect(got.allSatisfy { $0.subject == "dedupe.a" })
+        // Everything was acknowledged: nothing more comes.
+        #expect(try consumer.fetch(batch: 10, timeoutMilliseconds: 200).isEmpty)
+    }
+
+    @Test func ensureStreamIsIdempotentAndUpdatesSettings() throws {
+        guard let server = try Self.server() else { return }
+        let client = try JetStreamClient(url: server.url, settings: Self.quick)
+        try client.ensureStream(StreamSpec(name: "ENSURE", subjects: ["ensure.*"]))
+        try client.ensureStream(StreamSpec(name: "ENSURE", subjects: ["ensure.*"]))
+        try client.ensureStream(StreamSpec(name: "ENSURE", subjects: ["ensure.*"], duplicateWindowSeconds: 30))
+        #expect(try client.streamState("ENSURE").messages == 0)
+        // Subjects another stream already takes: refused, with the server's code.
+        #expect {
+            try client.ensureStream(StreamSpec(name: "OVERLAP", subjects: ["ensure.x"]))
+        } throws: { error in
+            (error as? FleetError)?.code == .streamSetupFailed
+        }
+        // Out of range before anything is sent.
+        #expect {
+            try client.ensureStream(StreamSpec(name: "bad name", subjects: ["x"]))
+        } throws: { error in
+            (error as? FleetError)?.code == .invalidArgument
+        }
+        #expect {
+            try client.streamState("MISSING")
+        } throws: { error in
+            (error as? FleetError)?.jetStreamCode == 10059
+        }
+    }
+
+    @Test func eventsOfOneAccountGoToOnePartitionSubject() throws {
+        let p = try EventPartitioning(partitions: 8)
+        // FNV-1a 64 of the UTF-8 bytes and 0xFF, computed here independently of StableHash: a changed hash would
+        // move accounts between partitions on a running fleet.
+        func fnv(_ s: String) -> UInt64 {
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for b in Array(s.utf8) + [0xFF] { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            return h
+        }
+        for account in ["acct-1", "acct-2", "a@example.com", ""] {
+            #expect(p.partition(ofAccount: account) == Int(fnv(account) % 8))
+            #expect(p.subject(ofAccount: account) == "sendwatch.events.\(fnv(account) % 8)")
+        }
+        #expect(p.streamSubject == "sendwatch.events.*")
+        #expect(throws: FleetError.self) { try EventPartitioning(partitions: 0) }
+        #expect(throws: FleetError.self) { try EventPartitioning(partitions: 1025) }
+        #expect(throws: FleetError.self) { try EventPartitioning(partitions: 4, prefix: "a.*") }
+
+        guard let server = try Self.server() else { return }
+        let client = try JetStreamClient(url: server.url, settings: Self.quick)
+        let q = try EventPartitioning(partitions: 4, prefix: "parts")
+        try client.ensureStream(StreamSpec(name: "PARTS", subjects: [q.streamSubject]))
+        for account in ["acct-1", "acct-2", "acct-3"] {
+            _ = try Array(account.utf8).withUnsafeBytes {
+                try client.publish(subject: q.subject(ofAccount: account), payload: $0, messageID: account)
+            }
+        }
+        let consumer = try PullConsumer(client: client, subject: q.streamSubject)
+        let got = try consumer.fetch(batch: 10, timeoutMilliseconds: 2000)
+        #expect(got.count == 3)
+        for m in got {
+            #expect(m.subject == q.subject(ofAccount: String(decoding: m.payload, as: UTF8.self)))
+        }
+    }
+
+    @Test func aClientRidesOutAServerCrashAndTheStoreKeepsTheMessages() throws {
+        guard Self.missingReason(print: true) == nil else { return }
+        let server = try NATSTestServer()
+        let client = try JetStreamClient(url: server.url, settings: Self.quick)
+        try client.ensureStream(StreamSpec(name: "CRASH", subjects: ["crash"]))
+        _ = try [1].withUnsafeBytes { try client.publish(subject: "crash", payload: $0, messageID: "m1") }
+        server.kill()
+        #expect {
+            try [2].withUnsafeBytes { try client.publish(subject: "crash", payload: $0, messageID: "m2") }
+        } throws: { error in
+            (error as? FleetError)?.isTransient == true
+        }
+        try server.start()
+        // The same client reconnects; the publish repeated until it is acknowledged is stored once.
+        let ack = try Self.retrying {
+            try [2].withUnsafeBytes { try client.publish(subject: "crash", payload: $0, messageID: "m2") }
+        }
+        #expect(ack.sequence == 2)
+        #expect(try client.streamState("CRASH") == StreamState(messages: 2, lastSequence: 2))
+    }
+
+    @Test func aServerThatIsDownIsReportedAsTransient() throws {
+        guard Self.missingReason(print: true) == nil else { return }
+        let server = try NATSTestServer()
+        server.stop()
+        #expect {
+            try JetStreamClient(url: server.url, settings: Self.quick)
+        } throws: { error in
+            (error as? FleetError)?.code == .brokerUnavailable && (error as? FleetError)?.isTransient == true
+        }
+        try server.start()
+        let client = try JetStreamClient(url: server.url, settings: Self.quick)
+        #expect(client.isConnected)
+        try client.ensureStream(StreamSpec(name: "LATE", subjects: ["late"]))
+        let ack = try [1].withUnsafeBytes { try client.publish(subject: "late", payload: $0, messageID: "x") }
+        #expect(ack == PublishAck(sequence: 1, duplicate: false))
+    }
+}
+
+extension JetStreamClientTests {
+    /// ``NATSTestServer/missingReason``, printed when `print`.
+    static func missingReason(print: Bool) -> String? {
+        let reason = NATSTestServer.missingReason
+        if let reason, print { Swift.print("skipped: \(reason)") }
+        return reason
+    }
+}

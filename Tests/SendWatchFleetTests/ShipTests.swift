@@ -1,0 +1,171 @@
+import Foundation
+import SendWatchFleet
+import SendWatchTesting
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sendwatch ship` end to end: the built executable against a real nats-server on loopback, the stream read
+/// back with a pull consumer and compared with what `sendwatch events` gives for the same log. Skipped, saying
+/// why, without nats-server.
+@Suite(.serialized)
+struct ShipTests {
+    static let shared: Result<NATSTestServer, any Error> = Result { try NATSTestServer() }
+
+    /// The bundled real Postfix log (4360 lines, 1165 events), decompressed once into a temporary file.
+    static let plainLog: Result<String, any Error> = Result {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../datasets/real-postfix-3.7.postfix.log.zst"
+        ).standardized.path
+        let out = NSTemporaryDirectory() + "/sendwatch-ship-\(getpid())-real-postfix.log"
+        let zstd = try run(["/usr/bin/env", "zstd", "-d", "-q", "-f", "-o", out, source])
+        guard zstd.status == 0 else { throw NATSTestServerError(message: "zstd failed: \(zstd.stderr)") }
+        return out
+    }
+
+    /// The reference: `sendwatch events --year 2026 LOG`, one JSON object per line.
+    static let referenceEvents: Result<[String], any Error> = Result {
+        let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
+        let r = try run([exe.path, "events", "--year", "2026", try plainLog.get()])
+        guard r.status == 0 else { throw NATSTestServerError(message: "events failed: \(r.stderr)") }
+        return r.stdout.split(separator: "\n").map(String.init)
+    }
+
+    /// Runs a command to its end: exit status, standard output and error.
+    static func run(_ argv: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: argv[0])
+        p.arguments = Array(argv.dropFirst())
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    /// A `sendwatch ship --once` of the log to `stream` (subjects `<prefix>.*`), started, not waited for.
+    static func startShip(url: String, stream: String, prefix: String, state: String) throws -> Process {
+        let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = [
+            "ship", "--nats", url, "--stream", stream, "--subject-prefix", prefix, "--partitions", "4",
+            "--state", state, "--once", "--host", "mta1", "--year", "2026", "--checkpoint-interval", "50ms",
+            "--duplicate-window", "10m", "--log-level", "warning", try plainLog.get(),
+        ]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    /// Every message of `prefix.*`, in stream order.
+    static func readBack(url: String, prefix: String, expected: Int) throws -> [ReceivedMessage] {
+        let client = try JetStreamClient(url: url)
+        let consumer = try PullConsumer(client: client, subject: prefix + ".*")
+        var got: [ReceivedMessage] = []
+        while true {
+            let batch = try consumer.fetch(batch: 512, timeoutMilliseconds: got.count >= expected ? 300 : 3000)
+            if batch.isEmpty { break }
+            got += batch
+        }
+        return got
+    }
+
+    /// The stream holds exactly the reference events, in log order, each once, each on its account's subject.
+    static func expectExactlyOnce(_ got: [ReceivedMessage], prefix: String) throws {
+        let reference = try referenceEvents.get()
+        #expect(reference.count == 1165)
+        #expect(got.count == reference.count)
+        // Compared line by line (a failure names the first difference, not two 500 KB arrays).
+        let lines = got.map { String(decoding: $0.payload, as: UTF8.self) }
+        let firstDifference = zip(lines, reference).enumerated().first { $0.element.0 != $0.element.1 }
+        #expect(firstDifference == nil, "event \(firstDifference?.offset ?? -1) differs from sendwatch events")
+        #expect(Set(got.compactMap(\.messageID)).count == reference.count)
+        let partitioning = try EventPartitioning(partitions: 4, prefix: prefix)
+        for m in got.prefix(50) {
+            let object = try JSONSerialization.jsonObject(with: Data(m.payload)) as? [String: Any]
+            let account = try #require(object?["account"] as? String)
+            #expect(m.subject == partitioning.subject(ofAccount: account))
+        }
+    }
+
+    static func tempDirectory() throws -> String {
+        var template = Array((NSTemporaryDirectory() + "/sendwatch-ship-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw NATSTestServerError(message: "mkdtemp failed") }
+        return String(cString: made)
+    }
+
+    @Test func shipOncePublishesExactlyTheEventsOfTheLog() throws {
+        if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
+        let server = try Self.shared.get()
+        let state = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let ship = try Self.startShip(url: server.url, stream: "SHIP_ONCE", prefix: "once", state: state)
+        ship.waitUntilExit()
+        #expect(ship.terminationStatus == 0)
+        try Self.expectExactlyOnce(try Self.readBack(url: server.url, prefix: "once", expected: 1165), prefix: "once")
+        // A second run on the same state has nothing left to publish.
+        let again = try Self.startShip(url: server.url, stream: "SHIP_ONCE", prefix: "once", state: state)
+        again.waitUntilExit()
+        #expect(again.terminationStatus == 0)
+        let client = try JetStreamClient(url: server.url)
+        #expect(try client.streamState("SHIP_ONCE").messages == 1165)
+    }
+
+    @Test func shipKilledMidwayAndRestartedStillPublishesEachEventOnce() throws {
+        if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
+        let server = try Self.shared.get()
+        let state = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let client = try JetStreamClient(url: server.url)
+        var kills = 0
+        var runs = 0
+        while runs < 30 {
+            runs += 1
+            let before = (try? client.streamState("SHIP_KILL").messages) ?? 0
+            let ship = try Self.startShip(url: server.url, stream: "SHIP_KILL", prefix: "kill", state: state)
+            // Kill it once it has published about 150 more events (if it has not finished by then).
+            let deadline = Date().addingTimeInterval(30)
+            while ship.isRunning && Date() < deadline {
+                if let now = try? client.streamState("SHIP_KILL").messages, now >= before + 150 { break }
+                usleep(2_000)
+            }
+            if ship.isRunning {
+                kill(ship.processIdentifier, SIGKILL)
+                ship.waitUntilExit()
+                kills += 1
+                continue
+            }
+            #expect(ship.terminationStatus == 0)
+            break
+        }
+        print("ship was killed \(kills) times before it finished")
+        #expect(kills >= 1, "ship finished before any kill: the test did not exercise a restart")
+        try Self.expectExactlyOnce(try Self.readBack(url: server.url, prefix: "kill", expected: 1165), prefix: "kill")
+    }
+
+    @Test func shipWaitsForABrokerThatIsDownAtTheStartAndCatchesUp() throws {
+        if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
+        let server = try NATSTestServer()
+        server.stop()
+        let state = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let ship = try Self.startShip(url: server.url, stream: "SHIP_LATE", prefix: "late", state: state)
+        usleep(700_000)
+        #expect(ship.isRunning, "ship must wait for the broker, not give up")
+        try server.start()
+        let deadline = Date().addingTimeInterval(30)
+        while ship.isRunning && Date() < deadline { usleep(20_000) }
+        if ship.isRunning { kill(ship.processIdentifier, SIGKILL) }
+        ship.waitUntilExit()
+        #expect(ship.terminationStatus == 0)
+        try Self.expectExactlyOnce(try Self.readBack(url: server.url, prefix: "late", expected: 1165), prefix: "late")
+    }
+}
