@@ -126,18 +126,7 @@ public final class ShipRun<Publisher: ShipPublisher> {
         self.publisher = publisher
         self.logger = logger
         nonce = Int64(TailRun.wallSeconds() * 1e6) ^ Int64(getpid())
-        if let dir = options.stateDirectory {
-            if mkdir(dir, 0o700) != 0 && errno != EEXIST {
-                let e = errno
-                throw TailError(
-                    code: .stateDirectoryUnusable,
-                    message: "cannot create state directory \(dir): \(errnoDescription(e))", path: dir,
-                    underlyingErrno: e)
-            }
-            lock = try StateDirectoryLock(directory: dir)
-        } else {
-            lock = nil
-        }
+        lock = try StateDirectory.prepare(options.stateDirectory)
         let saved = try Self.load(path: options.stateDirectory.map { $0 + "/ship-checkpoint" })
         var follow = options.follow
         follow.startAtEnd = !options.fromStart
@@ -310,32 +299,11 @@ public final class ShipRun<Publisher: ShipPublisher> {
     /// Reads the checkpoint at `path`, if there is one.
     static func load(path: String?) throws(TailError) -> ShipState? {
         guard let path else { return nil }
-        let contents: CheckpointFile.Contents?
-        do {
-            contents = try CheckpointFile.read(path: path)
-        } catch {
-            throw TailError(
-                code: .checkpointDamaged,
-                message: "\(error). Move the file away to start over (the broker drops the events it has "
-                    + "within its duplicate window).",
-                path: path)
-        }
-        guard let contents else { return nil }
-        let version = CheckpointFile.integerField("state_format", in: contents.header)
-        guard version == UInt64(ShipState.format) else {
-            throw TailError(
-                code: .checkpointIncompatible,
-                message: "ship checkpoint \(path) has state format \(version.map(String.init) ?? "none"); this "
-                    + "SendWatch reads format \(ShipState.format). Move it away to start over.",
-                path: path)
-        }
-        do {
-            return try StateCoding.decode(ShipState.self, from: contents.body)
-        } catch {
-            throw TailError(
-                code: .checkpointIncompatible, message: "ship checkpoint \(path) cannot be decoded: \(error)",
-                path: path)
-        }
+        return try StateDirectory.readCheckpoint(
+            ShipState.self, path: path, format: ShipState.format, name: "ship checkpoint",
+            damagedAdvice: "Move the file away to start over (the broker drops the events it has within its "
+                + "duplicate window).",
+            incompatibleAdvice: "Move it away to start over.")?.state
     }
 
     /// Summary for stderr at the end: the totals since the state directory was created (they are checkpointed).

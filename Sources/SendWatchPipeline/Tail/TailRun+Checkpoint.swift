@@ -15,35 +15,14 @@ extension TailRun {
     /// - Throws: ``TailError`` (`checkpoint_damaged`, `checkpoint_incompatible`); the file is left in place.
     static func loadCheckpoint(options: TailOptions) throws(TailError) -> (state: TailState, outputPosition: Int64?)? {
         guard let path = options.stateDirectory.map({ $0 + "/checkpoint" }) else { return nil }
-        let contents: CheckpointFile.Contents?
-        do {
-            contents = try CheckpointFile.read(path: path)
-        } catch {
-            throw TailError(
-                code: .checkpointDamaged,
-                message: "\(error). The state is kept as it is; move the file away to start over (alerts of the "
-                    + "lines read since may repeat), or restore a good copy.",
-                path: path)
-        }
-        guard let contents else { return nil }
-        let version = CheckpointFile.integerField("state_format", in: contents.header)
-        guard version == UInt64(TailState.format) else {
-            throw TailError(
-                code: .checkpointIncompatible,
-                message: "checkpoint \(path) has state format \(version.map(String.init) ?? "none"); this SendWatch "
-                    + "reads format \(TailState.format). Run the version that wrote it, or move the file away "
-                    + "to start over.",
-                path: path)
-        }
-        let state: TailState
-        do {
-            state = try StateCoding.decode(TailState.self, from: contents.body)
-        } catch {
-            throw TailError(
-                code: .checkpointIncompatible,
-                message: "checkpoint \(path) cannot be decoded: \(error). Move it away to start over.", path: path)
-        }
-        let position = CheckpointFile.integerField("output_position", in: contents.header).map { Int64($0) }
+        guard
+            let (state, header) = try StateDirectory.readCheckpoint(
+                TailState.self, path: path, format: TailState.format, name: "checkpoint",
+                damagedAdvice: "The state is kept as it is; move the file away to start over (alerts of the lines "
+                    + "read since may repeat), or restore a good copy.",
+                incompatibleAdvice: "Run the version that wrote it, or move the file away to start over.")
+        else { return nil }
+        let position = CheckpointFile.integerField("output_position", in: header).map { Int64($0) }
         return (state, position)
     }
 

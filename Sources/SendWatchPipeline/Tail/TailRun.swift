@@ -132,19 +132,8 @@ public final class TailRun {
         self.configuration = configuration
         self.options = options
         self.logger = logger
-        if let dir = options.stateDirectory {
-            if mkdir(dir, 0o700) != 0 && errno != EEXIST {
-                let e = errno
-                throw TailError(
-                    code: .stateDirectoryUnusable,
-                    message: "cannot create state directory \(dir): \(errnoDescription(e))", path: dir,
-                    underlyingErrno: e)
-            }
-            // Before anything in the directory is read or written: a second run on it stops here.
-            lock = try StateDirectoryLock(directory: dir)
-        } else {
-            lock = nil
-        }
+        // Before anything in the directory is read or written: a second run on it stops here.
+        lock = try StateDirectory.prepare(options.stateDirectory)
         let sink: any AlertSink
         if let output {
             sink = output

@@ -1,0 +1,65 @@
+import SendWatchCore
+import SendWatchIngest
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// What `tail` and `ship` share about their state directory: creating and locking it, and reading a checkpoint
+/// file of a given state format with errors that say what to do.
+enum StateDirectory {
+    /// Creates `directory` (mode 0700) when it is missing and takes its lock; `nil` without a directory.
+    ///
+    /// - Throws: ``TailError`` `.stateDirectoryUnusable` when it cannot be created, or what
+    ///   ``StateDirectoryLock`` throws (another run holds it).
+    static func prepare(_ directory: String?) throws(TailError) -> StateDirectoryLock? {
+        guard let dir = directory else { return nil }
+        if mkdir(dir, 0o700) != 0 && errno != EEXIST {
+            let e = errno
+            throw TailError(
+                code: .stateDirectoryUnusable,
+                message: "cannot create state directory \(dir): \(errnoDescription(e))", path: dir,
+                underlyingErrno: e)
+        }
+        // Before anything in the directory is read or written: a second run on it stops here.
+        return try StateDirectoryLock(directory: dir)
+    }
+
+    /// Reads the checkpoint at `path` (nil when there is none) whose header must name state format `format`.
+    ///
+    /// - Parameters:
+    ///   - name: how messages name the file (`checkpoint`, `ship checkpoint`).
+    ///   - damagedAdvice: what to do with a damaged file, appended to the reason.
+    ///   - incompatibleAdvice: what to do with a file of another state format.
+    /// - Throws: ``TailError`` `.checkpointDamaged` (unreadable, bad checksum) or `.checkpointIncompatible`
+    ///   (another state format, or a body that does not decode); the file is left in place.
+    static func readCheckpoint<State: Decodable>(
+        _ type: State.Type, path: String, format: Int, name: String, damagedAdvice: String,
+        incompatibleAdvice: String
+    ) throws(TailError) -> (state: State, header: [UInt8])? {
+        let contents: CheckpointFile.Contents?
+        do {
+            contents = try CheckpointFile.read(path: path)
+        } catch {
+            throw TailError(code: .checkpointDamaged, message: "\(error). \(damagedAdvice)", path: path)
+        }
+        guard let contents else { return nil }
+        let version = CheckpointFile.integerField("state_format", in: contents.header)
+        guard version == UInt64(format) else {
+            throw TailError(
+                code: .checkpointIncompatible,
+                message: "\(name) \(path) has state format \(version.map(String.init) ?? "none"); this SendWatch "
+                    + "reads format \(format). \(incompatibleAdvice)",
+                path: path)
+        }
+        do {
+            return (try StateCoding.decode(State.self, from: contents.body), contents.header)
+        } catch {
+            throw TailError(
+                code: .checkpointIncompatible,
+                message: "\(name) \(path) cannot be decoded: \(error). Move it away to start over.", path: path)
+        }
+    }
+}
