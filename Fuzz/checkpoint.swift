@@ -151,10 +151,10 @@ let engineSuffix: (bytes: [UInt8], sketchBytes: Int) = {
 }()
 
 /// Where the sketch starts in an engine body: the sketch is followed by the other fields and the rules' saved
-/// states (at most `maxAfterSketch` bytes) and starts with its counter count (the first 8 bytes of `sketch`);
-/// with `sameSketch`, all of it must match.
+/// states (at most `maxAfterSketch` bytes: the recipient filters of `concentrated_strangers` alone are 8 MiB)
+/// and starts with its counter count (the first 8 bytes of `sketch`); with `sameSketch`, all of it must match.
 func sketchStart(in body: [UInt8], sketch: [UInt8], sameSketch: Bool) -> Int? {
-    let maxAfterSketch = 1 << 20
+    let maxAfterSketch = 1 << 25
     for after in 0...maxAfterSketch {
         let start = body.count - sketch.count - after
         guard start >= 0 else { return nil }
