@@ -1,0 +1,165 @@
+public import SendWatchPipeline
+
+/// `sendwatch detect`'s and `sendwatch sink`'s feed: the messages of a JetStream stream, in stream order, from
+/// the sequence the run's checkpoint names, through a ``StreamReader`` (a durable pull consumer made again at
+/// that sequence at every start).
+///
+/// The client connects at the first fetch, and again while no server answered (a broker down at the start).
+/// The stream is created when missing (with ``stream``'s settings), so a reader may start before its writers;
+/// an existing stream's settings are left as its writers made them. A message whose sequence is not the one after the last delivered (a fetch lost
+/// when the server restarted; its messages come back only after the acknowledgement wait) makes the feed
+/// drop the rest of the batch and make the consumer again at the sequence expected; after that, a gap is
+/// taken as the stream's own (messages removed by its limits) and counted in ``gaps``.
+public struct NATSStreamFeed: StreamFeed {
+    /// The server URL(s).
+    public let url: String
+    /// How the client connects and waits.
+    public let settings: JetStreamClient.Settings
+    /// The stream read, created if missing.
+    public let stream: StreamSpec
+    /// The subject filter (the stream's subjects, or some of them).
+    public let subject: String
+    /// The durable consumer's name.
+    public let durable: String
+    private var client: JetStreamClient?
+    private var reader: StreamReader?
+    /// The sequence of the last message delivered to the run.
+    private var lastDelivered: UInt64 = 0
+    /// Whether the reader was just made (the next message may skip a sequence the stream no longer has).
+    private var fresh = true
+    /// Gaps in the stream's sequence taken as the stream's own.
+    public private(set) var gaps = 0
+
+    /// A feed of `subject` of `stream` through the durable consumer `durable`.
+    public init(
+        url: String, settings: JetStreamClient.Settings = .init(), stream: StreamSpec, subject: String,
+        durable: String
+    ) {
+        self.url = url
+        self.settings = settings
+        self.stream = stream
+        self.subject = subject
+        self.durable = durable
+    }
+
+    public mutating func resume(after sequence: UInt64) {
+        lastDelivered = sequence
+        reader = nil
+    }
+
+    public mutating func fetch(maxMessages: Int, timeoutMilliseconds: Int) -> FeedFetch {
+        do throws(FleetError) {
+            let reader = try openReader()
+            let records = try reader.fetch(batch: maxMessages, timeoutMilliseconds: timeoutMilliseconds)
+            var out: [FeedMessage] = []
+            out.reserveCapacity(records.count)
+            for r in records {
+                if r.sequence <= lastDelivered { continue }
+                if r.sequence != lastDelivered + 1 {
+                    if !fresh {
+                        // Delivered out of order: make the consumer again where the run is.
+                        self.reader = nil
+                        break
+                    }
+                    gaps += 1
+                }
+                fresh = false
+                lastDelivered = r.sequence
+                out.append(FeedMessage(sequence: r.sequence, payload: r.payload, pending: r.pending))
+            }
+            return .messages(out)
+        } catch {
+            if error.isTransient || error.code == .jetStreamUnavailable {
+                return .unavailable("\(error.code): \(error)")
+            }
+            return .failed("\(error.code): \(error)")
+        }
+    }
+
+    public mutating func acknowledgeFetched() -> Bool {
+        guard let reader else { return true }
+        do throws(FleetError) {
+            try reader.acknowledgeFetched()
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    private mutating func openReader() throws(FleetError) -> StreamReader {
+        if let reader { return reader }
+        let client: JetStreamClient
+        if let connected = self.client {
+            client = connected
+        } else {
+            client = try JetStreamClient(url: url, settings: settings)
+            self.client = client
+        }
+        do throws(FleetError) {
+            _ = try client.streamState(stream.name)
+        } catch {
+            // Missing (or unreadable: then creating it says why). An existing stream keeps its writers' settings.
+            if error.isTransient { throw error }
+            try client.ensureStream(stream)
+        }
+        let made = try StreamReader(
+            client: client, stream: stream.name, subject: subject, durable: durable, start: lastDelivered + 1)
+        reader = made
+        fresh = true
+        return made
+    }
+}
+
+/// `sendwatch detect`'s publisher: each alert record to the alerts subject of a JetStream stream with its
+/// message id, waiting for the acknowledgement. Connects and creates the stream as ``NATSEventPublisher`` does.
+public struct NATSAlertPublisher: AlertPublisher {
+    /// The server URL(s).
+    public let url: String
+    /// How the client connects and waits.
+    public let settings: JetStreamClient.Settings
+    /// The stream that takes the records.
+    public let stream: StreamSpec
+    /// The subject the records go to.
+    public let subject: String
+    private var client: JetStreamClient?
+    private var streamReady = false
+
+    /// A publisher to `subject` of `stream`.
+    public init(url: String, settings: JetStreamClient.Settings = .init(), stream: StreamSpec, subject: String) {
+        self.url = url
+        self.settings = settings
+        self.stream = stream
+        self.subject = subject
+    }
+
+    public mutating func publish(_ record: [UInt8], messageID: String) -> PublishOutcome {
+        do throws(FleetError) {
+            let client: JetStreamClient
+            if let connected = self.client {
+                client = connected
+            } else {
+                client = try JetStreamClient(url: url, settings: settings)
+                self.client = client
+            }
+            if !streamReady {
+                try client.ensureStream(stream)
+                streamReady = true
+            }
+            let subject = self.subject
+            let result: Result<PublishAck, FleetError> = record.withUnsafeBytes { bytes in
+                do throws(FleetError) {
+                    return .success(try client.publish(subject: subject, payload: bytes, messageID: messageID))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            return .acknowledged(duplicate: try result.get().duplicate)
+        } catch {
+            if error.isTransient || error.code == .jetStreamUnavailable {
+                streamReady = false
+                return .unavailable("\(error.code): \(error)")
+            }
+            return .refused("\(error.code): \(error)")
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import CNATS
+
+/// A durable pull consumer that starts at a given stream sequence and is acknowledged only when its owner says
+/// so (``acknowledgeFetched()``), for readers whose own checkpoint decides where to resume (`detect`, `sink`).
+///
+/// At creation the durable consumer of that name is deleted and made again at the start sequence, with
+/// acknowledge-all (an acknowledgement covers every earlier message) and a long acknowledgement wait, so that
+/// the server's view of it (pending messages, acknowledgement floor) is the reader's progress, while the
+/// reader's checkpoint stays the only authority on where to resume. One reader per durable name: a second
+/// one would delete the first one's consumer.
+///
+/// Poll-style like ``PullConsumer``; one owner at a time. Memory: one fetch's messages, and the last message
+/// fetched (kept to acknowledge).
+public final class StreamReader {
+    /// `natsSubscription *`, owned.
+    private let subscription: OpaquePointer
+    /// The last message fetched and not yet acknowledged (`natsMsg *`, owned).
+    private var lastFetched: OpaquePointer?
+    /// The client whose connection the subscription uses.
+    public let client: JetStreamClient
+    /// How long the server waits for an acknowledgement before it delivers a message again: 10 minutes, far
+    /// beyond a checkpoint interval.
+    public static let ackWaitSeconds: Int64 = 600
+    /// The most messages delivered and not acknowledged the server allows (a reader checkpoints before).
+    public static let maxAckPending: Int64 = 1 << 20
+
+    /// Deletes the durable consumer `durable` of `stream` if there is one and makes it again, delivering the
+    /// messages of `subject` (wildcards allowed) from sequence `start` (at least 1) on.
+    ///
+    /// - Throws: ``FleetError`` `consume_failed` (no such stream, a name the server refuses) or a transient code.
+    public init(
+        client: JetStreamClient, stream: String, subject: String, durable: String, start: UInt64
+    ) throws(FleetError) {
+        guard start >= 1, !durable.isEmpty, !durable.contains(".") else {
+            throw FleetError(code: .invalidArgument, message: "durable name '\(durable)' or start \(start) unusable")
+        }
+        self.client = client
+        var jsError = jsErrCode(rawValue: 0)
+        // Not found is fine; anything else shows again when the consumer is made.
+        _ = stream.withCString { s in durable.withCString { js_DeleteConsumer(client.context, s, $0, nil, &jsError) } }
+        jsError = jsErrCode(rawValue: 0)
+        var sub: OpaquePointer?
+        let status = stream.withCString { streamC in
+            subject.withCString { subjectC in
+                durable.withCString { durableC in
+                    var options = jsSubOptions()
+                    jsSubOptions_Init(&options)
+                    options.Stream = streamC
+                    options.Config.Durable = durableC
+                    options.Config.DeliverPolicy = js_DeliverByStartSequence
+                    options.Config.OptStartSeq = start
+                    options.Config.AckPolicy = js_AckAll
+                    options.Config.AckWait = Self.ackWaitSeconds * 1_000_000_000
+                    options.Config.MaxAckPending = Self.maxAckPending
+                    return js_PullSubscribe(&sub, client.context, subjectC, durableC, nil, &options, &jsError)
+                }
+            }
+        }
+        guard status == NATS_OK, let sub else {
+            throw fleetError(
+                status, jetStream: jsError, fallback: .consumeFailed, doing: "cannot consume \(subject) of \(stream)")
+        }
+        subscription = sub
+    }
+
+    deinit {
+        if let lastFetched { natsMsg_Destroy(lastFetched) }
+        natsSubscription_Destroy(subscription)
+    }
+
+    /// Fetches up to `batch` messages (1 to 4096), waiting at most `timeoutMilliseconds` for the first, without
+    /// acknowledging them. Empty when none came.
+    ///
+    /// - Returns: per message its stream sequence, body and the messages pending after it.
+    /// - Throws: ``FleetError`` `consume_failed` or a transient code.
+    public func fetch(batch: Int, timeoutMilliseconds: Int) throws(FleetError) -> [StreamRecord] {
+        guard (1...4096).contains(batch), timeoutMilliseconds > 0 else {
+            throw FleetError(code: .invalidArgument, message: "fetch batch \(batch) or timeout out of range")
+        }
+        var list = natsMsgList()
+        var jsError = jsErrCode(rawValue: 0)
+        let status = natsSubscription_Fetch(&list, subscription, Int32(batch), Int64(timeoutMilliseconds), &jsError)
+        if status == NATS_TIMEOUT { return [] }
+        guard status == NATS_OK else {
+            throw fleetError(status, jetStream: jsError, fallback: .consumeFailed, doing: "fetch failed")
+        }
+        defer { natsMsgList_Destroy(&list) }
+        var out: [StreamRecord] = []
+        out.reserveCapacity(Int(list.Count))
+        var last: Int?
+        for i in 0..<Int(list.Count) {
+            guard let msg = list.Msgs[i] else { continue }
+            let length = Int(natsMsg_GetDataLength(msg))
+            let payload: [UInt8] =
+                if let data = natsMsg_GetData(msg), length > 0 {
+                    Array(UnsafeRawBufferPointer(start: data, count: length))
+                } else {
+                    []
+                }
+            var record = StreamRecord(sequence: 0, payload: payload, pending: 0)
+            var meta: UnsafeMutablePointer<jsMsgMetaData>?
+            if natsMsg_GetMetaData(&meta, msg) == NATS_OK, let meta {
+                record.sequence = meta.pointee.Sequence.Stream
+                record.pending = meta.pointee.NumPending
+                jsMsgMetaData_Destroy(meta)
+            }
+            out.append(record)
+            last = i
+        }
+        if let last, let msg = list.Msgs[last] {
+            // Kept past the list's destruction, to acknowledge everything up to it later.
+            list.Msgs[last] = nil
+            if let lastFetched { natsMsg_Destroy(lastFetched) }
+            lastFetched = msg
+        }
+        return out
+    }
+
+    /// Acknowledges every message fetched so far (acknowledge-all) and waits for the server's confirmation.
+    ///
+    /// - Throws: ``FleetError`` `consume_failed` or a transient code; the message is kept to try again.
+    public func acknowledgeFetched() throws(FleetError) {
+        guard let msg = lastFetched else { return }
+        var jsError = jsErrCode(rawValue: 0)
+        let status = natsMsg_AckSync(msg, nil, &jsError)
+        guard status == NATS_OK else {
+            throw fleetError(status, jetStream: jsError, fallback: .consumeFailed, doing: "acknowledgement failed")
+        }
+        natsMsg_Destroy(msg)
+        lastFetched = nil
+    }
+}
+
+@available(*, unavailable)
+extension StreamReader: Sendable {}
+
+/// One message a ``StreamReader`` fetched.
+public struct StreamRecord: Sendable, Equatable {
+    /// Its sequence number in the stream (0 when the client could not tell).
+    public var sequence: UInt64
+    /// Its body.
+    public var payload: [UInt8]
+    /// Messages the consumer had pending after it when it was delivered.
+    public var pending: UInt64
+}

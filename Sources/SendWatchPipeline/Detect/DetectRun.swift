@@ -1,0 +1,342 @@
+public import Logging
+public import SendWatchAlerts
+public import SendWatchCore
+public import SendWatchDetect
+import SendWatchIngest
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// How a ``DetectRun`` behaves.
+public struct DetectOptions: Sendable {
+    /// The directory of the checkpoint (`detect-checkpoint`) and its lock; nil: a restart starts over.
+    public var stateDirectory: String?
+    /// Stop once the stream is read to its end: release every held event, close what the end of input closes
+    /// (as `replay` does), checkpoint and return. For complete streams and tests.
+    public var once = false
+    /// Seconds between checkpoints while events flow. Default 1.
+    public var checkpointIntervalSeconds: Double = 1
+    /// Messages fetched while not acknowledged that force a checkpoint (and the acknowledgement after it), so
+    /// the broker's pending acknowledgements stay bounded. Default 100,000.
+    public var maxUnacknowledged = 100_000
+    /// Messages per fetch (1 to 4096). Default 512.
+    public var fetchBatch = 512
+    /// How long a fetch waits for the first message, in milliseconds. Default 500.
+    public var fetchTimeoutMilliseconds = 500
+    /// Wall seconds a host must have sent nothing, while the worker has read everything the stream holds, before
+    /// it no longer holds back the others' events (``EventTimeMerge``). Default 5.
+    public var idleSeconds: Double = 5
+    /// How many hosts send events: at a fresh start the merge releases nothing until it has seen events of
+    /// this many hosts, or until the run has read everything the stream holds once (0, the default: only the
+    /// latter), so that a host whose first events come late in the stream still goes into the merge in time.
+    public var expectedHosts = 0
+    /// The most events held by the merge (``EventTimeMerge/maxBuffered``). Default 200,000.
+    public var maxBufferedEvents = 200_000
+    /// The longest pause between two attempts while the broker is unreachable (doubling from 50 ms). Default 5.
+    public var maxBackoffSeconds: Double = 5
+    /// The alert record format.
+    public var alertFormat: AlertFormat = .sendwatch
+    /// The SendWatch version, for formats that name the product.
+    public var productVersion = "0.1.0"
+
+    /// The defaults above.
+    public init() {}
+}
+
+/// What a detect run has done, kept in its checkpoint.
+public struct DetectTotals: Codable, Sendable, Equatable {
+    /// Events read from the stream (repeated deliveries not counted).
+    public var events = 0
+    /// Messages that were not an event record, skipped.
+    public var undecodable = 0
+    /// Alert records published (the broker stored them or had them).
+    public var alertRecords = 0
+    /// Alert records the broker already had (repeated after a restart).
+    public var duplicateAlerts = 0
+    /// Fetches and publishes repeated while the broker was unreachable.
+    public var retries = 0
+    /// Checkpoints written.
+    public var checkpoints = 0
+    /// Starts that resumed from a checkpoint.
+    public var restarts = 0
+    /// All zero.
+    public init() {}
+}
+
+/// The body of a detect checkpoint.
+struct DetectState: Codable {
+    /// The version in the checkpoint header; a checkpoint of another version is refused.
+    static let format = 1
+    /// The stream sequence of the last message taken in: every message up to it is in the engine or the merge.
+    var lastSequence: UInt64
+    var engine: DetectionEngine.Checkpoint
+    var merge: EventTimeMerge.Saved
+    /// Whether the merge releases events yet (``DetectOptions/expectedHosts``).
+    var releasing: Bool
+    var totals: DetectTotals
+}
+
+/// A detection worker (`sendwatch detect`): reads send events from a stream, merges the hosts' events by event
+/// time (``EventTimeMerge``), runs the ``DetectionEngine`` and publishes each alert record, once, through an
+/// ``AlertPublisher``.
+///
+/// Exactly once from event to alert stream:
+/// - The checkpoint holds the engine, the merge's held events, the alert records' count and the last stream
+///   sequence taken in, written together; the broker is told the messages are done with only after that.
+///   A restart resumes the engine and reads again from the message after the checkpoint's.
+/// - Alert records are published before the checkpoint that covers them, each with the message id
+///   `<alert id>-<action>-<record number>` (the record number counts the run's records since its state was
+///   created). Replayed from the checkpoint, the engine makes the same records in the same order, so a record
+///   published before a crash gets the same id and the broker drops it (within the alert stream's duplicate
+///   window).
+///
+/// Memory: the engine's (bounded by `detect.memory_budget`), the merge's held events
+/// (``DetectOptions/maxBufferedEvents``), one fetch's messages and their alert records.
+public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
+    /// How the run behaves.
+    public let options: DetectOptions
+    /// Where events come from.
+    public var feed: Feed
+    /// Where alert records go.
+    public var publisher: Publisher
+    /// The engine.
+    public private(set) var engine: DetectionEngine
+    /// The merge of the hosts' events.
+    public private(set) var merge: EventTimeMerge
+    /// The run's counters (restored from the checkpoint).
+    public private(set) var totals = DetectTotals()
+    /// The stream sequence of the last message taken in.
+    public private(set) var lastSequence: UInt64 = 0
+    /// Whether this run resumed from a checkpoint.
+    public private(set) var restoredFromCheckpoint = false
+    private let logger: Logger
+    private let lock: StateDirectoryLock?
+    private let encoder: any AlertEncoder
+    private var decoder = EventRecordDecoder()
+    /// Wall time each host's last event arrived (not checkpointed: a restart counts from its start).
+    private var arrivals: [String: Double] = [:]
+    private var unacknowledged = 0
+    /// Whether the merge releases events yet (``DetectOptions/expectedHosts``).
+    private var releasing = false
+    private var outage = false
+
+    /// The checkpoint's path; nil without a state directory.
+    var checkpointPath: String? { options.stateDirectory.map { $0 + "/detect-checkpoint" } }
+
+    /// Loads the checkpoint (if any).
+    ///
+    /// - Parameter accounts: account registry entries (creation times), applied at every start.
+    /// - Throws: ``TailError`` for a state directory that cannot be used or another run holds, or a damaged or
+    ///   incompatible checkpoint (left in place).
+    public init(
+        configuration: Configuration, options: DetectOptions, accounts: [(String, EventTime)] = [], feed: Feed,
+        publisher: Publisher, logger: Logger
+    ) throws(TailError) {
+        self.options = options
+        self.feed = feed
+        self.publisher = publisher
+        self.logger = logger
+        encoder = options.alertFormat.makeEncoder(productVersion: options.productVersion)
+        lock = try StateDirectory.prepare(options.stateDirectory)
+        let path = options.stateDirectory.map { $0 + "/detect-checkpoint" }
+        if let path,
+            let saved = try StateDirectory.readCheckpoint(
+                DetectState.self, path: path, format: DetectState.format, name: "detect checkpoint",
+                damagedAdvice: "Move the file away to start over from the stream's first message (the alerts "
+                    + "stream drops the records it has within its duplicate window).",
+                incompatibleAdvice: "Run the version that wrote it, or move it away to start over.")?.state
+        {
+            do {
+                engine = try DetectionEngine(configuration: configuration.detection, restoring: saved.engine)
+            } catch {
+                throw TailError(
+                    code: .checkpointIncompatible,
+                    message: "detect checkpoint \(path): the detection state does not fit this configuration "
+                        + "(\(error)). Use the configuration it was written with, or move it away to start over.",
+                    path: path)
+            }
+            guard let restored = EventTimeMerge(maxBuffered: options.maxBufferedEvents, restoring: saved.merge) else {
+                throw TailError(
+                    code: .checkpointIncompatible,
+                    message: "detect checkpoint \(path): a held event does not decode. Move it away to start over.",
+                    path: path)
+            }
+            merge = restored
+            lastSequence = saved.lastSequence
+            releasing = saved.releasing
+            totals = saved.totals
+            totals.restarts += 1
+            restoredFromCheckpoint = true
+            let now = TailRun.monotonicSeconds()
+            for name in merge.sourceNames { arrivals[name] = now }
+        } else {
+            engine = DetectionEngine(configuration: configuration.detection)
+            merge = EventTimeMerge(maxBuffered: options.maxBufferedEvents)
+        }
+        for (account, created) in accounts { engine.register(account: account, created: created) }
+    }
+
+    /// Runs until `shouldStop` returns true or (``DetectOptions/once``) the stream is read to its end.
+    ///
+    /// - Throws: ``TailError`` `consume_failed` when the stream cannot be read, `publish_refused` when the
+    ///   broker refused an alert record (the checkpoint stays before it), or `checkpoint_failed`.
+    public func run(now: () -> Double = TailRun.monotonicSeconds, shouldStop: () -> Bool) throws(TailError) {
+        feed.resume(after: lastSequence)
+        var lastCheckpoint = now()
+        var dirty = false
+        var delay = 0.05
+        var lastPending: UInt64?
+        var batch: EventBatch = []
+        var alerts: [Alert] = []
+        while !shouldStop() {
+            let messages: [FeedMessage]
+            switch feed.fetch(maxMessages: options.fetchBatch, timeoutMilliseconds: options.fetchTimeoutMilliseconds) {
+            case .messages(let m):
+                messages = m
+                if outage {
+                    outage = false
+                    logger.info("the broker is reachable again; catching up")
+                }
+                delay = 0.05
+            case .unavailable(let why):
+                noteOutage(why)
+                usleep(useconds_t(delay * 1_000_000))
+                delay = min(delay * 2, options.maxBackoffSeconds)
+                continue
+            case .failed(let why):
+                throw TailError(code: .consumeFailed, message: "cannot read the events stream: \(why)")
+            }
+            let t = now()
+            for m in messages where m.sequence > lastSequence {
+                lastSequence = m.sequence
+                unacknowledged += 1
+                dirty = true
+                let event = m.payload.withUnsafeBytes { decoder.decode($0) }
+                guard let event else {
+                    totals.undecodable += 1
+                    continue
+                }
+                totals.events += 1
+                arrivals[event.host ?? "", default: t] = t
+                merge.add(event, releasingInto: &batch)
+            }
+            if let last = messages.last { lastPending = last.pending }
+            // Caught up: the last message delivered had nothing after it (or none came, and none was pending).
+            let caughtUp = messages.isEmpty ? (lastPending ?? 0) == 0 : lastPending == 0
+            if caughtUp || (options.expectedHosts > 0 && merge.sourceNames.count >= options.expectedHosts) {
+                releasing = true
+            }
+            if options.once && caughtUp {
+                merge.releaseAll(into: &batch)
+            } else if releasing {
+                var idle: Set<String> = []
+                if caughtUp {
+                    for (name, at) in arrivals where t - at >= options.idleSeconds { idle.insert(name) }
+                }
+                merge.release(into: &batch, idleSources: idle)
+            }
+            if !batch.isEmpty {
+                engine.process(&batch, into: &alerts)
+                batch.removeAll(keepingCapacity: true)
+            }
+            if options.once && caughtUp { engine.finish(into: &alerts) }
+            if !alerts.isEmpty {
+                guard try publish(alerts, shouldStop: shouldStop) else { return }
+                alerts.removeAll(keepingCapacity: true)
+            }
+            if dirty
+                && (t - lastCheckpoint >= options.checkpointIntervalSeconds
+                    || unacknowledged >= options.maxUnacknowledged || (options.once && caughtUp))
+            {
+                try checkpoint()
+                lastCheckpoint = t
+                dirty = false
+            }
+            if options.once && caughtUp { break }
+        }
+        if dirty { try checkpoint() }
+    }
+
+    private func noteOutage(_ why: String) {
+        totals.retries += 1
+        guard !outage else { return }
+        outage = true
+        logger.warning(
+            "the broker is unreachable; holding the position and retrying", metadata: ["detect.reason": "\(why)"])
+    }
+
+    /// Publishes the records in order, repeating while the broker is unreachable. False when a stop was
+    /// requested before all were acknowledged (no checkpoint then: a restart makes them again, same ids).
+    private func publish(_ alerts: [Alert], shouldStop: () -> Bool) throws(TailError) -> Bool {
+        var writer = JSONWriter(capacity: 4096)
+        var delay = 0.05
+        for alert in alerts {
+            writer.bytes.removeAll(keepingCapacity: true)
+            encoder.encode(alert, into: &writer)
+            if writer.bytes.last == UInt8(ascii: "\n") { writer.bytes.removeLast() }
+            let id = "\(alert.id)-\(alert.action.rawValue)-\(totals.alertRecords)"
+            while true {
+                switch publisher.publish(writer.bytes, messageID: id) {
+                case .acknowledged(let duplicate):
+                    if duplicate { totals.duplicateAlerts += 1 }
+                    totals.alertRecords += 1
+                    delay = 0.05
+                case .unavailable(let why):
+                    noteOutage(why)
+                    if shouldStop() { return false }
+                    usleep(useconds_t(delay * 1_000_000))
+                    delay = min(delay * 2, options.maxBackoffSeconds)
+                    continue
+                case .refused(let why):
+                    throw TailError(
+                        code: .publishRefused,
+                        message: "the broker refused alert record \(id) (\(why)); the checkpoint stays before it")
+                }
+                break
+            }
+        }
+        return true
+    }
+
+    /// Writes the checkpoint (engine, held events, last sequence, totals), then tells the broker the messages
+    /// fetched so far are done with.
+    public func checkpoint() throws(TailError) {
+        if let path = checkpointPath {
+            totals.checkpoints += 1
+            let state = DetectState(
+                lastSequence: lastSequence, engine: engine.checkpoint(), merge: merge.saved(), releasing: releasing,
+                totals: totals)
+            var header = JSONWriter(capacity: 256)
+            header.beginObject()
+            header.key("sendwatch_detect_checkpoint"); header.int(1)
+            header.key("state_format"); header.int(DetectState.format)
+            header.key("last_sequence"); header.int64(Int64(clamping: lastSequence))
+            header.key("alert_records"); header.int(totals.alertRecords)
+            header.endObject()
+            do {
+                let body = try StateCoding.encode(state)
+                try CheckpointFile.write(path: path, header: header.bytes, body: body)
+            } catch {
+                totals.checkpoints -= 1
+                throw TailError(code: .checkpointFailed, message: "cannot write \(path): \(error)", path: path)
+            }
+        }
+        if feed.acknowledgeFetched() { unacknowledged = 0 }
+    }
+
+    /// Summary for stderr at the end: the totals since the state was created.
+    public var summaryText: String {
+        let c = engine.counters
+        return "sendwatch detect (totals since the state was created): \(totals.events) events, "
+            + "\(totals.undecodable) undecodable messages skipped, \(merge.buffered) held, "
+            + "\(merge.forcedReleases) released early (buffer full), \(c.lateEvents) late events dropped, "
+            + "\(totals.alertRecords) alert records published (\(totals.duplicateAlerts) already stored), "
+            + "\(totals.retries) retries, \(totals.checkpoints) checkpoints, \(totals.restarts) restarts"
+    }
+}
+
+@available(*, unavailable)
+extension DetectRun: Sendable {}

@@ -1,0 +1,239 @@
+public import Logging
+import SendWatchCore
+import SendWatchIngest
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// `write(2)`, named apart from the run's own methods.
+private func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
+    write(fd, p, n)
+}
+
+/// How a ``SinkRun`` behaves.
+public struct SinkOptions: Sendable {
+    /// The directory of the checkpoint (`sink-checkpoint`) and its lock; nil: every start writes the whole
+    /// stream again.
+    public var stateDirectory: String?
+    /// Stop once the stream is read to its end.
+    public var once = false
+    /// Seconds between checkpoints while records flow. Default 1.
+    public var checkpointIntervalSeconds: Double = 1
+    /// Messages per fetch (1 to 4096). Default 512.
+    public var fetchBatch = 512
+    /// How long a fetch waits for the first message, in milliseconds. Default 500.
+    public var fetchTimeoutMilliseconds = 500
+    /// The longest pause between two attempts while the broker is unreachable (doubling from 50 ms). Default 5.
+    public var maxBackoffSeconds: Double = 5
+
+    /// The defaults above.
+    public init() {}
+}
+
+/// The body of a sink checkpoint.
+struct SinkState: Codable {
+    /// The version in the checkpoint header; a checkpoint of another version is refused.
+    static let format = 1
+    /// The stream sequence of the last record written.
+    var lastSequence: UInt64
+    /// The output file's size after it (nil for standard output).
+    var outputBytes: Int64?
+    /// Records written since the state was created.
+    var records: Int
+}
+
+/// `sendwatch sink`: writes the records of a stream (the alerts stream) as JSON lines, exactly once into a
+/// file.
+///
+/// The checkpoint holds the last stream sequence written and the file's size after it, written after the file
+/// was synced; the broker is told the records are done with after that. A restart cuts the file back to the
+/// checkpoint's size (records written after it, by a run that was killed, go) and reads again from the next
+/// sequence, so each record is in the file once. A file found shorter than the checkpoint says (rotated away,
+/// or truncated by hand) is appended to as it is, with a warning. Standard output has no size to go back to:
+/// there a restart repeats the records since the last checkpoint.
+///
+/// Memory: one fetch's records.
+public final class SinkRun<Feed: StreamFeed> {
+    /// How the run behaves.
+    public let options: SinkOptions
+    /// Where records come from.
+    public var feed: Feed
+    /// Records written since the state was created.
+    public private(set) var records = 0
+    /// The stream sequence of the last record written.
+    public private(set) var lastSequence: UInt64 = 0
+    private let logger: Logger
+    private let lock: StateDirectoryLock?
+    private let output: String?
+    private let fd: Int32
+    private var outputBytes: Int64 = 0
+    private var outage = false
+
+    /// Opens the output (creating it) and loads the checkpoint, cutting the output back to its size.
+    ///
+    /// - Parameter output: the file to append to; nil for standard output.
+    /// - Throws: ``TailError`` for a state directory or output that cannot be used, or a damaged or
+    ///   incompatible checkpoint.
+    public init(output: String?, options: SinkOptions, feed: Feed, logger: Logger) throws(TailError) {
+        self.options = options
+        self.feed = feed
+        self.logger = logger
+        self.output = output
+        lock = try StateDirectory.prepare(options.stateDirectory)
+        let saved = try options.stateDirectory.flatMap { dir throws(TailError) in
+            try StateDirectory.readCheckpoint(
+                SinkState.self, path: dir + "/sink-checkpoint", format: SinkState.format, name: "sink checkpoint",
+                damagedAdvice: "Move the file away to write the whole stream again.",
+                incompatibleAdvice: "Move it away to write the whole stream again.")?.state
+        }
+        if let output {
+            fd = open(output, O_WRONLY | O_CREAT | O_CLOEXEC, 0o640)
+            guard fd >= 0 else {
+                let e = errno
+                throw TailError(
+                    code: .outputUnusable, message: "cannot open \(output): \(errnoDescription(e))", path: output,
+                    underlyingErrno: e)
+            }
+            var st = stat()
+            fstat(fd, &st)
+            outputBytes = Int64(st.st_size)
+            if let kept = saved?.outputBytes {
+                if outputBytes > kept {
+                    // Written by a run that stopped before its checkpoint: the restart writes them again.
+                    guard ftruncate(fd, off_t(kept)) == 0 else {
+                        let e = errno
+                        close(fd)
+                        throw TailError(
+                            code: .outputUnusable,
+                            message: "cannot cut \(output) back to \(kept) bytes: "
+                                + errnoDescription(e), path: output, underlyingErrno: e)
+                    }
+                    outputBytes = kept
+                } else if outputBytes < kept {
+                    logger.warning(
+                        "\(output) is shorter than the checkpoint says (rotated or truncated); appending to it")
+                }
+            }
+            lseek(fd, off_t(outputBytes), SEEK_SET)
+        } else {
+            fd = 1
+        }
+        if let saved {
+            lastSequence = saved.lastSequence
+            records = saved.records
+        }
+    }
+
+    deinit {
+        if output != nil { close(fd) }
+    }
+
+    /// Runs until `shouldStop` returns true or (``SinkOptions/once``) the stream is read to its end.
+    ///
+    /// - Throws: ``TailError`` `consume_failed`, `output_failed` or `checkpoint_failed`.
+    public func run(now: () -> Double = TailRun.monotonicSeconds, shouldStop: () -> Bool) throws(TailError) {
+        feed.resume(after: lastSequence)
+        var lastCheckpoint = now()
+        var dirty = false
+        var delay = 0.05
+        var lastPending: UInt64?
+        var buffer: [UInt8] = []
+        while !shouldStop() {
+            let messages: [FeedMessage]
+            switch feed.fetch(maxMessages: options.fetchBatch, timeoutMilliseconds: options.fetchTimeoutMilliseconds) {
+            case .messages(let m):
+                messages = m
+                if outage {
+                    outage = false
+                    logger.info("the broker is reachable again; catching up")
+                }
+                delay = 0.05
+            case .unavailable(let why):
+                if !outage {
+                    outage = true
+                    logger.warning("the broker is unreachable; retrying", metadata: ["sink.reason": "\(why)"])
+                }
+                usleep(useconds_t(delay * 1_000_000))
+                delay = min(delay * 2, options.maxBackoffSeconds)
+                continue
+            case .failed(let why):
+                throw TailError(code: .consumeFailed, message: "cannot read the alerts stream: \(why)")
+            }
+            buffer.removeAll(keepingCapacity: true)
+            for m in messages where m.sequence > lastSequence {
+                lastSequence = m.sequence
+                buffer += m.payload
+                buffer.append(UInt8(ascii: "\n"))
+                records += 1
+                dirty = true
+            }
+            try append(buffer)
+            if let last = messages.last { lastPending = last.pending }
+            let caughtUp = messages.isEmpty ? (lastPending ?? 0) == 0 : lastPending == 0
+            let t = now()
+            if dirty && (t - lastCheckpoint >= options.checkpointIntervalSeconds || (options.once && caughtUp)) {
+                try checkpoint()
+                lastCheckpoint = t
+                dirty = false
+            }
+            if options.once && caughtUp { break }
+        }
+        if dirty { try checkpoint() }
+    }
+
+    private func append(_ bytes: [UInt8]) throws(TailError) {
+        var done = 0
+        while done < bytes.count {
+            // Safe to force unwrap: `bytes` is not empty here (done < count).
+            let n = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let e = errno
+                throw TailError(
+                    code: .outputFailed, message: "cannot write \(output ?? "standard output"): \(errnoDescription(e))",
+                    path: output, underlyingErrno: e)
+            }
+            done += n
+        }
+        outputBytes += Int64(bytes.count)
+    }
+
+    /// Syncs the output, writes the checkpoint (last sequence, output size), then tells the broker.
+    public func checkpoint() throws(TailError) {
+        if let dir = options.stateDirectory {
+            if output != nil && fsync(fd) != 0 {
+                let e = errno
+                throw TailError(
+                    code: .outputFailed, message: "cannot sync \(output ?? ""): \(errnoDescription(e))", path: output,
+                    underlyingErrno: e)
+            }
+            let path = dir + "/sink-checkpoint"
+            let state = SinkState(
+                lastSequence: lastSequence, outputBytes: output == nil ? nil : outputBytes, records: records)
+            var header = JSONWriter(capacity: 128)
+            header.beginObject()
+            header.key("sendwatch_sink_checkpoint"); header.int(1)
+            header.key("state_format"); header.int(SinkState.format)
+            header.key("last_sequence"); header.int64(Int64(clamping: lastSequence))
+            header.endObject()
+            do {
+                try CheckpointFile.write(path: path, header: header.bytes, body: try StateCoding.encode(state))
+            } catch {
+                throw TailError(code: .checkpointFailed, message: "cannot write \(path): \(error)", path: path)
+            }
+        }
+        _ = feed.acknowledgeFetched()
+    }
+
+    /// Summary for stderr at the end.
+    public var summaryText: String {
+        "sendwatch sink (totals since the state was created): \(records) records written, last stream sequence "
+            + "\(lastSequence)"
+    }
+}
+
+@available(*, unavailable)
+extension SinkRun: Sendable {}

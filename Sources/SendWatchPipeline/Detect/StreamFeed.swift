@@ -1,0 +1,56 @@
+public import SendWatchCore
+
+/// One message a ``StreamFeed`` fetched.
+public struct FeedMessage: Sendable, Equatable {
+    /// Its sequence number in the stream (increasing; a repeated delivery repeats it).
+    public var sequence: UInt64
+    /// Its body.
+    public var payload: [UInt8]
+    /// How many messages the stream held after it for this reader when it was delivered (0: caught up).
+    public var pending: UInt64
+
+    /// A message.
+    public init(sequence: UInt64, payload: [UInt8], pending: UInt64) {
+        self.sequence = sequence
+        self.payload = payload
+        self.pending = pending
+    }
+}
+
+/// What a fetch from a ``StreamFeed`` gave.
+public enum FeedFetch: Sendable, Equatable {
+    /// Messages in stream order (empty: none came within the timeout).
+    case messages([FeedMessage])
+    /// The broker cannot be reached or did not answer in time; fetching again later is safe. The text says why.
+    case unavailable(String)
+    /// The broker refused (no such stream, a consumer that cannot be made): trying again would not help.
+    case failed(String)
+}
+
+/// The stream `sendwatch detect` (send events) and `sendwatch sink` (alerts) read: NATS JetStream
+/// (`NATSStreamFeed` of SendWatchFleet) or a test double. Called on the run's thread only.
+///
+/// The run's checkpoint, not the broker, says where reading resumes: the run calls ``resume(after:)`` once with
+/// the checkpoint's last sequence, and ``acknowledgeFetched()`` only after a checkpoint covers every message
+/// fetched so far.
+public protocol StreamFeed {
+    /// Reading starts at the message after `sequence` (0: the stream's first).
+    mutating func resume(after sequence: UInt64)
+    /// Fetches up to `maxMessages` messages, waiting at most `timeoutMilliseconds` for the first.
+    mutating func fetch(maxMessages: Int, timeoutMilliseconds: Int) -> FeedFetch
+    /// Tells the broker that every message fetched so far is done with (its checkpoint is written). False when
+    /// the broker could not be told (the run tells it again after its next checkpoint).
+    mutating func acknowledgeFetched() -> Bool
+}
+
+/// Where `sendwatch detect` publishes alert records: the alerts stream (`NATSAlertPublisher` of
+/// SendWatchFleet) or a test double. Called on the run's thread only, one record at a time, in order.
+public protocol AlertPublisher {
+    /// Publishes one record (without its newline) with a message id the broker drops repeats of.
+    mutating func publish(_ record: [UInt8], messageID: String) -> PublishOutcome
+}
+
+extension ErrorCode where Domain == TailError {
+    /// The stream a worker or the sink reads cannot be read (no such stream, a consumer the broker refused).
+    public static var consumeFailed: Self { Self("consume_failed") }
+}
