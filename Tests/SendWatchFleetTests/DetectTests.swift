@@ -19,11 +19,14 @@ struct DetectTests {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "../../datasets/mixed-s11.postfix.log.zst"
         ).standardized.path
-        let r = try ShipTests.run(["/usr/bin/env", "zstd", "-d", "-q", "-c", source])
-        guard r.status == 0 else { throw NATSTestServerError(message: "zstd failed: \(r.stderr)") }
+        let dir = try ShipTests.tempDirectory()
+        guard try runQuietly(["/usr/bin/env", "zstd", "-d", "-q", "-f", "-o", dir + "/all.log", source]) == 0 else {
+            throw NATSTestServerError(message: "zstd failed")
+        }
         var a = ""
         var b = ""
-        for line in r.stdout.split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty {
+        let text = try String(contentsOfFile: dir + "/all.log", encoding: .utf8)
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty {
             // `Nov 29 06:00:37 mx1 postfix/smtpd[16478]: 5D6CECB791: ...`: the queue id decides the host, so
             // that every line of a message stays in one log.
             var toB = false
@@ -41,7 +44,6 @@ struct DetectTests {
                 a += line + "\n"
             }
         }
-        let dir = try ShipTests.tempDirectory()
         try a.write(toFile: dir + "/mx1.log", atomically: true, encoding: .utf8)
         try b.write(toFile: dir + "/mx2.log", atomically: true, encoding: .utf8)
         return [dir + "/mx1.log", dir + "/mx2.log"]
@@ -50,9 +52,24 @@ struct DetectTests {
     /// The reference: `sendwatch replay` of both logs (merged by time), one alert record per line.
     static let reference: Result<[String], any Error> = Result {
         let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
-        let r = try ShipTests.run([exe.path, "replay", "--year", "2026"] + (try hostLogs.get()))
-        guard r.status == 0 else { throw NATSTestServerError(message: "replay failed: \(r.stderr)") }
-        return r.stdout.split(separator: "\n").map(String.init)
+        let output = try ShipTests.tempDirectory() + "/replay.jsonl"
+        let status = try runQuietly([exe.path, "replay", "--year", "2026", "--output", output] + (try hostLogs.get()))
+        guard status == 0 else { throw NATSTestServerError(message: "replay failed: \(status)") }
+        return try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    /// Runs a command to its end with no pipes (its output goes to files it is told of, or nowhere): the exit
+    /// status. No pipe, so no other test's child can hold one open.
+    static func runQuietly(_ argv: [String]) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: argv[0])
+        p.arguments = Array(argv.dropFirst())
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        return p.terminationStatus
     }
 
     /// Both logs shipped, once, by two agents running side by side to the stream `FLEET_EVENTS` (`fleet.events.*`,
@@ -69,7 +86,9 @@ struct DetectTests {
                 "--partitions", "4", "--state", try ShipTests.tempDirectory(), "--once", "--host", host, "--year",
                 "2026", "--log-level", "warning", log,
             ]
+            p.standardInput = FileHandle.nullDevice
             p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
             try p.run()
             agents.append(p)
         }
@@ -92,7 +111,9 @@ struct DetectTests {
                 "--once",
                 "--log-level", "warning",
             ] + extra
+        p.standardInput = FileHandle.nullDevice
         p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
         try p.run()
         return p
     }
@@ -100,11 +121,10 @@ struct DetectTests {
     /// Runs `sendwatch sink --once` of the alerts of `name` into `output`.
     static func sink(url: String, name: String, output: String, state: String) throws -> Int32 {
         let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
-        let r = try ShipTests.run([
+        return try runQuietly([
             exe.path, "sink", "--nats", url, "--alerts-stream", name.uppercased(), "--alerts-subject",
             name + ".alerts", "--output", output, "--state", state, "--once", "--log-level", "warning",
         ])
-        return r.status
     }
 
     /// Create ids with their account sets (the accounts of an alert's last record), from alert records.
