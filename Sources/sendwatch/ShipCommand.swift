@@ -45,24 +45,10 @@ struct ShipCommand: ParsableCommand {
     @Option(name: .long, help: "This host's name in message ids (default: the system's host name).")
     var host: String?
 
-    @Option(name: .long, help: "YAML configuration file (see 'sendwatch config defaults').")
-    var config: String?
-
-    @Option(name: .long, help: "Input format: auto, postfix, exim or jsonl (default: input.format, auto).")
-    var format: String?
-
-    @Option(
-        name: .long, help: "Year of year-less syslog timestamps (default: the current year, rolling over at New Year).")
-    var year: Int?
-
-    @Option(name: .long, help: "Zone of timestamps without an offset: UTC, +01:00 or an IANA name (default UTC).")
-    var timezone: String?
+    @OptionGroup var live: LiveInputOptions
 
     @Option(name: .long, help: "Directory for the checkpoint (created if missing); not tail's state directory.")
     var state: String?
-
-    @Flag(name: .long, help: "Without a checkpoint, read existing files from their start (default: only new lines).")
-    var fromStart = false
 
     @Flag(name: .long, help: "Read the files to their end, publish, checkpoint and exit (implies --from-start).")
     var once = false
@@ -70,40 +56,14 @@ struct ShipCommand: ParsableCommand {
     @Option(name: .long, help: "Checkpoint interval while events flow: a duration like 1s (the default) or 200ms.")
     var checkpointInterval = "1s"
 
-    @Option(name: .long, help: "Poll interval in milliseconds when inotify is not used (default 250).")
-    var pollInterval = 250
-
-    @Flag(name: .long, help: "Poll instead of using inotify (e.g. on NFS).")
-    var poll = false
-
-    @Option(name: .long, help: "Most files followed at once (glob matches); default 64.")
-    var maxFiles = 64
-
-    @Option(name: .long, help: "Log level on stderr: debug, info (default), warning or error.")
-    var logLevel = "info"
-
-    @Argument(
-        help: "Files or globs to follow (quote globs so the shell does not expand them), or - for standard input.")
-    var paths: [String]
-
     func validate() throws {
-        if paths.isEmpty { throw ValidationError("give at least one PATH or GLOB to follow") }
         if !(1...EventPartitioning.maxPartitions).contains(partitions) {
             throw ValidationError("--partitions must be 1 to \(EventPartitioning.maxPartitions)")
-        }
-        if !(1...60_000).contains(pollInterval) { throw ValidationError("--poll-interval must be 1 to 60000 ms") }
-        if !(1...4096).contains(maxFiles) { throw ValidationError("--max-files must be 1 to 4096") }
-        if Logger.Level(rawValue: logLevel) == nil {
-            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
         }
     }
 
     func run() throws {
-        var input = try InputOptions.parse(config.map { ["--config", $0] } ?? [])
-        input.format = format
-        input.year = year
-        input.timezone = timezone
-        let configuration = try input.loadConfiguration()
+        let configuration = try live.inputOptions().loadConfiguration()
         let intervalMilliseconds: Int64? =
             checkpointInterval.hasSuffix("ms")
             ? Int64(checkpointInterval.dropLast(2)) : DurationText.seconds(checkpointInterval).map { $0 * 1000 }
@@ -117,8 +77,7 @@ struct ShipCommand: ParsableCommand {
         if Double(window) <= 10 * interval {
             throw ValidationError("--duplicate-window must be more than 10 times --checkpoint-interval")
         }
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        let logger = Logger(label: "sendwatch") { StderrLogHandler(logLevel: level, label: $0) }
+        let logger = live.makeLogger()
         let partitioning: EventPartitioning
         do throws(FleetError) {
             partitioning = try EventPartitioning(partitions: partitions, prefix: subjectPrefix)
@@ -132,15 +91,12 @@ struct ShipCommand: ParsableCommand {
         // Connects at the first publish; a broker that is down at the start is waited for as one that goes down
         // later.
         let publisher = NATSEventPublisher(url: nats, settings: settings, partitioning: partitioning, stream: spec)
-        var options = ShipOptions(patterns: paths, host: host ?? ProcessInfo.processInfo.hostName)
+        var options = ShipOptions(patterns: live.paths, host: host ?? ProcessInfo.processInfo.hostName)
         options.stateDirectory = state
-        options.fromStart = fromStart || once
+        options.fromStart = live.fromStart || once
         options.once = once
         options.checkpointIntervalSeconds = interval
-        options.follow.pollIntervalMilliseconds = pollInterval
-        options.follow.usePolling = poll
-        options.follow.maxStreams = maxFiles
-        options.follow.maxLineBytes = configuration.maxLineBytes
+        live.apply(to: &options.follow, configuration: configuration)
         TailSignals.install()
         let run: ShipRun<NATSEventPublisher>
         do throws(TailError) {
@@ -150,7 +106,7 @@ struct ShipCommand: ParsableCommand {
             throw ExitCode(error.code == .stateDirectoryLocked ? 75 : 1)
         }
         let started =
-            "shipping \(paths.joined(separator: " ")) to \(nats) stream \(stream), \(partitions) partitions"
+            "shipping \(live.paths.joined(separator: " ")) to \(nats) stream \(stream), \(partitions) partitions"
             + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
         logger.info("\(started)")
         do throws(TailError) {
