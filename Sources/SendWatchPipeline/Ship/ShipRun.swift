@@ -154,6 +154,7 @@ public final class ShipRun<Publisher: ShipPublisher> {
     public func run(now: () -> Double = TailRun.monotonicSeconds, shouldStop: () -> Bool) throws(TailError) {
         // A first checkpoint before anything is read: it fixes the anchors the first events are numbered from.
         if options.stateDirectory != nil, !restoredFromCheckpoint { try checkpoint() }
+        var finished = false
         while !shouldStop() && !follower.ended {
             var c = consumer
             let report = follower.poll(into: &c)
@@ -161,7 +162,10 @@ public final class ShipRun<Publisher: ShipPublisher> {
             if let failure = consumer.takeFailure() { throw TailError(code: .checkpointIncompatible, message: failure) }
             let quiet = report.linesDelivered == 0 && !report.moreAvailable
             if quiet { consumer.settleUndecided() }
-            if quiet && options.once { consumer.finish() }
+            if quiet && options.once {
+                consumer.finish()
+                finished = true
+            }
             // Ids before retiring: a retired stream's name goes with it.
             guard try publishPending(shouldStop: shouldStop) else { return }
             for index in report.streamsRetired { consumer.retire(stream: index) }
@@ -176,6 +180,14 @@ public final class ShipRun<Publisher: ShipPublisher> {
                 if options.once { break }
                 follower.wait(timeoutMilliseconds: options.follow.pollIntervalMilliseconds)
             }
+        }
+        if follower.ended && !finished {
+            // Standard input ended: no more lines can come, so the parsers hand over what they still hold (the
+            // lines of a format not decided yet, messages not finished) as `--once` and `events` do at the end of
+            // their input. Before, a short input's events stayed in the parsers and were never published.
+            consumer.finish()
+            finished = true
+            guard try publishPending(shouldStop: shouldStop) else { return }
         }
         if !options.once {
             // Drain what is readable now (a clean stop), then the final checkpoint.
