@@ -106,4 +106,33 @@ struct ShipStandardInputTests {
         let got = try Self.readBack(url: server.url, prefix: "short", expected: 2)
         #expect(got.map { String(decoding: $0.payload, as: UTF8.self) } == expected)
     }
+
+    @Test("journalctl -f style: ship - reads syslog from a live pipe without --year and reaches the stream once")
+    func livePipeReachesTheStreamExactlyOnce() throws {
+        if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
+        let server = try Self.shared.get()
+        let log = try Self.realLog()
+        // The reference takes the same year fallback (standard input has no modification time).
+        let reference = try Self.run(["events", "-"], input: log)
+        #expect(reference.status == 0, "\(reference.stderr)")
+        let expected = reference.stdout.split(separator: "\n").map(String.init)
+        #expect(expected.count == 1165)
+        let state = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        // Written in 16 KiB pieces, 5 ms apart: a pipe that delivers as a journal does, not a file at once.
+        let r = try Self.run(
+            [
+                "ship", "--nats", server.url, "--stream", "SHIP_PIPE", "--subject-prefix", "pipe", "--partitions",
+                "4", "--host", "mta1", "--state", state, "--checkpoint-interval", "50ms", "--log-level", "info", "-",
+            ], input: log, chunkBytes: 16 * 1024, pauseMicroseconds: 5_000)
+        #expect(r.status == 0, "\(r.stderr)")
+        let got = try Self.readBack(url: server.url, prefix: "pipe", expected: expected.count)
+        #expect(got.count == expected.count)
+        let lines = got.map { String(decoding: $0.payload, as: UTF8.self) }
+        let firstDifference = zip(lines, expected).enumerated().first { $0.element.0 != $0.element.1 }
+        #expect(firstDifference == nil, "event \(firstDifference?.offset ?? -1) differs from sendwatch events -")
+        #expect(Set(got.compactMap(\.messageID)).count == expected.count)
+        let client = try JetStreamClient(url: server.url)
+        #expect(try client.streamState("SHIP_PIPE").messages == UInt64(expected.count))
+    }
 }
