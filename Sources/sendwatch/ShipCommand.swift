@@ -42,6 +42,11 @@ struct ShipCommand: ParsableCommand {
         help: "How long the stream drops repeated message ids (default 10m); longer than a restart takes.")
     var duplicateWindow = "10m"
 
+    @Option(
+        name: .long,
+        help: "Publishes awaiting their acknowledgement at once (1 to 65536; default 256; 1: one at a time).")
+    var window = NATSEventPublisher.defaultWindowSize
+
     @Option(name: .long, help: "This host's name in message ids (default: the system's host name).")
     var host: String?
 
@@ -57,6 +62,9 @@ struct ShipCommand: ParsableCommand {
     var checkpointInterval = "1s"
 
     func validate() throws {
+        if !(1...JetStreamWindowPublisher.maxWindow).contains(window) {
+            throw ValidationError("--window must be 1 to \(JetStreamWindowPublisher.maxWindow)")
+        }
         if !(1...EventPartitioning.maxPartitions).contains(partitions) {
             throw ValidationError("--partitions must be 1 to \(EventPartitioning.maxPartitions)")
         }
@@ -71,10 +79,11 @@ struct ShipCommand: ParsableCommand {
             throw ValidationError("--checkpoint-interval '\(checkpointInterval)' is not a duration like 1s or 200ms")
         }
         let interval = Double(intervalMilliseconds) / 1000
-        guard let window = DurationText.seconds(duplicateWindow), (1...86_400).contains(window) else {
+        guard let duplicateSeconds = DurationText.seconds(duplicateWindow), (1...86_400).contains(duplicateSeconds)
+        else {
             throw ValidationError("--duplicate-window '\(duplicateWindow)' is not a duration from 1s to 1d")
         }
-        if Double(window) <= 10 * interval {
+        if Double(duplicateSeconds) <= 10 * interval {
             throw ValidationError("--duplicate-window must be more than 10 times --checkpoint-interval")
         }
         let logger = live.makeLogger()
@@ -87,10 +96,11 @@ struct ShipCommand: ParsableCommand {
         var settings = JetStreamClient.Settings()
         settings.name = "sendwatch ship"
         let spec = StreamSpec(
-            name: stream, subjects: [partitioning.streamSubject], duplicateWindowSeconds: Int(window))
+            name: stream, subjects: [partitioning.streamSubject], duplicateWindowSeconds: Int(duplicateSeconds))
         // Connects at the first publish; a broker that is down at the start is waited for as one that goes down
         // later.
-        let publisher = NATSEventPublisher(url: nats, settings: settings, partitioning: partitioning, stream: spec)
+        let publisher = NATSEventPublisher(
+            url: nats, settings: settings, partitioning: partitioning, stream: spec, windowSize: window)
         var options = ShipOptions(patterns: live.paths, host: host ?? ProcessInfo.processInfo.hostName)
         options.stateDirectory = state
         options.fromStart = live.fromStart || once

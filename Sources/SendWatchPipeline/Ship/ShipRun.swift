@@ -86,9 +86,11 @@ struct ShipState: Codable {
 /// - The checkpoint moves only past acknowledged publishes: each poll's events are all acknowledged before the
 ///   next poll reads more, and a checkpoint is written only between polls.
 ///
-/// While the broker is unreachable the run keeps its position and repeats the first unacknowledged publish,
-/// pausing 50 ms, doubling up to ``ShipOptions/maxBackoffSeconds``; it reads nothing meanwhile, so memory stays
-/// bounded by one poll's events (``ShipOptions/follow``'s bytes per stream and poll, times the streams).
+/// Events are published a window (``ShipPublisher/windowSize``) at a time, all of a window's publishes sent
+/// before their acknowledgements are awaited. While the broker is unreachable the run keeps its position and
+/// repeats the window's unacknowledged publishes, pausing 50 ms, doubling up to ``ShipOptions/maxBackoffSeconds``;
+/// it reads nothing meanwhile, so memory stays bounded by one poll's events (``ShipOptions/follow``'s bytes per
+/// stream and poll, times the streams) plus one window inside the publisher.
 public final class ShipRun<Publisher: ShipPublisher> {
     /// How the run behaves.
     public let options: ShipOptions
@@ -203,46 +205,72 @@ public final class ShipRun<Publisher: ShipPublisher> {
         try checkpoint()
     }
 
-    /// Publishes the events of the last poll in order, repeating while the broker is unreachable. False when
-    /// a stop was requested before all were acknowledged (no checkpoint is written then: a restart repeats
-    /// them, and the broker drops those it has).
+    /// Publishes the events of the last poll in log order, a window (``ShipPublisher/windowSize``) at a time,
+    /// each window's publishes all on the wire before the first acknowledgement is awaited. A message the broker
+    /// did not acknowledge because it is unreachable or slow is published again (with its id: the broker drops
+    /// it if it had it), pausing 50 ms, doubling up to ``ShipOptions/maxBackoffSeconds``, until every message of
+    /// the window is acknowledged; only then does the next window go. False when a stop was requested before
+    /// all were acknowledged (no checkpoint is written then: a restart repeats them, and the broker drops those
+    /// it has).
     private func publishPending(shouldStop: () -> Bool) throws(TailError) -> Bool {
         let pending = consumer.sink.pointee.pending
         guard !pending.isEmpty else { return true }
         consumer.sink.pointee.pending.removeAll(keepingCapacity: true)
-        var delay = 0.05
+        // Ids first, once each, in log order: a retry must repeat the id, not take the next one.
+        var messages: [ShipMessage] = []
+        messages.reserveCapacity(pending.count)
         for event in pending {
-            let message = ShipMessage(
-                messageID: messageID(forStream: event.stream), account: event.account, payload: event.payload)
-            while true {
-                switch publisher.publish(message) {
-                case .acknowledged(let duplicate):
-                    if duplicate { totals.duplicates += 1 } else { totals.published += 1 }
+            messages.append(
+                ShipMessage(
+                    messageID: messageID(forStream: event.stream), account: event.account, payload: event.payload))
+        }
+        let window = max(1, publisher.windowSize)
+        var delay = 0.05
+        var start = 0
+        while start < messages.count {
+            let end = min(start + window, messages.count)
+            var unanswered = Array(start..<end)
+            while !unanswered.isEmpty {
+                let batch = ArraySlice(unanswered.map { messages[$0] })
+                let outcomes = publisher.publish(batch)
+                precondition(outcomes.count == batch.count, "a publisher answers every message of its window")
+                var again: [Int] = []
+                var why = ""
+                for (position, outcome) in zip(unanswered, outcomes) {
+                    switch outcome {
+                    case .acknowledged(let duplicate):
+                        if duplicate { totals.duplicates += 1 } else { totals.published += 1 }
+                    case .unavailable(let reason):
+                        again.append(position)
+                        why = reason
+                    case .refused(let reason):
+                        throw TailError(
+                            code: .publishRefused,
+                            message: "the broker refused an event (\(reason)); the checkpoint stays before it",
+                            path: consumer.openedName(ofStream: pending[position].stream))
+                    }
+                }
+                if again.isEmpty {
                     if outage {
                         outage = false
                         logger.info("the broker is reachable again; catching up")
                     }
                     delay = 0.05
-                case .unavailable(let why):
-                    totals.retries += 1
-                    if !outage {
-                        outage = true
-                        logger.warning(
-                            "the broker is unreachable; holding the position and retrying",
-                            metadata: ["ship.reason": "\(why)"])
-                    }
-                    if shouldStop() { return false }
-                    usleep(useconds_t(delay * 1_000_000))
-                    delay = min(delay * 2, options.maxBackoffSeconds)
-                    continue
-                case .refused(let why):
-                    throw TailError(
-                        code: .publishRefused,
-                        message: "the broker refused an event (\(why)); the checkpoint stays before it",
-                        path: consumer.openedName(ofStream: event.stream))
+                    break
                 }
-                break
+                totals.retries += again.count
+                if !outage {
+                    outage = true
+                    logger.warning(
+                        "the broker is unreachable; holding the position and retrying",
+                        metadata: ["ship.reason": "\(why)"])
+                }
+                if shouldStop() { return false }
+                usleep(useconds_t(delay * 1_000_000))
+                delay = min(delay * 2, options.maxBackoffSeconds)
+                unanswered = again
             }
+            start = end
         }
         dirty = true
         return true
