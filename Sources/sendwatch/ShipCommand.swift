@@ -4,6 +4,7 @@ import Logging
 import SendWatchCore
 import SendWatchFleet
 import SendWatchIngest
+import SendWatchMetrics
 import SendWatchPipeline
 
 struct ShipCommand: ParsableCommand {
@@ -61,7 +62,22 @@ struct ShipCommand: ParsableCommand {
     @Option(name: .long, help: "Checkpoint interval while events flow: a duration like 1s (the default) or 200ms.")
     var checkpointInterval = "1s"
 
+    @Option(
+        name: .long,
+        help: """
+            Serve Prometheus metrics on PORT (the loopback, 127.0.0.1), IPV4:PORT or [IPV6]:PORT, as tail does: \
+            publishes, acknowledgements, retries, the window, lag per file (docs/fleet.md).
+            """)
+    var metrics: String?
+
     func validate() throws {
+        if let metrics {
+            do throws(ListenAddressError) {
+                _ = try ListenAddress(parsing: metrics)
+            } catch {
+                throw ValidationError(error.message)
+            }
+        }
         if !(1...JetStreamWindowPublisher.maxWindow).contains(window) {
             throw ValidationError("--window must be 1 to \(JetStreamWindowPublisher.maxWindow)")
         }
@@ -115,9 +131,26 @@ struct ShipCommand: ParsableCommand {
             logger.error("\(error)", metadata: ["ship.code": "\(error.code)"])
             throw ExitCode(error.code == .stateDirectoryLocked ? 75 : 1)
         }
+        var server: MetricsServer?
+        if let metrics {
+            let address: ListenAddress
+            do throws(ListenAddressError) {
+                address = try ListenAddress(parsing: metrics)
+            } catch {
+                throw ValidationError(error.message)
+            }
+            do throws(TailError) {
+                server = try MetricsServer(address: address, metrics: run.metrics)
+            } catch {
+                logger.error("\(error)", metadata: ["ship.code": "\(error.code)"])
+                throw ExitCode(1)
+            }
+        }
+        defer { server?.shutdown() }
         let started =
             "shipping \(live.paths.joined(separator: " ")) to \(nats) stream \(stream), \(partitions) partitions"
             + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
+            + (server.map { ", metrics on \($0.boundAddress)" } ?? "")
         logger.info("\(started)")
         do throws(TailError) {
             try run.run { TailSignals.stopRequested }

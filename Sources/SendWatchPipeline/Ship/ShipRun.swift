@@ -105,6 +105,12 @@ public final class ShipRun<Publisher: ShipPublisher> {
     public private(set) var totals = ShipTotals()
     /// Whether this run resumed from a checkpoint.
     public private(set) var restoredFromCheckpoint = false
+    /// The figures `--metrics` serves, updated once per poll and around each window of publishes.
+    public let metrics = ShipMetrics()
+    /// Messages handed to the publisher by this run, repeats included.
+    private var publishes = 0
+    /// Times this run found the broker unreachable.
+    private var outages = 0
     let logger: Logger
     private let lock: StateDirectoryLock?
     /// A per-run value for streams without a position (standard input).
@@ -178,6 +184,7 @@ public final class ShipRun<Publisher: ShipPublisher> {
                 try checkpoint()
                 lastCheckpoint = t
             }
+            publishMetrics()
             if quiet {
                 if options.once { break }
                 follower.wait(timeoutMilliseconds: options.follow.pollIntervalMilliseconds)
@@ -203,6 +210,26 @@ public final class ShipRun<Publisher: ShipPublisher> {
             }
         }
         try checkpoint()
+        publishMetrics()
+    }
+
+    /// Replaces the metrics' snapshot: the counters, the followed files' positions and lag; nothing pending.
+    private func publishMetrics() {
+        let t = totals
+        let lag = follower.lag
+        let (p, o) = (publishes, outages)
+        metrics.update { m in
+            m.lines = t.lines
+            m.publishes = p
+            m.acknowledged = t.published
+            m.duplicates = t.duplicates
+            m.retries = t.retries
+            m.outages = o
+            m.windowPending = 0
+            m.eventsPending = 0
+            m.checkpoints = t.checkpoints
+            m.files = lag.map { ($0.name, $0.offset, $0.behindBytes) }
+        }
     }
 
     /// Publishes the events of the last poll in log order, a window (``ShipPublisher/windowSize``) at a time,
@@ -232,6 +259,16 @@ public final class ShipRun<Publisher: ShipPublisher> {
             var unanswered = Array(start..<end)
             while !unanswered.isEmpty {
                 let batch = ArraySlice(unanswered.map { messages[$0] })
+                publishes += batch.count
+                let (p, t, left) = (publishes, totals, messages.count - start)
+                metrics.update { m in
+                    m.publishes = p
+                    m.acknowledged = t.published
+                    m.duplicates = t.duplicates
+                    m.retries = t.retries
+                    m.windowPending = batch.count
+                    m.eventsPending = left
+                }
                 let outcomes = publisher.publish(batch)
                 precondition(outcomes.count == batch.count, "a publisher answers every message of its window")
                 var again: [Int] = []
@@ -261,6 +298,8 @@ public final class ShipRun<Publisher: ShipPublisher> {
                 totals.retries += again.count
                 if !outage {
                     outage = true
+                    outages += 1
+                    metrics.update { $0.outages += 1 }
                     logger.warning(
                         "the broker is unreachable; holding the position and retrying",
                         metadata: ["ship.reason": "\(why)"])
