@@ -36,8 +36,8 @@ public final class JetStreamClient {
         public init() {}
     }
 
-    /// `natsConnection *`.
-    private let connection: OpaquePointer
+    /// `natsConnection *`; also used by ``JetStreamWindowPublisher``'s context.
+    let connection: OpaquePointer
     /// `jsCtx *`, owned; uses ``connection``.
     let context: OpaquePointer
     /// The settings the client was made with.

@@ -53,7 +53,21 @@ public final class MetricsServer: Sendable {
     ///   - metrics: The run's figures, read once per scrape.
     /// - Throws: `TailError` with code `metricsUnavailable` when the address cannot be bound (in use, not an
     ///   address of this host, no permission).
-    public init(address: ListenAddress, limits: Limits = Limits(), metrics: TailMetrics) throws(TailError) {
+    public convenience init(address: ListenAddress, limits: Limits = Limits(), metrics: TailMetrics) throws(TailError) {
+        try self.init(address: address, limits: limits) { MetricsExposition.render(metrics.snapshot) }
+    }
+
+    /// Binds `address` and starts serving a ship run's `metrics` (`sendwatch ship --metrics`).
+    ///
+    /// - Throws: as ``init(address:limits:metrics:)-(_,_,TailMetrics)``.
+    public convenience init(address: ListenAddress, limits: Limits = Limits(), metrics: ShipMetrics) throws(TailError) {
+        try self.init(address: address, limits: limits) { MetricsExposition.render(metrics.snapshot) }
+    }
+
+    /// Binds `address` and answers each scrape with what `render` returns (Prometheus text).
+    private init(
+        address: ListenAddress, limits: Limits, render: @escaping @Sendable () -> [UInt8]
+    ) throws(TailError) {
         do {
             listener = try ConnectionListener(
                 backlog: 64, maxConnections: limits.maxConnections,
@@ -62,7 +76,7 @@ public final class MetricsServer: Sendable {
                 handlers: { pipeline in
                     try pipeline.addHandler(ConnectionGuard(limits: limits))
                     try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
-                    try pipeline.addHandler(MetricsResponder(metrics: metrics))
+                    try pipeline.addHandler(MetricsResponder(render: render))
                 },
                 bind: { try $0.bind(to: SocketAddress(ipAddress: address.host, port: address.port)) })
         } catch {
@@ -139,10 +153,11 @@ private final class MetricsResponder: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let metrics: TailMetrics
+    /// The exposition of the run's figures now.
+    private let render: @Sendable () -> [UInt8]
     private var request: HTTPRequestHead?
 
-    init(metrics: TailMetrics) { self.metrics = metrics }
+    init(render: @escaping @Sendable () -> [UInt8]) { self.render = render }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -164,7 +179,7 @@ private final class MetricsResponder: ChannelInboundHandler {
         switch request.method {
         case .GET, .HEAD:
             status = .ok
-            body.writeBytes(MetricsExposition.render(metrics.snapshot))
+            body.writeBytes(render())
             headers.add(name: "Content-Type", value: MetricsExposition.contentType)
         default:
             status = .methodNotAllowed

@@ -4,6 +4,7 @@ import Logging
 import SendWatchCore
 import SendWatchFleet
 import SendWatchIngest
+import SendWatchMetrics
 import SendWatchPipeline
 
 struct ShipCommand: ParsableCommand {
@@ -19,7 +20,7 @@ struct ShipCommand: ParsableCommand {
             after a crash the repeated publishes are dropped by the server (within --duplicate-window). While \
             the broker is unreachable it holds its position, retries with backoff and then catches up. With \
             --once it reads the files to their end (from their start without a checkpoint), publishes, and \
-            exits. Detection workers that read the stream are not built yet. Exit status: 0 after a clean stop; \
+            exits. `sendwatch detect` reads the stream. Exit status: 0 after a clean stop; \
             1 when it could not start; 2 when the broker refused an event or a checkpoint failed; 75 when \
             another run holds the --state directory.
             """
@@ -42,27 +43,18 @@ struct ShipCommand: ParsableCommand {
         help: "How long the stream drops repeated message ids (default 10m); longer than a restart takes.")
     var duplicateWindow = "10m"
 
+    @Option(
+        name: .long,
+        help: "Publishes awaiting their acknowledgement at once (1 to 65536; default 256; 1: one at a time).")
+    var window = NATSEventPublisher.defaultWindowSize
+
     @Option(name: .long, help: "This host's name in message ids (default: the system's host name).")
     var host: String?
 
-    @Option(name: .long, help: "YAML configuration file (see 'sendwatch config defaults').")
-    var config: String?
-
-    @Option(name: .long, help: "Input format: auto, postfix, exim or jsonl (default: input.format, auto).")
-    var format: String?
-
-    @Option(
-        name: .long, help: "Year of year-less syslog timestamps (default: the current year, rolling over at New Year).")
-    var year: Int?
-
-    @Option(name: .long, help: "Zone of timestamps without an offset: UTC, +01:00 or an IANA name (default UTC).")
-    var timezone: String?
+    @OptionGroup var live: LiveInputOptions
 
     @Option(name: .long, help: "Directory for the checkpoint (created if missing); not tail's state directory.")
     var state: String?
-
-    @Flag(name: .long, help: "Without a checkpoint, read existing files from their start (default: only new lines).")
-    var fromStart = false
 
     @Flag(name: .long, help: "Read the files to their end, publish, checkpoint and exit (implies --from-start).")
     var once = false
@@ -70,40 +62,32 @@ struct ShipCommand: ParsableCommand {
     @Option(name: .long, help: "Checkpoint interval while events flow: a duration like 1s (the default) or 200ms.")
     var checkpointInterval = "1s"
 
-    @Option(name: .long, help: "Poll interval in milliseconds when inotify is not used (default 250).")
-    var pollInterval = 250
-
-    @Flag(name: .long, help: "Poll instead of using inotify (e.g. on NFS).")
-    var poll = false
-
-    @Option(name: .long, help: "Most files followed at once (glob matches); default 64.")
-    var maxFiles = 64
-
-    @Option(name: .long, help: "Log level on stderr: debug, info (default), warning or error.")
-    var logLevel = "info"
-
-    @Argument(
-        help: "Files or globs to follow (quote globs so the shell does not expand them), or - for standard input.")
-    var paths: [String]
+    @Option(
+        name: .long,
+        help: """
+            Serve Prometheus metrics on PORT (the loopback, 127.0.0.1), IPV4:PORT or [IPV6]:PORT, as tail does: \
+            publishes, acknowledgements, retries, the window, lag per file (docs/fleet.md).
+            """)
+    var metrics: String?
 
     func validate() throws {
-        if paths.isEmpty { throw ValidationError("give at least one PATH or GLOB to follow") }
+        if let metrics {
+            do throws(ListenAddressError) {
+                _ = try ListenAddress(parsing: metrics)
+            } catch {
+                throw ValidationError(error.message)
+            }
+        }
+        if !(1...JetStreamWindowPublisher.maxWindow).contains(window) {
+            throw ValidationError("--window must be 1 to \(JetStreamWindowPublisher.maxWindow)")
+        }
         if !(1...EventPartitioning.maxPartitions).contains(partitions) {
             throw ValidationError("--partitions must be 1 to \(EventPartitioning.maxPartitions)")
-        }
-        if !(1...60_000).contains(pollInterval) { throw ValidationError("--poll-interval must be 1 to 60000 ms") }
-        if !(1...4096).contains(maxFiles) { throw ValidationError("--max-files must be 1 to 4096") }
-        if Logger.Level(rawValue: logLevel) == nil {
-            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
         }
     }
 
     func run() throws {
-        var input = try InputOptions.parse(config.map { ["--config", $0] } ?? [])
-        input.format = format
-        input.year = year
-        input.timezone = timezone
-        let configuration = try input.loadConfiguration()
+        let configuration = try live.inputOptions().loadConfiguration()
         let intervalMilliseconds: Int64? =
             checkpointInterval.hasSuffix("ms")
             ? Int64(checkpointInterval.dropLast(2)) : DurationText.seconds(checkpointInterval).map { $0 * 1000 }
@@ -111,14 +95,14 @@ struct ShipCommand: ParsableCommand {
             throw ValidationError("--checkpoint-interval '\(checkpointInterval)' is not a duration like 1s or 200ms")
         }
         let interval = Double(intervalMilliseconds) / 1000
-        guard let window = DurationText.seconds(duplicateWindow), (1...86_400).contains(window) else {
+        guard let duplicateSeconds = DurationText.seconds(duplicateWindow), (1...86_400).contains(duplicateSeconds)
+        else {
             throw ValidationError("--duplicate-window '\(duplicateWindow)' is not a duration from 1s to 1d")
         }
-        if Double(window) <= 10 * interval {
+        if Double(duplicateSeconds) <= 10 * interval {
             throw ValidationError("--duplicate-window must be more than 10 times --checkpoint-interval")
         }
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        let logger = Logger(label: "sendwatch") { StderrLogHandler(logLevel: level, label: $0) }
+        let logger = live.makeLogger()
         let partitioning: EventPartitioning
         do throws(FleetError) {
             partitioning = try EventPartitioning(partitions: partitions, prefix: subjectPrefix)
@@ -128,19 +112,17 @@ struct ShipCommand: ParsableCommand {
         var settings = JetStreamClient.Settings()
         settings.name = "sendwatch ship"
         let spec = StreamSpec(
-            name: stream, subjects: [partitioning.streamSubject], duplicateWindowSeconds: Int(window))
+            name: stream, subjects: [partitioning.streamSubject], duplicateWindowSeconds: Int(duplicateSeconds))
         // Connects at the first publish; a broker that is down at the start is waited for as one that goes down
         // later.
-        let publisher = NATSEventPublisher(url: nats, settings: settings, partitioning: partitioning, stream: spec)
-        var options = ShipOptions(patterns: paths, host: host ?? ProcessInfo.processInfo.hostName)
+        let publisher = NATSEventPublisher(
+            url: nats, settings: settings, partitioning: partitioning, stream: spec, windowSize: window)
+        var options = ShipOptions(patterns: live.paths, host: host ?? ProcessInfo.processInfo.hostName)
         options.stateDirectory = state
-        options.fromStart = fromStart || once
+        options.fromStart = live.fromStart || once
         options.once = once
         options.checkpointIntervalSeconds = interval
-        options.follow.pollIntervalMilliseconds = pollInterval
-        options.follow.usePolling = poll
-        options.follow.maxStreams = maxFiles
-        options.follow.maxLineBytes = configuration.maxLineBytes
+        live.apply(to: &options.follow, configuration: configuration)
         TailSignals.install()
         let run: ShipRun<NATSEventPublisher>
         do throws(TailError) {
@@ -149,9 +131,26 @@ struct ShipCommand: ParsableCommand {
             logger.error("\(error)", metadata: ["ship.code": "\(error.code)"])
             throw ExitCode(error.code == .stateDirectoryLocked ? 75 : 1)
         }
+        var server: MetricsServer?
+        if let metrics {
+            let address: ListenAddress
+            do throws(ListenAddressError) {
+                address = try ListenAddress(parsing: metrics)
+            } catch {
+                throw ValidationError(error.message)
+            }
+            do throws(TailError) {
+                server = try MetricsServer(address: address, metrics: run.metrics)
+            } catch {
+                logger.error("\(error)", metadata: ["ship.code": "\(error.code)"])
+                throw ExitCode(1)
+            }
+        }
+        defer { server?.shutdown() }
         let started =
-            "shipping \(paths.joined(separator: " ")) to \(nats) stream \(stream), \(partitions) partitions"
+            "shipping \(live.paths.joined(separator: " ")) to \(nats) stream \(stream), \(partitions) partitions"
             + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
+            + (server.map { ", metrics on \($0.boundAddress)" } ?? "")
         logger.info("\(started)")
         do throws(TailError) {
             try run.run { TailSignals.stopRequested }

@@ -29,24 +29,10 @@ struct TailCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "YAML configuration file (see 'sendwatch config defaults').")
-    var config: String?
-
-    @Option(name: .long, help: "Input format: auto, postfix, exim or jsonl (default: input.format, auto).")
-    var format: String?
-
-    @Option(
-        name: .long, help: "Year of year-less syslog timestamps (default: the current year, rolling over at New Year).")
-    var year: Int?
-
-    @Option(name: .long, help: "Zone of timestamps without an offset: UTC, +01:00 or an IANA name (default UTC).")
-    var timezone: String?
+    @OptionGroup var live: LiveInputOptions
 
     @Option(name: .long, help: "Directory for the checkpoint and the alert journal (created if missing).")
     var state: String?
-
-    @Flag(name: .long, help: "Without a checkpoint, read existing files from their start (default: only new lines).")
-    var fromStart = false
 
     @Option(name: .long, help: "Append alerts to this file instead of standard output.")
     var output: String?
@@ -85,31 +71,12 @@ struct TailCommand: ParsableCommand {
     )
     var maxFuture: String = "1h"
 
-    @Option(name: .long, help: "Poll interval in milliseconds when inotify is not used (default 250).")
-    var pollInterval: Int = 250
-
-    @Flag(name: .long, help: "Poll instead of using inotify (e.g. on NFS).")
-    var poll = false
-
-    @Option(name: .long, help: "Most files followed at once (glob matches); default 64.")
-    var maxFiles: Int = 64
-
     @OptionGroup var detection: DetectionOptions
 
-    @Option(name: .long, help: "Log level on stderr: debug, info (default), warning or error.")
-    var logLevel: String = "info"
-
-    @Argument(
-        help: "Files or globs to follow (quote globs so the shell does not expand them), or - for standard input.")
-    var paths: [String]
-
     func validate() throws {
-        if paths.isEmpty { throw ValidationError("give at least one PATH or GLOB to follow") }
         if ExactlyOnceSink.SyncPolicy(rawValue: fsync) == nil {
             throw ValidationError("--fsync must be checkpoint, batch or never, not '\(fsync)'")
         }
-        if !(1...60_000).contains(pollInterval) { throw ValidationError("--poll-interval must be 1 to 60000 ms") }
-        if !(1...4096).contains(maxFiles) { throw ValidationError("--max-files must be 1 to 4096") }
         if let metrics {
             do throws(ListenAddressError) {
                 _ = try ListenAddress(parsing: metrics)
@@ -124,17 +91,11 @@ struct TailCommand: ParsableCommand {
                 throw ValidationError(error.message)
             }
         }
-        if Logger.Level(rawValue: logLevel) == nil {
-            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
-        }
     }
 
     func run() throws {
         let alertFormat = try detection.format()
-        var input = try InputOptions.parse(config.map { ["--config", $0] } ?? [])
-        input.format = format
-        input.year = year
-        input.timezone = timezone
+        let input = try live.inputOptions()
         var configuration = try input.loadConfiguration()
         try detection.apply(to: &configuration)
         guard let interval = DurationText.seconds(checkpointInterval), interval > 0 else {
@@ -147,23 +108,18 @@ struct TailCommand: ParsableCommand {
             throw ValidationError("--max-future '\(maxFuture)' is not a duration from 1s to 10 years, like 1h")
         }
         let registry = try detection.registry()
-        var options = TailOptions(patterns: paths)
+        var options = TailOptions(patterns: live.paths)
         options.stateDirectory = state
-        options.fromStart = fromStart
+        options.fromStart = live.fromStart
         options.outputPath = output
         options.sync = ExactlyOnceSink.SyncPolicy(rawValue: fsync) ?? .checkpoint
         options.checkpointIntervalSeconds = Double(interval)
         options.idleAdvanceSeconds = Double(idle)
         options.maxFutureSeconds = Double(future)
-        options.follow.pollIntervalMilliseconds = pollInterval
-        options.follow.usePolling = poll
-        options.follow.maxStreams = maxFiles
-        options.follow.maxLineBytes = configuration.maxLineBytes
+        live.apply(to: &options.follow, configuration: configuration)
         options.alertFormat = alertFormat
         options.productVersion = buildVersion
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        // A local logger rather than LoggingSystem.bootstrap: nothing else in the process logs.
-        let logger = Logger(label: "sendwatch") { StderrLogHandler(logLevel: level, label: $0) }
+        let logger = live.makeLogger()
         TailSignals.install()
         let run: TailRun
         do throws(TailError) {
@@ -229,7 +185,7 @@ struct TailCommand: ParsableCommand {
             }
         }
         let started =
-            "following \(paths.joined(separator: " "))"
+            "following \(live.paths.joined(separator: " "))"
             + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
             + (server.map { ", metrics on \($0.boundAddress)" } ?? "")
             + (policyServer.map { ", policy service on \($0.boundAddress)" } ?? "")

@@ -168,4 +168,50 @@ struct ShipTests {
         #expect(ship.terminationStatus == 0)
         try Self.expectExactlyOnce(try Self.readBack(url: server.url, prefix: "late", expected: 1165), prefix: "late")
     }
+
+    @Test("With a window of publishes in flight, a broker killed and restarted mid-run loses and doubles nothing")
+    func windowSurvivesABrokerCrashMidRun() throws {
+        if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
+        let server = try NATSTestServer()
+        let dir = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // The real log four times over (4660 events): long enough to be mid-way when the broker dies.
+        let one = try String(contentsOfFile: try Self.plainLog.get(), encoding: .utf8)
+        let log = dir + "/four.log"
+        try String(repeating: one, count: 4).write(toFile: log, atomically: false, encoding: .utf8)
+        let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
+        let reference = try Self.run([exe.path, "events", "--year", "2026", log]).stdout.split(separator: "\n")
+        #expect(reference.count == 4 * 1165)
+        let ship = Process()
+        ship.executableURL = exe
+        ship.arguments = [
+            "ship", "--nats", server.url, "--stream", "SHIP_CRASH", "--subject-prefix", "crash", "--partitions", "4",
+            "--state", dir + "/state", "--once", "--host", "mta1", "--year", "2026", "--window", "64",
+            "--log-level", "warning", log,
+        ]
+        ship.standardOutput = FileHandle.nullDevice
+        ship.standardError = FileHandle.nullDevice
+        try ship.run()
+        let client = try JetStreamClient(url: server.url)
+        var deadline = Date().addingTimeInterval(30)
+        while ship.isRunning && Date() < deadline {
+            if let n = try? client.streamState("SHIP_CRASH").messages, n >= 500 { break }
+            usleep(1_000)
+        }
+        #expect(ship.isRunning, "ship finished before the broker was killed: the test did not exercise a crash")
+        server.kill()
+        usleep(300_000)
+        try server.start()
+        deadline = Date().addingTimeInterval(60)
+        while ship.isRunning && Date() < deadline { usleep(20_000) }
+        if ship.isRunning { kill(ship.processIdentifier, SIGKILL) }
+        ship.waitUntilExit()
+        #expect(ship.terminationStatus == 0)
+        let got = try Self.readBack(url: server.url, prefix: "crash", expected: reference.count)
+        #expect(got.count == reference.count)
+        #expect(Set(got.compactMap(\.messageID)).count == reference.count)
+        // Retried publishes may land after later ones of their window: the same events, not necessarily in log
+        // order.
+        #expect(got.map { String(decoding: $0.payload, as: UTF8.self) }.sorted() == reference.map(String.init).sorted())
+    }
 }

@@ -10,23 +10,29 @@ import Testing
 struct ShipRunTests {
     let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
-    /// A publisher that answers from a script, then acknowledges; it records every acknowledged message.
+    /// A publisher that answers from a script, then acknowledges; it records every acknowledged message and
+    /// every window it was given.
     struct ScriptedPublisher: ShipPublisher {
+        var windowSize = 1
         var script: [PublishOutcome] = []
         /// Refuses the message at this position of the acknowledged sequence (0-based), once.
         var refuseAt: Int?
         var acknowledged: [ShipMessage] = []
         var attempts = 0
+        var windows: [Int] = []
 
-        mutating func publish(_ message: ShipMessage) -> PublishOutcome {
-            attempts += 1
-            if !script.isEmpty { return script.removeFirst() }
-            if let r = refuseAt, acknowledged.count == r {
-                refuseAt = nil
-                return .refused("test refusal")
+        mutating func publish(_ messages: ArraySlice<ShipMessage>) -> [PublishOutcome] {
+            windows.append(messages.count)
+            return messages.map { message in
+                attempts += 1
+                if !script.isEmpty { return script.removeFirst() }
+                if let r = refuseAt, acknowledged.count == r {
+                    refuseAt = nil
+                    return .refused("test refusal")
+                }
+                acknowledged.append(message)
+                return .acknowledged(duplicate: false)
             }
-            acknowledged.append(message)
-            return .acknowledged(duplicate: false)
         }
     }
 
@@ -91,5 +97,30 @@ struct ShipRunTests {
         #expect(Set((before + after).map(\.messageID)).count == 18)
         // A third run on the finished state has nothing to publish.
         #expect(try runOnce(ScriptedPublisher()).attempts == 0)
+    }
+
+    @Test(
+        "A window of publishes: unavailable ones are repeated with their ids, the rest are not, and no window is larger than asked"
+    )
+    func windowRepeatsOnlyTheUnanswered() throws {
+        let paths = try setUp()
+        var publisher = ScriptedPublisher()
+        publisher.windowSize = 8
+        // The 2nd and 5th messages of the first window get no answer.
+        publisher.script = [
+            .acknowledged(duplicate: false), .unavailable("timed out"), .acknowledged(duplicate: false),
+            .acknowledged(duplicate: false), .unavailable("timed out"),
+        ]
+        let run = try ShipRun(
+            configuration: Configuration(), options: options(paths), publisher: publisher, logger: logger)
+        try run.run { false }
+        #expect(run.publisher.windows.allSatisfy { $0 <= 8 })
+        #expect(run.publisher.windows.prefix(2) == [8, 2])
+        #expect(run.totals.retries == 2)
+        // 3 acknowledged by the script, 15 recorded; 18 events, each id once.
+        #expect(run.totals.published == 18)
+        #expect(run.publisher.acknowledged.count == 15)
+        #expect(run.publisher.attempts == 20)
+        #expect(Set(run.publisher.acknowledged.map(\.messageID)).count == 15)
     }
 }

@@ -29,8 +29,15 @@ public enum PublishOutcome: Sendable, Equatable {
 }
 
 /// Where `sendwatch ship` publishes events: NATS JetStream (`NATSEventPublisher` of SendWatchFleet) or a
-/// test double. Called on the run's thread only, one message at a time, in log order.
+/// test double. Called on the run's thread only, a window of messages at a time, in log order.
 public protocol ShipPublisher {
-    /// Publishes one message and waits for the broker's answer.
-    mutating func publish(_ message: ShipMessage) -> PublishOutcome
+    /// The most messages one ``publish(_:)`` takes (at least 1): how many publishes may wait for their
+    /// acknowledgement at once.
+    var windowSize: Int { get }
+
+    /// Publishes `messages` (at most ``windowSize``, in log order) without waiting for each, then waits for the
+    /// broker's answer to every one.
+    ///
+    /// - Returns: one outcome per message, in the order given.
+    mutating func publish(_ messages: ArraySlice<ShipMessage>) -> [PublishOutcome]
 }

@@ -86,9 +86,11 @@ struct ShipState: Codable {
 /// - The checkpoint moves only past acknowledged publishes: each poll's events are all acknowledged before the
 ///   next poll reads more, and a checkpoint is written only between polls.
 ///
-/// While the broker is unreachable the run keeps its position and repeats the first unacknowledged publish,
-/// pausing 50 ms, doubling up to ``ShipOptions/maxBackoffSeconds``; it reads nothing meanwhile, so memory stays
-/// bounded by one poll's events (``ShipOptions/follow``'s bytes per stream and poll, times the streams).
+/// Events are published a window (``ShipPublisher/windowSize``) at a time, all of a window's publishes sent
+/// before their acknowledgements are awaited. While the broker is unreachable the run keeps its position and
+/// repeats the window's unacknowledged publishes, pausing 50 ms, doubling up to ``ShipOptions/maxBackoffSeconds``;
+/// it reads nothing meanwhile, so memory stays bounded by one poll's events (``ShipOptions/follow``'s bytes per
+/// stream and poll, times the streams) plus one window inside the publisher.
 public final class ShipRun<Publisher: ShipPublisher> {
     /// How the run behaves.
     public let options: ShipOptions
@@ -103,6 +105,12 @@ public final class ShipRun<Publisher: ShipPublisher> {
     public private(set) var totals = ShipTotals()
     /// Whether this run resumed from a checkpoint.
     public private(set) var restoredFromCheckpoint = false
+    /// The figures `--metrics` serves, updated once per poll and around each window of publishes.
+    public let metrics = ShipMetrics()
+    /// Messages handed to the publisher by this run, repeats included.
+    private var publishes = 0
+    /// Times this run found the broker unreachable.
+    private var outages = 0
     let logger: Logger
     private let lock: StateDirectoryLock?
     /// A per-run value for streams without a position (standard input).
@@ -154,6 +162,7 @@ public final class ShipRun<Publisher: ShipPublisher> {
     public func run(now: () -> Double = TailRun.monotonicSeconds, shouldStop: () -> Bool) throws(TailError) {
         // A first checkpoint before anything is read: it fixes the anchors the first events are numbered from.
         if options.stateDirectory != nil, !restoredFromCheckpoint { try checkpoint() }
+        var finished = false
         while !shouldStop() && !follower.ended {
             var c = consumer
             let report = follower.poll(into: &c)
@@ -161,7 +170,10 @@ public final class ShipRun<Publisher: ShipPublisher> {
             if let failure = consumer.takeFailure() { throw TailError(code: .checkpointIncompatible, message: failure) }
             let quiet = report.linesDelivered == 0 && !report.moreAvailable
             if quiet { consumer.settleUndecided() }
-            if quiet && options.once { consumer.finish() }
+            if quiet && options.once {
+                consumer.finish()
+                finished = true
+            }
             // Ids before retiring: a retired stream's name goes with it.
             guard try publishPending(shouldStop: shouldStop) else { return }
             for index in report.streamsRetired { consumer.retire(stream: index) }
@@ -172,10 +184,19 @@ public final class ShipRun<Publisher: ShipPublisher> {
                 try checkpoint()
                 lastCheckpoint = t
             }
+            publishMetrics()
             if quiet {
                 if options.once { break }
                 follower.wait(timeoutMilliseconds: options.follow.pollIntervalMilliseconds)
             }
+        }
+        if follower.ended && !finished {
+            // Standard input ended: no more lines can come, so the parsers hand over what they still hold (the
+            // lines of a format not decided yet, messages not finished) as `--once` and `events` do at the end of
+            // their input. Before, a short input's events stayed in the parsers and were never published.
+            consumer.finish()
+            finished = true
+            guard try publishPending(shouldStop: shouldStop) else { return }
         }
         if !options.once {
             // Drain what is readable now (a clean stop), then the final checkpoint.
@@ -189,48 +210,106 @@ public final class ShipRun<Publisher: ShipPublisher> {
             }
         }
         try checkpoint()
+        publishMetrics()
     }
 
-    /// Publishes the events of the last poll in order, repeating while the broker is unreachable. False when
-    /// a stop was requested before all were acknowledged (no checkpoint is written then: a restart repeats
-    /// them, and the broker drops those it has).
+    /// Replaces the metrics' snapshot: the counters, the followed files' positions and lag; nothing pending.
+    private func publishMetrics() {
+        let t = totals
+        let lag = follower.lag
+        let (p, o) = (publishes, outages)
+        metrics.update { m in
+            m.lines = t.lines
+            m.publishes = p
+            m.acknowledged = t.published
+            m.duplicates = t.duplicates
+            m.retries = t.retries
+            m.outages = o
+            m.windowPending = 0
+            m.eventsPending = 0
+            m.checkpoints = t.checkpoints
+            m.files = lag.map { ($0.name, $0.offset, $0.behindBytes) }
+        }
+    }
+
+    /// Publishes the events of the last poll in log order, a window (``ShipPublisher/windowSize``) at a time,
+    /// each window's publishes all on the wire before the first acknowledgement is awaited. A message the broker
+    /// did not acknowledge because it is unreachable or slow is published again (with its id: the broker drops
+    /// it if it had it), pausing 50 ms, doubling up to ``ShipOptions/maxBackoffSeconds``, until every message of
+    /// the window is acknowledged; only then does the next window go. False when a stop was requested before
+    /// all were acknowledged (no checkpoint is written then: a restart repeats them, and the broker drops those
+    /// it has).
     private func publishPending(shouldStop: () -> Bool) throws(TailError) -> Bool {
         let pending = consumer.sink.pointee.pending
         guard !pending.isEmpty else { return true }
         consumer.sink.pointee.pending.removeAll(keepingCapacity: true)
-        var delay = 0.05
+        // Ids first, once each, in log order: a retry must repeat the id, not take the next one.
+        var messages: [ShipMessage] = []
+        messages.reserveCapacity(pending.count)
         for event in pending {
-            let message = ShipMessage(
-                messageID: messageID(forStream: event.stream), account: event.account, payload: event.payload)
-            while true {
-                switch publisher.publish(message) {
-                case .acknowledged(let duplicate):
-                    if duplicate { totals.duplicates += 1 } else { totals.published += 1 }
+            messages.append(
+                ShipMessage(
+                    messageID: messageID(forStream: event.stream), account: event.account, payload: event.payload))
+        }
+        let window = max(1, publisher.windowSize)
+        var delay = 0.05
+        var start = 0
+        while start < messages.count {
+            let end = min(start + window, messages.count)
+            var unanswered = Array(start..<end)
+            while !unanswered.isEmpty {
+                let batch = ArraySlice(unanswered.map { messages[$0] })
+                publishes += batch.count
+                let (p, t, left) = (publishes, totals, messages.count - start)
+                metrics.update { m in
+                    m.publishes = p
+                    m.acknowledged = t.published
+                    m.duplicates = t.duplicates
+                    m.retries = t.retries
+                    m.windowPending = batch.count
+                    m.eventsPending = left
+                }
+                let outcomes = publisher.publish(batch)
+                precondition(outcomes.count == batch.count, "a publisher answers every message of its window")
+                var again: [Int] = []
+                var why = ""
+                for (position, outcome) in zip(unanswered, outcomes) {
+                    switch outcome {
+                    case .acknowledged(let duplicate):
+                        if duplicate { totals.duplicates += 1 } else { totals.published += 1 }
+                    case .unavailable(let reason):
+                        again.append(position)
+                        why = reason
+                    case .refused(let reason):
+                        throw TailError(
+                            code: .publishRefused,
+                            message: "the broker refused an event (\(reason)); the checkpoint stays before it",
+                            path: consumer.openedName(ofStream: pending[position].stream))
+                    }
+                }
+                if again.isEmpty {
                     if outage {
                         outage = false
                         logger.info("the broker is reachable again; catching up")
                     }
                     delay = 0.05
-                case .unavailable(let why):
-                    totals.retries += 1
-                    if !outage {
-                        outage = true
-                        logger.warning(
-                            "the broker is unreachable; holding the position and retrying",
-                            metadata: ["ship.reason": "\(why)"])
-                    }
-                    if shouldStop() { return false }
-                    usleep(useconds_t(delay * 1_000_000))
-                    delay = min(delay * 2, options.maxBackoffSeconds)
-                    continue
-                case .refused(let why):
-                    throw TailError(
-                        code: .publishRefused,
-                        message: "the broker refused an event (\(why)); the checkpoint stays before it",
-                        path: consumer.openedName(ofStream: event.stream))
+                    break
                 }
-                break
+                totals.retries += again.count
+                if !outage {
+                    outage = true
+                    outages += 1
+                    metrics.update { $0.outages += 1 }
+                    logger.warning(
+                        "the broker is unreachable; holding the position and retrying",
+                        metadata: ["ship.reason": "\(why)"])
+                }
+                if shouldStop() { return false }
+                usleep(useconds_t(delay * 1_000_000))
+                delay = min(delay * 2, options.maxBackoffSeconds)
+                unanswered = again
             }
+            start = end
         }
         dirty = true
         return true
