@@ -202,7 +202,7 @@ import Testing
         var html = ""
         builder.render(into: &html, source: ReportSource(alerts: "a.jsonl"))
         #expect(html.contains("2 lines skipped, not v1-v4 alert records (line 1: not valid JSON"))
-        #expect(throws: ReportError.self) { try builder.add(line: Array("{\"v\":4,\"id\":\"x\"}".utf8)) }
+        #expect(throws: ReportError.self) { try builder.add(line: Array("{\"v\":5,\"id\":\"x\"}".utf8)) }
     }
 
     @Test("An empty alert file still gives a complete page")
