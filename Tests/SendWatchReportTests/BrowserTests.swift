@@ -91,7 +91,9 @@ struct BrowserTests {
             #expect(body.contains("data-script-errors=\"0\""), "\(dataset): \(body)")
             #expect(body.contains("data-report-ready=\"1\""), "\(dataset): the page's script did not finish: \(body)")
             #expect(dom.contains("id=\"timeline-svg\""))
-            #expect(occurrences("class=\"tl-row\"", in: dom) >= 2, "\(dataset): timeline rows (incidents, which join alerts)")
+            #expect(
+                occurrences("class=\"tl-row\"", in: dom) >= 2,
+                "\(dataset): timeline rows (incidents, which join alerts)")
             let incidents = occurrences("<article class=\"incident", in: dom)
             #expect(incidents >= 2, "\(dataset): incident sections")
             #expect(occurrences("class=\"gn account", in: dom) >= 2, "\(dataset): account nodes")
