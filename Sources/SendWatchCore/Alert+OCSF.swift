@@ -8,7 +8,9 @@ extension Alert {
     /// record's event time in epoch milliseconds, `severity_id` 2–5 = low–critical, `status_id` 1 (New) or 4
     /// (Resolved, for `close`), `finding_info.uid` = the SendWatch alert id, `finding_info.title` = the kind,
     /// `finding_info.desc` = the reasons, `first_seen_time`/`last_seen_time`, `finding_info.types` = the kind,
-    /// the implicated accounts as `observables` of type User Name (4), and SendWatch's own evidence, score,
+    /// as `observables` (``ocsfObservables``): the implicated accounts and the evidence's logins (User Name, 4),
+    /// client IPs (IP Address, 2), recipients (Email Address, 5), recipient domains (Hostname, 1), queue ids and
+    /// sample message ids (Other, 99); and SendWatch's own evidence, score,
     /// template (`{"id", "key", "text"}`), accounts total and, on update and close records, `added` under
     /// `unmapped`, unchanged, with `unmapped.sendwatch_schema` = ``schemaVersion`` and `unmapped.incident` =
     /// ``incident``.
@@ -60,13 +62,15 @@ extension Alert {
         w.endObject()
         w.key("observables")
         w.beginArray()
-        for a in accounts {
-            w.beginObject()
-            w.key("name"); w.string("account")
-            w.key("type_id"); w.int(4)
-            w.key("type"); w.string("User Name")
-            w.key("value"); w.string(a)
-            w.endObject()
+        for o in ocsfObservables {
+            for value in o.values {
+                w.beginObject()
+                w.key("name"); w.string(o.name)
+                w.key("type_id"); w.int(o.typeID)
+                w.key("type"); w.string(o.type)
+                w.key("value"); w.string(value)
+                w.endObject()
+            }
         }
         w.endArray()
         w.key("unmapped")
@@ -81,5 +85,34 @@ extension Alert {
         w.endObject()
         w.endObject()
         w.newline()
+    }
+}
+
+extension Alert {
+    /// The observables of ``writeOCSFLine(to:productVersion:)``, in output order, each as (`name`, OCSF
+    /// `type_id`, `type`, values): the accounts, then the evidence's `submitters.logins`,
+    /// `submitters.client_ips`, `deliveries.recipients`, `deliveries.recipient_domains`, `deliveries.queue_ids`
+    /// and `sample_message_ids`, each as listed (so bounded like the evidence; an absent list gives none).
+    var ocsfObservables: [(name: String, typeID: Int, type: String, values: [String])] {
+        [
+            ("account", 4, "User Name", accounts),
+            ("login", 4, "User Name", evidenceStrings("submitters", "logins")),
+            ("client_ip", 2, "IP Address", evidenceStrings("submitters", "client_ips")),
+            ("recipient", 5, "Email Address", evidenceStrings("deliveries", "recipients")),
+            ("recipient_domain", 1, "Hostname", evidenceStrings("deliveries", "recipient_domains")),
+            ("queue_id", 99, "Other", evidenceStrings("deliveries", "queue_ids")),
+            ("message_id", 99, "Other", evidenceStrings(nil, "sample_message_ids")),
+        ]
+    }
+
+    /// The strings of `evidence[object][key]` (or `evidence[key]` when `object` is `nil`), or none when absent or
+    /// not a list of strings.
+    func evidenceStrings(_ object: String?, _ key: String) -> [String] {
+        var pairs = evidence
+        if let object {
+            guard case .object(let inner)? = evidence.first(where: { $0.0 == object })?.1 else { return [] }
+            pairs = inner
+        }
+        return pairs.first(where: { $0.0 == key })?.1.strings ?? []
     }
 }

@@ -195,8 +195,9 @@ extension JSONWriter {
 extension Alert {
     /// The version of SendWatch's alert schema that ``writeJSONLine(to:)`` writes (`v`). 2: `template.id` is
     /// the id as logged and `template.key` the stable hash (v1's `template.id`); `added` on update and close
-    /// records. 3: `incident` after `id`.
-    public static let schemaVersion = 3
+    /// records. 3: `incident` after `id`. 4: `evidence.deliveries` (sample recipients, recipient domains and
+    /// queue ids) after `evidence.submitters`.
+    public static let schemaVersion = 4
 
     /// Writes ``template`` as `{"id", "key", "text"}` (`id`: the id as logged, else the key), or `null`.
     func writeTemplate(to w: inout JSONWriter) {

@@ -2,7 +2,7 @@ public import SendWatchCore
 
 /// The parts of one SendWatch alert record (schema v1, as `Alert.writeJSONLine` writes it) that scoring uses.
 ///
-/// Required keys: `v` (1, 2 or 3), `id`, `action` (`create`, `update` or `close`), `kind`, `event_time`
+/// Required keys: `v` (1 to 4), `id`, `action` (`create`, `update` or `close`), `kind`, `event_time`
 /// (RFC 3339) and `accounts` (array of strings). `accounts_total`, when present, must be a non-negative
 /// integer; every other key (`severity`, `score`, `first_event_time`, `template`, `evidence`, `reasons`, ...)
 /// is ignored. Only the *listed* accounts are scored: an alert capped to its first N accounts counts those N,
@@ -51,9 +51,9 @@ public struct AlertRecord: Sendable, Equatable {
             let f = try JSONFields(node, path: "", makeError: makeError)
             let v = try f.require("v")
             guard case .int(let version) = v else {
-                return .failure(.malformed("'v' must be the number 1, 2 or 3, not \(v.typeName)"))
+                return .failure(.malformed("'v' must be the number 1, 2, 3 or 4, not \(v.typeName)"))
             }
-            guard (1...3).contains(version) else { return .failure(.unsupportedVersion(String(version))) }
+            guard (1...4).contains(version) else { return .failure(.unsupportedVersion(String(version))) }
             let actionText = try f.string("action")
             guard let action = AlertAction(rawValue: actionText) else {
                 return .failure(.malformed("'action' must be create, update or close, not '\(actionText.prefix(40))'"))

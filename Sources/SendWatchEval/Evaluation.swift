@@ -159,7 +159,7 @@ public struct Evaluation: Sendable {
             throw EvaluationError(
                 code: .unsupportedAlertVersion,
                 message:
-                    "alerts line \(lines): alert schema version \(v) is not supported (this scorer reads v 1 to 3)")
+                    "alerts line \(lines): alert schema version \(v) is not supported (this scorer reads v 1 to 4)")
         }
     }
 
@@ -233,7 +233,7 @@ public struct Evaluation: Sendable {
             throw EvaluationError(
                 code: .noUsableAlerts,
                 message:
-                    "none of the \(badLines) non-blank lines is a SendWatch alert record (v 1 to 3) (\(examples)); "
+                    "none of the \(badLines) non-blank lines is a SendWatch alert record (v 1 to 4) (\(examples)); "
                     + "score the output of 'sendwatch replay' with the default --alert-format sendwatch")
         }
         return makeReport()

@@ -1,15 +1,26 @@
 internal import SendWatchCore
 
-/// Everything the report keeps about one alert (all records with one id), folded record by record.
+/// Everything the report keeps about one incident: all records whose `incident` is one id (schema v3; before it,
+/// each alert id is its own incident), folded record by record.
 ///
 /// Records of one alert are cumulative (an update lists all accounts so far, the latest top slot values), so
-/// the latest record's lists replace the earlier ones where the rule sends a full list, and accounts and message
-/// ids are merged, each up to its cap in ``ReportLimits``.
+/// the latest record's lists replace the earlier ones where the rule sends a full list, and accounts, message
+/// ids, alert ids and the evidence samples are merged, each up to its cap in ``ReportLimits``.
 struct Incident: Sendable {
+    /// The incident id (the `incident` of its records).
     let id: String
     /// The order in which the id first appeared: the final tie-break of every sort, so output is deterministic.
     let order: Int
+    /// The kind of the incident's first alert (its colour).
     var kind: String
+    /// The kinds of its listed alerts, in the order first seen.
+    var kinds: [String] = []
+    /// The incident's alerts (id and kind) in the order first seen, at most `maxAlertsPerIncident`.
+    var alerts: [(id: String, kind: String)] = []
+    /// Listed alerts whose last record was not a `close`.
+    var openAlerts: Set<String> = []
+    /// Records of alerts beyond `maxAlertsPerIncident`, folded in but not listed.
+    var recordsOfUnlistedAlerts = 0
     /// The highest severity of any record.
     var severity: Severity
     /// The latest record's score.
@@ -18,7 +29,8 @@ struct Incident: Sendable {
     var start: EventTime
     /// The latest `event_time` of any record.
     var end: EventTime
-    var closed = false
+    /// Whether every listed alert's last record was a `close`.
+    var closed: Bool { openAlerts.isEmpty }
     var records = 0
     /// Accounts in the order first listed, at most `maxAccountsPerIncident`.
     var accounts: [String] = []
@@ -32,9 +44,15 @@ struct Incident: Sendable {
     var sampleSubject: String?
     var recipientDomainCount: Int?
     var reasons: [String] = []
+    /// The evidence samples: logins, client IPs, recipients, recipient domains, queue ids.
+    var logins = SampleSet()
+    var clientIPs = SampleSet()
+    var recipients = SampleSet()
+    var recipientDomains = SampleSet()
+    var queueIDs = SampleSet()
 
     init(first alert: ReportAlert, order: Int) {
-        id = alert.id
+        id = alert.incident
         self.order = order
         kind = alert.kind
         severity = alert.severity
@@ -54,7 +72,15 @@ struct Incident: Sendable {
         score = alert.score
         start = min(start, alert.firstEventTime)
         end = max(end, alert.eventTime)
-        if alert.action == .close { closed = true }
+        if alerts.contains(where: { $0.id == alert.id }) {
+            if alert.action == .close { openAlerts.remove(alert.id) } else { openAlerts.insert(alert.id) }
+        } else if alerts.count < limits.maxAlertsPerIncident {
+            alerts.append((alert.id, alert.kind))
+            if !kinds.contains(alert.kind) { kinds.append(alert.kind) }
+            if alert.action != .close { openAlerts.insert(alert.id) }
+        } else {
+            recordsOfUnlistedAlerts += 1
+        }
         for account in alert.accounts where accounts.count < limits.maxAccountsPerIncident {
             if accountSet.insert(account).inserted { accounts.append(account) }
         }
@@ -68,6 +94,12 @@ struct Incident: Sendable {
         if let s = alert.sampleSubject { sampleSubject = s }
         if let n = alert.recipientDomainCount { recipientDomainCount = n }
         if !alert.reasons.isEmpty { reasons = alert.reasons }
+        let cap = limits.maxSamplesPerIncident
+        logins.add(alert.logins, cap: cap)
+        clientIPs.add(alert.clientIPs, cap: cap)
+        recipients.add(alert.recipients, cap: cap)
+        recipientDomains.add(alert.recipientDomains, cap: cap)
+        queueIDs.add(alert.queueIDs, cap: cap)
         return accounts.count - before
     }
 
@@ -93,6 +125,21 @@ struct Incident: Sendable {
         for v in slotValues { set.formUnion(Indicators.artefacts(in: v.value)) }
         if let s = sampleSubject { set.formUnion(Indicators.artefacts(in: s)) }
         return set.sorted()
+    }
+}
+
+/// One evidence sample merged over an incident's records: distinct values in the order first listed, at most a
+/// cap, and the largest total any record gave (at least the values kept).
+struct SampleSet: Sendable {
+    var values: [String] = []
+    var total = 0
+
+    /// Merges a record's sample, keeping at most `cap` values.
+    ///
+    /// - Complexity: O(s × cap) string comparisons for the s values of the sample.
+    mutating func add(_ sample: ReportAlert.Sample, cap: Int) {
+        for v in sample.values where values.count < cap && !values.contains(v) { values.append(v) }
+        total = max(total, sample.total, values.count)
     }
 }
 

@@ -1,14 +1,15 @@
 public import SendWatchCore
 public import SendWatchEval
 
-/// One SendWatch alert record (schema v 1, 2 or 3), reduced to what the HTML report shows.
+/// One SendWatch alert record (schema v 1 to 4), reduced to what the HTML report shows.
 ///
 /// Required keys are those every v1 record has: `v` (1), `id`, `action`, `kind`, `severity`, `event_time` and
 /// `accounts`. Everything else is optional and read leniently, because evidence keys belong to the rule that
 /// wrote them: `first_event_time` (default `event_time`), `score`, `accounts_total`, `template`, `reasons`, and
-/// from `evidence` `top_suspicious_slot_values`, `account_age_seconds` (a number, or `{min, median, max}`),
-/// `sample_message_ids`, `sample_subject` and `recipient_domains` (a count). A value of another type than
-/// expected is ignored, not an error.
+/// `incident` (v3; default `id`), from `evidence` `top_suspicious_slot_values`, `account_age_seconds` (a number, or
+/// `{min, median, max}`), `sample_message_ids`, `sample_subject`, `recipient_domains` (a count), `submitters`
+/// (`logins`, `client_ips`, each with its `_total`) and `deliveries` (v4: `recipients`, `recipient_domains`,
+/// `queue_ids`, each with its `_total`). A value of another type than expected is ignored, not an error.
 ///
 /// Every string is cut to ``maxStringCharacters`` characters (with a trailing `…`) and every list to
 /// ``maxListItems`` items when read, so that one hostile record cannot make the report large.
@@ -20,6 +21,8 @@ public struct ReportAlert: Sendable, Equatable {
 
     /// The alert id (`id`); all records of one alert share it.
     public var id: String
+    /// The campaign the alert belongs to (`incident`, schema v3); ``id`` for older records.
+    public var incident: String
     /// `create`, `update` or `close`.
     public var action: AlertAction
     /// The rule that fired (`kind`).
@@ -49,6 +52,16 @@ public struct ReportAlert: Sendable, Equatable {
     public var recipientDomainCount: Int?
     /// The rule's sentences explaining why it fired.
     public var reasons: [String]
+    /// `evidence.submitters.logins` and `logins_total`.
+    public var logins: Sample
+    /// `evidence.submitters.client_ips` and `client_ips_total`.
+    public var clientIPs: Sample
+    /// `evidence.deliveries.recipients` and `recipients_total`.
+    public var recipients: Sample
+    /// `evidence.deliveries.recipient_domains` and `recipient_domains_total`.
+    public var recipientDomains: Sample
+    /// `evidence.deliveries.queue_ids` and `queue_ids_total` (Postfix queue ids, Exim message ids).
+    public var queueIDs: Sample
 
     /// Makes a record; `firstEventTime` defaults to `eventTime`, `accountsTotal` to the accounts listed.
     public init(
@@ -56,9 +69,16 @@ public struct ReportAlert: Sendable, Equatable {
         firstEventTime: EventTime? = nil, accounts: [String], accountsTotal: Int? = nil,
         template: AlertTemplate? = nil, slotValues: [SlotValue] = [], accountAge: AccountAge? = nil,
         sampleMessageIDs: [String] = [], sampleSubject: String? = nil, recipientDomainCount: Int? = nil,
-        reasons: [String] = []
+        reasons: [String] = [], incident: String? = nil, logins: Sample = Sample(), clientIPs: Sample = Sample(),
+        recipients: Sample = Sample(), recipientDomains: Sample = Sample(), queueIDs: Sample = Sample()
     ) {
         self.id = id
+        self.incident = incident ?? id
+        self.logins = logins
+        self.clientIPs = clientIPs
+        self.recipients = recipients
+        self.recipientDomains = recipientDomains
+        self.queueIDs = queueIDs
         self.action = action
         self.kind = kind
         self.severity = severity
@@ -74,6 +94,20 @@ public struct ReportAlert: Sendable, Equatable {
         self.sampleSubject = sampleSubject
         self.recipientDomainCount = recipientDomainCount
         self.reasons = reasons
+    }
+
+    /// Sample values of one kind from the evidence, and the total of distinct values the record gave.
+    public struct Sample: Sendable, Equatable {
+        /// The values as listed (at most ``ReportAlert/maxListItems``).
+        public var values: [String]
+        /// The record's `_total`, at least `values.count`.
+        public var total: Int
+
+        /// Makes a sample; `total` defaults to the values listed.
+        public init(_ values: [String] = [], total: Int? = nil) {
+            self.values = values
+            self.total = max(total ?? values.count, values.count)
+        }
     }
 
     /// A suspicious value seen in a template slot, as the evidence lists it.
@@ -114,9 +148,9 @@ public struct ReportAlert: Sendable, Equatable {
         case .failure(let e): return .failure(.malformed(e.reason))
         }
         guard case .int(let version)? = object["v"] else {
-            return .failure(.malformed("'v' must be the number 1, 2 or 3"))
+            return .failure(.malformed("'v' must be the number 1, 2, 3 or 4"))
         }
-        guard (1...3).contains(version) else { return .failure(.unsupportedVersion(String(version))) }
+        guard (1...4).contains(version) else { return .failure(.unsupportedVersion(String(version))) }
         guard case .string(let id)? = object["id"] else { return .failure(.malformed("missing string 'id'")) }
         guard case .string(let actionText)? = object["action"], let action = AlertAction(rawValue: actionText) else {
             return .failure(.malformed("'action' must be create, update or close"))
@@ -161,6 +195,12 @@ public struct ReportAlert: Sendable, Equatable {
         }
         var subject: String?
         if case .string(let s)? = evidence["sample_subject"] { subject = clip(s) }
+        func sample(_ group: String, _ key: String) -> Sample {
+            guard case .object(let o)? = evidence[group] else { return Sample() }
+            return Sample(strings(o[key]), total: int(o[key + "_total"]))
+        }
+        var incident: String?
+        if case .string(let s)? = object["incident"] { incident = clip(s) }
         var score = 0.0
         switch object["score"] {
         case .int(let i)?: score = Double(i)
@@ -173,7 +213,11 @@ public struct ReportAlert: Sendable, Equatable {
                 firstEventTime: first, accounts: strings(.array(accountNodes)),
                 accountsTotal: int(object["accounts_total"]), template: template, slotValues: slotValues,
                 accountAge: age, sampleMessageIDs: strings(evidence["sample_message_ids"]), sampleSubject: subject,
-                recipientDomainCount: int(evidence["recipient_domains"]), reasons: strings(object["reasons"])))
+                recipientDomainCount: int(evidence["recipient_domains"]), reasons: strings(object["reasons"]),
+                incident: incident, logins: sample("submitters", "logins"),
+                clientIPs: sample("submitters", "client_ips"), recipients: sample("deliveries", "recipients"),
+                recipientDomains: sample("deliveries", "recipient_domains"),
+                queueIDs: sample("deliveries", "queue_ids")))
     }
 
     /// `s`, cut to ``maxStringCharacters`` characters.

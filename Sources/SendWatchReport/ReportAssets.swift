@@ -26,6 +26,7 @@ enum ReportAssets {
         .card span{font-size:12px;color:#ced4da}
         h2{font-size:18px;margin:26px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
         h4{margin:12px 0 4px;font-size:13px;text-transform:uppercase;letter-spacing:.03em;color:var(--muted)}
+        h5{margin:8px 0 2px;font-size:12px;font-weight:600;color:var(--muted)}
         .note{color:var(--muted);font-size:13px;margin:4px 0 8px}
         .mono,code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
         table{border-collapse:collapse;width:100%}
@@ -112,7 +113,7 @@ enum ReportAssets {
         function apply(){
           var q=text.value.trim().toLowerCase(),k=kind.value,s=rank[sev.value]||0,n=0,total=0;
           items.forEach(function(e,i){
-            var ok=(!k||e.getAttribute('data-kind')===k)&&(rank[e.getAttribute('data-sev')]>=s)&&
+            var ok=(!k||(' '+e.getAttribute('data-kind')+' ').indexOf(' '+k+' ')>=0)&&(rank[e.getAttribute('data-sev')]>=s)&&
               (!q||haystack[i].indexOf(q)>=0);
             e.classList.toggle('hidden-by-filter',!ok);
             if(e.classList.contains('incident')){total++;if(ok)n++;}

@@ -87,9 +87,14 @@ extension ReportBuilder {
             h += "<div class=\"card\" id=\"\(id)\"><b>\(value)</b><span>\(label)</span></div>\n"
         }
         card(HTML.count(records), "alert records", id: "sum-records")
-        card(HTML.count(incidents.count), "incidents (alert ids)", id: "sum-incidents")
+        card(HTML.count(incidents.count), "incidents", id: "sum-incidents")
+        let alertIDs = incidents.reduce(0) { $0 + $1.alerts.count }
+        let unlisted = incidents.contains { $0.recordsOfUnlistedAlerts > 0 }
+        card((unlisted ? "≥ " : "") + HTML.count(alertIDs), "alerts (ids)", id: "sum-alerts")
         var kinds: [String: Int] = [:]
-        for i in incidents { kinds[i.kind, default: 0] += 1 }
+        for i in incidents {
+            for k in i.kinds { kinds[k, default: 0] += 1 }
+        }
         let byCount = kinds.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
         for (k, (kind, n)) in byCount.prefix(6).enumerated() {
             card(HTML.count(n), HTML.escape(kind, max: 40), id: "sum-kind-\(k)")
@@ -116,11 +121,11 @@ extension ReportBuilder {
         var problems: [String] = []
         if badLines > 0 {
             let samples = badLineSamples.map { "line \($0.line): \(HTML.escape($0.problem))" }.joined(separator: "; ")
-            problems.append("\(HTML.plural(badLines, "line")) skipped, not v1-v3 alert records (\(samples))")
+            problems.append("\(HTML.plural(badLines, "line")) skipped, not v1-v4 alert records (\(samples))")
         }
         if recordsNotKept > 0 {
             problems.append(
-                "\(HTML.plural(recordsNotKept, "record")) of alert ids beyond the first \(HTML.count(limits.maxIncidents)) not shown"
+                "\(HTML.plural(recordsNotKept, "record")) of incidents beyond the first \(HTML.count(limits.maxIncidents)) not shown"
             )
         }
         if accountsNotTracked > 0 {
@@ -135,7 +140,7 @@ extension ReportBuilder {
     }
 
     private func writeControls(_ h: inout String) {
-        let kinds = Set(incidents.map(\.kind)).sorted()
+        let kinds = Set(incidents.flatMap(\.kinds)).sorted()
         h +=
             "<nav id=\"controls\" hidden><div style=\"max-width:1240px;margin:0 auto;padding:0 20px;display:flex;gap:10px;flex-wrap:wrap;align-items:center\">\n"
         h +=
@@ -208,10 +213,11 @@ extension ReportBuilder {
             let x2 = max(x(incident.end), x1 + 3)
             let opacity =
                 ["low": "0.35", "medium": "0.55", "high": "0.8", "critical": "1"][incident.severity.rawValue] ?? "1"
-            let label = incident.kind + " · " + incidentLabel(incident)
-            h += "<a href=\"#i\(incident.order)\" class=\"tl-row\" data-kind=\"\(HTML.escape(incident.kind))\" "
+            let label = incident.kinds.joined(separator: "+") + " · " + incidentLabel(incident)
+            h += "<a href=\"#i\(incident.order)\" class=\"tl-row\" data-kind=\"\(kindsAttribute(incident))\" "
             h += "data-sev=\"\(incident.severity.rawValue)\" data-search=\"\(HTML.escape(searchText(incident)))\">"
-            h += "<title>\(HTML.escape(incident.kind)) (\(incident.severity.rawValue)) \(HTML.escape(incident.id))\n"
+            h +=
+                "<title>\(HTML.escape(incident.kinds.joined(separator: ", "))) (\(incident.severity.rawValue)) \(HTML.escape(incident.id))\n"
             h +=
                 "\(HTML.time(incident.start)) → \(HTML.time(incident.end))\n\(HTML.plural(incident.accountsTotal, "account"))"
             h += "\n\(HTML.escape(incidentLabel(incident)))</title>"
@@ -240,10 +246,16 @@ extension ReportBuilder {
         return i.accounts.first ?? i.id
     }
 
-    /// What the filter box searches for an incident: id, kind, template, subject, accounts, slot values.
+    /// The incident's kinds for the `data-kind` attribute the filter matches: separated by spaces.
+    private func kindsAttribute(_ i: Incident) -> String { HTML.escape(i.kinds.joined(separator: " ")) }
+
+    /// What the filter box searches for an incident: ids, kinds, template, subject, accounts, slot values, and
+    /// the evidence samples (logins, client IPs, recipients and their domains, queue ids).
     private func searchText(_ i: Incident) -> String {
-        var parts = [i.id, i.kind, i.template?.text ?? "", i.sampleSubject ?? ""]
+        var parts = [i.id, i.template?.text ?? "", i.sampleSubject ?? ""]
+        parts += i.alerts.map(\.id) + i.kinds
         parts += i.accounts.prefix(20)
+        for sample in [i.logins, i.clientIPs, i.recipients, i.recipientDomains, i.queueIDs] { parts += sample.values }
         parts += i.slotValues.map(\.value)
         for a in i.artefacts { parts.append(a.label) }
         return parts.joined(separator: " ").lowercased()
@@ -390,16 +402,15 @@ extension ReportBuilder {
             "<th data-sort=\"num\" class=\"num\">Duration</th><th data-sort=\"text\">Kind</th><th data-sort=\"num\">Severity</th>"
         h += "<th data-sort=\"num\" class=\"num\">Accounts</th><th data-sort=\"num\" class=\"num\">Records</th>"
         h +=
-            "<th data-sort=\"text\">State</th><th data-sort=\"text\">Template or subject</th><th data-sort=\"text\">Alert id</th>"
+            "<th data-sort=\"text\">State</th><th data-sort=\"text\">Template or subject</th><th data-sort=\"text\">Incident</th>"
         h += "</tr></thead><tbody>\n"
         let sevRank: [Severity: Int] = [.low: 0, .medium: 1, .high: 2, .critical: 3]
         for i in rows {
             let seconds = (i.end.microseconds - i.start.microseconds) / 1_000_000
-            h += "<tr data-kind=\"\(HTML.escape(i.kind))\" data-sev=\"\(i.severity.rawValue)\">"
+            h += "<tr data-kind=\"\(kindsAttribute(i))\" data-sev=\"\(i.severity.rawValue)\">"
             h += "<td data-v=\"\(i.start.microseconds)\" class=\"mono\">\(HTML.time(i.start))</td>"
             h += "<td data-v=\"\(seconds)\" class=\"num\">\(HTML.duration(seconds: seconds))</td>"
-            h +=
-                "<td><span class=\"chip\" style=\"background:\(HTML.colour(kind: i.kind))\">\(HTML.escape(i.kind, max: 40))</span></td>"
+            h += "<td>\(kindChips(i))</td>"
             h +=
                 "<td data-v=\"\(sevRank[i.severity] ?? 0)\"><span class=\"sev sev-\(i.severity.rawValue)\">\(i.severity.rawValue)</span></td>"
             h += "<td class=\"num\" data-v=\"\(i.accountsTotal)\">\(HTML.count(i.accountsTotal))</td>"
@@ -419,13 +430,13 @@ extension ReportBuilder {
     private func writeIncident(_ h: inout String, _ i: Incident, open: Bool) {
         let sev = i.severity.rawValue
         h +=
-            "<article class=\"incident sev-\(sev)\" id=\"i\(i.order)\" data-kind=\"\(HTML.escape(i.kind))\" data-sev=\"\(sev)\">\n"
+            "<article class=\"incident sev-\(sev)\" id=\"i\(i.order)\" data-kind=\"\(kindsAttribute(i))\" data-sev=\"\(sev)\">\n"
         h +=
-            "<details\(open ? " open" : "")><summary><span class=\"chip\" style=\"background:\(HTML.colour(kind: i.kind))\">"
-        h += "\(HTML.escape(i.kind, max: 40))</span> <span class=\"sev sev-\(sev)\">\(sev)</span>"
+            "<details\(open ? " open" : "")><summary>\(kindChips(i)) <span class=\"sev sev-\(sev)\">\(sev)</span>"
         h += "<span class=\"title\">\(HTML.escape(incidentLabel(i), max: 120))</span>"
         let seconds = (i.end.microseconds - i.start.microseconds) / 1_000_000
-        h += "<span class=\"meta\"><span class=\"mono\">\(HTML.escape(i.id))</span> · \(HTML.time(i.start)) → "
+        h += "<span class=\"meta\">incident <span class=\"mono incident-id\">\(HTML.escape(i.id))</span> · "
+        h += "\(HTML.plural(i.alerts.count, "alert")) · \(HTML.time(i.start)) → "
         h += "\(HTML.shortTime(i.end, reference: i.start)) (\(HTML.duration(seconds: seconds))) · "
         h += "\(HTML.plural(i.accountsTotal, "account")) · \(HTML.plural(i.records, "record")) · "
         h += i.closed ? "closed" : "open at the end of the file"
@@ -467,14 +478,68 @@ extension ReportBuilder {
         h += "<h4>Reasons</h4><ul class=\"plain\">"
         for r in i.reasons.prefix(10) { h += "<li>\(HTML.marked(r))</li>" }
         h += "</ul>\n</div><div>\n"
+        writeAlerts(&h, i)
+        writeSubmitters(&h, i)
         writeAccounts(&h, i)
         writeDomains(&h, i)
-        if !i.messageIDs.isEmpty {
-            h += "<h4>Sample message ids</h4><ul class=\"plain mono wrap\">"
-            for m in i.messageIDs { h += "<li>\(HTML.escape(m))</li>" }
-            h += "</ul>\n"
-        }
+        writeSearchTerms(&h, i)
         h += "</div></div></div></details>\n</article>\n"
+    }
+
+    /// One chip per kind of the incident's alerts, in the order first seen.
+    private func kindChips(_ i: Incident) -> String {
+        i.kinds.map {
+            "<span class=\"chip\" style=\"background:\(HTML.colour(kind: $0))\">\(HTML.escape($0, max: 40))</span>"
+        }
+        .joined(separator: " ")
+    }
+
+    /// The incident's alerts: id, kind, and whether still open.
+    private func writeAlerts(_ h: inout String, _ i: Incident) {
+        h += "<h4>Alerts (\(HTML.count(i.alerts.count)))</h4><ul class=\"plain alert-ids\">"
+        for a in i.alerts {
+            h += "<li><span class=\"mono\">\(HTML.escape(a.id, max: 40))</span> \(HTML.escape(a.kind, max: 40))"
+            h += i.openAlerts.contains(a.id) ? " <span class=\"note\">open</span></li>" : "</li>"
+        }
+        h += "</ul>\n"
+        if i.recordsOfUnlistedAlerts > 0 {
+            h += "<div class=\"note\">\(HTML.plural(i.recordsOfUnlistedAlerts, "record")) of further alerts not listed "
+            h +=
+                "(the report lists the first \(HTML.count(limits.maxAlertsPerIncident)) alerts of an incident).</div>\n"
+        }
+    }
+
+    /// A sample as a list: its values, and a note when the total is larger.
+    private func writeSample(_ h: inout String, _ title: String, _ sample: SampleSet, cls: String) {
+        guard !sample.values.isEmpty else { return }
+        let count =
+            sample.total > sample.values.count
+            ? "\(HTML.count(sample.values.count)) of \(HTML.count(sample.total))" : HTML.count(sample.total)
+        h += "<h5>\(title) (\(count))</h5><ul class=\"plain mono wrap \(cls)\">"
+        for v in sample.values { h += "<li>\(HTML.escape(v, max: 120))</li>" }
+        h += "</ul>\n"
+    }
+
+    /// Who submitted the incident's mail (the evidence's `submitters`): what to suspend or hold.
+    private func writeSubmitters(_ h: inout String, _ i: Incident) {
+        guard !i.logins.values.isEmpty || !i.clientIPs.values.isEmpty else { return }
+        h += "<div class=\"submitters\"><h4>Submitters</h4>\n"
+        writeSample(&h, "Logins", i.logins, cls: "logins")
+        writeSample(&h, "Client IPs", i.clientIPs, cls: "client-ips")
+        h += "</div>\n"
+    }
+
+    /// What to search the mail logs for: sample message ids, queue ids, recipients and their domains.
+    private func writeSearchTerms(_ h: inout String, _ i: Incident) {
+        let samples = [i.queueIDs, i.recipients, i.recipientDomains]
+        guard !i.messageIDs.isEmpty || samples.contains(where: { !$0.values.isEmpty }) else { return }
+        h += "<div class=\"deliveries\"><h4>Search the logs for</h4>\n"
+        writeSample(
+            &h, "Sample message ids", SampleSet(values: i.messageIDs, total: i.messageIDs.count), cls: "message-ids")
+        writeSample(&h, "Queue ids", i.queueIDs, cls: "queue-ids")
+        writeSample(&h, "Recipients", i.recipients, cls: "recipients")
+        writeSample(&h, "Recipient domains (from the alerts)", i.recipientDomains, cls: "recipient-domains")
+        h += "</div>\n"
     }
 
     private func writeAccounts(_ h: inout String, _ i: Incident) {

@@ -32,11 +32,11 @@ public struct ReportBuilder: Sendable {
     public private(set) var lines = 0
     /// Alert records folded in.
     public private(set) var records = 0
-    /// Lines that were not alert records (v 1 to 3).
+    /// Lines that were not alert records (v 1 to 4).
     public private(set) var badLines = 0
     /// The first few bad lines: line number and what is wrong.
     public private(set) var badLineSamples: [(line: Int, problem: String)] = []
-    /// Records of alert ids beyond ``ReportLimits/maxIncidents``.
+    /// Records of incidents beyond ``ReportLimits/maxIncidents``.
     public private(set) var recordsNotKept = 0
     /// Events passed to ``add(event:)``.
     public private(set) var events = 0
@@ -57,9 +57,9 @@ public struct ReportBuilder: Sendable {
 
     /// Reads one line of an alert file (without its newline); empty lines are skipped.
     ///
-    /// A line that is not an alert record (v 1 to 3) is counted (``badLines``) and skipped.
+    /// A line that is not an alert record (v 1 to 4) is counted (``badLines``) and skipped.
     ///
-    /// - Throws: ``ReportError`` when the record has a schema version other than 1 to 3: every later number would
+    /// - Throws: ``ReportError`` when the record has a schema version other than 1 to 4: every later number would
     ///   be meaningless.
     /// - Complexity: O(n) in the line length.
     public mutating func add(line: some Collection<UInt8>) throws(ReportError) {
@@ -74,7 +74,7 @@ public struct ReportBuilder: Sendable {
             throw ReportError(
                 code: .unsupportedVersion,
                 message:
-                    "line \(lines): alert schema version \(v.prefix(20)) is not supported (this report reads v 1 to 3)"
+                    "line \(lines): alert schema version \(v.prefix(20)) is not supported (this report reads v 1 to 4)"
             )
         case .failure(.malformed(let problem)):
             badLines += 1
@@ -82,13 +82,13 @@ public struct ReportBuilder: Sendable {
         }
     }
 
-    /// Folds one alert record in.
+    /// Folds one alert record into its incident (its `incident`, or for records before schema v3 its `id`).
     ///
     /// - Complexity: O(a) in the record's accounts and list items, amortised.
     public mutating func add(_ alert: ReportAlert) {
         records += 1
         let i: Int
-        if let known = incidentIndex[alert.id] {
+        if let known = incidentIndex[alert.incident] {
             i = known
         } else {
             guard incidents.count < limits.maxIncidents else {
@@ -96,7 +96,7 @@ public struct ReportBuilder: Sendable {
                 return
             }
             i = incidents.count
-            incidentIndex[alert.id] = i
+            incidentIndex[alert.incident] = i
             incidents.append(Incident(first: alert, order: i))
         }
         let added = incidents[i].add(alert, limits: limits)
@@ -191,6 +191,6 @@ public struct ReportError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 extension ErrorCode where Domain == ReportError {
-    /// An alert record has a `v` other than 1 or 2.
+    /// An alert record has a `v` other than 1 to 4.
     public static var unsupportedVersion: Self { Self("unsupported_version") }
 }

@@ -4,15 +4,17 @@
 /// they arrive and then dropped, so memory depends on these limits, not on the input's length. With the
 /// defaults the state stays below roughly 100 MB even for hostile input (every string is cut to
 /// ``ReportAlert/maxStringCharacters`` characters): at most ``maxIncidents`` incidents of at most
-/// ``maxAccountsPerIncident`` accounts, ``maxSlotValuesPerIncident`` slot values and ``maxMessageIDsPerIncident``
-/// message ids each; at most ``maxAccounts`` accounts with events, each with at most ``maxDomainsPerAccount``
+/// ``maxAccountsPerIncident`` accounts, ``maxSlotValuesPerIncident`` slot values, ``maxMessageIDsPerIncident``
+/// message ids, ``maxAlertsPerIncident`` alert ids and ``maxSamplesPerIncident`` values of each evidence sample
+/// each; at most ``maxAccounts`` accounts with events, each with at most ``maxDomainsPerAccount``
 /// recipient domains and ``maxArtefactsPerAccount`` artefacts; at most ``maxArtefacts`` artefacts.
 ///
 /// What is drawn is bounded separately, so that the page opens quickly in a browser whatever the input: the
 /// timeline, the detailed incident sections, the incident index and the graph each have a cap, and the page
 /// says how many items each left out.
 public struct ReportLimits: Sendable, Equatable {
-    /// Incidents (alert ids) kept; records of further ids are counted as not shown. Default 20,000.
+    /// Incidents (the records' `incident` ids) kept; records of further incidents are counted as not shown.
+    /// Default 20,000.
     public var maxIncidents: Int
     /// Accounts kept per incident, in the order first listed; the rule's total is still shown. Default 100.
     public var maxAccountsPerIncident: Int
@@ -20,6 +22,12 @@ public struct ReportLimits: Sendable, Equatable {
     public var maxSlotValuesPerIncident: Int
     /// Sample message ids kept per incident. Default 10.
     public var maxMessageIDsPerIncident: Int
+    /// Alert ids listed per incident (records of further alerts of the incident are still folded in, and
+    /// counted). Default 50.
+    public var maxAlertsPerIncident: Int
+    /// Values kept per incident of each evidence sample: logins, client IPs, recipients, recipient domains,
+    /// queue ids. Default 10.
+    public var maxSamplesPerIncident: Int
     /// Accounts whose events are summarised (first/last send, domains); only accounts named in an alert are
     /// tracked at all. Default 100,000.
     public var maxAccounts: Int
@@ -54,8 +62,10 @@ public struct ReportLimits: Sendable, Equatable {
         maxArtefactsPerAccount: Int = 20, maxArtefacts: Int = 10_000, maxCachedSubjects: Int = 10_000,
         maxTimelineRows: Int = 150, maxDetailedIncidents: Int = 100, maxIndexRows: Int = 2_000,
         maxAccountsShown: Int = 50, maxGraphArtefacts: Int = 60, maxGraphAccounts: Int = 120,
-        maxGraphLinksPerAccount: Int = 4
+        maxGraphLinksPerAccount: Int = 4, maxAlertsPerIncident: Int = 50, maxSamplesPerIncident: Int = 10
     ) {
+        self.maxAlertsPerIncident = maxAlertsPerIncident
+        self.maxSamplesPerIncident = maxSamplesPerIncident
         self.maxIncidents = maxIncidents
         self.maxAccountsPerIncident = maxAccountsPerIncident
         self.maxSlotValuesPerIncident = maxSlotValuesPerIncident

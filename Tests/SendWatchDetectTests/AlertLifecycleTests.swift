@@ -144,7 +144,7 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         #expect(l.closedEarly == 1)
     }
 
-    @Test("Alert JSON has schema version 3 with the documented key order")
+    @Test("Alert JSON has schema version 4 with the documented key order")
     func json() {
         var l = AlertLifecycle()
         var f = finding("t", accounts: 2, volume: 3)
@@ -159,7 +159,7 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         let text = String(decoding: w.bytes, as: UTF8.self)
         #expect(
             text
-                == #"{"v":3,"id":"\#(a.id)","incident":"\#(a.id)","action":"create","kind":"template_swarm","severity":"medium","score":2,"event_time":"2026-11-29T05:13:14Z","first_event_time":"1970-01-01T00:00:00Z","accounts":["a0","a1"],"accounts_total":2,"template":{"id":"00000000000000ff","key":"00000000000000ff","text":"<*> sent you a private message"},"evidence":{"young_accounts":2,"window":"1h","ratio":2.5,"samples":["m1",null],"nested":{"x":true}},"reasons":["r"]}"#
+                == #"{"v":4,"id":"\#(a.id)","incident":"\#(a.id)","action":"create","kind":"template_swarm","severity":"medium","score":2,"event_time":"2026-11-29T05:13:14Z","first_event_time":"1970-01-01T00:00:00Z","accounts":["a0","a1"],"accounts_total":2,"template":{"id":"00000000000000ff","key":"00000000000000ff","text":"<*> sent you a private message"},"evidence":{"young_accounts":2,"window":"1h","ratio":2.5,"samples":["m1",null],"nested":{"x":true}},"reasons":["r"]}"#
                 + "\n")
     }
 }
@@ -180,7 +180,7 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         #expect(text.contains(#"{"name":"account","type_id":4,"type":"User Name","value":"a0"}"#))
         #expect(
             text.contains(
-                #""unmapped":{"sendwatch_schema":3,"incident":"\#(created.id)","score":2,"accounts_total":2,"template":null,"evidence":{"n":2}}"#
+                #""unmapped":{"sendwatch_schema":4,"incident":"\#(created.id)","score":2,"accounts_total":2,"template":null,"evidence":{"n":2}}"#
             ))
         let closed = l.advance(to: at(1_795_929_194 + 3600))[0]
         var c = JSONWriter()
@@ -188,6 +188,43 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         let ct = String(decoding: c.bytes, as: UTF8.self)
         #expect(ct.contains(#""activity_id":3,"activity_name":"Close","type_uid":200403"#))
         #expect(ct.contains(#""status_id":4"#))
+    }
+
+    @Test("OCSF observables carry the evidence's logins, client IPs, recipients, domains, queue and message ids")
+    func ocsfObservables() {
+        var l = AlertLifecycle()
+        var f = finding("t", accounts: 1, volume: 1)
+        f.evidence = [
+            ("sample_message_ids", .array([.string("m1@x.test")])),
+            (
+                "submitters",
+                .object([
+                    ("logins", .array([.string("mallory")])), ("client_ips", .array([.string("203.0.113.6")])),
+                ])
+            ),
+            (
+                "deliveries",
+                .object([
+                    ("recipients", .array([.string("v@a.test")])), ("recipient_domains", .array([.string("a.test")])),
+                    ("queue_ids", .array([.string("4XyZ1")])),
+                ])
+            ),
+        ]
+        let a = l.take(f, at: at(1_795_929_194))[0]
+        var w = JSONWriter()
+        a.writeOCSFLine(to: &w, productVersion: "9.9")
+        let text = String(decoding: w.bytes, as: UTF8.self)
+        let expected: [String] = [
+            #"{"name":"account","type_id":4,"type":"User Name","value":"a0"}"#,
+            #"{"name":"login","type_id":4,"type":"User Name","value":"mallory"}"#,
+            #"{"name":"client_ip","type_id":2,"type":"IP Address","value":"203.0.113.6"}"#,
+            #"{"name":"recipient","type_id":5,"type":"Email Address","value":"v@a.test"}"#,
+            #"{"name":"recipient_domain","type_id":1,"type":"Hostname","value":"a.test"}"#,
+            #"{"name":"queue_id","type_id":99,"type":"Other","value":"4XyZ1"}"#,
+            #"{"name":"message_id","type_id":99,"type":"Other","value":"m1@x.test"}"#,
+        ]
+        let observables = #""observables":["# + expected.joined(separator: ",") + "],"
+        #expect(text.contains(observables))
     }
 }
 
@@ -237,7 +274,7 @@ struct AlertAdditionsTests {
         try #require(create.first).writeJSONLine(to: &w)
         try #require(update.first).writeJSONLine(to: &w)
         let lines = String(decoding: w.bytes, as: UTF8.self).split(separator: "\n")
-        #expect(lines[0].hasPrefix(#"{"v":3,"#))
+        #expect(lines[0].hasPrefix(#"{"v":4,"#))
         #expect(!lines[0].contains(#""added""#))
         #expect(
             lines[0].contains(
@@ -248,7 +285,7 @@ struct AlertAdditionsTests {
         var ocsf = JSONWriter()
         try #require(update.first).writeOCSFLine(to: &ocsf, productVersion: "0")
         let o = String(decoding: ocsf.bytes, as: UTF8.self)
-        #expect(o.contains(#""unmapped":{"sendwatch_schema":3,"incident":"sw-"#))
+        #expect(o.contains(#""unmapped":{"sendwatch_schema":4,"incident":"sw-"#))
         #expect(
             o.contains(#""added":{"accounts":["b"],"sample_message_ids":["m2"]},"template":{"id":"private-message""#))
     }

@@ -57,6 +57,13 @@ struct AccountHeaderTrustTests {
 
     /// Replays `log` with the default configuration; returns the alert records as JSON objects.
     static func alerts(_ log: [UInt8]) throws -> [[String: Any]] {
+        try alertLines(log).map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    /// Replays `log` with the default configuration; returns the alert records as written.
+    static func alertLines(_ log: [UInt8]) throws -> [String] {
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("central.log")
@@ -68,9 +75,7 @@ struct AccountHeaderTrustTests {
         var sink = DetectionSink(engine: DetectionEngine(configuration: configuration.detection), output: writer)
         _ = EventsRun(configuration: configuration).run(paths: [path.path], sink: &sink) { _ in }
         sink.finish()
-        return try Data(contentsOf: out).split(separator: 0x0A).map {
-            try #require(try JSONSerialization.jsonObject(with: Data($0)) as? [String: Any])
-        }
+        return try Data(contentsOf: out).split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) }
     }
 
     static func accounts(_ alerts: [[String: Any]]) -> Set<String> {
@@ -90,6 +95,32 @@ struct AccountHeaderTrustTests {
         #expect(submitters["logins"] as? [String] == [Self.attackerLogin])
         #expect(submitters["client_ips"] as? [String] == [Self.attackerIP])
         #expect(submitters["claimed_accounts"] as? [String] == ["t-10001"])
+    }
+
+    @Test("The alert names what to search the logs for: sample recipients, their domains and queue ids, with totals")
+    func deliveries() throws {
+        let alerts = try Self.alerts(try Self.log(count: 150) { _ in "t-10001" })
+        let burst = try #require(
+            alerts.first { ($0["accounts"] as? [String])?.contains(Self.attackerLogin) == true })
+        #expect(burst["v"] as? Int == 4)
+        let evidence = try #require(burst["evidence"] as? [String: Any])
+        let deliveries = try #require(evidence["deliveries"] as? [String: Any])
+        // The young account keeps its first 4 of each; 150 recipients make the figures partial.
+        #expect(
+            deliveries["recipients"] as? [String] == (0..<4).map { "victim\($0)@mailbox\($0).test" })
+        #expect(deliveries["recipients_total"] as? Int == 4)
+        #expect(deliveries["recipient_domains"] as? [String] == (0..<4).map { "mailbox\($0).test" })
+        #expect(deliveries["recipient_domains_total"] as? Int == 4)
+        #expect(deliveries["queue_ids"] as? [String] == (0..<4).map { String(format: "E%09X", $0) })
+        #expect(deliveries["queue_ids_total"] as? Int == 4)
+        #expect(deliveries["exact"] as? Bool == false)
+        // Right after the submitters, before the state, in every record.
+        for line in try Self.alertLines(try Self.log(count: 150) { _ in "t-10001" }) {
+            let submitters = try #require(line.range(of: #""submitters":{"#))
+            let deliveries = try #require(line.range(of: #"},"deliveries":{"recipients":["#))
+            let state = try #require(line.range(of: #"},"state":{"#))
+            #expect(submitters.upperBound < deliveries.lowerBound && deliveries.upperBound < state.lowerBound)
+        }
     }
 
     @Test("With a random id per message no tenants are invented: the login is the one account")

@@ -40,6 +40,45 @@ import Testing
         }
     }
 
+    @Test("Alerts sharing an incident are one incident, with their ids, kinds, submitters and search terms")
+    func groupsByIncident() throws {
+        let html = try AlertLines.render([
+            AlertLines.alert(
+                id: "sw-a", kind: "slot_content", accounts: ["t-1"], logins: ["mallory@evil.test"],
+                recipients: ["v1@victims.test"], queueIDs: ["4XyZ1"]),
+            AlertLines.alert(
+                id: "sw-b", kind: "template_swarm", at: 60, accounts: ["t-1", "t-2"], incident: "sw-a",
+                logins: ["eve@evil.test"], queueIDs: ["4XyZ2"]),
+            AlertLines.alert(
+                id: "sw-b", action: .close, kind: "template_swarm", at: 120, accounts: ["t-2"], incident: "sw-a"),
+            AlertLines.alert(id: "sw-c", kind: "account_rate", at: 30, accounts: ["t-9"]),
+        ])
+        #expect(count("<article class=\"incident", in: html) == 2)
+        #expect(html.contains("id=\"sum-incidents\"><b>2</b><span>incidents</span>"))
+        #expect(html.contains("id=\"sum-alerts\"><b>3</b><span>alerts (ids)</span>"))
+        #expect(html.contains("data-kind=\"slot_content template_swarm\""))
+        #expect(html.contains("incident <span class=\"mono incident-id\">sw-a</span> · 2 alerts"))
+        #expect(
+            html.contains(
+                "<ul class=\"plain alert-ids\"><li><span class=\"mono\">sw-a</span> slot_content <span class=\"note\">open</span></li>"
+                    + "<li><span class=\"mono\">sw-b</span> template_swarm</li></ul>"))
+        // Logins of both alerts, with the largest total a record gave.
+        #expect(
+            html.contains(
+                "<h5>Logins (2 of 6)</h5><ul class=\"plain mono wrap logins\"><li>mallory@evil.test</li><li>eve@evil.test</li></ul>"
+            ))
+        #expect(
+            html.contains("<h5>Client IPs (1)</h5><ul class=\"plain mono wrap client-ips\"><li>203.0.113.7</li></ul>"))
+        #expect(
+            html.contains(
+                "<h5>Queue ids (2)</h5><ul class=\"plain mono wrap queue-ids\"><li>4XyZ1</li><li>4XyZ2</li></ul>"))
+        #expect(
+            html.contains(
+                "<h5>Recipients (1)</h5><ul class=\"plain mono wrap recipients\"><li>v1@victims.test</li></ul>"))
+        // The filter box finds an incident by a queue id or a login.
+        #expect(html.contains("4xyz2") && html.contains("data-search=\"sw-a "))
+    }
+
     @Test("Indicators are marked inside slot values, subjects and template text")
     func marking() throws {
         let html = try AlertLines.render([
@@ -162,8 +201,8 @@ import Testing
         #expect(builder.records == 1)
         var html = ""
         builder.render(into: &html, source: ReportSource(alerts: "a.jsonl"))
-        #expect(html.contains("2 lines skipped, not v1-v3 alert records (line 1: not valid JSON"))
-        #expect(throws: ReportError.self) { try builder.add(line: Array("{\"v\":4,\"id\":\"x\"}".utf8)) }
+        #expect(html.contains("2 lines skipped, not v1-v4 alert records (line 1: not valid JSON"))
+        #expect(throws: ReportError.self) { try builder.add(line: Array("{\"v\":5,\"id\":\"x\"}".utf8)) }
     }
 
     @Test("An empty alert file still gives a complete page")

@@ -28,7 +28,8 @@ enum AlertLines {
     static func alert(
         id: String, action: AlertAction = .create, kind: String = "slot_content", severity: Severity = .high,
         at offset: Int64 = 0, first: Int64 = 0, accounts: [String], template: AlertTemplate? = nil,
-        slotValues: [String] = [], subject: String? = nil, reasons: [String] = ["a reason"]
+        slotValues: [String] = [], subject: String? = nil, reasons: [String] = ["a reason"], incident: String? = nil,
+        logins: [String] = [], recipients: [String] = [], queueIDs: [String] = []
     ) -> String {
         var evidence: [(String, JSONValue)] = []
         if !slotValues.isEmpty {
@@ -50,11 +51,34 @@ enum AlertLines {
             ))
         evidence.append(("sample_message_ids", .array([.string("m-\(id)@example.net")])))
         if let subject { evidence.append(("sample_subject", .string(subject))) }
-        let a = Alert(
+        if !logins.isEmpty {
+            evidence.append(
+                (
+                    "submitters",
+                    .object([
+                        ("logins", .array(logins.map { .string($0) })), ("logins_total", .int(logins.count + 5)),
+                        ("client_ips", .array([.string("203.0.113.7")])), ("client_ips_total", .int(1)),
+                    ])
+                ))
+        }
+        if !recipients.isEmpty || !queueIDs.isEmpty {
+            evidence.append(
+                (
+                    "deliveries",
+                    .object([
+                        ("recipients", .array(recipients.map { .string($0) })),
+                        ("recipients_total", .int(recipients.count)),
+                        ("recipient_domains", .array([.string("victims.test")])), ("recipient_domains_total", .int(1)),
+                        ("queue_ids", .array(queueIDs.map { .string($0) })), ("queue_ids_total", .int(queueIDs.count)),
+                    ])
+                ))
+        }
+        var a = Alert(
             id: id, action: action, kind: kind, severity: severity, score: 1,
             eventTime: EventTime(seconds: base.seconds + offset),
             firstEventTime: EventTime(seconds: base.seconds + first),
             accounts: accounts, accountsTotal: accounts.count, template: template, evidence: evidence, reasons: reasons)
+        if let incident { a.incident = incident }
         var w = JSONWriter()
         a.writeJSONLine(to: &w)
         return String(decoding: w.bytes.dropLast(), as: UTF8.self)

@@ -138,55 +138,81 @@ struct DetectionContext: Sendable {
             at: now, refreshVolume: refreshVolume)
     }
 
-    /// Hands `finding` to the lifecycle, with the ``submitterEvidence(_:accountsTotal:)`` of its accounts added
-    /// before its last entry (`state`); appends the records it makes to `alerts`.
+    /// Hands `finding` to the lifecycle, with the ``accountEvidence(_:accountsTotal:)`` of its accounts
+    /// (`submitters`, `deliveries`) added before its last entry (`state`); appends the records it makes to
+    /// `alerts`.
     mutating func take(_ finding: Finding, at now: EventTime, into alerts: inout [Alert]) {
         var finding = finding
-        let submitters = submitterEvidence(finding.accounts, accountsTotal: finding.accountsTotal)
+        let added = accountEvidence(finding.accounts, accountsTotal: finding.accountsTotal)
         if let last = finding.evidence.last, last.0 == "state" {
-            finding.evidence.insert(submitters, at: finding.evidence.count - 1)
+            finding.evidence.insert(contentsOf: added, at: finding.evidence.count - 1)
         } else {
-            finding.evidence.append(submitters)
+            finding.evidence.append(contentsOf: added)
         }
         emit(lifecycle.take(finding, at: now), into: &alerts)
     }
 
-    /// The most values listed per kind in ``submitterEvidence(_:accountsTotal:)``.
+    /// The most values listed per kind in ``accountEvidence(_:accountsTotal:)``.
     static let maxListedSubmitters = 10
 
-    /// `"submitters"`: who sent the alert's mail, over its listed young accounts (``SubmitterSample``):
-    /// `logins` (SASL or local logins), `client_ips`, and `claimed_accounts` (account header values that were
-    /// not believed because the submitter is not trusted to name accounts), each sorted and at most
-    /// ``maxListedSubmitters`` long, each with its `_total` of distinct values. `exact` is false when a figure
-    /// may be short: an account kept only its first ``SubmitterSample/cap`` values of a kind, or the alert
-    /// lists fewer accounts than it counts.
+    /// What the listed young accounts of an alert say about its mail, in two entries, each list sorted and at
+    /// most ``maxListedSubmitters`` long with its `_total` of distinct values, and `exact` false when a figure
+    /// may be short (an account kept only the first values of a kind, or the alert lists fewer accounts than it
+    /// counts):
     ///
-    /// - Complexity: O(listed accounts × ``SubmitterSample/cap``), plus sorting the values.
-    func submitterEvidence(_ accounts: [String], accountsTotal: Int) -> (String, JSONValue) {
+    /// - `"submitters"`: who sent it (``SubmitterSample``): `logins` (SASL or local logins), `client_ips`, and
+    ///   `claimed_accounts` (account header values that were not believed because the submitter is not trusted
+    ///   to name accounts).
+    /// - `"deliveries"`: what to search the mail logs for (``DeliverySample``): `recipients`,
+    ///   `recipient_domains` and `queue_ids` (Postfix queue ids, Exim message ids).
+    ///
+    /// - Complexity: O(listed accounts × (``SubmitterSample/cap`` + ``DeliverySample/cap``)), plus choosing the
+    ///   listed values.
+    func accountEvidence(_ accounts: [String], accountsTotal: Int) -> [(String, JSONValue)] {
         var logins = Set<String>()
         var clientIPs = Set<String>()
         var claimed = Set<String>()
-        var exact = accountsTotal <= accounts.count
+        var recipients = Set<String>()
+        var domains = Set<String>()
+        var queueIDs = Set<String>()
+        var submittersExact = accountsTotal <= accounts.count
+        var deliveriesExact = submittersExact
         for name in accounts {
             guard let slot = tables.young.find(StableHash.of(name)) else { continue }
             let sample = tables.young[slot].submitters
             logins.formUnion(sample.logins)
             clientIPs.formUnion(sample.clientIPs)
             claimed.formUnion(sample.claimedAccounts)
-            if sample.overflowed { exact = false }
+            if sample.overflowed { submittersExact = false }
+            let deliveries = tables.young[slot].deliveries
+            recipients.formUnion(deliveries.recipients)
+            domains.formUnion(deliveries.recipientDomains)
+            queueIDs.formUnion(deliveries.queueIDs)
+            if deliveries.overflowed { deliveriesExact = false }
         }
         func list(_ values: Set<String>) -> JSONValue {
             .array(Self.smallest(Self.maxListedSubmitters, of: values).map { .string($0) })
         }
-        return (
-            "submitters",
-            .object([
-                ("logins", list(logins)), ("logins_total", .int(logins.count)),
-                ("client_ips", list(clientIPs)), ("client_ips_total", .int(clientIPs.count)),
-                ("claimed_accounts", list(claimed)), ("claimed_accounts_total", .int(claimed.count)),
-                ("exact", .bool(exact)),
-            ])
-        )
+        return [
+            (
+                "submitters",
+                .object([
+                    ("logins", list(logins)), ("logins_total", .int(logins.count)),
+                    ("client_ips", list(clientIPs)), ("client_ips_total", .int(clientIPs.count)),
+                    ("claimed_accounts", list(claimed)), ("claimed_accounts_total", .int(claimed.count)),
+                    ("exact", .bool(submittersExact)),
+                ])
+            ),
+            (
+                "deliveries",
+                .object([
+                    ("recipients", list(recipients)), ("recipients_total", .int(recipients.count)),
+                    ("recipient_domains", list(domains)), ("recipient_domains_total", .int(domains.count)),
+                    ("queue_ids", list(queueIDs)), ("queue_ids_total", .int(queueIDs.count)),
+                    ("exact", .bool(deliveriesExact)),
+                ])
+            ),
+        ]
     }
 
     /// The `k` smallest of `values`, in increasing order: `values.sorted().prefix(k)` without sorting the whole

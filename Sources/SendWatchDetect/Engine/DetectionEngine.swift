@@ -251,6 +251,7 @@ public struct DetectionEngine: Sendable {
             at: now, domain: domainKey, messageID: event.messageID ?? event.queueID, age: age)
         context.tables.young[slot].submitters.add(
             login: event.login, clientIP: event.clientIP, claimedAccount: event.claimedAccount)
+        context.tables.young[slot].deliveries.add(recipient: event.recipient, queueID: event.queueID)
         facts.domainKey = domainKey
         facts.recipientKey = recipientKey
         facts.young = slot

@@ -41,13 +41,15 @@ struct YoungAccountState: ApproximateHeapSize, Sendable, Codable {
     var sampleMessageIDs: [String] = []
     /// Who submitted the account's messages: its first logins, client addresses and claimed accounts.
     var submitters = SubmitterSample()
+    /// What an operator searches the mail logs by: the account's first recipients, their domains and queue ids.
+    var deliveries = DeliverySample()
 
     /// Whether the account's recipients are spread over at least two domains.
     var isSpread: Bool { domains.distinct >= 2 }
 
     var approximateHeapBytes: Int {
         short.approximateHeapBytes + long.approximateHeapBytes + sampleMessageIDs.count * 48
-            + submitters.approximateHeapBytes
+            + submitters.approximateHeapBytes + deliveries.approximateHeapBytes
     }
 
     mutating func record(at now: EventTime, domain: UInt64, messageID: String?, age: AccountAge) {
@@ -88,6 +90,45 @@ struct SubmitterSample: Sendable, Codable, Equatable {
         guard !list.contains(value) else { return }
         if list.count < cap {
             list.append(value)
+        } else {
+            overflowed = true
+        }
+    }
+}
+
+/// The first distinct recipients, recipient domains and queue ids (``SendEvent/recipient``, its domain as logged,
+/// ``SendEvent/queueID``: a Postfix queue id or an Exim message id) of a young account's events, at most ``cap`` of
+/// each; a further distinct value only sets ``overflowed``, so an account costs at most 3 × ``cap`` strings.
+struct DeliverySample: Sendable, Codable, Equatable {
+    var recipients: [String] = []
+    var recipientDomains: [String] = []
+    var queueIDs: [String] = []
+    /// Whether a distinct value was left out because its list was full.
+    var overflowed = false
+
+    /// The most values kept per list.
+    static let cap = 4
+
+    var approximateHeapBytes: Int { (recipients.count + recipientDomains.count + queueIDs.count) * 32 }
+
+    /// Adds the event's recipient, the recipient's domain (after the last `@`; none without one) and queue id.
+    ///
+    /// - Complexity: O(``cap``) string comparisons per value; allocates only for a new value.
+    mutating func add(recipient: String, queueID: String?) {
+        if !recipient.isEmpty {
+            Self.add(recipient, to: &recipients, overflowed: &overflowed)
+            if let at = recipient.utf8.lastIndex(of: UInt8(ascii: "@")) {
+                let domain = recipient[recipient.utf8.index(after: at)...]
+                if !domain.isEmpty { Self.add(domain, to: &recipientDomains, overflowed: &overflowed) }
+            }
+        }
+        if let queueID, !queueID.isEmpty { Self.add(queueID, to: &queueIDs, overflowed: &overflowed) }
+    }
+
+    private static func add(_ value: some StringProtocol, to list: inout [String], overflowed: inout Bool) {
+        guard !list.contains(where: { $0 == value }) else { return }
+        if list.count < cap {
+            list.append(String(value))
         } else {
             overflowed = true
         }
