@@ -45,12 +45,20 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
     /// New tenants onboarding whose names carry a domain many accounts name innocently: the platform's own
     /// help link or a big webmail provider (look-alike).
     case commonArtefacts = "common-artefacts"
+    /// Concentrated strangers whose accounts each also mail one or two addresses at a freshly registered domain
+    /// of their own (a decoy "colleague" that only young accounts write to), so that a rule demanding no
+    /// colleague at all is escaped with one mail per account.
+    case decoyStrangers = "decoy-strangers"
+    /// A scam-in-a-slot tenant swarm whose accounts each also mail one or two addresses at a freshly registered
+    /// domain of their own (the decoy colleague), so that a swarm rule exempting accounts that write to private
+    /// domains is escaped with one mail per account.
+    case decoySwarm = "decoy-swarm"
 
     /// Whether the burst's accounts are abusive (an incident) rather than a look-alike.
     public var isAttack: Bool {
         switch self {
         case .tenantSwarm, .trialWelcome, .youngBurst, .lowAndSlow, .hiddenLures, .rateShapedSwarm,
-            .concentratedStrangers, .templateRotation:
+            .concentratedStrangers, .templateRotation, .decoyStrangers, .decoySwarm:
             return true
         case .newsletter, .passwordResetStorm, .tenantOnboarding, .newEmployees, .brandNames, .launchDay, .sharedInbox,
             .commonArtefacts:
@@ -119,6 +127,7 @@ public struct BurstPlan: Hashable, Sendable {
 /// | `rate-shaped-swarm` | 100 young tenants × 4 messages, +30 min, spread 24 h (about 4 an hour), gap 15 min; plus the `brand-names` look-alike | 28 h |
 /// | `concentrated-strangers` | 60 young tenants × 3–8 one-stranger invitations, +30 min, spread 5 h, gap 6 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
 /// | `template-rotation` | 25 young tenants × 4 messages rotating over 5 templates, +30 min, one new tenant every 43 min for 18 h (each template one every 3.6 h), gap 15 min; plus the `common-artefacts` look-alike | 22 h |
+/// | `decoy-colleague` | `decoy-strangers`: 60 young tenants × 3–8 one-stranger invitations and 1–2 decoy mails to their own fresh domain, +30 min, spread 5 h, gap 6 min; `decoy-swarm`: 150 young tenants × 6 scam-slot messages and 1–2 decoy mails, +60 min, spread 1 h, gap 3 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
 public struct Scenario: Hashable, Sendable {
     /// The scenario's name (`baseline`, `tenant-swarm`, ...).
     public var name: String
@@ -139,7 +148,7 @@ public struct Scenario: Hashable, Sendable {
     /// The names ``named(_:)`` knows.
     public static let names = [
         "baseline", "tenant-swarm", "trial-welcome", "young-burst", "low-and-slow", "mixed", "hidden-lures",
-        "rate-shaped-swarm", "concentrated-strangers", "template-rotation",
+        "rate-shaped-swarm", "concentrated-strangers", "template-rotation", "decoy-colleague",
     ]
 
     /// The default swarm with disguised lures: few enough accounts an hour that only the slot text gives
@@ -184,6 +193,19 @@ public struct Scenario: Hashable, Sendable {
     public static let commonArtefactsPlan = BurstPlan(
         kind: .commonArtefacts, accounts: 12, messagesPerAccount: 10, startAfterWarmupSeconds: 20 * 60,
         spreadSeconds: 3 * 3600, gapSeconds: 300)
+
+    /// The `decoy-colleague` scenario's stranger wave: the concentrated-strangers wave whose accounts each also
+    /// send one or two decoy mails (first) to their own freshly registered domain, besides 3 to
+    /// ``BurstPlan/messagesPerAccount`` stranger invitations.
+    public static let decoyStrangersPlan = BurstPlan(
+        kind: .decoyStrangers, accounts: 60, messagesPerAccount: 8, startAfterWarmupSeconds: 30 * 60,
+        spreadSeconds: 5 * 3600, gapSeconds: 360)
+    /// The `decoy-colleague` scenario's swarm: 150 young tenants in an hour during the launch day, each
+    /// sending ``BurstPlan/messagesPerAccount`` scam-slot messages to scraped consumer addresses and, first,
+    /// one or two decoy mails to its own freshly registered domain.
+    public static let decoySwarmPlan = BurstPlan(
+        kind: .decoySwarm, accounts: 150, messagesPerAccount: 6, startAfterWarmupSeconds: 60 * 60,
+        spreadSeconds: 3600, gapSeconds: 180)
 
     /// The default swarm of young tenants.
     public static let tenantSwarmPlan = BurstPlan(
@@ -239,6 +261,10 @@ public struct Scenario: Hashable, Sendable {
             return Scenario(
                 name: name, incidents: [templateRotationPlan], defaultDurationSeconds: 22 * 3600,
                 lookAlikes: [commonArtefactsPlan])
+        case "decoy-colleague":
+            return Scenario(
+                name: name, incidents: [decoyStrangersPlan, decoySwarmPlan], defaultDurationSeconds: 9 * 3600,
+                lookAlikes: [launchDayPlan, sharedInboxPlan])
         default: return nil
         }
     }

@@ -227,7 +227,8 @@ struct TrafficModel: Sendable {
         var perKind: [BurstKind: Int] = [:]
         let tenantKinds: [BurstKind] = [
             .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm, .brandNames,
-            .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation, .commonArtefacts,
+            .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation, .commonArtefacts, .decoyStrangers,
+            .decoySwarm,
         ]
         hasSharedInbox = configuration.lookAlikes.contains { $0.kind == .sharedInbox }
         youngTenantTotal = (configuration.scenario.incidents + configuration.lookAlikes)
@@ -271,11 +272,11 @@ struct TrafficModel: Sendable {
                     accounts[index].group = groupIndex
                 case .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm,
                     .brandNames, .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation,
-                    .commonArtefacts:
+                    .commonArtefacts, .decoyStrangers, .decoySwarm:
                     index = accounts.count
                     var t = makeTenant(index: accounts.count, established: false, label: groupIndex)
                     switch plan.kind {
-                    case .tenantSwarm, .lowAndSlow, .rateShapedSwarm:
+                    case .tenantSwarm, .lowAndSlow, .rateShapedSwarm, .decoySwarm:
                         t.displayName = Vocabulary.scamSlots[rng.int(below: Vocabulary.scamSlots.count)]
                         t.bounceRate = 0.12
                     case .hiddenLures:
@@ -288,7 +289,7 @@ struct TrafficModel: Sendable {
                     case .trialWelcome:
                         t.displayName = Vocabulary.phishingBrands[rng.int(below: Vocabulary.phishingBrands.count)]
                         t.bounceRate = 0.1
-                    case .concentratedStrangers:
+                    case .concentratedStrangers, .decoyStrangers:
                         // An innocent brand name: nothing in the slot gives it away.
                         t.bounceRate = 0.08
                     case .templateRotation:
@@ -346,13 +347,16 @@ struct TrafficModel: Sendable {
                             group: groupIndex, port: 587, bounceRate: 0.01))
                 }
                 group.accounts.append(Int32(index))
-                // A stranger-inviting account sends 3 to the plan's count of invitations.
+                // A stranger-inviting account sends 3 to the plan's count of invitations; a decoy-sending one
+                // sends its decoys besides.
                 let messages =
-                    plan.kind == .concentratedStrangers
+                    [.concentratedStrangers, .decoyStrangers].contains(plan.kind)
                     ? rng.int(in: min(3, plan.messagesPerAccount)...plan.messagesPerAccount) : plan.messagesPerAccount
+                let decoys =
+                    [.decoyStrangers, .decoySwarm].contains(plan.kind) ? TrafficModel.decoys(accounts[index]) : 0
                 addSource(
                     Source(
-                        next: firstSend, order: 0, account: Int32(index), remaining: Int32(messages),
+                        next: firstSend, order: 0, account: Int32(index), remaining: Int32(messages + decoys),
                         sent: 0, gapMicros: plan.gapSeconds * 1e6, burst: plan.kind))
             }
             groups.append(group)
@@ -483,17 +487,21 @@ struct TrafficModel: Sendable {
                 if source.burst == .sharedInbox && source.sent == 1 { addresses.append(sharedInbox) }
             }
         case .concentratedStrangers:
-            template = "invite-team"
-            let inviter = TrafficModel.capitalized(rng.pick(Vocabulary.firstNames))
-            subject = "\(inviter) invited you to join \(account.displayName)"
-            // One stranger per message, never the same twice, all at the account's one large provider.
-            attackRecipientCounter += 1
-            let provider = Vocabulary.consumerDomains[Int(account.key % UInt64(TrafficModel.largeProviders))]
-            // A person's name with the counter as its number (trailing digits replaced), so no address repeats.
-            let person = TrafficModel.personAddress(hash(84, attackRecipientCounter), domain: provider)
-            let local = person.prefix { $0 != "@" }
-            let name = local.prefix(local.count - local.reversed().prefix { $0.isNumber }.count)
-            addresses = ["\(name)\(attackRecipientCounter)@\(provider)"]
+            (template, subject, addresses) = strangerInvitation(account)
+        case .decoyStrangers:
+            if source.sent < TrafficModel.decoys(account) {
+                template = "invite-team"
+                subject =
+                    "\(TrafficModel.capitalized(rng.pick(Vocabulary.firstNames))) invited you to join \(account.displayName)"
+                addresses = [decoyAddress(account, source)]
+            } else {
+                (template, subject, addresses) = strangerInvitation(account)
+            }
+        case .decoySwarm:
+            (template, subject) = tenantSubject(account, pick: rng.chance(0.6) ? 0 : 4)
+            addresses =
+                source.sent < TrafficModel.decoys(account)
+                ? [decoyAddress(account, source)] : attackRecipients(count: rng.int(in: 1...3))
         case .newEmployees:
             subject = rng.pick(Vocabulary.firstDaySubjects)
             addresses = contacts(account, count: rng.chance(0.7) ? 1 : rng.int(in: 2...4))
@@ -555,6 +563,32 @@ struct TrafficModel: Sendable {
             sender: account.kind == .tenant ? account.sender : account.sender, accountHeader: account.header,
             accountCreated: account.created, clientIP: account.clientIP, helo: account.helo, port: account.port,
             subject: subject, templateID: template, messageID: messageID, size: size, recipients: recipients)
+    }
+
+    /// A concentrated-strangers invitation: one stranger per message, never the same twice, all at the account's
+    /// one large provider.
+    private mutating func strangerInvitation(_ account: SimAccount) -> (String, String, [String]) {
+        let inviter = TrafficModel.capitalized(rng.pick(Vocabulary.firstNames))
+        attackRecipientCounter += 1
+        let provider = Vocabulary.consumerDomains[Int(account.key % UInt64(TrafficModel.largeProviders))]
+        // A person's name with the counter as its number (trailing digits replaced), so no address repeats.
+        let person = TrafficModel.personAddress(hash(84, attackRecipientCounter), domain: provider)
+        let local = person.prefix { $0 != "@" }
+        let name = local.prefix(local.count - local.reversed().prefix { $0.isNumber }.count)
+        return (
+            "invite-team", "\(inviter) invited you to join \(account.displayName)",
+            ["\(name)\(attackRecipientCounter)@\(provider)"]
+        )
+    }
+
+    /// Decoy mails a `decoy-strangers` or `decoy-swarm` account sends (its first messages): one or two, by a
+    /// hash of the account.
+    static func decoys(_ account: SimAccount) -> Int { 1 + Int((account.key >> 8) % 2) }
+
+    /// A decoy recipient: a person at the account's own, freshly registered domain, which nobody established
+    /// writes to.
+    private func decoyAddress(_ account: SimAccount, _ source: Source) -> String {
+        TrafficModel.personAddress(hash(85, account.key, UInt64(source.sent)), domain: account.domain)
     }
 
     /// The shared partner mailbox of the `shared-inbox` look-alike, at an established company's domain.

@@ -72,13 +72,21 @@ import Testing
         Self.wave(&known, accounts: 8, recipients: 4) { _, k in "friend\(k * 7)@big.example" }
         known.finish()
         #expect(!known.kinds().contains(Self.kind))
-        // Each account also invites a colleague on its own (private) domain.
+        // Each account first writes to two colleagues at a company established accounts also mail (more than a
+        // quarter of its recipients), then five strangers.
         var colleagues = Self.established()
-        Self.wave(&colleagues, accounts: 8, recipients: 4) { a, k in
-            k == 0 ? "founder@brand\(a).example" : "stranger\(a)x\(k)@big.example"
+        Self.wave(&colleagues, accounts: 8, recipients: 7) { a, k in
+            k < 2 ? "colleague\(a)x\(k)@corp.example" : "stranger\(a)x\(k)@big.example"
         }
         colleagues.finish()
         #expect(!colleagues.kinds().contains(Self.kind))
+        // Most of each account's recipients at its own new domain (a launch day's tenant), a few strangers.
+        var team = Self.established()
+        Self.wave(&team, accounts: 8, recipients: 7) { a, k in
+            k % 2 == 0 ? "member\(k)@brand\(a).example" : "stranger\(a)x\(k)@big.example"
+        }
+        team.finish()
+        #expect(!team.kinds().contains(Self.kind))
         // Each account's strangers are split over two providers.
         var spread = Self.established()
         Self.wave(&spread, accounts: 8, recipients: 4) { a, k in
@@ -86,6 +94,19 @@ import Testing
         }
         spread.finish()
         #expect(!spread.kinds().contains(Self.kind))
+    }
+
+    @Test("A mail or two to a domain of the account's own, which only young accounts write to, does not hide a wave")
+    func decoyColleague() {
+        for decoys in 1...2 {
+            var s = Self.established()
+            Self.wave(&s, accounts: 8, recipients: 3 + decoys) { a, k in
+                k < decoys ? "founder\(k)@brand\(a).example" : "stranger\(a)x\(k)@big.example"
+            }
+            s.finish()
+            #expect(s.kinds() == [Self.kind], "\(decoys) decoys")
+            #expect(s.flagged() == Set((0..<8).map { "t-\($0)" }), "\(decoys) decoys")
+        }
     }
 
     @Test("The rule's state survives a checkpoint: a restored engine fires on the rest of the wave")
@@ -121,21 +142,48 @@ import Testing
         #expect(run("ceo@target.example") == [RecipientFanInRule.name.rawValue])
     }
 
-    @Test("Launch day with creation times: new tenants inviting colleagues and webmail friends are no swarm")
-    func launchDay() {
-        var s = Self.established()
-        for a in 0..<14 {
-            let t = 4000 + Int64(a * 120)
+    /// A launch day on a template established tenants use, with or without creation times in the data: 14 new
+    /// tenants each welcome a founder and invite a colleague and two webmail friends; then, with
+    /// `swarmAccounts` more, a swarm. Returns the `template_swarm` alerts' `threshold` evidence.
+    static func launchDay(createdTimes: Bool, swarmAccounts: Int) -> [JSONValue] {
+        var s = established()
+        // Six established tenants invite people in the last quarter of the warm-up (and before it).
+        for i in 0..<24 {
+            s.send(
+                "old-tenant-\(i % 6)", to: "user\(i)@other.example", subject: "Bob invited you to join Old\(i % 6)",
+                at: 900 + Int64(i * 110), template: "invite-team", created: createdTimes ? -400 * 86_400 : nil)
+        }
+        for a in 0..<(14 + swarmAccounts) {
+            let t = 4000 + Int64(a * 30)
+            let created: Int64? = createdTimes ? t - 600 : nil
             s.send(
                 "t-\(a)", to: "founder@brand\(a).example", subject: "Welcome to Brand\(a), Ann!", at: t,
-                template: "welcome", created: t - 600)
+                template: "welcome", created: created)
             for (k, to) in ["bob@brand\(a).example", "f\(a)@big.example", "g\(a)@other.example"].enumerated() {
                 s.send(
-                    "t-\(a)", to: to, subject: "Ann invited you to join Brand\(a)", at: t + 30 + Int64(k * 20),
-                    template: "invite-team", created: t - 600)
+                    "t-\(a)", to: to, subject: "Ann invited you to join Brand\(a)", at: t + 5 + Int64(k * 5),
+                    template: "invite-team", created: created)
             }
         }
         s.finish()
-        #expect(s.kinds() == [])
+        return s.alerts.filter { $0.kind == TemplateSwarmRule.name.rawValue }.compactMap { alert in
+            alert.evidence.first { $0.0 == "threshold" }?.1
+        }
+    }
+
+    @Test("Creation times seed the template baselines like first sight: a launch day is no swarm in either, a swarm is")
+    func launchDayWithCreationTimes() throws {
+        for created in [false, true] {
+            #expect(Self.launchDay(createdTimes: created, swarmAccounts: 0) == [], "created: \(created)")
+        }
+        let firstSight = Self.launchDay(createdTimes: false, swarmAccounts: 100)
+        let creation = Self.launchDay(createdTimes: true, swarmAccounts: 100)
+        let threshold = try #require(firstSight.first)
+        #expect(creation.first == threshold)
+        guard case .double(let value) = threshold else {
+            Issue.record("threshold is \(threshold)")
+            return
+        }
+        #expect(value > 10)
     }
 }

@@ -61,16 +61,23 @@ import Testing
         "concentrated-strangers":
             "recall>=0.95,precision>=0.98,incidents=all,latency<=3600,lookalikes<=5,unlabelled=0",
         "template-rotation": "recall>=0.95,precision>=0.98,incidents=all,latency<=7200,lookalikes=0,unlabelled=0",
+        "decoy-colleague": "recall>=0.95,precision>=0.98,incidents=all,latency<=3600,lookalikes<=5,unlabelled=0",
     ]
     /// A stranger-mailing account is judged at its third recipient (two invitations after its first, about
     /// 12 minutes at the scenario's pace), so its accounts get that much longer.
-    static let extraAccountDelaySeconds: [String: Int64] = ["concentrated-strangers": 20 * 60]
+    /// A decoy-colleague stranger-mailer sends its one or two decoys first, so its third stranger comes up to
+    /// four invitations (36 minutes) after its first send.
+    static let extraAccountDelaySeconds: [String: Int64] = [
+        "concentrated-strangers": 20 * 60, "decoy-colleague": 40 * 60,
+    ]
     /// The longest a labelled abusive account may wait for an alert that lists it, in event time.
     static let maxAccountDelaySeconds: Int64 = 15 * 60
 
     @Test(
         "Adversarial scenario meets the figures, and every abusive account is listed within 15 minutes",
-        arguments: ["hidden-lures", "rate-shaped-swarm", "concentrated-strangers", "template-rotation"],
+        arguments: [
+            "hidden-lures", "rate-shaped-swarm", "concentrated-strangers", "template-rotation", "decoy-colleague",
+        ],
         SimulationFormat.allCases)
     func scenario(_ name: String, format: SimulationFormat) throws {
         // Safe to force unwrap: both names are in `Scenario.names`.

@@ -295,4 +295,36 @@ import Testing
         }
         #expect(inboxFromOld > 0)
     }
+
+    @Test("Decoy colleague: both waves' accounts each mail one or two addresses at their own new domain first")
+    func decoyColleague() throws {
+        var config = SimulationConfiguration(scenario: Scenario.named("decoy-colleague")!, seed: 2, format: .jsonl)
+        config.scale = 0.2
+        let run = try simulate(config)
+        #expect(run.labels.incidents.map(\.kind) == [.decoyStrangers, .decoySwarm])
+        #expect(run.labels.incidents.map(\.accounts.count) == [60, 150])
+        #expect(Set(run.labels.hardNegatives.map(\.kind)).isSuperset(of: [.launchDay, .sharedInbox]))
+        let kindOf = Dictionary(
+            run.labels.incidents.flatMap { i in i.accounts.map { ($0, i.kind) } }, uniquingKeysWith: { a, _ in a })
+        var recipients: [String: [String]] = [:]
+        for line in String(decoding: run.bytes, as: UTF8.self).split(separator: "\n") {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let account = try #require(object["account"] as? String)
+            guard kindOf[account] != nil else { continue }
+            recipients[account, default: []] += try #require(object["to"] as? [String])
+        }
+        #expect(recipients.count == 210)
+        for (account, list) in recipients {
+            // The decoys come first, at the account's own domain, which no other account mails.
+            let domains = list.map { String($0.split(separator: "@").last!) }
+            let own = try #require(domains.first)
+            let decoys = domains.prefix { $0 == own }.count
+            #expect(
+                (1...2).contains(decoys) && own.hasSuffix(".example.com") && !domains.dropFirst(decoys).contains(own))
+            if kindOf[account] == .decoyStrangers {
+                #expect((3...8).contains(list.count - decoys))
+                #expect(Set(domains.dropFirst(decoys)).count == 1)
+            }
+        }
+    }
 }

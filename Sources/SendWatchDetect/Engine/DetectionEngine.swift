@@ -224,8 +224,10 @@ public struct DetectionEngine: Sendable {
             } else {
                 context.establishedDomains.add(Self.domainHash(event.recipient), at: now)
             }
-            // Old accounts only feed the baselines, and only during the warm-up.
-            if context.features.seedsBaseline, age.basis == .warmup, inWarmupTail(now) {
+            // Old accounts only feed the baselines, and only during the warm-up: every old account, however its
+            // age is known (first seen in the warm-up, or a creation time in the data), so that better data
+            // gives the same baseline.
+            if context.features.seedsBaseline, inWarmupTail(now) {
                 if let match = mine(event) { seedBaseline(match, accountKey: accountKey, now) }
             } else if learnsFrom(event) {
                 // Established traffic teaches the miner the platform's templates, so that a young account's
@@ -262,44 +264,16 @@ public struct DetectionEngine: Sendable {
             // Spread: recipients in several domains, or in one domain that established senders mail too (victims
             // at a webmail provider). A young account whose recipients all sit in one domain no established
             // account writes to is a new company writing to itself: onboarding, not a campaign.
-            // Nor is an account that writes one in eight or more of its mails to colleagues (domains no established
-            // account writes to) whatever else it mails: a launch day's new tenant inviting its team and a few
-            // friends at webmail is onboarding too.
             let spread =
-                (state.isSpread
-                    || (state.domains.distinct == 1
-                        && context.establishedDomains.estimate(domainKey, at: now) >= Self.publicDomainMinEvents))
-                && !writesToColleagues(state, at: now)
+                state.isSpread
+                || (state.domains.distinct == 1
+                    && context.establishedDomains.estimate(domainKey, at: now) >= Self.publicDomainMinEvents)
             facts.template = updateTemplate(
                 event, accountKey: accountKey, accountEvents: Int(state.recipients), spread: spread, match: match)
             for i in templateRules { rules[i].observe(event, facts, &context, into: &alerts) }
         }
         for i in youngRules { rules[i].observe(event, facts, &context, into: &alerts) }
         enforceBudgets()
-    }
-
-    /// Whether a young account writes to colleagues besides the public domains it mails: at least one in eight
-    /// of its recipients sit in private domains (domains established accounts mailed fewer than
-    /// ``publicDomainMinEvents`` times in the last 12–24 h) and some in public ones. An account whose domains are
-    /// all private (on a small platform even a webmail provider may be) is judged as before, by their number.
-    /// Reads the account's four domain counts; recipients beyond four domains count as public.
-    ///
-    /// - Complexity: O(1): at most four sketch estimates.
-    func writesToColleagues(_ state: YoungAccountState, at now: EventTime) -> Bool {
-        let d = state.domains
-        var colleagues: UInt32 = 0
-        var others = d.other
-        for (key, count) in [
-            (d.keys.0, d.counts.0), (d.keys.1, d.counts.1), (d.keys.2, d.counts.2), (d.keys.3, d.counts.3),
-        ]
-        where count > 0 {
-            if context.establishedDomains.estimate(key, at: now) < Self.publicDomainMinEvents {
-                colleagues &+= count
-            } else {
-                others &+= count
-            }
-        }
-        return colleagues > 0 && others > 0 && UInt64(colleagues) * 8 >= UInt64(max(1, state.recipients))
     }
 
     /// Whether `event`, further ahead of the watermark than ``DetectionConfiguration/maxTimeJumpSeconds``,
@@ -534,6 +508,12 @@ public struct DetectionEngine: Sendable {
     /// rate at which accounts newly appeared on each template in the last quarter of the warm-up, scaled to a
     /// window, is a fair (slightly high) estimate of that trickle, so it is counted into the template's baseline
     /// as if those accounts had been young.
+    ///
+    /// Every old account seeds, whether its age comes from the warm-up or from a creation time in the data
+    /// (JSON `account_created`, the `--accounts` registry): the seed measures how many accounts the template
+    /// carries in a window, which does not depend on how ages are known. Seeding only warm-up accounts left a
+    /// template's baseline at zero whenever the data carried creation times, so the swarm threshold fell to
+    /// `min_young_accounts` and better data made a launch day look like a swarm.
     private mutating func seedBaseline(_ match: TemplateMatch, accountKey: UInt64, _ now: EventTime) {
         let warmup = configuration.ages.warmupSeconds * 1_000_000
         let quarter = warmup / 4

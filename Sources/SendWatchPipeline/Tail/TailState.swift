@@ -36,7 +36,8 @@ struct TailState: Codable {
     /// configuration the state was built with (so that a restart names the changed keys). 4: open alerts'
     /// records carry their incident; `shared_artefact`'s artefacts save how many young accounts entered their
     /// window. 5: each young account of the detection state keeps its first recipients, recipient domains and
-    /// queue ids (the alerts' `evidence.deliveries`).
+    /// queue ids (the alerts' `evidence.deliveries`); `concentrated_strangers`' accounts save their strangers
+    /// (first contacts at a public domain).
     static let format = 5
 
     var follower: FollowerState

@@ -1,26 +1,29 @@
 public import SendWatchCore
 import SendWatchWindows
 
-/// `concentrated_strangers`: a group of young accounts, each of which mails only strangers: addresses nobody on
-/// the platform mailed before, concentrated at one large consumer provider, none at a colleague's domain.
+/// `concentrated_strangers`: a group of young accounts, most of whose recipients are strangers: addresses nobody
+/// on the platform mailed before, at a public provider, concentrated at one of them.
 ///
 /// The slot text of such a wave is innocent (a brand name) and no recipient is hit twice, so neither
 /// `slot_content` nor `recipient_fanin` sees it, and a few dozen accounts an hour stay below the swarm baseline
 /// of a busy template. What gives it away is who the recipients are. Per young account the rule counts, over
 /// the account's distinct recipients:
-/// - first contacts: addresses that no established account mailed (the engine's filter of established
-///   recipients) and no young account mailed before (the rule's own filter);
-/// - colleagues: recipients at the account's own domain (its sender's) or at a private domain, one that
-///   established senders do not write to (fewer than 20 deliveries in 12–24 h: a company's domain, not a
-///   webmail provider);
-/// - concentration: the share of its recipients at its most mailed domain, which must be public (a provider).
+/// - strangers: first contacts (addresses that no established account mailed, the engine's filter of
+///   established recipients, and no young account mailed before, the rule's own filter) at a public domain,
+///   one established senders mail at least 20 times in 12–24 h (a provider);
+/// - colleagues: recipients at the account's own domain (its sender's) or at a private domain that established
+///   senders also mail (fewer than 20 times: a customer company's domain). A domain only young accounts write
+///   to is no colleague's: an attacker registers one in a minute;
+/// - concentration: the share of its public-domain recipients at its most mailed public domain.
 ///
-/// An account with at least `min_recipients` recipients, no colleague, at least `min_first_contact_share`
-/// first contacts and at least `min_provider_share` at one public domain is a stranger-mailer. One such account
-/// is a new user inviting friends and says nothing; the rule fires when `min_accounts_per_template` of them use
-/// one template within the window, or `min_accounts` across all templates. A launch day stays quiet because
-/// its accounts write to colleagues (a welcome to the founder, invitations on the company's own domain), and
-/// its webmail invitees are spread over providers.
+/// An account with at least `min_recipients` strangers that make at least `min_stranger_share` of its
+/// recipients, colleagues at most `max_colleague_share` of them, and at least `min_provider_share` of its
+/// public-domain recipients at one provider is a stranger-mailer. The tests are shares, not "no colleague at
+/// all": a mail or two to a domain of the attacker's own changes none of them much. One such account is a new
+/// user inviting friends and says nothing; the rule fires when `min_accounts_per_template` of them use one
+/// template within the window, or `min_accounts` across all templates. A launch day stays quiet because most
+/// of its accounts' recipients are at their own company's domain (a welcome to the founder, invitations to
+/// the team), and its few webmail invitees are spread over providers.
 ///
 /// Memory: its tables of accounts and groups take 5 % of the detection memory budget (at most 200,000 accounts
 /// and 10,000 groups; three quarters for the accounts); at a bound the entry updated least recently is evicted
@@ -34,12 +37,15 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         public var enabled = true
         /// The window in which stranger-mailing accounts are counted. Default 2 hours.
         public var windowSeconds: Int64 = 2 * 3600
-        /// Distinct recipients an account has before it is judged. Default 3.
+        /// Strangers (first contacts at a public domain) an account has mailed before it is judged. Default 3.
         public var minRecipients = 3
-        /// Least share of an account's recipients that are first contacts. Default 0.6 (one false positive of
-        /// the filters among three recipients is tolerated).
-        public var minFirstContactShare = 0.6
-        /// Least share of an account's recipients at its most mailed domain, a public one. Default 0.75.
+        /// Least share of an account's distinct recipients that are strangers. Default 0.6: an account with
+        /// three strangers and two decoys of its own is still one; a launch day's tenant, most of whose
+        /// recipients are its own team, is not.
+        public var minStrangerShare = 0.6
+        /// Largest share of an account's distinct recipients at colleagues' domains. Default 0.25.
+        public var maxColleagueShare = 0.25
+        /// Least share of an account's recipients at public domains that are at its most mailed one. Default 0.75.
         public var minProviderShare = 0.75
         /// Stranger-mailing accounts on one template in the window that fire. Default 6.
         public var minAccountsPerTemplate = 6
@@ -55,6 +61,8 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         /// Distinct recipients (a repeat among the last ``recent`` is not counted again).
         var recipients: UInt32 = 0
         var firstContacts: UInt32 = 0
+        /// First contacts at a public domain.
+        var strangers: UInt32 = 0
         var colleagues: UInt32 = 0
         /// The account's last distinct recipients (hashes), at most ``maxRecent``: a retry or a repeat is not a
         /// new recipient.
@@ -108,13 +116,18 @@ extension ConcentratedStrangersRule: DetectionRule {
         .duration("window", \.windowSeconds, doc: "The window in which stranger-mailing accounts are counted."),
         .integer(
             "min_recipients", \.minRecipients, in: 1...1_000_000,
-            doc: "Distinct recipients an account has before it is judged."),
+            doc: "Strangers (first contacts at a public domain) an account has mailed before it is judged."),
         .number(
-            "min_first_contact_share", \.minFirstContactShare, in: 0...1,
-            doc: "Least share of its recipients that nobody on the platform mailed before."),
+            "min_stranger_share", \.minStrangerShare, in: 0...1,
+            doc: "Least share of its recipients that are strangers: nobody on the platform mailed them before,",
+            "and they sit at a public domain (a provider)."),
+        .number(
+            "max_colleague_share", \.maxColleagueShare, in: 0...1,
+            doc: "Largest share of its recipients at colleagues' domains: its own, or a private one that",
+            "established senders also mail (a domain only young accounts write to is no colleague's)."),
         .number(
             "min_provider_share", \.minProviderShare, in: 0...1,
-            doc: "Least share of its recipients at its most mailed domain, a public one (a provider)."),
+            doc: "Least share of its recipients at public domains that are at its most mailed one."),
         .integer(
             "min_accounts_per_template", \.minAccountsPerTemplate, in: 1...10_000_000,
             doc: "Stranger-mailing accounts on one template in the window that fire."),
@@ -202,12 +215,17 @@ extension ConcentratedStrangersRule: DetectionRule {
         // is remembered whatever this account turns out to be.
         let known = context.establishedRecipients?.contains(recipient) ?? false
         let seenYoung = youngRecipients.insert(recipient)
-        let publicDomain =
-            context.establishedDomains.estimate(facts.domainKey, at: now) >= DetectionEngine.publicDomainMinEvents
+        let establishedMails = context.establishedDomains.estimate(facts.domainKey, at: now)
+        let publicDomain = establishedMails >= DetectionEngine.publicDomainMinEvents
         let ownDomain = DetectionEngine.domainHash(event.sender) == facts.domainKey
         accounts.entries[slot].recipients &+= 1
-        if !known && !seenYoung { accounts.entries[slot].firstContacts &+= 1 }
-        if ownDomain || !publicDomain { accounts.entries[slot].colleagues &+= 1 }
+        if !known && !seenYoung {
+            accounts.entries[slot].firstContacts &+= 1
+            if publicDomain { accounts.entries[slot].strangers &+= 1 }
+        }
+        // A private domain only young accounts write to (one established senders never mailed) is no
+        // colleague's: an attacker can register one and mail it.
+        if ownDomain || (!publicDomain && establishedMails > 0) { accounts.entries[slot].colleagues &+= 1 }
         let account = accounts.entries[slot]
         if !account.flagged {
             guard isStrangerMailer(account, context.tables.young[youngSlot], context, at: now) else { return }
@@ -225,23 +243,31 @@ extension ConcentratedStrangersRule: DetectionRule {
             messageID: messageID, facts, &context, into: &alerts, at: now)
     }
 
-    /// Whether `account` mails strangers only: enough recipients, no colleague, mostly first contacts, and
-    /// mostly at one public domain (read from the young account's shared domain counts).
+    /// Whether `account` mails mostly strangers: enough strangers, making enough of its recipients, few
+    /// colleagues, and its public-domain recipients mostly at one provider (read from the young account's
+    /// shared domain counts; recipients beyond its four tracked domains count as public, at other providers).
+    ///
+    /// - Complexity: O(1): at most four sketch estimates.
     func isStrangerMailer(
         _ account: Account, _ young: YoungAccountState, _ context: DetectionContext, at now: EventTime
     ) -> Bool {
         let rule = configuration
-        guard Int(account.recipients) >= rule.minRecipients, account.colleagues == 0,
-            Double(account.firstContacts) >= rule.minFirstContactShare * Double(account.recipients)
+        let recipients = Double(account.recipients)
+        guard Int(account.strangers) >= rule.minRecipients,
+            Double(account.strangers) >= rule.minStrangerShare * recipients,
+            Double(account.colleagues) <= rule.maxColleagueShare * recipients
         else { return false }
-        let spread = young.domains
-        let top = [
-            (spread.keys.0, spread.counts.0), (spread.keys.1, spread.counts.1), (spread.keys.2, spread.counts.2),
-            (spread.keys.3, spread.counts.3),
-        ].max { $0.1 < $1.1 }
-        guard let (domain, count) = top, count > 0 else { return false }
-        return Double(count) >= rule.minProviderShare * Double(max(1, young.recipients))
-            && context.establishedDomains.estimate(domain, at: now) >= DetectionEngine.publicDomainMinEvents
+        let d = young.domains
+        var top: UInt32 = 0
+        var atPublic = UInt64(d.other)
+        for (key, count) in [
+            (d.keys.0, d.counts.0), (d.keys.1, d.counts.1), (d.keys.2, d.counts.2), (d.keys.3, d.counts.3),
+        ]
+        where count > 0 && context.establishedDomains.estimate(key, at: now) >= DetectionEngine.publicDomainMinEvents {
+            top = max(top, count)
+            atPublic += UInt64(count)
+        }
+        return top > 0 && Double(top) >= rule.minProviderShare * Double(atPublic)
     }
 
     private mutating func record(
@@ -283,10 +309,14 @@ extension ConcentratedStrangersRule: DetectionRule {
         // The listed accounts' own figures, against the per-account thresholds.
         var recipients = 0
         var firstContacts = 0
+        var strangers = 0
+        var colleagues = 0
         for account in names {
             guard let s = accounts.entries.find(StableHash.of(account)) else { continue }
             recipients += Int(accounts.entries[s].recipients)
             firstContacts += Int(accounts.entries[s].firstContacts)
+            strangers += Int(accounts.entries[s].strangers)
+            colleagues += Int(accounts.entries[s].colleagues)
         }
         let order = state.domains.indices.sorted {
             state.domainCounts[$0] != state.domainCounts[$1]
@@ -298,12 +328,14 @@ extension ConcentratedStrangersRule: DetectionRule {
                 ("group", .string(name)), ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),
                 ("window", .string(window)), ("threshold", .int(minimum)),
                 ("recipients", .int(recipients)), ("first_contacts", .int(firstContacts)),
+                ("strangers", .int(strangers)), ("colleagues", .int(colleagues)),
                 (
                     "account_thresholds",
                     .object([
                         ("min_recipients", .int(rule.minRecipients)),
-                        ("min_first_contact_share", .double(rule.minFirstContactShare)),
-                        ("min_provider_share", .double(rule.minProviderShare)), ("colleagues", .int(0)),
+                        ("min_stranger_share", .double(rule.minStrangerShare)),
+                        ("max_colleague_share", .double(rule.maxColleagueShare)),
+                        ("min_provider_share", .double(rule.minProviderShare)),
                     ])
                 ),
                 (
@@ -321,9 +353,10 @@ extension ConcentratedStrangersRule: DetectionRule {
             firstEventTime: state.first, accounts: Array(names.prefix(context.maxAlertAccounts)),
             accountsTotal: max(count, names.count), volume: state.arrivals, template: template, evidence: evidence,
             reasons: [
-                "\(count) young accounts (\(name)) each mailed only strangers in \(window) (threshold \(minimum)): "
-                    + "\(firstContacts) of their \(recipients) recipients were never mailed on the platform before, "
-                    + "none at a colleague's domain, each account's mostly at one provider (most at \(top))."
+                "\(count) young accounts (\(name)) each mailed mostly strangers in \(window) (threshold \(minimum)): "
+                    + "\(strangers) of their \(recipients) recipients were never mailed on the platform before and sit "
+                    + "at a provider, \(colleagues) at a colleague's domain, each account's mostly at one provider "
+                    + "(most at \(top))."
             ])
         context.take(finding, at: now, into: &alerts)
     }
