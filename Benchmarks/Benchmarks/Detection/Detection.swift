@@ -58,6 +58,20 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(alerts.count)
     }
 
+    // The detection engine with no warm-up: every account is young from its first event, so every event takes
+    // the young-account path through every rule (what an attack's events cost).
+    Benchmark("Detection:engine-young-accounts") { benchmark in
+        var configuration = DetectionConfiguration()
+        configuration.ages.warmupSeconds = 0
+        var engine = DetectionEngine(configuration: configuration)
+        var alerts: [Alert] = []
+        benchmark.startMeasurement()
+        for e in events { engine.process(e, into: &alerts) }
+        engine.finish(into: &alerts)
+        benchmark.stopMeasurement()
+        blackHole(alerts.count)
+    }
+
     // Template mining of every subject (cold miner, then cache hits).
     Benchmark("Templates:mine-every-subject") { benchmark in
         var miner = TemplateMiner()
