@@ -45,12 +45,15 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
     /// New tenants onboarding whose names carry a domain many accounts name innocently: the platform's own
     /// help link or a big webmail provider (look-alike).
     case commonArtefacts = "common-artefacts"
+    /// A template rotation that gives every account its own phone number and names no host: nothing but the
+    /// wording of the lure (the same text, the number aside) ties its accounts together.
+    case rotationPerAccountPhone = "rotation-per-account-phone"
 
     /// Whether the burst's accounts are abusive (an incident) rather than a look-alike.
     public var isAttack: Bool {
         switch self {
         case .tenantSwarm, .trialWelcome, .youngBurst, .lowAndSlow, .hiddenLures, .rateShapedSwarm,
-            .concentratedStrangers, .templateRotation:
+            .concentratedStrangers, .templateRotation, .rotationPerAccountPhone:
             return true
         case .newsletter, .passwordResetStorm, .tenantOnboarding, .newEmployees, .brandNames, .launchDay, .sharedInbox,
             .commonArtefacts:
@@ -119,6 +122,7 @@ public struct BurstPlan: Hashable, Sendable {
 /// | `rate-shaped-swarm` | 100 young tenants × 4 messages, +30 min, spread 24 h (about 4 an hour), gap 15 min; plus the `brand-names` look-alike | 28 h |
 /// | `concentrated-strangers` | 60 young tenants × 3–8 one-stranger invitations, +30 min, spread 5 h, gap 6 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
 /// | `template-rotation` | 25 young tenants × 4 messages rotating over 5 templates, +30 min, one new tenant every 43 min for 18 h (each template one every 3.6 h), gap 15 min; plus the `common-artefacts` look-alike | 22 h |
+/// | `rotation-per-account-phone` | as `template-rotation`, but each tenant's lure names its own phone number and no host; plus the `brand-names`, `common-artefacts` and `launch-day` look-alikes | 22 h |
 public struct Scenario: Hashable, Sendable {
     /// The scenario's name (`baseline`, `tenant-swarm`, ...).
     public var name: String
@@ -139,7 +143,7 @@ public struct Scenario: Hashable, Sendable {
     /// The names ``named(_:)`` knows.
     public static let names = [
         "baseline", "tenant-swarm", "trial-welcome", "young-burst", "low-and-slow", "mixed", "hidden-lures",
-        "rate-shaped-swarm", "concentrated-strangers", "template-rotation",
+        "rate-shaped-swarm", "concentrated-strangers", "template-rotation", "rotation-per-account-phone",
     ]
 
     /// The default swarm with disguised lures: few enough accounts an hour that only the slot text gives
@@ -177,6 +181,10 @@ public struct Scenario: Hashable, Sendable {
     /// turn (their first sends are evenly spaced, not random, so that no template gets three in its window).
     public static let templateRotationPlan = BurstPlan(
         kind: .templateRotation, accounts: 25, messagesPerAccount: 4, startAfterWarmupSeconds: 30 * 60,
+        spreadSeconds: 18 * 3600, gapSeconds: 900)
+    /// The per-account-phone rotation: paced like ``templateRotationPlan``, each tenant with its own number.
+    public static let rotationPerAccountPhonePlan = BurstPlan(
+        kind: .rotationPerAccountPhone, accounts: 25, messagesPerAccount: 4, startAfterWarmupSeconds: 30 * 60,
         spreadSeconds: 18 * 3600, gapSeconds: 900)
     /// The common-artefacts look-alike: 12 new tenants whose names carry the platform's help link or a webmail
     /// domain, first sends spread over 3 h from 20 min after the warm-up, each a welcome and 9 invitations to
@@ -239,6 +247,10 @@ public struct Scenario: Hashable, Sendable {
             return Scenario(
                 name: name, incidents: [templateRotationPlan], defaultDurationSeconds: 22 * 3600,
                 lookAlikes: [commonArtefactsPlan])
+        case "rotation-per-account-phone":
+            return Scenario(
+                name: name, incidents: [rotationPerAccountPhonePlan], defaultDurationSeconds: 22 * 3600,
+                lookAlikes: [brandNamesPlan, commonArtefactsPlan, launchDayPlan])
         default: return nil
         }
     }

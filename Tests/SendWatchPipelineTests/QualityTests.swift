@@ -61,16 +61,25 @@ import Testing
         "concentrated-strangers":
             "recall>=0.95,precision>=0.98,incidents=all,latency<=3600,lookalikes<=5,unlabelled=0",
         "template-rotation": "recall>=0.95,precision>=0.98,incidents=all,latency<=7200,lookalikes=0,unlabelled=0",
+        "rotation-per-account-phone":
+            "recall>=0.95,precision>=0.98,incidents=all,latency<=14400,lookalikes=0,unlabelled=0",
     ]
     /// A stranger-mailing account is judged at its third recipient (two invitations after its first, about
     /// 12 minutes at the scenario's pace), so its accounts get that much longer.
-    static let extraAccountDelaySeconds: [String: Int64] = ["concentrated-strangers": 20 * 60]
+    /// The per-account-phone rotation's two wordings link separately: an account of the second wording that
+    /// comes after the first wording's alert waits for 3 accounts of its own wording (one every 86 minutes).
+    static let extraAccountDelaySeconds: [String: Int64] = [
+        "concentrated-strangers": 20 * 60, "rotation-per-account-phone": 3 * 3600,
+    ]
     /// The longest a labelled abusive account may wait for an alert that lists it, in event time.
     static let maxAccountDelaySeconds: Int64 = 15 * 60
 
     @Test(
         "Adversarial scenario meets the figures, and every abusive account is listed within 15 minutes",
-        arguments: ["hidden-lures", "rate-shaped-swarm", "concentrated-strangers", "template-rotation"],
+        arguments: [
+            "hidden-lures", "rate-shaped-swarm", "concentrated-strangers", "template-rotation",
+            "rotation-per-account-phone",
+        ],
         SimulationFormat.allCases)
     func scenario(_ name: String, format: SimulationFormat) throws {
         // Safe to force unwrap: both names are in `Scenario.names`.

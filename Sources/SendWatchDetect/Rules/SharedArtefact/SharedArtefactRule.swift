@@ -2,11 +2,16 @@ public import SendWatchCore
 import SendWatchWindows
 
 /// `shared_artefact`: distinct young accounts, across all templates, put the same lure artefact (a phone
-/// number, a URL's host, a domain) into their slot values within a window.
+/// number, a URL's host, a domain, a wallet, or the lure's wording with its numbers masked) into their slot
+/// values within a window.
 ///
 /// It links a campaign that rotates its templates, which `template_swarm` and `slot_content` count one
 /// template at a time: the scam's phone number or domain stays the same whichever slot of whichever template
-/// carries it. Artefacts are read from the event's slot values by `LureArtefact` (bytes, bounded). Evidence
+/// carries it; and a campaign that gives every account its own phone number still words its lure the same way,
+/// so a value that names an artefact that is not too common also links on its lure text (`LureArtefact`'s
+/// `text:` key: the three normalised words before the artefact, at least 12 letters, read with the template's
+/// text when the slot holds only the number). Artefacts are read from
+/// the event's slot values by `LureArtefact` (bytes, bounded). Evidence
 /// lists the artefact, the templates it was seen in (at most eight) and the accounts. On by default.
 ///
 /// Too common to link on: a domain that established accounts mail often (a webmail provider: the same
@@ -56,7 +61,8 @@ public struct SharedArtefactRule: ConfiguredRule, Sendable {
 }
 
 extension SharedArtefactRule: TableRule {
-    static let summary = "young accounts put the same phone number or domain into the slots of any template"
+    static let summary =
+        "young accounts put the same phone number, domain or lure wording into the slots of any template"
     static let keys: [ConfigKey<Configuration>] = [
         .duration("window", \.windowSeconds, doc: "The window."),
         .integer(
@@ -84,19 +90,40 @@ extension SharedArtefactRule: TableRule {
     ) {
         guard let use = facts.template else { return }
         var seen: [String] = []
-        for value in use.slots.prefix(4) {
-            for artefact in LureArtefact.extract(from: value) where !seen.contains(artefact) {
+        for (index, value) in use.slots.prefix(4).enumerated() {
+            let (artefacts, own) = LureArtefact.extract(from: value)
+            var names = false
+            var linked = 0
+            for artefact in artefacts where !context.isCommonArtefact(artefact, sender: event.sender, at: event.time) {
+                // A repeat in another slot still makes this value a lure; it is counted once.
+                names = true
+                guard !seen.contains(artefact) else { continue }
                 seen.append(artefact)
-                guard !context.isCommonArtefact(artefact, sender: event.sender, at: event.time) else { continue }
-                record(artefact, use.template, event, facts, &context, into: &alerts)
+                linked = max(linked, record(artefact, use.template, event, facts, &context, into: &alerts))
+            }
+            // The words before an artefact that is not common: a campaign's wording, whatever number it gives.
+            // When the slot holds little more than the number, the miner has made the campaign's words part of
+            // the template (`Welcome to <*>, Refund pending, call <*> today!`): the words are then the
+            // template's text before the slot.
+            guard names else { continue }
+            let text =
+                own ?? LureArtefact.extract(from: LureArtefact.around(slot: index, of: use.template.text, value)).text
+            if let text, !seen.contains(text) {
+                seen.append(text)
+                record(text, use.template, event, facts, &context, into: &alerts, unless: linked)
             }
         }
     }
 
+    /// Counts the event's account for `artefact` and reports a finding when enough young accounts named it,
+    /// and more than `covered`: a lure text links no more accounts than the value's own phone number, host or
+    /// wallet already does (that artefact's alert lists them), so it reports only the accounts that one does
+    /// not link, when each has its own number. Returns the young accounts in the artefact's window.
+    @discardableResult
     private mutating func record(
         _ artefact: String, _ template: AlertTemplate, _ event: SendEvent, _ facts: EventFacts,
-        _ context: inout DetectionContext, into alerts: inout [Alert]
-    ) {
+        _ context: inout DetectionContext, into alerts: inout [Alert], unless covered: Int = 0
+    ) -> Int {
         let rule = configuration
         let now = event.time
         let capacity = capacity
@@ -116,14 +143,14 @@ extension SharedArtefactRule: TableRule {
         let state = table.entries[slot]
         let distinct = state.young.value(at: now)
         let count = Int(distinct.value)
-        guard count >= rule.minYoungAccounts else { return }
+        guard count >= rule.minYoungAccounts && count > covered else { return count }
         let severity: Severity =
             count >= 4 * rule.minYoungAccounts ? .critical : state.templates.count >= 2 ? .high : .medium
         guard
             context.wants(
                 Self.name, key: artefact, severity: severity, accountsTotal: count, volume: state.arrivals, at: now,
                 refreshVolume: true)
-        else { return }
+        else { return count }
         let accounts = context.accountNames(state.young, at: now)
         let templates = state.templates.sorted { $0.id < $1.id }
         let evidence: [(String, JSONValue)] =
@@ -143,5 +170,6 @@ extension SharedArtefactRule: TableRule {
                     + "(threshold \(rule.minYoungAccounts))."
             ])
         context.take(finding, at: now, into: &alerts)
+        return count
     }
 }
