@@ -65,14 +65,16 @@ import Testing
         #expect(LureArtefact.extract(from: "a b c d +1 888 555 0110").text == nil)
     }
 
-    /// Young accounts rotating over three templates (explicit ids), each putting `phone(t)` into the slot.
+    /// Young accounts rotating over three templates (explicit ids), each putting `wording` and `phone(t)` into
+    /// the slot; `lone_lure` off unless asked for, so the thresholds are what is tested.
     /// `publicDomains` are mailed 25 times each by established accounts during the warm-up.
     static func rotation(
-        accounts: Int, publicDomains: [String] = [], wording: String = "Refund pending, call",
+        accounts: Int, publicDomains: [String] = [], wording: String = "Refund pending, call", loneLure: Bool = false,
         phone: (Int) -> String
     ) -> Scenario {
         var config = DetectionConfiguration()
         config[SharedArtefactRule.self].enabled = true
+        config[SharedArtefactRule.self].loneLure = loneLure
         var s = Scenario(config)
         let templates = ["invite", "document", "message"]
         s.warmUp(accounts: (0..<9).map { "old-\($0)" })
@@ -132,6 +134,26 @@ import Testing
         // Common hosts only: the wording alone never links.
         let common = Self.rotation(accounts: 6) { _ in "see help.platform.example/faq for help today" }
         #expect(!common.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
+    }
+
+    @Test("A whole lure in one value (an artefact with lure words or money) fires at its first account")
+    func loneLure() throws {
+        let s = Self.rotation(accounts: 2, loneLure: true) { "+1 (888) 555-01\(10 + $0)" }
+        let alerts = s.alerts.filter { $0.kind == SharedArtefactRule.name.rawValue }
+        let first = try #require(alerts.first)
+        // Keyed by the wording, so the next account with its own number joins the same alert.
+        #expect(first.evidence.first { $0.0 == "artefact" }?.1 == .string("text:refund pending call #"))
+        #expect(first.accounts == ["trial-0"])
+        #expect(Set(alerts.flatMap(\.accounts)) == ["trial-0", "trial-1"])
+        // No lure words, no money: a number in a name waits for the threshold; a common host never fires.
+        let plain = Self.rotation(accounts: 2, wording: "Plantly Studio Berlin", loneLure: true) {
+            "+1 (888) 555-01\(10 + $0)"
+        }
+        #expect(!plain.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
+        let help = Self.rotation(accounts: 2, wording: "Urgent: billing help at", loneLure: true) { _ in
+            "help.platform.example"
+        }
+        #expect(!help.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
     }
 
     @Test("On by default")

@@ -34,6 +34,9 @@ public struct SharedArtefactRule: ConfiguredRule, Sendable {
         public var windowSeconds: Int64 = 6 * 3600
         /// Distinct young accounts with the same artefact in the window that fire. Default 3.
         public var minYoungAccounts = 3
+        /// Whether one young account fires when its slot value is a whole lure on its own: an artefact that is
+        /// not common together with lure words or a money amount. Default true.
+        public var loneLure = true
         public init() {}
     }
 
@@ -46,6 +49,8 @@ public struct SharedArtefactRule: ConfiguredRule, Sendable {
         /// Young accounts that entered the window (new to it) so far: grows with each new account of a campaign
         /// even while the windowed count stays flat.
         var arrivals = 0
+        /// Whether a lone lure (`Configuration.loneLure`) led with this artefact: then one account fires.
+        var lone = false
         var approximateHeapBytes: Int {
             young.approximateHeapBytes + templates.reduce(0) { $0 + 64 + $1.id.utf8.count + $1.text.utf8.count }
         }
@@ -68,6 +73,10 @@ extension SharedArtefactRule: TableRule {
         .integer(
             "min_young_accounts", \.minYoungAccounts, in: 1...10_000_000,
             doc: "Distinct young accounts with the same artefact in the window that fire."),
+        .bool(
+            "lone_lure", \.loneLure,
+            doc: "Whether one young account fires when a slot value names an artefact that is not common together "
+                + "with lure words or a money amount (the alert is keyed by its wording, else by the artefact)."),
     ]
     static var trigger: RuleTrigger { .templateUse }
     static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
@@ -92,25 +101,29 @@ extension SharedArtefactRule: TableRule {
         var seen: [String] = []
         for (index, value) in use.slots.prefix(4).enumerated() {
             let (artefacts, own) = LureArtefact.extract(from: value)
-            var names = false
-            var linked = 0
-            for artefact in artefacts where !context.isCommonArtefact(artefact, sender: event.sender, at: event.time) {
-                // A repeat in another slot still makes this value a lure; it is counted once.
-                names = true
-                guard !seen.contains(artefact) else { continue }
-                seen.append(artefact)
-                linked = max(linked, record(artefact, use.template, event, facts, &context, into: &alerts))
-            }
+            let uncommon = artefacts.filter { !context.isCommonArtefact($0, sender: event.sender, at: event.time) }
+            guard let first = uncommon.first else { continue }
             // The words before an artefact that is not common: a campaign's wording, whatever number it gives.
             // When the slot holds little more than the number, the miner has made the campaign's words part of
             // the template (`Welcome to <*>, Refund pending, call <*> today!`): the words are then the
             // template's text before the slot.
-            guard names else { continue }
             let text =
                 own ?? LureArtefact.extract(from: LureArtefact.around(slot: index, of: use.template.text, value)).text
+            // A whole lure in one value leads with its wording (each account may give its own number), else with
+            // its first artefact. Scored only for a value that names an artefact: no cost on ordinary events.
+            let lead =
+                configuration.loneLure && !SlotContent.indicators(of: value).isDisjoint(with: [.urgency, .money])
+                ? (text ?? first) : nil
+            var linked = 0
+            for artefact in uncommon where !seen.contains(artefact) {
+                seen.append(artefact)
+                linked = max(
+                    linked,
+                    record(artefact, use.template, event, facts, &context, into: &alerts, lone: artefact == lead))
+            }
             if let text, !seen.contains(text) {
                 seen.append(text)
-                record(text, use.template, event, facts, &context, into: &alerts, unless: linked)
+                record(text, use.template, event, facts, &context, into: &alerts, unless: linked, lone: text == lead)
             }
         }
     }
@@ -122,7 +135,7 @@ extension SharedArtefactRule: TableRule {
     @discardableResult
     private mutating func record(
         _ artefact: String, _ template: AlertTemplate, _ event: SendEvent, _ facts: EventFacts,
-        _ context: inout DetectionContext, into alerts: inout [Alert], unless covered: Int = 0
+        _ context: inout DetectionContext, into alerts: inout [Alert], unless covered: Int = 0, lone: Bool
     ) -> Int {
         let rule = configuration
         let now = event.time
@@ -135,6 +148,7 @@ extension SharedArtefactRule: TableRule {
         }
         table.report(to: &context)
         if table.entries[slot].young.insert(facts.accountKey, at: now) { table.entries[slot].arrivals += 1 }
+        if lone { table.entries[slot].lone = true }
         if table.entries[slot].templates.count < Self.maxTemplates,
             !table.entries[slot].templates.contains(where: { $0.id == template.id })
         {
@@ -143,7 +157,8 @@ extension SharedArtefactRule: TableRule {
         let state = table.entries[slot]
         let distinct = state.young.value(at: now)
         let count = Int(distinct.value)
-        guard count >= rule.minYoungAccounts && count > covered else { return count }
+        // A lone lure's artefact needs one account; a lure text otherwise links more than its value's artefact.
+        guard state.lone ? count >= 1 : count >= rule.minYoungAccounts && count > covered else { return count }
         let severity: Severity =
             count >= 4 * rule.minYoungAccounts ? .critical : state.templates.count >= 2 ? .high : .medium
         guard
@@ -165,9 +180,11 @@ extension SharedArtefactRule: TableRule {
             firstEventTime: state.first, accounts: Array(accounts.prefix(context.maxAlertAccounts)),
             accountsTotal: max(count, accounts.count), volume: state.arrivals, template: nil, evidence: evidence,
             reasons: [
-                "\(count) young accounts put \(artefact) into the slots of \(templates.count) "
+                "\(count) young account\(count == 1 ? "" : "s") put \(artefact) into the slots of \(templates.count) "
                     + "template\(templates.count == 1 ? "" : "s") in \(DurationText.format(rule.windowSeconds)) "
-                    + "(threshold \(rule.minYoungAccounts))."
+                    + (state.lone
+                        ? "(a whole lure: with lure words or a money amount, one account is enough)."
+                        : "(threshold \(rule.minYoungAccounts)).")
             ])
         context.take(finding, at: now, into: &alerts)
         return count
