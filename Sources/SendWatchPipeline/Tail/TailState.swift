@@ -35,8 +35,9 @@ struct TailState: Codable {
     /// suspicious-slot window (`slot_content` updates for a changing campaign); the
     /// configuration the state was built with (so that a restart names the changed keys). 4: open alerts'
     /// records carry their incident; `shared_artefact`'s artefacts save how many young accounts entered their
-    /// window. 5: `shared_artefact`'s artefacts save whether a lone lure led with them.
-    static let format = 5
+    /// window. 5: `shared_artefact`'s artefacts save whether a lone lure led with them. 6: open alerts save their
+    /// lure artefacts (incidents link by them), `shared_artefact`'s artefacts the others named with them.
+    static let format = 6
 
     var follower: FollowerState
     /// Per stream name: its parser state.

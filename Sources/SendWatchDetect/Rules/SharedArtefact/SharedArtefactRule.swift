@@ -51,8 +51,13 @@ public struct SharedArtefactRule: ConfiguredRule, Sendable {
         var arrivals = 0
         /// Whether a lone lure (`Configuration.loneLure`) led with this artefact: then one account fires.
         var lone = false
+        /// The other artefacts named in the same slot values (hashes of their keys, first seen first, at most
+        /// `SharedArtefactRule.maxLinked`): the finding's ``Finding/artefacts``, so the alerts of a campaign's
+        /// wording and of its phone number share an incident.
+        var linked: [UInt64] = []
         var approximateHeapBytes: Int {
             young.approximateHeapBytes + templates.reduce(0) { $0 + 64 + $1.id.utf8.count + $1.text.utf8.count }
+                + 8 * linked.count
         }
     }
 
@@ -60,6 +65,8 @@ public struct SharedArtefactRule: ConfiguredRule, Sendable {
     public static let name = RuleName("shared_artefact")
     /// Templates listed per artefact.
     static let maxTemplates = 8
+    /// Other artefacts remembered per artefact.
+    static let maxLinked = 8
     let configuration: Configuration
     var table: RuleTable<State>
     let capacity: Int
@@ -91,7 +98,7 @@ extension SharedArtefactRule: TableRule {
     func fits(_ entry: State) -> Bool {
         entry.young.configuration
             == .init(horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
-            && entry.templates.count <= Self.maxTemplates
+            && entry.templates.count <= Self.maxTemplates && entry.linked.count <= Self.maxLinked
     }
 
     mutating func observe(
@@ -114,16 +121,22 @@ extension SharedArtefactRule: TableRule {
             let lead =
                 configuration.loneLure && !SlotContent.indicators(of: value).isDisjoint(with: [.urgency, .money])
                 ? (text ?? first) : nil
+            let keys = uncommon + (text.map { [$0] } ?? [])
+            let hashes = keys.map(StableHash.of)
             var linked = 0
             for artefact in uncommon where !seen.contains(artefact) {
                 seen.append(artefact)
                 linked = max(
                     linked,
-                    record(artefact, use.template, event, facts, &context, into: &alerts, lone: artefact == lead))
+                    record(
+                        artefact, use.template, event, facts, &context, into: &alerts, lone: artefact == lead,
+                        with: hashes))
             }
             if let text, !seen.contains(text) {
                 seen.append(text)
-                record(text, use.template, event, facts, &context, into: &alerts, unless: linked, lone: text == lead)
+                record(
+                    text, use.template, event, facts, &context, into: &alerts, unless: linked, lone: text == lead,
+                    with: hashes)
             }
         }
     }
@@ -135,12 +148,14 @@ extension SharedArtefactRule: TableRule {
     @discardableResult
     private mutating func record(
         _ artefact: String, _ template: AlertTemplate, _ event: SendEvent, _ facts: EventFacts,
-        _ context: inout DetectionContext, into alerts: inout [Alert], unless covered: Int = 0, lone: Bool
+        _ context: inout DetectionContext, into alerts: inout [Alert], unless covered: Int = 0, lone: Bool,
+        with named: [UInt64]
     ) -> Int {
         let rule = configuration
         let now = event.time
         let capacity = capacity
-        let slot = table.entries.slot(for: StableHash.of(artefact), at: now, name: artefact) {
+        let key = StableHash.of(artefact)
+        let slot = table.entries.slot(for: key, at: now, name: artefact) {
             State(
                 young: SlidingDistinct(
                     configuration: .init(
@@ -149,6 +164,9 @@ extension SharedArtefactRule: TableRule {
         table.report(to: &context)
         if table.entries[slot].young.insert(facts.accountKey, at: now) { table.entries[slot].arrivals += 1 }
         if lone { table.entries[slot].lone = true }
+        for other in named where other != key && table.entries[slot].linked.count < Self.maxLinked {
+            if !table.entries[slot].linked.contains(other) { table.entries[slot].linked.append(other) }
+        }
         if table.entries[slot].templates.count < Self.maxTemplates,
             !table.entries[slot].templates.contains(where: { $0.id == template.id })
         {
@@ -186,7 +204,9 @@ extension SharedArtefactRule: TableRule {
                         ? "(a whole lure: with lure words or a money amount, one account is enough)."
                         : "(threshold \(rule.minYoungAccounts)).")
             ])
-        context.take(finding, at: now, into: &alerts)
+        var linking = finding
+        linking.artefacts = [key] + state.linked
+        context.take(linking, at: now, into: &alerts)
         return count
     }
 }
