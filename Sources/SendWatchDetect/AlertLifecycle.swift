@@ -7,8 +7,10 @@ public import SendWatchCore
 ///   finding's first event time and the creation time, so the same input always gives the same ids and an alert
 ///   that closes and opens again gets a new one.
 /// - Each alert belongs to an **incident** (``Alert/incident``), fixed when it is created: the incident of the
-///   first-created open alert that lists one of its accounts (so a `slot_content` and a `template_swarm` alert
-///   about one wave, or a `shared_artefact` alert linking its templates, share it), else its own id.
+///   first-created open alert that lists one of its accounts or shares one of its lure artefacts
+///   (``Finding/artefacts``: the same phone number, host, wallet or lure text), so a `slot_content` and a
+///   `template_swarm` alert about one wave, or the `shared_artefact` alerts of a rotating campaign's wording and
+///   its phone number, share it; else its own id.
 /// - Further findings for an open alert emit an **update** only when the alert grew: a higher severity; at
 ///   least ``Configuration/growthFactor`` times the accounts or the volume of the last record; or anything
 ///   larger after ``Configuration/minUpdateIntervalSeconds`` of event time since the last record. Otherwise they
@@ -55,7 +57,13 @@ public struct AlertLifecycle: Sendable {
         var pending: Finding?
         /// When ``pending`` was built.
         var pendingAt: EventTime?
+        /// The lure artefacts of the alert's findings (``Finding/artefacts``), first seen first, at most
+        /// ``AlertLifecycle/maxArtefacts``.
+        var artefacts: [UInt64]
     }
+
+    /// Lure artefacts kept per open alert for linking incidents.
+    static let maxArtefacts = 16
 
     /// How stale held evidence may get before ``wants(kind:key:severity:accountsTotal:volume:at:)`` asks for a
     /// fresh finding although only its volume changed: one minute of event time.
@@ -84,6 +92,7 @@ public struct AlertLifecycle: Sendable {
         var out: [Alert] = []
         if var current = open[slotKey] {
             current.lastFinding = now
+            Self.merge(finding.artefacts, into: &current.artefacts)
             let last = current.last
             let grown =
                 finding.severity > last.severity
@@ -122,9 +131,12 @@ public struct AlertLifecycle: Sendable {
         var record = makeAlert(
             finding, id: "sw-" + h.hex, action: .create, at: now,
             firstEventTime: finding.firstEventTime, floor: .low, previous: nil)
-        record.incident = incident(sharingAccountsWith: finding.accounts) ?? record.id
+        record.incident = incident(sharingAccountsWith: finding.accounts, orArtefacts: finding.artefacts) ?? record.id
+        var artefacts: [UInt64] = []
+        Self.merge(finding.artefacts, into: &artefacts)
         open[slotKey] = OpenAlert(
-            last: record, lastVolume: finding.volume, lastFinding: now, pending: nil, pendingAt: nil)
+            last: record, lastVolume: finding.volume, lastFinding: now, pending: nil, pendingAt: nil,
+            artefacts: artefacts)
         out.append(record)
         return out
     }
@@ -234,19 +246,26 @@ public struct AlertLifecycle: Sendable {
         return due.map { emitPending($0.0, $0.1, at: now) }
     }
 
-    /// The incident of the open alert that lists one of `accounts`, the one first created (first event time,
-    /// then id) when several do; `nil` when none does.
+    /// Adds the artefacts `new` does not repeat to `kept`, up to ``maxArtefacts``.
+    static func merge(_ new: [UInt64], into kept: inout [UInt64]) {
+        for a in new where kept.count < maxArtefacts && !kept.contains(a) { kept.append(a) }
+    }
+
+    /// The incident of the open alert that lists one of `accounts` or has one of `artefacts`, the one first
+    /// created (first event time, then id) when several do; `nil` when none does.
     ///
     /// Called once per created alert. Only open alerts link: a campaign whose alerts all closed starts a new
     /// incident. The choice depends only on the open alerts, which depend only on the events, so replay, tail
     /// and a restart from a checkpoint give the same incidents.
     ///
-    /// - Complexity: O(open alerts × listed accounts) set lookups, no allocation beyond one set of `accounts`.
-    private func incident(sharingAccountsWith accounts: [String]) -> String? {
-        guard !accounts.isEmpty else { return nil }
+    /// - Complexity: O(open alerts × (listed accounts + ``maxArtefacts`` × artefacts)), no allocation beyond one
+    ///   set of `accounts`.
+    private func incident(sharingAccountsWith accounts: [String], orArtefacts artefacts: [UInt64]) -> String? {
+        guard !accounts.isEmpty || !artefacts.isEmpty else { return nil }
         let wanted = Set(accounts)
         var best: Alert?
-        for a in open.values where a.last.accounts.contains(where: wanted.contains) {
+        for a in open.values
+        where a.last.accounts.contains(where: wanted.contains) || a.artefacts.contains(where: artefacts.contains) {
             if let b = best, (b.firstEventTime, b.id) <= (a.last.firstEventTime, a.last.id) { continue }
             best = a.last
         }

@@ -20,6 +20,10 @@ public struct Finding: Sendable {
     public var template: AlertTemplate?
     public var evidence: [(String, JSONValue)]
     public var reasons: [String]
+    /// The lure artefacts the finding is about, as `StableHash.of` their keys (`phone:…`, `domain:…`, `text:…`):
+    /// an alert created with one shares the incident of an open alert that has it (``AlertLifecycle``). Read
+    /// when the finding is taken (the open alert keeps them), so a held finding does not save them.
+    public var artefacts: [UInt64] = []
 
     public init(
         kind: RuleName, key: String, severity: Severity, score: Double, firstEventTime: EventTime,

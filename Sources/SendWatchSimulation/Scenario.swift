@@ -53,12 +53,16 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
     /// domain of their own (the decoy colleague), so that a swarm rule exempting accounts that write to private
     /// domains is escaped with one mail per account.
     case decoySwarm = "decoy-swarm"
+    /// A template rotation that gives every account its own phone number and names no host: nothing but the
+    /// wording of the lure (the same text, the number aside) ties its accounts together.
+    case rotationPerAccountPhone = "rotation-per-account-phone"
 
     /// Whether the burst's accounts are abusive (an incident) rather than a look-alike.
     public var isAttack: Bool {
         switch self {
         case .tenantSwarm, .trialWelcome, .youngBurst, .lowAndSlow, .hiddenLures, .rateShapedSwarm,
             .concentratedStrangers, .templateRotation, .decoyStrangers, .decoySwarm:
+            .concentratedStrangers, .templateRotation, .rotationPerAccountPhone:
             return true
         case .newsletter, .passwordResetStorm, .tenantOnboarding, .newEmployees, .brandNames, .launchDay, .sharedInbox,
             .commonArtefacts:
@@ -128,6 +132,7 @@ public struct BurstPlan: Hashable, Sendable {
 /// | `concentrated-strangers` | 60 young tenants × 3–8 one-stranger invitations, +30 min, spread 5 h, gap 6 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
 /// | `template-rotation` | 25 young tenants × 4 messages rotating over 5 templates, +30 min, one new tenant every 43 min for 18 h (each template one every 3.6 h), gap 15 min; plus the `common-artefacts` look-alike | 22 h |
 /// | `decoy-colleague` | `decoy-strangers`: 60 young tenants × 3–8 one-stranger invitations and 1–2 decoy mails to their own fresh domain, +30 min, spread 5 h, gap 6 min; `decoy-swarm`: 150 young tenants × 6 scam-slot messages and 1–2 decoy mails, +60 min, spread 1 h, gap 3 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
+/// | `rotation-per-account-phone` | as `template-rotation`, but each tenant's lure names its own phone number and no host; plus the `brand-names`, `common-artefacts` and `launch-day` look-alikes | 22 h |
 public struct Scenario: Hashable, Sendable {
     /// The scenario's name (`baseline`, `tenant-swarm`, ...).
     public var name: String
@@ -149,6 +154,7 @@ public struct Scenario: Hashable, Sendable {
     public static let names = [
         "baseline", "tenant-swarm", "trial-welcome", "young-burst", "low-and-slow", "mixed", "hidden-lures",
         "rate-shaped-swarm", "concentrated-strangers", "template-rotation", "decoy-colleague",
+        "rate-shaped-swarm", "concentrated-strangers", "template-rotation", "rotation-per-account-phone",
     ]
 
     /// The default swarm with disguised lures: few enough accounts an hour that only the slot text gives
@@ -186,6 +192,10 @@ public struct Scenario: Hashable, Sendable {
     /// turn (their first sends are evenly spaced, not random, so that no template gets three in its window).
     public static let templateRotationPlan = BurstPlan(
         kind: .templateRotation, accounts: 25, messagesPerAccount: 4, startAfterWarmupSeconds: 30 * 60,
+        spreadSeconds: 18 * 3600, gapSeconds: 900)
+    /// The per-account-phone rotation: paced like ``templateRotationPlan``, each tenant with its own number.
+    public static let rotationPerAccountPhonePlan = BurstPlan(
+        kind: .rotationPerAccountPhone, accounts: 25, messagesPerAccount: 4, startAfterWarmupSeconds: 30 * 60,
         spreadSeconds: 18 * 3600, gapSeconds: 900)
     /// The common-artefacts look-alike: 12 new tenants whose names carry the platform's help link or a webmail
     /// domain, first sends spread over 3 h from 20 min after the warm-up, each a welcome and 9 invitations to
@@ -265,6 +275,10 @@ public struct Scenario: Hashable, Sendable {
             return Scenario(
                 name: name, incidents: [decoyStrangersPlan, decoySwarmPlan], defaultDurationSeconds: 9 * 3600,
                 lookAlikes: [launchDayPlan, sharedInboxPlan])
+        case "rotation-per-account-phone":
+            return Scenario(
+                name: name, incidents: [rotationPerAccountPhonePlan], defaultDurationSeconds: 22 * 3600,
+                lookAlikes: [brandNamesPlan, commonArtefactsPlan, launchDayPlan])
         default: return nil
         }
     }

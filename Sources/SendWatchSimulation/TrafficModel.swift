@@ -228,7 +228,7 @@ struct TrafficModel: Sendable {
         let tenantKinds: [BurstKind] = [
             .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm, .brandNames,
             .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation, .commonArtefacts, .decoyStrangers,
-            .decoySwarm,
+            .decoySwarm, .rotationPerAccountPhone,
         ]
         hasSharedInbox = configuration.lookAlikes.contains { $0.kind == .sharedInbox }
         youngTenantTotal = (configuration.scenario.incidents + configuration.lookAlikes)
@@ -242,7 +242,7 @@ struct TrafficModel: Sendable {
                 // A rotating campaign paces its accounts evenly (up to 3 minutes early or late), so that each
                 // template stays below the per-template thresholds; other bursts start at random in the spread.
                 let offset =
-                    plan.kind == .templateRotation
+                    plan.kind == .templateRotation || plan.kind == .rotationPerAccountPhone
                     ? Double(plan.spreadSeconds) * Double(a) / Double(max(1, plan.accounts)) + rng.uniform(-180, 180)
                     : rng.unit() * Double(plan.spreadSeconds)
                 let firstSend = warmupEnd + plan.startAfterWarmupSeconds * 1_000_000 + Int64(max(0, offset) * 1e6)
@@ -272,7 +272,7 @@ struct TrafficModel: Sendable {
                     accounts[index].group = groupIndex
                 case .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm,
                     .brandNames, .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation,
-                    .commonArtefacts, .decoyStrangers, .decoySwarm:
+                    .commonArtefacts, .decoyStrangers, .decoySwarm, .rotationPerAccountPhone:
                     index = accounts.count
                     var t = makeTenant(index: accounts.count, established: false, label: groupIndex)
                     switch plan.kind {
@@ -297,6 +297,13 @@ struct TrafficModel: Sendable {
                         t.rotation = (
                             a % Vocabulary.templates.count,
                             Vocabulary.rotationLures[rng.int(below: Vocabulary.rotationLures.count)]
+                        )
+                        t.bounceRate = 0.12
+                    case .rotationPerAccountPhone:
+                        t.rotation = (
+                            a % Vocabulary.templates.count,
+                            Vocabulary.perAccountPhoneLure(
+                                rng.int(below: Vocabulary.perAccountPhoneLures.count), account: a)
                         )
                         t.bounceRate = 0.12
                     case .commonArtefacts:
@@ -508,7 +515,7 @@ struct TrafficModel: Sendable {
         case .tenantSwarm, .lowAndSlow, .hiddenLures, .rateShapedSwarm:
             (template, subject) = tenantSubject(account, pick: rng.chance(0.6) ? 0 : 4)
             addresses = attackRecipients(count: rng.int(in: 1...3))
-        case .templateRotation:
+        case .templateRotation, .rotationPerAccountPhone:
             (template, subject) = rotationSubject(account)
             addresses = attackRecipients(count: rng.int(in: 1...3))
         case .trialWelcome:

@@ -73,6 +73,21 @@ enum Vocabulary {
         "Call 1 888 555 0163 or visit refund-desk.example",
         "Support +1-888-555-0163 refund-desk.example/help",
     ]
+    /// The lures of the `rotation-per-account-phone` campaign: the same wording, each account's own phone
+    /// number in place of `#` (``perAccountPhoneLure(_:account:)``), no host.
+    static let perAccountPhoneLures: [String] = [
+        "Refund pending, call # today", "Your refund is on hold, call our billing desk at #",
+    ]
+    /// Lure `index` of ``perAccountPhoneLures`` with account `account`'s phone number, written one of three
+    /// ways (`+1 (888) 555-0123`, `1-877-555-0123`, `1 866 555 0123`).
+    static func perAccountPhoneLure(_ index: Int, account: Int) -> String {
+        let line = String(1000 + (account * 379) % 9000)
+        let number =
+            [
+                "+1 (888) 555-\(line)", "1-877-555-\(line)", "1 866 555 \(line)",
+            ][account % 3]
+        return perAccountPhoneLures[index].replacingSlot("#", with: number)
+    }
     /// What the `common-artefacts` look-alike's tenants add to their names: the platform's own help link or a
     /// big webmail provider's domain, which many legitimate accounts name (short enough to stay below the
     /// slot score of a suspicious value).

@@ -1,3 +1,4 @@
+import Foundation
 import SendWatchCore
 import SendWatchDetect
 import Testing
@@ -68,6 +69,32 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         #expect(ids.count == 2)
         #expect(ids[0] != ids[1])
         #expect(run() == ids)
+    }
+
+    @Test("Alerts that share a lure artefact share an incident, whatever accounts they list")
+    func incidentsByArtefact() throws {
+        var lifecycle = AlertLifecycle()
+        var text = finding("text:refund pending call #", accounts: 1, volume: 1)
+        text.accounts = ["t1"]
+        text.artefacts = [StableHash.of("text:refund pending call #"), StableHash.of("phone:18885550163")]
+        let first = try #require(lifecycle.take(text, at: at(10)).first)
+        var phone = finding("phone:18885550163", accounts: 1, volume: 1)
+        phone.accounts = ["t2"]
+        phone.artefacts = [StableHash.of("phone:18885550163")]
+        #expect(lifecycle.take(phone, at: at(20)).first?.incident == first.id)
+        var unrelated = finding("phone:18005550100", accounts: 1, volume: 1)
+        unrelated.accounts = ["t3"]
+        unrelated.artefacts = [StableHash.of("phone:18005550100")]
+        let other = try #require(lifecycle.take(unrelated, at: at(30)).first)
+        #expect(other.incident == other.id)
+        // Survives a checkpoint: the restored lifecycle links a new alert by the saved artefacts.
+        let data = try JSONEncoder().encode(lifecycle.checkpoint())
+        var restored = try AlertLifecycle(
+            configuration: .init(), restoring: try JSONDecoder().decode(AlertLifecycle.Checkpoint.self, from: data))
+        var again = finding("domain:refund-desk.example", accounts: 1, volume: 1)
+        again.accounts = ["t4"]
+        again.artefacts = [StableHash.of("domain:refund-desk.example"), StableHash.of("phone:18885550163")]
+        #expect(restored.take(again, at: at(40)).first?.incident == first.id)
     }
 
     @Test("Alerts of different rules listing the same accounts share an incident; unrelated alerts do not")

@@ -23,22 +23,58 @@ import Testing
             ("version 1.2.3", []),
         ])
     func extraction(value: String, expected: [String]) {
-        #expect(LureArtefact.extract(from: value) == expected)
+        #expect(LureArtefact.extract(from: value).artefacts == expected)
     }
 
-    @Test("Extraction is bounded: long values are read up to the limit, at most four artefacts each")
-    func bounded() {
-        let many = (0..<20).map { "x\($0).example" }.joined(separator: " ")
-        #expect(LureArtefact.extract(from: many).count == LureArtefact.maxPerValue)
-        let late = String(repeating: "a", count: 2000) + " scam.example"
-        #expect(LureArtefact.extract(from: late).isEmpty)
+    @Test(
+        "The lure text is the normalised wording with numbers masked; names and short words have none",
+        arguments: [
+            ("Refund pending, call +1 (888) 555-0110", "text:refund pending call #"),
+            ("REFUND pending - call 1 877 555 0199!", "text:refund pending call #"),
+            ("R\u{0435}fund pending, call \u{FF11}-888-555-0110", "text:refund pending call #"),
+            ("Call +1 (888) 555-0110", nil),
+            ("Support Team", nil),
+            ("1-800-Flowers Team", nil),
+            ("Acme.io", nil),
+            ("Billing desk 1-888-555-0163", nil),
+            ("Your invoice 4711 of 2026-12-04 is ready", nil),
+            ("Your payment of $499 is pending. Call +1 (888) 555-0134", "text:is pending call #"),
+            ("Questions? Call us at +1 (888) 555-0110", nil),
+            ("Claim your refund at hxxps://refund-portal.example/claim", "text:your refund at #"),
+        ] as [(String, String?)])
+    func lureText(value: String, expected: String?) {
+        #expect(LureArtefact.extract(from: value).text == expected)
     }
 
-    /// Young accounts rotating over three templates (explicit ids), each putting `phone(t)` into the slot.
+    @Test("A slot that holds only the number takes its wording from the template's text around it")
+    func lureTextAroundSlot() {
+        let folded = LureArtefact.around(
+            slot: 1, of: "Welcome to <*>, Refund pending, call <*> today!", "1 866 555 7443")
+        #expect(folded == ", Refund pending, call 1 866 555 7443 today!")
+        #expect(LureArtefact.extract(from: folded).text == "text:refund pending call #")
+        #expect(LureArtefact.around(slot: 0, of: "<*> invited you to join <*>", "x") == "x invited you to join ")
+        #expect(LureArtefact.around(slot: 2, of: "<*> invited you", "x") == "x")
+    }
+
+    @Test("A lure text keeps three words of at most 32 bytes each")
+    func lureTextBounded() {
+        let long = String(repeating: "x", count: 40)
+        #expect(
+            LureArtefact.extract(from: "one two \(long) +1 888 555 0110").text
+                == "text:one two \(String(repeating: "x", count: LureArtefact.lureTextMaxWordBytes)) #")
+        #expect(LureArtefact.extract(from: "a b c d +1 888 555 0110").text == nil)
+    }
+
+    /// Young accounts rotating over three templates (explicit ids), each putting `wording` and `phone(t)` into
+    /// the slot; `lone_lure` off unless asked for, so the thresholds are what is tested.
     /// `publicDomains` are mailed 25 times each by established accounts during the warm-up.
-    static func rotation(accounts: Int, publicDomains: [String] = [], phone: (Int) -> String) -> Scenario {
+    static func rotation(
+        accounts: Int, publicDomains: [String] = [], wording: String = "Refund pending, call", loneLure: Bool = false,
+        phone: (Int) -> String
+    ) -> Scenario {
         var config = DetectionConfiguration()
         config[SharedArtefactRule.self].enabled = true
+        config[SharedArtefactRule.self].loneLure = loneLure
         var s = Scenario(config)
         let templates = ["invite", "document", "message"]
         s.warmUp(accounts: (0..<9).map { "old-\($0)" })
@@ -56,7 +92,7 @@ import Testing
         for t in 0..<accounts {
             s.send(
                 "trial-\(t)", to: "victim\(t)@webmail\(t % 3).example",
-                subject: "Refund pending, call \(phone(t)) sent you an update", at: 4000 + Int64(t * 60),
+                subject: "\(wording) \(phone(t)) sent you an update", at: 4000 + Int64(t * 60),
                 template: templates[t % 3])
         }
         s.finish()
@@ -80,12 +116,44 @@ import Testing
         #expect(alerts.last.map { $0.accountsTotal } == 4)
     }
 
-    @Test("Below the threshold, or with a different number per account, shared_artefact stays quiet")
+    @Test("Below the threshold, or with a different number per account and too few words, shared_artefact is quiet")
     func quiet() {
         let below = Self.rotation(accounts: 2) { _ in "+1 (888) 555-0110" }
         #expect(!below.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
-        let distinct = Self.rotation(accounts: 6) { "+1 (888) 555-01\(10 + $0)" }
+        let distinct = Self.rotation(accounts: 6, wording: "Call") { "+1 (888) 555-01\(10 + $0)" }
         #expect(!distinct.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
+    }
+
+    @Test("A different number per account with the same wording links on the lure text")
+    func lureTextLinks() throws {
+        let s = Self.rotation(accounts: 4) { "+1 (888) 555-01\(10 + $0)" }
+        let alerts = s.alerts.filter { $0.kind == SharedArtefactRule.name.rawValue }
+        let first = try #require(alerts.first)
+        #expect(first.evidence.first { $0.0 == "artefact" }?.1 == .string("text:refund pending call #"))
+        #expect(first.accounts == ["trial-0", "trial-1", "trial-2"])
+        // Common hosts only: the wording alone never links.
+        let common = Self.rotation(accounts: 6) { _ in "see help.platform.example/faq for help today" }
+        #expect(!common.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
+    }
+
+    @Test("A whole lure in one value (an artefact with lure words or money) fires at its first account")
+    func loneLure() throws {
+        let s = Self.rotation(accounts: 2, loneLure: true) { "+1 (888) 555-01\(10 + $0)" }
+        let alerts = s.alerts.filter { $0.kind == SharedArtefactRule.name.rawValue }
+        let first = try #require(alerts.first)
+        // Keyed by the wording, so the next account with its own number joins the same alert.
+        #expect(first.evidence.first { $0.0 == "artefact" }?.1 == .string("text:refund pending call #"))
+        #expect(first.accounts == ["trial-0"])
+        #expect(Set(alerts.flatMap(\.accounts)) == ["trial-0", "trial-1"])
+        // No lure words, no money: a number in a name waits for the threshold; a common host never fires.
+        let plain = Self.rotation(accounts: 2, wording: "Plantly Studio Berlin", loneLure: true) {
+            "+1 (888) 555-01\(10 + $0)"
+        }
+        #expect(!plain.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
+        let help = Self.rotation(accounts: 2, wording: "Urgent: billing help at", loneLure: true) { _ in
+            "help.platform.example"
+        }
+        #expect(!help.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
     }
 
     @Test("On by default")

@@ -53,14 +53,16 @@ import Testing
     /// The figures per scenario. The rate-shaped swarm's incident latency is the time until `min_young_accounts`
     /// (3) of its accounts, arriving about four an hour over two templates, used one template: about 40 minutes,
     /// which no per-template count can shorten; its accounts after that are bound by the 15-minute check below.
-    /// The template rotation's is the time until 3 of its accounts, one every 43 minutes, named its phone
-    /// number: about 90 minutes.
+    /// The template rotations' accounts each put a whole lure (a phone number with lure words) into a slot, so
+    /// `shared_artefact`'s `lone_lure` names the first at its first send.
     static let requirements = [
         "hidden-lures": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
         "rate-shaped-swarm": "recall>=0.95,precision>=0.98,incidents=all,latency<=3600,lookalikes=0,unlabelled=0",
         "concentrated-strangers":
             "recall>=0.95,precision>=0.98,incidents=all,latency<=3600,lookalikes<=5,unlabelled=0",
-        "template-rotation": "recall>=0.95,precision>=0.98,incidents=all,latency<=7200,lookalikes=0,unlabelled=0",
+        "template-rotation": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
+        "rotation-per-account-phone":
+            "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
         "decoy-colleague": "recall>=0.95,precision>=0.98,incidents=all,latency<=3600,lookalikes<=5,unlabelled=0",
     ]
     /// A stranger-mailing account is judged at its third recipient (two invitations after its first, about
@@ -76,7 +78,8 @@ import Testing
     @Test(
         "Adversarial scenario meets the figures, and every abusive account is listed within 15 minutes",
         arguments: [
-            "hidden-lures", "rate-shaped-swarm", "concentrated-strangers", "template-rotation", "decoy-colleague",
+            "hidden-lures", "rate-shaped-swarm", "concentrated-strangers", "template-rotation",
+            "rotation-per-account-phone",
         ],
         SimulationFormat.allCases)
     func scenario(_ name: String, format: SimulationFormat) throws {

@@ -247,6 +247,29 @@ import Testing
         #expect(text.contains("(help: notify.example.net/help)") && text.contains(" - bookings via webmail.example"))
     }
 
+    @Test("rotation-per-account-phone: one wording, a different phone number per account, no host")
+    func rotationPerAccountPhone() throws {
+        let run = try simulate(smallConfiguration("rotation-per-account-phone", format: .jsonl))
+        #expect(run.labels.incidents.map(\.kind) == [.rotationPerAccountPhone])
+        let campaign = Set(try #require(run.labels.incidents.first).accounts)
+        #expect(Set(run.labels.hardNegatives.map(\.kind)).isSuperset(of: [.brandNames, .commonArtefacts, .launchDay]))
+        var phones: [String: Set<String>] = [:]
+        var templates: Set<String> = []
+        for line in run.bytes.split(separator: 0x0A) {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+            guard let account = object["account"] as? String, campaign.contains(account) else { continue }
+            let subject = try #require(object["subject"] as? String)
+            #expect(subject.contains("call") && !subject.contains(".example"), "\(subject)")
+            let digits = String(subject.filter(\.isNumber).suffix(11))
+            phones[account, default: []].insert(digits)
+            templates.insert(try #require(object["template_id"] as? String))
+        }
+        #expect(templates.count == 5)
+        // Each account keeps one number, and no two accounts share it.
+        #expect(phones.values.allSatisfy { $0.count == 1 })
+        #expect(Set(phones.values.flatMap { $0 }).count == phones.count)
+    }
+
     @Test("The default incidents have the documented sizes")
     func defaultSizes() {
         #expect(Scenario.tenantSwarmPlan.accounts == 250 && Scenario.tenantSwarmPlan.messagesPerAccount == 8)

@@ -436,7 +436,7 @@ public struct DetectionEngine: Sendable {
             // A host many legitimate accounts name (the platform's help link, a webmail provider) is no lure:
             // checked only for a value that would be suspicious with it.
             if found.contains(.domain), SlotContent.score(found) >= context.features.minSlotScore {
-                let hosts = LureArtefact.extract(from: value).filter { $0.hasPrefix("domain:") }
+                let hosts = LureArtefact.extract(from: value).artefacts.filter { $0.hasPrefix("domain:") }
                 if !hosts.isEmpty,
                     hosts.allSatisfy({ context.isCommonArtefact($0, sender: event.sender, at: now) })
                 {

@@ -37,8 +37,10 @@ struct TailState: Codable {
     /// records carry their incident; `shared_artefact`'s artefacts save how many young accounts entered their
     /// window. 5: each young account of the detection state keeps its first recipients, recipient domains and
     /// queue ids (the alerts' `evidence.deliveries`); `concentrated_strangers`' accounts save their strangers
-    /// (first contacts at a public domain).
-    static let format = 5
+    /// (first contacts at a public domain); `shared_artefact`'s artefacts save whether a lone lure led with them.
+    /// 6: open alerts save their lure artefacts (incidents link by them), `shared_artefact`'s artefacts the others
+    /// named with them.
+    static let format = 6
 
     var follower: FollowerState
     /// Per stream name: its parser state.

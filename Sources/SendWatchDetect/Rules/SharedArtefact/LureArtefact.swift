@@ -11,6 +11,13 @@ import SendWatchCore
 /// (short numbers, words without a dot). A disguised value (look-alike or full-width characters, invisible
 /// characters, defanged links, `O` for `0` in a phone number) is read in its ``LureText`` normalisation, so
 /// the same artefact disguised differently is still one key.
+///
+/// Besides these, a value has a **lure text** (``lureText(_:anchor:)``): the three words before its first
+/// artefact, normalised, and `#` for the artefact (`text:refund pending call #`), so that a campaign that gives
+/// each account its own phone number still shares one key. The caller links on it only when the value also
+/// names an artefact that is not too common (a lure asks the victim to call, visit or pay something), and it
+/// needs ``lureTextMinWords`` words of two letters or more and ``lureTextMinLetters`` letters, so a brand or a
+/// common phrase (`Acme Support`, `call us at`) never links.
 enum LureArtefact {
     /// Bytes of a slot value scanned.
     static let maxScannedBytes = 512
@@ -19,67 +26,135 @@ enum LureArtefact {
     /// Digits of a phone number: E.164 allows 15; fewer than 9 is more often an order number or a date.
     static let phoneDigits = 9...15
 
-    /// The artefacts of `value`, in the order they appear, without repeats.
+    /// Words (of at least 2 letters) before its first artefact that make a value's lure text: fewer is a
+    /// name (`Acme Support 0800…`).
+    static let lureTextMinWords = 3
+    /// Letters the words of a lure text need: `call us at` (8) is too common a phrase to link on.
+    static let lureTextMinLetters = 12
+    /// The longest word kept in a lure text, in bytes (longer ones are cut).
+    static let lureTextMaxWordBytes = 32
+
+    /// The artefacts of `value`, without repeats, and its lure text (``lureText(_:anchor:)``) when enough
+    /// words precede the first.
     ///
     /// - Complexity: O(min(bytes, ``maxScannedBytes``)).
-    static func extract(from value: String) -> [String] {
+    static func extract(from value: String) -> (artefacts: [String], text: String?) {
         (LureText.normalize(value)?.text ?? value).withUTF8Bytes { all in
             let bytes = UnsafeBufferPointer(rebasing: all.prefix(maxScannedBytes))
-            var found: [String] = []
-            func add(_ artefact: String) {
-                if found.count < maxPerValue && !found.contains(artefact) { found.append(artefact) }
-            }
-            var i = 0
-            while i < bytes.count && found.count < maxPerValue {
-                if isTokenBreak(bytes[i]) {
-                    i += 1
-                    continue
-                }
-                var end = i
-                while end < bytes.count && !isTokenBreak(bytes[end]) { end += 1 }
-                let token = UnsafeBufferPointer(rebasing: bytes[i..<end])
-                if let host = host(in: token) {
-                    add("domain:" + host)
-                } else if let wallet = wallet(in: token) {
-                    add("wallet:" + wallet)
-                }
-                i = end
-            }
-            // Phone numbers span spaces and brackets, so they are read over the whole value.
-            i = 0
-            while i < bytes.count && found.count < maxPerValue {
-                guard
-                    isDigit(bytes[i]) || (bytes[i] == UInt8(ascii: "+") && i + 1 < bytes.count && isDigit(bytes[i + 1]))
-                else {
-                    i += 1
-                    continue
-                }
-                var digits: [UInt8] = []
-                var j = i
-                var afterDigit = i
-                while j < bytes.count && (isDigit(bytes[j]) || isPhoneSeparator(bytes[j]))
-                    && digits.count <= phoneDigits.upperBound
-                {
-                    if isDigit(bytes[j]) {
-                        digits.append(bytes[j])
-                        afterDigit = j + 1
-                    }
-                    j += 1
-                }
-                // A digit run glued to letters or to a host is part of a word or a domain, and one that runs into
-                // a `:` is a date and time, not a number.
-                let k = afterDigit
-                let glued =
-                    k < bytes.count
-                    && (isLetter(bytes[k]) || bytes[k] == UInt8(ascii: ":")
-                        || (bytes[k] == UInt8(ascii: ".") && k + 1 < bytes.count && isLetter(bytes[k + 1])))
-                if phoneDigits.contains(digits.count) && !glued {
-                    add("phone:" + String(decoding: digits, as: UTF8.self))
-                }
-                i = max(j, i + 1)
-            }
-            return found
+            let (artefacts, anchor) = artefacts(in: bytes)
+            return (artefacts, anchor.flatMap { lureText(bytes, anchor: $0) })
         }
+    }
+
+    /// `value` with the template text on both sides of its slot (slot `slot`, 0-based, of `template`, whose
+    /// slots are written `<*>`), up to the neighbouring slots or the ends: the value in its context when the
+    /// template miner made a campaign's constant words part of the template. Just `value` when the template
+    /// has no such slot.
+    ///
+    /// - Complexity: O(template bytes + value bytes); allocates the result.
+    static func around(slot: Int, of template: String, _ value: String) -> String {
+        var parts = template.split(separator: "<*>", omittingEmptySubsequences: false)
+        guard slot + 1 < parts.count else { return value }
+        parts = Array(parts[slot...(slot + 1)])
+        return String(parts[0]) + value + String(parts[1])
+    }
+
+    /// The lure text of normalised bytes whose first artefact starts at `anchor`: `text:`, the
+    /// ``lureTextMinWords`` words right before it, lower-cased (ASCII letters; other scripts' bytes as they
+    /// are), one space apart, and `#` for the artefact; numbers, one-letter words and punctuation between them
+    /// are skipped, a word is cut at ``lureTextMaxWordBytes``. `nil` when fewer words precede the artefact or
+    /// they have fewer than ``lureTextMinLetters`` letters.
+    ///
+    /// The words before the number are the lure's own wording wherever the campaign puts it: in a slot of
+    /// its own (`Refund pending, call +1 (888) 555-0110 today` → `text:refund pending call #`) or, when the
+    /// template miner made them part of a template of their own, in that template's text.
+    ///
+    /// - Complexity: O(bytes before `anchor`).
+    static func lureText(_ bytes: UnsafeBufferPointer<UInt8>, anchor: Int) -> String? {
+        var words: [Range<Int>] = []
+        var i = min(anchor, bytes.count)
+        while i > 0 && words.count < lureTextMinWords {
+            guard isWordByte(bytes[i - 1]) else {
+                i -= 1
+                continue
+            }
+            let end = i
+            while i > 0 && isWordByte(bytes[i - 1]) { i -= 1 }
+            // A word glued to digits (`INV-` aside, `abc123`) is an id, not wording.
+            let glued = (i > 0 && isDigit(bytes[i - 1])) || (end < bytes.count && isDigit(bytes[end]))
+            if end - i >= 2 && !glued { words.append(i..<min(end, i + lureTextMaxWordBytes)) }
+        }
+        let letters = words.reduce(0) { $0 + $1.count }
+        guard words.count == lureTextMinWords && letters >= lureTextMinLetters else { return nil }
+        var out: [UInt8] = Array("text:".utf8)
+        for word in words.reversed() {
+            for k in word { out.append(isLetter(bytes[k]) ? bytes[k] | 0x20 : bytes[k]) }
+            out.append(0x20)
+        }
+        out.append(UInt8(ascii: "#"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The phone, host and wallet artefacts of normalised bytes, and where the first of them (in the text)
+    /// starts: a host's or wallet's token, a phone number's first digit or `+`.
+    private static func artefacts(in bytes: UnsafeBufferPointer<UInt8>) -> ([String], first: Int?) {
+        var found: [String] = []
+        var first: Int?
+        func add(_ artefact: String, at start: Int) {
+            guard found.count < maxPerValue && !found.contains(artefact) else { return }
+            found.append(artefact)
+            first = min(first ?? start, start)
+        }
+        var i = 0
+        while i < bytes.count && found.count < maxPerValue {
+            if isTokenBreak(bytes[i]) {
+                i += 1
+                continue
+            }
+            var end = i
+            while end < bytes.count && !isTokenBreak(bytes[end]) { end += 1 }
+            let token = UnsafeBufferPointer(rebasing: bytes[i..<end])
+            if let host = host(in: token) {
+                add("domain:" + host, at: i)
+            } else if let wallet = wallet(in: token) {
+                add("wallet:" + wallet, at: i)
+            }
+            i = end
+        }
+        // Phone numbers span spaces and brackets, so they are read over the whole value.
+        i = 0
+        while i < bytes.count && found.count < maxPerValue {
+            guard
+                isDigit(bytes[i]) || (bytes[i] == UInt8(ascii: "+") && i + 1 < bytes.count && isDigit(bytes[i + 1]))
+            else {
+                i += 1
+                continue
+            }
+            var digits: [UInt8] = []
+            var j = i
+            var afterDigit = i
+            while j < bytes.count && (isDigit(bytes[j]) || isPhoneSeparator(bytes[j]))
+                && digits.count <= phoneDigits.upperBound
+            {
+                if isDigit(bytes[j]) {
+                    digits.append(bytes[j])
+                    afterDigit = j + 1
+                }
+                j += 1
+            }
+            // A digit run glued to letters or to a host is part of a word or a domain, and one that runs into
+            // a `:` is a date and time, not a number.
+            let k = afterDigit
+            let glued =
+                k < bytes.count
+                && (isLetter(bytes[k]) || bytes[k] == UInt8(ascii: ":")
+                    || (bytes[k] == UInt8(ascii: ".") && k + 1 < bytes.count && isLetter(bytes[k + 1])))
+            if phoneDigits.contains(digits.count) && !glued {
+                add("phone:" + String(decoding: digits, as: UTF8.self), at: i)
+            }
+            i = max(j, i + 1)
+        }
+        return (found, first)
     }
 
     /// The host a token names (`https://x.example/p`, `user@x.example`, `www.x.example`, `x.example/path`),
@@ -146,5 +221,8 @@ enum LureArtefact {
 
     private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
     private static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
+    /// A letter of a word: an ASCII letter or a byte of a non-ASCII scalar (after normalisation, other
+    /// scripts' letters).
+    private static func isWordByte(_ b: UInt8) -> Bool { isLetter(b) || b >= 0x80 }
     private static func isPhoneSeparator(_ b: UInt8) -> Bool { " -.()".utf8.contains(b) }
 }

@@ -2,11 +2,16 @@ public import SendWatchCore
 import SendWatchWindows
 
 /// `shared_artefact`: distinct young accounts, across all templates, put the same lure artefact (a phone
-/// number, a URL's host, a domain) into their slot values within a window.
+/// number, a URL's host, a domain, a wallet, or the lure's wording with its numbers masked) into their slot
+/// values within a window.
 ///
 /// It links a campaign that rotates its templates, which `template_swarm` and `slot_content` count one
 /// template at a time: the scam's phone number or domain stays the same whichever slot of whichever template
-/// carries it. Artefacts are read from the event's slot values by `LureArtefact` (bytes, bounded). Evidence
+/// carries it; and a campaign that gives every account its own phone number still words its lure the same way,
+/// so a value that names an artefact that is not too common also links on its lure text (`LureArtefact`'s
+/// `text:` key: the three normalised words before the artefact, at least 12 letters, read with the template's
+/// text when the slot holds only the number). Artefacts are read from
+/// the event's slot values by `LureArtefact` (bytes, bounded). Evidence
 /// lists the artefact, the templates it was seen in (at most eight) and the accounts. On by default.
 ///
 /// Too common to link on: a domain that established accounts mail often (a webmail provider: the same
@@ -29,6 +34,9 @@ public struct SharedArtefactRule: ConfiguredRule, Sendable {
         public var windowSeconds: Int64 = 6 * 3600
         /// Distinct young accounts with the same artefact in the window that fire. Default 3.
         public var minYoungAccounts = 3
+        /// Whether one young account fires when its slot value is a whole lure on its own: an artefact that is
+        /// not common together with lure words or a money amount. Default true.
+        public var loneLure = true
         public init() {}
     }
 
@@ -41,8 +49,15 @@ public struct SharedArtefactRule: ConfiguredRule, Sendable {
         /// Young accounts that entered the window (new to it) so far: grows with each new account of a campaign
         /// even while the windowed count stays flat.
         var arrivals = 0
+        /// Whether a lone lure (`Configuration.loneLure`) led with this artefact: then one account fires.
+        var lone = false
+        /// The other artefacts named in the same slot values (hashes of their keys, first seen first, at most
+        /// `SharedArtefactRule.maxLinked`): the finding's ``Finding/artefacts``, so the alerts of a campaign's
+        /// wording and of its phone number share an incident.
+        var linked: [UInt64] = []
         var approximateHeapBytes: Int {
             young.approximateHeapBytes + templates.reduce(0) { $0 + 64 + $1.id.utf8.count + $1.text.utf8.count }
+                + 8 * linked.count
         }
     }
 
@@ -50,18 +65,25 @@ public struct SharedArtefactRule: ConfiguredRule, Sendable {
     public static let name = RuleName("shared_artefact")
     /// Templates listed per artefact.
     static let maxTemplates = 8
+    /// Other artefacts remembered per artefact.
+    static let maxLinked = 8
     let configuration: Configuration
     var table: RuleTable<State>
     let capacity: Int
 }
 
 extension SharedArtefactRule: TableRule {
-    static let summary = "young accounts put the same phone number or domain into the slots of any template"
+    static let summary =
+        "young accounts put the same phone number, domain or lure wording into the slots of any template"
     static let keys: [ConfigKey<Configuration>] = [
         .duration("window", \.windowSeconds, doc: "The window."),
         .integer(
             "min_young_accounts", \.minYoungAccounts, in: 1...10_000_000,
             doc: "Distinct young accounts with the same artefact in the window that fire."),
+        .bool(
+            "lone_lure", \.loneLure,
+            doc: "Whether one young account fires when a slot value names an artefact that is not common together "
+                + "with lure words or a money amount (the alert is keyed by its wording, else by the artefact)."),
     ]
     static var trigger: RuleTrigger { .templateUse }
     static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
@@ -76,7 +98,7 @@ extension SharedArtefactRule: TableRule {
     func fits(_ entry: State) -> Bool {
         entry.young.configuration
             == .init(horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
-            && entry.templates.count <= Self.maxTemplates
+            && entry.templates.count <= Self.maxTemplates && entry.linked.count <= Self.maxLinked
     }
 
     mutating func observe(
@@ -84,23 +106,56 @@ extension SharedArtefactRule: TableRule {
     ) {
         guard let use = facts.template else { return }
         var seen: [String] = []
-        for value in use.slots.prefix(4) {
-            for artefact in LureArtefact.extract(from: value) where !seen.contains(artefact) {
+        for (index, value) in use.slots.prefix(4).enumerated() {
+            let (artefacts, own) = LureArtefact.extract(from: value)
+            let uncommon = artefacts.filter { !context.isCommonArtefact($0, sender: event.sender, at: event.time) }
+            guard let first = uncommon.first else { continue }
+            // The words before an artefact that is not common: a campaign's wording, whatever number it gives.
+            // When the slot holds little more than the number, the miner has made the campaign's words part of
+            // the template (`Welcome to <*>, Refund pending, call <*> today!`): the words are then the
+            // template's text before the slot.
+            let text =
+                own ?? LureArtefact.extract(from: LureArtefact.around(slot: index, of: use.template.text, value)).text
+            // A whole lure in one value leads with its wording (each account may give its own number), else with
+            // its first artefact. Scored only for a value that names an artefact: no cost on ordinary events.
+            let lead =
+                configuration.loneLure && !SlotContent.indicators(of: value).isDisjoint(with: [.urgency, .money])
+                ? (text ?? first) : nil
+            let keys = uncommon + (text.map { [$0] } ?? [])
+            let hashes = keys.map(StableHash.of)
+            var linked = 0
+            for artefact in uncommon where !seen.contains(artefact) {
                 seen.append(artefact)
-                guard !context.isCommonArtefact(artefact, sender: event.sender, at: event.time) else { continue }
-                record(artefact, use.template, event, facts, &context, into: &alerts)
+                linked = max(
+                    linked,
+                    record(
+                        artefact, use.template, event, facts, &context, into: &alerts, lone: artefact == lead,
+                        with: hashes))
+            }
+            if let text, !seen.contains(text) {
+                seen.append(text)
+                record(
+                    text, use.template, event, facts, &context, into: &alerts, unless: linked, lone: text == lead,
+                    with: hashes)
             }
         }
     }
 
+    /// Counts the event's account for `artefact` and reports a finding when enough young accounts named it,
+    /// and more than `covered`: a lure text links no more accounts than the value's own phone number, host or
+    /// wallet already does (that artefact's alert lists them), so it reports only the accounts that one does
+    /// not link, when each has its own number. Returns the young accounts in the artefact's window.
+    @discardableResult
     private mutating func record(
         _ artefact: String, _ template: AlertTemplate, _ event: SendEvent, _ facts: EventFacts,
-        _ context: inout DetectionContext, into alerts: inout [Alert]
-    ) {
+        _ context: inout DetectionContext, into alerts: inout [Alert], unless covered: Int = 0, lone: Bool,
+        with named: [UInt64]
+    ) -> Int {
         let rule = configuration
         let now = event.time
         let capacity = capacity
-        let slot = table.entries.slot(for: StableHash.of(artefact), at: now, name: artefact) {
+        let key = StableHash.of(artefact)
+        let slot = table.entries.slot(for: key, at: now, name: artefact) {
             State(
                 young: SlidingDistinct(
                     configuration: .init(
@@ -108,6 +163,10 @@ extension SharedArtefactRule: TableRule {
         }
         table.report(to: &context)
         if table.entries[slot].young.insert(facts.accountKey, at: now) { table.entries[slot].arrivals += 1 }
+        if lone { table.entries[slot].lone = true }
+        for other in named where other != key && table.entries[slot].linked.count < Self.maxLinked {
+            if !table.entries[slot].linked.contains(other) { table.entries[slot].linked.append(other) }
+        }
         if table.entries[slot].templates.count < Self.maxTemplates,
             !table.entries[slot].templates.contains(where: { $0.id == template.id })
         {
@@ -116,14 +175,15 @@ extension SharedArtefactRule: TableRule {
         let state = table.entries[slot]
         let distinct = state.young.value(at: now)
         let count = Int(distinct.value)
-        guard count >= rule.minYoungAccounts else { return }
+        // A lone lure's artefact needs one account; a lure text otherwise links more than its value's artefact.
+        guard state.lone ? count >= 1 : count >= rule.minYoungAccounts && count > covered else { return count }
         let severity: Severity =
             count >= 4 * rule.minYoungAccounts ? .critical : state.templates.count >= 2 ? .high : .medium
         guard
             context.wants(
                 Self.name, key: artefact, severity: severity, accountsTotal: count, volume: state.arrivals, at: now,
                 refreshVolume: true)
-        else { return }
+        else { return count }
         let accounts = context.accountNames(state.young, at: now)
         let templates = state.templates.sorted { $0.id < $1.id }
         let evidence: [(String, JSONValue)] =
@@ -138,10 +198,15 @@ extension SharedArtefactRule: TableRule {
             firstEventTime: state.first, accounts: Array(accounts.prefix(context.maxAlertAccounts)),
             accountsTotal: max(count, accounts.count), volume: state.arrivals, template: nil, evidence: evidence,
             reasons: [
-                "\(count) young accounts put \(artefact) into the slots of \(templates.count) "
+                "\(count) young account\(count == 1 ? "" : "s") put \(artefact) into the slots of \(templates.count) "
                     + "template\(templates.count == 1 ? "" : "s") in \(DurationText.format(rule.windowSeconds)) "
-                    + "(threshold \(rule.minYoungAccounts))."
+                    + (state.lone
+                        ? "(a whole lure: with lure words or a money amount, one account is enough)."
+                        : "(threshold \(rule.minYoungAccounts)).")
             ])
-        context.take(finding, at: now, into: &alerts)
+        var linking = finding
+        linking.artefacts = [key] + state.linked
+        context.take(linking, at: now, into: &alerts)
+        return count
     }
 }
