@@ -61,8 +61,8 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
     public var isAttack: Bool {
         switch self {
         case .tenantSwarm, .trialWelcome, .youngBurst, .lowAndSlow, .hiddenLures, .rateShapedSwarm,
-            .concentratedStrangers, .templateRotation, .decoyStrangers, .decoySwarm:
-            .concentratedStrangers, .templateRotation, .rotationPerAccountPhone:
+            .concentratedStrangers, .templateRotation, .decoyStrangers, .decoySwarm,
+            .rotationPerAccountPhone:
             return true
         case .newsletter, .passwordResetStorm, .tenantOnboarding, .newEmployees, .brandNames, .launchDay, .sharedInbox,
             .commonArtefacts:
