@@ -154,7 +154,7 @@ public struct Scenario: Hashable, Sendable {
     public static let names = [
         "baseline", "tenant-swarm", "trial-welcome", "young-burst", "low-and-slow", "mixed", "hidden-lures",
         "rate-shaped-swarm", "concentrated-strangers", "template-rotation", "decoy-colleague",
-        "rate-shaped-swarm", "concentrated-strangers", "template-rotation", "rotation-per-account-phone",
+        "rotation-per-account-phone",
     ]
 
     /// The default swarm with disguised lures: few enough accounts an hour that only the slot text gives
