@@ -35,8 +35,12 @@ struct TailState: Codable {
     /// suspicious-slot window (`slot_content` updates for a changing campaign); the
     /// configuration the state was built with (so that a restart names the changed keys). 4: open alerts'
     /// records carry their incident; `shared_artefact`'s artefacts save how many young accounts entered their
-    /// window.
-    static let format = 4
+    /// window. 5: the large arrays (recipient filters, sketches) are out of line, in the section files of
+    /// ``CheckpointSectionStore`` that the header names (`sections_generation`); the body is otherwise format 4's.
+    static let format = 5
+    /// The last format that held the whole state in the checkpoint file: still read (the body is the same, with
+    /// the arrays inline); the next checkpoint is written in ``format``.
+    static let formatWithoutSections = 4
 
     var follower: FollowerState
     /// Per stream name: its parser state.
@@ -48,4 +52,14 @@ struct TailState: Codable {
     /// The configuration the state was built with, as `sendwatch config defaults` would print it (a few KiB),
     /// so that a restart can name the keys changed since.
     var configuration: String
+}
+
+/// A checkpoint as read back: the state, the alert output's position it recorded, its sections with where they
+/// are on disk (none for a checkpoint of ``TailState/formatWithoutSections``), and its state format.
+struct SavedCheckpoint {
+    var state: TailState
+    var outputPosition: Int64?
+    var sections: StateSections
+    var reference: CheckpointSectionStore.Reference?
+    var format: Int
 }
