@@ -6,9 +6,9 @@
 //      again keeping only what fits a changed configuration (as tail does after one), process a few events;
 //   2  a StateCoding body of PostfixParser.Checkpoint → restore the parser, parse a few lines;
 //   3  a StateCoding body of EximParser.Checkpoint → restore the parser, parse a few lines;
-//   4  as 1, but the input is the body without its last part (the 2 MiB count-min sketch of established
-//      domains and the fields and rule states after it), which is taken from an empty engine: nearly every mutation then
-//      lands in the tables, the miner and the alerts instead of the sketch's counters.
+//   4  as 1, but the body is encoded as `tail` writes it, with its large arrays out of line (StateSections: the
+//      2 MiB count-min sketch of established domains, the recipient filters), and those are taken from an empty
+//      engine: nearly every mutation then lands in the tables, the miner and the alerts instead of the arrays.
 // The CRC in a checkpoint file makes mutations of a file's body useless, so modes 1-3 fuzz the body decoding
 // directly. Set SENDWATCH_FUZZ_WRITE_SEEDS=<dir> to write real checkpoints of every kind there and exit (the
 // seeds in Fuzz/Seeds/checkpoint were made so).
@@ -18,7 +18,6 @@ import SendWatchDetect
 import SendWatchFormats
 import SendWatchIngest
 import SendWatchTemplates
-import SendWatchWindows
 
 #if canImport(Glibc)
 import Glibc
@@ -84,8 +83,12 @@ let changedDetectionConfiguration = DetectionConfiguration(
     miner: .init(maxTemplates: 64, cacheSize: 64),
     memoryBudgetBytes: 1 << 20, maxAlertAccounts: 8)
 
-func fuzzEngineBody(_ body: [UInt8]) {
-    guard let saved = try? StateCoding.decode(DetectionEngine.Checkpoint.self, from: body) else { return }
+/// Restores an engine from `body` (its large arrays in `sections`, when given) and runs it.
+func fuzzEngineBody(_ body: [UInt8], sections: StateSections? = nil) {
+    let decoded =
+        sections.map { try? StateCoding.decode(DetectionEngine.Checkpoint.self, from: body, sections: $0) }
+        ?? (try? StateCoding.decode(DetectionEngine.Checkpoint.self, from: body))
+    guard let saved = decoded else { return }
     if var engine = try? DetectionEngine(configuration: detectionConfiguration, restoring: saved) {
         runEngine(&engine)
     }
@@ -132,36 +135,40 @@ public func fuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         fuzzPostfixBody(contents.body)
     case 1: fuzzEngineBody(Array(rest))
     case 2: fuzzPostfixBody(Array(rest))
-    case 4: fuzzEngineBody(Array(rest) + engineSuffix.bytes)
+    case 4: fuzzEngineBody(Array(rest), sections: emptyEngineSections)
     default: fuzzEximBody(Array(rest))
     }
     return 0
 }
 
-// MARK: - The sketch part of an engine body
+// MARK: - The large arrays of an engine body
 
-/// The part of an empty engine's body from the count-min sketch on, and the sketch's encoded size.
-let engineSuffix: (bytes: [UInt8], sketchBytes: Int) = {
-    let sketch = CountMinSketch(width: 1 << 16, depth: 4, epochMicroseconds: 12 * 3_600_000_000)
-    guard let fresh = try? StateCoding.encode(sketch),
-        let body = try? StateCoding.encode(DetectionEngine(configuration: detectionConfiguration).checkpoint()),
-        let start = sketchStart(in: body, sketch: fresh, sameSketch: true)
-    else { fuzzFailure("cannot find the sketch in an empty engine's checkpoint (DetectionEngine changed?)") }
-    return (Array(body[start...]), fresh.count)
+/// The large arrays of an empty engine's checkpoint, out of line as `tail` writes them: found through the
+/// encoding's structure (``StateSections``), not by searching the body's bytes, so a change of the engine's layout
+/// cannot lose them.
+let emptyEngineSections: StateSections = {
+    var body: [UInt8] = []
+    var sections = StateSections()
+    do {
+        try StateCoding.encode(
+            DetectionEngine(configuration: detectionConfiguration).checkpoint(), into: &body, sections: &sections)
+    } catch {
+        fuzzFailure("cannot encode an empty engine's checkpoint: \(error)")
+    }
+    guard !sections.parts.isEmpty else { fuzzFailure("an empty engine's checkpoint has no large arrays") }
+    return sections
 }()
 
-/// Where the sketch starts in an engine body: the sketch is followed by the other fields and the rules' saved
-/// states (at most `maxAfterSketch` bytes: the recipient filters of `concentrated_strangers` alone are 8 MiB)
-/// and starts with its counter count (the first 8 bytes of `sketch`); with `sameSketch`, all of it must match.
-func sketchStart(in body: [UInt8], sketch: [UInt8], sameSketch: Bool) -> Int? {
-    let maxAfterSketch = 1 << 25
-    for after in 0...maxAfterSketch {
-        let start = body.count - sketch.count - after
-        guard start >= 0 else { return nil }
-        guard body[start..<(start + 8)].elementsEqual(sketch[..<8]) else { continue }
-        if !sameSketch || body[start..<(start + sketch.count)].elementsEqual(sketch) { return start }
+/// `engine`'s checkpoint without its large arrays (which must have the sizes of ``emptyEngineSections``), for
+/// mode 4.
+func bodyWithoutSections(_ engine: DetectionEngine) throws -> [UInt8] {
+    var body: [UInt8] = []
+    var sections = StateSections()
+    try StateCoding.encode(engine.checkpoint(), into: &body, sections: &sections)
+    guard sections.parts.map(\.count) == emptyEngineSections.parts.map(\.count) else {
+        fuzzFailure("the engine's large arrays changed size")
     }
-    return nil
+    return body
 }
 
 // MARK: - Seeds
@@ -171,11 +178,15 @@ func sketchStart(in body: [UInt8], sketch: [UInt8], sameSketch: Bool) -> Int? {
 func writeSeed(_ directory: String, _ name: String, mode: UInt8, _ bytes: [UInt8]) {
     do {
         switch mode {
-        case 1, 4:
+        case 1:
+            _ = try DetectionEngine(
+                configuration: detectionConfiguration,
+                restoring: StateCoding.decode(DetectionEngine.Checkpoint.self, from: bytes))
+        case 4:
             _ = try DetectionEngine(
                 configuration: detectionConfiguration,
                 restoring: StateCoding.decode(
-                    DetectionEngine.Checkpoint.self, from: mode == 4 ? bytes + engineSuffix.bytes : bytes))
+                    DetectionEngine.Checkpoint.self, from: bytes, sections: emptyEngineSections))
         case 2:
             _ = try PostfixParser(
                 configuration: formatConfiguration,
@@ -198,23 +209,18 @@ func writeSeeds(to directory: String) throws {
     var engine = DetectionEngine(configuration: detectionConfiguration)
     var alerts: [Alert] = []
     writeSeed(directory, "engine-empty", mode: 1, try StateCoding.encode(engine.checkpoint()))
-    let fresh = try StateCoding.encode(CountMinSketch(width: 1 << 16, depth: 4, epochMicroseconds: 12 * 3_600_000_000))
     let events = sampleEvents(from: 1_800_000_000, count: 400)
     for (i, event) in events.enumerated() {
         engine.process(event, into: &alerts)
         if i == 20 {
-            let early = try StateCoding.encode(engine.checkpoint())
-            writeSeed(directory, "engine-20", mode: 1, early)
-            if let start = sketchStart(in: early, sketch: fresh, sameSketch: false) {
-                writeSeed(directory, "engine-20-tables", mode: 4, Array(early[..<start]))
-            }
+            writeSeed(directory, "engine-20", mode: 1, try StateCoding.encode(engine.checkpoint()))
+            writeSeed(directory, "engine-20-tables", mode: 4, try bodyWithoutSections(engine))
         }
     }
     let body = try StateCoding.encode(engine.checkpoint())
     writeSeed(directory, "engine-400", mode: 1, body)
-    // The same without the sketch part, for mode 4.
-    guard let start = sketchStart(in: body, sketch: fresh, sameSketch: false) else { fuzzFailure("no sketch found") }
-    writeSeed(directory, "engine-400-tables", mode: 4, Array(body[..<start]))
+    // The same without the large arrays, for mode 4.
+    writeSeed(directory, "engine-400-tables", mode: 4, try bodyWithoutSections(engine))
 
     // Parsers with open messages (the last line of each sample, which would close the message, left out).
     var postfix = PostfixParser(configuration: formatConfiguration)

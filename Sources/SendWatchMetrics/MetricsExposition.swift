@@ -94,7 +94,8 @@ public enum MetricsExposition {
             oneGauge(Double(s.memoryBudgetBytes)))
         counter("sendwatch_checkpoints_total", "Checkpoints written.", one(s.checkpoints))
         gauge(
-            "sendwatch_checkpoint_bytes", "Size of the last checkpoint's state.", oneGauge(Double(s.checkpointBytes)))
+            "sendwatch_checkpoint_bytes", "Bytes the last checkpoint wrote (its state and the changed sections).",
+            oneGauge(Double(s.checkpointBytes)))
         gauge("sendwatch_checkpoint_seconds", "How long the last checkpoint took.", oneGauge(s.checkpointSeconds))
         counter("sendwatch_restarts_total", "Starts that resumed from a checkpoint.", one(s.restarts))
         counter("sendwatch_output_errors_total", "Failed writes of alert output.", one(s.outputErrors))

@@ -454,7 +454,8 @@ struct TrafficModel: Sendable {
         case .passwordResetStorm:
             (template, subject) = tenantSubject(account, pick: 3)
             addresses = tenantRecipients(account, count: 1)
-        case .tenantOnboarding, .brandNames, .commonArtefacts:
+        case .tenantOnboarding, .brandNames, .commonArtefacts, .launchDay, .sharedInbox:
+            // A new tenant's first message welcomes the person who signed up; the next ones invite their team.
             let inviter = TrafficModel.personAddress(hash(72, account.key), domain: account.domain)
             let inviterName = TrafficModel.capitalized(String(inviter.prefix { $0.isLetter }))
             if source.sent == 0 {
@@ -464,34 +465,7 @@ struct TrafficModel: Sendable {
             } else {
                 template = "invite-team"
                 subject = "\(inviterName) invited you to join \(account.displayName)"
-                let n = rng.int(in: 1...3)
-                for k in 0..<n {
-                    addresses.append(
-                        TrafficModel.personAddress(
-                            hash(73, account.key, UInt64(source.sent) &* 8 &+ UInt64(k)), domain: account.domain))
-                }
-            }
-        case .launchDay, .sharedInbox:
-            let inviter = TrafficModel.personAddress(hash(72, account.key), domain: account.domain)
-            let inviterName = TrafficModel.capitalized(String(inviter.prefix { $0.isLetter }))
-            if source.sent == 0 {
-                template = "welcome"
-                subject = "Welcome to \(account.displayName), \(inviterName)!"
-                addresses = [inviter]
-            } else {
-                template = "invite-team"
-                subject = "\(inviterName) invited you to join \(account.displayName)"
-                let n = source.burst == .sharedInbox ? 1 : rng.int(in: 1...2)
-                for k in 0..<n {
-                    let h = hash(74, account.key, UInt64(source.sent) &* 8 &+ UInt64(k))
-                    // Launch day: 7 in 10 invitations go to the tenant's own domain, the rest to webmail.
-                    let domain =
-                        source.burst == .launchDay && h % 10 >= 7
-                        ? Vocabulary.consumerDomains[Int((h >> 8) % UInt64(Vocabulary.consumerDomains.count))]
-                        : account.domain
-                    addresses.append(TrafficModel.personAddress(h >> 4 | h << 60, domain: domain))
-                }
-                if source.burst == .sharedInbox && source.sent == 1 { addresses.append(sharedInbox) }
+                addresses = invitees(account, source)
             }
         case .concentratedStrangers:
             (template, subject, addresses) = strangerInvitation(account)
@@ -661,6 +635,34 @@ struct TrafficModel: Sendable {
             out.append(TrafficModel.personAddress(h >> 4 | h << 60, domain: domain))
         }
         return out
+    }
+
+    /// The people a new tenant's invitation (after its welcome) goes to, by the look-alike's kind: one to three
+    /// colleagues at the tenant's domain; on launch day one or two, 3 in 10 of them at webmail; for the shared
+    /// inbox one colleague, and the partner mailbox with the first invitation.
+    private mutating func invitees(_ account: SimAccount, _ source: Source) -> [String] {
+        var addresses: [String] = []
+        guard source.burst == .launchDay || source.burst == .sharedInbox else {
+            let n = rng.int(in: 1...3)
+            for k in 0..<n {
+                addresses.append(
+                    TrafficModel.personAddress(
+                        hash(73, account.key, UInt64(source.sent) &* 8 &+ UInt64(k)), domain: account.domain))
+            }
+            return addresses
+        }
+        let n = source.burst == .sharedInbox ? 1 : rng.int(in: 1...2)
+        for k in 0..<n {
+            let h = hash(74, account.key, UInt64(source.sent) &* 8 &+ UInt64(k))
+            // Launch day: 7 in 10 invitations go to the tenant's own domain, the rest to webmail.
+            let domain =
+                source.burst == .launchDay && h % 10 >= 7
+                ? Vocabulary.consumerDomains[Int((h >> 8) % UInt64(Vocabulary.consumerDomains.count))]
+                : account.domain
+            addresses.append(TrafficModel.personAddress(h >> 4 | h << 60, domain: domain))
+        }
+        if source.burst == .sharedInbox && source.sent == 1 { addresses.append(sharedInbox) }
+        return addresses
     }
 
     /// Recipients among a tenant's users.

@@ -66,6 +66,37 @@ struct StateCodingTests {
         #expect(back == [UInt32](repeating: 7, count: 1000))
     }
 
+    @Test("With sections, large arrays go out of line in encoding order; decoding checks their order and sizes")
+    func sections() throws {
+        struct Holder: Codable, Equatable {
+            var small: [UInt64] = [1, 2, 3]
+            var big: [UInt64] = (0..<10_000).map { $0 &* 0x9E37_79B9 }
+            var note = "between"
+            var counters = [UInt32](repeating: 9, count: 1 << 15)
+            var bytes = [UInt8](repeating: 1, count: (1 << 16) + 1)
+        }
+        let value = Holder()
+        var body: [UInt8] = []
+        var sections = StateSections()
+        try StateCoding.encode(value, into: &body, sections: &sections)
+        // The 80,000- and 131,072-byte arrays are out of line; the small one inline, the byte array too (not a
+        // whole number of 4-byte words).
+        #expect(sections.parts.map(\.count) == [80_000, 1 << 17])
+        #expect(body.count == (8 + 24) + 16 + (8 + 7) + 16 + (8 + (1 << 16) + 1))
+        #expect(try StateCoding.decode(Holder.self, from: body, sections: sections) == value)
+        #expect(try StateCoding.encode(value) == StateCoding.encode(value))
+        #expect(throws: DecodingError.self) { try StateCoding.decode(Holder.self, from: body) }
+        #expect(throws: DecodingError.self) {
+            try StateCoding.decode(Holder.self, from: body, sections: StateSections(parts: sections.parts.reversed()))
+        }
+        #expect(throws: DecodingError.self) {
+            try StateCoding.decode(Holder.self, from: body, sections: StateSections(parts: sections.parts + [[0]]))
+        }
+        #expect(throws: DecodingError.self) {
+            try StateCoding.decode(Holder.self, from: body, sections: StateSections(parts: [sections.parts[0]]))
+        }
+    }
+
     @Test("Every truncation of an encoding throws instead of trapping")
     func truncated() throws {
         let bytes = try StateCoding.encode(Sample())

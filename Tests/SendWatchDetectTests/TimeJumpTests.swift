@@ -29,6 +29,27 @@ struct TimeJumpTests {
         #expect(engine.watermark == EventTime(seconds: base + 20))
     }
 
+    @Test("A batch bounded by a latest time sets aside the later events in its one pass, touching no state")
+    func batchBound() {
+        let base: Int64 = 1_795_000_000
+        var batch = [
+            event(base), event(base + 7_200, account: "future"), event(base + 10),
+            event(base + 3_601, account: "future"), event(base + 20),
+        ]
+        var bounded = DetectionEngine()
+        var alerts: [Alert] = []
+        let setAside = bounded.process(&batch, notAfter: EventTime(seconds: base + 3_600), into: &alerts)
+        #expect(setAside == 2)
+        #expect(batch.count == 5, "the batch is left as it was")
+        var plain = DetectionEngine()
+        var kept = batch.filter { $0.account != "future" }
+        plain.process(&kept, into: &alerts)
+        #expect(bounded.counters.events == 3)
+        #expect(bounded.counters.timeOutliers == 0)
+        #expect(bounded.watermark == plain.watermark)
+        #expect(bounded.counters == plain.counters)
+    }
+
     @Test("A real gap in the logs moves event time once 16 lines in a row agree on it")
     func confirmedGap() {
         var engine = DetectionEngine()

@@ -89,12 +89,31 @@ extension Float: StateBulkElement {}
 
 extension Array: StateBulkArray where Element: StateBulkElement {
     func writeBulk(to storage: StateEncoderStorage) {
-        storage.writeCount(count)
-        withUnsafeBytes { raw in storage.appendLittleEndianElements(raw, width: MemoryLayout<Element>.size) }
+        let width = MemoryLayout<Element>.size
+        withUnsafeBytes { raw in
+            guard !storage.writeSection(raw, count: count, width: width) else { return }
+            storage.writeCount(count)
+            storage.appendLittleEndianElements(raw, width: width)
+        }
     }
 
     static func readBulk(from storage: StateDecoderStorage, codingPath: [any CodingKey]) throws -> [Element] {
         let width = MemoryLayout<Element>.size
+        if storage.sections != nil {
+            let at = storage.offset
+            let raw = try storage.read(UInt64.self, codingPath)
+            if let part = try storage.readSection(count: raw, width: width, codingPath) {
+                return [Element](unsafeUninitializedCapacity: Int(raw)) { buffer, initialized in
+                    // Safe: the part holds exactly raw * width bytes (checked by readSection).
+                    part.withUnsafeBytes { source in
+                        storage.copyLittleEndianElements(
+                            from: source, into: UnsafeMutableRawBufferPointer(buffer), width: width)
+                    }
+                    initialized = Int(raw)
+                }
+            }
+            storage.offset = at
+        }
         let count = try storage.readCount(minimumBytesPerElement: width, codingPath)
         let start = try storage.skip(count * width, codingPath)
         return [Element](unsafeUninitializedCapacity: count) { buffer, initialized in

@@ -2,6 +2,10 @@
 final class StateDecoderStorage {
     let bytes: [UInt8]
     var offset = 0
+    /// The parts of out-of-line bulk arrays; nil when everything is inline (``StateSections``).
+    var sections: StateSections?
+    /// The index of the next part to take from ``sections``.
+    var nextSection = 0
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -49,17 +53,25 @@ final class StateDecoderStorage {
 
     func copyLittleEndianElements(from start: Int, into target: UnsafeMutableRawBufferPointer, width: Int) {
         bytes.withUnsafeBytes { source in
-            let slice = UnsafeRawBufferPointer(rebasing: source[start..<start + target.count])
-            #if _endian(big)
-            var i = 0
-            while i < target.count {
-                for j in 0..<width { target[i + j] = slice[i + width - 1 - j] }
-                i += width
-            }
-            #else
-            target.copyMemory(from: slice)
-            #endif
+            copyLittleEndianElements(
+                from: UnsafeRawBufferPointer(rebasing: source[start..<start + target.count]), into: target,
+                width: width)
         }
+    }
+
+    /// Copies `source` (little-endian elements of `width` bytes, as many bytes as `target` has) into `target`.
+    func copyLittleEndianElements(
+        from source: UnsafeRawBufferPointer, into target: UnsafeMutableRawBufferPointer, width: Int
+    ) {
+        #if _endian(big)
+        var i = 0
+        while i < target.count {
+            for j in 0..<width { target[i + j] = source[i + width - 1 - j] }
+            i += width
+        }
+        #else
+        target.copyMemory(from: source)
+        #endif
     }
 
     func readString(_ codingPath: [any CodingKey]) throws -> String {

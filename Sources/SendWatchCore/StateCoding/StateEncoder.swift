@@ -1,6 +1,8 @@
 /// The output buffer shared by an encoding's containers.
 final class StateEncoderStorage {
     var bytes: [UInt8] = []
+    /// Where large bulk arrays go instead of ``bytes``; nil writes everything inline (``StateSections``).
+    var sections: StateSections?
 
     init() { bytes.reserveCapacity(4096) }
 

@@ -184,6 +184,27 @@ public struct DetectionEngine: Sendable {
         for i in events.indices { process(inPlace: &events[i], into: &alerts) }
     }
 
+    /// Processes `events` in order like ``process(_:into:)``, except that an event stamped later than `latest`
+    /// is set aside without touching any state; returns how many were set aside.
+    ///
+    /// `tail` bounds event time by the wall clock plus `--max-future` this way: the bound is checked in the pass
+    /// that processes the batch (one comparison per event), not in a pass of its own before it.
+    ///
+    /// - Complexity: as ``process(_:into:)`` for each event kept; O(1) for each one set aside.
+    public mutating func process(
+        _ events: inout EventBatch, notAfter latest: EventTime, into alerts: inout [Alert]
+    ) -> Int {
+        var setAside = 0
+        for i in events.indices {
+            guard events[i].time <= latest else {
+                setAside += 1
+                continue
+            }
+            process(inPlace: &events[i], into: &alerts)
+        }
+        return setAside
+    }
+
     /// The body of ``process(_:into:)``. `inout` only so that the caller hands over the event in place: a
     /// borrowed array element would be copied (a retain and a release per string field) because the compiler
     /// cannot prove that the calls made here leave the array alone. The event is not changed.

@@ -34,6 +34,11 @@ public enum CheckpointFile {
         public var path: String
         public var message: String
         public var description: String { "checkpoint \(path): \(message)" }
+        /// A failure of the file at `path`.
+        public init(path: String, message: String) {
+            self.path = path
+            self.message = message
+        }
     }
 
     /// Writes `header` (a JSON object, without a newline) and `body` to `path`, atomically.
@@ -152,7 +157,8 @@ public enum CheckpointFile {
         return found
     }
 
-    private static func syncDirectory(of path: String) {
+    /// Fsyncs the directory holding `path`, so that a file created or renamed there survives a power loss.
+    package static func syncDirectory(of path: String) {
         let dir: String
         if let slash = path.lastIndex(of: "/") {
             dir = slash == path.startIndex ? "/" : String(path[..<slash])

@@ -39,6 +39,21 @@ enum StateDirectory {
         _ type: State.Type, path: String, format: Int, name: String, damagedAdvice: String,
         incompatibleAdvice: String
     ) throws(TailError) -> (state: State, header: [UInt8])? {
+        guard
+            let (contents, _) = try readCheckpointFile(
+                path: path, formats: [format], name: name, damagedAdvice: damagedAdvice,
+                incompatibleAdvice: incompatibleAdvice)
+        else { return nil }
+        return (try decodeBody(State.self, contents.body, sections: nil, name: name, path: path), contents.header)
+    }
+
+    /// Reads the checkpoint file at `path` (nil when there is none) whose header must name one of the state
+    /// formats `formats`; returns it with the format it names.
+    ///
+    /// - Throws: ``TailError`` as ``readCheckpoint(_:path:format:name:damagedAdvice:incompatibleAdvice:)``.
+    static func readCheckpointFile(
+        path: String, formats: [Int], name: String, damagedAdvice: String, incompatibleAdvice: String
+    ) throws(TailError) -> (contents: CheckpointFile.Contents, format: Int)? {
         let contents: CheckpointFile.Contents?
         do {
             contents = try CheckpointFile.read(path: path)
@@ -47,15 +62,26 @@ enum StateDirectory {
         }
         guard let contents else { return nil }
         let version = CheckpointFile.integerField("state_format", in: contents.header)
-        guard version == UInt64(format) else {
+        guard let version, let format = formats.first(where: { UInt64($0) == version }) else {
+            let reads = formats.map(String.init).joined(separator: " or ")
             throw TailError(
                 code: .checkpointIncompatible,
                 message: "\(name) \(path) has state format \(version.map(String.init) ?? "none"); this SendWatch "
-                    + "reads format \(format). \(incompatibleAdvice)",
+                    + "reads format \(reads). \(incompatibleAdvice)",
                 path: path)
         }
+        return (contents, format)
+    }
+
+    /// Decodes a checkpoint's body (with the large arrays in `sections`, when it has them).
+    ///
+    /// - Throws: ``TailError`` `.checkpointIncompatible` when the body does not decode.
+    static func decodeBody<State: Decodable>(
+        _ type: State.Type, _ body: [UInt8], sections: StateSections?, name: String, path: String
+    ) throws(TailError) -> State {
         do {
-            return (try StateCoding.decode(State.self, from: contents.body), contents.header)
+            if let sections { return try StateCoding.decode(State.self, from: body, sections: sections) }
+            return try StateCoding.decode(State.self, from: body)
         } catch {
             throw TailError(
                 code: .checkpointIncompatible,

@@ -25,13 +25,8 @@ struct TailEventSink: StreamEventSink {
     var futureOutliers = 0
 
     mutating func accept(_ batch: inout EventBatch) {
-        let bound = latestAccepted
-        if batch.contains(where: { $0.time > bound }) {
-            let before = batch.count
-            batch.removeAll { $0.time > bound }
-            futureOutliers += before - batch.count
-        }
-        engine.process(&batch, into: &alerts)
+        // The bound is checked in the engine's own pass over the batch.
+        futureOutliers += engine.process(&batch, notAfter: latestAccepted, into: &alerts)
     }
 
     mutating func flush() {}

@@ -18,6 +18,8 @@ public struct TailMetricsSnapshot: Sendable {
     public var memoryBytes = 0
     public var memoryBudgetBytes = 0
     public var checkpoints = 0
+    /// Bytes the last checkpoint wrote: its state without the large arrays, and the arrays' changed words (all of
+    /// them when it started a generation of the section files).
     public var checkpointBytes = 0
     /// How long the last checkpoint took (encode, write, fsync, rename).
     public var checkpointSeconds: Double = 0

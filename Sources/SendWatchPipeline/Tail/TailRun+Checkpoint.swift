@@ -6,24 +6,48 @@ import SendWatchDetect
 import SendWatchIngest
 
 extension TailRun {
-    /// The checkpoint file's path; nil without a state directory.
-    var checkpointPath: String? { options.stateDirectory.map { $0 + "/checkpoint" } }
-
-    /// Reads the checkpoint of the state directory, if there is one: the saved state and the alert output's
-    /// position it recorded.
+    /// Reads the checkpoint of the state directory, if there is one: the saved state, the alert output's position
+    /// it recorded, its sections (with where they are on disk), and its state format.
     ///
-    /// - Throws: ``TailError`` (`checkpoint_damaged`, `checkpoint_incompatible`); the file is left in place.
-    static func loadCheckpoint(options: TailOptions) throws(TailError) -> (state: TailState, outputPosition: Int64?)? {
-        guard let path = options.stateDirectory.map({ $0 + "/checkpoint" }) else { return nil }
+    /// - Throws: ``TailError`` (`checkpoint_damaged`, also for missing or damaged section files;
+    ///   `checkpoint_incompatible`); the files are left in place.
+    static func loadCheckpoint(options: TailOptions) throws(TailError) -> SavedCheckpoint? {
+        guard let directory = options.stateDirectory else { return nil }
+        let path = directory + "/checkpoint"
+        let damagedAdvice =
+            "The state is kept as it is; move the file away (with the checkpoint-sections files beside it) to start "
+            + "over (alerts of the lines read since may repeat), or restore a good copy."
         guard
-            let (state, header) = try StateDirectory.readCheckpoint(
-                TailState.self, path: path, format: TailState.format, name: "checkpoint",
-                damagedAdvice: "The state is kept as it is; move the file away to start over (alerts of the lines "
-                    + "read since may repeat), or restore a good copy.",
+            let (contents, format) = try StateDirectory.readCheckpointFile(
+                path: path, formats: [TailState.format], name: "checkpoint",
+                damagedAdvice: damagedAdvice,
                 incompatibleAdvice: "Run the version that wrote it, or move the file away to start over.")
         else { return nil }
+        let header = contents.header
+        var reference: CheckpointSectionStore.Reference?
+        var sections = StateSections()
+        if let generation = CheckpointFile.integerField("sections_generation", in: header) {
+            guard let bytes = CheckpointFile.integerField("sections_delta_bytes", in: header),
+                let crc = CheckpointFile.integerField("sections_delta_crc32", in: header).flatMap(UInt32.init(exactly:))
+            else {
+                throw TailError(
+                    code: .checkpointDamaged, message: "the header names no sections delta. \(damagedAdvice)",
+                    path: path)
+            }
+            let r = CheckpointSectionStore.Reference(generation: generation, deltaBytes: bytes, deltaCRC: crc)
+            do {
+                sections = try CheckpointSectionStore.load(directory: directory, reference: r)
+            } catch {
+                throw TailError(code: .checkpointDamaged, message: "\(error). \(damagedAdvice)", path: error.path)
+            }
+            reference = r
+        }
+        let state = try StateDirectory.decodeBody(
+            TailState.self, contents.body, sections: sections,
+            name: "checkpoint", path: path)
         let position = CheckpointFile.integerField("output_position", in: header).map { Int64($0) }
-        return (state, position)
+        return SavedCheckpoint(
+            state: state, outputPosition: position, sections: sections, reference: reference, format: format)
     }
 
     /// Takes the result of a checkpoint in flight, then starts one when it is due: data flowed for the
@@ -61,7 +85,7 @@ extension TailRun {
     /// Snapshots the state and hands it to the checkpoint thread; false when there is no state directory.
     @discardableResult
     private func startCheckpoint() throws(TailError) -> Bool {
-        guard let path = checkpointPath else { return false }
+        guard let directory = options.stateDirectory else { return false }
         let started = TailRun.monotonicSeconds()
         do throws(OutputError) {
             try delivery.sync()
@@ -94,7 +118,7 @@ extension TailRun {
         let journal = delivery.rotateJournal(sequence: totals.checkpoints)
         dirty = false
         checkpointWriter.submit(
-            .init(state: state, header: header.bytes, path: path, journal: journal, started: started))
+            .init(state: state, header: header.bytes, directory: directory, journal: journal, started: started))
         return true
     }
 

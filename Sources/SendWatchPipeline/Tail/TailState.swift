@@ -39,7 +39,8 @@ struct TailState: Codable {
     /// queue ids (the alerts' `evidence.deliveries`); `concentrated_strangers`' accounts save their strangers
     /// (first contacts at a public domain); `shared_artefact`'s artefacts save whether a lone lure led with them.
     /// 6: open alerts save their lure artefacts (incidents link by them), `shared_artefact`'s artefacts the others
-    /// named with them.
+    /// named with them; the large arrays (recipient filters, sketches) are out of line, in the section files of
+    /// ``CheckpointSectionStore`` that the header names (`sections_generation`).
     static let format = 6
 
     var follower: FollowerState
@@ -52,4 +53,14 @@ struct TailState: Codable {
     /// The configuration the state was built with, as `sendwatch config defaults` would print it (a few KiB),
     /// so that a restart can name the keys changed since.
     var configuration: String
+}
+
+/// A checkpoint as read back: the state, the alert output's position it recorded, its sections with where they
+/// are on disk, and its state format.
+struct SavedCheckpoint {
+    var state: TailState
+    var outputPosition: Int64?
+    var sections: StateSections
+    var reference: CheckpointSectionStore.Reference?
+    var format: Int
 }
