@@ -18,7 +18,7 @@ extension TailRun {
             "The state is kept as it is; move the file away (with the checkpoint-sections files beside it) to start "
             + "over (alerts of the lines read since may repeat), or restore a good copy."
         guard
-            let (contents, format) = try StateDirectory.readCheckpointFile(
+            let (contents, _) = try StateDirectory.readCheckpointFile(
                 path: path, formats: [TailState.format], name: "checkpoint",
                 damagedAdvice: damagedAdvice,
                 incompatibleAdvice: "Run the version that wrote it, or move the file away to start over.")
@@ -47,7 +47,7 @@ extension TailRun {
             name: "checkpoint", path: path)
         let position = CheckpointFile.integerField("output_position", in: header).map { Int64($0) }
         return SavedCheckpoint(
-            state: state, outputPosition: position, sections: sections, reference: reference, format: format)
+            state: state, outputPosition: position, sections: sections, reference: reference)
     }
 
     /// Takes the result of a checkpoint in flight, then starts one when it is due: data flowed for the

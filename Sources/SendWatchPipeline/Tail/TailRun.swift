@@ -153,11 +153,6 @@ public final class TailRun {
         let restored = saved?.state
         if let saved, let directory = options.stateDirectory {
             checkpointWriter.restore(directory: directory, sections: saved.sections, reference: saved.reference)
-            if saved.format != TailState.format {
-                logger.notice(
-                    "the checkpoint has state format \(saved.format), the whole state in one file; it is read as it is, and the next checkpoint is written in format \(TailState.format), with the large arrays in checkpoint-sections files beside it (older versions cannot read it)"
-                )
-            }
         }
         var engine: DetectionEngine
         if let restored {

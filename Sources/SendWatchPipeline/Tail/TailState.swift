@@ -62,5 +62,4 @@ struct SavedCheckpoint {
     var outputPosition: Int64?
     var sections: StateSections
     var reference: CheckpointSectionStore.Reference?
-    var format: Int
 }
