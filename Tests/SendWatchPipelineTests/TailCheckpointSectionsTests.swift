@@ -78,7 +78,7 @@ struct TailCheckpointSectionsTests {
             saved = try sections(run)
         }
         let h = try header(dir)
-        #expect(CheckpointFile.integerField("state_format", in: h) == TailState.format)
+        #expect(CheckpointFile.integerField("state_format", in: h) == UInt64(TailState.format))
         #expect(CheckpointFile.integerField("sections_generation", in: h) == 1)
         #expect((CheckpointFile.integerField("sections_delta_bytes", in: h) ?? 0) > 0)
         // A restart restores the base with the delta applied.
