@@ -63,7 +63,9 @@ struct Scenario {
         #expect(s.alerts.last?.evidence.first { $0.0 == "recipients_short_window" }?.1 == .int(150))
     }
 
-    @Test("Many young tenants on one template with spread recipients fire template_swarm; scam text fires slot_content")
+    @Test(
+        "Many young tenants on one template with spread recipients fire template_swarm; scam text fires slot_content, and its phone and money make it a lone lure (shared_artefact)"
+    )
     func swarm() {
         var s = Scenario()
         s.warmUp(accounts: (0..<20).map { "tenant-old-\($0)" })
@@ -83,7 +85,7 @@ struct Scenario {
             }
         }
         s.finish()
-        #expect(s.kinds() == ["slot_content", "template_swarm"])
+        #expect(s.kinds() == ["shared_artefact", "slot_content", "template_swarm"])
         #expect(s.flagged() == Set((0..<30).map { "trial-\($0)" }))
         let swarm = s.alerts.first { $0.kind == "template_swarm" }
         #expect(swarm?.template?.text.hasSuffix("sent you a private message") == true)
