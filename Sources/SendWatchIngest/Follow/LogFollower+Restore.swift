@@ -82,6 +82,36 @@ extension LogFollower {
         return true
     }
 
+    /// Queues the rotated files newer than `predecessor` that are not read yet, before `opened` (the file just
+    /// opened at the name), and returns the predecessor of `opened`: the newest of them, else `predecessor`.
+    ///
+    /// The file at the name is opened after the rotated names were searched (on restore, at a switch to the
+    /// successor, after the backlog was drained). A rotation in between (logrotate running concurrently, or
+    /// while the backlog was read) renames the name's file of the search to `name.1` and creates another: that
+    /// file would be skipped whole, and a listing that a concurrent rename made stale misses files the same way.
+    /// Nothing is queued when `predecessor` is not among the rotated names (deleted, or never rotated).
+    /// - Complexity: one directory scan and a 4 KiB (decompressed) peek per rotated name up to the predecessor;
+    ///   only when a file is opened at the name, never per line.
+    func queueRotatedSince(
+        _ predecessor: FileIdentity, in stream: FollowStream, opened: TrackedFile, report: inout PollReport
+    ) -> FileIdentity {
+        let excluding = (opened.identity.device, opened.identity.inode)
+        let candidates = RotatedNames.candidates(of: stream.name)
+        guard
+            let found = locate(
+                predecessor, in: candidates, minimumSize: 0, excluding: excluding, sameInodeFirst: true,
+                acceptRewritten: false), found.index > 0
+        else { return predecessor }
+        var queued = stream.recentlyQueued + [Self.contentKey(predecessor)]
+        if opened.identity.fingerprintLength > 0 { queued.append(Self.contentKey(opened.identity)) }
+        let (files, skipped) = newerRotated(
+            than: found.index, in: candidates, found: predecessor, excluding: excluding, alreadyQueued: queued)
+        if skipped > 0 { noteSkipped(stream, skipped, report: &report) }
+        guard !files.isEmpty else { return predecessor }
+        queue(files, in: stream)
+        return Self.chain(files, after: predecessor) ?? predecessor
+    }
+
     /// Sets each file's predecessor (oldest first) after `previous`.
     /// - Returns: the predecessor of the file that comes after the last of them.
     static func chain(_ files: [TrackedFile], after previous: FileIdentity?) -> FileIdentity? {

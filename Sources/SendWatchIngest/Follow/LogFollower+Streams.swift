@@ -101,6 +101,12 @@ extension LogFollower {
                 return false
             }
             switch stream.nextPredecessor {
+            case .known(let identity?) where identity.fingerprintLength > 0:
+                // The rotated names were searched before this open (on restore, at the switch from the old
+                // file, or before the backlog was drained): a rotation since then moved the file that was at
+                // the name then to a rotated name, and this file is its successor. Queue what is newer than
+                // the predecessor now, so that file is read before this one.
+                file.predecessor = queueRotatedSince(identity, in: stream, opened: file, report: &report)
             case .known(let identity): file.predecessor = identity
             case .unknown:
                 file.predecessor = newestRotatedWithContent(

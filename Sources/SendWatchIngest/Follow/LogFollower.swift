@@ -52,6 +52,9 @@ import Darwin
 /// by, and its inode may belong to another file by now) is replaced by every rotated file newer than its
 /// ``FilePosition/predecessor``, each read from 0, then the name's file: a whole newer file is never skipped.
 /// A file found by its inode alone (other first bytes) is not taken after a restart, as inodes are reused.
+/// Every file opened at the name after a search of the rotated names (restore, a switch to the successor) is
+/// checked against the last file read: rotated files newer than that one - the name's file of the search,
+/// rotated by a logrotate run in between - are read before it.
 ///
 /// ## Bounds (and what happens at each)
 /// - Streams: at most ``FollowConfiguration/maxStreams``; further glob matches are counted per poll in
