@@ -55,10 +55,11 @@ public struct ShipTotals: Codable, Sendable, Equatable {
 }
 
 /// Where a stream's message ids are counted from: a key derived from the host, the stream and its position at
-/// the checkpoint the count started at, and the number of events since.
+/// the first checkpoint that followed it, and the number of events since.
 struct ShipAnchor: Codable, Equatable {
     /// 16 hex digits: a ``StableHash`` of the host, the stream's name and its file position (device, inode,
-    /// offset), or of a run nonce for standard input (which cannot be read again).
+    /// offset); for a file numbered before a checkpoint followed it, of the state's nonce instead of the
+    /// position; for standard input (which cannot be read again), of a run nonce.
     var key: String
     /// Events of the stream numbered from this anchor so far.
     var next: Int
@@ -72,17 +73,22 @@ struct ShipState: Codable {
     var streams: [String: ParsingCheckpoint]
     var anchors: [String: ShipAnchor]
     var totals: ShipTotals
+    /// Drawn when the state was created: part of the key of a stream numbered before a checkpoint gave it a
+    /// position (a file that appeared after the start), so that a restart keys it alike and another state
+    /// directory does not. Nil in a checkpoint written before it existed; the next checkpoint saves one.
+    var stateNonce: Int64?
 }
 
 /// The agent of a fleet (`sendwatch ship`): follows logs as `tail` does (the same follower and per-stream
 /// parsers), and publishes each send event, once, through a ``ShipPublisher``.
 ///
 /// Exactly once from log line to stream:
-/// - Message ids: the events a stream parses after a checkpoint are numbered from an anchor, a hash of the
-///   host, the stream and its file position at that checkpoint. A restart resumes the files and the parsers
-///   at the checkpoint and parses the same lines into the same events in the same order, so each gets the id
-///   it had: the broker drops the repeated publishes (its duplicate window must be longer than a restart
-///   takes). A checkpoint keeps a stream's anchor and count while the stream's position did not move.
+/// - Message ids: a stream's events are numbered from its anchor, a hash of the host, the stream and its file
+///   position at the first checkpoint that followed it; the anchor and its count are checkpointed and never
+///   moved while the stream is followed. A restart resumes the files, the parsers and the counts at the
+///   checkpoint and parses the same lines into the same events in the same order, so each gets the id it had,
+///   wherever either run took its checkpoints: the broker drops the repeated publishes (its duplicate window
+///   must be longer than a restart takes).
 /// - The checkpoint moves only past acknowledged publishes: each poll's events are all acknowledged before the
 ///   next poll reads more, and a checkpoint is written only between polls.
 ///
@@ -115,6 +121,8 @@ public final class ShipRun<Publisher: ShipPublisher> {
     private let lock: StateDirectoryLock?
     /// A per-run value for streams without a position (standard input).
     private let nonce: Int64
+    /// The state's value for files numbered before a checkpoint gave them a position (``ShipState/stateNonce``).
+    private let stateNonce: Int64
     private var lastCheckpoint: Double?
     private var dirty = false
     /// Whether the broker was reported unreachable (so the outage and its end are logged once each).
@@ -136,6 +144,7 @@ public final class ShipRun<Publisher: ShipPublisher> {
         nonce = Int64(TailRun.wallSeconds() * 1e6) ^ Int64(getpid())
         lock = try StateDirectory.prepare(options.stateDirectory)
         let saved = try Self.load(path: options.stateDirectory.map { $0 + "/ship-checkpoint" })
+        stateNonce = saved?.stateNonce ?? nonce
         var follow = options.follow
         follow.startAtEnd = !options.fromStart
         do throws(IngestError) {
@@ -325,7 +334,8 @@ public final class ShipRun<Publisher: ShipPublisher> {
         return id
     }
 
-    /// The anchor key of stream `name` at `file` (nil: no position; standard input then gets the run nonce).
+    /// The anchor key of stream `name` at `file` (nil: no position; standard input then gets the run nonce, a
+    /// file the state's nonce).
     private func anchorKey(name: String, file: FilePosition?) -> String {
         var h = StableHash()
         h.combine(options.host)
@@ -336,29 +346,34 @@ public final class ShipRun<Publisher: ShipPublisher> {
             h.combine(file.offset)
         } else if case .pipe = follower {
             h.combine(nonce)
+        } else {
+            h.combine(stateNonce)
         }
         return h.hex
     }
 
-    /// Moves each stream's anchor to its position now (keeping its count when the position did not move),
-    /// then writes the checkpoint: positions, parsers, anchors, totals.
+    /// Gives each followed stream without an anchor one at its position now, keeps every other stream's anchor
+    /// and count (however far it moved), drops the anchors of streams no longer followed, then writes the
+    /// checkpoint: positions, parsers, anchors, totals.
+    ///
+    /// An anchor is never moved: which polls end in a checkpoint depends on timing (the interval), so an anchor
+    /// moved at a checkpoint would number the events after it differently from a killed run that passed the same
+    /// position without a checkpoint and published them (issue 15: a window published again under new ids).
     public func checkpoint() throws(TailError) {
         let positions = follower.state
-        var moved: [String: ShipAnchor] = [:]
+        var kept: [String: ShipAnchor] = [:]
         for stream in positions.streams {
-            let key = anchorKey(name: stream.name, file: stream.file)
-            if let old = anchors[stream.name], old.key == key {
-                moved[stream.name] = old
-            } else {
-                moved[stream.name] = ShipAnchor(key: key, next: 0)
-            }
+            kept[stream.name] =
+                anchors[stream.name] ?? ShipAnchor(key: anchorKey(name: stream.name, file: stream.file), next: 0)
         }
-        if case .pipe = follower { moved = anchors }
-        anchors = moved
+        if case .pipe = follower { kept = anchors }
+        anchors = kept
         dirty = false
         guard let path = checkpointPath else { return }
         totals.checkpoints += 1
-        let state = ShipState(follower: positions, streams: consumer.checkpoint(), anchors: anchors, totals: totals)
+        let state = ShipState(
+            follower: positions, streams: consumer.checkpoint(), anchors: anchors, totals: totals,
+            stateNonce: stateNonce)
         var header = JSONWriter(capacity: 256)
         header.beginObject()
         header.key("sendwatch_ship_checkpoint"); header.int(1)
