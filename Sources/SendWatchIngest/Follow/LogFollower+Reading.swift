@@ -162,21 +162,29 @@ extension LogFollower {
         _ stream: FollowStream, from old: TrackedFile, lines: inout StreamLines<C>, report: inout PollReport
     ) {
         report.rotations += 1
+        report.decided(
+            .fileSwitched, stream: stream.index, path: stream.name,
+            "another file is at the name (rotation): finished the old one at offset \(old.readOffset)")
         finish(old, stream: stream, lines: &lines, report: &report)
         stream.dropped(old)
         var newerFiles: [TrackedFile] = []
         var excluding: (UInt64, UInt64)?
         if case .regular(let device, let inode, _) = PathStatus.of(stream.name) { excluding = (device, inode) }
-        let candidates = RotatedNames.candidates(of: stream.name)
         // Where the old file is now (renamed, or compressed since), to find the rotated files newer than it.
-        let oldIndex = locate(
-            old.identity, in: candidates, minimumSize: old.boundary, excluding: excluding, sameInodeFirst: true)?.index
-        if let oldIndex {
-            let (newer, skipped) = newerRotated(
+        let search = searchRotatedNames(of: stream.name, stream: stream.index, report: &report) {
+            candidates -> ([TrackedFile], Int)? in
+            guard
+                let oldIndex = locate(
+                    old.identity, in: candidates, minimumSize: old.boundary, excluding: excluding,
+                    sameInodeFirst: true)?.index
+            else { return nil }
+            return newerRotated(
                 than: oldIndex, in: candidates, found: old.identity, excluding: excluding,
                 alreadyQueued: stream.recentlyQueued)
+        }
+        if let (newer, skipped) = search {
             newerFiles = newer
-            queue(newer, in: stream)
+            queue(newer, in: stream, report: &report)
             if skipped > 0 { noteSkipped(stream, skipped, report: &report) }
         }
         stream.nextPredecessor = .known(Self.chain(newerFiles, after: Self.predecessor(after: old)))
@@ -200,11 +208,12 @@ extension LogFollower {
             let found = findRotated(
                 of: stream.name, identity: old.identity, offset: old.boundary,
                 excluding: (old.identity.device, old.identity.inode), sameInodeFirst: false,
-                alreadyQueued: stream.recentlyQueued + [Self.contentKey(live.identity)], before: live.identity)
+                alreadyQueued: stream.recentlyQueued + [Self.contentKey(live.identity)], before: live.identity,
+                stream: stream.index, report: &report)
         {
             // The copy holds the old content; the rewritten file comes after it and the newer rotated files.
             live.predecessor = Self.chain([found.file] + found.newer, after: olderThanOld)
-            queue([found.file] + found.newer, in: stream)
+            queue([found.file] + found.newer, in: stream, report: &report)
             if found.skipped > 0 { noteSkipped(stream, found.skipped, report: &report) }
             copied = true
         }

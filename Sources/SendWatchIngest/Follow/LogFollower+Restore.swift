@@ -15,23 +15,25 @@ extension LogFollower {
         }
         var exclude: (UInt64, UInt64)?
         if case .regular(let device, let inode, _) = PathStatus.of(stream.name) { exclude = (device, inode) }
-        let candidates = RotatedNames.candidates(of: stream.name)
-        // The saved file is gone (or was empty): every rotated file newer than its predecessor is newer than it
-        // (rotation deletes the oldest files first, so without a predecessor found all of them are).
-        var newerThan = candidates.count
-        if let predecessor = position.predecessor,
-            let found = locate(
-                predecessor, in: candidates, minimumSize: 0, excluding: exclude, sameInodeFirst: true,
-                acceptRewritten: false)
-        {
-            newerThan = found.index
+        let (files, skipped) = searchRotatedNames(of: stream.name, stream: stream.index, report: &report) {
+            candidates in
+            // The saved file is gone (or was empty): every rotated file newer than its predecessor is newer than
+            // it (rotation deletes the oldest files first, so without a predecessor found all of them are).
+            var newerThan = candidates.count
+            if let predecessor = position.predecessor,
+                let found = locate(
+                    predecessor, in: candidates, minimumSize: 0, excluding: exclude, sameInodeFirst: true,
+                    acceptRewritten: false)
+            {
+                newerThan = found.index
+            }
+            // The predecessor by content only: its inode may belong to a newer file by now.
+            return newerRotated(
+                than: newerThan, in: candidates, found: nil, excluding: exclude,
+                alreadyQueued: position.predecessor.map { [Self.contentKey($0)] } ?? [])
         }
-        // The predecessor by content only: its inode may belong to a newer file by now.
-        let (files, skipped) = newerRotated(
-            than: newerThan, in: candidates, found: nil, excluding: exclude,
-            alreadyQueued: position.predecessor.map { [Self.contentKey($0)] } ?? [])
         let tail = Self.chain(files, after: position.predecessor)
-        queue(files, in: stream)
+        queue(files, in: stream, report: &report)
         stream.nextPredecessor = .known(tail)
         if skipped > 0 { noteSkipped(stream, skipped, report: &report) }
         if position.identity.fingerprintLength > 0 {
@@ -62,6 +64,9 @@ extension LogFollower {
                 file.predecessor = position.predecessor
                 stream.live = file
                 stream.hadFile = true
+                report.decided(
+                    .positionResumed, stream: stream.index, path: stream.name,
+                    "resumed the saved file at the name from offset \(position.offset)")
                 return true
             }
             // The same inode with other first bytes: inode reuse, or the file rewritten. It is not taken by inode
@@ -71,12 +76,15 @@ extension LogFollower {
         guard
             let found = findRotated(
                 of: stream.name, identity: position.identity, offset: position.offset, excluding: exclude,
-                sameInodeFirst: true, acceptRewritten: false)
+                sameInodeFirst: true, acceptRewritten: false, stream: stream.index, report: &report)
         else { return false }
         found.file.predecessor = position.predecessor
+        report.decided(
+            .positionResumed, stream: stream.index, path: found.file.path,
+            "the saved file was rotated to this name; resuming it from offset \(position.offset)")
         let files = [found.file] + found.newer
         let tail = Self.chain(found.newer, after: Self.predecessor(after: found.file))
-        queue(files, in: stream)
+        queue(files, in: stream, report: &report)
         stream.nextPredecessor = .known(tail)
         if found.skipped > 0 { noteSkipped(stream, found.skipped, report: &report) }
         return true
@@ -96,20 +104,56 @@ extension LogFollower {
         _ predecessor: FileIdentity, in stream: FollowStream, opened: TrackedFile, report: inout PollReport
     ) -> FileIdentity {
         let excluding = (opened.identity.device, opened.identity.inode)
-        let candidates = RotatedNames.candidates(of: stream.name)
-        guard
-            let found = locate(
-                predecessor, in: candidates, minimumSize: 0, excluding: excluding, sameInodeFirst: true,
-                acceptRewritten: false), found.index > 0
-        else { return predecessor }
         var queued = stream.recentlyQueued + [Self.contentKey(predecessor)]
         if opened.identity.fingerprintLength > 0 { queued.append(Self.contentKey(opened.identity)) }
-        let (files, skipped) = newerRotated(
-            than: found.index, in: candidates, found: predecessor, excluding: excluding, alreadyQueued: queued)
+        let (files, skipped) = searchRotatedNames(of: stream.name, stream: stream.index, report: &report) {
+            candidates -> ([TrackedFile], Int) in
+            guard
+                let found = locate(
+                    predecessor, in: candidates, minimumSize: 0, excluding: excluding, sameInodeFirst: true,
+                    acceptRewritten: false), found.index > 0
+            else { return ([], 0) }
+            return newerRotated(
+                than: found.index, in: candidates, found: predecessor, excluding: excluding, alreadyQueued: queued)
+        }
         if skipped > 0 { noteSkipped(stream, skipped, report: &report) }
         guard !files.isEmpty else { return predecessor }
-        queue(files, in: stream)
+        queue(files, in: stream, report: &report)
         return Self.chain(files, after: predecessor) ?? predecessor
+    }
+
+    /// At most this many searches of the rotated names per look: the first, and one more for each listing that
+    /// changed under the search before.
+    static let maxRotatedSearches = 3
+
+    /// Runs `search` on the rotated names of `name`, and again while the names changed under it.
+    ///
+    /// A search lists the names, then `stat`s, peeks at and opens them one at a time. logrotate's cascade
+    /// (`name.2.gz` to `name.3.gz`, then `name.1` to `name.2`, ...) takes microseconds, but a loaded machine
+    /// stretches the gap between two steps: a name listed may be gone when it is looked at, or already hold the
+    /// next newer file, and the file that was there would be skipped without a word. So the names are listed
+    /// (with each one's device and inode) before and after the search; when they differ, the search runs again
+    /// on the new listing (the files the stale one opened are closed), at most ``maxRotatedSearches`` times, and
+    /// the last result is taken (a rename every few microseconds is not log rotation).
+    /// `search` must not change the follower's state: it returns what to do, and the caller does it.
+    /// - Complexity: per search, one directory scan and one `stat` per rotated name (at most
+    ///   ``RotatedNames/maxCandidates``) more than the search itself; only where rotated names are searched.
+    func searchRotatedNames<Found>(
+        of name: String, stream: Int, report: inout PollReport, _ search: ([String]) -> Found
+    ) -> Found {
+        var listing = RotatedNames.listing(of: name)
+        var searches = 1
+        while true {
+            afterRotatedNamesListed?()
+            let found = search(listing.paths)
+            let after = RotatedNames.listing(of: name)
+            if after == listing || searches == Self.maxRotatedSearches { return found }
+            report.decided(
+                .rotatedNamesChanged, stream: stream, path: name,
+                "the rotated names changed while they were searched (a rotation ran then); searching again")
+            listing = after
+            searches += 1
+        }
     }
 
     /// Sets each file's predecessor (oldest first) after `previous`.
@@ -157,9 +201,22 @@ extension LogFollower {
     /// must reach `offset`. Files with the device and inode `excluding` are never taken.
     func findRotated(
         of name: String, identity: FileIdentity, offset: Int64, excluding: (UInt64, UInt64)?, sameInodeFirst: Bool,
-        acceptRewritten: Bool = true, alreadyQueued: [FileIdentity] = [], before live: FileIdentity? = nil
+        acceptRewritten: Bool = true, alreadyQueued: [FileIdentity] = [], before live: FileIdentity? = nil,
+        stream: Int, report: inout PollReport
     ) -> (file: TrackedFile, newer: [TrackedFile], skipped: Int)? {
-        let candidates = RotatedNames.candidates(of: name)
+        searchRotatedNames(of: name, stream: stream, report: &report) { candidates in
+            findRotatedOnce(
+                identity: identity, offset: offset, excluding: excluding, sameInodeFirst: sameInodeFirst,
+                acceptRewritten: acceptRewritten, alreadyQueued: alreadyQueued, before: live, in: candidates)
+        }
+    }
+
+    /// ``findRotated(of:identity:offset:excluding:sameInodeFirst:acceptRewritten:alreadyQueued:before:)`` on one
+    /// listing of the rotated names.
+    private func findRotatedOnce(
+        identity: FileIdentity, offset: Int64, excluding: (UInt64, UInt64)?, sameInodeFirst: Bool,
+        acceptRewritten: Bool, alreadyQueued: [FileIdentity], before live: FileIdentity?, in candidates: [String]
+    ) -> (file: TrackedFile, newer: [TrackedFile], skipped: Int)? {
         guard
             let (foundIndex, rewritten) = locate(
                 identity, in: candidates, minimumSize: offset, excluding: excluding, sameInodeFirst: sameInodeFirst,
@@ -257,7 +314,13 @@ extension LogFollower {
 
     /// Appends rotated files to the backlog and remembers their content, so that a later search (a switch
     /// after a copytruncate, say) does not queue the same rotated file again.
-    func queue(_ files: [TrackedFile], in stream: FollowStream) {
+    func queue(_ files: [TrackedFile], in stream: FollowStream, report: inout PollReport) {
+        if !files.isEmpty {
+            report.decided(
+                .rotatedFilesQueued, stream: stream.index, path: stream.name,
+                "queued to read before the file at the name, oldest first: "
+                    + files.map { "\($0.path) from \($0.readOffset)" }.joined(separator: ", "))
+        }
         stream.backlog += files
         for file in files {
             stream.recentlyQueued.append(Self.contentKey(file.identity))

@@ -112,6 +112,7 @@ extension LogFollower {
                 file.predecessor = newestRotatedWithContent(
                     of: stream.name, excluding: (file.identity.device, file.identity.inode))
             }
+            report.decided(.fileOpened, stream: stream.index, path: stream.name, "opened from \(file.readOffset)")
             stream.live = file
             stream.hadFile = true
             stream.nextPredecessor = .unknown

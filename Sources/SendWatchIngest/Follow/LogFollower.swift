@@ -112,9 +112,14 @@ public final class LogFollower {
     var indexByName: [String: Int] = [:]
     var watcher: DirectoryWatcher?
     private var pendingDiagnostics: [FollowDiagnostic] = []
+    /// Decisions made outside a poll (restoring positions at start-up), handed to the next poll's report.
+    private var pendingDecisions: [FollowDiagnostic] = []
     var lastOverLimit = 0
     /// One reused read buffer for every stream (256 KiB).
     let buffer: UnsafeMutableRawBufferPointer
+    /// Called between listing the rotated names and searching them (``searchRotatedNames(of:_:)``). Only
+    /// tests set it, to rename files at that exact moment as a concurrent logrotate would.
+    var afterRotatedNamesListed: (() -> Void)?
 
     /// Creates a follower, opens the files present now, and restores saved positions.
     ///
@@ -189,6 +194,7 @@ public final class LogFollower {
             }
             if stream.live == nil { _ = openName(stream, now: now, report: &report) }
             pendingDiagnostics += report.diagnostics
+            pendingDecisions += report.decisions
         }
         if overLimit > 0 {
             lastOverLimit = overLimit
@@ -247,6 +253,7 @@ public final class LogFollower {
             positions.append(StreamPosition(name: stream.name, file: stream.position))
         }
         pendingDiagnostics += report.diagnostics
+        pendingDecisions += report.decisions
         return FollowerState(streams: positions)
     }
 
@@ -284,6 +291,9 @@ public final class LogFollower {
         var report = PollReport()
         for diagnostic in pendingDiagnostics { report.add(diagnostic) }
         pendingDiagnostics.removeAll()
+        for decision in pendingDecisions.prefix(PollReport.maxDiagnostics) { report.decisions.append(decision) }
+        report.decisionsDropped += max(0, pendingDecisions.count - PollReport.maxDiagnostics)
+        pendingDecisions.removeAll()
         let now = clock()
         rescanGlobs(now: now, report: &report)
         withUnsafeMutablePointer(to: &consumer) { target in

@@ -66,6 +66,19 @@ public struct FollowDiagnostic: Sendable, Equatable, CustomStringConvertible {
         public static let pathMissing = Code(rawValue: "path_missing")
         /// inotify could not be set up; the follower polls.
         public static let watchUnavailable = Code(rawValue: "watch_unavailable")
+
+        // Decisions (``PollReport/decisions``): what the follower did, for logs at debug level.
+
+        /// A file was opened at a stream's name (first start, after a rotation, or once the name appeared).
+        public static let fileOpened = Code(rawValue: "file_opened")
+        /// The name points at another file (rotation): the old file was finished where it was.
+        public static let fileSwitched = Code(rawValue: "file_switched")
+        /// Rotated (or copied) files were queued to be read, oldest first, before the name's file.
+        public static let rotatedFilesQueued = Code(rawValue: "rotated_files_queued")
+        /// A saved position was found again, at the name or among the rotated names.
+        public static let positionResumed = Code(rawValue: "position_resumed")
+        /// The rotated names changed while they were searched (a rotation ran at that moment): searched again.
+        public static let rotatedNamesChanged = Code(rawValue: "rotated_names_changed")
     }
 
     /// What happened.
@@ -119,6 +132,12 @@ public struct PollReport: Sendable, Equatable {
     public var diagnostics: [FollowDiagnostic] = []
     /// Diagnostics not kept because of ``maxDiagnostics``.
     public var diagnosticsDropped: Int = 0
+    /// What the follower did with files in this poll (opened, switched, queued, resumed, searched again), for
+    /// logs at debug level; nothing an operator must act on. At most ``maxDiagnostics``; more are counted in
+    /// ``decisionsDropped``.
+    public var decisions: [FollowDiagnostic] = []
+    /// Decisions not kept because of ``maxDiagnostics``.
+    public var decisionsDropped: Int = 0
 
     /// Creates an empty report.
     public init() {}
@@ -128,6 +147,14 @@ public struct PollReport: Sendable, Equatable {
             diagnostics.append(diagnostic)
         } else {
             diagnosticsDropped += 1
+        }
+    }
+
+    mutating func decided(_ code: FollowDiagnostic.Code, stream: Int, path: String, _ message: String) {
+        if decisions.count < Self.maxDiagnostics {
+            decisions.append(FollowDiagnostic(code: code, stream: stream, path: path, message: message))
+        } else {
+            decisionsDropped += 1
         }
     }
 }

@@ -79,6 +79,33 @@ enum RotatedNames {
         return found.prefix(maxCandidates).map { prefix + $0.name }
     }
 
+    /// The rotated names of `path` (``candidates(of:)``) with the device and inode each named when listed
+    /// (`nil` for a name gone before its `stat`). Two listings are equal when no rotated file was renamed,
+    /// created or deleted between them.
+    struct Listing: Equatable {
+        /// The names, newest first.
+        var paths: [String]
+        /// Device and inode per name.
+        var files: [FileKey?]
+    }
+
+    /// A file's device and inode.
+    struct FileKey: Equatable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    /// Lists the rotated names of `path` and `stat`s each.
+    /// - Complexity: one `readdir` pass and one `stat` per name (at most ``maxCandidates``).
+    static func listing(of path: String) -> Listing {
+        let paths = candidates(of: path)
+        let files = paths.map { name -> FileKey? in
+            guard case .regular(let device, let inode, _) = PathStatus.of(name) else { return nil }
+            return FileKey(device: device, inode: inode)
+        }
+        return Listing(paths: paths, files: files)
+    }
+
     /// Whether a glob match looks like a rotated or compressed file (`x.1`, `x-20261129`, `x.gz`, `x.zst`,
     /// `x.xz`, `x.bz2`), which globs do not follow as streams of their own: they are read as predecessors.
     static func looksRotated(_ path: String) -> Bool {
