@@ -96,6 +96,10 @@ struct TailCrashTests {
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
                 kills += 1
+                // The state each start takes over, kept for a failure's post-mortem (removed when the test passes).
+                try? FileManager.default.copyItem(
+                    at: dir.appendingPathComponent("state"), to: dir.appendingPathComponent("state.start-\(starts + 1)")
+                )
                 process = try start(dir, stderr: stderr)
                 starts += 1
                 nextKill = Date().addingTimeInterval(Double(rng.next(1500...3500)) / 1000)

@@ -175,6 +175,7 @@ public final class ShipRun<Publisher: ShipPublisher> {
         while !shouldStop() && !follower.ended {
             var c = consumer
             let report = follower.poll(into: &c)
+            report.log(to: logger)
             totals.lines += consumer.takeLines()
             if let failure = consumer.takeFailure() { throw TailError(code: .checkpointIncompatible, message: failure) }
             let quiet = report.linesDelivered == 0 && !report.moreAvailable
@@ -212,6 +213,7 @@ public final class ShipRun<Publisher: ShipPublisher> {
             while !follower.ended {
                 var c = consumer
                 let report = follower.poll(into: &c)
+                report.log(to: logger)
                 totals.lines += consumer.takeLines()
                 guard try publishPending(shouldStop: shouldStop) else { return }
                 for index in report.streamsRetired { consumer.retire(stream: index) }

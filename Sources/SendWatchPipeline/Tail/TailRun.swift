@@ -212,6 +212,15 @@ public final class TailRun {
             } catch {
                 throw TailError(output: error, code: .outputUnusable)
             }
+            // Where this run takes over: what a restart that went wrong is traced back to.
+            logger.debug(
+                "resuming from the checkpoint",
+                metadata: [
+                    "checkpoint.lines": "\(totals.lines)", "checkpoint.events": "\(totals.events)",
+                    "checkpoint.output_position": "\(saved?.outputPosition.map { "\($0)" } ?? "none")",
+                    "checkpoint.sections": "\(saved?.reference.map { "\($0.generation)+\($0.deltaBytes)" } ?? "none")",
+                    "checkpoint.watermark": "\(engine.watermark.map { "\($0)" } ?? "none")",
+                ])
         }
     }
 
@@ -299,11 +308,7 @@ public final class TailRun {
         if lastCheckpoint == nil { lastCheckpoint = t }
         if lastData == nil { lastData = t }
         let report = try pollOnce()
-        for d in report.diagnostics {
-            logger.warning(
-                "\(d.message)",
-                metadata: ["follow.code": "\(d.code)", "follow.path": "\(d.path)"])
-        }
+        report.log(to: logger)
         if report.linesDelivered > 0 { lastData = t } else { consumer.settleUndecided() }
         var wrote = try deliver()
         if report.linesDelivered == 0, idleAllowed {
