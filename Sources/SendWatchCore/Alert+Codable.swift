@@ -177,7 +177,8 @@ extension JSONValue: Codable {
 
 extension Alert: Codable {
     private enum CodingKeys: String, CodingKey {
-        case id, incident, action, kind, severity, score, eventTime, firstEventTime, accounts, accountsTotal, template
+        case id, incident, mergedIncidents, action, kind, severity, score, eventTime, firstEventTime, accounts,
+            accountsTotal, template
         case evidence, reasons, addedKeys, addedValues
     }
 
@@ -190,6 +191,12 @@ extension Alert: Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let id = try c.decode(String.self, forKey: .id)
         let incident = try c.decode(String.self, forKey: .incident)
+        let merged = try c.decode([String].self, forKey: .mergedIncidents)
+        guard merged.count <= Self.maxMergedIncidents else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .mergedIncidents, in: c,
+                debugDescription: "more than \(Self.maxMergedIncidents) merged incidents")
+        }
         let action = try c.decode(AlertAction.self, forKey: .action)
         let kind = try c.decode(String.self, forKey: .kind)
         let severity = try c.decode(Severity.self, forKey: .severity)
@@ -211,6 +218,7 @@ extension Alert: Codable {
             firstEventTime: firstEventTime, accounts: accounts, accountsTotal: accountsTotal, template: template,
             evidence: evidence, reasons: reasons)
         self.incident = incident
+        self.mergedIncidents = merged
         switch (addedKeys, addedValues) {
         case (nil, nil): added = nil
         case (let keys?, let values?) where keys.count == values.count:
@@ -226,6 +234,7 @@ extension Alert: Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)
         try c.encode(incident, forKey: .incident)
+        try c.encode(mergedIncidents, forKey: .mergedIncidents)
         try c.encode(action, forKey: .action)
         try c.encode(kind, forKey: .kind)
         try c.encode(severity, forKey: .severity)

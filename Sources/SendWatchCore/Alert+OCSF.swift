@@ -12,8 +12,8 @@ extension Alert {
     /// client IPs (IP Address, 2), recipients (Email Address, 5), recipient domains (Hostname, 1), queue ids and
     /// sample message ids (Other, 99); and SendWatch's own evidence, score,
     /// template (`{"id", "key", "text"}`), accounts total and, on update and close records, `added` under
-    /// `unmapped`, unchanged, with `unmapped.sendwatch_schema` = ``schemaVersion`` and `unmapped.incident` =
-    /// ``incident``.
+    /// `unmapped`, unchanged, with `unmapped.sendwatch_schema` = ``schemaVersion``, `unmapped.incident` =
+    /// ``incident`` and, when not empty, `unmapped.merged_incidents` = ``mergedIncidents``.
     public func writeOCSFLine(to w: inout JSONWriter, productVersion: String) {
         let activity: Int
         switch action {
@@ -77,6 +77,7 @@ extension Alert {
         w.beginObject()
         w.key("sendwatch_schema"); w.int(Self.schemaVersion)
         w.key("incident"); w.string(incident)
+        writeMergedIncidents(to: &w)
         w.key("score"); w.double(score, decimals: 3)
         w.key("accounts_total"); w.int(accountsTotal)
         writeAdded(to: &w)

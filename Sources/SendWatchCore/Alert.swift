@@ -7,9 +7,13 @@ public struct Alert: Sendable, Equatable {
     /// The alert's id: the same input and configuration always give the same id.
     public var id: String
     /// The incident the alert belongs to: the ``id`` of the first alert of the campaign. Alerts of different
-    /// rules about the same accounts share it (an alert created while another open alert lists one of its
-    /// accounts takes that alert's incident); fixed for the life of the alert. Defaults to ``id``.
+    /// rules that share an account or a lure artefact share it, and when an alert links two incidents they
+    /// become one: later records of all their alerts carry the oldest one's id (``mergedIncidents`` names the
+    /// others). Defaults to ``id``.
     public var incident: String
+    /// The incident ids merged into ``incident`` so far, in the order they were merged, at most
+    /// ``maxMergedIncidents``; empty when none was. Records written before a merge keep the id they had.
+    public var mergedIncidents: [String]
     /// What this record says about the alert.
     public var action: AlertAction
     /// The detector that fired, e.g. `template_swarm`.
@@ -44,6 +48,7 @@ public struct Alert: Sendable, Equatable {
     ) {
         self.id = id
         self.incident = id
+        self.mergedIncidents = []
         self.action = action
         self.kind = kind
         self.severity = severity
@@ -59,7 +64,8 @@ public struct Alert: Sendable, Equatable {
     }
 
     public static func == (lhs: Alert, rhs: Alert) -> Bool {
-        lhs.id == rhs.id && lhs.incident == rhs.incident && lhs.action == rhs.action && lhs.kind == rhs.kind
+        lhs.id == rhs.id && lhs.incident == rhs.incident && lhs.mergedIncidents == rhs.mergedIncidents
+            && lhs.action == rhs.action && lhs.kind == rhs.kind
             && lhs.severity == rhs.severity
             && lhs.score == rhs.score && lhs.eventTime == rhs.eventTime && lhs.firstEventTime == rhs.firstEventTime
             && lhs.accounts == rhs.accounts && lhs.accountsTotal == rhs.accountsTotal && lhs.template == rhs.template
@@ -196,8 +202,18 @@ extension Alert {
     /// The version of SendWatch's alert schema that ``writeJSONLine(to:)`` writes (`v`). 2: `template.id` is
     /// the id as logged and `template.key` the stable hash (v1's `template.id`); `added` on update and close
     /// records. 3: `incident` after `id`. 4: `evidence.deliveries` (sample recipients, recipient domains and
-    /// queue ids) after `evidence.submitters`.
-    public static let schemaVersion = 4
+    /// queue ids) after `evidence.submitters`. 5: an incident takes in every incident an alert links it to (the
+    /// oldest id stays), and `merged_incidents` after `incident` names the ids merged into it.
+    public static let schemaVersion = 5
+
+    /// The most ids ``mergedIncidents`` lists: 64. Ids merged later still join the incident but are not named.
+    public static let maxMergedIncidents = 64
+
+    /// Writes `merged_incidents` when ``mergedIncidents`` is not empty.
+    func writeMergedIncidents(to w: inout JSONWriter) {
+        guard !mergedIncidents.isEmpty else { return }
+        w.key("merged_incidents"); w.strings(mergedIncidents)
+    }
 
     /// Writes ``template`` as `{"id", "key", "text"}` (`id`: the id as logged, else the key), or `null`.
     func writeTemplate(to w: inout JSONWriter) {
@@ -225,13 +241,14 @@ extension Alert {
     }
 
     /// Writes the alert as one line of SendWatch's alert schema version ``schemaVersion``, keys in this fixed
-    /// order: `v`, `id`, `incident`, `action`, `kind`, `severity`, `score`, `event_time`, `first_event_time`, `accounts`,
+    /// order: `v`, `id`, `incident`, `merged_incidents` (when not empty), `action`, `kind`, `severity`, `score`, `event_time`, `first_event_time`, `accounts`,
     /// `accounts_total`, `added` (update and close records only), `template`, `evidence`, `reasons`.
     public func writeJSONLine(to w: inout JSONWriter) {
         w.beginObject()
         w.key("v"); w.int(Self.schemaVersion)
         w.key("id"); w.string(id)
         w.key("incident"); w.string(incident)
+        writeMergedIncidents(to: &w)
         w.key("action"); w.string(action.rawValue)
         w.key("kind"); w.string(kind)
         w.key("severity"); w.string(severity.rawValue)

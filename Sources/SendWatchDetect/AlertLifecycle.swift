@@ -6,11 +6,13 @@ public import SendWatchCore
 /// - A finding for a (kind, key) with no open alert **creates** one. Its id is a fixed hash of kind, key, the
 ///   finding's first event time and the creation time, so the same input always gives the same ids and an alert
 ///   that closes and opens again gets a new one.
-/// - Each alert belongs to an **incident** (``Alert/incident``), fixed when it is created: the incident of the
-///   first-created open alert that lists one of its accounts or shares one of its lure artefacts
-///   (``Finding/artefacts``: the same phone number, host, wallet or lure text), so a `slot_content` and a
-///   `template_swarm` alert about one wave, or the `shared_artefact` alerts of a rotating campaign's wording and
-///   its phone number, share it; else its own id.
+/// - Each alert belongs to an **incident** (``Alert/incident``): alerts that list a common account or share a lure
+///   artefact (``Finding/artefacts``: the same phone number, host, wallet or lure text) are one incident, so a
+///   `slot_content` and a `template_swarm` alert about one wave, or the `shared_artefact` alerts of a rotating
+///   campaign's wording and its phone number, share it. An alert links when it is created, and again whenever
+///   it writes a record with accounts or gains artefacts, to the open alerts and to the alerts closed within
+///   ``Configuration/incidentMemorySeconds``; when it links two or more incidents they are **merged**
+///   (see ``AlertLifecycle`` `+Incidents`): the oldest incident's id stays, the others are relabelled.
 /// - Further findings for an open alert emit an **update** only when the alert grew: a higher severity; at
 ///   least ``Configuration/growthFactor`` times the accounts or the volume of the last record; or anything
 ///   larger after ``Configuration/minUpdateIntervalSeconds`` of event time since the last record. Otherwise they
@@ -35,17 +37,21 @@ public struct AlertLifecycle: Sendable {
         public var minUpdateIntervalSeconds: Int64
         /// Growth of accounts or volume that justifies an update at once. Default 2.
         public var growthFactor: Double
-        /// Most alerts open at once. Default 10,000.
+        /// Most alerts open at once; also the most closed alerts remembered for linking incidents. Default 10,000.
         public var maxOpenAlerts: Int
+        /// How long a closed alert's accounts and artefacts still link a new alert to its incident, so that a
+        /// campaign slower than the cooldown stays one incident; 0 links open alerts only. Default 24 hours.
+        public var incidentMemorySeconds: Int64
 
         public init(
             cooldownSeconds: Int64 = 1800, minUpdateIntervalSeconds: Int64 = 600, growthFactor: Double = 2,
-            maxOpenAlerts: Int = 10_000
+            maxOpenAlerts: Int = 10_000, incidentMemorySeconds: Int64 = 86_400
         ) {
             self.cooldownSeconds = cooldownSeconds
             self.minUpdateIntervalSeconds = minUpdateIntervalSeconds
             self.growthFactor = growthFactor
             self.maxOpenAlerts = maxOpenAlerts
+            self.incidentMemorySeconds = incidentMemorySeconds
         }
     }
 
@@ -71,6 +77,11 @@ public struct AlertLifecycle: Sendable {
 
     public let configuration: Configuration
     var open: [UInt64: OpenAlert] = [:]
+    /// Alerts closed within ``Configuration/incidentMemorySeconds``, in the order they closed, at most
+    /// ``Configuration/maxOpenAlerts``.
+    var closed: [ClosedAlert] = []
+    /// Every incident an open or remembered alert belongs to, by id.
+    var incidents: [String: IncidentInfo] = [:]
     /// Alerts closed early because ``Configuration/maxOpenAlerts`` was reached.
     public internal(set) var closedEarly = 0
 
@@ -92,7 +103,9 @@ public struct AlertLifecycle: Sendable {
         var out: [Alert] = []
         if var current = open[slotKey] {
             current.lastFinding = now
+            let artefactsBefore = current.artefacts.count
             Self.merge(finding.artefacts, into: &current.artefacts)
+            let gainedArtefacts = current.artefacts.count > artefactsBefore
             let last = current.last
             let grown =
                 finding.severity > last.severity
@@ -104,8 +117,15 @@ public struct AlertLifecycle: Sendable {
             let waited =
                 now.microseconds - last.eventTime.microseconds
                 >= configuration.minUpdateIntervalSeconds * 1_000_000
-            if grown || (changed && waited) {
-                let record = makeAlert(finding, action: .update, at: now, previous: last)
+            let writes = grown || (changed && waited)
+            if writes || gainedArtefacts {
+                open[slotKey] = current
+                link(slotKey, accounts: writes ? finding.accounts : [], artefacts: current.artefacts, at: now)
+                // Safe to force unwrap: linking relabels alerts, it never removes one.
+                current = open[slotKey]!
+            }
+            if writes {
+                let record = makeAlert(finding, action: .update, at: now, previous: current.last)
                 current.last = record
                 current.lastVolume = finding.volume
                 current.pending = nil
@@ -131,12 +151,15 @@ public struct AlertLifecycle: Sendable {
         var record = makeAlert(
             finding, id: "sw-" + h.hex, action: .create, at: now,
             firstEventTime: finding.firstEventTime, floor: .low, previous: nil)
-        record.incident = incident(sharingAccountsWith: finding.accounts, orArtefacts: finding.artefacts) ?? record.id
         var artefacts: [UInt64] = []
         Self.merge(finding.artefacts, into: &artefacts)
+        incidents[record.id] = IncidentInfo(created: now, merged: [])
         open[slotKey] = OpenAlert(
             last: record, lastVolume: finding.volume, lastFinding: now, pending: nil, pendingAt: nil,
             artefacts: artefacts)
+        record.incident = link(slotKey, accounts: finding.accounts, artefacts: artefacts, at: now, fresh: true)
+        stampIncident(&record)
+        open[slotKey]?.last = record
         out.append(record)
         return out
     }
@@ -189,13 +212,20 @@ public struct AlertLifecycle: Sendable {
         for (k, a) in open where now.microseconds - a.lastFinding.microseconds >= limit {
             due.append((k, a))
         }
-        guard !due.isEmpty else { return [] }
+        let forgot = forgetClosed(before: now)
+        guard !due.isEmpty else {
+            if forgot { pruneIncidents() }
+            return []
+        }
         due.sort { ($0.1.last.firstEventTime, $0.1.last.id) < ($1.1.last.firstEventTime, $1.1.last.id) }
         var out: [Alert] = []
         for (k, a) in due {
             open[k] = nil
-            out.append(closeRecord(a, at: EventTime(microseconds: a.lastFinding.microseconds + limit)))
+            let record = closeRecord(a, at: EventTime(microseconds: a.lastFinding.microseconds + limit))
+            remember(record, artefacts: a.artefacts)
+            out.append(record)
         }
+        pruneIncidents()
         return out
     }
 
@@ -223,7 +253,9 @@ public struct AlertLifecycle: Sendable {
 
     /// Emits `a`'s held finding as an `update` at `now` (or its last finding, if later) and keeps it open.
     private mutating func emitPending(_ k: UInt64, _ alert: OpenAlert, at now: EventTime) -> Alert {
-        var a = alert
+        link(k, accounts: alert.pending?.accounts ?? [], artefacts: alert.artefacts, at: now)
+        // Safe to force unwrap: linking relabels alerts, it never removes one.
+        var a = open[k]!
         // Safe to force unwrap: callers pass only alerts with a held finding.
         let pending = a.pending!
         let record = makeAlert(pending, action: .update, at: max(now, a.lastFinding), previous: a.last)
@@ -251,27 +283,6 @@ public struct AlertLifecycle: Sendable {
         for a in new where kept.count < maxArtefacts && !kept.contains(a) { kept.append(a) }
     }
 
-    /// The incident of the open alert that lists one of `accounts` or has one of `artefacts`, the one first
-    /// created (first event time, then id) when several do; `nil` when none does.
-    ///
-    /// Called once per created alert. Only open alerts link: a campaign whose alerts all closed starts a new
-    /// incident. The choice depends only on the open alerts, which depend only on the events, so replay, tail
-    /// and a restart from a checkpoint give the same incidents.
-    ///
-    /// - Complexity: O(open alerts × (listed accounts + ``maxArtefacts`` × artefacts)), no allocation beyond one
-    ///   set of `accounts`.
-    private func incident(sharingAccountsWith accounts: [String], orArtefacts artefacts: [UInt64]) -> String? {
-        guard !accounts.isEmpty || !artefacts.isEmpty else { return nil }
-        let wanted = Set(accounts)
-        var best: Alert?
-        for a in open.values
-        where a.last.accounts.contains(where: wanted.contains) || a.artefacts.contains(where: artefacts.contains) {
-            if let b = best, (b.firstEventTime, b.id) <= (a.last.firstEventTime, a.last.id) { continue }
-            best = a.last
-        }
-        return best?.incident
-    }
-
     private mutating func closeQuietest() -> [Alert] {
         guard
             let victim = open.min(by: {
@@ -280,7 +291,9 @@ public struct AlertLifecycle: Sendable {
         else { return [] }
         open[victim.key] = nil
         closedEarly += 1
-        return [closeRecord(victim.value, at: victim.value.lastFinding)]
+        let record = closeRecord(victim.value, at: victim.value.lastFinding)
+        remember(record, artefacts: victim.value.artefacts)
+        return [record]
     }
 
     private func closeRecord(_ a: OpenAlert, at time: EventTime) -> Alert {
@@ -293,6 +306,7 @@ public struct AlertLifecycle: Sendable {
             record.eventTime = time
             record.added = record.additions(since: a.last)
         }
+        stampIncident(&record)
         record.reasons.append("No new evidence for \(configuration.cooldownSeconds / 60) minutes: closed.")
         return record
     }
@@ -304,6 +318,7 @@ public struct AlertLifecycle: Sendable {
             f, id: previous.id, action: action, at: now, firstEventTime: previous.firstEventTime,
             floor: previous.severity, previous: previous)
         record.incident = previous.incident
+        stampIncident(&record)
         return record
     }
 

@@ -2,9 +2,10 @@ public import SendWatchCore
 
 /// The parts of one SendWatch alert record (schema v1, as `Alert.writeJSONLine` writes it) that scoring uses.
 ///
-/// Required keys: `v` (1 to 4), `id`, `action` (`create`, `update` or `close`), `kind`, `event_time`
+/// Required keys: `v` (1 to 5), `id`, `action` (`create`, `update` or `close`), `kind`, `event_time`
 /// (RFC 3339) and `accounts` (array of strings). `accounts_total`, when present, must be a non-negative
-/// integer; every other key (`severity`, `score`, `first_event_time`, `template`, `evidence`, `reasons`, ...)
+/// integer; `incident` (v3), when present, a string, and `merged_incidents` (v5) an array of strings; every
+/// other key (`severity`, `score`, `first_event_time`, `template`, `evidence`, `reasons`, ...)
 /// is ignored. Only the *listed* accounts are scored: an alert capped to its first N accounts counts those N,
 /// never `accounts_total`.
 public struct AlertRecord: Sendable, Equatable {
@@ -16,11 +17,17 @@ public struct AlertRecord: Sendable, Equatable {
     public var accounts: [String]
     /// The detector's total (may exceed `accounts.count`); `accounts.count` when absent.
     public var accountsTotal: Int
+    /// The record's `incident`; ``id`` for records before schema v3.
+    public var incident: String
+    /// The record's `merged_incidents` (v5): incident ids merged into ``incident``.
+    public var mergedIncidents: [String]
 
     public init(
         id: String, action: AlertAction, kind: String, eventTime: EventTime, accounts: [String],
-        accountsTotal: Int? = nil
+        accountsTotal: Int? = nil, incident: String? = nil, mergedIncidents: [String] = []
     ) {
+        self.incident = incident ?? id
+        self.mergedIncidents = mergedIncidents
         self.id = id
         self.action = action
         self.kind = kind
@@ -51,9 +58,9 @@ public struct AlertRecord: Sendable, Equatable {
             let f = try JSONFields(node, path: "", makeError: makeError)
             let v = try f.require("v")
             guard case .int(let version) = v else {
-                return .failure(.malformed("'v' must be the number 1, 2, 3 or 4, not \(v.typeName)"))
+                return .failure(.malformed("'v' must be a number from 1 to 5, not \(v.typeName)"))
             }
-            guard (1...4).contains(version) else { return .failure(.unsupportedVersion(String(version))) }
+            guard (1...5).contains(version) else { return .failure(.unsupportedVersion(String(version))) }
             let actionText = try f.string("action")
             guard let action = AlertAction(rawValue: actionText) else {
                 return .failure(.malformed("'action' must be create, update or close, not '\(actionText.prefix(40))'"))
@@ -65,11 +72,14 @@ public struct AlertRecord: Sendable, Equatable {
                 }
                 total = Int(n)
             }
+            var incident: String?
+            if f.object["incident"] != nil { incident = try f.string("incident") }
+            let merged = f.object["merged_incidents"] != nil ? try f.stringArray("merged_incidents") : []
             return .success(
                 AlertRecord(
                     id: try f.string("id"), action: action, kind: try f.string("kind"),
                     eventTime: try f.time("event_time"), accounts: try f.stringArray("accounts"),
-                    accountsTotal: total))
+                    accountsTotal: total, incident: incident, mergedIncidents: merged))
         } catch {
             return .failure(.malformed(error.message))
         }

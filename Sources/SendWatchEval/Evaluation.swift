@@ -64,6 +64,13 @@ public struct Evaluation: Sendable {
     private var warmupAlerts: Set<String> = []
     private var firstHits: [FirstHit?]
     private var lastEventTime: EventTime?
+    /// SendWatch incident id -> an incident id it was merged with (`merged_incidents`), a union-find forest
+    /// with path halving; at most ``Limits/maxTrackedAlerts`` ids.
+    private var incidentParent: [String: String] = [:]
+    /// Per labelled incident: the SendWatch incident ids of the scored records that list its accounts; at most
+    /// ``Limits/maxTrackedAlerts`` ids over all labelled incidents.
+    private var incidentIDs: [Set<String>]
+    private var trackedIncidentIDs = 0
 
     private var lines = 0
     private var records = 0
@@ -73,6 +80,7 @@ public struct Evaluation: Sendable {
     private var badLineExamples: [EvaluationReport.BadLine] = []
     private var untrackedAccountRecords = 0
     private var untrackedAlertRecords = 0
+    private var untrackedIncidentRecords = 0
 
     private var pending: [UInt8] = []
     private var discardingLongLine = false
@@ -81,6 +89,7 @@ public struct Evaluation: Sendable {
         self.labels = labels
         self.limits = limits
         firstHits = Array(repeating: nil, count: labels.incidents.count)
+        incidentIDs = Array(repeating: [], count: labels.incidents.count)
         for a in labels.abusiveAccounts { accountLabels[a, default: AccountLabel()].abusive = true }
         for (i, incident) in labels.incidents.enumerated() {
             for a in incident.accounts { accountLabels[a, default: AccountLabel()].incidents.append(i) }
@@ -159,7 +168,7 @@ public struct Evaluation: Sendable {
             throw EvaluationError(
                 code: .unsupportedAlertVersion,
                 message:
-                    "alerts line \(lines): alert schema version \(v) is not supported (this scorer reads v 1 to 4)")
+                    "alerts line \(lines): alert schema version \(v) is not supported (this scorer reads v 1 to 5)")
         }
     }
 
@@ -175,6 +184,7 @@ public struct Evaluation: Sendable {
     /// - Complexity: O(a) dictionary lookups for the record's a listed accounts.
     public mutating func add(_ record: AlertRecord) {
         records += 1
+        for merged in record.mergedIncidents { unite(merged, record.incident) }
         if lastEventTime.map({ record.eventTime > $0 }) ?? true { lastEventTime = record.eventTime }
         guard record.eventTime >= labels.warmupEnd else {
             warmupRecords += 1
@@ -202,6 +212,14 @@ public struct Evaluation: Sendable {
             guard let label = accountLabels[a] else { continue }
             if label.abusive { listsAbusive = true }
             for i in label.incidents {
+                if !incidentIDs[i].contains(record.incident) {
+                    if trackedIncidentIDs < limits.maxTrackedAlerts {
+                        incidentIDs[i].insert(record.incident)
+                        trackedIncidentIDs += 1
+                    } else {
+                        untrackedIncidentRecords += 1
+                    }
+                }
                 if firstHits[i].map({ record.eventTime < $0.time }) ?? true {
                     firstHits[i] = FirstHit(time: record.eventTime, alertID: record.id, alertKind: record.kind)
                 }
@@ -215,6 +233,28 @@ public struct Evaluation: Sendable {
         } else {
             untrackedAlertRecords += 1
         }
+    }
+
+    /// Records that `a` and `b` are one SendWatch incident.
+    private mutating func unite(_ a: String, _ b: String) {
+        let ra = Self.root(a, in: &incidentParent)
+        let rb = Self.root(b, in: &incidentParent)
+        guard ra != rb else { return }
+        guard incidentParent.count < limits.maxTrackedAlerts else {
+            untrackedIncidentRecords += 1
+            return
+        }
+        incidentParent[ra] = rb
+    }
+
+    /// The representative of `id`'s merged incident, halving the path on the way.
+    private static func root(_ id: String, in parent: inout [String: String]) -> String {
+        var x = id
+        while let p = parent[x] {
+            if let grand = parent[p] { parent[x] = grand }
+            x = parent[x] ?? p
+        }
+        return x
     }
 
     /// Ends the input (a last line without a newline is read) and computes the report.
@@ -233,7 +273,7 @@ public struct Evaluation: Sendable {
             throw EvaluationError(
                 code: .noUsableAlerts,
                 message:
-                    "none of the \(badLines) non-blank lines is a SendWatch alert record (v 1 to 4) (\(examples)); "
+                    "none of the \(badLines) non-blank lines is a SendWatch alert record (v 1 to 5) (\(examples)); "
                     + "score the output of 'sendwatch replay' with the default --alert-format sendwatch")
         }
         return makeReport()
@@ -291,6 +331,23 @@ public struct Evaluation: Sendable {
         }
         r.medianLatencySeconds = Evaluation.median(allLatencies)
 
+        // Fragmentation: SendWatch incidents per labelled incident, after joining merged ids.
+        var parent = incidentParent
+        var owners: [String: [Int]] = [:]
+        for i in r.incidents.indices {
+            let roots = Set(incidentIDs[i].map { Self.root($0, in: &parent) })
+            r.incidents[i].sendWatchIncidents = roots.count
+            for root in roots { owners[root, default: []].append(i) }
+        }
+        for labelled in owners.values where labelled.count > 1 {
+            for i in labelled {
+                for j in labelled where j != i && !r.incidents[i].sharesIncidentWith.contains(r.incidents[j].id) {
+                    r.incidents[i].sharesIncidentWith.append(r.incidents[j].id)
+                }
+            }
+        }
+        for i in r.incidents.indices { r.incidents[i].sharesIncidentWith.sort() }
+
         // False positives.
         var lookAlikeFlagged = Set<String>()
         for group in labels.hardNegatives {
@@ -323,6 +380,11 @@ public struct Evaluation: Sendable {
             r.warnings.append(
                 "account cap (\(limits.maxTrackedAccounts)) reached: \(untrackedAccountRecords) records listed "
                     + "accounts that were not tracked; account figures are incomplete")
+        }
+        if untrackedIncidentRecords > 0 {
+            r.warnings.append(
+                "incident id cap (\(limits.maxTrackedAlerts)) reached: \(untrackedIncidentRecords) records' incident "
+                    + "ids not tracked; incident splits are incomplete")
         }
         if untrackedAlertRecords > 0 {
             r.warnings.append(

@@ -28,7 +28,7 @@ extension ErrorCode where Domain == EvaluationError {
     public static var unsupportedAlertVersion: Self { Self("unsupported_alert_version") }
     /// A `--require` expression cannot be parsed.
     public static var invalidRequirement: Self { Self("invalid_requirement") }
-    /// The alert input has lines but not one of them is a SendWatch alert record (v 1 to 4) (OCSF output, another
+    /// The alert input has lines but not one of them is a SendWatch alert record (v 1 to 5) (OCSF output, another
     /// tool's JSON, a binary file): scoring it would report "nothing detected" for the wrong reason.
     public static var noUsableAlerts: Self { Self("no_usable_alerts") }
 }

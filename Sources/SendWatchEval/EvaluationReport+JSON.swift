@@ -2,7 +2,7 @@ internal import SendWatchCore
 
 extension EvaluationReport {
     /// The report as one JSON object followed by a newline, keys in a fixed order (the same input always gives
-    /// the same bytes): `v`, `accounts`, `incidents_detected`, `incidents_total`, `incidents`,
+    /// the same bytes): `v`, `accounts`, `incidents_detected`, `incidents_total`, `incidents_split`, `incidents_sharing`, `incidents`,
     /// `median_latency_seconds`, `false_positives`, `clean_alerts`, `input`, `labels`, `warnings`.
     ///
     /// Ratios have 4 decimals, seconds 3; a value that is n/a is `null`. Times are RFC 3339 UTC.
@@ -27,6 +27,8 @@ extension EvaluationReport {
 
         w.key("incidents_detected"); w.int(incidentsDetected)
         w.key("incidents_total"); w.int(incidents.count)
+        w.key("incidents_split"); w.int(incidentsSplit)
+        w.key("incidents_sharing"); w.int(incidentsSharing)
         w.key("incidents"); w.beginArray()
         for i in incidents {
             w.beginObject()
@@ -41,6 +43,8 @@ extension EvaluationReport {
             w.key("accounts"); w.int(i.accounts)
             w.key("accounts_flagged"); w.int(i.accountsFlagged)
             w.key("share_flagged"); w.double(i.shareFlagged, decimals: 4)
+            w.key("sendwatch_incidents"); w.int(i.sendWatchIncidents)
+            w.key("shares_incident_with"); w.strings(i.sharesIncidentWith)
             w.endObject()
         }
         w.endArray()

@@ -38,6 +38,14 @@ extension EvaluationReport {
                 ])
             }
             table.render(into: &out)
+            out += "SendWatch incidents: \(incidentsSplit) labelled incident(s) split over several, "
+            out += "\(incidentsSharing) sharing one with another\n"
+            for i in incidents where i.sendWatchIncidents > 1 {
+                out += Format.clip("  \(i.id) is split over \(i.sendWatchIncidents) SendWatch incidents") + "\n"
+            }
+            for i in incidents where !i.sharesIncidentWith.isEmpty {
+                out += Format.clip("  \(i.id) shares one with \(i.sharesIncidentWith.joined(separator: ", "))") + "\n"
+            }
 
             out += "\nMedian latency (detected incidents)\n"
             var medians = TextTable([

@@ -13,6 +13,11 @@ public import SendWatchCore
 /// - **Incident detected**: some scored record lists at least one of the incident's accounts. **Latency** =
 ///   the earliest `event_time` of such a record − the incident's `start`, in seconds (negative if an account
 ///   was flagged before the labelled start). **Accounts flagged**: the incident's accounts in F, and their share.
+/// - **SendWatch incidents** of a labelled incident: the distinct `incident` ids of the scored records that
+///   list one of its accounts, after joining ids that a record's `merged_incidents` (schema v5) names as merged
+///   into its `incident`. 1 is the goal: the campaign is one incident; more is a **split** campaign. A labelled
+///   incident **shares** an id when one of its SendWatch incidents also holds another labelled incident's
+///   accounts (two waves with the same lures, or accounts listed together by one rule, are merged).
 /// - **Median latency**: over the detected incidents of a kind, and over all detected incidents; the mean of
 ///   the two middle values for an even count; n/a when none is detected. Missed incidents are not in the
 ///   median: they show in *incidents detected*.
@@ -51,6 +56,10 @@ public struct EvaluationReport: Sendable, Equatable {
         public var latencySeconds: Double?
         public var firstAlertID: String?
         public var firstAlertKind: String?
+        /// Distinct SendWatch incidents (merged ids joined) among the scored records listing its accounts.
+        public var sendWatchIncidents = 0
+        /// The other labelled incidents that share one of its SendWatch incidents, sorted.
+        public var sharesIncidentWith: [String] = []
 
         public var detected: Bool { firstAlertTime != nil }
         /// `accountsFlagged / accounts`.
@@ -126,6 +135,10 @@ public struct EvaluationReport: Sendable, Equatable {
     public var latencyByKind: [KindLatency] = []
     public var medianLatencySeconds: Double?
     public var incidentsDetected: Int { incidents.filter(\.detected).count }
+    /// Labelled incidents spread over more than one SendWatch incident.
+    public var incidentsSplit: Int { incidents.filter { $0.sendWatchIncidents > 1 }.count }
+    /// Labelled incidents that share a SendWatch incident with another labelled incident.
+    public var incidentsSharing: Int { incidents.filter { !$0.sharesIncidentWith.isEmpty }.count }
 
     // False positives.
     public var lookAlikes: [LookAlikeResult] = []

@@ -7,8 +7,8 @@ internal import SendWatchCore
 /// the latest record's lists replace the earlier ones where the rule sends a full list, and accounts, message
 /// ids, alert ids and the evidence samples are merged, each up to its cap in ``ReportLimits``.
 struct Incident: Sendable {
-    /// The incident id (the `incident` of its records).
-    let id: String
+    /// The incident id (the `incident` of its records; after a merge, the merged incident's).
+    var id: String
     /// The order in which the id first appeared: the final tie-break of every sort, so output is deterministic.
     let order: Int
     /// The kind of the incident's first alert (its colour).
@@ -103,6 +103,46 @@ struct Incident: Sendable {
         return accounts.count - before
     }
 
+    /// Folds `other` (an incident merged into this one) in: its alerts, accounts, samples and times; the
+    /// latest-record fields (template, slot values, reasons) stay this incident's unless it has none.
+    ///
+    /// - Complexity: O(size of `other`'s lists).
+    mutating func absorb(_ other: Incident, limits: ReportLimits) {
+        records += other.records
+        severity = max(severity, other.severity)
+        start = min(start, other.start)
+        end = max(end, other.end)
+        for alert in other.alerts where !alerts.contains(where: { $0.id == alert.id }) {
+            guard alerts.count < limits.maxAlertsPerIncident else {
+                recordsOfUnlistedAlerts += 1
+                continue
+            }
+            alerts.append(alert)
+            if !kinds.contains(alert.kind) { kinds.append(alert.kind) }
+            if other.openAlerts.contains(alert.id) { openAlerts.insert(alert.id) }
+        }
+        recordsOfUnlistedAlerts += other.recordsOfUnlistedAlerts
+        for account in other.accounts where accounts.count < limits.maxAccountsPerIncident {
+            if accountSet.insert(account).inserted { accounts.append(account) }
+        }
+        accountsTotal = max(accountsTotal, other.accountsTotal, accountSet.count)
+        if template == nil { template = other.template }
+        if slotValues.isEmpty { slotValues = other.slotValues }
+        if accountAge == nil { accountAge = other.accountAge }
+        for m in other.messageIDs where messageIDs.count < limits.maxMessageIDsPerIncident {
+            if !messageIDs.contains(m) { messageIDs.append(m) }
+        }
+        if sampleSubject == nil { sampleSubject = other.sampleSubject }
+        if recipientDomainCount == nil { recipientDomainCount = other.recipientDomainCount }
+        if reasons.isEmpty { reasons = other.reasons }
+        let cap = limits.maxSamplesPerIncident
+        logins.add(other.logins, cap: cap)
+        clientIPs.add(other.clientIPs, cap: cap)
+        recipients.add(other.recipients, cap: cap)
+        recipientDomains.add(other.recipientDomains, cap: cap)
+        queueIDs.add(other.queueIDs, cap: cap)
+    }
+
     /// The order incidents are chosen in for the timeline and the detail sections: most severe, then most
     /// accounts, then earliest, then first seen.
     static func moreImportant(_ a: Incident, _ b: Incident) -> Bool {
@@ -140,6 +180,11 @@ struct SampleSet: Sendable {
     mutating func add(_ sample: ReportAlert.Sample, cap: Int) {
         for v in sample.values where values.count < cap && !values.contains(v) { values.append(v) }
         total = max(total, sample.total, values.count)
+    }
+
+    /// Merges another incident's sample set, keeping at most `cap` values.
+    mutating func add(_ other: SampleSet, cap: Int) {
+        add(ReportAlert.Sample(other.values, total: other.total), cap: cap)
     }
 }
 

@@ -1,7 +1,7 @@
 public import SendWatchCore
 public import SendWatchEval
 
-/// One SendWatch alert record (schema v 1 to 4), reduced to what the HTML report shows.
+/// One SendWatch alert record (schema v 1 to 5), reduced to what the HTML report shows.
 ///
 /// Required keys are those every v1 record has: `v` (1), `id`, `action`, `kind`, `severity`, `event_time` and
 /// `accounts`. Everything else is optional and read leniently, because evidence keys belong to the rule that
@@ -23,6 +23,9 @@ public struct ReportAlert: Sendable, Equatable {
     public var id: String
     /// The campaign the alert belongs to (`incident`, schema v3); ``id`` for older records.
     public var incident: String
+    /// The incident ids merged into ``incident`` (`merged_incidents`, schema v5): the report folds their
+    /// incidents into this one.
+    public var mergedIncidents: [String] = []
     /// `create`, `update` or `close`.
     public var action: AlertAction
     /// The rule that fired (`kind`).
@@ -148,9 +151,9 @@ public struct ReportAlert: Sendable, Equatable {
         case .failure(let e): return .failure(.malformed(e.reason))
         }
         guard case .int(let version)? = object["v"] else {
-            return .failure(.malformed("'v' must be the number 1, 2, 3 or 4"))
+            return .failure(.malformed("'v' must be a number from 1 to 5"))
         }
-        guard (1...4).contains(version) else { return .failure(.unsupportedVersion(String(version))) }
+        guard (1...5).contains(version) else { return .failure(.unsupportedVersion(String(version))) }
         guard case .string(let id)? = object["id"] else { return .failure(.malformed("missing string 'id'")) }
         guard case .string(let actionText)? = object["action"], let action = AlertAction(rawValue: actionText) else {
             return .failure(.malformed("'action' must be create, update or close"))
@@ -217,7 +220,16 @@ public struct ReportAlert: Sendable, Equatable {
                 incident: incident, logins: sample("submitters", "logins"),
                 clientIPs: sample("submitters", "client_ips"), recipients: sample("deliveries", "recipients"),
                 recipientDomains: sample("deliveries", "recipient_domains"),
-                queueIDs: sample("deliveries", "queue_ids")))
+                queueIDs: sample("deliveries", "queue_ids")
+            )
+            .withMergedIncidents(strings(object["merged_incidents"])))
+    }
+
+    /// `self` with ``mergedIncidents`` set.
+    func withMergedIncidents(_ ids: [String]) -> ReportAlert {
+        var copy = self
+        copy.mergedIncidents = ids
+        return copy
     }
 
     /// `s`, cut to ``maxStringCharacters`` characters.

@@ -121,7 +121,7 @@ extension ReportBuilder {
         var problems: [String] = []
         if badLines > 0 {
             let samples = badLineSamples.map { "line \($0.line): \(HTML.escape($0.problem))" }.joined(separator: "; ")
-            problems.append("\(HTML.plural(badLines, "line")) skipped, not v1-v4 alert records (\(samples))")
+            problems.append("\(HTML.plural(badLines, "line")) skipped, not v1-v5 alert records (\(samples))")
         }
         if recordsNotKept > 0 {
             problems.append(

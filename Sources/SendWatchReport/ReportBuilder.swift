@@ -32,7 +32,7 @@ public struct ReportBuilder: Sendable {
     public private(set) var lines = 0
     /// Alert records folded in.
     public private(set) var records = 0
-    /// Lines that were not alert records (v 1 to 4).
+    /// Lines that were not alert records (v 1 to 5).
     public private(set) var badLines = 0
     /// The first few bad lines: line number and what is wrong.
     public private(set) var badLineSamples: [(line: Int, problem: String)] = []
@@ -57,9 +57,9 @@ public struct ReportBuilder: Sendable {
 
     /// Reads one line of an alert file (without its newline); empty lines are skipped.
     ///
-    /// A line that is not an alert record (v 1 to 4) is counted (``badLines``) and skipped.
+    /// A line that is not an alert record (v 1 to 5) is counted (``badLines``) and skipped.
     ///
-    /// - Throws: ``ReportError`` when the record has a schema version other than 1 to 4: every later number would
+    /// - Throws: ``ReportError`` when the record has a schema version other than 1 to 5: every later number would
     ///   be meaningless.
     /// - Complexity: O(n) in the line length.
     public mutating func add(line: some Collection<UInt8>) throws(ReportError) {
@@ -74,7 +74,7 @@ public struct ReportBuilder: Sendable {
             throw ReportError(
                 code: .unsupportedVersion,
                 message:
-                    "line \(lines): alert schema version \(v.prefix(20)) is not supported (this report reads v 1 to 4)"
+                    "line \(lines): alert schema version \(v.prefix(20)) is not supported (this report reads v 1 to 5)"
             )
         case .failure(.malformed(let problem)):
             badLines += 1
@@ -84,9 +84,14 @@ public struct ReportBuilder: Sendable {
 
     /// Folds one alert record into its incident (its `incident`, or for records before schema v3 its `id`).
     ///
-    /// - Complexity: O(a) in the record's accounts and list items, amortised.
+    /// A record that names incidents merged into its own (`merged_incidents`, schema v5) first folds those
+    /// incidents into one, under its `incident` id: a merged campaign is one incident on the page whatever the
+    /// order its records come in, and records of the merged ids that come later join it too.
+    ///
+    /// - Complexity: O(a) in the record's accounts and list items, amortised; a merge costs O(incidents kept).
     public mutating func add(_ alert: ReportAlert) {
         records += 1
+        if !alert.mergedIncidents.isEmpty { mergeIncidents(into: alert.incident, alert.mergedIncidents) }
         let i: Int
         if let known = incidentIndex[alert.incident] {
             i = known
@@ -99,6 +104,8 @@ public struct ReportBuilder: Sendable {
             incidentIndex[alert.incident] = i
             incidents.append(Incident(first: alert, order: i))
         }
+        // Later records of the merged ids belong here too (they were written before the merge reached them).
+        for id in alert.mergedIncidents where incidentIndex[id] == nil { incidentIndex[id] = i }
         let added = incidents[i].add(alert, limits: limits)
         for account in incidents[i].accounts.suffix(added) where activity[account] == nil {
             if activity.count < limits.maxAccounts {
@@ -107,6 +114,24 @@ public struct ReportBuilder: Sendable {
                 accountsNotTracked += 1
             }
         }
+    }
+
+    /// Folds the kept incidents of `merged` and `target` into one with the id `target`, and points every id of
+    /// theirs at it.
+    mutating func mergeIncidents(into target: String, _ merged: [String]) {
+        var found: [Int] = []
+        for id in [target] + merged {
+            if let i = incidentIndex[id], !found.contains(i) { found.append(i) }
+        }
+        guard let keep = found.min() else { return }
+        let gone = found.filter { $0 != keep }.sorted()
+        for j in gone { incidents[keep].absorb(incidents[j], limits: limits) }
+        incidents[keep].id = target
+        for j in gone.reversed() { incidents.remove(at: j) }
+        func shifted(_ i: Int) -> Int { i - gone.filter { $0 < i }.count }
+        let newKeep = shifted(keep)
+        for (id, i) in incidentIndex { incidentIndex[id] = gone.contains(i) ? newKeep : shifted(i) }
+        incidentIndex[target] = newKeep
     }
 
     /// Records that events were read, even if none matched (so the page says "no events" rather than nothing).
@@ -191,6 +216,6 @@ public struct ReportError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 extension ErrorCode where Domain == ReportError {
-    /// An alert record has a `v` other than 1 to 4.
+    /// An alert record has a `v` other than 1 to 5.
     public static var unsupportedVersion: Self { Self("unsupported_version") }
 }

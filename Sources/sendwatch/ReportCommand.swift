@@ -71,7 +71,7 @@ struct ReportCommand: ParsableCommand {
         var builder = consumer.builder
         if builder.badLines > 0 {
             let first = builder.badLineSamples.first.map { " (first: line \($0.line): \($0.problem))" } ?? ""
-            printError("sendwatch: \(alerts): \(builder.badLines) lines are not v1-v4 alert records, skipped\(first)")
+            printError("sendwatch: \(alerts): \(builder.badLines) lines are not v1-v5 alert records, skipped\(first)")
         }
 
         var eventsFailed = false

@@ -97,28 +97,108 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         #expect(restored.take(again, at: at(40)).first?.incident == first.id)
     }
 
+    static func f(_ kind: String, _ key: String, _ accounts: [String]) -> Finding {
+        Finding(
+            kind: RuleName(kind), key: key, severity: .medium, score: 1, firstEventTime: at(0), accounts: accounts,
+            accountsTotal: accounts.count, volume: accounts.count, template: nil, evidence: [], reasons: [])
+    }
+
     @Test("Alerts of different rules listing the same accounts share an incident; unrelated alerts do not")
     func incidents() {
         var l = AlertLifecycle()
-        func f(_ kind: String, _ key: String, _ accounts: [String]) -> Finding {
-            Finding(
-                kind: RuleName(kind), key: key, severity: .medium, score: 1, firstEventTime: at(0), accounts: accounts,
-                accountsTotal: accounts.count, volume: accounts.count, template: nil, evidence: [], reasons: [])
-        }
-        let slot = l.take(f("slot_content", "t1", ["a", "b", "c"]), at: at(10))[0]
+        let slot = l.take(Self.f("slot_content", "t1", ["a", "b", "c"]), at: at(10))[0]
         #expect(slot.incident == slot.id)
-        let swarm = l.take(f("template_swarm", "t1", ["c", "d"]), at: at(20))[0]
+        let swarm = l.take(Self.f("template_swarm", "t1", ["c", "d"]), at: at(20))[0]
         #expect(swarm.id != slot.id)
         #expect(swarm.incident == slot.id)
-        let other = l.take(f("template_swarm", "t2", ["x", "y"]), at: at(30))[0]
+        #expect(swarm.mergedIncidents.isEmpty)
+        let other = l.take(Self.f("template_swarm", "t2", ["x", "y"]), at: at(30))[0]
         #expect(other.incident == other.id)
-        // Updates keep the incident fixed at creation.
-        let update = l.take(f("template_swarm", "t2", ["a", "x", "y", "z", "w"]), at: at(40))
-        #expect(update.first?.incident == other.id)
-        // Once every alert of a campaign closed, a new alert starts a new incident.
-        _ = l.advance(to: at(40 + 1800))
-        let later = l.take(f("shared_artefact", "phone:1", ["a", "b"]), at: at(4000))[0]
-        #expect(later.incident == later.id)
+    }
+
+    @Test("An alert that links two incidents merges them: the oldest id stays, later records name the merged one")
+    func incidentsMerge() throws {
+        var l = AlertLifecycle()
+        let slot = l.take(Self.f("slot_content", "t1", ["a", "b", "c"]), at: at(10))[0]
+        let other = l.take(Self.f("template_swarm", "t2", ["x", "y"]), at: at(30))[0]
+        #expect(other.incident == other.id)
+        // The update of t2 lists "a", an account of the older incident: both become the older one.
+        let update = try #require(l.take(Self.f("template_swarm", "t2", ["a", "x", "y", "z", "w"]), at: at(40)).first)
+        #expect(update.incident == slot.id)
+        #expect(update.mergedIncidents == [other.id])
+        // Every later record of the older incident's alerts names the merge too.
+        let slotUpdate = try #require(
+            l.take(Self.f("slot_content", "t1", ["a", "b", "c", "e", "f", "g"]), at: at(50)).first)
+        #expect(slotUpdate.incident == slot.id)
+        #expect(slotUpdate.mergedIncidents == [other.id])
+        // A new alert that links both merged alerts joins the one incident, whichever it meets first.
+        let third = l.take(Self.f("recipient_fanin", "r", ["x", "b"]), at: at(60))[0]
+        #expect(third.incident == slot.id)
+        #expect(third.mergedIncidents == [other.id])
+        let closes = l.advance(to: at(60 + 1800))
+        #expect(closes.count == 3)
+        #expect(closes.allSatisfy { $0.incident == slot.id && $0.mergedIncidents == [other.id] })
+    }
+
+    @Test("The older incident keeps its id whichever alert links them, and merges are the same after a checkpoint")
+    func incidentsMergeOrder() throws {
+        var l = AlertLifecycle()
+        let old = l.take(Self.f("slot_content", "t1", ["a"]), at: at(10))[0]
+        let young = l.take(Self.f("slot_content", "t2", ["b"]), at: at(20))[0]
+        let data = try JSONEncoder().encode(l.checkpoint())
+        var restored = try AlertLifecycle(
+            configuration: .init(), restoring: try JSONDecoder().decode(AlertLifecycle.Checkpoint.self, from: data))
+        for lifecycle in [l, restored] {
+            var m = lifecycle
+            // The younger incident's alert links the older one: the older id stays.
+            let update = try #require(m.take(Self.f("slot_content", "t2", ["a", "b"]), at: at(30)).first)
+            #expect(update.incident == old.id)
+            #expect(update.mergedIncidents == [young.id])
+        }
+        _ = restored.take(Self.f("slot_content", "t2", ["a", "b"]), at: at(30))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let saved = try encoder.encode(restored.checkpoint())
+        let decoded = try JSONDecoder().decode(AlertLifecycle.Checkpoint.self, from: saved)
+        var again = try AlertLifecycle(configuration: .init(), restoring: decoded)
+        #expect(try encoder.encode(again.checkpoint()) == saved)
+        #expect(again.take(Self.f("account_rate", "b", ["b"]), at: at(40)).first?.incident == old.id)
+    }
+
+    @Test("A campaign slower than the cooldown stays one incident for incident_memory after its alerts close")
+    func incidentMemory() throws {
+        var l = AlertLifecycle()
+        let first = l.take(Self.f("shared_artefact", "text:x", ["a"]), at: at(0))[0]
+        #expect(l.advance(to: at(1800)).map(\.action) == [.close])
+        #expect(l.rememberedClosedCount == 1)
+        // 86 minutes later a new alert listing the same account joins the closed alert's incident.
+        let later = l.take(Self.f("slot_content", "t", ["a", "b"]), at: at(86 * 60))[0]
+        #expect(later.incident == first.id)
+        // Past the memory (24 h after the close) it does not.
+        _ = l.advance(to: at(86 * 60 + 1800))
+        let much = l.take(Self.f("template_swarm", "u", ["b"]), at: at(86 * 60 + 1800 + 86_401))[0]
+        #expect(much.incident == much.id)
+        // With incident_memory 0 only open alerts link.
+        var none = AlertLifecycle(configuration: .init(incidentMemorySeconds: 0))
+        _ = none.take(Self.f("shared_artefact", "text:x", ["a"]), at: at(0))
+        _ = none.advance(to: at(1800))
+        #expect(none.rememberedClosedCount == 0)
+        let alone = none.take(Self.f("slot_content", "t", ["a"]), at: at(86 * 60))[0]
+        #expect(alone.incident == alone.id)
+    }
+
+    @Test("The closed-alert memory holds at most max_open alerts, forgetting the one closed first")
+    func incidentMemoryBound() {
+        var l = AlertLifecycle(configuration: .init(maxOpenAlerts: 2))
+        for (i, account) in ["a", "b", "c"].enumerated() {
+            _ = l.take(Self.f("slot_content", "t\(i)", [account]), at: at(Int64(i) * 2000))
+            _ = l.advance(to: at(Int64(i) * 2000 + 1800))
+        }
+        #expect(l.rememberedClosedCount == 2)
+        let a = l.take(Self.f("slot_content", "n1", ["a"]), at: at(7000))[0]
+        #expect(a.incident == a.id)
+        let c = l.take(Self.f("slot_content", "n2", ["c"]), at: at(7000))[0]
+        #expect(c.incident != c.id)
     }
 
     @Test("A finding held back by the update interval is emitted when the interval ends, without a new finding")
@@ -171,7 +251,7 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         #expect(l.closedEarly == 1)
     }
 
-    @Test("Alert JSON has schema version 4 with the documented key order")
+    @Test("Alert JSON has schema version 5 with the documented key order")
     func json() {
         var l = AlertLifecycle()
         var f = finding("t", accounts: 2, volume: 3)
@@ -186,7 +266,7 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         let text = String(decoding: w.bytes, as: UTF8.self)
         #expect(
             text
-                == #"{"v":4,"id":"\#(a.id)","incident":"\#(a.id)","action":"create","kind":"template_swarm","severity":"medium","score":2,"event_time":"2026-11-29T05:13:14Z","first_event_time":"1970-01-01T00:00:00Z","accounts":["a0","a1"],"accounts_total":2,"template":{"id":"00000000000000ff","key":"00000000000000ff","text":"<*> sent you a private message"},"evidence":{"young_accounts":2,"window":"1h","ratio":2.5,"samples":["m1",null],"nested":{"x":true}},"reasons":["r"]}"#
+                == #"{"v":5,"id":"\#(a.id)","incident":"\#(a.id)","action":"create","kind":"template_swarm","severity":"medium","score":2,"event_time":"2026-11-29T05:13:14Z","first_event_time":"1970-01-01T00:00:00Z","accounts":["a0","a1"],"accounts_total":2,"template":{"id":"00000000000000ff","key":"00000000000000ff","text":"<*> sent you a private message"},"evidence":{"young_accounts":2,"window":"1h","ratio":2.5,"samples":["m1",null],"nested":{"x":true}},"reasons":["r"]}"#
                 + "\n")
     }
 }
@@ -207,7 +287,7 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         #expect(text.contains(#"{"name":"account","type_id":4,"type":"User Name","value":"a0"}"#))
         #expect(
             text.contains(
-                #""unmapped":{"sendwatch_schema":4,"incident":"\#(created.id)","score":2,"accounts_total":2,"template":null,"evidence":{"n":2}}"#
+                #""unmapped":{"sendwatch_schema":5,"incident":"\#(created.id)","score":2,"accounts_total":2,"template":null,"evidence":{"n":2}}"#
             ))
         let closed = l.advance(to: at(1_795_929_194 + 3600))[0]
         var c = JSONWriter()
@@ -301,7 +381,7 @@ struct AlertAdditionsTests {
         try #require(create.first).writeJSONLine(to: &w)
         try #require(update.first).writeJSONLine(to: &w)
         let lines = String(decoding: w.bytes, as: UTF8.self).split(separator: "\n")
-        #expect(lines[0].hasPrefix(#"{"v":4,"#))
+        #expect(lines[0].hasPrefix(#"{"v":5,"#))
         #expect(!lines[0].contains(#""added""#))
         #expect(
             lines[0].contains(
@@ -312,7 +392,7 @@ struct AlertAdditionsTests {
         var ocsf = JSONWriter()
         try #require(update.first).writeOCSFLine(to: &ocsf, productVersion: "0")
         let o = String(decoding: ocsf.bytes, as: UTF8.self)
-        #expect(o.contains(#""unmapped":{"sendwatch_schema":4,"incident":"sw-"#))
+        #expect(o.contains(#""unmapped":{"sendwatch_schema":5,"incident":"sw-"#))
         #expect(
             o.contains(#""added":{"accounts":["b"],"sample_message_ids":["m2"]},"template":{"id":"private-message""#))
     }

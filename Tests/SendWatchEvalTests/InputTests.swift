@@ -213,7 +213,7 @@ struct InputTests {
             ("not json", "not valid JSON"),
             ("[1,2]", "must be a JSON object"),
             (#"{"id":"a"}"#, "missing required key 'v'"),
-            (#"{"v":"1","id":"a"}"#, "'v' must be the number 1, 2, 3 or 4, not a string"),
+            (#"{"v":"1","id":"a"}"#, "'v' must be a number from 1 to 5, not a string"),
             (
                 #"{"v":1,"action":"create","kind":"k","event_time":"2026-11-29T08:00:00Z","accounts":[]}"#,
                 "missing required key 'id'"
@@ -277,12 +277,12 @@ struct InputTests {
 
     @Test("An alert record of another schema version is an error naming the line")
     func unsupportedVersion() throws {
-        let v5 = alertLine("a1", at: "2026-11-29T08:30:00Z", accounts: ["t-1"]).replacingVersion(5)
+        let v6 = alertLine("a1", at: "2026-11-29T08:30:00Z", accounts: ["t-1"]).replacingVersion(6)
         #expect {
-            _ = try evaluate([alertLine("a0", at: "2026-11-29T08:30:00Z", accounts: []), v5], labels: try handLabels())
+            _ = try evaluate([alertLine("a0", at: "2026-11-29T08:30:00Z", accounts: []), v6], labels: try handLabels())
         } throws: { error in
             guard let e = error as? EvaluationError else { return false }
-            return e.code == .unsupportedAlertVersion && e.message.contains("line 2") && e.message.contains("version 5")
+            return e.code == .unsupportedAlertVersion && e.message.contains("line 2") && e.message.contains("version 6")
         }
     }
 

@@ -81,12 +81,13 @@ struct ReportTests {
         let json = String(decoding: try Self.sampleReport().jsonBytes(), as: UTF8.self)
         let golden = """
             {"v":1,"accounts":{"flagged":4,"abusive":5,"true_positive":2,"precision":0.5,"recall":0.4},\
-            "incidents_detected":1,"incidents_total":2,"incidents":[{"id":"swarm-1","kind":"tenant-swarm",\
+            "incidents_detected":1,"incidents_total":2,"incidents_split":0,"incidents_sharing":0,"incidents":[{"id":"swarm-1","kind":"tenant-swarm",\
             "detected":true,"start":"2026-11-29T08:00:00Z","first_alert_time":"2026-11-29T08:04:00Z",\
             "latency_seconds":240,"first_alert_id":"a1","first_alert_kind":"template_swarm","accounts":4,\
-            "accounts_flagged":2,"share_flagged":0.5},{"id":"burst-1","kind":"young-burst","detected":false,\
+            "accounts_flagged":2,"share_flagged":0.5,"sendwatch_incidents":1,"shares_incident_with":[]},{"id":"burst-1","kind":"young-burst","detected":false,\
             "start":"2026-11-29T09:00:00Z","first_alert_time":null,"latency_seconds":null,"first_alert_id":null,\
-            "first_alert_kind":null,"accounts":1,"accounts_flagged":0,"share_flagged":0}],\
+            "first_alert_kind":null,"accounts":1,"accounts_flagged":0,"share_flagged":0,"sendwatch_incidents":0,\
+            "shares_incident_with":[]}],\
             "median_latency_seconds":{"all":240,"by_kind":[{"kind":"tenant-swarm","incidents":1,"detected":1,\
             "median_latency_seconds":240},{"kind":"young-burst","incidents":1,"detected":0,\
             "median_latency_seconds":null}]},"false_positives":{"lookalike_accounts":1,"lookalikes":[{"id":"news-1",\

@@ -102,7 +102,7 @@ struct AccountHeaderTrustTests {
         let alerts = try Self.alerts(try Self.log(count: 150) { _ in "t-10001" })
         let burst = try #require(
             alerts.first { ($0["accounts"] as? [String])?.contains(Self.attackerLogin) == true })
-        #expect(burst["v"] as? Int == 4)
+        #expect(burst["v"] as? Int == Alert.schemaVersion)
         let evidence = try #require(burst["evidence"] as? [String: Any])
         let deliveries = try #require(evidence["deliveries"] as? [String: Any])
         // The young account keeps its first 4 of each; 150 recipients make the figures partial.

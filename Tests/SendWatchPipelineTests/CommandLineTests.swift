@@ -120,7 +120,7 @@ struct CommandLine {
         #expect(a.stdout == b.stdout)
         #expect(a.stderr.contains("alert records"))
         for line in a.stdout.split(separator: "\n") {
-            #expect(line.hasPrefix(#"{"v":4,"id":"sw-"#))
+            #expect(line.hasPrefix(#"{"v":5,"id":"sw-"#))
         }
     }
 

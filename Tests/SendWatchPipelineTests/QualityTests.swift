@@ -39,6 +39,9 @@ import Testing
         let report = try evaluation.finish()
         let unmet = report.unmet(try Requirement.parseList(Self.requirements))
         #expect(unmet.isEmpty, "\(name): \(unmet.joined(separator: "; "))")
+        // Each labelled campaign is one SendWatch incident (waves with the same lures may share one).
+        let split = report.incidents.filter { $0.sendWatchIncidents > 1 }.map { "\($0.id): \($0.sendWatchIncidents)" }
+        #expect(split.isEmpty, "\(name): campaigns split over several incidents: \(split)")
     }
 }
 
@@ -72,6 +75,11 @@ import Testing
     static let extraAccountDelaySeconds: [String: Int64] = [
         "concentrated-strangers": 20 * 60, "decoy-colleague": 40 * 60,
     ]
+    /// SendWatch incidents a labelled campaign may form, when not 1. `rotation-per-account-phone` words its lure
+    /// two ways with a different phone number per account and no host: the accounts of one wording share its
+    /// lure text, but no alert lists accounts of both or shares an artefact between them, so each wording is one
+    /// incident (it was 8 while only open alerts linked, each alert closing in the 86-minute gaps).
+    static let maxIncidentsPerCampaign = ["rotation-per-account-phone": 2]
     /// The longest a labelled abusive account may wait for an alert that lists it, in event time.
     static let maxAccountDelaySeconds: Int64 = 15 * 60
 
@@ -105,8 +113,16 @@ import Testing
 
         var evaluation = Evaluation(labels: try Labels.parse(Data(labels.jsonBytes())))
         try evaluation.consume(alerts)
-        let unmet = try evaluation.finish().unmet(try Requirement.parseList(Self.requirements[name] ?? ""))
+        let report = try evaluation.finish()
+        let unmet = report.unmet(try Requirement.parseList(Self.requirements[name] ?? ""))
         #expect(unmet.isEmpty, "\(name) \(format.rawValue): \(unmet.joined(separator: "; "))")
+        // Each labelled campaign is one SendWatch incident, however slowly it runs (issue 13, issue 16), except
+        // where its alerts share nothing (see `maxIncidentsPerCampaign`).
+        let most = Self.maxIncidentsPerCampaign[name] ?? 1
+        let split = report.incidents.filter { $0.sendWatchIncidents > most }.map {
+            "\($0.id): \($0.sendWatchIncidents)"
+        }
+        #expect(split.isEmpty, "\(name) \(format.rawValue): campaigns split over several incidents: \(split)")
 
         // First record listing each account.
         var listed: [String: EventTime] = [:]

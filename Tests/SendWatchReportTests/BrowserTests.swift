@@ -194,10 +194,10 @@ struct BrowserTests {
     func unsupportedVersion() throws {
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let alerts = dir.appendingPathComponent("v5.jsonl")
-        try "{\"v\":5,\"id\":\"x\"}\n".write(to: alerts, atomically: true, encoding: .utf8)
+        let alerts = dir.appendingPathComponent("v6.jsonl")
+        try "{\"v\":6,\"id\":\"x\"}\n".write(to: alerts, atomically: true, encoding: .utf8)
         let r = try SendWatchCLI.run(["report", alerts.path, "--output", dir.appendingPathComponent("x.html").path])
         #expect(r.status == 2)
-        #expect(r.stderr.contains("alert schema version 5 is not supported"))
+        #expect(r.stderr.contains("alert schema version 6 is not supported"))
     }
 }

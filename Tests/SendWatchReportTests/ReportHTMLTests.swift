@@ -40,6 +40,27 @@ import Testing
         }
     }
 
+    @Test("Incidents that a later record names as merged are one incident under the kept id, in any order")
+    func mergedIncidents() throws {
+        let older = AlertLines.alert(id: "sw-a", kind: "slot_content", accounts: ["t-1"])
+        let younger = AlertLines.alert(id: "sw-b", kind: "template_swarm", at: 60, accounts: ["t-2"])
+        let merge = AlertLines.alert(
+            id: "sw-b", action: .update, kind: "template_swarm", at: 120, accounts: ["t-1", "t-2"], incident: "sw-a",
+            merged: ["sw-b"])
+        let lateOld = AlertLines.alert(
+            id: "sw-b", action: .close, kind: "template_swarm", at: 200, accounts: ["t-2"], incident: "sw-b")
+        let other = AlertLines.alert(id: "sw-c", kind: "account_rate", at: 30, accounts: ["t-9"])
+        for lines in [
+            [older, younger, merge, other], [younger, merge, older, lateOld, other], [merge, older, younger],
+        ] {
+            let html = try AlertLines.render(lines)
+            let incidents = lines.contains(other) ? 2 : 1
+            #expect(count("<article class=\"incident", in: html) == incidents)
+            #expect(html.contains("incident <span class=\"mono incident-id\">sw-a</span> · 2 alerts"))
+            #expect(!html.contains("incident <span class=\"mono incident-id\">sw-b</span>"))
+        }
+    }
+
     @Test("Alerts sharing an incident are one incident, with their ids, kinds, submitters and search terms")
     func groupsByIncident() throws {
         let html = try AlertLines.render([
@@ -201,8 +222,8 @@ import Testing
         #expect(builder.records == 1)
         var html = ""
         builder.render(into: &html, source: ReportSource(alerts: "a.jsonl"))
-        #expect(html.contains("2 lines skipped, not v1-v4 alert records (line 1: not valid JSON"))
-        #expect(throws: ReportError.self) { try builder.add(line: Array("{\"v\":5,\"id\":\"x\"}".utf8)) }
+        #expect(html.contains("2 lines skipped, not v1-v5 alert records (line 1: not valid JSON"))
+        #expect(throws: ReportError.self) { try builder.add(line: Array("{\"v\":6,\"id\":\"x\"}".utf8)) }
     }
 
     @Test("An empty alert file still gives a complete page")

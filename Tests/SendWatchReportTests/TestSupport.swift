@@ -29,7 +29,7 @@ enum AlertLines {
         id: String, action: AlertAction = .create, kind: String = "slot_content", severity: Severity = .high,
         at offset: Int64 = 0, first: Int64 = 0, accounts: [String], template: AlertTemplate? = nil,
         slotValues: [String] = [], subject: String? = nil, reasons: [String] = ["a reason"], incident: String? = nil,
-        logins: [String] = [], recipients: [String] = [], queueIDs: [String] = []
+        logins: [String] = [], recipients: [String] = [], queueIDs: [String] = [], merged: [String] = []
     ) -> String {
         var evidence: [(String, JSONValue)] = []
         if !slotValues.isEmpty {
@@ -79,6 +79,7 @@ enum AlertLines {
             firstEventTime: EventTime(seconds: base.seconds + first),
             accounts: accounts, accountsTotal: accounts.count, template: template, evidence: evidence, reasons: reasons)
         if let incident { a.incident = incident }
+        a.mergedIncidents = merged
         var w = JSONWriter()
         a.writeJSONLine(to: &w)
         return String(decoding: w.bytes.dropLast(), as: UTF8.self)

@@ -59,7 +59,12 @@ extension DetectionConfiguration {
                     doc: "Growth of an alert's accounts or volume that makes an update at once."),
                 .integer(
                     "max_open", \.lifecycle.maxOpenAlerts, in: 1...10_000_000,
-                    doc: "Most alerts open at once; beyond, the quietest is closed early."),
+                    doc: "Most alerts open at once; beyond, the quietest is closed early. Also the most closed",
+                    "alerts remembered for incident_memory; beyond, the one closed first is forgotten."),
+                .duration(
+                    "incident_memory", \.lifecycle.incidentMemorySeconds, in: 0...years,
+                    doc: "How long a closed alert's accounts and lure artefacts still link a new alert to its",
+                    "incident (a campaign slower than the cooldown stays one incident); 0 links open alerts only."),
             ])
         let templates = ConfigSection<DetectionConfiguration>(
             ["templates"], doc: ["Subject template miner (used when no template header or template_id is logged)."],

@@ -40,8 +40,10 @@ struct TailState: Codable {
     /// (first contacts at a public domain); `shared_artefact`'s artefacts save whether a lone lure led with them.
     /// 6: open alerts save their lure artefacts (incidents link by them), `shared_artefact`'s artefacts the others
     /// named with them; the large arrays (recipient filters, sketches) are out of line, in the section files of
-    /// ``CheckpointSectionStore`` that the header names (`sections_generation`).
-    static let format = 6
+    /// ``CheckpointSectionStore`` that the header names (`sections_generation`). 7: the alert lifecycle saves the
+    /// incidents (creation time, merged ids) and the closed alerts remembered for linking them; open alerts'
+    /// records carry their merged incident ids.
+    static let format = 7
 
     var follower: FollowerState
     /// Per stream name: its parser state.
