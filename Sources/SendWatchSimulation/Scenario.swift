@@ -53,6 +53,11 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
     /// domain of their own (the decoy colleague), so that a swarm rule exempting accounts that write to private
     /// domains is escaped with one mail per account.
     case decoySwarm = "decoy-swarm"
+    /// Concentrated strangers whose accounts send about 40 % of their mails as decoys, the first mail one and the
+    /// rest spread among the invitations, so that at every point the shares are about 40 % decoys: either
+    /// to people at established companies' domains (colleagues' domains to a rule) or to addresses established
+    /// accounts mail (at providers other than the invitations'), one kind per account.
+    case heavyDecoyStrangers = "heavy-decoy-strangers"
     /// A template rotation that gives every account its own phone number and names no host: nothing but the
     /// wording of the lure (the same text, the number aside) ties its accounts together.
     case rotationPerAccountPhone = "rotation-per-account-phone"
@@ -61,7 +66,7 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
     public var isAttack: Bool {
         switch self {
         case .tenantSwarm, .trialWelcome, .youngBurst, .lowAndSlow, .hiddenLures, .rateShapedSwarm,
-            .concentratedStrangers, .templateRotation, .decoyStrangers, .decoySwarm,
+            .concentratedStrangers, .templateRotation, .decoyStrangers, .decoySwarm, .heavyDecoyStrangers,
             .rotationPerAccountPhone:
             return true
         case .newsletter, .passwordResetStorm, .tenantOnboarding, .newEmployees, .brandNames, .launchDay, .sharedInbox,
@@ -132,6 +137,7 @@ public struct BurstPlan: Hashable, Sendable {
 /// | `concentrated-strangers` | 60 young tenants × 3–8 one-stranger invitations, +30 min, spread 5 h, gap 6 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
 /// | `template-rotation` | 25 young tenants × 4 messages rotating over 5 templates, +30 min, one new tenant every 43 min for 18 h (each template one every 3.6 h), gap 15 min; plus the `common-artefacts` look-alike | 22 h |
 /// | `decoy-colleague` | `decoy-strangers`: 60 young tenants × 3–8 one-stranger invitations and 1–2 decoy mails to their own fresh domain, +30 min, spread 5 h, gap 6 min; `decoy-swarm`: 150 young tenants × 6 scam-slot messages and 1–2 decoy mails, +60 min, spread 1 h, gap 3 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
+/// | `heavy-decoys` | `heavy-decoy-strangers`: 60 young tenants × 3–8 one-stranger invitations and 2–5 decoys, the first mail one and the rest spread among them (about 40 % of their mails: people at established companies' domains, or addresses established accounts mail), +30 min, spread 5 h, gap 6 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
 /// | `rotation-per-account-phone` | as `template-rotation`, but each tenant's lure names its own phone number and no host; plus the `brand-names`, `common-artefacts` and `launch-day` look-alikes | 22 h |
 public struct Scenario: Hashable, Sendable {
     /// The scenario's name (`baseline`, `tenant-swarm`, ...).
@@ -154,7 +160,7 @@ public struct Scenario: Hashable, Sendable {
     public static let names = [
         "baseline", "tenant-swarm", "trial-welcome", "young-burst", "low-and-slow", "mixed", "hidden-lures",
         "rate-shaped-swarm", "concentrated-strangers", "template-rotation", "decoy-colleague",
-        "rotation-per-account-phone",
+        "rotation-per-account-phone", "heavy-decoys",
     ]
 
     /// The default swarm with disguised lures: few enough accounts an hour that only the slot text gives
@@ -209,6 +215,12 @@ public struct Scenario: Hashable, Sendable {
     /// ``BurstPlan/messagesPerAccount`` stranger invitations.
     public static let decoyStrangersPlan = BurstPlan(
         kind: .decoyStrangers, accounts: 60, messagesPerAccount: 8, startAfterWarmupSeconds: 30 * 60,
+        spreadSeconds: 5 * 3600, gapSeconds: 360)
+    /// The `heavy-decoys` scenario's wave: the concentrated-strangers wave whose accounts send 3 to
+    /// ``BurstPlan/messagesPerAccount`` stranger invitations and, spread among them, about two decoys for every
+    /// three (40 % of their mails).
+    public static let heavyDecoyStrangersPlan = BurstPlan(
+        kind: .heavyDecoyStrangers, accounts: 60, messagesPerAccount: 8, startAfterWarmupSeconds: 30 * 60,
         spreadSeconds: 5 * 3600, gapSeconds: 360)
     /// The `decoy-colleague` scenario's swarm: 150 young tenants in an hour during the launch day, each
     /// sending ``BurstPlan/messagesPerAccount`` scam-slot messages to scraped consumer addresses and, first,
@@ -274,6 +286,10 @@ public struct Scenario: Hashable, Sendable {
         case "decoy-colleague":
             return Scenario(
                 name: name, incidents: [decoyStrangersPlan, decoySwarmPlan], defaultDurationSeconds: 9 * 3600,
+                lookAlikes: [launchDayPlan, sharedInboxPlan])
+        case "heavy-decoys":
+            return Scenario(
+                name: name, incidents: [heavyDecoyStrangersPlan], defaultDurationSeconds: 9 * 3600,
                 lookAlikes: [launchDayPlan, sharedInboxPlan])
         case "rotation-per-account-phone":
             return Scenario(

@@ -31,6 +31,9 @@ struct SimAccount: Sendable {
     /// Template rotation: the index in ``Vocabulary/templates`` this account uses, and the lure it puts into
     /// that template's ``Vocabulary/rotationSlots`` slot.
     var rotation: (template: Int, lure: String)? = nil
+    /// Heavy decoys: the account's messages and how many of them are decoys (spread evenly, the first an
+    /// decoy).
+    var decoyPlan: (messages: Int, decoys: Int)? = nil
 }
 
 /// A stream of messages of one account: its background traffic or its part in a burst.
@@ -178,6 +181,11 @@ struct TrafficModel: Sendable {
         }
     }
 
+    /// The last recipients of established accounts' background mail, at most ``maxRecentEstablishedRecipients``
+    /// (the oldest replaced): what a heavy decoy is sent to.
+    private var recentEstablishedRecipients: [String] = []
+    private var recentEstablishedNext = 0
+    static let maxRecentEstablishedRecipients = 512
     private var youngTenantCounter = 0
     private var youngTenantTotal = 0
     private var establishedTenants = 0
@@ -228,7 +236,7 @@ struct TrafficModel: Sendable {
         let tenantKinds: [BurstKind] = [
             .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm, .brandNames,
             .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation, .commonArtefacts, .decoyStrangers,
-            .decoySwarm, .rotationPerAccountPhone,
+            .decoySwarm, .rotationPerAccountPhone, .heavyDecoyStrangers,
         ]
         hasSharedInbox = configuration.lookAlikes.contains { $0.kind == .sharedInbox }
         youngTenantTotal = (configuration.scenario.incidents + configuration.lookAlikes)
@@ -272,7 +280,7 @@ struct TrafficModel: Sendable {
                     accounts[index].group = groupIndex
                 case .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm,
                     .brandNames, .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation,
-                    .commonArtefacts, .decoyStrangers, .decoySwarm, .rotationPerAccountPhone:
+                    .commonArtefacts, .decoyStrangers, .decoySwarm, .rotationPerAccountPhone, .heavyDecoyStrangers:
                     index = accounts.count
                     var t = makeTenant(index: accounts.count, established: false, label: groupIndex)
                     switch plan.kind {
@@ -289,7 +297,7 @@ struct TrafficModel: Sendable {
                     case .trialWelcome:
                         t.displayName = Vocabulary.phishingBrands[rng.int(below: Vocabulary.phishingBrands.count)]
                         t.bounceRate = 0.1
-                    case .concentratedStrangers, .decoyStrangers:
+                    case .concentratedStrangers, .decoyStrangers, .heavyDecoyStrangers:
                         // An innocent brand name: nothing in the slot gives it away.
                         t.bounceRate = 0.08
                     case .templateRotation:
@@ -357,10 +365,15 @@ struct TrafficModel: Sendable {
                 // A stranger-inviting account sends 3 to the plan's count of invitations; a decoy-sending one
                 // sends its decoys besides.
                 let messages =
-                    [.concentratedStrangers, .decoyStrangers].contains(plan.kind)
+                    [.concentratedStrangers, .decoyStrangers, .heavyDecoyStrangers].contains(plan.kind)
                     ? rng.int(in: min(3, plan.messagesPerAccount)...plan.messagesPerAccount) : plan.messagesPerAccount
-                let decoys =
+                var decoys =
                     [.decoyStrangers, .decoySwarm].contains(plan.kind) ? TrafficModel.decoys(accounts[index]) : 0
+                if plan.kind == .heavyDecoyStrangers {
+                    // Two decoys for every three invitations, rounded: 40 % of the account's mails.
+                    decoys = (2 * messages + 1) / 3
+                    accounts[index].decoyPlan = (messages + decoys, decoys)
+                }
                 addSource(
                     Source(
                         next: firstSend, order: 0, account: Int32(index), remaining: Int32(messages + decoys),
@@ -478,6 +491,20 @@ struct TrafficModel: Sendable {
             } else {
                 (template, subject, addresses) = strangerInvitation(account)
             }
+        case .heavyDecoyStrangers:
+            // Safe to force unwrap: every heavy-decoy account is given a plan when it is made.
+            let plan = account.decoyPlan!
+            let k = Int(source.sent)
+            // The decoys spread evenly, the first message one of them (k × decoys mod messages < decoys), so
+            // that at every point about 40 % of the account's recipients are decoys.
+            if k * plan.decoys % plan.messages < plan.decoys {
+                template = "invite-team"
+                subject =
+                    "\(TrafficModel.capitalized(rng.pick(Vocabulary.firstNames))) invited you to join \(account.displayName)"
+                addresses = [heavyDecoyAddress(account, source)]
+            } else {
+                (template, subject, addresses) = strangerInvitation(account)
+            }
         case .decoySwarm:
             (template, subject) = tenantSubject(account, pick: rng.chance(0.6) ? 0 : 4)
             addresses =
@@ -503,6 +530,17 @@ struct TrafficModel: Sendable {
         var unique: [String] = []
         unique.reserveCapacity(addresses.count)
         for a in addresses where !unique.contains(a) { unique.append(a) }
+        if source.burst == nil && configuration.scenario.incidents.contains(where: { $0.kind == .heavyDecoyStrangers })
+        {
+            for a in unique {
+                if recentEstablishedRecipients.count < TrafficModel.maxRecentEstablishedRecipients {
+                    recentEstablishedRecipients.append(a)
+                } else {
+                    recentEstablishedRecipients[recentEstablishedNext] = a
+                    recentEstablishedNext = (recentEstablishedNext + 1) % TrafficModel.maxRecentEstablishedRecipients
+                }
+            }
+        }
 
         // One delivery time per recipient domain, as the queue manager hands each domain to a delivery agent.
         var domainTimes: [(String, Int64)] = []
@@ -570,6 +608,20 @@ struct TrafficModel: Sendable {
     /// writes to.
     private func decoyAddress(_ account: SimAccount, _ source: Source) -> String {
         TrafficModel.personAddress(hash(85, account.key, UInt64(source.sent)), domain: account.domain)
+    }
+
+    /// A heavy decoy, of one of two kinds by a hash of the account: a person at an established company's domain
+    /// (which established senders mail, so a colleague's domain to a rule), or one of the last addresses
+    /// established accounts mailed (one the platform mails, mostly at a provider other than the invitations').
+    private mutating func heavyDecoyAddress(_ account: SimAccount, _ source: Source) -> String {
+        let h = hash(86, account.key, UInt64(source.sent))
+        if hash(87, account.key) % 2 == 0 {
+            return TrafficModel.personAddress(h, domain: companyDomain(Int((h >> 12) % UInt64(companyCount))))
+        }
+        guard !recentEstablishedRecipients.isEmpty else {
+            return TrafficModel.personAddress(h, domain: companyDomain(Int((h >> 12) % UInt64(companyCount))))
+        }
+        return recentEstablishedRecipients[Int((h >> 20) % UInt64(recentEstablishedRecipients.count))]
     }
 
     /// The shared partner mailbox of the `shared-inbox` look-alike, at an established company's domain.

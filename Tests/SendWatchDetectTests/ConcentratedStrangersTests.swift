@@ -33,6 +33,15 @@ import Testing
         }
     }
 
+    /// One young account inviting `strangers` addresses at `big.example`, 30 s apart from `at`.
+    static func invite(_ s: inout Scenario, _ account: String, strangers: Int, at: Int64) {
+        for k in 0..<strangers {
+            s.send(
+                account, to: "\(account)-friend\(k)@big.example", subject: "Ann invited you to join \(account)",
+                at: at + Int64(k * 30), template: "invite-team")
+        }
+    }
+
     @Test("A wave of young accounts each inviting strangers at one provider fires, with counts and domains")
     func fires() throws {
         var s = Self.established()
@@ -40,11 +49,14 @@ import Testing
         s.finish()
         #expect(s.kinds() == [Self.kind])
         let first = try #require(s.alerts.first { $0.kind == Self.kind && $0.template?.logged == "invite-team" })
-        #expect(first.accounts == (0..<6).map { "t-\($0)" })
+        // The third account's second stranger makes three early stranger-mailers in minutes: the alert lists
+        // the two that reached three strangers.
+        #expect(first.accounts == ["t-0", "t-1"])
         #expect(first.evidence.first { $0.0 == "threshold" }?.1 == .int(6))
+        #expect(first.evidence.first { $0.0 == "early_accounts" }?.1 == .int(3))
         // Every recipient of the listed accounts is a first contact.
         let recipients = first.evidence.first { $0.0 == "recipients" }?.1
-        #expect(recipients == .int(5 * 4 + 3))
+        #expect(recipients == .int(2 * 4))
         #expect(first.evidence.first { $0.0 == "first_contacts" }?.1 == recipients)
         guard case .array(let domains)? = first.evidence.first(where: { $0.0 == "recipient_domains" })?.1,
             case .object(let top)? = domains.first
@@ -56,11 +68,56 @@ import Testing
         #expect(s.flagged() == Set((0..<8).map { "t-\($0)" }))
     }
 
-    @Test("One new user inviting three friends stays silent; so does a wave below the threshold")
+    @Test("One new user inviting three friends stays silent; so do two, and a slow wave below the threshold")
     func single() {
         var s = Self.established()
         Self.wave(&s, accounts: 1, recipients: 3)
-        Self.wave(&s, accounts: 5, recipients: 3, start: 6000)
+        // Two more new users inviting three friends each, minutes apart: below `min_early_accounts` (3).
+        for a in 1...2 { Self.invite(&s, "u-\(a)", strangers: 3, at: 6000 + Int64(a * 60)) }
+        // Five stranger-mailers 40 minutes apart: never three in the 30-minute early window, five in 2 h.
+        for a in 0..<5 { Self.invite(&s, "slow-\(a)", strangers: 3, at: 9000 + Int64(a * 2400)) }
+        s.finish()
+        #expect(!s.kinds().contains(Self.kind))
+    }
+
+    @Test("Three young accounts mailing strangers alike within minutes fire early, listing the stranger-mailers")
+    func early() throws {
+        var s = Self.established()
+        // Two accounts with two strangers each, then one with three, all within five minutes.
+        for a in 0..<3 { Self.invite(&s, "t-\(a)", strangers: a == 2 ? 3 : 2, at: 4000 + Int64(a * 60)) }
+        s.finish()
+        #expect(s.kinds() == [Self.kind])
+        let alert = try #require(s.alerts.first { $0.kind == Self.kind })
+        #expect(alert.accounts == ["t-2"])
+        #expect(alert.evidence.first { $0.0 == "early_accounts" }?.1 == .int(3))
+        #expect(alert.evidence.first { $0.0 == "early_threshold" }?.1 == .int(3))
+        // The same three with the early path off (more early accounts than there are) stay silent.
+        var configuration = DetectionConfiguration()
+        configuration[ConcentratedStrangersRule.self].minEarlyAccounts = 4
+        var off = Self.established(configuration)
+        for a in 0..<3 { Self.invite(&off, "t-\(a)", strangers: a == 2 ? 3 : 2, at: 4000 + Int64(a * 60)) }
+        off.finish()
+        #expect(!off.kinds().contains(Self.kind))
+    }
+
+    @Test("Launch-day tenants (a founder, a colleague, two webmail friends) do not make one stranger-mailer fire")
+    func earlyLaunchDay() {
+        var s = Self.established()
+        // Ten launch-day tenants: a welcome to the founder at their own new domain, an invitation to a colleague
+        // there, then two webmail friends (two strangers, but half of their recipients: below the 60 % share).
+        for a in 0..<10 {
+            let t = 4000 + Int64(a * 20)
+            s.send("t-\(a)", to: "founder@brand\(a).example", subject: "Welcome", at: t, template: "welcome")
+            for (k, to) in ["bob@brand\(a).example", "friend\(a)x0@big.example", "friend\(a)x1@big.example"]
+                .enumerated()
+            {
+                s.send(
+                    "t-\(a)", to: to, subject: "Ann invited you to join Brand\(a)", at: t + 5 + Int64(k * 5),
+                    template: "invite-team")
+            }
+        }
+        // One real new user who invited three friends.
+        Self.invite(&s, "u-0", strangers: 3, at: 4300)
         s.finish()
         #expect(!s.kinds().contains(Self.kind))
     }

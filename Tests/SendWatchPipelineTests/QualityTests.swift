@@ -57,16 +57,19 @@ import Testing
     /// (3) of its accounts, arriving about four an hour over two templates, used one template: about 40 minutes,
     /// which no per-template count can shorten; its accounts after that are bound by the 15-minute check below.
     /// The template rotations' accounts each put a whole lure (a phone number with lure words) into a slot, so
-    /// `shared_artefact`'s `lone_lure` names the first at its first send.
+    /// `shared_artefact`'s `lone_lure` names the first at its first send. The stranger waves fire when three young
+    /// accounts on the template mailed two strangers each within 30 minutes and one of them a third (seed 7:
+    /// 19 minutes; a decoy-colleague account mails its decoys first, 34 minutes).
     static let requirements = [
         "hidden-lures": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
         "rate-shaped-swarm": "recall>=0.95,precision>=0.98,incidents=all,latency<=3600,lookalikes=0,unlabelled=0",
         "concentrated-strangers":
-            "recall>=0.95,precision>=0.98,incidents=all,latency<=3600,lookalikes<=5,unlabelled=0",
+            "recall>=0.95,precision>=0.98,incidents=all,latency<=1800,lookalikes=0,unlabelled=0",
         "template-rotation": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
         "rotation-per-account-phone":
             "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
-        "decoy-colleague": "recall>=0.95,precision>=0.98,incidents=all,latency<=3600,lookalikes<=5,unlabelled=0",
+        "decoy-colleague":
+            "recall>=0.95,precision>=0.98,incidents=all,latency:decoy-strangers<=2400,lookalikes=0,unlabelled=0",
     ]
     /// A stranger-mailing account is judged at its third recipient (two invitations after its first, about
     /// 12 minutes at the scenario's pace), so its accounts get that much longer.
@@ -87,7 +90,7 @@ import Testing
         "Adversarial scenario meets the figures, and every abusive account is listed within 15 minutes",
         arguments: [
             "hidden-lures", "rate-shaped-swarm", "concentrated-strangers", "template-rotation",
-            "rotation-per-account-phone",
+            "rotation-per-account-phone", "decoy-colleague",
         ],
         SimulationFormat.allCases)
     func scenario(_ name: String, format: SimulationFormat) throws {

@@ -350,4 +350,52 @@ import Testing
             }
         }
     }
+
+    @Test(
+        "Heavy decoys: about 40 % of each account's mails are decoys, the first one of them, the rest strangers at one provider"
+    )
+    func heavyDecoys() throws {
+        let run = try simulate(
+            SimulationConfiguration(scenario: Scenario.named("heavy-decoys")!, seed: 2, format: .jsonl))
+        #expect(run.labels.incidents.map(\.kind) == [.heavyDecoyStrangers])
+        #expect(run.labels.incidents.map(\.accounts.count) == [60])
+        #expect(Set(run.labels.hardNegatives.map(\.kind)).isSuperset(of: [.launchDay, .sharedInbox]))
+        let attackers = Set(run.labels.incidents.flatMap(\.accounts))
+        var recipients: [String: [String]] = [:]
+        var others = Set<String>()
+        for line in String(decoding: run.bytes, as: UTF8.self).split(separator: "\n") {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let account = try #require(object["account"] as? String)
+            let to = try #require(object["to"] as? [String])
+            if attackers.contains(account) {
+                recipients[account, default: []] += to
+            } else {
+                // The decoys that are not at a company domain come from other accounts' recipients.
+                others.formUnion(to)
+            }
+        }
+        #expect(recipients.count == 60)
+        let providers = ["webmail.example", "inbox.example.com"]
+        var knownDecoys = 0
+        var totalDecoys = 0
+        var totalMails = 0
+        for (account, list) in recipients {
+            let domains = list.map { String($0.split(separator: "@").last!) }
+            let provider = try #require(domains.last)
+            #expect(providers.contains(provider), "\(account)")
+            // The first mail is a decoy; the invitations are 3 to 8, all at one provider.
+            let invitations = list.filter { $0.hasSuffix("@" + provider) && !others.contains($0) }
+            let decoys = list.count - invitations.count
+            #expect(!invitations.contains(list[0]), "\(account)")
+            #expect((3...8).contains(invitations.count), "\(account)")
+            totalDecoys += decoys
+            totalMails += list.count
+            knownDecoys += list.filter { others.contains($0) }.count
+        }
+        // Two decoys for every three invitations: 40 % (an invitation to an address another account also
+        // mailed counts as a decoy here).
+        #expect((0.37...0.45).contains(Double(totalDecoys) / Double(totalMails)))
+        // About half the accounts send their decoys to addresses established accounts mailed.
+        #expect(knownDecoys > 20)
+    }
 }

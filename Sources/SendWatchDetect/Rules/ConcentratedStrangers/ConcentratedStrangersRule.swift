@@ -25,6 +25,13 @@ import SendWatchWindows
 /// of its accounts' recipients are at their own company's domain (a welcome to the founder, invitations to
 /// the team), and its few webmail invitees are spread over providers.
 ///
+/// Waiting for six accounts costs time (a wave of a dozen accounts an hour needs half an hour or more), so a
+/// template's group also fires early on cross-account evidence: when `min_early_accounts` young accounts on
+/// the template passed the same share tests with at least `min_early_strangers` strangers each (an early
+/// stranger-mailer) within `early_window`, and one of them is a stranger-mailer. Only stranger-mailers are
+/// listed: an early one is a new user who invited two friends at one provider, which a launch day's tenant
+/// sometimes is too.
+///
 /// Memory: its tables of accounts and groups take 5 % of the detection memory budget (at most 200,000 accounts
 /// and 10,000 groups; three quarters for the accounts); at a bound the entry updated least recently is evicted
 /// and starts over. The filter of young accounts' recipients is fixed: two generations of
@@ -51,6 +58,14 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         public var minAccountsPerTemplate = 6
         /// Stranger-mailing accounts on all templates together in the window that fire. Default 12.
         public var minAccounts = 12
+        /// Strangers that make an account an early stranger-mailer (the share tests as for a stranger-mailer).
+        /// Default 2.
+        public var minEarlyStrangers = 2
+        /// Early stranger-mailers on one template within ``earlyWindowSeconds`` that, with one stranger-mailer
+        /// among them, fire. Default 3.
+        public var minEarlyAccounts = 3
+        /// The window in which early stranger-mailers are counted. Default 30 minutes.
+        public var earlyWindowSeconds: Int64 = 30 * 60
         /// Addresses each generation of the recipient filters holds. Default 1,000,000.
         public var rememberedRecipients = 1_000_000
         public init() {}
@@ -75,6 +90,9 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
     /// Stranger-mailing accounts of one template, or of all (``platformKey``).
     struct Group: ApproximateHeapSize, Sendable, Codable {
         var young: SlidingDistinct
+        /// Early stranger-mailers (stranger-mailers among them) of a template's group in the early window; nil
+        /// for the group of all templates, and until a template's group sees its first.
+        var early: SlidingDistinct?
         var first: EventTime
         /// Recipient domains of the group's messages with their counts, at most ``maxDomains``.
         var domains: [String] = []
@@ -85,7 +103,8 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         /// alert's volume, which makes the updates that list the new accounts).
         var arrivals = 0
         var approximateHeapBytes: Int {
-            young.approximateHeapBytes + domains.reduce(0) { $0 + 24 + $1.utf8.count } + sampleMessageIDs.count * 48
+            young.approximateHeapBytes + (early?.approximateHeapBytes ?? 0)
+                + domains.reduce(0) { $0 + 24 + $1.utf8.count } + sampleMessageIDs.count * 48
         }
     }
 
@@ -135,6 +154,15 @@ extension ConcentratedStrangersRule: DetectionRule {
             "min_accounts", \.minAccounts, in: 1...10_000_000,
             doc: "Stranger-mailing accounts on all templates together in the window that fire."),
         .integer(
+            "min_early_strangers", \.minEarlyStrangers, in: 1...1_000_000,
+            doc: "Strangers that make an account an early stranger-mailer (with the same share tests)."),
+        .integer(
+            "min_early_accounts", \.minEarlyAccounts, in: 1...10_000_000,
+            doc: "Early stranger-mailers on one template within early_window that fire when one of them is a",
+            "stranger-mailer (only stranger-mailers are listed)."),
+        .duration(
+            "early_window", \.earlyWindowSeconds, doc: "The window in which early stranger-mailers are counted."),
+        .integer(
             "remembered_recipients", \.rememberedRecipients, in: 1...(1 << 28),
             doc: "Addresses each of the two generations of the recipient filters holds (established and",
             "young senders' recipients; 12 bits each rounded up to a power of two: 2 × 2 MiB per filter at",
@@ -165,9 +193,13 @@ extension ConcentratedStrangersRule: DetectionRule {
             })
         let window = SlidingDistinct.Configuration(
             horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
+        let capacity = capacity
         groups = RuleTable(
             try saved.groups.fitting(like: groups.entries, "stranger groups") {
-                $0.young.configuration == window && $0.domains.count == $0.domainCounts.count
+                $0.young.configuration == window
+                    && ($0.early.map { $0.configuration == Self.earlyWindow(configuration, capacity: capacity) }
+                        ?? true)
+                    && $0.domains.count == $0.domainCounts.count
                     && $0.domains.count <= Self.maxDomains && $0.arrivals >= 0
             })
         guard saved.youngRecipients.capacity == youngRecipients.capacity else {
@@ -228,7 +260,19 @@ extension ConcentratedStrangersRule: DetectionRule {
         if ownDomain || (!publicDomain && establishedMails > 0) { accounts.entries[slot].colleagues &+= 1 }
         let account = accounts.entries[slot]
         if !account.flagged {
-            guard isStrangerMailer(account, context.tables.young[youngSlot], context, at: now) else { return }
+            let early = min(rule.minEarlyStrangers, rule.minRecipients)
+            guard Int(account.strangers) >= early,
+                isStrangerMailer(account, context.tables.young[youngSlot], context, at: now, minStrangers: early)
+            else { return }
+            // The share tests do not depend on the number of strangers: enough of them make a stranger-mailer.
+            guard Int(account.strangers) >= rule.minRecipients else {
+                if let use = facts.template {
+                    noteEarly(
+                        key: StableHash.of(use.template.id), name: use.template.id, template: use.template, facts,
+                        &context, into: &alerts, at: now)
+                }
+                return
+            }
             accounts.entries[slot].flagged = true
         }
         let domain = String(event.recipient.addressDomain).lowercased()
@@ -243,17 +287,18 @@ extension ConcentratedStrangersRule: DetectionRule {
             messageID: messageID, facts, &context, into: &alerts, at: now)
     }
 
-    /// Whether `account` mails mostly strangers: enough strangers, making enough of its recipients, few
+    /// Whether `account` mails mostly strangers: at least `minStrangers` strangers, making enough of its recipients, few
     /// colleagues, and its public-domain recipients mostly at one provider (read from the young account's
     /// shared domain counts; recipients beyond its four tracked domains count as public, at other providers).
     ///
     /// - Complexity: O(1): at most four sketch estimates.
     func isStrangerMailer(
-        _ account: Account, _ young: YoungAccountState, _ context: DetectionContext, at now: EventTime
+        _ account: Account, _ young: YoungAccountState, _ context: DetectionContext, at now: EventTime,
+        minStrangers: Int
     ) -> Bool {
         let rule = configuration
         let recipients = Double(account.recipients)
-        guard Int(account.strangers) >= rule.minRecipients,
+        guard Int(account.strangers) >= minStrangers,
             Double(account.strangers) >= rule.minStrangerShare * recipients,
             Double(account.colleagues) <= rule.maxColleagueShare * recipients
         else { return false }
@@ -270,20 +315,56 @@ extension ConcentratedStrangersRule: DetectionRule {
         return top > 0 && Double(top) >= rule.minProviderShare * Double(atPublic)
     }
 
+    /// The window of early stranger-mailers of a template's group.
+    static func earlyWindow(_ configuration: Configuration, capacity: Int) -> SlidingDistinct.Configuration {
+        .init(horizonMicroseconds: configuration.earlyWindowSeconds * 1_000_000, exactCapacity: capacity)
+    }
+
+    /// The slot of the group `key`, made empty when it is new.
+    private mutating func groupSlot(
+        key: UInt64, name: String, _ context: inout DetectionContext, at now: EventTime
+    ) -> BoundedKeyTable<Group>.Slot {
+        let horizon = configuration.windowSeconds * 1_000_000
+        let capacity = capacity
+        let slot = groups.entries.slot(for: key, at: now, name: name) {
+            Group(
+                young: SlidingDistinct(configuration: .init(horizonMicroseconds: horizon, exactCapacity: capacity)),
+                first: now)
+        }
+        groups.report(to: &context)
+        return slot
+    }
+
+    /// Counts `account` in the group's early window (made at the group's first early stranger-mailer).
+    private mutating func insertEarly(_ slot: BoundedKeyTable<Group>.Slot, _ account: UInt64, at now: EventTime) {
+        if groups.entries[slot].early == nil {
+            groups.entries[slot].early = SlidingDistinct(
+                configuration: Self.earlyWindow(configuration, capacity: capacity))
+        }
+        _ = groups.entries[slot].early?.insert(account, at: now)
+    }
+
+    /// An early stranger-mailer's event on a template: counted in the template's early window, which may make the
+    /// group fire early.
+    private mutating func noteEarly(
+        key: UInt64, name: String, template: AlertTemplate, _ facts: EventFacts, _ context: inout DetectionContext,
+        into alerts: inout [Alert], at now: EventTime
+    ) {
+        let slot = groupSlot(key: key, name: name, &context, at: now)
+        insertEarly(slot, facts.accountKey, at: now)
+        evaluate(
+            slot, name: name, minimum: configuration.minAccountsPerTemplate, template: template, &context,
+            into: &alerts, at: now)
+    }
+
+    /// A stranger-mailer's event: counted in the group `key` (and, for a template's group, in its early window).
     private mutating func record(
         key: UInt64, name: String, minimum: Int, template: AlertTemplate?, domain: String, messageID: String?,
         _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert], at now: EventTime
     ) {
-        let rule = configuration
-        let capacity = capacity
-        let slot = groups.entries.slot(for: key, at: now, name: name) {
-            Group(
-                young: SlidingDistinct(
-                    configuration: .init(horizonMicroseconds: rule.windowSeconds * 1_000_000, exactCapacity: capacity)),
-                first: now)
-        }
-        groups.report(to: &context)
+        let slot = groupSlot(key: key, name: name, &context, at: now)
         if groups.entries[slot].young.insert(facts.accountKey, at: now) { groups.entries[slot].arrivals += 1 }
+        if template != nil { insertEarly(slot, facts.accountKey, at: now) }
         if let i = groups.entries[slot].domains.firstIndex(of: domain) {
             groups.entries[slot].domainCounts[i] += 1
         } else if groups.entries[slot].domains.count < Self.maxDomains {
@@ -295,10 +376,23 @@ extension ConcentratedStrangersRule: DetectionRule {
         {
             groups.entries[slot].sampleMessageIDs.append(m)
         }
+        evaluate(slot, name: name, minimum: minimum, template: template, &context, into: &alerts, at: now)
+    }
+
+    /// Fires the group when it has `minimum` stranger-mailers in the window, or (a template's group) a
+    /// stranger-mailer and `min_early_accounts` early stranger-mailers in the early window; lists the
+    /// stranger-mailers.
+    private mutating func evaluate(
+        _ slot: BoundedKeyTable<Group>.Slot, name: String, minimum: Int, template: AlertTemplate?,
+        _ context: inout DetectionContext, into alerts: inout [Alert], at now: EventTime
+    ) {
+        let rule = configuration
         let state = groups.entries[slot]
         let distinct = state.young.value(at: now)
         let count = Int(distinct.value)
-        guard count >= minimum else { return }
+        let earlyCount = state.early.map { Int($0.value(at: now).value) } ?? 0
+        let early = template != nil && count >= 1 && earlyCount >= rule.minEarlyAccounts
+        guard count >= minimum || early else { return }
         let severity: Severity = count >= 3 * minimum ? .high : .medium
         guard
             context.wants(
@@ -327,6 +421,9 @@ extension ConcentratedStrangersRule: DetectionRule {
             [
                 ("group", .string(name)), ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),
                 ("window", .string(window)), ("threshold", .int(minimum)),
+                ("early_accounts", .int(earlyCount)),
+                ("early_window", .string(DurationText.format(rule.earlyWindowSeconds))),
+                ("early_threshold", .int(rule.minEarlyAccounts)),
                 ("recipients", .int(recipients)), ("first_contacts", .int(firstContacts)),
                 ("strangers", .int(strangers)), ("colleagues", .int(colleagues)),
                 (
@@ -349,7 +446,8 @@ extension ConcentratedStrangersRule: DetectionRule {
             ] + context.ageEvidence(names, at: now) + [context.stateEvidence(approximate: !distinct.isExact)]
         let top = order.first.map { state.domains[$0] } ?? "one provider"
         let finding = Finding(
-            kind: Self.name, key: name, severity: severity, score: Double(count) / Double(minimum),
+            kind: Self.name, key: name, severity: severity,
+            score: max(Double(count) / Double(minimum), early ? Double(earlyCount) / Double(rule.minEarlyAccounts) : 0),
             firstEventTime: state.first, accounts: Array(names.prefix(context.maxAlertAccounts)),
             accountsTotal: max(count, names.count), volume: state.arrivals, template: template, evidence: evidence,
             reasons: [
@@ -357,7 +455,13 @@ extension ConcentratedStrangersRule: DetectionRule {
                     + "\(strangers) of their \(recipients) recipients were never mailed on the platform before and sit "
                     + "at a provider, \(colleagues) at a colleague's domain, each account's mostly at one provider "
                     + "(most at \(top))."
-            ])
+            ]
+                + (count < minimum
+                    ? [
+                        "Fired early: \(earlyCount) young accounts on the template each mailed at least "
+                            + "\(min(rule.minEarlyStrangers, rule.minRecipients)) strangers the same way within "
+                            + "\(DurationText.format(rule.earlyWindowSeconds)) (threshold \(rule.minEarlyAccounts))."
+                    ] : []))
         context.take(finding, at: now, into: &alerts)
     }
 }
