@@ -48,18 +48,13 @@ struct SinkCommand: ParsableCommand {
     var logLevel = "info"
 
     func validate() throws {
-        if Logger.Level(rawValue: logLevel) == nil {
-            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
-        }
-        if consumer.isEmpty || consumer.contains(".") || consumer.contains(" ") {
-            throw ValidationError("--consumer must be a name without '.' or spaces")
-        }
+        try LiveCommand.checkLogLevel(logLevel)
+        try FleetDurations.checkConsumer(consumer)
     }
 
     func run() throws {
         let interval = try FleetDurations.interval(checkpointInterval, flag: "--checkpoint-interval")
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        let logger = Logger(label: "sendwatch") { StderrLogHandler(logLevel: level, label: $0) }
+        let logger = LiveCommand.logger(level: logLevel)
         var settings = JetStreamClient.Settings()
         settings.name = "sendwatch sink"
         let feed = NATSStreamFeed(
@@ -70,20 +65,12 @@ struct SinkCommand: ParsableCommand {
         options.once = once
         options.checkpointIntervalSeconds = interval
         TailSignals.install()
-        let run: SinkRun<NATSStreamFeed>
-        do throws(TailError) {
-            run = try SinkRun(output: output, options: options, feed: feed, logger: logger)
-        } catch {
-            logger.error("\(error)", metadata: ["sink.code": "\(error.code)"])
-            throw ExitCode(error.code == .stateDirectoryLocked ? 75 : 1)
+        let run = try LiveCommand.start(codeKey: "sink.code", logger: logger) { () throws(TailError) in
+            try SinkRun(output: output, options: options, feed: feed, logger: logger)
         }
-        do throws(TailError) {
+        try LiveCommand.run(codeKey: "sink.code", logger: logger, summary: { run.summaryText }) {
+            () throws(TailError) in
             try run.run { TailSignals.stopRequested }
-        } catch {
-            logger.error("\(error)", metadata: ["sink.code": "\(error.code)"])
-            logger.info("\(run.summaryText)")
-            throw ExitCode(2)
         }
-        logger.info("\(run.summaryText)")
     }
 }

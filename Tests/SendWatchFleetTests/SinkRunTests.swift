@@ -48,7 +48,7 @@ struct SinkRunTests {
         var options = SinkOptions()
         options.stateDirectory = dir + "/state"
         options.once = true
-        options.fetchBatch = 2
+        options.fetching.batch = 2
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         do {
             let run = try SinkRun(
