@@ -25,6 +25,10 @@ public struct NATSStreamFeed: StreamFeed {
     private var fresh = true
     /// Gaps in the stream's sequence taken as the stream's own.
     public private(set) var gaps = 0
+    /// Messages delivered again (a sequence already delivered), skipped.
+    public private(set) var redeliveries = 0
+    /// The stream's name.
+    public var streamName: String { connection.stream.name }
 
     /// A feed of `subject` of `stream` through the durable consumer `durable`.
     public init(
@@ -48,7 +52,10 @@ public struct NATSStreamFeed: StreamFeed {
             var out: [FeedMessage] = []
             out.reserveCapacity(records.count)
             for r in records {
-                if r.sequence <= lastDelivered { continue }
+                if r.sequence <= lastDelivered {
+                    redeliveries += 1
+                    continue
+                }
                 if r.sequence != lastDelivered + 1 {
                     if !fresh {
                         // Delivered out of order: make the consumer again where the run is.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SendWatchCore
 import SendWatchFleet
+import SendWatchMetrics
 import SendWatchPipeline
 
 struct DetectCommand: ParsableCommand {
@@ -71,6 +72,14 @@ struct DetectCommand: ParsableCommand {
     @Option(name: .long, help: "Most events held to merge hosts by time (default 200000).")
     var maxBuffered = 200_000
 
+    @Option(
+        name: .long,
+        help: """
+            Serve Prometheus metrics on PORT (the loopback, 127.0.0.1), IPV4:PORT or [IPV6]:PORT, as tail does: \
+            lag (pending messages), events, alert records, acknowledgements, redeliveries (docs/fleet.md).
+            """)
+    var metrics: String?
+
     @OptionGroup var detection: DetectionOptions
 
     @Option(name: .long, help: "YAML configuration file (see 'sendwatch config defaults').")
@@ -81,6 +90,7 @@ struct DetectCommand: ParsableCommand {
 
     func validate() throws {
         try LiveCommand.checkLogLevel(logLevel)
+        try LiveCommand.checkMetricsAddress(metrics)
         if !(0...EventTimeMerge.maxSources).contains(hosts) {
             throw ValidationError("--hosts must be 0 to \(EventTimeMerge.maxSources)")
         }
@@ -126,10 +136,14 @@ struct DetectCommand: ParsableCommand {
                 configuration: configuration, options: options, accounts: accounts, feed: feed,
                 publisher: publisher, logger: logger)
         }
+        let server = try LiveCommand.startMetrics(metrics, codeKey: "detect.code", logger: logger) {
+            address throws(TailError) in try MetricsServer(address: address, metrics: run.metrics)
+        }
+        defer { server?.shutdown() }
         let started =
             "detecting on \(nats) stream \(stream) (\(subjectPrefix).*), alerts to \(alertsStream) \(alertsSubject)"
             + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
-
+            + (server.map { ", metrics on \($0.boundAddress)" } ?? "")
         logger.info("\(started)")
         let startedAt = Date()
         let summary = {

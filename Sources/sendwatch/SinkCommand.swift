@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SendWatchFleet
+import SendWatchMetrics
 import SendWatchPipeline
 
 struct SinkCommand: ParsableCommand {
@@ -44,11 +45,20 @@ struct SinkCommand: ParsableCommand {
     @Option(name: .long, help: "Checkpoint interval while records flow: a duration like 1s (the default) or 200ms.")
     var checkpointInterval = "1s"
 
+    @Option(
+        name: .long,
+        help: """
+            Serve Prometheus metrics on PORT (the loopback, 127.0.0.1), IPV4:PORT or [IPV6]:PORT, as tail does: \
+            lag (pending messages), records written, acknowledgements, redeliveries (docs/fleet.md).
+            """)
+    var metrics: String?
+
     @Option(name: .long, help: "Log level on stderr: debug, info (default), warning or error.")
     var logLevel = "info"
 
     func validate() throws {
         try LiveCommand.checkLogLevel(logLevel)
+        try LiveCommand.checkMetricsAddress(metrics)
         try FleetDurations.checkConsumer(consumer)
     }
 
@@ -68,6 +78,11 @@ struct SinkCommand: ParsableCommand {
         let run = try LiveCommand.start(codeKey: "sink.code", logger: logger) { () throws(TailError) in
             try SinkRun(output: output, options: options, feed: feed, logger: logger)
         }
+        let server = try LiveCommand.startMetrics(metrics, codeKey: "sink.code", logger: logger) {
+            address throws(TailError) in try MetricsServer(address: address, metrics: run.metrics)
+        }
+        defer { server?.shutdown() }
+        if let server { logger.info("metrics on \(server.boundAddress)") }
         try LiveCommand.run(codeKey: "sink.code", logger: logger, summary: { run.summaryText }) {
             () throws(TailError) in
             try run.run { TailSignals.stopRequested }

@@ -16,6 +16,8 @@ struct SinkRunTests {
         var records: [[UInt8]]
         var position: UInt64 = 0
         var acknowledgements = 0
+        let streamName = "TEST"
+        let redeliveries = 0
 
         mutating func resume(after sequence: UInt64) { position = sequence }
 

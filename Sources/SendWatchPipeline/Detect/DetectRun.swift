@@ -102,6 +102,10 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     public private(set) var lastSequence: UInt64 = 0
     /// Whether this run resumed from a checkpoint.
     public private(set) var restoredFromCheckpoint = false
+    /// The figures `--metrics` serves, updated once per fetch.
+    public let metrics = DetectMetrics()
+    /// Acknowledgements of the consumer this run.
+    private var acknowledgements = 0
     private let logger: Logger
     private let lock: StateDirectoryLock?
     private let encoder: any AlertEncoder
@@ -186,6 +190,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
         while !shouldStop() {
             guard case .messages(let messages, let caughtUp) = try fetcher.next(from: &feed) else {
                 totals.retries += 1
+                publishMetrics()
                 continue
             }
             let t = now()
@@ -231,9 +236,28 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 lastCheckpoint = t
                 dirty = false
             }
+            publishMetrics()
             if options.once && caughtUp { break }
         }
         if dirty { try checkpoint() }
+        publishMetrics()
+    }
+
+    /// Replaces the metrics' snapshot.
+    private func publishMetrics() {
+        let consumer = fetcher.figures(of: feed, lastSequence: lastSequence, acknowledgements: acknowledgements)
+        let (t, held, early) = (totals, merge.buffered, merge.forcedReleases)
+        metrics.update { m in
+            m.consumer = consumer
+            m.events = t.events
+            m.undecodable = t.undecodable
+            m.heldEvents = held
+            m.releasedEarly = early
+            m.alertRecordsStored = t.alertRecords - t.duplicateAlerts
+            m.alertRecordsDuplicate = t.duplicateAlerts
+            m.retries = t.retries
+            m.checkpoints = t.checkpoints
+        }
     }
 
     /// Publishes the records in order, repeating while the broker is unreachable. False when a stop was
@@ -290,7 +314,10 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 throw error
             }
         }
-        if feed.acknowledgeFetched() { unacknowledged = 0 }
+        if feed.acknowledgeFetched() {
+            unacknowledged = 0
+            acknowledgements += 1
+        }
     }
 
     /// Summary for stderr at the end: the totals since the state was created.

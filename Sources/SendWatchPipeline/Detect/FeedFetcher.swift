@@ -42,8 +42,13 @@ struct FeedFetcher {
     let streamName: String
     /// Whether the broker was reported unreachable (so the outage and its end are logged once each).
     private(set) var outage = false
+    /// Times the broker became unreachable.
+    private(set) var outages = 0
+    /// Fetches that found the broker unreachable (each repeated after a pause).
+    private(set) var retries = 0
     private var backoff: Backoff
-    private var lastPending: UInt64?
+    /// The pending count of the last message delivered: messages after it (nil before the first).
+    private(set) var lastPending: UInt64?
 
     init(fetching: FeedFetching, logger: Logger, outageMessage: Logger.Message, reasonKey: String, streamName: String) {
         self.fetching = fetching
@@ -69,6 +74,7 @@ struct FeedFetcher {
             let caughtUp = messages.isEmpty ? (lastPending ?? 0) == 0 : lastPending == 0
             return .messages(messages, caughtUp: caughtUp)
         case .unavailable(let why):
+            retries += 1
             noteOutage(why)
             backoff.pause()
             return .retry
@@ -77,10 +83,23 @@ struct FeedFetcher {
         }
     }
 
+    /// The consumer's figures now: `feed`'s stream and redeliveries, the lag the last message gave, outages.
+    func figures<Feed: StreamFeed>(of feed: Feed, lastSequence: UInt64, acknowledgements: Int) -> ConsumerFigures {
+        var f = ConsumerFigures()
+        f.stream = feed.streamName
+        f.pendingMessages = lastPending ?? 0
+        f.lastSequence = lastSequence
+        f.acknowledgements = acknowledgements
+        f.redeliveries = feed.redeliveries
+        f.outages = outages
+        return f
+    }
+
     /// Logs an outage (once, until a fetch succeeds again).
     mutating func noteOutage(_ why: String) {
         guard !outage else { return }
         outage = true
+        outages += 1
         logger.warning(outageMessage, metadata: [reasonKey: "\(why)"])
     }
 }

@@ -61,6 +61,11 @@ public final class SinkRun<Feed: StreamFeed> {
     public private(set) var records = 0
     /// The stream sequence of the last record written.
     public private(set) var lastSequence: UInt64 = 0
+    /// The figures `--metrics` serves, updated once per fetch.
+    public let metrics = SinkMetrics()
+    /// Acknowledgements of the consumer, and checkpoints, this run.
+    private var acknowledgements = 0
+    private var checkpoints = 0
     private let logger: Logger
     private let lock: StateDirectoryLock?
     private let output: String?
@@ -139,7 +144,10 @@ public final class SinkRun<Feed: StreamFeed> {
         var dirty = false
         var buffer: [UInt8] = []
         while !shouldStop() {
-            guard case .messages(let messages, let caughtUp) = try fetcher.next(from: &feed) else { continue }
+            guard case .messages(let messages, let caughtUp) = try fetcher.next(from: &feed) else {
+                publishMetrics()
+                continue
+            }
             buffer.removeAll(keepingCapacity: true)
             for m in messages where m.sequence > lastSequence {
                 lastSequence = m.sequence
@@ -155,9 +163,26 @@ public final class SinkRun<Feed: StreamFeed> {
                 lastCheckpoint = t
                 dirty = false
             }
+            publishMetrics()
             if options.once && caughtUp { break }
         }
         if dirty { try checkpoint() }
+        publishMetrics()
+    }
+
+    /// Replaces the metrics' snapshot.
+    private func publishMetrics() {
+        let consumer = fetcher.figures(of: feed, lastSequence: lastSequence, acknowledgements: acknowledgements)
+        let (records, bytes, retries, checkpoints) = (
+            records, output == nil ? 0 : outputBytes, fetcher.retries, checkpoints
+        )
+        metrics.update { m in
+            m.consumer = consumer
+            m.records = records
+            m.outputBytes = bytes
+            m.retries = retries
+            m.checkpoints = checkpoints
+        }
     }
 
     private func append(_ bytes: [UInt8]) throws(TailError) {
@@ -195,8 +220,9 @@ public final class SinkRun<Feed: StreamFeed> {
             ) { header in
                 header.key("last_sequence"); header.int64(Int64(clamping: sequence))
             }
+            checkpoints += 1
         }
-        _ = feed.acknowledgeFetched()
+        if feed.acknowledgeFetched() { acknowledgements += 1 }
     }
 
     /// Summary for stderr at the end.
