@@ -183,7 +183,8 @@ public final class ShipRun<Publisher: ShipPublisher> {
                 consumer.finish()
                 finished = true
             }
-            // Ids before retiring: a retired stream's name goes with it.
+            // A retired stream's held events, then ids, before retiring: its name goes with it.
+            for index in report.streamsRetired { consumer.finish(stream: index) }
             guard try publishPending(shouldStop: shouldStop) else { return }
             for index in report.streamsRetired { consumer.retire(stream: index) }
             if report.linesDelivered > 0 || report.rotations > 0 || report.truncations > 0 { dirty = true }
@@ -213,6 +214,7 @@ public final class ShipRun<Publisher: ShipPublisher> {
                 var c = consumer
                 let report = follower.poll(into: &c)
                 totals.lines += consumer.takeLines()
+                for index in report.streamsRetired { consumer.finish(stream: index) }
                 guard try publishPending(shouldStop: shouldStop) else { return }
                 for index in report.streamsRetired { consumer.retire(stream: index) }
                 if report.linesDelivered == 0 && !report.moreAvailable { break }
