@@ -149,7 +149,7 @@ struct DetectCommand: ParsableCommand {
         let summary = {
             "\(run.summaryText); this run \(String(format: "%.2f", Date().timeIntervalSince(startedAt))) s"
         }
-        try LiveCommand.run(codeKey: "detect.code", logger: logger, summary: summary) { () throws(TailError) in
+        try LiveCommand.run(codeKey: "detect.code", logger: logger, summary: summary()) { () throws(TailError) in
             try run.run { TailSignals.stopRequested }
         }
     }

@@ -136,7 +136,7 @@ enum LiveCommand {
     ///
     /// - Throws: `ExitCode(2)` when `body` fails (logged, the summary after it).
     static func run(
-        codeKey: String, logger: Logger, summary: () -> String, _ body: () throws(TailError) -> Void
+        codeKey: String, logger: Logger, summary: @autoclosure () -> String, _ body: () throws(TailError) -> Void
     ) throws {
         do throws(TailError) {
             try body()

@@ -118,7 +118,7 @@ struct ShipCommand: ParsableCommand {
             + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
             + (server.map { ", metrics on \($0.boundAddress)" } ?? "")
         logger.info("\(started)")
-        try LiveCommand.run(codeKey: "ship.code", logger: logger, summary: { run.summaryText }) {
+        try LiveCommand.run(codeKey: "ship.code", logger: logger, summary: run.summaryText) {
             () throws(TailError) in
             try run.run { TailSignals.stopRequested }
         }

@@ -83,7 +83,7 @@ struct SinkCommand: ParsableCommand {
         }
         defer { server?.shutdown() }
         if let server { logger.info("metrics on \(server.boundAddress)") }
-        try LiveCommand.run(codeKey: "sink.code", logger: logger, summary: { run.summaryText }) {
+        try LiveCommand.run(codeKey: "sink.code", logger: logger, summary: run.summaryText) {
             () throws(TailError) in
             try run.run { TailSignals.stopRequested }
         }

@@ -167,7 +167,7 @@ struct TailCommand: ParsableCommand {
             + (server.map { ", metrics on \($0.boundAddress)" } ?? "")
             + (policyServer.map { ", policy service on \($0.boundAddress)" } ?? "")
         logger.info("\(started)")
-        try LiveCommand.run(codeKey: "tail.code", logger: logger, summary: { run.summaryText }) {
+        try LiveCommand.run(codeKey: "tail.code", logger: logger, summary: run.summaryText) {
             () throws(TailError) in
             try run.run { TailSignals.stopRequested }
         }

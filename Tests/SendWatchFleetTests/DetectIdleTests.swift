@@ -58,17 +58,19 @@ struct DetectIdleTests {
         var clock = 0.0
         var fetches = 0
         var held: [Int] = []
-        try run.run(now: { clock }) {
-            // Called before each fetch: what the merge held after the previous one, then the wall time moves.
-            if fetches > 0 { held.append(run.merge.buffered) }
-            fetches += 1
-            switch fetches {
-            case 3: clock = 4.9  // not idle yet
-            case 5: clock = 5.1  // idle: mx2's last event arrived 5.1 s ago, and the stream is read
-            default: break
-            }
-            return fetches > 6
-        }
+        try run.run(
+            now: { clock },
+            shouldStop: {
+                // Called before each fetch: what the merge held after the previous one, then the wall time moves.
+                if fetches > 0 { held.append(run.merge.buffered) }
+                fetches += 1
+                switch fetches {
+                case 3: clock = 4.9  // not idle yet
+                case 5: clock = 5.1  // idle: mx2's last event arrived 5.1 s ago, and the stream is read
+                default: break
+                }
+                return fetches > 6
+            })
         // After the first fetch mx2's event went (mx1's next one was known) and mx1's three wait for mx2.
         #expect(held.prefix(4) == [3, 3, 3, 3], "held while mx2 is not idle yet")
         #expect(held.last == 0, "released once mx2 was silent for --idle-after")
