@@ -179,6 +179,18 @@ public final class JetStreamClient {
         return PublishAck(sequence: ack.pointee.Sequence, duplicate: ack.pointee.Duplicate)
     }
 
+    /// ``publish(subject:payload:messageID:)`` of an array's bytes, its outcome as a value (for callers that
+    /// collect the outcomes of several publishes).
+    public func publish(subject: String, bytes: [UInt8], messageID: String) -> Result<PublishAck, FleetError> {
+        bytes.withUnsafeBytes { payload in
+            do throws(FleetError) {
+                return .success(try publish(subject: subject, payload: payload, messageID: messageID))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
     /// The longest message id ``publish(subject:payload:messageID:)`` takes, in bytes.
     public static let maxMessageIDBytes = 256
 }

@@ -14,20 +14,14 @@ public struct NATSEventPublisher: ShipPublisher {
     /// The default ``windowSize``: enough publishes in flight to hide the round trip on a LAN, few enough that a
     /// window's payloads stay small (256 events of about 600 bytes: 150 KB).
     public static let defaultWindowSize = 256
-    /// The server URL(s).
-    public let url: String
-    /// How the client connects and waits.
-    public let settings: JetStreamClient.Settings
-    /// The connection, once made.
-    public private(set) var client: JetStreamClient?
     /// Which subject each account's events go to.
     public let partitioning: EventPartitioning
     /// The stream that takes them.
-    public let stream: StreamSpec
+    public var stream: StreamSpec { connection.stream }
     /// Publishes awaiting their acknowledgement at once (1 to ``JetStreamWindowPublisher/maxWindow``).
     public let windowSize: Int
+    private var connection: StreamConnection
     private var window: JetStreamWindowPublisher?
-    private var streamReady = false
     /// The subject of each partition, made once.
     private let subjects: [String]
 
@@ -37,10 +31,8 @@ public struct NATSEventPublisher: ShipPublisher {
         url: String, settings: JetStreamClient.Settings = .init(), partitioning: EventPartitioning,
         stream: StreamSpec, windowSize: Int = NATSEventPublisher.defaultWindowSize
     ) {
-        self.url = url
-        self.settings = settings
+        connection = StreamConnection(url: url, settings: settings, stream: stream, setup: .createOrUpdate)
         self.partitioning = partitioning
-        self.stream = stream
         self.windowSize = min(max(1, windowSize), JetStreamWindowPublisher.maxWindow)
         subjects = (0..<partitioning.partitions).map { partitioning.subject(ofPartition: $0) }
     }
@@ -48,31 +40,14 @@ public struct NATSEventPublisher: ShipPublisher {
     /// Publishes a window of events (see ``ShipPublisher``).
     public mutating func publish(_ messages: ArraySlice<ShipMessage>) -> [PublishOutcome] {
         do throws(FleetError) {
-            let client: JetStreamClient
-            if let connected = self.client {
-                client = connected
-            } else {
-                client = try JetStreamClient(url: url, settings: settings)
-                self.client = client
-            }
-            if !streamReady {
-                try client.ensureStream(stream)
-                streamReady = true
-            }
+            let client = try connection.client()
             if windowSize == 1 {
                 // One at a time: the plain publish waits for its acknowledgement with one round trip, where a
                 // window of one would add the asynchronous machinery's wake-ups (measured 3.6 times slower).
                 return messages.map { message in
                     let subject = subjects[partitioning.partition(ofAccount: message.account)]
-                    let result: Result<PublishAck, FleetError> = message.payload.withUnsafeBytes { bytes in
-                        do throws(FleetError) {
-                            return .success(
-                                try client.publish(subject: subject, payload: bytes, messageID: message.messageID))
-                        } catch {
-                            return .failure(error)
-                        }
-                    }
-                    return outcome(of: result)
+                    return outcome(
+                        of: client.publish(subject: subject, bytes: message.payload, messageID: message.messageID))
                 }
             }
             let window: JetStreamWindowPublisher
@@ -104,7 +79,7 @@ public struct NATSEventPublisher: ShipPublisher {
     /// have it).
     private mutating func outcome(of error: FleetError) -> PublishOutcome {
         if error.isTransient {
-            streamReady = false
+            connection.streamMayBeGone()
             return .unavailable("\(error.code): \(error)")
         }
         return .refused("\(error.code): \(error)")

@@ -11,17 +11,13 @@ public import SendWatchPipeline
 /// drop the rest of the batch and make the consumer again at the sequence expected; after that, a gap is
 /// taken as the stream's own (messages removed by its limits) and counted in ``gaps``.
 public struct NATSStreamFeed: StreamFeed {
-    /// The server URL(s).
-    public let url: String
-    /// How the client connects and waits.
-    public let settings: JetStreamClient.Settings
     /// The stream read, created if missing.
-    public let stream: StreamSpec
+    public var stream: StreamSpec { connection.stream }
     /// The subject filter (the stream's subjects, or some of them).
     public let subject: String
     /// The durable consumer's name.
     public let durable: String
-    private var client: JetStreamClient?
+    private var connection: StreamConnection
     private var reader: StreamReader?
     /// The sequence of the last message delivered to the run.
     private var lastDelivered: UInt64 = 0
@@ -29,15 +25,17 @@ public struct NATSStreamFeed: StreamFeed {
     private var fresh = true
     /// Gaps in the stream's sequence taken as the stream's own.
     public private(set) var gaps = 0
+    /// Messages delivered again (a sequence already delivered), skipped.
+    public private(set) var redeliveries = 0
+    /// The stream's name.
+    public var streamName: String { connection.stream.name }
 
     /// A feed of `subject` of `stream` through the durable consumer `durable`.
     public init(
         url: String, settings: JetStreamClient.Settings = .init(), stream: StreamSpec, subject: String,
         durable: String
     ) {
-        self.url = url
-        self.settings = settings
-        self.stream = stream
+        connection = StreamConnection(url: url, settings: settings, stream: stream, setup: .createIfMissing)
         self.subject = subject
         self.durable = durable
     }
@@ -54,7 +52,10 @@ public struct NATSStreamFeed: StreamFeed {
             var out: [FeedMessage] = []
             out.reserveCapacity(records.count)
             for r in records {
-                if r.sequence <= lastDelivered { continue }
+                if r.sequence <= lastDelivered {
+                    redeliveries += 1
+                    continue
+                }
                 if r.sequence != lastDelivered + 1 {
                     if !fresh {
                         // Delivered out of order: make the consumer again where the run is.
@@ -88,20 +89,10 @@ public struct NATSStreamFeed: StreamFeed {
 
     private mutating func openReader() throws(FleetError) -> StreamReader {
         if let reader { return reader }
-        let client: JetStreamClient
-        if let connected = self.client {
-            client = connected
-        } else {
-            client = try JetStreamClient(url: url, settings: settings)
-            self.client = client
-        }
-        do throws(FleetError) {
-            _ = try client.streamState(stream.name)
-        } catch {
-            // Missing (or unreadable: then creating it says why). An existing stream keeps its writers' settings.
-            if error.isTransient { throw error }
-            try client.ensureStream(stream)
-        }
+        // Checked at every new reader: one is made after a resume and after a server restart (which may have
+        // lost the stream).
+        connection.streamMayBeGone()
+        let client = try connection.client()
         let made = try StreamReader(
             client: client, stream: stream.name, subject: subject, durable: durable, start: lastDelivered + 1)
         reader = made
@@ -113,50 +104,26 @@ public struct NATSStreamFeed: StreamFeed {
 /// `sendwatch detect`'s publisher: each alert record to the alerts subject of a JetStream stream with its
 /// message id, waiting for the acknowledgement. Connects and creates the stream as ``NATSEventPublisher`` does.
 public struct NATSAlertPublisher: AlertPublisher {
-    /// The server URL(s).
-    public let url: String
-    /// How the client connects and waits.
-    public let settings: JetStreamClient.Settings
     /// The stream that takes the records.
-    public let stream: StreamSpec
+    public var stream: StreamSpec { connection.stream }
     /// The subject the records go to.
     public let subject: String
-    private var client: JetStreamClient?
-    private var streamReady = false
+    private var connection: StreamConnection
 
     /// A publisher to `subject` of `stream`.
     public init(url: String, settings: JetStreamClient.Settings = .init(), stream: StreamSpec, subject: String) {
-        self.url = url
-        self.settings = settings
-        self.stream = stream
+        connection = StreamConnection(url: url, settings: settings, stream: stream, setup: .createOrUpdate)
         self.subject = subject
     }
 
     public mutating func publish(_ record: [UInt8], messageID: String) -> PublishOutcome {
         do throws(FleetError) {
-            let client: JetStreamClient
-            if let connected = self.client {
-                client = connected
-            } else {
-                client = try JetStreamClient(url: url, settings: settings)
-                self.client = client
-            }
-            if !streamReady {
-                try client.ensureStream(stream)
-                streamReady = true
-            }
-            let subject = self.subject
-            let result: Result<PublishAck, FleetError> = record.withUnsafeBytes { bytes in
-                do throws(FleetError) {
-                    return .success(try client.publish(subject: subject, payload: bytes, messageID: messageID))
-                } catch {
-                    return .failure(error)
-                }
-            }
-            return .acknowledged(duplicate: try result.get().duplicate)
+            let client = try connection.client()
+            let ack = try client.publish(subject: subject, bytes: record, messageID: messageID).get()
+            return .acknowledged(duplicate: ack.duplicate)
         } catch {
             if error.isTransient || error.code == .jetStreamUnavailable {
-                streamReady = false
+                connection.streamMayBeGone()
                 return .unavailable("\(error.code): \(error)")
             }
             return .refused("\(error.code): \(error)")

@@ -43,38 +43,13 @@ public final class PullConsumer {
     /// - Throws: ``FleetError`` `consume_failed` or a transient code; messages fetched before an
     ///   acknowledgement failed are redelivered by the server after its ack wait.
     public func fetch(batch: Int, timeoutMilliseconds: Int) throws(FleetError) -> [ReceivedMessage] {
-        guard (1...4096).contains(batch), timeoutMilliseconds > 0 else {
-            throw FleetError(code: .invalidArgument, message: "fetch batch \(batch) or timeout out of range")
-        }
-        var list = natsMsgList()
-        var jsError = jsErrCode(rawValue: 0)
-        let status = natsSubscription_Fetch(&list, subscription, Int32(batch), Int64(timeoutMilliseconds), &jsError)
-        if status == NATS_TIMEOUT { return [] }
-        guard status == NATS_OK else {
-            throw fleetError(status, jetStream: jsError, fallback: .consumeFailed, doing: "fetch failed")
-        }
-        defer { natsMsgList_Destroy(&list) }
         var out: [ReceivedMessage] = []
-        out.reserveCapacity(Int(list.Count))
-        for i in 0..<Int(list.Count) {
-            guard let msg = list.Msgs[i] else { continue }
-            let length = Int(natsMsg_GetDataLength(msg))
-            let payload: [UInt8] =
-                if let data = natsMsg_GetData(msg), length > 0 {
-                    Array(UnsafeRawBufferPointer(start: data, count: length))
-                } else {
-                    []
-                }
+        _ = try pullFetch(subscription, batch: batch, timeoutMilliseconds: timeoutMilliseconds, keepLast: false) {
+            msg, record throws(FleetError) in
             var idC: UnsafePointer<CChar>?
             let id: String? =
                 "Nats-Msg-Id".withCString { natsMsgHeader_Get(msg, $0, &idC) } == NATS_OK
                 ? idC.map { String(cString: $0) } : nil
-            var sequence: UInt64 = 0
-            var meta: UnsafeMutablePointer<jsMsgMetaData>?
-            if natsMsg_GetMetaData(&meta, msg) == NATS_OK, let meta {
-                sequence = meta.pointee.Sequence.Stream
-                jsMsgMetaData_Destroy(meta)
-            }
             var ackError = jsErrCode(rawValue: 0)
             let acked = natsMsg_AckSync(msg, nil, &ackError)
             guard acked == NATS_OK else {
@@ -82,8 +57,8 @@ public final class PullConsumer {
             }
             out.append(
                 ReceivedMessage(
-                    subject: String(cString: natsMsg_GetSubject(msg)), payload: payload, messageID: id,
-                    streamSequence: sequence))
+                    subject: String(cString: natsMsg_GetSubject(msg)), payload: record.payload, messageID: id,
+                    streamSequence: record.sequence))
         }
         return out
     }

@@ -74,44 +74,13 @@ public final class StreamReader {
     /// - Returns: per message its stream sequence, body and the messages pending after it.
     /// - Throws: ``FleetError`` `consume_failed` or a transient code.
     public func fetch(batch: Int, timeoutMilliseconds: Int) throws(FleetError) -> [StreamRecord] {
-        guard (1...4096).contains(batch), timeoutMilliseconds > 0 else {
-            throw FleetError(code: .invalidArgument, message: "fetch batch \(batch) or timeout out of range")
-        }
-        var list = natsMsgList()
-        var jsError = jsErrCode(rawValue: 0)
-        let status = natsSubscription_Fetch(&list, subscription, Int32(batch), Int64(timeoutMilliseconds), &jsError)
-        if status == NATS_TIMEOUT { return [] }
-        guard status == NATS_OK else {
-            throw fleetError(status, jetStream: jsError, fallback: .consumeFailed, doing: "fetch failed")
-        }
-        defer { natsMsgList_Destroy(&list) }
         var out: [StreamRecord] = []
-        out.reserveCapacity(Int(list.Count))
-        var last: Int?
-        for i in 0..<Int(list.Count) {
-            guard let msg = list.Msgs[i] else { continue }
-            let length = Int(natsMsg_GetDataLength(msg))
-            let payload: [UInt8] =
-                if let data = natsMsg_GetData(msg), length > 0 {
-                    Array(UnsafeRawBufferPointer(start: data, count: length))
-                } else {
-                    []
-                }
-            var record = StreamRecord(sequence: 0, payload: payload, pending: 0)
-            var meta: UnsafeMutablePointer<jsMsgMetaData>?
-            if natsMsg_GetMetaData(&meta, msg) == NATS_OK, let meta {
-                record.sequence = meta.pointee.Sequence.Stream
-                record.pending = meta.pointee.NumPending
-                jsMsgMetaData_Destroy(meta)
-            }
-            out.append(record)
-            last = i
+        let last = try pullFetch(subscription, batch: batch, timeoutMilliseconds: timeoutMilliseconds, keepLast: true) {
+            _, record in out.append(record)
         }
-        if let last, let msg = list.Msgs[last] {
-            // Kept past the list's destruction, to acknowledge everything up to it later.
-            list.Msgs[last] = nil
+        if let last {
             if let lastFetched { natsMsg_Destroy(lastFetched) }
-            lastFetched = msg
+            lastFetched = last
         }
         return out
     }

@@ -57,11 +57,13 @@ public final class MetricsServer: Sendable {
         try self.init(address: address, limits: limits) { MetricsExposition.render(metrics.snapshot) }
     }
 
-    /// Binds `address` and starts serving a ship run's `metrics` (`sendwatch ship --metrics`).
+    /// Binds `address` and starts serving a `ship`, `detect` or `sink` run's `metrics` (their `--metrics`).
     ///
     /// - Throws: as ``init(address:limits:metrics:)-(_,_,TailMetrics)``.
-    public convenience init(address: ListenAddress, limits: Limits = Limits(), metrics: ShipMetrics) throws(TailError) {
-        try self.init(address: address, limits: limits) { MetricsExposition.render(metrics.snapshot) }
+    public convenience init<Snapshot: PrometheusExposable>(
+        address: ListenAddress, limits: Limits = Limits(), metrics: RunMetrics<Snapshot>
+    ) throws(TailError) {
+        try self.init(address: address, limits: limits) { metrics.snapshot.exposition() }
     }
 
     /// Binds `address` and answers each scrape with what `render` returns (Prometheus text).

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SendWatchCore
 import SendWatchFleet
+import SendWatchMetrics
 import SendWatchPipeline
 
 struct DetectCommand: ParsableCommand {
@@ -71,6 +72,14 @@ struct DetectCommand: ParsableCommand {
     @Option(name: .long, help: "Most events held to merge hosts by time (default 200000).")
     var maxBuffered = 200_000
 
+    @Option(
+        name: .long,
+        help: """
+            Serve Prometheus metrics on PORT (the loopback, 127.0.0.1), IPV4:PORT or [IPV6]:PORT, as tail does: \
+            lag (pending messages), events, alert records, acknowledgements, redeliveries (docs/fleet.md).
+            """)
+    var metrics: String?
+
     @OptionGroup var detection: DetectionOptions
 
     @Option(name: .long, help: "YAML configuration file (see 'sendwatch config defaults').")
@@ -80,16 +89,13 @@ struct DetectCommand: ParsableCommand {
     var logLevel = "info"
 
     func validate() throws {
-        if Logger.Level(rawValue: logLevel) == nil {
-            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
-        }
+        try LiveCommand.checkLogLevel(logLevel)
+        try LiveCommand.checkMetricsAddress(metrics)
         if !(0...EventTimeMerge.maxSources).contains(hosts) {
             throw ValidationError("--hosts must be 0 to \(EventTimeMerge.maxSources)")
         }
         if !(1...10_000_000).contains(maxBuffered) { throw ValidationError("--max-buffered must be 1 to 10000000") }
-        if consumer.isEmpty || consumer.contains(".") || consumer.contains(" ") {
-            throw ValidationError("--consumer must be a name without '.' or spaces")
-        }
+        try FleetDurations.checkConsumer(consumer)
     }
 
     func run() throws {
@@ -100,8 +106,7 @@ struct DetectCommand: ParsableCommand {
         let interval = try FleetDurations.interval(checkpointInterval, flag: "--checkpoint-interval")
         let idle = try FleetDurations.interval(idleAfter, flag: "--idle-after")
         let window = try FleetDurations.duplicateWindow(duplicateWindow, interval: interval)
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        let logger = Logger(label: "sendwatch") { StderrLogHandler(logLevel: level, label: $0) }
+        let logger = LiveCommand.logger(level: logLevel)
         let partitioning: EventPartitioning
         do throws(FleetError) {
             partitioning = try EventPartitioning(partitions: 1, prefix: subjectPrefix)
@@ -126,34 +131,39 @@ struct DetectCommand: ParsableCommand {
         options.productVersion = buildVersion
         TailSignals.install()
         let accounts = try detection.registry()
-        let run: DetectRun<NATSStreamFeed, NATSAlertPublisher>
-        do throws(TailError) {
-            run = try DetectRun(
+        let run = try LiveCommand.start(codeKey: "detect.code", logger: logger) { () throws(TailError) in
+            try DetectRun(
                 configuration: configuration, options: options, accounts: accounts, feed: feed,
                 publisher: publisher, logger: logger)
-        } catch {
-            logger.error("\(error)", metadata: ["detect.code": "\(error.code)"])
-            throw ExitCode(error.code == .stateDirectoryLocked ? 75 : 1)
         }
+        let server = try LiveCommand.startMetrics(metrics, codeKey: "detect.code", logger: logger) {
+            address throws(TailError) in try MetricsServer(address: address, metrics: run.metrics)
+        }
+        defer { server?.shutdown() }
         let started =
             "detecting on \(nats) stream \(stream) (\(subjectPrefix).*), alerts to \(alertsStream) \(alertsSubject)"
             + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
+            + (server.map { ", metrics on \($0.boundAddress)" } ?? "")
         logger.info("\(started)")
         let startedAt = Date()
-        do throws(TailError) {
-            try run.run { TailSignals.stopRequested }
-        } catch {
-            logger.error("\(error)", metadata: ["detect.code": "\(error.code)"])
-            logger.info("\(run.summaryText)")
-            throw ExitCode(2)
+        let summary = {
+            "\(run.summaryText); this run \(String(format: "%.2f", Date().timeIntervalSince(startedAt))) s"
         }
-        let seconds = Date().timeIntervalSince(startedAt)
-        logger.info("\(run.summaryText); this run \(String(format: "%.2f", seconds)) s")
+        try LiveCommand.run(codeKey: "detect.code", logger: logger, summary: summary()) { () throws(TailError) in
+            try run.run { TailSignals.stopRequested }
+        }
     }
 }
 
-/// The duration flags `detect` and `sink` share.
+/// The flags `ship`, `detect` and `sink` share: durations and consumer names.
 enum FleetDurations {
+    /// Checks a `--consumer` name (a durable consumer's: no `.` or spaces).
+    static func checkConsumer(_ name: String) throws {
+        if name.isEmpty || name.contains(".") || name.contains(" ") {
+            throw ValidationError("--consumer must be a name without '.' or spaces")
+        }
+    }
+
     /// A duration like `1s` or `200ms`, in seconds (more than 0).
     static func interval(_ text: String, flag: String) throws -> Double {
         let milliseconds: Int64? =

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import SendWatchIngest
+import SendWatchMetrics
 import SendWatchPipeline
 
 /// Options of the subcommands that follow live logs (`tail`, `ship`): the configuration file and input flags,
@@ -43,9 +44,7 @@ struct LiveInputOptions: ParsableArguments {
         if paths.isEmpty { throw ValidationError("give at least one PATH or GLOB to follow") }
         if !(1...60_000).contains(pollInterval) { throw ValidationError("--poll-interval must be 1 to 60000 ms") }
         if !(1...4096).contains(maxFiles) { throw ValidationError("--max-files must be 1 to 4096") }
-        if Logger.Level(rawValue: logLevel) == nil {
-            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
-        }
+        try LiveCommand.checkLogLevel(logLevel)
     }
 
     /// The input flags as ``InputOptions`` (the configuration file and the overrides of its input keys).
@@ -65,10 +64,87 @@ struct LiveInputOptions: ParsableArguments {
         follow.maxLineBytes = configuration.maxLineBytes
     }
 
-    /// A logger writing to stderr at `--log-level`. A local logger rather than `LoggingSystem.bootstrap`:
-    /// nothing else in the process logs.
-    func makeLogger() -> Logger {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
+    /// A logger writing to stderr at `--log-level` (``LiveCommand/logger(level:)``).
+    func makeLogger() -> Logger { LiveCommand.logger(level: logLevel) }
+}
+
+/// What the long-running commands (`tail`, `ship`, `detect`, `sink`) share about starting and ending: the
+/// log level flag and the stderr logger, the `--metrics` address, and the exit statuses (1 when the run could
+/// not start, 75 when another run holds the state directory, 2 when it failed while running), each failure
+/// logged with the command's code key (`tail.code`, `ship.code`, ...).
+enum LiveCommand {
+    /// Checks a `--log-level` value.
+    static func checkLogLevel(_ text: String) throws {
+        if Logger.Level(rawValue: text) == nil {
+            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
+        }
+    }
+
+    /// A logger writing to stderr at `level` (a `--log-level` value; info when it is not one). A local logger
+    /// rather than `LoggingSystem.bootstrap`: nothing else in the process logs.
+    static func logger(level: String) -> Logger {
+        let level = Logger.Level(rawValue: level) ?? .info
         return Logger(label: "sendwatch") { StderrLogHandler(logLevel: level, label: $0) }
+    }
+
+    /// Checks a `--metrics` address.
+    static func checkMetricsAddress(_ text: String?) throws {
+        guard let text else { return }
+        do throws(ListenAddressError) {
+            _ = try ListenAddress(parsing: text)
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// Starts the metrics endpoint at the `--metrics` address `text` (nil: none) with `serve`.
+    ///
+    /// - Throws: `ValidationError` for a bad address; `ExitCode(1)` when it cannot be bound (logged).
+    static func startMetrics(
+        _ text: String?, codeKey: String, logger: Logger,
+        serve: (ListenAddress) throws(TailError) -> MetricsServer
+    ) throws -> MetricsServer? {
+        guard let text else { return nil }
+        let address: ListenAddress
+        do throws(ListenAddressError) {
+            address = try ListenAddress(parsing: text)
+        } catch {
+            throw ValidationError(error.message)
+        }
+        do throws(TailError) {
+            return try serve(address)
+        } catch {
+            logger.error("\(error)", metadata: [codeKey: "\(error.code)"])
+            throw ExitCode(1)
+        }
+    }
+
+    /// Makes a run with `make`.
+    ///
+    /// - Throws: `ExitCode(75)` when another run holds the state directory (starting again later can succeed:
+    ///   EX_TEMPFAIL), `ExitCode(1)` for any other failure to start (logged).
+    static func start<Run>(codeKey: String, logger: Logger, _ make: () throws(TailError) -> Run) throws -> Run {
+        do throws(TailError) {
+            return try make()
+        } catch {
+            logger.error("\(error)", metadata: [codeKey: "\(error.code)"])
+            throw ExitCode(error.code == .stateDirectoryLocked ? 75 : 1)
+        }
+    }
+
+    /// Runs `body`, then logs `summary`.
+    ///
+    /// - Throws: `ExitCode(2)` when `body` fails (logged, the summary after it).
+    static func run(
+        codeKey: String, logger: Logger, summary: @autoclosure () -> String, _ body: () throws(TailError) -> Void
+    ) throws {
+        do throws(TailError) {
+            try body()
+        } catch {
+            logger.error("\(error)", metadata: [codeKey: "\(error.code)"])
+            logger.info("\(summary())")
+            throw ExitCode(2)
+        }
+        logger.info("\(summary())")
     }
 }

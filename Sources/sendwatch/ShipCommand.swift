@@ -71,13 +71,7 @@ struct ShipCommand: ParsableCommand {
     var metrics: String?
 
     func validate() throws {
-        if let metrics {
-            do throws(ListenAddressError) {
-                _ = try ListenAddress(parsing: metrics)
-            } catch {
-                throw ValidationError(error.message)
-            }
-        }
+        try LiveCommand.checkMetricsAddress(metrics)
         if !(1...JetStreamWindowPublisher.maxWindow).contains(window) {
             throw ValidationError("--window must be 1 to \(JetStreamWindowPublisher.maxWindow)")
         }
@@ -88,20 +82,8 @@ struct ShipCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try live.inputOptions().loadConfiguration()
-        let intervalMilliseconds: Int64? =
-            checkpointInterval.hasSuffix("ms")
-            ? Int64(checkpointInterval.dropLast(2)) : DurationText.seconds(checkpointInterval).map { $0 * 1000 }
-        guard let intervalMilliseconds, intervalMilliseconds > 0 else {
-            throw ValidationError("--checkpoint-interval '\(checkpointInterval)' is not a duration like 1s or 200ms")
-        }
-        let interval = Double(intervalMilliseconds) / 1000
-        guard let duplicateSeconds = DurationText.seconds(duplicateWindow), (1...86_400).contains(duplicateSeconds)
-        else {
-            throw ValidationError("--duplicate-window '\(duplicateWindow)' is not a duration from 1s to 1d")
-        }
-        if Double(duplicateSeconds) <= 10 * interval {
-            throw ValidationError("--duplicate-window must be more than 10 times --checkpoint-interval")
-        }
+        let interval = try FleetDurations.interval(checkpointInterval, flag: "--checkpoint-interval")
+        let duplicateSeconds = try FleetDurations.duplicateWindow(duplicateWindow, interval: interval)
         let logger = live.makeLogger()
         let partitioning: EventPartitioning
         do throws(FleetError) {
@@ -112,7 +94,7 @@ struct ShipCommand: ParsableCommand {
         var settings = JetStreamClient.Settings()
         settings.name = "sendwatch ship"
         let spec = StreamSpec(
-            name: stream, subjects: [partitioning.streamSubject], duplicateWindowSeconds: Int(duplicateSeconds))
+            name: stream, subjects: [partitioning.streamSubject], duplicateWindowSeconds: duplicateSeconds)
         // Connects at the first publish; a broker that is down at the start is waited for as one that goes down
         // later.
         let publisher = NATSEventPublisher(
@@ -124,27 +106,11 @@ struct ShipCommand: ParsableCommand {
         options.checkpointIntervalSeconds = interval
         live.apply(to: &options.follow, configuration: configuration)
         TailSignals.install()
-        let run: ShipRun<NATSEventPublisher>
-        do throws(TailError) {
-            run = try ShipRun(configuration: configuration, options: options, publisher: publisher, logger: logger)
-        } catch {
-            logger.error("\(error)", metadata: ["ship.code": "\(error.code)"])
-            throw ExitCode(error.code == .stateDirectoryLocked ? 75 : 1)
+        let run = try LiveCommand.start(codeKey: "ship.code", logger: logger) { () throws(TailError) in
+            try ShipRun(configuration: configuration, options: options, publisher: publisher, logger: logger)
         }
-        var server: MetricsServer?
-        if let metrics {
-            let address: ListenAddress
-            do throws(ListenAddressError) {
-                address = try ListenAddress(parsing: metrics)
-            } catch {
-                throw ValidationError(error.message)
-            }
-            do throws(TailError) {
-                server = try MetricsServer(address: address, metrics: run.metrics)
-            } catch {
-                logger.error("\(error)", metadata: ["ship.code": "\(error.code)"])
-                throw ExitCode(1)
-            }
+        let server = try LiveCommand.startMetrics(metrics, codeKey: "ship.code", logger: logger) {
+            address throws(TailError) in try MetricsServer(address: address, metrics: run.metrics)
         }
         defer { server?.shutdown() }
         let started =
@@ -152,13 +118,9 @@ struct ShipCommand: ParsableCommand {
             + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
             + (server.map { ", metrics on \($0.boundAddress)" } ?? "")
         logger.info("\(started)")
-        do throws(TailError) {
+        try LiveCommand.run(codeKey: "ship.code", logger: logger, summary: run.summaryText) {
+            () throws(TailError) in
             try run.run { TailSignals.stopRequested }
-        } catch {
-            logger.error("\(error)", metadata: ["ship.code": "\(error.code)"])
-            logger.info("\(run.summaryText)")
-            throw ExitCode(2)
         }
-        logger.info("\(run.summaryText)")
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SendWatchFleet
+import SendWatchMetrics
 import SendWatchPipeline
 
 struct SinkCommand: ParsableCommand {
@@ -44,22 +45,26 @@ struct SinkCommand: ParsableCommand {
     @Option(name: .long, help: "Checkpoint interval while records flow: a duration like 1s (the default) or 200ms.")
     var checkpointInterval = "1s"
 
+    @Option(
+        name: .long,
+        help: """
+            Serve Prometheus metrics on PORT (the loopback, 127.0.0.1), IPV4:PORT or [IPV6]:PORT, as tail does: \
+            lag (pending messages), records written, acknowledgements, redeliveries (docs/fleet.md).
+            """)
+    var metrics: String?
+
     @Option(name: .long, help: "Log level on stderr: debug, info (default), warning or error.")
     var logLevel = "info"
 
     func validate() throws {
-        if Logger.Level(rawValue: logLevel) == nil {
-            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
-        }
-        if consumer.isEmpty || consumer.contains(".") || consumer.contains(" ") {
-            throw ValidationError("--consumer must be a name without '.' or spaces")
-        }
+        try LiveCommand.checkLogLevel(logLevel)
+        try LiveCommand.checkMetricsAddress(metrics)
+        try FleetDurations.checkConsumer(consumer)
     }
 
     func run() throws {
         let interval = try FleetDurations.interval(checkpointInterval, flag: "--checkpoint-interval")
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        let logger = Logger(label: "sendwatch") { StderrLogHandler(logLevel: level, label: $0) }
+        let logger = LiveCommand.logger(level: logLevel)
         var settings = JetStreamClient.Settings()
         settings.name = "sendwatch sink"
         let feed = NATSStreamFeed(
@@ -70,20 +75,17 @@ struct SinkCommand: ParsableCommand {
         options.once = once
         options.checkpointIntervalSeconds = interval
         TailSignals.install()
-        let run: SinkRun<NATSStreamFeed>
-        do throws(TailError) {
-            run = try SinkRun(output: output, options: options, feed: feed, logger: logger)
-        } catch {
-            logger.error("\(error)", metadata: ["sink.code": "\(error.code)"])
-            throw ExitCode(error.code == .stateDirectoryLocked ? 75 : 1)
+        let run = try LiveCommand.start(codeKey: "sink.code", logger: logger) { () throws(TailError) in
+            try SinkRun(output: output, options: options, feed: feed, logger: logger)
         }
-        do throws(TailError) {
+        let server = try LiveCommand.startMetrics(metrics, codeKey: "sink.code", logger: logger) {
+            address throws(TailError) in try MetricsServer(address: address, metrics: run.metrics)
+        }
+        defer { server?.shutdown() }
+        if let server { logger.info("metrics on \(server.boundAddress)") }
+        try LiveCommand.run(codeKey: "sink.code", logger: logger, summary: run.summaryText) {
+            () throws(TailError) in
             try run.run { TailSignals.stopRequested }
-        } catch {
-            logger.error("\(error)", metadata: ["sink.code": "\(error.code)"])
-            logger.info("\(run.summaryText)")
-            throw ExitCode(2)
         }
-        logger.info("\(run.summaryText)")
     }
 }

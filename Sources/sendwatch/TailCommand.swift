@@ -77,13 +77,7 @@ struct TailCommand: ParsableCommand {
         if ExactlyOnceSink.SyncPolicy(rawValue: fsync) == nil {
             throw ValidationError("--fsync must be checkpoint, batch or never, not '\(fsync)'")
         }
-        if let metrics {
-            do throws(ListenAddressError) {
-                _ = try ListenAddress(parsing: metrics)
-            } catch {
-                throw ValidationError(error.message)
-            }
-        }
+        try LiveCommand.checkMetricsAddress(metrics)
         if let policy {
             do throws(ListenAddressError) {
                 _ = try PolicyAddress(parsing: policy)
@@ -121,28 +115,11 @@ struct TailCommand: ParsableCommand {
         options.productVersion = buildVersion
         let logger = live.makeLogger()
         TailSignals.install()
-        let run: TailRun
-        do throws(TailError) {
-            run = try TailRun(configuration: configuration, options: options, accounts: registry, logger: logger)
-        } catch {
-            logger.error("\(error)", metadata: ["tail.code": "\(error.code)"])
-            // EX_TEMPFAIL: another run holds the state directory; starting again later can succeed.
-            throw ExitCode(error.code == .stateDirectoryLocked ? 75 : 1)
+        let run = try LiveCommand.start(codeKey: "tail.code", logger: logger) { () throws(TailError) in
+            try TailRun(configuration: configuration, options: options, accounts: registry, logger: logger)
         }
-        var server: MetricsServer?
-        if let metrics {
-            let address: ListenAddress
-            do throws(ListenAddressError) {
-                address = try ListenAddress(parsing: metrics)
-            } catch {
-                throw ValidationError(error.message)
-            }
-            do throws(TailError) {
-                server = try MetricsServer(address: address, metrics: run.metrics)
-            } catch {
-                logger.error("\(error)", metadata: ["tail.code": "\(error.code)"])
-                throw ExitCode(1)
-            }
+        let server = try LiveCommand.startMetrics(metrics, codeKey: "tail.code", logger: logger) {
+            address throws(TailError) in try MetricsServer(address: address, metrics: run.metrics)
         }
         var policyServer: PolicyServer?
         if let policy {
@@ -190,14 +167,10 @@ struct TailCommand: ParsableCommand {
             + (server.map { ", metrics on \($0.boundAddress)" } ?? "")
             + (policyServer.map { ", policy service on \($0.boundAddress)" } ?? "")
         logger.info("\(started)")
-        do throws(TailError) {
+        try LiveCommand.run(codeKey: "tail.code", logger: logger, summary: run.summaryText) {
+            () throws(TailError) in
             try run.run { TailSignals.stopRequested }
-        } catch {
-            logger.error("\(error)", metadata: ["tail.code": "\(error.code)"])
-            logger.info("\(run.summaryText)")
-            throw ExitCode(2)
         }
-        logger.info("\(run.summaryText)")
     }
 }
 

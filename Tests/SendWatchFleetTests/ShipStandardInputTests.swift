@@ -49,19 +49,6 @@ struct ShipStandardInputTests {
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
-    /// Every message of `prefix.*`, in stream order.
-    static func readBack(url: String, prefix: String, expected: Int) throws -> [ReceivedMessage] {
-        let client = try JetStreamClient(url: url)
-        let consumer = try PullConsumer(client: client, subject: prefix + ".*")
-        var got: [ReceivedMessage] = []
-        while true {
-            let batch = try consumer.fetch(batch: 512, timeoutMilliseconds: got.count >= expected ? 300 : 3000)
-            if batch.isEmpty { break }
-            got += batch
-        }
-        return got
-    }
-
     /// The bundled real Postfix log (4360 year-less syslog lines, 1165 events).
     static func realLog() throws -> Data {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
@@ -103,7 +90,7 @@ struct ShipStandardInputTests {
                 "2", "--host", "mta1", "--year", "2026", "--log-level", "warning", "-",
             ], input: input)
         #expect(r.status == 0, "\(r.stderr)")
-        let got = try Self.readBack(url: server.url, prefix: "short", expected: 2)
+        let got = try ShipTests.readBack(url: server.url, prefix: "short", expected: 2)
         #expect(got.map { String(decoding: $0.payload, as: UTF8.self) } == expected)
     }
 
@@ -126,7 +113,7 @@ struct ShipStandardInputTests {
                 "4", "--host", "mta1", "--state", state, "--checkpoint-interval", "50ms", "--log-level", "info", "-",
             ], input: log, chunkBytes: 16 * 1024, pauseMicroseconds: 5_000)
         #expect(r.status == 0, "\(r.stderr)")
-        let got = try Self.readBack(url: server.url, prefix: "pipe", expected: expected.count)
+        let got = try ShipTests.readBack(url: server.url, prefix: "pipe", expected: expected.count)
         #expect(got.count == expected.count)
         let lines = got.map { String(decoding: $0.payload, as: UTF8.self) }
         let firstDifference = zip(lines, expected).enumerated().first { $0.element.0 != $0.element.1 }

@@ -16,6 +16,8 @@ struct SinkRunTests {
         var records: [[UInt8]]
         var position: UInt64 = 0
         var acknowledgements = 0
+        let streamName = "TEST"
+        let redeliveries = 0
 
         mutating func resume(after sequence: UInt64) { position = sequence }
 
@@ -48,7 +50,7 @@ struct SinkRunTests {
         var options = SinkOptions()
         options.stateDirectory = dir + "/state"
         options.once = true
-        options.fetchBatch = 2
+        options.fetching.batch = 2
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         do {
             let run = try SinkRun(

@@ -4,12 +4,6 @@ public import SendWatchCore
 public import SendWatchDetect
 import SendWatchIngest
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// How a ``DetectRun`` behaves.
 public struct DetectOptions: Sendable {
     /// The directory of the checkpoint (`detect-checkpoint`) and its lock; nil: a restart starts over.
@@ -22,10 +16,8 @@ public struct DetectOptions: Sendable {
     /// Messages fetched while not acknowledged that force a checkpoint (and the acknowledgement after it), so
     /// the broker's pending acknowledgements stay bounded. Default 100,000.
     public var maxUnacknowledged = 100_000
-    /// Messages per fetch (1 to 4096). Default 512.
-    public var fetchBatch = 512
-    /// How long a fetch waits for the first message, in milliseconds. Default 500.
-    public var fetchTimeoutMilliseconds = 500
+    /// How the stream is fetched from (batch, timeout, backoff while the broker is unreachable).
+    public var fetching = FeedFetching()
     /// Wall seconds a host must have sent nothing, while the worker has read everything the stream holds, before
     /// it no longer holds back the others' events (``EventTimeMerge``). Default 5.
     public var idleSeconds: Double = 5
@@ -35,8 +27,6 @@ public struct DetectOptions: Sendable {
     public var expectedHosts = 0
     /// The most events held by the merge (``EventTimeMerge/maxBuffered``). Default 200,000.
     public var maxBufferedEvents = 200_000
-    /// The longest pause between two attempts while the broker is unreachable (doubling from 50 ms). Default 5.
-    public var maxBackoffSeconds: Double = 5
     /// The alert record format.
     public var alertFormat: AlertFormat = .sendwatch
     /// The SendWatch version, for formats that name the product.
@@ -113,6 +103,10 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     public private(set) var lastSequence: UInt64 = 0
     /// Whether this run resumed from a checkpoint.
     public private(set) var restoredFromCheckpoint = false
+    /// The figures `--metrics` serves, updated once per fetch.
+    public let metrics = DetectMetrics()
+    /// Acknowledgements of the consumer this run.
+    private var acknowledgements = 0
     private let logger: Logger
     private let lock: StateDirectoryLock?
     private let encoder: any AlertEncoder
@@ -122,7 +116,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     private var unacknowledged = 0
     /// Whether the merge releases events yet (``DetectOptions/expectedHosts``).
     private var releasing = false
-    private var outage = false
+    private var fetcher: FeedFetcher
 
     /// The checkpoint's path; nil without a state directory.
     var checkpointPath: String? { options.stateDirectory.map { $0 + "/detect-checkpoint" } }
@@ -140,6 +134,10 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
         self.feed = feed
         self.publisher = publisher
         self.logger = logger
+        fetcher = FeedFetcher(
+            fetching: options.fetching, logger: logger,
+            outageMessage: "the broker is unreachable; holding the position and retrying", reasonKey: "detect.reason",
+            streamName: "events stream")
         encoder = options.alertFormat.makeEncoder(productVersion: options.productVersion)
         lock = try StateDirectory.prepare(options.stateDirectory)
         let path = options.stateDirectory.map { $0 + "/detect-checkpoint" }
@@ -188,27 +186,13 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
         feed.resume(after: lastSequence)
         var lastCheckpoint = now()
         var dirty = false
-        var delay = 0.05
-        var lastPending: UInt64?
         var batch: EventBatch = []
         var alerts: [Alert] = []
         while !shouldStop() {
-            let messages: [FeedMessage]
-            switch feed.fetch(maxMessages: options.fetchBatch, timeoutMilliseconds: options.fetchTimeoutMilliseconds) {
-            case .messages(let m):
-                messages = m
-                if outage {
-                    outage = false
-                    logger.info("the broker is reachable again; catching up")
-                }
-                delay = 0.05
-            case .unavailable(let why):
-                noteOutage(why)
-                usleep(useconds_t(delay * 1_000_000))
-                delay = min(delay * 2, options.maxBackoffSeconds)
+            guard case .messages(let messages, let caughtUp) = try fetcher.next(from: &feed) else {
+                totals.retries += 1
+                publishMetrics()
                 continue
-            case .failed(let why):
-                throw TailError(code: .consumeFailed, message: "cannot read the events stream: \(why)")
             }
             let t = now()
             for m in messages where m.sequence > lastSequence {
@@ -224,9 +208,6 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 arrivals[event.host ?? "", default: t] = t
                 merge.add(event, releasingInto: &batch)
             }
-            if let last = messages.last { lastPending = last.pending }
-            // Caught up: the last message delivered had nothing after it (or none came, and none was pending).
-            let caughtUp = messages.isEmpty ? (lastPending ?? 0) == 0 : lastPending == 0
             if caughtUp || (options.expectedHosts > 0 && merge.sourceNames.count >= options.expectedHosts) {
                 releasing = true
             }
@@ -256,24 +237,35 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 lastCheckpoint = t
                 dirty = false
             }
+            publishMetrics()
             if options.once && caughtUp { break }
         }
         if dirty { try checkpoint() }
+        publishMetrics()
     }
 
-    private func noteOutage(_ why: String) {
-        totals.retries += 1
-        guard !outage else { return }
-        outage = true
-        logger.warning(
-            "the broker is unreachable; holding the position and retrying", metadata: ["detect.reason": "\(why)"])
+    /// Replaces the metrics' snapshot.
+    private func publishMetrics() {
+        let consumer = fetcher.figures(of: feed, lastSequence: lastSequence, acknowledgements: acknowledgements)
+        let (t, held, early) = (totals, merge.buffered, merge.forcedReleases)
+        metrics.update { m in
+            m.consumer = consumer
+            m.events = t.events
+            m.undecodable = t.undecodable
+            m.heldEvents = held
+            m.releasedEarly = early
+            m.alertRecordsStored = t.alertRecords - t.duplicateAlerts
+            m.alertRecordsDuplicate = t.duplicateAlerts
+            m.retries = t.retries
+            m.checkpoints = t.checkpoints
+        }
     }
 
     /// Publishes the records in order, repeating while the broker is unreachable. False when a stop was
     /// requested before all were acknowledged (no checkpoint then: a restart makes them again, same ids).
     private func publish(_ alerts: [Alert], shouldStop: () -> Bool) throws(TailError) -> Bool {
         var writer = JSONWriter(capacity: 4096)
-        var delay = 0.05
+        var backoff = Backoff(maxSeconds: options.fetching.maxBackoffSeconds)
         for alert in alerts {
             writer.bytes.removeAll(keepingCapacity: true)
             encoder.encode(alert, into: &writer)
@@ -284,12 +276,12 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 case .acknowledged(let duplicate):
                     if duplicate { totals.duplicateAlerts += 1 }
                     totals.alertRecords += 1
-                    delay = 0.05
+                    backoff.reset()
                 case .unavailable(let why):
-                    noteOutage(why)
+                    totals.retries += 1
+                    fetcher.noteOutage(why)
                     if shouldStop() { return false }
-                    usleep(useconds_t(delay * 1_000_000))
-                    delay = min(delay * 2, options.maxBackoffSeconds)
+                    backoff.pause()
                     continue
                 case .refused(let why):
                     throw TailError(
@@ -310,22 +302,23 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             let state = DetectState(
                 lastSequence: lastSequence, engine: engine.checkpoint(), merge: merge.saved(), releasing: releasing,
                 totals: totals)
-            var header = JSONWriter(capacity: 256)
-            header.beginObject()
-            header.key("sendwatch_detect_checkpoint"); header.int(1)
-            header.key("state_format"); header.int(DetectState.format)
-            header.key("last_sequence"); header.int64(Int64(clamping: lastSequence))
-            header.key("alert_records"); header.int(totals.alertRecords)
-            header.endObject()
-            do {
-                let body = try StateCoding.encode(state)
-                try CheckpointFile.write(path: path, header: header.bytes, body: body)
+            let (sequence, records) = (lastSequence, totals.alertRecords)
+            do throws(TailError) {
+                try StateDirectory.writeCheckpoint(
+                    state, path: path, kind: "sendwatch_detect_checkpoint", format: DetectState.format
+                ) { header in
+                    header.key("last_sequence"); header.int64(Int64(clamping: sequence))
+                    header.key("alert_records"); header.int(records)
+                }
             } catch {
                 totals.checkpoints -= 1
-                throw TailError(code: .checkpointFailed, message: "cannot write \(path): \(error)", path: path)
+                throw error
             }
         }
-        if feed.acknowledgeFetched() { unacknowledged = 0 }
+        if feed.acknowledgeFetched() {
+            unacknowledged = 0
+            acknowledgements += 1
+        }
     }
 
     /// Summary for stderr at the end: the totals since the state was created.

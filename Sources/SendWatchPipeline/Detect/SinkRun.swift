@@ -22,12 +22,8 @@ public struct SinkOptions: Sendable {
     public var once = false
     /// Seconds between checkpoints while records flow. Default 1.
     public var checkpointIntervalSeconds: Double = 1
-    /// Messages per fetch (1 to 4096). Default 512.
-    public var fetchBatch = 512
-    /// How long a fetch waits for the first message, in milliseconds. Default 500.
-    public var fetchTimeoutMilliseconds = 500
-    /// The longest pause between two attempts while the broker is unreachable (doubling from 50 ms). Default 5.
-    public var maxBackoffSeconds: Double = 5
+    /// How the stream is fetched from (batch, timeout, backoff while the broker is unreachable).
+    public var fetching = FeedFetching()
 
     /// The defaults above.
     public init() {}
@@ -65,12 +61,17 @@ public final class SinkRun<Feed: StreamFeed> {
     public private(set) var records = 0
     /// The stream sequence of the last record written.
     public private(set) var lastSequence: UInt64 = 0
+    /// The figures `--metrics` serves, updated once per fetch.
+    public let metrics = SinkMetrics()
+    /// Acknowledgements of the consumer, and checkpoints, this run.
+    private var acknowledgements = 0
+    private var checkpoints = 0
     private let logger: Logger
     private let lock: StateDirectoryLock?
     private let output: String?
     private let fd: Int32
     private var outputBytes: Int64 = 0
-    private var outage = false
+    private var fetcher: FeedFetcher
 
     /// Opens the output (creating it) and loads the checkpoint, cutting the output back to its size.
     ///
@@ -82,6 +83,9 @@ public final class SinkRun<Feed: StreamFeed> {
         self.feed = feed
         self.logger = logger
         self.output = output
+        fetcher = FeedFetcher(
+            fetching: options.fetching, logger: logger, outageMessage: "the broker is unreachable; retrying",
+            reasonKey: "sink.reason", streamName: "alerts stream")
         lock = try StateDirectory.prepare(options.stateDirectory)
         let saved = try options.stateDirectory.flatMap { dir throws(TailError) in
             try StateDirectory.readCheckpoint(
@@ -138,29 +142,11 @@ public final class SinkRun<Feed: StreamFeed> {
         feed.resume(after: lastSequence)
         var lastCheckpoint = now()
         var dirty = false
-        var delay = 0.05
-        var lastPending: UInt64?
         var buffer: [UInt8] = []
         while !shouldStop() {
-            let messages: [FeedMessage]
-            switch feed.fetch(maxMessages: options.fetchBatch, timeoutMilliseconds: options.fetchTimeoutMilliseconds) {
-            case .messages(let m):
-                messages = m
-                if outage {
-                    outage = false
-                    logger.info("the broker is reachable again; catching up")
-                }
-                delay = 0.05
-            case .unavailable(let why):
-                if !outage {
-                    outage = true
-                    logger.warning("the broker is unreachable; retrying", metadata: ["sink.reason": "\(why)"])
-                }
-                usleep(useconds_t(delay * 1_000_000))
-                delay = min(delay * 2, options.maxBackoffSeconds)
+            guard case .messages(let messages, let caughtUp) = try fetcher.next(from: &feed) else {
+                publishMetrics()
                 continue
-            case .failed(let why):
-                throw TailError(code: .consumeFailed, message: "cannot read the alerts stream: \(why)")
             }
             buffer.removeAll(keepingCapacity: true)
             for m in messages where m.sequence > lastSequence {
@@ -171,17 +157,32 @@ public final class SinkRun<Feed: StreamFeed> {
                 dirty = true
             }
             try append(buffer)
-            if let last = messages.last { lastPending = last.pending }
-            let caughtUp = messages.isEmpty ? (lastPending ?? 0) == 0 : lastPending == 0
             let t = now()
             if dirty && (t - lastCheckpoint >= options.checkpointIntervalSeconds || (options.once && caughtUp)) {
                 try checkpoint()
                 lastCheckpoint = t
                 dirty = false
             }
+            publishMetrics()
             if options.once && caughtUp { break }
         }
         if dirty { try checkpoint() }
+        publishMetrics()
+    }
+
+    /// Replaces the metrics' snapshot.
+    private func publishMetrics() {
+        let consumer = fetcher.figures(of: feed, lastSequence: lastSequence, acknowledgements: acknowledgements)
+        let (records, bytes, retries, checkpoints) = (
+            records, output == nil ? 0 : outputBytes, fetcher.retries, checkpoints
+        )
+        metrics.update { m in
+            m.consumer = consumer
+            m.records = records
+            m.outputBytes = bytes
+            m.retries = retries
+            m.checkpoints = checkpoints
+        }
     }
 
     private func append(_ bytes: [UInt8]) throws(TailError) {
@@ -213,19 +214,15 @@ public final class SinkRun<Feed: StreamFeed> {
             let path = dir + "/sink-checkpoint"
             let state = SinkState(
                 lastSequence: lastSequence, outputBytes: output == nil ? nil : outputBytes, records: records)
-            var header = JSONWriter(capacity: 128)
-            header.beginObject()
-            header.key("sendwatch_sink_checkpoint"); header.int(1)
-            header.key("state_format"); header.int(SinkState.format)
-            header.key("last_sequence"); header.int64(Int64(clamping: lastSequence))
-            header.endObject()
-            do {
-                try CheckpointFile.write(path: path, header: header.bytes, body: try StateCoding.encode(state))
-            } catch {
-                throw TailError(code: .checkpointFailed, message: "cannot write \(path): \(error)", path: path)
+            let sequence = lastSequence
+            try StateDirectory.writeCheckpoint(
+                state, path: path, kind: "sendwatch_sink_checkpoint", format: SinkState.format
+            ) { header in
+                header.key("last_sequence"); header.int64(Int64(clamping: sequence))
             }
+            checkpoints += 1
         }
-        _ = feed.acknowledgeFetched()
+        if feed.acknowledgeFetched() { acknowledgements += 1 }
     }
 
     /// Summary for stderr at the end.

@@ -41,6 +41,10 @@ public protocol StreamFeed {
     /// Tells the broker that every message fetched so far is done with (its checkpoint is written). False when
     /// the broker could not be told (the run tells it again after its next checkpoint).
     mutating func acknowledgeFetched() -> Bool
+    /// The stream's name, for the metrics' `stream` label.
+    var streamName: String { get }
+    /// Messages the broker delivered again that the feed had delivered already, and skipped, since it was made.
+    var redeliveries: Int { get }
 }
 
 /// Where `sendwatch detect` publishes alert records: the alerts stream (`NATSAlertPublisher` of

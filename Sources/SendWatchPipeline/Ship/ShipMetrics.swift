@@ -2,7 +2,7 @@ import Synchronization
 
 /// The figures of a ship run the metrics endpoint shows (`sendwatch ship --metrics`): one copy, replaced by the
 /// run once per poll and around each window of publishes, never per line.
-public struct ShipMetricsSnapshot: Sendable {
+public struct ShipMetricsSnapshot: RunMetricsSnapshot {
     /// Log lines read (since the state was created: counters are checkpointed).
     public var lines = 0
     /// Messages handed to the broker, repeats included.
@@ -27,19 +27,29 @@ public struct ShipMetricsSnapshot: Sendable {
     public init() {}
 }
 
-/// The shared, lock-protected metrics of a ship run: the run updates them, the endpoint (`SendWatchMetrics`)
-/// copies them per scrape.
-public final class ShipMetrics: Sendable {
-    private let state = Mutex(ShipMetricsSnapshot())
+/// The figures a run's metrics endpoint shows: one value, replaced by the run at its own pace (never per line or
+/// per message) and copied by the endpoint per scrape.
+public protocol RunMetricsSnapshot: Sendable {
+    /// All zero.
+    init()
+}
+
+/// The shared, lock-protected metrics of a `ship`, `detect` or `sink` run: the run updates them, the endpoint
+/// (`SendWatchMetrics`) copies them per scrape.
+public final class RunMetrics<Snapshot: RunMetricsSnapshot>: Sendable {
+    private let state = Mutex(Snapshot())
 
     /// No figures yet.
     public init() {}
 
     /// Changes the snapshot under the lock.
-    public func update(_ body: (inout ShipMetricsSnapshot) -> Void) {
+    public func update(_ body: (inout Snapshot) -> Void) {
         state.withLock { body(&$0) }
     }
 
     /// A copy of the snapshot.
-    public var snapshot: ShipMetricsSnapshot { state.withLock { $0 } }
+    public var snapshot: Snapshot { state.withLock { $0 } }
 }
+
+/// The metrics of a ship run (`sendwatch ship --metrics`).
+public typealias ShipMetrics = RunMetrics<ShipMetricsSnapshot>

@@ -184,7 +184,8 @@ public final class ShipRun<Publisher: ShipPublisher> {
                 consumer.finish()
                 finished = true
             }
-            // Ids before retiring: a retired stream's name goes with it.
+            // A retired stream's held events, then ids, before retiring: its name goes with it.
+            for index in report.streamsRetired { consumer.finish(stream: index) }
             guard try publishPending(shouldStop: shouldStop) else { return }
             for index in report.streamsRetired { consumer.retire(stream: index) }
             if report.linesDelivered > 0 || report.rotations > 0 || report.truncations > 0 { dirty = true }
@@ -215,6 +216,7 @@ public final class ShipRun<Publisher: ShipPublisher> {
                 let report = follower.poll(into: &c)
                 report.log(to: logger)
                 totals.lines += consumer.takeLines()
+                for index in report.streamsRetired { consumer.finish(stream: index) }
                 guard try publishPending(shouldStop: shouldStop) else { return }
                 for index in report.streamsRetired { consumer.retire(stream: index) }
                 if report.linesDelivered == 0 && !report.moreAvailable { break }
@@ -263,7 +265,7 @@ public final class ShipRun<Publisher: ShipPublisher> {
                     messageID: messageID(forStream: event.stream), account: event.account, payload: event.payload))
         }
         let window = max(1, publisher.windowSize)
-        var delay = 0.05
+        var backoff = Backoff(maxSeconds: options.maxBackoffSeconds)
         var start = 0
         while start < messages.count {
             let end = min(start + window, messages.count)
@@ -303,7 +305,7 @@ public final class ShipRun<Publisher: ShipPublisher> {
                         outage = false
                         logger.info("the broker is reachable again; catching up")
                     }
-                    delay = 0.05
+                    backoff.reset()
                     break
                 }
                 totals.retries += again.count
@@ -316,8 +318,7 @@ public final class ShipRun<Publisher: ShipPublisher> {
                         metadata: ["ship.reason": "\(why)"])
                 }
                 if shouldStop() { return false }
-                usleep(useconds_t(delay * 1_000_000))
-                delay = min(delay * 2, options.maxBackoffSeconds)
+                backoff.pause()
                 unanswered = again
             }
             start = end
@@ -376,19 +377,17 @@ public final class ShipRun<Publisher: ShipPublisher> {
         let state = ShipState(
             follower: positions, streams: consumer.checkpoint(), anchors: anchors, totals: totals,
             stateNonce: stateNonce)
-        var header = JSONWriter(capacity: 256)
-        header.beginObject()
-        header.key("sendwatch_ship_checkpoint"); header.int(1)
-        header.key("state_format"); header.int(ShipState.format)
-        header.key("host"); header.string(options.host)
-        header.key("published"); header.int(totals.published)
-        header.endObject()
-        do {
-            let body = try StateCoding.encode(state)
-            try CheckpointFile.write(path: path, header: header.bytes, body: body)
+        let (host, published) = (options.host, totals.published)
+        do throws(TailError) {
+            try StateDirectory.writeCheckpoint(
+                state, path: path, kind: "sendwatch_ship_checkpoint", format: ShipState.format
+            ) { header in
+                header.key("host"); header.string(host)
+                header.key("published"); header.int(published)
+            }
         } catch {
             totals.checkpoints -= 1
-            throw TailError(code: .checkpointFailed, message: "cannot write \(path): \(error)", path: path)
+            throw error
         }
     }
 

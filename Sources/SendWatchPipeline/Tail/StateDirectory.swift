@@ -7,8 +7,8 @@ import Glibc
 import Musl
 #endif
 
-/// What `tail` and `ship` share about their state directory: creating and locking it, and reading a checkpoint
-/// file of a given state format with errors that say what to do.
+/// What `tail`, `ship`, `detect` and `sink` share about their state directory: creating and locking it, and
+/// reading and writing a checkpoint file of a given state format with errors that say what to do.
 enum StateDirectory {
     /// Creates `directory` (mode 0700) when it is missing and takes its lock; `nil` without a directory.
     ///
@@ -71,6 +71,27 @@ enum StateDirectory {
                 path: path)
         }
         return (contents, format)
+    }
+
+    /// Writes the checkpoint of `state` to `path` (atomically, as ``CheckpointFile`` does), its header
+    /// `{"<kind>":1,"state_format":<format>,…}` with the fields `fields` adds.
+    ///
+    /// - Throws: ``TailError`` `.checkpointFailed` when it cannot be encoded or written.
+    static func writeCheckpoint<State: Encodable>(
+        _ state: State, path: String, kind: StaticString, format: Int, fields: (inout JSONWriter) -> Void
+    ) throws(TailError) {
+        var header = JSONWriter(capacity: 256)
+        header.beginObject()
+        header.key(kind); header.int(1)
+        header.key("state_format"); header.int(format)
+        fields(&header)
+        header.endObject()
+        do {
+            let body = try StateCoding.encode(state)
+            try CheckpointFile.write(path: path, header: header.bytes, body: body)
+        } catch {
+            throw TailError(code: .checkpointFailed, message: "cannot write \(path): \(error)", path: path)
+        }
     }
 
     /// Decodes a checkpoint's body (with the large arrays in `sections`, when it has them).

@@ -114,13 +114,33 @@ final class TailConsumer<Sink: StreamEventSink>: FollowedLineConsumer {
         streams[stream]!.consume(line: line, sink: &sink.pointee)
     }
 
-    /// Forgets a stream the follower retired (a glob match that is gone and fully read); its index may be
-    /// reused for another file.
+    /// Ends a stream the follower retired (a glob match that is gone and fully read) as the end of its input
+    /// ends a file in `replay`: its parsers hand over what they still hold (the lines of a format not decided
+    /// yet), its counters stay in the totals (the lines of no known format and the messages left incomplete
+    /// included); then it is forgotten, and its index may be reused for another file.
+    ///
+    /// Before, a retired stream was dropped as it was: a short file read and deleted in one quiet period lost
+    /// its events (tail retires before it settles undecided formats), and its unknown-format lines left the
+    /// totals, so a counter went down.
     func retire(stream index: Int) {
         guard index < streams.count else { return }
-        if let c = streams[index] { retiredCounters.merge(c.counters) }
+        finish(stream: index)
+        if let c = streams[index] {
+            retiredCounters.merge(c.counters)
+            let unknown = c.detection.unknownFormatLines
+            if unknown > 0 { retiredCounters.rejected[.unknownFormat, default: 0] += unknown }
+        }
         streams[index] = nil
         names[index] = nil
+    }
+
+    /// Stream `index` hands over the events its parsers still hold (``StreamParsing/finish(sink:)``); a
+    /// second call hands over nothing more.
+    func finish(stream index: Int) {
+        guard index < streams.count, streams[index] != nil else { return }
+        sink.pointee.beginStream(index)
+        // Safe to force unwrap: checked in the guard.
+        streams[index]!.finish(sink: &sink.pointee)
     }
 
     /// Settles the format of streams still undecided (fewer lines than detection wants so far): called when
@@ -135,11 +155,7 @@ final class TailConsumer<Sink: StreamEventSink>: FollowedLineConsumer {
 
     /// The end of the input (`ship --once`): every stream hands over the events its parsers still hold.
     func finish() {
-        for i in streams.indices where streams[i] != nil {
-            sink.pointee.beginStream(i)
-            // Safe to force unwrap: checked in the where clause.
-            streams[i]!.finish(sink: &sink.pointee)
-        }
+        for i in streams.indices { finish(stream: i) }
     }
 
     /// Counters of retired streams (this run only).

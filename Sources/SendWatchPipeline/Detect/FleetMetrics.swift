@@ -1,0 +1,67 @@
+/// The figures of a reader of one stream (`detect`, `sink`) and of its consumer.
+public struct ConsumerFigures: Sendable {
+    /// The stream's name (the `stream` label).
+    public var stream = ""
+    /// Messages the stream holds after the last one delivered to this reader: its lag (the consumer's pending
+    /// count, as the server reported it with the last message; 0 when caught up).
+    public var pendingMessages: UInt64 = 0
+    /// The stream sequence of the last message taken in.
+    public var lastSequence: UInt64 = 0
+    /// Acknowledgements of the consumer this run (one after each checkpoint, covering every message before it).
+    public var acknowledgements = 0
+    /// Messages the broker delivered again that had been delivered already (this run), skipped.
+    public var redeliveries = 0
+    /// Times the broker became unreachable (this run).
+    public var outages = 0
+    /// All zero.
+    public init() {}
+}
+
+/// The figures of a detect run the metrics endpoint shows (`sendwatch detect --metrics`), replaced by the run
+/// once per fetch. Counters marked "since the state was created" continue across restarts (they are
+/// checkpointed); the others count this run.
+public struct DetectMetricsSnapshot: RunMetricsSnapshot {
+    /// The events stream's consumer.
+    public var consumer = ConsumerFigures()
+    /// Events taken in, since the state was created.
+    public var events = 0
+    /// Messages that were not an event record, skipped (since the state was created).
+    public var undecodable = 0
+    /// Events held by the merge of the hosts (waiting for the other hosts' next events).
+    public var heldEvents = 0
+    /// Events the merge released early because its buffer was full (since the state was created).
+    public var releasedEarly = 0
+    /// Alert records the broker stored (since the state was created).
+    public var alertRecordsStored = 0
+    /// Alert records the broker already had and dropped (repeated after a restart; since the state was created).
+    public var alertRecordsDuplicate = 0
+    /// Fetches and publishes repeated while the broker was unreachable (since the state was created).
+    public var retries = 0
+    /// Checkpoints written (since the state was created).
+    public var checkpoints = 0
+    /// All zero.
+    public init() {}
+}
+
+/// The metrics of a detect run (`sendwatch detect --metrics`).
+public typealias DetectMetrics = RunMetrics<DetectMetricsSnapshot>
+
+/// The figures of a sink run the metrics endpoint shows (`sendwatch sink --metrics`), replaced by the run once
+/// per fetch.
+public struct SinkMetricsSnapshot: RunMetricsSnapshot {
+    /// The alerts stream's consumer.
+    public var consumer = ConsumerFigures()
+    /// Records written, since the state was created.
+    public var records = 0
+    /// Bytes of the output file (0 on standard output).
+    public var outputBytes: Int64 = 0
+    /// Fetches repeated while the broker was unreachable (this run).
+    public var retries = 0
+    /// Checkpoints written this run.
+    public var checkpoints = 0
+    /// All zero.
+    public init() {}
+}
+
+/// The metrics of a sink run (`sendwatch sink --metrics`).
+public typealias SinkMetrics = RunMetrics<SinkMetricsSnapshot>

@@ -1,0 +1,79 @@
+import Logging
+import SendWatchCore
+import SendWatchPipeline
+import Testing
+
+/// `detect --idle-after` (``DetectOptions/idleSeconds``) with a scripted stream (no broker): once the worker has
+/// read everything, a host that sent nothing for the idle time no longer holds back the other hosts' events.
+@Suite
+struct DetectIdleTests {
+    /// A stream that delivers its messages in the first fetch, then nothing.
+    struct OneFetchFeed: StreamFeed {
+        var messages: [FeedMessage]
+        var delivered = false
+        let streamName = "TEST"
+        let redeliveries = 0
+
+        mutating func resume(after sequence: UInt64) {}
+
+        mutating func fetch(maxMessages: Int, timeoutMilliseconds: Int) -> FeedFetch {
+            defer { delivered = true }
+            return .messages(delivered ? [] : messages)
+        }
+
+        mutating func acknowledgeFetched() -> Bool { true }
+    }
+
+    /// Acknowledges every alert record.
+    struct AcceptingPublisher: AlertPublisher {
+        mutating func publish(_ record: [UInt8], messageID: String) -> PublishOutcome {
+            .acknowledged(duplicate: false)
+        }
+    }
+
+    static func record(_ seconds: Int64, host: String, _ n: Int) -> [UInt8] {
+        let event = SendEvent(
+            time: EventTime(seconds: 1_795_000_000 + seconds), host: host, account: "acct\(n)",
+            accountSource: .authenticated, sender: "a\(n)@example.org", recipient: "r\(n)@example.net", status: .sent)
+        var w = JSONWriter()
+        event.writeJSONLine(to: &w)
+        return Array(w.bytes.dropLast())
+    }
+
+    @Test("A host silent for --idle-after, everything read, no longer holds back the others; not before")
+    func silentHostStopsHoldingBackOthers() throws {
+        // mx2 sends one event, then nothing; mx1 sends three later ones. Each waits for mx2's next event.
+        let payloads = [
+            Self.record(100, host: "mx2", 0), Self.record(110, host: "mx1", 1), Self.record(120, host: "mx1", 2),
+            Self.record(130, host: "mx1", 3),
+        ]
+        let messages = payloads.enumerated().map { i, payload in
+            FeedMessage(sequence: UInt64(i + 1), payload: payload, pending: UInt64(payloads.count - i - 1))
+        }
+        var options = DetectOptions()
+        options.idleSeconds = 5
+        let run = try DetectRun(
+            configuration: Configuration(), options: options, feed: OneFetchFeed(messages: messages),
+            publisher: AcceptingPublisher(), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        var clock = 0.0
+        var fetches = 0
+        var held: [Int] = []
+        try run.run(
+            now: { clock },
+            shouldStop: {
+                // Called before each fetch: what the merge held after the previous one, then the wall time moves.
+                if fetches > 0 { held.append(run.merge.buffered) }
+                fetches += 1
+                switch fetches {
+                case 3: clock = 4.9  // not idle yet
+                case 5: clock = 5.1  // idle: mx2's last event arrived 5.1 s ago, and the stream is read
+                default: break
+                }
+                return fetches > 6
+            })
+        // After the first fetch mx2's event went (mx1's next one was known) and mx1's three wait for mx2.
+        #expect(held.prefix(4) == [3, 3, 3, 3], "held while mx2 is not idle yet")
+        #expect(held.last == 0, "released once mx2 was silent for --idle-after")
+        #expect(run.totals.events == 4)
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import SendWatchFleet
+import SendWatchTesting
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sendwatch detect --metrics` and `sendwatch sink --metrics`: the endpoints scraped over HTTP while the worker
+/// reads the two shipped halves of mixed-s11 from a real nats-server, and the sink writes its alerts. Skipped,
+/// saying why, without nats-server.
+@Suite(.serialized)
+struct FleetMetricsTests {
+    /// Starts `sendwatch` with `arguments`, its output nowhere.
+    static func start(_ arguments: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
+        p.arguments = arguments
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    /// Scrapes `port` until `done` holds for the samples or `seconds` pass; the last samples.
+    static func scrape(port: Int, seconds: Double, until done: ([String: Double]) -> Bool) -> [String: Double] {
+        var samples: [String: Double] = [:]
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            samples = ShipMetricsTests.scrape(port: port)
+            if done(samples) { break }
+            usleep(100_000)
+        }
+        return samples
+    }
+
+    /// Sends SIGTERM to `p` and waits: a clean stop exits 0.
+    static func stop(_ p: Process) {
+        if p.isRunning { kill(p.processIdentifier, SIGTERM) }
+        p.waitUntilExit()
+    }
+
+    @Test("detect --metrics and sink --metrics serve lag, events, alert records, acknowledgements and checkpoints")
+    func workerAndSinkMetrics() throws {
+        if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
+        let server = try DetectTests.shared.get()
+        let events = try DetectTests.shipped.get()
+        let lastSequence = try JetStreamClient(url: server.url).streamState("FLEET_EVENTS").lastSequence
+        let state = try ShipTests.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+
+        // The worker keeps running (no --once); once everything is read, --idle-after 1s releases both hosts.
+        let detectPort = try ShipMetricsTests.freePort()
+        let detect = try Self.start([
+            "detect", "--nats", server.url, "--stream", "FLEET_EVENTS", "--subject-prefix", "fleet.events",
+            "--consumer", "metrics", "--alerts-stream", "METRICS", "--alerts-subject", "metrics.alerts", "--state",
+            state + "/detect", "--idle-after", "1s", "--metrics", "\(detectPort)", "--log-level", "warning",
+        ])
+        defer { Self.stop(detect) }
+        let d = Self.scrape(port: detectPort, seconds: 300) { s in
+            s["sendwatch_detect_events_total"] == Double(events) && s["sendwatch_detect_held_events"] == 0
+                && (s["sendwatch_consumer_acks_total{stream=\"FLEET_EVENTS\"}"] ?? 0) >= 1
+        }
+        let alerts = try JetStreamClient(url: server.url).streamState("METRICS").messages
+        #expect(d["sendwatch_detect_events_total"] == Double(events))
+        #expect(d["sendwatch_detect_held_events"] == 0)
+        #expect(d["sendwatch_detect_undecodable_total"] == 0)
+        #expect(d["sendwatch_consumer_pending_messages{stream=\"FLEET_EVENTS\"}"] == 0)
+        #expect(d["sendwatch_consumer_last_sequence{stream=\"FLEET_EVENTS\"}"] == Double(lastSequence))
+        #expect((d["sendwatch_consumer_acks_total{stream=\"FLEET_EVENTS\"}"] ?? 0) >= 1)
+        #expect(d["sendwatch_consumer_redeliveries_total{stream=\"FLEET_EVENTS\"}"] == 0)
+        #expect(alerts > 0, "the worker published alert records")
+        #expect(d["sendwatch_detect_alert_records_total{result=\"stored\"}"] == Double(alerts))
+        #expect(d["sendwatch_detect_alert_records_total{result=\"duplicate\"}"] == 0)
+        #expect((d["sendwatch_checkpoints_total"] ?? 0) >= 1)
+        #expect(d["sendwatch_fleet_outages_total"] == 0)
+        Self.stop(detect)
+        #expect(detect.terminationStatus == 0)
+
+        let sinkPort = try ShipMetricsTests.freePort()
+        let output = state + "/alerts.jsonl"
+        let sink = try Self.start([
+            "sink", "--nats", server.url, "--alerts-stream", "METRICS", "--alerts-subject", "metrics.alerts",
+            "--consumer", "metrics-sink", "--output", output, "--state", state + "/sink", "--metrics", "\(sinkPort)",
+            "--log-level", "warning",
+        ])
+        defer { Self.stop(sink) }
+        let s = Self.scrape(port: sinkPort, seconds: 120) { s in
+            s["sendwatch_sink_records_total"] == Double(alerts) && (s["sendwatch_checkpoints_total"] ?? 0) >= 1
+                && (s["sendwatch_consumer_acks_total{stream=\"METRICS\"}"] ?? 0) >= 1
+        }
+        #expect(s["sendwatch_sink_records_total"] == Double(alerts))
+        #expect(s["sendwatch_consumer_pending_messages{stream=\"METRICS\"}"] == 0)
+        #expect(s["sendwatch_consumer_last_sequence{stream=\"METRICS\"}"] == Double(alerts))
+        #expect((s["sendwatch_consumer_acks_total{stream=\"METRICS\"}"] ?? 0) >= 1)
+        #expect(s["sendwatch_consumer_redeliveries_total{stream=\"METRICS\"}"] == 0)
+        #expect((s["sendwatch_checkpoints_total"] ?? 0) >= 1)
+        let size = try FileManager.default.attributesOfItem(atPath: output)[.size] as? Int
+        #expect(s["sendwatch_sink_output_bytes"] == size.map(Double.init))
+        Self.stop(sink)
+        #expect(sink.terminationStatus == 0)
+    }
+}
