@@ -52,6 +52,13 @@ struct TailCrashTests {
         var rng = Rng(state: 20_261_129)
         var process = try start(dir, stderr: stderr)
         var starts = 1
+        // The promise starts at the first checkpoint, which a first start writes before it reads anything: a
+        // file rotated away before that is history `tail` never knew (on a loaded machine a debug build took
+        // longer to start than the writer took to fill and rotate the first file, and that file was missing).
+        #expect(
+            waitUntil(seconds: 120) {
+                FileManager.default.fileExists(atPath: dir.appendingPathComponent("state/checkpoint").path)
+            })
         var nextKill = Date().addingTimeInterval(Double(rng.next(1500...3500)) / 1000)
         var kills = 0
         var rotations = 0
