@@ -25,18 +25,7 @@ struct LogFollowerRestartTests {
     }
 
     /// `gzip -f` with the real tool when installed (it writes a name header), else our own gzip member.
-    func gzip(_ name: String) throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gzip") else {
-            dir.compress(name, as: "gz")
-            return
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/gzip")
-        process.arguments = ["-f", dir.full(name)]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-    }
+    func gzip(_ name: String) throws { try gzipWithTool(name, in: dir) }
 
     /// One logrotate run with delaycompress: the older predecessor is compressed (replacing an older `.2.gz`).
     func rotate(midCompression: Bool = false) throws {
@@ -53,10 +42,14 @@ struct LogFollowerRestartTests {
         dir.create("mail.log")
     }
 
-    func lines(_ prefix: String, _ count: Int) -> [String] {
-        // Long enough that a few of them pass the 4 KiB fingerprint.
-        (1...count).map { "\(prefix)\($0) " + String(repeating: "z", count: 30) }
+    /// One logrotate run with `rotate 9` and `delaycompress` as the crash test does it: the older rotated files
+    /// move up (`.N.gz` -> `.N+1.gz`) instead of being replaced.
+    func rotateCascading() throws {
+        dir.cascadeRotatedNames()
+        try dir.finishRotation { try gzip($0) }
     }
+
+    func lines(_ prefix: String, _ count: Int) -> [String] { paddedLines(prefix, count) }
 
     /// Appends `lines` to mail.log, each with its newline.
     func append(_ lines: [String]) { dir.append("mail.log", lines.map { $0 + "\n" }.joined()) }
@@ -258,6 +251,27 @@ extension LogFollowerRestartTests {
         append(lines("d", 10))
         let codes = drain(try follower(restoring: saved), into: &delivered)
         #expect(delivered.texts == lines("a", 200) + lines("b", 200) + lines("c", 200) + lines("d", 10))
+        #expect(codes.isEmpty)
+    }
+
+    @Test(
+        "State at offset 0 of the first file (short or full fingerprint), 1-5 cascading rotations while stopped",
+        arguments: [3, 200], 1...5)
+    func restartAtStart(initialLines: Int, rotations: Int) throws {
+        var written: [String] = []
+        var delivered = FollowCollector()
+        dir.create("mail.log")
+        append(lines("a", initialLines), recordingIn: &written)
+        let saved = try roundTrip(try follower().state)
+        #expect(saved.streams[0].file?.offset == 0)
+        append(lines("b", 200), recordingIn: &written)
+        for round in 1...rotations {
+            try rotateCascading()
+            append(lines("r\(round)-", 150), recordingIn: &written)
+        }
+        let codes = drain(try follower(restoring: saved), into: &delivered)
+        #expect(delivered.texts.count == written.count)
+        #expect(delivered.texts == written)
         #expect(codes.isEmpty)
     }
 }
