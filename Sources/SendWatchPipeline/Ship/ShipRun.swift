@@ -375,7 +375,8 @@ public final class ShipRun<Publisher: ShipPublisher> {
         guard let path = checkpointPath else { return }
         totals.checkpoints += 1
         let state = ShipState(
-            follower: positions, streams: consumer.checkpoint(), anchors: anchors, totals: totals,
+            follower: positions, streams: consumer.checkpoint(followed: Set(follower.streams.map(\.name))),
+            anchors: anchors, totals: totals,
             stateNonce: stateNonce)
         let (host, published) = (options.host, totals.published)
         do throws(TailError) {

@@ -173,7 +173,13 @@ final class TailConsumer<Sink: StreamEventSink>: FollowedLineConsumer {
     }
 
     /// Every stream's parsing state by name, plus saved states of streams not seen yet in this run.
-    func checkpoint() -> [String: ParsingCheckpoint] {
+    /// The parser state of every stream, by name, for a checkpoint: the streams opened in this run, and the
+    /// state restored for streams that have not delivered a line yet if they are still `followed`. Restored
+    /// state of a name no longer followed (its file went while the run was stopped, and the follower retired
+    /// or dropped it) is forgotten here; before, it was carried into every later checkpoint, so a glob over
+    /// dated or per-host files grew the checkpoint by one entry per vanished name for ever.
+    func checkpoint(followed: Set<String>) -> [String: ParsingCheckpoint] {
+        pending = pending.filter { followed.contains($0.key) }
         var out = pending
         for (i, c) in streams.enumerated() {
             if let c, let name = names[i] { out[name] = c.checkpoint() }

@@ -94,7 +94,8 @@ extension TailRun {
         }
         totals.checkpoints += 1
         let state = TailState(
-            follower: follower.state, streams: consumer.checkpoint(), engine: engine.checkpoint(), totals: totals,
+            follower: follower.state, streams: consumer.checkpoint(followed: Set(follower.streams.map(\.name))),
+            engine: engine.checkpoint(), totals: totals,
             idleAdvancedTo: idleAdvancedTo, configuration: configurationText)
         var header = JSONWriter(capacity: 512)
         header.beginObject()
