@@ -1,6 +1,7 @@
 public import SendWatchCore
 
-/// The parts of one SendWatch alert record (schema v1, as `Alert.writeJSONLine` writes it) that scoring uses.
+/// The parts of one SendWatch alert record (any of ``readableVersions``, as `Alert.writeJSONLine` writes it) that
+/// scoring uses.
 ///
 /// Required keys: `v` (1 to 5), `id`, `action` (`create`, `update` or `close`), `kind`, `event_time`
 /// (RFC 3339) and `accounts` (array of strings). `accounts_total`, when present, must be a non-negative
@@ -36,11 +37,19 @@ public struct AlertRecord: Sendable, Equatable {
         self.accountsTotal = accountsTotal ?? accounts.count
     }
 
+    /// The alert schema versions `eval` and `report` read: every version SendWatch has written, up to the
+    /// current `Alert.schemaVersion` (a test keeps the two equal, so a new schema version is a decision here too).
+    public static let readableVersions: ClosedRange<Int> = 1...5
+
+    /// ``readableVersions`` in words, for messages: `1 to 5`.
+    public static var versionsText: String { "\(readableVersions.lowerBound) to \(readableVersions.upperBound)" }
+
     /// Why a line is not a usable alert record.
     public enum LineProblem: Error, Sendable, Equatable {
         /// The line is not one JSON object with the required keys and types; the text says which.
         case malformed(String)
-        /// `v` is a number other than 1: a schema this scorer does not know. Fatal for the whole file.
+        /// `v` is a number outside ``AlertRecord/readableVersions``: a schema this scorer does not know. Fatal for
+        /// the whole file.
         case unsupportedVersion(String)
     }
 
@@ -58,9 +67,11 @@ public struct AlertRecord: Sendable, Equatable {
             let f = try JSONFields(node, path: "", makeError: makeError)
             let v = try f.require("v")
             guard case .int(let version) = v else {
-                return .failure(.malformed("'v' must be a number from 1 to 5, not \(v.typeName)"))
+                return .failure(.malformed("'v' must be a number from \(Self.versionsText), not \(v.typeName)"))
             }
-            guard (1...5).contains(version) else { return .failure(.unsupportedVersion(String(version))) }
+            guard Self.readableVersions.contains(Int(clamping: version)) else {
+                return .failure(.unsupportedVersion(String(version)))
+            }
             let actionText = try f.string("action")
             guard let action = AlertAction(rawValue: actionText) else {
                 return .failure(.malformed("'action' must be create, update or close, not '\(actionText.prefix(40))'"))

@@ -168,7 +168,8 @@ public struct Evaluation: Sendable {
             throw EvaluationError(
                 code: .unsupportedAlertVersion,
                 message:
-                    "alerts line \(lines): alert schema version \(v) is not supported (this scorer reads v 1 to 5)")
+                    "alerts line \(lines): alert schema version \(v) is not supported (this scorer reads v \(AlertRecord.versionsText))"
+            )
         }
     }
 
@@ -273,7 +274,7 @@ public struct Evaluation: Sendable {
             throw EvaluationError(
                 code: .noUsableAlerts,
                 message:
-                    "none of the \(badLines) non-blank lines is a SendWatch alert record (v 1 to 5) (\(examples)); "
+                    "none of the \(badLines) non-blank lines is a SendWatch alert record (v \(AlertRecord.versionsText)) (\(examples)); "
                     + "score the output of 'sendwatch replay' with the default --alert-format sendwatch")
         }
         return makeReport()

@@ -1,7 +1,7 @@
 public import SendWatchCore
 public import SendWatchEval
 
-/// One SendWatch alert record (schema v 1 to 5), reduced to what the HTML report shows.
+/// One SendWatch alert record (any of ``AlertRecord/readableVersions``), reduced to what the HTML report shows.
 ///
 /// Required keys are those every v1 record has: `v` (1), `id`, `action`, `kind`, `severity`, `event_time` and
 /// `accounts`. Everything else is optional and read leniently, because evidence keys belong to the rule that
@@ -141,7 +141,7 @@ public struct ReportAlert: Sendable, Equatable {
     /// Reads one alert line (without its newline).
     ///
     /// - Returns: the record, or why the line is not one; ``AlertRecord/LineProblem/unsupportedVersion(_:)``
-    ///   for a `v` other than 1.
+    ///   for a `v` outside ``AlertRecord/readableVersions``.
     /// - Complexity: O(n) in the line length (one JSON parse).
     public static func parse(line: some Collection<UInt8>) -> Result<ReportAlert, AlertRecord.LineProblem> {
         let object: [String: JSONNode]
@@ -151,9 +151,11 @@ public struct ReportAlert: Sendable, Equatable {
         case .failure(let e): return .failure(.malformed(e.reason))
         }
         guard case .int(let version)? = object["v"] else {
-            return .failure(.malformed("'v' must be a number from 1 to 5"))
+            return .failure(.malformed("'v' must be a number from \(AlertRecord.versionsText)"))
         }
-        guard (1...5).contains(version) else { return .failure(.unsupportedVersion(String(version))) }
+        guard AlertRecord.readableVersions.contains(Int(clamping: version)) else {
+            return .failure(.unsupportedVersion(String(version)))
+        }
         guard case .string(let id)? = object["id"] else { return .failure(.malformed("missing string 'id'")) }
         guard case .string(let actionText)? = object["action"], let action = AlertAction(rawValue: actionText) else {
             return .failure(.malformed("'action' must be create, update or close"))

@@ -20,7 +20,9 @@ struct DetectionOptions: ParsableArguments {
     var accounts: String?
 
     @Option(
-        name: .long, help: "Alert records: sendwatch (schema v1, default) or ocsf (OCSF Detection Finding, class 2004)."
+        name: .long,
+        help:
+            "Alert records: sendwatch (schema v\(Alert.schemaVersion), default) or ocsf (OCSF Detection Finding, class 2004)."
     )
     var alertFormat: String = "sendwatch"
 

@@ -7,7 +7,7 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Score SendWatch alerts against labels: precision, recall, incidents, latency, false positives.",
         discussion: """
-            ALERTS is a file of SendWatch alert records (schema v1, one JSON object per line) or '-' for \
+            ALERTS is a file of SendWatch alert records (schema v\(AlertRecord.versionsText), one JSON object per line) or '-' for \
             standard input; LABELS is the JSON labels object 'sendwatch simulate' writes, or one you wrote by \
             hand for your own incidents. Records before the labels' warmup_end are counted but not scored. A \
             malformed alert line is reported with its line number and skipped.

@@ -12,7 +12,7 @@ struct ReplayCommand: ParsableCommand {
         abstract: "Run detection over historical logs and write alerts as JSON lines.",
         discussion: """
             Reads the inputs in order as fast as the machine allows, in event time (the logs' timestamps), and \
-            writes alert records (schema version 2) to standard output or --output. The same input and \
+            writes alert records (schema version \(Alert.schemaVersion)) to standard output or --output. The same input and \
             configuration always give byte-identical alerts. A summary goes to stderr. Exit status: 0 when it \
             ran, whether or not it found anything; 1 when an input could not be opened or was damaged; 2 when \
             the output could not be written.

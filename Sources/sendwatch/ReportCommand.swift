@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SendWatchCore
+import SendWatchEval
 import SendWatchIngest
 import SendWatchPipeline
 import SendWatchReport
@@ -10,7 +11,7 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Write one self-contained HTML page about a file of SendWatch alerts.",
         discussion: """
-            ALERTS is a file of SendWatch alert records (schema v1, JSON lines; plain, zstd or gzip), or '-' for \
+            ALERTS is a file of SendWatch alert records (schema v\(AlertRecord.versionsText), JSON lines; plain, zstd or gzip), or '-' for \
             standard input. The page shows a timeline of the incidents, each incident's accounts, template, \
             suspicious slot values with phone numbers, URLs, domains and amounts marked, and a graph of the \
             accounts and the phone numbers and hosts they share. It loads nothing from the network.

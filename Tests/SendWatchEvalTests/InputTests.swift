@@ -275,14 +275,21 @@ struct InputTests {
         #expect(report.text().contains("... 47 more bad lines"))
     }
 
+    @Test("eval and report read every schema version SendWatch writes, up to the current one")
+    func readableVersionsFollowTheWriter() {
+        #expect(AlertRecord.readableVersions == 1...Alert.schemaVersion)
+    }
+
     @Test("An alert record of another schema version is an error naming the line")
     func unsupportedVersion() throws {
-        let v6 = alertLine("a1", at: "2026-11-29T08:30:00Z", accounts: ["t-1"]).replacingVersion(6)
+        let next = Alert.schemaVersion + 1
+        let v6 = alertLine("a1", at: "2026-11-29T08:30:00Z", accounts: ["t-1"]).replacingVersion(next)
         #expect {
             _ = try evaluate([alertLine("a0", at: "2026-11-29T08:30:00Z", accounts: []), v6], labels: try handLabels())
         } throws: { error in
             guard let e = error as? EvaluationError else { return false }
-            return e.code == .unsupportedAlertVersion && e.message.contains("line 2") && e.message.contains("version 6")
+            return e.code == .unsupportedAlertVersion && e.message.contains("line 2")
+                && e.message.contains("version \(next)")
         }
     }
 

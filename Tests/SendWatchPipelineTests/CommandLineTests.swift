@@ -46,6 +46,23 @@ struct CommandLine {
         #expect(r.stderr.contains("sendwatch: 1 input, 2692 lines, \(lines.count) events"))
     }
 
+    @Test("The help of replay, eval and report names the alert schema versions written and read today")
+    func helpNamesSchemaVersions() throws {
+        // Help is wrapped at the terminal's width: compare with every run of blanks as one space.
+        func help(_ command: String) throws -> String {
+            let run = try CommandLine.run([command, "--help"])
+            #expect(run.status == 0)
+            return run.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+        }
+        let replay = try help("replay")
+        #expect(replay.contains("schema version \(Alert.schemaVersion))"), "\(replay)")
+        #expect(replay.contains("sendwatch (schema v\(Alert.schemaVersion), default)"), "\(replay)")
+        for command in ["eval", "report"] {
+            let text = try help(command)
+            #expect(text.contains("schema v1 to \(Alert.schemaVersion)"), "\(command): \(text)")
+        }
+    }
+
     @Test("A zstd stream on stdin is read like a file")
     func standardInput() throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.dataset("notify-sample.jsonl.log.zst")))
