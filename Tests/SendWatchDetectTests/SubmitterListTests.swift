@@ -50,7 +50,7 @@ struct SubmitterListTests {
     }
 
     @Test(
-        "A held record lists what its accounts had sent at its finding, as evidence built then would, also after a checkpoint"
+        "A held record lists what its accounts had sent at its finding, as evidence built then does, also restored"
     )
     func heldRecordKeepsItsFindingsSamples() throws {
         var engine = DetectionEngine()

@@ -141,15 +141,16 @@ struct DeliverySample: Sendable, Codable, Equatable {
 ///
 /// Why not the evidence itself: most findings of a growing alert are held and replaced by the next one before
 /// any record is written (records come at most once per ``AlertLifecycle/Configuration/minUpdateIntervalSeconds``
-/// unless the alert doubles), and merging every listed account's values into sets for each of them cost more
-/// than the rest of detection on a log where young accounts send (docs/performance.md). Because the samples are
-/// values, a record written later lists what the accounts had sent at its finding, even if they sent more, or
-/// left the young-account table, in between: the records are the ones evidence built at each finding gives.
+/// unless the alert doubles or its severity rises), and merging every listed account's values into sets for each
+/// of them cost more than the rest of detection on a log where young accounts send (docs/performance.md). Because
+/// the samples are values, a record written later lists what the accounts had sent at its finding, even if they
+/// sent more, or left the young-account table, in between: the records are the ones evidence built at each
+/// finding gives.
 ///
 /// Memory: one pair of samples (64 bytes) per listed account, at most
-/// ``DetectionConfiguration/maxAlertAccounts``; their strings are shared with the young-account table (an
-/// account whose sample gains a value while a held finding shares it copies its list of at most ``SubmitterSample/cap``
-/// strings once). The lifecycle holds at most one finding per open alert.
+/// ``DetectionConfiguration/maxAlertAccounts``; their lists are shared with the young-account table (a list that
+/// gains a value while a held finding shares it is copied then: at most ``SubmitterSample/cap`` strings, and at
+/// most once per value it gains). The lifecycle holds at most one finding per open alert.
 struct AccountSamples: Sendable {
     /// The listed accounts' samples, in the finding's order; accounts the table no longer holds are left out.
     var listed: [(submitters: SubmitterSample, deliveries: DeliverySample)] = []
