@@ -59,7 +59,8 @@ public struct AlertLifecycle: Sendable {
         var last: Alert
         var lastVolume: Int
         var lastFinding: EventTime
-        /// The newest finding not yet emitted (kept so that the close record carries the final figures).
+        /// The newest finding not yet emitted (kept so that the close record carries the final figures), with
+        /// the samples its record's evidence is built from when written (``Finding/recordEvidence``).
         var pending: Finding?
         /// When ``pending`` was built.
         var pendingAt: EventTime?
@@ -330,7 +331,7 @@ public struct AlertLifecycle: Sendable {
             id: id, action: action, kind: f.kind.rawValue, severity: max(f.severity, floor), score: f.score,
             eventTime: now,
             firstEventTime: min(firstEventTime, f.firstEventTime), accounts: f.accounts,
-            accountsTotal: f.accountsTotal, template: f.template, evidence: f.evidence, reasons: f.reasons)
+            accountsTotal: f.accountsTotal, template: f.template, evidence: f.recordEvidence, reasons: f.reasons)
         alert.added = previous.map { alert.additions(since: $0) }
         return alert
     }

@@ -25,6 +25,28 @@ public struct Finding: Sendable {
     /// when the finding is taken (the open alert keeps them), so a held finding does not save them.
     public var artefacts: [UInt64] = []
 
+    /// The evidence samples of the listed accounts, taken by the engine with the finding; the lifecycle builds
+    /// the `submitters` and `deliveries` entries from them only for a record it writes (``recordEvidence``).
+    /// `nil` when ``evidence`` is complete: a finding made outside the engine, or restored from a checkpoint (which
+    /// saves ``recordEvidence``).
+    var accountSamples: AccountSamples?
+
+    /// The evidence of a record of this finding: ``evidence`` with the entries built from ``accountSamples``
+    /// (``DetectionContext/accountEvidence(_:)``) before its last entry if that is `state`, else at the end.
+    ///
+    /// - Complexity: O(1) without samples; with them, that of ``DetectionContext/accountEvidence(_:)``.
+    var recordEvidence: [(String, JSONValue)] {
+        guard let samples = accountSamples else { return evidence }
+        var all = evidence
+        let added = DetectionContext.accountEvidence(samples)
+        if let last = all.last, last.0 == "state" {
+            all.insert(contentsOf: added, at: all.count - 1)
+        } else {
+            all.append(contentsOf: added)
+        }
+        return all
+    }
+
     public init(
         kind: RuleName, key: String, severity: Severity, score: Double, firstEventTime: EventTime,
         accounts: [String], accountsTotal: Int, volume: Int, template: AlertTemplate?,

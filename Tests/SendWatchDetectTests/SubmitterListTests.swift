@@ -1,3 +1,6 @@
+import Foundation
+import SendWatchCore
+import SendWatchWindows
 import Testing
 
 @testable import SendWatchDetect
@@ -19,5 +22,72 @@ struct SubmitterListTests {
                 })
             #expect(DetectionContext.smallest(k, of: values) == Array(values.sorted().prefix(k)), "n \(n)")
         }
+    }
+
+    static func at(_ seconds: Int64) -> EventTime { EventTime(microseconds: seconds * 1_000_000) }
+
+    /// Puts a young account with one login, client address, recipient and queue id into the engine's table.
+    static func put(_ name: String, into engine: inout DetectionEngine) {
+        var state = YoungAccountState(
+            short: SlidingCount(horizonMicroseconds: 60_000_000, bucketCount: 10),
+            long: SlidingCount(horizonMicroseconds: 600_000_000, bucketCount: 10), firstEvent: at(0), ageSeconds: 60,
+            ageBasis: .firstSeen)
+        state.submitters.add(login: "login-\(name)", clientIP: "192.0.2.\(name.utf8.count)", claimedAccount: nil)
+        state.deliveries.add(recipient: "victim-\(name)@\(name).test", queueID: "Q\(name)")
+        engine.context.tables.young.insert(key: StableHash.of(name), name: name, value: state, at: at(0))
+    }
+
+    static func finding(_ accounts: [String]) -> Finding {
+        Finding(
+            kind: RuleName("template_swarm"), key: "t1", severity: .medium, score: 1, firstEventTime: at(0),
+            accounts: accounts, accountsTotal: accounts.count, volume: accounts.count, template: nil,
+            evidence: [("state", .object([("evicted_keys", .int(0))]))], reasons: [])
+    }
+
+    /// The `submitters` and `deliveries` entries of an evidence list, as one JSON object.
+    static func accountEntries(_ evidence: [(String, JSONValue)]) -> JSONValue {
+        .object(evidence.filter { $0.0 == "submitters" || $0.0 == "deliveries" })
+    }
+
+    @Test(
+        "A held record lists what its accounts had sent at its finding, as evidence built then does, also restored"
+    )
+    func heldRecordKeepsItsFindingsSamples() throws {
+        var engine = DetectionEngine()
+        for name in ["a", "b"] { Self.put(name, into: &engine) }
+        var alerts: [Alert] = []
+        engine.context.take(Self.finding(["a", "b"]), at: Self.at(10), into: &alerts)
+        #expect(alerts.map(\.action) == [.create])
+        #expect(alerts.first?.evidence.map(\.0) == ["submitters", "deliveries", "state"])
+
+        // Three accounts a minute later: less than twice the create's two, and before the update interval, so held.
+        Self.put("c", into: &engine)
+        engine.context.take(Self.finding(["a", "b", "c"]), at: Self.at(70), into: &alerts)
+        #expect(alerts.count == 1)
+        let atFinding = DetectionContext.accountEvidence(
+            engine.context.accountSamples(["a", "b", "c"], accountsTotal: 3))
+
+        // Before the held record is written, `a` logs in from a new address, `c` mails a new recipient and `b`
+        // leaves the table.
+        let a = try #require(engine.context.tables.young.find(StableHash.of("a")))
+        engine.context.tables.young[a].submitters.add(login: "login-a2", clientIP: "198.51.100.7", claimedAccount: nil)
+        let c = try #require(engine.context.tables.young.find(StableHash.of("c")))
+        engine.context.tables.young[c].deliveries.add(recipient: "late@later.test", queueID: "Qlate")
+        engine.context.tables.young.remove(StableHash.of("b"))
+        let rebuiltNow = DetectionContext.accountEvidence(
+            engine.context.accountSamples(["a", "b", "c"], accountsTotal: 3))
+        #expect(Self.accountEntries(rebuiltNow) != Self.accountEntries(atFinding))
+
+        let saved = try JSONEncoder().encode(engine.context.lifecycle.checkpoint())
+        var restored = try AlertLifecycle(
+            configuration: engine.context.lifecycle.configuration,
+            restoring: try JSONDecoder().decode(AlertLifecycle.Checkpoint.self, from: saved))
+
+        let held = engine.context.lifecycle.emitHeld(at: Self.at(700))
+        #expect(held.map(\.action) == [.update])
+        let record = try #require(held.first)
+        #expect(Self.accountEntries(record.evidence) == Self.accountEntries(atFinding))
+        #expect(record.evidence.map(\.0) == ["submitters", "deliveries", "state"])
+        #expect(restored.emitHeld(at: Self.at(700)) == held)
     }
 }

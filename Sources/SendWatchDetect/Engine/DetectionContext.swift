@@ -138,21 +138,31 @@ struct DetectionContext: Sendable {
             at: now, refreshVolume: refreshVolume)
     }
 
-    /// Hands `finding` to the lifecycle, with the ``accountEvidence(_:accountsTotal:)`` of its accounts
-    /// (`submitters`, `deliveries`) added before its last entry (`state`); appends the records it makes to
+    /// Hands `finding` to the lifecycle with the evidence samples of its accounts
+    /// (``accountSamples(_:accountsTotal:)``), from which the lifecycle builds the `submitters` and `deliveries`
+    /// evidence of a record when it writes one (``Finding/recordEvidence``); appends the records it makes to
     /// `alerts`.
     mutating func take(_ finding: Finding, at now: EventTime, into alerts: inout [Alert]) {
         var finding = finding
-        let added = accountEvidence(finding.accounts, accountsTotal: finding.accountsTotal)
-        if let last = finding.evidence.last, last.0 == "state" {
-            finding.evidence.insert(contentsOf: added, at: finding.evidence.count - 1)
-        } else {
-            finding.evidence.append(contentsOf: added)
-        }
+        finding.accountSamples = accountSamples(finding.accounts, accountsTotal: finding.accountsTotal)
         emit(lifecycle.take(finding, at: now), into: &alerts)
     }
 
-    /// The most values listed per kind in ``accountEvidence(_:accountsTotal:)``.
+    /// The samples of the listed accounts that the young-account table holds, in list order, for
+    /// ``accountEvidence(_:)``.
+    ///
+    /// - Complexity: O(listed accounts): a hash and a lookup each; shares the samples' storage.
+    func accountSamples(_ accounts: [String], accountsTotal: Int) -> AccountSamples {
+        var samples = AccountSamples(listsEveryAccount: accountsTotal <= accounts.count)
+        samples.listed.reserveCapacity(accounts.count)
+        for name in accounts {
+            guard let slot = tables.young.find(StableHash.of(name)) else { continue }
+            samples.listed.append((tables.young[slot].submitters, tables.young[slot].deliveries))
+        }
+        return samples
+    }
+
+    /// The most values listed per kind in ``accountEvidence(_:)``.
     static let maxListedSubmitters = 10
 
     /// What the listed young accounts of an alert say about its mail, in two entries, each list sorted and at
@@ -166,25 +176,24 @@ struct DetectionContext: Sendable {
     /// - `"deliveries"`: what to search the mail logs for (``DeliverySample``): `recipients`,
     ///   `recipient_domains` and `queue_ids` (Postfix queue ids, Exim message ids).
     ///
+    /// Built only for a record the lifecycle writes, from the samples taken with its finding.
+    ///
     /// - Complexity: O(listed accounts × (``SubmitterSample/cap`` + ``DeliverySample/cap``)), plus choosing the
     ///   listed values.
-    func accountEvidence(_ accounts: [String], accountsTotal: Int) -> [(String, JSONValue)] {
+    static func accountEvidence(_ samples: AccountSamples) -> [(String, JSONValue)] {
         var logins = Set<String>()
         var clientIPs = Set<String>()
         var claimed = Set<String>()
         var recipients = Set<String>()
         var domains = Set<String>()
         var queueIDs = Set<String>()
-        var submittersExact = accountsTotal <= accounts.count
+        var submittersExact = samples.listsEveryAccount
         var deliveriesExact = submittersExact
-        for name in accounts {
-            guard let slot = tables.young.find(StableHash.of(name)) else { continue }
-            let sample = tables.young[slot].submitters
+        for (sample, deliveries) in samples.listed {
             logins.formUnion(sample.logins)
             clientIPs.formUnion(sample.clientIPs)
             claimed.formUnion(sample.claimedAccounts)
             if sample.overflowed { submittersExact = false }
-            let deliveries = tables.young[slot].deliveries
             recipients.formUnion(deliveries.recipients)
             domains.formUnion(deliveries.recipientDomains)
             queueIDs.formUnion(deliveries.queueIDs)
@@ -216,7 +225,7 @@ struct DetectionContext: Sendable {
     }
 
     /// The `k` smallest of `values`, in increasing order: `values.sorted().prefix(k)` without sorting the whole
-    /// set (an alert's accounts can hold hundreds of values, and evidence is built for each event that grows it).
+    /// set (an alert's accounts can hold hundreds of values).
     ///
     /// - Complexity: O(n × k) comparisons at worst, about n when most values are larger than the k-th.
     static func smallest(_ k: Int, of values: Set<String>) -> [String] {

@@ -153,7 +153,8 @@ extension Finding: Codable {
             accountsTotal: accountsTotal, volume: volume, template: template, evidence: evidence, reasons: reasons)
     }
 
-    /// Encodes every field; the evidence as one ``JSONValue`` object, keeping its key order.
+    /// Encodes every field; the evidence as one ``JSONValue`` object, keeping its key order, with the entries its
+    /// account samples give (``recordEvidence``), so that a restored held finding writes the same record.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(kind.rawValue, forKey: .kind)
@@ -165,7 +166,7 @@ extension Finding: Codable {
         try c.encode(accountsTotal, forKey: .accountsTotal)
         try c.encode(volume, forKey: .volume)
         try c.encodeIfPresent(template, forKey: .template)
-        try c.encode(JSONValue.object(evidence), forKey: .evidence)
+        try c.encode(JSONValue.object(recordEvidence), forKey: .evidence)
         try c.encode(reasons, forKey: .reasons)
     }
 }

@@ -135,6 +135,29 @@ struct DeliverySample: Sendable, Codable, Equatable {
     }
 }
 
+/// The samples of a finding's listed young accounts (``DetectionContext/accountSamples(_:accountsTotal:)``),
+/// taken when the finding is made; a record of the finding gets its `submitters` and `deliveries` evidence
+/// from them (``DetectionContext/accountEvidence(_:)``) when the lifecycle writes it.
+///
+/// Why not the evidence itself: most findings of a growing alert are held and replaced by the next one before
+/// any record is written (records come at most once per ``AlertLifecycle/Configuration/minUpdateIntervalSeconds``
+/// unless the alert doubles or its severity rises), and merging every listed account's values into sets for each
+/// of them cost more than the rest of detection on a log where young accounts send (docs/performance.md). Because
+/// the samples are values, a record written later lists what the accounts had sent at its finding, even if they
+/// sent more, or left the young-account table, in between: the records are the ones evidence built at each
+/// finding gives.
+///
+/// Memory: one pair of samples (64 bytes) per listed account, at most
+/// ``DetectionConfiguration/maxAlertAccounts``; their lists are shared with the young-account table (a list that
+/// gains a value while a held finding shares it is copied then: at most ``SubmitterSample/cap`` strings, and at
+/// most once per value it gains). The lifecycle holds at most one finding per open alert.
+struct AccountSamples: Sendable {
+    /// The listed accounts' samples, in the finding's order; accounts the table no longer holds are left out.
+    var listed: [(submitters: SubmitterSample, deliveries: DeliverySample)] = []
+    /// Whether the finding lists every account it counts (when not, the evidence's totals may be short).
+    var listsEveryAccount: Bool
+}
+
 /// The shared per-template features: what the engine tracks per template for the rules about templates. Both
 /// `template_swarm` and `slot_content` read the top suspicious slot values; each rule reads the rest it needs.
 struct TemplateState: ApproximateHeapSize, Sendable {
