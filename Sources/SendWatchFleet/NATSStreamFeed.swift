@@ -77,6 +77,15 @@ public struct NATSStreamFeed: StreamFeed {
         }
     }
 
+    public mutating func pendingAfterLastDelivered() -> UInt64? {
+        do throws(FleetError) {
+            let last = try connection.client().streamState(stream.name).lastSequence
+            return last > lastDelivered ? last - lastDelivered : 0
+        } catch {
+            return nil
+        }
+    }
+
     public mutating func acknowledgeFetched() -> Bool {
         guard let reader else { return true }
         do throws(FleetError) {

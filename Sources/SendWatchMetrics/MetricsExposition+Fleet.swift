@@ -27,8 +27,11 @@ extension MetricsExposition {
     /// | `sendwatch_fleet_retries_total` | counter | |
     /// | `sendwatch_fleet_outages_total` | counter | |
     /// | `sendwatch_checkpoints_total` | counter | |
+    /// | `sendwatch_detect_lease_held` | gauge | (with a lease) |
+    /// | `sendwatch_detect_lease_changes_total` | counter | (with a lease) |
+    /// | `sendwatch_detect_lease_revision` | gauge | (with a lease) |
     ///
-    /// - Complexity: O(1): about 13 samples.
+    /// - Complexity: O(1): about 16 samples.
     public static func render(_ s: DetectMetricsSnapshot) -> [UInt8] {
         let e = Exposition()
         consumer(e, s.consumer)
@@ -47,6 +50,17 @@ extension MetricsExposition {
             labels: [("result", "duplicate")])
         broker(e, retries: s.retries, outages: s.consumer.outages)
         e.counter("sendwatch_checkpoints_total", "Checkpoints written.", s.checkpoints)
+        if let lease = s.lease {
+            e.gauge(
+                "sendwatch_detect_lease_held", "1: this worker holds the lease of its consumer name; 0: standby.",
+                lease.held ? 1 : 0)
+            e.counter(
+                "sendwatch_detect_lease_changes_total", "Times this worker took or lost the lease (this run).",
+                lease.changes)
+            e.gauge(
+                "sendwatch_detect_lease_revision", "The lease key's revision this worker last wrote or saw.",
+                Double(lease.revision))
+        }
         return e.bytes()
     }
 

@@ -18,9 +18,13 @@ struct DetectCommand: ParsableCommand {
             the record's number, so that a record repeated after a restart is dropped by the server (within \
             --duplicate-window). The --state checkpoint holds the detection state with the stream position; the \
             consumer is acknowledged only after it. With --once it stops when it has read the whole stream, \
-            closing what the end of input closes, as 'replay' does. One worker reads every partition: \
-            partition ownership and failover between workers are not built yet. Exit status: 0 after a clean \
-            stop; 1 when it could not start; 2 when the stream could not be read, an alert was refused or a \
+            closing what the end of input closes, as 'replay' does. One worker reads every partition, as the \
+            holder of a lease named after --consumer in the key-value bucket --lease-bucket: a second worker \
+            started with the same --consumer (on the same --state directory, shared storage on another machine) \
+            waits as a standby and takes over, from the last checkpoint, once the holder has not renewed the \
+            lease for --lease-time; a holder that finds its lease taken stops consuming, writes no checkpoint and \
+            becomes a standby. Several workers splitting the partitions are not built yet. Exit status: 0 after a \
+            clean stop; 1 when it could not start; 2 when the stream could not be read, an alert was refused or a \
             checkpoint failed; 75 when another run holds the --state directory.
             """
     )
@@ -69,6 +73,14 @@ struct DetectCommand: ParsableCommand {
     )
     var hosts = 0
 
+    @Option(
+        name: .long,
+        help: "A standby takes the lease over when the holder has not renewed it this long (default 10s, 1s to 10m).")
+    var leaseTime = "10s"
+
+    @Option(name: .long, help: "Key-value bucket of the workers' leases (default SENDWATCH_LEASES).")
+    var leaseBucket = "SENDWATCH_LEASES"
+
     @Option(name: .long, help: "Most events held to merge hosts by time (default 200000).")
     var maxBuffered = 200_000
 
@@ -96,6 +108,11 @@ struct DetectCommand: ParsableCommand {
         }
         if !(1...10_000_000).contains(maxBuffered) { throw ValidationError("--max-buffered must be 1 to 10000000") }
         try FleetDurations.checkConsumer(consumer)
+        if leaseBucket.isEmpty
+            || !leaseBucket.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") })
+        {
+            throw ValidationError("--lease-bucket must be letters, digits, '_' or '-'")
+        }
     }
 
     func run() throws {
@@ -106,6 +123,8 @@ struct DetectCommand: ParsableCommand {
         let interval = try FleetDurations.interval(checkpointInterval, flag: "--checkpoint-interval")
         let idle = try FleetDurations.interval(idleAfter, flag: "--idle-after")
         let window = try FleetDurations.duplicateWindow(duplicateWindow, interval: interval)
+        let leaseSeconds = try FleetDurations.interval(leaseTime, flag: "--lease-time")
+        guard (1...600).contains(leaseSeconds) else { throw ValidationError("--lease-time must be 1s to 10m") }
         let logger = LiveCommand.logger(level: logLevel)
         let partitioning: EventPartitioning
         do throws(FleetError) {
@@ -131,27 +150,96 @@ struct DetectCommand: ParsableCommand {
         options.productVersion = buildVersion
         TailSignals.install()
         let accounts = try detection.registry()
-        let run = try LiveCommand.start(codeKey: "detect.code", logger: logger) { () throws(TailError) in
-            try DetectRun(
-                configuration: configuration, options: options, accounts: accounts, feed: feed,
-                publisher: publisher, logger: logger)
-        }
+        let figures = DetectMetrics()
+        let holder =
+            "\(ProcessInfo.processInfo.hostName) pid \(getpid()) \(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        let lease = WorkerLease(
+            store: NATSLeaseStore(url: nats, settings: settings, bucket: leaseBucket, key: consumer), holder: holder,
+            seconds: leaseSeconds, logger: logger)
+        figures.update { $0.lease = lease.figures }
         let server = try LiveCommand.startMetrics(metrics, codeKey: "detect.code", logger: logger) {
-            address throws(TailError) in try MetricsServer(address: address, metrics: run.metrics)
+            address throws(TailError) in try MetricsServer(address: address, metrics: figures)
         }
         defer { server?.shutdown() }
         let started =
             "detecting on \(nats) stream \(stream) (\(subjectPrefix).*), alerts to \(alertsStream) \(alertsSubject)"
             + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
             + (server.map { ", metrics on \($0.boundAddress)" } ?? "")
+            + "; lease \(leaseBucket).\(consumer) as \(holder)"
         logger.info("\(started)")
         let startedAt = Date()
+        var current: DetectRun<NATSStreamFeed, NATSAlertPublisher>?
         let summary = {
-            "\(run.summaryText); this run \(String(format: "%.2f", Date().timeIntervalSince(startedAt))) s"
+            (current?.summaryText ?? "sendwatch detect: never held the lease")
+                + "; this run \(String(format: "%.2f", Date().timeIntervalSince(startedAt))) s"
         }
-        try LiveCommand.run(codeKey: "detect.code", logger: logger, summary: summary()) { () throws(TailError) in
-            try run.run { TailSignals.stopRequested }
+        // Standby until the lease is held, then the worker from the last checkpoint; back to standby if the lease
+        // is lost.
+        while WorkerStandby.waitForLease(lease, metrics: figures, shouldStop: { TailSignals.stopRequested }) {
+            let made = try WorkerStandby.whileHolding(lease, metrics: figures, logger: logger) { () throws(TailError) in
+                try DetectRun(
+                    configuration: configuration, options: options, accounts: accounts, feed: feed,
+                    publisher: publisher, metrics: figures, logger: logger)
+            }
+            guard let run = made else { continue }  // a stop (the loop ends) or the lease lost (standby again)
+            current = run
+            run.lease = lease
+            var end = DetectRunEnd.stopped
+            try LiveCommand.run(codeKey: "detect.code", logger: logger, summary: summary()) { () throws(TailError) in
+                end = try run.run { TailSignals.stopRequested }
+            }
+            if end == .stopped {
+                lease.release()
+                figures.update { $0.lease = lease.figures }
+                return
+            }
+            logger.warning("another worker holds the lease now; standing by")
         }
+        logger.info("\(summary())")
+    }
+}
+
+/// How `detect` waits for its lease and opens its state once it holds it.
+enum WorkerStandby {
+    /// Polls the lease until this process holds it (true) or a stop is requested (false).
+    static func waitForLease(_ lease: WorkerLease, metrics: DetectMetrics, shouldStop: () -> Bool) -> Bool {
+        while !shouldStop() {
+            let step = lease.tryAcquire(now: TailRun.monotonicSeconds())
+            metrics.update { $0.lease = lease.figures }
+            if step == .held { return true }
+            usleep(useconds_t(lease.pollSeconds * 1_000_000))
+        }
+        return false
+    }
+
+    /// Makes the run with `make`, trying again every 250 ms while another process still holds the state
+    /// directory (a holder that lost the lease and has not stopped yet), renewing the lease meanwhile. Nil when a
+    /// stop was requested or the lease was lost before the run could start.
+    ///
+    /// - Throws: `ExitCode(1)` for any other failure to start (logged).
+    static func whileHolding<Run>(
+        _ lease: WorkerLease, metrics: DetectMetrics, logger: Logger, _ make: () throws(TailError) -> Run
+    ) throws -> Run? {
+        var logged = false
+        while !TailSignals.stopRequested {
+            do throws(TailError) {
+                return try make()
+            } catch  where error.code == .stateDirectoryLocked {
+                if !logged {
+                    logger.warning("holding the lease, waiting for the previous holder to release the state directory")
+                    logged = true
+                }
+                usleep(250_000)
+                if lease.renew(now: TailRun.monotonicSeconds()) == .lost {
+                    metrics.update { $0.lease = lease.figures }
+                    return nil
+                }
+            } catch {
+                logger.error("\(error)", metadata: ["detect.code": "\(error.code)"])
+                throw ExitCode(1)
+            }
+        }
+        return nil
     }
 }
 

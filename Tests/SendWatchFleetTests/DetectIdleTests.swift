@@ -76,4 +76,50 @@ struct DetectIdleTests {
         #expect(held.last == 0, "released once mx2 was silent for --idle-after")
         #expect(run.totals.events == 4)
     }
+
+    /// A stream whose first `emptyFetches` fetches come back empty (lost in a broker restart) although it holds
+    /// its messages, which the broker's count says.
+    struct LateFeed: StreamFeed {
+        var messages: [FeedMessage]
+        var emptyFetches: Int
+        var delivered = 0
+        let streamName = "TEST"
+        let redeliveries = 0
+
+        mutating func resume(after sequence: UInt64) {}
+
+        mutating func fetch(maxMessages: Int, timeoutMilliseconds: Int) -> FeedFetch {
+            if emptyFetches > 0 {
+                emptyFetches -= 1
+                return .messages([])
+            }
+            defer { delivered = messages.count }
+            return .messages(Array(messages[delivered...]))
+        }
+
+        mutating func pendingAfterLastDelivered() -> UInt64? { UInt64(messages.count - delivered) }
+
+        mutating func acknowledgeFetched() -> Bool { true }
+    }
+
+    @Test("--once does not take an empty first fetch for the stream's end while the broker says messages wait")
+    func emptyFirstFetchIsNotTheEnd() throws {
+        let payloads = (0..<4).map { Self.record(Int64($0 * 10), host: "mx1", $0) }
+        let messages = payloads.enumerated().map { i, payload in
+            FeedMessage(sequence: UInt64(i + 1), payload: payload, pending: UInt64(payloads.count - i - 1))
+        }
+        var options = DetectOptions()
+        options.once = true
+        let run = try DetectRun(
+            configuration: Configuration(), options: options, feed: LateFeed(messages: messages, emptyFetches: 2),
+            publisher: AcceptingPublisher(), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        var fetches = 0
+        let end = try run.run(shouldStop: {
+            fetches += 1
+            return fetches > 10
+        })
+        #expect(end == .stopped)
+        #expect(run.totals.events == 4, "every event read before --once ended")
+        #expect(fetches == 3, "it ended at the fetch that read them")
+    }
 }

@@ -190,7 +190,7 @@ struct DetectTests {
         while true {
             let detect = try Self.startDetect(
                 url: server.url, name: "killed", state: state + "/detect",
-                extra: ["--hosts", "2", "--checkpoint-interval", "300ms"])
+                extra: ["--hosts", "2", "--checkpoint-interval", "300ms", "--lease-time", "2s"])
             let wait = kills < 4 ? 2 + Double(random.next() % 4000) / 1000 : 600
             let deadline = Date().addingTimeInterval(wait)
             while detect.isRunning && Date() < deadline { usleep(5_000) }
@@ -214,5 +214,57 @@ struct DetectTests {
             try Self.sink(url: server.url, name: "killed", output: state + "/alerts.jsonl", state: state + "/sink") == 0
         )
         try Self.expectSameAlerts(output: state + "/alerts.jsonl", alertsStream: "KILLED", url: server.url)
+    }
+
+    @Test("A standby worker takes over from a holder killed with SIGKILL within the lease time, each alert once")
+    func standbyTakesOverFromKilledHolder() throws {
+        if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
+        let server = try Self.shared.get()
+        #expect(try Self.shipped.get() > 10_000)
+        let state = try ShipTests.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let leaseSeconds = 5.0
+        let common = ["--hosts", "2", "--checkpoint-interval", "300ms", "--lease-time", "\(Int(leaseSeconds))s"]
+        let holderPort = try ShipMetricsTests.freePort()
+        let standbyPort = try ShipMetricsTests.freePort()
+        let holder = try Self.startDetect(
+            url: server.url, name: "failover", state: state + "/detect", extra: common + ["--metrics", "\(holderPort)"])
+        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+        let held = FleetMetricsTests.scrape(port: holderPort, seconds: 60) { $0["sendwatch_detect_lease_held"] == 1 }
+        #expect(held["sendwatch_detect_lease_held"] == 1, "the first worker holds the lease")
+        // The second worker, same name and state directory, waits.
+        let standby = try Self.startDetect(
+            url: server.url, name: "failover", state: state + "/detect",
+            extra: common + ["--metrics", "\(standbyPort)"])
+        defer { if standby.isRunning { kill(standby.processIdentifier, SIGKILL) } }
+        let waiting = FleetMetricsTests.scrape(port: standbyPort, seconds: 60) {
+            $0["sendwatch_detect_lease_held"] == 0 && ($0["sendwatch_detect_lease_revision"] ?? 0) > 0
+        }
+        #expect(waiting["sendwatch_detect_lease_held"] == 0, "the second worker stands by")
+        // Killed mid-run: once it has published alert records and checkpointed, so the standby resumes halfway.
+        let before = FleetMetricsTests.scrape(port: holderPort, seconds: 120) {
+            ($0["sendwatch_detect_alert_records_total{result=\"stored\"}"] ?? 0) >= 40
+                && ($0["sendwatch_checkpoints_total"] ?? 0) >= 2
+        }
+        #expect(holder.isRunning, "the holder was still running when it was killed")
+        kill(holder.processIdentifier, SIGKILL)
+        holder.waitUntilExit()
+        let killedAt = Date()
+        let after = FleetMetricsTests.scrape(port: standbyPort, seconds: 60) { $0["sendwatch_detect_lease_held"] == 1 }
+        let takeover = Date().timeIntervalSince(killedAt)
+        print(
+            "standby took the lease \(String(format: "%.2f", takeover)) s after the holder was killed (lease time "
+                + "\(leaseSeconds) s; the holder had published \(before["sendwatch_detect_alert_records_total{result=\"stored\"}"] ?? 0) records)"
+        )
+        #expect(after["sendwatch_detect_lease_held"] == 1)
+        #expect(after["sendwatch_detect_lease_changes_total"] == 1)
+        // It waits for the lease time after the holder's last renewal, and one poll (at most 1 s) more.
+        #expect(takeover < leaseSeconds + 3)
+        standby.waitUntilExit()
+        #expect(standby.terminationStatus == 0)
+        #expect(
+            try Self.sink(url: server.url, name: "failover", output: state + "/alerts.jsonl", state: state + "/sink")
+                == 0)
+        try Self.expectSameAlerts(output: state + "/alerts.jsonl", alertsStream: "FAILOVER", url: server.url)
     }
 }

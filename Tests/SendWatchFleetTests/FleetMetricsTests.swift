@@ -76,6 +76,8 @@ struct FleetMetricsTests {
         #expect(d["sendwatch_detect_alert_records_total{result=\"duplicate\"}"] == 0)
         #expect((d["sendwatch_checkpoints_total"] ?? 0) >= 1)
         #expect(d["sendwatch_fleet_outages_total"] == 0)
+        #expect(d["sendwatch_detect_lease_held"] == 1, "the only worker holds its lease")
+        #expect(d["sendwatch_detect_lease_changes_total"] == 1)
         Self.stop(detect)
         #expect(detect.terminationStatus == 0)
 

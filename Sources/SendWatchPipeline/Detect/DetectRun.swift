@@ -56,6 +56,15 @@ public struct DetectTotals: Codable, Sendable, Equatable {
     public init() {}
 }
 
+/// Why ``DetectRun/run(now:shouldStop:)`` returned.
+public enum DetectRunEnd: Sendable, Equatable {
+    /// A stop was requested, or (``DetectOptions/once``) the stream was read to its end.
+    case stopped
+    /// The run's ``DetectRun/lease`` was taken over by another worker: the run stopped without writing its
+    /// checkpoint again (the new holder's resumes from the last one this run wrote).
+    case leaseLost
+}
+
 /// The body of a detect checkpoint.
 struct DetectState: Codable {
     /// The version in the checkpoint header; a checkpoint of another version is refused. 2: the engine's alert
@@ -104,7 +113,10 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     /// Whether this run resumed from a checkpoint.
     public private(set) var restoredFromCheckpoint = false
     /// The figures `--metrics` serves, updated once per fetch.
-    public let metrics = DetectMetrics()
+    public let metrics: DetectMetrics
+    /// The lease that makes this run the holder of its consumer name, renewed once per fetch and confirmed before
+    /// each checkpoint; nil: no lease (a single worker, or a test). Set before ``run(now:shouldStop:)``.
+    public var lease: WorkerLease?
     /// Acknowledgements of the consumer this run.
     private var acknowledgements = 0
     private let logger: Logger
@@ -123,14 +135,17 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
 
     /// Loads the checkpoint (if any).
     ///
-    /// - Parameter accounts: account registry entries (creation times), applied at every start.
+    /// - Parameters:
+    ///   - accounts: account registry entries (creation times), applied at every start.
+    ///   - metrics: where the run's figures go (shared with a metrics endpoint that outlives the run).
     /// - Throws: ``TailError`` for a state directory that cannot be used or another run holds, or a damaged or
     ///   incompatible checkpoint (left in place).
     public init(
         configuration: Configuration, options: DetectOptions, accounts: [(String, EventTime)] = [], feed: Feed,
-        publisher: Publisher, logger: Logger
+        publisher: Publisher, metrics: DetectMetrics = DetectMetrics(), logger: Logger
     ) throws(TailError) {
         self.options = options
+        self.metrics = metrics
         self.feed = feed
         self.publisher = publisher
         self.logger = logger
@@ -178,17 +193,22 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
         for (account, created) in accounts { engine.register(account: account, created: created) }
     }
 
-    /// Runs until `shouldStop` returns true or (``DetectOptions/once``) the stream is read to its end.
+    /// Runs until `shouldStop` returns true, (``DetectOptions/once``) the stream is read to its end, or the
+    /// ``lease`` is lost. With a lease, no checkpoint is written unless a renewal just before it succeeded.
     ///
     /// - Throws: ``TailError`` `consume_failed` when the stream cannot be read, `publish_refused` when the
     ///   broker refused an alert record (the checkpoint stays before it), or `checkpoint_failed`.
-    public func run(now: () -> Double = TailRun.monotonicSeconds, shouldStop: () -> Bool) throws(TailError) {
+    @discardableResult
+    public func run(now: () -> Double = TailRun.monotonicSeconds, shouldStop: () -> Bool) throws(TailError)
+        -> DetectRunEnd
+    {
         feed.resume(after: lastSequence)
         var lastCheckpoint = now()
         var dirty = false
         var batch: EventBatch = []
         var alerts: [Alert] = []
         while !shouldStop() {
+            if let lease, lease.renew(now: now()) == .lost { return stopLeaseLost() }
             guard case .messages(let messages, let caughtUp) = try fetcher.next(from: &feed) else {
                 totals.retries += 1
                 publishMetrics()
@@ -226,22 +246,61 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             }
             if options.once && caughtUp { engine.finish(into: &alerts) }
             if !alerts.isEmpty {
-                guard try publish(alerts, shouldStop: shouldStop) else { return }
+                guard try publish(alerts, shouldStop: shouldStop) else { return try stop(dirty: false) }
                 alerts.removeAll(keepingCapacity: true)
             }
             if dirty
                 && (t - lastCheckpoint >= options.checkpointIntervalSeconds
                     || unacknowledged >= options.maxUnacknowledged || (options.once && caughtUp))
             {
-                try checkpoint()
-                lastCheckpoint = t
-                dirty = false
+                switch fence(now: now, waiting: options.once && caughtUp, shouldStop: shouldStop) {
+                case .held:
+                    try checkpoint()
+                    lastCheckpoint = t
+                    dirty = false
+                case .lost:
+                    return stopLeaseLost()
+                case .unavailable:
+                    break  // not fenced (the lease may have run out): checkpoint once a renewal succeeds
+                }
             }
             publishMetrics()
             if options.once && caughtUp { break }
         }
-        if dirty { try checkpoint() }
+        return try stop(dirty: dirty, now: now, shouldStop: shouldStop)
+    }
+
+    /// Confirms the lease before a checkpoint (`.held` without a lease); `waiting`: while the store is
+    /// unreachable, tries again with a pause until it answers or a stop is requested.
+    private func fence(now: () -> Double, waiting: Bool, shouldStop: () -> Bool) -> WorkerLease.Renewal {
+        guard let lease else { return .held }
+        var backoff = Backoff(maxSeconds: options.fetching.maxBackoffSeconds)
+        while true {
+            let renewal = lease.confirm(now: now())
+            if renewal != .unavailable || !waiting || shouldStop() { return renewal }
+            backoff.pause()
+        }
+    }
+
+    /// The end of a run: a last checkpoint when something is not covered yet and the lease (if any) is confirmed.
+    private func stop(
+        dirty: Bool, now: () -> Double = TailRun.monotonicSeconds, shouldStop: () -> Bool = { true }
+    ) throws(TailError) -> DetectRunEnd {
+        if dirty {
+            switch fence(now: now, waiting: true, shouldStop: shouldStop) {
+            case .held: try checkpoint()
+            case .lost: return stopLeaseLost()
+            case .unavailable: break  // the lease may have run out: the next holder resumes from the last checkpoint
+            }
+        }
         publishMetrics()
+        return .stopped
+    }
+
+    /// The end of a run whose lease another worker took: nothing more is written.
+    private func stopLeaseLost() -> DetectRunEnd {
+        publishMetrics()
+        return .leaseLost
     }
 
     /// Replaces the metrics' snapshot.
@@ -259,6 +318,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             m.retries = t.retries
             m.checkpoints = t.checkpoints
         }
+        if let figures = lease?.figures { metrics.update { $0.lease = figures } }
     }
 
     /// Publishes the records in order, repeating while the broker is unreachable. False when a stop was

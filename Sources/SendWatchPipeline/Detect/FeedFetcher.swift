@@ -26,7 +26,8 @@ struct FeedFetcher {
     /// One fetch's outcome.
     enum Outcome {
         /// Messages in stream order (maybe none); `caughtUp`: the last message delivered had nothing after it,
-        /// or none came and none was pending after the last one delivered.
+        /// or none came and none was pending after the last one delivered (before any was delivered this run: the
+        /// feed's ``StreamFeed/pendingAfterLastDelivered()`` said 0).
         case messages([FeedMessage], caughtUp: Bool)
         /// The broker was unreachable; the fetcher has paused before returning. Fetch again.
         case retry
@@ -71,7 +72,14 @@ struct FeedFetcher {
             }
             backoff.reset()
             if let last = messages.last { lastPending = last.pending }
-            let caughtUp = messages.isEmpty ? (lastPending ?? 0) == 0 : lastPending == 0
+            let caughtUp: Bool
+            if let lastPending {
+                caughtUp = lastPending == 0
+            } else {
+                // Nothing delivered yet this run, and none came (a consumer just made, a fetch lost in a broker
+                // restart): caught up only if the broker says nothing is there to read.
+                caughtUp = feed.pendingAfterLastDelivered() == 0
+            }
             return .messages(messages, caughtUp: caughtUp)
         case .unavailable(let why):
             retries += 1

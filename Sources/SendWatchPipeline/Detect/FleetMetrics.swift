@@ -39,6 +39,8 @@ public struct DetectMetricsSnapshot: RunMetricsSnapshot {
     public var retries = 0
     /// Checkpoints written (since the state was created).
     public var checkpoints = 0
+    /// The worker's lease (this process): held or standby, changes; nil when the worker runs without one.
+    public var lease: LeaseFigures?
     /// All zero.
     public init() {}
 }

@@ -41,6 +41,10 @@ public protocol StreamFeed {
     /// Tells the broker that every message fetched so far is done with (its checkpoint is written). False when
     /// the broker could not be told (the run tells it again after its next checkpoint).
     mutating func acknowledgeFetched() -> Bool
+    /// How many messages the stream holds after the last one delivered (after the resume point before the
+    /// first), asked of the broker; nil when it cannot tell now. Asked only when a fetch came back empty before
+    /// any message was delivered in this run, to tell a stream read to its end from a fetch that was lost.
+    mutating func pendingAfterLastDelivered() -> UInt64?
     /// The stream's name, for the metrics' `stream` label.
     var streamName: String { get }
     /// Messages the broker delivered again that the feed had delivered already, and skipped, since it was made.
@@ -52,6 +56,11 @@ public protocol StreamFeed {
 public protocol AlertPublisher {
     /// Publishes one record (without its newline) with a message id the broker drops repeats of.
     mutating func publish(_ record: [UInt8], messageID: String) -> PublishOutcome
+}
+
+extension StreamFeed {
+    /// 0: a feed without a broker to ask delivers what it has when asked, so an empty fetch means it is read.
+    public mutating func pendingAfterLastDelivered() -> UInt64? { 0 }
 }
 
 extension ErrorCode where Domain == TailError {
