@@ -7,6 +7,16 @@ import SendWatchCore
 /// alert and every alert closed within ``Configuration/incidentMemorySeconds`` that lists one of its accounts or
 /// has one of its artefacts. When the alerts it links to belong to two or more incidents, those become one:
 ///
+/// - **Aggregate alerts** are the exception: an alert with no template and no lure artefact that lists more
+///   than one account (`concentrated_strangers` over all templates, `recipient_fanin`). Its accounts share only
+///   what the rule counted (mailing strangers, one recipient), not a campaign, so it may list accounts of two
+///   attackers; linking through it would make them one incident. So an aggregate alert links by account to at
+///   most one incident, once: while it is alone in its own incident (its id, nothing merged), it joins the
+///   incident whose other alerts (not aggregate, open or remembered) list most of its accounts, the oldest on
+///   a tie; then it stays there. No alert links to an aggregate alert by account (a campaign's alert created
+///   after it pulls it in instead, by the same rule), and a closed aggregate alert is remembered without
+///   accounts. So an aggregate alert never merges two incidents by account.
+///
 /// - The **oldest** incident (the one created first in event time, then the smallest id) keeps its id: the
 ///   result depends only on which incidents merge, never on the order they are found in.
 /// - Every open and remembered alert of the others is relabelled, so each later record of each of them
@@ -46,10 +56,12 @@ extension AlertLifecycle {
     /// them with its own; returns the alert's incident afterwards.
     ///
     /// A `fresh` alert (being created: its own id was never written as an incident) that meets incidents joins
-    /// them instead, and its own id is not named as merged.
+    /// them instead, and its own id is not named as merged. An aggregate alert (``isAggregate(_:)``) links only
+    /// as ``attach(_:accounts:at:fresh:unwritten:)`` says; any other alert also pulls in the aggregate alerts still alone that list one of
+    /// its accounts.
     ///
     /// - Complexity: O((open + remembered alerts) × (listed accounts + ``maxArtefacts`` × artefacts)), plus a
-    ///   merge's relabelling.
+    ///   merge's relabelling, and for each aggregate alert pulled in the same again.
     @discardableResult
     mutating func link(
         _ slot: UInt64, accounts: [String], artefacts: [UInt64], at now: EventTime, fresh: Bool = false
@@ -57,10 +69,16 @@ extension AlertLifecycle {
         // Safe to force unwrap: callers link only an open alert.
         let own = open[slot]!.last.incident
         guard !accounts.isEmpty || !artefacts.isEmpty else { return own }
+        // Safe to force unwrap: as above.
+        if isAggregate(open[slot]!, listing: accounts) {
+            return attach(slot, accounts: accounts, at: now, fresh: fresh)
+        }
         let wanted = Set(accounts)
         var linked: Set<String> = [own]
         for a in open.values where a.last.incident != own {
-            if a.artefacts.contains(where: artefacts.contains) || a.last.accounts.contains(where: wanted.contains) {
+            if a.artefacts.contains(where: artefacts.contains)
+                || (!isAggregate(a) && a.last.accounts.contains(where: wanted.contains))
+            {
                 linked.insert(a.last.incident)
             }
         }
@@ -70,25 +88,103 @@ extension AlertLifecycle {
                 linked.insert(c.incident)
             }
         }
-        guard linked.count > 1 else { return own }
-        guard fresh else { return merge(linked) }
-        linked.remove(own)
-        incidents[own] = nil
-        // Safe to force unwrap: `linked` held another incident besides `own`.
-        let joined = linked.count == 1 ? linked.first! : merge(linked)
-        open[slot]?.last.incident = joined
-        return joined
+        if linked.count > 1 {
+            if fresh {
+                linked.remove(own)
+                incidents[own] = nil
+                // Safe to force unwrap: `linked` held another incident besides `own`.
+                let joined = linked.count == 1 ? linked.first! : merge(linked)
+                open[slot]?.last.incident = joined
+            } else {
+                merge(linked)
+            }
+        }
+        // Aggregate alerts still alone that list one of these accounts join the incident holding most of theirs
+        // (which may now be this one); in a fixed order, so that the ids kept do not depend on the table's.
+        var lone: [(UInt64, Alert)] = []
+        for (k, a) in open where k != slot && isAggregate(a) && a.last.accounts.contains(where: wanted.contains) {
+            if isAlone(a) { lone.append((k, a.last)) }
+        }
+        lone.sort { ($0.1.firstEventTime, $0.1.id) < ($1.1.firstEventTime, $1.1.id) }
+        // A fresh alert's own id, never written, is not named as merged when an aggregate alert's incident
+        // takes it in.
+        let unwritten = fresh && open[slot]?.last.incident == own ? own : nil
+        for (k, last) in lone { attach(k, accounts: last.accounts, at: now, unwritten: unwritten) }
+        // Safe to force unwrap: linking relabels alerts, it never removes one.
+        return open[slot]!.last.incident
     }
 
-    /// Merges `ids` into the oldest of them; returns its id.
-    private mutating func merge(_ ids: Set<String>) -> String {
+    /// Whether `alert` is an aggregate alert: no template, no lure artefact and more than one account (its own
+    /// record's, or `accounts` it is about to list). Its accounts have in common only what its rule counted.
+    func isAggregate(_ alert: OpenAlert, listing accounts: [String] = []) -> Bool {
+        alert.last.template == nil && alert.artefacts.isEmpty && max(alert.last.accountsTotal, accounts.count) > 1
+    }
+
+    /// Whether `alert` is still alone in an incident of its own: its incident is its id, nothing was merged
+    /// into it and no other open or remembered alert carries it. An aggregate alert alone has not linked by
+    /// account yet.
+    ///
+    /// - Complexity: O(open + remembered alerts).
+    private func isAlone(_ alert: OpenAlert) -> Bool {
+        let id = alert.last.id
+        guard alert.last.incident == id, (incidents[id]?.merged ?? []).isEmpty else { return false }
+        var carriers = 0
+        for a in open.values where a.last.incident == id { carriers += 1 }
+        return carriers == 1 && !closed.contains { $0.incident == id }
+    }
+
+    /// Links the aggregate alert at `slot` by `accounts`: while it is alone (``isAlone(_:)``), it joins the
+    /// incident whose other alerts (not aggregate, open or remembered) list most of `accounts`, the oldest
+    /// incident on a tie; once it has joined one, it stays. A `fresh` alert joins it as in
+    /// ``link(_:accounts:artefacts:at:fresh:)``; `unwritten` is an incident id no record carries yet, which a
+    /// merge does not name.
+    /// Returns the alert's incident afterwards.
+    ///
+    /// - Complexity: O((open + remembered alerts) × listed accounts), plus a merge's relabelling.
+    @discardableResult
+    private mutating func attach(
+        _ slot: UInt64, accounts: [String], at now: EventTime, fresh: Bool = false, unwritten: String? = nil
+    ) -> String {
+        // Safe to force unwrap: callers attach only an open alert.
+        let alert = open[slot]!
+        let own = alert.last.incident
+        guard isAlone(alert) else { return own }
+        let wanted = Set(accounts)
+        var holders: [String: Set<String>] = [:]
+        for a in open.values where a.last.incident != own && !isAggregate(a) {
+            for account in a.last.accounts where wanted.contains(account) {
+                holders[a.last.incident, default: []].insert(account)
+            }
+        }
+        let memory = configuration.incidentMemorySeconds * 1_000_000
+        for c in closed where c.incident != own && now.microseconds - c.closedAt.microseconds <= memory {
+            for account in c.accounts where wanted.contains(account) {
+                holders[c.incident, default: []].insert(account)
+            }
+        }
+        func rank(_ id: String) -> (Int, EventTime, String) {
+            // Safe to force unwrap: ranked ids are keys of `holders`.
+            (-holders[id]!.count, incidents[id]?.created ?? EventTime(microseconds: 0), id)
+        }
+        guard let best = holders.keys.min(by: { rank($0) < rank($1) }) else { return own }
+        guard fresh else { return merge([own, best], unwritten: unwritten) }
+        incidents[own] = nil
+        open[slot]?.last.incident = best
+        return best
+    }
+
+    /// Merges `ids` into the oldest of them; returns its id. `unwritten`, an id no record carries yet, is not
+    /// named as merged.
+    @discardableResult
+    private mutating func merge(_ ids: Set<String>, unwritten: String? = nil) -> String {
         func age(_ id: String) -> (EventTime, String) { (incidents[id]?.created ?? EventTime(microseconds: 0), id) }
         let ordered = ids.sorted { age($0) < age($1) }
         let kept = ordered[0]
         let absorbed = Set(ordered.dropFirst())
         var info = incidents[kept] ?? IncidentInfo(created: EventTime(microseconds: 0), merged: [])
         for id in ordered.dropFirst() {
-            for name in [id] + (incidents[id]?.merged ?? []) where info.merged.count < Alert.maxMergedIncidents {
+            for name in [id] + (incidents[id]?.merged ?? [])
+            where name != unwritten && info.merged.count < Alert.maxMergedIncidents {
                 if !info.merged.contains(name) { info.merged.append(name) }
             }
             incidents[id] = nil
@@ -113,9 +209,11 @@ extension AlertLifecycle {
         // expiry ran.
         if closed.count >= configuration.maxOpenAlerts { _ = forgetClosed(before: record.eventTime) }
         if closed.count >= configuration.maxOpenAlerts { closed.removeFirst() }
+        // An aggregate alert's accounts link nothing (see the type's discussion).
+        let aggregate = record.template == nil && artefacts.isEmpty && record.accountsTotal > 1
         closed.append(
             ClosedAlert(
-                incident: record.incident, accounts: record.accounts, artefacts: artefacts,
+                incident: record.incident, accounts: aggregate ? [] : record.accounts, artefacts: artefacts,
                 closedAt: record.eventTime))
     }
 

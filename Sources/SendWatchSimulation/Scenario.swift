@@ -61,13 +61,16 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
     /// A template rotation that gives every account its own phone number and names no host: nothing but the
     /// wording of the lure (the same text, the number aside) ties its accounts together.
     case rotationPerAccountPhone = "rotation-per-account-phone"
+    /// A slow tenant swarm whose slot holds nothing but one phone number (written several ways, at most one word
+    /// with it: `+1 (866) 555-0197`, `Tel 1-866-555-0197`): no lure words, no money, no host.
+    case phoneOnlyLure = "phone-only-lure"
 
     /// Whether the burst's accounts are abusive (an incident) rather than a look-alike.
     public var isAttack: Bool {
         switch self {
         case .tenantSwarm, .trialWelcome, .youngBurst, .lowAndSlow, .hiddenLures, .rateShapedSwarm,
             .concentratedStrangers, .templateRotation, .decoyStrangers, .decoySwarm, .heavyDecoyStrangers,
-            .rotationPerAccountPhone:
+            .rotationPerAccountPhone, .phoneOnlyLure:
             return true
         case .newsletter, .passwordResetStorm, .tenantOnboarding, .newEmployees, .brandNames, .launchDay, .sharedInbox,
             .commonArtefacts:
@@ -139,6 +142,7 @@ public struct BurstPlan: Hashable, Sendable {
 /// | `decoy-colleague` | `decoy-strangers`: 60 young tenants × 3–8 one-stranger invitations and 1–2 decoy mails to their own fresh domain, +30 min, spread 5 h, gap 6 min; `decoy-swarm`: 150 young tenants × 6 scam-slot messages and 1–2 decoy mails, +60 min, spread 1 h, gap 3 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
 /// | `heavy-decoys` | `heavy-decoy-strangers`: 60 young tenants × 3–8 one-stranger invitations and 2–5 decoys, the first mail one and the rest spread among them (about 40 % of their mails: people at established companies' domains, or addresses established accounts mail), +30 min, spread 5 h, gap 6 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
 /// | `rotation-per-account-phone` | as `template-rotation`, but each tenant's lure names its own phone number and no host; plus the `brand-names`, `common-artefacts` and `launch-day` look-alikes | 22 h |
+/// | `phone-only-lure` | 24 young tenants × 4 messages whose name is one phone number and at most one word, +30 min, spread 12 h (2 an hour), gap 15 min; plus the `brand-names` look-alike | 16 h |
 public struct Scenario: Hashable, Sendable {
     /// The scenario's name (`baseline`, `tenant-swarm`, ...).
     public var name: String
@@ -160,7 +164,7 @@ public struct Scenario: Hashable, Sendable {
     public static let names = [
         "baseline", "tenant-swarm", "trial-welcome", "young-burst", "low-and-slow", "mixed", "hidden-lures",
         "rate-shaped-swarm", "concentrated-strangers", "template-rotation", "decoy-colleague",
-        "rotation-per-account-phone", "heavy-decoys",
+        "rotation-per-account-phone", "heavy-decoys", "phone-only-lure",
     ]
 
     /// The default swarm with disguised lures: few enough accounts an hour that only the slot text gives
@@ -203,6 +207,10 @@ public struct Scenario: Hashable, Sendable {
     public static let rotationPerAccountPhonePlan = BurstPlan(
         kind: .rotationPerAccountPhone, accounts: 25, messagesPerAccount: 4, startAfterWarmupSeconds: 30 * 60,
         spreadSeconds: 18 * 3600, gapSeconds: 900)
+    /// The phone-only lure: 24 young tenants over 12 hours (2 an hour), each named by the same phone number.
+    public static let phoneOnlyLurePlan = BurstPlan(
+        kind: .phoneOnlyLure, accounts: 24, messagesPerAccount: 4, startAfterWarmupSeconds: 30 * 60,
+        spreadSeconds: 12 * 3600, gapSeconds: 900)
     /// The common-artefacts look-alike: 12 new tenants whose names carry the platform's help link or a webmail
     /// domain, first sends spread over 3 h from 20 min after the warm-up, each a welcome and 9 invitations to
     /// its own domain, 5 min apart.
@@ -295,6 +303,10 @@ public struct Scenario: Hashable, Sendable {
             return Scenario(
                 name: name, incidents: [rotationPerAccountPhonePlan], defaultDurationSeconds: 22 * 3600,
                 lookAlikes: [brandNamesPlan, commonArtefactsPlan, launchDayPlan])
+        case "phone-only-lure":
+            return Scenario(
+                name: name, incidents: [phoneOnlyLurePlan], defaultDurationSeconds: 16 * 3600,
+                lookAlikes: [brandNamesPlan])
         default: return nil
         }
     }

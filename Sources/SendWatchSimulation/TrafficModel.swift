@@ -236,7 +236,7 @@ struct TrafficModel: Sendable {
         let tenantKinds: [BurstKind] = [
             .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm, .brandNames,
             .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation, .commonArtefacts, .decoyStrangers,
-            .decoySwarm, .rotationPerAccountPhone, .heavyDecoyStrangers,
+            .decoySwarm, .rotationPerAccountPhone, .heavyDecoyStrangers, .phoneOnlyLure,
         ]
         hasSharedInbox = configuration.lookAlikes.contains { $0.kind == .sharedInbox }
         youngTenantTotal = (configuration.scenario.incidents + configuration.lookAlikes)
@@ -280,7 +280,8 @@ struct TrafficModel: Sendable {
                     accounts[index].group = groupIndex
                 case .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm,
                     .brandNames, .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation,
-                    .commonArtefacts, .decoyStrangers, .decoySwarm, .rotationPerAccountPhone, .heavyDecoyStrangers:
+                    .commonArtefacts, .decoyStrangers, .decoySwarm, .rotationPerAccountPhone, .heavyDecoyStrangers,
+                    .phoneOnlyLure:
                     index = accounts.count
                     var t = makeTenant(index: accounts.count, established: false, label: groupIndex)
                     switch plan.kind {
@@ -289,6 +290,9 @@ struct TrafficModel: Sendable {
                         t.bounceRate = 0.12
                     case .hiddenLures:
                         t.displayName = Vocabulary.hiddenLureSlots[rng.int(below: Vocabulary.hiddenLureSlots.count)]
+                        t.bounceRate = 0.12
+                    case .phoneOnlyLure:
+                        t.displayName = Vocabulary.phoneOnlyLures[rng.int(below: Vocabulary.phoneOnlyLures.count)]
                         t.bounceRate = 0.12
                     case .brandNames:
                         // Each brand once while there are enough, so every name is tried.
@@ -513,7 +517,7 @@ struct TrafficModel: Sendable {
         case .newEmployees:
             subject = rng.pick(Vocabulary.firstDaySubjects)
             addresses = contacts(account, count: rng.chance(0.7) ? 1 : rng.int(in: 2...4))
-        case .tenantSwarm, .lowAndSlow, .hiddenLures, .rateShapedSwarm:
+        case .tenantSwarm, .lowAndSlow, .hiddenLures, .rateShapedSwarm, .phoneOnlyLure:
             (template, subject) = tenantSubject(account, pick: rng.chance(0.6) ? 0 : 4)
             addresses = attackRecipients(count: rng.int(in: 1...3))
         case .templateRotation, .rotationPerAccountPhone:

@@ -95,6 +95,11 @@ enum Vocabulary {
         " (help: notify.example.net/help)", " - bookings via webmail.example",
     ]
 
+    /// The names of the `phone-only-lure` swarm: one phone number written several ways, alone or with one word;
+    /// no lure words, no money, no host.
+    static let phoneOnlyLures: [String] = [
+        "+1 (866) 555-0197", "1-866-555-0197", "1.866.555.0197", "Tel 1-866-555-0197", "Hotline +1 866 555 0197",
+    ]
     /// Scam texts a swarm of young tenants puts into the `{tenant}` slot.
     static let scamSlots: [String] = [
         "Your payment of $499 is pending. Call +1 (888) 555-0134",

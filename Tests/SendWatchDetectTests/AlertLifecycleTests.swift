@@ -97,10 +97,52 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         #expect(restored.take(again, at: at(40)).first?.incident == first.id)
     }
 
+    /// A finding of rule `kind` about `key`; the template rules' findings are about template `key`, the
+    /// others about no template.
     static func f(_ kind: String, _ key: String, _ accounts: [String]) -> Finding {
-        Finding(
+        let template = ["slot_content", "template_swarm"].contains(kind) ? AlertTemplate(id: key, text: "<*>") : nil
+        return Finding(
             kind: RuleName(kind), key: key, severity: .medium, score: 1, firstEventTime: at(0), accounts: accounts,
-            accountsTotal: accounts.count, volume: accounts.count, template: nil, evidence: [], reasons: [])
+            accountsTotal: accounts.count, volume: accounts.count, template: template, evidence: [], reasons: [])
+    }
+
+    @Test("An aggregate alert joins the one incident holding most of its accounts and never merges two by account")
+    func aggregateAlertsDoNotMergeAttackers() throws {
+        var l = AlertLifecycle()
+        let swarm = l.take(Self.f("slot_content", "t1", ["a", "b", "c"]), at: at(10))[0]
+        let burst = l.take(Self.f("young_account_burst", "y", ["y"]), at: at(20))[0]
+        // Over all templates: accounts of both attackers, most of them the swarm's.
+        let strangers = l.take(Self.f("concentrated_strangers", "all", ["a", "b", "y"]), at: at(30))[0]
+        #expect(strangers.incident == swarm.id)
+        #expect(strangers.mergedIncidents.isEmpty)
+        // Its update lists the burst's account again: it stays where it is, and the burst stays apart.
+        let update = try #require(
+            l.take(Self.f("concentrated_strangers", "all", ["a", "b", "c", "d", "e", "y"]), at: at(40)).first)
+        #expect(update.incident == swarm.id && update.mergedIncidents.isEmpty)
+        let rate = l.take(Self.f("account_rate", "y", ["y"]), at: at(710))[0]
+        #expect(rate.incident == burst.id)
+        // Closed and remembered, the aggregate alert's accounts still link nothing.
+        let closes = l.advance(to: at(5000))
+        #expect(closes.allSatisfy { $0.kind != "concentrated_strangers" || $0.incident == swarm.id })
+        let later = l.take(Self.f("account_rate", "y", ["y"]), at: at(6000))[0]
+        #expect(later.incident == burst.id)
+    }
+
+    @Test("A campaign's alert created after an aggregate alert pulls it in; a second attacker's alert does not")
+    func aggregateAlertPulledIn() throws {
+        var l = AlertLifecycle()
+        let strangers = l.take(Self.f("recipient_fanin", "r", ["a", "b", "y"]), at: at(10))[0]
+        #expect(strangers.incident == strangers.id)
+        // The swarm's alert pulls it in: the aggregate alert's incident is the older one, so its id stays.
+        let swarm = l.take(Self.f("slot_content", "t1", ["a", "b"]), at: at(20))[0]
+        #expect(swarm.incident == strangers.id)
+        #expect(swarm.mergedIncidents.isEmpty)
+        let burst = l.take(Self.f("young_account_burst", "y", ["y"]), at: at(30))[0]
+        #expect(burst.incident == burst.id)
+        // Another aggregate alert over the same accounts joins the swarm's incident, not the burst's.
+        let fanin = l.take(Self.f("recipient_fanin", "r2", ["a", "b", "y"]), at: at(40))[0]
+        #expect(fanin.incident == strangers.id)
+        #expect(l.take(Self.f("account_rate", "y", ["y"]), at: at(50))[0].incident == burst.id)
     }
 
     @Test("Alerts of different rules listing the same accounts share an incident; unrelated alerts do not")

@@ -66,15 +66,17 @@ import Testing
     }
 
     /// Young accounts rotating over three templates (explicit ids), each putting `wording` and `phone(t)` into
-    /// the slot; `lone_lure` off unless asked for, so the thresholds are what is tested.
+    /// the slot (an empty one left out); `lone_lure` and `bare_phone` off unless asked for, so the thresholds are
+    /// what is tested.
     /// `publicDomains` are mailed 25 times each by established accounts during the warm-up.
     static func rotation(
         accounts: Int, publicDomains: [String] = [], wording: String = "Refund pending, call", loneLure: Bool = false,
-        phone: (Int) -> String
+        barePhone: Bool = false, phone: (Int) -> String
     ) -> Scenario {
         var config = DetectionConfiguration()
         config[SharedArtefactRule.self].enabled = true
         config[SharedArtefactRule.self].loneLure = loneLure
+        config[SharedArtefactRule.self].barePhone = barePhone
         var s = Scenario(config)
         let templates = ["invite", "document", "message"]
         s.warmUp(accounts: (0..<9).map { "old-\($0)" })
@@ -92,7 +94,8 @@ import Testing
         for t in 0..<accounts {
             s.send(
                 "trial-\(t)", to: "victim\(t)@webmail\(t % 3).example",
-                subject: "\(wording) \(phone(t)) sent you an update", at: 4000 + Int64(t * 60),
+                subject: [wording, phone(t)].filter { !$0.isEmpty }.joined(separator: " ") + " sent you an update",
+                at: 4000 + Int64(t * 60),
                 template: templates[t % 3])
         }
         s.finish()
@@ -154,6 +157,37 @@ import Testing
             "help.platform.example"
         }
         #expect(!help.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
+    }
+
+    @Test(
+        "A bare phone number is a phone number with at most one word besides",
+        arguments: [
+            ("+1 (866) 555-0197", true), ("Tel 1-866-555-0197", true), ("1-8OO-555-0197", true),
+            ("Support: 1.866.555.0197", true), ("Acme Plumbing 0800 555 0123", false),
+            ("Call 1-866-555-0197 now", false), ("1-800-Flowers Team", false), ("24/7 Plumbing Ltd", false),
+            ("Route 66 Diner", false), ("refund-desk.example", false), ("1-866-555-0197 refund-desk.example", false),
+        ])
+    func barePhoneValues(value: String, bare: Bool) {
+        #expect(LureArtefact.isBarePhone(value, artefacts: LureArtefact.extract(from: value).artefacts) == bare)
+    }
+
+    @Test("A bare phone number in a slot fires at its first account; names and brands with numbers do not")
+    func barePhone() throws {
+        for wording in ["", "Tel"] {
+            let s = Self.rotation(accounts: 1, wording: wording, barePhone: true) { _ in "+1 (866) 555-0197" }
+            let first = try #require(s.alerts.first { $0.kind == SharedArtefactRule.name.rawValue })
+            #expect(first.accounts == ["trial-0"])
+            #expect(first.evidence.first { $0.0 == "artefact" }?.1 == .string("phone:18665550197"))
+            #expect(first.reasons.first?.contains("a bare phone number") == true)
+        }
+        let off = Self.rotation(accounts: 2, wording: "Tel") { _ in "+1 (866) 555-0197" }
+        #expect(!off.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
+        let named = Self.rotation(accounts: 2, wording: "Acme Plumbing", barePhone: true) { _ in "0800 555 0123" }
+        #expect(!named.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
+        for brand in ["1-800-Flowers Team", "24/7 Plumbing Ltd", "Route 66 Diner"] {
+            let s = Self.rotation(accounts: 2, wording: brand, barePhone: true) { _ in "" }
+            #expect(s.alerts.isEmpty)
+        }
     }
 
     @Test("On by default")

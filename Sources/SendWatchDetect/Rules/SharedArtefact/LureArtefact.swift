@@ -46,6 +46,37 @@ enum LureArtefact {
         }
     }
 
+    /// Words of letters a bare phone number may come with (`Tel 1-866-555-0197`): more is a name with a number
+    /// in it (`Acme Plumbing 0800 555 0123`).
+    static let barePhoneMaxWords = 1
+
+    /// Whether `value`, whose artefacts are `artefacts`, is a bare phone number: its one artefact is a phone
+    /// number and, besides it, the value has at most ``barePhoneMaxWords`` words with letters (read in its
+    /// ``LureText`` normalisation, so `1-8OO-555-0197` is a number, not a word). A name field that holds
+    /// nothing but a number to call is a lure on its own.
+    ///
+    /// - Complexity: O(min(bytes, ``maxScannedBytes``)), no allocation for ASCII text.
+    static func isBarePhone(_ value: String, artefacts: [String]) -> Bool {
+        guard artefacts.count == 1, artefacts[0].hasPrefix("phone:") else { return false }
+        return (LureText.normalize(value)?.text ?? value).withUTF8Bytes { all in
+            var words = 0
+            var inWord = false
+            var hasLetter = false
+            for b in all.prefix(maxScannedBytes) {
+                if b == 0x20 || b == 0x09 {
+                    if inWord && hasLetter { words += 1 }
+                    inWord = false
+                    hasLetter = false
+                } else {
+                    inWord = true
+                    if isWordByte(b) { hasLetter = true }
+                }
+            }
+            if inWord && hasLetter { words += 1 }
+            return words <= barePhoneMaxWords
+        }
+    }
+
     /// `value` with the template text on both sides of its slot (slot `slot`, 0-based, of `template`, whose
     /// slots are written `<*>`), up to the neighbouring slots or the ends: the value in its context when the
     /// template miner made a campaign's constant words part of the template. Just `value` when the template

@@ -37,6 +37,9 @@ public struct SharedArtefactRule: ConfiguredRule, Sendable {
         /// Whether one young account fires when its slot value is a whole lure on its own: an artefact that is
         /// not common together with lure words or a money amount. Default true.
         public var loneLure = true
+        /// Whether one young account fires when a slot value is a bare phone number: the number and at most one
+        /// word (`+1 (866) 555-0197`, `Tel 1-866-555-0197`). Default true.
+        public var barePhone = true
         public init() {}
     }
 
@@ -84,6 +87,10 @@ extension SharedArtefactRule: TableRule {
             "lone_lure", \.loneLure,
             doc: "Whether one young account fires when a slot value names an artefact that is not common together "
                 + "with lure words or a money amount (the alert is keyed by its wording, else by the artefact)."),
+        .bool(
+            "bare_phone", \.barePhone,
+            doc: "Whether one young account fires when a slot value is a phone number with at most one word "
+                + "(`+1 (866) 555-0197`, `Tel 1-866-555-0197`): a name field holding only a number to call."),
     ]
     static var trigger: RuleTrigger { .templateUse }
     static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
@@ -117,10 +124,12 @@ extension SharedArtefactRule: TableRule {
             let text =
                 own ?? LureArtefact.extract(from: LureArtefact.around(slot: index, of: use.template.text, value)).text
             // A whole lure in one value leads with its wording (each account may give its own number), else with
-            // its first artefact. Scored only for a value that names an artefact: no cost on ordinary events.
-            let lead =
+            // its first artefact: lure words or money with an artefact, or a bare phone number. Scored only for a
+            // value that names an artefact: no cost on ordinary events.
+            let lured =
                 configuration.loneLure && !SlotContent.indicators(of: value).isDisjoint(with: [.urgency, .money])
-                ? (text ?? first) : nil
+            let bare = !lured && configuration.barePhone && LureArtefact.isBarePhone(value, artefacts: uncommon)
+            let lead = lured || bare ? (text ?? first) : nil
             let keys = uncommon + (text.map { [$0] } ?? [])
             let hashes = keys.map(StableHash.of)
             var linked = 0
@@ -130,13 +139,13 @@ extension SharedArtefactRule: TableRule {
                     linked,
                     record(
                         artefact, use.template, event, facts, &context, into: &alerts, lone: artefact == lead,
-                        with: hashes))
+                        bare: bare, with: hashes))
             }
             if let text, !seen.contains(text) {
                 seen.append(text)
                 record(
                     text, use.template, event, facts, &context, into: &alerts, unless: linked, lone: text == lead,
-                    with: hashes)
+                    bare: bare, with: hashes)
             }
         }
     }
@@ -144,11 +153,14 @@ extension SharedArtefactRule: TableRule {
     /// Counts the event's account for `artefact` and reports a finding when enough young accounts named it,
     /// and more than `covered`: a lure text links no more accounts than the value's own phone number, host or
     /// wallet already does (that artefact's alert lists them), so it reports only the accounts that one does
-    /// not link, when each has its own number. Returns the young accounts in the artefact's window.
+    /// not link, when each has its own number. `lone`: the value is a whole lure led by this artefact; `bare`:
+    /// the value is a bare phone number (the reason says so). Returns the young accounts in the artefact's
+    /// window.
     @discardableResult
     private mutating func record(
         _ artefact: String, _ template: AlertTemplate, _ event: SendEvent, _ facts: EventFacts,
         _ context: inout DetectionContext, into alerts: inout [Alert], unless covered: Int = 0, lone: Bool,
+        bare: Bool,
         with named: [UInt64]
     ) -> Int {
         let rule = configuration
@@ -200,9 +212,11 @@ extension SharedArtefactRule: TableRule {
             reasons: [
                 "\(count) young account\(count == 1 ? "" : "s") put \(artefact) into the slots of \(templates.count) "
                     + "template\(templates.count == 1 ? "" : "s") in \(DurationText.format(rule.windowSeconds)) "
-                    + (state.lone
-                        ? "(a whole lure: with lure words or a money amount, one account is enough)."
-                        : "(threshold \(rule.minYoungAccounts)).")
+                    + (!state.lone
+                        ? "(threshold \(rule.minYoungAccounts))."
+                        : bare
+                            ? "(a whole lure: a bare phone number, one account is enough)."
+                            : "(a whole lure: with lure words or a money amount, one account is enough).")
             ])
         var linking = finding
         linking.artefacts = [key] + state.linked
