@@ -5,9 +5,9 @@ public import SendWatchCore
 ///
 /// Required keys: `v` (1 to 5), `id`, `action` (`create`, `update` or `close`), `kind`, `event_time`
 /// (RFC 3339) and `accounts` (array of strings). `accounts_total`, when present, must be a non-negative
-/// integer; `incident` (v3), when present, a string, and `merged_incidents` (v5) an array of strings; every
-/// other key (`severity`, `score`, `first_event_time`, `template`, `evidence`, `reasons`, ...)
-/// is ignored. Only the *listed* accounts are scored: an alert capped to its first N accounts counts those N,
+/// integer; `incident` (v3), when present, a string, and `merged_incidents` (v5) an array of strings;
+/// `template` and `evidence.artefact` only tell whether the alert is ``aggregate``; every other key (`severity`,
+/// `score`, `first_event_time`, `reasons`, ...) is ignored. Only the *listed* accounts are scored: an alert capped to its first N accounts counts those N,
 /// never `accounts_total`.
 public struct AlertRecord: Sendable, Equatable {
     public var id: String
@@ -22,11 +22,18 @@ public struct AlertRecord: Sendable, Equatable {
     public var incident: String
     /// The record's `merged_incidents` (v5): incident ids merged into ``incident``.
     public var mergedIncidents: [String]
+    /// Whether the alert is about several accounts with no template and no lure artefact (`template` null, no
+    /// `evidence.artefact`: `concentrated_strangers` over all templates, `recipient_fanin`). Such an alert may
+    /// list accounts of two attackers, and SendWatch never links incidents through it by account (README,
+    /// Output), so scoring does not count its incident as a split of a campaign's (see
+    /// ``EvaluationReport/IncidentResult/sendWatchIncidents``).
+    public var aggregate: Bool
 
     public init(
         id: String, action: AlertAction, kind: String, eventTime: EventTime, accounts: [String],
-        accountsTotal: Int? = nil, incident: String? = nil, mergedIncidents: [String] = []
+        accountsTotal: Int? = nil, incident: String? = nil, mergedIncidents: [String] = [], aggregate: Bool = false
     ) {
+        self.aggregate = aggregate
         self.incident = incident ?? id
         self.mergedIncidents = mergedIncidents
         self.id = id
@@ -86,11 +93,17 @@ public struct AlertRecord: Sendable, Equatable {
             var incident: String?
             if f.object["incident"] != nil { incident = try f.string("incident") }
             let merged = f.object["merged_incidents"] != nil ? try f.stringArray("merged_incidents") : []
+            let accounts = try f.stringArray("accounts")
+            var artefact = false
+            if case .object(let evidence)? = f.object["evidence"] { artefact = evidence["artefact"] != nil }
+            var noTemplate = false
+            if case .null? = f.object["template"] { noTemplate = true }
+            let aggregate = noTemplate && !artefact && (total ?? accounts.count) > 1
             return .success(
                 AlertRecord(
                     id: try f.string("id"), action: action, kind: try f.string("kind"),
-                    eventTime: try f.time("event_time"), accounts: try f.stringArray("accounts"),
-                    accountsTotal: total, incident: incident, mergedIncidents: merged))
+                    eventTime: try f.time("event_time"), accounts: accounts, accountsTotal: total,
+                    incident: incident, mergedIncidents: merged, aggregate: aggregate))
         } catch {
             return .failure(.malformed(error.message))
         }

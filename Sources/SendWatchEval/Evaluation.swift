@@ -67,9 +67,11 @@ public struct Evaluation: Sendable {
     /// SendWatch incident id -> an incident id it was merged with (`merged_incidents`), a union-find forest
     /// with path halving; at most ``Limits/maxTrackedAlerts`` ids.
     private var incidentParent: [String: String] = [:]
-    /// Per labelled incident: the SendWatch incident ids of the scored records that list its accounts; at most
+    /// Per labelled incident: the SendWatch incident ids of the scored records that list its accounts, of
+    /// campaign alerts and of aggregate alerts (``AlertRecord/aggregate``) apart; at most
     /// ``Limits/maxTrackedAlerts`` ids over all labelled incidents.
     private var incidentIDs: [Set<String>]
+    private var aggregateIncidentIDs: [Set<String>]
     private var trackedIncidentIDs = 0
 
     private var lines = 0
@@ -90,6 +92,7 @@ public struct Evaluation: Sendable {
         self.limits = limits
         firstHits = Array(repeating: nil, count: labels.incidents.count)
         incidentIDs = Array(repeating: [], count: labels.incidents.count)
+        aggregateIncidentIDs = incidentIDs
         for a in labels.abusiveAccounts { accountLabels[a, default: AccountLabel()].abusive = true }
         for (i, incident) in labels.incidents.enumerated() {
             for a in incident.accounts { accountLabels[a, default: AccountLabel()].incidents.append(i) }
@@ -213,9 +216,16 @@ public struct Evaluation: Sendable {
             guard let label = accountLabels[a] else { continue }
             if label.abusive { listsAbusive = true }
             for i in label.incidents {
-                if !incidentIDs[i].contains(record.incident) {
+                let known =
+                    record.aggregate
+                    ? aggregateIncidentIDs[i].contains(record.incident) : incidentIDs[i].contains(record.incident)
+                if !known {
                     if trackedIncidentIDs < limits.maxTrackedAlerts {
-                        incidentIDs[i].insert(record.incident)
+                        if record.aggregate {
+                            aggregateIncidentIDs[i].insert(record.incident)
+                        } else {
+                            incidentIDs[i].insert(record.incident)
+                        }
                         trackedIncidentIDs += 1
                     } else {
                         untrackedIncidentRecords += 1
@@ -336,7 +346,9 @@ public struct Evaluation: Sendable {
         var parent = incidentParent
         var owners: [String: [Int]] = [:]
         for i in r.incidents.indices {
-            let roots = Set(incidentIDs[i].map { Self.root($0, in: &parent) })
+            // An aggregate alert's incident counts only for a campaign no other alert names.
+            let ids = incidentIDs[i].isEmpty ? aggregateIncidentIDs[i] : incidentIDs[i]
+            let roots = Set(ids.map { Self.root($0, in: &parent) })
             r.incidents[i].sendWatchIncidents = roots.count
             for root in roots { owners[root, default: []].append(i) }
         }

@@ -56,7 +56,8 @@ public struct EvaluationReport: Sendable, Equatable {
         public var latencySeconds: Double?
         public var firstAlertID: String?
         public var firstAlertKind: String?
-        /// Distinct SendWatch incidents (merged ids joined) among the scored records listing its accounts.
+        /// Distinct SendWatch incidents (merged ids joined) among the scored records listing its accounts; the
+        /// incidents of aggregate alerts (``AlertRecord/aggregate``) count only when no other alert lists them.
         public var sendWatchIncidents = 0
         /// The other labelled incidents that share one of its SendWatch incidents, sorted.
         public var sharesIncidentWith: [String] = []

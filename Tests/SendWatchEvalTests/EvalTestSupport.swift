@@ -29,7 +29,8 @@ func alertLine(
     return """
         {"v":1,"id":"\(id)","action":"\(action)","kind":"\(kind)","severity":"high","score":0.9,\
         "event_time":"\(time)","first_event_time":"\(time)","accounts":[\(list)],\
-        "accounts_total":\(total ?? accounts.count),"template":null,"evidence":{"n":3},"reasons":["why"]}
+        "accounts_total":\(total ?? accounts.count),"template":{"id":"t1"},\
+        "evidence":{"n":3},"reasons":["why"]}
         """
 }
 

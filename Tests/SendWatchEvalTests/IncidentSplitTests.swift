@@ -50,4 +50,34 @@ private func line(_ id: String, incident: String, merged: [String] = [], at time
             ], labels: labels)
         #expect(old.incidents.map(\.sendWatchIncidents) == [2, 0])
     }
+
+    @Test("An aggregate alert (no template, no artefact, several accounts) is no split of a campaign it lists")
+    func aggregateAlerts() throws {
+        let labels = try handLabels()
+        func aggregate(_ id: String, incident: String, accounts: [String], artefact: Bool = false) -> String {
+            line(id, incident: incident, at: "2026-11-29T09:35:00Z", accounts: accounts)
+                .replacingOccurrences(
+                    of: #""template":{"id":"t1"}"#, with: #""template":null"#
+                )
+                .replacingOccurrences(
+                    of: #""evidence":{"n":3}"#,
+                    with: artefact ? #""evidence":{"artefact":"+18665550197"}"# : #""evidence":{"n":3}"#)
+        }
+        let campaign = [
+            line("a1", incident: "A", at: "2026-11-29T08:01:00Z", accounts: ["t-1", "t-2"]),
+            line("u1", incident: "U", at: "2026-11-29T09:30:00Z", accounts: ["u-1"]),
+        ]
+        // A concentrated_strangers alert over all templates, in its own incident Z, lists accounts of both.
+        let report = try evaluate(
+            campaign + [aggregate("z1", incident: "Z", accounts: ["t-1", "u-1"])], labels: labels)
+        #expect(report.incidents.map(\.sendWatchIncidents) == [1, 1])
+        #expect(report.incidentsSplit == 0 && report.incidentsSharing == 0)
+        // With an artefact it is a campaign's alert: the swarm is then in two incidents, and shares Z with the burst.
+        let linked = try evaluate(
+            campaign + [aggregate("z1", incident: "Z", accounts: ["t-1", "u-1"], artefact: true)], labels: labels)
+        #expect(linked.incidents.map(\.sendWatchIncidents) == [2, 2])
+        // A campaign only an aggregate alert names is in that alert's incident.
+        let alone = try evaluate([aggregate("z1", incident: "Z", accounts: ["t-1", "t-2"])], labels: labels)
+        #expect(alone.incidents.map(\.sendWatchIncidents) == [1, 0])
+    }
 }

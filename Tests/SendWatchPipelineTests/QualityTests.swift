@@ -40,7 +40,7 @@ import Testing
         let unmet = report.unmet(try Requirement.parseList(Self.requirements))
         #expect(unmet.isEmpty, "\(name): \(unmet.joined(separator: "; "))")
         // Each labelled campaign is one SendWatch incident (waves with the same lures may share one).
-        let split = try campaignIncidents(Array(try Data(contentsOf: out)), labels).filter { $0.value > 1 }
+        let split = report.incidents.filter { $0.sendWatchIncidents > 1 }.map { "\($0.id): \($0.sendWatchIncidents)" }
         #expect(split.isEmpty, "\(name): campaigns split over several incidents: \(split)")
     }
 }
@@ -57,11 +57,10 @@ import Testing
     /// (3) of its accounts, arriving about four an hour over two templates, used one template: about 40 minutes,
     /// which no per-template count can shorten; its accounts after that are bound by the 15-minute check below.
     /// The template rotations' accounts each put a whole lure (a phone number with lure words) into a slot, so
-    /// `shared_artefact`'s `lone_lure` names the first at its first send. The stranger waves fire when three young
-    /// The phone-only lure's accounts each put a bare phone number into their name, which `bare_phone` names at
-    /// the first send. The stranger waves fire when three young
-    /// accounts on the template mailed two strangers each within 30 minutes and one of them a third (seed 7:
-    /// 19 minutes; a decoy-colleague account mails its decoys first, 34 minutes).
+    /// `shared_artefact`'s `lone_lure` names the first at its first send. The phone-only lure's accounts each put
+    /// a bare phone number into their name, which `bare_phone` names at the first send. The stranger waves fire
+    /// when three young accounts on the template mailed two strangers each within 30 minutes and one of them a
+    /// third (seed 7: 19 minutes; a decoy-colleague account mails its decoys first, 34 minutes).
     static let requirements = [
         "hidden-lures": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
         "rate-shaped-swarm": "recall>=0.95,precision>=0.98,incidents=all,latency<=3600,lookalikes=0,unlabelled=0",
@@ -125,8 +124,8 @@ import Testing
         // Each labelled campaign is one SendWatch incident, however slowly it runs (issue 13, issue 16), except
         // where its alerts share nothing (see `maxIncidentsPerCampaign`).
         let most = Self.maxIncidentsPerCampaign[name] ?? 1
-        let split = try campaignIncidents(alerts, try Labels.parse(Data(labels.jsonBytes()))).filter {
-            $0.value > most
+        let split = report.incidents.filter { $0.sendWatchIncidents > most }.map {
+            "\($0.id): \($0.sendWatchIncidents)"
         }
         #expect(split.isEmpty, "\(name) \(format.rawValue): campaigns split over several incidents: \(split)")
 
@@ -153,43 +152,6 @@ import Testing
             "\(name) \(format.rawValue): \(late.count) abusive accounts not listed within 15 min, e.g. \(late.prefix(5))"
         )
     }
-}
-
-/// The SendWatch incidents (after joining `merged_incidents`) of each labelled incident's accounts, counting only
-/// the alerts about a campaign: an aggregate alert (no template, no `evidence.artefact`, more than one account:
-/// `concentrated_strangers` over all templates, `recipient_fanin`) may list accounts of two attackers and joins
-/// one incident at most (README, Output), so the accounts it lists besides its incident's are no split.
-/// `sendwatch eval` counts every alert; its figure for such a campaign is one higher.
-func campaignIncidents(_ alerts: [UInt8], _ labels: Labels) throws -> [String: Int] {
-    var parent: [String: String] = [:]
-    func root(_ id: String) -> String {
-        var x = id
-        while let p = parent[x], p != x { x = p }
-        return x
-    }
-    var records: [(incident: String, accounts: [String])] = []
-    for line in alerts.split(separator: 0x0A) {
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
-        let incident = try #require(object["incident"] as? String)
-        for merged in object["merged_incidents"] as? [String] ?? [] where root(merged) != root(incident) {
-            parent[root(merged)] = root(incident)
-        }
-        let accounts = object["accounts"] as? [String] ?? []
-        let evidence = object["evidence"] as? [String: Any] ?? [:]
-        let aggregate =
-            object["template"] is NSNull && evidence["artefact"] == nil
-            && (object["accounts_total"] as? Int ?? accounts.count) > 1
-        if !aggregate { records.append((incident, accounts)) }
-    }
-    var byAccount: [String: Set<String>] = [:]
-    for r in records {
-        for a in r.accounts { byAccount[a, default: []].insert(root(r.incident)) }
-    }
-    var out: [String: Int] = [:]
-    for incident in labels.incidents {
-        out[incident.id] = incident.accounts.reduce(into: Set<String>()) { $0.formUnion(byAccount[$1] ?? []) }.count
-    }
-    return out
 }
 
 /// The simulated log in memory, one line per write.
