@@ -94,6 +94,29 @@ struct CentralLogTests {
         #expect(r.counters.rejected.isEmpty)
     }
 
+    @Test("Postfix: hosts too long for the parser's scope cache, interleaved, keep their messages and names")
+    func postfixTwoLongHosts() throws {
+        // 250 bytes of host and 7 of instance are more than the 256 bytes the last line's scope is kept in, so
+        // every line's scope is hashed and no host string is shared between lines.
+        let host1 = String(repeating: "a", count: 249) + "1"
+        let host2 = String(repeating: "a", count: 249) + "2"
+        let a = postfixMessage(
+            host: host1, qid: "05E63FA1A2", user: "alice@example.net", account: "acct-1", subject: "Invoice 42",
+            recipients: ["x1@mailbox.test", "y1@mailbox.test", "z1@mailbox.test"])
+        let b = postfixMessage(
+            host: host2, qid: "05E63FA1A2", user: "bob@example.org", account: "acct-2", subject: "Photos",
+            recipients: ["x2@mailbox.test"])
+        let r = try parse(PostfixFormat.self, interleave(a, b))
+        Self.expectBothComplete(r.events, host1: host1, host2: host2)
+        #expect(r.counters.incompleteMessages == 0)
+    }
+
+    @Test("Postfix: a host that comes back after another host's run gets its own name again")
+    func postfixHostRuns() throws {
+        let r = try parse(PostfixFormat.self, Array(Self.mx1.prefix(6)) + Self.mx2 + Array(Self.mx1.dropFirst(6)))
+        Self.expectBothComplete(r.events)
+    }
+
     @Test("Postfix: the join survives a restart through a checkpoint at every line", arguments: 1...20)
     func postfixTwoHostsRestart(at line: Int) throws {
         let r = try parse(PostfixFormat.self, interleave(Self.mx1, Self.mx2), restartAt: line)

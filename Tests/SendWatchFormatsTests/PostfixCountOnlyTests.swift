@@ -92,6 +92,19 @@ struct PostfixCountOnlyTests {
                 "postfix/smtp[3]: 1A2B3C4D63: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=sent (ok)",
                 "postfix/smtp[3]: 1A2B3C4D64: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=sent (ok)",
             ],
+            // An account header with no login and no sender: believed only from a trusted client (loopback by
+            // default), decided from the client address kept as text in both modes.
+            [
+                "postfix/smtpd[1]: 1A2B3C4D66: client=localhost[127.0.0.1]",
+                "postfix/cleanup[1]: 1A2B3C4D66: warning: header X-Account-Id: t-1 from local; from=<u@h> to=<a@b>",
+                "postfix/smtp[3]: 1A2B3C4D66: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=sent (ok)",
+                "postfix/smtpd[1]: 1A2B3C4D67: client=localhost[::1]",
+                "postfix/cleanup[1]: 1A2B3C4D67: warning: header X-Account-Id: t-2 from local; from=<u@h> to=<a@b>",
+                "postfix/smtp[3]: 1A2B3C4D67: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=sent (ok)",
+                "postfix/smtpd[1]: 1A2B3C4D68: client=mx.remote[198.51.100.9]",
+                "postfix/cleanup[1]: 1A2B3C4D68: warning: header X-Account-Id: t-3 from local; from=<u@h> to=<a@b>",
+                "postfix/smtp[3]: 1A2B3C4D68: to=<a@b>, relay=x[1.2.3.4]:25, delay=0, dsn=2.0.0, status=sent (ok)",
+            ],
             // A qmgr expiry note for a known message sets a missing sender.
             [
                 "postfix/cleanup[1]: 1A2B3C4D65: message-id=<x@y>",

@@ -64,14 +64,6 @@ public struct FormatConfiguration: Sendable {
         return isLocal && believesLocalSubmissions
     }
 
-    /// Whether the client address written in `p[range]` lies in one of ``accountHeaderNetworks``.
-    ///
-    /// - Complexity: O(address length + networks), no allocation.
-    func isTrustedClient(_ p: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        guard !accountHeaderNetworks.isEmpty, let address = IPNetwork.parseAddress(p, range) else { return false }
-        return accountHeaderNetworks.contains { $0.contains(address) }
-    }
-
     /// Whether a local submission (no client) is trusted: loopback is one of ``accountHeaderNetworks``.
     var believesLocalSubmissions: Bool {
         accountHeaderNetworks.contains { $0.contains("127.0.0.1") || $0.contains("::1") }

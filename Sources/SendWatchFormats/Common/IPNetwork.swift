@@ -49,9 +49,23 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether a parsed address (``parseAddress(_:_:)``) lies in the network.
-    func contains(_ address: (UInt64, UInt64, Bool)) -> Bool {
-        let (mh, ml) = Self.masked(address.0, address.1, prefix: prefix)
-        return mh == high && ml == low
+    func contains(_ address: (UInt64, UInt64, Bool)) -> Bool { bits.contains(address) }
+
+    /// The network without its text: what ``contains(_:)-(UInt64,UInt64,Bool)`` compares, for a list that is
+    /// walked once per message without copying `String`s.
+    var bits: Bits { Bits(high: high, low: low, prefix: prefix) }
+
+    /// The first address and prefix length of a network (see ``bits``).
+    struct Bits: Sendable {
+        let high: UInt64
+        let low: UInt64
+        let prefix: Int
+
+        /// Whether a parsed address (``IPNetwork/parseAddress(_:_:)``) lies in the network.
+        func contains(_ address: (UInt64, UInt64, Bool)) -> Bool {
+            let (mh, ml) = IPNetwork.masked(address.0, address.1, prefix: prefix)
+            return mh == high && ml == low
+        }
     }
 
     /// Whether the address `text` lies in the network.
@@ -68,7 +82,7 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
 
     // MARK: - Parsing
 
-    private static func masked(_ h: UInt64, _ l: UInt64, prefix: Int) -> (UInt64, UInt64) {
+    fileprivate static func masked(_ h: UInt64, _ l: UInt64, prefix: Int) -> (UInt64, UInt64) {
         let highMask: UInt64 = prefix >= 64 ? ~0 : (prefix == 0 ? 0 : ~0 << UInt64(64 - prefix))
         let lowMask: UInt64 = prefix <= 64 ? 0 : (prefix >= 128 ? ~0 : ~0 << UInt64(128 - prefix))
         return (h & highMask, l & lowMask)

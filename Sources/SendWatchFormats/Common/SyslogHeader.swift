@@ -208,8 +208,16 @@ public struct SyslogHeaderReader: Sendable {
 
     /// The index after an optional `<facility.level> ` tag at `i` (letters, digits, `.` and `_`, at most 32
     /// bytes between the brackets), or `i` when there is none.
+    ///
+    /// Inlined for the test of the first byte, which nearly every line fails; the tag itself is read out of line.
+    @inline(__always)
     package static func skipFacilityTag(_ p: UnsafeRawBufferPointer, at i: Int) -> Int {
         guard i < p.count && p[i] == UInt8(ascii: "<") else { return i }
+        return readFacilityTag(p, at: i)
+    }
+
+    /// ``skipFacilityTag(_:at:)`` where `p[i]` is `<`.
+    private static func readFacilityTag(_ p: UnsafeRawBufferPointer, at i: Int) -> Int {
         var j = i + 1
         let limit = min(p.count, i + 34)
         while j < limit {

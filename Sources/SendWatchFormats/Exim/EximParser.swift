@@ -75,6 +75,8 @@ public struct EximParser: EventParser, Sendable {
     public internal(set) var counters = ParseCounters()
 
     private let configuration: FormatConfiguration
+    /// ``FormatConfiguration/believesAccountHeader(login:clientIP:isLocal:)``, prepared.
+    private let headerRules: AccountHeaderRules
     private var zone: LocalTimeZone
     // Internal (not private) for the checkpoint extension (EximParser+Checkpoint.swift).
     var syslog: SyslogHeaderReader
@@ -98,6 +100,7 @@ public struct EximParser: EventParser, Sendable {
     ///   bounds of the per-message table.
     public init(configuration: FormatConfiguration = .init()) {
         self.configuration = configuration
+        self.headerRules = AccountHeaderRules(configuration)
         self.zone = configuration.zone
         self.syslog = SyslogHeaderReader(zone: configuration.zone)
         self.table = EximMessageTable(capacity: configuration.maxOpenMessages)
@@ -451,7 +454,7 @@ public struct EximParser: EventParser, Sendable {
         guard table[idx].insertAttempted(Bytes.hash(p, d.recipient)) else { return .used }
         if table[idx].headerTrust == .undecided && table[idx].accountHeader != nil {
             let clientIP = table[idx].clientIP
-            let believed = configuration.believesAccountHeader(
+            let believed = headerRules.believes(
                 login: table[idx].authenticated ?? table[idx].localUser, clientIP: clientIP,
                 isLocal: clientIP == nil && table[idx].localUser != nil)
             table[idx].headerTrust = believed ? .believed : .notBelieved

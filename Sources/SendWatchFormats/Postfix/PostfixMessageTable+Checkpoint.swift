@@ -19,7 +19,10 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
     /// ``PostfixMessage/lastTouched`` in microseconds.
     var lastTouched: [Int64] = []
     /// Bit 0 ``PostfixMessage/senderFromQueueManager``, bit 1 ``PostfixMessage/isNotice``, bit 2
-    /// ``PostfixMessage/isFilterHop``, bit 3 ``PostfixMessage/isTrustedClient``.
+    /// ``PostfixMessage/isFilterHop``, bit 3 whether ``PostfixMessage/clientIP`` lies in
+    /// ``FormatConfiguration/accountHeaderNetworks``. Bit 3 is written for the versions that read it; it is
+    /// ignored on restore, where the parser decides from the saved client address with the configuration given
+    /// then.
     var flags: [UInt8] = []
     /// The distinct strings the fields below refer to.
     var strings: [String] = []
@@ -52,7 +55,8 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
     /// The messages of `table`, least recently touched first.
     ///
     /// - Complexity: O(messages + remembered recipients + string bytes).
-    init(_ table: PostfixMessageTable) {
+    /// - Parameter isTrustedClient: whether a client address lies in the account header's networks (bit 3).
+    init(_ table: PostfixMessageTable, isTrustedClient: (String) -> Bool) {
         var strings = SavedStringsBuilder()
         let n = table.count
         queueIDs.reserveCapacity(n)
@@ -67,7 +71,7 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
             if m.senderFromQueueManager { f |= Self.senderFromQueueManagerFlag }
             if m.isNotice { f |= Self.noticeFlag }
             if m.isFilterHop { f |= Self.filterHopFlag }
-            if m.isTrustedClient { f |= Self.trustedClientFlag }
+            if let ip = m.clientIP, isTrustedClient(ip) { f |= Self.trustedClientFlag }
             switch m.headerTrust {
             case .undecided: break
             case .believed: f |= Self.headerBelievedFlag
@@ -153,7 +157,6 @@ struct SavedPostfixMessages: Codable, Hashable, Sendable {
             m.senderFromQueueManager = f & Self.senderFromQueueManagerFlag != 0
             m.isNotice = f & Self.noticeFlag != 0
             m.isFilterHop = f & Self.filterHopFlag != 0
-            m.isTrustedClient = f & Self.trustedClientFlag != 0
             m.headerTrust =
                 f & Self.headerBelievedFlag != 0
                 ? .believed : f & Self.headerNotBelievedFlag != 0 ? .notBelieved : .undecided

@@ -103,9 +103,6 @@ struct PostfixMessage: Sendable {
     /// decided at the message's first event, from the fields known then, and saved in checkpoints (fields that
     /// arrive later must not change it after a restart).
     var headerTrust: HeaderTrust = .undecided
-    /// Whether ``clientIP`` lies in ``FormatConfiguration/accountHeaderNetworks``: decided from the bytes when
-    /// the client is read, so that counting without text (``EventOutput/countOnly``) decides alike.
-    var isTrustedClient = false
     /// The event time of the latest line seen for the message (drives expiry).
     var lastTouched: EventTime
     /// The queue id (the table key).
@@ -144,6 +141,7 @@ struct PostfixMessage: Sendable {
     }
 
     /// Whether the recipient hash `key` was attempted before.
+    @inline(__always)
     func hasAttempted(_ key: UInt64) -> Bool {
         if attemptedCount > 0 && attempted0 == key { return true }
         if attemptedCount > 1 && attempted1 == key { return true }

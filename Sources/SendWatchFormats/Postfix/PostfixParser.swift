@@ -64,7 +64,13 @@ public import SendWatchCore
 ///   recently touched one is evicted (counted in ``ParseCounters/evictedMessages`` and
 ///   ``ParseCounters/incompleteMessages``). Memory is about 300 bytes plus the stored strings per message,
 ///   plus a fixed ``ByteStringCache`` of 16,384 entries (24 bytes each plus the cached strings) that lets
-///   repeated senders, SASL users and header values share one `String`.
+///   repeated senders, SASL users and header values share one `String`, plus the last line's host and instance
+///   (at most ``maxScopeKeyBytes``), so that a run of lines of one host is neither hashed again nor given a new
+///   host `String`.
+/// - **Per-line cost**: the host and instance are compared with the previous line's as bytes; whether the
+///   account header is believed is decided once per message that carries the header, at its first event, from
+///   the stored login and client address (``FormatConfiguration/believesAccountHeader(login:clientIP:isLocal:)``
+///   prepared once per parser), not on every `client=` line.
 ///
 /// Lines are read in every header layout ``SyslogHeaderReader`` reads, and inside journal and Docker JSON
 /// records (``JSONEnvelope``). Blank lines are ignored. Lines of other programs are ignored and counted in
@@ -100,9 +106,22 @@ public struct PostfixParser: EventParser, Sendable {
     private let templateHeaderName: [UInt8]
     private let subjectHeaderName: [UInt8] = Array("subject".utf8)
     private let timeoutMicroseconds: Int64
-    /// The last host field seen and its `String`, so events of one host share one string.
-    private var lastHostBytes: [UInt8] = []
-    private var lastHost = ""
+    /// The bytes from the host field to the end of the Postfix instance (`mx1 postfix`) of the line ``scope`` was
+    /// last made for, with the host's length (-1 when the key is not valid) and the instance's offset in them,
+    /// so that the scope is hashed only when they change: a log is long runs of one host and instance. At most
+    /// ``maxScopeKeyBytes`` bytes; a longer span is hashed on every line. (The bytes between host and program
+    /// are compared too: a line that differs only there hashes to the same scope again.)
+    private var scopeKey: [UInt8] = []
+    private var scopeKeyHostCount = -1
+    private var scopeKeyInstanceOffset = 0
+    /// The `String` of ``scopeKey``'s host, made at the first event of a run of that host, so events of one host
+    /// share one string.
+    private var scopeHost: String?
+    /// The longest span from host to instance end ``scopeKey`` holds.
+    static let maxScopeKeyBytes = 256
+    /// ``FormatConfiguration/believesAccountHeader(login:clientIP:isLocal:)``, prepared. Internal (not private)
+    /// for the checkpoint extension.
+    let headerRules: AccountHeaderRules
     /// Strings of values that repeat across messages (senders, SASL users, header values).
     private var strings = ByteStringCache()
     /// The scope (host and instance, see ``PostfixQueueID``) of the current line's queue ids.
@@ -123,6 +142,7 @@ public struct PostfixParser: EventParser, Sendable {
         self.table = PostfixMessageTable(capacity: configuration.maxOpenMessages)
         self.accountHeaderName = Self.loweredASCII(configuration.accountHeader)
         self.templateHeaderName = Self.loweredASCII(configuration.templateHeader)
+        self.headerRules = AccountHeaderRules(configuration)
         let (micros, overflow) = max(0, configuration.openMessageTimeoutSeconds).multipliedReportingOverflow(
             by: 1_000_000)
         self.timeoutMicroseconds = overflow ? .max : micros
@@ -238,10 +258,22 @@ public struct PostfixParser: EventParser, Sendable {
             guard Bytes.find("postfix", in: p, from: program.lowerBound, to: firstEnd) != nil else { return nil }
         }
         // The last component is NAME when the program is NAME or ends with `/NAME`: suffix compares instead of
-        // a backward search for the last `/`.
-        if Bytes.hasSuffix("/cleanup", in: p, program) || Bytes.equals("cleanup", in: p, program) { return .cleanup }
-        if Bytes.hasSuffix("/smtpd", in: p, program) || Bytes.equals("smtpd", in: p, program) { return .smtpd }
-        if Bytes.hasSuffix("/discard", in: p, program) || Bytes.equals("discard", in: p, program) { return .discard }
+        // a backward search for the last `/`, after a look at the last byte, which most daemons' names (smtp,
+        // qmgr, pickup, bounce, local) do not share with these three. The program holds `postfix` here, so it is
+        // not empty.
+        switch p[program.upperBound - 1] {
+        case UInt8(ascii: "p"):
+            if Bytes.hasSuffix("/cleanup", in: p, program) || Bytes.equals("cleanup", in: p, program) {
+                return .cleanup
+            }
+        case UInt8(ascii: "d"):
+            if Bytes.hasSuffix("/smtpd", in: p, program) || Bytes.equals("smtpd", in: p, program) { return .smtpd }
+            if Bytes.hasSuffix("/discard", in: p, program) || Bytes.equals("discard", in: p, program) {
+                return .discard
+            }
+        default:
+            break
+        }
         return .other
     }
 
@@ -249,8 +281,9 @@ public struct PostfixParser: EventParser, Sendable {
 
     /// Sets ``scope`` from the line's host field and Postfix instance (the program's first component).
     ///
-    /// - Complexity: O(length of host and instance / 8); no allocation unless the scope is new to
-    ///   ``recentScopes``.
+    /// - Complexity: O(length of host and instance), a byte comparison with the previous scope's; hashed
+    ///   (O(length / 8)) only when they differ. No allocation unless the scope is new to ``recentScopes`` or
+    ///   ``scopeKey`` grows.
     @inline(__always)
     private mutating func setScope(_ p: UnsafeRawBufferPointer, host: Range<Int>, program: Range<Int>) {
         let instanceEnd: Int
@@ -261,9 +294,40 @@ public struct PostfixParser: EventParser, Sendable {
                 Bytes.find(UInt8(ascii: "/"), in: p, from: program.lowerBound, to: program.upperBound)
                 ?? program.upperBound
         }
+        let instance = program.lowerBound..<instanceEnd
+        if isScopeKey(p, host: host, instance: instance) { return }
+        newScope(p, host: host, instance: instance)
+    }
+
+    /// Whether the line's host and instance are those of ``scopeKey``.
+    @inline(__always)
+    private func isScopeKey(_ p: UnsafeRawBufferPointer, host: Range<Int>, instance: Range<Int>) -> Bool {
+        let count = instance.upperBound - host.lowerBound
+        guard host.count == scopeKeyHostCount, count == scopeKey.count,
+            instance.lowerBound - host.lowerBound == scopeKeyInstanceOffset, let base = p.baseAddress
+        else { return false }
+        return scopeKey.withUnsafeBytes { key in
+            // Safe: the span from the host to the instance's end lies inside `p` (the header reader's ranges, the
+            // instance after the host, checked when the key was made) and the key holds exactly as many bytes
+            // (counts checked above); an empty key has no bytes to compare.
+            guard let k = key.baseAddress else { return true }
+            return Bytes.equal(k, base + host.lowerBound, count: count)
+        }
+    }
+
+    /// Hashes the scope of a host and instance other than the previous line's, and remembers their bytes.
+    private mutating func newScope(_ p: UnsafeRawBufferPointer, host: Range<Int>, instance: Range<Int>) {
+        scopeHost = nil
+        scopeKey.removeAll(keepingCapacity: true)
+        scopeKeyHostCount = -1
+        if host.upperBound <= instance.lowerBound && instance.upperBound - host.lowerBound <= Self.maxScopeKeyBytes {
+            scopeKey.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[host.lowerBound..<instance.upperBound]))
+            scopeKeyHostCount = host.count
+            scopeKeyInstanceOffset = instance.lowerBound - host.lowerBound
+        }
         let hostHash = Bytes.wordHash(p, host)
         var h = (hostHash ^ 0x2545_F491_4F6C_DD1D) &* 0xBF58_476D_1CE4_E5B9
-        h = (h ^ (h >> 31) ^ Bytes.wordHash(p, program.lowerBound..<instanceEnd)) &* 0x94D0_49BB_1331_11EB
+        h = (h ^ (h >> 31) ^ Bytes.wordHash(p, instance)) &* 0x94D0_49BB_1331_11EB
         h ^= h >> 29
         guard h != scope else { return }
         scope = h
@@ -367,8 +431,9 @@ public struct PostfixParser: EventParser, Sendable {
             if PostfixLine.isQueueID(p, v..<end) { originalID = v..<end }
         }
         let slot = openMessage(p, qid, time: time)
-        table[slot].clientIP = cachedField(p, originalIP ?? ip)
-        table[slot].isTrustedClient = configuration.isTrustedClient(p, originalIP ?? ip)
+        // Kept as text even when counting only: whether the account header is believed may rest on it, and is
+        // decided from it only for the messages that carry the header.
+        table[slot].clientIP = strings.string(p, originalIP ?? ip)
         if let sasl { table[slot].saslUser = cachedField(p, sasl) }
         if let originalID, let old = original(p, originalID, time: time), old != slot {
             // Rare (content filter re-injection): copying the old message is fine here.
@@ -376,10 +441,7 @@ public struct PostfixParser: EventParser, Sendable {
             table[old].isFilterHop = true
             if table[slot].saslUser == nil { table[slot].saslUser = o.saslUser }
             if table[slot].localUser == nil { table[slot].localUser = o.localUser }
-            if originalIP == nil, let ip = o.clientIP {
-                table[slot].clientIP = ip
-                table[slot].isTrustedClient = o.isTrustedClient
-            }
+            if originalIP == nil, let ip = o.clientIP { table[slot].clientIP = ip }
             if table[slot].messageID == nil { table[slot].messageID = o.messageID }
             if table[slot].subject == nil { table[slot].subject = o.subject }
             if table[slot].account == nil { table[slot].account = o.account }
@@ -598,13 +660,13 @@ public struct PostfixParser: EventParser, Sendable {
         if table[slot].hasAttempted(rkey) { return .used }
         if eventOutput == .countOnly {
             // The same decision as below, on presence only.
-            guard Self.hasAccount(table[slot]) else { return .rejected(.unknownQueueID) }
+            guard hasAccount(slot) else { return .rejected(.unknownQueueID) }
             if table[slot].attemptedCount < Self.maxRememberedRecipients { table[slot].addAttempted(rkey) }
             counters.events += 1
             return .used
         }
         if table[slot].headerTrust == .undecided && table[slot].account != nil { decideHeaderTrust(slot) }
-        guard let (account, source) = Self.resolveAccount(table[slot]) else { return .rejected(.unknownQueueID) }
+        guard let (account, source) = resolveAccount(slot) else { return .rejected(.unknownQueueID) }
         if table[slot].attemptedCount < Self.maxRememberedRecipients { table[slot].addAttempted(rkey) }
         let hostName = host(p, header.host)
         let queueID: String
@@ -629,16 +691,10 @@ public struct PostfixParser: EventParser, Sendable {
     /// ``FormatConfiguration/believesAccountHeader(login:clientIP:isLocal:)``): once per message, at its first
     /// event, when smtpd's or pickup's line has long been read.
     private mutating func decideHeaderTrust(_ slot: Int32) {
-        let believed: Bool
-        if let login = table[slot].saslUser ?? table[slot].localUser,
-            configuration.accountHeaderLogins.contains(login)
-        {
-            believed = true
-        } else if table[slot].clientIP != nil {
-            believed = table[slot].isTrustedClient
-        } else {
-            believed = table[slot].localUser != nil && configuration.believesLocalSubmissions
-        }
+        let clientIP = table[slot].clientIP
+        let believed = headerRules.believes(
+            login: table[slot].saslUser ?? table[slot].localUser, clientIP: clientIP,
+            isLocal: clientIP == nil && table[slot].localUser != nil)
         table[slot].headerTrust = believed ? .believed : .notBelieved
     }
 
@@ -667,29 +723,37 @@ public struct PostfixParser: EventParser, Sendable {
         return Bytes.string(p, r)
     }
 
-    /// Whether ``resolveAccount(_:)`` finds an account for `m`, on presence only: the header counts only when
-    /// nothing else does, and then there is no login, so whether it is believed rests on the client alone.
-    private static func hasAccount(_ m: borrowing PostfixMessage) -> Bool {
-        m.saslUser != nil || m.localUser != nil || m.sender != nil || (m.account != nil && m.isTrustedClient)
+    /// Whether ``resolveAccount(_:)`` finds an account for the message in `slot`, on presence only: the header
+    /// counts only when nothing else does, and then there is no login, so whether it is believed rests on the
+    /// client alone.
+    @inline(__always)
+    private func hasAccount(_ slot: Int32) -> Bool {
+        if table[slot].saslUser != nil || table[slot].localUser != nil || table[slot].sender != nil { return true }
+        guard table[slot].account != nil, let clientIP = table[slot].clientIP else { return false }
+        return headerRules.believes(login: nil, clientIP: clientIP, isLocal: false)
     }
 
-    /// The account of a message: the account header when believed, else SASL user, else pickup submitter, else
-    /// envelope sender.
-    private static func resolveAccount(_ m: borrowing PostfixMessage) -> (String, AccountSource)? {
-        if let a = m.account, m.headerTrust == .believed { return (a, .header) }
-        if let u = m.saslUser { return (u, .authenticated) }
-        if let l = m.localUser { return (l, .localUser) }
-        if let s = m.sender { return (s.isEmpty ? "<>" : s, .sender) }
+    /// The account of the message in `slot`: the account header when believed, else SASL user, else pickup
+    /// submitter, else envelope sender.
+    ///
+    /// Reads the fields one by one: passing the whole message (`table[slot]`) to a function copies it, retaining
+    /// and then releasing every string it holds (and inlined, as a call would copy the parser).
+    @inline(__always)
+    private func resolveAccount(_ slot: Int32) -> (String, AccountSource)? {
+        if table[slot].headerTrust == .believed, let a = table[slot].account { return (a, .header) }
+        if let u = table[slot].saslUser { return (u, .authenticated) }
+        if let l = table[slot].localUser { return (l, .localUser) }
+        if let s = table[slot].sender { return (s.isEmpty ? "<>" : s, .sender) }
         return nil
     }
 
-    /// The host field as a `String`, reusing the previous one when the bytes are the same.
+    /// The current line's host field `p[r]` as a `String`, shared by every event of a run of one host: called
+    /// after ``setScope(_:host:program:)`` for the same line, so ``scopeKey`` holds these bytes when valid.
     private mutating func host(_ p: UnsafeRawBufferPointer, _ r: Range<Int>) -> String {
-        let bytes = UnsafeRawBufferPointer(rebasing: p[r])
-        if lastHostBytes.count == bytes.count && lastHostBytes.elementsEqual(bytes) { return lastHost }
-        lastHostBytes = Array(bytes)
-        lastHost = Bytes.string(p, r)
-        return lastHost
+        if let scopeHost { return scopeHost }
+        let text = Bytes.string(p, r)
+        if scopeKeyHostCount >= 0 { scopeHost = text }
+        return text
     }
 }
 
