@@ -21,24 +21,29 @@ struct LogFollowerConcurrentRotationTests {
             patterns: [dir.full("mail.log")], configuration: configuration, restoring: nil, clock: clock.closure)
     }
 
-    @Test("A rotation while a queued rotated file is read: the file rotated then is read before the new name's")
-    func rotationWhileBacklogIsRead() throws {
+    /// A follower that read `w` (150 lines) and then slept through two rotations: `w` is `mail.log.2.gz`, `older`
+    /// `mail.log.1`, `newer` at the name.
+    func followerBehindTwoRotations(older: [String], newer: [String]) throws -> LogFollower {
         let w = paddedLines("w", 150)
-        let x = paddedLines("x", 150)
-        let y = paddedLines("y", 150)
-        let z = paddedLines("z", 150)
         dir.create("mail.log")
         dir.appendLines(w)
         let follower = try follower()
-        var collector = RotatingCollector(onLine: { _ in })
-        _ = follower.poll(into: &collector)
-        #expect(collector.texts == w)
-        // Two rotations while the follower sleeps: w is mail.log.2.gz, x mail.log.1, y at the name. The next
-        // poll queues x and reads it; while it does, a third rotation moves y to mail.log.1, z to the name.
+        var first = RotatingCollector(onLine: { _ in })
+        _ = follower.poll(into: &first)
+        #expect(first.texts == w)
         dir.rotateDelayCompress()
-        dir.appendLines(x)
+        dir.appendLines(older)
         dir.rotateDelayCompress()
-        dir.appendLines(y)
+        dir.appendLines(newer)
+        return follower
+    }
+
+    @Test("A rotation while a queued rotated file is read: the file rotated then is read before the new name's")
+    func rotationWhileBacklogIsRead() throws {
+        let (x, y, z) = (paddedLines("x", 150), paddedLines("y", 150), paddedLines("z", 150))
+        // The next poll queues x (mail.log.1) and reads it; while it does, a third rotation moves y to
+        // mail.log.1, z to the name.
+        let follower = try followerBehindTwoRotations(older: x, newer: y)
         var rotated = false
         var during = RotatingCollector(onLine: { text in
             guard !rotated, text.hasPrefix("x1 ") else { return }
@@ -61,21 +66,9 @@ struct LogFollowerConcurrentRotationTests {
 
     @Test("A cascade half done when the names are searched: the file renamed under the search is still read")
     func cascadeDuringSearch() throws {
-        let (w, v, x, y, z) = (
-            paddedLines("w", 150), paddedLines("v", 150), paddedLines("x", 150), paddedLines("y", 150),
-            paddedLines("z", 150)
-        )
-        dir.create("mail.log")
-        dir.appendLines(w)
-        let follower = try follower()
-        var first = RotatingCollector(onLine: { _ in })
-        _ = follower.poll(into: &first)
-        #expect(first.texts == w)
-        // Two rotations while the follower sleeps: w is mail.log.2.gz, v mail.log.1, x at the name.
-        dir.rotateDelayCompress()
-        dir.appendLines(v)
-        dir.rotateDelayCompress()
-        dir.appendLines(x)
+        let (v, x, y, z) = (paddedLines("v", 150), paddedLines("x", 150), paddedLines("y", 150), paddedLines("z", 150))
+        // w is mail.log.2.gz, v mail.log.1, x at the name.
+        let follower = try followerBehindTwoRotations(older: v, newer: x)
         // The next poll queues v and reads it. While it does, a third rotation: w .3.gz, v .2.gz, x .1, y at
         // the name. Before the name's file (y) is opened, the rotated names are searched for what is newer than
         // v; right after that listing, a fourth rotation renames half its cascade (.3.gz -> .4.gz, .2.gz ->
@@ -115,17 +108,8 @@ struct LogFollowerConcurrentRotationTests {
 
     @Test("Names that change under every search: searched at most three times, then the last result is taken")
     func searchesAreCapped() throws {
-        let (w, v, x) = (paddedLines("w", 150), paddedLines("v", 150), paddedLines("x", 150))
-        dir.create("mail.log")
-        dir.appendLines(w)
-        let follower = try follower()
-        var collector = RotatingCollector(onLine: { _ in })
-        _ = follower.poll(into: &collector)
-        #expect(collector.texts == w)
-        dir.rotateDelayCompress()
-        dir.appendLines(v)
-        dir.rotateDelayCompress()
-        dir.appendLines(x)
+        let (v, x) = (paddedLines("v", 150), paddedLines("x", 150))
+        let follower = try followerBehindTwoRotations(older: v, newer: x)
         // After every listing an old rotated name comes or goes: no listing ever holds still, and the files the
         // search looks for stay where they are.
         var listings = 0
