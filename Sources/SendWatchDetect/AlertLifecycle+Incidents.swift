@@ -117,7 +117,9 @@ extension AlertLifecycle {
     /// Whether `alert` is an aggregate alert: no template, no lure artefact and more than one account (its own
     /// record's, or `accounts` it is about to list). Its accounts have in common only what its rule counted.
     func isAggregate(_ alert: OpenAlert, listing accounts: [String] = []) -> Bool {
-        alert.last.template == nil && alert.artefacts.isEmpty && max(alert.last.accountsTotal, accounts.count) > 1
+        Alert.isAggregate(
+            hasTemplate: alert.last.template != nil, hasArtefact: !alert.artefacts.isEmpty,
+            accounts: max(alert.last.accountsTotal, accounts.count))
     }
 
     /// Whether `alert` is still alone in an incident of its own: its incident is its id, nothing was merged
@@ -210,7 +212,8 @@ extension AlertLifecycle {
         if closed.count >= configuration.maxOpenAlerts { _ = forgetClosed(before: record.eventTime) }
         if closed.count >= configuration.maxOpenAlerts { closed.removeFirst() }
         // An aggregate alert's accounts link nothing (see the type's discussion).
-        let aggregate = record.template == nil && artefacts.isEmpty && record.accountsTotal > 1
+        let aggregate = Alert.isAggregate(
+            hasTemplate: record.template != nil, hasArtefact: !artefacts.isEmpty, accounts: record.accountsTotal)
         closed.append(
             ClosedAlert(
                 incident: record.incident, accounts: aggregate ? [] : record.accounts, artefacts: artefacts,

@@ -98,7 +98,8 @@ public struct AlertRecord: Sendable, Equatable {
             if case .object(let evidence)? = f.object["evidence"] { artefact = evidence["artefact"] != nil }
             var noTemplate = false
             if case .null? = f.object["template"] { noTemplate = true }
-            let aggregate = noTemplate && !artefact && (total ?? accounts.count) > 1
+            let aggregate = Alert.isAggregate(
+                hasTemplate: !noTemplate, hasArtefact: artefact, accounts: total ?? accounts.count)
             return .success(
                 AlertRecord(
                     id: try f.string("id"), action: action, kind: try f.string("kind"),
