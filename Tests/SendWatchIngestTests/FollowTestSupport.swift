@@ -69,6 +69,11 @@ struct LogDirectory {
 
     func rename(_ from: String, _ to: String) { precondition(systemRename(full(from), full(to)) == 0) }
     func remove(_ name: String) { unlink(full(name)) }
+    /// Sets `name`'s modification time to `secondsAgo` before now.
+    func age(_ name: String, secondsAgo: Int) {
+        var times = [timespec](repeating: timespec(tv_sec: time(nil) - secondsAgo, tv_nsec: 0), count: 2)
+        precondition(utimensat(AT_FDCWD, full(name), &times, 0) == 0, "utimensat \(name)")
+    }
     func exists(_ name: String) -> Bool { access(full(name), F_OK) == 0 }
     func read(_ name: String) -> [UInt8] { (try? Array(Data(contentsOf: URL(fileURLWithPath: full(name))))) ?? [] }
     func size(_ name: String) -> Int64 {

@@ -212,6 +212,45 @@ struct LogFollowerTests {
         #expect(report.rotations == 1)
     }
 
+    @Test(
+        "A rotation that removes the file being read before it is searched reports the rotated file written after it as unread"
+    )
+    func rotatedAwayWhileRead() throws {
+        dir.append("mail.log", "a1\n")
+        let follower = try follower()
+        var out = FollowCollector()
+        _ = follower.poll(into: &out)
+        #expect(out.take() == ["a1"])
+        dir.age("mail.log", secondsAgo: 100)
+        // Two rotations with `rotate 1` before the next poll: the file read is removed, its successor is .1.
+        dir.rename("mail.log", "mail.log.1")
+        dir.append("mail.log", "b1\n")
+        dir.age("mail.log", secondsAgo: 50)
+        dir.rename("mail.log", "mail.log.1")
+        dir.append("mail.log", "c1\n")
+        let report = follower.poll(into: &out)
+        #expect(out.take() == ["c1"])
+        #expect(report.diagnostics.map(\.code) == [.rotatedFilesUnread], "\(report.diagnostics)")
+        #expect(report.diagnostics.first?.path == dir.full("mail.log.1"))
+        #expect(report.diagnostics.first?.message.contains("1 rotated file(s)") == true)
+    }
+
+    @Test("delete + recreate beside an older rotated file reports nothing")
+    func deleteRecreateBesideOlderArchive() throws {
+        dir.append("mail.log.1", "old1\n")
+        dir.age("mail.log.1", secondsAgo: 200)
+        dir.append("mail.log", "a1\n")
+        dir.age("mail.log", secondsAgo: 100)
+        let follower = try follower()
+        var out = FollowCollector()
+        _ = follower.poll(into: &out)
+        dir.remove("mail.log")
+        dir.append("mail.log", "b1\n")
+        let report = follower.poll(into: &out)
+        #expect(out.take().suffix(1) == ["b1"])
+        #expect(report.diagnostics.isEmpty, "\(report.diagnostics)")
+    }
+
     @Test("A deleted file is closed after the quiet period; a file appearing later is read from 0")
     func deletedThenQuietThenRecreated() throws {
         dir.append("mail.log", "a1\n")

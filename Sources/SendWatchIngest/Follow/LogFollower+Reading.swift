@@ -165,6 +165,7 @@ extension LogFollower {
         report.decided(
             .fileSwitched, stream: stream.index, path: stream.name,
             "another file is at the name (rotation): finished the old one at offset \(old.readOffset)")
+        let lastWritten = old.currentSizeAndModification()?.modification ?? old.lastModification
         finish(old, stream: stream, lines: &lines, report: &report)
         stream.dropped(old)
         var newerFiles: [TrackedFile] = []
@@ -186,11 +187,38 @@ extension LogFollower {
             newerFiles = newer
             queue(newer, in: stream, report: &report)
             if skipped > 0 { noteSkipped(stream, skipped, report: &report) }
+        } else {
+            noteUnread(stream, writtenAfter: lastWritten, excluding: excluding, report: &report)
         }
         stream.nextPredecessor = .known(Self.chain(newerFiles, after: Self.predecessor(after: old)))
         stream.live = nil
         stream.detached = false
         stream.nextStart = .offset(0)
+    }
+
+    /// The old file is at none of the rotated names: a rotated file written after it was a successor that
+    /// will not be read (the predecessor it would be queued after is gone). Reports them. A setup that deletes
+    /// its log instead of rotating it has no rotated files, or only older ones, and gets no report.
+    /// - Complexity: one directory scan and one `stat` per rotated name; only at a rotation whose old file
+    ///   was not found.
+    private func noteUnread(
+        _ stream: FollowStream, writtenAfter lastWritten: Int64, excluding: (UInt64, UInt64)?,
+        report: inout PollReport
+    ) {
+        let unread = RotatedNames.listing(of: stream.name).paths.filter { path in
+            if let excluding, case .regular(let device, let inode, _) = PathStatus.of(path),
+                (device, inode) == excluding
+            {
+                return false
+            }
+            return (PathStatus.modification(of: path) ?? .min) > lastWritten
+        }
+        guard let first = unread.first else { return }
+        note(
+            stream, .rotatedFilesUnread, path: first,
+            "the file finished at the rotation is at none of the rotated names (removed by a later rotation while "
+                + "it was read); \(unread.count) rotated file(s) written after it, the first shown, were not read",
+            report: &report)
     }
 
     /// The live file got shorter than read, or its first bytes changed: find the copy holding the unread bytes

@@ -59,6 +59,9 @@ public struct FollowDiagnostic: Sendable, Equatable, CustomStringConvertible {
         public static let streamLimitReached = Code(rawValue: "stream_limit_reached")
         /// More rotated files than are read between a saved position and the current file; older ones skipped.
         public static let rotatedFilesSkipped = Code(rawValue: "rotated_files_skipped")
+        /// At a rotation, the file just finished is at none of the rotated names (a later rotation removed it
+        /// while it was being read), and rotated files written after it are there: those were not read.
+        public static let rotatedFilesUnread = Code(rawValue: "rotated_files_unread")
         /// A saved stream's name matches none of the patterns any more; its position is dropped.
         public static let savedStreamDropped = Code(rawValue: "saved_stream_dropped")
         /// A followed name has no file (it does not exist, or is a link to nothing) and never had one in this

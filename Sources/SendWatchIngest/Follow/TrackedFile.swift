@@ -33,6 +33,13 @@ enum PathStatus {
         }
     }
 
+    /// The modification time (ns) of the regular file at `path`; `nil` when there is none.
+    static func modification(of path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        return modificationNanoseconds(info)
+    }
+
     var isRegular: Bool {
         if case .regular = self { return true }
         return false
