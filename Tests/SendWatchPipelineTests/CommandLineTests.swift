@@ -204,6 +204,17 @@ struct CommandLine {
         #expect(try CommandLine.run(["replay", "--alert-format", "xml", "-"]).status == 64)
         #expect(try CommandLine.run(["replay", "--accounts", "/nonexistent", "-"]).status == 64)
     }
+
+    @Test("detect refuses a lease time outside 1s to 10m before it connects")
+    func leaseTimeRange() throws {
+        // Port 9 (discard) has no broker: a refusal here comes from the check, not from a connection.
+        for value in ["500ms", "601s", "11m", "1h"] {
+            let run = try CommandLine.run(["detect", "--nats", "nats://127.0.0.1:9", "--lease-time", value])
+            #expect(run.status == 64, "--lease-time \(value)")
+            #expect(run.stderr.contains("--lease-time must be 1s to 10m"), "--lease-time \(value): \(run.stderr)")
+        }
+        #expect(try CommandLine.run(["detect", "--nats", "nats://127.0.0.1:9", "--lease-time", "0s"]).status == 64)
+    }
 }
 
 @Suite struct AccountRegistryTests {
