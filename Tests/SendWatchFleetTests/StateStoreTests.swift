@@ -187,6 +187,57 @@ struct StateStoreTests {
         }
         #expect(try JetStreamClient(url: server.url).streamState("STATE_SMALL").messages == messagesBefore)
     }
+
+    @Test("A worker whose state store another worker claimed stops, gives up its lease, and its successor resumes")
+    func runStopsWhenItsStoreIsClaimed() throws {
+        guard let server = try JetStreamClientTests.server() else { return }
+        let messages = (0..<8).map { i in
+            FeedMessage(
+                sequence: UInt64(i + 1), payload: DetectIdleTests.record(Int64(i * 10), host: "mx1", i),
+                pending: UInt64(7 - i))
+        }
+        // The lease never says lost: only the store refuses.
+        let key = WorkerLeaseTests.MemoryKey()
+        let lease = WorkerLeaseTests.lease(key, "a", seconds: 3)
+        #expect(lease.tryAcquire(now: 0) == .held)
+        var options = DetectOptions()
+        options.checkpointIntervalSeconds = 0.5
+        options.expectedHosts = 1
+        let run = try DetectRun(
+            configuration: Configuration(), options: options,
+            feed: WorkerLeaseTests.OneByOneFeed(messages: messages), publisher: DetectIdleTests.AcceptingPublisher(),
+            stateStore: Self.store(server.url, stream: "STATE_RUN", holder: "a"), logger: Self.logger)
+        #expect(!run.restoredFromCheckpoint)
+        run.lease = lease
+        var clock = 0.0
+        var sequenceAtClaim: UInt64 = 0
+        var checkpointsAtClaim = -1
+        let end = try run.run(
+            now: { clock },
+            shouldStop: {
+                clock += 1
+                if clock == 4 {
+                    // Another worker claims the store (as after taking over a lease this one believes it holds).
+                    sequenceAtClaim =
+                        (try? Self.claimed(Self.store(server.url, stream: "STATE_RUN", holder: "b")))??
+                        .lastSequence ?? 0
+                    checkpointsAtClaim = run.totals.checkpoints
+                }
+                return clock > 20
+            })
+        #expect(end == .leaseLost)
+        #expect(checkpointsAtClaim >= 1 && sequenceAtClaim >= 1, "checkpoints were committed before the claim")
+        #expect(run.totals.checkpoints == checkpointsAtClaim, "none after it")
+        #expect(!lease.held, "it gave up the lease")
+        // The next worker resumes from the last checkpoint committed before the claim.
+        let next = try DetectRun(
+            configuration: Configuration(), options: options, feed: WorkerLeaseTests.OneByOneFeed(messages: []),
+            publisher: DetectIdleTests.AcceptingPublisher(),
+            stateStore: Self.store(server.url, stream: "STATE_RUN", holder: "c"), logger: Self.logger)
+        #expect(next.restoredFromCheckpoint)
+        #expect(next.lastSequence == sequenceAtClaim)
+        #expect(next.totals.checkpoints == checkpointsAtClaim)
+    }
 }
 
 /// A state stream whose manifest writes never arrive (the writer dies, or the broker goes, between the last
