@@ -175,12 +175,14 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
         self.stateStore = stateStore
         lock = try StateDirectory.prepare(stateStore == nil ? options.stateDirectory : nil)
         var saved: DetectState?
+        // What messages call the checkpoint, and the file's path (nil for the state store).
         var origin = ""
+        var originPath: String?
         if let stateStore {
             switch try stateStore.claim() {
             case .claimed(let stored):
                 if let stored {
-                    origin = "the detect checkpoint in \(stored.origin)"
+                    origin = "detect checkpoint in \(stored.origin)"
                     saved = try StateDirectory.decodeBody(
                         DetectState.self, stored.body, sections: nil, name: "detect checkpoint",
                         path: stateStore.streamName + " " + stored.origin)
@@ -193,7 +195,8 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 throw TailError(code: .stateStoreUnavailable, message: "the state store is unreachable: \(why)")
             }
         } else if let path = options.stateDirectory.map({ $0 + "/detect-checkpoint" }) {
-            origin = "the detect checkpoint \(path)"
+            origin = "detect checkpoint \(path)"
+            originPath = path
             saved = try StateDirectory.readCheckpoint(
                 DetectState.self, path: path, format: DetectState.format, name: "detect checkpoint",
                 damagedAdvice: "Move the file away to start over from the stream's first message (the alerts "
@@ -206,16 +209,14 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             } catch {
                 throw TailError(
                     code: .checkpointIncompatible,
-                    message:
-                        "\(origin.prefix(1).uppercased() + origin.dropFirst()): the detection state does not fit this configuration "
-                        + "(\(error)). Use the configuration it was written with, or move it away to start over.")
+                    message: "\(origin): the detection state does not fit this configuration (\(error)). Use the "
+                        + "configuration it was written with, or move it away to start over.",
+                    path: originPath)
             }
             guard let restored = EventTimeMerge(maxBuffered: options.maxBufferedEvents, restoring: saved.merge) else {
                 throw TailError(
                     code: .checkpointIncompatible,
-                    message:
-                        "\(origin.prefix(1).uppercased() + origin.dropFirst()): a held event does not decode. Move it away to start over."
-                )
+                    message: "\(origin): a held event does not decode. Move it away to start over.", path: originPath)
             }
             merge = restored
             lastSequence = saved.lastSequence
@@ -224,7 +225,8 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             totals.restarts += 1
             restoredFromCheckpoint = true
             logger.info(
-                "resuming from \(origin): stream sequence \(lastSequence), \(totals.alertRecords) alert records so far")
+                "resuming from the \(origin): stream sequence \(lastSequence), \(totals.alertRecords) alert records so far"
+            )
             let now = TailRun.monotonicSeconds()
             for name in merge.sourceNames { arrivals[name] = now }
         } else {
