@@ -20,6 +20,8 @@ public struct StreamSpec: Sendable, Equatable, CustomStringConvertible {
     public var maxBytes: Int64
     /// Replicas of each message in a NATS cluster (1 to 5). Default 1.
     public var replicas: Int
+    /// Messages kept per subject (a new one replaces the oldest); -1: no limit. Default -1.
+    public var maxMessagesPerSubject: Int64 = -1
 
     /// A stream named `name` taking `subjects`.
     public init(
@@ -39,7 +41,7 @@ public struct StreamSpec: Sendable, Equatable, CustomStringConvertible {
             && name.utf8.allSatisfy { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || isalnum(Int32($0)) != 0 }
         return nameOK && (1...16).contains(subjects.count) && subjects.allSatisfy { !$0.isEmpty && !$0.contains(" ") }
             && (1...86_400).contains(duplicateWindowSeconds) && (maxBytes == -1 || maxBytes > 0)
-            && (1...5).contains(replicas)
+            && (1...5).contains(replicas) && (maxMessagesPerSubject == -1 || maxMessagesPerSubject > 0)
     }
 
     /// Calls `body` with the C configuration (its strings valid only during the call).
@@ -58,6 +60,7 @@ public struct StreamSpec: Sendable, Equatable, CustomStringConvertible {
         config.Duplicates = Int64(duplicateWindowSeconds) * 1_000_000_000
         config.MaxBytes = maxBytes
         config.Replicas = Int64(replicas)
+        config.MaxMsgsPerSubject = maxMessagesPerSubject
         return cStrings.withUnsafeMutableBufferPointer { subjectsC in
             config.Subjects = subjectsC.baseAddress
             return body(&config)
@@ -67,6 +70,6 @@ public struct StreamSpec: Sendable, Equatable, CustomStringConvertible {
     /// The settings, for messages.
     public var description: String {
         "stream \(name) subjects \(subjects.joined(separator: ",")) duplicate window \(duplicateWindowSeconds) s, "
-            + "max bytes \(maxBytes), replicas \(replicas)"
+            + "max bytes \(maxBytes), replicas \(replicas), max messages per subject \(maxMessagesPerSubject)"
     }
 }

@@ -16,11 +16,13 @@ struct DetectCommand: ParsableCommand {
             the same detection as 'replay', and publishes each alert record to --alerts-subject of the stream \
             --alerts-stream (both created if missing) with a message id made of the alert's id, its action and \
             the record's number, so that a record repeated after a restart is dropped by the server (within \
-            --duplicate-window). The --state checkpoint holds the detection state with the stream position; the \
-            consumer is acknowledged only after it. With --once it stops when it has read the whole stream, \
+            --duplicate-window). The checkpoint holds the detection state with the stream position; the consumer is \
+            acknowledged only after it. It is a file in --state by default; with --state-store nats it is kept in \
+            the stream --state-stream in pieces committed by one manifest write the server checks, so a standby on \
+            any machine resumes it and a worker that lost its lease cannot overwrite it. With --once it stops when it has read the whole stream, \
             closing what the end of input closes, as 'replay' does. One worker reads every partition, as the \
             holder of a lease named after --consumer in the key-value bucket --lease-bucket: a second worker \
-            started with the same --consumer (on the same --state directory, shared storage on another machine) \
+            started with the same --consumer (on the same --state directory, or with --state-store nats) \
             waits as a standby and takes over, from the last checkpoint, once the holder has not renewed the \
             lease for --lease-time; a holder that finds its lease taken stops consuming, writes no checkpoint and \
             becomes a standby. Several workers splitting the partitions are not built yet. Exit status: 0 after a \
@@ -52,8 +54,23 @@ struct DetectCommand: ParsableCommand {
         help: "How long the alerts stream drops repeated message ids (default 10m); longer than a restart takes.")
     var duplicateWindow = "10m"
 
-    @Option(name: .long, help: "Directory for the checkpoint (created if missing); without it a restart starts over.")
+    @Option(
+        name: .long,
+        help:
+            "Directory for the checkpoint with --state-store file (created if missing); without it a restart starts over."
+    )
     var state: String?
+
+    @Option(
+        name: .long,
+        help: """
+            Where the checkpoint is kept: file (the default: in --state) or nats (in the stream --state-stream, in \
+            pieces, so a standby on any machine resumes it and a worker that lost its lease cannot overwrite it).
+            """)
+    var stateStore: StateStoreKind = .file
+
+    @Option(name: .long, help: "Stream of the checkpoints with --state-store nats.")
+    var stateStream = "SENDWATCH_STATE"
 
     @Flag(name: .long, help: "Stop when the whole stream is read, closing what the end of input closes.")
     var once = false
@@ -108,10 +125,20 @@ struct DetectCommand: ParsableCommand {
         }
         if !(1...10_000_000).contains(maxBuffered) { throw ValidationError("--max-buffered must be 1 to 10000000") }
         try FleetDurations.checkConsumer(consumer)
-        if leaseBucket.isEmpty
-            || !leaseBucket.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") })
-        {
+        if !FleetDurations.isPlainName(leaseBucket) {
             throw ValidationError("--lease-bucket must be letters, digits, '_' or '-'")
+        }
+        if stateStore == .nats {
+            if state != nil {
+                throw ValidationError(
+                    "--state is for --state-store file; with --state-store nats the checkpoint is in --state-stream")
+            }
+            if !FleetDurations.isPlainName(stateStream) || stateStream.utf8.count > 64 {
+                throw ValidationError("--state-stream must be 1 to 64 letters, digits, '_' or '-'")
+            }
+            if !FleetDurations.isPlainName(consumer) {
+                throw ValidationError("with --state-store nats, --consumer must be letters, digits, '_' or '-'")
+            }
         }
     }
 
@@ -140,7 +167,7 @@ struct DetectCommand: ParsableCommand {
         let alerts = StreamSpec(name: alertsStream, subjects: [alertsSubject], duplicateWindowSeconds: window)
         let publisher = NATSAlertPublisher(url: nats, settings: settings, stream: alerts, subject: alertsSubject)
         var options = DetectOptions()
-        options.stateDirectory = state
+        options.stateDirectory = stateStore == .file ? state : nil
         options.once = once
         options.checkpointIntervalSeconds = interval
         options.idleSeconds = idle
@@ -157,13 +184,20 @@ struct DetectCommand: ParsableCommand {
             store: NATSLeaseStore(url: nats, settings: settings, bucket: leaseBucket, key: consumer), holder: holder,
             seconds: leaseSeconds, logger: logger)
         figures.update { $0.lease = lease.figures }
+        let checkpoints =
+            stateStore == .nats
+            ? ChunkedCheckpointStore(
+                messages: NATSStateMessages(url: nats, settings: settings, stream: stateStream),
+                streamName: stateStream, root: NATSStateMessages.subjectRoot(stream: stateStream) + "." + consumer,
+                holder: holder, logger: logger) : nil
         let server = try LiveCommand.startMetrics(metrics, codeKey: "detect.code", logger: logger) {
             address throws(TailError) in try MetricsServer(address: address, metrics: figures)
         }
         defer { server?.shutdown() }
         let started =
             "detecting on \(nats) stream \(stream) (\(subjectPrefix).*), alerts to \(alertsStream) \(alertsSubject)"
-            + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
+            + (checkpoints.map { ", state in stream \(stateStream) (\($0.root).>)" }
+                ?? state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
             + (server.map { ", metrics on \($0.boundAddress)" } ?? "")
             + "; lease \(leaseBucket).\(consumer) as \(holder)"
         logger.info("\(started)")
@@ -179,7 +213,7 @@ struct DetectCommand: ParsableCommand {
             let made = try WorkerStandby.whileHolding(lease, metrics: figures, logger: logger) { () throws(TailError) in
                 try DetectRun(
                     configuration: configuration, options: options, accounts: accounts, feed: feed,
-                    publisher: publisher, metrics: figures, logger: logger)
+                    publisher: publisher, metrics: figures, stateStore: checkpoints, logger: logger)
             }
             guard let run = made else { continue }  // a stop (the loop ends) or the lease lost (standby again)
             current = run
@@ -213,8 +247,9 @@ enum WorkerStandby {
     }
 
     /// Makes the run with `make`, trying again every 250 ms while another process still holds the state
-    /// directory (a holder that lost the lease and has not stopped yet), renewing the lease meanwhile. Nil when a
-    /// stop was requested or the lease was lost before the run could start.
+    /// directory (a holder that lost the lease and has not stopped yet) or the state store cannot be reached or
+    /// claimed, renewing the lease meanwhile. Nil when a stop was requested or the lease was lost before the run
+    /// could start.
     ///
     /// - Throws: `ExitCode(1)` for any other failure to start (logged).
     static func whileHolding<Run>(
@@ -224,9 +259,14 @@ enum WorkerStandby {
         while !TailSignals.stopRequested {
             do throws(TailError) {
                 return try make()
-            } catch  where error.code == .stateDirectoryLocked {
+            } catch  where error.code == .stateDirectoryLocked || error.code == .stateStoreUnavailable {
                 if !logged {
-                    logger.warning("holding the lease, waiting for the previous holder to release the state directory")
+                    if error.code == .stateDirectoryLocked {
+                        logger.warning(
+                            "holding the lease, waiting for the previous holder to release the state directory")
+                    } else {
+                        logger.warning("holding the lease, waiting for the state store: \(error.message)")
+                    }
                     logged = true
                 }
                 usleep(250_000)
@@ -243,8 +283,21 @@ enum WorkerStandby {
     }
 }
 
+/// Where `detect` keeps its checkpoint.
+enum StateStoreKind: String, ExpressibleByArgument, CaseIterable {
+    /// `DIR/detect-checkpoint` in `--state`.
+    case file
+    /// Pieces and a manifest in a JetStream stream.
+    case nats
+}
+
 /// The flags `ship`, `detect` and `sink` share: durations and consumer names.
 enum FleetDurations {
+    /// Whether `name` is letters, digits, `_` or `-` (a bucket, stream or subject token), and not empty.
+    static func isPlainName(_ name: String) -> Bool {
+        !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+    }
+
     /// Checks a `--consumer` name (a durable consumer's: no `.` or spaces).
     static func checkConsumer(_ name: String) throws {
         if name.isEmpty || name.contains(".") || name.contains(" ") {

@@ -1,5 +1,6 @@
 import Foundation
 import SendWatchFleet
+import SendWatchPipeline
 import SendWatchTesting
 import Testing
 
@@ -99,21 +100,30 @@ struct DetectTests {
         return try JetStreamClient(url: server.url).streamState("FLEET_EVENTS").messages
     }
 
-    /// Starts `sendwatch detect --once` (not waited for).
-    static func startDetect(url: String, name: String, state: String, extra: [String] = []) throws -> Process {
+    /// Starts `sendwatch detect --once` (not waited for), with `--state state` unless it is nil, its standard error
+    /// into the file `log` (if given).
+    static func startDetect(
+        url: String, name: String, state: String?, extra: [String] = [], log: String? = nil
+    ) throws -> Process {
         let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
         let p = Process()
         p.executableURL = exe
         p.arguments =
             [
                 "detect", "--nats", url, "--stream", "FLEET_EVENTS", "--subject-prefix", "fleet.events", "--consumer",
-                name, "--alerts-stream", name.uppercased(), "--alerts-subject", name + ".alerts", "--state", state,
-                "--once",
+                name, "--alerts-stream", name.uppercased(), "--alerts-subject", name + ".alerts", "--once",
                 "--log-level", "warning",
-            ] + extra
+            ] + (state.map { ["--state", $0] } ?? []) + extra
         p.standardInput = FileHandle.nullDevice
         p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
+        if let log {
+            guard FileManager.default.createFile(atPath: log, contents: nil),
+                let handle = FileHandle(forWritingAtPath: log)
+            else { throw NATSTestServerError(message: "cannot create \(log)") }
+            p.standardError = handle
+        } else {
+            p.standardError = FileHandle.nullDevice
+        }
         try p.run()
         return p
     }
@@ -219,6 +229,37 @@ struct DetectTests {
     @Test("A standby worker takes over from a holder killed with SIGKILL within the lease time, each alert once")
     func standbyTakesOverFromKilledHolder() throws {
         if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
+        let state = try ShipTests.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        // Both on one state directory.
+        try Self.failover(
+            name: "failover", holder: ["--state", state + "/detect"], standby: ["--state", state + "/detect"])
+    }
+
+    @Test(
+        "With the checkpoint in JetStream, a standby without the holder's state directory takes over, each alert once")
+    func standbyWithoutSharedStateTakesOverFromJetStream() throws {
+        if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
+        // Neither has a state directory: the standby can only resume from the stream.
+        let store = ["--state-store", "nats", "--state-stream", "FAILOVERKV_STATE"]
+        let log = try ShipTests.tempDirectory() + "/standby.log"
+        try Self.failover(name: "failoverkv", holder: store, standby: store + ["--log-level", "info"], standbyLog: log)
+        // It resumed from the holder's checkpoint, not from the stream's start (which would give the same records,
+        // all dropped as repeats).
+        let said = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(
+            said.contains("resuming from the detect checkpoint in sendwatch.state.FAILOVERKV_STATE.failoverkv"),
+            "\(said)")
+        // The checkpoint is in the stream: the last generation's pieces and its manifest.
+        let stored = try JetStreamClient(url: try Self.shared.get().url).streamState("FAILOVERKV_STATE").messages
+        #expect(stored >= 2 && stored <= 1 + UInt64(ChunkedCheckpointStore.defaultMaxChunks))
+    }
+
+    /// A holder started with `holder`'s flags, killed with SIGKILL once it has published 40 alert records and
+    /// checkpointed twice; a standby (`standby`'s flags) takes over and finishes; the sink's file equals replay's.
+    static func failover(
+        name: String, holder holderFlags: [String], standby standbyFlags: [String], standbyLog: String? = nil
+    ) throws {
         let server = try Self.shared.get()
         #expect(try Self.shipped.get() > 10_000)
         let state = try ShipTests.tempDirectory()
@@ -228,14 +269,14 @@ struct DetectTests {
         let holderPort = try ShipMetricsTests.freePort()
         let standbyPort = try ShipMetricsTests.freePort()
         let holder = try Self.startDetect(
-            url: server.url, name: "failover", state: state + "/detect", extra: common + ["--metrics", "\(holderPort)"])
+            url: server.url, name: name, state: nil, extra: common + holderFlags + ["--metrics", "\(holderPort)"])
         defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
         let held = FleetMetricsTests.scrape(port: holderPort, seconds: 60) { $0["sendwatch_detect_lease_held"] == 1 }
         #expect(held["sendwatch_detect_lease_held"] == 1, "the first worker holds the lease")
-        // The second worker, same name and state directory, waits.
+        // The second worker, same name, waits.
         let standby = try Self.startDetect(
-            url: server.url, name: "failover", state: state + "/detect",
-            extra: common + ["--metrics", "\(standbyPort)"])
+            url: server.url, name: name, state: nil, extra: common + standbyFlags + ["--metrics", "\(standbyPort)"],
+            log: standbyLog)
         defer { if standby.isRunning { kill(standby.processIdentifier, SIGKILL) } }
         let waiting = FleetMetricsTests.scrape(port: standbyPort, seconds: 60) {
             $0["sendwatch_detect_lease_held"] == 0 && ($0["sendwatch_detect_lease_revision"] ?? 0) > 0
@@ -263,8 +304,7 @@ struct DetectTests {
         standby.waitUntilExit()
         #expect(standby.terminationStatus == 0)
         #expect(
-            try Self.sink(url: server.url, name: "failover", output: state + "/alerts.jsonl", state: state + "/sink")
-                == 0)
-        try Self.expectSameAlerts(output: state + "/alerts.jsonl", alertsStream: "FAILOVER", url: server.url)
+            try Self.sink(url: server.url, name: name, output: state + "/alerts.jsonl", state: state + "/sink") == 0)
+        try Self.expectSameAlerts(output: state + "/alerts.jsonl", alertsStream: name.uppercased(), url: server.url)
     }
 }

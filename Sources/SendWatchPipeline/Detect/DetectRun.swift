@@ -65,6 +65,16 @@ public enum DetectRunEnd: Sendable, Equatable {
     case leaseLost
 }
 
+/// How ``DetectRun/checkpoint()`` ended.
+public enum CheckpointOutcome: Sendable, Equatable {
+    /// Written (and the consumer acknowledged).
+    case written
+    /// Not written: the state store cannot be reached; the previous checkpoint stays the latest.
+    case deferred
+    /// Refused by the state store: another worker claimed it since this one did.
+    case fenced
+}
+
 /// The body of a detect checkpoint.
 struct DetectState: Codable {
     /// The version in the checkpoint header; a checkpoint of another version is refused. 2: the engine's alert
@@ -129,20 +139,28 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     /// Whether the merge releases events yet (``DetectOptions/expectedHosts``).
     private var releasing = false
     private var fetcher: FeedFetcher
+    /// Where checkpoints go instead of ``checkpointPath``: a JetStream stream; nil: the state directory.
+    private let stateStore: ChunkedCheckpointStore?
+    /// Whether the state store was reported unreachable (logged once per outage).
+    private var stateStoreOutage = false
 
     /// The checkpoint's path; nil without a state directory.
     var checkpointPath: String? { options.stateDirectory.map { $0 + "/detect-checkpoint" } }
 
-    /// Loads the checkpoint (if any).
+    /// Loads the checkpoint (if any): from `stateStore` when given (claiming it: from here on a checkpoint of any
+    /// earlier writer of that store is refused), from the state directory otherwise.
     ///
     /// - Parameters:
     ///   - accounts: account registry entries (creation times), applied at every start.
     ///   - metrics: where the run's figures go (shared with a metrics endpoint that outlives the run).
-    /// - Throws: ``TailError`` for a state directory that cannot be used or another run holds, or a damaged or
-    ///   incompatible checkpoint (left in place).
+    ///   - stateStore: the checkpoint store in JetStream; nil: ``DetectOptions/stateDirectory``.
+    /// - Throws: ``TailError`` for a state directory that cannot be used or another run holds, a state store that
+    ///   cannot be reached now (`state_store_unavailable`: try again), or a damaged or incompatible checkpoint
+    ///   (left in place).
     public init(
         configuration: Configuration, options: DetectOptions, accounts: [(String, EventTime)] = [], feed: Feed,
-        publisher: Publisher, metrics: DetectMetrics = DetectMetrics(), logger: Logger
+        publisher: Publisher, metrics: DetectMetrics = DetectMetrics(), stateStore: ChunkedCheckpointStore? = nil,
+        logger: Logger
     ) throws(TailError) {
         self.options = options
         self.metrics = metrics
@@ -154,29 +172,51 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             outageMessage: "the broker is unreachable; holding the position and retrying", reasonKey: "detect.reason",
             streamName: "events stream")
         encoder = options.alertFormat.makeEncoder(productVersion: options.productVersion)
-        lock = try StateDirectory.prepare(options.stateDirectory)
-        let path = options.stateDirectory.map { $0 + "/detect-checkpoint" }
-        if let path,
-            let saved = try StateDirectory.readCheckpoint(
+        self.stateStore = stateStore
+        lock = try StateDirectory.prepare(stateStore == nil ? options.stateDirectory : nil)
+        var saved: DetectState?
+        // What messages call the checkpoint, and the file's path (nil for the state store).
+        var origin = ""
+        var originPath: String?
+        if let stateStore {
+            switch try stateStore.claim() {
+            case .claimed(let stored):
+                if let stored {
+                    origin = "detect checkpoint in \(stored.origin)"
+                    saved = try StateDirectory.decodeBody(
+                        DetectState.self, stored.body, sections: nil, name: "detect checkpoint",
+                        path: stateStore.streamName + " " + stored.origin)
+                }
+            case .taken:
+                throw TailError(
+                    code: .stateStoreUnavailable,
+                    message: "another worker wrote the state store's manifest while this one claimed it")
+            case .unavailable(let why):
+                throw TailError(code: .stateStoreUnavailable, message: "the state store is unreachable: \(why)")
+            }
+        } else if let path = options.stateDirectory.map({ $0 + "/detect-checkpoint" }) {
+            origin = "detect checkpoint \(path)"
+            originPath = path
+            saved = try StateDirectory.readCheckpoint(
                 DetectState.self, path: path, format: DetectState.format, name: "detect checkpoint",
                 damagedAdvice: "Move the file away to start over from the stream's first message (the alerts "
                     + "stream drops the records it has within its duplicate window).",
                 incompatibleAdvice: "Run the version that wrote it, or move it away to start over.")?.state
-        {
+        }
+        if let saved {
             do {
                 engine = try DetectionEngine(configuration: configuration.detection, restoring: saved.engine)
             } catch {
                 throw TailError(
                     code: .checkpointIncompatible,
-                    message: "detect checkpoint \(path): the detection state does not fit this configuration "
-                        + "(\(error)). Use the configuration it was written with, or move it away to start over.",
-                    path: path)
+                    message: "\(origin): the detection state does not fit this configuration (\(error)). Use the "
+                        + "configuration it was written with, or move it away to start over.",
+                    path: originPath)
             }
             guard let restored = EventTimeMerge(maxBuffered: options.maxBufferedEvents, restoring: saved.merge) else {
                 throw TailError(
                     code: .checkpointIncompatible,
-                    message: "detect checkpoint \(path): a held event does not decode. Move it away to start over.",
-                    path: path)
+                    message: "\(origin): a held event does not decode. Move it away to start over.", path: originPath)
             }
             merge = restored
             lastSequence = saved.lastSequence
@@ -184,6 +224,9 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             totals = saved.totals
             totals.restarts += 1
             restoredFromCheckpoint = true
+            logger.info(
+                "resuming from the \(origin): stream sequence \(lastSequence), \(totals.alertRecords) alert records so far"
+            )
             let now = TailRun.monotonicSeconds()
             for name in merge.sourceNames { arrivals[name] = now }
         } else {
@@ -255,9 +298,12 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             {
                 switch fence(now: now, waiting: options.once && caughtUp, shouldStop: shouldStop) {
                 case .held:
-                    try checkpoint()
+                    switch try commitCheckpoint(waiting: options.once && caughtUp, shouldStop: shouldStop) {
+                    case .written: dirty = false
+                    case .deferred: break  // the state store is unreachable: again at the next interval
+                    case .fenced: return stopFenced()
+                    }
                     lastCheckpoint = t
-                    dirty = false
                 case .lost:
                     return stopLeaseLost()
                 case .unavailable:
@@ -288,13 +334,32 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     ) throws(TailError) -> DetectRunEnd {
         if dirty {
             switch fence(now: now, waiting: true, shouldStop: shouldStop) {
-            case .held: try checkpoint()
+            case .held:
+                if try commitCheckpoint(waiting: true, shouldStop: shouldStop) == .fenced { return stopFenced() }
             case .lost: return stopLeaseLost()
             case .unavailable: break  // the lease may have run out: the next holder resumes from the last checkpoint
             }
         }
         publishMetrics()
         return .stopped
+    }
+
+    /// ``checkpoint()``; `waiting`: while the state store is unreachable, tries again with a pause until it
+    /// answers or a stop is requested.
+    private func commitCheckpoint(waiting: Bool, shouldStop: () -> Bool) throws(TailError) -> CheckpointOutcome {
+        var backoff = Backoff(maxSeconds: options.fetching.maxBackoffSeconds)
+        while true {
+            let outcome = try checkpoint()
+            if outcome != .deferred || !waiting || shouldStop() { return outcome }
+            backoff.pause()
+        }
+    }
+
+    /// The end of a run whose checkpoint the state store refused (another worker claimed it): the lease is
+    /// another worker's too, whatever this run's last renewal said.
+    private func stopFenced() -> DetectRunEnd {
+        lease?.abandon()
+        return stopLeaseLost()
     }
 
     /// The end of a run whose lease another worker took: nothing more is written.
@@ -354,10 +419,55 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
         return true
     }
 
-    /// Writes the checkpoint (engine, held events, last sequence, totals), then tells the broker the messages
-    /// fetched so far are done with.
-    public func checkpoint() throws(TailError) {
-        if let path = checkpointPath {
+    /// Writes the checkpoint (engine, held events, last sequence, totals), to the state store or the state
+    /// directory, then tells the broker the messages fetched so far are done with.
+    ///
+    /// - Returns: `.written`; `.deferred` when the state store cannot be reached (nothing acknowledged: the
+    ///   previous checkpoint stays the latest, write again later); `.fenced` when the state store refused it
+    ///   because another worker claimed it (stop writing).
+    /// - Throws: ``TailError`` `checkpoint_failed` when it cannot be encoded or written.
+    @discardableResult
+    public func checkpoint() throws(TailError) -> CheckpointOutcome {
+        if let stateStore {
+            totals.checkpoints += 1
+            let state = DetectState(
+                lastSequence: lastSequence, engine: engine.checkpoint(), merge: merge.saved(), releasing: releasing,
+                totals: totals)
+            let outcome: StateCommit
+            do throws(TailError) {
+                let body: [UInt8]
+                do {
+                    body = try StateCoding.encode(state)
+                } catch {
+                    throw TailError(code: .checkpointFailed, message: "cannot encode the detect checkpoint: \(error)")
+                }
+                outcome = try stateStore.commit(
+                    body: body, format: DetectState.format, lastSequence: lastSequence,
+                    alertRecords: totals.alertRecords)
+            } catch {
+                totals.checkpoints -= 1
+                throw error
+            }
+            switch outcome {
+            case .committed:
+                if stateStoreOutage {
+                    stateStoreOutage = false
+                    logger.info("the state store answers again; checkpoint written")
+                }
+            case .fenced:
+                totals.checkpoints -= 1
+                return .fenced
+            case .unavailable(let why):
+                totals.checkpoints -= 1
+                if !stateStoreOutage {
+                    stateStoreOutage = true
+                    logger.warning(
+                        "the state store is unreachable; keeping the previous checkpoint and trying again",
+                        metadata: ["detect.reason": "\(why)"])
+                }
+                return .deferred
+            }
+        } else if let path = checkpointPath {
             totals.checkpoints += 1
             let state = DetectState(
                 lastSequence: lastSequence, engine: engine.checkpoint(), merge: merge.saved(), releasing: releasing,
@@ -379,6 +489,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             unacknowledged = 0
             acknowledgements += 1
         }
+        return .written
     }
 
     /// Summary for stderr at the end: the totals since the state was created.

@@ -193,6 +193,17 @@ public final class WorkerLease {
         }
     }
 
+    /// Stops holding the lease without writing the key: the state store refused this holder's checkpoint
+    /// because another worker claimed it, so whatever the key says, this process is no longer the holder. As a
+    /// standby it watches the key again (and takes it only once nobody renews it for ``seconds``).
+    public func abandon() {
+        guard figures.held else { return }
+        figures.held = false
+        figures.changes += 1
+        observed = nil
+        logger.error("the state store was claimed by another worker; giving up the lease and standing by")
+    }
+
     /// Gives the lease up (a clean stop), so a standby takes it at once. Best effort: when the store cannot be
     /// reached, the lease runs out after ``seconds``.
     public func release() {
