@@ -12,8 +12,9 @@ import Musl
 ///
 /// Share one per suite (a `static let` of the suite), so that a test run starts it once: tests then use
 /// stream names of their own. Every server still running when the test process exits is killed then (an
-/// `atexit` handler), so none outlives the run; only a runner killed by SIGKILL can leave one behind (it then
-/// exits by itself at the next test run's port clash or is ended by CI's container).
+/// `atexit` handler). A test process killed by a signal cannot run that handler, so each store directory names
+/// its owner (the file `sendwatch-owner`: process id and start time), and the first server a test process
+/// starts first ends the servers of owners that are gone (``reapLeftovers(in:)``).
 ///
 /// Usage:
 /// ```swift
@@ -61,7 +62,70 @@ public final class NATSTestServer: @unchecked Sendable {
             throw NATSTestServerError(message: "cannot create a temporary store directory: errno \(errno)")
         }
         storeDirectory = String(cString: made)
+        _ = Self.reapedAtFirstStart
+        if let owner = Self.owner(pid: getpid()) {
+            try owner.write(toFile: storeDirectory + "/" + Self.ownerFile, atomically: true, encoding: .utf8)
+        }
         try start()
+    }
+
+    /// The file in a store directory that names the test process that made it: `<pid> <start time>`.
+    public static let ownerFile = "sendwatch-owner"
+
+    /// Leftovers ended before this process's first server starts (run once).
+    private static let reapedAtFirstStart: Int = reapLeftovers()
+
+    /// `<pid> <start time in clock ticks since boot>` of a running process (the start time tells a process from
+    /// a later one that got the same id), or nil when no such process runs.
+    public static func owner(pid: Int32) -> String? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // After the command's `)`: state is field 3, start time field 22.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 19 else { return nil }
+        return "\(pid) \(fields[19])"
+    }
+
+    /// Ends the nats-servers left behind by test processes that died without stopping them: for each
+    /// `sendwatch-nats-*` directory in `directory` (default the temporary directory) whose owner file names a
+    /// process that no longer runs, every `nats-server` process whose `-sd` argument is that directory is killed
+    /// (SIGKILL) and the directory removed. Directories of running owners, and without an owner file, are left
+    /// alone (another test run, or one made by hand). Returns the number of servers killed.
+    @discardableResult
+    public static func reapLeftovers(in directory: String? = nil) -> Int {
+        let fm = FileManager.default
+        // Paths are compared with repeated slashes collapsed (`NSTemporaryDirectory()` ends in one, so the store
+        // directories' paths hold `//`).
+        func collapsed(_ path: String) -> String {
+            "/" + path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
+        }
+        let base = collapsed(directory ?? NSTemporaryDirectory())
+        let names = ((try? fm.contentsOfDirectory(atPath: base)) ?? []).filter { $0.hasPrefix("sendwatch-nats-") }
+        var orphans: Set<String> = []
+        for name in names {
+            let dir = base + "/" + name
+            guard let text = try? String(contentsOfFile: dir + "/" + ownerFile, encoding: .utf8) else { continue }
+            let recorded = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let pid = recorded.split(separator: " ").first.flatMap({ Int32($0) }) else { continue }
+            if owner(pid: pid) != recorded { orphans.insert(dir) }
+        }
+        if orphans.isEmpty { return 0 }
+        var killed = 0
+        for entry in (try? fm.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry),
+                let data = fm.contents(atPath: "/proc/\(entry)/cmdline")
+            else { continue }
+            let argv = data.split(separator: 0, omittingEmptySubsequences: false).map {
+                String(decoding: $0, as: UTF8.self)
+            }
+            guard let program = argv.first, program.hasSuffix("nats-server"),
+                let sd = argv.firstIndex(of: "-sd"), sd + 1 < argv.count, orphans.contains(collapsed(argv[sd + 1]))
+            else { continue }
+            if Glibc.kill(pid, SIGKILL) == 0 { killed += 1 }
+        }
+        for dir in orphans { try? fm.removeItem(atPath: dir) }
+        return killed
     }
 
     deinit {

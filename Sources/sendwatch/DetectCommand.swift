@@ -203,8 +203,9 @@ struct DetectCommand: ParsableCommand {
         logger.info("\(started)")
         let startedAt = Date()
         var current: DetectRun<NATSStreamFeed, NATSAlertPublisher>?
+        var lastSummary = "sendwatch detect: never held the lease"
         let summary = {
-            (current?.summaryText ?? "sendwatch detect: never held the lease")
+            (current?.summaryText ?? lastSummary)
                 + "; this run \(String(format: "%.2f", Date().timeIntervalSince(startedAt))) s"
         }
         // Standby until the lease is held, then the worker from the last checkpoint; back to standby if the lease
@@ -228,6 +229,10 @@ struct DetectCommand: ParsableCommand {
                 return
             }
             logger.warning("another worker holds the lease now; standing by")
+            // The run that lost the lease holds the state directory's lock: released here, or this process could
+            // never open the directory again when the lease comes back to it (it would wait for itself).
+            lastSummary = run.summaryText
+            current = nil
         }
         logger.info("\(summary())")
     }

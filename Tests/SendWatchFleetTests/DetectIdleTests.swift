@@ -122,4 +122,36 @@ struct DetectIdleTests {
         #expect(run.totals.events == 4, "every event read before --once ended")
         #expect(fetches == 3, "it ended at the fetch that read them")
     }
+
+    @Test("With --hosts 2 a worker that has read the stream still waits for a host that has not sent yet")
+    func expectedHostIsWaitedForAfterTheStreamIsRead() throws {
+        // Only mx1 has published (mx2's agent starts late): its events wait for mx2's first one.
+        let payloads = (0..<3).map { Self.record(Int64($0 * 10), host: "mx1", $0) }
+        let messages = payloads.enumerated().map { i, payload in
+            FeedMessage(sequence: UInt64(i + 1), payload: payload, pending: UInt64(payloads.count - i - 1))
+        }
+        var options = DetectOptions()
+        options.expectedHosts = 2
+        let run = try DetectRun(
+            configuration: Configuration(), options: options, feed: OneFetchFeed(messages: messages),
+            publisher: AcceptingPublisher(), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        var fetches = 0
+        try run.run(shouldStop: {
+            fetches += 1
+            return fetches > 4
+        })
+        #expect(run.totals.events == 3)
+        #expect(run.merge.buffered == 3, "held for mx2, although everything the stream holds was read")
+        // Without --hosts, reading the stream is what starts the merge: the one host's events go.
+        options.expectedHosts = 0
+        let alone = try DetectRun(
+            configuration: Configuration(), options: options, feed: OneFetchFeed(messages: messages),
+            publisher: AcceptingPublisher(), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        fetches = 0
+        try alone.run(shouldStop: {
+            fetches += 1
+            return fetches > 4
+        })
+        #expect(alone.merge.buffered == 0)
+    }
 }

@@ -100,10 +100,10 @@ struct DetectTests {
         return try JetStreamClient(url: server.url).streamState("FLEET_EVENTS").messages
     }
 
-    /// Starts `sendwatch detect --once` (not waited for), with `--state state` unless it is nil, its standard error
-    /// into the file `log` (if given).
+    /// Starts `sendwatch detect`, with `--once` unless `once` is false (not waited for), with `--state state`
+    /// unless it is nil, its standard error into the file `log` (if given).
     static func startDetect(
-        url: String, name: String, state: String?, extra: [String] = [], log: String? = nil
+        url: String, name: String, state: String?, extra: [String] = [], log: String? = nil, once: Bool = true
     ) throws -> Process {
         let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
         let p = Process()
@@ -111,9 +111,9 @@ struct DetectTests {
         p.arguments =
             [
                 "detect", "--nats", url, "--stream", "FLEET_EVENTS", "--subject-prefix", "fleet.events", "--consumer",
-                name, "--alerts-stream", name.uppercased(), "--alerts-subject", name + ".alerts", "--once",
-                "--log-level", "warning",
-            ] + (state.map { ["--state", $0] } ?? []) + extra
+                name, "--alerts-stream", name.uppercased(), "--alerts-subject", name + ".alerts", "--log-level",
+                "warning",
+            ] + (once ? ["--once"] : []) + (state.map { ["--state", $0] } ?? []) + extra
         p.standardInput = FileHandle.nullDevice
         p.standardOutput = FileHandle.nullDevice
         if let log {
@@ -306,5 +306,44 @@ struct DetectTests {
         #expect(
             try Self.sink(url: server.url, name: name, output: state + "/alerts.jsonl", state: state + "/sink") == 0)
         try Self.expectSameAlerts(output: state + "/alerts.jsonl", alertsStream: name.uppercased(), url: server.url)
+    }
+
+    @Test("A worker that lost its lease while paused takes it back when the new holder dies, and finishes")
+    func workerTakesItsLeaseBackAfterLosingIt() throws {
+        if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
+        let server = try Self.shared.get()
+        #expect(try Self.shipped.get() > 10_000)
+        let state = try ShipTests.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let common = ["--hosts", "2", "--checkpoint-interval", "300ms", "--lease-time", "2s"]
+        let portA = try ShipMetricsTests.freePort()
+        let portB = try ShipMetricsTests.freePort()
+        let a = try Self.startDetect(
+            url: server.url, name: "regain", state: state + "/detect", extra: common + ["--metrics", "\(portA)"])
+        defer { if a.isRunning { kill(a.processIdentifier, SIGKILL) } }
+        let running = FleetMetricsTests.scrape(port: portA, seconds: 120) {
+            $0["sendwatch_detect_lease_held"] == 1 && ($0["sendwatch_checkpoints_total"] ?? 0) >= 1
+        }
+        #expect(running["sendwatch_detect_lease_held"] == 1, "the first worker holds the lease and checkpointed")
+        let b = try Self.startDetect(
+            url: server.url, name: "regain", state: state + "/detect", extra: common + ["--metrics", "\(portB)"])
+        defer { if b.isRunning { kill(b.processIdentifier, SIGKILL) } }
+        // A pauses longer than the lease (a stopped VM): B takes over; A, resumed, finds its lease gone.
+        kill(a.processIdentifier, SIGSTOP)
+        let taken = FleetMetricsTests.scrape(port: portB, seconds: 60) { $0["sendwatch_detect_lease_held"] == 1 }
+        kill(a.processIdentifier, SIGCONT)
+        #expect(taken["sendwatch_detect_lease_held"] == 1, "the second worker took the lease")
+        let lost = FleetMetricsTests.scrape(port: portA, seconds: 60) {
+            $0["sendwatch_detect_lease_held"] == 0 && ($0["sendwatch_detect_lease_changes_total"] ?? 0) >= 2
+        }
+        #expect(lost["sendwatch_detect_lease_held"] == 0, "the resumed first worker stands by")
+        // B dies: A takes the lease back, opens the state directory again and finishes.
+        kill(b.processIdentifier, SIGKILL)
+        b.waitUntilExit()
+        #expect(NATSFaultTests.wait(a, seconds: 300) == 0, "the first worker finished with its lease back")
+        #expect(
+            try Self.sink(url: server.url, name: "regain", output: state + "/alerts.jsonl", state: state + "/sink") == 0
+        )
+        try Self.expectSameAlerts(output: state + "/alerts.jsonl", alertsStream: "REGAIN", url: server.url)
     }
 }

@@ -13,8 +13,9 @@ import Glibc
 /// and is restarted each time on its store directory. At the end the events stream holds each event once, the
 /// sink's file is one `replay` of the logs (or, when a repeated publish left some of a host's events out of log
 /// order in the stream, the alerts of a worker without faults on the same stream), and the alerts stream holds
-/// each record once. One run by default; `SENDWATCH_NATS_FAULT_RUNS=N` makes N runs with other kill times, each on
-/// a new server. Skipped, saying why, without nats-server.
+/// each record once. A second test kills the agents and the workers (a holder and a standby) too, in one run, with
+/// the same checks at the end. One run of each by default; `SENDWATCH_NATS_FAULT_RUNS=N` makes N runs with other
+/// kill times, each on a new server. Skipped, saying why, without nats-server.
 @Suite(.serialized)
 struct NATSFaultTests {
     /// Kills the server at random moments (`SIGKILL` 0.1 to 0.6 s after the start, then 0.5 to 3 s after it came
@@ -109,13 +110,55 @@ struct NATSFaultTests {
         try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
     }
 
+    /// Fault runs made by default (one) or by `SENDWATCH_NATS_FAULT_RUNS`.
+    static var runs: Int {
+        max(1, ProcessInfo.processInfo.environment["SENDWATCH_NATS_FAULT_RUNS"].flatMap { Int($0) } ?? 1)
+    }
+
+    /// The end of a fault run on `server`: the events stream `FLEET_EVENTS` holds the events of a run without
+    /// faults, each once; the sink's `output` holds the alert records of `name`'s worker(s), and the alerts stream
+    /// `name` (upper case) as many, each once: `replay`'s records, or, when a repeated publish left some of a
+    /// host's events out of log order in the stream, those of a worker without faults on the same stream.
+    static func expectEachEventAndAlertOnce(
+        server: NATSTestServer, state: String, output: String, name: String, shipped: UInt64, run: Int
+    ) throws {
+        let faulted = try ShipTests.readBack(url: server.url, prefix: "fleet.events", expected: Int(shipped))
+            .map { String(decoding: $0.payload, as: UTF8.self) }
+        let calm = try ShipTests.readBack(
+            url: try DetectTests.shared.get().url, prefix: "fleet.events", expected: Int(shipped)
+        ).map { String(decoding: $0.payload, as: UTF8.self) }
+        #expect(faulted.count == calm.count, "as many events as without faults")
+        #expect(faulted.sorted() == calm.sorted(), "each event once")
+        // A publish repeated after a lost acknowledgement lands after later ones of its window: a host's events
+        // may then be out of log order in the stream (docs/fleet.md), and the worker's alerts may differ from
+        // replay's. Then the reference is a worker without faults on the same stream.
+        if perHost(faulted) == perHost(calm) {
+            try DetectTests.expectSameAlerts(output: output, alertsStream: name.uppercased(), url: server.url)
+            return
+        }
+        print("fault run \(run): some events are out of log order in the stream; the reference is a calm worker")
+        let reference = try DetectTests.startDetect(
+            url: server.url, name: "calm", state: state + "/calm-detect", extra: ["--hosts", "2"])
+        #expect(wait(reference, seconds: 600) == 0, "the reference worker finished")
+        let calmOutput = state + "/calm.jsonl"
+        #expect(
+            try DetectTests.sink(url: server.url, name: "calm", output: calmOutput, state: state + "/calm-sink") == 0)
+        let want = try lines(calmOutput)
+        let got = try lines(output)
+        #expect(try DetectTests.createsAndAccounts(want).count >= 4, "the reference has alerts to compare")
+        #expect(try DetectTests.createsAndAccounts(got) == DetectTests.createsAndAccounts(want))
+        let firstDifference = zip(got, want).enumerated().first { $0.element.0 != $0.element.1 }
+        #expect(firstDifference == nil, "record \(firstDifference?.offset ?? -1) differs from the reference's")
+        #expect(got.count == want.count)
+        #expect(try JetStreamClient(url: server.url).streamState(name.uppercased()).messages == UInt64(want.count))
+    }
+
     @Test("nats-server killed with SIGKILL at random times during ship, detect and sink: no alert missing or twice")
     func brokerKilledDuringTheRun() throws {
         if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
-        let runs = ProcessInfo.processInfo.environment["SENDWATCH_NATS_FAULT_RUNS"].flatMap { Int($0) } ?? 1
         let logs = try DetectTests.hostLogs.get()
         let shipped = try DetectTests.shipped.get()
-        for run in 0..<max(1, runs) {
+        for run in 0..<Self.runs {
             let started = Date()
             let server = try NATSTestServer()
             let state = try ShipTests.tempDirectory()
@@ -141,37 +184,113 @@ struct NATSFaultTests {
                     + "\(whileDetecting) while detecting, the rest while sinking), \(seconds) s")
             #expect(whileShipping >= 1 && whileDetecting >= 1, "killed while shipping and while detecting")
 
-            // Every event once in the stream: the events of a run without faults (the shared server's), each once.
-            let faulted = try ShipTests.readBack(url: server.url, prefix: "fleet.events", expected: Int(shipped))
-                .map { String(decoding: $0.payload, as: UTF8.self) }
-            let calm = try ShipTests.readBack(
-                url: try DetectTests.shared.get().url, prefix: "fleet.events", expected: Int(shipped)
-            ).map { String(decoding: $0.payload, as: UTF8.self) }
-            #expect(faulted.count == calm.count, "as many events as without faults")
-            #expect(faulted.sorted() == calm.sorted(), "each event once")
-            // A publish repeated after a lost acknowledgement lands after later ones of its window: a host's events
-            // may then be out of log order in the stream (docs/fleet.md), and the worker's alerts may differ from
-            // replay's. Then the reference is a worker without faults on the same stream.
-            if Self.perHost(faulted) == Self.perHost(calm) {
-                try DetectTests.expectSameAlerts(output: output, alertsStream: "FAULT", url: server.url)
-                continue
+            try Self.expectEachEventAndAlertOnce(
+                server: server, state: state, output: output, name: "fault", shipped: shipped, run: run)
+        }
+    }
+
+    /// Waits a random 0.3 to 1.5 s (or until `stop` says so, checked every 10 ms).
+    static func pause(_ random: inout SplitMix64, until stop: () -> Bool) {
+        let deadline = Date().addingTimeInterval(0.3 + Double(random.next() % 1200) / 1000)
+        while Date() < deadline && !stop() { usleep(10_000) }
+    }
+
+    @Test("Agents, workers and nats-server killed with SIGKILL at random times in one run: no alert missing or twice")
+    func everythingKilledDuringOneRun() throws {
+        if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
+        let logs = try DetectTests.hostLogs.get()
+        let shipped = try DetectTests.shipped.get()
+        let hosts = ["mx1", "mx2"]
+        for run in 0..<Self.runs {
+            let started = Date()
+            let server = try NATSTestServer()
+            let state = try ShipTests.tempDirectory()
+            defer { try? FileManager.default.removeItem(atPath: state) }
+            let killer = ServerKiller(server: server, seed: 2_500 + UInt64(run))
+            killer.start()
+            var random = SplitMix64(seed: 3_500 + UInt64(run))
+            func ship(_ i: Int) throws -> Process {
+                try Self.startShip(url: server.url, host: hosts[i], log: logs[i], state: state + "/ship-" + hosts[i])
             }
-            print("fault run \(run): some events are out of log order in the stream; the reference is a calm worker")
-            let reference = try DetectTests.startDetect(
-                url: server.url, name: "calm", state: state + "/calm-detect", extra: ["--hosts", "2"])
-            #expect(Self.wait(reference, seconds: 600) == 0, "the reference worker finished")
-            let calmOutput = state + "/calm.jsonl"
-            #expect(
-                try DetectTests.sink(url: server.url, name: "calm", output: calmOutput, state: state + "/calm-sink")
-                    == 0)
-            let want = try Self.lines(calmOutput)
-            let got = try Self.lines(output)
-            #expect(try DetectTests.createsAndAccounts(want).count >= 4, "the reference has alerts to compare")
-            #expect(try DetectTests.createsAndAccounts(got) == DetectTests.createsAndAccounts(want))
-            let firstDifference = zip(got, want).enumerated().first { $0.element.0 != $0.element.1 }
-            #expect(firstDifference == nil, "record \(firstDifference?.offset ?? -1) differs from the reference's")
-            #expect(got.count == want.count)
-            #expect(try JetStreamClient(url: server.url).streamState("FAULT").messages == UInt64(want.count))
+            // Two workers with one consumer name and state: a holder and a standby. While the agents ship they run
+            // without `--once` (they would end at a moment the stream has nothing more), told there are two hosts
+            // (so they merge and publish from the start) and never passing over an idle host (an agent restarting
+            // while the server is down is silent for seconds); once the agents are done, with `--once`.
+            func worker(once: Bool) throws -> Process {
+                try DetectTests.startDetect(
+                    url: server.url, name: "all", state: state + "/detect",
+                    extra: [
+                        "--hosts", "2", "--lease-time", "2s", "--checkpoint-interval", "300ms", "--idle-after", "1h",
+                    ],
+                    once: once)
+            }
+            var agents: [Process?] = try (0..<2).map { try ship($0) }
+            var workers = [try worker(once: false), try worker(once: false)]
+            defer {
+                for p in workers + agents.compactMap({ $0 }) where p.isRunning { kill(p.processIdentifier, SIGKILL) }
+            }
+            var agentKills = 0
+            var workerKills = 0
+            // While the agents ship: every 0.3 to 1.5 s an agent (the first kill, and two in three) or a worker.
+            while agents.contains(where: { $0 != nil }) {
+                Self.pause(&random) { agents.allSatisfy { $0?.isRunning != true } }
+                for i in agents.indices {
+                    if let agent = agents[i], !agent.isRunning {
+                        #expect(agent.terminationStatus == 0, "ship \(hosts[i]) finished")
+                        agents[i] = nil
+                    }
+                }
+                let running = agents.indices.filter { agents[$0] != nil }
+                if running.isEmpty { break }
+                if agentKills == 0 || random.next() % 3 != 0 {
+                    let i = running[Int(random.next() % UInt64(running.count))]
+                    kill(agents[i]!.processIdentifier, SIGKILL)
+                    agents[i]!.waitUntilExit()
+                    agentKills += 1
+                    agents[i] = try ship(i)
+                } else {
+                    let i = Int(random.next() % 2)
+                    #expect(workers[i].isRunning, "a worker without --once runs until killed")
+                    kill(workers[i].processIdentifier, SIGKILL)
+                    workers[i].waitUntilExit()
+                    workerKills += 1
+                    workers[i] = try worker(once: false)
+                }
+            }
+            let serverKillsWhileShipping = killer.kills
+            // The agents are done: both workers are killed and come back with `--once`; up to three more kills of
+            // one of them 1 to 5 s apart, the sink catching up part way after the first; then both run to the end.
+            for i in workers.indices {
+                kill(workers[i].processIdentifier, SIGKILL)
+                workers[i].waitUntilExit()
+                workerKills += 1
+                workers[i] = try worker(once: true)
+            }
+            let output = state + "/alerts.jsonl"
+            for kills in 0..<3 {
+                let deadline = Date().addingTimeInterval(1 + Double(random.next() % 4000) / 1000)
+                while Date() < deadline && workers.contains(where: \.isRunning) { usleep(10_000) }
+                let i = Int(random.next() % 2)
+                guard workers[i].isRunning else { break }
+                kill(workers[i].processIdentifier, SIGKILL)
+                workers[i].waitUntilExit()
+                workerKills += 1
+                workers[i] = try worker(once: true)
+                if kills == 0 {
+                    #expect(
+                        try DetectTests.sink(url: server.url, name: "all", output: output, state: state + "/sink") == 0)
+                }
+            }
+            for p in workers { #expect(Self.wait(p, seconds: 600) == 0, "detect finished") }
+            #expect(try DetectTests.sink(url: server.url, name: "all", output: output, state: state + "/sink") == 0)
+            try killer.stop()
+            let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+            print(
+                "all-faults run \(run): ship killed \(agentKills) times, detect \(workerKills) times, nats-server "
+                    + "\(killer.kills) times (\(serverKillsWhileShipping) while shipping), \(seconds) s")
+            #expect(agentKills >= 1 && workerKills >= 3 && killer.kills >= 2, "each kind killed during the run")
+            try Self.expectEachEventAndAlertOnce(
+                server: server, state: state, output: output, name: "all", shipped: shipped, run: run)
         }
     }
 }

@@ -22,8 +22,9 @@ public struct DetectOptions: Sendable {
     /// it no longer holds back the others' events (``EventTimeMerge``). Default 5.
     public var idleSeconds: Double = 5
     /// How many hosts send events: at a fresh start the merge releases nothing until it has seen events of
-    /// this many hosts, or until the run has read everything the stream holds once (0, the default: only the
-    /// latter), so that a host whose first events come late in the stream still goes into the merge in time.
+    /// this many hosts (also after reading everything the stream holds: a host whose agent has not published
+    /// yet is waited for), or, with 0 (the default), until the run has read everything the stream holds once, so
+    /// that a host whose first events come late in the stream still goes into the merge in time.
     public var expectedHosts = 0
     /// The most events held by the merge (``EventTimeMerge/maxBuffered``). Default 200,000.
     public var maxBufferedEvents = 200_000
@@ -271,7 +272,9 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 arrivals[event.host ?? "", default: t] = t
                 merge.add(event, releasingInto: &batch)
             }
-            if caughtUp || (options.expectedHosts > 0 && merge.sourceNames.count >= options.expectedHosts) {
+            // Told how many hosts there are, the worker waits for all of them, also once it has read the stream:
+            // a host whose agent has not published yet would otherwise be passed over and its events come late.
+            if options.expectedHosts > 0 ? merge.sourceNames.count >= options.expectedHosts : caughtUp {
                 releasing = true
             }
             if options.once && caughtUp {
