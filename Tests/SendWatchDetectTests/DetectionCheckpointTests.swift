@@ -176,6 +176,26 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
         #expect(engine.miner._checkInvariants() == nil)
     }
 
+    @Test("A changed window of template_swarm or slot_content resets that rule's own tables, not the young accounts")
+    func ruleWindowResetsItsOwnTables() throws {
+        let c = testConfiguration()
+        var engine = makeEngine(c)
+        var alerts: [Alert] = []
+        for e in makeStream(seed: 7).prefix(3000) { engine.process(e, into: &alerts) }
+        let saved = try roundTrip(engine.checkpoint())
+        var swarm = c
+        swarm[TemplateSwarmRule.self].windowSeconds = 7200
+        var reset: [String] = []
+        _ = DetectionEngine(configuration: swarm, restoringWhatFits: saved, reset: &reset)
+        #expect(reset == ["rules.template_swarm"])
+        // The slot rule's window is also that of the shared young accounts per slot value.
+        var slot = c
+        slot[SlotContentRule.self].windowSeconds = 3600
+        reset = []
+        _ = DetectionEngine(configuration: slot, restoringWhatFits: saved, reset: &reset)
+        #expect(reset == ["shared_tables", "rules.slot_content"])
+    }
+
     @Test("Restoring with a configuration the state does not fit throws")
     func configurationMismatch() throws {
         let c = testConfiguration()
@@ -212,16 +232,22 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
         other.ages.maxTrackedAccounts = 1000
         _ = try DetectionEngine(configuration: other, restoring: saved)
         // A rule turned off since the checkpoint is left out, and one turned on starts afresh, as long as the
-        // tables keep their bounds.
+        // tables keep their bounds (`young_account_burst` has no share of the budget).
         var fewer = c
-        fewer[TemplateSwarmRule.self].enabled = false
+        fewer[YoungAccountBurstRule.self].enabled = false
         let restored = try DetectionEngine(configuration: fewer, restoring: saved)
         _ = try DetectionEngine(configuration: c, restoring: roundTrip(restored.checkpoint()))
         // A rule with a share of the budget changes every table's bound when it is turned on or off (the shares
         // are scaled to the budget): refused, like any other budget change.
-        fewer = c
-        fewer[SharedArtefactRule.self].enabled = false
-        #expect(throws: DetectionCheckpointError.self) { try DetectionEngine(configuration: fewer, restoring: saved) }
+        for off: (inout DetectionConfiguration) -> Void in [
+            { $0[SharedArtefactRule.self].enabled = false }, { $0[TemplateSwarmRule.self].enabled = false },
+        ] {
+            fewer = c
+            off(&fewer)
+            #expect(throws: DetectionCheckpointError.self) {
+                try DetectionEngine(configuration: fewer, restoring: saved)
+            }
+        }
     }
 
     @Test("Damaged engine snapshots throw instead of trapping")
@@ -246,7 +272,15 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
         let edits: [(inout [String: Any]) -> Void] = [
             { o in nested(["tables", "young"], &o) { $0["next"] = ($0["next"] as! [Int]).map { _ in 12345 } } },
             { o in nested(["tables", "templates"], &o) { $0["keys"] = [UInt64(1)] } },
-            { o in nested(["tables", "pairs"], &o) { $0["free"] = [Int32(-5)] } },
+            { o in
+                // The rules' states: an array of each rule's name followed by its state.
+                var rules = o["rules"] as! [Any]
+                let i = rules.firstIndex { $0 as? String == "template_swarm" }! + 1
+                var swarm = rules[i] as! [String: Any]
+                nested(["pairs"], &swarm) { $0["free"] = [Int32(-5)] }
+                rules[i] = swarm
+                o["rules"] = rules
+            },
             { o in nested(["ages"], &o) { $0["slotFlags"] = [UInt8](repeating: 1, count: 16) } },
             { o in nested(["ages"], &o) { $0["slotIndices"] = [UInt32(5), UInt32(3)] } },
             { o in nested(["ages"], &o) { $0["slotCount"] = 1 << 40 } },

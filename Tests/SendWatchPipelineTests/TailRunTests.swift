@@ -260,6 +260,16 @@ struct TailRunTests {
         } throws: { error in
             (error as? TailError)?.code == .checkpointIncompatible && "\(error)".contains("state format 99")
         }
+
+        // A checkpoint of the format before the rules' own tables of templates (7) is refused, not misread.
+        try Data("{\"state_format\":7,\"body_bytes\":0,\"body_crc32\":0}\n".utf8).write(
+            to: URL(fileURLWithPath: checkpoint))
+        #expect {
+            _ = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+        } throws: { error in
+            (error as? TailError)?.code == .checkpointIncompatible && "\(error)".contains("state format 7;")
+                && "\(error)".contains("reads format 8")
+        }
     }
 
     @Test("A full alert journal forces a checkpoint before any interval is due")

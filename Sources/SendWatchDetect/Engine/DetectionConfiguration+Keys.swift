@@ -32,9 +32,9 @@ extension DetectionConfiguration {
                 .mebibytes(
                     "memory_budget_mb", \.memoryBudgetBytes, in: 1...(1 << 20),
                     doc: "Memory for the detection tables, in MiB; at the bound the least recently updated key is",
-                    "evicted. Shares: young accounts 30 %, templates 20 %, pairs 10 %, recipients 30 %, account",
-                    "rates 5 %, slot values 5 %, stranger-mailing accounts 5 %; an opt-in rule's share scales the",
-                    "others down."),
+                    "evicted. Shares: young accounts 30 %, templates 10 %, template_swarm's templates and pairs",
+                    "15 %, slot_content's templates 5 %, recipients 30 %, account rates 5 %, slot values 5 %,",
+                    "artefacts 5 %, stranger-mailing accounts 5 %; an opt-in rule's share scales the others down."),
                 .integer(
                     "max_tracked_accounts", \.ages.maxTrackedAccounts, in: 1...500_000_000,
                     doc: "Accounts in the first-seen table; evicted established accounts are remembered in a Bloom",

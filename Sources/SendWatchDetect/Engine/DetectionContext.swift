@@ -21,11 +21,15 @@ struct EventFacts {
 struct TemplateUse {
     /// The template's slot in ``SharedTables/templates``.
     var slot: BoundedKeyTable<TemplateState>.Slot
+    /// The template's key (its ``TemplateID/rawValue``), the key of a rule's own table of templates.
+    var key: UInt64
     var template: AlertTemplate
     /// Whether the account's recipients are spread (several domains, or one that established accounts mail).
     var spread: Bool
     /// Whether one of the event's slot values is suspicious.
     var suspicious: Bool
+    /// The indicators of the event's suspicious slot values (empty when none is suspicious).
+    var indicators: SlotIndicators
     /// The event's slot values (each at most `templates.max_slot_bytes` long).
     var slots: [String]
 }
@@ -34,24 +38,21 @@ struct TemplateUse {
 struct SharedTables: Codable, Sendable {
     /// Young accounts' recent sending: 30 % of the budget.
     var young: BoundedKeyTable<YoungAccountState>
-    /// Per-template features: 20 %.
+    /// Per-template features every template rule reads (text, top suspicious slot values, sample message ids):
+    /// 10 %.
     var templates: BoundedKeyTable<TemplateState>
-    /// (template, young account) pairs, for the account's share of the template: 10 %.
-    var pairs: BoundedKeyTable<PairState>
     /// Distinct young accounts per (template, slot value): 5 %.
     var slotValues: BoundedKeyTable<YoungSenders>
 
     static let youngShare = BudgetShare(3, of: 10)
-    static let templatesShare = BudgetShare(2, of: 10)
-    static let pairsShare = BudgetShare(1, of: 10)
+    static let templatesShare = BudgetShare(1, of: 10)
     static let slotValuesShare = BudgetShare(1, of: 20)
     /// Every share, for the engine's sum of the budget shares.
-    static let shares = [youngShare, templatesShare, pairsShare, slotValuesShare]
+    static let shares = [youngShare, templatesShare, slotValuesShare]
 
     init(budget: Int) {
         young = BoundedKeyTable(maxEntries: 200_000, maxBytes: Self.youngShare.bytes(of: budget))
         templates = BoundedKeyTable(maxEntries: 50_000, maxBytes: Self.templatesShare.bytes(of: budget))
-        pairs = BoundedKeyTable(maxEntries: 1_000_000, maxBytes: Self.pairsShare.bytes(of: budget))
         slotValues = BoundedKeyTable(maxEntries: 200_000, maxBytes: Self.slotValuesShare.bytes(of: budget))
     }
 
@@ -60,7 +61,6 @@ struct SharedTables: Codable, Sendable {
     mutating func visit(_ visitor: inout some SharedTableVisitor) {
         visitor.visit(&young, "young accounts")
         visitor.visit(&templates, "templates")
-        visitor.visit(&pairs, "pairs")
         visitor.visit(&slotValues, "slot values")
     }
 

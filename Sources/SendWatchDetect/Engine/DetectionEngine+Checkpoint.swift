@@ -70,8 +70,7 @@ extension DetectionEngine {
         context.miner = try TemplateMiner(configuration: c.miner, restoring: checkpoint.miner)
         context.lifecycle = try AlertLifecycle(configuration: c.lifecycle, restoring: checkpoint.lifecycle)
         context.tables = try Self.fitting(
-            checkpoint.tables, like: context.tables, features: context.features,
-            maxAlertAccounts: c.maxAlertAccounts)
+            checkpoint.tables, like: context.tables, features: context.features)
         let d = checkpoint.establishedDomains
         let fresh = context.establishedDomains
         guard d.width == fresh.width && d.depth == fresh.depth && d.epochMicroseconds == fresh.epochMicroseconds
@@ -105,7 +104,7 @@ extension DetectionEngine {
     /// The saved shared tables when each has the bounds of the fresh one and every entry the windows the
     /// features give new entries.
     static func fitting(
-        _ saved: SharedTables, like fresh: SharedTables, features f: FeatureSettings, maxAlertAccounts: Int
+        _ saved: SharedTables, like fresh: SharedTables, features f: FeatureSettings
     ) throws(DetectionCheckpointError) -> SharedTables {
         func count(_ s: SlidingCount, seconds: Int64) -> Bool {
             s.horizonMicroseconds == seconds * 1_000_000 && s.bucketCount == Self.windowBuckets
@@ -113,19 +112,11 @@ extension DetectionEngine {
         func distinct(_ d: SlidingDistinct, seconds: Int64, capacity: Int) -> Bool {
             d.configuration == .init(horizonMicroseconds: seconds * 1_000_000, exactCapacity: capacity)
         }
-        let cap = max(16, maxAlertAccounts)
-        let baseline = EWMABaseline.Configuration(
-            intervalMicroseconds: f.spreadWindowSeconds * 1_000_000, halfLifeIntervals: f.baselineHalfLifeWindows)
         var out = saved
         out.young = try saved.young.fitting(like: fresh.young, "young accounts") {
             count($0.short, seconds: f.recentWindowSeconds) && count($0.long, seconds: f.longRecentWindowSeconds)
         }
-        out.templates = try saved.templates.fitting(like: fresh.templates, "templates") {
-            distinct($0.spreadYoung, seconds: f.spreadWindowSeconds, capacity: cap)
-                && distinct($0.suspiciousYoung, seconds: f.suspiciousWindowSeconds, capacity: cap)
-                && count($0.youngMessages, seconds: f.spreadWindowSeconds) && $0.baseline.configuration == baseline
-        }
-        out.pairs = try saved.pairs.fitting(like: fresh.pairs, "pairs") { _ in true }
+        out.templates = try saved.templates.fitting(like: fresh.templates, "templates") { _ in true }
         out.slotValues = try saved.slotValues.fitting(like: fresh.slotValues, "slot values") {
             distinct($0.young, seconds: f.suspiciousWindowSeconds, capacity: 64)
         }

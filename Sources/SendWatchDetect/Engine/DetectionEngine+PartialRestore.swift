@@ -12,8 +12,8 @@ extension DetectionEngine {
     ///   so a changed window or threshold keeps every account's age: an account seen before is not young again);
     /// - `templates`: the template miner (`templates.*`);
     /// - `open_alerts`: the alert lifecycle (`alerts.max_open`);
-    /// - `shared_tables`: the windows of young accounts, templates, pairs and slot values (their windows and
-    ///   bounds: rule windows, `detect.memory_budget_mb`, `detect.max_alert_accounts`);
+    /// - `shared_tables`: young accounts, templates and slot values (their windows and bounds: rule windows,
+    ///   `detect.memory_budget_mb`);
     /// - `established_domains`: the sketch of established recipient domains;
     /// - `rules.<name>`: each enabled rule's own state.
     /// The counters, the watermark and the time-jump state are always kept. What is reset refills from the
@@ -46,8 +46,7 @@ extension DetectionEngine {
         }
         do {
             context.tables = try Self.fitting(
-                checkpoint.tables, like: context.tables, features: context.features,
-                maxAlertAccounts: c.maxAlertAccounts)
+                checkpoint.tables, like: context.tables, features: context.features)
         } catch {
             reset.append("shared_tables")
         }

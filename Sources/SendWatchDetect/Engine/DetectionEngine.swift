@@ -28,17 +28,17 @@ public struct DetectionCounters: Sendable, Equatable, Encodable {
 ///
 /// The engine computes what several rules read once per event (`DetectionContext`): the account's age; for
 /// a young account (``AccountAges``) its recipient counts over the recent windows and the domains of its
-/// recipients; the event's template and the template's features (distinct young accounts with spread
-/// recipients and their baseline per window, young accounts with suspicious slot values and the top values).
+/// recipients; the event's template and the template's features every template rule reads (its suspicious slot
+/// values and the top ones, young accounts per slot value).
 /// Then it hands the event to the enabled rules of each trigger (`RuleTrigger`); each rule keeps its own tables and
 /// builds its own findings. Only young accounts' events reach the rules, except those of
 /// the `everyEvent` trigger (the naive `account_rate`). Every rule works on exactly the keys the event
 /// touched, so the cost per event does not grow with the number of keys.
 ///
 /// Memory: ``DetectionConfiguration/memoryBudgetBytes`` is shared out by the tables' declared shares: young
-/// accounts 30 %, templates 20 %, pairs 10 %, slot values 5 % (`SharedTables`), recipients 30 %
-/// (`recipient_fanin`), artefacts 5 % (`shared_artefact`), account rates 5 % (`account_rate`, off by default),
-/// stranger-mailing accounts 5 % (`concentrated_strangers`); when the enabled rules' shares add up to more than
+/// accounts 30 %, templates 10 %, slot values 5 % (`SharedTables`), templates and pairs 15 % (`template_swarm`),
+/// templates 5 % (`slot_content`), recipients 30 % (`recipient_fanin`), artefacts 5 % (`shared_artefact`),
+/// account rates 5 % (`account_rate`, off by default), stranger-mailing accounts 5 % (`concentrated_strangers`); when the enabled rules' shares add up to more than
 /// the whole, every share is scaled down in proportion. Each table also has an entry bound; at a bound
 /// the entry updated least recently is evicted and counted in ``DetectionCounters/evictions``. An evicted key starts
 /// over, so the figures in later alerts may be smaller than the truth, never larger. Distinct counts are exact
@@ -65,6 +65,8 @@ public struct DetectionEngine: Sendable {
     let accountRules: [Int]
     let templateRules: [Int]
     let youngRules: [Int]
+    /// Indices into ``rules`` of the rules that learn in the warm-up (``DetectionRule/learnsInWarmup``).
+    let warmupRules: [Int]
     /// The memory budget the rules' shares are taken from (scaled down when the shares exceed the whole).
     let ruleBudget: Int
     /// Buckets per sliding count. 50 divides every whole number of seconds in microseconds (10⁶ = 2⁶·5⁶), so
@@ -113,6 +115,7 @@ public struct DetectionEngine: Sendable {
         accountRules = indices(.youngAccount)
         templateRules = indices(.templateUse)
         youngRules = indices(.youngEvent)
+        warmupRules = rules.indices.filter { type(of: rules[$0]).learnsInWarmup }
     }
 
     private static func contribute<R: DetectionRule>(
@@ -245,11 +248,13 @@ public struct DetectionEngine: Sendable {
             } else {
                 context.establishedDomains.add(Self.domainHash(event.recipient), at: now)
             }
-            // Old accounts only feed the baselines, and only during the warm-up: every old account, however its
-            // age is known (first seen in the warm-up, or a creation time in the data), so that better data
-            // gives the same baseline.
-            if context.features.seedsBaseline, inWarmupTail(now) {
-                if let match = mine(event) { seedBaseline(match, accountKey: accountKey, now) }
+            // Old accounts only feed the rules that learn in the warm-up (the swarm's baselines): every old
+            // account, however its age is known (first seen in the warm-up, or a creation time in the data), so
+            // that better data gives the same baseline.
+            if !warmupRules.isEmpty, inWarmupTail(now) {
+                if let match = mine(event) {
+                    for i in warmupRules { rules[i].warmUp(event, match, facts, &context) }
+                }
             } else if learnsFrom(event) {
                 // Established traffic teaches the miner the platform's templates, so that a young account's
                 // text lands in a slot instead of becoming a template of its own.
@@ -289,8 +294,7 @@ public struct DetectionEngine: Sendable {
                 state.isSpread
                 || (state.domains.distinct == 1
                     && context.establishedDomains.estimate(domainKey, at: now) >= Self.publicDomainMinEvents)
-            facts.template = updateTemplate(
-                event, accountKey: accountKey, accountEvents: Int(state.recipients), spread: spread, match: match)
+            facts.template = updateTemplate(event, accountKey: accountKey, spread: spread, match: match)
             for i in templateRules { rules[i].observe(event, facts, &context, into: &alerts) }
         }
         for i in youngRules { rules[i].observe(event, facts, &context, into: &alerts) }
@@ -429,11 +433,10 @@ public struct DetectionEngine: Sendable {
 
     // MARK: - Template features
 
-    /// Updates the features of the event's template: young accounts per slot value, suspicious slot values, the
-    /// account's share of the template and whether it counts for the template's spread young accounts and
-    /// baseline.
+    /// Updates the features of the event's template: young accounts per slot value, suspicious slot values and
+    /// the template's top suspicious values.
     private mutating func updateTemplate(
-        _ event: SendEvent, accountKey: UInt64, accountEvents: Int, spread: Bool, match: TemplateMatch
+        _ event: SendEvent, accountKey: UInt64, spread: Bool, match: TemplateMatch
     ) -> TemplateUse {
         let now = event.time
         let key = match.id.rawValue
@@ -469,38 +472,13 @@ public struct DetectionEngine: Sendable {
                 suspiciousValue = value
             }
         }
-        // The account's use of this template: how much of its sending it is, and the baseline's count.
-        var pairHash = StableHash()
-        pairHash.value = key
-        pairHash.combine(Int64(bitPattern: accountKey))
-        let pairSlot = context.tables.pairs.slot(for: pairHash.value, at: now, name: "") { PairState() }
-        context.tables.pairs[pairSlot].events &+= 1
-        let share = Double(context.tables.pairs[pairSlot].events) / Double(max(1, accountEvents))
-        let counts = spread && share >= context.features.minTemplateShare
-        var countInBaseline = false
-        if counts {
-            let interval = context.features.spreadWindowSeconds * 1_000_000
-            if context.tables.pairs[pairSlot].lastCounted.map({ now.microseconds - $0.microseconds >= interval })
-                ?? true
-            {
-                context.tables.pairs[pairSlot].lastCounted = now
-                // The baseline does not learn from a swarm in progress: while the template's swarm alert is
-                // open, its accounts are not counted, or a campaign lasting longer than a window would raise
-                // its own bar and stop being reported after the first window.
-                countInBaseline =
-                    context.features.baselinePausedBy.map {
-                        !context.lifecycle.isOpen(kind: $0, key: match.id.description)
-                    } ?? true
-            }
-        }
         context.tables.templates[slot].recordYoung(
-            text: match.text, account: accountKey, at: now, messageID: event.messageID ?? event.queueID,
-            suspiciousValue: suspiciousValue, indicators: suspicious, countsForSwarm: counts,
-            countInBaseline: countInBaseline)
+            text: match.text, messageID: event.messageID ?? event.queueID, suspiciousValue: suspiciousValue,
+            indicators: suspicious)
         return TemplateUse(
-            slot: slot, template: AlertTemplate(id: match.id.description, text: match.text, logged: event.template),
-            spread: spread,
-            suspicious: suspiciousValue != nil, slots: match.slots)
+            slot: slot, key: key,
+            template: AlertTemplate(id: match.id.description, text: match.text, logged: event.template),
+            spread: spread, suspicious: suspiciousValue != nil, indicators: suspicious, slots: match.slots)
     }
 
     /// Whether an established account's event is mined to learn templates: one subject in eight, chosen by a
@@ -522,51 +500,11 @@ public struct DetectionEngine: Sendable {
         return now.microseconds - start.microseconds >= warmup - warmup / 4
     }
 
-    /// Seeds a template's baseline from the last quarter of the warm-up.
-    ///
-    /// A replay that starts cold has no history: right after the warm-up, accounts that are old but send
-    /// rarely keep appearing for the first time and count as young, at a rate that is highest just then. The
-    /// rate at which accounts newly appeared on each template in the last quarter of the warm-up, scaled to a
-    /// window, is a fair (slightly high) estimate of that trickle, so it is counted into the template's baseline
-    /// as if those accounts had been young.
-    ///
-    /// Every old account seeds, whether its age comes from the warm-up or from a creation time in the data
-    /// (JSON `account_created`, the `--accounts` registry): the seed measures how many accounts the template
-    /// carries in a window, which does not depend on how ages are known. Seeding only warm-up accounts left a
-    /// template's baseline at zero whenever the data carried creation times, so the swarm threshold fell to
-    /// `min_young_accounts` and better data made a launch day look like a swarm.
-    private mutating func seedBaseline(_ match: TemplateMatch, accountKey: UInt64, _ now: EventTime) {
-        let warmup = configuration.ages.warmupSeconds * 1_000_000
-        let quarter = warmup / 4
-        let scale = UInt32(clamping: max(1, (context.features.spreadWindowSeconds * 1_000_000 + quarter / 2) / quarter))
-        let key = match.id.rawValue
-        var pairHash = StableHash()
-        pairHash.value = key
-        pairHash.combine(Int64(bitPattern: accountKey))
-        guard context.tables.pairs.find(pairHash.value) == nil else { return }
-        _ = context.tables.pairs.insert(
-            key: pairHash.value, name: "", value: PairState(events: 0, lastCounted: now), at: now)
-        let slot = templateSlot(match, at: now)
-        context.tables.templates[slot].baseline.add(scale, at: now)
-    }
-
-    /// The template's state, created when new.
+    /// The template's shared features, created when new.
     private mutating func templateSlot(_ match: TemplateMatch, at now: EventTime) -> BoundedKeyTable<TemplateState>.Slot
     {
-        let cap = max(16, configuration.maxAlertAccounts)
-        let swarmWindow = context.features.spreadWindowSeconds * 1_000_000
-        let slotWindow = context.features.suspiciousWindowSeconds * 1_000_000
-        let halfLife = context.features.baselineHalfLifeWindows
-        return context.tables.templates.slot(for: match.id.rawValue, at: now, name: match.id.description) {
-            TemplateState(
-                text: match.text,
-                spreadYoung: SlidingDistinct(
-                    configuration: .init(horizonMicroseconds: swarmWindow, exactCapacity: cap)),
-                suspiciousYoung: SlidingDistinct(
-                    configuration: .init(horizonMicroseconds: slotWindow, exactCapacity: cap)),
-                youngMessages: SlidingCount(horizonMicroseconds: swarmWindow, bucketCount: Self.windowBuckets),
-                baseline: EWMABaseline(
-                    configuration: .init(intervalMicroseconds: swarmWindow, halfLifeIntervals: halfLife)))
+        context.tables.templates.slot(for: match.id.rawValue, at: now, name: match.id.description) {
+            TemplateState(text: match.text)
         }
     }
 

@@ -1,7 +1,7 @@
 import SendWatchCore
 import SendWatchWindows
 
-// Codable state of the shared tables. The simple per-key states (YoungAccountState, PairState, YoungSenders)
+// Codable state of the shared tables. The simple per-key states (YoungAccountState, YoungSenders)
 // use synthesized conformances; the ones holding tuples are written out here.
 
 /// Encoded as its raw bits.
@@ -33,9 +33,7 @@ extension DomainSpread: Codable {
 
 extension TemplateState: Codable {
     enum CodingKeys: String, CodingKey {
-        case text, spreadYoung, suspiciousYoung, youngMessages, baseline, firstYoungEvent, firstSuspiciousEvent
-        case topSlotValues, topSlotCounts, topSlotIndicators, indicatorNames, indicatorCounts, sampleMessageIDs
-        case suspiciousArrivals
+        case text, topSlotValues, topSlotCounts, topSlotIndicators, sampleMessageIDs
     }
 
     /// Restores a template's state; the top slot values come as three parallel arrays and their byte figure is
@@ -45,53 +43,25 @@ extension TemplateState: Codable {
         // (positional coders rely on it).
         let c = try decoder.container(keyedBy: CodingKeys.self)
         text = try c.decode(String.self, forKey: .text)
-        spreadYoung = try c.decode(SlidingDistinct.self, forKey: .spreadYoung)
-        suspiciousYoung = try c.decode(SlidingDistinct.self, forKey: .suspiciousYoung)
-        youngMessages = try c.decode(SlidingCount.self, forKey: .youngMessages)
-        baseline = try c.decode(EWMABaseline.self, forKey: .baseline)
-        firstYoungEvent = try c.decodeIfPresent(EventTime.self, forKey: .firstYoungEvent)
-        firstSuspiciousEvent = try c.decodeIfPresent(EventTime.self, forKey: .firstSuspiciousEvent)
         let values = try c.decode([String].self, forKey: .topSlotValues)
         let counts = try c.decode([Int64].self, forKey: .topSlotCounts)
         let indicators = try c.decode([SlotIndicators].self, forKey: .topSlotIndicators)
-        let names = try c.decode([String].self, forKey: .indicatorNames)
-        let nameCounts = try c.decode([Int64].self, forKey: .indicatorCounts)
         sampleMessageIDs = try c.decode([String].self, forKey: .sampleMessageIDs)
-        let arrivals = try c.decode(Int64.self, forKey: .suspiciousArrivals)
         try StateCheck.require(
             values.count == counts.count && values.count == indicators.count && values.count <= 8,
             "TemplateState: top slot arrays differ in length or exceed 8", decoder)
-        try StateCheck.require(
-            names.count == nameCounts.count && Set(names).count == names.count,
-            "TemplateState: indicator counts", decoder)
-        try StateCheck.require(
-            counts.allSatisfy(StateCheck.isCount) && nameCounts.allSatisfy(StateCheck.isCount)
-                && StateCheck.isCount(arrivals),
-            "TemplateState: count out of range", decoder)
-        suspiciousArrivals = Int(arrivals)
+        try StateCheck.require(counts.allSatisfy(StateCheck.isCount), "TemplateState: count out of range", decoder)
         topSlots = (0..<values.count).map { (values[$0], Int(counts[$0]), indicators[$0]) }
         topSlotBytes = values.reduce(0) { $0 + $1.utf8.count + 32 }
-        indicatorCounts = Dictionary(uniqueKeysWithValues: zip(names, nameCounts.map { Int($0) }))
     }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(text, forKey: .text)
-        try c.encode(spreadYoung, forKey: .spreadYoung)
-        try c.encode(suspiciousYoung, forKey: .suspiciousYoung)
-        try c.encode(youngMessages, forKey: .youngMessages)
-        try c.encode(baseline, forKey: .baseline)
-        try c.encodeIfPresent(firstYoungEvent, forKey: .firstYoungEvent)
-        try c.encodeIfPresent(firstSuspiciousEvent, forKey: .firstSuspiciousEvent)
         try c.encode(topSlots.map(\.value), forKey: .topSlotValues)
         try c.encode(topSlots.map { Int64($0.count) }, forKey: .topSlotCounts)
         try c.encode(topSlots.map(\.indicators), forKey: .topSlotIndicators)
-        // Sorted by name, so that the same state always encodes to the same bytes.
-        let sorted = indicatorCounts.sorted { $0.key < $1.key }
-        try c.encode(sorted.map(\.key), forKey: .indicatorNames)
-        try c.encode(sorted.map { Int64($0.value) }, forKey: .indicatorCounts)
         try c.encode(sampleMessageIDs, forKey: .sampleMessageIDs)
-        try c.encode(Int64(suspiciousArrivals), forKey: .suspiciousArrivals)
     }
 }
 

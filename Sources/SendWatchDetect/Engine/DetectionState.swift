@@ -158,50 +158,28 @@ struct AccountSamples: Sendable {
     var listsEveryAccount: Bool
 }
 
-/// The shared per-template features: what the engine tracks per template for the rules about templates. Both
-/// `template_swarm` and `slot_content` read the top suspicious slot values; each rule reads the rest it needs.
+/// The shared per-template features: what the engine tracks per template for every rule about templates. Both
+/// `template_swarm` and `slot_content` read the top suspicious slot values and the sample message ids; what only
+/// one rule reads (the swarm's young accounts and baseline, the slot rule's young accounts and indicator counts)
+/// is that rule's own table, keyed by the same template.
 struct TemplateState: ApproximateHeapSize, Sendable {
     var text: String
-    /// Young accounts with spread recipients using the template (swarm).
-    var spreadYoung: SlidingDistinct
-    /// Young accounts whose slot values are suspicious (slot content).
-    var suspiciousYoung: SlidingDistinct
-    /// Young-account messages in the swarm window.
-    var youngMessages: SlidingCount
-    /// Young spread accounts newly seen on this template, per swarm window.
-    var baseline: EWMABaseline
-    var firstYoungEvent: EventTime?
-    var firstSuspiciousEvent: EventTime?
     /// The most frequent suspicious slot values (bounded list, least count replaced).
     var topSlots: [(value: String, count: Int, indicators: SlotIndicators)] = []
-    var indicatorCounts: [String: Int] = [:]
     var sampleMessageIDs: [String] = []
-    /// Young accounts that entered ``suspiciousYoung`` so far (a new account, or one back after a full
-    /// window): never decreases, so a campaign whose windowed count stays flat while its accounts change
-    /// still shows as growing (the `slot_content` alert's volume). Counts only while ``suspiciousYoung`` is
-    /// exact; in sketch mode its accounts cannot be listed anyway.
-    var suspiciousArrivals = 0
 
-    var approximateHeapBytes: Int {
-        spreadYoung.approximateHeapBytes + suspiciousYoung.approximateHeapBytes + youngMessages.approximateHeapBytes
-            + text.utf8.count + topSlotBytes + sampleMessageIDs.count * 48 + indicatorCounts.count * 48
-    }
+    var approximateHeapBytes: Int { text.utf8.count + topSlotBytes + sampleMessageIDs.count * 48 }
 
     /// Kept up to date by ``recordYoung``, because the table asks for the size on every update.
     var topSlotBytes = 0
 
     /// Records one event of a young account.
     mutating func recordYoung(
-        text newText: String, account: UInt64, at now: EventTime, messageID: String?, suspiciousValue: String?,
-        indicators: SlotIndicators, countsForSwarm: Bool, countInBaseline: Bool
+        text newText: String, messageID: String?, suspiciousValue: String?, indicators: SlotIndicators
     ) {
         if text != newText { text = newText }
-        youngMessages.add(1, at: now)
         if sampleMessageIDs.count < 5, let m = messageID, !sampleMessageIDs.contains(m) { sampleMessageIDs.append(m) }
         if let value = suspiciousValue {
-            if suspiciousYoung.insert(account, at: now) { suspiciousArrivals += 1 }
-            if firstSuspiciousEvent == nil { firstSuspiciousEvent = now }
-            for name in indicators.names { indicatorCounts[name, default: 0] += 1 }
             if let i = topSlots.firstIndex(where: { $0.value == value }) {
                 topSlots[i].count += 1
             } else if topSlots.count < 8 {
@@ -213,20 +191,7 @@ struct TemplateState: ApproximateHeapSize, Sendable {
                 topSlots[minIndex] = (value, topSlots[minIndex].count + 1, indicators)
             }
         }
-        if countsForSwarm {
-            spreadYoung.insert(account, at: now)
-            if firstYoungEvent == nil { firstYoungEvent = now }
-            if countInBaseline { baseline.add(1, at: now) }
-        }
     }
-}
-
-/// A young account's use of one template: its events with the template, and when the baseline last counted
-/// the pair (so that the baseline counts each account once per window).
-struct PairState: ApproximateHeapSize, Sendable, Codable {
-    var events: UInt32 = 0
-    var lastCounted: EventTime?
-    var approximateHeapBytes: Int { 0 }
 }
 
 /// Distinct young senders of one key (a recipient, a recipient domain, a slot value of a template).

@@ -1,5 +1,5 @@
 /// The settings of the features the engine computes once per event for every rule: the young account's recent
-/// sending, and each template's young accounts, baseline and suspicious slot values.
+/// sending, and each template's suspicious slot values and young accounts per slot value.
 ///
 /// The values belong to rule settings (`rules.young_account_burst.window` is the recent-sending window): each
 /// registered rule copies what it owns in ``DetectionRule/contribute(_:to:)``, so every key stays declared
@@ -8,17 +8,7 @@ struct FeatureSettings: Sendable {
     /// The short and the long window of a young account's recipient counts, in seconds.
     var recentWindowSeconds: Int64 = 0
     var longRecentWindowSeconds: Int64 = 0
-    /// The window of a template's young accounts with spread recipients and of its baseline, in seconds.
-    var spreadWindowSeconds: Int64 = 0
-    /// The half-life of a template's baseline, in windows.
-    var baselineHalfLifeWindows = 0.0
-    /// The least share of an account's events a template must have for the account to count for it.
-    var minTemplateShare = 0.0
-    /// While an alert of this rule is open for a template, the template's baseline does not learn.
-    var baselinePausedBy: RuleName?
-    /// Whether the last quarter of the warm-up seeds the templates' baselines.
-    var seedsBaseline = false
-    /// The window of a template's young accounts with suspicious slot values, in seconds.
+    /// The window of the young accounts per (template, slot value), in seconds.
     var suspiciousWindowSeconds: Int64 = 0
     /// The least ``SlotContent/score(_:)`` of a suspicious slot value.
     var minSlotScore = 0.0

@@ -1,4 +1,5 @@
 import SendWatchCore
+import SendWatchTemplates
 import SendWatchWindows
 
 /// When the engine hands an event to a rule.
@@ -32,8 +33,10 @@ struct RuleLimits: Sendable {
 /// its findings' evidence and reasons. What several rules read is computed once per event by the engine and
 /// handed over as ``EventFacts`` and ``DetectionContext``: the account's age, the young account's recent
 /// sending, the template and its features, the alert lifecycle. A rule never reads another rule; a fact two
-/// rules need lives in the shared per-template features (``TemplateState``), and the settings those features
-/// take come from the rules through ``contribute(_:to:)``.
+/// rules need lives in the shared features (``YoungAccountState``, ``TemplateState``), and the settings those
+/// features take come from the rules through ``contribute(_:to:)``; what only one rule reads is in that rule's
+/// own tables (``RuleTable``), even when keyed like a shared table (`template_swarm`'s and `slot_content`'s
+/// tables of templates).
 ///
 /// The engine calls rules through the existential (one dynamic call per rule and young event); the common
 /// event, an established account's, reaches only the ``RuleTrigger/everyEvent`` rules.
@@ -74,6 +77,15 @@ protocol DetectionRule: ConfiguredRule, Sendable {
     /// ``DetectionContext/take(_:at:into:)``).
     mutating func observe(
         _ event: SendEvent, _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert])
+
+    /// Whether the rule learns from established accounts' events with a template in the last quarter of the
+    /// warm-up (``warmUp(_:_:_:_:)``), e.g. to seed a baseline; such an event then teaches the template miner
+    /// too. Default `false`.
+    static var learnsInWarmup: Bool { get }
+    /// Learns from an established account's event with a template in the last quarter of the warm-up; finds
+    /// nothing.
+    mutating func warmUp(
+        _ event: SendEvent, _ match: TemplateMatch, _ facts: EventFacts, _ context: inout DetectionContext)
 }
 
 extension DetectionRule {
@@ -83,6 +95,10 @@ extension DetectionRule {
     var approximateBytes: Int { 0 }
     var evictions: UInt64 { 0 }
     mutating func enforceBudget(_ context: inout DetectionContext) {}
+    static var learnsInWarmup: Bool { false }
+    mutating func warmUp(
+        _ event: SendEvent, _ match: TemplateMatch, _ facts: EventFacts, _ context: inout DetectionContext
+    ) {}
 }
 
 /// The checkpoint of a rule that keeps no state of its own.

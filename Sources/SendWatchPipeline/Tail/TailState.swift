@@ -42,8 +42,11 @@ struct TailState: Codable {
     /// named with them; the large arrays (recipient filters, sketches) are out of line, in the section files of
     /// ``CheckpointSectionStore`` that the header names (`sections_generation`). 7: the alert lifecycle saves the
     /// incidents (creation time, merged ids) and the closed alerts remembered for linking them; open alerts'
-    /// records carry their merged incident ids.
-    static let format = 7
+    /// records carry their merged incident ids. 8: `template_swarm` and `slot_content` save their own tables of
+    /// templates (the swarm's spread young accounts, messages and baseline, and the (template, account) pairs;
+    /// the slot rule's young accounts with suspicious values, arrivals and indicator counts) under their names;
+    /// the shared templates keep only the text, the top suspicious slot values and the sample message ids.
+    static let format = 8
 
     var follower: FollowerState
     /// Per stream name: its parser state.

@@ -3,9 +3,13 @@ import SendWatchWindows
 
 /// `slot_content`: a template's slot values from young accounts carry what a name field should not.
 ///
-/// What counts as suspicious is ``SlotContent``'s classification at this rule's `min_score`; the template's
-/// young accounts with suspicious values, its top values and their indicators are the template's shared
-/// features (`TemplateState`), which `template_swarm` reads too. The rule keeps no table of its own.
+/// What counts as suspicious is ``SlotContent``'s classification at this rule's `min_score`; the template's top
+/// suspicious values are the template's shared features (`TemplateState`), which `template_swarm` reads too. The
+/// rule keeps its own table of templates with suspicious values (``State``): their young accounts with
+/// suspicious values in the window, how many entered it, and the count of each indicator.
+///
+/// Memory: its table takes 5 % of the detection memory budget (at most 50,000 templates); at a bound the
+/// template updated least recently is evicted and starts over.
 ///
 /// A campaign that runs longer than the window keeps its alert current: the finding's volume is the number
 /// of young accounts that ever entered the template's suspicious window, which grows with every new account
@@ -30,12 +34,32 @@ public struct SlotContentRule: ConfiguredRule, Sendable {
         public init() {}
     }
 
+    /// One template's suspicious slot values from young accounts.
+    struct State: ApproximateHeapSize, Sendable {
+        /// Young accounts whose slot values are suspicious, in the window.
+        var young: SlidingDistinct
+        /// The template's first event with a suspicious slot value.
+        var first: EventTime
+        /// Events per indicator of their suspicious slot values.
+        var indicatorCounts: [String: Int] = [:]
+        /// Young accounts that entered ``young`` so far (a new account, or one back after a full window): never
+        /// decreases, so a campaign whose windowed count stays flat while its accounts change still shows as
+        /// growing (the alert's volume). Counts only while ``young`` is exact; in sketch mode its accounts
+        /// cannot be listed anyway.
+        var arrivals = 0
+
+        var approximateHeapBytes: Int { young.approximateHeapBytes + indicatorCounts.count * 48 }
+    }
+
     /// The rule's name.
     public static let name = RuleName("slot_content")
     let configuration: Configuration
+    /// The exact capacity of ``State/young``.
+    let capacity: Int
+    var table: RuleTable<State>
 }
 
-extension SlotContentRule: DetectionRule {
+extension SlotContentRule: TableRule {
     static let summary = "young accounts put URLs, phone numbers, money ... into a template slot"
     static let keys: [ConfigKey<Configuration>] = [
         .duration("window", \.windowSeconds, doc: "The window of the young accounts with suspicious slot values."),
@@ -47,6 +71,8 @@ extension SlotContentRule: DetectionRule {
             doc: "The least indicator score of a suspicious slot value (a URL or a phone number scores 2)."),
     ]
     static var trigger: RuleTrigger { .templateUse }
+    static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
+    static var tableName: String { "suspicious templates" }
 
     static func contribute(_ configuration: Configuration, to features: inout FeatureSettings) {
         features.suspiciousWindowSeconds = configuration.windowSeconds
@@ -54,33 +80,51 @@ extension SlotContentRule: DetectionRule {
         if configuration.enabled { features.learnsTemplates = true }
     }
 
-    init(configuration: Configuration, limits: RuleLimits) { self.configuration = configuration }
+    init(configuration: Configuration, limits: RuleLimits) {
+        self.configuration = configuration
+        capacity = max(16, limits.maxAlertAccounts)
+        table = RuleTable(BoundedKeyTable(maxEntries: 50_000, maxBytes: limits.maxBytes))
+    }
+
+    func fits(_ entry: State) -> Bool {
+        entry.young.configuration
+            == .init(horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
+    }
 
     mutating func observe(
         _ event: SendEvent, _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert]
     ) {
         guard let use = facts.template, use.suspicious else { return }
-        let state = context.tables.templates[use.slot]
         let template = use.template
         let rule = configuration
         let now = event.time
-        let distinct = state.suspiciousYoung.value(at: now)
+        let window = SlidingDistinct.Configuration(
+            horizonMicroseconds: rule.windowSeconds * 1_000_000, exactCapacity: capacity)
+        let slot = table.entries.slot(for: use.key, at: now, name: template.id) {
+            State(young: SlidingDistinct(configuration: window), first: now)
+        }
+        table.report(to: &context)
+        if table.entries[slot].young.insert(facts.accountKey, at: now) { table.entries[slot].arrivals += 1 }
+        for name in use.indicators.names { table.entries[slot].indicatorCounts[name, default: 0] += 1 }
+        let own = table.entries[slot]
+        let state = context.tables.templates[use.slot]
+        let distinct = own.young.value(at: now)
         let count = Int(distinct.value)
         guard count >= rule.minYoungAccounts else { return }
         let strongest = state.topSlots.map { SlotContent.score($0.indicators) }.max() ?? 0
         let severity: Severity = count >= 4 * rule.minYoungAccounts ? .critical : strongest >= 4 ? .high : .medium
-        let arrivals = state.suspiciousArrivals
+        let arrivals = own.arrivals
         guard
             context.wants(
                 Self.name, key: template.id, severity: severity, accountsTotal: count,
                 volume: arrivals, at: now, refreshVolume: true)
         else { return }
-        let accounts = context.accountNames(state.suspiciousYoung, at: now)
+        let accounts = context.accountNames(own.young, at: now)
         var evidence: [(String, JSONValue)] = [
             ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),
             ("window", .string(DurationText.format(rule.windowSeconds))), ("threshold", .int(rule.minYoungAccounts)),
             ("min_slot_score", .double(rule.minScore)),
-            ("indicators", .object(state.indicatorCounts.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
+            ("indicators", .object(own.indicatorCounts.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
         ]
         let slots = context.slotEvidence(state, template: template, at: now)
         evidence.append(("top_suspicious_slot_values", slots.value))
@@ -90,7 +134,7 @@ extension SlotContentRule: DetectionRule {
         let names = SlotIndicators(rawValue: state.topSlots.reduce(0) { $0 | $1.indicators.rawValue }).names
         let finding = Finding(
             kind: Self.name, key: template.id, severity: severity, score: Double(count) * max(1, strongest),
-            firstEventTime: state.firstSuspiciousEvent ?? now,
+            firstEventTime: own.first,
             accounts: Array(accounts.prefix(context.maxAlertAccounts)),
             accountsTotal: max(count, accounts.count), volume: arrivals, template: template, evidence: evidence,
             reasons: [
@@ -99,5 +143,42 @@ extension SlotContentRule: DetectionRule {
                     + "\(rule.minYoungAccounts)), e.g. \"\(state.topSlots.max { $0.count < $1.count }?.value ?? "")\"."
             ])
         context.take(finding, at: now, into: &alerts)
+    }
+}
+
+extension SlotContentRule.State: Codable {
+    enum CodingKeys: String, CodingKey {
+        case young, first, indicatorNames, indicatorCounts, arrivals
+    }
+
+    /// Restores a template's state; the indicator counts come as two parallel arrays, sorted by name.
+    init(from decoder: any Decoder) throws {
+        // Fields are decoded in the order of `CodingKeys`, the order `encode(to:)` writes them (positional coders
+        // rely on it).
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        young = try c.decode(SlidingDistinct.self, forKey: .young)
+        first = try c.decode(EventTime.self, forKey: .first)
+        let names = try c.decode([String].self, forKey: .indicatorNames)
+        let counts = try c.decode([Int64].self, forKey: .indicatorCounts)
+        let arrivals = try c.decode(Int64.self, forKey: .arrivals)
+        try StateCheck.require(
+            names.count == counts.count && Set(names).count == names.count, "slot_content: indicator counts",
+            decoder)
+        try StateCheck.require(
+            counts.allSatisfy(StateCheck.isCount) && StateCheck.isCount(arrivals), "slot_content: count out of range",
+            decoder)
+        indicatorCounts = Dictionary(uniqueKeysWithValues: zip(names, counts.map { Int($0) }))
+        self.arrivals = Int(arrivals)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(young, forKey: .young)
+        try c.encode(first, forKey: .first)
+        // Sorted by name, so that the same state always encodes to the same bytes.
+        let sorted = indicatorCounts.sorted { $0.key < $1.key }
+        try c.encode(sorted.map(\.key), forKey: .indicatorNames)
+        try c.encode(sorted.map { Int64($0.value) }, forKey: .indicatorCounts)
+        try c.encode(Int64(arrivals), forKey: .arrivals)
     }
 }
