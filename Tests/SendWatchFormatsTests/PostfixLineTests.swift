@@ -16,7 +16,7 @@ struct PostfixLineTests {
     func queueIDShapes(id: String) {
         let line = Array("\(id): removed".utf8)
         line.withUnsafeBytes { p in
-            let read = PostfixLine.readQueueID(p, at: 0)
+            let read = PostfixLine.readQueueID(p, at: 0, classes: PostfixLine.queueIDClasses)
             let expected = PostfixLine.isQueueID(p, 0..<id.utf8.count)
             #expect((read != nil) == expected)
             if let read {
@@ -35,7 +35,7 @@ struct PostfixLineTests {
                     bytes[position] = b
                     let line = bytes + Array(": x".utf8)
                     line.withUnsafeBytes { p in
-                        let read = PostfixLine.readQueueID(p, at: 0)
+                        let read = PostfixLine.readQueueID(p, at: 0, classes: PostfixLine.queueIDClasses)
                         let expected = PostfixLine.isQueueID(p, 0..<bytes.count)
                         #expect((read != nil) == expected, "byte \(b) at \(position) of \(template)")
                     }

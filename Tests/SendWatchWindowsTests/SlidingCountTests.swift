@@ -105,6 +105,49 @@ struct SlidingCountTests {
         count._checkInvariants()
     }
 
+    @Test("Holds its ring only while two buckets of it have counts, and answers as the naive list throughout")
+    func ringOnlyWhenNeeded() throws {
+        let width: Int64 = 10_000_000
+        var count = SlidingCount(horizonMicroseconds: 6 * width, bucketCount: 6)
+        var model = NaiveSlidingCount(width: width, n: 6)
+        let start: Int64 = 1_800_000_000_000_000
+        func add(_ t: Int64, _ amount: UInt32 = 1) {
+            count.add(amount, at: EventTime(microseconds: start + t))
+            model.add(amount, at: start + t)
+            for p in [t - 7 * width, t - width, t, t + width, t + 5 * width, t + 6 * width] {
+                #expect(count.value(at: EventTime(microseconds: start + p)) == model.value(at: start + p), "at \(p)")
+            }
+            count._checkInvariants()
+        }
+        // Events in one bucket, then one a whole horizon later: the head bucket alone, no ring.
+        add(0)
+        add(width / 2, 2)
+        #expect(!count._holdsRing)
+        add(6 * width)
+        #expect(!count._holdsRing)
+        #expect(count.total == 1)
+        // A late event further back than the ring is dropped without making it.
+        add(0)
+        #expect(!count._holdsRing && count.droppedLate == 1)
+        // A second bucket inside the horizon, later or earlier than the head: the ring.
+        add(8 * width)
+        #expect(count._holdsRing)
+        add(7 * width)
+        #expect(count.total == 3)
+        // A step of a whole horizon with nothing between frees the ring again.
+        add(14 * width, 3)
+        #expect(!count._holdsRing)
+        #expect(count.total == 3)
+        // A round trip of a count without its ring writes the ring out and reads back the same count.
+        let restored = try roundTrip(count)
+        #expect(!restored._holdsRing)
+        for p in [13 * width, 14 * width, 19 * width, 20 * width] {
+            #expect(restored.value(at: EventTime(microseconds: start + p)) == model.value(at: start + p))
+        }
+        // The budget figure is the ring's either way.
+        #expect(count.approximateHeapBytes == 32 + 4 * 6)
+    }
+
     @Test("Buckets saturate at UInt32.max and the saturation is counted")
     func saturation() {
         var count = SlidingCount(horizonMicroseconds: 10, bucketCount: 1)

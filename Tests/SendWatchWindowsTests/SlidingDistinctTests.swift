@@ -58,6 +58,23 @@ struct SlidingDistinctTests {
         distinct._checkInvariants()
     }
 
+    @Test("sampleItems sorts by recency only when it has to choose: up to the limit, the live items as held")
+    func sampleItemsChoosesByRecencyOnlyOverTheLimit() {
+        var distinct = SlidingDistinct(configuration: .init(horizonMicroseconds: 60_000_000, exactCapacity: 16))
+        var clock = ManualEventTime()
+        for i: UInt64 in [7, 3, 5] {
+            distinct.insert(i, at: clock.now)
+            clock.advance(seconds: 1)
+        }
+        // Every live item fits: no recency sort, the order held (first sighting first).
+        #expect(distinct.sampleItems(limit: 3, at: clock.now) == [7, 3, 5])
+        // More live items than the limit: the newest sightings, newest first.
+        #expect(distinct.sampleItems(limit: 2, at: clock.now) == [5, 3])
+        // An item past the horizon is left out either way.
+        clock.advance(seconds: 57)
+        #expect(distinct.sampleItems(limit: 3, at: clock.now) == [3, 5])
+    }
+
     @Test("Expired items are purged before switching, so a stream of few live items stays exact")
     func expiryKeepsExact() {
         var distinct = SlidingDistinct(configuration: .init(horizonMicroseconds: 60_000_000, exactCapacity: 16))

@@ -299,8 +299,10 @@ struct DetectionContext: Sendable {
 
     /// The names of the accounts a distinct counter holds (while exact), sorted.
     func accountNames(_ distinct: SlidingDistinct, at now: EventTime) -> [String] {
+        let hashes = distinct.sampleItems(limit: maxAlertAccounts, at: now)
         var names: [String] = []
-        for hash in distinct.sampleItems(limit: maxAlertAccounts, at: now) {
+        names.reserveCapacity(hashes.count)
+        for hash in hashes {
             if let s = tables.young.find(hash) { names.append(tables.young.name(s)) }
         }
         names.sort()

@@ -11,9 +11,13 @@ enum PostfixLine {
     /// (Postfix encodes the time and inode in base 52 without vowels and separates them with `z`). This tells
     /// a queue id from words such as `warning`, `NOQUEUE`, `statistics` or `error` at the same place.
     ///
+    /// - Parameter classes: ``queueIDClasses``, which a parser keeps a reference to: reading the static table on
+    ///   every line went through its lazy initialiser's `swift_once` each time.
     /// - Returns: the id's range and the index after `": "`, or `nil`.
     /// - Complexity: O(length of the id), one pass.
-    static func readQueueID(_ p: UnsafeRawBufferPointer, at start: Int) -> (id: Range<Int>, rest: Int)? {
+    static func readQueueID(_ p: UnsafeRawBufferPointer, at start: Int, classes table: [UInt8])
+        -> (id: Range<Int>, rest: Int)?
+    {
         let n = p.count
         guard start >= 0, let base = p.baseAddress else { return nil }
         let limit = min(n, start + queueIDLengths.upperBound + 1)
@@ -21,7 +25,7 @@ enum PostfixLine {
         var seen: UInt8 = 0
         // The alphanumeric run and its shape in one pass (the same rules as ``isQueueID(_:_:)``): one table
         // load per byte, the classes of the run OR-ed together.
-        queueIDClasses.withUnsafeBufferPointer { classes in
+        table.withUnsafeBufferPointer { classes in
             while i < limit {
                 // Safe: start <= i < limit <= n, and the table has 256 entries.
                 let c = classes[Int(base.load(fromByteOffset: i, as: UInt8.self))]
@@ -48,8 +52,8 @@ enum PostfixLine {
         static let lowerZ: UInt8 = 8
     }
 
-    /// Per byte: 0 for a byte that ends a queue id run, else ``QueueIDClass`` bits.
-    private static let queueIDClasses: [UInt8] = (0..<256).map { v -> UInt8 in
+    /// Per byte: 0 for a byte that ends a queue id run, else ``QueueIDClass`` bits (256 entries).
+    static let queueIDClasses: [UInt8] = (0..<256).map { v -> UInt8 in
         let b = UInt8(v)
         guard isAlphanumeric(b) else { return 0 }
         var c = QueueIDClass.alphanumeric
@@ -67,7 +71,7 @@ enum PostfixLine {
         (b &- 0x30) < 10 || ((b | 0x20) &- 0x61) < 26
     }
 
-    /// Whether `p[range]` has the shape of a queue id (see ``readQueueID(_:at:)``).
+    /// Whether `p[range]` has the shape of a queue id (see ``readQueueID(_:at:classes:)``).
     static func isQueueID(_ p: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
         guard queueIDLengths.contains(range.count) else { return false }
         var hex = true

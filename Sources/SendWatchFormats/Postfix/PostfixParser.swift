@@ -105,6 +105,8 @@ public struct PostfixParser: EventParser, Sendable {
     private let accountHeaderName: [UInt8]
     private let templateHeaderName: [UInt8]
     private let subjectHeaderName: [UInt8] = Array("subject".utf8)
+    /// ``PostfixLine/queueIDClasses``, read once per parser instead of through the static's accessor per line.
+    private let queueIDClasses = PostfixLine.queueIDClasses
     private let timeoutMicroseconds: Int64
     /// The bytes from the host field to the end of the Postfix instance (`mx1 postfix`) of the line ``scope`` was
     /// last made for, with the host's length (-1 when the key is not valid) and the instance's offset in them,
@@ -192,7 +194,9 @@ public struct PostfixParser: EventParser, Sendable {
             return .ignored
         }
         expireIdle(now: header.time)
-        guard let (qid, rest) = PostfixLine.readQueueID(p, at: header.messageStart) else { return .ignored }
+        guard let (qid, rest) = PostfixLine.readQueueID(p, at: header.messageStart, classes: queueIDClasses) else {
+            return .ignored
+        }
         setScope(p, host: header.host, program: header.program)
         let time = header.time
         // Dispatch on the first byte of the text after the queue id; no two kinds share one.

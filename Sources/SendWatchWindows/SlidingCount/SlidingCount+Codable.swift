@@ -1,5 +1,5 @@
-extension SlidingCount: Decodable {
-    /// The saved fields, in the order the synthesized `encode(to:)` writes them and `init(from:)` reads them.
+extension SlidingCount: Codable {
+    /// The saved fields, in the order ``encode(to:)`` writes them and `init(from:)` reads them.
     enum CodingKeys: String, CodingKey {
         case _buckets = "buckets"
         case _bucketWidth = "bucketWidth"
@@ -40,13 +40,37 @@ extension SlidingCount: Decodable {
         try StateCheck.require(
             sum == total && (hasEvents || total == 0),
             "SlidingCount: total \(total) is not the bucket sum \(sum)", decoder)
-        _buckets = buckets
+        // Counts only in the head bucket are held without the ring, as ``add(_:at:)`` leaves them.
+        _buckets = buckets[WindowMath.ringIndex(head, Int64(buckets.count))] == total ? [] : buckets
+        _bucketCount = UInt32(buckets.count)
         _bucketWidth = width
         _head = head
         _total = total
         _droppedLate = droppedLate
         _saturatedAdds = saturatedAdds
         _hasEvents = hasEvents
+    }
+
+    /// Saves the ring (written out in full also while it is not held), the bucket width, the head, the running
+    /// total and the counters of dropped and saturated adds.
+    ///
+    /// - Complexity: O(bucketCount).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        var buckets = _buckets
+        if buckets.isEmpty {
+            let n = Int64(_bucketCount)
+            buckets = [UInt32](repeating: 0, count: Int(n))
+            // Safe: without the ring, the head bucket's value is the total, at most `UInt32.max`.
+            if _hasEvents { buckets[WindowMath.ringIndex(_head, n)] = UInt32(truncatingIfNeeded: _total) }
+        }
+        try c.encode(buckets, forKey: ._buckets)
+        try c.encode(_bucketWidth, forKey: ._bucketWidth)
+        try c.encode(_head, forKey: ._head)
+        try c.encode(_total, forKey: ._total)
+        try c.encode(_droppedLate, forKey: ._droppedLate)
+        try c.encode(_saturatedAdds, forKey: ._saturatedAdds)
+        try c.encode(_hasEvents, forKey: ._hasEvents)
     }
 }
 

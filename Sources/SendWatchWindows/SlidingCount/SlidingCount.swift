@@ -18,8 +18,13 @@ public import SendWatchCore
 /// head moves the ring forward, zeroing the buckets it reuses (at most `bucketCount` of them, so a jump of days
 /// costs the same as a jump of one horizon).
 ///
-/// Memory: 40 bytes inline (`MemoryLayout<SlidingCount>.stride`) plus one array of `bucketCount` `UInt32`
-/// (32 + 4 × `bucketCount` bytes), fixed for the life of the instance: 312 bytes in total for 60 buckets.
+/// Memory: 48 bytes inline (`MemoryLayout<SlidingCount>.stride`), plus one array of `bucketCount` `UInt32`
+/// (32 + 4 × `bucketCount` bytes) once two buckets held are non-zero: 320 bytes in total for 60 buckets. While
+/// every event held is in the head bucket (a new count, or one whose events are further apart than the horizon:
+/// most young accounts' counts) there is no array, since the head bucket's value is the running total; the
+/// first event in a second bucket of the ring allocates it, and a step of a whole horizon or more with nothing
+/// in between frees it again. ``approximateHeapBytes`` reports the array either way, so the key tables' budget
+/// decisions (and so the alerts) do not depend on the representation.
 ///
 /// At the bounds: a bucket saturates at `UInt32.max` (4 294 967 295 events in one bucket) and the overflow is
 /// counted in ``saturatedAdds``; sums are `UInt64` and cannot overflow.
@@ -30,7 +35,8 @@ public import SendWatchCore
 /// sent.add(1, at: event.time)
 /// if sent.value(at: event.time) > 500 { ... }
 /// ```
-public struct SlidingCount: Sendable, Encodable {
+public struct SlidingCount: Sendable {
+    /// The ring, or empty while every count held is in the head bucket (``_total`` is then its value).
     var _buckets: [UInt32]
     var _bucketWidth: Int64
     /// Bucket number of the newest bucket; meaningless while `_hasEvents` is false.
@@ -40,6 +46,8 @@ public struct SlidingCount: Sendable, Encodable {
     var _droppedLate: UInt32
     var _saturatedAdds: UInt16
     var _hasEvents: Bool
+    /// Buckets in the ring (whether or not ``_buckets`` holds them).
+    let _bucketCount: UInt32
 
     /// Creates an empty count over `horizonMicroseconds`, split into `bucketCount` buckets.
     ///
@@ -54,7 +62,8 @@ public struct SlidingCount: Sendable, Encodable {
         precondition(
             width >= 1 && width * Int64(bucketCount) == horizonMicroseconds,
             "horizon must be a whole multiple of bucketCount microseconds")
-        _buckets = [UInt32](repeating: 0, count: bucketCount)
+        _buckets = []
+        _bucketCount = UInt32(bucketCount)
         _bucketWidth = width
         _head = 0
         _total = 0
@@ -69,13 +78,13 @@ public struct SlidingCount: Sendable, Encodable {
     }
 
     /// The number of buckets in the ring.
-    public var bucketCount: Int { _buckets.count }
+    public var bucketCount: Int { Int(_bucketCount) }
 
     /// The width of one bucket in microseconds.
     public var bucketWidthMicroseconds: Int64 { _bucketWidth }
 
     /// The horizon in microseconds (`bucketCount × bucketWidthMicroseconds`).
-    public var horizonMicroseconds: Int64 { _bucketWidth * Int64(_buckets.count) }
+    public var horizonMicroseconds: Int64 { _bucketWidth * Int64(_bucketCount) }
 
     /// Events dropped because they were older than the oldest bucket held (saturates at `UInt32.max`).
     public var droppedLate: UInt32 { _droppedLate }
@@ -91,11 +100,48 @@ public struct SlidingCount: Sendable, Encodable {
 
     /// Counts `amount` events at event time `time`.
     ///
-    /// - Complexity: O(1), or O(min(buckets skipped, bucketCount)) when `time` moves the ring forward. No
-    ///   allocation.
+    /// - Complexity: O(1), or O(min(buckets skipped, bucketCount)) when `time` moves the ring forward. Allocates
+    ///   the ring only when a second bucket of it gets a count.
     public mutating func add(_ amount: UInt32 = 1, at time: EventTime) {
         let b = WindowMath.floorDiv(WindowMath.clamp(time.microseconds), _bucketWidth)
-        let n = Int64(_buckets.count)
+        let n = Int64(_bucketCount)
+        if _buckets.isEmpty {
+            // Every count held is in the head bucket.
+            if !_hasEvents || b >= _head + n {
+                // The first event, or the head bucket leaves the ring: the new bucket is the only one again.
+                _hasEvents = true
+                _head = b
+                _total = 0
+            } else if b <= _head - n {
+                _droppedLate = _droppedLate == .max ? .max : _droppedLate &+ 1
+                return
+            } else if b != _head {
+                // A second bucket of the ring gets a count: hold the ring.
+                _buckets = [UInt32](repeating: 0, count: Int(n))
+                _buckets[WindowMath.ringIndex(_head, n)] = UInt32(truncatingIfNeeded: _total)
+                addToRing(amount, bucket: b, n)
+                return
+            }
+            // Safe: the head bucket's value is the total, at most `UInt32.max`.
+            let old = UInt32(truncatingIfNeeded: _total)
+            let (sum, overflow) = old.addingReportingOverflow(amount)
+            if overflow { _saturatedAdds = _saturatedAdds == .max ? .max : _saturatedAdds &+ 1 }
+            _total = UInt64(overflow ? .max : sum)
+            return
+        }
+        if b >= _head + n {
+            // Every bucket held leaves the ring: drop the ring, the new bucket is the only one.
+            _buckets = []
+            _total = 0
+            _head = b
+            add(amount, at: time)
+            return
+        }
+        addToRing(amount, bucket: b, n)
+    }
+
+    /// ``add(_:at:)`` with the ring held.
+    private mutating func addToRing(_ amount: UInt32, bucket b: Int64, _ n: Int64) {
         if !_hasEvents {
             _hasEvents = true
             _head = b
@@ -122,7 +168,11 @@ public struct SlidingCount: Sendable, Encodable {
         guard _hasEvents else { return 0 }
         let nb = WindowMath.floorDiv(WindowMath.clamp(now.microseconds), _bucketWidth)
         if nb == _head { return _total }
-        let n = Int64(_buckets.count)
+        let n = Int64(_bucketCount)
+        if _buckets.isEmpty {
+            // Only the head bucket holds counts: in the window `(nb - n, nb]` or not.
+            return nb > _head && nb - _head < n ? _total : 0
+        }
         if nb > _head {
             // The window (nb - n, nb] drops the oldest (nb - head) buckets held.
             guard let d = WindowMath.distance(from: _head, to: nb), d < n else { return 0 }
@@ -136,15 +186,16 @@ public struct SlidingCount: Sendable, Encodable {
 
     /// Forgets every event, keeping the configuration and the counters of dropped and saturated adds.
     ///
-    /// - Complexity: O(bucketCount).
+    /// - Complexity: O(1); frees the ring.
     public mutating func removeAll() {
-        for i in _buckets.indices { _buckets[i] = 0 }
+        _buckets = []
         _total = 0
         _hasEvents = false
     }
 }
 
 extension SlidingCount: ApproximateHeapSize {
-    /// 32 + 4 × `bucketCount` bytes.
-    public var approximateHeapBytes: Int { arrayHeapBytes(_buckets.count, of: UInt32.self) }
+    /// 32 + 4 × `bucketCount` bytes: the ring, also while it is not held (see the type's Memory), so that the
+    /// figure depends only on the configuration.
+    public var approximateHeapBytes: Int { arrayHeapBytes(Int(_bucketCount), of: UInt32.self) }
 }

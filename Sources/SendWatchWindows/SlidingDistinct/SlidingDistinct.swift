@@ -229,17 +229,27 @@ public struct SlidingDistinct: Sendable {
         return DistinctCount(value: n, isExact: true, relativeStandardError: 0)
     }
 
-    /// Up to `limit` item hashes seen in the window ending at `now`, newest sighting first (ties by smaller
-    /// hash), while the counter is exact; empty in sketch mode.
+    /// Up to `limit` item hashes seen in the window ending at `now`, while the counter is exact; empty in
+    /// sketch mode. When more than `limit` items are live, the `limit` newest sightings, newest first (ties by
+    /// smaller hash); otherwise every live item, in the order the counter holds them (callers that list the
+    /// items sort them by what they print, so the recency sort is only paid when it chooses).
     ///
-    /// - Complexity: O(items held × log(items held)); allocates the result. Meant for alert evidence, not for
-    ///   the per-event path.
+    /// - Complexity: O(items held) when at most `limit` are live, else O(items held × log(items held));
+    ///   allocates the result. Meant for alert evidence, not for the per-event path.
     public func sampleItems(limit: Int, at now: EventTime) -> [UInt64] {
         guard _sketch == nil, limit > 0 else { return [] }
         let t = WindowMath.clamp(now.microseconds)
         let cutoff = t - _horizon
-        let live = _entries.filter { $0.lastSeen > cutoff && $0.lastSeen <= t }
-        let sorted = live.sorted { $0.lastSeen != $1.lastSeen ? $0.lastSeen > $1.lastSeen : $0.item < $1.item }
+        var live = 0
+        for e in _entries where e.lastSeen > cutoff && e.lastSeen <= t { live += 1 }
+        if live <= limit {
+            var items: [UInt64] = []
+            items.reserveCapacity(live)
+            for e in _entries where e.lastSeen > cutoff && e.lastSeen <= t { items.append(e.item) }
+            return items
+        }
+        let held = _entries.filter { $0.lastSeen > cutoff && $0.lastSeen <= t }
+        let sorted = held.sorted { $0.lastSeen != $1.lastSeen ? $0.lastSeen > $1.lastSeen : $0.item < $1.item }
         return sorted.prefix(limit).map(\.item)
     }
 

@@ -9,7 +9,11 @@ import SendWatchWindows
 /// recipient too.
 ///
 /// Memory: its table of recipients and recipient domains takes 30 % of the detection memory budget (at most
-/// 500,000 entries); at a bound the recipient updated least recently is evicted and starts over.
+/// 500,000 entries); at a bound the recipient updated least recently is evicted and starts over. An entry holds
+/// no name (a recipient's name took a heap string of about 80 bytes, as much as the rest of a typical entry, on
+/// a log where nearly every young account's recipient is new): an alert's target (`recipient:ADDRESS` or
+/// `domain:DOMAIN`, lower-cased) is made from the event that reaches the threshold, whose address has the
+/// entry's key.
 public struct RecipientFanInRule: ConfiguredRule, Sendable {
     /// The settings of `rules.recipient_fanin`.
     public struct Configuration: RuleConfiguration, Equatable {
@@ -82,7 +86,8 @@ extension RecipientFanInRule: TableRule {
         let now = event.time
         let known =
             rule.ignoreEstablishedRecipients && context.establishedRecipients?.contains(facts.recipientKey) == true
-        // Keys are hashed from the bytes; the display name is only made when a key is new.
+        // Keys are hashed from the bytes; entries carry no name (see the type's Memory): the target's name is
+        // made from the event only when it reaches the threshold.
         var targets: [(domain: Bool, key: UInt64, minimum: Int)] = []
         if !known { targets.append((false, facts.recipientKey, rule.minYoungAccountsPerRecipient)) }
         if rule.minYoungAccountsPerDomain > 0 {
@@ -90,12 +95,7 @@ extension RecipientFanInRule: TableRule {
         }
         for (isDomain, key, minimum) in targets {
             let capacity = capacity
-            let slot = table.entries.slot(
-                for: key, at: now,
-                name: isDomain
-                    ? "domain:" + String(event.recipient.lowercased().addressDomain)
-                    : "recipient:" + event.recipient.lowercased()
-            ) {
+            let slot = table.entries.slot(for: key, at: now, name: "") {
                 YoungSenders(
                     young: SlidingDistinct(
                         configuration: .init(
@@ -107,7 +107,7 @@ extension RecipientFanInRule: TableRule {
             let state = table.entries[slot]
             let distinct = state.young.value(at: now)
             guard Int(distinct.value) >= minimum else { continue }
-            let name = table.entries.name(slot)
+            let name = Self.targetName(event.recipient, isDomain: isDomain)
             let severity: Severity = Int(distinct.value) >= 3 * minimum ? .high : .medium
             guard
                 context.wants(
@@ -133,5 +133,14 @@ extension RecipientFanInRule: TableRule {
                 ])
             context.take(finding, at: now, into: &alerts)
         }
+    }
+}
+
+extension RecipientFanInRule {
+    /// The name of an alert's target: `recipient:` and the lower-cased address, or `domain:` and its lower-cased
+    /// domain (after the last `@`).
+    static func targetName(_ recipient: String, isDomain: Bool) -> String {
+        isDomain
+            ? "domain:" + String(recipient.lowercased().addressDomain) : "recipient:" + recipient.lowercased()
     }
 }
