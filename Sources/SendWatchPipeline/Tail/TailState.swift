@@ -42,8 +42,9 @@ struct TailState: Codable {
     /// named with them; the large arrays (recipient filters, sketches) are out of line, in the section files of
     /// ``CheckpointSectionStore`` that the header names (`sections_generation`). 7: the alert lifecycle saves the
     /// incidents (creation time, merged ids) and the closed alerts remembered for linking them; open alerts'
-    /// records carry their merged incident ids.
-    static let format = 7
+    /// records carry their merged incident ids. 8: `concentrated_strangers`' accounts save their strangers per
+    /// provider, their recipients at their own or never-mailed domains and their provider-wave provider.
+    static let format = 8
 
     var follower: FollowerState
     /// Per stream name: its parser state.
