@@ -129,14 +129,6 @@ import Testing
         Self.wave(&known, accounts: 8, recipients: 4) { _, k in "friend\(k * 7)@big.example" }
         known.finish()
         #expect(!known.kinds().contains(Self.kind))
-        // Each account first writes to two colleagues at a company established accounts also mail (more than a
-        // quarter of its recipients), then five strangers.
-        var colleagues = Self.established()
-        Self.wave(&colleagues, accounts: 8, recipients: 7) { a, k in
-            k < 2 ? "colleague\(a)x\(k)@corp.example" : "stranger\(a)x\(k)@big.example"
-        }
-        colleagues.finish()
-        #expect(!colleagues.kinds().contains(Self.kind))
         // Most of each account's recipients at its own new domain (a launch day's tenant), a few strangers.
         var team = Self.established()
         Self.wave(&team, accounts: 8, recipients: 7) { a, k in
@@ -164,6 +156,92 @@ import Testing
             #expect(s.kinds() == [Self.kind], "\(decoys) decoys")
             #expect(s.flagged() == Set((0..<8).map { "t-\($0)" }), "\(decoys) decoys")
         }
+    }
+
+    /// Young accounts each mailing `strangers` never-mailed addresses at `big.example`, 10 minutes apart from `at`,
+    /// each after a decoy to an address established accounts mail (`pal…@other.example`): half its recipients are
+    /// strangers, below the 60 % stranger share.
+    static func decoyWave(_ s: inout Scenario, accounts: Int, strangers: Int = 3, at start: Int64 = 4000) {
+        for a in 0..<accounts {
+            var recipients: [String] = []
+            for k in 0..<strangers {
+                recipients.append("pal\(a * 3 + k)@other.example")
+                recipients.append("decoyed\(a)x\(k)@big.example")
+            }
+            for (k, to) in recipients.enumerated() {
+                s.send(
+                    "t-\(a)", to: to, subject: "Ann invited you to join Brand\(a)",
+                    at: start + Int64(a * 600 + k * 60), template: "invite-team")
+            }
+        }
+    }
+
+    @Test("Stranger-mailers hiding among known addresses and people at known companies fire as a provider wave")
+    func providerWave() throws {
+        var s = Self.established()
+        Self.decoyWave(&s, accounts: 6)
+        s.finish()
+        #expect(s.kinds() == [Self.kind])
+        let alert = try #require(s.alerts.first { $0.kind == Self.kind })
+        guard case .string(let group)? = alert.evidence.first(where: { $0.0 == "group" })?.1 else {
+            Issue.record("no group")
+            return
+        }
+        #expect(group.hasSuffix(" at big.example"))
+        #expect(alert.accounts == (0..<6).map { "t-\($0)" })
+        #expect(alert.evidence.first { $0.0 == "threshold" }?.1 == .int(6))
+        // Five such accounts are no wave.
+        var five = Self.established()
+        Self.decoyWave(&five, accounts: 5)
+        five.finish()
+        #expect(!five.kinds().contains(Self.kind))
+        // Each account first writes to two new people at a company established accounts mail (more than a quarter
+        // of its recipients), then five strangers: decoys that count neither way.
+        var colleagues = Self.established()
+        Self.wave(&colleagues, accounts: 6, recipients: 7) { a, k in
+            k < 2 ? "colleague\(a)x\(k)@corp.example" : "stranger\(a)x\(k)@big.example"
+        }
+        colleagues.finish()
+        #expect(colleagues.kinds() == [Self.kind])
+        #expect(colleagues.flagged() == Set((0..<6).map { "t-\($0)" }))
+    }
+
+    @Test("Tenants mailing mostly their own new domain, or strangers spread over providers, are no provider wave")
+    func providerWaveLookAlikes() {
+        func s(_ scenario: inout Scenario, _ account: String, _ recipients: [String], _ at: Int64) {
+            for (k, to) in recipients.enumerated() {
+                scenario.send(
+                    account, to: to, subject: "Ann invited you to join \(account)", at: at + Int64(k * 5),
+                    template: "invite-team")
+            }
+        }
+        // A launch day's tenants: a founder and two colleagues at their own new domain, then three webmail friends
+        // at one provider, with a known address: 3 of the 6 recipients that count, below 60 %.
+        var launch = Self.established()
+        for a in 0..<8 {
+            let t = 4000 + Int64(a * 60)
+            s(
+                &launch, "t-\(a)",
+                [
+                    "founder@brand\(a).example", "pal\(a)@other.example", "bob@brand\(a).example",
+                    "eve@brand\(a).example",
+                ], t)
+            s(&launch, "t-\(a)", (0..<3).map { "friend\(a)x\($0)@big.example" }, t + 20)
+        }
+        launch.finish()
+        #expect(!launch.kinds().contains(Self.kind))
+        // Strangers spread over three providers (a third at each), with known addresses after them.
+        let providers = ["big.example", "other.example", "corp.example"]
+        var spread = Self.established()
+        for a in 0..<8 {
+            s(
+                &spread, "t-\(a)",
+                (0..<9).map { "x\(a)y\($0)@" + providers[$0 % 3] }
+                    + ["pal\(a)@other.example", "pal\(a + 10)@other.example"], 4000 + Int64(a * 60))
+        }
+        spread.finish()
+        #expect(!spread.kinds().contains(Self.kind))
+
     }
 
     @Test("The rule's state survives a checkpoint: a restored engine fires on the rest of the wave")

@@ -79,8 +79,10 @@ public enum CheckpointOutcome: Sendable, Equatable {
 /// The body of a detect checkpoint.
 struct DetectState: Codable {
     /// The version in the checkpoint header; a checkpoint of another version is refused. 2: the engine's alert
-    /// lifecycle saves its incidents and the closed alerts remembered for linking them (as `TailState` 7).
-    static let format = 2
+    /// lifecycle saves its incidents and the closed alerts remembered for linking them (as `TailState` 7). 3:
+    /// `template_swarm` and `slot_content` save their own tables, and `concentrated_strangers`' accounts their
+    /// strangers per provider (as `TailState` 8).
+    static let format = 3
     /// The stream sequence of the last message taken in: every message up to it is in the engine or the merge.
     var lastSequence: UInt64
     var engine: DetectionEngine.Checkpoint

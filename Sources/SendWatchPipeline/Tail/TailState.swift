@@ -45,7 +45,9 @@ struct TailState: Codable {
     /// records carry their merged incident ids. 8: `template_swarm` and `slot_content` save their own tables of
     /// templates (the swarm's spread young accounts, messages and baseline, and the (template, account) pairs;
     /// the slot rule's young accounts with suspicious values, arrivals and indicator counts) under their names;
-    /// the shared templates keep only the text, the top suspicious slot values and the sample message ids.
+    /// the shared templates keep only the text, the top suspicious slot values and the sample message ids; and
+    /// `concentrated_strangers`' accounts save their strangers per provider, their recipients at their own or
+    /// never-mailed domains and their provider-wave provider.
     static let format = 8
 
     var follower: FollowerState

@@ -25,6 +25,14 @@ import SendWatchWindows
 /// of its accounts' recipients are at their own company's domain (a welcome to the founder, invitations to
 /// the team), and its few webmail invitees are spread over providers.
 ///
+/// Decoys (addresses the platform already mails, new people at established companies) lower those shares, so an
+/// account is also judged as a provider-wave member: at least `min_recipients` strangers at one provider, making
+/// at least `min_wave_provider_share` of its strangers and at least `min_stranger_share` of them together with
+/// its recipients at its own or never-mailed domains (known addresses and people at established companies count
+/// neither way). `min_wave_accounts` members on one template with their strangers at the same provider within
+/// the window fire. The group per provider is what a launch day does not fill: its tenants that invited three
+/// webmail friends at one provider are spread over the providers their friends use.
+///
 /// Waiting for six accounts costs time (a wave of a dozen accounts an hour needs half an hour or more), so a
 /// template's group also fires early on cross-account evidence: when `min_early_accounts` young accounts on
 /// the template passed the same share tests with at least `min_early_strangers` strangers each (an early
@@ -66,6 +74,14 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         public var minEarlyAccounts = 3
         /// The window in which early stranger-mailers are counted. Default 30 minutes.
         public var earlyWindowSeconds: Int64 = 30 * 60
+        /// Least share of an account's strangers at its most mailed provider that makes it a member of a provider
+        /// wave (with at least ``minRecipients`` strangers there, making at least ``minStrangerShare`` of them
+        /// and of its recipients at its own or never-mailed domains). Default 0.55.
+        public var minWaveProviderShare = 0.55
+        /// Provider-wave members on one template, each with its strangers at the same provider, in the window that
+        /// fire. Default 6, as ``minAccountsPerTemplate``: a member is weaker evidence than a stranger-mailer (its
+        /// decoys count neither way), the group is narrower (one provider).
+        public var minWaveAccounts = 6
         /// Addresses each generation of the recipient filters holds. Default 1,000,000.
         public var rememberedRecipients = 1_000_000
         public init() {}
@@ -79,12 +95,21 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         /// First contacts at a public domain.
         var strangers: UInt32 = 0
         var colleagues: UInt32 = 0
+        /// Recipients at the account's own domain or at a domain no established sender mails (a new tenant's
+        /// own, freshly registered domain): what a launch day's tenant mails most.
+        var ownOrNew: UInt32 = 0
+        /// The public domains of its strangers (hashes), at most ``maxStrangerDomains``, and its strangers at each;
+        /// when full, a new domain replaces the one with the fewest strangers.
+        var strangerDomains: [UInt64] = []
+        var strangerCounts: [UInt32] = []
         /// The account's last distinct recipients (hashes), at most ``maxRecent``: a retry or a repeat is not a
         /// new recipient.
         var recent: [UInt64] = []
         /// Whether the account has been judged a stranger-mailer (it stays one while its entry lives).
         var flagged = false
-        var approximateHeapBytes: Int { recent.count * 8 }
+        /// The provider of the account's strangers once it has been judged a member of a provider wave.
+        var waveProvider: UInt64?
+        var approximateHeapBytes: Int { recent.count * 8 + strangerDomains.count * 12 }
     }
 
     /// Stranger-mailing accounts of one template, or of all (``platformKey``).
@@ -119,6 +144,7 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
     public static let name = RuleName("concentrated_strangers")
     static let maxRecent = 8
     static let maxDomains = 8
+    static let maxStrangerDomains = 4
     /// The group of all templates.
     static let platformKey: UInt64 = 0x5354_5241_4e47_4552
     static let platformName = "all templates"
@@ -160,6 +186,16 @@ extension ConcentratedStrangersRule: DetectionRule {
             "min_early_accounts", \.minEarlyAccounts, in: 1...10_000_000,
             doc: "Early stranger-mailers on one template within early_window that fire when one of them is a",
             "stranger-mailer (only stranger-mailers are listed)."),
+        .number(
+            "min_wave_provider_share", \.minWaveProviderShare, in: 0...1,
+            doc: "Least share of an account's strangers at its most mailed provider that makes it a member of a",
+            "provider wave: min_recipients strangers there, making min_stranger_share of them and of its",
+            "recipients at its own or never-mailed domains (addresses the platform mails and people at",
+            "established companies count neither way)."),
+        .integer(
+            "min_wave_accounts", \.minWaveAccounts, in: 1...10_000_000,
+            doc: "Provider-wave members on one template, with their strangers at the same provider, in the window",
+            "that fire."),
         .duration(
             "early_window", \.earlyWindowSeconds, doc: "The window in which early stranger-mailers are counted."),
         .integer(
@@ -189,7 +225,8 @@ extension ConcentratedStrangersRule: DetectionRule {
         self.init(configuration: configuration, limits: limits)
         accounts = RuleTable(
             try saved.accounts.fitting(like: accounts.entries, "stranger accounts") {
-                $0.recent.count <= Self.maxRecent
+                $0.recent.count <= Self.maxRecent && $0.strangerDomains.count == $0.strangerCounts.count
+                    && $0.strangerDomains.count <= Self.maxStrangerDomains
             })
         let window = SlidingDistinct.Configuration(
             horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
@@ -253,11 +290,18 @@ extension ConcentratedStrangersRule: DetectionRule {
         accounts.entries[slot].recipients &+= 1
         if !known && !seenYoung {
             accounts.entries[slot].firstContacts &+= 1
-            if publicDomain { accounts.entries[slot].strangers &+= 1 }
+            if publicDomain {
+                accounts.entries[slot].strangers &+= 1
+                Self.countStranger(at: facts.domainKey, in: &accounts.entries[slot])
+            }
         }
         // A private domain only young accounts write to (one established senders never mailed) is no
         // colleague's: an attacker can register one and mail it.
         if ownDomain || (!publicDomain && establishedMails > 0) { accounts.entries[slot].colleagues &+= 1 }
+        if ownDomain || establishedMails == 0 { accounts.entries[slot].ownOrNew &+= 1 }
+        // A provider wave's members are counted whatever the share tests below say: a wave whose decoys make only
+        // some of its accounts stranger-mailers is one wave.
+        noteWave(slot, event, facts, &context, into: &alerts, at: now)
         let account = accounts.entries[slot]
         if !account.flagged {
             let early = min(rule.minEarlyStrangers, rule.minRecipients)
@@ -280,11 +324,12 @@ extension ConcentratedStrangersRule: DetectionRule {
         if let use = facts.template {
             record(
                 key: StableHash.of(use.template.id), name: use.template.id, minimum: rule.minAccountsPerTemplate,
-                template: use.template, domain: domain, messageID: messageID, facts, &context, into: &alerts, at: now)
+                template: use.template, domain: domain, messageID: messageID, early: true, facts, &context,
+                into: &alerts, at: now)
         }
         record(
             key: Self.platformKey, name: Self.platformName, minimum: rule.minAccounts, template: nil, domain: domain,
-            messageID: messageID, facts, &context, into: &alerts, at: now)
+            messageID: messageID, early: false, facts, &context, into: &alerts, at: now)
     }
 
     /// Whether `account` mails mostly strangers: at least `minStrangers` strangers, making enough of its recipients, few
@@ -313,6 +358,64 @@ extension ConcentratedStrangersRule: DetectionRule {
             atPublic += UInt64(count)
         }
         return top > 0 && Double(top) >= rule.minProviderShare * Double(atPublic)
+    }
+
+    /// Counts a stranger at the public domain `domain` in the account's stranger domains (a full list replaces
+    /// its domain with the fewest strangers, so the provider it mails most stays).
+    static func countStranger(at domain: UInt64, in account: inout Account) {
+        if let i = account.strangerDomains.firstIndex(of: domain) {
+            account.strangerCounts[i] &+= 1
+        } else if account.strangerDomains.count < maxStrangerDomains {
+            account.strangerDomains.append(domain)
+            account.strangerCounts.append(1)
+        } else if let i = account.strangerCounts.indices.min(by: {
+            account.strangerCounts[$0] < account.strangerCounts[$1]
+        }) {
+            account.strangerDomains[i] = domain
+            account.strangerCounts[i] = 1
+        }
+    }
+
+    /// The provider of a provider-wave member: the public domain with at least `min_recipients` of the account's
+    /// strangers, making at least `min_wave_provider_share` of its strangers and at least `min_stranger_share` of
+    /// them and its recipients at its own or never-mailed domains; nil when the account is no member.
+    ///
+    /// Addresses the platform already mails and people at established companies count neither way: they are
+    /// what an attacker adds as decoys to lower its shares, and what sets a launch day apart (its tenants mail
+    /// their own new domain most) is still counted.
+    ///
+    /// - Complexity: O(``maxStrangerDomains``).
+    func waveProvider(_ account: Account) -> UInt64? {
+        let rule = configuration
+        guard
+            let i = account.strangerCounts.indices.max(by: { account.strangerCounts[$0] < account.strangerCounts[$1] })
+        else { return nil }
+        let top = Double(account.strangerCounts[i])
+        guard Int(account.strangerCounts[i]) >= rule.minRecipients,
+            top >= rule.minWaveProviderShare * Double(account.strangers),
+            top >= rule.minStrangerShare * (top + Double(account.ownOrNew))
+        else { return nil }
+        return account.strangerDomains[i]
+    }
+
+    /// Once the account is a provider-wave member (judged at each new recipient, and it stays one), its events at
+    /// its provider are counted in the group of its template and provider, which fires at `min_wave_accounts`
+    /// members in the window.
+    private mutating func noteWave(
+        _ slot: BoundedKeyTable<Account>.Slot, _ event: SendEvent, _ facts: EventFacts,
+        _ context: inout DetectionContext, into alerts: inout [Alert], at now: EventTime
+    ) {
+        guard let use = facts.template else { return }
+        if accounts.entries[slot].waveProvider == nil {
+            accounts.entries[slot].waveProvider = waveProvider(accounts.entries[slot])
+        }
+        guard accounts.entries[slot].waveProvider == facts.domainKey else { return }
+        let domain = String(event.recipient.addressDomain).lowercased()
+        record(
+            key: StableHash.of(use.template.id) ^ (facts.domainKey &* 0x9E37_79B9_7F4A_7C15),
+            name: "\(use.template.id) at \(domain)", minimum: configuration.minWaveAccounts, template: use.template,
+            domain: domain, messageID: event.messageID ?? event.queueID, early: false, facts, &context,
+            into: &alerts, at: now)
     }
 
     /// The window of early stranger-mailers of a template's group.
@@ -353,18 +456,20 @@ extension ConcentratedStrangersRule: DetectionRule {
         let slot = groupSlot(key: key, name: name, &context, at: now)
         insertEarly(slot, facts.accountKey, at: now)
         evaluate(
-            slot, name: name, minimum: configuration.minAccountsPerTemplate, template: template, &context,
-            into: &alerts, at: now)
+            slot, name: name, minimum: configuration.minAccountsPerTemplate, template: template, wave: false,
+            &context, into: &alerts, at: now)
     }
 
-    /// A stranger-mailer's event: counted in the group `key` (and, for a template's group, in its early window).
+    /// A stranger-mailer's (or provider-wave member's) event: counted in the group `key` and, with `early`, in
+    /// its early window.
     private mutating func record(
         key: UInt64, name: String, minimum: Int, template: AlertTemplate?, domain: String, messageID: String?,
-        _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert], at now: EventTime
+        early: Bool, _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert],
+        at now: EventTime
     ) {
         let slot = groupSlot(key: key, name: name, &context, at: now)
         if groups.entries[slot].young.insert(facts.accountKey, at: now) { groups.entries[slot].arrivals += 1 }
-        if template != nil { insertEarly(slot, facts.accountKey, at: now) }
+        if early { insertEarly(slot, facts.accountKey, at: now) }
         if let i = groups.entries[slot].domains.firstIndex(of: domain) {
             groups.entries[slot].domainCounts[i] += 1
         } else if groups.entries[slot].domains.count < Self.maxDomains {
@@ -376,14 +481,16 @@ extension ConcentratedStrangersRule: DetectionRule {
         {
             groups.entries[slot].sampleMessageIDs.append(m)
         }
-        evaluate(slot, name: name, minimum: minimum, template: template, &context, into: &alerts, at: now)
+        evaluate(
+            slot, name: name, minimum: minimum, template: template, wave: !early && template != nil, &context,
+            into: &alerts, at: now)
     }
 
     /// Fires the group when it has `minimum` stranger-mailers in the window, or (a template's group) a
     /// stranger-mailer and `min_early_accounts` early stranger-mailers in the early window; lists the
-    /// stranger-mailers.
+    /// stranger-mailers. A provider wave's group (`wave`) fires at `minimum` members and lists them.
     private mutating func evaluate(
-        _ slot: BoundedKeyTable<Group>.Slot, name: String, minimum: Int, template: AlertTemplate?,
+        _ slot: BoundedKeyTable<Group>.Slot, name: String, minimum: Int, template: AlertTemplate?, wave: Bool,
         _ context: inout DetectionContext, into alerts: inout [Alert], at now: EventTime
     ) {
         let rule = configuration
@@ -428,12 +535,13 @@ extension ConcentratedStrangersRule: DetectionRule {
                 ("strangers", .int(strangers)), ("colleagues", .int(colleagues)),
                 (
                     "account_thresholds",
-                    .object([
-                        ("min_recipients", .int(rule.minRecipients)),
-                        ("min_stranger_share", .double(rule.minStrangerShare)),
-                        ("max_colleague_share", .double(rule.maxColleagueShare)),
-                        ("min_provider_share", .double(rule.minProviderShare)),
-                    ])
+                    .object(
+                        [
+                            ("min_recipients", .int(rule.minRecipients)),
+                            ("min_stranger_share", .double(rule.minStrangerShare)),
+                            ("max_colleague_share", .double(rule.maxColleagueShare)),
+                            ("min_provider_share", .double(rule.minProviderShare)),
+                        ] + (wave ? [("min_wave_provider_share", .double(rule.minWaveProviderShare))] : []))
                 ),
                 (
                     "recipient_domains",
@@ -450,18 +558,26 @@ extension ConcentratedStrangersRule: DetectionRule {
             score: max(Double(count) / Double(minimum), early ? Double(earlyCount) / Double(rule.minEarlyAccounts) : 0),
             firstEventTime: state.first, accounts: Array(names.prefix(context.maxAlertAccounts)),
             accountsTotal: max(count, names.count), volume: state.arrivals, template: template, evidence: evidence,
-            reasons: [
-                "\(count) young accounts (\(name)) each mailed mostly strangers in \(window) (threshold \(minimum)): "
-                    + "\(strangers) of their \(recipients) recipients were never mailed on the platform before and sit "
-                    + "at a provider, \(colleagues) at a colleague's domain, each account's mostly at one provider "
-                    + "(most at \(top))."
-            ]
-                + (count < minimum
-                    ? [
-                        "Fired early: \(earlyCount) young accounts on the template each mailed at least "
-                            + "\(min(rule.minEarlyStrangers, rule.minRecipients)) strangers the same way within "
-                            + "\(DurationText.format(rule.earlyWindowSeconds)) (threshold \(rule.minEarlyAccounts))."
-                    ] : []))
+            reasons: wave
+                ? [
+                    "\(count) young accounts (\(name)) each mailed at least \(rule.minRecipients) strangers at one "
+                        + "provider in \(window) (threshold \(minimum)), most of their strangers and few of their "
+                        + "recipients at their own or never-mailed domains; addresses the platform mails and people at "
+                        + "established companies count neither way: \(strangers) of their \(recipients) recipients "
+                        + "were never mailed on the platform before and sit at a provider."
+                ]
+                : [
+                    "\(count) young accounts (\(name)) each mailed mostly strangers in \(window) (threshold \(minimum)): "
+                        + "\(strangers) of their \(recipients) recipients were never mailed on the platform before and sit "
+                        + "at a provider, \(colleagues) at a colleague's domain, each account's mostly at one provider "
+                        + "(most at \(top))."
+                ]
+                    + (count < minimum
+                        ? [
+                            "Fired early: \(earlyCount) young accounts on the template each mailed at least "
+                                + "\(min(rule.minEarlyStrangers, rule.minRecipients)) strangers the same way within "
+                                + "\(DurationText.format(rule.earlyWindowSeconds)) (threshold \(rule.minEarlyAccounts))."
+                        ] : []))
         context.take(finding, at: now, into: &alerts)
     }
 }
