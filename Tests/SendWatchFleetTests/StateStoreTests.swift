@@ -28,7 +28,8 @@ struct StateStoreTests {
 
     /// Commits `body` (the format `detect` writes), expecting it to be committed.
     static func commit(_ store: ChunkedCheckpointStore, _ body: [UInt8], sequence: UInt64) throws {
-        let outcome = try store.commit(body: body, format: 2, lastSequence: sequence, alertRecords: 7)
+        let outcome = try store.commit(
+            body: body, format: ChunkedCheckpointStore.stateFormat, lastSequence: sequence, alertRecords: 7)
         #expect(outcome == .committed)
     }
 
@@ -57,7 +58,7 @@ struct StateStoreTests {
         let stored = try #require(try Self.claimed(reader))
         #expect(stored.body == second)
         #expect(stored.lastSequence == 42)
-        #expect(stored.format == 2)
+        #expect(stored.format == ChunkedCheckpointStore.stateFormat)
     }
 
     @Test("Pieces written without their manifest (a torn write) leave the previous checkpoint readable")
@@ -73,7 +74,8 @@ struct StateStoreTests {
             streamName: "STATE_TORN", root: writer.root, holder: "a", logger: Self.logger)
         _ = try cut.claim()
         let torn = try cut.commit(
-            body: Self.body(ChunkedCheckpointStore.chunkBytes * 3, seed: 4), format: 2, lastSequence: 20,
+            body: Self.body(ChunkedCheckpointStore.chunkBytes * 3, seed: 4), format: ChunkedCheckpointStore.stateFormat,
+            lastSequence: 20,
             alertRecords: 9)
         guard case .unavailable = torn else { Issue.record("the cut manifest was written: \(torn)"); return }
         #expect(try JetStreamClient(url: server.url).streamState("STATE_TORN").messages == 3 + 3 + 1)
@@ -98,7 +100,8 @@ struct StateStoreTests {
         #expect(try Self.claimed(new)?.body == before)
         // The old holder wakes up and writes: refused by the server, not by a check of its own.
         let late = try old.commit(
-            body: Self.body(ChunkedCheckpointStore.chunkBytes * 2, seed: 6), format: 2, lastSequence: 150,
+            body: Self.body(ChunkedCheckpointStore.chunkBytes * 2, seed: 6), format: ChunkedCheckpointStore.stateFormat,
+            lastSequence: 150,
             alertRecords: 1)
         guard case .fenced = late else { Issue.record("the old holder's commit was not refused: \(late)"); return }
         #expect(try Self.claimed(Self.store(server.url, stream: "STATE_FENCE", holder: "check"))?.lastSequence == 100)
@@ -169,7 +172,9 @@ struct StateStoreTests {
         // Another state format.
         try editManifest("state_format") { $0 + 1 }
         error = try #require(claimError())
-        #expect(error.code == .checkpointIncompatible && error.message.contains("state format 3"))
+        #expect(
+            error.code == .checkpointIncompatible
+                && error.message.contains("state format \(ChunkedCheckpointStore.stateFormat + 1)"))
         try editManifest("state_format") { $0 - 1 }
         // A manifest that is not one.
         _ = messages.publish(subject: writer.manifestSubject, body: Array("{}".utf8), expectedLastSequence: nil)
@@ -180,7 +185,8 @@ struct StateStoreTests {
         _ = try small.claim()
         let messagesBefore = try JetStreamClient(url: server.url).streamState("STATE_SMALL").messages
         do {
-            _ = try small.commit(body: body, format: 2, lastSequence: 1, alertRecords: 0)
+            _ = try small.commit(
+                body: body, format: ChunkedCheckpointStore.stateFormat, lastSequence: 1, alertRecords: 0)
             Issue.record("a checkpoint over the limit was written")
         } catch {
             #expect(error.code == .checkpointFailed && error.message.contains("more than the state store's limit"))

@@ -94,6 +94,8 @@ public enum StateCommit: Sendable, Equatable {
 public final class ChunkedCheckpointStore {
     /// Bytes of the body in one piece.
     public static let chunkBytes = 512 * 1024
+    /// The state format of the checkpoints `detect` writes and reads (a manifest naming another is refused).
+    public static var stateFormat: Int { DetectState.format }
     /// Most pieces of one checkpoint, by default.
     public static let defaultMaxChunks = 2048
     /// Most pieces of one checkpoint of this store (``defaultMaxChunks`` unless a test says otherwise).
