@@ -40,6 +40,22 @@ struct DetectIdleTests {
         return Array(w.bytes.dropLast())
     }
 
+    /// The stream's messages for `payloads`, in order, each saying how many come after it.
+    static func messages(_ payloads: [[UInt8]]) -> [FeedMessage] {
+        payloads.enumerated().map { i, payload in
+            FeedMessage(sequence: UInt64(i + 1), payload: payload, pending: UInt64(payloads.count - i - 1))
+        }
+    }
+
+    /// A worker on `messages` delivered in one fetch, publishing into nothing and logging nothing.
+    static func scriptedRun(_ messages: [FeedMessage], _ options: DetectOptions) throws
+        -> DetectRun<OneFetchFeed, AcceptingPublisher>
+    {
+        try DetectRun(
+            configuration: Configuration(), options: options, feed: OneFetchFeed(messages: messages),
+            publisher: AcceptingPublisher(), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+    }
+
     @Test("A host silent for --idle-after, everything read, no longer holds back the others; not before")
     func silentHostStopsHoldingBackOthers() throws {
         // mx2 sends one event, then nothing; mx1 sends three later ones. Each waits for mx2's next event.
@@ -47,14 +63,10 @@ struct DetectIdleTests {
             Self.record(100, host: "mx2", 0), Self.record(110, host: "mx1", 1), Self.record(120, host: "mx1", 2),
             Self.record(130, host: "mx1", 3),
         ]
-        let messages = payloads.enumerated().map { i, payload in
-            FeedMessage(sequence: UInt64(i + 1), payload: payload, pending: UInt64(payloads.count - i - 1))
-        }
+        let messages = Self.messages(payloads)
         var options = DetectOptions()
         options.idleSeconds = 5
-        let run = try DetectRun(
-            configuration: Configuration(), options: options, feed: OneFetchFeed(messages: messages),
-            publisher: AcceptingPublisher(), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let run = try Self.scriptedRun(messages, options)
         var clock = 0.0
         var fetches = 0
         var held: [Int] = []
@@ -105,9 +117,7 @@ struct DetectIdleTests {
     @Test("--once does not take an empty first fetch for the stream's end while the broker says messages wait")
     func emptyFirstFetchIsNotTheEnd() throws {
         let payloads = (0..<4).map { Self.record(Int64($0 * 10), host: "mx1", $0) }
-        let messages = payloads.enumerated().map { i, payload in
-            FeedMessage(sequence: UInt64(i + 1), payload: payload, pending: UInt64(payloads.count - i - 1))
-        }
+        let messages = Self.messages(payloads)
         var options = DetectOptions()
         options.once = true
         let run = try DetectRun(
@@ -127,14 +137,10 @@ struct DetectIdleTests {
     func expectedHostIsWaitedForAfterTheStreamIsRead() throws {
         // Only mx1 has published (mx2's agent starts late): its events wait for mx2's first one.
         let payloads = (0..<3).map { Self.record(Int64($0 * 10), host: "mx1", $0) }
-        let messages = payloads.enumerated().map { i, payload in
-            FeedMessage(sequence: UInt64(i + 1), payload: payload, pending: UInt64(payloads.count - i - 1))
-        }
+        let messages = Self.messages(payloads)
         var options = DetectOptions()
         options.expectedHosts = 2
-        let run = try DetectRun(
-            configuration: Configuration(), options: options, feed: OneFetchFeed(messages: messages),
-            publisher: AcceptingPublisher(), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let run = try Self.scriptedRun(messages, options)
         var fetches = 0
         try run.run(shouldStop: {
             fetches += 1
@@ -144,9 +150,7 @@ struct DetectIdleTests {
         #expect(run.merge.buffered == 3, "held for mx2, although everything the stream holds was read")
         // Without --hosts, reading the stream is what starts the merge: the one host's events go.
         options.expectedHosts = 0
-        let alone = try DetectRun(
-            configuration: Configuration(), options: options, feed: OneFetchFeed(messages: messages),
-            publisher: AcceptingPublisher(), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let alone = try Self.scriptedRun(messages, options)
         fetches = 0
         try alone.run(shouldStop: {
             fetches += 1
