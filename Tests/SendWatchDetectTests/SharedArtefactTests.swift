@@ -190,6 +190,23 @@ import Testing
         }
     }
 
+    @Test("A lone artefact keeps the wording of the value that made it lone in every record of its alert")
+    func loneReasonIsStable() throws {
+        // trial-0 names the number bare (lone at once); trial-1 and trial-2 name it inside lure words, which lead
+        // with their wording: the number's alert still says why one account was enough.
+        let s = Self.rotation(accounts: 3, wording: "", loneLure: true, barePhone: true) {
+            $0 == 0 ? "+1 (866) 555-0197" : "Refund of $499 pending, call +1 (866) 555-0197"
+        }
+        let records = s.alerts.filter {
+            $0.kind == SharedArtefactRule.name.rawValue
+                && $0.evidence.first { $0.0 == "artefact" }?.1 == .string("phone:18665550197")
+        }
+        #expect(records.count >= 2, "a create and an update: \(records.map(\.accounts))")
+        for record in records {
+            #expect(record.reasons.first?.contains("a bare phone number") == true, "\(record.reasons)")
+        }
+    }
+
     @Test("On by default")
     func onByDefault() {
         #expect(DetectionEngine().rules.contains { type(of: $0).name == SharedArtefactRule.name })

@@ -81,8 +81,9 @@ struct DetectState: Codable {
     /// The version in the checkpoint header; a checkpoint of another version is refused. 2: the engine's alert
     /// lifecycle saves its incidents and the closed alerts remembered for linking them (as `TailState` 7). 3:
     /// `template_swarm` and `slot_content` save their own tables, and `concentrated_strangers`' accounts their
-    /// strangers per provider (as `TailState` 8).
-    static let format = 3
+    /// strangers per provider (as `TailState` 8). 4: `shared_artefact` saves whether a lone artefact was made
+    /// lone by a bare phone number (as `TailState` 9).
+    static let format = 4
     /// The stream sequence of the last message taken in: every message up to it is in the engine or the merge.
     var lastSequence: UInt64
     var engine: DetectionEngine.Checkpoint

@@ -47,8 +47,9 @@ struct TailState: Codable {
     /// the slot rule's young accounts with suspicious values, arrivals and indicator counts) under their names;
     /// the shared templates keep only the text, the top suspicious slot values and the sample message ids; and
     /// `concentrated_strangers`' accounts save their strangers per provider, their recipients at their own or
-    /// never-mailed domains and their provider-wave provider.
-    static let format = 8
+    /// never-mailed domains and their provider-wave provider. 9: `shared_artefact` saves whether a lone artefact
+    /// was made lone by a bare phone number (its reason's wording).
+    static let format = 9
 
     var follower: FollowerState
     /// Per stream name: its parser state.

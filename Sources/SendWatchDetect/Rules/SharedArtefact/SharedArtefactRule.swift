@@ -54,6 +54,9 @@ public struct SharedArtefactRule: ConfiguredRule, Sendable {
         var arrivals = 0
         /// Whether a lone lure (`Configuration.loneLure`) led with this artefact: then one account fires.
         var lone = false
+        /// Whether the value that made the artefact lone was a bare phone number: the reason's wording in every
+        /// record of its alert, whatever later values name it.
+        var bare = false
         /// The other artefacts named in the same slot values (hashes of their keys, first seen first, at most
         /// `SharedArtefactRule.maxLinked`): the finding's ``Finding/artefacts``, so the alerts of a campaign's
         /// wording and of its phone number share an incident.
@@ -154,8 +157,8 @@ extension SharedArtefactRule: TableRule {
     /// and more than `covered`: a lure text links no more accounts than the value's own phone number, host or
     /// wallet already does (that artefact's alert lists them), so it reports only the accounts that one does
     /// not link, when each has its own number. `lone`: the value is a whole lure led by this artefact; `bare`:
-    /// the value is a bare phone number (the reason says so). Returns the young accounts in the artefact's
-    /// window.
+    /// the value is a bare phone number (when it makes the artefact lone, the alert's reason says so from then
+    /// on). Returns the young accounts in the artefact's window.
     @discardableResult
     private mutating func record(
         _ artefact: String, _ template: AlertTemplate, _ event: SendEvent, _ facts: EventFacts,
@@ -175,7 +178,10 @@ extension SharedArtefactRule: TableRule {
         }
         table.report(to: &context)
         if table.entries[slot].young.insert(facts.accountKey, at: now) { table.entries[slot].arrivals += 1 }
-        if lone { table.entries[slot].lone = true }
+        if lone && !table.entries[slot].lone {
+            table.entries[slot].lone = true
+            table.entries[slot].bare = bare
+        }
         for other in named where other != key && table.entries[slot].linked.count < Self.maxLinked {
             if !table.entries[slot].linked.contains(other) { table.entries[slot].linked.append(other) }
         }
@@ -214,7 +220,7 @@ extension SharedArtefactRule: TableRule {
                     + "template\(templates.count == 1 ? "" : "s") in \(DurationText.format(rule.windowSeconds)) "
                     + (!state.lone
                         ? "(threshold \(rule.minYoungAccounts))."
-                        : bare
+                        : state.bare
                             ? "(a whole lure: a bare phone number, one account is enough)."
                             : "(a whole lure: with lure words or a money amount, one account is enough).")
             ])
