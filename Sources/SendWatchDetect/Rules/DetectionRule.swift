@@ -130,6 +130,17 @@ struct RuleTable<Value: ApproximateHeapSize & Sendable & Codable>: Sendable {
         context.ruleEvictions &+= now &- reported
         reported = now
     }
+
+    /// Evicts down to the table's budget and reports the evictions to `context`.
+    mutating func enforceBudget(reportingTo context: inout DetectionContext) {
+        entries.enforceBudget()
+        report(to: &context)
+    }
+
+    /// The table's bytes, which its budget bounds.
+    var approximateBytes: Int { entries.approximateBytes }
+    /// Keys the table evicted so far.
+    var evictions: UInt64 { entries.evictions }
 }
 
 /// A rule that keeps its state in one bounded table: its checkpoint is the table, and the table's bytes,
@@ -153,11 +164,7 @@ extension TableRule {
     }
 
     func checkpoint() -> BoundedKeyTable<Entry> { table.entries }
-    var approximateBytes: Int { table.entries.approximateBytes }
-    var evictions: UInt64 { table.entries.evictions }
-
-    mutating func enforceBudget(_ context: inout DetectionContext) {
-        table.entries.enforceBudget()
-        table.report(to: &context)
-    }
+    var approximateBytes: Int { table.approximateBytes }
+    var evictions: UInt64 { table.evictions }
+    mutating func enforceBudget(_ context: inout DetectionContext) { table.enforceBudget(reportingTo: &context) }
 }

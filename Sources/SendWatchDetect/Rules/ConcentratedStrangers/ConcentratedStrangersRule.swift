@@ -253,14 +253,12 @@ extension ConcentratedStrangersRule: DetectionRule {
 
     /// The tables' bytes, which the budget bounds; the recipient filter is fixed memory outside the budget (like
     /// the engine's sketch of established domains).
-    var approximateBytes: Int { accounts.entries.approximateBytes + groups.entries.approximateBytes }
-    var evictions: UInt64 { accounts.entries.evictions &+ groups.entries.evictions }
+    var approximateBytes: Int { accounts.approximateBytes + groups.approximateBytes }
+    var evictions: UInt64 { accounts.evictions &+ groups.evictions }
 
     mutating func enforceBudget(_ context: inout DetectionContext) {
-        accounts.entries.enforceBudget()
-        accounts.report(to: &context)
-        groups.entries.enforceBudget()
-        groups.report(to: &context)
+        accounts.enforceBudget(reportingTo: &context)
+        groups.enforceBudget(reportingTo: &context)
     }
 
     /// Counts the event's recipient for its account and, when the account is (or becomes) a stranger-mailer,

@@ -127,14 +127,12 @@ extension TemplateSwarmRule: DetectionRule {
     }
 
     func checkpoint() -> Checkpoint { Checkpoint(templates: templates.entries, pairs: pairs.entries) }
-    var approximateBytes: Int { templates.entries.approximateBytes + pairs.entries.approximateBytes }
-    var evictions: UInt64 { templates.entries.evictions &+ pairs.entries.evictions }
+    var approximateBytes: Int { templates.approximateBytes + pairs.approximateBytes }
+    var evictions: UInt64 { templates.evictions &+ pairs.evictions }
 
     mutating func enforceBudget(_ context: inout DetectionContext) {
-        templates.entries.enforceBudget()
-        templates.report(to: &context)
-        pairs.entries.enforceBudget()
-        pairs.report(to: &context)
+        templates.enforceBudget(reportingTo: &context)
+        pairs.enforceBudget(reportingTo: &context)
     }
 
     /// The baseline's interval (the window) and half-life.
