@@ -105,7 +105,6 @@ struct TailCommand: ParsableCommand {
         var options = TailOptions(patterns: live.paths)
         options.stateDirectory = state
         options.fromStart = live.fromStart
-        options.outputPath = output
         options.sync = ExactlyOnceSink.SyncPolicy(rawValue: fsync) ?? .checkpoint
         options.checkpointIntervalSeconds = Double(interval)
         options.idleAdvanceSeconds = Double(idle)
@@ -116,7 +115,10 @@ struct TailCommand: ParsableCommand {
         let logger = live.makeLogger()
         TailSignals.install()
         let run = try LiveCommand.start(codeKey: "tail.code", logger: logger) { () throws(TailError) in
-            try TailRun(configuration: configuration, options: options, accounts: registry, logger: logger)
+            try TailRun(
+                configuration: configuration, options: options, output: OutputWriter.tailOutput(path: output),
+                accounts: registry,
+                logger: logger)
         }
         let server = try LiveCommand.startMetrics(metrics, codeKey: "tail.code", logger: logger) {
             address throws(TailError) in try MetricsServer(address: address, metrics: run.metrics)

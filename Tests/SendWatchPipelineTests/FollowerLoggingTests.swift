@@ -41,6 +41,7 @@ struct FollowerLoggingTests {
         records.logLevel = level
         let run = try TailRun(
             configuration: TailTestData.configuration, options: TailRunTests().options(dir),
+            outputPath: alertsPath(dir),
             logger: Logger(label: "test") { _ in records })
         try run.step(now: 1)
         #expect(rename(log, log + ".1") == 0)

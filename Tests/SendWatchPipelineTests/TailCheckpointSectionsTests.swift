@@ -15,7 +15,6 @@ struct TailCheckpointSectionsTests {
         var o = TailOptions(patterns: [dir.appendingPathComponent("mail.log").path])
         o.stateDirectory = dir.appendingPathComponent("state").path
         o.fromStart = true
-        o.outputPath = dir.appendingPathComponent("alerts.jsonl").path
         o.checkpointIntervalSeconds = 1e6
         o.idleAdvanceSeconds = 1e9
         o.follow.usePolling = true
@@ -62,7 +61,9 @@ struct TailCheckpointSectionsTests {
         let clock = TestClock()
         let saved: StateSections
         do {
-            let run = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+            let run = try TailRun(
+                configuration: TailTestData.configuration, options: options(dir), outputPath: alertsPath(dir),
+                logger: logger)
             try catchUp(run, clock)
             try run.checkpoint()
             let arrays = try sections(run).parts.reduce(0) { $0 + $1.count }
@@ -82,7 +83,9 @@ struct TailCheckpointSectionsTests {
         #expect(CheckpointFile.integerField("sections_generation", in: h) == 1)
         #expect((CheckpointFile.integerField("sections_delta_bytes", in: h) ?? 0) > 0)
         // A restart restores the base with the delta applied.
-        let run = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+        let run = try TailRun(
+            configuration: TailTestData.configuration, options: options(dir), outputPath: alertsPath(dir),
+            logger: logger)
         #expect(run.restoredFromCheckpoint)
         #expect(try sections(run) == saved)
     }
@@ -94,14 +97,18 @@ struct TailCheckpointSectionsTests {
         try write(TailTestData.lines[0..<200], to: dir)
         let clock = TestClock()
         do {
-            let run = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+            let run = try TailRun(
+                configuration: TailTestData.configuration, options: options(dir), outputPath: alertsPath(dir),
+                logger: logger)
             try catchUp(run, clock)
             try run.drain(now: clock.seconds)
         }
         let base = dir.appendingPathComponent("state/checkpoint-sections.1").path
         try FileManager.default.removeItem(atPath: base)
         #expect {
-            _ = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+            _ = try TailRun(
+                configuration: TailTestData.configuration, options: options(dir), outputPath: alertsPath(dir),
+                logger: logger)
         } throws: { error in
             (error as? TailError)?.code == .checkpointDamaged && "\(error)".contains("checkpoint-sections.1")
                 && "\(error)".contains("missing")

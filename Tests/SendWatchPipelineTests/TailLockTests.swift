@@ -17,7 +17,6 @@ struct TailLockTests {
     func options(_ dir: URL) -> TailOptions {
         var o = TailOptions(patterns: [dir.appendingPathComponent("mail.log").path])
         o.stateDirectory = dir.appendingPathComponent("state").path
-        o.outputPath = dir.appendingPathComponent("alerts.jsonl").path
         o.follow.usePolling = true
         return o
     }
@@ -27,10 +26,13 @@ struct TailLockTests {
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         var first: TailRun? = try TailRun(
-            configuration: TailTestData.configuration, options: options(dir), logger: logger)
+            configuration: TailTestData.configuration, options: options(dir), outputPath: alertsPath(dir),
+            logger: logger)
         #expect(first != nil)
         do {
-            _ = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+            _ = try TailRun(
+                configuration: TailTestData.configuration, options: options(dir), outputPath: alertsPath(dir),
+                logger: logger)
             Issue.record("a second run on the same state directory started")
         } catch {
             #expect(error.code == .stateDirectoryLocked)
@@ -39,7 +41,9 @@ struct TailLockTests {
         }
         first = nil
         // The lock went with the first run.
-        _ = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+        _ = try TailRun(
+            configuration: TailTestData.configuration, options: options(dir), outputPath: alertsPath(dir),
+            logger: logger)
     }
 
     /// Starts `sendwatch tail` with stderr to `stderrPath` and waits until it logs that it is following.

@@ -28,7 +28,7 @@ struct TailPendingStreamTests {
         var configuration = Configuration()
         configuration.year = 2026
         do {
-            let run = try TailRun(configuration: configuration, options: o, logger: logger)
+            let run = try TailRun(configuration: configuration, options: o, outputPath: nil, logger: logger)
             try run.drain(now: 1000)
         }
         let first = try #require(try TailRun.loadCheckpoint(options: o))
@@ -36,7 +36,7 @@ struct TailPendingStreamTests {
         // b.log goes while tail is stopped: the next run drops or retires its stream without a line from it.
         try FileManager.default.removeItem(atPath: b)
         do {
-            let run = try TailRun(configuration: configuration, options: o, logger: logger)
+            let run = try TailRun(configuration: configuration, options: o, outputPath: nil, logger: logger)
             for step in 0..<3 { _ = try run.step(now: 2000 + Double(step)) }
             try run.drain(now: 2010)
         }

@@ -36,7 +36,7 @@ struct TailRetireTests {
         o.follow.partialLineFlushMilliseconds = 50
         var configuration = Configuration()
         configuration.year = 2026
-        let run = try TailRun(configuration: configuration, options: o, logger: logger)
+        let run = try TailRun(configuration: configuration, options: o, outputPath: nil, logger: logger)
         var now = 1000.0
         let first = try run.step(now: now)
         #expect(first.lines == 5)

@@ -55,6 +55,22 @@ enum TailTestData {
     }
 }
 
+/// Where the tail tests' runs append their alerts: `alerts.jsonl` in the test's directory.
+func alertsPath(_ dir: URL) -> String { dir.appendingPathComponent("alerts.jsonl").path }
+
+extension TailRun {
+    /// A run whose alerts are appended to `outputPath` (standard output without one), opened as `sendwatch tail`
+    /// opens `--output` (``OutputWriter/tailOutput(path:)``) and handed to the run.
+    convenience init(
+        configuration: Configuration, options: TailOptions, outputPath: String?, accounts: [(String, EventTime)] = [],
+        logger: Logger
+    ) throws(TailError) {
+        try self.init(
+            configuration: configuration, options: options, output: OutputWriter.tailOutput(path: outputPath),
+            accounts: accounts, logger: logger)
+    }
+}
+
 /// A monotonic clock the test moves by hand.
 final class TestClock: @unchecked Sendable {
     var seconds = 1000.0
@@ -64,11 +80,10 @@ final class TestClock: @unchecked Sendable {
 struct TailRunTests {
     let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
-    func options(_ dir: URL, output: Bool = true) -> TailOptions {
+    func options(_ dir: URL) -> TailOptions {
         var o = TailOptions(patterns: [dir.appendingPathComponent("mail.log").path])
         o.stateDirectory = dir.appendingPathComponent("state").path
         o.fromStart = true
-        o.outputPath = output ? dir.appendingPathComponent("alerts.jsonl").path : nil
         o.checkpointIntervalSeconds = 5
         o.idleAdvanceSeconds = 1e9
         o.follow.usePolling = true
@@ -107,7 +122,8 @@ struct TailRunTests {
         var o = options(dir)
         o.checkpointIntervalSeconds = 1e6
         do {
-            let run = try TailRun(configuration: TailTestData.configuration, options: o, logger: logger)
+            let run = try TailRun(
+                configuration: TailTestData.configuration, options: o, outputPath: alertsPath(dir), logger: logger)
             try catchUp(run, clock)
             try run.drain(now: clock.seconds)
         }
@@ -117,7 +133,8 @@ struct TailRunTests {
         try #require(size > 4 << 20)
         let before = try Data(contentsOf: URL(fileURLWithPath: o.stateDirectory! + "/checkpoint"))
         do {
-            let run = try TailRun(configuration: TailTestData.configuration, options: o, logger: logger)
+            let run = try TailRun(
+                configuration: TailTestData.configuration, options: o, outputPath: alertsPath(dir), logger: logger)
             clock.seconds += 0.1
             let step = try run.step(now: clock.seconds)
             #expect(step.more, "one poll reads at most 1 MiB of the backlog")
@@ -149,7 +166,9 @@ struct TailRunTests {
                 _ = rename(log, log + ".1")
                 _ = FileManager.default.createFile(atPath: log, contents: nil)
             }
-            let run = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+            let run = try TailRun(
+                configuration: TailTestData.configuration, options: options(dir), outputPath: alertsPath(dir),
+                logger: logger)
             if i % 3 == 0 {
                 // A crash: some steps (with checkpoints on the way), then gone without a final checkpoint.
                 for _ in 0..<3 {
@@ -164,7 +183,9 @@ struct TailRunTests {
                 try run.drain(now: clock.seconds)
             }
         }
-        let run = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+        let run = try TailRun(
+            configuration: TailTestData.configuration, options: options(dir), outputPath: alertsPath(dir),
+            logger: logger)
         try catchUp(run, clock)
         try run.drain(now: clock.seconds)
 
@@ -192,7 +213,9 @@ struct TailRunTests {
         let half = all.count / 2
         try append(all[0..<half], to: log)
         do {
-            let run = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+            let run = try TailRun(
+                configuration: TailTestData.configuration, options: options(dir), outputPath: alertsPath(dir),
+                logger: logger)
             try catchUp(run, clock)
             // logrotate: rename + create, then SIGHUP (the loop calls reopenOutput for it).
             try #require(rename(alerts, alerts + ".1") == 0)
@@ -206,7 +229,9 @@ struct TailRunTests {
             // A crash: the next run resumes from the last checkpoint, taken after the reopen.
             try run.settleCheckpoint()
         }
-        let next = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+        let next = try TailRun(
+            configuration: TailTestData.configuration, options: options(dir), outputPath: alertsPath(dir),
+            logger: logger)
         try catchUp(next, clock)
         try next.drain(now: clock.seconds)
 
@@ -236,7 +261,9 @@ struct TailRunTests {
         try append(TailTestData.lines[0..<100], to: dir.appendingPathComponent("mail.log").path)
         let clock = TestClock()
         do {
-            let run = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+            let run = try TailRun(
+                configuration: TailTestData.configuration, options: options(dir), outputPath: alertsPath(dir),
+                logger: logger)
             try catchUp(run, clock)
             try run.drain(now: clock.seconds)
         }
@@ -245,7 +272,9 @@ struct TailRunTests {
         bytes[bytes.count - 3] ^= 0xFF
         try Data(bytes).write(to: URL(fileURLWithPath: checkpoint))
         #expect {
-            _ = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+            _ = try TailRun(
+                configuration: TailTestData.configuration, options: options(dir), outputPath: alertsPath(dir),
+                logger: logger)
         } throws: { error in
             (error as? TailError)?.code == .checkpointDamaged
                 && "\(error)".contains("CRC") && "\(error)".contains("move the file away")
@@ -256,7 +285,9 @@ struct TailRunTests {
         try Data("{\"state_format\":99,\"body_bytes\":0,\"body_crc32\":0}\n".utf8).write(
             to: URL(fileURLWithPath: checkpoint))
         #expect {
-            _ = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+            _ = try TailRun(
+                configuration: TailTestData.configuration, options: options(dir), outputPath: alertsPath(dir),
+                logger: logger)
         } throws: { error in
             (error as? TailError)?.code == .checkpointIncompatible && "\(error)".contains("state format 99")
         }
@@ -265,7 +296,9 @@ struct TailRunTests {
         try Data("{\"state_format\":7,\"body_bytes\":0,\"body_crc32\":0}\n".utf8).write(
             to: URL(fileURLWithPath: checkpoint))
         #expect {
-            _ = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
+            _ = try TailRun(
+                configuration: TailTestData.configuration, options: options(dir), outputPath: alertsPath(dir),
+                logger: logger)
         } throws: { error in
             (error as? TailError)?.code == .checkpointIncompatible && "\(error)".contains("state format 7;")
                 && "\(error)".contains("reads format 9")
@@ -284,7 +317,8 @@ struct TailRunTests {
             o.checkpointIntervalSeconds = 1e9
             o.alertCheckpointDelaySeconds = 1e9
             o.maxJournalEntries = bound
-            let run = try TailRun(configuration: TailTestData.configuration, options: o, logger: logger)
+            let run = try TailRun(
+                configuration: TailTestData.configuration, options: o, outputPath: alertsPath(dir), logger: logger)
             let clock = TestClock()
             var checkpoints = 0
             // The log arrives in 40 parts, so that alerts come in several polls (the bound is checked per poll).
@@ -322,7 +356,8 @@ struct TailRunTests {
         try append(part[...], to: dir.appendingPathComponent("mail.log").path)
         var o = options(dir)
         o.idleAdvanceSeconds = 10
-        let run = try TailRun(configuration: TailTestData.configuration, options: o, logger: logger)
+        let run = try TailRun(
+            configuration: TailTestData.configuration, options: o, outputPath: alertsPath(dir), logger: logger)
         let clock = TestClock()
         try catchUp(run, clock)
         let out = dir.appendingPathComponent("alerts.jsonl").path
@@ -365,11 +400,10 @@ struct TailFutureTests {
         try text.write(toFile: log, atomically: false, encoding: .utf8)
         var o = TailOptions(patterns: [log])
         o.fromStart = true
-        o.outputPath = dir.appendingPathComponent("alerts.jsonl").path
         o.follow.usePolling = true
         o.idleAdvanceSeconds = 1e9
         let run = try TailRun(
-            configuration: Configuration(), options: o,
+            configuration: Configuration(), options: o, outputPath: alertsPath(dir),
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         // The wall clock: 12:05 on that day.
         run.wallClock = { 1_796_126_700 }
@@ -397,11 +431,10 @@ struct TailMetricsTests {
         try TailTestData.lines.prefix(20_000).joined().write(toFile: log, atomically: false, encoding: .utf8)
         var o = TailOptions(patterns: [log])
         o.fromStart = true
-        o.outputPath = dir.appendingPathComponent("alerts.jsonl").path
         o.follow.usePolling = true
         o.follow.pollIntervalMilliseconds = 5
         let run = try TailRun(
-            configuration: TailTestData.configuration, options: o,
+            configuration: TailTestData.configuration, options: o, outputPath: alertsPath(dir),
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         var polls = 0
         try run.run(
@@ -426,11 +459,10 @@ struct TailMetricsTests {
 struct TailFailureTests {
     let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
-    func options(_ dir: URL, output: String) -> TailOptions {
+    func options(_ dir: URL) -> TailOptions {
         var o = TailOptions(patterns: [dir.appendingPathComponent("mail.log").path])
         o.stateDirectory = dir.appendingPathComponent("state").path
         o.fromStart = true
-        o.outputPath = output
         o.follow.usePolling = true
         o.idleAdvanceSeconds = 1e9
         return o
@@ -445,6 +477,14 @@ struct TailFailureTests {
         }
     }
 
+    /// A run over the whole dataset, written to `dir/mail.log`, whose alerts go to `sink`.
+    func datasetRun(_ dir: URL, into sink: MemoryAlertSink) throws -> TailRun {
+        let log = dir.appendingPathComponent("mail.log").path
+        try TailTestData.lines.joined().write(toFile: log, atomically: false, encoding: .utf8)
+        return try TailRun(
+            configuration: TailTestData.configuration, options: options(dir), output: sink, logger: logger)
+    }
+
     @Test("Alerts that cannot be written (full disk) stop the run without moving the checkpoint past them")
     func unwritableOutput() throws {
         guard FileManager.default.fileExists(atPath: "/dev/full") else { return }
@@ -456,7 +496,7 @@ struct TailFailureTests {
         let good = dir.appendingPathComponent("alerts.jsonl").path
         do {
             let run = try TailRun(
-                configuration: TailTestData.configuration, options: options(dir, output: good), logger: logger)
+                configuration: TailTestData.configuration, options: options(dir), outputPath: good, logger: logger)
             try catchUp(run)
             try run.drain(now: 1e6)
         }
@@ -469,7 +509,8 @@ struct TailFailureTests {
 
         do {
             let run = try TailRun(
-                configuration: TailTestData.configuration, options: options(dir, output: "/dev/full"), logger: logger)
+                configuration: TailTestData.configuration, options: options(dir), outputPath: "/dev/full",
+                logger: logger)
             run.abandonRetry = { true }
             let failure = try #require(throws: TailError.self) { try catchUp(run) }
             #expect(failure.code == .outputFailed)
@@ -481,7 +522,7 @@ struct TailFailureTests {
 
         // With the output back, the next start writes every alert of the second part, once.
         let again = try TailRun(
-            configuration: TailTestData.configuration, options: options(dir, output: good), logger: logger)
+            configuration: TailTestData.configuration, options: options(dir), outputPath: good, logger: logger)
         try catchUp(again)
         try again.drain(now: 3e6)
         let written = try String(contentsOfFile: good, encoding: .utf8).split(separator: "\n").map(String.init)
@@ -494,13 +535,9 @@ struct TailFailureTests {
     func brokenPipe() throws {
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let log = dir.appendingPathComponent("mail.log").path
-        try TailTestData.lines.joined().write(toFile: log, atomically: false, encoding: .utf8)
         let sink = MemoryAlertSink()
         sink.failing = EPIPE
-        let run = try TailRun(
-            configuration: TailTestData.configuration, options: options(dir, output: "unused"), output: sink,
-            logger: logger)
+        let run = try datasetRun(dir, into: sink)
         var asked = false
         run.abandonRetry = {
             asked = true
@@ -510,8 +547,31 @@ struct TailFailureTests {
         #expect(error.code == .outputFailed)
         #expect(error.underlyingErrno == EPIPE)
         #expect(error.path == "memory")
+        // The output's own failure is kept, typed: its code and errno, not words to search.
+        #expect(error.output?.code == .writeFailed)
+        #expect(error.output?.isBrokenPipe == true)
         #expect(!asked, "a closed pipe is not retried")
         #expect(sink.delivered.isEmpty)
+    }
+
+    @Test("tail writes through the sink its caller hands it, the records replay's DetectionSink writes")
+    func callerSink() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let tailSink = MemoryAlertSink()
+        let run = try datasetRun(dir, into: tailSink)
+        try catchUp(run)
+        try run.drain(now: 1e6)
+        let replaySink = MemoryAlertSink()
+        var replay = DetectionSink(
+            engine: DetectionEngine(configuration: TailTestData.configuration.detection), output: replaySink)
+        _ = EventsRun(configuration: TailTestData.configuration).run(
+            paths: [dir.appendingPathComponent("mail.log").path], sink: &replay
+        ) { _ in }
+        replay.flush()
+        #expect(!replaySink.delivered.isEmpty)
+        #expect(tailSink.text == replaySink.text)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["mail.log", "state"])
     }
 
     @Test("A checkpoint that cannot be written (full disk) is an error, and the previous one stays intact")
@@ -523,7 +583,7 @@ struct TailFailureTests {
         try TailTestData.lines.prefix(500).joined().write(toFile: log, atomically: false, encoding: .utf8)
         let out = dir.appendingPathComponent("alerts.jsonl").path
         let run = try TailRun(
-            configuration: TailTestData.configuration, options: options(dir, output: out), logger: logger)
+            configuration: TailTestData.configuration, options: options(dir), outputPath: out, logger: logger)
         try catchUp(run)
         try run.checkpoint()
         let checkpoint = dir.appendingPathComponent("state/checkpoint").path
@@ -559,9 +619,10 @@ struct TailStreamTests {
         func events(of paths: [String]) throws -> Int {
             var o = TailOptions(patterns: paths)
             o.fromStart = true
-            o.outputPath = dir.appendingPathComponent("alerts-\(paths.count).jsonl").path
+            let outputPath = dir.appendingPathComponent("alerts-\(paths.count).jsonl").path
             o.follow.usePolling = true
-            let run = try TailRun(configuration: TailTestData.configuration, options: o, logger: logger)
+            let run = try TailRun(
+                configuration: TailTestData.configuration, options: o, outputPath: outputPath, logger: logger)
             var t = 0.0
             for _ in 0..<1000 {
                 t += 0.1
@@ -591,7 +652,6 @@ struct TailStreamTests {
         var o = TailOptions(patterns: [log])
         o.fromStart = true
         o.stateDirectory = dir.appendingPathComponent("state").path
-        o.outputPath = dir.appendingPathComponent("alerts.jsonl").path
         o.follow.usePolling = true
         // Accounts seen early (established in the warm-up) and late (young when first seen).
         let accounts = ["sven.keller@southridge.example.org"] + Self.lateAccounts(TailTestData.lines.prefix(20_000))
@@ -599,7 +659,8 @@ struct TailStreamTests {
         let before: [AccountAge?]
         let watermark: EventTime
         do {
-            let run = try TailRun(configuration: TailTestData.configuration, options: o, logger: logger)
+            let run = try TailRun(
+                configuration: TailTestData.configuration, options: o, outputPath: alertsPath(dir), logger: logger)
             try run.drain(now: 1)
             watermark = try #require(run.engine.watermark)
             before = accounts.map { run.engine.ages.peek(account: $0, at: watermark) }
@@ -610,7 +671,7 @@ struct TailStreamTests {
         #expect(changed.set("rules.slot_content.window", to: "2h") == nil)
         let records = LogRecords()
         let logging = Logger(label: "test") { _ in records }
-        let run = try TailRun(configuration: changed, options: o, logger: logging)
+        let run = try TailRun(configuration: changed, options: o, outputPath: alertsPath(dir), logger: logging)
         #expect(run.restoredFromCheckpoint)
         #expect(run.changedKeys == ["rules.slot_content.window"])
         #expect(!run.resetState.isEmpty)

@@ -1,4 +1,4 @@
-import SendWatchAlerts
+public import SendWatchAlerts
 public import SendWatchCore
 
 /// Why `tail` could not start or had to stop.
@@ -18,6 +18,9 @@ public struct TailError: Error, CustomStringConvertible, Sendable {
     public var path: String?
     /// The `errno` value the system reported, if any.
     public var underlyingErrno: Int32?
+    /// The alert output's failure behind this one (codes `output_unusable`, `output_failed`), with its own code
+    /// (`write_failed`, a sink's own codes) and ``OutputError/isBrokenPipe``; nil for other failures.
+    public var output: OutputError?
 
     /// Creates an error.
     public init(code: Code, message: String, path: String? = nil, underlyingErrno: Int32? = nil) {
@@ -58,10 +61,12 @@ extension ErrorCode where Domain == TailError {
 }
 
 extension TailError {
-    /// A failure of the alert output, with its path and `errno`; `consequence` says what the run did about it.
-    init(output error: OutputError, code: Code, consequence: String? = nil) {
+    /// A failure of the alert output (kept as ``output``), with its path and `errno`; `consequence` says what
+    /// the run did about it.
+    public init(output error: OutputError, code: Code, consequence: String? = nil) {
         self.init(
             code: code, message: "\(error)" + (consequence.map { "; " + $0 } ?? ""), path: error.path,
             underlyingErrno: error.underlyingErrno)
+        output = error
     }
 }

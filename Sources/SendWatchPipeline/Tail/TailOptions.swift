@@ -10,9 +10,6 @@ public struct TailOptions: Sendable {
     /// With no checkpoint: read existing files from their start (true) or only what is appended (false,
     /// like `tail -F -n 0`). Default false.
     public var fromStart = false
-    /// Alert output file (appended), used when the run is given no sink of its own; nil writes to standard
-    /// output.
-    public var outputPath: String?
     /// When the alert output is synced. Default `.checkpoint`.
     public var sync: ExactlyOnceSink.SyncPolicy = .checkpoint
     /// Wall-clock seconds between checkpoints while data flows. Default 30.

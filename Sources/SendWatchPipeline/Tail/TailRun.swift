@@ -3,7 +3,7 @@ public import SendWatchAlerts
 public import SendWatchCore
 import SendWatchDetect
 import SendWatchFormats
-public import SendWatchIngest
+import SendWatchIngest
 
 #if canImport(Glibc)
 import Glibc
@@ -35,7 +35,7 @@ import Musl
 /// Usage:
 /// ```swift
 /// let run = try TailRun(configuration: config, options: TailOptions(patterns: ["/var/log/mail.log"]),
-///                       logger: logger)
+///                       output: OutputWriter.standardOutput(), logger: logger)
 /// try run.run { TailSignals.stopRequested }
 /// ```
 public final class TailRun {
@@ -118,15 +118,20 @@ public final class TailRun {
 
     /// Loads the checkpoint (if any), wraps the output in exactly-once delivery and opens the followed files.
     ///
+    /// The run never opens an output itself: the caller hands it the sink (`sendwatch tail` opens `--output`
+    /// or standard output as an ``OutputWriter``; a test or an embedding program can pass any ``AlertSink``).
+    /// The run wraps it in an ``ExactlyOnceSink`` with the state directory's journal and ``TailOptions/sync``,
+    /// and writes through an ``AlertWriter`` with ``TailOptions/alertFormat``'s encoder: the path `replay`'s
+    /// ``DetectionSink`` writes through.
+    ///
     /// - Parameters:
-    ///   - output: where alert records go; nil opens ``TailOptions/outputPath`` (or standard output). Any
-    ///     ``AlertSink`` works: the run wraps it in an ``ExactlyOnceSink`` with the state directory's journal.
+    ///   - output: where alert records go.
     ///   - accounts: account registry entries to (re-)register after a restore.
     /// - Throws: ``TailError`` for a damaged or incompatible checkpoint (left in place), an output or state
     ///   directory that cannot be used, a state directory another run holds (`state_directory_locked`), or a
     ///   follower that cannot start.
     public init(
-        configuration: Configuration, options: TailOptions, output: (any AlertSink)? = nil,
+        configuration: Configuration, options: TailOptions, output: any AlertSink,
         accounts: [(String, EventTime)] = [], logger: Logger
     ) throws(TailError) {
         self.configuration = configuration
@@ -134,18 +139,7 @@ public final class TailRun {
         self.logger = logger
         // Before anything in the directory is read or written: a second run on it stops here.
         lock = try StateDirectory.prepare(options.stateDirectory)
-        let sink: any AlertSink
-        if let output {
-            sink = output
-        } else if let path = options.outputPath {
-            switch OutputWriter.appending(path: path) {
-            case .success(let writer): sink = writer
-            case .failure(let error): throw TailError(output: error, code: .outputUnusable)
-            }
-        } else {
-            sink = OutputWriter.standardOutput()
-        }
-        delivery = ExactlyOnceSink(wrapping: sink, stateDirectory: options.stateDirectory, sync: options.sync)
+        delivery = ExactlyOnceSink(wrapping: output, stateDirectory: options.stateDirectory, sync: options.sync)
         alerts = AlertWriter(
             encoder: options.alertFormat.makeEncoder(productVersion: options.productVersion), sink: delivery)
         configurationText = Configuration.schema.yaml(of: configuration)
