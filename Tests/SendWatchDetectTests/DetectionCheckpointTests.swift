@@ -207,6 +207,7 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
         var changes: [(inout DetectionConfiguration) -> Void] = [
             { $0.memoryBudgetBytes = 2 << 20 },
             { $0[YoungAccountBurstRule.self].windowSeconds = 1200 },
+            { $0[YoungAccountBurstRule.self].longWindowSeconds = 7200 },
             { $0[TemplateSwarmRule.self].windowSeconds = 7200 },
             { $0[TemplateSwarmRule.self].baselineHalfLifeWindows = 12 },
             { $0.maxAlertAccounts = 500 },

@@ -28,10 +28,11 @@ struct SubmitterListTests {
 
     /// Puts a young account with one login, client address, recipient and queue id into the engine's table.
     static func put(_ name: String, into engine: inout DetectionEngine) {
+        var features = FeatureSettings()
+        features.recentWindowSeconds = 60
+        features.longRecentWindowSeconds = 600
         var state = YoungAccountState(
-            short: SlidingCount(horizonMicroseconds: 60_000_000, bucketCount: 10),
-            long: SlidingCount(horizonMicroseconds: 600_000_000, bucketCount: 10), firstEvent: at(0), ageSeconds: 60,
-            ageBasis: .firstSeen)
+            burst: YoungAccountBurstRule.Windows(features), firstEvent: at(0), ageSeconds: 60, ageBasis: .firstSeen)
         state.submitters.add(login: "login-\(name)", clientIP: "192.0.2.\(name.utf8.count)", claimedAccount: nil)
         state.deliveries.add(recipient: "victim-\(name)@\(name).test", queueID: "Q\(name)")
         engine.context.tables.young.insert(key: StableHash.of(name), name: name, value: state, at: at(0))

@@ -106,16 +106,11 @@ extension DetectionEngine {
     static func fitting(
         _ saved: SharedTables, like fresh: SharedTables, features f: FeatureSettings
     ) throws(DetectionCheckpointError) -> SharedTables {
-        func count(_ s: SlidingCount, seconds: Int64) -> Bool {
-            s.horizonMicroseconds == seconds * 1_000_000 && s.bucketCount == Self.windowBuckets
-        }
         func distinct(_ d: SlidingDistinct, seconds: Int64, capacity: Int) -> Bool {
             d.configuration == .init(horizonMicroseconds: seconds * 1_000_000, exactCapacity: capacity)
         }
         var out = saved
-        out.young = try saved.young.fitting(like: fresh.young, "young accounts") {
-            count($0.short, seconds: f.recentWindowSeconds) && count($0.long, seconds: f.longRecentWindowSeconds)
-        }
+        out.young = try saved.young.fitting(like: fresh.young, "young accounts") { $0.burst.fits(f) }
         out.templates = try saved.templates.fitting(like: fresh.templates, "templates") { _ in true }
         out.slotValues = try saved.slotValues.fitting(like: fresh.slotValues, "slot values") {
             distinct($0.young, seconds: f.suspiciousWindowSeconds, capacity: 64)

@@ -266,13 +266,11 @@ public struct DetectionEngine: Sendable {
         let match = mine(event)
 
         let (domainKey, recipientKey) = Self.recipientHashes(event.recipient)
-        let shortWindow = context.features.recentWindowSeconds * 1_000_000
-        let longWindow = context.features.longRecentWindowSeconds * 1_000_000
+        let features = context.features
         let slot = context.tables.young.slot(for: accountKey, at: now, name: event.account) {
             YoungAccountState(
-                short: SlidingCount(horizonMicroseconds: shortWindow, bucketCount: Self.windowBuckets),
-                long: SlidingCount(horizonMicroseconds: longWindow, bucketCount: Self.windowBuckets),
-                firstEvent: now, ageSeconds: age.ageSeconds, ageBasis: age.basis)
+                burst: YoungAccountBurstRule.Windows(features), firstEvent: now, ageSeconds: age.ageSeconds,
+                ageBasis: age.basis)
         }
         // One in-place update: the table hands the value out uniquely, so its arrays are not copied.
         context.tables.young[slot].record(

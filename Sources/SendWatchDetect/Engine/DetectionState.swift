@@ -31,8 +31,8 @@ struct DomainSpread: Sendable {
 
 /// A young account's recent sending.
 struct YoungAccountState: ApproximateHeapSize, Sendable, Codable {
-    var short: SlidingCount
-    var long: SlidingCount
+    /// `young_account_burst`'s per-account state (declared and coded in its folder), kept inline.
+    var burst: YoungAccountBurstRule.Windows
     var domains = DomainSpread()
     var recipients: UInt32 = 0
     var firstEvent: EventTime
@@ -48,13 +48,12 @@ struct YoungAccountState: ApproximateHeapSize, Sendable, Codable {
     var isSpread: Bool { domains.distinct >= 2 }
 
     var approximateHeapBytes: Int {
-        short.approximateHeapBytes + long.approximateHeapBytes + sampleMessageIDs.count * 48
+        burst.approximateHeapBytes + sampleMessageIDs.count * 48
             + submitters.approximateHeapBytes + deliveries.approximateHeapBytes
     }
 
     mutating func record(at now: EventTime, domain: UInt64, messageID: String?, age: AccountAge) {
-        short.add(1, at: now)
-        long.add(1, at: now)
+        burst.record(at: now)
         domains.add(domain)
         recipients &+= 1
         ageSeconds = age.ageSeconds

@@ -3,8 +3,9 @@ import SendWatchWindows
 
 /// `young_account_burst`: one young account sends to many recipients in a short time.
 ///
-/// It reads the young account's recipient counts over its two windows, which the engine keeps in the shared
-/// young-account table (its windows are this rule's); it keeps no table of its own.
+/// Its per-account state, the account's recipients over the two windows (``Windows``), is declared here and
+/// kept inline in the engine's young-account entry, which the engine updates once per young event and evicts
+/// under the young-account table's budget; the rule keeps no table of its own.
 public struct YoungAccountBurstRule: ConfiguredRule, Sendable {
     /// The settings of `rules.young_account_burst`.
     public struct Configuration: RuleConfiguration, Equatable {
@@ -53,8 +54,7 @@ extension YoungAccountBurstRule: DetectionRule {
         let state = context.tables.young[slot]
         let rule = configuration
         let now = event.time
-        let short = Int(state.short.value(at: now))
-        let long = Int(state.long.value(at: now))
+        let (short, long) = state.burst.recipients(at: now)
         guard short >= rule.minRecipients || long >= rule.longMinRecipients else { return }
         let ratio = max(Double(short) / Double(rule.minRecipients), Double(long) / Double(rule.longMinRecipients))
         let severity: Severity = ratio >= 4 ? .critical : ratio >= 2 ? .high : .medium
