@@ -168,3 +168,31 @@ extension TableRule {
     var evictions: UInt64 { table.evictions }
     mutating func enforceBudget(_ context: inout DetectionContext) { table.enforceBudget(reportingTo: &context) }
 }
+
+/// A rule that keeps its state in two bounded tables (`template_swarm`: templates and pairs;
+/// `concentrated_strangers`: accounts and groups), which share the rule's part of the memory budget: the tables'
+/// bytes, evictions and budget step are the rule's, written once here.
+///
+/// The rule splits its bytes between the two tables when it makes them (the split is the rule's own choice) and
+/// hands them over through ``withTables(_:)`` and ``updateTables(_:)``.
+protocol TwoTableRule: DetectionRule {
+    associatedtype FirstEntry: ApproximateHeapSize & Sendable & Codable
+    associatedtype SecondEntry: ApproximateHeapSize & Sendable & Codable
+    /// Hands the rule's two tables to `body`, to read.
+    func withTables<Result>(_ body: (RuleTable<FirstEntry>, RuleTable<SecondEntry>) -> Result) -> Result
+    /// Hands the rule's two tables to `body`, to change.
+    mutating func updateTables(_ body: (inout RuleTable<FirstEntry>, inout RuleTable<SecondEntry>) -> Void)
+}
+
+extension TwoTableRule {
+    var approximateBytes: Int { withTables { $0.approximateBytes + $1.approximateBytes } }
+    var evictions: UInt64 { withTables { $0.evictions &+ $1.evictions } }
+
+    /// Evicts each table down to its own byte bound, first the first, and reports the evictions to `context`.
+    mutating func enforceBudget(_ context: inout DetectionContext) {
+        updateTables { first, second in
+            first.enforceBudget(reportingTo: &context)
+            second.enforceBudget(reportingTo: &context)
+        }
+    }
+}

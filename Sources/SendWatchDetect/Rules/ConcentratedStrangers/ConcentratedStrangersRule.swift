@@ -155,7 +155,7 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
     let capacity: Int
 }
 
-extension ConcentratedStrangersRule: DetectionRule {
+extension ConcentratedStrangersRule: TwoTableRule {
     static let summary = "many young accounts each mail only strangers at one consumer provider"
     static let keys: [ConfigKey<Configuration>] = [
         .duration("window", \.windowSeconds, doc: "The window in which stranger-mailing accounts are counted."),
@@ -251,14 +251,14 @@ extension ConcentratedStrangersRule: DetectionRule {
         Checkpoint(accounts: accounts.entries, groups: groups.entries, youngRecipients: youngRecipients)
     }
 
-    /// The tables' bytes, which the budget bounds; the recipient filter is fixed memory outside the budget (like
-    /// the engine's sketch of established domains).
-    var approximateBytes: Int { accounts.approximateBytes + groups.approximateBytes }
-    var evictions: UInt64 { accounts.evictions &+ groups.evictions }
+    /// The tables' bytes are what the budget bounds; the recipient filter is fixed memory outside the budget
+    /// (like the engine's sketch of established domains).
+    func withTables<Result>(_ body: (RuleTable<Account>, RuleTable<Group>) -> Result) -> Result {
+        body(accounts, groups)
+    }
 
-    mutating func enforceBudget(_ context: inout DetectionContext) {
-        accounts.enforceBudget(reportingTo: &context)
-        groups.enforceBudget(reportingTo: &context)
+    mutating func updateTables(_ body: (inout RuleTable<Account>, inout RuleTable<Group>) -> Void) {
+        body(&accounts, &groups)
     }
 
     /// Counts the event's recipient for its account and, when the account is (or becomes) a stranger-mailer,

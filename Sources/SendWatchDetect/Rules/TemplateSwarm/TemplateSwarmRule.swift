@@ -74,7 +74,7 @@ public struct TemplateSwarmRule: ConfiguredRule, Sendable {
     var pairs: RuleTable<Pair>
 }
 
-extension TemplateSwarmRule: DetectionRule {
+extension TemplateSwarmRule: TwoTableRule {
     static let summary = "many young accounts with spread recipients use one template"
     static let keys: [ConfigKey<Configuration>] = [
         .duration("window", \.windowSeconds, doc: "The window, and the interval of the template's baseline."),
@@ -127,12 +127,11 @@ extension TemplateSwarmRule: DetectionRule {
     }
 
     func checkpoint() -> Checkpoint { Checkpoint(templates: templates.entries, pairs: pairs.entries) }
-    var approximateBytes: Int { templates.approximateBytes + pairs.approximateBytes }
-    var evictions: UInt64 { templates.evictions &+ pairs.evictions }
 
-    mutating func enforceBudget(_ context: inout DetectionContext) {
-        templates.enforceBudget(reportingTo: &context)
-        pairs.enforceBudget(reportingTo: &context)
+    func withTables<Result>(_ body: (RuleTable<State>, RuleTable<Pair>) -> Result) -> Result { body(templates, pairs) }
+
+    mutating func updateTables(_ body: (inout RuleTable<State>, inout RuleTable<Pair>) -> Void) {
+        body(&templates, &pairs)
     }
 
     /// The baseline's interval (the window) and half-life.
