@@ -29,7 +29,8 @@ struct DetectionOptions: ParsableArguments {
     /// The alert record format.
     func format() throws -> AlertFormat {
         guard let format = AlertFormat(rawValue: alertFormat) else {
-            throw ValidationError("--alert-format must be sendwatch or ocsf, not '\(alertFormat)'")
+            let names = AlertFormat.allCases.map(\.rawValue).joined(separator: " or ")
+            throw ValidationError("--alert-format must be \(names), not '\(alertFormat)'")
         }
         return format
     }

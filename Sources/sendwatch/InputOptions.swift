@@ -11,7 +11,7 @@ struct InputOptions: ParsableArguments {
     @Option(name: .long, help: "YAML configuration file (see 'sendwatch config defaults').")
     var config: String?
 
-    @Option(name: .long, help: "Input format: auto, postfix, exim or jsonl (default: input.format, auto).")
+    @Option(name: .long, help: "Input format: auto, \(LogFormat.namesText) (default: input.format, auto).")
     var format: String?
 
     @Option(name: .long, help: "Year of year-less syslog timestamps (default: each file's modification time).")
@@ -58,7 +58,7 @@ struct InputOptions: ParsableArguments {
             } else if let f = LogFormat(rawValue: format) {
                 configuration.format = f
             } else {
-                throw ValidationError("--format must be auto, postfix, exim or jsonl, not '\(format)'")
+                throw ValidationError("--format must be auto, \(LogFormat.namesText), not '\(format)'")
             }
         }
         if let year {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import SendWatchFormats
 import SendWatchIngest
 import SendWatchMetrics
 import SendWatchPipeline
@@ -11,7 +12,7 @@ struct LiveInputOptions: ParsableArguments {
     @Option(name: .long, help: "YAML configuration file (see 'sendwatch config defaults').")
     var config: String?
 
-    @Option(name: .long, help: "Input format: auto, postfix, exim or jsonl (default: input.format, auto).")
+    @Option(name: .long, help: "Input format: auto, \(LogFormat.namesText) (default: input.format, auto).")
     var format: String?
 
     @Option(

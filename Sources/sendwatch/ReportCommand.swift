@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SendWatchCore
 import SendWatchEval
+import SendWatchFormats
 import SendWatchIngest
 import SendWatchPipeline
 import SendWatchReport
@@ -42,7 +43,7 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: "YAML configuration file for reading --events (see 'sendwatch config defaults').")
     var config: String?
 
-    @Option(name: .long, help: "Format of the --events logs: auto, postfix, exim or jsonl (default auto).")
+    @Option(name: .long, help: "Format of the --events logs: auto, \(LogFormat.namesText) (default auto).")
     var format: String?
 
     @Option(

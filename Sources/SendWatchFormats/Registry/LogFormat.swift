@@ -20,6 +20,15 @@ public struct LogFormat: RawRepresentable, Hashable, Sendable, CaseIterable, Cod
     /// Every registered format, in registration order.
     public static var allCases: [LogFormat] { RegisteredFormats.components.map { $0.format } }
 
+    /// The registered formats' names for help texts and messages, in registration order: `postfix, exim or
+    /// jsonl`. Help and errors name what is registered, so that a new format's folder and registration line
+    /// are all it takes for the command line and the configuration file to offer it.
+    public static var namesText: String {
+        let names = allCases.map(\.rawValue)
+        guard let last = names.last, names.count > 1 else { return names.first ?? "" }
+        return names.dropLast().joined(separator: ", ") + " or " + last
+    }
+
     /// The format's position in ``RegisteredFormats``: the index ``FormatList`` picks its parser by.
     public var registryIndex: Int {
         // Safe to force unwrap: every value is declared by a registered format folder.

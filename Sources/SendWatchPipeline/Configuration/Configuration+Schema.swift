@@ -86,11 +86,11 @@ extension Configuration {
         keys: [
             ConfigKey(
                 "format", doc: ["auto: recognise each input from its first lines."],
-                accepted: "auto, postfix, exim or jsonl",
+                accepted: "auto, \(LogFormat.namesText)",
                 extremes: [], render: { $0.format?.rawValue ?? "auto" },
                 assign: { config, value in
                     guard case .text(let s) = value, s == "auto" || LogFormat(rawValue: s) != nil else {
-                        return "expected auto, postfix, exim or jsonl, got \(value.quoted)"
+                        return "expected auto, \(LogFormat.namesText), got \(value.quoted)"
                     }
                     config.format = LogFormat(rawValue: s)
                     return nil
