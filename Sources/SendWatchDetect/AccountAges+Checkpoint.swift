@@ -51,7 +51,7 @@ extension AccountAges {
                 slotFlags.append(a.flags[i])
             }
             hand = a.hand
-            filterWords = a.filter.count
+            filterWords = a.filterWords
             filterIndices = []
             filterValues = []
             for (i, w) in a.filter.enumerated() where w != 0 {
@@ -140,10 +140,10 @@ extension AccountAges {
     public init(configuration: Configuration, restoring checkpoint: Checkpoint) throws {
         self.init(configuration: configuration)
         let maximum = Self.maximumSlots(configuration)
-        guard checkpoint.slotCount <= maximum, checkpoint.filterWords == filter.count else {
+        guard checkpoint.slotCount <= maximum, checkpoint.filterWords == filterWords else {
             throw DetectionCheckpointError(
                 "account ages: table of \(checkpoint.slotCount) slots and filter of \(checkpoint.filterWords) words, "
-                    + "the configuration allows \(maximum) and makes \(filter.count)")
+                    + "the configuration allows \(maximum) and makes \(filterWords)")
         }
         guard checkpoint.tracked <= configuration.maxTrackedAccounts else {
             throw DetectionCheckpointError(
@@ -164,6 +164,7 @@ extension AccountAges {
             flags[Int(i)] = checkpoint.slotFlags[j]
         }
         hand = checkpoint.hand
+        if !checkpoint.filterIndices.isEmpty { filter = [UInt64](repeating: 0, count: filterWords) }
         for (j, i) in checkpoint.filterIndices.enumerated() { filter[Int(i)] = checkpoint.filterValues[j] }
         streamStart = checkpoint.streamStart
         tracked = checkpoint.tracked

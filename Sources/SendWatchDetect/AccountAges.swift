@@ -45,7 +45,8 @@ public struct AccountAge: Sendable, Equatable {
 /// and doubles whenever it would pass half full, up to ``maximumSlots``: the power of two at least twice
 /// ``Configuration/maxTrackedAccounts`` (about 36 MB for the default 1 M). So a deployment with 20,000 accounts
 /// uses 1 MB, which also stays in the processor's cache (a table sized for a million accounts from the start
-/// made every lookup a cache miss). Plus the filter (2 MB by default) and the registry.
+/// made every lookup a cache miss). Plus the filter (2 MB by default, allocated at the first eviction of an
+/// established account: until then it would remember nothing) and the registry.
 public struct AccountAges: Sendable {
     /// Settings; times in seconds of event time.
     public struct Configuration: Sendable, Equatable {
@@ -77,8 +78,11 @@ public struct AccountAges: Sendable {
     var flags: [UInt8]
     var hand = 0
     var mask: Int
-    var filter: [UInt64]
+    /// The filter's words: empty until an established account is first evicted, then ``filterWords`` words.
+    var filter: [UInt64] = []
     var filterMask: UInt64
+    /// Words of the filter once it is allocated.
+    let filterWords: Int
     /// The first event's time: the start of the warm-up.
     public internal(set) var streamStart: EventTime?
     /// Accounts in the table.
@@ -110,7 +114,7 @@ public struct AccountAges: Sendable {
         mask = size - 1
         var bits = 64
         while bits < configuration.rememberedFilterBits { bits <<= 1 }
-        filter = [UInt64](repeating: 0, count: bits / 64)
+        filterWords = bits / 64
         filterMask = UInt64(bits - 1)
     }
 
@@ -268,6 +272,7 @@ public struct AccountAges: Sendable {
     }
 
     private mutating func remember(_ hash: UInt64) {
+        if filter.isEmpty { filter = [UInt64](repeating: 0, count: filterWords) }
         var h = hash
         for _ in 0..<4 {
             h = (h ^ (h >> 33)) &* 0xff51_afd7_ed55_8ccd
@@ -277,6 +282,7 @@ public struct AccountAges: Sendable {
     }
 
     private func remembered(_ hash: UInt64) -> Bool {
+        guard !filter.isEmpty else { return false }
         var h = hash
         for _ in 0..<4 {
             h = (h ^ (h >> 33)) &* 0xff51_afd7_ed55_8ccd
@@ -304,4 +310,7 @@ public struct AccountAges: Sendable {
 
     /// The table's current slot count; for tests.
     public var _slotCount: Int { keys.count }
+
+    /// Whether the filter of remembered accounts is allocated; for tests.
+    public var _filterAllocated: Bool { !filter.isEmpty }
 }

@@ -57,6 +57,27 @@ import Testing
         #expect(back.isYoung)
     }
 
+    @Test("The filter of remembered accounts is allocated when the first established account is evicted")
+    func filterAllocatedAtFirstEviction() throws {
+        let configuration = AccountAges.Configuration(
+            warmupSeconds: 10, newAccountAgeSeconds: 100, maxTrackedAccounts: 64)
+        var ages = AccountAges(configuration: configuration)
+        let t0: Int64 = 1_000_000
+        for i in 0..<64 { _ = ages.observe(account: "warm\(i)", created: nil, at: EventTime(seconds: t0)) }
+        #expect(!ages._filterAllocated)
+        let restored = try AccountAges(configuration: configuration, restoring: ages.checkpoint())
+        #expect(!restored._filterAllocated)
+        _ = ages.observe(account: "new", created: nil, at: EventTime(seconds: t0 + 20))
+        #expect(ages.evictions == 1 && ages._filterAllocated)
+        let again = try AccountAges(configuration: configuration, restoring: ages.checkpoint())
+        #expect(again._filterAllocated)
+        var remembered = 0
+        for i in 0..<64 where again.peek(account: "warm\(i)", at: EventTime(seconds: t0 + 30))?.basis == .remembered {
+            remembered += 1
+        }
+        #expect(remembered >= 1)
+    }
+
     @Test("The table starts small and doubles as accounts arrive, keeping every age, up to the bound")
     func growth() {
         let configuration = AccountAges.Configuration(

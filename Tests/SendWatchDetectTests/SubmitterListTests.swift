@@ -33,8 +33,8 @@ struct SubmitterListTests {
         features.longRecentWindowSeconds = 600
         var state = YoungAccountState(
             burst: YoungAccountBurstRule.Windows(features), firstEvent: at(0), ageSeconds: 60, ageBasis: .firstSeen)
-        state.submitters.add(login: "login-\(name)", clientIP: "192.0.2.\(name.utf8.count)", claimedAccount: nil)
-        state.deliveries.add(recipient: "victim-\(name)@\(name).test", queueID: "Q\(name)")
+        state.samples.addSubmitter(login: "login-\(name)", clientIP: "192.0.2.\(name.utf8.count)", claimedAccount: nil)
+        state.samples.addDelivery(recipient: "victim-\(name)@\(name).test", queueID: "Q\(name)")
         engine.context.tables.young.insert(key: StableHash.of(name), name: name, value: state, at: at(0))
     }
 
@@ -71,9 +71,10 @@ struct SubmitterListTests {
         // Before the held record is written, `a` logs in from a new address, `c` mails a new recipient and `b`
         // leaves the table.
         let a = try #require(engine.context.tables.young.find(StableHash.of("a")))
-        engine.context.tables.young[a].submitters.add(login: "login-a2", clientIP: "198.51.100.7", claimedAccount: nil)
+        engine.context.tables.young[a].samples.addSubmitter(
+            login: "login-a2", clientIP: "198.51.100.7", claimedAccount: nil)
         let c = try #require(engine.context.tables.young.find(StableHash.of("c")))
-        engine.context.tables.young[c].deliveries.add(recipient: "late@later.test", queueID: "Qlate")
+        engine.context.tables.young[c].samples.addDelivery(recipient: "late@later.test", queueID: "Qlate")
         engine.context.tables.young.remove(StableHash.of("b"))
         let rebuiltNow = DetectionContext.accountEvidence(
             engine.context.accountSamples(["a", "b", "c"], accountsTotal: 3))

@@ -1,8 +1,9 @@
 import Foundation
 import SendWatchCore
 import SendWatchTesting
-import SendWatchWindows
 import Testing
+
+@testable import SendWatchWindows
 
 @Suite("SeenFilter")
 struct SeenFilterTests {
@@ -43,6 +44,35 @@ struct SeenFilterTests {
         #expect(falsePositives < 2_500, "\(falsePositives) of 100,000")
         // The oldest generation is gone: its items are found only as often as false positives.
         #expect(oldHits < 1_250, "\(oldHits) of 50,000")
+    }
+
+    @Test("The previous generation is allocated at the first rotation; saved before or after, the filter decodes equal")
+    func previousGenerationAtFirstRotation() throws {
+        var filter = SeenFilter(capacity: 100)
+        func item(_ n: UInt64) -> UInt64 { n &* 0x9E37_79B9_7F4A_7C15 }
+        var next: UInt64 = 1
+        for _ in 0..<50 {
+            filter.insert(item(next))
+            next += 1
+        }
+        #expect(filter._previous.isEmpty && filter.rotations == 0)
+        let unrotated = try StateCoding.decode(SeenFilter.self, from: StateCoding.encode(filter))
+        #expect(unrotated == filter && unrotated._previous.isEmpty)
+        let saved = try JSONSerialization.jsonObject(with: JSONEncoder().encode(filter)) as? [String: Any]
+        #expect((saved?["words"] as? [Any])?.count == 2 * filter.wordCount)
+        while filter.rotations == 0 {
+            filter.insert(item(next))
+            next += 1
+        }
+        #expect(filter._previous.count == filter.wordCount)
+        #expect((1..<next).allSatisfy { filter.contains(item($0)) })
+        while filter.rotations < 2 {
+            filter.insert(item(next))
+            next += 1
+        }
+        let rotated = try StateCoding.decode(SeenFilter.self, from: StateCoding.encode(filter))
+        #expect(rotated == filter && rotated.contains(item(next - 1)))
+        #expect(try JSONDecoder().decode(SeenFilter.self, from: JSONEncoder().encode(filter)) == filter)
     }
 
     @Test("insert reports an item seen before; a saved filter decodes equal, a damaged one throws")

@@ -1,7 +1,8 @@
 import SendWatchCore
 import SendWatchTesting
-import SendWatchWindows
 import Testing
+
+@testable import SendWatchWindows
 
 @Suite("SlidingDistinct")
 struct SlidingDistinctTests {
@@ -38,6 +39,39 @@ struct SlidingDistinctTests {
         }
         #expect(distinct.droppedLate == dropped)
         #expect(distinct.isExact)
+        distinct._checkInvariants()
+    }
+
+    @Test("One item is held inline, two or more in an array; the instance stays 48 bytes and reports the same bytes")
+    func oneItemInline() throws {
+        #expect(MemoryLayout<SlidingDistinct>.size <= 48 && MemoryLayout<SlidingDistinct?>.stride == 48)
+        let horizon: Int64 = 600_000_000
+        var distinct = SlidingDistinct(configuration: .init(horizonMicroseconds: horizon, exactCapacity: 2))
+        func isInline(_ d: SlidingDistinct) -> Bool {
+            if case .one = d._storage { return true }
+            return false
+        }
+        let new1 = distinct.insert(7, at: EventTime(microseconds: 1))
+        #expect(new1)
+        #expect(isInline(distinct) && distinct.approximateHeapBytes == 48)
+        let new2 = distinct.insert(7, at: EventTime(microseconds: 2))
+        #expect(!new2)
+        #expect(distinct.value(at: EventTime(microseconds: 2)).value == 1)
+        #expect(distinct.sampleItems(limit: 5, at: EventTime(microseconds: 2)) == [7])
+        let restored = try StateCoding.decode(SlidingDistinct.self, from: StateCoding.encode(distinct))
+        #expect(isInline(restored) && restored.value(at: EventTime(microseconds: 2)).value == 1)
+        let new3 = distinct.insert(8, at: EventTime(microseconds: 3))
+        #expect(new3)
+        #expect(!isInline(distinct) && distinct.approximateHeapBytes == 64)
+        #expect(distinct.value(at: EventTime(microseconds: 3)).value == 2)
+        // Full with 7 expired: it is dropped, 8 stays inline, and 9 joins it.
+        let new4 = distinct.insert(9, at: EventTime(microseconds: horizon + 2))
+        #expect(new4)
+        #expect(distinct.sampleItems(limit: 5, at: EventTime(microseconds: horizon + 2)) == [8, 9])
+        let new5 = distinct.insert(10, at: EventTime(microseconds: 4 * horizon))
+        #expect(new5)
+        #expect(distinct.sampleItems(limit: 5, at: EventTime(microseconds: 4 * horizon)) == [10])
+        #expect(isInline(distinct))
         distinct._checkInvariants()
     }
 

@@ -157,7 +157,7 @@ struct DetectionContext: Sendable {
         samples.listed.reserveCapacity(accounts.count)
         for name in accounts {
             guard let slot = tables.young.find(StableHash.of(name)) else { continue }
-            samples.listed.append((tables.young[slot].submitters, tables.young[slot].deliveries))
+            samples.listed.append(tables.young[slot].samples)
         }
         return samples
     }
@@ -170,15 +170,15 @@ struct DetectionContext: Sendable {
     /// may be short (an account kept only the first values of a kind, or the alert lists fewer accounts than it
     /// counts):
     ///
-    /// - `"submitters"`: who sent it (``SubmitterSample``): `logins` (SASL or local logins), `client_ips`, and
+    /// - `"submitters"`: who sent it (``AccountSample/addSubmitter(login:clientIP:claimedAccount:)``): `logins` (SASL or local logins), `client_ips`, and
     ///   `claimed_accounts` (account header values that were not believed because the submitter is not trusted
     ///   to name accounts).
-    /// - `"deliveries"`: what to search the mail logs for (``DeliverySample``): `recipients`,
+    /// - `"deliveries"`: what to search the mail logs for (``AccountSample/addDelivery(recipient:queueID:)``): `recipients`,
     ///   `recipient_domains` and `queue_ids` (Postfix queue ids, Exim message ids).
     ///
     /// Built only for a record the lifecycle writes, from the samples taken with its finding.
     ///
-    /// - Complexity: O(listed accounts × (``SubmitterSample/cap`` + ``DeliverySample/cap``)), plus choosing the
+    /// - Complexity: O(listed accounts × 6 × ``AccountSample/cap``), plus choosing the
     ///   listed values.
     static func accountEvidence(_ samples: AccountSamples) -> [(String, JSONValue)] {
         var logins = Set<String>()
@@ -189,15 +189,15 @@ struct DetectionContext: Sendable {
         var queueIDs = Set<String>()
         var submittersExact = samples.listsEveryAccount
         var deliveriesExact = submittersExact
-        for (sample, deliveries) in samples.listed {
-            logins.formUnion(sample.logins)
-            clientIPs.formUnion(sample.clientIPs)
-            claimed.formUnion(sample.claimedAccounts)
-            if sample.overflowed { submittersExact = false }
-            recipients.formUnion(deliveries.recipients)
-            domains.formUnion(deliveries.recipientDomains)
-            queueIDs.formUnion(deliveries.queueIDs)
-            if deliveries.overflowed { deliveriesExact = false }
+        for sample in samples.listed {
+            logins.formUnion(sample.values(.logins))
+            clientIPs.formUnion(sample.values(.clientIPs))
+            claimed.formUnion(sample.values(.claimedAccounts))
+            if sample.submittersOverflowed { submittersExact = false }
+            recipients.formUnion(sample.values(.recipients))
+            domains.formUnion(sample.values(.recipientDomains))
+            queueIDs.formUnion(sample.values(.queueIDs))
+            if sample.deliveriesOverflowed { deliveriesExact = false }
         }
         func list(_ values: Set<String>) -> JSONValue {
             .array(Self.smallest(Self.maxListedSubmitters, of: values).map { .string($0) })

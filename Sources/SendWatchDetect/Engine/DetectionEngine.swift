@@ -275,9 +275,9 @@ public struct DetectionEngine: Sendable {
         // One in-place update: the table hands the value out uniquely, so its arrays are not copied.
         context.tables.young[slot].record(
             at: now, domain: domainKey, messageID: event.messageID ?? event.queueID, age: age)
-        context.tables.young[slot].submitters.add(
+        context.tables.young[slot].samples.addSubmitter(
             login: event.login, clientIP: event.clientIP, claimedAccount: event.claimedAccount)
-        context.tables.young[slot].deliveries.add(recipient: event.recipient, queueID: event.queueID)
+        context.tables.young[slot].samples.addDelivery(recipient: event.recipient, queueID: event.queueID)
         facts.domainKey = domainKey
         facts.recipientKey = recipientKey
         facts.young = slot

@@ -38,18 +38,18 @@ struct YoungAccountState: ApproximateHeapSize, Sendable, Codable {
     var firstEvent: EventTime
     var ageSeconds: Int64?
     var ageBasis: AccountAge.Basis
-    var sampleMessageIDs: [String] = []
-    /// Who submitted the account's messages: its first logins, client addresses and claimed accounts.
-    var submitters = SubmitterSample()
-    /// What an operator searches the mail logs by: the account's first recipients, their domains and queue ids.
-    var deliveries = DeliverySample()
+    /// The account's first message ids, submitters (logins, client addresses, claimed accounts) and deliveries
+    /// (recipients, their domains, queue ids): what its alerts' evidence lists.
+    var samples = AccountSample()
 
     /// Whether the account's recipients are spread over at least two domains.
     var isSpread: Bool { domains.distinct >= 2 }
 
+    /// The account's first message ids (at most five), in the order they came.
+    var sampleMessageIDs: [String] { samples.values(.messageIDs) }
+
     var approximateHeapBytes: Int {
-        burst.approximateHeapBytes + sampleMessageIDs.count * 48
-            + submitters.approximateHeapBytes + deliveries.approximateHeapBytes
+        burst.approximateHeapBytes + samples.approximateHeapBytes
     }
 
     mutating func record(at now: EventTime, domain: UInt64, messageID: String?, age: AccountAge) {
@@ -57,80 +57,7 @@ struct YoungAccountState: ApproximateHeapSize, Sendable, Codable {
         domains.add(domain)
         recipients &+= 1
         ageSeconds = age.ageSeconds
-        if sampleMessageIDs.count < 5, let m = messageID, !sampleMessageIDs.contains(m) { sampleMessageIDs.append(m) }
-    }
-}
-
-/// The first distinct logins, client addresses and claimed accounts (``SendEvent/login``,
-/// ``SendEvent/clientIP``, ``SendEvent/claimedAccount``) of a young account's events, at most ``cap`` of each;
-/// a further distinct value only sets ``overflowed``, so an account costs at most 3 × ``cap`` strings.
-struct SubmitterSample: Sendable, Codable, Equatable {
-    var logins: [String] = []
-    var clientIPs: [String] = []
-    var claimedAccounts: [String] = []
-    /// Whether a distinct value was left out because its list was full.
-    var overflowed = false
-
-    /// The most values kept per list.
-    static let cap = 4
-
-    var approximateHeapBytes: Int { (logins.count + clientIPs.count + claimedAccounts.count) * 32 }
-
-    /// Adds the event's values.
-    ///
-    /// - Complexity: O(``cap``) string comparisons per value; allocates only for a new value.
-    mutating func add(login: String?, clientIP: String?, claimedAccount: String?) {
-        if let login { Self.add(login, to: &logins, overflowed: &overflowed) }
-        if let clientIP { Self.add(clientIP, to: &clientIPs, overflowed: &overflowed) }
-        if let claimedAccount { Self.add(claimedAccount, to: &claimedAccounts, overflowed: &overflowed) }
-    }
-
-    private static func add(_ value: String, to list: inout [String], overflowed: inout Bool) {
-        guard !list.contains(value) else { return }
-        if list.count < cap {
-            list.append(value)
-        } else {
-            overflowed = true
-        }
-    }
-}
-
-/// The first distinct recipients, recipient domains and queue ids (``SendEvent/recipient``, its domain as logged,
-/// ``SendEvent/queueID``: a Postfix queue id or an Exim message id) of a young account's events, at most ``cap`` of
-/// each; a further distinct value only sets ``overflowed``, so an account costs at most 3 × ``cap`` strings.
-struct DeliverySample: Sendable, Codable, Equatable {
-    var recipients: [String] = []
-    var recipientDomains: [String] = []
-    var queueIDs: [String] = []
-    /// Whether a distinct value was left out because its list was full.
-    var overflowed = false
-
-    /// The most values kept per list.
-    static let cap = 4
-
-    var approximateHeapBytes: Int { (recipients.count + recipientDomains.count + queueIDs.count) * 32 }
-
-    /// Adds the event's recipient, the recipient's domain (after the last `@`; none without one) and queue id.
-    ///
-    /// - Complexity: O(``cap``) string comparisons per value; allocates only for a new value.
-    mutating func add(recipient: String, queueID: String?) {
-        if !recipient.isEmpty {
-            Self.add(recipient, to: &recipients, overflowed: &overflowed)
-            if let at = recipient.utf8.lastIndex(of: UInt8(ascii: "@")) {
-                let domain = recipient[recipient.utf8.index(after: at)...]
-                if !domain.isEmpty { Self.add(domain, to: &recipientDomains, overflowed: &overflowed) }
-            }
-        }
-        if let queueID, !queueID.isEmpty { Self.add(queueID, to: &queueIDs, overflowed: &overflowed) }
-    }
-
-    private static func add(_ value: some StringProtocol, to list: inout [String], overflowed: inout Bool) {
-        guard !list.contains(where: { $0 == value }) else { return }
-        if list.count < cap {
-            list.append(String(value))
-        } else {
-            overflowed = true
-        }
+        samples.addMessageID(messageID)
     }
 }
 
@@ -146,13 +73,13 @@ struct DeliverySample: Sendable, Codable, Equatable {
 /// sent more, or left the young-account table, in between: the records are the ones evidence built at each
 /// finding gives.
 ///
-/// Memory: one pair of samples (64 bytes) per listed account, at most
-/// ``DetectionConfiguration/maxAlertAccounts``; their lists are shared with the young-account table (a list that
-/// gains a value while a held finding shares it is copied then: at most ``SubmitterSample/cap`` strings, and at
-/// most once per value it gains). The lifecycle holds at most one finding per open alert.
+/// Memory: one sample (16 bytes) per listed account, at most ``DetectionConfiguration/maxAlertAccounts``; their
+/// buffers are shared with the young-account table (a buffer that gains a value while a held finding shares it
+/// is copied then: at most 29 values, and at most once per value it gains). The lifecycle holds at most one
+/// finding per open alert.
 struct AccountSamples: Sendable {
     /// The listed accounts' samples, in the finding's order; accounts the table no longer holds are left out.
-    var listed: [(submitters: SubmitterSample, deliveries: DeliverySample)] = []
+    var listed: [AccountSample] = []
     /// Whether the finding lists every account it counts (when not, the evidence's totals may be short).
     var listsEveryAccount: Bool
 }

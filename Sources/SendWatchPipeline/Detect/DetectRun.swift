@@ -82,8 +82,9 @@ struct DetectState: Codable {
     /// lifecycle saves its incidents and the closed alerts remembered for linking them (as `TailState` 7). 3:
     /// `template_swarm` and `slot_content` save their own tables, and `concentrated_strangers`' accounts their
     /// strangers per provider (as `TailState` 8). 4: `shared_artefact` saves whether a lone artefact was made
-    /// lone by a bare phone number (as `TailState` 9).
-    static let format = 4
+    /// lone by a bare phone number (as `TailState` 9). 5: a young account saves its evidence samples as one
+    /// `samples` object (as `TailState` 10).
+    static let format = 5
     /// The stream sequence of the last message taken in: every message up to it is in the engine or the merge.
     var lastSequence: UInt64
     var engine: DetectionEngine.Checkpoint

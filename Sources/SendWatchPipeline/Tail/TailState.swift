@@ -48,8 +48,9 @@ struct TailState: Codable {
     /// the shared templates keep only the text, the top suspicious slot values and the sample message ids; and
     /// `concentrated_strangers`' accounts save their strangers per provider, their recipients at their own or
     /// never-mailed domains and their provider-wave provider. 9: `shared_artefact` saves whether a lone artefact
-    /// was made lone by a bare phone number (its reason's wording).
-    static let format = 9
+    /// was made lone by a bare phone number (its reason's wording). 10: a young account of the detection state saves
+    /// its message ids, submitters and deliveries as one `samples` object (one buffer in memory).
+    static let format = 10
 
     var follower: FollowerState
     /// Per stream name: its parser state.

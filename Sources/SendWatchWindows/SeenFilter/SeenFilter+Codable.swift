@@ -28,9 +28,35 @@ extension SeenFilter: Decodable {
         try StateCheck.require(current == 0 || current == 1, "SeenFilter: generation \(current)", decoder)
         let items = try c.decode(Int.self, forKey: ._items)
         try StateCheck.require((0...capacity).contains(items), "SeenFilter: \(items) items", decoder)
-        _words = words
+        let currentStart = current * wordCount
+        let previousStart = (1 - current) * wordCount
+        _words = Array(words[currentStart..<(currentStart + wordCount)])
+        let previous = words[previousStart..<(previousStart + wordCount)]
+        // A previous generation without a bit set stays unallocated, as before the first rotation.
+        _previous = previous.contains { $0 != 0 } ? Array(previous) : []
         _current = current
         _items = items
         _rotations = try c.decode(UInt64.self, forKey: ._rotations)
+    }
+}
+
+extension SeenFilter {
+    /// Saves both generations as one array of twice ``wordCount`` words (the current generation in half
+    /// `current`, the previous one, zeros before the first rotation, in the other), the capacity and the counts.
+    ///
+    /// - Complexity: O(words); builds the array of both generations.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        var words: [UInt64] = []
+        words.reserveCapacity(2 * _wordCount)
+        let previous = _previous.isEmpty ? [UInt64](repeating: 0, count: _wordCount) : _previous
+        words.append(contentsOf: _current == 0 ? _words : previous)
+        words.append(contentsOf: _current == 0 ? previous : _words)
+        try c.encode(words, forKey: ._words)
+        try c.encode(_wordCount, forKey: ._wordCount)
+        try c.encode(_capacity, forKey: ._capacity)
+        try c.encode(_current, forKey: ._current)
+        try c.encode(_items, forKey: ._items)
+        try c.encode(_rotations, forKey: ._rotations)
     }
 }

@@ -13,15 +13,20 @@
 /// 2 % (measured in `SeenFilterTests`: under 2.5 % with both generations full, under 1.2 % with one). There
 /// are no false negatives within the remembered span.
 ///
-/// Memory: `2 × words × 8` bytes, fixed: 1,000,000 items per generation is 2 × 2 MiB.
+/// Memory: `2 × words × 8` bytes at most: 1,000,000 items per generation is 2 × 2 MiB. The previous generation
+/// is allocated at the first rotation (before it, it would hold nothing), so a filter that never fills a
+/// generation costs half of that.
 ///
 /// Left out: deletion and counts (a counting filter would quadruple the memory, and "seen" is what the rules
 /// ask).
 public struct SeenFilter: Sendable, Encodable, Equatable {
+    /// The current generation's words.
     var _words: [UInt64]
+    /// The previous generation's words; empty (nothing remembered) until the first rotation.
+    var _previous: [UInt64]
     let _wordCount: Int
     let _capacity: Int
-    /// Which half of `_words` is the current generation (0 or 1).
+    /// Which half of the saved word array is the current generation (0 or 1); it alternates at each rotation.
     var _current: Int
     /// Items added to the current generation (inserts that set a new bit).
     var _items: Int
@@ -39,7 +44,8 @@ public struct SeenFilter: Sendable, Encodable, Equatable {
         while words * 64 < capacity * 12 { words <<= 1 }
         _wordCount = words
         _capacity = capacity
-        _words = [UInt64](repeating: 0, count: 2 * words)
+        _words = [UInt64](repeating: 0, count: words)
+        _previous = []
         _current = 0
         _items = 0
         _rotations = 0
@@ -51,8 +57,9 @@ public struct SeenFilter: Sendable, Encodable, Equatable {
     public var wordCount: Int { _wordCount }
     /// Generations started after the first (each dropped the oldest items).
     public var rotations: UInt64 { _rotations }
-    /// Bytes of the bit arrays.
-    public var approximateBytes: Int { _words.count * 8 }
+    /// Bytes of the bit arrays of both generations (the figure once the first rotation allocated the previous
+    /// one).
+    public var approximateBytes: Int { 2 * _wordCount * 8 }
 
     /// The word index in a generation and the item's bits in it.
     @inline(__always)
@@ -74,34 +81,48 @@ public struct SeenFilter: Sendable, Encodable, Equatable {
     /// - Complexity: O(1), two word reads, no allocation.
     public func contains(_ item: UInt64) -> Bool {
         let (word, mask) = position(item)
-        return _words[word] & mask == mask || _words[_wordCount + word] & mask == mask
+        return _words[word] & mask == mask || (!_previous.isEmpty && _previous[word] & mask == mask)
     }
 
     /// Records `item`; returns whether it was already there (``contains(_:)`` before the insert).
     ///
-    /// - Complexity: O(1), or O(words) when the insert starts a new generation (clearing it). No allocation.
+    /// - Complexity: O(1), or O(words) when the insert starts a new generation (clearing it). No allocation but
+    ///   at the first rotation (the previous generation's words).
     @discardableResult
     public mutating func insert(_ item: UInt64) -> Bool {
         let (word, mask) = position(item)
-        let current = _current * _wordCount + word
-        let previous = (1 - _current) * _wordCount + word
-        if _words[current] & mask == mask { return true }
-        let wasInPrevious = _words[previous] & mask == mask
+        if _words[word] & mask == mask { return true }
+        let wasInPrevious = !_previous.isEmpty && _previous[word] & mask == mask
         if _items >= _capacity {
             rotate()
             return insert(item) || wasInPrevious
         }
-        _words[current] |= mask
+        _words[word] |= mask
         _items += 1
         return wasInPrevious
     }
 
-    /// Makes the current generation the previous one and starts an empty one.
+    /// Makes the current generation the previous one and starts an empty one (in the words of the generation
+    /// before, or new ones at the first rotation).
     private mutating func rotate() {
+        if _previous.isEmpty {
+            _previous = [UInt64](repeating: 0, count: _wordCount)
+        } else {
+            for i in _previous.indices { _previous[i] = 0 }
+        }
+        swap(&_words, &_previous)
         _current = 1 - _current
-        let start = _current * _wordCount
-        for i in start..<(start + _wordCount) { _words[i] = 0 }
         _items = 0
         _rotations &+= 1
+    }
+
+    /// Equal when both generations hold the same bits (a previous generation not allocated yet holds none) and
+    /// the counts agree.
+    public static func == (a: SeenFilter, b: SeenFilter) -> Bool {
+        a._wordCount == b._wordCount && a._capacity == b._capacity && a._current == b._current
+            && a._items == b._items && a._rotations == b._rotations && a._words == b._words
+            && (a._previous == b._previous
+                || (a._previous.isEmpty && !b._previous.contains { $0 != 0 })
+                || (b._previous.isEmpty && !a._previous.contains { $0 != 0 }))
     }
 }

@@ -38,9 +38,12 @@ extension SlidingDistinct: Codable {
         _exactCapacity = UInt16(configuration.exactCapacity)
         _subBucketCount = UInt8(configuration.subBucketCount)
         _precision = UInt8(configuration.precision)
-        _entries = entries
-        _sketch = sketch.map { SketchBox($0) }
         _head = head
+        if let sketch {
+            _storage = .sketch(SketchBox(sketch))
+        } else {
+            _storage = entries.count == 1 ? .one(entries[0]) : .many(entries)
+        }
         _droppedLate = try c.decode(UInt32.self, forKey: .droppedLate)
         _switchesToSketch = try c.decode(UInt16.self, forKey: .switchesToSketch)
         _hasEvents = try c.decode(Bool.self, forKey: .hasEvents)
@@ -50,9 +53,11 @@ extension SlidingDistinct: Codable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(configuration, forKey: .configuration)
-        try c.encode(_entries.map(\.item), forKey: .items)
-        try c.encode(_entries.map(\.lastSeen), forKey: .lastSeen)
-        try c.encodeIfPresent(_sketch?.sketch, forKey: .sketch)
+        try c.encode(withExactEntries { $0.map(\.item) } ?? [], forKey: .items)
+        try c.encode(withExactEntries { $0.map(\.lastSeen) } ?? [], forKey: .lastSeen)
+        var sketch: SubBucketSketch? = nil
+        if case .sketch(let box) = _storage { sketch = box.sketch }
+        try c.encodeIfPresent(sketch, forKey: .sketch)
         try c.encode(_head, forKey: .head)
         try c.encode(_droppedLate, forKey: .droppedLate)
         try c.encode(_switchesToSketch, forKey: .switchesToSketch)

@@ -4,8 +4,8 @@ extension SlidingDistinct {
     ///
     /// - Complexity: O(exactCapacity²) or O((subBucketCount + 1) × m).
     public func _checkInvariants() {
-        if let sketch = _sketch?.sketch {
-            precondition(_entries.isEmpty, "SlidingDistinct: pairs kept in sketch mode")
+        if case .sketch(let box) = _storage {
+            let sketch = box.sketch
             var histogram = [Int](repeating: 0, count: 66)
             for i in 0..<sketch.m {
                 var best: UInt8 = 0
@@ -19,8 +19,11 @@ extension SlidingDistinct {
                 precondition(UInt32(histogram[r]) == sketch.unionHistogram[r], "SlidingDistinct: histogram")
             }
         } else {
-            precondition(_entries.count <= Int(_exactCapacity), "SlidingDistinct: too many pairs")
-            let items = _entries.map(\.item).sorted()
+            if case .many(let entries) = _storage {
+                precondition(entries.count != 1, "SlidingDistinct: one pair in an array")
+            }
+            precondition(exactCount <= Int(_exactCapacity), "SlidingDistinct: too many pairs")
+            let items = (withExactEntries { $0.map(\.item) } ?? []).sorted()
             for i in items.indices.dropFirst() { precondition(items[i] != items[i - 1], "SlidingDistinct: duplicate") }
         }
     }

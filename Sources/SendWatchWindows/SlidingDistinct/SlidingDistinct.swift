@@ -31,10 +31,13 @@ public import SendWatchCore
 /// Late events: an event older than the horizon (exact mode) or than the oldest held sub-bucket (sketch mode)
 /// can no longer affect an answer at or after the newest event; it is dropped and counted in ``droppedLate``.
 ///
-/// Memory, per instance: 48 bytes inline; exact mode 32 + 16 × capacity of the pair array (≤ 2 080 bytes at
-/// 128 items; the array grows by doubling, and the estimate takes the pair count rounded up to a power of two); sketch mode 32 + (subBucketCount + 1) × 2^precision bytes of
-/// registers plus a ~330-byte box with the union histogram and bookkeeping (9 577 bytes at precision 10 with
-/// 8 sub-buckets). ``approximateHeapBytes`` reports it.
+/// Memory, per instance: 48 bytes inline; exact mode with one item nothing more (the pair is inline: a key table
+/// keyed by recipient holds mostly counters of one sender), with more 32 + 16 × capacity of the pair array
+/// (≤ 2 080 bytes at 128 items; the array grows by doubling, and the estimate takes the pair count rounded up to a
+/// power of two); sketch mode 32 + (subBucketCount + 1) × 2^precision bytes of registers plus a ~330-byte box
+/// with the union histogram and bookkeeping (9 577 bytes at precision 10 with 8 sub-buckets).
+/// ``approximateHeapBytes`` reports it, and a one-item array for an inline pair (the figure from before the pair
+/// was inline, so that the key tables' budget decisions, and the alerts, did not change).
 ///
 /// Usage:
 /// ```swift
@@ -77,16 +80,25 @@ public struct SlidingDistinct: Sendable {
         var lastSeen: Int64
     }
 
-    // The configuration, stored compactly so an exact-mode instance stays at 48 bytes inline.
+    /// The pairs or the sketch.
+    enum Storage: Sendable {
+        /// Exact mode with no pair or at least two (an empty array holds no heap block).
+        case many([Entry])
+        /// Exact mode with exactly one pair, inline.
+        case one(Entry)
+        case sketch(SketchBox)
+    }
+
+    // The configuration, stored compactly, and the fields in this order (the storage's tag byte followed by the
+    // smaller fields), so that an instance stays at 48 bytes inline.
     let _horizon: Int64
+    var _head: Int64
+    var _storage: Storage
+    var _droppedLate: UInt32
     let _exactCapacity: UInt16
+    var _switchesToSketch: UInt16
     let _subBucketCount: UInt8
     let _precision: UInt8
-    var _entries: [Entry]
-    var _sketch: SketchBox?
-    var _head: Int64
-    var _droppedLate: UInt32
-    var _switchesToSketch: UInt16
     var _hasEvents: Bool
 
     /// Creates an empty counter.
@@ -98,8 +110,7 @@ public struct SlidingDistinct: Sendable {
         _exactCapacity = UInt16(configuration.exactCapacity)
         _subBucketCount = UInt8(configuration.subBucketCount)
         _precision = UInt8(configuration.precision)
-        _entries = []
-        _sketch = nil
+        _storage = .many([])
         _head = 0
         _droppedLate = 0
         _switchesToSketch = 0
@@ -114,7 +125,34 @@ public struct SlidingDistinct: Sendable {
     }
 
     /// Whether the counter is exact (not yet switched to the sketch, or back after an empty horizon).
-    public var isExact: Bool { _sketch == nil }
+    public var isExact: Bool {
+        if case .sketch = _storage { return false }
+        return true
+    }
+
+    /// The exact pairs in a buffer for `body`; `nil` in sketch mode.
+    @inline(__always)
+    func withExactEntries<R>(_ body: (UnsafeBufferPointer<Entry>) -> R) -> R? {
+        switch _storage {
+        case .one(let e): withUnsafePointer(to: e) { body(UnsafeBufferPointer(start: $0, count: 1)) }
+        case .many(let entries): entries.withUnsafeBufferPointer(body)
+        case .sketch: nil
+        }
+    }
+
+    /// The number of exact pairs (0 in sketch mode).
+    var exactCount: Int {
+        switch _storage {
+        case .one: 1
+        case .many(let entries): entries.count
+        case .sketch: 0
+        }
+    }
+
+    /// Makes the storage hold `entries`: inline when there is one.
+    mutating func setExact(_ entries: [Entry]) {
+        _storage = entries.count == 1 ? .one(entries[0]) : .many(entries)
+    }
 
     /// Events dropped as older than the horizon (saturates at `UInt32.max`).
     public var droppedLate: UInt32 { _droppedLate }
@@ -136,7 +174,7 @@ public struct SlidingDistinct: Sendable {
             _hasEvents = true
             _head = t
         }
-        if _sketch != nil {
+        if case .sketch = _storage {
             insertSketch(item, at: t)
             return false
         }
@@ -146,20 +184,47 @@ public struct SlidingDistinct: Sendable {
             bumpDropped()
             return false
         }
-        for i in _entries.indices where _entries[i].item == item {
-            let expired = _entries[i].lastSeen <= _head - horizon
-            if _entries[i].lastSeen < t { _entries[i].lastSeen = t }
+        switch _storage {
+        case .one(var e) where e.item == item:
+            let expired = e.lastSeen <= _head - horizon
+            if e.lastSeen < t {
+                e.lastSeen = t
+                _storage = .one(e)
+            }
             return expired
+        case .many(var entries):
+            for i in entries.indices where entries[i].item == item {
+                let expired = entries[i].lastSeen <= _head - horizon
+                if entries[i].lastSeen < t {
+                    // Out of the storage while it changes, so the array is not copied.
+                    _storage = .many([])
+                    entries[i].lastSeen = t
+                    _storage = .many(entries)
+                }
+                return expired
+            }
+        default:
+            break
         }
-        if _entries.count >= Int(_exactCapacity) {
+        if exactCount >= Int(_exactCapacity) {
             removeExpired()
-            if _entries.count >= Int(_exactCapacity) {
+            if exactCount >= Int(_exactCapacity) {
                 switchToSketch()
                 insertSketch(item, at: t)
                 return false
             }
         }
-        _entries.append(Entry(item: item, lastSeen: t))
+        let new = Entry(item: item, lastSeen: t)
+        switch _storage {
+        case .one(let e):
+            _storage = .many([e, new])
+        case .many(var entries) where !entries.isEmpty:
+            _storage = .many([])
+            entries.append(new)
+            _storage = .many(entries)
+        default:
+            _storage = .one(new)
+        }
         return true
     }
 
@@ -167,15 +232,25 @@ public struct SlidingDistinct: Sendable {
         _droppedLate = _droppedLate == .max ? .max : _droppedLate &+ 1
     }
 
-    /// Drops pairs whose last sighting is a full horizon or more before the newest event.
+    /// Drops pairs whose last sighting is a full horizon or more before the newest event, keeping the others in
+    /// order.
     private mutating func removeExpired() {
         let cutoff = _head - _horizon
-        var kept = 0
-        for i in _entries.indices where _entries[i].lastSeen > cutoff {
-            _entries[kept] = _entries[i]
-            kept += 1
+        switch _storage {
+        case .one(let e):
+            if e.lastSeen <= cutoff { _storage = .many([]) }
+        case .many(var entries):
+            _storage = .many([])
+            var kept = 0
+            for i in entries.indices where entries[i].lastSeen > cutoff {
+                entries[kept] = entries[i]
+                kept += 1
+            }
+            entries.removeLast(entries.count - kept)
+            setExact(entries)
+        case .sketch:
+            break
         }
-        _entries.removeLast(_entries.count - kept)
     }
 
     private mutating func switchToSketch() {
@@ -184,27 +259,30 @@ public struct SlidingDistinct: Sendable {
             precision: Int(_precision), subBucketCount: Int(_subBucketCount),
             subBucketWidth: width,
             head: WindowMath.floorDiv(_head, width))
-        for e in _entries { _ = sketch.insert(e.item, at: e.lastSeen) }
+        _ = withExactEntries { entries in
+            for e in entries { _ = sketch.insert(e.item, at: e.lastSeen) }
+        }
         sketch.refreshCache()
-        _sketch = SketchBox(sketch)
-        _entries = []
+        _storage = .sketch(SketchBox(sketch))
         _switchesToSketch = _switchesToSketch == .max ? .max : _switchesToSketch &+ 1
     }
 
     private mutating func insertSketch(_ item: UInt64, at t: Int64) {
         if t > _head { _head = t }
-        // Safe to force unwrap: callers check `_sketch != nil` or have just set it.
-        if !isKnownUniquelyReferenced(&_sketch!) { _sketch = SketchBox(_sketch!.sketch) }
-        let box = _sketch!
+        guard case .sketch(var box) = _storage else { return }
+        // Out of the storage while it changes, so that a box no other counter shares is not copied.
+        _storage = .many([])
+        if !isKnownUniquelyReferenced(&box) { box = SketchBox(box.sketch) }
         switch box.sketch.insert(item, at: t) {
         case .tooLate:
             bumpDropped()
+            _storage = .sketch(box)
         case .clearedEverything:
             // The whole horizon was empty before this item: go back to exact mode with just this item.
-            _sketch = nil
-            _entries = [Entry(item: item, lastSeen: t)]
+            _storage = .one(Entry(item: item, lastSeen: t))
         case .counted:
             box.sketch.refreshCache()
+            _storage = .sketch(box)
         }
     }
 
@@ -218,14 +296,19 @@ public struct SlidingDistinct: Sendable {
     ///   O(subBucketCount × m). No allocation.
     public func value(at now: EventTime) -> DistinctCount {
         let t = WindowMath.clamp(now.microseconds)
-        if let sketch = _sketch?.sketch {
+        if case .sketch(let box) = _storage {
+            let sketch = box.sketch
             let e = sketch.estimate(atSubBucket: WindowMath.floorDiv(t, sketch.subBucketWidth))
             let rse = 1.04 / Double(sketch.m).squareRoot()
             return DistinctCount(value: UInt64(max(0, e).rounded()), isExact: false, relativeStandardError: rse)
         }
         let cutoff = t - _horizon
-        var n: UInt64 = 0
-        for e in _entries where e.lastSeen > cutoff && e.lastSeen <= t { n += 1 }
+        let n: UInt64 =
+            withExactEntries { entries in
+                var n: UInt64 = 0
+                for e in entries where e.lastSeen > cutoff && e.lastSeen <= t { n += 1 }
+                return n
+            } ?? 0
         return DistinctCount(value: n, isExact: true, relativeStandardError: 0)
     }
 
@@ -237,29 +320,31 @@ public struct SlidingDistinct: Sendable {
     /// - Complexity: O(items held) when at most `limit` are live, else O(items held × log(items held));
     ///   allocates the result. Meant for alert evidence, not for the per-event path.
     public func sampleItems(limit: Int, at now: EventTime) -> [UInt64] {
-        guard _sketch == nil, limit > 0 else { return [] }
+        guard limit > 0 else { return [] }
         let t = WindowMath.clamp(now.microseconds)
         let cutoff = t - _horizon
-        var live = 0
-        for e in _entries where e.lastSeen > cutoff && e.lastSeen <= t { live += 1 }
-        if live <= limit {
-            var items: [UInt64] = []
-            items.reserveCapacity(live)
-            for e in _entries where e.lastSeen > cutoff && e.lastSeen <= t { items.append(e.item) }
-            return items
-        }
-        let held = _entries.filter { $0.lastSeen > cutoff && $0.lastSeen <= t }
-        let sorted = held.sorted { $0.lastSeen != $1.lastSeen ? $0.lastSeen > $1.lastSeen : $0.item < $1.item }
-        return sorted.prefix(limit).map(\.item)
+        return withExactEntries { entries in
+            var live = 0
+            for e in entries where e.lastSeen > cutoff && e.lastSeen <= t { live += 1 }
+            if live <= limit {
+                var items: [UInt64] = []
+                items.reserveCapacity(live)
+                for e in entries where e.lastSeen > cutoff && e.lastSeen <= t { items.append(e.item) }
+                return items
+            }
+            let held = entries.filter { $0.lastSeen > cutoff && $0.lastSeen <= t }
+            let sorted = held.sorted { $0.lastSeen != $1.lastSeen ? $0.lastSeen > $1.lastSeen : $0.item < $1.item }
+            return sorted.prefix(limit).map(\.item)
+        } ?? []
     }
 
     /// Whether nothing was seen within one horizon of the newest event.
     ///
     /// - Complexity: O(items held) in exact mode, O(1) in sketch mode.
     public var isEmpty: Bool {
-        if let box = _sketch { return box.sketch.isEmpty }
+        if case .sketch(let box) = _storage { return box.sketch.isEmpty }
         let cutoff = _head - _horizon
-        return !_entries.contains { $0.lastSeen > cutoff }
+        return withExactEntries { entries in !entries.contains { $0.lastSeen > cutoff } } ?? true
     }
 }
 
@@ -284,7 +369,7 @@ public struct DistinctCount: Sendable, Hashable, CustomStringConvertible {
 
 extension SlidingDistinct: ApproximateHeapSize {
     /// Exact mode: 32 + 16 × the pair count rounded up to a power of two (the array's capacity while it grows
-    /// by doubling). Sketch mode: the register array plus the boxed sketch (16-byte object header, histogram
+    /// by doubling; for one pair, held inline, the figure of a one-pair array). Sketch mode: the register array plus the boxed sketch (16-byte object header, histogram
     /// and bookkeeping).
     ///
     /// The figure depends only on the state, never on the array's actual capacity: that capacity comes from
@@ -292,11 +377,11 @@ extension SlidingDistinct: ApproximateHeapSize {
     /// decisions, and so the alerts, must not (nor may they change when the state is restored from a
     /// checkpoint).
     public var approximateHeapBytes: Int {
-        if let box = _sketch {
+        if case .sketch(let box) = _storage {
             return arrayHeapBytes(box.sketch.registers.count, of: UInt8.self) + 16
                 + MemoryLayout<SubBucketSketch>.size
         }
-        let n = _entries.count
+        let n = exactCount
         return n == 0
             ? 0 : arrayHeapBytes(n <= 1 ? 1 : 1 << (Int.bitWidth - (n - 1).leadingZeroBitCount), of: Entry.self)
     }
