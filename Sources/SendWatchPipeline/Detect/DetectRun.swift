@@ -82,8 +82,9 @@ struct DetectState: Codable {
     /// lifecycle saves its incidents and the closed alerts remembered for linking them (as `TailState` 7). 3:
     /// `template_swarm` and `slot_content` save their own tables, and `concentrated_strangers`' accounts their
     /// strangers per provider (as `TailState` 8). 4: `shared_artefact` saves whether a lone artefact was made
-    /// lone by a bare phone number (as `TailState` 9).
-    static let format = 4
+    /// lone by a bare phone number (as `TailState` 9). 5: the merge keeps per host the stream sequence of its
+    /// first held event instead of the events (they are read again from the stream at a restore).
+    static let format = 5
     /// The stream sequence of the last message taken in: every message up to it is in the engine or the merge.
     var lastSequence: UInt64
     var engine: DetectionEngine.Checkpoint
@@ -108,7 +109,8 @@ struct DetectState: Codable {
 ///   window).
 ///
 /// Memory: the engine's (bounded by `detect.memory_budget`), the merge's held events
-/// (``DetectOptions/maxBufferedEvents``), one fetch's messages and their alert records.
+/// (``DetectOptions/maxBufferedEvents``), one fetch's messages and their alert records. The checkpoint holds the
+/// engine's state and, of the merge, per host where its held events start in the stream (not the events).
 public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     /// How the run behaves.
     public let options: DetectOptions
@@ -147,6 +149,9 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     private let stateStore: ChunkedCheckpointStore?
     /// Whether the state store was reported unreachable (logged once per outage).
     private var stateStoreOutage = false
+    /// After a restore whose merge held events: the stream sequence they are read again from (the merge is
+    /// refilled up to ``lastSequence`` before anything is released or checkpointed); nil otherwise.
+    private var refillStart: UInt64?
 
     /// The checkpoint's path; nil without a state directory.
     var checkpointPath: String? { options.stateDirectory.map { $0 + "/detect-checkpoint" } }
@@ -217,13 +222,9 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                         + "configuration it was written with, or move it away to start over.",
                     path: originPath)
             }
-            guard let restored = EventTimeMerge(maxBuffered: options.maxBufferedEvents, restoring: saved.merge) else {
-                throw TailError(
-                    code: .checkpointIncompatible,
-                    message: "\(origin): a held event does not decode. Move it away to start over.", path: originPath)
-            }
-            merge = restored
+            merge = EventTimeMerge(maxBuffered: options.maxBufferedEvents, restoring: saved.merge)
             lastSequence = saved.lastSequence
+            refillStart = merge.refillStart
             releasing = saved.releasing
             totals = saved.totals
             totals.restarts += 1
@@ -249,8 +250,17 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     public func run(now: () -> Double = TailRun.monotonicSeconds, shouldStop: () -> Bool) throws(TailError)
         -> DetectRunEnd
     {
-        feed.resume(after: lastSequence)
+        if let refillStart {
+            feed.resume(after: refillStart - 1)
+            logger.info(
+                "reading the events the checkpoint held again from stream sequence \(refillStart) to \(lastSequence)")
+        } else {
+            feed.resume(after: lastSequence)
+        }
         var lastCheckpoint = now()
+        // How long the last checkpoint took: the interval stretches to 20 times that (as `tail`'s), so that
+        // writing a large state takes at most about a twentieth of the run's time.
+        var lastCheckpointSeconds = 0.0
         var dirty = false
         var batch: EventBatch = []
         var alerts: [Alert] = []
@@ -262,7 +272,15 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 continue
             }
             let t = now()
-            for m in messages where m.sequence > lastSequence {
+            for m in messages {
+                if m.sequence <= lastSequence {
+                    // Read again to refill the merge (or a repeated delivery): taken in before the checkpoint.
+                    if refillStart != nil, let event = m.payload.withUnsafeBytes({ decoder.decode($0) }) {
+                        merge.refill(event, sequence: m.sequence)
+                    }
+                    continue
+                }
+                if refillStart != nil { endRefill() }
                 lastSequence = m.sequence
                 unacknowledged += 1
                 dirty = true
@@ -273,7 +291,15 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 }
                 totals.events += 1
                 arrivals[event.host ?? "", default: t] = t
-                merge.add(event, releasingInto: &batch)
+                merge.add(event, sequence: m.sequence, releasingInto: &batch)
+            }
+            if refillStart != nil {
+                // Still reading what the checkpoint held: nothing goes before the merge holds it all again.
+                guard caughtUp else {
+                    publishMetrics()
+                    continue
+                }
+                endRefill()
             }
             // Told how many hosts there are, the worker waits for all of them, also once it has read the stream:
             // a host whose agent has not published yet would otherwise be passed over and its events come late.
@@ -299,9 +325,10 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 alerts.removeAll(keepingCapacity: true)
             }
             if dirty
-                && (t - lastCheckpoint >= options.checkpointIntervalSeconds
+                && (t - lastCheckpoint >= max(options.checkpointIntervalSeconds, 20 * lastCheckpointSeconds)
                     || unacknowledged >= options.maxUnacknowledged || (options.once && caughtUp))
             {
+                let started = now()
                 switch fence(now: now, waiting: options.once && caughtUp, shouldStop: shouldStop) {
                 case .held:
                     switch try commitCheckpoint(waiting: options.once && caughtUp, shouldStop: shouldStop) {
@@ -309,7 +336,8 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                     case .deferred: break  // the state store is unreachable: again at the next interval
                     case .fenced: return stopFenced()
                     }
-                    lastCheckpoint = t
+                    lastCheckpoint = now()
+                    lastCheckpointSeconds = lastCheckpoint - started
                 case .lost:
                     return stopLeaseLost()
                 case .unavailable:
@@ -320,6 +348,17 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             if options.once && caughtUp { break }
         }
         return try stop(dirty: dirty, now: now, shouldStop: shouldStop)
+    }
+
+    /// The merge holds again what the checkpoint said it held (or the stream no longer has some of it: logged).
+    private func endRefill() {
+        refillStart = nil
+        let missing = merge.endRefill()
+        if missing > 0 {
+            logger.warning(
+                "events the checkpoint held are no longer in the events stream (its limits removed them); going on without them",
+                metadata: ["detect.missing_events": "\(missing)"])
+        }
     }
 
     /// Confirms the lease before a checkpoint (`.held` without a lease); `waiting`: while the store is
