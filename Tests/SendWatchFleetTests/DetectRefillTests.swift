@@ -39,9 +39,10 @@ struct DetectRefillTests {
         return DetectIdleTests.messages(payloads)
     }
 
-    static func worker(_ messages: [FeedMessage], batch: Int, state: String, once: Bool = false) throws
-        -> DetectRun<ResumableFeed, DetectIdleTests.AcceptingPublisher>
-    {
+    static func worker(
+        _ messages: [FeedMessage], batch: Int, state: String?, once: Bool = false,
+        stateStore: ChunkedCheckpointStore? = nil
+    ) throws -> DetectRun<ResumableFeed, DetectIdleTests.AcceptingPublisher> {
         var options = DetectOptions()
         options.stateDirectory = state
         options.expectedHosts = 2
@@ -49,7 +50,7 @@ struct DetectRefillTests {
         options.once = once
         return try DetectRun(
             configuration: Configuration(), options: options, feed: ResumableFeed(messages: messages, batch: batch),
-            publisher: DetectIdleTests.AcceptingPublisher(),
+            publisher: DetectIdleTests.AcceptingPublisher(), stateStore: stateStore,
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
     }
 

@@ -6,7 +6,10 @@ import SendWatchIngest
 
 /// How a ``DetectRun`` behaves.
 public struct DetectOptions: Sendable {
-    /// The directory of the checkpoint (`detect-checkpoint`) and its lock; nil: a restart starts over.
+    /// The directory of the checkpoint (`detect-checkpoint`) and its lock; nil: a restart starts over. With a
+    /// state store (``DetectRun/init(configuration:options:accounts:feed:publisher:metrics:stateStore:logger:)``)
+    /// the checkpoint is not written here: the directory's checkpoint is read only when the store holds none
+    /// (moving a worker from a file checkpoint into JetStream), and the directory stays locked while the run lasts.
     public var stateDirectory: String?
     /// Stop once the stream is read to its end: release every held event, close what the end of input closes
     /// (as `replay` does), checkpoint and return. For complete streams and tests.
@@ -182,7 +185,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             streamName: "events stream")
         encoder = options.alertFormat.makeEncoder(productVersion: options.productVersion)
         self.stateStore = stateStore
-        lock = try StateDirectory.prepare(stateStore == nil ? options.stateDirectory : nil)
+        lock = try StateDirectory.prepare(options.stateDirectory)
         var saved: DetectState?
         // What messages call the checkpoint, and the file's path (nil for the state store).
         var origin = ""
@@ -195,6 +198,17 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                     saved = try StateDirectory.decodeBody(
                         DetectState.self, stored.body, sections: nil, name: "detect checkpoint",
                         path: stateStore.streamName + " " + stored.origin)
+                } else if let path = options.stateDirectory.map({ $0 + "/detect-checkpoint" }) {
+                    // The store holds no checkpoint: a worker moving from `--state DIR` carries its file over
+                    // (the first commit writes it into the store; until then every start reads the file again).
+                    origin = "detect checkpoint \(path), moved into the state store (it held none)"
+                    originPath = path
+                    saved = try Self.readFile(path)
+                    if saved != nil {
+                        logger.notice(
+                            "the state store holds no checkpoint: taking over the file checkpoint \(path); from the first checkpoint on it is kept in \(stateStore.streamName) and the file is no longer read or written"
+                        )
+                    }
                 }
             case .taken:
                 throw TailError(
@@ -206,11 +220,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
         } else if let path = options.stateDirectory.map({ $0 + "/detect-checkpoint" }) {
             origin = "detect checkpoint \(path)"
             originPath = path
-            saved = try StateDirectory.readCheckpoint(
-                DetectState.self, path: path, format: DetectState.format, name: "detect checkpoint",
-                damagedAdvice: "Move the file away to start over from the stream's first message (the alerts "
-                    + "stream drops the records it has within its duplicate window).",
-                incompatibleAdvice: "Run the version that wrote it, or move it away to start over.")?.state
+            saved = try Self.readFile(path)
         }
         if let saved {
             do {
@@ -239,6 +249,15 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             merge = EventTimeMerge(maxBuffered: options.maxBufferedEvents)
         }
         for (account, created) in accounts { engine.register(account: account, created: created) }
+    }
+
+    /// The file checkpoint at `path`; nil when there is none.
+    private static func readFile(_ path: String) throws(TailError) -> DetectState? {
+        try StateDirectory.readCheckpoint(
+            DetectState.self, path: path, format: DetectState.format, name: "detect checkpoint",
+            damagedAdvice: "Move the file away to start over from the stream's first message (the alerts "
+                + "stream drops the records it has within its duplicate window).",
+            incompatibleAdvice: "Run the version that wrote it, or move it away to start over.")?.state
     }
 
     /// Runs until `shouldStop` returns true, (``DetectOptions/once``) the stream is read to its end, or the
