@@ -70,4 +70,21 @@ struct EventTimeMergeTests {
         merge.releaseAll(into: &out)
         #expect(out.map(\.account) == ["acct0", "acct1", "acct2"])
     }
+
+    @Test("A host that never runs empty does not keep the events it released (memory bounded by what is held)")
+    func releasedEventsAreDropped() {
+        var merge = EventTimeMerge(maxBuffered: 1_000_000)
+        var out: EventBatch = []
+        // mx1 is always 10 events ahead of mx2: it never holds nothing, so its storage was never reset.
+        for i in 0..<10 { merge.add(Self.event(Int64(i), host: "mx1", i), sequence: UInt64(i), releasingInto: &out) }
+        for i in 0..<20_000 {
+            merge.add(Self.event(Int64(i), host: "mx2", i), sequence: UInt64(2 * i + 10), releasingInto: &out)
+            merge.add(Self.event(Int64(i + 10), host: "mx1", i), sequence: UInt64(2 * i + 11), releasingInto: &out)
+            merge.release(into: &out)
+            out.removeAll(keepingCapacity: true)
+        }
+        #expect(merge.buffered == 10)
+        // Before, mx1's storage held all 20,010 events it had taken in.
+        #expect(merge.storedEvents <= 2 * merge.buffered + 2 * 1024, "\(merge.storedEvents) events stored")
+    }
 }
