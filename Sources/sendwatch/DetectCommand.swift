@@ -173,6 +173,7 @@ struct DetectCommand: ParsableCommand {
         options.expectedHosts = hosts
         options.alertFormat = try detection.format()
         options.productVersion = buildVersion
+        options.partitionLag = metrics != nil
         TailSignals.install()
         let accounts = try detection.registry()
         let figures = DetectMetrics()

@@ -31,6 +31,9 @@ public struct DetectOptions: Sendable {
     public var expectedHosts = 0
     /// The most events held by the merge (``EventTimeMerge/maxBuffered``). Default 200,000.
     public var maxBufferedEvents = 200_000
+    /// Whether the metrics show each partition's lag, which asks the broker for the stream's per-partition counts
+    /// once a second (`--metrics`). Default false.
+    public var partitionLag = false
     /// The alert record format.
     public var alertFormat: AlertFormat = .sendwatch
     /// The SendWatch version, for formats that name the product.
@@ -95,6 +98,16 @@ struct DetectState: Codable {
     /// Whether the merge releases events yet (``DetectOptions/expectedHosts``).
     var releasing: Bool
     var totals: DetectTotals
+    /// Per partition what was taken in from it (``PartitionFigures`` without the lag).
+    var partitions: [SavedPartition]
+
+    struct SavedPartition: Codable {
+        var partition: Int
+        var messages: Int
+        var events: Int
+        var lastSequence: UInt64
+        var latestEventMicroseconds: Int64?
+    }
 }
 
 /// A detection worker (`sendwatch detect`): reads send events from a stream, merges the hosts' events by event
@@ -152,6 +165,11 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     private let stateStore: ChunkedCheckpointStore?
     /// Whether the state store was reported unreachable (logged once per outage).
     private var stateStoreOutage = false
+    /// Per partition what was taken in, indexed by partition number (at most 1024 entries: a message's partition is
+    /// 0 to 1023); grown as partitions appear.
+    private var partitions: [PartitionFigures] = []
+    /// When the broker was last asked for the per-partition counts (monotonic seconds; ``DetectOptions/partitionLag``).
+    private var partitionCountsAsked = -Double.infinity
     /// After a restore whose merge held events: the stream sequence they are read again from (the merge is
     /// refilled up to ``lastSequence`` before anything is released or checkpointed); nil otherwise.
     private var refillStart: UInt64?
@@ -238,6 +256,12 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             releasing = saved.releasing
             totals = saved.totals
             totals.restarts += 1
+            for p in saved.partitions where (0..<1024).contains(p.partition) {
+                var f = partitionFigures(p.partition)
+                (f.messages, f.events, f.lastSequence) = (p.messages, p.events, p.lastSequence)
+                f.latestEventTime = p.latestEventMicroseconds.map { EventTime(microseconds: $0) }
+                partitions[p.partition] = f
+            }
             restoredFromCheckpoint = true
             logger.info(
                 "resuming from the \(origin): stream sequence \(lastSequence), \(totals.alertRecords) alert records so far"
@@ -304,6 +328,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 unacknowledged += 1
                 dirty = true
                 let event = m.payload.withUnsafeBytes { decoder.decode($0) }
+                if m.partition >= 0 { takeIn(partition: m.partition, sequence: m.sequence, time: event?.time) }
                 guard let event else {
                     totals.undecodable += 1
                     continue
@@ -367,6 +392,36 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             if options.once && caughtUp { break }
         }
         return try stop(dirty: dirty, now: now, shouldStop: shouldStop)
+    }
+
+    /// The figures of `partition` (0 to 1023), the table grown to hold it.
+    private func partitionFigures(_ partition: Int) -> PartitionFigures {
+        while partitions.count <= partition { partitions.append(PartitionFigures(partition: partitions.count)) }
+        return partitions[partition]
+    }
+
+    /// Counts a message taken in from `partition` (0 to 1023); `time`: its event's, nil when it was none.
+    private func takeIn(partition: Int, sequence: UInt64, time: EventTime?) {
+        if partition >= partitions.count { _ = partitionFigures(partition) }
+        partitions[partition].messages += 1
+        partitions[partition].lastSequence = sequence
+        guard let time else { return }
+        partitions[partition].events += 1
+        if partitions[partition].latestEventTime.map({ time > $0 }) ?? true {
+            partitions[partition].latestEventTime = time
+        }
+    }
+
+    /// Each partition's lag from the broker's per-partition counts, asked at most once a second.
+    private func refreshPartitionLag() {
+        let t = TailRun.monotonicSeconds()
+        guard options.partitionLag, t - partitionCountsAsked >= 1 else { return }
+        partitionCountsAsked = t
+        guard let counts = feed.messagesPerPartition() else { return }
+        for (p, n) in counts where (0..<1024).contains(p) {
+            let taken = UInt64(partitionFigures(p).messages)
+            partitions[p].pendingMessages = n > taken ? n - taken : 0
+        }
     }
 
     /// The merge holds again what the checkpoint said it held (or the stream no longer has some of it: logged).
@@ -436,7 +491,10 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     private func publishMetrics() {
         let consumer = fetcher.figures(of: feed, lastSequence: lastSequence, acknowledgements: acknowledgements)
         let (t, held, early) = (totals, merge.buffered, merge.forcedReleases)
+        refreshPartitionLag()
+        let seen = partitions.filter { $0.messages > 0 || $0.pendingMessages != nil }
         metrics.update { m in
+            m.partitions = seen
             m.consumer = consumer
             m.events = t.events
             m.undecodable = t.undecodable
@@ -496,7 +554,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             totals.checkpoints += 1
             let state = DetectState(
                 lastSequence: lastSequence, engine: engine.checkpoint(), merge: merge.saved(), releasing: releasing,
-                totals: totals)
+                totals: totals, partitions: savedPartitions())
             let outcome: StateCommit
             do throws(TailError) {
                 let body: [UInt8]
@@ -535,7 +593,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             totals.checkpoints += 1
             let state = DetectState(
                 lastSequence: lastSequence, engine: engine.checkpoint(), merge: merge.saved(), releasing: releasing,
-                totals: totals)
+                totals: totals, partitions: savedPartitions())
             let (sequence, records) = (lastSequence, totals.alertRecords)
             do throws(TailError) {
                 try StateDirectory.writeCheckpoint(
@@ -554,6 +612,15 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             acknowledgements += 1
         }
         return .written
+    }
+
+    /// What the checkpoint keeps of ``partitions``: those messages were taken from.
+    private func savedPartitions() -> [DetectState.SavedPartition] {
+        partitions.filter { $0.messages > 0 }.map {
+            .init(
+                partition: $0.partition, messages: $0.messages, events: $0.events, lastSequence: $0.lastSequence,
+                latestEventMicroseconds: $0.latestEventTime?.microseconds)
+        }
     }
 
     /// Summary for stderr at the end: the totals since the state was created.
