@@ -131,4 +131,34 @@ struct DetectRefillTests {
         #expect(run.merge.buffered == 40)
         #expect(run.totals.events == 51)
     }
+
+    @Test("The checkpoint interval stretches to 20 times the last checkpoint's duration")
+    func intervalStretchesWithCheckpointDuration() throws {
+        let state = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        // One message per fetch, a clock that moves 1 s at every reading: each checkpoint seems to take 1 s, so
+        // the next is due 20 s later, not at the 1 s interval (which every fetch would reach).
+        let messages = DetectIdleTests.messages((0..<60).map { DetectIdleTests.record(Int64($0), host: "mx1", $0) })
+        var options = DetectOptions()
+        options.stateDirectory = state
+        options.checkpointIntervalSeconds = 1
+        let run = try DetectRun(
+            configuration: Configuration(), options: options, feed: ResumableFeed(messages: messages, batch: 1),
+            publisher: DetectIdleTests.AcceptingPublisher(),
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        var clock = 0.0
+        var fetches = 0
+        try run.run(
+            now: {
+                clock += 1
+                return clock
+            },
+            shouldStop: {
+                fetches += 1
+                return fetches > 60
+            })
+        #expect(run.totals.events == 60)
+        // Before: a checkpoint after every fetch (61).
+        #expect(run.totals.checkpoints <= 8, "\(run.totals.checkpoints) checkpoints")
+    }
 }
