@@ -214,7 +214,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SendWatchFleetTests",
-            dependencies: ["SendWatchFleet", "SendWatchPipeline", "SendWatchCore", "SendWatchTesting"],
+            dependencies: [
+                "SendWatchFleet", "SendWatchPipeline", "SendWatchCore", "SendWatchDetect", "SendWatchTesting",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -142,6 +142,36 @@ public final class JetStreamClient {
         return StreamState(messages: info.pointee.State.Msgs, lastSequence: info.pointee.State.LastSeq)
     }
 
+    /// How many messages the stream holds on each subject that matches `filter` (e.g. `sendwatch.events.>`), by
+    /// subject: one request answered by the server (at most as many entries as the stream has such subjects).
+    ///
+    /// - Throws: ``FleetError`` as ``streamState(_:)``.
+    public func subjectCounts(_ name: String, filter: String) throws(FleetError) -> [String: UInt64] {
+        var jsError = jsErrCode(rawValue: 0)
+        var info: UnsafeMutablePointer<jsStreamInfo>?
+        let status = name.withCString { nameC in
+            filter.withCString { filterC in
+                var options = jsOptions()
+                jsOptions_Init(&options)
+                options.Stream.Info.SubjectsFilter = filterC
+                return js_GetStreamInfo(&info, context, nameC, &options, &jsError)
+            }
+        }
+        guard status == NATS_OK, let info else {
+            throw fleetError(
+                status, jetStream: jsError, fallback: .streamSetupFailed, doing: "cannot read stream \(name)")
+        }
+        defer { jsStreamInfo_Destroy(info) }
+        var counts: [String: UInt64] = [:]
+        if let subjects = info.pointee.State.Subjects, let list = subjects.pointee.List {
+            for i in 0..<Int(subjects.pointee.Count) {
+                guard let subject = list[i].Subject else { continue }
+                counts[String(cString: subject)] = list[i].Msgs
+            }
+        }
+        return counts
+    }
+
     /// Publishes one message with a message id (`Nats-Msg-Id`) and waits for the stream's acknowledgement.
     ///
     /// The server drops a message whose id it has seen within the stream's duplicate window and says so

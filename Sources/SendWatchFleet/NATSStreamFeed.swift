@@ -66,7 +66,8 @@ public struct NATSStreamFeed: StreamFeed {
                 }
                 fresh = false
                 lastDelivered = r.sequence
-                out.append(FeedMessage(sequence: r.sequence, payload: r.payload, pending: r.pending))
+                out.append(
+                    FeedMessage(sequence: r.sequence, payload: r.payload, pending: r.pending, partition: r.partition))
             }
             return .messages(out)
         } catch {
@@ -81,6 +82,19 @@ public struct NATSStreamFeed: StreamFeed {
         do throws(FleetError) {
             let last = try connection.client().streamState(stream.name).lastSequence
             return last > lastDelivered ? last - lastDelivered : 0
+        } catch {
+            return nil
+        }
+    }
+
+    public mutating func messagesPerPartition() -> [Int: UInt64]? {
+        do throws(FleetError) {
+            var counts: [Int: UInt64] = [:]
+            for (name, n) in try connection.client().subjectCounts(stream.name, filter: subject) {
+                let p = name.withCString { subjectPartition($0) }
+                if p >= 0 { counts[p, default: 0] += n }
+            }
+            return counts
         } catch {
             return nil
         }

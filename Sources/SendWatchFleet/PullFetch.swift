@@ -1,5 +1,27 @@
 import CNATS
 
+/// The number a subject's last token is (`sendwatch.events.7`: 7): 0 to 1023 (``EventPartitioning``'s range);
+/// -1 when the last token is not such a number. Reads the C string in place.
+func subjectPartition(_ subject: UnsafePointer<CChar>) -> Int {
+    // The last token's value so far (nil: not a number), and its length.
+    var value: Int? = nil
+    var digits = 0
+    var i = 0
+    while case let c = UInt8(bitPattern: subject[i]), c != 0 {
+        if c == UInt8(ascii: ".") {
+            (value, digits) = (0, 0)
+        } else if let v = value, c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9"), digits < 4 {
+            value = v * 10 + Int(c - UInt8(ascii: "0"))
+            digits += 1
+        } else {
+            value = nil
+        }
+        i += 1
+    }
+    guard let value, digits > 0, value <= 1023 else { return -1 }
+    return value
+}
+
 /// One fetch of a pull subscription, shared by ``StreamReader`` (acknowledged later, by its owner) and
 /// ``PullConsumer`` (each message acknowledged as it is taken).
 ///
@@ -39,6 +61,7 @@ func pullFetch(
                 []
             }
         var record = StreamRecord(sequence: 0, payload: payload, pending: 0)
+        if let subject = natsMsg_GetSubject(msg) { record.partition = subjectPartition(subject) }
         var meta: UnsafeMutablePointer<jsMsgMetaData>?
         if natsMsg_GetMetaData(&meta, msg) == NATS_OK, let meta {
             record.sequence = meta.pointee.Sequence.Stream

@@ -111,4 +111,6 @@ public struct StreamRecord: Sendable, Equatable {
     public var payload: [UInt8]
     /// Messages the consumer had pending after it when it was delivered.
     public var pending: UInt64
+    /// The number its subject ends in (`sendwatch.events.7`: 7), at most 1023; -1 when it ends in none.
+    public var partition = -1
 }

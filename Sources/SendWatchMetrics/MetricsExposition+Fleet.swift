@@ -1,3 +1,4 @@
+import SendWatchCore
 public import SendWatchPipeline
 
 extension DetectMetricsSnapshot: PrometheusExposable {
@@ -30,8 +31,13 @@ extension MetricsExposition {
     /// | `sendwatch_detect_lease_held` | gauge | (with a lease) |
     /// | `sendwatch_detect_lease_changes_total` | counter | (with a lease) |
     /// | `sendwatch_detect_lease_revision` | gauge | (with a lease) |
+    /// | `sendwatch_detect_partition_messages_total` | counter | `partition` |
+    /// | `sendwatch_detect_partition_events_total` | counter | `partition` |
+    /// | `sendwatch_detect_partition_last_sequence` | gauge | `partition` |
+    /// | `sendwatch_detect_partition_latest_event_time_seconds` | gauge | `partition` (once it had an event) |
+    /// | `sendwatch_detect_partition_pending_messages` | gauge | `partition` (once the broker said) |
     ///
-    /// - Complexity: O(1): about 16 samples.
+    /// - Complexity: O(partitions): about 16 samples plus at most 5 per partition (at most 1024 partitions).
     public static func render(_ s: DetectMetricsSnapshot) -> [UInt8] {
         let e = Exposition()
         consumer(e, s.consumer)
@@ -61,7 +67,41 @@ extension MetricsExposition {
                 "sendwatch_detect_lease_revision", "The lease key's revision this worker last wrote or saw.",
                 Double(lease.revision))
         }
+        partitions(e, s.partitions)
         return e.bytes()
+    }
+
+    /// Each partition's figures, labelled `partition="N"`.
+    private static func partitions(_ e: Exposition, _ list: [PartitionFigures]) {
+        for p in list {
+            e.counter(
+                "sendwatch_detect_partition_messages_total", "Messages taken in from the partition.", p.messages,
+                labels: [("partition", String(p.partition))])
+        }
+        for p in list {
+            e.counter(
+                "sendwatch_detect_partition_events_total", "Send events taken in from the partition.", p.events,
+                labels: [("partition", String(p.partition))])
+        }
+        for p in list {
+            e.gauge(
+                "sendwatch_detect_partition_last_sequence", "Stream sequence of the partition's last message taken in.",
+                Double(p.lastSequence), labels: [("partition", String(p.partition))])
+        }
+        for p in list {
+            guard let time = p.latestEventTime else { continue }
+            e.gauge(
+                "sendwatch_detect_partition_latest_event_time_seconds",
+                "The latest event time taken in from the partition (Unix seconds).",
+                Double(time.microseconds) / 1_000_000, labels: [("partition", String(p.partition))])
+        }
+        for p in list {
+            guard let pending = p.pendingMessages else { continue }
+            e.gauge(
+                "sendwatch_detect_partition_pending_messages",
+                "Messages the stream holds in the partition minus those taken in from it (the partition's lag).",
+                Double(pending), labels: [("partition", String(p.partition))])
+        }
     }
 
     /// Renders a sink run's figures as Prometheus text (`sendwatch sink --metrics`).

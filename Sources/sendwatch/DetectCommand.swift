@@ -57,7 +57,9 @@ struct DetectCommand: ParsableCommand {
     @Option(
         name: .long,
         help:
-            "Directory for the checkpoint with --state-store file (created if missing); without it a restart starts over."
+            """
+            Directory for the checkpoint with --state-store file (created if missing); without it a restart starts             over. With --state-store nats: a file checkpoint taken over when the state stream holds none (moving a             worker from --state into JetStream); never written.
+            """
     )
     var state: String?
 
@@ -129,10 +131,6 @@ struct DetectCommand: ParsableCommand {
             throw ValidationError("--lease-bucket must be letters, digits, '_' or '-'")
         }
         if stateStore == .nats {
-            if state != nil {
-                throw ValidationError(
-                    "--state is for --state-store file; with --state-store nats the checkpoint is in --state-stream")
-            }
             if !FleetDurations.isPlainName(stateStream) || stateStream.utf8.count > 64 {
                 throw ValidationError("--state-stream must be 1 to 64 letters, digits, '_' or '-'")
             }
@@ -167,7 +165,7 @@ struct DetectCommand: ParsableCommand {
         let alerts = StreamSpec(name: alertsStream, subjects: [alertsSubject], duplicateWindowSeconds: window)
         let publisher = NATSAlertPublisher(url: nats, settings: settings, stream: alerts, subject: alertsSubject)
         var options = DetectOptions()
-        options.stateDirectory = stateStore == .file ? state : nil
+        options.stateDirectory = state
         options.once = once
         options.checkpointIntervalSeconds = interval
         options.idleSeconds = idle
@@ -175,6 +173,7 @@ struct DetectCommand: ParsableCommand {
         options.expectedHosts = hosts
         options.alertFormat = try detection.format()
         options.productVersion = buildVersion
+        options.partitionLag = metrics != nil
         TailSignals.install()
         let accounts = try detection.registry()
         let figures = DetectMetrics()
@@ -196,7 +195,9 @@ struct DetectCommand: ParsableCommand {
         defer { server?.shutdown() }
         let started =
             "detecting on \(nats) stream \(stream) (\(subjectPrefix).*), alerts to \(alertsStream) \(alertsSubject)"
-            + (checkpoints.map { ", state in stream \(stateStream) (\($0.root).>)" }
+            + (checkpoints.map {
+                ", state in stream \(stateStream) (\($0.root).>)" + (state.map { ", or \($0) if it holds none" } ?? "")
+            }
                 ?? state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
             + (server.map { ", metrics on \($0.boundAddress)" } ?? "")
             + "; lease \(leaseBucket).\(consumer) as \(holder)"

@@ -37,16 +37,18 @@ struct EventTimeMergeTests {
         var out: EventBatch = []
         // mx2 publishes 10, 20, 30 before mx1's 10, 15 arrive.
         for (t, n) in [(10, 0), (20, 1), (30, 2)] {
-            merge.add(Self.event(Int64(t), host: "mx2", n), releasingInto: &out)
+            merge.add(Self.event(Int64(t), host: "mx2", n), sequence: 0, releasingInto: &out)
         }
-        for (t, n) in [(10, 3), (15, 4)] { merge.add(Self.event(Int64(t), host: "mx1", n), releasingInto: &out) }
+        for (t, n) in [(10, 3), (15, 4)] {
+            merge.add(Self.event(Int64(t), host: "mx1", n), sequence: 0, releasingInto: &out)
+        }
         merge.release(into: &out)
         // 10 (mx1 first on the tie), 10 (mx2), 15 go; then mx1 holds nothing and might send 16: 20 waits.
         #expect(out.map(\.account) == ["acct3", "acct0", "acct4"])
         out.removeAll()
         // mx1's next event is earlier than its last one (a host's events are not in strict time order): it
         // still goes first.
-        merge.add(Self.event(12, host: "mx1", 5), releasingInto: &out)
+        merge.add(Self.event(12, host: "mx1", 5), sequence: 0, releasingInto: &out)
         merge.release(into: &out)
         #expect(out.map(\.account) == ["acct5"])
         out.removeAll()
@@ -59,13 +61,30 @@ struct EventTimeMergeTests {
     func boundedBuffer() {
         var merge = EventTimeMerge(maxBuffered: 2)
         var out: EventBatch = []
-        merge.add(Self.event(10, host: "a", 0), releasingInto: &out)
-        merge.add(Self.event(11, host: "a", 1), releasingInto: &out)
+        merge.add(Self.event(10, host: "a", 0), sequence: 0, releasingInto: &out)
+        merge.add(Self.event(11, host: "a", 1), sequence: 0, releasingInto: &out)
         #expect(out.isEmpty)
-        merge.add(Self.event(12, host: "a", 2), releasingInto: &out)
+        merge.add(Self.event(12, host: "a", 2), sequence: 0, releasingInto: &out)
         #expect(out.map(\.account) == ["acct0"])
         #expect(merge.forcedReleases == 1)
         merge.releaseAll(into: &out)
         #expect(out.map(\.account) == ["acct0", "acct1", "acct2"])
+    }
+
+    @Test("A host that never runs empty does not keep the events it released (memory bounded by what is held)")
+    func releasedEventsAreDropped() {
+        var merge = EventTimeMerge(maxBuffered: 1_000_000)
+        var out: EventBatch = []
+        // mx1 is always 10 events ahead of mx2: it never holds nothing, so its storage was never reset.
+        for i in 0..<10 { merge.add(Self.event(Int64(i), host: "mx1", i), sequence: UInt64(i), releasingInto: &out) }
+        for i in 0..<20_000 {
+            merge.add(Self.event(Int64(i), host: "mx2", i), sequence: UInt64(2 * i + 10), releasingInto: &out)
+            merge.add(Self.event(Int64(i + 10), host: "mx1", i), sequence: UInt64(2 * i + 11), releasingInto: &out)
+            merge.release(into: &out)
+            out.removeAll(keepingCapacity: true)
+        }
+        #expect(merge.buffered == 10)
+        // Before, mx1's storage held all 20,010 events it had taken in.
+        #expect(merge.storedEvents <= 2 * merge.buffered + 2 * 1024, "\(merge.storedEvents) events stored")
     }
 }

@@ -62,7 +62,28 @@ struct FleetMetricsTests {
         let d = Self.scrape(port: detectPort, seconds: 300) { s in
             s["sendwatch_detect_events_total"] == Double(events) && s["sendwatch_detect_held_events"] == 0
                 && (s["sendwatch_consumer_acks_total{stream=\"FLEET_EVENTS\"}"] ?? 0) >= 1
+                && (0..<4).allSatisfy { s["sendwatch_detect_partition_pending_messages{partition=\"\($0)\"}"] == 0 }
         }
+        // Per partition (the halves were shipped with --partitions 4): the events taken in equal what the stream
+        // holds on that partition's subject, the lag is 0, and the last sequences and event times are the partition's.
+        let perSubject = try JetStreamClient(url: server.url).subjectCounts("FLEET_EVENTS", filter: "fleet.events.>")
+        #expect(perSubject.count == 4)
+        var lastSequences: [Double] = []
+        for p in 0..<4 {
+            let label = "{partition=\"\(p)\"}"
+            #expect(
+                d["sendwatch_detect_partition_events_total" + label]
+                    == perSubject["fleet.events.\(p)"].map { Double($0) })
+            #expect(
+                d["sendwatch_detect_partition_messages_total" + label]
+                    == d["sendwatch_detect_partition_events_total" + label])
+            #expect(d["sendwatch_detect_partition_pending_messages" + label] == 0)
+            #expect((d["sendwatch_detect_partition_latest_event_time_seconds" + label] ?? 0) > 1_700_000_000)
+            lastSequences.append(d["sendwatch_detect_partition_last_sequence" + label] ?? 0)
+        }
+        #expect(lastSequences.max() == Double(lastSequence), "one partition holds the stream's last message")
+        #expect(Set(lastSequences).count == 4, "each partition's own last message")
+        #expect(d["sendwatch_detect_partition_events_total{partition=\"4\"}"] == nil, "no series beyond the partitions")
         let alerts = try JetStreamClient(url: server.url).streamState("METRICS").messages
         #expect(d["sendwatch_detect_events_total"] == Double(events))
         #expect(d["sendwatch_detect_held_events"] == 0)

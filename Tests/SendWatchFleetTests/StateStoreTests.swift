@@ -244,6 +244,35 @@ struct StateStoreTests {
         #expect(next.lastSequence == sequenceAtClaim)
         #expect(next.totals.checkpoints == checkpointsAtClaim)
     }
+
+    @Test("A worker moving from --state DIR to the state store takes over the file checkpoint once, then the store's")
+    func fileCheckpointMovesIntoTheStore() throws {
+        guard let server = try JetStreamClientTests.server() else { return }
+        let directory = DetectRefillTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A file worker read 21 events (mx1's 20 held) and checkpointed.
+        _ = try DetectRefillTests.checkpointSize(held: 20, state: directory)
+        let messages = DetectRefillTests.stream(held: 20, mx2Again: true)
+        // The same worker with the state store (empty) and its --state: it resumes from the file.
+        do {
+            let moved = try DetectRefillTests.worker(
+                messages, batch: 512, state: directory, once: true,
+                stateStore: Self.store(server.url, stream: "STATE_IMPORT", holder: "a"))
+            #expect(moved.restoredFromCheckpoint, "the file checkpoint was taken over")
+            try moved.run(shouldStop: { false })
+            #expect(moved.totals.events == 22, "the file's 21 events and the new one, none read twice")
+        }  // its state directory's lock is released here
+        // Its checkpoint is in the store now: a worker on another machine (no directory) resumes from it, and the
+        // file (left as it was) is not read again although the directory is given.
+        let standby = try DetectRefillTests.worker(
+            messages, batch: 512, state: nil, stateStore: Self.store(server.url, stream: "STATE_IMPORT", holder: "b"))
+        #expect(standby.restoredFromCheckpoint)
+        #expect(standby.totals.events == 22)
+        let again = try DetectRefillTests.worker(
+            messages, batch: 512, state: directory,
+            stateStore: Self.store(server.url, stream: "STATE_IMPORT", holder: "c"))
+        #expect(again.totals.events == 22, "the store's checkpoint, not the file's (21 events)")
+    }
 }
 
 /// A state stream whose manifest writes never arrive (the writer dies, or the broker goes, between the last

@@ -6,7 +6,10 @@ import SendWatchIngest
 
 /// How a ``DetectRun`` behaves.
 public struct DetectOptions: Sendable {
-    /// The directory of the checkpoint (`detect-checkpoint`) and its lock; nil: a restart starts over.
+    /// The directory of the checkpoint (`detect-checkpoint`) and its lock; nil: a restart starts over. With a
+    /// state store (``DetectRun/init(configuration:options:accounts:feed:publisher:metrics:stateStore:logger:)``)
+    /// the checkpoint is not written here: the directory's checkpoint is read only when the store holds none
+    /// (moving a worker from a file checkpoint into JetStream), and the directory stays locked while the run lasts.
     public var stateDirectory: String?
     /// Stop once the stream is read to its end: release every held event, close what the end of input closes
     /// (as `replay` does), checkpoint and return. For complete streams and tests.
@@ -28,6 +31,9 @@ public struct DetectOptions: Sendable {
     public var expectedHosts = 0
     /// The most events held by the merge (``EventTimeMerge/maxBuffered``). Default 200,000.
     public var maxBufferedEvents = 200_000
+    /// Whether the metrics show each partition's lag, which asks the broker for the stream's per-partition counts
+    /// once a second (`--metrics`). Default false.
+    public var partitionLag = false
     /// The alert record format.
     public var alertFormat: AlertFormat = .sendwatch
     /// The SendWatch version, for formats that name the product.
@@ -83,7 +89,8 @@ struct DetectState: Codable {
     /// `template_swarm` and `slot_content` save their own tables, and `concentrated_strangers`' accounts their
     /// strangers per provider (as `TailState` 8). 4: `shared_artefact` saves whether a lone artefact was made
     /// lone by a bare phone number (as `TailState` 9). 5: a young account saves its evidence samples as one
-    /// `samples` object (as `TailState` 10).
+    /// `samples` object (as `TailState` 10), and the merge keeps per host the stream sequence of its first held
+    /// event instead of the events (they are read again from the stream at a restore).
     static let format = 5
     /// The stream sequence of the last message taken in: every message up to it is in the engine or the merge.
     var lastSequence: UInt64
@@ -92,6 +99,16 @@ struct DetectState: Codable {
     /// Whether the merge releases events yet (``DetectOptions/expectedHosts``).
     var releasing: Bool
     var totals: DetectTotals
+    /// Per partition what was taken in from it (``PartitionFigures`` without the lag).
+    var partitions: [SavedPartition]
+
+    struct SavedPartition: Codable {
+        var partition: Int
+        var messages: Int
+        var events: Int
+        var lastSequence: UInt64
+        var latestEventMicroseconds: Int64?
+    }
 }
 
 /// A detection worker (`sendwatch detect`): reads send events from a stream, merges the hosts' events by event
@@ -109,7 +126,8 @@ struct DetectState: Codable {
 ///   window).
 ///
 /// Memory: the engine's (bounded by `detect.memory_budget`), the merge's held events
-/// (``DetectOptions/maxBufferedEvents``), one fetch's messages and their alert records.
+/// (``DetectOptions/maxBufferedEvents``), one fetch's messages and their alert records. The checkpoint holds the
+/// engine's state and, of the merge, per host where its held events start in the stream (not the events).
 public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     /// How the run behaves.
     public let options: DetectOptions
@@ -148,6 +166,14 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     private let stateStore: ChunkedCheckpointStore?
     /// Whether the state store was reported unreachable (logged once per outage).
     private var stateStoreOutage = false
+    /// Per partition what was taken in, indexed by partition number (at most 1024 entries: a message's partition is
+    /// 0 to 1023); grown as partitions appear.
+    private var partitions: [PartitionFigures] = []
+    /// When the broker was last asked for the per-partition counts (monotonic seconds; ``DetectOptions/partitionLag``).
+    private var partitionCountsAsked = -Double.infinity
+    /// After a restore whose merge held events: the stream sequence they are read again from (the merge is
+    /// refilled up to ``lastSequence`` before anything is released or checkpointed); nil otherwise.
+    private var refillStart: UInt64?
 
     /// The checkpoint's path; nil without a state directory.
     var checkpointPath: String? { options.stateDirectory.map { $0 + "/detect-checkpoint" } }
@@ -178,7 +204,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             streamName: "events stream")
         encoder = options.alertFormat.makeEncoder(productVersion: options.productVersion)
         self.stateStore = stateStore
-        lock = try StateDirectory.prepare(stateStore == nil ? options.stateDirectory : nil)
+        lock = try StateDirectory.prepare(options.stateDirectory)
         var saved: DetectState?
         // What messages call the checkpoint, and the file's path (nil for the state store).
         var origin = ""
@@ -191,6 +217,17 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                     saved = try StateDirectory.decodeBody(
                         DetectState.self, stored.body, sections: nil, name: "detect checkpoint",
                         path: stateStore.streamName + " " + stored.origin)
+                } else if let path = options.stateDirectory.map({ $0 + "/detect-checkpoint" }) {
+                    // The store holds no checkpoint: a worker moving from `--state DIR` carries its file over
+                    // (the first commit writes it into the store; until then every start reads the file again).
+                    origin = "detect checkpoint \(path), moved into the state store (it held none)"
+                    originPath = path
+                    saved = try Self.readFile(path)
+                    if saved != nil {
+                        logger.notice(
+                            "the state store holds no checkpoint: taking over the file checkpoint \(path); from the first checkpoint on it is kept in \(stateStore.streamName) and the file is no longer read or written"
+                        )
+                    }
                 }
             case .taken:
                 throw TailError(
@@ -202,11 +239,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
         } else if let path = options.stateDirectory.map({ $0 + "/detect-checkpoint" }) {
             origin = "detect checkpoint \(path)"
             originPath = path
-            saved = try StateDirectory.readCheckpoint(
-                DetectState.self, path: path, format: DetectState.format, name: "detect checkpoint",
-                damagedAdvice: "Move the file away to start over from the stream's first message (the alerts "
-                    + "stream drops the records it has within its duplicate window).",
-                incompatibleAdvice: "Run the version that wrote it, or move it away to start over.")?.state
+            saved = try Self.readFile(path)
         }
         if let saved {
             do {
@@ -218,16 +251,18 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                         + "configuration it was written with, or move it away to start over.",
                     path: originPath)
             }
-            guard let restored = EventTimeMerge(maxBuffered: options.maxBufferedEvents, restoring: saved.merge) else {
-                throw TailError(
-                    code: .checkpointIncompatible,
-                    message: "\(origin): a held event does not decode. Move it away to start over.", path: originPath)
-            }
-            merge = restored
+            merge = EventTimeMerge(maxBuffered: options.maxBufferedEvents, restoring: saved.merge)
             lastSequence = saved.lastSequence
+            refillStart = merge.refillStart
             releasing = saved.releasing
             totals = saved.totals
             totals.restarts += 1
+            for p in saved.partitions where (0..<1024).contains(p.partition) {
+                var f = partitionFigures(p.partition)
+                (f.messages, f.events, f.lastSequence) = (p.messages, p.events, p.lastSequence)
+                f.latestEventTime = p.latestEventMicroseconds.map { EventTime(microseconds: $0) }
+                partitions[p.partition] = f
+            }
             restoredFromCheckpoint = true
             logger.info(
                 "resuming from the \(origin): stream sequence \(lastSequence), \(totals.alertRecords) alert records so far"
@@ -241,6 +276,15 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
         for (account, created) in accounts { engine.register(account: account, created: created) }
     }
 
+    /// The file checkpoint at `path`; nil when there is none.
+    private static func readFile(_ path: String) throws(TailError) -> DetectState? {
+        try StateDirectory.readCheckpoint(
+            DetectState.self, path: path, format: DetectState.format, name: "detect checkpoint",
+            damagedAdvice: "Move the file away to start over from the stream's first message (the alerts "
+                + "stream drops the records it has within its duplicate window).",
+            incompatibleAdvice: "Run the version that wrote it, or move it away to start over.")?.state
+    }
+
     /// Runs until `shouldStop` returns true, (``DetectOptions/once``) the stream is read to its end, or the
     /// ``lease`` is lost. With a lease, no checkpoint is written unless a renewal just before it succeeded.
     ///
@@ -250,8 +294,17 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     public func run(now: () -> Double = TailRun.monotonicSeconds, shouldStop: () -> Bool) throws(TailError)
         -> DetectRunEnd
     {
-        feed.resume(after: lastSequence)
+        if let refillStart {
+            feed.resume(after: refillStart - 1)
+            logger.info(
+                "reading the events the checkpoint held again from stream sequence \(refillStart) to \(lastSequence)")
+        } else {
+            feed.resume(after: lastSequence)
+        }
         var lastCheckpoint = now()
+        // How long the last checkpoint took: the interval stretches to 20 times that (as `tail`'s), so that
+        // writing a large state takes at most about a twentieth of the run's time.
+        var lastCheckpointSeconds = 0.0
         var dirty = false
         var batch: EventBatch = []
         var alerts: [Alert] = []
@@ -263,18 +316,35 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 continue
             }
             let t = now()
-            for m in messages where m.sequence > lastSequence {
+            for m in messages {
+                if m.sequence <= lastSequence {
+                    // Read again to refill the merge (or a repeated delivery): taken in before the checkpoint.
+                    if refillStart != nil, let event = m.payload.withUnsafeBytes({ decoder.decode($0) }) {
+                        merge.refill(event, sequence: m.sequence)
+                    }
+                    continue
+                }
+                if refillStart != nil { endRefill() }
                 lastSequence = m.sequence
                 unacknowledged += 1
                 dirty = true
                 let event = m.payload.withUnsafeBytes { decoder.decode($0) }
+                if m.partition >= 0 { takeIn(partition: m.partition, sequence: m.sequence, time: event?.time) }
                 guard let event else {
                     totals.undecodable += 1
                     continue
                 }
                 totals.events += 1
                 arrivals[event.host ?? "", default: t] = t
-                merge.add(event, releasingInto: &batch)
+                merge.add(event, sequence: m.sequence, releasingInto: &batch)
+            }
+            if refillStart != nil {
+                // Still reading what the checkpoint held: nothing goes before the merge holds it all again.
+                guard caughtUp else {
+                    publishMetrics()
+                    continue
+                }
+                endRefill()
             }
             // Told how many hosts there are, the worker waits for all of them, also once it has read the stream:
             // a host whose agent has not published yet would otherwise be passed over and its events come late.
@@ -300,9 +370,10 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 alerts.removeAll(keepingCapacity: true)
             }
             if dirty
-                && (t - lastCheckpoint >= options.checkpointIntervalSeconds
+                && (t - lastCheckpoint >= max(options.checkpointIntervalSeconds, 20 * lastCheckpointSeconds)
                     || unacknowledged >= options.maxUnacknowledged || (options.once && caughtUp))
             {
+                let started = now()
                 switch fence(now: now, waiting: options.once && caughtUp, shouldStop: shouldStop) {
                 case .held:
                     switch try commitCheckpoint(waiting: options.once && caughtUp, shouldStop: shouldStop) {
@@ -310,7 +381,8 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                     case .deferred: break  // the state store is unreachable: again at the next interval
                     case .fenced: return stopFenced()
                     }
-                    lastCheckpoint = t
+                    lastCheckpoint = now()
+                    lastCheckpointSeconds = lastCheckpoint - started
                 case .lost:
                     return stopLeaseLost()
                 case .unavailable:
@@ -321,6 +393,47 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             if options.once && caughtUp { break }
         }
         return try stop(dirty: dirty, now: now, shouldStop: shouldStop)
+    }
+
+    /// The figures of `partition` (0 to 1023), the table grown to hold it.
+    private func partitionFigures(_ partition: Int) -> PartitionFigures {
+        while partitions.count <= partition { partitions.append(PartitionFigures(partition: partitions.count)) }
+        return partitions[partition]
+    }
+
+    /// Counts a message taken in from `partition` (0 to 1023); `time`: its event's, nil when it was none.
+    private func takeIn(partition: Int, sequence: UInt64, time: EventTime?) {
+        if partition >= partitions.count { _ = partitionFigures(partition) }
+        partitions[partition].messages += 1
+        partitions[partition].lastSequence = sequence
+        guard let time else { return }
+        partitions[partition].events += 1
+        if partitions[partition].latestEventTime.map({ time > $0 }) ?? true {
+            partitions[partition].latestEventTime = time
+        }
+    }
+
+    /// Each partition's lag from the broker's per-partition counts, asked at most once a second.
+    private func refreshPartitionLag() {
+        let t = TailRun.monotonicSeconds()
+        guard options.partitionLag, t - partitionCountsAsked >= 1 else { return }
+        partitionCountsAsked = t
+        guard let counts = feed.messagesPerPartition() else { return }
+        for (p, n) in counts where (0..<1024).contains(p) {
+            let taken = UInt64(partitionFigures(p).messages)
+            partitions[p].pendingMessages = n > taken ? n - taken : 0
+        }
+    }
+
+    /// The merge holds again what the checkpoint said it held (or the stream no longer has some of it: logged).
+    private func endRefill() {
+        refillStart = nil
+        let missing = merge.endRefill()
+        if missing > 0 {
+            logger.warning(
+                "events the checkpoint held are no longer in the events stream (its limits removed them); going on without them",
+                metadata: ["detect.missing_events": "\(missing)"])
+        }
     }
 
     /// Confirms the lease before a checkpoint (`.held` without a lease); `waiting`: while the store is
@@ -379,7 +492,10 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     private func publishMetrics() {
         let consumer = fetcher.figures(of: feed, lastSequence: lastSequence, acknowledgements: acknowledgements)
         let (t, held, early) = (totals, merge.buffered, merge.forcedReleases)
+        refreshPartitionLag()
+        let seen = partitions.filter { $0.messages > 0 || $0.pendingMessages != nil }
         metrics.update { m in
+            m.partitions = seen
             m.consumer = consumer
             m.events = t.events
             m.undecodable = t.undecodable
@@ -439,7 +555,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             totals.checkpoints += 1
             let state = DetectState(
                 lastSequence: lastSequence, engine: engine.checkpoint(), merge: merge.saved(), releasing: releasing,
-                totals: totals)
+                totals: totals, partitions: savedPartitions())
             let outcome: StateCommit
             do throws(TailError) {
                 let body: [UInt8]
@@ -478,7 +594,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             totals.checkpoints += 1
             let state = DetectState(
                 lastSequence: lastSequence, engine: engine.checkpoint(), merge: merge.saved(), releasing: releasing,
-                totals: totals)
+                totals: totals, partitions: savedPartitions())
             let (sequence, records) = (lastSequence, totals.alertRecords)
             do throws(TailError) {
                 try StateDirectory.writeCheckpoint(
@@ -497,6 +613,15 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             acknowledgements += 1
         }
         return .written
+    }
+
+    /// What the checkpoint keeps of ``partitions``: those messages were taken from.
+    private func savedPartitions() -> [DetectState.SavedPartition] {
+        partitions.filter { $0.messages > 0 }.map {
+            .init(
+                partition: $0.partition, messages: $0.messages, events: $0.events, lastSequence: $0.lastSequence,
+                latestEventMicroseconds: $0.latestEventTime?.microseconds)
+        }
     }
 
     /// Summary for stderr at the end: the totals since the state was created.

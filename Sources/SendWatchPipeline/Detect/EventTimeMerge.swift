@@ -14,19 +14,34 @@ public import SendWatchCore
 /// buffer at the end of a run.
 ///
 /// Memory: the events held, at most ``maxBuffered`` (when more arrive, the earliest is released whatever the
-/// others hold, and counted in ``forcedReleases``), plus one entry per source (at most ``maxSources``; events of
+/// others hold, and counted in ``forcedReleases``), and released events not dropped yet (``storedEvents``: at most
+/// as many again plus 1,024 per source), plus one entry per source (at most ``maxSources``; events of
 /// hosts beyond that share one source, named ``overflowSource``). Sources are never forgotten (a host that
 /// stopped sending is idle, and is kept in the checkpoint).
+///
+/// A checkpoint does not hold the held events themselves (``saved()``: per source the stream sequence of its first
+/// held event and how many it held, O(sources)): a restored merge is refilled from the stream
+/// (``refill(_:sequence:)``), whose messages from the earliest of those sequences on are read again. Each source's
+/// held events are the ones it took in last, so every message of that source from its first held sequence up to the
+/// checkpoint's last one is one of them.
 public struct EventTimeMerge: Sendable {
     /// One source's held events.
     struct Source: Sendable {
         var name: String
         var events: [SendEvent] = []
+        /// The stream sequence of each event in ``events``.
+        var sequences: [UInt64] = []
         var head = 0
+        /// While the merge is refilled after a restore: the stream sequence of this source's first event held at
+        /// the checkpoint (nil: it held none).
+        var refillFrom: UInt64?
         var isEmpty: Bool { head >= events.count }
         var headTime: EventTime? { isEmpty ? nil : events[head].time }
     }
 
+    /// Released events a source keeps before its head at least, before they are dropped (when they are also
+    /// at least as many as it holds): 1024.
+    static let compactionThreshold = 1024
     /// The most sources kept apart: 4096.
     public static let maxSources = 4096
     /// The name of the source events of further hosts share once ``maxSources`` exist.
@@ -40,20 +55,28 @@ public struct EventTimeMerge: Sendable {
     public private(set) var buffered = 0
     /// Events released because the buffer was full, before every source had passed their time.
     public private(set) var forcedReleases = 0
+    /// During a refill: the events the checkpoint said were held.
+    private var expectedRefill = 0
 
     /// An empty merge holding at most `maxBuffered` events (at least 1).
     public init(maxBuffered: Int) {
         self.maxBuffered = max(1, maxBuffered)
     }
 
+    /// Events in the sources' storage: the held ones plus released ones not dropped yet, at most
+    /// `2 × buffered + 1024 × sources`.
+    public var storedEvents: Int { sources.reduce(0) { $0 + $1.events.count } }
+
     /// The source names, in tie order.
     public var sourceNames: [String] { sources.map(\.name) }
 
     /// Adds an event that arrived from the host `event.host` (nil: the source named ""), after every earlier one of
-    /// that host; releases the earliest held event into `batch` when the buffer is full.
-    public mutating func add(_ event: SendEvent, releasingInto batch: inout EventBatch) {
+    /// that host, read from stream sequence `sequence`; releases the earliest held event into `batch` when the
+    /// buffer is full.
+    public mutating func add(_ event: SendEvent, sequence: UInt64, releasingInto batch: inout EventBatch) {
         let i = sourceIndex(event.host ?? "")
         sources[i].events.append(event)
+        sources[i].sequences.append(sequence)
         buffered += 1
         if buffered > maxBuffered, let first = earliest() {
             take(first, into: &batch)
@@ -98,6 +121,13 @@ public struct EventTimeMerge: Sendable {
         buffered -= 1
         if sources[s].isEmpty {
             sources[s].events.removeAll(keepingCapacity: sources[s].events.capacity <= 4096)
+            sources[s].sequences.removeAll(keepingCapacity: sources[s].sequences.capacity <= 4096)
+            sources[s].head = 0
+        } else if sources[s].head >= Self.compactionThreshold && sources[s].head * 2 >= sources[s].events.count {
+            // A source that never runs empty (its host always ahead of another) would otherwise keep every event
+            // it ever released before its head: the whole run's events (958 MiB for 2.5 M events before).
+            sources[s].events.removeFirst(sources[s].head)
+            sources[s].sequences.removeFirst(sources[s].head)
             sources[s].head = 0
         }
     }
@@ -115,49 +145,68 @@ public struct EventTimeMerge: Sendable {
 }
 
 extension EventTimeMerge {
-    /// What a checkpoint keeps of a merge: per source its name and held events (each as the JSON object
-    /// `sendwatch events` writes).
+    /// What a checkpoint keeps of a merge: per source its name, the stream sequence of its first held event and
+    /// how many it held. The events themselves are read again from the stream (``refill(_:sequence:)``).
     struct Saved: Codable {
         struct SavedSource: Codable {
             var name: String
-            var events: [String]
+            /// The stream sequence of the source's first held event; nil: it held none.
+            var firstHeld: UInt64?
+            var held: Int
         }
         var sources: [SavedSource]
         var forcedReleases: Int
     }
 
     /// The state to checkpoint.
+    ///
+    /// - Complexity: O(sources).
     func saved() -> Saved {
         Saved(
             sources: sources.map { s in
-                let events = s.events[s.head...].map { e -> String in
-                    var w = JSONWriter(capacity: 512)
-                    e.writeJSONLine(to: &w)
-                    return String(decoding: w.bytes.dropLast(), as: UTF8.self)
-                }
-                return .init(name: s.name, events: events)
+                .init(name: s.name, firstHeld: s.isEmpty ? nil : s.sequences[s.head], held: s.events.count - s.head)
             },
             forcedReleases: forcedReleases)
     }
 
-    /// A merge restored from `saved`; nil when a held event does not decode.
-    init?(maxBuffered: Int, restoring saved: Saved) {
+    /// A merge restored from `saved`, holding nothing yet: the caller reads the stream again from ``refillStart``
+    /// on and hands each event up to the checkpoint's last sequence to ``refill(_:sequence:)``, then calls
+    /// ``endRefill()``.
+    init(maxBuffered: Int, restoring saved: Saved) {
         self.init(maxBuffered: maxBuffered)
-        var decoder = EventRecordDecoder()
         for s in saved.sources {
             var source = Source(name: s.name)
-            for text in s.events {
-                var bytes = Array(text.utf8)
-                guard let e = bytes.withUnsafeMutableBytes({ decoder.decode(UnsafeRawBufferPointer($0)) }) else {
-                    return nil
-                }
-                source.events.append(e)
-            }
-            buffered += source.events.count
+            source.refillFrom = s.firstHeld
             sources.append(source)
+            expectedRefill += s.held
         }
         sources.sort { $0.name < $1.name }
         for (i, s) in sources.enumerated() { indexOfName[s.name] = i }
         forcedReleases = saved.forcedReleases
+    }
+
+    /// The earliest stream sequence a refill needs (nil: the checkpoint held no events).
+    var refillStart: UInt64? { sources.compactMap(\.refillFrom).min() }
+
+    /// During a refill: takes the event read again from `sequence` back in if its source held it at the checkpoint
+    /// (its sequence is at or after that source's first held one), in stream order. False: it had been released.
+    @discardableResult
+    mutating func refill(_ event: SendEvent, sequence: UInt64) -> Bool {
+        let host = event.host ?? ""
+        guard let i = indexOfName[host] ?? indexOfName[Self.overflowSource],
+            let from = sources[i].refillFrom, sequence >= from
+        else { return false }
+        sources[i].events.append(event)
+        sources[i].sequences.append(sequence)
+        buffered += 1
+        return true
+    }
+
+    /// Ends a refill; returns how many events the checkpoint said were held that did not come back (the stream's
+    /// limits removed their messages meanwhile): 0 normally.
+    mutating func endRefill() -> Int {
+        for i in sources.indices { sources[i].refillFrom = nil }
+        defer { expectedRefill = 0 }
+        return max(0, expectedRefill - buffered)
     }
 }

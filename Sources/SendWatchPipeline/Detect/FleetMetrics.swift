@@ -1,3 +1,5 @@
+public import SendWatchCore
+
 /// The figures of a reader of one stream (`detect`, `sink`) and of its consumer.
 public struct ConsumerFigures: Sendable {
     /// The stream's name (the `stream` label).
@@ -15,6 +17,25 @@ public struct ConsumerFigures: Sendable {
     public var outages = 0
     /// All zero.
     public init() {}
+}
+
+/// What a worker took in from one partition of the events stream, and its lag there.
+public struct PartitionFigures: Sendable, Equatable {
+    /// The partition (the number its subject ends in: 0 to 1023).
+    public var partition = 0
+    /// Messages taken in from it (repeated deliveries not counted), since the state was created.
+    public var messages = 0
+    /// Send events taken in from it, since the state was created.
+    public var events = 0
+    /// The stream sequence of its last message taken in.
+    public var lastSequence: UInt64 = 0
+    /// The latest event time taken in from it (its events are not in time order: several hosts publish into it).
+    public var latestEventTime: EventTime?
+    /// Its lag: the messages the stream holds in it minus those taken in from it (0 at least), as the broker said
+    /// at most a second ago; nil when the broker has not said yet.
+    public var pendingMessages: UInt64?
+    /// Nothing taken in yet from `partition`.
+    public init(partition: Int) { self.partition = partition }
 }
 
 /// The figures of a detect run the metrics endpoint shows (`sendwatch detect --metrics`), replaced by the run
@@ -41,6 +62,8 @@ public struct DetectMetricsSnapshot: RunMetricsSnapshot {
     public var checkpoints = 0
     /// The worker's lease (this process): held or standby, changes; nil when the worker runs without one.
     public var lease: LeaseFigures?
+    /// Per partition the worker took messages from, by partition (at most 1024 entries).
+    public var partitions: [PartitionFigures] = []
     /// All zero.
     public init() {}
 }

@@ -8,12 +8,15 @@ public struct FeedMessage: Sendable, Equatable {
     public var payload: [UInt8]
     /// How many messages the stream held after it for this reader when it was delivered (0: caught up).
     public var pending: UInt64
+    /// The partition its subject names (`sendwatch.events.7`: 7; 0 to 1023), -1 when it names none.
+    public var partition: Int
 
     /// A message.
-    public init(sequence: UInt64, payload: [UInt8], pending: UInt64) {
+    public init(sequence: UInt64, payload: [UInt8], pending: UInt64, partition: Int = -1) {
         self.sequence = sequence
         self.payload = payload
         self.pending = pending
+        self.partition = partition
     }
 }
 
@@ -45,6 +48,9 @@ public protocol StreamFeed {
     /// first), asked of the broker; nil when it cannot tell now. Asked only when a fetch came back empty before
     /// any message was delivered in this run, to tell a stream read to its end from a fetch that was lost.
     mutating func pendingAfterLastDelivered() -> UInt64?
+    /// How many messages the stream holds in each partition (keyed by the number its subjects end in), asked of
+    /// the broker; nil when it cannot tell now. Asked at most once per second, for the per-partition metrics.
+    mutating func messagesPerPartition() -> [Int: UInt64]?
     /// The stream's name, for the metrics' `stream` label.
     var streamName: String { get }
     /// Messages the broker delivered again that the feed had delivered already, and skipped, since it was made.
@@ -61,6 +67,9 @@ public protocol AlertPublisher {
 extension StreamFeed {
     /// 0: a feed without a broker to ask delivers what it has when asked, so an empty fetch means it is read.
     public mutating func pendingAfterLastDelivered() -> UInt64? { 0 }
+
+    /// nil: a feed without a broker to ask has no per-partition counts.
+    public mutating func messagesPerPartition() -> [Int: UInt64]? { nil }
 }
 
 extension ErrorCode where Domain == TailError {
