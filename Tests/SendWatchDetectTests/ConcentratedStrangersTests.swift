@@ -158,10 +158,12 @@ import Testing
         }
     }
 
-    /// Young accounts each mailing `strangers` never-mailed addresses at `big.example`, 10 minutes apart from `at`,
-    /// each after a decoy to an address established accounts mail (`pal…@other.example`): half its recipients are
-    /// strangers, below the 60 % stranger share.
-    static func decoyWave(_ s: inout Scenario, accounts: Int, strangers: Int = 3, at start: Int64 = 4000) {
+    /// Young accounts each mailing `strangers` never-mailed addresses at `big.example`, `spacing` seconds (10
+    /// minutes) apart from `at`, each after a decoy to an address established accounts mail (`pal…@other.example`):
+    /// half its recipients are strangers, below the 60 % stranger share.
+    static func decoyWave(
+        _ s: inout Scenario, accounts: Int, strangers: Int = 3, at start: Int64 = 4000, spacing: Int64 = 600
+    ) {
         for a in 0..<accounts {
             var recipients: [String] = []
             for k in 0..<strangers {
@@ -171,7 +173,7 @@ import Testing
             for (k, to) in recipients.enumerated() {
                 s.send(
                     "t-\(a)", to: to, subject: "Ann invited you to join Brand\(a)",
-                    at: start + Int64(a * 600 + k * 60), template: "invite-team")
+                    at: start + Int64(a) * spacing + Int64(k * 60), template: "invite-team")
             }
         }
     }
@@ -188,13 +190,21 @@ import Testing
             return
         }
         #expect(group.hasSuffix(" at big.example"))
-        #expect(alert.accounts == (0..<6).map { "t-\($0)" })
+        // Ten minutes apart, the third member fires early; the alert grows with the rest.
+        #expect(alert.accounts == (0..<3).map { "t-\($0)" })
         #expect(alert.evidence.first { $0.0 == "threshold" }?.1 == .int(6))
-        // Five such accounts are no wave.
+        #expect(alert.evidence.first { $0.0 == "early_threshold" }?.1 == .int(3))
+        #expect(s.flagged() == Set((0..<6).map { "t-\($0)" }))
+        // Five such accounts 16 minutes apart are no wave: never three members in 30 minutes, nor six in 2 hours.
         var five = Self.established()
-        Self.decoyWave(&five, accounts: 5)
+        Self.decoyWave(&five, accounts: 5, spacing: 960)
         five.finish()
         #expect(!five.kinds().contains(Self.kind))
+        // Six of them 16 minutes apart are.
+        var six = Self.established()
+        Self.decoyWave(&six, accounts: 6, spacing: 960)
+        six.finish()
+        #expect(six.flagged() == Set((0..<6).map { "t-\($0)" }))
         // Each account first writes to two new people at a company established accounts mail (more than a quarter
         // of its recipients), then five strangers: decoys that count neither way.
         var colleagues = Self.established()
@@ -204,6 +214,25 @@ import Testing
         colleagues.finish()
         #expect(colleagues.kinds() == [Self.kind])
         #expect(colleagues.flagged() == Set((0..<6).map { "t-\($0)" }))
+    }
+
+    @Test("Three provider-wave members at one provider within 30 minutes fire early; two, or three over 40, do not")
+    func providerWaveEarly() throws {
+        var three = Self.established()
+        Self.decoyWave(&three, accounts: 3)
+        three.finish()
+        #expect(three.kinds() == [Self.kind])
+        let alert = try #require(three.alerts.first { $0.kind == Self.kind })
+        #expect(alert.accounts == (0..<3).map { "t-\($0)" })
+        #expect(alert.reasons.contains { $0.hasPrefix("Fired early: 3 of them within 30m") })
+        var two = Self.established()
+        Self.decoyWave(&two, accounts: 2)
+        two.finish()
+        #expect(!two.kinds().contains(Self.kind))
+        var slow = Self.established()
+        Self.decoyWave(&slow, accounts: 3, spacing: 1200)
+        slow.finish()
+        #expect(!slow.kinds().contains(Self.kind))
     }
 
     @Test("Tenants mailing mostly their own new domain, or strangers spread over providers, are no provider wave")

@@ -30,8 +30,9 @@ import SendWatchWindows
 /// at least `min_wave_provider_share` of its strangers and at least `min_stranger_share` of them together with
 /// its recipients at its own or never-mailed domains (known addresses and people at established companies count
 /// neither way). `min_wave_accounts` members on one template with their strangers at the same provider within
-/// the window fire. The group per provider is what a launch day does not fill: its tenants that invited three
-/// webmail friends at one provider are spread over the providers their friends use.
+/// the window fire, or `min_early_wave_accounts` within `early_window`. The group per provider is what a launch
+/// day does not fill: its tenants that invited three webmail friends at one provider are spread over the
+/// providers their friends use.
 ///
 /// Waiting for six accounts costs time (a wave of a dozen accounts an hour needs half an hour or more), so a
 /// template's group also fires early on cross-account evidence: when `min_early_accounts` young accounts on
@@ -72,7 +73,8 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         /// Early stranger-mailers on one template within ``earlyWindowSeconds`` that, with one stranger-mailer
         /// among them, fire. Default 3.
         public var minEarlyAccounts = 3
-        /// The window in which early stranger-mailers are counted. Default 30 minutes.
+        /// The window in which early stranger-mailers (and provider-wave members for ``minEarlyWaveAccounts``) are
+        /// counted. Default 30 minutes.
         public var earlyWindowSeconds: Int64 = 30 * 60
         /// Least share of an account's strangers at its most mailed provider that makes it a member of a provider
         /// wave (with at least ``minRecipients`` strangers there, making at least ``minStrangerShare`` of them
@@ -82,6 +84,10 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         /// fire. Default 6, as ``minAccountsPerTemplate``: a member is weaker evidence than a stranger-mailer (its
         /// decoys count neither way), the group is narrower (one provider).
         public var minWaveAccounts = 6
+        /// Provider-wave members on one template and provider within ``earlyWindowSeconds`` that fire. Default 3:
+        /// a wave aims at one provider, so its members arrive there within minutes of each other, while a
+        /// launch day's few members are spread over the providers their friends use and over its hours.
+        public var minEarlyWaveAccounts = 3
         /// Addresses each generation of the recipient filters holds. Default 1,000,000.
         public var rememberedRecipients = 1_000_000
         public init() {}
@@ -196,8 +202,14 @@ extension ConcentratedStrangersRule: TwoTableRule {
             "min_wave_accounts", \.minWaveAccounts, in: 1...10_000_000,
             doc: "Provider-wave members on one template, with their strangers at the same provider, in the window",
             "that fire."),
+        .integer(
+            "min_early_wave_accounts", \.minEarlyWaveAccounts, in: 1...10_000_000,
+            doc: "Provider-wave members on one template, with their strangers at the same provider, within",
+            "early_window that fire."),
         .duration(
-            "early_window", \.earlyWindowSeconds, doc: "The window in which early stranger-mailers are counted."),
+            "early_window", \.earlyWindowSeconds,
+            doc: "The window in which early stranger-mailers, and provider-wave members for",
+            "min_early_wave_accounts, are counted."),
         .integer(
             "remembered_recipients", \.rememberedRecipients, in: 1...(1 << 28),
             doc: "Addresses each of the two generations of the recipient filters holds (established and",
@@ -322,12 +334,12 @@ extension ConcentratedStrangersRule: TwoTableRule {
         if let use = facts.template {
             record(
                 key: StableHash.of(use.template.id), name: use.template.id, minimum: rule.minAccountsPerTemplate,
-                template: use.template, domain: domain, messageID: messageID, early: true, facts, &context,
+                template: use.template, domain: domain, messageID: messageID, early: true, wave: false, facts, &context,
                 into: &alerts, at: now)
         }
         record(
             key: Self.platformKey, name: Self.platformName, minimum: rule.minAccounts, template: nil, domain: domain,
-            messageID: messageID, early: false, facts, &context, into: &alerts, at: now)
+            messageID: messageID, early: false, wave: false, facts, &context, into: &alerts, at: now)
     }
 
     /// Whether `account` mails mostly strangers: at least `minStrangers` strangers, making enough of its recipients, few
@@ -412,8 +424,8 @@ extension ConcentratedStrangersRule: TwoTableRule {
         record(
             key: StableHash.of(use.template.id) ^ (facts.domainKey &* 0x9E37_79B9_7F4A_7C15),
             name: "\(use.template.id) at \(domain)", minimum: configuration.minWaveAccounts, template: use.template,
-            domain: domain, messageID: event.messageID ?? event.queueID, early: false, facts, &context,
-            into: &alerts, at: now)
+            domain: domain, messageID: event.messageID ?? event.queueID, early: true, wave: true, facts,
+            &context, into: &alerts, at: now)
     }
 
     /// The window of early stranger-mailers of a template's group.
@@ -458,12 +470,12 @@ extension ConcentratedStrangersRule: TwoTableRule {
             &context, into: &alerts, at: now)
     }
 
-    /// A stranger-mailer's (or provider-wave member's) event: counted in the group `key` and, with `early`, in
-    /// its early window.
+    /// A stranger-mailer's (or, with `wave`, a provider-wave member's) event: counted in the group `key` and, with
+    /// `early`, in its early window.
     private mutating func record(
         key: UInt64, name: String, minimum: Int, template: AlertTemplate?, domain: String, messageID: String?,
-        early: Bool, _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert],
-        at now: EventTime
+        early: Bool, wave: Bool, _ facts: EventFacts, _ context: inout DetectionContext,
+        into alerts: inout [Alert], at now: EventTime
     ) {
         let slot = groupSlot(key: key, name: name, &context, at: now)
         if groups.entries[slot].young.insert(facts.accountKey, at: now) { groups.entries[slot].arrivals += 1 }
@@ -480,13 +492,14 @@ extension ConcentratedStrangersRule: TwoTableRule {
             groups.entries[slot].sampleMessageIDs.append(m)
         }
         evaluate(
-            slot, name: name, minimum: minimum, template: template, wave: !early && template != nil, &context,
+            slot, name: name, minimum: minimum, template: template, wave: wave, &context,
             into: &alerts, at: now)
     }
 
     /// Fires the group when it has `minimum` stranger-mailers in the window, or (a template's group) a
     /// stranger-mailer and `min_early_accounts` early stranger-mailers in the early window; lists the
-    /// stranger-mailers. A provider wave's group (`wave`) fires at `minimum` members and lists them.
+    /// stranger-mailers. A provider wave's group (`wave`) fires at `minimum` members in the window or
+    /// `min_early_wave_accounts` in the early window, and lists them.
     private mutating func evaluate(
         _ slot: BoundedKeyTable<Group>.Slot, name: String, minimum: Int, template: AlertTemplate?, wave: Bool,
         _ context: inout DetectionContext, into alerts: inout [Alert], at now: EventTime
@@ -496,7 +509,8 @@ extension ConcentratedStrangersRule: TwoTableRule {
         let distinct = state.young.value(at: now)
         let count = Int(distinct.value)
         let earlyCount = state.early.map { Int($0.value(at: now).value) } ?? 0
-        let early = template != nil && count >= 1 && earlyCount >= rule.minEarlyAccounts
+        let earlyThreshold = wave ? rule.minEarlyWaveAccounts : rule.minEarlyAccounts
+        let early = template != nil && count >= 1 && earlyCount >= earlyThreshold
         guard count >= minimum || early else { return }
         let severity: Severity = count >= 3 * minimum ? .high : .medium
         guard
@@ -528,7 +542,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
                 ("window", .string(window)), ("threshold", .int(minimum)),
                 ("early_accounts", .int(earlyCount)),
                 ("early_window", .string(DurationText.format(rule.earlyWindowSeconds))),
-                ("early_threshold", .int(rule.minEarlyAccounts)),
+                ("early_threshold", .int(earlyThreshold)),
                 ("recipients", .int(recipients)), ("first_contacts", .int(firstContacts)),
                 ("strangers", .int(strangers)), ("colleagues", .int(colleagues)),
                 (
@@ -551,31 +565,36 @@ extension ConcentratedStrangersRule: TwoTableRule {
                 ("sample_message_ids", .array(state.sampleMessageIDs.map { .string($0) })),
             ] + context.ageEvidence(names, at: now) + [context.stateEvidence(approximate: !distinct.isExact)]
         let top = order.first.map { state.domains[$0] } ?? "one provider"
+        let earlyWindow = DurationText.format(rule.earlyWindowSeconds)
+        var reasons =
+            wave
+            ? [
+                "\(count) young accounts (\(name)) each mailed at least \(rule.minRecipients) strangers at one "
+                    + "provider in \(window) (threshold \(minimum)), most of their strangers and few of their "
+                    + "recipients at their own or never-mailed domains; addresses the platform mails and people at "
+                    + "established companies count neither way: \(strangers) of their \(recipients) recipients "
+                    + "were never mailed on the platform before and sit at a provider."
+            ]
+            : [
+                "\(count) young accounts (\(name)) each mailed mostly strangers in \(window) (threshold \(minimum)): "
+                    + "\(strangers) of their \(recipients) recipients were never mailed on the platform before and sit "
+                    + "at a provider, \(colleagues) at a colleague's domain, each account's mostly at one provider "
+                    + "(most at \(top))."
+            ]
+        if count < minimum {
+            reasons.append(
+                wave
+                    ? "Fired early: \(earlyCount) of them within \(earlyWindow) (threshold \(earlyThreshold))."
+                    : "Fired early: \(earlyCount) young accounts on the template each mailed at least "
+                        + "\(min(rule.minEarlyStrangers, rule.minRecipients)) strangers the same way within "
+                        + "\(earlyWindow) (threshold \(earlyThreshold)).")
+        }
         let finding = Finding(
             kind: Self.name, key: name, severity: severity,
-            score: max(Double(count) / Double(minimum), early ? Double(earlyCount) / Double(rule.minEarlyAccounts) : 0),
+            score: max(Double(count) / Double(minimum), early ? Double(earlyCount) / Double(earlyThreshold) : 0),
             firstEventTime: state.first, accounts: Array(names.prefix(context.maxAlertAccounts)),
             accountsTotal: max(count, names.count), volume: state.arrivals, template: template, evidence: evidence,
-            reasons: wave
-                ? [
-                    "\(count) young accounts (\(name)) each mailed at least \(rule.minRecipients) strangers at one "
-                        + "provider in \(window) (threshold \(minimum)), most of their strangers and few of their "
-                        + "recipients at their own or never-mailed domains; addresses the platform mails and people at "
-                        + "established companies count neither way: \(strangers) of their \(recipients) recipients "
-                        + "were never mailed on the platform before and sit at a provider."
-                ]
-                : [
-                    "\(count) young accounts (\(name)) each mailed mostly strangers in \(window) (threshold \(minimum)): "
-                        + "\(strangers) of their \(recipients) recipients were never mailed on the platform before and sit "
-                        + "at a provider, \(colleagues) at a colleague's domain, each account's mostly at one provider "
-                        + "(most at \(top))."
-                ]
-                    + (count < minimum
-                        ? [
-                            "Fired early: \(earlyCount) young accounts on the template each mailed at least "
-                                + "\(min(rule.minEarlyStrangers, rule.minRecipients)) strangers the same way within "
-                                + "\(DurationText.format(rule.earlyWindowSeconds)) (threshold \(rule.minEarlyAccounts))."
-                        ] : []))
+            reasons: reasons)
         context.take(finding, at: now, into: &alerts)
     }
 }
