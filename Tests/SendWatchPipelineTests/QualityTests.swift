@@ -60,7 +60,9 @@ import Testing
     /// `shared_artefact`'s `lone_lure` names the first at its first send. The phone-only lure's accounts each put
     /// a bare phone number into their name, which `bare_phone` names at the first send. The stranger waves fire
     /// when three young accounts on the template mailed two strangers each within 30 minutes and one of them a
-    /// third (seed 7: 19 minutes; a decoy-colleague account mails its decoys first, 34 minutes).
+    /// third (seed 7: 19 minutes; a decoy-colleague account mails its decoys first, 34 minutes). The heavy-decoy
+    /// wave fires when three provider-wave members (three strangers each at one provider, between their decoys)
+    /// used the template within 30 minutes (seed 7: 51 minutes; it was 110 with six members in 2 hours only).
     static let requirements = [
         "hidden-lures": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
         "rate-shaped-swarm": "recall>=0.95,precision>=0.98,incidents=all,latency<=3600,lookalikes=0,unlabelled=0",
@@ -72,19 +74,29 @@ import Testing
         "decoy-colleague":
             "recall>=0.95,precision>=0.98,incidents=all,latency:decoy-strangers<=2400,lookalikes=0,unlabelled=0",
         "phone-only-lure": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
+        "heavy-decoys": "recall>=0.95,precision>=0.98,incidents=all,latency<=3600,lookalikes=0,unlabelled=0",
     ]
     /// A stranger-mailing account is judged at its third recipient (two invitations after its first, about
     /// 12 minutes at the scenario's pace), so its accounts get that much longer.
     /// A decoy-colleague stranger-mailer sends its one or two decoys first, so its third stranger comes up to
-    /// four invitations (36 minutes) after its first send.
+    /// four invitations (36 minutes) after its first send. A heavy-decoy account becomes a provider-wave member at
+    /// its third stranger, which its decoys push back by up to three mails (37 minutes after the incident's first
+    /// alert on seed 7).
     static let extraAccountDelaySeconds: [String: Int64] = [
-        "concentrated-strangers": 20 * 60, "decoy-colleague": 40 * 60,
+        "concentrated-strangers": 20 * 60, "decoy-colleague": 40 * 60, "heavy-decoys": 40 * 60,
     ]
+    /// Abusive accounts a scenario may leave unlisted (its recall is the `recall` requirement): on seed 7 one
+    /// heavy-decoy account invited an address established accounts had already mailed, which leaves it two
+    /// strangers, below the three that make a provider-wave member.
+    static let maxUnlistedAccounts = ["heavy-decoys": 1]
     /// SendWatch incidents a labelled campaign may form, when not 1. `rotation-per-account-phone` words its lure
     /// two ways with a different phone number per account and no host: the accounts of one wording share its
     /// lure text, but no alert lists accounts of both or shares an artefact between them, so each wording is one
     /// incident (it was 8 while only open alerts linked, each alert closing in the 86-minute gaps).
-    static let maxIncidentsPerCampaign = ["rotation-per-account-phone": 2]
+    /// `heavy-decoys` aims its accounts at the two large providers, each account at one: each provider's wave is
+    /// its own alert (a group per template and provider), and the two list no common account and share no
+    /// artefact, so the campaign is two incidents (as it was before the early provider wave).
+    static let maxIncidentsPerCampaign = ["rotation-per-account-phone": 2, "heavy-decoys": 2]
     /// The longest a labelled abusive account may wait for an alert that lists it, in event time.
     static let maxAccountDelaySeconds: Int64 = 15 * 60
 
@@ -92,7 +104,7 @@ import Testing
         "Adversarial scenario meets the figures, and every abusive account is listed within 15 minutes",
         arguments: [
             "hidden-lures", "rate-shaped-swarm", "concentrated-strangers", "template-rotation",
-            "rotation-per-account-phone", "decoy-colleague", "phone-only-lure",
+            "rotation-per-account-phone", "decoy-colleague", "phone-only-lure", "heavy-decoys",
         ],
         SimulationFormat.allCases)
     func scenario(_ name: String, format: SimulationFormat) throws {
@@ -138,15 +150,23 @@ import Testing
             }
         }
         var late: [String] = []
+        var unlisted: [String] = []
         for incident in labels.incidents {
             let detected = incident.accounts.compactMap { listed[$0]?.microseconds }.min() ?? .max
             for (account, first) in zip(incident.accounts, incident.firstSend) {
                 let limit =
                     max(first.microseconds, detected)
                     + (Self.maxAccountDelaySeconds + (Self.extraAccountDelaySeconds[name] ?? 0)) * 1_000_000
-                if (listed[account]?.microseconds ?? .max) > limit { late.append(account) }
+                guard let at = listed[account] else {
+                    unlisted.append(account)
+                    continue
+                }
+                if at.microseconds > limit { late.append(account) }
             }
         }
+        #expect(
+            unlisted.count <= Self.maxUnlistedAccounts[name, default: 0],
+            "\(name) \(format.rawValue): \(unlisted.count) abusive accounts never listed, e.g. \(unlisted.prefix(5))")
         #expect(
             late.isEmpty,
             "\(name) \(format.rawValue): \(late.count) abusive accounts not listed within 15 min, e.g. \(late.prefix(5))"
