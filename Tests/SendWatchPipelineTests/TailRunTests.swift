@@ -268,7 +268,7 @@ struct TailRunTests {
             _ = try TailRun(configuration: TailTestData.configuration, options: options(dir), logger: logger)
         } throws: { error in
             (error as? TailError)?.code == .checkpointIncompatible && "\(error)".contains("state format 7;")
-                && "\(error)".contains("reads format 9")
+                && "\(error)".contains("reads format \(TailState.format)")
         }
     }
 
