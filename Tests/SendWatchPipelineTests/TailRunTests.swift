@@ -301,7 +301,7 @@ struct TailRunTests {
                 logger: logger)
         } throws: { error in
             (error as? TailError)?.code == .checkpointIncompatible && "\(error)".contains("state format 7;")
-                && "\(error)".contains("reads format 9")
+                && "\(error)".contains("reads format \(TailState.format)")
         }
     }
 
