@@ -37,9 +37,32 @@ extension AlertLifecycle {
     /// record and its artefacts.
     struct ClosedAlert: Sendable, Codable {
         var incident: String
-        var accounts: [String]
+        let accounts: [String]
         var artefacts: [UInt64]
         var closedAt: EventTime
+        /// The keys of ``accounts``, for linking (derived: not saved).
+        let accountKeys: AccountKeys
+
+        enum CodingKeys: String, CodingKey {
+            case incident, accounts, artefacts, closedAt
+        }
+
+        init(incident: String, accounts: [String], artefacts: [UInt64], closedAt: EventTime) {
+            self.incident = incident
+            self.accounts = accounts
+            self.artefacts = artefacts
+            self.closedAt = closedAt
+            accountKeys = AccountKeys(accounts)
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                incident: try c.decode(String.self, forKey: .incident),
+                accounts: try c.decode([String].self, forKey: .accounts),
+                artefacts: try c.decode([UInt64].self, forKey: .artefacts),
+                closedAt: try c.decode(EventTime.self, forKey: .closedAt))
+        }
     }
 
     /// One incident: when its first alert was created (which incident is older decides which id a merge
@@ -74,17 +97,22 @@ extension AlertLifecycle {
             return attach(slot, accounts: accounts, at: now, fresh: fresh)
         }
         let wanted = Set(accounts)
+        // The keys rule out nearly every alert before any listed name is hashed; a hit is confirmed by name.
+        let wantedKeys = AccountKeys(accounts)
         var linked: Set<String> = [own]
         for a in open.values where a.last.incident != own {
             if a.artefacts.contains(where: artefacts.contains)
-                || (!isAggregate(a) && a.last.accounts.contains(where: wanted.contains))
+                || (!isAggregate(a) && a.accountKeys.meets(wantedKeys)
+                    && a.last.accounts.contains(where: wanted.contains))
             {
                 linked.insert(a.last.incident)
             }
         }
         let memory = configuration.incidentMemorySeconds * 1_000_000
         for c in closed where c.incident != own && now.microseconds - c.closedAt.microseconds <= memory {
-            if c.artefacts.contains(where: artefacts.contains) || c.accounts.contains(where: wanted.contains) {
+            if c.artefacts.contains(where: artefacts.contains)
+                || (c.accountKeys.meets(wantedKeys) && c.accounts.contains(where: wanted.contains))
+            {
                 linked.insert(c.incident)
             }
         }
@@ -102,7 +130,10 @@ extension AlertLifecycle {
         // Aggregate alerts still alone that list one of these accounts join the incident holding most of theirs
         // (which may now be this one); in a fixed order, so that the ids kept do not depend on the table's.
         var lone: [(UInt64, Alert)] = []
-        for (k, a) in open where k != slot && isAggregate(a) && a.last.accounts.contains(where: wanted.contains) {
+        for (k, a) in open
+        where k != slot && isAggregate(a) && a.accountKeys.meets(wantedKeys)
+            && a.last.accounts.contains(where: wanted.contains)
+        {
             if isAlone(a) { lone.append((k, a.last)) }
         }
         lone.sort { ($0.1.firstEventTime, $0.1.id) < ($1.1.firstEventTime, $1.1.id) }
@@ -152,14 +183,18 @@ extension AlertLifecycle {
         let own = alert.last.incident
         guard isAlone(alert) else { return own }
         let wanted = Set(accounts)
+        let wantedKeys = AccountKeys(accounts)
         var holders: [String: Set<String>] = [:]
-        for a in open.values where a.last.incident != own && !isAggregate(a) {
+        for a in open.values where a.last.incident != own && !isAggregate(a) && a.accountKeys.meets(wantedKeys) {
             for account in a.last.accounts where wanted.contains(account) {
                 holders[a.last.incident, default: []].insert(account)
             }
         }
         let memory = configuration.incidentMemorySeconds * 1_000_000
-        for c in closed where c.incident != own && now.microseconds - c.closedAt.microseconds <= memory {
+        for c in closed
+        where c.incident != own && now.microseconds - c.closedAt.microseconds <= memory
+            && c.accountKeys.meets(wantedKeys)
+        {
             for account in c.accounts where wanted.contains(account) {
                 holders[c.incident, default: []].insert(account)
             }

@@ -56,7 +56,10 @@ public struct AlertLifecycle: Sendable {
     }
 
     struct OpenAlert: Sendable, Codable {
-        var last: Alert
+        var last: Alert {
+            // Array equality compares the buffers first, so a relabelled incident costs O(1) here.
+            didSet { if last.accounts != oldValue.accounts { accountKeys = AccountKeys(last.accounts) } }
+        }
         var lastVolume: Int
         var lastFinding: EventTime
         /// The newest finding not yet emitted (kept so that the close record carries the final figures), with
@@ -67,6 +70,35 @@ public struct AlertLifecycle: Sendable {
         /// The lure artefacts of the alert's findings (``Finding/artefacts``), first seen first, at most
         /// ``AlertLifecycle/maxArtefacts``.
         var artefacts: [UInt64]
+        /// The keys of ``last``'s accounts, for incident linking (derived: not saved).
+        private(set) var accountKeys: AccountKeys
+
+        enum CodingKeys: String, CodingKey {
+            case last, lastVolume, lastFinding, pending, pendingAt, artefacts
+        }
+
+        init(
+            last: Alert, lastVolume: Int, lastFinding: EventTime, pending: Finding?, pendingAt: EventTime?,
+            artefacts: [UInt64]
+        ) {
+            self.last = last
+            self.lastVolume = lastVolume
+            self.lastFinding = lastFinding
+            self.pending = pending
+            self.pendingAt = pendingAt
+            self.artefacts = artefacts
+            accountKeys = AccountKeys(last.accounts)
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                last: try c.decode(Alert.self, forKey: .last), lastVolume: try c.decode(Int.self, forKey: .lastVolume),
+                lastFinding: try c.decode(EventTime.self, forKey: .lastFinding),
+                pending: try c.decodeIfPresent(Finding.self, forKey: .pending),
+                pendingAt: try c.decodeIfPresent(EventTime.self, forKey: .pendingAt),
+                artefacts: try c.decode([UInt64].self, forKey: .artefacts))
+        }
     }
 
     /// Lure artefacts kept per open alert for linking incidents.

@@ -207,6 +207,25 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         #expect(again.take(Self.f("account_rate", "b", ["b"]), at: at(40)).first?.incident == old.id)
     }
 
+    @Test("A restored lifecycle links by account to open and remembered alerts, and an update's new accounts link")
+    func accountsLinkAfterRestore() throws {
+        var l = AlertLifecycle()
+        let closing = l.take(Self.f("shared_artefact", "text:x", ["a"]), at: at(0))[0]
+        #expect(l.advance(to: at(1800)).map(\.action) == [.close])
+        let open = l.take(Self.f("slot_content", "t1", ["m", "n"]), at: at(1900))[0]
+        #expect(open.incident == open.id)
+        let data = try JSONEncoder().encode(l.checkpoint())
+        var restored = try AlertLifecycle(
+            configuration: .init(), restoring: try JSONDecoder().decode(AlertLifecycle.Checkpoint.self, from: data))
+        // Named only by the remembered alert, then only by the open one: each links by its saved accounts.
+        #expect(restored.take(Self.f("template_swarm", "u", ["a"]), at: at(2000))[0].incident == closing.id)
+        #expect(restored.take(Self.f("template_swarm", "v", ["n"]), at: at(2100))[0].incident == open.id)
+        // An update that lists a new account ("q") links a later alert naming only that account.
+        let grown = restored.take(Self.f("slot_content", "t1", ["m", "n", "q", "r", "s"]), at: at(2200))
+        #expect(grown.map(\.action) == [.update])
+        #expect(restored.take(Self.f("template_swarm", "w", ["q"]), at: at(2300))[0].incident == open.id)
+    }
+
     @Test("A campaign slower than the cooldown stays one incident for incident_memory after its alerts close")
     func incidentMemory() throws {
         var l = AlertLifecycle()
