@@ -78,24 +78,36 @@ struct DetectTests {
     static let shipped: Result<UInt64, any Error> = Result {
         let server = try shared.get()
         let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
-        var agents: [Process] = []
+        var agents: [(process: Process, errors: String)] = []
         for (host, log) in zip(["mx1", "mx2"], try hostLogs.get()) {
             let p = Process()
             p.executableURL = exe
+            let state = try ShipTests.tempDirectory()
             p.arguments = [
                 "ship", "--nats", server.url, "--stream", "FLEET_EVENTS", "--subject-prefix", "fleet.events",
-                "--partitions", "4", "--state", try ShipTests.tempDirectory(), "--once", "--host", host, "--year",
+                "--partitions", "4", "--state", state, "--once", "--host", host, "--year",
                 "2026", "--log-level", "warning", log,
             ]
+            // Its standard error into a file (not a pipe: no other test's child can hold a file open against
+            // it), so that a failure says why.
+            let errors = state + "/ship.stderr"
+            guard FileManager.default.createFile(atPath: errors, contents: nil),
+                let handle = FileHandle(forWritingAtPath: errors)
+            else { throw NATSTestServerError(message: "cannot create \(errors)") }
             p.standardInput = FileHandle.nullDevice
             p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
+            p.standardError = handle
             try p.run()
-            agents.append(p)
+            try handle.close()
+            agents.append((p, errors))
         }
-        for p in agents {
+        for (p, errors) in agents {
             p.waitUntilExit()
-            guard p.terminationStatus == 0 else { throw NATSTestServerError(message: "ship failed") }
+            guard p.terminationStatus == 0 else {
+                let said = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+                throw NATSTestServerError(
+                    message: "ship failed (exit \(p.terminationStatus)): \(said.suffix(2000))")
+            }
         }
         return try JetStreamClient(url: server.url).streamState("FLEET_EVENTS").messages
     }
