@@ -131,15 +131,9 @@ public final class JetStreamClient {
     ///
     /// - Throws: ``FleetError`` (`stream_setup_failed` with JetStream error 10059 when there is no such stream).
     public func streamState(_ name: String) throws(FleetError) -> StreamState {
-        var jsError = jsErrCode(rawValue: 0)
-        var info: UnsafeMutablePointer<jsStreamInfo>?
-        let status = name.withCString { js_GetStreamInfo(&info, context, $0, nil, &jsError) }
-        guard status == NATS_OK, let info else {
-            throw fleetError(
-                status, jetStream: jsError, fallback: .streamSetupFailed, doing: "cannot read stream \(name)")
+        try withStreamInfo(name, subjectsFilter: nil) { info in
+            StreamState(messages: info.State.Msgs, lastSequence: info.State.LastSeq)
         }
-        defer { jsStreamInfo_Destroy(info) }
-        return StreamState(messages: info.pointee.State.Msgs, lastSequence: info.pointee.State.LastSeq)
     }
 
     /// How many messages the stream holds on each subject that matches `filter` (e.g. `sendwatch.events.>`), by
@@ -147,10 +141,31 @@ public final class JetStreamClient {
     ///
     /// - Throws: ``FleetError`` as ``streamState(_:)``.
     public func subjectCounts(_ name: String, filter: String) throws(FleetError) -> [String: UInt64] {
+        try withStreamInfo(name, subjectsFilter: filter) { info in
+            var counts: [String: UInt64] = [:]
+            if let subjects = info.State.Subjects, let list = subjects.pointee.List {
+                for i in 0..<Int(subjects.pointee.Count) {
+                    guard let subject = list[i].Subject else { continue }
+                    counts[String(cString: subject)] = list[i].Msgs
+                }
+            }
+            return counts
+        }
+    }
+
+    /// Asks the server for stream `name`'s information (with its per-subject counts for the subjects matching
+    /// `subjectsFilter`, when given), hands it to `body` and frees it.
+    ///
+    /// - Throws: ``FleetError`` as ``streamState(_:)``.
+    private func withStreamInfo<Result>(
+        _ name: String, subjectsFilter: String?, _ body: (jsStreamInfo) -> Result
+    ) throws(FleetError) -> Result {
         var jsError = jsErrCode(rawValue: 0)
         var info: UnsafeMutablePointer<jsStreamInfo>?
         let status = name.withCString { nameC in
-            filter.withCString { filterC in
+            guard let subjectsFilter else { return js_GetStreamInfo(&info, context, nameC, nil, &jsError) }
+            return subjectsFilter.withCString { filterC in
+                // Safe: the filter's C string lives until js_GetStreamInfo returns, which copies what it needs.
                 var options = jsOptions()
                 jsOptions_Init(&options)
                 options.Stream.Info.SubjectsFilter = filterC
@@ -162,14 +177,7 @@ public final class JetStreamClient {
                 status, jetStream: jsError, fallback: .streamSetupFailed, doing: "cannot read stream \(name)")
         }
         defer { jsStreamInfo_Destroy(info) }
-        var counts: [String: UInt64] = [:]
-        if let subjects = info.pointee.State.Subjects, let list = subjects.pointee.List {
-            for i in 0..<Int(subjects.pointee.Count) {
-                guard let subject = list[i].Subject else { continue }
-                counts[String(cString: subject)] = list[i].Msgs
-            }
-        }
-        return counts
+        return body(info.pointee)
     }
 
     /// Publishes one message with a message id (`Nats-Msg-Id`) and waits for the stream's acknowledgement.
