@@ -113,3 +113,147 @@ private struct RecordingVisitor: ParserVisitor {
         #expect(detector.bestGuess == expected)
     }
 }
+
+/// The registered formats in another order: what a build with a format added before the others (or the list
+/// reordered) would decode a checkpoint with.
+private typealias ReorderedFormats = Formats<
+    JSONLinesFormat, Formats<EximFormat, Formats<PostfixFormat, NoFormats>>
+>
+
+/// Collects each visited parser's checkpoint, encoded, by format name.
+private struct CheckpointCollector: ParserVisitor {
+    var saved: [String: [UInt8]] = [:]
+
+    mutating func visit<Format: FormatComponent>(_ format: Format.Type, parser: consuming Format.Parser)
+        -> Format.Parser
+    {
+        saved[Format.format.rawValue] = try? encodedState(parser.checkpoint())
+        return parser
+    }
+}
+
+/// The parsers' states as checkpoints up to `tail` state format 10 wrote them: one optional state per format,
+/// by position, in the order Postfix, Exim, JSON lines.
+private struct PositionalParsers: Encodable {
+    var postfix: PostfixParser.Checkpoint?
+    var exim: EximParser.Checkpoint?
+    var jsonl: JSONLinesParser.Checkpoint?
+
+    enum CodingKeys: String, CodingKey { case postfix, exim, jsonl }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(postfix, forKey: .postfix)
+        try c.encodeIfPresent(exim, forKey: .exim)
+        try c.encodeIfPresent(jsonl, forKey: .jsonl)
+    }
+}
+
+/// One saved parser written by hand: a name, a checkpoint version and a Postfix parser's state.
+private struct HandWrittenEntry: Encodable {
+    var name: String
+    var version: Int
+    var state: PostfixParser.Checkpoint
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.unkeyedContainer()
+        try c.encode(name)
+        try c.encode(version)
+        try state.encode(to: c.superEncoder())
+    }
+}
+
+@Suite struct SavedParsersByNameTests {
+    static let settings = FormatSettings(configuration: FormatConfiguration(maxOpenMessages: 8))
+
+    /// Parsers of Postfix (with an open message) and JSON lines (with counted lines); no Exim parser.
+    static func usedParsers() -> RegisteredFormats.Parsers {
+        var parsers = RegisteredFormats.noParsers
+        var events: EventBatch = []
+        let lines: [(LogFormat, String)] = [
+            (
+                .postfix,
+                "Nov 29 05:29:42 mx1 postfix/smtpd[1]: 05E63FA1A2: client=unknown[127.0.0.11], sasl_username=a@x"
+            ),
+            (.jsonl, #"{"ts":"2026-11-29T05:00:00Z","account":"a","to":"r@x"}"#),
+            (.jsonl, "not json"),
+        ]
+        for (format, line) in lines {
+            let index = format.registryIndex
+            RegisteredFormats.beginInput(at: index, in: &parsers, settings: settings, yearHint: .year(2026))
+            _ = Array(line.utf8).withUnsafeBytes { RegisteredFormats.parse(at: index, $0, in: &parsers, into: &events) }
+        }
+        return parsers
+    }
+
+    /// Each made parser's checkpoint, encoded, by format name.
+    static func checkpoints(_ parsers: RegisteredFormats.Parsers) -> [String: [UInt8]] {
+        var parsers = parsers
+        var collector = CheckpointCollector()
+        for format in LogFormat.allCases where format != .exim {
+            RegisteredFormats.withParser(at: format.registryIndex, in: &parsers, settings: settings, &collector)
+        }
+        return collector.saved
+    }
+
+    @Test("The saved state is keyed by format name: a registry in another order restores each parser's state")
+    func reorderedRegistry() throws {
+        let parsers = Self.usedParsers()
+        let bytes = try encodedState(SavedParsers(parsers))
+        let reordered = try decodedState(SavedParserStates<ReorderedFormats>.self, from: bytes)
+        let restored = try reordered.restore(settings: Self.settings)
+        // Saved again by the reordered list and read by the registered one: the same states, format by format.
+        let back = try decodedState(
+            SavedParsers.self, from: encodedState(SavedParserStates<ReorderedFormats>(restored)))
+        #expect(back == SavedParsers(parsers))
+        let again = try back.restore(settings: Self.settings)
+        let original = Self.checkpoints(parsers)
+        #expect(original.keys.sorted() == ["jsonl", "postfix"])
+        #expect(Self.checkpoints(again) == original)
+        var a = ParseCounters()
+        var b = ParseCounters()
+        RegisteredFormats.addCounters(of: parsers, to: &a)
+        ReorderedFormats.addCounters(of: restored, to: &b)
+        #expect(a == b && a.lines == 3)
+    }
+
+    @Test("A saved parser of a format the build lacks, or of another checkpoint version, is refused by name")
+    func refusals() throws {
+        let bytes = try encodedState(SavedParsers(Self.usedParsers()))
+        #expect {
+            _ = try decodedState(SavedParserStates<Formats<PostfixFormat, NoFormats>>.self, from: bytes)
+        } throws: { error in
+            "\(error)".contains("format 'jsonl', which this SendWatch does not read")
+        }
+        let postfix = try decodedState(
+            PostfixParser.Checkpoint.self, from: try #require(Self.checkpoints(Self.usedParsers())["postfix"]))
+        let newer = try encodedState(
+            HandWrittenEntry(name: "postfix", version: PostfixParser.checkpointVersion + 1, state: postfix))
+        #expect {
+            _ = try decodedState(SavedParsers.self, from: newer)
+        } throws: { error in
+            "\(error)".contains(
+                "the postfix parser's state has checkpoint version \(PostfixParser.checkpointVersion + 1)")
+        }
+        let current = try encodedState(
+            HandWrittenEntry(name: "postfix", version: PostfixParser.checkpointVersion, state: postfix))
+        #expect(try decodedState(SavedParsers.self, from: current) != SavedParsers(RegisteredFormats.noParsers))
+    }
+
+    @Test("Parsers saved by position (tail state format 10) are migrated to the same states")
+    func positionalMigration() throws {
+        let parsers = Self.usedParsers()
+        let saved = Self.checkpoints(parsers)
+        let positional = PositionalParsers(
+            postfix: try decodedState(PostfixParser.Checkpoint.self, from: try #require(saved["postfix"])),
+            exim: nil,
+            jsonl: try decodedState(JSONLinesParser.Checkpoint.self, from: try #require(saved["jsonl"])))
+        let bytes = try StateCoding.encode(positional)
+        let migrated = try StateCoding.decode(
+            SavedParsers.self, from: bytes,
+            userInfo: [SavedParsersLayout.userInfoKey: SavedParsersLayout.positionalPostfixEximJSONLines])
+        #expect(migrated == SavedParsers(parsers))
+        // Without being told the layout, the positional bytes are not mistaken for states saved by name.
+        #expect(throws: DecodingError.self) { _ = try StateCoding.decode(SavedParsers.self, from: bytes) }
+    }
+}

@@ -50,10 +50,15 @@ public enum StateCoding {
 
     /// Decodes a `T` that must take exactly all of `bytes`.
     ///
+    /// - Parameter userInfo: what the decoded types read as their decoder's `userInfo` (for instance how an older
+    ///   format laid a part out, so that its reader can migrate it).
     /// - Throws: `DecodingError.dataCorrupted` when the bytes end early, hold an invalid value, or have bytes left
     ///   over; or whatever `T`'s `init(from:)` throws.
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+    public static func decode<T: Decodable>(
+        _ type: T.Type, from bytes: [UInt8], userInfo: [CodingUserInfoKey: any Sendable] = [:]
+    ) throws -> T {
         let storage = StateDecoderStorage(bytes: bytes)
+        storage.userInfo = userInfo
         let value = try storage.decodeValue(type, codingPath: [])
         guard storage.offset == bytes.count else {
             throw storage.corrupted("\(bytes.count - storage.offset) bytes left over after the value", [])

@@ -6,6 +6,8 @@ final class StateDecoderStorage {
     var sections: StateSections?
     /// The index of the next part to take from ``sections``.
     var nextSection = 0
+    /// What the caller tells the types being decoded (``Decoder/userInfo``), e.g. the layout of an older format.
+    var userInfo: [CodingUserInfoKey: Any] = [:]
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -140,7 +142,7 @@ final class StateDecoderStorage {
 struct StateDecoder: Decoder {
     let storage: StateDecoderStorage
     let codingPath: [any CodingKey]
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    var userInfo: [CodingUserInfoKey: Any] { storage.userInfo }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         KeyedDecodingContainer(StateKeyedDecodingContainer<Key>(storage: storage, codingPath: codingPath))

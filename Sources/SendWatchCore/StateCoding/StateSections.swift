@@ -53,11 +53,15 @@ extension StateCoding {
 
     /// Decodes a `T` that must take exactly all of `bytes` and every part of `sections`.
     ///
-    /// - Throws: `DecodingError.dataCorrupted` as ``decode(_:from:)`` does, and when a part is referenced out of
-    ///   order, has another size than its array's count gives, or is left over.
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], sections: StateSections) throws -> T {
+    /// - Parameter userInfo: as ``decode(_:from:userInfo:)``.
+    /// - Throws: `DecodingError.dataCorrupted` as ``decode(_:from:userInfo:)`` does, and when a part is referenced
+    ///   out of order, has another size than its array's count gives, or is left over.
+    public static func decode<T: Decodable>(
+        _ type: T.Type, from bytes: [UInt8], sections: StateSections, userInfo: [CodingUserInfoKey: any Sendable] = [:]
+    ) throws -> T {
         let storage = StateDecoderStorage(bytes: bytes)
         storage.sections = sections
+        storage.userInfo = userInfo
         let value = try storage.decodeValue(type, codingPath: [])
         guard storage.offset == bytes.count else {
             throw storage.corrupted("\(bytes.count - storage.offset) bytes left over after the value", [])

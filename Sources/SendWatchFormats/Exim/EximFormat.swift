@@ -28,4 +28,7 @@ public enum EximFormat: FormatComponent {
     }
 }
 
-extension EximParser: CheckpointingParser {}
+extension EximParser: CheckpointingParser {
+    /// 1: the layout of ``Checkpoint`` since parsers' states were saved with a version (`tail` state format 11).
+    public static let checkpointVersion = 1
+}

@@ -23,4 +23,7 @@ public enum PostfixFormat: FormatComponent {
     }
 }
 
-extension PostfixParser: CheckpointingParser {}
+extension PostfixParser: CheckpointingParser {
+    /// 1: the layout of ``Checkpoint`` since parsers' states were saved with a version (`tail` state format 11).
+    public static let checkpointVersion = 1
+}

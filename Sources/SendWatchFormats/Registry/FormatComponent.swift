@@ -45,6 +45,10 @@ extension FormatComponent {
 public protocol CheckpointingParser: EventParser {
     /// Everything the parser carries from one line to the next; checked when decoded.
     associatedtype Checkpoint: Codable, Hashable, Sendable
+    /// The version of ``Checkpoint``'s layout, saved beside it (``SavedParserStates``). Checkpoints are encoded
+    /// by position, so a parser raises it whenever its saved fields change; a state of another version is
+    /// refused with a message naming the format. The parser's own business: no other version moves with it.
+    static var checkpointVersion: Int { get }
     /// The parser's state between two lines.
     func checkpoint() -> Checkpoint
 }

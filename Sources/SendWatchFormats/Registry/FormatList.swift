@@ -2,7 +2,8 @@ public import SendWatchCore
 
 /// The formats SendWatch reads, in registration order (which is the order of ``LogFormat/allCases``, of the
 /// detector's saved votes and of the parsers in tail's checkpoint). One line per format: a new format adds
-/// its component here and nowhere else outside its folder.
+/// its component here and nowhere else outside its folder. Checkpoints name each saved parser by its format
+/// (``SavedParserStates``), so adding a format or changing this order leaves every saved state readable.
 public typealias RegisteredFormats = Formats<PostfixFormat, Formats<EximFormat, Formats<JSONLinesFormat, NoFormats>>>
 
 /// A list of formats known at compile time, and one optional parser per format.
@@ -42,10 +43,17 @@ public protocol FormatList {
     static func save(_ parsers: Parsers) -> Saved
     /// Parsers rebuilt from saved state.
     static func restore(_ saved: Saved, settings: FormatSettings) throws -> Parsers
-    /// Writes each saved parser under its format's name (absent ones as absent).
-    static func encode(_ saved: Saved, to container: inout KeyedEncodingContainer<FormatCodingKey>) throws
-    /// Reads what ``encode(_:to:)`` wrote.
-    static func decode(from container: KeyedDecodingContainer<FormatCodingKey>) throws -> Saved
+    /// Writes each saved parser as three values: its format's name, its checkpoint version
+    /// (``CheckpointingParser/checkpointVersion``) and its state. Parsers never made write nothing.
+    static func encode(_ saved: Saved, to container: inout any UnkeyedEncodingContainer) throws
+    /// Reads the state of the parser of the format named `name`, saved with checkpoint version `version`, from
+    /// `decoder` into `saved`.
+    ///
+    /// - Returns: false when no format of the list has that name (nothing was read).
+    /// - Throws: `DecodingError.dataCorrupted` when `version` is not the one the parser reads, when the format's
+    ///   state was read already, or when the state does not decode.
+    static func decodeState(named name: String, version: Int, from decoder: any Decoder, into saved: inout Saved)
+        throws -> Bool
 }
 
 /// Receives a parser picked at run time, as its concrete type.
@@ -139,14 +147,33 @@ public enum Formats<Head: FormatComponent, Tail: FormatList>: FormatList {
             tail: try Tail.restore(saved.tail, settings: settings))
     }
 
-    public static func encode(_ saved: Saved, to container: inout KeyedEncodingContainer<FormatCodingKey>) throws {
-        try container.encodeIfPresent(saved.head, forKey: FormatCodingKey(Head.format))
+    public static func encode(_ saved: Saved, to container: inout any UnkeyedEncodingContainer) throws {
+        if let head = saved.head {
+            try container.encode(Head.format.rawValue)
+            try container.encode(Head.Parser.checkpointVersion)
+            try head.encode(to: container.superEncoder())
+        }
         try Tail.encode(saved.tail, to: &container)
     }
 
-    public static func decode(from container: KeyedDecodingContainer<FormatCodingKey>) throws -> Saved {
-        let head = try container.decodeIfPresent(Head.Parser.Checkpoint.self, forKey: FormatCodingKey(Head.format))
-        return Saved(head: head, tail: try Tail.decode(from: container))
+    public static func decodeState(
+        named name: String, version: Int, from decoder: any Decoder, into saved: inout Saved
+    ) throws -> Bool {
+        guard name == Head.format.rawValue else {
+            return try Tail.decodeState(named: name, version: version, from: decoder, into: &saved.tail)
+        }
+        let reads = Head.Parser.checkpointVersion
+        guard version == reads else {
+            throw checkpointCorrupted(
+                "the \(name) parser's state has checkpoint version \(version), and this SendWatch reads version "
+                    + "\(reads): run the version that wrote it, or move the checkpoint away to start over",
+                decoder.codingPath)
+        }
+        guard saved.head == nil else {
+            throw checkpointCorrupted("the \(name) parser's state is saved twice", decoder.codingPath)
+        }
+        saved.head = try Head.Parser.Checkpoint(from: decoder)
+        return true
     }
 }
 
@@ -183,42 +210,101 @@ public enum NoFormats: FormatList {
     public static func addCounters(of parsers: Parsers, to total: inout ParseCounters) {}
     public static func save(_ parsers: Parsers) -> Saved { Saved() }
     public static func restore(_ saved: Saved, settings: FormatSettings) throws -> Parsers { Parsers() }
-    public static func encode(_ saved: Saved, to container: inout KeyedEncodingContainer<FormatCodingKey>) throws {}
-    public static func decode(from container: KeyedDecodingContainer<FormatCodingKey>) throws -> Saved { Saved() }
+    public static func encode(_ saved: Saved, to container: inout any UnkeyedEncodingContainer) throws {}
+    public static func decodeState(
+        named name: String, version: Int, from decoder: any Decoder, into saved: inout Saved
+    ) throws -> Bool { false }
 }
 
-/// The key a format's saved parser is written under: the format's name.
-public struct FormatCodingKey: CodingKey, Sendable {
-    public let stringValue: String
-    public var intValue: Int? { nil }
+/// The key of a format's saved parser in the checkpoints that laid the parsers out by position
+/// (``SavedParsersLayout/positionalPostfixEximJSONLines``): the format's name.
+struct FormatCodingKey: CodingKey, Sendable {
+    let stringValue: String
+    var intValue: Int? { nil }
 
-    /// The key of `format`.
-    public init(_ format: LogFormat) { stringValue = format.rawValue }
-    public init?(stringValue: String) { self.stringValue = stringValue }
-    public init?(intValue: Int) { nil }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }
 
-/// The saved parsers of one input stream, one per registered format that was used, written under the format's
-/// name (``FormatCodingKey``) in registration order.
-public struct SavedParsers: Codable, Hashable, Sendable {
-    var saved: RegisteredFormats.Saved
+/// How a checkpoint body lays out the saved parsers of a stream, told to the decoder through its `userInfo`
+/// under ``userInfoKey`` (absent: ``byName``).
+public enum SavedParsersLayout: Sendable {
+    /// Each saved parser as its format's name, its checkpoint version and its state (``SavedParserStates``):
+    /// `tail` state format 11 and later, `ship` state format 2 and later.
+    case byName
+    /// One optional state per format of the registry of that time, by position (Postfix, Exim, JSON lines),
+    /// each of checkpoint version 1: `tail` state formats 10 and earlier, `ship` state format 1. Read so that
+    /// those checkpoints are migrated rather than refused; never written.
+    case positionalPostfixEximJSONLines
+
+    /// The `userInfo` key the layout is given under.
+    public static let userInfoKey = CodingUserInfoKey(rawValue: "sendwatch.savedParsersLayout")!
+
+    /// The formats, in order, and their checkpoint version, of ``positionalPostfixEximJSONLines``.
+    static let positionalFormats = ["postfix", "exim", "jsonl"]
+}
+
+/// The saved parsers of one input stream: one entry per format of `List` whose parser was made, each with its
+/// format's name and its parser's checkpoint version (``CheckpointingParser/checkpointVersion``).
+///
+/// Keyed by name, not by position, so that the state a checkpoint saved does not depend on the formats
+/// registered or their order: a build with a format more (or in another order) restores every parser it
+/// knows, and a parser's checkpoint change raises its own version only. A saved state of a format `List` does
+/// not have, or of a checkpoint version its parser does not read, is refused with a message that names the
+/// format (`DecodingError.dataCorrupted`).
+///
+/// Memory: the parsers' checkpoints (see each parser's `Checkpoint`), plus the names.
+public struct SavedParserStates<List: FormatList>: Codable, Hashable, Sendable {
+    var saved: List.Saved
 
     /// The state of `parsers`.
-    public init(_ parsers: RegisteredFormats.Parsers) { saved = RegisteredFormats.save(parsers) }
+    public init(_ parsers: List.Parsers) { saved = List.save(parsers) }
 
     /// Parsers rebuilt from this state with `settings`.
     ///
     /// - Throws: `DecodingError.dataCorrupted` when a parser's state is inconsistent.
-    public func restore(settings: FormatSettings) throws -> RegisteredFormats.Parsers {
-        try RegisteredFormats.restore(saved, settings: settings)
+    public func restore(settings: FormatSettings) throws -> List.Parsers {
+        try List.restore(saved, settings: settings)
     }
 
+    /// Reads the layout `decoder.userInfo` names (``SavedParsersLayout``; by name when it names none).
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` for a format `List` does not have, a checkpoint version its
+    ///   parser does not read, a format saved twice, or a state that does not decode.
     public init(from decoder: any Decoder) throws {
-        saved = try RegisteredFormats.decode(from: decoder.container(keyedBy: FormatCodingKey.self))
+        var saved = List.nothingSaved
+        let path = decoder.codingPath
+        if decoder.userInfo[SavedParsersLayout.userInfoKey] as? SavedParsersLayout == .positionalPostfixEximJSONLines {
+            let c = try decoder.container(keyedBy: FormatCodingKey.self)
+            for name in SavedParsersLayout.positionalFormats {
+                // Safe to force unwrap: this initialiser never fails.
+                let key = FormatCodingKey(stringValue: name)!
+                guard try !c.decodeNil(forKey: key) else { continue }
+                guard try List.decodeState(named: name, version: 1, from: c.superDecoder(forKey: key), into: &saved)
+                else {
+                    throw checkpointCorrupted("a saved \(name) parser, a format this SendWatch does not read", path)
+                }
+            }
+        } else {
+            var c = try decoder.unkeyedContainer()
+            while !c.isAtEnd {
+                let name = try c.decode(String.self)
+                let version = try c.decode(Int.self)
+                guard try List.decodeState(named: name, version: version, from: c.superDecoder(), into: &saved) else {
+                    throw checkpointCorrupted(
+                        "a saved parser of format '\(name.prefix(64))', which this SendWatch does not read", path)
+                }
+            }
+        }
+        self.saved = saved
     }
 
+    /// Writes the layout ``SavedParsersLayout/byName``.
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: FormatCodingKey.self)
-        try RegisteredFormats.encode(saved, to: &c)
+        var c: any UnkeyedEncodingContainer = encoder.unkeyedContainer()
+        try List.encode(saved, to: &c)
     }
 }
+
+/// The saved parsers of the registered formats: what `tail` and `ship` checkpoint per stream.
+public typealias SavedParsers = SavedParserStates<RegisteredFormats>

@@ -67,8 +67,11 @@ struct ShipAnchor: Codable, Equatable {
 
 /// The body of a ship checkpoint.
 struct ShipState: Codable {
-    /// The version in the checkpoint header; a checkpoint of another version is refused.
-    static let format = 1
+    /// The version in the checkpoint header; a checkpoint of another version is refused, but ``migration``'s.
+    /// 2: each stream's parsers are saved by format name with their own checkpoint version (``SavedParsers``).
+    static let format = 2
+    /// Format 1, with the parsers saved by position, is read and written again as ``format``.
+    static let migration = StateMigration.parsersByPosition(format: 1)
     var follower: FollowerState
     var streams: [String: ParsingCheckpoint]
     var anchors: [String: ShipAnchor]
@@ -143,7 +146,7 @@ public final class ShipRun<Publisher: ShipPublisher> {
         self.logger = logger
         nonce = Int64(TailRun.wallSeconds() * 1e6) ^ Int64(getpid())
         lock = try StateDirectory.prepare(options.stateDirectory)
-        let saved = try Self.load(path: options.stateDirectory.map { $0 + "/ship-checkpoint" })
+        let saved = try Self.load(path: options.stateDirectory.map { $0 + "/ship-checkpoint" }, logger: logger)
         stateNonce = saved?.stateNonce ?? nonce
         var follow = options.follow
         follow.startAtEnd = !options.fromStart
@@ -392,14 +395,25 @@ public final class ShipRun<Publisher: ShipPublisher> {
         }
     }
 
-    /// Reads the checkpoint at `path`, if there is one.
-    static func load(path: String?) throws(TailError) -> ShipState? {
-        guard let path else { return nil }
-        return try StateDirectory.readCheckpoint(
-            ShipState.self, path: path, format: ShipState.format, name: "ship checkpoint",
-            damagedAdvice: "Move the file away to start over (the broker drops the events it has within its "
-                + "duplicate window).",
-            incompatibleAdvice: "Move it away to start over.")?.state
+    /// Reads the checkpoint at `path`, if there is one (of the current state format or ``ShipState/migration``'s;
+    /// a migration is logged).
+    static func load(path: String?, logger: Logger) throws(TailError) -> ShipState? {
+        guard let path,
+            let saved = try StateDirectory.readCheckpoint(
+                ShipState.self, path: path, format: ShipState.format, migrating: ShipState.migration,
+                name: "ship checkpoint",
+                damagedAdvice: "Move the file away to start over (the broker drops the events it has within its "
+                    + "duplicate window).",
+                incompatibleAdvice: "Move it away to start over.")
+        else { return nil }
+        if saved.format != ShipState.format {
+            logger.notice(
+                "ship checkpoint migrated from an older state format; the next one is written in the current one",
+                metadata: [
+                    "checkpoint.state_format": "\(saved.format)", "checkpoint.new_state_format": "\(ShipState.format)",
+                ])
+        }
+        return saved.state
     }
 
     /// Summary for stderr at the end: the totals since the state directory was created (they are checkpointed).

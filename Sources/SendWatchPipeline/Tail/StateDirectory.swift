@@ -1,4 +1,5 @@
 import SendWatchCore
+import SendWatchFormats
 import SendWatchIngest
 
 #if canImport(Glibc)
@@ -27,30 +28,35 @@ enum StateDirectory {
         return try StateDirectoryLock(directory: dir)
     }
 
-    /// Reads the checkpoint at `path` (nil when there is none) whose header must name state format `format`.
+    /// Reads the checkpoint at `path` (nil when there is none) whose header must name state format `format`, or
+    /// the older format `migrating` names (its body is then decoded with that format's `userInfo`, for the types
+    /// whose layout changed since to read the old one).
     ///
     /// - Parameters:
     ///   - name: how messages name the file (`checkpoint`, `ship checkpoint`).
     ///   - damagedAdvice: what to do with a damaged file, appended to the reason.
     ///   - incompatibleAdvice: what to do with a file of another state format.
+    /// - Returns: the state, the header and the state format the file has.
     /// - Throws: ``TailError`` `.checkpointDamaged` (unreadable, bad checksum) or `.checkpointIncompatible`
     ///   (another state format, or a body that does not decode); the file is left in place.
     static func readCheckpoint<State: Decodable>(
-        _ type: State.Type, path: String, format: Int, name: String, damagedAdvice: String,
-        incompatibleAdvice: String
-    ) throws(TailError) -> (state: State, header: [UInt8])? {
+        _ type: State.Type, path: String, format: Int, migrating: StateMigration? = nil, name: String,
+        damagedAdvice: String, incompatibleAdvice: String
+    ) throws(TailError) -> (state: State, header: [UInt8], format: Int)? {
         guard
-            let (contents, _) = try readCheckpointFile(
-                path: path, formats: [format], name: name, damagedAdvice: damagedAdvice,
-                incompatibleAdvice: incompatibleAdvice)
+            let (contents, read) = try readCheckpointFile(
+                path: path, formats: [format] + (migrating.map { [$0.format] } ?? []), name: name,
+                damagedAdvice: damagedAdvice, incompatibleAdvice: incompatibleAdvice)
         else { return nil }
-        return (try decodeBody(State.self, contents.body, sections: nil, name: name, path: path), contents.header)
+        let userInfo = read == format ? [:] : migrating?.userInfo ?? [:]
+        let state = try decodeBody(State.self, contents.body, sections: nil, userInfo: userInfo, name: name, path: path)
+        return (state, contents.header, read)
     }
 
     /// Reads the checkpoint file at `path` (nil when there is none) whose header must name one of the state
     /// formats `formats`; returns it with the format it names.
     ///
-    /// - Throws: ``TailError`` as ``readCheckpoint(_:path:format:name:damagedAdvice:incompatibleAdvice:)``.
+    /// - Throws: ``TailError`` as ``readCheckpoint(_:path:format:migrating:name:damagedAdvice:incompatibleAdvice:)``.
     static func readCheckpointFile(
         path: String, formats: [Int], name: String, damagedAdvice: String, incompatibleAdvice: String
     ) throws(TailError) -> (contents: CheckpointFile.Contents, format: Int)? {
@@ -94,19 +100,41 @@ enum StateDirectory {
         }
     }
 
-    /// Decodes a checkpoint's body (with the large arrays in `sections`, when it has them).
+    /// Decodes a checkpoint's body (with the large arrays in `sections`, when it has them); `userInfo` tells
+    /// the decoded types how an older state format laid them out (``StateMigration``).
     ///
     /// - Throws: ``TailError`` `.checkpointIncompatible` when the body does not decode.
     static func decodeBody<State: Decodable>(
-        _ type: State.Type, _ body: [UInt8], sections: StateSections?, name: String, path: String
+        _ type: State.Type, _ body: [UInt8], sections: StateSections?,
+        userInfo: [CodingUserInfoKey: any Sendable] = [:], name: String, path: String
     ) throws(TailError) -> State {
         do {
-            if let sections { return try StateCoding.decode(State.self, from: body, sections: sections) }
-            return try StateCoding.decode(State.self, from: body)
+            if let sections {
+                return try StateCoding.decode(State.self, from: body, sections: sections, userInfo: userInfo)
+            }
+            return try StateCoding.decode(State.self, from: body, userInfo: userInfo)
         } catch {
             throw TailError(
                 code: .checkpointIncompatible,
                 message: "\(name) \(path) cannot be decoded: \(error). Move it away to start over.", path: path)
         }
+    }
+}
+
+/// An older state format that is still read, migrated to the current one: its number, and what the body's
+/// decoder is told (`userInfo`) so that the types whose layout changed since read the old layout. The next
+/// checkpoint is written in the current format.
+struct StateMigration {
+    /// The older state format.
+    var format: Int
+    /// What the decoder of a body of that format is told.
+    var userInfo: [CodingUserInfoKey: any Sendable]
+
+    /// State formats written before parsers were saved by name: `format` is read with the parsers by
+    /// position (``SavedParsersLayout/positionalPostfixEximJSONLines``).
+    static func parsersByPosition(format: Int) -> StateMigration {
+        StateMigration(
+            format: format,
+            userInfo: [SavedParsersLayout.userInfoKey: SavedParsersLayout.positionalPostfixEximJSONLines])
     }
 }

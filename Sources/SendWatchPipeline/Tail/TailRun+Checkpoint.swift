@@ -7,7 +7,8 @@ import SendWatchIngest
 
 extension TailRun {
     /// Reads the checkpoint of the state directory, if there is one: the saved state, the alert output's position
-    /// it recorded, its sections (with where they are on disk), and its state format.
+    /// it recorded, its sections (with where they are on disk), and its state format. A checkpoint of the older
+    /// format ``TailState/migration`` names is read too (the next checkpoint is written in the current format).
     ///
     /// - Throws: ``TailError`` (`checkpoint_damaged`, also for missing or damaged section files;
     ///   `checkpoint_incompatible`); the files are left in place.
@@ -18,8 +19,8 @@ extension TailRun {
             "The state is kept as it is; move the file away (with the checkpoint-sections files beside it) to start "
             + "over (alerts of the lines read since may repeat), or restore a good copy."
         guard
-            let (contents, _) = try StateDirectory.readCheckpointFile(
-                path: path, formats: [TailState.format], name: "checkpoint",
+            let (contents, format) = try StateDirectory.readCheckpointFile(
+                path: path, formats: [TailState.format, TailState.migration.format], name: "checkpoint",
                 damagedAdvice: damagedAdvice,
                 incompatibleAdvice: "Run the version that wrote it, or move the file away to start over.")
         else { return nil }
@@ -44,10 +45,10 @@ extension TailRun {
         }
         let state = try StateDirectory.decodeBody(
             TailState.self, contents.body, sections: sections,
-            name: "checkpoint", path: path)
+            userInfo: format == TailState.format ? [:] : TailState.migration.userInfo, name: "checkpoint", path: path)
         let position = CheckpointFile.integerField("output_position", in: header).map { Int64($0) }
         return SavedCheckpoint(
-            state: state, outputPosition: position, sections: sections, reference: reference)
+            state: state, outputPosition: position, sections: sections, reference: reference, format: format)
     }
 
     /// Takes the result of a checkpoint in flight, then starts one when it is due: data flowed for the

@@ -144,6 +144,13 @@ public final class TailRun {
             encoder: options.alertFormat.makeEncoder(productVersion: options.productVersion), sink: delivery)
         configurationText = Configuration.schema.yaml(of: configuration)
         let saved = try Self.loadCheckpoint(options: options)
+        if let saved, saved.format != TailState.format {
+            logger.notice(
+                "checkpoint migrated from an older state format; the next checkpoint is written in the current one",
+                metadata: [
+                    "checkpoint.state_format": "\(saved.format)", "checkpoint.new_state_format": "\(TailState.format)",
+                ])
+        }
         let restored = saved?.state
         if let saved, let directory = options.stateDirectory {
             checkpointWriter.restore(directory: directory, sections: saved.sections, reference: saved.reference)

@@ -49,8 +49,13 @@ struct TailState: Codable {
     /// `concentrated_strangers`' accounts save their strangers per provider, their recipients at their own or
     /// never-mailed domains and their provider-wave provider. 9: `shared_artefact` saves whether a lone artefact
     /// was made lone by a bare phone number (its reason's wording). 10: a young account of the detection state saves
-    /// its message ids, submitters and deliveries as one `samples` object (one buffer in memory).
-    static let format = 10
+    /// its message ids, submitters and deliveries as one `samples` object (one buffer in memory). 11: each
+    /// stream's parsers are saved by format name with their own checkpoint version (``SavedParsers``), so that a
+    /// new format or a parser's checkpoint change no longer raises this number; format 10 is read and migrated
+    /// (``migration``).
+    static let format = 11
+    /// Format 10, the last with the parsers saved by position, is read and written again as ``format``.
+    static let migration = StateMigration.parsersByPosition(format: 10)
 
     var follower: FollowerState
     /// Per stream name: its parser state.
@@ -71,4 +76,6 @@ struct SavedCheckpoint {
     var outputPosition: Int64?
     var sections: StateSections
     var reference: CheckpointSectionStore.Reference?
+    /// The state format the file has: ``TailState/format``, or an older one read to migrate it.
+    var format: Int
 }
