@@ -370,7 +370,9 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 alerts.removeAll(keepingCapacity: true)
             }
             if dirty
-                && (t - lastCheckpoint >= max(options.checkpointIntervalSeconds, 20 * lastCheckpointSeconds)
+                && (t - lastCheckpoint
+                    >= CheckpointPacing.intervalSeconds(
+                        configured: options.checkpointIntervalSeconds, lastDurationSeconds: lastCheckpointSeconds)
                     || unacknowledged >= options.maxUnacknowledged || (options.once && caughtUp))
             {
                 let started = now()

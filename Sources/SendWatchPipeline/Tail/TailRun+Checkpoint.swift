@@ -55,7 +55,8 @@ extension TailRun {
     /// interval, this run read its first lines (``firstProgressUncheckpointed``), alerts were written a moment
     /// ago, or the delivery journal reached its bound. True when one was started.
     func checkpointIfDue(now t: Double) throws(TailError) -> Bool {
-        let interval = max(options.checkpointIntervalSeconds, 20 * lastCheckpointSeconds)
+        let interval = CheckpointPacing.intervalSeconds(
+            configured: options.checkpointIntervalSeconds, lastDurationSeconds: lastCheckpointSeconds)
         let due =
             (dirty && (firstProgressUncheckpointed || t - (lastCheckpoint ?? t) >= interval))
             || (firstUncheckpointedAlert.map { t - $0 >= options.alertCheckpointDelaySeconds } ?? false)

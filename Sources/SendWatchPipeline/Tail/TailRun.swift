@@ -103,8 +103,8 @@ public final class TailRun {
     var firstUncheckpointedAlert: Double?
     /// Encodes and writes checkpoints on its own thread.
     let checkpointWriter = CheckpointWriter()
-    /// How long the last checkpoint took: the interval is stretched to at least 20 times this, so that writing
-    /// a very large state costs at most about 5 % of the time.
+    /// How long the last checkpoint took: the interval is stretched to at least 20 times this
+    /// (``CheckpointPacing``).
     var lastCheckpointSeconds = 0.0
     /// Whether anything changed since the last checkpoint (an idle tail does not rewrite it).
     var dirty = false
