@@ -8,22 +8,23 @@ extension PollReport {
     /// line carries `follow.code` and `follow.path`; dropped entries beyond the report's bound are counted.
     /// Shared by `tail` and `ship`, which follow files the same way.
     func log(to logger: Logger) {
-        for d in diagnostics {
-            logger.warning("\(d.message)", metadata: ["follow.code": "\(d.code)", "follow.path": "\(d.path)"])
-        }
-        if diagnosticsDropped > 0 {
-            logger.warning(
-                "more follower diagnostics in this poll than are kept; not shown",
-                metadata: ["follow.dropped": "\(diagnosticsDropped)"])
-        }
+        Self.log(diagnostics, dropped: diagnosticsDropped, named: "diagnostics", at: .warning, to: logger)
         guard logger.logLevel <= .debug else { return }
-        for d in decisions {
-            logger.debug("\(d.message)", metadata: ["follow.code": "\(d.code)", "follow.path": "\(d.path)"])
+        Self.log(decisions, dropped: decisionsDropped, named: "decisions", at: .debug, to: logger)
+    }
+
+    /// Logs each entry at `level` with its code and path, then how many more were `dropped` (if any).
+    private static func log(
+        _ entries: [FollowDiagnostic], dropped: Int, named kind: String, at level: Logger.Level, to logger: Logger
+    ) {
+        for d in entries {
+            logger.log(
+                level: level, "\(d.message)", metadata: ["follow.code": "\(d.code)", "follow.path": "\(d.path)"])
         }
-        if decisionsDropped > 0 {
-            logger.debug(
-                "more follower decisions in this poll than are kept; not shown",
-                metadata: ["follow.dropped": "\(decisionsDropped)"])
+        if dropped > 0 {
+            logger.log(
+                level: level, "more follower \(kind) in this poll than are kept; not shown",
+                metadata: ["follow.dropped": "\(dropped)"])
         }
     }
 }
