@@ -40,6 +40,14 @@ private func expectRefused<C: Codable>(
     #expect(text.contains(damage.expected), "\(text)", sourceLocation: sourceLocation)
 }
 
+extension SavedMessageTable {
+    /// The column of the string field `name` (one of the format's ``SavedMessageCoding/fieldNames``).
+    subscript(field name: String) -> [Int32] {
+        get { fields[Coding.fieldNames.firstIndex(of: name) ?? -1] }
+        set { fields[Coding.fieldNames.firstIndex(of: name) ?? -1] = newValue }
+    }
+}
+
 @Suite("Parser checkpoints: damaged or hostile state throws instead of trapping")
 struct ParserCheckpointDamageTests {
     /// A Postfix checkpoint with several open messages, remembered recipients and a resolved year.
@@ -73,14 +81,16 @@ struct ParserCheckpointDamageTests {
 
     static let postfixDamages: [Damage<PostfixParser.Checkpoint>] = [
         Damage(name: "lastTouched shorter than the ids", expected: "lastTouched has") {
-            $0.messages.lastTouched.removeLast()
+            $0.messages.times.removeLast()
         },
         Damage(name: "flags longer than the ids", expected: "flags has") { $0.messages.flags.append(0) },
         Damage(name: "unknown flag bit", expected: "unknown message flags") { $0.messages.flags[0] = 0x80 },
         Damage(name: "string reference past the table", expected: "sender refers to string") {
-            $0.messages.sender[0] = Int32($0.messages.strings.count)
+            $0.messages[field: "sender"][0] = Int32($0.messages.strings.count)
         },
-        Damage(name: "negative string reference", expected: "subject refers to string") { $0.messages.subject[0] = -2 },
+        Damage(name: "negative string reference", expected: "subject refers to string") {
+            $0.messages[field: "subject"][0] = -2
+        },
         Damage(name: "string table emptied", expected: "refers to string") { $0.messages.strings = [] },
         Damage(name: "recipient counts exceed the saved hashes", expected: "add up to") {
             $0.messages.attemptedCounts[0] += 1
@@ -95,13 +105,13 @@ struct ParserCheckpointDamageTests {
         },
         Damage(name: "a scope missing", expected: "scopes has") { $0.messages.scopes.removeLast() },
         Damage(name: "a queue id that is not one", expected: "is not a Postfix queue id") {
-            $0.messages.queueIDs[0] = "not-a-queue-id"
+            $0.messages.ids[0] = "not-a-queue-id"
         },
         Damage(name: "an over-long queue id", expected: "is not a Postfix queue id") {
-            $0.messages.queueIDs[0] = String(repeating: "A", count: 40)
+            $0.messages.ids[0] = String(repeating: "A", count: 40)
         },
         Damage(name: "the same queue id twice", expected: "saved twice") {
-            $0.messages.queueIDs[1] = $0.messages.queueIDs[0]
+            $0.messages.ids[1] = $0.messages.ids[0]
         },
         Damage(name: "negative counter", expected: "parse counter") { $0.counters.lines = -1 },
         Damage(name: "counter that would overflow", expected: "parse counter") { $0.counters.events = .max },
@@ -135,20 +145,22 @@ struct ParserCheckpointDamageTests {
     }
 
     static let eximDamages: [Damage<EximParser.Checkpoint>] = [
-        Damage(name: "unknown phase", expected: "unknown message phase") { $0.messages.phases[0] = 9 },
-        Damage(name: "phases shorter than the ids", expected: "phases has") { $0.messages.phases.removeLast() },
-        Damage(name: "unknown header trust", expected: "unknown header trust") { $0.messages.phases[0] |= 3 << 4 },
-        Damage(name: "no sender", expected: "sender refers to string") { $0.messages.sender[0] = -1 },
-        Damage(name: "client IP list shorter", expected: "clientIP has") { $0.messages.clientIP.removeLast() },
-        Damage(name: "string reference past the table", expected: "subject refers to string") {
-            $0.messages.subject[0] = Int32.max
+        Damage(name: "unknown phase", expected: "unknown message phase") { $0.messages.flags[0] = 9 },
+        Damage(name: "phases shorter than the ids", expected: "phases has") { $0.messages.flags.removeLast() },
+        Damage(name: "unknown header trust", expected: "unknown header trust") { $0.messages.flags[0] |= 3 << 4 },
+        Damage(name: "no sender", expected: "sender refers to string") { $0.messages[field: "sender"][0] = -1 },
+        Damage(name: "client IP list shorter", expected: "clientIP has") {
+            $0.messages[field: "clientIP"].removeLast()
         },
-        Damage(name: "a host missing", expected: "hosts has") { $0.messages.hosts.removeLast() },
+        Damage(name: "string reference past the table", expected: "subject refers to string") {
+            $0.messages[field: "subject"][0] = Int32.max
+        },
+        Damage(name: "a host missing", expected: "hosts has") { $0.messages.scopes.removeLast() },
         Damage(name: "a message id that is not one", expected: "is not an Exim message id") {
-            $0.messages.messageIDs[0] = "1wAAA-bad"
+            $0.messages.ids[0] = "1wAAA-bad"
         },
         Damage(name: "the same message id twice", expected: "saved twice") {
-            $0.messages.messageIDs[1] = $0.messages.messageIDs[0]
+            $0.messages.ids[1] = $0.messages.ids[0]
         },
         Damage(name: "recipient counts do not add up", expected: "add up to") { $0.messages.attempted.removeLast() },
         Damage(name: "negative recipient count", expected: "has a count of") { $0.messages.attemptedCounts[0] = -3 },

@@ -47,7 +47,7 @@ extension PostfixParser {
     public func checkpoint() -> Checkpoint {
         Checkpoint(
             counters: SavedCounters(counters), years: headerReader.years.saved,
-            messages: SavedPostfixMessages(table) { headerRules.believes(login: nil, clientIP: $0, isLocal: false) })
+            messages: SavedPostfixMessages(table))
     }
 
     /// Rebuilds a parser for `configuration` with the saved state, ready for the line after the one the
