@@ -189,11 +189,18 @@ import Testing
             Issue.record("no group")
             return
         }
-        #expect(group.hasSuffix(" at big.example"))
+        // A provider wave has no alert of its own: its template's alert lists its members.
+        #expect(group == alert.template?.id)
+        #expect(alert.template?.logged == "invite-team")
+        #expect(
+            alert.evidence.first { $0.0 == "provider_waves" }?.1
+                == .array([
+                    .object([("provider", .string("big.example")), ("accounts", .int(3)), ("early_accounts", .int(3))])
+                ]))
         // Ten minutes apart, the third member fires early; the alert grows with the rest.
         #expect(alert.accounts == (0..<3).map { "t-\($0)" })
-        #expect(alert.evidence.first { $0.0 == "threshold" }?.1 == .int(6))
-        #expect(alert.evidence.first { $0.0 == "early_threshold" }?.1 == .int(3))
+        #expect(alert.evidence.first { $0.0 == "wave_threshold" }?.1 == .int(6))
+        #expect(alert.evidence.first { $0.0 == "early_wave_threshold" }?.1 == .int(3))
         #expect(s.flagged() == Set((0..<6).map { "t-\($0)" }))
         // Five such accounts 16 minutes apart are no wave: never three members in 30 minutes, nor six in 2 hours.
         var five = Self.established()
@@ -224,7 +231,8 @@ import Testing
         #expect(three.kinds() == [Self.kind])
         let alert = try #require(three.alerts.first { $0.kind == Self.kind })
         #expect(alert.accounts == (0..<3).map { "t-\($0)" })
-        #expect(alert.reasons.contains { $0.hasPrefix("Fired early: 3 of them within 30m") })
+        #expect(alert.reasons.contains { $0.contains("in provider waves at big.example") })
+        #expect(alert.reasons.contains { $0.contains("3 within 30m") })
         var two = Self.established()
         Self.decoyWave(&two, accounts: 2)
         two.finish()
@@ -233,6 +241,46 @@ import Testing
         Self.decoyWave(&slow, accounts: 3, spacing: 1200)
         slow.finish()
         #expect(!slow.kinds().contains(Self.kind))
+    }
+
+    @Test("Provider waves of one template at two providers are one alert that lists the members of both")
+    func providerWavesOneAlert() throws {
+        var s = Self.established()
+        // Three members with their strangers at big.example (decoys: addresses at other.example that established
+        // accounts mail), ten minutes apart, and five minutes after each of them one with its strangers at
+        // other.example (decoys at big.example).
+        var sends: [(at: Int64, account: Int, to: String)] = []
+        for a in 0..<6 {
+            let (known, stranger) = a < 3 ? ("pal", "big.example") : ("friend", "other.example")
+            let knownDomain = a < 3 ? "other.example" : "big.example"
+            for k in 0..<3 {
+                let at = 4000 + Int64(a % 3) * 600 + (a < 3 ? 0 : 300) + Int64(k * 120)
+                sends.append((at, a, "\(known)\(a * 3 + k)@\(knownDomain)"))
+                sends.append((at + 60, a, "decoyed\(a)x\(k)@\(stranger)"))
+            }
+        }
+        for send in sends.sorted(by: { ($0.at, $0.account) < ($1.at, $1.account) }) {
+            s.send(
+                "t-\(send.account)", to: send.to, subject: "Ann invited you to join Brand\(send.account)",
+                at: send.at, template: "invite-team")
+        }
+        s.finish()
+        let records = s.alerts.filter { $0.kind == Self.kind }
+        #expect(records.filter { $0.action == .create }.count == 1)
+        #expect(Set(records.map(\.id)).count == 1)
+        let last = try #require(records.last)
+        #expect(last.accounts == (0..<6).map { "t-\($0)" })
+        guard case .array(let waves)? = last.evidence.first(where: { $0.0 == "provider_waves" })?.1 else {
+            Issue.record("no provider_waves")
+            return
+        }
+        #expect(waves.count == 2)
+        // The second provider's members come in an update that names them as added.
+        let update = try #require(
+            records.first { r in
+                (r.added ?? []).contains { $0.key == "accounts" && $0.values.contains("t-5") }
+            })
+        #expect(update.action == .update)
     }
 
     @Test("Tenants mailing mostly their own new domain, or strangers spread over providers, are no provider wave")
