@@ -32,7 +32,9 @@ import SendWatchWindows
 /// neither way). `min_wave_accounts` members on one template with their strangers at the same provider within
 /// the window fire, or `min_early_wave_accounts` within `early_window`. The group per provider is what a launch
 /// day does not fill: its tenants that invited three webmail friends at one provider are spread over the
-/// providers their friends use.
+/// providers their friends use. A firing wave has no alert of its own: its members join its template's group,
+/// whose one alert lists them beside the stranger-mailers (without counting them toward the template's own
+/// thresholds), so one campaign on a template is one alert however many providers it aims at.
 ///
 /// Waiting for six accounts costs time (a wave of a dozen accounts an hour needs half an hour or more), so a
 /// template's group also fires early on cross-account evidence: when `min_early_accounts` young accounts on
