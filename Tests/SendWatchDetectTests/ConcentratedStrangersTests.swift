@@ -243,12 +243,10 @@ import Testing
         #expect(!slow.kinds().contains(Self.kind))
     }
 
-    @Test("Provider waves of one template at two providers are one alert that lists the members of both")
-    func providerWavesOneAlert() throws {
-        var s = Self.established()
-        // Three members with their strangers at big.example (decoys: addresses at other.example that established
-        // accounts mail), ten minutes apart, and five minutes after each of them one with its strangers at
-        // other.example (decoys at big.example).
+    /// Three provider-wave members with their strangers at big.example (decoys: addresses at other.example that
+    /// established accounts mail), ten minutes apart, and five minutes after each of them one with its strangers
+    /// at other.example (decoys at big.example), in time order.
+    static func twoProviderWaves() -> [(at: Int64, account: Int, to: String)] {
         var sends: [(at: Int64, account: Int, to: String)] = []
         for a in 0..<6 {
             let (known, stranger) = a < 3 ? ("pal", "big.example") : ("friend", "other.example")
@@ -259,11 +257,22 @@ import Testing
                 sends.append((at + 60, a, "decoyed\(a)x\(k)@\(stranger)"))
             }
         }
-        for send in sends.sorted(by: { ($0.at, $0.account) < ($1.at, $1.account) }) {
-            s.send(
-                "t-\(send.account)", to: send.to, subject: "Ann invited you to join Brand\(send.account)",
-                at: send.at, template: "invite-team")
-        }
+        return sends.sorted { ($0.at, $0.account) < ($1.at, $1.account) }
+    }
+
+    static func send(_ s: inout Scenario, _ send: (at: Int64, account: Int, to: String)) {
+        s.send(
+            "t-\(send.account)", to: send.to, subject: "Ann invited you to join Brand\(send.account)", at: send.at,
+            template: "invite-team")
+    }
+
+    @Test("Provider waves of one template at two providers are one alert that lists the members of both")
+    func providerWavesOneAlert() throws {
+        var s = Self.established()
+        // Three members with their strangers at big.example (decoys: addresses at other.example that established
+        // accounts mail), ten minutes apart, and five minutes after each of them one with its strangers at
+        // other.example (decoys at big.example).
+        for send in Self.twoProviderWaves() { Self.send(&s, send) }
         s.finish()
         let records = s.alerts.filter { $0.kind == Self.kind }
         #expect(records.filter { $0.action == .create }.count == 1)
@@ -334,6 +343,27 @@ import Testing
         Self.wave(&s, accounts: 8, recipients: 4, start: 4000 + 4 * 120)
         #expect(restored.alerts.map(\.accounts) == s.alerts.map(\.accounts))
         #expect(s.kinds() == [Self.kind])
+    }
+
+    @Test("A template's wave members survive a checkpoint: a restored engine's alert lists both providers' waves")
+    func checkpointWaves() throws {
+        var s = Self.established()
+        // The first provider's wave fired (at 5500 s), the second's not yet (at 5800 s).
+        let sends = Self.twoProviderWaves()
+        for send in sends where send.at <= 5600 { Self.send(&s, send) }
+        let data = try JSONEncoder().encode(s.engine.checkpoint())
+        var restored = s
+        restored.engine = try DetectionEngine(
+            configuration: .init(), restoring: JSONDecoder().decode(DetectionEngine.Checkpoint.self, from: data))
+        for send in sends where send.at > 5600 {
+            Self.send(&s, send)
+            Self.send(&restored, send)
+        }
+        s.finish()
+        restored.finish()
+        #expect(restored.alerts.map(\.accounts) == s.alerts.map(\.accounts))
+        #expect(restored.alerts.map(\.id) == s.alerts.map(\.id))
+        #expect(s.alerts.last?.accounts == (0..<6).map { "t-\($0)" })
     }
 
     @Test("A shared mailbox that established accounts write to does not fire recipient_fanin; an unknown one does")
