@@ -137,8 +137,8 @@ import Testing
         let expected = try String(contentsOf: golden, encoding: .utf8)
         #expect(
             digest == expected,
-            "alert records differ from \(golden.lastPathComponent); rerun with SENDWATCH_UPDATE_GOLDENS=1 if the change is intended"
-        )
+            "alert records differ from \(golden.lastPathComponent); rerun with SENDWATCH_UPDATE_GOLDENS=1 if the "
+                + "change is intended")
     }
 }
 

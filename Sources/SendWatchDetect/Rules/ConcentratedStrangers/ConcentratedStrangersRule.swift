@@ -527,9 +527,9 @@ extension ConcentratedStrangersRule: TwoTableRule {
     /// templates, reports itself when it has `minimum` stranger-mailers in the window, or (a template's group) a
     /// stranger-mailer and `min_early_accounts` early stranger-mailers in the early window. A provider wave's
     /// group (`wave`) fires at `minimum` members in the window or `min_early_wave_accounts` in the early window,
-    /// but has no alert of its own: its members join its template's group (``joinWave(_:count:earlyCount:account:template:_:at:)``), whose one
-    /// alert lists them, so that a campaign on one template is one alert however many providers its accounts aim
-    /// at.
+    /// but has no alert of its own: its members join its template's group
+    /// (``joinWave(_:count:earlyCount:account:template:_:at:)``), whose one alert lists them, so that a campaign on
+    /// one template is one alert however many providers its accounts aim at.
     private mutating func evaluate(
         _ slot: BoundedKeyTable<Group>.Slot, name: String, minimum: Int, template: AlertTemplate?, wave: Bool,
         account: UInt64, _ context: inout DetectionContext, into alerts: inout [Alert], at now: EventTime
