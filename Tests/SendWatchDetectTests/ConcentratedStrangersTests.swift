@@ -189,11 +189,18 @@ import Testing
             Issue.record("no group")
             return
         }
-        #expect(group.hasSuffix(" at big.example"))
+        // A provider wave has no alert of its own: its template's alert lists its members.
+        #expect(group == alert.template?.id)
+        #expect(alert.template?.logged == "invite-team")
+        #expect(
+            alert.evidence.first { $0.0 == "provider_waves" }?.1
+                == .array([
+                    .object([("provider", .string("big.example")), ("accounts", .int(3)), ("early_accounts", .int(3))])
+                ]))
         // Ten minutes apart, the third member fires early; the alert grows with the rest.
         #expect(alert.accounts == (0..<3).map { "t-\($0)" })
-        #expect(alert.evidence.first { $0.0 == "threshold" }?.1 == .int(6))
-        #expect(alert.evidence.first { $0.0 == "early_threshold" }?.1 == .int(3))
+        #expect(alert.evidence.first { $0.0 == "wave_threshold" }?.1 == .int(6))
+        #expect(alert.evidence.first { $0.0 == "early_wave_threshold" }?.1 == .int(3))
         #expect(s.flagged() == Set((0..<6).map { "t-\($0)" }))
         // Five such accounts 16 minutes apart are no wave: never three members in 30 minutes, nor six in 2 hours.
         var five = Self.established()
@@ -224,7 +231,8 @@ import Testing
         #expect(three.kinds() == [Self.kind])
         let alert = try #require(three.alerts.first { $0.kind == Self.kind })
         #expect(alert.accounts == (0..<3).map { "t-\($0)" })
-        #expect(alert.reasons.contains { $0.hasPrefix("Fired early: 3 of them within 30m") })
+        #expect(alert.reasons.contains { $0.contains("in provider waves at big.example") })
+        #expect(alert.reasons.contains { $0.contains("3 within 30m") })
         var two = Self.established()
         Self.decoyWave(&two, accounts: 2)
         two.finish()
@@ -233,6 +241,55 @@ import Testing
         Self.decoyWave(&slow, accounts: 3, spacing: 1200)
         slow.finish()
         #expect(!slow.kinds().contains(Self.kind))
+    }
+
+    /// Three provider-wave members with their strangers at big.example (decoys: addresses at other.example that
+    /// established accounts mail), ten minutes apart, and five minutes after each of them one with its strangers
+    /// at other.example (decoys at big.example), in time order.
+    static func twoProviderWaves() -> [(at: Int64, account: Int, to: String)] {
+        var sends: [(at: Int64, account: Int, to: String)] = []
+        for a in 0..<6 {
+            let (known, stranger) = a < 3 ? ("pal", "big.example") : ("friend", "other.example")
+            let knownDomain = a < 3 ? "other.example" : "big.example"
+            for k in 0..<3 {
+                let at = 4000 + Int64(a % 3) * 600 + (a < 3 ? 0 : 300) + Int64(k * 120)
+                sends.append((at, a, "\(known)\(a * 3 + k)@\(knownDomain)"))
+                sends.append((at + 60, a, "decoyed\(a)x\(k)@\(stranger)"))
+            }
+        }
+        return sends.sorted { ($0.at, $0.account) < ($1.at, $1.account) }
+    }
+
+    static func send(_ s: inout Scenario, _ send: (at: Int64, account: Int, to: String)) {
+        s.send(
+            "t-\(send.account)", to: send.to, subject: "Ann invited you to join Brand\(send.account)", at: send.at,
+            template: "invite-team")
+    }
+
+    @Test("Provider waves of one template at two providers are one alert that lists the members of both")
+    func providerWavesOneAlert() throws {
+        var s = Self.established()
+        // Three members with their strangers at big.example (decoys: addresses at other.example that established
+        // accounts mail), ten minutes apart, and five minutes after each of them one with its strangers at
+        // other.example (decoys at big.example).
+        for send in Self.twoProviderWaves() { Self.send(&s, send) }
+        s.finish()
+        let records = s.alerts.filter { $0.kind == Self.kind }
+        #expect(records.filter { $0.action == .create }.count == 1)
+        #expect(Set(records.map(\.id)).count == 1)
+        let last = try #require(records.last)
+        #expect(last.accounts == (0..<6).map { "t-\($0)" })
+        guard case .array(let waves)? = last.evidence.first(where: { $0.0 == "provider_waves" })?.1 else {
+            Issue.record("no provider_waves")
+            return
+        }
+        #expect(waves.count == 2)
+        // The second provider's members come in an update that names them as added.
+        let update = try #require(
+            records.first { r in
+                (r.added ?? []).contains { $0.key == "accounts" && $0.values.contains("t-5") }
+            })
+        #expect(update.action == .update)
     }
 
     @Test("Tenants mailing mostly their own new domain, or strangers spread over providers, are no provider wave")
@@ -286,6 +343,27 @@ import Testing
         Self.wave(&s, accounts: 8, recipients: 4, start: 4000 + 4 * 120)
         #expect(restored.alerts.map(\.accounts) == s.alerts.map(\.accounts))
         #expect(s.kinds() == [Self.kind])
+    }
+
+    @Test("A template's wave members survive a checkpoint: a restored engine's alert lists both providers' waves")
+    func checkpointWaves() throws {
+        var s = Self.established()
+        // The first provider's wave fired (at 5500 s), the second's not yet (at 5800 s).
+        let sends = Self.twoProviderWaves()
+        for send in sends where send.at <= 5600 { Self.send(&s, send) }
+        let data = try JSONEncoder().encode(s.engine.checkpoint())
+        var restored = s
+        restored.engine = try DetectionEngine(
+            configuration: .init(), restoring: JSONDecoder().decode(DetectionEngine.Checkpoint.self, from: data))
+        for send in sends where send.at > 5600 {
+            Self.send(&s, send)
+            Self.send(&restored, send)
+        }
+        s.finish()
+        restored.finish()
+        #expect(restored.alerts.map(\.accounts) == s.alerts.map(\.accounts))
+        #expect(restored.alerts.map(\.id) == s.alerts.map(\.id))
+        #expect(s.alerts.last?.accounts == (0..<6).map { "t-\($0)" })
     }
 
     @Test("A shared mailbox that established accounts write to does not fire recipient_fanin; an unknown one does")

@@ -32,7 +32,9 @@ import SendWatchWindows
 /// neither way). `min_wave_accounts` members on one template with their strangers at the same provider within
 /// the window fire, or `min_early_wave_accounts` within `early_window`. The group per provider is what a launch
 /// day does not fill: its tenants that invited three webmail friends at one provider are spread over the
-/// providers their friends use.
+/// providers their friends use. A firing wave has no alert of its own: its members join its template's group,
+/// whose one alert lists them beside the stranger-mailers (without counting them toward the template's own
+/// thresholds), so one campaign on a template is one alert however many providers it aims at.
 ///
 /// Waiting for six accounts costs time (a wave of a dozen accounts an hour needs half an hour or more), so a
 /// template's group also fires early on cross-account evidence: when `min_early_accounts` young accounts on
@@ -133,9 +135,33 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         /// decreases, so a wave whose windowed count stays flat while its accounts change still grows (the
         /// alert's volume, which makes the updates that list the new accounts).
         var arrivals = 0
+        /// The members of the template's provider waves that fired (a template's group only; nil until one does).
+        var waves: WaveMembers?
         var approximateHeapBytes: Int {
             young.approximateHeapBytes + (early?.approximateHeapBytes ?? 0)
                 + domains.reduce(0) { $0 + 24 + $1.utf8.count } + sampleMessageIDs.count * 48
+                + (waves?.approximateHeapBytes ?? 0)
+        }
+    }
+
+    /// The members of a template's provider waves that fired in the window, which its alert lists beside its
+    /// stranger-mailers (they do not count toward the template's own thresholds), and the providers' figures.
+    struct WaveMembers: Sendable, Codable {
+        var members: SlidingDistinct
+        /// Accounts that entered ``members`` so far (never decreases: the alert's volume, with the group's).
+        var arrivals = 0
+        /// The waves' providers, first fired first, at most ``maxDomains`` (the members of waves at more
+        /// providers are listed, their providers not), with each wave's members and early members when it last
+        /// fired.
+        var providers: [String] = []
+        var accounts: [Int] = []
+        var earlyAccounts: [Int] = []
+        var approximateHeapBytes: Int {
+            members.approximateHeapBytes + providers.reduce(0) { $0 + 24 + $1.utf8.count } + accounts.count * 16
+        }
+        var isValid: Bool {
+            providers.count == accounts.count && providers.count == earlyAccounts.count
+                && providers.count <= maxDomains && arrivals >= 0
         }
     }
 
@@ -250,6 +276,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
                         ?? true)
                     && $0.domains.count == $0.domainCounts.count
                     && $0.domains.count <= Self.maxDomains && $0.arrivals >= 0
+                    && ($0.waves.map { $0.members.configuration == window && $0.isValid } ?? true)
             })
         guard saved.youngRecipients.capacity == youngRecipients.capacity else {
             throw DetectionCheckpointError(
@@ -467,7 +494,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
         insertEarly(slot, facts.accountKey, at: now)
         evaluate(
             slot, name: name, minimum: configuration.minAccountsPerTemplate, template: template, wave: false,
-            &context, into: &alerts, at: now)
+            account: facts.accountKey, &context, into: &alerts, at: now)
     }
 
     /// A stranger-mailer's (or, with `wave`, a provider-wave member's) event: counted in the group `key` and, with
@@ -492,16 +519,90 @@ extension ConcentratedStrangersRule: TwoTableRule {
             groups.entries[slot].sampleMessageIDs.append(m)
         }
         evaluate(
-            slot, name: name, minimum: minimum, template: template, wave: wave, &context,
+            slot, name: name, minimum: minimum, template: template, wave: wave, account: facts.accountKey, &context,
             into: &alerts, at: now)
     }
 
-    /// Fires the group when it has `minimum` stranger-mailers in the window, or (a template's group) a
-    /// stranger-mailer and `min_early_accounts` early stranger-mailers in the early window; lists the
-    /// stranger-mailers. A provider wave's group (`wave`) fires at `minimum` members in the window or
-    /// `min_early_wave_accounts` in the early window, and lists them.
+    /// Judges the group at `slot` after the event of `account`. A template's group, or the group of all
+    /// templates, reports itself when it has `minimum` stranger-mailers in the window, or (a template's group) a
+    /// stranger-mailer and `min_early_accounts` early stranger-mailers in the early window. A provider wave's
+    /// group (`wave`) fires at `minimum` members in the window or `min_early_wave_accounts` in the early window,
+    /// but has no alert of its own: its members join its template's group
+    /// (``joinWave(_:count:earlyCount:account:template:_:at:)``), whose one alert lists them, so that a campaign on
+    /// one template is one alert however many providers its accounts aim at.
     private mutating func evaluate(
         _ slot: BoundedKeyTable<Group>.Slot, name: String, minimum: Int, template: AlertTemplate?, wave: Bool,
+        account: UInt64, _ context: inout DetectionContext, into alerts: inout [Alert], at now: EventTime
+    ) {
+        let rule = configuration
+        let state = groups.entries[slot]
+        let count = Int(state.young.value(at: now).value)
+        let earlyCount = state.early.map { Int($0.value(at: now).value) } ?? 0
+        let earlyThreshold = wave ? rule.minEarlyWaveAccounts : rule.minEarlyAccounts
+        guard count >= minimum || (template != nil && count >= 1 && earlyCount >= earlyThreshold) else { return }
+        guard wave, let template else {
+            report(
+                slot, name: name, minimum: minimum, template: template, waveFired: false, &context, into: &alerts,
+                at: now)
+            return
+        }
+        let templateSlot = joinWave(
+            state, count: count, earlyCount: earlyCount, account: account, template: template, &context, at: now)
+        report(
+            templateSlot, name: template.id, minimum: rule.minAccountsPerTemplate, template: template,
+            waveFired: true, &context, into: &alerts, at: now)
+    }
+
+    /// Adds the members of a firing provider wave (`wave`, a copy of its group) to its template's group: `account`,
+    /// whose event it is, and, when that account is new there (the wave just fired, or the account just joined
+    /// it), every member the wave holds; notes the provider's figures for the alert's evidence. Returns the
+    /// template group's slot.
+    ///
+    /// - Complexity: O(capacity) per event of a firing wave (one insert); O(capacity²) when the account is new to
+    ///   the template's wave members.
+    private mutating func joinWave(
+        _ wave: Group, count: Int, earlyCount: Int, account: UInt64, template: AlertTemplate,
+        _ context: inout DetectionContext, at now: EventTime
+    ) -> BoundedKeyTable<Group>.Slot {
+        let slot = groupSlot(key: StableHash.of(template.id), name: template.id, &context, at: now)
+        var waves =
+            groups.entries[slot].waves
+            ?? WaveMembers(members: SlidingDistinct(configuration: groups.entries[slot].young.configuration))
+        // Taken out while it changes, so that its storage is not copied.
+        groups.entries[slot].waves = nil
+        let isNew = waves.members.insert(account, at: now)
+        if isNew { waves.arrivals += 1 }
+        if isNew || !waves.members.isExact {
+            for member in wave.young.sampleItems(limit: capacity, at: now) where member != account {
+                if waves.members.insert(member, at: now) { waves.arrivals += 1 }
+            }
+        }
+        let provider = wave.domains.first ?? ""
+        if let i = waves.providers.firstIndex(of: provider) {
+            waves.accounts[i] = count
+            waves.earlyAccounts[i] = earlyCount
+        } else if waves.providers.count < Self.maxDomains {
+            waves.providers.append(provider)
+            waves.accounts.append(count)
+            waves.earlyAccounts.append(earlyCount)
+        }
+        groups.entries[slot].waves = waves
+        for m in wave.sampleMessageIDs
+        where groups.entries[slot].sampleMessageIDs.count < 5 && !groups.entries[slot].sampleMessageIDs.contains(m) {
+            groups.entries[slot].sampleMessageIDs.append(m)
+        }
+        return slot
+    }
+
+    /// Makes the finding of the group at `slot` when its stranger-mailers fire it (`minimum` in the window, or
+    /// early, as ``evaluate(_:name:minimum:template:wave:account:_:into:at:)`` says), or when one of its
+    /// template's provider waves just fired (`waveFired`). It lists the stranger-mailers when they fire it, and
+    /// the members of the template's provider waves in the window.
+    ///
+    /// - Complexity: O(listed accounts) when a finding is built; the same on every call for a template whose
+    ///   provider waves fired (the listed accounts are the count).
+    private mutating func report(
+        _ slot: BoundedKeyTable<Group>.Slot, name: String, minimum: Int, template: AlertTemplate?, waveFired: Bool,
         _ context: inout DetectionContext, into alerts: inout [Alert], at now: EventTime
     ) {
         let rule = configuration
@@ -509,16 +610,30 @@ extension ConcentratedStrangersRule: TwoTableRule {
         let distinct = state.young.value(at: now)
         let count = Int(distinct.value)
         let earlyCount = state.early.map { Int($0.value(at: now).value) } ?? 0
-        let earlyThreshold = wave ? rule.minEarlyWaveAccounts : rule.minEarlyAccounts
-        let early = template != nil && count >= 1 && earlyCount >= earlyThreshold
-        guard count >= minimum || early else { return }
-        let severity: Severity = count >= 3 * minimum ? .high : .medium
+        let early = template != nil && count >= 1 && earlyCount >= rule.minEarlyAccounts
+        let own = count >= minimum || early
+        let waveDistinct = state.waves?.members.value(at: now)
+        let waveCount = Int(waveDistinct?.value ?? 0)
+        guard own || (waveFired && waveCount > 0) else { return }
+        // Without wave members the figures come from the window alone and the names only for a record; with them
+        // the accounts are the union of both lists, which needs the names.
+        var union: [String]?
+        var total = count
+        if waveCount > 0, let waves = state.waves {
+            var names = Set(context.accountNames(waves.members, at: now))
+            if own { names.formUnion(context.accountNames(state.young, at: now)) }
+            let sorted = names.sorted()
+            union = sorted
+            total = max(sorted.count, waveCount, own ? count : 0)
+        }
+        let severity: Severity = total >= 3 * minimum ? .high : .medium
+        let volume = state.arrivals + (state.waves?.arrivals ?? 0)
         guard
             context.wants(
-                Self.name, key: name, severity: severity, accountsTotal: count, volume: state.arrivals, at: now,
+                Self.name, key: name, severity: severity, accountsTotal: total, volume: volume, at: now,
                 refreshVolume: true)
         else { return }
-        let names = context.accountNames(state.young, at: now)
+        let names = union ?? context.accountNames(state.young, at: now)
         // The listed accounts' own figures, against the per-account thresholds.
         var recipients = 0
         var firstContacts = 0
@@ -536,13 +651,38 @@ extension ConcentratedStrangersRule: TwoTableRule {
                 ? state.domainCounts[$0] > state.domainCounts[$1] : state.domains[$0] < state.domains[$1]
         }
         let window = DurationText.format(rule.windowSeconds)
+        let earlyWindow = DurationText.format(rule.earlyWindowSeconds)
+        var waveEvidence: [(String, JSONValue)] = []
+        var waveScore = 0.0
+        if waveCount > 0, let waves = state.waves {
+            waveEvidence = [
+                ("wave_accounts", .int(waveCount)), ("wave_threshold", .int(rule.minWaveAccounts)),
+                ("early_wave_threshold", .int(rule.minEarlyWaveAccounts)),
+                (
+                    "provider_waves",
+                    .array(
+                        waves.providers.indices.map {
+                            .object([
+                                ("provider", .string(waves.providers[$0])), ("accounts", .int(waves.accounts[$0])),
+                                ("early_accounts", .int(waves.earlyAccounts[$0])),
+                            ])
+                        })
+                ),
+            ]
+            for i in waves.providers.indices {
+                waveScore = max(
+                    waveScore, Double(waves.accounts[i]) / Double(rule.minWaveAccounts),
+                    Double(waves.earlyAccounts[i]) / Double(rule.minEarlyWaveAccounts))
+            }
+        }
         let evidence: [(String, JSONValue)] =
             [
                 ("group", .string(name)), ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),
                 ("window", .string(window)), ("threshold", .int(minimum)),
                 ("early_accounts", .int(earlyCount)),
-                ("early_window", .string(DurationText.format(rule.earlyWindowSeconds))),
-                ("early_threshold", .int(earlyThreshold)),
+                ("early_window", .string(earlyWindow)),
+                ("early_threshold", .int(rule.minEarlyAccounts)),
+            ] + waveEvidence + [
                 ("recipients", .int(recipients)), ("first_contacts", .int(firstContacts)),
                 ("strangers", .int(strangers)), ("colleagues", .int(colleagues)),
                 (
@@ -553,7 +693,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
                             ("min_stranger_share", .double(rule.minStrangerShare)),
                             ("max_colleague_share", .double(rule.maxColleagueShare)),
                             ("min_provider_share", .double(rule.minProviderShare)),
-                        ] + (wave ? [("min_wave_provider_share", .double(rule.minWaveProviderShare))] : []))
+                        ] + (waveCount > 0 ? [("min_wave_provider_share", .double(rule.minWaveProviderShare))] : []))
                 ),
                 (
                     "recipient_domains",
@@ -563,37 +703,44 @@ extension ConcentratedStrangersRule: TwoTableRule {
                         })
                 ),
                 ("sample_message_ids", .array(state.sampleMessageIDs.map { .string($0) })),
-            ] + context.ageEvidence(names, at: now) + [context.stateEvidence(approximate: !distinct.isExact)]
+            ] + context.ageEvidence(names, at: now)
+            + [context.stateEvidence(approximate: !distinct.isExact || waveDistinct?.isExact == false)]
         let top = order.first.map { state.domains[$0] } ?? "one provider"
-        let earlyWindow = DurationText.format(rule.earlyWindowSeconds)
-        var reasons =
-            wave
-            ? [
-                "\(count) young accounts (\(name)) each mailed at least \(rule.minRecipients) strangers at one "
-                    + "provider in \(window) (threshold \(minimum)), most of their strangers and few of their "
-                    + "recipients at their own or never-mailed domains; addresses the platform mails and people at "
-                    + "established companies count neither way: \(strangers) of their \(recipients) recipients "
-                    + "were never mailed on the platform before and sit at a provider."
-            ]
-            : [
+        var reasons: [String] = []
+        if own {
+            reasons.append(
                 "\(count) young accounts (\(name)) each mailed mostly strangers in \(window) (threshold \(minimum)): "
                     + "\(strangers) of their \(recipients) recipients were never mailed on the platform before and sit "
                     + "at a provider, \(colleagues) at a colleague's domain, each account's mostly at one provider "
-                    + "(most at \(top))."
-            ]
-        if count < minimum {
-            reasons.append(
-                wave
-                    ? "Fired early: \(earlyCount) of them within \(earlyWindow) (threshold \(earlyThreshold))."
-                    : "Fired early: \(earlyCount) young accounts on the template each mailed at least "
+                    + "(most at \(top)).")
+            if count < minimum {
+                reasons.append(
+                    "Fired early: \(earlyCount) young accounts on the template each mailed at least "
                         + "\(min(rule.minEarlyStrangers, rule.minRecipients)) strangers the same way within "
-                        + "\(earlyWindow) (threshold \(earlyThreshold)).")
+                        + "\(earlyWindow) (threshold \(rule.minEarlyAccounts)).")
+            }
         }
+        if let waves = state.waves, waveCount > 0 {
+            reasons.append(
+                "\(waveCount) young accounts on the template (\(name)) in provider waves at "
+                    + "\(waves.providers.joined(separator: ", ")): each mailed at least \(rule.minRecipients) "
+                    + "strangers at one provider, most of their strangers and few of their recipients at their own or "
+                    + "never-mailed domains (addresses the platform mails and people at established companies count "
+                    + "neither way); a wave is \(rule.minWaveAccounts) such accounts at one provider in \(window) or "
+                    + "\(rule.minEarlyWaveAccounts) within \(earlyWindow)"
+                    + (own
+                        ? "."
+                        : ": \(strangers) of their \(recipients) recipients were never mailed on the platform before "
+                            + "and sit at a provider."))
+        }
+        let ownScore =
+            own
+            ? max(Double(count) / Double(minimum), early ? Double(earlyCount) / Double(rule.minEarlyAccounts) : 0)
+            : 0
         let finding = Finding(
-            kind: Self.name, key: name, severity: severity,
-            score: max(Double(count) / Double(minimum), early ? Double(earlyCount) / Double(earlyThreshold) : 0),
+            kind: Self.name, key: name, severity: severity, score: max(ownScore, waveScore),
             firstEventTime: state.first, accounts: Array(names.prefix(context.maxAlertAccounts)),
-            accountsTotal: max(count, names.count), volume: state.arrivals, template: template, evidence: evidence,
+            accountsTotal: max(total, names.count), volume: volume, template: template, evidence: evidence,
             reasons: reasons)
         context.take(finding, at: now, into: &alerts)
     }
