@@ -1,3 +1,4 @@
+import Foundation
 import SendWatchCore
 import SendWatchTesting
 import SendWatchWindows
@@ -90,6 +91,41 @@ struct BoundedKeyTableTests {
         let sorted = table.entries(sortedBy: { $0.value.payload > $1.value.payload }).map(\.name)
         #expect(sorted == ["k1", "k4", "k3"])
         table._checkInvariants()
+    }
+
+    @Test("Entries without a name hold no names' array; a saved table still lists one name per slot")
+    func unnamedEntries() throws {
+        var table = BoundedKeyTable<SlidingCount>(maxEntries: 1_000, maxBytes: 1 << 20)
+        let clock = ManualEventTime()
+        let count = SlidingCount(horizonMicroseconds: 60_000_000, bucketCount: 6)
+        for k: UInt64 in 0..<100 { table.insert(key: k, name: "", value: count, at: clock.now) }
+        #expect(table._nameSlots == 0)
+        let bytesWithoutNames = table.approximateBytes
+        // The budget counts every entry's name field all the same.
+        let perEntry = BoundedKeyTable<SlidingCount>.perEntryOverheadBytes + count.approximateHeapBytes
+        #expect(bytesWithoutNames == 100 * perEntry)
+        let unnamed = try roundTrip(table)
+        #expect(unnamed._nameSlots == 0)
+        #expect(try encodedState(unnamed) == encodedState(table))
+        let saved = try JSONSerialization.jsonObject(with: JSONEncoder().encode(table)) as? [String: Any]
+        #expect((saved?["names"] as? [String])?.count == 100)
+
+        // A name grows the array to its slot; the unnamed slots before it keep "".
+        let named = table.insert(key: 500, name: "acct-500", value: count, at: clock.now)
+        #expect(table._nameSlots == 101)
+        #expect(table.name(named) == "acct-500")
+        #expect(table.name(try #require(table.find(7))) == "")
+        // A removed named entry's slot, reused without a name, has none.
+        table.remove(500)
+        let reused = table.insert(key: 501, name: "", value: count, at: clock.now)
+        #expect(reused == named)
+        #expect(table.name(reused) == "")
+        #expect(table.approximateBytes == bytesWithoutNames + perEntry)
+        let restored = try roundTrip(table)
+        #expect(try encodedState(restored) == encodedState(table))
+        #expect(restored.entries(sortedBy: { $0.key < $1.key }).map(\.name) == Array(repeating: "", count: 101))
+        table._checkInvariants()
+        restored._checkInvariants()
     }
 
     @Test("Keeps the byte budget, re-accounting values that grow, and counts byte evictions")

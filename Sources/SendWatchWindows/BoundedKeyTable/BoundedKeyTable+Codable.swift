@@ -12,7 +12,8 @@ extension BoundedKeyTable: Encodable where Value: Encodable {
         try c.encode(maxEntries, forKey: .maxEntries)
         try c.encode(maxBytes, forKey: .maxBytes)
         try c.encode(_keys, forKey: .keys)
-        try c.encode(_names, forKey: .names)
+        // One name per slot, as before the names' array could be shorter than the others.
+        try c.encode(_names.count == _keys.count ? _names : (0..<_keys.count).map(storedName), forKey: .names)
         try c.encode(_values, forKey: .values)
         try c.encode(_lastUpdate, forKey: .lastUpdate)
         try c.encode(_accounted.map { Int64($0) }, forKey: .accounted)
@@ -109,7 +110,8 @@ extension BoundedKeyTable: Decodable where Value: Decodable {
             evictedForCount <= limit && evictedForBytes <= limit && expired <= limit,
             "BoundedKeyTable: counter out of range", decoder)
         _keys = keys
-        _names = names
+        // Names only up to the last non-empty one (see ``setName(_:at:)``).
+        _names = Array(names[..<(names.lastIndex { !$0.isEmpty }.map { $0 + 1 } ?? 0)])
         _values = values
         _lastUpdate = lastUpdate
         _accounted = accounted.map { Int($0) }

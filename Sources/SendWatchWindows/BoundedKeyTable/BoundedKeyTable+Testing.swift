@@ -27,3 +27,9 @@ extension BoundedKeyTable {
         for f in _free { precondition(_values[Int(f)] == nil, "BoundedKeyTable: free slot holds a value") }
     }
 }
+
+extension BoundedKeyTable {
+    /// How many slots the names' array reaches (only as far as the last slot given a non-empty name), for the
+    /// tests of a table without names.
+    public var _nameSlots: Int { _names.count }
+}

@@ -6,6 +6,8 @@ public import SendWatchCore
 /// Storage is a struct of arrays indexed by slot (key, display name, value, last update time, accounted bytes,
 /// and the `prev`/`next` links of an intrusive recency list), a free list of slots, and a `Dictionary` from key
 /// hash to slot used **only for lookup**: its iteration order is random per process, so it is never iterated.
+/// The names' array reaches only as far as the last slot given a non-empty name: a table whose entries carry no
+/// name (keys hashed from text the caller does not keep, as `recipient_fanin`'s recipients) holds none at all.
 /// Output order comes from ``entries(sortedBy:)`` (sorted) or ``keysByRecency()`` (the list, which depends
 /// only on the input sequence).
 ///
@@ -31,7 +33,9 @@ public import SendWatchCore
 ///
 /// Memory: ``perEntryOverheadBytes`` (72 bytes plus the stride of `Value?`) per entry, plus the names and the
 /// values' heap, kept under ``maxBytes``; the arrays and dictionary grow by doubling to at most
-/// ``maxEntries`` and are then reused, so a full table performs no allocation per update.
+/// ``maxEntries`` and are then reused, so a full table performs no allocation per update. The budget counts 16
+/// bytes of name per entry even where the names' array is shorter (a table without names holds 16 bytes a slot
+/// less than it counts), so eviction decisions do not depend on which entries have names.
 ///
 /// Usage:
 /// ```swift
@@ -58,6 +62,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     }
 
     @usableFromInline var _keys: [UInt64] = []
+    /// The names of slots `0..<_names.count`; a slot at or beyond the end has the name `""`.
     @usableFromInline var _names: [String] = []
     @usableFromInline var _values: [Value?] = []
     @usableFromInline var _lastUpdate: [Int64] = []
@@ -134,7 +139,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
         let bytes = Self.perEntryOverheadBytes + Self.nameBytes(name) + value.approximateHeapBytes
         if let i = _index[key] {
             let s = Slot(index: i)
-            _names[Int(i)] = name
+            setName(name, at: Int(i))
             _values[Int(i)] = value
             _bytes += bytes - _accounted[Int(i)]
             _accounted[Int(i)] = bytes
@@ -146,14 +151,14 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
         if let f = _free.popLast() {
             i = f
             _keys[Int(i)] = key
-            _names[Int(i)] = name
+            setName(name, at: Int(i))
             _values[Int(i)] = value
             _lastUpdate[Int(i)] = time.microseconds
             _accounted[Int(i)] = bytes
         } else {
             i = Int32(_keys.count)
             _keys.append(key)
-            _names.append(name)
+            setName(name, at: Int(i))
             _values.append(value)
             _lastUpdate.append(time.microseconds)
             _accounted.append(bytes)
@@ -195,7 +200,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
             // Safe to force unwrap: as in `get`.
             var value = _values[i].take()!
             defer {
-                let bytes = Self.perEntryOverheadBytes + Self.nameBytes(_names[i]) + value.approximateHeapBytes
+                let bytes = Self.perEntryOverheadBytes + Self.nameBytes(storedName(i)) + value.approximateHeapBytes
                 _bytes += bytes - _accounted[i]
                 _accounted[i] = bytes
                 _values[i] = value
@@ -207,7 +212,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     /// The key hash of an entry.
     @inlinable public func key(_ slot: Slot) -> UInt64 { _keys[Int(slot.index)] }
     /// The display name of an entry.
-    @inlinable public func name(_ slot: Slot) -> String { _names[Int(slot.index)] }
+    @inlinable public func name(_ slot: Slot) -> String { storedName(Int(slot.index)) }
     /// The last update time of an entry.
     @inlinable public func lastUpdate(_ slot: Slot) -> EventTime {
         EventTime(microseconds: _lastUpdate[Int(slot.index)])
@@ -283,7 +288,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
             // Safe to force unwrap: slots on the list hold values.
             result.append(
                 Entry(
-                    key: _keys[j], name: _names[j], value: _values[j]!,
+                    key: _keys[j], name: storedName(j), value: _values[j]!,
                     lastUpdate: EventTime(microseconds: _lastUpdate[j])))
             i = _next[j]
         }
@@ -313,6 +318,24 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     // Inlinable (with the storage above usable from inline code) so that the detection tables' per-event
     // lookups, touches and updates are specialised for their value types in the calling module: unspecialised,
     // every call went through the generic entry points and looked up type metadata at run time.
+
+    /// The name of slot `i` (`""` beyond the names' array).
+    @inlinable
+    func storedName(_ i: Int) -> String { i < _names.count ? _names[i] : "" }
+
+    /// Sets the name of slot `i`, growing the names' array only for a non-empty name: while every name is empty
+    /// the array stays empty.
+    ///
+    /// - Complexity: O(1) amortised; O(slots) once, when the first non-empty name comes after many empty ones.
+    @inlinable
+    mutating func setName(_ name: String, at i: Int) {
+        if i < _names.count {
+            _names[i] = name
+        } else if !name.isEmpty {
+            while _names.count < i { _names.append("") }
+            _names.append(name)
+        }
+    }
 
     @inlinable
     mutating func linkNewest(_ i: Int32) {
@@ -344,7 +367,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
         _bytes -= _accounted[Int(i)]
         _accounted[Int(i)] = 0
         _values[Int(i)] = nil
-        _names[Int(i)] = ""
+        setName("", at: Int(i))
         _free.append(i)
     }
 }
