@@ -17,7 +17,8 @@ func busyTemplateEvents() -> [SendEvent] {
             let n = account * 2 + message
             events.append(
                 SendEvent(
-                    time: EventTime(seconds: start + Int64(n) * 2), account: "user\(account)@tenant\(account % 97).example",
+                    time: EventTime(seconds: start + Int64(n) * 2),
+                    account: "user\(account)@tenant\(account % 97).example",
                     accountSource: .header, sender: "no-reply@platform.example",
                     recipient: "r\(n)@dest\(n % 500).example",
                     subject: "Account \(account) mentioned you in channel \(n % 1000)",
