@@ -183,9 +183,16 @@ public struct AccountAges: Sendable {
 
     /// The age of `account` at `now` without recording anything.
     public func peek(account: String, at now: EventTime) -> AccountAge? {
-        let raw = StableHash.of(account)
+        peek(accountKey: StableHash.of(account), at: now)
+    }
+
+    /// The age at `now` of the account whose ``StableHash/of(_:)`` is `raw`, without recording anything: for
+    /// callers that hold the account's key already and would otherwise hash its name again.
+    ///
+    /// - Complexity: O(1) expected. No allocation.
+    func peek(accountKey raw: UInt64, at now: EventTime) -> AccountAge? {
         let hash = raw | 1
-        if let c = registry[raw] {
+        if !registry.isEmpty, let c = registry[raw] {
             let age = max(0, now.seconds - c.seconds)
             return AccountAge(isYoung: age < configuration.newAccountAgeSeconds, ageSeconds: age, basis: .created)
         }

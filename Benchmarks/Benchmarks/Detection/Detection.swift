@@ -72,6 +72,9 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(alerts.count)
     }
 
+    // Young-account events on one busy template (YoungEvents.swift).
+    registerYoungEventBenchmarks()
+
     // Template mining of every subject (cold miner, then cache hits).
     Benchmark("Templates:mine-every-subject") { benchmark in
         var miner = TemplateMiner()

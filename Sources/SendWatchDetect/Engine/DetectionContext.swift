@@ -148,6 +148,17 @@ struct DetectionContext: Sendable {
         emit(lifecycle.take(finding, at: now), into: &alerts)
     }
 
+    /// ``take(_:at:into:)`` for a finding whose accounts are `listed`'s names, just updated
+    /// (``ListedAccounts/update(to:young:)``): takes their samples by their young-table slots instead of
+    /// hashing and looking up each name.
+    mutating func take(
+        _ finding: Finding, listing listed: ListedAccounts, at now: EventTime, into alerts: inout [Alert]
+    ) {
+        var finding = finding
+        finding.accountSamples = listed.samples(young: tables.young, accountsTotal: finding.accountsTotal)
+        emit(lifecycle.take(finding, at: now), into: &alerts)
+    }
+
     /// The samples of the listed accounts that the young-account table holds, in list order, for
     /// ``accountEvidence(_:)``.
     ///
@@ -311,18 +322,68 @@ struct DetectionContext: Sendable {
 
     /// `account_age_seconds`: the least, median and greatest age of `accounts` (`null` when none is known).
     func ageEvidence(_ accounts: [String], at now: EventTime) -> [(String, JSONValue)] {
-        let ages = accounts.compactMap { self.ages.peek(account: $0, at: now)?.ageSeconds }.sorted()
+        Self.ageEvidence(sortedAges: accounts.compactMap { self.ages.peek(account: $0, at: now)?.ageSeconds }.sorted())
+    }
+
+    /// ``ageEvidence(_:at:)`` of the accounts whose keys (``StableHash/of(_:)`` of their names) are `keys`,
+    /// without hashing a name.
+    ///
+    /// - Complexity: O(*n*) expected for *n* keys (a selection, not a sort: a busy template's finding lists up to
+    ///   `detect.max_alert_accounts` accounts and is rebuilt for each account that joins).
+    func ageEvidence(keys: [UInt64], at now: EventTime) -> [(String, JSONValue)] {
+        var ages = keys.compactMap { self.ages.peek(accountKey: $0, at: now)?.ageSeconds }
+        guard let least = ages.min(), let greatest = ages.max() else { return [("account_age_seconds", .null)] }
+        let median = Self.select(ages.count / 2, in: &ages)
+        return Self.ageEvidence(min: least, median: median, max: greatest)
+    }
+
+    private static func ageEvidence(sortedAges ages: [Int64]) -> [(String, JSONValue)] {
         guard let first = ages.first, let last = ages.last else {
             return [("account_age_seconds", .null)]
         }
-        return [
+        return ageEvidence(min: first, median: ages[ages.count / 2], max: last)
+    }
+
+    private static func ageEvidence(min: Int64, median: Int64, max: Int64) -> [(String, JSONValue)] {
+        [
             (
                 "account_age_seconds",
-                .object([
-                    ("min", .int(Int(first))), ("median", .int(Int(ages[ages.count / 2]))), ("max", .int(Int(last))),
-                ])
+                .object([("min", .int(Int(min))), ("median", .int(Int(median))), ("max", .int(Int(max)))])
             )
         ]
+    }
+
+    /// The value at position `k` of `values` sorted ascending (`values.sorted()[k]`), found by selection;
+    /// reorders `values`.
+    ///
+    /// - Precondition: `0 <= k < values.count`.
+    /// - Complexity: O(*n*) expected (median-of-three pivots); after 2 log₂ *n* rounds that did not finish
+    ///   (input built to defeat the pivots), it sorts the rest: O(*n* log *n*) at worst.
+    static func select(_ k: Int, in values: inout [Int64]) -> Int64 {
+        precondition(values.indices.contains(k), "selection position out of range")
+        var low = 0
+        var high = values.count - 1
+        var rounds = 2 * (Int.bitWidth - values.count.leadingZeroBitCount)
+        while low < high {
+            if rounds == 0 {
+                values[low...high].sort()
+                return values[k]
+            }
+            rounds -= 1
+            let middle = low + (high - low) / 2
+            let pivot = max(min(values[low], values[middle]), min(max(values[low], values[middle]), values[high]))
+            // Hoare partition: afterwards everything in low...j is <= pivot and everything in j+1...high >= pivot.
+            var i = low - 1
+            var j = high + 1
+            while true {
+                repeat { i += 1 } while values[i] < pivot
+                repeat { j -= 1 } while values[j] > pivot
+                if i >= j { break }
+                values.swapAt(i, j)
+            }
+            if k <= j { high = j } else { low = j + 1 }
+        }
+        return values[k]
     }
 
     /// The most used suspicious slot values of a template, each with its uses and the distinct young accounts

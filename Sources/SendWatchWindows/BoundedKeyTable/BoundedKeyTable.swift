@@ -86,6 +86,10 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     public internal(set) var evictedForBytes: UInt64 = 0
     /// Entries removed by ``expireIdle(notUpdatedSince:limit:)``.
     public internal(set) var expired: UInt64 = 0
+    /// Entries removed for any reason (eviction, expiry, ``remove(_:)``) since this value was created or
+    /// restored: while it stays the same, every ``Slot`` handed out since it was last read is still valid, so a
+    /// caller that keeps slots between events knows when it has to look them up again. Not saved.
+    public private(set) var removals: UInt64 = 0
 
     /// The bytes accounted per entry besides its name and value heap: key 8, name 16, last update 8,
     /// accounted bytes 8, links 8, a free-list slot 4, the dictionary's ~20 bytes per entry (12 bytes of key
@@ -362,6 +366,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     }
 
     private mutating func remove(slot i: Int32) {
+        removals &+= 1
         unlink(i)
         _index[_keys[Int(i)]] = nil
         _bytes -= _accounted[Int(i)]

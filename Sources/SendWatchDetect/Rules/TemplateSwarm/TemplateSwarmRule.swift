@@ -16,7 +16,10 @@ import SendWatchWindows
 ///
 /// Memory: its tables take 15 % of the detection memory budget, a third for the templates (at most 50,000)
 /// and two thirds for the pairs (at most 1,000,000); at a bound the entry updated least recently is evicted and
-/// starts over.
+/// starts over. Besides, it keeps the sorted account lists of the last ``ListedAccountsCache/maxLists``
+/// templates it built a finding for (``ListedAccounts``, about 45 bytes per listed account, derived and not
+/// saved), so that a template whose alert stays open does not sort its accounts again for each account that
+/// joins.
 public struct TemplateSwarmRule: ConfiguredRule, Sendable {
     /// The settings of `rules.template_swarm`.
     public struct Configuration: RuleConfiguration, Equatable {
@@ -72,6 +75,8 @@ public struct TemplateSwarmRule: ConfiguredRule, Sendable {
     let capacity: Int
     var templates: RuleTable<State>
     var pairs: RuleTable<Pair>
+    /// The sorted account lists of the templates whose findings were built last (derived, not saved).
+    var listedAccounts = ListedAccountsCache()
 }
 
 extension TemplateSwarmRule: TwoTableRule {
@@ -262,7 +267,10 @@ extension TemplateSwarmRule: TwoTableRule {
                 Self.name, key: template.id, severity: severity, accountsTotal: count,
                 volume: Int(own.youngMessages.value(at: now)), at: now)
         else { return }
-        let accounts = context.accountNames(own.spreadYoung, at: now)
+        let listed = listedAccounts.update(
+            use.key, to: own.spreadYoung.sampleItems(limit: context.maxAlertAccounts, at: now),
+            young: context.tables.young)
+        let accounts = listed.names
         var evidence: [(String, JSONValue)] = [
             ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),
             ("window", .string(DurationText.format(rule.windowSeconds))),
@@ -271,14 +279,14 @@ extension TemplateSwarmRule: TwoTableRule {
             ("baseline_windows", .int(Int(base.completedIntervals))),
             ("young_messages", .int(Int(own.youngMessages.value(at: now)))),
         ]
-        evidence.append(contentsOf: context.ageEvidence(accounts, at: now))
+        evidence.append(contentsOf: context.ageEvidence(keys: listed.keys, at: now))
         let slots = context.slotEvidence(state, template: template, at: now)
         evidence.append(("top_suspicious_slot_values", slots.value))
         evidence.append(("sample_message_ids", .array(state.sampleMessageIDs.map { .string($0) })))
         evidence.append(context.stateEvidence(approximate: !distinct.isExact || slots.approximate))
         let finding = Finding(
             kind: Self.name, key: template.id, severity: severity, score: ratio,
-            firstEventTime: own.firstYoungEvent ?? now, accounts: Array(accounts.prefix(context.maxAlertAccounts)),
+            firstEventTime: own.firstYoungEvent ?? now, accounts: accounts,
             accountsTotal: max(count, accounts.count), volume: Int(own.youngMessages.value(at: now)),
             template: template, evidence: evidence,
             reasons: [
@@ -286,6 +294,6 @@ extension TemplateSwarmRule: TwoTableRule {
                     + "\(DurationText.format(rule.windowSeconds)); its normal rate is \(reasonNumber(mean)) per window "
                     + "(threshold \(reasonNumber(threshold)))."
             ])
-        context.take(finding, at: now, into: &alerts)
+        context.take(finding, listing: listed, at: now, into: &alerts)
     }
 }

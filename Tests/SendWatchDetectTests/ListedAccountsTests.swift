@@ -1,0 +1,117 @@
+import SendWatchCore
+import SendWatchTesting
+import SendWatchWindows
+import Testing
+
+@testable import SendWatchDetect
+
+@Suite("Listed accounts kept between findings")
+struct ListedAccountsTests {
+    static func at(_ seconds: Int64) -> EventTime { EventTime(microseconds: seconds * 1_000_000) }
+
+    static func state() -> YoungAccountState {
+        var features = FeatureSettings()
+        features.recentWindowSeconds = 60
+        features.longRecentWindowSeconds = 600
+        return YoungAccountState(
+            burst: YoungAccountBurstRule.Windows(features), firstEvent: at(0), ageSeconds: 60, ageBasis: .firstSeen)
+    }
+
+    /// What ``DetectionContext/accountNames(_:at:)`` lists for `hashes`: the names the table holds, sorted.
+    static func oracle(_ hashes: [UInt64], _ young: BoundedKeyTable<YoungAccountState>) -> [String] {
+        hashes.compactMap { young.find($0).map { young.name($0) } }.sorted()
+    }
+
+    @Test(
+        "Updated over random joins, departures and young-table evictions, the list equals a fresh sort",
+        arguments: [1, 2, 3, 4])
+    func matchesFreshSort(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        // A small young table, so that accounts the counter holds get evicted from it and come back.
+        var young = BoundedKeyTable<YoungAccountState>(maxEntries: 60, maxBytes: 1 << 30)
+        // Mixed cases, lengths and non-ASCII letters, so that String's order (not byte order) decides.
+        let names = (0..<120).map { i in ["user\(i)@example.com", "User\(i % 17)-\(i)", "é\(i)", "z\(i)"][i % 4] }
+        var counted: [UInt64] = []
+        var listed = ListedAccounts()
+        for step in 0..<2_000 {
+            let name = names[Int(random.next() % UInt64(names.count))]
+            let key = StableHash.of(name)
+            switch random.next() % 10 {
+            case 0..<4:
+                // The account sends: the young table holds it (evicting the least recently used when full).
+                if let slot = young.find(key) {
+                    young.touch(slot, at: Self.at(Int64(step)))
+                } else {
+                    young.insert(key: key, name: name, value: Self.state(), at: Self.at(Int64(step)))
+                }
+                if !counted.contains(key) { counted.append(key) }
+            case 4..<6:
+                // An account the counter held expires; sometimes many at once.
+                let n = random.next() % 8 == 0 ? counted.count / 2 : 1
+                for _ in 0..<min(n, counted.count) {
+                    counted.remove(at: Int(random.next() % UInt64(counted.count)))
+                }
+            case 6:
+                // The counter holds an account the young table does not (evicted, or never a young sender).
+                if !counted.contains(key) { counted.append(key) }
+            case 7:
+                young.remove(key)
+            default:
+                // Many join at once (the first finding of a busy template).
+                for _ in 0..<40 {
+                    let other = names[Int(random.next() % UInt64(names.count))]
+                    let k = StableHash.of(other)
+                    if young.find(k) == nil {
+                        young.insert(key: k, name: other, value: Self.state(), at: Self.at(Int64(step)))
+                    }
+                    if !counted.contains(k) { counted.append(k) }
+                }
+            }
+            guard random.next() % 3 == 0 else { continue }
+            listed.update(to: counted, young: young)
+            let expected = Self.oracle(counted, young)
+            #expect(listed.names == expected, "seed \(seed) step \(step)")
+            #expect(listed.keys == expected.map { StableHash.of($0) }, "seed \(seed) step \(step)")
+            let samples = listed.samples(young: young, accountsTotal: counted.count)
+            #expect(samples.listed.count == expected.count)
+            #expect(samples.listsEveryAccount == (counted.count <= expected.count))
+        }
+    }
+
+    @Test("Selection finds the k-th smallest value, with duplicates, runs and pivot-defeating input")
+    func selectionEqualsSortedPosition() {
+        var random = SplitMix64(seed: 7)
+        var inputs: [[Int64]] = [[5], [2, 1], [1, 1, 1, 1], Array(0..<300), Array((0..<300).reversed())]
+        for n in [3, 10, 101, 1000] {
+            inputs.append((0..<n).map { _ in Int64(random.next() % 50) })
+            inputs.append((0..<n).map { _ in Int64(bitPattern: random.next()) })
+            // Organ pipe: ascending then descending.
+            inputs.append((0..<n).map { Int64(min($0, n - $0)) })
+        }
+        for input in inputs {
+            let sorted = input.sorted()
+            for k in Set([0, input.count / 2, input.count - 1, input.count / 3]) {
+                var values = input
+                #expect(DetectionContext.select(k, in: &values) == sorted[k], "n \(input.count) k \(k)")
+                #expect(values.sorted() == sorted)
+            }
+        }
+    }
+
+    @Test("The cache keeps one list per subject and drops the least recently used beyond its bound")
+    func cacheKeepsListsPerSubject() {
+        var young = BoundedKeyTable<YoungAccountState>(maxEntries: 100, maxBytes: 1 << 30)
+        for i in 0..<20 {
+            young.insert(key: StableHash.of("a\(i)"), name: "a\(i)", value: Self.state(), at: Self.at(0))
+        }
+        var cache = ListedAccountsCache()
+        let subjects = ListedAccountsCache.maxLists + 3
+        for round in 0..<3 {
+            for s in 0..<subjects {
+                let hashes = (0..<(s + round) % 20).map { StableHash.of("a\($0)") }
+                let list = cache.update(UInt64(s), to: hashes, young: young)
+                #expect(list.names == Self.oracle(hashes, young), "subject \(s) round \(round)")
+            }
+        }
+    }
+}
