@@ -61,14 +61,24 @@ struct DetectTests {
 
     /// Runs a command to its end with no pipes (its output goes to files it is told of, or nowhere): the exit
     /// status. No pipe, so no other test's child can hold one open.
-    static func runQuietly(_ argv: [String]) throws -> Int32 {
+    /// With `stderr`, its standard error goes into that file (made anew).
+    static func runQuietly(_ argv: [String], stderr: String? = nil) throws -> Int32 {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: argv[0])
         p.arguments = Array(argv.dropFirst())
         p.standardInput = FileHandle.nullDevice
         p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        if let stderr {
+            guard FileManager.default.createFile(atPath: stderr, contents: nil),
+                let handle = FileHandle(forWritingAtPath: stderr)
+            else { throw NATSTestServerError(message: "cannot create \(stderr)") }
+            p.standardError = handle
+            defer { try? handle.close() }
+            try p.run()
+        } else {
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+        }
         p.waitUntilExit()
         return p.terminationStatus
     }
@@ -133,20 +143,25 @@ struct DetectTests {
                 let handle = FileHandle(forWritingAtPath: log)
             else { throw NATSTestServerError(message: "cannot create \(log)") }
             p.standardError = handle
+            // The child has its own descriptor once started: this one is closed (tests start many workers).
+            defer { try? handle.close() }
+            try p.run()
         } else {
             p.standardError = FileHandle.nullDevice
+            try p.run()
         }
-        try p.run()
         return p
     }
 
-    /// Runs `sendwatch sink --once` of the alerts of `name` into `output`.
-    static func sink(url: String, name: String, output: String, state: String) throws -> Int32 {
+    /// Runs `sendwatch sink --once` of the alerts of `name` into `output`, its standard error into the file `log`
+    /// (if given).
+    static func sink(url: String, name: String, output: String, state: String, log: String? = nil) throws -> Int32 {
         let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
-        return try runQuietly([
-            exe.path, "sink", "--nats", url, "--alerts-stream", name.uppercased(), "--alerts-subject",
-            name + ".alerts", "--output", output, "--state", state, "--once", "--log-level", "warning",
-        ])
+        return try runQuietly(
+            [
+                exe.path, "sink", "--nats", url, "--alerts-stream", name.uppercased(), "--alerts-subject",
+                name + ".alerts", "--output", output, "--state", state, "--once", "--log-level", "warning",
+            ], stderr: log)
     }
 
     /// Create ids with their account sets (the accounts of an alert's last record), from alert records.

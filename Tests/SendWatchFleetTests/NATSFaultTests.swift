@@ -70,31 +70,87 @@ struct NATSFaultTests {
         }
     }
 
-    /// Waits for `p` at most `seconds`; its exit status, or nil (then it is killed).
-    static func wait(_ p: Process, seconds: Double) -> Int32? {
+    /// The standard error file of each child the fault tests started (by process id; a process id is not reused
+    /// while its child is unreaped, and every entry is looked up before the child is replaced), so that a child
+    /// that ends abnormally says why. At most the children of one run: the map is emptied at each run's start.
+    static let childLogs = Mutex<[Int32: String]>([:])
+    /// Children started so far, to name their standard error files.
+    static let childCount = Atomic<Int>(0)
+
+    /// A new file in `directory` for the standard error of a child called `name` (`ship-mx1`, `detect`, `sink`).
+    static func childLog(_ directory: String, _ name: String) -> String {
+        "\(directory)/\(name)-\(childCount.add(1, ordering: .relaxed).newValue).stderr"
+    }
+
+    /// How `p` (exited) ended, with the last 3,000 characters of its standard error when it ended otherwise than
+    /// with status 0: a signal (status 11 is SIGSEGV, 6 SIGABRT, 4 or 5 a Swift trap) or an error status.
+    static func outcome(_ p: Process) -> String {
+        let how =
+            p.terminationReason == .uncaughtSignal
+            ? "killed by signal \(p.terminationStatus)" : "exit status \(p.terminationStatus)"
+        guard let log = childLogs.withLock({ $0[p.processIdentifier] }) else { return how }
+        return "\(how); the end of its standard error (\(log)):\n\(fileText(atPath: log).suffix(3000))"
+    }
+
+    /// Prints how `p` ended if that was not exit status 0 (for a child the test did not kill itself).
+    static func reportAbnormal(_ p: Process, _ what: String) {
+        guard p.terminationReason != .exit || p.terminationStatus != 0 else { return }
+        print("\(what) ended abnormally: \(outcome(p))")
+    }
+
+    /// Waits for `p` at most `seconds`; its exit status, or nil (then it is killed). An end other than exit
+    /// status 0 is reported with the end of the child's standard error.
+    static func wait(_ p: Process, seconds: Double, _ what: String = "a child") -> Int32? {
         let deadline = Date().addingTimeInterval(seconds)
         while p.isRunning && Date() < deadline { usleep(20_000) }
         if p.isRunning {
+            print("\(what) did not finish within \(Int(seconds)) s: killed; \(outcome(p))")
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
             return nil
         }
+        reportAbnormal(p, what)
         return p.terminationStatus
     }
 
-    /// Starts `sendwatch ship --once` of `log` as `host` into the stream `FLEET_EVENTS` of `url`.
-    static func startShip(url: String, host: String, log: String, state: String) throws -> Process {
+    /// Starts `sendwatch ship --once` of `log` as `host` into the stream `FLEET_EVENTS` of `url`, its standard
+    /// error into a new file in `logs`.
+    static func startShip(url: String, host: String, log: String, state: String, logs: String) throws -> Process {
         let p = Process()
         p.executableURL = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
         p.arguments = [
             "ship", "--nats", url, "--stream", "FLEET_EVENTS", "--subject-prefix", "fleet.events", "--partitions",
             "4", "--state", state, "--once", "--host", host, "--year", "2026", "--log-level", "warning", log,
         ]
+        let errors = childLog(logs, "ship-" + host)
+        guard FileManager.default.createFile(atPath: errors, contents: nil),
+            let handle = FileHandle(forWritingAtPath: errors)
+        else { throw NATSTestServerError(message: "cannot create \(errors)") }
         p.standardInput = FileHandle.nullDevice
         p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
+        p.standardError = handle
         try p.run()
+        try handle.close()
+        childLogs.withLock { $0[p.processIdentifier] = errors }
         return p
+    }
+
+    /// `DetectTests.startDetect` with its standard error into a new file in `logs` (registered for ``outcome(_:)``).
+    static func startDetect(
+        url: String, name: String, state: String, extra: [String], once: Bool = true, logs: String
+    ) throws -> Process {
+        let errors = childLog(logs, "detect")
+        let p = try DetectTests.startDetect(url: url, name: name, state: state, extra: extra, log: errors, once: once)
+        childLogs.withLock { $0[p.processIdentifier] = errors }
+        return p
+    }
+
+    /// `DetectTests.sink` with its standard error into a new file in `logs`, printed when it fails.
+    static func sink(url: String, name: String, output: String, state: String, logs: String) throws -> Int32 {
+        let errors = childLog(logs, "sink")
+        let status = try DetectTests.sink(url: url, name: name, output: output, state: state, log: errors)
+        if status != 0 { print("sink ended with status \(status); its standard error:\n\(fileText(atPath: errors))") }
+        return status
     }
 
     /// The event records of each host (`mx1`, `mx2`), in stream order.
@@ -137,12 +193,12 @@ struct NATSFaultTests {
             return
         }
         print("fault run \(run): some events are out of log order in the stream; the reference is a calm worker")
-        let reference = try DetectTests.startDetect(
-            url: server.url, name: "calm", state: state + "/calm-detect", extra: ["--hosts", "2"])
-        #expect(wait(reference, seconds: 600) == 0, "the reference worker finished")
+        let reference = try startDetect(
+            url: server.url, name: "calm", state: state + "/calm-detect", extra: ["--hosts", "2"], logs: state)
+        #expect(wait(reference, seconds: 600, "the reference worker") == 0, "the reference worker finished")
         let calmOutput = state + "/calm.jsonl"
         #expect(
-            try DetectTests.sink(url: server.url, name: "calm", output: calmOutput, state: state + "/calm-sink") == 0)
+            try sink(url: server.url, name: "calm", output: calmOutput, state: state + "/calm-sink", logs: state) == 0)
         let want = try lines(calmOutput)
         let got = try lines(output)
         #expect(try DetectTests.createsAndAccounts(want).count >= 4, "the reference has alerts to compare")
@@ -163,20 +219,23 @@ struct NATSFaultTests {
             let server = try NATSTestServer()
             let state = try ShipTests.tempDirectory()
             defer { try? FileManager.default.removeItem(atPath: state) }
+            Self.childLogs.withLock { $0.removeAll() }
             let killer = ServerKiller(server: server, seed: 1_500 + UInt64(run))
             killer.start()
             // Two agents side by side, then the worker, then the sink, the server killed all along.
             let agents = try zip(["mx1", "mx2"], logs).map { host, log in
-                try Self.startShip(url: server.url, host: host, log: log, state: state + "/ship-" + host)
+                try Self.startShip(url: server.url, host: host, log: log, state: state + "/ship-" + host, logs: state)
             }
-            for agent in agents { #expect(Self.wait(agent, seconds: 300) == 0, "ship finished") }
+            for agent in agents { #expect(Self.wait(agent, seconds: 300, "ship") == 0, "ship finished") }
             let whileShipping = killer.kills
-            let detect = try DetectTests.startDetect(
-                url: server.url, name: "fault", state: state + "/detect", extra: ["--hosts", "2", "--lease-time", "2s"])
-            #expect(Self.wait(detect, seconds: 600) == 0, "detect finished")
+            let detect = try Self.startDetect(
+                url: server.url, name: "fault", state: state + "/detect", extra: ["--hosts", "2", "--lease-time", "2s"],
+                logs: state)
+            #expect(Self.wait(detect, seconds: 600, "detect") == 0, "detect finished")
             let whileDetecting = killer.kills - whileShipping
             let output = state + "/alerts.jsonl"
-            #expect(try DetectTests.sink(url: server.url, name: "fault", output: output, state: state + "/sink") == 0)
+            #expect(
+                try Self.sink(url: server.url, name: "fault", output: output, state: state + "/sink", logs: state) == 0)
             try killer.stop()
             let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
             print(
@@ -206,23 +265,25 @@ struct NATSFaultTests {
             let server = try NATSTestServer()
             let state = try ShipTests.tempDirectory()
             defer { try? FileManager.default.removeItem(atPath: state) }
+            Self.childLogs.withLock { $0.removeAll() }
             let killer = ServerKiller(server: server, seed: 2_500 + UInt64(run))
             killer.start()
             var random = SplitMix64(seed: 3_500 + UInt64(run))
             func ship(_ i: Int) throws -> Process {
-                try Self.startShip(url: server.url, host: hosts[i], log: logs[i], state: state + "/ship-" + hosts[i])
+                try Self.startShip(
+                    url: server.url, host: hosts[i], log: logs[i], state: state + "/ship-" + hosts[i], logs: state)
             }
             // Two workers with one consumer name and state: a holder and a standby. While the agents ship they run
             // without `--once` (they would end at a moment the stream has nothing more), told there are two hosts
             // (so they merge and publish from the start) and never passing over an idle host (an agent restarting
             // while the server is down is silent for seconds); once the agents are done, with `--once`.
             func worker(once: Bool) throws -> Process {
-                try DetectTests.startDetect(
+                try Self.startDetect(
                     url: server.url, name: "all", state: state + "/detect",
                     extra: [
                         "--hosts", "2", "--lease-time", "2s", "--checkpoint-interval", "300ms", "--idle-after", "1h",
                     ],
-                    once: once)
+                    once: once, logs: state)
             }
             var agents: [Process?] = try (0..<2).map { try ship($0) }
             var workers = [try worker(once: false), try worker(once: false)]
@@ -236,6 +297,7 @@ struct NATSFaultTests {
                 Self.pause(&random) { agents.allSatisfy { $0?.isRunning != true } }
                 for i in agents.indices {
                     if let agent = agents[i], !agent.isRunning {
+                        Self.reportAbnormal(agent, "ship \(hosts[i])")
                         #expect(agent.terminationStatus == 0, "ship \(hosts[i]) finished")
                         agents[i] = nil
                     }
@@ -250,6 +312,7 @@ struct NATSFaultTests {
                     agents[i] = try ship(i)
                 } else {
                     let i = Int(random.next() % 2)
+                    if !workers[i].isRunning { Self.reportAbnormal(workers[i], "a worker without --once") }
                     #expect(workers[i].isRunning, "a worker without --once runs until killed")
                     kill(workers[i].processIdentifier, SIGKILL)
                     workers[i].waitUntilExit()
@@ -278,11 +341,13 @@ struct NATSFaultTests {
                 workers[i] = try worker(once: true)
                 if kills == 0 {
                     #expect(
-                        try DetectTests.sink(url: server.url, name: "all", output: output, state: state + "/sink") == 0)
+                        try Self.sink(url: server.url, name: "all", output: output, state: state + "/sink", logs: state)
+                            == 0)
                 }
             }
-            for p in workers { #expect(Self.wait(p, seconds: 600) == 0, "detect finished") }
-            #expect(try DetectTests.sink(url: server.url, name: "all", output: output, state: state + "/sink") == 0)
+            for p in workers { #expect(Self.wait(p, seconds: 600, "detect") == 0, "detect finished") }
+            #expect(
+                try Self.sink(url: server.url, name: "all", output: output, state: state + "/sink", logs: state) == 0)
             try killer.stop()
             let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
             print(
