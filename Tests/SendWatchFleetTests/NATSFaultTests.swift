@@ -229,7 +229,8 @@ struct NATSFaultTests {
             for agent in agents { #expect(Self.wait(agent, seconds: 300, "ship") == 0, "ship finished") }
             let whileShipping = killer.kills
             let detect = try Self.startDetect(
-                url: server.url, name: "fault", state: state + "/detect", extra: ["--hosts", "2", "--lease-time", "2s"],
+                url: server.url, name: "fault", state: state + "/detect",
+                extra: ["--hosts", "2", "--lease-time", "2s"],
                 logs: state)
             #expect(Self.wait(detect, seconds: 600, "detect") == 0, "detect finished")
             let whileDetecting = killer.kills - whileShipping
