@@ -92,9 +92,40 @@ public final class JetStreamClient {
         context = js
     }
 
+    /// Subscriptions taken down (unsubscribed) but not freed yet, because no round trip to the server proved
+    /// since that the client's reading thread is done with them (``destroy(subscription:)``). At most
+    /// ``maxRetiredSubscriptions``.
+    private var retired: [OpaquePointer] = []
+    /// The bound of subscriptions kept to free later; past it the oldest is left unfreed (a few hundred bytes each;
+    /// it takes that many readers made again while the server did not answer).
+    static let maxRetiredSubscriptions = 64
+
     deinit {
+        // Closing joins the client's threads: no reading thread holds a subscription after it.
+        natsConnection_Close(connection)
+        for subscription in retired { natsSubscription_Destroy(subscription) }
         jsCtx_Destroy(context)
         natsConnection_Destroy(connection)
+    }
+
+    /// Takes down and frees a subscription of this connection (`natsSubscription *`, owned by the caller until now),
+    /// without the race of `natsSubscription_Destroy` alone.
+    ///
+    /// libnats 3.4.1's reading thread looks a message's subscription up and then uses it without holding it
+    /// (fixed in libnats 3.6.1): a subscription freed at that moment, e.g. while an earlier pull request still
+    /// delivers to it, is used after it was freed. So the subscription is first unsubscribed (no message reaches it
+    /// after that), then a round trip to the server (a flush) proves the reading thread has handled everything
+    /// read before, and only then it is freed. When the flush fails (no server) it is kept and freed after a later
+    /// successful flush, or when the client goes.
+    func destroy(subscription: OpaquePointer) {
+        _ = natsSubscription_Unsubscribe(subscription)
+        retired.append(subscription)
+        if natsConnection_FlushTimeout(connection, Int64(settings.requestTimeoutMilliseconds)) == NATS_OK {
+            for subscription in retired { natsSubscription_Destroy(subscription) }
+            retired.removeAll()
+        } else if retired.count > Self.maxRetiredSubscriptions {
+            retired.removeFirst()
+        }
     }
 
     /// Whether the connection is up now (false while it reconnects).

@@ -9,7 +9,10 @@ public import SendWatchPipeline
 /// an existing stream's settings are left as its writers made them. A message whose sequence is not the one after the last delivered (a fetch lost
 /// when the server restarted; its messages come back only after the acknowledgement wait) makes the feed
 /// drop the rest of the batch and make the consumer again at the sequence expected; after that, a gap is
-/// taken as the stream's own (messages removed by its limits) and counted in ``gaps``.
+/// taken as the stream's own (messages removed by its limits) and counted in ``gaps``. After a fetch that may have
+/// left its pull request live at the server (it ended on its deadline, or the connection dropped), the consumer is
+/// made again before the next fetch (``remakes``): fetching on a subscription such a request still delivers to
+/// overflows the C client (``StreamReader/isSpent``).
 public struct NATSStreamFeed: StreamFeed {
     /// The stream read, created if missing.
     public var stream: StreamSpec { connection.stream }
@@ -27,6 +30,9 @@ public struct NATSStreamFeed: StreamFeed {
     public private(set) var gaps = 0
     /// Messages delivered again (a sequence already delivered), skipped.
     public private(set) var redeliveries = 0
+    /// Times the consumer was made again because a fetch may have left its pull request live at the server
+    /// (``StreamReader/isSpent``).
+    public private(set) var remakes = 0
     /// The stream's name.
     public var streamName: String { connection.stream.name }
 
@@ -47,6 +53,16 @@ public struct NATSStreamFeed: StreamFeed {
 
     public mutating func fetch(maxMessages: Int, timeoutMilliseconds: Int) -> FeedFetch {
         do throws(FleetError) {
+            if let spent = reader, spent.isSpent {
+                // Its last pull request may still deliver (a fetch that ended on its deadline, or one sent while
+                // the connection was down): the consumer is made again, which ends that request. Not while the
+                // connection is down: taking the subscription down then would wait for the server.
+                guard spent.client.isConnected else {
+                    return .unavailable("\(FleetError.Code.brokerUnavailable): not connected to \(connection.url)")
+                }
+                reader = nil
+                remakes += 1
+            }
             let reader = try openReader()
             let records = try reader.fetch(batch: maxMessages, timeoutMilliseconds: timeoutMilliseconds)
             var out: [FeedMessage] = []

@@ -9,6 +9,8 @@ public final class PullConsumer {
     private let subscription: OpaquePointer
     /// The client whose connection the subscription uses.
     public let client: JetStreamClient
+    /// Whether every fetch so far finished its pull request (``PullFetchResult/settled``).
+    private var settled = true
 
     /// Creates (or binds to) a pull consumer of the stream that takes `subject` (wildcards allowed).
     ///
@@ -42,9 +44,18 @@ public final class PullConsumer {
     ///
     /// - Throws: ``FleetError`` `consume_failed` or a transient code; messages fetched before an
     ///   acknowledgement failed are redelivered by the server after its ack wait.
+    ///
+    /// After a fetch that may have left its pull request live at the server (it ended on its deadline, or failed),
+    /// every later fetch takes at most 2 messages: the C client's fetch cannot overflow then
+    /// (``pullFetch(_:batch:timeoutMilliseconds:keepLast:each:)``). For reading a stream that is complete (tests).
     public func fetch(batch: Int, timeoutMilliseconds: Int) throws(FleetError) -> [ReceivedMessage] {
         var out: [ReceivedMessage] = []
-        _ = try pullFetch(subscription, batch: batch, timeoutMilliseconds: timeoutMilliseconds, keepLast: false) {
+        let settled = self.settled
+        self.settled = false
+        let result = try pullFetch(
+            subscription, batch: settled ? batch : min(batch, 2), timeoutMilliseconds: timeoutMilliseconds,
+            keepLast: false
+        ) {
             msg, record throws(FleetError) in
             var idC: UnsafePointer<CChar>?
             let id: String? =
@@ -60,6 +71,7 @@ public final class PullConsumer {
                     subject: String(cString: natsMsg_GetSubject(msg)), payload: record.payload, messageID: id,
                     streamSequence: record.sequence))
         }
+        self.settled = settled && result.settled
         return out
     }
 }

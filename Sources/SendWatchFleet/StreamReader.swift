@@ -13,7 +13,7 @@ import CNATS
 /// fetched (kept to acknowledge).
 public final class StreamReader {
     /// `natsSubscription *`, owned.
-    private let subscription: OpaquePointer
+    let subscription: OpaquePointer
     /// The last message fetched and not yet acknowledged (`natsMsg *`, owned).
     private var lastFetched: OpaquePointer?
     /// The client whose connection the subscription uses.
@@ -27,6 +27,10 @@ public final class StreamReader {
     /// Deletes the durable consumer `durable` of `stream` if there is one and makes it again, delivering the
     /// messages of `subject` (wildcards allowed) from sequence `start` (at least 1) on.
     ///
+    /// The consumer is made first and then bound (not made by the subscribe call), so that the client does not
+    /// delete it when the subscription is taken down: the server keeps it (and shows the reader's lag) after the
+    /// reader is gone.
+    ///
     /// - Throws: ``FleetError`` `consume_failed` (no such stream, a name the server refuses) or a transient code.
     public init(
         client: JetStreamClient, stream: String, subject: String, durable: String, start: UInt64
@@ -39,20 +43,36 @@ public final class StreamReader {
         // Not found is fine; anything else shows again when the consumer is made.
         _ = stream.withCString { s in durable.withCString { js_DeleteConsumer(client.context, s, $0, nil, &jsError) } }
         jsError = jsErrCode(rawValue: 0)
-        var sub: OpaquePointer?
-        let status = stream.withCString { streamC in
+        var status = stream.withCString { streamC in
             subject.withCString { subjectC in
                 durable.withCString { durableC in
-                    var options = jsSubOptions()
-                    jsSubOptions_Init(&options)
-                    options.Stream = streamC
-                    options.Config.Durable = durableC
-                    options.Config.DeliverPolicy = js_DeliverByStartSequence
-                    options.Config.OptStartSeq = start
-                    options.Config.AckPolicy = js_AckAll
-                    options.Config.AckWait = Self.ackWaitSeconds * 1_000_000_000
-                    options.Config.MaxAckPending = Self.maxAckPending
-                    return js_PullSubscribe(&sub, client.context, subjectC, durableC, nil, &options, &jsError)
+                    var config = jsConsumerConfig()
+                    jsConsumerConfig_Init(&config)
+                    config.Durable = durableC
+                    config.FilterSubject = subjectC
+                    config.DeliverPolicy = js_DeliverByStartSequence
+                    config.OptStartSeq = start
+                    config.AckPolicy = js_AckAll
+                    config.AckWait = Self.ackWaitSeconds * 1_000_000_000
+                    config.MaxAckPending = Self.maxAckPending
+                    var info: UnsafeMutablePointer<jsConsumerInfo>?
+                    let made = js_AddConsumer(&info, client.context, streamC, &config, nil, &jsError)
+                    if let info { jsConsumerInfo_Destroy(info) }
+                    return made
+                }
+            }
+        }
+        var sub: OpaquePointer?
+        if status == NATS_OK {
+            status = stream.withCString { streamC in
+                subject.withCString { subjectC in
+                    durable.withCString { durableC in
+                        var options = jsSubOptions()
+                        jsSubOptions_Init(&options)
+                        options.Stream = streamC
+                        options.Consumer = durableC
+                        return js_PullSubscribe(&sub, client.context, subjectC, durableC, nil, &options, &jsError)
+                    }
                 }
             }
         }
@@ -65,20 +85,32 @@ public final class StreamReader {
 
     deinit {
         if let lastFetched { natsMsg_Destroy(lastFetched) }
-        natsSubscription_Destroy(subscription)
+        client.destroy(subscription: subscription)
     }
+
+    /// Whether the subscription may receive messages no fetch will take (the last fetch's pull request may still
+    /// be live at the server, ``pullFetch(_:batch:timeoutMilliseconds:keepLast:each:)``): then the reader must not
+    /// fetch again, and its owner makes a new one (which makes the consumer again, ending that request).
+    public private(set) var isSpent = false
 
     /// Fetches up to `batch` messages (1 to 4096), waiting at most `timeoutMilliseconds` for the first, without
     /// acknowledging them. Empty when none came.
     ///
     /// - Returns: per message its stream sequence, body and the messages pending after it.
-    /// - Throws: ``FleetError`` `consume_failed` or a transient code.
+    /// - Throws: ``FleetError`` `consume_failed` or a transient code; `consume_failed` when the reader
+    ///   ``isSpent``.
     public func fetch(batch: Int, timeoutMilliseconds: Int) throws(FleetError) -> [StreamRecord] {
-        var out: [StreamRecord] = []
-        let last = try pullFetch(subscription, batch: batch, timeoutMilliseconds: timeoutMilliseconds, keepLast: true) {
-            _, record in out.append(record)
+        guard !isSpent else {
+            throw FleetError(code: .consumeFailed, message: "a spent reader cannot fetch: make a new one")
         }
-        if let last {
+        var out: [StreamRecord] = []
+        // Spent until the fetch says otherwise (also when it throws).
+        isSpent = true
+        let result = try pullFetch(
+            subscription, batch: batch, timeoutMilliseconds: timeoutMilliseconds, keepLast: true
+        ) { _, record in out.append(record) }
+        isSpent = !result.settled
+        if let last = result.last {
             if let lastFetched { natsMsg_Destroy(lastFetched) }
             lastFetched = last
         }
