@@ -43,7 +43,8 @@ public final class StreamReader {
         // Not found is fine; anything else shows again when the consumer is made.
         _ = stream.withCString { s in durable.withCString { js_DeleteConsumer(client.context, s, $0, nil, &jsError) } }
         jsError = jsErrCode(rawValue: 0)
-        var status = stream.withCString { streamC in
+        var sub: OpaquePointer?
+        let status = stream.withCString { streamC in
             subject.withCString { subjectC in
                 durable.withCString { durableC in
                     var config = jsConsumerConfig()
@@ -58,21 +59,13 @@ public final class StreamReader {
                     var info: UnsafeMutablePointer<jsConsumerInfo>?
                     let made = js_AddConsumer(&info, client.context, streamC, &config, nil, &jsError)
                     if let info { jsConsumerInfo_Destroy(info) }
-                    return made
-                }
-            }
-        }
-        var sub: OpaquePointer?
-        if status == NATS_OK {
-            status = stream.withCString { streamC in
-                subject.withCString { subjectC in
-                    durable.withCString { durableC in
-                        var options = jsSubOptions()
-                        jsSubOptions_Init(&options)
-                        options.Stream = streamC
-                        options.Consumer = durableC
-                        return js_PullSubscribe(&sub, client.context, subjectC, durableC, nil, &options, &jsError)
-                    }
+                    guard made == NATS_OK else { return made }
+                    // Bound to the consumer just made.
+                    var options = jsSubOptions()
+                    jsSubOptions_Init(&options)
+                    options.Stream = streamC
+                    options.Consumer = durableC
+                    return js_PullSubscribe(&sub, client.context, subjectC, durableC, nil, &options, &jsError)
                 }
             }
         }

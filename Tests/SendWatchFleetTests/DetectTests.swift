@@ -59,6 +59,30 @@ struct DetectTests {
         return try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map(String.init)
     }
 
+    /// A new, empty file at `path`, open for writing (a child's standard error: a file, not a pipe, so that no other
+    /// test's child can hold it open against the test).
+    static func newFile(_ path: String) throws -> FileHandle {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let handle = FileHandle(forWritingAtPath: path)
+        else { throw NATSTestServerError(message: "cannot create \(path)") }
+        return handle
+    }
+
+    /// Starts `p` with standard input and output on `/dev/null` and standard error into the file `stderr` (made
+    /// anew) or nowhere. The child has its own descriptor once started: the test's is closed (tests start many).
+    static func start(_ p: Process, stderr: String?) throws {
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        guard let stderr else {
+            p.standardError = FileHandle.nullDevice
+            return try p.run()
+        }
+        let handle = try newFile(stderr)
+        defer { try? handle.close() }
+        p.standardError = handle
+        try p.run()
+    }
+
     /// Runs a command to its end with no pipes (its output goes to files it is told of, or nowhere): the exit
     /// status. No pipe, so no other test's child can hold one open.
     /// With `stderr`, its standard error goes into that file (made anew).
@@ -66,19 +90,7 @@ struct DetectTests {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: argv[0])
         p.arguments = Array(argv.dropFirst())
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        if let stderr {
-            guard FileManager.default.createFile(atPath: stderr, contents: nil),
-                let handle = FileHandle(forWritingAtPath: stderr)
-            else { throw NATSTestServerError(message: "cannot create \(stderr)") }
-            p.standardError = handle
-            defer { try? handle.close() }
-            try p.run()
-        } else {
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-        }
+        try start(p, stderr: stderr)
         p.waitUntilExit()
         return p.terminationStatus
     }
@@ -101,9 +113,7 @@ struct DetectTests {
             // Its standard error into a file (not a pipe: no other test's child can hold a file open against
             // it), so that a failure says why.
             let errors = state + "/ship.stderr"
-            guard FileManager.default.createFile(atPath: errors, contents: nil),
-                let handle = FileHandle(forWritingAtPath: errors)
-            else { throw NATSTestServerError(message: "cannot create \(errors)") }
+            let handle = try newFile(errors)
             p.standardInput = FileHandle.nullDevice
             p.standardOutput = FileHandle.nullDevice
             p.standardError = handle
@@ -136,20 +146,7 @@ struct DetectTests {
                 name, "--alerts-stream", name.uppercased(), "--alerts-subject", name + ".alerts", "--log-level",
                 "warning",
             ] + (once ? ["--once"] : []) + (state.map { ["--state", $0] } ?? []) + extra
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        if let log {
-            guard FileManager.default.createFile(atPath: log, contents: nil),
-                let handle = FileHandle(forWritingAtPath: log)
-            else { throw NATSTestServerError(message: "cannot create \(log)") }
-            p.standardError = handle
-            // The child has its own descriptor once started: this one is closed (tests start many workers).
-            defer { try? handle.close() }
-            try p.run()
-        } else {
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-        }
+        try start(p, stderr: log)
         return p
     }
 

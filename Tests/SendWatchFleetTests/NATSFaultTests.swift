@@ -123,14 +123,7 @@ struct NATSFaultTests {
             "4", "--state", state, "--once", "--host", host, "--year", "2026", "--log-level", "warning", log,
         ]
         let errors = childLog(logs, "ship-" + host)
-        guard FileManager.default.createFile(atPath: errors, contents: nil),
-            let handle = FileHandle(forWritingAtPath: errors)
-        else { throw NATSTestServerError(message: "cannot create \(errors)") }
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = handle
-        try p.run()
-        try handle.close()
+        try DetectTests.start(p, stderr: errors)
         childLogs.withLock { $0[p.processIdentifier] = errors }
         return p
     }
