@@ -1,3 +1,5 @@
+public import SendWatchCore
+
 /// A pass/fail condition on an ``EvaluationReport``, for CI: `sendwatch eval --require ...` exits 1 naming every
 /// unmet one.
 ///
