@@ -57,13 +57,6 @@ public struct Requirement: Sendable, Equatable, CustomStringConvertible {
     /// The requirement as written (spaces removed), used in messages.
     public var description: String
 
-    public init(metric: Metric, comparison: Comparison, value: Double, description: String) {
-        self.metric = metric
-        self.comparison = comparison
-        self.value = value
-        self.description = description
-    }
-
     /// Parses a comma-separated list such as `recall>=0.95,precision>=0.95,incidents=all,lookalikes=0`.
     ///
     /// - Throws: ``EvaluationError`` (`invalidRequirement`) naming the item that cannot be read.
