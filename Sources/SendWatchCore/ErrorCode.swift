@@ -19,3 +19,34 @@ public struct ErrorCode<Domain>: Hashable, Sendable, CustomStringConvertible {
     /// The bounded snake_case code, e.g. `corrupt_compressed_data`, for counters and logs.
     public var description: String { name }
 }
+
+/// An error that is a code and a sentence, nothing more: what a module throws whose failures concern its input as
+/// a whole, with no path, offset or `errno` to carry.
+///
+/// `Domain` only keeps the error types apart (their codes cannot be mixed up). A module names its error as a
+/// typealias and its codes in an extension constrained to it:
+/// ```swift
+/// public enum EvaluationFailure {}
+/// public typealias EvaluationError = CodedError<EvaluationFailure>
+/// extension ErrorCode where Domain == EvaluationError {
+///     public static var invalidLabels: Self { Self("invalid_labels") }
+/// }
+/// ```
+public struct CodedError<Domain>: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What kind of failure this is. An open set: compare with the static members of the module's extension.
+    public typealias Code = ErrorCode<CodedError<Domain>>
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// A sentence saying what is wrong and where.
+    public var message: String
+
+    /// Makes an error.
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// The message.
+    public var description: String { message }
+}

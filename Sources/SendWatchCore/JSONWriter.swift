@@ -22,29 +22,29 @@ public struct JSONWriter: Sendable {
     }
 
     /// Opens an object (as a value of the enclosing container, if any).
-    public mutating func beginObject() {
-        separator()
-        bytes.append(UInt8(ascii: "{"))
-        needsComma.append(false)
-    }
+    public mutating func beginObject() { open(UInt8(ascii: "{")) }
 
     /// Closes the innermost object.
-    public mutating func endObject() {
-        _ = needsComma.popLast()
-        bytes.append(UInt8(ascii: "}"))
-    }
+    public mutating func endObject() { close(UInt8(ascii: "}")) }
 
     /// Opens an array (as a value of the enclosing container, if any).
-    public mutating func beginArray() {
+    public mutating func beginArray() { open(UInt8(ascii: "[")) }
+
+    /// Closes the innermost array.
+    public mutating func endArray() { close(UInt8(ascii: "]")) }
+
+    /// Opens a container with `bracket` (`{` or `[`) as a value of the enclosing one; its first member needs no
+    /// comma.
+    private mutating func open(_ bracket: UInt8) {
         separator()
-        bytes.append(UInt8(ascii: "["))
+        bytes.append(bracket)
         needsComma.append(false)
     }
 
-    /// Closes the innermost array.
-    public mutating func endArray() {
+    /// Closes the innermost container with `bracket` (`}` or `]`).
+    private mutating func close(_ bracket: UInt8) {
         _ = needsComma.popLast()
-        bytes.append(UInt8(ascii: "]"))
+        bytes.append(bracket)
     }
 
     /// Writes an object key; the next value call writes its value.

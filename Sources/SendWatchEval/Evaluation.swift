@@ -1,4 +1,4 @@
-internal import SendWatchCore
+public import SendWatchCore
 
 /// Scores a stream of SendWatch alert records against ``Labels``.
 ///

@@ -5,21 +5,12 @@ public import SendWatchCore
 /// Bad alert *lines* are not errors: they are counted in ``EvaluationReport/badLines`` and the evaluation goes
 /// on. Only input that makes every number meaningless throws: labels that do not follow the schema, an alert
 /// record of a schema version this scorer does not know, or alert input none of whose lines is a record.
-public struct EvaluationError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// What kind of input failed.
-    public typealias Code = ErrorCode<EvaluationError>
+///
+/// ``CodedError/message`` says what is wrong and where (the JSON path of the key, or the line number).
+public typealias EvaluationError = CodedError<EvaluationFailure>
 
-    public var code: Code
-    /// A sentence saying what is wrong and where (the JSON path of the key, or the line number).
-    public var message: String
-
-    public init(code: Code, message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { message }
-}
+/// The domain of ``EvaluationError``'s codes.
+public enum EvaluationFailure {}
 
 extension ErrorCode where Domain == EvaluationError {
     /// The labels are not valid JSON or miss a required key or have a value of the wrong type.

@@ -72,16 +72,12 @@ extension EvaluationReport {
             w.key("kind"); w.string(g.kind)
             w.key("accounts"); w.int(g.accounts)
             w.key("flagged"); w.int(g.flagged)
-            w.key("flagged_sample"); w.beginArray()
-            for a in g.flaggedSample { w.string(a) }
-            w.endArray()
+            w.key("flagged_sample"); w.strings(g.flaggedSample)
             w.endObject()
         }
         w.endArray()
         w.key("unlabelled_accounts"); w.int(unlabelledAccountsFlagged)
-        w.key("unlabelled_sample"); w.beginArray()
-        for a in unlabelledSample { w.string(a) }
-        w.endArray()
+        w.key("unlabelled_sample"); w.strings(unlabelledSample)
         w.endObject()
 
         w.key("clean_alerts"); w.beginObject()
@@ -121,9 +117,7 @@ extension EvaluationReport {
         w.endObject()
         w.endObject()
 
-        w.key("warnings"); w.beginArray()
-        for text in labelWarnings + warnings { w.string(text) }
-        w.endArray()
+        w.key("warnings"); w.strings(labelWarnings + warnings)
         w.endObject()
         w.newline()
         return w.bytes

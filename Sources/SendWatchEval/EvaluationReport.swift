@@ -36,10 +36,6 @@ public struct EvaluationReport: Sendable, Equatable {
         /// 1-based line number in the alert file.
         public var line: Int
         public var reason: String
-        public init(line: Int, reason: String) {
-            self.line = line
-            self.reason = reason
-        }
     }
 
     public struct IncidentResult: Sendable, Equatable {
@@ -65,14 +61,6 @@ public struct EvaluationReport: Sendable, Equatable {
         public var detected: Bool { firstAlertTime != nil }
         /// `accountsFlagged / accounts`.
         public var shareFlagged: Double { accounts == 0 ? 0 : Double(accountsFlagged) / Double(accounts) }
-
-        public init(id: String, kind: String, accounts: Int, accountsFlagged: Int, start: EventTime) {
-            self.id = id
-            self.kind = kind
-            self.accounts = accounts
-            self.accountsFlagged = accountsFlagged
-            self.start = start
-        }
     }
 
     public struct KindLatency: Sendable, Equatable {

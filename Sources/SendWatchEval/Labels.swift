@@ -54,10 +54,6 @@ public struct Labels: Sendable, Equatable {
     public struct AccountTime: Sendable, Equatable {
         public var account: String
         public var time: EventTime
-        public init(account: String, time: EventTime) {
-            self.account = account
-            self.time = time
-        }
     }
 
     /// One group of legitimate look-alike accounts: flagging any of them is a false positive.
@@ -79,10 +75,6 @@ public struct Labels: Sendable, Equatable {
         public var key: String
         /// The value as text: strings unquoted, numbers and booleans as written, containers summarised.
         public var value: String
-        public init(key: String, value: String) {
-            self.key = key
-            self.value = value
-        }
     }
 
     /// Alerts before this time are warm-up alerts, reported separately and not scored.

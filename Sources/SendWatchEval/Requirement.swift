@@ -1,3 +1,5 @@
+public import SendWatchCore
+
 /// A pass/fail condition on an ``EvaluationReport``, for CI: `sendwatch eval --require ...` exits 1 naming every
 /// unmet one.
 ///
@@ -54,13 +56,6 @@ public struct Requirement: Sendable, Equatable, CustomStringConvertible {
     public var value: Double
     /// The requirement as written (spaces removed), used in messages.
     public var description: String
-
-    public init(metric: Metric, comparison: Comparison, value: Double, description: String) {
-        self.metric = metric
-        self.comparison = comparison
-        self.value = value
-        self.description = description
-    }
 
     /// Parses a comma-separated list such as `recall>=0.95,precision>=0.95,incidents=all,lookalikes=0`.
     ///

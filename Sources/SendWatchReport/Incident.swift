@@ -51,6 +51,12 @@ struct Incident: Sendable {
     var recipientDomains = SampleSet()
     var queueIDs = SampleSet()
 
+    /// The evidence sample sets, in the order of ``ReportAlert/samples``: a record's and a merged incident's
+    /// samples are folded in through this one list.
+    static var sampleSets: [WritableKeyPath<Incident, SampleSet>] {
+        [\.logins, \.clientIPs, \.recipients, \.recipientDomains, \.queueIDs]
+    }
+
     init(first alert: ReportAlert, order: Int) {
         id = alert.incident
         self.order = order
@@ -95,11 +101,7 @@ struct Incident: Sendable {
         if let n = alert.recipientDomainCount { recipientDomainCount = n }
         if !alert.reasons.isEmpty { reasons = alert.reasons }
         let cap = limits.maxSamplesPerIncident
-        logins.add(alert.logins, cap: cap)
-        clientIPs.add(alert.clientIPs, cap: cap)
-        recipients.add(alert.recipients, cap: cap)
-        recipientDomains.add(alert.recipientDomains, cap: cap)
-        queueIDs.add(alert.queueIDs, cap: cap)
+        for (set, sample) in zip(Self.sampleSets, alert.samples) { self[keyPath: set].add(sample, cap: cap) }
         return accounts.count - before
     }
 
@@ -136,11 +138,7 @@ struct Incident: Sendable {
         if recipientDomainCount == nil { recipientDomainCount = other.recipientDomainCount }
         if reasons.isEmpty { reasons = other.reasons }
         let cap = limits.maxSamplesPerIncident
-        logins.add(other.logins, cap: cap)
-        clientIPs.add(other.clientIPs, cap: cap)
-        recipients.add(other.recipients, cap: cap)
-        recipientDomains.add(other.recipientDomains, cap: cap)
-        queueIDs.add(other.queueIDs, cap: cap)
+        for set in Self.sampleSets { self[keyPath: set].add(other[keyPath: set], cap: cap) }
     }
 
     /// The order incidents are chosen in for the timeline and the detail sections: most severe, then most

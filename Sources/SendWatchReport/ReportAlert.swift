@@ -66,6 +66,9 @@ public struct ReportAlert: Sendable, Equatable {
     /// `evidence.deliveries.queue_ids` and `queue_ids_total` (Postfix queue ids, Exim message ids).
     public var queueIDs: Sample
 
+    /// The evidence samples, in one order: logins, client IPs, recipients, recipient domains, queue ids.
+    var samples: [Sample] { [logins, clientIPs, recipients, recipientDomains, queueIDs] }
+
     /// Makes a record; `firstEventTime` defaults to `eventTime`, `accountsTotal` to the accounts listed.
     public init(
         id: String, action: AlertAction, kind: String, severity: Severity, score: Double = 0, eventTime: EventTime,

@@ -255,7 +255,7 @@ extension ReportBuilder {
         var parts = [i.id, i.template?.text ?? "", i.sampleSubject ?? ""]
         parts += i.alerts.map(\.id) + i.kinds
         parts += i.accounts.prefix(20)
-        for sample in [i.logins, i.clientIPs, i.recipients, i.recipientDomains, i.queueIDs] { parts += sample.values }
+        for set in Incident.sampleSets { parts += i[keyPath: set].values }
         parts += i.slotValues.map(\.value)
         for a in i.artefacts { parts.append(a.label) }
         return parts.joined(separator: " ").lowercased()

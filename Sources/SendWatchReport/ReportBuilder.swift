@@ -196,24 +196,11 @@ public struct ReportSource: Sendable, Equatable {
     }
 }
 
-/// Why a report cannot be made.
-public struct ReportError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// What kind of problem it is: a bounded snake_case code, like every module's errors.
-    public typealias Code = ErrorCode<ReportError>
+/// Why a report cannot be made: a code and a sentence saying what is wrong and where.
+public typealias ReportError = CodedError<ReportFailure>
 
-    /// What kind of problem it is.
-    public var code: Code
-    /// A sentence saying what is wrong and where.
-    public var message: String
-
-    /// Makes an error.
-    public init(code: Code, message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { message }
-}
+/// The domain of ``ReportError``'s codes.
+public enum ReportFailure {}
 
 extension ErrorCode where Domain == ReportError {
     /// An alert record has a `v` other than 1 to 5.

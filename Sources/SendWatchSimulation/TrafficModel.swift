@@ -488,10 +488,7 @@ struct TrafficModel: Sendable {
             (template, subject, addresses) = strangerInvitation(account)
         case .decoyStrangers:
             if source.sent < TrafficModel.decoys(account) {
-                template = "invite-team"
-                subject =
-                    "\(TrafficModel.capitalized(rng.pick(Vocabulary.firstNames))) invited you to join \(account.displayName)"
-                addresses = [decoyAddress(account, source)]
+                (template, subject, addresses) = invitation(account, to: decoyAddress(account, source))
             } else {
                 (template, subject, addresses) = strangerInvitation(account)
             }
@@ -502,10 +499,7 @@ struct TrafficModel: Sendable {
             // The decoys spread evenly, the first message one of them (k × decoys mod messages < decoys), so
             // that at every point about 40 % of the account's recipients are decoys.
             if k * plan.decoys % plan.messages < plan.decoys {
-                template = "invite-team"
-                subject =
-                    "\(TrafficModel.capitalized(rng.pick(Vocabulary.firstNames))) invited you to join \(account.displayName)"
-                addresses = [heavyDecoyAddress(account, source)]
+                (template, subject, addresses) = invitation(account, to: heavyDecoyAddress(account, source))
             } else {
                 (template, subject, addresses) = strangerInvitation(account)
             }
@@ -591,22 +585,26 @@ struct TrafficModel: Sendable {
     /// A concentrated-strangers invitation: one stranger per message, never the same twice, all at the account's
     /// one large provider.
     private mutating func strangerInvitation(_ account: SimAccount) -> (String, String, [String]) {
-        let inviter = TrafficModel.capitalized(rng.pick(Vocabulary.firstNames))
         attackRecipientCounter += 1
         let provider = Vocabulary.consumerDomains[Int(account.key % UInt64(TrafficModel.largeProviders))]
         // A person's name with the counter as its number (trailing digits replaced), so no address repeats.
         let person = TrafficModel.personAddress(hash(84, attackRecipientCounter), domain: provider)
         let local = person.prefix { $0 != "@" }
         let name = local.prefix(local.count - local.reversed().prefix { $0.isNumber }.count)
-        return (
-            "invite-team", "\(inviter) invited you to join \(account.displayName)",
-            ["\(name)\(attackRecipientCounter)@\(provider)"]
-        )
+        return invitation(account, to: "\(name)\(attackRecipientCounter)@\(provider)")
     }
 
     /// Decoy mails a `decoy-strangers` or `decoy-swarm` account sends (its first messages): one or two, by a
     /// hash of the account.
     static func decoys(_ account: SimAccount) -> Int { 1 + Int((account.key >> 8) % 2) }
+
+    /// An invitation to join the account's team, from a random first name, to `address`: the template, subject
+    /// and recipients of a stranger's or a decoy's mail. `address` is made before the name is drawn; making it
+    /// draws nothing from `rng`, so the draws are those of writing the name first.
+    private mutating func invitation(_ account: SimAccount, to address: String) -> (String, String, [String]) {
+        let inviter = TrafficModel.capitalized(rng.pick(Vocabulary.firstNames))
+        return ("invite-team", "\(inviter) invited you to join \(account.displayName)", [address])
+    }
 
     /// A decoy recipient: a person at the account's own, freshly registered domain, which nobody established
     /// writes to.

@@ -20,12 +20,7 @@ struct ConfigCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check a configuration file; print every problem.")
         @Argument(help: "The YAML file.") var file: String
         func run() throws {
-            let text: String
-            do {
-                text = try String(contentsOfFile: file, encoding: .utf8)
-            } catch {
-                throw ValidationError("cannot read \(file): \(error.localizedDescription)")
-            }
+            let text = try readTextFile(file)
             do {
                 _ = try Configuration.load(yaml: text)
                 print("\(file): ok")

@@ -49,12 +49,7 @@ struct DetectionOptions: ParsableArguments {
     /// The --accounts registry entries (none without the flag); bad lines are reported on stderr, at most 10.
     func registry() throws -> [(String, EventTime)] {
         guard let accounts else { return [] }
-        let text: String
-        do {
-            text = try String(contentsOfFile: accounts, encoding: .utf8)
-        } catch {
-            throw ValidationError("cannot read --accounts \(accounts): \(error.localizedDescription)")
-        }
+        let text = try readTextFile(accounts, named: "--accounts \(accounts)")
         let (entries, problems) = AccountRegistry.parse(text)
         for p in problems.prefix(10) { printError("sendwatch: \(accounts): \(p)") }
         if problems.count > 10 { printError("sendwatch: \(accounts): \(problems.count - 10) more bad lines") }

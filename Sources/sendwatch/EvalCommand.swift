@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SendWatchCore
 import SendWatchEval
 
 struct EvalCommand: ParsableCommand {

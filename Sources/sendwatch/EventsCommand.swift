@@ -19,15 +19,7 @@ struct EventsCommand: ParsableCommand {
     @Flag(name: .long, help: "Parse and join everything but print only the summary.")
     var countOnly = false
 
-    @Option(name: .long, help: "Append events to this file instead of standard output (see --overwrite).")
-    var output: String?
-
-    @Flag(name: .long, help: "Empty the --output file first instead of appending to it.")
-    var overwrite = false
-
-    func validate() throws {
-        if overwrite && output == nil { throw ValidationError("--overwrite needs --output FILE") }
-    }
+    @OptionGroup var output: OutputFileOptions<WrittenEvents>
 
     func run() throws {
         let configuration = try input.loadConfiguration()
@@ -38,7 +30,7 @@ struct EventsCommand: ParsableCommand {
             var sink = CountingEventSink()
             summary = run.run(logs: logs, sink: &sink, prefetch: input.prefetch, diagnose: printError)
         } else {
-            let writer = try openOutput(output, overwrite: overwrite)
+            let writer = try output.open()
             let failure: OutputError?
             if input.sinkThread {
                 // JSON encoding and writing on a thread of their own, as replay's detection.

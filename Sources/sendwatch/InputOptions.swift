@@ -40,12 +40,7 @@ struct InputOptions: ParsableArguments {
     func loadConfiguration() throws -> Configuration {
         var configuration = Configuration()
         if let path = config {
-            let text: String
-            do {
-                text = try String(contentsOfFile: path, encoding: .utf8)
-            } catch {
-                throw ValidationError("cannot read configuration file \(path): \(error.localizedDescription)")
-            }
+            let text = try readTextFile(path, named: "configuration file \(path)")
             do {
                 configuration = try Configuration.load(yaml: text)
             } catch {
@@ -146,6 +141,18 @@ func openOutput(_ path: String?, overwrite: Bool = false) throws -> OutputWriter
         }
         return w
     case .failure(let e): throw ValidationError("\(e)")
+    }
+}
+
+/// The UTF-8 text of the file at `path`, which a flag or argument named.
+///
+/// - Parameter name: how the message names the file, e.g. `configuration file PATH` (default: the path).
+/// - Throws: `ValidationError` "cannot read NAME: reason" when it cannot be read or is not UTF-8.
+func readTextFile(_ path: String, named name: String? = nil) throws -> String {
+    do {
+        return try String(contentsOfFile: path, encoding: .utf8)
+    } catch {
+        throw ValidationError("cannot read \(name ?? path): \(error.localizedDescription)")
     }
 }
 

@@ -120,6 +120,13 @@ enum LiveCommand {
         }
     }
 
+    /// The part of a start-up line that says where the state directory is (or that there is none) and where
+    /// metrics are served, e.g. `, state in /var/lib/sendwatch, metrics on 127.0.0.1:9464`.
+    static func whereText(state: String?, metrics server: MetricsServer?) -> String {
+        (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
+            + (server.map { ", metrics on \($0.boundAddress)" } ?? "")
+    }
+
     /// Makes a run with `make`.
     ///
     /// - Throws: `ExitCode(75)` when another run holds the state directory (starting again later can succeed:

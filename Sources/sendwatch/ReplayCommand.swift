@@ -23,15 +23,7 @@ struct ReplayCommand: ParsableCommand {
 
     @OptionGroup var detection: DetectionOptions
 
-    @Option(name: .long, help: "Append alerts to this file instead of standard output (see --overwrite).")
-    var output: String?
-
-    @Flag(name: .long, help: "Empty the --output file first instead of appending to it.")
-    var overwrite = false
-
-    func validate() throws {
-        if overwrite && output == nil { throw ValidationError("--overwrite needs --output FILE") }
-    }
+    @OptionGroup var output: OutputFileOptions<WrittenAlerts>
 
     func run() throws {
         let logs = try input.readingOrder()
@@ -40,7 +32,7 @@ struct ReplayCommand: ParsableCommand {
         try detection.apply(to: &configuration)
         var engine = DetectionEngine(configuration: configuration.detection)
         for (account, created) in try detection.registry() { engine.register(account: account, created: created) }
-        let writer = try openOutput(output, overwrite: overwrite)
+        let writer = try output.open()
         // The engine and the sink are moved, never copied: a second reference would make the tables copy
         // themselves on their next write.
         let detectionSink = DetectionSink(

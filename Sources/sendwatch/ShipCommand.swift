@@ -115,8 +115,7 @@ struct ShipCommand: ParsableCommand {
         defer { server?.shutdown() }
         let started =
             "shipping \(live.paths.joined(separator: " ")) to \(nats) stream \(stream), \(partitions) partitions"
-            + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
-            + (server.map { ", metrics on \($0.boundAddress)" } ?? "")
+            + LiveCommand.whereText(state: state, metrics: server)
         logger.info("\(started)")
         try LiveCommand.run(codeKey: "ship.code", logger: logger, summary: run.summaryText) {
             () throws(TailError) in

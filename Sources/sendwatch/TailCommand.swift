@@ -165,8 +165,7 @@ struct TailCommand: ParsableCommand {
         }
         let started =
             "following \(live.paths.joined(separator: " "))"
-            + (state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
-            + (server.map { ", metrics on \($0.boundAddress)" } ?? "")
+            + LiveCommand.whereText(state: state, metrics: server)
             + (policyServer.map { ", policy service on \($0.boundAddress)" } ?? "")
         logger.info("\(started)")
         try LiveCommand.run(codeKey: "tail.code", logger: logger, summary: run.summaryText) {
