@@ -242,6 +242,14 @@ struct NATSFaultTests {
         }
     }
 
+    /// Messages the stream `FLEET_EVENTS` of `url` holds; 0 while the server is down or the stream missing.
+    static func eventsStored(url: String) -> UInt64 {
+        var quick = JetStreamClient.Settings()
+        quick.connectTimeoutMilliseconds = 200
+        quick.requestTimeoutMilliseconds = 500
+        return (try? JetStreamClient(url: url, settings: quick).streamState("FLEET_EVENTS").messages) ?? 0
+    }
+
     /// Waits a random 0.3 to 1.5 s (or until `stop` says so, checked every 10 ms).
     static func pause(_ random: inout SplitMix64, until stop: () -> Bool) {
         let deadline = Date().addingTimeInterval(0.3 + Double(random.next() % 1200) / 1000)
@@ -286,9 +294,18 @@ struct NATSFaultTests {
             }
             var agentKills = 0
             var workerKills = 0
-            // While the agents ship: every 0.3 to 1.5 s an agent (the first kill, and two in three) or a worker.
+            // While the agents ship: an agent as soon as the events stream holds anything (so that the first kill
+            // comes while they publish however fast they are: a run once saw both done before a first pause of up
+            // to 1.5 s ended), then every 0.3 to 1.5 s an agent (two in three) or a worker.
             while agents.contains(where: { $0 != nil }) {
-                Self.pause(&random) { agents.allSatisfy { $0?.isRunning != true } }
+                if agentKills == 0 {
+                    #expect(
+                        waitUntil(seconds: 120) {
+                            agents.allSatisfy { $0?.isRunning != true } || Self.eventsStored(url: server.url) > 0
+                        }, "the agents published")
+                } else {
+                    Self.pause(&random) { agents.allSatisfy { $0?.isRunning != true } }
+                }
                 for i in agents.indices {
                     if let agent = agents[i], !agent.isRunning {
                         Self.reportAbnormal(agent, "ship \(hosts[i])")
