@@ -71,8 +71,8 @@ extension TemplateMiner {
             cacheTemplateSlot = m.cacheTemplateSlot
             cacheTemplateID = m.cacheTemplateID
             cacheVersion = m.cacheVersion
-            cacheRangeCounts = m.cacheRanges.map { Int32($0.count) }
-            cacheRanges = m.cacheRanges.flatMap { $0.map { Int64($0) } }
+            cacheRangeCounts = (0..<m.cacheRanges.count).map { Int32(m.cacheRanges.count(Int32($0))) }
+            cacheRanges = (0..<m.cacheRanges.count).flatMap { m.cacheRanges.values(Int32($0)).map { Int64($0) } }
             cacheLRU = m.cacheLRU
             freeCacheEntries = m.freeCacheEntries
         }
@@ -244,11 +244,11 @@ extension TemplateMiner {
         cacheTemplateSlot = cp.cacheTemplateSlot
         cacheTemplateID = cp.cacheTemplateID
         cacheVersion = cp.cacheVersion
-        cacheRanges = []
-        cacheRanges.reserveCapacity(cp.cacheRangeCounts.count)
+        cacheRanges.removeAll()
         offset = 0
-        for count in cp.cacheRangeCounts {
-            cacheRanges.append(cp.cacheRanges[offset..<(offset + Int(count))].map { Int($0) })
+        for (entry, count) in cp.cacheRangeCounts.enumerated() {
+            cacheRanges.appendEntry()
+            cacheRanges.set(Int32(entry), cp.cacheRanges[offset..<(offset + Int(count))].lazy.map { Int($0) })
             offset += Int(count)
         }
         cacheLRU = cp.cacheLRU

@@ -15,11 +15,14 @@ extension TemplateMiner {
                 templates[Int(ts)].matches &+= 1
                 // The range check only fails for a damaged restored cache entry (legitimate ranges come from a
                 // text with the same two hashes); such an entry is re-aligned like a changed template.
-                if templates[Int(ts)].version == cacheVersion[Int(ci)], (cacheRanges[Int(ci)].last ?? 0) <= p.count {
+                let rangeCount = cacheRanges.count(ci)
+                if templates[Int(ts)].version == cacheVersion[Int(ci)],
+                    (rangeCount == 0 ? 0 : cacheRanges.value(ci, rangeCount - 1)) <= p.count
+                {
                     counters.cacheHits += 1
                     return TemplateMiner.makeMatch(
-                        p, id: templates[Int(ts)].id, text: templates[Int(ts)].text, ranges: cacheRanges[Int(ci)],
-                        isNew: false)
+                        p, id: templates[Int(ts)].id, text: templates[Int(ts)].text, cached: cacheRanges, entry: ci,
+                        count: rangeCount, isNew: false)
                 }
                 // The template generalised since: re-align this text to it.
                 counters.cacheRealigned += 1
@@ -83,6 +86,22 @@ extension TemplateMiner {
         while i + 1 < ranges.count {
             slots.append(
                 String(decoding: UnsafeRawBufferPointer(rebasing: p[ranges[i]..<ranges[i + 1]]), as: UTF8.self))
+            i += 2
+        }
+        return TemplateMatch(id: id, text: text, slots: slots, isNewTemplate: isNew)
+    }
+
+    /// ``makeMatch(_:id:text:ranges:isNew:)`` with the `count` ranges of the cache's `entry`.
+    static func makeMatch(
+        _ p: UnsafeRawBufferPointer, id: TemplateID, text: String, cached: CachedSlotRanges, entry: Int32, count: Int,
+        isNew: Bool
+    ) -> TemplateMatch {
+        var slots: [String] = []
+        slots.reserveCapacity(count / 2)
+        var i = 0
+        while i + 1 < count {
+            let range = cached.value(entry, i)..<cached.value(entry, i + 1)
+            slots.append(String(decoding: UnsafeRawBufferPointer(rebasing: p[range]), as: UTF8.self))
             i += 2
         }
         return TemplateMatch(id: id, text: text, slots: slots, isNewTemplate: isNew)

@@ -130,7 +130,7 @@ extension TemplateMiner {
                 cacheTemplateSlot.append(0)
                 cacheTemplateID.append(0)
                 cacheVersion.append(0)
-                cacheRanges.append([])
+                cacheRanges.appendEntry()
             } else {
                 ci = cacheLRU.tail
                 cacheMap.removeValue(forKey: cacheKey1[Int(ci)])
@@ -149,17 +149,14 @@ extension TemplateMiner {
         cacheTemplateSlot[i] = ts
         cacheTemplateID[i] = templates[Int(ts)].id.rawValue
         cacheVersion[i] = templates[Int(ts)].version
-        // Copied into the entry's own storage: assigning the scratch array would share its buffer (sized for
-        // `maxTokens`), and the scratch's next `removeAll(keepingCapacity:)` would then allocate a fresh one, so
-        // every cache entry would keep a buffer of that full capacity.
-        cacheRanges[i].removeAll(keepingCapacity: true)
-        cacheRanges[i].append(contentsOf: slotRanges)
+        // Copied into the entry's fixed space (``CachedSlotRanges``), not a buffer of its own.
+        cacheRanges.set(ci, slotRanges)
     }
 
     mutating func removeCacheEntry(_ ci: Int32) {
         cacheMap.removeValue(forKey: cacheKey1[Int(ci)])
         cacheLRU.unlink(ci)
-        cacheRanges[Int(ci)] = []
+        cacheRanges.clear(ci)
         freeCacheEntries.append(ci)
     }
 

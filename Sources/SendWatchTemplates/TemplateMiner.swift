@@ -34,7 +34,8 @@ import SendWatchCore
 /// Memory: per template about 32 bytes per element (≤ 2 × ``Configuration/maxTokens`` + 1 elements), 9 bytes
 /// per constant, the rendered text, constant strings longer than 15 bytes, and one 4-byte posting per word
 /// (≈ 1–3 KiB for a typical 8–20 token subject); about 10–30 MiB at 10,000 templates. Each cache entry costs
-/// ≈ 100 bytes plus 16 bytes per slot (≈ 8 MiB at 65,536 entries). Scratch: (maxTokens + 1)² × 2 bytes.
+/// ≈ 100 bytes with its index (room for six slots' ranges inline, ``CachedSlotRanges``; a text with more slots
+/// adds about 48 bytes plus 8 per range), ≈ 6.5 MB at 65,536 entries. Scratch: (maxTokens + 1)² × 2 bytes.
 ///
 /// Usage:
 /// ```swift
@@ -63,7 +64,7 @@ public struct TemplateMiner: Sendable {
     var cacheTemplateSlot: [Int32] = []
     var cacheTemplateID: [UInt64] = []
     var cacheVersion: [UInt32] = []
-    var cacheRanges: [[Int]] = []
+    var cacheRanges = CachedSlotRanges()
     var cacheMap: [UInt64: Int32] = [:]
     var cacheLRU = LRUList()
     var freeCacheEntries: [Int32] = []

@@ -59,6 +59,44 @@ struct AccountSampleTests {
         #expect(sample.bytes.capacity - sample.bytes.count < 16)
     }
 
+    @Test("Values found in the buffer are held as copies, read back whole and still compare equal")
+    func copiesOfEarlierBytes() {
+        var sample = AccountSample()
+        for i in 0..<4 {
+            let queueID = "4QX\(i)Z9Y8W7"
+            let messageID = "\(queueID).8363db6f1e63bf5\(i)@riverblue48832.shop"
+            sample.addMessageID(messageID)
+            sample.addSubmitter(login: "acct48832", clientIP: "198.51.100.\(i)", claimedAccount: nil)
+            sample.addDelivery(recipient: "victim.\(i)@provider-\(i % 2).example", queueID: queueID)
+        }
+        #expect(sample.values(.messageIDs) == (0..<4).map { "4QX\($0)Z9Y8W7.8363db6f1e63bf5\($0)@riverblue48832.shop" })
+        #expect(sample.values(.recipients) == (0..<4).map { "victim.\($0)@provider-\($0 % 2).example" })
+        #expect(sample.values(.recipientDomains) == ["provider-0.example", "provider-1.example"])
+        #expect(sample.values(.queueIDs) == (0..<4).map { "4QX\($0)Z9Y8W7" })
+        // Domains, queue ids and the message ids' and recipients' parts after the `@` are copies: the buffer is
+        // well under the values' bytes with a tag and a length byte each.
+        let literalBytes = AccountSample.List.allCases.reduce(0) { sum, list in
+            sum + sample.values(list).reduce(0) { $0 + 2 + $1.utf8.count }
+        }
+        #expect(sample.bytes.count * 4 < literalBytes * 3, "\(sample.bytes.count) of \(literalBytes)")
+        // A value held as a copy is found again: nothing is added, no list overflows.
+        let before = sample.bytes
+        sample.addMessageID("4QX2Z9Y8W7.8363db6f1e63bf52@riverblue48832.shop")
+        sample.addDelivery(recipient: "victim.3@provider-1.example", queueID: "4QX1Z9Y8W7")
+        #expect(sample.bytes == before)
+        #expect(!sample.deliveriesOverflowed)
+        // A value that is only a prefix or a longer variant of a copy is a new value.
+        sample.addDelivery(recipient: "victim.3@provider-1.exampl", queueID: nil)
+        #expect(sample.deliveriesOverflowed)
+        // Non-ASCII values are copied byte for byte and still compare as strings.
+        var other = AccountSample()
+        other.addDelivery(recipient: "jos\u{E9}@caf\u{E9}.example", queueID: nil)
+        other.addSubmitter(login: "x", clientIP: nil, claimedAccount: "caf\u{E9}.example")
+        other.addSubmitter(login: nil, clientIP: nil, claimedAccount: "cafe\u{301}.example")
+        #expect(other.values(.recipientDomains) == ["caf\u{E9}.example"])
+        #expect(other.values(.claimedAccounts) == ["caf\u{E9}.example"])
+    }
+
     @Test("Saved and restored, the lists and flags are equal; a saved list longer than its cap is refused")
     func roundTrip() throws {
         var sample = AccountSample()

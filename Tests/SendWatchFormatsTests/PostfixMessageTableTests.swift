@@ -22,6 +22,29 @@ struct PostfixMessageTableTests {
         #expect(Self.id(text) != Self.id(String(text.dropLast()) + "1"))
     }
 
+    @Test("A message slot is 160 bytes; its rare fields are shared by copies until one changes")
+    func compactSlot() {
+        #expect(MemoryLayout<PostfixMessage>.stride == 160)
+        var m = PostfixMessage(id: Self.id("ABCDE12345"), time: EventTime(microseconds: 1))
+        m.localUser = nil
+        #expect(m.localUser == nil && m.account == nil && m.template == nil)
+        #expect(m.queueIDText == "ABCDE12345")
+        for k: UInt64 in 1...5 { m.addAttempted(k) }
+        #expect(m.attemptedCount == 5 && m.moreAttempted == [3, 4, 5])
+        #expect((1...5).allSatisfy { m.hasAttempted($0) } && !m.hasAttempted(6))
+        m.account = "acct1"
+        var copy = m
+        copy.account = "acct2"
+        copy.template = "welcome"
+        copy.addAttempted(6)
+        #expect(m.account == "acct1" && m.template == nil && !m.hasAttempted(6))
+        #expect(copy.account == "acct2" && copy.template == "welcome" && copy.hasAttempted(6))
+        // A queue id longer than 15 bytes (no inline string) is kept after its first use.
+        let long = String(repeating: "Q", count: 20)
+        var l = PostfixMessage(id: Self.id(long), time: EventTime(microseconds: 1))
+        #expect(l.queueIDText == long && l.queueIDText == long)
+    }
+
     @Test("Random inserts and removes agree with a dictionary (backward-shift deletion)", arguments: [1, 2, 3])
     func randomAgainstReference(_ seed: UInt64) {
         var table = PostfixMessageTable(capacity: 5000)

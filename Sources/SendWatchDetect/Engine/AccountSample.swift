@@ -1,5 +1,13 @@
 import SendWatchWindows
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The first distinct values of a young account's events, kept for alert evidence, in one byte buffer: up to
 /// five message ids (``SendEvent/messageID``, else the queue id), and up to ``cap`` each of the submitters'
 /// values (``SendEvent/login``, ``SendEvent/clientIP``, ``SendEvent/claimedAccount``: the alerts' `submitters`)
@@ -13,10 +21,17 @@ import SendWatchWindows
 /// Why one buffer: a young account used to hold seven arrays of `String`s, each array a heap block and each value
 /// longer than 15 bytes (most message ids, recipients and logins) another: about a kilobyte per account on a log
 /// with tens of thousands of young accounts (docs/performance.md). Here every value is appended to ``bytes`` as
-/// one record, a tag byte (the list, and whether the value has a byte outside ASCII), the value's length
-/// (LEB128) and its UTF-8 bytes, in arrival order; the buffer grows
-/// to the size its values need, not by doubling, so an account costs one heap block of about the bytes of its
-/// values. The list counts and the overflow flags are packed into ``packed``.
+/// one record, in arrival order; the buffer grows to the size its values need, not by doubling, so an account
+/// costs one heap block of about the bytes of its values. The list counts and the overflow flags are packed into
+/// ``packed``.
+///
+/// A record is a tag byte (the list, whether the value has a byte outside ASCII, and the record's form) and then
+/// the value in one of three forms: its bytes (LEB128 length, bytes); a copy of bytes already in the buffer
+/// (LEB128 offset and length: a recipient domain is the end of the recipient just added, a queue id is often
+/// inside the message id); or its bytes up to its last `@` followed by a copy of the rest (the message ids of one
+/// account, and its recipients at one provider, share their part after the `@`). Values copy only bytes before
+/// their own record, and records are never changed, so a copy always reads what it read when it was made. On the
+/// independent 10 M-line log this holds an account's values in about a third less (docs/performance.md).
 ///
 /// Memory: 16 bytes inline; on the heap, one array of at most 29 values (5 + 6 × ``cap``) of a few bytes of
 /// framing each. A copy shares the buffer until one of the two gains a value (copy-on-write), which is how a
@@ -40,7 +55,7 @@ struct AccountSample: Sendable, Equatable {
     /// The most message ids kept.
     static let maxMessageIDs = 5
 
-    /// The records: tag (list, plus ``nonASCIIFlag``), LEB128 length, UTF-8 bytes.
+    /// The records: tag (list, ``nonASCIIFlag``, form), then the value as the form says (see the type).
     private(set) var bytes: [UInt8] = []
     /// Bits 3 × list: that list's count (at most 5). Bit 21: a submitter's value was left out; bit 22: a
     /// delivery's.
@@ -48,6 +63,16 @@ struct AccountSample: Sendable, Equatable {
 
     /// Set in a record's tag when its value has a byte outside ASCII.
     private static let nonASCIIFlag: UInt8 = 0x80
+    /// A record's form, in its tag: the value's bytes follow.
+    private static let literalForm: UInt8 = 0
+    /// A record's form: the value is a copy of earlier bytes of the buffer.
+    private static let copyForm: UInt8 = 0x20
+    /// A record's form: the value's bytes up to its last `@`, then a copy of the rest.
+    private static let suffixCopyForm: UInt8 = 0x40
+    private static let formMask: UInt8 = 0x60
+    private static let listMask: UInt8 = 0x07
+    /// The shortest value or part after `@` that is looked for in the buffer (a copy costs up to 5 bytes).
+    private static let minCopyBytes = 6
     private static let submittersOverflowBit: UInt32 = 1 << 21
     private static let deliveriesOverflowBit: UInt32 = 1 << 22
 
@@ -79,11 +104,9 @@ struct AccountSample: Sendable, Equatable {
         bytes.withUnsafeBufferPointer { buffer in
             var i = 0
             while i < buffer.count {
-                let (tag, start, end) = Self.record(at: i, in: buffer)
-                if tag & ~Self.nonASCIIFlag == list.rawValue {
-                    result.append(String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self))
-                }
-                i = end
+                let r = Self.record(at: i, in: buffer)
+                if r.tag & Self.listMask == list.rawValue { result.append(Self.string(r, in: buffer)) }
+                i = r.end
             }
         }
         return result
@@ -140,25 +163,83 @@ struct AccountSample: Sendable, Equatable {
             }
             return false
         }
-        var length = utf8.count
-        var lengthBytes = 1
-        while length >= 0x80 {
-            length >>= 7
-            lengthBytes += 1
+        let tag = list.rawValue | (isASCII ? 0 : Self.nonASCIIFlag)
+        // The form: a copy of the whole value, else of its part from the last `@`, else its bytes.
+        var literal = utf8.count
+        var copy: (offset: Int, count: Int)?
+        if utf8.count >= Self.minCopyBytes, let at = find(utf8) {
+            literal = 0
+            copy = (at, utf8.count)
+        } else if let a = utf8.lastIndex(of: UInt8(ascii: "@")), utf8.count - a >= Self.minCopyBytes,
+            let at = find(UnsafeBufferPointer(rebasing: utf8[a...]))
+        {
+            literal = a
+            copy = (at, utf8.count - a)
         }
         // Exact growth: the buffer holds at most 29 values, so copying it for each new one costs less than the
         // slack that doubling leaves in every account's buffer.
-        bytes.reserveCapacity(bytes.count + 1 + lengthBytes + utf8.count)
-        bytes.append(list.rawValue | (isASCII ? 0 : Self.nonASCIIFlag))
-        length = utf8.count
-        while length >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: length) | 0x80)
-            length >>= 7
+        var size = 1
+        if copy == nil || literal > 0 { size += Self.lebBytes(literal) + literal }
+        if let copy { size += Self.lebBytes(copy.offset) + Self.lebBytes(copy.count) }
+        bytes.reserveCapacity(bytes.count + size)
+        switch (copy, literal) {
+        case (nil, _):
+            bytes.append(tag | Self.literalForm)
+            appendLEB(literal)
+            bytes.append(contentsOf: utf8)
+        case (let c?, 0):
+            bytes.append(tag | Self.copyForm)
+            appendLEB(c.offset)
+            appendLEB(c.count)
+        case (let c?, _):
+            bytes.append(tag | Self.suffixCopyForm)
+            appendLEB(literal)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[..<literal]))
+            appendLEB(c.offset)
+            appendLEB(c.count)
         }
-        bytes.append(UInt8(length))
-        bytes.append(contentsOf: utf8)
         packed += 1 << (3 * UInt32(list.rawValue))
         return true
+    }
+
+    /// The bytes of LEB128 `n`.
+    private static func lebBytes(_ n: Int) -> Int {
+        var n = n
+        var count = 1
+        while n >= 0x80 {
+            n >>= 7
+            count += 1
+        }
+        return count
+    }
+
+    private mutating func appendLEB(_ n: Int) {
+        var n = n
+        while n >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: n) | 0x80)
+            n >>= 7
+        }
+        bytes.append(UInt8(n))
+    }
+
+    /// The offset of the first occurrence of `needle` in ``bytes``, or `nil`.
+    ///
+    /// - Complexity: O(bytes held × needle length) at worst; called only for a value that is added.
+    private func find(_ needle: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let first = needle.first, needle.count <= bytes.count else { return nil }
+        return bytes.withUnsafeBufferPointer { hay in
+            var i = 0
+            let last = hay.count - needle.count
+            while i <= last {
+                if hay[i] == first
+                    && memcmp(hay.baseAddress! + i, needle.baseAddress!, needle.count) == 0
+                {
+                    return i
+                }
+                i += 1
+            }
+            return nil
+        }
     }
 
     /// Whether `list` holds a value equal to `value` (whose UTF-8 bytes are `utf8`).
@@ -169,14 +250,13 @@ struct AccountSample: Sendable, Equatable {
         return bytes.withUnsafeBufferPointer { buffer in
             var i = 0
             while i < buffer.count {
-                let (tag, start, end) = Self.record(at: i, in: buffer)
-                i = end
-                guard tag & ~Self.nonASCIIFlag == list.rawValue else { continue }
-                let held = UnsafeBufferPointer(rebasing: buffer[start..<end])
-                if held.count == utf8.count, held.elementsEqual(utf8) { return true }
+                let r = Self.record(at: i, in: buffer)
+                i = r.end
+                guard r.tag & Self.listMask == list.rawValue else { continue }
+                if Self.equals(r, in: buffer, utf8) { return true }
                 // Byte-different values can still be equal strings (a precomposed and a decomposed accent), but
                 // only when one of them has a byte outside ASCII.
-                if !valueIsASCII || tag & Self.nonASCIIFlag != 0, String(decoding: held, as: UTF8.self) == value {
+                if !valueIsASCII || r.tag & Self.nonASCIIFlag != 0, Self.string(r, in: buffer) == value {
                     return true
                 }
             }
@@ -190,19 +270,60 @@ struct AccountSample: Sendable, Equatable {
         return any < 0x80
     }
 
-    /// The record at `i`: its list, and the start and end of its value.
-    private static func record(at i: Int, in buffer: UnsafeBufferPointer<UInt8>) -> (tag: UInt8, start: Int, end: Int) {
+    /// A record read: its tag, its value's own bytes (`literal`, a range of the buffer) followed by the copied
+    /// bytes (`copy`, a range of the buffer before the record), and where the next record starts.
+    private struct Record {
+        var tag: UInt8
+        var literal: Range<Int>
+        var copy: Range<Int>
+        var end: Int
+        var count: Int { literal.count + copy.count }
+    }
+
+    /// The record at `i`.
+    private static func record(at i: Int, in buffer: UnsafeBufferPointer<UInt8>) -> Record {
         var j = i + 1
-        var length = 0
-        var shift = 0
-        while true {
-            let b = buffer[j]
-            j += 1
-            length |= Int(b & 0x7F) << shift
-            if b < 0x80 { break }
-            shift += 7
+        func leb() -> Int {
+            var n = 0
+            var shift = 0
+            while true {
+                let b = buffer[j]
+                j += 1
+                n |= Int(b & 0x7F) << shift
+                if b < 0x80 { return n }
+                shift += 7
+            }
         }
-        return (buffer[i], j, j + length)
+        let tag = buffer[i]
+        var literal = j..<j
+        if tag & formMask != copyForm {
+            let n = leb()
+            literal = j..<j + n
+            j += n
+        }
+        var copy = 0..<0
+        if tag & formMask != literalForm {
+            let offset = leb()
+            copy = offset..<offset + leb()
+        }
+        return Record(tag: tag, literal: literal, copy: copy, end: j)
+    }
+
+    /// Whether the record's value is the bytes `utf8`.
+    private static func equals(_ r: Record, in buffer: UnsafeBufferPointer<UInt8>, _ utf8: UnsafeBufferPointer<UInt8>)
+        -> Bool
+    {
+        guard r.count == utf8.count else { return false }
+        guard let b = buffer.baseAddress, let u = utf8.baseAddress else { return true }
+        return memcmp(b + r.literal.lowerBound, u, r.literal.count) == 0
+            && memcmp(b + r.copy.lowerBound, u + r.literal.count, r.copy.count) == 0
+    }
+
+    /// The record's value as a `String`.
+    private static func string(_ r: Record, in buffer: UnsafeBufferPointer<UInt8>) -> String {
+        if r.copy.isEmpty { return String(decoding: UnsafeBufferPointer(rebasing: buffer[r.literal]), as: UTF8.self) }
+        if r.literal.isEmpty { return String(decoding: UnsafeBufferPointer(rebasing: buffer[r.copy]), as: UTF8.self) }
+        return String(decoding: Array(buffer[r.literal]) + Array(buffer[r.copy]), as: UTF8.self)
     }
 
     /// Equal when every list holds the same values in the same order and the flags agree (the interleaving of

@@ -8,13 +8,18 @@ import SendWatchCore
 /// ``scope`` is a 64-bit hash of the syslog host field and the instance (the first component of the program
 /// name, `postfix` or `postfix-out`), so two messages are one only when host, instance and id all agree. Two
 /// different (host, instance) pairs would have to share a 64-bit hash to be confused.
+///
+/// Memory: 33 bytes (the length last, so that a ``PostfixMessage`` packs its flags into the rest of the word).
 struct PostfixQueueID: Equatable, Sendable {
     private var w0: UInt64 = 0
     private var w1: UInt64 = 0
     private var w2: UInt64 = 0
-    private(set) var count: Int = 0
     /// The hash of the host and instance the id belongs to (``PostfixParser`` computes it per line).
     private(set) var scope: UInt64 = 0
+    private var length: UInt8 = 0
+
+    /// The number of bytes of the id (at most ``capacity``).
+    var count: Int { Int(length) }
 
     /// The most bytes an id can hold.
     static let capacity = 24
@@ -27,7 +32,7 @@ struct PostfixQueueID: Equatable, Sendable {
     @inline(__always)
     init(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, scope: UInt64) {
         let n = min(range.count, Self.capacity)
-        count = n
+        length = UInt8(n)
         self.scope = scope
         guard n > 0, let base = p.baseAddress else { return }
         #if _endian(little)
@@ -58,7 +63,7 @@ struct PostfixQueueID: Equatable, Sendable {
     var hash: UInt64 {
         var h = (w0 ^ 0x9E37_79B9_7F4A_7C15) &* 0xBF58_476D_1CE4_E5B9
         h = (h ^ (h >> 31) ^ w1) &* 0x94D0_49BB_1331_11EB
-        h = (h ^ (h >> 29) ^ w2 ^ UInt64(count)) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ (h >> 29) ^ w2 ^ UInt64(length)) &* 0xBF58_476D_1CE4_E5B9
         h = (h ^ (h >> 32) ^ scope) &* 0x94D0_49BB_1331_11EB
         return h ^ (h >> 29)
     }
@@ -84,13 +89,18 @@ enum HeaderTrust: UInt8, Sendable {
 /// Strings here are made once, when the line that carries them is read (values that repeat across messages
 /// come from the parser's ``ByteStringCache``), and survive until the message's state is dropped; every event
 /// of the message shares them.
+///
+/// Memory: 160 bytes a slot (`MemoryLayout<PostfixMessage>.stride`, checked by a test). The fields most messages
+/// never set (the local submitter, the account and template headers, a queue id longer than 15 bytes, recipients
+/// past the second) live in ``rare``, an array that is empty for most messages; the flags pack into the queue
+/// id's last word. Before, every slot held all of them: 240 bytes, 14 MB of the independent 10 M-line log's
+/// peak at its 59,000 open messages (docs/performance.md).
 struct PostfixMessage: Sendable {
     // The fields every line of a message reads or writes (table lookup, touch order, expiry, the recipients
-    // attempted) come first, so that they share the slot's first cache lines; the strings, written once
+    // attempted) come first, so that they share the slot's first cache line; the strings, written once
     // each, come after.
-    /// LRU links (slot indices, -1 = none).
-    var older: Int32 = -1
-    var newer: Int32 = -1
+    /// The queue id (the table key).
+    var id: PostfixQueueID
     var inUse = true
     /// The message is a notice Postfix generated itself (bounce, DSN, delay warning): no events.
     var isNotice = false
@@ -103,23 +113,21 @@ struct PostfixMessage: Sendable {
     /// decided at the message's first event, from the fields known then, and saved in checkpoints (fields that
     /// arrive later must not change it after a restart).
     var headerTrust: HeaderTrust = .undecided
+    /// The number of recipient hashes remembered (at most ``PostfixParser/maxRememberedRecipients``).
+    private var attempted: UInt16 = 0
+    /// LRU links (slot indices, -1 = none).
+    var older: Int32 = -1
+    var newer: Int32 = -1
     /// The event time of the latest line seen for the message (drives expiry).
     var lastTouched: EventTime
-    /// The queue id (the table key).
-    var id: PostfixQueueID
     /// Hashes of the recipients already attempted (first attempt emitted the event), in attempt order. The
     /// first ``inlineRecipients`` live inline (no allocation for most messages), the rest in ``moreAttempted``.
     var attempted0: UInt64 = 0
     var attempted1: UInt64 = 0
-    var attemptedCount = 0
-    /// The queue id as a `String`, made when the first event of the message is emitted.
-    var queueIDText: String?
     /// The submitting client's IP (smtpd `client=`, or `orig_client=` behind a content filter).
     var clientIP: String?
     /// The SASL user (smtpd `sasl_username=`).
     var saslUser: String?
-    /// The local submitter (pickup `from=`, i.e. the sender `sendmail` was run with).
-    var localUser: String?
     /// The envelope sender: qmgr `from=` (authoritative), else pickup or the header line's `from=`.
     /// `""` is the null sender.
     var sender: String?
@@ -127,11 +135,18 @@ struct PostfixMessage: Sendable {
     var messageID: String?
     /// The decoded Subject (first Subject header line wins).
     var subject: String?
-    /// The configured account header's value (first wins).
-    var account: String?
-    /// The configured template header's value (first wins).
-    var template: String?
-    var moreAttempted: [UInt64] = []
+    /// The fields few messages set, in one element when any is set (an array, so that copies of a message
+    /// share it copy-on-write).
+    private var rare: [Rare] = []
+
+    /// What ``rare`` holds.
+    private struct Rare: Sendable {
+        var localUser: String?
+        var account: String?
+        var template: String?
+        var queueIDText: String?
+        var moreAttempted: [UInt64] = []
+    }
 
     static let inlineRecipients = 2
 
@@ -140,22 +155,62 @@ struct PostfixMessage: Sendable {
         self.lastTouched = time
     }
 
+    /// The number of recipient hashes remembered.
+    var attemptedCount: Int { Int(attempted) }
+
+    /// The local submitter (pickup `from=`, i.e. the sender `sendmail` was run with).
+    var localUser: String? {
+        get { rare.first?.localUser }
+        set { if newValue != nil || !rare.isEmpty { updateRare { $0.localUser = newValue } } }
+    }
+    /// The configured account header's value (first wins).
+    var account: String? {
+        get { rare.first?.account }
+        set { if newValue != nil || !rare.isEmpty { updateRare { $0.account = newValue } } }
+    }
+    /// The configured template header's value (first wins).
+    var template: String? {
+        get { rare.first?.template }
+        set { if newValue != nil || !rare.isEmpty { updateRare { $0.template = newValue } } }
+    }
+    /// Recipient hashes past the first ``inlineRecipients``, in attempt order.
+    var moreAttempted: [UInt64] { rare.first?.moreAttempted ?? [] }
+
+    /// The queue id as a `String`: made on each call for an id of at most 15 bytes (an inline string, no
+    /// allocation), and kept for a longer one after its first event.
+    var queueIDText: String {
+        mutating get {
+            if id.count <= 15 { return id.text }
+            if let text = rare.first?.queueIDText { return text }
+            let text = id.text
+            updateRare { $0.queueIDText = text }
+            return text
+        }
+    }
+
+    /// Changes ``rare``'s element, making it first (the setters do not make one to clear a field).
+    private mutating func updateRare(_ body: (inout Rare) -> Void) {
+        if rare.isEmpty { rare.append(Rare()) }
+        body(&rare[0])
+    }
+
     /// Whether the recipient hash `key` was attempted before.
     @inline(__always)
     func hasAttempted(_ key: UInt64) -> Bool {
-        if attemptedCount > 0 && attempted0 == key { return true }
-        if attemptedCount > 1 && attempted1 == key { return true }
-        return attemptedCount > Self.inlineRecipients && moreAttempted.contains(key)
+        if attempted > 0 && attempted0 == key { return true }
+        if attempted > 1 && attempted1 == key { return true }
+        return attempted > Self.inlineRecipients && rare[0].moreAttempted.contains(key)
     }
 
-    /// Remembers the recipient hash `key`.
+    /// Remembers the recipient hash `key` (the caller keeps the count within
+    /// ``PostfixParser/maxRememberedRecipients``).
     mutating func addAttempted(_ key: UInt64) {
-        switch attemptedCount {
+        switch attempted {
         case 0: attempted0 = key
         case 1: attempted1 = key
-        default: moreAttempted.append(key)
+        default: updateRare { $0.moreAttempted.append(key) }
         }
-        attemptedCount += 1
+        attempted += 1
     }
 }
 

@@ -62,8 +62,8 @@ public import SendWatchCore
 ///   Postfix, so they cannot become events.
 /// - **Bound**: at most ``FormatConfiguration/maxOpenMessages`` messages are open; when full, the least
 ///   recently touched one is evicted (counted in ``ParseCounters/evictedMessages`` and
-///   ``ParseCounters/incompleteMessages``). Memory is about 300 bytes plus the stored strings per message,
-///   plus a fixed ``ByteStringCache`` of 16,384 entries (24 bytes each plus the cached strings) that lets
+///   ``ParseCounters/incompleteMessages``). Memory is 160 bytes (``PostfixMessage``) plus the stored strings per
+///   message, plus a fixed ``ByteStringCache`` of 16,384 entries (24 bytes each plus the cached strings) that lets
 ///   repeated senders, SASL users and header values share one `String`, plus the last line's host and instance
 ///   (at most ``maxScopeKeyBytes``), so that a run of lines of one host is neither hashed again nor given a new
 ///   host `String`.
@@ -673,13 +673,7 @@ public struct PostfixParser: EventParser, Sendable {
         guard let (account, source) = resolveAccount(slot) else { return .rejected(.unknownQueueID) }
         if table[slot].attemptedCount < Self.maxRememberedRecipients { table[slot].addAttempted(rkey) }
         let hostName = host(p, header.host)
-        let queueID: String
-        if let text = table[slot].queueIDText {
-            queueID = text
-        } else {
-            queueID = table[slot].id.text
-            table[slot].queueIDText = queueID
-        }
+        let queueID = table[slot].queueIDText
         events.append(
             SendEvent(
                 time: time, host: hostName, account: account, accountSource: source,

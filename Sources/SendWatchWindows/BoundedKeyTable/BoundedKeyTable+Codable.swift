@@ -117,7 +117,7 @@ extension BoundedKeyTable: Decodable where Value: Decodable {
         _accounted = accounted.map { Int($0) }
         _prev = prev
         _next = next
-        _index = index
+        _index = KeyIndex(index, keys: keys)
         _free = free
         _oldest = oldest
         _newest = newest

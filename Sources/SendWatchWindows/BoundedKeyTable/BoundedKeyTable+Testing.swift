@@ -11,7 +11,7 @@ extension BoundedKeyTable {
         while i >= 0 {
             let j = Int(i)
             precondition(_prev[j] == previous, "BoundedKeyTable: prev link of \(j)")
-            precondition(_index[_keys[j]] == i, "BoundedKeyTable: index of \(j)")
+            precondition(_index.find(_keys[j], keys: _keys) == i, "BoundedKeyTable: index of \(j)")
             precondition(_values[j] != nil, "BoundedKeyTable: live slot without value")
             bytes += _accounted[j]
             seen += 1

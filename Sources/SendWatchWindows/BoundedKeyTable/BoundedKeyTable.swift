@@ -4,8 +4,8 @@ public import SendWatchCore
 /// by an entry count and an approximate byte budget, evicting the least recently updated entry first.
 ///
 /// Storage is a struct of arrays indexed by slot (key, display name, value, last update time, accounted bytes,
-/// and the `prev`/`next` links of an intrusive recency list), a free list of slots, and a `Dictionary` from key
-/// hash to slot used **only for lookup**: its iteration order is random per process, so it is never iterated.
+/// and the `prev`/`next` links of an intrusive recency list), a free list of slots, and an open-addressing index
+/// from key hash to slot (``KeyIndex``) used **only for lookup**, never iterated.
 /// The names' array reaches only as far as the last slot given a non-empty name: a table whose entries carry no
 /// name (keys hashed from text the caller does not keep, as `recipient_fanin`'s recipients) holds none at all.
 /// Output order comes from ``entries(sortedBy:)`` (sorted) or ``keysByRecency()`` (the list, which depends
@@ -32,7 +32,8 @@ public import SendWatchCore
 /// ``enforceBudget()`` or ``expireIdle(notUpdatedSince:limit:)``); the slot of a removed entry is reused.
 ///
 /// Memory: ``perEntryOverheadBytes`` (72 bytes plus the stride of `Value?`) per entry, plus the names and the
-/// values' heap, kept under ``maxBytes``; the arrays and dictionary grow by doubling to at most
+/// values' heap, kept under ``maxBytes`` (the index takes 8 to 16 bytes per entry where the figure counts a
+/// dictionary's 20, unchanged so that eviction decisions are too); the arrays and index grow by doubling to at most
 /// ``maxEntries`` and are then reused, so a full table performs no allocation per update. The budget counts 16
 /// bytes of name per entry even where the names' array is shorter (a table without names holds 16 bytes a slot
 /// less than it counts), so eviction decisions do not depend on which entries have names.
@@ -69,7 +70,8 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     @usableFromInline var _accounted: [Int] = []
     @usableFromInline var _prev: [Int32] = []
     @usableFromInline var _next: [Int32] = []
-    @usableFromInline var _index: [UInt64: Int32] = [:]
+    /// From key to slot (``KeyIndex``).
+    @usableFromInline var _index = KeyIndex()
     @usableFromInline var _free: [Int32] = []
     /// Oldest and newest ends of the recency list, or -1.
     @usableFromInline var _oldest: Int32 = -1
@@ -108,7 +110,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     /// The number of entries.
     @inlinable public var count: Int { _index.count }
     /// Whether the table is empty.
-    @inlinable public var isEmpty: Bool { _index.isEmpty }
+    @inlinable public var isEmpty: Bool { _index.count == 0 }
     /// The approximate bytes accounted for every entry.
     @inlinable public var approximateBytes: Int { _bytes }
     /// Evictions of either kind.
@@ -126,7 +128,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     /// - Complexity: O(1) expected. No allocation.
     @inlinable
     public func find(_ key: UInt64) -> Slot? {
-        guard let i = _index[key] else { return nil }
+        guard let i = _index.find(key, keys: _keys) else { return nil }
         return Slot(index: i)
     }
 
@@ -141,7 +143,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     @inlinable @discardableResult
     public mutating func insert(key: UInt64, name: String, value: Value, at time: EventTime) -> Slot {
         let bytes = Self.perEntryOverheadBytes + Self.nameBytes(name) + value.approximateHeapBytes
-        if let i = _index[key] {
+        if let i = _index.find(key, keys: _keys) {
             let s = Slot(index: i)
             setName(name, at: Int(i))
             _values[Int(i)] = value
@@ -150,7 +152,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
             touch(s, at: time)
             return s
         }
-        if _index.count >= maxEntries || (!_index.isEmpty && _bytes + bytes > maxBytes) { makeRoom(for: bytes) }
+        if _index.count >= maxEntries || (_index.count > 0 && _bytes + bytes > maxBytes) { makeRoom(for: bytes) }
         let i: Int32
         if let f = _free.popLast() {
             i = f
@@ -169,7 +171,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
             _prev.append(-1)
             _next.append(-1)
         }
-        _index[key] = i
+        _index.insert(i, key: key, keys: _keys)
         _bytes += bytes
         linkNewest(i)
         return Slot(index: i)
@@ -249,7 +251,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
             removeOldest()
             evictedForCount &+= 1
         }
-        while !_index.isEmpty && _bytes + bytes > maxBytes {
+        while _index.count > 0 && _bytes + bytes > maxBytes {
             removeOldest()
             evictedForBytes &+= 1
         }
@@ -275,7 +277,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     ///
     /// - Complexity: O(1) expected.
     public mutating func remove(_ key: UInt64) {
-        guard let i = _index[key] else { return }
+        guard let i = _index.find(key, keys: _keys) else { return }
         remove(slot: i)
     }
 
@@ -368,7 +370,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     private mutating func remove(slot i: Int32) {
         removals &+= 1
         unlink(i)
-        _index[_keys[Int(i)]] = nil
+        _index.remove(_keys[Int(i)], keys: _keys)
         _bytes -= _accounted[Int(i)]
         _accounted[Int(i)] = 0
         _values[Int(i)] = nil
