@@ -18,8 +18,13 @@ struct AccountKeys: Sendable, Equatable {
     /// The keys of `accounts`.
     ///
     /// - Complexity: O(*n* log *n*) for *n* accounts.
-    init(_ accounts: [String]) {
-        var keys = accounts.map { StableHash.of($0) }
+    init(_ accounts: [String]) { self.init(keys: accounts.map { StableHash.of($0) }) }
+
+    /// The keys `keys`, sorted, without repeats.
+    ///
+    /// - Complexity: O(*n* log *n*) for *n* keys.
+    init(keys: [UInt64]) {
+        var keys = keys
         keys.sort()
         var w = 0
         for r in keys.indices where r == 0 || keys[r] != keys[r - 1] {

@@ -27,7 +27,7 @@ extension AlertLifecycle {
             slotKeys = open.map(\.key)
             alerts = open.map(\.value)
             closedEarly = l.closedEarly
-            closed = l.closed
+            closed = Array(l.closed)
             let incidents = l.incidents.sorted { $0.key < $1.key }
             incidentIDs = incidents.map(\.key)
             self.incidents = incidents.map(\.value)
@@ -86,9 +86,9 @@ extension AlertLifecycle {
                 "alert lifecycle: \(checkpoint.closed.count) remembered closed alerts, maxOpenAlerts is "
                     + "\(configuration.maxOpenAlerts)")
         }
-        open = Dictionary(uniqueKeysWithValues: zip(checkpoint.slotKeys, checkpoint.alerts))
+        for (slot, alert) in zip(checkpoint.slotKeys, checkpoint.alerts) { open[slot] = alert }
         closedEarly = checkpoint.closedEarly
-        closed = checkpoint.closed
+        closed = RememberedAlerts(checkpoint.closed)
         incidents = Dictionary(uniqueKeysWithValues: zip(checkpoint.incidentIDs, checkpoint.incidents))
     }
 }

@@ -83,8 +83,9 @@ extension AlertLifecycle {
     /// as ``attach(_:accounts:at:fresh:unwritten:)`` says; any other alert also pulls in the aggregate alerts still alone that list one of
     /// its accounts.
     ///
-    /// - Complexity: O((open + remembered alerts) × (listed accounts + ``maxArtefacts`` × artefacts)), plus a
-    ///   merge's relabelling, and for each aggregate alert pulled in the same again.
+    /// - Complexity: O(listed accounts + artefacts) index lookups (``OpenAlerts``, ``RememberedAlerts``), plus
+    ///   for each alert found O(its listed accounts + ``maxArtefacts`` × artefacts), plus a merge's relabelling
+    ///   (O(open + remembered alerts)), and for each aggregate alert pulled in ``isAlone(_:)`` and the same again.
     @discardableResult
     mutating func link(
         _ slot: UInt64, accounts: [String], artefacts: [UInt64], at now: EventTime, fresh: Bool = false
@@ -97,10 +98,15 @@ extension AlertLifecycle {
             return attach(slot, accounts: accounts, at: now, fresh: fresh)
         }
         let wanted = Set(accounts)
-        // The keys rule out nearly every alert before any listed name is hashed; a hit is confirmed by name.
+        // The index names the only alerts that may list one of these accounts or name one of these artefacts;
+        // each is confirmed as the scan of every alert confirmed it (a key hit by comparing the names).
         let wantedKeys = AccountKeys(accounts)
+        let candidates = open.slots(listing: wantedKeys, naming: artefacts)
         var linked: Set<String> = [own]
-        for a in open.values where a.last.incident != own {
+        for k in candidates {
+            // Safe to force unwrap: the index holds only the slots of open alerts.
+            let a = open[k]!
+            guard a.last.incident != own else { continue }
             if a.artefacts.contains(where: artefacts.contains)
                 || (!isAggregate(a) && a.accountKeys.meets(wantedKeys)
                     && a.last.accounts.contains(where: wanted.contains))
@@ -109,7 +115,8 @@ extension AlertLifecycle {
             }
         }
         let memory = configuration.incidentMemorySeconds * 1_000_000
-        for c in closed where c.incident != own && now.microseconds - c.closedAt.microseconds <= memory {
+        for c in closed.candidates(listing: wantedKeys, naming: artefacts)
+        where c.incident != own && now.microseconds - c.closedAt.microseconds <= memory {
             if c.artefacts.contains(where: artefacts.contains)
                 || (c.accountKeys.meets(wantedKeys) && c.accounts.contains(where: wanted.contains))
             {
@@ -130,11 +137,14 @@ extension AlertLifecycle {
         // Aggregate alerts still alone that list one of these accounts join the incident holding most of theirs
         // (which may now be this one); in a fixed order, so that the ids kept do not depend on the table's.
         var lone: [(UInt64, Alert)] = []
-        for (k, a) in open
-        where k != slot && isAggregate(a) && a.accountKeys.meets(wantedKeys)
-            && a.last.accounts.contains(where: wanted.contains)
-        {
-            if isAlone(a) { lone.append((k, a.last)) }
+        for k in candidates where k != slot {
+            // Safe to force unwrap: linking relabels alerts, it never removes one.
+            let a = open[k]!
+            if isAggregate(a) && a.accountKeys.meets(wantedKeys) && a.last.accounts.contains(where: wanted.contains)
+                && isAlone(a)
+            {
+                lone.append((k, a.last))
+            }
         }
         lone.sort { ($0.1.firstEventTime, $0.1.id) < ($1.1.firstEventTime, $1.1.id) }
         // A fresh alert's own id, never written, is not named as merged when an aggregate alert's incident
@@ -173,7 +183,8 @@ extension AlertLifecycle {
     /// merge does not name.
     /// Returns the alert's incident afterwards.
     ///
-    /// - Complexity: O((open + remembered alerts) × listed accounts), plus a merge's relabelling.
+    /// - Complexity: O(``isAlone(_:)``), plus O(listed accounts) index lookups and for each alert found
+    ///   O(its listed accounts), plus a merge's relabelling.
     @discardableResult
     private mutating func attach(
         _ slot: UInt64, accounts: [String], at now: EventTime, fresh: Bool = false, unwritten: String? = nil
@@ -185,13 +196,16 @@ extension AlertLifecycle {
         let wanted = Set(accounts)
         let wantedKeys = AccountKeys(accounts)
         var holders: [String: Set<String>] = [:]
-        for a in open.values where a.last.incident != own && !isAggregate(a) && a.accountKeys.meets(wantedKeys) {
+        for k in open.slots(listing: wantedKeys) {
+            // Safe to force unwrap: the index holds only the slots of open alerts.
+            let a = open[k]!
+            guard a.last.incident != own && !isAggregate(a) && a.accountKeys.meets(wantedKeys) else { continue }
             for account in a.last.accounts where wanted.contains(account) {
                 holders[a.last.incident, default: []].insert(account)
             }
         }
         let memory = configuration.incidentMemorySeconds * 1_000_000
-        for c in closed
+        for c in closed.candidates(listing: wantedKeys)
         where c.incident != own && now.microseconds - c.closedAt.microseconds <= memory
             && c.accountKeys.meets(wantedKeys)
         {
@@ -230,7 +244,7 @@ extension AlertLifecycle {
         for k in Array(open.keys) where absorbed.contains(open[k]?.last.incident ?? "") {
             open[k]?.last.incident = kept
         }
-        for i in closed.indices where absorbed.contains(closed[i].incident) { closed[i].incident = kept }
+        closed.relabel(absorbed, as: kept)
         return kept
     }
 
@@ -258,9 +272,7 @@ extension AlertLifecycle {
     /// Forgets the closed alerts that closed longer than the memory ago; returns whether any was.
     mutating func forgetClosed(before now: EventTime) -> Bool {
         let memory = configuration.incidentMemorySeconds * 1_000_000
-        let before = closed.count
-        closed.removeAll { now.microseconds - $0.closedAt.microseconds > memory }
-        return closed.count < before
+        return closed.removeAll { now.microseconds - $0.closedAt.microseconds > memory }
     }
 
     /// Drops the incidents no open or remembered alert belongs to (they can never be linked to again).

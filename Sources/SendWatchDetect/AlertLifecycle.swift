@@ -109,10 +109,11 @@ public struct AlertLifecycle: Sendable {
     static let pendingRefreshMicroseconds: Int64 = 60_000_000
 
     public let configuration: Configuration
-    var open: [UInt64: OpenAlert] = [:]
+    /// The open alerts by (kind, key) slot, indexed by account key and artefact for linking.
+    var open = OpenAlerts()
     /// Alerts closed within ``Configuration/incidentMemorySeconds``, in the order they closed, at most
-    /// ``Configuration/maxOpenAlerts``.
-    var closed: [ClosedAlert] = []
+    /// ``Configuration/maxOpenAlerts``, indexed as the open ones.
+    var closed = RememberedAlerts()
     /// Every incident an open or remembered alert belongs to, by id.
     var incidents: [String: IncidentInfo] = [:]
     /// Alerts closed early because ``Configuration/maxOpenAlerts`` was reached.

@@ -3,9 +3,11 @@ import Testing
 
 @testable import SendWatchDetect
 
-/// Incident linking trusts each alert's derived ``AccountKeys`` to say which alerts cannot list an account; a key
-/// list that drifted from the alert's accounts (an update, a relabelled incident or a restore that forgot to
-/// derive it again) would silently stop alerts from linking. These runs check it after every step.
+/// Incident linking trusts each alert's derived ``AccountKeys`` to say which alerts cannot list an account, and
+/// the index of the open and remembered alerts by account key and artefact to name every alert that may; a key
+/// list or an index that drifted from the alerts' accounts (an update, a relabelled incident, a close, a
+/// forgotten alert or a restore that forgot to derive them again) would silently stop alerts from linking. These
+/// runs check both after every step.
 @Suite struct AlertLifecycleAccountKeysTests {
     /// The distinct stable hashes of `accounts`, ascending: what ``AccountKeys`` must hold.
     static func expectedKeys(_ accounts: [String]) -> [UInt64] { Set(accounts.map { StableHash.of($0) }).sorted() }
@@ -13,16 +15,39 @@ import Testing
     /// Checks every open and remembered alert's keys against its accounts; the number of open alerts checked.
     @discardableResult
     static func checkKeys(_ lifecycle: AlertLifecycle, step: Int) -> Int {
+        var pairs = (accounts: 0, artefacts: 0)
         for (slot, alert) in lifecycle.open {
             #expect(
                 alert.accountKeys.sorted == expectedKeys(alert.last.accounts),
                 "open alert \(slot) at step \(step): keys differ from its accounts")
+            for key in alert.accountKeys.sorted {
+                #expect(
+                    lifecycle.open.slots(listing: AccountKeys(keys: [key])).contains(slot),
+                    "open alert \(slot) at step \(step): the index misses one of its accounts")
+            }
+            for artefact in alert.artefacts {
+                #expect(
+                    lifecycle.open.slots(listing: AccountKeys([]), naming: [artefact]).contains(slot),
+                    "open alert \(slot) at step \(step): the index misses one of its artefacts")
+            }
+            pairs.accounts += alert.accountKeys.sorted.count
+            pairs.artefacts += alert.artefacts.count
         }
+        #expect(lifecycle.open.indexedPairs == pairs, "step \(step): the open alerts' index holds stale pairs")
+        pairs = (0, 0)
         for closed in lifecycle.closed {
             #expect(
                 closed.accountKeys.sorted == expectedKeys(closed.accounts),
                 "remembered alert at step \(step): keys differ from its accounts")
+            let found = lifecycle.closed.candidates(listing: closed.accountKeys, naming: closed.artefacts)
+            #expect(
+                closed.accounts.isEmpty && closed.artefacts.isEmpty
+                    || found.contains { $0.closedAt == closed.closedAt && $0.accounts == closed.accounts },
+                "remembered alert at step \(step): the index misses it")
+            pairs.accounts += closed.accountKeys.sorted.count
+            pairs.artefacts += closed.artefacts.count
         }
+        #expect(lifecycle.closed.indexedPairs == pairs, "step \(step): the remembered alerts' index holds stale pairs")
         return lifecycle.open.count
     }
 
