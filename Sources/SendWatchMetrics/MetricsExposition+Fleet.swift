@@ -20,6 +20,7 @@ extension MetricsExposition {
     /// | `sendwatch_consumer_last_sequence` | gauge | `stream` |
     /// | `sendwatch_consumer_acks_total` | counter | `stream` |
     /// | `sendwatch_consumer_redeliveries_total` | counter | `stream` |
+    /// | `sendwatch_consumer_remakes_total` | counter | `stream` |
     /// | `sendwatch_detect_events_total` | counter | |
     /// | `sendwatch_detect_undecodable_total` | counter | |
     /// | `sendwatch_detect_held_events` | gauge | |
@@ -37,7 +38,7 @@ extension MetricsExposition {
     /// | `sendwatch_detect_partition_latest_event_time_seconds` | gauge | `partition` (once it had an event) |
     /// | `sendwatch_detect_partition_pending_messages` | gauge | `partition` (once the broker said) |
     ///
-    /// - Complexity: O(partitions): about 16 samples plus at most 5 per partition (at most 1024 partitions).
+    /// - Complexity: O(partitions): about 17 samples plus at most 5 per partition (at most 1024 partitions).
     public static func render(_ s: DetectMetricsSnapshot) -> [UInt8] {
         let e = Exposition()
         consumer(e, s.consumer)
@@ -112,13 +113,14 @@ extension MetricsExposition {
     /// | `sendwatch_consumer_last_sequence` | gauge | `stream` |
     /// | `sendwatch_consumer_acks_total` | counter | `stream` |
     /// | `sendwatch_consumer_redeliveries_total` | counter | `stream` |
+    /// | `sendwatch_consumer_remakes_total` | counter | `stream` |
     /// | `sendwatch_sink_records_total` | counter | |
     /// | `sendwatch_sink_output_bytes` | gauge | |
     /// | `sendwatch_fleet_retries_total` | counter | |
     /// | `sendwatch_fleet_outages_total` | counter | |
     /// | `sendwatch_checkpoints_total` | counter | |
     ///
-    /// - Complexity: O(1): 9 samples.
+    /// - Complexity: O(1): 10 samples.
     public static func render(_ s: SinkMetricsSnapshot) -> [UInt8] {
         let e = Exposition()
         consumer(e, s.consumer)
@@ -147,6 +149,10 @@ extension MetricsExposition {
         e.counter(
             "sendwatch_consumer_redeliveries_total", "Messages delivered again that had been taken in, skipped.",
             c.redeliveries, labels: label)
+        e.counter(
+            "sendwatch_consumer_remakes_total",
+            "Times the consumer was made again after a fetch that may have left its pull request live.", c.remakes,
+            labels: label)
     }
 
     /// The broker's outages.

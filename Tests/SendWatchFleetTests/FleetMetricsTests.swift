@@ -63,6 +63,8 @@ struct FleetMetricsTests {
             s["sendwatch_detect_events_total"] == Double(events) && s["sendwatch_detect_held_events"] == 0
                 && (s["sendwatch_consumer_acks_total{stream=\"FLEET_EVENTS\"}"] ?? 0) >= 1
                 && (0..<4).allSatisfy { s["sendwatch_detect_partition_pending_messages{partition=\"\($0)\"}"] == 0 }
+                // Caught up, each fetch ends on its deadline: the consumer is made again before the next.
+                && (s["sendwatch_consumer_remakes_total{stream=\"FLEET_EVENTS\"}"] ?? 0) >= 1
         }
         // Per partition (the halves were shipped with --partitions 4): the events taken in equal what the stream
         // holds on that partition's subject, the lag is 0, and the last sequences and event times are the partition's.
@@ -92,6 +94,7 @@ struct FleetMetricsTests {
         #expect(d["sendwatch_consumer_last_sequence{stream=\"FLEET_EVENTS\"}"] == Double(lastSequence))
         #expect((d["sendwatch_consumer_acks_total{stream=\"FLEET_EVENTS\"}"] ?? 0) >= 1)
         #expect(d["sendwatch_consumer_redeliveries_total{stream=\"FLEET_EVENTS\"}"] == 0)
+        #expect((d["sendwatch_consumer_remakes_total{stream=\"FLEET_EVENTS\"}"] ?? 0) >= 1)
         #expect(alerts > 0, "the worker published alert records")
         #expect(d["sendwatch_detect_alert_records_total{result=\"stored\"}"] == Double(alerts))
         #expect(d["sendwatch_detect_alert_records_total{result=\"duplicate\"}"] == 0)
@@ -113,12 +116,14 @@ struct FleetMetricsTests {
         let s = Self.scrape(port: sinkPort, seconds: 120) { s in
             s["sendwatch_sink_records_total"] == Double(alerts) && (s["sendwatch_checkpoints_total"] ?? 0) >= 1
                 && (s["sendwatch_consumer_acks_total{stream=\"METRICS\"}"] ?? 0) >= 1
+                && (s["sendwatch_consumer_remakes_total{stream=\"METRICS\"}"] ?? 0) >= 1
         }
         #expect(s["sendwatch_sink_records_total"] == Double(alerts))
         #expect(s["sendwatch_consumer_pending_messages{stream=\"METRICS\"}"] == 0)
         #expect(s["sendwatch_consumer_last_sequence{stream=\"METRICS\"}"] == Double(alerts))
         #expect((s["sendwatch_consumer_acks_total{stream=\"METRICS\"}"] ?? 0) >= 1)
         #expect(s["sendwatch_consumer_redeliveries_total{stream=\"METRICS\"}"] == 0)
+        #expect((s["sendwatch_consumer_remakes_total{stream=\"METRICS\"}"] ?? 0) >= 1)
         #expect((s["sendwatch_checkpoints_total"] ?? 0) >= 1)
         let size = try FileManager.default.attributesOfItem(atPath: output)[.size] as? Int
         #expect(s["sendwatch_sink_output_bytes"] == size.map(Double.init))

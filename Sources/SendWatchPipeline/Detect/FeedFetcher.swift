@@ -91,7 +91,7 @@ struct FeedFetcher {
         }
     }
 
-    /// The consumer's figures now: `feed`'s stream and redeliveries, the lag the last message gave, outages.
+    /// The consumer's figures now: `feed`'s stream, redeliveries and remakes, the lag the last message gave, outages.
     func figures<Feed: StreamFeed>(of feed: Feed, lastSequence: UInt64, acknowledgements: Int) -> ConsumerFigures {
         var f = ConsumerFigures()
         f.stream = feed.streamName
@@ -99,6 +99,7 @@ struct FeedFetcher {
         f.lastSequence = lastSequence
         f.acknowledgements = acknowledgements
         f.redeliveries = feed.redeliveries
+        f.remakes = feed.remakes
         f.outages = outages
         return f
     }

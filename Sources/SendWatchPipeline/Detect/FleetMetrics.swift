@@ -13,6 +13,9 @@ public struct ConsumerFigures: Sendable {
     public var acknowledgements = 0
     /// Messages the broker delivered again that had been delivered already (this run), skipped.
     public var redeliveries = 0
+    /// Times the consumer was made again because a fetch may have left its pull request live at the server (this
+    /// run; see ``StreamFeed/remakes``).
+    public var remakes = 0
     /// Times the broker became unreachable (this run).
     public var outages = 0
     /// All zero.

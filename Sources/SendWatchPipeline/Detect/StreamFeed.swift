@@ -55,6 +55,9 @@ public protocol StreamFeed {
     var streamName: String { get }
     /// Messages the broker delivered again that the feed had delivered already, and skipped, since it was made.
     var redeliveries: Int { get }
+    /// Times the feed made its consumer again because a fetch may have left its pull request live at the broker,
+    /// since it was made (0 for a feed without a broker).
+    var remakes: Int { get }
 }
 
 /// Where `sendwatch detect` publishes alert records: the alerts stream (`NATSAlertPublisher` of
@@ -70,6 +73,9 @@ extension StreamFeed {
 
     /// nil: a feed without a broker to ask has no per-partition counts.
     public mutating func messagesPerPartition() -> [Int: UInt64]? { nil }
+
+    /// 0: a feed without a broker has no consumer to make again.
+    public var remakes: Int { 0 }
 }
 
 extension ErrorCode where Domain == TailError {
