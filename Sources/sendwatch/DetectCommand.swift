@@ -31,23 +31,14 @@ struct DetectCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "NATS server URL(s), e.g. nats://10.0.0.5:4222 (comma-separated for a cluster).")
-    var nats: String
+    @OptionGroup var server: NATSServerOptions
 
-    @Option(name: .long, help: "Stream of send events (default SENDWATCH_EVENTS).")
-    var stream = "SENDWATCH_EVENTS"
-
-    @Option(name: .long, help: "Subject prefix of the events; reads PREFIX.* (default sendwatch.events).")
-    var subjectPrefix = "sendwatch.events"
+    @OptionGroup var events: EventsStreamOptions
 
     @Option(name: .long, help: "Durable consumer name (default sendwatch-detect); one worker per name.")
     var consumer = "sendwatch-detect"
 
-    @Option(name: .long, help: "Stream the alert records go to (default SENDWATCH_ALERTS).")
-    var alertsStream = "SENDWATCH_ALERTS"
-
-    @Option(name: .long, help: "Subject of the alert records (default sendwatch.alerts).")
-    var alertsSubject = "sendwatch.alerts"
+    @OptionGroup var alerts: AlertsStreamOptions
 
     @Option(
         name: .long,
@@ -77,8 +68,7 @@ struct DetectCommand: ParsableCommand {
     @Flag(name: .long, help: "Stop when the whole stream is read, closing what the end of input closes.")
     var once = false
 
-    @Option(name: .long, help: "Checkpoint interval while events flow: a duration like 1s (the default) or 200ms.")
-    var checkpointInterval = "1s"
+    @OptionGroup var fleet: FleetRunOptions<DetectRole>
 
     @Option(
         name: .long,
@@ -103,25 +93,14 @@ struct DetectCommand: ParsableCommand {
     @Option(name: .long, help: "Most events held to merge hosts by time (default 200000).")
     var maxBuffered = 200_000
 
-    @Option(
-        name: .long,
-        help: """
-            Serve Prometheus metrics on PORT (the loopback, 127.0.0.1), IPV4:PORT or [IPV6]:PORT, as tail does: \
-            lag (pending messages), events, alert records, acknowledgements, redeliveries (docs/fleet.md).
-            """)
-    var metrics: String?
-
     @OptionGroup var detection: DetectionOptions
 
     @Option(name: .long, help: "YAML configuration file (see 'sendwatch config defaults').")
     var config: String?
 
-    @Option(name: .long, help: "Log level on stderr: debug, info (default), warning or error.")
-    var logLevel = "info"
+    @OptionGroup var logging: LogLevelOptions
 
     func validate() throws {
-        try LiveCommand.checkLogLevel(logLevel)
-        try LiveCommand.checkMetricsAddress(metrics)
         if !(0...EventTimeMerge.maxSources).contains(hosts) {
             throw ValidationError("--hosts must be 0 to \(EventTimeMerge.maxSources)")
         }
@@ -145,25 +124,22 @@ struct DetectCommand: ParsableCommand {
         input.format = nil
         var configuration = try input.loadConfiguration()
         try detection.apply(to: &configuration)
-        let interval = try FleetDurations.interval(checkpointInterval, flag: "--checkpoint-interval")
+        let interval = try fleet.intervalSeconds()
         let idle = try FleetDurations.interval(idleAfter, flag: "--idle-after")
         let window = try FleetDurations.duplicateWindow(duplicateWindow, interval: interval)
         let leaseSeconds = try FleetDurations.interval(leaseTime, flag: "--lease-time")
         guard (1...600).contains(leaseSeconds) else { throw ValidationError("--lease-time must be 1s to 10m") }
-        let logger = LiveCommand.logger(level: logLevel)
-        let partitioning: EventPartitioning
-        do throws(FleetError) {
-            partitioning = try EventPartitioning(partitions: 1, prefix: subjectPrefix)
-        } catch {
-            throw ValidationError(error.message)
-        }
-        var settings = JetStreamClient.Settings()
-        settings.name = "sendwatch detect"
-        let events = StreamSpec(name: stream, subjects: [partitioning.streamSubject])
+        let logger = logging.makeLogger()
+        let partitioning = try events.partitioning(partitions: 1)
+        let nats = server.nats
+        let settings = server.settings(command: "detect")
+        let eventsSpec = StreamSpec(name: events.stream, subjects: [partitioning.streamSubject])
         let feed = NATSStreamFeed(
-            url: nats, settings: settings, stream: events, subject: partitioning.streamSubject, durable: consumer)
-        let alerts = StreamSpec(name: alertsStream, subjects: [alertsSubject], duplicateWindowSeconds: window)
-        let publisher = NATSAlertPublisher(url: nats, settings: settings, stream: alerts, subject: alertsSubject)
+            url: nats, settings: settings, stream: eventsSpec, subject: partitioning.streamSubject, durable: consumer)
+        var alertsSpec = alerts.spec()
+        alertsSpec.duplicateWindowSeconds = window
+        let publisher = NATSAlertPublisher(
+            url: nats, settings: settings, stream: alertsSpec, subject: alerts.alertsSubject)
         var options = DetectOptions()
         options.stateDirectory = state
         options.once = once
@@ -173,7 +149,7 @@ struct DetectCommand: ParsableCommand {
         options.expectedHosts = hosts
         options.alertFormat = try detection.format()
         options.productVersion = buildVersion
-        options.partitionLag = metrics != nil
+        options.partitionLag = fleet.metrics != nil
         TailSignals.install()
         let accounts = try detection.registry()
         let figures = DetectMetrics()
@@ -189,17 +165,18 @@ struct DetectCommand: ParsableCommand {
                 messages: NATSStateMessages(url: nats, settings: settings, stream: stateStream),
                 streamName: stateStream, root: NATSStateMessages.subjectRoot(stream: stateStream) + "." + consumer,
                 holder: holder, logger: logger) : nil
-        let server = try LiveCommand.startMetrics(metrics, codeKey: "detect.code", logger: logger) {
+        let metricsServer = try LiveCommand.startMetrics(fleet.metrics, codeKey: "detect.code", logger: logger) {
             address throws(TailError) in try MetricsServer(address: address, metrics: figures)
         }
-        defer { server?.shutdown() }
+        defer { metricsServer?.shutdown() }
         let started =
-            "detecting on \(nats) stream \(stream) (\(subjectPrefix).*), alerts to \(alertsStream) \(alertsSubject)"
+            "detecting on \(nats) stream \(events.stream) (\(events.subjectPrefix).*), alerts to "
+            + "\(alerts.alertsStream) \(alerts.alertsSubject)"
             + (checkpoints.map {
                 ", state in stream \(stateStream) (\($0.root).>)" + (state.map { ", or \($0) if it holds none" } ?? "")
             }
                 ?? state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
-            + (server.map { ", metrics on \($0.boundAddress)" } ?? "")
+            + (metricsServer.map { ", metrics on \($0.boundAddress)" } ?? "")
             + "; lease \(leaseBucket).\(consumer) as \(holder)"
         logger.info("\(started)")
         let startedAt = Date()

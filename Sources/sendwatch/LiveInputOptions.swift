@@ -34,8 +34,7 @@ struct LiveInputOptions: ParsableArguments {
     @Option(name: .long, help: "Most files followed at once (glob matches); default 64.")
     var maxFiles: Int = 64
 
-    @Option(name: .long, help: "Log level on stderr: debug, info (default), warning or error.")
-    var logLevel: String = "info"
+    @OptionGroup var logging: LogLevelOptions
 
     @Argument(
         help: "Files or globs to follow (quote globs so the shell does not expand them), or - for standard input.")
@@ -45,7 +44,6 @@ struct LiveInputOptions: ParsableArguments {
         if paths.isEmpty { throw ValidationError("give at least one PATH or GLOB to follow") }
         if !(1...60_000).contains(pollInterval) { throw ValidationError("--poll-interval must be 1 to 60000 ms") }
         if !(1...4096).contains(maxFiles) { throw ValidationError("--max-files must be 1 to 4096") }
-        try LiveCommand.checkLogLevel(logLevel)
     }
 
     /// The input flags as ``InputOptions`` (the configuration file and the overrides of its input keys).
@@ -65,8 +63,8 @@ struct LiveInputOptions: ParsableArguments {
         follow.maxLineBytes = configuration.maxLineBytes
     }
 
-    /// A logger writing to stderr at `--log-level` (``LiveCommand/logger(level:)``).
-    func makeLogger() -> Logger { LiveCommand.logger(level: logLevel) }
+    /// A logger writing to stderr at `--log-level` (``LogLevelOptions/makeLogger()``).
+    func makeLogger() -> Logger { logging.makeLogger() }
 }
 
 /// What the long-running commands (`tail`, `ship`, `detect`, `sink`) share about starting and ending: the

@@ -26,17 +26,12 @@ struct ShipCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "NATS server URL(s), e.g. nats://10.0.0.5:4222 (comma-separated for a cluster).")
-    var nats: String
+    @OptionGroup var server: NATSServerOptions
 
     @Option(name: .long, help: "Partitions the events are spread over by account (1 to 1024; default 16).")
     var partitions = 16
 
-    @Option(name: .long, help: "JetStream stream name (default SENDWATCH_EVENTS).")
-    var stream = "SENDWATCH_EVENTS"
-
-    @Option(name: .long, help: "Subject prefix; events go to PREFIX.<partition> (default sendwatch.events).")
-    var subjectPrefix = "sendwatch.events"
+    @OptionGroup var events: EventsStreamOptions
 
     @Option(
         name: .long,
@@ -59,19 +54,9 @@ struct ShipCommand: ParsableCommand {
     @Flag(name: .long, help: "Read the files to their end, publish, checkpoint and exit (implies --from-start).")
     var once = false
 
-    @Option(name: .long, help: "Checkpoint interval while events flow: a duration like 1s (the default) or 200ms.")
-    var checkpointInterval = "1s"
-
-    @Option(
-        name: .long,
-        help: """
-            Serve Prometheus metrics on PORT (the loopback, 127.0.0.1), IPV4:PORT or [IPV6]:PORT, as tail does: \
-            publishes, acknowledgements, retries, the window, lag per file (docs/fleet.md).
-            """)
-    var metrics: String?
+    @OptionGroup var fleet: FleetRunOptions<ShipRole>
 
     func validate() throws {
-        try LiveCommand.checkMetricsAddress(metrics)
         if !(1...JetStreamWindowPublisher.maxWindow).contains(window) {
             throw ValidationError("--window must be 1 to \(JetStreamWindowPublisher.maxWindow)")
         }
@@ -82,23 +67,17 @@ struct ShipCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try live.inputOptions().loadConfiguration()
-        let interval = try FleetDurations.interval(checkpointInterval, flag: "--checkpoint-interval")
+        let interval = try fleet.intervalSeconds()
         let duplicateSeconds = try FleetDurations.duplicateWindow(duplicateWindow, interval: interval)
         let logger = live.makeLogger()
-        let partitioning: EventPartitioning
-        do throws(FleetError) {
-            partitioning = try EventPartitioning(partitions: partitions, prefix: subjectPrefix)
-        } catch {
-            throw ValidationError(error.message)
-        }
-        var settings = JetStreamClient.Settings()
-        settings.name = "sendwatch ship"
+        let partitioning = try events.partitioning(partitions: partitions)
+        let settings = server.settings(command: "ship")
         let spec = StreamSpec(
-            name: stream, subjects: [partitioning.streamSubject], duplicateWindowSeconds: duplicateSeconds)
+            name: events.stream, subjects: [partitioning.streamSubject], duplicateWindowSeconds: duplicateSeconds)
         // Connects at the first publish; a broker that is down at the start is waited for as one that goes down
         // later.
         let publisher = NATSEventPublisher(
-            url: nats, settings: settings, partitioning: partitioning, stream: spec, windowSize: window)
+            url: server.nats, settings: settings, partitioning: partitioning, stream: spec, windowSize: window)
         var options = ShipOptions(patterns: live.paths, host: host ?? ProcessInfo.processInfo.hostName)
         options.stateDirectory = state
         options.fromStart = live.fromStart || once
@@ -109,13 +88,13 @@ struct ShipCommand: ParsableCommand {
         let run = try LiveCommand.start(codeKey: "ship.code", logger: logger) { () throws(TailError) in
             try ShipRun(configuration: configuration, options: options, publisher: publisher, logger: logger)
         }
-        let server = try LiveCommand.startMetrics(metrics, codeKey: "ship.code", logger: logger) {
+        let metricsServer = try LiveCommand.startMetrics(fleet.metrics, codeKey: "ship.code", logger: logger) {
             address throws(TailError) in try MetricsServer(address: address, metrics: run.metrics)
         }
-        defer { server?.shutdown() }
+        defer { metricsServer?.shutdown() }
         let started =
-            "shipping \(live.paths.joined(separator: " ")) to \(nats) stream \(stream), \(partitions) partitions"
-            + LiveCommand.whereText(state: state, metrics: server)
+            "shipping \(live.paths.joined(separator: " ")) to \(server.nats) stream \(events.stream), "
+            + "\(partitions) partitions" + LiveCommand.whereText(state: state, metrics: metricsServer)
         logger.info("\(started)")
         try LiveCommand.run(codeKey: "ship.code", logger: logger, summary: run.summaryText) {
             () throws(TailError) in

@@ -21,14 +21,9 @@ struct SinkCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "NATS server URL(s), e.g. nats://10.0.0.5:4222 (comma-separated for a cluster).")
-    var nats: String
+    @OptionGroup var server: NATSServerOptions
 
-    @Option(name: .long, help: "Stream of alert records (default SENDWATCH_ALERTS).")
-    var alertsStream = "SENDWATCH_ALERTS"
-
-    @Option(name: .long, help: "Subject of the alert records (default sendwatch.alerts).")
-    var alertsSubject = "sendwatch.alerts"
+    @OptionGroup var alerts: AlertsStreamOptions
 
     @Option(name: .long, help: "Durable consumer name (default sendwatch-sink); one sink per name.")
     var consumer = "sendwatch-sink"
@@ -42,34 +37,20 @@ struct SinkCommand: ParsableCommand {
     @Flag(name: .long, help: "Stop when the whole stream is read.")
     var once = false
 
-    @Option(name: .long, help: "Checkpoint interval while records flow: a duration like 1s (the default) or 200ms.")
-    var checkpointInterval = "1s"
+    @OptionGroup var fleet: FleetRunOptions<SinkRole>
 
-    @Option(
-        name: .long,
-        help: """
-            Serve Prometheus metrics on PORT (the loopback, 127.0.0.1), IPV4:PORT or [IPV6]:PORT, as tail does: \
-            lag (pending messages), records written, acknowledgements, redeliveries (docs/fleet.md).
-            """)
-    var metrics: String?
-
-    @Option(name: .long, help: "Log level on stderr: debug, info (default), warning or error.")
-    var logLevel = "info"
+    @OptionGroup var logging: LogLevelOptions
 
     func validate() throws {
-        try LiveCommand.checkLogLevel(logLevel)
-        try LiveCommand.checkMetricsAddress(metrics)
         try FleetDurations.checkConsumer(consumer)
     }
 
     func run() throws {
-        let interval = try FleetDurations.interval(checkpointInterval, flag: "--checkpoint-interval")
-        let logger = LiveCommand.logger(level: logLevel)
-        var settings = JetStreamClient.Settings()
-        settings.name = "sendwatch sink"
+        let interval = try fleet.intervalSeconds()
+        let logger = logging.makeLogger()
         let feed = NATSStreamFeed(
-            url: nats, settings: settings, stream: StreamSpec(name: alertsStream, subjects: [alertsSubject]),
-            subject: alertsSubject, durable: consumer)
+            url: server.nats, settings: server.settings(command: "sink"), stream: alerts.spec(),
+            subject: alerts.alertsSubject, durable: consumer)
         var options = SinkOptions()
         options.stateDirectory = state
         options.once = once
@@ -78,11 +59,11 @@ struct SinkCommand: ParsableCommand {
         let run = try LiveCommand.start(codeKey: "sink.code", logger: logger) { () throws(TailError) in
             try SinkRun(output: output, options: options, feed: feed, logger: logger)
         }
-        let server = try LiveCommand.startMetrics(metrics, codeKey: "sink.code", logger: logger) {
+        let metricsServer = try LiveCommand.startMetrics(fleet.metrics, codeKey: "sink.code", logger: logger) {
             address throws(TailError) in try MetricsServer(address: address, metrics: run.metrics)
         }
-        defer { server?.shutdown() }
-        if let server { logger.info("metrics on \(server.boundAddress)") }
+        defer { metricsServer?.shutdown() }
+        if let metricsServer { logger.info("metrics on \(metricsServer.boundAddress)") }
         try LiveCommand.run(codeKey: "sink.code", logger: logger, summary: run.summaryText) {
             () throws(TailError) in
             try run.run { TailSignals.stopRequested }
