@@ -165,9 +165,7 @@ struct DetectCommand: ParsableCommand {
                 messages: NATSStateMessages(url: nats, settings: settings, stream: stateStream),
                 streamName: stateStream, root: NATSStateMessages.subjectRoot(stream: stateStream) + "." + consumer,
                 holder: holder, logger: logger) : nil
-        let metricsServer = try LiveCommand.startMetrics(fleet.metrics, codeKey: "detect.code", logger: logger) {
-            address throws(TailError) in try MetricsServer(address: address, metrics: figures)
-        }
+        let metricsServer = try fleet.serve(figures, codeKey: "detect.code", logger: logger)
         defer { metricsServer?.shutdown() }
         let started =
             "detecting on \(nats) stream \(events.stream) (\(events.subjectPrefix).*), alerts to "

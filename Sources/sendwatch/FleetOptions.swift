@@ -1,6 +1,8 @@
 import ArgumentParser
 import Logging
 import SendWatchFleet
+import SendWatchMetrics
+import SendWatchPipeline
 
 /// A fleet command (`ship`, `detect`, `sink`) as the help of the options they share names it: what flows through
 /// it between checkpoints and which figures its `--metrics` endpoint serves.
@@ -62,6 +64,16 @@ struct FleetRunOptions<Role: FleetRole>: ParsableArguments {
 
     func validate() throws {
         try LiveCommand.checkMetricsAddress(metrics)
+    }
+
+    /// Serves `figures` at the `--metrics` address (nil without it), through
+    /// ``LiveCommand/startMetrics(_:codeKey:logger:serve:)``.
+    func serve<Snapshot: PrometheusExposable>(
+        _ figures: RunMetrics<Snapshot>, codeKey: String, logger: Logger
+    ) throws -> MetricsServer? {
+        try LiveCommand.startMetrics(metrics, codeKey: codeKey, logger: logger) { address throws(TailError) in
+            try MetricsServer(address: address, metrics: figures)
+        }
     }
 
     /// `--checkpoint-interval` in seconds.

@@ -88,9 +88,7 @@ struct ShipCommand: ParsableCommand {
         let run = try LiveCommand.start(codeKey: "ship.code", logger: logger) { () throws(TailError) in
             try ShipRun(configuration: configuration, options: options, publisher: publisher, logger: logger)
         }
-        let metricsServer = try LiveCommand.startMetrics(fleet.metrics, codeKey: "ship.code", logger: logger) {
-            address throws(TailError) in try MetricsServer(address: address, metrics: run.metrics)
-        }
+        let metricsServer = try fleet.serve(run.metrics, codeKey: "ship.code", logger: logger)
         defer { metricsServer?.shutdown() }
         let started =
             "shipping \(live.paths.joined(separator: " ")) to \(server.nats) stream \(events.stream), "

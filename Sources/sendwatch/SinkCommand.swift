@@ -59,9 +59,7 @@ struct SinkCommand: ParsableCommand {
         let run = try LiveCommand.start(codeKey: "sink.code", logger: logger) { () throws(TailError) in
             try SinkRun(output: output, options: options, feed: feed, logger: logger)
         }
-        let metricsServer = try LiveCommand.startMetrics(fleet.metrics, codeKey: "sink.code", logger: logger) {
-            address throws(TailError) in try MetricsServer(address: address, metrics: run.metrics)
-        }
+        let metricsServer = try fleet.serve(run.metrics, codeKey: "sink.code", logger: logger)
         defer { metricsServer?.shutdown() }
         if let metricsServer { logger.info("metrics on \(metricsServer.boundAddress)") }
         try LiveCommand.run(codeKey: "sink.code", logger: logger, summary: run.summaryText) {
