@@ -35,14 +35,14 @@ struct DetectCommand: ParsableCommand {
 
     @OptionGroup var events: EventsStreamOptions
 
-    @Option(name: .long, help: "Durable consumer name (default sendwatch-detect); one worker per name.")
+    @Option(name: .long, help: "Durable consumer name; one worker per name.")
     var consumer = "sendwatch-detect"
 
     @OptionGroup var alerts: AlertsStreamOptions
 
     @Option(
         name: .long,
-        help: "How long the alerts stream drops repeated message ids (default 10m); longer than a restart takes.")
+        help: "How long the alerts stream drops repeated message ids; longer than a restart takes.")
     var duplicateWindow = "10m"
 
     @Option(
@@ -72,25 +72,25 @@ struct DetectCommand: ParsableCommand {
 
     @Option(
         name: .long,
-        help: "A host that sent nothing this long, once everything is read, no longer holds back others (default 5s).")
+        help: "A host that sent nothing this long, once everything is read, no longer holds back others.")
     var idleAfter = "5s"
 
     @Option(
         name: .long,
         help:
-            "Hosts that send events: a fresh worker merges once it has seen this many (default 0: once it read the backlog)."
+            "Hosts that send events: a fresh worker merges once it has seen this many (0: once it has read the backlog)."
     )
     var hosts = 0
 
     @Option(
         name: .long,
-        help: "A standby takes the lease over when the holder has not renewed it this long (default 10s, 1s to 10m).")
+        help: "A standby takes the lease over when the holder has not renewed it this long (1s to 10m).")
     var leaseTime = "10s"
 
-    @Option(name: .long, help: "Key-value bucket of the workers' leases (default SENDWATCH_LEASES).")
+    @Option(name: .long, help: "Key-value bucket of the workers' leases.")
     var leaseBucket = "SENDWATCH_LEASES"
 
-    @Option(name: .long, help: "Most events held to merge hosts by time (default 200000).")
+    @Option(name: .long, help: "Most events held to merge hosts by time.")
     var maxBuffered = 200_000
 
     @OptionGroup var detection: DetectionOptions

@@ -84,10 +84,10 @@ struct FleetRunOptions<Role: FleetRole>: ParsableArguments {
 
 /// `--stream` and `--subject-prefix`: the stream of send events `ship` publishes to and `detect` reads.
 struct EventsStreamOptions: ParsableArguments {
-    @Option(name: .long, help: "Stream of the send events (default SENDWATCH_EVENTS).")
+    @Option(name: .long, help: "Stream of the send events.")
     var stream = "SENDWATCH_EVENTS"
 
-    @Option(name: .long, help: "Subject prefix of the events: PREFIX.<partition> (default sendwatch.events).")
+    @Option(name: .long, help: "Subject prefix of the events: PREFIX.<partition>.")
     var subjectPrefix = "sendwatch.events"
 
     /// The events' subjects for `partitions` partitions under `--subject-prefix`.
@@ -104,10 +104,10 @@ struct EventsStreamOptions: ParsableArguments {
 
 /// `--alerts-stream` and `--alerts-subject`: the stream of alert records `detect` publishes to and `sink` reads.
 struct AlertsStreamOptions: ParsableArguments {
-    @Option(name: .long, help: "Stream of the alert records (default SENDWATCH_ALERTS).")
+    @Option(name: .long, help: "Stream of the alert records.")
     var alertsStream = "SENDWATCH_ALERTS"
 
-    @Option(name: .long, help: "Subject of the alert records (default sendwatch.alerts).")
+    @Option(name: .long, help: "Subject of the alert records.")
     var alertsSubject = "sendwatch.alerts"
 
     /// The alerts stream, taking `--alerts-subject` (``StreamSpec``'s defaults otherwise).

@@ -25,7 +25,7 @@ struct LiveInputOptions: ParsableArguments {
     @Flag(name: .long, help: "Without a checkpoint, read existing files from their start (default: only new lines).")
     var fromStart = false
 
-    @Option(name: .long, help: "Poll interval in milliseconds when inotify is not used (default 250).")
+    @Option(name: .long, help: "Poll interval in milliseconds when inotify is not used.")
     var pollInterval: Int = 250
 
     @Flag(name: .long, help: "Poll instead of using inotify (e.g. on NFS).")

@@ -35,7 +35,7 @@ struct ShipCommand: ParsableCommand {
 
     @Option(
         name: .long,
-        help: "How long the stream drops repeated message ids (default 10m); longer than a restart takes.")
+        help: "How long the stream drops repeated message ids; longer than a restart takes.")
     var duplicateWindow = "10m"
 
     @Option(

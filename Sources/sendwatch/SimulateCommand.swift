@@ -29,11 +29,11 @@ struct SimulateCommand: ParsableCommand {
     @Option(
         name: .long,
         help:
-            "Multiplies background accounts and rates and the look-alikes' sizes: \(SimulationConfiguration.scaleRange.lowerBound) to \(Int(SimulationConfiguration.scaleRange.upperBound)) (default 1)."
+            "Multiplies background accounts and rates and the look-alikes' sizes: \(SimulationConfiguration.scaleRange.lowerBound) to \(Int(SimulationConfiguration.scaleRange.upperBound))."
     )
     var scale: Double = 1
 
-    @Option(name: .long, help: "Output format: postfix, exim or jsonl (default postfix).")
+    @Option(name: .long, help: "Output format: postfix, exim or jsonl.")
     var format: String = "postfix"
 
     @Option(name: .long, help: "Time of the first traffic, RFC 3339 (default 2026-11-29T06:00:00Z).")

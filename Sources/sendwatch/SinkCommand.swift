@@ -25,7 +25,7 @@ struct SinkCommand: ParsableCommand {
 
     @OptionGroup var alerts: AlertsStreamOptions
 
-    @Option(name: .long, help: "Durable consumer name (default sendwatch-sink); one sink per name.")
+    @Option(name: .long, help: "Durable consumer name; one sink per name.")
     var consumer = "sendwatch-sink"
 
     @Option(name: .long, help: "Append the records to this file (default: standard output).")

@@ -56,18 +56,18 @@ struct TailCommand: ParsableCommand {
             """)
     var policy: String?
 
-    @Option(name: .long, help: "Checkpoint interval while data flows (default 30s).")
+    @Option(name: .long, help: "Checkpoint interval while data flows.")
     var checkpointInterval: String = "30s"
 
     @Option(
-        name: .long, help: "Quiet time after which event time follows the wall clock so alerts can close (default 10s)."
+        name: .long, help: "Quiet time after which event time follows the wall clock so alerts can close."
     )
     var idleAdvance: String = "10s"
 
     @Option(
         name: .long,
         help:
-            "Events stamped more than this ahead of the wall clock are time outliers and never move event time (default 1h)."
+            "Events stamped more than this ahead of the wall clock are time outliers and never move event time."
     )
     var maxFuture: String = "1h"
 
