@@ -103,7 +103,10 @@ extension AlertLifecycle {
         let wantedKeys = AccountKeys(accounts)
         let candidates = open.slots(listing: wantedKeys, naming: artefacts)
         var linked: Set<String> = [own]
-        for k in candidates where open.incident(of: k) != own {
+        // An alert of an incident already linked (its own, or one found before) cannot change the outcome: it is
+        // passed over before it is copied (thousands of alerts of one incident may share an artefact).
+        for k in candidates {
+            guard let incident = open.incident(of: k), !linked.contains(incident) else { continue }
             // Safe to force unwrap: the index holds only the slots of open alerts.
             let a = open[k]!
             if a.artefacts.contains(where: artefacts.contains)
@@ -115,7 +118,7 @@ extension AlertLifecycle {
         }
         let memory = configuration.incidentMemorySeconds * 1_000_000
         closed.forEachCandidate(listing: wantedKeys, naming: artefacts) { c in
-            guard c.incident != own && now.microseconds - c.closedAt.microseconds <= memory else { return }
+            guard !linked.contains(c.incident) && now.microseconds - c.closedAt.microseconds <= memory else { return }
             if c.artefacts.contains(where: artefacts.contains)
                 || (c.accountKeys.meets(wantedKeys) && c.accounts.contains(where: wanted.contains))
             {
@@ -231,7 +234,11 @@ extension AlertLifecycle {
         func age(_ id: String) -> (EventTime, String) { (incidents[id]?.created ?? EventTime(microseconds: 0), id) }
         let ordered = ids.sorted { age($0) < age($1) }
         let kept = ordered[0]
-        let absorbed = Set(ordered.dropFirst())
+        // Usually one or two ids, compared without hashing each alert's incident; a set when there are more.
+        let absorbedIDs = Array(ordered.dropFirst())
+        let absorbedSet = Set(absorbedIDs)
+        let isAbsorbed: (String) -> Bool =
+            absorbedIDs.count <= 4 ? { absorbedIDs.contains($0) } : { absorbedSet.contains($0) }
         var info = incidents[kept] ?? IncidentInfo(created: EventTime(microseconds: 0), merged: [])
         for id in ordered.dropFirst() {
             for name in [id] + (incidents[id]?.merged ?? [])
@@ -242,9 +249,9 @@ extension AlertLifecycle {
         }
         incidents[kept] = info
         // The slots first, from the incidents alone: the alerts of other incidents are not copied.
-        let relabelled = open.incidentBySlot.compactMap { absorbed.contains($0.value) ? $0.key : nil }
+        let relabelled = open.incidentBySlot.compactMap { isAbsorbed($0.value) ? $0.key : nil }
         for k in relabelled { open[k]?.last.incident = kept }
-        closed.relabel(absorbed, as: kept)
+        closed.relabel(where: isAbsorbed, as: kept)
         return kept
     }
 

@@ -78,11 +78,11 @@ extension AlertLifecycle {
             return removed
         }
 
-        /// Relabels the alerts of the incidents `absorbed` as `kept`.
+        /// Relabels the alerts of the incidents for which `absorbed` is true as `kept`.
         ///
         /// - Complexity: O(remembered alerts).
-        mutating func relabel(_ absorbed: Set<String>, as kept: String) {
-            for i in head..<alerts.count where absorbed.contains(alerts[i].incident) { alerts[i].incident = kept }
+        mutating func relabel(where absorbed: (String) -> Bool, as kept: String) {
+            for i in head..<alerts.count where absorbed(alerts[i].incident) { alerts[i].incident = kept }
         }
 
         /// Calls `body` with each remembered alert that may list one of `accounts` or name one of `artefacts`, in
