@@ -103,10 +103,12 @@ extension AlertLifecycle {
         let wantedKeys = AccountKeys(accounts)
         let candidates = open.slots(listing: wantedKeys, naming: artefacts)
         var linked: Set<String> = [own]
+        // An alert of an incident already linked (its own, or one found before) cannot change the outcome: it is
+        // passed over before it is copied (thousands of alerts of one incident may share an artefact).
         for k in candidates {
+            guard let incident = open.incident(of: k), !linked.contains(incident) else { continue }
             // Safe to force unwrap: the index holds only the slots of open alerts.
             let a = open[k]!
-            guard a.last.incident != own else { continue }
             if a.artefacts.contains(where: artefacts.contains)
                 || (!isAggregate(a) && a.accountKeys.meets(wantedKeys)
                     && a.last.accounts.contains(where: wanted.contains))
@@ -115,8 +117,8 @@ extension AlertLifecycle {
             }
         }
         let memory = configuration.incidentMemorySeconds * 1_000_000
-        for c in closed.candidates(listing: wantedKeys, naming: artefacts)
-        where c.incident != own && now.microseconds - c.closedAt.microseconds <= memory {
+        closed.forEachCandidate(listing: wantedKeys, naming: artefacts) { c in
+            guard !linked.contains(c.incident) && now.microseconds - c.closedAt.microseconds <= memory else { return }
             if c.artefacts.contains(where: artefacts.contains)
                 || (c.accountKeys.meets(wantedKeys) && c.accounts.contains(where: wanted.contains))
             {
@@ -137,7 +139,7 @@ extension AlertLifecycle {
         // Aggregate alerts still alone that list one of these accounts join the incident holding most of theirs
         // (which may now be this one); in a fixed order, so that the ids kept do not depend on the table's.
         var lone: [(UInt64, Alert)] = []
-        for k in candidates where k != slot {
+        for k in candidates where k != slot && !lone.contains(where: { $0.0 == k }) {
             // Safe to force unwrap: linking relabels alerts, it never removes one.
             let a = open[k]!
             if isAggregate(a) && a.accountKeys.meets(wantedKeys) && a.last.accounts.contains(where: wanted.contains)
@@ -196,19 +198,20 @@ extension AlertLifecycle {
         let wanted = Set(accounts)
         let wantedKeys = AccountKeys(accounts)
         var holders: [String: Set<String>] = [:]
-        for k in open.slots(listing: wantedKeys) {
+        for k in open.slots(listing: wantedKeys) where open.incident(of: k) != own {
             // Safe to force unwrap: the index holds only the slots of open alerts.
             let a = open[k]!
-            guard a.last.incident != own && !isAggregate(a) && a.accountKeys.meets(wantedKeys) else { continue }
+            guard !isAggregate(a) && a.accountKeys.meets(wantedKeys) else { continue }
             for account in a.last.accounts where wanted.contains(account) {
                 holders[a.last.incident, default: []].insert(account)
             }
         }
         let memory = configuration.incidentMemorySeconds * 1_000_000
-        for c in closed.candidates(listing: wantedKeys)
-        where c.incident != own && now.microseconds - c.closedAt.microseconds <= memory
-            && c.accountKeys.meets(wantedKeys)
-        {
+        closed.forEachCandidate(listing: wantedKeys) { c in
+            guard
+                c.incident != own && now.microseconds - c.closedAt.microseconds <= memory
+                    && c.accountKeys.meets(wantedKeys)
+            else { return }
             for account in c.accounts where wanted.contains(account) {
                 holders[c.incident, default: []].insert(account)
             }
@@ -231,7 +234,11 @@ extension AlertLifecycle {
         func age(_ id: String) -> (EventTime, String) { (incidents[id]?.created ?? EventTime(microseconds: 0), id) }
         let ordered = ids.sorted { age($0) < age($1) }
         let kept = ordered[0]
-        let absorbed = Set(ordered.dropFirst())
+        // Usually one or two ids, compared without hashing each alert's incident; a set when there are more.
+        let absorbedIDs = Array(ordered.dropFirst())
+        let absorbedSet = Set(absorbedIDs)
+        let isAbsorbed: (String) -> Bool =
+            absorbedIDs.count <= 4 ? { absorbedIDs.contains($0) } : { absorbedSet.contains($0) }
         var info = incidents[kept] ?? IncidentInfo(created: EventTime(microseconds: 0), merged: [])
         for id in ordered.dropFirst() {
             for name in [id] + (incidents[id]?.merged ?? [])
@@ -241,10 +248,10 @@ extension AlertLifecycle {
             incidents[id] = nil
         }
         incidents[kept] = info
-        for k in Array(open.keys) where absorbed.contains(open[k]?.last.incident ?? "") {
-            open[k]?.last.incident = kept
-        }
-        closed.relabel(absorbed, as: kept)
+        // The slots first, from the incidents alone: the alerts of other incidents are not copied.
+        let relabelled = open.incidentBySlot.compactMap { isAbsorbed($0.value) ? $0.key : nil }
+        for k in relabelled { open[k]?.last.incident = kept }
+        closed.relabel(where: isAbsorbed, as: kept)
         return kept
     }
 

@@ -1,3 +1,5 @@
+import SendWatchCore
+
 extension AlertLifecycle {
     /// The open alerts by their (kind, key) slot, with an index of the account keys (``AccountKeys``) and lure
     /// artefacts each lists, so that incident linking visits only the alerts that may share one with a finding
@@ -14,6 +16,9 @@ extension AlertLifecycle {
     /// (`detect.max_alert_accounts` + ``AlertLifecycle/maxArtefacts``) pairs. Derived: never saved.
     struct OpenAlerts: Sendable, Sequence {
         private(set) var bySlot: [UInt64: OpenAlert] = [:]
+        /// Each open alert's incident (``Alert/incident`` of its last record), so that linking can pass over the
+        /// alerts of its own incident without copying them.
+        private(set) var incidentBySlot: [UInt64: String] = [:]
         /// Account key → slot of an open alert listing it.
         private var accountIndex = KeyMultimap()
         /// Artefact → slot of an open alert naming it.
@@ -37,21 +42,26 @@ extension AlertLifecycle {
             set {
                 let old = bySlot[slot]
                 bySlot[slot] = newValue
+                if newValue?.last.incident != old?.last.incident { incidentBySlot[slot] = newValue?.last.incident }
                 Self.reindex(
                     &accountIndex, slot, from: old?.accountKeys.sorted ?? [], to: newValue?.accountKeys.sorted ?? [])
                 Self.reindex(artefacts: &artefactIndex, slot, from: old?.artefacts ?? [], to: newValue?.artefacts ?? [])
             }
         }
 
-        /// The slots of the open alerts that may list one of `accounts` or name one of `artefacts`, ascending and
-        /// without repeats: a superset of the alerts that do (callers confirm each), usually exactly them.
+        /// The incident of the open alert at `slot`.
+        func incident(of slot: UInt64) -> String? { incidentBySlot[slot] }
+
+        /// The slots of the open alerts that may list one of `accounts` or name one of `artefacts`, in no fixed
+        /// order and repeated when an alert holds several of them: a superset of the alerts that do (callers
+        /// confirm each), usually exactly them.
         ///
         /// - Complexity: O(keys + artefacts) lookups, each O(1) expected plus the alerts holding that key.
         func slots(listing accounts: AccountKeys, naming artefacts: [UInt64] = []) -> [UInt64] {
             var found: [UInt64] = []
             for key in accounts.sorted { accountIndex.forEach(key) { found.append($0) } }
             for artefact in artefacts { artefactIndex.forEach(artefact) { found.append($0) } }
-            return Self.sortedUnique(found)
+            return found
         }
 
         /// Replaces the pairs (`k`, `value`) for the account keys `k` in `old` with those for `k` in `new`; both
@@ -84,18 +94,6 @@ extension AlertLifecycle {
             guard old != new else { return }
             for a in old where !new.contains(a) { index.remove(a, value) }
             for a in new where !old.contains(a) { index.insert(a, value) }
-        }
-
-        static func sortedUnique(_ values: [UInt64]) -> [UInt64] {
-            guard values.count > 1 else { return values }
-            var out = values.sorted()
-            var w = 1
-            for r in 1..<out.count where out[r] != out[w - 1] {
-                out[w] = out[r]
-                w += 1
-            }
-            out.removeLast(out.count - w)
-            return out
         }
     }
 }

@@ -78,31 +78,35 @@ extension AlertLifecycle {
             return removed
         }
 
-        /// Relabels the alerts of the incidents `absorbed` as `kept`.
+        /// Relabels the alerts of the incidents for which `absorbed` is true as `kept`.
         ///
         /// - Complexity: O(remembered alerts).
-        mutating func relabel(_ absorbed: Set<String>, as kept: String) {
-            for i in head..<alerts.count where absorbed.contains(alerts[i].incident) { alerts[i].incident = kept }
+        mutating func relabel(where absorbed: (String) -> Bool, as kept: String) {
+            for i in head..<alerts.count where absorbed(alerts[i].incident) { alerts[i].incident = kept }
         }
 
-        /// The remembered alerts that may list one of `accounts` or name one of `artefacts`, closed first first: a
-        /// superset of the alerts that do (callers confirm each), usually exactly them.
+        /// Calls `body` with each remembered alert that may list one of `accounts` or name one of `artefacts`, in
+        /// no fixed order and again for each further one it holds: a superset of the alerts that do (callers
+        /// confirm each), usually exactly them.
         ///
         /// - Complexity: O(keys + artefacts) lookups, each O(1) expected plus the alerts holding that key, and
-        ///   O(log remembered alerts) per alert found.
-        func candidates(listing accounts: AccountKeys, naming artefacts: [UInt64] = []) -> [ClosedAlert] {
-            var found: [UInt64] = []
-            for key in accounts.sorted { accountIndex.forEach(key) { found.append($0) } }
-            for artefact in artefacts { artefactIndex.forEach(artefact) { found.append($0) } }
-            var out: [ClosedAlert] = []
-            for serial in OpenAlerts.sortedUnique(found) {
-                if let i = position(of: serial) { out.append(alerts[i]) }
+        ///   O(1) per alert found while no alert was forgotten out of order (else O(log remembered alerts)).
+        func forEachCandidate(
+            listing accounts: AccountKeys, naming artefacts: [UInt64] = [], _ body: (ClosedAlert) -> Void
+        ) {
+            let visit = { (serial: UInt64) in
+                if let i = position(of: serial) { body(alerts[i]) }
             }
-            return out
+            for key in accounts.sorted { accountIndex.forEach(key, visit) }
+            for artefact in artefacts { artefactIndex.forEach(artefact, visit) }
         }
 
         /// The position of the alert with `serial` among the remembered ones, or `nil`.
         private func position(of serial: UInt64) -> Int? {
+            guard head < alerts.count else { return nil }
+            // Serials are consecutive unless alerts were forgotten out of order (an expiry).
+            let guess = serial &- serials[head]
+            if guess < UInt64(alerts.count - head), serials[head + Int(guess)] == serial { return head + Int(guess) }
             var low = head
             var high = alerts.count
             while low < high {

@@ -39,10 +39,12 @@ import Testing
             #expect(
                 closed.accountKeys.sorted == expectedKeys(closed.accounts),
                 "remembered alert at step \(step): keys differ from its accounts")
-            let found = lifecycle.closed.candidates(listing: closed.accountKeys, naming: closed.artefacts)
+            var found = false
+            lifecycle.closed.forEachCandidate(listing: closed.accountKeys, naming: closed.artefacts) {
+                if $0.closedAt == closed.closedAt && $0.accounts == closed.accounts { found = true }
+            }
             #expect(
-                closed.accounts.isEmpty && closed.artefacts.isEmpty
-                    || found.contains { $0.closedAt == closed.closedAt && $0.accounts == closed.accounts },
+                closed.accounts.isEmpty && closed.artefacts.isEmpty || found,
                 "remembered alert at step \(step): the index misses it")
             pairs.accounts += closed.accountKeys.sorted.count
             pairs.artefacts += closed.artefacts.count

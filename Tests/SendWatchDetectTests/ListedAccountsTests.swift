@@ -98,6 +98,28 @@ struct ListedAccountsTests {
         }
     }
 
+    @Test("At its bound the cache keeps every subject; one more drops only the least recently used")
+    func cacheAtItsBound() {
+        var young = BoundedKeyTable<YoungAccountState>(maxEntries: 100, maxBytes: 1 << 30)
+        for i in 0..<4 {
+            young.insert(key: StableHash.of("a\(i)"), name: "a\(i)", value: Self.state(), at: Self.at(0))
+        }
+        let hashes = (0..<4).map { StableHash.of("a\($0)") }
+        var cache = ListedAccountsCache()
+        let bound = ListedAccountsCache.maxLists
+        #expect(bound == 64)
+        for s in 0..<bound { _ = cache.update(UInt64(s), to: hashes, young: young) }
+        #expect(cache.count == bound)
+        #expect((0..<bound).allSatisfy { cache.holds(UInt64($0)) })
+        // Subject 0 used again: subject 1 is now the least recently used, and the one a new subject replaces.
+        _ = cache.update(0, to: hashes, young: young)
+        let list = cache.update(UInt64(bound), to: hashes, young: young)
+        #expect(list.names == Self.oracle(hashes, young))
+        #expect(cache.count == bound)
+        #expect(cache.holds(0) && cache.holds(UInt64(bound)) && !cache.holds(1))
+        #expect((2..<bound).allSatisfy { cache.holds(UInt64($0)) })
+    }
+
     @Test("The cache keeps one list per subject and drops the least recently used beyond its bound")
     func cacheKeepsListsPerSubject() {
         var young = BoundedKeyTable<YoungAccountState>(maxEntries: 100, maxBytes: 1 << 30)

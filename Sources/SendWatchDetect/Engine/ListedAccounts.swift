@@ -206,15 +206,23 @@ struct ListedAccounts: Sendable {
 /// recently is dropped for a new subject. Derived state, never saved.
 ///
 /// Memory: at most ``maxLists`` lists of about 45 bytes per listed account (``ListedAccounts``): with the default
-/// 1,000 accounts per alert, under 400 kB.
+/// 1,000 accounts per alert, under 3 MB.
 struct ListedAccountsCache: Sendable {
-    /// Subjects whose lists are kept: more than the templates an adversarial log keeps busy at once.
-    static let maxLists = 8
+    /// Subjects whose lists are kept: more than the templates an adversarial log keeps busy at once (12
+    /// `template_swarm` alerts open at once on the first 400,000 lines of `scripts/adversarial-cardinality`'s log
+    /// with `--warmup 5m`, where 8 lists made findings rotating over them sort whole lists again).
+    static let maxLists = 64
 
     private var keys: [UInt64] = []
     private var lastUse: [UInt64] = []
     private var lists: [ListedAccounts] = []
     private var uses: UInt64 = 0
+
+    /// The number of subjects whose lists are kept.
+    var count: Int { lists.count }
+
+    /// Whether the list of subject `key` is kept.
+    func holds(_ key: UInt64) -> Bool { keys.contains(key) }
 
     /// The list of subject `key`, updated to `hashes` (see ``ListedAccounts/update(to:young:)``).
     mutating func update(_ key: UInt64, to hashes: [UInt64], young: BoundedKeyTable<YoungAccountState>)
