@@ -21,6 +21,11 @@ import Testing
             ),
             ("BTC: 1BoatSLRHtKNngkdXEeobR76b53LETtpyT now", ["wallet:1BoatSLRHtKNngkdXEeobR76b53LETtpyT"]),
             ("version 1.2.3", []),
+            ("Q3-plan.pdf", []),
+            ("jaso-42621.DOCX and budget.xlsx", []),
+            ("photos.zip", ["domain:photos.zip"]),
+            ("https://invoice.pdf/claim", ["domain:invoice.pdf"]),
+            ("www.report.pdf", ["domain:report.pdf"]),
         ])
     func extraction(value: String, expected: [String]) {
         #expect(LureArtefact.extract(from: value).artefacts == expected)
@@ -137,6 +142,14 @@ import Testing
         // Common hosts only: the wording alone never links.
         let common = Self.rotation(accounts: 6) { _ in "see help.platform.example/faq for help today" }
         #expect(!common.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
+    }
+
+    @Test("Young accounts each sharing a document of their own with the same wording are no campaign")
+    func documentNamesDoNotLink() {
+        // What a document-sharing template says for every new user: the file name is no host, so there is no
+        // artefact, and without one the wording never links.
+        let s = Self.rotation(accounts: 8, wording: "Dana mentioned you in the document") { "plan-\(4711 + $0).pdf" }
+        #expect(!s.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
     }
 
     @Test("A whole lure in one value (an artefact with lure words or money) fires at its first account")

@@ -188,15 +188,30 @@ enum LureArtefact {
         return (found, first)
     }
 
+    /// Last labels that end file names and are no top-level domain: a bare token such as `q3-plan.pdf` or
+    /// `jaso-42621.docx` (what a document-sharing template puts in its slot) names a file, not a host. Only
+    /// extensions that are not delegated top-level domains are listed (`.zip`, `.mov` and `.md` are domains);
+    /// with a scheme (`https://x.pdf`) or an `@` the token is still read as a host.
+    static let fileExtensions: [[UInt8]] = [
+        "pdf", "doc", "docx", "docm", "xls", "xlsx", "xlsm", "ppt", "pptx", "odt", "ods", "odp", "rtf", "txt",
+        "csv", "tsv", "json", "xml", "yaml", "yml", "htm", "html", "eml", "msg", "ics", "vcf", "log", "png", "jpg",
+        "jpeg", "gif", "bmp", "tif", "tiff", "heic", "webp", "svg", "mp3", "mp4", "wav", "avi", "mkv", "rar", "tar",
+        "tgz", "exe", "dmg", "apk", "iso", "key", "pages", "numbers", "indd", "psd", "sketch", "fig",
+    ].map { Array($0.utf8) }
+
     /// The host a token names (`https://x.example/p`, `user@x.example`, `www.x.example`, `x.example/path`),
     /// lower-cased without `www.`, or `nil` when it names none: the host needs a dot, only letters, digits,
-    /// hyphens and dots, and a last label of 2 to 24 letters.
+    /// hyphens and dots, and a last label of 2 to 24 letters; a bare token ending in one of
+    /// ``fileExtensions`` is a file name.
     private static func host(in token: UnsafeBufferPointer<UInt8>) -> String? {
         var start = 0
+        var bare = false
         if let scheme = find(token, "://") {
             start = scheme + 3
         } else if let at = token.lastIndex(of: UInt8(ascii: "@")) {
             start = at + 1
+        } else {
+            bare = true
         }
         var end = start
         while end < token.count, !"/:?#".utf8.contains(token[end]) { end += 1 }
@@ -217,6 +232,11 @@ enum LureArtefact {
         }
         let tld = host.count - lastDot - 1
         guard lastDot > 0, (2...24).contains(tld), host[(lastDot + 1)...].allSatisfy(isLetter) else { return nil }
+        if bare && !host.starts(with: "www.".utf8) && !token[start..<end].contains(UInt8(ascii: "/"))
+            && fileExtensions.contains(where: { $0.elementsEqual(host[(lastDot + 1)...]) })
+        {
+            return nil
+        }
         if host.starts(with: "www.".utf8) && host.count > 4 + 3 { host.removeFirst(4) }
         return String(decoding: host, as: UTF8.self)
     }
