@@ -68,14 +68,12 @@ struct AccountHeaderTrustTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("central.log")
         try Data(log).write(to: path)
-        let out = dir.appendingPathComponent("alerts.jsonl")
         var configuration = Configuration()
         configuration.year = 2026
-        let writer = try OutputWriter.appending(path: out.path).get()
-        var sink = DetectionSink(engine: DetectionEngine(configuration: configuration.detection), output: writer)
-        _ = EventsRun(configuration: configuration).run(paths: [path.path], sink: &sink) { _ in }
-        sink.finish()
-        return try Data(contentsOf: out).split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) }
+        let alerts = try replayToFile(
+            [path.path], configuration: configuration, out: dir.appendingPathComponent("alerts.jsonl")
+        ).alerts
+        return alerts.split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) }
     }
 
     static func accounts(_ alerts: [[String: Any]]) -> Set<String> {

@@ -48,15 +48,12 @@ import Testing
         }
         let log = dir.appendingPathComponent("\(c.name).log")
         try Data(lines).write(to: log)
-        let out = dir.appendingPathComponent("\(c.name).alerts.jsonl")
-        let writer = try OutputWriter.appending(path: out.path).get()
         var configuration = Configuration()
         configuration.year = 2026
-        var sink = DetectionSink(engine: DetectionEngine(configuration: configuration.detection), output: writer)
-        let summary = EventsRun(configuration: configuration).run(paths: [log.path], sink: &sink) { _ in }
-        sink.finish()
+        let (alerts, summary) = try replayToFile(
+            [log.path], configuration: configuration, out: dir.appendingPathComponent("\(c.name).alerts.jsonl"))
         #expect(summary.skipped.isEmpty)
-        return (try Data(contentsOf: out), simulator.labels())
+        return (alerts, simulator.labels())
     }
 
     @Test("Replay of a small simulated log gives the golden alerts, twice", arguments: cases)
@@ -117,18 +114,14 @@ import Testing
     func mixedS11() throws {
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("alerts.jsonl")
-        let writer = try OutputWriter.appending(path: out.path).get()
         var configuration = Configuration()
         // The log's Postfix timestamps have no year; a checkout's modification time must not choose it.
         configuration.year = 2026
-        var sink = DetectionSink(engine: DetectionEngine(configuration: configuration.detection), output: writer)
-        let summary = EventsRun(configuration: configuration).run(
-            paths: [TestPaths.dataset("mixed-s11.postfix.log.zst")], sink: &sink
-        ) { _ in }
-        sink.finish()
+        let (alerts, summary) = try replayToFile(
+            [TestPaths.dataset("mixed-s11.postfix.log.zst")], configuration: configuration,
+            out: dir.appendingPathComponent("alerts.jsonl"))
         #expect(summary.failures.isEmpty)
-        let digest = try Self.digest(try Data(contentsOf: out))
+        let digest = try Self.digest(alerts)
         let golden = TestPaths.repositoryRoot.appendingPathComponent(
             "Tests/SendWatchPipelineTests/Goldens/mixed-s11.postfix.digest.txt")
         if ProcessInfo.processInfo.environment["SENDWATCH_UPDATE_GOLDENS"] == "1" {

@@ -21,21 +21,16 @@ import Testing
     func dataset(_ name: String) throws {
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("alerts.jsonl")
-        let writer = try OutputWriter.appending(path: out.path).get()
-        let configuration = Configuration()
-        var sink = DetectionSink(engine: DetectionEngine(configuration: configuration.detection), output: writer)
-        let summary = EventsRun(configuration: configuration).run(
-            paths: [TestPaths.dataset("\(name).log.zst")], sink: &sink
-        ) { _ in }
-        sink.finish()
+        let (alerts, summary) = try replayToFile(
+            [TestPaths.dataset("\(name).log.zst")], configuration: Configuration(),
+            out: dir.appendingPathComponent("alerts.jsonl"))
         #expect(summary.failures.isEmpty)
 
         let stem = String(name.prefix { $0 != "." })
         let labels = try Labels.parse(
             try Data(contentsOf: URL(fileURLWithPath: TestPaths.dataset("\(stem).labels.json"))))
         var evaluation = Evaluation(labels: labels)
-        try evaluation.consume(Array(try Data(contentsOf: out)))
+        try evaluation.consume(Array(alerts))
         let report = try evaluation.finish()
         let unmet = report.unmet(try Requirement.parseList(Self.requirements))
         #expect(unmet.isEmpty, "\(name): \(unmet.joined(separator: "; "))")
@@ -119,14 +114,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let logURL = dir.appendingPathComponent("\(name).\(format.rawValue).log")
         try Data(log.bytes).write(to: logURL)
-        let out = dir.appendingPathComponent("alerts.jsonl")
-        let writer = try OutputWriter.appending(path: out.path).get()
-        let pipeline = Configuration()
-        var sink = DetectionSink(engine: DetectionEngine(configuration: pipeline.detection), output: writer)
-        let summary = EventsRun(configuration: pipeline).run(paths: [logURL.path], sink: &sink) { _ in }
-        sink.finish()
+        let (written, summary) = try replayToFile(
+            [logURL.path], configuration: Configuration(), out: dir.appendingPathComponent("alerts.jsonl"))
         #expect(summary.failures.isEmpty)
-        let alerts = Array(try Data(contentsOf: out))
+        let alerts = Array(written)
 
         var evaluation = Evaluation(labels: try Labels.parse(Data(labels.jsonBytes())))
         try evaluation.consume(alerts)
