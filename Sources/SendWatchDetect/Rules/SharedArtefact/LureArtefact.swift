@@ -232,7 +232,7 @@ enum LureArtefact {
         }
         let tld = host.count - lastDot - 1
         guard lastDot > 0, (2...24).contains(tld), host[(lastDot + 1)...].allSatisfy(isLetter) else { return nil }
-        if bare && !host.starts(with: "www.".utf8) && !token[start..<end].contains(UInt8(ascii: "/"))
+        if bare && !host.starts(with: "www.".utf8)
             && fileExtensions.contains(where: { $0.elementsEqual(host[(lastDot + 1)...]) })
         {
             return nil
