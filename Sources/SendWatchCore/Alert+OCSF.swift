@@ -41,25 +41,22 @@ extension Alert {
         w.key("severity"); w.string(severity.rawValue.prefix(1).uppercased() + severity.rawValue.dropFirst())
         w.key("status_id"); w.int(action == .close ? 4 : 1)
         w.key("message"); w.string(reasons.first ?? kind)
-        w.key("metadata")
-        w.beginObject()
-        w.key("version"); w.string(Self.ocsfVersion)
-        w.key("product")
-        w.beginObject()
-        w.key("name"); w.string("SendWatch")
-        w.key("vendor_name"); w.string("SendWatch")
-        w.key("version"); w.string(productVersion)
-        w.endObject()
-        w.endObject()
-        w.key("finding_info")
-        w.beginObject()
-        w.key("uid"); w.string(id)
-        w.key("title"); w.string(kind)
-        w.key("desc"); w.string(reasons.joined(separator: " "))
-        w.key("types"); w.beginArray(); w.string(kind); w.endArray()
-        w.key("first_seen_time"); w.int64(firstEventTime.microseconds / 1000)
-        w.key("last_seen_time"); w.int64(eventTime.microseconds / 1000)
-        w.endObject()
+        w.object("metadata") { w in
+            w.key("version"); w.string(Self.ocsfVersion)
+            w.object("product") { w in
+                w.key("name"); w.string("SendWatch")
+                w.key("vendor_name"); w.string("SendWatch")
+                w.key("version"); w.string(productVersion)
+            }
+        }
+        w.object("finding_info") { w in
+            w.key("uid"); w.string(id)
+            w.key("title"); w.string(kind)
+            w.key("desc"); w.string(reasons.joined(separator: " "))
+            w.key("types"); w.strings([kind])
+            w.key("first_seen_time"); w.int64(firstEventTime.microseconds / 1000)
+            w.key("last_seen_time"); w.int64(eventTime.microseconds / 1000)
+        }
         w.key("observables")
         w.beginArray()
         for o in ocsfObservables {
@@ -73,17 +70,16 @@ extension Alert {
             }
         }
         w.endArray()
-        w.key("unmapped")
-        w.beginObject()
-        w.key("sendwatch_schema"); w.int(Self.schemaVersion)
-        w.key("incident"); w.string(incident)
-        writeMergedIncidents(to: &w)
-        w.key("score"); w.double(score, decimals: 3)
-        w.key("accounts_total"); w.int(accountsTotal)
-        writeAdded(to: &w)
-        w.key("template"); writeTemplate(to: &w)
-        w.key("evidence"); w.value(.object(evidence))
-        w.endObject()
+        w.object("unmapped") { w in
+            w.key("sendwatch_schema"); w.int(Self.schemaVersion)
+            w.key("incident"); w.string(incident)
+            writeMergedIncidents(to: &w)
+            w.key("score"); w.double(score, decimals: 3)
+            w.key("accounts_total"); w.int(accountsTotal)
+            writeAdded(to: &w)
+            w.key("template"); writeTemplate(to: &w)
+            w.key("evidence"); w.value(.object(evidence))
+        }
         w.endObject()
         w.newline()
     }

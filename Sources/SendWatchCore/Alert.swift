@@ -231,13 +231,12 @@ extension Alert {
     /// Writes ``added`` as an object of lists, when present.
     func writeAdded(to w: inout JSONWriter) {
         guard let added else { return }
-        w.key("added")
-        w.beginObject()
-        for (key, values) in added {
-            w.key(dynamic: key)
-            w.strings(values)
+        w.object("added") { w in
+            for (key, values) in added {
+                w.key(dynamic: key)
+                w.strings(values)
+            }
         }
-        w.endObject()
     }
 
     /// Writes the alert as one line of SendWatch's alert schema version ``schemaVersion``, keys in this fixed

@@ -257,3 +257,38 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: "\""))
     }
 }
+
+extension JSONWriter {
+    /// Writes a floating-point value as ``double(_:decimals:)`` does, or `null` when there is none.
+    public mutating func double(_ value: Double?, decimals: Int) {
+        if let value { double(value, decimals: decimals) } else { null() }
+    }
+
+    /// Writes an event time as ``time(_:)`` does, or `null` when there is none.
+    public mutating func time(_ value: EventTime?) {
+        if let value { time(value) } else { null() }
+    }
+
+    /// Writes the key `name` and an object whose members `members` writes.
+    public mutating func object(_ name: StaticString, _ members: (inout JSONWriter) -> Void) {
+        key(name)
+        beginObject()
+        members(&self)
+        endObject()
+    }
+
+    /// Writes the key `name` and an array of one object per element of `elements`, whose members `members`
+    /// writes.
+    public mutating func objects<Elements: Sequence>(
+        _ name: StaticString, _ elements: Elements, _ members: (inout JSONWriter, Elements.Element) -> Void
+    ) {
+        key(name)
+        beginArray()
+        for element in elements {
+            beginObject()
+            members(&self, element)
+            endObject()
+        }
+        endArray()
+    }
+}

@@ -8,36 +8,28 @@ extension EvaluationReport {
     /// Ratios have 4 decimals, seconds 3; a value that is n/a is `null`. Times are RFC 3339 UTC.
     public func jsonBytes() -> [UInt8] {
         var w = JSONWriter(capacity: 16 * 1024)
-        func optional(_ value: Double?, decimals: Int) {
-            if let value { w.double(value, decimals: decimals) } else { w.null() }
-        }
-        func optionalTime(_ value: EventTime?) {
-            if let value { w.time(value) } else { w.null() }
-        }
         w.beginObject()
         w.key("v"); w.int(1)
 
-        w.key("accounts"); w.beginObject()
-        w.key("flagged"); w.int(flaggedAccounts)
-        w.key("abusive"); w.int(abusiveAccounts)
-        w.key("true_positive"); w.int(truePositiveAccounts)
-        w.key("precision"); optional(precision, decimals: 4)
-        w.key("recall"); optional(recall, decimals: 4)
-        w.endObject()
+        w.object("accounts") { w in
+            w.key("flagged"); w.int(flaggedAccounts)
+            w.key("abusive"); w.int(abusiveAccounts)
+            w.key("true_positive"); w.int(truePositiveAccounts)
+            w.key("precision"); w.double(precision, decimals: 4)
+            w.key("recall"); w.double(recall, decimals: 4)
+        }
 
         w.key("incidents_detected"); w.int(incidentsDetected)
         w.key("incidents_total"); w.int(incidents.count)
         w.key("incidents_split"); w.int(incidentsSplit)
         w.key("incidents_sharing"); w.int(incidentsSharing)
-        w.key("incidents"); w.beginArray()
-        for i in incidents {
-            w.beginObject()
+        w.objects("incidents", incidents) { w, i in
             w.key("id"); w.string(i.id)
             w.key("kind"); w.string(i.kind)
             w.key("detected"); w.bool(i.detected)
             w.key("start"); w.time(i.start)
-            w.key("first_alert_time"); optionalTime(i.firstAlertTime)
-            w.key("latency_seconds"); optional(i.latencySeconds, decimals: 3)
+            w.key("first_alert_time"); w.time(i.firstAlertTime)
+            w.key("latency_seconds"); w.double(i.latencySeconds, decimals: 3)
             w.key("first_alert_id"); w.string(i.firstAlertID)
             w.key("first_alert_kind"); w.string(i.firstAlertKind)
             w.key("accounts"); w.int(i.accounts)
@@ -45,77 +37,63 @@ extension EvaluationReport {
             w.key("share_flagged"); w.double(i.shareFlagged, decimals: 4)
             w.key("sendwatch_incidents"); w.int(i.sendWatchIncidents)
             w.key("shares_incident_with"); w.strings(i.sharesIncidentWith)
-            w.endObject()
         }
-        w.endArray()
 
-        w.key("median_latency_seconds"); w.beginObject()
-        w.key("all"); optional(medianLatencySeconds, decimals: 3)
-        w.key("by_kind"); w.beginArray()
-        for k in latencyByKind {
-            w.beginObject()
-            w.key("kind"); w.string(k.kind)
-            w.key("incidents"); w.int(k.incidents)
-            w.key("detected"); w.int(k.detected)
-            w.key("median_latency_seconds"); optional(k.medianLatencySeconds, decimals: 3)
-            w.endObject()
+        w.object("median_latency_seconds") { w in
+            w.key("all"); w.double(medianLatencySeconds, decimals: 3)
+            w.objects("by_kind", latencyByKind) { w, k in
+                w.key("kind"); w.string(k.kind)
+                w.key("incidents"); w.int(k.incidents)
+                w.key("detected"); w.int(k.detected)
+                w.key("median_latency_seconds"); w.double(k.medianLatencySeconds, decimals: 3)
+            }
         }
-        w.endArray()
-        w.endObject()
 
-        w.key("false_positives"); w.beginObject()
-        w.key("lookalike_accounts"); w.int(lookAlikeAccountsFlagged)
-        w.key("lookalikes"); w.beginArray()
-        for g in lookAlikes {
-            w.beginObject()
-            w.key("id"); w.string(g.id)
-            w.key("kind"); w.string(g.kind)
-            w.key("accounts"); w.int(g.accounts)
-            w.key("flagged"); w.int(g.flagged)
-            w.key("flagged_sample"); w.strings(g.flaggedSample)
-            w.endObject()
+        w.object("false_positives") { w in
+            w.key("lookalike_accounts"); w.int(lookAlikeAccountsFlagged)
+            w.objects("lookalikes", lookAlikes) { w, g in
+                w.key("id"); w.string(g.id)
+                w.key("kind"); w.string(g.kind)
+                w.key("accounts"); w.int(g.accounts)
+                w.key("flagged"); w.int(g.flagged)
+                w.key("flagged_sample"); w.strings(g.flaggedSample)
+            }
+            w.key("unlabelled_accounts"); w.int(unlabelledAccountsFlagged)
+            w.key("unlabelled_sample"); w.strings(unlabelledSample)
         }
-        w.endArray()
-        w.key("unlabelled_accounts"); w.int(unlabelledAccountsFlagged)
-        w.key("unlabelled_sample"); w.strings(unlabelledSample)
-        w.endObject()
 
-        w.key("clean_alerts"); w.beginObject()
-        w.key("alerts"); w.int(cleanAlerts)
-        w.key("duration_seconds"); optional(durationSeconds, decimals: 3)
-        w.key("duration_source"); w.string(durationSource.rawValue)
-        w.key("per_day"); optional(cleanAlertsPerDay, decimals: 4)
-        w.endObject()
-
-        w.key("input"); w.beginObject()
-        w.key("lines"); w.int(lines)
-        w.key("records"); w.int(records)
-        w.key("bad_lines"); w.int(badLines)
-        w.key("bad_line_examples"); w.beginArray()
-        for b in badLineExamples {
-            w.beginObject()
-            w.key("line"); w.int(b.line)
-            w.key("reason"); w.string(b.reason)
-            w.endObject()
+        w.object("clean_alerts") { w in
+            w.key("alerts"); w.int(cleanAlerts)
+            w.key("duration_seconds"); w.double(durationSeconds, decimals: 3)
+            w.key("duration_source"); w.string(durationSource.rawValue)
+            w.key("per_day"); w.double(cleanAlertsPerDay, decimals: 4)
         }
-        w.endArray()
-        w.key("scored_records"); w.int(scoredRecords)
-        w.key("scored_alerts"); w.int(scoredAlerts)
-        w.key("warmup_records"); w.int(warmupRecords)
-        w.key("warmup_alerts"); w.int(warmupAlerts)
-        w.key("warmup_accounts"); w.int(warmupAccounts)
-        w.key("warmup_abusive_accounts"); w.int(warmupAbusiveAccounts)
-        w.endObject()
 
-        w.key("labels"); w.beginObject()
-        w.key("warmup_end"); w.time(warmupEnd)
-        w.key("end"); optionalTime(labelsEnd)
-        w.key("metadata"); w.beginObject()
-        for m in metadata {
-            w.key(dynamic: m.key); w.string(m.value)
+        w.object("input") { w in
+            w.key("lines"); w.int(lines)
+            w.key("records"); w.int(records)
+            w.key("bad_lines"); w.int(badLines)
+            w.objects("bad_line_examples", badLineExamples) { w, b in
+                w.key("line"); w.int(b.line)
+                w.key("reason"); w.string(b.reason)
+            }
+            w.key("scored_records"); w.int(scoredRecords)
+            w.key("scored_alerts"); w.int(scoredAlerts)
+            w.key("warmup_records"); w.int(warmupRecords)
+            w.key("warmup_alerts"); w.int(warmupAlerts)
+            w.key("warmup_accounts"); w.int(warmupAccounts)
+            w.key("warmup_abusive_accounts"); w.int(warmupAbusiveAccounts)
         }
-        w.endObject()
-        w.endObject()
+
+        w.object("labels") { w in
+            w.key("warmup_end"); w.time(warmupEnd)
+            w.key("end"); w.time(labelsEnd)
+            w.object("metadata") { w in
+                for m in metadata {
+                    w.key(dynamic: m.key); w.string(m.value)
+                }
+            }
+        }
 
         w.key("warnings"); w.strings(labelWarnings + warnings)
         w.endObject()

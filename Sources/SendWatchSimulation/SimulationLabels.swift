@@ -58,30 +58,17 @@ public struct SimulationLabels: Sendable {
         var w = JSONWriter(capacity: 64 * 1024)
         w.beginObject()
         w.key("warmup_end"); w.time(warmupEnd)
-        w.key("incidents")
-        w.beginArray()
-        for g in incidents {
-            w.beginObject()
+        w.objects("incidents", incidents) { w, g in
             Self.writeGroupFields(g, to: &w)
             w.key("start"); w.time(g.start)
             w.key("end"); w.time(g.end)
-            w.key("first_send")
-            w.beginObject()
-            for (a, t) in zip(g.accounts, g.firstSend) {
-                w.key(dynamic: a); w.time(t)
+            w.object("first_send") { w in
+                for (a, t) in zip(g.accounts, g.firstSend) {
+                    w.key(dynamic: a); w.time(t)
+                }
             }
-            w.endObject()
-            w.endObject()
         }
-        w.endArray()
-        w.key("hard_negatives")
-        w.beginArray()
-        for g in hardNegatives {
-            w.beginObject()
-            Self.writeGroupFields(g, to: &w)
-            w.endObject()
-        }
-        w.endArray()
+        w.objects("hard_negatives", hardNegatives) { w, g in Self.writeGroupFields(g, to: &w) }
         w.key("abusive_accounts"); w.strings(abusiveAccounts)
         w.key("scenario"); w.string(scenario)
         w.key("seed"); w.int64(Int64(bitPattern: seed))
