@@ -117,13 +117,9 @@ public struct EximLogWriter: LogWriter, Sendable {
                 TextBytes.append(r.address, to: &b)
                 TextBytes.append(" F=<", to: &b)
                 TextBytes.append(m.sender, to: &b)
-                TextBytes.append("> R=dnslookup T=remote_smtp H=", to: &b)
-                appendHost(mx, to: &b)
-                TextBytes.append(": SMTP error from remote mail server after RCPT TO:<", to: &b)
-                TextBytes.append(r.address, to: &b)
-                TextBytes.append(">: 550 5.1.1 <", to: &b)
-                TextBytes.append(r.address, to: &b)
-                TextBytes.append(">: Recipient address rejected: User unknown in virtual mailbox table", to: &b)
+                TextBytes.append("> R=dnslookup T=remote_smtp", to: &b)
+                appendRejection(
+                    by: mx, of: r.address, reply: "550 5.1.1", reason: "User unknown in virtual mailbox table", to: &b)
                 lines.add(b, at: r.firstAttempt)
             }
             for r in group where r.outcome == .deferred {
@@ -147,22 +143,13 @@ public struct EximLogWriter: LogWriter, Sendable {
             addDelivered(
                 nil, id: ndrID, address: m.sender, arrow: "=> ", size: 2_300 + m.size % 1_000, at: sentAt,
                 to: &lines)
-            b = begin(plus(sentAt, 500), ndrID)
-            TextBytes.append("Completed", to: &b)
-            lines.add(b, at: plus(sentAt, 500))
+            addCompleted(id: ndrID, at: plus(sentAt, 500), to: &lines)
             end = plus(end, 200)
         }
-        if retries.isEmpty {
-            b = begin(end, id)
-            TextBytes.append("Completed", to: &b)
-            lines.add(b, at: end)
-        }
+        if retries.isEmpty { addCompleted(id: id, at: end, to: &lines) }
         for (k, retry) in retries.enumerated() {
             let runner = nextPID()
-            b = begin(retry, nil)
-            TextBytes.append("Start queue run: pid=", to: &b)
-            TextBytes.appendDigits(runner, to: &b)
-            lines.add(b, at: retry)
+            addQueueRun("Start", pid: runner, at: retry, to: &lines)
             let at = plus(retry, Int64(rng.int(in: 50_000...400_000)))
             let final = k == retries.count - 1
             var first = true
@@ -177,15 +164,8 @@ public struct EximLogWriter: LogWriter, Sendable {
                 }
             }
             let done = plus(at, Int64(rng.int(in: 300...3_000)))
-            if final {
-                b = begin(done, id)
-                TextBytes.append("Completed", to: &b)
-                lines.add(b, at: done)
-            }
-            b = begin(plus(done, 200), nil)
-            TextBytes.append("End queue run: pid=", to: &b)
-            TextBytes.appendDigits(runner, to: &b)
-            lines.add(b, at: plus(done, 200))
+            if final { addCompleted(id: id, at: done, to: &lines) }
+            addQueueRun("End", pid: runner, at: plus(done, 200), to: &lines)
         }
     }
 
@@ -194,6 +174,41 @@ public struct EximLogWriter: LogWriter, Sendable {
         TextBytes.append(" [", to: &b)
         TextBytes.append(mx.ip, to: &b)
         b.append(UInt8(ascii: "]"))
+    }
+
+    /// Appends ` H=HOST [IP]: SMTP error from remote mail server after RCPT TO:<ADDRESS>: REPLY <ADDRESS>:
+    /// Recipient address rejected: REASON`, how Exim logs a recipient the remote server refused.
+    private func appendRejection(
+        by mx: MailExchanger, of address: String, reply: StaticString, reason: StaticString, to b: inout [UInt8]
+    ) {
+        TextBytes.append(" H=", to: &b)
+        appendHost(mx, to: &b)
+        TextBytes.append(": SMTP error from remote mail server after RCPT TO:<", to: &b)
+        TextBytes.append(address, to: &b)
+        TextBytes.append(">: ", to: &b)
+        TextBytes.append(reply, to: &b)
+        TextBytes.append(" <", to: &b)
+        TextBytes.append(address, to: &b)
+        TextBytes.append(">: Recipient address rejected: ", to: &b)
+        TextBytes.append(reason, to: &b)
+    }
+
+    /// Adds `TIME ID Completed` at `t`: the message left the queue.
+    private mutating func addCompleted(id: [UInt8], at t: EventTime, to lines: inout LineScheduler) {
+        var b = begin(t, id)
+        TextBytes.append("Completed", to: &b)
+        lines.add(b, at: t)
+    }
+
+    /// Adds `TIME Start queue run: pid=PID` or `TIME End queue run: pid=PID` (`phase` is `Start` or `End`) at `t`.
+    private mutating func addQueueRun(
+        _ phase: StaticString, pid runner: Int, at t: EventTime, to lines: inout LineScheduler
+    ) {
+        var b = begin(t, nil)
+        TextBytes.append(phase, to: &b)
+        TextBytes.append(" queue run: pid=", to: &b)
+        TextBytes.appendDigits(runner, to: &b)
+        lines.add(b, at: t)
     }
 
     private mutating func addDelivered(
@@ -221,13 +236,8 @@ public struct EximLogWriter: LogWriter, Sendable {
         var b = begin(t, id)
         TextBytes.append("== ", to: &b)
         TextBytes.append(address, to: &b)
-        TextBytes.append(" R=dnslookup T=remote_smtp defer (-44) H=", to: &b)
-        appendHost(mx, to: &b)
-        TextBytes.append(": SMTP error from remote mail server after RCPT TO:<", to: &b)
-        TextBytes.append(address, to: &b)
-        TextBytes.append(">: 451 4.7.1 <", to: &b)
-        TextBytes.append(address, to: &b)
-        TextBytes.append(">: Recipient address rejected: Greylisted, try again later", to: &b)
+        TextBytes.append(" R=dnslookup T=remote_smtp defer (-44)", to: &b)
+        appendRejection(by: mx, of: address, reply: "451 4.7.1", reason: "Greylisted, try again later", to: &b)
         lines.add(b, at: t)
     }
 

@@ -62,34 +62,19 @@ enum EximQuotedText {
                 continue
             }
             let c = p[i + 1]
-            switch c {
-            case UInt8(ascii: "\\"), UInt8(ascii: "\""):
-                scratch.append(c)
-                i += 2
-            case UInt8(ascii: "n"), UInt8(ascii: "r"):
+            if c == UInt8(ascii: "n") || c == UInt8(ascii: "r") {
                 // Unfold: drop the line break, keep the whitespace after it.
                 i += 2
-            case UInt8(ascii: "t"):
-                scratch.append(0x09)
+            } else if let byte = singleEscape(c) {
+                scratch.append(byte)
                 i += 2
-            case UInt8(ascii: "b"):
-                scratch.append(0x08)
-                i += 2
-            case UInt8(ascii: "v"):
-                scratch.append(0x0B)
-                i += 2
-            case UInt8(ascii: "f"):
-                scratch.append(0x0C)
-                i += 2
-            default:
-                if i + 3 < end, isOctal(c), isOctal(p[i + 2]), isOctal(p[i + 3]) {
-                    let v = (UInt32(c &- 0x30) << 6) | (UInt32(p[i + 2] &- 0x30) << 3) | UInt32(p[i + 3] &- 0x30)
-                    scratch.append(UInt8(truncatingIfNeeded: v))
-                    i += 4
-                } else {
-                    scratch.append(b)
-                    i += 1
-                }
+            } else if i + 3 < end, isOctal(c), isOctal(p[i + 2]), isOctal(p[i + 3]) {
+                let v = (UInt32(c &- 0x30) << 6) | (UInt32(p[i + 2] &- 0x30) << 3) | UInt32(p[i + 3] &- 0x30)
+                scratch.append(UInt8(truncatingIfNeeded: v))
+                i += 4
+            } else {
+                scratch.append(b)
+                i += 1
             }
         }
         if let text = String(validating: scratch, as: UTF8.self) { return text }
@@ -111,6 +96,20 @@ enum EximQuotedText {
             }
         }
         return String(decoding: utf8, as: UTF8.self)
+    }
+
+    /// The byte that a backslash and `letter` stand for: `\\`, `\"`, `\t`, `\b`, `\v` and `\f`; `nil` for any
+    /// other letter (`\n` and `\r` are unfolded, not kept).
+    @inline(__always)
+    private static func singleEscape(_ letter: UInt8) -> UInt8? {
+        switch letter {
+        case UInt8(ascii: "\\"), UInt8(ascii: "\""): letter
+        case UInt8(ascii: "t"): 0x09
+        case UInt8(ascii: "b"): 0x08
+        case UInt8(ascii: "v"): 0x0B
+        case UInt8(ascii: "f"): 0x0C
+        default: nil
+        }
     }
 
     @inline(__always)
