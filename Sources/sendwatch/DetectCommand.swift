@@ -121,7 +121,7 @@ struct DetectCommand: ParsableCommand {
 
     func run() throws {
         var input = try InputOptions.parse(config.map { ["--config", $0] } ?? [])
-        input.format = nil
+        input.settings.format = nil
         var configuration = try input.loadConfiguration()
         try detection.apply(to: &configuration)
         let interval = try fleet.intervalSeconds()

@@ -8,17 +8,7 @@ import SendWatchPipeline
 
 /// Options every reading subcommand shares: the config file and the input flags that override it.
 struct InputOptions: ParsableArguments {
-    @Option(name: .long, help: "YAML configuration file (see 'sendwatch config defaults').")
-    var config: String?
-
-    @Option(name: .long, help: "Input format: auto, \(LogFormat.namesText) (default: input.format, auto).")
-    var format: String?
-
-    @Option(name: .long, help: "Year of year-less syslog timestamps (default: each file's modification time).")
-    var year: Int?
-
-    @Option(name: .long, help: "Zone of timestamps without an offset: UTC, +01:00 or an IANA name (default UTC).")
-    var timezone: String?
+    @OptionGroup var settings: ConfigurationFlags<ReadFiles>
 
     @Option(name: .long, help: "Longest line kept, in bytes; longer lines are skipped and counted.")
     var maxLineBytes: Int?
@@ -38,37 +28,7 @@ struct InputOptions: ParsableArguments {
 
     /// The configuration file with the flags applied on top.
     func loadConfiguration() throws -> Configuration {
-        var configuration = Configuration()
-        if let path = config {
-            let text = try readTextFile(path, named: "configuration file \(path)")
-            do {
-                configuration = try Configuration.load(yaml: text)
-            } catch {
-                throw ValidationError("\(path): \(error.problems.joined(separator: "\n  "))")
-            }
-        }
-        if let format {
-            if format == "auto" {
-                configuration.format = nil
-            } else if let f = LogFormat(rawValue: format) {
-                configuration.format = f
-            } else {
-                throw ValidationError("--format must be auto, \(LogFormat.namesText), not '\(format)'")
-            }
-        }
-        if let year {
-            guard Timestamps.plausibleYears.contains(year) else {
-                throw ValidationError("--year \(year) is outside \(Timestamps.plausibleYears)")
-            }
-            configuration.year = year
-        }
-        if let timezone {
-            guard LocalTimeZone(parsing: timezone) != nil else {
-                throw ValidationError(
-                    "--timezone '\(timezone)' is not UTC, an offset like +01:00, or a known zone name")
-            }
-            configuration.timezone = timezone
-        }
+        var configuration = try settings.loadConfiguration()
         if let maxLineBytes {
             guard maxLineBytes > 0, maxLineBytes <= 64 * 1024 * 1024 else {
                 throw ValidationError("--max-line-bytes must be from 1 to 67108864")

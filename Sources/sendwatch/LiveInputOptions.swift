@@ -9,18 +9,7 @@ import SendWatchPipeline
 /// how files are followed, the log level and the paths. Declared once so that both commands take the same
 /// flags with the same help and checks; each command adds its own `--state` (their state directories differ).
 struct LiveInputOptions: ParsableArguments {
-    @Option(name: .long, help: "YAML configuration file (see 'sendwatch config defaults').")
-    var config: String?
-
-    @Option(name: .long, help: "Input format: auto, \(LogFormat.namesText) (default: input.format, auto).")
-    var format: String?
-
-    @Option(
-        name: .long, help: "Year of year-less syslog timestamps (default: the current year, rolling over at New Year).")
-    var year: Int?
-
-    @Option(name: .long, help: "Zone of timestamps without an offset: UTC, +01:00 or an IANA name (default UTC).")
-    var timezone: String?
+    @OptionGroup var settings: ConfigurationFlags<FollowedLogs>
 
     @Flag(name: .long, help: "Without a checkpoint, read existing files from their start (default: only new lines).")
     var fromStart = false
@@ -47,13 +36,7 @@ struct LiveInputOptions: ParsableArguments {
     }
 
     /// The input flags as ``InputOptions`` (the configuration file and the overrides of its input keys).
-    func inputOptions() throws -> InputOptions {
-        var input = try InputOptions.parse(config.map { ["--config", $0] } ?? [])
-        input.format = format
-        input.year = year
-        input.timezone = timezone
-        return input
-    }
+    func inputOptions() throws -> InputOptions { try InputOptions.parse(settings.arguments) }
 
     /// Applies the follow flags and the configuration's line bound to `follow`.
     func apply(to follow: inout FollowConfiguration, configuration: Configuration) {

@@ -40,18 +40,7 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: "The HTML file to write (replaced if it exists).")
     var output: String
 
-    @Option(name: .long, help: "YAML configuration file for reading --events (see 'sendwatch config defaults').")
-    var config: String?
-
-    @Option(name: .long, help: "Format of the --events logs: auto, \(LogFormat.namesText) (default auto).")
-    var format: String?
-
-    @Option(
-        name: .long, help: "Year of year-less syslog timestamps in --events (default: each file's modification time).")
-    var year: Int?
-
-    @Option(name: .long, help: "Zone of --events timestamps without an offset: UTC, +01:00 or an IANA name.")
-    var timezone: String?
+    @OptionGroup var settings: ConfigurationFlags<ReportedEvents>
 
     func run() throws {
         var consumer = AlertLineConsumer()
@@ -110,12 +99,7 @@ struct ReportCommand: ParsableCommand {
     /// The shared input options for the --events logs, made by parsing the flags this command passes through,
     /// so that configuration loading and year handling are exactly those of `sendwatch events`.
     private func eventInputOptions() throws -> InputOptions {
-        var arguments: [String] = []
-        if let config { arguments += ["--config", config] }
-        if let format { arguments += ["--format", format] }
-        if let year { arguments += ["--year", String(year)] }
-        if let timezone { arguments += ["--timezone", timezone] }
-        return try InputOptions.parse(arguments + ["--"] + events)
+        try InputOptions.parse(settings.arguments + ["--"] + events)
     }
 }
 
