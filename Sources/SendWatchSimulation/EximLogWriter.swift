@@ -65,33 +65,16 @@ public struct EximLogWriter: LogWriter, Sendable {
         let id = messageID(at: m.accepted)
         if let account = m.accountHeader {
             var b = begin(m.accepted, id)
-            TextBytes.append("X-Account-Id: ", to: &b)
-            TextBytes.append(account, to: &b)
+            b.append("X-Account-Id: \(account)")
             lines.add(b, at: m.accepted)
         }
         var b = begin(m.accepted, id)
-        TextBytes.append("<= ", to: &b)
-        TextBytes.append(m.sender, to: &b)
-        TextBytes.append(" H=(", to: &b)
-        TextBytes.append(m.helo, to: &b)
-        TextBytes.append(") [", to: &b)
-        TextBytes.append(m.clientIP, to: &b)
-        TextBytes.append("]:", to: &b)
-        TextBytes.appendDigits(rng.int(in: 32_768...60_999), to: &b)
-        TextBytes.append(" P=esmtpa A=", to: &b)
-        TextBytes.append(fnv1a(m.saslUser) % 5 == 0 ? "login_server:" : "plain_server:", to: &b)
-        TextBytes.append(m.saslUser, to: &b)
-        TextBytes.append(" S=", to: &b)
-        TextBytes.appendDigits(m.size, to: &b)
-        TextBytes.append(" id=", to: &b)
-        TextBytes.append(m.messageID, to: &b)
-        TextBytes.append(" T=\"", to: &b)
+        let authenticator = fnv1a(m.saslUser) % 5 == 0 ? "login_server" : "plain_server"
+        b.append("<= \(m.sender) H=(\(m.helo)) [\(m.clientIP)]:\(rng.int(in: 32_768...60_999)) P=esmtpa ")
+        b.append("A=\(authenticator):\(m.saslUser) S=\(m.size) id=\(m.messageID) T=\"")
         EximLogWriter.appendEscaped(m.subject, to: &b)
-        TextBytes.append("\" for", to: &b)
-        for r in m.recipients {
-            b.append(UInt8(ascii: " "))
-            TextBytes.append(r.address, to: &b)
-        }
+        b.append("\" for")
+        for r in m.recipients { b.append(" \(r.address)") }
         lines.add(b, at: m.accepted)
 
         // First pass, grouped by destination domain in the order the domains first appear.
@@ -113,11 +96,7 @@ public struct EximLogWriter: LogWriter, Sendable {
             for r in group where r.outcome == .bounced {
                 let mx = MailExchanger(domain: d)
                 var b = begin(r.firstAttempt, id)
-                TextBytes.append("** ", to: &b)
-                TextBytes.append(r.address, to: &b)
-                TextBytes.append(" F=<", to: &b)
-                TextBytes.append(m.sender, to: &b)
-                TextBytes.append("> R=dnslookup T=remote_smtp", to: &b)
+                b.append("** \(r.address) F=<\(m.sender)> R=dnslookup T=remote_smtp")
                 appendRejection(
                     by: mx, of: r.address, reply: "550 5.1.1", reason: "User unknown in virtual mailbox table", to: &b)
                 lines.add(b, at: r.firstAttempt)
@@ -132,12 +111,8 @@ public struct EximLogWriter: LogWriter, Sendable {
         if m.recipients.contains(where: { $0.outcome == .bounced }) {
             let ndrID = messageID(at: end)
             var b = begin(end, ndrID)
-            TextBytes.append("<= <> R=", to: &b)
-            b.append(contentsOf: id)
-            TextBytes.append(" U=Debian-exim P=local S=", to: &b)
-            TextBytes.appendDigits(2_200 + m.size % 1_000, to: &b)
-            TextBytes.append(" T=\"Mail delivery failed: returning message to sender\" for ", to: &b)
-            TextBytes.append(m.sender, to: &b)
+            b.append("<= <> R=\(id) U=Debian-exim P=local S=\(2_200 + m.size % 1_000) ")
+            b.append("T=\"Mail delivery failed: returning message to sender\" for \(m.sender)")
             lines.add(b, at: end)
             let sentAt = plus(end, Int64(rng.int(in: 50_000...500_000)))
             addDelivered(
@@ -169,74 +144,46 @@ public struct EximLogWriter: LogWriter, Sendable {
         }
     }
 
-    private func appendHost(_ mx: MailExchanger, to b: inout [UInt8]) {
-        TextBytes.append(mx.name, to: &b)
-        TextBytes.append(" [", to: &b)
-        TextBytes.append(mx.ip, to: &b)
-        b.append(UInt8(ascii: "]"))
-    }
-
     /// Appends ` H=HOST [IP]: SMTP error from remote mail server after RCPT TO:<ADDRESS>: REPLY <ADDRESS>:
     /// Recipient address rejected: REASON`, how Exim logs a recipient the remote server refused.
     private func appendRejection(
-        by mx: MailExchanger, of address: String, reply: StaticString, reason: StaticString, to b: inout [UInt8]
+        by mx: MailExchanger, of address: String, reply: String, reason: String, to b: inout [UInt8]
     ) {
-        TextBytes.append(" H=", to: &b)
-        appendHost(mx, to: &b)
-        TextBytes.append(": SMTP error from remote mail server after RCPT TO:<", to: &b)
-        TextBytes.append(address, to: &b)
-        TextBytes.append(">: ", to: &b)
-        TextBytes.append(reply, to: &b)
-        TextBytes.append(" <", to: &b)
-        TextBytes.append(address, to: &b)
-        TextBytes.append(">: Recipient address rejected: ", to: &b)
-        TextBytes.append(reason, to: &b)
+        b.append(" H=\(mx.name) [\(mx.ip)]: SMTP error from remote mail server after RCPT TO:<\(address)>: ")
+        b.append("\(reply) <\(address)>: Recipient address rejected: \(reason)")
     }
 
     /// Adds `TIME ID Completed` at `t`: the message left the queue.
     private mutating func addCompleted(id: [UInt8], at t: EventTime, to lines: inout LineScheduler) {
         var b = begin(t, id)
-        TextBytes.append("Completed", to: &b)
+        b.append("Completed")
         lines.add(b, at: t)
     }
 
     /// Adds `TIME Start queue run: pid=PID` or `TIME End queue run: pid=PID` (`phase` is `Start` or `End`) at `t`.
     private mutating func addQueueRun(
-        _ phase: StaticString, pid runner: Int, at t: EventTime, to lines: inout LineScheduler
+        _ phase: String, pid runner: Int, at t: EventTime, to lines: inout LineScheduler
     ) {
         var b = begin(t, nil)
-        TextBytes.append(phase, to: &b)
-        TextBytes.append(" queue run: pid=", to: &b)
-        TextBytes.appendDigits(runner, to: &b)
+        b.append("\(phase) queue run: pid=\(runner)")
         lines.add(b, at: t)
     }
 
     private mutating func addDelivered(
-        _ m: SimulatedMessage?, id: [UInt8], address: String, arrow: StaticString, size: Int, at t: EventTime,
+        _ m: SimulatedMessage?, id: [UInt8], address: String, arrow: String, size: Int, at t: EventTime,
         to lines: inout LineScheduler
     ) {
         let mx = MailExchanger(domain: domainOf(address))
         var b = begin(t, id)
-        TextBytes.append(arrow, to: &b)
-        TextBytes.append(address, to: &b)
-        TextBytes.append(" F=<", to: &b)
-        if let m { TextBytes.append(m.sender, to: &b) }
-        TextBytes.append("> R=dnslookup T=remote_smtp S=", to: &b)
-        TextBytes.appendDigits(size, to: &b)
-        TextBytes.append(" H=", to: &b)
-        appendHost(mx, to: &b)
-        TextBytes.append(" C=\"250 2.0.0 Ok: queued as ", to: &b)
-        TextBytes.appendHex(rng.next(), width: 11, upper: true, to: &b)
-        b.append(UInt8(ascii: "\""))
+        b.append("\(arrow)\(address) F=<\(m?.sender ?? "")> R=dnslookup T=remote_smtp S=\(size) ")
+        b.append("H=\(mx.name) [\(mx.ip)] C=\"250 2.0.0 Ok: queued as \(hex: rng.next(), width: 11)\"")
         lines.add(b, at: t)
     }
 
     private mutating func addDeferred(address: String, id: [UInt8], at t: EventTime, to lines: inout LineScheduler) {
         let mx = MailExchanger(domain: domainOf(address))
         var b = begin(t, id)
-        TextBytes.append("== ", to: &b)
-        TextBytes.append(address, to: &b)
-        TextBytes.append(" R=dnslookup T=remote_smtp defer (-44)", to: &b)
+        b.append("== \(address) R=dnslookup T=remote_smtp defer (-44)")
         appendRejection(by: mx, of: address, reply: "451 4.7.1", reason: "Greylisted, try again later", to: &b)
         lines.add(b, at: t)
     }

@@ -92,40 +92,25 @@ public struct PostfixLogWriter: LogWriter, Sendable {
         let client = "unknown[\(m.clientIP)]"
 
         var b = begin(m.connected, smtpdProgram, smtpdPID)
-        TextBytes.append("connect from ", to: &b)
-        TextBytes.append(client, to: &b)
+        b.append("connect from \(client)")
         lines.add(b, at: m.connected)
 
         let clientAt = plus(m.accepted, -Int64(rng.int(in: 2_000...20_000)))
         b = beginQueue(clientAt, smtpdProgram, smtpdPID, qid)
-        TextBytes.append("client=", to: &b)
-        TextBytes.append(client, to: &b)
-        TextBytes.append(", sasl_method=", to: &b)
-        TextBytes.append(fnv1a(m.saslUser) % 5 == 0 ? "LOGIN" : "PLAIN", to: &b)
-        TextBytes.append(", sasl_username=", to: &b)
-        TextBytes.append(m.saslUser, to: &b)
+        let saslMethod = fnv1a(m.saslUser) % 5 == 0 ? "LOGIN" : "PLAIN"
+        b.append("client=\(client), sasl_method=\(saslMethod), sasl_username=\(m.saslUser)")
         lines.add(b, at: clientAt)
 
         b = beginQueue(m.accepted, "postfix/cleanup", cleanupPID, qid)
-        TextBytes.append("message-id=<", to: &b)
-        TextBytes.append(m.messageID, to: &b)
-        b.append(UInt8(ascii: ">"))
+        b.append("message-id=<\(m.messageID)>")
         lines.add(b, at: m.accepted)
 
         let firstRecipient = m.recipients.first?.address ?? ""
         var trailer: [UInt8] = []
-        TextBytes.append(" from ", to: &trailer)
-        TextBytes.append(client, to: &trailer)
-        TextBytes.append("; from=<", to: &trailer)
-        TextBytes.append(m.sender, to: &trailer)
-        TextBytes.append("> to=<", to: &trailer)
-        TextBytes.append(firstRecipient, to: &trailer)
-        TextBytes.append("> proto=ESMTP helo=<", to: &trailer)
-        TextBytes.append(m.helo, to: &trailer)
-        trailer.append(UInt8(ascii: ">"))
+        trailer.append(" from \(client); from=<\(m.sender)> to=<\(firstRecipient)> proto=ESMTP helo=<\(m.helo)>")
 
         b = beginQueue(m.accepted, "postfix/cleanup", cleanupPID, qid)
-        TextBytes.append("warning: ", to: &b)
+        b.append("warning: ")
         var header: [UInt8] = Array("header Subject: ".utf8)
         PostfixLogWriter.appendHeaderText(m.subject, to: &header)
         // Postfix logs the header (name included) with %.200s.
@@ -137,8 +122,7 @@ public struct PostfixLogWriter: LogWriter, Sendable {
 
         if let account = m.accountHeader {
             b = beginQueue(m.accepted, "postfix/cleanup", cleanupPID, qid)
-            TextBytes.append("warning: header X-Account-Id: ", to: &b)
-            TextBytes.append(account, to: &b)
+            b.append("warning: header X-Account-Id: \(account)")
             b.append(contentsOf: trailer)
             lines.add(b, at: m.accepted)
         }
@@ -148,19 +132,10 @@ public struct PostfixLogWriter: LogWriter, Sendable {
 
         let disconnectAt = plus(m.queued, Int64(rng.int(in: 500...30_000)))
         b = begin(disconnectAt, smtpdProgram, smtpdPID)
-        TextBytes.append("disconnect from ", to: &b)
-        TextBytes.append(client, to: &b)
-        if m.port == 587 {
-            TextBytes.append(" ehlo=2 starttls=1 auth=1 mail=1 rcpt=", to: &b)
-            TextBytes.appendDigits(nrcpt, to: &b)
-            TextBytes.append(" data=1 quit=1 commands=", to: &b)
-            TextBytes.appendDigits(7 + nrcpt, to: &b)
-        } else {
-            TextBytes.append(" ehlo=1 auth=1 mail=1 rcpt=", to: &b)
-            TextBytes.appendDigits(nrcpt, to: &b)
-            TextBytes.append(" data=1 quit=1 commands=", to: &b)
-            TextBytes.appendDigits(5 + nrcpt, to: &b)
-        }
+        // Submission (587) adds STARTTLS and its second EHLO.
+        let greeting = m.port == 587 ? "ehlo=2 starttls=1 auth=1" : "ehlo=1 auth=1"
+        let commands = (m.port == 587 ? 7 : 5) + nrcpt
+        b.append("disconnect from \(client) \(greeting) mail=1 rcpt=\(nrcpt) data=1 quit=1 commands=\(commands)")
         lines.add(b, at: disconnectAt)
 
         // First delivery pass: one smtp process per destination domain.
@@ -185,9 +160,7 @@ public struct PostfixLogWriter: LogWriter, Sendable {
             addNonDeliveryNotice(m, qid: qid, at: end, removeOriginal: retries.isEmpty, to: &lines)
         } else if retries.isEmpty {
             end = plus(end, Int64(rng.int(in: 200...5_000)))
-            b = beginQueue(end, "postfix/qmgr", qmgrPID, qid)
-            TextBytes.append("removed", to: &b)
-            lines.add(b, at: end)
+            addRemoved(qid: qid, at: end, to: &lines)
         }
         for (k, retry) in retries.enumerated() {
             addQueueActive(m, qid: qid, at: retry, to: &lines)
@@ -199,25 +172,23 @@ public struct PostfixLogWriter: LogWriter, Sendable {
                     status: final ? .sent : .deferred, to: &lines)
             }
             if final {
-                let removedAt = plus(at, Int64(rng.int(in: 200...5_000)))
-                b = beginQueue(removedAt, "postfix/qmgr", qmgrPID, qid)
-                TextBytes.append("removed", to: &b)
-                lines.add(b, at: removedAt)
+                addRemoved(qid: qid, at: plus(at, Int64(rng.int(in: 200...5_000))), to: &lines)
             }
         }
+    }
+
+    /// Adds `qmgr`'s `QID: removed` at `t`: the message left the queue.
+    private mutating func addRemoved(qid: [UInt8], at t: EventTime, to lines: inout LineScheduler) {
+        var b = beginQueue(t, "postfix/qmgr", qmgrPID, qid)
+        b.append("removed")
+        lines.add(b, at: t)
     }
 
     private mutating func addQueueActive(
         _ m: SimulatedMessage, qid: [UInt8], at t: EventTime, to lines: inout LineScheduler
     ) {
         var b = beginQueue(t, "postfix/qmgr", qmgrPID, qid)
-        TextBytes.append("from=<", to: &b)
-        TextBytes.append(m.sender, to: &b)
-        TextBytes.append(">, size=", to: &b)
-        TextBytes.appendDigits(m.size, to: &b)
-        TextBytes.append(", nrcpt=", to: &b)
-        TextBytes.appendDigits(m.recipients.count, to: &b)
-        TextBytes.append(" (queue active)", to: &b)
+        b.append("from=<\(m.sender)>, size=\(m.size), nrcpt=\(m.recipients.count) (queue active)")
         lines.add(b, at: t)
     }
 
@@ -227,43 +198,22 @@ public struct PostfixLogWriter: LogWriter, Sendable {
     ) {
         let mx = MailExchanger(domain: domainOf(address))
         var b = beginQueue(t, "postfix/smtp", pid, qid)
-        TextBytes.append("to=<", to: &b)
-        TextBytes.append(address, to: &b)
-        TextBytes.append(">, relay=", to: &b)
-        TextBytes.append(mx.name, to: &b)
-        b.append(UInt8(ascii: "["))
-        TextBytes.append(mx.ip, to: &b)
-        TextBytes.append("]:25, delay=", to: &b)
         let total = t.microseconds - m.accepted.microseconds
         let a = max(0, min(total, m.queued.microseconds - m.accepted.microseconds))
         let rest = total - a
         let qd = rest / 10
         let conn = rest * 4 / 10
-        TextBytes.appendDelay(micros: total, to: &b)
-        TextBytes.append(", delays=", to: &b)
-        TextBytes.appendDelay(micros: a, to: &b)
-        b.append(UInt8(ascii: "/"))
-        TextBytes.appendDelay(micros: qd, to: &b)
-        b.append(UInt8(ascii: "/"))
-        TextBytes.appendDelay(micros: conn, to: &b)
-        b.append(UInt8(ascii: "/"))
-        TextBytes.appendDelay(micros: rest - qd - conn, to: &b)
+        b.append("to=<\(address)>, relay=\(mx.name)[\(mx.ip)]:25, delay=\(delay: total), ")
+        b.append("delays=\(delay: a)/\(delay: qd)/\(delay: conn)/\(delay: rest - qd - conn)")
         /// The tail of a recipient the relay refused: `, dsn=D, status=S (host MX[IP] said: REPLY D <address>:
         /// Recipient address rejected: REASON (in reply to RCPT TO command))`.
         func appendRefusal(dsn: String, status: String, reply: String, reason: String) {
-            TextBytes.append(", dsn=\(dsn), status=\(status) (host ", to: &b)
-            TextBytes.append(mx.name, to: &b)
-            b.append(UInt8(ascii: "["))
-            TextBytes.append(mx.ip, to: &b)
-            TextBytes.append("] said: \(reply) \(dsn) <", to: &b)
-            TextBytes.append(address, to: &b)
-            TextBytes.append(">: Recipient address rejected: \(reason) (in reply to RCPT TO command))", to: &b)
+            b.append(", dsn=\(dsn), status=\(status) (host \(mx.name)[\(mx.ip)] said: \(reply) \(dsn) <\(address)>: ")
+            b.append("Recipient address rejected: \(reason) (in reply to RCPT TO command))")
         }
         switch status {
         case .sent:
-            TextBytes.append(", dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as ", to: &b)
-            TextBytes.appendHex(rng.next(), width: 11, upper: true, to: &b)
-            b.append(UInt8(ascii: ")"))
+            b.append(", dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as \(hex: rng.next(), width: 11))")
         case .bounced:
             appendRefusal(
                 dsn: "5.1.1", status: "bounced", reply: "550", reason: "User unknown in virtual mailbox table")
@@ -279,60 +229,35 @@ public struct PostfixLogWriter: LogWriter, Sendable {
     ) {
         let ndr = queueID(at: t)
         var b = beginQueue(t, "postfix/cleanup", rng.pick(cleanupPIDs), ndr)
-        TextBytes.append("message-id=<", to: &b)
+        b.append("message-id=<")
         TextBytes.appendCompactDate(micros: t.microseconds, to: &b)
-        b.append(UInt8(ascii: "."))
-        b.append(contentsOf: ndr)
-        b.append(UInt8(ascii: "@"))
-        TextBytes.append(myHostname, to: &b)
-        b.append(UInt8(ascii: ">"))
+        b.append(".\(ndr)@\(myHostname)>")
         lines.add(b, at: t)
 
         let noticeAt = plus(t, Int64(rng.int(in: 200...3_000)))
         b = beginQueue(noticeAt, "postfix/bounce", bouncePID, qid)
-        TextBytes.append("sender non-delivery notification: ", to: &b)
-        b.append(contentsOf: ndr)
+        b.append("sender non-delivery notification: \(ndr)")
         lines.add(b, at: noticeAt)
 
         let activeAt = plus(noticeAt, Int64(rng.int(in: 200...3_000)))
         b = beginQueue(activeAt, "postfix/qmgr", qmgrPID, ndr)
-        TextBytes.append("from=<>, size=", to: &b)
-        TextBytes.appendDigits(2_400 + m.size % 1_000, to: &b)
-        TextBytes.append(", nrcpt=1 (queue active)", to: &b)
+        b.append("from=<>, size=\(2_400 + m.size % 1_000), nrcpt=1 (queue active)")
         lines.add(b, at: activeAt)
 
         if removeOriginal {
-            let removedAt = plus(activeAt, Int64(rng.int(in: 100...2_000)))
-            b = beginQueue(removedAt, "postfix/qmgr", qmgrPID, qid)
-            TextBytes.append("removed", to: &b)
-            lines.add(b, at: removedAt)
+            addRemoved(qid: qid, at: plus(activeAt, Int64(rng.int(in: 100...2_000))), to: &lines)
         }
 
         let sentAt = plus(activeAt, Int64(rng.int(in: 40_000...600_000)))
         let mx = MailExchanger(domain: domainOf(m.sender))
         b = beginQueue(sentAt, "postfix/smtp", rng.pick(smtpPIDs), ndr)
-        TextBytes.append("to=<", to: &b)
-        TextBytes.append(m.sender, to: &b)
-        TextBytes.append(">, relay=", to: &b)
-        TextBytes.append(mx.name, to: &b)
-        b.append(UInt8(ascii: "["))
-        TextBytes.append(mx.ip, to: &b)
-        TextBytes.append("]:25, delay=", to: &b)
         let total = sentAt.microseconds - t.microseconds
-        TextBytes.appendDelay(micros: total, to: &b)
-        TextBytes.append(", delays=0/0/", to: &b)
-        TextBytes.appendDelay(micros: total / 2, to: &b)
-        b.append(UInt8(ascii: "/"))
-        TextBytes.appendDelay(micros: total - total / 2, to: &b)
-        TextBytes.append(", dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as ", to: &b)
-        TextBytes.appendHex(rng.next(), width: 11, upper: true, to: &b)
-        b.append(UInt8(ascii: ")"))
+        b.append("to=<\(m.sender)>, relay=\(mx.name)[\(mx.ip)]:25, delay=\(delay: total), ")
+        b.append("delays=0/0/\(delay: total / 2)/\(delay: total - total / 2), dsn=2.0.0, ")
+        b.append("status=sent (250 2.0.0 Ok: queued as \(hex: rng.next(), width: 11))")
         lines.add(b, at: sentAt)
 
-        let ndrRemovedAt = plus(sentAt, Int64(rng.int(in: 100...2_000)))
-        b = beginQueue(ndrRemovedAt, "postfix/qmgr", qmgrPID, ndr)
-        TextBytes.append("removed", to: &b)
-        lines.add(b, at: ndrRemovedAt)
+        addRemoved(qid: ndr, at: plus(sentAt, Int64(rng.int(in: 100...2_000))), to: &lines)
     }
 
     /// The header text as the client sent it: ASCII as is, anything else as one RFC 2047 Q-encoded word.

@@ -81,6 +81,48 @@ enum TextBytes {
     }
 }
 
+/// The text of a log line, written by string interpolation straight into UTF-8 bytes, e.g.
+/// `"from=<\(m.sender)>, size=\(m.size)"`: literal parts and `String` values are copied as they are, an `Int`
+/// is written in decimal (a negative one as 0, as ``TextBytes/appendDigits(_:width:to:)`` does), a byte array
+/// (a queue or message id) as its bytes, `\(hex:width:)` in upper-case hex and `\(delay:)` as Postfix prints a
+/// delay. The parts are evaluated from left to right, so random draws in them keep their order.
+struct LineText: ExpressibleByStringInterpolation {
+    /// The UTF-8 bytes of the text.
+    var bytes: [UInt8]
+
+    init(stringLiteral value: String) { bytes = Array(value.utf8) }
+
+    init(stringInterpolation: StringInterpolation) { bytes = stringInterpolation.bytes }
+
+    struct StringInterpolation: StringInterpolationProtocol {
+        var bytes: [UInt8] = []
+
+        init(literalCapacity: Int, interpolationCount: Int) {
+            bytes.reserveCapacity(literalCapacity + 32 * interpolationCount)
+        }
+
+        mutating func appendLiteral(_ literal: String) { bytes.append(contentsOf: literal.utf8) }
+
+        mutating func appendInterpolation(_ value: String) { bytes.append(contentsOf: value.utf8) }
+
+        mutating func appendInterpolation(_ value: Int) { TextBytes.appendDigits(value, to: &bytes) }
+
+        mutating func appendInterpolation(_ value: [UInt8]) { bytes.append(contentsOf: value) }
+
+        mutating func appendInterpolation(hex value: UInt64, width: Int) {
+            TextBytes.appendHex(value, width: width, upper: true, to: &bytes)
+        }
+
+        mutating func appendInterpolation(delay micros: Int64) { TextBytes.appendDelay(micros: micros, to: &bytes) }
+    }
+}
+
+extension [UInt8] {
+    /// Appends the bytes of `text`.
+    @inline(__always)
+    mutating func append(_ text: LineText) { append(contentsOf: text.bytes) }
+}
+
 /// Renders timestamps, caching the calendar work for the last day seen.
 struct TimestampRenderer: Sendable {
     private var cachedDay: Int64 = .min
