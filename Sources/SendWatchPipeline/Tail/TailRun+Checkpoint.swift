@@ -107,15 +107,10 @@ extension TailRun {
         header.key("output"); header.string(delivery.name)
         header.key("output_position"); header.int64(delivery.position ?? 0)
         header.key("alert_records"); header.int(totals.alertRecords)
-        header.key("files")
-        header.beginArray()
-        for p in follower.lag {
-            header.beginObject()
+        header.objects("files", follower.lag) { header, p in
             header.key("path"); header.string(p.name)
             header.key("offset"); header.int64(p.offset)
-            header.endObject()
         }
-        header.endArray()
         header.endObject()
         // Alerts written from now on belong to the next checkpoint: they go to a new journal.
         let journal = delivery.rotateJournal(sequence: totals.checkpoints)
