@@ -272,6 +272,20 @@ public enum Bytes {
         return to
     }
 
+    /// 0x80 in each byte of `w` that is at least `low` and at most `high`, 0 in every other byte; exact for
+    /// the bytes below 0x80 (for the others the result is unspecified: mask them with `~w`).
+    ///
+    /// - Precondition: `low` and `high` are below 0x80.
+    @inline(__always)
+    package static func inRange(_ w: UInt64, _ low: UInt8, _ high: UInt8) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        // Seven bits per byte, so no sum below carries into the next byte.
+        let x = w & 0x7F7F_7F7F_7F7F_7F7F
+        let atLeast = x &+ ones &* UInt64(0x80 - low)
+        let above = x &+ ones &* UInt64(0x7F - high)
+        return atLeast & ~above & 0x8080_8080_8080_8080
+    }
+
     /// 0x80 in each byte of `x` that is zero, 0 in every other byte (exact: no false positives).
     @inline(__always)
     static func zeroBytes(_ x: UInt64) -> UInt64 {
