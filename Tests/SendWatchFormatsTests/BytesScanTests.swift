@@ -3,6 +3,24 @@ import Testing
 
 @Suite("Bytes word scans and strings")
 struct BytesScanTests {
+    @Test("scanBackward finds the last of two bytes in every range of buffers of 0 to 20 bytes")
+    func scanBackwardEveryRange() {
+        for length in 0...20 {
+            // Bytes that include the targets, their neighbours and bytes above 0x7F.
+            let bytes = (0..<length).map { k -> UInt8 in [0x20, 0x5B, 0x41, 0xA0, 0xDB, 0x21, 0x5A][k * 5 % 7] }
+            bytes.withUnsafeBytes { p in
+                for lower in 0...length {
+                    for upper in lower...length {
+                        let expected = (lower..<upper).last { bytes[$0] == 0x5B || bytes[$0] == 0x20 }
+                        #expect(
+                            Bytes.scanBackward(to: 0x5B, 0x20, in: p, from: lower, to: upper) == expected,
+                            "length \(length), range \(lower)..<\(upper)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("inRange marks exactly the bytes below 0x80 inside the range")
     func inRangeEveryByte() {
         for (low, high) in [(UInt8(0x30), UInt8(0x39)), (0x41, 0x46), (0x00, 0x7F), (0x5A, 0x5A)] {

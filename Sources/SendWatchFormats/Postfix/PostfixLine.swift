@@ -212,19 +212,16 @@ enum PostfixLine {
             hostStart = semicolon - 5
         } else {
             guard semicolon >= 1, p[semicolon - 1] == UInt8(ascii: "]") else { return nil }
-            // Back to '[' (the address: at most an IPv6 literal with a prefix).
-            var j = semicolon - 2
+            // Back to '[' (the address: at most an IPv6 literal with a prefix), with no space between.
             let lowAddr = max(0, semicolon - 80)
-            while j >= lowAddr && p[j] != UInt8(ascii: "[") {
-                if p[j] == 0x20 { return nil }
-                j -= 1
-            }
-            guard j >= lowAddr, p[j] == UInt8(ascii: "[") else { return nil }
+            guard
+                let j = Bytes.scanBackward(
+                    to: UInt8(ascii: "["), 0x20, in: p, from: lowAddr, to: semicolon - 1),
+                p[j] == UInt8(ascii: "[")
+            else { return nil }
             // Back over the host name (no spaces, at most 255 bytes).
-            var k = j - 1
             let lowHost = max(0, j - 256)
-            while k >= lowHost && p[k] != 0x20 { k -= 1 }
-            guard k >= lowHost else { return nil }
+            guard let k = Bytes.scanBackward(to: 0x20, 0x20, in: p, from: lowHost, to: j) else { return nil }
             hostStart = k + 1
             guard hostStart < j else { return nil }
         }
