@@ -163,7 +163,12 @@ enum PostfixLine {
             let rb = Bytes.find(UInt8(ascii: "]"), in: p, from: lb + 1, to: min(n, lb + 80))
         else { return nil }
         var ipStart = lb + 1
-        if rb - ipStart > 5 && Bytes.equalsIgnoringCase("ipv6:", in: p, ipStart..<ipStart + 5) { ipStart += 5 }
+        // The first byte's test spares the case-insensitive compare for IPv4 addresses (a digit first).
+        if rb - ipStart > 5 && p[ipStart] | 0x20 == UInt8(ascii: "i")
+            && Bytes.equalsIgnoringCase("ipv6:", in: p, ipStart..<ipStart + 5)
+        {
+            ipStart += 5
+        }
         return ipStart..<rb
     }
 
