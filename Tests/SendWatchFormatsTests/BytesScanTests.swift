@@ -36,4 +36,22 @@ struct BytesScanTests {
             }
         }
     }
+
+    @Test("string gives String(decoding:as:)'s result for short and long, valid and invalid UTF-8")
+    func stringAsDecoding() {
+        let samples: [[UInt8]] = [
+            [], Array("a".utf8), Array("203.0.113.7".utf8), Array("fifteen bytes!!".utf8),
+            Array("sixteen bytes!!!".utf8), Array("Grüße".utf8), [0x61, 0xFF, 0x62], [0xC3], [0xE2, 0x82],
+            Array(repeating: 0x80, count: 15), Array("ünïcödé ünïcödé".utf8),
+        ]
+        for sample in samples {
+            let line = Array("<".utf8) + sample + Array(">".utf8)
+            line.withUnsafeBytes { p in
+                let made = Bytes.string(p, 1..<1 + sample.count)
+                let expected = String(decoding: sample, as: UTF8.self)
+                #expect(made == expected)
+                #expect(Array(made.utf8) == Array(expected.utf8))
+            }
+        }
+    }
 }
