@@ -384,8 +384,20 @@ public struct PostfixParser: EventParser, Sendable {
 
     /// Drops messages idle for longer than the timeout, oldest first.
     ///
+    /// Inlined for the test of the least recently touched message, which nearly every line passes; the drops are
+    /// made out of line.
+    ///
     /// - Complexity: O(1) amortised: each message is dropped once.
+    @inline(__always)
     private mutating func expireIdle(now: EventTime) {
+        guard let slot = table.oldestSlot,
+            now.microseconds &- table[slot].lastTouched.microseconds > timeoutMicroseconds
+        else { return }
+        dropIdle(now: now)
+    }
+
+    /// ``expireIdle(now:)``'s drops, once the least recently touched message is idle.
+    private mutating func dropIdle(now: EventTime) {
         while let slot = table.oldestSlot {
             let idle = now.microseconds &- table[slot].lastTouched.microseconds
             guard idle > timeoutMicroseconds else { return }
