@@ -43,4 +43,26 @@ struct PostfixLineTests {
             }
         }
     }
+
+    @Test("readQueueID's word path agrees with isQueueID on ids of 0 to 27 bytes and single-byte changes")
+    func queueIDWordPath() {
+        // A long rest, so that the words after the id can be loaded.
+        let rest = Array(": removed from the queue".utf8)
+        for length in 0...27 {
+            let id = (0..<length).map { k in Array("0123456789ABCDEF".utf8)[k * 7 % 16] }
+            for position in -1..<length {
+                for b: UInt8 in [0x2F, 0x3A, 0x40, 0x41, 0x46, 0x47, 0x61, 0x7A, 0x80, 0xC6] {
+                    var bytes = id
+                    if position >= 0 { bytes[position] = b }
+                    let line = bytes + rest
+                    line.withUnsafeBytes { p in
+                        let read = PostfixLine.readQueueID(p, at: 0, classes: PostfixLine.queueIDClasses)
+                        let expected = PostfixLine.isQueueID(p, 0..<bytes.count)
+                        #expect((read != nil) == expected, "byte \(b) at \(position) of length \(length)")
+                        if let read { #expect(read.id == 0..<bytes.count && read.rest == bytes.count + 2) }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -414,6 +414,30 @@ struct PostfixParserTests {
         #expect(try #require(events.first).subject == String(repeating: "a", count: 190) + "\u{FFFD}")
     }
 
+    @Test("Header names of 1 to 20 bytes match in any case and only byte for byte otherwise")
+    func headerNameCase() {
+        let sep = "from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>"
+        // Letters, and bytes that differ from a letter or from each other by 0x20 ('[' and '{', '@' and '`').
+        let pattern = Array("aB[c@dE-f`Gh{i9".utf8)
+        func isLetter(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 }
+        for length in 1...20 {
+            let name = (0..<length).map { pattern[$0 % pattern.count] }
+            let swapped = name.map { isLetter($0) ? $0 ^ 0x20 : $0 }
+            // The last byte changed by 0x20: the same name only when it is a letter.
+            var other = name
+            other[length - 1] ^= 0x20
+            let configuration = FormatConfiguration(accountHeader: String(decoding: name, as: UTF8.self))
+            for (header, matches) in [(name, true), (swapped, true), (other, isLetter(other[length - 1]))] {
+                let text = String(decoding: header, as: UTF8.self)
+                let (events, _, _) = run(
+                    arrival() + ["\(h) postfix/cleanup[3]: \(qid): warning: header \(text): t-1 \(sep)", delivery()],
+                    configuration: configuration)
+                let e = events.first
+                #expect((e?.account == "t-1" || e?.claimedAccount == "t-1") == matches, "\(length): \(text)")
+            }
+        }
+    }
+
     @Test("Account and template headers: configured names, case-insensitive, first wins")
     func accountHeaders() throws {
         let sep = "from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>"

@@ -162,8 +162,22 @@ public enum Bytes {
     }
 
     /// Makes a `String` from `p[range]`, replacing invalid UTF-8 with U+FFFD.
+    ///
+    /// A value of at most 15 bytes is written straight into the string's inline storage, which the standard
+    /// library then only checks for ASCII (the same `String` as `String(decoding:as:)`, which validates it
+    /// byte by byte first, at about three times the instructions); a longer one is decoded as usual.
+    ///
+    /// - Complexity: O(length of the range); allocates only above 15 bytes.
     public static func string(_ p: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
-        String(decoding: UnsafeRawBufferPointer(rebasing: p[range]), as: UTF8.self)
+        let bytes = UnsafeRawBufferPointer(rebasing: p[range])
+        guard bytes.count <= 15, let source = bytes.baseAddress else {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        return String(unsafeUninitializedCapacity: bytes.count) { target in
+            // Safe: `target` holds `bytes.count` bytes (the capacity asked for).
+            UnsafeMutableRawPointer(target.baseAddress!).copyMemory(from: source, byteCount: bytes.count)
+            return bytes.count
+        }
     }
 
     /// Case-insensitive ASCII comparison of `p[range]` with `text` (given in lower case).
@@ -270,6 +284,48 @@ public enum Bytes {
             i += 1
         }
         return to
+    }
+
+    /// The index of the last byte of `p[from..<to]` equal to `a` or `b`, or `nil`: a backward
+    /// ``scan(to:_:_:in:from:to:)``, eight bytes per step.
+    ///
+    /// - Complexity: O(`to - from`).
+    @inline(__always)
+    package static func scanBackward(
+        to a: UInt8, _ b: UInt8, in p: UnsafeRawBufferPointer, from: Int, to: Int
+    ) -> Int? {
+        guard let base = p.baseAddress, from >= 0, to <= p.count else { return nil }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let ra = ones &* UInt64(a)
+        let rb = ones &* UInt64(b)
+        var i = to
+        // Safe: each load reads base + i - 8 ..< base + i with from <= i - 8 and i <= to <= p.count.
+        while i - 8 >= from {
+            let w = UInt64(littleEndian: (base + i - 8).loadUnaligned(as: UInt64.self))
+            let m = zeroBytes(w ^ ra) | zeroBytes(w ^ rb)
+            if m != 0 { return i - 8 + (63 - m.leadingZeroBitCount) >> 3 }
+            i -= 8
+        }
+        while i > from {
+            i -= 1
+            let x = p[i]
+            if x == a || x == b { return i }
+        }
+        return nil
+    }
+
+    /// 0x80 in each byte of `w` that is at least `low` and at most `high`, 0 in every other byte; exact for
+    /// the bytes below 0x80 (for the others the result is unspecified: mask them with `~w`).
+    ///
+    /// - Precondition: `low` and `high` are below 0x80.
+    @inline(__always)
+    package static func inRange(_ w: UInt64, _ low: UInt8, _ high: UInt8) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        // Seven bits per byte, so no sum below carries into the next byte.
+        let x = w & 0x7F7F_7F7F_7F7F_7F7F
+        let atLeast = x &+ ones &* UInt64(0x80 - low)
+        let above = x &+ ones &* UInt64(0x7F - high)
+        return atLeast & ~above & 0x8080_8080_8080_8080
     }
 
     /// 0x80 in each byte of `x` that is zero, 0 in every other byte (exact: no false positives).
