@@ -1,0 +1,80 @@
+public import SendWatchPipeline
+
+/// `sendwatch forward`'s ``ForwardTarget``: the forwarded stream (created, or its settings brought to these, at
+/// the first use of each connection), partition `N`'s events and watermarks on subject `<prefix>.N`, published
+/// one at a time with their message ids and waiting for each acknowledgement. A partition's last watermark is
+/// read with `js_GetLastMsg` on the subject `<prefix>.w.N`, where the watermarks go.
+public struct NATSForwardStream: ForwardTarget {
+    /// The forwarded stream.
+    public var stream: StreamSpec { connection.stream }
+    /// The subject prefix: events go to `<prefix>.e.N`, watermarks to `<prefix>.w.N`.
+    public let prefix: String
+    private var connection: StreamConnection
+
+    /// The stream `stream` (its subjects: `<prefix>.>`) on the server(s) at `url`.
+    public init(url: String, settings: JetStreamClient.Settings = .init(), stream: StreamSpec, prefix: String) {
+        connection = StreamConnection(url: url, settings: settings, stream: stream, setup: .createOrUpdate)
+        self.prefix = prefix
+    }
+
+    public mutating func publish(_ body: [UInt8], partition: Int, messageID: String) -> PublishOutcome {
+        let kind = body.first == UInt8(ascii: "W") ? "w" : "e"
+        do throws(FleetError) {
+            let client = try connection.client()
+            let subject = "\(prefix).\(kind).\(partition)"
+            let ack = try client.publish(subject: subject, bytes: body, messageID: messageID).get()
+            return .acknowledged(duplicate: ack.duplicate)
+        } catch {
+            if error.isTransient || error.code == .jetStreamUnavailable {
+                connection.streamMayBeGone()
+                return .unavailable("\(error.code): \(error)")
+            }
+            return .refused("\(error.code): \(error)")
+        }
+    }
+
+    public mutating func lastWatermark(partition: Int) -> WatermarkRead {
+        do throws(FleetError) {
+            let client = try connection.client()
+            guard let (_, body) = try client.lastMessage(stream: stream.name, subject: "\(prefix).w.\(partition)")
+            else { return .sequence(0) }
+            guard case .watermark(let w) = ForwardedMessage(body) else { return .sequence(0) }
+            return .sequence(w)
+        } catch {
+            connection.streamMayBeGone()
+            return .unavailable("\(error.code): \(error)")
+        }
+    }
+}
+
+/// The events stream as `sendwatch forward` and `detect --forwarded-partitions` ask about it (``ForwardSource``):
+/// its last sequence and its per-partition message counts, one request each.
+public struct NATSStreamWatch: ForwardSource {
+    /// The subjects counted per partition, e.g. `sendwatch.events.>`.
+    public let subject: String
+    private var connection: StreamConnection
+
+    /// The stream `stream` at `url` (created if missing, as a reader does).
+    public init(url: String, settings: JetStreamClient.Settings = .init(), stream: StreamSpec, subject: String) {
+        connection = StreamConnection(url: url, settings: settings, stream: stream, setup: .createIfMissing)
+        self.subject = subject
+    }
+
+    public mutating func lastSequence() -> UInt64? {
+        do throws(FleetError) {
+            return try connection.client().streamState(connection.stream.name).lastSequence
+        } catch {
+            connection.streamMayBeGone()
+            return nil
+        }
+    }
+
+    public mutating func messagesPerPartition() -> [Int: UInt64]? {
+        do throws(FleetError) {
+            return try connection.client().partitionCounts(connection.stream.name, filter: subject)
+        } catch {
+            connection.streamMayBeGone()
+            return nil
+        }
+    }
+}
