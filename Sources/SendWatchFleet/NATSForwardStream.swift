@@ -19,18 +19,7 @@ public struct NATSForwardStream: ForwardTarget {
 
     public mutating func publish(_ body: [UInt8], partition: Int, messageID: String) -> PublishOutcome {
         let kind = body.first == UInt8(ascii: "W") ? "w" : "e"
-        do throws(FleetError) {
-            let client = try connection.client()
-            let subject = "\(prefix).\(kind).\(partition)"
-            let ack = try client.publish(subject: subject, bytes: body, messageID: messageID).get()
-            return .acknowledged(duplicate: ack.duplicate)
-        } catch {
-            if error.isTransient || error.code == .jetStreamUnavailable {
-                connection.streamMayBeGone()
-                return .unavailable("\(error.code): \(error)")
-            }
-            return .refused("\(error.code): \(error)")
-        }
+        return connection.publish(subject: "\(prefix).\(kind).\(partition)", bytes: body, messageID: messageID)
     }
 
     public mutating func lastWatermark(partition: Int) -> WatermarkRead {

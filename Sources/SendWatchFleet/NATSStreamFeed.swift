@@ -157,16 +157,6 @@ public struct NATSAlertPublisher: AlertPublisher {
     }
 
     public mutating func publish(_ record: [UInt8], messageID: String) -> PublishOutcome {
-        do throws(FleetError) {
-            let client = try connection.client()
-            let ack = try client.publish(subject: subject, bytes: record, messageID: messageID).get()
-            return .acknowledged(duplicate: ack.duplicate)
-        } catch {
-            if error.isTransient || error.code == .jetStreamUnavailable {
-                connection.streamMayBeGone()
-                return .unavailable("\(error.code): \(error)")
-            }
-            return .refused("\(error.code): \(error)")
-        }
+        connection.publish(subject: subject, bytes: record, messageID: messageID)
     }
 }
