@@ -39,14 +39,24 @@ public struct NATSForwardStream: ForwardTarget {
 /// The events stream as `sendwatch forward` and `detect --forwarded-partitions` ask about it (``ForwardSource``):
 /// its last sequence and its per-partition message counts, one request each.
 public struct NATSStreamWatch: ForwardSource {
-    /// The subjects counted per partition, e.g. `sendwatch.events.>`.
-    public let subject: String
+    /// The events' subject prefix: partition `N` is `<prefix>.N`.
+    public let prefix: String
     private var connection: StreamConnection
 
-    /// The stream `stream` at `url` (created if missing, as a reader does).
-    public init(url: String, settings: JetStreamClient.Settings = .init(), stream: StreamSpec, subject: String) {
+    /// The stream `stream` at `url` (created if missing, as a reader does), its events on `<prefix>.N`.
+    public init(url: String, settings: JetStreamClient.Settings = .init(), stream: StreamSpec, prefix: String) {
         connection = StreamConnection(url: url, settings: settings, stream: stream, setup: .createIfMissing)
-        self.subject = subject
+        self.prefix = prefix
+    }
+
+    public mutating func lastSequence(inPartition partition: Int) -> UInt64? {
+        do throws(FleetError) {
+            let subject = "\(prefix).\(partition)"
+            return try connection.client().lastMessage(stream: connection.stream.name, subject: subject)?.0 ?? 0
+        } catch {
+            connection.streamMayBeGone()
+            return nil
+        }
     }
 
     public mutating func lastSequence() -> UInt64? {
@@ -60,7 +70,7 @@ public struct NATSStreamWatch: ForwardSource {
 
     public mutating func messagesPerPartition() -> [Int: UInt64]? {
         do throws(FleetError) {
-            return try connection.client().partitionCounts(connection.stream.name, filter: subject)
+            return try connection.client().partitionCounts(connection.stream.name, filter: prefix + ".*")
         } catch {
             connection.streamMayBeGone()
             return nil

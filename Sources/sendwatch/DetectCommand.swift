@@ -158,10 +158,10 @@ struct DetectCommand: ParsableCommand {
             let inner = NATSStreamFeed(
                 url: nats, settings: settings, stream: StreamSpec(name: events.stream, subjects: [forwarded]),
                 subject: forwarded, durable: consumer)
-            let sourceSubject = sourceSubjectPrefix + ".*"
             let source = NATSStreamWatch(
-                url: nats, settings: settings, stream: StreamSpec(name: sourceStream, subjects: [sourceSubject]),
-                subject: sourceSubject)
+                url: nats, settings: settings,
+                stream: StreamSpec(name: sourceStream, subjects: [sourceSubjectPrefix + ".*"]),
+                prefix: sourceSubjectPrefix)
             try work(
                 ForwardedFeed(inner: inner, source: source, partitions: forwardedPartitions, maxHeld: maxBuffered),
                 configuration: configuration, window: window, leaseSeconds: leaseSeconds, logger: logger)

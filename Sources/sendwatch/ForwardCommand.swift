@@ -99,7 +99,7 @@ struct ForwardCommand: ParsableCommand {
                     durable: "\(name)-\(p)", contiguous: false)
             },
             target: NATSForwardStream(url: nats, settings: settings, stream: forwardSpec, prefix: forwardPrefix),
-            source: NATSStreamWatch(url: nats, settings: settings, stream: eventsSpec, subject: prefix + ".*"),
+            source: NATSStreamWatch(url: nats, settings: settings, stream: eventsSpec, prefix: prefix),
             logger: logger)
         TailSignals.install()
         let metricsServer = try LiveCommand.startMetrics(metrics, codeKey: "forward.code", logger: logger) {

@@ -26,6 +26,7 @@ struct ForwardedFeedTests {
         var last: UInt64
         mutating func lastSequence() -> UInt64? { last }
         mutating func messagesPerPartition() -> [Int: UInt64]? { nil }
+        mutating func lastSequence(inPartition partition: Int) -> UInt64? { nil }
     }
 
     static func event(_ sequence: UInt64, partition: Int, pending: UInt64 = 1) -> FeedMessage {

@@ -90,8 +90,11 @@ public typealias ForwardMetrics = RunMetrics<ForwardMetricsSnapshot>
 ///   partition's consumer (`<name>-<N>`) at the message after it; what the previous holder forwarded after its last
 ///   watermark is forwarded again with the same ids, and the broker drops the repeats (within the forwarded
 ///   stream's duplicate window). The forwarded stream is the checkpoint: there is no state directory.
-/// - Idle partitions: a partition whose fetch finds nothing after the events stream's last sequence (asked
-///   before the fetch) gets that sequence as its watermark, so that it does not hold the second stage back.
+/// - Watermarks never rest on a fetch coming back empty (a fetch can time out with messages waiting): the events
+///   stream's last sequence `L` is asked first, then the partition's last message's sequence `Lp`; once
+///   everything up to `Lp` is forwarded, the watermark is `L` (no message of the partition lies between). A
+///   partition whose last message is forwarded already is not fetched at all, and its watermark follows `L`, so
+///   that an idle partition does not hold the second stage back.
 ///
 /// Memory: one fetch's messages, one lease, consumer and figures per partition.
 public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: ForwardSource> {
@@ -164,12 +167,20 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
             let last = source.lastSequence()
             for p in heldPartitions {
                 if slots[p].feed == nil && !open(p) { continue }
-                if let last, slots[p].figures.watermark >= last {
+                guard let last, slots[p].figures.watermark < last else {
                     slots[p].figures.pendingMessages = 0
-                    continue  // nothing after its watermark can be in it yet
+                    continue  // nothing after its watermark can be in it yet (or the broker cannot say now)
+                }
+                guard let partitionLast = source.lastSequence(inPartition: p) else { continue }
+                if partitionLast <= slots[p].figures.watermark {
+                    // Nothing of the partition after its watermark: none of it lies up to `last` either.
+                    guard try advance(p, to: last, shouldStop: shouldStop) else { return }
+                    continue
                 }
                 worked = true
-                guard try forward(p, streamLast: last, shouldStop: shouldStop) else { return }
+                guard try forward(p, streamLast: last, partitionLast: partitionLast, shouldStop: shouldStop) else {
+                    return
+                }
             }
             publishMetrics()
             if !worked { usleep(50_000) }  // every held partition is at the stream's end
@@ -214,9 +225,12 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
         }
     }
 
-    /// One fetch of partition `p`, its events forwarded and then its watermark. False when a stop was requested
-    /// while the broker was unreachable.
-    private func forward(_ p: Int, streamLast: UInt64?, shouldStop: () -> Bool) throws(TailError) -> Bool {
+    /// One fetch of partition `p`, its events forwarded and then its watermark: `streamLast` once the partition's
+    /// last message `partitionLast` (asked after `streamLast`) is forwarded. False when a stop was requested while
+    /// the broker was unreachable.
+    private func forward(
+        _ p: Int, streamLast: UInt64, partitionLast: UInt64, shouldStop: () -> Bool
+    ) throws(TailError) -> Bool {
         guard var feed = slots[p].feed else { return true }
         defer { if slots[p].lease.held { slots[p].feed = feed } }
         let fetched = feed.fetch(
@@ -242,19 +256,23 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
             slots[p].figures.forwarded += 1
             totals.forwarded += 1
         }
-        var watermark = messages.last?.sequence ?? slots[p].figures.watermark
-        // Nothing after the last message delivered (or nothing came at all): every message of the partition up to
-        // the stream's last sequence, asked before the fetch, is forwarded.
-        if messages.last.map({ $0.pending == 0 }) ?? true, let streamLast { watermark = max(watermark, streamLast) }
-        slots[p].figures.pendingMessages = messages.last?.pending ?? 0
-        if watermark > slots[p].figures.watermark {
-            let body = ForwardedMessage.watermarkBody(watermark)
-            guard try send(body, partition: p, id: "fw-\(p)-\(watermark)", shouldStop: shouldStop) else {
-                return false
-            }
-            slots[p].figures.watermark = watermark
-            _ = feed.acknowledgeFetched()
-        }
+        var watermark = max(slots[p].figures.watermark, messages.last?.sequence ?? 0)
+        if let last = messages.last { slots[p].figures.pendingMessages = last.pending }
+        // Everything of the partition up to its last message is forwarded: so is everything up to the stream's last
+        // sequence, asked before.
+        if watermark >= partitionLast { watermark = max(watermark, streamLast) }
+        guard try advance(p, to: watermark, shouldStop: shouldStop) else { return false }
+        _ = feed.acknowledgeFetched()
+        return true
+    }
+
+    /// Publishes partition `p`'s watermark `watermark` if it is past the last one. False when a stop was requested
+    /// while the broker was unreachable.
+    private func advance(_ p: Int, to watermark: UInt64, shouldStop: () -> Bool) throws(TailError) -> Bool {
+        guard watermark > slots[p].figures.watermark else { return true }
+        let body = ForwardedMessage.watermarkBody(watermark)
+        guard try send(body, partition: p, id: "fw-\(p)-\(watermark)", shouldStop: shouldStop) else { return false }
+        slots[p].figures.watermark = watermark
         return true
     }
 

@@ -3,6 +3,8 @@
 public protocol ForwardSource {
     /// The events stream's last sequence (0: empty); nil when the broker cannot tell now.
     mutating func lastSequence() -> UInt64?
+    /// The sequence of the last message of partition `partition` (0: none); nil when the broker cannot tell now.
+    mutating func lastSequence(inPartition partition: Int) -> UInt64?
     /// How many messages the events stream holds in each partition; nil when the broker cannot tell now.
     mutating func messagesPerPartition() -> [Int: UInt64]?
 }
