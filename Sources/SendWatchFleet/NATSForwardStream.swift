@@ -10,6 +10,10 @@ public struct NATSForwardStream: ForwardTarget {
     /// The subject prefix: events go to `<prefix>.e.N`, watermarks to `<prefix>.w.N`.
     public let prefix: String
     private var connection: StreamConnection
+    private var window: JetStreamWindowPublisher?
+
+    /// Events published at once by ``publish(_:partition:)-(_,Int)`` before waiting for their acknowledgements.
+    public static let windowSize = 256
 
     /// The stream `stream` (its subjects: `<prefix>.>`) on the server(s) at `url`.
     public init(url: String, settings: JetStreamClient.Settings = .init(), stream: StreamSpec, prefix: String) {
@@ -20,6 +24,31 @@ public struct NATSForwardStream: ForwardTarget {
     public mutating func publish(_ body: [UInt8], partition: Int, messageID: String) -> PublishOutcome {
         let kind = body.first == UInt8(ascii: "W") ? "w" : "e"
         return connection.publish(subject: "\(prefix).\(kind).\(partition)", bytes: body, messageID: messageID)
+    }
+
+    public mutating func publish(
+        _ messages: [(body: [UInt8], messageID: String)], partition: Int
+    ) -> [PublishOutcome] {
+        do throws(FleetError) {
+            let client = try connection.client()
+            let window: JetStreamWindowPublisher
+            if let made = self.window {
+                window = made
+            } else {
+                window = try JetStreamWindowPublisher(client: client, maxPending: Self.windowSize)
+                self.window = window
+            }
+            let subject = "\(prefix).e.\(partition)"
+            let outgoing = messages.map { OutgoingMessage(subject: subject, payload: $0.body, messageID: $0.messageID) }
+            return window.publish(outgoing).map { result in
+                switch result {
+                case .success(let ack): .acknowledged(duplicate: ack.duplicate)
+                case .failure(let error): connection.outcome(of: error)
+                }
+            }
+        } catch {
+            return Array(repeating: connection.outcome(of: error), count: messages.count)
+        }
     }
 
     public mutating func lastWatermark(partition: Int) -> WatermarkRead {

@@ -77,11 +77,17 @@ struct StreamConnection {
             let ack = try client().publish(subject: subject, bytes: bytes, messageID: messageID).get()
             return .acknowledged(duplicate: ack.duplicate)
         } catch {
-            if error.isTransient || error.code == .jetStreamUnavailable {
-                streamMayBeGone()
-                return .unavailable("\(error.code): \(error)")
-            }
-            return .refused("\(error.code): \(error)")
+            return outcome(of: error)
         }
+    }
+
+    /// A publish's outcome: `unavailable` (the stream set up again before the next use) when it is unknown,
+    /// `refused` when the server refused.
+    mutating func outcome(of error: FleetError) -> PublishOutcome {
+        if error.isTransient || error.code == .jetStreamUnavailable {
+            streamMayBeGone()
+            return .unavailable("\(error.code): \(error)")
+        }
+        return .refused("\(error.code): \(error)")
     }
 }

@@ -20,6 +20,9 @@ public protocol ForwardTarget {
     /// Publishes `body` (``ForwardedMessage``) to partition `partition`'s subject with a message id the broker
     /// drops repeats of.
     mutating func publish(_ body: [UInt8], partition: Int, messageID: String) -> PublishOutcome
+    /// Publishes events (``ForwardedMessage`` bodies) to partition `partition`'s subject together, without
+    /// waiting for each acknowledgement; one outcome per message, in order.
+    mutating func publish(_ messages: [(body: [UInt8], messageID: String)], partition: Int) -> [PublishOutcome]
     /// The last watermark written for `partition`: where a worker taking the partition resumes.
     mutating func lastWatermark(partition: Int) -> WatermarkRead
 }
@@ -247,14 +250,14 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
             throw TailError(code: .consumeFailed, message: "cannot read partition \(p) of the events stream: \(why)")
         }
         endOutage()
-        for m in messages {
-            // A batch can take longer than the lease: beat and renew while forwarding it.
+        var start = 0
+        while start < messages.count {
+            // A fetch can take longer than the lease: beat and renew between windows.
             keepAlive(now: TailRun.monotonicSeconds())
             guard slots[p].lease.held else { return true }  // lost meanwhile: the new holder forwards it again
-            let body = ForwardedMessage.eventBody(sequence: m.sequence, record: m.payload)
-            guard try send(body, partition: p, id: "fe-\(m.sequence)", shouldStop: shouldStop) else { return false }
-            slots[p].figures.forwarded += 1
-            totals.forwarded += 1
+            let window = messages[start..<min(messages.count, start + Self.window)]
+            start = window.endIndex
+            guard try sendWindow(Array(window), partition: p, shouldStop: shouldStop) else { return false }
         }
         var watermark = max(slots[p].figures.watermark, messages.last?.sequence ?? 0)
         if let last = messages.last { slots[p].figures.pendingMessages = last.pending }
@@ -273,6 +276,46 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
         let body = ForwardedMessage.watermarkBody(watermark)
         guard try send(body, partition: p, id: "fw-\(p)-\(watermark)", shouldStop: shouldStop) else { return false }
         slots[p].figures.watermark = watermark
+        return true
+    }
+
+    /// Events forwarded together, their acknowledgements awaited at once.
+    static var window: Int { 256 }
+
+    /// Forwards `messages` of partition `p` as one window, publishing again those whose outcome is unknown until
+    /// every one is acknowledged; false when a stop was requested meanwhile. Repeated ones may land after later
+    /// ones of the window: the second stage orders each partition's events by sequence.
+    private func sendWindow(_ messages: [FeedMessage], partition p: Int, shouldStop: () -> Bool) throws(TailError)
+        -> Bool
+    {
+        var todo = messages.map { m in
+            (body: ForwardedMessage.eventBody(sequence: m.sequence, record: m.payload), messageID: "fe-\(m.sequence)")
+        }
+        while !todo.isEmpty {
+            var again: [(body: [UInt8], messageID: String)] = []
+            for (message, outcome) in zip(todo, target.publish(todo, partition: p)) {
+                switch outcome {
+                case .acknowledged:
+                    slots[p].figures.forwarded += 1
+                    totals.forwarded += 1
+                case .unavailable(let why):
+                    totals.retries += 1
+                    noteOutage(why)
+                    again.append(message)
+                case .refused(let why):
+                    throw TailError(
+                        code: .publishRefused,
+                        message: "the broker refused forwarded message \(message.messageID) (\(why))")
+                }
+            }
+            if again.isEmpty {
+                endOutage()
+            } else {
+                if shouldStop() { return false }
+                backoff.pause()
+            }
+            todo = again
+        }
         return true
     }
 

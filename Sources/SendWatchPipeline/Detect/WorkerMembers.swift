@@ -37,11 +37,25 @@ public final class WorkerMembers {
     public func beat(now: Double) -> Bool {
         guard now - lastBeat >= beatSeconds else { return true }
         lastBeat = now
+        // A write refused because another worker wrote in between is tried again on what it wrote (three times at
+        // most), so that a worker is not taken as gone for losing a few races.
+        for _ in 0..<3 {
+            switch beatOnce(now: now) {
+            case .written: return true
+            case .conflict: continue
+            case .unavailable: return false
+            }
+        }
+        return true
+    }
+
+    /// One read and write of the key.
+    private func beatOnce(now: Double) -> LeaseWrite {
         let read = store.read()
         var entries: [(String, UInt64)] = []
         var revision: UInt64?
         switch read {
-        case .unavailable: return false
+        case .unavailable(let why): return .unavailable(why)
         case .missing: break
         case .entry(let r, let value):
             revision = r
@@ -63,8 +77,7 @@ public final class WorkerMembers {
         counter &+= 1
         kept.append((id, counter))
         let value = kept.map { "\($0.0)=\($0.1)" }.joined(separator: ";")
-        if let revision { _ = store.update(value, last: revision) } else { _ = store.create(value) }
-        return true
+        return revision.map { store.update(value, last: $0) } ?? store.create(value)
     }
 
     /// How many of `partitions` partitions this worker takes: the first `partitions % n` of the live ids sorted take
