@@ -124,3 +124,64 @@ struct ForwardedFeedTests {
         #expect(!(key.value ?? "").contains("c="))
     }
 }
+
+/// ``ForwardRun`` on scripted doubles (no broker): a watermark never rests on a fetch that came back empty.
+@Suite
+struct ForwardRunTests {
+    /// A partition's feed whose first fetch comes back empty although a message waits (a fetch that timed out).
+    struct LateFeed: StreamFeed {
+        var fetches = 0
+        let streamName = "EVENTS"
+        let redeliveries = 0
+        mutating func resume(after sequence: UInt64) {}
+        mutating func fetch(maxMessages: Int, timeoutMilliseconds: Int) -> FeedFetch {
+            fetches += 1
+            if fetches == 2 { return .messages([FeedMessage(sequence: 3, payload: Array("{}".utf8), pending: 0)]) }
+            return .messages([])
+        }
+        mutating func acknowledgeFetched() -> Bool { true }
+    }
+
+    /// Records what is published to the forwarded stream.
+    final class Published { var bodies: [String] = [] }
+
+    struct RecordingTarget: ForwardTarget {
+        let published: Published
+        mutating func publish(_ body: [UInt8], partition: Int, messageID: String) -> PublishOutcome {
+            published.bodies.append(String(decoding: body, as: UTF8.self))
+            return .acknowledged(duplicate: false)
+        }
+        mutating func publish(_ messages: [(body: [UInt8], messageID: String)], partition: Int) -> [PublishOutcome] {
+            messages.map { publish($0.body, partition: partition, messageID: $0.messageID) }
+        }
+        mutating func lastWatermark(partition: Int) -> WatermarkRead { .sequence(0) }
+    }
+
+    /// An events stream of 5 messages whose partition 0 ends at sequence 3.
+    struct FixedSource: ForwardSource {
+        mutating func lastSequence() -> UInt64? { 5 }
+        mutating func lastSequence(inPartition partition: Int) -> UInt64? { 3 }
+        mutating func messagesPerPartition() -> [Int: UInt64]? { nil }
+    }
+
+    @Test("An empty fetch leaves the watermark; once the partition's last message is forwarded it is the stream's end")
+    func emptyFetchDoesNotMoveTheWatermark() throws {
+        let published = Published()
+        var options = ForwardOptions()
+        options.partitions = 1
+        let members = WorkerMembers(store: WorkerLeaseTests.MemoryStore(key: .init()), id: "a", seconds: 10)
+        let leaseKey = WorkerLeaseTests.MemoryKey()
+        let run = ForwardRun(
+            options: options, members: members, lease: { _ in WorkerLeaseTests.lease(leaseKey, "a") },
+            feed: { _ in LateFeed() }, target: RecordingTarget(published: published), source: FixedSource(),
+            logger: WorkerLeaseTests.quiet)
+        var rounds = 0
+        try run.run {
+            rounds += 1
+            if rounds == 2 { #expect(published.bodies.isEmpty, "nothing after the empty fetch") }
+            return rounds > 3
+        }
+        #expect(published.bodies == ["E3\n{}", "W5"])
+        #expect(leaseKey.value == "released")
+    }
+}
