@@ -184,6 +184,37 @@ public final class JetStreamClient {
         }
     }
 
+    /// The last message of `subject` in `stream` (`js_GetLastMsg`): its sequence and body; nil when the subject
+    /// has none.
+    ///
+    /// - Throws: ``FleetError`` as ``streamState(_:)``, or `consume_failed`.
+    public func lastMessage(stream: String, subject: String) throws(FleetError) -> (UInt64, [UInt8])? {
+        var message: OpaquePointer?
+        var jsError = jsErrCode(rawValue: 0)
+        let status = stream.withCString { streamC in
+            subject.withCString { js_GetLastMsg(&message, context, streamC, $0, nil, &jsError) }
+        }
+        if status == NATS_NOT_FOUND || jsError == JSNoMessageFoundErr { return nil }
+        guard status == NATS_OK, let message else {
+            throw fleetError(status, jetStream: jsError, fallback: .consumeFailed, doing: "cannot read \(subject)")
+        }
+        defer { natsMsg_Destroy(message) }
+        let length = Int(natsMsg_GetDataLength(message))
+        let body = natsMsg_GetData(message).map { Array(UnsafeRawBufferPointer(start: $0, count: length)) } ?? []
+        return (natsMsg_GetSequence(message), body)
+    }
+
+    /// ``subjectCounts(_:filter:)`` summed by the partition each subject's last token names (subjects naming none
+    /// left out).
+    public func partitionCounts(_ name: String, filter: String) throws(FleetError) -> [Int: UInt64] {
+        var counts: [Int: UInt64] = [:]
+        for (subject, n) in try subjectCounts(name, filter: filter) {
+            let p = subject.withCString { subjectPartition($0) }
+            if p >= 0 { counts[p, default: 0] += n }
+        }
+        return counts
+    }
+
     /// Asks the server for stream `name`'s information (with its per-subject counts for the subjects matching
     /// `subjectsFilter`, when given), hands it to `body` and frees it.
     ///

@@ -29,24 +29,10 @@ public final class NATSStateMessages: StateMessageStore {
 
     public func last(subject: String) -> StateMessageRead {
         do throws(FleetError) {
-            let js = try open()
-            var message: OpaquePointer?
-            var jsError = jsErrCode(rawValue: 0)
-            let status = spec.name.withCString { streamC in
-                subject.withCString { js_GetLastMsg(&message, js.context, streamC, $0, nil, &jsError) }
+            guard let (sequence, body) = try open().lastMessage(stream: spec.name, subject: subject) else {
+                return .missing
             }
-            if status == NATS_NOT_FOUND || jsError == JSNoMessageFoundErr { return .missing }
-            guard status == NATS_OK, let message else {
-                throw fleetError(
-                    status, jetStream: jsError, fallback: .consumeFailed, doing: "cannot read \(subject)")
-            }
-            defer { natsMsg_Destroy(message) }
-            let length = Int(natsMsg_GetDataLength(message))
-            let body =
-                natsMsg_GetData(message).map {
-                    Array(UnsafeRawBufferPointer(start: $0, count: length))
-                } ?? []
-            return .message(sequence: natsMsg_GetSequence(message), body: body)
+            return .message(sequence: sequence, body: body)
         } catch {
             return .unavailable("\(error.code): \(error)")
         }

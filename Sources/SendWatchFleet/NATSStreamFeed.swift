@@ -20,6 +20,10 @@ public struct NATSStreamFeed: StreamFeed {
     public let subject: String
     /// The durable consumer's name.
     public let durable: String
+    /// Whether `subject` takes every message of the stream, so that a delivered sequence that is not the one after
+    /// the last means an out-of-order delivery; false for a feed of some subjects (one partition), whose messages
+    /// are not consecutive in the stream: only a sequence at or before the last one delivered is then skipped.
+    public let contiguous: Bool
     private var connection: StreamConnection
     private var reader: StreamReader?
     /// The sequence of the last message delivered to the run.
@@ -36,14 +40,16 @@ public struct NATSStreamFeed: StreamFeed {
     /// The stream's name.
     public var streamName: String { connection.stream.name }
 
-    /// A feed of `subject` of `stream` through the durable consumer `durable`.
+    /// A feed of `subject` of `stream` through the durable consumer `durable`; `contiguous`: `subject` takes every
+    /// message of the stream.
     public init(
         url: String, settings: JetStreamClient.Settings = .init(), stream: StreamSpec, subject: String,
-        durable: String
+        durable: String, contiguous: Bool = true
     ) {
         connection = StreamConnection(url: url, settings: settings, stream: stream, setup: .createIfMissing)
         self.subject = subject
         self.durable = durable
+        self.contiguous = contiguous
     }
 
     public mutating func resume(after sequence: UInt64) {
@@ -72,7 +78,7 @@ public struct NATSStreamFeed: StreamFeed {
                     redeliveries += 1
                     continue
                 }
-                if r.sequence != lastDelivered + 1 {
+                if contiguous && r.sequence != lastDelivered + 1 {
                     if !fresh {
                         // Delivered out of order: make the consumer again where the run is.
                         self.reader = nil
@@ -105,12 +111,7 @@ public struct NATSStreamFeed: StreamFeed {
 
     public mutating func messagesPerPartition() -> [Int: UInt64]? {
         do throws(FleetError) {
-            var counts: [Int: UInt64] = [:]
-            for (name, n) in try connection.client().subjectCounts(stream.name, filter: subject) {
-                let p = name.withCString { subjectPartition($0) }
-                if p >= 0 { counts[p, default: 0] += n }
-            }
-            return counts
+            return try connection.client().partitionCounts(stream.name, filter: subject)
         } catch {
             return nil
         }
@@ -156,16 +157,6 @@ public struct NATSAlertPublisher: AlertPublisher {
     }
 
     public mutating func publish(_ record: [UInt8], messageID: String) -> PublishOutcome {
-        do throws(FleetError) {
-            let client = try connection.client()
-            let ack = try client.publish(subject: subject, bytes: record, messageID: messageID).get()
-            return .acknowledged(duplicate: ack.duplicate)
-        } catch {
-            if error.isTransient || error.code == .jetStreamUnavailable {
-                connection.streamMayBeGone()
-                return .unavailable("\(error.code): \(error)")
-            }
-            return .refused("\(error.code): \(error)")
-        }
+        connection.publish(subject: subject, bytes: record, messageID: messageID)
     }
 }

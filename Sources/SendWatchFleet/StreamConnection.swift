@@ -1,3 +1,5 @@
+import SendWatchPipeline
+
 /// A connection to NATS made at first use, and the stream set up on it: what the fleet's publishers
 /// (``NATSEventPublisher``, ``NATSAlertPublisher``) and readers (``NATSStreamFeed``) share.
 ///
@@ -67,4 +69,25 @@ struct StreamConnection {
 
     /// The stream is set up again before the next use.
     mutating func streamMayBeGone() { streamReady = false }
+
+    /// Publishes `bytes` to `subject` with `messageID` and waits for the acknowledgement: `unavailable` (the
+    /// stream set up again before the next use) when the outcome is unknown, `refused` when the server refused.
+    mutating func publish(subject: String, bytes: [UInt8], messageID: String) -> PublishOutcome {
+        do throws(FleetError) {
+            let ack = try client().publish(subject: subject, bytes: bytes, messageID: messageID).get()
+            return .acknowledged(duplicate: ack.duplicate)
+        } catch {
+            return outcome(of: error)
+        }
+    }
+
+    /// A publish's outcome: `unavailable` (the stream set up again before the next use) when it is unknown,
+    /// `refused` when the server refused.
+    mutating func outcome(of error: FleetError) -> PublishOutcome {
+        if error.isTransient || error.code == .jetStreamUnavailable {
+            streamMayBeGone()
+            return .unavailable("\(error.code): \(error)")
+        }
+        return .refused("\(error.code): \(error)")
+    }
 }

@@ -11,7 +11,62 @@ extension SinkMetricsSnapshot: PrometheusExposable {
     public func exposition() -> [UInt8] { MetricsExposition.render(self) }
 }
 
+extension ForwardMetricsSnapshot: PrometheusExposable {
+    /// ``MetricsExposition/render(_:)-(ForwardMetricsSnapshot)``.
+    public func exposition() -> [UInt8] { MetricsExposition.render(self) }
+}
+
 extension MetricsExposition {
+    /// Renders a forward run's figures as Prometheus text (`sendwatch forward --metrics`).
+    ///
+    /// | name | type | labels |
+    /// |---|---|---|
+    /// | `sendwatch_forward_live_workers` | gauge | |
+    /// | `sendwatch_forward_share` | gauge | |
+    /// | `sendwatch_forward_lease_changes_total` | counter | |
+    /// | `sendwatch_forward_events_total` | counter | |
+    /// | `sendwatch_fleet_retries_total` | counter | |
+    /// | `sendwatch_forward_partition_held` | gauge | `partition` |
+    /// | `sendwatch_forward_partition_watermark` | gauge | `partition` |
+    /// | `sendwatch_forward_partition_events_total` | counter | `partition` |
+    /// | `sendwatch_forward_partition_pending_messages` | gauge | `partition` (held ones) |
+    ///
+    /// - Complexity: O(partitions): 5 samples plus at most 4 per partition (at most 1024 partitions).
+    public static func render(_ s: ForwardMetricsSnapshot) -> [UInt8] {
+        let e = Exposition()
+        e.gauge(
+            "sendwatch_forward_live_workers", "Live workers of this name, this one included.", Double(s.liveWorkers))
+        e.gauge("sendwatch_forward_share", "Partitions this worker's share is.", Double(s.share))
+        e.counter(
+            "sendwatch_forward_lease_changes_total", "Partition leases taken, given back or lost (this run).",
+            s.leaseChanges)
+        e.counter("sendwatch_forward_events_total", "Events forwarded (this run).", s.forwarded)
+        e.counter("sendwatch_fleet_retries_total", "Fetches and publishes repeated (broker unreachable).", s.retries)
+        for p in s.partitions {
+            e.gauge(
+                "sendwatch_forward_partition_held", "1: this worker holds the partition's lease.", p.held ? 1 : 0,
+                labels: [("partition", String(p.partition))])
+        }
+        for p in s.partitions {
+            e.gauge(
+                "sendwatch_forward_partition_watermark",
+                "Events-stream sequence up to which the partition is forwarded (as this worker last knew it).",
+                Double(p.watermark), labels: [("partition", String(p.partition))])
+        }
+        for p in s.partitions {
+            e.counter(
+                "sendwatch_forward_partition_events_total", "Events this worker forwarded from the partition.",
+                p.forwarded, labels: [("partition", String(p.partition))])
+        }
+        for p in s.partitions where p.held {
+            e.gauge(
+                "sendwatch_forward_partition_pending_messages",
+                "Messages of the partition after the last one forwarded (its lag).", Double(p.pendingMessages),
+                labels: [("partition", String(p.partition))])
+        }
+        return e.bytes()
+    }
+
     /// Renders a detect run's figures as Prometheus text (`sendwatch detect --metrics`).
     ///
     /// | name | type | labels |

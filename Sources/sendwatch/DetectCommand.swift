@@ -25,7 +25,10 @@ struct DetectCommand: ParsableCommand {
             started with the same --consumer (on the same --state directory, or with --state-store nats) \
             waits as a standby and takes over, from the last checkpoint, once the holder has not renewed the \
             lease for --lease-time; a holder that finds its lease taken stops consuming, writes no checkpoint and \
-            becomes a standby. Several workers splitting the partitions are not built yet. Exit status: 0 after a \
+            becomes a standby. With --forwarded-partitions P it is the second stage of several workers: it reads \
+            the stream --stream that 'sendwatch forward' workers fill (each holding some of the P partitions of \
+            --source-stream), merges the partitions back into --source-stream's order by their watermarks and \
+            detects as above. Exit status: 0 after a \
             clean stop; 1 when it could not start; 2 when the stream could not be read, an alert was refused or a \
             checkpoint failed; 75 when another run holds the --state directory.
             """
@@ -93,6 +96,20 @@ struct DetectCommand: ParsableCommand {
     @Option(name: .long, help: "Most events held to merge hosts by time.")
     var maxBuffered = 200_000
 
+    @Option(
+        name: .long,
+        help: """
+            Read the stream 'sendwatch forward' writes (give it as --stream, its prefix as --subject-prefix) over \
+            this many partitions of --source-stream (0: read the events stream itself, the default).
+            """)
+    var forwardedPartitions = 0
+
+    @Option(name: .long, help: "With --forwarded-partitions: the events stream the forwarders read.")
+    var sourceStream = "SENDWATCH_EVENTS"
+
+    @Option(name: .long, help: "With --forwarded-partitions: the events stream's subject prefix.")
+    var sourceSubjectPrefix = "sendwatch.events"
+
     @OptionGroup var detection: DetectionOptions
 
     @Option(name: .long, help: "YAML configuration file (see 'sendwatch config defaults').")
@@ -105,6 +122,9 @@ struct DetectCommand: ParsableCommand {
             throw ValidationError("--hosts must be 0 to \(EventTimeMerge.maxSources)")
         }
         if !(1...10_000_000).contains(maxBuffered) { throw ValidationError("--max-buffered must be 1 to 10000000") }
+        if !(0...1024).contains(forwardedPartitions) {
+            throw ValidationError("--forwarded-partitions must be 0 to 1024")
+        }
         try FleetDurations.checkConsumer(consumer)
         if !FleetDurations.isPlainName(leaseBucket) {
             throw ValidationError("--lease-bucket must be letters, digits, '_' or '-'")
@@ -125,17 +145,40 @@ struct DetectCommand: ParsableCommand {
         var configuration = try input.loadConfiguration()
         try detection.apply(to: &configuration)
         let interval = try fleet.intervalSeconds()
-        let idle = try FleetDurations.interval(idleAfter, flag: "--idle-after")
         let window = try FleetDurations.duplicateWindow(duplicateWindow, interval: interval)
         let leaseSeconds = try FleetDurations.interval(leaseTime, flag: "--lease-time")
         guard (1...600).contains(leaseSeconds) else { throw ValidationError("--lease-time must be 1s to 10m") }
         let logger = logging.makeLogger()
         let partitioning = try events.partitioning(partitions: 1)
-        let nats = server.nats
-        let settings = server.settings(command: "detect")
+        let (nats, settings) = (server.nats, server.settings(command: "detect"))
         let eventsSpec = StreamSpec(name: events.stream, subjects: [partitioning.streamSubject])
-        let feed = NATSStreamFeed(
-            url: nats, settings: settings, stream: eventsSpec, subject: partitioning.streamSubject, durable: consumer)
+        if forwardedPartitions > 0 {
+            // The forwarded stream's subjects are `<prefix>.e.N` and `<prefix>.w.N` (as `forward` makes it).
+            let forwarded = events.subjectPrefix + ".>"
+            let inner = NATSStreamFeed(
+                url: nats, settings: settings, stream: StreamSpec(name: events.stream, subjects: [forwarded]),
+                subject: forwarded, durable: consumer)
+            let source = NATSStreamWatch(
+                url: nats, settings: settings,
+                stream: StreamSpec(name: sourceStream, subjects: [sourceSubjectPrefix + ".*"]),
+                prefix: sourceSubjectPrefix)
+            try work(
+                ForwardedFeed(inner: inner, source: source, partitions: forwardedPartitions, maxHeld: maxBuffered),
+                configuration: configuration, window: window, leaseSeconds: leaseSeconds, logger: logger)
+        } else {
+            let feed = NATSStreamFeed(
+                url: nats, settings: settings, stream: eventsSpec, subject: partitioning.streamSubject,
+                durable: consumer)
+            try work(feed, configuration: configuration, window: window, leaseSeconds: leaseSeconds, logger: logger)
+        }
+    }
+
+    /// The worker on `feed`: standby until it holds the lease, then detecting.
+    private func work<Feed: StreamFeed>(
+        _ feed: Feed, configuration: Configuration, window: Int, leaseSeconds: Double, logger: Logger
+    ) throws {
+        let (nats, settings, interval) = (server.nats, server.settings(command: "detect"), try fleet.intervalSeconds())
+        let idle = try FleetDurations.interval(idleAfter, flag: "--idle-after")
         var alertsSpec = alerts.spec()
         alertsSpec.duplicateWindowSeconds = window
         let publisher = NATSAlertPublisher(
@@ -178,7 +221,7 @@ struct DetectCommand: ParsableCommand {
             + "; lease \(leaseBucket).\(consumer) as \(holder)"
         logger.info("\(started)")
         let startedAt = Date()
-        var current: DetectRun<NATSStreamFeed, NATSAlertPublisher>?
+        var current: DetectRun<Feed, NATSAlertPublisher>?
         var lastSummary = "sendwatch detect: never held the lease"
         let summary = {
             (current?.summaryText ?? lastSummary)

@@ -22,7 +22,8 @@ struct SendWatchCommand: ParsableCommand {
         // product version) carries `buildVersion` alone, so replay's bytes do not change with the commit.
         version: "\(buildVersion) (commit \(buildCommit))",
         subcommands: [
-            ReplayCommand.self, TailCommand.self, ShipCommand.self, DetectCommand.self, SinkCommand.self,
+            ReplayCommand.self, TailCommand.self, ShipCommand.self, DetectCommand.self, ForwardCommand.self,
+            SinkCommand.self,
             EventsCommand.self, SimulateCommand.self,
             EvalCommand.self,
             ConfigCommand.self,

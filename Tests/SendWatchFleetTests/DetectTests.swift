@@ -98,7 +98,12 @@ struct DetectTests {
     /// Both logs shipped, once, by two agents running side by side to the stream `FLEET_EVENTS` (`fleet.events.*`,
     /// 4 partitions); the number of events.
     static let shipped: Result<UInt64, any Error> = Result {
-        let server = try shared.get()
+        try ship(url: try shared.get().url, stream: "FLEET_EVENTS", prefix: "fleet.events")
+    }
+
+    /// Both logs shipped, once, by two agents running side by side to `stream` (`prefix.*`, 4 partitions); the
+    /// number of messages the stream holds.
+    static func ship(url: String, stream: String, prefix: String) throws -> UInt64 {
         let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
         var agents: [(process: Process, errors: String)] = []
         for (host, log) in zip(["mx1", "mx2"], try hostLogs.get()) {
@@ -106,7 +111,7 @@ struct DetectTests {
             p.executableURL = exe
             let state = try ShipTests.tempDirectory()
             p.arguments = [
-                "ship", "--nats", server.url, "--stream", "FLEET_EVENTS", "--subject-prefix", "fleet.events",
+                "ship", "--nats", url, "--stream", stream, "--subject-prefix", prefix,
                 "--partitions", "4", "--state", state, "--once", "--host", host, "--year",
                 "2026", "--log-level", "warning", log,
             ]
@@ -129,7 +134,7 @@ struct DetectTests {
                     message: "ship failed (exit \(p.terminationStatus)): \(said.suffix(2000))")
             }
         }
-        return try JetStreamClient(url: server.url).streamState("FLEET_EVENTS").messages
+        return try JetStreamClient(url: url).streamState(stream).messages
     }
 
     /// Starts `sendwatch detect`, with `--once` unless `once` is false (not waited for), with `--state state`

@@ -71,7 +71,11 @@ struct FeedFetcher {
                 logger.info("the broker is reachable again; catching up")
             }
             backoff.reset()
-            if let last = messages.last { lastPending = last.pending }
+            if let last = messages.last {
+                lastPending = last.pending
+            } else if let now = feed.pendingNow() {
+                lastPending = now
+            }
             let caughtUp: Bool
             if let lastPending {
                 caughtUp = lastPending == 0

@@ -48,6 +48,10 @@ public protocol StreamFeed {
     /// first), asked of the broker; nil when it cannot tell now. Asked only when a fetch came back empty before
     /// any message was delivered in this run, to tell a stream read to its end from a fetch that was lost.
     mutating func pendingAfterLastDelivered() -> UInt64?
+    /// How many messages are still to come when a fetch delivered none, for a feed whose last delivered message's
+    /// pending count can go stale without a new message (``ForwardedFeed``: later watermarks); nil: the last
+    /// delivered message's count stands.
+    mutating func pendingNow() -> UInt64?
     /// How many messages the stream holds in each partition (keyed by the number its subjects end in), asked of
     /// the broker; nil when it cannot tell now. Asked at most once per second, for the per-partition metrics.
     mutating func messagesPerPartition() -> [Int: UInt64]?
@@ -70,6 +74,9 @@ public protocol AlertPublisher {
 extension StreamFeed {
     /// 0: a feed without a broker to ask delivers what it has when asked, so an empty fetch means it is read.
     public mutating func pendingAfterLastDelivered() -> UInt64? { 0 }
+
+    /// nil: the last delivered message's pending count stands.
+    public mutating func pendingNow() -> UInt64? { nil }
 
     /// nil: a feed without a broker to ask has no per-partition counts.
     public mutating func messagesPerPartition() -> [Int: UInt64]? { nil }

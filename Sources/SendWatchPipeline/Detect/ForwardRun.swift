@@ -1,0 +1,379 @@
+public import Logging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// What reading a partition's last watermark in the forwarded stream gave.
+public enum WatermarkRead: Sendable, Equatable {
+    /// The partition's last watermark (0: none written yet).
+    case sequence(UInt64)
+    /// The broker cannot be reached now; the text says why.
+    case unavailable(String)
+}
+
+/// The forwarded stream `sendwatch forward` writes (`NATSForwardStream` of SendWatchFleet, or a test double).
+/// Called on the run's thread only.
+public protocol ForwardTarget {
+    /// Publishes `body` (``ForwardedMessage``) to partition `partition`'s subject with a message id the broker
+    /// drops repeats of.
+    mutating func publish(_ body: [UInt8], partition: Int, messageID: String) -> PublishOutcome
+    /// Publishes events (``ForwardedMessage`` bodies) to partition `partition`'s subject together, without
+    /// waiting for each acknowledgement; one outcome per message, in order.
+    mutating func publish(_ messages: [(body: [UInt8], messageID: String)], partition: Int) -> [PublishOutcome]
+    /// The last watermark written for `partition`: where a worker taking the partition resumes.
+    mutating func lastWatermark(partition: Int) -> WatermarkRead
+}
+
+/// How a ``ForwardRun`` behaves.
+public struct ForwardOptions: Sendable {
+    /// The events stream's partitions (`ship --partitions`).
+    public var partitions = 16
+    /// How the partitions are fetched (batch, backoff); the timeout is per partition and fetch.
+    public var fetching: FeedFetching = {
+        var f = FeedFetching()
+        f.timeoutMilliseconds = 100
+        return f
+    }()
+
+    /// The defaults above.
+    public init() {}
+}
+
+/// One partition as a forwarding worker sees it.
+public struct ForwardPartitionFigures: Sendable, Equatable {
+    /// The partition.
+    public var partition = 0
+    /// Whether this worker holds its lease now.
+    public var held = false
+    /// Its watermark: every message of the partition up to this events-stream sequence is forwarded.
+    public var watermark: UInt64 = 0
+    /// Events this worker forwarded from it (this run).
+    public var forwarded = 0
+    /// Its lag: messages of the partition after the last one forwarded, as the broker said with that message
+    /// (0 once the watermark reached the stream's end).
+    public var pendingMessages: UInt64 = 0
+    /// A partition not held.
+    public init(partition: Int) { self.partition = partition }
+}
+
+/// The figures `sendwatch forward --metrics` shows, replaced by the run once per round.
+public struct ForwardMetricsSnapshot: RunMetricsSnapshot {
+    /// The live workers this one counts (itself included).
+    public var liveWorkers = 0
+    /// How many partitions this worker's share is.
+    public var share = 0
+    /// Times this worker took or gave up (or lost) a partition's lease (this run).
+    public var leaseChanges = 0
+    /// Events forwarded (this run).
+    public var forwarded = 0
+    /// Publishes and fetches repeated while the broker was unreachable (this run).
+    public var retries = 0
+    /// Per partition (every partition, held or not).
+    public var partitions: [ForwardPartitionFigures] = []
+    /// All zero.
+    public init() {}
+}
+
+/// The metrics of a forward run (`sendwatch forward --metrics`).
+public typealias ForwardMetrics = RunMetrics<ForwardMetricsSnapshot>
+
+/// The first stage of several workers (`sendwatch forward`): workers of one name share the events stream's
+/// partitions, each holding a lease per partition it reads (``WorkerLease`` on the key `<name>.p<N>`), and
+/// forward every event, in its partition's order, to the forwarded stream with the message id `fe-<events-stream
+/// sequence>` followed by the partition's watermark (``ForwardedMessage``) with the id `fw-<partition>-<sequence>`,
+/// which the second stage (``ForwardedFeed``) merges back into events-stream order.
+///
+/// - Sharing: the live workers announce themselves (``WorkerMembers``); each takes its share of the partitions
+///   (released or unowned leases, or leases not renewed for the lease time), gives the ones beyond its share back
+///   (writes `released`, which another takes at once) when workers join, and renews the ones it holds.
+/// - Resuming: a worker that takes a partition reads its last watermark in the forwarded stream and makes the
+///   partition's consumer (`<name>-<N>`) at the message after it; what the previous holder forwarded after its last
+///   watermark is forwarded again with the same ids, and the broker drops the repeats (within the forwarded
+///   stream's duplicate window). The forwarded stream is the checkpoint: there is no state directory.
+/// - Watermarks never rest on a fetch coming back empty (a fetch can time out with messages waiting): the events
+///   stream's last sequence `L` is asked first, then the partition's last message's sequence `Lp`; once
+///   everything up to `Lp` is forwarded, the watermark is `L` (no message of the partition lies between). A
+///   partition whose last message is forwarded already is not fetched at all, and its watermark follows `L`, so
+///   that an idle partition does not hold the second stage back.
+///
+/// Memory: one fetch's messages, one lease, consumer and figures per partition.
+public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: ForwardSource> {
+    struct Slot {
+        var lease: WorkerLease
+        var feed: Feed?
+        var figures: ForwardPartitionFigures
+    }
+
+    /// How the run behaves.
+    public let options: ForwardOptions
+    /// The live workers of this name.
+    public let members: WorkerMembers
+    /// The figures `--metrics` serves.
+    public let metrics: ForwardMetrics
+    private var slots: [Slot]
+    private var target: Target
+    private var source: Source
+    private let makeFeed: (Int) -> Feed
+    private let logger: Logger
+    private var totals = ForwardMetricsSnapshot()
+    private var lastAcquireRound = -Double.infinity
+    private var backoff: Backoff
+    private var outage = false
+
+    /// A run over `options.partitions` partitions; `lease(p)` makes partition `p`'s lease, `feed(p)` its consumer.
+    public init(
+        options: ForwardOptions, members: WorkerMembers, lease: (Int) -> WorkerLease,
+        feed: @escaping (Int) -> Feed, target: Target, source: Source, metrics: ForwardMetrics = ForwardMetrics(),
+        logger: Logger
+    ) {
+        self.options = options
+        self.members = members
+        self.metrics = metrics
+        self.target = target
+        self.source = source
+        makeFeed = feed
+        self.logger = logger
+        backoff = Backoff(maxSeconds: options.fetching.maxBackoffSeconds)
+        slots = (0..<options.partitions).map { Slot(lease: lease($0), figures: ForwardPartitionFigures(partition: $0)) }
+    }
+
+    /// The partitions this worker holds now.
+    public var heldPartitions: [Int] { slots.indices.filter { slots[$0].lease.held } }
+
+    /// Runs until `shouldStop` returns true, then gives every partition back and leaves the members' key.
+    ///
+    /// - Throws: ``TailError`` `consume_failed` when a partition cannot be read, `publish_refused` when the broker
+    ///   refused a forwarded message.
+    public func run(shouldStop: () -> Bool) throws(TailError) {
+        let now = TailRun.monotonicSeconds
+        defer {
+            for p in heldPartitions { giveBack(p, why: "stopping") }
+            members.leave()
+            publishMetrics()
+        }
+        while !shouldStop() {
+            let t = now()
+            keepAlive(now: t)
+            let share = members.share(of: slots.count)
+            var held = heldPartitions
+            while held.count > share, let p = held.popLast() { giveBack(p, why: "a worker joined") }
+            if held.count < share && t - lastAcquireRound >= slots[0].lease.pollSeconds {
+                lastAcquireRound = t
+                acquire(count: share - held.count, now: t)
+            }
+            totals.share = share
+            totals.liveWorkers = members.live.count
+            var worked = false
+            let last = source.lastSequence()
+            for p in heldPartitions {
+                if slots[p].feed == nil && !open(p) { continue }
+                guard let last, slots[p].figures.watermark < last else {
+                    slots[p].figures.pendingMessages = 0
+                    continue  // nothing after its watermark can be in it yet (or the broker cannot say now)
+                }
+                guard let partitionLast = source.lastSequence(inPartition: p) else { continue }
+                if partitionLast <= slots[p].figures.watermark {
+                    // Nothing of the partition after its watermark: none of it lies up to `last` either.
+                    guard try advance(p, to: last, shouldStop: shouldStop) else { return }
+                    continue
+                }
+                worked = true
+                guard try forward(p, streamLast: last, partitionLast: partitionLast, shouldStop: shouldStop) else {
+                    return
+                }
+            }
+            publishMetrics()
+            if !worked { usleep(50_000) }  // every held partition is at the stream's end
+        }
+    }
+
+    /// Beats in the members' key and renews the partitions' leases, each when due; a partition whose renewal was
+    /// refused is dropped.
+    private func keepAlive(now: Double) {
+        members.beat(now: now)
+        for p in heldPartitions where slots[p].lease.renew(now: now) == .lost { drop(p) }
+    }
+
+    /// Takes up to `count` partitions whose lease is free (missing, released or not renewed for the lease time).
+    private func acquire(count: Int, now: Double) {
+        var taken = 0
+        // Start at a place that depends on the worker, so that workers starting together try different keys first.
+        let start = (members.live.firstIndex(of: members.id) ?? 0) * slots.count / max(1, members.live.count)
+        for k in 0..<slots.count where taken < count {
+            let p = (start + k) % slots.count
+            guard !slots[p].lease.held, slots[p].lease.tryAcquire(now: now) == .held else { continue }
+            totals.leaseChanges += 1
+            slots[p].figures.held = true
+            taken += 1
+            logger.info("holding partition \(p)")
+        }
+    }
+
+    /// Makes partition `p`'s consumer after its last watermark; false while the forwarded stream cannot be read.
+    private func open(_ p: Int) -> Bool {
+        switch target.lastWatermark(partition: p) {
+        case .sequence(let w):
+            var feed = makeFeed(p)
+            feed.resume(after: w)
+            slots[p].feed = feed
+            slots[p].figures.watermark = w
+            logger.info("forwarding partition \(p) from events-stream sequence \(w + 1)")
+            return true
+        case .unavailable(let why):
+            noteOutage(why)
+            return false
+        }
+    }
+
+    /// One fetch of partition `p`, its events forwarded and then its watermark: `streamLast` once the partition's
+    /// last message `partitionLast` (asked after `streamLast`) is forwarded. False when a stop was requested while
+    /// the broker was unreachable.
+    private func forward(
+        _ p: Int, streamLast: UInt64, partitionLast: UInt64, shouldStop: () -> Bool
+    ) throws(TailError) -> Bool {
+        guard var feed = slots[p].feed else { return true }
+        defer { if slots[p].lease.held { slots[p].feed = feed } }
+        let fetched = feed.fetch(
+            maxMessages: options.fetching.batch, timeoutMilliseconds: options.fetching.timeoutMilliseconds)
+        let messages: [FeedMessage]
+        switch fetched {
+        case .messages(let m): messages = m
+        case .unavailable(let why):
+            totals.retries += 1
+            noteOutage(why)
+            backoff.pause()
+            return true
+        case .failed(let why):
+            throw TailError(code: .consumeFailed, message: "cannot read partition \(p) of the events stream: \(why)")
+        }
+        endOutage()
+        var start = 0
+        while start < messages.count {
+            // A fetch can take longer than the lease: beat and renew between windows.
+            keepAlive(now: TailRun.monotonicSeconds())
+            guard slots[p].lease.held else { return true }  // lost meanwhile: the new holder forwards it again
+            let window = messages[start..<min(messages.count, start + Self.window)]
+            start = window.endIndex
+            guard try sendWindow(Array(window), partition: p, shouldStop: shouldStop) else { return false }
+        }
+        var watermark = max(slots[p].figures.watermark, messages.last?.sequence ?? 0)
+        if let last = messages.last { slots[p].figures.pendingMessages = last.pending }
+        // Everything of the partition up to its last message is forwarded: so is everything up to the stream's last
+        // sequence, asked before.
+        if watermark >= partitionLast { watermark = max(watermark, streamLast) }
+        guard try advance(p, to: watermark, shouldStop: shouldStop) else { return false }
+        _ = feed.acknowledgeFetched()
+        return true
+    }
+
+    /// Publishes partition `p`'s watermark `watermark` if it is past the last one. False when a stop was requested
+    /// while the broker was unreachable.
+    private func advance(_ p: Int, to watermark: UInt64, shouldStop: () -> Bool) throws(TailError) -> Bool {
+        guard watermark > slots[p].figures.watermark else { return true }
+        let body = ForwardedMessage.watermarkBody(watermark)
+        guard try send(body, partition: p, id: "fw-\(p)-\(watermark)", shouldStop: shouldStop) else { return false }
+        slots[p].figures.watermark = watermark
+        return true
+    }
+
+    /// Events forwarded together, their acknowledgements awaited at once.
+    static var window: Int { 256 }
+
+    /// Forwards `messages` of partition `p` as one window, publishing again those whose outcome is unknown until
+    /// every one is acknowledged; false when a stop was requested meanwhile. Repeated ones may land after later
+    /// ones of the window: the second stage orders each partition's events by sequence.
+    private func sendWindow(_ messages: [FeedMessage], partition p: Int, shouldStop: () -> Bool) throws(TailError)
+        -> Bool
+    {
+        var todo = messages.map { m in
+            (body: ForwardedMessage.eventBody(sequence: m.sequence, record: m.payload), messageID: "fe-\(m.sequence)")
+        }
+        while !todo.isEmpty {
+            var again: [(body: [UInt8], messageID: String)] = []
+            for (message, outcome) in zip(todo, target.publish(todo, partition: p)) {
+                switch outcome {
+                case .acknowledged:
+                    slots[p].figures.forwarded += 1
+                    totals.forwarded += 1
+                case .unavailable(let why):
+                    totals.retries += 1
+                    noteOutage(why)
+                    again.append(message)
+                case .refused(let why):
+                    throw TailError(
+                        code: .publishRefused,
+                        message: "the broker refused forwarded message \(message.messageID) (\(why))")
+                }
+            }
+            if again.isEmpty {
+                endOutage()
+            } else {
+                if shouldStop() { return false }
+                backoff.pause()
+            }
+            todo = again
+        }
+        return true
+    }
+
+    /// Publishes one forwarded message, repeating while the broker is unreachable; false when a stop was requested
+    /// meanwhile.
+    private func send(_ body: [UInt8], partition: Int, id: String, shouldStop: () -> Bool) throws(TailError) -> Bool {
+        while true {
+            switch target.publish(body, partition: partition, messageID: id) {
+            case .acknowledged:
+                endOutage()
+                return true
+            case .unavailable(let why):
+                totals.retries += 1
+                noteOutage(why)
+                if shouldStop() { return false }
+                backoff.pause()
+            case .refused(let why):
+                throw TailError(code: .publishRefused, message: "the broker refused forwarded message \(id) (\(why))")
+            }
+        }
+    }
+
+    /// Gives partition `p` back: its lease released (another worker takes it at once), its consumer closed.
+    private func giveBack(_ p: Int, why: String) {
+        slots[p].lease.release()
+        totals.leaseChanges += 1
+        slots[p].feed = nil
+        slots[p].figures.held = false
+        logger.info("gave partition \(p) back (\(why))")
+    }
+
+    /// Partition `p`'s lease was taken by another worker: stop reading it.
+    private func drop(_ p: Int) {
+        totals.leaseChanges += 1
+        slots[p].feed = nil
+        slots[p].figures.held = false
+        logger.warning("lost partition \(p) to another worker")
+    }
+
+    private func noteOutage(_ why: String) {
+        guard !outage else { return }
+        outage = true
+        logger.warning("the broker is unreachable; retrying", metadata: ["forward.reason": "\(why)"])
+    }
+
+    private func endOutage() {
+        guard outage else { return }
+        outage = false
+        backoff.reset()
+        logger.info("the broker is reachable again")
+    }
+
+    private func publishMetrics() {
+        var snapshot = totals
+        snapshot.partitions = slots.map(\.figures)
+        metrics.update { $0 = snapshot }
+    }
+}
+
+@available(*, unavailable)
+extension ForwardRun: Sendable {}

@@ -1,0 +1,217 @@
+/// The events stream as the forwarding stage (``ForwardRun``) saw it: its last sequence and its messages per
+/// partition, asked of the broker (`NATSStreamWatch` of SendWatchFleet, or a test double).
+public protocol ForwardSource {
+    /// The events stream's last sequence (0: empty); nil when the broker cannot tell now.
+    mutating func lastSequence() -> UInt64?
+    /// The sequence of the last message of partition `partition` (0: none); nil when the broker cannot tell now.
+    mutating func lastSequence(inPartition partition: Int) -> UInt64?
+    /// How many messages the events stream holds in each partition; nil when the broker cannot tell now.
+    mutating func messagesPerPartition() -> [Int: UInt64]?
+}
+
+/// The body of a message of the forwarded stream (`sendwatch forward` writes them, ``ForwardedFeed`` reads them):
+/// an event `E<source sequence>\n<event record>` or a watermark `W<sequence>` (every message of its partition up
+/// to that events-stream sequence is forwarded).
+public enum ForwardedMessage: Equatable, Sendable {
+    /// An event record read from the events stream at `sequence`.
+    case event(sequence: UInt64, record: ArraySlice<UInt8>)
+    /// Every message of the partition up to `sequence` of the events stream is forwarded.
+    case watermark(UInt64)
+
+    /// The body of an event forwarded from events-stream sequence `sequence`.
+    public static func eventBody(sequence: UInt64, record: [UInt8]) -> [UInt8] {
+        Array("E\(sequence)\n".utf8) + record
+    }
+
+    /// The body of a watermark.
+    public static func watermarkBody(_ sequence: UInt64) -> [UInt8] { Array("W\(sequence)".utf8) }
+
+    /// Decodes a body; nil when it is neither form.
+    public init?(_ body: [UInt8]) {
+        guard let kind = body.first, kind == UInt8(ascii: "E") || kind == UInt8(ascii: "W") else { return nil }
+        var value: UInt64 = 0
+        var i = 1
+        while i < body.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(body[i]), i <= 20 {
+            let (times, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times.addingReportingOverflow(UInt64(body[i] - UInt8(ascii: "0")))
+            if o1 || o2 { return nil }
+            value = sum
+            i += 1
+        }
+        guard i > 1 else { return nil }
+        if kind == UInt8(ascii: "W") {
+            guard i == body.count else { return nil }
+            self = .watermark(value)
+        } else {
+            guard i < body.count, body[i] == UInt8(ascii: "\n") else { return nil }
+            self = .event(sequence: value, record: body[(i + 1)...])
+        }
+    }
+}
+
+/// The second stage's feed (`sendwatch detect --forwarded-partitions P`): reads the forwarded stream (`Inner`, in
+/// the order the forwarding workers published) and delivers its events **in events-stream order**, each as a
+/// ``FeedMessage`` whose sequence is its events-stream sequence and whose partition is its source partition. So
+/// the ``DetectRun`` behind it takes in exactly the sequence a worker reading the events stream itself would, and
+/// makes the same records.
+///
+/// Each forwarding worker publishes, per partition, the events it read and then a watermark `W` (every message of
+/// that partition up to events-stream sequence `W` is forwarded; an idle partition's watermark follows the events
+/// stream's last sequence). An event of sequence `s` is delivered once every partition's watermark is at least
+/// `s - 1`: no event before it can come any more. A partition that has no watermark yet holds everything back
+/// (a stage-one worker that died holds its partitions' events back until another takes them over).
+///
+/// Caught up (pending 0) only when the forwarded stream is read, nothing is held, and every watermark has reached
+/// the events stream's last sequence (``ForwardSource``): `--once` ends when everything shipped went through.
+///
+/// Memory: the held events, at most ``maxHeld`` (beyond it the earliest is delivered regardless and counted in
+/// ``releasedEarly``), and one watermark per partition. A resume reads the forwarded stream again from its first
+/// message and skips what was delivered before (not built yet: a per-partition position in the checkpoint).
+public struct ForwardedFeed<Inner: StreamFeed, Source: ForwardSource>: StreamFeed {
+    /// The forwarded stream.
+    public var inner: Inner
+    /// The events stream, for its last sequence and per-partition counts.
+    public var source: Source
+    /// The events stream's partitions (`ship --partitions`).
+    public let partitions: Int
+    /// The most events held.
+    public let maxHeld: Int
+    /// Per partition its watermark (0: none yet).
+    public private(set) var watermarks: [UInt64]
+    /// Per partition its held events (sequence, record), in sequence order from ``heads``' index on (the ones
+    /// before it are delivered, dropped once they are 1,024 and at least half).
+    private var held: [[(sequence: UInt64, record: [UInt8])]]
+    /// Per partition the index of its first held event in ``held``.
+    private var heads: [Int]
+    /// Events held now.
+    public private(set) var heldCount = 0
+    /// The events-stream sequence of the last event delivered.
+    public private(set) var delivered: UInt64 = 0
+    /// Events delivered before their turn because more than ``maxHeld`` were held.
+    public private(set) var releasedEarly = 0
+    /// Messages that were neither an event nor a watermark, or named a partition outside `0..<partitions`.
+    public private(set) var undecodable = 0
+    /// The pending count of the forwarded stream's last message read (nil before the first).
+    private var innerPending: UInt64?
+
+    /// A feed of the forwarded stream `inner` over `partitions` partitions of the events stream `source`.
+    public init(inner: Inner, source: Source, partitions: Int, maxHeld: Int = 200_000) {
+        self.inner = inner
+        self.source = source
+        self.partitions = max(1, partitions)
+        self.maxHeld = max(1, maxHeld)
+        watermarks = Array(repeating: 0, count: self.partitions)
+        held = Array(repeating: [], count: self.partitions)
+        heads = Array(repeating: 0, count: self.partitions)
+    }
+
+    public var streamName: String { inner.streamName }
+    public var redeliveries: Int { inner.redeliveries }
+    public var remakes: Int { inner.remakes }
+
+    public mutating func resume(after sequence: UInt64) {
+        delivered = sequence
+        watermarks = Array(repeating: 0, count: partitions)
+        held = Array(repeating: [], count: partitions)
+        heads = Array(repeating: 0, count: partitions)
+        heldCount = 0
+        innerPending = nil
+        inner.resume(after: 0)
+    }
+
+    public mutating func fetch(maxMessages: Int, timeoutMilliseconds: Int) -> FeedFetch {
+        switch inner.fetch(maxMessages: maxMessages, timeoutMilliseconds: timeoutMilliseconds) {
+        case .messages(let messages):
+            var out: [FeedMessage] = []
+            for m in messages {
+                innerPending = m.pending
+                guard (0..<partitions).contains(m.partition), let body = ForwardedMessage(m.payload) else {
+                    undecodable += 1
+                    continue
+                }
+                switch body {
+                case .watermark(let w):
+                    watermarks[m.partition] = max(watermarks[m.partition], w)
+                case .event(let sequence, let record):
+                    hold(sequence: sequence, record: Array(record), partition: m.partition, into: &out)
+                }
+            }
+            release(into: &out)
+            if !out.isEmpty {
+                let after = pendingNow() ?? 1
+                out[out.count - 1].pending = after
+            }
+            return .messages(out)
+        case .unavailable(let why): return .unavailable(why)
+        case .failed(let why): return .failed(why)
+        }
+    }
+
+    public mutating func pendingAfterLastDelivered() -> UInt64? { pendingNow() }
+
+    /// Events still to deliver: those held, those the forwarded stream holds after the last read, and the events
+    /// stream's messages after the lowest watermark; nil when the broker cannot tell.
+    public mutating func pendingNow() -> UInt64? {
+        var innerAfter = innerPending
+        if innerAfter == nil { innerAfter = inner.pendingAfterLastDelivered() }
+        guard let innerAfter, let last = source.lastSequence() else { return nil }
+        let lowest = watermarks.min() ?? 0
+        return innerAfter + UInt64(heldCount) + (last > lowest ? last - lowest : 0)
+    }
+
+    public mutating func acknowledgeFetched() -> Bool { inner.acknowledgeFetched() }
+
+    public mutating func messagesPerPartition() -> [Int: UInt64]? { source.messagesPerPartition() }
+
+    /// Holds an event (in sequence order within its partition); one delivered before, or held already, is skipped.
+    private mutating func hold(
+        sequence: UInt64, record: [UInt8], partition p: Int, into out: inout [FeedMessage]
+    ) {
+        guard sequence > delivered else { return }
+        var at = held[p].count
+        while at > heads[p], held[p][at - 1].sequence >= sequence {
+            if held[p][at - 1].sequence == sequence { return }
+            at -= 1
+        }
+        held[p].insert((sequence, record), at: at)
+        heldCount += 1
+        if heldCount > maxHeld, let first = earliest() {
+            take(first, into: &out)
+            releasedEarly += 1
+        }
+    }
+
+    /// Delivers every held event no partition can still send an earlier one before.
+    private mutating func release(into out: inout [FeedMessage]) {
+        while let p = earliest() {
+            let s = held[p][heads[p]].sequence
+            guard watermarks.allSatisfy({ $0 + 1 >= s }) else { return }
+            take(p, into: &out)
+        }
+    }
+
+    /// The partition whose first held event has the lowest sequence.
+    private func earliest() -> Int? {
+        var best: Int?
+        for p in held.indices where heads[p] < held[p].count {
+            if let b = best, held[b][heads[b]].sequence < held[p][heads[p]].sequence { continue }
+            best = p
+        }
+        return best
+    }
+
+    private mutating func take(_ p: Int, into out: inout [FeedMessage]) {
+        let (sequence, record) = held[p][heads[p]]
+        heads[p] += 1
+        if heads[p] == held[p].count {
+            held[p].removeAll(keepingCapacity: held[p].capacity <= 4096)
+            heads[p] = 0
+        } else if heads[p] >= 1024 && heads[p] * 2 >= held[p].count {
+            held[p].removeFirst(heads[p])
+            heads[p] = 0
+        }
+        heldCount -= 1
+        delivered = max(delivered, sequence)
+        out.append(FeedMessage(sequence: sequence, payload: record, pending: 1, partition: p))
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import SendWatchFleet
+import SendWatchTesting
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Several workers end to end against a real nats-server: three `sendwatch forward` workers share the four
+/// partitions of the events stream, two agents ship the two halves of mixed-s11, and one `detect
+/// --forwarded-partitions 4` reads what the workers forwarded; the alerts equal one `sendwatch replay` of the two
+/// logs. Skipped, saying why, without nats-server.
+@Suite(.serialized)
+struct ForwardTests {
+    /// Partitions each worker on `ports` holds, by port, as its metrics say.
+    static func held(ports: [Int]) -> [Int: Int] {
+        var held: [Int: Int] = [:]
+        for port in ports {
+            let samples = ShipMetricsTests.scrape(port: port)
+            held[port] = (0..<4).reduce(0) {
+                $0 + Int(samples["sendwatch_forward_partition_held{partition=\"\($1)\"}"] ?? 0)
+            }
+        }
+        return held
+    }
+
+    /// A forward worker: its process, metrics port and standard error file.
+    typealias Worker = (process: Process, port: Int, log: String)
+
+    /// Starts `count` forward workers of the name `name` over the events stream `<NAME>_EVENTS` (`name.events.*`, 4
+    /// partitions), forwarding to `<NAME>_FORWARDED` (`name.forwarded`), leases in `<NAME>_LEASES` (2 s).
+    static func startWorkers(_ count: Int, name: String, url: String, state: String) throws -> [Worker] {
+        let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
+        let upper = name.uppercased()
+        return try (0..<count).map { i in
+            let port = try ShipMetricsTests.freePort()
+            let p = Process()
+            p.executableURL = exe
+            p.arguments = [
+                "forward", "--nats", url, "--stream", upper + "_EVENTS", "--subject-prefix", name + ".events",
+                "--partitions", "4", "--consumer", name, "--forward-stream", upper + "_FORWARDED", "--forward-prefix",
+                name + ".forwarded", "--lease-bucket", upper + "_LEASES", "--lease-time", "2s", "--metrics", "\(port)",
+            ]
+            let log = state + "/forward\(i).stderr"
+            try DetectTests.start(p, stderr: log)
+            return (p, port, log)
+        }
+    }
+
+    /// Waits (60 s at most) until the workers on `ports` hold `shares` partitions (in any order); what they hold.
+    static func waitForShares(_ shares: [Int], ports: [Int]) -> [Int: Int] {
+        var held: [Int: Int] = [:]
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            held = Self.held(ports: ports)
+            if held.values.sorted() == shares { break }
+            usleep(100_000)
+        }
+        return held
+    }
+
+    /// Runs `detect --once --forwarded-partitions 4` on what `name`'s workers forwarded and `sink --once`, and
+    /// expects replay's records, each once, and each of the `events` events forwarded once.
+    static func detectAndCompare(name: String, url: String, state: String, events: UInt64) throws {
+        let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
+        let upper = name.uppercased()
+        let detect = Process()
+        detect.executableURL = exe
+        detect.arguments = [
+            "detect", "--nats", url, "--stream", upper + "_FORWARDED", "--subject-prefix", name + ".forwarded",
+            "--forwarded-partitions", "4", "--source-stream", upper + "_EVENTS", "--source-subject-prefix",
+            name + ".events", "--consumer", name + "detect", "--alerts-stream", upper + "DETECT", "--alerts-subject",
+            name + "detect.alerts", "--lease-bucket", upper + "_LEASES", "--state", state + "/detect", "--hosts", "2",
+            "--once", "--log-level", "warning",
+        ]
+        try DetectTests.start(detect, stderr: state + "/detect.stderr")
+        detect.waitUntilExit()
+        let said = (try? String(contentsOfFile: state + "/detect.stderr", encoding: .utf8)) ?? ""
+        #expect(detect.terminationStatus == 0, "detect: \(said.suffix(2000))")
+        #expect(
+            try DetectTests.sink(
+                url: url, name: name + "detect", output: state + "/alerts.jsonl", state: state + "/sink") == 0)
+        try DetectTests.expectSameAlerts(output: state + "/alerts.jsonl", alertsStream: upper + "DETECT", url: url)
+        let counts = try JetStreamClient(url: url).subjectCounts(upper + "_FORWARDED", filter: name + ".forwarded.e.>")
+        #expect(counts.values.reduce(0, +) == events, "each event forwarded once")
+    }
+
+    /// Stops the workers still running with SIGTERM: each exits 0.
+    static func stop(_ workers: [Worker]) {
+        for w in workers where w.process.isRunning {
+            kill(w.process.processIdentifier, SIGTERM)
+            w.process.waitUntilExit()
+            #expect(w.process.terminationStatus == 0, "see \(w.log)")
+        }
+    }
+
+    @Test("3 forward workers, 2 agents and a second-stage detect give replay's alerts, each once")
+    func threeWorkersGiveReplaysAlerts() throws {
+        if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
+        let server = try DetectTests.shared.get()
+        let state = try ShipTests.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let workers = try Self.startWorkers(3, name: "fwd", url: server.url, state: state)
+        defer { Self.stop(workers) }
+        // Nothing is shipped before every worker holds a share: 2, 1 and 1 of the 4 partitions.
+        let shares = Self.waitForShares([1, 1, 2], ports: workers.map(\.port))
+        #expect(shares.values.sorted() == [1, 1, 2], "partitions held per worker: \(shares)")
+        for w in workers { #expect(w.process.isRunning, "forward worker exited: see \(w.log)") }
+
+        let events = try DetectTests.ship(url: server.url, stream: "FWD_EVENTS", prefix: "fwd.events")
+        #expect(events > 10_000)
+        try Self.detectAndCompare(name: "fwd", url: server.url, state: state, events: events)
+        for w in workers {
+            let samples = ShipMetricsTests.scrape(port: w.port)
+            #expect((samples["sendwatch_forward_events_total"] ?? 0) > 0, "worker on \(w.port) forwarded nothing")
+            #expect(samples["sendwatch_forward_live_workers"] == 3)
+        }
+    }
+
+    @Test(
+        "A forward worker killed with SIGKILL while agents ship: the others take its partitions over, each event once")
+    func killedWorkersPartitionsAreTakenOver() throws {
+        if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
+        let server = try DetectTests.shared.get()
+        let state = try ShipTests.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let workers = try Self.startWorkers(3, name: "fwk", url: server.url, state: state)
+        defer { Self.stop(workers) }
+        let shares = Self.waitForShares([1, 1, 2], ports: workers.map(\.port))
+        #expect(shares.values.sorted() == [1, 1, 2], "partitions held per worker: \(shares)")
+        // The worker holding two partitions is killed as soon as it has forwarded something, while the agents ship.
+        let victim = try #require(workers.first { shares[$0.port] == 2 })
+        let (pid, port) = (victim.process.processIdentifier, victim.port)
+        let killer = Thread {
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                if (ShipMetricsTests.scrape(port: port)["sendwatch_forward_events_total"] ?? 0) > 0 { break }
+                usleep(20_000)
+            }
+            kill(pid, SIGKILL)
+        }
+        killer.start()
+        let events = try DetectTests.ship(url: server.url, stream: "FWK_EVENTS", prefix: "fwk.events")
+        victim.process.waitUntilExit()
+        #expect(victim.process.terminationReason == .uncaughtSignal)
+        let survivors = workers.filter { $0.port != port }
+        let after = Self.waitForShares([2, 2], ports: survivors.map(\.port))
+        #expect(after.values.sorted() == [2, 2], "partitions held per surviving worker: \(after)")
+        try Self.detectAndCompare(name: "fwk", url: server.url, state: state, events: events)
+    }
+}
