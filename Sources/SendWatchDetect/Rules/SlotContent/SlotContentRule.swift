@@ -148,26 +148,23 @@ extension SlotContentRule: TableRule {
 
 extension SlotContentRule.State: Codable {
     enum CodingKeys: String, CodingKey {
-        case young, first, indicatorNames, indicatorCounts, arrivals
+        case young, first, indicatorCounts, arrivals
     }
 
-    /// Restores a template's state; the indicator counts come as two parallel arrays, sorted by name.
+    /// Restores a template's state; the indicator counts come as two parallel arrays, sorted by name
+    /// (``SortedColumns``).
     init(from decoder: any Decoder) throws {
         // Fields are decoded in the order of `CodingKeys`, the order `encode(to:)` writes them (positional coders
         // rely on it).
         let c = try decoder.container(keyedBy: CodingKeys.self)
         young = try c.decode(SlidingDistinct.self, forKey: .young)
         first = try c.decode(EventTime.self, forKey: .first)
-        let names = try c.decode([String].self, forKey: .indicatorNames)
-        let counts = try c.decode([Int64].self, forKey: .indicatorCounts)
+        let counts = try c.decode(SortedColumns<String, Int64>.self, forKey: .indicatorCounts)
         let arrivals = try c.decode(Int64.self, forKey: .arrivals)
         try StateCheck.require(
-            names.count == counts.count && Set(names).count == names.count, "slot_content: indicator counts",
-            decoder)
-        try StateCheck.require(
-            counts.allSatisfy(StateCheck.isCount) && StateCheck.isCount(arrivals), "slot_content: count out of range",
-            decoder)
-        indicatorCounts = Dictionary(uniqueKeysWithValues: zip(names, counts.map { Int($0) }))
+            counts.values.allSatisfy(StateCheck.isCount) && StateCheck.isCount(arrivals),
+            "slot_content: count out of range", decoder)
+        indicatorCounts = counts.dictionary.mapValues { Int($0) }
         self.arrivals = Int(arrivals)
     }
 
@@ -175,10 +172,7 @@ extension SlotContentRule.State: Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(young, forKey: .young)
         try c.encode(first, forKey: .first)
-        // Sorted by name, so that the same state always encodes to the same bytes.
-        let sorted = indicatorCounts.sorted { $0.key < $1.key }
-        try c.encode(sorted.map(\.key), forKey: .indicatorNames)
-        try c.encode(sorted.map { Int64($0.value) }, forKey: .indicatorCounts)
+        try c.encode(SortedColumns(indicatorCounts.mapValues { Int64($0) }), forKey: .indicatorCounts)
         try c.encode(Int64(arrivals), forKey: .arrivals)
     }
 }
