@@ -54,8 +54,8 @@ public struct SlotContentRule: ConfiguredRule, Sendable {
     /// The rule's name.
     public static let name = RuleName("slot_content")
     let configuration: Configuration
-    /// The exact capacity of ``State/young``.
-    let capacity: Int
+    /// The window and exact capacity of ``State/young``.
+    let young: SlidingDistinct.Configuration
     var table: RuleTable<State>
 }
 
@@ -82,13 +82,12 @@ extension SlotContentRule: TableRule {
 
     init(configuration: Configuration, limits: RuleLimits) {
         self.configuration = configuration
-        capacity = max(16, limits.maxAlertAccounts)
-        table = RuleTable(BoundedKeyTable(maxEntries: 50_000, maxBytes: limits.maxBytes))
+        young = .init(windowSeconds: configuration.windowSeconds, exactCapacity: limits.listedCapacity)
+        table = RuleTable(maxEntries: 50_000, maxBytes: limits.maxBytes)
     }
 
     func fits(_ entry: State) -> Bool {
-        entry.young.configuration
-            == .init(horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
+        entry.young.configuration == young
     }
 
     mutating func observe(
@@ -98,10 +97,9 @@ extension SlotContentRule: TableRule {
         let template = use.template
         let rule = configuration
         let now = event.time
-        let window = SlidingDistinct.Configuration(
-            horizonMicroseconds: rule.windowSeconds * 1_000_000, exactCapacity: capacity)
+        let young = young
         let slot = table.entries.slot(for: use.key, at: now, name: template.id) {
-            State(young: SlidingDistinct(configuration: window), first: now)
+            State(young: SlidingDistinct(configuration: young), first: now)
         }
         table.report(to: &context)
         if table.entries[slot].young.insert(facts.accountKey, at: now) { table.entries[slot].arrivals += 1 }
@@ -120,9 +118,9 @@ extension SlotContentRule: TableRule {
                 volume: arrivals, at: now, refreshVolume: true)
         else { return }
         let accounts = context.accountNames(own.young, at: now)
-        var evidence: [(String, JSONValue)] = [
-            ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),
-            ("window", .string(DurationText.format(rule.windowSeconds))), ("threshold", .int(rule.minYoungAccounts)),
+        var evidence = DetectionContext.youngAccountsEvidence(
+            distinct, windowSeconds: rule.windowSeconds, threshold: .int(rule.minYoungAccounts))
+        evidence += [
             ("min_slot_score", .double(rule.minScore)),
             ("indicators", .object(own.indicatorCounts.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
         ]
