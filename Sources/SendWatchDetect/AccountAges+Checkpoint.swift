@@ -10,8 +10,8 @@ extension AccountAges {
     /// ``AccountAges/init(configuration:restoring:)`` checks that the table and filter sizes fit the
     /// configuration.
     public struct Checkpoint: Codable, Sendable {
-        var registryKeys: [UInt64]
-        var registryCreated: [EventTime]
+        /// The registry's accounts (keys) and creation times.
+        var registry: SortedColumns<UInt64, EventTime>
         /// Slots in the first-seen table; only the slots in use (or with any bit set) are stored, so a table
         /// sized for a million accounts costs nothing in the checkpoint while it is nearly empty.
         var slotCount: Int
@@ -30,15 +30,12 @@ extension AccountAges {
 
         /// The saved fields, in the order the synthesized `encode(to:)` writes them and `init(from:)` reads them.
         enum CodingKeys: String, CodingKey {
-            case registryKeys, registryCreated, slotCount, slotIndices, slotKeys, slotFirstSeen, slotFlags, hand
+            case registry, slotCount, slotIndices, slotKeys, slotFirstSeen, slotFlags, hand
             case filterWords, filterIndices, filterValues, streamStart, tracked, evictions
         }
 
         init(_ a: AccountAges) {
-            // Sorted by key, so that the same state always encodes to the same bytes.
-            let registry = a.registry.sorted { $0.key < $1.key }
-            registryKeys = registry.map(\.key)
-            registryCreated = registry.map(\.value)
+            registry = SortedColumns(a.registry)
             slotCount = a.keys.count
             slotIndices = []
             slotKeys = []
@@ -68,13 +65,12 @@ extension AccountAges {
         /// - Throws: `DecodingError.dataCorrupted` when the table is not a power of two of at least 16 slots (at
         ///   most 2^31), the stored slots' arrays differ in length or their indices are not increasing and in
         ///   range, the filter is not a power of two of words or its indices are not increasing and in range,
-        ///   the hand is out of range, a registry key repeats, the number of used slots is not `tracked` or
+        ///   the hand is out of range, a registry key repeats or the registry's keys and times differ in number, the number of used slots is not `tracked` or
         ///   leaves no free slot, a time or counter is out of range.
         /// - Complexity: O(stored slots + registry).
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            registryKeys = try c.decode([UInt64].self, forKey: .registryKeys)
-            registryCreated = try c.decode([EventTime].self, forKey: .registryCreated)
+            registry = try c.decode(SortedColumns.self, forKey: .registry)
             slotCount = try c.decode(Int.self, forKey: .slotCount)
             slotIndices = try c.decode([UInt32].self, forKey: .slotIndices)
             slotKeys = try c.decode([UInt64].self, forKey: .slotKeys)
@@ -88,9 +84,6 @@ extension AccountAges {
             tracked = try c.decode(Int.self, forKey: .tracked)
             evictions = try c.decode(Int.self, forKey: .evictions)
             let n = slotCount
-            try StateCheck.require(
-                registryKeys.count == registryCreated.count
-                    && Set(registryKeys).count == registryKeys.count, "AccountAges: registry", decoder)
             try StateCheck.require(
                 n >= 16 && n <= 1 << 31 && n & (n - 1) == 0, "AccountAges: table of \(n) slots",
                 decoder)
@@ -150,7 +143,7 @@ extension AccountAges {
                 "account ages: \(checkpoint.tracked) tracked, maxTrackedAccounts is \(configuration.maxTrackedAccounts)"
             )
         }
-        registry = Dictionary(uniqueKeysWithValues: zip(checkpoint.registryKeys, checkpoint.registryCreated))
+        registry = checkpoint.registry.dictionary
         // The saved table's size (a power of two, checked when decoded); zeroed, then the saved slots.
         if checkpoint.slotCount != keys.count {
             keys = [UInt64](repeating: 0, count: checkpoint.slotCount)

@@ -10,27 +10,22 @@ extension AlertLifecycle {
     /// Decoding checks the structure and throws `DecodingError.dataCorrupted`;
     /// ``AlertLifecycle/init(configuration:restoring:)`` checks the open-alert bound.
     public struct Checkpoint: Codable, Sendable {
-        var slotKeys: [UInt64]
-        var alerts: [OpenAlert]
+        /// The open alerts by slot key.
+        var open: SortedColumns<UInt64, OpenAlert>
         var closedEarly: Int
         var closed: [ClosedAlert]
-        var incidentIDs: [String]
-        var incidents: [IncidentInfo]
+        /// The incidents by id.
+        var incidents: SortedColumns<String, IncidentInfo>
 
         enum CodingKeys: String, CodingKey {
-            case slotKeys, alerts, closedEarly, closed, incidentIDs, incidents
+            case open, closedEarly, closed, incidents
         }
 
         init(_ l: AlertLifecycle) {
-            // Sorted by slot key, so that the same state always encodes to the same bytes.
-            let open = l.open.sorted { $0.key < $1.key }
-            slotKeys = open.map(\.key)
-            alerts = open.map(\.value)
+            open = SortedColumns(l.open)
             closedEarly = l.closedEarly
             closed = Array(l.closed)
-            let incidents = l.incidents.sorted { $0.key < $1.key }
-            incidentIDs = incidents.map(\.key)
-            self.incidents = incidents.map(\.value)
+            incidents = SortedColumns(l.incidents)
         }
 
         /// Decodes and checks the structure.
@@ -41,26 +36,18 @@ extension AlertLifecycle {
         ///   findings.
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            slotKeys = try c.decode([UInt64].self, forKey: .slotKeys)
-            alerts = try c.decode([OpenAlert].self, forKey: .alerts)
+            open = try c.decode(SortedColumns.self, forKey: .open)
             closedEarly = try c.decode(Int.self, forKey: .closedEarly)
             closed = try c.decode([ClosedAlert].self, forKey: .closed)
-            incidentIDs = try c.decode([String].self, forKey: .incidentIDs)
-            incidents = try c.decode([IncidentInfo].self, forKey: .incidents)
-            let known = Set(incidentIDs)
+            incidents = try c.decode(SortedColumns.self, forKey: .incidents)
+            let known = Set(incidents.keys)
             try StateCheck.require(
-                incidentIDs.count == incidents.count && known.count == incidentIDs.count,
-                "AlertLifecycle: \(incidentIDs.count) incident ids for \(incidents.count) incidents", decoder)
-            try StateCheck.require(
-                alerts.allSatisfy { known.contains($0.last.incident) }
+                open.values.allSatisfy { known.contains($0.last.incident) }
                     && closed.allSatisfy { known.contains($0.incident) },
                 "AlertLifecycle: an alert names an incident that is not saved", decoder)
             try StateCheck.require(
-                incidents.allSatisfy { $0.merged.count <= Alert.maxMergedIncidents },
+                incidents.values.allSatisfy { $0.merged.count <= Alert.maxMergedIncidents },
                 "AlertLifecycle: an incident lists more than \(Alert.maxMergedIncidents) merged ids", decoder)
-            try StateCheck.require(
-                slotKeys.count == alerts.count && Set(slotKeys).count == slotKeys.count,
-                "AlertLifecycle: \(slotKeys.count) slot keys for \(alerts.count) alerts", decoder)
             try StateCheck.require(StateCheck.isCount(closedEarly), "AlertLifecycle: closedEarly out of range", decoder)
         }
     }
@@ -76,9 +63,9 @@ extension AlertLifecycle {
     ///   ``Configuration/maxOpenAlerts``.
     public init(configuration: Configuration, restoring checkpoint: Checkpoint) throws {
         self.init(configuration: configuration)
-        guard checkpoint.alerts.count <= configuration.maxOpenAlerts else {
+        guard checkpoint.open.values.count <= configuration.maxOpenAlerts else {
             throw DetectionCheckpointError(
-                "alert lifecycle: \(checkpoint.alerts.count) open alerts, maxOpenAlerts is \(configuration.maxOpenAlerts)"
+                "alert lifecycle: \(checkpoint.open.values.count) open alerts, maxOpenAlerts is \(configuration.maxOpenAlerts)"
             )
         }
         guard checkpoint.closed.count <= configuration.maxOpenAlerts else {
@@ -86,9 +73,9 @@ extension AlertLifecycle {
                 "alert lifecycle: \(checkpoint.closed.count) remembered closed alerts, maxOpenAlerts is "
                     + "\(configuration.maxOpenAlerts)")
         }
-        for (slot, alert) in zip(checkpoint.slotKeys, checkpoint.alerts) { open[slot] = alert }
+        for (slot, alert) in zip(checkpoint.open.keys, checkpoint.open.values) { open[slot] = alert }
         closedEarly = checkpoint.closedEarly
         closed = RememberedAlerts(checkpoint.closed)
-        incidents = Dictionary(uniqueKeysWithValues: zip(checkpoint.incidentIDs, checkpoint.incidents))
+        incidents = checkpoint.incidents.dictionary
     }
 }

@@ -40,6 +40,18 @@ public struct TemplateID: Hashable, Sendable, Comparable, CustomStringConvertibl
     public static func < (lhs: TemplateID, rhs: TemplateID) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
+/// Saved as its raw 64-bit value alone (a JSON number; in `StateCoding`, the same 8 bytes as a bare `UInt64`).
+extension TemplateID: Codable {
+    public init(from decoder: any Decoder) throws {
+        self.init(rawValue: try decoder.singleValueContainer().decode(UInt64.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+}
+
 /// What ``TemplateMiner/mine(_:explicitTemplate:)`` found for one text.
 public struct TemplateMatch: Hashable, Sendable {
     /// The template (group) the text belongs to.

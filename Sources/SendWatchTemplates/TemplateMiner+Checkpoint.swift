@@ -257,18 +257,14 @@ extension TemplateMiner {
     }
 }
 
-extension Template: Codable {
-    enum CodingKeys: String, CodingKey {
-        case id, version, matches, isLive, isExplicit, shapeKey, elements
-    }
-
+extension Template {
     /// Restores a template; its constant hashes, word count and text are rebuilt from the elements.
     ///
     /// - Throws: `DecodingError.dataCorrupted` when two slots are adjacent (slot extraction relies on a constant
     ///   between slots) or an evicted template still has elements.
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(id: TemplateID(rawValue: try c.decode(UInt64.self, forKey: .id)))
+        self.init(id: try c.decode(TemplateID.self, forKey: .id))
         version = try c.decode(UInt32.self, forKey: .version)
         matches = try c.decode(UInt32.self, forKey: .matches)
         isLive = try c.decode(Bool.self, forKey: .isLive)
@@ -287,16 +283,5 @@ extension Template: Codable {
                 forKey: .elements, in: c, debugDescription: "evicted template with elements")
         }
         rebuildDerived()
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id.rawValue, forKey: .id)
-        try c.encode(version, forKey: .version)
-        try c.encode(matches, forKey: .matches)
-        try c.encode(isLive, forKey: .isLive)
-        try c.encode(isExplicit, forKey: .isExplicit)
-        try c.encodeIfPresent(shapeKey, forKey: .shapeKey)
-        try c.encode(elements, forKey: .elements)
     }
 }

@@ -147,8 +147,9 @@ public struct TemplateMiner: Sendable {
     public var templateIDs: [TemplateID] { slotByID.keys.sorted().map { TemplateID(rawValue: $0) } }
 }
 
-/// One template's stored state.
-struct Template: Sendable {
+/// One template's stored state. A checkpoint saves the fields of ``CodingKeys`` (synthesized `encode(to:)`); the
+/// rest is rebuilt from the elements when it is restored (`init(from:)`, in `TemplateMiner+Checkpoint.swift`).
+struct Template: Sendable, Codable {
     struct Element: Sendable, Codable {
         /// FNV-1a of the constant's bytes; 0 for a slot.
         var hash: UInt64
@@ -171,6 +172,11 @@ struct Template: Sendable {
     var constantHashes: [UInt64] = []
     var wordCount = 0
     var text = ""
+
+    /// The saved fields, in the order `encode(to:)` writes them and `init(from:)` reads them.
+    enum CodingKeys: String, CodingKey {
+        case id, version, matches, isLive, isExplicit, shapeKey, elements
+    }
 
     /// Rebuilds the derived fields (constant hashes, word count, text) from `elements`.
     mutating func rebuildDerived() {

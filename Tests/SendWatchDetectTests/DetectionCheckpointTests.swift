@@ -287,20 +287,22 @@ func makeEngine(_ c: DetectionConfiguration) -> DetectionEngine {
             { o in nested(["ages"], &o) { $0["slotCount"] = 1 << 40 } },
             { o in nested(["ages"], &o) { $0["hand"] = 1 << 40 } },
             { o in nested(["ages"], &o) { $0["tracked"] = 3 } },
-            { o in nested(["lifecycle"], &o) { $0["slotKeys"] = [UInt64]() } },
+            { o in nested(["lifecycle", "open"], &o) { $0["keys"] = [UInt64]() } },
             { o in nested(["miner"], &o) { $0["wordPostings"] = ($0["wordPostings"] as! [Int]).map { _ in 99_999 } } },
             { o in nested(["establishedDomains"], &o) { $0["counters"] = [UInt32(1)] } },
             { o in nested(["counters"], &o) { $0["events"] = -1 } },
             { o in o["watermark"] = Int64.max },
             { o in
                 var lifecycle = o["lifecycle"] as! [String: Any]
-                var open = lifecycle["alerts"] as! [[String: Any]]
+                var columns = lifecycle["open"] as! [String: Any]
+                var open = columns["values"] as! [[String: Any]]
                 var last = open[0]["last"] as! [String: Any]
                 var evidence = last["evidence"] as! [String: Any]
                 evidence["tags"] = [6, 6, 6]
                 last["evidence"] = evidence
                 open[0]["last"] = last
-                lifecycle["alerts"] = open
+                columns["values"] = open
+                lifecycle["open"] = columns
                 o["lifecycle"] = lifecycle
             },
             { o in

@@ -192,47 +192,40 @@ struct DetectionContext: Sendable {
     /// - Complexity: O(listed accounts × 6 × ``AccountSample/cap``), plus choosing the
     ///   listed values.
     static func accountEvidence(_ samples: AccountSamples) -> [(String, JSONValue)] {
-        var logins = Set<String>()
-        var clientIPs = Set<String>()
-        var claimed = Set<String>()
-        var recipients = Set<String>()
-        var domains = Set<String>()
-        var queueIDs = Set<String>()
-        var submittersExact = samples.listsEveryAccount
-        var deliveriesExact = submittersExact
-        for sample in samples.listed {
-            logins.formUnion(sample.values(.logins))
-            clientIPs.formUnion(sample.values(.clientIPs))
-            claimed.formUnion(sample.values(.claimedAccounts))
-            if sample.submittersOverflowed { submittersExact = false }
-            recipients.formUnion(sample.values(.recipients))
-            domains.formUnion(sample.values(.recipientDomains))
-            queueIDs.formUnion(sample.values(.queueIDs))
-            if sample.deliveriesOverflowed { deliveriesExact = false }
+        listedGroups.map { ($0.name, listedValues($0.lists, of: samples)) }
+    }
+
+    /// One list of ``accountEvidence(_:)``: its key, the key of its total and the values it lists.
+    private typealias ListedList = (name: String, total: String, list: AccountSample.List)
+
+    /// The two entries of ``accountEvidence(_:)`` and their lists, in order; every list of an entry shares its
+    /// overflow flag (``AccountSample/List/isSubmitter``).
+    private static let listedGroups: [(name: String, lists: [ListedList])] = [
+        ("submitters", [(.logins, "logins"), (.clientIPs, "client_ips"), (.claimedAccounts, "claimed_accounts")]),
+        (
+            "deliveries",
+            [(.recipients, "recipients"), (.recipientDomains, "recipient_domains"), (.queueIDs, "queue_ids")]
+        ),
+    ].map { (group: (String, [(AccountSample.List, String)])) in
+        (group.0, group.1.map { (name: $0.1, total: $0.1 + "_total", list: $0.0) })
+    }
+
+    /// One entry of ``accountEvidence(_:)``: for each list, under its name, the smallest of the listed accounts'
+    /// distinct values and under its total's name their number; then `exact`, false when an account kept only the
+    /// first values of the entry's lists or the samples do not list every account.
+    private static func listedValues(_ lists: [ListedList], of samples: AccountSamples) -> JSONValue {
+        var entries: [(String, JSONValue)] = []
+        entries.reserveCapacity(2 * lists.count + 1)
+        for (name, total, list) in lists {
+            var values = Set<String>()
+            for sample in samples.listed { values.formUnion(sample.values(list)) }
+            entries.append((name, .array(smallest(maxListedSubmitters, of: values).map { .string($0) })))
+            entries.append((total, .int(values.count)))
         }
-        func list(_ values: Set<String>) -> JSONValue {
-            .array(Self.smallest(Self.maxListedSubmitters, of: values).map { .string($0) })
-        }
-        return [
-            (
-                "submitters",
-                .object([
-                    ("logins", list(logins)), ("logins_total", .int(logins.count)),
-                    ("client_ips", list(clientIPs)), ("client_ips_total", .int(clientIPs.count)),
-                    ("claimed_accounts", list(claimed)), ("claimed_accounts_total", .int(claimed.count)),
-                    ("exact", .bool(submittersExact)),
-                ])
-            ),
-            (
-                "deliveries",
-                .object([
-                    ("recipients", list(recipients)), ("recipients_total", .int(recipients.count)),
-                    ("recipient_domains", list(domains)), ("recipient_domains_total", .int(domains.count)),
-                    ("queue_ids", list(queueIDs)), ("queue_ids_total", .int(queueIDs.count)),
-                    ("exact", .bool(deliveriesExact)),
-                ])
-            ),
-        ]
+        let submitters = lists.first?.list.isSubmitter ?? false
+        let overflowed = samples.listed.contains { submitters ? $0.submittersOverflowed : $0.deliveriesOverflowed }
+        entries.append(("exact", .bool(samples.listsEveryAccount && !overflowed)))
+        return .object(entries)
     }
 
     /// The `k` smallest of `values`, in increasing order: `values.sorted().prefix(k)` without sorting the whole
@@ -306,6 +299,18 @@ struct DetectionContext: Sendable {
                 ("evicted_keys", .int(Int(clamping: evictions))), ("approximate", .bool(approximate)),
             ])
         )
+    }
+
+    /// The figures of a rule's count of distinct young accounts against its threshold, in this order:
+    /// `young_accounts`, `exact` (false when the count is an estimate), `window` (the rule's window setting, as
+    /// the configuration writes durations) and `threshold`. Built only with a finding.
+    static func youngAccountsEvidence(_ distinct: DistinctCount, windowSeconds: Int64, threshold: JSONValue)
+        -> [(String, JSONValue)]
+    {
+        [
+            ("young_accounts", .int(Int(distinct.value))), ("exact", .bool(distinct.isExact)),
+            ("window", .string(DurationText.format(windowSeconds))), ("threshold", threshold),
+        ]
     }
 
     /// The names of the accounts a distinct counter holds (while exact), sorted.

@@ -24,6 +24,21 @@ struct RuleLimits: Sendable {
     var maxBytes: Int
     /// ``DetectionConfiguration/maxAlertAccounts``.
     var maxAlertAccounts: Int
+
+    /// The exact capacity of a distinct count of young accounts per template (`template_swarm`,
+    /// `slot_content`): every account an alert may list, at least 16.
+    var listedCapacity: Int { max(16, maxAlertAccounts) }
+    /// The exact capacity of a distinct count of young accounts per recipient, artefact or stranger group: as
+    /// ``listedCapacity``, but at most 256, as those tables hold many more keys than there are templates.
+    var perKeyCapacity: Int { max(16, min(maxAlertAccounts, 256)) }
+}
+
+extension SlidingDistinct.Configuration {
+    /// A distinct count over the last `windowSeconds` (a rule's window setting) that stays exact up to
+    /// `exactCapacity` items: how every rule sizes its distinct counts of young accounts.
+    init(windowSeconds: Int64, exactCapacity: Int) {
+        self.init(horizonMicroseconds: windowSeconds * 1_000_000, exactCapacity: exactCapacity)
+    }
 }
 
 /// A detection rule: one folder under `Rules/`, registered once in ``RuleRegistry``.
@@ -123,6 +138,10 @@ struct RuleTable<Value: ApproximateHeapSize & Sendable & Codable>: Sendable {
         self.entries = entries
         reported = entries.evictions
     }
+
+    /// An empty table of at most `maxEntries` entries and `maxBytes` bytes (the rule's share of the budget, or
+    /// part of it).
+    init(maxEntries: Int, maxBytes: Int) { self.init(BoundedKeyTable(maxEntries: maxEntries, maxBytes: maxBytes)) }
 
     /// Adds the evictions since the last report to the context's total; call after any insert or budget check.
     mutating func report(to context: inout DetectionContext) {

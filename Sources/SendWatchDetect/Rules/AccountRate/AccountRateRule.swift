@@ -44,7 +44,7 @@ extension AccountRateRule: TableRule {
 
     init(configuration: Configuration, limits: RuleLimits) {
         self.configuration = configuration
-        table = RuleTable(BoundedKeyTable(maxEntries: 500_000, maxBytes: limits.maxBytes))
+        table = RuleTable(maxEntries: 500_000, maxBytes: limits.maxBytes)
     }
 
     func fits(_ entry: State) -> Bool {

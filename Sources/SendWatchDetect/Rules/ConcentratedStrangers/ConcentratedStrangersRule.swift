@@ -251,10 +251,10 @@ extension ConcentratedStrangersRule: TwoTableRule {
 
     init(configuration: Configuration, limits: RuleLimits) {
         self.configuration = configuration
-        accounts = RuleTable(BoundedKeyTable(maxEntries: 200_000, maxBytes: limits.maxBytes / 4 * 3))
-        groups = RuleTable(BoundedKeyTable(maxEntries: 10_000, maxBytes: limits.maxBytes / 4))
+        accounts = RuleTable(maxEntries: 200_000, maxBytes: limits.maxBytes / 4 * 3)
+        groups = RuleTable(maxEntries: 10_000, maxBytes: limits.maxBytes / 4)
         youngRecipients = SeenFilter(capacity: configuration.rememberedRecipients)
-        capacity = max(16, min(limits.maxAlertAccounts, 256))
+        capacity = limits.perKeyCapacity
     }
 
     init(configuration: Configuration, limits: RuleLimits, restoring saved: Checkpoint)
@@ -266,8 +266,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
                 $0.recent.count <= Self.maxRecent && $0.strangerDomains.count == $0.strangerCounts.count
                     && $0.strangerDomains.count <= Self.maxStrangerDomains
             })
-        let window = SlidingDistinct.Configuration(
-            horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
+        let window = SlidingDistinct.Configuration(windowSeconds: configuration.windowSeconds, exactCapacity: capacity)
         let capacity = capacity
         groups = RuleTable(
             try saved.groups.fitting(like: groups.entries, "stranger groups") {
@@ -457,19 +456,16 @@ extension ConcentratedStrangersRule: TwoTableRule {
 
     /// The window of early stranger-mailers of a template's group.
     static func earlyWindow(_ configuration: Configuration, capacity: Int) -> SlidingDistinct.Configuration {
-        .init(horizonMicroseconds: configuration.earlyWindowSeconds * 1_000_000, exactCapacity: capacity)
+        .init(windowSeconds: configuration.earlyWindowSeconds, exactCapacity: capacity)
     }
 
     /// The slot of the group `key`, made empty when it is new.
     private mutating func groupSlot(
         key: UInt64, name: String, _ context: inout DetectionContext, at now: EventTime
     ) -> BoundedKeyTable<Group>.Slot {
-        let horizon = configuration.windowSeconds * 1_000_000
-        let capacity = capacity
+        let window = SlidingDistinct.Configuration(windowSeconds: configuration.windowSeconds, exactCapacity: capacity)
         let slot = groups.entries.slot(for: key, at: now, name: name) {
-            Group(
-                young: SlidingDistinct(configuration: .init(horizonMicroseconds: horizon, exactCapacity: capacity)),
-                first: now)
+            Group(young: SlidingDistinct(configuration: window), first: now)
         }
         groups.report(to: &context)
         return slot
@@ -676,9 +672,10 @@ extension ConcentratedStrangersRule: TwoTableRule {
             }
         }
         let evidence: [(String, JSONValue)] =
-            [
-                ("group", .string(name)), ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),
-                ("window", .string(window)), ("threshold", .int(minimum)),
+            [("group", .string(name))]
+            + DetectionContext.youngAccountsEvidence(
+                distinct, windowSeconds: rule.windowSeconds, threshold: .int(minimum))
+            + [
                 ("early_accounts", .int(earlyCount)),
                 ("early_window", .string(earlyWindow)),
                 ("early_threshold", .int(rule.minEarlyAccounts)),

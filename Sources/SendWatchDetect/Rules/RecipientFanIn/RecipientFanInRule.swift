@@ -40,8 +40,8 @@ public struct RecipientFanInRule: ConfiguredRule, Sendable {
     let configuration: Configuration
     /// Young senders per recipient (`recipient:` names) and recipient domain (`domain:` names).
     var table: RuleTable<YoungSenders>
-    /// Exact capacity of each recipient's distinct count.
-    let capacity: Int
+    /// The window and exact capacity of each entry's distinct count of young accounts.
+    let young: SlidingDistinct.Configuration
 }
 
 extension RecipientFanInRule: TableRule {
@@ -70,13 +70,12 @@ extension RecipientFanInRule: TableRule {
 
     init(configuration: Configuration, limits: RuleLimits) {
         self.configuration = configuration
-        table = RuleTable(BoundedKeyTable(maxEntries: 500_000, maxBytes: limits.maxBytes))
-        capacity = max(16, min(limits.maxAlertAccounts, 256))
+        table = RuleTable(maxEntries: 500_000, maxBytes: limits.maxBytes)
+        young = .init(windowSeconds: configuration.windowSeconds, exactCapacity: limits.perKeyCapacity)
     }
 
     func fits(_ entry: YoungSenders) -> Bool {
-        entry.young.configuration
-            == .init(horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
+        entry.young.configuration == young
     }
 
     mutating func observe(
@@ -94,13 +93,9 @@ extension RecipientFanInRule: TableRule {
             targets.append((true, facts.domainKey ^ 0x5bd1_e995_5bd1_e995, rule.minYoungAccountsPerDomain))
         }
         for (isDomain, key, minimum) in targets {
-            let capacity = capacity
+            let young = young
             let slot = table.entries.slot(for: key, at: now, name: "") {
-                YoungSenders(
-                    young: SlidingDistinct(
-                        configuration: .init(
-                            horizonMicroseconds: rule.windowSeconds * 1_000_000, exactCapacity: capacity)),
-                    first: now)
+                YoungSenders(young: SlidingDistinct(configuration: young), first: now)
             }
             table.report(to: &context)
             table.entries[slot].young.insert(facts.accountKey, at: now)
@@ -116,11 +111,10 @@ extension RecipientFanInRule: TableRule {
             else { continue }
             let accounts = context.accountNames(state.young, at: now)
             let evidence: [(String, JSONValue)] =
-                [
-                    ("target", .string(name)), ("young_accounts", .int(Int(distinct.value))),
-                    ("exact", .bool(distinct.isExact)),
-                    ("window", .string(DurationText.format(rule.windowSeconds))), ("threshold", .int(minimum)),
-                ] + context.ageEvidence(accounts, at: now) + [context.stateEvidence(approximate: !distinct.isExact)]
+                [("target", .string(name))]
+                + DetectionContext.youngAccountsEvidence(
+                    distinct, windowSeconds: rule.windowSeconds, threshold: .int(minimum))
+                + context.ageEvidence(accounts, at: now) + [context.stateEvidence(approximate: !distinct.isExact)]
             let finding = Finding(
                 kind: Self.name, key: name, severity: severity,
                 score: Double(distinct.value) / Double(minimum), firstEventTime: state.first,

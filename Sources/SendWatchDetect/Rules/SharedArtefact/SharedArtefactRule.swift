@@ -75,7 +75,8 @@ public struct SharedArtefactRule: ConfiguredRule, Sendable {
     static let maxLinked = 8
     let configuration: Configuration
     var table: RuleTable<State>
-    let capacity: Int
+    /// The window and exact capacity of each artefact's distinct count of young accounts.
+    let young: SlidingDistinct.Configuration
 }
 
 extension SharedArtefactRule: TableRule {
@@ -101,13 +102,12 @@ extension SharedArtefactRule: TableRule {
 
     init(configuration: Configuration, limits: RuleLimits) {
         self.configuration = configuration
-        table = RuleTable(BoundedKeyTable(maxEntries: 200_000, maxBytes: limits.maxBytes))
-        capacity = max(16, min(limits.maxAlertAccounts, 256))
+        table = RuleTable(maxEntries: 200_000, maxBytes: limits.maxBytes)
+        young = .init(windowSeconds: configuration.windowSeconds, exactCapacity: limits.perKeyCapacity)
     }
 
     func fits(_ entry: State) -> Bool {
-        entry.young.configuration
-            == .init(horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
+        entry.young.configuration == young
             && entry.templates.count <= Self.maxTemplates && entry.linked.count <= Self.maxLinked
     }
 
@@ -168,13 +168,10 @@ extension SharedArtefactRule: TableRule {
     ) -> Int {
         let rule = configuration
         let now = event.time
-        let capacity = capacity
+        let young = young
         let key = StableHash.of(artefact)
         let slot = table.entries.slot(for: key, at: now, name: artefact) {
-            State(
-                young: SlidingDistinct(
-                    configuration: .init(
-                        horizonMicroseconds: rule.windowSeconds * 1_000_000, exactCapacity: capacity)), first: now)
+            State(young: SlidingDistinct(configuration: young), first: now)
         }
         table.report(to: &context)
         if table.entries[slot].young.insert(facts.accountKey, at: now) { table.entries[slot].arrivals += 1 }
@@ -205,12 +202,11 @@ extension SharedArtefactRule: TableRule {
         let accounts = context.accountNames(state.young, at: now)
         let templates = state.templates.sorted { $0.id < $1.id }
         let evidence: [(String, JSONValue)] =
-            [
-                ("artefact", .string(artefact)), ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),
-                ("window", .string(DurationText.format(rule.windowSeconds))),
-                ("threshold", .int(rule.minYoungAccounts)),
-                ("templates", .array(templates.map { .object([("id", .string($0.id)), ("text", .string($0.text))]) })),
-            ] + context.ageEvidence(accounts, at: now) + [context.stateEvidence(approximate: !distinct.isExact)]
+            [("artefact", .string(artefact))]
+            + DetectionContext.youngAccountsEvidence(
+                distinct, windowSeconds: rule.windowSeconds, threshold: .int(rule.minYoungAccounts))
+            + [("templates", .array(templates.map { .object([("id", .string($0.id)), ("text", .string($0.text))]) }))]
+            + context.ageEvidence(accounts, at: now) + [context.stateEvidence(approximate: !distinct.isExact)]
         let finding = Finding(
             kind: Self.name, key: artefact, severity: severity, score: Double(count) / Double(rule.minYoungAccounts),
             firstEventTime: state.first, accounts: Array(accounts.prefix(context.maxAlertAccounts)),

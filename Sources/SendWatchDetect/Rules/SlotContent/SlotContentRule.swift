@@ -54,8 +54,8 @@ public struct SlotContentRule: ConfiguredRule, Sendable {
     /// The rule's name.
     public static let name = RuleName("slot_content")
     let configuration: Configuration
-    /// The exact capacity of ``State/young``.
-    let capacity: Int
+    /// The window and exact capacity of ``State/young``.
+    let young: SlidingDistinct.Configuration
     var table: RuleTable<State>
 }
 
@@ -82,13 +82,12 @@ extension SlotContentRule: TableRule {
 
     init(configuration: Configuration, limits: RuleLimits) {
         self.configuration = configuration
-        capacity = max(16, limits.maxAlertAccounts)
-        table = RuleTable(BoundedKeyTable(maxEntries: 50_000, maxBytes: limits.maxBytes))
+        young = .init(windowSeconds: configuration.windowSeconds, exactCapacity: limits.listedCapacity)
+        table = RuleTable(maxEntries: 50_000, maxBytes: limits.maxBytes)
     }
 
     func fits(_ entry: State) -> Bool {
-        entry.young.configuration
-            == .init(horizonMicroseconds: configuration.windowSeconds * 1_000_000, exactCapacity: capacity)
+        entry.young.configuration == young
     }
 
     mutating func observe(
@@ -98,10 +97,9 @@ extension SlotContentRule: TableRule {
         let template = use.template
         let rule = configuration
         let now = event.time
-        let window = SlidingDistinct.Configuration(
-            horizonMicroseconds: rule.windowSeconds * 1_000_000, exactCapacity: capacity)
+        let young = young
         let slot = table.entries.slot(for: use.key, at: now, name: template.id) {
-            State(young: SlidingDistinct(configuration: window), first: now)
+            State(young: SlidingDistinct(configuration: young), first: now)
         }
         table.report(to: &context)
         if table.entries[slot].young.insert(facts.accountKey, at: now) { table.entries[slot].arrivals += 1 }
@@ -120,9 +118,9 @@ extension SlotContentRule: TableRule {
                 volume: arrivals, at: now, refreshVolume: true)
         else { return }
         let accounts = context.accountNames(own.young, at: now)
-        var evidence: [(String, JSONValue)] = [
-            ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),
-            ("window", .string(DurationText.format(rule.windowSeconds))), ("threshold", .int(rule.minYoungAccounts)),
+        var evidence = DetectionContext.youngAccountsEvidence(
+            distinct, windowSeconds: rule.windowSeconds, threshold: .int(rule.minYoungAccounts))
+        evidence += [
             ("min_slot_score", .double(rule.minScore)),
             ("indicators", .object(own.indicatorCounts.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
         ]
@@ -148,26 +146,23 @@ extension SlotContentRule: TableRule {
 
 extension SlotContentRule.State: Codable {
     enum CodingKeys: String, CodingKey {
-        case young, first, indicatorNames, indicatorCounts, arrivals
+        case young, first, indicatorCounts, arrivals
     }
 
-    /// Restores a template's state; the indicator counts come as two parallel arrays, sorted by name.
+    /// Restores a template's state; the indicator counts come as two parallel arrays, sorted by name
+    /// (``SortedColumns``).
     init(from decoder: any Decoder) throws {
         // Fields are decoded in the order of `CodingKeys`, the order `encode(to:)` writes them (positional coders
         // rely on it).
         let c = try decoder.container(keyedBy: CodingKeys.self)
         young = try c.decode(SlidingDistinct.self, forKey: .young)
         first = try c.decode(EventTime.self, forKey: .first)
-        let names = try c.decode([String].self, forKey: .indicatorNames)
-        let counts = try c.decode([Int64].self, forKey: .indicatorCounts)
+        let counts = try c.decode(SortedColumns<String, Int64>.self, forKey: .indicatorCounts)
         let arrivals = try c.decode(Int64.self, forKey: .arrivals)
         try StateCheck.require(
-            names.count == counts.count && Set(names).count == names.count, "slot_content: indicator counts",
-            decoder)
-        try StateCheck.require(
-            counts.allSatisfy(StateCheck.isCount) && StateCheck.isCount(arrivals), "slot_content: count out of range",
-            decoder)
-        indicatorCounts = Dictionary(uniqueKeysWithValues: zip(names, counts.map { Int($0) }))
+            counts.values.allSatisfy(StateCheck.isCount) && StateCheck.isCount(arrivals),
+            "slot_content: count out of range", decoder)
+        indicatorCounts = counts.dictionary.mapValues { Int($0) }
         self.arrivals = Int(arrivals)
     }
 
@@ -175,10 +170,7 @@ extension SlotContentRule.State: Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(young, forKey: .young)
         try c.encode(first, forKey: .first)
-        // Sorted by name, so that the same state always encodes to the same bytes.
-        let sorted = indicatorCounts.sorted { $0.key < $1.key }
-        try c.encode(sorted.map(\.key), forKey: .indicatorNames)
-        try c.encode(sorted.map { Int64($0.value) }, forKey: .indicatorCounts)
+        try c.encode(SortedColumns(indicatorCounts.mapValues { Int64($0) }), forKey: .indicatorCounts)
         try c.encode(Int64(arrivals), forKey: .arrivals)
     }
 }

@@ -71,8 +71,8 @@ public struct TemplateSwarmRule: ConfiguredRule, Sendable {
     /// The rule's name.
     public static let name = RuleName("template_swarm")
     let configuration: Configuration
-    /// The exact capacity of ``State/spreadYoung``.
-    let capacity: Int
+    /// The window and exact capacity of ``State/spreadYoung``.
+    let spreadYoung: SlidingDistinct.Configuration
     var templates: RuleTable<State>
     var pairs: RuleTable<Pair>
     /// The sorted account lists of the templates whose findings were built last (derived, not saved).
@@ -109,10 +109,10 @@ extension TemplateSwarmRule: TwoTableRule {
 
     init(configuration: Configuration, limits: RuleLimits) {
         self.configuration = configuration
-        capacity = max(16, limits.maxAlertAccounts)
+        spreadYoung = .init(windowSeconds: configuration.windowSeconds, exactCapacity: limits.listedCapacity)
         let pairBytes = limits.maxBytes / 3 * 2
-        templates = RuleTable(BoundedKeyTable(maxEntries: 50_000, maxBytes: limits.maxBytes - pairBytes))
-        pairs = RuleTable(BoundedKeyTable(maxEntries: 1_000_000, maxBytes: pairBytes))
+        templates = RuleTable(maxEntries: 50_000, maxBytes: limits.maxBytes - pairBytes)
+        pairs = RuleTable(maxEntries: 1_000_000, maxBytes: pairBytes)
     }
 
     init(configuration: Configuration, limits: RuleLimits, restoring saved: Checkpoint)
@@ -120,7 +120,7 @@ extension TemplateSwarmRule: TwoTableRule {
     {
         self.init(configuration: configuration, limits: limits)
         let window = configuration.windowSeconds * 1_000_000
-        let distinct = SlidingDistinct.Configuration(horizonMicroseconds: window, exactCapacity: capacity)
+        let distinct = spreadYoung
         let baseline = baselineConfiguration
         let fitted = try saved.templates.fitting(like: templates.entries, "swarm templates") {
             $0.spreadYoung.configuration == distinct && $0.youngMessages.horizonMicroseconds == window
@@ -151,12 +151,11 @@ extension TemplateSwarmRule: TwoTableRule {
         -> BoundedKeyTable<State>.Slot
     {
         let window = configuration.windowSeconds * 1_000_000
-        let capacity = capacity
+        let young = spreadYoung
         let baseline = baselineConfiguration
         return templates.entries.slot(for: key, at: now, name: name()) {
             State(
-                spreadYoung: SlidingDistinct(
-                    configuration: .init(horizonMicroseconds: window, exactCapacity: capacity)),
+                spreadYoung: SlidingDistinct(configuration: young),
                 youngMessages: SlidingCount(horizonMicroseconds: window, bucketCount: DetectionEngine.windowBuckets),
                 baseline: EWMABaseline(configuration: baseline))
         }
@@ -271,10 +270,10 @@ extension TemplateSwarmRule: TwoTableRule {
             use.key, to: own.spreadYoung.sampleItems(limit: context.maxAlertAccounts, at: now),
             young: context.tables.young)
         let accounts = listed.names
-        var evidence: [(String, JSONValue)] = [
-            ("young_accounts", .int(count)), ("exact", .bool(distinct.isExact)),
-            ("window", .string(DurationText.format(rule.windowSeconds))),
-            ("threshold", .double(threshold)), ("min_young_accounts", .int(rule.minYoungAccounts)),
+        var evidence = DetectionContext.youngAccountsEvidence(
+            distinct, windowSeconds: rule.windowSeconds, threshold: .double(threshold))
+        evidence += [
+            ("min_young_accounts", .int(rule.minYoungAccounts)),
             ("baseline_mean", .double(mean)), ("baseline_stddev", .double(sd)),
             ("baseline_windows", .int(Int(base.completedIntervals))),
             ("young_messages", .int(Int(own.youngMessages.value(at: now)))),
