@@ -83,7 +83,8 @@ struct RestartCase: Sendable, CustomTestStringConvertible {
 }
 
 /// Deterministic logs for the cases the captures do not cover: a year rollover with year-less timestamps,
-/// deferrals retried across the restart, many recipients, notices, messages left open.
+/// deferrals retried across the restart, many recipients, notices (with their own lines, with them late, without
+/// them), messages left open.
 enum LogGenerator {
     /// A classic syslog timestamp for `second` seconds after Dec 31 00:00:00 (Jan 1 from 86,400 on).
     static func stamp(_ second: Int) -> String {
@@ -144,6 +145,17 @@ enum LogGenerator {
                         "\(stamp(t0 + 52)) mx1 postfix/local[105]: \(notice): to=<\(sender)>, relay=local, delay=0, dsn=2.0.0, status=sent (delivered)"
                     ))
                 timed.append((t0 + 53, "\(stamp(t0 + 53)) mx1 postfix/qmgr[102]: \(notice): removed"))
+            }
+            if i == 20 || i == 30 {
+                // Notices named without lines of their own (yet): one never logs any, one logs them 30 s later.
+                let notice = "4C000\(i)"
+                line(t0 + 50, "bounce[104]", "sender non-delivery notification: \(notice)")
+                if i == 30 {
+                    let qmgr =
+                        "\(stamp(t0 + 80)) mx1 postfix/qmgr[102]: \(notice): from=<>, size=2000, nrcpt=1 (queue active)"
+                    timed.append((t0 + 80, qmgr))
+                    timed.append((t0 + 81, "\(stamp(t0 + 81)) mx1 postfix/qmgr[102]: \(notice): removed"))
+                }
             }
             // Every ninth message is never removed: it stays open until the end or expires.
             if i % 9 != 8 { line(t0 + 3 + n * 7 + 90, "qmgr[102]", "removed") }

@@ -107,7 +107,14 @@ struct SavedMessageTable<Coding: SavedMessageCoding>: Codable, Hashable, Sendabl
     ///
     /// - Complexity: O(messages + remembered recipients + string bytes).
     init(_ table: RecencyTable<Coding.Message>) {
-        let n = table.count
+        self.init(count: table.count) { table.forEachOldestFirst($0) }
+    }
+
+    /// The `n` messages `oldestFirst` calls its argument with, least recently touched first (a format whose
+    /// open messages live in more than one table).
+    ///
+    /// - Complexity: O(messages + remembered recipients + string bytes).
+    init(count n: Int, oldestFirst: ((Coding.Message) -> Void) -> Void) {
         fields = Array(repeating: [], count: Coding.fieldNames.count)
         for f in fields.indices { fields[f].reserveCapacity(n) }
         ids.reserveCapacity(n)
@@ -116,7 +123,7 @@ struct SavedMessageTable<Coding: SavedMessageCoding>: Codable, Hashable, Sendabl
         flags.reserveCapacity(n)
         attemptedCounts.reserveCapacity(n)
         var strings = SavedStringsBuilder()
-        table.forEachOldestFirst { m in
+        oldestFirst { m in
             let c = Coding.columns(of: m)
             ids.append(c.id)
             scopes.append(c.scope)

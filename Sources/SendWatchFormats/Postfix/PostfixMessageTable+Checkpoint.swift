@@ -3,6 +3,16 @@ import SendWatchCore
 /// The open messages of a ``PostfixMessageTable`` as saved in a checkpoint (``SavedMessageTable``).
 typealias SavedPostfixMessages = SavedMessageTable<PostfixMessageCoding>
 
+extension SavedMessageTable where Coding == PostfixMessageCoding {
+    /// The open messages and pending notices of `table`, least recently touched first (a pending notice as a
+    /// message that is a notice and nothing else, as it was saved before notices had slots of their own).
+    ///
+    /// - Complexity: O(entries + remembered recipients + string bytes).
+    init(_ table: PostfixMessageTable) {
+        self.init(count: table.count) { table.forEachOldestFirst($0) }
+    }
+}
+
 /// What a Postfix message saves in a ``SavedMessageTable``.
 ///
 /// The id is the queue id (its `String`, made at the first event, is made again from it); the scope is the hash

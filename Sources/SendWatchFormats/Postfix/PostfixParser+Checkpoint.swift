@@ -69,16 +69,12 @@ extension PostfixParser {
         counters = checkpoint.counters.counters
         headerReader.years = YearResolver(restoring: checkpoint.years)
         try checkpoint.messages.forEachMessage { message in
-            guard table.find(message.id) == nil else {
+            guard !table.contains(message.id) else {
                 throw checkpointCorrupted("queue id \(message.id.text) is saved twice")
             }
-            while table.isFull, let victim = table.oldestSlot {
-                table.remove(victim)
-                counters.incompleteMessages += 1
-                counters.evictedMessages += 1
-            }
-            // Inserting oldest first rebuilds the saved touch order.
-            _ = table.insert(message)
+            // Adding oldest first rebuilds the saved touch order.
+            let evicted = table.restore(message)
+            if evicted > 0 { countEvicted(evicted) }
         }
     }
 }

@@ -63,10 +63,11 @@ public import SendWatchCore
 /// - **Bound**: at most ``FormatConfiguration/maxOpenMessages`` messages are open; when full, the least
 ///   recently touched one is evicted (counted in ``ParseCounters/evictedMessages`` and
 ///   ``ParseCounters/incompleteMessages``). Memory is 160 bytes (``PostfixMessage``) plus the stored strings per
-///   message, plus a fixed ``ByteStringCache`` of 16,384 entries (24 bytes each plus the cached strings) that lets
-///   repeated senders, SASL users and header values share one `String`, plus the last line's host and instance
-///   (at most ``maxScopeKeyBytes``), so that a run of lines of one host is neither hashed again nor given a new
-///   host `String`.
+///   message (56 bytes for a notice named by a `notification:` line that has no line of its own yet: see
+///   ``PostfixMessageTable``), plus a fixed ``ByteStringCache`` of 16,384 entries (24 bytes each plus the cached
+///   strings) that lets repeated senders, SASL users and header values share one `String`, plus the last line's
+///   host and instance (at most ``maxScopeKeyBytes``), so that a run of lines of one host is neither hashed again
+///   nor given a new host `String`.
 /// - **Per-line cost**: the host and instance are compared with the previous line's as bytes; whether the
 ///   account header is believed is decided once per message that carries the header, at its first event, from
 ///   the stored login and client address (``FormatConfiguration/believesAccountHeader(login:clientIP:isLocal:)``
@@ -352,34 +353,28 @@ public struct PostfixParser: EventParser, Sendable {
         if let slot = existing(p, qid, time: time) { return slot }
         guard let host = recentScopes.last(where: { $0.scope == scope })?.host else { return nil }
         for entry in recentScopes.reversed() where entry.host == host && entry.scope != scope {
-            if let slot = table.find(PostfixQueueID(p, qid, scope: entry.scope)) {
-                table.touch(slot, at: time)
-                return slot
-            }
+            if let slot = table.touch(PostfixQueueID(p, qid, scope: entry.scope), at: time) { return slot }
         }
         return nil
     }
 
     /// The open message for `qid`, or `nil`; touches it.
     private mutating func existing(_ p: UnsafeRawBufferPointer, _ qid: Range<Int>, time: EventTime) -> Int32? {
-        guard let slot = table.find(queueID(p, qid)) else { return nil }
-        table.touch(slot, at: time)
-        return slot
+        table.touch(queueID(p, qid), at: time)
     }
 
     /// The open message for `qid`, created when new (evicting the least recently touched one when full).
     private mutating func openMessage(_ p: UnsafeRawBufferPointer, _ qid: Range<Int>, time: EventTime) -> Int32 {
-        let id = queueID(p, qid)
-        if let slot = table.find(id) {
-            table.touch(slot, at: time)
-            return slot
-        }
-        while table.isFull, let victim = table.oldestSlot {
-            table.remove(victim)
-            counters.incompleteMessages += 1
-            counters.evictedMessages += 1
-        }
-        return table.insert(PostfixMessage(id: id, time: time))
+        let (slot, evicted) = table.open(queueID(p, qid), at: time)
+        if evicted > 0 { countEvicted(evicted) }
+        return slot
+    }
+
+    /// Counts `n` messages evicted to make room (they are incomplete too). Internal (not private) for the
+    /// checkpoint extension.
+    mutating func countEvicted(_ n: Int) {
+        counters.incompleteMessages += n
+        counters.evictedMessages += n
     }
 
     /// Drops messages idle for longer than the timeout, oldest first.
@@ -390,18 +385,18 @@ public struct PostfixParser: EventParser, Sendable {
     /// - Complexity: O(1) amortised: each message is dropped once.
     @inline(__always)
     private mutating func expireIdle(now: EventTime) {
-        guard let slot = table.oldestSlot,
-            now.microseconds &- table[slot].lastTouched.microseconds > timeoutMicroseconds
-        else { return }
+        guard let last = table.oldestTouch, now.microseconds &- last.microseconds > timeoutMicroseconds else {
+            return
+        }
         dropIdle(now: now)
     }
 
     /// ``expireIdle(now:)``'s drops, once the least recently touched message is idle.
     private mutating func dropIdle(now: EventTime) {
-        while let slot = table.oldestSlot {
-            let idle = now.microseconds &- table[slot].lastTouched.microseconds
+        while let last = table.oldestTouch {
+            let idle = now.microseconds &- last.microseconds
             guard idle > timeoutMicroseconds else { return }
-            table.remove(slot)
+            table.removeOldest()
             counters.incompleteMessages += 1
         }
     }
@@ -524,9 +519,7 @@ public struct PostfixParser: EventParser, Sendable {
     }
 
     private mutating func removed(_ p: UnsafeRawBufferPointer, qid: Range<Int>) -> LineOutcome {
-        guard let slot = table.find(queueID(p, qid)) else { return .ignored }
-        table.remove(slot)
-        return .used
+        table.remove(queueID(p, qid)) ? .used : .ignored
     }
 
     private mutating func notice(
@@ -536,11 +529,10 @@ public struct PostfixParser: EventParser, Sendable {
         while end > start && p[end - 1] == 0x20 { end -= 1 }
         guard PostfixLine.isQueueID(p, start..<end) else { return .rejected(.malformed) }
         _ = existing(p, qid, time: time)
-        let slot = openMessage(p, start..<end, time: time)
-        if !table[slot].isNotice {
-            table[slot].isNotice = true
-            counters.nonDeliveryNotices += 1
-        }
+        // A notice not yet known waits in the table's compact pending slots until it gets a line of its own.
+        let (isNew, evicted) = table.markNotice(queueID(p, start..<end), at: time)
+        if evicted > 0 { countEvicted(evicted) }
+        if isNew { counters.nonDeliveryNotices += 1 }
         return .used
     }
 
@@ -552,9 +544,7 @@ public struct PostfixParser: EventParser, Sendable {
             || Bytes.hasPrefix("DATA ", in: p, at: stage) || Bytes.hasPrefix("header ", in: p, at: stage)
             || Bytes.hasPrefix("body ", in: p, at: stage)
         guard wholeMessage else { return .ignored }
-        guard let slot = table.find(queueID(p, qid)) else { return .ignored }
-        table.remove(slot)
-        return .used
+        return table.remove(queueID(p, qid)) ? .used : .ignored
     }
 
     private enum HeaderKind { case subject, account, template }
