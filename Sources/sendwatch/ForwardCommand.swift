@@ -18,7 +18,10 @@ struct ForwardCommand: ParsableCommand {
             in the partition's order, to the stream --forward-stream (subjects --forward-prefix.e.N), followed by \
             the partition's watermark (--forward-prefix.w.N), with message ids the server drops repeats of; \
             'sendwatch detect --forwarded-partitions P' reads that stream and merges the partitions back into the \
-            events stream's order. Runs until stopped (SIGTERM, SIGINT). Exit status: 0 after a clean stop; 2 \
+            events stream's order. Today it forwards the events unchanged (account facts are not computed here \
+            yet), so it spreads reading and failover over workers but not detection, and costs CPU: a single \
+            'detect' on the events stream does the same work with less. \
+            Runs until stopped (SIGTERM, SIGINT). Exit status: 0 after a clean stop; 2 \
             when a partition could not be read or a forwarded message was refused.
             """
     )
