@@ -68,13 +68,12 @@ struct PostfixQueueID: Equatable, Sendable {
         return h ^ (h >> 29)
     }
 
-    /// The id as text (ids are ASCII; made once per message, when its first event is emitted).
+    /// The id as text (ids are ASCII), through ``Bytes/string(_:_:)``: an id of at most 15 bytes is written
+    /// straight into the string's inline storage.
     var text: String {
         var words = (w0, w1, w2)
         let n = count
-        return withUnsafeBytes(of: &words) {
-            String(decoding: UnsafeRawBufferPointer(rebasing: $0[0..<n]), as: UTF8.self)
-        }
+        return withUnsafeBytes(of: &words) { Bytes.string($0, 0..<n) }
     }
 }
 
