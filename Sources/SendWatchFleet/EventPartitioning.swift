@@ -1,4 +1,4 @@
-public import SendWatchCore
+import SendWatchCore
 
 /// Which subject a send event goes to: `<prefix>.<partition>`, the partition being a stable hash of the
 /// account modulo ``partitions``, so that every event of one account lands in one partition on every agent.

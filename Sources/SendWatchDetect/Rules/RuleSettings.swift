@@ -1,4 +1,4 @@
-public import SendWatchCore
+import SendWatchCore
 
 /// The settings of one rule: its configuration section's values. Every rule's settings have `enabled`.
 public protocol RuleConfiguration: Sendable {

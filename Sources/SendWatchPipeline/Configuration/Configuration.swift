@@ -1,4 +1,4 @@
-public import SendWatchCore
+import SendWatchCore
 public import SendWatchDetect
 public import SendWatchFormats
 import Yams

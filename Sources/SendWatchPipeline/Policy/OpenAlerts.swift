@@ -1,4 +1,4 @@
-public import SendWatchCore
+import SendWatchCore
 import Synchronization
 
 /// The accounts of the open alerts of a tail run, as one immutable value: what the policy service looks logins

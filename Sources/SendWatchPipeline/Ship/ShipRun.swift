@@ -1,5 +1,5 @@
 public import Logging
-public import SendWatchCore
+import SendWatchCore
 import SendWatchFormats
 public import SendWatchIngest
 

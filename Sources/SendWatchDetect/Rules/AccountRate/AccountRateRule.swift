@@ -1,4 +1,4 @@
-public import SendWatchCore
+import SendWatchCore
 import SendWatchWindows
 
 /// `account_rate`: the naive per-account rate limit that the other rules are compared with (off by default).

@@ -1,4 +1,4 @@
-public import SendWatchCore
+import SendWatchCore
 import SendWatchWindows
 
 /// `concentrated_strangers`: a group of young accounts, most of whose recipients are strangers: addresses nobody

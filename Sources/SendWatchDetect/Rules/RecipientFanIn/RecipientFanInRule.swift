@@ -1,4 +1,4 @@
-public import SendWatchCore
+import SendWatchCore
 import SendWatchWindows
 
 /// `recipient_fanin`: one recipient, or one recipient domain, receives from many distinct young accounts.

@@ -1,4 +1,4 @@
-public import SendWatchCore
+import SendWatchCore
 import SendWatchWindows
 
 /// `shared_artefact`: distinct young accounts, across all templates, put the same lure artefact (a phone

@@ -1,4 +1,4 @@
-public import SendWatchCore
+import SendWatchCore
 import SendWatchWindows
 
 /// `slot_content`: a template's slot values from young accounts carry what a name field should not.

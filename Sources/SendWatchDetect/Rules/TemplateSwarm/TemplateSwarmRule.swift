@@ -1,4 +1,4 @@
-public import SendWatchCore
+import SendWatchCore
 import SendWatchTemplates
 import SendWatchWindows
 

@@ -1,4 +1,4 @@
-public import SendWatchCore
+import SendWatchCore
 import SendWatchWindows
 
 /// `young_account_burst`: one young account sends to many recipients in a short time.
