@@ -122,6 +122,13 @@ public struct BurstPlan: Hashable, Sendable {
         startAfterWarmupSeconds + spreadSeconds
             + Int64((1.5 * gapSeconds * Double(max(0, messagesPerAccount - 1))).rounded(.up))
     }
+
+    /// This plan's size and pacing (accounts, messages, start, spread, gap) for the attack or look-alike `kind`.
+    public func paced(as kind: BurstKind) -> BurstPlan {
+        var plan = self
+        plan.kind = kind
+        return plan
+    }
 }
 
 /// A named traffic scenario: the attacks it contains. Every scenario also has background traffic and the
@@ -204,9 +211,7 @@ public struct Scenario: Hashable, Sendable {
         kind: .templateRotation, accounts: 25, messagesPerAccount: 4, startAfterWarmupSeconds: 30 * 60,
         spreadSeconds: 18 * 3600, gapSeconds: 900)
     /// The per-account-phone rotation: paced like ``templateRotationPlan``, each tenant with its own number.
-    public static let rotationPerAccountPhonePlan = BurstPlan(
-        kind: .rotationPerAccountPhone, accounts: 25, messagesPerAccount: 4, startAfterWarmupSeconds: 30 * 60,
-        spreadSeconds: 18 * 3600, gapSeconds: 900)
+    public static let rotationPerAccountPhonePlan = templateRotationPlan.paced(as: .rotationPerAccountPhone)
     /// The phone-only lure: 24 young tenants over 12 hours (2 an hour), each named by the same phone number.
     public static let phoneOnlyLurePlan = BurstPlan(
         kind: .phoneOnlyLure, accounts: 24, messagesPerAccount: 4, startAfterWarmupSeconds: 30 * 60,
@@ -221,15 +226,11 @@ public struct Scenario: Hashable, Sendable {
     /// The `decoy-colleague` scenario's stranger wave: the concentrated-strangers wave whose accounts each also
     /// send one or two decoy mails (first) to their own freshly registered domain, besides 3 to
     /// ``BurstPlan/messagesPerAccount`` stranger invitations.
-    public static let decoyStrangersPlan = BurstPlan(
-        kind: .decoyStrangers, accounts: 60, messagesPerAccount: 8, startAfterWarmupSeconds: 30 * 60,
-        spreadSeconds: 5 * 3600, gapSeconds: 360)
+    public static let decoyStrangersPlan = concentratedStrangersPlan.paced(as: .decoyStrangers)
     /// The `heavy-decoys` scenario's wave: the concentrated-strangers wave whose accounts send 3 to
     /// ``BurstPlan/messagesPerAccount`` stranger invitations and, spread among them, about two decoys for every
     /// three (40 % of their mails).
-    public static let heavyDecoyStrangersPlan = BurstPlan(
-        kind: .heavyDecoyStrangers, accounts: 60, messagesPerAccount: 8, startAfterWarmupSeconds: 30 * 60,
-        spreadSeconds: 5 * 3600, gapSeconds: 360)
+    public static let heavyDecoyStrangersPlan = concentratedStrangersPlan.paced(as: .heavyDecoyStrangers)
     /// The `decoy-colleague` scenario's swarm: 150 young tenants in an hour during the launch day, each
     /// sending ``BurstPlan/messagesPerAccount`` scam-slot messages to scraped consumer addresses and, first,
     /// one or two decoy mails to its own freshly registered domain.
@@ -257,6 +258,9 @@ public struct Scenario: Hashable, Sendable {
     /// The scenario called `name`, or `nil`.
     public static func named(_ name: String) -> Scenario? {
         let sixHours: Int64 = 6 * 3600
+        let nineHours: Int64 = 9 * 3600
+        // The waves of strangers' invitations are set against new tenants inviting many people legitimately.
+        let strangerLookAlikes = [launchDayPlan, sharedInboxPlan]
         switch name {
         case "baseline": return Scenario(name: name, incidents: [], defaultDurationSeconds: sixHours)
         case "tenant-swarm":
@@ -266,7 +270,7 @@ public struct Scenario: Hashable, Sendable {
         case "young-burst":
             return Scenario(name: name, incidents: [youngBurstPlan], defaultDurationSeconds: sixHours)
         case "low-and-slow":
-            return Scenario(name: name, incidents: [lowAndSlowPlan], defaultDurationSeconds: 9 * 3600)
+            return Scenario(name: name, incidents: [lowAndSlowPlan], defaultDurationSeconds: nineHours)
         case "mixed":
             var burst = youngBurstPlan
             burst.startAfterWarmupSeconds = 2 * 3600
@@ -274,7 +278,7 @@ public struct Scenario: Hashable, Sendable {
             trial.startAfterWarmupSeconds = 3 * 3600
             return Scenario(
                 name: name, incidents: [tenantSwarmPlan, burst, trial, lowAndSlowPlan],
-                defaultDurationSeconds: 9 * 3600)
+                defaultDurationSeconds: nineHours)
         case "hidden-lures":
             return Scenario(
                 name: name, incidents: [hiddenLuresPlan], defaultDurationSeconds: sixHours,
@@ -285,20 +289,20 @@ public struct Scenario: Hashable, Sendable {
                 lookAlikes: [brandNamesPlan])
         case "concentrated-strangers":
             return Scenario(
-                name: name, incidents: [concentratedStrangersPlan], defaultDurationSeconds: 9 * 3600,
-                lookAlikes: [launchDayPlan, sharedInboxPlan])
+                name: name, incidents: [concentratedStrangersPlan], defaultDurationSeconds: nineHours,
+                lookAlikes: strangerLookAlikes)
         case "template-rotation":
             return Scenario(
                 name: name, incidents: [templateRotationPlan], defaultDurationSeconds: 22 * 3600,
                 lookAlikes: [commonArtefactsPlan])
         case "decoy-colleague":
             return Scenario(
-                name: name, incidents: [decoyStrangersPlan, decoySwarmPlan], defaultDurationSeconds: 9 * 3600,
-                lookAlikes: [launchDayPlan, sharedInboxPlan])
+                name: name, incidents: [decoyStrangersPlan, decoySwarmPlan], defaultDurationSeconds: nineHours,
+                lookAlikes: strangerLookAlikes)
         case "heavy-decoys":
             return Scenario(
-                name: name, incidents: [heavyDecoyStrangersPlan], defaultDurationSeconds: 9 * 3600,
-                lookAlikes: [launchDayPlan, sharedInboxPlan])
+                name: name, incidents: [heavyDecoyStrangersPlan], defaultDurationSeconds: nineHours,
+                lookAlikes: strangerLookAlikes)
         case "rotation-per-account-phone":
             return Scenario(
                 name: name, incidents: [rotationPerAccountPhonePlan], defaultDurationSeconds: 22 * 3600,
