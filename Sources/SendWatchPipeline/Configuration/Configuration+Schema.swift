@@ -202,7 +202,7 @@ extension Configuration {
             "(mail.destination.0); null leaves an optional field unmapped. For Amazon SES records, e.g.:",
             "ts: mail.timestamp, to: mail.destination, subject: mail.commonHeaders.subject, sender: mail.source",
         ],
-        keys: jsonFieldDefaults.map { field in
+        keys: jsonFieldNames.map { field in
             let required = field.name == "ts" || field.name == "to"
             return ConfigKey(
                 field.name, doc: [field.doc],

@@ -32,20 +32,21 @@ public struct Configuration: Sendable {
     /// `policy.*`: what the Postfix policy service of `tail --policy` answers.
     public var policy: PolicyConfiguration
 
-    /// The names `jsonl.fields` accepts, in documentation order, with their default paths and docs.
-    public static let jsonFieldDefaults: [(name: String, path: String, doc: String)] = [
-        ("ts", "ts", "The send's time: RFC 3339, or seconds since the epoch."),
-        ("account", "account", "The sending account."),
-        ("account_created", "account_created", "When the account was created (RFC 3339 or epoch seconds)."),
-        ("sender", "sender", "The envelope sender."),
-        ("to", "to", "The recipient, or an array of recipients."),
-        ("subject", "subject", "The subject."),
-        ("template_id", "template_id", "An explicit template id."),
-        ("message_id", "message_id", "The Message-ID."),
-        ("client_ip", "client_ip", "The submitting client's address."),
-        ("host", "host", "The mail server."),
-        ("status", "status", "The delivery status."),
-        ("login", "login", "The login that submitted the send (events' login, alerts' submitters)."),
+    /// The names `jsonl.fields` accepts, in documentation order, with their docs. Each name's default path is the
+    /// name itself (the top-level key of that name).
+    public static let jsonFieldNames: [(name: String, doc: String)] = [
+        ("ts", "The send's time: RFC 3339, or seconds since the epoch."),
+        ("account", "The sending account."),
+        ("account_created", "When the account was created (RFC 3339 or epoch seconds)."),
+        ("sender", "The envelope sender."),
+        ("to", "The recipient, or an array of recipients."),
+        ("subject", "The subject."),
+        ("template_id", "An explicit template id."),
+        ("message_id", "The Message-ID."),
+        ("client_ip", "The submitting client's address."),
+        ("host", "The mail server."),
+        ("status", "The delivery status."),
+        ("login", "The login that submitted the send (events' login, alerts' submitters)."),
     ]
 
     /// The defaults.
@@ -55,7 +56,7 @@ public struct Configuration: Sendable {
         timezone = "UTC"
         year = nil
         formats = FormatConfiguration()
-        jsonFields = Dictionary(uniqueKeysWithValues: Configuration.jsonFieldDefaults.map { ($0.name, $0.path) })
+        jsonFields = Dictionary(uniqueKeysWithValues: Configuration.jsonFieldNames.map { ($0.name, $0.name) })
         detection = DetectionConfiguration()
         policy = PolicyConfiguration()
     }
