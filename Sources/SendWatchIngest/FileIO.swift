@@ -28,3 +28,12 @@ package func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> (writte
     }
     return (offset, nil)
 }
+
+/// The last modification time of a `stat(2)` result: `st_mtim` (`st_mtimespec` on Darwin).
+func modificationTime(of info: stat) -> timespec {
+    #if canImport(Darwin)
+    return info.st_mtimespec
+    #else
+    return info.st_mtim
+    #endif
+}

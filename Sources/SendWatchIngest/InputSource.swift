@@ -598,10 +598,6 @@ private func systemRead(_ fd: Int32, _ destination: UnsafeMutableRawPointer, _ c
 }
 
 private func modificationTimeOf(_ info: stat) -> EventTime {
-    #if canImport(Darwin)
-    let time = info.st_mtimespec
-    #else
-    let time = info.st_mtim
-    #endif
+    let time = modificationTime(of: info)
     return EventTime(microseconds: Int64(time.tv_sec) &* 1_000_000 &+ Int64(time.tv_nsec) / 1000)
 }

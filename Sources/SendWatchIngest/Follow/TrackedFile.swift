@@ -361,11 +361,7 @@ func peekPrefix(path: String, count: Int) -> (
 }
 
 private func modificationNanoseconds(_ info: stat) -> Int64 {
-    #if canImport(Darwin)
-    let time = info.st_mtimespec
-    #else
-    let time = info.st_mtim
-    #endif
+    let time = modificationTime(of: info)
     return Int64(time.tv_sec) &* 1_000_000_000 &+ Int64(time.tv_nsec)
 }
 
