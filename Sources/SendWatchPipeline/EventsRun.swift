@@ -261,14 +261,7 @@ public struct EventsRun {
             }
             summary.inputs += 1
             let name = source.name
-            let hint: YearHint
-            if let year = configuration.year {
-                hint = .year(year)
-            } else if let mtime = source.modificationTime {
-                hint = .modified(mtime)
-            } else {
-                hint = fallbackYearHint
-            }
+            let hint = configuration.yearHint(for: source, fallback: fallbackYearHint)
             func damaged(_ error: IngestError) {
                 diagnose(
                     "sendwatch: \(error); the events before this point were written, the rest of this input is skipped")
@@ -333,6 +326,14 @@ public struct EventsRun {
 }
 
 extension Configuration {
+    /// Where the year of `source`'s year-less (classic syslog) timestamps comes from: ``year`` (`--year`) when
+    /// set, else the file's modification time, else `fallback` (standard input and pipes have no such time).
+    func yearHint(for source: borrowing InputSource, fallback: YearHint) -> YearHint {
+        if let year { return .year(year) }
+        if let modified = source.modificationTime { return .modified(modified) }
+        return fallback
+    }
+
     /// The JSON-lines field mapping from `jsonl.fields`.
     public var jsonFieldMapping: JSONFieldMapping {
         func path(_ name: String) -> [String] {

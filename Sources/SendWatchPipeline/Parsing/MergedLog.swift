@@ -95,14 +95,7 @@ final class MergedLog {
             let file = try InputSource.open(path: path)
             summary.inputs += 1
             name = file.name
-            let hint: YearHint
-            if let year = configuration.year {
-                hint = .year(year)
-            } else if let mtime = file.modificationTime {
-                hint = .modified(mtime)
-            } else {
-                hint = fallbackYearHint
-            }
+            let hint = configuration.yearHint(for: file, fallback: fallbackYearHint)
             consumer.beginInput(yearHint: hint)
             source = consume file
         } catch {
