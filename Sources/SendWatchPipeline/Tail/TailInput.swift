@@ -9,7 +9,9 @@ import Musl
 /// What a ``TailRun`` reads: files followed by name, or one stream that can only be read forward (standard
 /// input, `sendwatch tail -`).
 ///
-/// An enum rather than a protocol, so that the per-line consumer calls inside each poll stay specialized.
+/// An enum rather than an `any LineFollower`, so that the per-line consumer calls inside each poll stay
+/// specialized; the rest is asked of the follower through ``LineFollower``.
+@dynamicMemberLookup
 enum TailInput {
     /// Files and globs, followed through rotation; positions are checkpointed.
     case files(LogFollower)
@@ -38,7 +40,8 @@ enum TailInput {
         return .files(try LogFollower(patterns: patterns, configuration: configuration, restoring: saved))
     }
 
-    /// Reads what is available now from every stream (see ``LogFollower/poll(into:)``).
+    /// Reads what is available now from every stream (see ``LogFollower/poll(into:)``); switches over the two
+    /// followers, so that the per-line consumer calls stay specialized.
     func poll<C: FollowedLineConsumer>(into consumer: inout C) -> PollReport {
         switch self {
         case .files(let f): f.poll(into: &consumer)
@@ -46,51 +49,20 @@ enum TailInput {
         }
     }
 
+    /// The follower as its role, for what is asked of it once per poll or checkpoint (its streams, lag,
+    /// positions, whether it ended) and for waiting.
+    var follower: any LineFollower {
+        switch self {
+        case .files(let f): f
+        case .pipe(let p): p
+        }
+    }
+
+    /// What the follower says of itself (``LineFollower``), e.g. `input.lag`, `input.ended`.
+    subscript<Value>(dynamicMember property: KeyPath<any LineFollower, Value>) -> Value {
+        follower[keyPath: property]
+    }
+
     /// Blocks until there may be new data or the timeout passes.
-    func wait(timeoutMilliseconds: Int) {
-        switch self {
-        case .files(let f): f.wait(timeoutMilliseconds: timeoutMilliseconds)
-        case .pipe(let p): p.wait(timeoutMilliseconds: timeoutMilliseconds)
-        }
-    }
-
-    /// Whether no more input can come (standard input was closed); files never end.
-    var ended: Bool {
-        switch self {
-        case .files: false
-        case .pipe(let p): p.ended
-        }
-    }
-
-    /// The followed streams, by index.
-    var streams: [FollowedStream] {
-        switch self {
-        case .files(let f): f.streams
-        case .pipe(let p): p.streams
-        }
-    }
-
-    /// The positions to checkpoint; none for standard input (it cannot be read again).
-    var state: FollowerState {
-        switch self {
-        case .files(let f): f.state
-        case .pipe: FollowerState()
-        }
-    }
-
-    /// Per stream: the offset read and the bytes behind.
-    var lag: [FollowedStreamLag] {
-        switch self {
-        case .files(let f): f.lag
-        case .pipe(let p): p.lag
-        }
-    }
-
-    /// Followed names that have no file now (never one for standard input).
-    var streamsWithoutFile: Int {
-        switch self {
-        case .files(let f): f.streamsWithoutFile
-        case .pipe: 0
-        }
-    }
+    func wait(timeoutMilliseconds: Int) { follower.wait(timeoutMilliseconds: timeoutMilliseconds) }
 }
