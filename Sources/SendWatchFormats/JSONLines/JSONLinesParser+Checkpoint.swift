@@ -10,7 +10,7 @@ extension JSONLinesParser {
     /// reasons are known, and throws `DecodingError.dataCorrupted` otherwise.
     public struct Checkpoint: Codable, Hashable, Sendable {
         var counters: SavedCounters
-        var jsonCounters: SavedJSONLinesCounters
+        var jsonCounters: JSONLinesCounters
     }
 
     /// The parser's state between two lines, for
@@ -18,7 +18,7 @@ extension JSONLinesParser {
     ///
     /// - Complexity: O(1).
     public func checkpoint() -> Checkpoint {
-        Checkpoint(counters: SavedCounters(counters), jsonCounters: SavedJSONLinesCounters(jsonCounters))
+        Checkpoint(counters: SavedCounters(counters), jsonCounters: jsonCounters)
     }
 
     /// Rebuilds a parser with the saved counters.
@@ -40,51 +40,6 @@ extension JSONLinesParser {
             configuration: configuration, mapping: mapping, maxRecipientsPerRecord: maxRecipientsPerRecord,
             maxDepth: maxDepth)
         counters = checkpoint.counters.counters
-        jsonCounters = checkpoint.jsonCounters.counters
-    }
-}
-
-/// ``JSONLinesCounters`` as saved in a checkpoint.
-struct SavedJSONLinesCounters: Codable, Hashable, Sendable {
-    var unknownStatus: Int64
-    var badAccountCreated: Int64
-    var recordsOverRecipientCap: Int64
-    var droppedRecipients: Int64
-    var duplicateRecipients: Int64
-
-    init(_ c: JSONLinesCounters) {
-        unknownStatus = Int64(c.unknownStatus)
-        badAccountCreated = Int64(c.badAccountCreated)
-        recordsOverRecipientCap = Int64(c.recordsOverRecipientCap)
-        droppedRecipients = Int64(c.droppedRecipients)
-        duplicateRecipients = Int64(c.duplicateRecipients)
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case unknownStatus, badAccountCreated, recordsOverRecipientCap, droppedRecipients, duplicateRecipients
-    }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        unknownStatus = try c.decode(Int64.self, forKey: .unknownStatus)
-        badAccountCreated = try c.decode(Int64.self, forKey: .badAccountCreated)
-        recordsOverRecipientCap = try c.decode(Int64.self, forKey: .recordsOverRecipientCap)
-        droppedRecipients = try c.decode(Int64.self, forKey: .droppedRecipients)
-        duplicateRecipients = try c.decode(Int64.self, forKey: .duplicateRecipients)
-        for v in [unknownStatus, badAccountCreated, recordsOverRecipientCap, droppedRecipients, duplicateRecipients]
-        where !(0...maxRestoredCount).contains(v) {
-            throw checkpointCorrupted(
-                "a JSON-lines counter is negative or implausibly large (\(v))", decoder.codingPath)
-        }
-    }
-
-    var counters: JSONLinesCounters {
-        var c = JSONLinesCounters()
-        c.unknownStatus = Int(unknownStatus)
-        c.badAccountCreated = Int(badAccountCreated)
-        c.recordsOverRecipientCap = Int(recordsOverRecipientCap)
-        c.droppedRecipients = Int(droppedRecipients)
-        c.duplicateRecipients = Int(duplicateRecipients)
-        return c
+        jsonCounters = checkpoint.jsonCounters
     }
 }
