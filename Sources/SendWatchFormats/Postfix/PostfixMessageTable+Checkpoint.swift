@@ -53,16 +53,7 @@ enum PostfixMessageCoding: SavedMessageCoding {
     }
 
     static func columns(of m: PostfixMessage) -> (id: String, scope: UInt64, time: Int64, flags: UInt8) {
-        var f: UInt8 = 0
-        if m.senderFromQueueManager { f |= senderFromQueueManagerFlag }
-        if m.isNotice { f |= noticeFlag }
-        if m.isFilterHop { f |= filterHopFlag }
-        switch m.headerTrust {
-        case .undecided: break
-        case .believed: f |= headerBelievedFlag
-        case .notBelieved: f |= headerNotBelievedFlag
-        }
-        return (m.id.text, m.id.scope, m.lastTouched.microseconds, f)
+        (m.id.text, m.id.scope, m.lastTouched.microseconds, m.savedFlags)
     }
 
     static func field(_ index: Int, of m: PostfixMessage) -> String? {
@@ -90,12 +81,7 @@ enum PostfixMessageCoding: SavedMessageCoding {
     static func message(_ saved: SavedMessage) -> PostfixMessage {
         let id = Array(saved.id.utf8).withUnsafeBytes { PostfixQueueID($0, 0..<$0.count, scope: saved.scope) }
         var m = PostfixMessage(id: id, time: EventTime(microseconds: saved.time))
-        let f = saved.flags
-        m.senderFromQueueManager = f & senderFromQueueManagerFlag != 0
-        m.isNotice = f & noticeFlag != 0
-        m.isFilterHop = f & filterHopFlag != 0
-        m.headerTrust =
-            f & headerBelievedFlag != 0 ? .believed : f & headerNotBelievedFlag != 0 ? .notBelieved : .undecided
+        m.savedFlags = saved.flags
         m.clientIP = saved.field(0)
         m.saslUser = saved.field(1)
         m.localUser = saved.field(2)

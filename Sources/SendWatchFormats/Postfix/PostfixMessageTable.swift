@@ -148,10 +148,14 @@ struct PostfixMessage: Sendable {
         self.lastTouched = time
     }
 
-    private static let inUseBit: UInt8 = 1
-    private static let noticeBit: UInt8 = 2
-    private static let filterHopBit: UInt8 = 4
-    private static let queueManagerSenderBit: UInt8 = 8
+    // The bits of ``bits`` are those a checkpoint saves (``PostfixMessageCoding``), and bit 3 for ``inUse``
+    // (saved checkpoints never have it set now; it meant something else up to `tail` state format 10).
+    private static let queueManagerSenderBit = PostfixMessageCoding.senderFromQueueManagerFlag
+    private static let noticeBit = PostfixMessageCoding.noticeFlag
+    private static let filterHopBit = PostfixMessageCoding.filterHopFlag
+    private static let inUseBit: UInt8 = 8
+    /// ``HeaderTrust``'s raw value in bits 4 and 5: `believed` is ``PostfixMessageCoding/headerBelievedFlag``,
+    /// `notBelieved` ``PostfixMessageCoding/headerNotBelievedFlag``.
     private static let headerTrustShift: UInt8 = 4
 
     /// The flag bit `b` of ``bits``.
@@ -188,6 +192,13 @@ struct PostfixMessage: Sendable {
     var headerTrust: HeaderTrust {
         get { HeaderTrust(rawValue: (bits >> Self.headerTrustShift) & 3) ?? .undecided }
         set { bits = bits & ~(3 << Self.headerTrustShift) | newValue.rawValue << Self.headerTrustShift }
+    }
+
+    /// The three flags and ``headerTrust`` as a checkpoint saves them (``PostfixMessageCoding``): ``bits``
+    /// without ``inUse``. Setting them marks the slot in use (bit 3 of an old checkpoint is ignored).
+    var savedFlags: UInt8 {
+        get { bits & ~Self.inUseBit }
+        set { bits = newValue | Self.inUseBit }
     }
 
     /// The number of recipient hashes remembered.
