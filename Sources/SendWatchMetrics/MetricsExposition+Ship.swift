@@ -63,20 +63,20 @@ extension MetricsExposition {
     /// - Complexity: O(followed files).
     public static func render(_ s: ShipMetricsSnapshot) -> [UInt8] {
         let e = Exposition()
-        e.counter("sendwatch_input_lines_total", "Log lines read.", s.lines)
+        e.counter("sendwatch_input_lines_total", "Log lines read.", s.totals.lines)
         e.counter("sendwatch_ship_publishes_total", "Messages handed to the broker, repeats included.", s.publishes)
         let acks = "Messages the broker acknowledged, by result: stored, or duplicate (it had the message id)."
-        e.counter("sendwatch_ship_acks_total", acks, s.acknowledged, labels: [("result", "stored")])
-        e.counter("sendwatch_ship_acks_total", acks, s.duplicates, labels: [("result", "duplicate")])
+        e.counter("sendwatch_ship_acks_total", acks, s.totals.published, labels: [("result", "stored")])
+        e.counter("sendwatch_ship_acks_total", acks, s.totals.duplicates, labels: [("result", "duplicate")])
         e.counter(
             "sendwatch_ship_retries_total", "Messages published again after the broker was unreachable or slow.",
-            s.retries)
+            s.totals.retries)
         e.counter("sendwatch_ship_outages_total", "Times the broker became unreachable.", s.outages)
         e.gauge(
             "sendwatch_ship_window_pending", "Messages of the current window awaiting their acknowledgement.",
             Double(s.windowPending))
         e.gauge("sendwatch_ship_events_pending", "Events read and not acknowledged yet.", Double(s.eventsPending))
-        e.counter("sendwatch_checkpoints_total", "Checkpoints written.", s.checkpoints)
+        e.counter("sendwatch_checkpoints_total", "Checkpoints written.", s.totals.checkpoints)
         for file in s.files {
             e.gauge(
                 "sendwatch_input_offset_bytes", "Bytes read of each followed file.", Double(file.offset),

@@ -235,15 +235,11 @@ public final class ShipRun<Publisher: ShipPublisher> {
         let lag = follower.lag
         let (p, o) = (publishes, outages)
         metrics.update { m in
-            m.lines = t.lines
+            m.totals = t
             m.publishes = p
-            m.acknowledged = t.published
-            m.duplicates = t.duplicates
-            m.retries = t.retries
             m.outages = o
             m.windowPending = 0
             m.eventsPending = 0
-            m.checkpoints = t.checkpoints
             m.files = lag.map { ($0.name, $0.offset, $0.behindBytes) }
         }
     }
@@ -278,10 +274,8 @@ public final class ShipRun<Publisher: ShipPublisher> {
                 publishes += batch.count
                 let (p, t, left) = (publishes, totals, messages.count - start)
                 metrics.update { m in
+                    m.totals = t
                     m.publishes = p
-                    m.acknowledged = t.published
-                    m.duplicates = t.duplicates
-                    m.retries = t.retries
                     m.windowPending = batch.count
                     m.eventsPending = left
                 }
