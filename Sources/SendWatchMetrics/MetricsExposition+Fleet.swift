@@ -97,21 +97,23 @@ extension MetricsExposition {
     public static func render(_ s: DetectMetricsSnapshot) -> [UInt8] {
         let e = Exposition()
         consumer(e, s.consumer)
-        e.counter("sendwatch_detect_events_total", "Send events taken in from the stream.", s.events)
+        e.counter("sendwatch_detect_events_total", "Send events taken in from the stream.", s.totals.events)
         e.counter(
-            "sendwatch_detect_undecodable_total", "Messages that were not an event record, skipped.", s.undecodable)
+            "sendwatch_detect_undecodable_total", "Messages that were not an event record, skipped.",
+            s.totals.undecodable)
         e.gauge(
             "sendwatch_detect_held_events", "Events held to merge the hosts by event time.", Double(s.heldEvents))
         e.counter(
             "sendwatch_detect_released_early_total", "Events released early because the merge's buffer was full.",
             s.releasedEarly)
         let records = "Alert records published, by result: stored, or duplicate (the broker had the message id)."
-        e.counter("sendwatch_detect_alert_records_total", records, s.alertRecordsStored, labels: [("result", "stored")])
+        let stored = s.totals.alertRecords - s.totals.duplicateAlerts
+        e.counter("sendwatch_detect_alert_records_total", records, stored, labels: [("result", "stored")])
         e.counter(
-            "sendwatch_detect_alert_records_total", records, s.alertRecordsDuplicate,
+            "sendwatch_detect_alert_records_total", records, s.totals.duplicateAlerts,
             labels: [("result", "duplicate")])
-        broker(e, retries: s.retries, outages: s.consumer.outages)
-        e.counter("sendwatch_checkpoints_total", "Checkpoints written.", s.checkpoints)
+        broker(e, retries: s.totals.retries, outages: s.consumer.outages)
+        e.counter("sendwatch_checkpoints_total", "Checkpoints written.", s.totals.checkpoints)
         if let lease = s.lease {
             e.gauge(
                 "sendwatch_detect_lease_held", "1: this worker holds the lease of its consumer name; 0: standby.",

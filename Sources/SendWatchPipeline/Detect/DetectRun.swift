@@ -499,14 +499,9 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
         metrics.update { m in
             m.partitions = seen
             m.consumer = consumer
-            m.events = t.events
-            m.undecodable = t.undecodable
+            m.totals = t
             m.heldEvents = held
             m.releasedEarly = early
-            m.alertRecordsStored = t.alertRecords - t.duplicateAlerts
-            m.alertRecordsDuplicate = t.duplicateAlerts
-            m.retries = t.retries
-            m.checkpoints = t.checkpoints
         }
         if let figures = lease?.figures { metrics.update { $0.lease = figures } }
     }

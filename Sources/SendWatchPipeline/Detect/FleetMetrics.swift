@@ -47,22 +47,14 @@ public struct PartitionFigures: Sendable, Equatable {
 public struct DetectMetricsSnapshot: RunMetricsSnapshot {
     /// The events stream's consumer.
     public var consumer = ConsumerFigures()
-    /// Events taken in, since the state was created.
-    public var events = 0
-    /// Messages that were not an event record, skipped (since the state was created).
-    public var undecodable = 0
+    /// The run's totals, since the state was created: events taken in, messages that were not an event record,
+    /// alert records published and those of them the broker already had and dropped (repeated after a restart;
+    /// the others it stored), fetches and publishes repeated while the broker was unreachable, checkpoints.
+    public var totals = DetectTotals()
     /// Events held by the merge of the hosts (waiting for the other hosts' next events).
     public var heldEvents = 0
     /// Events the merge released early because its buffer was full (since the state was created).
     public var releasedEarly = 0
-    /// Alert records the broker stored (since the state was created).
-    public var alertRecordsStored = 0
-    /// Alert records the broker already had and dropped (repeated after a restart; since the state was created).
-    public var alertRecordsDuplicate = 0
-    /// Fetches and publishes repeated while the broker was unreachable (since the state was created).
-    public var retries = 0
-    /// Checkpoints written (since the state was created).
-    public var checkpoints = 0
     /// The worker's lease (this process): held or standby, changes; nil when the worker runs without one.
     public var lease: LeaseFigures?
     /// Per partition the worker took messages from, by partition (at most 1024 entries).
