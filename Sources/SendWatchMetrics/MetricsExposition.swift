@@ -1,6 +1,11 @@
 import Prometheus
 public import SendWatchPipeline
 
+extension TailMetricsSnapshot: PrometheusExposable {
+    /// ``MetricsExposition/render(_:)-(TailMetricsSnapshot)``.
+    public func exposition() -> [UInt8] { MetricsExposition.render(self) }
+}
+
 /// The Prometheus text exposition (format 0.0.4) of a tail run's figures, rendered by swift-prometheus.
 ///
 /// The run publishes one ``TailMetricsSnapshot`` per loop iteration (never per line); a scrape copies it and

@@ -45,7 +45,8 @@ public final class MetricsServer: Sendable {
 
     private let listener: ConnectionListener
 
-    /// Binds `address` and starts serving `metrics`.
+    /// Binds `address` and starts serving a `tail`, `ship`, `detect`, `forward` or `sink` run's `metrics` (their
+    /// `--metrics`).
     ///
     /// - Parameters:
     ///   - address: Where to listen (``ListenAddress/init(parsing:)`` checks the flag's text).
@@ -53,13 +54,6 @@ public final class MetricsServer: Sendable {
     ///   - metrics: The run's figures, read once per scrape.
     /// - Throws: `TailError` with code `metricsUnavailable` when the address cannot be bound (in use, not an
     ///   address of this host, no permission).
-    public convenience init(address: ListenAddress, limits: Limits = Limits(), metrics: TailMetrics) throws(TailError) {
-        try self.init(address: address, limits: limits) { MetricsExposition.render(metrics.snapshot) }
-    }
-
-    /// Binds `address` and starts serving a `ship`, `detect` or `sink` run's `metrics` (their `--metrics`).
-    ///
-    /// - Throws: as ``init(address:limits:metrics:)-(_,_,TailMetrics)``.
     public convenience init<Snapshot: PrometheusExposable>(
         address: ListenAddress, limits: Limits = Limits(), metrics: RunMetrics<Snapshot>
     ) throws(TailError) {

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The figures of a ship run the metrics endpoint shows (`sendwatch ship --metrics`): one copy, replaced by the
 /// run once per poll and around each window of publishes, never per line.
 public struct ShipMetricsSnapshot: RunMetricsSnapshot {
@@ -20,30 +18,6 @@ public struct ShipMetricsSnapshot: RunMetricsSnapshot {
     public var files: [(path: String, offset: Int64, behindBytes: Int64)] = []
     /// All zero.
     public init() {}
-}
-
-/// The figures a run's metrics endpoint shows: one value, replaced by the run at its own pace (never per line or
-/// per message) and copied by the endpoint per scrape.
-public protocol RunMetricsSnapshot: Sendable {
-    /// All zero.
-    init()
-}
-
-/// The shared, lock-protected metrics of a `ship`, `detect` or `sink` run: the run updates them, the endpoint
-/// (`SendWatchMetrics`) copies them per scrape.
-public final class RunMetrics<Snapshot: RunMetricsSnapshot>: Sendable {
-    private let state = Mutex(Snapshot())
-
-    /// No figures yet.
-    public init() {}
-
-    /// Changes the snapshot under the lock.
-    public func update(_ body: (inout Snapshot) -> Void) {
-        state.withLock { body(&$0) }
-    }
-
-    /// A copy of the snapshot.
-    public var snapshot: Snapshot { state.withLock { $0 } }
 }
 
 /// The metrics of a ship run (`sendwatch ship --metrics`).

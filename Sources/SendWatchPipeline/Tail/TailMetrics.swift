@@ -1,10 +1,8 @@
-import Synchronization
-
 /// The figures `sendwatch tail` publishes, replaced as a whole once per loop iteration.
 ///
 /// Label sets are bounded: skip reasons are a closed enum, alert kinds are the rule names, and files are the
 /// followed streams (at most `follow.max_streams`). Nothing is labelled per account, recipient or template.
-public struct TailMetricsSnapshot: Sendable {
+public struct TailMetricsSnapshot: RunMetricsSnapshot {
     public var lines = 0
     public var events = 0
     public var skipped: [(reason: String, count: Int)] = []
@@ -34,18 +32,7 @@ public struct TailMetricsSnapshot: Sendable {
     public init() {}
 }
 
-/// The shared, lock-protected metrics of a tail run. The loop replaces the snapshot once per iteration (never per
-/// line); the metrics endpoint (`SendWatchMetrics`) copies it per scrape and renders it.
-public final class TailMetrics: Sendable {
-    private let state = Mutex(TailMetricsSnapshot())
-
-    public init() {}
-
-    /// Changes the snapshot under the lock.
-    public func update(_ body: (inout TailMetricsSnapshot) -> Void) {
-        state.withLock { body(&$0) }
-    }
-
-    /// A copy of the snapshot.
-    public var snapshot: TailMetricsSnapshot { state.withLock { $0 } }
-}
+/// The shared, lock-protected metrics of a tail run, as those of `ship`, `detect` and `sink`: the loop replaces
+/// the snapshot once per iteration (never per line); the metrics endpoint (`SendWatchMetrics`) copies it per
+/// scrape and renders it.
+public typealias TailMetrics = RunMetrics<TailMetricsSnapshot>
