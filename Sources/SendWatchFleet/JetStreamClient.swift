@@ -276,7 +276,7 @@ public final class JetStreamClient {
                 status, jetStream: jsError, fallback: .publishFailed, doing: "cannot publish to \(subject)")
         }
         defer { jsPubAck_Destroy(ack) }
-        return PublishAck(sequence: ack.pointee.Sequence, duplicate: ack.pointee.Duplicate)
+        return PublishAck(ack.pointee)
     }
 
     /// ``publish(subject:payload:messageID:)`` of an array's bytes, its outcome as a value (for callers that
@@ -310,6 +310,9 @@ public struct PublishAck: Sendable, Equatable {
         self.sequence = sequence
         self.duplicate = duplicate
     }
+
+    /// The acknowledgement the C client gave (a `jsPubAck`, to a publish that waited or to one of a window).
+    init(_ ack: jsPubAck) { self.init(sequence: ack.Sequence, duplicate: ack.Duplicate) }
 }
 
 /// A stream's size.

@@ -186,7 +186,7 @@ private func recordAcknowledgement(
     guard natsMsgHeader_Get(message, "Nats-Msg-Id", &idC) == NATS_OK, let idC else { return }
     let result: Result<PublishAck, FleetError>
     if let ack {
-        result = .success(PublishAck(sequence: ack.pointee.Sequence, duplicate: ack.pointee.Duplicate))
+        result = .success(PublishAck(ack.pointee))
     } else if let failure {
         var error = fleetError(
             failure.pointee.Err, jetStream: failure.pointee.ErrCode, fallback: .publishFailed,
