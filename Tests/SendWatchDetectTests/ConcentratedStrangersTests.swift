@@ -49,11 +49,12 @@ import Testing
         s.finish()
         #expect(s.kinds() == [Self.kind])
         let first = try #require(s.alerts.first { $0.kind == Self.kind && $0.template?.logged == "invite-team" })
-        // The third account's second stranger makes three early stranger-mailers in minutes: the alert lists
-        // the two that reached three strangers.
+        // The third account's second stranger makes three early stranger-mailers in minutes, and three early
+        // members of the provider wave at big.example: the alert lists the two that reached three strangers. The
+        // wave is judged first, before the template's early window counts the third account.
         #expect(first.accounts == ["t-0", "t-1"])
         #expect(first.evidence.first { $0.0 == "threshold" }?.1 == .int(6))
-        #expect(first.evidence.first { $0.0 == "early_accounts" }?.1 == .int(3))
+        #expect(first.evidence.first { $0.0 == "early_accounts" }?.1 == .int(2))
         // Every recipient of the listed accounts is a first contact.
         let recipients = first.evidence.first { $0.0 == "recipients" }?.1
         #expect(recipients == .int(2 * 4))
@@ -94,6 +95,8 @@ import Testing
         // The same three with the early path off (more early accounts than there are) stay silent.
         var configuration = DetectionConfiguration()
         configuration[ConcentratedStrangersRule.self].minEarlyAccounts = 4
+        // Their strangers are at one provider with nothing else: the provider wave's early path would fire too.
+        configuration[ConcentratedStrangersRule.self].minEarlyWaveAccounts = 4
         var off = Self.established(configuration)
         for a in 0..<3 { Self.invite(&off, "t-\(a)", strangers: a == 2 ? 3 : 2, at: 4000 + Int64(a * 60)) }
         off.finish()
@@ -178,9 +181,18 @@ import Testing
         }
     }
 
+    /// The settings before early provider-wave members: only members (three strangers at the provider) count,
+    /// three of them within the early window fire.
+    static var membersOnly: DetectionConfiguration {
+        var configuration = DetectionConfiguration()
+        configuration[ConcentratedStrangersRule.self].minEarlyWaveStrangers = 3
+        configuration[ConcentratedStrangersRule.self].minEarlyWaveAccounts = 3
+        return configuration
+    }
+
     @Test("Stranger-mailers hiding among known addresses and people at known companies fire as a provider wave")
     func providerWave() throws {
-        var s = Self.established()
+        var s = Self.established(Self.membersOnly)
         Self.decoyWave(&s, accounts: 6)
         s.finish()
         #expect(s.kinds() == [Self.kind])
@@ -203,18 +215,18 @@ import Testing
         #expect(alert.evidence.first { $0.0 == "early_wave_threshold" }?.1 == .int(3))
         #expect(s.flagged() == Set((0..<6).map { "t-\($0)" }))
         // Five such accounts 16 minutes apart are no wave: never three members in 30 minutes, nor six in 2 hours.
-        var five = Self.established()
+        var five = Self.established(Self.membersOnly)
         Self.decoyWave(&five, accounts: 5, spacing: 960)
         five.finish()
         #expect(!five.kinds().contains(Self.kind))
         // Six of them 16 minutes apart are.
-        var six = Self.established()
+        var six = Self.established(Self.membersOnly)
         Self.decoyWave(&six, accounts: 6, spacing: 960)
         six.finish()
         #expect(six.flagged() == Set((0..<6).map { "t-\($0)" }))
         // Each account first writes to two new people at a company established accounts mail (more than a quarter
         // of its recipients), then five strangers: decoys that count neither way.
-        var colleagues = Self.established()
+        var colleagues = Self.established(Self.membersOnly)
         Self.wave(&colleagues, accounts: 6, recipients: 7) { a, k in
             k < 2 ? "colleague\(a)x\(k)@corp.example" : "stranger\(a)x\(k)@big.example"
         }
@@ -225,22 +237,69 @@ import Testing
 
     @Test("Three provider-wave members at one provider within 30 minutes fire early; two, or three over 40, do not")
     func providerWaveEarly() throws {
-        var three = Self.established()
+        var three = Self.established(Self.membersOnly)
         Self.decoyWave(&three, accounts: 3)
         three.finish()
         #expect(three.kinds() == [Self.kind])
         let alert = try #require(three.alerts.first { $0.kind == Self.kind })
         #expect(alert.accounts == (0..<3).map { "t-\($0)" })
         #expect(alert.reasons.contains { $0.contains("in provider waves at big.example") })
-        #expect(alert.reasons.contains { $0.contains("3 within 30m") })
+        #expect(alert.reasons.contains { $0.contains("one of them and 3 with at least 3 strangers there within 30m") })
+        var two = Self.established(Self.membersOnly)
+        Self.decoyWave(&two, accounts: 2)
+        two.finish()
+        #expect(!two.kinds().contains(Self.kind))
+        var slow = Self.established(Self.membersOnly)
+        Self.decoyWave(&slow, accounts: 3, spacing: 1200)
+        slow.finish()
+        #expect(!slow.kinds().contains(Self.kind))
+    }
+
+    @Test("Early members at a member's provider fire the wave at their second stranger; apart or elsewhere, not")
+    func providerWaveEarlyMembers() throws {
+        // Ten minutes apart: t-0 is a member (three strangers at big.example) at 4300 s, t-1 an early member (two)
+        // at 4780 s and a member at 4900 s, t-2 an early member at 5380 s, which fires the wave with the two
+        // members listed, two minutes before t-2's third stranger (when only members count).
+        var three = Self.established()
+        Self.decoyWave(&three, accounts: 3)
+        let records = three.alerts.filter { $0.kind == Self.kind }
+        three.finish()
+        let first = try #require(records.first)
+        #expect(first.action == .create)
+        #expect(first.eventTime == EventTime(seconds: three.t0 + 5380))
+        #expect(first.accounts == ["t-0", "t-1"])
+        #expect(
+            first.evidence.first { $0.0 == "provider_waves" }?.1
+                == .array([
+                    .object([("provider", .string("big.example")), ("accounts", .int(2)), ("early_accounts", .int(3))])
+                ]))
+        #expect(three.flagged() == ["t-0", "t-1", "t-2"])
+        var membersOnly = Self.established(Self.membersOnly)
+        Self.decoyWave(&membersOnly, accounts: 3)
+        #expect(membersOnly.alerts.first { $0.kind == Self.kind }?.eventTime == EventTime(seconds: three.t0 + 5500))
+        // A member and one early member are not three.
         var two = Self.established()
         Self.decoyWave(&two, accounts: 2)
         two.finish()
         #expect(!two.kinds().contains(Self.kind))
-        var slow = Self.established()
-        Self.decoyWave(&slow, accounts: 3, spacing: 1200)
-        slow.finish()
-        #expect(!slow.kinds().contains(Self.kind))
+        // Twenty minutes apart: t-0's last event at its provider is more than 30 minutes before t-2's second
+        // stranger.
+        var apart = Self.established()
+        Self.decoyWave(&apart, accounts: 3, spacing: 1200)
+        apart.finish()
+        #expect(!apart.kinds().contains(Self.kind))
+        // The third account aims at another provider: its strangers at other.example, decoys at big.example.
+        var elsewhere = Self.established()
+        Self.decoyWave(&elsewhere, accounts: 2)
+        for k in 0..<3 {
+            for (offset, to) in [(0, "friend\(k)@big.example"), (60, "elsewhere\(k)@other.example")] {
+                elsewhere.send(
+                    "t-9", to: to, subject: "Ann invited you to join Brand9", at: 5200 + Int64(k * 120 + offset),
+                    template: "invite-team")
+            }
+        }
+        elsewhere.finish()
+        #expect(!elsewhere.kinds().contains(Self.kind))
     }
 
     /// Three provider-wave members with their strangers at big.example (decoys: addresses at other.example that

@@ -56,8 +56,9 @@ import Testing
     /// a bare phone number into their name, which `bare_phone` names at the first send. The stranger waves fire
     /// when three young accounts on the template mailed two strangers each within 30 minutes and one of them a
     /// third (seed 7: 19 minutes; a decoy-colleague account mails its decoys first, 34 minutes). The heavy-decoy
-    /// wave fires when three provider-wave members (three strangers each at one provider, between their decoys)
-    /// used the template within 30 minutes (seed 7: 51 minutes; it was 110 with six members in 2 hours only).
+    /// wave fires when a provider-wave member (three strangers at one provider, between its decoys) and two more
+    /// accounts with two strangers there used the template within 30 minutes (seed 7: 37 minutes; 51 with three
+    /// members, 110 with six members in 2 hours only).
     static let requirements = [
         "hidden-lures": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
         "rate-shaped-swarm": "recall>=0.95,precision>=0.98,incidents=all,latency<=3600,lookalikes=0,unlabelled=0",
@@ -69,7 +70,7 @@ import Testing
         "decoy-colleague":
             "recall>=0.95,precision>=0.98,incidents=all,latency:decoy-strangers<=2400,lookalikes=0,unlabelled=0",
         "phone-only-lure": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
-        "heavy-decoys": "recall>=0.95,precision>=0.98,incidents=all,latency<=3600,lookalikes=0,unlabelled=0",
+        "heavy-decoys": "recall>=0.95,precision>=0.98,incidents=all,latency<=2700,lookalikes=0,unlabelled=0",
     ]
     /// A stranger-mailing account is judged at its third recipient (two invitations after its first, about
     /// 12 minutes at the scenario's pace), so its accounts get that much longer.

@@ -30,7 +30,10 @@ import SendWatchWindows
 /// at least `min_wave_provider_share` of its strangers and at least `min_stranger_share` of them together with
 /// its recipients at its own or never-mailed domains (known addresses and people at established companies count
 /// neither way). `min_wave_accounts` members on one template with their strangers at the same provider within
-/// the window fire, or `min_early_wave_accounts` within `early_window`. The group per provider is what a launch
+/// the window fire, or a member and `min_early_wave_accounts` early members within `early_window`: an early member
+/// has `min_early_wave_strangers` strangers at the provider and passes the same tests (a member is one too), so a
+/// wave's next accounts count at their second stranger, as the template's early path counts them; only members
+/// are listed. The group per provider is what a launch
 /// day does not fill: its tenants that invited three webmail friends at one provider are spread over the
 /// providers their friends use. A firing wave has no alert of its own: its members join its template's group,
 /// whose one alert lists them beside the stranger-mailers (without counting them toward the template's own
@@ -86,12 +89,19 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         /// fire. Default 6, as ``minAccountsPerTemplate``: a member is weaker evidence than a stranger-mailer (its
         /// decoys count neither way), the group is narrower (one provider).
         public var minWaveAccounts = 6
-        /// Provider-wave members on one template and provider within ``earlyWindowSeconds`` that fire. Default 3:
-        /// a wave aims at one provider, so its members arrive there within minutes of each other, while a
-        /// launch day's few members are spread over the providers their friends use and over its hours.
+        /// Early provider-wave members (``minEarlyWaveStrangers`` strangers at the provider; members among them) on
+        /// one template and provider within ``earlyWindowSeconds`` that, with a member among them, fire. Default 3,
+        /// as ``minEarlyAccounts``: a wave aims at one provider, so its accounts arrive there within minutes of each
+        /// other, while a launch day's few members are spread over the providers their friends use and over its
+        /// hours.
         public var minEarlyWaveAccounts = 3
         /// Addresses each generation of the recipient filters holds. Default 1,000,000.
         public var rememberedRecipients = 1_000_000
+        /// Strangers at one provider that make an account an early member of its provider wave (the wave's share
+        /// tests as for a member). Early members count toward ``minEarlyWaveAccounts`` in ``earlyWindowSeconds``
+        /// (the wave fires with a member among them) but are not listed. Default 2, as ``minEarlyStrangers``;
+        /// ``minRecipients`` (3) counts members only.
+        public var minEarlyWaveStrangers = 2
         public init() {}
     }
 
@@ -241,6 +251,11 @@ extension ConcentratedStrangersRule: TwoTableRule {
             doc: "Addresses each of the two generations of the recipient filters holds (established and",
             "young senders' recipients; 12 bits each rounded up to a power of two: 2 × 2 MiB per filter at",
             "1,000,000)."),
+        .integer(
+            "min_early_wave_strangers", \.minEarlyWaveStrangers, in: 1...1_000_000,
+            doc: "Strangers at one provider that make an account an early member of its provider wave (with the",
+            "same share tests): early members count toward min_early_wave_accounts within early_window, which",
+            "fire with a member among them; only members are listed (min_recipients counts members only)."),
     ]
     static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
 
@@ -412,22 +427,23 @@ extension ConcentratedStrangersRule: TwoTableRule {
         }
     }
 
-    /// The provider of a provider-wave member: the public domain with at least `min_recipients` of the account's
-    /// strangers, making at least `min_wave_provider_share` of its strangers and at least `min_stranger_share` of
-    /// them and its recipients at its own or never-mailed domains; nil when the account is no member.
+    /// The provider of a provider-wave member: the public domain with at least `minStrangers` of the account's
+    /// strangers (`min_recipients` for a member, `min_early_wave_strangers` for an early one), making at least
+    /// `min_wave_provider_share` of its strangers and at least `min_stranger_share` of them and its recipients at
+    /// its own or never-mailed domains; nil when the account is no member.
     ///
     /// Addresses the platform already mails and people at established companies count neither way: they are
     /// what an attacker adds as decoys to lower its shares, and what sets a launch day apart (its tenants mail
     /// their own new domain most) is still counted.
     ///
     /// - Complexity: O(``maxStrangerDomains``).
-    func waveProvider(_ account: Account) -> UInt64? {
+    func waveProvider(_ account: Account, minStrangers: Int) -> UInt64? {
         let rule = configuration
         guard
             let i = account.strangerCounts.indices.max(by: { account.strangerCounts[$0] < account.strangerCounts[$1] })
         else { return nil }
         let top = Double(account.strangerCounts[i])
-        guard Int(account.strangerCounts[i]) >= rule.minRecipients,
+        guard Int(account.strangerCounts[i]) >= minStrangers,
             top >= rule.minWaveProviderShare * Double(account.strangers),
             top >= rule.minStrangerShare * (top + Double(account.ownOrNew))
         else { return nil }
@@ -436,22 +452,36 @@ extension ConcentratedStrangersRule: TwoTableRule {
 
     /// Once the account is a provider-wave member (judged at each new recipient, and it stays one), its events at
     /// its provider are counted in the group of its template and provider, which fires at `min_wave_accounts`
-    /// members in the window.
+    /// members in the window. Before that, an early member's events at its provider (`min_early_wave_strangers`
+    /// there, the same share tests, judged at each event) are counted in the group's early window only, toward
+    /// `min_early_wave_accounts`: the wave's second account is seen at its second stranger, not its third.
     private mutating func noteWave(
         _ slot: BoundedKeyTable<Account>.Slot, _ event: SendEvent, _ facts: EventFacts,
         _ context: inout DetectionContext, into alerts: inout [Alert], at now: EventTime
     ) {
         guard let use = facts.template else { return }
+        let rule = configuration
         if accounts.entries[slot].waveProvider == nil {
-            accounts.entries[slot].waveProvider = waveProvider(accounts.entries[slot])
+            accounts.entries[slot].waveProvider = waveProvider(accounts.entries[slot], minStrangers: rule.minRecipients)
         }
-        guard accounts.entries[slot].waveProvider == facts.domainKey else { return }
+        let key = StableHash.of(use.template.id) ^ (facts.domainKey &* 0x9E37_79B9_7F4A_7C15)
         let domain = String(event.recipient.addressDomain).lowercased()
+        let name = "\(use.template.id) at \(domain)"
+        guard accounts.entries[slot].waveProvider == facts.domainKey else {
+            guard accounts.entries[slot].waveProvider == nil, rule.minEarlyWaveStrangers < rule.minRecipients,
+                waveProvider(accounts.entries[slot], minStrangers: rule.minEarlyWaveStrangers) == facts.domainKey
+            else { return }
+            let group = groupSlot(key: key, name: name, &context, at: now)
+            insertEarly(group, facts.accountKey, at: now)
+            evaluate(
+                group, name: name, minimum: rule.minWaveAccounts, template: use.template, wave: true,
+                account: facts.accountKey, member: false, &context, into: &alerts, at: now)
+            return
+        }
         record(
-            key: StableHash.of(use.template.id) ^ (facts.domainKey &* 0x9E37_79B9_7F4A_7C15),
-            name: "\(use.template.id) at \(domain)", minimum: configuration.minWaveAccounts, template: use.template,
-            domain: domain, messageID: event.messageID ?? event.queueID, early: true, wave: true, facts,
-            &context, into: &alerts, at: now)
+            key: key, name: name, minimum: rule.minWaveAccounts, template: use.template, domain: domain,
+            messageID: event.messageID ?? event.queueID, early: true, wave: true, facts, &context, into: &alerts,
+            at: now)
     }
 
     /// The window of early stranger-mailers of a template's group.
@@ -490,7 +520,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
         insertEarly(slot, facts.accountKey, at: now)
         evaluate(
             slot, name: name, minimum: configuration.minAccountsPerTemplate, template: template, wave: false,
-            account: facts.accountKey, &context, into: &alerts, at: now)
+            account: facts.accountKey, member: true, &context, into: &alerts, at: now)
     }
 
     /// A stranger-mailer's (or, with `wave`, a provider-wave member's) event: counted in the group `key` and, with
@@ -515,20 +545,22 @@ extension ConcentratedStrangersRule: TwoTableRule {
             groups.entries[slot].sampleMessageIDs.append(m)
         }
         evaluate(
-            slot, name: name, minimum: minimum, template: template, wave: wave, account: facts.accountKey, &context,
-            into: &alerts, at: now)
+            slot, name: name, minimum: minimum, template: template, wave: wave, account: facts.accountKey,
+            member: true, &context, into: &alerts, at: now)
     }
 
     /// Judges the group at `slot` after the event of `account`. A template's group, or the group of all
     /// templates, reports itself when it has `minimum` stranger-mailers in the window, or (a template's group) a
     /// stranger-mailer and `min_early_accounts` early stranger-mailers in the early window. A provider wave's
-    /// group (`wave`) fires at `minimum` members in the window or `min_early_wave_accounts` in the early window,
-    /// but has no alert of its own: its members join its template's group
-    /// (``joinWave(_:count:earlyCount:account:template:_:at:)``), whose one alert lists them, so that a campaign on
-    /// one template is one alert however many providers its accounts aim at.
+    /// group (`wave`) fires at `minimum` members in the window, or a member and `min_early_wave_accounts` early
+    /// members (members among them) in the early window, but has no alert of its own: its members join its
+    /// template's group (``joinWave(_:count:earlyCount:account:member:template:_:at:)``), whose one alert lists
+    /// them, so that a campaign on one template is one alert however many providers its accounts aim at.
+    /// `member` is false for the event of an early member that is no member: it is counted, never listed.
     private mutating func evaluate(
         _ slot: BoundedKeyTable<Group>.Slot, name: String, minimum: Int, template: AlertTemplate?, wave: Bool,
-        account: UInt64, _ context: inout DetectionContext, into alerts: inout [Alert], at now: EventTime
+        account: UInt64, member: Bool, _ context: inout DetectionContext, into alerts: inout [Alert],
+        at now: EventTime
     ) {
         let rule = configuration
         let state = groups.entries[slot]
@@ -543,21 +575,22 @@ extension ConcentratedStrangersRule: TwoTableRule {
             return
         }
         let templateSlot = joinWave(
-            state, count: count, earlyCount: earlyCount, account: account, template: template, &context, at: now)
+            state, count: count, earlyCount: earlyCount, account: account, member: member, template: template,
+            &context, at: now)
         report(
             templateSlot, name: template.id, minimum: rule.minAccountsPerTemplate, template: template,
             waveFired: true, &context, into: &alerts, at: now)
     }
 
     /// Adds the members of a firing provider wave (`wave`, a copy of its group) to its template's group: `account`,
-    /// whose event it is, and, when that account is new there (the wave just fired, or the account just joined
-    /// it), every member the wave holds; notes the provider's figures for the alert's evidence. Returns the
-    /// template group's slot.
+    /// whose event it is (when it is a `member`), and, when that account is new there (the wave just fired, or
+    /// the account just joined it) or is an early member only, every member the wave holds; notes the provider's
+    /// figures for the alert's evidence. Returns the template group's slot.
     ///
     /// - Complexity: O(capacity) per event of a firing wave (one insert); O(capacity²) when the account is new to
-    ///   the template's wave members.
+    ///   the template's wave members or an early member only.
     private mutating func joinWave(
-        _ wave: Group, count: Int, earlyCount: Int, account: UInt64, template: AlertTemplate,
+        _ wave: Group, count: Int, earlyCount: Int, account: UInt64, member: Bool, template: AlertTemplate,
         _ context: inout DetectionContext, at now: EventTime
     ) -> BoundedKeyTable<Group>.Slot {
         let slot = groupSlot(key: StableHash.of(template.id), name: template.id, &context, at: now)
@@ -566,9 +599,9 @@ extension ConcentratedStrangersRule: TwoTableRule {
             ?? WaveMembers(members: SlidingDistinct(configuration: groups.entries[slot].young.configuration))
         // Taken out while it changes, so that its storage is not copied.
         groups.entries[slot].waves = nil
-        let isNew = waves.members.insert(account, at: now)
+        let isNew = member && waves.members.insert(account, at: now)
         if isNew { waves.arrivals += 1 }
-        if isNew || !waves.members.isExact {
+        if isNew || !member || !waves.members.isExact {
             for member in wave.young.sampleItems(limit: capacity, at: now) where member != account {
                 if waves.members.insert(member, at: now) { waves.arrivals += 1 }
             }
@@ -591,7 +624,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
     }
 
     /// Makes the finding of the group at `slot` when its stranger-mailers fire it (`minimum` in the window, or
-    /// early, as ``evaluate(_:name:minimum:template:wave:account:_:into:at:)`` says), or when one of its
+    /// early, as ``evaluate(_:name:minimum:template:wave:account:member:_:into:at:)`` says), or when one of its
     /// template's provider waves just fired (`waveFired`). It lists the stranger-mailers when they fire it, and
     /// the members of the template's provider waves in the window.
     ///
@@ -723,8 +756,9 @@ extension ConcentratedStrangersRule: TwoTableRule {
                     + "\(waves.providers.joined(separator: ", ")): each mailed at least \(rule.minRecipients) "
                     + "strangers at one provider, most of their strangers and few of their recipients at their own or "
                     + "never-mailed domains (addresses the platform mails and people at established companies count "
-                    + "neither way); a wave is \(rule.minWaveAccounts) such accounts at one provider in \(window) or "
-                    + "\(rule.minEarlyWaveAccounts) within \(earlyWindow)"
+                    + "neither way); a wave is \(rule.minWaveAccounts) such accounts at one provider in \(window), or "
+                    + "one of them and \(rule.minEarlyWaveAccounts) with at least \(rule.minEarlyWaveStrangers) "
+                    + "strangers there within \(earlyWindow)"
                     + (own
                         ? "."
                         : ": \(strangers) of their \(recipients) recipients were never mailed on the platform before "
