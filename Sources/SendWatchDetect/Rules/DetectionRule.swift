@@ -62,7 +62,10 @@ protocol DetectionRule: ConfiguredRule, Sendable {
     static var name: RuleName { get }
     /// One line on what the rule finds, printed above its configuration section.
     static var summary: String { get }
-    /// The keys of `rules.<name>` besides `enabled` (which every rule has), in documentation order.
+    /// The doc of the rule's `window` key. Default "The window.".
+    static var windowDoc: String { get }
+    /// The keys of `rules.<name>` besides `enabled` and `window` (which every rule has, in that order before
+    /// these), in documentation order.
     static var keys: [ConfigKey<Configuration>] { get }
     /// When the rule sees events.
     static var trigger: RuleTrigger { get }
@@ -104,6 +107,7 @@ protocol DetectionRule: ConfiguredRule, Sendable {
 }
 
 extension DetectionRule {
+    static var windowDoc: String { "The window." }
     static var trigger: RuleTrigger { .youngEvent }
     static var budgetShare: BudgetShare? { nil }
     static func contribute(_ configuration: Configuration, to features: inout FeatureSettings) {}

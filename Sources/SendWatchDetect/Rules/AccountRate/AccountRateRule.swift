@@ -33,10 +33,9 @@ public struct AccountRateRule: ConfiguredRule, Sendable {
 extension AccountRateRule: TableRule {
     static let summary = "the naive per-account rate limit, for comparison"
     static let keys: [ConfigKey<Configuration>] = [
-        .duration("window", \.windowSeconds, doc: "The window."),
         .integer(
             "limit", \.limit, in: 1...100_000_000,
-            doc: "Recipients of one account, old or young, per window above which it fires."),
+            doc: "Recipients of one account, old or young, per window above which it fires.")
     ]
     static var trigger: RuleTrigger { .everyEvent }
     static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }

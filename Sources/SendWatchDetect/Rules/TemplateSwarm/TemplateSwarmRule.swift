@@ -81,11 +81,9 @@ public struct TemplateSwarmRule: ConfiguredRule, Sendable {
 
 extension TemplateSwarmRule: TwoTableRule {
     static let summary = "many young accounts with spread recipients use one template"
+    static let windowDoc = "The window, and the interval of the template's baseline."
     static let keys: [ConfigKey<Configuration>] = [
-        .duration("window", \.windowSeconds, doc: "The window, and the interval of the template's baseline."),
-        .integer(
-            "min_young_accounts", \.minYoungAccounts, in: 1...10_000_000,
-            doc: "Distinct young accounts on the template in the window that fire at least."),
+        .minYoungAccounts(doc: "Distinct young accounts on the template in the window that fire at least."),
         .number(
             "baseline_factor", \.baselineFactor, in: 0...1000,
             doc: "And at least this many times the template's baseline (young accounts per window)."),
@@ -296,3 +294,5 @@ extension TemplateSwarmRule: TwoTableRule {
         context.take(finding, listing: listed, at: now, into: &alerts)
     }
 }
+
+extension TemplateSwarmRule.Configuration: YoungAccountsThreshold {}
