@@ -33,8 +33,7 @@ extension CountMinSketch: Decodable {
             counters.count == 2 * width * depth,
             "CountMinSketch: \(counters.count) counters for \(width) × \(depth)", decoder)
         try StateCheck.require(
-            epochMicroseconds > 0 && epochMicroseconds <= WindowMath.maxSpanMicroseconds,
-            "CountMinSketch: epoch length \(epochMicroseconds) µs", decoder)
+            WindowMath.isSpan(epochMicroseconds), "CountMinSketch: epoch length \(epochMicroseconds) µs", decoder)
         try StateCheck.require(currentHalf == 0 || currentHalf == 1, "CountMinSketch: half \(currentHalf)", decoder)
         try StateCheck.require(StateCheck.isPosition(epoch), "CountMinSketch: epoch \(epoch) out of range", decoder)
         _counters = counters

@@ -46,8 +46,7 @@ public struct CountMinSketch: Sendable, Encodable {
     /// - Precondition: `1 <= depth <= 16`, `1 <= width <= 2^24`, `epochMicroseconds > 0` (configuration).
     public init(width: Int, depth: Int, epochMicroseconds: Int64) {
         precondition(
-            (1...16).contains(depth) && (1...(1 << 24)).contains(width) && epochMicroseconds > 0
-                && epochMicroseconds <= WindowMath.maxSpanMicroseconds,
+            (1...16).contains(depth) && (1...(1 << 24)).contains(width) && WindowMath.isSpan(epochMicroseconds),
             "invalid CountMinSketch size")
         var w = 1
         while w < width { w <<= 1 }

@@ -59,7 +59,7 @@ public struct EWMABaseline: Sendable, Encodable {
 
         /// Whether every field is in range.
         public var isValid: Bool {
-            intervalMicroseconds > 0 && intervalMicroseconds <= WindowMath.maxSpanMicroseconds
+            WindowMath.isSpan(intervalMicroseconds)
                 && halfLifeIntervals > 0 && halfLifeIntervals.isFinite && warmUpIntervals >= 0
                 && allowedLatenessMicroseconds >= 0 && allowedLatenessMicroseconds <= intervalMicroseconds
         }

@@ -46,7 +46,7 @@ public struct MultiHorizonCount: Sendable, Encodable {
             var offset = 0
             for (h, n) in horizons {
                 precondition(
-                    n >= 1 && n <= 1 << 20 && h > 0 && h <= WindowMath.maxSpanMicroseconds && h % Int64(n) == 0,
+                    n >= 1 && n <= 1 << 20 && WindowMath.isSpan(h) && h % Int64(n) == 0,
                     "horizon must be in 1 µs ... 2^50 µs and a whole multiple of bucketCount")
                 rings.append(Ring(width: h / Int64(n), count: Int64(n), offset: offset))
                 offset += n

@@ -93,7 +93,7 @@ extension MultiHorizonCount.Layout: Codable {
         var total = 0
         for (h, n) in zip(horizons, counts) {
             try StateCheck.require(
-                n >= 1 && n <= 1 << 20 && h > 0 && h <= WindowMath.maxSpanMicroseconds && h % n == 0,
+                n >= 1 && n <= 1 << 20 && WindowMath.isSpan(h) && h % n == 0,
                 "MultiHorizonCount.Layout: horizon \(h) µs in \(n) buckets", decoder)
             total += Int(n)
         }
