@@ -41,6 +41,20 @@ extension SlidingDistinct.Configuration {
     }
 }
 
+extension SlidingCount {
+    /// An empty count over the last `windowSeconds` (a rule's window setting) in
+    /// ``DetectionEngine/windowBuckets`` buckets: how every rule sizes its sliding counts.
+    init(windowSeconds: Int64) {
+        self.init(horizonMicroseconds: windowSeconds * 1_000_000, bucketCount: DetectionEngine.windowBuckets)
+    }
+
+    /// Whether the count has the window and buckets ``init(windowSeconds:)`` gives: a saved count that fits the
+    /// settings.
+    func covers(windowSeconds: Int64) -> Bool {
+        horizonMicroseconds == windowSeconds * 1_000_000 && bucketCount == DetectionEngine.windowBuckets
+    }
+}
+
 /// A detection rule: one folder under `Rules/`, registered once in ``RuleRegistry``.
 ///
 /// A rule declares its name, its configuration keys (section `rules.<name>`, with defaults, ranges and docs),

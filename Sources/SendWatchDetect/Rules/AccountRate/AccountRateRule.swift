@@ -47,8 +47,7 @@ extension AccountRateRule: TableRule {
     }
 
     func fits(_ entry: State) -> Bool {
-        entry.count.horizonMicroseconds == configuration.windowSeconds * 1_000_000
-            && entry.count.bucketCount == DetectionEngine.windowBuckets
+        entry.count.covers(windowSeconds: configuration.windowSeconds)
     }
 
     mutating func observe(
@@ -57,10 +56,7 @@ extension AccountRateRule: TableRule {
         let rule = configuration
         let now = event.time
         let slot = table.entries.slot(for: facts.accountKey, at: now, name: event.account) {
-            State(
-                count: SlidingCount(
-                    horizonMicroseconds: rule.windowSeconds * 1_000_000,
-                    bucketCount: DetectionEngine.windowBuckets), first: now)
+            State(count: SlidingCount(windowSeconds: rule.windowSeconds), first: now)
         }
         table.report(to: &context)
         table.entries[slot].count.add(1, at: now)

@@ -117,12 +117,11 @@ extension TemplateSwarmRule: TwoTableRule {
         throws(DetectionCheckpointError)
     {
         self.init(configuration: configuration, limits: limits)
-        let window = configuration.windowSeconds * 1_000_000
+        let window = configuration.windowSeconds
         let distinct = spreadYoung
         let baseline = baselineConfiguration
         let fitted = try saved.templates.fitting(like: templates.entries, "swarm templates") {
-            $0.spreadYoung.configuration == distinct && $0.youngMessages.horizonMicroseconds == window
-                && $0.youngMessages.bucketCount == DetectionEngine.windowBuckets
+            $0.spreadYoung.configuration == distinct && $0.youngMessages.covers(windowSeconds: window)
                 && $0.baseline.configuration == baseline
         }
         templates = RuleTable(fitted)
@@ -148,13 +147,12 @@ extension TemplateSwarmRule: TwoTableRule {
     private mutating func templateSlot(key: UInt64, name: @autoclosure () -> String, at now: EventTime)
         -> BoundedKeyTable<State>.Slot
     {
-        let window = configuration.windowSeconds * 1_000_000
+        let window = configuration.windowSeconds
         let young = spreadYoung
         let baseline = baselineConfiguration
         return templates.entries.slot(for: key, at: now, name: name()) {
             State(
-                spreadYoung: SlidingDistinct(configuration: young),
-                youngMessages: SlidingCount(horizonMicroseconds: window, bucketCount: DetectionEngine.windowBuckets),
+                spreadYoung: SlidingDistinct(configuration: young), youngMessages: SlidingCount(windowSeconds: window),
                 baseline: EWMABaseline(configuration: baseline))
         }
     }
