@@ -93,63 +93,12 @@ public struct CountMinSketch: Sendable {
     /// The total count in the two live epochs (`N` of the bound).
     public var totalCount: UInt64 { state.currentTotal &+ state.previousTotal }
 
-    @inline(__always)
-    func rowIndex(_ h: UInt64, row: Int) -> Int {
-        let h1 = UInt32(truncatingIfNeeded: h)
-        let h2 = UInt32(truncatingIfNeeded: h >> 32) | 1
-        let mask = UInt32(truncatingIfNeeded: state.width - 1)
-        return row * state.width + Int((h1 &+ UInt32(truncatingIfNeeded: row) &* h2) & mask)
-    }
-
     /// Adds `count` occurrences of `item` at `time`.
     ///
     /// - Complexity: O(depth), or O(depth × width) when `time` opens a new epoch (clearing a table). No
     ///   allocation.
     public mutating func add(_ item: UInt64, count: UInt32 = 1, at time: EventTime) {
-        let epoch = WindowMath.floorDiv(WindowMath.clamp(time.microseconds), state.epochMicroseconds)
-        if !state.hasEvents {
-            state.hasEvents = true
-            state.epoch = epoch
-        } else if epoch > state.epoch {
-            rotate(to: epoch)
-        }
-        let half: Int
-        if epoch == state.epoch {
-            half = state.currentHalf
-            state.currentTotal &+= UInt64(count)
-        } else if epoch == state.epoch - 1 {
-            half = 1 - state.currentHalf
-            state.previousTotal &+= UInt64(count)
-        } else {
-            state.droppedLate &+= 1
-            return
-        }
-        let base = half * state.width * state.depth
-        let h = WindowMath.mix(item)
-        var minimum = UInt32.max
-        for row in 0..<state.depth { minimum = min(minimum, state.counters[base + rowIndex(h, row: row)]) }
-        let (raised, overflow) = minimum.addingReportingOverflow(count)
-        let target = overflow ? UInt32.max : raised
-        for row in 0..<state.depth {
-            let i = base + rowIndex(h, row: row)
-            if state.counters[i] < target { state.counters[i] = target }
-        }
-    }
-
-    private mutating func rotate(to epoch: Int64) {
-        let size = state.width * state.depth
-        if epoch == state.epoch + 1 {
-            // The previous table is reused for the new current epoch.
-            state.currentHalf = 1 - state.currentHalf
-            let base = state.currentHalf * size
-            for i in base..<(base + size) { state.counters[i] = 0 }
-            state.previousTotal = state.currentTotal
-        } else {
-            for i in state.counters.indices { state.counters[i] = 0 }
-            state.previousTotal = 0
-        }
-        state.currentTotal = 0
-        state.epoch = epoch
+        state.add(item, count: count, at: time)
     }
 
     /// The estimated count of `item` over the current and previous epochs as seen at `now`.
@@ -158,19 +107,81 @@ public struct CountMinSketch: Sendable {
     /// later, 0. A `now` in the previous epoch sees only the previous table (the one before it is gone).
     ///
     /// - Complexity: O(depth). No allocation.
-    public func estimate(_ item: UInt64, at now: EventTime) -> UInt64 {
-        guard state.hasEvents else { return 0 }
-        let epoch = WindowMath.floorDiv(WindowMath.clamp(now.microseconds), state.epochMicroseconds)
-        let h = WindowMath.mix(item)
-        let size = state.width * state.depth
-        var total: UInt64 = 0
-        // Which tables are live for an epoch-`epoch` query: current if epoch ∈ {cur, cur + 1}, previous if
-        // epoch == cur.
-        if epoch == state.epoch || epoch == state.epoch + 1 {
-            total += UInt64(rowMinimum(h, base: state.currentHalf * size))
+    public func estimate(_ item: UInt64, at now: EventTime) -> UInt64 { state.estimate(item, at: now) }
+}
+
+// The sketch's work is done on its `State`, whose fields it reads directly.
+extension CountMinSketch.State {
+    @inline(__always)
+    func rowIndex(_ h: UInt64, row: Int) -> Int {
+        let h1 = UInt32(truncatingIfNeeded: h)
+        let h2 = UInt32(truncatingIfNeeded: h >> 32) | 1
+        let mask = UInt32(truncatingIfNeeded: width - 1)
+        return row * width + Int((h1 &+ UInt32(truncatingIfNeeded: row) &* h2) & mask)
+    }
+
+    /// See ``CountMinSketch/add(_:count:at:)``.
+    mutating func add(_ item: UInt64, count: UInt32 = 1, at time: EventTime) {
+        let e = WindowMath.floorDiv(WindowMath.clamp(time.microseconds), epochMicroseconds)
+        if !hasEvents {
+            hasEvents = true
+            epoch = e
+        } else if e > epoch {
+            rotate(to: e)
         }
-        if epoch == state.epoch || epoch == state.epoch - 1 {
-            total += UInt64(rowMinimum(h, base: (1 - state.currentHalf) * size))
+        let half: Int
+        if e == epoch {
+            half = currentHalf
+            currentTotal &+= UInt64(count)
+        } else if e == epoch - 1 {
+            half = 1 - currentHalf
+            previousTotal &+= UInt64(count)
+        } else {
+            droppedLate &+= 1
+            return
+        }
+        let base = half * width * depth
+        let h = WindowMath.mix(item)
+        var minimum = UInt32.max
+        for row in 0..<depth { minimum = min(minimum, counters[base + rowIndex(h, row: row)]) }
+        let (raised, overflow) = minimum.addingReportingOverflow(count)
+        let target = overflow ? UInt32.max : raised
+        for row in 0..<depth {
+            let i = base + rowIndex(h, row: row)
+            if counters[i] < target { counters[i] = target }
+        }
+    }
+
+    private mutating func rotate(to e: Int64) {
+        let size = width * depth
+        if e == epoch + 1 {
+            // The previous table is reused for the new current epoch.
+            currentHalf = 1 - currentHalf
+            let base = currentHalf * size
+            for i in base..<(base + size) { counters[i] = 0 }
+            previousTotal = currentTotal
+        } else {
+            for i in counters.indices { counters[i] = 0 }
+            previousTotal = 0
+        }
+        currentTotal = 0
+        epoch = e
+    }
+
+    /// See ``CountMinSketch/estimate(_:at:)``.
+    func estimate(_ item: UInt64, at now: EventTime) -> UInt64 {
+        guard hasEvents else { return 0 }
+        let e = WindowMath.floorDiv(WindowMath.clamp(now.microseconds), epochMicroseconds)
+        let h = WindowMath.mix(item)
+        let size = width * depth
+        var total: UInt64 = 0
+        // Which tables are live for an epoch-`e` query: current if e ∈ {epoch, epoch + 1}, previous if
+        // e == epoch.
+        if e == epoch || e == epoch + 1 {
+            total += UInt64(rowMinimum(h, base: currentHalf * size))
+        }
+        if e == epoch || e == epoch - 1 {
+            total += UInt64(rowMinimum(h, base: (1 - currentHalf) * size))
         }
         return total
     }
@@ -178,7 +189,7 @@ public struct CountMinSketch: Sendable {
     @inline(__always)
     private func rowMinimum(_ h: UInt64, base: Int) -> UInt32 {
         var minimum = UInt32.max
-        for row in 0..<state.depth { minimum = min(minimum, state.counters[base + rowIndex(h, row: row)]) }
+        for row in 0..<depth { minimum = min(minimum, counters[base + rowIndex(h, row: row)]) }
         return minimum
     }
 }
