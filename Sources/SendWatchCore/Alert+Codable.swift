@@ -206,10 +206,7 @@ extension Alert: Codable {
         let accounts = try c.decode([String].self, forKey: .accounts)
         let accountsTotal = try c.decode(Int.self, forKey: .accountsTotal)
         let template = try c.decodeIfPresent(AlertTemplate.self, forKey: .template)
-        guard case .object(let evidence) = try c.decode(JSONValue.self, forKey: .evidence) else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .evidence, in: c, debugDescription: "evidence is not an object")
-        }
+        let evidence = try c.decodeEvidence(forKey: .evidence)
         let reasons = try c.decode([String].self, forKey: .reasons)
         let addedKeys = try c.decodeIfPresent([String].self, forKey: .addedKeys)
         let addedValues = try c.decodeIfPresent([[String]].self, forKey: .addedValues)
@@ -248,5 +245,17 @@ extension Alert: Codable {
         try c.encode(reasons, forKey: .reasons)
         try c.encodeIfPresent(added?.map(\.key), forKey: .addedKeys)
         try c.encodeIfPresent(added?.map(\.values), forKey: .addedValues)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// Decodes the evidence of an alert or a finding: a ``JSONValue`` object, its members in the saved order.
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` when the value is not an object.
+    package func decodeEvidence(forKey key: Key) throws -> [(String, JSONValue)] {
+        guard case .object(let evidence) = try decode(JSONValue.self, forKey: key) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "evidence is not an object")
+        }
+        return evidence
     }
 }

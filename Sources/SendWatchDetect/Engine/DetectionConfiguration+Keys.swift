@@ -94,10 +94,14 @@ extension DetectionConfiguration {
         return [detect, alerts, templates] + RuleRegistry.rules.map { ruleSection($0) }
     }
 
-    /// The section `rules.<name>` of a rule: `enabled`, which every rule has, then the keys the rule declares.
+    /// The section `rules.<name>` of a rule: `enabled` and `window`, which every rule has, then the keys the
+    /// rule declares.
     private static func ruleSection<R: DetectionRule>(_ rule: R.Type) -> ConfigSection<DetectionConfiguration> {
-        let enabled = ConfigKey<R.Configuration>.bool("enabled", \.enabled, doc: "Whether the rule runs.")
-        return ConfigSection<R.Configuration>([R.name.rawValue], doc: [R.summary], keys: [enabled] + R.keys)
+        let shared: [ConfigKey<R.Configuration>] = [
+            .bool("enabled", \.enabled, doc: "Whether the rule runs."),
+            .duration("window", \.windowSeconds, doc: R.windowDoc),
+        ]
+        return ConfigSection<R.Configuration>([R.name.rawValue], doc: [R.summary], keys: shared + R.keys)
             .nested(under: ["rules"])
             .scoped(get: { $0.rules[R.Configuration.self] }, set: { $0.rules[R.Configuration.self] = $1 })
     }

@@ -113,10 +113,7 @@ extension Finding: Codable {
         let accountsTotal = try c.decode(Int.self, forKey: .accountsTotal)
         let volume = try c.decode(Int.self, forKey: .volume)
         let template = try c.decodeIfPresent(AlertTemplate.self, forKey: .template)
-        guard case .object(let evidence) = try c.decode(JSONValue.self, forKey: .evidence) else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .evidence, in: c, debugDescription: "evidence is not an object")
-        }
+        let evidence = try c.decodeEvidence(forKey: .evidence)
         let reasons = try c.decode([String].self, forKey: .reasons)
         self.init(
             kind: kind, key: key, severity: severity, score: score, firstEventTime: firstEventTime, accounts: accounts,

@@ -41,6 +41,20 @@ extension SlidingDistinct.Configuration {
     }
 }
 
+extension SlidingCount {
+    /// An empty count over the last `windowSeconds` (a rule's window setting) in
+    /// ``DetectionEngine/windowBuckets`` buckets: how every rule sizes its sliding counts.
+    init(windowSeconds: Int64) {
+        self.init(horizonMicroseconds: windowSeconds * 1_000_000, bucketCount: DetectionEngine.windowBuckets)
+    }
+
+    /// Whether the count has the window and buckets ``init(windowSeconds:)`` gives: a saved count that fits the
+    /// settings.
+    func covers(windowSeconds: Int64) -> Bool {
+        horizonMicroseconds == windowSeconds * 1_000_000 && bucketCount == DetectionEngine.windowBuckets
+    }
+}
+
 /// A detection rule: one folder under `Rules/`, registered once in ``RuleRegistry``.
 ///
 /// A rule declares its name, its configuration keys (section `rules.<name>`, with defaults, ranges and docs),
@@ -62,7 +76,10 @@ protocol DetectionRule: ConfiguredRule, Sendable {
     static var name: RuleName { get }
     /// One line on what the rule finds, printed above its configuration section.
     static var summary: String { get }
-    /// The keys of `rules.<name>` besides `enabled` (which every rule has), in documentation order.
+    /// The doc of the rule's `window` key. Default "The window.".
+    static var windowDoc: String { get }
+    /// The keys of `rules.<name>` besides `enabled` and `window` (which every rule has, in that order before
+    /// these), in documentation order.
     static var keys: [ConfigKey<Configuration>] { get }
     /// When the rule sees events.
     static var trigger: RuleTrigger { get }
@@ -104,6 +121,7 @@ protocol DetectionRule: ConfiguredRule, Sendable {
 }
 
 extension DetectionRule {
+    static var windowDoc: String { "The window." }
     static var trigger: RuleTrigger { .youngEvent }
     static var budgetShare: BudgetShare? { nil }
     static func contribute(_ configuration: Configuration, to features: inout FeatureSettings) {}

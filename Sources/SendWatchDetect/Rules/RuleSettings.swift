@@ -1,11 +1,28 @@
 import SendWatchCore
 
-/// The settings of one rule: its configuration section's values. Every rule's settings have `enabled`.
+/// The settings of one rule: its configuration section's values. Every rule's settings have `enabled` and a
+/// window (the keys `enabled` and `window`, declared once for all rules).
 public protocol RuleConfiguration: Sendable {
     /// The defaults.
     init()
     /// Whether the rule runs.
     var enabled: Bool { get set }
+    /// The window the rule counts over, in seconds.
+    var windowSeconds: Int64 { get set }
+}
+
+/// The settings of a rule that fires on a number of distinct young accounts in its window (`slot_content`,
+/// `shared_artefact`, `template_swarm`): the key `min_young_accounts`, declared once for them.
+protocol YoungAccountsThreshold: RuleConfiguration {
+    /// Distinct young accounts in the window that fire.
+    var minYoungAccounts: Int { get set }
+}
+
+extension ConfigKey where Root: YoungAccountsThreshold {
+    /// The key `min_young_accounts` (1 to 10,000,000); `doc` says what the accounts share.
+    static func minYoungAccounts(doc: String) -> ConfigKey {
+        .integer("min_young_accounts", \.minYoungAccounts, in: 1...10_000_000, doc: doc)
+    }
 }
 
 /// A rule, as far as its settings go: the type ``DetectionConfiguration/subscript(_:)`` finds them by.

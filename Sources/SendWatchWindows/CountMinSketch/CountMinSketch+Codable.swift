@@ -1,51 +1,27 @@
-extension CountMinSketch: Decodable {
-    /// The saved fields, in the order the synthesized `encode(to:)` writes them and `init(from:)` reads them.
-    enum CodingKeys: String, CodingKey {
-        case _counters = "counters"
-        case _width = "width"
-        case _depth = "depth"
-        case _epochMicroseconds = "epochMicroseconds"
-        case _currentHalf = "currentHalf"
-        case _epoch = "epoch"
-        case _currentTotal = "currentTotal"
-        case _previousTotal = "previousTotal"
-        case _droppedLate = "droppedLate"
-        case _hasEvents = "hasEvents"
-    }
-
+extension CountMinSketch: Codable {
     /// Restores a sketch saved with ``encode(to:)``: both epoch tables, the size, the epoch and the totals.
     ///
     /// - Throws: `DecodingError.dataCorrupted` when the width is not a power of two in 1 ... 2^24, the depth is
     ///   not in 1 ... 16, the counter array is not `2 × width × depth` long, the epoch length or number is out of
     ///   range, or the current half is not 0 or 1.
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let counters = try c.decode([UInt32].self, forKey: ._counters)
-        let width = try c.decode(Int.self, forKey: ._width)
-        let depth = try c.decode(Int.self, forKey: ._depth)
-        let epochMicroseconds = try c.decode(Int64.self, forKey: ._epochMicroseconds)
-        let currentHalf = try c.decode(Int.self, forKey: ._currentHalf)
-        let epoch = try c.decode(Int64.self, forKey: ._epoch)
+        let s = try State(from: decoder)
         try StateCheck.require(
-            width >= 1 && width <= 1 << 24 && width & (width - 1) == 0 && (1...16).contains(depth),
-            "CountMinSketch: width \(width), depth \(depth)", decoder)
+            s.width >= 1 && s.width <= 1 << 24 && s.width & (s.width - 1) == 0 && (1...16).contains(s.depth),
+            "CountMinSketch: width \(s.width), depth \(s.depth)", decoder)
         try StateCheck.require(
-            counters.count == 2 * width * depth,
-            "CountMinSketch: \(counters.count) counters for \(width) × \(depth)", decoder)
+            s.counters.count == 2 * s.width * s.depth,
+            "CountMinSketch: \(s.counters.count) counters for \(s.width) × \(s.depth)", decoder)
         try StateCheck.require(
-            epochMicroseconds > 0 && epochMicroseconds <= WindowMath.maxSpanMicroseconds,
-            "CountMinSketch: epoch length \(epochMicroseconds) µs", decoder)
-        try StateCheck.require(currentHalf == 0 || currentHalf == 1, "CountMinSketch: half \(currentHalf)", decoder)
-        try StateCheck.require(StateCheck.isPosition(epoch), "CountMinSketch: epoch \(epoch) out of range", decoder)
-        _counters = counters
-        _width = width
-        _depth = depth
-        _epochMicroseconds = epochMicroseconds
-        _currentHalf = currentHalf
-        _epoch = epoch
-        _currentTotal = try c.decode(UInt64.self, forKey: ._currentTotal)
-        _previousTotal = try c.decode(UInt64.self, forKey: ._previousTotal)
-        _droppedLate = try c.decode(UInt64.self, forKey: ._droppedLate)
-        _hasEvents = try c.decode(Bool.self, forKey: ._hasEvents)
+            WindowMath.isSpan(s.epochMicroseconds), "CountMinSketch: epoch length \(s.epochMicroseconds) µs",
+            decoder)
+        try StateCheck.require(
+            s.currentHalf == 0 || s.currentHalf == 1, "CountMinSketch: half \(s.currentHalf)", decoder)
+        try StateCheck.require(StateCheck.isPosition(s.epoch), "CountMinSketch: epoch \(s.epoch) out of range", decoder)
+        state = s
     }
+
+    /// Saves the fields of ``State`` in their order, as they are: both epoch tables, the size, the epoch, the
+    /// totals and the count of late events dropped.
+    public func encode(to encoder: any Encoder) throws { try state.encode(to: encoder) }
 }

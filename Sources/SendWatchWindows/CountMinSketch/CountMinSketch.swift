@@ -28,39 +28,38 @@ public import SendWatchCore
 ///
 /// At the bounds: counters saturate at `UInt32.max` (the estimate then stays at the maximum, still never
 /// below the truth up to that value).
-public struct CountMinSketch: Sendable, Encodable {
-    var _counters: [UInt32]
-    let _width: Int
-    let _depth: Int
-    let _epochMicroseconds: Int64
-    /// Which half of `_counters` holds the current epoch (0 or 1).
-    var _currentHalf: Int
-    var _epoch: Int64
-    var _currentTotal: UInt64
-    var _previousTotal: UInt64
-    var _droppedLate: UInt64
-    var _hasEvents: Bool
+public struct CountMinSketch: Sendable {
+    /// The sketch's fields, in the order a checkpoint saves them (synthesized `Codable`; ``init(from:)`` checks
+    /// them).
+    struct State: Sendable, Codable {
+        var counters: [UInt32]
+        let width: Int
+        let depth: Int
+        let epochMicroseconds: Int64
+        /// Which half of `counters` holds the current epoch (0 or 1).
+        var currentHalf: Int
+        var epoch: Int64
+        var currentTotal: UInt64
+        var previousTotal: UInt64
+        var droppedLate: UInt64
+        var hasEvents: Bool
+    }
+
+    var state: State
 
     /// Creates a sketch with `width` counters per row (rounded up to a power of two) and `depth` rows.
     ///
     /// - Precondition: `1 <= depth <= 16`, `1 <= width <= 2^24`, `epochMicroseconds > 0` (configuration).
     public init(width: Int, depth: Int, epochMicroseconds: Int64) {
         precondition(
-            (1...16).contains(depth) && (1...(1 << 24)).contains(width) && epochMicroseconds > 0
-                && epochMicroseconds <= WindowMath.maxSpanMicroseconds,
+            (1...16).contains(depth) && (1...(1 << 24)).contains(width) && WindowMath.isSpan(epochMicroseconds),
             "invalid CountMinSketch size")
         var w = 1
         while w < width { w <<= 1 }
-        _width = w
-        _depth = depth
-        _epochMicroseconds = epochMicroseconds
-        _counters = [UInt32](repeating: 0, count: 2 * w * depth)
-        _currentHalf = 0
-        _epoch = 0
-        _currentTotal = 0
-        _previousTotal = 0
-        _droppedLate = 0
-        _hasEvents = false
+        state = State(
+            counters: [UInt32](repeating: 0, count: 2 * w * depth), width: w, depth: depth,
+            epochMicroseconds: epochMicroseconds, currentHalf: 0, epoch: 0, currentTotal: 0, previousTotal: 0,
+            droppedLate: 0, hasEvents: false)
     }
 
     /// Creates a sketch whose estimates exceed the truth by at most `epsilon × N` with probability at least
@@ -82,75 +81,24 @@ public struct CountMinSketch: Sendable, Encodable {
     }
 
     /// Counters per row (a power of two).
-    public var width: Int { _width }
+    public var width: Int { state.width }
     /// Rows.
-    public var depth: Int { _depth }
+    public var depth: Int { state.depth }
     /// The epoch length in microseconds.
-    public var epochMicroseconds: Int64 { _epochMicroseconds }
+    public var epochMicroseconds: Int64 { state.epochMicroseconds }
     /// The ε of the bound for this width: `e / width`.
-    public var epsilon: Double { 2.718_281_828_459_045 / Double(_width) }
+    public var epsilon: Double { 2.718_281_828_459_045 / Double(state.width) }
     /// Events older than the previous epoch, dropped.
-    public var droppedLate: UInt64 { _droppedLate }
+    public var droppedLate: UInt64 { state.droppedLate }
     /// The total count in the two live epochs (`N` of the bound).
-    public var totalCount: UInt64 { _currentTotal &+ _previousTotal }
-
-    @inline(__always)
-    func rowIndex(_ h: UInt64, row: Int) -> Int {
-        let h1 = UInt32(truncatingIfNeeded: h)
-        let h2 = UInt32(truncatingIfNeeded: h >> 32) | 1
-        let mask = UInt32(truncatingIfNeeded: _width - 1)
-        return row * _width + Int((h1 &+ UInt32(truncatingIfNeeded: row) &* h2) & mask)
-    }
+    public var totalCount: UInt64 { state.currentTotal &+ state.previousTotal }
 
     /// Adds `count` occurrences of `item` at `time`.
     ///
     /// - Complexity: O(depth), or O(depth × width) when `time` opens a new epoch (clearing a table). No
     ///   allocation.
     public mutating func add(_ item: UInt64, count: UInt32 = 1, at time: EventTime) {
-        let epoch = WindowMath.floorDiv(WindowMath.clamp(time.microseconds), _epochMicroseconds)
-        if !_hasEvents {
-            _hasEvents = true
-            _epoch = epoch
-        } else if epoch > _epoch {
-            rotate(to: epoch)
-        }
-        let half: Int
-        if epoch == _epoch {
-            half = _currentHalf
-            _currentTotal &+= UInt64(count)
-        } else if epoch == _epoch - 1 {
-            half = 1 - _currentHalf
-            _previousTotal &+= UInt64(count)
-        } else {
-            _droppedLate &+= 1
-            return
-        }
-        let base = half * _width * _depth
-        let h = WindowMath.mix(item)
-        var minimum = UInt32.max
-        for row in 0..<_depth { minimum = min(minimum, _counters[base + rowIndex(h, row: row)]) }
-        let (raised, overflow) = minimum.addingReportingOverflow(count)
-        let target = overflow ? UInt32.max : raised
-        for row in 0..<_depth {
-            let i = base + rowIndex(h, row: row)
-            if _counters[i] < target { _counters[i] = target }
-        }
-    }
-
-    private mutating func rotate(to epoch: Int64) {
-        let size = _width * _depth
-        if epoch == _epoch + 1 {
-            // The previous table is reused for the new current epoch.
-            _currentHalf = 1 - _currentHalf
-            let base = _currentHalf * size
-            for i in base..<(base + size) { _counters[i] = 0 }
-            _previousTotal = _currentTotal
-        } else {
-            for i in _counters.indices { _counters[i] = 0 }
-            _previousTotal = 0
-        }
-        _currentTotal = 0
-        _epoch = epoch
+        state.add(item, count: count, at: time)
     }
 
     /// The estimated count of `item` over the current and previous epochs as seen at `now`.
@@ -159,19 +107,81 @@ public struct CountMinSketch: Sendable, Encodable {
     /// later, 0. A `now` in the previous epoch sees only the previous table (the one before it is gone).
     ///
     /// - Complexity: O(depth). No allocation.
-    public func estimate(_ item: UInt64, at now: EventTime) -> UInt64 {
-        guard _hasEvents else { return 0 }
-        let epoch = WindowMath.floorDiv(WindowMath.clamp(now.microseconds), _epochMicroseconds)
-        let h = WindowMath.mix(item)
-        let size = _width * _depth
-        var total: UInt64 = 0
-        // Which tables are live for an epoch-`epoch` query: current if epoch ∈ {cur, cur + 1}, previous if
-        // epoch == cur.
-        if epoch == _epoch || epoch == _epoch + 1 {
-            total += UInt64(rowMinimum(h, base: _currentHalf * size))
+    public func estimate(_ item: UInt64, at now: EventTime) -> UInt64 { state.estimate(item, at: now) }
+}
+
+// The sketch's work is done on its `State`, whose fields it reads directly.
+extension CountMinSketch.State {
+    @inline(__always)
+    func rowIndex(_ h: UInt64, row: Int) -> Int {
+        let h1 = UInt32(truncatingIfNeeded: h)
+        let h2 = UInt32(truncatingIfNeeded: h >> 32) | 1
+        let mask = UInt32(truncatingIfNeeded: width - 1)
+        return row * width + Int((h1 &+ UInt32(truncatingIfNeeded: row) &* h2) & mask)
+    }
+
+    /// See ``CountMinSketch/add(_:count:at:)``.
+    mutating func add(_ item: UInt64, count: UInt32 = 1, at time: EventTime) {
+        let e = WindowMath.floorDiv(WindowMath.clamp(time.microseconds), epochMicroseconds)
+        if !hasEvents {
+            hasEvents = true
+            epoch = e
+        } else if e > epoch {
+            rotate(to: e)
         }
-        if epoch == _epoch || epoch == _epoch - 1 {
-            total += UInt64(rowMinimum(h, base: (1 - _currentHalf) * size))
+        let half: Int
+        if e == epoch {
+            half = currentHalf
+            currentTotal &+= UInt64(count)
+        } else if e == epoch - 1 {
+            half = 1 - currentHalf
+            previousTotal &+= UInt64(count)
+        } else {
+            droppedLate &+= 1
+            return
+        }
+        let base = half * width * depth
+        let h = WindowMath.mix(item)
+        var minimum = UInt32.max
+        for row in 0..<depth { minimum = min(minimum, counters[base + rowIndex(h, row: row)]) }
+        let (raised, overflow) = minimum.addingReportingOverflow(count)
+        let target = overflow ? UInt32.max : raised
+        for row in 0..<depth {
+            let i = base + rowIndex(h, row: row)
+            if counters[i] < target { counters[i] = target }
+        }
+    }
+
+    private mutating func rotate(to e: Int64) {
+        let size = width * depth
+        if e == epoch + 1 {
+            // The previous table is reused for the new current epoch.
+            currentHalf = 1 - currentHalf
+            let base = currentHalf * size
+            for i in base..<(base + size) { counters[i] = 0 }
+            previousTotal = currentTotal
+        } else {
+            for i in counters.indices { counters[i] = 0 }
+            previousTotal = 0
+        }
+        currentTotal = 0
+        epoch = e
+    }
+
+    /// See ``CountMinSketch/estimate(_:at:)``.
+    func estimate(_ item: UInt64, at now: EventTime) -> UInt64 {
+        guard hasEvents else { return 0 }
+        let e = WindowMath.floorDiv(WindowMath.clamp(now.microseconds), epochMicroseconds)
+        let h = WindowMath.mix(item)
+        let size = width * depth
+        var total: UInt64 = 0
+        // Which tables are live for an epoch-`e` query: current if e ∈ {epoch, epoch + 1}, previous if
+        // e == epoch.
+        if e == epoch || e == epoch + 1 {
+            total += UInt64(rowMinimum(h, base: currentHalf * size))
+        }
+        if e == epoch || e == epoch - 1 {
+            total += UInt64(rowMinimum(h, base: (1 - currentHalf) * size))
         }
         return total
     }
@@ -179,26 +189,26 @@ public struct CountMinSketch: Sendable, Encodable {
     @inline(__always)
     private func rowMinimum(_ h: UInt64, base: Int) -> UInt32 {
         var minimum = UInt32.max
-        for row in 0..<_depth { minimum = min(minimum, _counters[base + rowIndex(h, row: row)]) }
+        for row in 0..<depth { minimum = min(minimum, counters[base + rowIndex(h, row: row)]) }
         return minimum
     }
 }
 
 extension CountMinSketch: ApproximateHeapSize {
     /// 32 + 8 × width × depth bytes.
-    public var approximateHeapBytes: Int { arrayHeapBytes(_counters.count, of: UInt32.self) }
+    public var approximateHeapBytes: Int { arrayHeapBytes(state.counters.count, of: UInt32.self) }
 }
 
 extension CountMinSketch {
     /// Checks that each table's row sums never exceed its total (every count lands once per row, and
     /// conservative update only ever adds less). Traps when one fails.
     public func _checkInvariants() {
-        let size = _width * _depth
+        let size = state.width * state.depth
         for half in 0..<2 {
-            let total = half == _currentHalf ? _currentTotal : _previousTotal
-            for row in 0..<_depth {
+            let total = half == state.currentHalf ? state.currentTotal : state.previousTotal
+            for row in 0..<state.depth {
                 var sum: UInt64 = 0
-                for i in 0..<_width { sum += UInt64(_counters[half * size + row * _width + i]) }
+                for i in 0..<state.width { sum += UInt64(state.counters[half * size + row * state.width + i]) }
                 precondition(sum <= total, "CountMinSketch: row \(row) sum \(sum) > total \(total)")
             }
         }

@@ -35,7 +35,7 @@ import Darwin
 /// youngPerHour.add(at: event.time)
 /// let s = youngPerHour.snapshot(at: event.time)   // "observed 42 vs baseline 1.3 ± 0.9"
 /// ```
-public struct EWMABaseline: Sendable, Encodable {
+public struct EWMABaseline: Sendable {
     /// Interval, half-life, warm-up and lateness of a baseline.
     public struct Configuration: Sendable, Hashable, Codable {
         /// The interval whose counts are averaged, in microseconds. Default 1 hour.
@@ -59,7 +59,7 @@ public struct EWMABaseline: Sendable, Encodable {
 
         /// Whether every field is in range.
         public var isValid: Bool {
-            intervalMicroseconds > 0 && intervalMicroseconds <= WindowMath.maxSpanMicroseconds
+            WindowMath.isSpan(intervalMicroseconds)
                 && halfLifeIntervals > 0 && halfLifeIntervals.isFinite && warmUpIntervals >= 0
                 && allowedLatenessMicroseconds >= 0 && allowedLatenessMicroseconds <= intervalMicroseconds
         }
@@ -89,71 +89,70 @@ public struct EWMABaseline: Sendable, Encodable {
         }
     }
 
-    let _configuration: Configuration
+    /// The baseline's saved fields, in the order a checkpoint saves them (synthesized `Codable`; ``init(from:)``
+    /// checks them).
+    struct State: Sendable, Codable {
+        let configuration: Configuration
+        var mean: Double
+        var variance: Double
+        var completed: UInt32
+        /// Interval number of the older open interval; `open0` counts it, `open1` the next one.
+        var firstOpen: Int64
+        var open0: UInt32
+        var open1: UInt32
+        var head: Int64
+        var droppedLate: UInt32
+        var hasEvents: Bool
+        var seeded: Bool
+    }
+
+    var state: State
+    /// `1 - α`, derived from the configuration (not saved).
     let _beta: Double
-    var _mean: Double
-    var _variance: Double
-    var _completed: UInt32
-    /// Interval number of the older open interval; `_open0` counts it, `_open1` the next one.
-    var _firstOpen: Int64
-    var _open0: UInt32
-    var _open1: UInt32
-    var _head: Int64
-    var _droppedLate: UInt32
-    var _hasEvents: Bool
-    var _seeded: Bool
 
     /// Creates an empty baseline.
     ///
     /// - Precondition: `configuration.isValid` (configuration, never input).
     public init(configuration: Configuration = .init()) {
         precondition(configuration.isValid, "invalid EWMABaseline configuration")
-        _configuration = configuration
+        state = State(
+            configuration: configuration, mean: 0, variance: 0, completed: 0, firstOpen: 0, open0: 0, open1: 0,
+            head: 0, droppedLate: 0, hasEvents: false, seeded: false)
         _beta = exp2(-1 / configuration.halfLifeIntervals)
-        _mean = 0
-        _variance = 0
-        _completed = 0
-        _firstOpen = 0
-        _open0 = 0
-        _open1 = 0
-        _head = 0
-        _droppedLate = 0
-        _hasEvents = false
-        _seeded = false
     }
 
     /// The configuration.
-    public var configuration: Configuration { _configuration }
+    public var configuration: Configuration { state.configuration }
     /// The smoothing factor `α = 1 - 2^(-1 / halfLifeIntervals)`.
     public var alpha: Double { 1 - _beta }
     /// Events in intervals already folded in, dropped.
-    public var droppedLate: UInt32 { _droppedLate }
+    public var droppedLate: UInt32 { state.droppedLate }
 
     /// Counts `amount` events at `time`.
     ///
     /// - Complexity: O(1) (gaps are folded in closed form). No allocation.
     public mutating func add(_ amount: UInt32 = 1, at time: EventTime) {
         let t = WindowMath.clamp(time.microseconds)
-        let interval = WindowMath.floorDiv(t, _configuration.intervalMicroseconds)
-        if !_hasEvents {
-            _hasEvents = true
-            _head = t
-            _firstOpen = interval
+        let interval = WindowMath.floorDiv(t, state.configuration.intervalMicroseconds)
+        if !state.hasEvents {
+            state.hasEvents = true
+            state.head = t
+            state.firstOpen = interval
         }
-        if t > _head { _head = t }
-        advanceWatermark(to: _head - _configuration.allowedLatenessMicroseconds)
-        if interval == _firstOpen {
-            _open0 = saturatingAdd(_open0, amount)
-        } else if interval == _firstOpen + 1 {
-            _open1 = saturatingAdd(_open1, amount)
-        } else if interval < _firstOpen {
-            _droppedLate = _droppedLate == .max ? .max : _droppedLate &+ 1
+        if t > state.head { state.head = t }
+        advanceWatermark(to: state.head - state.configuration.allowedLatenessMicroseconds)
+        if interval == state.firstOpen {
+            state.open0 = saturatingAdd(state.open0, amount)
+        } else if interval == state.firstOpen + 1 {
+            state.open1 = saturatingAdd(state.open1, amount)
+        } else if interval < state.firstOpen {
+            state.droppedLate = state.droppedLate == .max ? .max : state.droppedLate &+ 1
         } else {
             // Only reachable when the lateness is smaller than the distance between the watermark and head:
-            // the watermark has already moved `_firstOpen` to the interval before head's, so `interval` is
-            // `_firstOpen + 1` or `_firstOpen`. Kept for safety with absurd times.
-            advanceWatermark(to: (interval - 1) &* _configuration.intervalMicroseconds)
-            _open1 = saturatingAdd(_open1, amount)
+            // the watermark has already moved `state.firstOpen` to the interval before head's, so `interval` is
+            // `state.firstOpen + 1` or `state.firstOpen`. Kept for safety with absurd times.
+            advanceWatermark(to: (interval - 1) &* state.configuration.intervalMicroseconds)
+            state.open1 = saturatingAdd(state.open1, amount)
         }
     }
 
@@ -165,46 +164,46 @@ public struct EWMABaseline: Sendable, Encodable {
     /// Folds every open interval that ends at or before `watermark`.
     mutating func advanceWatermark(to watermark: Int64) {
         // Intervals numbered below `closeBelow` end at or before the watermark.
-        let closeBelow = WindowMath.floorDiv(watermark, _configuration.intervalMicroseconds)
-        guard closeBelow > _firstOpen else { return }
-        fold(Double(_open0))
-        _firstOpen += 1
-        _open0 = _open1
-        _open1 = 0
-        guard closeBelow > _firstOpen else { return }
-        fold(Double(_open0))
-        _firstOpen += 1
-        _open0 = 0
-        // Everything from `_firstOpen` up to `closeBelow - 1` was empty.
-        if let k = WindowMath.distance(from: _firstOpen, to: closeBelow), k > 0 {
+        let closeBelow = WindowMath.floorDiv(watermark, state.configuration.intervalMicroseconds)
+        guard closeBelow > state.firstOpen else { return }
+        fold(Double(state.open0))
+        state.firstOpen += 1
+        state.open0 = state.open1
+        state.open1 = 0
+        guard closeBelow > state.firstOpen else { return }
+        fold(Double(state.open0))
+        state.firstOpen += 1
+        state.open0 = 0
+        // Everything from `state.firstOpen` up to `closeBelow - 1` was empty.
+        if let k = WindowMath.distance(from: state.firstOpen, to: closeBelow), k > 0 {
             foldZeros(k)
-            _firstOpen = closeBelow
+            state.firstOpen = closeBelow
         }
     }
 
     private mutating func fold(_ x: Double) {
         bumpCompleted(1)
-        if !_seeded {
-            _seeded = true
-            _mean = x
-            _variance = 0
+        if !state.seeded {
+            state.seeded = true
+            state.mean = x
+            state.variance = 0
             return
         }
-        let diff = x - _mean
-        _mean += (1 - _beta) * diff
-        _variance = _beta * (_variance + (1 - _beta) * diff * diff)
+        let diff = x - state.mean
+        state.mean += (1 - _beta) * diff
+        state.variance = _beta * (state.variance + (1 - _beta) * diff * diff)
     }
 
     private mutating func foldZeros(_ k: Int64) {
         bumpCompleted(k)
         let bk = pow(_beta, Double(k))
-        _variance = bk * (_variance + _mean * _mean * (1 - bk))
-        _mean *= bk
+        state.variance = bk * (state.variance + state.mean * state.mean * (1 - bk))
+        state.mean *= bk
     }
 
     private mutating func bumpCompleted(_ k: Int64) {
-        let total = Int64(_completed) + min(k, Int64(UInt32.max))
-        _completed = UInt32(min(total, Int64(UInt32.max)))
+        let total = Int64(state.completed) + min(k, Int64(UInt32.max))
+        state.completed = UInt32(min(total, Int64(UInt32.max)))
     }
 
     /// The baseline as of `now`: intervals that ended by `now - allowedLateness` are folded in first.
@@ -212,24 +211,25 @@ public struct EWMABaseline: Sendable, Encodable {
     /// - Complexity: O(1). No allocation.
     public func snapshot(at now: EventTime) -> Snapshot {
         var copy = self
-        if copy._hasEvents {
-            let end = max(WindowMath.clamp(now.microseconds), copy._head)
-            copy.advanceWatermark(to: end - copy._configuration.allowedLatenessMicroseconds)
+        if copy.state.hasEvents {
+            let end = max(WindowMath.clamp(now.microseconds), copy.state.head)
+            copy.advanceWatermark(to: end - copy.state.configuration.allowedLatenessMicroseconds)
         }
-        let nowInterval = WindowMath.floorDiv(WindowMath.clamp(now.microseconds), _configuration.intervalMicroseconds)
+        let nowInterval = WindowMath.floorDiv(
+            WindowMath.clamp(now.microseconds), state.configuration.intervalMicroseconds)
         let current: UInt32
-        if !copy._hasEvents {
+        if !copy.state.hasEvents {
             current = 0
-        } else if nowInterval == copy._firstOpen {
-            current = copy._open0
-        } else if nowInterval == copy._firstOpen + 1 {
-            current = copy._open1
+        } else if nowInterval == copy.state.firstOpen {
+            current = copy.state.open0
+        } else if nowInterval == copy.state.firstOpen + 1 {
+            current = copy.state.open1
         } else {
             current = 0
         }
         return Snapshot(
-            mean: copy._mean, variance: copy._variance, completedIntervals: copy._completed,
-            isWarm: copy._completed >= UInt32(clamping: _configuration.warmUpIntervals),
+            mean: copy.state.mean, variance: copy.state.variance, completedIntervals: copy.state.completed,
+            isWarm: copy.state.completed >= UInt32(clamping: state.configuration.warmUpIntervals),
             currentIntervalCount: current)
     }
 }
@@ -242,8 +242,8 @@ extension EWMABaseline: ApproximateHeapSize {
 extension EWMABaseline {
     /// Checks that the statistics are finite and the variance is not negative. Traps when one fails.
     public func _checkInvariants() {
-        precondition(_mean.isFinite && _mean >= 0, "EWMABaseline: mean \(_mean)")
-        precondition(_variance.isFinite && _variance >= 0, "EWMABaseline: variance \(_variance)")
-        precondition(_seeded || _completed == 0, "EWMABaseline: completed without seed")
+        precondition(state.mean.isFinite && state.mean >= 0, "EWMABaseline: mean \(state.mean)")
+        precondition(state.variance.isFinite && state.variance >= 0, "EWMABaseline: variance \(state.variance)")
+        precondition(state.seeded || state.completed == 0, "EWMABaseline: completed without seed")
     }
 }

@@ -19,7 +19,7 @@ public import SendWatchCore
 /// (6 + 10 + 12 + 24 = 52 buckets) that is 32 + 208 bytes on the heap, 272 bytes per key in all.
 ///
 /// At the bounds: buckets saturate at `UInt32.max`; sums are `UInt64`.
-public struct MultiHorizonCount: Sendable, Encodable {
+public struct MultiHorizonCount: Sendable {
     /// The horizons and their resolutions, shared by every instance made from it.
     public struct Layout: Sendable, Equatable {
         struct Ring: Sendable, Equatable {
@@ -46,7 +46,7 @@ public struct MultiHorizonCount: Sendable, Encodable {
             var offset = 0
             for (h, n) in horizons {
                 precondition(
-                    n >= 1 && n <= 1 << 20 && h > 0 && h <= WindowMath.maxSpanMicroseconds && h % Int64(n) == 0,
+                    n >= 1 && n <= 1 << 20 && WindowMath.isSpan(h) && h % Int64(n) == 0,
                     "horizon must be in 1 µs ... 2^50 µs and a whole multiple of bucketCount")
                 rings.append(Ring(width: h / Int64(n), count: Int64(n), offset: offset))
                 offset += n
@@ -66,53 +66,57 @@ public struct MultiHorizonCount: Sendable, Encodable {
         public func horizonMicroseconds(_ index: Int) -> Int64 { rings[index].width * rings[index].count }
     }
 
-    let _layout: Layout
-    var _buckets: [UInt32]
-    var _head: Int64
-    var _droppedLate: UInt32
-    var _hasEvents: Bool
+    /// The counts' fields, in the order a checkpoint saves them (synthesized `Codable`; ``init(from:)`` checks
+    /// them).
+    struct State: Sendable, Codable {
+        let layout: Layout
+        var buckets: [UInt32]
+        var head: Int64
+        var droppedLate: UInt32
+        var hasEvents: Bool
+    }
+
+    var state: State
 
     /// Creates empty counts for every horizon of `layout`.
     public init(layout: Layout = .standard) {
-        _layout = layout
-        _buckets = [UInt32](repeating: 0, count: layout.totalBuckets)
-        _head = 0
-        _droppedLate = 0
-        _hasEvents = false
+        state = State(
+            layout: layout, buckets: [UInt32](repeating: 0, count: layout.totalBuckets), head: 0, droppedLate: 0,
+            hasEvents: false)
     }
 
     /// The layout this instance counts with.
-    public var layout: Layout { _layout }
+    public var layout: Layout { state.layout }
 
     /// Events older than the longest horizon's oldest bucket, dropped (saturates at `UInt32.max`).
-    public var droppedLate: UInt32 { _droppedLate }
+    public var droppedLate: UInt32 { state.droppedLate }
 
     /// The newest event time seen, or `nil` before the first event.
-    public var newestEventTime: EventTime? { _hasEvents ? EventTime(microseconds: _head) : nil }
+    public var newestEventTime: EventTime? { state.hasEvents ? EventTime(microseconds: state.head) : nil }
 
     /// Counts `amount` events at `time` in every horizon.
     ///
     /// - Complexity: O(horizons), plus O(buckets reused) when `time` moves the rings forward. No allocation.
     public mutating func add(_ amount: UInt32 = 1, at time: EventTime) {
         let t = WindowMath.clamp(time.microseconds)
-        if !_hasEvents {
-            _hasEvents = true
-            _head = t
+        if !state.hasEvents {
+            state.hasEvents = true
+            state.head = t
         }
         var counted = false
-        for ring in _layout.rings {
+        for ring in state.layout.rings {
             let b = WindowMath.floorDiv(t, ring.width)
-            let hb = WindowMath.floorDiv(_head, ring.width)
+            let hb = WindowMath.floorDiv(state.head, ring.width)
             if b > hb {
-                _ = BucketRing.advance(&_buckets, offset: ring.offset, count: ring.count, from: hb, to: b)
+                _ = BucketRing.advance(&state.buckets, offset: ring.offset, count: ring.count, from: hb, to: b)
             } else if b <= hb - ring.count {
                 continue
             }
-            _ = BucketRing.saturatingAdd(&_buckets, at: ring.offset + WindowMath.ringIndex(b, ring.count), amount)
+            _ = BucketRing.saturatingAdd(&state.buckets, at: ring.offset + WindowMath.ringIndex(b, ring.count), amount)
             counted = true
         }
-        if t > _head { _head = t }
-        if !counted { _droppedLate = _droppedLate == .max ? .max : _droppedLate &+ 1 }
+        if t > state.head { state.head = t }
+        if !counted { state.droppedLate = state.droppedLate == .max ? .max : state.droppedLate &+ 1 }
     }
 
     /// The number of events in horizon `index` of the layout for the window ending at `now` (bucket
@@ -120,12 +124,12 @@ public struct MultiHorizonCount: Sendable, Encodable {
     ///
     /// - Complexity: O(bucket count of that horizon). No allocation.
     public func value(horizon index: Int, at now: EventTime) -> UInt64 {
-        guard _hasEvents else { return 0 }
-        let ring = _layout.rings[index]
+        guard state.hasEvents else { return 0 }
+        let ring = state.layout.rings[index]
         let nb = WindowMath.floorDiv(WindowMath.clamp(now.microseconds), ring.width)
-        let hb = WindowMath.floorDiv(_head, ring.width)
+        let hb = WindowMath.floorDiv(state.head, ring.width)
         return BucketRing.sum(
-            _buckets, offset: ring.offset, count: ring.count, head: hb, after: nb - ring.count,
+            state.buckets, offset: ring.offset, count: ring.count, head: hb, after: nb - ring.count,
             through: nb)
     }
 
@@ -133,20 +137,21 @@ public struct MultiHorizonCount: Sendable, Encodable {
     ///
     /// - Complexity: O(total buckets).
     public var isEmpty: Bool {
-        for b in _buckets where b != 0 { return false }
+        for b in state.buckets where b != 0 { return false }
         return true
     }
 }
 
 extension MultiHorizonCount: ApproximateHeapSize {
     /// 32 + 4 × total buckets (the shared layout is not counted per key).
-    public var approximateHeapBytes: Int { arrayHeapBytes(_buckets.count, of: UInt32.self) }
+    public var approximateHeapBytes: Int { arrayHeapBytes(state.buckets.count, of: UInt32.self) }
 }
 
 extension MultiHorizonCount {
     /// Checks that the bucket array matches the layout. Traps when it does not.
     public func _checkInvariants() {
-        precondition(_buckets.count == _layout.totalBuckets, "MultiHorizonCount: bucket array size")
-        precondition(_hasEvents || _buckets.allSatisfy { $0 == 0 }, "MultiHorizonCount: counts without events")
+        precondition(state.buckets.count == state.layout.totalBuckets, "MultiHorizonCount: bucket array size")
+        precondition(
+            state.hasEvents || state.buckets.allSatisfy { $0 == 0 }, "MultiHorizonCount: counts without events")
     }
 }

@@ -93,7 +93,7 @@ extension MultiHorizonCount.Layout: Codable {
         var total = 0
         for (h, n) in zip(horizons, counts) {
             try StateCheck.require(
-                n >= 1 && n <= 1 << 20 && h > 0 && h <= WindowMath.maxSpanMicroseconds && h % n == 0,
+                n >= 1 && n <= 1 << 20 && WindowMath.isSpan(h) && h % n == 0,
                 "MultiHorizonCount.Layout: horizon \(h) µs in \(n) buckets", decoder)
             total += Int(n)
         }
@@ -109,39 +109,24 @@ extension MultiHorizonCount.Layout: Codable {
     }
 }
 
-extension MultiHorizonCount: Decodable {
-    /// The saved fields, in the order the synthesized `encode(to:)` writes them and `init(from:)` reads them.
-    enum CodingKeys: String, CodingKey {
-        case _layout = "layout"
-        case _buckets = "buckets"
-        case _head = "head"
-        case _droppedLate = "droppedLate"
-        case _hasEvents = "hasEvents"
-    }
-
+extension MultiHorizonCount: Codable {
     /// Restores counts saved with ``encode(to:)``, layout included.
     ///
     /// - Throws: `DecodingError.dataCorrupted` when the bucket array does not match the layout, the head time is
     ///   out of range, or there are counts without events.
     /// - Complexity: O(total buckets).
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let layout = try c.decode(Layout.self, forKey: ._layout)
-        let buckets = try c.decode([UInt32].self, forKey: ._buckets)
-        let head = try c.decode(Int64.self, forKey: ._head)
-        let droppedLate = try c.decode(UInt32.self, forKey: ._droppedLate)
-        let hasEvents = try c.decode(Bool.self, forKey: ._hasEvents)
+        let s = try State(from: decoder)
         try StateCheck.require(
-            buckets.count == layout.totalBuckets,
-            "MultiHorizonCount: \(buckets.count) buckets, layout has \(layout.totalBuckets)", decoder)
-        try StateCheck.require(StateCheck.isPosition(head), "MultiHorizonCount: head \(head) out of range", decoder)
+            s.buckets.count == s.layout.totalBuckets,
+            "MultiHorizonCount: \(s.buckets.count) buckets, layout has \(s.layout.totalBuckets)", decoder)
+        try StateCheck.require(StateCheck.isPosition(s.head), "MultiHorizonCount: head \(s.head) out of range", decoder)
         try StateCheck.require(
-            hasEvents || buckets.allSatisfy { $0 == 0 }, "MultiHorizonCount: counts without events",
-            decoder)
-        _layout = layout
-        _buckets = buckets
-        _head = head
-        _droppedLate = droppedLate
-        _hasEvents = hasEvents
+            s.hasEvents || s.buckets.allSatisfy { $0 == 0 }, "MultiHorizonCount: counts without events", decoder)
+        state = s
     }
+
+    /// Saves the fields of ``State`` in their order: the layout, the buckets of every horizon, the newest time and
+    /// the count of late events dropped.
+    public func encode(to encoder: any Encoder) throws { try state.encode(to: encoder) }
 }

@@ -55,9 +55,7 @@ public struct SlidingCount: Sendable {
     ///   `bucketCount` (configuration, never input).
     public init(horizonMicroseconds: Int64, bucketCount: Int) {
         precondition(bucketCount >= 1 && bucketCount <= 1 << 20, "bucketCount must be in 1...2^20")
-        precondition(
-            horizonMicroseconds > 0 && horizonMicroseconds <= WindowMath.maxSpanMicroseconds,
-            "horizon must be in 1 µs ... 2^50 µs")
+        precondition(WindowMath.isSpan(horizonMicroseconds), "horizon must be in 1 µs ... 2^50 µs")
         let width = horizonMicroseconds / Int64(bucketCount)
         precondition(
             width >= 1 && width * Int64(bucketCount) == horizonMicroseconds,

@@ -87,7 +87,7 @@ extension SubBucketSketch: Decodable {
             registers.count == (Int(count) + 1) << precision,
             "SubBucketSketch: \(registers.count) registers", decoder)
         try StateCheck.require(
-            width >= 1 && width <= WindowMath.maxSpanMicroseconds && StateCheck.isPosition(head),
+            WindowMath.isSpan(width) && StateCheck.isPosition(head),
             "SubBucketSketch: width \(width) or head \(head) out of range", decoder)
         let maxRank = UInt8(65 - precision)
         try StateCheck.require(

@@ -69,7 +69,7 @@ public struct SlidingDistinct: Sendable {
 
         /// Whether every field is in its valid range.
         public var isValid: Bool {
-            horizonMicroseconds > 0 && horizonMicroseconds <= WindowMath.maxSpanMicroseconds
+            WindowMath.isSpan(horizonMicroseconds)
                 && (1...4096).contains(exactCapacity) && (1...64).contains(subBucketCount)
                 && (4...16).contains(precision) && horizonMicroseconds % Int64(subBucketCount) == 0
         }

@@ -22,6 +22,11 @@ enum WindowMath {
     /// The largest configured horizon, interval or epoch: 2^50 µs (about 35 years).
     static let maxSpanMicroseconds: Int64 = 1 << 50
 
+    /// Whether `microseconds` is a span a window can be configured with (a horizon, interval, epoch or bucket
+    /// width): 1 µs to ``maxSpanMicroseconds``.
+    @inline(__always)
+    static func isSpan(_ microseconds: Int64) -> Bool { microseconds >= 1 && microseconds <= maxSpanMicroseconds }
+
     /// Event times are clamped to ±2^60 µs (about ±36 000 years) on entry, so that bucket arithmetic with
     /// spans up to ``maxSpanMicroseconds`` can never overflow, whatever time a damaged log line carries.
     @inline(__always)

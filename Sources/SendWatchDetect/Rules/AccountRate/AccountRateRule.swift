@@ -33,10 +33,9 @@ public struct AccountRateRule: ConfiguredRule, Sendable {
 extension AccountRateRule: TableRule {
     static let summary = "the naive per-account rate limit, for comparison"
     static let keys: [ConfigKey<Configuration>] = [
-        .duration("window", \.windowSeconds, doc: "The window."),
         .integer(
             "limit", \.limit, in: 1...100_000_000,
-            doc: "Recipients of one account, old or young, per window above which it fires."),
+            doc: "Recipients of one account, old or young, per window above which it fires.")
     ]
     static var trigger: RuleTrigger { .everyEvent }
     static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
@@ -48,8 +47,7 @@ extension AccountRateRule: TableRule {
     }
 
     func fits(_ entry: State) -> Bool {
-        entry.count.horizonMicroseconds == configuration.windowSeconds * 1_000_000
-            && entry.count.bucketCount == DetectionEngine.windowBuckets
+        entry.count.covers(windowSeconds: configuration.windowSeconds)
     }
 
     mutating func observe(
@@ -58,10 +56,7 @@ extension AccountRateRule: TableRule {
         let rule = configuration
         let now = event.time
         let slot = table.entries.slot(for: facts.accountKey, at: now, name: event.account) {
-            State(
-                count: SlidingCount(
-                    horizonMicroseconds: rule.windowSeconds * 1_000_000,
-                    bucketCount: DetectionEngine.windowBuckets), first: now)
+            State(count: SlidingCount(windowSeconds: rule.windowSeconds), first: now)
         }
         table.report(to: &context)
         table.entries[slot].count.add(1, at: now)

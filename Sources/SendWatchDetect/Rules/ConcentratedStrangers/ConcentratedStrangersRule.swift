@@ -199,8 +199,8 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
 
 extension ConcentratedStrangersRule: TwoTableRule {
     static let summary = "many young accounts each mail only strangers at one consumer provider"
+    static let windowDoc = "The window in which stranger-mailing accounts are counted."
     static let keys: [ConfigKey<Configuration>] = [
-        .duration("window", \.windowSeconds, doc: "The window in which stranger-mailing accounts are counted."),
         .integer(
             "min_recipients", \.minRecipients, in: 1...1_000_000,
             doc: "Strangers (first contacts at a public domain) an account has mailed before it is judged."),

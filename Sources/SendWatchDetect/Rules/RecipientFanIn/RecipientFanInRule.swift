@@ -47,7 +47,6 @@ public struct RecipientFanInRule: ConfiguredRule, Sendable {
 extension RecipientFanInRule: TableRule {
     static let summary = "one recipient or domain receives from many young accounts"
     static let keys: [ConfigKey<Configuration>] = [
-        .duration("window", \.windowSeconds, doc: "The window."),
         .integer(
             "min_young_accounts_per_recipient", \.minYoungAccountsPerRecipient, in: 1...10_000_000,
             doc: "Distinct young accounts sending to one recipient in the window that fire."),

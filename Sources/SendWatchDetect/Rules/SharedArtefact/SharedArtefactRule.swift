@@ -83,10 +83,7 @@ extension SharedArtefactRule: TableRule {
     static let summary =
         "young accounts put the same phone number, domain or lure wording into the slots of any template"
     static let keys: [ConfigKey<Configuration>] = [
-        .duration("window", \.windowSeconds, doc: "The window."),
-        .integer(
-            "min_young_accounts", \.minYoungAccounts, in: 1...10_000_000,
-            doc: "Distinct young accounts with the same artefact in the window that fire."),
+        .minYoungAccounts(doc: "Distinct young accounts with the same artefact in the window that fire."),
         .bool(
             "lone_lure", \.loneLure,
             doc: "Whether one young account fires when a slot value names an artefact that is not common together "
@@ -226,3 +223,5 @@ extension SharedArtefactRule: TableRule {
         return count
     }
 }
+
+extension SharedArtefactRule.Configuration: YoungAccountsThreshold {}

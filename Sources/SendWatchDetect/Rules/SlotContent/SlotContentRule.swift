@@ -61,10 +61,9 @@ public struct SlotContentRule: ConfiguredRule, Sendable {
 
 extension SlotContentRule: TableRule {
     static let summary = "young accounts put URLs, phone numbers, money ... into a template slot"
+    static let windowDoc = "The window of the young accounts with suspicious slot values."
     static let keys: [ConfigKey<Configuration>] = [
-        .duration("window", \.windowSeconds, doc: "The window of the young accounts with suspicious slot values."),
-        .integer(
-            "min_young_accounts", \.minYoungAccounts, in: 1...10_000_000,
+        .minYoungAccounts(
             doc: "Distinct young accounts with suspicious slot values on one template in the window that fire."),
         .number(
             "min_score", \.minScore, in: 0.5...100,
@@ -174,3 +173,5 @@ extension SlotContentRule.State: Codable {
         try c.encode(Int64(arrivals), forKey: .arrivals)
     }
 }
+
+extension SlotContentRule.Configuration: YoungAccountsThreshold {}

@@ -81,11 +81,9 @@ public struct TemplateSwarmRule: ConfiguredRule, Sendable {
 
 extension TemplateSwarmRule: TwoTableRule {
     static let summary = "many young accounts with spread recipients use one template"
+    static let windowDoc = "The window, and the interval of the template's baseline."
     static let keys: [ConfigKey<Configuration>] = [
-        .duration("window", \.windowSeconds, doc: "The window, and the interval of the template's baseline."),
-        .integer(
-            "min_young_accounts", \.minYoungAccounts, in: 1...10_000_000,
-            doc: "Distinct young accounts on the template in the window that fire at least."),
+        .minYoungAccounts(doc: "Distinct young accounts on the template in the window that fire at least."),
         .number(
             "baseline_factor", \.baselineFactor, in: 0...1000,
             doc: "And at least this many times the template's baseline (young accounts per window)."),
@@ -119,12 +117,11 @@ extension TemplateSwarmRule: TwoTableRule {
         throws(DetectionCheckpointError)
     {
         self.init(configuration: configuration, limits: limits)
-        let window = configuration.windowSeconds * 1_000_000
+        let window = configuration.windowSeconds
         let distinct = spreadYoung
         let baseline = baselineConfiguration
         let fitted = try saved.templates.fitting(like: templates.entries, "swarm templates") {
-            $0.spreadYoung.configuration == distinct && $0.youngMessages.horizonMicroseconds == window
-                && $0.youngMessages.bucketCount == DetectionEngine.windowBuckets
+            $0.spreadYoung.configuration == distinct && $0.youngMessages.covers(windowSeconds: window)
                 && $0.baseline.configuration == baseline
         }
         templates = RuleTable(fitted)
@@ -150,13 +147,12 @@ extension TemplateSwarmRule: TwoTableRule {
     private mutating func templateSlot(key: UInt64, name: @autoclosure () -> String, at now: EventTime)
         -> BoundedKeyTable<State>.Slot
     {
-        let window = configuration.windowSeconds * 1_000_000
+        let window = configuration.windowSeconds
         let young = spreadYoung
         let baseline = baselineConfiguration
         return templates.entries.slot(for: key, at: now, name: name()) {
             State(
-                spreadYoung: SlidingDistinct(configuration: young),
-                youngMessages: SlidingCount(horizonMicroseconds: window, bucketCount: DetectionEngine.windowBuckets),
+                spreadYoung: SlidingDistinct(configuration: young), youngMessages: SlidingCount(windowSeconds: window),
                 baseline: EWMABaseline(configuration: baseline))
         }
     }
@@ -296,3 +292,5 @@ extension TemplateSwarmRule: TwoTableRule {
         context.take(finding, listing: listed, at: now, into: &alerts)
     }
 }
+
+extension TemplateSwarmRule.Configuration: YoungAccountsThreshold {}

@@ -19,12 +19,8 @@ extension YoungAccountBurstRule {
 
         /// Empty windows of the lengths `features` takes from the rule's settings (``contribute(_:to:)``).
         init(_ features: FeatureSettings) {
-            short = SlidingCount(
-                horizonMicroseconds: features.recentWindowSeconds * 1_000_000,
-                bucketCount: DetectionEngine.windowBuckets)
-            long = SlidingCount(
-                horizonMicroseconds: features.longRecentWindowSeconds * 1_000_000,
-                bucketCount: DetectionEngine.windowBuckets)
+            short = SlidingCount(windowSeconds: features.recentWindowSeconds)
+            long = SlidingCount(windowSeconds: features.longRecentWindowSeconds)
         }
 
         /// Counts one recipient at `now`.
@@ -42,10 +38,8 @@ extension YoungAccountBurstRule {
 
         /// Whether saved windows have the lengths and buckets `features` gives new ones.
         func fits(_ features: FeatureSettings) -> Bool {
-            short.horizonMicroseconds == features.recentWindowSeconds * 1_000_000
-                && long.horizonMicroseconds == features.longRecentWindowSeconds * 1_000_000
-                && short.bucketCount == DetectionEngine.windowBuckets
-                && long.bucketCount == DetectionEngine.windowBuckets
+            short.covers(windowSeconds: features.recentWindowSeconds)
+                && long.covers(windowSeconds: features.longRecentWindowSeconds)
         }
 
         var approximateHeapBytes: Int { short.approximateHeapBytes + long.approximateHeapBytes }

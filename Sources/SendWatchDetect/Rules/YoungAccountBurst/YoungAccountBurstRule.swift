@@ -28,8 +28,8 @@ public struct YoungAccountBurstRule: ConfiguredRule, Sendable {
 
 extension YoungAccountBurstRule: DetectionRule {
     static let summary = "one young account sends to many recipients"
+    static let windowDoc = "The short window."
     static let keys: [ConfigKey<Configuration>] = [
-        .duration("window", \.windowSeconds, doc: "The short window."),
         .integer(
             "min_recipients", \.minRecipients, in: 1...100_000_000,
             doc: "Recipients of one young account in the short window that fire."),
