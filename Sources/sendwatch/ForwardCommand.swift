@@ -42,16 +42,7 @@ struct ForwardCommand: ParsableCommand {
     @Option(name: .long, help: "Subject prefix of the forwarded stream.")
     var forwardPrefix = "sendwatch.forwarded"
 
-    @Option(
-        name: .long,
-        help: "How long the forwarded stream drops repeated message ids; longer than a takeover takes.")
-    var duplicateWindow = "10m"
-
-    @Option(name: .long, help: "A partition's lease is taken over when not renewed this long (1s to 10m).")
-    var leaseTime = "10s"
-
-    @Option(name: .long, help: "Key-value bucket of the leases and of the live workers.")
-    var leaseBucket = "SENDWATCH_LEASES"
+    @OptionGroup var leases: LeaseOptions<ForwardRole>
 
     @Option(
         name: .long,
@@ -65,16 +56,16 @@ struct ForwardCommand: ParsableCommand {
         if !FleetDurations.isPlainName(consumer) {
             throw ValidationError("--consumer must be letters, digits, '_' or '-'")
         }
-        if !FleetDurations.isPlainName(leaseBucket) || !FleetDurations.isPlainName(forwardStream) {
-            throw ValidationError("--lease-bucket and --forward-stream must be letters, digits, '_' or '-'")
+        if !FleetDurations.isPlainName(forwardStream) {
+            throw ValidationError("--forward-stream must be letters, digits, '_' or '-'")
         }
         try LiveCommand.checkMetricsAddress(metrics)
     }
 
     func run() throws {
-        let leaseSeconds = try FleetDurations.interval(leaseTime, flag: "--lease-time")
-        guard (1...600).contains(leaseSeconds) else { throw ValidationError("--lease-time must be 1s to 10m") }
-        let window = try FleetDurations.duplicateWindow(duplicateWindow, interval: 1)
+        let leaseSeconds = try leases.leaseSeconds()
+        let window = try leases.duplicateWindowSeconds(interval: 1)
+        let leaseBucket = leases.leaseBucket
         let logger = logging.makeLogger()
         let partitioning = try events.partitioning(partitions: partitions)
         let (nats, settings) = (server.nats, server.settings(command: "forward"))
