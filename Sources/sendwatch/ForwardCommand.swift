@@ -18,9 +18,11 @@ struct ForwardCommand: ParsableCommand {
             in the partition's order, to the stream --forward-stream (subjects --forward-prefix.e.N), followed by \
             the partition's watermark (--forward-prefix.w.N), with message ids the server drops repeats of; \
             'sendwatch detect --forwarded-partitions P' reads that stream and merges the partitions back into the \
-            events stream's order. Today it forwards the events unchanged (account facts are not computed here \
-            yet), so it spreads reading and failover over workers but not detection, and costs CPU: a single \
-            'detect' on the events stream does the same work with less. \
+            events stream's order. With --accounts, each event of an account the registry lists carries the \
+            account's creation time (the registry is held here, not by the second stage). Account ages from \
+            first sight are not computed here (they depend on the order of all hosts' events, which only the \
+            second stage has), so it spreads reading, the registry and failover over workers but not detection, \
+            and costs CPU: a single 'detect' on the events stream does the same work with less. \
             Runs until stopped (SIGTERM, SIGINT). Exit status: 0 after a clean stop; 2 \
             when a partition could not be read or a forwarded message was refused.
             """
@@ -46,6 +48,15 @@ struct ForwardCommand: ParsableCommand {
 
     @Option(
         name: .long,
+        help: """
+            Account registry file: one 'account,created_at' per line (RFC 3339 or epoch seconds). Each forwarded \
+            event of a listed account carries its creation time, which the second stage takes as 'detect \
+            --accounts' would give it, so the second stage needs no registry.
+            """)
+    var accounts: String?
+
+    @Option(
+        name: .long,
         help: "Serve Prometheus metrics on PORT, IPV4:PORT or [IPV6]:PORT: partitions held, lag, lease changes.")
     var metrics: String?
 
@@ -67,6 +78,7 @@ struct ForwardCommand: ParsableCommand {
         let window = try leases.duplicateWindowSeconds(interval: 1)
         let leaseBucket = leases.leaseBucket
         let logger = logging.makeLogger()
+        let registry = try DetectionOptions.registry(accounts)
         let partitioning = try events.partitioning(partitions: partitions)
         let (nats, settings) = (server.nats, server.settings(command: "forward"))
         let eventsSpec = StreamSpec(name: events.stream, subjects: [partitioning.streamSubject])
@@ -94,7 +106,7 @@ struct ForwardCommand: ParsableCommand {
             },
             target: NATSForwardStream(url: nats, settings: settings, stream: forwardSpec, prefix: forwardPrefix),
             source: NATSStreamWatch(url: nats, settings: settings, stream: eventsSpec, prefix: prefix),
-            logger: logger)
+            accounts: registry, logger: logger)
         TailSignals.install()
         let metricsServer = try LiveCommand.startMetrics(metrics, codeKey: "forward.code", logger: logger) {
             address throws(TailError) in
@@ -103,6 +115,7 @@ struct ForwardCommand: ParsableCommand {
         defer { metricsServer?.shutdown() }
         let started =
             "forwarding \(events.stream) (\(partitions) partitions) to \(forwardStream) as \(holder) of \(consumer)"
+            + (accounts.map { ", creation times of \(registry.count) accounts from \($0)" } ?? "")
             + (metricsServer.map { ", metrics on \($0.boundAddress)" } ?? "")
         logger.info("\(started)")
         try LiveCommand.run(codeKey: "forward.code", logger: logger, summary: "sendwatch forward: stopped") {
