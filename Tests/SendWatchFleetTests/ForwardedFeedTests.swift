@@ -206,24 +206,37 @@ struct ForwardRunTests {
         mutating func messagesPerPartition() -> [Int: UInt64]? { nil }
     }
 
-    @Test("An empty fetch leaves the watermark; once the partition's last message is forwarded it is the stream's end")
-    func emptyFetchDoesNotMoveTheWatermark() throws {
+    /// Runs one worker over one partition, fed by `feed`, for `rounds` rounds (`check` sees what was published at
+    /// the start of each round); what it published.
+    static func forward<F: StreamFeed, S: ForwardSource>(
+        _ feed: F, source: S, accounts: [(String, EventTime)] = [], leaseKey: WorkerLeaseTests.MemoryKey = .init(),
+        rounds: Int, check: (Int, [String]) -> Void = { _, _ in }
+    ) throws -> [String] {
         let published = Published()
         var options = ForwardOptions()
         options.partitions = 1
-        let members = WorkerMembers(store: WorkerLeaseTests.MemoryStore(key: .init()), id: "a", seconds: 10)
-        let leaseKey = WorkerLeaseTests.MemoryKey()
         let run = ForwardRun(
-            options: options, members: members, lease: { _ in WorkerLeaseTests.lease(leaseKey, "a") },
-            feed: { _ in LateFeed() }, target: RecordingTarget(published: published), source: FixedSource(),
+            options: options,
+            members: WorkerMembers(store: WorkerLeaseTests.MemoryStore(key: .init()), id: "a", seconds: 10),
+            lease: { _ in WorkerLeaseTests.lease(leaseKey, "a") }, feed: { _ in feed },
+            target: RecordingTarget(published: published), source: source, accounts: accounts,
             logger: WorkerLeaseTests.quiet)
-        var rounds = 0
+        var round = 0
         try run.run {
-            rounds += 1
-            if rounds == 2 { #expect(published.bodies.isEmpty, "nothing after the empty fetch") }
-            return rounds > 3
+            round += 1
+            check(round, published.bodies)
+            return round > rounds
         }
-        #expect(published.bodies == ["E3\n{}", "W5"])
+        return published.bodies
+    }
+
+    @Test("An empty fetch leaves the watermark; once the partition's last message is forwarded it is the stream's end")
+    func emptyFetchDoesNotMoveTheWatermark() throws {
+        let leaseKey = WorkerLeaseTests.MemoryKey()
+        let bodies = try Self.forward(LateFeed(), source: FixedSource(), leaseKey: leaseKey, rounds: 3) {
+            if $0 == 2 { #expect($1.isEmpty, "nothing after the empty fetch") }
+        }
+        #expect(bodies == ["E3\n{}", "W5"])
         #expect(leaseKey.value == "released")
     }
 
@@ -253,30 +266,17 @@ struct ForwardRunTests {
 
     @Test("Events of an account the registry lists carry its creation time (the later entry); others do not")
     func registryAnnotates() throws {
-        let published = Published()
-        var options = ForwardOptions()
-        options.partitions = 1
         let records = [
             #"{"account":"acme","time":"x"}"#, #"{"time":"x","account":"a\"b"}"#, #"{"account":"other"}"#,
             #"{"no_account":1}"#,
         ]
-        let run = ForwardRun(
-            options: options,
-            members: WorkerMembers(store: WorkerLeaseTests.MemoryStore(key: .init()), id: "a", seconds: 10),
-            lease: { _ in WorkerLeaseTests.lease(WorkerLeaseTests.MemoryKey(), "a") },
-            feed: { _ in RecordsFeed(records: records) }, target: RecordingTarget(published: published),
-            source: AllInOne(last: 4),
+        let bodies = try Self.forward(
+            RecordsFeed(records: records), source: AllInOne(last: 4),
             accounts: [
                 ("acme", EventTime(seconds: 1)), ("a\"b", EventTime(seconds: -2)), ("acme", EventTime(seconds: 3)),
-            ],
-            logger: WorkerLeaseTests.quiet)
-        var rounds = 0
-        try run.run {
-            rounds += 1
-            return rounds > 2
-        }
+            ], rounds: 2)
         #expect(
-            published.bodies == [
+            bodies == [
                 "E1 C3000000\n" + records[0], "E2 C-2000000\n" + records[1], "E3\n" + records[2], "E4\n" + records[3],
                 "W4",
             ])
