@@ -68,7 +68,8 @@ struct ForwardTests {
     /// Runs `detect --once --forwarded-partitions 4` on what `name`'s workers forwarded and `sink --once`, and
     /// expects replay's records, each once, and each of the `events` events forwarded once.
     static func detectAndCompare(
-        name: String, url: String, state: String, events: UInt64, reference: [String]? = nil
+        name: String, url: String, state: String, events: UInt64, reference: [String]? = nil,
+        afterDetect: () throws -> Void = {}
     ) throws {
         let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
         let upper = name.uppercased()
@@ -85,6 +86,7 @@ struct ForwardTests {
         detect.waitUntilExit()
         let said = (try? String(contentsOfFile: state + "/detect.stderr", encoding: .utf8)) ?? ""
         #expect(detect.terminationStatus == 0, "detect: \(said.suffix(2000))")
+        try afterDetect()
         #expect(
             try DetectTests.sink(
                 url: url, name: name + "detect", output: state + "/alerts.jsonl", state: state + "/sink") == 0)
@@ -199,5 +201,37 @@ struct ForwardTests {
         let events = try DetectTests.ship(url: server.url, stream: "FWA_EVENTS", prefix: "fwa.events")
         // detect has no registry: replay's records with it can only come from the annotations.
         try Self.detectAndCompare(name: "fwa", url: server.url, state: state, events: events, reference: reference)
+    }
+
+    /// One run by default; `SENDWATCH_NATS_FAULT_RUNS=N` makes N runs with other kill times, each on a new server.
+    @Test("nats-server killed with SIGKILL at random times while 2 forward workers and the second stage run")
+    func brokerKilledWhileForwarding() throws {
+        if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
+        let logs = try DetectTests.hostLogs.get()
+        let shipped = try DetectTests.shipped.get()
+        for run in 0..<NATSFaultTests.runs {
+            let started = Date()
+            let server = try NATSTestServer()
+            let state = try ShipTests.tempDirectory()
+            defer { try? FileManager.default.removeItem(atPath: state) }
+            // The agents ship without faults (the broker tests cover them): the stream holds each host's log order,
+            // so the reference is replay's.
+            let agents = try zip(["mx1", "mx2"], logs).map { host, log in
+                try NATSFaultTests.startShip(
+                    url: server.url, host: host, log: log, state: state + "/ship-" + host, logs: state)
+            }
+            for agent in agents { #expect(NATSFaultTests.wait(agent, seconds: 300, "ship") == 0, "ship finished") }
+            let killer = NATSFaultTests.ServerKiller(server: server, seed: 1_515 + UInt64(run))
+            killer.start()
+            let workers = try Self.startWorkers(2, name: "fleet", url: server.url, state: state)
+            defer { Self.stop(workers) }
+            try Self.detectAndCompare(name: "fleet", url: server.url, state: state, events: shipped) {
+                try killer.stop()
+                let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+                print(
+                    "forward fault run \(run): nats-server killed \(killer.kills) times while forwarding, \(seconds) s")
+                #expect(killer.kills >= 2, "killed while the stages ran")
+            }
+        }
     }
 }
