@@ -209,11 +209,7 @@ struct ForwardTests {
         if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
         let logs = try DetectTests.hostLogs.get()
         let shipped = try DetectTests.shipped.get()
-        for run in 0..<NATSFaultTests.runs {
-            let started = Date()
-            let server = try NATSTestServer()
-            let state = try ShipTests.tempDirectory()
-            defer { try? FileManager.default.removeItem(atPath: state) }
+        try NATSFaultTests.eachRun { run, server, state, started in
             // The agents ship without faults (the broker tests cover them): the stream holds each host's log order,
             // so the reference is replay's.
             let agents = try zip(["mx1", "mx2"], logs).map { host, log in
