@@ -22,7 +22,8 @@ public struct NATSStreamFeed: StreamFeed {
     public let durable: String
     /// Whether `subject` takes every message of the stream, so that a delivered sequence that is not the one after
     /// the last means an out-of-order delivery; false for a feed of some subjects (one partition), whose messages
-    /// are not consecutive in the stream: only a sequence at or before the last one delivered is then skipped.
+    /// are not consecutive in the stream: only a sequence at or before the last one delivered is then skipped, and
+    /// a delivery lost is told by the consumer's own delivery numbers (``lostDeliveries``).
     public let contiguous: Bool
     private var connection: StreamConnection
     private var reader: StreamReader?
@@ -30,6 +31,11 @@ public struct NATSStreamFeed: StreamFeed {
     private var lastDelivered: UInt64 = 0
     /// Whether the reader was just made (the next message may skip a sequence the stream no longer has).
     private var fresh = true
+    /// The consumer's delivery number of the last message fetched through the reader (0: none since it was made).
+    private var lastConsumerSequence: UInt64 = 0
+    /// Times a feed that is not contiguous found a delivery number skipped (a delivery lost) and made the consumer
+    /// again after the last message delivered.
+    public private(set) var lostDeliveries = 0
     /// Gaps in the stream's sequence taken as the stream's own.
     public private(set) var gaps = 0
     /// Messages delivered again (a sequence already delivered), skipped.
@@ -74,6 +80,17 @@ public struct NATSStreamFeed: StreamFeed {
             var out: [FeedMessage] = []
             out.reserveCapacity(records.count)
             for r in records {
+                if !contiguous && r.consumerSequence != 0 {
+                    // A partition's deliveries skip stream sequences, but the consumer numbers its deliveries one
+                    // by one from 1: a number skipped is a delivery lost (a fetch lost in a broker restart), whose
+                    // messages the acknowledgement of a later one would cover. Made again where the run is.
+                    if r.consumerSequence != lastConsumerSequence + 1 {
+                        self.reader = nil
+                        lostDeliveries += 1
+                        break
+                    }
+                    lastConsumerSequence = r.consumerSequence
+                }
                 if r.sequence <= lastDelivered {
                     redeliveries += 1
                     continue
@@ -137,6 +154,7 @@ public struct NATSStreamFeed: StreamFeed {
             client: client, stream: stream.name, subject: subject, durable: durable, start: lastDelivered + 1)
         reader = made
         fresh = true
+        lastConsumerSequence = 0
         return made
     }
 }

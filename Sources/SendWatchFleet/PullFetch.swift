@@ -102,6 +102,7 @@ func pullFetch(
         var meta: UnsafeMutablePointer<jsMsgMetaData>?
         if natsMsg_GetMetaData(&meta, msg) == NATS_OK, let meta {
             record.sequence = meta.pointee.Sequence.Stream
+            record.consumerSequence = meta.pointee.Sequence.Consumer
             record.pending = meta.pointee.NumPending
             jsMsgMetaData_Destroy(meta)
         }

@@ -138,4 +138,7 @@ public struct StreamRecord: Sendable, Equatable {
     public var pending: UInt64
     /// The number its subject ends in (`sendwatch.events.7`: 7), at most 1023; -1 when it ends in none.
     public var partition = -1
+    /// The consumer's delivery sequence of it (1 for the first delivery of a consumer just made, one more for each
+    /// delivery after, repeats included); 0 when the client could not tell.
+    public var consumerSequence: UInt64 = 0
 }

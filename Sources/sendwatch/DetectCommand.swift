@@ -43,10 +43,7 @@ struct DetectCommand: ParsableCommand {
 
     @OptionGroup var alerts: AlertsStreamOptions
 
-    @Option(
-        name: .long,
-        help: "How long the alerts stream drops repeated message ids; longer than a restart takes.")
-    var duplicateWindow = "10m"
+    @OptionGroup var leases: LeaseOptions<DetectRole>
 
     @Option(
         name: .long,
@@ -85,14 +82,6 @@ struct DetectCommand: ParsableCommand {
     )
     var hosts = 0
 
-    @Option(
-        name: .long,
-        help: "A standby takes the lease over when the holder has not renewed it this long (1s to 10m).")
-    var leaseTime = "10s"
-
-    @Option(name: .long, help: "Key-value bucket of the workers' leases.")
-    var leaseBucket = "SENDWATCH_LEASES"
-
     @Option(name: .long, help: "Most events held to merge hosts by time.")
     var maxBuffered = 200_000
 
@@ -126,9 +115,6 @@ struct DetectCommand: ParsableCommand {
             throw ValidationError("--forwarded-partitions must be 0 to 1024")
         }
         try FleetDurations.checkConsumer(consumer)
-        if !FleetDurations.isPlainName(leaseBucket) {
-            throw ValidationError("--lease-bucket must be letters, digits, '_' or '-'")
-        }
         if stateStore == .nats {
             if !FleetDurations.isPlainName(stateStream) || stateStream.utf8.count > 64 {
                 throw ValidationError("--state-stream must be 1 to 64 letters, digits, '_' or '-'")
@@ -145,9 +131,8 @@ struct DetectCommand: ParsableCommand {
         var configuration = try input.loadConfiguration()
         try detection.apply(to: &configuration)
         let interval = try fleet.intervalSeconds()
-        let window = try FleetDurations.duplicateWindow(duplicateWindow, interval: interval)
-        let leaseSeconds = try FleetDurations.interval(leaseTime, flag: "--lease-time")
-        guard (1...600).contains(leaseSeconds) else { throw ValidationError("--lease-time must be 1s to 10m") }
+        let window = try leases.duplicateWindowSeconds(interval: interval)
+        let leaseSeconds = try leases.leaseSeconds()
         let logger = logging.makeLogger()
         let partitioning = try events.partitioning(partitions: 1)
         let (nats, settings) = (server.nats, server.settings(command: "detect"))
@@ -199,7 +184,8 @@ struct DetectCommand: ParsableCommand {
         let holder =
             "\(ProcessInfo.processInfo.hostName) pid \(getpid()) \(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         let lease = WorkerLease(
-            store: NATSLeaseStore(url: nats, settings: settings, bucket: leaseBucket, key: consumer), holder: holder,
+            store: NATSLeaseStore(url: nats, settings: settings, bucket: leases.leaseBucket, key: consumer),
+            holder: holder,
             seconds: leaseSeconds, logger: logger)
         figures.update { $0.lease = lease.figures }
         let checkpoints =
@@ -218,7 +204,7 @@ struct DetectCommand: ParsableCommand {
             }
                 ?? state.map { ", state in \($0)" } ?? ", no state (a restart starts over)")
             + (metricsServer.map { ", metrics on \($0.boundAddress)" } ?? "")
-            + "; lease \(leaseBucket).\(consumer) as \(holder)"
+            + "; lease \(leases.leaseBucket).\(consumer) as \(holder)"
         logger.info("\(started)")
         let startedAt = Date()
         var current: DetectRun<Feed, NATSAlertPublisher>?

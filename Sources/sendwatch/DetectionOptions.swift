@@ -48,6 +48,12 @@ struct DetectionOptions: ParsableArguments {
 
     /// The --accounts registry entries (none without the flag); bad lines are reported on stderr, at most 10.
     func registry() throws -> [(String, EventTime)] {
+        try Self.registry(accounts)
+    }
+
+    /// The entries of the account registry file `accounts` (none for nil); bad lines are reported on stderr, at
+    /// most 10. `forward --accounts` reads its registry this way too.
+    static func registry(_ accounts: String?) throws -> [(String, EventTime)] {
         guard let accounts else { return [] }
         let text = try readTextFile(accounts, named: "--accounts \(accounts)")
         let (entries, problems) = AccountRegistry.parse(text)

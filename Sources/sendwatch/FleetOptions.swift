@@ -27,10 +27,74 @@ enum DetectRole: FleetRole {
     }
 }
 
+/// `sendwatch forward` (its metrics are listed in its own `--metrics` help: no ``FleetRunOptions``).
+enum ForwardRole: LeaseRole {
+    static var leaseTimeHelp: String { "A partition's lease is taken over when not renewed this long (1s to 10m)." }
+    static var leaseBucketHelp: String { "Key-value bucket of the leases and of the live workers." }
+    static var duplicateWindowHelp: String {
+        "How long the forwarded stream drops repeated message ids; longer than a takeover takes."
+    }
+}
+
 /// `sendwatch sink`.
 enum SinkRole: FleetRole {
     static var flowing: String { "records" }
     static var figures: String { "lag (pending messages), records written, acknowledgements, redeliveries" }
+}
+
+/// A fleet command that works under leases (`detect`, `forward`) as the help of ``LeaseOptions`` names it.
+protocol LeaseRole {
+    /// The help of `--lease-time`.
+    static var leaseTimeHelp: String { get }
+    /// The help of `--lease-bucket`.
+    static var leaseBucketHelp: String { get }
+    /// The help of `--duplicate-window` (the stream the command publishes to).
+    static var duplicateWindowHelp: String { get }
+}
+
+extension DetectRole: LeaseRole {
+    static var leaseTimeHelp: String {
+        "A standby takes the lease over when the holder has not renewed it this long (1s to 10m)."
+    }
+    static var leaseBucketHelp: String { "Key-value bucket of the workers' leases." }
+    static var duplicateWindowHelp: String {
+        "How long the alerts stream drops repeated message ids; longer than a restart takes."
+    }
+}
+
+/// `--lease-time`, `--lease-bucket` and `--duplicate-window` of the commands that work under leases (`detect`,
+/// `forward`): declared once so that both take them with the same defaults and checks; the help says what `Role`
+/// leases and publishes.
+struct LeaseOptions<Role: LeaseRole>: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(Role.leaseTimeHelp))
+    var leaseTime = "10s"
+
+    @Option(name: .long, help: ArgumentHelp(Role.leaseBucketHelp))
+    var leaseBucket = "SENDWATCH_LEASES"
+
+    @Option(name: .long, help: ArgumentHelp(Role.duplicateWindowHelp))
+    var duplicateWindow = "10m"
+
+    func validate() throws {
+        if !FleetDurations.isPlainName(leaseBucket) {
+            throw ValidationError("--lease-bucket must be letters, digits, '_' or '-'")
+        }
+    }
+
+    /// `--lease-time` in seconds, 1 to 600.
+    ///
+    /// - Throws: `ValidationError` for a text that is not a duration or one outside 1s to 10m.
+    func leaseSeconds() throws -> Double {
+        let seconds = try FleetDurations.interval(leaseTime, flag: "--lease-time")
+        guard (1...600).contains(seconds) else { throw ValidationError("--lease-time must be 1s to 10m") }
+        return seconds
+    }
+
+    /// `--duplicate-window` in seconds (``FleetDurations/duplicateWindow(_:interval:)``: more than 10 times the
+    /// checkpoint interval `interval`).
+    func duplicateWindowSeconds(interval: Double) throws -> Int {
+        try FleetDurations.duplicateWindow(duplicateWindow, interval: interval)
+    }
 }
 
 /// `--nats`, the broker every fleet command talks to.

@@ -18,9 +18,11 @@ struct ForwardCommand: ParsableCommand {
             in the partition's order, to the stream --forward-stream (subjects --forward-prefix.e.N), followed by \
             the partition's watermark (--forward-prefix.w.N), with message ids the server drops repeats of; \
             'sendwatch detect --forwarded-partitions P' reads that stream and merges the partitions back into the \
-            events stream's order. Today it forwards the events unchanged (account facts are not computed here \
-            yet), so it spreads reading and failover over workers but not detection, and costs CPU: a single \
-            'detect' on the events stream does the same work with less. \
+            events stream's order. With --accounts, each event of an account the registry lists carries the \
+            account's creation time (the registry is held here, not by the second stage). Account ages from \
+            first sight are not computed here (they depend on the order of all hosts' events, which only the \
+            second stage has), so it spreads reading, the registry and failover over workers but not detection, \
+            and costs CPU: a single 'detect' on the events stream does the same work with less. \
             Runs until stopped (SIGTERM, SIGINT). Exit status: 0 after a clean stop; 2 \
             when a partition could not be read or a forwarded message was refused.
             """
@@ -42,16 +44,16 @@ struct ForwardCommand: ParsableCommand {
     @Option(name: .long, help: "Subject prefix of the forwarded stream.")
     var forwardPrefix = "sendwatch.forwarded"
 
+    @OptionGroup var leases: LeaseOptions<ForwardRole>
+
     @Option(
         name: .long,
-        help: "How long the forwarded stream drops repeated message ids; longer than a takeover takes.")
-    var duplicateWindow = "10m"
-
-    @Option(name: .long, help: "A partition's lease is taken over when not renewed this long (1s to 10m).")
-    var leaseTime = "10s"
-
-    @Option(name: .long, help: "Key-value bucket of the leases and of the live workers.")
-    var leaseBucket = "SENDWATCH_LEASES"
+        help: """
+            Account registry file: one 'account,created_at' per line (RFC 3339 or epoch seconds). Each forwarded \
+            event of a listed account carries its creation time, which the second stage takes as 'detect \
+            --accounts' would give it, so the second stage needs no registry.
+            """)
+    var accounts: String?
 
     @Option(
         name: .long,
@@ -65,17 +67,18 @@ struct ForwardCommand: ParsableCommand {
         if !FleetDurations.isPlainName(consumer) {
             throw ValidationError("--consumer must be letters, digits, '_' or '-'")
         }
-        if !FleetDurations.isPlainName(leaseBucket) || !FleetDurations.isPlainName(forwardStream) {
-            throw ValidationError("--lease-bucket and --forward-stream must be letters, digits, '_' or '-'")
+        if !FleetDurations.isPlainName(forwardStream) {
+            throw ValidationError("--forward-stream must be letters, digits, '_' or '-'")
         }
         try LiveCommand.checkMetricsAddress(metrics)
     }
 
     func run() throws {
-        let leaseSeconds = try FleetDurations.interval(leaseTime, flag: "--lease-time")
-        guard (1...600).contains(leaseSeconds) else { throw ValidationError("--lease-time must be 1s to 10m") }
-        let window = try FleetDurations.duplicateWindow(duplicateWindow, interval: 1)
+        let leaseSeconds = try leases.leaseSeconds()
+        let window = try leases.duplicateWindowSeconds(interval: 1)
+        let leaseBucket = leases.leaseBucket
         let logger = logging.makeLogger()
+        let registry = try DetectionOptions.registry(accounts)
         let partitioning = try events.partitioning(partitions: partitions)
         let (nats, settings) = (server.nats, server.settings(command: "forward"))
         let eventsSpec = StreamSpec(name: events.stream, subjects: [partitioning.streamSubject])
@@ -103,7 +106,7 @@ struct ForwardCommand: ParsableCommand {
             },
             target: NATSForwardStream(url: nats, settings: settings, stream: forwardSpec, prefix: forwardPrefix),
             source: NATSStreamWatch(url: nats, settings: settings, stream: eventsSpec, prefix: prefix),
-            logger: logger)
+            accounts: registry, logger: logger)
         TailSignals.install()
         let metricsServer = try LiveCommand.startMetrics(metrics, codeKey: "forward.code", logger: logger) {
             address throws(TailError) in
@@ -112,6 +115,7 @@ struct ForwardCommand: ParsableCommand {
         defer { metricsServer?.shutdown() }
         let started =
             "forwarding \(events.stream) (\(partitions) partitions) to \(forwardStream) as \(holder) of \(consumer)"
+            + (accounts.map { ", creation times of \(registry.count) accounts from \($0)" } ?? "")
             + (metricsServer.map { ", metrics on \($0.boundAddress)" } ?? "")
         logger.info("\(started)")
         try LiveCommand.run(codeKey: "forward.code", logger: logger, summary: "sendwatch forward: stopped") {

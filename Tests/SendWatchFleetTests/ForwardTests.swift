@@ -30,18 +30,23 @@ struct ForwardTests {
 
     /// Starts `count` forward workers of the name `name` over the events stream `<NAME>_EVENTS` (`name.events.*`, 4
     /// partitions), forwarding to `<NAME>_FORWARDED` (`name.forwarded`), leases in `<NAME>_LEASES` (2 s).
-    static func startWorkers(_ count: Int, name: String, url: String, state: String) throws -> [Worker] {
+    static func startWorkers(
+        _ count: Int, name: String, url: String, state: String, extra: [String] = []
+    ) throws -> [Worker] {
         let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
         let upper = name.uppercased()
         return try (0..<count).map { i in
             let port = try ShipMetricsTests.freePort()
             let p = Process()
             p.executableURL = exe
-            p.arguments = [
-                "forward", "--nats", url, "--stream", upper + "_EVENTS", "--subject-prefix", name + ".events",
-                "--partitions", "4", "--consumer", name, "--forward-stream", upper + "_FORWARDED", "--forward-prefix",
-                name + ".forwarded", "--lease-bucket", upper + "_LEASES", "--lease-time", "2s", "--metrics", "\(port)",
-            ]
+            p.arguments =
+                [
+                    "forward", "--nats", url, "--stream", upper + "_EVENTS", "--subject-prefix", name + ".events",
+                    "--partitions", "4", "--consumer", name, "--forward-stream", upper + "_FORWARDED",
+                    "--forward-prefix",
+                    name + ".forwarded", "--lease-bucket", upper + "_LEASES", "--lease-time", "2s", "--metrics",
+                    "\(port)",
+                ] + extra
             let log = state + "/forward\(i).stderr"
             try DetectTests.start(p, stderr: log)
             return (p, port, log)
@@ -62,7 +67,10 @@ struct ForwardTests {
 
     /// Runs `detect --once --forwarded-partitions 4` on what `name`'s workers forwarded and `sink --once`, and
     /// expects replay's records, each once, and each of the `events` events forwarded once.
-    static func detectAndCompare(name: String, url: String, state: String, events: UInt64) throws {
+    static func detectAndCompare(
+        name: String, url: String, state: String, events: UInt64, reference: [String]? = nil,
+        afterDetect: () throws -> Void = {}
+    ) throws {
         let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
         let upper = name.uppercased()
         let detect = Process()
@@ -78,10 +86,12 @@ struct ForwardTests {
         detect.waitUntilExit()
         let said = (try? String(contentsOfFile: state + "/detect.stderr", encoding: .utf8)) ?? ""
         #expect(detect.terminationStatus == 0, "detect: \(said.suffix(2000))")
+        try afterDetect()
         #expect(
             try DetectTests.sink(
                 url: url, name: name + "detect", output: state + "/alerts.jsonl", state: state + "/sink") == 0)
-        try DetectTests.expectSameAlerts(output: state + "/alerts.jsonl", alertsStream: upper + "DETECT", url: url)
+        try DetectTests.expectSameAlerts(
+            output: state + "/alerts.jsonl", alertsStream: upper + "DETECT", url: url, reference: reference)
         let counts = try JetStreamClient(url: url).subjectCounts(upper + "_FORWARDED", filter: name + ".forwarded.e.>")
         #expect(counts.values.reduce(0, +) == events, "each event forwarded once")
     }
@@ -148,5 +158,76 @@ struct ForwardTests {
         let after = Self.waitForShares([2, 2], ports: survivors.map(\.port))
         #expect(after.values.sorted() == [2, 2], "partitions held per surviving worker: \(after)")
         try Self.detectAndCompare(name: "fwk", url: server.url, state: state, events: events)
+    }
+
+    /// An account registry for mixed-s11: the accounts of the reference's first two created alerts as created years
+    /// before the log (established: those alerts lose them), and those of its third as created an hour before the
+    /// log's first line (young, their age from the registry).
+    static func registry(at path: String) throws -> [String] {
+        let alerts = try DetectTests.createsAndAccounts(DetectTests.reference.get())
+        let ids = alerts.keys.sorted()
+        try #require(ids.count >= 3, "the reference has alerts to take accounts from")
+        var lines = ["account,created_at", "# mixed-s11 accounts (ForwardTests)"]
+        for (i, id) in ids.prefix(3).enumerated() {
+            let created = i < 2 ? "2020-01-01T00:00:00Z" : "2026-11-29T05:00:00Z"
+            lines += (alerts[id] ?? []).map { "\($0),\(created)" }
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return lines
+    }
+
+    @Test("forward --accounts: events carry their accounts' creation times; detect without a registry gives replay's")
+    func registryInTheFirstStage() throws {
+        if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
+        let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
+        let server = try DetectTests.shared.get()
+        let state = try ShipTests.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let registry = state + "/accounts.csv"
+        #expect(try Self.registry(at: registry).count > 4)
+        // The reference: replay of the two logs with the registry, which must change replay's alerts (or this test
+        // could not tell a registry that went nowhere).
+        let output = state + "/replay-accounts.jsonl"
+        let argv = [exe.path, "replay", "--year", "2026", "--accounts", registry, "--output", output]
+        #expect(try DetectTests.runQuietly(argv + (try DetectTests.hostLogs.get())) == 0)
+        let reference = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(reference != (try DetectTests.reference.get()), "the registry changes replay's alerts")
+
+        let workers = try Self.startWorkers(
+            2, name: "fwa", url: server.url, state: state, extra: ["--accounts", registry])
+        defer { Self.stop(workers) }
+        let shares = Self.waitForShares([2, 2], ports: workers.map(\.port))
+        #expect(shares.values.sorted() == [2, 2], "partitions held per worker: \(shares)")
+        let events = try DetectTests.ship(url: server.url, stream: "FWA_EVENTS", prefix: "fwa.events")
+        // detect has no registry: replay's records with it can only come from the annotations.
+        try Self.detectAndCompare(name: "fwa", url: server.url, state: state, events: events, reference: reference)
+    }
+
+    /// One run by default; `SENDWATCH_NATS_FAULT_RUNS=N` makes N runs with other kill times, each on a new server.
+    @Test("nats-server killed with SIGKILL at random times while 2 forward workers and the second stage run")
+    func brokerKilledWhileForwarding() throws {
+        if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
+        let logs = try DetectTests.hostLogs.get()
+        let shipped = try DetectTests.shipped.get()
+        try NATSFaultTests.eachRun { run, server, state, started in
+            // The agents ship without faults (the broker tests cover them): the stream holds each host's log order,
+            // so the reference is replay's.
+            let agents = try zip(["mx1", "mx2"], logs).map { host, log in
+                try NATSFaultTests.startShip(
+                    url: server.url, host: host, log: log, state: state + "/ship-" + host, logs: state)
+            }
+            for agent in agents { #expect(NATSFaultTests.wait(agent, seconds: 300, "ship") == 0, "ship finished") }
+            let killer = NATSFaultTests.ServerKiller(server: server, seed: 1_515 + UInt64(run))
+            killer.start()
+            let workers = try Self.startWorkers(2, name: "fleet", url: server.url, state: state)
+            defer { Self.stop(workers) }
+            try Self.detectAndCompare(name: "fleet", url: server.url, state: state, events: shipped) {
+                try killer.stop()
+                let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+                print(
+                    "forward fault run \(run): nats-server killed \(killer.kills) times while forwarding, \(seconds) s")
+                #expect(killer.kills >= 2, "killed while the stages ran")
+            }
+        }
     }
 }

@@ -1,3 +1,4 @@
+import SendWatchCore
 import SendWatchPipeline
 import Testing
 
@@ -79,6 +80,36 @@ struct ForwardedFeedTests {
         #expect(feed.pendingNow() == 0)
     }
 
+    @Test("An event's account creation time goes with it, in its turn")
+    func annotationTravels() {
+        let created = EventTime(seconds: 1_767_323_045)
+        var annotated = Self.event(1, partition: 0)
+        annotated.payload = ForwardedMessage.eventBody(sequence: 1, record: Array("{}".utf8), created: created)
+        var feed = ForwardedFeed(
+            inner: ScriptedFeed(batches: [
+                [Self.event(2, partition: 1), annotated, Self.watermark(2, partition: 0, pending: 0)],
+                [Self.watermark(2, partition: 1, pending: 0)],
+            ]), source: ScriptedSource(last: 2), partitions: 2)
+        feed.resume(after: 0)
+        #expect(Self.sequences(feed.fetch(maxMessages: 10, timeoutMilliseconds: 0)) == [1])
+        guard case .messages(let second) = feed.fetch(maxMessages: 10, timeoutMilliseconds: 0) else {
+            Issue.record("no messages")
+            return
+        }
+        #expect(second.map(\.sequence) == [2])
+        #expect(second.first?.accountCreated == nil)
+        var again = ForwardedFeed(
+            inner: ScriptedFeed(batches: [[annotated, Self.watermark(1, partition: 0, pending: 0)]]),
+            source: ScriptedSource(last: 1), partitions: 1)
+        again.resume(after: 0)
+        guard case .messages(let first) = again.fetch(maxMessages: 10, timeoutMilliseconds: 0) else {
+            Issue.record("no messages")
+            return
+        }
+        #expect(first.map(\.accountCreated) == [created])
+        #expect(first.first.map { String(decoding: $0.payload, as: UTF8.self) } == "{}")
+    }
+
     @Test("A resume reads the forwarded stream again from its start and skips what was delivered")
     func resumeSkipsDelivered() {
         var feed = ForwardedFeed(
@@ -94,8 +125,19 @@ struct ForwardedFeedTests {
     func bodies() {
         #expect(ForwardedMessage(ForwardedMessage.watermarkBody(42)) == .watermark(42))
         let body = ForwardedMessage.eventBody(sequence: 7, record: Array("{}".utf8))
-        #expect(ForwardedMessage(body) == .event(sequence: 7, record: Array("{}".utf8)[...]))
-        for bad in ["", "W", "E7", "E7{}", "W12x", "X1", "E99999999999999999999999\n{}"] {
+        #expect(ForwardedMessage(body) == .event(sequence: 7, record: Array("{}".utf8)[...], created: nil))
+        for micros: Int64 in [1_767_323_045_000_000, 0, -5_000_000] {
+            let annotated = ForwardedMessage.eventBody(
+                sequence: 8, record: Array("{}".utf8), created: EventTime(microseconds: micros))
+            #expect(String(decoding: annotated.prefix(while: { $0 != 10 }), as: UTF8.self) == "E8 C\(micros)")
+            #expect(
+                ForwardedMessage(annotated)
+                    == .event(sequence: 8, record: Array("{}".utf8)[...], created: EventTime(microseconds: micros)))
+        }
+        for bad in [
+            "", "W", "E7", "E7{}", "W12x", "X1", "E99999999999999999999999\n{}", "E7 C\n{}", "E7 C12", "E7 Cx\n{}",
+            "E7 C-\n{}", "E7 C99999999999999999999\n{}", "E7 D5\n{}", "W7 C5",
+        ] {
             #expect(ForwardedMessage(Array(bad.utf8)) == nil, "\(bad)")
         }
     }
@@ -164,24 +206,79 @@ struct ForwardRunTests {
         mutating func messagesPerPartition() -> [Int: UInt64]? { nil }
     }
 
-    @Test("An empty fetch leaves the watermark; once the partition's last message is forwarded it is the stream's end")
-    func emptyFetchDoesNotMoveTheWatermark() throws {
+    /// Runs one worker over one partition, fed by `feed`, for `rounds` rounds (`check` sees what was published at
+    /// the start of each round); what it published.
+    static func forward<F: StreamFeed, S: ForwardSource>(
+        _ feed: F, source: S, accounts: [(String, EventTime)] = [], leaseKey: WorkerLeaseTests.MemoryKey = .init(),
+        rounds: Int, check: (Int, [String]) -> Void = { _, _ in }
+    ) throws -> [String] {
         let published = Published()
         var options = ForwardOptions()
         options.partitions = 1
-        let members = WorkerMembers(store: WorkerLeaseTests.MemoryStore(key: .init()), id: "a", seconds: 10)
-        let leaseKey = WorkerLeaseTests.MemoryKey()
         let run = ForwardRun(
-            options: options, members: members, lease: { _ in WorkerLeaseTests.lease(leaseKey, "a") },
-            feed: { _ in LateFeed() }, target: RecordingTarget(published: published), source: FixedSource(),
+            options: options,
+            members: WorkerMembers(store: WorkerLeaseTests.MemoryStore(key: .init()), id: "a", seconds: 10),
+            lease: { _ in WorkerLeaseTests.lease(leaseKey, "a") }, feed: { _ in feed },
+            target: RecordingTarget(published: published), source: source, accounts: accounts,
             logger: WorkerLeaseTests.quiet)
-        var rounds = 0
+        var round = 0
         try run.run {
-            rounds += 1
-            if rounds == 2 { #expect(published.bodies.isEmpty, "nothing after the empty fetch") }
-            return rounds > 3
+            round += 1
+            check(round, published.bodies)
+            return round > rounds
         }
-        #expect(published.bodies == ["E3\n{}", "W5"])
+        return published.bodies
+    }
+
+    @Test("An empty fetch leaves the watermark; once the partition's last message is forwarded it is the stream's end")
+    func emptyFetchDoesNotMoveTheWatermark() throws {
+        let leaseKey = WorkerLeaseTests.MemoryKey()
+        let bodies = try Self.forward(LateFeed(), source: FixedSource(), leaseKey: leaseKey, rounds: 3) {
+            if $0 == 2 { #expect($1.isEmpty, "nothing after the empty fetch") }
+        }
+        #expect(bodies == ["E3\n{}", "W5"])
         #expect(leaseKey.value == "released")
+    }
+
+    /// A partition's feed that delivers `records` (sequences 1, 2, …) at its first fetch.
+    struct RecordsFeed: StreamFeed {
+        var records: [String]
+        let streamName = "EVENTS"
+        let redeliveries = 0
+        mutating func resume(after sequence: UInt64) {}
+        mutating func fetch(maxMessages: Int, timeoutMilliseconds: Int) -> FeedFetch {
+            defer { records = [] }
+            return .messages(
+                records.enumerated().map { i, r in
+                    FeedMessage(sequence: UInt64(i + 1), payload: Array(r.utf8), pending: UInt64(records.count - i - 1))
+                })
+        }
+        mutating func acknowledgeFetched() -> Bool { true }
+    }
+
+    /// An events stream of `last` messages, all of them in partition 0.
+    struct AllInOne: ForwardSource {
+        let last: UInt64
+        mutating func lastSequence() -> UInt64? { last }
+        mutating func lastSequence(inPartition partition: Int) -> UInt64? { last }
+        mutating func messagesPerPartition() -> [Int: UInt64]? { nil }
+    }
+
+    @Test("Events of an account the registry lists carry its creation time (the later entry); others do not")
+    func registryAnnotates() throws {
+        let records = [
+            #"{"account":"acme","time":"x"}"#, #"{"time":"x","account":"a\"b"}"#, #"{"account":"other"}"#,
+            #"{"no_account":1}"#,
+        ]
+        let bodies = try Self.forward(
+            RecordsFeed(records: records), source: AllInOne(last: 4),
+            accounts: [
+                ("acme", EventTime(seconds: 1)), ("a\"b", EventTime(seconds: -2)), ("acme", EventTime(seconds: 3)),
+            ], rounds: 2)
+        #expect(
+            bodies == [
+                "E1 C3000000\n" + records[0], "E2 C-2000000\n" + records[1], "E3\n" + records[2], "E4\n" + records[3],
+                "W4",
+            ])
     }
 }

@@ -202,17 +202,28 @@ struct NATSFaultTests {
         #expect(try JetStreamClient(url: server.url).streamState(name.uppercased()).messages == UInt64(want.count))
     }
 
+    /// Makes ``runs`` fault runs, each on a new server with a new state directory (removed after the run) and the
+    /// children's standard error files of the run before forgotten; `body` gets the run's number, its server and
+    /// directory, and when it started.
+    static func eachRun(
+        _ body: (_ run: Int, _ server: NATSTestServer, _ state: String, _ started: Date) throws -> Void
+    ) throws {
+        for run in 0..<runs {
+            let started = Date()
+            let server = try NATSTestServer()
+            let state = try ShipTests.tempDirectory()
+            defer { try? FileManager.default.removeItem(atPath: state) }
+            childLogs.withLock { $0.removeAll() }
+            try body(run, server, state, started)
+        }
+    }
+
     @Test("nats-server killed with SIGKILL at random times during ship, detect and sink: no alert missing or twice")
     func brokerKilledDuringTheRun() throws {
         if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
         let logs = try DetectTests.hostLogs.get()
         let shipped = try DetectTests.shipped.get()
-        for run in 0..<Self.runs {
-            let started = Date()
-            let server = try NATSTestServer()
-            let state = try ShipTests.tempDirectory()
-            defer { try? FileManager.default.removeItem(atPath: state) }
-            Self.childLogs.withLock { $0.removeAll() }
+        try Self.eachRun { run, server, state, started in
             let killer = ServerKiller(server: server, seed: 1_500 + UInt64(run))
             killer.start()
             // Two agents side by side, then the worker, then the sink, the server killed all along.

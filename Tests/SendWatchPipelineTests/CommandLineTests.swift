@@ -205,15 +205,38 @@ struct CommandLine {
         #expect(try CommandLine.run(["replay", "--accounts", "/nonexistent", "-"]).status == 64)
     }
 
-    @Test("detect refuses a lease time outside 1s to 10m before it connects")
-    func leaseTimeRange() throws {
+    @Test(
+        "detect and forward refuse a lease time outside 1s to 10m before they connect",
+        arguments: ["detect", "forward"])
+    func leaseTimeRange(command: String) throws {
         // Port 9 (discard) has no broker: a refusal here comes from the check, not from a connection.
         for value in ["500ms", "601s", "11m", "1h"] {
-            let run = try CommandLine.run(["detect", "--nats", "nats://127.0.0.1:9", "--lease-time", value])
-            #expect(run.status == 64, "--lease-time \(value)")
+            let run = try CommandLine.run([command, "--nats", "nats://127.0.0.1:9", "--lease-time", value])
+            #expect(run.status == 64, "\(command) --lease-time \(value)")
             #expect(run.stderr.contains("--lease-time must be 1s to 10m"), "--lease-time \(value): \(run.stderr)")
         }
-        #expect(try CommandLine.run(["detect", "--nats", "nats://127.0.0.1:9", "--lease-time", "0s"]).status == 64)
+        #expect(try CommandLine.run([command, "--nats", "nats://127.0.0.1:9", "--lease-time", "0s"]).status == 64)
+        #expect(try CommandLine.run([command, "--nats", "nats://127.0.0.1:9", "--lease-bucket", "a.b"]).status == 64)
+        #expect(
+            try CommandLine.run([command, "--nats", "nats://127.0.0.1:9", "--duplicate-window", "2d"]).status == 64)
+    }
+
+    @Test("detect and forward say what their lease flags mean, each for its own role")
+    func leaseHelp() throws {
+        let detect = try CommandLine.run(["detect", "--help"]).stdout.split(whereSeparator: \.isWhitespace)
+            .joined(separator: " ")
+        let forward = try CommandLine.run(["forward", "--help"]).stdout.split(whereSeparator: \.isWhitespace)
+            .joined(separator: " ")
+        #expect(detect.contains("A standby takes the lease over when the holder has not renewed it this long"))
+        #expect(detect.contains("Key-value bucket of the workers' leases. (default: SENDWATCH_LEASES)"))
+        #expect(
+            detect.contains("the alerts stream drops repeated message ids; longer than a restart takes. (default: 10m)")
+        )
+        #expect(
+            forward.contains("A partition's lease is taken over when not renewed this long (1s to 10m). (default: 10s)")
+        )
+        #expect(forward.contains("Key-value bucket of the leases and of the live workers."))
+        #expect(forward.contains("the forwarded stream drops repeated message ids; longer than a takeover takes."))
     }
 }
 

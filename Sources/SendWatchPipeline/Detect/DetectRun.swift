@@ -335,6 +335,9 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                     continue
                 }
                 totals.events += 1
+                // The first stage's registry entry for the account: in the engine before the event, as
+                // `--accounts` would have put it there at the start (so the checkpoint keeps it too).
+                if let created = m.accountCreated { engine.register(account: event.account, created: created) }
                 arrivals[event.host ?? "", default: t] = t
                 merge.add(event, sequence: m.sequence, releasingInto: &batch)
             }

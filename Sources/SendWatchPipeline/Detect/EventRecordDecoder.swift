@@ -56,3 +56,22 @@ public struct EventRecordDecoder: Sendable {
             clientIP: text(10), login: text(11), claimedAccount: text(12), status: status)
     }
 }
+
+/// Reads only the `account` of an event record (the first stage of several workers looks its creation time up by
+/// it): one scan of the record for one key, no other field decoded.
+///
+/// Memory: the scanner's fixed tables (1 path) and the decoded account name.
+public struct EventAccountReader: Sendable {
+    private var scanner = JSONScanner(paths: [["account"]], maxDepth: 4, maxElementsPerArray: 0)
+
+    /// A reader.
+    public init() {}
+
+    /// The account of the record in `bytes`; nil when it is not a JSON object or has no string `account`.
+    ///
+    /// - Complexity: O(bytes).
+    public mutating func account(_ bytes: UnsafeRawBufferPointer) -> String? {
+        guard scanner.scan(bytes) == .object, let v = scanner.value(ofPath: 0), v.kind == .string else { return nil }
+        return JSONScanner.decodeString(bytes, v)
+    }
+}

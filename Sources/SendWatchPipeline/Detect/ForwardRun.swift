@@ -1,4 +1,5 @@
 public import Logging
+public import SendWatchCore
 
 #if canImport(Glibc)
 import Glibc
@@ -122,13 +123,22 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
     private var lastAcquireRound = -Double.infinity
     private var backoff: Backoff
     private var outage = false
+    /// The account registry's creation times by ``StableHash`` of the account (the engine's key for them).
+    private let created: [UInt64: EventTime]
+    private var accountReader = EventAccountReader()
 
     /// A run over `options.partitions` partitions; `lease(p)` makes partition `p`'s lease, `feed(p)` its consumer.
+    /// `accounts` (`--accounts`: account, creation time; a later entry of one account wins, as in the engine) are
+    /// the creation times each forwarded event of those accounts is annotated with.
     public init(
         options: ForwardOptions, members: WorkerMembers, lease: (Int) -> WorkerLease,
-        feed: @escaping (Int) -> Feed, target: Target, source: Source, metrics: ForwardMetrics = ForwardMetrics(),
-        logger: Logger
+        feed: @escaping (Int) -> Feed, target: Target, source: Source, accounts: [(String, EventTime)] = [],
+        metrics: ForwardMetrics = ForwardMetrics(), logger: Logger
     ) {
+        var created: [UInt64: EventTime] = [:]
+        created.reserveCapacity(accounts.count)
+        for (account, time) in accounts { created[StableHash.of(account)] = time }
+        self.created = created
         self.options = options
         self.members = members
         self.metrics = metrics
@@ -289,7 +299,10 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
         -> Bool
     {
         var todo = messages.map { m in
-            (body: ForwardedMessage.eventBody(sequence: m.sequence, record: m.payload), messageID: "fe-\(m.sequence)")
+            (
+                body: ForwardedMessage.eventBody(sequence: m.sequence, record: m.payload, created: creation(of: m)),
+                messageID: "fe-\(m.sequence)"
+            )
         }
         while !todo.isEmpty {
             var again: [(body: [UInt8], messageID: String)] = []
@@ -317,6 +330,15 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
             todo = again
         }
         return true
+    }
+
+    /// The registry's creation time of the account of the event record `m` carries; nil without a registry, for an
+    /// account it does not hold, or a record without an account (the second stage counts it as undecodable).
+    private func creation(of m: FeedMessage) -> EventTime? {
+        guard !created.isEmpty, let account = m.payload.withUnsafeBytes({ accountReader.account($0) }) else {
+            return nil
+        }
+        return created[StableHash.of(account)]
     }
 
     /// Publishes one forwarded message, repeating while the broker is unreachable; false when a stop was requested

@@ -1,3 +1,5 @@
+public import SendWatchCore
+
 /// The events stream as the forwarding stage (``ForwardRun``) saw it: its last sequence and its messages per
 /// partition, asked of the broker (`NATSStreamWatch` of SendWatchFleet, or a test double).
 public protocol ForwardSource {
@@ -10,42 +12,62 @@ public protocol ForwardSource {
 }
 
 /// The body of a message of the forwarded stream (`sendwatch forward` writes them, ``ForwardedFeed`` reads them):
-/// an event `E<source sequence>\n<event record>` or a watermark `W<sequence>` (every message of its partition up
+/// an event `E<source sequence>\n<event record>`, or `E<source sequence> C<microseconds>\n<event record>` when the
+/// first stage annotated it with its account's creation time from the account registry (`forward --accounts`;
+/// the time in microseconds since the Unix epoch), or a watermark `W<sequence>` (every message of its partition up
 /// to that events-stream sequence is forwarded).
 public enum ForwardedMessage: Equatable, Sendable {
-    /// An event record read from the events stream at `sequence`.
-    case event(sequence: UInt64, record: ArraySlice<UInt8>)
+    /// An event record read from the events stream at `sequence`; `created` is its account's creation time when
+    /// the first stage's registry has one.
+    case event(sequence: UInt64, record: ArraySlice<UInt8>, created: EventTime?)
     /// Every message of the partition up to `sequence` of the events stream is forwarded.
     case watermark(UInt64)
 
-    /// The body of an event forwarded from events-stream sequence `sequence`.
-    public static func eventBody(sequence: UInt64, record: [UInt8]) -> [UInt8] {
-        Array("E\(sequence)\n".utf8) + record
+    /// The body of an event forwarded from events-stream sequence `sequence`, annotated with its account's
+    /// creation time `created` when there is one.
+    public static func eventBody(sequence: UInt64, record: [UInt8], created: EventTime? = nil) -> [UInt8] {
+        Array((created.map { "E\(sequence) C\($0.microseconds)\n" } ?? "E\(sequence)\n").utf8) + record
     }
 
     /// The body of a watermark.
     public static func watermarkBody(_ sequence: UInt64) -> [UInt8] { Array("W\(sequence)".utf8) }
 
-    /// Decodes a body; nil when it is neither form.
-    public init?(_ body: [UInt8]) {
-        guard let kind = body.first, kind == UInt8(ascii: "E") || kind == UInt8(ascii: "W") else { return nil }
+    /// The decimal number of at most 20 digits at `i` in `body` and the index after it; nil for none or an
+    /// overflow.
+    private static func number(_ body: [UInt8], at start: Int) -> (UInt64, Int)? {
         var value: UInt64 = 0
-        var i = 1
-        while i < body.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(body[i]), i <= 20 {
+        var i = start
+        while i < body.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(body[i]), i - start < 20 {
             let (times, o1) = value.multipliedReportingOverflow(by: 10)
             let (sum, o2) = times.addingReportingOverflow(UInt64(body[i] - UInt8(ascii: "0")))
             if o1 || o2 { return nil }
             value = sum
             i += 1
         }
-        guard i > 1 else { return nil }
+        return i > start ? (value, i) : nil
+    }
+
+    /// Decodes a body; nil when it is none of the forms.
+    public init?(_ body: [UInt8]) {
+        guard let kind = body.first, kind == UInt8(ascii: "E") || kind == UInt8(ascii: "W"),
+            let (value, end) = Self.number(body, at: 1)
+        else { return nil }
+        var i = end
         if kind == UInt8(ascii: "W") {
             guard i == body.count else { return nil }
             self = .watermark(value)
-        } else {
-            guard i < body.count, body[i] == UInt8(ascii: "\n") else { return nil }
-            self = .event(sequence: value, record: body[(i + 1)...])
+            return
         }
+        var created: EventTime?
+        if i + 1 < body.count, body[i] == UInt8(ascii: " "), body[i + 1] == UInt8(ascii: "C") {
+            let negative = i + 2 < body.count && body[i + 2] == UInt8(ascii: "-")
+            guard let (micros, after) = Self.number(body, at: i + (negative ? 3 : 2)), micros <= UInt64(Int64.max)
+            else { return nil }
+            created = EventTime(microseconds: negative ? -Int64(micros) : Int64(micros))
+            i = after
+        }
+        guard i < body.count, body[i] == UInt8(ascii: "\n") else { return nil }
+        self = .event(sequence: value, record: body[(i + 1)...], created: created)
     }
 }
 
@@ -80,7 +102,7 @@ public struct ForwardedFeed<Inner: StreamFeed, Source: ForwardSource>: StreamFee
     public private(set) var watermarks: [UInt64]
     /// Per partition its held events (sequence, record), in sequence order from ``heads``' index on (the ones
     /// before it are delivered, dropped once they are 1,024 and at least half).
-    private var held: [[(sequence: UInt64, record: [UInt8])]]
+    private var held: [[(sequence: UInt64, record: [UInt8], created: EventTime?)]]
     /// Per partition the index of its first held event in ``held``.
     private var heads: [Int]
     /// Events held now.
@@ -132,8 +154,10 @@ public struct ForwardedFeed<Inner: StreamFeed, Source: ForwardSource>: StreamFee
                 switch body {
                 case .watermark(let w):
                     watermarks[m.partition] = max(watermarks[m.partition], w)
-                case .event(let sequence, let record):
-                    hold(sequence: sequence, record: Array(record), partition: m.partition, into: &out)
+                case .event(let sequence, let record, let created):
+                    hold(
+                        sequence: sequence, record: Array(record), created: created, partition: m.partition,
+                        into: &out)
                 }
             }
             release(into: &out)
@@ -165,7 +189,7 @@ public struct ForwardedFeed<Inner: StreamFeed, Source: ForwardSource>: StreamFee
 
     /// Holds an event (in sequence order within its partition); one delivered before, or held already, is skipped.
     private mutating func hold(
-        sequence: UInt64, record: [UInt8], partition p: Int, into out: inout [FeedMessage]
+        sequence: UInt64, record: [UInt8], created: EventTime?, partition p: Int, into out: inout [FeedMessage]
     ) {
         guard sequence > delivered else { return }
         var at = held[p].count
@@ -173,7 +197,7 @@ public struct ForwardedFeed<Inner: StreamFeed, Source: ForwardSource>: StreamFee
             if held[p][at - 1].sequence == sequence { return }
             at -= 1
         }
-        held[p].insert((sequence, record), at: at)
+        held[p].insert((sequence, record, created), at: at)
         heldCount += 1
         if heldCount > maxHeld, let first = earliest() {
             take(first, into: &out)
@@ -201,7 +225,7 @@ public struct ForwardedFeed<Inner: StreamFeed, Source: ForwardSource>: StreamFee
     }
 
     private mutating func take(_ p: Int, into out: inout [FeedMessage]) {
-        let (sequence, record) = held[p][heads[p]]
+        let (sequence, record, created) = held[p][heads[p]]
         heads[p] += 1
         if heads[p] == held[p].count {
             held[p].removeAll(keepingCapacity: held[p].capacity <= 4096)
@@ -212,6 +236,8 @@ public struct ForwardedFeed<Inner: StreamFeed, Source: ForwardSource>: StreamFee
         }
         heldCount -= 1
         delivered = max(delivered, sequence)
-        out.append(FeedMessage(sequence: sequence, payload: record, pending: 1, partition: p))
+        var message = FeedMessage(sequence: sequence, payload: record, pending: 1, partition: p)
+        message.accountCreated = created
+        out.append(message)
     }
 }

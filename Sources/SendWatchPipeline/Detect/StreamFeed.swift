@@ -10,6 +10,9 @@ public struct FeedMessage: Sendable, Equatable {
     public var pending: UInt64
     /// The partition its subject names (`sendwatch.events.7`: 7; 0 to 1023), -1 when it names none.
     public var partition: Int
+    /// The creation time of the event's account, when the first stage of several workers annotated it from its
+    /// account registry (``ForwardedMessage``; nil otherwise): the engine takes it as a registry entry.
+    public var accountCreated: EventTime?
 
     /// A message.
     public init(sequence: UInt64, payload: [UInt8], pending: UInt64, partition: Int = -1) {
