@@ -128,6 +128,10 @@ public final class JetStreamClient {
         }
     }
 
+    /// How many times ``ensureStream(_:)`` asks the server when it answers that the subjects overlap an existing
+    /// stream (see there: a twin's concurrent add).
+    static let streamSetupAttempts = 3
+
     /// Whether the connection is up now (false while it reconnects).
     public var isConnected: Bool { natsConnection_Status(connection) == NATS_CONN_STATUS_CONNECTED }
 
@@ -142,14 +146,24 @@ public final class JetStreamClient {
         }
         var jsError = jsErrCode(rawValue: 0)
         let status = spec.withConfig { config in
-            var info: UnsafeMutablePointer<jsStreamInfo>?
-            var s = js_AddStream(&info, context, config, nil, &jsError)
-            if s != NATS_OK && jsError == JSStreamNameExistErr {
-                // There with other settings: bring them to ours.
+            var s = NATS_OK
+            // Agents that start together on a fresh server add the same stream at the same moment; the server
+            // may then answer one of them that its subjects overlap "an existing stream", the one its twin
+            // just added under the same name. Asked again, it finds that stream by name. A real overlap (another
+            // stream's subjects) gives the same answer every time and is reported after the last try.
+            for _ in 0..<Self.streamSetupAttempts {
+                var info: UnsafeMutablePointer<jsStreamInfo>?
                 jsError = jsErrCode(rawValue: 0)
-                s = js_UpdateStream(&info, context, config, nil, &jsError)
+                s = js_AddStream(&info, context, config, nil, &jsError)
+                if s != NATS_OK && jsError == JSStreamNameExistErr {
+                    // There with other settings: bring them to ours.
+                    jsError = jsErrCode(rawValue: 0)
+                    s = js_UpdateStream(&info, context, config, nil, &jsError)
+                }
+                if let info { jsStreamInfo_Destroy(info) }
+                guard s != NATS_OK && jsError == JSStreamSubjectOverlapErr else { break }
+                nats_Sleep(50)
             }
-            if let info { jsStreamInfo_Destroy(info) }
             return s
         }
         guard status == NATS_OK else {

@@ -2,6 +2,7 @@ import Foundation
 import SendWatchCore
 import SendWatchFleet
 import SendWatchTesting
+import Synchronization
 import Testing
 
 /// Against a real nats-server with JetStream on loopback (started once for the suite); skipped, saying why,
@@ -77,6 +78,38 @@ struct JetStreamClientTests {
         #expect(got.allSatisfy { $0.subject == "dedupe.a" })
         // Everything was acknowledged: nothing more comes.
         #expect(try consumer.fetch(batch: 10, timeoutMilliseconds: 200).isEmpty)
+    }
+
+    /// Agents that start together on a fresh server each add the same stream at once; none of them may fail
+    /// for it (the server can answer the later add that its subjects overlap the twin's new stream).
+    @Test func agentsAddingTheSameStreamAtOnceAllSucceed() throws {
+        guard let server = try Self.server() else { return }
+        let url = server.url
+        let failures = Mutex<[String]>([])
+        for round in 0..<20 {
+            let spec = StreamSpec(name: "TWINS_\(round)", subjects: ["twins\(round).*"])
+            let ready = DispatchSemaphore(value: 0)
+            let start = DispatchSemaphore(value: 0)
+            let group = DispatchGroup()
+            let agents = 4
+            for _ in 0..<agents {
+                DispatchQueue.global().async(group: group) {
+                    // Each agent its own connection, made before the start so that the adds meet.
+                    let client = Result { try JetStreamClient(url: url, settings: Self.quick) }
+                    ready.signal()
+                    start.wait()
+                    do {
+                        try client.get().ensureStream(spec)
+                    } catch {
+                        failures.withLock { $0.append("round \(round): \(error)") }
+                    }
+                }
+            }
+            for _ in 0..<agents { ready.wait() }
+            for _ in 0..<agents { start.signal() }
+            group.wait()
+        }
+        #expect(failures.withLock { $0 } == [])
     }
 
     @Test func ensureStreamIsIdempotentAndUpdatesSettings() throws {
