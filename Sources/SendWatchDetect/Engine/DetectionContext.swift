@@ -131,11 +131,11 @@ struct DetectionContext: Sendable {
     /// Whether a finding with these figures would make a record (see ``AlertLifecycle/wants``).
     mutating func wants(
         _ kind: RuleName, key: String, severity: Severity, accountsTotal: Int, volume: Int, at now: EventTime,
-        refreshVolume: Bool = false
+        refreshVolume: Bool = false, withoutArtefacts: Bool = false
     ) -> Bool {
         lifecycle.wants(
             kind: kind, key: key, severity: severity, accountsTotal: accountsTotal, volume: volume,
-            at: now, refreshVolume: refreshVolume)
+            at: now, refreshVolume: refreshVolume, withoutArtefacts: withoutArtefacts)
     }
 
     /// Hands `finding` to the lifecycle with the evidence samples of its accounts
