@@ -217,7 +217,7 @@ public struct AlertLifecycle: Sendable {
         refreshVolume: Bool = false, withoutArtefacts: Bool = false
     ) -> Bool {
         let slotKey = Self.slotKey(kind, key)
-        guard var current = open[slotKey] else { return true }
+        guard let current = open[slotKey] else { return true }
         let reference =
             current.pending.map { ($0.severity, $0.accountsTotal, $0.volume) }
             ?? (current.last.severity, current.last.accountsTotal, current.lastVolume)
@@ -237,10 +237,7 @@ public struct AlertLifecycle: Sendable {
                     && (refreshVolume
                         || now.microseconds - (current.pendingAt ?? current.last.eventTime).microseconds
                             >= Self.pendingRefreshMicroseconds)))
-        if !wanted {
-            current.lastFinding = now
-            open[slotKey] = current
-        }
+        if !wanted { open.noteFinding(slotKey, at: now) }
         return wanted
     }
 
