@@ -49,6 +49,12 @@ extension AlertLifecycle {
             }
         }
 
+        /// Sets the time of the last finding of the open alert at `slot`, if any, in place: the index does not
+        /// depend on it, and writing the whole alert back through the setter copies and destroys it.
+        ///
+        /// - Complexity: O(1) expected.
+        mutating func noteFinding(_ slot: UInt64, at now: EventTime) { bySlot[slot]?.lastFinding = now }
+
         /// The incident of the open alert at `slot`.
         func incident(of slot: UInt64) -> String? { incidentBySlot[slot] }
 

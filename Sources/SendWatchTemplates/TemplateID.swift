@@ -24,17 +24,18 @@ public struct TemplateID: Hashable, Sendable, Comparable, CustomStringConvertibl
     }
 
     /// Sixteen lowercase hex digits.
+    ///
+    /// - Complexity: O(1): the digits are written straight into the string's storage (one allocation; a
+    ///   young account's event with a template asks for it at least once).
     public var description: String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out = [UInt8](repeating: 0x30, count: 16)
-        var v = rawValue
-        var i = 15
-        while i >= 0 {
-            out[i] = digits[Int(v & 0xF)]
-            v >>= 4
-            i -= 1
+        let v = rawValue
+        return String(unsafeUninitializedCapacity: 16) { out in
+            for i in 0..<16 {
+                let nibble = UInt8(truncatingIfNeeded: v >> UInt64(4 * (15 - i))) & 0xF
+                out[i] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
+            }
+            return 16
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     public static func < (lhs: TemplateID, rhs: TemplateID) -> Bool { lhs.rawValue < rhs.rawValue }

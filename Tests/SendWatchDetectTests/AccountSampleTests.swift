@@ -97,6 +97,30 @@ struct AccountSampleTests {
         #expect(other.values(.claimedAccounts) == ["caf\u{E9}.example"])
     }
 
+    @Test("A full list whose group overflowed takes nothing more; a full list of another group still sets its flag")
+    func saturatedListsStayAsTheyAre() {
+        // Five deliveries and message ids each: every list of deliveries overflows, the message ids fill up.
+        var sample = AccountSample()
+        (0..<5).forEach { sample.addDelivery(recipient: "r\($0)@d\($0).test", queueID: "Q\($0)") }
+        (0..<5).forEach { sample.addMessageID("<m\($0)@x.test>") }
+        #expect(sample.deliveriesOverflowed && !sample.submittersOverflowed)
+        let before = sample.bytes
+        for i in 0..<8 {
+            sample.addDelivery(recipient: "late\(i)@d\(i % 6).test", queueID: "Q\(i)")
+            sample.addMessageID("<late\(i)@x.test>")
+        }
+        #expect(sample.bytes == before)
+        #expect(sample.values(.recipients) == (0..<4).map { "r\($0)@d\($0).test" })
+        #expect(sample.values(.messageIDs) == (0..<5).map { "<m\($0)@x.test>" })
+        // The submitters' flag is apart from the deliveries': a fifth login still sets it.
+        for i in 0..<4 { sample.addSubmitter(login: "l\(i)", clientIP: nil, claimedAccount: nil) }
+        #expect(!sample.submittersOverflowed)
+        sample.addSubmitter(login: "l3", clientIP: nil, claimedAccount: nil)
+        #expect(!sample.submittersOverflowed)
+        sample.addSubmitter(login: "l4", clientIP: nil, claimedAccount: nil)
+        #expect(sample.submittersOverflowed)
+    }
+
     @Test("Saved and restored, the lists and flags are equal; a saved list longer than its cap is refused")
     func roundTrip() throws {
         var sample = AccountSample()

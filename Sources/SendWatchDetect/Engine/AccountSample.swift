@@ -121,7 +121,8 @@ struct AccountSample: Sendable, Equatable {
 
     /// Adds the event's login, client address and claimed account.
     ///
-    /// - Complexity: O(bytes held) per value; allocates only for a new value.
+    /// - Complexity: O(bytes held) per value, O(1) for a full list whose group overflowed; allocates only for a
+    ///   new value.
     mutating func addSubmitter(login: String?, clientIP: String?, claimedAccount: String?) {
         if let login { add(login, to: .logins) }
         if let clientIP { add(clientIP, to: .clientIPs) }
@@ -131,11 +132,12 @@ struct AccountSample: Sendable, Equatable {
     /// Adds the event's recipient, the recipient's domain (after the last `@`; none without one) and queue id;
     /// empty values are left out.
     ///
-    /// - Complexity: O(bytes held) per value; allocates only for a new value.
+    /// - Complexity: O(bytes held) per value, O(1) for a full list whose group overflowed; allocates only for a
+    ///   new value.
     mutating func addDelivery(recipient: String, queueID: String?) {
         if !recipient.isEmpty {
             add(recipient, to: .recipients)
-            if let at = recipient.utf8.lastIndex(of: UInt8(ascii: "@")) {
+            if !isSaturated(.recipientDomains), let at = recipient.utf8.lastIndex(of: UInt8(ascii: "@")) {
                 let domain = recipient[recipient.utf8.index(after: at)...]
                 if !domain.isEmpty { add(domain, to: .recipientDomains) }
             }
@@ -146,10 +148,20 @@ struct AccountSample: Sendable, Equatable {
     /// Adds `value` to `list` unless the list holds it; a full list drops it (setting the overflow flag of its
     /// group, except for message ids).
     mutating func add(_ value: some StringProtocol, to list: List) {
+        guard !isSaturated(list) else { return }
         let added: Bool? =
             value.utf8.withContiguousStorageIfAvailable { add($0, as: value, to: list) }
             ?? Array(value.utf8).withUnsafeBufferPointer { add($0, as: value, to: list) }
         _ = added
+    }
+
+    /// Whether adding any value to `list` would change nothing: the list is full and a value left out of it has
+    /// already set its group's overflow flag (a full list of message ids drops every further id). An account that
+    /// keeps sending reaches this after a few events, and its later values then cost no scan of the buffer.
+    private func isSaturated(_ list: List) -> Bool {
+        guard count(list) >= list.cap else { return false }
+        if list == .messageIDs { return true }
+        return packed & (list.isSubmitter ? Self.submittersOverflowBit : Self.deliveriesOverflowBit) != 0
     }
 
     private mutating func add(_ utf8: UnsafeBufferPointer<UInt8>, as value: some StringProtocol, to list: List)

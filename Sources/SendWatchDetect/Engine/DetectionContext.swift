@@ -131,11 +131,11 @@ struct DetectionContext: Sendable {
     /// Whether a finding with these figures would make a record (see ``AlertLifecycle/wants``).
     mutating func wants(
         _ kind: RuleName, key: String, severity: Severity, accountsTotal: Int, volume: Int, at now: EventTime,
-        refreshVolume: Bool = false
+        refreshVolume: Bool = false, withoutArtefacts: Bool = false
     ) -> Bool {
         lifecycle.wants(
             kind: kind, key: key, severity: severity, accountsTotal: accountsTotal, volume: volume,
-            at: now, refreshVolume: refreshVolume)
+            at: now, refreshVolume: refreshVolume, withoutArtefacts: withoutArtefacts)
     }
 
     /// Hands `finding` to the lifecycle with the evidence samples of its accounts
@@ -336,8 +336,18 @@ struct DetectionContext: Sendable {
     /// - Complexity: O(*n*) expected for *n* keys (a selection, not a sort: a busy template's finding lists up to
     ///   `detect.max_alert_accounts` accounts and is rebuilt for each account that joins).
     func ageEvidence(keys: [UInt64], at now: EventTime) -> [(String, JSONValue)] {
-        var ages = keys.compactMap { self.ages.peek(accountKey: $0, at: now)?.ageSeconds }
-        guard let least = ages.min(), let greatest = ages.max() else { return [("account_age_seconds", .null)] }
+        // One pass for the ages and their least and greatest.
+        var ages: [Int64] = []
+        ages.reserveCapacity(keys.count)
+        var least = Int64.max
+        var greatest = Int64.min
+        for key in keys {
+            guard let age = self.ages.peek(accountKey: key, at: now)?.ageSeconds else { continue }
+            ages.append(age)
+            least = min(least, age)
+            greatest = max(greatest, age)
+        }
+        guard !ages.isEmpty else { return [("account_age_seconds", .null)] }
         let median = Self.select(ages.count / 2, in: &ages)
         return Self.ageEvidence(min: least, median: median, max: greatest)
     }
@@ -364,14 +374,20 @@ struct DetectionContext: Sendable {
     /// - Precondition: `0 <= k < values.count`.
     /// - Complexity: O(*n*) expected (median-of-three pivots); after 2 log₂ *n* rounds that did not finish
     ///   (input built to defeat the pivots), it sorts the rest: O(*n* log *n*) at worst.
-    static func select(_ k: Int, in values: inout [Int64]) -> Int64 {
-        precondition(values.indices.contains(k), "selection position out of range")
+    static func select(_ k: Int, in array: inout [Int64]) -> Int64 {
+        precondition(array.indices.contains(k), "selection position out of range")
+        // In place on the buffer: no uniqueness check per swap.
+        return array.withUnsafeMutableBufferPointer { select(k, inBuffer: $0) }
+    }
+
+    private static func select(_ k: Int, inBuffer values: UnsafeMutableBufferPointer<Int64>) -> Int64 {
         var low = 0
         var high = values.count - 1
         var rounds = 2 * (Int.bitWidth - values.count.leadingZeroBitCount)
         while low < high {
             if rounds == 0 {
-                values[low...high].sort()
+                var rest = UnsafeMutableBufferPointer(rebasing: values[low...high])
+                rest.sort()
                 return values[k]
             }
             rounds -= 1
