@@ -121,7 +121,7 @@ struct TemplateState: ApproximateHeapSize, Sendable {
 }
 
 /// Distinct young senders of one key (a recipient, a recipient domain, a slot value of a template).
-struct YoungSenders: ApproximateHeapSize, Sendable, Codable {
+struct YoungSenders: ApproximateHeapSize, YoungCountEntry, Sendable, Codable {
     var young: SlidingDistinct
     var first: EventTime
     var approximateHeapBytes: Int { young.approximateHeapBytes }

@@ -206,6 +206,40 @@ extension TableRule {
     mutating func enforceBudget(_ context: inout DetectionContext) { table.enforceBudget(reportingTo: &context) }
 }
 
+/// A table entry holding a distinct count of young accounts over its rule's window.
+protocol YoungCountEntry {
+    /// The young accounts counted for the entry's key.
+    var young: SlidingDistinct { get }
+}
+
+/// A ``TableRule`` whose entries each count the distinct young accounts of their key over the rule's window
+/// (`recipient_fanin`, `shared_artefact`, `slot_content`). The table (the rule's whole share of the budget) and
+/// the counts' window and exact capacity are made here, once for the three, and a saved entry fits when its count
+/// has that window and capacity.
+protocol YoungCountTableRule: TableRule where Entry: YoungCountEntry {
+    /// The most entries of the rule's table.
+    static var maxEntries: Int { get }
+    /// The exact capacity of an entry's count. Default ``RuleLimits/perKeyCapacity``.
+    static var youngCapacity: KeyPath<RuleLimits, Int> { get }
+    /// The window and exact capacity of every entry's count, made from the settings once.
+    var young: SlidingDistinct.Configuration { get }
+    /// The rule of these parts (the memberwise initializer).
+    init(configuration: Configuration, table: RuleTable<Entry>, young: SlidingDistinct.Configuration)
+}
+
+extension YoungCountTableRule {
+    static var youngCapacity: KeyPath<RuleLimits, Int> { \.perKeyCapacity }
+
+    init(configuration: Configuration, limits: RuleLimits) {
+        let capacity = limits[keyPath: Self.youngCapacity]
+        self.init(
+            configuration: configuration, table: RuleTable(maxEntries: Self.maxEntries, maxBytes: limits.maxBytes),
+            young: .init(windowSeconds: configuration.windowSeconds, exactCapacity: capacity))
+    }
+
+    func fits(_ entry: Entry) -> Bool { entry.young.configuration == young }
+}
+
 /// A rule that keeps its state in two bounded tables (`template_swarm`: templates and pairs;
 /// `concentrated_strangers`: accounts and groups), which share the rule's part of the memory budget: the tables'
 /// bytes, evictions and budget step are the rule's, written once here.

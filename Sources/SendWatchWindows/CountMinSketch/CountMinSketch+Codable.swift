@@ -1,3 +1,12 @@
+extension CountMinSketch {
+    /// Whether a sketch can have `width` counters per row and `depth` rows: the width a power of two in
+    /// 1 ... 2^24, the depth in 1 ... 16. What ``init(width:depth:epochMicroseconds:)`` makes and a checkpoint
+    /// must hold.
+    static func isSize(width: Int, depth: Int) -> Bool {
+        width >= 1 && width <= 1 << 24 && width & (width - 1) == 0 && (1...16).contains(depth)
+    }
+}
+
 extension CountMinSketch: Codable {
     /// Restores a sketch saved with ``encode(to:)``: both epoch tables, the size, the epoch and the totals.
     ///
@@ -7,7 +16,7 @@ extension CountMinSketch: Codable {
     public init(from decoder: any Decoder) throws {
         let s = try State(from: decoder)
         try StateCheck.require(
-            s.width >= 1 && s.width <= 1 << 24 && s.width & (s.width - 1) == 0 && (1...16).contains(s.depth),
+            CountMinSketch.isSize(width: s.width, depth: s.depth),
             "CountMinSketch: width \(s.width), depth \(s.depth)", decoder)
         try StateCheck.require(
             s.counters.count == 2 * s.width * s.depth,

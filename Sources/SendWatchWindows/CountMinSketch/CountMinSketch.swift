@@ -51,11 +51,10 @@ public struct CountMinSketch: Sendable {
     ///
     /// - Precondition: `1 <= depth <= 16`, `1 <= width <= 2^24`, `epochMicroseconds > 0` (configuration).
     public init(width: Int, depth: Int, epochMicroseconds: Int64) {
+        let w = WindowMath.powerOfTwo(atLeast: width)
         precondition(
-            (1...16).contains(depth) && (1...(1 << 24)).contains(width) && WindowMath.isSpan(epochMicroseconds),
+            width >= 1 && Self.isSize(width: w, depth: depth) && WindowMath.isSpan(epochMicroseconds),
             "invalid CountMinSketch size")
-        var w = 1
-        while w < width { w <<= 1 }
         state = State(
             counters: [UInt32](repeating: 0, count: 2 * w * depth), width: w, depth: depth,
             epochMicroseconds: epochMicroseconds, currentHalf: 0, epoch: 0, currentTotal: 0, previousTotal: 0,

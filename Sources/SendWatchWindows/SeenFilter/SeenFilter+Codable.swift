@@ -20,7 +20,7 @@ extension SeenFilter: Decodable {
         let words = try c.decode([UInt64].self, forKey: ._words)
         let wordCount = try c.decode(Int.self, forKey: ._wordCount)
         let capacity = try c.decode(Int.self, forKey: ._capacity)
-        try StateCheck.require((1...(1 << 28)).contains(capacity), "SeenFilter: capacity \(capacity)", decoder)
+        try StateCheck.require(Self.capacities.contains(capacity), "SeenFilter: capacity \(capacity)", decoder)
         self.init(capacity: capacity)
         try StateCheck.require(wordCount == _wordCount, "SeenFilter: \(wordCount) words for \(capacity)", decoder)
         try StateCheck.require(words.count == 2 * wordCount, "SeenFilter: \(words.count) words", decoder)

@@ -34,14 +34,16 @@ public struct SeenFilter: Sendable, Encodable, Equatable {
 
     /// Bits set per item.
     public static let bitsPerItem = 3
+    /// The capacities a filter (and a checkpoint of one) can have.
+    static var capacities: ClosedRange<Int> { 1...(1 << 28) }
 
     /// A filter whose generations hold `capacity` items each.
     ///
     /// - Precondition: `1 <= capacity <= 1 << 28` (configuration).
     public init(capacity: Int) {
-        precondition((1...(1 << 28)).contains(capacity), "invalid SeenFilter capacity")
-        var words = 1
-        while words * 64 < capacity * 12 { words <<= 1 }
+        precondition(Self.capacities.contains(capacity), "invalid SeenFilter capacity")
+        // 12 bits per item.
+        let words = WindowMath.powerOfTwo(atLeast: (capacity * 12 + 63) / 64)
         _wordCount = words
         _capacity = capacity
         _words = [UInt64](repeating: 0, count: words)

@@ -17,7 +17,7 @@ extension SpaceSaving: Codable {
         let items = try c.decode([UInt64].self, forKey: .items)
         let counts = try c.decode([UInt64].self, forKey: .counts)
         let errors = try c.decode([UInt64].self, forKey: .errors)
-        try StateCheck.require((1...(1 << 20)).contains(capacity), "SpaceSaving: capacity \(capacity)", decoder)
+        try StateCheck.require(Self.capacities.contains(capacity), "SpaceSaving: capacity \(capacity)", decoder)
         try StateCheck.require(
             items.count == counts.count && items.count == errors.count && items.count <= capacity,
             "SpaceSaving: \(items.count) items, \(counts.count) counts, \(errors.count) errors", decoder)

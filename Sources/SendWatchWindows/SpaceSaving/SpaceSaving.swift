@@ -44,12 +44,14 @@ public struct SpaceSaving: Sendable {
     var _position: [UInt64: Int]
     let _capacity: Int
     var _total: UInt64
+    /// The capacities a summary (and a checkpoint of one) can have.
+    static var capacities: ClosedRange<Int> { 1...(1 << 20) }
 
     /// Creates an empty summary with room for `capacity` counters.
     ///
     /// - Precondition: `1 <= capacity <= 1 << 20` (configuration).
     public init(capacity: Int) {
-        precondition((1...(1 << 20)).contains(capacity), "SpaceSaving capacity must be in 1...2^20")
+        precondition(Self.capacities.contains(capacity), "SpaceSaving capacity must be in 1...2^20")
         _capacity = capacity
         _heap = []
         _heap.reserveCapacity(capacity)

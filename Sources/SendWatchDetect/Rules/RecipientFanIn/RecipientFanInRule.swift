@@ -44,7 +44,7 @@ public struct RecipientFanInRule: ConfiguredRule, Sendable {
     let young: SlidingDistinct.Configuration
 }
 
-extension RecipientFanInRule: TableRule {
+extension RecipientFanInRule: YoungCountTableRule {
     static let summary = "one recipient or domain receives from many young accounts"
     static let keys: [ConfigKey<Configuration>] = [
         .integer(
@@ -66,16 +66,7 @@ extension RecipientFanInRule: TableRule {
     }
     static var budgetShare: BudgetShare? { BudgetShare(3, of: 10) }
     static var tableName: String { "recipients" }
-
-    init(configuration: Configuration, limits: RuleLimits) {
-        self.configuration = configuration
-        table = RuleTable(maxEntries: 500_000, maxBytes: limits.maxBytes)
-        young = .init(windowSeconds: configuration.windowSeconds, exactCapacity: limits.perKeyCapacity)
-    }
-
-    func fits(_ entry: YoungSenders) -> Bool {
-        entry.young.configuration == young
-    }
+    static var maxEntries: Int { 500_000 }
 
     mutating func observe(
         _ event: SendEvent, _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert]

@@ -44,7 +44,7 @@ public struct SharedArtefactRule: ConfiguredRule, Sendable {
     }
 
     /// One artefact's young accounts and templates.
-    struct State: ApproximateHeapSize, Sendable, Codable {
+    struct State: ApproximateHeapSize, YoungCountEntry, Sendable, Codable {
         var young: SlidingDistinct
         var first: EventTime
         /// The templates the artefact was seen in, first seen first.
@@ -79,7 +79,7 @@ public struct SharedArtefactRule: ConfiguredRule, Sendable {
     let young: SlidingDistinct.Configuration
 }
 
-extension SharedArtefactRule: TableRule {
+extension SharedArtefactRule: YoungCountTableRule {
     static let summary =
         "young accounts put the same phone number, domain or lure wording into the slots of any template"
     static let keys: [ConfigKey<Configuration>] = [
@@ -96,12 +96,7 @@ extension SharedArtefactRule: TableRule {
     static var trigger: RuleTrigger { .templateUse }
     static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
     static var tableName: String { "artefacts" }
-
-    init(configuration: Configuration, limits: RuleLimits) {
-        self.configuration = configuration
-        table = RuleTable(maxEntries: 200_000, maxBytes: limits.maxBytes)
-        young = .init(windowSeconds: configuration.windowSeconds, exactCapacity: limits.perKeyCapacity)
-    }
+    static var maxEntries: Int { 200_000 }
 
     func fits(_ entry: State) -> Bool {
         entry.young.configuration == young

@@ -35,7 +35,7 @@ public struct SlotContentRule: ConfiguredRule, Sendable {
     }
 
     /// One template's suspicious slot values from young accounts.
-    struct State: ApproximateHeapSize, Sendable {
+    struct State: ApproximateHeapSize, YoungCountEntry, Sendable {
         /// Young accounts whose slot values are suspicious, in the window.
         var young: SlidingDistinct
         /// The template's first event with a suspicious slot value.
@@ -54,12 +54,12 @@ public struct SlotContentRule: ConfiguredRule, Sendable {
     /// The rule's name.
     public static let name = RuleName("slot_content")
     let configuration: Configuration
+    var table: RuleTable<State>
     /// The window and exact capacity of ``State/young``.
     let young: SlidingDistinct.Configuration
-    var table: RuleTable<State>
 }
 
-extension SlotContentRule: TableRule {
+extension SlotContentRule: YoungCountTableRule {
     static let summary = "young accounts put URLs, phone numbers, money ... into a template slot"
     static let windowDoc = "The window of the young accounts with suspicious slot values."
     static let keys: [ConfigKey<Configuration>] = [
@@ -72,21 +72,13 @@ extension SlotContentRule: TableRule {
     static var trigger: RuleTrigger { .templateUse }
     static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
     static var tableName: String { "suspicious templates" }
+    static var maxEntries: Int { 50_000 }
+    static var youngCapacity: KeyPath<RuleLimits, Int> { \.listedCapacity }
 
     static func contribute(_ configuration: Configuration, to features: inout FeatureSettings) {
         features.suspiciousWindowSeconds = configuration.windowSeconds
         features.minSlotScore = configuration.minScore
         if configuration.enabled { features.learnsTemplates = true }
-    }
-
-    init(configuration: Configuration, limits: RuleLimits) {
-        self.configuration = configuration
-        young = .init(windowSeconds: configuration.windowSeconds, exactCapacity: limits.listedCapacity)
-        table = RuleTable(maxEntries: 50_000, maxBytes: limits.maxBytes)
-    }
-
-    func fits(_ entry: State) -> Bool {
-        entry.young.configuration == young
     }
 
     mutating func observe(
