@@ -42,12 +42,7 @@ public struct DetectionSink: EventSink {
 
     public mutating func flush() {
         if !pending.isEmpty { write() }
-        guard outputFailure == nil else { return }
-        do throws(OutputError) {
-            try alerts.flush()
-        } catch {
-            outputFailure = error
-        }
+        outputFailure = .first(outputFailure) { () throws(OutputError) in try alerts.flush() }
     }
 
     /// Closes the alerts whose cooldown has passed at the last event's time; call once at the end of input.
@@ -59,13 +54,7 @@ public struct DetectionSink: EventSink {
     private mutating func write() {
         for alert in pending { alertsByKind[alert.kind, default: 0] += 1 }
         alertsWritten += pending.count
-        if outputFailure == nil {
-            do throws(OutputError) {
-                try alerts.write(pending)
-            } catch {
-                outputFailure = error
-            }
-        }
+        outputFailure = .first(outputFailure) { () throws(OutputError) in try alerts.write(pending) }
         pending.removeAll(keepingCapacity: true)
     }
 }

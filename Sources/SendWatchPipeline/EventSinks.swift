@@ -25,20 +25,29 @@ public struct JSONLinesEventSink: EventSink {
 
     public mutating func flush() {
         drain()
-        guard outputFailure == nil else { return }
-        do throws(OutputError) {
-            try output.flush()
-        } catch {
-            outputFailure = error
-        }
+        outputFailure = .first(outputFailure) { () throws(OutputError) in try output.flush() }
     }
 
     private mutating func drain() {
         defer { writer.reset() }
-        guard outputFailure == nil else { return }
         let output = self.output
-        let result = writer.bytes.withUnsafeBytes { raw in Result { () throws(OutputError) in try output.write(raw) } }
-        if case .failure(let error) = result { outputFailure = error }
+        outputFailure = .first(outputFailure) { () throws(OutputError) in
+            try writer.bytes.withUnsafeBytes { raw in Result { () throws(OutputError) in try output.write(raw) } }.get()
+        }
+    }
+}
+
+extension OutputError {
+    /// The failure of an output that writes nothing after its first one (the event and alert sinks): `earlier`
+    /// when there is one, and then `attempt` is not run; else what `attempt` throws, or `nil`.
+    static func first(_ earlier: OutputError?, else attempt: () throws(OutputError) -> Void) -> OutputError? {
+        if let earlier { return earlier }
+        do throws(OutputError) {
+            try attempt()
+            return nil
+        } catch {
+            return error
+        }
     }
 }
 

@@ -20,15 +20,9 @@ public enum EximFormat: FormatComponent {
     public static func makeParser(_ settings: FormatSettings) -> EximParser {
         EximParser(configuration: settings.configuration)
     }
-
-    public static func makeParser(
-        _ settings: FormatSettings, restoring checkpoint: EximParser.Checkpoint
-    ) throws -> EximParser {
-        try EximParser(configuration: settings.configuration, restoring: checkpoint)
-    }
 }
 
-extension EximParser: CheckpointingParser {
+extension EximParser: ConfigurationRestoredParser {
     /// 1: the layout of ``Checkpoint`` since parsers' states were saved with a version (`tail` state format 11).
     public static let checkpointVersion = 1
 }

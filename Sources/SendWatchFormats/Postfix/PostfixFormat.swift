@@ -15,15 +15,9 @@ public enum PostfixFormat: FormatComponent {
         parser.eventOutput = settings.eventOutput
         return parser
     }
-
-    public static func makeParser(
-        _ settings: FormatSettings, restoring checkpoint: PostfixParser.Checkpoint
-    ) throws -> PostfixParser {
-        try PostfixParser(configuration: settings.configuration, restoring: checkpoint)
-    }
 }
 
-extension PostfixParser: CheckpointingParser {
+extension PostfixParser: ConfigurationRestoredParser {
     /// 1: the layout of ``Checkpoint`` since parsers' states were saved with a version (`tail` state format 11).
     public static let checkpointVersion = 1
 }

@@ -34,6 +34,15 @@ public protocol FormatComponent {
     static func makeParser(_ settings: FormatSettings, restoring checkpoint: Parser.Checkpoint) throws -> Parser
 }
 
+extension FormatComponent where Parser: ConfigurationRestoredParser {
+    /// A parser rebuilt from `settings.configuration` and `checkpoint`
+    /// (``ConfigurationRestoredParser/init(configuration:restoring:)``).
+    public static func makeParser(_ settings: FormatSettings, restoring checkpoint: Parser.Checkpoint) throws -> Parser
+    {
+        try Parser(configuration: settings.configuration, restoring: checkpoint)
+    }
+}
+
 extension FormatComponent {
     /// No layout of its own: the format is recognised by its syslog program name only.
     public static func recognizesLayout(of line: UnsafeRawBufferPointer, at start: Int) -> Bool { false }
@@ -51,6 +60,15 @@ public protocol CheckpointingParser: EventParser {
     static var checkpointVersion: Int { get }
     /// The parser's state between two lines.
     func checkpoint() -> Checkpoint
+}
+
+/// A parser restored from the settings all formats share and its checkpoint alone (Postfix, Exim): its format
+/// gets ``FormatComponent/makeParser(_:restoring:)`` from this initializer.
+public protocol ConfigurationRestoredParser: CheckpointingParser {
+    /// A parser rebuilt from `configuration` (not part of the checkpoint) and a saved state.
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` when the saved state is inconsistent.
+    init(configuration: FormatConfiguration, restoring checkpoint: Checkpoint) throws
 }
 
 /// Everything a format's parser is made from: the settings all formats share and those of single formats.
