@@ -48,6 +48,34 @@ struct PostfixCountOnlyTests {
         Self.expectSameDecisions(lines, configuration: FormatConfiguration(maxOpenMessages: 3))
     }
 
+    @Test("A count-only parser restored from its checkpoint still only counts, as the one that was not restarted")
+    func restored() throws {
+        let log = try PostfixCaptureTests.fixture("rsyslog-mail", "log")
+        let lines = log.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Array($0) }
+        let settings = FormatSettings(configuration: FormatConfiguration(maxOpenMessages: 8), eventOutput: .countOnly)
+        for k in Array(stride(from: 0, to: lines.count, by: 97)) + [lines.count] {
+            var continued = PostfixFormat.makeParser(settings)
+            #expect(continued.eventOutput == .countOnly)
+            continued.beginInput(yearHint: .year(2026))
+            var events: EventBatch = []
+            for line in lines[..<k] { _ = line.withUnsafeBytes { continued.parse(line: $0, into: &events) } }
+            var restored = try PostfixFormat.makeParser(settings, restoring: continued.checkpoint())
+            #expect(restored.eventOutput == .countOnly, "split at line \(k)")
+            var outcomes: (continued: [LineOutcome], restored: [LineOutcome]) = ([], [])
+            for line in lines[k...] {
+                outcomes.continued.append(line.withUnsafeBytes { continued.parse(line: $0, into: &events) })
+                outcomes.restored.append(line.withUnsafeBytes { restored.parse(line: $0, into: &events) })
+            }
+            #expect(outcomes.restored == outcomes.continued, "split at line \(k)")
+            #expect(restored.checkpoint() == continued.checkpoint(), "split at line \(k)")
+            continued.finish(into: &events)
+            restored.finish(into: &events)
+            #expect(events.isEmpty, "split at line \(k)")
+            #expect(restored.counters == continued.counters, "split at line \(k)")
+            #expect(restored.counters.events > 0, "split at line \(k)")
+        }
+    }
+
     @Test(
         "Field presence decides the same way without the field text",
         arguments: [

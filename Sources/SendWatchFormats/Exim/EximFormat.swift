@@ -6,6 +6,7 @@ extension LogFormat {
 /// The Exim format: ``EximParser``, recognised by a main-log line's `YYYY-MM-DD HH:MM:SS` start (a space, not
 /// `T`, after the date) or by syslog program names starting with `exim`.
 public enum EximFormat: FormatComponent {
+    public typealias Parser = EximParser
     public static var format: LogFormat { .exim }
     public static var syslogProgramPrefixes: [StaticString] { ["exim"] }
 
@@ -15,10 +16,6 @@ public enum EximFormat: FormatComponent {
         }
         var zone = LocalTimeZone.utc
         return Timestamps.readDateTime(line, at: start, zone: &zone) != nil
-    }
-
-    public static func makeParser(_ settings: FormatSettings) -> EximParser {
-        EximParser(configuration: settings.configuration)
     }
 }
 

@@ -6,18 +6,15 @@ extension LogFormat {
 /// The Postfix format: ``PostfixParser``, recognised by syslog program names starting with `postfix`
 /// (`postfix/smtpd`, `postfix-out/smtp`).
 public enum PostfixFormat: FormatComponent {
+    public typealias Parser = PostfixParser
     public static var format: LogFormat { .postfix }
     public static var syslogProgramPrefixes: [StaticString] { ["postfix"] }
-
-    /// A parser with `settings.configuration` that makes or only counts events as `settings.eventOutput` says.
-    public static func makeParser(_ settings: FormatSettings) -> PostfixParser {
-        var parser = PostfixParser(configuration: settings.configuration)
-        parser.eventOutput = settings.eventOutput
-        return parser
-    }
 }
 
 extension PostfixParser: ConfigurationRestoredParser {
     /// 1: the layout of ``Checkpoint`` since parsers' states were saved with a version (`tail` state format 11).
     public static let checkpointVersion = 1
+
+    /// Makes or only counts events as `settings.eventOutput` says, new or restored.
+    public mutating func apply(_ settings: FormatSettings) { eventOutput = settings.eventOutput }
 }

@@ -35,11 +35,22 @@ public protocol FormatComponent {
 }
 
 extension FormatComponent where Parser: ConfigurationRestoredParser {
+    /// A new parser from `settings.configuration` (``ConfigurationRestoredParser/init(configuration:)``), with
+    /// the rest of `settings` applied (``ConfigurationRestoredParser/apply(_:)``).
+    public static func makeParser(_ settings: FormatSettings) -> Parser {
+        var parser = Parser(configuration: settings.configuration)
+        parser.apply(settings)
+        return parser
+    }
+
     /// A parser rebuilt from `settings.configuration` and `checkpoint`
-    /// (``ConfigurationRestoredParser/init(configuration:restoring:)``).
+    /// (``ConfigurationRestoredParser/init(configuration:restoring:)``), with the rest of `settings` applied as
+    /// for a new parser (``ConfigurationRestoredParser/apply(_:)``).
     public static func makeParser(_ settings: FormatSettings, restoring checkpoint: Parser.Checkpoint) throws -> Parser
     {
-        try Parser(configuration: settings.configuration, restoring: checkpoint)
+        var parser = try Parser(configuration: settings.configuration, restoring: checkpoint)
+        parser.apply(settings)
+        return parser
     }
 }
 
@@ -62,13 +73,26 @@ public protocol CheckpointingParser: EventParser {
     func checkpoint() -> Checkpoint
 }
 
-/// A parser restored from the settings all formats share and its checkpoint alone (Postfix, Exim): its format
-/// gets ``FormatComponent/makeParser(_:restoring:)`` from this initializer.
+/// A parser made from the settings all formats share, new or with its checkpoint (Postfix, Exim), and then
+/// given the settings of single formats it reads, if any (``apply(_:)``): its format gets both
+/// ``FormatComponent/makeParser(_:)`` and ``FormatComponent/makeParser(_:restoring:)`` from these, so a new and
+/// a restored parser are made with the same settings.
 public protocol ConfigurationRestoredParser: CheckpointingParser {
+    /// A new parser with `configuration`.
+    init(configuration: FormatConfiguration)
     /// A parser rebuilt from `configuration` (not part of the checkpoint) and a saved state.
     ///
     /// - Throws: `DecodingError.dataCorrupted` when the saved state is inconsistent.
     init(configuration: FormatConfiguration, restoring checkpoint: Checkpoint) throws
+    /// Takes the settings beyond `settings.configuration` that this parser reads (``PostfixParser`` its
+    /// ``FormatSettings/eventOutput``); called on a new and on a restored parser before its first line. Does
+    /// nothing by default.
+    mutating func apply(_ settings: FormatSettings)
+}
+
+extension ConfigurationRestoredParser {
+    /// Nothing: the parser reads no setting beyond `settings.configuration`.
+    public mutating func apply(_ settings: FormatSettings) {}
 }
 
 /// Everything a format's parser is made from: the settings all formats share and those of single formats.
