@@ -100,9 +100,7 @@ public struct AccountAges: Sendable {
     /// The most slots the table grows to: the power of two at least twice ``Configuration/maxTrackedAccounts``
     /// (at least 16).
     static func maximumSlots(_ configuration: Configuration) -> Int {
-        var size = 16
-        while size < max(1, configuration.maxTrackedAccounts) * 2 { size <<= 1 }
-        return size
+        max(16, Int.powerOfTwo(atLeast: max(1, configuration.maxTrackedAccounts) * 2))
     }
 
     public init(configuration: Configuration = .init()) {
@@ -112,8 +110,7 @@ public struct AccountAges: Sendable {
         firstSeen = [Int64](repeating: 0, count: size)
         flags = [UInt8](repeating: 0, count: size)
         mask = size - 1
-        var bits = 64
-        while bits < configuration.rememberedFilterBits { bits <<= 1 }
+        let bits = max(64, Int.powerOfTwo(atLeast: configuration.rememberedFilterBits))
         filterWords = bits / 64
         filterMask = UInt64(bits - 1)
     }

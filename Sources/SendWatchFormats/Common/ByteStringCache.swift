@@ -24,8 +24,7 @@ package struct ByteStringCache: Sendable {
     /// A cache with `entryCount` entries, rounded up to a power of two (at least 16). Memory: 24 bytes per
     /// entry plus the cached strings.
     package init(entryCount: Int = 16_384) {
-        var n = 16
-        while n < entryCount { n <<= 1 }
+        let n = max(16, Int.powerOfTwo(atLeast: entryCount))
         self.entryCount = n
         hashes = Array(repeating: 0, count: n)
         strings = Array(repeating: "", count: n)

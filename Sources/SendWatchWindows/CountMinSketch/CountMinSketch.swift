@@ -51,7 +51,7 @@ public struct CountMinSketch: Sendable {
     ///
     /// - Precondition: `1 <= depth <= 16`, `1 <= width <= 2^24`, `epochMicroseconds > 0` (configuration).
     public init(width: Int, depth: Int, epochMicroseconds: Int64) {
-        let w = WindowMath.powerOfTwo(atLeast: width)
+        let w = Int.powerOfTwo(atLeast: width)
         precondition(
             width >= 1 && Self.isSize(width: w, depth: depth) && WindowMath.isSpan(epochMicroseconds),
             "invalid CountMinSketch size")

@@ -1,3 +1,5 @@
+import SendWatchCore
+
 /// Whether an item (a 64-bit hash) was seen before, in fixed memory: a blocked Bloom filter of two rotating
 /// generations.
 ///
@@ -43,7 +45,7 @@ public struct SeenFilter: Sendable, Encodable, Equatable {
     public init(capacity: Int) {
         precondition(Self.capacities.contains(capacity), "invalid SeenFilter capacity")
         // 12 bits per item.
-        let words = WindowMath.powerOfTwo(atLeast: (capacity * 12 + 63) / 64)
+        let words = Int.powerOfTwo(atLeast: (capacity * 12 + 63) / 64)
         _wordCount = words
         _capacity = capacity
         _words = [UInt64](repeating: 0, count: words)

@@ -382,8 +382,7 @@ extension SlidingDistinct: ApproximateHeapSize {
                 + MemoryLayout<SubBucketSketch>.size
         }
         let n = exactCount
-        return n == 0
-            ? 0 : arrayHeapBytes(n <= 1 ? 1 : 1 << (Int.bitWidth - (n - 1).leadingZeroBitCount), of: Entry.self)
+        return n == 0 ? 0 : arrayHeapBytes(Int.powerOfTwo(atLeast: n), of: Entry.self)
     }
 }
 

@@ -19,14 +19,6 @@ enum WindowMath {
         return Int(r < 0 ? r + count : r)
     }
 
-    /// The least power of two at or above `value` (1 when `value <= 1`, 2^62 when `value` is larger): the sizes
-    /// of the filters' and sketches' word and counter rows, so that a hash picks a word or column with a mask.
-    static func powerOfTwo(atLeast value: Int) -> Int {
-        var p = 1
-        while p < value && p < 1 << 62 { p <<= 1 }
-        return p
-    }
-
     /// The largest configured horizon, interval or epoch: 2^50 µs (about 35 years).
     static let maxSpanMicroseconds: Int64 = 1 << 50
 
