@@ -113,6 +113,7 @@ let package = Package(
             name: "SendWatchMetrics",
             dependencies: [
                 "SendWatchPipeline",
+                "SendWatchDetect",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -201,7 +202,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SendWatchMetricsTests",
-            dependencies: ["SendWatchMetrics", "SendWatchPipeline", "SendWatchTesting"],
+            dependencies: ["SendWatchMetrics", "SendWatchPipeline", "SendWatchDetect", "SendWatchTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import Prometheus
+import SendWatchDetect
 public import SendWatchPipeline
 
 extension TailMetricsSnapshot: PrometheusExposable {
@@ -72,7 +73,7 @@ public enum MetricsExposition {
         func oneGauge(_ value: Double) -> [(labels: [(String, String)], value: Double)] { [([], value)] }
 
         counter("sendwatch_input_lines_total", "Log lines read.", one(s.lines))
-        counter("sendwatch_parse_events_total", "Send events (message-recipients) parsed.", one(s.events))
+        counter("sendwatch_parse_events_total", "Send events (message-recipients) parsed.", one(s.detection.events))
         counter(
             "sendwatch_parse_skipped_lines_total", "Lines skipped, by reason.",
             s.skipped.map { ([("reason", $0.reason)], Int64(clamping: $0.count)) })
@@ -84,13 +85,15 @@ public enum MetricsExposition {
             "sendwatch_alerts_total", "Alert records written, by rule.",
             s.alertsByKind.map { ([("kind", $0.kind)], Int64(clamping: $0.count)) })
         counter(
-            "sendwatch_detect_evictions_total", "Entries evicted from the bounded detection tables.", one(s.evictions))
+            "sendwatch_detect_evictions_total", "Entries evicted from the bounded detection tables.",
+            one(s.detection.evictions))
         counter(
             "sendwatch_detect_late_events_total", "Events dropped as later than the allowed lateness.",
-            one(s.lateEvents))
+            one(s.detection.lateEvents))
         counter(
             "sendwatch_detect_time_outliers_total",
-            "Events dropped for a time far ahead of the newest event that nothing confirmed.", one(s.timeOutliers))
+            "Events dropped for a time far ahead of the newest event that nothing confirmed.",
+            one(s.detection.timeOutliers))
         gauge(
             "sendwatch_detect_memory_bytes", "Approximate bytes held by the detection tables.",
             oneGauge(Double(s.memoryBytes)))

@@ -1,4 +1,5 @@
 import Foundation
+import SendWatchDetect
 import SendWatchMetrics
 import SendWatchPipeline
 import SendWatchTesting
@@ -19,14 +20,14 @@ func scrape(host: String = "127.0.0.1", port: Int, method: String = "GET", timeo
 func sampleSnapshot() -> TailMetricsSnapshot {
     var s = TailMetricsSnapshot()
     s.lines = 20_000
-    s.events = 1234
+    s.detection.events = 1234
     s.skipped = [("bad_timestamp", 3), ("oversize_line", 1)]
     s.linesByClass = [("understood", 19_000), ("irrelevant", 996), ("not_recognised", 4)]
     s.alertsByKind = [("template_echo", 5), ("burst", 2)]
     s.alertRecords = 7
-    s.evictions = 9
-    s.lateEvents = 4
-    s.timeOutliers = 2
+    s.detection.evictions = 9
+    s.detection.lateEvents = 4
+    s.detection.timeOutliers = 2
     s.memoryBytes = 1_048_576
     s.memoryBudgetBytes = 536_870_912
     s.checkpoints = 6

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Logging
 import SendWatchCore
+import SendWatchDetect
 import SendWatchIngest
 import SendWatchPipeline
 import Testing
@@ -50,7 +51,7 @@ struct TailRetireTests {
         }
         try run.drain(now: now)
         #expect(run.metrics.snapshot.files.isEmpty == delete, "the deleted file's stream is retired")
-        return run.metrics.snapshot.events
+        return run.metrics.snapshot.detection.events
     }
 
     @Test("A stream retired while its format was undecided hands its held lines to the engine, as a kept one does")

@@ -632,7 +632,7 @@ struct TailStreamTests {
             try run.drain(now: t)
             // The JSON-lines sample is from March: behind the Postfix log's November events by far more than
             // the allowed lateness, so in one engine those events are counted late, not lost silently.
-            return run.metrics.snapshot.events + run.metrics.snapshot.lateEvents
+            return run.metrics.snapshot.detection.events + run.metrics.snapshot.detection.lateEvents
         }
         let postfix = try events(of: [dir.appendingPathComponent("mail.log").path])
         let jsonl = try events(of: [dir.appendingPathComponent("notify.log").path])

@@ -1,18 +1,20 @@
+public import SendWatchDetect
+
 /// The figures `sendwatch tail` publishes, replaced as a whole once per loop iteration.
 ///
 /// Label sets are bounded: skip reasons are a closed enum, alert kinds are the rule names, and files are the
 /// followed streams (at most `follow.max_streams`). Nothing is labelled per account, recipient or template.
 public struct TailMetricsSnapshot: RunMetricsSnapshot {
     public var lines = 0
-    public var events = 0
+    /// The detection engine's counters: its events (parsed send events), table evictions, late events and time
+    /// outliers are published. ``DetectionCounters/timeOutliers`` also counts the events set aside as time
+    /// outliers before they reached the engine (`tail`'s look-ahead).
+    public var detection = DetectionCounters()
     public var skipped: [(reason: String, count: Int)] = []
     /// Parsed lines by class: `understood`, `irrelevant`, `not_recognised` (other programs' and skipped lines).
     public var linesByClass: [(class: String, count: Int)] = []
     public var alertsByKind: [(kind: String, count: Int)] = []
     public var alertRecords = 0
-    public var evictions: UInt64 = 0
-    public var lateEvents = 0
-    public var timeOutliers = 0
     public var memoryBytes = 0
     public var memoryBudgetBytes = 0
     public var checkpoints = 0

@@ -368,7 +368,8 @@ public final class TailRun {
         let t = totals
         metrics.update { m in
             m.lines = t.lines
-            m.events = c.events
+            m.detection = c
+            m.detection.timeOutliers += future
             m.skipped = parse.rejected.map { ($0.key.rawValue, $0.value) }.sorted { $0.0 < $1.0 }
             m.linesByClass = [
                 ("understood", parse.understood), ("irrelevant", parse.irrelevant),
@@ -376,9 +377,6 @@ public final class TailRun {
             ]
             m.alertsByKind = t.alertsByKind.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
             m.alertRecords = t.alertRecords
-            m.evictions = c.evictions
-            m.lateEvents = c.lateEvents
-            m.timeOutliers = c.timeOutliers + future
             m.memoryBytes = bytes
             m.memoryBudgetBytes = budget
             m.checkpoints = t.checkpoints
