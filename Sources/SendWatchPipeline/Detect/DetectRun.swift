@@ -84,8 +84,9 @@ public enum CheckpointOutcome: Sendable, Equatable {
 
 /// The body of a detect checkpoint.
 struct DetectState: Codable {
-    /// The version in the checkpoint header; a checkpoint of another version is refused. 2: the engine's alert
-    /// lifecycle saves its incidents and the closed alerts remembered for linking them (as `TailState` 7). 3:
+    /// The version in the checkpoint header; a checkpoint of a version not in ``readFormats`` is refused. 2: the
+    /// engine's alert lifecycle saves its incidents and the closed alerts remembered for linking them (as `TailState`
+    /// 7). 3:
     /// `template_swarm` and `slot_content` save their own tables, and `concentrated_strangers`' accounts their
     /// strangers per provider (as `TailState` 8). 4: `shared_artefact` saves whether a lone artefact was made
     /// lone by a bare phone number (as `TailState` 9). 5: a young account saves its evidence samples as one
@@ -93,6 +94,13 @@ struct DetectState: Codable {
     /// event instead of the events (they are read again from the stream at a restore). 6: the feed's resume point
     /// (``FeedResumePoint``: the second stage's position in the forwarded stream and its watermarks there).
     static let format = 6
+    /// Format 5 is still read (``readFormats``): its body is format 6's without ``resumePoint`` at the end (read as
+    /// nil, so the restart resumes as before format 6); the next checkpoint is written in format 6.
+    static let migration = StateMigration(format: 5, userInfo: [withoutResumePoint: true])
+    /// The state formats read: ``format`` and ``migration``'s.
+    static let readFormats = [format, migration.format]
+    /// Tells the decoder the body ends before ``resumePoint`` (format 5).
+    static let withoutResumePoint = CodingUserInfoKey(rawValue: "sendwatch.detect.withoutResumePoint")!
     /// The stream sequence of the last message taken in: every message up to it is in the engine or the merge.
     var lastSequence: UInt64
     var engine: DetectionEngine.Checkpoint
@@ -112,6 +120,22 @@ struct DetectState: Codable {
         var events: Int
         var lastSequence: UInt64
         var latestEventMicroseconds: Int64?
+    }
+}
+
+extension DetectState {
+    /// Decodes a body of ``format``, or of ``migration``'s format when the decoder's `userInfo` says so.
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lastSequence = try c.decode(UInt64.self, forKey: .lastSequence)
+        engine = try c.decode(DetectionEngine.Checkpoint.self, forKey: .engine)
+        merge = try c.decode(EventTimeMerge.Saved.self, forKey: .merge)
+        releasing = try c.decode(Bool.self, forKey: .releasing)
+        totals = try c.decode(DetectTotals.self, forKey: .totals)
+        partitions = try c.decode([SavedPartition].self, forKey: .partitions)
+        resumePoint =
+            decoder.userInfo[Self.withoutResumePoint] as? Bool == true
+            ? nil : try c.decodeIfPresent(FeedResumePoint.self, forKey: .resumePoint)
     }
 }
 
@@ -223,7 +247,9 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 if let stored {
                     origin = "detect checkpoint in \(stored.origin)"
                     saved = try StateDirectory.decodeBody(
-                        DetectState.self, stored.body, sections: nil, name: "detect checkpoint",
+                        DetectState.self, stored.body, sections: nil,
+                        userInfo: stored.format == DetectState.format ? [:] : DetectState.migration.userInfo,
+                        name: "detect checkpoint",
                         path: stateStore.streamName + " " + stored.origin)
                 } else if let path = options.stateDirectory.map({ $0 + "/detect-checkpoint" }) {
                     // The store holds no checkpoint: a worker moving from `--state DIR` carries its file over
@@ -288,7 +314,8 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     /// The file checkpoint at `path`; nil when there is none.
     private static func readFile(_ path: String) throws(TailError) -> DetectState? {
         try StateDirectory.readCheckpoint(
-            DetectState.self, path: path, format: DetectState.format, name: "detect checkpoint",
+            DetectState.self, path: path, format: DetectState.format, migrating: DetectState.migration,
+            name: "detect checkpoint",
             damagedAdvice: "Move the file away to start over from the stream's first message (the alerts "
                 + "stream drops the records it has within its duplicate window).",
             incompatibleAdvice: "Run the version that wrote it, or move it away to start over.")?.state
