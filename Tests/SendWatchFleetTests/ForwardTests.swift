@@ -65,28 +65,45 @@ struct ForwardTests {
         return held
     }
 
+    /// Starts `detect --once --forwarded-partitions 4 --hosts 2` on what `name`'s workers forwarded (state in
+    /// `state/detect`, standard error into the file `log`, `extra` flags last); not waited for.
+    static func startSecondStage(
+        name: String, url: String, state: String, log: String, extra: [String] = ["--log-level", "warning"]
+    ) throws -> Process {
+        let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
+        let upper = name.uppercased()
+        let detect = Process()
+        detect.executableURL = exe
+        detect.arguments =
+            [
+                "detect", "--nats", url, "--stream", upper + "_FORWARDED", "--subject-prefix", name + ".forwarded",
+                "--forwarded-partitions", "4", "--source-stream", upper + "_EVENTS", "--source-subject-prefix",
+                name + ".events", "--consumer", name + "detect", "--alerts-stream", upper + "DETECT",
+                "--alerts-subject", name + "detect.alerts", "--lease-bucket", upper + "_LEASES", "--state",
+                state + "/detect", "--hosts", "2", "--once",
+            ] + extra
+        try DetectTests.start(detect, stderr: log)
+        return detect
+    }
+
     /// Runs `detect --once --forwarded-partitions 4` on what `name`'s workers forwarded and `sink --once`, and
     /// expects replay's records, each once, and each of the `events` events forwarded once.
     static func detectAndCompare(
         name: String, url: String, state: String, events: UInt64, reference: [String]? = nil,
         afterDetect: () throws -> Void = {}
     ) throws {
-        let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
-        let upper = name.uppercased()
-        let detect = Process()
-        detect.executableURL = exe
-        detect.arguments = [
-            "detect", "--nats", url, "--stream", upper + "_FORWARDED", "--subject-prefix", name + ".forwarded",
-            "--forwarded-partitions", "4", "--source-stream", upper + "_EVENTS", "--source-subject-prefix",
-            name + ".events", "--consumer", name + "detect", "--alerts-stream", upper + "DETECT", "--alerts-subject",
-            name + "detect.alerts", "--lease-bucket", upper + "_LEASES", "--state", state + "/detect", "--hosts", "2",
-            "--once", "--log-level", "warning",
-        ]
-        try DetectTests.start(detect, stderr: state + "/detect.stderr")
+        let detect = try startSecondStage(name: name, url: url, state: state, log: state + "/detect.stderr")
         detect.waitUntilExit()
         let said = (try? String(contentsOfFile: state + "/detect.stderr", encoding: .utf8)) ?? ""
         #expect(detect.terminationStatus == 0, "detect: \(said.suffix(2000))")
         try afterDetect()
+        try compare(name: name, url: url, state: state, events: events, reference: reference)
+    }
+
+    /// Runs `sink --once` of the second stage's alerts and expects replay's records, each once, and each of the
+    /// `events` events forwarded once.
+    static func compare(name: String, url: String, state: String, events: UInt64, reference: [String]? = nil) throws {
+        let upper = name.uppercased()
         #expect(
             try DetectTests.sink(
                 url: url, name: name + "detect", output: state + "/alerts.jsonl", state: state + "/sink") == 0)
@@ -201,6 +218,72 @@ struct ForwardTests {
         let events = try DetectTests.ship(url: server.url, stream: "FWA_EVENTS", prefix: "fwa.events")
         // detect has no registry: replay's records with it can only come from the annotations.
         try Self.detectAndCompare(name: "fwa", url: server.url, state: state, events: events, reference: reference)
+    }
+
+    @Test("The second stage killed with SIGKILL and restarted resumes in the forwarded stream: replay's alerts, once")
+    func secondStageResumesFromItsPosition() throws {
+        if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
+        let server = try DetectTests.shared.get()
+        let state = try ShipTests.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let workers = try Self.startWorkers(2, name: "fwr", url: server.url, state: state)
+        defer { Self.stop(workers) }
+        let shares = Self.waitForShares([2, 2], ports: workers.map(\.port))
+        #expect(shares.values.sorted() == [2, 2], "partitions held per worker: \(shares)")
+        let events = try DetectTests.ship(url: server.url, stream: "FWR_EVENTS", prefix: "fwr.events")
+        // Killed three times, each once it has published more alert records than the last run reached and written
+        // a checkpoint since (of about 430), then run to the end.
+        let stored = "sendwatch_detect_alert_records_total{result=\"stored\"}"
+        var kills = 0
+        var logs: [String] = []
+        var killedAt: [Int] = []
+        for run in 0... {
+            let port = try ShipMetricsTests.freePort()
+            let log = state + "/detect\(run).stderr"
+            logs.append(log)
+            let detect = try Self.startSecondStage(
+                name: "fwr", url: server.url, state: state, log: log,
+                extra: [
+                    "--checkpoint-interval", "300ms", "--lease-time", "2s", "--metrics", "\(port)", "--log-level",
+                    "info",
+                ])
+            guard kills < 3 else {
+                #expect(NATSFaultTests.wait(detect, seconds: 300, "detect") == 0, "the last run finished")
+                break
+            }
+            var start: Double?
+            var samples: [String: Double] = [:]
+            let deadline = Date().addingTimeInterval(300)
+            while detect.isRunning && Date() < deadline {
+                samples = ShipMetricsTests.scrape(port: port)
+                if let checkpoints = samples["sendwatch_checkpoints_total"] {
+                    start = start ?? checkpoints
+                    if let start, checkpoints >= start + 1, (samples[stored] ?? 0) >= Double(80 * (kills + 1)) { break }
+                }
+                usleep(20_000)
+            }
+            killedAt.append(Int(samples[stored] ?? 0))
+            #expect(detect.isRunning, "detect was still running at kill \(kills + 1): see \(log)")
+            kill(detect.processIdentifier, SIGKILL)
+            detect.waitUntilExit()
+            kills += 1
+        }
+        // Each restart resumed the forwarded stream at the checkpoint's position, not at its first message.
+        var positions: [UInt64] = []
+        for log in logs.dropFirst() {
+            let said = fileText(atPath: log)
+            let resumed = said.split(separator: "\n").first { $0.contains("resuming the FWR_FORWARDED at its message") }
+            let position = resumed.flatMap { line in
+                line.split(separator: " ").drop { $0 != "message" }.dropFirst().first.flatMap { UInt64($0) }
+            }
+            #expect((position ?? 0) > 1, "\(log): \(resumed ?? "no resume point logged")")
+            positions.append(position ?? 0)
+        }
+        let forwarded = try JetStreamClient(url: server.url).streamState("FWR_FORWARDED").messages
+        print(
+            "second stage killed at \(killedAt) stored records; restarts resumed at forwarded messages \(positions) "
+                + "of \(forwarded)")
+        try Self.compare(name: "fwr", url: server.url, state: state, events: events)
     }
 
     /// One run by default; `SENDWATCH_NATS_FAULT_RUNS=N` makes N runs with other kill times, each on a new server.

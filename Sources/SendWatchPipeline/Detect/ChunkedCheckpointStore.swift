@@ -94,7 +94,8 @@ public enum StateCommit: Sendable, Equatable {
 public final class ChunkedCheckpointStore {
     /// Bytes of the body in one piece.
     public static let chunkBytes = 512 * 1024
-    /// The state format of the checkpoints `detect` writes and reads (a manifest naming another is refused).
+    /// The state format of the checkpoints `detect` writes (it also reads format 5, and refuses a manifest naming
+    /// another).
     public static var stateFormat: Int { DetectState.format }
     /// Most pieces of one checkpoint, by default.
     public static let defaultMaxChunks = 2048
@@ -271,11 +272,12 @@ public final class ChunkedCheckpointStore {
     /// Reads and checks every piece `manifest` names.
     private func read(_ manifest: Manifest) throws(TailError) -> StateClaim {
         let origin = "\(root) generation \(manifest.chunkTenure).\(manifest.generation)"
-        guard manifest.format == DetectState.format else {
+        guard DetectState.readFormats.contains(manifest.format) else {
+            let reads = DetectState.readFormats.map(String.init).joined(separator: " or ")
             throw TailError(
                 code: .checkpointIncompatible,
                 message: "the detect checkpoint in \(streamName) (\(origin)) has state format \(manifest.format); "
-                    + "this SendWatch reads format \(DetectState.format). Run the version that wrote it, or "
+                    + "this SendWatch reads format \(reads). Run the version that wrote it, or "
                     + "purge it to start over: \(purgeAdvice)")
         }
         guard manifest.chunks <= Self.defaultMaxChunks,

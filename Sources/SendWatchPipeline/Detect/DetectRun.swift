@@ -84,14 +84,23 @@ public enum CheckpointOutcome: Sendable, Equatable {
 
 /// The body of a detect checkpoint.
 struct DetectState: Codable {
-    /// The version in the checkpoint header; a checkpoint of another version is refused. 2: the engine's alert
-    /// lifecycle saves its incidents and the closed alerts remembered for linking them (as `TailState` 7). 3:
+    /// The version in the checkpoint header; a checkpoint of a version not in ``readFormats`` is refused. 2: the
+    /// engine's alert lifecycle saves its incidents and the closed alerts remembered for linking them (as `TailState`
+    /// 7). 3:
     /// `template_swarm` and `slot_content` save their own tables, and `concentrated_strangers`' accounts their
     /// strangers per provider (as `TailState` 8). 4: `shared_artefact` saves whether a lone artefact was made
     /// lone by a bare phone number (as `TailState` 9). 5: a young account saves its evidence samples as one
     /// `samples` object (as `TailState` 10), and the merge keeps per host the stream sequence of its first held
-    /// event instead of the events (they are read again from the stream at a restore).
-    static let format = 5
+    /// event instead of the events (they are read again from the stream at a restore). 6: the feed's resume point
+    /// (``FeedResumePoint``: the second stage's position in the forwarded stream and its watermarks there).
+    static let format = 6
+    /// Format 5 is still read (``readFormats``): its body is format 6's without ``resumePoint`` at the end (read as
+    /// nil, so the restart resumes as before format 6); the next checkpoint is written in format 6.
+    static let migration = StateMigration(format: 5, userInfo: [withoutResumePoint: true])
+    /// The state formats read: ``format`` and ``migration``'s.
+    static let readFormats = [format, migration.format]
+    /// Tells the decoder the body ends before ``resumePoint`` (format 5).
+    static let withoutResumePoint = CodingUserInfoKey(rawValue: "sendwatch.detect.withoutResumePoint")!
     /// The stream sequence of the last message taken in: every message up to it is in the engine or the merge.
     var lastSequence: UInt64
     var engine: DetectionEngine.Checkpoint
@@ -101,6 +110,9 @@ struct DetectState: Codable {
     var totals: DetectTotals
     /// Per partition what was taken in from it (``PartitionFigures`` without the lag).
     var partitions: [SavedPartition]
+    /// Where the feed resumes (``StreamFeed/resumePoint(holding:)``); nil: from ``lastSequence`` (or the first held
+    /// event's sequence) alone.
+    var resumePoint: FeedResumePoint?
 
     struct SavedPartition: Codable {
         var partition: Int
@@ -108,6 +120,22 @@ struct DetectState: Codable {
         var events: Int
         var lastSequence: UInt64
         var latestEventMicroseconds: Int64?
+    }
+}
+
+extension DetectState {
+    /// Decodes a body of ``format``, or of ``migration``'s format when the decoder's `userInfo` says so.
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lastSequence = try c.decode(UInt64.self, forKey: .lastSequence)
+        engine = try c.decode(DetectionEngine.Checkpoint.self, forKey: .engine)
+        merge = try c.decode(EventTimeMerge.Saved.self, forKey: .merge)
+        releasing = try c.decode(Bool.self, forKey: .releasing)
+        totals = try c.decode(DetectTotals.self, forKey: .totals)
+        partitions = try c.decode([SavedPartition].self, forKey: .partitions)
+        resumePoint =
+            decoder.userInfo[Self.withoutResumePoint] as? Bool == true
+            ? nil : try c.decodeIfPresent(FeedResumePoint.self, forKey: .resumePoint)
     }
 }
 
@@ -127,7 +155,9 @@ struct DetectState: Codable {
 ///
 /// Memory: the engine's (bounded by `detect.memory_budget`), the merge's held events
 /// (``DetectOptions/maxBufferedEvents``), one fetch's messages and their alert records. The checkpoint holds the
-/// engine's state and, of the merge, per host where its held events start in the stream (not the events).
+/// engine's state and, of the merge, per host where its held events start in the stream (not the events), and the
+/// feed's resume point when it has one (``StreamFeed/resumePoint(holding:)``: the second stage's position in the
+/// forwarded stream, given the earliest position of the events the merge holds).
 public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     /// How the run behaves.
     public let options: DetectOptions
@@ -174,6 +204,8 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     /// After a restore whose merge held events: the stream sequence they are read again from (the merge is
     /// refilled up to ``lastSequence`` before anything is released or checkpointed); nil otherwise.
     private var refillStart: UInt64?
+    /// The feed's resume point the checkpoint held (nil: none).
+    private var restoredResumePoint: FeedResumePoint?
 
     /// The checkpoint's path; nil without a state directory.
     var checkpointPath: String? { options.stateDirectory.map { $0 + "/detect-checkpoint" } }
@@ -215,7 +247,9 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 if let stored {
                     origin = "detect checkpoint in \(stored.origin)"
                     saved = try StateDirectory.decodeBody(
-                        DetectState.self, stored.body, sections: nil, name: "detect checkpoint",
+                        DetectState.self, stored.body, sections: nil,
+                        userInfo: stored.format == DetectState.format ? [:] : DetectState.migration.userInfo,
+                        name: "detect checkpoint",
                         path: stateStore.streamName + " " + stored.origin)
                 } else if let path = options.stateDirectory.map({ $0 + "/detect-checkpoint" }) {
                     // The store holds no checkpoint: a worker moving from `--state DIR` carries its file over
@@ -254,6 +288,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             merge = EventTimeMerge(maxBuffered: options.maxBufferedEvents, restoring: saved.merge)
             lastSequence = saved.lastSequence
             refillStart = merge.refillStart
+            restoredResumePoint = saved.resumePoint
             releasing = saved.releasing
             totals = saved.totals
             totals.restarts += 1
@@ -279,7 +314,8 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     /// The file checkpoint at `path`; nil when there is none.
     private static func readFile(_ path: String) throws(TailError) -> DetectState? {
         try StateDirectory.readCheckpoint(
-            DetectState.self, path: path, format: DetectState.format, name: "detect checkpoint",
+            DetectState.self, path: path, format: DetectState.format, migrating: DetectState.migration,
+            name: "detect checkpoint",
             damagedAdvice: "Move the file away to start over from the stream's first message (the alerts "
                 + "stream drops the records it has within its duplicate window).",
             incompatibleAdvice: "Run the version that wrote it, or move it away to start over.")?.state
@@ -295,11 +331,16 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
         -> DetectRunEnd
     {
         if let refillStart {
-            feed.resume(after: refillStart - 1)
+            feed.resume(after: refillStart - 1, at: restoredResumePoint)
             logger.info(
                 "reading the events the checkpoint held again from stream sequence \(refillStart) to \(lastSequence)")
         } else {
-            feed.resume(after: lastSequence)
+            feed.resume(after: lastSequence, at: restoredResumePoint)
+        }
+        if let point = restoredResumePoint {
+            logger.info(
+                "resuming the \(feed.streamName) at its message \(point.position) (the watermarks as of the one before)"
+            )
         }
         var lastCheckpoint = now()
         // How long the last checkpoint took: the interval stretches to 20 times that (as `tail`'s), so that
@@ -320,7 +361,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 if m.sequence <= lastSequence {
                     // Read again to refill the merge (or a repeated delivery): taken in before the checkpoint.
                     if refillStart != nil, let event = m.payload.withUnsafeBytes({ decoder.decode($0) }) {
-                        merge.refill(event, sequence: m.sequence)
+                        merge.refill(event, sequence: m.sequence, position: m.position)
                     }
                     continue
                 }
@@ -339,7 +380,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 // `--accounts` would have put it there at the start (so the checkpoint keeps it too).
                 if let created = m.accountCreated { engine.register(account: event.account, created: created) }
                 arrivals[event.host ?? "", default: t] = t
-                merge.add(event, sequence: m.sequence, releasingInto: &batch)
+                merge.add(event, sequence: m.sequence, position: m.position, releasingInto: &batch)
             }
             if refillStart != nil {
                 // Still reading what the checkpoint held: nothing goes before the merge holds it all again.
@@ -553,9 +594,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     public func checkpoint() throws(TailError) -> CheckpointOutcome {
         if let stateStore {
             totals.checkpoints += 1
-            let state = DetectState(
-                lastSequence: lastSequence, engine: engine.checkpoint(), merge: merge.saved(), releasing: releasing,
-                totals: totals, partitions: savedPartitions())
+            let state = savedState()
             let outcome: StateCommit
             do throws(TailError) {
                 let body: [UInt8]
@@ -592,9 +631,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             }
         } else if let path = checkpointPath {
             totals.checkpoints += 1
-            let state = DetectState(
-                lastSequence: lastSequence, engine: engine.checkpoint(), merge: merge.saved(), releasing: releasing,
-                totals: totals, partitions: savedPartitions())
+            let state = savedState()
             let (sequence, records) = (lastSequence, totals.alertRecords)
             do throws(TailError) {
                 try StateDirectory.writeCheckpoint(
@@ -613,6 +650,14 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             acknowledgements += 1
         }
         return .written
+    }
+
+    /// The checkpoint's body now.
+    private func savedState() -> DetectState {
+        DetectState(
+            lastSequence: lastSequence, engine: engine.checkpoint(), merge: merge.saved(), releasing: releasing,
+            totals: totals, partitions: savedPartitions(),
+            resumePoint: feed.resumePoint(holding: merge.earliestHeldPosition))
     }
 
     /// What the checkpoint keeps of ``partitions``: those messages were taken from.

@@ -15,7 +15,8 @@ public import SendWatchCore
 ///
 /// Memory: the events held, at most ``maxBuffered`` (when more arrive, the earliest is released whatever the
 /// others hold, and counted in ``forcedReleases``), and released events not dropped yet (``storedEvents``: at most
-/// as many again plus 1,024 per source), plus one entry per source (at most ``maxSources``; events of
+/// as many again plus 1,024 per source; each with its stream sequence and resume position, 16 bytes), plus one
+/// entry per source (at most ``maxSources``; events of
 /// hosts beyond that share one source, named ``overflowSource``). Sources are never forgotten (a host that
 /// stopped sending is idle, and is kept in the checkpoint).
 ///
@@ -31,6 +32,8 @@ public struct EventTimeMerge: Sendable {
         var events: [SendEvent] = []
         /// The stream sequence of each event in ``events``.
         var sequences: [UInt64] = []
+        /// The feed's resume position of each event in ``events`` (``FeedMessage/position``).
+        var positions: [UInt64] = []
         var head = 0
         /// While the merge is refilled after a restore: the stream sequence of this source's first event held at
         /// the checkpoint (nil: it held none).
@@ -71,12 +74,15 @@ public struct EventTimeMerge: Sendable {
     public var sourceNames: [String] { sources.map(\.name) }
 
     /// Adds an event that arrived from the host `event.host` (nil: the source named ""), after every earlier one of
-    /// that host, read from stream sequence `sequence`; releases the earliest held event into `batch` when the
-    /// buffer is full.
-    public mutating func add(_ event: SendEvent, sequence: UInt64, releasingInto batch: inout EventBatch) {
+    /// that host, read from stream sequence `sequence` (and the feed's resume `position`, ``earliestHeldPosition``);
+    /// releases the earliest held event into `batch` when the buffer is full.
+    public mutating func add(
+        _ event: SendEvent, sequence: UInt64, position: UInt64 = 0, releasingInto batch: inout EventBatch
+    ) {
         let i = sourceIndex(event.host ?? "")
         sources[i].events.append(event)
         sources[i].sequences.append(sequence)
+        sources[i].positions.append(position)
         buffered += 1
         if buffered > maxBuffered, let first = earliest() {
             take(first, into: &batch)
@@ -122,12 +128,14 @@ public struct EventTimeMerge: Sendable {
         if sources[s].isEmpty {
             sources[s].events.removeAll(keepingCapacity: sources[s].events.capacity <= 4096)
             sources[s].sequences.removeAll(keepingCapacity: sources[s].sequences.capacity <= 4096)
+            sources[s].positions.removeAll(keepingCapacity: sources[s].positions.capacity <= 4096)
             sources[s].head = 0
         } else if sources[s].head >= Self.compactionThreshold && sources[s].head * 2 >= sources[s].events.count {
             // A source that never runs empty (its host always ahead of another) would otherwise keep every event
             // it ever released before its head: the whole run's events (958 MiB for 2.5 M events before).
             sources[s].events.removeFirst(sources[s].head)
             sources[s].sequences.removeFirst(sources[s].head)
+            sources[s].positions.removeFirst(sources[s].head)
             sources[s].head = 0
         }
     }
@@ -185,19 +193,32 @@ extension EventTimeMerge {
         forcedReleases = saved.forcedReleases
     }
 
+    /// The lowest resume position (``FeedMessage/position``) of the events held; nil when none is held.
+    ///
+    /// - Complexity: O(held events).
+    public var earliestHeldPosition: UInt64? {
+        var lowest: UInt64?
+        for s in sources where !s.isEmpty {
+            for p in s.positions[s.head...] where lowest.map({ p < $0 }) ?? true { lowest = p }
+        }
+        return lowest
+    }
+
     /// The earliest stream sequence a refill needs (nil: the checkpoint held no events).
     var refillStart: UInt64? { sources.compactMap(\.refillFrom).min() }
 
-    /// During a refill: takes the event read again from `sequence` back in if its source held it at the checkpoint
-    /// (its sequence is at or after that source's first held one), in stream order. False: it had been released.
+    /// During a refill: takes the event read again from `sequence` (resume `position`) back in if its source held
+    /// it at the checkpoint (its sequence is at or after that source's first held one), in stream order. False: it
+    /// had been released.
     @discardableResult
-    mutating func refill(_ event: SendEvent, sequence: UInt64) -> Bool {
+    mutating func refill(_ event: SendEvent, sequence: UInt64, position: UInt64 = 0) -> Bool {
         let host = event.host ?? ""
         guard let i = indexOfName[host] ?? indexOfName[Self.overflowSource],
             let from = sources[i].refillFrom, sequence >= from
         else { return false }
         sources[i].events.append(event)
         sources[i].sequences.append(sequence)
+        sources[i].positions.append(position)
         buffered += 1
         return true
     }

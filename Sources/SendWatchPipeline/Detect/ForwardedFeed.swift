@@ -86,9 +86,21 @@ public enum ForwardedMessage: Equatable, Sendable {
 /// Caught up (pending 0) only when the forwarded stream is read, nothing is held, and every watermark has reached
 /// the events stream's last sequence (``ForwardSource``): `--once` ends when everything shipped went through.
 ///
+/// **Resuming.** Each delivered event carries the forwarded-stream sequence of its message as its
+/// ``FeedMessage/position``. The run's checkpoint keeps a ``FeedResumePoint`` (``resumePoint(holding:)``): the
+/// earliest forwarded-stream sequence of any event still held, here or by the run (its per-host merge, which a
+/// restart refills), or the message after the last one read when none is held; and every partition's watermark
+/// as of the message before it. A watermark read later than that would be wrong there: it says every event up to
+/// it was forwarded *before the watermark's own message*, so with earlier messages still to read it would let an
+/// event go before an earlier one that is read later (which would then be skipped). From the resume point every
+/// event not delivered yet, and every one the run held, is read again, and the watermarks grow as they did. A
+/// checkpoint without a resume point (or of another partition count) reads the forwarded stream from its first
+/// message and skips what was delivered.
+///
 /// Memory: the held events, at most ``maxHeld`` (beyond it the earliest is delivered regardless and counted in
-/// ``releasedEarly``), and one watermark per partition. A resume reads the forwarded stream again from its first
-/// message and skips what was delivered before (not built yet: a per-partition position in the checkpoint).
+/// ``releasedEarly``), one watermark per partition, and the watermark changes read since the last resume point
+/// given (at most ``maxWatermarkChanges``, 24 bytes each; beyond it the oldest half is folded away, and a resume
+/// point before what is left cannot be given: the checkpoint then has none).
 public struct ForwardedFeed<Inner: StreamFeed, Source: ForwardSource>: StreamFeed {
     /// The forwarded stream.
     public var inner: Inner
@@ -100,9 +112,10 @@ public struct ForwardedFeed<Inner: StreamFeed, Source: ForwardSource>: StreamFee
     public let maxHeld: Int
     /// Per partition its watermark (0: none yet).
     public private(set) var watermarks: [UInt64]
-    /// Per partition its held events (sequence, record), in sequence order from ``heads``' index on (the ones
-    /// before it are delivered, dropped once they are 1,024 and at least half).
-    private var held: [[(sequence: UInt64, record: [UInt8], created: EventTime?)]]
+    /// Per partition its held events (sequence, record, account creation time, forwarded-stream sequence), in
+    /// sequence order from ``heads``' index on (the ones before it are delivered, dropped once they are 1,024 and at
+    /// least half).
+    private var held: [[(sequence: UInt64, record: [UInt8], created: EventTime?, position: UInt64)]]
     /// Per partition the index of its first held event in ``held``.
     private var heads: [Int]
     /// Events held now.
@@ -115,14 +128,29 @@ public struct ForwardedFeed<Inner: StreamFeed, Source: ForwardSource>: StreamFee
     public private(set) var undecodable = 0
     /// The pending count of the forwarded stream's last message read (nil before the first).
     private var innerPending: UInt64?
+    /// The forwarded-stream sequence of the last message read (after a resume: the one before its point).
+    public private(set) var lastRead: UInt64 = 0
+    /// The most watermark changes kept for resume points (65,536 by default: 1.5 MiB).
+    public let maxWatermarkChanges: Int
+    /// The watermarks as of the message before ``historyStart``.
+    private var historyBase: [UInt64]
+    /// The forwarded-stream sequence from which ``changes`` holds every watermark raised.
+    private var historyStart: UInt64 = 1
+    /// The watermarks raised from ``historyStart`` on, in stream order: (message, partition, watermark).
+    private var changes: [(position: UInt64, partition: Int, watermark: UInt64)] = []
 
-    /// A feed of the forwarded stream `inner` over `partitions` partitions of the events stream `source`.
-    public init(inner: Inner, source: Source, partitions: Int, maxHeld: Int = 200_000) {
+    /// A feed of the forwarded stream `inner` over `partitions` partitions of the events stream `source`, holding
+    /// at most `maxHeld` events and keeping at most `maxWatermarkChanges` watermark changes for resume points.
+    public init(
+        inner: Inner, source: Source, partitions: Int, maxHeld: Int = 200_000, maxWatermarkChanges: Int = 1 << 16
+    ) {
         self.inner = inner
         self.source = source
         self.partitions = max(1, partitions)
         self.maxHeld = max(1, maxHeld)
+        self.maxWatermarkChanges = max(2, maxWatermarkChanges)
         watermarks = Array(repeating: 0, count: self.partitions)
+        historyBase = watermarks
         held = Array(repeating: [], count: self.partitions)
         heads = Array(repeating: 0, count: self.partitions)
     }
@@ -131,14 +159,49 @@ public struct ForwardedFeed<Inner: StreamFeed, Source: ForwardSource>: StreamFee
     public var redeliveries: Int { inner.redeliveries }
     public var remakes: Int { inner.remakes }
 
-    public mutating func resume(after sequence: UInt64) {
+    public mutating func resume(after sequence: UInt64) { resume(after: sequence, at: nil) }
+
+    /// Resumes delivering after events-stream sequence `sequence`, reading the forwarded stream from `point` (its
+    /// watermarks as the point says), or from its first message when there is none or it has another partition
+    /// count.
+    public mutating func resume(after sequence: UInt64, at point: FeedResumePoint?) {
         delivered = sequence
-        watermarks = Array(repeating: 0, count: partitions)
+        if let point, point.position >= 1, point.watermarks.count == partitions {
+            watermarks = point.watermarks
+            historyStart = point.position
+        } else {
+            watermarks = Array(repeating: 0, count: partitions)
+            historyStart = 1
+        }
+        historyBase = watermarks
+        changes.removeAll()
+        lastRead = historyStart - 1
         held = Array(repeating: [], count: partitions)
         heads = Array(repeating: 0, count: partitions)
         heldCount = 0
         innerPending = nil
-        inner.resume(after: 0)
+        inner.resume(after: lastRead)
+    }
+
+    /// The point a restart resumes from: the lowest forwarded-stream sequence of the events held here and of
+    /// `earliestHeld` (the run's), or the message after the last one read; with the watermarks as of the message
+    /// before it. nil when the watermark changes kept no longer reach back that far (the restart then reads the
+    /// forwarded stream from its first message). The changes before the point are folded away: a later point is
+    /// never earlier (the events held later are held now or read later).
+    ///
+    /// - Complexity: O(held events + watermark changes).
+    public mutating func resumePoint(holding earliestHeld: UInt64?) -> FeedResumePoint? {
+        var position = lastRead + 1
+        if let earliestHeld { position = min(position, earliestHeld) }
+        for p in held.indices {
+            for e in held[p][heads[p]...] where e.position < position { position = e.position }
+        }
+        guard position >= historyStart else { return nil }
+        let folded = changes.prefix { $0.position < position }.count
+        for c in changes.prefix(folded) { historyBase[c.partition] = max(historyBase[c.partition], c.watermark) }
+        changes.removeFirst(folded)
+        historyStart = position
+        return FeedResumePoint(position: position, watermarks: historyBase)
     }
 
     public mutating func fetch(maxMessages: Int, timeoutMilliseconds: Int) -> FeedFetch {
@@ -147,17 +210,21 @@ public struct ForwardedFeed<Inner: StreamFeed, Source: ForwardSource>: StreamFee
             var out: [FeedMessage] = []
             for m in messages {
                 innerPending = m.pending
+                lastRead = max(lastRead, m.sequence)
                 guard (0..<partitions).contains(m.partition), let body = ForwardedMessage(m.payload) else {
                     undecodable += 1
                     continue
                 }
                 switch body {
                 case .watermark(let w):
-                    watermarks[m.partition] = max(watermarks[m.partition], w)
+                    if w > watermarks[m.partition] {
+                        watermarks[m.partition] = w
+                        noteChange(position: m.sequence, partition: m.partition, watermark: w)
+                    }
                 case .event(let sequence, let record, let created):
                     hold(
-                        sequence: sequence, record: Array(record), created: created, partition: m.partition,
-                        into: &out)
+                        sequence: sequence, record: Array(record), created: created, position: m.sequence,
+                        partition: m.partition, into: &out)
                 }
             }
             release(into: &out)
@@ -187,9 +254,21 @@ public struct ForwardedFeed<Inner: StreamFeed, Source: ForwardSource>: StreamFee
 
     public mutating func messagesPerPartition() -> [Int: UInt64]? { source.messagesPerPartition() }
 
+    /// Keeps a watermark raised at forwarded-stream sequence `position` for resume points; beyond
+    /// ``maxWatermarkChanges`` the oldest half is folded into the base (no resume point before what is left).
+    private mutating func noteChange(position: UInt64, partition: Int, watermark: UInt64) {
+        changes.append((position, partition, watermark))
+        guard changes.count > maxWatermarkChanges else { return }
+        let folded = changes.count / 2
+        for c in changes.prefix(folded) { historyBase[c.partition] = max(historyBase[c.partition], c.watermark) }
+        changes.removeFirst(folded)
+        historyStart = changes[0].position
+    }
+
     /// Holds an event (in sequence order within its partition); one delivered before, or held already, is skipped.
     private mutating func hold(
-        sequence: UInt64, record: [UInt8], created: EventTime?, partition p: Int, into out: inout [FeedMessage]
+        sequence: UInt64, record: [UInt8], created: EventTime?, position: UInt64, partition p: Int,
+        into out: inout [FeedMessage]
     ) {
         guard sequence > delivered else { return }
         var at = held[p].count
@@ -197,7 +276,7 @@ public struct ForwardedFeed<Inner: StreamFeed, Source: ForwardSource>: StreamFee
             if held[p][at - 1].sequence == sequence { return }
             at -= 1
         }
-        held[p].insert((sequence, record, created), at: at)
+        held[p].insert((sequence, record, created, position), at: at)
         heldCount += 1
         if heldCount > maxHeld, let first = earliest() {
             take(first, into: &out)
@@ -225,7 +304,7 @@ public struct ForwardedFeed<Inner: StreamFeed, Source: ForwardSource>: StreamFee
     }
 
     private mutating func take(_ p: Int, into out: inout [FeedMessage]) {
-        let (sequence, record, created) = held[p][heads[p]]
+        let (sequence, record, created, position) = held[p][heads[p]]
         heads[p] += 1
         if heads[p] == held[p].count {
             held[p].removeAll(keepingCapacity: held[p].capacity <= 4096)
@@ -238,6 +317,7 @@ public struct ForwardedFeed<Inner: StreamFeed, Source: ForwardSource>: StreamFee
         delivered = max(delivered, sequence)
         var message = FeedMessage(sequence: sequence, payload: record, pending: 1, partition: p)
         message.accountCreated = created
+        message.position = position
         out.append(message)
     }
 }

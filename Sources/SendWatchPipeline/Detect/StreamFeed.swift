@@ -13,6 +13,10 @@ public struct FeedMessage: Sendable, Equatable {
     /// The creation time of the event's account, when the first stage of several workers annotated it from its
     /// account registry (``ForwardedMessage``; nil otherwise): the engine takes it as a registry entry.
     public var accountCreated: EventTime?
+    /// Where a restart reads it again from, for a feed whose resume point is a position in another stream than
+    /// the one ``sequence`` numbers (``ForwardedFeed``: the forwarded stream's sequence of the message that
+    /// carried it); 0 for a feed that resumes by ``sequence`` alone.
+    public var position: UInt64 = 0
 
     /// A message.
     public init(sequence: UInt64, payload: [UInt8], pending: UInt64, partition: Int = -1) {
@@ -20,6 +24,22 @@ public struct FeedMessage: Sendable, Equatable {
         self.payload = payload
         self.pending = pending
         self.partition = partition
+    }
+}
+
+/// Where a feed whose messages come from another stream than the one their sequences number resumes
+/// (``ForwardedFeed``): the message of that stream to read again from, and what the feed knew just before it. Kept
+/// in the run's checkpoint.
+public struct FeedResumePoint: Codable, Sendable, Equatable {
+    /// The first message (stream sequence, at least 1) read again.
+    public var position: UInt64
+    /// Per partition the watermark as of the message before ``position``.
+    public var watermarks: [UInt64]
+
+    /// A resume point.
+    public init(position: UInt64, watermarks: [UInt64]) {
+        self.position = position
+        self.watermarks = watermarks
     }
 }
 
@@ -58,6 +78,13 @@ public protocol StreamFeed {
     /// How many messages the stream holds in each partition (keyed by the number its subjects end in), asked of
     /// the broker; nil when it cannot tell now. Asked at most once per second, for the per-partition metrics.
     mutating func messagesPerPartition() -> [Int: UInt64]?
+    /// Where a restart resumes, for a feed whose resume point is more than one sequence (``ForwardedFeed``): asked
+    /// when the run writes its checkpoint, with the lowest ``FeedMessage/position`` of the messages the run took
+    /// and still holds (`earliestHeld`; nil: it holds none). nil: the sequence alone says it (or the feed cannot
+    /// tell: it then reads from its stream's start).
+    mutating func resumePoint(holding earliestHeld: UInt64?) -> FeedResumePoint?
+    /// ``resume(after:)``, from `point` (a ``resumePoint(holding:)`` of an earlier run) when it is given.
+    mutating func resume(after sequence: UInt64, at point: FeedResumePoint?)
     /// The stream's name, for the metrics' `stream` label.
     var streamName: String { get }
     /// Messages the broker delivered again that the feed had delivered already, and skipped, since it was made.
@@ -83,6 +110,12 @@ extension StreamFeed {
 
     /// nil: a feed without a broker to ask has no per-partition counts.
     public mutating func messagesPerPartition() -> [Int: UInt64]? { nil }
+
+    /// nil: the sequence says where to resume.
+    public mutating func resumePoint(holding earliestHeld: UInt64?) -> FeedResumePoint? { nil }
+
+    /// ``resume(after:)``: the sequence says where to resume.
+    public mutating func resume(after sequence: UInt64, at point: FeedResumePoint?) { resume(after: sequence) }
 
     /// 0: a feed without a broker has no consumer to make again.
     public var remakes: Int { 0 }
