@@ -66,7 +66,8 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
     public let path: String
     /// A name for messages: the path, or `<stdin>` for `-`.
     public let name: String
-    /// The file's modification time, or `nil` for standard input and FIFOs.
+    /// The file's modification time (standard input's too when it is redirected from a file), or `nil` for pipes
+    /// and FIFOs.
     public let modificationTime: EventTime?
     /// The compression detected from the first bytes.
     public private(set) var compression: Compression
@@ -166,8 +167,13 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             var opened: Int32
             repeat { opened = systemOpen(path, O_RDONLY | O_CLOEXEC) } while opened < 0 && errno == EINTR
             guard opened >= 0 else {
+                let code = errno
+                // The shell passes a pattern that matches nothing on as it is (`mail.log*` in an empty
+                // directory): say so rather than only "no such file".
+                let pattern = code == ENOENT && path.utf8.contains { $0 == 0x2A || $0 == 0x3F || $0 == 0x5B }
+                let message = pattern ? "no file matches this pattern (the shell passed it on unexpanded)" : nil
                 throw IngestError(
-                    code: .openFailed, message: "cannot open the file", path: path, underlyingErrno: errno)
+                    code: .openFailed, message: message ?? "cannot open the file", path: path, underlyingErrno: code)
             }
             fd = opened
         }
@@ -179,11 +185,15 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
         }
         let kind = info.st_mode & S_IFMT
         var modificationTime: EventTime?
-        if kind == S_IFREG && !isStandardInput {
+        if kind == S_IFREG {
+            // Standard input redirected from a file (`sendwatch replay < mail.log`) has the file's time too.
             modificationTime = modificationTimeOf(info)
         } else if kind == S_IFDIR || (kind != S_IFIFO && kind != S_IFREG && !isStandardInput) {
             if !isStandardInput { _ = close(fd) }
-            let what = kind == S_IFDIR ? "is a directory" : "is neither a regular file nor a FIFO"
+            let what =
+                kind == S_IFDIR
+                ? "is a directory: name the log files in it instead (e.g. DIRECTORY/mail.log*)"
+                : "is neither a regular file nor a FIFO"
             throw IngestError(code: .notARegularFile, message: "the path \(what)", path: path)
         }
         var source = InputSource(

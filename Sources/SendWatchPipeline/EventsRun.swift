@@ -62,9 +62,13 @@ public struct RunSummary: Sendable {
     }
 
     /// A warning when lines were read but no event came of them, naming the other MTA the input looks like
-    /// when it was recognised as one; `nil` otherwise.
+    /// when it was recognised as one, or when every input opened was empty; `nil` otherwise.
     public var warning: String? {
         let total = lines + linesTooLong
+        if total == 0 && inputs > 0 && failures.isEmpty {
+            return
+                "sendwatch: warning: no line read: \(inputs == 1 ? "the input is" : "all \(inputs) inputs are") empty"
+        }
         guard total > 0, events == 0 else { return nil }
         var s = "sendwatch: warning: \(total) line\(total == 1 ? "" : "s") read and no send event found"
         if let (name, foreign) = foreignFormats.first {
@@ -74,7 +78,8 @@ public struct RunSummary: Sendable {
         } else if parse.understood == 0 && parse.irrelevant == 0 {
             s += ": no line was recognised as Postfix, Exim or JSON lines"
             if parse.otherPrograms > 0 { s += " (\(parse.otherPrograms) are other programs' syslog lines)" }
-            s += "; check --format and the input"
+            s += "; check --format and the input (each line needs its time and program, as syslog and "
+            s += "journalctl -o short-iso write them; journalctl -o cat and -o short-unix lines are not read)"
         } else if parse.understood == 0 {
             s +=
                 ": the lines recognised carry no sends (connects, statistics); is this the log of the submission server?"
@@ -264,7 +269,7 @@ public struct EventsRun {
             let hint = configuration.yearHint(for: source, fallback: fallbackYearHint)
             func damaged(_ error: IngestError) {
                 diagnose(
-                    "sendwatch: \(error); the events before this point were written, the rest of this input is skipped")
+                    "sendwatch: \(error) The events before this point were written; the rest of this input is skipped.")
                 summary.failures.append("\(error)")
             }
             var ended = false

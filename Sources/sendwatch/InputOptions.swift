@@ -74,11 +74,13 @@ struct InputOptions: ParsableArguments {
     /// The year hint for inputs without a modification time: the current date, announced on stderr, unless
     /// the year is configured or the input is JSON lines (which always carries full dates).
     func fallbackYearHint(_ configuration: Configuration) -> YearHint {
-        // Standard input, a FIFO, `<(…)`, /dev/stdin: no modification time to take the year from.
+        // A pipe on standard input, a FIFO, `<(…)`: no modification time to take the year from. Standard input
+        // redirected from a file has one; a directory or a device fails to open and needs no warning.
         let streams = paths.filter { path in
-            guard path != "-" else { return true }
             var info = stat()
-            return stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG
+            let found = path == "-" ? fstat(0, &info) == 0 : stat(path, &info) == 0
+            let kind = info.st_mode & S_IFMT
+            return found && (kind == S_IFIFO || kind == S_IFSOCK || (path == "-" && kind == S_IFCHR))
         }
         guard configuration.year == nil, let first = streams.first, configuration.format != .jsonl else { return .none }
         let now = Date().timeIntervalSince1970

@@ -71,13 +71,15 @@ struct ReplayCommand: ParsableCommand {
         text += ", \(sink.engine.miner.templateCount) templates, \(c.evictions) table evictions"
         text +=
             ", detection tables ≈ \(sink.engine.approximateBytes >> 20) MiB of \(configuration.detection.memoryBudgetBytes >> 20) MiB"
-        if let warning = summary.warning { text += "\n" + warning }
+        // The warning goes on a line of its own: `printError` shows a newline inside its text as an escape.
         if let failure = sink.outputFailure {
             printError("sendwatch: \(failure)")
             printError(text)
+            if let warning = summary.warning { printError(warning) }
             throw ExitCode(2)
         }
         printError(text)
+        if let warning = summary.warning { printError(warning) }
         for warning in c.droppedTimeWarnings(configuration.detection) { printError(warning) }
         if !summary.failures.isEmpty { throw ExitCode(1) }
     }

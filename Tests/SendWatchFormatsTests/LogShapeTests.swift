@@ -87,6 +87,43 @@ import Testing
         #expect(parser.counters.otherPrograms == 1)
     }
 
+    @Test("journalctl's marker lines (-- Boot … --, -- Journal begins at … --) are irrelevant, not broken times")
+    func journalMarkers() throws {
+        let markers = [
+            "-- Journal begins at Sun 2026-11-01 00:00:01 UTC, ends at Tue 2026-12-01 10:00:05 UTC. --",
+            "-- Logs begin at Sun 2026-11-01 00:00:01 UTC, end at Tue 2026-12-01 10:00:05 UTC. --",
+            "-- Boot 0123456789abcdef0123456789abcdef --", "-- Reboot --", "-- No entries --",
+        ].map { Array($0.utf8) }
+        for name in ["postfix-classic.log", "exim-classic.log"] {
+            let classicLines = try Self.lines(name)
+            let lines =
+                [markers[0], markers[1]] + classicLines.prefix(3) + [markers[2], markers[3]]
+                + classicLines.dropFirst(3) + [markers[4]]
+            #expect(Self.detect(lines) == Self.detect(classicLines), "\(name)")
+            func check<P: EventParser>(_ plainParser: inout P, _ parser: inout P) {
+                let plain = Self.parse(&plainParser, classicLines)
+                let marked = Self.parse(&parser, lines)
+                #expect(marked.events == plain.events, "\(name): the markers change no event")
+                #expect(parser.counters.rejected.isEmpty, "\(name): \(parser.counters.rejected)")
+                for k in [0, 1, 5, 6, lines.count - 1] { #expect(marked.outcomes[k] == .ignored, "\(name) \(k)") }
+                #expect(parser.counters.irrelevant == plainParser.counters.irrelevant + 5, "\(name)")
+            }
+            if name.hasPrefix("postfix") {
+                var a = PostfixParser()
+                var b = PostfixParser()
+                check(&a, &b)
+            } else {
+                var a = EximParser()
+                var b = EximParser()
+                check(&a, &b)
+            }
+        }
+        // Only a whole marker: a line that merely starts with `-- ` is still a broken line.
+        var parser = PostfixParser()
+        let r = Self.parse(&parser, [Array("-- Boot 0123".utf8)])
+        #expect(r.outcomes == [.rejected(.badTimestamp)])
+    }
+
     @Test("Exim's main log inside Docker's json-file lines gives the main log's events")
     func eximMainlogInDocker() throws {
         var plainParser = EximParser()

@@ -2,6 +2,7 @@ import Foundation
 import SendWatchCore
 import SendWatchFormats
 import SendWatchPipeline
+import SendWatchTesting
 import Testing
 
 /// The run summary splits lines into understood, irrelevant and not recognised, and warns when a non-empty
@@ -131,5 +132,74 @@ import Testing
         #expect(lines.count == 2)
         #expect(lines.last?.hasPrefix("sendwatch: warning: 1 line read and no send event found") == true)
         #expect(lines.last?.contains("Sendmail") == true)
+    }
+
+    @Test("An empty input is not silent: the warning says no line was read")
+    func emptyInput() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = try Self.write("", name: "mail.log", in: dir)
+        let b = try Self.write("", name: "mail.log.1", in: dir)
+        #expect(runEvents([a]).summary.warning == "sendwatch: warning: no line read: the input is empty")
+        #expect(runEvents([b, a]).summary.warning == "sendwatch: warning: no line read: all 2 inputs are empty")
+        // An input that failed to open is reported as such, not as empty.
+        #expect(runEvents([a + ".missing"]).summary.warning == nil)
+    }
+
+    @Test("replay prints the warning on a line of its own after the summary, as events does")
+    func replayWarnsOnItsOwnLine() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try Self.write("hello\nworld\n", name: "noise.txt", in: dir)
+        for threads in [[], ["--single-thread"]] {
+            let r = try CommandLine.run(["replay"] + threads + [path])
+            #expect(r.status == 0)
+            let lines = r.stderr.split(separator: "\n")
+            #expect(lines.count == 2, "\(r.stderr)")
+            #expect(lines.first?.contains("alert records") == true)
+            #expect(lines.last?.hasPrefix("sendwatch: warning: 2 lines read and no send event found") == true)
+            #expect(lines.last?.contains("journalctl -o short-iso") == true)
+            #expect(!r.stderr.contains("\\x0a"))
+        }
+    }
+
+    @Test("A directory, a pattern the shell left unexpanded: exit 1, with what to do; no year warning")
+    func inputMistakes() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let directory = try CommandLine.run(["replay", dir.path])
+        #expect(directory.status == 1)
+        #expect(directory.stderr.contains("is a directory: name the log files in it instead"), "\(directory.stderr)")
+        #expect(!directory.stderr.contains("modification time"), "\(directory.stderr)")
+        let pattern = dir.appendingPathComponent("mail.log*").path
+        let glob = try CommandLine.run(["replay", pattern])
+        #expect(glob.status == 1)
+        #expect(glob.stderr.contains("no file matches this pattern"), "\(glob.stderr)")
+        let missing = try CommandLine.run(["replay", dir.appendingPathComponent("mail.log").path])
+        #expect(missing.stderr.contains("cannot open the file (No such file or directory"), "\(missing.stderr)")
+    }
+
+    @Test("Standard input redirected from a file takes the year from the file, like the file named")
+    func standardInputFromFile() throws {
+        let exe = try #require(CommandLine.executable)
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try Self.write(
+            """
+            Dec 31 23:59:58 mx1 postfix/qmgr[3]: 0A0000000A: from=<u@example.com>, size=100, nrcpt=1 (queue active)
+            Dec 31 23:59:58 mx1 postfix/smtp[4]: 0A0000000A: to=<r@example.org>, relay=x[192.0.2.9]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)
+
+            """, name: "mail.log.1", in: dir)
+        // Written on 2 January 2025: the December line is from 2024, whatever today's date.
+        let mtime = Date(timeIntervalSince1970: 1_735_776_000)
+        try FileManager.default.setAttributes([.modificationDate: mtime], ofItemAtPath: path)
+        let named = try CommandLine.run(["events", path])
+        let redirected = try ProgramRun.run(
+            URL(fileURLWithPath: "/bin/sh"), ["-c", #"exec "$0" events - < "$1""#, exe.path, path],
+            timeout: .seconds(600))
+        #expect(redirected.status == 0)
+        #expect(named.stdout.contains(#""time":"2024-12-31T23:59:58Z""#), "\(named.stdout)")
+        #expect(redirected.stdoutText == named.stdout)
+        #expect(!redirected.stderr.contains("modification time"), "\(redirected.stderr)")
     }
 }

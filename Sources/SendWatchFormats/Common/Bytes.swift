@@ -161,6 +161,17 @@ public enum Bytes {
         return true
     }
 
+    /// Whether `p` is one of the marker lines `journalctl` writes between records: `-- Boot 0123abcd… --`,
+    /// `-- Journal begins at …, ends at … --`, `-- Logs begin at … --`, `-- No entries --`, `-- Reboot --`.
+    /// They carry no log record, so the parsers count them irrelevant rather than as broken timestamps.
+    ///
+    /// - Complexity: O(1).
+    public static func isJournalMarker(_ p: UnsafeRawBufferPointer) -> Bool {
+        let n = p.count
+        return n >= 6 && p[0] == UInt8(ascii: "-") && p[1] == UInt8(ascii: "-") && p[2] == 0x20
+            && p[n - 3] == 0x20 && p[n - 2] == UInt8(ascii: "-") && p[n - 1] == UInt8(ascii: "-")
+    }
+
     /// Makes a `String` from `p[range]`, replacing invalid UTF-8 with U+FFFD.
     ///
     /// A value of at most 15 bytes is written straight into the string's inline storage, which the standard

@@ -203,7 +203,7 @@ public struct EximParser: EventParser, Sendable {
             }
         } else {
             switch readSyslog(p) {
-            case .failure(let reason): return .rejected(reason)
+            case .failure(let reason): return Bytes.isJournalMarker(p) ? .ignored : .rejected(reason)
             case .success(nil): return .ignored
             case .success(let found?): (ctx, i) = found
             }

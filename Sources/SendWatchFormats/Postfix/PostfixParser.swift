@@ -187,8 +187,8 @@ public struct PostfixParser: EventParser, Sendable {
         if Bytes.find(0, in: p, from: 0) != nil { return .rejected(.nulByte) }
         var header = SyslogHeader(time: EventTime(microseconds: 0), host: 0..<0, program: 0..<0, messageStart: 0)
         if let reason = headerReader.read(p, into: &header) {
-            // A blank line carries nothing, and is no broken timestamp.
-            return Bytes.isBlank(p) ? .ignored : .rejected(reason)
+            // A blank line or a journal's marker line carries nothing, and is no broken timestamp.
+            return Bytes.isBlank(p) || Bytes.isJournalMarker(p) ? .ignored : .rejected(reason)
         }
         guard let daemon = Self.postfixDaemon(p, header.program) else {
             counters.otherPrograms += 1

@@ -75,7 +75,7 @@ final class MergedLog {
                 }
             } catch {
                 diagnose(
-                    "sendwatch: \(error); the events before this point were written, the rest of this input is skipped")
+                    "sendwatch: \(error) The events before this point were written; the rest of this input is skipped.")
                 summary.failures.append("\(error)")
                 endFile(&summary)
             }
