@@ -133,11 +133,11 @@ struct DetectionContext: Sendable {
     /// Whether a finding with these figures would make a record (see ``AlertLifecycle/wants``).
     mutating func wants(
         _ kind: RuleName, key: String, severity: Severity, accountsTotal: Int, volume: Int, at now: EventTime,
-        refreshVolume: Bool = false, withoutArtefacts: Bool = false
+        refreshVolume: Bool = false
     ) -> Bool {
         lifecycle.wants(
             kind: kind, key: key, severity: severity, accountsTotal: accountsTotal, volume: volume,
-            at: now, refreshVolume: refreshVolume, withoutArtefacts: withoutArtefacts)
+            at: now, refreshVolume: refreshVolume)
     }
 
     /// Hands `finding` to the lifecycle with the evidence samples of its accounts

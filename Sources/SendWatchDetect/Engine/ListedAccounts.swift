@@ -5,11 +5,11 @@ import SendWatchWindows
 /// findings so that a finding rebuilt because one account joined inserts one name instead of sorting them all.
 ///
 /// While a rule's alert is open, the rule rebuilds its finding whenever the number of accounts changes
-/// (``AlertLifecycle/wants(kind:key:severity:accountsTotal:volume:at:refreshVolume:withoutArtefacts:)``); on a busy
-/// template that is nearly every young account's event, and sorting up to `detect.max_alert_accounts` names each time
-/// was half of all the work on a log where most accounts are new (docs/performance.md, "Adversarial cardinality"). This
-/// list is updated from the counter's hashes instead: accounts that left are dropped, new ones are looked up and
-/// inserted at their place, and the listed accounts' young-table slots are kept, so that their ages and evidence
+/// (``AlertLifecycle/wants(kind:key:severity:accountsTotal:volume:at:refreshVolume:)``); on a busy template that
+/// is nearly every young account's event, and sorting up to `detect.max_alert_accounts` names each time was half
+/// of all the work on a log where most accounts are new (docs/performance.md, "Adversarial cardinality"). This
+/// list is updated from the counter's hashes instead: accounts that left are dropped, new ones are looked up
+/// and inserted at their place, and the listed accounts' young-table slots are kept, so that their evidence
 /// samples are read without hashing a name.
 ///
 /// It lists exactly what ``DetectionContext/accountNames(_:at:)`` lists: the names of the counter's accounts

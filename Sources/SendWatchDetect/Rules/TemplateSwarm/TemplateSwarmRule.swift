@@ -257,12 +257,10 @@ extension TemplateSwarmRule: TwoTableRule {
         guard Double(count) >= threshold else { return }
         let ratio = Double(count) / threshold
         let severity: Severity = ratio >= 5 || !state.topSlots.isEmpty ? .critical : ratio >= 2 ? .high : .medium
-        // The finding has no artefacts, and its accounts total is `count`: the listed accounts are at most the
-        // counter's live items while it is exact, and none in sketch mode.
         guard
             context.wants(
                 Self.name, key: template.id, severity: severity, accountsTotal: count,
-                volume: Int(own.youngMessages.value(at: now)), at: now, withoutArtefacts: true)
+                volume: Int(own.youngMessages.value(at: now)), at: now)
         else { return }
         let listed = listedAccounts.update(
             use.key, to: own.spreadYoung.sampleItems(limit: context.maxAlertAccounts, at: now),
