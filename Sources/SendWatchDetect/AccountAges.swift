@@ -89,6 +89,10 @@ public struct AccountAges: Sendable {
     public internal(set) var tracked = 0
     /// Accounts evicted from the table.
     public internal(set) var evictions = 0
+    /// Changes that may have changed an account's ``ageBase(accountKey:)`` (not saved): a registry entry, an
+    /// eviction, and, once the table has evicted, every account added (it may be one that came back). A cache
+    /// of bases (``ListedAccounts``) is valid while this is unchanged.
+    private(set) var baseChanges: UInt64 = 0
 
     static let used: UInt8 = 1
     private static let seen: UInt8 = 2
@@ -119,6 +123,7 @@ public struct AccountAges: Sendable {
     /// this type: it holds what the file holds (about 80 bytes per account).
     public mutating func register(account: String, created: EventTime) {
         registry[StableHash.of(account)] = created
+        baseChanges &+= 1
     }
 
     /// The number of registry entries.
@@ -174,6 +179,7 @@ public struct AccountAges: Sendable {
         firstSeen[i] = now.seconds
         flags[i] = Self.used | Self.seen | (inWarmup ? Self.established : 0)
         tracked += 1
+        if evictions > 0 { baseChanges &+= 1 }
         if inWarmup { return AccountAge(isYoung: false, ageSeconds: nil, basis: .warmup) }
         return AccountAge(isYoung: configuration.newAccountAgeSeconds > 0, ageSeconds: 0, basis: .firstSeen)
     }
@@ -205,6 +211,21 @@ public struct AccountAges: Sendable {
             i = (i + 1) & mask
         }
         return remembered(hash) ? AccountAge(isYoung: false, ageSeconds: nil, basis: .remembered) : nil
+    }
+
+    /// The time an account's age at `now` is measured from, when ``peek(accountKey:at:)`` gives one: that age is
+    /// `max(0, now.seconds - base)` at every `now`, until ``baseChanges`` changes.
+    ///
+    /// - Complexity: O(1) expected. No allocation.
+    func ageBase(accountKey raw: UInt64) -> Int64? {
+        let hash = raw | 1
+        if !registry.isEmpty, let c = registry[raw] { return c.seconds }
+        var i = Int(truncatingIfNeeded: hash >> 7) & mask
+        while flags[i] & Self.used != 0 {
+            if keys[i] == hash { return flags[i] & Self.established != 0 ? nil : firstSeen[i] }
+            i = (i + 1) & mask
+        }
+        return nil
     }
 
     /// Moves every entry into a table of `size` slots (a power of two that holds them at most half full).
@@ -244,6 +265,7 @@ public struct AccountAges: Sendable {
                     if old { remember(keys[hand]) }
                     remove(at: hand)
                     evictions += 1
+                    baseChanges &+= 1
                     return
                 }
             }

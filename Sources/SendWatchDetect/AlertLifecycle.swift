@@ -104,9 +104,8 @@ public struct AlertLifecycle: Sendable {
     /// Lure artefacts kept per open alert for linking incidents.
     static let maxArtefacts = 16
 
-    /// How stale held evidence may get before
-    /// ``wants(kind:key:severity:accountsTotal:volume:at:refreshVolume:withoutArtefacts:)`` asks for a fresh
-    /// finding although only its volume changed: one minute of event time.
+    /// How stale held evidence may get before ``wants(kind:key:severity:accountsTotal:volume:at:refreshVolume:)``
+    /// asks for a fresh finding although only its volume changed: one minute of event time.
     static let pendingRefreshMicroseconds: Int64 = 60_000_000
 
     public let configuration: Configuration
@@ -204,39 +203,28 @@ public struct AlertLifecycle: Sendable {
     /// way the alert (if open) counts as having seen a finding at `now`, so it stays open.
     ///
     /// - Complexity: O(1) expected, no allocation.
-    /// - Parameters:
-    ///   - refreshVolume: ask for a fresh finding whenever the volume changed (cheap findings); when false, held
-    ///     evidence is refreshed for a volume change at most once a minute (account lists are always refreshed
-    ///     when the number of accounts changes).
-    ///   - withoutArtefacts: the finding will carry no ``Finding/artefacts`` and exactly these figures. Then a
-    ///     finding that is above the last record in none of them is not wanted: ``take(_:at:)`` would neither
-    ///     write it nor hold it (it holds only a finding above the last record), so it could change nothing but
-    ///     the time of the alert's last finding, which this sets as well.
+    /// - Parameter refreshVolume: ask for a fresh finding whenever the volume changed (cheap findings); when
+    ///   false, held evidence is refreshed for a volume change at most once a minute (account lists are always
+    ///   refreshed when the number of accounts changes).
     public mutating func wants(
         kind: RuleName, key: String, severity: Severity, accountsTotal: Int, volume: Int, at now: EventTime,
-        refreshVolume: Bool = false, withoutArtefacts: Bool = false
+        refreshVolume: Bool = false
     ) -> Bool {
         let slotKey = Self.slotKey(kind, key)
         guard let current = open[slotKey] else { return true }
         let reference =
             current.pending.map { ($0.severity, $0.accountsTotal, $0.volume) }
             ?? (current.last.severity, current.last.accountsTotal, current.lastVolume)
-        // `take`'s `changed`: without it no hold, and no `grown` either while the growth factor is above 1
-        // (then each of its tests implies one of these).
-        let aboveLast =
-            accountsTotal > current.last.accountsTotal || volume > current.lastVolume
-            || severity > current.last.severity
         let wanted =
-            (aboveLast || !withoutArtefacts || configuration.growthFactor <= 1)
-            && (severity > reference.0 || accountsTotal != reference.1
-                || Double(volume) >= Double(max(1, current.lastVolume)) * configuration.growthFactor
-                || (volume > current.lastVolume
-                    && now.microseconds - current.last.eventTime.microseconds
-                        >= configuration.minUpdateIntervalSeconds * 1_000_000)
-                || (volume != reference.2
-                    && (refreshVolume
-                        || now.microseconds - (current.pendingAt ?? current.last.eventTime).microseconds
-                            >= Self.pendingRefreshMicroseconds)))
+            severity > reference.0 || accountsTotal != reference.1
+            || Double(volume) >= Double(max(1, current.lastVolume)) * configuration.growthFactor
+            || (volume > current.lastVolume
+                && now.microseconds - current.last.eventTime.microseconds
+                    >= configuration.minUpdateIntervalSeconds * 1_000_000)
+            || (volume != reference.2
+                && (refreshVolume
+                    || now.microseconds - (current.pendingAt ?? current.last.eventTime).microseconds
+                        >= Self.pendingRefreshMicroseconds))
         if !wanted { open.noteFinding(slotKey, at: now) }
         return wanted
     }

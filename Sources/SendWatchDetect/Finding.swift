@@ -13,7 +13,16 @@ public struct Finding: Sendable {
     /// The log time of the first event of the evidence.
     public var firstEventTime: EventTime
     /// The implicated accounts, sorted, capped by the detector.
-    public var accounts: [String]
+    public var accounts: [String] {
+        get { listing?.names ?? listedAccounts }
+        set {
+            if let listing { accountSamples = listing.samples }
+            listing = nil
+            listedAccounts = newValue
+        }
+    }
+    /// ``accounts`` when the finding has no ``listing``.
+    private var listedAccounts: [String]
     public var accountsTotal: Int
     /// The messages (or recipients) counted in the evidence; growth of this drives updates.
     public var volume: Int
@@ -31,12 +40,17 @@ public struct Finding: Sendable {
     /// saves ``recordEvidence``).
     var accountSamples: AccountSamples?
 
+    /// The accounts and their samples shared with the list a rule keeps (``ListedAccounts``), for a finding that
+    /// is likely to be held and replaced unread: ``accounts`` and ``recordEvidence`` flatten it when read, the
+    /// lifecycle reads them only for a record it writes or a checkpoint. When set, ``accountSamples`` is `nil`.
+    var listing: ListedSnapshot?
+
     /// The evidence of a record of this finding: ``evidence`` with the entries built from ``accountSamples``
     /// (``DetectionContext/accountEvidence(_:)``) before its last entry if that is `state`, else at the end.
     ///
     /// - Complexity: O(1) without samples; with them, that of ``DetectionContext/accountEvidence(_:)``.
     var recordEvidence: [(String, JSONValue)] {
-        guard let samples = accountSamples else { return evidence }
+        guard let samples = accountSamples ?? listing?.samples else { return evidence }
         var all = evidence
         let added = DetectionContext.accountEvidence(samples)
         if let last = all.last, last.0 == "state" {
@@ -57,7 +71,7 @@ public struct Finding: Sendable {
         self.severity = severity
         self.score = score
         self.firstEventTime = firstEventTime
-        self.accounts = accounts
+        listedAccounts = accounts
         self.accountsTotal = accountsTotal
         self.volume = volume
         self.template = template

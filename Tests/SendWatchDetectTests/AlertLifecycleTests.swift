@@ -302,39 +302,6 @@ func at(_ seconds: Int64) -> EventTime { EventTime(seconds: seconds) }
         #expect(l.openCount == 1)
     }
 
-    @Test("A finding without artefacts that is above the last record in no figure is not wanted, as take ignores it")
-    func unchangedFindingNotWanted() {
-        // Two lifecycles see the same figures; `skipping` asks with `withoutArtefacts`, `plain` without. Each
-        // finding's evidence says when it was built, so a held finding that one of them skipped would show.
-        var skipping = AlertLifecycle()
-        var plain = AlertLifecycle()
-        var rng = SplitMix64(seed: 17)
-        var (accounts, volume, seconds) = (10, 10, Int64(0))
-        var skipped = 0
-        for _ in 0..<20_000 {
-            seconds += Int64(rng.next() % 90)
-            accounts = max(1, accounts + Int(rng.next() % 7) - 3)
-            volume = max(1, volume + Int(rng.next() % 9) - 4)
-            let severity: Severity = rng.next() % 50 == 0 ? .high : .medium
-            var f = finding("t", accounts: accounts, volume: volume, severity: severity)
-            f.evidence = [("built", .int(Int(seconds)))]
-            let now = at(seconds)
-            var outSkipping = skipping.advance(to: now) + skipping.emitHeld(at: now)
-            var outPlain = plain.advance(to: now) + plain.emitHeld(at: now)
-            let wantedSkipping = skipping.wants(
-                kind: f.kind, key: f.key, severity: severity, accountsTotal: accounts, volume: volume, at: now,
-                withoutArtefacts: true)
-            let wantedPlain = plain.wants(
-                kind: f.kind, key: f.key, severity: severity, accountsTotal: accounts, volume: volume, at: now)
-            if wantedSkipping { outSkipping += skipping.take(f, at: now) }
-            if wantedPlain { outPlain += plain.take(f, at: now) }
-            if wantedPlain && !wantedSkipping { skipped += 1 }
-            #expect(outSkipping == outPlain)
-        }
-        #expect(skipping.flushPending(at: at(seconds)) == plain.flushPending(at: at(seconds)))
-        #expect(skipped > 0)
-    }
-
     @Test("At the open-alert bound the quietest alert is closed to make room")
     func bound() {
         var l = AlertLifecycle(configuration: .init(maxOpenAlerts: 2))

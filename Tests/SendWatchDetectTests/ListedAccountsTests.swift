@@ -33,17 +33,29 @@ struct ListedAccountsTests {
         let names = (0..<120).map { i in ["user\(i)@example.com", "User\(i % 17)-\(i)", "é\(i)", "z\(i)"][i % 4] }
         var counted: [UInt64] = []
         var listed = ListedAccounts()
+        // A first-seen table smaller than the accounts, so that accounts are evicted from it and come back
+        // younger; accounts seen in the first 30 s are established (no age).
+        var ages = AccountAges(configuration: .init(warmupSeconds: 30, maxTrackedAccounts: 50))
+        // A short log, so that some updates find it overrun and refresh every sample.
+        var touched = YoungTouchLog(capacity: 24)
+        // The previous finding's snapshot and what it listed then: later changes to the list must not reach it.
+        var held: (snapshot: ListedSnapshot, names: [String], samples: [AccountSample])?
         for step in 0..<2_000 {
             let name = names[Int(random.next() % UInt64(names.count))]
             let key = StableHash.of(name)
-            switch random.next() % 10 {
+            switch random.next() % 11 {
+            case 10:
+                // A creation time from the registry (it wins over the first-seen table).
+                ages.register(account: name, created: Self.at(Int64(random.next() % 500)))
             case 0..<4:
                 // The account sends: the young table holds it (evicting the least recently used when full).
-                if let slot = young.find(key) {
-                    young.touch(slot, at: Self.at(Int64(step)))
-                } else {
-                    young.insert(key: key, name: name, value: Self.state(), at: Self.at(Int64(step)))
-                }
+                _ = ages.observe(account: name, created: nil, at: Self.at(Int64(step)))
+                let slot =
+                    young.find(key) ?? young.insert(key: key, name: name, value: Self.state(), at: Self.at(Int64(step)))
+                young.touch(slot, at: Self.at(Int64(step)))
+                // It sends to a new recipient, as the engine records it.
+                young[slot].samples.addDelivery(recipient: "r\(random.next() % 40)@example.org", queueID: "Q\(step)")
+                touched.append(key)
                 if !counted.contains(key) { counted.append(key) }
             case 4..<6:
                 // An account the counter held expires; sometimes many at once.
@@ -61,40 +73,38 @@ struct ListedAccountsTests {
                 for _ in 0..<40 {
                     let other = names[Int(random.next() % UInt64(names.count))]
                     let k = StableHash.of(other)
+                    _ = ages.observe(account: other, created: nil, at: Self.at(Int64(step)))
                     if young.find(k) == nil {
                         young.insert(key: k, name: other, value: Self.state(), at: Self.at(Int64(step)))
+                        // The engine notes every account whose young-table entry it creates or changes.
+                        touched.append(k)
                     }
                     if !counted.contains(k) { counted.append(k) }
                 }
             }
             guard random.next() % 3 == 0 else { continue }
-            listed.update(to: counted, young: young)
+            listed.update(to: counted, young: young, ages: ages, touched: touched)
             let expected = Self.oracle(counted, young)
             #expect(listed.names == expected, "seed \(seed) step \(step)")
+            // The ages as the finding gave them before the list kept their bases: a lookup and a sort each.
+            let now = Self.at(Int64(step + Int(random.next() % 100_000)))
+            let sortedAges = expected.compactMap { ages.peek(account: $0, at: now)?.ageSeconds }.sorted()
+            #expect(
+                JSONValue.object(listed.ageEvidence(at: now))
+                    == JSONValue.object(DetectionContext.ageEvidence(sortedAges: sortedAges)),
+                "seed \(seed) step \(step)")
             #expect(listed.keys == expected.map { StableHash.of($0) }, "seed \(seed) step \(step)")
-            let samples = listed.samples(young: young, accountsTotal: counted.count)
-            #expect(samples.listed.count == expected.count)
-            #expect(samples.listsEveryAccount == (counted.count <= expected.count))
-        }
-    }
-
-    @Test("Selection finds the k-th smallest value, with duplicates, runs and pivot-defeating input")
-    func selectionEqualsSortedPosition() {
-        var random = SplitMix64(seed: 7)
-        var inputs: [[Int64]] = [[5], [2, 1], [1, 1, 1, 1], Array(0..<300), Array((0..<300).reversed())]
-        for n in [3, 10, 101, 1000] {
-            inputs.append((0..<n).map { _ in Int64(random.next() % 50) })
-            inputs.append((0..<n).map { _ in Int64(bitPattern: random.next()) })
-            // Organ pipe: ascending then descending.
-            inputs.append((0..<n).map { Int64(min($0, n - $0)) })
-        }
-        for input in inputs {
-            let sorted = input.sorted()
-            for k in Set([0, input.count / 2, input.count - 1, input.count / 3]) {
-                var values = input
-                #expect(DetectionContext.select(k, in: &values) == sorted[k], "n \(input.count) k \(k)")
-                #expect(values.sorted() == sorted)
+            if let held {
+                #expect(held.snapshot.names == held.names, "seed \(seed) step \(step)")
+                #expect(held.snapshot.samples.listed == held.samples, "seed \(seed) step \(step)")
             }
+            let snapshot = listed.snapshot(accountsTotal: counted.count)
+            // The samples the finding took before the list kept them: a lookup per name.
+            let samples = expected.map { young[young.find(StableHash.of($0))!].samples }
+            #expect(snapshot.names == expected, "seed \(seed) step \(step)")
+            #expect(snapshot.samples.listed == samples, "seed \(seed) step \(step)")
+            #expect(snapshot.samples.listsEveryAccount == (counted.count <= expected.count))
+            held = (snapshot, expected, samples)
         }
     }
 
@@ -108,12 +118,14 @@ struct ListedAccountsTests {
         var cache = ListedAccountsCache()
         let bound = ListedAccountsCache.maxLists
         #expect(bound == 64)
-        for s in 0..<bound { _ = cache.update(UInt64(s), to: hashes, young: young) }
+        for s in 0..<bound {
+            _ = cache.update(UInt64(s), to: hashes, young: young, ages: AccountAges(), touched: YoungTouchLog())
+        }
         #expect(cache.count == bound)
         #expect((0..<bound).allSatisfy { cache.holds(UInt64($0)) })
         // Subject 0 used again: subject 1 is now the least recently used, and the one a new subject replaces.
-        _ = cache.update(0, to: hashes, young: young)
-        let list = cache.update(UInt64(bound), to: hashes, young: young)
+        _ = cache.update(0, to: hashes, young: young, ages: AccountAges(), touched: YoungTouchLog())
+        let list = cache.update(UInt64(bound), to: hashes, young: young, ages: AccountAges(), touched: YoungTouchLog())
         #expect(list.names == Self.oracle(hashes, young))
         #expect(cache.count == bound)
         #expect(cache.holds(0) && cache.holds(UInt64(bound)) && !cache.holds(1))
@@ -131,7 +143,8 @@ struct ListedAccountsTests {
         for round in 0..<3 {
             for s in 0..<subjects {
                 let hashes = (0..<(s + round) % 20).map { StableHash.of("a\($0)") }
-                let list = cache.update(UInt64(s), to: hashes, young: young)
+                let list = cache.update(
+                    UInt64(s), to: hashes, young: young, ages: AccountAges(), touched: YoungTouchLog())
                 #expect(list.names == Self.oracle(hashes, young), "subject \(s) round \(round)")
             }
         }

@@ -122,6 +122,8 @@ struct DetectionContext: Sendable {
     /// that ask.
     var establishedRecipients: SeenFilter?
     var counters = DetectionCounters()
+    /// The young accounts whose evidence samples changed, for the account lists rules keep (``ListedAccounts``).
+    var touchedYoung = YoungTouchLog()
     /// Evictions from the rules' own tables, kept current by ``RuleTable/report(to:)``.
     var ruleEvictions: UInt64 = 0
 
@@ -131,11 +133,11 @@ struct DetectionContext: Sendable {
     /// Whether a finding with these figures would make a record (see ``AlertLifecycle/wants``).
     mutating func wants(
         _ kind: RuleName, key: String, severity: Severity, accountsTotal: Int, volume: Int, at now: EventTime,
-        refreshVolume: Bool = false, withoutArtefacts: Bool = false
+        refreshVolume: Bool = false
     ) -> Bool {
         lifecycle.wants(
             kind: kind, key: key, severity: severity, accountsTotal: accountsTotal, volume: volume,
-            at: now, refreshVolume: refreshVolume, withoutArtefacts: withoutArtefacts)
+            at: now, refreshVolume: refreshVolume)
     }
 
     /// Hands `finding` to the lifecycle with the evidence samples of its accounts
@@ -155,7 +157,7 @@ struct DetectionContext: Sendable {
         _ finding: Finding, listing listed: ListedAccounts, at now: EventTime, into alerts: inout [Alert]
     ) {
         var finding = finding
-        finding.accountSamples = listed.samples(young: tables.young, accountsTotal: finding.accountsTotal)
+        finding.listing = listed.snapshot(accountsTotal: finding.accountsTotal)
         emit(lifecycle.take(finding, at: now), into: &alerts)
     }
 
@@ -330,81 +332,22 @@ struct DetectionContext: Sendable {
         Self.ageEvidence(sortedAges: accounts.compactMap { self.ages.peek(account: $0, at: now)?.ageSeconds }.sorted())
     }
 
-    /// ``ageEvidence(_:at:)`` of the accounts whose keys (``StableHash/of(_:)`` of their names) are `keys`,
-    /// without hashing a name.
-    ///
-    /// - Complexity: O(*n*) expected for *n* keys (a selection, not a sort: a busy template's finding lists up to
-    ///   `detect.max_alert_accounts` accounts and is rebuilt for each account that joins).
-    func ageEvidence(keys: [UInt64], at now: EventTime) -> [(String, JSONValue)] {
-        // One pass for the ages and their least and greatest.
-        var ages: [Int64] = []
-        ages.reserveCapacity(keys.count)
-        var least = Int64.max
-        var greatest = Int64.min
-        for key in keys {
-            guard let age = self.ages.peek(accountKey: key, at: now)?.ageSeconds else { continue }
-            ages.append(age)
-            least = min(least, age)
-            greatest = max(greatest, age)
-        }
-        guard !ages.isEmpty else { return [("account_age_seconds", .null)] }
-        let median = Self.select(ages.count / 2, in: &ages)
-        return Self.ageEvidence(min: least, median: median, max: greatest)
-    }
-
-    private static func ageEvidence(sortedAges ages: [Int64]) -> [(String, JSONValue)] {
+    /// `account_age_seconds` of ages sorted ascending.
+    static func ageEvidence(sortedAges ages: [Int64]) -> [(String, JSONValue)] {
         guard let first = ages.first, let last = ages.last else {
             return [("account_age_seconds", .null)]
         }
         return ageEvidence(min: first, median: ages[ages.count / 2], max: last)
     }
 
-    private static func ageEvidence(min: Int64, median: Int64, max: Int64) -> [(String, JSONValue)] {
+    /// `account_age_seconds` with these figures.
+    static func ageEvidence(min: Int64, median: Int64, max: Int64) -> [(String, JSONValue)] {
         [
             (
                 "account_age_seconds",
                 .object([("min", .int(Int(min))), ("median", .int(Int(median))), ("max", .int(Int(max)))])
             )
         ]
-    }
-
-    /// The value at position `k` of `values` sorted ascending (`values.sorted()[k]`), found by selection;
-    /// reorders `values`.
-    ///
-    /// - Precondition: `0 <= k < values.count`.
-    /// - Complexity: O(*n*) expected (median-of-three pivots); after 2 log₂ *n* rounds that did not finish
-    ///   (input built to defeat the pivots), it sorts the rest: O(*n* log *n*) at worst.
-    static func select(_ k: Int, in array: inout [Int64]) -> Int64 {
-        precondition(array.indices.contains(k), "selection position out of range")
-        // In place on the buffer: no uniqueness check per swap.
-        return array.withUnsafeMutableBufferPointer { select(k, inBuffer: $0) }
-    }
-
-    private static func select(_ k: Int, inBuffer values: UnsafeMutableBufferPointer<Int64>) -> Int64 {
-        var low = 0
-        var high = values.count - 1
-        var rounds = 2 * (Int.bitWidth - values.count.leadingZeroBitCount)
-        while low < high {
-            if rounds == 0 {
-                var rest = UnsafeMutableBufferPointer(rebasing: values[low...high])
-                rest.sort()
-                return values[k]
-            }
-            rounds -= 1
-            let middle = low + (high - low) / 2
-            let pivot = max(min(values[low], values[middle]), min(max(values[low], values[middle]), values[high]))
-            // Hoare partition: afterwards everything in low...j is <= pivot and everything in j+1...high >= pivot.
-            var i = low - 1
-            var j = high + 1
-            while true {
-                repeat { i += 1 } while values[i] < pivot
-                repeat { j -= 1 } while values[j] > pivot
-                if i >= j { break }
-                values.swapAt(i, j)
-            }
-            if k <= j { high = j } else { low = j + 1 }
-        }
-        return values[k]
     }
 
     /// The most used suspicious slot values of a template, each with its uses and the distinct young accounts

@@ -278,6 +278,7 @@ public struct DetectionEngine: Sendable {
         context.tables.young[slot].samples.addSubmitter(
             login: event.login, clientIP: event.clientIP, claimedAccount: event.claimedAccount)
         context.tables.young[slot].samples.addDelivery(recipient: event.recipient, queueID: event.queueID)
+        context.touchedYoung.append(accountKey)
         facts.domainKey = domainKey
         facts.recipientKey = recipientKey
         facts.young = slot

@@ -5,11 +5,11 @@ import SendWatchWindows
 /// findings so that a finding rebuilt because one account joined inserts one name instead of sorting them all.
 ///
 /// While a rule's alert is open, the rule rebuilds its finding whenever the number of accounts changes
-/// (``AlertLifecycle/wants(kind:key:severity:accountsTotal:volume:at:refreshVolume:withoutArtefacts:)``); on a busy
-/// template that is nearly every young account's event, and sorting up to `detect.max_alert_accounts` names each time
-/// was half of all the work on a log where most accounts are new (docs/performance.md, "Adversarial cardinality"). This
-/// list is updated from the counter's hashes instead: accounts that left are dropped, new ones are looked up and
-/// inserted at their place, and the listed accounts' young-table slots are kept, so that their ages and evidence
+/// (``AlertLifecycle/wants(kind:key:severity:accountsTotal:volume:at:refreshVolume:)``); on a busy template that
+/// is nearly every young account's event, and sorting up to `detect.max_alert_accounts` names each time was half
+/// of all the work on a log where most accounts are new (docs/performance.md, "Adversarial cardinality"). This
+/// list is updated from the counter's hashes instead: accounts that left are dropped, new ones are looked up
+/// and inserted at their place, and the listed accounts' young-table slots are kept, so that their evidence
 /// samples are read without hashing a name.
 ///
 /// It lists exactly what ``DetectionContext/accountNames(_:at:)`` lists: the names of the counter's accounts
@@ -21,28 +21,54 @@ import SendWatchWindows
 ///
 /// Derived state: never saved; a restored rule starts without it and builds it at its first finding.
 ///
-/// Memory: per listed account a name (16 bytes; its heap block is shared with the young-account table), a key
-/// (8), a slot (4) and a mark (1), plus a key index of 4 bytes per slot at 2–4 slots per account: about 45
-/// bytes per account, at most `detect.max_alert_accounts` accounts.
+/// It also keeps what a finding says about the listed accounts, so that a finding costs no lookup per account:
+/// each account's evidence sample (refreshed only for the accounts whose samples the engine changed since the
+/// last update, ``YoungTouchLog``) and the time its age is measured from (``AccountAges/ageBase(accountKey:)``,
+/// kept sorted, so the least, median and greatest age are read off directly). A finding shares the names and
+/// samples (``snapshot(accountsTotal:)``, ``SharedChunks``) instead of copying them.
 ///
-/// - Complexity: ``update(to:young:)`` is O(*n*) integer work for *n* counted accounts, plus O(log *n*) name
-///   comparisons and an O(*n*) move per account that joined (a full sort when many joined at once), plus a
-///   young-table lookup per listed account after the table removed entries.
+/// Memory: per listed account a name and a sample (32 bytes; their heap blocks are shared with the young-account
+/// table), a key (8), a slot (4), a mark (1), an age base twice (24), plus a key index of 4 bytes per slot at
+/// 2–4 slots per account: about 85 bytes per account, at most `detect.max_alert_accounts` accounts.
+///
+/// - Complexity: ``update(to:young:ages:touched:)`` is O(*n*) integer work for *n* counted accounts, plus
+///   O(log *n*) name comparisons and an O(*n*) move per account that joined (a full sort when many joined at
+///   once), plus a young-table read per listed account whose sample changed (every account's after the list
+///   missed more than ``YoungTouchLog/capacity`` changes), plus an age lookup per listed account after the
+///   account ages changed a base (``AccountAges/baseChanges``).
 struct ListedAccounts: Sendable {
-    /// The listed accounts' names, ascending.
-    private(set) var names: [String] = []
-    /// `keys[i]` is the ``StableHash`` of `names[i]`, the account's key in every table keyed by account.
+    /// A listed account: its name and its evidence sample as the young-account table holds it.
+    struct Member: Sendable {
+        var name: String
+        var sample: AccountSample
+    }
+
+    /// The listed accounts, ascending by name, in chunks that a finding's ``snapshot`` shares
+    /// (``SharedChunks``). Each sample equals the young-account table's after every ``update(to:young:ages:touched:)``:
+    /// refreshed for the accounts ``YoungTouchLog`` names, all of them when the log no longer reaches back.
+    private(set) var members = SharedChunks<Member>()
+    /// `keys[i]` is the ``StableHash`` of `members[i]`'s name, the account's key in every table keyed by account.
     private(set) var keys: [UInt64] = []
+    /// The young-touch log's ``YoungTouchLog/total`` when the samples were last refreshed.
+    private var touchesSeen: UInt64 = 0
     /// `slots[i]` is `names[i]`'s slot in the young-account table, valid while its ``BoundedKeyTable/removals``
     /// equals ``youngRemovals``.
     private var slots: [BoundedKeyTable<YoungAccountState>.Slot] = []
     /// The young-account table's removals when ``slots`` were last checked.
     private var youngRemovals: UInt64 = 0
+    /// `bases[i]` is `names[i]`'s ``AccountAges/ageBase(accountKey:)``, valid while its
+    /// ``AccountAges/baseChanges`` equals ``agesChanges``.
+    private var bases: [Int64?] = []
+    /// The bases that are not `nil`, ascending (a multiset): the ages' least, median and greatest without a
+    /// lookup or a selection per finding (``ageEvidence(at:)``).
+    private var sortedBases: [Int64] = []
+    /// The account ages' ``AccountAges/baseChanges`` when ``bases`` were last looked up.
+    private var agesChanges: UInt64 = 0
     /// Open addressing over `keys`: the index of a listed key plus one, or 0 for an empty cell; a power of two
     /// at least twice the accounts listed.
     private var index: [Int32] = []
-    /// Scratch space of ``update(to:young:)``: which listed accounts the counter still holds, and the keys it
-    /// holds that are not listed.
+    /// Scratch space of ``update(to:young:ages:touched:)``: which listed accounts the counter still holds, and the
+    /// keys it holds that are not listed.
     private var held: [Bool] = []
     private var joined: [UInt64] = []
 
@@ -51,8 +77,12 @@ struct ListedAccounts: Sendable {
     private static let maxInsertions = 32
 
     /// Lists the accounts of `hashes` (a distinct counter's sample, ``SlidingDistinct/sampleItems(limit:at:)``)
-    /// that `young` holds, sorted by name.
-    mutating func update(to hashes: [UInt64], young: BoundedKeyTable<YoungAccountState>) {
+    /// that `young` holds, sorted by name, with their age bases from `ages` and their samples from `young`
+    /// (refreshed for the accounts `touched` names since the last update).
+    mutating func update(
+        to hashes: [UInt64], young: BoundedKeyTable<YoungAccountState>, ages: AccountAges, touched: YoungTouchLog
+    ) {
+        let wasEmpty = keys.isEmpty
         if youngRemovals != young.removals {
             recheckSlots(young)
         }
@@ -76,27 +106,79 @@ struct ListedAccounts: Sendable {
             changed = true
         }
         if joined.count > Self.maxInsertions {
-            addSorting(young)
+            addSorting(young, ages)
             changed = true
         } else {
             for h in joined {
                 guard let slot = young.find(h) else { continue }
-                insert(young.name(slot), key: h, slot: slot)
+                insert(young.name(slot), key: h, slot: slot, base: ages.ageBase(accountKey: h), young: young)
                 changed = true
             }
         }
         if changed { rebuildIndex() }
+        if wasEmpty {
+            // Every sample was read just now.
+            touchesSeen = touched.total
+        } else {
+            refreshSamples(young, touched)
+        }
+        if agesChanges != ages.baseChanges {
+            agesChanges = ages.baseChanges
+            bases = keys.map { ages.ageBase(accountKey: $0) }
+            sortBases()
+        }
     }
 
-    /// The evidence samples of the listed accounts, in list order, as ``DetectionContext/accountSamples(_:accountsTotal:)``
-    /// takes them; valid only right after ``update(to:young:)`` with the same table.
+    /// `account_age_seconds` of the listed accounts at `now`: what ``DetectionContext/ageEvidence(_:at:)``
+    /// gives for their names (an age is `max(0, now − base)`, which falls as the base rises, so the *k*-th least
+    /// age is that of the *k*-th greatest base); valid only right after ``update(to:young:ages:touched:)`` with
+    /// the same ages.
     ///
-    /// - Complexity: O(listed accounts), without hashing.
-    func samples(young: BoundedKeyTable<YoungAccountState>, accountsTotal: Int) -> AccountSamples {
-        var samples = AccountSamples(listsEveryAccount: accountsTotal <= names.count)
-        samples.listed.reserveCapacity(slots.count)
-        for slot in slots { samples.listed.append(young[slot].samples) }
-        return samples
+    /// - Complexity: O(1).
+    func ageEvidence(at now: EventTime) -> [(String, JSONValue)] {
+        let n = sortedBases.count
+        guard n > 0 else { return [("account_age_seconds", .null)] }
+        func age(_ base: Int64) -> Int64 { max(0, now.seconds - base) }
+        return DetectionContext.ageEvidence(
+            min: age(sortedBases[n - 1]), median: age(sortedBases[n - 1 - n / 2]), max: age(sortedBases[0]))
+    }
+
+    /// The listed accounts' names, ascending.
+    var names: [String] { members.all.map(\.name) }
+
+    /// What a finding keeps of the list: its names and samples, sharing their chunks with the list (O(1)).
+    func snapshot(accountsTotal: Int) -> ListedSnapshot {
+        ListedSnapshot(members: members, listsEveryAccount: accountsTotal <= members.count)
+    }
+
+    /// Sets the samples of the listed accounts `touched` names since the last refresh from `young` (every
+    /// listed account's when the log no longer holds them all).
+    private mutating func refreshSamples(_ young: BoundedKeyTable<YoungAccountState>, _ touched: YoungTouchLog) {
+        let complete = touched.forEach(since: touchesSeen) { key in
+            if let i = position(of: key) { members[i].sample = young[slots[i]].samples }
+        }
+        if !complete {
+            for i in slots.indices { members[i].sample = young[slots[i]].samples }
+        }
+        touchesSeen = touched.total
+    }
+
+    /// Sorts the bases that are not `nil` into ``sortedBases``.
+    private mutating func sortBases() {
+        sortedBases.removeAll(keepingCapacity: true)
+        for case let b? in bases { sortedBases.append(b) }
+        sortedBases.sort()
+    }
+
+    /// The position of the first base in ``sortedBases`` not less than `base`.
+    private func sortedPosition(_ base: Int64) -> Int {
+        var low = 0
+        var high = sortedBases.count
+        while low < high {
+            let mid = (low + high) / 2
+            if sortedBases[mid] < base { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 
     /// Looks up every listed account's slot again after the young-account table removed entries, and drops
@@ -122,48 +204,63 @@ struct ListedAccounts: Sendable {
     /// Removes the listed accounts whose ``held`` mark is false, keeping the order.
     private mutating func keepHeld() {
         var w = 0
-        for r in keys.indices where held[r] {
+        for r in keys.indices {
+            guard held[r] else {
+                if let b = bases[r] { sortedBases.remove(at: sortedPosition(b)) }
+                continue
+            }
             if w != r {
-                names.swapAt(w, r)
                 keys[w] = keys[r]
                 slots[w] = slots[r]
+                bases[w] = bases[r]
             }
             w += 1
         }
-        names.removeLast(names.count - w)
+        members.keep(where: held)
         keys.removeLast(keys.count - w)
         slots.removeLast(slots.count - w)
+        bases.removeLast(bases.count - w)
     }
 
     /// Inserts one account after the names that are not greater (where a stable sort of the counter's order
     /// puts an account that joined last).
-    private mutating func insert(_ name: String, key: UInt64, slot: BoundedKeyTable<YoungAccountState>.Slot) {
+    private mutating func insert(
+        _ name: String, key: UInt64, slot: BoundedKeyTable<YoungAccountState>.Slot, base: Int64?,
+        young: BoundedKeyTable<YoungAccountState>
+    ) {
         var low = 0
-        var high = names.count
+        var high = members.count
         while low < high {
             let mid = (low + high) / 2
-            if name < names[mid] { high = mid } else { low = mid + 1 }
+            if name < members[mid].name { high = mid } else { low = mid + 1 }
         }
-        names.insert(name, at: low)
+        members.insert(Member(name: name, sample: young[slot].samples), at: low)
         keys.insert(key, at: low)
         slots.insert(slot, at: low)
+        bases.insert(base, at: low)
+        if let base { sortedBases.insert(base, at: sortedPosition(base)) }
     }
 
     /// Adds the ``joined`` accounts that `young` holds and sorts the whole list again.
-    private mutating func addSorting(_ young: BoundedKeyTable<YoungAccountState>) {
-        var entries: [(name: String, key: UInt64, slot: BoundedKeyTable<YoungAccountState>.Slot)] = []
+    private mutating func addSorting(_ young: BoundedKeyTable<YoungAccountState>, _ ages: AccountAges) {
+        typealias Entry = (member: Member, key: UInt64, slot: BoundedKeyTable<YoungAccountState>.Slot, base: Int64?)
+        var entries: [Entry] = []
         entries.reserveCapacity(keys.count + joined.count)
-        for i in keys.indices { entries.append((names[i], keys[i], slots[i])) }
+        let listed = members.all
+        for i in keys.indices { entries.append((listed[i], keys[i], slots[i], bases[i])) }
         for h in joined {
             guard let slot = young.find(h) else { continue }
-            entries.append((young.name(slot), h, slot))
+            entries.append(
+                (Member(name: young.name(slot), sample: young[slot].samples), h, slot, ages.ageBase(accountKey: h)))
         }
         // Stable, like the sort of ``DetectionContext/accountNames(_:at:)``: listed accounts first, then the
         // joined ones in the counter's order.
-        entries.sort { $0.name < $1.name }
-        names = entries.map(\.name)
+        entries.sort { $0.member.name < $1.member.name }
+        members = SharedChunks(entries.map(\.member))
         keys = entries.map(\.key)
         slots = entries.map(\.slot)
+        bases = entries.map(\.base)
+        sortBases()
     }
 
     /// The position of `key` among ``keys``, or `nil`.
@@ -205,8 +302,8 @@ struct ListedAccounts: Sendable {
 /// The lists of a rule's few busiest subjects (``ListedAccounts``), at most ``maxLists``; the list used least
 /// recently is dropped for a new subject. Derived state, never saved.
 ///
-/// Memory: at most ``maxLists`` lists of about 45 bytes per listed account (``ListedAccounts``): with the default
-/// 1,000 accounts per alert, under 3 MB.
+/// Memory: at most ``maxLists`` lists of about 85 bytes per listed account (``ListedAccounts``): with the default
+/// 1,000 accounts per alert, under 6 MB.
 struct ListedAccountsCache: Sendable {
     /// Subjects whose lists are kept: more than the templates an adversarial log keeps busy at once (12
     /// `template_swarm` alerts open at once on the first 400,000 lines of `scripts/adversarial-cardinality`'s log
@@ -224,10 +321,11 @@ struct ListedAccountsCache: Sendable {
     /// Whether the list of subject `key` is kept.
     func holds(_ key: UInt64) -> Bool { keys.contains(key) }
 
-    /// The list of subject `key`, updated to `hashes` (see ``ListedAccounts/update(to:young:)``).
-    mutating func update(_ key: UInt64, to hashes: [UInt64], young: BoundedKeyTable<YoungAccountState>)
-        -> ListedAccounts
-    {
+    /// The list of subject `key`, updated to `hashes` (see ``ListedAccounts/update(to:young:ages:)``).
+    mutating func update(
+        _ key: UInt64, to hashes: [UInt64], young: BoundedKeyTable<YoungAccountState>, ages: AccountAges,
+        touched: YoungTouchLog
+    ) -> ListedAccounts {
         uses &+= 1
         var i = keys.firstIndex(of: key) ?? -1
         if i < 0 {
@@ -244,7 +342,64 @@ struct ListedAccountsCache: Sendable {
             }
         }
         lastUse[i] = uses
-        lists[i].update(to: hashes, young: young)
+        lists[i].update(to: hashes, young: young, ages: ages, touched: touched)
         return lists[i]
+    }
+}
+
+/// What a finding keeps of its ``ListedAccounts``: the names and evidence samples of the accounts it lists, as
+/// they were when it was made, in chunks shared with the list (``SharedChunks``), so that keeping it costs
+/// nothing per account and the list's later changes copy only the chunks they touch. The lifecycle flattens it
+/// only for a record it writes or a checkpoint it saves (``Finding/accounts``, ``Finding/recordEvidence``).
+struct ListedSnapshot: Sendable {
+    let members: SharedChunks<ListedAccounts.Member>
+    /// Whether the finding lists every account it counts.
+    let listsEveryAccount: Bool
+
+    /// The names, ascending.
+    var names: [String] { members.all.map(\.name) }
+
+    /// The samples, in the names' order, as ``DetectionContext/accountEvidence(_:)`` takes them.
+    var samples: AccountSamples {
+        AccountSamples(listed: members.all.map(\.sample), listsEveryAccount: listsEveryAccount)
+    }
+}
+
+/// The keys of the young accounts whose evidence samples the engine changed, oldest first, in a ring of
+/// ``capacity`` keys: from it ``ListedAccounts`` refreshes only the samples that changed since its last update.
+/// Derived, not saved (a restored engine starts with new lists).
+///
+/// Memory: ``capacity`` keys, 8 bytes each (128 KB by default), allocated at the first key.
+struct YoungTouchLog: Sendable {
+    /// Keys kept: a list that waited for more young events than this refreshes all its samples.
+    let capacity: Int
+    private var ring: [UInt64] = []
+    /// Keys appended so far.
+    private(set) var total: UInt64 = 0
+
+    init(capacity: Int = 16_384) {
+        precondition(capacity > 0, "a log holds at least one key")
+        self.capacity = capacity
+    }
+
+    /// Notes that the samples of the young account `key` changed.
+    mutating func append(_ key: UInt64) {
+        if ring.isEmpty { ring = [UInt64](repeating: 0, count: capacity) }
+        ring[Int(total % UInt64(capacity))] = key
+        total &+= 1
+    }
+
+    /// Calls `body` with each key appended after the first `seen`, oldest first; returns false (calling it for
+    /// none) when the ring no longer holds them all.
+    ///
+    /// - Complexity: O(keys since `seen`).
+    func forEach(since seen: UInt64, _ body: (UInt64) -> Void) -> Bool {
+        guard total - seen <= UInt64(capacity) else { return false }
+        var k = seen
+        while k < total {
+            body(ring[Int(k % UInt64(capacity))])
+            k += 1
+        }
+        return true
     }
 }

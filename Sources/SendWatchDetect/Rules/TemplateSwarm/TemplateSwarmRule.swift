@@ -17,7 +17,7 @@ import SendWatchWindows
 /// Memory: its tables take 15 % of the detection memory budget, a third for the templates (at most 50,000)
 /// and two thirds for the pairs (at most 1,000,000); at a bound the entry updated least recently is evicted and
 /// starts over. Besides, it keeps the sorted account lists of the last ``ListedAccountsCache/maxLists``
-/// templates it built a finding for (``ListedAccounts``, about 45 bytes per listed account, derived and not
+/// templates it built a finding for (``ListedAccounts``, about 85 bytes per listed account, derived and not
 /// saved), so that a template whose alert stays open does not sort its accounts again for each account that
 /// joins.
 public struct TemplateSwarmRule: ConfiguredRule, Sendable {
@@ -257,17 +257,14 @@ extension TemplateSwarmRule: TwoTableRule {
         guard Double(count) >= threshold else { return }
         let ratio = Double(count) / threshold
         let severity: Severity = ratio >= 5 || !state.topSlots.isEmpty ? .critical : ratio >= 2 ? .high : .medium
-        // The finding has no artefacts, and its accounts total is `count`: the listed accounts are at most the
-        // counter's live items while it is exact, and none in sketch mode.
         guard
             context.wants(
                 Self.name, key: template.id, severity: severity, accountsTotal: count,
-                volume: Int(own.youngMessages.value(at: now)), at: now, withoutArtefacts: true)
+                volume: Int(own.youngMessages.value(at: now)), at: now)
         else { return }
         let listed = listedAccounts.update(
             use.key, to: own.spreadYoung.sampleItems(limit: context.maxAlertAccounts, at: now),
-            young: context.tables.young)
-        let accounts = listed.names
+            young: context.tables.young, ages: context.ages, touched: context.touchedYoung)
         var evidence = DetectionContext.youngAccountsEvidence(
             distinct, windowSeconds: rule.windowSeconds, threshold: .double(threshold))
         evidence += [
@@ -276,15 +273,15 @@ extension TemplateSwarmRule: TwoTableRule {
             ("baseline_windows", .int(Int(base.completedIntervals))),
             ("young_messages", .int(Int(own.youngMessages.value(at: now)))),
         ]
-        evidence.append(contentsOf: context.ageEvidence(keys: listed.keys, at: now))
+        evidence.append(contentsOf: listed.ageEvidence(at: now))
         let slots = context.slotEvidence(state, template: template, at: now)
         evidence.append(("top_suspicious_slot_values", slots.value))
         evidence.append(("sample_message_ids", .array(state.sampleMessageIDs.map { .string($0) })))
         evidence.append(context.stateEvidence(approximate: !distinct.isExact || slots.approximate))
         let finding = Finding(
             kind: Self.name, key: template.id, severity: severity, score: ratio,
-            firstEventTime: own.firstYoungEvent ?? now, accounts: accounts,
-            accountsTotal: max(count, accounts.count), volume: Int(own.youngMessages.value(at: now)),
+            firstEventTime: own.firstYoungEvent ?? now, accounts: [],
+            accountsTotal: max(count, listed.members.count), volume: Int(own.youngMessages.value(at: now)),
             template: template, evidence: evidence,
             reasons: [
                 "\(count) young accounts with recipients in several domains used the template \"\(template.text)\" in "
