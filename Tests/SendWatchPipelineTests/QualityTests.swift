@@ -71,6 +71,16 @@ import Testing
             "recall>=0.95,precision>=0.98,incidents=all,latency:decoy-strangers<=2400,lookalikes=0,unlabelled=0",
         "phone-only-lure": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
         "heavy-decoys": "recall>=0.95,precision>=0.98,incidents=all,latency<=2700,lookalikes=0,unlabelled=0",
+        "spread-strangers": "recall>=0.5,precision>=0.5,incidents=all,latency<=3600,lookalikes<=20,unlabelled=0",
+        "two-strangers": "recall>=0.5,precision>=0.5,incidents=all,latency<=3600,lookalikes<=20,unlabelled=0",
+    ]
+    /// Look-alikes a scenario may flag (the `lookalikes` requirement bounds how many accounts), by kind; every
+    /// other look-alike must stay silent. The `webmail-founders` tenants of `spread-strangers` and `two-strangers`
+    /// (a launch day's founders on webmail, every recipient a stranger, most at the founder's provider) are
+    /// stranger-mailers, and six of them on the invitation template within 2 hours fire the template's group: a
+    /// known gap, see docs/detection.md.
+    static let flaggedLookAlikeKinds: [String: Set<String>] = [
+        "spread-strangers": ["webmail-founders"], "two-strangers": ["webmail-founders"],
     ]
     /// A stranger-mailing account is judged at its third recipient (two invitations after its first, about
     /// 12 minutes at the scenario's pace), so its accounts get that much longer.
@@ -100,7 +110,8 @@ import Testing
         "Adversarial scenario meets the figures, and every abusive account is listed within 15 minutes",
         arguments: [
             "hidden-lures", "rate-shaped-swarm", "concentrated-strangers", "template-rotation",
-            "rotation-per-account-phone", "decoy-colleague", "phone-only-lure", "heavy-decoys",
+            "rotation-per-account-phone", "decoy-colleague", "phone-only-lure", "heavy-decoys", "spread-strangers",
+            "two-strangers",
         ],
         SimulationFormat.allCases)
     func scenario(_ name: String, format: SimulationFormat) throws {
@@ -125,6 +136,11 @@ import Testing
         let report = try evaluation.finish()
         let unmet = report.unmet(try Requirement.parseList(Self.requirements[name] ?? ""))
         #expect(unmet.isEmpty, "\(name) \(format.rawValue): \(unmet.joined(separator: "; "))")
+        let allowed = Self.flaggedLookAlikeKinds[name] ?? []
+        let loud = report.lookAlikes.filter { $0.flagged > 0 && !allowed.contains($0.kind) }.map {
+            "\($0.kind): \($0.flagged)"
+        }
+        #expect(loud.isEmpty, "\(name) \(format.rawValue): look-alikes flagged: \(loud)")
         // Each labelled campaign is one SendWatch incident, however slowly it runs (issue 13, issue 16), except
         // where its alerts share nothing (see `maxIncidentsPerCampaign`).
         let most = Self.maxIncidentsPerCampaign[name] ?? 1
