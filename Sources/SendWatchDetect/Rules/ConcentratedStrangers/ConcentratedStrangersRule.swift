@@ -39,6 +39,11 @@ import SendWatchWindows
 /// whose one alert lists them beside the stranger-mailers (without counting them toward the template's own
 /// thresholds), so one campaign on a template is one alert however many providers it aims at.
 ///
+/// A wave that gathers at no provider (each account's strangers over several, or each account at another) or
+/// stops at two strangers an account is seen as a spread wave of its template: young accounts whose every first
+/// contact is a stranger at any provider, `min_spread_accounts` of them making `min_spread_share` of the
+/// template's young accounts in the window (see ``noteSpread(_:_:_:into:at:)``).
+///
 /// Waiting for six accounts costs time (a wave of a dozen accounts an hour needs half an hour or more), so a
 /// template's group also fires early on cross-account evidence: when `min_early_accounts` young accounts on
 /// the template passed the same share tests with at least `min_early_strangers` strangers each (an early
