@@ -64,16 +64,27 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
     /// A slow tenant swarm whose slot holds nothing but one phone number (written several ways, at most one word
     /// with it: `+1 (866) 555-0197`, `Tel 1-866-555-0197`): no lure words, no money, no host.
     case phoneOnlyLure = "phone-only-lure"
+    /// Young tenants with an innocent brand name, each inviting 3–8 strangers that no provider's wave gathers:
+    /// half the accounts at one consumer provider each, drawn from all of them, the other half spreading their
+    /// strangers over three providers in turn (at most half of an account's strangers at one).
+    case spreadStrangers = "spread-strangers"
+    /// Young tenants with an innocent brand name, each inviting exactly two strangers at one large consumer
+    /// provider and then stopping: below the three strangers an account needs to be listed.
+    case twoStrangers = "two-strangers"
+    /// Launch-day tenants whose founder signed up with a webmail address: a welcome to the founder at a
+    /// consumer provider (the tenant's own domain is that provider), then invitations, 7 in 10 at the same
+    /// provider and the rest at other webmail: every recipient a stranger (look-alike).
+    case webmailFounders = "webmail-founders"
 
     /// Whether the burst's accounts are abusive (an incident) rather than a look-alike.
     public var isAttack: Bool {
         switch self {
         case .tenantSwarm, .trialWelcome, .youngBurst, .lowAndSlow, .hiddenLures, .rateShapedSwarm,
             .concentratedStrangers, .templateRotation, .decoyStrangers, .decoySwarm, .heavyDecoyStrangers,
-            .rotationPerAccountPhone, .phoneOnlyLure:
+            .rotationPerAccountPhone, .phoneOnlyLure, .spreadStrangers, .twoStrangers:
             return true
         case .newsletter, .passwordResetStorm, .tenantOnboarding, .newEmployees, .brandNames, .launchDay, .sharedInbox,
-            .commonArtefacts:
+            .commonArtefacts, .webmailFounders:
             return false
         }
     }
@@ -149,6 +160,8 @@ public struct BurstPlan: Hashable, Sendable {
 /// | `decoy-colleague` | `decoy-strangers`: 60 young tenants × 3–8 one-stranger invitations and 1–2 decoy mails to their own fresh domain, +30 min, spread 5 h, gap 6 min; `decoy-swarm`: 150 young tenants × 6 scam-slot messages and 1–2 decoy mails, +60 min, spread 1 h, gap 3 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
 /// | `heavy-decoys` | `heavy-decoy-strangers`: 60 young tenants × 3–8 one-stranger invitations and 2–5 decoys, the first mail one and the rest spread among them (about 40 % of their mails: people at established companies' domains, or addresses established accounts mail), +30 min, spread 5 h, gap 6 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
 /// | `rotation-per-account-phone` | as `template-rotation`, but each tenant's lure names its own phone number and no host; plus the `brand-names`, `common-artefacts` and `launch-day` look-alikes | 22 h |
+/// | `spread-strangers` | `spread-strangers`: 60 young tenants × 3–8 one-stranger invitations, half at one provider each (any of the ten), half over three providers in turn, +30 min, spread 5 h, gap 6 min; plus the `launch-day`, `webmail-founders` and `shared-inbox` look-alikes | 9 h |
+/// | `two-strangers` | `two-strangers`: 120 young tenants × 2 one-stranger invitations at one large provider, +30 min, spread 5 h, gap 6 min; plus the `launch-day`, `webmail-founders` and `shared-inbox` look-alikes | 9 h |
 /// | `phone-only-lure` | 24 young tenants × 4 messages whose name is one phone number and at most one word, +30 min, spread 12 h (2 an hour), gap 15 min; plus the `brand-names` look-alike | 16 h |
 public struct Scenario: Hashable, Sendable {
     /// The scenario's name (`baseline`, `tenant-swarm`, ...).
@@ -171,7 +184,7 @@ public struct Scenario: Hashable, Sendable {
     public static let names = [
         "baseline", "tenant-swarm", "trial-welcome", "young-burst", "low-and-slow", "mixed", "hidden-lures",
         "rate-shaped-swarm", "concentrated-strangers", "template-rotation", "decoy-colleague",
-        "rotation-per-account-phone", "heavy-decoys", "phone-only-lure",
+        "rotation-per-account-phone", "heavy-decoys", "phone-only-lure", "spread-strangers", "two-strangers",
     ]
 
     /// The default swarm with disguised lures: few enough accounts an hour that only the slot text gives
@@ -216,6 +229,18 @@ public struct Scenario: Hashable, Sendable {
     public static let phoneOnlyLurePlan = BurstPlan(
         kind: .phoneOnlyLure, accounts: 24, messagesPerAccount: 4, startAfterWarmupSeconds: 30 * 60,
         spreadSeconds: 12 * 3600, gapSeconds: 900)
+    /// The spread-strangers wave: paced like ``concentratedStrangersPlan``, no provider's wave forms.
+    public static let spreadStrangersPlan = concentratedStrangersPlan.paced(as: .spreadStrangers)
+    /// The two-strangers wave: 120 young tenants over 5 hours (about 24 an hour), each inviting two strangers at
+    /// one large provider, 6 minutes apart, and nothing more.
+    public static let twoStrangersPlan = BurstPlan(
+        kind: .twoStrangers, accounts: 120, messagesPerAccount: 2, startAfterWarmupSeconds: 30 * 60,
+        spreadSeconds: 5 * 3600, gapSeconds: 360)
+    /// The webmail-founders look-alike: 20 launch-day tenants (about one in sixteen of ``launchDayPlan``), paced
+    /// like it, whose founder and team use webmail.
+    public static let webmailFoundersPlan = BurstPlan(
+        kind: .webmailFounders, accounts: 20, messagesPerAccount: 5, startAfterWarmupSeconds: 20 * 60,
+        spreadSeconds: 3 * 3600, gapSeconds: 240)
     /// The common-artefacts look-alike: 12 new tenants whose names carry the platform's help link or a webmail
     /// domain, first sends spread over 3 h from 20 min after the warm-up, each a welcome and 9 invitations to
     /// its own domain, 5 min apart.
@@ -311,6 +336,10 @@ public struct Scenario: Hashable, Sendable {
             return Scenario(
                 name: name, incidents: [phoneOnlyLurePlan], defaultDurationSeconds: 16 * 3600,
                 lookAlikes: [brandNamesPlan])
+        case "spread-strangers", "two-strangers":
+            return Scenario(
+                name: name, incidents: [name == "spread-strangers" ? spreadStrangersPlan : twoStrangersPlan],
+                defaultDurationSeconds: nineHours, lookAlikes: [launchDayPlan, webmailFoundersPlan, sharedInboxPlan])
         default: return nil
         }
     }

@@ -236,7 +236,8 @@ struct TrafficModel: Sendable {
         let tenantKinds: [BurstKind] = [
             .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm, .brandNames,
             .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation, .commonArtefacts, .decoyStrangers,
-            .decoySwarm, .rotationPerAccountPhone, .heavyDecoyStrangers, .phoneOnlyLure,
+            .decoySwarm, .rotationPerAccountPhone, .heavyDecoyStrangers, .phoneOnlyLure, .spreadStrangers,
+            .twoStrangers, .webmailFounders,
         ]
         hasSharedInbox = configuration.lookAlikes.contains { $0.kind == .sharedInbox }
         youngTenantTotal = (configuration.scenario.incidents + configuration.lookAlikes)
@@ -281,7 +282,7 @@ struct TrafficModel: Sendable {
                 case .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm,
                     .brandNames, .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation,
                     .commonArtefacts, .decoyStrangers, .decoySwarm, .rotationPerAccountPhone, .heavyDecoyStrangers,
-                    .phoneOnlyLure:
+                    .phoneOnlyLure, .spreadStrangers, .twoStrangers, .webmailFounders:
                     index = accounts.count
                     var t = makeTenant(index: accounts.count, established: false, label: groupIndex)
                     switch plan.kind {
@@ -301,9 +302,14 @@ struct TrafficModel: Sendable {
                     case .trialWelcome:
                         t.displayName = Vocabulary.phishingBrands[rng.int(below: Vocabulary.phishingBrands.count)]
                         t.bounceRate = 0.1
-                    case .concentratedStrangers, .decoyStrangers, .heavyDecoyStrangers:
+                    case .concentratedStrangers, .decoyStrangers, .heavyDecoyStrangers, .spreadStrangers, .twoStrangers:
                         // An innocent brand name: nothing in the slot gives it away.
                         t.bounceRate = 0.08
+                    case .webmailFounders:
+                        // The founder's (and most of the team's) domain is a consumer provider.
+                        let d = Vocabulary.consumerDomains
+                        t.domain = d[Int((t.key >> 24) % UInt64(d.count))]
+                        t.bounceRate = 0.02
                     case .templateRotation:
                         // The templates in turn; the lures in a seeded order.
                         t.rotation = (
@@ -326,7 +332,8 @@ struct TrafficModel: Sendable {
                         t.bounceRate = 0.02
                     }
                     let minutesBefore: ClosedRange<Int> =
-                        [.tenantOnboarding, .brandNames, .launchDay, .sharedInbox, .commonArtefacts].contains(plan.kind)
+                        [.tenantOnboarding, .brandNames, .launchDay, .sharedInbox, .commonArtefacts, .webmailFounders]
+                            .contains(plan.kind)
                         ? 1...120 : 2...180
                     t.created = EventTime(
                         microseconds: firstSend - Int64(rng.int(in: minutesBefore)) * 60_000_000
@@ -369,7 +376,8 @@ struct TrafficModel: Sendable {
                 // A stranger-inviting account sends 3 to the plan's count of invitations; a decoy-sending one
                 // sends its decoys besides.
                 let messages =
-                    [.concentratedStrangers, .decoyStrangers, .heavyDecoyStrangers].contains(plan.kind)
+                    [.concentratedStrangers, .decoyStrangers, .heavyDecoyStrangers, .spreadStrangers].contains(
+                        plan.kind)
                     ? rng.int(in: min(3, plan.messagesPerAccount)...plan.messagesPerAccount) : plan.messagesPerAccount
                 var decoys =
                     [.decoyStrangers, .decoySwarm].contains(plan.kind) ? TrafficModel.decoys(accounts[index]) : 0
@@ -471,7 +479,7 @@ struct TrafficModel: Sendable {
         case .passwordResetStorm:
             (template, subject) = tenantSubject(account, pick: 3)
             addresses = tenantRecipients(account, count: 1)
-        case .tenantOnboarding, .brandNames, .commonArtefacts, .launchDay, .sharedInbox:
+        case .tenantOnboarding, .brandNames, .commonArtefacts, .launchDay, .sharedInbox, .webmailFounders:
             // A new tenant's first message welcomes the person who signed up; the next ones invite their team.
             let inviter = TrafficModel.personAddress(hash(72, account.key), domain: account.domain)
             let inviterName = TrafficModel.capitalized(String(inviter.prefix { $0.isLetter }))
@@ -484,8 +492,10 @@ struct TrafficModel: Sendable {
                 subject = "\(inviterName) invited you to join \(account.displayName)"
                 addresses = invitees(account, source)
             }
-        case .concentratedStrangers:
+        case .concentratedStrangers, .twoStrangers:
             (template, subject, addresses) = strangerInvitation(account)
+        case .spreadStrangers:
+            (template, subject, addresses) = strangerInvitation(account, provider: spreadProvider(account, source))
         case .decoyStrangers:
             if source.sent < TrafficModel.decoys(account) {
                 (template, subject, addresses) = invitation(account, to: decoyAddress(account, source))
@@ -584,14 +594,25 @@ struct TrafficModel: Sendable {
 
     /// A concentrated-strangers invitation: one stranger per message, never the same twice, all at the account's
     /// one large provider.
-    private mutating func strangerInvitation(_ account: SimAccount) -> (String, String, [String]) {
+    private mutating func strangerInvitation(_ account: SimAccount, provider: String? = nil) -> (
+        String, String, [String]
+    ) {
         attackRecipientCounter += 1
-        let provider = Vocabulary.consumerDomains[Int(account.key % UInt64(TrafficModel.largeProviders))]
+        let provider = provider ?? Vocabulary.consumerDomains[Int(account.key % UInt64(TrafficModel.largeProviders))]
         // A person's name with the counter as its number (trailing digits replaced), so no address repeats.
         let person = TrafficModel.personAddress(hash(84, attackRecipientCounter), domain: provider)
         let local = person.prefix { $0 != "@" }
         let name = local.prefix(local.count - local.reversed().prefix { $0.isNumber }.count)
         return invitation(account, to: "\(name)\(attackRecipientCounter)@\(provider)")
+    }
+
+    /// A `spread-strangers` account's provider for its next invitation: by a hash of the account, either one of all
+    /// the consumer providers for every invitation, or three of them in turn.
+    private func spreadProvider(_ account: SimAccount, _ source: Source) -> String {
+        let d = Vocabulary.consumerDomains
+        let first = Int((account.key >> 16) % UInt64(d.count))
+        guard hash(88, account.key) % 2 == 1 else { return d[first] }
+        return d[(first + Int(source.sent % 3) * 3) % d.count]
     }
 
     /// Decoy mails a `decoy-strangers` or `decoy-swarm` account sends (its first messages): one or two, by a
@@ -696,7 +717,8 @@ struct TrafficModel: Sendable {
     /// inbox one colleague, and the partner mailbox with the first invitation.
     private mutating func invitees(_ account: SimAccount, _ source: Source) -> [String] {
         var addresses: [String] = []
-        guard source.burst == .launchDay || source.burst == .sharedInbox else {
+        let launch = source.burst == .launchDay || source.burst == .webmailFounders
+        guard launch || source.burst == .sharedInbox else {
             let n = rng.int(in: 1...3)
             for k in 0..<n {
                 addresses.append(
@@ -710,7 +732,7 @@ struct TrafficModel: Sendable {
             let h = hash(74, account.key, UInt64(source.sent) &* 8 &+ UInt64(k))
             // Launch day: 7 in 10 invitations go to the tenant's own domain, the rest to webmail.
             let domain =
-                source.burst == .launchDay && h % 10 >= 7
+                launch && h % 10 >= 7
                 ? Vocabulary.consumerDomains[Int((h >> 8) % UInt64(Vocabulary.consumerDomains.count))]
                 : account.domain
             addresses.append(TrafficModel.personAddress(h >> 4 | h << 60, domain: domain))

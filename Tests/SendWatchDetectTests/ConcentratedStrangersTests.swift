@@ -125,7 +125,7 @@ import Testing
         #expect(!s.kinds().contains(Self.kind))
     }
 
-    @Test("Recipients the platform mailed before, colleagues, or spread providers keep a wave silent")
+    @Test("Recipients the platform mailed before or colleagues keep a wave silent; spread providers make a spread wave")
     func lookAlikes() {
         // The same wave, to addresses established accounts already mail.
         var known = Self.established()
@@ -139,13 +139,55 @@ import Testing
         }
         team.finish()
         #expect(!team.kinds().contains(Self.kind))
-        // Each account's strangers are split over two providers.
+        // Each account's strangers are split over two providers: no provider wave, but every young account on the
+        // template mails only strangers, a spread wave.
         var spread = Self.established()
         Self.wave(&spread, accounts: 8, recipients: 4) { a, k in
             "stranger\(a)x\(k)@" + (k % 2 == 0 ? "big.example" : "other.example")
         }
         spread.finish()
-        #expect(!spread.kinds().contains(Self.kind))
+        #expect(spread.kinds() == [Self.kind])
+    }
+
+    @Test("A spread wave fires when its all-stranger accounts are a large share of the template's young accounts")
+    func spreadWave() throws {
+        // Eight accounts that each invite two strangers and stop, one at each provider.
+        func pairs(_ s: inout Scenario, start: Int64) {
+            Self.wave(&s, accounts: 8, recipients: 2, start: start) { a, k in
+                "pair\(a)x\(k)@" + (k == 0 ? "big.example" : "other.example")
+            }
+        }
+        var alone = Self.established()
+        pairs(&alone, start: 4000)
+        alone.finish()
+        let alert = try #require(alone.alerts.first { $0.kind == Self.kind })
+        #expect(alert.template?.logged == "invite-team")
+        #expect(alone.flagged() == Set((0..<8).map { "t-\($0)" }))
+        guard case .array(let waves)? = alert.evidence.first(where: { $0.0 == "provider_waves" })?.1,
+            case .object(let wave)? = waves.first
+        else {
+            Issue.record("no provider_waves")
+            return
+        }
+        #expect(wave.first { $0.0 == "provider" }?.1 == .string(ConcentratedStrangersRule.spreadProvider))
+        // Seven are too few.
+        var seven = Self.established()
+        Self.wave(&seven, accounts: 7, recipients: 2) { a, k in "pair\(a)x\(k)@big.example" }
+        seven.finish()
+        #expect(!seven.kinds().contains(Self.kind))
+        // The same eight among twenty launch-day tenants on the template (a founder at their own new domain first,
+        // then a webmail friend): 8 of 28 young accounts, below 30 %.
+        var launch = Self.established()
+        for a in 0..<20 {
+            for (k, to) in ["founder@brand\(a).example", "friend\(a)@big.example"].enumerated() {
+                launch.send(
+                    "l-\(a)", to: to, subject: "Ann invited you to join L\(a)", at: 3900 + Int64(a * 20 + k * 5),
+                    template: "invite-team")
+            }
+        }
+        pairs(&launch, start: 4000)
+        launch.finish()
+        #expect(!launch.kinds().contains(Self.kind))
     }
 
     @Test("A mail or two to a domain of the account's own, which only young accounts write to, does not hide a wave")
@@ -375,9 +417,12 @@ import Testing
         }
         launch.finish()
         #expect(!launch.kinds().contains(Self.kind))
-        // Strangers spread over three providers (a third at each), with known addresses after them.
+        // Strangers spread over three providers (a third at each), with known addresses after them: no provider
+        // wave (a spread wave, which is off here: each account's first contacts are all strangers).
         let providers = ["big.example", "other.example", "corp.example"]
-        var spread = Self.established()
+        var noSpread = DetectionConfiguration()
+        noSpread[ConcentratedStrangersRule.self].minSpreadAccounts = 1_000_000
+        var spread = Self.established(noSpread)
         for a in 0..<8 {
             s(
                 &spread, "t-\(a)",

@@ -398,4 +398,53 @@ import Testing
         // About half the accounts send their decoys to addresses established accounts mailed.
         #expect(knownDecoys > 20)
     }
+
+    /// Each account's recipients by account, from a JSON-lines run.
+    private func recipientsByAccount(_ bytes: [UInt8], of accounts: Set<String>) throws -> [String: [String]] {
+        var recipients: [String: [String]] = [:]
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let account = try #require(object["account"] as? String)
+            if accounts.contains(account) {
+                recipients[account, default: []] += try #require(object["to"] as? [String])
+            }
+        }
+        return recipients
+    }
+
+    @Test(
+        "Spread strangers: no provider gets most of a spreading account's strangers; two strangers: two each, then none"
+    )
+    func adaptiveStrangers() throws {
+        let spread = try simulate(
+            SimulationConfiguration(scenario: Scenario.named("spread-strangers")!, seed: 2, format: .jsonl))
+        #expect(spread.labels.incidents.map(\.kind) == [.spreadStrangers])
+        #expect(
+            Set(spread.labels.hardNegatives.map(\.kind)).isSuperset(of: [.launchDay, .webmailFounders, .sharedInbox]))
+        let accounts = Set(spread.labels.incidents.flatMap(\.accounts))
+        var spreading = 0
+        for (account, list) in try recipientsByAccount(spread.bytes, of: accounts) {
+            let domains = list.map { String($0.split(separator: "@").last!) }
+            #expect((3...8).contains(list.count) && Set(list).count == list.count, "\(account)")
+            let top = Dictionary(grouping: domains, by: { $0 }).values.map(\.count).max() ?? 0
+            if Set(domains).count > 1 {
+                spreading += 1
+                #expect(2 * top <= list.count, "\(account): \(domains)")
+            }
+        }
+        #expect(spreading > 15)
+
+        let two = try simulate(
+            SimulationConfiguration(scenario: Scenario.named("two-strangers")!, seed: 2, format: .jsonl))
+        #expect(two.labels.incidents.map(\.accounts.count) == [120])
+        let pairs = try recipientsByAccount(two.bytes, of: Set(two.labels.incidents.flatMap(\.accounts)))
+        #expect(pairs.count == 120 && pairs.values.allSatisfy { $0.count == 2 && Set($0).count == 2 })
+        // A webmail founder's welcome goes to a consumer provider.
+        let founders = Set(two.labels.hardNegatives.filter { $0.kind == .webmailFounders }.flatMap(\.accounts))
+        #expect(founders.count == 20)
+        for (account, list) in try recipientsByAccount(two.bytes, of: founders) {
+            let domain = try #require(list.first?.split(separator: "@").last)
+            #expect(!domain.hasSuffix(".example.com") || domain == "inbox.example.com", "\(account): \(domain)")
+        }
+    }
 }

@@ -39,6 +39,11 @@ import SendWatchWindows
 /// whose one alert lists them beside the stranger-mailers (without counting them toward the template's own
 /// thresholds), so one campaign on a template is one alert however many providers it aims at.
 ///
+/// A wave that gathers at no provider (each account's strangers over several, or each account at another) or
+/// stops at two strangers an account is seen as a spread wave of its template: young accounts whose every first
+/// contact is a stranger at any provider, `min_spread_accounts` of them making `min_spread_share` of the
+/// template's young accounts in the window (see ``noteSpread(_:_:_:into:at:)``).
+///
 /// Waiting for six accounts costs time (a wave of a dozen accounts an hour needs half an hour or more), so a
 /// template's group also fires early on cross-account evidence: when `min_early_accounts` young accounts on
 /// the template passed the same share tests with at least `min_early_strangers` strangers each (an early
@@ -102,6 +107,17 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         /// (the wave fires with a member among them) but are not listed. Default 2, as ``minEarlyStrangers``;
         /// ``minRecipients`` (3) counts members only.
         public var minEarlyWaveStrangers = 2
+        /// Strangers that make an account whose every first contact is a stranger (no recipient at its own, a
+        /// colleague's or a never-mailed domain, strangers at least ``minStrangerShare`` of its recipients) a
+        /// member of its template's spread wave, over all providers together. Default 2.
+        public var minSpreadStrangers = 2
+        /// Spread-wave members on one template in the window that, making ``minSpreadShare`` of the template's
+        /// young accounts there, fire. Default 8.
+        public var minSpreadAccounts = 8
+        /// Least share of the young accounts that used the template in the window that its spread-wave members
+        /// must make. Default 0.3: a launch day's new tenants, a few of them founders on webmail whose every
+        /// recipient is a stranger, make a small share of the template's young accounts.
+        public var minSpreadShare = 0.3
         public init() {}
     }
 
@@ -190,6 +206,11 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
     /// The group of all templates.
     static let platformKey: UInt64 = 0x5354_5241_4e47_4552
     static let platformName = "all templates"
+    /// Mixed into a template's key for the group of its young accounts (``youngSalt``) and of its spread wave.
+    static let youngSalt: UInt64 = 0x594F_554E_4741_4343
+    static let spreadSalt: UInt64 = 0x5350_5245_4144_5741
+    /// The provider a spread wave is listed under in `provider_waves`.
+    static let spreadProvider = "all providers"
     let configuration: Configuration
     var accounts: RuleTable<Account>
     var groups: RuleTable<Group>
@@ -256,6 +277,18 @@ extension ConcentratedStrangersRule: TwoTableRule {
             doc: "Strangers at one provider that make an account an early member of its provider wave (with the",
             "same share tests): early members count toward min_early_wave_accounts within early_window, which",
             "fire with a member among them; only members are listed (min_recipients counts members only)."),
+        .integer(
+            "min_spread_strangers", \.minSpreadStrangers, in: 1...1_000_000,
+            doc: "Strangers that make an account whose every first contact is a stranger (at least",
+            "min_stranger_share of its recipients; none at its own, a colleague's or a never-mailed domain) a",
+            "member of its template's spread wave, over all providers together."),
+        .integer(
+            "min_spread_accounts", \.minSpreadAccounts, in: 1...10_000_000,
+            doc: "Spread-wave members on one template in the window that, making min_spread_share of the",
+            "template's young accounts there, fire."),
+        .number(
+            "min_spread_share", \.minSpreadShare, in: 0...1,
+            doc: "Least share of the template's young accounts in the window that its spread-wave members make."),
     ]
     static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
 
@@ -353,6 +386,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
         // A provider wave's members are counted whatever the share tests below say: a wave whose decoys make only
         // some of its accounts stranger-mailers is one wave.
         noteWave(slot, event, facts, &context, into: &alerts, at: now)
+        noteSpread(accounts.entries[slot], facts, &context, into: &alerts, at: now)
         let account = accounts.entries[slot]
         if !account.flagged {
             let early = min(rule.minEarlyStrangers, rule.minRecipients)
@@ -482,6 +516,62 @@ extension ConcentratedStrangersRule: TwoTableRule {
             key: key, name: name, minimum: rule.minWaveAccounts, template: use.template, domain: domain,
             messageID: event.messageID ?? event.queueID, early: true, wave: true, facts, &context, into: &alerts,
             at: now)
+    }
+
+    /// Counts the account among its template's young accounts in the window and, when every first contact of it
+    /// is a stranger (``minSpreadStrangers`` at least, at any providers), in the template's spread wave, which
+    /// fires at ``minSpreadAccounts`` members making ``minSpreadShare`` of the template's young accounts: its
+    /// members join the template's group as a provider wave's do (at ``spreadProvider``).
+    ///
+    /// A wave that avoids one provider (each account's strangers over several, or each account at another) or
+    /// stops at two strangers an account passes no provider wave; what it cannot avoid is that all its accounts'
+    /// recipients are strangers, and that it is a large share of the template's new accounts. A launch day's
+    /// tenants welcome a founder at their own domain first (never all strangers) unless the founder uses webmail,
+    /// and those are a small share of the day's new tenants.
+    ///
+    /// - Complexity: O(1) per event (two group lookups and window inserts); as
+    ///   ``joinWave(_:count:earlyCount:account:member:template:_:at:)`` when it fires.
+    private mutating func noteSpread(
+        _ account: Account, _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert],
+        at now: EventTime
+    ) {
+        guard let use = facts.template else { return }
+        let rule = configuration
+        let templateKey = StableHash.of(use.template.id)
+        let youngSlot = groupSlot(
+            key: templateKey ^ Self.youngSalt, name: "\(use.template.id) young", &context, at: now)
+        _ = groups.entries[youngSlot].young.insert(facts.accountKey, at: now)
+        guard Int(account.strangers) >= rule.minSpreadStrangers, account.colleagues == 0, account.ownOrNew == 0,
+            Double(account.strangers) >= rule.minStrangerShare * Double(account.recipients)
+        else { return }
+        let name = "\(use.template.id) at \(Self.spreadProvider)"
+        let slot = groupSlot(key: templateKey ^ Self.spreadSalt, name: name, &context, at: now)
+        if groups.entries[slot].young.insert(facts.accountKey, at: now) { groups.entries[slot].arrivals += 1 }
+        insertEarly(slot, facts.accountKey, at: now)
+        if groups.entries[slot].domains.isEmpty {
+            groups.entries[slot].domains = [Self.spreadProvider]
+            groups.entries[slot].domainCounts = [0]
+        }
+        groups.entries[slot].domainCounts[0] += 1
+        let count = Int(groups.entries[slot].young.value(at: now).value)
+        // Found again: the young group's slot may have moved when the spread group was made.
+        let young = groups.entries.find(templateKey ^ Self.youngSalt).map {
+            Int(groups.entries[$0].young.value(at: now).value)
+        }
+        guard count >= rule.minSpreadAccounts, Double(count) >= rule.minSpreadShare * Double(young ?? count) else {
+            return
+        }
+        // Listed: the members of the early window only. A member that mailed its strangers while the wave was a
+        // small share of the template's young accounts (a launch day's founder on webmail) and has gone quiet
+        // since is not named when a later wave fires.
+        var wave = groups.entries[slot]
+        if let recent = wave.early { wave.young = recent }
+        let templateSlot = joinWave(
+            wave, count: count, earlyCount: Int(wave.young.value(at: now).value), account: facts.accountKey,
+            member: true, template: use.template, &context, at: now)
+        report(
+            templateSlot, name: use.template.id, minimum: rule.minAccountsPerTemplate, template: use.template,
+            waveFired: true, &context, into: &alerts, at: now)
     }
 
     /// The window of early stranger-mailers of a template's group.
@@ -763,6 +853,13 @@ extension ConcentratedStrangersRule: TwoTableRule {
                         ? "."
                         : ": \(strangers) of their \(recipients) recipients were never mailed on the platform before "
                             + "and sit at a provider."))
+            if waves.providers.contains(Self.spreadProvider) {
+                reasons.append(
+                    "A wave at \(Self.spreadProvider) is \(rule.minSpreadAccounts) young accounts on the template in "
+                        + "\(window) whose every first contact was a stranger (at least \(rule.minSpreadStrangers) "
+                        + "each, at any provider), making at least \(rule.minSpreadShare) of the template's young "
+                        + "accounts there.")
+            }
         }
         let ownScore =
             own
