@@ -579,12 +579,13 @@ extension ConcentratedStrangersRule: TwoTableRule {
         .init(windowSeconds: configuration.earlyWindowSeconds, exactCapacity: capacity)
     }
 
-    /// The slot of the group `key`, made empty when it is new.
+    /// The slot of the group `key`, made empty when it is new (its name is made only then: a young account's every
+    /// event looks up its template's group).
     private mutating func groupSlot(
-        key: UInt64, name: String, _ context: inout DetectionContext, at now: EventTime
+        key: UInt64, name: @autoclosure () -> String, _ context: inout DetectionContext, at now: EventTime
     ) -> BoundedKeyTable<Group>.Slot {
         let window = SlidingDistinct.Configuration(windowSeconds: configuration.windowSeconds, exactCapacity: capacity)
-        let slot = groups.entries.slot(for: key, at: now, name: name) {
+        let slot = groups.entries.slot(for: key, at: now, name: name()) {
             Group(young: SlidingDistinct(configuration: window), first: now)
         }
         groups.report(to: &context)
