@@ -80,7 +80,7 @@ struct InputOptions: ParsableArguments {
             var info = stat()
             let found = path == "-" ? fstat(0, &info) == 0 : stat(path, &info) == 0
             let kind = info.st_mode & S_IFMT
-            return found && (kind == S_IFIFO || kind == S_IFSOCK || (path == "-" && kind == S_IFCHR))
+            return found && (kind == S_IFIFO || (path == "-" && (kind == S_IFSOCK || kind == S_IFCHR)))
         }
         guard configuration.year == nil, let first = streams.first, configuration.format != .jsonl else { return .none }
         let now = Date().timeIntervalSince1970

@@ -74,8 +74,8 @@ import Testing
         // Measured on seed 7 (every format): recall 0.700, precision 0.689–0.712, latency 35.7 min, 17–19
         // webmail-founders look-alikes (all named without the spread wave too); two-strangers 0.392, 0.734,
         // 238 min, 17. The launch day hides both waves until it has left the window (docs/detection.md).
-        "spread-strangers": "recall>=0.65,precision>=0.65,incidents=all,latency<=2700,lookalikes<=20,unlabelled=0",
-        "two-strangers": "recall>=0.35,precision>=0.7,incidents=all,latency<=16200,lookalikes<=20,unlabelled=0",
+        "spread-strangers": "recall>=0.65,precision>=0.65,incidents=all,latency<=2700,lookalikes<=19,unlabelled=0",
+        "two-strangers": "recall>=0.35,precision>=0.7,incidents=all,latency<=16200,lookalikes<=18,unlabelled=0",
     ]
     /// Look-alikes a scenario may flag (the `lookalikes` requirement bounds how many accounts), by kind; every
     /// other look-alike must stay silent. The `webmail-founders` tenants of `spread-strangers` and `two-strangers`
@@ -115,7 +115,7 @@ import Testing
     static let maxAccountDelaySeconds: Int64 = 15 * 60
 
     @Test(
-        "Adversarial scenario meets the figures, and every abusive account is listed within 15 minutes",
+        "Adversarial scenario meets its figures; its abusive accounts are listed within 15 min, save its allowances",
         arguments: [
             "hidden-lures", "rate-shaped-swarm", "concentrated-strangers", "template-rotation",
             "rotation-per-account-phone", "decoy-colleague", "phone-only-lure", "heavy-decoys", "spread-strangers",

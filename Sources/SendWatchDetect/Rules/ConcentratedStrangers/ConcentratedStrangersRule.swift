@@ -281,7 +281,8 @@ extension ConcentratedStrangersRule: TwoTableRule {
             "min_spread_strangers", \.minSpreadStrangers, in: 1...1_000_000,
             doc: "Strangers that make an account whose every first contact is a stranger (at least",
             "min_stranger_share of its recipients; none at its own, a colleague's or a never-mailed domain) a",
-            "member of its template's spread wave, over all providers together."),
+            "member of its template's spread wave, over all providers together (judged when it joins; it stays a",
+            "member for the window)."),
         .integer(
             "min_spread_accounts", \.minSpreadAccounts, in: 1...10_000_000,
             doc: "Spread-wave members on one template in the window that, making min_spread_share of the",
@@ -544,8 +545,9 @@ extension ConcentratedStrangersRule: TwoTableRule {
         guard Int(account.strangers) >= rule.minSpreadStrangers, account.colleagues == 0, account.ownOrNew == 0,
             Double(account.strangers) >= rule.minStrangerShare * Double(account.recipients)
         else { return }
-        let name = "\(use.template.id) at \(Self.spreadProvider)"
-        let slot = groupSlot(key: templateKey ^ Self.spreadSalt, name: name, &context, at: now)
+        let slot = groupSlot(
+            key: templateKey ^ Self.spreadSalt, name: "\(use.template.id) at \(Self.spreadProvider)", &context,
+            at: now)
         if groups.entries[slot].young.insert(facts.accountKey, at: now) { groups.entries[slot].arrivals += 1 }
         insertEarly(slot, facts.accountKey, at: now)
         if groups.entries[slot].domains.isEmpty {
@@ -555,12 +557,10 @@ extension ConcentratedStrangersRule: TwoTableRule {
         groups.entries[slot].domainCounts[0] += 1
         let count = Int(groups.entries[slot].young.value(at: now).value)
         // Found again: the young group's slot may have moved when the spread group was made.
-        let young = groups.entries.find(templateKey ^ Self.youngSalt).map {
-            Int(groups.entries[$0].young.value(at: now).value)
-        }
-        guard count >= rule.minSpreadAccounts, Double(count) >= rule.minSpreadShare * Double(young ?? count) else {
-            return
-        }
+        // Not found (evicted by the spread group's own insert): no share to test against, so no wave.
+        guard let youngGroup = groups.entries.find(templateKey ^ Self.youngSalt) else { return }
+        let young = Int(groups.entries[youngGroup].young.value(at: now).value)
+        guard count >= rule.minSpreadAccounts, Double(count) >= rule.minSpreadShare * Double(young) else { return }
         // Listed: the members of the early window only. A member that mailed its strangers while the wave was a
         // small share of the template's young accounts (a launch day's founder on webmail) and has gone quiet
         // since is not named when a later wave fires.
