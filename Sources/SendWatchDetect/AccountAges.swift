@@ -89,10 +89,16 @@ public struct AccountAges: Sendable {
     public internal(set) var tracked = 0
     /// Accounts evicted from the table.
     public internal(set) var evictions = 0
-    /// Changes that may have changed an account's ``ageBase(accountKey:)`` (not saved): a registry entry, an
-    /// eviction, and, once the table has evicted, every account added (it may be one that came back). A cache
-    /// of bases (``ListedAccounts``) is valid while this is unchanged.
-    private(set) var baseChanges: UInt64 = 0
+    /// The keys (``StableHash`` with the lowest bit set, as the table stores them) of the changes that may have
+    /// changed an account's ``ageBase(accountKey:)``, not saved: a registry entry, an eviction, and, once the
+    /// table has evicted, every account added (it may be one that came back). A cache of bases
+    /// (``ListedAccounts``) re-reads only the bases of the keys logged since it last read them, or all of them
+    /// when the log no longer reaches back. Memory: ``YoungTouchLog/capacity`` keys (128 KB), allocated at the
+    /// first change.
+    var baseLog = YoungTouchLog()
+    /// Changes that may have changed a base so far (``baseLog``'s ``YoungTouchLog/total``): a cache of bases is
+    /// valid while this is unchanged.
+    var baseChanges: UInt64 { baseLog.total }
 
     static let used: UInt8 = 1
     private static let seen: UInt8 = 2
@@ -122,8 +128,9 @@ public struct AccountAges: Sendable {
     /// Adds a creation time from the account registry (`--accounts FILE`). The registry is not bounded by
     /// this type: it holds what the file holds (about 80 bytes per account).
     public mutating func register(account: String, created: EventTime) {
-        registry[StableHash.of(account)] = created
-        baseChanges &+= 1
+        let key = StableHash.of(account)
+        registry[key] = created
+        baseLog.append(key | 1)
     }
 
     /// The number of registry entries.
@@ -179,7 +186,7 @@ public struct AccountAges: Sendable {
         firstSeen[i] = now.seconds
         flags[i] = Self.used | Self.seen | (inWarmup ? Self.established : 0)
         tracked += 1
-        if evictions > 0 { baseChanges &+= 1 }
+        if evictions > 0 { baseLog.append(hash) }
         if inWarmup { return AccountAge(isYoung: false, ageSeconds: nil, basis: .warmup) }
         return AccountAge(isYoung: configuration.newAccountAgeSeconds > 0, ageSeconds: 0, basis: .firstSeen)
     }
@@ -263,9 +270,9 @@ public struct AccountAges: Sendable {
                         f & Self.established != 0
                         || now.seconds - firstSeen[hand] >= configuration.newAccountAgeSeconds
                     if old { remember(keys[hand]) }
+                    baseLog.append(keys[hand])
                     remove(at: hand)
                     evictions += 1
-                    baseChanges &+= 1
                     return
                 }
             }

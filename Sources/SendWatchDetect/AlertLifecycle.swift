@@ -133,6 +133,7 @@ public struct AlertLifecycle: Sendable {
     ///
     /// - Complexity: O(1) expected, plus O(open alerts) when the table is full.
     public mutating func take(_ finding: Finding, at now: EventTime) -> [Alert] {
+        var finding = finding
         let slotKey = Self.slotKey(finding.kind, finding.key)
         var out: [Alert] = []
         if var current = open[slotKey] {
@@ -152,6 +153,8 @@ public struct AlertLifecycle: Sendable {
                 now.microseconds - last.eventTime.microseconds
                 >= configuration.minUpdateIntervalSeconds * 1_000_000
             let writes = grown || (changed && waited)
+            // Its accounts are read twice when written: for the links and for the record.
+            if writes { finding.flattenListing() }
             if writes || gainedArtefacts {
                 open[slotKey] = current
                 link(slotKey, accounts: writes ? finding.accounts : [], artefacts: current.artefacts, at: now)
@@ -182,6 +185,8 @@ public struct AlertLifecycle: Sendable {
         h.combine(finding.key)
         h.combine(finding.firstEventTime.microseconds)
         h.combine(now.microseconds)
+        // Its accounts are read twice: for the record and for the links.
+        finding.flattenListing()
         var record = makeAlert(
             finding, id: "sw-" + h.hex, action: .create, at: now,
             firstEventTime: finding.firstEventTime, floor: .low, previous: nil)

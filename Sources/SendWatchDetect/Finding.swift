@@ -45,6 +45,15 @@ public struct Finding: Sendable {
     /// lifecycle reads them only for a record it writes or a checkpoint. When set, ``accountSamples`` is `nil`.
     var listing: ListedSnapshot?
 
+    /// Replaces ``listing`` with the names and samples it holds, flattened once, for a finding whose
+    /// ``accounts`` are about to be read more than once (a record written and its accounts linked).
+    ///
+    /// - Complexity: O(listed accounts) with a listing, O(1) without.
+    mutating func flattenListing() {
+        guard listing != nil else { return }
+        accounts = accounts
+    }
+
     /// The evidence of a record of this finding: ``evidence`` with the entries built from ``accountSamples``
     /// (``DetectionContext/accountEvidence(_:)``) before its last entry if that is `state`, else at the end.
     ///

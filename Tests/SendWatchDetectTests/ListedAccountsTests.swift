@@ -36,6 +36,9 @@ struct ListedAccountsTests {
         // A first-seen table smaller than the accounts, so that accounts are evicted from it and come back
         // younger; accounts seen in the first 30 s are established (no age).
         var ages = AccountAges(configuration: .init(warmupSeconds: 30, maxTrackedAccounts: 50))
+        // A log of base changes that updates overrun often (even seeds) or seldom (odd seeds), so that bases are
+        // refreshed both from the log and by reading them all.
+        ages.baseLog = YoungTouchLog(capacity: seed % 2 == 0 ? 8 : 4_096)
         // A short log, so that some updates find it overrun and refresh every sample.
         var touched = YoungTouchLog(capacity: 24)
         // The previous finding's snapshot and what it listed then: later changes to the list must not reach it.
@@ -43,7 +46,13 @@ struct ListedAccountsTests {
         for step in 0..<2_000 {
             let name = names[Int(random.next() % UInt64(names.count))]
             let key = StableHash.of(name)
-            switch random.next() % 11 {
+            switch random.next() % 12 {
+            case 11:
+                // Accounts the counter never holds are first seen: the full first-seen table evicts one entry for
+                // each (a listed account's among them), and each may move a listed account's age base.
+                for j in 0..<Int(random.next() % 16) {
+                    _ = ages.observe(account: "other\(step)-\(j)", created: nil, at: Self.at(Int64(step)))
+                }
             case 10:
                 // A creation time from the registry (it wins over the first-seen table).
                 ages.register(account: name, created: Self.at(Int64(random.next() % 500)))

@@ -151,8 +151,8 @@ struct DetectionContext: Sendable {
     }
 
     /// ``take(_:at:into:)`` for a finding whose accounts are `listed`'s names, just updated
-    /// (``ListedAccounts/update(to:young:)``): takes their samples by their young-table slots instead of
-    /// hashing and looking up each name.
+    /// (``ListedAccounts/update(to:young:ages:touched:)``): takes their samples by their young-table slots
+    /// instead of hashing and looking up each name.
     mutating func take(
         _ finding: Finding, listing listed: ListedAccounts, at now: EventTime, into alerts: inout [Alert]
     ) {

@@ -34,8 +34,9 @@ import SendWatchWindows
 /// - Complexity: ``update(to:young:ages:touched:)`` is O(*n*) integer work for *n* counted accounts, plus
 ///   O(log *n*) name comparisons and an O(*n*) move per account that joined (a full sort when many joined at
 ///   once), plus a young-table read per listed account whose sample changed (every account's after the list
-///   missed more than ``YoungTouchLog/capacity`` changes), plus an age lookup per listed account after the
-///   account ages changed a base (``AccountAges/baseChanges``).
+///   missed more than ``YoungTouchLog/capacity`` changes), plus an age lookup and an O(*n*) move for each
+///   change of a listed account's age base (``AccountAges/baseLog``; an age lookup per listed account and a sort
+///   after the list missed more than its capacity of changes).
 struct ListedAccounts: Sendable {
     /// A listed account: its name and its evidence sample as the young-account table holds it.
     struct Member: Sendable {
@@ -56,8 +57,8 @@ struct ListedAccounts: Sendable {
     private var slots: [BoundedKeyTable<YoungAccountState>.Slot] = []
     /// The young-account table's removals when ``slots`` were last checked.
     private var youngRemovals: UInt64 = 0
-    /// `bases[i]` is `names[i]`'s ``AccountAges/ageBase(accountKey:)``, valid while its
-    /// ``AccountAges/baseChanges`` equals ``agesChanges``.
+    /// `bases[i]` is `names[i]`'s ``AccountAges/ageBase(accountKey:)``: refreshed for the keys
+    /// ``AccountAges/baseLog`` names since ``agesChanges``, all of them when the log no longer reaches back.
     private var bases: [Int64?] = []
     /// The bases that are not `nil`, ascending (a multiset): the ages' least, median and greatest without a
     /// lookup or a selection per finding (``ageEvidence(at:)``).
@@ -122,10 +123,11 @@ struct ListedAccounts: Sendable {
         } else {
             refreshSamples(young, touched)
         }
-        if agesChanges != ages.baseChanges {
+        if wasEmpty {
+            // Every base was read just now.
             agesChanges = ages.baseChanges
-            bases = keys.map { ages.ageBase(accountKey: $0) }
-            sortBases()
+        } else if agesChanges != ages.baseChanges {
+            refreshBases(ages)
         }
     }
 
@@ -161,6 +163,30 @@ struct ListedAccounts: Sendable {
             for i in slots.indices { members[i].sample = young[slots[i]].samples }
         }
         touchesSeen = touched.total
+    }
+
+    /// Reads again the bases of the listed accounts that `ages` logged a change of since the last refresh (every
+    /// listed account's, and sorts them, when the log no longer holds them all).
+    private mutating func refreshBases(_ ages: AccountAges) {
+        let complete = ages.baseLog.forEach(since: agesChanges) { logged in
+            // The log holds the table's form of a key (lowest bit set): the listed key is it or it less that bit.
+            if let i = position(of: logged) { refreshBase(i, ages) }
+            if logged & 1 != 0, let i = position(of: logged & ~1) { refreshBase(i, ages) }
+        }
+        if !complete {
+            bases = keys.map { ages.ageBase(accountKey: $0) }
+            sortBases()
+        }
+        agesChanges = ages.baseChanges
+    }
+
+    /// Reads again the base of the `i`-th listed account, moving it within ``sortedBases`` when it changed.
+    private mutating func refreshBase(_ i: Int, _ ages: AccountAges) {
+        let base = ages.ageBase(accountKey: keys[i])
+        guard base != bases[i] else { return }
+        if let old = bases[i] { sortedBases.remove(at: sortedPosition(old)) }
+        if let base { sortedBases.insert(base, at: sortedPosition(base)) }
+        bases[i] = base
     }
 
     /// Sorts the bases that are not `nil` into ``sortedBases``.
@@ -321,7 +347,7 @@ struct ListedAccountsCache: Sendable {
     /// Whether the list of subject `key` is kept.
     func holds(_ key: UInt64) -> Bool { keys.contains(key) }
 
-    /// The list of subject `key`, updated to `hashes` (see ``ListedAccounts/update(to:young:ages:)``).
+    /// The list of subject `key`, updated to `hashes` (see ``ListedAccounts/update(to:young:ages:touched:)``).
     mutating func update(
         _ key: UInt64, to hashes: [UInt64], young: BoundedKeyTable<YoungAccountState>, ages: AccountAges,
         touched: YoungTouchLog
@@ -367,7 +393,8 @@ struct ListedSnapshot: Sendable {
 
 /// The keys of the young accounts whose evidence samples the engine changed, oldest first, in a ring of
 /// ``capacity`` keys: from it ``ListedAccounts`` refreshes only the samples that changed since its last update.
-/// Derived, not saved (a restored engine starts with new lists).
+/// ``AccountAges/baseLog`` logs the accounts whose age bases may have changed the same way. Derived, not saved
+/// (a restored engine starts with new lists).
 ///
 /// Memory: ``capacity`` keys, 8 bytes each (128 KB by default), allocated at the first key.
 struct YoungTouchLog: Sendable {
