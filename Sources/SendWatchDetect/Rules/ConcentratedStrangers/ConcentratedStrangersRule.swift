@@ -548,7 +548,8 @@ extension ConcentratedStrangersRule: TwoTableRule {
         let slot = groupSlot(
             key: templateKey ^ Self.spreadSalt, name: "\(use.template.id) at \(Self.spreadProvider)", &context,
             at: now)
-        if groups.entries[slot].young.insert(facts.accountKey, at: now) { groups.entries[slot].arrivals += 1 }
+        let joined = groups.entries[slot].young.insert(facts.accountKey, at: now)
+        if joined { groups.entries[slot].arrivals += 1 }
         insertEarly(slot, facts.accountKey, at: now)
         if groups.entries[slot].domains.isEmpty {
             groups.entries[slot].domains = [Self.spreadProvider]
@@ -558,7 +559,10 @@ extension ConcentratedStrangersRule: TwoTableRule {
         let count = Int(groups.entries[slot].young.value(at: now).value)
         // Found again: the young group's slot may have moved when the spread group was made.
         // Not found (evicted by the spread group's own insert): no share to test against, so no wave.
-        guard let youngGroup = groups.entries.find(templateKey ^ Self.youngSalt) else { return }
+        // A wave is reported when a member joins it: a member's later events add nothing to it, and reporting on
+        // each of them rebuilt the template's whole list (on the adversarial-cardinality log, 300,000 lines, 13.9
+        // billion instructions against 5.3 without the spread wave).
+        guard joined, let youngGroup = groups.entries.find(templateKey ^ Self.youngSalt) else { return }
         let young = Int(groups.entries[youngGroup].young.value(at: now).value)
         guard count >= rule.minSpreadAccounts, Double(count) >= rule.minSpreadShare * Double(young) else { return }
         // Listed: the members of the early window only. A member that mailed its strangers while the wave was a
@@ -622,7 +626,8 @@ extension ConcentratedStrangersRule: TwoTableRule {
         into alerts: inout [Alert], at now: EventTime
     ) {
         let slot = groupSlot(key: key, name: name, &context, at: now)
-        if groups.entries[slot].young.insert(facts.accountKey, at: now) { groups.entries[slot].arrivals += 1 }
+        let joined = groups.entries[slot].young.insert(facts.accountKey, at: now)
+        if joined { groups.entries[slot].arrivals += 1 }
         if early { insertEarly(slot, facts.accountKey, at: now) }
         if let i = groups.entries[slot].domains.firstIndex(of: domain) {
             groups.entries[slot].domainCounts[i] += 1
