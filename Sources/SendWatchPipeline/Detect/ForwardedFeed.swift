@@ -190,9 +190,9 @@ public struct ForwardedFeed<Inner: StreamFeed, Source: ForwardSource>: StreamFee
     /// never earlier (the events held later are held now or read later).
     ///
     /// - Complexity: O(held events + watermark changes).
-    public mutating func resumePoint(holding earliestHeld: UInt64?) -> FeedResumePoint? {
+    public mutating func resumePoint(holding earliestHeld: @autoclosure () -> UInt64?) -> FeedResumePoint? {
         var position = lastRead + 1
-        if let earliestHeld { position = min(position, earliestHeld) }
+        if let earliest = earliestHeld() { position = min(position, earliest) }
         for p in held.indices {
             for e in held[p][heads[p]...] where e.position < position { position = e.position }
         }

@@ -80,9 +80,10 @@ public protocol StreamFeed {
     mutating func messagesPerPartition() -> [Int: UInt64]?
     /// Where a restart resumes, for a feed whose resume point is more than one sequence (``ForwardedFeed``): asked
     /// when the run writes its checkpoint, with the lowest ``FeedMessage/position`` of the messages the run took
-    /// and still holds (`earliestHeld`; nil: it holds none). nil: the sequence alone says it (or the feed cannot
-    /// tell: it then reads from its stream's start).
-    mutating func resumePoint(holding earliestHeld: UInt64?) -> FeedResumePoint?
+    /// and still holds (`earliestHeld`; nil: it holds none), evaluated only by a feed that needs it (it costs
+    /// O(held events)). nil: the sequence alone says it (or the feed cannot tell: it then reads from its stream's
+    /// start).
+    mutating func resumePoint(holding earliestHeld: @autoclosure () -> UInt64?) -> FeedResumePoint?
     /// ``resume(after:)``, from `point` (a ``resumePoint(holding:)`` of an earlier run) when it is given.
     mutating func resume(after sequence: UInt64, at point: FeedResumePoint?)
     /// The stream's name, for the metrics' `stream` label.
@@ -112,7 +113,7 @@ extension StreamFeed {
     public mutating func messagesPerPartition() -> [Int: UInt64]? { nil }
 
     /// nil: the sequence says where to resume.
-    public mutating func resumePoint(holding earliestHeld: UInt64?) -> FeedResumePoint? { nil }
+    public mutating func resumePoint(holding earliestHeld: @autoclosure () -> UInt64?) -> FeedResumePoint? { nil }
 
     /// ``resume(after:)``: the sequence says where to resume.
     public mutating func resume(after sequence: UInt64, at point: FeedResumePoint?) { resume(after: sequence) }
