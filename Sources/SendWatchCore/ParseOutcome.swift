@@ -65,6 +65,10 @@ public struct ParseCounters: Hashable, Sendable {
     /// `/var/log/syslog`, or a log of another MTA read with the wrong `--format`): not recognised, rather than
     /// irrelevant.
     public var otherPrograms: Int = 0
+    /// The subset of ``otherPrograms`` that are syslog lines of the other mail server SendWatch reads (`exim`
+    /// lines given to the Postfix parser, `postfix/…` lines given to the Exim parser): a central syslog file of
+    /// Postfix and Exim hosts read as one format, whose other half is not read.
+    public var otherMailServerLines: Int = 0
     /// Lines skipped, per reason (indexed like `RejectReason.allCases`).
     public var rejected: [RejectReason: Int] = [:]
     /// Messages that were still open (arrived, not all recipients attempted) when their state was dropped:
@@ -112,6 +116,7 @@ public struct ParseCounters: Hashable, Sendable {
         events += other.events
         ignored += other.ignored
         otherPrograms += other.otherPrograms
+        otherMailServerLines += other.otherMailServerLines
         for (k, v) in other.rejected { rejected[k, default: 0] += v }
         incompleteMessages += other.incompleteMessages
         evictedMessages += other.evictedMessages

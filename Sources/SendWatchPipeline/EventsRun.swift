@@ -61,9 +61,42 @@ public struct RunSummary: Sendable {
         return s
     }
 
+    /// The warnings of the run, one a line, or `nil` when there is none: lines were read but no event came of
+    /// them (naming the log the input looks like when it was recognised as one SendWatch does not read), every
+    /// input opened was empty, or inputs read as Postfix held Exim's lines or the other way round.
+    public var warning: String? {
+        let all = [noEventsWarning, otherMailServerWarning].compactMap { $0 }
+        return all.isEmpty ? nil : all.joined(separator: "\n")
+    }
+
+    /// The mail server whose lines were not read, in an input read as the other one (by the inputs' formats).
+    private var otherMailServer: (read: String, other: String, flag: String)? {
+        let formats = Set(inputFormats.compactMap(\.format))
+        if formats == [.postfix] { return ("Postfix", "Exim", "exim") }
+        if formats == [.exim] { return ("Exim", "Postfix", "postfix") }
+        return nil
+    }
+
+    /// A warning when inputs read as Postfix held syslog lines of Exim, or the other way round, next to lines of
+    /// their own (a central syslog file of Postfix hosts and Exim hosts): one input is read as one format, so
+    /// those lines gave no events. It says how to split such a file. `nil` otherwise.
+    private var otherMailServerWarning: String? {
+        let n = parse.otherMailServerLines
+        guard n > 0, parse.understood > 0 else { return nil }
+        let mailInputs = inputFormats.filter { $0.format == .postfix || $0.format == .exim }
+        let file = mailInputs.count == 1 ? TerminalText.escaped(mailInputs[0].name) : "FILE"
+        let (read, other) = otherMailServer.map { ($0.read, $0.other) } ?? ("Postfix or Exim", "the other server")
+        var s = "sendwatch: warning: \(n) syslog line\(n == 1 ? " is" : "s are") \(other)'s in "
+        s += mailInputs.count == 1 ? "\(file), read as \(read)" : "inputs read as \(read)"
+        s += ", and gave no events: one input is read as one format. Split a central log of Postfix and Exim hosts "
+        s += "by program and give both parts (they are merged by time): "
+        s += "grep -E ' exim[^ :]*: ' \(file) > exim.log; grep -v -E ' exim[^ :]*: ' \(file) > postfix.log"
+        return s
+    }
+
     /// A warning when lines were read but no event came of them, naming the other MTA the input looks like
     /// when it was recognised as one, or when every input opened was empty; `nil` otherwise.
-    public var warning: String? {
+    private var noEventsWarning: String? {
         let total = lines + linesTooLong
         if total == 0 && inputs > 0 && failures.isEmpty {
             return
@@ -72,14 +105,17 @@ public struct RunSummary: Sendable {
         guard total > 0, events == 0 else { return nil }
         var s = "sendwatch: warning: \(total) line\(total == 1 ? "" : "s") read and no send event found"
         if let (name, foreign) = foreignFormats.first {
-            s +=
-                ": \(TerminalText.escaped(name)) looks like a \(foreign.displayName) log, which SendWatch does not read"
-            s += " (it reads Postfix, Exim and JSON lines)"
+            s += ": \(TerminalText.escaped(name)) \(foreign.advice)"
         } else if parse.understood == 0 && parse.irrelevant == 0 {
             s += ": no line was recognised as Postfix, Exim or JSON lines"
             if parse.otherPrograms > 0 { s += " (\(parse.otherPrograms) are other programs' syslog lines)" }
+            if parse.otherMailServerLines > 0, let (read, other, flag) = otherMailServer {
+                s += "; \(parse.otherMailServerLines) are \(other)'s, read as \(read): "
+                s += "leave --format out or give --format \(flag)"
+            }
             s += "; check --format and the input (each line needs its time and program, as syslog and "
-            s += "journalctl -o short-iso write them; journalctl -o cat and -o short-unix lines are not read)"
+            s += "journalctl -o short-iso, -o short-unix and -o json write them; journalctl -o cat and "
+            s += "-o short-monotonic lines, which carry no time of day, are not read)"
         } else if parse.understood == 0 {
             s +=
                 ": the lines recognised carry no sends (connects, statistics); is this the log of the submission server?"

@@ -1,6 +1,7 @@
 import Foundation
 import SendWatchCore
 import SendWatchFormats
+import SendWatchTesting
 import Testing
 
 /// The same Postfix and Exim messages in every line shape real systems write (`Fixtures/shapes/`): each shape
@@ -45,7 +46,7 @@ import Testing
     static let postfixShapes = [
         "postfix-single-space-day.log", "postfix-iso-space.log", "postfix-rfc3339.log", "postfix-rfc5424.log",
         "postfix-journal-short-precise.log", "postfix-journal-short-full.log", "postfix-journal-short-iso.log",
-        "postfix-journal.json", "postfix-docker.json", "postfix-facility-tag.log",
+        "postfix-journal-short-unix.log", "postfix-journal.json", "postfix-docker.json", "postfix-facility-tag.log",
     ]
 
     @Test(
@@ -67,7 +68,8 @@ import Testing
     static let eximShapes = [
         "exim-single-space-day.log", "exim-iso-space.log", "exim-rfc3339.log", "exim-rfc5424.log",
         "exim-journal-short-precise.log", "exim-journal-short-full.log", "exim-journal-short-iso.log",
-        "exim-journal.json", "exim-docker.json", "exim-facility-tag.log", "exim-own-time.log",
+        "exim-journal-short-unix.log", "exim-journal.json", "exim-docker.json", "exim-facility-tag.log",
+        "exim-own-time.log",
         "exim-iso-own-time.log",
     ]
 
@@ -144,6 +146,39 @@ import Testing
         var journalParser = PostfixParser()
         let journal = Self.parse(&journalParser, try Self.lines("postfix-journal.json"))
         #expect(journal.events.map { $0.time.microseconds % 1_000_000 } == [3, 4])
+    }
+
+    @Test("journalctl -o short-unix: epoch seconds are UTC in any input.timezone, keep their fraction, need no year")
+    func shortUnixTimes() throws {
+        let lines = try Self.lines("postfix-journal-short-unix.log")
+        var parser = PostfixParser(configuration: FormatConfiguration(zone: LocalTimeZone(offsetSeconds: 3600)))
+        parser.beginInput(yearHint: .none)
+        var events: EventBatch = []
+        for line in lines { _ = line.withUnsafeBytes { parser.parse(line: $0, into: &events) } }
+        // 2026-12-01 10:00:03.700007 UTC and 10:00:04.800008 UTC.
+        #expect(events.map(\.time.microseconds) == [1_796_119_203_700_007, 1_796_119_204_800_008])
+        #expect(parser.counters.rejected.isEmpty)
+    }
+
+    @Test(
+        "Near misses of the short-unix time are broken times, not epochs",
+        arguments: [
+            "1796119203 mx1 postfix/smtp[1]: 4A1B2C3D4E: removed",  // no fraction
+            "1796119203. mx1 postfix/smtp[1]: 4A1B2C3D4E: removed",  // a dot without digits
+            "17961192.123456 mx1 postfix/smtp[1]: 4A1B2C3D4E: removed",  // 8 digits: 1970
+            "99999999999.123456 mx1 postfix/smtp[1]: 4A1B2C3D4E: removed",  // year 5138
+            "1796119203.123456mx1 postfix/smtp[1]: 4A1B2C3D4E: removed",  // no space after the time
+        ])
+    func shortUnixNearMisses(_ line: String) {
+        func rejected(_ outcomes: [LineOutcome]) -> Bool {
+            guard outcomes.count == 1, case .rejected(let reason) = outcomes[0] else { return false }
+            return reason == .badTimestamp || reason == .notSyslog
+        }
+        var parser = PostfixParser()
+        #expect(rejected(Self.parse(&parser, [Array(line.utf8)]).outcomes))
+        var exim = EximParser()
+        let eximLine = line.replacingOccurrences(of: "postfix/smtp", with: "exim")
+        #expect(rejected(Self.parse(&exim, [Array(eximLine.utf8)]).outcomes))
     }
 
     @Test("Exim's [1/3] [2\\3] [3/3] parts through syslog are joined; an unfinished line is counted at the end")
@@ -308,5 +343,60 @@ import Testing
         #expect(Array(line.utf8).withUnsafeBytes { detector.observe(line: $0) } == nil)
         #expect(detector.bestGuess == nil)
         #expect(detector.foreignGuess == foreign)
+    }
+
+    @Test("A central log of a Postfix host and an Exim host: each parser counts the other server's lines apart")
+    func centralPostfixExim() throws {
+        let lines = try Self.lines("central-postfix-exim.log")
+        #expect(Self.detect(lines) == .postfix)
+        var postfix = PostfixParser()
+        #expect(Self.parse(&postfix, lines).events.count == 2)
+        #expect(postfix.counters.otherPrograms == 6 && postfix.counters.otherMailServerLines == 5)
+        var exim = EximParser()
+        #expect(Self.parse(&exim, lines).events.count == 2)
+        #expect(exim.counters.otherPrograms == 9 && exim.counters.otherMailServerLines == 8)
+        // The count survives a checkpoint (tail), and a parser without such lines saves none.
+        let restored = try PostfixFormat.makeParser(FormatSettings(), restoring: roundTrip(postfix.checkpoint()))
+        #expect(restored.counters == postfix.counters)
+        let restoredExim = try EximFormat.makeParser(FormatSettings(), restoring: roundTrip(exim.checkpoint()))
+        #expect(restoredExim.counters.otherMailServerLines == 8)
+        // Only the other server's lines: a CRON line is another program's, not another mail server's.
+        var plain = PostfixParser()
+        _ = Self.parse(&plain, try Self.lines("postfix-classic.log"))
+        #expect(plain.counters.otherPrograms == 1 && plain.counters.otherMailServerLines == 0)
+    }
+
+    @Test(
+        "journalctl -o short-monotonic and -o cat exports are recognised, vote for no format, and are not read",
+        arguments: [
+            ("postfix-journal-short-monotonic.log", ForeignFormat.journalMonotonic),
+            ("exim-journal-short-monotonic.log", .journalMonotonic), ("postfix-journal-cat.log", .journalCat),
+            ("exim-journal-cat.log", .journalCat),
+        ])
+    func timelessJournal(_ name: String, _ foreign: ForeignFormat) throws {
+        let lines = try Self.lines(name)
+        var detector = FormatDetector()
+        for line in lines { #expect(line.withUnsafeBytes { detector.observe(line: $0) } == nil) }
+        #expect(detector.bestGuess == nil)
+        #expect(detector.foreignGuess == foreign)
+        #expect(foreign.advice.contains("journalctl -o short-iso"))
+        var postfix = PostfixParser()
+        var exim = EximParser()
+        #expect(Self.parse(&postfix, lines).events.isEmpty)
+        #expect(Self.parse(&exim, lines).events.isEmpty)
+    }
+
+    @Test("A short-delta line is a monotonic one; a bracketed word or a bare number is neither")
+    func timelessNearMisses() {
+        func guess(_ line: String) -> ForeignFormat? {
+            var detector = FormatDetector()
+            _ = Array(line.utf8).withUnsafeBytes { detector.observe(line: $0) }
+            return detector.foreignGuess
+        }
+        #expect(guess("[86001.370371 <    0.000012>] mx1 postfix/smtp[1237]: 4A1B2C3D4E: removed") == .journalMonotonic)
+        #expect(guess("[info] mx1 postfix/smtp[1237]: 4A1B2C3D4E: removed") == nil)
+        #expect(guess("[86001.370371]") == nil)
+        #expect(guess("4A1B2C3D4E: warning: unknown thing") == nil)
+        #expect(guess("12345 <= looks like nothing") == nil)
     }
 }

@@ -70,6 +70,60 @@ import Testing
         #expect(merged.summary.foreignFormats.map(\.format) == [.sendmail])
     }
 
+    @Test(
+        "journalctl exports without the time of day: the warning names the output mode and what to use instead",
+        arguments: [
+            ("shapes/postfix-journal-short-monotonic.log", "journalctl -o short-monotonic output"),
+            ("shapes/exim-journal-short-monotonic.log", "journalctl -o short-monotonic output"),
+            ("shapes/postfix-journal-cat.log", "journalctl -o cat output"),
+            ("shapes/exim-journal-cat.log", "journalctl -o cat output"),
+        ])
+    func timelessJournal(_ fixture: String, _ named: String) throws {
+        for format in [nil, LogFormat.postfix, .exim] {
+            var configuration = Configuration()
+            configuration.format = format
+            let (summary, events, _) = runEvents([TestPaths.formatsFixture(fixture)], configuration: configuration)
+            #expect(events.isEmpty)
+            let warning = try #require(summary.warning)
+            #expect(warning.contains("looks like \(named)"), "\(warning)")
+            #expect(warning.contains("journalctl -o short-iso (or -o short-unix, or -o json) instead"))
+        }
+    }
+
+    @Test(
+        "A central log of Postfix and Exim hosts: the other server's lines are counted, the warning says how to split")
+    func centralPostfixExim() throws {
+        let path = TestPaths.formatsFixture("shapes/central-postfix-exim.log")
+        let (summary, events, _) = runEvents([path])
+        #expect(summary.inputFormats.map(\.format) == [.postfix])
+        #expect(events.count == 2)
+        #expect(summary.parse.otherMailServerLines == 5)
+        let warning = try #require(summary.warning)
+        #expect(warning.hasPrefix("sendwatch: warning: 5 syslog lines are Exim's in "), "\(warning)")
+        #expect(warning.contains(", read as Postfix, and gave no events"))
+        #expect(warning.contains("grep -E ' exim[^ :]*: ' \(path) > exim.log; grep -v -E ' exim[^ :]*: ' \(path)"))
+        // The split the warning gives reads both messages.
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let all = text.split(separator: "\n").map(String.init)
+        let exim = all.filter { $0.contains(" exim[") }
+        let eximPath = try Self.write(exim.joined(separator: "\n") + "\n", name: "exim.log", in: dir)
+        let postfix = all.filter { !$0.contains(" exim[") }
+        let postfixPath = try Self.write(postfix.joined(separator: "\n") + "\n", name: "postfix.log", in: dir)
+        let split = runEvents([eximPath, postfixPath], logs: true)
+        #expect(split.events.count == 4)
+        #expect(split.summary.warning == nil)
+        // The Postfix classic log alone: no such warning; the Postfix log read as Exim: the hint names --format.
+        #expect(runEvents([TestPaths.formatsFixture("shapes/postfix-classic.log")]).summary.warning == nil)
+        var configuration = Configuration()
+        configuration.format = .exim
+        let forced = runEvents([TestPaths.formatsFixture("shapes/postfix-classic.log")], configuration: configuration)
+        let hint = try #require(forced.summary.warning)
+        #expect(hint.contains("8 are Postfix's, read as Exim: leave --format out or give --format postfix"), "\(hint)")
+        #expect(!hint.contains("grep"))
+    }
+
     @Test("An Exchange message tracking log: the warning names Exchange")
     func exchange() throws {
         let dir = try TestPaths.makeTemporaryDirectory()

@@ -25,6 +25,8 @@ public struct SyslogHeader: Sendable {
 ///   offset and the line is skipped `unknown_time_zone`;
 /// - RFC 5424, `<22>1 2026-12-05T10:00:01.123456+01:00 HOST APP PROCID MSGID SD MESSAGE`: the program is
 ///   APP-NAME, the structured data (`-` or `[…]` elements) and a UTF-8 byte order mark are skipped;
+/// - `journalctl -o short-unix`, `1764928801.123456`: seconds since the epoch and a fraction (UTC, no year to
+///   guess; ``Timestamps/readUnixTime(_:at:)``);
 /// - any of the first three with an optional `<PRI>` in front, and with an optional `<facility.level>` tag
 ///   between the time and the host (`Dec  5 10:00:01 <mail.info> host postfix/smtp[1]: …`).
 public struct SyslogHeaderReader: Sendable {
@@ -103,11 +105,15 @@ public struct SyslogHeaderReader: Sendable {
             time = cachedTime
             i = 15
         } else if Timestamps.isDigit(p[i]) {
-            guard let (t, end) = Timestamps.readDateTime(p, at: i, zone: &zone) else {
+            if let (t, end) = Timestamps.readDateTime(p, at: i, zone: &zone) {
+                time = t
+                i = end
+            } else if !rfc5424, let (t, end) = Timestamps.readUnixTime(p, at: i) {
+                time = t
+                i = end
+            } else {
                 return .badTimestamp
             }
-            time = t
-            i = end
         } else if rfc5424 {
             // The NILVALUE `-`: a line without a time cannot be placed in event time.
             return .badTimestamp

@@ -110,6 +110,28 @@ public enum Timestamps {
         return (EventTime(microseconds: utc * 1_000_000 + micros), i)
     }
 
+    /// Reads `SECONDS.MICROSECONDS` at `start`: seconds since the epoch (UTC) and a fraction, as
+    /// `journalctl -o short-unix` writes the time (`1764928801.123456`). The seconds are 9 to 11 digits and the
+    /// fraction is required (1 to 9 digits, beyond the sixth read and dropped), so no other layout a log line
+    /// starts with (a date, an Exim message id, a number in a message) is taken for one.
+    ///
+    /// - Returns: the UTC event time and the index after the fraction; `nil` if malformed or outside
+    ///   ``plausibleYears``.
+    public static func readUnixTime(_ p: UnsafeRawBufferPointer, at start: Int) -> (time: EventTime, end: Int)? {
+        var i = start
+        var seconds: Int64 = 0
+        while i < p.count && i - start < 12 && isDigit(p[i]) {
+            seconds = seconds * 10 + Int64(p[i] &- 0x30)
+            i += 1
+        }
+        guard (9...11).contains(i - start), i < p.count, p[i] == UInt8(ascii: "."),
+            let (micros, end) = readFraction(p, at: i), end - i <= 10
+        else { return nil }
+        let year = CivilDate(daysSinceEpoch: seconds / 86_400).year
+        guard plausibleYears.contains(year) else { return nil }
+        return (EventTime(microseconds: seconds * 1_000_000 + micros), end)
+    }
+
     /// Reads `Z`, `±HH:MM` or `±HHMM` at `start`; returns the offset east of UTC in seconds.
     @inlinable
     public static func readZone(_ p: UnsafeRawBufferPointer, at start: Int) -> (Int64, Int)? {

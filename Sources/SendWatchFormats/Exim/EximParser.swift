@@ -6,7 +6,8 @@ public import SendWatchCore
 /// Accepted line layouts:
 /// - `YYYY-MM-DD HH:MM:SS[.fff] [+ZZZZ] [[pid]] MSGID ...` (mainlog; `+pid` and `log_timezone` variants);
 /// - the same body behind a syslog header, `Jun 29 16:04:19 server exim[1234]: ...` or
-///   `2026-11-29T05:31:11.903175+00:00 vm exim4[12]: ...`, for Exim logging to syslog (any program name that
+///   `2026-11-29T05:31:11.903175+00:00 vm exim4[12]: ...` or `1764928801.123456 mx1 exim[12]: ...`
+///   (`journalctl -o short-unix`), for Exim logging to syslog (any program name that
 ///   starts with `exim`). If Exim's own timestamp follows the header (`syslog_timestamp`), it is skipped and the
 ///   header time is used. Lines of other programs in a shared syslog file are `.ignored`. Every header layout
 ///   ``SyslogHeaderReader`` reads is accepted (RFC 5424, `journalctl` shapes, a `<mail.info>` tag), and other
@@ -185,10 +186,7 @@ public struct EximParser: EventParser, Sendable {
 
         var ctx: LineContext
         var i: Int
-        if Timestamps.isDigit(p[0]) {
-            guard let (time, end) = Timestamps.readDateTime(p, at: 0, zone: &zone) else {
-                return .rejected(Self.timestampReason(p))
-            }
+        if Timestamps.isDigit(p[0]), let (time, end) = Timestamps.readDateTime(p, at: 0, zone: &zone) {
             guard end < n else { return .ignored }
             guard p[end] == 0x20 else { return .rejected(.badTimestamp) }
             if Self.looksLikeSyslogProgram(p, hostStart: end + 1) {
@@ -201,7 +199,10 @@ public struct EximParser: EventParser, Sendable {
                 ctx = LineContext(time: time, host: nil)
                 i = end + 1
             }
+        } else if Timestamps.isDigit(p[0]) && Timestamps.readUnixTime(p, at: 0) == nil {
+            return .rejected(Self.timestampReason(p))
         } else {
+            // A syslog header; one that starts with a digit has the time in epoch seconds (`-o short-unix`).
             switch readSyslog(p) {
             case .failure(let reason): return Bytes.isJournalMarker(p) ? .ignored : .rejected(reason)
             case .success(nil): return .ignored
@@ -262,6 +263,7 @@ public struct EximParser: EventParser, Sendable {
         }
         guard Bytes.hasPrefix("exim", in: p, at: header.program.lowerBound) else {
             counters.otherPrograms += 1
+            if PostfixParser.isPostfixProgram(p, header.program) { counters.otherMailServerLines += 1 }
             return .success(nil)
         }
         var i = header.messageStart

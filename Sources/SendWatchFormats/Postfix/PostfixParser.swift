@@ -192,6 +192,7 @@ public struct PostfixParser: EventParser, Sendable {
         }
         guard let daemon = Self.postfixDaemon(p, header.program) else {
             counters.otherPrograms += 1
+            if Bytes.hasPrefix("exim", in: p, at: header.program.lowerBound) { counters.otherMailServerLines += 1 }
             return .ignored
         }
         expireIdle(now: header.time)
@@ -250,6 +251,12 @@ public struct PostfixParser: EventParser, Sendable {
             return notice(p, qid: qid, newID: note + 15, time: time)
         }
         return .ignored
+    }
+
+    /// Whether a syslog program name is Postfix's (its first component contains `postfix`), as the parser reads
+    /// it: for the Exim parser, to count Postfix lines in a central log read as Exim.
+    static func isPostfixProgram(_ p: UnsafeRawBufferPointer, _ program: Range<Int>) -> Bool {
+        !program.isEmpty && postfixDaemon(p, program) != nil
     }
 
     /// The daemon of a Postfix program name (`postfix/smtpd`, `postfix/submission/smtpd`, `postfix-out/smtp`),

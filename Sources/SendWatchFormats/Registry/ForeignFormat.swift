@@ -1,22 +1,51 @@
-/// A mail server's log that SendWatch does not read but recognises, so that a run without events can say what
-/// it was given instead of reporting nothing.
+/// A log that SendWatch recognises but does not read, so that a run without events can say what it was given,
+/// and what to give instead, rather than reporting nothing: another mail server's log, or a mail server's
+/// journal exported without the time of day.
 ///
 /// Recognised by content:
 /// - ``sendmail``: a syslog line of `sendmail` or `sm-mta` (`sm-msp-queue`) whose message is
 ///   `QUEUEID: from=…` or `QUEUEID: to=…`;
 /// - ``exchangeMessageTracking``: the header lines of an Exchange message tracking log
-///   (`#Software: Microsoft Exchange Server`, `#Log-type: Message Tracking Log`, or `#Fields: date-time,…`).
+///   (`#Software: Microsoft Exchange Server`, `#Log-type: Message Tracking Log`, or `#Fields: date-time,…`);
+/// - ``journalMonotonic``: `journalctl -o short-monotonic` (or `-o short-delta`) lines, `[ 1234.567890] HOST
+///   PROGRAM[PID]: …`, whose time counts from the boot;
+/// - ``journalCat``: `journalctl -o cat` lines, the message alone: a Postfix message with a queue id
+///   (`4A1B2C3D4E: client=…`, `to=<…`, `from=<…`, `message-id=…`, `removed`) or an Exim message line without
+///   Exim's time (`1vABCD-000123-AB <= …`; with Exim's time, the default `syslog_timestamp`, the line is a
+///   main-log line and is read).
 public enum ForeignFormat: String, Hashable, Sendable, CaseIterable {
     /// Sendmail through syslog.
     case sendmail
     /// Microsoft Exchange message tracking (CSV with `#` header lines).
     case exchangeMessageTracking = "exchange_message_tracking"
+    /// `journalctl -o short-monotonic` or `-o short-delta`: times since boot, no date.
+    case journalMonotonic = "journal_short_monotonic"
+    /// `journalctl -o cat`: no time, host or program.
+    case journalCat = "journal_cat"
 
     /// The name to show a user.
     public var displayName: String {
         switch self {
         case .sendmail: return "Sendmail"
         case .exchangeMessageTracking: return "Microsoft Exchange message tracking"
+        case .journalMonotonic: return "journalctl -o short-monotonic"
+        case .journalCat: return "journalctl -o cat"
+        }
+    }
+
+    /// What a run of this log tells the user after the input's name: what the log is and what to give instead.
+    public var advice: String {
+        let export = "export the journal with journalctl -o short-iso (or -o short-unix, or -o json) instead"
+        switch self {
+        case .sendmail, .exchangeMessageTracking:
+            return
+                "looks like a \(displayName) log, which SendWatch does not read (it reads Postfix, Exim and JSON lines)"
+        case .journalMonotonic:
+            return
+                "looks like journalctl -o short-monotonic output, whose times count from the boot and carry no date: "
+                + export
+        case .journalCat:
+            return "looks like journalctl -o cat output, whose lines carry no time, host or program: " + export
         }
     }
 
@@ -33,12 +62,58 @@ public enum ForeignFormat: String, Hashable, Sendable, CaseIterable {
 
     /// The foreign format of a line by its own layout (from `start`), or `nil`.
     init?(layoutOf p: UnsafeRawBufferPointer, at start: Int) {
-        guard start < p.count, p[start] == UInt8(ascii: "#") else { return nil }
+        guard start < p.count else { return nil }
+        if p[start] == UInt8(ascii: "[") {
+            guard Self.isMonotonicTime(p, at: start) else { return nil }
+            self = .journalMonotonic
+            return
+        }
+        if Self.isBareMessage(p, at: start) {
+            self = .journalCat
+            return
+        }
+        guard p[start] == UInt8(ascii: "#") else { return nil }
         guard
             Bytes.hasPrefix("#Software: Microsoft Exchange Server", in: p, at: start)
                 || Bytes.hasPrefix("#Log-type: Message Tracking Log", in: p, at: start)
                 || Bytes.hasPrefix("#Fields: date-time,", in: p, at: start)
         else { return nil }
         self = .exchangeMessageTracking
+    }
+
+    /// Whether `p` has a `journalctl -o short-monotonic` time at `start` followed by a host and a program:
+    /// `[SECONDS.FRACTION] ` (seconds padded with spaces; `-o short-delta` adds ` <DELTA>` before the `]`).
+    private static func isMonotonicTime(_ p: UnsafeRawBufferPointer, at start: Int) -> Bool {
+        let n = p.count
+        var i = start + 1
+        while i < n && p[i] == 0x20 { i += 1 }
+        let digits = i
+        while i < n && Timestamps.isDigit(p[i]) { i += 1 }
+        guard i > digits, i < n, p[i] == UInt8(ascii: "."),
+            let close = Bytes.find(UInt8(ascii: "]"), in: p, from: i, to: min(n, i + 40)),
+            close + 1 < n, p[close + 1] == 0x20
+        else { return false }
+        // `HOST PROGRAM[PID]: ` or `HOST PROGRAM: ` after the time.
+        guard let hostEnd = Bytes.find(0x20, in: p, from: close + 2), hostEnd > close + 2,
+            let colon = Bytes.find(UInt8(ascii: ":"), in: p, from: hostEnd + 1), colon > hostEnd + 1
+        else { return false }
+        return Bytes.find(0x20, in: p, from: hostEnd + 1, to: colon) == nil
+    }
+
+    /// Whether `p` from `start` is a mail server's message without any syslog header (`journalctl -o cat`):
+    /// a Postfix queue id and `: ` followed by a field of a message's life, or an Exim message id followed by an
+    /// arrival, delivery or completion.
+    private static func isBareMessage(_ p: UnsafeRawBufferPointer, at start: Int) -> Bool {
+        if let space = Bytes.find(0x20, in: p, from: start, to: min(p.count, start + 24)),
+            EximMessageID.isMessageID(p, start..<space)
+        {
+            let markers: [StaticString] = ["<= ", "=> ", "-> ", "*> ", "** ", "== ", "Completed"]
+            return markers.contains { Bytes.hasPrefix($0, in: p, at: space + 1) }
+        }
+        guard let (_, rest) = PostfixLine.readQueueID(p, at: start, classes: PostfixLine.queueIDClasses) else {
+            return false
+        }
+        let fields: [StaticString] = ["client=", "message-id=", "from=<", "to=<", "removed", "uid="]
+        return fields.contains { Bytes.hasPrefix($0, in: p, at: rest) }
     }
 }

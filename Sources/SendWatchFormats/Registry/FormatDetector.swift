@@ -11,10 +11,10 @@ import SendWatchCore
 /// 3. else the line's own layout (``FormatComponent/recognizesLayout(of:at:)``, e.g. `{` for JSON lines,
 ///    `YYYY-MM-DD HH:MM:SS` for Exim's main log).
 ///
-/// Lines that match nothing do not vote; lines of a known other MTA (``ForeignFormat``) are tallied apart
-/// (``foreignGuess``) so that a run without events can name what it read. The format with the most votes
-/// wins once ``decisiveVotes`` lines agree, or at the end of the sample; a tie goes to the name that sorts
-/// first.
+/// Lines that match nothing do not vote; lines of a log SendWatch knows and does not read (``ForeignFormat``:
+/// another MTA, a journal exported without the time of day) are tallied apart (``foreignGuess``) so that a run
+/// without events can name what it read. The format with the most votes wins once ``decisiveVotes`` lines
+/// agree, or at the end of the sample; a tie goes to the name that sorts first.
 public struct FormatDetector: Sendable {
     /// How many agreeing lines settle the question early.
     public var decisiveVotes: Int
