@@ -92,7 +92,13 @@ struct ListedAccountsTests {
                 }
             }
             guard random.next() % 3 == 0 else { continue }
-            listed.update(to: counted, young: young, ages: ages, touched: touched)
+            // Sometimes the union of two counters' samples, as `concentrated_strangers` lists its template's
+            // stranger-mailers and its waves' members: keys of the first repeat in the second, each listed once.
+            var hashes = counted
+            if random.next() % 2 == 0 {
+                hashes += counted.filter { _ in random.next() % 3 == 0 } + [StableHash.of("never\(step)")]
+            }
+            listed.update(to: hashes, young: young, ages: ages, touched: touched)
             let expected = Self.oracle(counted, young)
             #expect(listed.names == expected, "seed \(seed) step \(step)")
             // The ages as the finding gave them before the list kept their bases: a lookup and a sort each.
@@ -113,7 +119,40 @@ struct ListedAccountsTests {
             #expect(snapshot.names == expected, "seed \(seed) step \(step)")
             #expect(snapshot.samples.listed == samples, "seed \(seed) step \(step)")
             #expect(snapshot.samples.listsEveryAccount == (counted.count <= expected.count))
-            held = (snapshot, expected, samples)
+            // A finding that lists only the first accounts shares the chunks before the one it ends in.
+            let limit = Int(random.next() % UInt64(expected.count + 3))
+            let shown = min(limit, expected.count)
+            let prefix = listed.snapshot(accountsTotal: counted.count, limit: limit)
+            #expect(prefix.names == Array(expected.prefix(limit)), "seed \(seed) step \(step)")
+            #expect(prefix.samples.listed == Array(samples.prefix(limit)), "seed \(seed) step \(step)")
+            #expect(prefix.samples.listsEveryAccount == (counted.count <= shown))
+            held =
+                random.next() % 2 == 0
+                ? (snapshot, expected, samples) : (prefix, Array(expected.prefix(limit)), Array(samples.prefix(limit)))
+        }
+    }
+
+    @Test("A prefix of a chunked list holds its first elements, and later changes to the list do not reach it")
+    func sharedChunksPrefix() {
+        var random = SplitMix64(seed: 7)
+        var list = SharedChunks<Int>()
+        var mirror: [Int] = []
+        // Inserted at random places, so that chunks split and end at uneven positions.
+        for v in 0..<300 {
+            let at = Int(random.next() % UInt64(mirror.count + 1))
+            list.insert(v, at: at)
+            mirror.insert(v, at: at)
+        }
+        for n in [0, 1, 31, 32, 33, 63, 64, 65, 150, 299, 300] {
+            var prefix = list.prefix(n)
+            #expect(prefix.count == n && prefix.all == Array(mirror.prefix(n)), "prefix \(n)")
+            var changed = list
+            changed[0] = -1
+            changed.insert(-2, at: max(0, n - 1))
+            #expect(prefix.all == Array(mirror.prefix(n)), "prefix \(n) after the list changed")
+            prefix.insert(-3, at: n)
+            #expect(prefix.all == Array(mirror.prefix(n)) + [-3], "prefix \(n) extended")
+            #expect(list.all == mirror, "list after prefix \(n) changed")
         }
     }
 

@@ -152,12 +152,13 @@ struct DetectionContext: Sendable {
 
     /// ``take(_:at:into:)`` for a finding whose accounts are `listed`'s names, just updated
     /// (``ListedAccounts/update(to:young:ages:touched:)``): takes their samples by their young-table slots
-    /// instead of hashing and looking up each name.
+    /// instead of hashing and looking up each name. The finding lists the first `limit` of them.
     mutating func take(
-        _ finding: Finding, listing listed: ListedAccounts, at now: EventTime, into alerts: inout [Alert]
+        _ finding: Finding, listing listed: ListedAccounts, limit: Int = .max, at now: EventTime,
+        into alerts: inout [Alert]
     ) {
         var finding = finding
-        finding.listing = listed.snapshot(accountsTotal: finding.accountsTotal)
+        finding.listing = listed.snapshot(accountsTotal: finding.accountsTotal, limit: limit)
         emit(lifecycle.take(finding, at: now), into: &alerts)
     }
 

@@ -13,7 +13,7 @@ import SendWatchWindows
 /// samples are read without hashing a name.
 ///
 /// It lists exactly what ``DetectionContext/accountNames(_:at:)`` lists: the names of the counter's accounts
-/// that the young-account table holds, sorted. Slots are looked up again whenever the young-account table
+/// that the young-account table holds, sorted (for several counters, the names of either, each once). Slots are looked up again whenever the young-account table
 /// removed any entry since the last update (``BoundedKeyTable/removals``), so an evicted account drops out as
 /// it would there. (Two names that compare equal as `String`s but differ in bytes keep the order they were
 /// added in rather than the counter's order; account names are e-mail addresses and logins, where that does
@@ -29,7 +29,9 @@ import SendWatchWindows
 ///
 /// Memory: per listed account a name and a sample (32 bytes; their heap blocks are shared with the young-account
 /// table), a key (8), a slot (4), a mark (1), an age base twice (24), plus a key index of 4 bytes per slot at
-/// 2–4 slots per account: about 85 bytes per account, at most `detect.max_alert_accounts` accounts.
+/// 2–4 slots per account: about 85 bytes per account, at most `detect.max_alert_accounts` accounts per counter
+/// listed (one for `template_swarm`; two for `concentrated_strangers`, whose list is the union of a template's
+/// stranger-mailers and its waves' members).
 ///
 /// - Complexity: ``update(to:young:ages:touched:)`` is O(*n*) integer work for *n* counted accounts, plus
 ///   O(log *n*) name comparisons and an O(*n*) move per account that joined (a full sort when many joined at
@@ -77,9 +79,10 @@ struct ListedAccounts: Sendable {
     /// than inserting each.
     private static let maxInsertions = 32
 
-    /// Lists the accounts of `hashes` (a distinct counter's sample, ``SlidingDistinct/sampleItems(limit:at:)``)
-    /// that `young` holds, sorted by name, with their age bases from `ages` and their samples from `young`
-    /// (refreshed for the accounts `touched` names since the last update).
+    /// Lists the accounts of `hashes` (a distinct counter's sample, ``SlidingDistinct/sampleItems(limit:at:)``, or
+    /// the samples of several counters one after the other, where a key may repeat) that `young` holds, sorted by
+    /// name, each once, with their age bases from `ages` and their samples from `young` (refreshed for the
+    /// accounts `touched` names since the last update).
     mutating func update(
         to hashes: [UInt64], young: BoundedKeyTable<YoungAccountState>, ages: AccountAges, touched: YoungTouchLog
     ) {
@@ -110,8 +113,9 @@ struct ListedAccounts: Sendable {
             addSorting(young, ages)
             changed = true
         } else {
-            for h in joined {
-                guard let slot = young.find(h) else { continue }
+            for (k, h) in joined.enumerated() {
+                // A key given twice is inserted once (at most maxInsertions² comparisons).
+                guard let slot = young.find(h), !joined[..<k].contains(h) else { continue }
                 insert(young.name(slot), key: h, slot: slot, base: ages.ageBase(accountKey: h), young: young)
                 changed = true
             }
@@ -148,9 +152,14 @@ struct ListedAccounts: Sendable {
     /// The listed accounts' names, ascending.
     var names: [String] { members.all.map(\.name) }
 
-    /// What a finding keeps of the list: its names and samples, sharing their chunks with the list (O(1)).
-    func snapshot(accountsTotal: Int) -> ListedSnapshot {
-        ListedSnapshot(members: members, listsEveryAccount: accountsTotal <= members.count)
+    /// The number of listed accounts.
+    var count: Int { keys.count }
+
+    /// What a finding keeps of the list: the names and samples of its first `limit` accounts, sharing their
+    /// chunks with the list (O(1) for the whole list, else O(chunks) plus a copy of the chunk the prefix ends in).
+    func snapshot(accountsTotal: Int, limit: Int = .max) -> ListedSnapshot {
+        let shown = members.count <= limit ? members : members.prefix(limit)
+        return ListedSnapshot(members: shown, listsEveryAccount: accountsTotal <= shown.count)
     }
 
     /// Sets the samples of the listed accounts `touched` names since the last refresh from `young` (every
@@ -274,8 +283,10 @@ struct ListedAccounts: Sendable {
         entries.reserveCapacity(keys.count + joined.count)
         let listed = members.all
         for i in keys.indices { entries.append((listed[i], keys[i], slots[i], bases[i])) }
+        var added = Set<UInt64>(minimumCapacity: joined.count)
         for h in joined {
-            guard let slot = young.find(h) else { continue }
+            // A key given twice is added once.
+            guard let slot = young.find(h), added.insert(h).inserted else { continue }
             entries.append(
                 (Member(name: young.name(slot), sample: young[slot].samples), h, slot, ages.ageBase(accountKey: h)))
         }
@@ -329,7 +340,8 @@ struct ListedAccounts: Sendable {
 /// recently is dropped for a new subject. Derived state, never saved.
 ///
 /// Memory: at most ``maxLists`` lists of about 85 bytes per listed account (``ListedAccounts``): with the default
-/// 1,000 accounts per alert, under 6 MB.
+/// 1,000 accounts per alert, under 6 MB for lists of one counter (12 MB for `concentrated_strangers`' lists of
+/// two).
 struct ListedAccountsCache: Sendable {
     /// Subjects whose lists are kept: more than the templates an adversarial log keeps busy at once (12
     /// `template_swarm` alerts open at once on the first 400,000 lines of `scripts/adversarial-cardinality`'s log

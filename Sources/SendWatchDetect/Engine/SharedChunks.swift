@@ -68,6 +68,23 @@ struct SharedChunks<Element: Sendable>: Sendable {
         }
     }
 
+    /// The first `n` elements (`0...count`): the chunks that lie wholly among them are shared, the one they end
+    /// in is copied up to its `n`-th element.
+    ///
+    /// - Complexity: O(c) for c chunks, plus copying at most one chunk.
+    func prefix(_ n: Int) -> SharedChunks {
+        precondition(n >= 0 && n <= count, "prefix out of range")
+        guard n < count else { return self }
+        var out = SharedChunks()
+        guard n > 0 else { return out }
+        let (c, o) = locate(n - 1)
+        out.chunks = Array(chunks[..<c])
+        out.chunks.append(o + 1 == chunks[c].count ? chunks[c] : Array(chunks[c][...o]))
+        out.starts = Array(starts[...c])
+        out.count = n
+        return out
+    }
+
     /// Inserts `element` at position `i` (`0...count`).
     mutating func insert(_ element: Element, at i: Int) {
         precondition(i >= 0 && i <= count, "index out of range")

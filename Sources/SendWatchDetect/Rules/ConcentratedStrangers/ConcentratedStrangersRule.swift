@@ -56,7 +56,11 @@ import SendWatchWindows
 /// and starts over. The filter of young accounts' recipients is fixed: two generations of
 /// `remembered_recipients` addresses, 12 bits each (2 × 2 MiB at the default), and so is the engine's filter of
 /// established recipients. A false positive of either (about 2 % with both generations full) makes a
-/// stranger look known: it lowers an account's first-contact share, so it can only quiet the rule.
+/// stranger look known: it lowers an account's first-contact share, so it can only quiet the rule. Outside the
+/// budget, derived and not saved, it keeps the sorted account lists of the last ``ListedAccountsCache/maxLists``
+/// groups it built a finding for (``ListedAccounts``: about 85 bytes per listed account, at most twice
+/// `detect.max_alert_accounts` accounts a list), so that an alert that stays open while accounts join its waves
+/// does not sort its accounts again for each of them.
 public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
     /// The settings of `rules.concentrated_strangers`.
     public struct Configuration: RuleConfiguration, Equatable {
@@ -216,6 +220,12 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
     var groups: RuleTable<Group>
     var youngRecipients: SeenFilter
     let capacity: Int
+    /// The sorted account lists of the groups whose findings were built last (derived, not saved): a finding
+    /// rebuilt because one account joined a wave inserts that account's name instead of sorting them all.
+    var listedAccounts = ListedAccountsCache()
+    /// The last template id whose groups' key was asked for, and that key (derived, not saved): an event's
+    /// template is hashed once, not once for each of the groups it touches.
+    var lastTemplate: (id: String, key: UInt64)?
 }
 
 extension ConcentratedStrangersRule: TwoTableRule {
@@ -398,7 +408,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
             guard Int(account.strangers) >= rule.minRecipients else {
                 if let use = facts.template {
                     noteEarly(
-                        key: StableHash.of(use.template.id), name: use.template.id, template: use.template, facts,
+                        key: templateKey(use.template.id), name: use.template.id, template: use.template, facts,
                         &context, into: &alerts, at: now)
                 }
                 return
@@ -409,7 +419,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
         let messageID = event.messageID ?? event.queueID
         if let use = facts.template {
             record(
-                key: StableHash.of(use.template.id), name: use.template.id, minimum: rule.minAccountsPerTemplate,
+                key: templateKey(use.template.id), name: use.template.id, minimum: rule.minAccountsPerTemplate,
                 template: use.template, domain: domain, messageID: messageID, early: true, wave: false, facts, &context,
                 into: &alerts, at: now)
         }
@@ -499,22 +509,23 @@ extension ConcentratedStrangersRule: TwoTableRule {
         if accounts.entries[slot].waveProvider == nil {
             accounts.entries[slot].waveProvider = waveProvider(accounts.entries[slot], minStrangers: rule.minRecipients)
         }
-        let key = StableHash.of(use.template.id) ^ (facts.domainKey &* 0x9E37_79B9_7F4A_7C15)
-        let domain = String(event.recipient.addressDomain).lowercased()
-        let name = "\(use.template.id) at \(domain)"
+        let key = templateKey(use.template.id) ^ (facts.domainKey &* 0x9E37_79B9_7F4A_7C15)
+        // Made only for a group that is new or an event that is counted.
+        func domain() -> String { String(event.recipient.addressDomain).lowercased() }
+        func name() -> String { "\(use.template.id) at \(domain())" }
         guard accounts.entries[slot].waveProvider == facts.domainKey else {
             guard accounts.entries[slot].waveProvider == nil, rule.minEarlyWaveStrangers < rule.minRecipients,
                 waveProvider(accounts.entries[slot], minStrangers: rule.minEarlyWaveStrangers) == facts.domainKey
             else { return }
-            let group = groupSlot(key: key, name: name, &context, at: now)
+            let group = groupSlot(key: key, name: name(), &context, at: now)
             insertEarly(group, facts.accountKey, at: now)
             evaluate(
-                group, name: name, minimum: rule.minWaveAccounts, template: use.template, wave: true,
+                group, name: name(), minimum: rule.minWaveAccounts, template: use.template, wave: true,
                 account: facts.accountKey, member: false, &context, into: &alerts, at: now)
             return
         }
         record(
-            key: key, name: name, minimum: rule.minWaveAccounts, template: use.template, domain: domain,
+            key: key, name: name(), minimum: rule.minWaveAccounts, template: use.template, domain: domain(),
             messageID: event.messageID ?? event.queueID, early: true, wave: true, facts, &context, into: &alerts,
             at: now)
     }
@@ -538,7 +549,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
     ) {
         guard let use = facts.template else { return }
         let rule = configuration
-        let templateKey = StableHash.of(use.template.id)
+        let templateKey = self.templateKey(use.template.id)
         let youngSlot = groupSlot(
             key: templateKey ^ Self.youngSalt, name: "\(use.template.id) young", &context, at: now)
         _ = groups.entries[youngSlot].young.insert(facts.accountKey, at: now)
@@ -583,6 +594,15 @@ extension ConcentratedStrangersRule: TwoTableRule {
         .init(windowSeconds: configuration.earlyWindowSeconds, exactCapacity: capacity)
     }
 
+    /// The key of the groups of the template `id` (its ``StableHash``), hashed once for an event's several groups
+    /// and for consecutive events of one template.
+    private mutating func templateKey(_ id: String) -> UInt64 {
+        if let last = lastTemplate, last.id == id { return last.key }
+        let key = StableHash.of(id)
+        lastTemplate = (id, key)
+        return key
+    }
+
     /// The slot of the group `key`, made empty when it is new (its name is made only then: a young account's every
     /// event looks up its template's group).
     private mutating func groupSlot(
@@ -621,11 +641,12 @@ extension ConcentratedStrangersRule: TwoTableRule {
     /// A stranger-mailer's (or, with `wave`, a provider-wave member's) event: counted in the group `key` and, with
     /// `early`, in its early window.
     private mutating func record(
-        key: UInt64, name: String, minimum: Int, template: AlertTemplate?, domain: String, messageID: String?,
+        key: UInt64, name: @autoclosure () -> String, minimum: Int, template: AlertTemplate?, domain: String,
+        messageID: String?,
         early: Bool, wave: Bool, _ facts: EventFacts, _ context: inout DetectionContext,
         into alerts: inout [Alert], at now: EventTime
     ) {
-        let slot = groupSlot(key: key, name: name, &context, at: now)
+        let slot = groupSlot(key: key, name: name(), &context, at: now)
         let joined = groups.entries[slot].young.insert(facts.accountKey, at: now)
         if joined { groups.entries[slot].arrivals += 1 }
         if early { insertEarly(slot, facts.accountKey, at: now) }
@@ -641,7 +662,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
             groups.entries[slot].sampleMessageIDs.append(m)
         }
         evaluate(
-            slot, name: name, minimum: minimum, template: template, wave: wave, account: facts.accountKey,
+            slot, name: name(), minimum: minimum, template: template, wave: wave, account: facts.accountKey,
             member: true, &context, into: &alerts, at: now)
     }
 
@@ -654,7 +675,8 @@ extension ConcentratedStrangersRule: TwoTableRule {
     /// them, so that a campaign on one template is one alert however many providers its accounts aim at.
     /// `member` is false for the event of an early member that is no member: it is counted, never listed.
     private mutating func evaluate(
-        _ slot: BoundedKeyTable<Group>.Slot, name: String, minimum: Int, template: AlertTemplate?, wave: Bool,
+        _ slot: BoundedKeyTable<Group>.Slot, name: @autoclosure () -> String, minimum: Int, template: AlertTemplate?,
+        wave: Bool,
         account: UInt64, member: Bool, _ context: inout DetectionContext, into alerts: inout [Alert],
         at now: EventTime
     ) {
@@ -666,7 +688,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
         guard count >= minimum || (template != nil && count >= 1 && earlyCount >= earlyThreshold) else { return }
         guard wave, let template else {
             report(
-                slot, name: name, minimum: minimum, template: template, waveFired: false, &context, into: &alerts,
+                slot, name: name(), minimum: minimum, template: template, waveFired: false, &context, into: &alerts,
                 at: now)
             return
         }
@@ -689,7 +711,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
         _ wave: Group, count: Int, earlyCount: Int, account: UInt64, member: Bool, template: AlertTemplate,
         _ context: inout DetectionContext, at now: EventTime
     ) -> BoundedKeyTable<Group>.Slot {
-        let slot = groupSlot(key: StableHash.of(template.id), name: template.id, &context, at: now)
+        let slot = groupSlot(key: templateKey(template.id), name: template.id, &context, at: now)
         var waves =
             groups.entries[slot].waves
             ?? WaveMembers(members: SlidingDistinct(configuration: groups.entries[slot].young.configuration))
@@ -724,8 +746,10 @@ extension ConcentratedStrangersRule: TwoTableRule {
     /// template's provider waves just fired (`waveFired`). It lists the stranger-mailers when they fire it, and
     /// the members of the template's provider waves in the window.
     ///
-    /// - Complexity: O(listed accounts) when a finding is built; the same on every call for a template whose
-    ///   provider waves fired (the listed accounts are the count).
+    /// - Complexity: that of ``ListedAccounts/update(to:young:ages:touched:)`` (integer work per listed account,
+    ///   name comparisons only for the accounts that joined), plus a lookup per listed account when a finding is
+    ///   built; the update on every call for a template whose provider waves fired (the listed accounts are the
+    ///   count).
     private mutating func report(
         _ slot: BoundedKeyTable<Group>.Slot, name: String, minimum: Int, template: AlertTemplate?, waveFired: Bool,
         _ context: inout DetectionContext, into alerts: inout [Alert], at now: EventTime
@@ -741,15 +765,19 @@ extension ConcentratedStrangersRule: TwoTableRule {
         let waveCount = Int(waveDistinct?.value ?? 0)
         guard own || (waveFired && waveCount > 0) else { return }
         // Without wave members the figures come from the window alone and the names only for a record; with them
-        // the accounts are the union of both lists, which needs the names.
-        var union: [String]?
+        // the accounts are the union of both lists, which needs the names. The group's list is kept between
+        // findings (``ListedAccounts``): a wave that one account joined inserts its name, not a sort of them all.
+        let key = groups.entries.key(slot)
+        let limit = context.maxAlertAccounts
+        var union: ListedAccounts?
         var total = count
         if waveCount > 0, let waves = state.waves {
-            var names = Set(context.accountNames(waves.members, at: now))
-            if own { names.formUnion(context.accountNames(state.young, at: now)) }
-            let sorted = names.sorted()
-            union = sorted
-            total = max(sorted.count, waveCount, own ? count : 0)
+            var hashes = waves.members.sampleItems(limit: limit, at: now)
+            if own { hashes += state.young.sampleItems(limit: limit, at: now) }
+            let listed = listedAccounts.update(
+                key, to: hashes, young: context.tables.young, ages: context.ages, touched: context.touchedYoung)
+            union = listed
+            total = max(listed.count, waveCount, own ? count : 0)
         }
         let severity: Severity = total >= 3 * minimum ? .high : .medium
         let volume = state.arrivals + (state.waves?.arrivals ?? 0)
@@ -758,14 +786,18 @@ extension ConcentratedStrangersRule: TwoTableRule {
                 Self.name, key: name, severity: severity, accountsTotal: total, volume: volume, at: now,
                 refreshVolume: true)
         else { return }
-        let names = union ?? context.accountNames(state.young, at: now)
+        let listed =
+            union
+            ?? listedAccounts.update(
+                key, to: state.young.sampleItems(limit: limit, at: now), young: context.tables.young,
+                ages: context.ages, touched: context.touchedYoung)
         // The listed accounts' own figures, against the per-account thresholds.
         var recipients = 0
         var firstContacts = 0
         var strangers = 0
         var colleagues = 0
-        for account in names {
-            guard let s = accounts.entries.find(StableHash.of(account)) else { continue }
+        for account in listed.keys {
+            guard let s = accounts.entries.find(account) else { continue }
             recipients += Int(accounts.entries[s].recipients)
             firstContacts += Int(accounts.entries[s].firstContacts)
             strangers += Int(accounts.entries[s].strangers)
@@ -829,7 +861,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
                         })
                 ),
                 ("sample_message_ids", .array(state.sampleMessageIDs.map { .string($0) })),
-            ] + context.ageEvidence(names, at: now)
+            ] + listed.ageEvidence(at: now)
             + [context.stateEvidence(approximate: !distinct.isExact || waveDistinct?.isExact == false)]
         let top = order.first.map { state.domains[$0] } ?? "one provider"
         var reasons: [String] = []
@@ -873,9 +905,8 @@ extension ConcentratedStrangersRule: TwoTableRule {
             : 0
         let finding = Finding(
             kind: Self.name, key: name, severity: severity, score: max(ownScore, waveScore),
-            firstEventTime: state.first, accounts: Array(names.prefix(context.maxAlertAccounts)),
-            accountsTotal: max(total, names.count), volume: volume, template: template, evidence: evidence,
-            reasons: reasons)
-        context.take(finding, at: now, into: &alerts)
+            firstEventTime: state.first, accounts: [], accountsTotal: max(total, listed.count), volume: volume,
+            template: template, evidence: evidence, reasons: reasons)
+        context.take(finding, listing: listed, limit: limit, at: now, into: &alerts)
     }
 }
