@@ -45,7 +45,7 @@ import SendWatchWindows
 /// template's young accounts in the window (see ``noteSpread(_:_:_:into:at:)``).
 ///
 /// A founder on webmail invites a team at its own provider, every one of them a stranger. A platform mails a new
-/// tenant's signup address first, so with `founder_provider` the public domain of an account's first recipient
+/// tenant's signup address first, so with `founder_provider` (off by default) the public domain of an account's first recipient
 /// (a first contact) is its own domain for its later first contacts there on other templates: colleagues, not
 /// strangers (see ``atFounderDomain(_:domain:template:)``). Such an account still counts in its template's spread
 /// wave, which asks for a large share of the template's new accounts.
@@ -131,8 +131,10 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         /// Whether the public domain of a young account's first recipient (its signup address: a platform mails
         /// a new tenant's founder before anyone else), when that recipient is a first contact, counts as the
         /// account's own domain for its mails on other templates: a founder on webmail invites a team at the
-        /// same provider. Default true.
-        public var founderProvider = true
+        /// same provider. Default false: an attacker gets the same credit by signing each tenant up at its
+        /// victims' provider (or with a victim's address where the platform does not verify it), and an attack
+        /// whose first mail is a scam to a victim gets it without trying (docs/detection.md, "Founders on webmail").
+        public var founderProvider = false
         public init() {}
     }
 
@@ -323,7 +325,8 @@ extension ConcentratedStrangersRule: TwoTableRule {
             doc: "Whether the public domain of a young account's first recipient (its founder's signup address, "
                 + "which the platform mails first), when never mailed before, counts as the account's own domain "
                 + "for its mails on other templates: a founder on webmail inviting a team at the same provider. "
-                + "Turn off when the platform lets a new account invite before its signup address is mailed."),
+                + "Off by default: an attacker who signs each tenant up at its victims' provider gets the same "
+                + "credit. Turn on only where new tenants' founders on webmail matter more than that evasion."),
     ]
     static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
 
