@@ -22,7 +22,7 @@ extension TemplateMiner {
         /// Maximum tokens per text. Default 64. Content after the first `maxTokens - 1` tokens becomes one
         /// masked token (the tail of the last slot); such texts are counted in ``Counters/truncatedTexts``.
         public var maxTokens: Int
-        /// Templates examined with the full LCS per text that misses the cache. Default 16.
+        /// Templates whose LCS with the text is computed, per text that misses the cache. Default 16.
         public var maxCandidates: Int
         /// Templates remembered per word in the inverted index. Default 512. At the bound the oldest posting is
         /// dropped (counted in ``Counters/postingsDropped``); the template stays findable through its other

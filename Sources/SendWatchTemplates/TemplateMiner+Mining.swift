@@ -176,16 +176,23 @@ extension TemplateMiner {
         var best: Int32 = -1
         var bestScore = Score(coverage: -1, matches: 0, textShare: 0)
         let mc = messageConstantHash.count
+        // The LCS length of every candidate comes from the position masks (exact, O(t), see
+        // ``ConstantPositionMasks``); the table is filled only for a candidate that passes every test below that
+        // reads the length, because only its pairs are read back. Same lengths, same decisions, same table for
+        // the backtrack: the assignment is the one the table alone gave. A text too long for the masks (only with
+        // maxTokens above 64) fills the table for every candidate, as before.
+        let viaMasks = usesPositionMasks && mc > 0 && positionMasks.load(messageConstantHash)
         for key in topKeys {
             let s = Int32(bitPattern: UInt32.max - UInt32(truncatingIfNeeded: key))
             let tc = templates[Int(s)].constantHashes.count
             if tc == 0 || mc == 0 { continue }
-            let lcs = lcsFill(templateSlot: s)
+            let lcs = viaMasks ? positionMasks.lcsLength(templates[Int(s)].constantHashes) : lcsFill(templateSlot: s)
             if lcs == 0 { continue }
             if Double(lcs) + 1e-9 < configuration.similarity * Double(min(tc, mc)) { continue }
             let score = Score(
                 coverage: lcs * 20 / tc, matches: templates[Int(s)].matches, textShare: Double(lcs) / Double(mc))
             if !(bestScore < score) { continue }
+            if viaMasks { _ = lcsFill(templateSlot: s) }
             let words = lcsBacktrack(templateSlot: s)
             if words < min(2, templates[Int(s)].wordCount) { continue }
             best = s
@@ -272,8 +279,8 @@ extension TemplateMiner {
     /// with long values in several slots, seen before `t` had generalised). Their cached texts are re-mined on
     /// their next occurrence and join `t`. Counted in ``Counters/templatesMerged``.
     ///
-    /// - Complexity: O(*w* · ``Configuration/maxPostingsPerToken`` + ``Configuration/maxCandidates`` · *t*²);
-    ///   runs only when a template changes.
+    /// - Complexity: O(*w* · ``Configuration/maxPostingsPerToken`` + ``Configuration/maxCandidates`` · *t*) for
+    ///   templates of at most *t* constants; runs only when a template changes.
     mutating func absorbCoveredTemplates(by t: Int32) {
         let tc = templates[Int(t)].constantHashes.count
         let tw = templates[Int(t)].wordCount
@@ -298,22 +305,28 @@ extension TemplateMiner {
             if other.matches > templates[Int(t)].matches || other.constantHashes.count < tc { continue }
             if tw < min(2, other.wordCount) { continue }
             examined += 1
-            var table = lcsTable
-            lcsTable = []
-            let mine = templates[Int(t)].constantHashes
-            let lcs = other.constantHashes.withUnsafeBufferPointer { a in
-                mine.withUnsafeBufferPointer { b in
-                    table.withUnsafeMutableBufferPointer { d in TemplateMiner.fillLCS(a, b, d) }
-                }
+            // The LCS of the two equals all of `t`'s constants exactly when they are a subsequence of the
+            // other's: a greedy scan decides that in O(other's constants), with no table.
+            if TemplateMiner.isSubsequence(templates[Int(t)].constantHashes, of: other.constantHashes) {
+                victims.append(s)
             }
-            lcsTable = table
-            if lcs == tc { victims.append(s) }
         }
         for s in victims {
             evictTemplate(s)
             counters.templatesEvicted -= 1
             counters.templatesMerged += 1
         }
+    }
+
+    /// Whether `a` is a subsequence of `b` (that is, their LCS has `a.count` elements).
+    ///
+    /// Greedy: matching each element of `a` at the earliest position of `b` after the previous match never
+    /// loses a match a later choice would have kept.
+    /// - Complexity: O(`b.count`).
+    static func isSubsequence(_ a: [UInt64], of b: [UInt64]) -> Bool {
+        var i = 0
+        for x in b where i < a.count && x == a[i] { i += 1 }
+        return i == a.count
     }
 
     /// Reads the LCS pairs out of the filled table into `pair*` (ascending); returns how many are words.

@@ -35,7 +35,8 @@ import SendWatchCore
 /// per constant, the rendered text, constant strings longer than 15 bytes, and one 4-byte posting per word
 /// (≈ 1–3 KiB for a typical 8–20 token subject); about 10–30 MiB at 10,000 templates. Each cache entry costs
 /// ≈ 100 bytes with its index (room for six slots' ranges inline, ``CachedSlotRanges``; a text with more slots
-/// adds about 48 bytes plus 8 per range), ≈ 6.5 MB at 65,536 entries. Scratch: (maxTokens + 1)² × 2 bytes.
+/// adds about 48 bytes plus 8 per range), ≈ 6.5 MB at 65,536 entries. Scratch: (maxTokens + 1)² × 2 bytes and
+/// 2.5 KiB of position masks (``ConstantPositionMasks``).
 ///
 /// Usage:
 /// ```swift
@@ -76,6 +77,10 @@ public struct TemplateMiner: Sendable {
     var messageConstantIsWord: [Bool] = []
     var messageWordCount = 0
     var lcsTable: [UInt16] = []
+    var positionMasks = ConstantPositionMasks()
+    /// Whether candidates' LCS lengths come from ``positionMasks`` (the table is then filled only for the
+    /// candidates whose pairs are read). Always on; tests turn it off to compare the two paths.
+    var usesPositionMasks = true
     var pairTemplate: [Int32] = []
     var pairMessage: [Int32] = []
     var bestPairTemplate: [Int32] = []
@@ -117,8 +122,9 @@ public struct TemplateMiner: Sendable {
     /// - Returns: The template id, its current text, the slot values and whether this text created it.
     /// - Complexity: Cache hit: O(*n*) to hash the *n* bytes plus O(*s*) for the *s* slot values. Miss: O(*n*)
     ///   tokenising (stopping at ``Configuration/maxTokens``), O(*w* · ``Configuration/maxPostingsPerToken``)
-    ///   candidate counting for *w* words, and O(``Configuration/maxCandidates`` · *m* · *t*) LCS work for *m*
-    ///   text and *t* template constants.
+    ///   candidate counting for *w* words, O(``Configuration/maxCandidates`` · *t*) LCS lengths for *t* template
+    ///   constants, and an O(*m* · *t*) LCS table for *m* text constants per candidate better than the ones
+    ///   before it (at worst every candidate; every one for a text of more than 64 constants).
     public mutating func mine(_ text: String, explicitTemplate: String? = nil) -> TemplateMatch {
         let explicitID = explicitTemplate.map { TemplateID(explicit: $0) }
         return text.withUTF8Bytes { buffer in
