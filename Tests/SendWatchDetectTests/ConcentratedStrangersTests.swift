@@ -190,41 +190,6 @@ import Testing
         #expect(!launch.kinds().contains(Self.kind))
     }
 
-    /// A launch day's hour: 24 tenants whose founders use company domains and, with `founders`, 8 whose founders
-    /// are on webmail (`big.example`), each a welcome to its founder and then four invitations to its team, at the
-    /// founder's domain but one at `other.example`; the welcome on the invitation template instead with
-    /// `welcomeOnInvite`.
-    static func webmailFounders(founderProvider: Bool, welcomeOnInvite: Bool = false) -> Scenario {
-        var config = DetectionConfiguration()
-        config[ConcentratedStrangersRule.self].founderProvider = founderProvider
-        var s = Self.established(config)
-        for a in 0..<32 {
-            let domain = a < 8 ? "big.example" : "co\(a).example"
-            let at = 4000 + Int64(a * 110)
-            s.send(
-                "t-\(a)", to: "founder\(a)@\(domain)", subject: "Welcome to Brand\(a), Ann!", at: at,
-                template: welcomeOnInvite ? "invite-team" : "welcome")
-            for k in 0..<4 {
-                s.send(
-                    "t-\(a)", to: k == 3 ? "pal\(a)x\(k)@other.example" : "team\(a)x\(k)@\(domain)",
-                    subject: "Ann invited you to join Brand\(a)", at: at + 60 + Int64(k * 40), template: "invite-team")
-            }
-        }
-        s.finish()
-        return s
-    }
-
-    @Test("Founders on webmail inviting their team at their provider stay silent; without the credit they fire")
-    func webmailFounders() {
-        func named(_ s: Scenario) -> Set<String> { Set(s.alerts.filter { $0.kind == Self.kind }.flatMap(\.accounts)) }
-        // The team at the founder's provider is its own domain's: no stranger-mailer, no provider wave, and the
-        // eight are a quarter of the template's young accounts, below the spread wave's share.
-        #expect(named(Self.webmailFounders(founderProvider: true)).isEmpty)
-        #expect(!named(Self.webmailFounders(founderProvider: false)).isEmpty)
-        // A first mail on the invitation template itself is no founder's welcome: its provider is not credited.
-        #expect(!named(Self.webmailFounders(founderProvider: true, welcomeOnInvite: true)).isEmpty)
-    }
-
     @Test("A mail or two to a domain of the account's own, which only young accounts write to, does not hide a wave")
     func decoyColleague() {
         for decoys in 1...2 {

@@ -44,12 +44,6 @@ import SendWatchWindows
 /// contact is a stranger at any provider, `min_spread_accounts` of them making `min_spread_share` of the
 /// template's young accounts in the window (see ``noteSpread(_:_:_:into:at:)``).
 ///
-/// A founder on webmail invites a team at its own provider, every one of them a stranger. A platform mails a new
-/// tenant's signup address first, so with `founder_provider` (off by default) the public domain of an account's first recipient
-/// (a first contact) is its own domain for its later first contacts there on other templates: colleagues, not
-/// strangers (see ``atFounderDomain(_:domain:template:)``). Such an account still counts in its template's spread
-/// wave, which asks for a large share of the template's new accounts.
-///
 /// Waiting for six accounts costs time (a wave of a dozen accounts an hour needs half an hour or more), so a
 /// template's group also fires early on cross-account evidence: when `min_early_accounts` young accounts on
 /// the template passed the same share tests with at least `min_early_strangers` strangers each (an early
@@ -128,13 +122,6 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         /// must make. Default 0.3: a launch day's new tenants, a few of them founders on webmail whose every
         /// recipient is a stranger, make a small share of the template's young accounts.
         public var minSpreadShare = 0.3
-        /// Whether the public domain of a young account's first recipient (its signup address: a platform mails
-        /// a new tenant's founder before anyone else), when that recipient is a first contact, counts as the
-        /// account's own domain for its mails on other templates: a founder on webmail invites a team at the
-        /// same provider. Default false: an attacker gets the same credit by signing each tenant up at its
-        /// victims' provider (or with a victim's address where the platform does not verify it), and an attack
-        /// whose first mail is a scam to a victim gets it without trying (docs/detection.md, "Founders on webmail").
-        public var founderProvider = false
         public init() {}
     }
 
@@ -160,13 +147,6 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         var flagged = false
         /// The provider of the account's strangers once it has been judged a member of a provider wave.
         var waveProvider: UInt64?
-        /// The public domain of the account's first recipient when that was a first contact (its founder's
-        /// signup address), and the template of that mail (0 without one): recipients there on other templates
-        /// count as at its own domain (``Configuration/founderProvider``), and how many of its recipients did
-        /// (its founder's team: colleagues and own, never strangers; the spread wave counts them as strangers).
-        var founderDomain: UInt64?
-        var founderTemplate: UInt64?
-        var founderTeam: UInt32?
         var approximateHeapBytes: Int { recent.count * 8 + strangerDomains.count * 12 }
     }
 
@@ -320,13 +300,6 @@ extension ConcentratedStrangersRule: TwoTableRule {
         .number(
             "min_spread_share", \.minSpreadShare, in: 0...1,
             doc: "Least share of the template's young accounts in the window that its spread-wave members make."),
-        .bool(
-            "founder_provider", \.founderProvider,
-            doc: "Whether the public domain of a young account's first recipient (its founder's signup address, "
-                + "which the platform mails first), when never mailed before, counts as the account's own domain "
-                + "for its mails on other templates: a founder on webmail inviting a team at the same provider. "
-                + "Off by default: an attacker who signs each tenant up at its victims' provider gets the same "
-                + "credit. Turn on only where new tenants' founders on webmail matter more than that evasion."),
     ]
     static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
 
@@ -408,22 +381,11 @@ extension ConcentratedStrangersRule: TwoTableRule {
         let seenYoung = youngRecipients.insert(recipient)
         let establishedMails = context.establishedDomains.estimate(facts.domainKey, at: now)
         let publicDomain = establishedMails >= DetectionEngine.publicDomainMinEvents
-        let template = facts.template.map { StableHash.of($0.template.id) } ?? 0
-        if rule.founderProvider, accounts.entries[slot].recipients == 0, !known, !seenYoung, publicDomain {
-            accounts.entries[slot].founderDomain = facts.domainKey
-            accounts.entries[slot].founderTemplate = template
-        }
-        // The founder's team at its provider is its own domain's, as a company founder's team is: no strangers. An
-        // address the platform already mails there counts neither way, as elsewhere.
-        let founderTeam =
-            !known && !seenYoung
-            && Self.atFounderDomain(accounts.entries[slot], domain: facts.domainKey, template: template)
-        let ownDomain = founderTeam || DetectionEngine.domainHash(event.sender) == facts.domainKey
+        let ownDomain = DetectionEngine.domainHash(event.sender) == facts.domainKey
         accounts.entries[slot].recipients &+= 1
-        if founderTeam { accounts.entries[slot].founderTeam = (accounts.entries[slot].founderTeam ?? 0) &+ 1 }
         if !known && !seenYoung {
             accounts.entries[slot].firstContacts &+= 1
-            if publicDomain && !founderTeam {
+            if publicDomain {
                 accounts.entries[slot].strangers &+= 1
                 Self.countStranger(at: facts.domainKey, in: &accounts.entries[slot])
             }
@@ -464,17 +426,6 @@ extension ConcentratedStrangersRule: TwoTableRule {
         record(
             key: Self.platformKey, name: Self.platformName, minimum: rule.minAccounts, template: nil, domain: domain,
             messageID: messageID, early: false, wave: false, facts, &context, into: &alerts, at: now)
-    }
-
-    /// Whether a recipient at `domain` on `template` is at the account's founder's domain: the public domain of its
-    /// first recipient (a first contact), on another template than that first mail's. A platform mails a new
-    /// tenant's signup address first (a welcome, a verification), so a founder on webmail is that recipient, and
-    /// the team it invites at the same provider is its own domain's, as a company founder's team is.
-    ///
-    /// An attacker cannot choose its first mail (the platform sends it at signup); to pass, it signs every tenant up
-    /// with a fresh mailbox at its victims' provider, one it can read where the platform verifies the address.
-    static func atFounderDomain(_ account: Account, domain: UInt64, template: UInt64) -> Bool {
-        account.founderDomain == domain && account.founderTemplate != template
     }
 
     /// Whether `account` mails mostly strangers: at least `minStrangers` strangers, making enough of its recipients, few
@@ -602,12 +553,8 @@ extension ConcentratedStrangersRule: TwoTableRule {
         let youngSlot = groupSlot(
             key: templateKey ^ Self.youngSalt, name: "\(use.template.id) young", &context, at: now)
         _ = groups.entries[youngSlot].young.insert(facts.accountKey, at: now)
-        // A founder's team at its provider counts as strangers here: a founder on webmail is one of a launch
-        // day's many new tenants, a wave that signs its tenants up at its victims' provider is most of them.
-        let team = account.founderTeam ?? 0
-        let strangers = Int(account.strangers) + Int(team)
-        guard strangers >= rule.minSpreadStrangers, account.colleagues == team, account.ownOrNew == team,
-            Double(strangers) >= rule.minStrangerShare * Double(account.recipients)
+        guard Int(account.strangers) >= rule.minSpreadStrangers, account.colleagues == 0, account.ownOrNew == 0,
+            Double(account.strangers) >= rule.minStrangerShare * Double(account.recipients)
         else { return }
         let slot = groupSlot(
             key: templateKey ^ Self.spreadSalt, name: "\(use.template.id) at \(Self.spreadProvider)", &context,
