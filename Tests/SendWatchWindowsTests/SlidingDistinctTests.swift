@@ -1,3 +1,4 @@
+import Foundation
 import SendWatchCore
 import SendWatchTesting
 import Testing
@@ -40,6 +41,59 @@ struct SlidingDistinctTests {
         #expect(distinct.droppedLate == dropped)
         #expect(distinct.isExact)
         distinct._checkInvariants()
+    }
+
+    @Test(
+        "A bulk insert leaves exactly the state of the same items inserted one by one: expiry, capacity, sketch, late",
+        arguments: [(UInt64(1), 8), (2, 8), (3, 16), (4, 128), (5, 4)])
+    func bulkInsertMatchesSingleInserts(seed: UInt64, capacity: Int) throws {
+        let horizon: Int64 = 600_000_000
+        let configuration = SlidingDistinct.Configuration(horizonMicroseconds: horizon, exactCapacity: capacity)
+        var bulk = SlidingDistinct(configuration: configuration)
+        var single = bulk
+        var rng = SplitMix64(seed: seed)
+        var clock = ManualEventTime()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var switches = 0
+        var backToExact = 0
+        for step in 0..<3_000 {
+            // Mostly small steps; now and then a gap of half to one and a half horizons (some held pairs expire
+            // and are refreshed or purged), or past the horizon (everything expires; a sketch returns to exact).
+            switch rng.next() % 10 {
+            case 0, 1: clock.advance(microseconds: horizon / 2 + Int64(rng.next() % UInt64(horizon)))
+            case 2 where rng.next() % 8 == 0: clock.advance(microseconds: horizon + Int64(rng.next() % 1_000_000))
+            default: clock.advance(microseconds: Int64(rng.next() % 30_000_000))
+            }
+            var t = clock.now.microseconds
+            // Late batches, within and beyond the horizon.
+            if rng.next() % 8 == 0 { t -= Int64(rng.next() % UInt64(horizon + horizon / 2)) }
+            // Items from a universe of twice the capacity, so batches repeat held items, repeat themselves and fill
+            // the array; mostly up to the capacity, now and then up to three times it.
+            let universe = UInt64(2 * capacity + 4)
+            let most = UInt64(rng.next() % 10 == 0 ? 3 * capacity + 1 : capacity + 3)
+            let items = (0..<Int(rng.next() % most)).map { _ in (rng.next() % universe) &* 0x9E37_79B9_7F4A_7C15 }
+            let wasExact = bulk.isExact
+            let time = EventTime(microseconds: t)
+            let new = bulk.insert(contentsOf: items, at: time)
+            var expected = 0
+            for item in items where single.insert(item, at: time) { expected += 1 }
+            #expect(new == expected, "step \(step)")
+            let sameInline: Bool
+            switch (bulk._storage, single._storage) {
+            case (.one, .one), (.many, .many), (.sketch, .sketch): sameInline = true
+            default: sameInline = false
+            }
+            #expect(sameInline, "step \(step)")
+            #expect(try encoder.encode(bulk) == encoder.encode(single), "step \(step)")
+            if wasExact && !bulk.isExact { switches += 1 }
+            if !wasExact && bulk.isExact { backToExact += 1 }
+            if internalChecks || step % 250 == 0 { bulk._checkInvariants() }
+        }
+        // The sequences reached the capacity bound and came back from the sketch.
+        #expect(switches > 0)
+        #expect(backToExact > 0)
+        #expect(bulk.droppedLate > 0)
     }
 
     @Test("One item is held inline, two or more in an array; the instance stays 48 bytes and reports the same bytes")

@@ -228,6 +228,103 @@ public struct SlidingDistinct: Sendable {
         return true
     }
 
+    /// Records that each of `items` was seen at `time`, in order; returns how many of them
+    /// ``insert(_:at:)`` would have reported new. The state afterwards is exactly that of calling
+    /// ``insert(_:at:)`` for each item in turn (the same pairs in the same order, the same switch to the sketch at
+    /// the same item, the same late drops); only the cost differs.
+    ///
+    /// - Complexity: Exact mode: O(items held + items) with a hash index on a temporary buffer (no heap
+    ///   allocation up to a few thousand pairs), plus one purge of expired pairs when the array fills. Sketch
+    ///   mode, a late `time`, and the items after a switch to the sketch: those of ``insert(_:at:)`` per item.
+    @discardableResult
+    public mutating func insert(contentsOf items: [UInt64], at time: EventTime) -> Int {
+        guard !items.isEmpty else { return 0 }
+        let t = WindowMath.clamp(time.microseconds)
+        let late = _hasEvents && WindowMath.distance(from: t, to: max(t, _head)).map { $0 >= _horizon } == true
+        guard isExact, !late, items.count > 1 else {
+            var new = 0
+            for item in items where insert(item, at: time) { new += 1 }
+            return new
+        }
+        if !_hasEvents {
+            _hasEvents = true
+            _head = t
+        }
+        if t > _head { _head = t }
+        let capacity = Int(_exactCapacity)
+        let cutoff = _head - _horizon
+        var entries: [Entry]
+        switch _storage {
+        case .one(let e): entries = [e]
+        case .many(let held): entries = held
+        case .sketch: preconditionFailure("SlidingDistinct: sketch in the exact path")
+        }
+        // Out of the storage while it changes, so the array is not copied.
+        _storage = .many([])
+        entries.reserveCapacity(min(capacity, entries.count + items.count))
+        // Open addressing (the item's bits mixed, so that items sharing low bits do not collide): pair index + 1,
+        // 0 for an empty slot.
+        // At most `capacity` pairs are held, so a table of twice the next power of two stays at most half full.
+        let tableSize = 2 * Int.powerOfTwo(atLeast: capacity)
+        let mask = tableSize - 1
+        var new = 0
+        var rest = items.endIndex
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: tableSize) { table in
+            func slot(_ item: UInt64) -> Int { Int(truncatingIfNeeded: (item &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask }
+            func index(_ entries: [Entry]) {
+                table.initialize(repeating: 0)
+                for i in entries.indices { add(entries[i].item, i) }
+            }
+            func add(_ item: UInt64, _ i: Int) {
+                var s = slot(item)
+                while table[s] != 0 { s = (s + 1) & mask }
+                table[s] = Int32(i + 1)
+            }
+            index(entries)
+            for k in items.indices {
+                let item = items[k]
+                var s = slot(item)
+                var found = -1
+                while table[s] != 0 {
+                    let i = Int(table[s]) - 1
+                    if entries[i].item == item {
+                        found = i
+                        break
+                    }
+                    s = (s + 1) & mask
+                }
+                if found >= 0 {
+                    if entries[found].lastSeen <= cutoff { new += 1 }
+                    if entries[found].lastSeen < t { entries[found].lastSeen = t }
+                    continue
+                }
+                if entries.count >= capacity {
+                    // As insert(_:at:): purge the expired pairs, in order, and index what is left.
+                    var kept = 0
+                    for i in entries.indices where entries[i].lastSeen > cutoff {
+                        entries[kept] = entries[i]
+                        kept += 1
+                    }
+                    entries.removeLast(entries.count - kept)
+                    if entries.count >= capacity {
+                        // Full of live pairs: this item switches to the sketch, as do the ones after it.
+                        rest = k
+                        return
+                    }
+                    index(entries)
+                }
+                add(item, entries.count)
+                entries.append(Entry(item: item, lastSeen: t))
+                new += 1
+            }
+        }
+        setExact(entries)
+        if rest < items.endIndex {
+            for item in items[rest...] where insert(item, at: time) { new += 1 }
+        }
+        return new
+    }
+
     private mutating func bumpDropped() {
         _droppedLate = _droppedLate == .max ? .max : _droppedLate &+ 1
     }
