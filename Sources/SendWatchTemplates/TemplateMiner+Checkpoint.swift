@@ -156,6 +156,21 @@ extension TemplateMiner {
                     s >= 0 && Int(s) < n && templates[Int(s)].isLive && !templates[Int(s)].isExplicit
                         && templates[Int(s)].shapeKey == nil, "posting to template slot \(s)")
             }
+            // Each posting once per list, under a word its template has: indexing relies on it (a template's
+            // posting can only be its list's last entry, see `indexWords`) and eviction removes postings by the
+            // template's words.
+            var start = 0
+            var inList = Set<Int32>()
+            for (key, count) in zip(wordKeys, wordPostingCounts) {
+                inList.removeAll(keepingCapacity: true)
+                for s in wordPostings[start..<(start + Int(count))] {
+                    try require(inList.insert(s).inserted, "template slot \(s) posted twice in one list")
+                    try require(
+                        templates[Int(s)].elements.contains { !$0.isSlot && $0.isWord && $0.hash == key },
+                        "posting of template slot \(s) under a word it does not have")
+                }
+                start += Int(count)
+            }
 
             // Cache: parallel arrays over the cache nodes; linked nodes hold entries, free nodes are unlinked.
             let m = cacheLRU.nodeCount

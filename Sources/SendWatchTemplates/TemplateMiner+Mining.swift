@@ -146,20 +146,34 @@ extension TemplateMiner {
 
     /// Finds the best template for the collected text, leaving its LCS pairs in `bestPair*`.
     mutating func findBestTemplate() -> Int32? {
-        touched.removeAll(keepingCapacity: true)
-        for k in 0..<messageConstantHash.count where messageConstantIsWord[k] {
-            guard let postings = wordIndex[messageConstantHash[k]] else { continue }
-            for s in postings {
-                if candidateCount[Int(s)] == 0 { touched.append(s) }
-                candidateCount[Int(s)] += 1
+        // The counts and the touched list are moved out of `self` while counting, so that each of the ~1 M
+        // postings a miss may read costs an increment, not a uniqueness check of the array inside the miner.
+        var counts = candidateCount
+        candidateCount = []
+        var seen = touched
+        touched = []
+        defer {
+            candidateCount = counts
+            touched = seen
+        }
+        seen.removeAll(keepingCapacity: true)
+        counts.withUnsafeMutableBufferPointer { c in
+            for k in 0..<messageConstantHash.count where messageConstantIsWord[k] {
+                guard let postings = wordIndex[messageConstantHash[k]] else { continue }
+                // Postings are live templates' slots, below `templates.count == candidateCount.count`.
+                for s in postings {
+                    let i = Int(s)
+                    if c[i] == 0 { seen.append(s) }
+                    c[i] &+= 1
+                }
             }
         }
         // Top candidates by shared words (ties: lower slot first), kept sorted descending in `topKeys`.
         topKeys.removeAll(keepingCapacity: true)
         let k = configuration.maxCandidates
-        for s in touched {
-            let key = UInt64(UInt32(candidateCount[Int(s)])) << 32 | UInt64(UInt32.max - UInt32(s))
-            candidateCount[Int(s)] = 0
+        for s in seen {
+            let key = UInt64(UInt32(counts[Int(s)])) << 32 | UInt64(UInt32.max - UInt32(s))
+            counts[Int(s)] = 0
             if topKeys.count == k {
                 if key <= topKeys[k - 1] { continue }
                 topKeys.removeLast()
