@@ -168,24 +168,32 @@ extension TemplateMiner {
                 }
             }
         }
-        // Top candidates by shared words (ties: lower slot first), kept sorted descending in `topKeys`.
-        topKeys.removeAll(keepingCapacity: true)
+        // Top candidates by shared words (ties: lower slot first), kept sorted descending in the first `n` of
+        // `topKeys` (sized to maxCandidates, written through a buffer: no uniqueness check per candidate).
         let k = configuration.maxCandidates
-        for s in seen {
-            let key = UInt64(UInt32(counts[Int(s)])) << 32 | UInt64(UInt32.max - UInt32(s))
-            counts[Int(s)] = 0
-            if topKeys.count == k {
-                if key <= topKeys[k - 1] { continue }
-                topKeys.removeLast()
+        // (Its capacity is reserved at init: padding it back to `k` allocates nothing.)
+        if topKeys.count < k { topKeys.append(contentsOf: repeatElement(0, count: k - topKeys.count)) }
+        var n = 0
+        counts.withUnsafeMutableBufferPointer { c in
+            topKeys.withUnsafeMutableBufferPointer { top in
+                for s in seen {
+                    let key = UInt64(UInt32(c[Int(s)])) << 32 | UInt64(UInt32.max - UInt32(s))
+                    c[Int(s)] = 0
+                    if n == k {
+                        if key <= top[k - 1] { continue }
+                    } else {
+                        n += 1
+                    }
+                    var j = n - 1
+                    while j > 0 && top[j - 1] < key {
+                        top[j] = top[j - 1]
+                        j -= 1
+                    }
+                    top[j] = key
+                }
             }
-            var j = topKeys.count
-            topKeys.append(key)
-            while j > 0 && topKeys[j - 1] < key {
-                topKeys[j] = topKeys[j - 1]
-                j -= 1
-            }
-            topKeys[j] = key
         }
+        topKeys.removeLast(k - n)
 
         var best: Int32 = -1
         var bestScore = Score(coverage: -1, matches: 0, textShare: 0)

@@ -193,6 +193,8 @@ struct Template: Sendable, Codable {
     /// slot, a space before an element that had one), not appended element by element.
     mutating func rebuildDerived() {
         constantHashes.removeAll(keepingCapacity: true)
+        // At most one hash per element: one allocation for a new template instead of growing by doubling.
+        constantHashes.reserveCapacity(elements.count)
         wordCount = 0
         var length = 0
         for (i, e) in elements.enumerated() {
@@ -220,9 +222,17 @@ struct Template: Sendable, Codable {
                 } else {
                     // Element texts are valid UTF-8 (decoded with repair when the element was made), so the
                     // result is the same string the concatenation gave.
-                    for b in e.text.utf8 {
-                        out[w] = b
-                        w += 1
+                    let copied = e.text.utf8.withContiguousStorageIfAvailable { bytes in
+                        _ = UnsafeMutableBufferPointer(rebasing: out[w..<(w + bytes.count)]).initialize(from: bytes)
+                        return bytes.count
+                    }
+                    if let n = copied {
+                        w += n
+                    } else {
+                        for b in e.text.utf8 {
+                            out[w] = b
+                            w += 1
+                        }
                     }
                 }
             }
