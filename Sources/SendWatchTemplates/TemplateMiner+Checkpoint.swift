@@ -81,9 +81,10 @@ extension TemplateMiner {
         ///
         /// - Throws: `DecodingError.dataCorrupted` when arrays that must agree differ in length, a slot index,
         ///   free entry or link is out of range or points at the wrong kind of entry, a live template id, shape
-        ///   key or cache key appears twice, a posting points at a template that is not indexed by words, a
-        ///   cached slot range is not ascending, or a counter is negative.
-        /// - Complexity: O(state).
+        ///   key or cache key appears twice, a posting points at a template that is not indexed by words (or
+        ///   that lacks the list's word, or appears twice in one list), a cached slot range is not ascending, or a
+        ///   counter is negative.
+        /// - Complexity: O(state), plus O(*e*) per posting for its template's *e* elements.
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             func require(_ ok: Bool, _ message: @autoclosure () -> String) throws {
