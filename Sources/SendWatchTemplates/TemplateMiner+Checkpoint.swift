@@ -81,9 +81,10 @@ extension TemplateMiner {
         ///
         /// - Throws: `DecodingError.dataCorrupted` when arrays that must agree differ in length, a slot index,
         ///   free entry or link is out of range or points at the wrong kind of entry, a live template id, shape
-        ///   key or cache key appears twice, a posting points at a template that is not indexed by words, a
-        ///   cached slot range is not ascending, or a counter is negative.
-        /// - Complexity: O(state).
+        ///   key or cache key appears twice, a posting points at a template that is not indexed by words (or
+        ///   that lacks the list's word, or appears twice in one list), a cached slot range is not ascending, or a
+        ///   counter is negative.
+        /// - Complexity: O(state), plus O(*e*) per posting for its template's *e* elements.
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             func require(_ ok: Bool, _ message: @autoclosure () -> String) throws {
@@ -155,6 +156,21 @@ extension TemplateMiner {
                 try require(
                     s >= 0 && Int(s) < n && templates[Int(s)].isLive && !templates[Int(s)].isExplicit
                         && templates[Int(s)].shapeKey == nil, "posting to template slot \(s)")
+            }
+            // Each posting once per list, under a word its template has: indexing relies on it (a template's
+            // posting can only be its list's last entry, see `indexWords`) and eviction removes postings by the
+            // template's words.
+            var start = 0
+            var inList = Set<Int32>()
+            for (key, count) in zip(wordKeys, wordPostingCounts) {
+                inList.removeAll(keepingCapacity: true)
+                for s in wordPostings[start..<(start + Int(count))] {
+                    try require(inList.insert(s).inserted, "template slot \(s) posted twice in one list")
+                    try require(
+                        templates[Int(s)].elements.contains { !$0.isSlot && $0.isWord && $0.hash == key },
+                        "posting of template slot \(s) under a word it does not have")
+                }
+                start += Int(count)
             }
 
             // Cache: parallel arrays over the cache nodes; linked nodes hold entries, free nodes are unlinked.

@@ -146,32 +146,54 @@ extension TemplateMiner {
 
     /// Finds the best template for the collected text, leaving its LCS pairs in `bestPair*`.
     mutating func findBestTemplate() -> Int32? {
-        touched.removeAll(keepingCapacity: true)
-        for k in 0..<messageConstantHash.count where messageConstantIsWord[k] {
-            guard let postings = wordIndex[messageConstantHash[k]] else { continue }
-            for s in postings {
-                if candidateCount[Int(s)] == 0 { touched.append(s) }
-                candidateCount[Int(s)] += 1
+        // The counts and the touched list are moved out of `self` while counting, so that each of the ~1 M
+        // postings a miss may read costs an increment, not a uniqueness check of the array inside the miner.
+        var counts = candidateCount
+        candidateCount = []
+        var seen = touched
+        touched = []
+        defer {
+            candidateCount = counts
+            touched = seen
+        }
+        seen.removeAll(keepingCapacity: true)
+        counts.withUnsafeMutableBufferPointer { c in
+            for k in 0..<messageConstantHash.count where messageConstantIsWord[k] {
+                guard let postings = wordIndex[messageConstantHash[k]] else { continue }
+                // Postings are live templates' slots, below `templates.count == candidateCount.count`.
+                for s in postings {
+                    let i = Int(s)
+                    if c[i] == 0 { seen.append(s) }
+                    c[i] &+= 1
+                }
             }
         }
-        // Top candidates by shared words (ties: lower slot first), kept sorted descending in `topKeys`.
-        topKeys.removeAll(keepingCapacity: true)
+        // Top candidates by shared words (ties: lower slot first), kept sorted descending in the first `n` of
+        // `topKeys` (sized to maxCandidates, written through a buffer: no uniqueness check per candidate).
         let k = configuration.maxCandidates
-        for s in touched {
-            let key = UInt64(UInt32(candidateCount[Int(s)])) << 32 | UInt64(UInt32.max - UInt32(s))
-            candidateCount[Int(s)] = 0
-            if topKeys.count == k {
-                if key <= topKeys[k - 1] { continue }
-                topKeys.removeLast()
+        // (Its capacity is reserved at init: padding it back to `k` allocates nothing.)
+        if topKeys.count < k { topKeys.append(contentsOf: repeatElement(0, count: k - topKeys.count)) }
+        var n = 0
+        counts.withUnsafeMutableBufferPointer { c in
+            topKeys.withUnsafeMutableBufferPointer { top in
+                for s in seen {
+                    let key = UInt64(UInt32(c[Int(s)])) << 32 | UInt64(UInt32.max - UInt32(s))
+                    c[Int(s)] = 0
+                    if n == k {
+                        if key <= top[k - 1] { continue }
+                    } else {
+                        n += 1
+                    }
+                    var j = n - 1
+                    while j > 0 && top[j - 1] < key {
+                        top[j] = top[j - 1]
+                        j -= 1
+                    }
+                    top[j] = key
+                }
             }
-            var j = topKeys.count
-            topKeys.append(key)
-            while j > 0 && topKeys[j - 1] < key {
-                topKeys[j] = topKeys[j - 1]
-                j -= 1
-            }
-            topKeys[j] = key
         }
+        topKeys.removeLast(k - n)
 
         var best: Int32 = -1
         var bestScore = Score(coverage: -1, matches: 0, textShare: 0)

@@ -84,17 +84,36 @@ extension TemplateMiner {
     }
 
     /// Adds one posting per distinct word constant; drops the oldest posting of a full list.
+    ///
+    /// A posting of `s` can only be its list's last entry here: `s` enters this call with no posting (a new
+    /// template's slot was unindexed when it was freed; a generalised template is unindexed right before), and
+    /// postings are appended at the end, so a word repeated in the template finds `s` last (a full list drops its
+    /// first entry before appending, never the one just added). Checking the last entry is therefore the whole
+    /// duplicate test; `scansPostingLists` restores the scan of the whole list for tests.
+    /// - Complexity: O(*w*) for *w* word constants, plus O(``Configuration/maxPostingsPerToken``) per full list
+    ///   (dropping its first entry).
     mutating func indexWords(templateSlot s: Int32) {
         let cap = configuration.maxPostingsPerToken
+        let scan = scansPostingLists
+        var dropped = 0
         for e in templates[Int(s)].elements where e.isWord && !e.isSlot {
-            if let last = wordIndex[e.hash]?.last, last == s { continue }
-            if wordIndex[e.hash]?.contains(s) ?? false { continue }
-            if (wordIndex[e.hash]?.count ?? 0) >= cap {
-                wordIndex[e.hash]?.removeFirst()
-                counters.postingsDropped += 1
-            }
-            wordIndex[e.hash, default: []].append(s)
+            // One lookup: the list is modified in place (a new key gets a list holding `s`).
+            TemplateMiner.addPosting(s, to: &wordIndex[e.hash, default: []], cap: cap, scan: scan, dropped: &dropped)
         }
+        counters.postingsDropped += dropped
+    }
+
+    /// Appends `s` to a posting list unless it is already there (see ``indexWords(templateSlot:)``), first
+    /// dropping the list's oldest entry when it holds `cap`.
+    @inline(__always)
+    static func addPosting(_ s: Int32, to list: inout [Int32], cap: Int, scan: Bool, dropped: inout Int) {
+        if list.last == s { return }
+        if scan && list.contains(s) { return }
+        if list.count >= cap {
+            list.removeFirst()
+            dropped += 1
+        }
+        list.append(s)
     }
 
     /// Removes every posting of a template.

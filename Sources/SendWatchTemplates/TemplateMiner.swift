@@ -81,6 +81,9 @@ public struct TemplateMiner: Sendable {
     /// Whether candidates' LCS lengths come from ``positionMasks`` (the table is then filled only for the
     /// candidates whose pairs are read). Always on; tests turn it off to compare the two paths.
     var usesPositionMasks = true
+    /// Whether adding a posting scans the whole list for the template (``indexWords(templateSlot:)`` shows that
+    /// its last entry is enough). Always off; tests turn it on to compare the two.
+    var scansPostingLists = false
     var pairTemplate: [Int32] = []
     var pairMessage: [Int32] = []
     var bestPairTemplate: [Int32] = []
@@ -185,20 +188,55 @@ struct Template: Sendable, Codable {
     }
 
     /// Rebuilds the derived fields (constant hashes, word count, text) from `elements`.
+    ///
+    /// The text is written once into a string of its final length (the constants' UTF-8 bytes, `<*>` for a
+    /// slot, a space before an element that had one), not appended element by element.
     mutating func rebuildDerived() {
         constantHashes.removeAll(keepingCapacity: true)
+        // At most one hash per element: one allocation for a new template instead of growing by doubling.
+        constantHashes.reserveCapacity(elements.count)
         wordCount = 0
-        var out = ""
+        var length = 0
         for (i, e) in elements.enumerated() {
-            if i > 0 && e.spaceBefore { out += " " }
+            if i > 0 && e.spaceBefore { length += 1 }
             if e.isSlot {
-                out += "<*>"
+                length += 3
             } else {
-                out += e.text
+                length += e.text.utf8.count
                 constantHashes.append(e.hash)
                 if e.isWord { wordCount += 1 }
             }
         }
-        text = out
+        text = String(unsafeUninitializedCapacity: length) { out in
+            var w = 0
+            for (i, e) in elements.enumerated() {
+                if i > 0 && e.spaceBefore {
+                    out[w] = 0x20
+                    w += 1
+                }
+                if e.isSlot {
+                    out[w] = 0x3C  // <
+                    out[w + 1] = 0x2A  // *
+                    out[w + 2] = 0x3E  // >
+                    w += 3
+                } else {
+                    // Element texts are valid UTF-8 (decoded with repair when the element was made), so the
+                    // result is the same string the concatenation gave.
+                    let copied = e.text.utf8.withContiguousStorageIfAvailable { bytes in
+                        _ = UnsafeMutableBufferPointer(rebasing: out[w..<(w + bytes.count)]).initialize(from: bytes)
+                        return bytes.count
+                    }
+                    if let n = copied {
+                        w += n
+                    } else {
+                        for b in e.text.utf8 {
+                            out[w] = b
+                            w += 1
+                        }
+                    }
+                }
+            }
+            return w
+        }
     }
 }

@@ -4,7 +4,7 @@ import Testing
 @testable import SendWatchTemplates
 
 /// The miner's LCS shortcuts against the LCS table they replace: the position masks' length, the subsequence test
-/// of merging, and the miner's assignments with and without the masks.
+/// of merging, and the miner's assignments with and without the masks (and without indexing's last-entry test).
 @Suite struct TemplateLCSTests {
     /// The LCS table's corner for `a` against `b`.
     static func tableLength(_ a: [UInt64], _ b: [UInt64]) -> Int {
@@ -98,7 +98,7 @@ import Testing
     }
 
     @Test(
-        "Random texts get the same templates, ids and slots with and without position masks",
+        "Random texts get the same templates, ids, slots and posting lists with and without the miss shortcuts",
         arguments: [
             (TemplateMiner.Configuration(), 12),
             (TemplateMiner.Configuration(similarity: 0.3), 12),
@@ -112,6 +112,9 @@ import Testing
         var withMasks = TemplateMiner(configuration: configuration)
         var withoutMasks = TemplateMiner(configuration: configuration)
         withoutMasks.usesPositionMasks = false
+        // The reference also scans whole posting lists for a template's posting (the vocabulary is small, so
+        // templates repeat words, and one configuration fills lists to their bound and evicts templates).
+        withoutMasks.scansPostingLists = true
         var differences = 0
         var joined = 0
         for text in Self.texts(
@@ -126,6 +129,9 @@ import Testing
         #expect(withMasks.counters == withoutMasks.counters)
         let sameIDs = withMasks.templateIDs == withoutMasks.templateIDs
         #expect(sameIDs)
+        let samePostings = withMasks.wordIndex == withoutMasks.wordIndex
+        #expect(samePostings)
+        #expect(withMasks.counters.postingsDropped == withoutMasks.counters.postingsDropped)
         // The texts both join and create templates, so candidates were compared.
         #expect(joined > 400 && withMasks.counters.templatesCreated > 20)
         #expect(withMasks._checkInvariants() == nil)

@@ -111,6 +111,17 @@ private func makeTexts(seed: UInt64, count: Int) -> [(text: String, explicit: St
             { o in o["cacheRanges"] = (o["cacheRanges"] as! [Int]).reversed().map { $0 + 1 } },
             { o in o["wordPostings"] = (o["wordPostings"] as! [Int]).map { _ in -3 } },
             { o in o["wordPostingCounts"] = (o["wordPostingCounts"] as! [Int]).map { $0 + 1 } },
+            // Postings under words their templates do not have (indexing and eviction rely on the opposite).
+            { o in o["wordPostings"] = Array((o["wordPostings"] as! [Int]).reversed()) },
+            // A template posted twice in one list.
+            { o in
+                let counts = o["wordPostingCounts"] as! [Int]
+                var postings = o["wordPostings"] as! [Int]
+                let list = counts.firstIndex { $0 >= 2 }!
+                let start = counts[..<list].reduce(0, +)
+                postings[start + 1] = postings[start]
+                o["wordPostings"] = postings
+            },
             { o in o["freeTemplateSlots"] = [0] },
             { o in
                 var templates = o["templates"] as! [[String: Any]]
