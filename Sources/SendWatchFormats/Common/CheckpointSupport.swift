@@ -19,14 +19,16 @@ let maxRestoredCount: Int64 = 1 << 56
 
 /// ``ParseCounters`` as saved in a checkpoint: the totals, and the rejected lines as parallel arrays of
 /// reason codes (``RejectReason/rawValue``, sorted) and counts.
+///
+/// ``ParseCounters/otherMailServerLines`` is not saved: only a batch run's end-of-run warning reads it, and the
+/// checkpoint's encoding is positional, so a new field would make every checkpoint written before unreadable
+/// (a restored parser counts it from 0).
 struct SavedCounters: Codable, Hashable, Sendable {
     var lines: Int64
     var events: Int64
     var ignored: Int64
     /// Always written; absent (read as 0) in checkpoints written before it was counted.
     var otherPrograms: Int64?
-    /// Written when not 0 (so that the checkpoints of other runs stay as they were); absent: 0.
-    var otherMailServerLines: Int64?
     var incompleteMessages: Int64
     var evictedMessages: Int64
     var nonDeliveryNotices: Int64
@@ -38,7 +40,6 @@ struct SavedCounters: Codable, Hashable, Sendable {
         events = Int64(c.events)
         ignored = Int64(c.ignored)
         otherPrograms = Int64(c.otherPrograms)
-        otherMailServerLines = c.otherMailServerLines == 0 ? nil : Int64(c.otherMailServerLines)
         incompleteMessages = Int64(c.incompleteMessages)
         evictedMessages = Int64(c.evictedMessages)
         nonDeliveryNotices = Int64(c.nonDeliveryNotices)
@@ -48,8 +49,9 @@ struct SavedCounters: Codable, Hashable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case lines, events, ignored, otherPrograms, otherMailServerLines, incompleteMessages, evictedMessages,
-            nonDeliveryNotices, rejectedCodes, rejectedCounts
+        case lines, events, ignored, otherPrograms, incompleteMessages, evictedMessages, nonDeliveryNotices,
+            rejectedCodes,
+            rejectedCounts
     }
 
     init(from decoder: any Decoder) throws {
@@ -58,15 +60,15 @@ struct SavedCounters: Codable, Hashable, Sendable {
         events = try c.decode(Int64.self, forKey: .events)
         ignored = try c.decode(Int64.self, forKey: .ignored)
         otherPrograms = try c.decodeIfPresent(Int64.self, forKey: .otherPrograms) ?? 0
-        otherMailServerLines = try c.decodeIfPresent(Int64.self, forKey: .otherMailServerLines)
         incompleteMessages = try c.decode(Int64.self, forKey: .incompleteMessages)
         evictedMessages = try c.decode(Int64.self, forKey: .evictedMessages)
         nonDeliveryNotices = try c.decode(Int64.self, forKey: .nonDeliveryNotices)
         rejectedCodes = try c.decode([String].self, forKey: .rejectedCodes)
         rejectedCounts = try c.decode([Int64].self, forKey: .rejectedCounts)
         let path = decoder.codingPath
-        let totals = [lines, events, ignored, otherPrograms ?? 0, otherMailServerLines ?? 0, incompleteMessages]
-        for v in totals + [evictedMessages, nonDeliveryNotices] + rejectedCounts {
+        for v in [lines, events, ignored, otherPrograms ?? 0, incompleteMessages, evictedMessages, nonDeliveryNotices]
+            + rejectedCounts
+        {
             guard (0...maxRestoredCount).contains(v) else {
                 throw checkpointCorrupted("a parse counter is negative or implausibly large (\(v))", path)
             }
@@ -93,7 +95,6 @@ struct SavedCounters: Codable, Hashable, Sendable {
         c.events = Int(events)
         c.ignored = Int(ignored)
         c.otherPrograms = Int(otherPrograms ?? 0)
-        c.otherMailServerLines = Int(otherMailServerLines ?? 0)
         c.incompleteMessages = Int(incompleteMessages)
         c.evictedMessages = Int(evictedMessages)
         c.nonDeliveryNotices = Int(nonDeliveryNotices)
