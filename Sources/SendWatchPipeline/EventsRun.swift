@@ -90,7 +90,9 @@ public struct RunSummary: Sendable {
         s += mailInputs.count == 1 ? "\(file), read as \(read)" : "inputs read as \(read)"
         s += ", and gave no events: one input is read as one format. Split a central log of Postfix and Exim hosts "
         s += "by program and give both parts (they are merged by time): "
-        s += "grep -E ' exim[^ :]*: ' \(file) > exim.log; grep -v -E ' exim[^ :]*: ' \(file) > postfix.log"
+        // The program is followed by ": " (classic syslog, `exim[PID]: `) or by a process id (RFC 5424, `exim 12 `).
+        let program = "' exim[^ :]*(: | [0-9-]+ )'"
+        s += "grep -E \(program) \(file) > exim.log; grep -v -E \(program) \(file) > postfix.log"
         return s
     }
 
