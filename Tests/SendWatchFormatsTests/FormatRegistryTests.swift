@@ -1,8 +1,9 @@
 import Foundation
 import SendWatchCore
-import SendWatchFormats
 import SendWatchTesting
 import Testing
+
+@testable import SendWatchFormats
 
 /// Records which format a ``FormatList`` handed over, and counts the lines it parsed with it.
 private struct RecordingVisitor: ParserVisitor {
@@ -133,7 +134,7 @@ private struct CheckpointCollector: ParserVisitor {
 }
 
 /// The parsers' states as checkpoints up to `tail` state format 10 wrote them: one optional state per format,
-/// by position, in the order Postfix, Exim, JSON lines.
+/// by position, in the order Postfix, Exim, JSON lines, each in checkpoint version 1's layout.
 private struct PositionalParsers: Encodable {
     var postfix: PostfixParser.Checkpoint?
     var exim: EximParser.Checkpoint?
@@ -143,9 +144,9 @@ private struct PositionalParsers: Encodable {
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encodeIfPresent(postfix, forKey: .postfix)
-        try c.encodeIfPresent(exim, forKey: .exim)
-        try c.encodeIfPresent(jsonl, forKey: .jsonl)
+        try c.encodeIfPresent(postfix.map { CheckpointLayout(checkpoint: $0, version: 1) }, forKey: .postfix)
+        try c.encodeIfPresent(exim.map { CheckpointLayout(checkpoint: $0, version: 1) }, forKey: .exim)
+        try c.encodeIfPresent(jsonl.map { CheckpointLayout(checkpoint: $0, version: 1) }, forKey: .jsonl)
     }
 }
 

@@ -8,7 +8,8 @@ import Testing
 @testable import SendWatchFormats
 @testable import SendWatchPipeline
 
-/// A stream's parsers as `tail` state format 10 wrote them: one optional state per format, by position.
+/// A stream's parsers as `tail` state format 10 wrote them: one optional state per format, by position, each in
+/// checkpoint version 1's layout.
 private struct PositionalParsers: Encodable {
     var parsers: SavedParsers
 
@@ -16,9 +17,15 @@ private struct PositionalParsers: Encodable {
         var c = encoder.container(keyedBy: FormatCodingKey.self)
         let saved = parsers.saved
         // Safe to force unwrap: this initialiser never fails.
-        try c.encodeIfPresent(saved.head, forKey: FormatCodingKey(stringValue: "postfix")!)
-        try c.encodeIfPresent(saved.tail.head, forKey: FormatCodingKey(stringValue: "exim")!)
-        try c.encodeIfPresent(saved.tail.tail.head, forKey: FormatCodingKey(stringValue: "jsonl")!)
+        try c.encodeIfPresent(
+            saved.head.map { CheckpointLayout(checkpoint: $0, version: 1) },
+            forKey: FormatCodingKey(stringValue: "postfix")!)
+        try c.encodeIfPresent(
+            saved.tail.head.map { CheckpointLayout(checkpoint: $0, version: 1) },
+            forKey: FormatCodingKey(stringValue: "exim")!)
+        try c.encodeIfPresent(
+            saved.tail.tail.head.map { CheckpointLayout(checkpoint: $0, version: 1) },
+            forKey: FormatCodingKey(stringValue: "jsonl")!)
     }
 }
 

@@ -20,9 +20,11 @@ let maxRestoredCount: Int64 = 1 << 56
 /// ``ParseCounters`` as saved in a checkpoint: the totals, and the rejected lines as parallel arrays of
 /// reason codes (``RejectReason/rawValue``, sorted) and counts.
 ///
-/// ``ParseCounters/otherMailServerLines`` is not saved: only a batch run's end-of-run warning reads it, and the
-/// checkpoint's encoding is positional, so a new field would make every checkpoint written before unreadable
-/// (a restored parser counts it from 0).
+/// Two layouts, told apart by the checkpoint version of the parser that saved them (the encoding is positional,
+/// so a decoder must know which one it reads): since version 2 of the Postfix, Exim and JSON-lines checkpoints,
+/// ``otherMailServerLines`` follows the rejected lines; version 1 (written up to 0aee8b2) ends before it, and is
+/// read with that count 0 (``init(from:otherMailServerLinesSaved:)``). SendWatch writes the current layout only
+/// (tests write version 1's, ``CheckpointLayout``).
 struct SavedCounters: Codable, Hashable, Sendable {
     var lines: Int64
     var events: Int64
@@ -34,6 +36,8 @@ struct SavedCounters: Codable, Hashable, Sendable {
     var nonDeliveryNotices: Int64
     var rejectedCodes: [String]
     var rejectedCounts: [Int64]
+    /// ``ParseCounters/otherMailServerLines``; 0 when read from a layout without it.
+    var otherMailServerLines: Int64
 
     init(_ c: ParseCounters) {
         lines = Int64(c.lines)
@@ -46,15 +50,41 @@ struct SavedCounters: Codable, Hashable, Sendable {
         let sorted = c.rejected.sorted { $0.key.rawValue < $1.key.rawValue }
         rejectedCodes = sorted.map(\.key.rawValue)
         rejectedCounts = sorted.map { Int64($0.value) }
+        otherMailServerLines = Int64(c.otherMailServerLines)
     }
 
     private enum CodingKeys: String, CodingKey {
         case lines, events, ignored, otherPrograms, incompleteMessages, evictedMessages, nonDeliveryNotices,
-            rejectedCodes,
-            rejectedCounts
+            rejectedCodes, rejectedCounts, otherMailServerLines
     }
 
+    /// Writes the current layout.
+    func encode(to encoder: any Encoder) throws { try encode(to: encoder, otherMailServerLinesSaved: true) }
+
+    /// Writes the current layout, or with `otherMailServerLinesSaved` false version 1's (for tests that it is still
+    /// read), in this order: the positional encoding depends on it.
+    func encode(to encoder: any Encoder, otherMailServerLinesSaved: Bool) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(lines, forKey: .lines)
+        try c.encode(events, forKey: .events)
+        try c.encode(ignored, forKey: .ignored)
+        try c.encodeIfPresent(otherPrograms, forKey: .otherPrograms)
+        try c.encode(incompleteMessages, forKey: .incompleteMessages)
+        try c.encode(evictedMessages, forKey: .evictedMessages)
+        try c.encode(nonDeliveryNotices, forKey: .nonDeliveryNotices)
+        try c.encode(rejectedCodes, forKey: .rejectedCodes)
+        try c.encode(rejectedCounts, forKey: .rejectedCounts)
+        if otherMailServerLinesSaved { try c.encode(otherMailServerLines, forKey: .otherMailServerLines) }
+    }
+
+    /// Reads the current layout.
     init(from decoder: any Decoder) throws {
+        try self.init(from: decoder, otherMailServerLinesSaved: true)
+    }
+
+    /// Reads the current layout, or with `otherMailServerLinesSaved` false the one before it (checkpoint
+    /// version 1), whose ``otherMailServerLines`` is read as 0.
+    init(from decoder: any Decoder, otherMailServerLinesSaved: Bool) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         lines = try c.decode(Int64.self, forKey: .lines)
         events = try c.decode(Int64.self, forKey: .events)
@@ -65,10 +95,11 @@ struct SavedCounters: Codable, Hashable, Sendable {
         nonDeliveryNotices = try c.decode(Int64.self, forKey: .nonDeliveryNotices)
         rejectedCodes = try c.decode([String].self, forKey: .rejectedCodes)
         rejectedCounts = try c.decode([Int64].self, forKey: .rejectedCounts)
+        otherMailServerLines =
+            otherMailServerLinesSaved ? try c.decode(Int64.self, forKey: .otherMailServerLines) : 0
         let path = decoder.codingPath
-        for v in [lines, events, ignored, otherPrograms ?? 0, incompleteMessages, evictedMessages, nonDeliveryNotices]
-            + rejectedCounts
-        {
+        let totals = [lines, events, ignored, otherPrograms ?? 0, otherMailServerLines, incompleteMessages]
+        for v in totals + [evictedMessages, nonDeliveryNotices] + rejectedCounts {
             guard (0...maxRestoredCount).contains(v) else {
                 throw checkpointCorrupted("a parse counter is negative or implausibly large (\(v))", path)
             }
@@ -95,6 +126,7 @@ struct SavedCounters: Codable, Hashable, Sendable {
         c.events = Int(events)
         c.ignored = Int(ignored)
         c.otherPrograms = Int(otherPrograms ?? 0)
+        c.otherMailServerLines = Int(otherMailServerLines)
         c.incompleteMessages = Int(incompleteMessages)
         c.evictedMessages = Int(evictedMessages)
         c.nonDeliveryNotices = Int(nonDeliveryNotices)
@@ -103,6 +135,21 @@ struct SavedCounters: Codable, Hashable, Sendable {
         }
         return c
     }
+}
+
+/// A parser checkpoint that can be written in the layout of each version its parser reads.
+protocol VersionedCheckpoint: Encodable {
+    /// Writes the layout of checkpoint `version` (one its parser reads).
+    func encode(to encoder: any Encoder, version: Int) throws
+}
+
+/// A checkpoint written in the layout of `version`. SendWatch writes the current version only (the checkpoint's own
+/// `encode(to:)`); an older layout is written by tests, to check that it is still read.
+struct CheckpointLayout<Checkpoint: VersionedCheckpoint>: Encodable {
+    var checkpoint: Checkpoint
+    var version: Int
+
+    func encode(to encoder: any Encoder) throws { try checkpoint.encode(to: encoder, version: version) }
 }
 
 /// The state of a ``YearResolver`` as saved in a checkpoint: the hint of the current input and, once the first

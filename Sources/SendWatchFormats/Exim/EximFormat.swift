@@ -21,5 +21,8 @@ public enum EximFormat: FormatComponent {
 
 extension EximParser: ConfigurationRestoredParser {
     /// 1: the layout of ``Checkpoint`` since parsers' states were saved with a version (`tail` state format 11).
-    public static let checkpointVersion = 1
+    /// 2: the parse counters save ``ParseCounters/otherMailServerLines`` (after the rejected lines).
+    public static let checkpointVersion = 2
+    /// Version 1 is still read, with ``ParseCounters/otherMailServerLines`` 0; the next checkpoint is version 2.
+    public static let readCheckpointVersions = [checkpointVersion, 1]
 }

@@ -24,7 +24,7 @@ extension EximParser {
     /// structure (array lengths agree, string references, phases and recipient counts in range, message ids
     /// well formed, counters and years plausible) and throws `DecodingError.dataCorrupted` otherwise, so a
     /// damaged checkpoint can never make the parser trap later.
-    public struct Checkpoint: Codable, Hashable, Sendable {
+    public struct Checkpoint: Codable, Hashable, Sendable, VersionedCheckpoint {
         var counters: SavedCounters
         var years: SavedYears
         var messages: SavedEximMessages
@@ -32,6 +32,51 @@ extension EximParser {
 
         /// The number of open messages saved.
         public var openMessages: Int { messages.count }
+
+        init(counters: SavedCounters, years: SavedYears, messages: SavedEximMessages, splitLines: SavedSplitLines?) {
+            self.counters = counters
+            self.years = years
+            self.messages = messages
+            self.splitLines = splitLines
+        }
+
+        private enum CodingKeys: String, CodingKey { case counters, years, messages, splitLines }
+
+        /// Writes the current layout (checkpoint version ``EximParser/checkpointVersion``).
+        public func encode(to encoder: any Encoder) throws {
+            try encode(to: encoder, version: EximParser.checkpointVersion)
+        }
+
+        /// Writes the layout of checkpoint `version` (one of ``EximParser/readCheckpointVersions``), fields in the
+        /// order the decoder reads them.
+        func encode(to encoder: any Encoder, version: Int) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try counters.encode(to: c.superEncoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
+            try c.encode(years, forKey: .years)
+            try c.encode(messages, forKey: .messages)
+            try c.encodeIfPresent(splitLines, forKey: .splitLines)
+        }
+
+        /// Reads the current layout (checkpoint version ``EximParser/checkpointVersion``).
+        public init(from decoder: any Decoder) throws {
+            try self.init(from: decoder, version: EximParser.checkpointVersion)
+        }
+
+        /// Reads the layout of checkpoint `version` (one of ``EximParser/readCheckpointVersions``): 1 is 2
+        /// without ``ParseCounters/otherMailServerLines`` (read as 0).
+        init(from decoder: any Decoder, version: Int) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            counters = try SavedCounters(
+                from: c.superDecoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
+            years = try c.decode(SavedYears.self, forKey: .years)
+            messages = try c.decode(SavedEximMessages.self, forKey: .messages)
+            splitLines = try c.decodeIfPresent(SavedSplitLines.self, forKey: .splitLines)
+        }
+    }
+
+    /// Decodes a state of checkpoint `version` (``readCheckpointVersions``).
+    public static func decodeCheckpoint(from decoder: any Decoder, version: Int) throws -> Checkpoint {
+        try Checkpoint(from: decoder, version: version)
     }
 
     /// The parser's state between two lines, for ``init(configuration:restoring:)``.

@@ -8,9 +8,49 @@ extension JSONLinesParser {
     ///
     /// Decoding checks that every counter is plausible (not negative, below 2^56) and that the reject
     /// reasons are known, and throws `DecodingError.dataCorrupted` otherwise.
-    public struct Checkpoint: Codable, Hashable, Sendable {
+    public struct Checkpoint: Codable, Hashable, Sendable, VersionedCheckpoint {
         var counters: SavedCounters
         var jsonCounters: JSONLinesCounters
+
+        init(counters: SavedCounters, jsonCounters: JSONLinesCounters) {
+            self.counters = counters
+            self.jsonCounters = jsonCounters
+        }
+
+        private enum CodingKeys: String, CodingKey { case counters, jsonCounters }
+
+        /// Writes the current layout (checkpoint version ``JSONLinesParser/checkpointVersion``).
+        public func encode(to encoder: any Encoder) throws {
+            try encode(to: encoder, version: JSONLinesParser.checkpointVersion)
+        }
+
+        /// Writes the layout of checkpoint `version` (one of ``JSONLinesParser/readCheckpointVersions``), fields in the
+        /// order the decoder reads them.
+        func encode(to encoder: any Encoder, version: Int) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try counters.encode(to: c.superEncoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
+            try c.encode(jsonCounters, forKey: .jsonCounters)
+        }
+
+        /// Reads the current layout (checkpoint version ``JSONLinesParser/checkpointVersion``).
+        public init(from decoder: any Decoder) throws {
+            try self.init(from: decoder, version: JSONLinesParser.checkpointVersion)
+        }
+
+        /// Reads the layout of checkpoint `version` (one of ``JSONLinesParser/readCheckpointVersions``): 1 is 2
+        /// without ``ParseCounters/otherMailServerLines`` (read as 0; this parser never counts it, but its
+        /// counters are saved as every parser's are).
+        init(from decoder: any Decoder, version: Int) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            counters = try SavedCounters(
+                from: c.superDecoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
+            jsonCounters = try c.decode(JSONLinesCounters.self, forKey: .jsonCounters)
+        }
+    }
+
+    /// Decodes a state of checkpoint `version` (``readCheckpointVersions``).
+    public static func decodeCheckpoint(from decoder: any Decoder, version: Int) throws -> Checkpoint {
+        try Checkpoint(from: decoder, version: version)
     }
 
     /// The parser's state between two lines, for

@@ -23,13 +23,55 @@ extension PostfixParser {
     /// counters and years plausible) and throws `DecodingError.dataCorrupted` otherwise, so a damaged
     /// checkpoint can never make the parser trap later. Memory: about the size of the open messages' strings
     /// (each distinct string once) plus 60 bytes per message and 8 per remembered recipient.
-    public struct Checkpoint: Codable, Hashable, Sendable {
+    public struct Checkpoint: Codable, Hashable, Sendable, VersionedCheckpoint {
         var counters: SavedCounters
         var years: SavedYears
         var messages: SavedPostfixMessages
 
         /// The number of open messages saved.
         public var openMessages: Int { messages.count }
+
+        init(counters: SavedCounters, years: SavedYears, messages: SavedPostfixMessages) {
+            self.counters = counters
+            self.years = years
+            self.messages = messages
+        }
+
+        private enum CodingKeys: String, CodingKey { case counters, years, messages }
+
+        /// Writes the current layout (checkpoint version ``PostfixParser/checkpointVersion``).
+        public func encode(to encoder: any Encoder) throws {
+            try encode(to: encoder, version: PostfixParser.checkpointVersion)
+        }
+
+        /// Writes the layout of checkpoint `version` (one of ``PostfixParser/readCheckpointVersions``), fields in the
+        /// order the decoder reads them.
+        func encode(to encoder: any Encoder, version: Int) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try counters.encode(to: c.superEncoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
+            try c.encode(years, forKey: .years)
+            try c.encode(messages, forKey: .messages)
+        }
+
+        /// Reads the current layout (checkpoint version ``PostfixParser/checkpointVersion``).
+        public init(from decoder: any Decoder) throws {
+            try self.init(from: decoder, version: PostfixParser.checkpointVersion)
+        }
+
+        /// Reads the layout of checkpoint `version` (one of ``PostfixParser/readCheckpointVersions``): 1 is 2
+        /// without ``ParseCounters/otherMailServerLines`` (read as 0).
+        init(from decoder: any Decoder, version: Int) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            counters = try SavedCounters(
+                from: c.superDecoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
+            years = try c.decode(SavedYears.self, forKey: .years)
+            messages = try c.decode(SavedPostfixMessages.self, forKey: .messages)
+        }
+    }
+
+    /// Decodes a state of checkpoint `version` (``readCheckpointVersions``).
+    public static func decodeCheckpoint(from decoder: any Decoder, version: Int) throws -> Checkpoint {
+        try Checkpoint(from: decoder, version: version)
     }
 
     /// The parser's state between two lines, for ``init(configuration:restoring:)``.

@@ -69,8 +69,27 @@ public protocol CheckpointingParser: EventParser {
     /// by position, so a parser raises it whenever its saved fields change; a state of another version is
     /// refused with a message naming the format. The parser's own business: no other version moves with it.
     static var checkpointVersion: Int { get }
+    /// The checkpoint versions read: ``checkpointVersion`` and the older layouts the parser still knows (their
+    /// states are read into the current ``Checkpoint``, and the next checkpoint is written in the current
+    /// version, as `detect` reads its state format 5 and writes 6). By default the current version only.
+    static var readCheckpointVersions: [Int] { get }
+    /// Decodes a state saved with checkpoint `version`, one of ``readCheckpointVersions``. By default the
+    /// current layout (`Checkpoint(from:)`).
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` when the state does not decode as that version's layout.
+    static func decodeCheckpoint(from decoder: any Decoder, version: Int) throws -> Checkpoint
     /// The parser's state between two lines.
     func checkpoint() -> Checkpoint
+}
+
+extension CheckpointingParser {
+    /// The current version only.
+    public static var readCheckpointVersions: [Int] { [checkpointVersion] }
+
+    /// The current layout.
+    public static func decodeCheckpoint(from decoder: any Decoder, version: Int) throws -> Checkpoint {
+        try Checkpoint(from: decoder)
+    }
 }
 
 /// A parser made from the settings all formats share, new or with its checkpoint (Postfix, Exim), and then

@@ -50,8 +50,9 @@ public protocol FormatList {
     /// `decoder` into `saved`.
     ///
     /// - Returns: false when no format of the list has that name (nothing was read).
-    /// - Throws: `DecodingError.dataCorrupted` when `version` is not the one the parser reads, when the format's
-    ///   state was read already, or when the state does not decode.
+    /// - Throws: `DecodingError.dataCorrupted` when `version` is not one the parser reads
+    ///   (``CheckpointingParser/readCheckpointVersions``), when the format's state was read already, or when the
+    ///   state does not decode as that version's layout.
     static func decodeState(named name: String, version: Int, from decoder: any Decoder, into saved: inout Saved)
         throws -> Bool
 }
@@ -162,17 +163,19 @@ public enum Formats<Head: FormatComponent, Tail: FormatList>: FormatList {
         guard name == Head.format.rawValue else {
             return try Tail.decodeState(named: name, version: version, from: decoder, into: &saved.tail)
         }
-        let reads = Head.Parser.checkpointVersion
-        guard version == reads else {
+        let reads = Head.Parser.readCheckpointVersions
+        guard reads.contains(version) else {
+            let versions = reads.sorted().map(String.init).joined(separator: ", ")
             throw checkpointCorrupted(
-                "the \(name) parser's state has checkpoint version \(version), and this SendWatch reads version "
-                    + "\(reads): run the version that wrote it, or move the checkpoint away to start over",
+                "the \(name) parser's state has checkpoint version \(version), and this SendWatch reads "
+                    + "version\(reads.count == 1 ? "" : "s") \(versions): run the version that wrote it, or move the "
+                    + "checkpoint away to start over",
                 decoder.codingPath)
         }
         guard saved.head == nil else {
             throw checkpointCorrupted("the \(name) parser's state is saved twice", decoder.codingPath)
         }
-        saved.head = try Head.Parser.Checkpoint(from: decoder)
+        saved.head = try Head.Parser.decodeCheckpoint(from: decoder, version: version)
         return true
     }
 }
@@ -233,7 +236,7 @@ public enum SavedParsersLayout: Sendable {
     /// `tail` state format 11 and later, `ship` state format 2 and later.
     case byName
     /// One optional state per format of the registry of that time, by position (Postfix, Exim, JSON lines),
-    /// each of checkpoint version 1: `tail` state formats 10 and earlier, `ship` state format 1. Read so that
+    /// each of checkpoint version 1 (read as such, ``CheckpointingParser/readCheckpointVersions``): `tail` state formats 10 and earlier, `ship` state format 1. Read so that
     /// those checkpoints are migrated rather than refused; never written.
     case positionalPostfixEximJSONLines
 
