@@ -226,8 +226,9 @@ let package = Package(
                 "SendWatchPipeline", "SendWatchCore", "SendWatchIngest", "SendWatchFormats", "SendWatchDetect",
                 "SendWatchSimulation", "SendWatchEval", "SendWatchAlerts", "SendWatchTesting",
             ],
-            // Read from the source tree by path (TestPaths), so that SENDWATCH_UPDATE_GOLDENS can rewrite them.
-            exclude: ["Goldens"],
+            // Read from the source tree by path (TestPaths), so that SENDWATCH_UPDATE_GOLDENS can rewrite them; the
+            // fixtures by path too (#filePath).
+            exclude: ["Goldens", "Fixtures"],
             swiftSettings: strictSettings
         ),
     ]
