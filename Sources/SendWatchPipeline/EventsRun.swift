@@ -77,12 +77,24 @@ public struct RunSummary: Sendable {
         return nil
     }
 
+    /// The fewest lines of the other mail server that warn (``otherMailServerWarning``): one Exim message logs
+    /// 3 to 5 lines, so 10 are a few messages, not a stray line.
+    static let otherMailServerMinimumLines = 10
+    /// The smallest share of the parsed lines, in lines per 1,000, that the other mail server's lines must reach to
+    /// warn: a line a day of a cron job in a month of a busy server's log stays below it, and an Exim host with
+    /// 1 in 1,000 of a central file's lines (a host among hundreds) is still named.
+    static let otherMailServerMinimumPerMille = 1
+
     /// A warning when inputs read as Postfix held syslog lines of Exim, or the other way round, next to lines of
     /// their own (a central syslog file of Postfix hosts and Exim hosts): one input is read as one format, so
-    /// those lines gave no events. It says how to split such a file. `nil` otherwise.
+    /// those lines gave no events. It says how to split such a file. `nil` otherwise, and when they are fewer than
+    /// ``otherMailServerMinimumLines`` or than ``otherMailServerMinimumPerMille`` of the lines parsed (stray
+    /// lines; the summary still counts them among other programs' lines).
     private var otherMailServerWarning: String? {
         let n = parse.otherMailServerLines
-        guard n > 0, parse.understood > 0 else { return nil }
+        guard n >= Self.otherMailServerMinimumLines, n * 1000 >= parse.lines * Self.otherMailServerMinimumPerMille,
+            parse.understood > 0
+        else { return nil }
         let mailInputs = inputFormats.filter { $0.format == .postfix || $0.format == .exim }
         let file = mailInputs.count == 1 ? TerminalText.escaped(mailInputs[0].name) : "FILE"
         let (read, other) = otherMailServer.map { ($0.read, $0.other) } ?? ("Postfix or Exim", "the other server")

@@ -93,22 +93,31 @@ import Testing
     @Test(
         "A central log of Postfix and Exim hosts: the other server's lines are counted, the warning says how to split")
     func centralPostfixExim() throws {
-        let path = TestPaths.formatsFixture("shapes/central-postfix-exim.log")
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fixture = TestPaths.formatsFixture("shapes/central-postfix-exim.log")
+        // The fixture's 5 Exim lines (one message) are below the warning's 10 lines: counted, no warning.
+        let few = runEvents([fixture])
+        #expect(few.summary.parse.otherMailServerLines == 5)
+        #expect(few.summary.warning == nil)
+        // With its Exim lines three times, after 20 more Postfix lines (so that Postfix stays the majority the
+        // format is detected by): 15 of 44 lines, it warns.
+        let text = try String(contentsOfFile: fixture, encoding: .utf8)
+        let all = text.split(separator: "\n").map(String.init)
+        let exim = all.filter { $0.contains(" exim[") }
+        let connect = "Dec  1 10:00:05 mx1 postfix/smtpd[1234]: connect from unknown[192.0.2.10]"
+        let central = all + Array(repeating: connect, count: 20) + exim + exim
+        let path = try Self.write(central.joined(separator: "\n") + "\n", name: "central.log", in: dir)
         let (summary, events, _) = runEvents([path])
         #expect(summary.inputFormats.map(\.format) == [.postfix])
         #expect(events.count == 2)
-        #expect(summary.parse.otherMailServerLines == 5)
+        #expect(summary.parse.otherMailServerLines == 15)
         let warning = try #require(summary.warning)
-        #expect(warning.hasPrefix("sendwatch: warning: 5 syslog lines are Exim's in "), "\(warning)")
+        #expect(warning.hasPrefix("sendwatch: warning: 15 syslog lines are Exim's in "), "\(warning)")
         #expect(warning.contains(", read as Postfix, and gave no events"))
         let program = "' exim[^ :]*(: | [0-9-]+ )'"
         #expect(warning.contains("grep -E \(program) \(path) > exim.log; grep -v -E \(program) \(path)"))
         // The split the warning gives reads both messages.
-        let dir = try TestPaths.makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        let all = text.split(separator: "\n").map(String.init)
-        let exim = all.filter { $0.contains(" exim[") }
         let eximPath = try Self.write(exim.joined(separator: "\n") + "\n", name: "exim.log", in: dir)
         let postfix = all.filter { !$0.contains(" exim[") }
         let postfixPath = try Self.write(postfix.joined(separator: "\n") + "\n", name: "postfix.log", in: dir)
@@ -123,6 +132,12 @@ import Testing
         let hint = try #require(forced.summary.warning)
         #expect(hint.contains("8 are Postfix's, read as Exim: leave --format out or give --format postfix"), "\(hint)")
         #expect(!hint.contains("grep"))
+        // The same 15 Exim lines among 20,000 more Postfix lines are fewer than 1 in 1,000: no warning.
+        let busy = all + Array(repeating: connect, count: 20_000) + exim + exim
+        let busyPath = try Self.write(busy.joined(separator: "\n") + "\n", name: "busy.log", in: dir)
+        let busyRun = runEvents([busyPath])
+        #expect(busyRun.summary.parse.otherMailServerLines == 15 && busyRun.events.count == 2)
+        #expect(busyRun.summary.warning == nil)
     }
 
     @Test("An Exchange message tracking log: the warning names Exchange")
