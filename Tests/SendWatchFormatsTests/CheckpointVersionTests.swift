@@ -1,4 +1,3 @@
-import Foundation
 import SendWatchCore
 import SendWatchTesting
 import Testing
@@ -43,13 +42,6 @@ private struct SavedEntries: Encodable {
 }
 
 @Suite struct CheckpointVersionTests {
-    static func lines(_ name: String) throws -> [[UInt8]] {
-        let url = try #require(
-            Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures/shapes"))
-        let data = try Data(contentsOf: url)
-        return data.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().map { Array($0) }
-    }
-
     /// Feeds `lines` to `parser` (year 2026), returning the events.
     static func feed<P: EventParser>(_ parser: inout P, _ lines: ArraySlice<[UInt8]>, begin: Bool) -> [SendEvent] {
         if begin { parser.beginInput(yearHint: .year(2026)) }
@@ -61,7 +53,7 @@ private struct SavedEntries: Encodable {
     /// The central Postfix/Exim log cut after its 7th line: both parsers have counted the other server's lines
     /// and hold an open message.
     static func parsersAtCut() throws -> (PostfixParser, EximParser, lines: [[UInt8]]) {
-        let lines = try Self.lines("central-postfix-exim.log")
+        let lines = try LogShapeTests.lines("central-postfix-exim.log")
         var postfix = PostfixParser()
         var exim = EximParser()
         _ = feed(&postfix, lines[..<7], begin: true)
