@@ -1,6 +1,5 @@
 import Benchmark
 import SendWatchCore
-import SendWatchDetect
 
 /// The events of an adversarial swarm on one over-general template: 6,000 new accounts, one every 4 seconds,
 /// each sending two messages with the template to two recipient domains. Within the hour window the template
@@ -35,15 +34,7 @@ func registerYoungEventBenchmarks() {
 
     // Every account young from its first event, all on one template whose swarm alert stays open: the cost of a
     // young-account event when each one changes an open alert's account count.
-    Benchmark("Detection:young-events-busy-template") { benchmark in
-        var configuration = DetectionConfiguration()
-        configuration.ages.warmupSeconds = 0
-        var engine = DetectionEngine(configuration: configuration)
-        var alerts: [Alert] = []
-        benchmark.startMeasurement()
-        for e in busy { engine.process(e, into: &alerts) }
-        engine.finish(into: &alerts)
-        benchmark.stopMeasurement()
-        blackHole(alerts.count)
+    Benchmark("Detection:young-events-busy-template", configuration: loadedConfiguration) { benchmark in
+        measureEngine(busy, configuration: youngConfiguration, benchmark)
     }
 }
