@@ -15,7 +15,8 @@ struct FleetMetricsTests {
     /// Starts `sendwatch` with `arguments`, its output nowhere.
     static func start(_ arguments: [String]) throws -> Process {
         let p = Process()
-        p.executableURL = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
+        let executable: URL = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
+        p.executableURL = executable
         p.arguments = arguments
         p.standardInput = FileHandle.nullDevice
         p.standardOutput = FileHandle.nullDevice
