@@ -25,6 +25,16 @@ struct FleetMetricsTests {
         return p
     }
 
+    /// Starts `sendwatch sink` on `<lowercased stream>.alerts` of `stream` at `url` (consumer
+    /// `<lowercased stream>-sink`, state in `<state>/sink`), writing to `output` and serving its metrics on `port`.
+    static func startSink(url: String, stream: String, state: String, output: String, port: Int) throws -> Process {
+        try start([
+            "sink", "--nats", url, "--alerts-stream", stream, "--alerts-subject", stream.lowercased() + ".alerts",
+            "--consumer", stream.lowercased() + "-sink", "--output", output, "--state", state + "/sink", "--metrics",
+            "\(port)", "--log-level", "warning",
+        ])
+    }
+
     /// Scrapes `port` until `done` holds for the samples or `seconds` pass; the last samples.
     static func scrape(port: Int, seconds: Double, until done: ([String: Double]) -> Bool) -> [String: Double] {
         var samples: [String: Double] = [:]
@@ -131,11 +141,7 @@ struct FleetMetricsTests {
 
         let sinkPort = try ShipMetricsTests.freePort()
         let output = state + "/alerts.jsonl"
-        let sink = try Self.start([
-            "sink", "--nats", server.url, "--alerts-stream", "METRICS", "--alerts-subject", "metrics.alerts",
-            "--consumer", "metrics-sink", "--output", output, "--state", state + "/sink", "--metrics", "\(sinkPort)",
-            "--log-level", "warning",
-        ])
+        let sink = try Self.startSink(url: server.url, stream: "METRICS", state: state, output: output, port: sinkPort)
         defer { Self.stop(sink) }
         let s = Self.scrape(port: sinkPort, seconds: 120) { s in
             s["sendwatch_sink_records_total"] == Double(alerts) && (s["sendwatch_checkpoints_total"] ?? 0) >= 1
@@ -165,11 +171,7 @@ struct FleetMetricsTests {
 
         let port = try ShipMetricsTests.freePort()
         let output = state + "/alerts.jsonl"
-        let sink = try Self.start([
-            "sink", "--nats", server.url, "--alerts-stream", "REMAKE", "--alerts-subject", "remake.alerts",
-            "--consumer", "remake-sink", "--output", output, "--state", state + "/sink", "--metrics", "\(port)",
-            "--log-level", "warning",
-        ])
+        let sink = try Self.startSink(url: server.url, stream: "REMAKE", state: state, output: output, port: port)
         defer { Self.stop(sink) }
         let remakes = "sendwatch_consumer_remakes_total{stream=\"REMAKE\"}"
         let caughtUp = Self.scrape(port: port, seconds: 120) { s in
