@@ -58,7 +58,8 @@ public struct ThreadedSink<Inner: EventSink>: EventSink {
         pipe = BatchPipe(inner: inner, depth: Self.depth)
         // A C entry point cannot capture: the thread's work travels as a retained context pointer, taken back
         // (and released) by the thread, or just below when there is no thread. Once per run.
-        let pipe = self.pipe
+        // Seen through a non-generic protocol, so that the closure captures no metatype of `Inner`.
+        let pipe: any DrainingPipe = self.pipe
         let context = Unmanaged.passRetained(ThreadBody { pipe.drain() }).toOpaque()
         if pthread_create(&thread, nil, threadedSinkMain, context) == 0 {
             started = true
@@ -126,6 +127,14 @@ private final class ThreadBody: Sendable {
     let run: @Sendable () -> Void
     init(_ run: @escaping @Sendable () -> Void) { self.run = run }
 }
+
+/// What the sink's thread runs: a ``BatchPipe``'s ``BatchPipe/drain()``, whatever its inner sink.
+protocol DrainingPipe: Sendable {
+    /// Feeds the inner sink until the caller's thread ends the queue.
+    func drain()
+}
+
+extension BatchPipe: DrainingPipe {}
 
 /// The thread's entry point: `context` is a retained ``ThreadBody``.
 private func threadedSinkMain(_ context: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {

@@ -151,7 +151,7 @@ public final class NATSTestServer: @unchecked Sendable {
             p.standardError = FileHandle.nullDevice
             try p.run()
             process = p
-            runningServers.withLock { $0.insert(p.processIdentifier) }
+            runningServers.withLock { _ = $0.insert(p.processIdentifier) }
         }
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
@@ -179,7 +179,7 @@ public final class NATSTestServer: @unchecked Sendable {
                 if p.isRunning { Glibc.kill(p.processIdentifier, SIGKILL) }
                 p.waitUntilExit()
             }
-            runningServers.withLock { $0.remove(p.processIdentifier) }
+            runningServers.withLock { _ = $0.remove(p.processIdentifier) }
         }
     }
 

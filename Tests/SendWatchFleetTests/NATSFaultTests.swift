@@ -117,7 +117,8 @@ struct NATSFaultTests {
     /// error into a new file in `logs`.
     static func startShip(url: String, host: String, log: String, state: String, logs: String) throws -> Process {
         let p = Process()
-        p.executableURL = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
+        let executable: URL = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
+        p.executableURL = executable
         p.arguments = [
             "ship", "--nats", url, "--stream", "FLEET_EVENTS", "--subject-prefix", "fleet.events", "--partitions",
             "4", "--state", state, "--once", "--host", host, "--year", "2026", "--log-level", "warning", log,

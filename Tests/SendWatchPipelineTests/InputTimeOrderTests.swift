@@ -170,7 +170,8 @@ import Testing
         let plain = dir.appendingPathComponent("mx2.log")
         try Self.write(mx2, to: plain)
         let process = Process()
-        process.executableURL = try #require(CommandLine.executable)
+        let executable: URL = try #require(CommandLine.executable)
+        process.executableURL = executable
         process.arguments = ["replay", "--year", "2026", first.path, "-"]
         process.standardInput = try FileHandle(forReadingFrom: plain)
         let out = Pipe()

@@ -45,7 +45,7 @@ struct TailSignalTests {
         // Alerts produced after the reopen go to the new file.
         try TailTestData.lines.joined().write(toFile: log, atomically: false, encoding: .utf8)
         let size = { (try? FileManager.default.attributesOfItem(atPath: alerts)[.size] as? Int) ?? 0 }
-        #expect(waitUntil(seconds: 120) { (size() ?? 0) > 0 }, "\(logText())")
+        #expect(waitUntil(seconds: 120) { size() > 0 }, "\(logText())")
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationReason == .exit)

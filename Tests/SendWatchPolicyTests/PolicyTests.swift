@@ -24,7 +24,7 @@ func shortTemporaryDirectory() throws -> String {
     var template = Array("/tmp/swpol.XXXXXX".utf8CString)
     let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
     try #require(made != nil)
-    return String(cString: template)
+    return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 @Suite("Policy address")
