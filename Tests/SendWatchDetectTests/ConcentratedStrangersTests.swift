@@ -103,6 +103,32 @@ import Testing
         #expect(!off.kinds().contains(Self.kind))
     }
 
+    @Test("Young accounts each inviting two strangers at one provider and nothing else fire together, all listed")
+    func twoStrangers() {
+        let n = ConcentratedStrangersRule.Configuration().minEarlyWaveOnlyAccounts
+        // No account reaches a third stranger: no stranger-mailer, no provider-wave member, too few for a spread
+        // wave. Their strangers-only early members at big.example fire within half an hour.
+        var s = Self.established()
+        for a in 0..<n { Self.invite(&s, "t-\(a)", strangers: 2, at: 4000 + Int64(a * 120)) }
+        s.finish()
+        #expect(s.kinds() == [Self.kind])
+        #expect(s.flagged() == Set((0..<n).map { "t-\($0)" }))
+        // One account fewer stays silent, and so do the same accounts each welcoming a founder at its own new
+        // domain first, as a launch day's tenants do.
+        var fewer = Self.established()
+        for a in 1..<n { Self.invite(&fewer, "t-\(a)", strangers: 2, at: 4000 + Int64(a * 120)) }
+        fewer.finish()
+        #expect(!fewer.kinds().contains(Self.kind))
+        var launch = Self.established()
+        for a in 0..<n {
+            let t = 4000 + Int64(a * 120)
+            launch.send("t-\(a)", to: "founder@brand\(a).example", subject: "Welcome", at: t - 10, template: "welcome")
+            Self.invite(&launch, "t-\(a)", strangers: 2, at: t)
+        }
+        launch.finish()
+        #expect(!launch.kinds().contains(Self.kind))
+    }
+
     @Test("Launch-day tenants (a founder, a colleague, two webmail friends) do not make one stranger-mailer fire")
     func earlyLaunchDay() {
         var s = Self.established()
@@ -170,9 +196,12 @@ import Testing
             return
         }
         #expect(wave.first { $0.0 == "provider" }?.1 == .string(ConcentratedStrangersRule.spreadProvider))
-        // Seven are too few.
+        // Seven are too few (each at two providers: seven with both strangers at one provider are a provider wave's
+        // strangers-only early members, which fire at four).
         var seven = Self.established()
-        Self.wave(&seven, accounts: 7, recipients: 2) { a, k in "pair\(a)x\(k)@big.example" }
+        Self.wave(&seven, accounts: 7, recipients: 2) { a, k in
+            "pair\(a)x\(k)@" + (k == 0 ? "big.example" : "other.example")
+        }
         seven.finish()
         #expect(!seven.kinds().contains(Self.kind))
         // The same eight among twenty launch-day tenants on the template (a founder at their own new domain first,

@@ -72,10 +72,11 @@ import Testing
         "phone-only-lure": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
         "heavy-decoys": "recall>=0.95,precision>=0.98,incidents=all,latency<=2700,lookalikes=0,unlabelled=0",
         // Measured on seed 7 (every format): recall 0.700, precision 0.689–0.712, latency 35.7 min, 17–19
-        // webmail-founders look-alikes (all named without the spread wave too); two-strangers 0.392, 0.734,
-        // 238 min, 17. The launch day hides both waves until it has left the window (docs/detection.md).
+        // webmail-founders look-alikes (all named without the spread wave too): the launch day hides the spread
+        // wave until it has left the window (docs/detection.md). two-strangers, caught by the provider wave's
+        // strangers-only early members: 1.000, 0.870, 12.7 min, 18 (it was 0.392, 0.734, 238 min, 17).
         "spread-strangers": "recall>=0.65,precision>=0.65,incidents=all,latency<=2700,lookalikes<=19,unlabelled=0",
-        "two-strangers": "recall>=0.35,precision>=0.7,incidents=all,latency<=16200,lookalikes<=18,unlabelled=0",
+        "two-strangers": "recall>=0.95,precision>=0.85,incidents=all,latency<=1800,lookalikes<=18,unlabelled=0",
     ]
     /// Look-alikes a scenario may flag (the `lookalikes` requirement bounds how many accounts), by kind; every
     /// other look-alike must stay silent. The `webmail-founders` tenants of `spread-strangers` and `two-strangers`
@@ -94,15 +95,18 @@ import Testing
     /// alert on seed 7).
     static let extraAccountDelaySeconds: [String: Int64] = [
         "concentrated-strangers": 20 * 60, "decoy-colleague": 40 * 60, "heavy-decoys": 40 * 60,
-        // Measured on seed 7: 53 and 18 minutes at most (a spread wave lists the members of its early window).
-        "spread-strangers": 40 * 60, "two-strangers": 5 * 60,
+        // Measured on seed 7: 53 minutes at most (a spread wave lists the members of its early window). A
+        // two-strangers account is listed when it joins its provider's strangers-only group while four are in its
+        // half hour, else when a later one makes four: 33 minutes at most after its first send on seed 7.
+        "spread-strangers": 40 * 60, "two-strangers": 20 * 60,
     ]
     /// Abusive accounts a scenario may leave unlisted (its recall is the `recall` requirement): on seed 7 one
     /// heavy-decoy account invited an address established accounts had already mailed, which leaves it two
     /// strangers, below the three that make a provider-wave member.
-    /// `spread-strangers` and `two-strangers` (18 and 73 on seed 7): a spread wave fires only once the launch day
-    /// has left its window, and accounts that went quiet before are not named.
-    static let maxUnlistedAccounts = ["heavy-decoys": 1, "spread-strangers": 20, "two-strangers": 80]
+    /// `spread-strangers` (18 on seed 7): a spread wave fires only once the launch day has left its window, and
+    /// accounts that went quiet before are not named. `two-strangers` (0 on seed 7; 73 before its accounts with
+    /// only strangers fired their provider's wave): at most the 5 % its recall allows.
+    static let maxUnlistedAccounts = ["heavy-decoys": 1, "spread-strangers": 20, "two-strangers": 6]
     /// SendWatch incidents a labelled campaign may form, when not 1. `rotation-per-account-phone` words its lure
     /// two ways with a different phone number per account and no host: the accounts of one wording share its
     /// lure text, but no alert lists accounts of both or shares an artefact between them, so each wording is one

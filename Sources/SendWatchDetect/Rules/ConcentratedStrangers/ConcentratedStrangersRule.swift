@@ -33,7 +33,9 @@ import SendWatchWindows
 /// the window fire, or a member and `min_early_wave_accounts` early members within `early_window`: an early member
 /// has `min_early_wave_strangers` strangers at the provider and passes the same tests (a member is one too), so a
 /// wave's next accounts count at their second stranger, as the template's early path counts them; only members
-/// are listed. The group per provider is what a launch
+/// are listed, save that `min_early_wave_only_accounts` early members whose every first contact is a stranger fire
+/// without a member and are listed (a wave that stops at two strangers an account; see
+/// ``noteStrangersOnly(key:name:domain:template:_:_:into:at:)``). The group per provider is what a launch
 /// day does not fill: its tenants that invited three webmail friends at one provider are spread over the
 /// providers their friends use. A firing wave has no alert of its own: its members join its template's group,
 /// whose one alert lists them beside the stranger-mailers (without counting them toward the template's own
@@ -104,6 +106,12 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         /// other, while a launch day's few members are spread over the providers their friends use and over its
         /// hours.
         public var minEarlyWaveAccounts = 3
+        /// Early provider-wave members on one template and provider whose every first contact is a stranger (no
+        /// recipient at their own, a colleague's or a never-mailed domain) within ``earlyWindowSeconds`` that fire
+        /// without a member among them, and are then listed. Default 4, the accounts the wave's early path asks
+        /// (a member and three early members): a wave whose accounts stop at two strangers each has no member; a
+        /// launch day's tenant welcomes its founder at its own domain first and never counts.
+        public var minEarlyWaveOnlyAccounts = 4
         /// Addresses each generation of the recipient filters holds. Default 1,000,000.
         public var rememberedRecipients = 1_000_000
         /// Strangers at one provider that make an account an early member of its provider wave (the wave's share
@@ -213,6 +221,9 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
     /// Mixed into a template's key for the group of its young accounts (``youngSalt``) and of its spread wave.
     static let youngSalt: UInt64 = 0x594F_554E_4741_4343
     static let spreadSalt: UInt64 = 0x5350_5245_4144_5741
+    /// Mixed into a provider wave's key for the group of its early members whose every first contact is a
+    /// stranger.
+    static let strangersOnlySalt: UInt64 = 0x5354_524F_4E4C_5957
     /// The provider a spread wave is listed under in `provider_waves`.
     static let spreadProvider = "all providers"
     let configuration: Configuration
@@ -273,6 +284,11 @@ extension ConcentratedStrangersRule: TwoTableRule {
             "min_early_wave_accounts", \.minEarlyWaveAccounts, in: 1...10_000_000,
             doc: "Provider-wave members on one template, with their strangers at the same provider, within",
             "early_window that fire."),
+        .integer(
+            "min_early_wave_only_accounts", \.minEarlyWaveOnlyAccounts, in: 1...10_000_000,
+            doc: "Early provider-wave members on one template, with their strangers at the same provider and every",
+            "first contact a stranger, within early_window that fire without a member among them (and are",
+            "listed)."),
         .duration(
             "early_window", \.earlyWindowSeconds,
             doc: "The window in which early stranger-mailers, and provider-wave members for",
@@ -513,6 +529,14 @@ extension ConcentratedStrangersRule: TwoTableRule {
         // Made only for a group that is new or an event that is counted.
         func domain() -> String { String(event.recipient.addressDomain).lowercased() }
         func name() -> String { "\(use.template.id) at \(domain())" }
+        let account = accounts.entries[slot]
+        if account.colleagues == 0, account.ownOrNew == 0,
+            (account.waveProvider ?? waveProvider(account, minStrangers: rule.minEarlyWaveStrangers)) == facts.domainKey
+        {
+            noteStrangersOnly(
+                key: key ^ Self.strangersOnlySalt, name: "\(name()) strangers only", domain: domain(),
+                template: use.template, facts, &context, into: &alerts, at: now)
+        }
         guard accounts.entries[slot].waveProvider == facts.domainKey else {
             guard accounts.entries[slot].waveProvider == nil, rule.minEarlyWaveStrangers < rule.minRecipients,
                 waveProvider(accounts.entries[slot], minStrangers: rule.minEarlyWaveStrangers) == facts.domainKey
@@ -528,6 +552,45 @@ extension ConcentratedStrangersRule: TwoTableRule {
             key: key, name: name(), minimum: rule.minWaveAccounts, template: use.template, domain: domain(),
             messageID: event.messageID ?? event.queueID, early: true, wave: true, facts, &context, into: &alerts,
             at: now)
+    }
+
+    /// An early provider-wave member whose every first contact is a stranger, at its provider: counted in the early
+    /// window of its wave's strangers-only group, which fires at ``Configuration/minEarlyWaveOnlyAccounts`` of
+    /// them with no member needed; they then join the template's group as a provider wave's members do (at
+    /// `domain`). A wave that stops at two strangers an account has no member; a launch day's tenant welcomes its
+    /// founder at its own domain first and never counts here.
+    ///
+    /// - Complexity: O(1) per event (a group lookup and a window insert); as
+    ///   ``joinWave(_:count:earlyCount:account:member:template:_:at:)`` when an account joins a firing group.
+    private mutating func noteStrangersOnly(
+        key: UInt64, name: @autoclosure () -> String, domain: @autoclosure () -> String, template: AlertTemplate,
+        _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert], at now: EventTime
+    ) {
+        let rule = configuration
+        let slot = groupSlot(key: key, name: name(), &context, at: now)
+        if groups.entries[slot].early == nil {
+            groups.entries[slot].early = SlidingDistinct(
+                configuration: Self.earlyWindow(configuration, capacity: capacity))
+        }
+        let joined = groups.entries[slot].early?.insert(facts.accountKey, at: now) ?? false
+        if groups.entries[slot].domains.isEmpty {
+            groups.entries[slot].domains = [domain()]
+            groups.entries[slot].domainCounts = [0]
+        }
+        groups.entries[slot].domainCounts[0] += 1
+        // Reported when an account joins, as a spread wave is: an account's later events add nothing.
+        guard joined, let early = groups.entries[slot].early else { return }
+        let count = Int(early.value(at: now).value)
+        guard count >= rule.minEarlyWaveOnlyAccounts else { return }
+        // Listed: the group's early window (it has no other).
+        var wave = groups.entries[slot]
+        wave.young = early
+        let templateSlot = joinWave(
+            wave, count: count, earlyCount: count, account: facts.accountKey, member: true, template: template,
+            &context, at: now)
+        report(
+            templateSlot, name: template.id, minimum: rule.minAccountsPerTemplate, template: template,
+            waveFired: true, &context, into: &alerts, at: now)
     }
 
     /// Counts the account among its template's young accounts in the window and, when every first contact of it
