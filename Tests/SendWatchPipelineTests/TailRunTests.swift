@@ -35,7 +35,9 @@ enum TailTestData {
     }
 
     /// The alert lines `replay` writes for `lines` (the reference), without its end-of-input flush.
-    static func replayLines(_ lines: [String], in dir: URL) throws -> [String] {
+    static func replayLines(
+        _ lines: [String], in dir: URL, configuration: Configuration = TailTestData.configuration
+    ) throws -> [String] {
         let path = dir.appendingPathComponent("reference.log").path
         try lines.joined().write(toFile: path, atomically: false, encoding: .utf8)
         let out = dir.appendingPathComponent("reference.alerts.jsonl").path
