@@ -41,7 +41,9 @@ var checkedThresholds: [BenchmarkMetric: BenchmarkThresholds] {
 /// allocations and memory as ``checkedThresholds``, and 4 ×
 /// the recorded wall time, as for the Parsing suite's stage benchmarks. A loaded run stays within, a faster one
 /// never counts as a deviation (a tolerance of 100 % or more cannot be undercut), and an allocation more per
-/// event or per text (12,000 to 100,000 more) still fails.
+/// event, text or update (20,000 to 1,000,000 more against 5 % of 234,000 to 307,000) still fails.
+/// `Detection:young-events-busy-template` has too few events for that (12,000 against 5 % of its 384,000
+/// allocations, 19,197): it uses ``tightAllocationThresholds``.
 var loadedThresholds: [BenchmarkMetric: BenchmarkThresholds] {
     [
         .mallocCountTotal: .init(relative: [.p90: 5.0]),
@@ -50,10 +52,25 @@ var loadedThresholds: [BenchmarkMetric: BenchmarkThresholds] {
     ]
 }
 
+/// ``loadedThresholds`` with allocations within 2.5 %, for `Detection:young-events-busy-template`: 2.5 % of its
+/// 383,938 allocations is 9,598, so an allocation more per event (12,000 more) fails.
+var tightAllocationThresholds: [BenchmarkMetric: BenchmarkThresholds] {
+    var thresholds = loadedThresholds
+    thresholds[.mallocCountTotal] = .init(relative: [.p90: 2.5])
+    return thresholds
+}
+
 /// The default configuration with ``loadedThresholds``.
 var loadedConfiguration: Benchmark.Configuration {
     var c = Benchmark.defaultConfiguration
     c.thresholds = loadedThresholds
+    return c
+}
+
+/// The default configuration with ``tightAllocationThresholds``.
+var tightAllocationConfiguration: Benchmark.Configuration {
+    var c = Benchmark.defaultConfiguration
+    c.thresholds = tightAllocationThresholds
     return c
 }
 
@@ -140,8 +157,9 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // The detection tables' container at its bound: 1 M updates of one SlidingCount per key over 200 k keys (a
-    // seeded LCG) in a table of at most 100 k entries: 47 % of the updates find their key, the other 531 k insert
-    // it, evicting the least recently updated entry once the table is full (young accounts at high cardinality).
+    // seeded LCG) in a table of at most 100 k entries: 469,130 updates find their key, the other 530,870 insert
+    // it, and once the table is full (after 100,000 inserts) each insert evicts the least recently updated entry:
+    // 430,870 evictions (young accounts at high cardinality).
     Benchmark("Windows:BoundedKeyTable-1M-updates-200k-keys-100k-bound", configuration: loadedConfiguration) {
         benchmark in
         var table = BoundedKeyTable<SlidingCount>(maxEntries: 100_000, maxBytes: 1 << 30)
@@ -163,6 +181,8 @@ let benchmarks: @Sendable () -> Void = {
         }
         benchmark.stopMeasurement()
         precondition(table.count == 100_000 && table.evictedForCount > 0, "the table never reached its bound")
+        // The counts above (and docs/performance.md's "53 % insert, 43 % also evict"): fail if they change.
+        precondition(table.evictedForCount == 430_870, "evictions: \(table.evictedForCount), not 430,870")
         blackHole(total)
     }
 

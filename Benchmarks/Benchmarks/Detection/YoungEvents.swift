@@ -34,7 +34,7 @@ func registerYoungEventBenchmarks() {
 
     // Every account young from its first event, all on one template whose swarm alert stays open: the cost of a
     // young-account event when each one changes an open alert's account count.
-    Benchmark("Detection:young-events-busy-template", configuration: loadedConfiguration) { benchmark in
+    Benchmark("Detection:young-events-busy-template", configuration: tightAllocationConfiguration) { benchmark in
         measureEngine(busy, configuration: youngConfiguration, benchmark)
     }
 }
