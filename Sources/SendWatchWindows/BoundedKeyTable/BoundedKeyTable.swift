@@ -210,11 +210,17 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
         }
     }
 
+    /// The heap bytes of a slot's value, read where it is (reading it through the array's getter copied it).
+    @inlinable
+    static func heapBytes(of value: inout Value?) -> Int {
+        // Safe to force unwrap: called only for a slot that holds a value.
+        value!.approximateHeapBytes
+    }
+
     /// Accounts the entry in slot `i` again after its value changed.
     @inlinable
     mutating func reaccount(_ i: Int) {
-        // Safe to force unwrap: called only for a slot that holds a value.
-        let valueBytes = _values[i]!.approximateHeapBytes
+        let valueBytes = Self.heapBytes(of: &_values[i])
         let nameBytes = i < _names.count ? Self.nameBytes(_names[i]) : 0
         let bytes = Self.perEntryOverheadBytes + nameBytes + valueBytes
         _bytes += bytes - _accounted[i]
