@@ -155,6 +155,36 @@ struct BoundedKeyTableTests {
         table._checkInvariants()
     }
 
+    @Test("A value changed through the subscript is changed in place and accounted again with its name")
+    func subscriptWritesInPlace() throws {
+        struct Items: ApproximateHeapSize {
+            var items: [Int]
+            var approximateHeapBytes: Int { items.count * 8 }
+        }
+        let overhead = BoundedKeyTable<Items>.perEntryOverheadBytes
+        var table = BoundedKeyTable<Items>(maxEntries: 10, maxBytes: 1 << 20)
+        let clock = ManualEventTime()
+        var items: [Int] = []
+        items.reserveCapacity(64)
+        let long = String(repeating: "n", count: 20)
+        table.insert(key: 1, name: long, value: Items(items: items), at: clock.now)
+        table.insert(key: 2, name: "short", value: Items(items: [1, 2]), at: clock.now)
+        items = []
+        let s = try #require(table.find(1))
+        let before = table[s].items.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        for i in 0..<40 { table[s].items.append(i) }
+        let after = table[s].items.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        // The array kept its storage: the write reached it uniquely referenced, not a copy.
+        #expect(before == after)
+        #expect(table[s].items == Array(0..<40))
+        // The long name owns a heap block (32 + 20 bytes); the short one is inline.
+        #expect(table.approximateBytes == 2 * overhead + (32 + 20) + 40 * 8 + 2 * 8)
+        let t = try #require(table.find(2))
+        table[t].items.removeAll()
+        #expect(table.approximateBytes == 2 * overhead + (32 + 20) + 40 * 8)
+        table._checkInvariants()
+    }
+
     @Test("Expires idle entries in update order, bounded per call")
     func expireIdle() {
         var table = BoundedKeyTable<TestValue>(maxEntries: 100, maxBytes: 1 << 20)

@@ -202,17 +202,29 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
         }
         _modify {
             let i = Int(slot.index)
-            // Move the value out so the caller mutates it uniquely (no copy of its arrays).
+            defer { reaccount(i) }
+            // Mutated in place, where it is uniquely referenced (no copy of the value or of its arrays); moving it
+            // out and back copied the whole value twice per write, more than the accounting itself.
             // Safe to force unwrap: as in `get`.
-            var value = _values[i].take()!
-            defer {
-                let bytes = Self.perEntryOverheadBytes + Self.nameBytes(storedName(i)) + value.approximateHeapBytes
-                _bytes += bytes - _accounted[i]
-                _accounted[i] = bytes
-                _values[i] = value
-            }
-            yield &value
+            yield &_values[i]!
         }
+    }
+
+    /// The heap bytes of a slot's value, read where it is (reading it through the array's getter copied it).
+    @inlinable
+    static func heapBytes(of value: inout Value?) -> Int {
+        // Safe to force unwrap: called only for a slot that holds a value.
+        value!.approximateHeapBytes
+    }
+
+    /// Accounts the entry in slot `i` again after its value changed.
+    @inlinable
+    mutating func reaccount(_ i: Int) {
+        let valueBytes = Self.heapBytes(of: &_values[i])
+        let nameBytes = i < _names.count ? Self.nameBytes(_names[i]) : 0
+        let bytes = Self.perEntryOverheadBytes + nameBytes + valueBytes
+        _bytes += bytes - _accounted[i]
+        _accounted[i] = bytes
     }
 
     /// The key hash of an entry.

@@ -622,14 +622,9 @@ extension ConcentratedStrangersRule: TwoTableRule {
         let slot = groupSlot(
             key: templateKey ^ Self.spreadSalt, name: "\(use.template.id) at \(Self.spreadProvider)", &context,
             at: now)
-        let joined = groups.entries[slot].young.insert(facts.accountKey, at: now)
-        if joined { groups.entries[slot].arrivals += 1 }
-        insertEarly(slot, facts.accountKey, at: now)
-        if groups.entries[slot].domains.isEmpty {
-            groups.entries[slot].domains = [Self.spreadProvider]
-            groups.entries[slot].domainCounts = [0]
-        }
-        groups.entries[slot].domainCounts[0] += 1
+        let joined = Self.count(
+            facts.accountKey, domain: nil, messageID: nil, early: earlyWindow, in: &groups.entries[slot], at: now)
+        Self.countSpread(in: &groups.entries[slot])
         let count = Int(groups.entries[slot].young.value(at: now).value)
         // Found again: the young group's slot may have moved when the spread group was made.
         // Not found (evicted by the spread group's own insert): no share to test against, so no wave.
@@ -679,6 +674,51 @@ extension ConcentratedStrangersRule: TwoTableRule {
         return slot
     }
 
+    /// The configuration of a template group's early window.
+    private var earlyWindow: SlidingDistinct.Configuration { Self.earlyWindow(configuration, capacity: capacity) }
+
+    /// Counts a stranger-mailer's (or wave member's) event in `group`: its window and arrivals, its early window
+    /// when `early` is given (made at the group's first early stranger-mailer), the recipient `domain` when given
+    /// (kept among the first ``maxDomains``) and a sample message ID; returns whether the account joined the
+    /// window.
+    ///
+    /// One write of the group's table entry: the table accounts the entry's bytes once per write, and writing
+    /// each field on its own made that accounting (which reads every domain) a large share of the rule's cost.
+    /// Exactly the state and byte figure of writing the fields one by one.
+    @discardableResult
+    private static func count(
+        _ account: UInt64, domain: String?, messageID: String?, early: SlidingDistinct.Configuration?,
+        in group: inout Group, at now: EventTime
+    ) -> Bool {
+        let joined = group.young.insert(account, at: now)
+        if joined { group.arrivals += 1 }
+        if let early {
+            if group.early == nil { group.early = SlidingDistinct(configuration: early) }
+            _ = group.early?.insert(account, at: now)
+        }
+        if let domain {
+            if let i = group.domains.firstIndex(of: domain) {
+                group.domainCounts[i] += 1
+            } else if group.domains.count < Self.maxDomains {
+                group.domains.append(domain)
+                group.domainCounts.append(1)
+            }
+        }
+        if group.sampleMessageIDs.count < 5, let m = messageID, !group.sampleMessageIDs.contains(m) {
+            group.sampleMessageIDs.append(m)
+        }
+        return joined
+    }
+
+    /// Counts a spread-wave member's event in its group's one domain, ``spreadProvider``.
+    private static func countSpread(in group: inout Group) {
+        if group.domains.isEmpty {
+            group.domains = [Self.spreadProvider]
+            group.domainCounts = [0]
+        }
+        group.domainCounts[0] += 1
+    }
+
     /// Counts `account` in the group's early window (made at the group's first early stranger-mailer).
     private mutating func insertEarly(_ slot: BoundedKeyTable<Group>.Slot, _ account: UInt64, at now: EventTime) {
         if groups.entries[slot].early == nil {
@@ -710,20 +750,9 @@ extension ConcentratedStrangersRule: TwoTableRule {
         into alerts: inout [Alert], at now: EventTime
     ) {
         let slot = groupSlot(key: key, name: name(), &context, at: now)
-        let joined = groups.entries[slot].young.insert(facts.accountKey, at: now)
-        if joined { groups.entries[slot].arrivals += 1 }
-        if early { insertEarly(slot, facts.accountKey, at: now) }
-        if let i = groups.entries[slot].domains.firstIndex(of: domain) {
-            groups.entries[slot].domainCounts[i] += 1
-        } else if groups.entries[slot].domains.count < Self.maxDomains {
-            groups.entries[slot].domains.append(domain)
-            groups.entries[slot].domainCounts.append(1)
-        }
-        if groups.entries[slot].sampleMessageIDs.count < 5, let m = messageID,
-            !groups.entries[slot].sampleMessageIDs.contains(m)
-        {
-            groups.entries[slot].sampleMessageIDs.append(m)
-        }
+        Self.count(
+            facts.accountKey, domain: domain, messageID: messageID, early: early ? earlyWindow : nil,
+            in: &groups.entries[slot], at: now)
         evaluate(
             slot, name: name(), minimum: minimum, template: template, wave: wave, account: facts.accountKey,
             member: true, &context, into: &alerts, at: now)

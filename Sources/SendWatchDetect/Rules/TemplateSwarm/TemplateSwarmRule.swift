@@ -226,13 +226,21 @@ extension TemplateSwarmRule: TwoTableRule {
                 countInBaseline = !context.lifecycle.isOpen(kind: Self.name, key: use.template.id)
             }
         }
-        templates.entries[slot].youngMessages.add(1, at: now)
-        if counts {
-            templates.entries[slot].spreadYoung.insert(facts.accountKey, at: now)
-            if templates.entries[slot].firstYoungEvent == nil { templates.entries[slot].firstYoungEvent = now }
-            if countInBaseline { templates.entries[slot].baseline.add(1, at: now) }
-        }
+        Self.count(facts.accountKey, counts: counts, inBaseline: countInBaseline, in: &templates.entries[slot], at: now)
         return slot
+    }
+
+    /// Counts a young account's event in its template's `state`: a young message, and, when it `counts`, a spread
+    /// young account (and one for the baseline when `inBaseline`). One write of the table's entry, so the table
+    /// accounts its bytes once instead of once per field.
+    private static func count(
+        _ account: UInt64, counts: Bool, inBaseline: Bool, in state: inout State, at now: EventTime
+    ) {
+        state.youngMessages.add(1, at: now)
+        guard counts else { return }
+        state.spreadYoung.insert(account, at: now)
+        if state.firstYoungEvent == nil { state.firstYoungEvent = now }
+        if inBaseline { state.baseline.add(1, at: now) }
     }
 
     mutating func observe(
