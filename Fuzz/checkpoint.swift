@@ -1,6 +1,6 @@
 // Fuzz target: checkpoint files and their state bodies.
 //
-// The first byte picks what the rest is (mod 4):
+// The first byte picks what the rest is (mod 6):
 //   0  a checkpoint file → CheckpointFile.read, then its body as in 1 and 2;
 //   1  a StateCoding body of DetectionEngine.Checkpoint → restore the engine, process a few events; restore it
 //      again keeping only what fits a changed configuration (as tail does after one), process a few events;
@@ -8,8 +8,10 @@
 //   3  a StateCoding body of EximParser.Checkpoint → restore the parser, parse a few lines;
 //   4  as 1, but the body is encoded as `tail` writes it, with its large arrays out of line (StateSections: the
 //      2 MiB count-min sketch of established domains, the recipient filters), and those are taken from an empty
-//      engine: nearly every mutation then lands in the tables, the miner and the alerts instead of the arrays.
-// The CRC in a checkpoint file makes mutations of a file's body useless, so modes 1-3 fuzz the body decoding
+//      engine: nearly every mutation then lands in the tables, the miner and the alerts instead of the arrays;
+//   5  a StateCoding body of a Postfix or Exim checkpoint in version 1's layout (written up to 0aee8b2) → read
+//      through decodeCheckpoint(from:version: 1) as `tail` reads an older state, restore, parse a few lines.
+// The CRC in a checkpoint file makes mutations of a file's body useless, so modes 1-5 fuzz the body decoding
 // directly. Set SENDWATCH_FUZZ_WRITE_SEEDS=<dir> to write real checkpoints of every kind there and exit (the
 // seeds in Fuzz/Seeds/checkpoint were made so).
 
@@ -114,6 +116,28 @@ func fuzzPostfixBody(_ body: [UInt8]) {
     parse(&parser, postfixLines)
 }
 
+/// A parser's state read as checkpoint version 1 (``CheckpointingParser/decodeCheckpoint(from:version:)``), as
+/// `tail` reads one saved by an older build.
+struct VersionOneState<Parser: CheckpointingParser>: Decodable {
+    var checkpoint: Parser.Checkpoint
+
+    init(from decoder: any Decoder) throws { checkpoint = try Parser.decodeCheckpoint(from: decoder, version: 1) }
+}
+
+/// Mode 5: the body as a version-1 Postfix state, then as a version-1 Exim state.
+func fuzzVersionOneBody(_ body: [UInt8]) {
+    if let saved = try? StateCoding.decode(VersionOneState<PostfixParser>.self, from: body),
+        var parser = try? PostfixParser(configuration: formatConfiguration, restoring: saved.checkpoint)
+    {
+        parse(&parser, postfixLines)
+    }
+    if let saved = try? StateCoding.decode(VersionOneState<EximParser>.self, from: body),
+        var parser = try? EximParser(configuration: formatConfiguration, restoring: saved.checkpoint)
+    {
+        parse(&parser, eximLines)
+    }
+}
+
 func fuzzEximBody(_ body: [UInt8]) {
     guard let saved = try? StateCoding.decode(EximParser.Checkpoint.self, from: body),
         var parser = try? EximParser(configuration: formatConfiguration, restoring: saved)
@@ -126,7 +150,7 @@ public func fuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let data = UnsafeRawBufferPointer(start: start, count: count)
     guard let mode = data.first else { return 0 }
     let rest = UnsafeRawBufferPointer(rebasing: data[1...])
-    switch mode % 5 {
+    switch mode % 6 {
     case 0:
         writeScratchFile(scratchPath, rest)
         guard let contents = try? CheckpointFile.read(path: scratchPath, maxBytes: 1 << 20) else { return 0 }
@@ -136,6 +160,7 @@ public func fuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     case 1: fuzzEngineBody(Array(rest))
     case 2: fuzzPostfixBody(Array(rest))
     case 4: fuzzEngineBody(Array(rest), sections: emptyEngineSections)
+    case 5: fuzzVersionOneBody(Array(rest))
     default: fuzzEximBody(Array(rest))
     }
     return 0
@@ -195,6 +220,16 @@ func writeSeed(_ directory: String, _ name: String, mode: UInt8, _ bytes: [UInt8
             _ = try EximParser(
                 configuration: formatConfiguration,
                 restoring: StateCoding.decode(EximParser.Checkpoint.self, from: bytes))
+        case 5:
+            // Postfix or Exim: one of the two must restore.
+            let postfix = try? PostfixParser(
+                configuration: formatConfiguration,
+                restoring: StateCoding.decode(VersionOneState<PostfixParser>.self, from: bytes).checkpoint)
+            if postfix == nil {
+                _ = try EximParser(
+                    configuration: formatConfiguration,
+                    restoring: StateCoding.decode(VersionOneState<EximParser>.self, from: bytes).checkpoint)
+            }
         default: break
         }
     } catch {
@@ -238,6 +273,11 @@ func writeSeeds(to directory: String) throws {
     let postfixBody = try StateCoding.encode(postfix.checkpoint())
     writeSeed(directory, "postfix-open", mode: 2, postfixBody)
     writeSeed(directory, "exim-open", mode: 3, try StateCoding.encode(exim.checkpoint()))
+    // The same in checkpoint version 1's layout, as 0aee8b2 wrote them, for mode 5.
+    let postfixVersionOne = CheckpointLayout(checkpoint: postfix.checkpoint(), version: 1)
+    writeSeed(directory, "postfix-open-v1", mode: 5, try StateCoding.encode(postfixVersionOne))
+    let eximVersionOne = CheckpointLayout(checkpoint: exim.checkpoint(), version: 1)
+    writeSeed(directory, "exim-open-v1", mode: 5, try StateCoding.encode(eximVersionOne))
 
     // Whole checkpoint files, as CheckpointFile.write makes them.
     for (name, fileBody) in [("file-engine", body), ("file-postfix", postfixBody)] {

@@ -133,23 +133,6 @@ private struct CheckpointCollector: ParserVisitor {
     }
 }
 
-/// The parsers' states as checkpoints up to `tail` state format 10 wrote them: one optional state per format,
-/// by position, in the order Postfix, Exim, JSON lines, each in checkpoint version 1's layout.
-private struct PositionalParsers: Encodable {
-    var postfix: PostfixParser.Checkpoint?
-    var exim: EximParser.Checkpoint?
-    var jsonl: JSONLinesParser.Checkpoint?
-
-    enum CodingKeys: String, CodingKey { case postfix, exim, jsonl }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encodeIfPresent(postfix.map { CheckpointLayout(checkpoint: $0, version: 1) }, forKey: .postfix)
-        try c.encodeIfPresent(exim.map { CheckpointLayout(checkpoint: $0, version: 1) }, forKey: .exim)
-        try c.encodeIfPresent(jsonl.map { CheckpointLayout(checkpoint: $0, version: 1) }, forKey: .jsonl)
-    }
-}
-
 /// One saved parser written by hand: a name, a checkpoint version and a Postfix parser's state.
 private struct HandWrittenEntry: Encodable {
     var name: String
@@ -245,7 +228,7 @@ private struct HandWrittenEntry: Encodable {
     func positionalMigration() throws {
         let parsers = Self.usedParsers()
         let saved = Self.checkpoints(parsers)
-        let positional = PositionalParsers(
+        let positional = VersionOnePositionalParsers(
             postfix: try decodedState(PostfixParser.Checkpoint.self, from: try #require(saved["postfix"])),
             exim: nil,
             jsonl: try decodedState(JSONLinesParser.Checkpoint.self, from: try #require(saved["jsonl"])))

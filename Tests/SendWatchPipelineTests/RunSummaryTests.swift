@@ -140,6 +140,29 @@ import Testing
         #expect(busyRun.summary.warning == nil)
     }
 
+    @Test(
+        "The other server's lines warn from exactly 10 lines and exactly 1 in 1,000 of the lines parsed",
+        arguments: [
+            // (lines parsed, other server's lines, warns)
+            (100, 9, false), (100, 10, true),
+            (10_000, 10, true), (10_001, 10, false), (20_000, 20, true), (20_000, 19, false),
+        ])
+    func otherMailServerThresholds(_ lines: Int, _ other: Int, _ warns: Bool) {
+        var summary = RunSummary()
+        summary.inputs = 1
+        summary.lines = lines
+        summary.events = 1
+        summary.inputFormats = [(name: "central.log", format: .postfix)]
+        summary.parse.lines = lines
+        summary.parse.events = 1
+        summary.parse.ignored = other
+        summary.parse.otherPrograms = other
+        summary.parse.otherMailServerLines = other
+        let warning = summary.warning
+        #expect((warning != nil) == warns, "\(lines) lines, \(other) of the other server: \(warning ?? "no warning")")
+        if warns { #expect(warning?.contains("\(other) syslog lines are Exim's in central.log") == true) }
+    }
+
     @Test("An Exchange message tracking log: the warning names Exchange")
     func exchange() throws {
         let dir = try TestPaths.makeTemporaryDirectory()

@@ -8,27 +8,6 @@ import Testing
 @testable import SendWatchFormats
 @testable import SendWatchPipeline
 
-/// A stream's parsers as `tail` state format 10 wrote them: one optional state per format, by position, each in
-/// checkpoint version 1's layout.
-private struct PositionalParsers: Encodable {
-    var parsers: SavedParsers
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: FormatCodingKey.self)
-        let saved = parsers.saved
-        // Safe to force unwrap: this initialiser never fails.
-        try c.encodeIfPresent(
-            saved.head.map { CheckpointLayout(checkpoint: $0, version: 1) },
-            forKey: FormatCodingKey(stringValue: "postfix")!)
-        try c.encodeIfPresent(
-            saved.tail.head.map { CheckpointLayout(checkpoint: $0, version: 1) },
-            forKey: FormatCodingKey(stringValue: "exim")!)
-        try c.encodeIfPresent(
-            saved.tail.tail.head.map { CheckpointLayout(checkpoint: $0, version: 1) },
-            forKey: FormatCodingKey(stringValue: "jsonl")!)
-    }
-}
-
 /// A stream's parsing state laid out as format 10 laid it out. `Codable` only so that a dictionary of them is
 /// written as `StateCoding` writes dictionaries of `Codable` values (a count, then key and value pairs); the
 /// test never reads one back.
@@ -50,7 +29,10 @@ private struct PositionalStream: Codable {
         try c.encode(stream.detector, forKey: .detector)
         try c.encode(stream.lines, forKey: .lines)
         try c.encode(stream.unknownFormatLines, forKey: .unknownFormatLines)
-        try c.encode(PositionalParsers(parsers: stream.parsers), forKey: .parsers)
+        let saved = stream.parsers.saved
+        try c.encode(
+            VersionOnePositionalParsers(postfix: saved.head, exim: saved.tail.head, jsonl: saved.tail.tail.head),
+            forKey: .parsers)
     }
 }
 

@@ -137,19 +137,54 @@ struct SavedCounters: Codable, Hashable, Sendable {
     }
 }
 
-/// A parser checkpoint that can be written in the layout of each version its parser reads.
-protocol VersionedCheckpoint: Encodable {
-    /// Writes the layout of checkpoint `version` (one its parser reads).
+/// A parser checkpoint with more than one layout, one per checkpoint version its parser reads
+/// (``CheckpointingParser/readCheckpointVersions``): its parser's
+/// ``CheckpointingParser/decodeCheckpoint(from:version:)`` reads the layout of the version saved beside it.
+public protocol VersionedCheckpoint: Codable {
+    /// Reads the layout of checkpoint `version` (one its parser reads), checked as `init(from:)` checks the
+    /// current one.
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` when the state does not decode as that layout.
+    init(from decoder: any Decoder, version: Int) throws
+    /// Writes the layout of checkpoint `version` (one its parser reads). SendWatch writes the current version
+    /// only (`encode(to:)`); tests write older ones (``CheckpointLayout``).
     func encode(to encoder: any Encoder, version: Int) throws
 }
 
 /// A checkpoint written in the layout of `version`. SendWatch writes the current version only (the checkpoint's own
-/// `encode(to:)`); an older layout is written by tests, to check that it is still read.
-struct CheckpointLayout<Checkpoint: VersionedCheckpoint>: Encodable {
-    var checkpoint: Checkpoint
-    var version: Int
+/// `encode(to:)`); an older layout is written by tests and the checkpoint fuzz target's seeds, to check that it is
+/// still read.
+public struct CheckpointLayout<Checkpoint: VersionedCheckpoint>: Encodable {
+    /// The state written.
+    public var checkpoint: Checkpoint
+    /// The checkpoint version whose layout is written (one the parser reads).
+    public var version: Int
 
-    func encode(to encoder: any Encoder) throws { try checkpoint.encode(to: encoder, version: version) }
+    /// `checkpoint` to be written in the layout of `version`.
+    public init(checkpoint: Checkpoint, version: Int) {
+        self.checkpoint = checkpoint
+        self.version = version
+    }
+
+    public func encode(to encoder: any Encoder) throws { try checkpoint.encode(to: encoder, version: version) }
+}
+
+/// The parsers' states as `tail` state format 10 (and `ship` state format 1) wrote them, for tests only: one
+/// optional state per format, by position, in the order Postfix, Exim, JSON lines, each in checkpoint version 1's
+/// layout (``SavedParsersLayout/positionalPostfixEximJSONLines`` reads them).
+struct VersionOnePositionalParsers: Encodable {
+    var postfix: PostfixParser.Checkpoint?
+    var exim: EximParser.Checkpoint?
+    var jsonl: JSONLinesParser.Checkpoint?
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: FormatCodingKey.self)
+        // Safe to force unwrap: this initialiser never fails.
+        let key = { (name: String) in FormatCodingKey(stringValue: name)! }
+        try c.encodeIfPresent(postfix.map { CheckpointLayout(checkpoint: $0, version: 1) }, forKey: key("postfix"))
+        try c.encodeIfPresent(exim.map { CheckpointLayout(checkpoint: $0, version: 1) }, forKey: key("exim"))
+        try c.encodeIfPresent(jsonl.map { CheckpointLayout(checkpoint: $0, version: 1) }, forKey: key("jsonl"))
+    }
 }
 
 /// The state of a ``YearResolver`` as saved in a checkpoint: the hint of the current input and, once the first

@@ -49,7 +49,7 @@ extension EximParser {
 
         /// Writes the layout of checkpoint `version` (one of ``EximParser/readCheckpointVersions``), fields in the
         /// order the decoder reads them.
-        func encode(to encoder: any Encoder, version: Int) throws {
+        public func encode(to encoder: any Encoder, version: Int) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try counters.encode(to: c.superEncoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
             try c.encode(years, forKey: .years)
@@ -64,7 +64,7 @@ extension EximParser {
 
         /// Reads the layout of checkpoint `version` (one of ``EximParser/readCheckpointVersions``): 1 is 2
         /// without ``ParseCounters/otherMailServerLines`` (read as 0).
-        init(from decoder: any Decoder, version: Int) throws {
+        public init(from decoder: any Decoder, version: Int) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             counters = try SavedCounters(
                 from: c.superDecoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
@@ -72,11 +72,6 @@ extension EximParser {
             messages = try c.decode(SavedEximMessages.self, forKey: .messages)
             splitLines = try c.decodeIfPresent(SavedSplitLines.self, forKey: .splitLines)
         }
-    }
-
-    /// Decodes a state of checkpoint `version` (``readCheckpointVersions``).
-    public static func decodeCheckpoint(from decoder: any Decoder, version: Int) throws -> Checkpoint {
-        try Checkpoint(from: decoder, version: version)
     }
 
     /// The parser's state between two lines, for ``init(configuration:restoring:)``.

@@ -26,7 +26,7 @@ extension JSONLinesParser {
 
         /// Writes the layout of checkpoint `version` (one of ``JSONLinesParser/readCheckpointVersions``), fields in the
         /// order the decoder reads them.
-        func encode(to encoder: any Encoder, version: Int) throws {
+        public func encode(to encoder: any Encoder, version: Int) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try counters.encode(to: c.superEncoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
             try c.encode(jsonCounters, forKey: .jsonCounters)
@@ -40,17 +40,12 @@ extension JSONLinesParser {
         /// Reads the layout of checkpoint `version` (one of ``JSONLinesParser/readCheckpointVersions``): 1 is 2
         /// without ``ParseCounters/otherMailServerLines`` (read as 0; this parser never counts it, but its
         /// counters are saved as every parser's are).
-        init(from decoder: any Decoder, version: Int) throws {
+        public init(from decoder: any Decoder, version: Int) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             counters = try SavedCounters(
                 from: c.superDecoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
             jsonCounters = try c.decode(JSONLinesCounters.self, forKey: .jsonCounters)
         }
-    }
-
-    /// Decodes a state of checkpoint `version` (``readCheckpointVersions``).
-    public static func decodeCheckpoint(from decoder: any Decoder, version: Int) throws -> Checkpoint {
-        try Checkpoint(from: decoder, version: version)
     }
 
     /// The parser's state between two lines, for

@@ -46,7 +46,7 @@ extension PostfixParser {
 
         /// Writes the layout of checkpoint `version` (one of ``PostfixParser/readCheckpointVersions``), fields in the
         /// order the decoder reads them.
-        func encode(to encoder: any Encoder, version: Int) throws {
+        public func encode(to encoder: any Encoder, version: Int) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try counters.encode(to: c.superEncoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
             try c.encode(years, forKey: .years)
@@ -60,18 +60,13 @@ extension PostfixParser {
 
         /// Reads the layout of checkpoint `version` (one of ``PostfixParser/readCheckpointVersions``): 1 is 2
         /// without ``ParseCounters/otherMailServerLines`` (read as 0).
-        init(from decoder: any Decoder, version: Int) throws {
+        public init(from decoder: any Decoder, version: Int) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             counters = try SavedCounters(
                 from: c.superDecoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
             years = try c.decode(SavedYears.self, forKey: .years)
             messages = try c.decode(SavedPostfixMessages.self, forKey: .messages)
         }
-    }
-
-    /// Decodes a state of checkpoint `version` (``readCheckpointVersions``).
-    public static func decodeCheckpoint(from decoder: any Decoder, version: Int) throws -> Checkpoint {
-        try Checkpoint(from: decoder, version: version)
     }
 
     /// The parser's state between two lines, for ``init(configuration:restoring:)``.

@@ -66,8 +66,8 @@ public protocol CheckpointingParser: EventParser {
     /// Everything the parser carries from one line to the next; checked when decoded.
     associatedtype Checkpoint: Codable, Hashable, Sendable
     /// The version of ``Checkpoint``'s layout, saved beside it (``SavedParserStates``). Checkpoints are encoded
-    /// by position, so a parser raises it whenever its saved fields change; a state of another version is
-    /// refused with a message naming the format. The parser's own business: no other version moves with it.
+    /// by position, so a parser raises it whenever its saved fields change; a state of a version not in
+    /// ``readCheckpointVersions`` is refused with a message naming the format. The parser's own business: no other version moves with it.
     static var checkpointVersion: Int { get }
     /// The checkpoint versions read: ``checkpointVersion`` and the older layouts the parser still knows (their
     /// states are read into the current ``Checkpoint``, and the next checkpoint is written in the current
@@ -86,9 +86,30 @@ extension CheckpointingParser {
     /// The current version only.
     public static var readCheckpointVersions: [Int] { [checkpointVersion] }
 
-    /// The current layout.
+    /// The current layout; any other `version` is refused (`DecodingError.dataCorrupted`): a parser that reads
+    /// an older layout says so with ``VersionedCheckpoint``.
     public static func decodeCheckpoint(from decoder: any Decoder, version: Int) throws -> Checkpoint {
-        try Checkpoint(from: decoder)
+        guard version == checkpointVersion else { throw unreadVersion(version, decoder) }
+        return try Checkpoint(from: decoder)
+    }
+
+    /// The error for a state of checkpoint `version`, not one of ``readCheckpointVersions``.
+    static func unreadVersion(_ version: Int, _ decoder: any Decoder) -> DecodingError {
+        let versions = readCheckpointVersions.sorted().map(String.init).joined(separator: ", ")
+        let plural = readCheckpointVersions.count == 1 ? "" : "s"
+        return checkpointCorrupted(
+            "the \(Self.self) state has checkpoint version \(version), and this SendWatch reads version\(plural) "
+                + "\(versions)",
+            decoder.codingPath)
+    }
+}
+
+extension CheckpointingParser where Checkpoint: VersionedCheckpoint {
+    /// The layout of `version` (``VersionedCheckpoint/init(from:version:)``), one of ``readCheckpointVersions``;
+    /// any other is refused (`DecodingError.dataCorrupted`).
+    public static func decodeCheckpoint(from decoder: any Decoder, version: Int) throws -> Checkpoint {
+        guard readCheckpointVersions.contains(version) else { throw unreadVersion(version, decoder) }
+        return try Checkpoint(from: decoder, version: version)
     }
 }
 

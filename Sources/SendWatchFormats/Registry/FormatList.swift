@@ -236,8 +236,9 @@ public enum SavedParsersLayout: Sendable {
     /// `tail` state format 11 and later, `ship` state format 2 and later.
     case byName
     /// One optional state per format of the registry of that time, by position (Postfix, Exim, JSON lines),
-    /// each of checkpoint version 1 (read as such, ``CheckpointingParser/readCheckpointVersions``): `tail` state formats 10 and earlier, `ship` state format 1. Read so that
-    /// those checkpoints are migrated rather than refused; never written.
+    /// each of checkpoint version 1 (read as such, ``CheckpointingParser/readCheckpointVersions``): `tail` state
+    /// formats 10 and earlier, `ship` state format 1. Read so that those checkpoints are migrated rather than
+    /// refused; never written.
     case positionalPostfixEximJSONLines
 
     /// The `userInfo` key the layout is given under.
