@@ -43,6 +43,18 @@ private struct PostfixStateOfVersion: Decodable {
     }
 }
 
+/// A checkpoint read directly through its ``VersionedCheckpoint/init(from:version:)``, the version taken from the
+/// decoder's `userInfo`.
+private struct LayoutOfVersion<Checkpoint: VersionedCheckpoint>: Decodable {
+    var checkpoint: Checkpoint
+
+    init(from decoder: any Decoder) throws {
+        // Safe to force cast: every decode of this type passes the version.
+        let version = decoder.userInfo[PostfixStateOfVersion.versionKey] as! Int
+        checkpoint = try Checkpoint(from: decoder, version: version)
+    }
+}
+
 /// Saved parsers written by hand, in the layout `SavedParserStates` reads.
 private struct SavedEntries: Encodable {
     var entries: [SavedEntry]
@@ -205,6 +217,33 @@ private struct SavedEntries: Encodable {
             #expect(throws: DecodingError.self) {
                 _ = try StateCoding.decode(
                     PostfixStateOfVersion.self, from: bytes, userInfo: [PostfixStateOfVersion.versionKey: version])
+            }
+        }
+    }
+
+    @Test("Each parser's checkpoint reads and writes only the layouts of readCheckpointVersions")
+    func layoutsChecksTheVersion() throws {
+        let (postfix, exim, _) = try Self.parsersAtCut()
+        try Self.checkLayoutVersions(postfix.checkpoint(), reads: PostfixParser.readCheckpointVersions)
+        try Self.checkLayoutVersions(exim.checkpoint(), reads: EximParser.readCheckpointVersions)
+        try Self.checkLayoutVersions(JSONLinesParser().checkpoint(), reads: JSONLinesParser.readCheckpointVersions)
+    }
+
+    /// `checkpoint` is written and read back in each version of `reads`; any other version is refused both ways.
+    static func checkLayoutVersions<C: VersionedCheckpoint & Equatable>(_ checkpoint: C, reads: [Int]) throws {
+        let key = PostfixStateOfVersion.versionKey
+        for version in reads {
+            let bytes = try encodedState(CheckpointLayout(checkpoint: checkpoint, version: version))
+            _ = try StateCoding.decode(LayoutOfVersion<C>.self, from: bytes, userInfo: [key: version])
+        }
+        let current = try encodedState(checkpoint)
+        for version in [0, 3, 99, -1] {
+            #expect(!reads.contains(version))
+            #expect(throws: EncodingError.self) {
+                _ = try encodedState(CheckpointLayout(checkpoint: checkpoint, version: version))
+            }
+            #expect(throws: DecodingError.self) {
+                _ = try StateCoding.decode(LayoutOfVersion<C>.self, from: current, userInfo: [key: version])
             }
         }
     }

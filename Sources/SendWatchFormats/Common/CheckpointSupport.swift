@@ -144,10 +144,13 @@ public protocol VersionedCheckpoint: Codable {
     /// Reads the layout of checkpoint `version` (one its parser reads), checked as `init(from:)` checks the
     /// current one.
     ///
-    /// - Throws: `DecodingError.dataCorrupted` when the state does not decode as that layout.
+    /// - Throws: `DecodingError.dataCorrupted` when `version` is not one its parser reads or the state does not
+    ///   decode as that layout.
     init(from decoder: any Decoder, version: Int) throws
     /// Writes the layout of checkpoint `version` (one its parser reads). SendWatch writes the current version
     /// only (`encode(to:)`); tests write older ones (``CheckpointLayout``).
+    ///
+    /// - Throws: `EncodingError.invalidValue` when `version` is not one its parser reads.
     func encode(to encoder: any Encoder, version: Int) throws
 }
 

@@ -49,7 +49,13 @@ extension EximParser {
 
         /// Writes the layout of checkpoint `version` (one of ``EximParser/readCheckpointVersions``), fields in the
         /// order the decoder reads them.
+        ///
+        /// - Throws: `EncodingError.invalidValue` when `version` is not one of
+        ///   ``EximParser/readCheckpointVersions``.
         public func encode(to encoder: any Encoder, version: Int) throws {
+            guard EximParser.readCheckpointVersions.contains(version) else {
+                throw EximParser.unwrittenVersion(version, self, encoder)
+            }
             var c = encoder.container(keyedBy: CodingKeys.self)
             try counters.encode(to: c.superEncoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
             try c.encode(years, forKey: .years)
@@ -64,7 +70,13 @@ extension EximParser {
 
         /// Reads the layout of checkpoint `version` (one of ``EximParser/readCheckpointVersions``): 1 is 2
         /// without ``ParseCounters/otherMailServerLines`` (read as 0).
+        ///
+        /// - Throws: `DecodingError.dataCorrupted` when `version` is not one of
+        ///   ``EximParser/readCheckpointVersions`` or the state does not decode as its layout.
         public init(from decoder: any Decoder, version: Int) throws {
+            guard EximParser.readCheckpointVersions.contains(version) else {
+                throw EximParser.unreadVersion(version, decoder)
+            }
             let c = try decoder.container(keyedBy: CodingKeys.self)
             counters = try SavedCounters(
                 from: c.superDecoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)

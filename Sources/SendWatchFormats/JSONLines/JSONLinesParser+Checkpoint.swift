@@ -26,7 +26,13 @@ extension JSONLinesParser {
 
         /// Writes the layout of checkpoint `version` (one of ``JSONLinesParser/readCheckpointVersions``), fields in the
         /// order the decoder reads them.
+        ///
+        /// - Throws: `EncodingError.invalidValue` when `version` is not one of
+        ///   ``JSONLinesParser/readCheckpointVersions``.
         public func encode(to encoder: any Encoder, version: Int) throws {
+            guard JSONLinesParser.readCheckpointVersions.contains(version) else {
+                throw JSONLinesParser.unwrittenVersion(version, self, encoder)
+            }
             var c = encoder.container(keyedBy: CodingKeys.self)
             try counters.encode(to: c.superEncoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
             try c.encode(jsonCounters, forKey: .jsonCounters)
@@ -40,7 +46,13 @@ extension JSONLinesParser {
         /// Reads the layout of checkpoint `version` (one of ``JSONLinesParser/readCheckpointVersions``): 1 is 2
         /// without ``ParseCounters/otherMailServerLines`` (read as 0; this parser never counts it, but its
         /// counters are saved as every parser's are).
+        ///
+        /// - Throws: `DecodingError.dataCorrupted` when `version` is not one of
+        ///   ``JSONLinesParser/readCheckpointVersions`` or the state does not decode as its layout.
         public init(from decoder: any Decoder, version: Int) throws {
+            guard JSONLinesParser.readCheckpointVersions.contains(version) else {
+                throw JSONLinesParser.unreadVersion(version, decoder)
+            }
             let c = try decoder.container(keyedBy: CodingKeys.self)
             counters = try SavedCounters(
                 from: c.superDecoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)

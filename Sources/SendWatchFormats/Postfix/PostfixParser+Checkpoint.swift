@@ -46,7 +46,13 @@ extension PostfixParser {
 
         /// Writes the layout of checkpoint `version` (one of ``PostfixParser/readCheckpointVersions``), fields in the
         /// order the decoder reads them.
+        ///
+        /// - Throws: `EncodingError.invalidValue` when `version` is not one of
+        ///   ``PostfixParser/readCheckpointVersions``.
         public func encode(to encoder: any Encoder, version: Int) throws {
+            guard PostfixParser.readCheckpointVersions.contains(version) else {
+                throw PostfixParser.unwrittenVersion(version, self, encoder)
+            }
             var c = encoder.container(keyedBy: CodingKeys.self)
             try counters.encode(to: c.superEncoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
             try c.encode(years, forKey: .years)
@@ -60,7 +66,13 @@ extension PostfixParser {
 
         /// Reads the layout of checkpoint `version` (one of ``PostfixParser/readCheckpointVersions``): 1 is 2
         /// without ``ParseCounters/otherMailServerLines`` (read as 0).
+        ///
+        /// - Throws: `DecodingError.dataCorrupted` when `version` is not one of
+        ///   ``PostfixParser/readCheckpointVersions`` or the state does not decode as its layout.
         public init(from decoder: any Decoder, version: Int) throws {
+            guard PostfixParser.readCheckpointVersions.contains(version) else {
+                throw PostfixParser.unreadVersion(version, decoder)
+            }
             let c = try decoder.container(keyedBy: CodingKeys.self)
             counters = try SavedCounters(
                 from: c.superDecoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)

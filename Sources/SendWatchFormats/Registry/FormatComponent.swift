@@ -105,6 +105,18 @@ extension CheckpointingParser {
 }
 
 extension CheckpointingParser where Checkpoint: VersionedCheckpoint {
+    /// The error for writing a state in checkpoint `version`, not one of ``readCheckpointVersions``: SendWatch
+    /// writes the current version only, and a test an older one it still reads.
+    static func unwrittenVersion(_ version: Int, _ value: Checkpoint, _ encoder: any Encoder) -> EncodingError {
+        let versions = readCheckpointVersions.sorted().map(String.init).joined(separator: ", ")
+        return EncodingError.invalidValue(
+            value,
+            EncodingError.Context(
+                codingPath: encoder.codingPath,
+                debugDescription: "cannot write a \(Self.self) state in checkpoint version \(version): not one of "
+                    + "\(versions)"))
+    }
+
     /// The layout of `version` (``VersionedCheckpoint/init(from:version:)``), one of ``readCheckpointVersions``;
     /// any other is refused (`DecodingError.dataCorrupted`).
     public static func decodeCheckpoint(from decoder: any Decoder, version: Int) throws -> Checkpoint {
