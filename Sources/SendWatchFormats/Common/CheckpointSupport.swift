@@ -169,6 +169,10 @@ public struct CheckpointLayout<Checkpoint: VersionedCheckpoint>: Encodable {
         self.version = version
     }
 
+    /// Writes ``checkpoint`` in the layout of ``version`` (``VersionedCheckpoint/encode(to:version:)``).
+    ///
+    /// - Throws: `EncodingError.invalidValue` when ``version`` is not one the parser reads, or what encoding the
+    ///   state throws.
     public func encode(to encoder: any Encoder) throws { try checkpoint.encode(to: encoder, version: version) }
 }
 

@@ -67,7 +67,8 @@ public protocol CheckpointingParser: EventParser {
     associatedtype Checkpoint: Codable, Hashable, Sendable
     /// The version of ``Checkpoint``'s layout, saved beside it (``SavedParserStates``). Checkpoints are encoded
     /// by position, so a parser raises it whenever its saved fields change; a state of a version not in
-    /// ``readCheckpointVersions`` is refused with a message naming the format. The parser's own business: no other version moves with it.
+    /// ``readCheckpointVersions`` is refused with a message naming the format. The parser's own business: no
+    /// other version moves with it.
     static var checkpointVersion: Int { get }
     /// The checkpoint versions read: ``checkpointVersion`` and the older layouts the parser still knows (their
     /// states are read into the current ``Checkpoint``, and the next checkpoint is written in the current
@@ -89,7 +90,13 @@ extension CheckpointingParser {
     /// The current layout; any other `version` is refused (`DecodingError.dataCorrupted`): a parser that reads
     /// an older layout says so with ``VersionedCheckpoint``.
     public static func decodeCheckpoint(from decoder: any Decoder, version: Int) throws -> Checkpoint {
-        guard version == checkpointVersion else { throw unreadVersion(version, decoder) }
+        guard version == checkpointVersion else {
+            // A parser that lists an older version must say how to read it (the module's "Adding a format").
+            assert(
+                !readCheckpointVersions.contains(version),
+                "\(Self.self) reads checkpoint version \(version), but its Checkpoint is not a VersionedCheckpoint")
+            throw unreadVersion(version, decoder)
+        }
         return try Checkpoint(from: decoder)
     }
 
