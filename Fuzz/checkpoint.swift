@@ -9,8 +9,9 @@
 //   4  as 1, but the body is encoded as `tail` writes it, with its large arrays out of line (StateSections: the
 //      2 MiB count-min sketch of established domains, the recipient filters), and those are taken from an empty
 //      engine: nearly every mutation then lands in the tables, the miner and the alerts instead of the arrays;
-//   5  a StateCoding body of a Postfix or Exim checkpoint in version 1's layout (written up to 0aee8b2) → read
-//      through decodeCheckpoint(from:version: 1) as `tail` reads an older state, restore, parse a few lines.
+//   5  a StateCoding body of a Postfix, Exim or JSON-lines checkpoint in version 1's layout (written up to
+//      0aee8b2) → read through decodeCheckpoint(from:version: 1) as `tail` reads an older state, restore, parse a
+//      few lines.
 // The CRC in a checkpoint file makes mutations of a file's body useless, so modes 1-5 fuzz the body decoding
 // directly. Set SENDWATCH_FUZZ_WRITE_SEEDS=<dir> to write real checkpoints of every kind there and exit (the
 // seeds in Fuzz/Seeds/checkpoint were made so).
@@ -59,6 +60,11 @@ let postfixLines = [
     #"2026-11-29T05:31:13.965622+00:00 vm postfix/qmgr[30640]: 4jcbNd6rkhz7hqW: from=<carol@example.org>, size=578, nrcpt=1 (queue active)"#,
     #"2026-11-29T05:31:13.972449+00:00 vm postfix/smtp[30649]: 4jcbNd6rkhz7hqW: to=<mei69@mailbox.test>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.01, delays=0/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as SINK000001)"#,
     #"2026-11-29T05:31:13.972707+00:00 vm postfix/qmgr[30640]: 4jcbNd6rkhz7hqW: removed"#,
+]
+
+let jsonLines = [
+    #"{"ts":1795930513,"account":"acct-1003","to":["mei69@mailbox.test","mei69@mailbox.test"],"status":"odd"}"#,
+    #"{"ts":1795930514,"account":"acct-1004","to":"ben.liam@mailbox.test","subject":"Photos"}"#,
 ]
 
 let eximLines = [
@@ -124,7 +130,8 @@ struct VersionOneState<Parser: CheckpointingParser>: Decodable {
     init(from decoder: any Decoder) throws { checkpoint = try Parser.decodeCheckpoint(from: decoder, version: 1) }
 }
 
-/// Mode 5: the body as a version-1 Postfix state, then as a version-1 Exim state.
+/// Mode 5: the body as a version-1 Postfix state, then as a version-1 Exim state, then as a version-1 JSON-lines
+/// state.
 func fuzzVersionOneBody(_ body: [UInt8]) {
     if let saved = try? StateCoding.decode(VersionOneState<PostfixParser>.self, from: body),
         var parser = try? PostfixParser(configuration: formatConfiguration, restoring: saved.checkpoint)
@@ -135,6 +142,11 @@ func fuzzVersionOneBody(_ body: [UInt8]) {
         var parser = try? EximParser(configuration: formatConfiguration, restoring: saved.checkpoint)
     {
         parse(&parser, eximLines)
+    }
+    if let saved = try? StateCoding.decode(VersionOneState<JSONLinesParser>.self, from: body),
+        var parser = try? JSONLinesParser(configuration: formatConfiguration, restoring: saved.checkpoint)
+    {
+        parse(&parser, jsonLines)
     }
 }
 
@@ -221,14 +233,17 @@ func writeSeed(_ directory: String, _ name: String, mode: UInt8, _ bytes: [UInt8
                 configuration: formatConfiguration,
                 restoring: StateCoding.decode(EximParser.Checkpoint.self, from: bytes))
         case 5:
-            // Postfix or Exim: one of the two must restore.
+            // Postfix, Exim or JSON lines: one of the three must restore.
             let postfix = try? PostfixParser(
                 configuration: formatConfiguration,
                 restoring: StateCoding.decode(VersionOneState<PostfixParser>.self, from: bytes).checkpoint)
-            if postfix == nil {
-                _ = try EximParser(
+            let exim = try? EximParser(
+                configuration: formatConfiguration,
+                restoring: StateCoding.decode(VersionOneState<EximParser>.self, from: bytes).checkpoint)
+            if postfix == nil && exim == nil {
+                _ = try JSONLinesParser(
                     configuration: formatConfiguration,
-                    restoring: StateCoding.decode(VersionOneState<EximParser>.self, from: bytes).checkpoint)
+                    restoring: StateCoding.decode(VersionOneState<JSONLinesParser>.self, from: bytes).checkpoint)
             }
         default: break
         }
@@ -278,6 +293,11 @@ func writeSeeds(to directory: String) throws {
     writeSeed(directory, "postfix-open-v1", mode: 5, try StateCoding.encode(postfixVersionOne))
     let eximVersionOne = CheckpointLayout(checkpoint: exim.checkpoint(), version: 1)
     writeSeed(directory, "exim-open-v1", mode: 5, try StateCoding.encode(eximVersionOne))
+    var json = JSONLinesParser(configuration: formatConfiguration)
+    parse(&json, jsonLines)
+    guard json.checkpoint() != JSONLinesParser().checkpoint() else { fuzzFailure("the JSON lines counted nothing") }
+    let jsonVersionOne = CheckpointLayout(checkpoint: json.checkpoint(), version: 1)
+    writeSeed(directory, "jsonl-v1", mode: 5, try StateCoding.encode(jsonVersionOne))
 
     // Whole checkpoint files, as CheckpointFile.write makes them.
     for (name, fileBody) in [("file-engine", body), ("file-postfix", postfixBody)] {
