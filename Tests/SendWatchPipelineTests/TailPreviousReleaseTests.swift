@@ -3,6 +3,7 @@ import SendWatchCore
 import SendWatchIngest
 import SendWatchTesting
 import Testing
+
 @testable import SendWatchPipeline
 
 #if canImport(Glibc)
