@@ -104,7 +104,7 @@ import Testing
     }
 
     @Test("Young accounts each inviting two strangers at one provider and nothing else fire together, all listed")
-    func twoStrangers() {
+    func twoStrangers() throws {
         let n = ConcentratedStrangersRule.Configuration().minEarlyWaveOnlyAccounts
         // No account reaches a third stranger: no stranger-mailer, no provider-wave member, too few for a spread
         // wave. Their strangers-only early members at big.example fire within half an hour.
@@ -113,6 +113,20 @@ import Testing
         s.finish()
         #expect(s.kinds() == [Self.kind])
         #expect(s.flagged() == Set((0..<n).map { "t-\($0)" }))
+        // Its own provider entry, threshold and reason, and a score against its own threshold.
+        let alert = try #require(s.alerts.last { $0.kind == Self.kind })
+        #expect(
+            alert.evidence.first { $0.0 == "provider_waves" }?.1
+                == .array([
+                    .object([
+                        ("provider", .string("big.example (strangers only)")), ("accounts", .int(n)),
+                        ("early_accounts", .int(n)),
+                    ])
+                ]))
+        #expect(alert.evidence.first { $0.0 == "early_wave_only_threshold" }?.1 == .int(n))
+        #expect(alert.score == 1)
+        #expect(alert.reasons.contains { $0.contains("A strangers-only wave at a provider is \(n) young accounts") })
+        #expect(alert.reasons.contains { $0.contains("each, but in a strangers-only wave, mailed at least 3") })
         // One account fewer stays silent, and so do the same accounts each welcoming a founder at its own new
         // domain first, as a launch day's tenants do.
         var fewer = Self.established()
