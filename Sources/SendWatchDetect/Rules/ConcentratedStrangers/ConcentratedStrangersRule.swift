@@ -188,7 +188,7 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         var members: SlidingDistinct
         /// Accounts that entered ``members`` so far (never decreases: the alert's volume, with the group's).
         var arrivals = 0
-        /// The waves' providers, first fired first, at most ``maxDomains`` (the members of waves at more
+        /// The waves' providers, first fired first, at most ``maxWaveProviders`` (the members of waves at more
         /// providers are listed, their providers not), with each wave's members and early members when it last
         /// fired.
         var providers: [String] = []
@@ -199,7 +199,7 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         }
         var isValid: Bool {
             providers.count == accounts.count && providers.count == earlyAccounts.count
-                && providers.count <= maxDomains && arrivals >= 0
+                && providers.count <= maxWaveProviders && arrivals >= 0
         }
     }
 
@@ -214,6 +214,9 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
     public static let name = RuleName("concentrated_strangers")
     static let maxRecent = 8
     static let maxDomains = 8
+    /// The most providers a template's `provider_waves` names: ``maxDomains`` providers, each with a provider wave
+    /// and a strangers-only wave (two entries).
+    static let maxWaveProviders = 2 * maxDomains
     static let maxStrangerDomains = 4
     /// The group of all templates.
     static let platformKey: UInt64 = 0x5354_5241_4e47_4552
@@ -835,7 +838,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
         if let i = waves.providers.firstIndex(of: provider) {
             waves.accounts[i] = count
             waves.earlyAccounts[i] = earlyCount
-        } else if waves.providers.count < Self.maxDomains {
+        } else if waves.providers.count < Self.maxWaveProviders {
             waves.providers.append(provider)
             waves.accounts.append(count)
             waves.earlyAccounts.append(earlyCount)
