@@ -104,7 +104,7 @@ import Testing
     }
 
     @Test("Young accounts each inviting two strangers at one provider and nothing else fire together, all listed")
-    func twoStrangers() {
+    func twoStrangers() throws {
         let n = ConcentratedStrangersRule.Configuration().minEarlyWaveOnlyAccounts
         // No account reaches a third stranger: no stranger-mailer, no provider-wave member, too few for a spread
         // wave. Their strangers-only early members at big.example fire within half an hour.
@@ -113,6 +113,20 @@ import Testing
         s.finish()
         #expect(s.kinds() == [Self.kind])
         #expect(s.flagged() == Set((0..<n).map { "t-\($0)" }))
+        // Its own provider entry, threshold and reason, and a score against its own threshold.
+        let alert = try #require(s.alerts.last { $0.kind == Self.kind })
+        #expect(
+            alert.evidence.first { $0.0 == "provider_waves" }?.1
+                == .array([
+                    .object([
+                        ("provider", .string("big.example (strangers only)")), ("accounts", .int(n)),
+                        ("early_accounts", .int(n)),
+                    ])
+                ]))
+        #expect(alert.evidence.first { $0.0 == "early_wave_only_threshold" }?.1 == .int(n))
+        #expect(alert.score == 1)
+        #expect(alert.reasons.contains { $0.contains("A strangers-only wave at a provider is \(n) young accounts") })
+        #expect(alert.reasons.contains { $0.contains("each, but in a strangers-only wave, mailed at least 3") })
         // One account fewer stays silent, and so do the same accounts each welcoming a founder at its own new
         // domain first, as a launch day's tenants do.
         var fewer = Self.established()
@@ -476,6 +490,26 @@ import Testing
         Self.wave(&s, accounts: 8, recipients: 4, start: 4000 + 4 * 120)
         #expect(restored.alerts.map(\.accounts) == s.alerts.map(\.accounts))
         #expect(s.kinds() == [Self.kind])
+    }
+
+    @Test("A strangers-only wave split by a checkpoint fires after the restore and lists all its accounts")
+    func checkpointStrangersOnly() throws {
+        var s = Self.established()
+        Self.invite(&s, "t-0", strangers: 2, at: 4000)
+        Self.invite(&s, "t-1", strangers: 2, at: 4120)
+        let data = try JSONEncoder().encode(s.engine.checkpoint())
+        var restored = s
+        restored.engine = try DetectionEngine(
+            configuration: .init(), restoring: JSONDecoder().decode(DetectionEngine.Checkpoint.self, from: data))
+        for a in 2..<4 {
+            Self.invite(&s, "t-\(a)", strangers: 2, at: 4000 + Int64(a * 120))
+            Self.invite(&restored, "t-\(a)", strangers: 2, at: 4000 + Int64(a * 120))
+        }
+        s.finish()
+        restored.finish()
+        #expect(restored.kinds() == [Self.kind])
+        #expect(restored.alerts.map(\.accounts) == s.alerts.map(\.accounts))
+        #expect(restored.alerts.last?.accounts == (0..<4).map { "t-\($0)" })
     }
 
     @Test("A template's wave members survive a checkpoint: a restored engine's alert lists both providers' waves")

@@ -188,7 +188,7 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         var members: SlidingDistinct
         /// Accounts that entered ``members`` so far (never decreases: the alert's volume, with the group's).
         var arrivals = 0
-        /// The waves' providers, first fired first, at most ``maxDomains`` (the members of waves at more
+        /// The waves' providers, first fired first, at most ``maxWaveProviders`` (the members of waves at more
         /// providers are listed, their providers not), with each wave's members and early members when it last
         /// fired.
         var providers: [String] = []
@@ -199,7 +199,7 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         }
         var isValid: Bool {
             providers.count == accounts.count && providers.count == earlyAccounts.count
-                && providers.count <= maxDomains && arrivals >= 0
+                && providers.count <= maxWaveProviders && arrivals >= 0
         }
     }
 
@@ -214,6 +214,9 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
     public static let name = RuleName("concentrated_strangers")
     static let maxRecent = 8
     static let maxDomains = 8
+    /// The most providers a template's `provider_waves` names: ``maxDomains`` providers, each with a provider wave
+    /// and a strangers-only wave (two entries).
+    static let maxWaveProviders = 2 * maxDomains
     static let maxStrangerDomains = 4
     /// The group of all templates.
     static let platformKey: UInt64 = 0x5354_5241_4e47_4552
@@ -224,6 +227,9 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
     /// Mixed into a provider wave's key for the group of its early members whose every first contact is a
     /// stranger.
     static let strangersOnlySalt: UInt64 = 0x5354_524F_4E4C_5957
+    /// What follows the domain of a strangers-only wave in the alert's `provider_waves` (and what tells its entry
+    /// from the provider wave's at that domain: a domain has no space).
+    static let strangersOnlySuffix = " (strangers only)"
     /// The provider a spread wave is listed under in `provider_waves`.
     static let spreadProvider = "all providers"
     let configuration: Configuration
@@ -568,16 +574,9 @@ extension ConcentratedStrangersRule: TwoTableRule {
     ) {
         let rule = configuration
         let slot = groupSlot(key: key, name: name(), &context, at: now)
-        if groups.entries[slot].early == nil {
-            groups.entries[slot].early = SlidingDistinct(
-                configuration: Self.earlyWindow(configuration, capacity: capacity))
-        }
-        let joined = groups.entries[slot].early?.insert(facts.accountKey, at: now) ?? false
-        if groups.entries[slot].domains.isEmpty {
-            groups.entries[slot].domains = [domain()]
-            groups.entries[slot].domainCounts = [0]
-        }
-        groups.entries[slot].domainCounts[0] += 1
+        let joined = Self.countStrangersOnly(
+            facts.accountKey, provider: "\(domain())\(Self.strangersOnlySuffix)", early: earlyWindow,
+            in: &groups.entries[slot], at: now)
         // Reported when an account joins, as a spread wave is: an account's later events add nothing.
         guard joined, let early = groups.entries[slot].early else { return }
         let count = Int(early.value(at: now).value)
@@ -710,6 +709,23 @@ extension ConcentratedStrangersRule: TwoTableRule {
         return joined
     }
 
+    /// Counts a strangers-only account's event in its group's early window (made at its first event) and names
+    /// the group's one provider, `provider` (its domain and ``strangersOnlySuffix``), which labels its wave in the
+    /// alert's `provider_waves`; returns whether the account joined the early window. One write of the group's
+    /// table entry, as ``count(_:domain:messageID:early:in:at:)``.
+    private static func countStrangersOnly(
+        _ account: UInt64, provider: @autoclosure () -> String, early: SlidingDistinct.Configuration,
+        in group: inout Group, at now: EventTime
+    ) -> Bool {
+        if group.early == nil { group.early = SlidingDistinct(configuration: early) }
+        // The one domain keeps the parallel count the checkpoint's consistency test asks for; nothing reads it.
+        if group.domains.isEmpty {
+            group.domains = [provider()]
+            group.domainCounts = [0]
+        }
+        return group.early?.insert(account, at: now) ?? false
+    }
+
     /// Counts a spread-wave member's event in its group's one domain, ``spreadProvider``.
     private static func countSpread(in group: inout Group) {
         if group.domains.isEmpty {
@@ -822,7 +838,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
         if let i = waves.providers.firstIndex(of: provider) {
             waves.accounts[i] = count
             waves.earlyAccounts[i] = earlyCount
-        } else if waves.providers.count < Self.maxDomains {
+        } else if waves.providers.count < Self.maxWaveProviders {
             waves.providers.append(provider)
             waves.accounts.append(count)
             waves.earlyAccounts.append(earlyCount)
@@ -905,10 +921,17 @@ extension ConcentratedStrangersRule: TwoTableRule {
         let earlyWindow = DurationText.format(rule.earlyWindowSeconds)
         var waveEvidence: [(String, JSONValue)] = []
         var waveScore = 0.0
+        // Whether a strangers-only wave fired on the template (its provider entry ends in the suffix).
+        let strangersOnly = state.waves?.providers.contains { $0.hasSuffix(Self.strangersOnlySuffix) } ?? false
         if waveCount > 0, let waves = state.waves {
             waveEvidence = [
                 ("wave_accounts", .int(waveCount)), ("wave_threshold", .int(rule.minWaveAccounts)),
                 ("early_wave_threshold", .int(rule.minEarlyWaveAccounts)),
+            ]
+            if strangersOnly {
+                waveEvidence.append(("early_wave_only_threshold", .int(rule.minEarlyWaveOnlyAccounts)))
+            }
+            waveEvidence += [
                 (
                     "provider_waves",
                     .array(
@@ -918,9 +941,15 @@ extension ConcentratedStrangersRule: TwoTableRule {
                                 ("early_accounts", .int(waves.earlyAccounts[$0])),
                             ])
                         })
-                ),
+                )
             ]
             for i in waves.providers.indices {
+                // A strangers-only wave has its early window only, and its own threshold.
+                guard !waves.providers[i].hasSuffix(Self.strangersOnlySuffix) else {
+                    waveScore = max(
+                        waveScore, Double(waves.earlyAccounts[i]) / Double(rule.minEarlyWaveOnlyAccounts))
+                    continue
+                }
                 waveScore = max(
                     waveScore, Double(waves.accounts[i]) / Double(rule.minWaveAccounts),
                     Double(waves.earlyAccounts[i]) / Double(rule.minEarlyWaveAccounts))
@@ -975,7 +1004,9 @@ extension ConcentratedStrangersRule: TwoTableRule {
         if let waves = state.waves, waveCount > 0 {
             reasons.append(
                 "\(waveCount) young accounts on the template (\(name)) in provider waves at "
-                    + "\(waves.providers.joined(separator: ", ")): each mailed at least \(rule.minRecipients) "
+                    + "\(waves.providers.joined(separator: ", ")): each"
+                    + (strangersOnly ? ", but in a strangers-only wave," : "")
+                    + " mailed at least \(rule.minRecipients) "
                     + "strangers at one provider, most of their strangers and few of their recipients at their own or "
                     + "never-mailed domains (addresses the platform mails and people at established companies count "
                     + "neither way); a wave is \(rule.minWaveAccounts) such accounts at one provider in \(window), or "
@@ -985,6 +1016,14 @@ extension ConcentratedStrangersRule: TwoTableRule {
                         ? "."
                         : ": \(strangers) of their \(recipients) recipients were never mailed on the platform before "
                             + "and sit at a provider."))
+            if strangersOnly {
+                reasons.append(
+                    "A strangers-only wave at a provider is \(rule.minEarlyWaveOnlyAccounts) young accounts on the "
+                        + "template within \(earlyWindow) that each mailed at least \(rule.minEarlyWaveStrangers) "
+                        + "strangers at the provider and at least \(rule.minWaveProviderShare) of their strangers "
+                        + "there, and whose every first contact was a stranger (none at a colleague's, their own or a "
+                        + "never-mailed domain).")
+            }
             if waves.providers.contains(Self.spreadProvider) {
                 reasons.append(
                     "A wave at \(Self.spreadProvider) is \(rule.minSpreadAccounts) young accounts on the template in "
