@@ -57,7 +57,8 @@ struct CheckpointFuzzSeedTests {
             try Data(body).write(to: URL(fileURLWithPath: path))
             let file = try #require(try CheckpointFile.read(path: path))
             // The fuzz target restores the body as an engine and as a Postfix parser: one of them must restore.
-            let restored = (try? Self.restoreEngine(file.body, sections: nil)) ?? (try? Self.restorePostfix(file.body))
+            let restored: Void? =
+                (try? Self.restoreEngine(file.body, sections: nil)) ?? (try? Self.restorePostfix(file.body))
             #expect(restored != nil, "the checkpoint file \(name) restores neither an engine nor a Postfix parser")
         case 1: try Self.restoreEngine(body, sections: nil)
         case 2: try Self.restorePostfix(body)
