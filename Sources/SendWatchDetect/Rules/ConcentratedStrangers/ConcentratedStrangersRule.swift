@@ -188,9 +188,9 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         var members: SlidingDistinct
         /// Accounts that entered ``members`` so far (never decreases: the alert's volume, with the group's).
         var arrivals = 0
-        /// The waves' providers, first fired first, at most ``maxWaveProviders`` (the members of waves at more
-        /// providers are listed, their providers not), with each wave's members and early members when it last
-        /// fired.
+        /// The waves' providers, first fired first, at most ``maxDomains`` of each kind (``entries(in:like:)``;
+        /// ``maxWaveProviders`` in all; the members of waves at more providers are listed, their providers not), with
+        /// each wave's members and early members when it last fired.
         var providers: [String] = []
         var accounts: [Int] = []
         var earlyAccounts: [Int] = []
@@ -214,9 +214,17 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
     public static let name = RuleName("concentrated_strangers")
     static let maxRecent = 8
     static let maxDomains = 8
-    /// The most providers a template's `provider_waves` names: ``maxDomains`` providers, each with a provider wave
-    /// and a strangers-only wave (two entries).
+    /// The most entries a template's `provider_waves` holds: ``maxDomains`` of provider waves (the spread wave's
+    /// among them) and ``maxDomains`` of strangers-only waves, so that a rule with `min_early_wave_only_accounts`
+    /// off lists exactly what it listed before strangers-only waves existed, and one with it on drops no provider
+    /// wave for them.
     static let maxWaveProviders = 2 * maxDomains
+
+    /// The entries of `providers` of the same kind as `provider` (strangers-only waves, or the others).
+    static func entries(in providers: [String], like provider: String) -> Int {
+        let strangersOnly = provider.hasSuffix(strangersOnlySuffix)
+        return providers.reduce(0) { $0 + ($1.hasSuffix(strangersOnlySuffix) == strangersOnly ? 1 : 0) }
+    }
     static let maxStrangerDomains = 4
     /// The group of all templates.
     static let platformKey: UInt64 = 0x5354_5241_4e47_4552
@@ -838,7 +846,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
         if let i = waves.providers.firstIndex(of: provider) {
             waves.accounts[i] = count
             waves.earlyAccounts[i] = earlyCount
-        } else if waves.providers.count < Self.maxWaveProviders {
+        } else if Self.entries(in: waves.providers, like: provider) < Self.maxDomains {
             waves.providers.append(provider)
             waves.accounts.append(count)
             waves.earlyAccounts.append(earlyCount)
