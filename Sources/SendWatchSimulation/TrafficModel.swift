@@ -237,7 +237,7 @@ struct TrafficModel: Sendable {
             .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm, .brandNames,
             .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation, .commonArtefacts, .decoyStrangers,
             .decoySwarm, .rotationPerAccountPhone, .heavyDecoyStrangers, .phoneOnlyLure, .spreadStrangers,
-            .twoStrangers, .webmailFounders,
+            .twoStrangers, .webmailFounders, .organicSignups,
         ]
         hasSharedInbox = configuration.lookAlikes.contains { $0.kind == .sharedInbox }
         youngTenantTotal = (configuration.scenario.incidents + configuration.lookAlikes)
@@ -282,7 +282,7 @@ struct TrafficModel: Sendable {
                 case .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm,
                     .brandNames, .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation,
                     .commonArtefacts, .decoyStrangers, .decoySwarm, .rotationPerAccountPhone, .heavyDecoyStrangers,
-                    .phoneOnlyLure, .spreadStrangers, .twoStrangers, .webmailFounders:
+                    .phoneOnlyLure, .spreadStrangers, .twoStrangers, .webmailFounders, .organicSignups:
                     index = accounts.count
                     var t = makeTenant(index: accounts.count, established: false, label: groupIndex)
                     switch plan.kind {
@@ -310,6 +310,11 @@ struct TrafficModel: Sendable {
                         let d = Vocabulary.consumerDomains
                         t.domain = d[Int((t.key >> 24) % UInt64(d.count))]
                         t.bounceRate = 0.02
+                    case .organicSignups:
+                        // An individual: its own webmail address, the largest provider for 9 in 20, the second for
+                        // 4 in 20, other webmail for the rest.
+                        t.domain = TrafficModel.signupProvider(t.key)
+                        t.bounceRate = 0.02
                     case .templateRotation:
                         // The templates in turn; the lures in a seeded order.
                         t.rotation = (
@@ -332,8 +337,10 @@ struct TrafficModel: Sendable {
                         t.bounceRate = 0.02
                     }
                     let minutesBefore: ClosedRange<Int> =
-                        [.tenantOnboarding, .brandNames, .launchDay, .sharedInbox, .commonArtefacts, .webmailFounders]
-                            .contains(plan.kind)
+                        [
+                            .tenantOnboarding, .brandNames, .launchDay, .sharedInbox, .commonArtefacts,
+                            .webmailFounders, .organicSignups,
+                        ].contains(plan.kind)
                         ? 1...120 : 2...180
                     t.created = EventTime(
                         microseconds: firstSend - Int64(rng.int(in: minutesBefore)) * 60_000_000
@@ -375,10 +382,14 @@ struct TrafficModel: Sendable {
                 group.accounts.append(Int32(index))
                 // A stranger-inviting account sends 3 to the plan's count of invitations; a decoy-sending one
                 // sends its decoys besides.
-                let messages =
+                var messages =
                     [.concentratedStrangers, .decoyStrangers, .heavyDecoyStrangers, .spreadStrangers].contains(
                         plan.kind)
                     ? rng.int(in: min(3, plan.messagesPerAccount)...plan.messagesPerAccount) : plan.messagesPerAccount
+                // An individual's welcome and one to three invitations (the plan's count at most).
+                if plan.kind == .organicSignups {
+                    messages = rng.int(in: min(2, plan.messagesPerAccount)...plan.messagesPerAccount)
+                }
                 var decoys =
                     [.decoyStrangers, .decoySwarm].contains(plan.kind) ? TrafficModel.decoys(accounts[index]) : 0
                 if plan.kind == .heavyDecoyStrangers {
@@ -479,7 +490,8 @@ struct TrafficModel: Sendable {
         case .passwordResetStorm:
             (template, subject) = tenantSubject(account, pick: 3)
             addresses = tenantRecipients(account, count: 1)
-        case .tenantOnboarding, .brandNames, .commonArtefacts, .launchDay, .sharedInbox, .webmailFounders:
+        case .tenantOnboarding, .brandNames, .commonArtefacts, .launchDay, .sharedInbox, .webmailFounders,
+            .organicSignups:
             // A new tenant's first message welcomes the person who signed up; the next ones invite their team.
             let inviter = TrafficModel.personAddress(hash(72, account.key), domain: account.domain)
             let inviterName = TrafficModel.capitalized(String(inviter.prefix { $0.isLetter }))
@@ -717,6 +729,14 @@ struct TrafficModel: Sendable {
     /// inbox one colleague, and the partner mailbox with the first invitation.
     private mutating func invitees(_ account: SimAccount, _ source: Source) -> [String] {
         var addresses: [String] = []
+        if source.burst == .organicSignups {
+            // One friend an invitation: 3 in 4 at the individual's own provider, the rest at other webmail.
+            let h = hash(75, account.key, UInt64(source.sent))
+            let d = Vocabulary.consumerDomains
+            let other = d.filter { $0 != account.domain }
+            let domain = h % 4 != 0 ? account.domain : other[Int((h >> 8) % UInt64(other.count))]
+            return [TrafficModel.personAddress(h >> 4 | h << 60, domain: domain)]
+        }
         let launch = source.burst == .launchDay || source.burst == .webmailFounders
         guard launch || source.burst == .sharedInbox else {
             let n = rng.int(in: 1...3)
@@ -739,6 +759,16 @@ struct TrafficModel: Sendable {
         }
         if source.burst == .sharedInbox && source.sent == 1 { addresses.append(sharedInbox) }
         return addresses
+    }
+
+    /// An `organic-signups` individual's webmail provider, by a hash of the account: the largest provider
+    /// (``Vocabulary/consumerDomains`` first) for 9 in 20, the second for 4 in 20, one of the others for the rest.
+    static func signupProvider(_ key: UInt64) -> String {
+        let d = Vocabulary.consumerDomains
+        let r = (key >> 28) % 20
+        if r < 9 { return d[0] }
+        if r < 13 { return d[1] }
+        return d[largeProviders + Int((key >> 36) % UInt64(d.count - largeProviders))]
     }
 
     /// Recipients among a tenant's users.

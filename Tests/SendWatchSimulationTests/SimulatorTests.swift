@@ -448,4 +448,35 @@ import Testing
             #expect(Vocabulary.consumerDomains.contains(String(domain)), "\(account): \(domain)")
         }
     }
+
+    @Test("Organic sign-ups: all run long, a welcome and 1-3 invitations each, every recipient at webmail, most at one")
+    func organicSignups() throws {
+        let run = try simulate(
+            SimulationConfiguration(scenario: Scenario.named("two-strangers")!, seed: 3, format: .jsonl))
+        let group = try #require(run.labels.hardNegatives.first { $0.kind == .organicSignups })
+        #expect(!BurstKind.organicSignups.isAttack)
+        let accounts = Set(group.accounts)
+        #expect(accounts.count > 50)
+        let lists = try recipientsByAccount(run.bytes, of: accounts)
+        var atOwn = 0
+        var total = 0
+        var atLargest = 0
+        for (account, list) in lists {
+            #expect((1...4).contains(list.count) && Set(list).count == list.count, "\(account): \(list)")
+            let domains = list.map { String($0.split(separator: "@").last!) }
+            #expect(domains.allSatisfy { Vocabulary.consumerDomains.contains($0) }, "\(account): \(domains)")
+            // The welcome goes to the individual's own provider first.
+            atOwn += domains.dropFirst().filter { $0 == domains[0] }.count
+            total += domains.count - 1
+            if domains[0] == Vocabulary.consumerDomains[0] { atLargest += 1 }
+        }
+        // 3 in 4 invitations at the individual's own provider; 9 in 20 individuals at the largest.
+        #expect(Double(atOwn) > 0.6 * Double(total) && Double(atOwn) < 0.9 * Double(total))
+        #expect(Double(atLargest) > 0.3 * Double(lists.count) && Double(atLargest) < 0.6 * Double(lists.count))
+        // Steady: sign-ups before the wave's start and after its end.
+        let firsts = group.firstSend.map(\.microseconds)
+        let waveStart = run.labels.incidents[0].firstSend.map(\.microseconds).min() ?? 0
+        let waveEnd = run.labels.incidents[0].firstSend.map(\.microseconds).max() ?? 0
+        #expect(firsts.contains { $0 < waveStart } && firsts.contains { $0 > waveEnd })
+    }
 }
