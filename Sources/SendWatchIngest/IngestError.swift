@@ -1,13 +1,5 @@
 public import SendWatchCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// An operational failure while opening or reading an input: the file could not be opened or read, or its
 /// compressed data is damaged.
 ///
@@ -51,7 +43,7 @@ public struct IngestError: Error, CustomStringConvertible, Sendable {
         var text = "ingest error (\(code)): \(path == "-" ? "<stdin>" : path)"
         if let byteOffset { text += " at byte \(byteOffset)" }
         text += ": \(message)"
-        if let underlyingErrno { text += " (\(Self.errnoText(underlyingErrno)))" }
+        if let underlyingErrno { text += " (\(errnoDescription(underlyingErrno)))" }
         text += ". " + advice
         return text
     }
@@ -75,8 +67,6 @@ public struct IngestError: Error, CustomStringConvertible, Sendable {
         default: return "See the message for details."
         }
     }
-
-    private static func errnoText(_ code: Int32) -> String { errnoDescription(code) }
 }
 
 extension ErrorCode where Domain == IngestError {
