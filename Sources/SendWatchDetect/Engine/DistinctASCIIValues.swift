@@ -115,12 +115,7 @@ struct DistinctASCIIValues {
     private mutating func grow() {
         let size = max(16, index.count * 2)
         index = [Int32](repeating: 0, count: size)
-        let mask = size - 1
-        for i in hashes.indices {
-            var cell = Self.cell(of: hashes[i], mask: mask)
-            while index[cell] != 0 { cell = (cell + 1) & mask }
-            index[cell] = Int32(i + 1)
-        }
+        PositionIndex.fill(&index, count: hashes.count) { Self.cell(of: hashes[$0], mask: $1) }
     }
 
     private static func cell(of hash: Int, mask: Int) -> Int { hash & mask }

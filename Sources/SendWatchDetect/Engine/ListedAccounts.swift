@@ -402,12 +402,7 @@ struct ListedAccounts: Sendable {
         } else {
             index = [Int32](repeating: 0, count: size)
         }
-        let mask = size - 1
-        for i in keys.indices {
-            var cell = Self.cell(of: keys[i], mask: mask)
-            while index[cell] != 0 { cell = (cell + 1) & mask }
-            index[cell] = Int32(i + 1)
-        }
+        PositionIndex.fill(&index, count: keys.count) { Self.cell(of: keys[$0], mask: $1) }
         indexUsed = keys.count
     }
 
