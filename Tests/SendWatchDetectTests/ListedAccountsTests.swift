@@ -99,6 +99,7 @@ struct ListedAccountsTests {
                 hashes += counted.filter { _ in random.next() % 3 == 0 } + [StableHash.of("never\(step)")]
             }
             listed.update(to: hashes, young: young, ages: ages, touched: touched)
+            #expect(listed.indexIsConsistent, "seed \(seed) step \(step)")
             let expected = Self.oracle(counted, young)
             #expect(listed.names == expected, "seed \(seed) step \(step)")
             // The ages as the finding gave them before the list kept their bases: a lookup and a sort each.

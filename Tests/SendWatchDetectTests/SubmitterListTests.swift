@@ -1,5 +1,6 @@
 import Foundation
 import SendWatchCore
+import SendWatchTesting
 import SendWatchWindows
 import Testing
 
@@ -21,6 +22,96 @@ struct SubmitterListTests {
                         i % 4]
                 })
             #expect(DetectionContext.smallest(k, of: values) == Array(values.sorted().prefix(k)), "n \(n)")
+        }
+    }
+
+    @Test("Distinct ASCII values as bytes count and order as a set of strings does", arguments: [1, 2, 3])
+    func distinctBytesMatchStringSet(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        for round in 0..<200 {
+            var distinct = DistinctASCIIValues()
+            var strings = Set<String>()
+            // Prefixes of one another, empty values, long values and repeats, so that length and byte order decide.
+            for _ in 0..<Int(random.next() % 300) {
+                let n = Int(random.next() % 40)
+                let value = String(repeating: "ab", count: Int(random.next() % 12)) + (n % 3 == 0 ? "" : "~\(n)")
+                let cut = Int(random.next() % UInt64(value.utf8.count + 1))
+                let utf8 = Array(value.utf8)
+                utf8.withUnsafeBufferPointer { b in
+                    distinct.insert(UnsafeBufferPointer(rebasing: b[..<cut]), UnsafeBufferPointer(rebasing: b[cut...]))
+                }
+                strings.insert(value)
+            }
+            #expect(distinct.count == strings.count, "seed \(seed) round \(round)")
+            for k in [0, 1, 10, 400] {
+                #expect(distinct.smallest(k) == Array(strings.sorted().prefix(k)), "seed \(seed) round \(round) k \(k)")
+            }
+        }
+    }
+
+    /// ``DetectionContext/accountEvidence(_:)`` as it was built before ``DistinctASCIIValues``: a set of strings per
+    /// list and its smallest values.
+    static func referenceEvidence(_ samples: AccountSamples) -> JSONValue {
+        let groups: [(String, [(AccountSample.List, String)])] = [
+            ("submitters", [(.logins, "logins"), (.clientIPs, "client_ips"), (.claimedAccounts, "claimed_accounts")]),
+            (
+                "deliveries",
+                [(.recipients, "recipients"), (.recipientDomains, "recipient_domains"), (.queueIDs, "queue_ids")]
+            ),
+        ]
+        return .object(
+            groups.map { entry in
+                let (group, lists) = entry
+                var entries: [(String, JSONValue)] = []
+                for (list, name) in lists {
+                    var values = Set<String>()
+                    for sample in samples.listed { values.formUnion(sample.values(list)) }
+                    entries.append((name, .array(DetectionContext.smallest(10, of: values).map { .string($0) })))
+                    entries.append((name + "_total", .int(values.count)))
+                }
+                let overflowed = samples.listed.contains {
+                    group == "submitters" ? $0.submittersOverflowed : $0.deliveriesOverflowed
+                }
+                entries.append(("exact", .bool(samples.listsEveryAccount && !overflowed)))
+                return (group, JSONValue.object(entries))
+            })
+    }
+
+    @Test(
+        "The evidence of listed accounts equals sets of strings, also with values outside ASCII", arguments: [1, 2, 3])
+    func accountEvidenceMatchesStringSets(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        // ASCII values that share prefixes, and values outside ASCII (which take the path of strings). Only
+        // precomposed ones: where `String` finds two spellings equal (a decomposed `é`, the Kelvin sign and `K`), which
+        // of them a set keeps and how it orders them against others depend on the order the set is read in, which
+        // differs between two sets of the same strings, before this change and after it alike.
+        let words = ["K", "k", "é", "ü", "user", "User", "user1", "192.0.2.1", "a", "ab", "b"]
+        func value() -> String {
+            (0..<Int(1 + random.next() % 3)).map { _ in words[Int(random.next() % UInt64(words.count))] }.joined()
+        }
+        for round in 0..<300 {
+            // Every other round ASCII only (the byte path), else some values outside ASCII (the string path).
+            let ascii = round % 2 == 0
+            func pick() -> String {
+                var v = value()
+                while ascii && !v.utf8.allSatisfy({ $0 < 0x80 }) { v = value() }
+                return v
+            }
+            var samples = AccountSamples(listsEveryAccount: random.next() % 2 == 0)
+            for _ in 0..<Int(random.next() % 30) {
+                var sample = AccountSample()
+                for _ in 0..<Int(random.next() % 8) {
+                    sample.addSubmitter(
+                        login: pick(), clientIP: random.next() % 2 == 0 ? pick() : nil,
+                        claimedAccount: random.next() % 4 == 0 ? pick() : nil)
+                    sample.addDelivery(recipient: pick() + "@" + pick(), queueID: random.next() % 2 == 0 ? pick() : nil)
+                    sample.addMessageID(pick())
+                }
+                samples.listed.append(sample)
+            }
+            #expect(
+                JSONValue.object(DetectionContext.accountEvidence(samples)) == Self.referenceEvidence(samples),
+                "seed \(seed) round \(round)")
         }
     }
 

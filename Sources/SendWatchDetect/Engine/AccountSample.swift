@@ -112,6 +112,30 @@ struct AccountSample: Sendable, Equatable {
         return result
     }
 
+    /// Calls `body` with each value of every list, in the buffer's order (each list's values in the order they
+    /// came): its list, its bytes in two parts (its own bytes, then the bytes it copies; either may be empty) and
+    /// whether it has a byte outside ASCII. The parts are valid only during the call.
+    ///
+    /// - Complexity: O(bytes held); no allocation. For evidence, not for the per-event path.
+    func forEachValue(
+        _ body: (_ list: List, _ head: UnsafeBufferPointer<UInt8>, _ tail: UnsafeBufferPointer<UInt8>, _ nonASCII: Bool)
+            -> Void
+    ) {
+        bytes.withUnsafeBufferPointer { buffer in
+            var i = 0
+            while i < buffer.count {
+                let r = Self.record(at: i, in: buffer)
+                i = r.end
+                // Safe to force unwrap: every record's tag holds one of the lists (written by `add` only).
+                let list = List(rawValue: r.tag & Self.listMask)!
+                body(
+                    list, UnsafeBufferPointer(rebasing: buffer[r.literal]),
+                    UnsafeBufferPointer(rebasing: buffer[r.copy]),
+                    r.tag & Self.nonASCIIFlag != 0)
+            }
+        }
+    }
+
     /// Adds a message id (the event's message id, else its queue id), unless five are kept or it is one of them.
     ///
     /// - Complexity: O(bytes held); allocates only for a new value.

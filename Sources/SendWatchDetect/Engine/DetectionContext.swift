@@ -219,7 +219,26 @@ struct DetectionContext: Sendable {
     private static func listedValues(_ lists: [ListedList], of samples: AccountSamples) -> JSONValue {
         var entries: [(String, JSONValue)] = []
         entries.reserveCapacity(2 * lists.count + 1)
-        for (name, total, list) in lists {
+        // The lists' distinct values as bytes, in one pass over each sample; a list with a value outside ASCII is
+        // collected as `String`s instead (``DistinctASCIIValues``).
+        var distinct = lists.map { _ in DistinctASCIIValues() }
+        var nonASCII = lists.map { _ in false }
+        for sample in samples.listed {
+            sample.forEachValue { list, head, tail, isNonASCII in
+                guard let k = lists.firstIndex(where: { $0.list == list }), !nonASCII[k] else { return }
+                if isNonASCII {
+                    nonASCII[k] = true
+                } else {
+                    distinct[k].insert(head, tail)
+                }
+            }
+        }
+        for (k, (name, total, list)) in lists.enumerated() {
+            guard nonASCII[k] else {
+                entries.append((name, .array(distinct[k].smallest(maxListedSubmitters).map { .string($0) })))
+                entries.append((total, .int(distinct[k].count)))
+                continue
+            }
             var values = Set<String>()
             for sample in samples.listed { values.formUnion(sample.values(list)) }
             entries.append((name, .array(smallest(maxListedSubmitters, of: values).map { .string($0) })))

@@ -28,15 +28,17 @@ import SendWatchWindows
 /// samples (``snapshot(accountsTotal:)``, ``SharedChunks``) instead of copying them.
 ///
 /// Memory: per listed account a name and a sample (32 bytes; their heap blocks are shared with the young-account
-/// table), a key (8), a slot (4), a mark (1), an age base twice (24), plus a key index of 4 bytes per slot at
-/// 2–4 slots per account: about 85 bytes per account, at most `detect.max_alert_accounts` accounts per counter
+/// table), a key (8), a slot (4), a mark (1), a scratch position (4), an age base twice (24), plus a key index
+/// of 4 bytes per cell at 2–8 cells per account (8 only after half the accounts left since it was last built):
+/// about 90 bytes per account (at most 105), at most `detect.max_alert_accounts` accounts per counter
 /// listed (one for `template_swarm`; two for `concentrated_strangers`, whose list is the union of a template's
 /// stranger-mailers and its waves' members).
 ///
 /// - Complexity: ``update(to:young:ages:touched:)`` is O(*n*) integer work for *n* counted accounts, plus
 ///   O(log *n*) name comparisons and an O(*n*) move per account that joined (a full sort when many joined at
-///   once), plus a young-table read per listed account whose sample changed (every account's after the list
-///   missed more than ``YoungTouchLog/capacity`` changes), plus an age lookup and an O(*n*) move for each
+///   once) and an O(*n*) pass over the key index per account that joined and per update with departures, plus
+///   a young-table read per listed account whose sample changed (every account's after the list missed more
+///   than ``YoungTouchLog/capacity`` changes), plus an age lookup and an O(*n*) move for each
 ///   change of a listed account's age base (``AccountAges/baseLog``; an age lookup per listed account and a sort
 ///   after the list missed more than its capacity of changes).
 struct ListedAccounts: Sendable {
@@ -67,9 +69,17 @@ struct ListedAccounts: Sendable {
     private var sortedBases: [Int64] = []
     /// The account ages' ``AccountAges/baseChanges`` when ``bases`` were last looked up.
     private var agesChanges: UInt64 = 0
-    /// Open addressing over `keys`: the index of a listed key plus one, or 0 for an empty cell; a power of two
-    /// at least twice the accounts listed.
+    /// Open addressing over `keys`: the index of a listed key plus one, 0 for an empty cell, or
+    /// ``departedCell`` for a cell whose account left (probes pass over it, a joining account may take it). Its
+    /// size is a power of two, at least 16 and at least twice ``indexUsed``; kept up to date with each join and
+    /// departure (``indexInsert(_:at:)``, ``keepHeld()``) and built again only when it grows, when departed
+    /// cells outnumber listed accounts, or after a full sort (``addSorting(_:_:)``).
     private var index: [Int32] = []
+    /// Cells of ``index`` that are not empty: listed accounts plus departed cells.
+    private var indexUsed = 0
+    /// Scratch space of ``keepHeld()``: each listed account's position plus one after the departures, or
+    /// ``departedCell``.
+    private var moved: [Int32] = []
     /// Scratch space of ``update(to:young:ages:touched:)``: which listed accounts the counter still holds, and the
     /// keys it holds that are not listed.
     private var held: [Bool] = []
@@ -78,6 +88,9 @@ struct ListedAccounts: Sendable {
     /// More accounts joining in one update than this are listed by sorting everything again, which is cheaper
     /// than inserting each.
     private static let maxInsertions = 32
+
+    /// An ``index`` cell whose account left the list.
+    private static let departedCell: Int32 = -1
 
     /// Lists the accounts of `hashes` (a distinct counter's sample, ``SlidingDistinct/sampleItems(limit:at:)``, or
     /// the samples of several counters one after the other, where a key may repeat) that `young` holds, sorted by
@@ -90,37 +103,57 @@ struct ListedAccounts: Sendable {
         if youngRemovals != young.removals {
             recheckSlots(young)
         }
-        held.removeAll(keepingCapacity: true)
-        held.append(contentsOf: repeatElement(false, count: keys.count))
-        joined.removeAll(keepingCapacity: true)
+        // The scratch arrays are moved out while they are filled (no copy, no uniqueness check per hash).
+        var marks = held
+        held = []
+        marks.removeAll(keepingCapacity: true)
+        marks.append(contentsOf: repeatElement(false, count: keys.count))
+        var joining = joined
+        joined = []
+        joining.removeAll(keepingCapacity: true)
         var stillHeld = 0
-        for h in hashes {
-            if let i = position(of: h) {
-                if !held[i] {
-                    held[i] = true
-                    stillHeld += 1
+        index.withUnsafeBufferPointer { cells in
+            keys.withUnsafeBufferPointer { listed in
+                marks.withUnsafeMutableBufferPointer { marked in
+                    let mask = cells.count - 1
+                    for h in hashes {
+                        // ``position(of:)``, inlined on the buffers.
+                        var found = -1
+                        if !cells.isEmpty {
+                            var cell = Self.cell(of: h, mask: mask)
+                            while cells[cell] != 0 {
+                                let i = Int(cells[cell]) - 1
+                                if i >= 0 && listed[i] == h {
+                                    found = i
+                                    break
+                                }
+                                cell = (cell + 1) & mask
+                            }
+                        }
+                        if found < 0 {
+                            joining.append(h)
+                        } else if !marked[found] {
+                            marked[found] = true
+                            stillHeld += 1
+                        }
+                    }
                 }
-            } else {
-                joined.append(h)
             }
         }
-        var changed = false
+        held = marks
+        joined = joining
         if stillHeld < keys.count {
             keepHeld()
-            changed = true
         }
         if joined.count > Self.maxInsertions {
             addSorting(young, ages)
-            changed = true
         } else {
             for (k, h) in joined.enumerated() {
                 // A key given twice is inserted once (at most maxInsertions² comparisons).
                 guard let slot = young.find(h), !joined[..<k].contains(h) else { continue }
                 insert(young.name(slot), key: h, slot: slot, base: ages.ageBase(accountKey: h), young: young)
-                changed = true
             }
         }
-        if changed { rebuildIndex() }
         if wasEmpty {
             // Every sample was read just now.
             touchesSeen = touched.total
@@ -232,16 +265,19 @@ struct ListedAccounts: Sendable {
         }
         if stillHeld < keys.count {
             keepHeld()
-            rebuildIndex()
         }
     }
 
-    /// Removes the listed accounts whose ``held`` mark is false, keeping the order.
+    /// Removes the listed accounts whose ``held`` mark is false, keeping the order, and updates ``index``: the
+    /// departed accounts' cells are marked departed and every other cell is given its account's new position
+    /// (one pass over the cells; built again when departed cells would outnumber the accounts listed).
     private mutating func keepHeld() {
+        moved.removeAll(keepingCapacity: true)
         var w = 0
         for r in keys.indices {
             guard held[r] else {
                 if let b = bases[r] { sortedBases.remove(at: sortedPosition(b)) }
+                moved.append(Self.departedCell)
                 continue
             }
             if w != r {
@@ -250,11 +286,21 @@ struct ListedAccounts: Sendable {
                 bases[w] = bases[r]
             }
             w += 1
+            moved.append(Int32(w))
         }
         members.keep(where: held)
         keys.removeLast(keys.count - w)
         slots.removeLast(slots.count - w)
         bases.removeLast(bases.count - w)
+        if indexUsed - keys.count > keys.count {
+            rebuildIndex()
+            return
+        }
+        moved.withUnsafeBufferPointer { moved in
+            index.withUnsafeMutableBufferPointer { cells in
+                for c in cells.indices where cells[c] > 0 { cells[c] = moved[Int(cells[c]) - 1] }
+            }
+        }
     }
 
     /// Inserts one account after the names that are not greater (where a stable sort of the counter's order
@@ -274,6 +320,29 @@ struct ListedAccounts: Sendable {
         slots.insert(slot, at: low)
         bases.insert(base, at: low)
         if let base { sortedBases.insert(base, at: sortedPosition(base)) }
+        indexInsert(key, at: low)
+    }
+
+    /// Adds to ``index`` the key just inserted into ``keys`` at position `p`: the cells of the accounts at or
+    /// after `p` move up by one, and the key takes the first empty or departed cell of its probe. Built again
+    /// instead when the cells in use would exceed half the index.
+    ///
+    /// - Complexity: O(index cells), a pass without hashing or probing (building it again hashes and probes
+    ///   every listed key).
+    private mutating func indexInsert(_ key: UInt64, at p: Int) {
+        guard (indexUsed + 1) * 2 <= index.count else {
+            rebuildIndex()
+            return
+        }
+        let stored = Int32(p)
+        index.withUnsafeMutableBufferPointer { cells in
+            for c in cells.indices { cells[c] &+= cells[c] > stored ? 1 : 0 }
+            let mask = cells.count - 1
+            var cell = Self.cell(of: key, mask: mask)
+            while cells[cell] > 0 { cell = (cell + 1) & mask }
+            if cells[cell] == 0 { indexUsed += 1 }
+            cells[cell] = stored + 1
+        }
     }
 
     /// Adds the ``joined`` accounts that `young` holds and sorts the whole list again.
@@ -298,6 +367,7 @@ struct ListedAccounts: Sendable {
         slots = entries.map(\.slot)
         bases = entries.map(\.base)
         sortBases()
+        rebuildIndex()
     }
 
     /// The position of `key` among ``keys``, or `nil`.
@@ -307,12 +377,23 @@ struct ListedAccounts: Sendable {
         var cell = Self.cell(of: key, mask: mask)
         while index[cell] != 0 {
             let i = Int(index[cell]) - 1
-            if keys[i] == key { return i }
+            if i >= 0 && keys[i] == key { return i }
             cell = (cell + 1) & mask
         }
         return nil
     }
 
+    /// Whether ``index`` holds exactly the listed keys at their positions, with ``indexUsed`` cells in use, at
+    /// most half of them (for tests).
+    var indexIsConsistent: Bool {
+        guard keys.isEmpty || !index.isEmpty else { return false }
+        let live = index.filter { $0 > 0 }.count
+        let used = index.filter { $0 != 0 }.count
+        guard live == keys.count, used == indexUsed, used * 2 <= max(index.count, 1) else { return false }
+        return keys.indices.allSatisfy { position(of: keys[$0]) == $0 }
+    }
+
+    /// Builds ``index`` from ``keys``, with no departed cell.
     private mutating func rebuildIndex() {
         var size = 16
         while size < keys.count * 2 { size *= 2 }
@@ -321,12 +402,8 @@ struct ListedAccounts: Sendable {
         } else {
             index = [Int32](repeating: 0, count: size)
         }
-        let mask = size - 1
-        for i in keys.indices {
-            var cell = Self.cell(of: keys[i], mask: mask)
-            while index[cell] != 0 { cell = (cell + 1) & mask }
-            index[cell] = Int32(i + 1)
-        }
+        PositionIndex.fill(&index, count: keys.count) { Self.cell(of: keys[$0], mask: $1) }
+        indexUsed = keys.count
     }
 
     /// A key's first cell: the high bits of a multiplicative hash, so that keys that differ only in high bits
@@ -339,9 +416,9 @@ struct ListedAccounts: Sendable {
 /// The lists of a rule's few busiest subjects (``ListedAccounts``), at most ``maxLists``; the list used least
 /// recently is dropped for a new subject. Derived state, never saved.
 ///
-/// Memory: at most ``maxLists`` lists of about 85 bytes per listed account (``ListedAccounts``): with the default
-/// 1,000 accounts per alert, under 6 MB for lists of one counter (12 MB for `concentrated_strangers`' lists of
-/// two).
+/// Memory: at most ``maxLists`` lists of about 90 bytes per listed account, at most 105 (``ListedAccounts``):
+/// with the default 1,000 accounts per alert, under 7 MB for lists of one counter (14 MB for
+/// `concentrated_strangers`' lists of two).
 struct ListedAccountsCache: Sendable {
     /// Subjects whose lists are kept: more than the templates an adversarial log keeps busy at once (12
     /// `template_swarm` alerts open at once on the first 400,000 lines of `scripts/adversarial-cardinality`'s log
