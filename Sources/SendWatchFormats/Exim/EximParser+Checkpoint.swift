@@ -107,12 +107,8 @@ extension EximParser {
             guard table.find(state.key, hash: state.hash) == nil else {
                 throw checkpointCorrupted("message id \(state.queueID) is saved twice")
             }
-            if table.isFull, let oldest = table.oldestSlot, drop(oldest) {
-                counters.incompleteMessages += 1
-                counters.evictedMessages += 1
-            }
             // Inserting oldest first rebuilds the saved touch order.
-            _ = table.insert(state)
+            _ = insertEvictingOldest(state)
         }
     }
 }
