@@ -1,72 +1,71 @@
-/// An intrusive doubly linked recency list over dense node indices (most recent at the head).
+import SendWatchCore
+
+/// The template miner's recency lists (its templates, and its subject cache): a ``RecencyList`` whose nodes off the
+/// list hold -2, with the number of nodes on it. Touching, unlinking and finding the least recent node are O(1)
+/// with no allocation once the nodes exist.
 ///
-/// Nodes are `Int32` indices into the owner's arrays; the list stores only `prev`/`next` links, so touching,
-/// unlinking and popping the least recent node are O(1) with no allocation once the nodes exist.
+/// Saved as the links toward the newest and the oldest end and the two ends, under the names of the list's
+/// first layout: `prev`, `next`, `head` (the newest node) and `tail` (the oldest).
 struct LRUList: Sendable {
-    private(set) var prev: [Int32] = []
-    private(set) var next: [Int32] = []
-    private(set) var head: Int32 = -1
-    private(set) var tail: Int32 = -1
+    private(set) var links = RecencyList(detached: -2)
+    /// The nodes on the list.
     private(set) var linkedCount = 0
 
+    /// The least recently used node, or -1.
+    var oldest: Int32 { links.oldest }
+
+    var nodeCount: Int { links.nodeCount }
+
+    func isLinked(_ i: Int32) -> Bool { links.older[Int(i)] != -2 }
+
     /// Creates a new, unlinked node and returns its index.
-    mutating func makeNode() -> Int32 {
-        prev.append(-2)
-        next.append(-2)
-        return Int32(prev.count - 1)
-    }
+    mutating func appendNode() -> Int32 { links.appendNode() }
 
-    var nodeCount: Int { prev.count }
-
-    func isLinked(_ i: Int32) -> Bool { prev[Int(i)] != -2 }
-
-    /// Links an unlinked node at the head.
-    mutating func pushFront(_ i: Int32) {
-        prev[Int(i)] = -1
-        next[Int(i)] = head
-        if head >= 0 { prev[Int(head)] = i } else { tail = i }
-        head = i
+    /// Links an unlinked node as the most recently used.
+    mutating func linkNewest(_ i: Int32) {
+        links.linkNewest(i)
         linkedCount += 1
     }
 
     /// Unlinks a linked node.
     mutating func unlink(_ i: Int32) {
-        let p = prev[Int(i)]
-        let n = next[Int(i)]
-        if p >= 0 { next[Int(p)] = n } else { head = n }
-        if n >= 0 { prev[Int(n)] = p } else { tail = p }
-        prev[Int(i)] = -2
-        next[Int(i)] = -2
+        links.unlink(i)
         linkedCount -= 1
     }
 
     /// Marks a linked node as most recently used.
     @inline(__always)
-    mutating func touch(_ i: Int32) {
-        if head == i { return }
-        unlink(i)
-        pushFront(i)
-    }
+    mutating func touch(_ i: Int32) { links.touch(i) }
 
-    /// Walks the list and checks its links (tests only).
+    /// Walks the list from the newest node and checks its links (tests only).
     func checkInvariants() -> Bool {
         var count = 0
-        var p: Int32 = -1
-        var i = head
+        var newer: Int32 = -1
+        var i = links.newest
         while i >= 0 {
-            if prev[Int(i)] != p { return false }
-            p = i
-            i = next[Int(i)]
+            if links.newer[Int(i)] != newer { return false }
+            newer = i
+            i = links.older[Int(i)]
             count += 1
-            if count > prev.count { return false }
+            if count > links.nodeCount { return false }
         }
-        return p == tail && count == linkedCount
+        return newer == links.oldest && count == linkedCount
     }
 }
 
 extension LRUList: Codable {
     enum CodingKeys: String, CodingKey {
         case prev, next, head, tail
+    }
+
+    /// Saves the links toward the newest end (`prev`), toward the oldest end (`next`), the newest node (`head`)
+    /// and the oldest (`tail`), in this order.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(links.newer, forKey: .prev)
+        try c.encode(links.older, forKey: .next)
+        try c.encode(links.newest, forKey: .head)
+        try c.encode(links.oldest, forKey: .tail)
     }
 
     /// Restores the links; the linked count is recounted.
@@ -107,10 +106,7 @@ extension LRUList: Codable {
         guard i == -1, head >= -1, previous == tail, count == n - unlinked else {
             throw corrupt("the list from the head holds \(count) of \(n - unlinked) linked nodes")
         }
-        self.prev = prev
-        self.next = next
-        self.head = head
-        self.tail = tail
-        self.linkedCount = count
+        links = RecencyList(older: next, newer: prev, oldest: tail, newest: head, detached: -2)
+        linkedCount = count
     }
 }

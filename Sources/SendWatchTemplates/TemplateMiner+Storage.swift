@@ -4,8 +4,8 @@ extension TemplateMiner {
     /// Creates a template from the collected text (masked tokens become slots) and computes its slot ranges.
     /// Evicts the least recently matched template first when at ``Configuration/maxTemplates``.
     mutating func createTemplate(_ p: UnsafeRawBufferPointer, explicitID: TemplateID?, shapeKey: UInt64?) -> Int32 {
-        if slotByID.count >= configuration.maxTemplates, templateLRU.tail >= 0 {
-            evictTemplate(templateLRU.tail)
+        if slotByID.count >= configuration.maxTemplates, templateLRU.oldest >= 0 {
+            evictTemplate(templateLRU.oldest)
         }
         newElements.removeAll(keepingCapacity: true)
         anchors.removeAll(keepingCapacity: true)
@@ -51,9 +51,9 @@ extension TemplateMiner {
             s = Int32(templates.count)
             templates.append(t)
             candidateCount.append(0)
-            _ = templateLRU.makeNode()
+            _ = templateLRU.appendNode()
         }
-        templateLRU.pushFront(s)
+        templateLRU.linkNewest(s)
         slotByID[id] = s
         if let k = shapeKey {
             shapeIndex[k] = s
@@ -143,7 +143,7 @@ extension TemplateMiner {
             if let free = freeCacheEntries.popLast() {
                 ci = free
             } else if cacheLRU.nodeCount < configuration.cacheSize {
-                ci = cacheLRU.makeNode()
+                ci = cacheLRU.appendNode()
                 cacheKey1.append(0)
                 cacheKey2.append(0)
                 cacheTemplateSlot.append(0)
@@ -151,11 +151,11 @@ extension TemplateMiner {
                 cacheVersion.append(0)
                 cacheRanges.appendEntry()
             } else {
-                ci = cacheLRU.tail
+                ci = cacheLRU.oldest
                 cacheMap.removeValue(forKey: cacheKey1[Int(ci)])
                 cacheLRU.unlink(ci)
             }
-            cacheLRU.pushFront(ci)
+            cacheLRU.linkNewest(ci)
             cacheMap[key1] = ci
         }
         storeCacheEntry(ci, key1: key1, key2: key2, templateSlot: ts)

@@ -21,11 +21,12 @@ let maxRestoredCount: Int64 = 1 << 56
 /// reason codes (``RejectReason/rawValue``, sorted) and counts.
 ///
 /// Two layouts, told apart by the checkpoint version of the parser that saved them (the encoding is positional,
-/// so a decoder must know which one it reads): since version 2 of the Postfix, Exim and JSON-lines checkpoints,
-/// ``otherMailServerLines`` follows the rejected lines; version 1 (written up to 0aee8b2) ends before it, and is
-/// read with that count 0 (``init(from:otherMailServerLinesSaved:)``). SendWatch writes the current layout only
-/// (tests write version 1's, ``CheckpointLayout``).
-struct SavedCounters: Codable, Hashable, Sendable {
+/// so a decoder must know which one it reads): since version 2 of the Postfix, Exim and JSON-lines checkpoints
+/// (``savesOtherMailServerLines(_:)``), ``otherMailServerLines`` follows the rejected lines; version 1 (written up
+/// to 0aee8b2) ends before it, and is read with that count 0. SendWatch writes the current layout only (tests
+/// write version 1's, ``CheckpointLayout``). A checkpoint saves its counters under a key of its own
+/// (``KeyedEncodingContainer/encode(_:forKey:version:)``, ``KeyedDecodingContainer/decode(_:forKey:version:)``).
+struct SavedCounters: Hashable, Sendable {
     var lines: Int64
     var events: Int64
     var ignored: Int64
@@ -58,12 +59,12 @@ struct SavedCounters: Codable, Hashable, Sendable {
             rejectedCodes, rejectedCounts, otherMailServerLines
     }
 
-    /// Writes the current layout.
-    func encode(to encoder: any Encoder) throws { try encode(to: encoder, otherMailServerLinesSaved: true) }
+    /// Whether checkpoint `version` of the Postfix, Exim and JSON-lines parsers saves ``otherMailServerLines``:
+    /// from version 2 on.
+    static func savesOtherMailServerLines(_ version: CheckpointVersion) -> Bool { version.number >= 2 }
 
-    /// Writes the current layout, or with `otherMailServerLinesSaved` false version 1's (for tests that it is still
-    /// read), in this order: the positional encoding depends on it.
-    func encode(to encoder: any Encoder, otherMailServerLinesSaved: Bool) throws {
+    /// Writes the layout of checkpoint `version`, in this order: the positional encoding depends on it.
+    func encode(to encoder: any Encoder, version: CheckpointVersion) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(lines, forKey: .lines)
         try c.encode(events, forKey: .events)
@@ -74,17 +75,13 @@ struct SavedCounters: Codable, Hashable, Sendable {
         try c.encode(nonDeliveryNotices, forKey: .nonDeliveryNotices)
         try c.encode(rejectedCodes, forKey: .rejectedCodes)
         try c.encode(rejectedCounts, forKey: .rejectedCounts)
-        if otherMailServerLinesSaved { try c.encode(otherMailServerLines, forKey: .otherMailServerLines) }
+        if Self.savesOtherMailServerLines(version) {
+            try c.encode(otherMailServerLines, forKey: .otherMailServerLines)
+        }
     }
 
-    /// Reads the current layout.
-    init(from decoder: any Decoder) throws {
-        try self.init(from: decoder, otherMailServerLinesSaved: true)
-    }
-
-    /// Reads the current layout, or with `otherMailServerLinesSaved` false the one before it (checkpoint
-    /// version 1), whose ``otherMailServerLines`` is read as 0.
-    init(from decoder: any Decoder, otherMailServerLinesSaved: Bool) throws {
+    /// Reads the layout of checkpoint `version`; without ``otherMailServerLines`` (version 1), that count is 0.
+    init(from decoder: any Decoder, version: CheckpointVersion) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         lines = try c.decode(Int64.self, forKey: .lines)
         events = try c.decode(Int64.self, forKey: .events)
@@ -96,7 +93,7 @@ struct SavedCounters: Codable, Hashable, Sendable {
         rejectedCodes = try c.decode([String].self, forKey: .rejectedCodes)
         rejectedCounts = try c.decode([Int64].self, forKey: .rejectedCounts)
         otherMailServerLines =
-            otherMailServerLinesSaved ? try c.decode(Int64.self, forKey: .otherMailServerLines) : 0
+            Self.savesOtherMailServerLines(version) ? try c.decode(Int64.self, forKey: .otherMailServerLines) : 0
         let path = decoder.codingPath
         let totals = [lines, events, ignored, otherPrograms ?? 0, otherMailServerLines, incompleteMessages]
         for v in totals + [evictedMessages, nonDeliveryNotices] + rejectedCounts {
@@ -137,21 +134,82 @@ struct SavedCounters: Codable, Hashable, Sendable {
     }
 }
 
+extension KeyedEncodingContainer {
+    /// Writes `counters` under `key` in the layout of checkpoint `version` (``SavedCounters``).
+    mutating func encode(_ counters: SavedCounters, forKey key: Key, version: CheckpointVersion) throws {
+        try counters.encode(to: superEncoder(forKey: key), version: version)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// Reads the counters under `key` in the layout of checkpoint `version` (``SavedCounters``).
+    func decode(_ type: SavedCounters.Type, forKey key: Key, version: CheckpointVersion) throws -> SavedCounters {
+        try SavedCounters(from: superDecoder(forKey: key), version: version)
+    }
+}
+
+/// A checkpoint version that the parser of a ``VersionedCheckpoint`` reads (one of
+/// ``CheckpointingParser/readCheckpointVersions``): made only once ``VersionedCheckpoint/init(from:version:)``
+/// or ``VersionedCheckpoint/encode(to:version:)`` has checked the number, so a checkpoint's layout code never
+/// sees a version its parser does not know.
+public struct CheckpointVersion: Hashable, Sendable {
+    /// The version number.
+    public let number: Int
+
+    init(checked number: Int) { self.number = number }
+}
+
 /// A parser checkpoint with more than one layout, one per checkpoint version its parser reads
 /// (``CheckpointingParser/readCheckpointVersions``): its parser's
 /// ``CheckpointingParser/decodeCheckpoint(from:version:)`` reads the layout of the version saved beside it.
-public protocol VersionedCheckpoint: Codable {
+///
+/// A checkpoint says how to read and write the layout of a version (``init(from:layout:)``,
+/// ``encode(to:layout:)``); this protocol checks the version against its ``Parser``'s, and makes the current
+/// version's layout its `Codable` one.
+public protocol VersionedCheckpoint: Codable, Hashable, Sendable {
+    /// The parser whose state this is: its ``CheckpointingParser/checkpointVersion`` is the layout written, its
+    /// ``CheckpointingParser/readCheckpointVersions`` the layouts read.
+    associatedtype Parser: CheckpointingParser where Parser.Checkpoint == Self
+    /// Reads the layout of checkpoint `layout`, checking the state as for the current one.
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` when the state does not decode as that layout.
+    init(from decoder: any Decoder, layout: CheckpointVersion) throws
+    /// Writes the layout of checkpoint `layout`, fields in the order ``init(from:layout:)`` reads them.
+    func encode(to encoder: any Encoder, layout: CheckpointVersion) throws
+}
+
+extension VersionedCheckpoint {
+    /// Reads the current layout (checkpoint version ``CheckpointingParser/checkpointVersion`` of ``Parser``).
+    public init(from decoder: any Decoder) throws {
+        try self.init(from: decoder, layout: CheckpointVersion(checked: Parser.checkpointVersion))
+    }
+
+    /// Writes the current layout (checkpoint version ``CheckpointingParser/checkpointVersion`` of ``Parser``).
+    public func encode(to encoder: any Encoder) throws {
+        try encode(to: encoder, layout: CheckpointVersion(checked: Parser.checkpointVersion))
+    }
+
     /// Reads the layout of checkpoint `version` (one its parser reads), checked as `init(from:)` checks the
     /// current one.
     ///
-    /// - Throws: `DecodingError.dataCorrupted` when `version` is not one its parser reads or the state does not
-    ///   decode as that layout.
-    init(from decoder: any Decoder, version: Int) throws
+    /// - Throws: `DecodingError.dataCorrupted` when `version` is not one of ``Parser``'s
+    ///   ``CheckpointingParser/readCheckpointVersions`` or the state does not decode as that layout.
+    public init(from decoder: any Decoder, version: Int) throws {
+        guard Parser.readCheckpointVersions.contains(version) else { throw Parser.unreadVersion(version, decoder) }
+        try self.init(from: decoder, layout: CheckpointVersion(checked: version))
+    }
+
     /// Writes the layout of checkpoint `version` (one its parser reads). SendWatch writes the current version
     /// only (`encode(to:)`); tests write older ones (``CheckpointLayout``).
     ///
-    /// - Throws: `EncodingError.invalidValue` when `version` is not one its parser reads.
-    func encode(to encoder: any Encoder, version: Int) throws
+    /// - Throws: `EncodingError.invalidValue` when `version` is not one of ``Parser``'s
+    ///   ``CheckpointingParser/readCheckpointVersions``.
+    public func encode(to encoder: any Encoder, version: Int) throws {
+        guard Parser.readCheckpointVersions.contains(version) else {
+            throw Parser.unwrittenVersion(version, self, encoder)
+        }
+        try encode(to: encoder, layout: CheckpointVersion(checked: version))
+    }
 }
 
 /// A checkpoint written in the layout of `version`. SendWatch writes the current version only (the checkpoint's own

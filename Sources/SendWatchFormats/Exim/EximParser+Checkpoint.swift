@@ -24,7 +24,9 @@ extension EximParser {
     /// structure (array lengths agree, string references, phases and recipient counts in range, message ids
     /// well formed, counters and years plausible) and throws `DecodingError.dataCorrupted` otherwise, so a
     /// damaged checkpoint can never make the parser trap later.
-    public struct Checkpoint: Codable, Hashable, Sendable, VersionedCheckpoint {
+    public struct Checkpoint: Hashable, Sendable, VersionedCheckpoint {
+        public typealias Parser = EximParser
+
         var counters: SavedCounters
         var years: SavedYears
         var messages: SavedEximMessages
@@ -42,44 +44,23 @@ extension EximParser {
 
         private enum CodingKeys: String, CodingKey { case counters, years, messages, splitLines }
 
-        /// Writes the current layout (checkpoint version ``EximParser/checkpointVersion``).
-        public func encode(to encoder: any Encoder) throws {
-            try encode(to: encoder, version: EximParser.checkpointVersion)
-        }
-
-        /// Writes the layout of checkpoint `version` (one of ``EximParser/readCheckpointVersions``), fields in the
-        /// order the decoder reads them.
-        ///
-        /// - Throws: `EncodingError.invalidValue` when `version` is not one of
-        ///   ``EximParser/readCheckpointVersions``.
-        public func encode(to encoder: any Encoder, version: Int) throws {
-            guard EximParser.readCheckpointVersions.contains(version) else {
-                throw EximParser.unwrittenVersion(version, self, encoder)
-            }
+        /// Writes the layout of checkpoint `layout` (one of ``EximParser/readCheckpointVersions``), fields in the
+        /// order ``init(from:layout:)`` reads them.
+        public func encode(to encoder: any Encoder, layout: CheckpointVersion) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
-            try counters.encode(to: c.superEncoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
+            try c.encode(counters, forKey: .counters, version: layout)
             try c.encode(years, forKey: .years)
             try c.encode(messages, forKey: .messages)
             try c.encodeIfPresent(splitLines, forKey: .splitLines)
         }
 
-        /// Reads the current layout (checkpoint version ``EximParser/checkpointVersion``).
-        public init(from decoder: any Decoder) throws {
-            try self.init(from: decoder, version: EximParser.checkpointVersion)
-        }
-
-        /// Reads the layout of checkpoint `version` (one of ``EximParser/readCheckpointVersions``): 1 is 2
+        /// Reads the layout of checkpoint `layout` (one of ``EximParser/readCheckpointVersions``): 1 is 2
         /// without ``ParseCounters/otherMailServerLines`` (read as 0).
         ///
-        /// - Throws: `DecodingError.dataCorrupted` when `version` is not one of
-        ///   ``EximParser/readCheckpointVersions`` or the state does not decode as its layout.
-        public init(from decoder: any Decoder, version: Int) throws {
-            guard EximParser.readCheckpointVersions.contains(version) else {
-                throw EximParser.unreadVersion(version, decoder)
-            }
+        /// - Throws: `DecodingError.dataCorrupted` when the state does not decode as that layout.
+        public init(from decoder: any Decoder, layout: CheckpointVersion) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            counters = try SavedCounters(
-                from: c.superDecoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
+            counters = try c.decode(SavedCounters.self, forKey: .counters, version: layout)
             years = try c.decode(SavedYears.self, forKey: .years)
             messages = try c.decode(SavedEximMessages.self, forKey: .messages)
             splitLines = try c.decodeIfPresent(SavedSplitLines.self, forKey: .splitLines)
@@ -126,12 +107,8 @@ extension EximParser {
             guard table.find(state.key, hash: state.hash) == nil else {
                 throw checkpointCorrupted("message id \(state.queueID) is saved twice")
             }
-            if table.isFull, let oldest = table.oldestSlot, drop(oldest) {
-                counters.incompleteMessages += 1
-                counters.evictedMessages += 1
-            }
             // Inserting oldest first rebuilds the saved touch order.
-            _ = table.insert(state)
+            _ = insertEvictingOldest(state)
         }
     }
 }

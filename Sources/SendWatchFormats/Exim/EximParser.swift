@@ -356,14 +356,19 @@ public struct EximParser: EventParser, Sendable {
         _ p: UnsafeRawBufferPointer, id: Range<Int>, key: EximMessageKey, hash: UInt64, phase: EximMessageState.Phase,
         seconds: Int64
     ) -> Int32 {
-        if table.isFull, let oldest = table.oldestSlot {
-            if drop(oldest) {
-                counters.incompleteMessages += 1
-                counters.evictedMessages += 1
-            }
-        }
-        return table.insert(
+        insertEvictingOldest(
             EximMessageState(key: key, hash: hash, seconds: seconds, phase: phase, queueID: Bytes.string(p, id)))
+    }
+
+    /// Inserts `state` (a message not in the table) as the most recently touched, first evicting the least recently
+    /// touched message when the table is full (counted as evicted, and as incomplete if it had arrived); for a
+    /// new message and for one restored from a checkpoint alike.
+    mutating func insertEvictingOldest(_ state: consuming EximMessageState) -> Int32 {
+        if table.isFull, let oldest = table.oldestSlot, drop(oldest) {
+            counters.incompleteMessages += 1
+            counters.evictedMessages += 1
+        }
+        return table.insert(state)
     }
 
     // MARK: - Arrival

@@ -8,7 +8,9 @@ extension JSONLinesParser {
     ///
     /// Decoding checks that every counter is plausible (not negative, below 2^56) and that the reject
     /// reasons are known, and throws `DecodingError.dataCorrupted` otherwise.
-    public struct Checkpoint: Codable, Hashable, Sendable, VersionedCheckpoint {
+    public struct Checkpoint: Hashable, Sendable, VersionedCheckpoint {
+        public typealias Parser = JSONLinesParser
+
         var counters: SavedCounters
         var jsonCounters: JSONLinesCounters
 
@@ -19,43 +21,22 @@ extension JSONLinesParser {
 
         private enum CodingKeys: String, CodingKey { case counters, jsonCounters }
 
-        /// Writes the current layout (checkpoint version ``JSONLinesParser/checkpointVersion``).
-        public func encode(to encoder: any Encoder) throws {
-            try encode(to: encoder, version: JSONLinesParser.checkpointVersion)
-        }
-
-        /// Writes the layout of checkpoint `version` (one of ``JSONLinesParser/readCheckpointVersions``), fields in the
-        /// order the decoder reads them.
-        ///
-        /// - Throws: `EncodingError.invalidValue` when `version` is not one of
-        ///   ``JSONLinesParser/readCheckpointVersions``.
-        public func encode(to encoder: any Encoder, version: Int) throws {
-            guard JSONLinesParser.readCheckpointVersions.contains(version) else {
-                throw JSONLinesParser.unwrittenVersion(version, self, encoder)
-            }
+        /// Writes the layout of checkpoint `layout` (one of ``JSONLinesParser/readCheckpointVersions``), fields in the
+        /// order ``init(from:layout:)`` reads them.
+        public func encode(to encoder: any Encoder, layout: CheckpointVersion) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
-            try counters.encode(to: c.superEncoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
+            try c.encode(counters, forKey: .counters, version: layout)
             try c.encode(jsonCounters, forKey: .jsonCounters)
         }
 
-        /// Reads the current layout (checkpoint version ``JSONLinesParser/checkpointVersion``).
-        public init(from decoder: any Decoder) throws {
-            try self.init(from: decoder, version: JSONLinesParser.checkpointVersion)
-        }
-
-        /// Reads the layout of checkpoint `version` (one of ``JSONLinesParser/readCheckpointVersions``): 1 is 2
+        /// Reads the layout of checkpoint `layout` (one of ``JSONLinesParser/readCheckpointVersions``): 1 is 2
         /// without ``ParseCounters/otherMailServerLines`` (read as 0; this parser never counts it, but its
         /// counters are saved as every parser's are).
         ///
-        /// - Throws: `DecodingError.dataCorrupted` when `version` is not one of
-        ///   ``JSONLinesParser/readCheckpointVersions`` or the state does not decode as its layout.
-        public init(from decoder: any Decoder, version: Int) throws {
-            guard JSONLinesParser.readCheckpointVersions.contains(version) else {
-                throw JSONLinesParser.unreadVersion(version, decoder)
-            }
+        /// - Throws: `DecodingError.dataCorrupted` when the state does not decode as that layout.
+        public init(from decoder: any Decoder, layout: CheckpointVersion) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            counters = try SavedCounters(
-                from: c.superDecoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
+            counters = try c.decode(SavedCounters.self, forKey: .counters, version: layout)
             jsonCounters = try c.decode(JSONLinesCounters.self, forKey: .jsonCounters)
         }
     }

@@ -23,7 +23,9 @@ extension PostfixParser {
     /// counters and years plausible) and throws `DecodingError.dataCorrupted` otherwise, so a damaged
     /// checkpoint can never make the parser trap later. Memory: about the size of the open messages' strings
     /// (each distinct string once) plus 60 bytes per message and 8 per remembered recipient.
-    public struct Checkpoint: Codable, Hashable, Sendable, VersionedCheckpoint {
+    public struct Checkpoint: Hashable, Sendable, VersionedCheckpoint {
+        public typealias Parser = PostfixParser
+
         var counters: SavedCounters
         var years: SavedYears
         var messages: SavedPostfixMessages
@@ -39,43 +41,22 @@ extension PostfixParser {
 
         private enum CodingKeys: String, CodingKey { case counters, years, messages }
 
-        /// Writes the current layout (checkpoint version ``PostfixParser/checkpointVersion``).
-        public func encode(to encoder: any Encoder) throws {
-            try encode(to: encoder, version: PostfixParser.checkpointVersion)
-        }
-
-        /// Writes the layout of checkpoint `version` (one of ``PostfixParser/readCheckpointVersions``), fields in the
-        /// order the decoder reads them.
-        ///
-        /// - Throws: `EncodingError.invalidValue` when `version` is not one of
-        ///   ``PostfixParser/readCheckpointVersions``.
-        public func encode(to encoder: any Encoder, version: Int) throws {
-            guard PostfixParser.readCheckpointVersions.contains(version) else {
-                throw PostfixParser.unwrittenVersion(version, self, encoder)
-            }
+        /// Writes the layout of checkpoint `layout` (one of ``PostfixParser/readCheckpointVersions``), fields in the
+        /// order ``init(from:layout:)`` reads them.
+        public func encode(to encoder: any Encoder, layout: CheckpointVersion) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
-            try counters.encode(to: c.superEncoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
+            try c.encode(counters, forKey: .counters, version: layout)
             try c.encode(years, forKey: .years)
             try c.encode(messages, forKey: .messages)
         }
 
-        /// Reads the current layout (checkpoint version ``PostfixParser/checkpointVersion``).
-        public init(from decoder: any Decoder) throws {
-            try self.init(from: decoder, version: PostfixParser.checkpointVersion)
-        }
-
-        /// Reads the layout of checkpoint `version` (one of ``PostfixParser/readCheckpointVersions``): 1 is 2
+        /// Reads the layout of checkpoint `layout` (one of ``PostfixParser/readCheckpointVersions``): 1 is 2
         /// without ``ParseCounters/otherMailServerLines`` (read as 0).
         ///
-        /// - Throws: `DecodingError.dataCorrupted` when `version` is not one of
-        ///   ``PostfixParser/readCheckpointVersions`` or the state does not decode as its layout.
-        public init(from decoder: any Decoder, version: Int) throws {
-            guard PostfixParser.readCheckpointVersions.contains(version) else {
-                throw PostfixParser.unreadVersion(version, decoder)
-            }
+        /// - Throws: `DecodingError.dataCorrupted` when the state does not decode as that layout.
+        public init(from decoder: any Decoder, layout: CheckpointVersion) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            counters = try SavedCounters(
-                from: c.superDecoder(forKey: .counters), otherMailServerLinesSaved: version >= 2)
+            counters = try c.decode(SavedCounters.self, forKey: .counters, version: layout)
             years = try c.decode(SavedYears.self, forKey: .years)
             messages = try c.decode(SavedPostfixMessages.self, forKey: .messages)
         }

@@ -123,12 +123,13 @@ extension CheckpointingParser where Checkpoint: VersionedCheckpoint {
                 debugDescription: "cannot write a \(Self.self) state in checkpoint version \(version): not one of "
                     + "\(versions)"))
     }
+}
 
+extension CheckpointingParser where Checkpoint: VersionedCheckpoint, Checkpoint.Parser == Self {
     /// The layout of `version` (``VersionedCheckpoint/init(from:version:)``), one of ``readCheckpointVersions``;
     /// any other is refused (`DecodingError.dataCorrupted`).
     public static func decodeCheckpoint(from decoder: any Decoder, version: Int) throws -> Checkpoint {
-        guard readCheckpointVersions.contains(version) else { throw unreadVersion(version, decoder) }
-        return try Checkpoint(from: decoder, version: version)
+        try Checkpoint(from: decoder, version: version)
     }
 }
 

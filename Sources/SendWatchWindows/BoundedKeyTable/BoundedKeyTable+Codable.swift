@@ -1,3 +1,5 @@
+import SendWatchCore
+
 /// The keys of a saved ``BoundedKeyTable``.
 enum BoundedKeyTableCodingKeys: String, CodingKey {
     case maxEntries, maxBytes, keys, names, values, lastUpdate, accounted, prev, next, free, oldest, newest, bytes
@@ -17,11 +19,11 @@ extension BoundedKeyTable: Encodable where Value: Encodable {
         try c.encode(_values, forKey: .values)
         try c.encode(_lastUpdate, forKey: .lastUpdate)
         try c.encode(_accounted.map { Int64($0) }, forKey: .accounted)
-        try c.encode(_prev, forKey: .prev)
-        try c.encode(_next, forKey: .next)
+        try c.encode(_recency.older, forKey: .prev)
+        try c.encode(_recency.newer, forKey: .next)
         try c.encode(_free, forKey: .free)
-        try c.encode(_oldest, forKey: .oldest)
-        try c.encode(_newest, forKey: .newest)
+        try c.encode(_recency.oldest, forKey: .oldest)
+        try c.encode(_recency.newest, forKey: .newest)
         try c.encode(Int64(_bytes), forKey: .bytes)
         try c.encode(evictedForCount, forKey: .evictedForCount)
         try c.encode(evictedForBytes, forKey: .evictedForBytes)
@@ -115,12 +117,9 @@ extension BoundedKeyTable: Decodable where Value: Decodable {
         _values = values
         _lastUpdate = lastUpdate
         _accounted = accounted.map { Int($0) }
-        _prev = prev
-        _next = next
+        _recency = RecencyList(older: prev, newer: next, oldest: oldest, newest: newest, detached: -1)
         _index = KeyIndex(index, keys: keys)
         _free = free
-        _oldest = oldest
-        _newest = newest
         _bytes = Int(bytes)
         self.evictedForCount = evictedForCount
         self.evictedForBytes = evictedForBytes
@@ -133,11 +132,11 @@ extension BoundedKeyTable {
     ///
     /// - Complexity: O(n). No allocation.
     package func forEachValue(_ body: (Value) throws -> Void) rethrows {
-        var i = _oldest
+        var i = _recency.oldest
         while i >= 0 {
             // Safe to force unwrap: slots on the list hold values.
             try body(_values[Int(i)]!)
-            i = _next[Int(i)]
+            i = _recency.newer[Int(i)]
         }
     }
 }

@@ -1,3 +1,5 @@
+import SendWatchCore
+
 extension BoundedKeyTable {
     /// Checks the recency list, the index, the free list and the byte total against each other. Traps when one
     /// fails.
@@ -6,20 +8,20 @@ extension BoundedKeyTable {
     public func _checkInvariants() {
         var seen = 0
         var bytes = 0
-        var i = _oldest
+        var i = _recency.oldest
         var previous: Int32 = -1
         while i >= 0 {
             let j = Int(i)
-            precondition(_prev[j] == previous, "BoundedKeyTable: prev link of \(j)")
+            precondition(_recency.older[j] == previous, "BoundedKeyTable: prev link of \(j)")
             precondition(_index.find(_keys[j], keys: _keys) == i, "BoundedKeyTable: index of \(j)")
             precondition(_values[j] != nil, "BoundedKeyTable: live slot without value")
             bytes += _accounted[j]
             seen += 1
             precondition(seen <= _index.count, "BoundedKeyTable: list cycle")
             previous = i
-            i = _next[j]
+            i = _recency.newer[j]
         }
-        precondition(previous == _newest, "BoundedKeyTable: newest end")
+        precondition(previous == _recency.newest, "BoundedKeyTable: newest end")
         precondition(seen == _index.count, "BoundedKeyTable: list has \(seen), index \(_index.count)")
         precondition(seen + _free.count == _keys.count, "BoundedKeyTable: free list")
         precondition(bytes == _bytes, "BoundedKeyTable: bytes \(bytes) != \(_bytes)")

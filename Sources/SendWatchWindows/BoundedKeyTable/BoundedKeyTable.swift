@@ -4,7 +4,7 @@ public import SendWatchCore
 /// by an entry count and an approximate byte budget, evicting the least recently updated entry first.
 ///
 /// Storage is a struct of arrays indexed by slot (key, display name, value, last update time, accounted bytes,
-/// and the `prev`/`next` links of an intrusive recency list), a free list of slots, and an open-addressing index
+/// and the links of the intrusive recency list, ``RecencyList``), a free list of slots, and an open-addressing index
 /// from key hash to slot (``KeyIndex``) used **only for lookup**, never iterated.
 /// The names' array reaches only as far as the last slot given a non-empty name: a table whose entries carry no
 /// name (keys hashed from text the caller does not keep, as `recipient_fanin`'s recipients) holds none at all.
@@ -68,14 +68,11 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     @usableFromInline var _values: [Value?] = []
     @usableFromInline var _lastUpdate: [Int64] = []
     @usableFromInline var _accounted: [Int] = []
-    @usableFromInline var _prev: [Int32] = []
-    @usableFromInline var _next: [Int32] = []
+    /// The recency list through the slots, oldest to newest; a free slot holds -1 in both links.
+    @usableFromInline var _recency = RecencyList(detached: -1)
     /// From key to slot (``KeyIndex``).
     @usableFromInline var _index = KeyIndex()
     @usableFromInline var _free: [Int32] = []
-    /// Oldest and newest ends of the recency list, or -1.
-    @usableFromInline var _oldest: Int32 = -1
-    @usableFromInline var _newest: Int32 = -1
     @usableFromInline var _bytes: Int = 0
 
     /// The most entries kept.
@@ -168,12 +165,11 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
             _values.append(value)
             _lastUpdate.append(time.microseconds)
             _accounted.append(bytes)
-            _prev.append(-1)
-            _next.append(-1)
+            _ = _recency.appendNode()
         }
         _index.insert(i, key: key, keys: _keys)
         _bytes += bytes
-        linkNewest(i)
+        _recency.linkNewest(i)
         return Slot(index: i)
     }
 
@@ -185,9 +181,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     public mutating func touch(_ slot: Slot, at time: EventTime) {
         let i = slot.index
         if _lastUpdate[Int(i)] < time.microseconds { _lastUpdate[Int(i)] = time.microseconds }
-        if _newest == i { return }
-        unlink(i)
-        linkNewest(i)
+        _recency.touch(i)
     }
 
     /// The value of an entry. Modifying it re-accounts the entry's bytes (see the type discussion for when
@@ -277,7 +271,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     @discardableResult
     public mutating func expireIdle(notUpdatedSince cutoff: EventTime, limit: Int = .max) -> Int {
         var removed = 0
-        while removed < limit && _oldest >= 0 && _lastUpdate[Int(_oldest)] <= cutoff.microseconds {
+        while removed < limit && _recency.oldest >= 0 && _lastUpdate[Int(_recency.oldest)] <= cutoff.microseconds {
             removeOldest()
             removed += 1
         }
@@ -300,7 +294,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     public func entries(sortedBy areInIncreasingOrder: (Entry, Entry) -> Bool) -> [Entry] {
         var result: [Entry] = []
         result.reserveCapacity(count)
-        var i = _oldest
+        var i = _recency.oldest
         while i >= 0 {
             let j = Int(i)
             // Safe to force unwrap: slots on the list hold values.
@@ -308,7 +302,7 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
                 Entry(
                     key: _keys[j], name: storedName(j), value: _values[j]!,
                     lastUpdate: EventTime(microseconds: _lastUpdate[j])))
-            i = _next[j]
+            i = _recency.newer[j]
         }
         return result.sorted { a, b in
             if areInIncreasingOrder(a, b) { return true }
@@ -323,10 +317,10 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
     public func keysByRecency() -> [UInt64] {
         var result: [UInt64] = []
         result.reserveCapacity(count)
-        var i = _oldest
+        var i = _recency.oldest
         while i >= 0 {
             result.append(_keys[Int(i)])
-            i = _next[Int(i)]
+            i = _recency.newer[Int(i)]
         }
         return result
     }
@@ -355,33 +349,15 @@ public struct BoundedKeyTable<Value: ApproximateHeapSize> {
         }
     }
 
-    @inlinable
-    mutating func linkNewest(_ i: Int32) {
-        _prev[Int(i)] = _newest
-        _next[Int(i)] = -1
-        if _newest >= 0 { _next[Int(_newest)] = i } else { _oldest = i }
-        _newest = i
-    }
-
-    @inlinable
-    mutating func unlink(_ i: Int32) {
-        let p = _prev[Int(i)]
-        let n = _next[Int(i)]
-        if p >= 0 { _next[Int(p)] = n } else { _oldest = n }
-        if n >= 0 { _prev[Int(n)] = p } else { _newest = p }
-        _prev[Int(i)] = -1
-        _next[Int(i)] = -1
-    }
-
     @usableFromInline
     mutating func removeOldest() {
-        guard _oldest >= 0 else { return }
-        remove(slot: _oldest)
+        guard _recency.oldest >= 0 else { return }
+        remove(slot: _recency.oldest)
     }
 
     private mutating func remove(slot i: Int32) {
         removals &+= 1
-        unlink(i)
+        _recency.unlink(i)
         _index.remove(_keys[Int(i)], keys: _keys)
         _bytes -= _accounted[Int(i)]
         _accounted[Int(i)] = 0
