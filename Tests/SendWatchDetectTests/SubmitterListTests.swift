@@ -21,8 +21,68 @@ struct SubmitterListTests {
                     ][
                         i % 4]
                 })
-            #expect(DetectionContext.smallest(k, of: values) == Array(values.sorted().prefix(k)), "n \(n)")
+            #expect(DetectionContext.smallest(k, of: Array(values)) == Array(values.sorted().prefix(k)), "n \(n)")
         }
+    }
+
+    /// The values' UTF-8 bytes, to tell apart spellings that `String` finds equal.
+    static func utf8(_ values: [String]) -> [[UInt8]] { values.map { Array($0.utf8) } }
+
+    @Test(
+        "The k smallest values are in byte order whatever order they come in, also where String's order is not",
+        arguments: [1, 2, 3])
+    func smallestDoesNotDependOnInputOrder(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        // The Kelvin sign equals `K` but `String` sorts it after `KK`: insertion by `String` order gave a list that
+        // depended on the order of the values (which came from a set of strings, so on the hash seed).
+        let parts = ["K", "\u{212A}", "a", "\u{E9}", "e\u{301}", "\u{301}", "L"]
+        for round in 0..<500 {
+            var seen = Set<String>()
+            var values: [String] = []
+            for _ in 0..<Int(random.next() % 12) {
+                let v = (0...(random.next() % 3)).map { _ in parts[Int(random.next() % UInt64(parts.count))] }.joined()
+                if seen.insert(v).inserted { values.append(v) }
+            }
+            let bytes = values.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
+            for k in [1, 3, 10] {
+                let expected = Array(bytes.prefix(k))
+                #expect(Self.utf8(DetectionContext.smallest(k, of: values)) == expected, "round \(round) k \(k)")
+                #expect(
+                    Self.utf8(DetectionContext.smallest(k, of: values.reversed())) == expected,
+                    "round \(round) k \(k) reversed")
+            }
+        }
+    }
+
+    @Test("Of two spellings String finds equal, a list keeps the first its accounts hold, in byte order")
+    func equalSpellingsKeepTheFirstMet() {
+        let decomposed = "e\u{301}x"
+        let precomposed = "\u{E9}x"
+        let kelvin = "\u{212A}"
+        func sample(_ logins: [String]) -> AccountSample {
+            var sample = AccountSample()
+            for login in logins { sample.addSubmitter(login: login, clientIP: nil, claimedAccount: nil) }
+            return sample
+        }
+        func logins(_ samples: [AccountSample]) -> ([[UInt8]], JSONValue?) {
+            let evidence = DetectionContext.accountEvidence(AccountSamples(listed: samples, listsEveryAccount: true))
+            guard case .object(let submitters)? = evidence.first(where: { $0.0 == "submitters" })?.1,
+                case .array(let list)? = submitters.first(where: { $0.0 == "logins" })?.1
+            else { return ([], nil) }
+            let strings = list.compactMap { value -> String? in
+                if case .string(let s) = value { return s }
+                return nil
+            }
+            return (Self.utf8(strings), submitters.first(where: { $0.0 == "logins_total" })?.1)
+        }
+        let first = sample([decomposed, kelvin])
+        let second = sample(["KK", precomposed, "K"])
+        #expect(logins([first, second]) == (Self.utf8(["KK", decomposed, kelvin]), .int(3)))
+        #expect(logins([second, first]) == (Self.utf8(["K", "KK", precomposed]), .int(3)))
+        // Within one account, its own order decides.
+        #expect(logins([sample([precomposed, decomposed, "K", kelvin])]) == (Self.utf8(["K", precomposed]), .int(2)))
+        #expect(
+            logins([sample([decomposed, precomposed, kelvin, "K"])]) == (Self.utf8([decomposed, kelvin]), .int(2)))
     }
 
     @Test("Distinct ASCII values as bytes count and order as a set of strings does", arguments: [1, 2, 3])
@@ -50,7 +110,7 @@ struct SubmitterListTests {
     }
 
     /// ``DetectionContext/accountEvidence(_:)`` as it was built before ``DistinctASCIIValues``: a set of strings per
-    /// list and its smallest values.
+    /// list and its smallest values in `String` order.
     static func referenceEvidence(_ samples: AccountSamples) -> JSONValue {
         let groups: [(String, [(AccountSample.List, String)])] = [
             ("submitters", [(.logins, "logins"), (.clientIPs, "client_ips"), (.claimedAccounts, "claimed_accounts")]),
@@ -66,7 +126,7 @@ struct SubmitterListTests {
                 for (list, name) in lists {
                     var values = Set<String>()
                     for sample in samples.listed { values.formUnion(sample.values(list)) }
-                    entries.append((name, .array(DetectionContext.smallest(10, of: values).map { .string($0) })))
+                    entries.append((name, .array(values.sorted().prefix(10).map { .string($0) })))
                     entries.append((name + "_total", .int(values.count)))
                 }
                 let overflowed = samples.listed.contains {
@@ -82,9 +142,9 @@ struct SubmitterListTests {
     func accountEvidenceMatchesStringSets(seed: UInt64) {
         var random = SplitMix64(seed: seed)
         // ASCII values that share prefixes, and values outside ASCII (which take the path of strings). Only
-        // precomposed ones: where `String` finds two spellings equal (a decomposed `é`, the Kelvin sign and `K`), which
-        // of them a set keeps and how it orders them against others depend on the order the set is read in, which
-        // differs between two sets of the same strings, before this change and after it alike.
+        // precomposed ones, for which byte order is `String` order: where `String` finds two spellings equal (a
+        // decomposed `é`, the Kelvin sign and `K`), the list keeps the first met and orders by bytes, which a set of
+        // strings does not (`equalSpellingsKeepTheFirstMet`, `smallestDoesNotDependOnInputOrder`).
         let words = ["K", "k", "é", "ü", "user", "User", "user1", "192.0.2.1", "a", "ab", "b"]
         func value() -> String {
             (0..<Int(1 + random.next() % 3)).map { _ in words[Int(random.next() % UInt64(words.count))] }.joined()

@@ -179,10 +179,10 @@ struct DetectionContext: Sendable {
     /// The most values listed per kind in ``accountEvidence(_:)``.
     static let maxListedSubmitters = 10
 
-    /// What the listed young accounts of an alert say about its mail, in two entries, each list sorted and at
-    /// most ``maxListedSubmitters`` long with its `_total` of distinct values, and `exact` false when a figure
-    /// may be short (an account kept only the first values of a kind, or the alert lists fewer accounts than it
-    /// counts):
+    /// What the listed young accounts of an alert say about its mail, in two entries, each list in UTF-8 byte
+    /// order and at most ``maxListedSubmitters`` long with its `_total` of distinct values (of two spellings
+    /// `String` finds equal, the first in the accounts' order), and `exact` false when a figure may be short (an
+    /// account kept only the first values of a kind, or the alert lists fewer accounts than it counts):
     ///
     /// - `"submitters"`: who sent it (``AccountSample/addSubmitter(login:clientIP:claimedAccount:)``): `logins` (SASL or local logins), `client_ips`, and
     ///   `claimed_accounts` (account header values that were not believed because the submitter is not trusted
@@ -239,10 +239,16 @@ struct DetectionContext: Sendable {
                 entries.append((total, .int(distinct[k].count)))
                 continue
             }
-            var values = Set<String>()
-            for sample in samples.listed { values.formUnion(sample.values(list)) }
-            entries.append((name, .array(smallest(maxListedSubmitters, of: values).map { .string($0) })))
-            entries.append((total, .int(values.count)))
+            // Of two spellings `String` finds equal (a precomposed and a decomposed `é`, the Kelvin sign and `K`),
+            // the first in the accounts' order, each account's values in its own order; not whichever a set of
+            // strings happens to hold, which depends on the per-process hash seed.
+            var seen = Set<String>()
+            var kept: [String] = []
+            for sample in samples.listed {
+                for v in sample.values(list) where seen.insert(v).inserted { kept.append(v) }
+            }
+            entries.append((name, .array(smallest(maxListedSubmitters, of: kept).map { .string($0) })))
+            entries.append((total, .int(kept.count)))
         }
         let submitters = lists.first?.list.isSubmitter ?? false
         let overflowed = samples.listed.contains { submitters ? $0.submittersOverflowed : $0.deliveriesOverflowed }
@@ -250,29 +256,16 @@ struct DetectionContext: Sendable {
         return .object(entries)
     }
 
-    /// The `k` smallest of `values`, in increasing order: `values.sorted().prefix(k)` without sorting the whole
-    /// set (an alert's accounts can hold hundreds of values).
+    /// The `k` smallest of `values`, in increasing order of their UTF-8 bytes (compared as unsigned, a shorter
+    /// value before the longer values it begins), the order ``DistinctASCIIValues/smallest(_:)`` lists in, without
+    /// sorting them all (an alert's accounts can hold hundreds of values). Not `String` order: `String` finds the
+    /// Kelvin sign equal to `K` yet sorts it after `KK`, so that order would depend on the order `values` come in.
+    /// For values no two of which are equal, the result does not depend on their order; for values in ASCII or in
+    /// NFC (precomposed), it is `values.sorted().prefix(k)`.
     ///
     /// - Complexity: O(n × k) comparisons at worst, about n when most values are larger than the k-th.
-    static func smallest(_ k: Int, of values: Set<String>) -> [String] {
-        guard k > 0 else { return [] }
-        var kept: [String] = []
-        kept.reserveCapacity(k + 1)
-        for v in values {
-            if kept.count == k {
-                // Safe to force unwrap: k > 0 (checked above) elements are kept here.
-                guard v < kept.last! else { continue }
-                kept.removeLast()
-            }
-            var j = kept.count
-            kept.append(v)
-            while j > 0 && v < kept[j - 1] {
-                kept[j] = kept[j - 1]
-                j -= 1
-            }
-            kept[j] = v
-        }
-        return kept
+    static func smallest(_ k: Int, of values: [String]) -> [String] {
+        DistinctASCIIValues.smallest(k, of: values) { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     /// Appends `records` and counts them.

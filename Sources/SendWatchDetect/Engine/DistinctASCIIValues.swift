@@ -91,24 +91,35 @@ struct DistinctASCIIValues {
                 }
                 return rx.count < ry.count
             }
-            var kept: [Int] = []
-            kept.reserveCapacity(k + 1)
-            for v in 0..<count {
-                if kept.count == k {
-                    // Safe to force unwrap: k > 0 (checked above) values are kept here.
-                    guard less(v, kept.last!) else { continue }
-                    kept.removeLast()
-                }
-                var j = kept.count
-                kept.append(v)
-                while j > 0 && less(v, kept[j - 1]) {
-                    kept[j] = kept[j - 1]
-                    j -= 1
-                }
-                kept[j] = v
+            return Self.smallest(k, of: 0..<count, by: less).map {
+                String(decoding: UnsafeBufferPointer(rebasing: b[range($0)]), as: UTF8.self)
             }
-            return kept.map { String(decoding: UnsafeBufferPointer(rebasing: b[range($0)]), as: UTF8.self) }
         }
+    }
+
+    /// The `k` smallest of `values` by `less` (a strict total order on them), in increasing order, without sorting
+    /// them all: the result does not depend on the order of `values`.
+    ///
+    /// - Complexity: O(n × `k`) calls of `less` at worst, about n when most values are larger than the `k`-th.
+    static func smallest<T>(_ k: Int, of values: some Sequence<T>, by less: (T, T) -> Bool) -> [T] {
+        guard k > 0 else { return [] }
+        var kept: [T] = []
+        kept.reserveCapacity(k + 1)
+        for v in values {
+            if kept.count == k {
+                // Safe to force unwrap: k > 0 (checked above) values are kept here.
+                guard less(v, kept.last!) else { continue }
+                kept.removeLast()
+            }
+            var j = kept.count
+            kept.append(v)
+            while j > 0 && less(v, kept[j - 1]) {
+                kept[j] = kept[j - 1]
+                j -= 1
+            }
+            kept[j] = v
+        }
+        return kept
     }
 
     /// Doubles the index (at least 16 cells) and puts every value in it again.
