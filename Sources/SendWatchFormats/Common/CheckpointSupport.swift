@@ -166,6 +166,11 @@ public struct CheckpointVersion: Hashable, Sendable {
 /// A checkpoint says how to read and write the layout of a version (``init(from:layout:)``,
 /// ``encode(to:layout:)``); this protocol checks the version against its ``Parser``'s, and makes the current
 /// version's layout its `Codable` one.
+///
+/// A versioned checkpoint belongs to exactly one parser, its ``Parser`` (whose `Checkpoint` is `Self`). Another
+/// parser that reused it as its own `Checkpoint` would not read its older layouts: that parser gets the default
+/// ``CheckpointingParser/decodeCheckpoint(from:version:)``, which accepts its own checkpoint version only and reads
+/// the checkpoint's current layout.
 public protocol VersionedCheckpoint: Codable, Hashable, Sendable {
     /// The parser whose state this is: its ``CheckpointingParser/checkpointVersion`` is the layout written, its
     /// ``CheckpointingParser/readCheckpointVersions`` the layouts read.
