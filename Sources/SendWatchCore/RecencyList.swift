@@ -71,11 +71,13 @@ public struct RecencyList: Sendable {
         _newest = i
     }
 
-    /// Takes node `i`, which is on the list, off it.
+    /// Takes node `i`, which is on the list, off it. A debug build checks that it is (``isLinked(_:)``); a release
+    /// build does not.
     ///
     /// - Complexity: O(1).
     @inlinable
     public mutating func unlink(_ i: Int32) {
+        assert(isLinked(i), "unlink of node \(i), which is not on the list")
         let o = _older[Int(i)]
         let n = _newer[Int(i)]
         if o >= 0 { _newer[Int(o)] = n } else { _oldest = n }
@@ -84,7 +86,8 @@ public struct RecencyList: Sendable {
         _newer[Int(i)] = detached
     }
 
-    /// Moves node `i`, which is on the list, to the newest end.
+    /// Moves node `i`, which is on the list, to the newest end. A debug build checks that it is (in ``unlink(_:)``,
+    /// unless it is the newest node already); a release build does not.
     ///
     /// - Complexity: O(1).
     @inlinable
@@ -92,5 +95,14 @@ public struct RecencyList: Sendable {
         if _newest == i { return }
         unlink(i)
         linkNewest(i)
+    }
+
+    /// Whether node `i` is on the list, as its own links tell in O(1): its older neighbour links back to it, or it
+    /// has none and is the oldest node (which also tells a node alone on the list from one off it when
+    /// ``detached`` is -1). For debug assertions: links broken elsewhere on the list are not seen.
+    @inlinable
+    func isLinked(_ i: Int32) -> Bool {
+        let o = _older[Int(i)]
+        return o >= 0 ? Int(o) < _newer.count && _newer[Int(o)] == i : _oldest == i
     }
 }

@@ -65,6 +65,28 @@ struct RecencyListTests {
         }
     }
 
+    /// With ``RecencyList/detached`` -1 a node alone on the list has the same links as a node off it (-1, -1):
+    /// only the ends tell them apart, and the debug build's check of `unlink` and `touch` (that the node is on the
+    /// list) must accept it. A wrong check stops this test's process.
+    @Test("A node alone on the list is touched and unlinked", arguments: [Int32(-1), -2])
+    func aloneOnTheList(detached: Int32) {
+        var list = RecencyList(detached: detached)
+        let a = list.appendNode()
+        let b = list.appendNode()
+        list.linkNewest(b)
+        #expect(list.older[Int(b)] == -1 && list.newer[Int(b)] == -1)
+        list.touch(b)
+        list.unlink(b)
+        #expect(list.oldest == -1 && list.newest == -1 && Self.order(list).isEmpty)
+        list.linkNewest(a)
+        list.linkNewest(b)
+        list.unlink(b)
+        list.touch(a)
+        list.unlink(a)
+        #expect(Self.order(list).isEmpty)
+        #expect(list.older == [detached, detached] && list.newer == [detached, detached])
+    }
+
     @Test("A restored list continues as the saved one")
     func restores() {
         var list = RecencyList(detached: -2)
