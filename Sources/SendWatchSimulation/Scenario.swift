@@ -160,13 +160,13 @@ public struct BurstPlan: Hashable, Sendable {
 /// | `mixed` | all four: swarm +20 min, young burst +2 h, trial welcome +3 h, low-and-slow +30 min | 9 h |
 /// | `hidden-lures` | 40 young tenants × 6 messages with disguised scam text, +20 min, spread 2 h, gap 8 min; plus the `brand-names` look-alike | 6 h |
 /// | `rate-shaped-swarm` | 100 young tenants × 4 messages, +30 min, spread 24 h (about 4 an hour), gap 15 min; plus the `brand-names` look-alike | 28 h |
-/// | `concentrated-strangers` | 60 young tenants × 3–8 one-stranger invitations, +30 min, spread 5 h, gap 6 min; plus the `launch-day`, `shared-inbox` and `organic-signups` look-alikes | 9 h |
+/// | `concentrated-strangers` | 60 young tenants × 3–8 one-stranger invitations, +30 min, spread 5 h, gap 6 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
 /// | `template-rotation` | 25 young tenants × 4 messages rotating over 5 templates, +30 min, one new tenant every 43 min for 18 h (each template one every 3.6 h), gap 15 min; plus the `common-artefacts` look-alike | 22 h |
 /// | `decoy-colleague` | `decoy-strangers`: 60 young tenants × 3–8 one-stranger invitations and 1–2 decoy mails to their own fresh domain, +30 min, spread 5 h, gap 6 min; `decoy-swarm`: 150 young tenants × 6 scam-slot messages and 1–2 decoy mails, +60 min, spread 1 h, gap 3 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
 /// | `heavy-decoys` | `heavy-decoy-strangers`: 60 young tenants × 3–8 one-stranger invitations and 2–5 decoys, the first mail one and the rest spread among them (about 40 % of their mails: people at established companies' domains, or addresses established accounts mail), +30 min, spread 5 h, gap 6 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
 /// | `rotation-per-account-phone` | as `template-rotation`, but each tenant's lure names its own phone number and no host; plus the `brand-names`, `common-artefacts` and `launch-day` look-alikes | 22 h |
 /// | `spread-strangers` | `spread-strangers`: 60 young tenants × 3–8 one-stranger invitations, half at one provider each (any of the ten), half over three providers in turn, +30 min, spread 5 h, gap 6 min; plus the `launch-day`, `webmail-founders` and `shared-inbox` look-alikes | 9 h |
-/// | `two-strangers` | `two-strangers`: 120 young tenants × 2 one-stranger invitations at one large provider, +30 min, spread 5 h, gap 6 min; plus the `launch-day`, `webmail-founders`, `shared-inbox` and `organic-signups` look-alikes | 9 h |
+/// | `two-strangers` | `two-strangers`: 120 young tenants × 2 one-stranger invitations at one large provider, +30 min, spread 5 h, gap 6 min; plus the `launch-day`, `webmail-founders` and `shared-inbox` look-alikes | 9 h |
 /// | `signups-then-two-strangers` | the `two-strangers` wave from 3 h after the warm-up; the `organic-signups` look-alike (8 an hour) from the warm-up's end for 10.5 h, so for 3 h before the wave, and the `shared-inbox` look-alike | 12 h |
 /// | `phone-only-lure` | 24 young tenants × 4 messages whose name is one phone number and at most one word, +30 min, spread 12 h (2 an hour), gap 15 min; plus the `brand-names` look-alike | 16 h |
 public struct Scenario: Hashable, Sendable {
@@ -330,7 +330,7 @@ public struct Scenario: Hashable, Sendable {
         case "concentrated-strangers":
             return Scenario(
                 name: name, incidents: [concentratedStrangersPlan], defaultDurationSeconds: nineHours,
-                lookAlikes: strangerLookAlikes + [organicSignupsPlan])
+                lookAlikes: strangerLookAlikes)
         case "template-rotation":
             return Scenario(
                 name: name, incidents: [templateRotationPlan], defaultDurationSeconds: 22 * 3600,
@@ -354,9 +354,7 @@ public struct Scenario: Hashable, Sendable {
         case "spread-strangers", "two-strangers":
             return Scenario(
                 name: name, incidents: [name == "spread-strangers" ? spreadStrangersPlan : twoStrangersPlan],
-                defaultDurationSeconds: nineHours,
-                lookAlikes: [launchDayPlan, webmailFoundersPlan, sharedInboxPlan]
-                    + (name == "two-strangers" ? [organicSignupsPlan] : []))
+                defaultDurationSeconds: nineHours, lookAlikes: [launchDayPlan, webmailFoundersPlan, sharedInboxPlan])
         case "signups-then-two-strangers":
             // Organic sign-ups for 3 h before the wave (what a base rate learns from), during and after it.
             var wave = twoStrangersPlan

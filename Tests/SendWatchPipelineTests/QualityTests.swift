@@ -62,12 +62,8 @@ import Testing
     static let requirements = [
         "hidden-lures": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
         "rate-shaped-swarm": "recall>=0.95,precision>=0.98,incidents=all,latency<=3600,lookalikes=0,unlabelled=0",
-        // With the `organic-signups` look-alike (8 individuals an hour on webmail all run long, each a welcome and
-        // 1-3 invitations, every recipient a stranger), measured on seed 7 (Postfix): precision 0.566, 46 of them
-        // named, most while the wave fires (a stranger-mailer in the template's window is listed with it); no
-        // path has a base rate (docs/detection.md, "Organic sign-ups and base rates").
         "concentrated-strangers":
-            "recall>=0.95,precision>=0.5,incidents=all,latency<=1800,lookalikes<=56,unlabelled=0",
+            "recall>=0.95,precision>=0.98,incidents=all,latency<=1800,lookalikes=0,unlabelled=0",
         "template-rotation": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
         "rotation-per-account-phone":
             "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
@@ -80,9 +76,7 @@ import Testing
         // wave until it has left the window (docs/detection.md). two-strangers, caught by the provider wave's
         // strangers-only early members: 1.000, 0.870, 12.7 min, 18 (it was 0.392, 0.734, 238 min, 17).
         "spread-strangers": "recall>=0.65,precision>=0.65,incidents=all,latency<=2700,lookalikes<=19,unlabelled=0",
-        // With `organic-signups` (seed 7, Postfix): 1.000, 0.656, 11.5 min, 63 (16 webmail-founders, 47
-        // organic-signups, most while the wave fires).
-        "two-strangers": "recall>=0.95,precision>=0.6,incidents=all,latency<=1800,lookalikes<=73,unlabelled=0",
+        "two-strangers": "recall>=0.95,precision>=0.85,incidents=all,latency<=1800,lookalikes<=18,unlabelled=0",
         // The two-strangers wave after 3 h of organic sign-ups (seed 7, Postfix): 1.000, 0.612, 8.2 min, 76.
         "signups-then-two-strangers":
             "recall>=0.95,precision>=0.55,incidents=all,latency<=1800,lookalikes<=80,unlabelled=0",
@@ -94,8 +88,7 @@ import Testing
     /// known gap, see docs/detection.md. On seed 7 (Postfix, Exim) the group of all templates, whose twelve
     /// stranger-mailers these founders and the wave fill, also names one new employee: without the spread wave too.
     static let flaggedLookAlikeKinds: [String: Set<String>] = [
-        "spread-strangers": ["webmail-founders", "new-employees"],
-        "two-strangers": ["webmail-founders", "organic-signups"], "concentrated-strangers": ["organic-signups"],
+        "spread-strangers": ["webmail-founders", "new-employees"], "two-strangers": ["webmail-founders"],
         "signups-then-two-strangers": ["organic-signups"],
     ]
     /// A stranger-mailing account is judged at its third recipient (two invitations after its first, about

@@ -452,7 +452,7 @@ import Testing
     @Test("Organic sign-ups: all run long, a welcome and 1-3 invitations each, every recipient at webmail, most at one")
     func organicSignups() throws {
         let run = try simulate(
-            SimulationConfiguration(scenario: Scenario.named("two-strangers")!, seed: 3, format: .jsonl))
+            SimulationConfiguration(scenario: Scenario.named("signups-then-two-strangers")!, seed: 3, format: .jsonl))
         let group = try #require(run.labels.hardNegatives.first { $0.kind == .organicSignups })
         #expect(!BurstKind.organicSignups.isAttack)
         let accounts = Set(group.accounts)
