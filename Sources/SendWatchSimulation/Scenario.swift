@@ -120,10 +120,14 @@ public struct BurstPlan: Hashable, Sendable {
     public var spreadSeconds: Int64
     /// Mean seconds between two messages of one account.
     public var gapSeconds: Double
+    /// Whether ``startAfterWarmupSeconds`` counts from the run's start instead of the warm-up's end, so the burst
+    /// begins inside the warm-up (a look-alike a warm-up-learned baseline sees). Default false. For such a plan
+    /// ``latestSendAfterWarmupSeconds`` overstates the latest send by the warm-up.
+    public var startsAtRunStart: Bool
 
     public init(
         kind: BurstKind, accounts: Int, messagesPerAccount: Int, startAfterWarmupSeconds: Int64,
-        spreadSeconds: Int64, gapSeconds: Double
+        spreadSeconds: Int64, gapSeconds: Double, startsAtRunStart: Bool = false
     ) {
         self.kind = kind
         self.accounts = accounts
@@ -131,6 +135,7 @@ public struct BurstPlan: Hashable, Sendable {
         self.startAfterWarmupSeconds = startAfterWarmupSeconds
         self.spreadSeconds = spreadSeconds
         self.gapSeconds = gapSeconds
+        self.startsAtRunStart = startsAtRunStart
     }
 
     /// The latest send time of the burst, in seconds after the warm-up end.
@@ -160,14 +165,14 @@ public struct BurstPlan: Hashable, Sendable {
 /// | `mixed` | all four: swarm +20 min, young burst +2 h, trial welcome +3 h, low-and-slow +30 min | 9 h |
 /// | `hidden-lures` | 40 young tenants × 6 messages with disguised scam text, +20 min, spread 2 h, gap 8 min; plus the `brand-names` look-alike | 6 h |
 /// | `rate-shaped-swarm` | 100 young tenants × 4 messages, +30 min, spread 24 h (about 4 an hour), gap 15 min; plus the `brand-names` look-alike | 28 h |
-/// | `concentrated-strangers` | 60 young tenants × 3–8 one-stranger invitations, +30 min, spread 5 h, gap 6 min; plus the `launch-day`, `shared-inbox` and `organic-signups` look-alikes | 9 h |
+/// | `concentrated-strangers` | 60 young tenants × 3–8 one-stranger invitations, +30 min, spread 5 h, gap 6 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
 /// | `template-rotation` | 25 young tenants × 4 messages rotating over 5 templates, +30 min, one new tenant every 43 min for 18 h (each template one every 3.6 h), gap 15 min; plus the `common-artefacts` look-alike | 22 h |
 /// | `decoy-colleague` | `decoy-strangers`: 60 young tenants × 3–8 one-stranger invitations and 1–2 decoy mails to their own fresh domain, +30 min, spread 5 h, gap 6 min; `decoy-swarm`: 150 young tenants × 6 scam-slot messages and 1–2 decoy mails, +60 min, spread 1 h, gap 3 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
 /// | `heavy-decoys` | `heavy-decoy-strangers`: 60 young tenants × 3–8 one-stranger invitations and 2–5 decoys, the first mail one and the rest spread among them (about 40 % of their mails: people at established companies' domains, or addresses established accounts mail), +30 min, spread 5 h, gap 6 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
 /// | `rotation-per-account-phone` | as `template-rotation`, but each tenant's lure names its own phone number and no host; plus the `brand-names`, `common-artefacts` and `launch-day` look-alikes | 22 h |
 /// | `spread-strangers` | `spread-strangers`: 60 young tenants × 3–8 one-stranger invitations, half at one provider each (any of the ten), half over three providers in turn, +30 min, spread 5 h, gap 6 min; plus the `launch-day`, `webmail-founders` and `shared-inbox` look-alikes | 9 h |
-/// | `two-strangers` | `two-strangers`: 120 young tenants × 2 one-stranger invitations at one large provider, +30 min, spread 5 h, gap 6 min; plus the `launch-day`, `webmail-founders`, `shared-inbox` and `organic-signups` look-alikes | 9 h |
-/// | `signups-then-two-strangers` | the `two-strangers` wave from 3 h after the warm-up; the `organic-signups` look-alike (8 an hour) from the warm-up's end for 10.5 h, so for 3 h before the wave, and the `shared-inbox` look-alike | 12 h |
+/// | `two-strangers` | `two-strangers`: 120 young tenants × 2 one-stranger invitations at one large provider, +30 min, spread 5 h, gap 6 min; plus the `launch-day`, `webmail-founders` and `shared-inbox` look-alikes | 9 h |
+/// | `signups-then-two-strangers` | the `two-strangers` wave from 3 h after the warm-up; the `organic-signups` look-alike (8 an hour) from the run's start for 11.5 h, so in the warm-up and for 3 h after it before the wave, and the `shared-inbox` look-alike | 12 h |
 /// | `phone-only-lure` | 24 young tenants × 4 messages whose name is one phone number and at most one word, +30 min, spread 12 h (2 an hour), gap 15 min; plus the `brand-names` look-alike | 16 h |
 public struct Scenario: Hashable, Sendable {
     /// The scenario's name (`baseline`, `tenant-swarm`, ...).
@@ -248,14 +253,14 @@ public struct Scenario: Hashable, Sendable {
     public static let webmailFoundersPlan = BurstPlan(
         kind: .webmailFounders, accounts: 20, messagesPerAccount: 5, startAfterWarmupSeconds: 20 * 60,
         spreadSeconds: 3 * 3600, gapSeconds: 240)
-    /// The organic-signups look-alike: 60 individuals signing up from the warm-up's end over 7.5 h (8 an hour, a
-    /// steady rate: before, during and after a wave), each a welcome to their own webmail address and 1–3
-    /// invitations, 4 min apart. Their address is at the largest provider for 9 in 20, the second for 4 in 20 and
-    /// other webmail for the rest: about 3.6 an hour at the largest and 1.6 at the second, most of whose
-    /// invitations go to the same provider.
+    /// The organic-signups look-alike: 92 individuals signing up from the run's start (inside the warm-up, so a
+    /// warm-up-learned baseline sees them) over 11.5 h of a 12 h run (8 an hour, a steady rate: before, during and
+    /// after a wave), each a welcome to their own webmail address and 1–3 invitations, 4 min apart. Their address
+    /// is at the largest provider for 9 in 20, the second for 4 in 20 and other webmail for the rest: about 3.6 an
+    /// hour at the largest and 1.6 at the second, most of whose invitations go to the same provider.
     public static let organicSignupsPlan = BurstPlan(
-        kind: .organicSignups, accounts: 60, messagesPerAccount: 4, startAfterWarmupSeconds: 0,
-        spreadSeconds: 7 * 3600 + 1800, gapSeconds: 240)
+        kind: .organicSignups, accounts: 92, messagesPerAccount: 4, startAfterWarmupSeconds: 0,
+        spreadSeconds: 11 * 3600 + 1800, gapSeconds: 240, startsAtRunStart: true)
     /// The common-artefacts look-alike: 12 new tenants whose names carry the platform's help link or a webmail
     /// domain, first sends spread over 3 h from 20 min after the warm-up, each a welcome and 9 invitations to
     /// its own domain, 5 min apart.
@@ -330,7 +335,7 @@ public struct Scenario: Hashable, Sendable {
         case "concentrated-strangers":
             return Scenario(
                 name: name, incidents: [concentratedStrangersPlan], defaultDurationSeconds: nineHours,
-                lookAlikes: strangerLookAlikes + [organicSignupsPlan])
+                lookAlikes: strangerLookAlikes)
         case "template-rotation":
             return Scenario(
                 name: name, incidents: [templateRotationPlan], defaultDurationSeconds: 22 * 3600,
@@ -354,19 +359,15 @@ public struct Scenario: Hashable, Sendable {
         case "spread-strangers", "two-strangers":
             return Scenario(
                 name: name, incidents: [name == "spread-strangers" ? spreadStrangersPlan : twoStrangersPlan],
-                defaultDurationSeconds: nineHours,
-                lookAlikes: [launchDayPlan, webmailFoundersPlan, sharedInboxPlan]
-                    + (name == "two-strangers" ? [organicSignupsPlan] : []))
+                defaultDurationSeconds: nineHours, lookAlikes: [launchDayPlan, webmailFoundersPlan, sharedInboxPlan])
         case "signups-then-two-strangers":
-            // Organic sign-ups for 3 h before the wave (what a base rate learns from), during and after it.
+            // Organic sign-ups all run long: in the warm-up and 3 h after it before the wave (what a base rate
+            // learns from), during and after it.
             var wave = twoStrangersPlan
             wave.startAfterWarmupSeconds = 3 * 3600
-            var signups = organicSignupsPlan
-            signups.accounts = 84
-            signups.spreadSeconds = 10 * 3600 + 1800
             return Scenario(
                 name: name, incidents: [wave], defaultDurationSeconds: 12 * 3600,
-                lookAlikes: [signups, sharedInboxPlan])
+                lookAlikes: [organicSignupsPlan, sharedInboxPlan])
         default: return nil
         }
     }

@@ -76,6 +76,7 @@ struct TrafficModel: Sendable {
     private var rng: SimulationRandom
     private var sourceOrder: UInt64 = 0
     private var messageSequence: UInt64 = 0
+    /// Counts the attack recipients and `organic-signups` addresses made, so each gets its own number.
     private var attackRecipientCounter: UInt64 = 0
     /// Whether the run has the `shared-inbox` look-alike: then established people write to ``sharedInbox`` too.
     private var hasSharedInbox = false
@@ -254,7 +255,8 @@ struct TrafficModel: Sendable {
                     plan.kind == .templateRotation || plan.kind == .rotationPerAccountPhone
                     ? Double(plan.spreadSeconds) * Double(a) / Double(max(1, plan.accounts)) + rng.uniform(-180, 180)
                     : rng.unit() * Double(plan.spreadSeconds)
-                let firstSend = warmupEnd + plan.startAfterWarmupSeconds * 1_000_000 + Int64(max(0, offset) * 1e6)
+                let origin = plan.startsAtRunStart ? configuration.start.microseconds : warmupEnd
+                let firstSend = origin + plan.startAfterWarmupSeconds * 1_000_000 + Int64(max(0, offset) * 1e6)
                 let index: Int
                 switch plan.kind {
                 case .newsletter:
@@ -498,7 +500,11 @@ struct TrafficModel: Sendable {
             if source.sent == 0 {
                 template = "welcome"
                 subject = "Welcome to \(account.displayName), \(inviterName)!"
-                addresses = [inviter]
+                // An individual's own address is numbered, so nobody mailed it before.
+                addresses = [
+                    source.burst == .organicSignups
+                        ? numberedPerson(hash(72, account.key), domain: account.domain, mark: ".") : inviter
+                ]
             } else {
                 template = "invite-team"
                 subject = "\(inviterName) invited you to join \(account.displayName)"
@@ -609,13 +615,20 @@ struct TrafficModel: Sendable {
     private mutating func strangerInvitation(_ account: SimAccount, provider: String? = nil) -> (
         String, String, [String]
     ) {
-        attackRecipientCounter += 1
         let provider = provider ?? Vocabulary.consumerDomains[Int(account.key % UInt64(TrafficModel.largeProviders))]
-        // A person's name with the counter as its number (trailing digits replaced), so no address repeats.
-        let person = TrafficModel.personAddress(hash(84, attackRecipientCounter), domain: provider)
+        return invitation(account, to: numberedPerson(hash(84, attackRecipientCounter + 1), domain: provider))
+    }
+
+    /// A person's address at `domain` (``personAddress(_:domain:)`` of `h`) whose number is the next value of the
+    /// attack recipient counter (trailing digits replaced), so no address made so repeats. `mark` goes before the
+    /// number: the `organic-signups` addresses use "." so that none equals a background person's (numbered 0–99,
+    /// with no dot before the number) or a stranger's.
+    private mutating func numberedPerson(_ h: UInt64, domain: String, mark: String = "") -> String {
+        attackRecipientCounter += 1
+        let person = TrafficModel.personAddress(h, domain: domain)
         let local = person.prefix { $0 != "@" }
         let name = local.prefix(local.count - local.reversed().prefix { $0.isNumber }.count)
-        return invitation(account, to: "\(name)\(attackRecipientCounter)@\(provider)")
+        return "\(name)\(mark)\(attackRecipientCounter)@\(domain)"
     }
 
     /// A `spread-strangers` account's provider for its next invitation: by a hash of the account, either one of all
@@ -735,7 +748,7 @@ struct TrafficModel: Sendable {
             let d = Vocabulary.consumerDomains
             let other = d.filter { $0 != account.domain }
             let domain = h % 4 != 0 ? account.domain : other[Int((h >> 8) % UInt64(other.count))]
-            return [TrafficModel.personAddress(h >> 4 | h << 60, domain: domain)]
+            return [numberedPerson(h >> 4 | h << 60, domain: domain, mark: ".")]
         }
         let launch = source.burst == .launchDay || source.burst == .webmailFounders
         guard launch || source.burst == .sharedInbox else {

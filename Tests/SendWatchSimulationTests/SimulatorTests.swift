@@ -400,13 +400,13 @@ import Testing
         #expect(knownDecoys > 20)
     }
 
-    /// Each account's recipients by account, from a JSON-lines run.
-    private func recipientsByAccount(_ bytes: [UInt8], of accounts: Set<String>) throws -> [String: [String]] {
+    /// Each account's recipients in the order mailed, from a JSON-lines run, for `accounts` (every account when nil).
+    private func recipientsByAccount(_ bytes: [UInt8], of accounts: Set<String>?) throws -> [String: [String]] {
         var recipients: [String: [String]] = [:]
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let account = try #require(object["account"] as? String)
-            if accounts.contains(account) {
+            if accounts?.contains(account) ?? true {
                 recipients[account, default: []] += try #require(object["to"] as? [String])
             }
         }
@@ -452,7 +452,7 @@ import Testing
     @Test("Organic sign-ups: all run long, a welcome and 1-3 invitations each, every recipient at webmail, most at one")
     func organicSignups() throws {
         let run = try simulate(
-            SimulationConfiguration(scenario: Scenario.named("two-strangers")!, seed: 3, format: .jsonl))
+            SimulationConfiguration(scenario: Scenario.named("signups-then-two-strangers")!, seed: 3, format: .jsonl))
         let group = try #require(run.labels.hardNegatives.first { $0.kind == .organicSignups })
         #expect(!BurstKind.organicSignups.isAttack)
         let accounts = Set(group.accounts)
@@ -478,5 +478,14 @@ import Testing
         let waveStart = run.labels.incidents[0].firstSend.map(\.microseconds).min() ?? 0
         let waveEnd = run.labels.incidents[0].firstSend.map(\.microseconds).max() ?? 0
         #expect(firsts.contains { $0 < waveStart } && firsts.contains { $0 > waveEnd })
+        // From the run's start: inside the warm-up, which a warm-up-learned baseline sees.
+        let configuration = SimulationConfiguration(
+            scenario: Scenario.named("signups-then-two-strangers")!, seed: 3, format: .jsonl)
+        #expect(firsts.contains { $0 < configuration.warmupEnd.microseconds })
+        // Every recipient a first contact: no address of theirs is mailed by anyone else, or twice.
+        let organic = Set(lists.values.joined())
+        let everyone = try recipientsByAccount(run.bytes, of: nil)
+        let times = everyone.values.joined().filter { organic.contains($0) }.count
+        #expect(times == organic.count && organic.count == lists.values.map(\.count).reduce(0, +))
     }
 }
