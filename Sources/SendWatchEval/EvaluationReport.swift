@@ -5,7 +5,8 @@ public import SendWatchCore
 /// Definitions (all times are event times; "record" is one alert line, an "alert" is one distinct `id`):
 ///
 /// - **Scored records**: records with `event_time` ≥ `warmup_end`. Records before it are *warm-up* records:
-///   counted (``warmupRecords``, ``warmupAlerts``, ``warmupAccounts``) and otherwise ignored.
+///   counted (``warmupRecords``, ``warmupAlerts``, ``warmupAccounts``) and otherwise ignored, even when they
+///   name look-alikes (a simulated look-alike that starts at the run's start can be named there).
 /// - **Flagged accounts** F: the union of the `accounts` listed by scored records of every action (`create`,
 ///   `update`, `close`). Only listed accounts count, never `accounts_total`. **Abusive** A: the labels'
 ///   `abusive_accounts`. **Precision** = |F ∩ A| / |F| and **recall** = |F ∩ A| / |A|. When the denominator is

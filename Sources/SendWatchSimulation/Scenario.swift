@@ -97,11 +97,12 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
 
 /// The shape of one burst: how many accounts, how many messages each, and when.
 ///
-/// Account `i`'s first message is sent at `warmup end + startAfterWarmupSeconds + spread_i`, with the
-/// `spread_i` drawn uniformly in `0..<spreadSeconds`; each following message comes `gap` later, the gap drawn
-/// uniformly in `[0.5, 1.5] × gapSeconds`. So the last message of the burst is sent at most
-/// ``latestSendAfterWarmupSeconds`` after the warm-up ends. Messages that would fall after the end of the
-/// run are not sent (their accounts are left out of the labels when they sent nothing).
+/// Account `i`'s first message is sent at `warmup end + startAfterWarmupSeconds + spread_i` (`run start + …`
+/// for a plan that starts at the run's start, ``startsAtRunStart``), with the `spread_i` drawn uniformly in
+/// `0..<spreadSeconds`; each following message comes `gap` later, the gap drawn uniformly in
+/// `[0.5, 1.5] × gapSeconds`. So the last message of the burst is sent at most
+/// ``latestSendAfterWarmupSeconds(warmupSeconds:)`` after the warm-up ends. Messages that would fall after the
+/// end of the run are not sent (their accounts are left out of the labels when they sent nothing).
 public struct BurstPlan: Hashable, Sendable {
     /// What the burst is.
     public var kind: BurstKind
@@ -121,8 +122,10 @@ public struct BurstPlan: Hashable, Sendable {
     /// Mean seconds between two messages of one account.
     public var gapSeconds: Double
     /// Whether ``startAfterWarmupSeconds`` counts from the run's start instead of the warm-up's end, so the burst
-    /// begins inside the warm-up (a look-alike a warm-up-learned baseline sees). Default false. For such a plan
-    /// ``latestSendAfterWarmupSeconds`` overstates the latest send by the warm-up.
+    /// begins inside the warm-up. Default false. Only look-alikes may start there: ``SimulationConfiguration``
+    /// rejects an attack plan that does, because an evaluation does not score alerts before the warm-up's end.
+    /// In Postfix, Exim and JSON lines without creation times, SendWatch counts an account first seen in its
+    /// warm-up as established; only JSON lines with creation times show such an account as young.
     public var startsAtRunStart: Bool
 
     public init(
@@ -138,9 +141,10 @@ public struct BurstPlan: Hashable, Sendable {
         self.startsAtRunStart = startsAtRunStart
     }
 
-    /// The latest send time of the burst, in seconds after the warm-up end.
-    public var latestSendAfterWarmupSeconds: Int64 {
-        startAfterWarmupSeconds + spreadSeconds
+    /// The latest send time of the burst, in seconds after the end of a warm-up of `warmupSeconds` (negative when
+    /// a plan that starts at the run's start ends inside the warm-up).
+    public func latestSendAfterWarmupSeconds(warmupSeconds: Int64) -> Int64 {
+        (startsAtRunStart ? -warmupSeconds : 0) + startAfterWarmupSeconds + spreadSeconds
             + Int64((1.5 * gapSeconds * Double(max(0, messagesPerAccount - 1))).rounded(.up))
     }
 
@@ -253,11 +257,12 @@ public struct Scenario: Hashable, Sendable {
     public static let webmailFoundersPlan = BurstPlan(
         kind: .webmailFounders, accounts: 20, messagesPerAccount: 5, startAfterWarmupSeconds: 20 * 60,
         spreadSeconds: 3 * 3600, gapSeconds: 240)
-    /// The organic-signups look-alike: 92 individuals signing up from the run's start (inside the warm-up, so a
-    /// warm-up-learned baseline sees them) over 11.5 h of a 12 h run (8 an hour, a steady rate: before, during and
-    /// after a wave), each a welcome to their own webmail address and 1–3 invitations, 4 min apart. Their address
-    /// is at the largest provider for 9 in 20, the second for 4 in 20 and other webmail for the rest: about 3.6 an
-    /// hour at the largest and 1.6 at the second, most of whose invitations go to the same provider.
+    /// The organic-signups look-alike: 92 individuals signing up from the run's start (inside the warm-up, where only
+    /// JSON lines with creation times show them young: in Postfix, Exim and JSON lines without creation times an
+    /// account first seen in SendWatch's warm-up is established) over 11.5 h of a 12 h run (8 an hour, a steady rate:
+    /// before, during and after a wave), each a welcome to their own webmail address and 1–3 invitations, 4 min apart.
+    /// Their address is at the largest provider for 9 in 20, the second for 4 in 20 and other webmail for the rest:
+    /// about 3.6 an hour at the largest and 1.6 at the second, most of whose invitations go to the same provider.
     public static let organicSignupsPlan = BurstPlan(
         kind: .organicSignups, accounts: 92, messagesPerAccount: 4, startAfterWarmupSeconds: 0,
         spreadSeconds: 11 * 3600 + 1800, gapSeconds: 240, startsAtRunStart: true)

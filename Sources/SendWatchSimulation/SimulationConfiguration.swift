@@ -41,8 +41,9 @@ public struct SimulationConfiguration: Hashable, Sendable {
     public var scale: Double
     /// The output format. Default ``SimulationFormat/postfix``.
     public var format: SimulationFormat
-    /// Seconds of background-only traffic at the start; every established account sends in its first
-    /// 55 minutes. Default 4,500 (1 h 15 min), past SendWatch's default 1 h warm-up.
+    /// Seconds of background-only traffic at the start, except plans that start at the run's start
+    /// (``BurstPlan/startsAtRunStart``); every established account sends in its first 55 minutes. Default 4,500
+    /// (1 h 15 min), past SendWatch's default 1 h warm-up.
     public var warmupSeconds: Int64
     /// The look-alikes (hard negatives). Default ``Scenario/lookAlikes(scale:)`` of ``scale`` followed by the
     /// scenario's own ``Scenario/lookAlikes``.
@@ -66,7 +67,8 @@ public struct SimulationConfiguration: Hashable, Sendable {
         self.host = host
     }
 
-    /// The time the background-only warm-up ends; no young account sends before it.
+    /// The time the warm-up ends; no young account sends before it, except in plans that start at the run's
+    /// start (``BurstPlan/startsAtRunStart``).
     public var warmupEnd: EventTime { EventTime(microseconds: start.microseconds + warmupSeconds * 1_000_000) }
 
     /// The end of the submission window.
@@ -75,7 +77,8 @@ public struct SimulationConfiguration: Hashable, Sendable {
     /// The shortest duration that fits every incident, in seconds: the warm-up, the incidents' latest send
     /// and 15 minutes for their deliveries.
     public var minimumDurationSeconds: Int64 {
-        let latest = scenario.incidents.map(\.latestSendAfterWarmupSeconds).max() ?? 0
+        let latest =
+            scenario.incidents.map { $0.latestSendAfterWarmupSeconds(warmupSeconds: warmupSeconds) }.max() ?? 0
         return warmupSeconds + latest + 15 * 60
     }
 
@@ -105,6 +108,11 @@ public struct SimulationConfiguration: Hashable, Sendable {
                 || !(plan.gapSeconds >= 0 && plan.gapSeconds < 1e9)
             {
                 problems.append("burst '\(plan.kind.rawValue)' has an out-of-range size or timing")
+            }
+            if plan.startsAtRunStart && plan.kind.isAttack {
+                problems.append(
+                    "attack burst '\(plan.kind.rawValue)' must not start at the run's start: "
+                        + "alerts before the warm-up's end are not scored")
             }
         }
         if host.isEmpty || host.utf8.contains(where: { $0 <= 0x20 }) { problems.append("host must be one word") }

@@ -31,7 +31,8 @@ public struct SimulationLabels: Sendable {
         public var end: EventTime
     }
 
-    /// The end of the background-only warm-up.
+    /// The end of the warm-up: background-only, except plans that start at the run's start
+    /// (`BurstPlan.startsAtRunStart`).
     public var warmupEnd: EventTime
     /// Attack groups.
     public var incidents: [Group]

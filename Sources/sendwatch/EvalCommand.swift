@@ -10,8 +10,9 @@ struct EvalCommand: ParsableCommand {
         discussion: """
             ALERTS is a file of SendWatch alert records (schema v\(AlertRecord.versionsText), one JSON object per line) or '-' for \
             standard input; LABELS is the JSON labels object 'sendwatch simulate' writes, or one you wrote by \
-            hand for your own incidents. Records before the labels' warmup_end are counted but not scored. A \
-            malformed alert line is reported with its line number and skipped.
+            hand for your own incidents. Records before the labels' warmup_end are counted but not scored, even \
+            when they name look-alikes (a simulated look-alike that starts at the run's start can be named there). \
+            A malformed alert line is reported with its line number and skipped.
 
             --require takes comma-separated conditions (repeatable): recall>=X, precision>=X, incidents=all, \
             incidents>=N, missed<=N, latency<=SECONDS, latency:KIND<=SECONDS (600, 600s, 10m), lookalikes<=N, \

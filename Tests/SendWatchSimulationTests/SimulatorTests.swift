@@ -209,6 +209,31 @@ import Testing
         }
     }
 
+    @Test("An attack plan starting at the run's start is refused (warm-up alerts go unscored), a look-alike's is not")
+    func attackAtRunStart() throws {
+        var attack = Scenario.tenantSwarmPlan
+        attack.startsAtRunStart = true
+        let warmup: Int64 = 4_500
+        let latest = Scenario.tenantSwarmPlan.latestSendAfterWarmupSeconds(warmupSeconds: warmup)
+        #expect(attack.latestSendAfterWarmupSeconds(warmupSeconds: warmup) == latest - warmup)
+        let scenario = Scenario(name: "early", incidents: [attack], defaultDurationSeconds: 6 * 3600)
+        let config = SimulationConfiguration(scenario: scenario, seed: 1, warmupSeconds: warmup)
+        #expect {
+            try config.validate()
+        } throws: { error in
+            let problems = (error as? SimulationError)?.problems ?? []
+            return problems == [
+                "attack burst 'tenant-swarm' must not start at the run's start: alerts before the warm-up's end are "
+                    + "not scored"
+            ]
+        }
+        let lookAlike = SimulationConfiguration(
+            scenario: Scenario(
+                name: "early", incidents: [Scenario.tenantSwarmPlan], defaultDurationSeconds: 6 * 3600,
+                lookAlikes: [Scenario.organicSignupsPlan]), seed: 1)
+        try lookAlike.validate()
+    }
+
     @Test("The ends of the scale range validate: the newsletter reaches exactly the largest burst at the top")
     func scaleRangeEnds() throws {
         for scale in [SimulationConfiguration.scaleRange.lowerBound, SimulationConfiguration.scaleRange.upperBound] {
