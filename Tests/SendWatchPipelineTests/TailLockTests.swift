@@ -46,6 +46,32 @@ struct TailLockTests {
             logger: logger)
     }
 
+    @Test(
+        "A lock this process's own pid holds for a moment (a run just ended, its descriptor in a child before exec) is waited for"
+    )
+    func ownHolderWaitedFor() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let state = dir.appendingPathComponent("state").path
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        // A second descriptor of the lock file, locked and naming this process, as an ended run's copy in a
+        // forked child would be: released 300 ms later from another thread.
+        let fd = open(state + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        try #require(fd >= 0)
+        try #require(flock(fd, LOCK_EX | LOCK_NB) == 0)
+        let pid = Array("\(getpid())\n".utf8)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        let release = Thread {
+            usleep(300_000)
+            close(fd)
+        }
+        release.start()
+        let run = try TailRun(
+            configuration: TailTestData.configuration, options: options(dir), outputPath: alertsPath(dir),
+            logger: logger)
+        _ = run
+    }
+
     /// Starts `sendwatch tail` with stderr to `stderrPath` and waits until it logs that it is following.
     func startTail(_ arguments: [String], stderrPath: String) throws -> Process {
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)

@@ -37,10 +37,20 @@ final class StateDirectoryLock {
                 message: "cannot open the lock file \(path): \(errnoDescription(e))", path: directory,
                 underlyingErrno: e)
         }
-        var result: Int32
-        repeat { result = flock(fd, LOCK_EX | LOCK_NB) } while result != 0 && errno == EINTR
-        if result != 0 {
-            let e = errno
+        var failure = Self.tryLock(fd)
+        // A holder that is this very process is a descriptor of a run that has just ended, still open in a child
+        // that a thread of the process forked (posix_spawn) and that has not yet reached its exec (O_CLOEXEC
+        // closes it only then): the lock is dropped within moments. Wait for it, a bounded time
+        // (``ownHolderWaitMilliseconds``), instead of refusing a restart in the same process.
+        var waited = 0
+        while failure == EWOULDBLOCK && Self.readHolder(fd) == Int(getpid()) && waited < Self.ownHolderWaitMilliseconds
+        {
+            usleep(10_000)
+            waited += 10
+            failure = Self.tryLock(fd)
+        }
+        if failure != 0 {
+            let e = failure
             let holder = Self.readHolder(fd)
             close(fd)
             guard e == EWOULDBLOCK else {
@@ -65,6 +75,18 @@ final class StateDirectoryLock {
 
     deinit {
         close(descriptor)
+    }
+
+    /// How long a lock whose holder is this process is waited for: 2 s.
+    static let ownHolderWaitMilliseconds = 2_000
+
+    /// `flock(fd, LOCK_EX | LOCK_NB)`, repeated on EINTR: 0 when the lock is taken, else the `errno` it failed with.
+    private static func tryLock(_ fd: Int32) -> Int32 {
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let e = errno
+            if e != EINTR { return e }
+        }
+        return 0
     }
 
     /// The process id written in the lock file, if it holds one.
