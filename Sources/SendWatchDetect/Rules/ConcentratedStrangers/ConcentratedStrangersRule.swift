@@ -60,7 +60,7 @@ import SendWatchWindows
 /// established recipients. A false positive of either (about 2 % with both generations full) makes a
 /// stranger look known: it lowers an account's first-contact share, so it can only quiet the rule. Outside the
 /// budget, derived and not saved, it keeps the sorted account lists of the last ``ListedAccountsCache/maxLists``
-/// groups it built a finding for (``ListedAccounts``: about 85 bytes per listed account, at most twice
+/// groups it built a finding for (``ListedAccounts``: about 90 bytes per listed account, at most 105; at most twice
 /// `detect.max_alert_accounts` accounts a list), so that an alert that stays open while accounts join its waves
 /// does not sort its accounts again for each of them.
 public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {

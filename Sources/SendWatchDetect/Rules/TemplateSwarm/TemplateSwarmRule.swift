@@ -17,9 +17,9 @@ import SendWatchWindows
 /// Memory: its tables take 15 % of the detection memory budget, a third for the templates (at most 50,000)
 /// and two thirds for the pairs (at most 1,000,000); at a bound the entry updated least recently is evicted and
 /// starts over. Besides, it keeps the sorted account lists of the last ``ListedAccountsCache/maxLists``
-/// templates it built a finding for (``ListedAccounts``, about 85 bytes per listed account, derived and not
-/// saved), so that a template whose alert stays open does not sort its accounts again for each account that
-/// joins.
+/// templates it built a finding for (``ListedAccounts``, about 90 bytes per listed account, at most 105;
+/// derived and not saved), so that a template whose alert stays open does not sort its accounts again for each
+/// account that joins.
 public struct TemplateSwarmRule: ConfiguredRule, Sendable {
     /// The settings of `rules.template_swarm`.
     public struct Configuration: RuleConfiguration, Equatable {
