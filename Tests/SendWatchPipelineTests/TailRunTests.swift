@@ -457,6 +457,42 @@ struct TailMetricsTests {
     }
 }
 
+@Suite("Tail counts overlong lines")
+struct TailOverlongLineTests {
+    @Test("A line over input.max_line_bytes is counted line_too_long in the summary and the metrics, as replay does")
+    func overlong() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("mail.log").path
+        let lines = Array(TailTestData.lines.prefix(200))
+        let long = "Dec  1 10:00:00 mx1 postfix/smtpd[1]: warning: " + String(repeating: "A", count: 70_000) + "\n"
+        try (lines[..<100].joined() + long + lines[100...].joined()).write(
+            toFile: log, atomically: false, encoding: .utf8)
+        var o = TailOptions(patterns: [log])
+        o.fromStart = true
+        o.follow.usePolling = true
+        o.idleAdvanceSeconds = 1e9
+        let run = try TailRun(
+            configuration: TailTestData.configuration, options: o, outputPath: alertsPath(dir),
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        var polls = 0
+        try run.run(
+            now: { Double(polls) },
+            shouldStop: {
+                polls += 1
+                return polls > 20
+            })
+        // Before, the line was dropped without a trace: 200 lines, 0 not recognised, no line_too_long.
+        let m = run.metrics.snapshot
+        #expect(m.lines == 201)
+        #expect(m.skipped.contains { $0.reason == "line_too_long" && $0.count == 1 })
+        let parsed = m.linesByClass.reduce(0) { $0 + $1.count }
+        #expect(parsed == 201, "\(m.linesByClass)")
+        #expect(run.summaryText.hasPrefix("sendwatch tail: 201 lines, "), "\(run.summaryText)")
+        #expect(run.summaryText.contains("1 longer than input.max_line_bytes"), "\(run.summaryText)")
+    }
+}
+
 @Suite("Tail under output and disk failures", .serialized)
 struct TailFailureTests {
     let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
