@@ -25,6 +25,9 @@ public struct RunSummary: Sendable {
     /// Inputs whose first lines were recognised as a known other MTA's log (``ForeignFormat``), whether the
     /// format was recognised or given (`--format`).
     public var foreignFormats: [(name: String, format: ForeignFormat)] = []
+    /// Inputs read with a format given (`--format`) whose first lines look like another format SendWatch reads
+    /// (``FormatDetector/bestGuess``), so that a run without events can name the format to give.
+    public var otherFormatGuesses: [(name: String, read: LogFormat, looksLike: LogFormat)] = []
 
     public init() {}
 
@@ -77,6 +80,13 @@ public struct RunSummary: Sendable {
         return nil
     }
 
+    /// Records `name` in ``otherFormatGuesses`` when it was read with a configured format and its first lines
+    /// voted for another one.
+    mutating func noteOtherFormat(of name: String, _ detection: FormatDetection) {
+        guard let read = detection.configured, let guess = detection.detector.bestGuess, guess != read else { return }
+        otherFormatGuesses.append((name, read, guess))
+    }
+
     /// The fewest lines of the other mail server that warn (``otherMailServerWarning``): one Exim message logs
     /// 3 to 5 lines, so 10 are a few messages, not a stray line.
     static let otherMailServerMinimumLines = 10
@@ -120,6 +130,10 @@ public struct RunSummary: Sendable {
         var s = "sendwatch: warning: \(total) line\(total == 1 ? "" : "s") read and no send event found"
         if let (name, foreign) = foreignFormats.first {
             s += ": \(TerminalText.escaped(name)) \(foreign.advice)"
+        } else if parse.otherMailServerLines == 0, let (name, read, looksLike) = otherFormatGuesses.first {
+            // (Syslog lines of the other mail server have their own hint below, with their count.)
+            s += ": \(TerminalText.escaped(name)) was read as --format \(read.rawValue), but its first lines look like "
+            s += "\(looksLike.rawValue): leave --format out or give --format \(looksLike.rawValue)"
         } else if parse.understood == 0 && parse.irrelevant == 0 {
             s += ": no line was recognised as Postfix, Exim or JSON lines"
             if parse.otherPrograms > 0 { s += " (\(parse.otherPrograms) are other programs' syslog lines)" }
@@ -337,6 +351,7 @@ public struct EventsRun {
             lines += detecting.lines
             let format = detecting.decided ?? (ended ? detection.settle() : nil)
             if let foreign = detection.detector.foreignGuess { summary.foreignFormats.append((name, foreign)) }
+            summary.noteOtherFormat(of: name, detection)
             if let format {
                 var visit = InputVisit<Sink>(
                     source: source, sink: owned.take(), framer: consume framer, batch: consume batch,

@@ -22,7 +22,7 @@ struct InputOptions: ParsableArguments {
 
     @Argument(
         help:
-            "Log files; '-' reads standard input (default). Rotated files of one log are read oldest first; separate logs are merged by event time."
+            "Log files (a quoted glob is expanded); '-' reads standard input (default). Rotated files of one log are read oldest first; separate logs are merged by event time."
     )
     var inputs: [String] = []
 
@@ -45,8 +45,9 @@ struct InputOptions: ParsableArguments {
     /// encoding): on 2+ cores, without `--single-thread`.
     var sinkThread: Bool { !singleThread && Prefetch.onlineCores >= 2 }
 
-    /// The inputs, with stdin when none are given.
-    var paths: [String] { inputs.isEmpty ? ["-"] : inputs }
+    /// The inputs, with stdin when none are given, and each quoted shell pattern replaced by its matches
+    /// (``InputOrder/expandingPatterns(_:exists:expand:)``).
+    var paths: [String] { inputs.isEmpty ? ["-"] : InputOrder.expandingPatterns(inputs).paths }
 
     /// The inputs as separate logs, each log's files in the order they are read: the rotated files of each log
     /// oldest first (``InputOrder``), announced on stderr when that differs from the order given. The logs are
@@ -55,6 +56,11 @@ struct InputOptions: ParsableArguments {
     /// - Throws: `ValidationError` (exit 64) for more than ``EventsRun/maxMergedLogs`` logs.
     func readingOrder() throws -> [[String]] {
         let given = paths
+        for (pattern, matches) in InputOrder.expandingPatterns(inputs).expanded {
+            printError(
+                "sendwatch: \(pattern) matches \(matches) file\(matches == 1 ? "" : "s"), read as the shell would expand it"
+            )
+        }
         let logs = InputOrder.logs(given)
         guard logs.count <= EventsRun.maxMergedLogs else {
             throw ValidationError(
@@ -111,11 +117,25 @@ func openOutput(_ path: String?, overwrite: Bool = false) throws -> OutputWriter
 /// - Parameter name: how the message names the file, e.g. `configuration file PATH` (default: the path).
 /// - Throws: `ValidationError` "cannot read NAME: reason" when it cannot be read or is not UTF-8.
 func readTextFile(_ path: String, named name: String? = nil) throws -> String {
+    // The system's reason (`No such file or directory`, `Permission denied`, `Is a directory`), not Foundation's
+    // ("The operation could not be completed. (NSCocoaErrorDomain error 256.)" for a directory).
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw ValidationError("cannot read \(name ?? path): \(String(cString: strerror(errno)))") }
+    let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+    var info = stat()
+    if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+        throw ValidationError("cannot read \(name ?? path): \(String(cString: strerror(EISDIR)))")
+    }
+    let data: Data
     do {
-        return try String(contentsOfFile: path, encoding: .utf8)
+        data = try handle.readToEnd() ?? Data()
     } catch {
         throw ValidationError("cannot read \(name ?? path): \(error.localizedDescription)")
     }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw ValidationError("cannot read \(name ?? path): it is not UTF-8 text")
+    }
+    return text
 }
 
 /// Writes `message` and a newline to stderr as one line: control characters from file names, account names or

@@ -15,7 +15,7 @@ struct SendWatchCommand: ParsableCommand {
         abstract: "Watch what mail servers send and catch abuse of automated mail.",
         discussion: """
             SendWatch reads Postfix and Exim logs and JSON-lines send logs of notification services \
-            (plain, zstd or gzip; files or stdin), finds young accounts abusing notification templates, and \
+            (plain, zstd, gzip, xz, bzip2 or lz4; files, rotated archives or stdin), finds young accounts abusing notification templates, and \
             writes alerts as JSON lines.
             """,
         // `buildVersion` and `buildCommit` come from the BuildInfo plugin (VERSION and git). Alert output (OCSF's
@@ -45,7 +45,16 @@ struct SendWatchCommand: ParsableCommand {
         // values from the command line and from input, so they go through TerminalText like every message.
         do {
             var command = try parseAsRoot()
-            try command.run()
+            do {
+                try command.run()
+            } catch let error as ValidationError {
+                // A problem found once the flags parsed (a configuration file, an input): the message alone.
+                // ArgumentParser would add the root command's usage line (`Usage: sendwatch <subcommand>`),
+                // which is not the command that was run and says nothing about the problem.
+                let text = TerminalText.escaped("Error: \(error.message)", keepingNewlines: true) + "\n"
+                FileHandle.standardError.write(Data(text.utf8))
+                Foundation.exit(ExitCode.validationFailure.rawValue)
+            }
         } catch {
             let code = exitCode(for: error)
             let message = fullMessage(for: error)

@@ -48,6 +48,29 @@ struct InputOrderTests {
         #expect(InputOrder.logs([]) { _ in true } == [])
     }
 
+    @Test("A quoted glob is expanded as the shell would, then read oldest first; a glob matching nothing stays")
+    func quotedGlob() {
+        let dir = TemporaryDirectory()
+        for name in ["mail.log", "mail.log.1", "mail.log.2.gz", "other.log"] { dir.write(name, []) }
+        let d = dir.path
+        // `sendwatch replay '/var/log/mail.log*'`: before, the pattern reached open(2) and failed with "no file
+        // matches this pattern", although four files matched.
+        let (paths, expanded) = InputOrder.expandingPatterns(["-", "\(d)/mail.log*", "\(d)/none*"])
+        #expect(paths == ["-", "\(d)/mail.log", "\(d)/mail.log.1", "\(d)/mail.log.2.gz", "\(d)/none*"])
+        #expect(expanded.map(\.pattern) == ["\(d)/mail.log*"])
+        #expect(expanded.map(\.matches) == [3])
+        #expect(
+            InputOrder.oldestFirst(paths) == [
+                "-", "\(d)/mail.log.2.gz", "\(d)/mail.log.1", "\(d)/mail.log", "\(d)/none*",
+            ])
+        // A file whose name holds a metacharacter is read as named, not expanded.
+        let literal = dir.write("odd[1].log", [])
+        dir.write("odd1.log", [])
+        #expect(InputOrder.expandingPatterns([literal]).paths == [literal])
+        #expect(InputOrder.expandingPatterns(["\(d)/odd?.log"]).paths == ["\(d)/odd1.log"])
+        withExtendedLifetime(dir) {}
+    }
+
     @Test("Equal ranks keep the order given; an ordered list is unchanged")
     func ties() {
         #expect(order(["m.log.1.gz", "m.log.1", "m.log"]) == ["m.log.1.gz", "m.log.1", "m.log"])

@@ -24,6 +24,47 @@ struct CommandLine {
 }
 
 @Suite struct CommandLineTests {
+    @Test("A quoted glob is read as its files, oldest first, with the events of the files named one by one")
+    func quotedGlob() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fixture = try String(
+            contentsOfFile: TestPaths.formatsFixture("postfix/postlogd-subset.log"), encoding: .utf8)
+        let lines = fixture.split(separator: "\n", omittingEmptySubsequences: false)
+        let half = lines.count / 2
+        let older = dir.appendingPathComponent("mail.log.1").path
+        let live = dir.appendingPathComponent("mail.log").path
+        try (lines[..<half].joined(separator: "\n") + "\n").write(toFile: older, atomically: false, encoding: .utf8)
+        try lines[half...].joined(separator: "\n").write(toFile: live, atomically: false, encoding: .utf8)
+        let named = try CommandLine.run(["events", "--year", "2026", live, older])
+        let quoted = try CommandLine.run(["events", "--year", "2026", dir.path + "/mail.log*"])
+        #expect(named.status == 0 && quoted.status == 0, "\(quoted.stderr)")
+        #expect(!named.stdout.isEmpty && quoted.stdout == named.stdout)
+        // Before: "no file matches this pattern (the shell passed it on unexpanded)", exit 1, no events.
+        #expect(quoted.stderr.contains("mail.log* matches 2 files, read as the shell would expand it"))
+    }
+
+    @Test("Errors found after the flags parsed: one clean line, no usage line, the system's reason")
+    func runErrors() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bad = dir.appendingPathComponent("bad.yaml").path
+        try "detect: [\n".write(toFile: bad, atomically: false, encoding: .utf8)
+        let yaml = try CommandLine.run(["config", "check", bad])
+        #expect(yaml.status == 1)
+        // Before, Yams' message over four lines, printed with `\x0a` escapes on one.
+        #expect(yaml.stderr.contains("not valid YAML: 2:1: error: parser: "), "\(yaml.stderr)")
+        #expect(!yaml.stderr.contains("\\x0a") && yaml.stderr.split(separator: "\n").count == 1, "\(yaml.stderr)")
+        // A directory: before, "(NSCocoaErrorDomain error 256.)" and the root command's usage line.
+        let directory = try CommandLine.run(["config", "check", dir.path])
+        #expect(directory.status == 64)
+        #expect(directory.stderr == "Error: cannot read \(dir.path): Is a directory\n", "\(directory.stderr)")
+        let replay = try CommandLine.run(["replay", "--config", bad, "-"], stdin: Data())
+        #expect(replay.status == 64)
+        #expect(!replay.stderr.contains("Usage:"), "\(replay.stderr)")
+        #expect(replay.stderr.hasPrefix("Error: \(bad): not valid YAML: "), "\(replay.stderr)")
+    }
+
     @Test("events writes the same lines and summary with and without --single-thread")
     func eventsThreads() throws {
         for name in ["mixed-s11.postfix.log.zst", "mixed-s13.jsonl.log.zst", "real-exim-4.96.exim.log.zst"] {

@@ -163,6 +163,64 @@ import Testing
         if warns { #expect(warning?.contains("\(other) syslog lines are Exim's in central.log") == true) }
     }
 
+    @Test(
+        "A format given that does not fit: the warning names the format the first lines look like",
+        arguments: [
+            ("exim/mainlog", LogFormat.postfix, "exim"), ("postfix/postlogd-subset.log", .jsonl, "postfix"),
+            ("jsonl/notifications.jsonl", .exim, "jsonl"),
+        ])
+    func wrongFormat(_ fixture: String, _ given: LogFormat, _ looksLike: String) throws {
+        var configuration = Configuration()
+        configuration.format = given
+        for logs in [false, true] {
+            let path = TestPaths.formatsFixture(fixture)
+            let (summary, events, _) = runEvents([path], configuration: configuration, logs: logs)
+            #expect(events.isEmpty)
+            let warning = try #require(summary.warning)
+            // Before, only "no line was recognised as Postfix, Exim or JSON lines; check --format and the input".
+            #expect(
+                warning.contains(
+                    "\(path) was read as --format \(given), but its first lines look like \(looksLike): leave --format "
+                        + "out or give --format \(looksLike)"), "\(warning)")
+        }
+        // Read as what it is, no warning.
+        let right = runEvents([TestPaths.formatsFixture(fixture)])
+        #expect(!right.events.isEmpty && right.summary.warning == nil)
+    }
+
+    @Test("Binary data: a journal file and an executable are named as such, not as a log without sends")
+    func binary() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A systemd journal file's header (magic, then binary fields), and a line of text that starts with `{`
+        // as executables hold: before, read as JSON lines and warned "the lines recognised carry no sends".
+        var journal: [UInt8] = Array("LPKSHHRH".utf8) + [0, 0, 0, 0, 2, 0, 0, 0, 0x0A]
+        journal += Array("{\"compressed\":1}\n".utf8) + [0x01, 0x00, 0x7F, 0x0A, 0x0A] + Array("o\0k\n".utf8)
+        let journalURL = dir.appendingPathComponent("system.journal")
+        try Data(journal).write(to: journalURL)
+        var elf: [UInt8] = [0x7F] + Array("ELF".utf8) + [2, 1, 1, 0, 0, 0, 0x0A, 0x0A]
+        for k in 0..<5 { elf += Array("{k\(k)}\n".utf8) + [0x00, 0xFF, 0x0A] }
+        let elfURL = dir.appendingPathComponent("sendwatch")
+        try Data(elf).write(to: elfURL)
+        for format in [nil, LogFormat.postfix] {
+            var configuration = Configuration()
+            configuration.format = format
+            let j = runEvents([journalURL.path], configuration: configuration)
+            #expect(j.events.isEmpty)
+            #expect(j.summary.foreignFormats.map(\.format) == [.systemdJournalFile])
+            let jw = try #require(j.summary.warning)
+            #expect(jw.contains("system.journal is a systemd journal file, which only journalctl reads"), "\(jw)")
+            #expect(jw.contains("journalctl --file FILE -o short-iso | sendwatch replay -"))
+            let e = runEvents([elfURL.path], configuration: configuration)
+            #expect(e.events.isEmpty)
+            let ew = try #require(e.summary.warning)
+            #expect(ew.contains("sendwatch looks like binary data, not a text log"), "\(ew)")
+            #expect(!ew.contains("carry no sends"))
+        }
+        // A text log is never binary: the bundled fixtures name nothing foreign.
+        #expect(runEvents([TestPaths.formatsFixture("exim/mainlog")]).summary.foreignFormats.isEmpty)
+    }
+
     @Test("An Exchange message tracking log: the warning names Exchange")
     func exchange() throws {
         let dir = try TestPaths.makeTemporaryDirectory()

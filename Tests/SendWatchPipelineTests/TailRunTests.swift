@@ -425,12 +425,10 @@ struct TailFutureTests {
 
 @Suite("Tail metrics")
 struct TailMetricsTests {
-    @Test("The run publishes its figures for the metrics endpoint")
-    func figures() throws {
-        let dir = try TestPaths.makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+    /// A run from the start of `text`, written to `dir/mail.log`, polled `polls` times and stopped.
+    func followed(_ text: String, in dir: URL, polls limit: Int) throws -> (run: TailRun, log: String) {
         let log = dir.appendingPathComponent("mail.log").path
-        try TailTestData.lines.prefix(20_000).joined().write(toFile: log, atomically: false, encoding: .utf8)
+        try text.write(toFile: log, atomically: false, encoding: .utf8)
         var o = TailOptions(patterns: [log])
         o.fromStart = true
         o.follow.usePolling = true
@@ -443,8 +441,16 @@ struct TailMetricsTests {
             now: { Double(polls) },
             shouldStop: {
                 polls += 1
-                return polls > 100
+                return polls > limit
             })
+        return (run, log)
+    }
+
+    @Test("The run publishes its figures for the metrics endpoint")
+    func figures() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (run, log) = try followed(TailTestData.lines.prefix(20_000).joined(), in: dir, polls: 100)
         let m = run.metrics.snapshot
         #expect(m.lines == 20_000)
         #expect(!m.alertsByKind.isEmpty)
@@ -454,6 +460,23 @@ struct TailMetricsTests {
         #expect(m.linesByClass.contains { $0.class == "understood" && $0.count > 0 })
         // The class label is bounded: three values.
         #expect(Set(m.linesByClass.map(\.class)).isSubset(of: ["understood", "irrelevant", "not_recognised"]))
+    }
+
+    @Test("A line over input.max_line_bytes is counted line_too_long in the summary and the metrics, as replay does")
+    func overlong() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let lines = Array(TailTestData.lines.prefix(200))
+        let long = "Dec  1 10:00:00 mx1 postfix/smtpd[1]: warning: " + String(repeating: "A", count: 70_000) + "\n"
+        let (run, _) = try followed(lines[..<100].joined() + long + lines[100...].joined(), in: dir, polls: 20)
+        // Before, the line was dropped without a trace: 200 lines, 0 not recognised, no line_too_long.
+        let m = run.metrics.snapshot
+        #expect(m.lines == 201)
+        #expect(m.skipped.contains { $0.reason == "line_too_long" && $0.count == 1 })
+        let parsed = m.linesByClass.reduce(0) { $0 + $1.count }
+        #expect(parsed == 201, "\(m.linesByClass)")
+        #expect(run.summaryText.hasPrefix("sendwatch tail: 201 lines, "), "\(run.summaryText)")
+        #expect(run.summaryText.contains("1 longer than input.max_line_bytes"), "\(run.summaryText)")
     }
 }
 

@@ -13,6 +13,10 @@
 ///   (`4A1B2C3D4E: client=…`, `to=<…`, `from=<…`, `message-id=…`, `removed`) or an Exim message line without
 ///   Exim's time (`1vABCD-000123-AB <= …`; with Exim's time, the default `syslog_timestamp`, the line is a
 ///   main-log line and is read).
+/// - ``systemdJournalFile``: a journal file itself (`/var/log/journal/…/system.journal`, binary, starting with
+///   the magic `LPKSHHRH`) instead of `journalctl`'s export of it;
+/// - ``binary``: a line with a NUL byte, which no text log holds (an executable, a database, a core dump, a
+///   compressed file in a format SendWatch does not recognise).
 public enum ForeignFormat: String, Hashable, Sendable, CaseIterable {
     /// Sendmail through syslog.
     case sendmail
@@ -22,6 +26,10 @@ public enum ForeignFormat: String, Hashable, Sendable, CaseIterable {
     case journalMonotonic = "journal_short_monotonic"
     /// `journalctl -o cat`: no time, host or program.
     case journalCat = "journal_cat"
+    /// A systemd journal file (`*.journal`), binary.
+    case systemdJournalFile = "systemd_journal_file"
+    /// Binary data: lines with NUL bytes.
+    case binary
 
     /// The name to show a user.
     public var displayName: String {
@@ -30,6 +38,8 @@ public enum ForeignFormat: String, Hashable, Sendable, CaseIterable {
         case .exchangeMessageTracking: return "Microsoft Exchange message tracking"
         case .journalMonotonic: return "journalctl -o short-monotonic"
         case .journalCat: return "journalctl -o cat"
+        case .systemdJournalFile: return "systemd journal file"
+        case .binary: return "binary data"
         }
     }
 
@@ -46,6 +56,14 @@ public enum ForeignFormat: String, Hashable, Sendable, CaseIterable {
                 + export
         case .journalCat:
             return "looks like journalctl -o cat output, whose lines carry no time, host or program: " + export
+        case .systemdJournalFile:
+            return
+                "is a systemd journal file, which only journalctl reads: journalctl --file FILE -o short-iso "
+                + "| sendwatch replay - (add -u postfix or -t exim to keep the mail server's lines)"
+        case .binary:
+            return
+                "looks like binary data, not a text log (its first lines hold NUL bytes): name the mail log "
+                + "itself (plain, or compressed with zstd, gzip, xz, bzip2 or lz4)"
         }
     }
 
@@ -58,6 +76,19 @@ public enum ForeignFormat: String, Hashable, Sendable, CaseIterable {
             Bytes.hasPrefix(" from=", in: p, at: colon + 1) || Bytes.hasPrefix(" to=", in: p, at: colon + 1)
         else { return nil }
         self = .sendmail
+    }
+
+    /// The foreign format of binary data, from any line: a journal file's first line (its magic) or a line with a
+    /// NUL byte; `nil` for a line of text.
+    ///
+    /// - Complexity: O(line length).
+    init?(binary p: UnsafeRawBufferPointer) {
+        if Bytes.hasPrefix("LPKSHHRH", in: p, at: 0) {
+            self = .systemdJournalFile
+            return
+        }
+        guard Bytes.find(0, in: p, from: 0) != nil else { return nil }
+        self = .binary
     }
 
     /// The foreign format of a line by its own layout (from `start`), or `nil`.

@@ -42,12 +42,20 @@ public struct FormatDetector: Sendable {
         votes.max { a, b in a.value != b.value ? a.value < b.value : a.key.rawValue > b.key.rawValue }?.key
     }
 
-    /// The known other MTA most lines were recognised as, or `nil`.
+    /// The known other MTA most lines were recognised as, or `nil`. A journal file's magic decides alone (the
+    /// file's other lines are binary data too).
     public var foreignGuess: ForeignFormat? {
-        foreignVotes.max { a, b in a.value != b.value ? a.value < b.value : a.key.rawValue > b.key.rawValue }?.key
+        if foreignVotes[.systemdJournalFile] != nil { return .systemdJournalFile }
+        return foreignVotes.max { a, b in a.value != b.value ? a.value < b.value : a.key.rawValue > b.key.rawValue }?
+            .key
     }
 
     private mutating func classify(_ p: UnsafeRawBufferPointer) -> LogFormat? {
+        // Binary data (a journal file, an executable) votes for nothing, whatever a line of it starts with.
+        if let foreign = ForeignFormat(binary: p) {
+            foreignVotes[foreign, default: 0] += 1
+            return nil
+        }
         guard JSONEnvelope.mayWrap(p) else { return classify(p, carried: false) }
         var inner: [UInt8] = []
         swap(&inner, &envelopeLine)

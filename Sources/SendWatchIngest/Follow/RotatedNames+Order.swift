@@ -93,6 +93,47 @@ public enum InputOrder {
         }
     }
 
+    /// `paths` with each shell pattern that reached SendWatch unexpanded replaced by its matches, sorted (as
+    /// the shell would have expanded it): a path with `*`, `?` or `[` at which nothing exists, quoted on the
+    /// command line (`sendwatch replay '/var/log/mail.log*'`, the way `tail` wants its globs) or passed on by a
+    /// shell whose pattern matched nothing. A pattern that matches nothing stays as given, so that it fails when
+    /// opened with "no file matches this pattern"; a path that exists is never expanded, whatever its name.
+    ///
+    /// - Parameters:
+    ///   - exists: whether something exists at a path (default: `lstat(2)` succeeds).
+    ///   - expand: the matches of a pattern (default: `glob(3)`, sorted).
+    /// - Returns: the paths and a list of the patterns expanded, each with its number of matches.
+    public static func expandingPatterns(
+        _ paths: [String], exists: (String) -> Bool = InputOrder.exists,
+        expand: (String) -> [String] = InputOrder.matches
+    ) -> (paths: [String], expanded: [(pattern: String, matches: Int)]) {
+        var result: [String] = []
+        var expanded: [(pattern: String, matches: Int)] = []
+        for path in paths {
+            guard path != "-", RotatedNames.isGlob(path), !exists(path) else {
+                result.append(path)
+                continue
+            }
+            let matches = expand(path)
+            if matches.isEmpty {
+                result.append(path)
+            } else {
+                result += matches
+                expanded.append((path, matches.count))
+            }
+        }
+        return (result, expanded)
+    }
+
+    /// The paths matching the shell pattern `pattern`, sorted (`glob(3)`); empty when nothing matches.
+    public static func matches(_ pattern: String) -> [String] { RotatedNames.expand(pattern) }
+
+    /// Whether anything exists at `path` (`lstat(2)`: a dangling symbolic link exists).
+    public static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
     /// Whether `path` names an existing regular file (following symbolic links).
     public static func isRegularFile(_ path: String) -> Bool {
         var info = stat()

@@ -84,12 +84,23 @@ public struct Configuration: Sendable {
     /// start-up call this, so they accept exactly the same files.
     ///
     /// - Throws: ``ConfigurationError`` listing every unknown key and bad value, each by its dotted name.
+    /// A YAML parser's message on one line: Yams writes the problem over several lines and then quotes the
+    /// offending line with a `^` under the column; the position is already in the message, so the quote is
+    /// dropped and the rest joined with `: `.
+    static func oneLine(yamlError text: String) -> String {
+        var lines = text.split(separator: "\n").map { line in
+            String(line.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+        }.filter { !$0.isEmpty }
+        if lines.count >= 3, let caret = lines.last, caret.allSatisfy({ $0 == "^" }) { lines.removeLast(2) }
+        return lines.map { $0.hasSuffix(":") ? String($0.dropLast()) : $0 }.joined(separator: ": ")
+    }
+
     public static func load(yaml text: String) throws(ConfigurationError) -> Configuration {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
         } catch {
-            throw ConfigurationError(problems: ["not valid YAML: \(error)"])
+            throw ConfigurationError(problems: ["not valid YAML: " + Self.oneLine(yamlError: "\(error)")])
         }
         var config = Configuration()
         var problems: [String] = []

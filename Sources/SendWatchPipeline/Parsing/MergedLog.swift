@@ -111,6 +111,7 @@ final class MergedLog {
         if let foreign = consumer.detection.detector.foreignGuess {
             summary.foreignFormats.append((name, foreign))
         }
+        summary.noteOtherFormat(of: name, consumer.detection)
         summary.inputFormats.append((name, format))
     }
 }

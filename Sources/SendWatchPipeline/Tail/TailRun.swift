@@ -334,6 +334,10 @@ public final class TailRun {
                 metadata: ["detect.future_outliers": "\(future)"])
         }
         totals.lines += consumer.takeLines()
+        // Lines over `input.max_line_bytes` never reach a parser: counted here (and kept in the checkpoint).
+        if report.linesTooLong > 0 {
+            totals.skipped[RejectReason.lineTooLong.rawValue, default: 0] += report.linesTooLong
+        }
         for index in report.streamsRetired { consumer.retire(stream: index) }
         if let failure = consumer.takeFailure() { throw TailError(code: .checkpointIncompatible, message: failure) }
         return report
@@ -361,13 +365,14 @@ public final class TailRun {
         let c = engine.counters
         let lag = follower.lag
         let missing = follower.streamsWithoutFile
-        let parse = consumer.parseCounters()
+        let parse = parseCounters
         let bytes = engine.approximateBytes
         let budget = configuration.detection.memoryBudgetBytes
         let future = consumer.sink.pointee.futureOutliers
         let t = totals
+        let overlong = linesTooLong
         metrics.update { m in
-            m.lines = t.lines
+            m.lines = t.lines + overlong
             m.detection = c
             m.detection.timeOutliers += future
             m.skipped = parse.rejected.map { ($0.key.rawValue, $0.value) }.sorted { $0.0 < $1.0 }
@@ -403,13 +408,29 @@ public final class TailRun {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
+    /// Lines skipped before parsing for being longer than `input.max_line_bytes`, over the run and the runs
+    /// before it (``TailTotals/skipped``).
+    private var linesTooLong: Int { totals.skipped[RejectReason.lineTooLong.rawValue] ?? 0 }
+
+    /// The parsers' counters, with the lines skipped as too long among the skipped lines (as `replay` counts them).
+    private var parseCounters: ParseCounters {
+        var parse = consumer.parseCounters()
+        if linesTooLong > 0 {
+            parse.lines += linesTooLong
+            parse.rejected[.lineTooLong, default: 0] += linesTooLong
+        }
+        return parse
+    }
+
     /// Summary for stderr at the end.
     public var summaryText: String {
         let c = engine.counters
-        let parse = consumer.parseCounters()
-        var s = "sendwatch tail: \(totals.lines) lines, \(parse.events) events, "
+        let parse = parseCounters
+        var s = "sendwatch tail: \(totals.lines + linesTooLong) lines, \(parse.events) events, "
         s += "\(parse.understood) lines understood, \(parse.irrelevant) irrelevant, "
-        s += "\(parse.notRecognised) not recognised (\(parse.otherPrograms) of other programs), "
+        s += "\(parse.notRecognised) not recognised (\(parse.otherPrograms) of other programs"
+        if linesTooLong > 0 { s += ", \(linesTooLong) longer than input.max_line_bytes" }
+        s += "), "
         s += "\(c.lateEvents) late events dropped, "
         s += "\(c.timeOutliers + consumer.sink.pointee.futureOutliers) time outliers, "
         s += "\(totals.alertRecords) alert records (\(c.creates) created, \(c.updates) updated, \(c.closes) closed), "
