@@ -1,6 +1,29 @@
 extension TemplateMiner {
     /// The whole per-text flow (see the type's discussion).
     mutating func mineBytes(_ p: UnsafeRawBufferPointer, explicitID: TemplateID?) -> TemplateMatch {
+        let placed = place(p, explicitID: explicitID)
+        let ts = Int(placed.templateSlot)
+        if let entry = placed.cacheEntry {
+            return TemplateMiner.makeMatch(
+                p, id: templates[ts].id, text: templates[ts].text, cached: cacheRanges, entry: entry,
+                count: cacheRanges.count(entry), isNew: false)
+        }
+        return TemplateMiner.makeMatch(
+            p, id: templates[ts].id, text: templates[ts].text, ranges: slotRanges, isNew: placed.isNew)
+    }
+
+    /// Where ``place(_:explicitID:)`` put a text: its template's slot, the cache entry whose ranges are the
+    /// text's slot values (`nil`: they are in ``slotRanges``), and whether the text created the template.
+    struct Placement {
+        var templateSlot: Int32
+        var cacheEntry: Int32?
+        var isNew: Bool
+    }
+
+    /// The whole per-text flow (see the type's discussion) but the returned match: finds or creates the text's
+    /// template, counts and caches it, and says where its slot ranges are. ``mineBytes(_:explicitID:)`` builds
+    /// the ``TemplateMatch`` from them; ``learn(_:explicitTemplate:)`` does not.
+    mutating func place(_ p: UnsafeRawBufferPointer, explicitID: TemplateID?) -> Placement {
         counters.texts += 1
         if explicitID != nil { counters.explicitTexts += 1 }
         let salt = explicitID.map { FNV1a.finalize($0.rawValue) } ?? 0x6D69_6E65_6421_2121
@@ -20,17 +43,14 @@ extension TemplateMiner {
                     (rangeCount == 0 ? 0 : cacheRanges.value(ci, rangeCount - 1)) <= p.count
                 {
                     counters.cacheHits += 1
-                    return TemplateMiner.makeMatch(
-                        p, id: templates[Int(ts)].id, text: templates[Int(ts)].text, cached: cacheRanges, entry: ci,
-                        count: rangeCount, isNew: false)
+                    return Placement(templateSlot: ts, cacheEntry: ci, isNew: false)
                 }
                 // The template generalised since: re-align this text to it.
                 counters.cacheRealigned += 1
                 tokenizeAndCollect(p)
                 alignForced(templateSlot: ts, p)
                 storeCacheEntry(ci, key1: key1, key2: key2, templateSlot: ts)
-                return TemplateMiner.makeMatch(
-                    p, id: templates[Int(ts)].id, text: templates[Int(ts)].text, ranges: slotRanges, isNew: false)
+                return Placement(templateSlot: ts, cacheEntry: nil, isNew: false)
             }
             removeCacheEntry(ci)
         }
@@ -69,8 +89,7 @@ extension TemplateMiner {
         templateLRU.touch(ts)
         templates[Int(ts)].matches &+= 1
         insertCacheEntry(key1: key1, key2: key2, templateSlot: ts)
-        return TemplateMiner.makeMatch(
-            p, id: templates[Int(ts)].id, text: templates[Int(ts)].text, ranges: slotRanges, isNew: isNew)
+        return Placement(templateSlot: ts, cacheEntry: nil, isNew: isNew)
     }
 
     /// Builds the returned value: the template's stored text (no copy) and one String per slot range.

@@ -136,6 +136,19 @@ public struct TemplateMiner: Sendable {
         }
     }
 
+    /// Mines one text as ``mine(_:explicitTemplate:)`` does, leaving the miner in the same state, without
+    /// building the match: for a caller that only teaches the miner (the detection engine's established
+    /// accounts), so that no slot value `String`, slot array or template text reference is made only to be
+    /// thrown away.
+    ///
+    /// - Complexity: See ``mine(_:explicitTemplate:)``, without the O(*s*) slot values.
+    public mutating func learn(_ text: String, explicitTemplate: String? = nil) {
+        let explicitID = explicitTemplate.map { TemplateID(explicit: $0) }
+        text.withUTF8Bytes { buffer in
+            _ = self.place(UnsafeRawBufferPointer(buffer), explicitID: explicitID)
+        }
+    }
+
     /// Mines one text given as UTF-8 bytes (invalid sequences are repaired in the returned strings only).
     ///
     /// - Complexity: See ``mine(_:explicitTemplate:)``.

@@ -63,6 +63,31 @@ private func makeTexts(seed: UInt64, count: Int) -> [(text: String, explicit: St
         #expect(a.counters.templatesEvicted > 0 && a.counters.cacheHits > 0 && a.counters.explicitTexts > 0)
     }
 
+    @Test(
+        "Learning a text without its match leaves the miner exactly as mining it does",
+        arguments: [4, 5, 6] as [UInt64])
+    func learnEqualsMine(seed: UInt64) throws {
+        let texts = makeTexts(seed: seed, count: 1500)
+        var mined = TemplateMiner(configuration: Self.configuration)
+        var learned = TemplateMiner(configuration: Self.configuration)
+        for (k, (text, explicit)) in texts.enumerated() {
+            _ = mined.mine(text, explicitTemplate: explicit)
+            learned.learn(text, explicitTemplate: explicit)
+            if k % 100 == 99 {
+                #expect(learned.counters == mined.counters)
+                #expect(try encodedState(learned.checkpoint()) == encodedState(mined.checkpoint()))
+            }
+        }
+        #expect(learned._checkInvariants() == nil)
+        // Cache hits, realignments, new and evicted templates and explicit ids all went through `learn`.
+        #expect(learned.counters.cacheHits > 0 && learned.counters.templatesEvicted > 0)
+        #expect(learned.counters.explicitTexts > 0)
+        for (text, explicit) in texts.suffix(200) {
+            #expect(learned.mine(text, explicitTemplate: explicit) == mined.mine(text, explicitTemplate: explicit))
+        }
+        #expect(try encodedState(learned.checkpoint()) == encodedState(mined.checkpoint()))
+    }
+
     @Test("Restoring with a configuration the state does not fit throws")
     func configurationMismatch() throws {
         var a = TemplateMiner(configuration: Self.configuration)

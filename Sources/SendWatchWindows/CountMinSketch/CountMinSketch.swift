@@ -113,10 +113,19 @@ public struct CountMinSketch: Sendable {
 extension CountMinSketch.State {
     @inline(__always)
     func rowIndex(_ h: UInt64, row: Int) -> Int {
-        let h1 = UInt32(truncatingIfNeeded: h)
-        let h2 = UInt32(truncatingIfNeeded: h >> 32) | 1
-        let mask = UInt32(truncatingIfNeeded: width - 1)
-        return row * width + Int((h1 &+ UInt32(truncatingIfNeeded: row) &* h2) & mask)
+        Self.rowIndex(row, halves: Self.halves(h), mask: UInt32(truncatingIfNeeded: width - 1), width: width)
+    }
+
+    /// The two 32-bit hashes of the double hashing ``rowIndex(_:row:)`` does, from the mixed hash `h`.
+    @inline(__always)
+    static func halves(_ h: UInt64) -> (UInt32, UInt32) {
+        (UInt32(truncatingIfNeeded: h), UInt32(truncatingIfNeeded: h >> 32) | 1)
+    }
+
+    /// The index of `row`'s counter for the hash `halves` in a table of rows `width` long (`mask` = width - 1).
+    @inline(__always)
+    static func rowIndex(_ row: Int, halves: (UInt32, UInt32), mask: UInt32, width: Int) -> Int {
+        row * width + Int((halves.0 &+ UInt32(truncatingIfNeeded: row) &* halves.1) & mask)
     }
 
     /// See ``CountMinSketch/add(_:count:at:)``.
@@ -139,15 +148,26 @@ extension CountMinSketch.State {
             droppedLate &+= 1
             return
         }
+        let (width, depth) = (width, depth)
         let base = half * width * depth
         let h = WindowMath.mix(item)
-        var minimum = UInt32.max
-        for row in 0..<depth { minimum = min(minimum, counters[base + rowIndex(h, row: row)]) }
-        let (raised, overflow) = minimum.addingReportingOverflow(count)
-        let target = overflow ? UInt32.max : raised
-        for row in 0..<depth {
-            let i = base + rowIndex(h, row: row)
-            if counters[i] < target { counters[i] = target }
+        // Through one buffer: one uniqueness check per add instead of one per counter written, and no bounds
+        // check per counter (a row index is below `width` and `base` leaves room for `depth` rows: `init` and a
+        // restored state's check keep `counters` 2 × width × depth long, tested once here).
+        counters.withUnsafeMutableBufferPointer { c in
+            guard base >= 0, base + width * depth <= c.count, let p = c.baseAddress else { return }
+            let halves = Self.halves(h)
+            let mask = UInt32(truncatingIfNeeded: width - 1)
+            var minimum = UInt32.max
+            for row in 0..<depth {
+                minimum = min(minimum, p[base + Self.rowIndex(row, halves: halves, mask: mask, width: width)])
+            }
+            let (raised, overflow) = minimum.addingReportingOverflow(count)
+            let target = overflow ? UInt32.max : raised
+            for row in 0..<depth {
+                let i = base + Self.rowIndex(row, halves: halves, mask: mask, width: width)
+                if p[i] < target { p[i] = target }
+            }
         }
     }
 
