@@ -81,6 +81,52 @@ import Testing
         #expect(!s.kinds().contains(Self.kind))
     }
 
+    /// A steady trickle of new users inviting three friends at one provider, one every 10 minutes from the warm-up's
+    /// end for 7 hours (`trickle-N`), then a wave of 30 accounts in 30 minutes (`w-N`); with `baseFactor`.
+    static func trickleThenWave(baseFactor: Double) -> Scenario {
+        var configuration = DetectionConfiguration()
+        configuration[ConcentratedStrangersRule.self].baseFactor = baseFactor
+        var s = Self.established(configuration)
+        for a in 0..<42 { Self.invite(&s, "trickle-\(a)", strangers: 3, at: 4000 + Int64(a * 600)) }
+        for a in 0..<30 { Self.invite(&s, "w-\(a)", strangers: 3, at: 4000 + 7 * 3600 + Int64(a * 60)) }
+        s.finish()
+        return s
+    }
+
+    @Test("A steady trickle of stranger-mailers is learned as the base rate and goes quiet; a wave above it fires")
+    func baseRate() {
+        let quiet = Self.trickleThenWave(baseFactor: 2)
+        let named = quiet.flagged()
+        // The base needs 3 completed hours and counts the warm-up's empty hour: from the fourth hour (14,400 s) the
+        // trickle (6 an hour, 12 in 2 h) is below twice its rate and is not named; before it, it was. The wave's
+        // alert lists the stranger-mailers of its 2 h window, the trickle's last ones too.
+        let late = (0..<42).filter { (4 * 3600 + 1800...21000).contains(4000 + $0 * 600) }.map { "trickle-\($0)" }
+        #expect(!late.isEmpty && named.isDisjoint(with: late))
+        #expect(named.contains("trickle-5"))
+        #expect(Set((0..<30).map { "w-\($0)" }).isSubset(of: named))
+        // Without the base rate every trickle account is named.
+        let loud = Self.trickleThenWave(baseFactor: 0).flagged()
+        #expect(Set(late).isSubset(of: loud))
+        #expect(Set((0..<30).map { "w-\($0)" }).isSubset(of: loud))
+    }
+
+    @Test("A group's base rate is a low quantile of its completed hours: a few hours' wave does not move it")
+    func arrivalHistory() {
+        var h = ArrivalHistory(at: 2)
+        #expect(h.counts == [0, 0, 0])
+        #expect(h.base(at: 2, quantile: 0.25, minHours: 3) == nil)
+        for hour in 2..<5 { for _ in 0..<6 { h.add(at: hour) } }
+        // Completed hours 0, 0, 6, 6, 6 (the open hour 5 not counted): the quantile 0.25 is the second smallest.
+        #expect(h.base(at: 5, quantile: 0.25, minHours: 3) == 0)
+        for hour in 5..<7 { for _ in 0..<6 { h.add(at: hour) } }
+        for hour in 7..<9 { for _ in 0..<40 { h.add(at: hour) } }
+        // The last 7 completed hours at hour 9 (hours 2 to 8): 6 five times, 40 twice.
+        #expect(h.counts.count == ArrivalHistory.maxHours + 1)
+        #expect(h.base(at: 9, quantile: 0.25, minHours: 3) == 6)
+        // Quiet hours count as zeros; a long gap leaves only zeros.
+        #expect(h.base(at: 100, quantile: 0.25, minHours: 3) == 0)
+    }
+
     @Test("Three young accounts mailing strangers alike within minutes fire early, listing the stranger-mailers")
     func early() throws {
         var s = Self.established()
