@@ -538,6 +538,26 @@ import Testing
         #expect(s.kinds() == [Self.kind])
     }
 
+    @Test("A group's base rate survives a checkpoint: the restored engine stays quiet on the trickle as the saved one")
+    func checkpointBaseRate() throws {
+        var s = Self.established()
+        // The trickle of `trickleThenWave` up to 5 h after the warm-up's end, then a checkpoint.
+        for a in 0..<30 { Self.invite(&s, "trickle-\(a)", strangers: 3, at: 4000 + Int64(a * 600)) }
+        let data = try JSONEncoder().encode(s.engine.checkpoint())
+        var restored = s
+        restored.engine = try DetectionEngine(
+            configuration: .init(), restoring: JSONDecoder().decode(DetectionEngine.Checkpoint.self, from: data))
+        for a in 30..<42 {
+            Self.invite(&s, "trickle-\(a)", strangers: 3, at: 4000 + Int64(a * 600))
+            Self.invite(&restored, "trickle-\(a)", strangers: 3, at: 4000 + Int64(a * 600))
+        }
+        s.finish()
+        restored.finish()
+        #expect(restored.alerts.map(\.accounts) == s.alerts.map(\.accounts))
+        // Without the saved histories the trickle after the restore would fire the fixed thresholds again.
+        #expect(restored.flagged().isDisjoint(with: (30..<42).map { "trickle-\($0)" }))
+    }
+
     @Test("A strangers-only wave split by a checkpoint fires after the restore and lists all its accounts")
     func checkpointStrangersOnly() throws {
         var s = Self.established()
