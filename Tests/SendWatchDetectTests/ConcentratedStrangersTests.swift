@@ -538,21 +538,27 @@ import Testing
         #expect(s.kinds() == [Self.kind])
     }
 
+    /// Checkpoints `s`, restores a copy from it, runs `rest` on both and finishes both; returns the restored copy.
+    static func splitByCheckpoint(_ s: inout Scenario, rest: (inout Scenario) -> Void) throws -> Scenario {
+        let data = try JSONEncoder().encode(s.engine.checkpoint())
+        var restored = s
+        restored.engine = try DetectionEngine(
+            configuration: .init(), restoring: JSONDecoder().decode(DetectionEngine.Checkpoint.self, from: data))
+        rest(&s)
+        rest(&restored)
+        s.finish()
+        restored.finish()
+        return restored
+    }
+
     @Test("A group's base rate survives a checkpoint: the restored engine stays quiet on the trickle as the saved one")
     func checkpointBaseRate() throws {
         var s = Self.established()
         // The trickle of `trickleThenWave` up to 5 h after the warm-up's end, then a checkpoint.
         for a in 0..<30 { Self.invite(&s, "trickle-\(a)", strangers: 3, at: 4000 + Int64(a * 600)) }
-        let data = try JSONEncoder().encode(s.engine.checkpoint())
-        var restored = s
-        restored.engine = try DetectionEngine(
-            configuration: .init(), restoring: JSONDecoder().decode(DetectionEngine.Checkpoint.self, from: data))
-        for a in 30..<42 {
-            Self.invite(&s, "trickle-\(a)", strangers: 3, at: 4000 + Int64(a * 600))
-            Self.invite(&restored, "trickle-\(a)", strangers: 3, at: 4000 + Int64(a * 600))
+        let restored = try Self.splitByCheckpoint(&s) { run in
+            for a in 30..<42 { Self.invite(&run, "trickle-\(a)", strangers: 3, at: 4000 + Int64(a * 600)) }
         }
-        s.finish()
-        restored.finish()
         #expect(restored.alerts.map(\.accounts) == s.alerts.map(\.accounts))
         // Without the saved histories the trickle after the restore would fire the fixed thresholds again.
         #expect(restored.flagged().isDisjoint(with: (30..<42).map { "trickle-\($0)" }))
@@ -563,16 +569,9 @@ import Testing
         var s = Self.established()
         Self.invite(&s, "t-0", strangers: 2, at: 4000)
         Self.invite(&s, "t-1", strangers: 2, at: 4120)
-        let data = try JSONEncoder().encode(s.engine.checkpoint())
-        var restored = s
-        restored.engine = try DetectionEngine(
-            configuration: .init(), restoring: JSONDecoder().decode(DetectionEngine.Checkpoint.self, from: data))
-        for a in 2..<4 {
-            Self.invite(&s, "t-\(a)", strangers: 2, at: 4000 + Int64(a * 120))
-            Self.invite(&restored, "t-\(a)", strangers: 2, at: 4000 + Int64(a * 120))
+        let restored = try Self.splitByCheckpoint(&s) { run in
+            for a in 2..<4 { Self.invite(&run, "t-\(a)", strangers: 2, at: 4000 + Int64(a * 120)) }
         }
-        s.finish()
-        restored.finish()
         #expect(restored.kinds() == [Self.kind])
         #expect(restored.alerts.map(\.accounts) == s.alerts.map(\.accounts))
         #expect(restored.alerts.last?.accounts == (0..<4).map { "t-\($0)" })
