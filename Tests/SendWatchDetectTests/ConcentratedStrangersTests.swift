@@ -110,6 +110,42 @@ import Testing
         #expect(Set((0..<30).map { "w-\($0)" }).isSubset(of: loud))
     }
 
+    @Test("An alert the base rate held back until its count reached the raised bar shows that bar and the base rate")
+    func baseRateEvidence() throws {
+        let s = Self.trickleThenWave(baseFactor: 2)
+        func value(_ alert: Alert, _ key: String) -> JSONValue? { alert.evidence.first { $0.0 == key }?.1 }
+        let records = s.alerts.filter { $0.kind == Self.kind }
+        // The wave's first record (its provider waves fired it): the trickle had set the base at 6 an hour, so the
+        // template's own stranger-mailers had to reach 2 × 6 × 2 h in the window, 2 × 6 × 0.5 h early.
+        let wave = try #require(records.first { $0.accounts.contains("w-0") })
+        #expect(value(wave, "threshold") == .int(6))
+        #expect(value(wave, "base_rate") == .double(6))
+        #expect(value(wave, "base_threshold") == .int(24))
+        #expect(value(wave, "early_base_threshold") == .int(6))
+        // Once they do, the reason names the raised bar.
+        let own = try #require(
+            records.first {
+                $0.accounts.contains("w-0") && $0.reasons.first?.contains("each mailed mostly strangers in") == true
+            })
+        #expect(value(own, "base_threshold") == .int(24))
+        #expect(
+            own.reasons[0].contains(
+                "(threshold 24: 2 × the group's base rate of 6 accounts an hour, above the fixed 6)"))
+        // Its count is above the fixed 6 but below 24: it fired early, which the reason says.
+        #expect(
+            own.reasons[1].hasPrefix("Fired early: ")
+                && own.reasons[1].hasSuffix(
+                    "(threshold 6: 2 × the group's base rate of 6 accounts an hour, above the fixed 3).")
+        )
+        // Before the base counted (the trickle's first hours) the fixed thresholds decided: no base keys.
+        let first = try #require(records.first)
+        #expect(value(first, "base_rate") == nil && value(first, "base_threshold") == nil)
+        #expect(value(first, "early_base_threshold") == nil)
+        // Without the base rate, none.
+        let off = Self.trickleThenWave(baseFactor: 0).alerts.filter { $0.kind == Self.kind }
+        #expect(!off.isEmpty && off.allSatisfy { value($0, "base_rate") == nil })
+    }
+
     @Test("A group's base rate is a low quantile of its completed hours: a few hours' wave does not move it")
     func arrivalHistory() {
         var h = ArrivalHistory(at: 2)

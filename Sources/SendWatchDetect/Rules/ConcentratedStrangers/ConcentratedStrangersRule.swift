@@ -723,14 +723,33 @@ extension ConcentratedStrangersRule: TwoTableRule {
     private func bar(
         _ key: UInt64, _ minimum: Int, _ seconds: Int64, _ context: DetectionContext, at now: EventTime
     ) -> Int {
+        bar(minimum, seconds, base: baseRate(key, context, at: now))
+    }
+
+    /// The base rate (accounts an hour, ``ArrivalHistory``) of the group `key`; nil while it has none or
+    /// ``Configuration/baseFactor`` is 0.
+    private func baseRate(_ key: UInt64, _ context: DetectionContext, at now: EventTime) -> Double? {
         let rule = configuration
         guard rule.baseFactor > 0, let entry = groups.entries.find(key ^ Self.baseSalt),
-            let history = ArrivalHistory(groups.entries[entry]),
-            let base = history.base(
-                at: hour(context, at: now), quantile: rule.baseQuantile, minHours: rule.baseMinHours)
-        else { return minimum }
+            let history = ArrivalHistory(groups.entries[entry])
+        else { return nil }
+        return history.base(at: hour(context, at: now), quantile: rule.baseQuantile, minHours: rule.baseMinHours)
+    }
+
+    /// The count a window of `seconds` must reach: `minimum`, or ``Configuration/baseFactor`` times the accounts
+    /// `base` (accounts an hour) expects in such a window when that is more.
+    private func bar(_ minimum: Int, _ seconds: Int64, base: Double?) -> Int {
+        guard let base else { return minimum }
         let expected = base * Double(seconds) / 3600
-        return max(minimum, Int((rule.baseFactor * expected).rounded(.up)))
+        return max(minimum, Int((configuration.baseFactor * expected).rounded(.up)))
+    }
+
+    /// A threshold as a reason states it: `minimum`, or `bar` with what raised it when the base rate did and
+    /// `base` (nil where the base decided nothing) is given.
+    private func barText(_ bar: Int, _ minimum: Int, _ base: Double?) -> String {
+        guard bar > minimum, let base else { return "\(minimum)" }
+        return "\(bar): \(reasonNumber(configuration.baseFactor)) × the group's base rate of \(reasonNumber(base)) "
+            + "accounts an hour, above the fixed \(minimum)"
     }
 
     /// The window of early stranger-mailers of a template's group.
@@ -963,11 +982,11 @@ extension ConcentratedStrangersRule: TwoTableRule {
         let distinct = state.young.value(at: now)
         let count = Int(distinct.value)
         let earlyCount = state.early.map { Int($0.value(at: now).value) } ?? 0
-        let early =
-            template != nil && count >= 1
-            && earlyCount
-                >= bar(groups.entries.key(slot), rule.minEarlyAccounts, rule.earlyWindowSeconds, context, at: now)
-        let own = count >= bar(groups.entries.key(slot), minimum, rule.windowSeconds, context, at: now) || early
+        let base = baseRate(groups.entries.key(slot), context, at: now)
+        let windowBar = bar(minimum, rule.windowSeconds, base: base)
+        let earlyBar = bar(rule.minEarlyAccounts, rule.earlyWindowSeconds, base: base)
+        let early = template != nil && count >= 1 && earlyCount >= earlyBar
+        let own = count >= windowBar || early
         let waveDistinct = state.waves?.members.value(at: now)
         let waveCount = Int(waveDistinct?.value ?? 0)
         guard own || (waveFired && waveCount > 0) else { return }
@@ -1052,6 +1071,18 @@ extension ConcentratedStrangersRule: TwoTableRule {
                     Double(waves.earlyAccounts[i]) / Double(rule.minEarlyWaveAccounts))
             }
         }
+        // A bar the group's base rate raised, where the base decided: the count reached the fixed threshold, so the
+        // raised bar is what it was measured against (whether it reached it or not). A record whose counts the base
+        // decided nothing for is as without it.
+        let windowBase = windowBar > minimum && count >= minimum
+        let earlyBase =
+            earlyBar > rule.minEarlyAccounts && template != nil && count >= 1 && earlyCount >= rule.minEarlyAccounts
+        var baseEvidence: [(String, JSONValue)] = []
+        if let base, windowBase || earlyBase {
+            baseEvidence.append(("base_rate", .double(base)))
+            if windowBase { baseEvidence.append(("base_threshold", .int(windowBar))) }
+            if earlyBase { baseEvidence.append(("early_base_threshold", .int(earlyBar))) }
+        }
         let evidence: [(String, JSONValue)] =
             [("group", .string(name))]
             + DetectionContext.youngAccountsEvidence(
@@ -1060,7 +1091,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
                 ("early_accounts", .int(earlyCount)),
                 ("early_window", .string(earlyWindow)),
                 ("early_threshold", .int(rule.minEarlyAccounts)),
-            ] + waveEvidence + [
+            ] + baseEvidence + waveEvidence + [
                 ("recipients", .int(recipients)), ("first_contacts", .int(firstContacts)),
                 ("strangers", .int(strangers)), ("colleagues", .int(colleagues)),
                 (
@@ -1087,15 +1118,17 @@ extension ConcentratedStrangersRule: TwoTableRule {
         var reasons: [String] = []
         if own {
             reasons.append(
-                "\(count) young accounts (\(name)) each mailed mostly strangers in \(window) (threshold \(minimum)): "
+                "\(count) young accounts (\(name)) each mailed mostly strangers in \(window) (threshold "
+                    + "\(barText(windowBar, minimum, windowBase ? base : nil))): "
                     + "\(strangers) of their \(recipients) recipients were never mailed on the platform before and sit "
                     + "at a provider, \(colleagues) at a colleague's domain, each account's mostly at one provider "
                     + "(most at \(top)).")
-            if count < minimum {
+            if count < windowBar {
                 reasons.append(
                     "Fired early: \(earlyCount) young accounts on the template each mailed at least "
                         + "\(min(rule.minEarlyStrangers, rule.minRecipients)) strangers the same way within "
-                        + "\(earlyWindow) (threshold \(rule.minEarlyAccounts)).")
+                        + "\(earlyWindow) (threshold \(barText(earlyBar, rule.minEarlyAccounts, earlyBase ? base : nil)))."
+                )
             }
         }
         if let waves = state.waves, waveCount > 0 {
