@@ -81,6 +81,88 @@ import Testing
         #expect(!s.kinds().contains(Self.kind))
     }
 
+    /// A steady trickle of new users inviting three friends at one provider, one every 10 minutes from the warm-up's
+    /// end for 7 hours (`trickle-N`), then a wave of 30 accounts in 30 minutes (`w-N`); with `baseFactor`.
+    static func trickleThenWave(baseFactor: Double) -> Scenario {
+        var configuration = DetectionConfiguration()
+        configuration[ConcentratedStrangersRule.self].baseFactor = baseFactor
+        var s = Self.established(configuration)
+        for a in 0..<42 { Self.invite(&s, "trickle-\(a)", strangers: 3, at: 4000 + Int64(a * 600)) }
+        for a in 0..<30 { Self.invite(&s, "w-\(a)", strangers: 3, at: 4000 + 7 * 3600 + Int64(a * 60)) }
+        s.finish()
+        return s
+    }
+
+    @Test("A steady trickle of stranger-mailers is learned as the base rate and goes quiet; a wave above it fires")
+    func baseRate() {
+        let quiet = Self.trickleThenWave(baseFactor: 2)
+        let named = quiet.flagged()
+        // The base needs 3 completed hours and counts the warm-up's empty hour: from the fourth hour (14,400 s) the
+        // trickle (6 an hour, 12 in 2 h) is below twice its rate and is not named; before it, it was. The wave's
+        // alert lists the stranger-mailers of its 2 h window, the trickle's last ones too.
+        let late = (0..<42).filter { (4 * 3600 + 1800...21000).contains(4000 + $0 * 600) }.map { "trickle-\($0)" }
+        #expect(!late.isEmpty && named.isDisjoint(with: late))
+        #expect(named.contains("trickle-5"))
+        #expect(Set((0..<30).map { "w-\($0)" }).isSubset(of: named))
+        // Without the base rate every trickle account is named.
+        let loud = Self.trickleThenWave(baseFactor: 0).flagged()
+        #expect(Set(late).isSubset(of: loud))
+        #expect(Set((0..<30).map { "w-\($0)" }).isSubset(of: loud))
+    }
+
+    @Test("An alert the base rate held back until its count reached the raised bar shows that bar and the base rate")
+    func baseRateEvidence() throws {
+        let s = Self.trickleThenWave(baseFactor: 2)
+        func value(_ alert: Alert, _ key: String) -> JSONValue? { alert.evidence.first { $0.0 == key }?.1 }
+        let records = s.alerts.filter { $0.kind == Self.kind }
+        // The wave's first record (its provider waves fired it): the trickle had set the base at 6 an hour, so the
+        // template's own stranger-mailers had to reach 2 × 6 × 2 h in the window, 2 × 6 × 0.5 h early.
+        let wave = try #require(records.first { $0.accounts.contains("w-0") })
+        #expect(value(wave, "threshold") == .int(6))
+        #expect(value(wave, "base_rate") == .double(6))
+        #expect(value(wave, "base_threshold") == .int(24))
+        #expect(value(wave, "early_base_threshold") == .int(6))
+        // Once they do, the reason names the raised bar.
+        let own = try #require(
+            records.first {
+                $0.accounts.contains("w-0") && $0.reasons.first?.contains("each mailed mostly strangers in") == true
+            })
+        #expect(value(own, "base_threshold") == .int(24))
+        #expect(
+            own.reasons[0].contains(
+                "(threshold 24: 2 × the group's base rate of 6 accounts an hour, above the fixed 6)"))
+        // Its count is above the fixed 6 but below 24: it fired early, which the reason says.
+        #expect(
+            own.reasons[1].hasPrefix("Fired early: ")
+                && own.reasons[1].hasSuffix(
+                    "(threshold 6: 2 × the group's base rate of 6 accounts an hour, above the fixed 3).")
+        )
+        // Before the base counted (the trickle's first hours) the fixed thresholds decided: no base keys.
+        let first = try #require(records.first)
+        #expect(value(first, "base_rate") == nil && value(first, "base_threshold") == nil)
+        #expect(value(first, "early_base_threshold") == nil)
+        // Without the base rate, none.
+        let off = Self.trickleThenWave(baseFactor: 0).alerts.filter { $0.kind == Self.kind }
+        #expect(!off.isEmpty && off.allSatisfy { value($0, "base_rate") == nil })
+    }
+
+    @Test("A group's base rate is a low quantile of its completed hours: a few hours' wave does not move it")
+    func arrivalHistory() {
+        var h = ArrivalHistory(at: 2)
+        #expect(h.counts == [0, 0, 0])
+        #expect(h.base(at: 2, quantile: 0.25, minHours: 3) == nil)
+        for hour in 2..<5 { for _ in 0..<6 { h.add(at: hour) } }
+        // Completed hours 0, 0, 6, 6, 6 (the open hour 5 not counted): the quantile 0.25 is the second smallest.
+        #expect(h.base(at: 5, quantile: 0.25, minHours: 3) == 0)
+        for hour in 5..<7 { for _ in 0..<6 { h.add(at: hour) } }
+        for hour in 7..<9 { for _ in 0..<40 { h.add(at: hour) } }
+        // The last 7 completed hours at hour 9 (hours 2 to 8): 6 five times, 40 twice.
+        #expect(h.counts.count == ArrivalHistory.maxHours + 1)
+        #expect(h.base(at: 9, quantile: 0.25, minHours: 3) == 6)
+        // Quiet hours count as zeros; a long gap leaves only zeros.
+        #expect(h.base(at: 100, quantile: 0.25, minHours: 3) == 0)
+    }
+
     @Test("Three young accounts mailing strangers alike within minutes fire early, listing the stranger-mailers")
     func early() throws {
         var s = Self.established()
@@ -492,21 +574,40 @@ import Testing
         #expect(s.kinds() == [Self.kind])
     }
 
+    /// Checkpoints `s`, restores a copy from it, runs `rest` on both and finishes both; returns the restored copy.
+    static func splitByCheckpoint(_ s: inout Scenario, rest: (inout Scenario) -> Void) throws -> Scenario {
+        let data = try JSONEncoder().encode(s.engine.checkpoint())
+        var restored = s
+        restored.engine = try DetectionEngine(
+            configuration: .init(), restoring: JSONDecoder().decode(DetectionEngine.Checkpoint.self, from: data))
+        rest(&s)
+        rest(&restored)
+        s.finish()
+        restored.finish()
+        return restored
+    }
+
+    @Test("A group's base rate survives a checkpoint: the restored engine stays quiet on the trickle as the saved one")
+    func checkpointBaseRate() throws {
+        var s = Self.established()
+        // The trickle of `trickleThenWave` up to 5 h after the warm-up's end, then a checkpoint.
+        for a in 0..<30 { Self.invite(&s, "trickle-\(a)", strangers: 3, at: 4000 + Int64(a * 600)) }
+        let restored = try Self.splitByCheckpoint(&s) { run in
+            for a in 30..<42 { Self.invite(&run, "trickle-\(a)", strangers: 3, at: 4000 + Int64(a * 600)) }
+        }
+        #expect(restored.alerts.map(\.accounts) == s.alerts.map(\.accounts))
+        // Without the saved histories the trickle after the restore would fire the fixed thresholds again.
+        #expect(restored.flagged().isDisjoint(with: (30..<42).map { "trickle-\($0)" }))
+    }
+
     @Test("A strangers-only wave split by a checkpoint fires after the restore and lists all its accounts")
     func checkpointStrangersOnly() throws {
         var s = Self.established()
         Self.invite(&s, "t-0", strangers: 2, at: 4000)
         Self.invite(&s, "t-1", strangers: 2, at: 4120)
-        let data = try JSONEncoder().encode(s.engine.checkpoint())
-        var restored = s
-        restored.engine = try DetectionEngine(
-            configuration: .init(), restoring: JSONDecoder().decode(DetectionEngine.Checkpoint.self, from: data))
-        for a in 2..<4 {
-            Self.invite(&s, "t-\(a)", strangers: 2, at: 4000 + Int64(a * 120))
-            Self.invite(&restored, "t-\(a)", strangers: 2, at: 4000 + Int64(a * 120))
+        let restored = try Self.splitByCheckpoint(&s) { run in
+            for a in 2..<4 { Self.invite(&run, "t-\(a)", strangers: 2, at: 4000 + Int64(a * 120)) }
         }
-        s.finish()
-        restored.finish()
         #expect(restored.kinds() == [Self.kind])
         #expect(restored.alerts.map(\.accounts) == s.alerts.map(\.accounts))
         #expect(restored.alerts.last?.accounts == (0..<4).map { "t-\($0)" })

@@ -92,15 +92,16 @@ import Testing
     ]
     /// The most accounts a look-alike kind may have flagged, by scenario (`scenario/format` first, then
     /// `scenario`): those kinds may be flagged up to the cap, every other look-alike must stay silent. In
-    /// `signups-then-two-strangers` no path has a base rate for individuals signing up all day (docs/detection.md,
-    /// "Organic sign-ups and base rates"). Its `organic-signups` caps record today's seed-7 figures, so one more
-    /// individual named fails; they are not a quality bar. In Postfix and Exim form (no creation times) the 10
-    /// individuals that first send in SendWatch's 1 h warm-up count as established, so 82 of the 92 can be named:
-    /// 81 are. In
-    /// JSON lines (whose creation times give every account's age) 91 of 92 are. One new employee in each format.
+    /// `signups-then-two-strangers` the individuals signing up all day are named until each group's base rate has
+    /// 3 completed hours, and while the wave fires beside them (docs/detection.md, "Organic sign-ups and base
+    /// rates"). Its `organic-signups` caps record today's seed-7 figures, so one more individual named fails; they
+    /// are not a quality bar. In Postfix and Exim form (no creation times) the 10 individuals that first send in
+    /// SendWatch's 1 h warm-up count as established, so 82 of the 92 can be named: 73 are (81 without the base
+    /// rate). In JSON lines (whose creation times give every account's age) 81 of 92 are (91 without). One new
+    /// employee in each format.
     static let lookAlikeCaps: [String: [String: Int]] = [
-        "signups-then-two-strangers": ["organic-signups": 81, "new-employees": 1],
-        "signups-then-two-strangers/jsonl": ["organic-signups": 91, "new-employees": 1],
+        "signups-then-two-strangers": ["organic-signups": 73, "new-employees": 1],
+        "signups-then-two-strangers/jsonl": ["organic-signups": 81, "new-employees": 1],
     ]
     /// A stranger-mailing account is judged at its third recipient (two invitations after its first, about
     /// 12 minutes at the scenario's pace), so its accounts get that much longer.

@@ -53,6 +53,12 @@ import SendWatchWindows
 /// listed: an early one is a new user who invited two friends at one provider, which a launch day's tenant
 /// sometimes is too.
 ///
+/// Base rate: each group keeps the accounts that joined it in each of its last 7 completed hours
+/// (``ArrivalHistory``, learned whether it fires or not), and each path's fixed threshold becomes the larger of
+/// itself and `base_factor` times the group's base rate (the `base_quantile` of those hours, once `base_min_hours`
+/// have completed) times the window's hours: a steady trickle of new users inviting friends at their provider
+/// fills the fixed thresholds all day, a wave above it still fires.
+///
 /// Memory: its tables of accounts and groups take 5 % of the detection memory budget (at most 200,000 accounts
 /// and 10,000 groups; three quarters for the accounts); at a bound the entry updated least recently is evicted
 /// and starts over. The filter of young accounts' recipients is fixed: two generations of
@@ -130,6 +136,18 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         /// must make. Default 0.3: a launch day's new tenants, a few of them founders on webmail whose every
         /// recipient is a stranger, make a small share of the template's young accounts.
         public var minSpreadShare = 0.3
+        /// Times a group's base rate that its count must also reach to fire (each window path: a template's
+        /// stranger-mailers in the window and early window, a provider wave's members and early members, a
+        /// strangers-only wave's early members, a spread wave's members; the group of all templates too). The base
+        /// rate is ``baseQuantile`` of the accounts that joined the group in each of its last 7 completed hours
+        /// (``ArrivalHistory``), times the window's hours. Default 2; 0 turns it off (the fixed thresholds only).
+        public var baseFactor = 2.0
+        /// The quantile of a group's hourly arrivals that is its base rate. Default 0.25: a wave of a few hours does
+        /// not move it, a steady trickle of new users does.
+        public var baseQuantile = 0.25
+        /// Completed hours (since the stream's start; at most 7) a group's base rate needs before it counts.
+        /// Default 3.
+        public var baseMinHours = 3
         public init() {}
     }
 
@@ -235,6 +253,8 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
     /// Mixed into a provider wave's key for the group of its early members whose every first contact is a
     /// stranger.
     static let strangersOnlySalt: UInt64 = 0x5354_524F_4E4C_5957
+    /// Mixed into a group's key for the entry that keeps its ``ArrivalHistory`` (its base rate).
+    static let baseSalt: UInt64 = 0x4241_5345_5241_5445
     /// What follows the domain of a strangers-only wave in the alert's `provider_waves` (and what tells its entry
     /// from the provider wave's at that domain: a domain has no space).
     static let strangersOnlySuffix = " (strangers only)"
@@ -330,6 +350,19 @@ extension ConcentratedStrangersRule: TwoTableRule {
         .number(
             "min_spread_share", \.minSpreadShare, in: 0...1,
             doc: "Least share of the template's young accounts in the window that its spread-wave members make."),
+        .number(
+            "base_factor", \.baseFactor, in: 0...1000,
+            doc: "Times a group's base rate that its count must also reach to fire, on every path above (a",
+            "template's stranger-mailers, a provider, strangers-only or spread wave): the base rate is base_quantile",
+            "of the accounts that joined the group in each of its last 7 completed hours, learned whether it",
+            "fires or not, times the window's hours. 0 turns it off."),
+        .number(
+            "base_quantile", \.baseQuantile, in: 0...1,
+            doc: "The quantile of a group's hourly arrivals that is its base rate (a wave of a few hours does not",
+            "move a low quantile)."),
+        .integer(
+            "base_min_hours", \.baseMinHours, in: 1...ArrivalHistory.maxHours,
+            doc: "Completed hours since the stream's start a group's base rate needs before it counts."),
     ]
     static var budgetShare: BudgetShare? { BudgetShare(1, of: 20) }
 
@@ -586,9 +619,13 @@ extension ConcentratedStrangersRule: TwoTableRule {
             facts.accountKey, provider: "\(domain())\(Self.strangersOnlySuffix)", early: earlyWindow,
             in: &groups.entries[slot], at: now)
         // Reported when an account joins, as a spread wave is: an account's later events add nothing.
-        guard joined, let early = groups.entries[slot].early else { return }
+        guard joined else { return }
+        defer { noteArrival(key, name: name(), &context, at: now) }
+        guard let early = groups.entries[slot].early else { return }
         let count = Int(early.value(at: now).value)
-        guard count >= rule.minEarlyWaveOnlyAccounts else { return }
+        guard
+            count >= bar(key, rule.minEarlyWaveOnlyAccounts, rule.earlyWindowSeconds, context, at: now)
+        else { return }
         // Listed: the group's early window (it has no other).
         var wave = groups.entries[slot]
         wave.young = early
@@ -638,9 +675,16 @@ extension ConcentratedStrangersRule: TwoTableRule {
         // A wave is reported when a member joins it: a member's later events add nothing to it, and reporting on
         // each of them rebuilt the template's whole list (on the adversarial-cardinality log, 300,000 lines, 13.9
         // billion instructions against 5.3 without the spread wave).
-        guard joined, let youngGroup = groups.entries.find(templateKey ^ Self.youngSalt) else { return }
+        guard joined else { return }
+        defer {
+            noteArrival(
+                templateKey ^ Self.spreadSalt, name: "\(use.template.id) at \(Self.spreadProvider)", &context, at: now)
+        }
+        guard let youngGroup = groups.entries.find(templateKey ^ Self.youngSalt) else { return }
         let young = Int(groups.entries[youngGroup].young.value(at: now).value)
-        guard count >= rule.minSpreadAccounts, Double(count) >= rule.minSpreadShare * Double(young) else { return }
+        guard count >= bar(templateKey ^ Self.spreadSalt, rule.minSpreadAccounts, rule.windowSeconds, context, at: now),
+            Double(count) >= rule.minSpreadShare * Double(young)
+        else { return }
         // Listed: the members of the early window only. A member that mailed its strangers while the wave was a
         // small share of the template's young accounts (a launch day's founder on webmail) and has gone quiet
         // since is not named when a later wave fires.
@@ -652,6 +696,60 @@ extension ConcentratedStrangersRule: TwoTableRule {
         report(
             templateSlot, name: use.template.id, minimum: rule.minAccountsPerTemplate, template: use.template,
             waveFired: true, &context, into: &alerts, at: now)
+    }
+
+    /// The hour of `now` since the stream's start (the first event), which a group's ``ArrivalHistory`` counts in.
+    private func hour(_ context: DetectionContext, at now: EventTime) -> Int {
+        guard let start = context.ages.streamStart else { return 0 }
+        return Int(max(0, (now.microseconds - start.microseconds) / 3_600_000_000))
+    }
+
+    /// Counts an account that joined the group `key`'s window (or early window) in the group's ``ArrivalHistory``,
+    /// its base entry made when new (``baseSalt``). Made after the group is judged: a new entry may move the
+    /// table's slots.
+    private mutating func noteArrival(
+        _ key: UInt64, name: @autoclosure () -> String, _ context: inout DetectionContext, at now: EventTime
+    ) {
+        guard configuration.baseFactor > 0 else { return }
+        let hour = hour(context, at: now)
+        let slot = groupSlot(key: key ^ Self.baseSalt, name: "\(name()) base", &context, at: now)
+        var history = ArrivalHistory(groups.entries[slot]) ?? ArrivalHistory(at: hour)
+        history.add(at: hour)
+        history.write(to: &groups.entries[slot])
+    }
+
+    /// The count a window of `seconds` of the group `key` must reach: `minimum`, or ``Configuration/baseFactor``
+    /// times the accounts its base rate (``ArrivalHistory``) expects in such a window when that is more.
+    private func bar(
+        _ key: UInt64, _ minimum: Int, _ seconds: Int64, _ context: DetectionContext, at now: EventTime
+    ) -> Int {
+        bar(minimum, seconds, base: baseRate(key, context, at: now))
+    }
+
+    /// The base rate (accounts an hour, ``ArrivalHistory``) of the group `key`; nil while it has none or
+    /// ``Configuration/baseFactor`` is 0.
+    private func baseRate(_ key: UInt64, _ context: DetectionContext, at now: EventTime) -> Double? {
+        let rule = configuration
+        guard rule.baseFactor > 0, let entry = groups.entries.find(key ^ Self.baseSalt),
+            let history = ArrivalHistory(groups.entries[entry])
+        else { return nil }
+        return history.base(at: hour(context, at: now), quantile: rule.baseQuantile, minHours: rule.baseMinHours)
+    }
+
+    /// The count a window of `seconds` must reach: `minimum`, or ``Configuration/baseFactor`` times the accounts
+    /// `base` (accounts an hour) expects in such a window when that is more.
+    private func bar(_ minimum: Int, _ seconds: Int64, base: Double?) -> Int {
+        guard let base else { return minimum }
+        let expected = base * Double(seconds) / 3600
+        return max(minimum, Int((configuration.baseFactor * expected).rounded(.up)))
+    }
+
+    /// A threshold as a reason states it: `minimum`, or `bar` with what raised it when the base rate did and
+    /// `base` (nil where the base decided nothing) is given.
+    private func barText(_ bar: Int, _ minimum: Int, _ base: Double?) -> String {
+        guard bar > minimum, let base else { return "\(minimum)" }
+        return "\(bar): \(reasonNumber(configuration.baseFactor)) × the group's base rate of \(reasonNumber(base)) "
+            + "accounts an hour, above the fixed \(minimum)"
     }
 
     /// The window of early stranger-mailers of a template's group.
@@ -726,12 +824,13 @@ extension ConcentratedStrangersRule: TwoTableRule {
         in group: inout Group, at now: EventTime
     ) -> Bool {
         if group.early == nil { group.early = SlidingDistinct(configuration: early) }
+        let joined = group.early?.insert(account, at: now) ?? false
         // The one domain keeps the parallel count the checkpoint's consistency test asks for; nothing reads it.
         if group.domains.isEmpty {
             group.domains = [provider()]
             group.domainCounts = [0]
         }
-        return group.early?.insert(account, at: now) ?? false
+        return joined
     }
 
     /// Counts a spread-wave member's event in its group's one domain, ``spreadProvider``.
@@ -774,12 +873,13 @@ extension ConcentratedStrangersRule: TwoTableRule {
         into alerts: inout [Alert], at now: EventTime
     ) {
         let slot = groupSlot(key: key, name: name(), &context, at: now)
-        Self.count(
+        let joined = Self.count(
             facts.accountKey, domain: domain, messageID: messageID, early: early ? earlyWindow : nil,
             in: &groups.entries[slot], at: now)
         evaluate(
             slot, name: name(), minimum: minimum, template: template, wave: wave, account: facts.accountKey,
             member: true, &context, into: &alerts, at: now)
+        if joined { noteArrival(key, name: name(), &context, at: now) }
     }
 
     /// Judges the group at `slot` after the event of `account`. A template's group, or the group of all
@@ -801,7 +901,12 @@ extension ConcentratedStrangersRule: TwoTableRule {
         let count = Int(state.young.value(at: now).value)
         let earlyCount = state.early.map { Int($0.value(at: now).value) } ?? 0
         let earlyThreshold = wave ? rule.minEarlyWaveAccounts : rule.minEarlyAccounts
-        guard count >= minimum || (template != nil && count >= 1 && earlyCount >= earlyThreshold) else { return }
+        guard
+            count >= bar(groups.entries.key(slot), minimum, rule.windowSeconds, context, at: now)
+                || (template != nil && count >= 1
+                    && earlyCount
+                        >= bar(groups.entries.key(slot), earlyThreshold, rule.earlyWindowSeconds, context, at: now))
+        else { return }
         guard wave, let template else {
             report(
                 slot, name: name(), minimum: minimum, template: template, waveFired: false, &context, into: &alerts,
@@ -877,8 +982,11 @@ extension ConcentratedStrangersRule: TwoTableRule {
         let distinct = state.young.value(at: now)
         let count = Int(distinct.value)
         let earlyCount = state.early.map { Int($0.value(at: now).value) } ?? 0
-        let early = template != nil && count >= 1 && earlyCount >= rule.minEarlyAccounts
-        let own = count >= minimum || early
+        let base = baseRate(groups.entries.key(slot), context, at: now)
+        let windowBar = bar(minimum, rule.windowSeconds, base: base)
+        let earlyBar = bar(rule.minEarlyAccounts, rule.earlyWindowSeconds, base: base)
+        let early = template != nil && count >= 1 && earlyCount >= earlyBar
+        let own = count >= windowBar || early
         let waveDistinct = state.waves?.members.value(at: now)
         let waveCount = Int(waveDistinct?.value ?? 0)
         guard own || (waveFired && waveCount > 0) else { return }
@@ -963,6 +1071,18 @@ extension ConcentratedStrangersRule: TwoTableRule {
                     Double(waves.earlyAccounts[i]) / Double(rule.minEarlyWaveAccounts))
             }
         }
+        // A bar the group's base rate raised, where the base decided: the count reached the fixed threshold, so the
+        // raised bar is what it was measured against (whether it reached it or not). A record whose counts the base
+        // decided nothing for is as without it.
+        let windowBase = windowBar > minimum && count >= minimum
+        let earlyBase =
+            earlyBar > rule.minEarlyAccounts && template != nil && count >= 1 && earlyCount >= rule.minEarlyAccounts
+        var baseEvidence: [(String, JSONValue)] = []
+        if let base, windowBase || earlyBase {
+            baseEvidence.append(("base_rate", .double(base)))
+            if windowBase { baseEvidence.append(("base_threshold", .int(windowBar))) }
+            if earlyBase { baseEvidence.append(("early_base_threshold", .int(earlyBar))) }
+        }
         let evidence: [(String, JSONValue)] =
             [("group", .string(name))]
             + DetectionContext.youngAccountsEvidence(
@@ -971,7 +1091,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
                 ("early_accounts", .int(earlyCount)),
                 ("early_window", .string(earlyWindow)),
                 ("early_threshold", .int(rule.minEarlyAccounts)),
-            ] + waveEvidence + [
+            ] + baseEvidence + waveEvidence + [
                 ("recipients", .int(recipients)), ("first_contacts", .int(firstContacts)),
                 ("strangers", .int(strangers)), ("colleagues", .int(colleagues)),
                 (
@@ -998,15 +1118,17 @@ extension ConcentratedStrangersRule: TwoTableRule {
         var reasons: [String] = []
         if own {
             reasons.append(
-                "\(count) young accounts (\(name)) each mailed mostly strangers in \(window) (threshold \(minimum)): "
+                "\(count) young accounts (\(name)) each mailed mostly strangers in \(window) (threshold "
+                    + "\(barText(windowBar, minimum, windowBase ? base : nil))): "
                     + "\(strangers) of their \(recipients) recipients were never mailed on the platform before and sit "
                     + "at a provider, \(colleagues) at a colleague's domain, each account's mostly at one provider "
                     + "(most at \(top)).")
-            if count < minimum {
+            if count < windowBar {
                 reasons.append(
                     "Fired early: \(earlyCount) young accounts on the template each mailed at least "
                         + "\(min(rule.minEarlyStrangers, rule.minRecipients)) strangers the same way within "
-                        + "\(earlyWindow) (threshold \(rule.minEarlyAccounts)).")
+                        + "\(earlyWindow) (threshold \(barText(earlyBar, rule.minEarlyAccounts, earlyBase ? base : nil)))."
+                )
             }
         }
         if let waves = state.waves, waveCount > 0 {
