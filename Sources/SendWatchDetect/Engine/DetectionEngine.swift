@@ -344,25 +344,26 @@ public struct DetectionEngine: Sendable {
         for i in rules.indices { rules[i].enforceBudget(&context) }
     }
 
-    /// The event's template, or `nil` when it has none: no subject or template id, or a reply or forward
-    /// (conversation between people, never a platform's notification template).
+    /// The text the miner takes for the event and its explicit template id, or `nil` when it has no template:
+    /// no subject or template id, or a reply or forward (conversation between people, never a platform's
+    /// notification template). ``mine(_:)`` and ``learn(_:)`` choose through this one function.
+    private static func minedText(_ event: SendEvent) -> (text: String, explicitTemplate: String?)? {
+        if let template = event.template { return (event.subject ?? template, template) }
+        guard let subject = event.subject, !isConversation(subject) else { return nil }
+        return (subject, nil)
+    }
+
+    /// The event's template, or `nil` when it has none (``minedText(_:)``).
     private mutating func mine(_ event: SendEvent) -> TemplateMatch? {
-        if let template = event.template {
-            return context.miner.mine(event.subject ?? template, explicitTemplate: template)
-        }
-        guard let subject = event.subject, !Self.isConversation(subject) else { return nil }
-        return context.miner.mine(subject, explicitTemplate: nil)
+        guard let (text, explicitTemplate) = Self.minedText(event) else { return nil }
+        return context.miner.mine(text, explicitTemplate: explicitTemplate)
     }
 
     /// ``mine(_:)`` for an event whose match is not needed: the miner learns the same texts (``TemplateMiner/
     /// learn(_:explicitTemplate:)``, the same state afterwards) without building a match.
     private mutating func learn(_ event: SendEvent) {
-        if let template = event.template {
-            context.miner.learn(event.subject ?? template, explicitTemplate: template)
-            return
-        }
-        guard let subject = event.subject, !Self.isConversation(subject) else { return }
-        context.miner.learn(subject, explicitTemplate: nil)
+        guard let (text, explicitTemplate) = Self.minedText(event) else { return }
+        context.miner.learn(text, explicitTemplate: explicitTemplate)
     }
 
     /// A fixed hash of an address's domain (after the last `@`), ASCII letters folded to lower case, without

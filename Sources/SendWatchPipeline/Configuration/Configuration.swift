@@ -80,21 +80,25 @@ public struct Configuration: Sendable {
     /// The zone parsed from ``timezone``.
     public var localTimeZone: LocalTimeZone? { LocalTimeZone(parsing: timezone) }
 
+    /// A YAML parser's message on one line: Yams writes the problem over several lines and then quotes the
+    /// offending line with a `^` under the column; the position is already in the message, so the quote (which
+    /// may be an empty line) and the caret are dropped before blank lines are, and the rest joined with `: `.
+    static func oneLine(yamlError text: String) -> String {
+        var raw = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        while let last = raw.last, last.allSatisfy({ $0 == " " }) { raw.removeLast() }
+        if raw.count >= 3, let caret = raw.last, caret.contains("^"), caret.allSatisfy({ $0 == " " || $0 == "^" }) {
+            raw.removeLast(2)
+        }
+        let lines = raw.map { line in
+            String(line.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+        }.filter { !$0.isEmpty }
+        return lines.map { $0.hasSuffix(":") ? String($0.dropLast()) : $0 }.joined(separator: ": ")
+    }
+
     /// Loads a configuration from YAML text, starting from the defaults. `config check` and every command's
     /// start-up call this, so they accept exactly the same files.
     ///
     /// - Throws: ``ConfigurationError`` listing every unknown key and bad value, each by its dotted name.
-    /// A YAML parser's message on one line: Yams writes the problem over several lines and then quotes the
-    /// offending line with a `^` under the column; the position is already in the message, so the quote is
-    /// dropped and the rest joined with `: `.
-    static func oneLine(yamlError text: String) -> String {
-        var lines = text.split(separator: "\n").map { line in
-            String(line.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
-        }.filter { !$0.isEmpty }
-        if lines.count >= 3, let caret = lines.last, caret.allSatisfy({ $0 == "^" }) { lines.removeLast(2) }
-        return lines.map { $0.hasSuffix(":") ? String($0.dropLast()) : $0 }.joined(separator: ": ")
-    }
-
     public static func load(yaml text: String) throws(ConfigurationError) -> Configuration {
         let root: Node?
         do {

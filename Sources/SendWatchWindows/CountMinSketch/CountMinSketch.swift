@@ -155,7 +155,10 @@ extension CountMinSketch.State {
         // check per counter (a row index is below `width` and `base` leaves room for `depth` rows: `init` and a
         // restored state's check keep `counters` 2 × width × depth long, tested once here).
         counters.withUnsafeMutableBufferPointer { c in
-            guard base >= 0, base + width * depth <= c.count, let p = c.baseAddress else { return }
+            // A shorter array would be a broken invariant, not bad input: trap rather than skip the update after
+            // the totals above counted it.
+            precondition(base >= 0 && base + width * depth <= c.count, "count-min sketch counters too short")
+            guard let p = c.baseAddress else { return }
             let halves = Self.halves(h)
             let mask = UInt32(truncatingIfNeeded: width - 1)
             var minimum = UInt32.max
