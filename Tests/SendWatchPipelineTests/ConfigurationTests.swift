@@ -80,7 +80,11 @@ import Testing
             ("input: {format: [exim]}", "input.format: expected a single value"),
             ("{{{", "not valid YAML"),
             // Yams quotes the offending line, here an empty one, above the caret: the problem stays in the message.
-            ("a: [1,\n\n", "not valid YAML: 3:1: error: parser: while parsing a flow node in line 3, column 1: did not find expected node content"),
+            (
+                "a: [1,\n\n",
+                "not valid YAML: 3:1: error: parser: while parsing a flow node in line 3, column 1: "
+                    + "did not find expected node content"
+            ),
             ("a: [\n    ", "did not find expected node content"),
             ("templates: {max_tokens: 1}", "templates.max_tokens: expected an integer from 2 to 1024"),
         ])
