@@ -140,6 +140,13 @@ public protocol EventParser: ~Copyable {
     mutating func finish(into events: inout EventBatch)
     /// Counters so far.
     var counters: ParseCounters { get }
+    /// The latest time given to a year-less (classic syslog) timestamp of the current input, or `nil` when it
+    /// had none; the default, for formats whose timestamps always carry a year, is `nil`.
+    var latestYearlessTime: EventTime? { get }
+}
+
+extension EventParser where Self: ~Copyable {
+    public var latestYearlessTime: EventTime? { nil }
 }
 
 /// Where the year of a year-less (classic syslog) timestamp comes from.

@@ -28,6 +28,11 @@ public struct RunSummary: Sendable {
     /// Inputs read with a format given (`--format`) whose first lines look like another format SendWatch reads
     /// (``FormatDetector/bestGuess``), so that a run without events can name the format to give.
     public var otherFormatGuesses: [(name: String, read: LogFormat, looksLike: LogFormat)] = []
+    /// Inputs whose year-less timestamps were given a year by inference (no `--year`) and reach more than
+    /// ``yearlessAheadMarginSeconds`` past the reference time the year came from: the latest such time, the
+    /// reference, and whether the reference is the input's modification time (else the time reading began, for
+    /// a pipe). At most one entry per input.
+    public var yearlessAhead: [(name: String, latest: EventTime, reference: EventTime, modificationTime: Bool)] = []
 
     public init() {}
 
@@ -66,10 +71,47 @@ public struct RunSummary: Sendable {
 
     /// The warnings of the run, one a line, or `nil` when there is none: lines were read but no event came of
     /// them (naming the log the input looks like when it was recognised as one SendWatch does not read), every
-    /// input opened was empty, or inputs read as Postfix held Exim's lines or the other way round.
+    /// input opened was empty, inputs read as Postfix held Exim's lines or the other way round, or an input's
+    /// year-less timestamps were given a year that puts them in the future (``yearlessAhead``).
     public var warning: String? {
-        let all = [noEventsWarning, otherMailServerWarning].compactMap { $0 }
+        let all = warnings
         return all.isEmpty ? nil : all.joined(separator: "\n")
+    }
+
+    /// ``warning``, one line an element, for printing a line at a time: year-less timestamps read into the
+    /// future (``yearlessAheadWarnings``) after the others.
+    public var warnings: [String] {
+        [noEventsWarning, otherMailServerWarning].compactMap { $0 } + yearlessAheadWarnings
+    }
+
+    /// How far past the reference time (``YearHint/modified(_:)``) the year-less timestamps of an input may reach
+    /// before the run warns: one day, more than any zone offset between the log's local time and the reference
+    /// in UTC, so a log read as it is written never warns.
+    public static let yearlessAheadMarginSeconds: Int64 = 86_400
+
+    /// Records `name` in ``yearlessAhead`` when its year-less timestamps, given a year from `hint`'s reference
+    /// time, reach more than ``yearlessAheadMarginSeconds`` past it. `latest` is the latest time given to one
+    /// (``EventParser/latestYearlessTime``); nothing is recorded for `--year` (``YearHint/year(_:)``).
+    mutating func noteYearlessTimes(of name: String, hint: YearHint, modificationTime: Bool, latest: EventTime?) {
+        guard case .modified(let reference) = hint, let latest,
+            latest.microseconds - reference.microseconds > Self.yearlessAheadMarginSeconds * 1_000_000
+        else { return }
+        yearlessAhead.append((name, latest, reference, modificationTime))
+    }
+
+    /// One warning per input of ``yearlessAhead``: the month-only year rule (a log cannot hold lines written
+    /// after it was last modified, or read) put its lines in the future, which happens to a log of an earlier
+    /// year whose months lie after the reference's (read in December, a log of last December and January).
+    private var yearlessAheadWarnings: [String] {
+        yearlessAhead.map { input in
+            let days = (input.latest.seconds - input.reference.seconds) / 86_400
+            var s = "sendwatch: warning: year-less timestamps of \(TerminalText.escaped(input.name)) reach "
+            s += "\(input.latest), \(days) day\(days == 1 ? "" : "s") after "
+            s += input.modificationTime ? "its modification time" : "the time reading began"
+            s += " (\(input.reference)); if the log is from an earlier year, give --year YYYY (the year of its "
+            s += "first line)"
+            return s
+        }
     }
 
     /// The mail server whose lines were not read, in an input read as the other one (by the inputs' formats).
@@ -331,6 +373,7 @@ public struct EventsRun {
             summary.inputs += 1
             let name = source.name
             let hint = configuration.yearHint(for: source, fallback: fallbackYearHint)
+            let modificationTime = source.modificationTime != nil
             func damaged(_ error: IngestError) {
                 diagnose(
                     "sendwatch: \(error) The events before this point were written; the rest of this input is skipped.")
@@ -363,6 +406,9 @@ public struct EventsRun {
                 framer = visit.framer
                 batch = visit.batch
                 if let failure = visit.failure { damaged(failure) }
+                summary.noteYearlessTimes(
+                    of: name, hint: hint, modificationTime: modificationTime,
+                    latest: RegisteredFormats.latestYearlessTime(at: format.registryIndex, in: parsers))
             }
             // Safe to force unwrap: the sink is back from the input's consumer.
             Self.handOver(&batch, to: &owned!)

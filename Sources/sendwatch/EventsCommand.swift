@@ -45,12 +45,12 @@ struct EventsCommand: ParsableCommand {
             if let failure {
                 printError("sendwatch: \(failure)")
                 printError(summary.text)
-                if let warning = summary.warning { printError(warning) }
+                for warning in summary.warnings { printError(warning) }
                 throw ExitCode(2)
             }
         }
         printError(summary.text)
-        if let warning = summary.warning { printError(warning) }
+        for warning in summary.warnings { printError(warning) }
         if !summary.failures.isEmpty { throw ExitCode(1) }
     }
 }

@@ -75,11 +75,11 @@ struct ReplayCommand: ParsableCommand {
         if let failure = sink.outputFailure {
             printError("sendwatch: \(failure)")
             printError(text)
-            if let warning = summary.warning { printError(warning) }
+            for warning in summary.warnings { printError(warning) }
             throw ExitCode(2)
         }
         printError(text)
-        if let warning = summary.warning { printError(warning) }
+        for warning in summary.warnings { printError(warning) }
         for warning in c.droppedTimeWarnings(configuration.detection) { printError(warning) }
         if !summary.failures.isEmpty { throw ExitCode(1) }
     }

@@ -76,7 +76,7 @@ struct ReportCommand: ParsableCommand {
                 logs: try input.readingOrder(), sink: &sink, prefetch: input.prefetch, diagnose: printError)
             builder = sink.builder
             printError(summary.text)
-            if let warning = summary.warning { printError(warning) }
+            for warning in summary.warnings { printError(warning) }
             eventsFailed = !summary.failures.isEmpty
         }
 

@@ -46,6 +46,11 @@ public struct SyslogHeaderReader: Sendable {
     private var cachedTimestamp1: UInt64 = 0
     private var cachedTime = EventTime(microseconds: 0)
     private var cachedTimestampValid = false
+    /// The latest time given to a classic (year-less) timestamp since the input began, in microseconds;
+    /// `Int64.min` when there was none. Updated only where such a timestamp is parsed (not on a cache hit, which
+    /// repeats the last time), so it costs one comparison per second of log. Not saved in checkpoints: only the
+    /// end of a whole input reads it (``latestYearlessTime``).
+    private var latestYearlessMicroseconds = Int64.min
 
     public init(zone: LocalTimeZone = .utc, yearHint: YearHint = .none) {
         self.zone = zone
@@ -56,6 +61,14 @@ public struct SyslogHeaderReader: Sendable {
     public mutating func beginInput(yearHint: YearHint) {
         years = YearResolver(hint: yearHint)
         cachedTimestampValid = false
+        latestYearlessMicroseconds = .min
+    }
+
+    /// The latest time given to a year-less (classic syslog) timestamp since the input began, or `nil` when the
+    /// input had none (every line carried its year, or none was read). The run compares it with the year hint's
+    /// reference time to tell when an inferred year put lines in the future.
+    public var latestYearlessTime: EventTime? {
+        latestYearlessMicroseconds == .min ? nil : EventTime(microseconds: latestYearlessMicroseconds)
     }
 
     /// Parses the header of `p`.
@@ -134,6 +147,7 @@ public struct SyslogHeaderReader: Sendable {
             guard date.isValid else { return .badTimestamp }
             let utc = zone.utcSeconds(fromLocal: date.daysSinceEpoch * 86_400 + Int64(sod))
             time = EventTime(microseconds: utc * 1_000_000 + micros)
+            if time.microseconds > latestYearlessMicroseconds { latestYearlessMicroseconds = time.microseconds }
             if i == 0 && end == 15 && n >= 16 {
                 cachedTimestamp0 = word0
                 cachedTimestamp1 = word1

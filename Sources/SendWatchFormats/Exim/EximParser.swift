@@ -113,6 +113,9 @@ public struct EximParser: EventParser, Sendable {
         syslog.beginInput(yearHint: yearHint)
     }
 
+    /// The latest time given to a year-less syslog timestamp (Exim logging to syslog) of the current input.
+    public var latestYearlessTime: EventTime? { syslog.latestYearlessTime }
+
     /// Parses one line (without its terminator) and appends any events to `events`.
     ///
     /// - Complexity: O(line length), with `memchr` for delimiters; no allocation on lines without a message

@@ -158,6 +158,9 @@ public struct PostfixParser: EventParser, Sendable {
         headerReader.beginInput(yearHint: yearHint)
     }
 
+    /// The latest time given to a year-less (classic syslog) timestamp of the current input.
+    public var latestYearlessTime: EventTime? { headerReader.latestYearlessTime }
+
     /// Parses one line; appends an event when the line is the first delivery attempt of a recipient.
     ///
     /// - Complexity: O(line length) with `memchr` scans; O(1) amortised table work (lookup, touch, lazy

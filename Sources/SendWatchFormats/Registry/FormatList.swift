@@ -35,6 +35,9 @@ public protocol FormatList {
     static func parse(
         at index: Int, _ line: UnsafeRawBufferPointer, in parsers: inout Parsers, into events: inout EventBatch
     ) -> LineOutcome
+    /// The latest time the parser of the format at `index` gave a year-less timestamp of its current input
+    /// (``EventParser/latestYearlessTime``); `nil` when that parser was never made.
+    static func latestYearlessTime(at index: Int, in parsers: Parsers) -> EventTime?
     /// Ends the run on every parser made.
     static func finish(_ parsers: inout Parsers, into events: inout EventBatch)
     /// Adds the counters of every parser made to `total`.
@@ -125,6 +128,11 @@ public enum Formats<Head: FormatComponent, Tail: FormatList>: FormatList {
         return parsers.head!.parse(line: line, into: &events)
     }
 
+    public static func latestYearlessTime(at index: Int, in parsers: Parsers) -> EventTime? {
+        guard index == 0 else { return Tail.latestYearlessTime(at: index - 1, in: parsers.tail) }
+        return parsers.head?.latestYearlessTime
+    }
+
     public static func finish(_ parsers: inout Parsers, into events: inout EventBatch) {
         if parsers.head != nil {
             // Safe to force unwrap: checked on the line above.
@@ -209,6 +217,7 @@ public enum NoFormats: FormatList {
         at index: Int, _ line: UnsafeRawBufferPointer, in parsers: inout Parsers, into events: inout EventBatch
     ) -> LineOutcome { .rejected(.unknownFormat) }
 
+    public static func latestYearlessTime(at index: Int, in parsers: Parsers) -> EventTime? { nil }
     public static func finish(_ parsers: inout Parsers, into events: inout EventBatch) {}
     public static func addCounters(of parsers: Parsers, to total: inout ParseCounters) {}
     public static func save(_ parsers: Parsers) -> Saved { Saved() }

@@ -23,8 +23,10 @@ final class MergedLog {
     private var nextPath = 0
     /// The file being read, if any.
     private var source: InputSource?
-    /// The name and year hint of the file being read.
+    /// The name and year hint of the file being read, and whether the hint is its modification time.
     private var name = ""
+    private var hint = YearHint.none
+    private var hintIsModificationTime = false
     private let configuration: Configuration
     private let fallbackYearHint: YearHint
     private let buffer: UnsafeMutableRawBufferPointer
@@ -95,7 +97,8 @@ final class MergedLog {
             let file = try InputSource.open(path: path)
             summary.inputs += 1
             name = file.name
-            let hint = configuration.yearHint(for: file, fallback: fallbackYearHint)
+            hint = configuration.yearHint(for: file, fallback: fallbackYearHint)
+            hintIsModificationTime = file.modificationTime != nil
             consumer.beginInput(yearHint: hint)
             source = consume file
         } catch {
@@ -113,6 +116,11 @@ final class MergedLog {
         }
         summary.noteOtherFormat(of: name, consumer.detection)
         summary.inputFormats.append((name, format))
+        if let format {
+            summary.noteYearlessTimes(
+                of: name, hint: hint, modificationTime: hintIsModificationTime,
+                latest: RegisteredFormats.latestYearlessTime(at: format.registryIndex, in: consumer.parsers))
+        }
     }
 }
 
