@@ -163,6 +163,22 @@ import Testing
         #expect(h.base(at: 100, quantile: 0.25, minHours: 3) == 0)
     }
 
+    @Test("A history from before the stream's start moved back (a partial restore) starts over instead of freezing")
+    func arrivalHistoryStale() {
+        // Learned over 50 hours at 6 an hour, then the hours count from 0 again.
+        var h = ArrivalHistory(at: 0)
+        for hour in 0..<50 { for _ in 0..<6 { h.add(at: hour) } }
+        #expect(h.base(at: 50, quantile: 0.25, minHours: 3) == 6)
+        #expect(h.base(at: 3, quantile: 0.25, minHours: 3) == nil)
+        // One arrival an hour after the restart: the base follows it, not the 6 learned before.
+        for hour in 0..<10 { h.add(at: hour) }
+        #expect(h.base(at: 10, quantile: 0.25, minHours: 3) == 1)
+        #expect(h.hour == 9)
+        // Late events an hour back still count in the current hour.
+        h.add(at: 8)
+        #expect(h.counts.last == 2)
+    }
+
     @Test("Three young accounts mailing strangers alike within minutes fire early, listing the stranger-mailers")
     func early() throws {
         var s = Self.established()

@@ -41,8 +41,16 @@ struct ArrivalHistory: Sendable, Equatable {
         if entry.domains.count != counts.count { entry.domains = [String](repeating: "", count: counts.count) }
     }
 
-    /// Counts one arrival at `hour` (an earlier hour counts in the current one).
+    /// Whether `hour` lies more than an hour before the history's: the hours are counted from the stream's start,
+    /// and a restore that kept this rule's state but started account ages over (``DetectionEngine``'s partial
+    /// restore) starts them over too. Such a history is dropped rather than kept frozen until the new count
+    /// catches up with the old one (late events lie at most `detect.allowed_lateness` back, within an hour).
+    func isStale(at hour: Int) -> Bool { hour < self.hour - 1 }
+
+    /// Counts one arrival at `hour` (an earlier hour counts in the current one; a history from before the
+    /// stream's start moved, ``isStale(at:)``, starts over).
     mutating func add(at hour: Int) {
+        if isStale(at: hour) { self = ArrivalHistory(at: hour) }
         advance(to: hour)
         // Saturating: a restored (possibly damaged) count must not trap.
         let (sum, overflow) = counts[counts.count - 1].addingReportingOverflow(1)
@@ -61,6 +69,7 @@ struct ArrivalHistory: Sendable, Equatable {
     ///
     /// - Complexity: O(``maxHours`` log ``maxHours``).
     func base(at hour: Int, quantile: Double, minHours: Int) -> Double? {
+        guard !isStale(at: hour) else { return nil }
         var copy = self
         copy.advance(to: hour)
         let completed = copy.counts.dropLast().sorted()

@@ -623,7 +623,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
         defer { noteArrival(key, name: name(), &context, at: now) }
         guard let early = groups.entries[slot].early else { return }
         let count = Int(early.value(at: now).value)
-        guard
+        guard count >= rule.minEarlyWaveOnlyAccounts,
             count >= bar(key, rule.minEarlyWaveOnlyAccounts, rule.earlyWindowSeconds, context, at: now)
         else { return }
         // Listed: the group's early window (it has no other).
@@ -682,7 +682,8 @@ extension ConcentratedStrangersRule: TwoTableRule {
         }
         guard let youngGroup = groups.entries.find(templateKey ^ Self.youngSalt) else { return }
         let young = Int(groups.entries[youngGroup].young.value(at: now).value)
-        guard count >= bar(templateKey ^ Self.spreadSalt, rule.minSpreadAccounts, rule.windowSeconds, context, at: now),
+        guard count >= rule.minSpreadAccounts,
+            count >= bar(templateKey ^ Self.spreadSalt, rule.minSpreadAccounts, rule.windowSeconds, context, at: now),
             Double(count) >= rule.minSpreadShare * Double(young)
         else { return }
         // Listed: the members of the early window only. A member that mailed its strangers while the wave was a
@@ -741,7 +742,9 @@ extension ConcentratedStrangersRule: TwoTableRule {
     private func bar(_ minimum: Int, _ seconds: Int64, base: Double?) -> Int {
         guard let base else { return minimum }
         let expected = base * Double(seconds) / 3600
-        return max(minimum, Int((configuration.baseFactor * expected).rounded(.up)))
+        // Clamped: a saturated (or damaged, restored) hourly count must not trap in the conversion.
+        let raised = min((configuration.baseFactor * expected).rounded(.up), Double(Int32.max))
+        return max(minimum, Int(raised))
     }
 
     /// A threshold as a reason states it: `minimum`, or `bar` with what raised it when the base rate did and
@@ -901,9 +904,12 @@ extension ConcentratedStrangersRule: TwoTableRule {
         let count = Int(state.young.value(at: now).value)
         let earlyCount = state.early.map { Int($0.value(at: now).value) } ?? 0
         let earlyThreshold = wave ? rule.minEarlyWaveAccounts : rule.minEarlyAccounts
+        // The fixed thresholds first: a bar is never below them, and most events of a group below them need no
+        // look-up of its base rate.
         guard
-            count >= bar(groups.entries.key(slot), minimum, rule.windowSeconds, context, at: now)
-                || (template != nil && count >= 1
+            (count >= minimum
+                && count >= bar(groups.entries.key(slot), minimum, rule.windowSeconds, context, at: now))
+                || (template != nil && count >= 1 && earlyCount >= earlyThreshold
                     && earlyCount
                         >= bar(groups.entries.key(slot), earlyThreshold, rule.earlyWindowSeconds, context, at: now))
         else { return }
