@@ -33,6 +33,10 @@ public struct RunSummary: Sendable {
     /// reference, and whether the reference is the input's modification time (else the time reading began, for
     /// a pipe). At most one entry per input.
     public var yearlessAhead: [(name: String, latest: EventTime, reference: EventTime, modificationTime: Bool)] = []
+    /// Inputs without a modification time (a pipe, standard input) whose year-less timestamps took their year
+    /// from the time reading began (no `--year`) and stayed within ``yearlessAheadMarginSeconds`` of it: the name
+    /// and that time. Inputs of full timestamps (ISO, JSON lines) are never listed.
+    public var yearlessFromClock: [(name: String, reference: EventTime)] = []
 
     public init() {}
 
@@ -81,7 +85,7 @@ public struct RunSummary: Sendable {
     /// ``warning``, one line an element, for printing a line at a time: year-less timestamps read into the
     /// future (``yearlessAheadWarnings``) after the others.
     public var warnings: [String] {
-        [noEventsWarning, otherMailServerWarning].compactMap { $0 } + yearlessAheadWarnings
+        [noEventsWarning, otherMailServerWarning].compactMap { $0 } + yearlessFromClockWarnings + yearlessAheadWarnings
     }
 
     /// How far past the reference time (``YearHint/modified(_:)``) the year-less timestamps of an input may reach
@@ -92,11 +96,25 @@ public struct RunSummary: Sendable {
     /// Records `name` in ``yearlessAhead`` when its year-less timestamps, given a year from `hint`'s reference
     /// time, reach more than ``yearlessAheadMarginSeconds`` past it. `latest` is the latest time given to one
     /// (``EventParser/latestYearlessTime``); nothing is recorded for `--year` (``YearHint/year(_:)``).
+    /// Otherwise, an input without a modification time whose year came from the time reading began is recorded
+    /// in ``yearlessFromClock``.
     mutating func noteYearlessTimes(of name: String, hint: YearHint, modificationTime: Bool, latest: EventTime?) {
-        guard case .modified(let reference) = hint, let latest,
-            latest.microseconds - reference.microseconds > Self.yearlessAheadMarginSeconds * 1_000_000
-        else { return }
-        yearlessAhead.append((name, latest, reference, modificationTime))
+        guard case .modified(let reference) = hint, let latest else { return }
+        if latest.microseconds - reference.microseconds > Self.yearlessAheadMarginSeconds * 1_000_000 {
+            yearlessAhead.append((name, latest, reference, modificationTime))
+        } else if !modificationTime {
+            yearlessFromClock.append((name, reference))
+        }
+    }
+
+    /// One line per input of ``yearlessFromClock``: its year-less timestamps got the year of the time reading
+    /// began, which is right for a log being written now and wrong for last year's log piped in.
+    private var yearlessFromClockWarnings: [String] {
+        yearlessFromClock.map { input in
+            "sendwatch: warning: \(TerminalText.escaped(input.name)) is not a regular file and has no modification "
+                + "time; its year-less timestamps got the year of the time reading began (\(input.reference)): give "
+                + "--year YYYY if the log is from another year"
+        }
     }
 
     /// One warning per input of ``yearlessAhead``: the month-only year rule (a log cannot hold lines written

@@ -77,8 +77,9 @@ struct InputOptions: ParsableArguments {
         return logs
     }
 
-    /// The year hint for inputs without a modification time: the current date, announced on stderr, unless
-    /// the year is configured or the input is JSON lines (which always carries full dates).
+    /// The year hint for inputs without a modification time: the current date, unless the year is configured
+    /// or the input is JSON lines (which always carries full dates). The run's summary warns when an input read
+    /// with it held year-less timestamps (``RunSummary/yearlessFromClock``), so ISO and JSON input do not.
     func fallbackYearHint(_ configuration: Configuration) -> YearHint {
         // A pipe on standard input, a FIFO, `<(…)`: no modification time to take the year from. Standard input
         // redirected from a file has one; a directory or a device fails to open and needs no warning.
@@ -88,13 +89,8 @@ struct InputOptions: ParsableArguments {
             let kind = info.st_mode & S_IFMT
             return found && (kind == S_IFIFO || (path == "-" && (kind == S_IFSOCK || kind == S_IFCHR)))
         }
-        guard configuration.year == nil, let first = streams.first, configuration.format != .jsonl else { return .none }
-        let now = Date().timeIntervalSince1970
-        let name = first == "-" ? "standard input" : first
-        printError(
-            "sendwatch: \(name) is not a regular file and has no modification time; year-less timestamps get the "
-                + "current year (give --year to set it)")
-        return .modified(EventTime(seconds: Int64(now)))
+        guard configuration.year == nil, !streams.isEmpty, configuration.format != .jsonl else { return .none }
+        return .modified(EventTime(seconds: Int64(Date().timeIntervalSince1970)))
     }
 }
 
