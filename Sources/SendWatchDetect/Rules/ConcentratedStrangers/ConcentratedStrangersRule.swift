@@ -471,8 +471,8 @@ extension ConcentratedStrangersRule: TwoTableRule {
             guard Int(account.strangers) >= rule.minRecipients else {
                 if let use = facts.template {
                     noteEarly(
-                        key: templateKey(use.template.id), name: use.template.id, template: use.template, facts,
-                        &context, into: &alerts, at: now)
+                        key: templateKey(use.template.id), name: use.template.id, template: use.template, wave: false,
+                        facts, &context, into: &alerts, at: now)
                 }
                 return
             }
@@ -588,11 +588,8 @@ extension ConcentratedStrangersRule: TwoTableRule {
             guard accounts.entries[slot].waveProvider == nil, rule.minEarlyWaveStrangers < rule.minRecipients,
                 waveProvider(accounts.entries[slot], minStrangers: rule.minEarlyWaveStrangers) == facts.domainKey
             else { return }
-            let group = groupSlot(key: key, name: name(), &context, at: now)
-            insertEarly(group, facts.accountKey, at: now)
-            evaluate(
-                group, name: name(), minimum: rule.minWaveAccounts, template: use.template, wave: true,
-                account: facts.accountKey, member: false, &context, into: &alerts, at: now)
+            noteEarly(
+                key: key, name: name(), template: use.template, wave: true, facts, &context, into: &alerts, at: now)
             return
         }
         record(
@@ -608,7 +605,8 @@ extension ConcentratedStrangersRule: TwoTableRule {
     /// founder at its own domain first and never counts here.
     ///
     /// - Complexity: O(1) per event (a group lookup and a window insert); as
-    ///   ``joinWave(_:count:earlyCount:account:member:template:_:at:)`` when an account joins a firing group.
+    ///   ``fireWave(_:count:earlyCount:account:member:template:_:into:at:)`` when an account joins a firing
+    ///   group.
     private mutating func noteStrangersOnly(
         key: UInt64, name: @autoclosure () -> String, domain: @autoclosure () -> String, template: AlertTemplate,
         _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert], at now: EventTime
@@ -629,12 +627,9 @@ extension ConcentratedStrangersRule: TwoTableRule {
         // Listed: the group's early window (it has no other).
         var wave = groups.entries[slot]
         wave.young = early
-        let templateSlot = joinWave(
+        fireWave(
             wave, count: count, earlyCount: count, account: facts.accountKey, member: true, template: template,
-            &context, at: now)
-        report(
-            templateSlot, name: template.id, minimum: rule.minAccountsPerTemplate, template: template,
-            waveFired: true, &context, into: &alerts, at: now)
+            &context, into: &alerts, at: now)
     }
 
     /// Counts the account among its template's young accounts in the window and, when every first contact of it
@@ -649,7 +644,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
     /// and those are a small share of the day's new tenants.
     ///
     /// - Complexity: O(1) per event (two group lookups and window inserts); as
-    ///   ``joinWave(_:count:earlyCount:account:member:template:_:at:)`` when it fires.
+    ///   ``fireWave(_:count:earlyCount:account:member:template:_:into:at:)`` when it fires.
     private mutating func noteSpread(
         _ account: Account, _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert],
         at now: EventTime
@@ -691,12 +686,9 @@ extension ConcentratedStrangersRule: TwoTableRule {
         // since is not named when a later wave fires.
         var wave = groups.entries[slot]
         if let recent = wave.early { wave.young = recent }
-        let templateSlot = joinWave(
+        fireWave(
             wave, count: count, earlyCount: Int(wave.young.value(at: now).value), account: facts.accountKey,
-            member: true, template: use.template, &context, at: now)
-        report(
-            templateSlot, name: use.template.id, minimum: rule.minAccountsPerTemplate, template: use.template,
-            waveFired: true, &context, into: &alerts, at: now)
+            member: true, template: use.template, &context, into: &alerts, at: now)
     }
 
     /// The hour of `now` since the stream's start (the first event), which a group's ``ArrivalHistory`` counts in.
@@ -800,10 +792,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
     ) -> Bool {
         let joined = group.young.insert(account, at: now)
         if joined { group.arrivals += 1 }
-        if let early {
-            if group.early == nil { group.early = SlidingDistinct(configuration: early) }
-            _ = group.early?.insert(account, at: now)
-        }
+        if let early { insertEarly(account, window: early, in: &group, at: now) }
         if let domain {
             if let i = group.domains.firstIndex(of: domain) {
                 group.domainCounts[i] += 1
@@ -826,8 +815,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
         _ account: UInt64, provider: @autoclosure () -> String, early: SlidingDistinct.Configuration,
         in group: inout Group, at now: EventTime
     ) -> Bool {
-        if group.early == nil { group.early = SlidingDistinct(configuration: early) }
-        let joined = group.early?.insert(account, at: now) ?? false
+        let joined = insertEarly(account, window: early, in: &group, at: now)
         // The one domain keeps the parallel count the checkpoint's consistency test asks for; nothing reads it.
         if group.domains.isEmpty {
             group.domains = [provider()]
@@ -845,26 +833,28 @@ extension ConcentratedStrangersRule: TwoTableRule {
         group.domainCounts[0] += 1
     }
 
-    /// Counts `account` in the group's early window (made at the group's first early stranger-mailer).
-    private mutating func insertEarly(_ slot: BoundedKeyTable<Group>.Slot, _ account: UInt64, at now: EventTime) {
-        if groups.entries[slot].early == nil {
-            groups.entries[slot].early = SlidingDistinct(
-                configuration: Self.earlyWindow(configuration, capacity: capacity))
-        }
-        _ = groups.entries[slot].early?.insert(account, at: now)
+    /// Counts `account` in the group's early window, made with `window` at the group's first early account;
+    /// returns whether the account joined it.
+    @discardableResult
+    private static func insertEarly(
+        _ account: UInt64, window: SlidingDistinct.Configuration, in group: inout Group, at now: EventTime
+    ) -> Bool {
+        if group.early == nil { group.early = SlidingDistinct(configuration: window) }
+        return group.early?.insert(account, at: now) ?? false
     }
 
-    /// An early stranger-mailer's event on a template: counted in the template's early window, which may make the
-    /// group fire early.
+    /// An early stranger-mailer's event on a template, or (`wave`) an early provider-wave member's that is no member
+    /// at its provider: counted in the early window of the group `key`, which may make the group fire early. An
+    /// early wave member is counted, never listed.
     private mutating func noteEarly(
-        key: UInt64, name: String, template: AlertTemplate, _ facts: EventFacts, _ context: inout DetectionContext,
-        into alerts: inout [Alert], at now: EventTime
+        key: UInt64, name: @autoclosure () -> String, template: AlertTemplate, wave: Bool, _ facts: EventFacts,
+        _ context: inout DetectionContext, into alerts: inout [Alert], at now: EventTime
     ) {
-        let slot = groupSlot(key: key, name: name, &context, at: now)
-        insertEarly(slot, facts.accountKey, at: now)
+        let slot = groupSlot(key: key, name: name(), &context, at: now)
+        Self.insertEarly(facts.accountKey, window: earlyWindow, in: &groups.entries[slot], at: now)
         evaluate(
-            slot, name: name, minimum: configuration.minAccountsPerTemplate, template: template, wave: false,
-            account: facts.accountKey, member: true, &context, into: &alerts, at: now)
+            slot, name: name(), minimum: wave ? configuration.minWaveAccounts : configuration.minAccountsPerTemplate,
+            template: template, wave: wave, account: facts.accountKey, member: !wave, &context, into: &alerts, at: now)
     }
 
     /// A stranger-mailer's (or, with `wave`, a provider-wave member's) event: counted in the group `key` and, with
@@ -890,8 +880,8 @@ extension ConcentratedStrangersRule: TwoTableRule {
     /// stranger-mailer and `min_early_accounts` early stranger-mailers in the early window. A provider wave's
     /// group (`wave`) fires at `minimum` members in the window, or a member and `min_early_wave_accounts` early
     /// members (members among them) in the early window, but has no alert of its own: its members join its
-    /// template's group (``joinWave(_:count:earlyCount:account:member:template:_:at:)``), whose one alert lists
-    /// them, so that a campaign on one template is one alert however many providers its accounts aim at.
+    /// template's group (``fireWave(_:count:earlyCount:account:member:template:_:into:at:)``), whose one alert
+    /// lists them, so that a campaign on one template is one alert however many providers its accounts aim at.
     /// `member` is false for the event of an early member that is no member: it is counted, never listed.
     private mutating func evaluate(
         _ slot: BoundedKeyTable<Group>.Slot, name: @autoclosure () -> String, minimum: Int, template: AlertTemplate?,
@@ -919,26 +909,24 @@ extension ConcentratedStrangersRule: TwoTableRule {
                 at: now)
             return
         }
-        let templateSlot = joinWave(
+        fireWave(
             state, count: count, earlyCount: earlyCount, account: account, member: member, template: template,
-            &context, at: now)
-        report(
-            templateSlot, name: template.id, minimum: rule.minAccountsPerTemplate, template: template,
-            waveFired: true, &context, into: &alerts, at: now)
+            &context, into: &alerts, at: now)
     }
 
     /// Adds the members of a firing provider wave (`wave`, a copy of its group) to its template's group: `account`,
     /// whose event it is (when it is a `member`), and, when that account is new there (the wave just fired, or
     /// the account just joined it) or is an early member only, every member the wave holds; notes the provider's
-    /// figures for the alert's evidence. Returns the template group's slot.
+    /// figures for the alert's evidence; then reports the template's group
+    /// (``report(_:name:minimum:template:waveFired:_:into:at:)``).
     ///
     /// - Complexity: O(capacity) per event of a firing wave (one insert); when the account is new to the template's
     ///   wave members or an early member only, also the wave's sample (O(capacity × log capacity) at most) and one
     ///   bulk insert of it, O(capacity).
-    private mutating func joinWave(
+    private mutating func fireWave(
         _ wave: Group, count: Int, earlyCount: Int, account: UInt64, member: Bool, template: AlertTemplate,
-        _ context: inout DetectionContext, at now: EventTime
-    ) -> BoundedKeyTable<Group>.Slot {
+        _ context: inout DetectionContext, into alerts: inout [Alert], at now: EventTime
+    ) {
         let slot = groupSlot(key: templateKey(template.id), name: template.id, &context, at: now)
         var waves =
             groups.entries[slot].waves
@@ -967,7 +955,9 @@ extension ConcentratedStrangersRule: TwoTableRule {
         where groups.entries[slot].sampleMessageIDs.count < 5 && !groups.entries[slot].sampleMessageIDs.contains(m) {
             groups.entries[slot].sampleMessageIDs.append(m)
         }
-        return slot
+        report(
+            slot, name: template.id, minimum: configuration.minAccountsPerTemplate, template: template,
+            waveFired: true, &context, into: &alerts, at: now)
     }
 
     /// Makes the finding of the group at `slot` when its stranger-mailers fire it (`minimum` in the window, or
