@@ -75,15 +75,16 @@ public struct RunSummary: Sendable {
 
     /// The warnings of the run, one a line, or `nil` when there is none: lines were read but no event came of
     /// them (naming the log the input looks like when it was recognised as one SendWatch does not read), every
-    /// input opened was empty, inputs read as Postfix held Exim's lines or the other way round, or an input's
+    /// input opened was empty, inputs read as Postfix held Exim's lines or the other way round, a pipe's
+    /// year-less timestamps took the year of the time reading began (``yearlessFromClock``), or an input's
     /// year-less timestamps were given a year that puts them in the future (``yearlessAhead``).
     public var warning: String? {
         let all = warnings
         return all.isEmpty ? nil : all.joined(separator: "\n")
     }
 
-    /// ``warning``, one line an element, for printing a line at a time: year-less timestamps read into the
-    /// future (``yearlessAheadWarnings``) after the others.
+    /// ``warning``, one line an element, for printing a line at a time: the year notes
+    /// (``yearlessFromClockWarnings``, then ``yearlessAheadWarnings``) after the others.
     public var warnings: [String] {
         [noEventsWarning, otherMailServerWarning].compactMap { $0 } + yearlessFromClockWarnings + yearlessAheadWarnings
     }

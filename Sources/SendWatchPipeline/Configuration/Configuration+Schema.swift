@@ -113,7 +113,8 @@ extension Configuration {
             .optionalInteger(
                 "year", \.year, in: 1990...2200,
                 doc: "Year of year-less syslog timestamps. null: each file's modification time decides; for",
-                "stdin the current date is used and a warning printed."),
+                "a pipe (stdin, a FIFO) the current date is used, and the run ends with a warning when",
+                "such an input had year-less timestamps."),
         ])
 
     private static let accounts = ConfigSection<Configuration>(
