@@ -196,12 +196,7 @@ public struct Scenario: Hashable, Sendable {
     }
 
     /// The names ``named(_:)`` knows.
-    public static let names = [
-        "baseline", "tenant-swarm", "trial-welcome", "young-burst", "low-and-slow", "mixed", "hidden-lures",
-        "rate-shaped-swarm", "concentrated-strangers", "template-rotation", "decoy-colleague",
-        "rotation-per-account-phone", "heavy-decoys", "phone-only-lure", "spread-strangers", "two-strangers",
-        "signups-then-two-strangers",
-    ]
+    public static let names = all.map(\.name)
 
     /// The default swarm with disguised lures: few enough accounts an hour that only the slot text gives
     /// it away.
@@ -306,76 +301,67 @@ public struct Scenario: Hashable, Sendable {
         spreadSeconds: 4 * 3600, gapSeconds: 20 * 60)
 
     /// The scenario called `name`, or `nil`.
-    public static func named(_ name: String) -> Scenario? {
+    public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
+
+    /// Every scenario, each declared once: ``names`` and ``named(_:)`` read this list.
+    static let all: [Scenario] = {
         let sixHours: Int64 = 6 * 3600
         let nineHours: Int64 = 9 * 3600
         // The waves of strangers' invitations are set against new tenants inviting many people legitimately.
         let strangerLookAlikes = [launchDayPlan, sharedInboxPlan]
-        switch name {
-        case "baseline": return Scenario(name: name, incidents: [], defaultDurationSeconds: sixHours)
-        case "tenant-swarm":
-            return Scenario(name: name, incidents: [tenantSwarmPlan], defaultDurationSeconds: sixHours)
-        case "trial-welcome":
-            return Scenario(name: name, incidents: [trialWelcomePlan], defaultDurationSeconds: sixHours)
-        case "young-burst":
-            return Scenario(name: name, incidents: [youngBurstPlan], defaultDurationSeconds: sixHours)
-        case "low-and-slow":
-            return Scenario(name: name, incidents: [lowAndSlowPlan], defaultDurationSeconds: nineHours)
-        case "mixed":
-            var burst = youngBurstPlan
-            burst.startAfterWarmupSeconds = 2 * 3600
-            var trial = trialWelcomePlan
-            trial.startAfterWarmupSeconds = 3 * 3600
-            return Scenario(
-                name: name, incidents: [tenantSwarmPlan, burst, trial, lowAndSlowPlan],
-                defaultDurationSeconds: nineHours)
-        case "hidden-lures":
-            return Scenario(
-                name: name, incidents: [hiddenLuresPlan], defaultDurationSeconds: sixHours,
-                lookAlikes: [brandNamesPlan])
-        case "rate-shaped-swarm":
-            return Scenario(
-                name: name, incidents: [rateShapedSwarmPlan], defaultDurationSeconds: 28 * 3600,
-                lookAlikes: [brandNamesPlan])
-        case "concentrated-strangers":
-            return Scenario(
-                name: name, incidents: [concentratedStrangersPlan], defaultDurationSeconds: nineHours,
-                lookAlikes: strangerLookAlikes)
-        case "template-rotation":
-            return Scenario(
-                name: name, incidents: [templateRotationPlan], defaultDurationSeconds: 22 * 3600,
-                lookAlikes: [commonArtefactsPlan])
-        case "decoy-colleague":
-            return Scenario(
-                name: name, incidents: [decoyStrangersPlan, decoySwarmPlan], defaultDurationSeconds: nineHours,
-                lookAlikes: strangerLookAlikes)
-        case "heavy-decoys":
-            return Scenario(
-                name: name, incidents: [heavyDecoyStrangersPlan], defaultDurationSeconds: nineHours,
-                lookAlikes: strangerLookAlikes)
-        case "rotation-per-account-phone":
-            return Scenario(
-                name: name, incidents: [rotationPerAccountPhonePlan], defaultDurationSeconds: 22 * 3600,
-                lookAlikes: [brandNamesPlan, commonArtefactsPlan, launchDayPlan])
-        case "phone-only-lure":
-            return Scenario(
-                name: name, incidents: [phoneOnlyLurePlan], defaultDurationSeconds: 16 * 3600,
-                lookAlikes: [brandNamesPlan])
-        case "spread-strangers", "two-strangers":
-            return Scenario(
-                name: name, incidents: [name == "spread-strangers" ? spreadStrangersPlan : twoStrangersPlan],
-                defaultDurationSeconds: nineHours, lookAlikes: [launchDayPlan, webmailFoundersPlan, sharedInboxPlan])
-        case "signups-then-two-strangers":
-            // Organic sign-ups all run long: in the warm-up and 3 h after it before the wave (what a base rate
-            // learns from), during and after it.
-            var wave = twoStrangersPlan
-            wave.startAfterWarmupSeconds = 3 * 3600
-            return Scenario(
-                name: name, incidents: [wave], defaultDurationSeconds: 12 * 3600,
-                lookAlikes: [organicSignupsPlan, sharedInboxPlan])
-        default: return nil
-        }
-    }
+        let strangerWaveLookAlikes = [launchDayPlan, webmailFoundersPlan, sharedInboxPlan]
+        var burst = youngBurstPlan
+        burst.startAfterWarmupSeconds = 2 * 3600
+        var trial = trialWelcomePlan
+        trial.startAfterWarmupSeconds = 3 * 3600
+        // Organic sign-ups all run long: in the warm-up and 3 h after it before the wave (what a base rate learns
+        // from), during and after it.
+        var wave = twoStrangersPlan
+        wave.startAfterWarmupSeconds = 3 * 3600
+        return [
+            Scenario(name: "baseline", incidents: [], defaultDurationSeconds: sixHours),
+            Scenario(name: "tenant-swarm", incidents: [tenantSwarmPlan], defaultDurationSeconds: sixHours),
+            Scenario(name: "trial-welcome", incidents: [trialWelcomePlan], defaultDurationSeconds: sixHours),
+            Scenario(name: "young-burst", incidents: [youngBurstPlan], defaultDurationSeconds: sixHours),
+            Scenario(name: "low-and-slow", incidents: [lowAndSlowPlan], defaultDurationSeconds: nineHours),
+            Scenario(
+                name: "mixed", incidents: [tenantSwarmPlan, burst, trial, lowAndSlowPlan],
+                defaultDurationSeconds: nineHours),
+            Scenario(
+                name: "hidden-lures", incidents: [hiddenLuresPlan], defaultDurationSeconds: sixHours,
+                lookAlikes: [brandNamesPlan]),
+            Scenario(
+                name: "rate-shaped-swarm", incidents: [rateShapedSwarmPlan], defaultDurationSeconds: 28 * 3600,
+                lookAlikes: [brandNamesPlan]),
+            Scenario(
+                name: "concentrated-strangers", incidents: [concentratedStrangersPlan],
+                defaultDurationSeconds: nineHours, lookAlikes: strangerLookAlikes),
+            Scenario(
+                name: "template-rotation", incidents: [templateRotationPlan], defaultDurationSeconds: 22 * 3600,
+                lookAlikes: [commonArtefactsPlan]),
+            Scenario(
+                name: "decoy-colleague", incidents: [decoyStrangersPlan, decoySwarmPlan],
+                defaultDurationSeconds: nineHours, lookAlikes: strangerLookAlikes),
+            Scenario(
+                name: "rotation-per-account-phone", incidents: [rotationPerAccountPhonePlan],
+                defaultDurationSeconds: 22 * 3600, lookAlikes: [brandNamesPlan, commonArtefactsPlan, launchDayPlan]),
+            Scenario(
+                name: "heavy-decoys", incidents: [heavyDecoyStrangersPlan], defaultDurationSeconds: nineHours,
+                lookAlikes: strangerLookAlikes),
+            Scenario(
+                name: "phone-only-lure", incidents: [phoneOnlyLurePlan], defaultDurationSeconds: 16 * 3600,
+                lookAlikes: [brandNamesPlan]),
+            Scenario(
+                name: "spread-strangers", incidents: [spreadStrangersPlan], defaultDurationSeconds: nineHours,
+                lookAlikes: strangerWaveLookAlikes),
+            Scenario(
+                name: "two-strangers", incidents: [twoStrangersPlan], defaultDurationSeconds: nineHours,
+                lookAlikes: strangerWaveLookAlikes),
+            Scenario(
+                name: "signups-then-two-strangers", incidents: [wave], defaultDurationSeconds: 12 * 3600,
+                lookAlikes: [organicSignupsPlan, sharedInboxPlan]),
+        ]
+    }()
 
     /// Messages of the `newsletter` look-alike at scale 1; with ``BurstPlan/maxMessagesPerAccount`` it bounds the
     /// scale.

@@ -1,3 +1,5 @@
+import SendWatchCore
+
 extension TemplateMiner {
     // MARK: Templates
 
@@ -43,13 +45,8 @@ extension TemplateMiner {
         t.shapeKey = shapeKey
         t.elements = newElements
         t.rebuildDerived()
-        let s: Int32
-        if let free = freeTemplateSlots.popLast() {
-            s = free
-            templates[Int(s)] = t
-        } else {
-            s = Int32(templates.count)
-            templates.append(t)
+        let (s, appended) = templates.storeInFreeSlot(t, free: &freeTemplateSlots)
+        if appended {
             candidateCount.append(0)
             _ = templateLRU.appendNode()
         }

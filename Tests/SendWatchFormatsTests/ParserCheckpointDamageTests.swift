@@ -41,10 +41,10 @@ private func expectRefused<C: Codable>(
 }
 
 extension SavedMessageTable {
-    /// The column of the string field `name` (one of the format's ``SavedMessageCoding/fieldNames``).
+    /// The column of the string field `name` (one of the format's ``SavedMessageCoding/stringFields``).
     subscript(field name: String) -> [Int32] {
-        get { fields[Coding.fieldNames.firstIndex(of: name) ?? -1] }
-        set { fields[Coding.fieldNames.firstIndex(of: name) ?? -1] = newValue }
+        get { fields[Coding.stringFields.firstIndex { $0.name == name } ?? -1] }
+        set { fields[Coding.stringFields.firstIndex { $0.name == name } ?? -1] = newValue }
     }
 }
 

@@ -148,6 +148,35 @@ extension KeyedDecodingContainer {
     }
 }
 
+/// The keys of the checkpoints of the parsers that join a message's lines (Postfix, Exim): the parts both save
+/// first, in this order (``KeyedEncodingContainer/encodeJoined(_:_:_:layout:)``), then Exim's split lines.
+enum JoiningCheckpointKey: String, CodingKey { case counters, years, messages, splitLines }
+
+extension KeyedEncodingContainer where Key == JoiningCheckpointKey {
+    /// Writes what every joining parser's checkpoint saves first: its counters in the layout of checkpoint
+    /// `layout`, the year state of year-less timestamps and the open messages.
+    mutating func encodeJoined(
+        _ counters: SavedCounters, _ years: SavedYears, _ messages: some Encodable, layout: CheckpointVersion
+    ) throws {
+        try encode(counters, forKey: .counters, version: layout)
+        try encode(years, forKey: .years)
+        try encode(messages, forKey: .messages)
+    }
+}
+
+extension KeyedDecodingContainer where Key == JoiningCheckpointKey {
+    /// Reads what ``KeyedEncodingContainer/encodeJoined(_:_:_:layout:)`` wrote, checked as each part's decoding
+    /// checks it.
+    func decodeJoined<Messages: Decodable>(
+        _ messages: Messages.Type, layout: CheckpointVersion
+    ) throws -> (SavedCounters, SavedYears, Messages) {
+        (
+            try decode(SavedCounters.self, forKey: .counters, version: layout),
+            try decode(SavedYears.self, forKey: .years), try decode(Messages.self, forKey: .messages)
+        )
+    }
+}
+
 /// A checkpoint version that the parser of a ``VersionedCheckpoint`` reads (one of
 /// ``CheckpointingParser/readCheckpointVersions``): made only once ``VersionedCheckpoint/init(from:version:)``
 /// or ``VersionedCheckpoint/encode(to:version:)`` has checked the number, so a checkpoint's layout code never

@@ -1,3 +1,5 @@
+import SendWatchCore
+
 /// What a ``RecencyTable`` stores per slot: the entry itself carries its key, its recency links and its last
 /// touch, so that a lookup, a touch and the fields a line reads share the slot's first cache lines.
 protocol RecencySlot: Sendable {
@@ -78,14 +80,7 @@ struct RecencyTable<Slot: RecencySlot>: Sendable {
     /// - Complexity: O(1) amortised.
     mutating func insert(_ message: consuming Slot) -> Int32 {
         let hash = message.hash
-        let slot: Int32
-        if let s = free.popLast() {
-            slot = s
-            slots[Int(s)] = message
-        } else {
-            slot = Int32(slots.count)
-            slots.append(message)
-        }
+        let slot = slots.storeInFreeSlot(message, free: &free).slot
         if (count + 1) * 2 > buckets.count { grow() }
         place(slot, hash: hash)
         count += 1

@@ -13,10 +13,8 @@ protocol SavedMessageCoding {
 
     /// The names of the id, scope, time and flags columns, as coding keys and in the checks' messages.
     static var columnNames: (ids: String, scopes: String, times: String, flags: String) { get }
-    /// The names of the string fields, in saved order: one column of string indices each.
-    static var fieldNames: [String] { get }
-    /// The index in ``fieldNames`` of a field that is never `nil`, if one is.
-    static var requiredField: Int? { get }
+    /// The string fields, in saved order: one column of string indices each, under the field's name.
+    static var stringFields: [SavedStringField<Message>] { get }
     /// How the checks name an id (`a Postfix queue id`).
     static var idKind: String { get }
     /// The most recipient hashes one message remembers.
@@ -29,13 +27,39 @@ protocol SavedMessageCoding {
 
     /// `message`'s id, scope, time and flags.
     static func columns(of message: Message) -> (id: String, scope: UInt64, time: Int64, flags: UInt8)
-    /// `message`'s string field at `index` of ``fieldNames``.
-    static func field(_ index: Int, of message: Message) -> String?
     /// Appends `message`'s remembered recipient hashes to `list`, in an order that gives equal checkpoints for
     /// equal messages.
     static func appendRecipients(of message: Message, to list: inout [UInt64])
-    /// The message `saved` describes (its values were checked when decoding).
+    /// The message `saved` describes but for its ``stringFields``, which the table sets afterwards (its values
+    /// were checked when decoding).
     static func message(_ saved: SavedMessage) -> Message
+}
+
+/// One string field of a saved message (``SavedMessageCoding/stringFields``): its column's name and where the
+/// message keeps it, so that a format lists each field once, for saving, checking and restoring.
+struct SavedStringField<Message>: Sendable {
+    /// The column's coding key, also in the checks' messages.
+    let name: String
+    /// Whether the field is never `nil`: its saved string indices are never -1.
+    let isRequired: Bool
+    let get: @Sendable (Message) -> String?
+    let set: @Sendable (inout Message, String?) -> Void
+
+    /// An optional field, kept at `path`.
+    init(_ name: String, _ path: any WritableKeyPath<Message, String?> & Sendable) {
+        self.name = name
+        isRequired = false
+        get = { $0[keyPath: path] }
+        set = { $0[keyPath: path] = $1 }
+    }
+
+    /// A field that is never `nil`, kept at `path` (the checks refuse a saved `nil`; it would be restored as `""`).
+    init(_ name: String, required path: any WritableKeyPath<Message, String> & Sendable) {
+        self.name = name
+        isRequired = true
+        get = { $0[keyPath: path] }
+        set = { $0[keyPath: path] = $1 ?? "" }
+    }
 }
 
 /// One message of a ``SavedMessageTable`` as its format rebuilds it.
@@ -64,7 +88,7 @@ struct SavedMessage {
         self.row = row
     }
 
-    /// The string field at `index` of the format's ``SavedMessageCoding/fieldNames``.
+    /// The string field at `index` of the format's ``SavedMessageCoding/stringFields``.
     func field(_ index: Int) -> String? { SavedChecks.string(strings, fields[index][row]) }
 }
 
@@ -93,7 +117,7 @@ struct SavedMessageTable<Coding: SavedMessageCoding>: Codable, Hashable, Sendabl
     var flags: [UInt8] = []
     /// The distinct strings the fields refer to.
     var strings: [String] = []
-    /// One column per ``SavedMessageCoding/fieldNames`` entry: each message's string index (-1 = `nil`).
+    /// One column per ``SavedMessageCoding/stringFields`` entry: each message's string index (-1 = `nil`).
     var fields: [[Int32]]
     /// How many recipient hashes each message remembers.
     var attemptedCounts: [Int32] = []
@@ -115,7 +139,7 @@ struct SavedMessageTable<Coding: SavedMessageCoding>: Codable, Hashable, Sendabl
     ///
     /// - Complexity: O(messages + remembered recipients + string bytes).
     init(count n: Int, oldestFirst: ((Coding.Message) -> Void) -> Void) {
-        fields = Array(repeating: [], count: Coding.fieldNames.count)
+        fields = Array(repeating: [], count: Coding.stringFields.count)
         for f in fields.indices { fields[f].reserveCapacity(n) }
         ids.reserveCapacity(n)
         scopes.reserveCapacity(n)
@@ -129,7 +153,7 @@ struct SavedMessageTable<Coding: SavedMessageCoding>: Codable, Hashable, Sendabl
             scopes.append(c.scope)
             times.append(c.time)
             flags.append(c.flags)
-            for f in fields.indices { fields[f].append(strings.index(Coding.field(f, of: m))) }
+            for (f, field) in Coding.stringFields.enumerated() { fields[f].append(strings.index(field.get(m))) }
             let before = attempted.count
             Coding.appendRecipients(of: m, to: &attempted)
             attemptedCounts.append(Int32(clamping: attempted.count - before))
@@ -154,7 +178,7 @@ struct SavedMessageTable<Coding: SavedMessageCoding>: Codable, Hashable, Sendabl
         try c.encode(times, forKey: ColumnKey(names.times))
         try c.encode(flags, forKey: ColumnKey(names.flags))
         try c.encode(strings, forKey: ColumnKey("strings"))
-        for (name, column) in zip(Coding.fieldNames, fields) { try c.encode(column, forKey: ColumnKey(name)) }
+        for (field, column) in zip(Coding.stringFields, fields) { try c.encode(column, forKey: ColumnKey(field.name)) }
         try c.encode(attemptedCounts, forKey: ColumnKey("attemptedCounts"))
         try c.encode(attempted, forKey: ColumnKey("attempted"))
     }
@@ -170,7 +194,7 @@ struct SavedMessageTable<Coding: SavedMessageCoding>: Codable, Hashable, Sendabl
         times = try c.decode([Int64].self, forKey: ColumnKey(names.times))
         flags = try c.decode([UInt8].self, forKey: ColumnKey(names.flags))
         strings = try c.decode([String].self, forKey: ColumnKey("strings"))
-        fields = try Coding.fieldNames.map { try c.decode([Int32].self, forKey: ColumnKey($0)) }
+        fields = try Coding.stringFields.map { try c.decode([Int32].self, forKey: ColumnKey($0.name)) }
         attemptedCounts = try c.decode([Int32].self, forKey: ColumnKey("attemptedCounts"))
         attempted = try c.decode([UInt64].self, forKey: ColumnKey("attempted"))
 
@@ -180,10 +204,10 @@ struct SavedMessageTable<Coding: SavedMessageCoding>: Codable, Hashable, Sendabl
         try SavedChecks.length(times, n, names.times, path)
         try SavedChecks.length(flags, n, names.flags, path)
         try SavedChecks.length(attemptedCounts, n, "attemptedCounts", path)
-        for (f, name) in Coding.fieldNames.enumerated() {
-            try SavedChecks.length(fields[f], n, name, path)
+        for (f, field) in Coding.stringFields.enumerated() {
+            try SavedChecks.length(fields[f], n, field.name, path)
             try SavedChecks.stringIndices(
-                fields[f], tableCount: strings.count, name, allowNil: f != Coding.requiredField, path)
+                fields[f], tableCount: strings.count, field.name, allowNil: !field.isRequired, path)
         }
         try SavedChecks.counts(
             attemptedCounts, maxEach: Coding.maxRecipients, total: attempted.count, "attemptedCounts", path)
@@ -201,7 +225,9 @@ struct SavedMessageTable<Coding: SavedMessageCoding>: Codable, Hashable, Sendabl
             let saved = SavedMessage(
                 id: ids[k], scope: scopes[k], time: times[k], flags: flags[k],
                 recipients: lists.take(attemptedCounts[k], of: attempted), strings: strings, fields: fields, row: k)
-            try body(Coding.message(saved))
+            var message = Coding.message(saved)
+            for (f, field) in Coding.stringFields.enumerated() { field.set(&message, saved.field(f)) }
+            try body(message)
         }
     }
 }

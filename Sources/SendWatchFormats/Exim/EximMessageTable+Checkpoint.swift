@@ -21,11 +21,11 @@ enum EximMessageCoding: SavedMessageCoding {
     static var columnNames: (ids: String, scopes: String, times: String, flags: String) {
         ("messageIDs", "hosts", "lastSeenSeconds", "phases")
     }
-    static let fieldNames = [
-        "accountHeader", "template", "authenticated", "localUser", "sender", "subject", "messageIDHeader", "clientIP",
+    static let stringFields: [SavedStringField<EximMessageState>] = [
+        .init("accountHeader", \.accountHeader), .init("template", \.template), .init("authenticated", \.authenticated),
+        .init("localUser", \.localUser), .init("sender", required: \.sender), .init("subject", \.subject),
+        .init("messageIDHeader", \.messageID), .init("clientIP", \.clientIP),
     ]
-    /// ``fieldNames``' `sender`.
-    static var requiredField: Int? { 4 }
     static var idKind: String { "an Exim message id" }
     static var maxRecipients: Int { Int(Int32.max) }
 
@@ -44,19 +44,6 @@ enum EximMessageCoding: SavedMessageCoding {
 
     static func columns(of s: EximMessageState) -> (id: String, scope: UInt64, time: Int64, flags: UInt8) {
         (s.queueID, s.key.host, s.lastTouched, s.phase.rawValue | s.headerTrust.rawValue << trustShift)
-    }
-
-    static func field(_ index: Int, of s: EximMessageState) -> String? {
-        switch index {
-        case 0: s.accountHeader
-        case 1: s.template
-        case 2: s.authenticated
-        case 3: s.localUser
-        case 4: s.sender
-        case 5: s.subject
-        case 6: s.messageID
-        default: s.clientIP
-        }
     }
 
     static func appendRecipients(of s: EximMessageState, to list: inout [UInt64]) {
@@ -79,14 +66,6 @@ enum EximMessageCoding: SavedMessageCoding {
             key: key, hash: hash, seconds: saved.time,
             phase: EximMessageState.Phase(rawValue: saved.flags & phaseMask) ?? .pending, queueID: saved.id)
         s.headerTrust = HeaderTrust(rawValue: saved.flags >> trustShift) ?? .undecided
-        s.accountHeader = saved.field(0)
-        s.template = saved.field(1)
-        s.authenticated = saved.field(2)
-        s.localUser = saved.field(3)
-        s.sender = saved.field(4) ?? ""
-        s.subject = saved.field(5)
-        s.messageID = saved.field(6)
-        s.clientIP = saved.field(7)
         // The table switches to a set after 32 recipients; the same bound decides the form here.
         if saved.recipients.count > EximMessageState.maxAttemptedInArray {
             s.attemptedLarge = Set(saved.recipients)

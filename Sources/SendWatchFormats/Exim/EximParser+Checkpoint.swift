@@ -35,35 +35,12 @@ extension EximParser {
         /// The number of open messages saved.
         public var openMessages: Int { messages.count }
 
-        init(counters: SavedCounters, years: SavedYears, messages: SavedEximMessages, splitLines: SavedSplitLines?) {
-            self.counters = counters
-            self.years = years
-            self.messages = messages
-            self.splitLines = splitLines
-        }
-
-        private enum CodingKeys: String, CodingKey { case counters, years, messages, splitLines }
-
         /// Writes the layout of checkpoint `layout` (one of ``EximParser/readCheckpointVersions``), fields in the
         /// order ``init(from:layout:)`` reads them.
         public func encode(to encoder: any Encoder, layout: CheckpointVersion) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(counters, forKey: .counters, version: layout)
-            try c.encode(years, forKey: .years)
-            try c.encode(messages, forKey: .messages)
+            var c = encoder.container(keyedBy: JoiningCheckpointKey.self)
+            try c.encodeJoined(counters, years, messages, layout: layout)
             try c.encodeIfPresent(splitLines, forKey: .splitLines)
-        }
-
-        /// Reads the layout of checkpoint `layout` (one of ``EximParser/readCheckpointVersions``): 1 is 2
-        /// without ``ParseCounters/otherMailServerLines`` (read as 0).
-        ///
-        /// - Throws: `DecodingError.dataCorrupted` when the state does not decode as that layout.
-        public init(from decoder: any Decoder, layout: CheckpointVersion) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            counters = try c.decode(SavedCounters.self, forKey: .counters, version: layout)
-            years = try c.decode(SavedYears.self, forKey: .years)
-            messages = try c.decode(SavedEximMessages.self, forKey: .messages)
-            splitLines = try c.decodeIfPresent(SavedSplitLines.self, forKey: .splitLines)
         }
     }
 
@@ -110,6 +87,18 @@ extension EximParser {
             // Inserting oldest first rebuilds the saved touch order.
             _ = insertEvictingOldest(state)
         }
+    }
+}
+
+extension EximParser.Checkpoint {
+    /// Reads the layout of checkpoint `layout` (one of ``EximParser/readCheckpointVersions``): 1 is 2
+    /// without ``ParseCounters/otherMailServerLines`` (read as 0).
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` when the state does not decode as that layout.
+    public init(from decoder: any Decoder, layout: CheckpointVersion) throws {
+        let c = try decoder.container(keyedBy: JoiningCheckpointKey.self)
+        (counters, years, messages) = try c.decodeJoined(SavedEximMessages.self, layout: layout)
+        splitLines = try c.decodeIfPresent(SavedSplitLines.self, forKey: .splitLines)
     }
 }
 

@@ -36,10 +36,11 @@ enum PostfixMessageCoding: SavedMessageCoding {
     static var columnNames: (ids: String, scopes: String, times: String, flags: String) {
         ("queueIDs", "scopes", "lastTouched", "flags")
     }
-    static let fieldNames = [
-        "clientIP", "saslUser", "localUser", "sender", "messageID", "subject", "account", "template",
+    static let stringFields: [SavedStringField<PostfixMessage>] = [
+        .init("clientIP", \.clientIP), .init("saslUser", \.saslUser), .init("localUser", \.localUser),
+        .init("sender", \.sender), .init("messageID", \.messageID), .init("subject", \.subject),
+        .init("account", \.account), .init("template", \.template),
     ]
-    static var requiredField: Int? { nil }
     static var idKind: String { "a Postfix queue id" }
     static var maxRecipients: Int { PostfixParser.maxRememberedRecipients }
 
@@ -56,19 +57,6 @@ enum PostfixMessageCoding: SavedMessageCoding {
         (m.id.text, m.id.scope, m.lastTouched.microseconds, m.savedFlags)
     }
 
-    static func field(_ index: Int, of m: PostfixMessage) -> String? {
-        switch index {
-        case 0: m.clientIP
-        case 1: m.saslUser
-        case 2: m.localUser
-        case 3: m.sender
-        case 4: m.messageID
-        case 5: m.subject
-        case 6: m.account
-        default: m.template
-        }
-    }
-
     static func appendRecipients(of m: PostfixMessage, to list: inout [UInt64]) {
         let remembered = min(m.attemptedCount, PostfixParser.maxRememberedRecipients)
         if remembered > 0 { list.append(m.attempted0) }
@@ -82,14 +70,6 @@ enum PostfixMessageCoding: SavedMessageCoding {
         let id = Array(saved.id.utf8).withUnsafeBytes { PostfixQueueID($0, 0..<$0.count, scope: saved.scope) }
         var m = PostfixMessage(id: id, time: EventTime(microseconds: saved.time))
         m.savedFlags = saved.flags
-        m.clientIP = saved.field(0)
-        m.saslUser = saved.field(1)
-        m.localUser = saved.field(2)
-        m.sender = saved.field(3)
-        m.messageID = saved.field(4)
-        m.subject = saved.field(5)
-        m.account = saved.field(6)
-        m.template = saved.field(7)
         for hash in saved.recipients { m.addAttempted(hash) }
         return m
     }

@@ -33,32 +33,11 @@ extension PostfixParser {
         /// The number of open messages saved.
         public var openMessages: Int { messages.count }
 
-        init(counters: SavedCounters, years: SavedYears, messages: SavedPostfixMessages) {
-            self.counters = counters
-            self.years = years
-            self.messages = messages
-        }
-
-        private enum CodingKeys: String, CodingKey { case counters, years, messages }
-
         /// Writes the layout of checkpoint `layout` (one of ``PostfixParser/readCheckpointVersions``), fields in the
         /// order ``init(from:layout:)`` reads them.
         public func encode(to encoder: any Encoder, layout: CheckpointVersion) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(counters, forKey: .counters, version: layout)
-            try c.encode(years, forKey: .years)
-            try c.encode(messages, forKey: .messages)
-        }
-
-        /// Reads the layout of checkpoint `layout` (one of ``PostfixParser/readCheckpointVersions``): 1 is 2
-        /// without ``ParseCounters/otherMailServerLines`` (read as 0).
-        ///
-        /// - Throws: `DecodingError.dataCorrupted` when the state does not decode as that layout.
-        public init(from decoder: any Decoder, layout: CheckpointVersion) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            counters = try c.decode(SavedCounters.self, forKey: .counters, version: layout)
-            years = try c.decode(SavedYears.self, forKey: .years)
-            messages = try c.decode(SavedPostfixMessages.self, forKey: .messages)
+            var c = encoder.container(keyedBy: JoiningCheckpointKey.self)
+            try c.encodeJoined(counters, years, messages, layout: layout)
         }
     }
 
@@ -106,5 +85,16 @@ extension PostfixParser {
             let evicted = table.restore(message)
             if evicted > 0 { countEvicted(evicted) }
         }
+    }
+}
+
+extension PostfixParser.Checkpoint {
+    /// Reads the layout of checkpoint `layout` (one of ``PostfixParser/readCheckpointVersions``): 1 is 2
+    /// without ``ParseCounters/otherMailServerLines`` (read as 0).
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` when the state does not decode as that layout.
+    public init(from decoder: any Decoder, layout: CheckpointVersion) throws {
+        let c = try decoder.container(keyedBy: JoiningCheckpointKey.self)
+        (counters, years, messages) = try c.decodeJoined(SavedPostfixMessages.self, layout: layout)
     }
 }
