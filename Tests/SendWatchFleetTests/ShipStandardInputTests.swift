@@ -94,6 +94,30 @@ struct ShipStandardInputTests {
         #expect(got.map { String(decoding: $0.payload, as: UTF8.self) } == expected)
     }
 
+    @Test("ship - says how many lines it skipped for their length, and publishes the rest")
+    func overlongLinesAreSaid() throws {
+        if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
+        let server = try Self.shared.get()
+        let lines = try Self.realLog().split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        // A line of 70,000 bytes (over the default input.max_line_bytes of 65,536) among the first 12.
+        var bytes = [UInt8]()
+        for line in lines.prefix(6) { bytes += line + [UInt8(ascii: "\n")] }
+        bytes += Array("Nov 28 10:00:00 mx1 other[1]: ".utf8)
+        bytes += [UInt8](repeating: UInt8(ascii: "x"), count: 70_000) + [UInt8(ascii: "\n")]
+        for line in lines.dropFirst(6).prefix(6) { bytes += line + [UInt8(ascii: "\n")] }
+        let input = Data(bytes)
+        let r = try Self.run(
+            [
+                "ship", "--nats", server.url, "--stream", "SHIP_LONG", "--subject-prefix", "long", "--partitions",
+                "2", "--host", "mta1", "--year", "2026", "--log-level", "warning", "-",
+            ], input: input)
+        #expect(r.status == 0, "\(r.stderr)")
+        // Before: nothing on standard error, the line gone without a word.
+        #expect(r.stderr.contains("1 line longer than input.max_line_bytes skipped (line_too_long)"), "\(r.stderr)")
+        let got = try ShipTests.readBack(url: server.url, prefix: "long", expected: 2)
+        #expect(got.count == 2)
+    }
+
     @Test("journalctl -f style: ship - reads syslog from a live pipe without --year and reaches the stream once")
     func livePipeReachesTheStreamExactlyOnce() throws {
         if let reason = NATSTestServer.missingReason { return print("skipped: \(reason)") }
