@@ -207,6 +207,18 @@ public enum Bytes {
         return true
     }
 
+    /// The value of the hexadecimal digit `b` (`0`-`9`, `A`-`F`, `a`-`f`), or `nil` for any other byte: one
+    /// definition for the parsers that read hex (IPv6 groups, RFC 2047 Q-encoding, JSON `\u` escapes).
+    @inline(__always)
+    package static func hexValue(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 0x30...0x39: return b - 0x30
+        case 0x41...0x46: return b - 0x41 + 10
+        case 0x61...0x66: return b - 0x61 + 10
+        default: return nil
+        }
+    }
+
     /// A 64-bit FNV-1a hash of `p[range]`, for byte-keyed hash tables.
     public static func hash(_ p: UnsafeRawBufferPointer, _ range: Range<Int>) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -153,14 +153,7 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
                 guard j > i, j - i <= 4, count < 8 else { return nil }
                 var g: UInt16 = 0
                 for k in i..<j {
-                    let b = p[k]
-                    let v: UInt8
-                    switch b {
-                    case 0x30...0x39: v = b - 0x30
-                    case 0x41...0x46: v = b - 0x41 + 10
-                    case 0x61...0x66: v = b - 0x61 + 10
-                    default: return nil
-                    }
+                    guard let v = Bytes.hexValue(p[k]) else { return nil }
                     g = g << 4 | UInt16(v)
                 }
                 groups[count] = g

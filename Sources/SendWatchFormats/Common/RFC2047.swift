@@ -236,15 +236,6 @@ public enum RFC2047 {
         return nil
     }
 
-    private static func hexValue(_ b: UInt8) -> UInt8? {
-        switch b {
-        case 0x30...0x39: return b - 0x30
-        case 0x41...0x46: return b - 0x41 + 10
-        case 0x61...0x66: return b - 0x61 + 10
-        default: return nil
-        }
-    }
-
     private static func decodeQ(
         _ p: UnsafeRawBufferPointer, _ r: Range<Int>, charset: Charset, into out: inout [UInt8]
     ) -> Bool {
@@ -255,7 +246,7 @@ public enum RFC2047 {
                 out.append(0x20)
                 i += 1
             } else if b == UInt8(ascii: "=") {
-                guard i + 2 < r.upperBound, let h = hexValue(p[i + 1]), let l = hexValue(p[i + 2]) else {
+                guard i + 2 < r.upperBound, let h = Bytes.hexValue(p[i + 1]), let l = Bytes.hexValue(p[i + 2]) else {
                     return false
                 }
                 appendByte(h << 4 | l, charset: charset, into: &out)

@@ -482,14 +482,7 @@ package struct JSONScanner: Sendable {
         guard i >= 0, i + 4 <= p.count else { return nil }
         var v: UInt32 = 0
         for k in i..<(i + 4) {
-            let c = p[k]
-            let d: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - 0x30
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - 0x57
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - 0x37
-            default: return nil
-            }
+            guard let d = Bytes.hexValue(p[k]) else { return nil }
             v = v << 4 | UInt32(d)
         }
         return v
