@@ -1,3 +1,4 @@
+import SendWatchCore
 import SendWatchWindows
 
 /// A dictionary as a checkpoint saves it: its keys in increasing order, then its values in the same order, as two

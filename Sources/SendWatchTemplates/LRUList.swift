@@ -80,9 +80,7 @@ extension LRUList: Codable {
         let next = try c.decode([Int32].self, forKey: .next)
         let head = try c.decode(Int32.self, forKey: .head)
         let tail = try c.decode(Int32.self, forKey: .tail)
-        func corrupt(_ message: String) -> DecodingError {
-            .dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "LRU list: " + message))
-        }
+        func corrupt(_ message: String) -> DecodingError { StateCheck.corrupt("LRU list: " + message, decoder) }
         let n = prev.count
         guard next.count == n, n < Int(Int32.max) else { throw corrupt("\(n) back links, \(next.count) links") }
         var unlinked = 0

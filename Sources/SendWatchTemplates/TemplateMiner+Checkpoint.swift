@@ -1,3 +1,5 @@
+import SendWatchCore
+
 /// Why a saved miner state cannot be restored with the current configuration.
 public struct TemplateCheckpointError: Error, Sendable, CustomStringConvertible {
     /// What does not fit, e.g. `"template 12 has 80 constants, maxTokens is 64"`.
@@ -88,10 +90,7 @@ extension TemplateMiner {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             func require(_ ok: Bool, _ message: @autoclosure () -> String) throws {
-                if !ok {
-                    throw DecodingError.dataCorrupted(
-                        .init(codingPath: decoder.codingPath, debugDescription: "TemplateMiner: " + message()))
-                }
+                try StateCheck.require(ok, "TemplateMiner: " + message(), decoder)
             }
             counters = try c.decode(Counters.self, forKey: .counters)
             serial = try c.decode(UInt64.self, forKey: .serial)
@@ -117,7 +116,7 @@ extension TemplateMiner {
                 k.cacheHits, k.cacheMisses, k.cacheRealigned, k.truncatedTexts, k.truncatedSlots,
                 k.postingsDropped, k.explicitTexts,
             ]
-            try require(counts.allSatisfy { $0 >= 0 && $0 <= 1 << 56 }, "counter out of range")
+            try require(counts.allSatisfy(StateCheck.isCount), "counter out of range")
 
             // Templates: live ones are exactly the linked LRU nodes; free slots are the dead ones.
             let n = templates.count

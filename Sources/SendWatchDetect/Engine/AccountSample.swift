@@ -1,3 +1,4 @@
+import SendWatchCore
 import SendWatchWindows
 
 #if canImport(Glibc)

@@ -6,16 +6,8 @@ import SendWatchCore
 // Every saved field is a plain fixed-width integer, an array of them, a `String` or an array of `String`s, so
 // that any `Codable` coder (JSON, or a binary coder that copies integer arrays in bulk) can carry it, and a
 // decoded value is checked before a parser uses it: a damaged or hostile checkpoint throws
-// `DecodingError.dataCorrupted` instead of trapping later.
-
-/// The error every checkpoint check throws: `DecodingError.dataCorrupted` with `message` and the coding path.
-func checkpointCorrupted(_ message: String, _ codingPath: [any CodingKey] = []) -> DecodingError {
-    DecodingError.dataCorrupted(DecodingError.Context(codingPath: codingPath, debugDescription: message))
-}
-
-/// The largest value a restored counter may hold (2^56): far beyond any real count, and small enough that
-/// adding up every counter of many parsers for many years cannot overflow an `Int`.
-let maxRestoredCount: Int64 = 1 << 56
+// `DecodingError.dataCorrupted` (`StateCheck.corrupt`, as every checkpoint decoder) instead of trapping later. A
+// restored counter is at most `StateCheck.maxCount` (2^56).
 
 /// ``ParseCounters`` as saved in a checkpoint: the totals, and the rejected lines as parallel arrays of
 /// reason codes (``RejectReason/rawValue``, sorted) and counts.
@@ -97,21 +89,21 @@ struct SavedCounters: Hashable, Sendable {
         let path = decoder.codingPath
         let totals = [lines, events, ignored, otherPrograms ?? 0, otherMailServerLines, incompleteMessages]
         for v in totals + [evictedMessages, nonDeliveryNotices] + rejectedCounts {
-            guard (0...maxRestoredCount).contains(v) else {
-                throw checkpointCorrupted("a parse counter is negative or implausibly large (\(v))", path)
+            guard StateCheck.isCount(v) else {
+                throw StateCheck.corrupt("a parse counter is negative or implausibly large (\(v))", path)
             }
         }
         guard rejectedCodes.count == rejectedCounts.count else {
-            throw checkpointCorrupted(
+            throw StateCheck.corrupt(
                 "rejectedCodes has \(rejectedCodes.count) entries but rejectedCounts \(rejectedCounts.count)", path)
         }
         var seen = Set<RejectReason>()
         for code in rejectedCodes {
             guard let reason = RejectReason(rawValue: code) else {
-                throw checkpointCorrupted("unknown reject reason '\(code.prefix(64))'", path)
+                throw StateCheck.corrupt("unknown reject reason '\(code.prefix(64))'", path)
             }
             guard seen.insert(reason).inserted else {
-                throw checkpointCorrupted("reject reason '\(code)' appears twice", path)
+                throw StateCheck.corrupt("reject reason '\(code)' appears twice", path)
             }
         }
     }
@@ -302,7 +294,7 @@ struct SavedYears: Codable, Hashable, Sendable {
     /// resolver's `year ± 1` and the calendar arithmetic cannot overflow.
     static let years: ClosedRange<Int64> = -1_000_000...1_000_000
     /// Modification times a restored hint may hold (about ±146,000 years in microseconds).
-    static let modifiedMicroseconds: ClosedRange<Int64> = -(1 << 62)...(1 << 62)
+    static let modifiedMicroseconds: ClosedRange<Int64> = -StateCheck.maxTime...StateCheck.maxTime
 
     init(hintKind: UInt8, hintValue: Int64, year: Int64, month: Int64) {
         self.hintKind = hintKind
@@ -322,20 +314,20 @@ struct SavedYears: Codable, Hashable, Sendable {
         let path = decoder.codingPath
         switch hintKind {
         case 0:
-            guard month == 0 else { throw checkpointCorrupted("a year was resolved without a year hint", path) }
+            guard month == 0 else { throw StateCheck.corrupt("a year was resolved without a year hint", path) }
         case 1:
             guard Self.years.contains(hintValue) else {
-                throw checkpointCorrupted("year hint \(hintValue) out of range", path)
+                throw StateCheck.corrupt("year hint \(hintValue) out of range", path)
             }
         case 2:
             guard Self.modifiedMicroseconds.contains(hintValue) else {
-                throw checkpointCorrupted("modification time hint \(hintValue) out of range", path)
+                throw StateCheck.corrupt("modification time hint \(hintValue) out of range", path)
             }
         default:
-            throw checkpointCorrupted("unknown year hint kind \(hintKind)", path)
+            throw StateCheck.corrupt("unknown year hint kind \(hintKind)", path)
         }
-        guard (0...12).contains(month) else { throw checkpointCorrupted("month \(month) out of range", path) }
-        guard Self.years.contains(year) else { throw checkpointCorrupted("year \(year) out of range", path) }
+        guard (0...12).contains(month) else { throw StateCheck.corrupt("month \(month) out of range", path) }
+        guard Self.years.contains(year) else { throw StateCheck.corrupt("year \(year) out of range", path) }
     }
 }
 
@@ -363,7 +355,7 @@ enum SavedChecks {
     /// Throws unless `array` has `count` elements.
     static func length<T>(_ array: [T], _ count: Int, _ name: String, _ path: [any CodingKey]) throws {
         guard array.count == count else {
-            throw checkpointCorrupted("\(name) has \(array.count) entries, expected \(count)", path)
+            throw StateCheck.corrupt("\(name) has \(array.count) entries, expected \(count)", path)
         }
     }
 
@@ -374,7 +366,7 @@ enum SavedChecks {
     ) throws {
         for i in indices {
             guard (allowNil && i == -1) || (i >= 0 && Int(i) < tableCount) else {
-                throw checkpointCorrupted(
+                throw StateCheck.corrupt(
                     "\(name) refers to string \(i), but the table has \(tableCount) strings", path)
             }
         }
@@ -384,11 +376,11 @@ enum SavedChecks {
     static func counts(_ counts: [Int32], maxEach: Int, total: Int, _ name: String, _ path: [any CodingKey]) throws {
         var sum = 0
         for n in counts {
-            guard n >= 0, Int(n) <= maxEach else { throw checkpointCorrupted("\(name) has a count of \(n)", path) }
+            guard n >= 0, Int(n) <= maxEach else { throw StateCheck.corrupt("\(name) has a count of \(n)", path) }
             sum += Int(n)
         }
         guard sum == total else {
-            throw checkpointCorrupted("\(name) add up to \(sum), but \(total) values are saved", path)
+            throw StateCheck.corrupt("\(name) add up to \(sum), but \(total) values are saved", path)
         }
     }
 
@@ -410,7 +402,7 @@ enum SavedChecks {
     ) throws {
         for id in ids {
             let valid = Array(id.utf8).withUnsafeBytes { isValid($0, 0..<$0.count) }
-            guard valid else { throw checkpointCorrupted("'\(id.prefix(64))' is not \(kind)", path) }
+            guard valid else { throw StateCheck.corrupt("'\(id.prefix(64))' is not \(kind)", path) }
         }
     }
 

@@ -212,7 +212,7 @@ struct SavedMessageTable<Coding: SavedMessageCoding>: Codable, Hashable, Sendabl
         try SavedChecks.counts(
             attemptedCounts, maxEach: Coding.maxRecipients, total: attempted.count, "attemptedCounts", path)
         for f in flags {
-            if let problem = Coding.flagsProblem(f) { throw checkpointCorrupted(problem, path) }
+            if let problem = Coding.flagsProblem(f) { throw StateCheck.corrupt(problem, path) }
         }
         try SavedChecks.ids(ids, Coding.idKind, path, isValid: Coding.isValidID)
     }

@@ -82,7 +82,7 @@ extension EximParser {
         if let saved = checkpoint.splitLines { splitLines = saved.lines }
         try checkpoint.messages.forEachMessage { state in
             guard table.find(state.key, hash: state.hash) == nil else {
-                throw checkpointCorrupted("message id \(state.queueID) is saved twice")
+                throw StateCheck.corrupt("message id \(state.queueID) is saved twice")
             }
             // Inserting oldest first rebuilds the saved touch order.
             _ = insertEvictingOldest(state)
@@ -128,7 +128,7 @@ struct SavedSplitLines: Codable, Hashable, Sendable {
         bytes = try c.decode([UInt8].self, forKey: .bytes)
         let path = decoder.codingPath
         guard keys.count <= EximSplitLines.maxPending, Set(keys).count == keys.count else {
-            throw checkpointCorrupted("more than \(EximSplitLines.maxPending) split lines, or one saved twice", path)
+            throw StateCheck.corrupt("more than \(EximSplitLines.maxPending) split lines, or one saved twice", path)
         }
         try SavedChecks.length(numbers, keys.count * 3, "numbers", path)
         try SavedChecks.length(lengths, keys.count, "lengths", path)
@@ -137,13 +137,13 @@ struct SavedSplitLines: Codable, Hashable, Sendable {
             let total = numbers[3 * k + 1]
             guard (2...Int64(EximSplitLines.maxParts)).contains(total), (2...total).contains(next),
                 (0...1).contains(numbers[3 * k + 2])
-            else { throw checkpointCorrupted("split line part numbers out of range", path) }
+            else { throw StateCheck.corrupt("split line part numbers out of range", path) }
             guard (1...Int64(EximSplitLines.maxLineBytes)).contains(lengths[k]) else {
-                throw checkpointCorrupted("split line length \(lengths[k]) out of range", path)
+                throw StateCheck.corrupt("split line length \(lengths[k]) out of range", path)
             }
         }
         guard lengths.reduce(0, +) == Int64(bytes.count) else {
-            throw checkpointCorrupted("split line lengths do not add up to the saved bytes", path)
+            throw StateCheck.corrupt("split line lengths do not add up to the saved bytes", path)
         }
     }
 

@@ -1,3 +1,5 @@
+import SendWatchCore
+
 /// Counters ``JSONLinesParser`` keeps beyond ``ParseCounters``: things it repaired or bounded without
 /// rejecting the record.
 ///
@@ -26,8 +28,8 @@ public struct JSONLinesCounters: Hashable, Sendable, Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func count(_ key: CodingKeys) throws -> Int {
             let v = try c.decode(Int64.self, forKey: key)
-            guard (0...maxRestoredCount).contains(v) else {
-                throw checkpointCorrupted(
+            guard StateCheck.isCount(v) else {
+                throw StateCheck.corrupt(
                     "a JSON-lines counter is negative or implausibly large (\(v))", decoder.codingPath)
             }
             return Int(v)

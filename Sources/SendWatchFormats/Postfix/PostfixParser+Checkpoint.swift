@@ -79,7 +79,7 @@ extension PostfixParser {
         headerReader.years = YearResolver(restoring: checkpoint.years)
         try checkpoint.messages.forEachMessage { message in
             guard !table.contains(message.id) else {
-                throw checkpointCorrupted("queue id \(message.id.text) is saved twice")
+                throw StateCheck.corrupt("queue id \(message.id.text) is saved twice")
             }
             // Adding oldest first rebuilds the saved touch order.
             let evicted = table.restore(message)

@@ -104,7 +104,7 @@ extension CheckpointingParser {
     static func unreadVersion(_ version: Int, _ decoder: any Decoder) -> DecodingError {
         let versions = readCheckpointVersions.sorted().map(String.init).joined(separator: ", ")
         let plural = readCheckpointVersions.count == 1 ? "" : "s"
-        return checkpointCorrupted(
+        return StateCheck.corrupt(
             "the \(Self.self) state has checkpoint version \(version), and this SendWatch reads version\(plural) "
                 + "\(versions)",
             decoder.codingPath)

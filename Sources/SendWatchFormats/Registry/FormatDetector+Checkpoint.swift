@@ -29,10 +29,10 @@ extension FormatDetector {
             let path = decoder.codingPath
             try SavedChecks.length(votes, formats.count, "votes", path)
             guard Set(formats).count == formats.count else {
-                throw checkpointCorrupted("a format appears twice in the votes", path)
+                throw StateCheck.corrupt("a format appears twice in the votes", path)
             }
-            for v in votes where !(0...maxRestoredCount).contains(v) {
-                throw checkpointCorrupted("vote count \(v) out of range", path)
+            for v in votes where !StateCheck.isCount(v) {
+                throw StateCheck.corrupt("vote count \(v) out of range", path)
             }
         }
     }

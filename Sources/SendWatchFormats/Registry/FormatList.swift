@@ -174,14 +174,14 @@ public enum Formats<Head: FormatComponent, Tail: FormatList>: FormatList {
         let reads = Head.Parser.readCheckpointVersions
         guard reads.contains(version) else {
             let versions = reads.sorted().map(String.init).joined(separator: ", ")
-            throw checkpointCorrupted(
+            throw StateCheck.corrupt(
                 "the \(name) parser's state has checkpoint version \(version), and this SendWatch reads "
                     + "version\(reads.count == 1 ? "" : "s") \(versions): run the version that wrote it, or move the "
                     + "checkpoint away to start over",
                 decoder.codingPath)
         }
         guard saved.head == nil else {
-            throw checkpointCorrupted("the \(name) parser's state is saved twice", decoder.codingPath)
+            throw StateCheck.corrupt("the \(name) parser's state is saved twice", decoder.codingPath)
         }
         saved.head = try Head.Parser.decodeCheckpoint(from: decoder, version: version)
         return true
@@ -295,7 +295,7 @@ public struct SavedParserStates<List: FormatList>: Codable, Hashable, Sendable {
                 guard try !c.decodeNil(forKey: key) else { continue }
                 guard try List.decodeState(named: name, version: 1, from: c.superDecoder(forKey: key), into: &saved)
                 else {
-                    throw checkpointCorrupted("a saved \(name) parser, a format this SendWatch does not read", path)
+                    throw StateCheck.corrupt("a saved \(name) parser, a format this SendWatch does not read", path)
                 }
             }
         } else {
@@ -304,7 +304,7 @@ public struct SavedParserStates<List: FormatList>: Codable, Hashable, Sendable {
                 let name = try c.decode(String.self)
                 let version = try c.decode(Int.self)
                 guard try List.decodeState(named: name, version: version, from: c.superDecoder(), into: &saved) else {
-                    throw checkpointCorrupted(
+                    throw StateCheck.corrupt(
                         "a saved parser of format '\(name.prefix(64))', which this SendWatch does not read", path)
                 }
             }

@@ -1,3 +1,5 @@
+import SendWatchCore
+
 /// The name of a log format SendWatch reads: `postfix`, `exim` or `jsonl`, as the command line, the
 /// configuration file and checkpoints spell it.
 ///
@@ -40,7 +42,7 @@ public struct LogFormat: RawRepresentable, Hashable, Sendable, CaseIterable, Cod
     public init(from decoder: any Decoder) throws {
         let name = try decoder.singleValueContainer().decode(String.self)
         guard let format = LogFormat(rawValue: name) else {
-            throw checkpointCorrupted("unknown log format '\(name.prefix(64))'", decoder.codingPath)
+            throw StateCheck.corrupt("unknown log format '\(name.prefix(64))'", decoder.codingPath)
         }
         self = format
     }

@@ -1,3 +1,5 @@
+import SendWatchCore
+
 extension CountMinSketch {
     /// Whether a sketch can have `width` counters per row and `depth` rows: the width a power of two in
     /// 1 ... 2^24, the depth in 1 ... 16. What ``init(width:depth:epochMicroseconds:)`` makes and a checkpoint

@@ -1,3 +1,4 @@
+import SendWatchCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

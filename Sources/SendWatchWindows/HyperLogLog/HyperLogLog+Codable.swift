@@ -1,3 +1,5 @@
+import SendWatchCore
+
 extension HyperLogLog: Codable {
     enum CodingKeys: String, CodingKey {
         case precision, registers

@@ -1,3 +1,5 @@
+import SendWatchCore
+
 extension MemoryBudget: Codable {
     enum CodingKeys: String, CodingKey {
         case totalBytes, names, bytes

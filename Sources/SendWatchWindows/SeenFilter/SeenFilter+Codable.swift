@@ -1,3 +1,5 @@
+import SendWatchCore
+
 extension SeenFilter: Decodable {
     /// The saved fields, in the order the synthesized `encode(to:)` writes them and `init(from:)` reads them.
     enum CodingKeys: String, CodingKey {

@@ -1,3 +1,5 @@
+import SendWatchCore
+
 extension SlidingCount: Codable {
     /// The saved fields, in the order ``encode(to:)`` writes them and `init(from:)` reads them.
     enum CodingKeys: String, CodingKey {

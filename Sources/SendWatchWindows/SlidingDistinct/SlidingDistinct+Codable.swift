@@ -1,3 +1,5 @@
+import SendWatchCore
+
 extension SlidingDistinct: Codable {
     enum CodingKeys: String, CodingKey {
         case configuration, items, lastSeen, sketch, head, droppedLate, switchesToSketch, hasEvents

@@ -1,3 +1,5 @@
+import SendWatchCore
+
 extension SpaceSaving: Codable {
     enum CodingKeys: String, CodingKey {
         case capacity, total, items, counts, errors
