@@ -97,7 +97,7 @@ struct SlidingDistinctTests {
     }
 
     @Test(
-        "The oldest sighting kept with the pairs equals a recount after every operation, and the answers read from it equal a scan of the pairs",
+        "The oldest sighting kept with the pairs equals a recount after every operation, and answers equal a scan",
         arguments: [(UInt64(1), 4), (2, 16), (3, 64), (4, 1)])
     func oldestSightingIsConsistent(seed: UInt64, capacity: Int) throws {
         let horizon: Int64 = 600_000_000

@@ -1,6 +1,7 @@
 extension SlidingDistinct {
     /// Checks the mode invariants: at most `exactCapacity` distinct pairs in exact mode, the oldest sighting kept
-    /// with an array of pairs equal to a recount, and no pairs in sketch mode; the sketch's union equals the maximum of its sub-buckets and its histogram matches the union.
+    /// with an array of pairs equal to a recount, and no pairs in sketch mode; the sketch's union equals the
+    /// maximum of its sub-buckets and its histogram matches the union.
     ///
     /// - Complexity: O(exactCapacity²) or O((subBucketCount + 1) × m).
     public func _checkInvariants() {

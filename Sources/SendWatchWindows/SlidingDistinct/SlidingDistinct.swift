@@ -486,7 +486,8 @@ public struct SlidingDistinct: Sendable {
     /// items sort them by what they print, so the recency sort is only paid when it chooses).
     ///
     /// - Complexity: O(items held) when at most `limit` are live (one pass, a copy of the items, when every held
-    ///   pair is live as in ``value(at:)``'s O(1) case), else O(items held × log(items held)); allocates the result. Meant for alert evidence, not for the per-event path.
+    ///   pair is live as in ``value(at:)``'s O(1) case), else O(items held × log(items held)); allocates the
+    ///   result. Meant for alert evidence, not for the per-event path.
     public func sampleItems(limit: Int, at now: EventTime) -> [UInt64] {
         guard limit > 0 else { return [] }
         let t = WindowMath.clamp(now.microseconds)
