@@ -6,7 +6,9 @@ public import SendWatchCore
 /// **Exact mode.** Up to ``Configuration/exactCapacity`` items are kept as `(hash, last seen)` pairs in one
 /// array. ``value(at:)`` counts the items whose last sighting is in `(now - horizon, now]`, exactly. Items
 /// older than the horizon are removed lazily, when the array is full. While exact, ``sampleItems(limit:at:)``
-/// returns items for alert evidence (the caller maps hashes back to names).
+/// returns items for alert evidence (the caller maps hashes back to names). The array keeps its oldest last
+/// sighting beside it (derived, not saved), so that while no held item is older than the horizon both answer
+/// without scanning the pairs.
 ///
 /// **Sketch mode.** When a new item finds the array full of live items, the instance switches to a
 /// sub-bucketed HyperLogLog: the horizon is split into ``Configuration/subBucketCount`` sub-buckets, each with
