@@ -96,6 +96,59 @@ struct SlidingDistinctTests {
         #expect(bulk.droppedLate > 0)
     }
 
+    @Test(
+        "The oldest sighting kept with the pairs equals a recount after every operation, and answers equal a scan",
+        arguments: [(UInt64(1), 4), (2, 16), (3, 64), (4, 1)])
+    func oldestSightingIsConsistent(seed: UInt64, capacity: Int) throws {
+        let horizon: Int64 = 600_000_000
+        var distinct = SlidingDistinct(configuration: .init(horizonMicroseconds: horizon, exactCapacity: capacity))
+        var rng = SplitMix64(seed: seed)
+        var clock = ManualEventTime()
+        func held(_ d: SlidingDistinct) -> [SlidingDistinct.Entry] { d.withExactEntries { Array($0) } ?? [] }
+        var fastAnswers = 0
+        var scans = 0
+        for step in 0..<4_000 {
+            switch rng.next() % 16 {
+            case 0: clock.advance(microseconds: horizon / 2 + Int64(rng.next() % UInt64(horizon)))
+            case 1 where rng.next() % 4 == 0: clock.advance(microseconds: horizon + Int64(rng.next() % 1_000_000))
+            default: clock.advance(microseconds: Int64(rng.next() % 20_000_000))
+            }
+            var t = clock.now.microseconds
+            if rng.next() % 6 == 0 { t -= Int64(rng.next() % UInt64(horizon + horizon / 4)) }
+            // Few items, so that held pairs are seen again (the oldest among them too) as often as new ones join.
+            let universe = UInt64(capacity + capacity / 2 + 2)
+            switch rng.next() % 8 {
+            case 0:
+                let items = (0..<Int(rng.next() % UInt64(capacity + 2))).map { _ in rng.next() % universe }
+                distinct.insert(contentsOf: items, at: EventTime(microseconds: t))
+            case 1:
+                // A checkpoint round trip: the oldest sighting is derived again, not saved.
+                distinct = try StateCoding.decode(SlidingDistinct.self, from: StateCoding.encode(distinct))
+            default:
+                distinct.insert(rng.next() % universe, at: EventTime(microseconds: t))
+            }
+            distinct._checkInvariants()
+            guard distinct.isExact else { continue }
+            let head = distinct._head
+            for now in [head, head + Int64(rng.next() % UInt64(horizon)), head - Int64(rng.next() % UInt64(horizon))] {
+                let live = held(distinct).filter { $0.lastSeen > now - horizon && $0.lastSeen <= now }
+                let at = EventTime(microseconds: now)
+                #expect(distinct.value(at: at).value == UInt64(live.count), "step \(step)")
+                let limit = Int(rng.next() % UInt64(capacity + 2)) + 1
+                let sample =
+                    live.count <= limit
+                    ? live.map(\.item)
+                    : live.sorted { $0.lastSeen != $1.lastSeen ? $0.lastSeen > $1.lastSeen : $0.item < $1.item }
+                        .prefix(limit).map(\.item)
+                #expect(distinct.sampleItems(limit: limit, at: at) == sample, "step \(step)")
+                if distinct.allExactLive(at: now) { fastAnswers += 1 } else { scans += 1 }
+            }
+            #expect(distinct.isEmpty == !held(distinct).contains { $0.lastSeen > head - horizon }, "step \(step)")
+        }
+        // Both paths were taken: answers read from the oldest sighting, and scans.
+        #expect(fastAnswers > 300 && scans > 300, "\(fastAnswers) answered without a scan, \(scans) with")
+    }
+
     @Test("One item is held inline, two or more in an array; the instance stays 48 bytes and reports the same bytes")
     func oneItemInline() throws {
         #expect(MemoryLayout<SlidingDistinct>.size <= 48 && MemoryLayout<SlidingDistinct?>.stride == 48)

@@ -44,7 +44,7 @@ extension SlidingDistinct: Codable {
         if let sketch {
             _storage = .sketch(SketchBox(sketch))
         } else {
-            _storage = entries.count == 1 ? .one(entries[0]) : .many(entries)
+            _storage = .exact(entries)
         }
         _droppedLate = try c.decode(UInt32.self, forKey: .droppedLate)
         _switchesToSketch = try c.decode(UInt16.self, forKey: .switchesToSketch)

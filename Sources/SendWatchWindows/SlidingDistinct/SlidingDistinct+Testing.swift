@@ -1,6 +1,7 @@
 extension SlidingDistinct {
-    /// Checks the mode invariants: at most `exactCapacity` distinct pairs in exact mode and no pairs in sketch
-    /// mode; the sketch's union equals the maximum of its sub-buckets and its histogram matches the union.
+    /// Checks the mode invariants: at most `exactCapacity` distinct pairs in exact mode, the oldest sighting kept
+    /// with an array of pairs equal to a recount, and no pairs in sketch mode; the sketch's union equals the
+    /// maximum of its sub-buckets and its histogram matches the union.
     ///
     /// - Complexity: O(exactCapacity²) or O((subBucketCount + 1) × m).
     public func _checkInvariants() {
@@ -19,8 +20,10 @@ extension SlidingDistinct {
                 precondition(UInt32(histogram[r]) == sketch.unionHistogram[r], "SlidingDistinct: histogram")
             }
         } else {
-            if case .many(let entries) = _storage {
+            if case .many(let entries, let oldest) = _storage {
                 precondition(entries.count != 1, "SlidingDistinct: one pair in an array")
+                let recounted = entries.reduce(Int64.max) { min($0, $1.lastSeen) }
+                precondition(oldest == recounted, "SlidingDistinct: oldest sighting \(oldest), recounted \(recounted)")
             }
             precondition(exactCount <= Int(_exactCapacity), "SlidingDistinct: too many pairs")
             let items = (withExactEntries { $0.map(\.item) } ?? []).sorted()

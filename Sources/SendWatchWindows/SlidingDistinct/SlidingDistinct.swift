@@ -6,7 +6,9 @@ public import SendWatchCore
 /// **Exact mode.** Up to ``Configuration/exactCapacity`` items are kept as `(hash, last seen)` pairs in one
 /// array. ``value(at:)`` counts the items whose last sighting is in `(now - horizon, now]`, exactly. Items
 /// older than the horizon are removed lazily, when the array is full. While exact, ``sampleItems(limit:at:)``
-/// returns items for alert evidence (the caller maps hashes back to names).
+/// returns items for alert evidence (the caller maps hashes back to names). The array keeps its oldest last
+/// sighting beside it (derived, not saved), so that while no held item is older than the horizon both answer
+/// without scanning the pairs.
 ///
 /// **Sketch mode.** When a new item finds the array full of live items, the instance switches to a
 /// sub-bucketed HyperLogLog: the horizon is split into ``Configuration/subBucketCount`` sub-buckets, each with
@@ -82,11 +84,35 @@ public struct SlidingDistinct: Sendable {
 
     /// The pairs or the sketch.
     enum Storage: Sendable {
-        /// Exact mode with no pair or at least two (an empty array holds no heap block).
-        case many([Entry])
+        /// Exact mode with no pair or at least two (an empty array holds no heap block), and the oldest last
+        /// sighting among them (`Int64.max` when there is none). `oldest` is derived state, kept exact by every
+        /// change of the pairs and computed again when a checkpoint is restored (never saved): it lets
+        /// ``SlidingDistinct/value(at:)`` and ``SlidingDistinct/sampleItems(limit:at:)`` answer without a scan
+        /// when no held pair has left the window. It fills the payload to the size of ``one``'s, so the instance
+        /// stays 48 bytes.
+        case many([Entry], oldest: Int64)
         /// Exact mode with exactly one pair, inline.
         case one(Entry)
         case sketch(SketchBox)
+
+        /// No pair.
+        static var empty: Storage { .many([], oldest: .max) }
+
+        /// Exact mode holding `entries`: inline when there is one, else with their oldest last sighting.
+        ///
+        /// - Complexity: O(entries).
+        static func exact(_ entries: [Entry]) -> Storage {
+            entries.count == 1 ? .one(entries[0]) : .many(entries, oldest: oldestSighting(entries))
+        }
+
+        /// The smallest `lastSeen` of `entries`; `Int64.max` when there is none.
+        static func oldestSighting(_ entries: [Entry]) -> Int64 {
+            entries.withUnsafeBufferPointer { b in
+                var oldest = Int64.max
+                for e in b where e.lastSeen < oldest { oldest = e.lastSeen }
+                return oldest
+            }
+        }
     }
 
     // The configuration, stored compactly, and the fields in this order (the storage's tag byte followed by the
@@ -110,7 +136,7 @@ public struct SlidingDistinct: Sendable {
         _exactCapacity = UInt16(configuration.exactCapacity)
         _subBucketCount = UInt8(configuration.subBucketCount)
         _precision = UInt8(configuration.precision)
-        _storage = .many([])
+        _storage = .empty
         _head = 0
         _droppedLate = 0
         _switchesToSketch = 0
@@ -135,7 +161,7 @@ public struct SlidingDistinct: Sendable {
     func withExactEntries<R>(_ body: (UnsafeBufferPointer<Entry>) -> R) -> R? {
         switch _storage {
         case .one(let e): withUnsafePointer(to: e) { body(UnsafeBufferPointer(start: $0, count: 1)) }
-        case .many(let entries): entries.withUnsafeBufferPointer(body)
+        case .many(let entries, _): entries.withUnsafeBufferPointer(body)
         case .sketch: nil
         }
     }
@@ -144,14 +170,27 @@ public struct SlidingDistinct: Sendable {
     var exactCount: Int {
         switch _storage {
         case .one: 1
-        case .many(let entries): entries.count
+        case .many(let entries, _): entries.count
         case .sketch: 0
         }
     }
 
     /// Makes the storage hold `entries`: inline when there is one.
     mutating func setExact(_ entries: [Entry]) {
-        _storage = entries.count == 1 ? .one(entries[0]) : .many(entries)
+        _storage = .exact(entries)
+    }
+
+    /// Whether every held pair's last sighting is in the window ending at `t`, known without a scan: `t` is at
+    /// or after the newest event (no pair was seen after it) and the oldest sighting is within the horizon.
+    /// `false` in sketch mode, and when a pair may be out of the window (the callers then scan).
+    @inline(__always)
+    func allExactLive(at t: Int64) -> Bool {
+        guard t >= _head else { return false }
+        switch _storage {
+        case .one(let e): return e.lastSeen > t - _horizon
+        case .many(_, let oldest): return oldest > t - _horizon
+        case .sketch: return false
+        }
     }
 
     /// Events dropped as older than the horizon (saturates at `UInt32.max`).
@@ -164,9 +203,10 @@ public struct SlidingDistinct: Sendable {
     /// not held or last seen a full horizon or more before the newest event. Sketch mode cannot tell and
     /// returns `false`, as does an event dropped as late.
     ///
-    /// - Complexity: Exact mode: O(items held) (a linear scan of at most `exactCapacity` pairs), amortised no
-    ///   allocation (the pair array grows by doubling up to its capacity, then stays). Sketch mode: O(1), or
-    ///   O((subBucketCount + 1) × m) when `time` enters a new sub-bucket. Switching costs O(exactCapacity + m).
+    /// - Complexity: Exact mode: O(items held) (a linear scan of at most `exactCapacity` pairs, and a second one
+    ///   when the item seen again held the oldest sighting), amortised no allocation (the pair array grows by
+    ///   doubling up to its capacity, then stays). Sketch mode: O(1), or O((subBucketCount + 1) × m) when `time`
+    ///   enters a new sub-bucket. Switching costs O(exactCapacity + m).
     @discardableResult
     public mutating func insert(_ item: UInt64, at time: EventTime) -> Bool {
         let t = WindowMath.clamp(time.microseconds)
@@ -192,14 +232,17 @@ public struct SlidingDistinct: Sendable {
                 _storage = .one(e)
             }
             return expired
-        case .many(var entries):
-            for i in entries.indices where entries[i].item == item {
-                let expired = entries[i].lastSeen <= _head - horizon
-                if entries[i].lastSeen < t {
+        case .many(var entries, var oldest):
+            if let i = Self.position(of: item, in: entries) {
+                let last = entries[i].lastSeen
+                let expired = last <= _head - horizon
+                if last < t {
                     // Out of the storage while it changes, so the array is not copied.
-                    _storage = .many([])
+                    _storage = .empty
                     entries[i].lastSeen = t
-                    _storage = .many(entries)
+                    // The oldest sighting moved: find the new oldest (one pass, only when this pair was it).
+                    if last == oldest { oldest = Storage.oldestSighting(entries) }
+                    _storage = .many(entries, oldest: oldest)
                 }
                 return expired
             }
@@ -217,11 +260,11 @@ public struct SlidingDistinct: Sendable {
         let new = Entry(item: item, lastSeen: t)
         switch _storage {
         case .one(let e):
-            _storage = .many([e, new])
-        case .many(var entries) where !entries.isEmpty:
-            _storage = .many([])
+            _storage = .many([e, new], oldest: min(e.lastSeen, t))
+        case .many(var entries, let oldest) where !entries.isEmpty:
+            _storage = .empty
             entries.append(new)
-            _storage = .many(entries)
+            _storage = .many(entries, oldest: min(oldest, t))
         default:
             _storage = .one(new)
         }
@@ -256,11 +299,11 @@ public struct SlidingDistinct: Sendable {
         var entries: [Entry]
         switch _storage {
         case .one(let e): entries = [e]
-        case .many(let held): entries = held
+        case .many(let held, _): entries = held
         case .sketch: preconditionFailure("SlidingDistinct: sketch in the exact path")
         }
         // Out of the storage while it changes, so the array is not copied.
-        _storage = .many([])
+        _storage = .empty
         entries.reserveCapacity(min(capacity, entries.count + items.count))
         // Open addressing (the item's bits mixed, so that items sharing low bits do not collide): pair index + 1,
         // 0 for an empty slot.
@@ -325,6 +368,30 @@ public struct SlidingDistinct: Sendable {
         return new
     }
 
+    /// The position of `item` among `entries`, or `nil`.
+    ///
+    /// - Complexity: O(entries): a scan of the items, four at a time.
+    @inline(__always)
+    static func position(of item: UInt64, in entries: [Entry]) -> Int? {
+        entries.withUnsafeBufferPointer { b in
+            let n = b.count
+            var i = 0
+            while i &+ 4 <= n {
+                // Without a branch per pair: the four comparisons are combined, then the one that matched found.
+                let hit =
+                    (b[i].item == item ? 1 : 0) | (b[i &+ 1].item == item ? 2 : 0)
+                    | (b[i &+ 2].item == item ? 4 : 0) | (b[i &+ 3].item == item ? 8 : 0)
+                if hit != 0 { return i &+ hit.trailingZeroBitCount }
+                i &+= 4
+            }
+            while i < n {
+                if b[i].item == item { return i }
+                i &+= 1
+            }
+            return nil
+        }
+    }
+
     private mutating func bumpDropped() {
         _droppedLate = _droppedLate == .max ? .max : _droppedLate &+ 1
     }
@@ -335,9 +402,11 @@ public struct SlidingDistinct: Sendable {
         let cutoff = _head - _horizon
         switch _storage {
         case .one(let e):
-            if e.lastSeen <= cutoff { _storage = .many([]) }
-        case .many(var entries):
-            _storage = .many([])
+            if e.lastSeen <= cutoff { _storage = .empty }
+        case .many(_, let oldest) where oldest > cutoff:
+            break
+        case .many(var entries, _):
+            _storage = .empty
             var kept = 0
             for i in entries.indices where entries[i].lastSeen > cutoff {
                 entries[kept] = entries[i]
@@ -368,7 +437,7 @@ public struct SlidingDistinct: Sendable {
         if t > _head { _head = t }
         guard case .sketch(var box) = _storage else { return }
         // Out of the storage while it changes, so that a box no other counter shares is not copied.
-        _storage = .many([])
+        _storage = .empty
         if !isKnownUniquelyReferenced(&box) { box = SketchBox(box.sketch) }
         switch box.sketch.insert(item, at: t) {
         case .tooLate:
@@ -389,8 +458,9 @@ public struct SlidingDistinct: Sendable {
     /// event this is a lower bound (an item seen again after `now` counts by its later sighting). In sketch mode:
     /// the estimate over the sub-buckets of the window (see the type discussion).
     ///
-    /// - Complexity: Exact mode O(items held). Sketch mode O(1) at the newest sub-bucket, otherwise
-    ///   O(subBucketCount × m). No allocation.
+    /// - Complexity: Exact mode O(1) when `now` is at or after the newest event and no held pair's last sighting
+    ///   is a horizon or more before `now` (the oldest sighting is kept with the pairs), otherwise O(items held).
+    ///   Sketch mode O(1) at the newest sub-bucket, otherwise O(subBucketCount × m). No allocation.
     public func value(at now: EventTime) -> DistinctCount {
         let t = WindowMath.clamp(now.microseconds)
         if case .sketch(let box) = _storage {
@@ -398,6 +468,9 @@ public struct SlidingDistinct: Sendable {
             let e = sketch.estimate(atSubBucket: WindowMath.floorDiv(t, sketch.subBucketWidth))
             let rse = 1.04 / Double(sketch.m).squareRoot()
             return DistinctCount(value: UInt64(max(0, e).rounded()), isExact: false, relativeStandardError: rse)
+        }
+        if allExactLive(at: t) {
+            return DistinctCount(value: UInt64(exactCount), isExact: true, relativeStandardError: 0)
         }
         let cutoff = t - _horizon
         let n: UInt64 =
@@ -414,13 +487,16 @@ public struct SlidingDistinct: Sendable {
     /// smaller hash); otherwise every live item, in the order the counter holds them (callers that list the
     /// items sort them by what they print, so the recency sort is only paid when it chooses).
     ///
-    /// - Complexity: O(items held) when at most `limit` are live, else O(items held × log(items held));
-    ///   allocates the result. Meant for alert evidence, not for the per-event path.
+    /// - Complexity: O(items held) when at most `limit` are live (one pass, a copy of the items, when every held
+    ///   pair is live as in ``value(at:)``'s O(1) case), else O(items held × log(items held)); allocates the
+    ///   result. Meant for alert evidence, not for the per-event path.
     public func sampleItems(limit: Int, at now: EventTime) -> [UInt64] {
         guard limit > 0 else { return [] }
         let t = WindowMath.clamp(now.microseconds)
         let cutoff = t - _horizon
+        let allLive = allExactLive(at: t)
         return withExactEntries { entries in
+            if allLive && entries.count <= limit { return entries.map(\.item) }
             var live = 0
             for e in entries where e.lastSeen > cutoff && e.lastSeen <= t { live += 1 }
             if live <= limit {
@@ -440,6 +516,7 @@ public struct SlidingDistinct: Sendable {
     /// - Complexity: O(items held) in exact mode, O(1) in sketch mode.
     public var isEmpty: Bool {
         if case .sketch(let box) = _storage { return box.sketch.isEmpty }
+        if allExactLive(at: _head) { return exactCount == 0 }
         let cutoff = _head - _horizon
         return withExactEntries { entries in !entries.contains { $0.lastSeen > cutoff } } ?? true
     }
