@@ -14,8 +14,10 @@ import Glibc
 /// sink's file is one `replay` of the logs (or, when a repeated publish left some of a host's events out of log
 /// order in the stream, the alerts of a worker without faults on the same stream), and the alerts stream holds
 /// each record once. A second test kills the agents and the workers (a holder and a standby) too, in one run, with
-/// the same checks at the end. One run of each by default; `SENDWATCH_NATS_FAULT_RUNS=N` makes N runs with other
-/// kill times, each on a new server. Skipped, saying why, without nats-server.
+/// the same checks at the end; a third (NATSChaosTests.swift) kills any process of the fleet of several workers
+/// (agents, forward workers, second stage, sink, server) in one run. One run of each by default;
+/// `SENDWATCH_NATS_FAULT_RUNS=N` makes N runs with other kill times, each on a new server. Skipped, saying why,
+/// without nats-server.
 @Suite(.serialized)
 struct NATSFaultTests {
     /// Kills the server at random moments (`SIGKILL` 0.1 to 0.6 s after the start, then 0.5 to 3 s after it came
