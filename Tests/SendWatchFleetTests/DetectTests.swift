@@ -158,12 +158,26 @@ struct DetectTests {
     /// Runs `sendwatch sink --once` of the alerts of `name` into `output`, its standard error into the file `log`
     /// (if given).
     static func sink(url: String, name: String, output: String, state: String, log: String? = nil) throws -> Int32 {
+        let p = try startSink(url: url, name: name, output: output, state: state, log: log)
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    /// Starts `sendwatch sink` of the alerts of `name` into `output`, with `--once` unless `once` is false (not
+    /// waited for), its standard error into the file `log` (if given).
+    static func startSink(
+        url: String, name: String, output: String, state: String, log: String? = nil, once: Bool = true
+    ) throws -> Process {
         let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
-        return try runQuietly(
+        let p = Process()
+        p.executableURL = exe
+        p.arguments =
             [
-                exe.path, "sink", "--nats", url, "--alerts-stream", name.uppercased(), "--alerts-subject",
-                name + ".alerts", "--output", output, "--state", state, "--once", "--log-level", "warning",
-            ], stderr: log)
+                "sink", "--nats", url, "--alerts-stream", name.uppercased(), "--alerts-subject", name + ".alerts",
+                "--output", output, "--state", state, "--log-level", "warning",
+            ] + (once ? ["--once"] : [])
+        try start(p, stderr: log)
+        return p
     }
 
     /// Create ids with their account sets (the accounts of an alert's last record), from alert records.

@@ -28,29 +28,33 @@ struct ForwardTests {
     /// A forward worker: its process, metrics port and standard error file.
     typealias Worker = (process: Process, port: Int, log: String)
 
-    /// Starts `count` forward workers of the name `name` over the events stream `<NAME>_EVENTS` (`name.events.*`, 4
-    /// partitions), forwarding to `<NAME>_FORWARDED` (`name.forwarded`), leases in `<NAME>_LEASES` (2 s).
+    /// Starts `count` forward workers of the name `name` (``startWorker(name:url:log:extra:)``), their standard
+    /// error into `state/forward<i>.stderr`.
     static func startWorkers(
         _ count: Int, name: String, url: String, state: String, extra: [String] = []
     ) throws -> [Worker] {
+        try (0..<count).map { i in
+            try startWorker(name: name, url: url, log: state + "/forward\(i).stderr", extra: extra)
+        }
+    }
+
+    /// Starts a forward worker of the name `name` over the events stream `<NAME>_EVENTS` (`name.events.*`, 4
+    /// partitions), forwarding to `<NAME>_FORWARDED` (`name.forwarded`), leases in `<NAME>_LEASES` (2 s), metrics on
+    /// a free port, its standard error into the file `log`; not waited for.
+    static func startWorker(name: String, url: String, log: String, extra: [String] = []) throws -> Worker {
         let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
         let upper = name.uppercased()
-        return try (0..<count).map { i in
-            let port = try ShipMetricsTests.freePort()
-            let p = Process()
-            p.executableURL = exe
-            p.arguments =
-                [
-                    "forward", "--nats", url, "--stream", upper + "_EVENTS", "--subject-prefix", name + ".events",
-                    "--partitions", "4", "--consumer", name, "--forward-stream", upper + "_FORWARDED",
-                    "--forward-prefix",
-                    name + ".forwarded", "--lease-bucket", upper + "_LEASES", "--lease-time", "2s", "--metrics",
-                    "\(port)",
-                ] + extra
-            let log = state + "/forward\(i).stderr"
-            try DetectTests.start(p, stderr: log)
-            return (p, port, log)
-        }
+        let port = try ShipMetricsTests.freePort()
+        let p = Process()
+        p.executableURL = exe
+        p.arguments =
+            [
+                "forward", "--nats", url, "--stream", upper + "_EVENTS", "--subject-prefix", name + ".events",
+                "--partitions", "4", "--consumer", name, "--forward-stream", upper + "_FORWARDED", "--forward-prefix",
+                name + ".forwarded", "--lease-bucket", upper + "_LEASES", "--lease-time", "2s", "--metrics", "\(port)",
+            ] + extra
+        try DetectTests.start(p, stderr: log)
+        return (p, port, log)
     }
 
     /// Waits (60 s at most) until the workers on `ports` hold `shares` partitions (in any order); what they hold.
@@ -65,10 +69,12 @@ struct ForwardTests {
         return held
     }
 
-    /// Starts `detect --once --forwarded-partitions 4 --hosts 2` on what `name`'s workers forwarded (state in
-    /// `state/detect`, standard error into the file `log`, `extra` flags last); not waited for.
+    /// Starts `detect --forwarded-partitions 4 --hosts 2` on what `name`'s workers forwarded, with `--once` unless
+    /// `once` is false (state in `state/detect`, standard error into the file `log`, `extra` flags last); not waited
+    /// for.
     static func startSecondStage(
-        name: String, url: String, state: String, log: String, extra: [String] = ["--log-level", "warning"]
+        name: String, url: String, state: String, log: String, extra: [String] = ["--log-level", "warning"],
+        once: Bool = true
     ) throws -> Process {
         let exe = try #require(sendwatchExecutable, "the sendwatch executable is built beside the tests")
         let upper = name.uppercased()
@@ -80,8 +86,8 @@ struct ForwardTests {
                 "--forwarded-partitions", "4", "--source-stream", upper + "_EVENTS", "--source-subject-prefix",
                 name + ".events", "--consumer", name + "detect", "--alerts-stream", upper + "DETECT",
                 "--alerts-subject", name + "detect.alerts", "--lease-bucket", upper + "_LEASES", "--state",
-                state + "/detect", "--hosts", "2", "--once",
-            ] + extra
+                state + "/detect", "--hosts", "2",
+            ] + (once ? ["--once"] : []) + extra
         try DetectTests.start(detect, stderr: log)
         return detect
     }
@@ -109,7 +115,13 @@ struct ForwardTests {
                 url: url, name: name + "detect", output: state + "/alerts.jsonl", state: state + "/sink") == 0)
         try DetectTests.expectSameAlerts(
             output: state + "/alerts.jsonl", alertsStream: upper + "DETECT", url: url, reference: reference)
-        let counts = try JetStreamClient(url: url).subjectCounts(upper + "_FORWARDED", filter: name + ".forwarded.e.>")
+        try expectEachEventForwardedOnce(name: name, url: url, events: events)
+    }
+
+    /// The forwarded stream `<NAME>_FORWARDED` holds `events` events (`name.forwarded.e.*`): each once.
+    static func expectEachEventForwardedOnce(name: String, url: String, events: UInt64) throws {
+        let client = try JetStreamClient(url: url)
+        let counts = try client.subjectCounts(name.uppercased() + "_FORWARDED", filter: name + ".forwarded.e.>")
         #expect(counts.values.reduce(0, +) == events, "each event forwarded once")
     }
 

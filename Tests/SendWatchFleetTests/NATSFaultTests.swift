@@ -14,8 +14,10 @@ import Glibc
 /// sink's file is one `replay` of the logs (or, when a repeated publish left some of a host's events out of log
 /// order in the stream, the alerts of a worker without faults on the same stream), and the alerts stream holds
 /// each record once. A second test kills the agents and the workers (a holder and a standby) too, in one run, with
-/// the same checks at the end. One run of each by default; `SENDWATCH_NATS_FAULT_RUNS=N` makes N runs with other
-/// kill times, each on a new server. Skipped, saying why, without nats-server.
+/// the same checks at the end; a third (NATSChaosTests.swift) kills any process of the fleet of several workers
+/// (agents, forward workers, second stage, sink, server) in one run. One run of each by default;
+/// `SENDWATCH_NATS_FAULT_RUNS=N` makes N runs with other kill times, each on a new server. Skipped, saying why,
+/// without nats-server.
 @Suite(.serialized)
 struct NATSFaultTests {
     /// Kills the server at random moments (`SIGKILL` 0.1 to 0.6 s after the start, then 0.5 to 3 s after it came
@@ -42,6 +44,12 @@ struct NATSFaultTests {
             return first ? 0.1 + thousandths / 5 : 0.5 + thousandths
         }
 
+        /// Starts `server` again on its port and store; a restart that fails (the port taken for a moment) is
+        /// tried again every 0.1 s.
+        static func restart(_ server: NATSTestServer) {
+            while (try? server.start()) == nil { usleep(100_000) }
+        }
+
         func start() {
             let thread = Thread { [self] in
                 var random = SplitMix64(seed: seed)
@@ -54,8 +62,7 @@ struct NATSFaultTests {
                     server.kill()
                     killCount.add(1, ordering: .relaxed)
                     usleep(useconds_t(100_000 + random.next() % 900_000))
-                    // A restart that fails (the port taken for a moment) is tried again.
-                    while (try? server.start()) == nil { usleep(100_000) }
+                    Self.restart(server)
                 }
                 finished.withLock { $0 = true }
             }
@@ -203,10 +210,11 @@ struct NATSFaultTests {
         #expect(try JetStreamClient(url: server.url).streamState(name.uppercased()).messages == UInt64(want.count))
     }
 
-    /// Makes ``runs`` fault runs, each on a new server with a new state directory (removed after the run) and the
-    /// children's standard error files of the run before forgotten; `body` gets the run's number, its server and
-    /// directory, and when it started.
+    /// Makes `runs` fault runs (default ``runs``), each on a new server with a new state directory (removed after the
+    /// run) and the children's standard error files of the run before forgotten; `body` gets the run's number, its
+    /// server and directory, and when it started.
     static func eachRun(
+        runs: Int = NATSFaultTests.runs,
         _ body: (_ run: Int, _ server: NATSTestServer, _ state: String, _ started: Date) throws -> Void
     ) throws {
         for run in 0..<runs {

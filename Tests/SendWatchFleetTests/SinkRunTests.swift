@@ -41,34 +41,79 @@ struct SinkRunTests {
 
     static func records(_ range: ClosedRange<Int>) -> [[UInt8]] { range.map { Array("{\"n\":\($0)}".utf8) } }
 
-    @Test("A restart cuts off what a killed run wrote after its checkpoint, and writes each record once")
-    func cutBackAfterACrash() throws {
+    /// A new temporary directory (the caller removes it).
+    static func directory() throws -> String {
         var template = Array((NSTemporaryDirectory() + "/sendwatch-sink-XXXXXX").utf8CString)
-        let dir = String(cString: try #require(mkdtemp(&template)))
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let output = dir + "/alerts.jsonl"
+        return String(cString: try #require(mkdtemp(&template)))
+    }
+
+    /// `--once` with its state in `dir/state`.
+    static func options(_ dir: String) -> SinkOptions {
         var options = SinkOptions()
         options.stateDirectory = dir + "/state"
         options.once = true
+        return options
+    }
+
+    static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    /// Appends `text` to `output`, as a run killed before its next checkpoint left it.
+    static func appendAsAKilledRun(_ text: String, to output: String) throws {
+        let handle = try #require(FileHandle(forWritingAtPath: output))
+        handle.seekToEndOfFile()
+        handle.write(Data(text.utf8))
+        try handle.close()
+    }
+
+    /// The lines of `output`, and the lines `records` should make.
+    static func lines(_ output: String) throws -> [String] {
+        try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+    static func lines(_ records: ClosedRange<Int>) -> [String] {
+        Self.records(records).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    @Test("A restart cuts off what a killed run wrote after its checkpoint, and writes each record once")
+    func cutBackAfterACrash() throws {
+        let dir = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let output = dir + "/alerts.jsonl"
+        var options = Self.options(dir)
         options.fetching.batch = 2
-        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         do {
             let run = try SinkRun(
-                output: output, options: options, feed: ScriptedFeed(records: Self.records(1...3)), logger: logger)
+                output: output, options: options, feed: ScriptedFeed(records: Self.records(1...3)), logger: Self.logger)
             try run.run { false }
             #expect(run.feed.acknowledgements >= 1)
         }
         // A run killed after writing records 4 and a half of 5, before its checkpoint.
-        let handle = try #require(FileHandle(forWritingAtPath: output))
-        handle.seekToEndOfFile()
-        handle.write(Data("{\"n\":4}\n{\"n\":".utf8))
-        try handle.close()
+        try Self.appendAsAKilledRun("{\"n\":4}\n{\"n\":", to: output)
         let run = try SinkRun(
-            output: output, options: options, feed: ScriptedFeed(records: Self.records(1...5)), logger: logger)
+            output: output, options: options, feed: ScriptedFeed(records: Self.records(1...5)), logger: Self.logger)
         try run.run { false }
-        let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map(String.init)
-        #expect(lines == Self.records(1...5).map { String(decoding: $0, as: UTF8.self) })
+        #expect(try Self.lines(output) == Self.lines(1...5))
         #expect(run.records == 5)
         #expect(run.lastSequence == 5)
+    }
+
+    @Test("A run killed before its first checkpoint: the restart cuts off what it wrote, keeps what was there before")
+    func cutBackAfterACrashBeforeTheFirstCheckpoint() throws {
+        let dir = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let output = dir + "/alerts.jsonl"
+        try "written before the sink\n".write(toFile: output, atomically: true, encoding: .utf8)
+        // The first run starts, writes records 1, 2 and half of 3 and is killed before any checkpoint.
+        do {
+            _ = try SinkRun(
+                output: output, options: Self.options(dir), feed: ScriptedFeed(records: Self.records(1...3)),
+                logger: Self.logger)
+            try Self.appendAsAKilledRun("{\"n\":1}\n{\"n\":2}\n{\"n\":", to: output)
+        }
+        let run = try SinkRun(
+            output: output, options: Self.options(dir), feed: ScriptedFeed(records: Self.records(1...3)),
+            logger: Self.logger)
+        try run.run { false }
+        #expect(try Self.lines(output) == ["written before the sink"] + Self.lines(1...3))
+        #expect(run.records == 3)
     }
 }

@@ -128,6 +128,11 @@ public final class SinkRun<Feed: StreamFeed> {
         if let saved {
             lastSequence = saved.lastSequence
             records = saved.records
+        } else if output != nil && options.stateDirectory != nil {
+            // A first start writes a checkpoint before any record: the file's size now. Without it a run killed
+            // before its first checkpoint left records that its restart (no checkpoint: from the stream's start,
+            // nothing to cut back to) wrote again after them (the fleet's chaos test found 52 records twice).
+            try writeState()
         }
     }
 
@@ -204,25 +209,30 @@ public final class SinkRun<Feed: StreamFeed> {
 
     /// Syncs the output, writes the checkpoint (last sequence, output size), then tells the broker.
     public func checkpoint() throws(TailError) {
-        if let dir = options.stateDirectory {
+        if options.stateDirectory != nil {
             if output != nil && fsync(fd) != 0 {
                 let e = errno
                 throw TailError(
                     code: .outputFailed, message: "cannot sync \(output ?? ""): \(errnoDescription(e))", path: output,
                     underlyingErrno: e)
             }
-            let path = dir + "/sink-checkpoint"
-            let state = SinkState(
-                lastSequence: lastSequence, outputBytes: output == nil ? nil : outputBytes, records: records)
-            let sequence = lastSequence
-            try StateDirectory.writeCheckpoint(
-                state, path: path, kind: "sendwatch_sink_checkpoint", format: SinkState.format
-            ) { header in
-                header.key("last_sequence"); header.int64(Int64(clamping: sequence))
-            }
+            try writeState()
             checkpoints += 1
         }
         if feed.acknowledgeFetched() { acknowledgements += 1 }
+    }
+
+    /// Writes the checkpoint file (last sequence, output size, records) into the state directory, if there is one.
+    private func writeState() throws(TailError) {
+        guard let dir = options.stateDirectory else { return }
+        let state = SinkState(
+            lastSequence: lastSequence, outputBytes: output == nil ? nil : outputBytes, records: records)
+        let sequence = lastSequence
+        try StateDirectory.writeCheckpoint(
+            state, path: dir + "/sink-checkpoint", kind: "sendwatch_sink_checkpoint", format: SinkState.format
+        ) { header in
+            header.key("last_sequence"); header.int64(Int64(clamping: sequence))
+        }
     }
 
     /// Summary for stderr at the end.
