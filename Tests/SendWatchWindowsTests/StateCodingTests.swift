@@ -255,12 +255,16 @@ import Testing
         #expect(throws: DecodingError.self) { try decodeDamaged(a) { $0["bucketWidth"] = 0 } }
     }
 
-    @Test("A SlidingDistinct with truncated arrays or a mismatched sketch is rejected")
+    @Test("A SlidingDistinct with truncated arrays, a pair after its head or a mismatched sketch is rejected")
     func damagedSlidingDistinct() throws {
         var a = SlidingDistinct(configuration: .init(horizonMicroseconds: 3_600_000_000, exactCapacity: 8))
         for i in 0..<5 { a.insert(UInt64(i), at: EventTime(seconds: 1_800_000_000 + Int64(i))) }
         #expect(throws: DecodingError.self) {
             try decodeDamaged(a) { $0["lastSeen"] = [Int64](repeating: 0, count: 4) }
+        }
+        // A pair dated after the newest event (only a damaged or crafted checkpoint has one).
+        #expect(throws: DecodingError.self) {
+            try decodeDamaged(a) { $0["lastSeen"] = [Int64](repeating: 1_800_000_010 * 1_000_000, count: 5) }
         }
         for i in 0..<50 { a.insert(UInt64(100 + i), at: EventTime(seconds: 1_800_000_100)) }
         #expect(!a.isExact)

@@ -9,8 +9,8 @@ extension SlidingDistinct: Codable {
     /// newest time and the counters.
     ///
     /// - Throws: `DecodingError.dataCorrupted` when the configuration is invalid, the pair arrays differ in
-    ///   length or exceed the exact capacity, a time is out of range, both pairs and a sketch are present, or
-    ///   the sketch does not match the configuration.
+    ///   length or exceed the exact capacity, a time is out of range, a pair was seen after the newest time,
+    ///   both pairs and a sketch are present, or the sketch does not match the configuration.
     /// - Complexity: O(items) or O((subBucketCount + 1) × m) (the sketch's union is rebuilt).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -26,6 +26,10 @@ extension SlidingDistinct: Codable {
         try StateCheck.require(
             lastSeen.allSatisfy(StateCheck.isTime) && StateCheck.isTime(head),
             "SlidingDistinct: time out of range", decoder)
+        // Every pair was seen at or before the newest event: the answers that skip the scan when every pair is
+        // live (``SlidingDistinct/value(at:)`` at or after the head) rely on it.
+        try StateCheck.require(
+            lastSeen.allSatisfy { $0 <= head }, "SlidingDistinct: a pair seen after the newest event", decoder)
         if let s = sketch {
             try StateCheck.require(items.isEmpty, "SlidingDistinct: pairs kept in sketch mode", decoder)
             try StateCheck.require(

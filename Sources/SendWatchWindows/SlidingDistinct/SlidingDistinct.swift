@@ -513,7 +513,7 @@ public struct SlidingDistinct: Sendable {
 
     /// Whether nothing was seen within one horizon of the newest event.
     ///
-    /// - Complexity: O(items held) in exact mode, O(1) in sketch mode.
+    /// - Complexity: O(1) in sketch mode and while every pair held is live; O(items held) otherwise.
     public var isEmpty: Bool {
         if case .sketch(let box) = _storage { return box.sketch.isEmpty }
         if allExactLive(at: _head) { return exactCount == 0 }
