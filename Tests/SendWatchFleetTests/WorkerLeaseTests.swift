@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SendWatchCore
+import SendWatchDetect
 import SendWatchFleet
 import SendWatchPipeline
 import SendWatchTesting
@@ -150,6 +151,49 @@ struct WorkerLeaseTests {
             configuration: Configuration(), options: options, feed: OneByOneFeed(messages: []),
             publisher: DetectIdleTests.AcceptingPublisher(), logger: Self.quiet)
         #expect(reopened.totals.checkpoints == checkpointsBefore)
+    }
+
+    @Test("A holder renews while it takes in a release longer than the lease, and a watching standby never takes over")
+    func longReleaseKeepsTheLease() throws {
+        let state = try ShipTests.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        // 6,000 events in one fetch, released at once at the end of the stream (--once): one round of the loop.
+        let count = 6000
+        let messages = (0..<count).map { i in
+            FeedMessage(
+                sequence: UInt64(i + 1), payload: DetectIdleTests.record(Int64(i), host: "mx1", i % 50),
+                pending: UInt64(count - 1 - i))
+        }
+        let key = MemoryKey()
+        let lease = Self.lease(key, "a", seconds: 3)
+        #expect(lease.tryAcquire(now: 0) == .held)
+        var options = DetectOptions()
+        options.stateDirectory = state
+        options.once = true
+        let run = try DetectRun(
+            configuration: Configuration(), options: options, feed: DetectIdleTests.OneFetchFeed(messages: messages),
+            publisher: DetectIdleTests.AcceptingPublisher(), logger: Self.quiet)
+        run.lease = lease
+        // Each event the engine takes in costs 1 ms of the clock: the release takes 6 s, twice the lease. A
+        // standby watches the key with the same clock and takes it once it saw one revision for the lease time.
+        var seen: (revision: UInt64, since: Double) = (key.revision, 0)
+        let result = try run.run(
+            now: {
+                let clock = Double(run.engine.counters.events) / 1000
+                if key.revision != seen.revision {
+                    seen = (key.revision, clock)
+                } else if clock - seen.since >= lease.seconds {
+                    key.revision += 1  // the standby's update
+                    key.value = "b"
+                }
+                return clock
+            },
+            shouldStop: { false })
+        #expect(result == .stopped, "the holder kept its lease through the release (a takeover ends in leaseLost)")
+        #expect(key.value == "a")
+        #expect(run.engine.counters.events == count)
+        #expect(run.totals.checkpoints >= 1)
+        #expect(key.revision >= 6, "renewed about once a second of the release: \(key.revision)")
     }
 
     /// Runs a worker holding `lease` on `messages` until another writer takes `key` at its fourth step; the

@@ -405,13 +405,16 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 merge.release(into: &batch, idleSources: idle)
             }
             if !batch.isEmpty {
-                engine.process(&batch, into: &alerts)
+                guard process(&batch, into: &alerts, now: now) else { return stopLeaseLost() }
                 batch.removeAll(keepingCapacity: true)
             }
             if options.once && caughtUp { engine.finish(into: &alerts) }
             if !alerts.isEmpty {
-                guard try publish(alerts, shouldStop: shouldStop) else { return try stop(dirty: false) }
-                alerts.removeAll(keepingCapacity: true)
+                switch try publish(alerts, now: now, shouldStop: shouldStop) {
+                case .published: alerts.removeAll(keepingCapacity: true)
+                case .stopped: return try stop(dirty: false)
+                case .leaseLost: return stopLeaseLost()
+                }
             }
             if dirty
                 && (t - lastCheckpoint
@@ -550,12 +553,49 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
         if let figures = lease?.figures { metrics.update { $0.lease = figures } }
     }
 
-    /// Publishes the records in order, repeating while the broker is unreachable. False when a stop was
-    /// requested before all were acknowledged (no checkpoint then: a restart makes them again, same ids).
-    private func publish(_ alerts: [Alert], shouldStop: () -> Bool) throws(TailError) -> Bool {
+    /// Events taken in between two renewal checks of the lease while a large release is processed.
+    static var renewalSlice: Int { 256 }
+
+    /// Takes `batch` into the engine. With a lease, a batch longer than ``renewalSlice`` goes in slices with a
+    /// renewal check between them: the first release after a takeover (everything the checkpoint held, read
+    /// again) can take longer than the lease in one piece, and a holder that renewed only once per round would
+    /// lose the lease to a standby before its first checkpoint, which would start the same work again and lose
+    /// it the same way (two workers passing the lease back and forth without progress). False when the lease
+    /// was lost (nothing more may be written).
+    private func process(_ batch: inout EventBatch, into alerts: inout [Alert], now: () -> Double) -> Bool {
+        guard let lease, batch.count > Self.renewalSlice else {
+            engine.process(&batch, into: &alerts)
+            return true
+        }
+        for (k, event) in batch.enumerated() {
+            engine.process(event, into: &alerts)
+            if (k + 1) % Self.renewalSlice == 0, lease.renew(now: now()) == .lost { return false }
+        }
+        return true
+    }
+
+    /// How ``publish(_:now:shouldStop:)`` ended.
+    private enum PublishEnd {
+        /// Every record acknowledged.
+        case published
+        /// A stop was requested before all were acknowledged (no checkpoint then: a restart makes them again,
+        /// same ids).
+        case stopped
+        /// The lease was lost while publishing: nothing more may be written (the next holder makes the rest
+        /// again under the same ids).
+        case leaseLost
+    }
+
+    /// Publishes the records in order, repeating while the broker is unreachable, and checks the lease between
+    /// records (``WorkerLease/renew(now:)`` writes only once a third of the lease time has passed): many records
+    /// after a takeover, one acknowledgement each, can take longer than the lease.
+    private func publish(_ alerts: [Alert], now: () -> Double, shouldStop: () -> Bool) throws(TailError)
+        -> PublishEnd
+    {
         var writer = JSONWriter(capacity: 4096)
         var backoff = Backoff(maxSeconds: options.fetching.maxBackoffSeconds)
         for alert in alerts {
+            if let lease, lease.renew(now: now()) == .lost { return .leaseLost }
             writer.bytes.removeAll(keepingCapacity: true)
             encoder.encode(alert, into: &writer)
             if writer.bytes.last == UInt8(ascii: "\n") { writer.bytes.removeLast() }
@@ -569,7 +609,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 case .unavailable(let why):
                     totals.retries += 1
                     fetcher.noteOutage(why)
-                    if shouldStop() { return false }
+                    if shouldStop() { return .stopped }
                     backoff.pause()
                     continue
                 case .refused(let why):
@@ -580,7 +620,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                 break
             }
         }
-        return true
+        return .published
     }
 
     /// Writes the checkpoint (engine, held events, last sequence, totals), to the state store or the state
