@@ -16,6 +16,8 @@ struct WorkerLeaseTests {
         var revision: UInt64 = 0
         var value: String?
         var reachable = true
+        /// Writes tried (created or updated, whether the store was reachable or not).
+        var writes = 0
     }
 
     /// A ``LeaseStore`` on a ``MemoryKey``.
@@ -28,12 +30,14 @@ struct WorkerLeaseTests {
         }
 
         mutating func create(_ value: String) -> LeaseWrite {
+            key.writes += 1
             guard key.reachable else { return .unavailable("down") }
             guard key.value == nil else { return .conflict("exists") }
             return put(value)
         }
 
         mutating func update(_ value: String, last: UInt64) -> LeaseWrite {
+            key.writes += 1
             guard key.reachable else { return .unavailable("down") }
             guard key.value != nil, key.revision == last else { return .conflict("wrong last revision") }
             return put(value)
@@ -95,6 +99,28 @@ struct WorkerLeaseTests {
         a.release()
         #expect(key.value == "released")
         #expect(b.tryAcquire(now: 21) == .held, "a released lease is taken without waiting")
+    }
+
+    @Test("A holder cut off from the store tries to renew at most once a poll interval, and renews once it is back")
+    func renewalsPacedDuringAnOutage() {
+        let key = MemoryKey()
+        let a = Self.lease(key, "a", seconds: 3)  // renew every 1 s, poll every 0.75 s
+        #expect(a.tryAcquire(now: 0) == .held)
+        key.reachable = false
+        let before = key.writes
+        #expect(a.renew(now: 1) == .unavailable)
+        #expect(key.writes == before + 1)
+        // Checked between slices of a release and before each record: no write tried until 0.75 s later.
+        for t in stride(from: 1.01, to: 1.75, by: 0.01) { #expect(a.renew(now: t) == .unavailable) }
+        #expect(key.writes == before + 1)
+        #expect(a.renew(now: 1.75) == .unavailable)
+        #expect(key.writes == before + 2)
+        key.reachable = true
+        #expect(a.renew(now: 2.0) == .unavailable, "still within the poll interval of the last attempt")
+        #expect(a.renew(now: 2.5) == .held)
+        #expect(key.writes == before + 3)
+        #expect(a.renew(now: 2.6) == .held)
+        #expect(key.writes == before + 3, "renewed at 2.5: the next renewal is due a third of the lease later")
     }
 
     @Test("Of two standbys racing for a dead holder's lease, one wins")

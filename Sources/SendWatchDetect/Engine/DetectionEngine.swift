@@ -184,7 +184,13 @@ public struct DetectionEngine: Sendable {
 
     /// Processes `events` in order: the same as ``process(_:into:)`` for each, without copying the events.
     public mutating func process(_ events: inout EventBatch, into alerts: inout [Alert]) {
-        for i in events.indices { process(inPlace: &events[i], into: &alerts) }
+        process(&events, in: events.indices, into: &alerts)
+    }
+
+    /// Processes `events[range]` in order, as the batch's `process(_:into:)` does for all of it, without copying
+    /// the events: for a caller that takes a large batch in slices (a worker renewing its lease between them).
+    public mutating func process(_ events: inout EventBatch, in range: Range<Int>, into alerts: inout [Alert]) {
+        for i in range { process(inPlace: &events[i], into: &alerts) }
     }
 
     /// Processes `events` in order like ``process(_:into:)``, except that an event stamped later than `latest`

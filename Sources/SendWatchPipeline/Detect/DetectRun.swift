@@ -567,9 +567,12 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             engine.process(&batch, into: &alerts)
             return true
         }
-        for (k, event) in batch.enumerated() {
-            engine.process(event, into: &alerts)
-            if (k + 1) % Self.renewalSlice == 0, lease.renew(now: now()) == .lost { return false }
+        var start = 0
+        while start < batch.count {
+            let end = min(start + Self.renewalSlice, batch.count)
+            engine.process(&batch, in: start..<end, into: &alerts)
+            start = end
+            if start < batch.count, lease.renew(now: now()) == .lost { return false }
         }
         return true
     }

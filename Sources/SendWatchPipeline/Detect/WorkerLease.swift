@@ -99,6 +99,8 @@ public final class WorkerLease {
     private var renewedAt = 0.0
     /// Whether the store was reported unreachable (logged once per outage).
     private var outage = false
+    /// When ``renew(now:)`` last wrote or tried to write the key (monotonic seconds).
+    private var attemptedAt = -Double.infinity
 
     /// A lease of `holder` on the key `store` keeps, running out `seconds` after the last renewal.
     public init(store: any LeaseStore, holder: String, seconds: Double, logger: Logger) {
@@ -163,9 +165,14 @@ public final class WorkerLease {
     }
 
     /// Renews the lease if ``renewSeconds`` have passed since the last renewal (a holder's step).
+    /// While the store is unreachable, an attempt at most every ``pollSeconds`` (`.unavailable` in between):
+    /// each attempt can block for the client's request timeout, and a holder checks its lease often (between
+    /// slices of a large release, before each record it publishes).
     public func renew(now: Double) -> Renewal {
         guard figures.held else { return .lost }
         if now - renewedAt < renewSeconds { return .held }
+        if outage && now - attemptedAt < pollSeconds { return .unavailable }
+        attemptedAt = now
         return confirm(now: now)
     }
 

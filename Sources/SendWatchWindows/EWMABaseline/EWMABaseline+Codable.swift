@@ -1,4 +1,5 @@
 import SendWatchCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
