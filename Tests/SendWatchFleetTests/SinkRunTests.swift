@@ -116,4 +116,29 @@ struct SinkRunTests {
         #expect(try Self.lines(output) == ["written before the sink"] + Self.lines(1...3))
         #expect(run.records == 3)
     }
+
+    @Test("Runs to standard output, then into a file killed before its first checkpoint: the restart cuts it back")
+    func cutBackAfterSwitchingFromStandardOutput() throws {
+        let dir = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let output = dir + "/alerts.jsonl"
+        // Records 1 and 2 go to standard output; the checkpoint has no file size.
+        try SinkRun(
+            output: nil, options: Self.options(dir), feed: ScriptedFeed(records: Self.records(1...2)),
+            logger: Self.logger
+        ).run { false }
+        // The same state into a file: the run writes record 3 and half of 4 and is killed before a checkpoint.
+        do {
+            _ = try SinkRun(
+                output: output, options: Self.options(dir), feed: ScriptedFeed(records: Self.records(1...4)),
+                logger: Self.logger)
+            try Self.appendAsAKilledRun("{\"n\":3}\n{\"n\":", to: output)
+        }
+        let run = try SinkRun(
+            output: output, options: Self.options(dir), feed: ScriptedFeed(records: Self.records(1...4)),
+            logger: Self.logger)
+        try run.run { false }
+        #expect(try Self.lines(output) == Self.lines(3...4))
+        #expect(run.records == 4)
+    }
 }

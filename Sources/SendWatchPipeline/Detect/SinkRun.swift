@@ -115,6 +115,9 @@ public final class SinkRun<Feed: StreamFeed> {
                             message: "cannot cut \(output) back to \(kept) bytes: "
                                 + errnoDescription(e), path: output, underlyingErrno: e)
                     }
+                    logger.info(
+                        "cut \(output) back from \(outputBytes) to \(kept) bytes, its size at the last checkpoint: the records written after it are written again"
+                    )
                     outputBytes = kept
                 } else if outputBytes < kept {
                     logger.warning(
@@ -128,10 +131,12 @@ public final class SinkRun<Feed: StreamFeed> {
         if let saved {
             lastSequence = saved.lastSequence
             records = saved.records
-        } else if output != nil && options.stateDirectory != nil {
-            // A first start writes a checkpoint before any record: the file's size now. Without it a run killed
-            // before its first checkpoint left records that its restart (no checkpoint: from the stream's start,
-            // nothing to cut back to) wrote again after them (the fleet's chaos test found 52 records twice).
+        }
+        if output != nil && options.stateDirectory != nil && saved?.outputBytes == nil {
+            // A first start into a file (or the first after runs to standard output) writes a checkpoint before
+            // any record: the file's size now. Without it a run killed before its first checkpoint left records
+            // that its restart (nothing to cut back to) wrote again after them (the fleet's chaos test found 52
+            // records twice).
             try writeState()
         }
     }
