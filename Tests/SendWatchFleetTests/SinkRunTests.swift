@@ -73,6 +73,23 @@ struct SinkRunTests {
         Self.records(records).map { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// A sink started into `output` that wrote `written` and was killed before any checkpoint of its own, and
+    /// the restart after it, run to the end of a stream of `records`.
+    static func restartAfterAKilledStart(output: String, dir: String, records: ClosedRange<Int>, written: String)
+        throws -> SinkRun<ScriptedFeed>
+    {
+        do {
+            _ = try SinkRun(
+                output: output, options: options(dir), feed: ScriptedFeed(records: Self.records(records)),
+                logger: logger)
+            try appendAsAKilledRun(written, to: output)
+        }
+        let run = try SinkRun(
+            output: output, options: options(dir), feed: ScriptedFeed(records: Self.records(records)), logger: logger)
+        try run.run { false }
+        return run
+    }
+
     @Test("A restart cuts off what a killed run wrote after its checkpoint, and writes each record once")
     func cutBackAfterACrash() throws {
         let dir = try Self.directory()
@@ -103,16 +120,8 @@ struct SinkRunTests {
         let output = dir + "/alerts.jsonl"
         try "written before the sink\n".write(toFile: output, atomically: true, encoding: .utf8)
         // The first run starts, writes records 1, 2 and half of 3 and is killed before any checkpoint.
-        do {
-            _ = try SinkRun(
-                output: output, options: Self.options(dir), feed: ScriptedFeed(records: Self.records(1...3)),
-                logger: Self.logger)
-            try Self.appendAsAKilledRun("{\"n\":1}\n{\"n\":2}\n{\"n\":", to: output)
-        }
-        let run = try SinkRun(
-            output: output, options: Self.options(dir), feed: ScriptedFeed(records: Self.records(1...3)),
-            logger: Self.logger)
-        try run.run { false }
+        let run = try Self.restartAfterAKilledStart(
+            output: output, dir: dir, records: 1...3, written: "{\"n\":1}\n{\"n\":2}\n{\"n\":")
         #expect(try Self.lines(output) == ["written before the sink"] + Self.lines(1...3))
         #expect(run.records == 3)
     }
@@ -128,16 +137,8 @@ struct SinkRunTests {
             logger: Self.logger
         ).run { false }
         // The same state into a file: the run writes record 3 and half of 4 and is killed before a checkpoint.
-        do {
-            _ = try SinkRun(
-                output: output, options: Self.options(dir), feed: ScriptedFeed(records: Self.records(1...4)),
-                logger: Self.logger)
-            try Self.appendAsAKilledRun("{\"n\":3}\n{\"n\":", to: output)
-        }
-        let run = try SinkRun(
-            output: output, options: Self.options(dir), feed: ScriptedFeed(records: Self.records(1...4)),
-            logger: Self.logger)
-        try run.run { false }
+        let run = try Self.restartAfterAKilledStart(
+            output: output, dir: dir, records: 1...4, written: "{\"n\":3}\n{\"n\":")
         #expect(try Self.lines(output) == Self.lines(3...4))
         #expect(run.records == 4)
     }
