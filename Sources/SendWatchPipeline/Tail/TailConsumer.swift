@@ -43,9 +43,11 @@ final class TailConsumer<Sink: StreamEventSink>: FollowedLineConsumer {
     let configuration: Configuration
     /// Owned storage of the sink (the engine and pending alerts); stable for the consumer's lifetime.
     ///
-    /// A pointer, not a stored value, because every stream's `ParsingConsumer` writes through one (it takes
-    /// its sink as a pointer, so that the engine's tables are never copied); all of them run on the tail
-    /// loop's thread, one call at a time. It goes when `ParsingConsumer` takes its sink another way.
+    /// A pointer, not a stored value: every stream's ``StreamParsing`` writes to it in turn, `inout`, once per
+    /// line, and a stored property of a class passed `inout` costs a dynamic exclusivity check per access
+    /// (never copied either way: the engine's tables stay in place). All of them run on the tail loop's
+    /// thread, one call at a time. A stored `var` would make the compiler check that instead; the cost of its
+    /// checks on this per-line path has not been measured.
     let sink: UnsafeMutablePointer<Sink>
     /// Per stream index.
     private var streams: [StreamParsing?] = []
