@@ -1,4 +1,5 @@
 import Foundation
+import SendWatchTesting
 import Testing
 
 @testable import SendWatchDetect
@@ -142,6 +143,38 @@ struct AccountSampleTests {
         json["queueIDs"] = ["1", "1"]
         #expect(throws: DecodingError.self) {
             try JSONDecoder().decode(AccountSample.self, from: try JSONSerialization.data(withJSONObject: json))
+        }
+    }
+
+    @Test("A delivery's recipient and domain, read from the recipient's bytes, are the values a substring gave")
+    func deliveryAsSubstrings() {
+        // Before issue 17's cut, `addDelivery` searched the recipient's last `@` through `String.UTF8View` and
+        // added the domain as a `Substring`; the same values must land in the same records.
+        func reference(_ sample: inout AccountSample, recipient: String, queueID: String?) {
+            if !recipient.isEmpty {
+                sample.add(recipient, to: .recipients)
+                if let at = recipient.utf8.lastIndex(of: UInt8(ascii: "@")) {
+                    let domain = recipient[recipient.utf8.index(after: at)...]
+                    if !domain.isEmpty { sample.add(domain, to: .recipientDomains) }
+                }
+            }
+            if let queueID, !queueID.isEmpty { sample.add(queueID, to: .queueIDs) }
+        }
+        let locals = ["a", "jos\u{E9}", "jose\u{301}", "x@y", "", "victim.1"]
+        let domains = ["caf\u{E9}.example", "cafe\u{301}.example", "d.test", "", "mail.example.test", "@"]
+        var random = SplitMix64(seed: 17)
+        for _ in 0..<2_000 {
+            var sample = AccountSample()
+            var expected = AccountSample()
+            for _ in 0..<random.below(12) {
+                let recipient =
+                    random.below(8) == 0 ? random.pick(locals) : random.pick(locals) + "@" + random.pick(domains)
+                let queueID: String? = random.below(4) == 0 ? nil : "Q\(random.below(6))"
+                sample.addDelivery(recipient: recipient, queueID: queueID)
+                reference(&expected, recipient: recipient, queueID: queueID)
+            }
+            #expect(sample == expected)
+            #expect(sample.bytes == expected.bytes)
         }
     }
 }

@@ -161,23 +161,36 @@ struct AccountSample: Sendable, Equatable {
     ///   new value.
     mutating func addDelivery(recipient: String, queueID: String?) {
         if !recipient.isEmpty {
-            add(recipient, to: .recipients)
-            if !isSaturated(.recipientDomains), let at = recipient.utf8.lastIndex(of: UInt8(ascii: "@")) {
-                let domain = recipient[recipient.utf8.index(after: at)...]
-                if !domain.isEmpty { add(domain, to: .recipientDomains) }
-            }
+            // The recipient's bytes are read once, in place: the domain is the part after their last `@` (an
+            // ASCII byte, so the part is whole scalars), not a `Substring` searched and copied again.
+            let added: Void? = recipient.utf8.withContiguousStorageIfAvailable { addRecipient($0) }
+            if added == nil { Array(recipient.utf8).withUnsafeBufferPointer { addRecipient($0) } }
         }
         if let queueID, !queueID.isEmpty { add(queueID, to: .queueIDs) }
+    }
+
+    /// Adds a recipient's UTF-8 bytes and its domain (after the last `@`; none without one or when empty).
+    private mutating func addRecipient(_ utf8: UnsafeBufferPointer<UInt8>) {
+        add(utf8, to: .recipients)
+        guard !isSaturated(.recipientDomains), let at = utf8.lastIndex(of: UInt8(ascii: "@")) else { return }
+        let domain = UnsafeBufferPointer(rebasing: utf8[(at + 1)...])
+        if !domain.isEmpty { add(domain, to: .recipientDomains) }
     }
 
     /// Adds `value` to `list` unless the list holds it; a full list drops it (setting the overflow flag of its
     /// group, except for message ids).
     mutating func add(_ value: some StringProtocol, to list: List) {
         guard !isSaturated(list) else { return }
-        let added: Bool? =
-            value.utf8.withContiguousStorageIfAvailable { add($0, as: value, to: list) }
-            ?? Array(value.utf8).withUnsafeBufferPointer { add($0, as: value, to: list) }
+        let added: Void? =
+            value.utf8.withContiguousStorageIfAvailable { add($0, to: list) }
+            ?? Array(value.utf8).withUnsafeBufferPointer { add($0, to: list) }
         _ = added
+    }
+
+    /// ``add(_:to:)`` with the value's UTF-8 bytes (whole scalars of a valid string).
+    private mutating func add(_ utf8: UnsafeBufferPointer<UInt8>, to list: List) {
+        guard !isSaturated(list) else { return }
+        _ = insert(utf8, to: list)
     }
 
     /// Whether adding any value to `list` would change nothing: the list is full and a value left out of it has
@@ -189,11 +202,9 @@ struct AccountSample: Sendable, Equatable {
         return packed & (list.isSubmitter ? Self.submittersOverflowBit : Self.deliveriesOverflowBit) != 0
     }
 
-    private mutating func add(_ utf8: UnsafeBufferPointer<UInt8>, as value: some StringProtocol, to list: List)
-        -> Bool
-    {
+    private mutating func insert(_ utf8: UnsafeBufferPointer<UInt8>, to list: List) -> Bool {
         let isASCII = Self.isASCII(utf8)
-        if contains(utf8, isASCII: isASCII, as: value, in: list) { return false }
+        if contains(utf8, isASCII: isASCII, in: list) { return false }
         guard count(list) < list.cap else {
             if list != .messageIDs {
                 packed |= list.isSubmitter ? Self.submittersOverflowBit : Self.deliveriesOverflowBit
@@ -279,10 +290,8 @@ struct AccountSample: Sendable, Equatable {
         }
     }
 
-    /// Whether `list` holds a value equal to `value` (whose UTF-8 bytes are `utf8`).
-    private func contains(
-        _ utf8: UnsafeBufferPointer<UInt8>, isASCII valueIsASCII: Bool, as value: some StringProtocol, in list: List
-    ) -> Bool {
+    /// Whether `list` holds a value equal (as `String`s compare) to the value whose UTF-8 bytes are `utf8`.
+    private func contains(_ utf8: UnsafeBufferPointer<UInt8>, isASCII valueIsASCII: Bool, in list: List) -> Bool {
         guard count(list) > 0 else { return false }
         return bytes.withUnsafeBufferPointer { buffer in
             var i = 0
@@ -293,7 +302,9 @@ struct AccountSample: Sendable, Equatable {
                 if Self.equals(r, in: buffer, utf8) { return true }
                 // Byte-different values can still be equal strings (a precomposed and a decomposed accent), but
                 // only when one of them has a byte outside ASCII.
-                if !valueIsASCII || r.tag & Self.nonASCIIFlag != 0, Self.string(r, in: buffer) == value {
+                if !valueIsASCII || r.tag & Self.nonASCIIFlag != 0,
+                    Self.string(r, in: buffer) == String(decoding: utf8, as: UTF8.self)
+                {
                     return true
                 }
             }

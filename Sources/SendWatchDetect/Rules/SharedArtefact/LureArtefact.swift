@@ -145,8 +145,8 @@ enum LureArtefact {
             var end = i
             while end < bytes.count && !isTokenBreak(bytes[end]) { end += 1 }
             let token = UnsafeBufferPointer(rebasing: bytes[i..<end])
-            if let host = host(in: token) {
-                add("domain:" + host, at: i)
+            if let host = hostArtefact(in: token) {
+                add(host, at: i)
             } else if let wallet = wallet(in: token) {
                 add("wallet:" + wallet, at: i)
             }
@@ -200,10 +200,13 @@ enum LureArtefact {
     ].map { Array($0.utf8) }
 
     /// The host a token names (`https://x.example/p`, `user@x.example`, `www.x.example`, `x.example/path`),
-    /// lower-cased without `www.`, or `nil` when it names none: the host needs a dot, only letters, digits,
-    /// hyphens and dots, and a last label of 2 to 24 letters; a bare token ending in one of
-    /// ``fileExtensions`` is a file name.
-    private static func host(in token: UnsafeBufferPointer<UInt8>) -> String? {
+    /// lower-cased without `www.`, as its artefact (`domain:x.example`), or `nil` when it names none: the host
+    /// needs a dot, only letters, digits, hyphens and dots, and a last label of 2 to 24 letters; a bare token
+    /// ending in one of ``fileExtensions`` is a file name.
+    ///
+    /// - Complexity: O(token bytes); reads the token in place and allocates only the returned string (most
+    ///   tokens, words without a dot, are rejected without it).
+    static func hostArtefact(in token: UnsafeBufferPointer<UInt8>) -> String? {
         var start = 0
         var bare = false
         if let scheme = find(token, "://") {
@@ -214,31 +217,58 @@ enum LureArtefact {
             bare = true
         }
         var end = start
-        while end < token.count, !"/:?#".utf8.contains(token[end]) { end += 1 }
+        while end < token.count, !isHostEnd(token[end]) { end += 1 }
         while end > start && token[end - 1] == UInt8(ascii: ".") { end -= 1 }
         guard end - start >= 4 && end - start <= 253 else { return nil }
-        var host = [UInt8]()
-        host.reserveCapacity(end - start)
+        // Validated in place: the host's bytes, lower-cased, are letters, digits, `-` and `.`, no dot first or
+        // after a dot; `lastDot` is the last dot's offset from `start`.
         var lastDot = -1
         for k in start..<end {
-            var b = token[k]
-            if b >= 0x41 && b <= 0x5A { b |= 0x20 }
+            let b = lowered(token[k])
             guard isLetter(b) || isDigit(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") else { return nil }
             if b == UInt8(ascii: ".") {
-                guard host.last != UInt8(ascii: "."), !host.isEmpty else { return nil }
-                lastDot = host.count
+                guard k > start, token[k - 1] != UInt8(ascii: ".") else { return nil }
+                lastDot = k - start
             }
-            host.append(b)
         }
-        let tld = host.count - lastDot - 1
-        guard lastDot > 0, (2...24).contains(tld), host[(lastDot + 1)...].allSatisfy(isLetter) else { return nil }
-        if bare && !host.starts(with: "www.".utf8)
-            && fileExtensions.contains(where: { $0.elementsEqual(host[(lastDot + 1)...]) })
-        {
+        let count = end - start
+        let tld = count - lastDot - 1
+        guard lastDot > 0, (2...24).contains(tld) else { return nil }
+        for k in (start + lastDot + 1)..<end where !isLetter(token[k]) { return nil }
+        let www =
+            count >= 4 && lowered(token[start]) == UInt8(ascii: "w") && lowered(token[start + 1]) == UInt8(ascii: "w")
+            && lowered(token[start + 2]) == UInt8(ascii: "w") && token[start + 3] == UInt8(ascii: ".")
+        if bare && !www && isFileExtension(UnsafeBufferPointer(rebasing: token[(start + lastDot + 1)..<end])) {
             return nil
         }
-        if host.starts(with: "www.".utf8) && host.count > 4 + 3 { host.removeFirst(4) }
-        return String(decoding: host, as: UTF8.self)
+        let from = www && count > 4 + 3 ? start + 4 : start
+        let prefix: StaticString = "domain:"
+        let prefixCount = prefix.utf8CodeUnitCount
+        return String(unsafeUninitializedCapacity: prefixCount + end - from) { out in
+            prefix.withUTF8Buffer { p in
+                for k in 0..<prefixCount { out[k] = p[k] }
+            }
+            for k in from..<end { out[prefixCount + k - from] = lowered(token[k]) }
+            return prefixCount + end - from
+        }
+    }
+
+    /// Whether the letters `label` (a last label) are, lower-cased, one of ``fileExtensions``.
+    private static func isFileExtension(_ label: UnsafeBufferPointer<UInt8>) -> Bool {
+        fileExtensions.contains { ext in
+            ext.count == label.count && zip(ext, label).allSatisfy { $0 == lowered($1) }
+        }
+    }
+
+    /// An ASCII upper-case letter lowered; any other byte as it is.
+    private static func lowered(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+
+    /// Whether `b` ends a host in a token: `/`, `:`, `?` or `#`.
+    private static func isHostEnd(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "/"), UInt8(ascii: ":"), UInt8(ascii: "?"), UInt8(ascii: "#"): true
+        default: false
+        }
     }
 
     /// The crypto wallet address a token is (as ``SlotContent`` recognises one: Bitcoin base58 or bech32,
@@ -246,7 +276,7 @@ enum LureArtefact {
     /// lower-cased; base58 is kept as written.
     private static func wallet(in token: UnsafeBufferPointer<UInt8>) -> String? {
         var end = token.count
-        while end > 0 && ".,:;!?".utf8.contains(token[end - 1]) { end -= 1 }
+        while end > 0 && isTrailingPunctuation(token[end - 1]) { end -= 1 }
         guard end >= 26 else { return nil }
         let trimmed = UnsafeBufferPointer(rebasing: token[..<end])
         let digits = trimmed.reduce(0) { $0 + (isDigit($1) ? 1 : 0) }
@@ -258,16 +288,43 @@ enum LureArtefact {
         return String(decoding: trimmed.map { caseless && $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
+    /// The offset of the first occurrence of `needle` in `bytes`, or `nil`.
     private static func find(_ bytes: UnsafeBufferPointer<UInt8>, _ needle: StaticString) -> Int? {
         let n = needle.utf8CodeUnitCount
-        guard bytes.count >= n else { return nil }
-        return needle.withUTF8Buffer { pattern in
-            (0...(bytes.count - n)).first { i in (0..<n).allSatisfy { bytes[i + $0] == pattern[$0] } }
+        guard n > 0, bytes.count >= n else { return nil }
+        return needle.withUTF8Buffer { pattern -> Int? in
+            let first = pattern[0]
+            var i = 0
+            while i <= bytes.count - n {
+                if bytes[i] == first {
+                    var k = 1
+                    while k < n && bytes[i + k] == pattern[k] { k += 1 }
+                    if k == n { return i }
+                }
+                i += 1
+            }
+            return nil
         }
     }
 
     private static func isTokenBreak(_ b: UInt8) -> Bool {
-        b <= 0x20 || ",;\"'<>()[]{}|".utf8.contains(b)
+        switch b {
+        case 0...0x20, UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "<"),
+            UInt8(ascii: ">"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "["), UInt8(ascii: "]"),
+            UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "|"):
+            true
+        default: false
+        }
+    }
+
+    /// `.`, `,`, `:`, `;`, `!` or `?`: what a wallet address may be followed by in text.
+    private static func isTrailingPunctuation(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "."), UInt8(ascii: ","), UInt8(ascii: ":"), UInt8(ascii: ";"), UInt8(ascii: "!"),
+            UInt8(ascii: "?"):
+            true
+        default: false
+        }
     }
 
     private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
@@ -275,5 +332,10 @@ enum LureArtefact {
     /// A letter of a word: an ASCII letter or a byte of a non-ASCII scalar (after normalisation, other
     /// scripts' letters).
     private static func isWordByte(_ b: UInt8) -> Bool { isLetter(b) || b >= 0x80 }
-    private static func isPhoneSeparator(_ b: UInt8) -> Bool { " -.()".utf8.contains(b) }
+    private static func isPhoneSeparator(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "("), UInt8(ascii: ")"): true
+        default: false
+        }
+    }
 }
