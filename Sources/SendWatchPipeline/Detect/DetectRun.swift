@@ -63,6 +63,23 @@ public struct DetectTotals: Codable, Sendable, Equatable {
     public init() {}
 }
 
+extension DetectTotals {
+    /// Decodes saved totals, each checked to be a count (not negative, at most 2^56): a damaged checkpoint
+    /// throws here instead of loading negative counts.
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` naming the counter out of range.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        events = try c.decodeCount(forKey: .events, "detect totals: events")
+        undecodable = try c.decodeCount(forKey: .undecodable, "detect totals: undecodable messages")
+        alertRecords = try c.decodeCount(forKey: .alertRecords, "detect totals: alert records")
+        duplicateAlerts = try c.decodeCount(forKey: .duplicateAlerts, "detect totals: duplicate alerts")
+        retries = try c.decodeCount(forKey: .retries, "detect totals: retries")
+        checkpoints = try c.decodeCount(forKey: .checkpoints, "detect totals: checkpoints")
+        restarts = try c.decodeCount(forKey: .restarts, "detect totals: restarts")
+    }
+}
+
 /// Why ``DetectRun/run(now:shouldStop:)`` returned.
 public enum DetectRunEnd: Sendable, Equatable {
     /// A stop was requested, or (``DetectOptions/once``) the stream was read to its end.
@@ -120,6 +137,22 @@ struct DetectState: Codable {
         var events: Int
         var lastSequence: UInt64
         var latestEventMicroseconds: Int64?
+    }
+}
+
+extension DetectState.SavedPartition {
+    /// Decodes a partition's figures, its counts and event time checked (``StateCheck``). The partition number
+    /// is checked where it is restored (one out of 0 to 1023 is skipped).
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        partition = try c.decode(Int.self, forKey: .partition)
+        messages = try c.decodeCount(forKey: .messages, "partition figures: messages")
+        events = try c.decodeCount(forKey: .events, "partition figures: events")
+        lastSequence = try c.decode(UInt64.self, forKey: .lastSequence)
+        latestEventMicroseconds = try c.decodeIfPresent(Int64.self, forKey: .latestEventMicroseconds)
+        if let t = latestEventMicroseconds {
+            try StateCheck.require(StateCheck.isTime(t), "partition figures: event time \(t) out of range", decoder)
+        }
     }
 }
 

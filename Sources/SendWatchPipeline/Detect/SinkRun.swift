@@ -41,6 +41,21 @@ struct SinkState: Codable {
     var records: Int
 }
 
+extension SinkState {
+    /// Decodes a sink checkpoint's body, the record count and the output's size checked (``StateCheck``): a
+    /// negative size would be cut back to.
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lastSequence = try c.decode(UInt64.self, forKey: .lastSequence)
+        outputBytes = try c.decodeIfPresent(Int64.self, forKey: .outputBytes)
+        if let size = outputBytes {
+            try StateCheck.require(
+                StateCheck.isCount(size), "sink checkpoint: output size \(size) out of range", decoder)
+        }
+        records = try c.decodeCount(forKey: .records, "sink checkpoint: records")
+    }
+}
+
 /// `sendwatch sink`: writes the records of a stream (the alerts stream) as JSON lines, exactly once into a
 /// file.
 ///
