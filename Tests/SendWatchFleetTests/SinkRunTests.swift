@@ -142,4 +142,48 @@ struct SinkRunTests {
         #expect(try Self.lines(output) == Self.lines(3...4))
         #expect(run.records == 4)
     }
+
+    /// A file longer than `bytes` that cannot be made shorter (a memory file sealed against shrinking), open as
+    /// the returned descriptor; nil where `memfd_create` is missing.
+    static func unshrinkableFile(longerThan bytes: Int) -> Int32? {
+        typealias MemfdCreate = @convention(c) (UnsafePointer<CChar>, UInt32) -> Int32
+        guard let symbol = dlsym(nil, "memfd_create") else { return nil }
+        let fd = unsafeBitCast(symbol, to: MemfdCreate.self)("sendwatch-sink-test", 2)  // MFD_ALLOW_SEALING
+        guard fd >= 0 else { return nil }
+        let text = Array(repeating: UInt8(ascii: "x"), count: bytes + 20)
+        let (fAddSeals, fSealShrink): (Int32, Int32) = (1033, 2)
+        guard text.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == text.count,
+            fcntl(fd, fAddSeals, fSealShrink) == 0
+        else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    @Test("An output that cannot be cut back to the checkpoint's size is refused with a clear error")
+    func outputThatCannotBeCutBack() throws {
+        let dir = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let output = dir + "/alerts.jsonl"
+        try SinkRun(
+            output: output, options: Self.options(dir), feed: ScriptedFeed(records: Self.records(1...3)),
+            logger: Self.logger
+        ).run { false }
+        let kept = try #require(FileManager.default.attributesOfItem(atPath: output)[.size] as? Int)
+        guard let fd = Self.unshrinkableFile(longerThan: kept) else { return print("skipped: no sealed memfd here") }
+        defer { close(fd) }
+        // The same state into a file longer than its checkpoint says, which ftruncate refuses to shorten.
+        do {
+            _ = try SinkRun(
+                output: "/proc/self/fd/\(fd)", options: Self.options(dir),
+                feed: ScriptedFeed(records: Self.records(1...3)), logger: Self.logger)
+            Issue.record("the output was used although it could not be cut back")
+        } catch {
+            #expect(error.code == .outputUnusable)
+            #expect(error.message.contains("back to \(kept) bytes"), "\(error)")
+        }
+        var st = stat()
+        #expect(fstat(fd, &st) == 0 && Int(st.st_size) == kept + 20, "the file is left as it was")
+    }
 }

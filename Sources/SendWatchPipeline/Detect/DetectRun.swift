@@ -63,6 +63,23 @@ public struct DetectTotals: Codable, Sendable, Equatable {
     public init() {}
 }
 
+extension DetectTotals {
+    /// Decodes saved totals, each checked to be a count (not negative, at most 2^56): a damaged checkpoint
+    /// throws here instead of loading negative counts.
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` naming the counter out of range.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        events = try c.decodeCount(forKey: .events, "detect totals: events")
+        undecodable = try c.decodeCount(forKey: .undecodable, "detect totals: undecodable messages")
+        alertRecords = try c.decodeCount(forKey: .alertRecords, "detect totals: alert records")
+        duplicateAlerts = try c.decodeCount(forKey: .duplicateAlerts, "detect totals: duplicate alerts")
+        retries = try c.decodeCount(forKey: .retries, "detect totals: retries")
+        checkpoints = try c.decodeCount(forKey: .checkpoints, "detect totals: checkpoints")
+        restarts = try c.decodeCount(forKey: .restarts, "detect totals: restarts")
+    }
+}
+
 /// Why ``DetectRun/run(now:shouldStop:)`` returned.
 public enum DetectRunEnd: Sendable, Equatable {
     /// A stop was requested, or (``DetectOptions/once``) the stream was read to its end.
@@ -123,6 +140,22 @@ struct DetectState: Codable {
     }
 }
 
+extension DetectState.SavedPartition {
+    /// Decodes a partition's figures, its counts and event time checked (``StateCheck``). The partition number
+    /// is checked where it is restored (one out of 0 to 1023 is skipped).
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        partition = try c.decode(Int.self, forKey: .partition)
+        messages = try c.decodeCount(forKey: .messages, "partition figures: messages")
+        events = try c.decodeCount(forKey: .events, "partition figures: events")
+        lastSequence = try c.decode(UInt64.self, forKey: .lastSequence)
+        latestEventMicroseconds = try c.decodeIfPresent(Int64.self, forKey: .latestEventMicroseconds)
+        if let t = latestEventMicroseconds {
+            try StateCheck.require(StateCheck.isTime(t), "partition figures: event time \(t) out of range", decoder)
+        }
+    }
+}
+
 extension DetectState {
     /// Decodes a body of ``format``, or of ``migration``'s format when the decoder's `userInfo` says so.
     init(from decoder: any Decoder) throws {
@@ -177,8 +210,10 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     public private(set) var restoredFromCheckpoint = false
     /// The figures `--metrics` serves, updated once per fetch.
     public let metrics: DetectMetrics
-    /// The lease that makes this run the holder of its consumer name, renewed once per fetch and confirmed before
-    /// each checkpoint; nil: no lease (a single worker, or a test). Set before ``run(now:shouldStop:)``.
+    /// The lease that makes this run the holder of its consumer name, renewed when due once per fetch, between
+    /// slices of a large release and before each attempt to publish an alert record (repeats in an outage
+    /// included), and confirmed before each checkpoint; nil: no lease (a single worker, or a test). Set before
+    /// ``run(now:shouldStop:)``.
     public var lease: WorkerLease?
     /// Acknowledgements of the consumer this run.
     private var acknowledgements = 0
@@ -556,23 +591,20 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     /// Events taken in between two renewal checks of the lease while a large release is processed.
     static var renewalSlice: Int { 256 }
 
-    /// Takes `batch` into the engine. With a lease, a batch longer than ``renewalSlice`` goes in slices with a
-    /// renewal check between them: the first release after a takeover (everything the checkpoint held, read
-    /// again) can take longer than the lease in one piece, and a holder that renewed only once per round would
-    /// lose the lease to a standby before its first checkpoint, which would start the same work again and lose
-    /// it the same way (two workers passing the lease back and forth without progress). False when the lease
-    /// was lost (nothing more may be written).
+    /// Takes `batch` into the engine in slices of ``renewalSlice`` events, with a renewal check of the lease (if
+    /// any) between them: the first release after a takeover (everything the checkpoint held, read again) can
+    /// take longer than the lease in one piece, and a holder that renewed only once per round would lose the
+    /// lease to a standby before its first checkpoint, which would start the same work again and lose it the
+    /// same way (two workers passing the lease back and forth without progress). The slices give the engine the
+    /// events in order, as one call for the whole batch would. False when the lease was lost (nothing more may
+    /// be written).
     private func process(_ batch: inout EventBatch, into alerts: inout [Alert], now: () -> Double) -> Bool {
-        guard let lease, batch.count > Self.renewalSlice else {
-            engine.process(&batch, into: &alerts)
-            return true
-        }
         var start = 0
         while start < batch.count {
             let end = min(start + Self.renewalSlice, batch.count)
             engine.process(&batch, in: start..<end, into: &alerts)
             start = end
-            if start < batch.count, lease.renew(now: now()) == .lost { return false }
+            if start < batch.count, let lease, lease.renew(now: now()) == .lost { return false }
         }
         return true
     }
@@ -589,21 +621,23 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
         case leaseLost
     }
 
-    /// Publishes the records in order, repeating while the broker is unreachable, and checks the lease between
-    /// records (``WorkerLease/renew(now:)`` writes only once a third of the lease time has passed): many records
-    /// after a takeover, one acknowledgement each, can take longer than the lease.
+    /// Publishes the records in order, repeating while the broker is unreachable, and checks the lease before
+    /// each attempt, the first of each record and every repeat in an outage (``WorkerLease/renew(now:)`` writes
+    /// only once a third of the lease time has passed, and while the lease store is unreachable tries at most
+    /// once a poll interval): many records after a takeover, one acknowledgement each, or an outage of the
+    /// broker, can take longer than the lease. Once the lease is lost nothing more is published.
     private func publish(_ alerts: [Alert], now: () -> Double, shouldStop: () -> Bool) throws(TailError)
         -> PublishEnd
     {
         var writer = JSONWriter(capacity: 4096)
         var backoff = Backoff(maxSeconds: options.fetching.maxBackoffSeconds)
         for alert in alerts {
-            if let lease, lease.renew(now: now()) == .lost { return .leaseLost }
             writer.bytes.removeAll(keepingCapacity: true)
             encoder.encode(alert, into: &writer)
             if writer.bytes.last == UInt8(ascii: "\n") { writer.bytes.removeLast() }
             let id = "\(alert.id)-\(alert.action.rawValue)-\(totals.alertRecords)"
             while true {
+                if let lease, lease.renew(now: now()) == .lost { return .leaseLost }
                 switch publisher.publish(writer.bytes, messageID: id) {
                 case .acknowledged(let duplicate):
                     if duplicate { totals.duplicateAlerts += 1 }

@@ -231,3 +231,33 @@ extension EventTimeMerge {
         return max(0, expectedRefill - buffered)
     }
 }
+
+extension EventTimeMerge.Saved {
+    /// Decodes a saved merge, checked (``StateCheck``): at most ``EventTimeMerge/maxSources`` sources and the one
+    /// they overflow into, each named once, and counts that are not negative and whose sum (what a restore
+    /// expects to read again) stays within 2^56.
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        sources = try c.decode([SavedSource].self, forKey: .sources)
+        forcedReleases = try c.decodeCount(forKey: .forcedReleases, "merge: events released early")
+        try StateCheck.require(
+            sources.count <= EventTimeMerge.maxSources + 1, "merge: \(sources.count) sources", decoder)
+        try StateCheck.require(
+            Set(sources.map(\.name)).count == sources.count, "merge: a source is saved twice", decoder)
+        var held = 0
+        for s in sources {
+            held += s.held
+            try StateCheck.require(held <= StateCheck.maxCount, "merge: \(held) held events or more", decoder)
+        }
+    }
+}
+
+extension EventTimeMerge.Saved.SavedSource {
+    /// Decodes a saved source, its count of held events checked (``StateCheck``).
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        firstHeld = try c.decodeIfPresent(UInt64.self, forKey: .firstHeld)
+        held = try c.decodeCount(forKey: .held, "merge: events held by a source")
+    }
+}

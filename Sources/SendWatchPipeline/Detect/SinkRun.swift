@@ -41,6 +41,21 @@ struct SinkState: Codable {
     var records: Int
 }
 
+extension SinkState {
+    /// Decodes a sink checkpoint's body, the record count and the output's size checked (``StateCheck``): a
+    /// negative size would be cut back to.
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lastSequence = try c.decode(UInt64.self, forKey: .lastSequence)
+        outputBytes = try c.decodeIfPresent(Int64.self, forKey: .outputBytes)
+        if let size = outputBytes {
+            try StateCheck.require(
+                StateCheck.isCount(size), "sink checkpoint: output size \(size) out of range", decoder)
+        }
+        records = try c.decodeCount(forKey: .records, "sink checkpoint: records")
+    }
+}
+
 /// `sendwatch sink`: writes the records of a stream (the alerts stream) as JSON lines, exactly once into a
 /// file.
 ///
@@ -94,37 +109,7 @@ public final class SinkRun<Feed: StreamFeed> {
                 incompatibleAdvice: "Move it away to write the whole stream again.")?.state
         }
         if let output {
-            fd = open(output, O_WRONLY | O_CREAT | O_CLOEXEC, 0o640)
-            guard fd >= 0 else {
-                let e = errno
-                throw TailError(
-                    code: .outputUnusable, message: "cannot open \(output): \(errnoDescription(e))", path: output,
-                    underlyingErrno: e)
-            }
-            var st = stat()
-            fstat(fd, &st)
-            outputBytes = Int64(st.st_size)
-            if let kept = saved?.outputBytes {
-                if outputBytes > kept {
-                    // Written by a run that stopped before its checkpoint: the restart writes them again.
-                    guard ftruncate(fd, off_t(kept)) == 0 else {
-                        let e = errno
-                        close(fd)
-                        throw TailError(
-                            code: .outputUnusable,
-                            message: "cannot cut \(output) back to \(kept) bytes: "
-                                + errnoDescription(e), path: output, underlyingErrno: e)
-                    }
-                    logger.info(
-                        "cut \(output) back from \(outputBytes) to \(kept) bytes, its size at the last checkpoint: the records written after it are written again"
-                    )
-                    outputBytes = kept
-                } else if outputBytes < kept {
-                    logger.warning(
-                        "\(output) is shorter than the checkpoint says (rotated or truncated); appending to it")
-                }
-            }
-            lseek(fd, off_t(outputBytes), SEEK_SET)
+            (fd, outputBytes) = try Self.openOutput(output, keeping: saved?.outputBytes, logger: logger)
         } else {
             fd = 1
         }
@@ -142,7 +127,51 @@ public final class SinkRun<Feed: StreamFeed> {
     }
 
     deinit {
+        // The one place the output is closed: every property is set once the output is open, so a later throw
+        // of the initializer ends here too (a close on its own path as well closed the descriptor twice).
         if output != nil { close(fd) }
+    }
+
+    /// Opens `output` for writing (creating it), cut back to `kept` bytes when it is longer (records written after
+    /// the last checkpoint), positioned at its end. On failure the descriptor is closed here and the run never
+    /// holds it.
+    ///
+    /// - Returns: the descriptor and the file's size.
+    /// - Throws: ``TailError`` `output_unusable`.
+    private static func openOutput(_ output: String, keeping kept: Int64?, logger: Logger) throws(TailError)
+        -> (fd: Int32, bytes: Int64)
+    {
+        let fd = open(output, O_WRONLY | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else {
+            let e = errno
+            throw TailError(
+                code: .outputUnusable, message: "cannot open \(output): \(errnoDescription(e))", path: output,
+                underlyingErrno: e)
+        }
+        var st = stat()
+        fstat(fd, &st)
+        var bytes = Int64(st.st_size)
+        if let kept {
+            if bytes > kept {
+                // Written by a run that stopped before its checkpoint: the restart writes them again.
+                guard ftruncate(fd, off_t(kept)) == 0 else {
+                    let e = errno
+                    close(fd)
+                    throw TailError(
+                        code: .outputUnusable,
+                        message: "cannot cut \(output) back to \(kept) bytes: " + errnoDescription(e), path: output,
+                        underlyingErrno: e)
+                }
+                logger.info(
+                    "cut \(output) back from \(bytes) to \(kept) bytes, its size at the last checkpoint: the records written after it are written again"
+                )
+                bytes = kept
+            } else if bytes < kept {
+                logger.warning("\(output) is shorter than the checkpoint says (rotated or truncated); appending to it")
+            }
+        }
+        lseek(fd, off_t(bytes), SEEK_SET)
+        return (fd, bytes)
     }
 
     /// Runs until `shouldStop` returns true or (``SinkOptions/once``) the stream is read to its end.

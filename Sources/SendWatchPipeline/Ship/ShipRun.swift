@@ -54,6 +54,21 @@ public struct ShipTotals: Codable, Sendable, Equatable {
     public init() {}
 }
 
+extension ShipTotals {
+    /// Decodes saved totals, each checked to be a count (not negative, at most 2^56): a damaged checkpoint
+    /// throws here instead of loading negative counts.
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` naming the counter out of range.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lines = try c.decodeCount(forKey: .lines, "ship totals: lines")
+        published = try c.decodeCount(forKey: .published, "ship totals: published")
+        duplicates = try c.decodeCount(forKey: .duplicates, "ship totals: duplicates")
+        retries = try c.decodeCount(forKey: .retries, "ship totals: retries")
+        checkpoints = try c.decodeCount(forKey: .checkpoints, "ship totals: checkpoints")
+    }
+}
+
 /// Where a stream's message ids are counted from: a key derived from the host, the stream and its position at
 /// the first checkpoint that followed it, and the number of events since.
 struct ShipAnchor: Codable, Equatable {
@@ -63,6 +78,15 @@ struct ShipAnchor: Codable, Equatable {
     var key: String
     /// Events of the stream numbered from this anchor so far.
     var next: Int
+}
+
+extension ShipAnchor {
+    /// Decodes an anchor, its count checked (``StateCheck``: ids are numbered on from it).
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        key = try c.decode(String.self, forKey: .key)
+        next = try c.decodeCount(forKey: .next, "ship anchor: events numbered")
+    }
 }
 
 /// The body of a ship checkpoint.
