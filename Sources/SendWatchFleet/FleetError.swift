@@ -51,4 +51,7 @@ extension ErrorCode where Domain == FleetError {
     public static var publishFailed: Self { Self("publish_failed") }
     /// A consumer could not be created, or a fetch or acknowledgement failed.
     public static var consumeFailed: Self { Self("consume_failed") }
+    /// A durable consumer was made again by another reader between this one's delete and create (two workers
+    /// holding one partition for the moment of a takeover): trying again later succeeds once the stale one stops.
+    public static var consumerContended: Self { Self("consumer_contended") }
 }

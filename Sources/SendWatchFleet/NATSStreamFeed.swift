@@ -110,7 +110,9 @@ public struct NATSStreamFeed: StreamFeed {
             }
             return .messages(out)
         } catch {
-            if error.isTransient || error.code == .jetStreamUnavailable {
+            // A contended consumer: another worker made it again around a takeover; the one whose lease is gone
+            // stops at its next renewal, so the next fetch makes it again here.
+            if error.isTransient || error.code == .jetStreamUnavailable || error.code == .consumerContended {
                 return .unavailable("\(error.code): \(error)")
             }
             return .failed("\(error.code): \(error)")

@@ -31,7 +31,9 @@ public final class StreamReader {
     /// delete it when the subscription is taken down: the server keeps it (and shows the reader's lag) after the
     /// reader is gone.
     ///
-    /// - Throws: ``FleetError`` `consume_failed` (no such stream, a name the server refuses) or a transient code.
+    /// - Throws: ``FleetError`` `consume_failed` (no such stream, a name the server refuses), `consumer_contended`
+    ///   (another reader made the consumer again meanwhile, ``makeConsumer(client:stream:subject:durable:start:)``)
+    ///   or a transient code.
     public init(
         client: JetStreamClient, stream: String, subject: String, durable: String, start: UInt64
     ) throws(FleetError) {
@@ -42,7 +44,24 @@ public final class StreamReader {
         var jsError = jsErrCode(rawValue: 0)
         // Not found is fine; anything else shows again when the consumer is made.
         _ = stream.withCString { s in durable.withCString { js_DeleteConsumer(client.context, s, $0, nil, &jsError) } }
-        jsError = jsErrCode(rawValue: 0)
+        subscription = try Self.makeConsumer(
+            client: client, stream: stream, subject: subject, durable: durable, start: start)
+    }
+
+    /// JetStream errors of a consumer made while one of that name exists with other settings: 10012 ("start
+    /// sequence can not be updated", the general creation failure the server gives for it) and 10013 (name in use).
+    static let contendedCodes: Set<Int> = [10012, 10013]
+
+    /// Makes the durable consumer (without deleting one first) and binds a pull subscription to it.
+    ///
+    /// Just after the delete in ``init(client:stream:subject:durable:start:)`` a consumer of that name exists again
+    /// only if another reader made it in between: two workers that both believe they hold one partition, for the
+    /// moment a takeover takes (the one whose lease is gone learns it at its next renewal). That is thrown as
+    /// `consumer_contended`, which readers try again later, not as the refusal `consume_failed` that ends a run.
+    static func makeConsumer(
+        client: JetStreamClient, stream: String, subject: String, durable: String, start: UInt64
+    ) throws(FleetError) -> OpaquePointer {
+        var jsError = jsErrCode(rawValue: 0)
         var sub: OpaquePointer?
         let status = stream.withCString { streamC in
             subject.withCString { subjectC in
@@ -70,10 +89,12 @@ public final class StreamReader {
             }
         }
         guard status == NATS_OK, let sub else {
-            throw fleetError(
+            var error = fleetError(
                 status, jetStream: jsError, fallback: .consumeFailed, doing: "cannot consume \(subject) of \(stream)")
+            if let code = error.jetStreamCode, contendedCodes.contains(code) { error.code = .consumerContended }
+            throw error
         }
-        subscription = sub
+        return sub
     }
 
     deinit {

@@ -1,9 +1,10 @@
 import Foundation
 import SendWatchCore
-import SendWatchFleet
 import SendWatchTesting
 import Synchronization
 import Testing
+
+@testable import SendWatchFleet
 
 /// Against a real nats-server with JetStream on loopback (started once for the suite); skipped, saying why,
 /// where nats-server is not installed.
@@ -171,6 +172,35 @@ struct JetStreamClientTests {
         for m in got {
             #expect(m.subject == q.subject(ofAccount: String(decoding: m.payload, as: UTF8.self)))
         }
+    }
+
+    /// Two `forward` workers that both believe they hold one partition for the moment of a takeover: each reader
+    /// deletes the partition's durable consumer and makes it again, and the one whose create comes after the other's
+    /// meets a consumer of that name with another start (JetStream 10012). It is `consumer_contended`, which a feed
+    /// reports as a retry, not `consume_failed`, which ended the worker (seen once in the chaos test, seed 4515).
+    @Test func aConsumerMadeAgainByAnotherReaderIsContendedNotFailed() throws {
+        guard let server = try Self.server() else { return }
+        let client = try JetStreamClient(url: server.url, settings: Self.quick)
+        try client.ensureStream(StreamSpec(name: "CONTEND", subjects: ["contend.*"]))
+        for i in 0..<3 {
+            _ = try client.publish(subject: "contend.1", bytes: Array("m\(i)".utf8), messageID: "contend-\(i)").get()
+        }
+        let holder = try StreamReader(
+            client: client, stream: "CONTEND", subject: "contend.*", durable: "contend", start: 3)
+        // The other reader's create, right after its delete, with the holder's consumer made in between.
+        let error = #expect(throws: FleetError.self) {
+            let sub = try StreamReader.makeConsumer(
+                client: client, stream: "CONTEND", subject: "contend.*", durable: "contend", start: 1)
+            client.destroy(subscription: sub)
+        }
+        #expect(error?.code == .consumerContended, "\(String(describing: error))")
+        #expect(error?.jetStreamCode.map(StreamReader.contendedCodes.contains) == true)
+        // The holder still reads from where it started.
+        #expect(try holder.fetch(batch: 10, timeoutMilliseconds: 2000).map(\.sequence) == [3])
+        // Made again after a delete (the next try), the consumer is the new reader's.
+        let next = try StreamReader(
+            client: client, stream: "CONTEND", subject: "contend.*", durable: "contend", start: 1)
+        #expect(try next.fetch(batch: 10, timeoutMilliseconds: 2000).map(\.sequence) == [1, 2, 3])
     }
 
     @Test func aClientRidesOutAServerCrashAndTheStoreKeepsTheMessages() throws {
