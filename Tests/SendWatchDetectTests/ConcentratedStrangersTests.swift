@@ -49,15 +49,15 @@ import Testing
         s.finish()
         #expect(s.kinds() == [Self.kind])
         let first = try #require(s.alerts.first { $0.kind == Self.kind && $0.template?.logged == "invite-team" })
-        // The third account's second stranger makes three early stranger-mailers in minutes, and three early
-        // members of the provider wave at big.example: the alert lists the two that reached three strangers. The
-        // wave is judged first, before the template's early window counts the third account.
-        #expect(first.accounts == ["t-0", "t-1"])
+        // The second account's second stranger makes two early stranger-mailers whose every first contact is a
+        // stranger, with the first (three strangers) in the window: the alert lists that one.
+        #expect(first.accounts == ["t-0"])
         #expect(first.evidence.first { $0.0 == "threshold" }?.1 == .int(6))
         #expect(first.evidence.first { $0.0 == "early_accounts" }?.1 == .int(2))
-        // Every recipient of the listed accounts is a first contact.
+        #expect(first.evidence.first { $0.0 == "early_strangers_only_accounts" }?.1 == .int(2))
+        // Every recipient of the listed account is a first contact.
         let recipients = first.evidence.first { $0.0 == "recipients" }?.1
-        #expect(recipients == .int(2 * 4))
+        #expect(recipients == .int(4))
         #expect(first.evidence.first { $0.0 == "first_contacts" }?.1 == recipients)
         guard case .array(let domains)? = first.evidence.first(where: { $0.0 == "recipient_domains" })?.1,
             case .object(let top)? = domains.first
@@ -73,10 +73,12 @@ import Testing
     func single() {
         var s = Self.established()
         Self.wave(&s, accounts: 1, recipients: 3)
-        // Two more new users inviting three friends each, minutes apart: below `min_early_accounts` (3).
-        for a in 1...2 { Self.invite(&s, "u-\(a)", strangers: 3, at: 6000 + Int64(a * 60)) }
-        // Five stranger-mailers 40 minutes apart: never three in the 30-minute early window, five in 2 h.
-        for a in 0..<5 { Self.invite(&s, "slow-\(a)", strangers: 3, at: 9000 + Int64(a * 2400)) }
+        // Two more new users inviting three friends each, 35 minutes apart: below `min_early_accounts` (3), and not
+        // within the 30 minutes of `min_early_strangers_only_accounts` (2), which minutes apart would fire
+        // (`earlyStrangersOnly`).
+        for a in 1...2 { Self.invite(&s, "u-\(a)", strangers: 3, at: 4000 + Int64(a * 2100)) }
+        // Five stranger-mailers 40 minutes apart: never two in the 30-minute early window, five in 2 h.
+        for a in 0..<5 { Self.invite(&s, "slow-\(a)", strangers: 3, at: 10600 + Int64(a * 2400)) }
         s.finish()
         #expect(!s.kinds().contains(Self.kind))
     }
@@ -190,15 +192,93 @@ import Testing
         #expect(alert.accounts == ["t-2"])
         #expect(alert.evidence.first { $0.0 == "early_accounts" }?.1 == .int(3))
         #expect(alert.evidence.first { $0.0 == "early_threshold" }?.1 == .int(3))
+        // All three mail only strangers, so the strangers-only early path holds too, but the template's own early
+        // path fired: no record gives the strangers-only path's reason.
+        #expect(!s.alerts.contains { $0.reasons.contains { $0.contains("every first contact of theirs") } })
         // The same three with the early path off (more early accounts than there are) stay silent.
         var configuration = DetectionConfiguration()
         configuration[ConcentratedStrangersRule.self].minEarlyAccounts = 4
         // Their strangers are at one provider with nothing else: the provider wave's early path would fire too.
         configuration[ConcentratedStrangersRule.self].minEarlyWaveAccounts = 4
+        configuration[ConcentratedStrangersRule.self].minEarlyStrangersOnlyAccounts = 4
         var off = Self.established(configuration)
         for a in 0..<3 { Self.invite(&off, "t-\(a)", strangers: a == 2 ? 3 : 2, at: 4000 + Int64(a * 60)) }
         off.finish()
         #expect(!off.kinds().contains(Self.kind))
+    }
+
+    /// A stranger-mailer `t-0` (three strangers at `big.example` from 4000 s) and `t-1` with two strangers from
+    /// `second` s; each sends `first(account)` before its invitations when given (a founder's welcome, a known address).
+    /// An established account mails the customer company `acme.example` once in the warm-up (a colleague's domain).
+    static func strangersOnlyPair(
+        _ configuration: DetectionConfiguration = .init(), second: Int64 = 4600,
+        first: ((String) -> String)? = nil
+    ) -> Scenario {
+        var s = Self.established(configuration)
+        s.send("old-0", to: "ceo@acme.example", subject: "Deal", at: 300)
+        for (account, strangers, at) in [("t-0", 3, Int64(4000)), ("t-1", 2, second)] {
+            if let first {
+                s.send(account, to: first(account), subject: "Welcome", at: at - 10, template: "welcome")
+            }
+            Self.invite(&s, account, strangers: strangers, at: at)
+        }
+        s.finish()
+        return s
+    }
+
+    @Test("A stranger-mailer and a second account with two strangers, both mailing nobody else, fire within 30 min")
+    func earlyStrangersOnly() throws {
+        let s = Self.strangersOnlyPair()
+        #expect(s.kinds() == [Self.kind])
+        func value(_ alert: Alert, _ key: String) -> JSONValue? { alert.evidence.first { $0.0 == key }?.1 }
+        let alert = try #require(s.alerts.first { $0.kind == Self.kind })
+        // Only the stranger-mailer is listed; the early count is the template's (two, below its 3).
+        #expect(alert.accounts == ["t-0"])
+        #expect(value(alert, "early_accounts") == .int(2))
+        #expect(value(alert, "early_threshold") == .int(3))
+        #expect(value(alert, "early_strangers_only_accounts") == .int(2))
+        #expect(value(alert, "early_strangers_only_threshold") == .int(2))
+        #expect(value(alert, "early_strangers_only_base_threshold") == nil)
+        #expect(alert.score == 1)
+        #expect(
+            alert.reasons.contains {
+                $0.hasPrefix("Fired early: 2 young accounts on the template")
+                    && $0.contains("every first contact of theirs was a stranger") && $0.hasSuffix("(threshold 2).")
+            })
+        #expect(!alert.reasons.contains { $0.contains("(threshold 3)") })
+        // Off (0), or the second account more than 30 minutes after the first: silent.
+        var off = DetectionConfiguration()
+        off[ConcentratedStrangersRule.self].minEarlyStrangersOnlyAccounts = 0
+        #expect(!Self.strangersOnlyPair(off).kinds().contains(Self.kind))
+        #expect(!Self.strangersOnlyPair(second: 4000 + 1900).kinds().contains(Self.kind))
+    }
+
+    @Test("A launch-day-like account (its founder at its own domain first), or one with a colleague, never counts")
+    func earlyStrangersOnlyLaunchDay() {
+        // Both welcome a founder at their own new domain first: each is an early stranger-mailer, but not one
+        // whose every recipient is a stranger.
+        #expect(!Self.strangersOnlyPair(first: { "founder@\($0).example" }).kinds().contains(Self.kind))
+        // The same with the stranger-mailer alone mailing only strangers: one is not two.
+        var s = Self.established()
+        Self.invite(&s, "t-0", strangers: 3, at: 4000)
+        s.send("t-1", to: "founder@t-1.example", subject: "Welcome", at: 4590, template: "welcome")
+        Self.invite(&s, "t-1", strangers: 2, at: 4600)
+        s.finish()
+        #expect(!s.kinds().contains(Self.kind))
+        // A person at a company established accounts mail is a colleague.
+        #expect(!Self.strangersOnlyPair(first: { "\($0)@acme.example" }).kinds().contains(Self.kind))
+        // An address established accounts already mail counts neither way, as a decoy does elsewhere in the rule.
+        #expect(Self.strangersOnlyPair(first: { _ in "friend3@big.example" }).kinds() == [Self.kind])
+    }
+
+    @Test("A strangers-only early group split by a checkpoint fires after the restore as without one")
+    func checkpointEarlyStrangersOnly() throws {
+        var s = Self.established()
+        Self.invite(&s, "t-0", strangers: 3, at: 4000)
+        let restored = try Self.splitByCheckpoint(&s) { run in Self.invite(&run, "t-1", strangers: 2, at: 4600) }
+        #expect(restored.kinds() == [Self.kind])
+        #expect(restored.alerts.map(\.accounts) == s.alerts.map(\.accounts))
+        #expect(restored.alerts.first?.accounts == ["t-0"])
     }
 
     @Test("Young accounts each inviting two strangers at one provider and nothing else fire together, all listed")

@@ -55,7 +55,8 @@ import Testing
     /// `shared_artefact`'s `lone_lure` names the first at its first send. The phone-only lure's accounts each put
     /// a bare phone number into their name, which `bare_phone` names at the first send. The stranger waves fire
     /// when three young accounts on the template mailed two strangers each within 30 minutes and one of them a
-    /// third (seed 7: 19 minutes; a decoy-colleague account mails its decoys first, 34 minutes). The heavy-decoy
+    /// third, or two when both mailed only strangers (seed 7: 16 minutes, 19 with three; a decoy-colleague account
+    /// mails its decoys first, 34 minutes). The heavy-decoy
     /// wave fires when a provider-wave member (three strangers at one provider, between its decoys) and two more
     /// accounts with two strangers there used the template within 30 minutes (seed 7: 37 minutes; 51 with three
     /// members, 110 with six members in 2 hours only).
@@ -71,7 +72,8 @@ import Testing
             "recall>=0.95,precision>=0.98,incidents=all,latency:decoy-strangers<=2400,lookalikes=0,unlabelled=0",
         "phone-only-lure": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
         "heavy-decoys": "recall>=0.95,precision>=0.98,incidents=all,latency<=2700,lookalikes=0,unlabelled=0",
-        // Measured on seed 7 (every format): recall 0.700, precision 0.689–0.712, latency 35.7 min, 17–19
+        // Measured on seed 7 (every format): recall 0.700, precision 0.689–0.712, latency 12.0 min (35.7 before
+        // the template's strangers-only early path), 17–19
         // webmail-founders look-alikes (all named without the spread wave too): the launch day hides the spread
         // wave until it has left the window (docs/detection.md). two-strangers, caught by the provider wave's
         // strangers-only early members: 1.000, 0.870, 12.7 min, 18 (it was 0.392, 0.734, 238 min, 17).

@@ -28,6 +28,7 @@ struct TailPreviousReleaseTests {
         rules:
           concentrated_strangers:
             min_early_wave_only_accounts: 10000000
+            min_early_strangers_only_accounts: 0
         """
 
     /// The decompressed bytes of the fixture file `name` (zstd).

@@ -49,9 +49,12 @@ import SendWatchWindows
 /// Waiting for six accounts costs time (a wave of a dozen accounts an hour needs half an hour or more), so a
 /// template's group also fires early on cross-account evidence: when `min_early_accounts` young accounts on
 /// the template passed the same share tests with at least `min_early_strangers` strangers each (an early
-/// stranger-mailer) within `early_window`, and one of them is a stranger-mailer. Only stranger-mailers are
-/// listed: an early one is a new user who invited two friends at one provider, which a launch day's tenant
-/// sometimes is too.
+/// stranger-mailer) within `early_window`, and one of them is a stranger-mailer; or when
+/// `min_early_strangers_only_accounts` early stranger-mailers whose every first contact so far is a stranger
+/// (counted in a group of their own beside the template's) did within `early_window`, with a stranger-mailer in the
+/// window. Only stranger-mailers are listed: an early one is a new user who invited two friends at one provider,
+/// which a launch day's tenant sometimes is too (but it welcomes its founder at its own domain first, so it is never
+/// strangers-only).
 ///
 /// Base rate: each group keeps the accounts that joined it in each of its last 7 completed hours
 /// (``ArrivalHistory``, learned whether it fires or not), and each path's fixed threshold becomes the larger of
@@ -95,6 +98,14 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         /// Early stranger-mailers on one template within ``earlyWindowSeconds`` that, with one stranger-mailer
         /// among them, fire. Default 3.
         public var minEarlyAccounts = 3
+        /// Early stranger-mailers on one template whose every first contact so far is a stranger (none at a
+        /// colleague's, their own or a never-mailed domain; addresses the platform already mails count neither way;
+        /// stranger-mailers among them) within ``earlyWindowSeconds`` that, with a stranger-mailer in the window,
+        /// fire: counted in a group of their own beside the template's early window (``earlyStrangersOnlySalt``).
+        /// Default 2: a wave's second account is seen at its second stranger; a launch day's tenant welcomes its
+        /// founder at its own domain first and never counts. Two new users who each invite webmail friends and
+        /// nobody else within half an hour do. 0 turns it off.
+        public var minEarlyStrangersOnlyAccounts = 2
         /// The window in which early stranger-mailers (and provider-wave members for ``minEarlyWaveAccounts``) are
         /// counted. Default 30 minutes.
         public var earlyWindowSeconds: Int64 = 30 * 60
@@ -253,6 +264,9 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
     /// Mixed into a provider wave's key for the group of its early members whose every first contact is a
     /// stranger.
     static let strangersOnlySalt: UInt64 = 0x5354_524F_4E4C_5957
+    /// Mixed into a template's key for the group of its early stranger-mailers whose every first contact is a
+    /// stranger (``Configuration/minEarlyStrangersOnlyAccounts``): only its early window is used.
+    static let earlyStrangersOnlySalt: UInt64 = 0x4541_524C_5953_4F4E
     /// Mixed into a group's key for the entry that keeps its ``ArrivalHistory`` (its base rate).
     static let baseSalt: UInt64 = 0x4241_5345_5241_5445
     /// What follows the domain of a strangers-only wave in the alert's `provider_waves` (and what tells its entry
@@ -304,6 +318,11 @@ extension ConcentratedStrangersRule: TwoTableRule {
             "min_early_accounts", \.minEarlyAccounts, in: 1...10_000_000,
             doc: "Early stranger-mailers on one template within early_window that fire when one of them is a",
             "stranger-mailer (only stranger-mailers are listed)."),
+        .integer(
+            "min_early_strangers_only_accounts", \.minEarlyStrangersOnlyAccounts, in: 0...10_000_000,
+            doc: "Early stranger-mailers on one template whose every first contact so far is a stranger (none at a",
+            "colleague's, their own or a never-mailed domain) within early_window that fire when a stranger-mailer",
+            "is in the window (only stranger-mailers are listed). 0 turns it off."),
         .number(
             "min_wave_provider_share", \.minWaveProviderShare, in: 0...1,
             doc: "Least share of an account's strangers at its most mailed provider that makes it a member of a",
@@ -470,6 +489,8 @@ extension ConcentratedStrangersRule: TwoTableRule {
             // The share tests do not depend on the number of strangers: enough of them make a stranger-mailer.
             guard Int(account.strangers) >= rule.minRecipients else {
                 if let use = facts.template {
+                    noteEarlyStrangersOnly(
+                        templateKey(use.template.id), name: use.template.id, account, facts, &context, at: now)
                     noteEarly(
                         key: templateKey(use.template.id), name: use.template.id, template: use.template, wave: false,
                         facts, &context, into: &alerts, at: now)
@@ -481,6 +502,8 @@ extension ConcentratedStrangersRule: TwoTableRule {
         let domain = String(event.recipient.addressDomain).lowercased()
         let messageID = event.messageID ?? event.queueID
         if let use = facts.template {
+            noteEarlyStrangersOnly(
+                templateKey(use.template.id), name: use.template.id, accounts.entries[slot], facts, &context, at: now)
             record(
                 key: templateKey(use.template.id), name: use.template.id, minimum: rule.minAccountsPerTemplate,
                 template: use.template, domain: domain, messageID: messageID, early: true, wave: false, facts, &context,
@@ -577,7 +600,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
         func domain() -> String { String(event.recipient.addressDomain).lowercased() }
         func name() -> String { "\(use.template.id) at \(domain())" }
         let account = accounts.entries[slot]
-        if account.colleagues == 0, account.ownOrNew == 0,
+        if Self.mailsOnlyStrangers(account),
             (account.waveProvider ?? waveProvider(account, minStrangers: rule.minEarlyWaveStrangers)) == facts.domainKey
         {
             noteStrangersOnly(
@@ -632,6 +655,54 @@ extension ConcentratedStrangersRule: TwoTableRule {
             &context, into: &alerts, at: now)
     }
 
+    /// Whether every first contact of `account` so far is a stranger: no recipient at a colleague's, its own or a
+    /// never-mailed domain (addresses the platform already mails count neither way, as elsewhere in this rule).
+    static func mailsOnlyStrangers(_ account: Account) -> Bool {
+        account.colleagues == 0 && account.ownOrNew == 0
+    }
+
+    /// An early stranger-mailer's (or a stranger-mailer's) event on the template `templateKey` whose every first
+    /// contact so far is a stranger (``mailsOnlyStrangers(_:)``): counted in the early window of the template's
+    /// strangers-only early group (``earlyStrangersOnlySalt``), which the template's group reads when it is judged
+    /// (``earlyStrangersOnly(_:_:at:)``). Nothing while ``Configuration/minEarlyStrangersOnlyAccounts`` is 0.
+    ///
+    /// - Complexity: O(1): a group lookup and an early-window insert (and the group's base entry when the account
+    ///   joins).
+    private mutating func noteEarlyStrangersOnly(
+        _ templateKey: UInt64, name: @autoclosure () -> String, _ account: Account, _ facts: EventFacts,
+        _ context: inout DetectionContext, at now: EventTime
+    ) {
+        guard configuration.minEarlyStrangersOnlyAccounts > 0, Self.mailsOnlyStrangers(account) else { return }
+        let key = templateKey ^ Self.earlyStrangersOnlySalt
+        let slot = groupSlot(key: key, name: "\(name()) early strangers only", &context, at: now)
+        guard Self.insertEarly(facts.accountKey, window: earlyWindow, in: &groups.entries[slot], at: now) else {
+            return
+        }
+        noteArrival(key, name: "\(name()) early strangers only", &context, at: now)
+    }
+
+    /// The template group `templateKey`'s early stranger-mailers whose every first contact is a stranger in the early
+    /// window, and the bar they must reach (``Configuration/minEarlyStrangersOnlyAccounts``, or more where their
+    /// group's base rate, `base`, raised it); nil while the path is off or the group has none.
+    ///
+    /// - Complexity: O(1): a group lookup, and the base entry's when the count reaches the fixed threshold.
+    private func earlyStrangersOnly(
+        _ templateKey: UInt64, _ context: DetectionContext, at now: EventTime
+    ) -> (count: Int, bar: Int, base: Double?)? {
+        let rule = configuration
+        guard rule.minEarlyStrangersOnlyAccounts > 0,
+            let slot = groups.entries.find(templateKey ^ Self.earlyStrangersOnlySalt),
+            let early = groups.entries[slot].early
+        else { return nil }
+        let count = Int(early.value(at: now).value)
+        // The fixed threshold first: most events of a template below it need no look-up of the base rate.
+        guard count >= rule.minEarlyStrangersOnlyAccounts else {
+            return (count, rule.minEarlyStrangersOnlyAccounts, nil)
+        }
+        let base = baseRate(templateKey ^ Self.earlyStrangersOnlySalt, context, at: now)
+        return (count, bar(rule.minEarlyStrangersOnlyAccounts, rule.earlyWindowSeconds, base: base), base)
+    }
+
     /// Counts the account among its template's young accounts in the window and, when every first contact of it
     /// is a stranger (``minSpreadStrangers`` at least, at any providers), in the template's spread wave, which
     /// fires at ``minSpreadAccounts`` members making ``minSpreadShare`` of the template's young accounts: its
@@ -655,7 +726,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
         let youngSlot = groupSlot(
             key: templateKey ^ Self.youngSalt, name: "\(use.template.id) young", &context, at: now)
         _ = groups.entries[youngSlot].young.insert(facts.accountKey, at: now)
-        guard Int(account.strangers) >= rule.minSpreadStrangers, account.colleagues == 0, account.ownOrNew == 0,
+        guard Int(account.strangers) >= rule.minSpreadStrangers, Self.mailsOnlyStrangers(account),
             Double(account.strangers) >= rule.minStrangerShare * Double(account.recipients)
         else { return }
         let slot = groupSlot(
@@ -902,6 +973,9 @@ extension ConcentratedStrangersRule: TwoTableRule {
                 || (template != nil && count >= 1 && earlyCount >= earlyThreshold
                     && earlyCount
                         >= bar(groups.entries.key(slot), earlyThreshold, rule.earlyWindowSeconds, context, at: now))
+                || (template != nil && !wave && count >= 1
+                    && earlyStrangersOnly(groups.entries.key(slot), context, at: now).map { $0.count >= $0.bar }
+                        == true)
         else { return }
         guard wave, let template else {
             report(
@@ -982,7 +1056,11 @@ extension ConcentratedStrangersRule: TwoTableRule {
         let windowBar = bar(minimum, rule.windowSeconds, base: base)
         let earlyBar = bar(rule.minEarlyAccounts, rule.earlyWindowSeconds, base: base)
         let early = template != nil && count >= 1 && earlyCount >= earlyBar
-        let own = count >= windowBar || early
+        // The template's early stranger-mailers whose every first contact is a stranger, in their own group.
+        let onlyPath =
+            template != nil && count >= 1 ? earlyStrangersOnly(groups.entries.key(slot), context, at: now) : nil
+        let earlyOnly = onlyPath.map { $0.count >= $0.bar } ?? false
+        let own = count >= windowBar || early || earlyOnly
         let waveDistinct = state.waves?.members.value(at: now)
         let waveCount = Int(waveDistinct?.value ?? 0)
         guard own || (waveFired && waveCount > 0) else { return }
@@ -1079,6 +1157,20 @@ extension ConcentratedStrangersRule: TwoTableRule {
             if windowBase { baseEvidence.append(("base_threshold", .int(windowBar))) }
             if earlyBase { baseEvidence.append(("early_base_threshold", .int(earlyBar))) }
         }
+        // The strangers-only early path's figures where its count reached its fixed threshold (so whether it reached
+        // a bar its base rate raised or not), as the base rate's are shown.
+        if let only = onlyPath, only.count >= rule.minEarlyStrangersOnlyAccounts {
+            baseEvidence += [
+                ("early_strangers_only_accounts", .int(only.count)),
+                ("early_strangers_only_threshold", .int(rule.minEarlyStrangersOnlyAccounts)),
+            ]
+            if let base = only.base, only.bar > rule.minEarlyStrangersOnlyAccounts {
+                baseEvidence += [
+                    ("early_strangers_only_base_rate", .double(base)),
+                    ("early_strangers_only_base_threshold", .int(only.bar)),
+                ]
+            }
+        }
         let evidence: [(String, JSONValue)] =
             [("group", .string(name))]
             + DetectionContext.youngAccountsEvidence(
@@ -1119,11 +1211,19 @@ extension ConcentratedStrangersRule: TwoTableRule {
                     + "\(strangers) of their \(recipients) recipients were never mailed on the platform before and sit "
                     + "at a provider, \(colleagues) at a colleague's domain, each account's mostly at one provider "
                     + "(most at \(top)).")
-            if count < windowBar {
+            if count < windowBar, early {
                 reasons.append(
                     "Fired early: \(earlyCount) young accounts on the template each mailed at least "
                         + "\(min(rule.minEarlyStrangers, rule.minRecipients)) strangers the same way within "
                         + "\(earlyWindow) (threshold \(barText(earlyBar, rule.minEarlyAccounts, earlyBase ? base : nil)))."
+                )
+            } else if count < windowBar, let only = onlyPath {
+                let threshold = barText(only.bar, rule.minEarlyStrangersOnlyAccounts, only.base)
+                let strangers = min(rule.minEarlyStrangers, rule.minRecipients)
+                reasons.append(
+                    "Fired early: \(only.count) young accounts on the template each mailed at least \(strangers) "
+                        + "strangers the same way within \(earlyWindow), and every first contact of theirs was a "
+                        + "stranger: none at a colleague's, their own or a never-mailed domain (threshold \(threshold))."
                 )
             }
         }
@@ -1160,7 +1260,9 @@ extension ConcentratedStrangersRule: TwoTableRule {
         }
         let ownScore =
             own
-            ? max(Double(count) / Double(minimum), early ? Double(earlyCount) / Double(rule.minEarlyAccounts) : 0)
+            ? max(
+                Double(count) / Double(minimum), early ? Double(earlyCount) / Double(rule.minEarlyAccounts) : 0,
+                earlyOnly ? Double(onlyPath?.count ?? 0) / Double(rule.minEarlyStrangersOnlyAccounts) : 0)
             : 0
         let finding = Finding(
             kind: Self.name, key: name, severity: severity, score: max(ownScore, waveScore),
