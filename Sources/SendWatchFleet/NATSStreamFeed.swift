@@ -45,6 +45,13 @@ public struct NATSStreamFeed: StreamFeed {
     public private(set) var remakes = 0
     /// The stream's name.
     public var streamName: String { connection.stream.name }
+    /// How long the durable consumer may stay contended (``FleetError/Code/consumerContended``: made again by
+    /// another reader between this feed's delete and create) before a fetch fails: 120 s, far beyond the lease
+    /// time in which a worker that lost its partition learns it and stops. Longer, something else keeps the
+    /// consumer (another program using the name, or an account that may create consumers but not delete them).
+    public var contentionLimitSeconds: Double = 120
+    /// When the consumer was first found contended, since the last consumer made (monotonic).
+    private var contendedSince: ContinuousClock.Instant?
 
     /// A feed of `subject` of `stream` through the durable consumer `durable`; `contiguous`: `subject` takes every
     /// message of the stream.
@@ -110,9 +117,20 @@ public struct NATSStreamFeed: StreamFeed {
             }
             return .messages(out)
         } catch {
-            // A contended consumer: another worker made it again around a takeover; the one whose lease is gone
-            // stops at its next renewal, so the next fetch makes it again here.
-            if error.isTransient || error.code == .jetStreamUnavailable || error.code == .consumerContended {
+            if error.code == .consumerContended {
+                // Another worker made the consumer again around a takeover; the one whose lease is gone stops at its
+                // next renewal, so a later fetch makes it again here. Not for ever: see contentionLimitSeconds.
+                let now = ContinuousClock.now
+                let since = contendedSince ?? now
+                contendedSince = since
+                if since.duration(to: now) < .milliseconds(Int64(contentionLimitSeconds * 1000)) {
+                    return .unavailable("\(error.code): \(error)")
+                }
+                return .failed(
+                    "\(error.code) for \(Int(contentionLimitSeconds)) s: \(error); another process keeps making this "
+                        + "durable consumer, or this account may create consumers but not delete them")
+            }
+            if error.isTransient || error.code == .jetStreamUnavailable {
                 return .unavailable("\(error.code): \(error)")
             }
             return .failed("\(error.code): \(error)")
@@ -155,6 +173,7 @@ public struct NATSStreamFeed: StreamFeed {
         let made = try StreamReader(
             client: client, stream: stream.name, subject: subject, durable: durable, start: lastDelivered + 1)
         reader = made
+        contendedSince = nil
         fresh = true
         lastConsumerSequence = 0
         return made
