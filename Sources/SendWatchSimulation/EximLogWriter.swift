@@ -207,3 +207,15 @@ public struct EximLogWriter: LogWriter, Sendable {
         }
     }
 }
+
+extension EximLogWriter: SimulatedFormat {
+    public static var formatName: String { "exim" }
+
+    public init(configuration: SimulationConfiguration) { self.init(seed: configuration.seed) }
+}
+
+extension SimulationFormat {
+    /// Exim 4.96 main log with `log_selector = +subject +received_recipients +sender_on_delivery
+    /// +delivery_size +smtp_confirmation +incoming_port` and an ACL `logwrite` of `X-Account-Id`.
+    public static var exim: SimulationFormat { SimulationFormat(EximLogWriter.self) }
+}

@@ -42,3 +42,14 @@ public struct JSONLinesLogWriter: LogWriter, Sendable {
         lines.add(writer.bytes, at: m.accepted)
     }
 }
+
+extension JSONLinesLogWriter: SimulatedFormat {
+    public static var formatName: String { "jsonl" }
+
+    public init(configuration: SimulationConfiguration) { self.init() }
+}
+
+extension SimulationFormat {
+    /// JSON lines in SendWatch's default schema, one record per message.
+    public static var jsonl: SimulationFormat { SimulationFormat(JSONLinesLogWriter.self) }
+}

@@ -282,3 +282,17 @@ public struct PostfixLogWriter: LogWriter, Sendable {
         TextBytes.append("?=", to: &bytes)
     }
 }
+
+extension PostfixLogWriter: SimulatedFormat {
+    public static var formatName: String { "postfix" }
+
+    public init(configuration: SimulationConfiguration) {
+        self.init(host: configuration.host, seed: configuration.seed)
+    }
+}
+
+extension SimulationFormat {
+    /// Postfix through `postlogd` (`maillog_file`): classic year-less `Mmm dd HH:MM:SS` timestamps, host `mx1`,
+    /// short queue ids, `header_checks` WARN lines for `Subject` and `X-Account-Id`.
+    public static var postfix: SimulationFormat { SimulationFormat(PostfixLogWriter.self) }
+}

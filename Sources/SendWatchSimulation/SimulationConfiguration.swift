@@ -1,17 +1,5 @@
 public import SendWatchCore
 
-/// The log format the simulator writes.
-public enum SimulationFormat: String, Hashable, Sendable, CaseIterable {
-    /// Postfix through `postlogd` (`maillog_file`): classic year-less `Mmm dd HH:MM:SS` timestamps, host `mx1`,
-    /// short queue ids, `header_checks` WARN lines for `Subject` and `X-Account-Id`.
-    case postfix
-    /// Exim 4.96 main log with `log_selector = +subject +received_recipients +sender_on_delivery
-    /// +delivery_size +smtp_confirmation +incoming_port` and an ACL `logwrite` of `X-Account-Id`.
-    case exim
-    /// JSON lines in SendWatch's default schema, one record per message.
-    case jsonl
-}
-
 /// Everything a simulation run depends on. The output is a pure function of this value.
 ///
 /// Usage:

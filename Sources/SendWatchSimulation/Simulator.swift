@@ -39,7 +39,8 @@ public struct Simulator: Sendable {
     /// The run's configuration.
     public let configuration: SimulationConfiguration
     private var model: TrafficModel
-    private var writer: FormatWriter
+    /// The format's writer; called once per message, so the existential costs nothing that counts.
+    private var writer: any SimulatedFormat
     private var lines = LineScheduler()
     /// First and last event per labelled account (indexed like ``TrafficModel/accounts``; only labelled ones
     /// are set).
@@ -48,12 +49,6 @@ public struct Simulator: Sendable {
     /// Counts so far.
     public private(set) var summary = SimulationSummary()
 
-    private enum FormatWriter: Sendable {
-        case postfix(PostfixLogWriter)
-        case exim(EximLogWriter)
-        case jsonl(JSONLinesLogWriter)
-    }
-
     /// Creates a simulator after validating `configuration`.
     ///
     /// - Throws: ``SimulationError`` when the configuration is invalid.
@@ -61,11 +56,7 @@ public struct Simulator: Sendable {
         try configuration.validate()
         self.configuration = configuration
         model = TrafficModel(configuration: configuration)
-        switch configuration.format {
-        case .postfix: writer = .postfix(PostfixLogWriter(host: configuration.host, seed: configuration.seed))
-        case .exim: writer = .exim(EximLogWriter(seed: configuration.seed))
-        case .jsonl: writer = .jsonl(JSONLinesLogWriter())
-        }
+        writer = configuration.format.makeWriter(configuration)
     }
 
     /// The number of lines currently held for messages in flight.
@@ -85,20 +76,8 @@ public struct Simulator: Sendable {
             }
             guard submission != nil, let (message, account, group) = model.nextMessage() else { return nil }
             summary.messages += 1
-            switch writer {
-            case .postfix(var w):
-                w.write(message, to: &lines)
-                if group >= 0 { track(w.eventTimes(of: message), account) }
-                writer = .postfix(w)
-            case .exim(var w):
-                w.write(message, to: &lines)
-                if group >= 0 { track(w.eventTimes(of: message), account) }
-                writer = .exim(w)
-            case .jsonl(var w):
-                w.write(message, to: &lines)
-                if group >= 0 { track(w.eventTimes(of: message), account) }
-                writer = .jsonl(w)
-            }
+            writer.write(message, to: &lines)
+            if group >= 0 { track(writer.eventTimes(of: message), account) }
             if lines.count > summary.maxPendingLines { summary.maxPendingLines = lines.count }
         }
     }

@@ -33,7 +33,7 @@ struct SimulateCommand: ParsableCommand {
     )
     var scale: Double = 1
 
-    @Option(name: .long, help: "Output format: postfix, exim or jsonl.")
+    @Option(name: .long, help: "Output format: \(SimulationFormat.namesText).")
     var format: String = "postfix"
 
     @Option(name: .long, help: "Time of the first traffic, RFC 3339 (default 2026-11-29T06:00:00Z).")
@@ -50,7 +50,7 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("unknown scenario '\(scenario)'; known: \(Scenario.names.joined(separator: ", "))")
         }
         guard let formatValue = SimulationFormat(rawValue: format) else {
-            throw ValidationError("unknown format '\(format)'; use postfix, exim or jsonl")
+            throw ValidationError("unknown format '\(format)'; use \(SimulationFormat.namesText)")
         }
         var durationSeconds: Int64?
         if let duration {

@@ -418,7 +418,7 @@ struct TailFutureTests {
         let watermark = try #require(run.engine.watermark)
         #expect(watermark < EventTime(seconds: 1_796_126_700), "event time stayed before the wall clock: \(watermark)")
         #expect(run.engine.counters.lateEvents == 0)
-        #expect(run.consumer.sink.pointee.futureOutliers == 40)
+        #expect(run.consumer.sink.futureOutliers == 40)
         #expect(run.summaryText.contains("0 late events dropped, 40 time outliers"))
     }
 }

@@ -7,6 +7,23 @@ import Testing
 @testable import SendWatchSimulation
 
 @Suite struct SimulatorTests {
+    @Test("The simulator's formats are its registered writers: each named once, found by name, listed in the help")
+    func registeredFormats() throws {
+        #expect(SimulationFormat.allCases.map(\.rawValue) == ["postfix", "exim", "jsonl"])
+        #expect(SimulationFormat.allCases == [.postfix, .exim, .jsonl])
+        #expect(Set(SimulationFormat.writers.map { $0.formatName }).count == SimulationFormat.writers.count)
+        for format in SimulationFormat.allCases {
+            #expect(SimulationFormat(rawValue: format.rawValue) == format)
+            // The writer a run makes is the registered one, under the same name.
+            let config = smallConfiguration(format: format)
+            #expect(type(of: format.makeWriter(config)).formatName == format.rawValue)
+            // Every format the simulator writes is one SendWatch reads.
+            #expect(LogFormat(rawValue: format.rawValue) != nil)
+        }
+        #expect(SimulationFormat(rawValue: "syslog") == nil)
+        #expect(SimulationFormat.namesText == "postfix, exim or jsonl")
+    }
+
     @Test(
         "The same seed gives identical bytes and labels; another seed gives different ones",
         arguments: SimulationFormat.allCases)

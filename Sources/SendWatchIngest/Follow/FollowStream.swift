@@ -86,12 +86,19 @@ final class FollowStream {
 }
 
 /// Passes a framer's lines to a ``FollowedLineConsumer`` with the stream index.
+///
+/// Holds the consumer for the duration of one `poll`: moved in from the caller's `inout` argument and moved
+/// back before `poll` returns (``take()``), so it is never copied and the compiler checks the hand-off.
 struct StreamLines<C: FollowedLineConsumer>: LineConsumer {
-    /// Valid for the duration of one `poll`, which owns the consumer (`withUnsafeMutablePointer`).
-    let target: UnsafeMutablePointer<C>
-    let stream: Int
+    var consumer: C
+    /// The stream whose lines are being framed; set before each stream is read.
+    var stream: Int
 
+    @inline(__always)
     mutating func consume(line: UnsafeRawBufferPointer) {
-        target.pointee.consume(stream: stream, line: line)
+        consumer.consume(stream: stream, line: line)
     }
+
+    /// Ends the poll: the consumer, to move back into the caller's variable.
+    consuming func take() -> C { consumer }
 }

@@ -296,12 +296,12 @@ public final class LogFollower {
         pendingDecisions.removeAll()
         let now = clock()
         rescanGlobs(now: now, report: &report)
-        withUnsafeMutablePointer(to: &consumer) { target in
-            // Safe: `target` is used only inside this closure, while `consumer` is exclusively ours.
-            for case let stream? in slots {
-                pollStream(stream, target: target, now: now, report: &report)
-            }
+        var lines = StreamLines(consumer: consume consumer, stream: 0)
+        for case let stream? in slots {
+            lines.stream = stream.index
+            pollStream(stream, lines: &lines, now: now, report: &report)
         }
+        consumer = lines.take()
         retireGoneStreams(report: &report)
         if watcher != nil { updateWatches() }
         return report

@@ -103,9 +103,8 @@ public final class PipeFollower {
         let linesBefore = framer.lines
         let tooLongBefore = framer.linesTooLong
         var budget = configuration.maxBytesPerStreamPerPoll
-        withUnsafeMutablePointer(to: &consumer) { target in
-            // Safe: `target` is used only inside this closure, while `consumer` is exclusively ours.
-            var lines = StreamLines(target: target, stream: 0)
+        var lines = StreamLines(consumer: consume consumer, stream: 0)
+        reading: do {
             while budget > 0, readable(timeoutMilliseconds: 0) {
                 let n = read(descriptor, buffer.baseAddress, min(buffer.count, budget))
                 if n < 0 {
@@ -116,11 +115,11 @@ public final class PipeFollower {
                             code: .readFailed, stream: 0, path: name,
                             message: "cannot read: \(errnoDescription(e)); the input ends here"))
                     end(lines: &lines)
-                    return
+                    break reading
                 }
                 if n == 0 {
                     end(lines: &lines)
-                    return
+                    break reading
                 }
                 bytesRead += Int64(n)
                 budget -= n
@@ -136,6 +135,7 @@ public final class PipeFollower {
                 report.partialLinesFlushed += 1
             }
         }
+        consumer = lines.take()
         report.bytesRead = bytesRead
         report.linesDelivered = framer.lines - linesBefore
         report.linesTooLong = framer.linesTooLong - tooLongBefore

@@ -276,9 +276,9 @@ public final class ShipRun<Publisher: ShipPublisher> {
     /// all were acknowledged (no checkpoint is written then: a restart repeats them, and the broker drops those
     /// it has).
     private func publishPending(shouldStop: () -> Bool) throws(TailError) -> Bool {
-        let pending = consumer.sink.pointee.pending
+        let pending = consumer.sink.pending
         guard !pending.isEmpty else { return true }
-        consumer.sink.pointee.pending.removeAll(keepingCapacity: true)
+        consumer.sink.pending.removeAll(keepingCapacity: true)
         // Ids first, once each, in log order: a retry must repeat the id, not take the next one.
         var messages: [ShipMessage] = []
         messages.reserveCapacity(pending.count)

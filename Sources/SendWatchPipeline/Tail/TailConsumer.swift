@@ -35,35 +35,81 @@ struct TailEventSink: StreamEventSink {
     mutating func beginStream(_ index: Int) {}
 }
 
+/// Every followed stream's parsing and the one sink they all write to, in one value mutated in place.
+///
+/// One value so that handing the sink to a stream's parser (`streams[i]!.consume(line:sink: &sink)`) is an
+/// access to two stored properties of a struct the compiler checks for overlap when it compiles, with no check
+/// at run time (two stored properties of a class would each get a dynamic exclusivity check per line). The
+/// consumer reaches it through one property, once per call.
+struct ParsedStreams<Sink: StreamEventSink> {
+    /// The engine and pending alerts (`tail`) or the events to publish (`ship`).
+    var sink: Sink
+    /// Per stream index.
+    var streams: [StreamParsing?] = []
+    /// Names of the streams seen, by index.
+    var names: [String?] = []
+    var linesSinceTake = 0
+
+    /// Counts `line` and, if stream `index` is open, parses it into the sink; false when the stream is not open
+    /// (the line is counted but not parsed).
+    @inline(__always)
+    mutating func consume(stream index: Int, line: UnsafeRawBufferPointer) -> Bool {
+        linesSinceTake += 1
+        guard index < streams.count, streams[index] != nil else { return false }
+        parse(stream: index, line: line)
+        return true
+    }
+
+    /// Parses `line` of stream `index`, which is open, into the sink.
+    @inline(__always)
+    mutating func parse(stream index: Int, line: UnsafeRawBufferPointer) {
+        sink.beginStream(index)
+        // Safe to force unwrap: the callers check it is open.
+        streams[index]!.consume(line: line, sink: &sink)
+    }
+
+    /// Stream `index` hands over the events its parsers still hold, if it is open.
+    mutating func finish(stream index: Int) {
+        guard index < streams.count, streams[index] != nil else { return }
+        sink.beginStream(index)
+        // Safe to force unwrap: checked in the guard.
+        streams[index]!.finish(sink: &sink)
+    }
+
+    /// Every open stream settles a format still undecided.
+    mutating func settleUndecided() {
+        for i in streams.indices where streams[i] != nil {
+            sink.beginStream(i)
+            // Safe to force unwrap: checked in the where clause.
+            streams[i]!.settleUndecided(sink: &sink)
+        }
+    }
+}
+
 /// One parser chain per followed stream, all feeding one sink: the detection engine (`tail`) or the events to
 /// publish (`ship`).
 ///
-/// A class: it owns the sink's storage, which every stream's ``StreamParsing`` writes to in turn.
+/// A class, shared by the run and its follower's polls; the streams and the sink are one stored value
+/// (``ParsedStreams``), which the streams' parsers write to in turn.
 final class TailConsumer<Sink: StreamEventSink>: FollowedLineConsumer {
     let configuration: Configuration
-    /// Owned storage of the sink (the engine and pending alerts); stable for the consumer's lifetime.
-    ///
-    /// A pointer, not a stored value: every stream's ``StreamParsing`` writes to it in turn, `inout`, once per
-    /// line, and a stored property of a class passed `inout` costs a dynamic exclusivity check per access
-    /// (never copied either way: the engine's tables stay in place). All of them run on the tail loop's
-    /// thread, one call at a time. A stored `var` would make the compiler check that instead; the cost of its
-    /// checks on this per-line path has not been measured.
-    let sink: UnsafeMutablePointer<Sink>
-    /// Per stream index.
-    private var streams: [StreamParsing?] = []
+    /// The streams' parsing and the sink, owned here for the consumer's lifetime (never copied: a copy of the
+    /// sink would make every table of the engine copy itself on its next write).
+    private var parsed: ParsedStreams<Sink>
+    /// The sink (the engine and pending alerts, or the events to publish), read and changed in place.
+    var sink: Sink {
+        _read { yield parsed.sink }
+        _modify { yield &parsed.sink }
+    }
     /// Parser state restored from a checkpoint, by stream name, applied when the stream first delivers a line.
     private var pending: [String: ParsingCheckpoint] = [:]
-    /// Names of the streams seen, by index.
-    private var names: [String?] = []
-    private var linesSinceTake = 0
     /// The year hint for streams started in this run (the current time; year-less timestamps of live logs
     /// are recent).
     let yearHint: YearHint
 
     init(configuration: Configuration, sink initial: consuming Sink, wallSeconds: Double) {
         self.configuration = configuration
-        sink = .allocate(capacity: 1)
-        sink.initialize(to: initial)
+        parsed = ParsedStreams(sink: initial)
         if let year = configuration.year {
             yearHint = .year(year)
         } else {
@@ -71,29 +117,24 @@ final class TailConsumer<Sink: StreamEventSink>: FollowedLineConsumer {
         }
     }
 
-    deinit {
-        sink.deinitialize(count: 1)
-        sink.deallocate()
-    }
-
     func restore(_ saved: [String: ParsingCheckpoint]) { pending = saved }
 
     /// Creates the parsing chain of stream `index` (named `name`), from saved state when there is some.
     func open(stream index: Int, name: String) throws {
-        while streams.count <= index {
-            streams.append(nil)
-            names.append(nil)
+        while parsed.streams.count <= index {
+            parsed.streams.append(nil)
+            parsed.names.append(nil)
         }
-        guard streams[index] == nil else { return }
+        guard parsed.streams[index] == nil else { return }
         var c = StreamParsing(
             settings: configuration.formatSettings(), format: configuration.format, yearHint: yearHint)
         if let saved = pending.removeValue(forKey: name) { try c.restore(saved) }
-        streams[index] = c
-        names[index] = name
+        parsed.streams[index] = c
+        parsed.names[index] = name
     }
 
     /// The name stream `index` was opened with, until it is retired.
-    func openedName(ofStream index: Int) -> String? { index < names.count ? names[index] : nil }
+    func openedName(ofStream index: Int) -> String? { index < parsed.names.count ? parsed.names[index] : nil }
 
     /// The name of a stream index (set by the run from the follower).
     var nameOf: (Int) -> String? = { _ in nil }
@@ -101,19 +142,16 @@ final class TailConsumer<Sink: StreamEventSink>: FollowedLineConsumer {
     private var failure: String?
 
     func consume(stream: Int, line: UnsafeRawBufferPointer) {
-        linesSinceTake += 1
-        if stream >= streams.count || streams[stream] == nil {
-            let name = nameOf(stream) ?? "stream \(stream)"
-            do {
-                try open(stream: stream, name: name)
-            } catch {
-                if failure == nil { failure = "the checkpoint's parser state for \(name) cannot be restored: \(error)" }
-                return
-            }
+        // One access to the consumer's state per line; opening a stream is the rare path.
+        if parsed.consume(stream: stream, line: line) { return }
+        let name = nameOf(stream) ?? "stream \(stream)"
+        do {
+            try open(stream: stream, name: name)
+        } catch {
+            if failure == nil { failure = "the checkpoint's parser state for \(name) cannot be restored: \(error)" }
+            return
         }
-        sink.pointee.beginStream(stream)
-        // Safe to force unwrap: opened just above.
-        streams[stream]!.consume(line: line, sink: &sink.pointee)
+        parsed.parse(stream: stream, line: line)
     }
 
     /// Ends a stream the follower retired (a glob match that is gone and fully read) as the end of its input
@@ -125,39 +163,28 @@ final class TailConsumer<Sink: StreamEventSink>: FollowedLineConsumer {
     /// its events (tail retires before it settles undecided formats), and its unknown-format lines left the
     /// totals, so a counter went down.
     func retire(stream index: Int) {
-        guard index < streams.count else { return }
+        guard index < parsed.streams.count else { return }
         finish(stream: index)
-        if let c = streams[index] {
+        if let c = parsed.streams[index] {
             retiredCounters.merge(c.counters)
             let unknown = c.detection.unknownFormatLines
             if unknown > 0 { retiredCounters.rejected[.unknownFormat, default: 0] += unknown }
         }
-        streams[index] = nil
-        names[index] = nil
+        parsed.streams[index] = nil
+        parsed.names[index] = nil
     }
 
     /// Stream `index` hands over the events its parsers still hold (``StreamParsing/finish(sink:)``); a
     /// second call hands over nothing more.
-    func finish(stream index: Int) {
-        guard index < streams.count, streams[index] != nil else { return }
-        sink.pointee.beginStream(index)
-        // Safe to force unwrap: checked in the guard.
-        streams[index]!.finish(sink: &sink.pointee)
-    }
+    func finish(stream index: Int) { parsed.finish(stream: index) }
 
     /// Settles the format of streams still undecided (fewer lines than detection wants so far): called when
     /// the logs are quiet, so a short file is not held back until more lines come.
-    func settleUndecided() {
-        for i in streams.indices where streams[i] != nil {
-            sink.pointee.beginStream(i)
-            // Safe to force unwrap: checked in the where clause.
-            streams[i]!.settleUndecided(sink: &sink.pointee)
-        }
-    }
+    func settleUndecided() { parsed.settleUndecided() }
 
     /// The end of the input (`ship --once`): every stream hands over the events its parsers still hold.
     func finish() {
-        for i in streams.indices { finish(stream: i) }
+        for i in parsed.streams.indices { parsed.finish(stream: i) }
     }
 
     /// Counters of retired streams (this run only).
@@ -170,8 +197,8 @@ final class TailConsumer<Sink: StreamEventSink>: FollowedLineConsumer {
 
     /// Lines consumed since the last call.
     func takeLines() -> Int {
-        defer { linesSinceTake = 0 }
-        return linesSinceTake
+        defer { parsed.linesSinceTake = 0 }
+        return parsed.linesSinceTake
     }
 
     /// Every stream's parsing state by name, plus saved states of streams not seen yet in this run.
@@ -183,8 +210,8 @@ final class TailConsumer<Sink: StreamEventSink>: FollowedLineConsumer {
     func checkpoint(followed: Set<String>) -> [String: ParsingCheckpoint] {
         pending = pending.filter { followed.contains($0.key) }
         var out = pending
-        for (i, c) in streams.enumerated() {
-            if let c, let name = names[i] { out[name] = c.checkpoint() }
+        for (i, c) in parsed.streams.enumerated() {
+            if let c, let name = parsed.names[i] { out[name] = c.checkpoint() }
         }
         return out
     }
@@ -192,7 +219,7 @@ final class TailConsumer<Sink: StreamEventSink>: FollowedLineConsumer {
     /// The parsers' counters over every stream.
     func parseCounters() -> ParseCounters {
         var total = retiredCounters
-        for c in streams {
+        for c in parsed.streams {
             guard let c else { continue }
             total.merge(c.counters)
             let unknown = c.detection.unknownFormatLines
@@ -205,7 +232,7 @@ final class TailConsumer<Sink: StreamEventSink>: FollowedLineConsumer {
 extension TailConsumer where Sink == TailEventSink {
     /// The alerts produced since the last call.
     func takeAlerts() -> [Alert] {
-        defer { sink.pointee.alerts.removeAll(keepingCapacity: true) }
-        return sink.pointee.alerts
+        defer { parsed.sink.alerts.removeAll(keepingCapacity: true) }
+        return parsed.sink.alerts
     }
 }

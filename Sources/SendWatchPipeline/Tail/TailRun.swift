@@ -53,8 +53,8 @@ public final class TailRun {
     /// The engine, kept in the consumer's sink storage.
     var engine: DetectionEngine {
         // `_read`, not `get`: a get would copy the engine (and retain every table) on each read.
-        _read { yield consumer.sink.pointee.engine }
-        _modify { yield &consumer.sink.pointee.engine }
+        _read { yield consumer.sink.engine }
+        _modify { yield &consumer.sink.engine }
     }
     var totals = TailTotals()
     var idleAdvancedTo: EventTime?
@@ -323,10 +323,10 @@ public final class TailRun {
 
     private func pollOnce() throws(TailError) -> PollReport {
         let bound = (wallClock() + options.maxFutureSeconds) * 1_000_000
-        consumer.sink.pointee.latestAccepted = EventTime(microseconds: bound < 9e18 ? Int64(bound) : .max)
+        consumer.sink.latestAccepted = EventTime(microseconds: bound < 9e18 ? Int64(bound) : .max)
         var c = consumer
         let report = follower.poll(into: &c)
-        let future = consumer.sink.pointee.futureOutliers
+        let future = consumer.sink.futureOutliers
         if future > 0 && future >= 2 * futureOutliersLogged {
             futureOutliersLogged = future
             logger.warning(
@@ -357,7 +357,7 @@ public final class TailRun {
         var closed: [Alert] = []
         engine.advance(to: target, into: &closed)
         guard !closed.isEmpty else { return false }
-        consumer.sink.pointee.alerts.append(contentsOf: closed)
+        consumer.sink.alerts.append(contentsOf: closed)
         return try deliver()
     }
 
@@ -368,7 +368,7 @@ public final class TailRun {
         let parse = parseCounters
         let bytes = engine.approximateBytes
         let budget = configuration.detection.memoryBudgetBytes
-        let future = consumer.sink.pointee.futureOutliers
+        let future = consumer.sink.futureOutliers
         let t = totals
         let overlong = linesTooLong
         metrics.update { m in
@@ -432,7 +432,7 @@ public final class TailRun {
         if linesTooLong > 0 { s += ", \(linesTooLong) longer than input.max_line_bytes" }
         s += "), "
         s += "\(c.lateEvents) late events dropped, "
-        s += "\(c.timeOutliers + consumer.sink.pointee.futureOutliers) time outliers, "
+        s += "\(c.timeOutliers + consumer.sink.futureOutliers) time outliers, "
         s += "\(totals.alertRecords) alert records (\(c.creates) created, \(c.updates) updated, \(c.closes) closed), "
         s += "\(delivery.linesSkipped) already written before a restart, \(totals.checkpoints) checkpoints"
         return s
