@@ -11,7 +11,7 @@ public protocol SimulatedFormat: LogWriter, Sendable {
 ///
 /// The registered formats are ``SimulationFormat/postfix``, ``SimulationFormat/exim`` and
 /// ``SimulationFormat/jsonl``; `sendwatch simulate` lists and accepts ``allCases``.
-public struct SimulationFormat: RawRepresentable, Hashable, Sendable, CaseIterable {
+public struct SimulationFormat: RawRepresentable, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// The formats the simulator writes, in the order `sendwatch simulate` lists them. One line per format: a new
     /// format adds its writer (a ``SimulatedFormat``) here and nowhere else outside the writer's file.
     static var writers: [any SimulatedFormat.Type] {
@@ -23,6 +23,8 @@ public struct SimulationFormat: RawRepresentable, Hashable, Sendable, CaseIterab
 
     /// The format's name (``SimulatedFormat/formatName``).
     public var rawValue: String { writer.formatName }
+    /// The format's name, as `--format` takes it.
+    public var description: String { rawValue }
 
     /// The registered format named `rawValue`; `nil` when no writer has that name.
     public init?(rawValue: String) {

@@ -10,6 +10,7 @@ extension LogFollower {
     func pollStream<C: FollowedLineConsumer>(
         _ stream: FollowStream, lines: inout StreamLines<C>, now: Int64, report: inout PollReport
     ) {
+        lines.stream = stream.index
         var budget = configuration.maxBytesPerStreamPerPoll
         // Each round switches at most one file; bounded so that a pathological directory cannot spin us.
         for _ in 0..<(Self.maxRotatedFilesPerStream + 4) {

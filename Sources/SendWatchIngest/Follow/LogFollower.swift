@@ -298,7 +298,6 @@ public final class LogFollower {
         rescanGlobs(now: now, report: &report)
         var lines = StreamLines(consumer: consume consumer, stream: 0)
         for case let stream? in slots {
-            lines.stream = stream.index
             pollStream(stream, lines: &lines, now: now, report: &report)
         }
         consumer = lines.take()

@@ -322,7 +322,8 @@ extension ConcentratedStrangersRule: TwoTableRule {
             "min_early_strangers_only_accounts", \.minEarlyStrangersOnlyAccounts, in: 0...10_000_000,
             doc: "Early stranger-mailers on one template whose every first contact so far is a stranger (none at a",
             "colleague's, their own or a never-mailed domain) within early_window that fire when a stranger-mailer",
-            "is in the window (only stranger-mailers are listed). 0 turns it off."),
+            "used the template in the window, which need not be one of them (only stranger-mailers are listed).",
+            "0 turns it off."),
         .number(
             "min_wave_provider_share", \.minWaveProviderShare, in: 0...1,
             doc: "Least share of an account's strangers at its most mailed provider that makes it a member of a",
