@@ -206,36 +206,6 @@ struct DetectRunLeaseTests {
         #expect(lease.held && key.value == "a")
     }
 
-    @Test("Cut off from the lease store for the lease time, a holder publishes nothing until a renewal succeeds")
-    func lapsedLeasePausesPublishing() throws {
-        let (key, lease, script) = Self.holder()  // acquired at 0 s, a 3 s lease renewed every second
-        var whileCutOff = 0
-        // The lease store cannot be reached from call 1 until the clock reaches 8 s; the alerts stream can. Each call
-        // takes 0.5 s: renewed last at 0 s, the lease lapses at 3 s, after about five records; without the pause the
-        // holder would publish about fifteen more while cut off.
-        script.respond = { n in
-            if n == 1 { key.reachable = false }
-            if !key.reachable { whileCutOff += 1 }
-            return .acknowledged(duplicate: false)
-        }
-        let run = try Self.run(Self.alertingMessages(accounts: 20), state: nil, script: script)
-        run.lease = lease
-        var callsAtLastLook = -1
-        let clock = {
-            // While nothing goes out (the pause), each look at the clock takes half a second.
-            if script.calls.count == callsAtLastLook { script.clock += 0.5 }
-            callsAtLastLook = script.calls.count
-            if script.clock >= 8 { key.reachable = true }
-            return script.clock
-        }
-        let end = try run.run(now: clock, shouldStop: { false })
-        #expect(end == .stopped)
-        #expect(lease.held && key.value == "a")
-        #expect(whileCutOff >= 2 && whileCutOff <= 7, "\(whileCutOff) records published while cut off from the store")
-        #expect(run.totals.alertRecords == 20)
-        #expect(script.clock >= 8, "the records after the lapse waited for the store")
-    }
-
     @Test(
         "A release taken in slices (with a lease) gives the records of one pass of the engine (without)",
         arguments: [100, 300])

@@ -625,8 +625,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     /// each attempt, the first of each record and every repeat in an outage (``WorkerLease/renew(now:)`` writes
     /// only once a third of the lease time has passed, and while the lease store is unreachable tries at most
     /// once a poll interval): many records after a takeover, one acknowledgement each, or an outage of the
-    /// broker, can take longer than the lease. Once the lease is lost nothing more is published, nor while the lease
-    /// store has been unreachable for the lease time (``WorkerLease/hasLapsed(now:)``).
+    /// broker, can take longer than the lease. Once the lease is lost nothing more is published.
     private func publish(_ alerts: [Alert], now: () -> Double, shouldStop: () -> Bool) throws(TailError)
         -> PublishEnd
     {
@@ -638,20 +637,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             if writer.bytes.last == UInt8(ascii: "\n") { writer.bytes.removeLast() }
             let id = "\(alert.id)-\(alert.action.rawValue)-\(totals.alertRecords)"
             while true {
-                if let lease {
-                    let t = now()
-                    switch lease.renew(now: t) {
-                    case .lost: return .leaseLost
-                    case .unavailable where lease.hasLapsed(now: t):
-                        // Cut off from the lease store for the lease time: a standby may hold it now. Nothing is
-                        // published until a renewal succeeds (or shows the loss).
-                        totals.retries += 1
-                        if shouldStop() { return .stopped }
-                        backoff.pause()
-                        continue
-                    case .held, .unavailable: break
-                    }
-                }
+                if let lease, lease.renew(now: now()) == .lost { return .leaseLost }
                 switch publisher.publish(writer.bytes, messageID: id) {
                 case .acknowledged(let duplicate):
                     if duplicate { totals.duplicateAlerts += 1 }

@@ -176,11 +176,6 @@ public final class WorkerLease {
         return confirm(now: now)
     }
 
-    /// Whether the last renewal that reached the store is ``seconds`` old or older: a standby may hold the lease by
-    /// now, though this holder, cut off from the store, cannot know. A holder publishes nothing then until a
-    /// renewal succeeds.
-    public func hasLapsed(now: Double) -> Bool { now - renewedAt >= seconds }
-
     /// Renews the lease now, checked against the revision last written: the fencing check before a holder
     /// writes its checkpoint. After `.held`, no standby takes the lease for ``seconds``.
     public func confirm(now: Double) -> Renewal {
