@@ -125,10 +125,10 @@ private struct SavedEntries: Encodable {
         #expect(restoredExim.counters == expected)
         #expect(restoredJSON.counters == json.counters && restoredJSON.jsonCounters == json.jsonCounters)
         var savedPostfix = postfix.checkpoint()
-        savedPostfix.counters.otherMailServerLines = 0
+        savedPostfix.joined.counters.otherMailServerLines = 0
         #expect(restoredPostfix.checkpoint() == savedPostfix)
         var savedExim = exim.checkpoint()
-        savedExim.counters.otherMailServerLines = 0
+        savedExim.joined.counters.otherMailServerLines = 0
         #expect(restoredExim.checkpoint() == savedExim)
         // The open messages go on as without the restart.
         var uninterruptedPostfix = postfix
@@ -209,7 +209,7 @@ private struct SavedEntries: Encodable {
             let read = try StateCoding.decode(
                 PostfixStateOfVersion.self, from: bytes, userInfo: [PostfixStateOfVersion.versionKey: version])
             var expected = postfix.checkpoint()
-            if version == 1 { expected.counters.otherMailServerLines = 0 }
+            if version == 1 { expected.joined.counters.otherMailServerLines = 0 }
             #expect(read.checkpoint == expected)
         }
         let bytes = try encodedState(postfix.checkpoint())

@@ -60,7 +60,7 @@ struct ParserCheckpointDamageTests {
         for (k, line) in lines.enumerated() {
             _ = line.withUnsafeBytes { parser.parse(line: $0, into: &events) }
             let c = parser.checkpoint()
-            if c.openMessages > best.open && !c.messages.attempted.isEmpty { best = (c.openMessages, k + 1, c) }
+            if c.openMessages > best.open && !c.joined.messages.attempted.isEmpty { best = (c.openMessages, k + 1, c) }
         }
         return (best.checkpoint, Array(lines[best.k...]))
     }
@@ -74,66 +74,66 @@ struct ParserCheckpointDamageTests {
         for (k, line) in lines.enumerated() {
             _ = line.withUnsafeBytes { parser.parse(line: $0, into: &events) }
             let c = parser.checkpoint()
-            if c.openMessages > best.open && !c.messages.attempted.isEmpty { best = (c.openMessages, k + 1, c) }
+            if c.openMessages > best.open && !c.joined.messages.attempted.isEmpty { best = (c.openMessages, k + 1, c) }
         }
         return (best.checkpoint, Array(lines[best.k...]))
     }
 
     static let postfixDamages: [Damage<PostfixParser.Checkpoint>] = [
         Damage(name: "lastTouched shorter than the ids", expected: "lastTouched has") {
-            $0.messages.times.removeLast()
+            $0.joined.messages.times.removeLast()
         },
-        Damage(name: "flags longer than the ids", expected: "flags has") { $0.messages.flags.append(0) },
-        Damage(name: "unknown flag bit", expected: "unknown message flags") { $0.messages.flags[0] = 0x80 },
+        Damage(name: "flags longer than the ids", expected: "flags has") { $0.joined.messages.flags.append(0) },
+        Damage(name: "unknown flag bit", expected: "unknown message flags") { $0.joined.messages.flags[0] = 0x80 },
         Damage(name: "string reference past the table", expected: "sender refers to string") {
-            $0.messages[field: "sender"][0] = Int32($0.messages.strings.count)
+            $0.joined.messages[field: "sender"][0] = Int32($0.joined.messages.strings.count)
         },
         Damage(name: "negative string reference", expected: "subject refers to string") {
-            $0.messages[field: "subject"][0] = -2
+            $0.joined.messages[field: "subject"][0] = -2
         },
-        Damage(name: "string table emptied", expected: "refers to string") { $0.messages.strings = [] },
+        Damage(name: "string table emptied", expected: "refers to string") { $0.joined.messages.strings = [] },
         Damage(name: "recipient counts exceed the saved hashes", expected: "add up to") {
-            $0.messages.attemptedCounts[0] += 1
+            $0.joined.messages.attemptedCounts[0] += 1
         },
-        Damage(name: "hashes without a count", expected: "add up to") { $0.messages.attempted.append(42) },
+        Damage(name: "hashes without a count", expected: "add up to") { $0.joined.messages.attempted.append(42) },
         Damage(name: "negative recipient count", expected: "has a count of -1") {
-            $0.messages.attemptedCounts[0] = -1
+            $0.joined.messages.attemptedCounts[0] = -1
         },
         Damage(name: "more recipients than a message remembers", expected: "has a count of 5000") {
-            $0.messages.attemptedCounts[0] = 5000
-            $0.messages.attempted += Array(repeating: 7, count: 5000)
+            $0.joined.messages.attemptedCounts[0] = 5000
+            $0.joined.messages.attempted += Array(repeating: 7, count: 5000)
         },
-        Damage(name: "a scope missing", expected: "scopes has") { $0.messages.scopes.removeLast() },
+        Damage(name: "a scope missing", expected: "scopes has") { $0.joined.messages.scopes.removeLast() },
         Damage(name: "a queue id that is not one", expected: "is not a Postfix queue id") {
-            $0.messages.ids[0] = "not-a-queue-id"
+            $0.joined.messages.ids[0] = "not-a-queue-id"
         },
         Damage(name: "an over-long queue id", expected: "is not a Postfix queue id") {
-            $0.messages.ids[0] = String(repeating: "A", count: 40)
+            $0.joined.messages.ids[0] = String(repeating: "A", count: 40)
         },
         Damage(name: "the same queue id twice", expected: "saved twice") {
-            $0.messages.ids[1] = $0.messages.ids[0]
+            $0.joined.messages.ids[1] = $0.joined.messages.ids[0]
         },
-        Damage(name: "negative counter", expected: "parse counter") { $0.counters.lines = -1 },
-        Damage(name: "counter that would overflow", expected: "parse counter") { $0.counters.events = .max },
+        Damage(name: "negative counter", expected: "parse counter") { $0.joined.counters.lines = -1 },
+        Damage(name: "counter that would overflow", expected: "parse counter") { $0.joined.counters.events = .max },
         Damage(name: "reject counts without codes", expected: "rejectedCodes has") {
-            $0.counters.rejectedCounts.append(1)
+            $0.joined.counters.rejectedCounts.append(1)
         },
         Damage(name: "unknown reject code", expected: "unknown reject reason") {
-            $0.counters.rejectedCodes.append("bogus")
-            $0.counters.rejectedCounts.append(1)
+            $0.joined.counters.rejectedCodes.append("bogus")
+            $0.joined.counters.rejectedCounts.append(1)
         },
         Damage(name: "reject code twice", expected: "appears twice") {
-            $0.counters.rejectedCodes += ["malformed", "malformed"]
-            $0.counters.rejectedCounts += [1, 1]
+            $0.joined.counters.rejectedCodes += ["malformed", "malformed"]
+            $0.joined.counters.rejectedCounts += [1, 1]
         },
-        Damage(name: "month 13", expected: "month 13") { $0.years.month = 13 },
-        Damage(name: "unknown year hint", expected: "unknown year hint") { $0.years.hintKind = 9 },
-        Damage(name: "year that would overflow", expected: "out of range") { $0.years.year = .max },
-        Damage(name: "hint year that would overflow", expected: "out of range") { $0.years.hintValue = .max },
-        Damage(name: "resolved year without a hint", expected: "without a year hint") { $0.years.hintKind = 0 },
+        Damage(name: "month 13", expected: "month 13") { $0.joined.years.month = 13 },
+        Damage(name: "unknown year hint", expected: "unknown year hint") { $0.joined.years.hintKind = 9 },
+        Damage(name: "year that would overflow", expected: "out of range") { $0.joined.years.year = .max },
+        Damage(name: "hint year that would overflow", expected: "out of range") { $0.joined.years.hintValue = .max },
+        Damage(name: "resolved year without a hint", expected: "without a year hint") { $0.joined.years.hintKind = 0 },
         Damage(name: "modification time that would overflow", expected: "out of range") {
-            $0.years.hintKind = 2
-            $0.years.hintValue = .min
+            $0.joined.years.hintKind = 2
+            $0.joined.years.hintValue = .min
         },
     ]
 
@@ -145,29 +145,35 @@ struct ParserCheckpointDamageTests {
     }
 
     static let eximDamages: [Damage<EximParser.Checkpoint>] = [
-        Damage(name: "unknown phase", expected: "unknown message phase") { $0.messages.flags[0] = 9 },
-        Damage(name: "phases shorter than the ids", expected: "phases has") { $0.messages.flags.removeLast() },
-        Damage(name: "unknown header trust", expected: "unknown header trust") { $0.messages.flags[0] |= 3 << 4 },
-        Damage(name: "no sender", expected: "sender refers to string") { $0.messages[field: "sender"][0] = -1 },
+        Damage(name: "unknown phase", expected: "unknown message phase") { $0.joined.messages.flags[0] = 9 },
+        Damage(name: "phases shorter than the ids", expected: "phases has") { $0.joined.messages.flags.removeLast() },
+        Damage(name: "unknown header trust", expected: "unknown header trust") {
+            $0.joined.messages.flags[0] |= 3 << 4
+        },
+        Damage(name: "no sender", expected: "sender refers to string") { $0.joined.messages[field: "sender"][0] = -1 },
         Damage(name: "client IP list shorter", expected: "clientIP has") {
-            $0.messages[field: "clientIP"].removeLast()
+            $0.joined.messages[field: "clientIP"].removeLast()
         },
         Damage(name: "string reference past the table", expected: "subject refers to string") {
-            $0.messages[field: "subject"][0] = Int32.max
+            $0.joined.messages[field: "subject"][0] = Int32.max
         },
-        Damage(name: "a host missing", expected: "hosts has") { $0.messages.scopes.removeLast() },
+        Damage(name: "a host missing", expected: "hosts has") { $0.joined.messages.scopes.removeLast() },
         Damage(name: "a message id that is not one", expected: "is not an Exim message id") {
-            $0.messages.ids[0] = "1wAAA-bad"
+            $0.joined.messages.ids[0] = "1wAAA-bad"
         },
         Damage(name: "the same message id twice", expected: "saved twice") {
-            $0.messages.ids[1] = $0.messages.ids[0]
+            $0.joined.messages.ids[1] = $0.joined.messages.ids[0]
         },
-        Damage(name: "recipient counts do not add up", expected: "add up to") { $0.messages.attempted.removeLast() },
-        Damage(name: "negative recipient count", expected: "has a count of") { $0.messages.attemptedCounts[0] = -3 },
-        Damage(name: "negative counter", expected: "parse counter") { $0.counters.incompleteMessages = -7 },
+        Damage(name: "recipient counts do not add up", expected: "add up to") {
+            $0.joined.messages.attempted.removeLast()
+        },
+        Damage(name: "negative recipient count", expected: "has a count of") {
+            $0.joined.messages.attemptedCounts[0] = -3
+        },
+        Damage(name: "negative counter", expected: "parse counter") { $0.joined.counters.incompleteMessages = -7 },
         Damage(name: "month 0 with a year", expected: "without a year hint") {
-            $0.years.hintKind = 0
-            $0.years.month = 5
+            $0.joined.years.hintKind = 0
+            $0.joined.years.month = 5
         },
     ]
 

@@ -141,31 +141,37 @@ extension KeyedDecodingContainer {
 }
 
 /// The keys of the checkpoints of the parsers that join a message's lines (Postfix, Exim): the parts both save
-/// first, in this order (``KeyedEncodingContainer/encodeJoined(_:_:_:layout:)``), then Exim's split lines.
+/// first, in this order (``JoiningParserState``), then Exim's split lines.
 enum JoiningCheckpointKey: String, CodingKey { case counters, years, messages, splitLines }
 
-extension KeyedEncodingContainer where Key == JoiningCheckpointKey {
-    /// Writes what every joining parser's checkpoint saves first: its counters in the layout of checkpoint
-    /// `layout`, the year state of year-less timestamps and the open messages.
-    mutating func encodeJoined(
-        _ counters: SavedCounters, _ years: SavedYears, _ messages: some Encodable, layout: CheckpointVersion
-    ) throws {
-        try encode(counters, forKey: .counters, version: layout)
-        try encode(years, forKey: .years)
-        try encode(messages, forKey: .messages)
-    }
-}
+/// What every joining parser's checkpoint (Postfix, Exim) saves first: its counters, the year state of year-less
+/// timestamps and the open messages in the format's ``SavedMessageTable``. Written into the checkpoint's own
+/// container (``JoiningCheckpointKey``), not nested, in that order: the counters in the layout of the checkpoint's
+/// version (``SavedCounters``).
+struct JoiningParserState<Coding: SavedMessageCoding>: Hashable, Sendable {
+    var counters: SavedCounters
+    var years: SavedYears
+    var messages: SavedMessageTable<Coding>
 
-extension KeyedDecodingContainer where Key == JoiningCheckpointKey {
-    /// Reads what ``KeyedEncodingContainer/encodeJoined(_:_:_:layout:)`` wrote, checked as each part's decoding
-    /// checks it.
-    func decodeJoined<Messages: Decodable>(
-        _ messages: Messages.Type, layout: CheckpointVersion
-    ) throws -> (SavedCounters, SavedYears, Messages) {
-        (
-            try decode(SavedCounters.self, forKey: .counters, version: layout),
-            try decode(SavedYears.self, forKey: .years), try decode(Messages.self, forKey: .messages)
-        )
+    /// The state of a parser with these counters, year state and saved messages.
+    init(_ counters: ParseCounters, _ years: SavedYears, _ messages: SavedMessageTable<Coding>) {
+        self.counters = SavedCounters(counters)
+        self.years = years
+        self.messages = messages
+    }
+
+    /// Reads the parts in the layout of checkpoint `layout`, checked as each part's decoding checks it.
+    init(from c: KeyedDecodingContainer<JoiningCheckpointKey>, layout: CheckpointVersion) throws {
+        counters = try c.decode(SavedCounters.self, forKey: .counters, version: layout)
+        years = try c.decode(SavedYears.self, forKey: .years)
+        messages = try c.decode(SavedMessageTable<Coding>.self, forKey: .messages)
+    }
+
+    /// Writes the parts in the layout of checkpoint `layout`, in the order ``init(from:layout:)`` reads them.
+    func encode(to c: inout KeyedEncodingContainer<JoiningCheckpointKey>, layout: CheckpointVersion) throws {
+        try c.encode(counters, forKey: .counters, version: layout)
+        try c.encode(years, forKey: .years)
+        try c.encode(messages, forKey: .messages)
     }
 }
 

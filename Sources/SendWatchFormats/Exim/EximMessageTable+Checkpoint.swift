@@ -1,8 +1,5 @@
 import SendWatchCore
 
-/// The open messages of an ``EximMessageTable`` as saved in a checkpoint (``SavedMessageTable``).
-typealias SavedEximMessages = SavedMessageTable<EximMessageCoding>
-
 /// What an Exim message saves in a ``SavedMessageTable``.
 ///
 /// The id is the Exim message id (its table key and hash are made again from it and the saved host hash); the

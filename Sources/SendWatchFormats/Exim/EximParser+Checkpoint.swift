@@ -27,19 +27,18 @@ extension EximParser {
     public struct Checkpoint: Hashable, Sendable, VersionedCheckpoint {
         public typealias Parser = EximParser
 
-        var counters: SavedCounters
-        var years: SavedYears
-        var messages: SavedEximMessages
+        /// The counters, the year state and the open messages (the parts the Postfix checkpoint saves too).
+        var joined: JoiningParserState<EximMessageCoding>
         var splitLines: SavedSplitLines?
 
         /// The number of open messages saved.
-        public var openMessages: Int { messages.count }
+        public var openMessages: Int { joined.messages.count }
 
         /// Writes the layout of checkpoint `layout` (one of ``EximParser/readCheckpointVersions``), fields in the
         /// order ``init(from:layout:)`` reads them.
         public func encode(to encoder: any Encoder, layout: CheckpointVersion) throws {
             var c = encoder.container(keyedBy: JoiningCheckpointKey.self)
-            try c.encodeJoined(counters, years, messages, layout: layout)
+            try joined.encode(to: &c, layout: layout)
             try c.encodeIfPresent(splitLines, forKey: .splitLines)
         }
     }
@@ -58,7 +57,7 @@ extension EximParser {
     ///   of the checkpoint. Meant for a checkpoint every few seconds, not per line.
     public func checkpoint() -> Checkpoint {
         Checkpoint(
-            counters: SavedCounters(counters), years: syslog.years.saved, messages: SavedEximMessages(table),
+            joined: JoiningParserState(counters, syslog.years.saved, SavedMessageTable(table)),
             splitLines: splitLines.pending.isEmpty ? nil : SavedSplitLines(splitLines))
     }
 
@@ -77,10 +76,10 @@ extension EximParser {
     /// - Complexity: O(open messages + remembered recipients), expected.
     public init(configuration: FormatConfiguration, restoring checkpoint: Checkpoint) throws {
         self.init(configuration: configuration)
-        counters = checkpoint.counters.counters
-        syslog.years = YearResolver(restoring: checkpoint.years)
+        counters = checkpoint.joined.counters.counters
+        syslog.years = YearResolver(restoring: checkpoint.joined.years)
         if let saved = checkpoint.splitLines { splitLines = saved.lines }
-        try checkpoint.messages.forEachMessage { state in
+        try checkpoint.joined.messages.forEachMessage { state in
             guard table.find(state.key, hash: state.hash) == nil else {
                 throw StateCheck.corrupt("message id \(state.queueID) is saved twice")
             }
@@ -97,7 +96,7 @@ extension EximParser.Checkpoint {
     /// - Throws: `DecodingError.dataCorrupted` when the state does not decode as that layout.
     public init(from decoder: any Decoder, layout: CheckpointVersion) throws {
         let c = try decoder.container(keyedBy: JoiningCheckpointKey.self)
-        (counters, years, messages) = try c.decodeJoined(SavedEximMessages.self, layout: layout)
+        joined = try JoiningParserState(from: c, layout: layout)
         splitLines = try c.decodeIfPresent(SavedSplitLines.self, forKey: .splitLines)
     }
 }

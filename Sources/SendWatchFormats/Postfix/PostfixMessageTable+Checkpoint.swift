@@ -1,8 +1,5 @@
 import SendWatchCore
 
-/// The open messages of a ``PostfixMessageTable`` as saved in a checkpoint (``SavedMessageTable``).
-typealias SavedPostfixMessages = SavedMessageTable<PostfixMessageCoding>
-
 extension SavedMessageTable where Coding == PostfixMessageCoding {
     /// The open messages and pending notices of `table`, least recently touched first (a pending notice as a
     /// message that is a notice and nothing else, as it was saved before notices had slots of their own).

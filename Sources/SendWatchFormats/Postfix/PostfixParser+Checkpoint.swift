@@ -26,18 +26,17 @@ extension PostfixParser {
     public struct Checkpoint: Hashable, Sendable, VersionedCheckpoint {
         public typealias Parser = PostfixParser
 
-        var counters: SavedCounters
-        var years: SavedYears
-        var messages: SavedPostfixMessages
+        /// The counters, the year state and the open messages (the parts the Exim checkpoint saves too).
+        var joined: JoiningParserState<PostfixMessageCoding>
 
         /// The number of open messages saved.
-        public var openMessages: Int { messages.count }
+        public var openMessages: Int { joined.messages.count }
 
         /// Writes the layout of checkpoint `layout` (one of ``PostfixParser/readCheckpointVersions``), fields in the
         /// order ``init(from:layout:)`` reads them.
         public func encode(to encoder: any Encoder, layout: CheckpointVersion) throws {
             var c = encoder.container(keyedBy: JoiningCheckpointKey.self)
-            try c.encodeJoined(counters, years, messages, layout: layout)
+            try joined.encode(to: &c, layout: layout)
         }
     }
 
@@ -54,9 +53,7 @@ extension PostfixParser {
     /// - Complexity: O(open messages + remembered recipients + bytes of their strings); allocates the arrays
     ///   of the checkpoint. Meant for a checkpoint every few seconds, not per line.
     public func checkpoint() -> Checkpoint {
-        Checkpoint(
-            counters: SavedCounters(counters), years: headerReader.years.saved,
-            messages: SavedPostfixMessages(table))
+        Checkpoint(joined: JoiningParserState(counters, headerReader.years.saved, SavedMessageTable(table)))
     }
 
     /// Rebuilds a parser for `configuration` with the saved state, ready for the line after the one the
@@ -75,9 +72,9 @@ extension PostfixParser {
     /// - Complexity: O(open messages + remembered recipients), expected.
     public init(configuration: FormatConfiguration, restoring checkpoint: Checkpoint) throws {
         self.init(configuration: configuration)
-        counters = checkpoint.counters.counters
-        headerReader.years = YearResolver(restoring: checkpoint.years)
-        try checkpoint.messages.forEachMessage { message in
+        counters = checkpoint.joined.counters.counters
+        headerReader.years = YearResolver(restoring: checkpoint.joined.years)
+        try checkpoint.joined.messages.forEachMessage { message in
             guard !table.contains(message.id) else {
                 throw StateCheck.corrupt("queue id \(message.id.text) is saved twice")
             }
@@ -95,6 +92,6 @@ extension PostfixParser.Checkpoint {
     /// - Throws: `DecodingError.dataCorrupted` when the state does not decode as that layout.
     public init(from decoder: any Decoder, layout: CheckpointVersion) throws {
         let c = try decoder.container(keyedBy: JoiningCheckpointKey.self)
-        (counters, years, messages) = try c.decodeJoined(SavedPostfixMessages.self, layout: layout)
+        joined = try JoiningParserState(from: c, layout: layout)
     }
 }
