@@ -312,33 +312,23 @@ public final class JetStreamClient {
 @available(*, unavailable)
 extension JetStreamClient: Sendable {}
 
-/// What the stream said to a publish.
+/// What the stream said to a publish. Made by the client only (its memberwise init is internal).
 public struct PublishAck: Sendable, Equatable {
     /// The stream sequence of the message (of the first copy, for a duplicate).
     public var sequence: UInt64
     /// Whether the server had seen the message id within the duplicate window and dropped this copy.
     public var duplicate: Bool
+}
 
-    /// An acknowledgement.
-    public init(sequence: UInt64, duplicate: Bool) {
-        self.sequence = sequence
-        self.duplicate = duplicate
-    }
-
+extension PublishAck {
     /// The acknowledgement the C client gave (a `jsPubAck`, to a publish that waited or to one of a window).
     init(_ ack: jsPubAck) { self.init(sequence: ack.Sequence, duplicate: ack.Duplicate) }
 }
 
-/// A stream's size.
+/// A stream's size. Made by the client only (its memberwise init is internal).
 public struct StreamState: Sendable, Equatable {
     /// Messages held.
     public var messages: UInt64
     /// The sequence number of the last message (0 for an empty stream).
     public var lastSequence: UInt64
-
-    /// A stream state.
-    public init(messages: UInt64, lastSequence: UInt64) {
-        self.messages = messages
-        self.lastSequence = lastSequence
-    }
 }

@@ -116,7 +116,8 @@ public struct ReportAlert: Sendable, Equatable {
         }
     }
 
-    /// A suspicious value seen in a template slot, as the evidence lists it.
+    /// A suspicious value seen in a template slot, as the evidence lists it. Read from an alert record only (its
+    /// memberwise init is internal).
     public struct SlotValue: Sendable, Equatable {
         /// The slot text as logged.
         public var value: String
@@ -124,13 +125,6 @@ public struct ReportAlert: Sendable, Equatable {
         public var count: Int
         /// Indicator names the rule found (`phone`, `url`, `money`, ...).
         public var indicators: [String]
-
-        /// Makes a slot value.
-        public init(value: String, count: Int, indicators: [String]) {
-            self.value = value
-            self.count = count
-            self.indicators = indicators
-        }
     }
 
     /// An account age from the evidence: one account's, or the spread over the alert's accounts.

@@ -31,7 +31,8 @@ public struct StreamPosition: Codable, Sendable, Equatable {
     }
 }
 
-/// A file and how far it was delivered.
+/// A file and how far it was delivered. Made by the follower only (its memberwise init is internal); restored from a
+/// saved ``FollowerState``.
 public struct FilePosition: Codable, Sendable, Equatable {
     /// Which file: device, inode and fingerprint of its first bytes.
     public var identity: FileIdentity
@@ -47,12 +48,4 @@ public struct FilePosition: Codable, Sendable, Equatable {
     /// compressed since), the rotated files newer than this predecessor are the ones newer than the saved file:
     /// they are read from their start, so a whole newer file is never skipped.
     public var predecessor: FileIdentity?
-
-    /// Creates a file position.
-    public init(identity: FileIdentity, offset: Int64, path: String, predecessor: FileIdentity? = nil) {
-        self.identity = identity
-        self.offset = offset
-        self.path = path
-        self.predecessor = predecessor
-    }
 }

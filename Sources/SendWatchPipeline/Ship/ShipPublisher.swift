@@ -1,4 +1,5 @@
-/// One send event ready to publish: its JSON line, the account it is partitioned by and its message id.
+/// One send event ready to publish: its JSON line, the account it is partitioned by and its message id. Made by
+/// ``ShipRun`` only (its memberwise init is internal); a ``ShipPublisher`` reads it.
 public struct ShipMessage: Sendable, Equatable {
     /// A stable function of the event's position in the log (see ``ShipRun``): the same when a restart
     /// parses the event again, so the broker drops the repeated publish.
@@ -7,13 +8,6 @@ public struct ShipMessage: Sendable, Equatable {
     public var account: String
     /// The event as one `sendwatch events` JSON object, without the newline.
     public var payload: [UInt8]
-
-    /// A message.
-    public init(messageID: String, account: String, payload: [UInt8]) {
-        self.messageID = messageID
-        self.account = account
-        self.payload = payload
-    }
 }
 
 /// What a ``ShipPublisher`` did with one message.
