@@ -324,8 +324,8 @@ struct DetectRunLeaseTests {
         let (key, lease, script) = Self.holder()  // acquired at 0 s, a 3 s lease renewed every second
         script.secondsPerStoreCall = 0.25
         // The holder's lease store cannot be reached from 0.5 s to 8 s of the clock; the alerts stream can. Each
-        // record takes 0.5 s: the last renewal was at 0 s, so publishing stops at 2 s, after about four records;
-        // without the pause the holder would publish about fifteen more while cut off.
+        // record takes 0.5 s, each attempt on the store 0.25 s: the last renewal was at 0 s, so publishing stops at
+        // 2 s, after two records while cut off; without the pause the holder would publish about fifteen.
         let cutOff = 0.5..<8.0
         script.holderReachesStore = { !cutOff.contains($0) }
         var writesAtStart: Int?
