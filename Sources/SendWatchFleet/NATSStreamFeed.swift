@@ -52,6 +52,13 @@ public struct NATSStreamFeed: StreamFeed {
     public var contentionLimitSeconds: Double = 120
     /// When the consumer was first found contended, since the last consumer made (monotonic).
     private var contendedSince: ContinuousClock.Instant?
+    /// Makes the reader of `subject` of `stream` through `durable` from `start` (``StreamReader``'s delete and
+    /// create); tests replace it to make the consumer contended for as long as they choose.
+    var makeReader:
+        (_ client: JetStreamClient, _ stream: String, _ subject: String, _ durable: String, _ start: UInt64)
+            throws(FleetError) -> StreamReader = { client, stream, subject, durable, start throws(FleetError) in
+                try StreamReader(client: client, stream: stream, subject: subject, durable: durable, start: start)
+            }
 
     /// A feed of `subject` of `stream` through the durable consumer `durable`; `contiguous`: `subject` takes every
     /// message of the stream.
@@ -170,8 +177,7 @@ public struct NATSStreamFeed: StreamFeed {
         // lost the stream).
         connection.streamMayBeGone()
         let client = try connection.client()
-        let made = try StreamReader(
-            client: client, stream: stream.name, subject: subject, durable: durable, start: lastDelivered + 1)
+        let made = try makeReader(client, stream.name, subject, durable, lastDelivered + 1)
         reader = made
         contendedSince = nil
         fresh = true

@@ -1,5 +1,6 @@
 import Foundation
 import SendWatchCore
+import SendWatchPipeline
 import SendWatchTesting
 import Synchronization
 import Testing
@@ -201,6 +202,81 @@ struct JetStreamClientTests {
         let next = try StreamReader(
             client: client, stream: "CONTEND", subject: "contend.*", durable: "contend", start: 1)
         #expect(try next.fetch(batch: 10, timeoutMilliseconds: 2000).map(\.sequence) == [1, 2, 3])
+    }
+
+    /// A feed of `CONTENDLIMIT` whose consumer is contended (its reader's create answered `consumer_contended`)
+    /// while `contended()` says so, with a contention limit of `limit` seconds.
+    static func contendedFeed(
+        _ server: NATSTestServer, durable: String, limit: Double, contended: @escaping () -> Bool
+    ) throws -> NATSStreamFeed {
+        let spec = StreamSpec(name: "CONTENDLIMIT", subjects: ["contendlimit.*"])
+        let client = try JetStreamClient(url: server.url, settings: Self.quick)
+        try client.ensureStream(spec)
+        for i in 0..<3 {
+            _ = try client.publish(subject: "contendlimit.1", bytes: Array("m\(i)".utf8), messageID: "cl-\(i)").get()
+        }
+        var feed = NATSStreamFeed(
+            url: server.url, settings: Self.quick, stream: spec, subject: "contendlimit.*", durable: durable)
+        feed.contentionLimitSeconds = limit
+        feed.makeReader = { client, stream, subject, durable, start throws(FleetError) in
+            // Another reader made the consumer again between this one's delete and create (JetStream 10012).
+            if contended() { throw FleetError(code: .consumerContended, message: "scripted: 10012") }
+            return try StreamReader(client: client, stream: stream, subject: subject, durable: durable, start: start)
+        }
+        return feed
+    }
+
+    /// What the feed's fetches gave until one was not `unavailable`, 20 ms apart (as a worker backs off), for at most
+    /// `seconds`: the outages' reasons, the last outcome (nil: none within the bound) and when it came.
+    static func fetchThroughOutages(_ feed: inout NATSStreamFeed, seconds: Double = 10)
+        -> (outages: [String], last: FeedFetch?, after: Double)
+    {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var outages: [String] = []
+        while start.duration(to: clock.now) < .milliseconds(Int64(seconds * 1000)) {
+            let outcome = feed.fetch(maxMessages: 10, timeoutMilliseconds: 1000)
+            guard case .unavailable(let why) = outcome else {
+                let d = start.duration(to: clock.now).components
+                return (outages, outcome, Double(d.seconds) + Double(d.attoseconds) / 1e18)
+            }
+            outages.append(why)
+            usleep(20_000)
+        }
+        return (outages, nil, seconds)
+    }
+
+    /// The contention bound (``NATSStreamFeed/contentionLimitSeconds``, 120 s in a worker) with a limit of 0.4 s:
+    /// contention that lasts past it fails the feed, naming the likely causes; contention that ends within it is
+    /// retried (`unavailable`), and the fetch after it reads the stream.
+    @Test func consumerContentionPastItsLimitFailsTheFeedWithinItIsRetried() throws {
+        guard let server = try Self.server() else { return }
+        // For ever: retried for 0.4 s, then failed.
+        var forever = try Self.contendedFeed(server, durable: "contend-forever", limit: 0.4) { true }
+        let failed = Self.fetchThroughOutages(&forever)
+        guard case .failed(let why) = try #require(failed.last, "the feed never failed within 10 s") else {
+            Issue.record("contention past the limit: \(String(describing: failed.last))")
+            return
+        }
+        #expect(
+            why.contains("consumer_contended") && why.contains("may create consumers but not delete them"), "\(why)")
+        #expect(failed.after >= 0.4, "failed after \(failed.after) s, before the limit")
+        #expect(failed.outages.count >= 2 && failed.outages.allSatisfy { $0.contains("consumer_contended") })
+        // For 0.15 s from the first attempt: retried, then read.
+        let clock = ContinuousClock()
+        var until: ContinuousClock.Instant?
+        var brief = try Self.contendedFeed(server, durable: "contend-brief", limit: 0.4) {
+            let end = until ?? clock.now.advanced(by: .milliseconds(150))
+            until = end
+            return clock.now < end
+        }
+        let read = Self.fetchThroughOutages(&brief)
+        guard case .messages(let messages) = try #require(read.last, "the feed never read within 10 s") else {
+            Issue.record("contention within the limit: \(String(describing: read.last))")
+            return
+        }
+        #expect(messages.map(\.sequence) == [1, 2, 3])
+        #expect(!read.outages.isEmpty && read.outages.allSatisfy { $0.contains("consumer_contended") })
     }
 
     @Test func aClientRidesOutAServerCrashAndTheStoreKeepsTheMessages() throws {

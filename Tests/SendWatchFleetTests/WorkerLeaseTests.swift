@@ -203,6 +203,7 @@ struct WorkerLeaseTests {
         // Each event the engine takes in costs 1 ms of the clock: the release takes 6 s, twice the lease. A
         // standby watches the key with the same clock and takes it once it saw one revision for the lease time.
         var seen: (revision: UInt64, since: Double) = (key.revision, 0)
+        var stopChecks = 0
         let result = try run.run(
             now: {
                 let clock = Double(run.engine.counters.events) / 1000
@@ -214,7 +215,12 @@ struct WorkerLeaseTests {
                 }
                 return clock
             },
-            shouldStop: { false })
+            shouldStop: {
+                // The bound: a run that loops without ending fails here instead of hanging.
+                stopChecks += 1
+                return stopChecks > 10_000
+            })
+        #expect(stopChecks <= 10_000, "the run did not end within 10,000 rounds")
         #expect(result == .stopped, "the holder kept its lease through the release (a takeover ends in leaseLost)")
         #expect(key.value == "a")
         #expect(run.engine.counters.events == count)

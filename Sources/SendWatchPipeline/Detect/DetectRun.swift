@@ -217,6 +217,9 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     public var lease: WorkerLease?
     /// Acknowledgements of the consumer this run.
     private var acknowledgements = 0
+    /// Whether publishing is paused because the lease store has been unreachable for
+    /// ``WorkerLease/publishSeconds`` (logged once per pause).
+    private var publishingPaused = false
     private let logger: Logger
     private let lock: StateDirectoryLock?
     private let encoder: any AlertEncoder
@@ -357,14 +360,23 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     }
 
     /// Runs until `shouldStop` returns true, (``DetectOptions/once``) the stream is read to its end, or the
-    /// ``lease`` is lost. With a lease, no checkpoint is written unless a renewal just before it succeeded.
+    /// ``lease`` is lost. With a lease, no checkpoint is written unless a renewal just before it succeeded, and no
+    /// alert record is published while the lease store has been unreachable for ``WorkerLease/publishSeconds``
+    /// (the records wait, in order, until a renewal succeeds).
+    ///
+    /// - Parameters:
+    ///   - now: the monotonic clock (seconds) the lease and the checkpoint interval go by.
+    ///   - wait: waits the given seconds: each pause while the broker or the lease store cannot be reached (a
+    ///     scripted clock in tests).
+    ///   - shouldStop: asked between fetches and at each pause; true ends the run (a last checkpoint if it can).
     ///
     /// - Throws: ``TailError`` `consume_failed` when the stream cannot be read, `publish_refused` when the
     ///   broker refused an alert record (the checkpoint stays before it), or `checkpoint_failed`.
     @discardableResult
-    public func run(now: () -> Double = TailRun.monotonicSeconds, shouldStop: () -> Bool) throws(TailError)
-        -> DetectRunEnd
-    {
+    public func run(
+        now: () -> Double = TailRun.monotonicSeconds, wait: (Double) -> Void = FleetPause.sleep,
+        shouldStop: () -> Bool
+    ) throws(TailError) -> DetectRunEnd {
         if let refillStart {
             feed.resume(after: refillStart - 1, at: restoredResumePoint)
             logger.info(
@@ -386,7 +398,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
         var alerts: [Alert] = []
         while !shouldStop() {
             if let lease, lease.renew(now: now()) == .lost { return stopLeaseLost() }
-            guard case .messages(let messages, let caughtUp) = try fetcher.next(from: &feed) else {
+            guard case .messages(let messages, let caughtUp) = try fetcher.next(from: &feed, wait: wait) else {
                 totals.retries += 1
                 publishMetrics()
                 continue
@@ -445,9 +457,9 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             }
             if options.once && caughtUp { engine.finish(into: &alerts) }
             if !alerts.isEmpty {
-                switch try publish(alerts, now: now, shouldStop: shouldStop) {
+                switch try publish(alerts, now: now, wait: wait, shouldStop: shouldStop) {
                 case .published: alerts.removeAll(keepingCapacity: true)
-                case .stopped: return try stop(dirty: false)
+                case .stopped: return try stop(dirty: false, wait: wait)
                 case .leaseLost: return stopLeaseLost()
                 }
             }
@@ -458,9 +470,10 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                     || unacknowledged >= options.maxUnacknowledged || (options.once && caughtUp))
             {
                 let started = now()
-                switch fence(now: now, waiting: options.once && caughtUp, shouldStop: shouldStop) {
+                switch fence(now: now, wait: wait, waiting: options.once && caughtUp, shouldStop: shouldStop) {
                 case .held:
-                    switch try commitCheckpoint(waiting: options.once && caughtUp, shouldStop: shouldStop) {
+                    switch try commitCheckpoint(waiting: options.once && caughtUp, wait: wait, shouldStop: shouldStop)
+                    {
                     case .written: dirty = false
                     case .deferred: break  // the state store is unreachable: again at the next interval
                     case .fenced: return stopFenced()
@@ -476,7 +489,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             publishMetrics()
             if options.once && caughtUp { break }
         }
-        return try stop(dirty: dirty, now: now, shouldStop: shouldStop)
+        return try stop(dirty: dirty, now: now, wait: wait, shouldStop: shouldStop)
     }
 
     /// The figures of `partition` (0 to 1023), the table grown to hold it.
@@ -521,25 +534,30 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     }
 
     /// Confirms the lease before a checkpoint (`.held` without a lease); `waiting`: while the store is
-    /// unreachable, tries again with a pause until it answers or a stop is requested.
-    private func fence(now: () -> Double, waiting: Bool, shouldStop: () -> Bool) -> WorkerLease.Renewal {
+    /// unreachable, tries again after a pause (`wait`) until it answers or a stop is requested.
+    private func fence(now: () -> Double, wait: (Double) -> Void, waiting: Bool, shouldStop: () -> Bool)
+        -> WorkerLease.Renewal
+    {
         guard let lease else { return .held }
         var backoff = Backoff(maxSeconds: options.fetching.maxBackoffSeconds)
         while true {
             let renewal = lease.confirm(now: now())
             if renewal != .unavailable || !waiting || shouldStop() { return renewal }
-            backoff.pause()
+            backoff.pause(wait)
         }
     }
 
     /// The end of a run: a last checkpoint when something is not covered yet and the lease (if any) is confirmed.
     private func stop(
-        dirty: Bool, now: () -> Double = TailRun.monotonicSeconds, shouldStop: () -> Bool = { true }
+        dirty: Bool, now: () -> Double = TailRun.monotonicSeconds, wait: (Double) -> Void,
+        shouldStop: () -> Bool = { true }
     ) throws(TailError) -> DetectRunEnd {
         if dirty {
-            switch fence(now: now, waiting: true, shouldStop: shouldStop) {
+            switch fence(now: now, wait: wait, waiting: true, shouldStop: shouldStop) {
             case .held:
-                if try commitCheckpoint(waiting: true, shouldStop: shouldStop) == .fenced { return stopFenced() }
+                if try commitCheckpoint(waiting: true, wait: wait, shouldStop: shouldStop) == .fenced {
+                    return stopFenced()
+                }
             case .lost: return stopLeaseLost()
             case .unavailable: break  // the lease may have run out: the next holder resumes from the last checkpoint
             }
@@ -548,14 +566,16 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
         return .stopped
     }
 
-    /// ``checkpoint()``; `waiting`: while the state store is unreachable, tries again with a pause until it
-    /// answers or a stop is requested.
-    private func commitCheckpoint(waiting: Bool, shouldStop: () -> Bool) throws(TailError) -> CheckpointOutcome {
+    /// ``checkpoint()``; `waiting`: while the state store is unreachable, tries again after a pause (`wait`) until
+    /// it answers or a stop is requested.
+    private func commitCheckpoint(waiting: Bool, wait: (Double) -> Void, shouldStop: () -> Bool) throws(TailError)
+        -> CheckpointOutcome
+    {
         var backoff = Backoff(maxSeconds: options.fetching.maxBackoffSeconds)
         while true {
             let outcome = try checkpoint()
             if outcome != .deferred || !waiting || shouldStop() { return outcome }
-            backoff.pause()
+            backoff.pause(wait)
         }
     }
 
@@ -586,6 +606,11 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
             m.releasedEarly = early
         }
         if let figures = lease?.figures { metrics.update { $0.lease = figures } }
+    }
+
+    /// `seconds` for a log message: whole seconds, or one decimal below 10.
+    private static func seconds(_ seconds: Double) -> String {
+        seconds >= 10 ? "\(Int(seconds))" : "\((seconds * 10).rounded() / 10)"
     }
 
     /// Events taken in between two renewal checks of the lease while a large release is processed.
@@ -626,18 +651,52 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     /// only once a third of the lease time has passed, and while the lease store is unreachable tries at most
     /// once a poll interval): many records after a takeover, one acknowledgement each, or an outage of the
     /// broker, can take longer than the lease. Once the lease is lost nothing more is published.
-    private func publish(_ alerts: [Alert], now: () -> Double, shouldStop: () -> Bool) throws(TailError)
-        -> PublishEnd
-    {
+    ///
+    /// **Fenced by the lease's age.** Once the last renewal that reached the lease store is
+    /// ``WorkerLease/publishSeconds`` old (two thirds of the lease: the store cut off while the alerts stream still
+    /// answers), nothing is published: the holder pauses (`wait`, 50 ms doubling up to the lease's poll interval,
+    /// at most ``FeedFetching/maxBackoffSeconds``), tries the renewal again (at most once a poll interval) and
+    /// resumes when it succeeds, or returns `.leaseLost` when it is refused. The records wait meanwhile, in order,
+    /// with their message ids (nothing more is fetched, so they are at most one fetch's records): published after
+    /// the renewal, the server drops any a new holder published already.
+    private func publish(
+        _ alerts: [Alert], now: () -> Double, wait: (Double) -> Void, shouldStop: () -> Bool
+    ) throws(TailError) -> PublishEnd {
         var writer = JSONWriter(capacity: 4096)
         var backoff = Backoff(maxSeconds: options.fetching.maxBackoffSeconds)
+        var pauseBackoff = Backoff(maxSeconds: min(options.fetching.maxBackoffSeconds, lease?.pollSeconds ?? 1))
         for alert in alerts {
             writer.bytes.removeAll(keepingCapacity: true)
             encoder.encode(alert, into: &writer)
             if writer.bytes.last == UInt8(ascii: "\n") { writer.bytes.removeLast() }
             let id = "\(alert.id)-\(alert.action.rawValue)-\(totals.alertRecords)"
             while true {
-                if let lease, lease.renew(now: now()) == .lost { return .leaseLost }
+                if let lease {
+                    if lease.renew(now: now()) == .lost {
+                        publishingPaused = false
+                        return .leaseLost
+                    }
+                    // The clock read again: an attempt on an unreachable store can take the request timeout.
+                    guard lease.mayPublish(now: now()) else {
+                        // Cut off from the lease store for two thirds of the lease: a standby may take it a third
+                        // later. Nothing goes out until a renewal succeeds or shows the loss.
+                        if !publishingPaused {
+                            publishingPaused = true
+                            logger.warning(
+                                "the lease store has been unreachable for \(Self.seconds(lease.publishSeconds)) s (two thirds of the lease): publishing nothing until a renewal succeeds",
+                                metadata: ["detect.unsent_records": "\(alerts.count)"])
+                        }
+                        totals.retries += 1
+                        if shouldStop() { return .stopped }
+                        pauseBackoff.pause(wait)
+                        continue
+                    }
+                    if publishingPaused {
+                        publishingPaused = false
+                        pauseBackoff.reset()
+                        logger.info("the lease is renewed again; publishing resumes")
+                    }
+                }
                 switch publisher.publish(writer.bytes, messageID: id) {
                 case .acknowledged(let duplicate):
                     if duplicate { totals.duplicateAlerts += 1 }
@@ -647,7 +706,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                     totals.retries += 1
                     fetcher.noteOutage(why)
                     if shouldStop() { return .stopped }
-                    backoff.pause()
+                    backoff.pause(wait)
                     continue
                 case .refused(let why):
                     throw TailError(

@@ -60,10 +60,12 @@ struct FeedFetcher {
         backoff = Backoff(maxSeconds: fetching.maxBackoffSeconds)
     }
 
-    /// Fetches once from `feed`.
+    /// Fetches once from `feed`; `wait` waits out the pause after an unreachable broker.
     ///
     /// - Throws: ``TailError`` `consume_failed` when the broker refused (trying again would not help).
-    mutating func next<Feed: StreamFeed>(from feed: inout Feed) throws(TailError) -> Outcome {
+    mutating func next<Feed: StreamFeed>(from feed: inout Feed, wait: (Double) -> Void = FleetPause.sleep)
+        throws(TailError) -> Outcome
+    {
         switch feed.fetch(maxMessages: fetching.batch, timeoutMilliseconds: fetching.timeoutMilliseconds) {
         case .messages(let messages):
             if outage {
@@ -88,7 +90,7 @@ struct FeedFetcher {
         case .unavailable(let why):
             retries += 1
             noteOutage(why)
-            backoff.pause()
+            backoff.pause(wait)
             return .retry
         case .failed(let why):
             throw TailError(code: .consumeFailed, message: "cannot read the \(streamName): \(why)")
@@ -128,11 +130,21 @@ struct Backoff {
     init(maxSeconds: Double) { self.maxSeconds = maxSeconds }
 
     /// Sleeps the current pause, then doubles it (up to ``maxSeconds``).
-    mutating func pause() {
-        usleep(useconds_t(delay * 1_000_000))
+    mutating func pause() { pause(FleetPause.sleep) }
+
+    /// Waits the current pause with `wait` (seconds; a scripted clock in tests), then doubles it (up to
+    /// ``maxSeconds``).
+    mutating func pause(_ wait: (Double) -> Void) {
+        wait(delay)
         delay = min(delay * 2, maxSeconds)
     }
 
     /// The next pause is the first again.
     mutating func reset() { delay = 0.05 }
+}
+
+/// The real wait of the fleet workers' pauses, the default of their `wait` parameters (tests pass a scripted clock's).
+public enum FleetPause {
+    /// Sleeps `seconds`.
+    public static func sleep(_ seconds: Double) { usleep(useconds_t(max(0, seconds) * 1_000_000)) }
 }

@@ -87,6 +87,19 @@ public final class WorkerLease {
     public var renewSeconds: Double { seconds / 3 }
     /// Seconds between a standby's reads of the key: a quarter of ``seconds``, at most 1.
     public var pollSeconds: Double { min(seconds / 4, 1) }
+    /// Seconds after the holder's last renewal that reached the store from which it publishes nothing (until a
+    /// renewal succeeds or shows the loss): two thirds of ``seconds``, ``seconds`` less one ``renewSeconds``.
+    ///
+    /// The holder's clock reading for a renewal is taken before the update is sent, and a standby can first see
+    /// the new revision only once the store wrote it, so later; it takes over only after seeing that revision
+    /// unchanged for ``seconds`` by its own clock. So no standby takes over before the last renewal's reading plus
+    /// ``seconds``, and a holder that starts no publish after the reading plus ``publishSeconds`` stops a third of
+    /// the lease before any standby can take over: that last third (3.3 s of the default 10 s, 0.33 s of the
+    /// smallest lease, 1 s) is the margin for a publish already on the wire to reach the server and for the two
+    /// monotonic clocks' rates to differ (500 ppm at most under NTP: 5 ms in 10 s). Pausing earlier would pause at
+    /// every renewal slower than a poll interval; the two thirds leave a whole renewal interval of attempts (one per
+    /// ``pollSeconds``) before publishing stops.
+    public var publishSeconds: Double { seconds - renewSeconds }
     /// This process's identity, the value it writes.
     public let holder: String
     /// The current state, for metrics.
@@ -175,6 +188,13 @@ public final class WorkerLease {
         attemptedAt = now
         return confirm(now: now)
     }
+
+    /// Whether a holder may publish at monotonic time `now`: it holds the lease and its last renewal that reached
+    /// the store is less than ``publishSeconds`` old. False while it has been cut off from the store that long (a
+    /// standby may take the lease a third of the lease time later, and this holder could not know): it publishes
+    /// nothing then, and keeps calling ``renew(now:)`` (which tries the store at most once a ``pollSeconds``)
+    /// until a renewal succeeds (true again) or is refused (`.lost`).
+    public func mayPublish(now: Double) -> Bool { figures.held && now - renewedAt < publishSeconds }
 
     /// Renews the lease now, checked against the revision last written: the fencing check before a holder
     /// writes its checkpoint. After `.held`, no standby takes the lease for ``seconds``.
