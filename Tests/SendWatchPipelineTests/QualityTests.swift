@@ -48,23 +48,27 @@ import Testing
 /// its first send, or of the incident's first alert for the accounts that sent before it (an alert that stops
 /// reporting new accounts fails here; the incident's own latency is the `latency` requirement).
 @Suite struct ScenarioQualityTests {
-    /// The figures per scenario. The rate-shaped swarm's incident latency is the time until `min_young_accounts`
-    /// (3) of its accounts, arriving about four an hour over two templates, used one template: about 40 minutes,
-    /// which no per-template count can shorten; its accounts after that are bound by the 15-minute check below.
+    /// The figures per scenario. The rate-shaped swarm's accounts each put a whole lure (lure words or money with
+    /// a phone number or an uncommon host) into a template slot, so `shared_artefact`'s `lone_lure` names the
+    /// first at its first send (0 s on seeds 1–3 and 7 in every format; 26–59 min with `lone_lure: false`, when
+    /// the first alert waits for `min_young_accounts` (3) of its accounts, about four an hour over two templates,
+    /// on one template); its later accounts are bound by the 15-minute check below (at most 8.6 min on seed 7,
+    /// an open alert's `min_update_interval`).
     /// The template rotations' accounts each put a whole lure (a phone number with lure words) into a slot, so
     /// `shared_artefact`'s `lone_lure` names the first at its first send. The phone-only lure's accounts each put
     /// a bare phone number into their name, which `bare_phone` names at the first send. The stranger waves fire
     /// when three young accounts on the template mailed two strangers each within 30 minutes and one of them a
-    /// third, or two when both mailed only strangers (seed 7: 16 minutes, 19 with three; a decoy-colleague account
-    /// mails its decoys first, 34 minutes). The heavy-decoy
+    /// third, or two when both mailed only strangers (seed 7: 16.0 minutes in every format, 19.1 with three only, so
+    /// the bound, 18, fails when the strangers-only pair stops firing; a decoy-colleague account mails its decoys
+    /// first, 34 minutes). The heavy-decoy
     /// wave fires when a provider-wave member (three strangers at one provider, between its decoys) and two more
     /// accounts with two strangers there used the template within 30 minutes (seed 7: 37 minutes; 51 with three
     /// members, 110 with six members in 2 hours only).
     static let requirements = [
         "hidden-lures": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
-        "rate-shaped-swarm": "recall>=0.95,precision>=0.98,incidents=all,latency<=3600,lookalikes=0,unlabelled=0",
+        "rate-shaped-swarm": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
         "concentrated-strangers":
-            "recall>=0.95,precision>=0.98,incidents=all,latency<=1800,lookalikes=0,unlabelled=0",
+            "recall>=0.95,precision>=0.98,incidents=all,latency<=1080,lookalikes=0,unlabelled=0",
         "template-rotation": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
         "rotation-per-account-phone":
             "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
