@@ -243,8 +243,10 @@ struct ForwardTests {
         let shares = Self.waitForShares([2, 2], ports: workers.map(\.port))
         #expect(shares.values.sorted() == [2, 2], "partitions held per worker: \(shares)")
         let events = try DetectTests.ship(url: server.url, stream: "FWR_EVENTS", prefix: "fwr.events")
-        // Killed three times, each once it has published more alert records than the last run reached and written
-        // a checkpoint since (of about 430), then run to the end.
+        // Killed three times, each once the stored alert records (a total its checkpoint carries over) reach 60, 120
+        // and 180 of about 430 and it has written a checkpoint since it started, then run to the end. The bars leave
+        // the third run most of its records: at 80, 160 and 240 a third run on a loaded machine once finished
+        // between two of the test's looks at its metrics.
         let stored = "sendwatch_detect_alert_records_total{result=\"stored\"}"
         var kills = 0
         var logs: [String] = []
@@ -270,7 +272,7 @@ struct ForwardTests {
                 samples = ShipMetricsTests.scrape(port: port)
                 if let checkpoints = samples["sendwatch_checkpoints_total"] {
                     start = start ?? checkpoints
-                    if let start, checkpoints >= start + 1, (samples[stored] ?? 0) >= Double(80 * (kills + 1)) { break }
+                    if let start, checkpoints >= start + 1, (samples[stored] ?? 0) >= Double(60 * (kills + 1)) { break }
                 }
                 usleep(20_000)
             }
