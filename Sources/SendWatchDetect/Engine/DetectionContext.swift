@@ -150,6 +150,14 @@ struct DetectionContext: Sendable {
         emit(lifecycle.take(finding, at: now), into: &alerts)
     }
 
+    /// ``take(_:at:into:)`` for a finding that lists one account whose samples the caller has read from its
+    /// young-table entry: no lookup by name.
+    mutating func take(_ finding: Finding, samples: AccountSample, at now: EventTime, into alerts: inout [Alert]) {
+        var finding = finding
+        finding.accountSamples = AccountSamples(listed: [samples], listsEveryAccount: finding.accountsTotal <= 1)
+        emit(lifecycle.take(finding, at: now), into: &alerts)
+    }
+
     /// ``take(_:at:into:)`` for a finding whose accounts are `listed`'s names, just updated
     /// (``ListedAccounts/update(to:young:ages:touched:)``): takes their samples by their young-table slots
     /// instead of hashing and looking up each name. The finding lists the first `limit` of them.
@@ -308,6 +316,12 @@ struct DetectionContext: Sendable {
     /// evictions so far, so an analyst sees that tables were under pressure and figures may be undercounts;
     /// `approximate` says whether any figure of the alert is an estimate. Built only with a finding.
     func stateEvidence(approximate: Bool) -> (String, JSONValue) {
+        Self.stateEvidence(evictions: evictions, approximate: approximate)
+    }
+
+    /// ``stateEvidence(approximate:)`` with the evictions taken earlier, for a finding that renders its evidence
+    /// when read (``FindingText``).
+    static func stateEvidence(evictions: UInt64, approximate: Bool) -> (String, JSONValue) {
         (
             "state",
             .object([
