@@ -32,6 +32,25 @@ struct TemplateUse {
     var indicators: SlotIndicators
     /// The event's slot values (each at most `templates.max_slot_bytes` long).
     var slots: [String]
+    /// The ``LureText`` normalisation of each of ``slots`` (`nil` where normalising changes nothing), made once
+    /// for every reader of the values; empty when no value needs it (most events: no allocation).
+    var normalizedSlots: [String?] = []
+
+    /// `LureText.normalize(slots[index])?.text`.
+    func normalized(_ index: Int) -> String? { index < normalizedSlots.count ? normalizedSlots[index] : nil }
+
+    /// The ``LureText`` normalisation of each of `slots`, as ``normalizedSlots`` keeps it.
+    ///
+    /// - Complexity: O(bytes of the values); allocates only for a value that normalising changes.
+    static func normalize(_ slots: [String]) -> [String?] {
+        var normalized: [String?] = []
+        for (index, value) in slots.enumerated() {
+            guard let n = LureText.normalize(value) else { continue }
+            if normalized.isEmpty { normalized = Array(repeating: nil, count: slots.count) }
+            normalized[index] = n.text
+        }
+        return normalized
+    }
 }
 
 /// The tables of the engine's shared features, each with its share of the memory budget.
