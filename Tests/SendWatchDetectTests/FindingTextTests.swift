@@ -62,7 +62,7 @@ import Testing
     static func entry(_ alert: Alert?, _ key: String) -> JSONValue? { alert?.evidence.first { $0.0 == key }?.1 }
 
     @Test(
-        "A held young_account_burst finding's record says what the finding said: evictions and the account's eviction after it change nothing"
+        "A held young_account_burst finding's record says what the finding said: evictions after it change nothing"
     )
     func heldBurst() throws {
         var config = DetectionConfiguration()
@@ -77,7 +77,7 @@ import Testing
         #expect(created.map(\.action) == [.create])
         #expect(Self.entry(created.first, "recipients_short_window") == .int(100))
         // The last 50 findings were held; the flood of other young accounts evicts entries (the account's own among
-        // them, as it sends no more) while the 150th is held, until the update interval writes it.
+        // them, perhaps, as it sends no more) while the 150th is held, until the update interval writes it.
         let before = s.engine.counters.evictions
         for i in 0..<20_000 {
             s.send("flood-\(i)", to: "r\(i)@d\(i % 997).example", subject: nil, at: 4150 + Int64(i / 20))
