@@ -27,8 +27,31 @@ public struct Finding: Sendable {
     /// The messages (or recipients) counted in the evidence; growth of this drives updates.
     public var volume: Int
     public var template: AlertTemplate?
-    public var evidence: [(String, JSONValue)]
-    public var reasons: [String]
+    /// The evidence entries, in order; rendered from ``text`` when the finding has one.
+    public var evidence: [(String, JSONValue)] {
+        get { text?.evidence() ?? storedEvidence }
+        set {
+            renderText()
+            storedEvidence = newValue
+        }
+    }
+    /// The reason sentences; rendered from ``text`` when the finding has one.
+    public var reasons: [String] {
+        get { text?.reasons() ?? storedReasons }
+        set {
+            renderText()
+            storedReasons = newValue
+        }
+    }
+    /// ``evidence`` when the finding has no ``text``.
+    private var storedEvidence: [(String, JSONValue)]
+    /// ``reasons`` when the finding has no ``text``.
+    private var storedReasons: [String]
+    /// The figures ``evidence`` and ``reasons`` are rendered from, for a finding that is likely to be held and
+    /// replaced unread (a rule that makes one at every event of a firing subject): rendering happens only where
+    /// the lifecycle reads them, a record it writes or a checkpoint. The figures are values taken when the
+    /// finding was made, so a held finding says what it said then. `nil` for a finding built with its text.
+    private var text: (any FindingText)?
     /// The lure artefacts the finding is about, as `StableHash.of` their keys (`phone:…`, `domain:…`, `text:…`):
     /// an alert created with one shares the incident of an open alert that has it (``AlertLifecycle``). Read
     /// when the finding is taken (the open alert keeps them), so a held finding does not save them.
@@ -70,6 +93,14 @@ public struct Finding: Sendable {
         return all
     }
 
+    /// Replaces ``text`` with the evidence and reasons it renders, before one of them is set.
+    private mutating func renderText() {
+        guard let text else { return }
+        storedEvidence = text.evidence()
+        storedReasons = text.reasons()
+        self.text = nil
+    }
+
     public init(
         kind: RuleName, key: String, severity: Severity, score: Double, firstEventTime: EventTime,
         accounts: [String], accountsTotal: Int, volume: Int, template: AlertTemplate?,
@@ -84,7 +115,33 @@ public struct Finding: Sendable {
         self.accountsTotal = accountsTotal
         self.volume = volume
         self.template = template
-        self.evidence = evidence
-        self.reasons = reasons
+        storedEvidence = evidence
+        storedReasons = reasons
     }
+
+    /// A finding whose ``evidence`` and ``reasons`` `text` renders when they are read.
+    init(
+        kind: RuleName, key: String, severity: Severity, score: Double, firstEventTime: EventTime,
+        accounts: [String], accountsTotal: Int, volume: Int, template: AlertTemplate?, text: any FindingText
+    ) {
+        self.init(
+            kind: kind, key: key, severity: severity, score: score, firstEventTime: firstEventTime,
+            accounts: accounts, accountsTotal: accountsTotal, volume: volume, template: template, evidence: [],
+            reasons: [])
+        self.text = text
+    }
+}
+
+/// The figures a rule renders a finding's evidence and reasons from, only where they are read
+/// (``Finding/evidence``, ``Finding/reasons``). Every figure must be a value taken when the finding was made (a
+/// copy-on-write sample, a count), so that rendering later gives what rendering at once would have.
+///
+/// A class (one allocation per finding, shared by its copies): an existential of a struct would make
+/// ``Finding``, and the open alert that holds it, a type Swift copies through memory, and the lifecycle's
+/// open-alert setter copies them several times per finding.
+protocol FindingText: AnyObject, Sendable {
+    /// The finding's evidence entries, in order.
+    func evidence() -> [(String, JSONValue)]
+    /// The finding's reason sentences.
+    func reasons() -> [String]
 }

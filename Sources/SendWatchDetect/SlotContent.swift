@@ -55,9 +55,15 @@ public enum SlotContent {
     /// Most text needs no normalising, which one byte pass tells; disguised text is scanned twice, as written
     /// and normalised, and gets the indicators of both.
     public static func indicators(of text: String) -> SlotIndicators {
+        indicators(of: text, normalized: LureText.normalize(text)?.text)
+    }
+
+    /// ``indicators(of:)`` for a `text` whose ``LureText`` normalisation the caller already has: `normalized` is
+    /// `LureText.normalize(text)?.text` (`nil` when normalising changes nothing).
+    public static func indicators(of text: String, normalized: String?) -> SlotIndicators {
         let found = text.withUTF8Bytes { indicators(bytes: UnsafeRawBufferPointer($0)) }
-        guard let normalized = LureText.normalize(text) else { return found }
-        return found.union(normalized.text.withUTF8Bytes { indicators(bytes: UnsafeRawBufferPointer($0)) })
+        guard let normalized else { return found }
+        return found.union(normalized.withUTF8Bytes { indicators(bytes: UnsafeRawBufferPointer($0)) })
     }
 
     /// The score of a set of indicators: strong signals (URL, e-mail, phone, wallet) 2 each, domain and money

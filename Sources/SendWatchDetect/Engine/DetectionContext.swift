@@ -32,6 +32,25 @@ struct TemplateUse {
     var indicators: SlotIndicators
     /// The event's slot values (each at most `templates.max_slot_bytes` long).
     var slots: [String]
+    /// The ``LureText`` normalisation of each of ``slots`` (`nil` where normalising changes nothing), made once
+    /// for every reader of the values; empty when no value needs it (most events: no allocation).
+    var normalizedSlots: [String?] = []
+
+    /// `LureText.normalize(slots[index])?.text`.
+    func normalized(_ index: Int) -> String? { index < normalizedSlots.count ? normalizedSlots[index] : nil }
+
+    /// The ``LureText`` normalisation of each of `slots`, as ``normalizedSlots`` keeps it.
+    ///
+    /// - Complexity: O(bytes of the values); allocates only for a value that normalising changes.
+    static func normalize(_ slots: [String]) -> [String?] {
+        var normalized: [String?] = []
+        for (index, value) in slots.enumerated() {
+            guard let n = LureText.normalize(value) else { continue }
+            if normalized.isEmpty { normalized = Array(repeating: nil, count: slots.count) }
+            normalized[index] = n.text
+        }
+        return normalized
+    }
 }
 
 /// The tables of the engine's shared features, each with its share of the memory budget.
@@ -147,6 +166,14 @@ struct DetectionContext: Sendable {
     mutating func take(_ finding: Finding, at now: EventTime, into alerts: inout [Alert]) {
         var finding = finding
         finding.accountSamples = accountSamples(finding.accounts, accountsTotal: finding.accountsTotal)
+        emit(lifecycle.take(finding, at: now), into: &alerts)
+    }
+
+    /// ``take(_:at:into:)`` for a finding that lists one account whose samples the caller has read from its
+    /// young-table entry: no lookup by name.
+    mutating func take(_ finding: Finding, samples: AccountSample, at now: EventTime, into alerts: inout [Alert]) {
+        var finding = finding
+        finding.accountSamples = AccountSamples(listed: [samples], listsEveryAccount: finding.accountsTotal <= 1)
         emit(lifecycle.take(finding, at: now), into: &alerts)
     }
 
@@ -308,6 +335,12 @@ struct DetectionContext: Sendable {
     /// evictions so far, so an analyst sees that tables were under pressure and figures may be undercounts;
     /// `approximate` says whether any figure of the alert is an estimate. Built only with a finding.
     func stateEvidence(approximate: Bool) -> (String, JSONValue) {
+        Self.stateEvidence(evictions: evictions, approximate: approximate)
+    }
+
+    /// ``stateEvidence(approximate:)`` with the evictions taken earlier, for a finding that renders its evidence
+    /// when read (``FindingText``).
+    static func stateEvidence(evictions: UInt64, approximate: Bool) -> (String, JSONValue) {
         (
             "state",
             .object([

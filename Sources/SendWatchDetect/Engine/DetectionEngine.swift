@@ -516,12 +516,17 @@ public struct DetectionEngine: Sendable {
         // Suspicious slot content.
         var suspicious: SlotIndicators = []
         var suspiciousValue: String?
-        for value in match.slots {
-            var found = SlotContent.indicators(of: value)
+        // Normalised once here for every reader of the values (the shared artefacts read them again).
+        let normalizedSlots = TemplateUse.normalize(match.slots)
+        for (index, value) in match.slots.enumerated() {
+            let normalized = index < normalizedSlots.count ? normalizedSlots[index] : nil
+            var found = SlotContent.indicators(of: value, normalized: normalized)
             // A host many legitimate accounts name (the platform's help link, a webmail provider) is no lure:
             // checked only for a value that would be suspicious with it.
             if found.contains(.domain), SlotContent.score(found) >= context.features.minSlotScore {
-                let hosts = LureArtefact.extract(from: value).artefacts.filter { $0.hasPrefix("domain:") }
+                let hosts = LureArtefact.extract(from: value, normalized: normalized).artefacts.filter {
+                    $0.hasPrefix("domain:")
+                }
                 if !hosts.isEmpty,
                     hosts.allSatisfy({ context.isCommonArtefact($0, sender: event.sender, at: now) })
                 {
@@ -539,7 +544,8 @@ public struct DetectionEngine: Sendable {
         return TemplateUse(
             slot: slot, key: key,
             template: AlertTemplate(id: match.id.description, text: match.text, logged: event.template),
-            spread: spread, suspicious: suspiciousValue != nil, indicators: suspicious, slots: match.slots)
+            spread: spread, suspicious: suspiciousValue != nil, indicators: suspicious, slots: match.slots,
+            normalizedSlots: normalizedSlots)
     }
 
     /// Whether an established account's event is mined to learn templates: one subject in eight, chosen by a

@@ -39,7 +39,13 @@ enum LureArtefact {
     ///
     /// - Complexity: O(min(bytes, ``maxScannedBytes``)).
     static func extract(from value: String) -> (artefacts: [String], text: String?) {
-        (LureText.normalize(value)?.text ?? value).withUTF8Bytes { all in
+        extract(from: value, normalized: LureText.normalize(value)?.text)
+    }
+
+    /// ``extract(from:)`` for a `value` whose ``LureText`` normalisation the caller already has: `normalized` is
+    /// `LureText.normalize(value)?.text` (`nil` when normalising changes nothing).
+    static func extract(from value: String, normalized: String?) -> (artefacts: [String], text: String?) {
+        (normalized ?? value).withUTF8Bytes { all in
             let bytes = UnsafeBufferPointer(rebasing: all.prefix(maxScannedBytes))
             let (artefacts, anchor) = artefacts(in: bytes)
             return (artefacts, anchor.flatMap { lureText(bytes, anchor: $0) })
@@ -57,8 +63,14 @@ enum LureArtefact {
     ///
     /// - Complexity: O(min(bytes, ``maxScannedBytes``)), no allocation for ASCII text.
     static func isBarePhone(_ value: String, artefacts: [String]) -> Bool {
+        isBarePhone(value, normalized: LureText.normalize(value)?.text, artefacts: artefacts)
+    }
+
+    /// ``isBarePhone(_:artefacts:)`` for a `value` whose ``LureText`` normalisation the caller already has
+    /// (`LureText.normalize(value)?.text`).
+    static func isBarePhone(_ value: String, normalized: String?, artefacts: [String]) -> Bool {
         guard artefacts.count == 1, artefacts[0].hasPrefix("phone:") else { return false }
-        return (LureText.normalize(value)?.text ?? value).withUTF8Bytes { all in
+        return (normalized ?? value).withUTF8Bytes { all in
             var words = 0
             var inWord = false
             var hasLetter = false

@@ -109,7 +109,8 @@ extension SharedArtefactRule: YoungCountTableRule {
         guard let use = facts.template else { return }
         var seen: [String] = []
         for (index, value) in use.slots.prefix(4).enumerated() {
-            let (artefacts, own) = LureArtefact.extract(from: value)
+            let normalized = use.normalized(index)
+            let (artefacts, own) = LureArtefact.extract(from: value, normalized: normalized)
             let uncommon = artefacts.filter { !context.isCommonArtefact($0, sender: event.sender, at: event.time) }
             guard let first = uncommon.first else { continue }
             // The words before an artefact that is not common: a campaign's wording, whatever number it gives.
@@ -122,8 +123,11 @@ extension SharedArtefactRule: YoungCountTableRule {
             // its first artefact: lure words or money with an artefact, or a bare phone number. Scored only for a
             // value that names an artefact: no cost on ordinary events.
             let lured =
-                configuration.loneLure && !SlotContent.indicators(of: value).isDisjoint(with: [.urgency, .money])
-            let bare = !lured && configuration.barePhone && LureArtefact.isBarePhone(value, artefacts: uncommon)
+                configuration.loneLure
+                && !SlotContent.indicators(of: value, normalized: normalized).isDisjoint(with: [.urgency, .money])
+            let bare =
+                !lured && configuration.barePhone
+                && LureArtefact.isBarePhone(value, normalized: normalized, artefacts: uncommon)
             let lead = lured || bare ? (text ?? first) : nil
             let keys = uncommon + (text.map { [$0] } ?? [])
             let hashes = keys.map(StableHash.of)

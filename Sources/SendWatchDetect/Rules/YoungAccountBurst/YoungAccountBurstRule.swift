@@ -63,29 +63,74 @@ extension YoungAccountBurstRule: DetectionRule {
                 Self.name, key: event.account, severity: severity, accountsTotal: 1,
                 volume: max(short, long), at: now, refreshVolume: true)
         else { return }
-        var evidence: [(String, JSONValue)] = [
-            ("recipients_short_window", .int(short)),
-            ("short_window", .string(DurationText.format(rule.windowSeconds))),
-            ("short_threshold", .int(rule.minRecipients)), ("recipients_long_window", .int(long)),
-            ("long_window", .string(DurationText.format(rule.longWindowSeconds))),
-            ("long_threshold", .int(rule.longMinRecipients)), ("recipient_domains", .int(state.domains.distinct)),
-        ]
-        evidence.append(("account_age_seconds", state.ageSeconds.map { .int(Int($0)) } ?? .null))
-        evidence.append(("account_age_basis", .string(state.ageBasis.rawValue)))
-        evidence.append(("sample_message_ids", .array(state.sampleMessageIDs.map { .string($0) })))
-        if let s = event.subject { evidence.append(("sample_subject", .string(s))) }
-        // Sliding counts are exact; the domain count is a floor ("5" means five or more), not an estimate.
-        evidence.append(context.stateEvidence(approximate: false))
+        // Made at every event of a firing account whose count changed (`refreshVolume`), and nearly always held
+        // and replaced by the next: its text is rendered only for a record or a checkpoint (``FindingText``).
+        let text = FindingTextOfBurst(
+            account: event.account, rule: rule, short: short, long: long, domains: state.domains.distinct,
+            ageSeconds: state.ageSeconds, ageBasis: state.ageBasis, samples: state.samples, subject: event.subject,
+            evictions: context.evictions)
         let finding = Finding(
             kind: Self.name, key: event.account, severity: severity, score: ratio,
             firstEventTime: state.firstEvent, accounts: [event.account], accountsTotal: 1, volume: max(short, long),
-            template: nil, evidence: evidence,
-            reasons: [
-                "Account \(event.account) is \(Self.ageText(state.ageSeconds)) old and sent to \(short) recipients in "
+            template: nil, text: text)
+        context.take(finding, samples: state.samples, at: now, into: &alerts)
+    }
+
+    /// The figures of a finding's evidence and reason, taken at the finding (see ``FindingText``).
+    final class FindingTextOfBurst: FindingText {
+        let account: String
+        let rule: Configuration
+        let short: Int
+        let long: Int
+        let domains: Int
+        let ageSeconds: Int64?
+        let ageBasis: AccountAge.Basis
+        /// The account's samples at the finding, for its message ids (shares the young entry's buffer).
+        let samples: AccountSample
+        let subject: String?
+        /// The evictions at the finding, for the `state` entry (``DetectionContext/stateEvidence(approximate:)``).
+        let evictions: UInt64
+
+        init(
+            account: String, rule: Configuration, short: Int, long: Int, domains: Int, ageSeconds: Int64?,
+            ageBasis: AccountAge.Basis, samples: AccountSample, subject: String?, evictions: UInt64
+        ) {
+            self.account = account
+            self.rule = rule
+            self.short = short
+            self.long = long
+            self.domains = domains
+            self.ageSeconds = ageSeconds
+            self.ageBasis = ageBasis
+            self.samples = samples
+            self.subject = subject
+            self.evictions = evictions
+        }
+
+        func evidence() -> [(String, JSONValue)] {
+            var evidence: [(String, JSONValue)] = [
+                ("recipients_short_window", .int(short)),
+                ("short_window", .string(DurationText.format(rule.windowSeconds))),
+                ("short_threshold", .int(rule.minRecipients)), ("recipients_long_window", .int(long)),
+                ("long_window", .string(DurationText.format(rule.longWindowSeconds))),
+                ("long_threshold", .int(rule.longMinRecipients)), ("recipient_domains", .int(domains)),
+            ]
+            evidence.append(("account_age_seconds", ageSeconds.map { .int(Int($0)) } ?? .null))
+            evidence.append(("account_age_basis", .string(ageBasis.rawValue)))
+            evidence.append(("sample_message_ids", .array(samples.values(.messageIDs).map { .string($0) })))
+            if let s = subject { evidence.append(("sample_subject", .string(s))) }
+            // Sliding counts are exact; the domain count is a floor ("5" means five or more), not an estimate.
+            evidence.append(DetectionContext.stateEvidence(evictions: evictions, approximate: false))
+            return evidence
+        }
+
+        func reasons() -> [String] {
+            [
+                "Account \(account) is \(YoungAccountBurstRule.ageText(ageSeconds)) old and sent to \(short) recipients in "
                     + "\(DurationText.format(rule.windowSeconds)) (threshold \(rule.minRecipients)) and \(long) in "
                     + "\(DurationText.format(rule.longWindowSeconds)) (threshold \(rule.longMinRecipients))."
-            ])
-        context.take(finding, at: now, into: &alerts)
+            ]
+        }
     }
 
     /// An age for the reason text, rounded down to whole hours or minutes.
