@@ -1,12 +1,6 @@
 public import Logging
 public import SendWatchCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// What reading a partition's last watermark in the forwarded stream gave.
 public enum WatermarkRead: Sendable, Equatable {
     /// The partition's last watermark (0: none written yet).
@@ -70,7 +64,8 @@ public struct ForwardMetricsSnapshot: RunMetricsSnapshot {
     public var leaseChanges = 0
     /// Events forwarded (this run).
     public var forwarded = 0
-    /// Publishes and fetches repeated while the broker was unreachable (this run).
+    /// Publishes and fetches repeated while the broker was unreachable, and rounds a partition was paused by its
+    /// lease's fence (this run).
     public var retries = 0
     /// Per partition (every partition, held or not).
     public var partitions: [ForwardPartitionFigures] = []
