@@ -1,12 +1,6 @@
 public import Logging
 public import SendWatchCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// What reading a partition's last watermark in the forwarded stream gave.
 public enum WatermarkRead: Sendable, Equatable {
     /// The partition's last watermark (0: none written yet).
@@ -70,7 +64,8 @@ public struct ForwardMetricsSnapshot: RunMetricsSnapshot {
     public var leaseChanges = 0
     /// Events forwarded (this run).
     public var forwarded = 0
-    /// Publishes and fetches repeated while the broker was unreachable (this run).
+    /// Publishes and fetches repeated while the broker was unreachable, and rounds a partition was paused by its
+    /// lease's fence (this run).
     public var retries = 0
     /// Per partition (every partition, held or not).
     public var partitions: [ForwardPartitionFigures] = []
@@ -99,6 +94,14 @@ public typealias ForwardMetrics = RunMetrics<ForwardMetricsSnapshot>
 ///   everything up to `Lp` is forwarded, the watermark is `L` (no message of the partition lies between). A
 ///   partition whose last message is forwarded already is not fetched at all, and its watermark follows `L`, so
 ///   that an idle partition does not hold the second stage back.
+/// - Fenced by each lease's age: before opening a partition's consumer, fetching it, forwarding each window of it,
+///   repeating a publish and writing its watermark, the worker checks that the partition's lease was renewed less
+///   than ``WorkerLease/publishSeconds`` ago by its own clock (``WorkerLease/mayPublish(now:)``). A partition whose
+///   lease store has been unreachable that long (a third of the lease before another worker may take it over) is
+///   paused: nothing of it is fetched or forwarded, its renewal is tried at most once a poll interval, until one
+///   succeeds (it resumes; a fetch cut short is read again after the last watermark, the repeats dropped by the
+///   server) or is refused (the partition is dropped). The other partitions go on; when nothing else has work the
+///   round waits (50 ms doubling to the poll interval, at most ``FeedFetching/maxBackoffSeconds``).
 ///
 /// Memory: one fetch's messages, one lease, consumer and figures per partition.
 public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: ForwardSource> {
@@ -106,6 +109,20 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
         var lease: WorkerLease
         var feed: Feed?
         var figures: ForwardPartitionFigures
+        /// Whether forwarding is paused because the lease store has been unreachable for
+        /// ``WorkerLease/publishSeconds`` (logged once per pause).
+        var paused = false
+    }
+
+    /// How forwarding (or repeating) a publish ended.
+    enum Sent {
+        /// Acknowledged.
+        case done
+        /// A stop was requested while the broker was unreachable.
+        case stopped
+        /// The partition's lease was lost, or has not been renewed for ``WorkerLease/publishSeconds``: nothing more
+        /// of it goes out until a renewal succeeds.
+        case fenced
     }
 
     /// How the run behaves.
@@ -122,18 +139,27 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
     private var totals = ForwardMetricsSnapshot()
     private var lastAcquireRound = -Double.infinity
     private var backoff: Backoff
+    /// The wait of a round in which nothing but paused partitions had work.
+    private var pauseBackoff: Backoff
     private var outage = false
+    /// The monotonic clock (seconds) the leases and the fence go by.
+    private let clock: () -> Double
+    /// Waits the given seconds: each pause while the broker cannot be reached or a partition is paused.
+    private let wait: (Double) -> Void
     /// The account registry's creation times by ``StableHash`` of the account (the engine's key for them).
     private let created: [UInt64: EventTime]
     private var accountReader = EventAccountReader()
 
     /// A run over `options.partitions` partitions; `lease(p)` makes partition `p`'s lease, `feed(p)` its consumer.
     /// `accounts` (`--accounts`: account, creation time; a later entry of one account wins, as in the engine) are
-    /// the creation times each forwarded event of those accounts is annotated with.
+    /// the creation times each forwarded event of those accounts is annotated with. `clock` is the monotonic clock
+    /// (seconds) the leases and their fence go by, `wait` waits the given seconds at each pause (a scripted clock in
+    /// tests).
     public init(
         options: ForwardOptions, members: WorkerMembers, lease: (Int) -> WorkerLease,
         feed: @escaping (Int) -> Feed, target: Target, source: Source, accounts: [(String, EventTime)] = [],
-        metrics: ForwardMetrics = ForwardMetrics(), logger: Logger
+        metrics: ForwardMetrics = ForwardMetrics(), clock: @escaping () -> Double = TailRun.monotonicSeconds,
+        wait: @escaping (Double) -> Void = FleetPause.sleep, logger: Logger
     ) {
         var created: [UInt64: EventTime] = [:]
         created.reserveCapacity(accounts.count)
@@ -146,8 +172,12 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
         self.source = source
         makeFeed = feed
         self.logger = logger
+        self.clock = clock
+        self.wait = wait
         backoff = Backoff(maxSeconds: options.fetching.maxBackoffSeconds)
         slots = (0..<options.partitions).map { Slot(lease: lease($0), figures: ForwardPartitionFigures(partition: $0)) }
+        pauseBackoff = Backoff(
+            maxSeconds: min(options.fetching.maxBackoffSeconds, slots.first?.lease.pollSeconds ?? 1))
     }
 
     /// The partitions this worker holds now.
@@ -158,7 +188,7 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
     /// - Throws: ``TailError`` `consume_failed` when a partition cannot be read, `publish_refused` when the broker
     ///   refused a forwarded message.
     public func run(shouldStop: () -> Bool) throws(TailError) {
-        let now = TailRun.monotonicSeconds
+        let now = clock
         defer {
             for p in heldPartitions { giveBack(p, why: "stopping") }
             members.leave()
@@ -177,8 +207,14 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
             totals.share = share
             totals.liveWorkers = members.live.count
             var worked = false
+            var paused = false
             let last = source.lastSequence()
             for p in heldPartitions {
+                // No consumer made, nothing fetched or forwarded while the lease may have run out.
+                guard mayForward(p) else {
+                    paused = paused || slots[p].lease.held
+                    continue
+                }
                 if slots[p].feed == nil && !open(p) { continue }
                 guard let last, slots[p].figures.watermark < last else {
                     slots[p].figures.pendingMessages = 0
@@ -187,7 +223,7 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
                 guard let partitionLast = source.lastSequence(inPartition: p) else { continue }
                 if partitionLast <= slots[p].figures.watermark {
                     // Nothing of the partition after its watermark: none of it lies up to `last` either.
-                    guard try advance(p, to: last, shouldStop: shouldStop) else { return }
+                    if try advance(p, to: last, shouldStop: shouldStop) == .stopped { return }
                     continue
                 }
                 worked = true
@@ -196,8 +232,41 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
                 }
             }
             publishMetrics()
-            if !worked { usleep(50_000) }  // every held partition is at the stream's end
+            if !worked {
+                // Every held partition is at the stream's end, or paused until its lease is renewed.
+                if paused { pauseBackoff.pause(wait) } else { wait(0.05) }
+            }
         }
+    }
+
+    /// Whether partition `p` may be forwarded now: its lease is held (renewed first when due) and its last renewal
+    /// that reached the store is less than ``WorkerLease/publishSeconds`` old. A partition whose renewal is
+    /// refused is dropped; one cut off from the store that long is paused (logged once) until a renewal succeeds.
+    private func mayForward(_ p: Int) -> Bool {
+        let lease = slots[p].lease
+        guard lease.held else { return false }
+        if lease.renew(now: clock()) == .lost {
+            slots[p].paused = false
+            drop(p)
+            return false
+        }
+        // The clock read again: an attempt on an unreachable store can take the request timeout.
+        guard lease.mayPublish(now: clock()) else {
+            if !slots[p].paused {
+                slots[p].paused = true
+                logger.warning(
+                    "the lease store has been unreachable for two thirds of the lease: forwarding nothing of partition \(p) until a renewal succeeds",
+                    metadata: ["forward.watermark": "\(slots[p].figures.watermark)"])
+            }
+            totals.retries += 1
+            return false
+        }
+        if slots[p].paused {
+            slots[p].paused = false
+            pauseBackoff.reset()
+            logger.info("the lease of partition \(p) is renewed again; forwarding it resumes")
+        }
+        return true
     }
 
     /// Beats in the members' key and renews the partitions' leases, each when due; a partition whose renewal was
@@ -245,7 +314,10 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
         _ p: Int, streamLast: UInt64, partitionLast: UInt64, shouldStop: () -> Bool
     ) throws(TailError) -> Bool {
         guard var feed = slots[p].feed else { return true }
-        defer { if slots[p].lease.held { slots[p].feed = feed } }
+        // Cut short by the fence, the fetch's remaining messages are not forwarded and none is acknowledged: the
+        // consumer is made again after the last watermark once the lease is renewed (the repeats are dropped).
+        var fenced = false
+        defer { if slots[p].lease.held && !fenced { slots[p].feed = feed } else { slots[p].feed = nil } }
         let fetched = feed.fetch(
             maxMessages: options.fetching.batch, timeoutMilliseconds: options.fetching.timeoutMilliseconds)
         let messages: [FeedMessage]
@@ -254,7 +326,7 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
         case .unavailable(let why):
             totals.retries += 1
             noteOutage(why)
-            backoff.pause()
+            backoff.pause(wait)
             return true
         case .failed(let why):
             throw TailError(code: .consumeFailed, message: "cannot read partition \(p) of the events stream: \(why)")
@@ -263,40 +335,64 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
         var start = 0
         while start < messages.count {
             // A fetch can take longer than the lease: beat and renew between windows.
-            keepAlive(now: TailRun.monotonicSeconds())
+            keepAlive(now: clock())
             guard slots[p].lease.held else { return true }  // lost meanwhile: the new holder forwards it again
+            guard mayForward(p) else {
+                fenced = true
+                return true
+            }
             let window = messages[start..<min(messages.count, start + Self.window)]
             start = window.endIndex
-            guard try sendWindow(Array(window), partition: p, shouldStop: shouldStop) else { return false }
+            switch try sendWindow(Array(window), partition: p, shouldStop: shouldStop) {
+            case .done: break
+            case .stopped: return false
+            case .fenced:
+                fenced = true
+                return true
+            }
         }
         var watermark = max(slots[p].figures.watermark, messages.last?.sequence ?? 0)
         if let last = messages.last { slots[p].figures.pendingMessages = last.pending }
         // Everything of the partition up to its last message is forwarded: so is everything up to the stream's last
         // sequence, asked before.
         if watermark >= partitionLast { watermark = max(watermark, streamLast) }
-        guard try advance(p, to: watermark, shouldStop: shouldStop) else { return false }
+        switch try advance(p, to: watermark, shouldStop: shouldStop) {
+        case .done: break
+        case .stopped: return false
+        case .fenced:
+            fenced = true
+            return true
+        }
         _ = feed.acknowledgeFetched()
         return true
     }
 
-    /// Publishes partition `p`'s watermark `watermark` if it is past the last one. False when a stop was requested
-    /// while the broker was unreachable.
-    private func advance(_ p: Int, to watermark: UInt64, shouldStop: () -> Bool) throws(TailError) -> Bool {
-        guard watermark > slots[p].figures.watermark else { return true }
+    /// Publishes partition `p`'s watermark `watermark` if it is past the last one (and the fence lets it).
+    private func advance(_ p: Int, to watermark: UInt64, shouldStop: () -> Bool) throws(TailError) -> Sent {
+        guard watermark > slots[p].figures.watermark else { return .done }
+        guard mayForward(p) else { return .fenced }
         let body = ForwardedMessage.watermarkBody(watermark)
-        guard try send(body, partition: p, id: "fw-\(p)-\(watermark)", shouldStop: shouldStop) else { return false }
-        slots[p].figures.watermark = watermark
-        return true
+        let sent = try send(body, partition: p, id: "fw-\(p)-\(watermark)", shouldStop: shouldStop)
+        if sent == .done { slots[p].figures.watermark = watermark }
+        return sent
+    }
+
+    /// After a pause for an unreachable broker, before publishing again: beats, renews, and checks partition
+    /// `p`'s fence (an outage of the broker can outlast the lease).
+    private func mayRepeat(_ p: Int) -> Bool {
+        keepAlive(now: clock())
+        return mayForward(p)
     }
 
     /// Events forwarded together, their acknowledgements awaited at once.
     static var window: Int { 256 }
 
     /// Forwards `messages` of partition `p` as one window, publishing again those whose outcome is unknown until
-    /// every one is acknowledged; false when a stop was requested meanwhile. Repeated ones may land after later
-    /// ones of the window: the second stage orders each partition's events by sequence.
+    /// every one is acknowledged (`.stopped`: a stop was requested meanwhile; `.fenced`: the partition's lease
+    /// was lost or lapsed meanwhile, the rest not sent). Repeated ones may land after later ones of the window: the
+    /// second stage orders each partition's events by sequence.
     private func sendWindow(_ messages: [FeedMessage], partition p: Int, shouldStop: () -> Bool) throws(TailError)
-        -> Bool
+        -> Sent
     {
         var todo = messages.map { m in
             (
@@ -324,12 +420,13 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
             if again.isEmpty {
                 endOutage()
             } else {
-                if shouldStop() { return false }
-                backoff.pause()
+                if shouldStop() { return .stopped }
+                backoff.pause(wait)
+                guard mayRepeat(p) else { return .fenced }
             }
             todo = again
         }
-        return true
+        return .done
     }
 
     /// The registry's creation time of the account of the event record `m` carries; nil without a registry, for an
@@ -341,19 +438,19 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
         return created[StableHash.of(account)]
     }
 
-    /// Publishes one forwarded message, repeating while the broker is unreachable; false when a stop was requested
-    /// meanwhile.
-    private func send(_ body: [UInt8], partition: Int, id: String, shouldStop: () -> Bool) throws(TailError) -> Bool {
+    /// Publishes one forwarded message, repeating while the broker is unreachable and the partition's fence lets it.
+    private func send(_ body: [UInt8], partition: Int, id: String, shouldStop: () -> Bool) throws(TailError) -> Sent {
         while true {
             switch target.publish(body, partition: partition, messageID: id) {
             case .acknowledged:
                 endOutage()
-                return true
+                return .done
             case .unavailable(let why):
                 totals.retries += 1
                 noteOutage(why)
-                if shouldStop() { return false }
-                backoff.pause()
+                if shouldStop() { return .stopped }
+                backoff.pause(wait)
+                guard mayRepeat(partition) else { return .fenced }
             case .refused(let why):
                 throw TailError(code: .publishRefused, message: "the broker refused forwarded message \(id) (\(why))")
             }
