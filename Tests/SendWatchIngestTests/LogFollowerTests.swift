@@ -515,8 +515,58 @@ struct LogFollowerTests {
         dir.remove("b.log")
         _ = follower.poll(into: &out)
         clock.now += 5000
+        let closed = follower.poll(into: &out)
+        #expect(closed.streamsRetired.isEmpty, "closed, but the name gets a quiet period for a successor")
+        clock.now += 5000
         let later = follower.poll(into: &out)
         #expect(later.streamsRetired == [1])
+    }
+
+    /// The lines of mail.log (a1, a2) and of its successor after a rotation (b1, b2) came as one stream, never
+    /// retired nor opened again (so its consumer's parser state went on).
+    func expectOneStream(_ reports: [PollReport], _ out: FollowCollector) {
+        #expect(reports.flatMap(\.streamsRetired).isEmpty, "the stream (and its parser state) is not ended")
+        #expect(reports.flatMap(\.streamsOpened).isEmpty, "the new file is no new stream")
+        #expect(out.lines.map { "\($0.stream):\($0.text)" } == ["0:a1", "0:a2", "0:b1", "0:b2"])
+    }
+
+    @Test(
+        "A glob match rotated after a quiet spell (rename, then create) keeps its stream: the successor continues it",
+        arguments: [0, 2000])
+    func globRotationAfterQuietKeepsStream(createAfterMilliseconds: Int64) throws {
+        dir.append("mail.log", numbered("a", 1...2))
+        let follower = try follower([dir.full("mail.log*")])
+        var out = FollowCollector()
+        _ = follower.poll(into: &out)
+        // The old file was quiet longer than the quiet period when logrotate renames it; a poll (woken by
+        // inotify) sees the name without a file and closes the renamed file at once.
+        clock.now += 6000
+        dir.rename("mail.log", "mail.log.1")
+        var reports = [follower.poll(into: &out)]
+        clock.now += createAfterMilliseconds
+        dir.create("mail.log")
+        reports.append(follower.poll(into: &out))
+        clock.now += 1000
+        dir.append("mail.log", numbered("b", 1...2))
+        reports.append(follower.poll(into: &out))
+        expectOneStream(reports, out)
+        #expect(follower.streams.map(\.name) == [dir.full("mail.log")])
+    }
+
+    @Test("A restart between a glob match's rename and its create keeps the stream for the successor")
+    func globRestartInRotationGapKeepsStream() throws {
+        dir.append("mail.log", numbered("a", 1...2))
+        var out = FollowCollector()
+        let before = try follower([dir.full("mail.log*")])
+        _ = before.poll(into: &out)
+        dir.rename("mail.log", "mail.log.1")
+        let saved = try roundTrip(before.state)
+        let follower = try follower([dir.full("mail.log*")], restoring: saved)
+        var reports = [follower.poll(into: &out)]
+        clock.now += 1000
+        dir.append("mail.log", numbered("b", 1...2))
+        reports.append(follower.poll(into: &out))
+        expectOneStream(reports, out)
     }
 
     @Test("The number of streams is bounded; the extra matches are counted and reported once")

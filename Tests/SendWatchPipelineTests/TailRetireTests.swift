@@ -33,8 +33,9 @@ struct TailRetireTests {
         o.fromStart = true
         o.idleAdvanceSeconds = 1e9
         o.follow.usePolling = true
-        // A deleted file is closed (and its glob stream retired) once it has been quiet this long.
-        o.follow.partialLineFlushMilliseconds = 50
+        // A deleted file is closed once it has been quiet this long, and its glob stream retired once its name has
+        // had no file this long after: 0, so that one poll closes the file and retires the stream.
+        o.follow.partialLineFlushMilliseconds = 0
         var configuration = Configuration()
         configuration.year = 2026
         let run = try TailRun(configuration: configuration, options: o, outputPath: nil, logger: logger)
@@ -42,9 +43,8 @@ struct TailRetireTests {
         let first = try run.step(now: now)
         #expect(first.lines == 5)
         if delete { try FileManager.default.removeItem(atPath: log) }
-        // The next step comes after the quiet time: its poll closes the deleted file and retires the stream,
-        // before the step settles undecided formats (which a quiet step does).
-        usleep(150_000)
+        // The next step's poll closes the deleted file and retires the stream, before the step settles undecided
+        // formats (which a quiet step does).
         for _ in 0..<20 {
             now += 0.3
             _ = try run.step(now: now)

@@ -13,6 +13,14 @@ final class FollowStream {
     var live: TrackedFile?
     /// The name no longer points at ``live``: it is drained until a successor has data or it has been quiet.
     var detached = false
+    /// The injected clock's time when a detached file was closed with no file at the name (renamed or deleted,
+    /// drained and quiet), or a rotated file of the backlog was finished with none open at the name (a restart
+    /// between a rename and the create), until a file is opened at the name again. A glob stream is retired only a quiet
+    /// period after it (``LogFollower/retireGoneStreams(now:report:)``): a rename that the poll saw before the
+    /// create (logrotate's rename + create, or a writer that creates the file on its next line) is a gap in the
+    /// stream, and its successor continues the stream - and the parser state its consumer keeps - as it does
+    /// for a plain name.
+    var closedMilliseconds: Int64?
     /// Where the next file opened at the name starts.
     var nextStart: TrackedFile.Start = .offset(0)
     /// The injected clock's time of the last bytes read, for the quiet period.

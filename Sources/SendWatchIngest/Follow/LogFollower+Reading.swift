@@ -23,6 +23,9 @@ extension LogFollower {
                     finish(head, stream: stream, lines: &lines, report: &report)
                     stream.dropped(head)
                     stream.backlog.removeFirst()
+                    // A rotated file read to its end with no file open at the name (a restart between a rename
+                    // and the create): the name gets the quiet period for its successor, as a closed live file does.
+                    if stream.live == nil { stream.closedMilliseconds = now }
                 }
             }
             guard let live = stream.live else {
@@ -82,6 +85,7 @@ extension LogFollower {
                 stream.nextPredecessor = .known(Self.predecessor(after: live))
                 stream.live = nil
                 stream.detached = false
+                stream.closedMilliseconds = now
             } else {
                 flushIfQuiet(live, stream: stream, lines: &lines, now: now, report: &report)
             }

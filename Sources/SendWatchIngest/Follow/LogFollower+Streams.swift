@@ -36,9 +36,19 @@ extension LogFollower {
             message: "\(count) matching file(s) not followed: maxStreams (\(configuration.maxStreams)) reached")
     }
 
-    func retireGoneStreams(report: inout PollReport) {
+    /// Retires glob streams whose file is gone and read: no file open, none queued, no regular file at the name,
+    /// and - when this run closed the stream's file - a quiet period (``FollowConfiguration/partialLineFlushMilliseconds``)
+    /// since it was closed, so that a successor created after a rename continues the stream instead of starting a
+    /// new one (with fresh parser state in the consumer). A stream that had no file open in this run (its file went
+    /// while the follower was stopped) is retired at once.
+    func retireGoneStreams(now: Int64, report: inout PollReport) {
         for case let stream? in slots where stream.fromGlob && stream.live == nil && stream.backlog.isEmpty {
             guard !PathStatus.of(stream.name).isRegular else { continue }
+            if let closed = stream.closedMilliseconds,
+                now - closed < Int64(configuration.partialLineFlushMilliseconds)
+            {
+                continue
+            }
             slots[stream.index] = nil
             indexByName[stream.name] = nil
             report.streamsRetired.append(stream.index)
@@ -119,6 +129,7 @@ extension LogFollower {
             stream.nextStart = .offset(0)
             stream.reported = nil
             stream.detached = false
+            stream.closedMilliseconds = nil
             stream.lastDataMilliseconds = now
             return true
         }

@@ -37,6 +37,10 @@ import Darwin
 ///   by a reader. Without a matching copy, unread bytes are reported (``FollowDiagnostic/Code/truncatedDataLost``).
 /// - **delete + recreate**: the deleted file is drained by descriptor, then the new file is read from 0.
 /// - **a file that appears later** (or a new glob match) is read from 0.
+/// - **a glob match that is gone** (deleted, or renamed with no file at the name yet) is closed after the quiet
+///   period, as for a plain name; its stream is retired (``PollReport/streamsRetired``) only when its name has
+///   had no file for a further quiet period. A file created there before (logrotate's rename, then create)
+///   continues the same stream.
 /// - **directory, FIFO, device** at a name: a diagnostic, and the name is skipped until a regular file is there.
 ///   A FIFO is never opened (it would block). Glob matches that are not regular files are skipped silently.
 ///
@@ -301,7 +305,7 @@ public final class LogFollower {
             pollStream(stream, lines: &lines, now: now, report: &report)
         }
         consumer = lines.take()
-        retireGoneStreams(report: &report)
+        retireGoneStreams(now: now, report: &report)
         if watcher != nil { updateWatches() }
         return report
     }

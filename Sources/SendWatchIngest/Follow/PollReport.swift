@@ -124,7 +124,8 @@ public struct PollReport: Sendable, Equatable {
     public var truncations: Int = 0
     /// Streams created by this poll (new glob matches).
     public var streamsOpened: [Int] = []
-    /// Streams removed by this poll (a glob match that is gone and fully read); their indices may be reused.
+    /// Streams removed by this poll (a glob match that is gone and fully read, and whose name stayed without a
+    /// file for the quiet period after its file was closed); their indices may be reused.
     public var streamsRetired: [Int] = []
     /// Names that matched a pattern in this poll but are not followed because of
     /// ``FollowConfiguration/maxStreams``.
