@@ -47,6 +47,7 @@ import Testing
         "postfix-single-space-day.log", "postfix-iso-space.log", "postfix-rfc3339.log", "postfix-rfc5424.log",
         "postfix-journal-short-precise.log", "postfix-journal-short-full.log", "postfix-journal-short-iso.log",
         "postfix-journal-short-unix.log", "postfix-journal.json", "postfix-docker.json", "postfix-facility-tag.log",
+        "postfix-busybox.log",
     ]
 
     @Test(
@@ -70,7 +71,7 @@ import Testing
         "exim-journal-short-precise.log", "exim-journal-short-full.log", "exim-journal-short-iso.log",
         "exim-journal-short-unix.log", "exim-journal.json", "exim-docker.json", "exim-facility-tag.log",
         "exim-own-time.log",
-        "exim-iso-own-time.log",
+        "exim-iso-own-time.log", "exim-busybox.log",
     ]
 
     @Test(

@@ -28,7 +28,10 @@ public struct SyslogHeader: Sendable {
 /// - `journalctl -o short-unix`, `1764928801.123456`: seconds since the epoch and a fraction (UTC, no year to
 ///   guess; ``Timestamps/readUnixTime(_:at:)``);
 /// - any of the first three with an optional `<PRI>` in front, and with an optional `<facility.level>` tag
-///   between the time and the host (`Dec  5 10:00:01 <mail.info> host postfix/smtp[1]: …`).
+///   between the time and the host (`Dec  5 10:00:01 <mail.info> host postfix/smtp[1]: …`);
+/// - BusyBox syslogd's `facility.priority` between the host and the program (`Dec  5 10:00:01 host mail.info
+///   postfix/smtp[1]: …`; Alpine's default syslog): only real facility and priority names
+///   (``isFacilityPriority(_:_:)``), read only where the token after the host is not a program tag.
 public struct SyslogHeaderReader: Sendable {
     /// The zone of timestamps that carry none.
     public var zone: LocalTimeZone {
@@ -165,9 +168,18 @@ public struct SyslogHeaderReader: Sendable {
         guard i < n, i > hostStart else { return .notSyslog }
         let host = hostStart..<i
         i += 1
-        let progStart = i
+        var progStart = i
         i = Bytes.scan(to: UInt8(ascii: "["), UInt8(ascii: ":"), 0x20, in: p, from: i, to: n)
         guard i < n, i > progStart else { return .notSyslog }
+        if p[i] == 0x20 {
+            // Not a program tag (it ends at a space). BusyBox syslogd writes `HOST facility.priority PROGRAM…`:
+            // skip one such token and read the program after it. Only lines that would fail here pay for it.
+            guard Self.isFacilityPriority(p, progStart..<i) else { return .notSyslog }
+            i += 1
+            progStart = i
+            i = Bytes.scan(to: UInt8(ascii: "["), UInt8(ascii: ":"), 0x20, in: p, from: i, to: n)
+            guard i < n, i > progStart else { return .notSyslog }
+        }
         let program = progStart..<i
         if p[i] == UInt8(ascii: "[") {
             i = Bytes.scan(to: UInt8(ascii: "]"), UInt8(ascii: "]"), UInt8(ascii: "]"), in: p, from: i, to: n)
@@ -224,6 +236,42 @@ public struct SyslogHeaderReader: Sendable {
         header.program = fields.1
         header.messageStart = min(i, n)
         return nil
+    }
+
+    /// The syslog facility names (`facilitynames` of glibc and musl, which BusyBox syslogd prints), packed as
+    /// ``packedName(_:)`` packs them; 21 entries (with the alias `security`).
+    private static let facilityNames: [UInt64] = [
+        "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp",
+        "security", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+    ].map { packedName(Array($0.utf8)) }
+
+    /// The syslog priority names with the aliases `prioritynames` holds (BusyBox prints the first name of a
+    /// level in that table: `err`, `warn`, `emerg`), packed; 11 entries.
+    private static let priorityNames: [UInt64] = [
+        "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", "warn", "error", "panic",
+    ].map { packedName(Array($0.utf8)) }
+
+    /// Up to 8 bytes as one little-endian word (a name of at most 8 bytes, zero-padded).
+    private static func packedName<C: Collection<UInt8>>(_ bytes: C) -> UInt64 {
+        var w: UInt64 = 0
+        for (k, b) in bytes.enumerated() { w |= UInt64(b) << (8 * UInt64(k)) }
+        return w
+    }
+
+    /// Whether `p[token]` is `facility.priority` with a syslog facility and priority name (`mail.info`,
+    /// `local0.notice`, `mail.warn`), as BusyBox syslogd writes between the host and the program. A host name
+    /// such as `mail.example.com` is not one.
+    ///
+    /// - Complexity: O(1): the token is at most 16 bytes, each name at most 8.
+    package static func isFacilityPriority(_ p: UnsafeRawBufferPointer, _ token: Range<Int>) -> Bool {
+        guard token.count >= 7, token.count <= 16,
+            let dot = Bytes.find(UInt8(ascii: "."), in: p, from: token.lowerBound, to: token.upperBound),
+            dot - token.lowerBound >= 3, dot - token.lowerBound <= 8, token.upperBound - dot - 1 >= 3,
+            token.upperBound - dot - 1 <= 7
+        else { return false }
+        let facility = packedName(UnsafeRawBufferPointer(rebasing: p[token.lowerBound..<dot]))
+        let priority = packedName(UnsafeRawBufferPointer(rebasing: p[(dot + 1)..<token.upperBound]))
+        return facilityNames.contains(facility) && priorityNames.contains(priority)
     }
 
     /// The index after an optional `<facility.level> ` tag at `i` (letters, digits, `.` and `_`, at most 32

@@ -280,8 +280,8 @@ public struct EximParser: EventParser, Sendable {
     }
 
     /// Whether the bytes after a leading date-time are a syslog header rather than a main-log body: `HOST
-    /// exim…[pid]: ` or `HOST exim…: ` (an optional `<facility.level>` tag first), or another program's
-    /// `HOST PROGRAM[PID]: ` (that program's line in a shared syslog file; the pid is required, so that a
+    /// exim…[pid]: ` or `HOST exim…: ` (an optional `<facility.level>` tag first, or BusyBox's `facility.priority`
+    /// after the host), or another program's `HOST PROGRAM[PID]: ` (that program's line in a shared syslog file; the pid is required, so that a
     /// main-log line such as `Start queue run: pid=1` is not taken for one).
     private static func looksLikeSyslogProgram(_ p: UnsafeRawBufferPointer, hostStart tagStart: Int) -> Bool {
         let n = p.count
@@ -290,14 +290,21 @@ public struct EximParser: EventParser, Sendable {
             let hostEnd = Bytes.find(0x20, in: p, from: hostStart), hostEnd > hostStart, hostEnd + 1 < n,
             p[hostEnd + 1] != 0x20, !EximMessageID.isMessageID(p, hostStart..<hostEnd)
         else { return false }
-        let isExim = Bytes.hasPrefix("exim", in: p, at: hostEnd + 1)
-        var k = hostEnd + 1
+        // BusyBox syslogd's `facility.priority` between the host and the program.
+        var programStart = hostEnd + 1
+        if let tagEnd = Bytes.find(0x20, in: p, from: programStart, to: min(n, programStart + 17)),
+            SyslogHeaderReader.isFacilityPriority(p, programStart..<tagEnd)
+        {
+            programStart = tagEnd + 1
+        }
+        let isExim = Bytes.hasPrefix("exim", in: p, at: programStart)
+        var k = programStart
         while k < n {
             switch p[k] {
             case UInt8(ascii: ":"):
                 return isExim
             case UInt8(ascii: "["):
-                guard k > hostEnd + 1, let close = Bytes.find(UInt8(ascii: "]"), in: p, from: k),
+                guard k > programStart, let close = Bytes.find(UInt8(ascii: "]"), in: p, from: k),
                     close + 1 < n && p[close + 1] == UInt8(ascii: ":")
                 else { return false }
                 return isExim || (close > k + 1 && (k + 1..<close).allSatisfy { Timestamps.isDigit(p[$0]) })
