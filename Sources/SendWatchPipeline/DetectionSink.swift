@@ -20,6 +20,9 @@ public struct DetectionSink: EventSink {
     public private(set) var alertsByKind: [String: Int] = [:]
     /// The first failure of the output; nothing was written after it.
     public private(set) var outputFailure: OutputError?
+    /// Events that carried a subject or a template id (``SubjectCount/counts(_:)``), for
+    /// ``RunSummary/eventsWithSubject``.
+    public private(set) var eventsWithSubject = 0
 
     /// Creates the sink.
     ///
@@ -36,6 +39,7 @@ public struct DetectionSink: EventSink {
     }
 
     public mutating func accept(_ batch: inout EventBatch) {
+        eventsWithSubject += SubjectCount.count(in: batch)
         engine.process(&batch, into: &pending)
         if !pending.isEmpty { write() }
     }
@@ -111,6 +115,34 @@ extension Substring {
         while let f = s.first, set.contains(f) { s = s.dropFirst() }
         while let l = s.last, set.contains(l) { s = s.dropLast() }
         return String(s)
+    }
+}
+
+extension DetectionEngine {
+    /// A warning when every event of the run lies within the warm-up (``AccountAges/Configuration/warmupSeconds``
+    /// from the first event) and none came from a young account: every account was first seen in the warm-up and
+    /// counted as established, so the young-account rules never ran and the run's "0 alert records" says nothing
+    /// about the log. It names the span, the warm-up and the ways out (`--warmup 0`, creation times). `nil`
+    /// otherwise: no event, a warm-up of 0, a span that reaches past the warm-up, or any young account's event.
+    public func warmupWarning(_ configuration: DetectionConfiguration) -> String? {
+        let warmup = configuration.ages.warmupSeconds
+        guard warmup > 0, counters.events > 0, counters.youngEvents == 0, let start = ages.streamStart,
+            let end = watermark, !ages.warmupEnded(at: end)
+        else { return nil }
+        let span = max(0, end.seconds - start.seconds)
+        let n = counters.events
+        var s = "sendwatch: warning: the \(n) event\(n == 1 ? "" : "s") of the input "
+        s += "\(n == 1 ? "spans" : "span") \(Self.spanText(span)) of "
+        s += "event time, all within the warm-up (\(DurationText.format(warmup)) from the first event), so every "
+        s += "account counted as established and the young-account rules never ran. For a log this short give "
+        s += "--warmup 0 (accounts are then young from their first event), or the accounts' creation times "
+        s += "(--accounts FILE, or account_created in JSON lines)"
+        return s
+    }
+
+    /// `span` seconds as whole minutes from 2 minutes on (`14m`), else seconds (`95s`).
+    private static func spanText(_ span: Int64) -> String {
+        span >= 120 ? "\(span / 60)m" : "\(span)s"
     }
 }
 

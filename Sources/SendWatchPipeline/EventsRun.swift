@@ -38,6 +38,10 @@ public struct RunSummary: Sendable {
     /// and that time. Inputs of full timestamps (ISO, JSON lines) are never listed.
     public var yearlessFromClock: [(name: String, reference: EventTime)] = []
 
+    /// Events that carried a subject or a template id, when the run counted them (``SubjectCount``: `replay`
+    /// counts the events detection took); `nil` when it did not (`events`), and then nothing is said about it.
+    public var eventsWithSubject: Int?
+
     public init() {}
 
     /// Skipped lines by reason, including `line_too_long`, in a stable order.
@@ -86,7 +90,16 @@ public struct RunSummary: Sendable {
     /// ``warning``, one line an element, for printing a line at a time: the year notes
     /// (``yearlessFromClockWarnings``, then ``yearlessAheadWarnings``) after the others.
     public var warnings: [String] {
-        [noEventsWarning, otherMailServerWarning].compactMap { $0 } + yearlessFromClockWarnings + yearlessAheadWarnings
+        [noEventsWarning, otherMailServerWarning, noSubjectWarning].compactMap { $0 } + yearlessFromClockWarnings
+            + yearlessAheadWarnings
+    }
+
+    /// ``SubjectCount/warning(events:withSubject:formats:)`` for the run's events and the formats its inputs
+    /// were read as; `nil` when the subjects were not counted (``eventsWithSubject``).
+    private var noSubjectWarning: String? {
+        guard let withSubject = eventsWithSubject else { return nil }
+        return SubjectCount.warning(
+            events: events, withSubject: withSubject, formats: inputFormats.compactMap(\.format))
     }
 
     /// How far past the reference time (``YearHint/modified(_:)``) the year-less timestamps of an input may reach
@@ -211,6 +224,57 @@ public struct RunSummary: Sendable {
         } else {
             s += ": messages were seen but none was delivered in this input"
         }
+        return s
+    }
+}
+
+/// Counts the events that carry a subject or a template id, without which the template rules (`template_swarm`,
+/// `slot_content`, `shared_artefact`) never fire, and says so when (almost) none does: a Postfix without its
+/// `header_checks` lines, an Exim without `log_selector = +subject`. `replay` and `tail` share it.
+public enum SubjectCount {
+    /// The fewest events that warn: a handful of events without a subject (a few bounces, a test message) say
+    /// little about the log's configuration.
+    public static let minimumEvents = 10
+    /// The largest share of events with a subject, in events per 1,000, that still warns: under 1 %, so that a
+    /// stray header line in a log whose server does not log subjects does not hide the warning.
+    public static let maximumPerMille = 10
+
+    /// Whether `event` counts: it carries a subject or a template id.
+    @inlinable
+    public static func counts(_ event: borrowing SendEvent) -> Bool { event.subject != nil || event.template != nil }
+
+    /// The events of `batch` that ``counts(_:)``.
+    public static func count(in batch: borrowing EventBatch) -> Int {
+        var n = 0
+        for i in batch.indices where counts(batch[i]) { n += 1 }
+        return n
+    }
+
+    /// A warning when at least ``minimumEvents`` events were read and fewer than ``maximumPerMille`` of them carried
+    /// a subject or template id: it names what the formats read (`formats`) need to log one, and the section of
+    /// docs/formats.md. `nil` otherwise.
+    public static func warning(events: Int, withSubject: Int, formats: [LogFormat]) -> String? {
+        guard events >= minimumEvents, withSubject * 1000 < events * maximumPerMille else { return nil }
+        var s = "sendwatch: warning: \(withSubject == 0 ? "none" : "only \(withSubject)") of the \(events) events "
+        s += "carried a subject or template id, so the template rules (template_swarm, slot_content, "
+        s += "shared_artefact) cannot fire"
+        var advice: [String] = []
+        for format in Set(formats).sorted(by: { $0.rawValue < $1.rawValue }) {
+            switch format.rawValue {
+            case "postfix":
+                advice.append(
+                    "Postfix logs the subject only through header_checks (/^Subject:/ WARN, see docs/formats.md, "
+                        + "Postfix)")
+            case "exim":
+                advice.append("Exim logs it with log_selector = +subject (see docs/formats.md, Exim)")
+            case "jsonl":
+                advice.append(
+                    "JSON lines need a subject or template_id field, or its mapping in jsonl.fields (see "
+                        + "docs/formats.md, JSON lines)")
+            default: break
+            }
+        }
+        if !advice.isEmpty { s += ": " + advice.joined(separator: "; ") }
         return s
     }
 }

@@ -9,8 +9,9 @@ import SendWatchPipeline
 struct DetectionOptions: ParsableArguments {
     @Option(
         name: .long,
-        help:
-            "Warm-up: accounts first seen this long after the first event are established (detect.warmup, default 1h).")
+        help: ArgumentHelp(
+            "Warm-up: accounts first seen within this long of the first event are established (detect.warmup, "
+                + "default 1h; 0 for a log shorter than that)."))
     var warmup: String?
 
     @Option(name: .long, help: "Accounts younger than this are young (detect.new_account_age, default 7d).")

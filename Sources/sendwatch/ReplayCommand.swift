@@ -58,6 +58,8 @@ struct ReplayCommand: ParsableCommand {
     /// failed, 1 when an input failed.
     private func finish(_ sink: inout DetectionSink, summary: RunSummary, configuration: Configuration) throws {
         sink.finish()
+        var summary = summary
+        summary.eventsWithSubject = sink.eventsWithSubject
         let c = sink.engine.counters
         var text = summary.text
         text +=
@@ -81,6 +83,7 @@ struct ReplayCommand: ParsableCommand {
         printError(text)
         for warning in summary.warnings { printError(warning) }
         for warning in c.droppedTimeWarnings(configuration.detection) { printError(warning) }
+        if let warning = sink.engine.warmupWarning(configuration.detection) { printError(warning) }
         if !summary.failures.isEmpty { throw ExitCode(1) }
     }
 }

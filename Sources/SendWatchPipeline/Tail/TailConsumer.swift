@@ -23,8 +23,13 @@ struct TailEventSink: StreamEventSink {
     var latestAccepted = EventTime(microseconds: .max)
     /// Events set aside for being later than ``latestAccepted`` (this run).
     var futureOutliers = 0
+    /// Events taken (this run), and those of them with a subject or template id (``SubjectCount``).
+    var events = 0
+    var eventsWithSubject = 0
 
     mutating func accept(_ batch: inout EventBatch) {
+        events += batch.count
+        eventsWithSubject += SubjectCount.count(in: batch)
         // The bound is checked in the engine's own pass over the batch.
         futureOutliers += engine.process(&batch, notAfter: latestAccepted, into: &alerts)
     }
@@ -214,6 +219,19 @@ final class TailConsumer<Sink: StreamEventSink>: FollowedLineConsumer {
             if let c, let name = parsed.names[i] { out[name] = c.checkpoint() }
         }
         return out
+    }
+
+    /// Records in `summary` what `replay` records of each input's format, for each open stream: the format it
+    /// was read as, a known other MTA its first lines look like, another format its first lines look like when
+    /// one was given (``RunSummary/warnings`` names them).
+    func noteFormats(in summary: inout RunSummary) {
+        for (i, c) in parsed.streams.enumerated() {
+            guard let c else { continue }
+            let name = (i < parsed.names.count ? parsed.names[i] : nil) ?? "input"
+            summary.inputFormats.append((name, c.format))
+            if let foreign = c.detection.detector.foreignGuess { summary.foreignFormats.append((name, foreign)) }
+            summary.noteOtherFormat(of: name, c.detection)
+        }
     }
 
     /// The parsers' counters over every stream.

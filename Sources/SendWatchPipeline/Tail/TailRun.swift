@@ -81,6 +81,15 @@ public final class TailRun {
     public var wallClock: () -> Double = TailRun.wallSeconds
     /// Future outliers already logged (the warning is repeated each time the count doubles).
     private var futureOutliersLogged = 0
+    /// Whether the input diagnosis (``diagnoseInput(caughtUp:)``) has been logged, and whether the subject one
+    /// has: each once a run.
+    private var inputDiagnosed = false
+    private var subjectsDiagnosed = false
+    /// The lines read before the input diagnosis is made even while more lines wait.
+    static let diagnosisLines = 1000
+    /// The fewest lines read for the input diagnosis to be made once the streams caught up (and only when no line
+    /// was recognised): a stray line or two of another program in a live log is not a wrong `--format`.
+    static let earlyDiagnosisLines = 20
     /// The metrics the loop publishes after every iteration.
     public let metrics = TailMetrics()
     /// The accounts of the open alerts, for the policy service; kept only when ``publishesOpenAlerts``.
@@ -310,6 +319,7 @@ public final class TailRun {
         if lastData == nil { lastData = t }
         let report = try pollOnce()
         report.log(to: logger)
+        if report.linesDelivered > 0 { diagnoseInput(caughtUp: !report.moreAvailable) }
         if report.linesDelivered > 0 { lastData = t } else { consumer.settleUndecided() }
         var wrote = try deliver()
         if report.linesDelivered == 0, idleAllowed {
@@ -341,6 +351,49 @@ public final class TailRun {
         for index in report.streamsRetired { consumer.retire(stream: index) }
         if let failure = consumer.takeFailure() { throw TailError(code: .checkpointIncompatible, message: failure) }
         return report
+    }
+
+    /// Logs, once a run, what `replay` would warn about the lines read so far (``RunSummary/warnings``: no line
+    /// recognised, a `--format` that does not fit, no send among them), when at least ``diagnosisLines`` lines
+    /// were read, or ``earlyDiagnosisLines`` of which none was recognised and the streams have caught up; and, once, ``SubjectCount``'s warning when the events taken
+    /// (this run) reach ``SubjectCount/minimumEvents`` with (almost) no subject. A wrong `--format` under
+    /// systemd then shows in the journal at once, not only in the summary at the stop.
+    private func diagnoseInput(caughtUp: Bool) {
+        let read = totals.lines + linesTooLong
+        if !inputDiagnosed, caughtUp && read >= Self.earlyDiagnosisLines || read >= Self.diagnosisLines {
+            var summary = RunSummary()
+            summary.inputs = 1
+            summary.lines = totals.lines
+            summary.linesTooLong = linesTooLong
+            summary.parse = consumer.parseCounters()
+            summary.events = summary.parse.events
+            consumer.noteFormats(in: &summary)
+            // Before its 1,000th line only a stream of which no line was recognised is named: a few lines of a
+            // live log (connects, another program's line) say nothing yet about sends.
+            let noneRecognised = summary.parse.understood == 0 && summary.parse.irrelevant == 0
+            if read >= Self.diagnosisLines || noneRecognised {
+                inputDiagnosed = true
+                for warning in summary.warnings { logger.warning("\(Self.withoutPrefix(warning))") }
+            }
+        }
+        let sink = consumer.sink
+        if !subjectsDiagnosed, sink.events >= SubjectCount.minimumEvents {
+            subjectsDiagnosed = true
+            var read = RunSummary()
+            consumer.noteFormats(in: &read)
+            let formats = read.inputFormats.compactMap(\.format)
+            if let warning = SubjectCount.warning(
+                events: sink.events, withSubject: sink.eventsWithSubject, formats: formats)
+            {
+                logger.warning("\(Self.withoutPrefix(warning))")
+            }
+        }
+    }
+
+    /// `warning` without the `sendwatch: warning: ` that stderr lines start with: the logger adds its own level.
+    private static func withoutPrefix(_ warning: String) -> String {
+        let prefix = "sendwatch: warning: "
+        return warning.hasPrefix(prefix) ? String(warning.dropFirst(prefix.count)) : warning
     }
 
     /// Advances event time while the logs are quiet; true when alerts were written.
