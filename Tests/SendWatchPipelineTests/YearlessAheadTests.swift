@@ -113,7 +113,10 @@ import Glibc
         let path = try Self.file(
             Self.message("Nov 28 10:00:00", id: "4A1B2C3D4E"), name: "mail.log", modified: Self.utc(2026, 11, 20, 12),
             in: dir)
-        for command in [["events", "--count-only"], ["replay", "--output", dir.appendingPathComponent("a").path]] {
+        // `--warmup 0`: a one-event log lies within the default warm-up, which replay says after the year's warning.
+        for command in [
+            ["events", "--count-only"], ["replay", "--warmup", "0", "--output", dir.appendingPathComponent("a").path],
+        ] {
             let result = try CommandLine.run(command + [path])
             #expect(result.status == 0)
             let lines = result.stderr.split(separator: "\n")
