@@ -26,12 +26,14 @@ extension MetricsExposition {
     /// | `sendwatch_forward_lease_changes_total` | counter | |
     /// | `sendwatch_forward_events_total` | counter | |
     /// | `sendwatch_fleet_retries_total` | counter | |
+    /// | `sendwatch_forward_pauses_total` | counter | |
     /// | `sendwatch_forward_partition_held` | gauge | `partition` |
+    /// | `sendwatch_forward_partition_paused` | gauge | `partition` |
     /// | `sendwatch_forward_partition_watermark` | gauge | `partition` |
     /// | `sendwatch_forward_partition_events_total` | counter | `partition` |
     /// | `sendwatch_forward_partition_pending_messages` | gauge | `partition` (held ones) |
     ///
-    /// - Complexity: O(partitions): 5 samples plus at most 4 per partition (at most 1024 partitions).
+    /// - Complexity: O(partitions): 6 samples plus at most 5 per partition (at most 1024 partitions).
     public static func render(_ s: ForwardMetricsSnapshot) -> [UInt8] {
         let e = Exposition()
         e.gauge(
@@ -42,9 +44,19 @@ extension MetricsExposition {
             s.leaseChanges)
         e.counter("sendwatch_forward_events_total", "Events forwarded (this run).", s.forwarded)
         e.counter("sendwatch_fleet_retries_total", "Fetches and publishes repeated (broker unreachable).", s.retries)
+        e.counter(
+            "sendwatch_forward_pauses_total",
+            "Times a partition's lease fence began to hold it back (lease store unreachable for 2/3 of the lease).",
+            s.pauses)
         for p in s.partitions {
             e.gauge(
                 "sendwatch_forward_partition_held", "1: this worker holds the partition's lease.", p.held ? 1 : 0,
+                labels: [("partition", String(p.partition))])
+        }
+        for p in s.partitions {
+            e.gauge(
+                "sendwatch_forward_partition_paused",
+                "1: the lease fence holds the partition back (nothing of it fetched or forwarded).", p.paused ? 1 : 0,
                 labels: [("partition", String(p.partition))])
         }
         for p in s.partitions {
@@ -87,13 +99,15 @@ extension MetricsExposition {
     /// | `sendwatch_detect_lease_held` | gauge | (with a lease) |
     /// | `sendwatch_detect_lease_changes_total` | counter | (with a lease) |
     /// | `sendwatch_detect_lease_revision` | gauge | (with a lease) |
+    /// | `sendwatch_detect_publish_paused` | gauge | (with a lease) |
+    /// | `sendwatch_detect_publish_pauses_total` | counter | (with a lease) |
     /// | `sendwatch_detect_partition_messages_total` | counter | `partition` |
     /// | `sendwatch_detect_partition_events_total` | counter | `partition` |
     /// | `sendwatch_detect_partition_last_sequence` | gauge | `partition` |
     /// | `sendwatch_detect_partition_latest_event_time_seconds` | gauge | `partition` (once it had an event) |
     /// | `sendwatch_detect_partition_pending_messages` | gauge | `partition` (once the broker said) |
     ///
-    /// - Complexity: O(partitions): about 17 samples plus at most 5 per partition (at most 1024 partitions).
+    /// - Complexity: O(partitions): about 19 samples plus at most 5 per partition (at most 1024 partitions).
     public static func render(_ s: DetectMetricsSnapshot) -> [UInt8] {
         let e = Exposition()
         consumer(e, s.consumer)
@@ -124,6 +138,13 @@ extension MetricsExposition {
             e.gauge(
                 "sendwatch_detect_lease_revision", "The lease key's revision this worker last wrote or saw.",
                 Double(lease.revision))
+            e.gauge(
+                "sendwatch_detect_publish_paused",
+                "1: the lease fence holds alert records back (lease store unreachable for 2/3 of the lease).",
+                s.publishPaused ? 1 : 0)
+            e.counter(
+                "sendwatch_detect_publish_pauses_total", "Times the lease fence began to hold records back (this run).",
+                s.publishPauses)
         }
         partitions(e, s.partitions)
         return e.bytes()

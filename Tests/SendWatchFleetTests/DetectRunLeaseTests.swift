@@ -336,9 +336,21 @@ struct DetectRunLeaseTests {
         }
         let run = try Self.run(Self.alertingMessages(accounts: 20), state: nil, script: script)
         run.lease = lease
+        // The metrics say so while the fence holds the records back (from 2 s, the last renewal two thirds of the
+        // lease old, until the store answers at 8 s), and not before or after.
+        var pausedSeen: [(at: Double, paused: Bool)] = []
+        let countWrites = script.onTime
+        script.onTime = { t in
+            countWrites(t)
+            pausedSeen.append((t, run.metrics.snapshot.publishPaused))
+        }
         let end = try script.drive(run)
         #expect(end == .stopped)
         #expect(lease.held && key.value == "a")
+        #expect(pausedSeen.contains { $0.paused }, "the paused gauge was never 1")
+        #expect(pausedSeen.allSatisfy { !$0.paused || (2.0..<8.5).contains($0.at) }, "paused outside the lapse")
+        #expect(pausedSeen.allSatisfy { $0.paused || !(2.5..<7.9).contains($0.at) }, "not paused inside the lapse")
+        #expect(!run.metrics.snapshot.publishPaused && run.metrics.snapshot.publishPauses == 1)
         let whileCutOff = script.calls.filter { cutOff.contains($0.at) }.count
         #expect(whileCutOff >= 2 && whileCutOff <= 3, "\(whileCutOff) records published while cut off from the store")
         #expect(

@@ -149,10 +149,26 @@ struct ForwardRunLeaseTests {
         let run = Self.run(
             script: script, key0: key0, key1: key1, stream: stream, batch: batch, perPartition: n,
             secondsPerWindow: secondsPerWindow)
+        // The metrics (updated once per round) show partition 0 paused only after its lapse began and before the
+        // store answers again (a round late at most), and partition 1 never.
+        var pausedSeen: [(at: Double, p0: Bool, p1: Bool)] = []
+        let countWrites = script.onTime
+        script.onTime = { t in
+            countWrites(t)
+            let figures = run.metrics.snapshot.partitions
+            if figures.count == 2 { pausedSeen.append((t, figures[0].paused, figures[1].paused)) }
+        }
         try run.run {
             script.shouldStop() || (stream.watermarks[0] == 2 * n && stream.watermarks[1] == 2 * n)
         }
         #expect(!script.overrun, "the run did not end within \(script.limitSeconds) s of the clock")
+        #expect(pausedSeen.contains { $0.p0 }, "partition 0's paused gauge was never 1")
+        #expect(
+            pausedSeen.allSatisfy { !$0.p0 || (2.0..<9.0).contains($0.at) },
+            "paused outside the lapse: \(pausedSeen.filter(\.p0).map(\.at))")
+        #expect(pausedSeen.allSatisfy { !$0.p1 }, "partition 1 was never cut off")
+        let final = run.metrics.snapshot
+        #expect(final.pauses == 1 && !final.partitions[0].paused)
         let publishSeconds = 2.0
         let p0 = stream.calls.filter { $0.partition == 0 }
         let p1 = stream.calls.filter { $0.partition == 1 }

@@ -219,7 +219,19 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     private var acknowledgements = 0
     /// Whether publishing is paused because the lease store has been unreachable for
     /// ``WorkerLease/publishSeconds`` (logged once per pause).
-    private var publishingPaused = false
+    private var publishingPaused = false {
+        didSet {
+            guard publishingPaused != oldValue else { return }
+            if publishingPaused { publishPauses += 1 }
+            let (paused, pauses) = (publishingPaused, publishPauses)
+            metrics.update {
+                $0.publishPaused = paused
+                $0.publishPauses = pauses
+            }
+        }
+    }
+    /// Times publishing was paused by the fence (this run).
+    private var publishPauses = 0
     private let logger: Logger
     private let lock: StateDirectoryLock?
     private let encoder: any AlertEncoder

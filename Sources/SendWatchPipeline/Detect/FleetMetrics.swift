@@ -57,6 +57,11 @@ public struct DetectMetricsSnapshot: RunMetricsSnapshot {
     public var releasedEarly = 0
     /// The worker's lease (this process): held or standby, changes; nil when the worker runs without one.
     public var lease: LeaseFigures?
+    /// Whether the lease's publish fence holds alert records back now: the last renewal that reached the lease
+    /// store is ``WorkerLease/publishSeconds`` old (`DetectRun`'s publish fence; docs/fleet.md).
+    public var publishPaused = false
+    /// Times the publish fence began to hold records back (this run).
+    public var publishPauses = 0
     /// Per partition the worker took messages from, by partition (at most 1024 entries).
     public var partitions: [PartitionFigures] = []
     /// All zero.

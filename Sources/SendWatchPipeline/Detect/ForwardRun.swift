@@ -50,6 +50,9 @@ public struct ForwardPartitionFigures: Sendable, Equatable {
     /// Its lag: messages of the partition after the last one forwarded, as the broker said with that message
     /// (0 once the watermark reached the stream's end).
     public var pendingMessages: UInt64 = 0
+    /// Whether the lease's fence holds the partition back now (held, but its last renewal that reached the lease
+    /// store is ``WorkerLease/publishSeconds`` old: nothing of it is fetched or forwarded).
+    public var paused = false
     /// A partition not held.
     public init(partition: Int) { self.partition = partition }
 }
@@ -67,6 +70,9 @@ public struct ForwardMetricsSnapshot: RunMetricsSnapshot {
     /// Publishes and fetches repeated while the broker was unreachable, and rounds a partition was paused by its
     /// lease's fence (this run).
     public var retries = 0
+    /// Times a partition's fence began to hold it back (this run; each partition's ``ForwardPartitionFigures/paused``
+    /// says which are paused now).
+    public var pauses = 0
     /// Per partition (every partition, held or not).
     public var partitions: [ForwardPartitionFigures] = []
     /// All zero.
@@ -110,8 +116,11 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
         var feed: Feed?
         var figures: ForwardPartitionFigures
         /// Whether forwarding is paused because the lease store has been unreachable for
-        /// ``WorkerLease/publishSeconds`` (logged once per pause).
-        var paused = false
+        /// ``WorkerLease/publishSeconds`` (logged once per pause; shown in ``figures``).
+        var paused: Bool {
+            get { figures.paused }
+            set { figures.paused = newValue }
+        }
     }
 
     /// How forwarding (or repeating) a publish ended.
@@ -254,9 +263,11 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
         guard lease.mayPublish(now: clock()) else {
             if !slots[p].paused {
                 slots[p].paused = true
+                totals.pauses += 1
                 logger.warning(
                     "the lease store has been unreachable for two thirds of the lease: forwarding nothing of partition \(p) until a renewal succeeds",
                     metadata: ["forward.watermark": "\(slots[p].figures.watermark)"])
+                publishMetrics()  // the paused gauge at once, not at the end of a round that may forward for long
             }
             totals.retries += 1
             return false
@@ -265,6 +276,7 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
             slots[p].paused = false
             pauseBackoff.reset()
             logger.info("the lease of partition \(p) is renewed again; forwarding it resumes")
+            publishMetrics()
         }
         return true
     }
@@ -463,6 +475,7 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
         totals.leaseChanges += 1
         slots[p].feed = nil
         slots[p].figures.held = false
+        slots[p].paused = false
         logger.info("gave partition \(p) back (\(why))")
     }
 
@@ -471,6 +484,7 @@ public final class ForwardRun<Feed: StreamFeed, Target: ForwardTarget, Source: F
         totals.leaseChanges += 1
         slots[p].feed = nil
         slots[p].figures.held = false
+        slots[p].paused = false
         logger.warning("lost partition \(p) to another worker")
     }
 
