@@ -37,8 +37,8 @@ public struct IngestError: Error, CustomStringConvertible, Sendable {
     /// One line: the file, the offset, what failed, the system's reason, and what to do.
     ///
     /// For example: `ingest error (corrupt_compressed_data): /var/log/mail.log.1.zst at byte 1048576: zstd
-    /// rejected the data (Data corruption detected). Lines before this offset were read; the rest of the file
-    /// is damaged - restore it from a backup or skip it.`
+    /// rejected the data (Data corruption detected). The data decoded before this offset was read (…); the rest
+    /// of the file is skipped - restore it from a backup or skip it (…).`
     public var description: String {
         var text = "ingest error (\(code)): \(path == "-" ? "<stdin>" : path)"
         if let byteOffset { text += " at byte \(byteOffset)" }
@@ -54,8 +54,10 @@ public struct IngestError: Error, CustomStringConvertible, Sendable {
         case .readFailed: return "Check the disk and the file system; the file could not be read from this point."
         case .notARegularFile: return "Pass a regular file, a FIFO, or - for standard input."
         case .corruptCompressedData:
-            return "Lines before this offset were read; the rest of the file is damaged - restore it from a backup "
-                + "or skip it (zstd -t, gzip -t, xz -t, bzip2 -t or lz4 -t show the damage)."
+            return "The data decoded before this offset was read (a decoder may find damage only at the end of a "
+                + "block or gzip member, so lines just before it may be garbled: they are counted as not recognised); "
+                + "the rest of the file is skipped - restore it from a backup or skip it (zstd -t, gzip -t, xz -t, "
+                + "bzip2 -t or lz4 -t show the damage)."
         case .truncatedCompressedData:
             return "Lines before this offset were read; the file was cut off or is still being written - "
                 + "read it again once it is complete."

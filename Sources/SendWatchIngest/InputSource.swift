@@ -423,8 +423,17 @@ public struct InputSource: ~Copyable, @unchecked Sendable {
             default:
                 // Z_DATA_ERROR, Z_NEED_DICT (not valid in gzip), Z_MEM_ERROR, or no progress at all.
                 let reason = stream.pointee.msg.map { String(cString: $0) } ?? "inflate returned \(status)"
-                return try rejected(
-                    "gzip data rejected (\(reason))", at: rawOffset(ofInputIndex: inputStart), produced: produced)
+                let offset = rawOffset(ofInputIndex: inputStart)
+                if reason == "incorrect data check" || reason == "incorrect length check" {
+                    // The member's trailer: the whole member was decoded (and its lines read) before its CRC or
+                    // length could be checked, so the damage is somewhere in it, and nothing says where.
+                    return try rejected(
+                        "gzip data rejected (\(reason)): the gzip member that ends here fails its check, so its "
+                            + "data is damaged somewhere before this point (gzip cannot tell where); the lines "
+                            + "decoded from it were read, and garbled ones are counted as not recognised",
+                        at: offset, produced: produced)
+                }
+                return try rejected("gzip data rejected (\(reason))", at: offset, produced: produced)
             }
             if stream.pointee.avail_out == 0 { return produced }
         }

@@ -210,10 +210,16 @@ public struct RunSummary: Sendable {
             s += "\(looksLike.rawValue): leave --format out or give --format \(looksLike.rawValue)"
         } else if parse.understood == 0 && parse.irrelevant == 0 {
             s += ": no line was recognised as Postfix, Exim or JSON lines"
-            if parse.otherPrograms > 0 { s += " (\(parse.otherPrograms) are other programs' syslog lines)" }
-            if parse.otherMailServerLines > 0, let (read, other, flag) = otherMailServer {
-                s += "; \(parse.otherMailServerLines) are \(other)'s, read as \(read): "
-                s += "leave --format out or give --format \(flag)"
+            // The other mail server's lines are among the other programs' lines: each line is named once.
+            let mailServer = otherMailServer.map { _ in parse.otherMailServerLines } ?? 0
+            let others = parse.otherPrograms - mailServer
+            if others > 0 {
+                s +=
+                    others == 1
+                    ? " (1 is another program's syslog line)" : " (\(others) are other programs' syslog lines)"
+            }
+            if mailServer > 0, let (read, other, flag) = otherMailServer {
+                s += "; \(mailServer) are \(other)'s, read as \(read): leave --format out or give --format \(flag)"
             }
             s += "; check --format and the input (each line needs its time and program, as syslog and "
             s += "journalctl -o short-iso, -o short-unix and -o json write them; journalctl -o cat and "

@@ -17,7 +17,12 @@ struct ConfigCommand: ParsableCommand {
     }
 
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check a configuration file; print every problem.")
+        static let configuration = CommandConfiguration(
+            abstract: "Check a configuration file; print every problem.",
+            discussion: """
+                Exit status: 0 when the file is valid; 1 when it has problems (each printed by its key, with the \
+                nearest known key for a misspelt one); 64 when the file cannot be read or for bad flags.
+                """)
         @Argument(help: "The YAML file.") var file: String
         func run() throws {
             let text = try readTextFile(file)

@@ -10,7 +10,8 @@ struct EventsCommand: ParsableCommand {
         discussion: """
             Each event is written the first time that recipient of that message is attempted; retries after \
             'deferred' are not new events. A summary goes to stderr at the end. Exit status: 0 when every input \
-            was read, 1 when an input could not be opened or was damaged (the others are still read).
+            was read, 1 when an input could not be opened or was damaged (the others are still read), 2 when \
+            the output could not be written, 64 for bad flags or a bad configuration file.
             """
     )
 

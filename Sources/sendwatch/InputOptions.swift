@@ -45,21 +45,39 @@ struct InputOptions: ParsableArguments {
     /// encoding): on 2+ cores, without `--single-thread`.
     var sinkThread: Bool { !singleThread && Prefetch.onlineCores >= 2 }
 
-    /// The inputs, with stdin when none are given, and each quoted shell pattern replaced by its matches
-    /// (``InputOrder/expandingPatterns(_:exists:expand:)``).
-    var paths: [String] { inputs.isEmpty ? ["-"] : InputOrder.expandingPatterns(inputs).paths }
+    /// The inputs, with stdin when none are given, each quoted shell pattern replaced by its matches
+    /// (``InputOrder/expandingPatterns(_:exists:expand:)``), and every file already named before left out
+    /// (``InputOrder/distinctFiles(_:identity:)``: `mail.log mail.log*` reads the live file once).
+    var paths: [String] { distinctPaths.paths }
+
+    /// ``paths`` and the inputs left out of it as files named before (each with the earlier name).
+    private var distinctPaths: (paths: [String], repeated: [(path: String, sameAs: String)]) {
+        inputs.isEmpty ? (["-"], []) : InputOrder.distinctFiles(InputOrder.expandingPatterns(inputs).paths)
+    }
 
     /// The inputs as separate logs, each log's files in the order they are read: the rotated files of each log
     /// oldest first (``InputOrder``), announced on stderr when that differs from the order given. The logs are
     /// merged by event time (``EventsRun/run(logs:sink:prefetch:diagnose:)``).
     ///
+    /// Says on stderr which inputs are left out as files named before, and, when standard input is read and
+    /// it is a terminal, that it is read (``terminalHint``).
+    ///
     /// - Throws: `ValidationError` (exit 64) for more than ``EventsRun/maxMergedLogs`` logs.
     func readingOrder() throws -> [[String]] {
-        let given = paths
+        let (given, repeated) = distinctPaths
         for (pattern, matches) in InputOrder.expandingPatterns(inputs).expanded {
             printError(
                 "sendwatch: \(pattern) matches \(matches) file\(matches == 1 ? "" : "s"), read as the shell would expand it"
             )
+        }
+        for (path, earlier) in repeated {
+            printError(
+                path == earlier
+                    ? "sendwatch: \(path) is given twice; read once"
+                    : "sendwatch: \(path) is the same file as \(earlier); read once, as \(earlier)")
+        }
+        if given.contains("-"), isatty(0) == 1 {
+            printError(Self.terminalHint)
         }
         let logs = InputOrder.logs(given)
         guard logs.count <= EventsRun.maxMergedLogs else {
@@ -76,6 +94,11 @@ struct InputOptions: ParsableArguments {
         }
         return logs
     }
+
+    /// What `replay`, `events` and `report --events` say when they read standard input and it is a terminal:
+    /// without it a run given no file waits silently for lines to be typed, and looks hung.
+    static let terminalHint =
+        "sendwatch: reading the log from standard input, a terminal (give log files as arguments, or pipe one in; Ctrl-D ends)"
 
     /// The year hint for inputs without a modification time: the current date, unless the year is configured
     /// or the input is JSON lines (which always carries full dates). The run's summary warns when an input read
@@ -96,6 +119,9 @@ struct InputOptions: ParsableArguments {
 
 /// Standard output, or `path` appended to (`overwrite`: emptied first). Appending to a file that already holds
 /// something says so on stderr, so that a re-run does not double a file unnoticed.
+///
+/// - Throws: `ExitCode(2)` when the file cannot be opened (a missing or unwritable directory), after saying
+///   why on stderr: 2 is the status of an output that cannot be written, whether at the start or later.
 func openOutput(_ path: String?, overwrite: Bool = false) throws -> OutputWriter {
     guard let path else { return OutputWriter.standardOutput() }
     switch overwrite ? OutputWriter.replacing(path: path) : OutputWriter.appending(path: path) {
@@ -104,7 +130,9 @@ func openOutput(_ path: String?, overwrite: Bool = false) throws -> OutputWriter
             printError("sendwatch: appending to \(path), which already holds \(size) bytes (--overwrite replaces it)")
         }
         return w
-    case .failure(let e): throw ValidationError("\(e)")
+    case .failure(let e):
+        printError("sendwatch: \(e)")
+        throw ExitCode(2)
     }
 }
 

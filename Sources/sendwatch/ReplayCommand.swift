@@ -15,7 +15,7 @@ struct ReplayCommand: ParsableCommand {
             writes alert records (schema version \(Alert.schemaVersion)) to standard output or --output. The same input and \
             configuration always give byte-identical alerts. A summary goes to stderr. Exit status: 0 when it \
             ran, whether or not it found anything; 1 when an input could not be opened or was damaged; 2 when \
-            the output could not be written.
+            the output could not be opened or written; 64 for bad flags or a bad configuration file.
             """
     )
 

@@ -338,12 +338,36 @@ import Testing
             ("Dec  1 10:00:01 mx1 sm-mta[812]: 4B1AbC12345: to=<b@example.org>, delay=00:00:01, stat=Sent", .sendmail),
             ("#Software: Microsoft Exchange Server", .exchangeMessageTracking),
             ("#Fields: date-time,client-ip,client-hostname,server-ip", .exchangeMessageTracking),
+            // A row without the header lines (a file cut from the middle): before, "no line was recognised".
+            (
+                "2026-12-01T10:00:01.234Z,10.0.0.5,CLIENT01,10.0.0.9,EXCH01,08DE1A2B3C4D5E6F;250 2.6.0,"
+                    + "Default Receive Connector,SMTP,RECEIVE,4398046511105,<m1@example.net>,,b@example.org,,512,1,,,"
+                    + "Hello,a@example.net,a@example.net,",
+                .exchangeMessageTracking
+            ),
+            (
+                "2026-12-01T10:00:01Z,,,,EXCH01,,,STOREDRIVER,DELIVER,1,<m2@x>,,b@x,250,1,1,,,S,a@x,a@x,",
+                .exchangeMessageTracking
+            ),
         ])
     func foreignFormats(_ line: String, _ foreign: ForeignFormat) {
         var detector = FormatDetector()
         #expect(Array(line.utf8).withUnsafeBytes { detector.observe(line: $0) } == nil)
         #expect(detector.bestGuess == nil)
         #expect(detector.foreignGuess == foreign)
+    }
+
+    @Test(
+        "Lines that start with a time and a comma but are no Exchange row are not named as Exchange",
+        arguments: [
+            "2026-12-01T10:00:01.234Z,a,b,c",
+            "2026-12-01T10:00:01.234Z,1,2,3,4,5,6,7,8,9,10,11,12,13",
+            "2026-12-01T10:00:01.234+00:00 mx1 postfix/smtp[1]: A: to=<b@x>, relay=x, SEND,a,b,c,d,e,f,g,h,i,j,k,l",
+        ])
+    func notExchange(_ line: String) {
+        var detector = FormatDetector()
+        _ = Array(line.utf8).withUnsafeBytes { detector.observe(line: $0) }
+        #expect(detector.foreignGuess == nil)
     }
 
     @Test("A central log of a Postfix host and an Exim host: each parser counts the other server's lines apart")

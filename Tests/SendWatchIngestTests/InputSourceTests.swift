@@ -186,6 +186,24 @@ struct InputSourceTests {
         }
     }
 
+    @Test("gzip: a member whose CRC fails is read whole, and the error says the damage is somewhere in it")
+    func gzipDataCheck() throws {
+        let text = sampleText(lines: 2000, seed: 7)
+        var member = Compress.gzipMember(text)
+        member[member.count - 8] ^= 0xFF  // the CRC-32 in the trailer
+        var source = try open(directory.write("crc.gz", member))
+        let (bytes, error) = readAll(&source)
+        let thrown = try #require(error)
+        #expect(bytes == text, "the member is decoded before its check fails")
+        #expect(thrown.code == .corruptCompressedData)
+        // Before: "gzip data rejected (incorrect data check)" at the trailer's offset, and "Lines before this offset
+        // were read; the rest of the file is damaged", as if the damage were there.
+        #expect(thrown.message.contains("incorrect data check"), "\(thrown)")
+        #expect(
+            thrown.message.contains("damaged somewhere before this point (gzip cannot tell where)"), "\(thrown)")
+        #expect(!"\(thrown)".contains("Lines before this offset were read"))
+    }
+
     @Test("zstd: a damaged second frame stops after the first frame, at the second frame's offset")
     func zstdCorruptSecondFrame() throws {
         let a = sampleText(lines: 3000, seed: 5)
@@ -388,7 +406,7 @@ struct InputSourceTests {
             byteOffset: 4096)
         #expect(error.description.contains("/var/log/mail.log.1.zst at byte 4096"))
         #expect(error.description.contains("corrupt_compressed_data"))
-        #expect(error.description.contains("before this offset were read"))
+        #expect(error.description.contains("decoded before this offset was read"))
         let stdin = IngestError(code: .readFailed, message: "cannot read", path: "-", underlyingErrno: EIO)
         #expect(stdin.description.contains("<stdin>"))
         #expect(stdin.description.contains("errno \(EIO)"))

@@ -97,6 +97,30 @@ import Testing
         }
     }
 
+    @Test(
+        "An unknown key names the nearest known key, or nothing when none is near",
+        arguments: [
+            ("detect: {warmpu: 1h}", "detect.warmpu: unknown key (did you mean detect.warmup?)"),
+            ("input: {formt: exim}", "input.formt: unknown key (did you mean input.format?)"),
+            ("inputs: {}", "inputs: unknown key (did you mean input?)"),
+            ("warmup: 1h", "warmup: unknown key (did you mean detect.warmup?)"),
+            (
+                "rules: {template_swarm: {windw: 1h}}",
+                "rules.template_swarm.windw: unknown key (did you mean rules.template_swarm.window?)"
+            ),
+            ("input: {colour: blue}", "input.colour: unknown key"),
+            ("rules: {no_such_rule: {enabled: true}}", "rules.no_such_rule: unknown key"),
+            ("x: 1", "x: unknown key"),
+        ])
+    func suggestion(yaml: String, message: String) throws {
+        #expect {
+            _ = try Configuration.load(yaml: yaml)
+        } throws: { error in
+            // The whole problem: a guess where none is expected fails too.
+            (error as? ConfigurationError)?.problems == [message]
+        }
+    }
+
     @Test("Every problem is reported at once")
     func allProblems() {
         do {

@@ -131,6 +131,9 @@ import Testing
         let forced = runEvents([TestPaths.formatsFixture("shapes/postfix-classic.log")], configuration: configuration)
         let hint = try #require(forced.summary.warning)
         #expect(hint.contains("8 are Postfix's, read as Exim: leave --format out or give --format postfix"), "\(hint)")
+        // Each line is named once: the 8 Postfix lines are not also counted among other programs' (before:
+        // "(9 are other programs' syslog lines); 8 are Postfix's").
+        #expect(hint.contains("(1 is another program's syslog line); 8 are Postfix's"), "\(hint)")
         #expect(!hint.contains("grep"))
         // The same 15 Exim lines among 20,000 more Postfix lines are fewer than 1 in 1,000: no warning.
         let busy = all + Array(repeating: connect, count: 20_000) + exim + exim

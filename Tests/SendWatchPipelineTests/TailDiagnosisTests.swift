@@ -59,9 +59,11 @@ struct TailDiagnosisTests {
         let lines = try tailLog(text.joined(), format: "postfix")
         let warnings = lines.filter { $0.contains("no send event found") }
         #expect(warnings.count == 1, "\(lines)")
-        // (tail does not look at the first lines of a stream whose format is given, so unlike replay it cannot
-        // name the format they look like.)
-        #expect((warnings.first ?? "").contains("no line was recognised as Postfix, Exim or JSON lines"))
-        #expect((warnings.first ?? "").contains("check --format"))
+        // As replay does, tail looks at the first lines of a stream whose format is given, and names the format
+        // they look like. (Before, it could only say that no line was recognised.)
+        #expect(
+            (warnings.first ?? "").contains(
+                "was read as --format postfix, but its first lines look like exim: leave --format out or give --format exim"
+            ), "\(lines)")
     }
 }

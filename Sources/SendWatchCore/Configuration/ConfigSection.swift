@@ -108,6 +108,54 @@ public struct ConfigSchema<Root>: Sendable {
         return problems
     }
 
+    /// The declared name an unknown dotted key `name` was most likely meant to be: the one key of the same name
+    /// in another section (`warmup` at the top level: `detect.warmup`), else the key or section nearest to it by
+    /// edit distance (adjacent letters swapped count one), if at most 2 edits and under a third of its
+    /// length away (`detect.warmpu`: `detect.warmup`). `nil` when nothing is that near.
+    /// - Complexity: O(keys × name length²), once per unknown key.
+    public func suggestion(for name: String) -> String? {
+        let keys = allKeys.map(\.name)
+        let last = name.split(separator: ".").last.map(String.init) ?? name
+        let sameName = keys.filter { $0 != name && $0.split(separator: ".").last.map(String.init) == last }
+        if sameName.count == 1 { return sameName[0] }
+        var candidates = keys
+        for section in sections {
+            for depth in 1...max(1, section.path.count) where depth <= section.path.count {
+                let dotted = section.path.prefix(depth).joined(separator: ".")
+                if !candidates.contains(dotted) { candidates.append(dotted) }
+            }
+        }
+        let target = Array(name.utf8)
+        let limit = min(2, (target.count - 1) / 3)
+        guard limit > 0 else { return nil }
+        var best: (name: String, distance: Int)?
+        for candidate in candidates {
+            let d = Self.editDistance(target, Array(candidate.utf8))
+            if d <= limit, d < (best?.distance ?? Int.max) { best = (candidate, d) }
+        }
+        return best?.name
+    }
+
+    /// The optimal string alignment distance of `a` and `b`: insertions, deletions, substitutions and swaps of
+    /// adjacent bytes, each one edit.
+    static func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+        var before = [Int](repeating: 0, count: b.count + 1)
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                var d = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d = min(d, before[j - 2] + 1) }
+                current[j] = d
+            }
+            (before, previous, current) = (previous, current, before)
+        }
+        return previous[b.count]
+    }
+
     /// Dotted name of `path + [key]`.
     private static func dotted(_ path: [String], _ key: String) -> String { (path + [key]).joined(separator: ".") }
 
@@ -134,7 +182,7 @@ public struct ConfigSchema<Root>: Sendable {
             }) {
                 walk(v, at: path + [k], into: &root, problems: &problems)
             } else {
-                problems.append("\(name): unknown key")
+                problems.append("\(name): unknown key" + (suggestion(for: name).map { " (did you mean \($0)?)" } ?? ""))
             }
         }
     }

@@ -103,6 +103,10 @@ public enum ForeignFormat: String, Hashable, Sendable, CaseIterable {
             self = .journalCat
             return
         }
+        if Self.isExchangeTrackingRow(p, at: start) {
+            self = .exchangeMessageTracking
+            return
+        }
         guard p[start] == UInt8(ascii: "#") else { return nil }
         guard
             Bytes.hasPrefix("#Software: Microsoft Exchange Server", in: p, at: start)
@@ -110,6 +114,44 @@ public enum ForeignFormat: String, Hashable, Sendable, CaseIterable {
                 || Bytes.hasPrefix("#Fields: date-time,", in: p, at: start)
         else { return nil }
         self = .exchangeMessageTracking
+    }
+
+    /// Event ids of Exchange message tracking rows (the `event-id` field), each between commas.
+    private static let exchangeEventIDs: [[UInt8]] = [
+        "RECEIVE", "DELIVER", "SEND", "SUBMIT", "FAIL", "DSN", "EXPAND", "RESOLVE", "TRANSFER", "DEFER",
+        "HAREDIRECT", "AGENTINFO", "DROP", "NOTIFYMAPI", "POISONMESSAGE", "REDIRECT", "BADMAIL",
+    ].map { Array(",\($0),".utf8) }
+
+    /// Whether `p` is a row of an Exchange message tracking log without its `#` header lines (a file cut from
+    /// the middle, or exported with `Export-Csv -NoTypeInformation` minus the header): `date-time` in UTC
+    /// (`2026-12-01T10:00:00.123Z,`), at least 12 fields, and one of the event ids as a field of its own.
+    /// No format SendWatch reads starts with a time followed by a comma.
+    /// - Complexity: O(line length × event ids).
+    private static func isExchangeTrackingRow(_ p: UnsafeRawBufferPointer, at start: Int) -> Bool {
+        // `YYYY-MM-DDTHH:MM:SS`, then an optional fraction, then `Z,`.
+        let shape = Array("0000-00-00T00:00:00".utf8)
+        guard p.count - start > shape.count + 2 else { return false }
+        for (k, c) in shape.enumerated() {
+            let b = p[start + k]
+            if c == 0x30 ? !(b >= 0x30 && b <= 0x39) : b != c { return false }
+        }
+        var i = start + shape.count
+        if p[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < p.count && p[i] >= 0x30 && p[i] <= 0x39 { i += 1 }
+        }
+        guard i + 1 < p.count, p[i] == UInt8(ascii: "Z"), p[i + 1] == UInt8(ascii: ",") else { return false }
+        var commas = 0
+        for k in i..<p.count where p[k] == UInt8(ascii: ",") { commas += 1 }
+        guard commas >= 12 else { return false }
+        return exchangeEventIDs.contains { id in
+            var k = i + 1
+            while let comma = Bytes.find(UInt8(ascii: ","), in: p, from: k) {
+                if comma + id.count <= p.count, id.indices.allSatisfy({ p[comma + $0] == id[$0] }) { return true }
+                k = comma + 1
+            }
+            return false
+        }
     }
 
     /// Whether `p` has a `journalctl -o short-monotonic` time at `start` followed by a host and a program:

@@ -14,9 +14,21 @@ extension LogFollower {
 
     func rescanGlobs(now: Int64, report: inout PollReport) {
         var overLimit = 0
+        // The files open now, by device and inode, built at the first new match: a new match that is one of
+        // them under another spelling is not followed twice.
+        var followed: [InputOrder.FileKey: String]?
         for pattern in patterns where RotatedNames.isGlob(pattern) {
             for match in RotatedNames.expand(pattern) where indexByName[match] == nil {
-                guard !RotatedNames.looksRotated(match), PathStatus.of(match).isRegular else { continue }
+                guard !RotatedNames.looksRotated(match),
+                    case .regular(let device, let inode, _) = PathStatus.of(match)
+                else { continue }
+                if followed == nil { followed = followedFiles() }
+                if let earlier = followed?[InputOrder.FileKey(device: device, inode: inode)] {
+                    if sameFileReported.count < Self.maxSameFileReported, sameFileReported.insert(match).inserted {
+                        report.add(Self.sameFile(match, as: earlier))
+                    }
+                    continue
+                }
                 guard activeCount < configuration.maxStreams else {
                     overLimit += 1
                     continue
@@ -28,6 +40,16 @@ extension LogFollower {
         report.streamsOverLimit = overLimit
         if overLimit > 0 && overLimit != lastOverLimit { report.add(overLimitDiagnostic(overLimit)) }
         lastOverLimit = overLimit
+    }
+
+    /// The name of each stream with a file open at its name, by that file's device and inode.
+    private func followedFiles() -> [InputOrder.FileKey: String] {
+        var files: [InputOrder.FileKey: String] = [:]
+        for case let stream? in slots {
+            guard let live = stream.live else { continue }
+            files[InputOrder.FileKey(device: live.identity.device, inode: live.identity.inode)] = stream.name
+        }
+        return files
     }
 
     func overLimitDiagnostic(_ count: Int) -> FollowDiagnostic {
@@ -87,9 +109,13 @@ extension LogFollower {
             // A file that is not there now is new when it appears: read it from its start.
             stream.nextStart = .offset(0)
             if !stream.hadFile {
+                let directory = RotatedNames.directory(of: stream.name)
                 note(
                     stream, .pathMissing, path: stream.name,
-                    "does not exist (or is a link to nothing); waiting for it to appear", report: &report)
+                    PathStatus.of(directory).exists
+                        ? "does not exist (or is a link to nothing); waiting for it to appear"
+                        : "does not exist, nor does its directory \(directory); waiting for it to appear",
+                    report: &report)
             }
             return false
         case .failed(let code):

@@ -119,6 +119,11 @@ public final class LogFollower {
     /// Decisions made outside a poll (restoring positions at start-up), handed to the next poll's report.
     private var pendingDecisions: [FollowDiagnostic] = []
     var lastOverLimit = 0
+    /// Glob matches already reported as a file followed under another name (``FollowDiagnostic/Code/sameFileTwice``),
+    /// so that each is reported once; at most ``maxSameFileReported`` names (beyond that, no more are reported).
+    var sameFileReported: Set<String> = []
+    /// The bound of ``sameFileReported``.
+    static let maxSameFileReported = 1024
     /// One reused read buffer for every stream (256 KiB).
     let buffer: UnsafeMutableRawBufferPointer
     /// Called between listing the rotated names and searching them (``searchRotatedNames(of:_:)``). Only
@@ -169,13 +174,31 @@ public final class LogFollower {
                 if seen.insert(pattern).inserted { names.append((pattern, false)) }
                 continue
             }
-            var matches = RotatedNames.expand(pattern).filter {
-                !RotatedNames.looksRotated($0) && PathStatus.of($0).isRegular
-            }
+            let all = RotatedNames.expand(pattern)
+            var matches = all.filter { !RotatedNames.looksRotated($0) && PathStatus.of($0).isRegular }
             matches += saved.keys.filter { RotatedNames.matches($0, pattern: pattern) }
+            if matches.isEmpty { pendingDiagnostics.append(Self.nothingMatches(pattern)) }
+            if state == nil && !configuration.startAtEnd,
+                let skipped = Self.rotatedMatchesNotRead(pattern, all.filter(RotatedNames.looksRotated))
+            {
+                pendingDiagnostics.append(skipped)
+            }
             for match in Set(matches).sorted() where seen.insert(match).inserted {
                 names.append((match, true))
             }
+        }
+        // A file named twice (`./a.log` and `a.log`, a link and its target, a name and a glob matching it by
+        // another spelling) is followed once, under the name that came first: two streams would read each
+        // line twice.
+        var firstName: [InputOrder.FileKey: String] = [:]
+        names = names.filter { entry in
+            guard let key = InputOrder.fileKey(entry.name) else { return true }
+            if let earlier = firstName[key] {
+                pendingDiagnostics.append(Self.sameFile(entry.name, as: earlier))
+                return false
+            }
+            firstName[key] = entry.name
+            return true
         }
         for name in saved.keys.sorted() where !seen.contains(name) {
             pendingDiagnostics.append(
@@ -219,6 +242,40 @@ public final class LogFollower {
 
     deinit {
         buffer.deallocate()
+    }
+
+    /// The warning for a glob that matches no file at start-up: the follower waits for one (a service started
+    /// before its log exists), and says whether the directory itself is missing.
+    static func nothingMatches(_ pattern: String) -> FollowDiagnostic {
+        let directory = RotatedNames.directory(of: pattern)
+        let message =
+            !RotatedNames.isGlob(directory) && !PathStatus.of(directory).exists
+            ? "matches no file, and its directory \(directory) does not exist; waiting for both to appear"
+            : "matches no file yet; waiting for one to appear"
+        return FollowDiagnostic(code: .nothingMatches, stream: nil, path: pattern, message: message)
+    }
+
+    /// At a first start that reads files from their start: the rotated files a glob matches (`mail.log*`:
+    /// `mail.log.1`, `mail.log.2.gz`), which are not followed, named (at most 8) so that nobody takes their lines
+    /// for read. `nil` when there are none.
+    static func rotatedMatchesNotRead(_ pattern: String, _ rotated: [String]) -> FollowDiagnostic? {
+        guard !rotated.isEmpty else { return nil }
+        let shown = rotated.prefix(8).joined(separator: " ") + (rotated.count > 8 ? " …" : "")
+        let count = rotated.count == 1 ? "1 rotated file" : "\(rotated.count) rotated files"
+        return FollowDiagnostic(
+            code: .rotatedMatchesNotRead, stream: nil, path: pattern,
+            message: "also matches \(count), not read (only live names are followed): \(shown); "
+                + "to have \(rotated.count == 1 ? "its" : "their") lines, read \(rotated.count == 1 ? "it" : "them") "
+                + "first with sendwatch replay")
+    }
+
+    /// The diagnostic for `name`, left out as the file `earlier` is already followed under that name.
+    static func sameFile(_ name: String, as earlier: String) -> FollowDiagnostic {
+        FollowDiagnostic(
+            code: .sameFileTwice, stream: nil, path: name,
+            message: name == earlier
+                ? "is given twice; followed once"
+                : "is the same file as \(earlier); followed once, as \(earlier)")
     }
 
     /// A monotonic clock in milliseconds (`CLOCK_MONOTONIC`), the default clock.

@@ -67,6 +67,15 @@ public struct FollowDiagnostic: Sendable, Equatable, CustomStringConvertible {
         /// A followed name has no file (it does not exist, or is a link to nothing) and never had one in this
         /// run: the follower waits for it to appear, reading it from its start when it does. Reported once.
         public static let pathMissing = Code(rawValue: "path_missing")
+        /// A glob matches no file at start-up (its directory may not exist either): the follower waits for a
+        /// match. Reported once.
+        public static let nothingMatches = Code(rawValue: "nothing_matches")
+        /// At a first start that reads from the start: a glob also matches rotated files, which are not
+        /// followed and so not read. Reported once per glob.
+        public static let rotatedMatchesNotRead = Code(rawValue: "rotated_matches_not_read")
+        /// A name leads to a file already followed under another name (or is given twice): it is not followed
+        /// a second time. Reported once per name.
+        public static let sameFileTwice = Code(rawValue: "same_file_twice")
         /// inotify could not be set up; the follower polls.
         public static let watchUnavailable = Code(rawValue: "watch_unavailable")
 

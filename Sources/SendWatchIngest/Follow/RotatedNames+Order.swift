@@ -125,6 +125,55 @@ public enum InputOrder {
         return (result, expanded)
     }
 
+    /// `paths` with every input that names a file already named before it left out: the same name given twice,
+    /// `./a.log` and `a.log`, a symbolic link and its target, two hard links (one file, by device and inode,
+    /// following symbolic links). `replay /var/log/mail.log /var/log/mail.log*` would otherwise read the live file
+    /// twice and count every event in it twice. Only regular files are compared: `-`, FIFOs, devices and paths
+    /// that do not exist keep their places (each is read, or fails, on its own); rotated archives are files of
+    /// their own (another inode), so they all stay.
+    ///
+    /// - Parameter identity: the device and inode of the regular file at a path, `nil` for anything else.
+    ///   Default: `stat(2)`.
+    /// - Returns: the paths left, in the order given, and each path left out with the earlier path that named
+    ///   the same file.
+    /// - Complexity: O(n) for n paths, plus one `identity` call per path other than `-`.
+    public static func distinctFiles(
+        _ paths: [String], identity: (String) -> FileKey? = InputOrder.fileKey
+    ) -> (paths: [String], repeated: [(path: String, sameAs: String)]) {
+        var first: [FileKey: String] = [:]
+        var kept: [String] = []
+        var repeated: [(path: String, sameAs: String)] = []
+        for path in paths {
+            guard path != "-", let key = identity(path) else {
+                kept.append(path)
+                continue
+            }
+            if let earlier = first[key] {
+                repeated.append((path, earlier))
+            } else {
+                first[key] = path
+                kept.append(path)
+            }
+        }
+        return (kept, repeated)
+    }
+
+    /// What makes two paths one file: the device and the inode of the file they lead to.
+    public struct FileKey: Hashable, Sendable {
+        public var device: UInt64
+        public var inode: UInt64
+        public init(device: UInt64, inode: UInt64) {
+            self.device = device
+            self.inode = inode
+        }
+    }
+
+    /// The device and inode of the regular file at `path` (following symbolic links); `nil` for anything else.
+    public static func fileKey(_ path: String) -> FileKey? {
+        guard case .regular(let device, let inode, _) = PathStatus.of(path) else { return nil }
+        return FileKey(device: device, inode: inode)
+    }
+
     /// The paths matching the shell pattern `pattern`, sorted (`glob(3)`); empty when nothing matches.
     public static func matches(_ pattern: String) -> [String] { RotatedNames.expand(pattern) }
 

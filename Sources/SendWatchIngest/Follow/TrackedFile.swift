@@ -44,6 +44,12 @@ enum PathStatus {
         if case .regular = self { return true }
         return false
     }
+
+    /// Whether something is at the path (a regular file or not; `stat` may also have failed on it).
+    var exists: Bool {
+        if case .missing = self { return false }
+        return true
+    }
 }
 
 /// Owns an `InputSource` so that a class can hold and mutate it.

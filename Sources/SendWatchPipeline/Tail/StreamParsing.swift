@@ -28,11 +28,17 @@ struct StreamParsing {
     var detection = FormatDetection()
     var batch: EventBatch = []
     var lines = 0
+    /// With a configured format: whether the first lines still vote (up to ``FormatDetection/lineLimit`` lines
+    /// or a decisive vote), so that a stream without events can name the format or the other MTA it looks like,
+    /// as `replay` does. The lines are parsed with the configured format all the same.
+    private var observing: Bool
 
     init(settings: FormatSettings, format configured: LogFormat?, yearHint: YearHint) {
         self.settings = settings
         self.yearHint = yearHint
         batch.reserveCapacity(64)
+        detection.configured = configured
+        observing = configured != nil
         if let configured { begin(configured, at: configured.registryIndex) }
     }
 
@@ -48,6 +54,9 @@ struct StreamParsing {
         guard let formatIndex else {
             if let decided = detection.hold(line) { settle(decided, sink: &sink) }
             return
+        }
+        if observing, lines > FormatDetection.lineLimit || detection.detector.observe(line: line) != nil {
+            observing = false
         }
         _ = RegisteredFormats.parse(at: formatIndex, line, in: &parsers, into: &batch)
         if batch.count >= S.preferredBatchCount { handOver(to: &sink) }
