@@ -19,12 +19,13 @@ import Testing
         }
     }
 
+    static let tzCases: [(String, Int64)] = [
+        ("Asia/Tokyo", 32_400), (":Asia/Tokyo", 32_400), ("/usr/share/zoneinfo/Asia/Tokyo", 32_400),
+        ("America/New_York", -18_000), ("JST-9", 32_400), ("<+0530>-5:30", 19_800), ("", 0), ("UTC", 0),
+    ]
+
     @Test(
-        "local is the zone of TZ (with a leading colon, a zoneinfo path, a POSIX string), else UTC",
-        arguments: [
-            ("Asia/Tokyo", Int64(9 * 3600)), (":Asia/Tokyo", 9 * 3600), ("/usr/share/zoneinfo/Asia/Tokyo", 9 * 3600),
-            ("America/New_York", -5 * 3600), ("JST-9", 9 * 3600), ("<+0530>-5:30", 19_800), ("", 0), ("UTC", 0),
-        ])
+        "local is the zone of TZ (with a leading colon, a zoneinfo path, a POSIX string), else UTC", arguments: tzCases)
     func localFromTZ(_ tz: String, _ offset: Int64) throws {
         var zone = try #require(LocalTimeZone(parsing: "local", environment: ["TZ": tz]))
         // 2026-12-01 10:00 local (winter: New York is on EST).
@@ -79,18 +80,21 @@ import Testing
         #expect(zone.utcSeconds(fromLocal: Self.seconds(2026, 3, 29, 3, 0)) == Self.seconds(2026, 3, 29, 1, 0))
     }
 
+    /// A zone, a `short-full` time, and the seconds after 2026-10-25 00:00 UTC it means (or the reason).
+    static let abbreviationCases: [(String, String, Result<Int64, RejectReason>)] = [
+        ("Europe/Berlin", "Sun 2026-10-25 02:30:00 CEST", .success(1800)),
+        ("Europe/Berlin", "Sun 2026-10-25 02:30:00 CET", .success(5400)),
+        ("Europe/Berlin", "Sun 2026-10-25 02:30:00 EST", .failure(.unknownTimeZone)),
+        ("America/New_York", "Sun 2026-10-25 02:30:00 EDT", .success(23_400)),
+        ("America/New_York", "Sun 2026-10-25 02:30:00 EST", .success(27_000)),
+        ("Asia/Tokyo", "Sun 2026-10-25 11:30:00 JST", .success(9000)),
+        ("Asia/Tokyo", "Sun 2026-10-25 02:30:00 UTC", .success(9000)),
+        ("UTC", "Sun 2026-10-25 02:30:00 CET", .failure(.unknownTimeZone)),
+    ]
+
     @Test(
         "journalctl -o short-full: the configured zone's abbreviations are read with their offsets",
-        arguments: [
-            ("Europe/Berlin", "Sun 2026-10-25 02:30:00 CEST", Result<Int64, RejectReason>.success(0 * 3600 + 1800)),
-            ("Europe/Berlin", "Sun 2026-10-25 02:30:00 CET", .success(1 * 3600 + 1800)),
-            ("Europe/Berlin", "Sun 2026-10-25 02:30:00 EST", .failure(.unknownTimeZone)),
-            ("America/New_York", "Sun 2026-10-25 02:30:00 EDT", .success(6 * 3600 + 1800)),
-            ("America/New_York", "Sun 2026-10-25 02:30:00 EST", .success(7 * 3600 + 1800)),
-            ("Asia/Tokyo", "Sun 2026-10-25 11:30:00 JST", .success(2 * 3600 + 1800)),
-            ("Asia/Tokyo", "Sun 2026-10-25 02:30:00 UTC", .success(2 * 3600 + 1800)),
-            ("UTC", "Sun 2026-10-25 02:30:00 CET", .failure(.unknownTimeZone)),
-        ])
+        arguments: abbreviationCases)
     func shortFullAbbreviations(_ zoneName: String, _ prefix: String, _ expected: Result<Int64, RejectReason>) throws {
         let zone = try #require(LocalTimeZone(parsing: zoneName))
         let got = Self.times([prefix + " mx1 postfix/smtpd[1]: connect"], zone: zone)[0]
