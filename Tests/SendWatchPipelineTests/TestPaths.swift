@@ -12,12 +12,12 @@ enum TestPaths {
 
     static func dataset(_ name: String) -> String {
         pinTimeZoneToUTC()
-        repositoryRoot.appendingPathComponent("datasets").appendingPathComponent(name).path
+        return repositoryRoot.appendingPathComponent("datasets").appendingPathComponent(name).path
     }
 
     static func formatsFixture(_ relative: String) -> String {
         pinTimeZoneToUTC()
-        repositoryRoot.appendingPathComponent("Tests/SendWatchFormatsTests/Fixtures").appendingPathComponent(relative)
+        return repositoryRoot.appendingPathComponent("Tests/SendWatchFormatsTests/Fixtures").appendingPathComponent(relative)
             .path
     }
 
