@@ -39,8 +39,8 @@ public enum RejectReason: String, Hashable, Sendable, CaseIterable, Error {
     case nulByte = "nul_byte"
     /// A line of no supported format (`--format auto` could not place it).
     case unknownFormat = "unknown_format"
-    /// A `journalctl -o short-full` time whose zone abbreviation (`CET`, `EST`) has no fixed offset; only
-    /// `UTC`, `GMT` and numeric zones are read.
+    /// A `journalctl -o short-full` time whose zone abbreviation (`IST`, `CST`) is not one the configured zone
+    /// uses; `UTC`, `GMT`, numeric zones and the configured zone's abbreviations are read.
     case unknownTimeZone = "unknown_time_zone"
     /// A part of a long Exim line that syslog carried in pieces (`[1/3]`, `[2/3]`, …) whose line could not be
     /// joined: a part missing or out of order, the joined line over its bound, or the input ended before the
@@ -79,6 +79,20 @@ public struct ParseCounters: Hashable, Sendable {
     public var evictedMessages: Int = 0
     /// Non-delivery notices (bounces) the MTA generated itself; never counted as an account's sends.
     public var nonDeliveryNotices: Int = 0
+    /// The first zone abbreviation of a line skipped `unknown_time_zone` (`IST`), for the run's message: a note,
+    /// no part of the counters' value (equality, hash) and not saved in checkpoints.
+    public var unknownZoneAbbreviation: String? {
+        get { zoneNote.text }
+        set { zoneNote.text = newValue }
+    }
+    private var zoneNote = Note()
+
+    /// Text that travels with the counters without being part of their value: every two notes are equal.
+    private struct Note: Hashable, Sendable {
+        var text: String?
+        static func == (a: Note, b: Note) -> Bool { true }
+        func hash(into hasher: inout Hasher) {}
+    }
 
     public init() {}
 
@@ -121,6 +135,7 @@ public struct ParseCounters: Hashable, Sendable {
         incompleteMessages += other.incompleteMessages
         evictedMessages += other.evictedMessages
         nonDeliveryNotices += other.nonDeliveryNotices
+        if unknownZoneAbbreviation == nil { unknownZoneAbbreviation = other.unknownZoneAbbreviation }
     }
 }
 

@@ -174,7 +174,9 @@ extension DetectionCounters {
                     + "(more than \(DurationText.format(configuration.allowedLatenessSeconds)) behind the newest "
                     + "event), so detection did not see them. Likely cause: lines not in time order within one log "
                     + "(logs of several hosts or days concatenated into one input; separate inputs are merged by "
-                    + "time, and rotated files of one log are read oldest first), or a clock that stepped back.")
+                    + "time, and rotated files of one log are read oldest first), a clock that stepped back, or local "
+                    + "times read in another zone than the log's, whose daylight saving changes differ (see --timezone)."
+            )
         }
         if large(timeOutliers) {
             out.append(

@@ -37,6 +37,11 @@ public struct RunSummary: Sendable {
     /// from the time reading began (no `--year`) and stayed within ``yearlessAheadMarginSeconds`` of it: the name
     /// and that time. Inputs of full timestamps (ISO, JSON lines) are never listed.
     public var yearlessFromClock: [(name: String, reference: EventTime)] = []
+    /// Files whose zone-less (year-less) timestamps reach more than ``zoneAheadMarginSeconds`` (and at most
+    /// ``yearlessAheadMarginSeconds``) past the file's modification time: the latest such time and the
+    /// modification time. A line cannot be later than the file's last write, so the log is probably in a zone
+    /// east of the one it was read in. At most one entry per input; plain files only (not a pipe).
+    public var zoneAhead: [(name: String, latest: EventTime, modified: EventTime)] = []
 
     /// Events that carried a subject or a template id, when the run counted them (``SubjectCount``: `replay`
     /// counts the events detection took); `nil` when it did not (`events`), and then nothing is said about it.
@@ -90,8 +95,31 @@ public struct RunSummary: Sendable {
     /// ``warning``, one line an element, for printing a line at a time: the year notes
     /// (``yearlessFromClockWarnings``, then ``yearlessAheadWarnings``) after the others.
     public var warnings: [String] {
-        [noEventsWarning, otherMailServerWarning, noSubjectWarning].compactMap { $0 } + yearlessFromClockWarnings
-            + yearlessAheadWarnings
+        [noEventsWarning, unknownZoneWarning, otherMailServerWarning, noSubjectWarning].compactMap { $0 }
+            + yearlessFromClockWarnings
+            + yearlessAheadWarnings + zoneAheadWarnings
+    }
+
+    /// Lines skipped `unknown_time_zone`: their zone abbreviation (the first one seen) is not one of the
+    /// configured zone's; `nil` when there were none.
+    private var unknownZoneWarning: String? {
+        guard let n = parse.rejected[.unknownTimeZone], n > 0 else { return nil }
+        let name = parse.unknownZoneAbbreviation.map { "'\(TerminalText.escaped($0))'" } ?? "zone abbreviations"
+        return "sendwatch: warning: \(n) line\(n == 1 ? "" : "s") skipped (unknown_time_zone): their time carries "
+            + "\(name), which is not UTC, GMT or an abbreviation of the configured zone (input.timezone, by default "
+            + "the system's); give the log's zone with --timezone (say --timezone Europe/Berlin for CET and CEST), "
+            + "or export with journalctl -o short-iso"
+    }
+
+    /// One warning per input of ``zoneAhead``.
+    private var zoneAheadWarnings: [String] {
+        zoneAhead.map { input in
+            let minutes = (input.latest.seconds - input.modified.seconds) / 60
+            return "sendwatch: warning: the last lines of \(TerminalText.escaped(input.name)) read \(input.latest), "
+                + "\(minutes / 60) h \(minutes % 60) min after its modification time (\(input.modified)); a line "
+                + "cannot be later than the file's last write: the log is probably in another zone than the one it "
+                + "was read in; give its zone with --timezone (or input.timezone)"
+        }
     }
 
     /// ``SubjectCount/warning(events:withSubject:formats:)`` for the run's events and the formats its inputs
@@ -107,6 +135,11 @@ public struct RunSummary: Sendable {
     /// in UTC, so a log read as it is written never warns.
     public static let yearlessAheadMarginSeconds: Int64 = 86_400
 
+    /// How far past its file's modification time the year-less timestamps of an input may reach before the run
+    /// says the log is probably in another zone: one hour (a writer's buffering and a clock's drift stay well
+    /// below it; any zone between the log's and the one it is read in that is an hour or more east reaches it).
+    public static let zoneAheadMarginSeconds: Int64 = 3_600
+
     /// Records `name` in ``yearlessAhead`` when its year-less timestamps, given a year from `hint`'s reference
     /// time, reach more than ``yearlessAheadMarginSeconds`` past it. `latest` is the latest time given to one
     /// (``EventParser/latestYearlessTime``); nothing is recorded for `--year` (``YearHint/year(_:)``).
@@ -114,8 +147,11 @@ public struct RunSummary: Sendable {
     /// in ``yearlessFromClock``.
     mutating func noteYearlessTimes(of name: String, hint: YearHint, modificationTime: Bool, latest: EventTime?) {
         guard case .modified(let reference) = hint, let latest else { return }
-        if latest.microseconds - reference.microseconds > Self.yearlessAheadMarginSeconds * 1_000_000 {
+        let ahead = latest.microseconds - reference.microseconds
+        if ahead > Self.yearlessAheadMarginSeconds * 1_000_000 {
             yearlessAhead.append((name, latest, reference, modificationTime))
+        } else if modificationTime && ahead > Self.zoneAheadMarginSeconds * 1_000_000 {
+            zoneAhead.append((name, latest, reference))
         } else if !modificationTime {
             yearlessFromClock.append((name, reference))
         }
@@ -208,6 +244,10 @@ public struct RunSummary: Sendable {
             // (Syslog lines of the other mail server have their own hint below, with their count.)
             s += ": \(TerminalText.escaped(name)) was read as --format \(read.rawValue), but its first lines look like "
             s += "\(looksLike.rawValue): leave --format out or give --format \(looksLike.rawValue)"
+        } else if parse.understood == 0 && parse.irrelevant == 0
+            && parse.rejected[.unknownTimeZone, default: 0] == parse.rejectedTotal && parse.otherPrograms == 0
+        {
+            s += ": their times carry a zone abbreviation that was not read (see below)"
         } else if parse.understood == 0 && parse.irrelevant == 0 {
             s += ": no line was recognised as Postfix, Exim or JSON lines"
             // The other mail server's lines are among the other programs' lines: each line is named once.

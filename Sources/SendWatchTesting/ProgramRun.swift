@@ -26,7 +26,16 @@ public struct ProgramRun: Sendable {
     /// Standard output as text.
     public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
 
-    /// Runs `executable` with `arguments` and waits for it at most `timeout`; kills it (SIGKILL) when the time is
+    /// The environment every program run gets: the test's own with `TZ=UTC`, so that a log without a zone
+    /// (classic syslog, read in the system's zone by default) gives the same times on a machine in any zone. A
+    /// test of the zone itself sets `TZ` in `arguments` through `/usr/bin/env`.
+    public static var pinnedEnvironment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["TZ"] = "UTC"
+        return environment
+    }
+
+    /// Runs `executable` with `TZ=UTC` (``pinnedEnvironment``) and `arguments` and waits for it at most `timeout`; kills it (SIGKILL) when the time is
     /// up.
     ///
     /// Both pipes are read on other threads while it runs, so a full pipe cannot stall the child.
@@ -40,6 +49,7 @@ public struct ProgramRun: Sendable {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        process.environment = pinnedEnvironment
         let out = Pipe()
         let err = Pipe()
         let input = Pipe()

@@ -8,7 +8,12 @@ import Darwin
 
 /// The built `sendwatch` executable, which SwiftPM puts beside the test bundle (a few folders up from the test
 /// runner); nil when it was not built.
+///
+/// Finding it also pins the test process's `TZ` to UTC (``pinTimeZoneToUTC()``): every test that starts the
+/// executable asks for it first, and the child inherits the zone, so a log without a zone (classic syslog, read
+/// in the system's zone by default) gives the same times on a machine in any zone.
 public var sendwatchExecutable: URL? {
+    pinTimeZoneToUTC()
     var dir = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
     for _ in 0..<4 {
         let candidate = dir.appendingPathComponent("sendwatch")
@@ -17,6 +22,20 @@ public var sendwatchExecutable: URL? {
     }
     return nil
 }
+
+/// Sets `TZ=UTC` in the test process, once: the children it starts and the in-process runs that read the system's
+/// zone (`input.timezone: local`, the default) then read zone-less logs as UTC wherever the tests run. A test of
+/// the zone itself passes `TZ` to its child explicitly (`/usr/bin/env TZ=… sendwatch …`) or an environment to
+/// `LocalTimeZone(parsing:environment:)`.
+public func pinTimeZoneToUTC() {
+    _ = timeZonePinned
+}
+
+/// ``pinTimeZoneToUTC()``'s one `setenv` (a lazily initialised global runs once, thread-safely).
+private let timeZonePinned: Bool = {
+    setenv("TZ", "UTC", 1)
+    return true
+}()
 
 /// The `sendwatch` executable was not built beside the tests.
 public struct SendWatchExecutableMissing: Error, CustomStringConvertible {

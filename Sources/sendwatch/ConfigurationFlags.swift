@@ -20,7 +20,7 @@ extension ReadLogs {
     static var formatHelp: String { "Input format: auto, \(LogFormat.namesText) (default: input.format, auto)." }
     static var yearHelp: String { "Year of year-less syslog timestamps (default: each file's modification time)." }
     static var timezoneHelp: String {
-        "Zone of timestamps without an offset: UTC, +01:00 or an IANA name (default UTC)."
+        "Zone of timestamps without an offset: local, UTC, +01:00 or an IANA name (default: local, the system's)."
     }
 }
 
@@ -41,7 +41,9 @@ enum ReportedEvents: ReadLogs {
     static var yearHelp: String {
         "Year of year-less syslog timestamps in --events (default: each file's modification time)."
     }
-    static var timezoneHelp: String { "Zone of --events timestamps without an offset: UTC, +01:00 or an IANA name." }
+    static var timezoneHelp: String {
+        "Zone of --events timestamps without an offset: local (default), UTC, +01:00 or an IANA name."
+    }
 }
 
 /// `--config FILE` and the flags that override its input keys (`--format`, `--year`, `--timezone`): declared
@@ -100,7 +102,7 @@ struct ConfigurationFlags<Logs: ReadLogs>: ParsableArguments {
         if let timezone {
             guard LocalTimeZone(parsing: timezone) != nil else {
                 throw ValidationError(
-                    "--timezone '\(timezone)' is not UTC, an offset like +01:00, or a known zone name")
+                    "--timezone '\(timezone)' is not local, UTC, an offset like +01:00, or a known zone name")
             }
             configuration.timezone = timezone
         }

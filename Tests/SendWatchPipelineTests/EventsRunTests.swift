@@ -3,6 +3,7 @@ import SendWatchCore
 import SendWatchFormats
 import SendWatchIngest
 import SendWatchPipeline
+import SendWatchTesting
 import Testing
 
 /// Runs the events stage over paths and returns what it produced.
@@ -10,6 +11,7 @@ func runEvents(
     _ paths: [String], configuration: Configuration = Configuration(), fallbackYearHint: YearHint = .year(2026),
     logs: Bool = false
 ) -> (summary: RunSummary, events: [SendEvent], diagnostics: [String]) {
+    pinTimeZoneToUTC()
     let run = EventsRun(configuration: configuration, fallbackYearHint: fallbackYearHint)
     var sink = CollectingEventSink()
     var diagnostics: [String] = []

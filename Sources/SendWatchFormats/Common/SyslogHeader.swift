@@ -21,8 +21,11 @@ public struct SyslogHeader: Sendable {
 /// - a date and time `2026-11-29T05:31:11.903175+00:00` (RFC 3339, rsyslog's `RSYSLOG_FileFormat`,
 ///   `journalctl -o short-iso`) or `2026-11-29 05:31:11` (a space instead of `T`);
 /// - `journalctl -o short-full`, `Sat 2026-12-05 10:00:01 UTC`: a weekday, then a date and time and a zone
-///   that is `UTC`, `GMT`, `Z` or numeric (`+03`, `+0530`); any other abbreviation (`CET`) has no fixed
-///   offset and the line is skipped `unknown_time_zone`;
+///   that is `UTC`, `GMT`, `Z`, numeric (`+03`, `+0530`) or an abbreviation of the configured zone (`CET`,
+///   `CEST` for `Europe/Berlin`); any other abbreviation has no known offset and the line is skipped
+///   `unknown_time_zone`;
+/// - any of the date-and-time layouts with a second timestamp after it (`docker logs -t`, `kubectl logs
+///   --timestamps`: `2026-11-29T06:00:30.000037000Z Nov 29 06:00:30 host …`): the first time is used;
 /// - RFC 5424, `<22>1 2026-12-05T10:00:01.123456+01:00 HOST APP PROCID MSGID SD MESSAGE`: the program is
 ///   APP-NAME, the structured data (`-` or `[…]` elements) and a UTF-8 byte order mark are skipped;
 /// - `journalctl -o short-unix`, `1764928801.123456`: seconds since the epoch and a fraction (UTC, no year to
@@ -65,7 +68,15 @@ public struct SyslogHeaderReader: Sendable {
         years = YearResolver(hint: yearHint)
         cachedTimestampValid = false
         latestYearlessMicroseconds = .min
+        zone.beginStream()
     }
+
+    /// Whether a `short-full` time whose zone abbreviation this zone does not use is read as UTC instead of
+    /// rejected `unknown_time_zone`: format detection sets it, so such a line still votes for its program.
+    package var acceptsUnknownZoneAbbreviations = false
+    /// The first zone abbreviation of a `short-full` time this zone does not use (a line rejected
+    /// `unknown_time_zone`), for the run's message; set once, on the rejection path only.
+    package private(set) var unknownZoneAbbreviation: String?
 
     /// The latest time given to a year-less (classic syslog) timestamp since the input began, or `nil` when the
     /// input had none (every line carried its year, or none was read). The run compares it with the year hint's
@@ -124,6 +135,8 @@ public struct SyslogHeaderReader: Sendable {
             if let (t, end) = Timestamps.readDateTime(p, at: i, zone: &zone) {
                 time = t
                 i = end
+                // `docker logs -t`, `kubectl logs --timestamps`: an RFC 3339 time in front of the syslog line.
+                if !rfc5424 && end + 16 < n && p[end] == 0x20 { i = Self.skipSecondTimestamp(p, at: end + 1) }
             } else if !rfc5424, let (t, end) = Timestamps.readUnixTime(p, at: i) {
                 time = t
                 i = end
@@ -134,7 +147,7 @@ public struct SyslogHeaderReader: Sendable {
             // The NILVALUE `-`: a line without a time cannot be placed in event time.
             return .badTimestamp
         } else if let weekday = Self.weekdayEnd(p, at: i) {
-            switch Self.readShortFull(p, at: weekday) {
+            switch readShortFull(p, at: weekday) {
             case .failure(let reason): return reason
             case .success(let (t, end)):
                 time = t
@@ -315,9 +328,33 @@ public struct SyslogHeaderReader: Sendable {
         }
     }
 
+    /// After a leading date and time ended by a space at `start - 1`: the index of that space when a syslog
+    /// timestamp (classic, or a date and time) follows it, which the leading one stands for, else `start - 1`.
+    ///
+    /// `docker logs -t` and `kubectl logs --timestamps` put the time the runtime received the line, in UTC with
+    /// nanoseconds, before the line the program wrote (`2026-11-29T06:00:30.000037000Z Nov 29 06:00:30 mx1
+    /// postfix/…`): the leading time is kept, as it is the more precise and carries its zone (the syslog time
+    /// has no year and no zone); the two differ only by the runtime's delay.
+    private static func skipSecondTimestamp(_ p: UnsafeRawBufferPointer, at start: Int) -> Int {
+        if Timestamps.isDigit(p[start]) {
+            var utc = LocalTimeZone.utc
+            if let (_, end) = Timestamps.readDateTime(p, at: start, zone: &utc), end < p.count, p[end] == 0x20 {
+                return end
+            }
+        } else if let (_, _, _, _, end) = Timestamps.readClassicSyslog(p, at: start), end < p.count,
+            p[end] == 0x20
+        {
+            return end
+        }
+        return start - 1
+    }
+
     /// Reads `YYYY-MM-DD HH:MM:SS[.fraction] ZONE` (`journalctl -o short-full`) at `start`, where ZONE is
-    /// `UTC`, `GMT`, `Z`, or numeric (`+03`, `+0530`, `+05:30`).
-    private static func readShortFull(
+    /// `UTC`, `GMT`, `Z`, numeric (`+03`, `+0530`, `+05:30`), or an abbreviation the configured zone uses
+    /// (`CET` and `CEST` for `Europe/Berlin`: ``LocalTimeZone/offset(ofAbbreviation:_:)``), read with its offset
+    /// (so `CEST` and `CET` also tell the two occurrences of the repeated hour apart). Any other abbreviation
+    /// is `unknown_time_zone`.
+    private mutating func readShortFull(
         _ p: UnsafeRawBufferPointer, at start: Int
     ) -> Result<(EventTime, Int), RejectReason> {
         var utc = LocalTimeZone.utc
@@ -340,6 +377,13 @@ public struct SyslogHeaderReader: Sendable {
             let offset = Int64(h) * 3600 * 1_000_000
             let corrected = p[z] == UInt8(ascii: "+") ? t.microseconds - offset : t.microseconds + offset
             return .success((EventTime(microseconds: corrected), zoneEnd))
+        }
+        if let offset = zone.offset(ofAbbreviation: p, token) {
+            return .success((EventTime(microseconds: t.microseconds - offset * 1_000_000), zoneEnd))
+        }
+        if acceptsUnknownZoneAbbreviations { return .success((t, zoneEnd)) }
+        if unknownZoneAbbreviation == nil && !token.isEmpty && token.count <= 8 {
+            unknownZoneAbbreviation = Bytes.string(p, token)
         }
         return .failure(.unknownTimeZone)
     }

@@ -111,6 +111,7 @@ public struct EximParser: EventParser, Sendable {
     /// Starts a new input; message state carries over (a rotated log continues in the next file).
     public mutating func beginInput(yearHint: YearHint) {
         syslog.beginInput(yearHint: yearHint)
+        zone.beginStream()
     }
 
     /// The latest time given to a year-less syslog timestamp (Exim logging to syslog) of the current input.
@@ -261,7 +262,11 @@ public struct EximParser: EventParser, Sendable {
     ) -> Result<(LineContext, Int)?, RejectReason> {
         let header: SyslogHeader
         switch syslog.read(p) {
-        case .failure(let reason): return .failure(reason)
+        case .failure(let reason):
+            if reason == .unknownTimeZone && counters.unknownZoneAbbreviation == nil {
+                counters.unknownZoneAbbreviation = syslog.unknownZoneAbbreviation
+            }
+            return .failure(reason)
         case .success(let h): header = h
         }
         guard Bytes.hasPrefix("exim", in: p, at: header.program.lowerBound) else {

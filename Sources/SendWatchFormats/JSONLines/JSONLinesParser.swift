@@ -88,8 +88,9 @@ public struct JSONLinesParser: EventParser, Sendable {
         )
     }
 
-    /// Does nothing: records carry full timestamps and the parser keeps no state between lines.
-    public mutating func beginInput(yearHint: YearHint) {}
+    /// Starts the zone's stream (the previous time that places a repeated local hour); records carry full
+    /// timestamps and the parser keeps no other state between lines.
+    public mutating func beginInput(yearHint: YearHint) { zone.beginStream() }
 
     /// Does nothing: no record spans lines.
     public mutating func finish(into events: inout EventBatch) {}

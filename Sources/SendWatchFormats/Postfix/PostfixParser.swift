@@ -190,6 +190,9 @@ public struct PostfixParser: EventParser, Sendable {
         if Bytes.find(0, in: p, from: 0) != nil { return .rejected(.nulByte) }
         var header = SyslogHeader(time: EventTime(microseconds: 0), host: 0..<0, program: 0..<0, messageStart: 0)
         if let reason = headerReader.read(p, into: &header) {
+            if reason == .unknownTimeZone && counters.unknownZoneAbbreviation == nil {
+                counters.unknownZoneAbbreviation = headerReader.unknownZoneAbbreviation
+            }
             // A blank line or a journal's marker line carries nothing, and is no broken timestamp.
             return Bytes.isBlank(p) || Bytes.isJournalMarker(p) ? .ignored : .rejected(reason)
         }

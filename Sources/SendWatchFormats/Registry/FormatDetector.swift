@@ -26,7 +26,10 @@ public struct FormatDetector: Sendable {
     private var envelope = JSONEnvelope()
     private var envelopeLine: [UInt8] = []
 
-    public init(decisiveVotes: Int = 16) { self.decisiveVotes = decisiveVotes }
+    public init(decisiveVotes: Int = 16) {
+        self.decisiveVotes = decisiveVotes
+        header.acceptsUnknownZoneAbbreviations = true
+    }
 
     /// Feeds one line; returns the format once a decision is reached.
     ///

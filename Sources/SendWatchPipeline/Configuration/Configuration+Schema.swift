@@ -100,12 +100,16 @@ extension Configuration {
                 doc: "Longest line kept, in bytes. Longer lines are skipped to their newline and counted",
                 "(line_too_long)."),
             ConfigKey(
-                "timezone", doc: ["Zone of timestamps without an offset (classic syslog, postlogd, Exim)."],
-                accepted: "UTC, an offset like +01:00, or a zone name like Europe/Berlin", extremes: [],
+                "timezone",
+                doc: [
+                    "Zone of timestamps without an offset (classic syslog, postlogd, Exim). local: the system's",
+                    "zone (TZ, else /etc/localtime, else UTC); name the zone of a log copied from another server.",
+                ],
+                accepted: "local, UTC, an offset like +01:00, or a zone name like Europe/Berlin", extremes: [],
                 render: { $0.timezone },
                 assign: { config, value in
                     guard case .text(let s) = value, LocalTimeZone(parsing: s) != nil else {
-                        return "\(value.quoted) is not UTC, an offset like +01:00, or a known zone name"
+                        return "\(value.quoted) is not local, UTC, an offset like +01:00, or a known zone name"
                     }
                     config.timezone = s
                     return nil

@@ -17,7 +17,9 @@ public struct Configuration: Sendable {
     /// counted as `line_too_long`. Default 65,536.
     public var maxLineBytes: Int
     /// `input.timezone`: the zone of timestamps that carry no offset (classic syslog, Exim, `postlogd`).
-    /// `UTC`, a fixed offset like `+01:00`, or an IANA name like `Europe/Berlin`. Default `UTC`.
+    /// `local` (the system's zone: `TZ`, else `/etc/localtime`, else UTC; ``LocalTimeZone/system(environment:)``),
+    /// `UTC`, a fixed offset like `+01:00`, or an IANA name like `Europe/Berlin`. Default `local`: the zone the
+    /// server's own logs are written in; a log copied from a server in another zone needs its zone named.
     public var timezone: String
     /// `input.year`: the year of year-less syslog timestamps. Default: none, meaning each file's modification
     /// time decides (and, for stdin, the current date, with a warning).
@@ -53,7 +55,7 @@ public struct Configuration: Sendable {
     public init() {
         format = nil
         maxLineBytes = 65_536
-        timezone = "UTC"
+        timezone = "local"
         year = nil
         formats = FormatConfiguration()
         jsonFields = Dictionary(uniqueKeysWithValues: Configuration.jsonFieldNames.map { ($0.name, $0.name) })
