@@ -79,6 +79,9 @@ public struct ParseCounters: Hashable, Sendable {
     public var evictedMessages: Int = 0
     /// Non-delivery notices (bounces) the MTA generated itself; never counted as an account's sends.
     public var nonDeliveryNotices: Int = 0
+    /// Subject (and account, template header) encoded words left literal because their charset is one
+    /// neither the decoder nor iconv knows. Not saved in checkpoints: a resumed run counts from 0.
+    public var undecodedSubjectWords = UndecodedWords()
 
     public init() {}
 
@@ -121,6 +124,7 @@ public struct ParseCounters: Hashable, Sendable {
         incompleteMessages += other.incompleteMessages
         evictedMessages += other.evictedMessages
         nonDeliveryNotices += other.nonDeliveryNotices
+        undecodedSubjectWords.merge(other.undecodedSubjectWords)
     }
 }
 

@@ -415,7 +415,11 @@ public struct EximParser: EventParser, Sendable {
         if sender.count >= 2, p[sender.lowerBound] == UInt8(ascii: "<"), p[sender.upperBound - 1] == UInt8(ascii: ">") {
             sender = sender.lowerBound + 1..<sender.upperBound - 1
         }
-        let subject = fields.subject.map { EximQuotedText.decode(p, $0, scratch: &scratch) }
+        // Exim decodes RFC 2047 itself but prints a last encoded word cut by its length limit raw.
+        let subject = fields.subject.map {
+            RFC2047.decodeCutFinalWord(
+                EximQuotedText.decode(p, $0, scratch: &scratch), undecoded: &counters.undecodedSubjectWords)
+        }
         table[idx].phase = .arrived
         table[idx].sender = Bytes.string(p, sender)
         table[idx].subject = subject

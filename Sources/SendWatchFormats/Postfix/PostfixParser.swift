@@ -610,7 +610,7 @@ public struct PostfixParser: EventParser, Sendable {
         // Only presence matters when counting (the callers decide presence from the bytes, not the text).
         if eventOutput == .countOnly { return value.isEmpty ? "" : Self.presentField }
         if Bytes.find("=?", in: value, from: 0) == nil { return strings.string(value, 0..<value.count) }
-        return RFC2047.decode(value, ending: ending)
+        return RFC2047.decode(value, ending: ending, undecoded: &counters.undecodedSubjectWords)
     }
 
     /// The UTF-8 bytes of `text` with ASCII letters lowered.
