@@ -107,7 +107,8 @@ public struct RunSummary: Sendable {
         }
         let named = undecoded.charsets.values.reduce(0, +)
         if undecoded.count > named {
-            lines.append("sendwatch: warning: \(undecoded.count - named) more subject words in other charsets were left encoded")
+            lines.append(
+                "sendwatch: warning: \(undecoded.count - named) more subject words in other charsets were left encoded")
         }
         return lines
     }

@@ -1,5 +1,5 @@
-public import SendWatchPipeline
 import SendWatchCore
+public import SendWatchPipeline
 
 /// What the policy service answers to one request, and why: the decision table of `tail --policy`.
 ///

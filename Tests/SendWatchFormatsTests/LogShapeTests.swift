@@ -356,7 +356,9 @@ import Testing
         #expect(r.events.isEmpty)
         #expect(parser.counters.otherPrograms == lines.count)
         // The daemon is the last component: an instance with a Postfix daemon there is read.
-        #expect(Self.detect([Array("Dec  1 10:00:00 mx1 out/submission/smtpd[5]: connect from x[192.0.2.1]".utf8)]) == .postfix)
+        #expect(
+            Self.detect([Array("Dec  1 10:00:00 mx1 out/submission/smtpd[5]: connect from x[192.0.2.1]".utf8)])
+                == .postfix)
     }
 
     @Test("Blank lines are irrelevant, not bad_timestamp, for Postfix and Exim")

@@ -1,3 +1,4 @@
+import SendWatchCore
 import SendWatchFormats
 import Testing
 

@@ -110,9 +110,10 @@ import Testing
         let (summary, events, _) = runEvents([log])
         #expect(events.map(\.subject) == ["=?x-nope?q?Your?= invoice", "=?x-nope?q?Your?= invoice"])
         #expect(summary.text.contains(", 1 undecoded_subject_words"), "\(summary.text)")
-        #expect(summary.warnings.filter { $0.contains("left encoded") } == [
-            "sendwatch: warning: 1 subject word in charset x-nope was left encoded (the C library's iconv does not know the charset)"
-        ])
+        #expect(
+            summary.warnings.filter { $0.contains("left encoded") } == [
+                "sendwatch: warning: 1 subject word in charset x-nope was left encoded (the C library's iconv does not know the charset)"
+            ])
         // A plain log says nothing of it.
         let plain = runEvents([TestPaths.formatsFixture("shapes/postfix-classic.log")])
         #expect(!plain.summary.text.contains("undecoded"))

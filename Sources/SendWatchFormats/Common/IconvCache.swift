@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Converts the bytes of an RFC 2047 encoded word in a charset the decoder does not know itself
 /// (`iso-2022-jp`, `shift_jis`, `gb18030`, `big5`, `koi8-r`, `euc-kr`, `iso-8859-5`, `windows-1251`, ...) to

@@ -74,6 +74,12 @@ public struct FormatDetector: Sendable {
         guard i < p.count else { return nil }
         // Carried JSON is not unwrapped twice, and no parser reads JSON lines out of an envelope.
         if carried && p[i] == UInt8(ascii: "{") { return nil }
+        // A lone brace opens or closes a record spread over lines (`journalctl -o json-pretty`): no JSON line.
+        if Bytes.isBlank(UnsafeRawBufferPointer(rebasing: p[(i + 1)...]))
+            && (p[i] == UInt8(ascii: "{") || p[i] == UInt8(ascii: "}"))
+        {
+            return nil
+        }
         let components = RegisteredFormats.components
         // Every line's header is read (its year state is saved with the votes); a program tag decides first.
         if case .success(let h) = header.read(p) {
