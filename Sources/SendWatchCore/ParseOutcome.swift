@@ -93,6 +93,9 @@ public struct ParseCounters: Hashable, Sendable {
         static func == (a: Note, b: Note) -> Bool { true }
         func hash(into hasher: inout Hasher) {}
     }
+    /// Subject (and account, template header) encoded words left literal because their charset is one
+    /// neither the decoder nor iconv knows. Not saved in checkpoints: a resumed run counts from 0.
+    public var undecodedSubjectWords = UndecodedWords()
 
     public init() {}
 
@@ -136,6 +139,7 @@ public struct ParseCounters: Hashable, Sendable {
         evictedMessages += other.evictedMessages
         nonDeliveryNotices += other.nonDeliveryNotices
         if unknownZoneAbbreviation == nil { unknownZoneAbbreviation = other.unknownZoneAbbreviation }
+        undecodedSubjectWords.merge(other.undecodedSubjectWords)
     }
 }
 

@@ -77,6 +77,9 @@ public struct RunSummary: Sendable {
         s += ", \(parse.incompleteMessages) incomplete messages"
         if parse.evictedMessages > 0 { s += " (\(parse.evictedMessages) evicted at messages.max_open)" }
         s += ", \(parse.nonDeliveryNotices) non-delivery notices"
+        if parse.undecodedSubjectWords.count > 0 {
+            s += ", \(parse.undecodedSubjectWords.count) undecoded_subject_words"
+        }
         if partialLinesDropped > 0 { s += ", \(partialLinesDropped) partial lines dropped at damage" }
         if !failures.isEmpty { s += ", \(failures.count) input\(failures.count == 1 ? "" : "s") failed" }
         return s
@@ -96,6 +99,7 @@ public struct RunSummary: Sendable {
     /// (``yearlessFromClockWarnings``, then ``yearlessAheadWarnings``) after the others.
     public var warnings: [String] {
         [noEventsWarning, unknownZoneWarning, otherMailServerWarning, noSubjectWarning].compactMap { $0 }
+            + undecodedCharsetWarnings
             + yearlessFromClockWarnings
             + yearlessAheadWarnings + zoneAheadWarnings
     }
@@ -120,6 +124,22 @@ public struct RunSummary: Sendable {
                 + "cannot be later than the file's last write: the log is probably in another zone than the one it "
                 + "was read in; give its zone with --timezone (or input.timezone)"
         }
+    }
+
+    /// One line per charset whose encoded words were left literal (neither the decoder nor iconv knows it):
+    /// their subjects are mined as the raw `=?...?=` text.
+    private var undecodedCharsetWarnings: [String] {
+        let undecoded = parse.undecodedSubjectWords
+        var lines = undecoded.charsets.sorted { $0.key < $1.key }.map { name, n in
+            "sendwatch: warning: \(n) subject word\(n == 1 ? "" : "s") in charset \(TerminalText.escaped(name)) "
+                + "\(n == 1 ? "was" : "were") left encoded (the C library's iconv does not know the charset)"
+        }
+        let named = undecoded.charsets.values.reduce(0, +)
+        if undecoded.count > named {
+            lines.append(
+                "sendwatch: warning: \(undecoded.count - named) more subject words in other charsets were left encoded")
+        }
+        return lines
     }
 
     /// ``SubjectCount/warning(events:withSubject:formats:)`` for the run's events and the formats its inputs

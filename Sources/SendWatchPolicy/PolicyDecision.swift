@@ -1,3 +1,4 @@
+import SendWatchCore
 public import SendWatchPipeline
 
 /// What the policy service answers to one request, and why: the decision table of `tail --policy`.
@@ -14,7 +15,8 @@ public import SendWatchPipeline
 /// Only `sasl_username` is looked up, never `sender` or `client_address`: the envelope sender is whatever the
 /// client writes after `MAIL FROM`, so matching it would let anyone have another sender's mail held by forging
 /// that sender (and an alert's account can itself come from a forged envelope sender, when the log had no
-/// account header or login). A login is what the client proved with its password.
+/// account header or login). A login is what the client proved with its password. It is looked up ASCII-lowercased
+/// (`Blaster@…` is `blaster@…`), as every format folds account keys when it parses them.
 public struct PolicyDecision: Sendable, Equatable {
     /// Why the answer is what it is; counted and tested, never sent.
     public enum Reason: String, Sendable, CaseIterable {
@@ -59,7 +61,7 @@ public struct PolicyDecision: Sendable, Equatable {
                 self = dunno(.neverHold)
             } else if configuration.serviceLogins.contains(login) {
                 self = dunno(.serviceLogin)
-            } else if let flag = accounts.flag(of: login) {
+            } else if let flag = accounts.flag(of: login.asciiLowercased) {
                 if now - flag.openedAt > Double(configuration.expirySeconds) {
                     self = dunno(.expired)
                 } else {

@@ -82,6 +82,23 @@ public struct ReportBuilder: Sendable {
         }
     }
 
+    /// Refuses an alert input of which not one line is an alert record: OCSF output (`--alert-format ocsf`),
+    /// another tool's JSON or a binary file would otherwise make an empty page that reads as "nothing
+    /// detected". An input without lines (nothing was detected) is usable.
+    ///
+    /// - Throws: ``ReportError`` `no_usable_alerts` when there were non-blank lines and none was a record,
+    ///   naming the first bad lines.
+    public func checkUsable() throws(ReportError) {
+        guard records == 0 && badLines > 0 else { return }
+        let examples = badLineSamples.prefix(2).map { "line \($0.line): \($0.problem)" }.joined(separator: "; ")
+        throw ReportError(
+            code: .noUsableAlerts,
+            message:
+                "none of the \(badLines) non-blank lines is a SendWatch alert record (v 1 to 5) (\(examples)); "
+                + "the report reads the output of 'sendwatch replay' or 'tail' with the default --alert-format "
+                + "sendwatch, not OCSF records")
+    }
+
     /// Folds one alert record into its incident (its `incident`, or for records before schema v3 its `id`).
     ///
     /// A record that names incidents merged into its own (`merged_incidents`, schema v5) first folds those
@@ -205,4 +222,7 @@ public enum ReportFailure {}
 extension ErrorCode where Domain == ReportError {
     /// An alert record has a `v` other than 1 to 5.
     public static var unsupportedVersion: Self { Self("unsupported_version") }
+    /// The alert input has lines but not one of them is an alert record (v 1 to 5): OCSF output, another
+    /// tool's JSON, a binary file.
+    public static var noUsableAlerts: Self { Self("no_usable_alerts") }
 }

@@ -60,6 +60,12 @@ struct ReportCommand: ParsableCommand {
             throw ExitCode(2)
         }
         var builder = consumer.builder
+        do {
+            try builder.checkUsable()
+        } catch {
+            printError("sendwatch: \(alerts): \(error.message)")
+            throw ExitCode(2)
+        }
         if builder.badLines > 0 {
             let first = builder.badLineSamples.first.map { " (first: line \($0.line): \($0.problem))" } ?? ""
             printError("sendwatch: \(alerts): \(builder.badLines) lines are not v1-v5 alert records, skipped\(first)")

@@ -1,3 +1,4 @@
+import Foundation
 import SendWatchCore
 import SendWatchFormats
 import Testing
@@ -26,6 +27,14 @@ private let arrival =
     + "S=573 id=20261129053547.000001.2b5eadad@example.net T=\"Photos\" for ben@mailbox.test ximena@uni.example.edu"
 
 @Suite struct EximParserTests {
+    @Test("Account keys are folded to ASCII lowercase")
+    func accountCaseFolded() throws {
+        let upper = arrival.replacingOccurrences(of: "A=plain_server:bob@", with: "A=plain_server:BoB@")
+        let r = run([upper, "\(t) \(id) => ben@mailbox.test R=r T=t"])
+        #expect(r.events.map(\.account) == ["bob@example.net"])
+        #expect(r.events.first?.login == "BoB@example.net")
+    }
+
     // MARK: Single-line classification, one case per RejectReason
 
     @Test(
@@ -216,6 +225,13 @@ private let arrival =
                 "Weekly digest for evil@x.test id=fake@x T=\"nested\" H=[6.6.6.6] A=p:mallory"
             ),
             ("T=\" for \"", " for "),
+            // A last encoded word cut by Exim's limit is decoded as far as it goes (the real capture's line 736);
+            // a complete word Exim left literal stays.
+            (
+                "T=\"Gr\\303\\266\\303\\237e \\342\\200\\223 bitte\\n  =?utf-8?q?pr=C3=BCfen=3A_=C3=84nderungen_an_Bestellunge\"",
+                "Größe – bitte  prüfen: Änderungen an Bestellunge"
+            ),
+            ("T=\"literal =?x-nope?q?abc?=\"", "literal =?x-nope?q?abc?="),
             ("", nil),
         ])
     func subjects(field: String, expected: String?) throws {

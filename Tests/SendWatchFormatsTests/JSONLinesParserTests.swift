@@ -21,6 +21,12 @@ private func record(ts: String) -> String {
 }
 
 @Suite struct JSONLinesParserTests {
+    @Test("Account keys are folded to ASCII lowercase; non-ASCII letters are kept")
+    func accountCaseFolded() {
+        let (_, events) = parse(#"{"ts":1772442904,"account":"Acct-ÄB7","to":"a@example.org"}"#)
+        #expect(events.map(\.account) == ["acct-Äb7"])
+    }
+
     // MARK: Time forms
 
     @Test(

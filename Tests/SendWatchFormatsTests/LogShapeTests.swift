@@ -47,7 +47,7 @@ import Testing
         "postfix-single-space-day.log", "postfix-iso-space.log", "postfix-rfc3339.log", "postfix-rfc5424.log",
         "postfix-journal-short-precise.log", "postfix-journal-short-full.log", "postfix-journal-short-iso.log",
         "postfix-journal-short-unix.log", "postfix-journal.json", "postfix-docker.json", "postfix-facility-tag.log",
-        "postfix-busybox.log",
+        "postfix-busybox.log", "postfix-journal-seq.json", "postfix-journal-bytes.json", "postfix-syslog-name.log",
     ]
 
     @Test(
@@ -295,7 +295,7 @@ import Testing
     @Test("A journal record without MESSAGE text or identifier is malformed; other JSON is read as before")
     func journalMalformed() {
         let lines = [
-            #"{"__REALTIME_TIMESTAMP":"1796119201000000","SYSLOG_IDENTIFIER":"postfix/smtpd","MESSAGE":[1,2]}"#,
+            #"{"__REALTIME_TIMESTAMP":"1796119201000000","SYSLOG_IDENTIFIER":"postfix/smtpd","MESSAGE":["a"]}"#,
             #"{"__REALTIME_TIMESTAMP":"1796119201000000","MESSAGE":"connect from x[192.0.2.1]"}"#,
             #"{"__REALTIME_TIMESTAMP":"99","SYSLOG_IDENTIFIER":"postfix/smtpd","MESSAGE":"connect"}"#,
             #"{"ts":"2026-12-01T10:00:01Z","to":"a@example.org"}"#,
@@ -307,6 +307,58 @@ import Testing
                 .rejected(.malformed), .rejected(.malformed), .rejected(.timestampOutOfRange),
                 .rejected(.badTimestamp),
             ])
+    }
+
+    @Test("A journal MESSAGE of byte values is the message's bytes; an element not a byte is malformed")
+    func journalByteMessage() {
+        let head = #"{"__REALTIME_TIMESTAMP":"1796119201000000","SYSLOG_IDENTIFIER":"postfix/cleanup","MESSAGE":"#
+        // `4A1B2C3D4E: warning: header Subject: caf\xE9 from x` (a raw Latin-1 byte: not UTF-8, so journald
+        // wrote an array).
+        let subject = Array("4A1B2C3D4E: warning: header Subject: caf".utf8) + [0xE9] + Array(" from x".utf8)
+        let good = head + "[" + subject.map(String.init).joined(separator: ", ") + "]}"
+        var envelope = JSONEnvelope()
+        var out: [UInt8] = []
+        #expect(Array(good.utf8).withUnsafeBytes { envelope.unwrap($0, into: &out) } == .unwrapped)
+        #expect(Array(out.suffix(subject.count)) == subject)
+        for bad in ["[256]", "[-1]", "[1.5]", "[[1]]", "[1,,2]"] {
+            #expect(Array((head + bad + "}").utf8).withUnsafeBytes { envelope.unwrap($0, into: &out) } != .unwrapped)
+        }
+    }
+
+    @Test("journalctl -o json-pretty is recognised, votes for no format, and its warning names it")
+    func journalPretty() throws {
+        let lines = try Self.lines("postfix-journal-pretty.json")
+        var detector = FormatDetector()
+        for line in lines { #expect(line.withUnsafeBytes { detector.observe(line: $0) } == nil) }
+        #expect(detector.bestGuess == nil)
+        #expect(detector.foreignGuess == .journalJSONPretty)
+        #expect(ForeignFormat.journalJSONPretty.advice.contains("json-pretty"))
+        #expect(ForeignFormat.journalJSONPretty.advice.contains("journalctl -o json"))
+    }
+
+    @Test("Other mail programs' lines, some with a Postfix daemon's name after a slash, are not read as Postfix")
+    func notPostfixPrograms() {
+        let lines = [
+            "Dec  1 10:00:00 mx1 dovecot[801]: imap-login: Login: user=<alice@example.net>, method=PLAIN",
+            "Dec  1 10:00:00 mx1 dovecot: lmtp(4242): Connect from local",
+            "Dec  1 10:00:00 mx1 dovecot/lmtp[4242]: 4A1B2C3D4E: to=<bob@example.org>, status=sent (saved)",
+            "Dec  1 10:00:00 mx1 cyrus/lmtp[77]: 4A1B2C3D4E: to=<bob@example.org>, status=sent",
+            "Dec  1 10:00:00 mx1 cyrus/pipe[77]: 4A1B2C3D4E: to=<bob@example.org>, status=sent",
+            "Dec  1 10:00:00 mx1 amavis[2101]: (02101-01) Passed CLEAN {RelayedInbound}, <a@example.net> -> <b@example.org>",
+            "Dec  1 10:00:00 mx1 amavis/smtp[2101]: 4A1B2C3D4E: to=<bob@example.org>, status=sent",
+            "Dec  1 10:00:00 mx1 opendkim[611]: 4A1B2C3D4E: DKIM-Signature field added (s=mail, d=example.net)",
+            "Dec  1 10:00:00 mx1 rspamd[901]: <4a1b2c>; proxy; rspamd_task_write_log: id: <n1@example.net>",
+            "Dec  1 10:00:00 mx1 app/worker[5]: 4A1B2C3D4E: to=<bob@example.org>, status=sent",
+        ].map { Array($0.utf8) }
+        #expect(Self.detect(lines) == nil)
+        var parser = PostfixParser()
+        let r = Self.parse(&parser, lines)
+        #expect(r.events.isEmpty)
+        #expect(parser.counters.otherPrograms == lines.count)
+        // The daemon is the last component: an instance with a Postfix daemon there is read.
+        #expect(
+            Self.detect([Array("Dec  1 10:00:00 mx1 out/submission/smtpd[5]: connect from x[192.0.2.1]".utf8)])
+                == .postfix)
     }
 
     @Test("Blank lines are irrelevant, not bad_timestamp, for Postfix and Exim")

@@ -41,6 +41,38 @@ private func delivery(
 
 @Suite("Postfix parser")
 struct PostfixParserTests {
+    @Test("Subjects in other charsets are decoded with iconv; words of unknown charsets are counted")
+    func iconvSubjects() throws {
+        func subject(_ header: String) -> (String?, PostfixParser) {
+            let r = run(
+                arrival() + [
+                    "\(h) postfix/cleanup[3]: \(qid): warning: header Subject: \(header) from unknown[127.0.0.11]; "
+                        + "from=<alice@example.net> to=<bob@example.org> proto=ESMTP helo=<app>", delivery(),
+                ])
+            return (r.events.first?.subject, r.parser)
+        }
+        // g_jp.log of the review: every subject ISO-2022-JP, base64.
+        #expect(subject("=?ISO-2022-JP?B?GyRCJUYlOSVIGyhCIBskQjdvTD4bKEI=?=").0 == "テスト 件名")
+        #expect(subject("=?koi8-r?q?=F0=D2=C9=D7=C5=D4?= 42").0 == "Привет 42")
+        let (kept, parser) = subject("=?x-nope?q?abc?= 42")
+        #expect(kept == "=?x-nope?q?abc?= 42")
+        #expect(parser.counters.undecodedSubjectWords.count == 1)
+        #expect(parser.counters.undecodedSubjectWords.charsets == ["x-nope": 1])
+    }
+
+    @Test("Account keys are folded to ASCII lowercase: a login's letter case does not split its account")
+    func accountCaseFolded() throws {
+        let upper = run(arrival(sasl: "Blaster@Example.ORG") + [delivery()]).events
+        let lower = run(arrival(sasl: "blaster@example.org") + [delivery()]).events
+        #expect(upper.map(\.account) == ["blaster@example.org"])
+        #expect(lower.map(\.account) == upper.map(\.account))
+        // The login stays as the client wrote it (evidence); the envelope sender too.
+        #expect(upper.first?.login == "Blaster@Example.ORG")
+        let bySender = run(arrival(sasl: nil, sender: "Ana@Example.NET") + [delivery()]).events
+        #expect(bySender.map(\.account) == ["ana@example.net"])
+        #expect(bySender.first?.sender == "Ana@Example.NET")
+    }
+
     // MARK: Single lines
 
     @Test(

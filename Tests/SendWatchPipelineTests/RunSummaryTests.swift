@@ -90,6 +90,35 @@ import Testing
         }
     }
 
+    @Test("journalctl -o json-pretty: no events, and the warning names it and what to use instead")
+    func journalPretty() throws {
+        let (summary, events, _) = runEvents([TestPaths.formatsFixture("shapes/postfix-journal-pretty.json")])
+        #expect(events.isEmpty)
+        let warning = try #require(summary.warning)
+        #expect(warning.contains("looks like journalctl -o json-pretty output"), "\(warning)")
+    }
+
+    @Test("Subject words in a charset iconv does not know: counted in the summary, one warning per charset")
+    func undecodedSubjectWords() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let classic = try String(
+            contentsOfFile: TestPaths.formatsFixture("shapes/postfix-classic.log"), encoding: .utf8)
+        let log = try Self.write(
+            classic.replacingOccurrences(of: "Your invoice is ready", with: "=?x-nope?q?Your?= invoice"),
+            name: "x.log", in: dir)
+        let (summary, events, _) = runEvents([log])
+        #expect(events.map(\.subject) == ["=?x-nope?q?Your?= invoice", "=?x-nope?q?Your?= invoice"])
+        #expect(summary.text.contains(", 1 undecoded_subject_words"), "\(summary.text)")
+        #expect(
+            summary.warnings.filter { $0.contains("left encoded") } == [
+                "sendwatch: warning: 1 subject word in charset x-nope was left encoded (the C library's iconv does not know the charset)"
+            ])
+        // A plain log says nothing of it.
+        let plain = runEvents([TestPaths.formatsFixture("shapes/postfix-classic.log")])
+        #expect(!plain.summary.text.contains("undecoded"))
+    }
+
     @Test(
         "A central log of Postfix and Exim hosts: the other server's lines are counted, the warning says how to split")
     func centralPostfixExim() throws {

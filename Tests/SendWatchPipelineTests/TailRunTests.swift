@@ -577,6 +577,8 @@ struct TailFailureTests {
         #expect(error.output?.isBrokenPipe == true)
         #expect(!asked, "a closed pipe is not retried")
         #expect(sink.delivered.isEmpty)
+        // The summary counts the records written, not those the detector made and the pipe refused.
+        #expect(run.summaryText.contains(", 0 alert records ("), "\(run.summaryText)")
     }
 
     @Test("tail writes through the sink its caller hands it, the records replay's DetectionSink writes")

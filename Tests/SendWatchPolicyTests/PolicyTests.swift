@@ -74,7 +74,9 @@ struct PolicyDecisionTests {
             (PolicyRequest.access(saslUsername: "flagged@example.org"), 1000.0, PolicyDecision.Reason.flagged),
             (.access(saslUsername: "flagged@example.org"), 4600, .flagged),
             (.access(saslUsername: "flagged@example.org"), 4601, .expired),
-            (.access(saslUsername: "FLAGGED@example.org"), 1000, .notFlagged),
+            // Accounts are folded to ASCII lowercase when parsed, so the login is looked up folded.
+            (.access(saslUsername: "FLAGGED@example.org"), 1000, .flagged),
+            (.access(saslUsername: "Flagged@Example.ORG"), 1000, .flagged),
             (.access(saslUsername: "other@example.org"), 1000, .notFlagged),
             (.access(saslUsername: "Ops@Example.org"), 1000, .neverHold),
             (.access(saslUsername: "notify@platform.example"), 1000, .serviceLogin),

@@ -190,6 +190,21 @@ struct BrowserTests {
         #expect(pages[0] == pages[1])
     }
 
+    @Test("report refuses an alert file of which no line is an alert record (OCSF output), exit status 2, no page")
+    func noAlertRecords() throws {
+        let dir = try TestPaths.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let alerts = dir.appendingPathComponent("o.jsonl")
+        let ocsf = #"{"class_uid":2004,"category_uid":2,"activity_id":1,"finding_info":{"uid":"sw-1"}}"#
+        try (ocsf + "\n" + ocsf + "\n").write(to: alerts, atomically: true, encoding: .utf8)
+        let page = dir.appendingPathComponent("o.html")
+        let r = try SendWatchCLI.run(["report", alerts.path, "--output", page.path])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("none of the 2 non-blank lines is a SendWatch alert record"), "\(r.stderr)")
+        #expect(r.stderr.contains("not OCSF records"))
+        #expect(!FileManager.default.fileExists(atPath: page.path))
+    }
+
     @Test("report refuses an alert file of another schema version with exit status 2")
     func unsupportedVersion() throws {
         let dir = try TestPaths.makeTemporaryDirectory()

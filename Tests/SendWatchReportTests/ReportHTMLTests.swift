@@ -226,6 +226,16 @@ import Testing
         #expect(throws: ReportError.self) { try builder.add(line: Array("{\"v\":6,\"id\":\"x\"}".utf8)) }
     }
 
+    @Test("Input of lines none of which is an alert record is refused; an empty one or a mixed one is not")
+    func noRecords() throws {
+        var builder = ReportBuilder()
+        try builder.checkUsable()
+        try builder.add(line: Array(#"{"class_uid":2004,"finding_info":{"uid":"sw-1"}}"#.utf8))
+        #expect(throws: ReportError.self) { try builder.checkUsable() }
+        try builder.add(line: Array(AlertLines.alert(id: "sw-1", accounts: ["a"]).utf8))
+        try builder.checkUsable()
+    }
+
     @Test("An empty alert file still gives a complete page")
     func empty() throws {
         let html = try AlertLines.render([])

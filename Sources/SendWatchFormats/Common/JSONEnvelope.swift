@@ -12,9 +12,15 @@ package import SendWatchCore
 ///   trailing `\n` (or `\r\n`) removed: the syslog or Exim main-log line the container wrote.
 ///
 /// Anything else (SendWatch's own JSON-lines records among them) is not an envelope and is left to the
-/// caller. A journal record whose `MESSAGE` is not a string (journald writes a byte array for non-UTF-8
-/// text) or without an identifier is `malformed`; a Docker `log` that is itself JSON is not unwrapped again
-/// (one level only, so nesting cannot cost more than one pass).
+/// caller. A journal `MESSAGE` may be a string or an array of byte values (journald writes the array when the
+/// message is not valid UTF-8, `"MESSAGE":[83,117,98,...]`): the bytes are handed on as they are, and the
+/// parser reads them as it reads raw 8-bit syslog text. A record whose `MESSAGE` is anything else (an array
+/// element that is not an integer from 0 to 255) or without an identifier is `malformed`; a Docker `log` that
+/// is itself JSON is not unwrapped again (one level only, so nesting cannot cost more than one pass).
+///
+/// `journalctl -o json-seq` (RFC 7464) writes each record after an ASCII RS byte (0x1E): a record so prefixed
+/// is read as the same record without it. `-o json-pretty` spreads a record over several lines, which a line
+/// reader cannot join: it is recognised (``ForeignFormat/journalJSONPretty``) and named in the run's warning.
 ///
 /// Memory: the scanner's fixed state for seven keys and the caller's output buffer, which keeps its capacity
 /// (bounded by the longest line, `input.max_line_bytes`).
@@ -42,11 +48,17 @@ package struct JSONEnvelope: Sendable {
     /// Whether `p` may be an envelope at all: its first byte is `{`. A cheap test for the per-line path.
     @inline(__always)
     package static func mayWrap(_ p: UnsafeRawBufferPointer) -> Bool {
-        p.count > 1 && p[0] == UInt8(ascii: "{")
+        p.count > 1 && (p[0] == UInt8(ascii: "{") || (p[0] == recordSeparator && p[1] == UInt8(ascii: "{")))
     }
+
+    /// The byte before each record of `journalctl -o json-seq` (RFC 7464's RS).
+    static let recordSeparator: UInt8 = 0x1E
 
     /// Writes the line inside `p` to `out` (replacing its contents) when `p` is a journal or Docker record.
     package mutating func unwrap(_ p: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Outcome {
+        if p.count > 1 && p[0] == Self.recordSeparator {
+            return unwrap(UnsafeRawBufferPointer(rebasing: p[1...]), into: &out)
+        }
         guard Self.mayWrap(p), scanner.scan(p) == .object else { return .notEnvelope }
         out.removeAll(keepingCapacity: true)
         if let time = scanner.value(ofPath: 0), let message = scanner.value(ofPath: 6) {
@@ -64,7 +76,7 @@ package struct JSONEnvelope: Sendable {
     private func journal(
         _ p: UnsafeRawBufferPointer, time: JSONScanner.Value, message: JSONScanner.Value, into out: inout [UInt8]
     ) -> Outcome {
-        guard message.kind == .string, time.kind == .string || time.kind == .number,
+        guard message.kind == .string || message.kind == .array, time.kind == .string || time.kind == .number,
             let micros = Self.decimal(p, time.range),
             let identifier = scanner.value(ofPath: 2) ?? scanner.value(ofPath: 3), identifier.kind == .string,
             !identifier.range.isEmpty
@@ -85,8 +97,36 @@ package struct JSONEnvelope: Sendable {
         }
         out.append(UInt8(ascii: ":"))
         out.append(0x20)
-        JSONScanner.appendUnescaped(p, message.range, to: &out)
+        if message.kind == .array {
+            guard Self.appendByteArray(p, message.range, to: &out) else { return .rejected(.malformed) }
+        } else {
+            JSONScanner.appendUnescaped(p, message.range, to: &out)
+        }
         return .unwrapped
+    }
+
+    /// Appends the bytes of a JSON array of integers 0 to 255 (`[72, 105]`, validated JSON) at `r`; false for
+    /// any other element.
+    private static func appendByteArray(_ p: UnsafeRawBufferPointer, _ r: Range<Int>, to out: inout [UInt8]) -> Bool {
+        var value = -1
+        for i in r {
+            let b = p[i]
+            if Timestamps.isDigit(b) {
+                value = (value < 0 ? 0 : value) * 10 + Int(b &- 0x30)
+                if value > 255 { return false }
+            } else if b == UInt8(ascii: ",") || b == UInt8(ascii: "]") {
+                if value >= 0 {
+                    out.append(UInt8(value))
+                } else if b == UInt8(ascii: ",") {
+                    return false
+                }
+                value = -1
+            } else if !(b == UInt8(ascii: "[") || b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D) {
+                return false  // a string, a nested value, a sign or a fraction
+            }
+        }
+        if value >= 0 { out.append(UInt8(value)) }
+        return true
     }
 
     /// The value of 1 to 19 decimal digits, or `nil`.

@@ -1,3 +1,5 @@
+public import SendWatchCore
+
 /// Decodes RFC 2047 encoded words (`=?utf-8?q?Gr=C3=BC=C3=9Fe?=`, `=?UTF-8?B?w5xiZXJzaWNodA==?=`) in raw header
 /// text, as mail logs print it (Postfix `header_checks` WARN/INFO lines log the header undecoded).
 ///
@@ -5,9 +7,11 @@
 /// ISO-8859-15 and Windows-1252, matched case-insensitively, with an optional RFC 2231 language suffix
 /// (`utf-8*en`). Whitespace between two adjacent encoded words is dropped, as RFC 2047 section 6.2 says.
 ///
-/// Deliberately left out, and why:
-/// - Other charsets (`koi8-r`, `shift_jis`, `gb2312`, ...): converting them needs tables or Foundation; their
-///   words are kept literally (raw `=?...?=` text), so the output is still deterministic.
+/// Other charsets (`iso-2022-jp`, `shift_jis`, `gb2312`, `gbk`, `gb18030`, `big5`, `koi8-r`, `euc-kr`,
+/// `iso-8859-5`, `windows-1251`, ...) are converted with glibc's iconv (``IconvCache``), on that rare path only:
+/// a word in one of the built-in charsets above, and text without encoded words, never reach it. Bytes invalid
+/// in the charset become U+FFFD. A word whose charset iconv does not know is kept literally (raw `=?...?=`
+/// text) and counted in ``UndecodedWords``.
 /// Folding: logs print a folded header's line break as `?` (Postfix `header_checks` replaces the newline; the CR
 /// is gone already), so `Rücksendu?=\r\n =?utf-8?q?ngen` is logged `Rücksendu?=? =?utf-8?q?ngen`. A `?` right
 /// after an encoded word and followed by a blank is such a line break and is removed: RFC 2047 section 5 requires
@@ -50,6 +54,17 @@ public enum RFC2047 {
     /// - Complexity: O(n × min(n, ``maxEncodedWordBytes``)) in the worst case of many unterminated `=?`,
     ///   O(n) for ordinary text; text without `=?` costs one `memchr` pass and one `String` creation.
     public static func decode(_ bytes: UnsafeRawBufferPointer, ending: Ending = .whole) -> String {
+        var undecoded = UndecodedWords()
+        return decode(bytes, ending: ending, undecoded: &undecoded)
+    }
+
+    /// Decodes the encoded words in `bytes` and returns the text as a `String`, counting in `undecoded` the
+    /// words left literal because their charset is one iconv does not know.
+    ///
+    /// - Parameter ending: whether `bytes` may end inside an encoded word (``Ending/cut``).
+    public static func decode(
+        _ bytes: UnsafeRawBufferPointer, ending: Ending = .whole, undecoded: inout UndecodedWords
+    ) -> String {
         let n = bytes.count
         guard let first = Bytes.find(UInt8(ascii: "="), in: bytes, from: 0), hasEncodedWordStart(bytes, from: first)
         else {
@@ -68,7 +83,7 @@ public enum RFC2047 {
                 continue
             }
             let mark = out.count
-            guard let end = decodeWord(bytes, at: eq, ending: ending, into: &out) else {
+            guard let end = decodeWord(bytes, at: eq, ending: ending, into: &out, undecoded: &undecoded) else {
                 // Not a word: the "=?" stays literal text (copied with the next literal run).
                 i = eq + 2
                 continue
@@ -99,6 +114,48 @@ public enum RFC2047 {
         bytes.withUnsafeBytes { decode($0, ending: ending) }
     }
 
+    /// Decodes the encoded words in `bytes`, counting words of unknown charsets in `undecoded`.
+    public static func decode(_ bytes: [UInt8], ending: Ending = .whole, undecoded: inout UndecodedWords) -> String {
+        bytes.withUnsafeBytes { decode($0, ending: ending, undecoded: &undecoded) }
+    }
+
+    /// Decodes an encoded word at the very end of `text` whose `?=` is missing because a length limit cut it,
+    /// as far as it goes (as ``Ending/cut`` does); everything before it, and any text whose end is not such a
+    /// word, is returned unchanged.
+    ///
+    /// For logs whose MTA decoded the header itself but printed a cut last word raw: Exim's `T=`
+    /// (`bitte  =?utf-8?q?pr=C3=BCfen=3A_=C3=84nderungen_an_Bestellunge`). Complete encoded words are left
+    /// alone: the MTA kept them literal on purpose (or could not decode them).
+    ///
+    /// - Complexity: one `memchr` pass over `text` when it holds no `=`; O(length) otherwise.
+    public static func decodeCutFinalWord(_ text: String, undecoded: inout UndecodedWords) -> String {
+        var text = text
+        let replaced: String? = text.withUTF8 { u -> String? in
+            let p = UnsafeRawBufferPointer(u)
+            guard let firstEq = Bytes.find(UInt8(ascii: "="), in: p, from: 0), hasEncodedWordStart(p, from: firstEq)
+            else { return nil }
+            // The last "=?" that can start a word: the word runs to the end, so no blank may follow it.
+            var start = p.count - 2
+            while start >= 0 && !(p[start] == UInt8(ascii: "=") && p[start + 1] == UInt8(ascii: "?")) {
+                if isSpaceOrControl(p[start]) { return nil }
+                start -= 1
+            }
+            guard start >= 0 else { return nil }
+            let tail = UnsafeRawBufferPointer(rebasing: p[start...])
+            var scratch: [UInt8] = []
+            var ignored = UndecodedWords()
+            // A complete word is left as the MTA wrote it.
+            if decodeWord(tail, at: 0, ending: .whole, into: &scratch, undecoded: &ignored) != nil { return nil }
+            scratch.removeAll()
+            guard decodeWord(tail, at: 0, ending: .cut, into: &scratch, undecoded: &undecoded) == tail.count
+            else { return nil }
+            var out = Array(UnsafeRawBufferPointer(rebasing: p[..<start]))
+            out.append(contentsOf: scratch)
+            return String(decoding: out, as: UTF8.self)
+        }
+        return replaced ?? text
+    }
+
     // MARK: - Internals
 
     /// Whether an encoded word could start at or after the `=` at `from` (a cheap pre-check for the fast path).
@@ -118,13 +175,16 @@ public enum RFC2047 {
 
     private enum Charset {
         case utf8, ascii, latin1, latin9, windows1252
+        /// Any other charset: the word's bytes are collected as they are and converted by ``IconvCache``.
+        case other
     }
 
     /// Reads one encoded word starting at the `=?` at `start`; on success appends its UTF-8 text to `out`
     /// and returns the index after `?=` (or the end of `p` for a word cut there, with ``Ending/cut``). On
     /// failure `out` is unchanged and the result is `nil`.
     private static func decodeWord(
-        _ p: UnsafeRawBufferPointer, at start: Int, ending: Ending, into out: inout [UInt8]
+        _ p: UnsafeRawBufferPointer, at start: Int, ending: Ending, into out: inout [UInt8],
+        undecoded: inout UndecodedWords
     ) -> Int? {
         let n = p.count
         let limit = min(n, start + maxEncodedWordBytes)
@@ -138,7 +198,13 @@ public enum RFC2047 {
         guard i < limit, i > csStart else { return nil }
         var csEnd = i
         if let star = Bytes.find(UInt8(ascii: "*"), in: p, from: csStart, to: csEnd) { csEnd = star }
-        guard let charset = charset(p, csStart..<csEnd) else { return nil }
+        let charset: Charset
+        if let builtIn = Self.charset(p, csStart..<csEnd) {
+            charset = builtIn
+        } else {
+            guard IconvCache.isPlausibleName(p, csStart..<csEnd) else { return nil }
+            charset = .other
+        }
         // encoding
         i += 1
         guard i + 1 < limit, p[i + 1] == UInt8(ascii: "?") else { return nil }
@@ -157,6 +223,10 @@ public enum RFC2047 {
             // Cut by the log's length limit (inside the text, or between its `?` and `=`): decode what is there.
             guard ending == .cut, i >= n - 1, limit == n else { return nil }
             decodeCut(p, text, encoding: enc, charset: charset, into: &out)
+            if charset == .other {
+                guard convertOther(p, csStart..<csEnd, from: mark, cut: true, into: &out, undecoded: &undecoded)
+                else { return nil }
+            }
             return n
         }
         let ok: Bool
@@ -169,7 +239,28 @@ public enum RFC2047 {
             out.removeSubrange(mark...)
             return nil
         }
+        if charset == .other {
+            guard convertOther(p, csStart..<csEnd, from: mark, cut: false, into: &out, undecoded: &undecoded)
+            else { return nil }
+        }
         return i + 2
+    }
+
+    /// Converts the raw bytes of a word in charset `p[name]` (appended to `out` from `mark`) to UTF-8 in place
+    /// through ``IconvCache``. When iconv does not know the charset, the bytes are removed, the word is counted
+    /// in `undecoded` and the result is `false` (the word stays literal text).
+    private static func convertOther(
+        _ p: UnsafeRawBufferPointer, _ name: Range<Int>, from mark: Int, cut: Bool, into out: inout [UInt8],
+        undecoded: inout UndecodedWords
+    ) -> Bool {
+        let raw = Array(out[mark...])
+        out.removeSubrange(mark...)
+        let nameBytes = Array(UnsafeRawBufferPointer(rebasing: p[name]))
+        guard IconvCache.shared.convert(raw, charset: nameBytes, cut: cut, into: &out) else {
+            undecoded.note(charset: nameBytes)
+            return false
+        }
+        return true
     }
 
     @inline(__always)
@@ -312,8 +403,8 @@ public enum RFC2047 {
             return
         }
         switch charset {
-        case .utf8, .ascii:
-            // Raw bytes; the final UTF-8 decode turns invalid sequences (and 8-bit "US-ASCII") into U+FFFD.
+        case .utf8, .ascii, .other:
+            // Raw bytes (for `.other`, converted afterwards); the final UTF-8 decode turns invalid sequences (and 8-bit "US-ASCII") into U+FFFD.
             out.append(b)
         case .latin1:
             appendScalar(UInt32(b), into: &out)

@@ -420,7 +420,11 @@ public struct EximParser: EventParser, Sendable {
         if sender.count >= 2, p[sender.lowerBound] == UInt8(ascii: "<"), p[sender.upperBound - 1] == UInt8(ascii: ">") {
             sender = sender.lowerBound + 1..<sender.upperBound - 1
         }
-        let subject = fields.subject.map { EximQuotedText.decode(p, $0, scratch: &scratch) }
+        // Exim decodes RFC 2047 itself but prints a last encoded word cut by its length limit raw.
+        let subject = fields.subject.map {
+            RFC2047.decodeCutFinalWord(
+                EximQuotedText.decode(p, $0, scratch: &scratch), undecoded: &counters.undecodedSubjectWords)
+        }
         table[idx].phase = .arrived
         table[idx].sender = Bytes.string(p, sender)
         table[idx].subject = subject
@@ -495,7 +499,7 @@ public struct EximParser: EventParser, Sendable {
         }
         events.append(
             SendEvent(
-                time: ctx.time, host: hostString(p, ctx.host), account: account, accountSource: source,
+                time: ctx.time, host: hostString(p, ctx.host), account: account.asciiLowercased, accountSource: source,
                 sender: state.sender, recipient: Bytes.string(p, d.recipient), subject: state.subject,
                 template: state.template, messageID: state.messageID, queueID: state.queueID,
                 clientIP: state.clientIP, login: state.authenticated ?? state.localUser,

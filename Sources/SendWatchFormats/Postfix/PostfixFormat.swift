@@ -4,11 +4,15 @@ extension LogFormat {
 }
 
 /// The Postfix format: ``PostfixParser``, recognised by syslog program names starting with `postfix`
-/// (`postfix/smtpd`, `postfix-out/smtp`).
+/// (`postfix/smtpd`, `postfix-out/smtp`), or of another `syslog_name` before a Postfix daemon (`mailout/smtpd`:
+/// ``PostfixParser/isCustomInstance(_:_:firstEnd:)``).
 public enum PostfixFormat: FormatComponent {
     public typealias Parser = PostfixParser
     public static var format: LogFormat { .postfix }
     public static var syslogProgramPrefixes: [StaticString] { ["postfix"] }
+    public static func recognizesSyslogProgram(_ line: UnsafeRawBufferPointer, _ program: Range<Int>) -> Bool {
+        PostfixParser.isPostfixProgram(line, program)
+    }
 }
 
 extension PostfixParser: ConfigurationRestoredParser {

@@ -259,9 +259,10 @@ public struct PostfixParser: EventParser, Sendable {
         return .ignored
     }
 
-    /// Whether a syslog program name is Postfix's (its first component contains `postfix`), as the parser reads
-    /// it: for the Exim parser, to count Postfix lines in a central log read as Exim.
-    static func isPostfixProgram(_ p: UnsafeRawBufferPointer, _ program: Range<Int>) -> Bool {
+    /// Whether a syslog program name is Postfix's (its first component contains `postfix`, or it is
+    /// `NAME/DAEMON` with a Postfix daemon: ``isCustomInstance(_:_:firstEnd:)``), as the parser reads it: for the
+    /// format detector, and for the Exim parser, to count Postfix lines in a central log read as Exim.
+    public static func isPostfixProgram(_ p: UnsafeRawBufferPointer, _ program: Range<Int>) -> Bool {
         !program.isEmpty && postfixDaemon(p, program) != nil
     }
 
@@ -273,7 +274,10 @@ public struct PostfixParser: EventParser, Sendable {
             let firstEnd =
                 Bytes.find(UInt8(ascii: "/"), in: p, from: program.lowerBound, to: program.upperBound)
                 ?? program.upperBound
-            guard Bytes.find("postfix", in: p, from: program.lowerBound, to: firstEnd) != nil else { return nil }
+            guard
+                Bytes.find("postfix", in: p, from: program.lowerBound, to: firstEnd) != nil
+                    || isCustomInstance(p, program, firstEnd: firstEnd)
+            else { return nil }
         }
         // The last component is NAME when the program is NAME or ends with `/NAME`: suffix compares instead of
         // a backward search for the last `/`, after a look at the last byte, which most daemons' names (smtp,
@@ -293,6 +297,44 @@ public struct PostfixParser: EventParser, Sendable {
             break
         }
         return .other
+    }
+
+    /// The daemon names (a program's last component) that make `NAME/DAEMON` a Postfix instance whose
+    /// `syslog_name` does not contain `postfix` (`mailout/smtpd`, `out/submission/smtpd`): every program of
+    /// Postfix 3.x's `master.cf` and libexec directory.
+    static let postfixDaemonNames: [StaticString] = [
+        "smtpd", "smtp", "lmtp", "cleanup", "qmgr", "oqmgr", "pickup", "local", "virtual", "pipe", "bounce",
+        "defer", "trace", "error", "retry", "discard", "flush", "showq", "anvil", "scache", "tlsmgr", "tlsproxy",
+        "verify", "proxymap", "proxywrite", "trivial-rewrite", "rewrite", "postscreen", "dnsblog", "postlogd",
+        "master", "spawn", "qmqpd", "postdrop", "sendmail", "postqueue", "postsuper", "postmap", "postalias",
+        "postfix-script",
+    ]
+
+    /// First components of other programs that name their processes `NAME/DAEMON` with a daemon of the same
+    /// name as one of Postfix's (Cyrus `cyrus/lmtp`, Dovecot `dovecot/lmtp` in some setups): never a Postfix
+    /// instance.
+    static let otherInstanceNames: [StaticString] = [
+        "dovecot", "cyrus", "amavis", "amavisd", "opendkim", "opendmarc", "rspamd", "spamd", "clamd", "exim",
+        "sendmail", "sm-mta", "courier", "mailman", "sympa", "sogo",
+    ]
+
+    /// Whether `p[program]`, whose first component (up to `firstEnd`) does not contain `postfix`, is still a
+    /// Postfix program: `NAME/.../DAEMON` with a known daemon (``postfixDaemonNames``) and a first component
+    /// that is not another mail program's (``otherInstanceNames``). Postfix names its programs
+    /// `<syslog_name>/<daemon>`, and `syslog_name` may be anything (`mailout`, `out`).
+    ///
+    /// - Complexity: O(length of the program name × known names); only for lines whose program does not
+    ///   contain `postfix`.
+    static func isCustomInstance(_ p: UnsafeRawBufferPointer, _ program: Range<Int>, firstEnd: Int) -> Bool {
+        guard firstEnd > program.lowerBound, firstEnd < program.upperBound else { return false }
+        var lastStart = program.upperBound
+        while lastStart > firstEnd + 1 && p[lastStart - 1] != UInt8(ascii: "/") { lastStart -= 1 }
+        let last = lastStart..<program.upperBound
+        guard !last.isEmpty, postfixDaemonNames.contains(where: { Bytes.equals($0, in: p, last) }) else {
+            return false
+        }
+        let first = program.lowerBound..<firstEnd
+        return !otherInstanceNames.contains { Bytes.equals($0, in: p, first) }
     }
 
     // MARK: - Table helpers
@@ -613,7 +655,7 @@ public struct PostfixParser: EventParser, Sendable {
         // Only presence matters when counting (the callers decide presence from the bytes, not the text).
         if eventOutput == .countOnly { return value.isEmpty ? "" : Self.presentField }
         if Bytes.find("=?", in: value, from: 0) == nil { return strings.string(value, 0..<value.count) }
-        return RFC2047.decode(value, ending: ending)
+        return RFC2047.decode(value, ending: ending, undecoded: &counters.undecodedSubjectWords)
     }
 
     /// The UTF-8 bytes of `text` with ASCII letters lowered.
@@ -723,7 +765,7 @@ public struct PostfixParser: EventParser, Sendable {
         let queueID = table[slot].queueIDText
         events.append(
             SendEvent(
-                time: time, host: hostName, account: account, accountSource: source,
+                time: time, host: hostName, account: account.asciiLowercased, accountSource: source,
                 sender: table[slot].sender ?? "", recipient: Bytes.string(p, recipient), subject: table[slot].subject,
                 template: table[slot].template, messageID: table[slot].messageID, queueID: queueID,
                 clientIP: table[slot].clientIP, login: table[slot].saslUser ?? table[slot].localUser,

@@ -15,6 +15,8 @@
 ///   main-log line and is read).
 /// - ``systemdJournalFile``: a journal file itself (`/var/log/journal/…/system.journal`, binary, starting with
 ///   the magic `LPKSHHRH`) instead of `journalctl`'s export of it;
+/// - ``journalJSONPretty``: `journalctl -o json-pretty` output, one key a line (`  "__REALTIME_TIMESTAMP" : …`,
+///   `"__CURSOR" : …`), whose records a line reader cannot join;
 /// - ``binary``: a line with a NUL byte, which no text log holds (an executable, a database, a core dump, a
 ///   compressed file in a format SendWatch does not recognise).
 public enum ForeignFormat: String, Hashable, Sendable, CaseIterable {
@@ -28,6 +30,8 @@ public enum ForeignFormat: String, Hashable, Sendable, CaseIterable {
     case journalCat = "journal_cat"
     /// A systemd journal file (`*.journal`), binary.
     case systemdJournalFile = "systemd_journal_file"
+    /// `journalctl -o json-pretty`: one record over several lines.
+    case journalJSONPretty = "journal_json_pretty"
     /// Binary data: lines with NUL bytes.
     case binary
 
@@ -39,6 +43,7 @@ public enum ForeignFormat: String, Hashable, Sendable, CaseIterable {
         case .journalMonotonic: return "journalctl -o short-monotonic"
         case .journalCat: return "journalctl -o cat"
         case .systemdJournalFile: return "systemd journal file"
+        case .journalJSONPretty: return "journalctl -o json-pretty"
         case .binary: return "binary data"
         }
     }
@@ -56,6 +61,11 @@ public enum ForeignFormat: String, Hashable, Sendable, CaseIterable {
                 + export
         case .journalCat:
             return "looks like journalctl -o cat output, whose lines carry no time, host or program: " + export
+        case .journalJSONPretty:
+            return
+                "looks like journalctl -o json-pretty output, whose records span several lines: export the journal "
+                + "with journalctl -o json (one record a line; -o json-seq is read too), -o short-iso or -o short-unix "
+                + "instead"
         case .systemdJournalFile:
             return
                 "is a systemd journal file, which only journalctl reads: journalctl --file FILE -o short-iso "
@@ -97,6 +107,13 @@ public enum ForeignFormat: String, Hashable, Sendable, CaseIterable {
         if p[start] == UInt8(ascii: "[") {
             guard Self.isMonotonicTime(p, at: start) else { return nil }
             self = .journalMonotonic
+            return
+        }
+        if p[start] == UInt8(ascii: "\""),
+            Bytes.hasPrefix("\"__REALTIME_TIMESTAMP\"", in: p, at: start)
+                || Bytes.hasPrefix("\"__CURSOR\"", in: p, at: start)
+        {
+            self = .journalJSONPretty
             return
         }
         if Self.isBareMessage(p, at: start) {

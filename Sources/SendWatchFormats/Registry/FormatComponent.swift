@@ -26,6 +26,9 @@ public protocol FormatComponent {
     /// The program-name prefixes of this format's lines in a shared syslog file, e.g.
     /// `postfix` for `postfix/smtpd`. Empty for a format that is never logged through syslog.
     static var syslogProgramPrefixes: [StaticString] { get }
+    /// Whether a syslog program name none of the formats' ``syslogProgramPrefixes`` matched is still this
+    /// format's (Postfix's `mailout/smtpd`: any `syslog_name` before a Postfix daemon).
+    static func recognizesSyslogProgram(_ line: UnsafeRawBufferPointer, _ program: Range<Int>) -> Bool
     /// A new parser for a run.
     static func makeParser(_ settings: FormatSettings) -> Parser
     /// A parser rebuilt from saved state (`sendwatch tail` after a restart).
@@ -59,6 +62,10 @@ extension FormatComponent {
     public static func recognizesLayout(of line: UnsafeRawBufferPointer, at start: Int) -> Bool { false }
     /// Not logged through syslog.
     public static var syslogProgramPrefixes: [StaticString] { [] }
+    /// Only the prefixes recognise a program name.
+    public static func recognizesSyslogProgram(_ line: UnsafeRawBufferPointer, _ program: Range<Int>) -> Bool {
+        false
+    }
 }
 
 /// A parser whose state between two lines can be saved and restored: the type of that state.

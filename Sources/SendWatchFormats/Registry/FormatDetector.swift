@@ -6,7 +6,8 @@ import SendWatchCore
 /// 1. a journal or Docker JSON record (``JSONEnvelope``) is replaced by the line it carries, which votes by
 ///    the next two rules (a carried line that is itself JSON does not vote);
 /// 2. a syslog line, in any layout ``SyslogHeaderReader`` reads, votes by its program name
-///    (``FormatComponent/syslogProgramPrefixes``: `postfix…`, `exim…`), so that `2026-12-05 10:00:01 host
+///    (``FormatComponent/syslogProgramPrefixes``: `postfix…`, `exim…`; then
+///    ``FormatComponent/recognizesSyslogProgram(_:_:)``: `mailout/smtpd`), so that `2026-12-05 10:00:01 host
 ///    postfix/smtp[1]: …` is Postfix although its date looks like Exim's main log;
 /// 3. else the line's own layout (``FormatComponent/recognizesLayout(of:at:)``, e.g. `{` for JSON lines,
 ///    `YYYY-MM-DD HH:MM:SS` for Exim's main log).
@@ -76,6 +77,12 @@ public struct FormatDetector: Sendable {
         guard i < p.count else { return nil }
         // Carried JSON is not unwrapped twice, and no parser reads JSON lines out of an envelope.
         if carried && p[i] == UInt8(ascii: "{") { return nil }
+        // A lone brace opens or closes a record spread over lines (`journalctl -o json-pretty`): no JSON line.
+        if Bytes.isBlank(UnsafeRawBufferPointer(rebasing: p[(i + 1)...]))
+            && (p[i] == UInt8(ascii: "{") || p[i] == UInt8(ascii: "}"))
+        {
+            return nil
+        }
         let components = RegisteredFormats.components
         // Every line's header is read (its year state is saved with the votes); a program tag decides first.
         if case .success(let h) = header.read(p) {
@@ -84,6 +91,7 @@ public struct FormatDetector: Sendable {
                     return c.format
                 }
             }
+            for c in components where c.recognizesSyslogProgram(p, h.program) { return c.format }
             if let foreign = ForeignFormat(syslog: p, header: h) { foreignVotes[foreign, default: 0] += 1 }
             // Another program's `PROGRAM[PID]:` line (a shared syslog file) is no main-log line either.
             if h.program.upperBound < p.count && p[h.program.upperBound] == UInt8(ascii: "[") { return nil }

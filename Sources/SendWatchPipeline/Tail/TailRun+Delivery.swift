@@ -19,14 +19,16 @@ extension TailRun {
         if publishesOpenAlerts, openAlertTracker.take(produced, now: TailRun.wallSeconds()) {
             openAlerts.publish(openAlertTracker.accounts())
         }
-        for alert in produced { totals.alertsByKind[alert.kind, default: 0] += 1 }
-        totals.alertRecords += produced.count
         do throws(OutputError) {
             try alerts.write(produced)
             try alerts.flush()
         } catch {
             try retryDelivery(after: error)
         }
+        // Counted once written: a run that stops because the output went away (EPIPE) does not report the
+        // records it could not write.
+        for alert in produced { totals.alertsByKind[alert.kind, default: 0] += 1 }
+        totals.alertRecords += produced.count
         return true
     }
 
