@@ -59,15 +59,15 @@ extension AlertLifecycle {
         @inline(__always)
         mutating func inPlace<R>(_ slot: UInt64, _ body: (inout OpenAlert) -> R) -> R? {
             #if DEBUG
-                let before = bySlot[slot].map { ($0.last, $0.artefacts) }
-                defer {
-                    if let (last, artefacts) = before, let after = bySlot[slot] {
-                        assert(
-                            after.last.accounts == last.accounts && after.last.incident == last.incident
-                                && after.last.id == last.id && after.artefacts == artefacts,
-                            "OpenAlerts.inPlace changed an indexed field")
-                    }
+            let before = bySlot[slot].map { ($0.last, $0.artefacts) }
+            defer {
+                if let (last, artefacts) = before, let after = bySlot[slot] {
+                    assert(
+                        after.last.accounts == last.accounts && after.last.incident == last.incident
+                            && after.last.id == last.id && after.artefacts == artefacts,
+                        "OpenAlerts.inPlace changed an indexed field")
                 }
+            }
             #endif
             return bySlot[slot]?.apply(body)
         }
