@@ -49,11 +49,28 @@ extension AlertLifecycle {
             }
         }
 
-        /// Sets the time of the last finding of the open alert at `slot`, if any, in place: the index does not
-        /// depend on it, and writing the whole alert back through the setter copies and destroys it.
+        /// `body`'s result on the open alert at `slot`, where it is stored; `nil` when no alert is open there. For
+        /// the fields the index and the incidents do not derive from (the held finding, the times, the last
+        /// volume): `body` must leave ``OpenAlert/last`` and ``OpenAlert/artefacts`` as they were (debug builds
+        /// check it). Reading an alert through the getter copies it (a retain and a release of its record's and
+        /// held finding's storage), and writing it back through the setter compares its old and new keys.
         ///
-        /// - Complexity: O(1) expected.
-        mutating func noteFinding(_ slot: UInt64, at now: EventTime) { bySlot[slot]?.lastFinding = now }
+        /// - Complexity: O(1) expected plus `body`.
+        @inline(__always)
+        mutating func inPlace<R>(_ slot: UInt64, _ body: (inout OpenAlert) -> R) -> R? {
+            #if DEBUG
+            let before = bySlot[slot].map { ($0.last, $0.artefacts) }
+            defer {
+                if let (last, artefacts) = before, let after = bySlot[slot] {
+                    assert(
+                        after.last.accounts == last.accounts && after.last.incident == last.incident
+                            && after.last.id == last.id && after.artefacts == artefacts,
+                        "OpenAlerts.inPlace changed an indexed field")
+                }
+            }
+            #endif
+            return bySlot[slot]?.apply(body)
+        }
 
         /// The incident of the open alert at `slot`.
         func incident(of slot: UInt64) -> String? { incidentBySlot[slot] }
@@ -102,4 +119,10 @@ extension AlertLifecycle {
             for a in new where !old.contains(a) { index.insert(a, value) }
         }
     }
+}
+
+extension AlertLifecycle.OpenAlert {
+    /// `body(&self)`: mutating, so that the open-alert table calls it through the dictionary's in-place accessor.
+    @inline(__always)
+    fileprivate mutating func apply<R>(_ body: (inout Self) -> R) -> R { body(&self) }
 }

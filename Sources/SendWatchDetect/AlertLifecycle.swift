@@ -135,24 +135,29 @@ public struct AlertLifecycle: Sendable {
     public mutating func take(_ finding: Finding, at now: EventTime) -> [Alert] {
         var finding = finding
         let slotKey = Self.slotKey(finding.kind, finding.key)
+        // Most findings for an open alert write nothing and bring no new artefact: they only replace the held
+        // finding. That is done where the alert is stored; copying it out and writing it back through the
+        // index-keeping setter cost more than the rest of such a take.
+        let configuration = self.configuration
+        let held = open.inPlace(slotKey) { current in
+            guard !Self.gainsArtefacts(finding.artefacts, current.artefacts) else { return false }
+            let figures = Self.figures(of: finding, against: current, at: now, configuration)
+            guard !figures.writes else { return false }
+            current.lastFinding = now
+            if figures.changed {
+                current.pending = finding
+                current.pendingAt = now
+            }
+            return true
+        }
+        if held == true { return [] }
         var out: [Alert] = []
         if var current = open[slotKey] {
             current.lastFinding = now
             let artefactsBefore = current.artefacts.count
             Self.merge(finding.artefacts, into: &current.artefacts)
             let gainedArtefacts = current.artefacts.count > artefactsBefore
-            let last = current.last
-            let grown =
-                finding.severity > last.severity
-                || Double(finding.accountsTotal) >= Double(max(1, last.accountsTotal)) * configuration.growthFactor
-                || Double(finding.volume) >= Double(max(1, current.lastVolume)) * configuration.growthFactor
-            let changed =
-                finding.accountsTotal > last.accountsTotal || finding.volume > current.lastVolume
-                || finding.severity > last.severity
-            let waited =
-                now.microseconds - last.eventTime.microseconds
-                >= configuration.minUpdateIntervalSeconds * 1_000_000
-            let writes = grown || (changed && waited)
+            let (writes, changed) = Self.figures(of: finding, against: current, at: now, configuration)
             // Its accounts are read twice when written: for the links and for the record.
             if writes { finding.flattenListing() }
             if writes || gainedArtefacts {
@@ -203,6 +208,29 @@ public struct AlertLifecycle: Sendable {
         return out
     }
 
+    /// Whether `finding` makes a record for the open alert `current` at `now` (`writes`: it grew, or it changed
+    /// after the update interval) and whether it changes anything the alert last reported (`changed`).
+    private static func figures(
+        of finding: Finding, against current: borrowing OpenAlert, at now: EventTime, _ configuration: Configuration
+    ) -> (writes: Bool, changed: Bool) {
+        let grown =
+            finding.severity > current.last.severity
+            || Double(finding.accountsTotal) >= Double(max(1, current.last.accountsTotal)) * configuration.growthFactor
+            || Double(finding.volume) >= Double(max(1, current.lastVolume)) * configuration.growthFactor
+        let changed =
+            finding.accountsTotal > current.last.accountsTotal || finding.volume > current.lastVolume
+            || finding.severity > current.last.severity
+        let waited =
+            now.microseconds - current.last.eventTime.microseconds
+            >= configuration.minUpdateIntervalSeconds * 1_000_000
+        return (grown || (changed && waited), changed)
+    }
+
+    /// Whether ``merge(_:into:)`` would add one of `new` to `kept`.
+    private static func gainsArtefacts(_ new: [UInt64], _ kept: [UInt64]) -> Bool {
+        kept.count < maxArtefacts && new.contains { !kept.contains($0) }
+    }
+
     /// Whether a finding with these figures for (kind, key) would create or update an alert or refresh the
     /// evidence held for its close record; when not, the caller can skip building the finding's evidence. Either
     /// way the alert (if open) counts as having seen a finding at `now`, so it stays open.
@@ -215,23 +243,26 @@ public struct AlertLifecycle: Sendable {
         kind: RuleName, key: String, severity: Severity, accountsTotal: Int, volume: Int, at now: EventTime,
         refreshVolume: Bool = false
     ) -> Bool {
-        let slotKey = Self.slotKey(kind, key)
-        guard let current = open[slotKey] else { return true }
-        let reference =
-            current.pending.map { ($0.severity, $0.accountsTotal, $0.volume) }
-            ?? (current.last.severity, current.last.accountsTotal, current.lastVolume)
-        let wanted =
-            severity > reference.0 || accountsTotal != reference.1
-            || Double(volume) >= Double(max(1, current.lastVolume)) * configuration.growthFactor
-            || (volume > current.lastVolume
-                && now.microseconds - current.last.eventTime.microseconds
-                    >= configuration.minUpdateIntervalSeconds * 1_000_000)
-            || (volume != reference.2
-                && (refreshVolume
-                    || now.microseconds - (current.pendingAt ?? current.last.eventTime).microseconds
-                        >= Self.pendingRefreshMicroseconds))
-        if !wanted { open.noteFinding(slotKey, at: now) }
-        return wanted
+        // Decided where the alert is stored (``OpenAlerts/inPlace(_:_:)``): copying it out with `open[slotKey]`
+        // retained and released its record and held finding on every call.
+        let configuration = self.configuration
+        return open.inPlace(Self.slotKey(kind, key)) { current in
+            let reference =
+                current.pending.map { ($0.severity, $0.accountsTotal, $0.volume) }
+                ?? (current.last.severity, current.last.accountsTotal, current.lastVolume)
+            let wanted =
+                severity > reference.0 || accountsTotal != reference.1
+                || Double(volume) >= Double(max(1, current.lastVolume)) * configuration.growthFactor
+                || (volume > current.lastVolume
+                    && now.microseconds - current.last.eventTime.microseconds
+                        >= configuration.minUpdateIntervalSeconds * 1_000_000)
+                || (volume != reference.2
+                    && (refreshVolume
+                        || now.microseconds - (current.pendingAt ?? current.last.eventTime).microseconds
+                            >= Self.pendingRefreshMicroseconds))
+            if !wanted { current.lastFinding = now }
+            return wanted
+        } ?? true
     }
 
     static func slotKey(_ kind: RuleName, _ key: String) -> UInt64 {

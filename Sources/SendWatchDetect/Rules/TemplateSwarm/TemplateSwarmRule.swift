@@ -251,7 +251,6 @@ extension TemplateSwarmRule: TwoTableRule {
         let slot = record(use, facts, &context, at: now)
         guard use.spread else { return }
         let own = templates.entries[slot]
-        let state = context.tables.templates[use.slot]
         let template = use.template
         let rule = configuration
         let distinct = own.spreadYoung.value(at: now)
@@ -263,6 +262,8 @@ extension TemplateSwarmRule: TwoTableRule {
         let sd = base.completedIntervals > 0 ? base.standardDeviation : 0
         let threshold = max(Double(rule.minYoungAccounts), mean * rule.baselineFactor, mean + rule.baselineSigmas * sd)
         guard Double(count) >= threshold else { return }
+        // Read only past the threshold: a copy of the template's features for every young event cost retains.
+        let state = context.tables.templates[use.slot]
         let ratio = Double(count) / threshold
         let severity: Severity = ratio >= 5 || !state.topSlots.isEmpty ? .critical : ratio >= 2 ? .high : .medium
         guard
