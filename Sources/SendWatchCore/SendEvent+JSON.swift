@@ -1,7 +1,8 @@
 extension SendEvent {
     /// Writes the event as one `sendwatch events` JSON line, keys in this fixed order: `time`, `host`,
     /// `account`, `account_source`, `sender`, `recipient`, `subject`, `template`, `message_id`, `queue_id`,
-    /// `client_ip`, `login`, `claimed_account`, `status`, and `account_created` when known.
+    /// `client_ip`, `login`, `claimed_account`, `status`, `account_created` when known, and `subject_cut: true` when
+    /// the log cut the subject.
     public func writeJSONLine(to writer: inout JSONWriter) {
         writer.beginObject()
         writer.key("time"); writer.time(time)
@@ -20,6 +21,9 @@ extension SendEvent {
         writer.key("status"); writer.string(status.rawValue)
         if let accountCreated {
             writer.key("account_created"); writer.time(accountCreated)
+        }
+        if subjectCut {
+            writer.key("subject_cut"); writer.bool(true)
         }
         writer.endObject()
         writer.newline()

@@ -37,6 +37,10 @@ public struct SendEvent: Hashable, Sendable {
     /// The account header's value when it was not believed (the submitter is not one the configuration trusts
     /// to name accounts), kept as evidence of what the sender claimed; `nil` otherwise.
     public var claimedAccount: String?
+    /// Whether ``subject`` is only the start of the real subject: the log cut it (Postfix logs at most 200 bytes
+    /// of a header, before decoding, so an RFC 2047-encoded subject of 60 characters may already be cut). The
+    /// miner then matches it as a prefix of a known template (``TemplateMiner``), never learns from it.
+    public var subjectCut = false
 }
 
 extension SendEvent {
@@ -51,13 +55,13 @@ extension SendEvent {
         accountCreated: EventTime? = nil,
         sender: String, recipient: String, subject: String? = nil, template: String? = nil, messageID: String? = nil,
         queueID: String? = nil, clientIP: String? = nil, login: String? = nil, claimedAccount: String? = nil,
-        status: DeliveryStatus
+        status: DeliveryStatus, subjectCut: Bool = false
     ) {
         self.init(
             time: time, host: host, account: account, accountCreated: accountCreated, sender: sender,
             recipient: recipient, subject: subject, template: template, messageID: messageID, queueID: queueID,
             clientIP: clientIP, accountSource: accountSource, status: status, login: login,
-            claimedAccount: claimedAccount)
+            claimedAccount: claimedAccount, subjectCut: subjectCut)
     }
 }
 

@@ -70,7 +70,11 @@ struct ReplayCommand: ParsableCommand {
                 " by kind: "
                 + sink.alertsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         }
-        text += ", \(sink.engine.miner.templateCount) templates, \(c.evictions) table evictions"
+        text += ", \(sink.engine.miner.templateCount) templates"
+        if c.cutSubjects > 0 {
+            text += " (\(c.cutSubjects) cut subjects of young accounts, \(c.cutSubjectsUngrouped) in no known template)"
+        }
+        text += ", \(c.evictions) table evictions"
         text +=
             ", detection tables ≈ \(sink.engine.approximateBytes >> 20) MiB of \(configuration.detection.memoryBudgetBytes >> 20) MiB"
         // The warning goes on a line of its own: `printError` shows a newline inside its text as an escape.

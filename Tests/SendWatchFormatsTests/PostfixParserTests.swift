@@ -444,6 +444,26 @@ struct PostfixParserTests {
         #expect(line.withUnsafeBytes { parser.parse(line: $0, into: &events) } == .used)
         _ = Array(delivery().utf8).withUnsafeBytes { parser.parse(line: $0, into: &events) }
         #expect(try #require(events.first).subject == String(repeating: "a", count: 190) + "\u{FFFD}")
+        #expect(try #require(events.first).subjectCut)
+    }
+
+    @Test("The event says whether the logged Subject reached the 200-byte cut: 199 bytes is whole, 200 is cut")
+    func subjectCutFlag() throws {
+        for (length, cut) in [(199, false), (200, true)] {
+            // "Subject: " is 9 bytes of the header text Postfix logs with %.200s.
+            let value = String(repeating: "b", count: length - 9)
+            let (events, _, _) = run(
+                arrival() + [
+                    "\(h) postfix/cleanup[3]: \(qid): warning: header Subject: \(value) from unknown[127.0.0.11]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>",
+                    delivery(),
+                ])
+            let event = try #require(events.first)
+            #expect(event.subject == value)
+            #expect(event.subjectCut == cut)
+            var writer = JSONWriter()
+            event.writeJSONLine(to: &writer)
+            #expect(String(decoding: writer.bytes, as: UTF8.self).contains("\"subject_cut\":true") == cut)
+        }
     }
 
     @Test("Header names of 1 to 20 bytes match in any case and only byte for byte otherwise")

@@ -20,6 +20,11 @@ public struct DetectionCounters: Sendable, Equatable, Encodable {
     public var closes = 0
     /// Entries evicted from the bounded tables (young accounts, templates, pairs, recipients, rates).
     public var evictions: UInt64 = 0
+    /// Young accounts' events whose subject the log cut (``SendEvent/subjectCut``), mined as a prefix
+    /// (``TemplateMiner/mine(cut:)``); of them, those that fitted no known template and joined the cut-subjects
+    /// group. Not saved in a checkpoint (a restarted run counts from 0).
+    public var cutSubjects = 0
+    public var cutSubjectsUngrouped = 0
     public init() {}
 }
 
@@ -360,15 +365,27 @@ public struct DetectionEngine: Sendable {
     }
 
     /// The event's template, or `nil` when it has none (``minedText(_:)``).
+    ///
+    /// A subject the log cut (``SendEvent/subjectCut``, without an explicit template) is matched as a prefix of
+    /// the known templates and teaches the miner nothing (``TemplateMiner/mine(cut:)``).
     private mutating func mine(_ event: SendEvent) -> TemplateMatch? {
         guard let (text, explicitTemplate) = Self.minedText(event) else { return nil }
+        if event.subjectCut && explicitTemplate == nil {
+            let match = context.miner.mine(cut: text)
+            context.counters.cutSubjects += 1
+            if match.id == TemplateMiner.cutGroupID { context.counters.cutSubjectsUngrouped += 1 }
+            return match
+        }
         return context.miner.mine(text, explicitTemplate: explicitTemplate)
     }
 
     /// ``mine(_:)`` for an event whose match is not needed: the miner learns the same texts (``TemplateMiner/
     /// learn(_:explicitTemplate:)``, the same state afterwards) without building a match.
+    /// A cut subject teaches nothing (its template's later constants would become slots).
     private mutating func learn(_ event: SendEvent) {
-        guard let (text, explicitTemplate) = Self.minedText(event) else { return }
+        guard !event.subjectCut || event.template != nil, let (text, explicitTemplate) = Self.minedText(event) else {
+            return
+        }
         context.miner.learn(text, explicitTemplate: explicitTemplate)
     }
 

@@ -17,7 +17,7 @@ extension SavedMessageTable where Coding == PostfixMessageCoding {
 /// microseconds. Flags: bit 0 ``PostfixMessage/senderFromQueueManager``, bit 1 ``PostfixMessage/isNotice``, bit 2
 /// ``PostfixMessage/isFilterHop``, bits 4 and 5 the account header's trust once decided at the message's first
 /// event (it must not be decided again after a restart from fields that arrived later, e.g. a `client=` line
-/// logged after the first delivery). Bit 3 (whether the client address was in the account header's networks) is
+/// logged after the first delivery), bit 6 ``PostfixMessage/subjectCut``. Bit 3 (whether the client address was in the account header's networks) is
 /// no longer written and ignored when read: the parser decides it from the saved client address with the
 /// configuration given at the restart. Recipient hashes are ``Bytes/wordHash(_:_:)`` values, at most
 /// ``PostfixParser/maxRememberedRecipients`` per message, in attempt order.
@@ -27,8 +27,10 @@ enum PostfixMessageCoding: SavedMessageCoding {
     static let filterHopFlag: UInt8 = 4
     static let headerBelievedFlag: UInt8 = 16
     static let headerNotBelievedFlag: UInt8 = 32
+    /// ``PostfixMessage/subjectCut``: the logged Subject reached Postfix's 200-byte cut.
+    static let subjectCutFlag: UInt8 = 64
     /// Every bit a saved message may have, bit 3 included (written up to `tail` state format 10, now ignored).
-    static let allFlags: UInt8 = 63
+    static let allFlags: UInt8 = 127
 
     static var columnNames: (ids: String, scopes: String, times: String, flags: String) {
         ("queueIDs", "scopes", "lastTouched", "flags")

@@ -154,9 +154,16 @@ struct PostfixMessage: Sendable {
     private static let noticeBit = PostfixMessageCoding.noticeFlag
     private static let filterHopBit = PostfixMessageCoding.filterHopFlag
     private static let inUseBit: UInt8 = 8
+    private static let subjectCutBit = PostfixMessageCoding.subjectCutFlag
     /// ``HeaderTrust``'s raw value in bits 4 and 5: `believed` is ``PostfixMessageCoding/headerBelievedFlag``,
     /// `notBelieved` ``PostfixMessageCoding/headerNotBelievedFlag``.
     private static let headerTrustShift: UInt8 = 4
+
+    /// Whether the logged Subject reached Postfix's 200-byte cut (``SendEvent/subjectCut``).
+    var subjectCut: Bool {
+        get { self[flag: Self.subjectCutBit] }
+        set { self[flag: Self.subjectCutBit] = newValue }
+    }
 
     /// The flag bit `b` of ``bits``.
     @inline(__always)

@@ -509,7 +509,10 @@ public struct PostfixParser: EventParser, Sendable {
             if table[slot].localUser == nil { table[slot].localUser = o.localUser }
             if originalIP == nil, let ip = o.clientIP { table[slot].clientIP = ip }
             if table[slot].messageID == nil { table[slot].messageID = o.messageID }
-            if table[slot].subject == nil { table[slot].subject = o.subject }
+            if table[slot].subject == nil {
+                table[slot].subject = o.subject
+                table[slot].subjectCut = o.subjectCut
+            }
             if table[slot].account == nil { table[slot].account = o.account }
             if table[slot].template == nil { table[slot].template = o.template }
             if o.isNotice { table[slot].isNotice = true }
@@ -633,7 +636,10 @@ public struct PostfixParser: EventParser, Sendable {
         let ending: RFC2047.Ending = end - nameStart >= PostfixLine.maxLoggedHeaderBytes ? .cut : .whole
         switch kind {
         case .subject:
-            if table[slot].subject == nil { table[slot].subject = decodeHeader(value, ending: ending) }
+            if table[slot].subject == nil {
+                table[slot].subject = decodeHeader(value, ending: ending)
+                table[slot].subjectCut = ending == .cut
+            }
         case .account:
             if table[slot].account == nil, let v = trimmedValue(value, ending: ending) { table[slot].account = v }
         case .template:
@@ -769,7 +775,8 @@ public struct PostfixParser: EventParser, Sendable {
                 sender: table[slot].sender ?? "", recipient: Bytes.string(p, recipient), subject: table[slot].subject,
                 template: table[slot].template, messageID: table[slot].messageID, queueID: queueID,
                 clientIP: table[slot].clientIP, login: table[slot].saslUser ?? table[slot].localUser,
-                claimedAccount: table[slot].headerTrust == .notBelieved ? table[slot].account : nil, status: status))
+                claimedAccount: table[slot].headerTrust == .notBelieved ? table[slot].account : nil, status: status,
+                subjectCut: table[slot].subjectCut))
         counters.events += 1
         return .used
     }
