@@ -129,14 +129,6 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         /// (a member and three early members): a wave whose accounts stop at two strangers each has no member; a
         /// launch day's tenant welcomes its founder at its own domain first and never counts.
         public var minEarlyWaveOnlyAccounts = 4
-        /// Early provider-wave members on one template within ``earlyWindowSeconds``, each at its own provider
-        /// (``minEarlyWaveStrangers`` strangers there and the wave's share tests; members among them), that fire
-        /// with a member among them: counted in a group of the template's (``templateWaveSalt``) beside its
-        /// provider waves. Default 3, as ``minEarlyWaveAccounts``: the template's early path with the wave's
-        /// share tests, so that decoys (addresses the platform mails, people at established companies) count
-        /// neither way there too, and a wave split over two providers gathers at its own pace, not at half of it.
-        /// Only members are listed. 0 turns it off.
-        public var minEarlyTemplateWaveAccounts = 3
         /// Addresses each generation of the recipient filters holds. Default 1,000,000.
         public var rememberedRecipients = 1_000_000
         /// Strangers at one provider that make an account an early member of its provider wave (the wave's share
@@ -272,12 +264,6 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
     /// Mixed into a provider wave's key for the group of its early members whose every first contact is a
     /// stranger.
     static let strangersOnlySalt: UInt64 = 0x5354_524F_4E4C_5957
-    /// Mixed into a template's key for the group of its provider waves' members and early members at whatever
-    /// provider each aims at (``Configuration/minEarlyTemplateWaveAccounts``): its early path only fires.
-    static let templateWaveSalt: UInt64 = 0x544D_504C_5741_5645
-    /// The provider a template's wave over all its provider waves (``templateWaveSalt``) is listed under in
-    /// `provider_waves`.
-    static let templateWaveProvider = "each at one provider"
     /// Mixed into a template's key for the group of its early stranger-mailers whose every first contact is a
     /// stranger (``Configuration/minEarlyStrangersOnlyAccounts``): only its early window is used.
     static let earlyStrangersOnlySalt: UInt64 = 0x4541_524C_5953_4F4E
@@ -357,11 +343,6 @@ extension ConcentratedStrangersRule: TwoTableRule {
             doc: "Early provider-wave members on one template, with their strangers at the same provider and every",
             "first contact a stranger, within early_window that fire without a member among them (and are",
             "listed)."),
-        .integer(
-            "min_early_template_wave_accounts", \.minEarlyTemplateWaveAccounts, in: 0...10_000_000,
-            doc: "Early provider-wave members on one template within early_window, each at its own provider (its",
-            "strangers there, the wave's share tests), that fire with a member among them; only members are listed.",
-            "0 turns it off."),
         .duration(
             "early_window", \.earlyWindowSeconds,
             doc: "The window in which early stranger-mailers, and provider-wave members for",
@@ -633,56 +614,12 @@ extension ConcentratedStrangersRule: TwoTableRule {
             else { return }
             noteEarly(
                 key: key, name: name(), template: use.template, wave: true, facts, &context, into: &alerts, at: now)
-            noteTemplateWave(member: false, template: use.template, messageID: nil, facts, &context, into: &alerts, at: now)
             return
         }
         record(
             key: key, name: name(), minimum: rule.minWaveAccounts, template: use.template, domain: domain(),
             messageID: event.messageID ?? event.queueID, early: true, wave: true, facts, &context, into: &alerts,
             at: now)
-        noteTemplateWave(
-            member: true, template: use.template, messageID: event.messageID ?? event.queueID, facts, &context,
-            into: &alerts, at: now)
-    }
-
-    /// A provider-wave member's (`member`) or early member's event at its provider, counted in the template's wave
-    /// over all its providers (``templateWaveSalt``): members in its window, both in its early window. It fires,
-    /// as a provider wave's early path does, with a member in the window and
-    /// ``Configuration/minEarlyTemplateWaveAccounts`` early members in the early window, but each at the provider
-    /// its own strangers gather at: a campaign that splits its accounts between providers gathers at its own pace,
-    /// not at each provider's share of it. The accounts are judged by the wave's share tests (decoys count neither
-    /// way), each concentrated at one provider; what a launch day's tenant mails most (its own new domain) still
-    /// counts against it. Its members join the template's group as a provider wave's do (at
-    /// ``templateWaveProvider``); only members are listed.
-    ///
-    /// - Complexity: O(1) per event (a group lookup and window inserts); as
-    ///   ``fireWave(_:count:earlyCount:account:member:template:_:into:at:)`` when it fires.
-    private mutating func noteTemplateWave(
-        member: Bool, template: AlertTemplate, messageID: String?, _ facts: EventFacts,
-        _ context: inout DetectionContext, into alerts: inout [Alert], at now: EventTime
-    ) {
-        let rule = configuration
-        guard rule.minEarlyTemplateWaveAccounts > 0 else { return }
-        let key = templateKey(template.id) ^ Self.templateWaveSalt
-        func name() -> String { "\(template.id) at \(Self.templateWaveProvider)" }
-        let slot = groupSlot(key: key, name: name(), &context, at: now)
-        if member {
-            Self.count(
-                facts.accountKey, domain: Self.templateWaveProvider, messageID: messageID, early: nil,
-                in: &groups.entries[slot], at: now)
-        }
-        let joined = Self.insertEarly(facts.accountKey, window: earlyWindow, in: &groups.entries[slot], at: now)
-        // The base rate counts the accounts that joined the early window, the only path of this group.
-        defer { if joined { noteArrival(key, name: name(), &context, at: now) } }
-        let state = groups.entries[slot]
-        let count = Int(state.young.value(at: now).value)
-        let earlyCount = state.early.map { Int($0.value(at: now).value) } ?? 0
-        guard count >= 1, earlyCount >= rule.minEarlyTemplateWaveAccounts,
-            earlyCount >= bar(key, rule.minEarlyTemplateWaveAccounts, rule.earlyWindowSeconds, context, at: now)
-        else { return }
-        fireWave(
-            state, count: count, earlyCount: earlyCount, account: facts.accountKey, member: member, template: template,
-            &context, into: &alerts, at: now)
     }
 
     /// An early provider-wave member whose every first contact is a stranger, at its provider: counted in the early
@@ -1185,9 +1122,6 @@ extension ConcentratedStrangersRule: TwoTableRule {
             if strangersOnly {
                 waveEvidence.append(("early_wave_only_threshold", .int(rule.minEarlyWaveOnlyAccounts)))
             }
-            if waves.providers.contains(Self.templateWaveProvider) {
-                waveEvidence.append(("early_template_wave_threshold", .int(rule.minEarlyTemplateWaveAccounts)))
-            }
             waveEvidence += [
                 (
                     "provider_waves",
@@ -1316,13 +1250,6 @@ extension ConcentratedStrangersRule: TwoTableRule {
                         + "strangers at the provider and at least \(rule.minWaveProviderShare) of their strangers "
                         + "there, and whose every first contact was a stranger (none at a colleague's, their own or a "
                         + "never-mailed domain).")
-            }
-            if waves.providers.contains(Self.templateWaveProvider) {
-                reasons.append(
-                    "A wave \(Self.templateWaveProvider) is one such account and \(rule.minEarlyTemplateWaveAccounts) "
-                        + "young accounts on the template within \(earlyWindow) that each mailed at least "
-                        + "\(rule.minEarlyWaveStrangers) strangers at the provider most of their strangers sit at, the "
-                        + "same way, whichever provider that is.")
             }
             if waves.providers.contains(Self.spreadProvider) {
                 reasons.append(
