@@ -124,7 +124,7 @@ import Testing
         "spread-strangers": 40 * 60, "two-strangers": 20 * 60, "signups-then-two-strangers": 20 * 60,
     ]
     /// Abusive accounts a scenario may leave unlisted (its recall is the `recall` requirement): on seed 7 every
-    /// heavy-decoy account is listed now in every format (one was not before the strangers-only waves).
+    /// heavy-decoy account is listed in every format (measured 2026-12-07).
     /// `spread-strangers` (18 on seed 7): a spread wave fires only once the launch day has left its window, and
     /// accounts that went quiet before are not named. `two-strangers` (0 on seed 7; 73 before its accounts with
     /// only strangers fired their provider's wave): at most the 5 % its recall allows.
