@@ -63,7 +63,8 @@ import Testing
     /// first, 34 minutes). The heavy-decoy
     /// wave fires when a provider-wave member (three strangers at one provider, between its decoys) and two more
     /// accounts with two strangers there used the template within 30 minutes (seed 7: 37 minutes; 51 with three
-    /// members, 110 with six members in 2 hours only).
+    /// members, 110 with six members in 2 hours only). Why neither is sooner: docs/detection.md, "Decoy waves
+    /// within half an hour".
     static let requirements = [
         "hidden-lures": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
         "rate-shaped-swarm": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
@@ -122,23 +123,21 @@ import Testing
         // half hour, else when a later one makes four: 33 minutes at most after its first send on seed 7.
         "spread-strangers": 40 * 60, "two-strangers": 20 * 60, "signups-then-two-strangers": 20 * 60,
     ]
-    /// Abusive accounts a scenario may leave unlisted (its recall is the `recall` requirement): on seed 7 one
-    /// heavy-decoy account invited an address established accounts had already mailed, which leaves it two
-    /// strangers, below the three that make a provider-wave member.
+    /// Abusive accounts a scenario may leave unlisted (its recall is the `recall` requirement): on seed 7 every
+    /// heavy-decoy account is listed in every format (measured 2026-12-07).
     /// `spread-strangers` (18 on seed 7): a spread wave fires only once the launch day has left its window, and
     /// accounts that went quiet before are not named. `two-strangers` (0 on seed 7; 73 before its accounts with
     /// only strangers fired their provider's wave): at most the 5 % its recall allows.
     static let maxUnlistedAccounts = [
-        "heavy-decoys": 1, "spread-strangers": 20, "two-strangers": 6, "signups-then-two-strangers": 6,
+        "spread-strangers": 20, "two-strangers": 6, "signups-then-two-strangers": 6,
     ]
     /// SendWatch incidents a labelled campaign may form, when not 1. `rotation-per-account-phone` words its lure
     /// two ways with a different phone number per account and no host: the accounts of one wording share its
     /// lure text, but no alert lists accounts of both or shares an artefact between them, so each wording is one
     /// incident (it was 8 while only open alerts linked, each alert closing in the 86-minute gaps).
-    /// `heavy-decoys` aims its accounts at the two large providers, each account at one: each provider's wave is
-    /// its own alert (a group per template and provider), and the two list no common account and share no
-    /// artefact, so the campaign is two incidents (as it was before the early provider wave).
-    static let maxIncidentsPerCampaign = ["rotation-per-account-phone": 2, "heavy-decoys": 2]
+    /// `heavy-decoys` aims its accounts at the two large providers, each account at one: its waves at both join
+    /// their template's one alert (one incident on seed 7 in every format).
+    static let maxIncidentsPerCampaign = ["rotation-per-account-phone": 2]
     /// The longest a labelled abusive account may wait for an alert that lists it, in event time.
     static let maxAccountDelaySeconds: Int64 = 15 * 60
 
