@@ -10,4 +10,14 @@ extension String {
         guard utf8.contains(where: { $0 &- 0x41 < 26 }) else { return self }
         return String(decoding: utf8.map { $0 &- 0x41 < 26 ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
+
+    /// The account key of a login or account value (``SendEvent/account``): ``asciiLowercased`` when the value is
+    /// a mail address or login with a domain (it holds `@`: mail systems match those without regard to ASCII case),
+    /// the value as it is otherwise. Opaque account ids (`X-Account-Id: tn_AbC123`, a JSON `account`) may be
+    /// case-sensitive and are never folded, so two tenants whose ids differ only in case stay two accounts.
+    ///
+    /// - Complexity: O(n); a value without `@` or without ASCII capitals is returned as it is, without allocating.
+    public var accountKey: String {
+        utf8.contains(UInt8(ascii: "@")) ? asciiLowercased : self
+    }
 }

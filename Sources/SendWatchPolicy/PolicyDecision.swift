@@ -61,7 +61,7 @@ public struct PolicyDecision: Sendable, Equatable {
                 self = dunno(.neverHold)
             } else if configuration.serviceLogins.contains(login) {
                 self = dunno(.serviceLogin)
-            } else if let flag = accounts.flag(of: login.asciiLowercased) {
+            } else if let flag = accounts.flag(of: login.accountKey) {
                 if now - flag.openedAt > Double(configuration.expirySeconds) {
                     self = dunno(.expired)
                 } else {

@@ -499,7 +499,7 @@ public struct EximParser: EventParser, Sendable {
         }
         events.append(
             SendEvent(
-                time: ctx.time, host: hostString(p, ctx.host), account: account.asciiLowercased, accountSource: source,
+                time: ctx.time, host: hostString(p, ctx.host), account: account.accountKey, accountSource: source,
                 sender: state.sender, recipient: Bytes.string(p, d.recipient), subject: state.subject,
                 template: state.template, messageID: state.messageID, queueID: state.queueID,
                 clientIP: state.clientIP, login: state.authenticated ?? state.localUser,

@@ -159,7 +159,7 @@ public struct JSONLinesParser: EventParser, Sendable {
         for recipient in recipients {
             events.append(
                 SendEvent(
-                    time: time, host: host, account: account.asciiLowercased, accountSource: accountSource,
+                    time: time, host: host, account: account.accountKey, accountSource: accountSource,
                     accountCreated: accountCreated, sender: sender, recipient: recipient, subject: subject,
                     template: template, messageID: messageID, queueID: nil, clientIP: clientIP, login: login,
                     status: status

@@ -771,7 +771,7 @@ public struct PostfixParser: EventParser, Sendable {
         let queueID = table[slot].queueIDText
         events.append(
             SendEvent(
-                time: time, host: hostName, account: account.asciiLowercased, accountSource: source,
+                time: time, host: hostName, account: account.accountKey, accountSource: source,
                 sender: table[slot].sender ?? "", recipient: Bytes.string(p, recipient), subject: table[slot].subject,
                 template: table[slot].template, messageID: table[slot].messageID, queueID: queueID,
                 clientIP: table[slot].clientIP, login: table[slot].saslUser ?? table[slot].localUser,
