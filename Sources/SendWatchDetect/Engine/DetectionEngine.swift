@@ -261,7 +261,7 @@ public struct DetectionEngine: Sendable {
             // account, however its age is known (first seen in the warm-up, or a creation time in the data), so
             // that better data gives the same baseline.
             if !warmupRules.isEmpty, inWarmupTail(now) {
-                if let match = mine(event) {
+                if let match = mine(event, young: false) {
                     for i in warmupRules { rules[i].warmUp(event, match, facts, &context) }
                 }
             } else if learnsFrom(event) {
@@ -273,7 +273,7 @@ public struct DetectionEngine: Sendable {
             return
         }
         context.counters.youngEvents += 1
-        let match = mine(event)
+        let match = mine(event, young: true)
 
         let (domainKey, recipientKey) = Self.recipientHashes(event.recipient)
         let features = context.features
@@ -357,7 +357,7 @@ public struct DetectionEngine: Sendable {
 
     /// The text the miner takes for the event and its explicit template id, or `nil` when it has no template:
     /// no subject or template id, or a reply or forward (conversation between people, never a platform's
-    /// notification template). ``mine(_:)`` and ``learn(_:)`` choose through this one function.
+    /// notification template). ``mine(_:young:)`` and ``learn(_:)`` choose through this one function.
     private static func minedText(_ event: SendEvent) -> (text: String, explicitTemplate: String?)? {
         if let template = event.template { return (event.subject ?? template, template) }
         guard let subject = event.subject, !isConversation(subject) else { return nil }
@@ -368,9 +368,12 @@ public struct DetectionEngine: Sendable {
     ///
     /// A subject the log cut (``SendEvent/subjectCut``, without an explicit template) is matched as a prefix of
     /// the known templates and teaches the miner nothing (``TemplateMiner/mine(cut:)``).
-    private mutating func mine(_ event: SendEvent) -> TemplateMatch? {
+    /// Only a young account's cut subject takes that path: established accounts' cut subjects are mined (and
+    /// learned) as any other, so that a platform whose subjects are all cut (long non-ASCII ones, each character
+    /// 4 to 12 bytes once encoded) still learns its templates.
+    private mutating func mine(_ event: SendEvent, young: Bool) -> TemplateMatch? {
         guard let (text, explicitTemplate) = Self.minedText(event) else { return nil }
-        if event.subjectCut && explicitTemplate == nil {
+        if young && event.subjectCut && explicitTemplate == nil {
             let match = context.miner.mine(cut: text)
             context.counters.cutSubjects += 1
             if match.id == TemplateMiner.cutGroupID { context.counters.cutSubjectsUngrouped += 1 }
@@ -381,11 +384,8 @@ public struct DetectionEngine: Sendable {
 
     /// ``mine(_:)`` for an event whose match is not needed: the miner learns the same texts (``TemplateMiner/
     /// learn(_:explicitTemplate:)``, the same state afterwards) without building a match.
-    /// A cut subject teaches nothing (its template's later constants would become slots).
     private mutating func learn(_ event: SendEvent) {
-        guard !event.subjectCut || event.template != nil, let (text, explicitTemplate) = Self.minedText(event) else {
-            return
-        }
+        guard let (text, explicitTemplate) = Self.minedText(event) else { return }
         context.miner.learn(text, explicitTemplate: explicitTemplate)
     }
 

@@ -246,7 +246,9 @@ extension TemplateSwarmRule: TwoTableRule {
     mutating func observe(
         _ event: SendEvent, _ facts: EventFacts, _ context: inout DetectionContext, into alerts: inout [Alert]
     ) {
-        guard let use = facts.template else { return }
+        // The cut-subjects group (``TemplateMiner/cutGroupID``) holds young accounts' subjects that fit no known
+        // template, of any template: no swarm of one template; their slots still reach the slot rules.
+        guard let use = facts.template, use.key != TemplateMiner.cutGroupID.rawValue else { return }
         let now = event.time
         let slot = record(use, facts, &context, at: now)
         guard use.spread else { return }
