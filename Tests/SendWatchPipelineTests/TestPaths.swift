@@ -17,8 +17,8 @@ enum TestPaths {
 
     static func formatsFixture(_ relative: String) -> String {
         pinTimeZoneToUTC()
-        return repositoryRoot.appendingPathComponent("Tests/SendWatchFormatsTests/Fixtures").appendingPathComponent(relative)
-            .path
+        let fixtures = repositoryRoot.appendingPathComponent("Tests/SendWatchFormatsTests/Fixtures")
+        return fixtures.appendingPathComponent(relative).path
     }
 
     /// A fresh temporary directory, removed by the caller with `cleanUp`.
