@@ -264,8 +264,9 @@ public struct RunSummary: Sendable {
             // (Syslog lines of the other mail server have their own hint below, with their count.)
             s += ": \(TerminalText.escaped(name)) was read as --format \(read.rawValue), but its first lines look like "
             s += "\(looksLike.rawValue): leave --format out or give --format \(looksLike.rawValue)"
-        } else if parse.understood == 0 && parse.irrelevant == 0
-            && parse.rejected[.unknownTimeZone, default: 0] == parse.rejectedTotal && parse.otherPrograms == 0
+        } else if parse.understood == 0 && parse.irrelevant == 0 && parse.otherPrograms == 0
+            && parse.rejected[.unknownTimeZone, default: 0] > 0
+            && parse.rejected[.unknownTimeZone, default: 0] == parse.rejectedTotal
         {
             s += ": their times carry a zone abbreviation that was not read (see below)"
         } else if parse.understood == 0 && parse.irrelevant == 0 {

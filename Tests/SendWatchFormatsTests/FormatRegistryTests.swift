@@ -98,7 +98,8 @@ private struct RecordingVisitor: ParserVisitor {
         "Each line votes for the format whose layout or syslog program it has",
         arguments: [
             ("{\"ts\":1}", LogFormat?.some(.jsonl)),
-            ("  {", .jsonl),
+            ("  {\"ts\":1}", .jsonl),
+            ("  {", nil),
             ("2026-11-29 05:00:00 1xXXZj-0000c0-39 <= u@example.com", .exim),
             ("Nov 29 05:00:00 mx1 exim[12]: 1xXXZj-0000c0-39 Completed", .exim),
             ("Nov 29 05:00:00 mx1 postfix/smtpd[1]: connect from x", .postfix),

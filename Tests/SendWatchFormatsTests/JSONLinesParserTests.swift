@@ -21,10 +21,12 @@ private func record(ts: String) -> String {
 }
 
 @Suite struct JSONLinesParserTests {
-    @Test("Account keys are folded to ASCII lowercase; non-ASCII letters are kept")
+    @Test("An account with @ is folded to ASCII lowercase (non-ASCII letters kept); an opaque id keeps its case")
     func accountCaseFolded() {
-        let (_, events) = parse(#"{"ts":1772442904,"account":"Acct-ÄB7","to":"a@example.org"}"#)
-        #expect(events.map(\.account) == ["acct-Äb7"])
+        let (_, events) = parse(#"{"ts":1772442904,"account":"Acct-ÄB7@Example.ORG","to":"a@example.org"}"#)
+        #expect(events.map(\.account) == ["acct-Äb7@example.org"])
+        let (_, opaque) = parse(#"{"ts":1772442904,"account":"Acct-ÄB7","to":"a@example.org"}"#)
+        #expect(opaque.map(\.account) == ["Acct-ÄB7"])
     }
 
     // MARK: Time forms

@@ -320,7 +320,7 @@ import Testing
         var out: [UInt8] = []
         #expect(Array(good.utf8).withUnsafeBytes { envelope.unwrap($0, into: &out) } == .unwrapped)
         #expect(Array(out.suffix(subject.count)) == subject)
-        for bad in ["[256]", "[-1]", "[1.5]", "[[1]]", "[1,,2]"] {
+        for bad in ["[256]", "[-1]", "[1.5]", "[[1]]", "[1,,2]", "[1 2]", "[1,]", "[,1]"] {
             #expect(Array((head + bad + "}").utf8).withUnsafeBytes { envelope.unwrap($0, into: &out) } != .unwrapped)
         }
     }

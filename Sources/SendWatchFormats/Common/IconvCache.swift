@@ -115,6 +115,7 @@ final class IconvCache: Sendable {
             var inPtr: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(inBuf.baseAddress)?
                 .assumingMemoryBound(to: CChar.self)
             var inLeft = inBuf.count
+            var flushed = inLeft == 0
             while true {
                 let (status, err, produced) = chunk.withUnsafeMutableBytes { o -> (Int, Int32, Int) in
                     var outPtr: UnsafeMutablePointer<CChar>? = o.baseAddress?.assumingMemoryBound(to: CChar.self)
@@ -127,17 +128,21 @@ final class IconvCache: Sendable {
                 }
                 out.append(contentsOf: chunk[0..<produced])
                 if status != -1 {
-                    if inLeft == 0 { return }
+                    // The input used up: one flush call (above, nil input) still writes what a converter holds
+                    // back (a closing shift sequence; Windows-1258 and TCVN keep the last letter for a combining
+                    // mark that may follow); after the flush, done.
+                    if inLeft == 0 && flushed { return }
+                    if inLeft == 0 { flushed = true }
                     continue
                 }
                 switch err {
                 case E2BIG:
                     continue  // the chunk is full: go on with the rest
                 case EILSEQ:
+                    guard inLeft > 0 else { return }  // not from a flush; defensive
                     out.append(contentsOf: replacement)
                     inPtr = inPtr.map { $0 + 1 }
                     inLeft -= 1
-                    if inLeft == 0 { return }
                 default:  // EINVAL: an unfinished sequence at the end
                     if !cut { out.append(contentsOf: replacement) }
                     return

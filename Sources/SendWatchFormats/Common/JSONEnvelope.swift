@@ -108,25 +108,40 @@ package struct JSONEnvelope: Sendable {
     /// Appends the bytes of a JSON array of integers 0 to 255 (`[72, 105]`, validated JSON) at `r`; false for
     /// any other element.
     private static func appendByteArray(_ p: UnsafeRawBufferPointer, _ r: Range<Int>, to out: inout [UInt8]) -> Bool {
-        var value = -1
-        for i in r {
+        guard let first = r.first, p[first] == UInt8(ascii: "[") else { return false }
+        // Where the scan is: after `[` or `,` (a value must come; `]` only right after `[`), inside a number, or
+        // after a number and blanks (only `,` or `]` may come).
+        enum Place { case value, number, after }
+        var place = Place.value
+        var value = 0
+        var any = false
+        for i in (first + 1)..<r.upperBound {
             let b = p[i]
             if Timestamps.isDigit(b) {
-                value = (value < 0 ? 0 : value) * 10 + Int(b &- 0x30)
-                if value > 255 { return false }
-            } else if b == UInt8(ascii: ",") || b == UInt8(ascii: "]") {
-                if value >= 0 {
-                    out.append(UInt8(value))
-                } else if b == UInt8(ascii: ",") {
-                    return false
+                switch place {
+                case .value: value = Int(b &- 0x30)
+                case .number: value = value * 10 + Int(b &- 0x30)
+                case .after: return false  // `[1 2]`
                 }
-                value = -1
-            } else if !(b == UInt8(ascii: "[") || b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D) {
+                if value > 255 { return false }
+                place = .number
+            } else if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D {
+                if place == .number { place = .after }
+            } else if b == UInt8(ascii: ",") || b == UInt8(ascii: "]") {
+                if place == .value {
+                    // `[1,,2]`, `[1,]`; only `[]` may close right after its `[`.
+                    guard b == UInt8(ascii: "]"), !any else { return false }
+                    return true
+                }
+                out.append(UInt8(value))
+                any = true
+                if b == UInt8(ascii: "]") { return true }
+                place = .value
+            } else {
                 return false  // a string, a nested value, a sign or a fraction
             }
         }
-        if value >= 0 { out.append(UInt8(value)) }
-        return true
+        return false  // no closing `]`
     }
 
     /// The value of 1 to 19 decimal digits, or `nil`.
