@@ -2,7 +2,8 @@
 
 import SendWatchCore
 
-/// The keys of a `sendwatch events` line, in order (`account_created` only when known).
+/// The keys of a `sendwatch events` line, in order (`account_created` only when known, then `subject_cut` only
+/// when the log cut the subject).
 let eventKeys = [
     "time", "host", "account", "account_source", "sender", "recipient", "subject", "template", "message_id",
     "queue_id", "client_ip", "login", "claimed_account", "status",
@@ -17,7 +18,9 @@ func checkEventLines(_ events: EventBatch) {
         guard let keys = JSONCheck.objectKeys(ofLine: writer.bytes) else {
             fuzzFailure("event line is not one JSON object: \(String(decoding: writer.bytes, as: UTF8.self))")
         }
-        let expected = event.accountCreated == nil ? eventKeys : eventKeys + ["account_created"]
+        let expected =
+            eventKeys + (event.accountCreated == nil ? [] : ["account_created"])
+            + (event.subjectCut ? ["subject_cut"] : [])
         guard keys == expected else {
             fuzzFailure("event line has keys \(keys), expected \(expected)")
         }
