@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import SendWatchFormats
 import SendWatchIngest
@@ -59,6 +60,16 @@ enum LiveCommand {
     static func checkLogLevel(_ text: String) throws {
         if Logger.Level(rawValue: text) == nil {
             throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
+        }
+    }
+
+    /// Says at info level that the log comes from a terminal when the only path is `-` and standard input is one
+    /// (someone typed `sendwatch tail` or `ship` with no file and waits for something to happen).
+    static func hintIfTerminal(paths: [String], logger: Logger) {
+        if paths == ["-"], isatty(0) == 1 {
+            logger.info(
+                "reading the log from standard input, a terminal (pipe one in, or give log files or globs to follow; Ctrl-D ends)"
+            )
         }
     }
 

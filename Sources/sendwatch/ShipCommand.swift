@@ -84,6 +84,7 @@ struct ShipCommand: ParsableCommand {
         options.once = once
         options.checkpointIntervalSeconds = interval
         live.apply(to: &options.follow, configuration: configuration)
+        options.follow.rotatedFilesAdvice = "ship them first: name them (not the glob) in a sendwatch ship --once run"
         TailSignals.install()
         let run = try LiveCommand.start(codeKey: "ship.code", logger: logger) { () throws(TailError) in
             try ShipRun(configuration: configuration, options: options, publisher: publisher, logger: logger)
@@ -94,6 +95,7 @@ struct ShipCommand: ParsableCommand {
             "shipping \(live.paths.joined(separator: " ")) to \(server.nats) stream \(events.stream), "
             + "\(partitions) partitions" + LiveCommand.whereText(state: state, metrics: metricsServer)
         logger.info("\(started)")
+        LiveCommand.hintIfTerminal(paths: live.paths, logger: logger)
         try LiveCommand.run(codeKey: "ship.code", logger: logger, summary: run.summaryText) {
             () throws(TailError) in
             try run.run { TailSignals.stopRequested }

@@ -168,11 +168,7 @@ struct TailCommand: ParsableCommand {
             + LiveCommand.whereText(state: state, metrics: server)
             + (policyServer.map { ", policy service on \($0.boundAddress)" } ?? "")
         logger.info("\(started)")
-        if live.paths == ["-"], isatty(0) == 1 {
-            logger.info(
-                "reading the log from standard input, a terminal (pipe one in, or give log files or globs to follow; Ctrl-D ends)"
-            )
-        }
+        LiveCommand.hintIfTerminal(paths: live.paths, logger: logger)
         try LiveCommand.run(codeKey: "tail.code", logger: logger, summary: run.summaryText) {
             () throws(TailError) in
             try run.run { TailSignals.stopRequested }

@@ -123,7 +123,22 @@ struct LogFollowerNamingTests {
         let note = try #require(first.diagnostics.first { $0.code == .rotatedMatchesNotRead })
         #expect(note.message.contains("also matches 2 rotated files, not read"), "\(note.message)")
         #expect(note.message.contains("\(dir.full("mail.log.1")) \(dir.full("mail.log.2.gz"))"))
-        #expect(note.message.contains("sendwatch replay"))
+        #expect(note.message.hasSuffix("to have their lines, read them first with sendwatch replay"))
+        var shipping = FollowConfiguration(usePolling: true, startAtEnd: false)
+        shipping.rotatedFilesAdvice = "ship them first: name them in a sendwatch ship --once run"
+        let shipFollower = try LogFollower(
+            patterns: [dir.path + "/mail.log*"], configuration: shipping, clock: clock.closure)
+        let shipNote = try #require(
+            shipFollower.poll(into: &out).diagnostics.first { $0.code == .rotatedMatchesNotRead })
+        #expect(shipNote.message.hasSuffix("to have their lines, ship them first: name them in a sendwatch ship --once run"))
+        _ = out.take()
+        // One rotated match: "it", not "them".
+        try FileManager.default.removeItem(atPath: dir.full("mail.log.2.gz"))
+        let oneLeft = try LogFollower(
+            patterns: [dir.path + "/mail.log*"], configuration: shipping, clock: clock.closure)
+        let oneNote = try #require(oneLeft.poll(into: &out).diagnostics.first { $0.code == .rotatedMatchesNotRead })
+        #expect(oneNote.message.hasSuffix("to have its lines, ship it first: name it in a sendwatch ship --once run"))
+        _ = out.take()
         let atEnd = try follower([dir.path + "/mail.log*"], fromStart: false)
         #expect(!atEnd.poll(into: &out).diagnostics.contains { $0.code == .rotatedMatchesNotRead })
     }

@@ -128,4 +128,45 @@ import Darwin
         // Not a terminal: no hint.
         #expect(!(try CommandLine.run(["events"], stdin: Data())).stderr.contains("a terminal"))
     }
+
+    @Test("tail and ship reading a terminal say so in their log; they keep running (a live command is stopped)")
+    func liveTerminalHint() throws {
+        let exe = try #require(CommandLine.executable)
+        let master = openTerminalMaster(O_RDWR | O_NOCTTY)
+        try #require(master >= 0)
+        defer { close(master) }
+        #expect(grantTerminal(master) == 0 && unlockTerminal(master) == 0)
+        let name = try #require(terminalName(master).map { String(cString: $0) })
+        let terminal = try #require(FileHandle(forUpdatingAtPath: name))
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("sw-live-tty-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: state) }
+        // ship connects at its first publish, so a closed port is no problem before any line is read.
+        for arguments in [["tail", "-"], ["ship", "--nats", "nats://127.0.0.1:1", "--state", state.path, "-"]] {
+            let process = Process()
+            process.executableURL = exe
+            process.arguments = arguments
+            let err = Pipe()
+            process.standardInput = terminal
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = err
+            try process.run()
+            var text = ""
+            let deadline = Date().addingTimeInterval(20)
+            while !text.contains("Ctrl-D ends"), Date() < deadline, process.isRunning {
+                var probe = pollfd(fd: err.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+                if poll(&probe, 1, 200) > 0 {
+                    let chunk = err.fileHandleForReading.availableData
+                    if chunk.isEmpty { break }
+                    text += String(decoding: chunk, as: UTF8.self)
+                }
+            }
+            process.terminate()
+            process.waitUntilExit()
+            // Before (ship): nothing said, so `sendwatch ship --nats URL` with no file looked hung.
+            #expect(
+                text.contains(
+                    "reading the log from standard input, a terminal (pipe one in, or give log files or globs to "
+                        + "follow; Ctrl-D ends)"), "\(arguments): \(text)")
+        }
+    }
 }

@@ -31,6 +31,10 @@ public struct FollowConfiguration: Sendable, Equatable {
     /// The most bytes read from one stream in one ``LogFollower/poll(into:)``; when hit, the report says
     /// ``PollReport/moreAvailable`` and the next poll goes on. Default 8 MiB; 64 KiB...1 GiB.
     public var maxBytesPerStreamPerPoll: Int
+    /// How the `rotated_matches_not_read` diagnostic tells the user to get the lines of a glob's rotated matches,
+    /// which are not followed: the end of "to have their lines, …". Default "read them first with sendwatch
+    /// replay" (for `tail`); `ship` names its own one-pass run. Text only; not validated.
+    public var rotatedFilesAdvice: String
 
     /// Creates a configuration; every parameter defaults to the value documented on its field.
     public init(
@@ -40,7 +44,8 @@ public struct FollowConfiguration: Sendable, Equatable {
         maxLineBytes: Int = 64 * 1024,
         maxStreams: Int = 64,
         startAtEnd: Bool = true,
-        maxBytesPerStreamPerPoll: Int = 8 * 1024 * 1024
+        maxBytesPerStreamPerPoll: Int = 8 * 1024 * 1024,
+        rotatedFilesAdvice: String = "read them first with sendwatch replay"
     ) {
         self.pollIntervalMilliseconds = pollIntervalMilliseconds
         self.usePolling = usePolling
@@ -49,6 +54,7 @@ public struct FollowConfiguration: Sendable, Equatable {
         self.maxStreams = maxStreams
         self.startAtEnd = startAtEnd
         self.maxBytesPerStreamPerPoll = maxBytesPerStreamPerPoll
+        self.rotatedFilesAdvice = rotatedFilesAdvice
     }
 
     /// Checks every field's range and reports all problems in one error.

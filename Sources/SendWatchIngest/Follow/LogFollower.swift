@@ -179,7 +179,8 @@ public final class LogFollower {
             matches += saved.keys.filter { RotatedNames.matches($0, pattern: pattern) }
             if matches.isEmpty { pendingDiagnostics.append(Self.nothingMatches(pattern)) }
             if state == nil && !configuration.startAtEnd,
-                let skipped = Self.rotatedMatchesNotRead(pattern, all.filter(RotatedNames.looksRotated))
+                let skipped = Self.rotatedMatchesNotRead(
+                    pattern, all.filter(RotatedNames.looksRotated), advice: configuration.rotatedFilesAdvice)
             {
                 pendingDiagnostics.append(skipped)
             }
@@ -257,16 +258,20 @@ public final class LogFollower {
 
     /// At a first start that reads files from their start: the rotated files a glob matches (`mail.log*`:
     /// `mail.log.1`, `mail.log.2.gz`), which are not followed, named (at most 8) so that nobody takes their lines
-    /// for read. `nil` when there are none.
-    static func rotatedMatchesNotRead(_ pattern: String, _ rotated: [String]) -> FollowDiagnostic? {
+    /// for read, with `advice` on how to get their lines (``FollowConfiguration/rotatedFilesAdvice``, where "them"
+    /// becomes "it" for one file). `nil` when there are none.
+    static func rotatedMatchesNotRead(_ pattern: String, _ rotated: [String], advice: String) -> FollowDiagnostic? {
         guard !rotated.isEmpty else { return nil }
         let shown = rotated.prefix(8).joined(separator: " ") + (rotated.count > 8 ? " …" : "")
         let count = rotated.count == 1 ? "1 rotated file" : "\(rotated.count) rotated files"
         return FollowDiagnostic(
             code: .rotatedMatchesNotRead, stream: nil, path: pattern,
             message: "also matches \(count), not read (only live names are followed): \(shown); "
-                + "to have \(rotated.count == 1 ? "its" : "their") lines, read \(rotated.count == 1 ? "it" : "them") "
-                + "first with sendwatch replay")
+                + "to have \(rotated.count == 1 ? "its" : "their") lines, "
+                + (rotated.count == 1
+                    ? advice.split(separator: " ", omittingEmptySubsequences: false)
+                        .map { $0 == "them" ? "it" : String($0) }.joined(separator: " ")
+                    : advice))
     }
 
     /// The diagnostic for `name`, left out as the file `earlier` is already followed under that name.
