@@ -22,6 +22,11 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
     /// A tenant swarm whose scam text is disguised: full-width and look-alike letters, invisible characters in
     /// digit groups, letters for digits, defanged links, spelled-out currencies.
     case hiddenLures = "hidden-lures"
+    /// A tenant swarm whose scam text is followed by invisible padding (zero-width spaces, word joiners, Hangul
+    /// fillers) or by long non-ASCII text, so that the subject, RFC 2047-encoded, outgrows the 200 bytes of a
+    /// header Postfix logs: the log cuts it inside the lure's slot, and the template's constant text after the
+    /// slot is never logged.
+    case paddedLures = "padded-lures"
     /// The same scam-in-a-slot campaign at a few new tenants an hour for a day, so that no hour looks unusual.
     case rateShapedSwarm = "rate-shaped-swarm"
     /// New tenants onboarding whose names look like lures but are brands (`1-800-Flowers Team`, `Acme.io`,
@@ -84,7 +89,7 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
     /// Whether the burst's accounts are abusive (an incident) rather than a look-alike.
     public var isAttack: Bool {
         switch self {
-        case .tenantSwarm, .trialWelcome, .youngBurst, .lowAndSlow, .hiddenLures, .rateShapedSwarm,
+        case .tenantSwarm, .trialWelcome, .youngBurst, .lowAndSlow, .hiddenLures, .paddedLures, .rateShapedSwarm,
             .concentratedStrangers, .templateRotation, .decoyStrangers, .decoySwarm, .heavyDecoyStrangers,
             .rotationPerAccountPhone, .phoneOnlyLure, .spreadStrangers, .twoStrangers:
             return true
@@ -168,6 +173,7 @@ public struct BurstPlan: Hashable, Sendable {
 /// | `low-and-slow` | 120 young tenants × 6 messages, +30 min, spread 4 h, gap 20 min | 9 h |
 /// | `mixed` | all four: swarm +20 min, young burst +2 h, trial welcome +3 h, low-and-slow +30 min | 9 h |
 /// | `hidden-lures` | 40 young tenants × 6 messages with disguised scam text, +20 min, spread 2 h, gap 8 min; plus the `brand-names` look-alike | 6 h |
+/// | `padded-lures` | 40 young tenants × 6 messages whose scam text is padded with invisible characters or long non-ASCII text past Postfix's 200-byte header cut, +20 min, spread 2 h, gap 8 min; plus the `brand-names` look-alike | 6 h |
 /// | `rate-shaped-swarm` | 100 young tenants × 4 messages, +30 min, spread 24 h (about 4 an hour), gap 15 min; plus the `brand-names` look-alike | 28 h |
 /// | `concentrated-strangers` | 60 young tenants × 3–8 one-stranger invitations, +30 min, spread 5 h, gap 6 min; plus the `launch-day` and `shared-inbox` look-alikes | 9 h |
 /// | `template-rotation` | 25 young tenants × 4 messages rotating over 5 templates, +30 min, one new tenant every 43 min for 18 h (each template one every 3.6 h), gap 15 min; plus the `common-artefacts` look-alike | 22 h |
@@ -197,6 +203,9 @@ public struct Scenario: Hashable, Sendable {
 
     /// The names ``named(_:)`` knows.
     public static let names = all.map(\.name)
+
+    /// The swarm of padded lures: the size and pace of ``hiddenLuresPlan``, its subjects cut in Postfix logs.
+    public static let paddedLuresPlan = hiddenLuresPlan.paced(as: .paddedLures)
 
     /// The default swarm with disguised lures: few enough accounts an hour that only the slot text gives
     /// it away.
@@ -329,6 +338,9 @@ public struct Scenario: Hashable, Sendable {
                 defaultDurationSeconds: nineHours),
             Scenario(
                 name: "hidden-lures", incidents: [hiddenLuresPlan], defaultDurationSeconds: sixHours,
+                lookAlikes: [brandNamesPlan]),
+            Scenario(
+                name: "padded-lures", incidents: [paddedLuresPlan], defaultDurationSeconds: sixHours,
                 lookAlikes: [brandNamesPlan]),
             Scenario(
                 name: "rate-shaped-swarm", incidents: [rateShapedSwarmPlan], defaultDurationSeconds: 28 * 3600,

@@ -235,8 +235,9 @@ struct TrafficModel: Sendable {
     private mutating func buildBursts() {
         var perKind: [BurstKind: Int] = [:]
         let tenantKinds: [BurstKind] = [
-            .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm, .brandNames,
-            .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation, .commonArtefacts, .decoyStrangers,
+            .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .paddedLures, .rateShapedSwarm,
+            .brandNames, .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation, .commonArtefacts,
+            .decoyStrangers,
             .decoySwarm, .rotationPerAccountPhone, .heavyDecoyStrangers, .phoneOnlyLure, .spreadStrangers,
             .twoStrangers, .webmailFounders, .organicSignups,
         ]
@@ -281,8 +282,8 @@ struct TrafficModel: Sendable {
                     // An established tenant (the first ones are the busiest names).
                     index = accounts.firstIndex { $0.kind == .tenant } ?? 0
                     accounts[index].group = groupIndex
-                case .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .rateShapedSwarm,
-                    .brandNames, .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation,
+                case .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .paddedLures,
+                    .rateShapedSwarm, .brandNames, .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation,
                     .commonArtefacts, .decoyStrangers, .decoySwarm, .rotationPerAccountPhone, .heavyDecoyStrangers,
                     .phoneOnlyLure, .spreadStrangers, .twoStrangers, .webmailFounders, .organicSignups:
                     index = accounts.count
@@ -293,6 +294,9 @@ struct TrafficModel: Sendable {
                         t.bounceRate = 0.12
                     case .hiddenLures:
                         t.displayName = Vocabulary.hiddenLureSlots[rng.int(below: Vocabulary.hiddenLureSlots.count)]
+                        t.bounceRate = 0.12
+                    case .paddedLures:
+                        t.displayName = Vocabulary.paddedLureSlots[rng.int(below: Vocabulary.paddedLureSlots.count)]
                         t.bounceRate = 0.12
                     case .phoneOnlyLure:
                         t.displayName = Vocabulary.phoneOnlyLures[rng.int(below: Vocabulary.phoneOnlyLures.count)]
@@ -539,7 +543,7 @@ struct TrafficModel: Sendable {
         case .newEmployees:
             subject = rng.pick(Vocabulary.firstDaySubjects)
             addresses = contacts(account, count: rng.chance(0.7) ? 1 : rng.int(in: 2...4))
-        case .tenantSwarm, .lowAndSlow, .hiddenLures, .rateShapedSwarm, .phoneOnlyLure:
+        case .tenantSwarm, .lowAndSlow, .hiddenLures, .paddedLures, .rateShapedSwarm, .phoneOnlyLure:
             (template, subject) = tenantSubject(account, pick: rng.chance(0.6) ? 0 : 4)
             addresses = attackRecipients(count: rng.int(in: 1...3))
         case .templateRotation, .rotationPerAccountPhone:

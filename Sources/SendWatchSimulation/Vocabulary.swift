@@ -124,6 +124,22 @@ enum Vocabulary {
         "Crypto bonus waiting at coin-bonus . example / r",
         "Tax refund approved at tax-refund\u{FF0E}example",
     ]
+    /// The scam texts of the `padded-lures` swarm: a lure (money, a phone number, a defanged link, lure words),
+    /// then invisible padding (zero-width spaces, Hangul fillers, word joiners, soft hyphens) or long non-ASCII
+    /// text. Each padding character costs 6 to 9 bytes of a Q-encoded subject, so every subject outgrows the
+    /// 200 bytes of a header Postfix logs and is cut inside this slot, after the lure (the whole lure is logged
+    /// even behind `Your invoice INV-12345 from `) and before the template's text that follows the slot.
+    static let paddedLureSlots: [String] = [
+        "Refund of US$ 499 pending. Call +1 (888) 555-0134" + String(repeating: "\u{200B}", count: 24),
+        "You won 1000 USD, call 1-888-555-0178 today " + String(repeating: "\u{3164}", count: 20),
+        "V\u{043E}u\u{0441}h\u{0435}r US$ 250 w\u{0430}iting: \u{0441}\u{0430}ll +1 888 555 0152, "
+            + "\u{043F}\u{043E}\u{0434}\u{0442}\u{0432}\u{0435}\u{0440}\u{0434}\u{0438}\u{0442}\u{0435} "
+            + "\u{043F}\u{043E}\u{043B}\u{0443}\u{0447}\u{0435}\u{043D}\u{0438}\u{0435} "
+            + "\u{0441}\u{0435}\u{0433}\u{043E}\u{0434}\u{043D}\u{044F} \u{0434}\u{043E} "
+            + "\u{043F}\u{043E}\u{043B}\u{0443}\u{043D}\u{043E}\u{0447}\u{0438}",
+        "Claim your refund at refund-portal[.]example/claim" + String(repeating: "\u{2060}", count: 24),
+        "Account suspended, verify at secure-verify(dot)example" + String(repeating: "\u{00AD}", count: 32),
+    ]
     /// Names of real-looking brands that carry a number, a dot or a slash: legitimate tenants that must not be
     /// taken for lures (the `brand-names` look-alike).
     static let brandNames: [String] = [

@@ -38,17 +38,72 @@ extension TemplateMiner {
             messageConstantHash.removeLast()
             messageConstantToken.removeLast()
         }
-        if messageWordCount > 0, let s = findBestTemplate(), prefixSlotRanges(templateSlot: s, p) {
-            let t = templates[Int(s)]
-            return TemplateMiner.makeMatch(p, id: t.id, text: t.text, ranges: slotRanges, isNew: false)
+        if messageWordCount > 0 {
+            let first = findBestTemplate()
+            if let s = first, prefixSlotRanges(templateSlot: s, p) {
+                let t = templates[Int(s)]
+                return TemplateMiner.makeMatch(p, id: t.id, text: t.text, ranges: slotRanges, isNew: false)
+            }
+            if let s = openSlotPrefixTemplate(skipping: first), prefixSlotRanges(templateSlot: s, p) {
+                let t = templates[Int(s)]
+                return TemplateMiner.makeMatch(p, id: t.id, text: t.text, ranges: slotRanges, isNew: false)
+            }
         }
-        var end = min(p.count, configuration.maxSlotBytes)
-        while end > 0 && end < p.count && p[end] & 0xC0 == 0x80 { end -= 1 }
         slotRanges.removeAll(keepingCapacity: true)
         slotRanges.append(0)
-        slotRanges.append(end)
+        slotRanges.append(slotValueEnd(0, p.count, p))
         return TemplateMiner.makeMatch(
             p, id: Self.cutGroupID, text: Self.cutGroupText, ranges: slotRanges, isNew: false)
+    }
+
+    /// The candidate of the last ``findBestTemplate()`` (its `topKeys`, most shared words first) that the text fits
+    /// as a prefix **with the slot open at the cut**, ignoring the similarity the ordinary path asks for, or `nil`;
+    /// leaves its LCS pairs in `bestPair*`. `skip` (the ordinary path's choice, already tried) is left out.
+    ///
+    /// The ordinary similarity counts all of a template's constants, but a cut text can hold only those before
+    /// the cut: `Call +1 (877) 268-5165 now mentioned you in #refu` shares 3 of the 7 constants of `<*> mentioned
+    /// you in <*>: see the notes`, below the 0.6 of the smaller side, though it is that template cut inside its
+    /// channel slot. So a candidate is taken here when its constants the text matched are its first ones, with
+    /// at least two words (all its words when it has fewer), and the element after the last of them is a slot
+    /// (the one the cut fell in); ``prefixSlotRanges(templateSlot:_:)`` then checks that every other run of the
+    /// text lies in a slot. The candidate with the most matched constants wins (ties: the earlier one). A cut
+    /// inside a constant (`… mention`) is not placed by this path: a partial word is too weak a hint.
+    ///
+    /// - Complexity: one LCS fill and backtrack per candidate, at most ``Configuration/maxCandidates``.
+    mutating func openSlotPrefixTemplate(skipping skip: Int32?) -> Int32? {
+        var best: Int32 = -1
+        var bestLength = 0
+        for key in topKeys {
+            let s = Int32(bitPattern: UInt32.max - UInt32(truncatingIfNeeded: key))
+            if s == skip { continue }
+            let t = templates[Int(s)]
+            if t.constantHashes.isEmpty || messageConstantHash.isEmpty { continue }
+            let length = lcsFill(templateSlot: s)
+            if length <= bestLength { continue }
+            let words = lcsBacktrack(templateSlot: s)
+            if words < min(2, t.wordCount) { continue }
+            // The first constants, then a slot.
+            guard pairTemplate.last.map(Int.init) == length - 1,
+                Self.slotFollows(constants: length, in: t.elements)
+            else { continue }
+            best = s
+            bestLength = length
+            bestPairTemplate.removeAll(keepingCapacity: true)
+            bestPairMessage.removeAll(keepingCapacity: true)
+            bestPairTemplate.append(contentsOf: pairTemplate)
+            bestPairMessage.append(contentsOf: pairMessage)
+        }
+        return best >= 0 ? best : nil
+    }
+
+    /// Whether the element after the template's first `n` constants (`n ≥ 1`) is a slot.
+    private static func slotFollows(constants n: Int, in elements: [Template.Element]) -> Bool {
+        var seen = 0
+        for (i, e) in elements.enumerated() where !e.isSlot {
+            seen += 1
+            if seen == n { return i + 1 < elements.count && elements[i + 1].isSlot }
+        }
+        return false
     }
 
     /// Whether the text fits template `s` as a prefix with the LCS pairs in `bestPair*` (see ``mine(cut:)``);
@@ -72,7 +127,7 @@ extension TemplateMiner {
                 // (open at the cut), or a start of this constant.
                 let first = previousToken + 1
                 if pendingSlot {
-                    appendRange(first, tokens.count - 1, p)
+                    appendSlotRange(first, tokens.count - 1, p)
                 } else if first < tokens.count {
                     guard first == tokens.count - 1, Self.startsConstant(p, token: first, of: e, tokens) else {
                         return false
@@ -82,7 +137,7 @@ extension TemplateMiner {
             }
             let token = Int(messageConstantToken[Int(bestPairMessage[constantIndex])])
             if pendingSlot {
-                appendRange(previousToken + 1, token - 1, p)
+                appendSlotRange(previousToken + 1, token - 1, p)
             } else if token != previousToken + 1 {
                 return false
             }
@@ -91,27 +146,8 @@ extension TemplateMiner {
             constantIndex += 1
         }
         // Every constant matched: a trailing slot takes the rest; without one the text must end here.
-        if pendingSlot { appendRange(previousToken + 1, tokens.count - 1, p) }
+        if pendingSlot { appendSlotRange(previousToken + 1, tokens.count - 1, p) }
         return pendingSlot || previousToken + 1 >= tokens.count
-    }
-
-    /// Appends the byte range of tokens `first...last` (empty at `first` when `last < first`), cut at
-    /// ``Configuration/maxSlotBytes`` on a character boundary, to ``slotRanges``.
-    private mutating func appendRange(_ first: Int, _ last: Int, _ p: UnsafeRawBufferPointer) {
-        if first > last {
-            let at = first < tokens.count ? tokens.start[first] : p.count
-            slotRanges.append(at)
-            slotRanges.append(at)
-            return
-        }
-        let start = tokens.start[first]
-        var end = tokens.end[last]
-        if end - start > configuration.maxSlotBytes {
-            end = start + configuration.maxSlotBytes
-            while end > start && p[end] & 0xC0 == 0x80 { end -= 1 }
-        }
-        slotRanges.append(start)
-        slotRanges.append(end)
     }
 
     /// Whether token `i` of the text is a non-empty start of constant `e`'s text.

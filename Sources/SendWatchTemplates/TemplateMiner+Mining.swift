@@ -485,24 +485,37 @@ extension TemplateMiner {
             }
             // Slots never touch, so the next element is a constant or the end.
             let nextToken = i + 1 < elements.count ? Int(anchors[constantIndex]) : tokens.count
-            let first = previousToken + 1
-            let last = nextToken - 1
-            if first > last {
-                let at = first < tokens.count ? tokens.start[first] : p.count
-                slotRanges.append(at)
-                slotRanges.append(at)
-                continue
-            }
-            let start = tokens.start[first]
-            var end = tokens.end[last]
-            if end - start > configuration.maxSlotBytes {
-                end = start + configuration.maxSlotBytes
-                // Back off to a UTF-8 character boundary.
-                while end > start && p[end] & 0xC0 == 0x80 { end -= 1 }
-                counters.truncatedSlots += 1
-            }
-            slotRanges.append(start)
-            slotRanges.append(end)
+            if appendSlotRange(previousToken + 1, nextToken - 1, p) { counters.truncatedSlots += 1 }
         }
+    }
+
+    /// Appends the byte range of tokens `first...last` of the current text to ``slotRanges`` (an empty range at
+    /// token `first`'s start, or at the text's end past its last token, when `last < first`), cut at
+    /// ``Configuration/maxSlotBytes`` on a character boundary (``slotValueEnd(_:_:_:)``). Returns whether it cut.
+    /// The one slot-range step of mined texts (``computeSlotRanges(templateSlot:_:)``) and cut ones
+    /// (``prefixSlotRanges(templateSlot:_:)``).
+    @discardableResult @inline(__always)
+    mutating func appendSlotRange(_ first: Int, _ last: Int, _ p: UnsafeRawBufferPointer) -> Bool {
+        if first > last {
+            let at = first < tokens.count ? tokens.start[first] : p.count
+            slotRanges.append(at)
+            slotRanges.append(at)
+            return false
+        }
+        let start = tokens.start[first]
+        let end = slotValueEnd(start, tokens.end[last], p)
+        slotRanges.append(start)
+        slotRanges.append(end)
+        return end < tokens.end[last]
+    }
+
+    /// The end of the slot value `p[start..<end]` kept: `end` when the value is at most
+    /// ``Configuration/maxSlotBytes`` long, else `start + maxSlotBytes` backed off to a UTF-8 character boundary.
+    @inline(__always)
+    func slotValueEnd(_ start: Int, _ end: Int, _ p: UnsafeRawBufferPointer) -> Int {
+        guard end - start > configuration.maxSlotBytes else { return end }
+        var cut = start + configuration.maxSlotBytes
+        while cut > start && p[cut] & 0xC0 == 0x80 { cut -= 1 }
+        return cut
     }
 }

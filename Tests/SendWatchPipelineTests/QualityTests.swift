@@ -67,6 +67,7 @@ import Testing
     /// within half an hour".
     static let requirements = [
         "hidden-lures": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
+        "padded-lures": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
         "rate-shaped-swarm": "recall>=0.95,precision>=0.98,incidents=all,latency<=600,lookalikes=0,unlabelled=0",
         "concentrated-strangers":
             "recall>=0.95,precision>=0.98,incidents=all,latency<=1080,lookalikes=0,unlabelled=0",
@@ -150,19 +151,56 @@ import Testing
         ],
         SimulationFormat.allCases)
     func scenario(_ name: String, format: SimulationFormat) throws {
+        try Self.check(name, format: format)
+    }
+
+    /// `padded-lures`, whose subjects Postfix's 200-byte header cut ends inside the lure's slot, in every input
+    /// format, JSON lines also without the creation times (ages from first sight, as Postfix and Exim): the
+    /// figures and per-account delays of the other scenarios. In Postfix form its young accounts' cut subjects
+    /// must also be placed in their template (``TemplateMiner/mine(cut:)``'s prefix match), a third at least: only those
+    /// whose lure fills a leading slot (`<*> sent you a private message`) join the cut-subjects group. Seed 7:
+    /// 459 young accounts' events with a cut subject (one per recipient), 268 of them in the group (measured
+    /// 2026-12-07; recall and precision 1.000 in every form).
+    @Test(
+        "Padded lures past Postfix's header cut meet their figures in every input format",
+        arguments: ["postfix", "exim", "jsonl", "jsonl-no-created"])
+    func paddedLures(_ form: String) throws {
+        let withoutCreationTimes = form.hasSuffix("-no-created")
+        // Safe to force unwrap: every name above without the suffix is a registered format.
+        let format = SimulationFormat(rawValue: withoutCreationTimes ? String(form.dropLast(11)) : form)!
+        var counters = DetectionCounters()
+        try Self.check("padded-lures", format: format, withoutCreationTimes: withoutCreationTimes) { counters = $0 }
+        if format == .postfix {
+            #expect(counters.cutSubjects >= 100, "cut subjects of young accounts: \(counters.cutSubjects)")
+            let placed = counters.cutSubjects - counters.cutSubjectsUngrouped
+            #expect(placed * 3 >= counters.cutSubjects, "placed in a template: \(placed) of \(counters.cutSubjects)")
+        } else {
+            #expect(counters.cutSubjects == 0)
+        }
+    }
+
+    /// Simulates scenario `name` (seed 7) in `format`, replays it with the default settings and checks the
+    /// scenario's figures, look-alikes, incidents and per-account delays; `withoutCreationTimes` drops
+    /// `account_created` from JSON lines first. `finished` reads the engine's counters after the replay.
+    static func check(
+        _ name: String, format: SimulationFormat, withoutCreationTimes: Bool = false,
+        finished: (DetectionCounters) -> Void = { _ in }
+    ) throws {
         // Safe to force unwrap: both names are in `Scenario.names`.
         let configuration = SimulationConfiguration(scenario: Scenario.named(name)!, seed: 7, format: format)
         var simulator = try Simulator(configuration: configuration)
         var log = LogBytes()
         _ = simulator.run(into: &log)
         let labels = simulator.labels()
+        if withoutCreationTimes { log.dropKey("account_created") }
 
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let logURL = dir.appendingPathComponent("\(name).\(format.rawValue).log")
         try Data(log.bytes).write(to: logURL)
         let (written, summary) = try replayToFile(
-            [logURL.path], configuration: Configuration(), out: dir.appendingPathComponent("alerts.jsonl"))
+            [logURL.path], configuration: Configuration(), out: dir.appendingPathComponent("alerts.jsonl"),
+            finished: finished)
         #expect(summary.failures.isEmpty)
         let alerts = Array(written)
 
@@ -230,5 +268,27 @@ private struct LogBytes: SimulationSink {
     mutating func write(line: UnsafeRawBufferPointer) {
         bytes.append(contentsOf: line)
         bytes.append(0x0A)
+    }
+
+    /// Removes every `"key":"…",` (a JSON-lines string member followed by another), as
+    /// `sed -E 's/"key":"[^"]*",//'` does in scripts/quality-table.
+    mutating func dropKey(_ key: String) {
+        let member = Array("\"\(key)\":\"".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == member[0], i + member.count <= bytes.count,
+                bytes[i..<i + member.count].elementsEqual(member),
+                let close = bytes[(i + member.count)...].firstIndex(of: UInt8(ascii: "\"")),
+                close + 1 < bytes.count, bytes[close + 1] == UInt8(ascii: ",")
+            {
+                i = close + 2
+                continue
+            }
+            out.append(bytes[i])
+            i += 1
+        }
+        bytes = out
     }
 }

@@ -323,7 +323,7 @@ import Testing
 
     @Test(
         "The adversarial scenarios label their swarm and the brand-name look-alikes, whose names are the brands",
-        arguments: ["hidden-lures", "rate-shaped-swarm"])
+        arguments: ["hidden-lures", "padded-lures", "rate-shaped-swarm"])
     func adversarialScenarios(name: String) throws {
         let config = smallConfiguration(name, durationSeconds: name == "rate-shaped-swarm" ? 28 * 3600 : nil)
         let run = try simulate(config)
@@ -332,6 +332,50 @@ import Testing
         #expect(brands.accounts.count == Scenario.brandNamesPlan.accounts)
         let text = String(decoding: run.bytes, as: UTF8.self)
         #expect(text.contains("Acme.io") && text.contains("Route 66 Diner"))
+    }
+
+    @Test("Padded lures: every swarm subject is cut by Postfix's 200-byte header limit after its lure, no other is")
+    func paddedLuresAreCut() throws {
+        let run = try simulate(smallConfiguration("padded-lures"))
+        let incident = try #require(run.labels.incidents.first)
+        #expect(incident.kind == .paddedLures)
+        // The Subject line of each message of the swarm's accounts (by queue id, from its X-Account-Id line).
+        let lines = String(decoding: run.bytes, as: UTF8.self).split(separator: "\n")
+        var swarmQueueIDs: Set<Substring> = []
+        let accounts = Set(incident.accounts)
+        for line in lines {
+            guard let r = line.range(of: "warning: header X-Account-Id: "),
+                accounts.contains(String(line[r.upperBound...].prefix { $0 != " " && $0 != ";" }))
+            else { continue }
+            swarmQueueIDs.insert(Self.queueID(line))
+        }
+        var cut = 0
+        var whole = 0
+        for line in lines {
+            guard let r = line.range(of: "warning: header Subject: ") else { continue }
+            // The logged header (name included) ends at the trailer's " from CLIENT; from=<".
+            let header = line[line.index(r.lowerBound, offsetBy: "warning: header ".count)...]
+            let trailer = try #require(header.range(of: "; from=<")).lowerBound
+            let logged = try #require(header[..<trailer].range(of: " from ", options: .backwards)).lowerBound
+            let length = header[..<logged].utf8.count
+            if swarmQueueIDs.contains(Self.queueID(line)) {
+                #expect(length == 200, "\(line)")
+                // The lure's phone number or host is logged before the cut.
+                let text = header[..<logged]
+                #expect(["555", "example", "-portal", "verify"].contains { text.contains($0) }, "\(line)")
+                cut += 1
+            } else {
+                #expect(length < 200, "\(line)")
+                whole += 1
+            }
+        }
+        #expect(cut == swarmQueueIDs.count && cut >= 12 && whole > 0)
+    }
+
+    /// The queue id of a Postfix line (`… postfix/cleanup[123]: 4B2A1C3D9F: …`).
+    private static func queueID(_ line: Substring) -> Substring {
+        let afterPID = line[(line.range(of: "]: ")?.upperBound ?? line.startIndex)...]
+        return afterPID.prefix { $0 != ":" }
     }
 
     @Test("Concentrated strangers invite 3–8 new addresses at one provider; launch day and shared inbox are labelled")

@@ -21,14 +21,37 @@ import Testing
         let before = miner.templateCount
         let texts = (known.text, miner.templateText(for: known.id))
 
-        // (Not yet placed: a cut inside the `#<*>` channel slot of the mention template goes to the cut group;
-        // see the report of issue 13's cut work.)
         let d = miner.mine(cut: "Your daily digest for Pay fee to bc1qh9x: 28 new comm")
         #expect(d.text == "Your daily digest for <*>: <*> new comments")
         #expect(d.slots == ["Pay fee to bc1qh9x", "28"])
 
         #expect(miner.templateCount == before)
         #expect(texts.0 == texts.1)
+        #expect(miner.templateText(for: known.id) == known.text)
+    }
+
+    @Test("A cut inside a slot after the template's first constants is placed, though the text shares few of them")
+    func cutInsideInnerSlot() {
+        var miner = Self.trained()
+        let known = miner.mine("Acme GmbH mentioned you in #general: see the notes")
+        let before = miner.templateCount
+        // 3 of the template's 7 constants against 4 more of the lure's (`Call ( ) now`): below the ordinary
+        // similarity, so it went to the cut group before.
+        let m = miner.mine(cut: "Call +1 (877) 268-5165 now mentioned you in #refu")
+        #expect(m.id == known.id && m.text == known.text)
+        #expect(m.slots == ["Call +1 (877) 268-5165 now", "#refu"])
+        // The lure in the channel slot, cut there; the open slot holds what was logged of it.
+        let c = miner.mine(cut: "Bob mentioned you in #refund-desk call 1-877-268-5165 to cla")
+        #expect(c.id == known.id && c.slots == ["Bob", "#refund-desk call 1-877-268-5165 to cla"])
+        // Not placed: a cut inside a constant with no word matched before it, a constant the text does not
+        // follow (`on` for `in`), the template's words out of order.
+        for text in [
+            "Call +1 (877) 268-5165 now mention", "Call +1 (877) 268-5165 now mentioned you on #refu",
+            "Call now: you mentioned in #refu",
+        ] {
+            #expect(miner.mine(cut: text).id == TemplateMiner.cutGroupID, "\(text)")
+        }
+        #expect(miner.templateCount == before)
         #expect(miner.templateText(for: known.id) == known.text)
     }
 
