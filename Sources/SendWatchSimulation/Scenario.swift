@@ -85,6 +85,11 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
     /// friends, 3 in 4 at their own provider and the rest at other webmail, on the invitation template the
     /// stranger waves use; every recipient a first contact (look-alike).
     case organicSignups = "organic-signups"
+    /// A launch day (as ``launchDay``) whose webmail invitees gather at the big providers as real ones do: of the
+    /// invitees at webmail, 4 in 10 at the largest provider, 2 in 10 at the second, the rest over the other eight,
+    /// each drawn on its own, so that about one tenant in 30 invites three or more people at one provider and
+    /// looks, alone, like a stranger wave's account (look-alike).
+    case launchDayWebmail = "launch-day-webmail"
 
     /// Whether the burst's accounts are abusive (an incident) rather than a look-alike.
     public var isAttack: Bool {
@@ -94,7 +99,7 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
             .rotationPerAccountPhone, .phoneOnlyLure, .spreadStrangers, .twoStrangers:
             return true
         case .newsletter, .passwordResetStorm, .tenantOnboarding, .newEmployees, .brandNames, .launchDay, .sharedInbox,
-            .commonArtefacts, .webmailFounders, .organicSignups:
+            .commonArtefacts, .webmailFounders, .organicSignups, .launchDayWebmail:
             return false
         }
     }
@@ -183,6 +188,8 @@ public struct BurstPlan: Hashable, Sendable {
 /// | `spread-strangers` | `spread-strangers`: 60 young tenants × 3–8 one-stranger invitations, half at one provider each (any of the ten), half over three providers in turn, +30 min, spread 5 h, gap 6 min; plus the `launch-day`, `webmail-founders` and `shared-inbox` look-alikes | 9 h |
 /// | `two-strangers` | `two-strangers`: 120 young tenants × 2 one-stranger invitations at one large provider, +30 min, spread 5 h, gap 6 min; plus the `launch-day`, `webmail-founders` and `shared-inbox` look-alikes | 9 h |
 /// | `signups-then-two-strangers` | the `two-strangers` wave from 3 h after the warm-up; the `organic-signups` look-alike (8 an hour) from the run's start for 11.5 h, so in the warm-up and for 3 h after it before the wave, and the `shared-inbox` look-alike | 12 h |
+/// | `launch-day-webmail` | none; the `launch-day-webmail` look-alike (the launch day with its webmail invitees at realistic provider shares) and the `shared-inbox` look-alike | 9 h |
+/// | `strangers-beside-launch-day` | the `concentrated-strangers` wave; plus the `launch-day-webmail` and `shared-inbox` look-alikes | 9 h |
 /// | `phone-only-lure` | 24 young tenants × 4 messages whose name is one phone number and at most one word, +30 min, spread 12 h (2 an hour), gap 15 min; plus the `brand-names` look-alike | 16 h |
 public struct Scenario: Hashable, Sendable {
     /// The scenario's name (`baseline`, `tenant-swarm`, ...).
@@ -233,6 +240,9 @@ public struct Scenario: Hashable, Sendable {
     public static let launchDayPlan = BurstPlan(
         kind: .launchDay, accounts: 300, messagesPerAccount: 5, startAfterWarmupSeconds: 20 * 60,
         spreadSeconds: 3 * 3600, gapSeconds: 240)
+    /// The launch-day look-alike with its webmail invitees at realistic provider shares (``BurstKind/launchDayWebmail``),
+    /// paced like ``launchDayPlan``.
+    public static let launchDayWebmailPlan = launchDayPlan.paced(as: .launchDayWebmail)
     /// The shared-inbox look-alike: 40 new tenants over 4 h from 30 min after the warm-up, each a welcome, an
     /// invitation to a colleague that copies the shared partner mailbox, and one more invitation, 5 min apart.
     public static let sharedInboxPlan = BurstPlan(
@@ -369,6 +379,14 @@ public struct Scenario: Hashable, Sendable {
             Scenario(
                 name: "two-strangers", incidents: [twoStrangersPlan], defaultDurationSeconds: nineHours,
                 lookAlikes: strangerWaveLookAlikes),
+            // The launch day whose webmail invitees gather at the big providers, alone and beside a stranger wave at
+            // those providers.
+            Scenario(
+                name: "launch-day-webmail", incidents: [], defaultDurationSeconds: nineHours,
+                lookAlikes: [launchDayWebmailPlan, sharedInboxPlan]),
+            Scenario(
+                name: "strangers-beside-launch-day", incidents: [concentratedStrangersPlan],
+                defaultDurationSeconds: nineHours, lookAlikes: [launchDayWebmailPlan, sharedInboxPlan]),
             Scenario(
                 name: "signups-then-two-strangers", incidents: [wave], defaultDurationSeconds: 12 * 3600,
                 lookAlikes: [organicSignupsPlan, sharedInboxPlan]),

@@ -239,7 +239,7 @@ struct TrafficModel: Sendable {
             .brandNames, .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation, .commonArtefacts,
             .decoyStrangers,
             .decoySwarm, .rotationPerAccountPhone, .heavyDecoyStrangers, .phoneOnlyLure, .spreadStrangers,
-            .twoStrangers, .webmailFounders, .organicSignups,
+            .twoStrangers, .webmailFounders, .organicSignups, .launchDayWebmail,
         ]
         hasSharedInbox = configuration.lookAlikes.contains { $0.kind == .sharedInbox }
         youngTenantTotal = (configuration.scenario.incidents + configuration.lookAlikes)
@@ -285,7 +285,8 @@ struct TrafficModel: Sendable {
                 case .tenantSwarm, .lowAndSlow, .trialWelcome, .tenantOnboarding, .hiddenLures, .paddedLures,
                     .rateShapedSwarm, .brandNames, .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation,
                     .commonArtefacts, .decoyStrangers, .decoySwarm, .rotationPerAccountPhone, .heavyDecoyStrangers,
-                    .phoneOnlyLure, .spreadStrangers, .twoStrangers, .webmailFounders, .organicSignups:
+                    .phoneOnlyLure, .spreadStrangers, .twoStrangers, .webmailFounders, .organicSignups,
+                    .launchDayWebmail:
                     index = accounts.count
                     var t = makeTenant(index: accounts.count, established: false, label: groupIndex)
                     switch plan.kind {
@@ -345,7 +346,7 @@ struct TrafficModel: Sendable {
                     let minutesBefore: ClosedRange<Int> =
                         [
                             .tenantOnboarding, .brandNames, .launchDay, .sharedInbox, .commonArtefacts,
-                            .webmailFounders, .organicSignups,
+                            .webmailFounders, .organicSignups, .launchDayWebmail,
                         ].contains(plan.kind)
                         ? 1...120 : 2...180
                     t.created = EventTime(
@@ -497,7 +498,7 @@ struct TrafficModel: Sendable {
             (template, subject) = tenantSubject(account, pick: 3)
             addresses = tenantRecipients(account, count: 1)
         case .tenantOnboarding, .brandNames, .commonArtefacts, .launchDay, .sharedInbox, .webmailFounders,
-            .organicSignups:
+            .organicSignups, .launchDayWebmail:
             // A new tenant's first message welcomes the person who signed up; the next ones invite their team.
             let inviter = TrafficModel.personAddress(hash(72, account.key), domain: account.domain)
             let inviterName = TrafficModel.capitalized(String(inviter.prefix { $0.isLetter }))
@@ -754,7 +755,8 @@ struct TrafficModel: Sendable {
             let domain = h % 4 != 0 ? account.domain : other[Int((h >> 8) % UInt64(other.count))]
             return [numberedPerson(h >> 4 | h << 60, domain: domain, mark: ".")]
         }
-        let launch = source.burst == .launchDay || source.burst == .webmailFounders
+        let launch =
+            source.burst == .launchDay || source.burst == .webmailFounders || source.burst == .launchDayWebmail
         guard launch || source.burst == .sharedInbox else {
             let n = rng.int(in: 1...3)
             for k in 0..<n {
@@ -767,15 +769,28 @@ struct TrafficModel: Sendable {
         let n = source.burst == .sharedInbox ? 1 : rng.int(in: 1...2)
         for k in 0..<n {
             let h = hash(74, account.key, UInt64(source.sent) &* 8 &+ UInt64(k))
-            // Launch day: 7 in 10 invitations go to the tenant's own domain, the rest to webmail.
+            // Launch day: 7 in 10 invitations go to the tenant's own domain, the rest to webmail (evenly over the
+            // providers, or at realistic shares).
             let domain =
                 launch && h % 10 >= 7
-                ? Vocabulary.consumerDomains[Int((h >> 8) % UInt64(Vocabulary.consumerDomains.count))]
+                ? (source.burst == .launchDayWebmail
+                    ? TrafficModel.realisticProvider(h >> 8)
+                    : Vocabulary.consumerDomains[Int((h >> 8) % UInt64(Vocabulary.consumerDomains.count))])
                 : account.domain
             addresses.append(TrafficModel.personAddress(h >> 4 | h << 60, domain: domain))
         }
         if source.burst == .sharedInbox && source.sent == 1 { addresses.append(sharedInbox) }
         return addresses
+    }
+
+    /// A webmail invitee's provider at realistic shares, by a hash: the largest provider (``Vocabulary/consumerDomains``
+    /// first) for 4 in 10, the second for 2 in 10, one of the other eight for the rest.
+    static func realisticProvider(_ h: UInt64) -> String {
+        let d = Vocabulary.consumerDomains
+        let r = h % 10
+        if r < 4 { return d[0] }
+        if r < 6 { return d[1] }
+        return d[largeProviders + Int((h >> 8) % UInt64(d.count - largeProviders))]
     }
 
     /// An `organic-signups` individual's webmail provider, by a hash of the account: the largest provider

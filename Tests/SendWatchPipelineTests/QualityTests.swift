@@ -88,6 +88,12 @@ import Testing
         // The two-strangers wave among organic sign-ups all run long (seed 7): recall 1.000, 11.8 min; precision
         // 0.594 (Postfix, Exim), 0.566 (JSON lines), which only the per-kind caps below bound.
         "signups-then-two-strangers": "recall>=0.95,incidents=all,latency<=1800,unlabelled=0",
+        // A launch day whose webmail invitees gather at the big providers (docs/detection.md, "Launch days with a
+        // webmail tail"): its few tenants with three or more invitees at one provider are named (seed 7: 2 alone,
+        // 1 beside the wave); the caps below record today's figures, they are not a quality bar.
+        "launch-day-webmail": "lookalikes<=2,unlabelled=0",
+        "strangers-beside-launch-day":
+            "recall>=0.95,precision>=0.98,incidents=all,latency<=1080,lookalikes<=1,unlabelled=0",
     ]
     /// Look-alikes a scenario may flag (the `lookalikes` requirement bounds how many accounts), by kind; every
     /// other look-alike must stay silent. The `webmail-founders` tenants of `spread-strangers` and `two-strangers`
@@ -110,6 +116,7 @@ import Testing
     static let lookAlikeCaps: [String: [String: Int]] = [
         "signups-then-two-strangers": ["organic-signups": 73, "new-employees": 1],
         "signups-then-two-strangers/jsonl": ["organic-signups": 81, "new-employees": 1],
+        "launch-day-webmail": ["launch-day-webmail": 2], "strangers-beside-launch-day": ["launch-day-webmail": 1],
     ]
     /// A stranger-mailing account is judged at its third recipient (two invitations after its first, about
     /// 12 minutes at the scenario's pace), so its accounts get that much longer.
@@ -123,6 +130,7 @@ import Testing
         // two-strangers account is listed when it joins its provider's strangers-only group while four are in its
         // half hour, else when a later one makes four: 33 minutes at most after its first send on seed 7.
         "spread-strangers": 40 * 60, "two-strangers": 20 * 60, "signups-then-two-strangers": 20 * 60,
+        "strangers-beside-launch-day": 20 * 60,
     ]
     /// Abusive accounts a scenario may leave unlisted (its recall is the `recall` requirement): on seed 7 every
     /// heavy-decoy account is listed in every format (measured 2026-12-07).
@@ -147,7 +155,7 @@ import Testing
         arguments: [
             "hidden-lures", "rate-shaped-swarm", "concentrated-strangers", "template-rotation",
             "rotation-per-account-phone", "decoy-colleague", "phone-only-lure", "heavy-decoys", "spread-strangers",
-            "two-strangers", "signups-then-two-strangers",
+            "two-strangers", "signups-then-two-strangers", "launch-day-webmail", "strangers-beside-launch-day",
         ],
         SimulationFormat.allCases)
     func scenario(_ name: String, format: SimulationFormat) throws {

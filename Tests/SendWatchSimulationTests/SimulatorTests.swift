@@ -535,6 +535,32 @@ import Testing
         }
     }
 
+    @Test("Launch day with webmail at realistic shares: most webmail invitees at the big providers, a tail at one")
+    func launchDayWebmail() throws {
+        let run = try simulate(
+            SimulationConfiguration(scenario: Scenario.named("strangers-beside-launch-day")!, seed: 7, format: .jsonl))
+        #expect(run.labels.incidents.map(\.kind) == [.concentratedStrangers])
+        let group = try #require(run.labels.hardNegatives.first { $0.kind == .launchDayWebmail })
+        #expect(!BurstKind.launchDayWebmail.isAttack && group.accounts.count == 300)
+        let webmail = Set(Vocabulary.consumerDomains)
+        var atLargest = 0
+        var atWebmail = 0
+        var tail = 0
+        for (account, list) in try recipientsByAccount(run.bytes, of: Set(group.accounts)) {
+            let own = try #require(list.first?.split(separator: "@").last)
+            // The welcome goes to the founder at the tenant's own (company) domain.
+            #expect(!webmail.contains(String(own)), "\(account): \(own)")
+            let providers = list.map { String($0.split(separator: "@").last!) }.filter { webmail.contains($0) }
+            atWebmail += providers.count
+            atLargest += providers.filter { $0 == Vocabulary.consumerDomains[0] }.count
+            let top = Dictionary(grouping: providers, by: { $0 }).values.map(\.count).max() ?? 0
+            if top >= 3 { tail += 1 }
+        }
+        // 4 in 10 at the largest provider (evenly over ten, 1 in 10, before); a few tenants with three or more at one.
+        #expect(atWebmail > 300 && Double(atLargest) > 0.3 * Double(atWebmail), "\(atLargest) of \(atWebmail)")
+        #expect((3...30).contains(tail), "\(tail) tenants with three or more at one provider")
+    }
+
     @Test("Organic sign-ups: all run long, a welcome and 1-3 invitations each, every recipient at webmail, most at one")
     func organicSignups() throws {
         let run = try simulate(
