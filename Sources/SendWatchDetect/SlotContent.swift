@@ -41,12 +41,13 @@ public struct SlotIndicators: OptionSet, Sendable, Hashable {
 
 /// Classifies slot values. Stateless; every method is O(length) and allocation-free for ASCII input.
 public enum SlotContent {
-    /// Words that lure or pressure, matched as whole words, case-insensitively.
+    /// Words that lure or pressure, matched as whole words, case-insensitively. The payment verbs (`pay`, `fee`,
+    /// `deposit`, `transfer`) make a wallet address a whole lure (`Pay fee to bc1q…`), as `call` does a number.
     static let urgencyWords: [[UInt8]] = [
         "urgent", "immediately", "suspended", "locked", "verify", "pending", "refund", "payment", "call", "claim",
         "prize", "winner", "bitcoin", "crypto", "giftcard", "gift", "expired", "expires", "overdue", "billing",
         "helpdesk", "support", "security", "alert", "unusual", "confirm", "wallet", "invoice", "charged",
-        "cancel", "dispute", "paypal", "bank",
+        "cancel", "dispute", "paypal", "bank", "pay", "fee", "fees", "deposit", "transfer",
     ].map { Array($0.utf8) }
 
     /// The indicators found in `text` or in its ``LureText`` normalisation (full-width and look-alike

@@ -172,6 +172,22 @@ import Testing
         #expect(!help.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
     }
 
+    @Test("A wallet with payment words (pay, fee, deposit, transfer) is a whole lure: it fires at its first account")
+    func loneWalletLure() throws {
+        let wallets = ["bc1qh9kltdqfl6nyvue96dkapjcr9v4ed4h85xhf9z", "0x52908400098527886E0F7030069857D2E4169EE7"]
+        for wording in ["Pay fee to", "Deposit to", "Transfer the fees to"] {
+            let s = Self.rotation(accounts: 2, wording: wording, loneLure: true) { wallets[$0 % 2] }
+            let alerts = s.alerts.filter { $0.kind == SharedArtefactRule.name.rawValue }
+            // Before: no lure word, so one wallet per account waited for 3 accounts each and nothing fired.
+            let first = try #require(alerts.first, "\(wording)")
+            #expect(first.accounts == ["trial-0"], "\(wording)")
+            #expect(Set(alerts.flatMap(\.accounts)) == ["trial-0", "trial-1"], "\(wording)")
+        }
+        // A wallet in a name without such words still waits for the threshold.
+        let plain = Self.rotation(accounts: 2, wording: "Satoshi Fan Club", loneLure: true) { wallets[$0 % 2] }
+        #expect(!plain.alerts.contains { $0.kind == SharedArtefactRule.name.rawValue })
+    }
+
     @Test(
         "A bare phone number is a phone number with at most one word besides",
         arguments: [
