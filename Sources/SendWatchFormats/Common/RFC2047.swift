@@ -129,8 +129,8 @@ public enum RFC2047 {
     ///
     /// - Complexity: one `memchr` pass over `text` when it holds no `=`; O(length) otherwise.
     public static func decodeCutFinalWord(_ text: String, undecoded: inout UndecodedWords) -> String {
-        var text = text
-        let replaced: String? = text.withUTF8 { u -> String? in
+        // Read in place (no copy of the string, so no retain and release for every subject).
+        let replaced: String? = text.withUTF8Bytes { u -> String? in
             let p = UnsafeRawBufferPointer(u)
             guard let firstEq = Bytes.find(UInt8(ascii: "="), in: p, from: 0), hasEncodedWordStart(p, from: firstEq)
             else { return nil }

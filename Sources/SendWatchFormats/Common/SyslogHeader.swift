@@ -136,7 +136,13 @@ public struct SyslogHeaderReader: Sendable {
                 time = t
                 i = end
                 // `docker logs -t`, `kubectl logs --timestamps`: an RFC 3339 time in front of the syslog line.
-                if !rfc5424 && end + 16 < n && p[end] == 0x20 { i = Self.skipSecondTimestamp(p, at: end + 1) }
+                // Only when the next word could be a time (a digit, or three letters and a space): a host
+                // name after the time, as on every other such line, is not read as one.
+                if !rfc5424 && end + 16 < n && p[end] == 0x20
+                    && (Timestamps.isDigit(p[end + 1]) || p[end + 4] == 0x20)
+                {
+                    i = Self.skipSecondTimestamp(p, at: end + 1)
+                }
             } else if !rfc5424, let (t, end) = Timestamps.readUnixTime(p, at: i) {
                 time = t
                 i = end
