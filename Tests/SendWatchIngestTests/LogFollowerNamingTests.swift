@@ -130,7 +130,8 @@ struct LogFollowerNamingTests {
             patterns: [dir.path + "/mail.log*"], configuration: shipping, clock: clock.closure)
         let shipNote = try #require(
             shipFollower.poll(into: &out).diagnostics.first { $0.code == .rotatedMatchesNotRead })
-        #expect(shipNote.message.hasSuffix("to have their lines, ship them first: name them in a sendwatch ship --once run"))
+        let shipAdvice = "to have their lines, ship them first: name them in a sendwatch ship --once run"
+        #expect(shipNote.message.hasSuffix(shipAdvice))
         _ = out.take()
         // One rotated match: "it", not "them".
         try FileManager.default.removeItem(atPath: dir.full("mail.log.2.gz"))
