@@ -103,6 +103,10 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
             return false
         }
     }
+
+    /// Whether the burst is one of the launch-day look-alikes: new tenants each welcoming a founder and then
+    /// inviting a few people, most at the tenant's own domain, the rest at webmail.
+    public var isLaunchDay: Bool { self == .launchDay || self == .webmailFounders || self == .launchDayWebmail }
 }
 
 /// The shape of one burst: how many accounts, how many messages each, and when.

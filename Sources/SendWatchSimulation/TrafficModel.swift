@@ -755,8 +755,7 @@ struct TrafficModel: Sendable {
             let domain = h % 4 != 0 ? account.domain : other[Int((h >> 8) % UInt64(other.count))]
             return [numberedPerson(h >> 4 | h << 60, domain: domain, mark: ".")]
         }
-        let launch =
-            source.burst == .launchDay || source.burst == .webmailFounders || source.burst == .launchDayWebmail
+        let launch = source.burst?.isLaunchDay == true
         guard launch || source.burst == .sharedInbox else {
             let n = rng.int(in: 1...3)
             for k in 0..<n {

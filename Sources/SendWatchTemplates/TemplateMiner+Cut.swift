@@ -88,10 +88,7 @@ extension TemplateMiner {
             else { continue }
             best = s
             bestLength = length
-            bestPairTemplate.removeAll(keepingCapacity: true)
-            bestPairMessage.removeAll(keepingCapacity: true)
-            bestPairTemplate.append(contentsOf: pairTemplate)
-            bestPairMessage.append(contentsOf: pairMessage)
+            keepPairsAsBest()
         }
         return best >= 0 ? best : nil
     }

@@ -238,12 +238,17 @@ extension TemplateMiner {
             if words < min(2, templates[Int(s)].wordCount) { continue }
             best = s
             bestScore = score
-            bestPairTemplate.removeAll(keepingCapacity: true)
-            bestPairMessage.removeAll(keepingCapacity: true)
-            bestPairTemplate.append(contentsOf: pairTemplate)
-            bestPairMessage.append(contentsOf: pairMessage)
+            keepPairsAsBest()
         }
         return best >= 0 ? best : nil
+    }
+
+    /// Copies the LCS pairs of the last backtrack (`pair*`) into `bestPair*`, keeping their capacity.
+    mutating func keepPairsAsBest() {
+        bestPairTemplate.removeAll(keepingCapacity: true)
+        bestPairMessage.removeAll(keepingCapacity: true)
+        bestPairTemplate.append(contentsOf: pairTemplate)
+        bestPairMessage.append(contentsOf: pairMessage)
     }
 
     /// How well a text fits a candidate template, compared lexicographically: the share of the template's

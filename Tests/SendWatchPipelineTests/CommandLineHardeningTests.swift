@@ -14,6 +14,34 @@ import Darwin
 @_silgen_name("unlockpt") private func unlockTerminal(_ fd: Int32) -> Int32
 @_silgen_name("ptsname") private func terminalName(_ fd: Int32) -> UnsafeMutablePointer<CChar>?
 
+/// A pseudo-terminal: `master` is the keyboard side (write to it as a user types), `terminal` the side a command
+/// reads as its standard input. Close `master` when done.
+private struct PseudoTerminal {
+    let master: Int32
+    let terminal: FileHandle
+
+    init() throws {
+        master = openTerminalMaster(O_RDWR | O_NOCTTY)
+        try #require(master >= 0)
+        try #require(grantTerminal(master) == 0 && unlockTerminal(master) == 0)
+        let name = try #require(terminalName(master).map { String(cString: $0) })
+        terminal = try #require(FileHandle(forUpdatingAtPath: name))
+    }
+
+    /// `exe arguments` started with this terminal as its standard input, no output, its standard error piped.
+    func start(_ exe: URL, _ arguments: [String]) throws -> (process: Process, stderr: Pipe) {
+        let process = Process()
+        process.executableURL = exe
+        process.arguments = arguments
+        let err = Pipe()
+        process.standardInput = terminal
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        return (process, err)
+    }
+}
+
 /// The command line the way administrators use it: a file named twice, standard input at a terminal, an output
 /// that cannot be opened, a misspelt configuration key.
 @Suite struct CommandLineHardeningTests {
@@ -99,23 +127,12 @@ import Darwin
     @Test("Standard input at a terminal: a one-line hint on stderr, then it reads until Ctrl-D")
     func terminalHint() throws {
         let exe = try #require(CommandLine.executable)
-        let master = openTerminalMaster(O_RDWR | O_NOCTTY)
-        try #require(master >= 0)
-        defer { close(master) }
-        #expect(grantTerminal(master) == 0 && unlockTerminal(master) == 0)
-        let name = try #require(terminalName(master).map { String(cString: $0) })
-        let terminal = try #require(FileHandle(forUpdatingAtPath: name))
+        let tty = try PseudoTerminal()
+        defer { close(tty.master) }
         for arguments in [["events"], ["replay", "--warmup", "0", "-"]] {
-            let process = Process()
-            process.executableURL = exe
-            process.arguments = arguments
-            let err = Pipe()
-            process.standardInput = terminal
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = err
-            try process.run()
+            let (process, err) = try tty.start(exe, arguments)
             // Ctrl-D at the start of a line: the end of input, as a user typing it.
-            _ = [UInt8(4)].withUnsafeBytes { write(master, $0.baseAddress, 1) }
+            _ = [UInt8(4)].withUnsafeBytes { write(tty.master, $0.baseAddress, 1) }
             let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
             #expect(process.terminationStatus == 0, "\(text)")
@@ -132,24 +149,13 @@ import Darwin
     @Test("tail and ship reading a terminal say so in their log; they keep running (a live command is stopped)")
     func liveTerminalHint() throws {
         let exe = try #require(CommandLine.executable)
-        let master = openTerminalMaster(O_RDWR | O_NOCTTY)
-        try #require(master >= 0)
-        defer { close(master) }
-        #expect(grantTerminal(master) == 0 && unlockTerminal(master) == 0)
-        let name = try #require(terminalName(master).map { String(cString: $0) })
-        let terminal = try #require(FileHandle(forUpdatingAtPath: name))
+        let tty = try PseudoTerminal()
+        defer { close(tty.master) }
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("sw-live-tty-\(getpid())")
         defer { try? FileManager.default.removeItem(at: state) }
         // ship connects at its first publish, so a closed port is no problem before any line is read.
         for arguments in [["tail", "-"], ["ship", "--nats", "nats://127.0.0.1:1", "--state", state.path, "-"]] {
-            let process = Process()
-            process.executableURL = exe
-            process.arguments = arguments
-            let err = Pipe()
-            process.standardInput = terminal
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = err
-            try process.run()
+            let (process, err) = try tty.start(exe, arguments)
             var text = ""
             let deadline = Date().addingTimeInterval(20)
             while !text.contains("Ctrl-D ends"), Date() < deadline, process.isRunning {

@@ -7,6 +7,18 @@ import Testing
 @testable import SendWatchSimulation
 
 @Suite struct SimulatorTests {
+    @Test("The module's documentation has a row for every scenario and every kind of burst, so its lists cannot drift")
+    func documentationListsEveryScenario() throws {
+        let doc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(
+                "Sources/SendWatchSimulation/SendWatchSimulation.docc/SendWatchSimulation.md")
+        let rows = try String(contentsOf: doc, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("| `") }
+        // A table row names its scenario or kind first: "| `name` | ...".
+        let named = Set(rows.compactMap { $0.dropFirst(3).split(separator: "`").first.map(String.init) })
+        for name in Scenario.names { #expect(named.contains(name), "scenario \(name) has no row") }
+        for kind in BurstKind.allCases { #expect(named.contains(kind.rawValue), "burst kind \(kind.rawValue) has no row") }
+    }
+
     @Test("The simulator's formats are its registered writers: each named once, found by name, listed in the help")
     func registeredFormats() throws {
         #expect(SimulationFormat.allCases.map(\.rawValue) == ["postfix", "exim", "jsonl"])
