@@ -16,7 +16,9 @@ import Testing
         // A table row names its scenario or kind first: "| `name` | ...".
         let named = Set(rows.compactMap { $0.dropFirst(3).split(separator: "`").first.map(String.init) })
         for name in Scenario.names { #expect(named.contains(name), "scenario \(name) has no row") }
-        for kind in BurstKind.allCases { #expect(named.contains(kind.rawValue), "burst kind \(kind.rawValue) has no row") }
+        for kind in BurstKind.allCases {
+            #expect(named.contains(kind.rawValue), "burst kind \(kind.rawValue) has no row")
+        }
     }
 
     @Test("The simulator's formats are its registered writers: each named once, found by name, listed in the help")
