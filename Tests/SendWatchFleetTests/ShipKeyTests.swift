@@ -42,16 +42,21 @@ struct ShipKeyTests {
         #expect(Self.bytes(EventRecord(event: Self.event)) == old)
         #expect(old.withUnsafeBytes { decoder.decodeRecord($0) } == EventRecord(event: Self.event, hostMaxTime: nil))
         #expect(
-            Array(#"{"time":"2026-01-01T00:00:00Z","account":"a","account_source":"sender","sender":"s","recipient":"r","status":"sent","host_max_time":null}"#.utf8)
-                .withUnsafeBytes { decoder.decodeRecord($0) }?.hostMaxTime == nil)
+            Array(
+                #"{"time":"2026-01-01T00:00:00Z","account":"a","account_source":"sender","sender":"s","recipient":"r","status":"sent","host_max_time":null}"#
+                    .utf8
+            )
+            .withUnsafeBytes { decoder.decodeRecord($0) }?.hostMaxTime == nil)
         // A key that is there and is no time makes the record no event record, as a bad `account_created` does.
         for bad in [#""host_max_time":"soon""#, #""host_max_time":5"#] {
-            let record = #"{"time":"2026-01-01T00:00:00Z","account":"a","account_source":"sender","sender":"s","recipient":"r","status":"sent",\#(bad)}"#
+            let record =
+                #"{"time":"2026-01-01T00:00:00Z","account":"a","account_source":"sender","sender":"s","recipient":"r","status":"sent",\#(bad)}"#
             #expect(Array(record.utf8).withUnsafeBytes { decoder.decodeRecord($0) } == nil, "\(record)")
         }
         // A decoder ignores keys it does not know (so a worker from before `host_max_time` reads ship's records as
         // their events): a key it does not know, before or after the others, changes nothing.
-        let unknown = #"{"zz_later":[1,{"a":"b"}],"#
+        let unknown =
+            #"{"zz_later":[1,{"a":"b"}],"#
             + String(decoding: written.dropFirst().dropLast(), as: UTF8.self) + #","later_still":"x"}"#
         #expect(Array(unknown.utf8).withUnsafeBytes { decoder.decodeRecord($0) } == keyed)
     }
@@ -113,7 +118,8 @@ struct ShipKeyTests {
             let h = random.pick(waiting)
             let i = next[h]
             next[h] += 1
-            out += #"{"ts":\#(1_700_000_000 + logs[h].times[i]),"account":"\#(logs[h].accounts[i])","#
+            out +=
+                #"{"ts":\#(1_700_000_000 + logs[h].times[i]),"account":"\#(logs[h].accounts[i])","#
                 + #""sender":"s@example.org","to":"\#(logs[h].name).\#(i)@x.example","host":"\#(logs[h].name)"}"#
                 + "\n"
         }

@@ -141,7 +141,9 @@ struct ShipStandardInputTests {
         #expect(got.count == expected.count)
         let lines = got.map { String(decoding: $0.payload, as: UTF8.self) }
         let firstDifference = zip(lines, expected).enumerated().first { $0.element.0 != $0.element.1 }
-        #expect(firstDifference == nil, "event \(firstDifference?.offset ?? -1) differs from sendwatch events - with its key")
+        #expect(
+            firstDifference == nil,
+            "event \(firstDifference?.offset ?? -1) differs from sendwatch events - with its key")
         #expect(Set(got.compactMap(\.messageID)).count == expected.count)
         let client = try JetStreamClient(url: server.url)
         #expect(try client.streamState("SHIP_PIPE").messages == UInt64(expected.count))
