@@ -7,7 +7,7 @@ public import SendWatchCore
 /// merge groups events by; the time is the event's `time`, exactly as the record carries it. The events are fed
 /// in the order the agent publishes them (each followed stream in its log order), so an event's key is the running
 /// maximum of its host's sequence as the merge reads it when one followed name holds the host's events (several
-/// names holding one host's events interleave by poll: docs/fleet.md, "Exactly once from log line to stream").
+/// names holding one host's events interleave by poll: docs/fleet.md, "The merge key: host_max_time").
 ///
 /// Checkpointed with the agent's positions (``ShipRun``): a restart resumes the maxima as they were after the
 /// events the checkpoint covers, and parses the same events again in the same order, so each event published again
