@@ -5,6 +5,14 @@ extension SendEvent {
     /// the log cut the subject.
     public func writeJSONLine(to writer: inout JSONWriter) {
         writer.beginObject()
+        writeJSONMembers(to: &writer)
+        writer.endObject()
+        writer.newline()
+    }
+
+    /// Writes the members of ``writeJSONLine(to:)``'s object, in its order, into the object the caller opened:
+    /// for a record that adds keys after them (`sendwatch ship`'s `host_max_time`).
+    public func writeJSONMembers(to writer: inout JSONWriter) {
         writer.key("time"); writer.time(time)
         writer.key("host"); writer.string(host)
         writer.key("account"); writer.string(account)
@@ -25,7 +33,5 @@ extension SendEvent {
         if subjectCut {
             writer.key("subject_cut"); writer.bool(true)
         }
-        writer.endObject()
-        writer.newline()
     }
 }

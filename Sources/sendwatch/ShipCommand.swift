@@ -13,7 +13,8 @@ struct ShipCommand: ParsableCommand {
         abstract: "Follow logs as tail does and publish each send event to a NATS JetStream stream, once.",
         discussion: """
             The agent of a fleet (docs/fleet.md). Follows each PATH or GLOB as 'tail' does, parses and joins per \
-            host, and publishes each send event (the JSON object 'sendwatch events' prints) to the subject \
+            host, and publishes each send event (the JSON object 'sendwatch events' prints, with its host's \
+            greatest event time so far as host_max_time) to the subject \
             <subject-prefix>.<partition> of the stream --stream (created if missing), the partition being a \
             stable hash of the account modulo --partitions. Each event's message id (Nats-Msg-Id) is derived \
             from its position in the log, and the --state checkpoint moves only past acknowledged publishes, so \

@@ -82,7 +82,7 @@ struct ShipStandardInputTests {
         let input = Data(lines.prefix(12).joined(separator: [UInt8(ascii: "\n")]) + [UInt8(ascii: "\n")])
         let reference = try Self.run(["events", "--year", "2026", "-"], input: input)
         #expect(reference.status == 0, "\(reference.stderr)")
-        let expected = reference.stdout.split(separator: "\n").map(String.init)
+        let expected = try ShipTests.shipRecords(reference.stdout.split(separator: "\n"))
         try #require(expected.count == 2)
         let r = try Self.run(
             [
@@ -126,7 +126,7 @@ struct ShipStandardInputTests {
         // The reference takes the same year fallback (standard input has no modification time).
         let reference = try Self.run(["events", "-"], input: log)
         #expect(reference.status == 0, "\(reference.stderr)")
-        let expected = reference.stdout.split(separator: "\n").map(String.init)
+        let expected = try ShipTests.shipRecords(reference.stdout.split(separator: "\n"))
         #expect(expected.count == 1165)
         let state = try Self.tempDirectory()
         defer { try? FileManager.default.removeItem(atPath: state) }
@@ -141,7 +141,9 @@ struct ShipStandardInputTests {
         #expect(got.count == expected.count)
         let lines = got.map { String(decoding: $0.payload, as: UTF8.self) }
         let firstDifference = zip(lines, expected).enumerated().first { $0.element.0 != $0.element.1 }
-        #expect(firstDifference == nil, "event \(firstDifference?.offset ?? -1) differs from sendwatch events -")
+        #expect(
+            firstDifference == nil,
+            "event \(firstDifference?.offset ?? -1) differs from sendwatch events - with its key")
         #expect(Set(got.compactMap(\.messageID)).count == expected.count)
         let client = try JetStreamClient(url: server.url)
         #expect(try client.streamState("SHIP_PIPE").messages == UInt64(expected.count))

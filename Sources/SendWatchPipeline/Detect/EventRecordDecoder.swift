@@ -1,24 +1,62 @@
 public import SendWatchCore
 import SendWatchFormats
 
+/// A send event as the fleet's events stream carries it: the event, and the key `sendwatch ship` attaches to it.
+///
+/// The record is the JSON object `sendwatch events` writes for the event (``SendEvent/writeJSONMembers(to:)``),
+/// without the newline, and, when ``hostMaxTime`` is set, one more key after the event's: `host_max_time`.
+public struct EventRecord: Hashable, Sendable {
+    /// The event.
+    public var event: SendEvent
+    /// The event's **merge key**: the greatest `time` of this event and of every earlier event of its host
+    /// (`event.host`, a missing host counted as the host ""), in the order its agent published them: its host's
+    /// running maximum. The per-host event-time merge of `sendwatch detect` gives the engine exactly the events
+    /// sorted by (this key, host, position in the host's log) (docs/fleet.md, "Account facts in the first
+    /// stage"). Nil when the record has none: written by `sendwatch events`, by a `ship` before the key existed,
+    /// or for a host beyond ``HostTimeMaxima/maxHosts``. Nothing reads it for detection yet.
+    public var hostMaxTime: EventTime?
+
+    /// The record's key for ``hostMaxTime``.
+    public static let hostMaxTimeKey = "host_max_time"
+
+    /// A record of `event` with the key `hostMaxTime` (nil: none).
+    public init(event: SendEvent, hostMaxTime: EventTime? = nil) {
+        self.event = event
+        self.hostMaxTime = hostMaxTime
+    }
+
+    /// Writes the record as one JSON object, without a newline: the event's keys in `sendwatch events`' order,
+    /// then `host_max_time` when the record has one.
+    public func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        event.writeJSONMembers(to: &writer)
+        if let hostMaxTime {
+            writer.key("host_max_time"); writer.time(hostMaxTime)
+        }
+        writer.endObject()
+    }
+}
+
 /// Reads a send event back from the JSON object `sendwatch events` writes for it (and `sendwatch ship`
-/// publishes): the inverse of `SendEvent.writeJSONLine(to:)`.
+/// publishes, with its merge key): the inverse of ``EventRecord/write(to:)`` and `SendEvent.writeJSONLine(to:)`.
 ///
-/// Keys may come in any order; unknown keys are ignored (a later writer may add some). `time`, `account`,
-/// `account_source`, `sender`, `recipient` and `status` are required, the rest may be missing or `null`.
+/// Keys may come in any order; unknown keys are ignored (a later writer may add some: a decoder from before
+/// `host_max_time` reads ship's records as the events they carry). `time`, `account`, `account_source`,
+/// `sender`, `recipient` and `status` are required, the rest may be missing or `null`.
 ///
-/// Memory: the scanner's fixed tables (15 paths) and the decoded strings of one event.
+/// Memory: the scanner's fixed tables (16 paths) and the decoded strings of one event.
 ///
 /// Usage:
 /// ```swift
 /// var decoder = EventRecordDecoder()
 /// let event = payload.withUnsafeBytes { decoder.decode($0) }   // nil: not an event record
+/// let record = payload.withUnsafeBytes { decoder.decodeRecord($0) }   // the event and its merge key
 /// ```
 public struct EventRecordDecoder: Sendable {
     private var scanner: JSONScanner
     private static let keys = [
         "time", "host", "account", "account_source", "sender", "recipient", "subject", "template", "message_id",
-        "queue_id", "client_ip", "login", "claimed_account", "status", "account_created",
+        "queue_id", "client_ip", "login", "claimed_account", "status", "account_created", EventRecord.hostMaxTimeKey,
     ]
 
     /// A decoder.
@@ -26,11 +64,20 @@ public struct EventRecordDecoder: Sendable {
         scanner = JSONScanner(paths: Self.keys.map { [$0] }, maxDepth: 4, maxElementsPerArray: 0)
     }
 
-    /// The event the record in `bytes` describes, or nil when it is not one (not a JSON object, a required key
-    /// missing, a time or an enumerated value that does not parse).
+    /// The event the record in `bytes` describes, or nil when it is not one (``decodeRecord(_:)``'s event).
     ///
     /// - Complexity: O(bytes).
     public mutating func decode(_ bytes: UnsafeRawBufferPointer) -> SendEvent? {
+        decodeRecord(bytes)?.event
+    }
+
+    /// The event the record in `bytes` describes and its merge key (``EventRecord/hostMaxTime``: nil when the
+    /// record has no `host_max_time`, or `null`), or nil when it is not an event record (not a JSON object, a
+    /// required key missing, a time, among them `account_created` and `host_max_time` when present and not
+    /// `null`, or an enumerated value that does not parse).
+    ///
+    /// - Complexity: O(bytes).
+    public mutating func decodeRecord(_ bytes: UnsafeRawBufferPointer) -> EventRecord? {
         guard scanner.scan(bytes) == .object else { return nil }
         func text(_ i: Int) -> String? {
             guard let v = scanner.value(ofPath: i), v.kind == .string else { return nil }
@@ -48,12 +95,17 @@ public struct EventRecordDecoder: Sendable {
         guard let t = time(0), let account = text(2), let source = text(3).flatMap(AccountSource.init(rawValue:)),
             let sender = text(4), let recipient = text(5), let status = text(13).flatMap(DeliveryStatus.init(rawValue:))
         else { return nil }
-        let created = time(14)
-        if scanner.value(ofPath: 14).map({ $0.kind != .null }) ?? false, created == nil { return nil }
-        return SendEvent(
+        /// The optional time at path `i`: `.some(nil)` when missing or `null`, nil when present and not a time.
+        func optionalTime(_ i: Int) -> EventTime?? {
+            guard let v = scanner.value(ofPath: i), v.kind != .null else { return .some(nil) }
+            return time(i).map { .some($0) }
+        }
+        guard let created = optionalTime(14), let key = optionalTime(15) else { return nil }
+        let event = SendEvent(
             time: t, host: text(1), account: account, accountSource: source, accountCreated: created, sender: sender,
             recipient: recipient, subject: text(6), template: text(7), messageID: text(8), queueID: text(9),
             clientIP: text(10), login: text(11), claimedAccount: text(12), status: status)
+        return EventRecord(event: event, hostMaxTime: key)
     }
 }
 

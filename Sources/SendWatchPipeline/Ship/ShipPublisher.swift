@@ -6,7 +6,8 @@ public struct ShipMessage: Sendable, Equatable {
     public var messageID: String
     /// The event's account, which decides its partition.
     public var account: String
-    /// The event as one `sendwatch events` JSON object, without the newline.
+    /// The event's record (``EventRecord``): the `sendwatch events` JSON object of the event, without the newline,
+    /// with its merge key `host_max_time` as its last key.
     public var payload: [UInt8]
 }
 

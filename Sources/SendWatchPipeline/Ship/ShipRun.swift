@@ -104,6 +104,10 @@ struct ShipState: Codable {
     /// position (a file that appeared after the start), so that a restart keys it alike and another state
     /// directory does not. Nil in a checkpoint written before it existed; the next checkpoint saves one.
     var stateNonce: Int64?
+    /// Per host the greatest event time of the events published before this checkpoint (each record's
+    /// `host_max_time` goes on from it). Nil in a checkpoint written before keys existed: the maxima then start
+    /// from the checkpoint's position (logged), which can be below the times published before it.
+    var hostMaxima: HostTimeMaxima?
 }
 
 /// The agent of a fleet (`sendwatch ship`): follows logs as `tail` does (the same follower and per-stream
@@ -187,6 +191,15 @@ public final class ShipRun<Publisher: ShipPublisher> {
             anchors = saved.anchors
             totals = saved.totals
             restoredFromCheckpoint = true
+            if let maxima = saved.hostMaxima {
+                consumer.sink.maxima = maxima
+            } else {
+                logger.notice(
+                    """
+                    the ship checkpoint predates host_max_time: each host's greatest event time is counted from the \
+                    checkpoint on, without the events published before it
+                    """)
+            }
         }
     }
 
@@ -398,7 +411,7 @@ public final class ShipRun<Publisher: ShipPublisher> {
         let state = ShipState(
             follower: positions, streams: consumer.checkpoint(followed: Set(follower.streams.map(\.name))),
             anchors: anchors, totals: totals,
-            stateNonce: stateNonce)
+            stateNonce: stateNonce, hostMaxima: consumer.sink.maxima)
         let (host, published) = (options.host, totals.published)
         do throws(TailError) {
             try StateDirectory.writeCheckpoint(

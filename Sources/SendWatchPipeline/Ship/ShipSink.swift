@@ -11,6 +11,9 @@ struct ShipSink: StreamEventSink {
     }
 
     var pending: [Pending] = []
+    /// Per host the greatest event time so far, which gives each record its `host_max_time` in the order the events
+    /// come, which is the order they are published in. Checkpointed by the run.
+    var maxima = HostTimeMaxima()
     private var current = 0
     private var writer = JSONWriter(capacity: 512)
 
@@ -19,10 +22,8 @@ struct ShipSink: StreamEventSink {
     mutating func accept(_ batch: inout EventBatch) {
         for event in batch {
             writer.reset()
-            event.writeJSONLine(to: &writer)
-            var bytes = writer.bytes
-            if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
-            pending.append(Pending(stream: current, account: event.account, payload: bytes))
+            EventRecord(event: event, hostMaxTime: maxima.key(for: event)).write(to: &writer)
+            pending.append(Pending(stream: current, account: event.account, payload: writer.bytes))
         }
     }
 
