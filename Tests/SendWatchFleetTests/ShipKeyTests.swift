@@ -61,6 +61,18 @@ struct ShipKeyTests {
         #expect(Array(unknown.utf8).withUnsafeBytes { decoder.decodeRecord($0) } == keyed)
     }
 
+    @Test("A cut subject stays cut through the record: the worker's miner places it as replay's does")
+    func subjectCutRoundTrip() {
+        var decoder = EventRecordDecoder()
+        var cut = Self.event
+        cut.subjectCut = true
+        let written = Self.bytes(EventRecord(event: cut, hostMaxTime: cut.time))
+        #expect(String(decoding: written, as: UTF8.self).contains(#""subject_cut":true"#))
+        // Before, the decoder dropped the key: a worker mined the cut text as a whole subject.
+        #expect(written.withUnsafeBytes { decoder.decodeRecord($0) }?.event.subjectCut == true)
+        #expect(Self.bytes(EventRecord(event: Self.event)).withUnsafeBytes { decoder.decode($0) }?.subjectCut == false)
+    }
+
     @Test("Each host's maximum goes on from its checkpoint; beyond 4,096 hosts an event has no key, counted")
     func maximaBoundAndCheckpoint() throws {
         var m = HostTimeMaxima()

@@ -44,7 +44,7 @@ public struct EventRecord: Hashable, Sendable {
 /// `host_max_time` reads ship's records as the events they carry). `time`, `account`, `account_source`,
 /// `sender`, `recipient` and `status` are required, the rest may be missing or `null`.
 ///
-/// Memory: the scanner's fixed tables (16 paths) and the decoded strings of one event.
+/// Memory: the scanner's fixed tables (17 paths) and the decoded strings of one event.
 ///
 /// Usage:
 /// ```swift
@@ -57,6 +57,7 @@ public struct EventRecordDecoder: Sendable {
     private static let keys = [
         "time", "host", "account", "account_source", "sender", "recipient", "subject", "template", "message_id",
         "queue_id", "client_ip", "login", "claimed_account", "status", "account_created", EventRecord.hostMaxTimeKey,
+        "subject_cut",
     ]
 
     /// A decoder.
@@ -101,10 +102,12 @@ public struct EventRecordDecoder: Sendable {
             return time(i).map { .some($0) }
         }
         guard let created = optionalTime(14), let key = optionalTime(15) else { return nil }
-        let event = SendEvent(
+        var event = SendEvent(
             time: t, host: text(1), account: account, accountSource: source, accountCreated: created, sender: sender,
             recipient: recipient, subject: text(6), template: text(7), messageID: text(8), queueID: text(9),
             clientIP: text(10), login: text(11), claimedAccount: text(12), status: status)
+        // A subject the log cut (Postfix's 200-byte header line): the miner places it as a prefix, as in `replay`.
+        event.subjectCut = scanner.value(ofPath: 16)?.kind == .true
         return EventRecord(event: event, hostMaxTime: key)
     }
 }
