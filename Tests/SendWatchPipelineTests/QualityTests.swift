@@ -258,15 +258,16 @@ import Testing
         var late: [String] = []
         var unlisted: [String] = []
         for incident in labels.incidents {
-            let detected = incident.accounts.compactMap { listed[$0]?.microseconds }.min() ?? .max
+            // nil when no account of the incident is listed (then none is late, every one unlisted).
+            let detected = incident.accounts.compactMap { listed[$0]?.microseconds }.min()
             for (account, first) in zip(incident.accounts, incident.firstSend) {
-                let limit =
-                    max(first.microseconds, detected)
-                    + (Self.maxAccountDelaySeconds + (Self.extraAccountDelaySeconds[name] ?? 0)) * 1_000_000
-                guard let at = listed[account] else {
+                guard let at = listed[account], let detected else {
                     unlisted.append(account)
                     continue
                 }
+                let limit =
+                    max(first.microseconds, detected)
+                    + (Self.maxAccountDelaySeconds + (Self.extraAccountDelaySeconds[name] ?? 0)) * 1_000_000
                 if at.microseconds > limit { late.append(account) }
             }
         }
