@@ -76,6 +76,12 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
     /// Young tenants with an innocent brand name, each inviting exactly two strangers at one large consumer
     /// provider and then stopping: below the three strangers an account needs to be listed.
     case twoStrangers = "two-strangers"
+    /// Young tenants with an innocent brand name that each first mail one address at their own freshly registered
+    /// domain (where a launch day's tenant welcomes its founder) and then invite exactly two strangers at one large
+    /// consumer provider: below the three strangers an account needs to be listed, and never an account whose
+    /// every first contact is a stranger, so that no path of `concentrated_strangers` counts it except as an early
+    /// one (an attacker who read docs/detection.md, "Two strangers an account").
+    case decoyTwoStrangers = "decoy-two-strangers"
     /// Launch-day tenants whose founder signed up with a webmail address: a welcome to the founder at a
     /// consumer provider (the tenant's own domain is that provider), then invitations, 7 in 10 at the same
     /// provider and the rest at other webmail: every recipient a stranger (look-alike).
@@ -96,7 +102,7 @@ public enum BurstKind: String, Hashable, Sendable, CaseIterable {
         switch self {
         case .tenantSwarm, .trialWelcome, .youngBurst, .lowAndSlow, .hiddenLures, .paddedLures, .rateShapedSwarm,
             .concentratedStrangers, .templateRotation, .decoyStrangers, .decoySwarm, .heavyDecoyStrangers,
-            .rotationPerAccountPhone, .phoneOnlyLure, .spreadStrangers, .twoStrangers:
+            .rotationPerAccountPhone, .phoneOnlyLure, .spreadStrangers, .twoStrangers, .decoyTwoStrangers:
             return true
         case .newsletter, .passwordResetStorm, .tenantOnboarding, .newEmployees, .brandNames, .launchDay, .sharedInbox,
             .commonArtefacts, .webmailFounders, .organicSignups, .launchDayWebmail:
@@ -191,6 +197,7 @@ public struct BurstPlan: Hashable, Sendable {
 /// | `rotation-per-account-phone` | as `template-rotation`, but each tenant's lure names its own phone number and no host; plus the `brand-names`, `common-artefacts` and `launch-day` look-alikes | 22 h |
 /// | `spread-strangers` | `spread-strangers`: 60 young tenants × 3–8 one-stranger invitations, half at one provider each (any of the ten), half over three providers in turn, +30 min, spread 5 h, gap 6 min; plus the `launch-day`, `webmail-founders` and `shared-inbox` look-alikes | 9 h |
 /// | `two-strangers` | `two-strangers`: 120 young tenants × 2 one-stranger invitations at one large provider, +30 min, spread 5 h, gap 6 min; plus the `launch-day`, `webmail-founders` and `shared-inbox` look-alikes | 9 h |
+/// | `decoy-two-strangers` | `decoy-two-strangers`: 120 young tenants × one decoy mail to their own fresh domain, then 2 one-stranger invitations at one large provider, +30 min, spread 5 h, gap 6 min; plus the `launch-day-webmail` and `shared-inbox` look-alikes | 9 h |
 /// | `signups-then-two-strangers` | the `two-strangers` wave from 3 h after the warm-up; the `organic-signups` look-alike (8 an hour) from the run's start for 11.5 h, so in the warm-up and for 3 h after it before the wave, and the `shared-inbox` look-alike | 12 h |
 /// | `launch-day-webmail` | none; the `launch-day-webmail` look-alike (the launch day with its webmail invitees at realistic provider shares) and the `shared-inbox` look-alike | 9 h |
 /// | `strangers-beside-launch-day` | the `concentrated-strangers` wave; plus the `launch-day-webmail` and `shared-inbox` look-alikes | 9 h |
@@ -270,6 +277,9 @@ public struct Scenario: Hashable, Sendable {
     public static let twoStrangersPlan = BurstPlan(
         kind: .twoStrangers, accounts: 120, messagesPerAccount: 2, startAfterWarmupSeconds: 30 * 60,
         spreadSeconds: 5 * 3600, gapSeconds: 360)
+    /// The decoy-two-strangers wave: paced like ``twoStrangersPlan``, each account's two invitations after one decoy
+    /// mail to its own fresh domain (so three mails an account).
+    public static let decoyTwoStrangersPlan = twoStrangersPlan.paced(as: .decoyTwoStrangers)
     /// The webmail-founders look-alike: 20 launch-day tenants (about one in sixteen of ``launchDayPlan``), paced
     /// like it, whose founder and team use webmail.
     public static let webmailFoundersPlan = BurstPlan(
@@ -383,6 +393,12 @@ public struct Scenario: Hashable, Sendable {
             Scenario(
                 name: "two-strangers", incidents: [twoStrangersPlan], defaultDurationSeconds: nineHours,
                 lookAlikes: strangerWaveLookAlikes),
+            // Two strangers an account behind a decoy at its own domain: per account the shape of a launch day's tenant
+            // that welcomed its founder and invited two webmail friends at one provider, so it runs beside that
+            // launch day.
+            Scenario(
+                name: "decoy-two-strangers", incidents: [decoyTwoStrangersPlan], defaultDurationSeconds: nineHours,
+                lookAlikes: [launchDayWebmailPlan, sharedInboxPlan]),
             // The launch day whose webmail invitees gather at the big providers, alone and beside a stranger wave at
             // those providers.
             Scenario(

@@ -239,7 +239,7 @@ struct TrafficModel: Sendable {
             .brandNames, .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation, .commonArtefacts,
             .decoyStrangers,
             .decoySwarm, .rotationPerAccountPhone, .heavyDecoyStrangers, .phoneOnlyLure, .spreadStrangers,
-            .twoStrangers, .webmailFounders, .organicSignups, .launchDayWebmail,
+            .twoStrangers, .webmailFounders, .organicSignups, .launchDayWebmail, .decoyTwoStrangers,
         ]
         hasSharedInbox = configuration.lookAlikes.contains { $0.kind == .sharedInbox }
         youngTenantTotal = (configuration.scenario.incidents + configuration.lookAlikes)
@@ -286,7 +286,7 @@ struct TrafficModel: Sendable {
                     .rateShapedSwarm, .brandNames, .concentratedStrangers, .launchDay, .sharedInbox, .templateRotation,
                     .commonArtefacts, .decoyStrangers, .decoySwarm, .rotationPerAccountPhone, .heavyDecoyStrangers,
                     .phoneOnlyLure, .spreadStrangers, .twoStrangers, .webmailFounders, .organicSignups,
-                    .launchDayWebmail:
+                    .launchDayWebmail, .decoyTwoStrangers:
                     index = accounts.count
                     var t = makeTenant(index: accounts.count, established: false, label: groupIndex)
                     switch plan.kind {
@@ -309,7 +309,8 @@ struct TrafficModel: Sendable {
                     case .trialWelcome:
                         t.displayName = Vocabulary.phishingBrands[rng.int(below: Vocabulary.phishingBrands.count)]
                         t.bounceRate = 0.1
-                    case .concentratedStrangers, .decoyStrangers, .heavyDecoyStrangers, .spreadStrangers, .twoStrangers:
+                    case .concentratedStrangers, .decoyStrangers, .heavyDecoyStrangers, .spreadStrangers, .twoStrangers,
+                        .decoyTwoStrangers:
                         // An innocent brand name: nothing in the slot gives it away.
                         t.bounceRate = 0.08
                     case .webmailFounders:
@@ -399,6 +400,8 @@ struct TrafficModel: Sendable {
                 }
                 var decoys =
                     [.decoyStrangers, .decoySwarm].contains(plan.kind) ? TrafficModel.decoys(accounts[index]) : 0
+                // One decoy, the least that keeps the account from mailing only strangers.
+                if plan.kind == .decoyTwoStrangers { decoys = 1 }
                 if plan.kind == .heavyDecoyStrangers {
                     // Two decoys for every three invitations, rounded: 40 % of the account's mails.
                     decoys = (2 * messages + 1) / 3
@@ -521,6 +524,13 @@ struct TrafficModel: Sendable {
             (template, subject, addresses) = strangerInvitation(account, provider: spreadProvider(account, source))
         case .decoyStrangers:
             if source.sent < TrafficModel.decoys(account) {
+                (template, subject, addresses) = invitation(account, to: decoyAddress(account, source))
+            } else {
+                (template, subject, addresses) = strangerInvitation(account)
+            }
+        case .decoyTwoStrangers:
+            // Its one decoy first, then its two invitations.
+            if source.sent == 0 {
                 (template, subject, addresses) = invitation(account, to: decoyAddress(account, source))
             } else {
                 (template, subject, addresses) = strangerInvitation(account)

@@ -94,6 +94,12 @@ import Testing
         "launch-day-webmail": "lookalikes<=2,unlabelled=0",
         "strangers-beside-launch-day":
             "recall>=0.95,precision>=0.98,incidents=all,latency<=1080,lookalikes<=1,unlabelled=0",
+        // Two strangers an account behind one decoy at its own domain (docs/detection.md, "Launch days with a
+        // webmail tail"): per account a launch-day tenant that welcomed its founder and invited two webmail
+        // friends, so no path names it (seed 7, every format: recall 0, no incident). Its accounts, early members of
+        // the provider wave at webmail.example, fire that wave's early path with a launch-day tenant (three webmail
+        // invitees there) as its one member, and the alert names the tenant alone. Today's figures, not a bar.
+        "decoy-two-strangers": "lookalikes<=1,unlabelled=0",
     ]
     /// Look-alikes a scenario may flag (the `lookalikes` requirement bounds how many accounts), by kind; every
     /// other look-alike must stay silent. The `webmail-founders` tenants of `spread-strangers` and `two-strangers`
@@ -117,6 +123,7 @@ import Testing
         "signups-then-two-strangers": ["organic-signups": 73, "new-employees": 1],
         "signups-then-two-strangers/jsonl": ["organic-signups": 81, "new-employees": 1],
         "launch-day-webmail": ["launch-day-webmail": 2], "strangers-beside-launch-day": ["launch-day-webmail": 1],
+        "decoy-two-strangers": ["launch-day-webmail": 1],
     ]
     /// A stranger-mailing account is judged at its third recipient (two invitations after its first, about
     /// 12 minutes at the scenario's pace), so its accounts get that much longer.
@@ -139,6 +146,8 @@ import Testing
     /// only strangers fired their provider's wave): at most the 5 % its recall allows.
     static let maxUnlistedAccounts = [
         "spread-strangers": 20, "two-strangers": 6, "signups-then-two-strangers": 6,
+        // None of its 120 accounts is named on seed 7 (2026-12-07): the cap records that, it is not a bar.
+        "decoy-two-strangers": 120,
     ]
     /// SendWatch incidents a labelled campaign may form, when not 1. `rotation-per-account-phone` words its lure
     /// two ways with a different phone number per account and no host: the accounts of one wording share its
@@ -156,6 +165,7 @@ import Testing
             "hidden-lures", "rate-shaped-swarm", "concentrated-strangers", "template-rotation",
             "rotation-per-account-phone", "decoy-colleague", "phone-only-lure", "heavy-decoys", "spread-strangers",
             "two-strangers", "signups-then-two-strangers", "launch-day-webmail", "strangers-beside-launch-day",
+            "decoy-two-strangers",
         ],
         SimulationFormat.allCases)
     func scenario(_ name: String, format: SimulationFormat) throws {
@@ -248,15 +258,16 @@ import Testing
         var late: [String] = []
         var unlisted: [String] = []
         for incident in labels.incidents {
-            let detected = incident.accounts.compactMap { listed[$0]?.microseconds }.min() ?? .max
+            // nil when no account of the incident is listed (then none is late, every one unlisted).
+            let detected = incident.accounts.compactMap { listed[$0]?.microseconds }.min()
             for (account, first) in zip(incident.accounts, incident.firstSend) {
-                let limit =
-                    max(first.microseconds, detected)
-                    + (Self.maxAccountDelaySeconds + (Self.extraAccountDelaySeconds[name] ?? 0)) * 1_000_000
-                guard let at = listed[account] else {
+                guard let at = listed[account], let detected else {
                     unlisted.append(account)
                     continue
                 }
+                let limit =
+                    max(first.microseconds, detected)
+                    + (Self.maxAccountDelaySeconds + (Self.extraAccountDelaySeconds[name] ?? 0)) * 1_000_000
                 if at.microseconds > limit { late.append(account) }
             }
         }

@@ -549,6 +549,25 @@ import Testing
         }
     }
 
+    @Test(
+        "Decoy two strangers: each account one decoy at its own domain first, then two strangers at one large provider")
+    func decoyTwoStrangers() throws {
+        let run = try simulate(
+            SimulationConfiguration(scenario: Scenario.named("decoy-two-strangers")!, seed: 7, format: .jsonl))
+        #expect(run.labels.incidents.map(\.kind) == [.decoyTwoStrangers] && BurstKind.decoyTwoStrangers.isAttack)
+        #expect(Set(run.labels.hardNegatives.map(\.kind)).isSuperset(of: [.launchDayWebmail, .sharedInbox]))
+        let accounts = Set(run.labels.incidents.flatMap(\.accounts))
+        #expect(accounts.count == 120)
+        let large = Set(Vocabulary.consumerDomains.prefix(2))
+        for (account, list) in try recipientsByAccount(run.bytes, of: accounts) {
+            let domains = list.map { String($0.split(separator: "@").last!) }
+            // The decoy at the tenant's own (not a consumer) domain, then two distinct strangers at one large provider.
+            #expect(list.count == 3 && Set(list).count == 3, "\(account): \(list)")
+            #expect(!Vocabulary.consumerDomains.contains(domains[0]), "\(account): \(domains)")
+            #expect(domains[1] == domains[2] && large.contains(domains[1]), "\(account): \(domains)")
+        }
+    }
+
     @Test("Launch day with webmail at realistic shares: most webmail invitees at the big providers, a tail at one")
     func launchDayWebmail() throws {
         let run = try simulate(
