@@ -343,6 +343,36 @@ import Testing
         #expect(!s.kinds().contains(Self.kind))
     }
 
+    @Test(
+        "A tenant's first recipient on another template than its next (a webmail founder's welcome) is no stranger")
+    func ownerIsNoStranger() {
+        // Eight launch-day tenants, two minutes apart, whose founder signed up at the provider `big.example`: a
+        // first mail to the founder, then a colleague at their own new domain and two friends at the provider.
+        func fires(founderTemplate: String) -> Bool {
+            var s = Self.established()
+            for a in 0..<8 {
+                let t = 4000 + Int64(a * 120)
+                s.send(
+                    "launch-\(a)", to: "founder\(a)@big.example", subject: "Welcome to Brand\(a)", at: t,
+                    template: founderTemplate)
+                for (k, to) in ["bob@brand\(a).example", "pal\(a)x0@big.example", "pal\(a)x1@big.example"]
+                    .enumerated()
+                {
+                    s.send(
+                        "launch-\(a)", to: to, subject: "Ann invited you to join Brand\(a)",
+                        at: t + 20 + Int64(k * 20), template: "invite-team")
+                }
+            }
+            s.finish()
+            return s.kinds().contains(Self.kind)
+        }
+        // A welcome is the founder's: two strangers in four recipients each, no stranger-mailer. Before, the
+        // founder counted as a third stranger (three in four) and the eight fired as a wave.
+        #expect(!fires(founderTemplate: "welcome"))
+        // The same first mail on the invitations' template is an invitation: three strangers in four, a wave.
+        #expect(fires(founderTemplate: "invite-team"))
+    }
+
     @Test("Recipients the platform mailed before or colleagues keep a wave silent; spread providers make a spread wave")
     func lookAlikes() {
         // The same wave, to addresses established accounts already mail.

@@ -184,7 +184,26 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         var flagged = false
         /// The provider of the account's strangers once it has been judged a member of a provider wave.
         var waveProvider: UInt64?
+        /// The account's first recipient, held until its second (``Opening``); nil once counted or dropped.
+        var opening: Opening?
         var approximateHeapBytes: Int { recent.count * 8 + strangerDomains.count * 12 }
+    }
+
+    /// What an account's first recipient adds to its counts, held until the account's next recipient shows whom it
+    /// was: the account's **owner** when the next one is on another template (a platform's first mail to a new
+    /// account is its welcome or verification to the address that signed up, then the account's own mails
+    /// follow on other templates), counted then as a recipient but never as a first contact or stranger; else
+    /// counted in full. A webmail founder's welcome is no stranger of the tenant's: with it, a founder at a provider
+    /// and two friends invited there made three. An attacker whose accounts open with a stranger on another
+    /// template loses that stranger, as with a decoy.
+    struct Opening: Sendable, Codable {
+        /// The first event's template (the rule's hash of its id, 0 without one).
+        var template: UInt64
+        /// The recipient's domain (hash) when it was a stranger, else nil.
+        var strangerDomain: UInt64?
+        var firstContact: Bool
+        var colleague: Bool
+        var ownOrNew: Bool
     }
 
     /// Stranger-mailing accounts of one template, or of all (``platformKey``).
@@ -465,18 +484,27 @@ extension ConcentratedStrangersRule: TwoTableRule {
         let establishedMails = context.establishedDomains.estimate(facts.domainKey, at: now)
         let publicDomain = establishedMails >= DetectionEngine.publicDomainMinEvents
         let ownDomain = DetectionEngine.domainHash(event.sender) == facts.domainKey
-        accounts.entries[slot].recipients &+= 1
-        if !known && !seenYoung {
-            accounts.entries[slot].firstContacts &+= 1
-            if publicDomain {
-                accounts.entries[slot].strangers &+= 1
-                Self.countStranger(at: facts.domainKey, in: &accounts.entries[slot])
-            }
-        }
+        let firstContact = !known && !seenYoung
         // A private domain only young accounts write to (one established senders never mailed) is no
         // colleague's: an attacker can register one and mail it.
-        if ownDomain || (!publicDomain && establishedMails > 0) { accounts.entries[slot].colleagues &+= 1 }
-        if ownDomain || establishedMails == 0 { accounts.entries[slot].ownOrNew &+= 1 }
+        let recipientCounts = Opening(
+            template: facts.template.map { templateKey($0.template.id) } ?? 0,
+            strangerDomain: firstContact && publicDomain ? facts.domainKey : nil, firstContact: firstContact,
+            colleague: ownDomain || (!publicDomain && establishedMails > 0),
+            ownOrNew: ownDomain || establishedMails == 0)
+        if accounts.entries[slot].recent.count == 1 && accounts.entries[slot].recipients == 0
+            && accounts.entries[slot].opening == nil
+        {
+            // The account's first recipient: held until the next shows whether it was the owner. One recipient
+            // makes no stranger-mailer, early or not, so nothing below can fire without it.
+            accounts.entries[slot].opening = recipientCounts
+        } else {
+            if let opening = accounts.entries[slot].opening {
+                accounts.entries[slot].opening = nil
+                Self.count(opening, owner: opening.template != recipientCounts.template, in: &accounts.entries[slot])
+            }
+            Self.count(recipientCounts, owner: false, in: &accounts.entries[slot])
+        }
         // A provider wave's members are counted whatever the share tests below say: a wave whose decoys make only
         // some of its accounts stranger-mailers is one wave.
         noteWave(slot, event, facts, &context, into: &alerts, at: now)
@@ -541,6 +569,19 @@ extension ConcentratedStrangersRule: TwoTableRule {
             atPublic += UInt64(count)
         }
         return top > 0 && Double(top) >= rule.minProviderShare * Double(atPublic)
+    }
+
+    /// Adds one recipient's counts to `account`; an `owner` (``Opening``) is a recipient, never a first contact or
+    /// a stranger.
+    static func count(_ r: Opening, owner: Bool, in account: inout Account) {
+        account.recipients &+= 1
+        if r.firstContact && !owner { account.firstContacts &+= 1 }
+        if let domain = r.strangerDomain, !owner {
+            account.strangers &+= 1
+            countStranger(at: domain, in: &account)
+        }
+        if r.colleague { account.colleagues &+= 1 }
+        if r.ownOrNew { account.ownOrNew &+= 1 }
     }
 
     /// Counts a stranger at the public domain `domain` in the account's stranger domains (a full list replaces
