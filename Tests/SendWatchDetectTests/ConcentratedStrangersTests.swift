@@ -373,6 +373,49 @@ import Testing
         #expect(fires(founderTemplate: "invite-team"))
     }
 
+    @Test("A held first recipient survives a checkpoint; a state laid out before it restores, counted in full")
+    func openingAcrossCheckpointLayouts() throws {
+        // ownerIsNoStranger's launch-day tenants, checkpointed after every founder's welcome and before the rest.
+        func fires(restoringAs layout: DetectionStateLayout?) throws -> Bool {
+            var s = Self.established()
+            for a in 0..<8 {
+                s.send(
+                    "launch-\(a)", to: "founder\(a)@big.example", subject: "Welcome to Brand\(a)",
+                    at: 4000 + Int64(a * 10), template: "welcome")
+            }
+            if let layout {
+                let info = layout.userInfo
+                let bytes = try StateCoding.encode(s.engine.checkpoint(), userInfo: info)
+                s.engine = try DetectionEngine(
+                    configuration: .init(),
+                    restoring: StateCoding.decode(DetectionEngine.Checkpoint.self, from: bytes, userInfo: info))
+            }
+            for a in 0..<8 {
+                for (k, to) in ["bob@brand\(a).example", "pal\(a)x0@big.example", "pal\(a)x1@big.example"]
+                    .enumerated()
+                {
+                    s.send(
+                        "launch-\(a)", to: to, subject: "Ann invited you to join Brand\(a)",
+                        at: 4100 + Int64(a * 120 + k * 20), template: "invite-team")
+                }
+            }
+            s.finish()
+            return s.kinds().contains(Self.kind)
+        }
+        #expect(try !fires(restoringAs: nil))
+        // The held welcomes are in the checkpoint: the restored engine still takes them for the founders'.
+        #expect(try !fires(restoringAs: .current))
+        // A state of the layout before (tail format 11, detect 6) held none: what that version counted, each
+        // founder a stranger, and the tenants fire as a wave, as they did then.
+        #expect(try fires(restoringAs: .withoutOpenings))
+        // The two layouts differ by the held recipients: bytes of one are not read as the other.
+        var s = Self.established()
+        s.send("launch-0", to: "founder0@big.example", subject: "Welcome to Brand0", at: 4000, template: "welcome")
+        let old = try StateCoding.encode(s.engine.checkpoint(), userInfo: DetectionStateLayout.withoutOpenings.userInfo)
+        #expect(old != (try StateCoding.encode(s.engine.checkpoint())))
+        #expect(throws: (any Error).self) { try StateCoding.decode(DetectionEngine.Checkpoint.self, from: old) }
+    }
+
     @Test("Recipients the platform mailed before or colleagues keep a wave silent; spread providers make a spread wave")
     func lookAlikes() {
         // The same wave, to addresses established accounts already mail.

@@ -29,6 +29,7 @@ struct TailPreviousReleaseTests {
           concentrated_strangers:
             min_early_wave_only_accounts: 10000000
             min_early_strangers_only_accounts: 0
+            discount_owner: false
         """
 
     /// The decompressed bytes of the fixture file `name` (zstd).

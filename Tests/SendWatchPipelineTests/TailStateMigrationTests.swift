@@ -58,8 +58,9 @@ struct TailStateMigrationTests {
     let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
     @Test(
-        "A checkpoint of state format 10 (parsers by position) is migrated: the run resumes and writes replay's alerts")
-    func formatTenResumes() throws {
+        "A checkpoint of state format 10 or 11 is migrated: the run resumes and writes replay's alerts",
+        arguments: [10, 11])
+    func olderFormatResumes(format: Int) throws {
         let all = TailTestData.lines
         let dir = try TestPaths.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -79,24 +80,30 @@ struct TailStateMigrationTests {
             try run.checkpoint()
         }
 
-        // Rewrite the checkpoint as format 10 wrote it: the same sections, the body with the parsers by position.
+        // Rewrite the checkpoint as `format` wrote it: the same sections, the body's detection state laid out as
+        // before format 12 (an account's held first recipient counted in full), for 10 the parsers by position.
         let saved = try #require(try TailRun.loadCheckpoint(options: options))
         #expect(saved.format == TailState.format)
         #expect(saved.state.streams.values.contains { $0.parsers != SavedParsers(RegisteredFormats.noParsers) })
         var body: [UInt8] = []
         var sections = StateSections()
-        try StateCoding.encode(FormatTenState(state: saved.state), into: &body, sections: &sections)
+        let old = DetectionStateLayout.withoutOpenings.userInfo
+        if format == 10 {
+            try StateCoding.encode(FormatTenState(state: saved.state), into: &body, sections: &sections, userInfo: old)
+        } else {
+            try StateCoding.encode(saved.state, into: &body, sections: &sections, userInfo: old)
+        }
         #expect(sections == saved.sections, "the sections on disk still fit the rewritten body")
         let path = dir.appendingPathComponent("state/checkpoint").path
         let header = String(decoding: try #require(try CheckpointFile.read(path: path)).header, as: UTF8.self)
         let current = "\"state_format\":\(TailState.format),"
         #expect(header.contains(current))
         let bodyFields = try #require(header.range(of: ",\"body_bytes\":"))
-        let formatTen =
-            String(header[..<bodyFields.lowerBound]).replacingOccurrences(of: current, with: "\"state_format\":10,")
-            + "}"
-        try CheckpointFile.write(path: path, header: Array(formatTen.utf8), body: body)
-        #expect(try TailRun.loadCheckpoint(options: options)?.format == 10)
+        let older =
+            String(header[..<bodyFields.lowerBound]).replacingOccurrences(
+                of: current, with: "\"state_format\":\(format),") + "}"
+        try CheckpointFile.write(path: path, header: Array(older.utf8), body: body)
+        #expect(try TailRun.loadCheckpoint(options: options)?.format == format)
 
         let run = try TailRun(
             configuration: TailTestData.configuration, options: options, outputPath: alertsPath(dir), logger: logger)

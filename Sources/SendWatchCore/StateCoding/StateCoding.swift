@@ -31,9 +31,14 @@
 public enum StateCoding {
     /// Encodes `value`.
     ///
+    /// - Parameter userInfo: what the encoded types read as their encoder's `userInfo` (for instance to write an
+    ///   older format's layout, for a test of its migration).
     /// - Complexity: O(size of the encoding).
-    public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+    public static func encode<T: Encodable>(_ value: T, userInfo: [CodingUserInfoKey: any Sendable] = [:]) throws
+        -> [UInt8]
+    {
         let storage = StateEncoderStorage()
+        storage.userInfo = userInfo
         try storage.encodeValue(value, codingPath: [])
         return storage.bytes
     }

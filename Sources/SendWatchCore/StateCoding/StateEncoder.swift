@@ -3,6 +3,8 @@ final class StateEncoderStorage {
     var bytes: [UInt8] = []
     /// Where large bulk arrays go instead of ``bytes``; nil writes everything inline (``StateSections``).
     var sections: StateSections?
+    /// What the encoded types read as their encoder's `userInfo`.
+    var userInfo: [CodingUserInfoKey: any Sendable] = [:]
 
     init() { bytes.reserveCapacity(4096) }
 
@@ -116,7 +118,7 @@ enum StateValueKind {
 struct StateEncoder: Encoder {
     let storage: StateEncoderStorage
     let codingPath: [any CodingKey]
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    var userInfo: [CodingUserInfoKey: Any] { storage.userInfo }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         KeyedEncodingContainer(StateKeyedEncodingContainer<Key>(storage: storage, codingPath: codingPath))

@@ -37,11 +37,14 @@ extension StateCoding {
     /// Encodes `value` into `buffer` (replacing its contents, keeping its capacity) with its large arrays in
     /// `sections` (replaced) instead of inline.
     ///
+    /// - Parameter userInfo: as ``encode(_:userInfo:)``.
     /// - Complexity: O(size of the encoding and the parts).
-    public static func encode<T: Encodable>(_ value: T, into buffer: inout [UInt8], sections: inout StateSections)
-        throws
-    {
+    public static func encode<T: Encodable>(
+        _ value: T, into buffer: inout [UInt8], sections: inout StateSections,
+        userInfo: [CodingUserInfoKey: any Sendable] = [:]
+    ) throws {
         let storage = StateEncoderStorage()
+        storage.userInfo = userInfo
         storage.sections = StateSections()
         buffer.removeAll(keepingCapacity: true)
         swap(&storage.bytes, &buffer)

@@ -2,6 +2,38 @@ import SendWatchCore
 import SendWatchTemplates
 import SendWatchWindows
 
+/// How a saved detection state (``DetectionEngine/Checkpoint``) lays out what changed in it since, told to the
+/// decoder through its `userInfo` under ``userInfoKey`` (absent: ``current``), so that a checkpoint written by an
+/// earlier version is migrated rather than refused. The state formats of `tail` and `detect` say which layout a
+/// file has.
+public enum DetectionStateLayout: Int, Sendable, Comparable {
+    /// `concentrated_strangers`' accounts save no held first recipient (``ConcentratedStrangersRule``'s
+    /// `Opening`): `tail` state formats 11 and earlier, `detect` 6 and earlier. Read with none held (an account
+    /// restored so counts its next recipient in full, as it did then); never written.
+    case withoutOpenings = 1
+    /// What this version writes.
+    case current = 2
+
+    /// The `userInfo` key the layout is given under.
+    public static let userInfoKey = CodingUserInfoKey(rawValue: "sendwatch.detectionStateLayout")!
+
+    /// The `userInfo` that tells a decoder this layout.
+    public var userInfo: [CodingUserInfoKey: any Sendable] { [Self.userInfoKey: self] }
+
+    /// The layout `decoder` is told (``current`` when none).
+    static func of(_ decoder: any Decoder) -> DetectionStateLayout {
+        decoder.userInfo[userInfoKey] as? DetectionStateLayout ?? .current
+    }
+
+    /// The layout `encoder` is told (``current`` when none; an older one only to write what an older version
+    /// wrote, for a test of the migration).
+    static func of(_ encoder: any Encoder) -> DetectionStateLayout {
+        encoder.userInfo[userInfoKey] as? DetectionStateLayout ?? .current
+    }
+
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+}
+
 extension DetectionEngine {
     /// Everything but the configuration (`Codable`): the account ages (with the registry entries), the template
     /// miner, the open alerts, the shared tables slot for slot (`SharedTables`), the sketch of established

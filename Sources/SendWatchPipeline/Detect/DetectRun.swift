@@ -109,13 +109,19 @@ struct DetectState: Codable {
     /// lone by a bare phone number (as `TailState` 9). 5: a young account saves its evidence samples as one
     /// `samples` object (as `TailState` 10), and the merge keeps per host the stream sequence of its first held
     /// event instead of the events (they are read again from the stream at a restore). 6: the feed's resume point
-    /// (``FeedResumePoint``: the second stage's position in the forwarded stream and its watermarks there).
-    static let format = 6
-    /// Format 5 is still read (``readFormats``): its body is format 6's without ``resumePoint`` at the end (read as
-    /// nil, so the restart resumes as before format 6); the next checkpoint is written in format 6.
-    static let migration = StateMigration(format: 5, userInfo: [withoutResumePoint: true])
-    /// The state formats read: ``format`` and ``migration``'s.
-    static let readFormats = [format, migration.format]
+    /// (``FeedResumePoint``: the second stage's position in the forwarded stream and its watermarks there). 7:
+    /// `concentrated_strangers`' accounts save their held first recipient (as `TailState` 12).
+    static let format = 7
+    /// The older formats still read (``readFormats``), the next checkpoint written in ``format``: 6 as its layout of
+    /// the detection state (``DetectionStateLayout/withoutOpenings``), 5 as that and with the body ending before
+    /// ``resumePoint`` (read as nil, so the restart resumes as before format 6).
+    static let migrations = [
+        StateMigration(format: 6, userInfo: DetectionStateLayout.withoutOpenings.userInfo),
+        StateMigration(format: 5, userInfo: [withoutResumePoint: true])
+            .adding(DetectionStateLayout.withoutOpenings.userInfo),
+    ]
+    /// The state formats read: ``format`` and those of ``migrations``.
+    static let readFormats = [format] + migrations.map(\.format)
     /// Tells the decoder the body ends before ``resumePoint`` (format 5).
     static let withoutResumePoint = CodingUserInfoKey(rawValue: "sendwatch.detect.withoutResumePoint")!
     /// The stream sequence of the last message taken in: every message up to it is in the engine or the merge.
@@ -157,7 +163,7 @@ extension DetectState.SavedPartition {
 }
 
 extension DetectState {
-    /// Decodes a body of ``format``, or of ``migration``'s format when the decoder's `userInfo` says so.
+    /// Decodes a body of ``format``, or of a format of ``migrations`` when the decoder's `userInfo` says so.
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         lastSequence = try c.decode(UInt64.self, forKey: .lastSequence)
@@ -298,7 +304,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
                     origin = "detect checkpoint in \(stored.origin)"
                     saved = try StateDirectory.decodeBody(
                         DetectState.self, stored.body, sections: nil,
-                        userInfo: stored.format == DetectState.format ? [:] : DetectState.migration.userInfo,
+                        userInfo: StateMigration.userInfo(reading: stored.format, among: DetectState.migrations),
                         name: "detect checkpoint",
                         path: stateStore.streamName + " " + stored.origin)
                 } else if let path = options.stateDirectory.map({ $0 + "/detect-checkpoint" }) {
@@ -364,7 +370,7 @@ public final class DetectRun<Feed: StreamFeed, Publisher: AlertPublisher> {
     /// The file checkpoint at `path`; nil when there is none.
     private static func readFile(_ path: String) throws(TailError) -> DetectState? {
         try StateDirectory.readCheckpoint(
-            DetectState.self, path: path, format: DetectState.format, migrating: DetectState.migration,
+            DetectState.self, path: path, format: DetectState.format, migrating: DetectState.migrations,
             name: "detect checkpoint",
             damagedAdvice: "Move the file away to start over from the stream's first message (the alerts "
                 + "stream drops the records it has within its duplicate window).",

@@ -431,7 +431,7 @@ public final class ShipRun<Publisher: ShipPublisher> {
     static func load(path: String?, logger: Logger) throws(TailError) -> ShipState? {
         guard let path,
             let saved = try StateDirectory.readCheckpoint(
-                ShipState.self, path: path, format: ShipState.format, migrating: ShipState.migration,
+                ShipState.self, path: path, format: ShipState.format, migrating: [ShipState.migration],
                 name: "ship checkpoint",
                 damagedAdvice: "Move the file away to start over (the broker drops the events it has within its "
                     + "duplicate window).",

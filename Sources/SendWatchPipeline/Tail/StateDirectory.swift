@@ -29,8 +29,8 @@ enum StateDirectory {
     }
 
     /// Reads the checkpoint at `path` (nil when there is none) whose header must name state format `format`, or
-    /// the older format `migrating` names (its body is then decoded with that format's `userInfo`, for the types
-    /// whose layout changed since to read the old one).
+    /// an older format one of `migrating` names (its body is then decoded with that migration's `userInfo`, for
+    /// the types whose layout changed since to read the old one).
     ///
     /// - Parameters:
     ///   - name: how messages name the file (`checkpoint`, `ship checkpoint`).
@@ -40,15 +40,15 @@ enum StateDirectory {
     /// - Throws: ``TailError`` `.checkpointDamaged` (unreadable, bad checksum) or `.checkpointIncompatible`
     ///   (another state format, or a body that does not decode); the file is left in place.
     static func readCheckpoint<State: Decodable>(
-        _ type: State.Type, path: String, format: Int, migrating: StateMigration? = nil, name: String,
+        _ type: State.Type, path: String, format: Int, migrating: [StateMigration] = [], name: String,
         damagedAdvice: String, incompatibleAdvice: String
     ) throws(TailError) -> (state: State, header: [UInt8], format: Int)? {
         guard
             let (contents, read) = try readCheckpointFile(
-                path: path, formats: [format] + (migrating.map { [$0.format] } ?? []), name: name,
+                path: path, formats: [format] + migrating.map(\.format), name: name,
                 damagedAdvice: damagedAdvice, incompatibleAdvice: incompatibleAdvice)
         else { return nil }
-        let userInfo = read == format ? [:] : migrating?.userInfo ?? [:]
+        let userInfo = StateMigration.userInfo(reading: read, among: migrating)
         let state = try decodeBody(State.self, contents.body, sections: nil, userInfo: userInfo, name: name, path: path)
         return (state, contents.header, read)
     }
@@ -136,5 +136,16 @@ struct StateMigration {
         StateMigration(
             format: format,
             userInfo: [SavedParsersLayout.userInfoKey: SavedParsersLayout.positionalPostfixEximJSONLines])
+    }
+
+    /// This migration, its decoder told `userInfo` too (a format older than two layout changes).
+    func adding(_ more: [CodingUserInfoKey: any Sendable]) -> StateMigration {
+        StateMigration(format: format, userInfo: userInfo.merging(more) { _, new in new })
+    }
+
+    /// What the decoder of a body of state format `format` is told: the `userInfo` of the migration of `migrations`
+    /// that reads it; nothing for the current format.
+    static func userInfo(reading format: Int, among migrations: [StateMigration]) -> [CodingUserInfoKey: any Sendable] {
+        migrations.first { $0.format == format }?.userInfo ?? [:]
     }
 }

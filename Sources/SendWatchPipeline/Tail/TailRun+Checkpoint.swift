@@ -8,7 +8,7 @@ import SendWatchIngest
 extension TailRun {
     /// Reads the checkpoint of the state directory, if there is one: the saved state, the alert output's position
     /// it recorded, its sections (with where they are on disk), and its state format. A checkpoint of the older
-    /// format ``TailState/migration`` names is read too (the next checkpoint is written in the current format).
+    /// formats ``TailState/migrations`` name is read too (the next checkpoint is written in the current format).
     ///
     /// - Throws: ``TailError`` (`checkpoint_damaged`, also for missing or damaged section files;
     ///   `checkpoint_incompatible`); the files are left in place.
@@ -20,7 +20,7 @@ extension TailRun {
             + "over (alerts of the lines read since may repeat), or restore a good copy."
         guard
             let (contents, format) = try StateDirectory.readCheckpointFile(
-                path: path, formats: [TailState.format, TailState.migration.format], name: "checkpoint",
+                path: path, formats: TailState.readFormats, name: "checkpoint",
                 damagedAdvice: damagedAdvice,
                 incompatibleAdvice: "Run the version that wrote it, or move the file away to start over.")
         else { return nil }
@@ -45,7 +45,7 @@ extension TailRun {
         }
         let state = try StateDirectory.decodeBody(
             TailState.self, contents.body, sections: sections,
-            userInfo: format == TailState.format ? [:] : TailState.migration.userInfo, name: "checkpoint", path: path)
+            userInfo: StateMigration.userInfo(reading: format, among: TailState.migrations), name: "checkpoint", path: path)
         let position = CheckpointFile.integerField("output_position", in: header).map { Int64($0) }
         return SavedCheckpoint(
             state: state, outputPosition: position, sections: sections, reference: reference, format: format)

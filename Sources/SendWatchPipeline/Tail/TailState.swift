@@ -51,11 +51,18 @@ struct TailState: Codable {
     /// was made lone by a bare phone number (its reason's wording). 10: a young account of the detection state saves
     /// its message ids, submitters and deliveries as one `samples` object (one buffer in memory). 11: each
     /// stream's parsers are saved by format name with their own checkpoint version (``SavedParsers``), so that a
-    /// new format or a parser's checkpoint change no longer raises this number; format 10 is read and migrated
-    /// (``migration``).
-    static let format = 11
-    /// Format 10, the last with the parsers saved by position, is read and written again as ``format``.
-    static let migration = StateMigration.parsersByPosition(format: 10)
+    /// new format or a parser's checkpoint change no longer raises this number. 12: `concentrated_strangers`'
+    /// accounts save their held first recipient (``DetectionStateLayout/current``). Formats 11 and 10 are read and
+    /// migrated (``migrations``).
+    static let format = 12
+    /// The older formats read and written again as ``format``: 11 with the detection state's layout before
+    /// format 12 (``DetectionStateLayout/withoutOpenings``), 10 with that and its parsers saved by position.
+    static let migrations = [
+        StateMigration(format: 11, userInfo: DetectionStateLayout.withoutOpenings.userInfo),
+        StateMigration.parsersByPosition(format: 10).adding(DetectionStateLayout.withoutOpenings.userInfo),
+    ]
+    /// The state formats read: ``format`` and those of ``migrations``.
+    static let readFormats = [format] + migrations.map(\.format)
 
     var follower: FollowerState
     /// Per stream name: its parser state.

@@ -106,6 +106,11 @@ public struct ConcentratedStrangersRule: ConfiguredRule, Sendable {
         /// founder at its own domain first and never counts. Two new users who each invite webmail friends and
         /// nobody else within half an hour do. 0 turns it off.
         public var minEarlyStrangersOnlyAccounts = 2
+        /// Whether an account's first recipient, when its next one is on another template, is taken for its
+        /// owner (``Opening``: a platform's welcome or verification to the address that signed up): counted as a
+        /// recipient, never as a first contact or a stranger. Default true; false counts it as any other recipient
+        /// (as SendWatch did before the `Opening`).
+        public var discountOwner = true
         /// The window in which early stranger-mailers (and provider-wave members for ``minEarlyWaveAccounts``) are
         /// counted. Default 30 minutes.
         public var earlyWindowSeconds: Int64 = 30 * 60
@@ -343,6 +348,11 @@ extension ConcentratedStrangersRule: TwoTableRule {
             "colleague's, their own or a never-mailed domain) within early_window that fire when a stranger-mailer",
             "used the template in the window, which need not be one of them (only stranger-mailers are listed).",
             "0 turns it off."),
+        .bool(
+            "discount_owner", \.discountOwner,
+            doc: "Whether an account's first recipient, when its next one is on another template (a platform's",
+            "welcome or verification to the address that signed up), is its owner: counted as a recipient, never",
+            "as a first contact or a stranger. false counts it as any other recipient."),
         .number(
             "min_wave_provider_share", \.minWaveProviderShare, in: 0...1,
             doc: "Least share of an account's strangers at its most mailed provider that makes it a member of a",
@@ -492,7 +502,7 @@ extension ConcentratedStrangersRule: TwoTableRule {
             strangerDomain: firstContact && publicDomain ? facts.domainKey : nil, firstContact: firstContact,
             colleague: ownDomain || (!publicDomain && establishedMails > 0),
             ownOrNew: ownDomain || establishedMails == 0)
-        if accounts.entries[slot].recent.count == 1 && accounts.entries[slot].recipients == 0
+        if rule.discountOwner && accounts.entries[slot].recent.count == 1 && accounts.entries[slot].recipients == 0
             && accounts.entries[slot].opening == nil
         {
             // The account's first recipient: held until the next shows whether it was the owner. One recipient
@@ -1311,5 +1321,55 @@ extension ConcentratedStrangersRule: TwoTableRule {
             firstEventTime: state.first, accounts: [], accountsTotal: max(total, listed.count), volume: volume,
             template: template, evidence: evidence, reasons: reasons)
         context.take(finding, listing: listed, limit: limit, at: now, into: &alerts)
+    }
+}
+
+extension ConcentratedStrangersRule.Account {
+    enum CodingKeys: String, CodingKey {
+        case recipients, firstContacts, strangers, colleagues, ownOrNew, strangerDomains, strangerCounts, recent
+        case flagged, waveProvider, opening
+    }
+
+    /// Decodes an account; its held first recipient (``opening``) only from a state whose layout has one
+    /// (``DetectionStateLayout``; an older state's account holds none).
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        recipients = try c.decode(UInt32.self, forKey: .recipients)
+        firstContacts = try c.decode(UInt32.self, forKey: .firstContacts)
+        strangers = try c.decode(UInt32.self, forKey: .strangers)
+        colleagues = try c.decode(UInt32.self, forKey: .colleagues)
+        ownOrNew = try c.decode(UInt32.self, forKey: .ownOrNew)
+        strangerDomains = try c.decode([UInt64].self, forKey: .strangerDomains)
+        strangerCounts = try c.decode([UInt32].self, forKey: .strangerCounts)
+        recent = try c.decode([UInt64].self, forKey: .recent)
+        flagged = try c.decode(Bool.self, forKey: .flagged)
+        waveProvider = try c.decodeIfPresent(UInt64.self, forKey: .waveProvider)
+        opening =
+            DetectionStateLayout.of(decoder) == .withoutOpenings
+            ? nil : try c.decodeIfPresent(ConcentratedStrangersRule.Opening.self, forKey: .opening)
+    }
+
+    /// Encodes the account; told ``DetectionStateLayout/withoutOpenings``, as a version before openings saved it:
+    /// a held first recipient counted in full, no opening.
+    func encode(to encoder: any Encoder) throws {
+        var account = self
+        if DetectionStateLayout.of(encoder) == .withoutOpenings, let held = account.opening {
+            account.opening = nil
+            ConcentratedStrangersRule.count(held, owner: false, in: &account)
+        }
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(account.recipients, forKey: .recipients)
+        try c.encode(account.firstContacts, forKey: .firstContacts)
+        try c.encode(account.strangers, forKey: .strangers)
+        try c.encode(account.colleagues, forKey: .colleagues)
+        try c.encode(account.ownOrNew, forKey: .ownOrNew)
+        try c.encode(account.strangerDomains, forKey: .strangerDomains)
+        try c.encode(account.strangerCounts, forKey: .strangerCounts)
+        try c.encode(account.recent, forKey: .recent)
+        try c.encode(account.flagged, forKey: .flagged)
+        try c.encodeIfPresent(account.waveProvider, forKey: .waveProvider)
+        if DetectionStateLayout.of(encoder) != .withoutOpenings {
+            try c.encodeIfPresent(account.opening, forKey: .opening)
+        }
     }
 }
