@@ -610,6 +610,6 @@ extension Configuration {
             time: path("ts"), account: path("account"), accountCreated: path("account_created"),
             sender: path("sender"), recipients: path("to"), subject: path("subject"), template: path("template_id"),
             messageID: path("message_id"), clientIP: path("client_ip"), host: path("host"), status: path("status"),
-            login: path("login"))
+            login: path("login"), subjectCut: path("subject_cut"))
     }
 }

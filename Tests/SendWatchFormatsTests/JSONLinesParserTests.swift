@@ -168,6 +168,35 @@ private func record(ts: String) -> String {
         #expect(mapped.1.first?.login == "svc")
     }
 
+    @Test("subject_cut: true marks the subject cut, as sendwatch events wrote it; anything else does not")
+    func subjectCut() throws {
+        let head = #"{"ts":1772442904,"account":"t-1","to":"a@b.test""#
+        let cut = parse(head + #","subject":"Your parcel is on hold, call","subject_cut":true}"#)
+        #expect(cut.0 == .used)
+        #expect(cut.1.first?.subjectCut == true)
+        for rest in [
+            #","subject":"Hi","subject_cut":false}"#, #","subject":"Hi","subject_cut":"true"}"#,
+            #","subject":"Hi","subject_cut":1}"#, #","subject":"Hi"}"#, #","subject_cut":true}"#,
+        ] {
+            let (outcome, events) = parse(head + rest)
+            #expect(outcome == .used)
+            #expect(events.first?.subjectCut == false, "\(rest)")
+        }
+        // What sendwatch events writes for a cut subject reads back as that event, with its field names mapped.
+        let event = SendEvent(
+            time: EventTime(seconds: 1_772_442_904), account: "t-1", accountSource: .header, sender: "n@p.test",
+            recipient: "a@b.test", subject: "Your parcel", status: .accepted, subjectCut: true)
+        var writer = JSONWriter(capacity: 256)
+        event.writeJSONLine(to: &writer)
+        let line = String(decoding: writer.bytes, as: UTF8.self).trimmingCharacters(in: .newlines)
+        #expect(line.contains(#""subject_cut":true"#))
+        let (outcome, events) = parse(
+            line, mapping: JSONFieldMapping(time: ["time"], recipients: ["recipient"], template: ["template"]))
+        #expect(outcome == .used)
+        #expect(events.first?.subjectCut == true)
+        #expect(events.first?.subject == "Your parcel")
+    }
+
     @Test("A full default-schema record maps every field")
     func fullRecord() throws {
         let line = #"""

@@ -77,6 +77,9 @@ public struct JSONFieldMapping: Sendable, Hashable {
     /// The login that submitted the send (API key owner, SMTP user), for the events' `login` and the alerts'
     /// submitters. Default `login`. The `account` field is believed as it is: the service wrote the record.
     public var login: [String]
+    /// Whether the subject was cut (`true`; ``SendEvent/subjectCut``): what `sendwatch events` writes for a subject
+    /// its log cut, so that its output replays as the log did. Default `subject_cut`.
+    public var subjectCut: [String]
 
     public init(
         time: [String] = ["ts"],
@@ -90,7 +93,8 @@ public struct JSONFieldMapping: Sendable, Hashable {
         clientIP: [String] = ["client_ip"],
         host: [String] = ["host"],
         status: [String] = ["status"],
-        login: [String] = ["login"]
+        login: [String] = ["login"],
+        subjectCut: [String] = ["subject_cut"]
     ) {
         self.time = time
         self.account = account
@@ -104,6 +108,7 @@ public struct JSONFieldMapping: Sendable, Hashable {
         self.host = host
         self.status = status
         self.login = login
+        self.subjectCut = subjectCut
     }
 
     /// Splits a dotted config string into path components: `"mail.commonHeaders.subject"` →
@@ -129,20 +134,21 @@ public struct JSONFieldMapping: Sendable, Hashable {
         clientIP: path("mail.sourceIp"),
         host: [],
         status: [],
-        login: []
+        login: [],
+        subjectCut: []
     )
 
     /// The paths in a fixed order; ``JSONLinesParser`` indexes the scanner's results by ``Field``.
     var paths: [[String]] {
         [
             time, account, accountCreated, sender, recipients, subject, template, messageID, clientIP, host, status,
-            login,
+            login, subjectCut,
         ]
     }
 
     /// Indexes into ``paths``.
     enum Field: Int {
         case time, account, accountCreated, sender, recipients, subject, template, messageID, clientIP, host, status
-        case login
+        case login, subjectCut
     }
 }

@@ -155,6 +155,7 @@ public struct JSONLinesParser: EventParser, Sendable {
         let host = nonEmpty(text(p, .host))
         let login = nonEmpty(text(p, .login))
         let status = readStatus(p)
+        let subjectCut = subject != nil && value(.subjectCut)?.kind == .true
 
         for recipient in recipients {
             events.append(
@@ -162,7 +163,7 @@ public struct JSONLinesParser: EventParser, Sendable {
                     time: time, host: host, account: account.accountKey, accountSource: accountSource,
                     accountCreated: accountCreated, sender: sender, recipient: recipient, subject: subject,
                     template: template, messageID: messageID, queueID: nil, clientIP: clientIP, login: login,
-                    status: status
+                    status: status, subjectCut: subjectCut
                 )
             )
         }

@@ -49,6 +49,7 @@ public struct Configuration: Sendable {
         ("host", "The mail server."),
         ("status", "The delivery status."),
         ("login", "The login that submitted the send (events' login, alerts' submitters)."),
+        ("subject_cut", "true when the log cut the subject (as sendwatch events writes it): mined as a prefix."),
     ]
 
     /// The defaults.
