@@ -45,7 +45,8 @@ extension TailRun {
         }
         let state = try StateDirectory.decodeBody(
             TailState.self, contents.body, sections: sections,
-            userInfo: StateMigration.userInfo(reading: format, among: TailState.migrations), name: "checkpoint", path: path)
+            userInfo: StateMigration.userInfo(reading: format, among: TailState.migrations), name: "checkpoint",
+            path: path)
         let position = CheckpointFile.integerField("output_position", in: header).map { Int64($0) }
         return SavedCheckpoint(
             state: state, outputPosition: position, sections: sections, reference: reference, format: format)
