@@ -73,6 +73,40 @@ struct ShipKeyTests {
         #expect(Self.bytes(EventRecord(event: Self.event)).withUnsafeBytes { decoder.decode($0) }?.subjectCut == false)
     }
 
+    @Test("Runs of one host's events and host changes give each event its host's running maximum, saved or not")
+    func maximaAgainstAModel() throws {
+        // The last host's maximum is kept apart from the table until another host comes: the keys, the maxima and
+        // a checkpoint taken anywhere are a plain dictionary's.
+        var rng = SplitMix64(seed: 17)
+        var m = HostTimeMaxima()
+        var model: [String: EventTime] = [:]
+        let hosts = ["mx1", "mx2", "", "relay-3"]
+        var host = hosts[0]
+        for step in 0..<5_000 {
+            if rng.next() % 8 == 0 { host = hosts[Int(rng.next() % UInt64(hosts.count))] }
+            let time = EventTime(seconds: 1_000 + Int64(step / 3) - Int64(rng.next() % 20))
+            let event = SendEvent(
+                time: time, host: host.isEmpty && step % 2 == 0 ? nil : host, account: "a", accountSource: .sender,
+                sender: "s", recipient: "r", status: .sent)
+            let expected = max(model[host] ?? time, time)
+            model[host] = expected
+            #expect(m.key(for: event) == expected)
+            if step % 997 == 0 {
+                #expect(m.maxima == model)
+                m = try JSONDecoder().decode(HostTimeMaxima.self, from: JSONEncoder().encode(m))
+                #expect(m.maxima == model)
+            }
+        }
+        #expect(m.maxima == model)
+        var other = HostTimeMaxima()
+        for (h, t) in model.sorted(by: { $0.key < $1.key }) {
+            _ = other.key(
+                for: SendEvent(
+                    time: t, host: h, account: "a", accountSource: .sender, sender: "s", recipient: "r", status: .sent))
+        }
+        #expect(other == m, "equal maxima are equal whichever host came last")
+    }
+
     @Test("Each host's maximum goes on from its checkpoint; beyond 4,096 hosts an event has no key, counted")
     func maximaBoundAndCheckpoint() throws {
         var m = HostTimeMaxima()

@@ -27,7 +27,11 @@ public struct EventRecord: Hashable, Sendable {
 
     /// Writes the record as one JSON object, without a newline: the event's keys in `sendwatch events`' order,
     /// then `host_max_time` when the record has one.
-    public func write(to writer: inout JSONWriter) {
+    public func write(to writer: inout JSONWriter) { Self.write(event, hostMaxTime: hostMaxTime, to: &writer) }
+
+    /// Writes the record of `event` with the key `hostMaxTime` (as ``write(to:)``) without making one: the event
+    /// is borrowed, not copied into a record (`sendwatch ship` writes every event so).
+    public static func write(_ event: SendEvent, hostMaxTime: EventTime?, to writer: inout JSONWriter) {
         writer.beginObject()
         event.writeJSONMembers(to: &writer)
         if let hostMaxTime {

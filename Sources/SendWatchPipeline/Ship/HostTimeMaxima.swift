@@ -15,35 +15,66 @@ public import SendWatchCore
 ///
 /// Memory: one entry per host, at most ``maxHosts``; an event of a further host gets no key (counted in
 /// ``unkeyedEvents``, and which hosts those are is fixed by the checkpoint, so a restart decides alike).
-public struct HostTimeMaxima: Sendable, Equatable {
+///
+/// Cost: an event of the same host as the event before it (a followed file of one host) compares the host with
+/// that one's and the times, without hashing; a change of host looks the new one up in the table. Measured:
+/// docs/fleet.md, "The merge key: host_max_time".
+public struct HostTimeMaxima: Sendable {
     /// The most hosts given keys: 4,096, the sources `sendwatch detect`'s merge keeps apart
     /// (``EventTimeMerge/maxSources``).
     public static let maxHosts = EventTimeMerge.maxSources
-    /// Per host, its greatest event time so far.
-    public private(set) var maxima: [String: EventTime] = [:]
+    /// Per host, its greatest event time so far; the entry of ``last``'s host may be older than ``last``'s time.
+    private var table: [String: EventTime] = [:]
+    /// The host of the last event given a key, with its greatest time (its entry in ``table`` is brought up to date
+    /// when another host's event comes).
+    private var last: (host: String, time: EventTime)?
     /// Events published without a key because their host was beyond ``maxHosts``.
     public private(set) var unkeyedEvents = 0
 
     /// No host seen yet.
     public init() {}
 
+    /// Per host, its greatest event time so far.
+    public var maxima: [String: EventTime] {
+        guard let last else { return table }
+        var all = table
+        all[last.host] = last.time
+        return all
+    }
+
     /// Takes `event` in, after every event taken in before it, and returns its key: the greatest time of it and of
     /// every earlier event of its host; nil for a host beyond ``maxHosts``.
     ///
-    /// - Complexity: O(1) on average (a dictionary look-up of the host).
+    /// - Complexity: O(1); a dictionary look-up of the host when it is not the last event's host.
     public mutating func key(for event: SendEvent) -> EventTime? {
         let host = event.host ?? ""
-        if let known = maxima[host] {
+        if let l = last {
+            if l.host == host {
+                guard event.time > l.time else { return l.time }
+                last = (host, event.time)
+                return event.time
+            }
+            table[l.host] = l.time
+        }
+        if let known = table[host] {
             let key = max(known, event.time)
-            if key != known { maxima[host] = key }
+            last = (host, key)
             return key
         }
-        guard maxima.count < Self.maxHosts else {
+        guard table.count < Self.maxHosts else {
             unkeyedEvents += 1
             return nil
         }
-        maxima[host] = event.time
+        table[host] = event.time
+        last = (host, event.time)
         return event.time
+    }
+}
+
+extension HostTimeMaxima: Equatable {
+    /// Equal when they hold the same maxima and counts, whichever host came last.
+    public static func == (a: Self, b: Self) -> Bool {
+        a.unkeyedEvents == b.unkeyedEvents && a.maxima == b.maxima
     }
 }
 
@@ -57,10 +88,10 @@ extension HostTimeMaxima: Codable {
     /// `EventTime`'s decoding), the count of unkeyed events a count.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        maxima = try c.decode([String: EventTime].self, forKey: .maxima)
+        table = try c.decode([String: EventTime].self, forKey: .maxima)
         unkeyedEvents = try c.decodeCount(forKey: .unkeyedEvents, "ship host maxima: events without a key")
         try StateCheck.require(
-            maxima.count <= Self.maxHosts, "ship host maxima: \(maxima.count) hosts, at most \(Self.maxHosts)",
+            table.count <= Self.maxHosts, "ship host maxima: \(table.count) hosts, at most \(Self.maxHosts)",
             decoder)
     }
 

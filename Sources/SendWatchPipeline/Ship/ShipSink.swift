@@ -22,7 +22,9 @@ struct ShipSink: StreamEventSink {
     mutating func accept(_ batch: inout EventBatch) {
         for event in batch {
             writer.reset()
-            EventRecord(event: event, hostMaxTime: maxima.key(for: event)).write(to: &writer)
+            let key = maxima.key(for: event)
+            // Written from the event itself: a record made of it would be one more copy of the event.
+            EventRecord.write(event, hostMaxTime: key, to: &writer)
             pending.append(Pending(stream: current, account: event.account, payload: writer.bytes))
         }
     }
