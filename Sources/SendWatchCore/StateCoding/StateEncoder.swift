@@ -3,8 +3,9 @@ final class StateEncoderStorage {
     var bytes: [UInt8] = []
     /// Where large bulk arrays go instead of ``bytes``; nil writes everything inline (``StateSections``).
     var sections: StateSections?
-    /// What the encoded types read as their encoder's `userInfo`.
-    var userInfo: [CodingUserInfoKey: any Sendable] = [:]
+    /// What the encoded types read as their encoder's `userInfo` (``Encoder/userInfo``'s type, so that reading it,
+    /// as a type may for every value it encodes, converts nothing).
+    var userInfo: [CodingUserInfoKey: Any] = [:]
 
     init() { bytes.reserveCapacity(4096) }
 
