@@ -17,7 +17,7 @@ public struct EventRecord: Hashable, Sendable {
     public var hostMaxTime: EventTime?
 
     /// The record's key for ``hostMaxTime``.
-    public static let hostMaxTimeKey = "host_max_time"
+    public static let hostMaxTimeKey: StaticString = "host_max_time"
 
     /// A record of `event` with the key `hostMaxTime` (nil: none).
     public init(event: SendEvent, hostMaxTime: EventTime? = nil) {
@@ -35,7 +35,7 @@ public struct EventRecord: Hashable, Sendable {
         writer.beginObject()
         event.writeJSONMembers(to: &writer)
         if let hostMaxTime {
-            writer.key("host_max_time"); writer.time(hostMaxTime)
+            writer.key(hostMaxTimeKey); writer.time(hostMaxTime)
         }
         writer.endObject()
     }
@@ -58,15 +58,38 @@ public struct EventRecord: Hashable, Sendable {
 /// ```
 public struct EventRecordDecoder: Sendable {
     private var scanner: JSONScanner
-    private static let keys = [
-        "time", "host", "account", "account_source", "sender", "recipient", "subject", "template", "message_id",
-        "queue_id", "client_ip", "login", "claimed_account", "status", "account_created", EventRecord.hostMaxTimeKey,
-        "subject_cut",
-    ]
+
+    /// The keys read, in the scanner's path order (a key's raw value is its path index).
+    private enum Key: Int, CaseIterable {
+        case time, host, account, accountSource, sender, recipient, subject, template, messageID, queueID, clientIP
+        case login, claimedAccount, status, accountCreated, hostMaxTime, subjectCut
+
+        var name: String {
+            switch self {
+            case .time: "time"
+            case .host: "host"
+            case .account: "account"
+            case .accountSource: "account_source"
+            case .sender: "sender"
+            case .recipient: "recipient"
+            case .subject: "subject"
+            case .template: "template"
+            case .messageID: "message_id"
+            case .queueID: "queue_id"
+            case .clientIP: "client_ip"
+            case .login: "login"
+            case .claimedAccount: "claimed_account"
+            case .status: "status"
+            case .accountCreated: "account_created"
+            case .hostMaxTime: "\(EventRecord.hostMaxTimeKey)"
+            case .subjectCut: "subject_cut"
+            }
+        }
+    }
 
     /// A decoder.
     public init() {
-        scanner = JSONScanner(paths: Self.keys.map { [$0] }, maxDepth: 4, maxElementsPerArray: 0)
+        scanner = JSONScanner(paths: Key.allCases.map { [$0.name] }, maxDepth: 4, maxElementsPerArray: 0)
     }
 
     /// The event the record in `bytes` describes, or nil when it is not one (``decodeRecord(_:)``'s event).
@@ -84,12 +107,12 @@ public struct EventRecordDecoder: Sendable {
     /// - Complexity: O(bytes).
     public mutating func decodeRecord(_ bytes: UnsafeRawBufferPointer) -> EventRecord? {
         guard scanner.scan(bytes) == .object else { return nil }
-        func text(_ i: Int) -> String? {
-            guard let v = scanner.value(ofPath: i), v.kind == .string else { return nil }
+        func text(_ key: Key) -> String? {
+            guard let v = scanner.value(ofPath: key.rawValue), v.kind == .string else { return nil }
             return JSONScanner.decodeString(bytes, v)
         }
-        func time(_ i: Int) -> EventTime? {
-            guard let v = scanner.value(ofPath: i), v.kind == .string else { return nil }
+        func time(_ key: Key) -> EventTime? {
+            guard let v = scanner.value(ofPath: key.rawValue), v.kind == .string else { return nil }
             var zone = LocalTimeZone.utc
             let field = UnsafeRawBufferPointer(rebasing: bytes[v.range])
             guard let (t, end) = Timestamps.readDateTime(field, at: 0, zone: &zone), end == field.count else {
@@ -97,21 +120,23 @@ public struct EventRecordDecoder: Sendable {
             }
             return t
         }
-        guard let t = time(0), let account = text(2), let source = text(3).flatMap(AccountSource.init(rawValue:)),
-            let sender = text(4), let recipient = text(5), let status = text(13).flatMap(DeliveryStatus.init(rawValue:))
+        guard let t = time(.time), let account = text(.account),
+            let source = text(.accountSource).flatMap(AccountSource.init(rawValue:)), let sender = text(.sender),
+            let recipient = text(.recipient), let status = text(.status).flatMap(DeliveryStatus.init(rawValue:))
         else { return nil }
-        /// The optional time at path `i`: `.some(nil)` when missing or `null`, nil when present and not a time.
-        func optionalTime(_ i: Int) -> EventTime?? {
-            guard let v = scanner.value(ofPath: i), v.kind != .null else { return .some(nil) }
-            return time(i).map { .some($0) }
+        /// The optional time of `key`: `.some(nil)` when missing or `null`, nil when present and not a time.
+        func optionalTime(_ key: Key) -> EventTime?? {
+            guard let v = scanner.value(ofPath: key.rawValue), v.kind != .null else { return .some(nil) }
+            return time(key).map { .some($0) }
         }
-        guard let created = optionalTime(14), let key = optionalTime(15) else { return nil }
+        guard let created = optionalTime(.accountCreated), let key = optionalTime(.hostMaxTime) else { return nil }
         var event = SendEvent(
-            time: t, host: text(1), account: account, accountSource: source, accountCreated: created, sender: sender,
-            recipient: recipient, subject: text(6), template: text(7), messageID: text(8), queueID: text(9),
-            clientIP: text(10), login: text(11), claimedAccount: text(12), status: status)
+            time: t, host: text(.host), account: account, accountSource: source, accountCreated: created,
+            sender: sender, recipient: recipient, subject: text(.subject), template: text(.template),
+            messageID: text(.messageID), queueID: text(.queueID), clientIP: text(.clientIP), login: text(.login),
+            claimedAccount: text(.claimedAccount), status: status)
         // A subject the log cut (Postfix's 200-byte header line): the miner places it as a prefix, as in `replay`.
-        event.subjectCut = scanner.value(ofPath: 16)?.kind == .true
+        event.subjectCut = scanner.value(ofPath: Key.subjectCut.rawValue)?.kind == .true
         return EventRecord(event: event, hostMaxTime: key)
     }
 }
